@@ -1,0 +1,80 @@
+# sigil - see README.md. `make`, `make run`, `make test`, `make SANITIZE=1 test`.
+
+CC	?= cc
+PKGS	 = libevent libevent_openssl libevent_pthreads lmdb libqrencode libpng \
+	   jansson openssl zlib
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	   -Wno-missing-field-initializers -Iinclude -MMD -MP -pthread
+LDLIBS	+= -levent -levent_openssl -levent_pthreads -llmdb -lqrencode -lpng \
+	   -ljansson -lssl -lcrypto -lz -lm -pthread
+
+ifeq ($(SANITIZE),1)
+O	?= build/san
+BINDIR	?= build/san/bin
+CFLAGS	+= -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+LDFLAGS	+= -fsanitize=address,undefined
+else
+O	?= build/rel
+BINDIR	?= bin
+endif
+ifeq ($(FAULT),1)
+CFLAGS	+= -DSIGIL_FAULT_INJECTION
+endif
+
+SERVER_MAIN = src/sigild.c
+LIB_SRCS = $(filter-out $(SERVER_MAIN),$(wildcard src/*.c))
+LIB_OBJS = $(LIB_SRCS:%.c=$(O)/%.o)
+LIB	 = $(O)/libsigil.a
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+
+all: $(BINDIR)/sigild $(BINDIR)/sigil
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BINDIR)/sigild: $(O)/src/sigild.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/sigil: $(O)/tools/sigil.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+deps:
+	@sh scripts/deps.sh build
+
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+check: all unit
+	@BIN=$(abspath $(BINDIR)) sh tests/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory check
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh $(BINDIR)
+
+fuzz:
+	@sh fuzz/run.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build bin
+
+.PHONY: all deps unit check test run fuzz clean
+.PRECIOUS: $(O)/tests/unit/%.o
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,140 @@
+/*
+ * code.h - the signed code: layout, signing, the compact and GS1 Digital
+ * Link forms, and the hidden PIN. See docs/codes.md for the byte layout and
+ * the security argument.
+ *
+ * A code names one item: (key id, serial) plus a truncated HMAC-SHA256 tag.
+ * The key id identifies the brand key that signed it (and through it the
+ * brand); the serial is unique within the brand. Nothing here touches
+ * storage: callers look keys up in the keyring and serials in the store.
+ */
+#ifndef SIGIL_CODE_H
+#define SIGIL_CODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CODE_VERSION		1
+#define CODE_TAG_BYTES		10	/* 80-bit truncated HMAC-SHA256 */
+#define CODE_KEY_BYTES		32	/* 256-bit root key per key id */
+#define CODE_SERIAL_BITS	40
+#define CODE_SERIAL_MAX		((UINT64_C(1) << CODE_SERIAL_BITS) - 1)
+#define CODE_KEY_ID_MAX		0xffff
+#define CODE_COMPACT_LEN	28	/* 4+16+40+80 = 140 bits, base32 */
+#define CODE_COMPACT_MAX	30	/* longest accepted input, SPEC §2 */
+#define CODE_GS1_TAG_LEN	20	/* s= value: 4+16+80 = 100 bits */
+#define CODE_PIN_DIGITS		8
+#define CODE_URL_MAX		512
+
+/* A decoded code. Serial 0 is never issued. */
+struct code {
+	unsigned	version;
+	uint16_t	key_id;
+	uint64_t	serial;
+	uint8_t		tag[CODE_TAG_BYTES];
+};
+
+/*
+ * The working keys derived from one 256-bit root key with HKDF-SHA256 under
+ * distinct labels, so the tag key and the PIN key are independent: knowing
+ * every PIN tells nothing about tags and the reverse.
+ */
+struct code_key {
+	uint16_t	id;
+	uint8_t		tag_key[32];
+	uint8_t		pin_key[32];
+};
+
+/* Derives *out from root. 0 or SIGIL_ECRYPTO. */
+int code_key_derive(uint16_t id, const uint8_t root[CODE_KEY_BYTES],
+    struct code_key *out);
+
+/*
+ * Signs serial (1..CODE_SERIAL_MAX) with k into *out. Returns 0,
+ * SIGIL_EINVAL for a serial out of range, SIGIL_ECRYPTO.
+ */
+int code_sign(const struct code_key *k, uint64_t serial, struct code *out);
+
+/*
+ * Recomputes c's tag with k and compares in constant time. 0 when it
+ * verifies; SIGIL_EFORGED when the tag is wrong or k->id != c->key_id;
+ * SIGIL_EINVAL for a bad version or serial.
+ */
+int code_verify(const struct code_key *k, const struct code *c);
+
+/*
+ * Writes the 28-character Crockford base32 form of c (upper case, no
+ * padding) plus a NUL into out. Returns 0 or SIGIL_EINVAL.
+ */
+int code_compact_encode(const struct code *c, char out[CODE_COMPACT_LEN + 1]);
+
+/*
+ * Decodes len bytes of s (not NUL-terminated necessarily): any letter case,
+ * Crockford aliases O->0, I/L->1, hyphens ignored. Rejects U, other
+ * characters, a wrong length, nonzero padding bits and an unknown version
+ * with SIGIL_EINVAL. Does not verify the tag. *out set on success only.
+ */
+int code_compact_decode(const char *s, size_t len, struct code *out);
+
+/*
+ * The hidden PIN (暗码) of serial under k's PIN key: digits decimal digits
+ * (1..18), zero-padded, NUL-terminated, into out (digits + 1 bytes).
+ */
+int code_pin(const struct code_key *k, uint64_t serial, unsigned digits,
+    char *out);
+
+/* Constant-time PIN check: 0 when pin matches, SIGIL_EFORGED otherwise. */
+int code_pin_check(const struct code_key *k, uint64_t serial,
+    const char *pin);
+
+/*
+ * URLs. base_url has no trailing slash (one is tolerated and dropped).
+ * Compact: "<base>/S/<CODE>". GS1 Digital Link:
+ * "<base>/01/<gtin14>/10/<lot>/21/<serial>?s=<tag20>" (the /10/ part only
+ * when lot is non-empty). Return 0, or SIGIL_EINVAL / SIGIL_EFULL when
+ * the result would not fit in size bytes.
+ */
+int code_url_compact(const char *base_url, const struct code *c, char *buf,
+    size_t size);
+int code_url_gs1(const char *base_url, const char *gtin14, const char *lot,
+    const struct code *c, char *buf, size_t size);
+
+/* GS1 Digital Link: a parsed path. Empty strings for absent qualifiers. */
+struct gs1_link {
+	char		gtin[15];	/* AI 01, 14 digits, check digit ok */
+	char		cpv[21];	/* AI 22 */
+	char		lot[21];	/* AI 10 */
+	char		serial[21];	/* AI 21 */
+	char		tag[CODE_GS1_TAG_LEN + 1];	/* ?s= when present */
+	char		link_type[64];	/* ?linkType= when present */
+};
+
+/* 1 when gtin is 14 digits with a correct GS1 mod-10 check digit. */
+int code_gtin_valid(const char *gtin);
+
+/*
+ * Parses a Digital Link path and optional query ("/01/.../21/...?s=..").
+ * GTIN-8/12/13 are zero-padded to 14. Key qualifiers must come in the
+ * order 22, 10, 21, each at most once; values are GS1 AI 82 characters,
+ * percent-decoded, within their AI's length. Unknown query parameters are
+ * ignored. 0 or SIGIL_EINVAL. *out set on success only.
+ */
+int code_gs1_parse(const char *path, size_t len, struct gs1_link *out);
+
+/*
+ * Builds the struct code behind a GS1 link: serial from AI 21 (decimal,
+ * 1..CODE_SERIAL_MAX) and version, key id and tag from the 20-character
+ * s= value. 0 or SIGIL_EINVAL.
+ */
+int code_from_gs1(const struct gs1_link *l, struct code *out);
+
+/*
+ * Accepts what a person might paste into `sigil verify`: a bare compact
+ * code, a compact URL (".../S/CODE" or "/s/"), or a Digital Link URL.
+ * Sets *out, and *gs1 (if not NULL) when the input was a Digital Link
+ * (gs1->gtin[0] == '\0' otherwise). 0 or SIGIL_EINVAL.
+ */
+int code_parse_any(const char *input, struct code *out,
+    struct gs1_link *gs1);
+
+#endif

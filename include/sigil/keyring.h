@@ -1,0 +1,52 @@
+/*
+ * keyring.h - where secret keys live: a 0600 file beside (or away from)
+ * the LMDB files, never inside them. See docs/codes.md "Where keys live".
+ *
+ * The file holds one line per secret:
+ *     key <key-id> <brand-id> <64 hex digits>
+ *     secret <name> <64 hex digits>
+ * Named secrets are server-wide (e.g. "cookie", "phone-hash", "phone-enc").
+ * Writes go to a temporary file that is fsynced and renamed over the old
+ * one, so a crash leaves either the old or the new keyring, never half.
+ * Key metadata (created, revoked) lives in the store; only bytes live here.
+ */
+#ifndef SIGIL_KEYRING_H
+#define SIGIL_KEYRING_H
+
+#include <stdint.h>
+
+#include "sigil/code.h"
+
+struct keyring;
+
+/*
+ * Loads path. A missing file gives an empty keyring when create is
+ * nonzero, SIGIL_ENOTFOUND otherwise. Refuses (SIGIL_EDENIED) a file
+ * readable or writable by group or others. SIGIL_EINVAL for a malformed
+ * line, SIGIL_EIO, SIGIL_ENOMEM. The caller frees *out with keyring_free().
+ */
+int keyring_open(const char *path, int create, struct keyring **out);
+void keyring_free(struct keyring *kr);
+
+/*
+ * Generates a fresh 256-bit root from the CSPRNG for key_id of brand_id,
+ * adds it and rewrites the file durably. SIGIL_EEXIST if key_id is there.
+ */
+int keyring_key_generate(struct keyring *kr, uint16_t key_id,
+    uint32_t brand_id);
+
+/*
+ * Derived working keys for key_id into *out. SIGIL_ENOTFOUND if absent.
+ * Also sets *brand_id when not NULL.
+ */
+int keyring_key_get(const struct keyring *kr, uint16_t key_id,
+    struct code_key *out, uint32_t *brand_id);
+
+/*
+ * The named 32-byte server secret, generated (and the file rewritten) on
+ * first use when create is nonzero. SIGIL_ENOTFOUND otherwise.
+ */
+int keyring_secret(struct keyring *kr, const char *name, int create,
+    uint8_t out[32]);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * util.h - error codes, time, hex and randomness shared by every module.
+ *
+ * Every sigil function that can fail returns 0 on success or one of the
+ * negative SIGIL_E* codes below; sigil_strerror() turns a code into a short
+ * English phrase for logs and one-line CLI errors.
+ */
+#ifndef SIGIL_UTIL_H
+#define SIGIL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum sigil_err {
+	SIGIL_OK = 0,
+	SIGIL_EINVAL = -1,	/* malformed or out-of-range input */
+	SIGIL_ENOMEM = -2,	/* allocation failed */
+	SIGIL_ENOTFOUND = -3,	/* no such object */
+	SIGIL_EEXIST = -4,	/* object already exists */
+	SIGIL_EIO = -5,		/* file or storage I/O failed */
+	SIGIL_EFORGED = -6,	/* signature tag does not verify */
+	SIGIL_EFULL = -7,	/* a bound was reached (map, queue, range) */
+	SIGIL_ESTATE = -8,	/* object is in the wrong state for this */
+	SIGIL_ECRYPTO = -9,	/* OpenSSL or the CSPRNG failed */
+	SIGIL_EBUSY = -10,	/* try again later (shutting down, locked) */
+	SIGIL_ECONFLICT = -11,	/* lost a race or violates a uniqueness rule */
+	SIGIL_EDENIED = -12,	/* not allowed for this caller */
+};
+
+/* A static, never-NULL phrase for err (e.g. "not found"). */
+const char *sigil_strerror(int err);
+
+/* Wall-clock time in microseconds since the Unix epoch. */
+int64_t sigil_now_us(void);
+
+/*
+ * Formats t (microseconds since the epoch, UTC) as ISO-8601 with
+ * millisecond precision, e.g. "2026-11-23T08:01:02.345Z". buf must hold
+ * at least SIGIL_TIME_LEN + 1 bytes. Returns buf.
+ */
+#define SIGIL_TIME_LEN 24
+char *sigil_time_format(int64_t t, char *buf);
+
+/*
+ * Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ" or the millisecond form
+ * written by sigil_time_format(). Returns 0 and sets *out (microseconds),
+ * or SIGIL_EINVAL for anything else (including impossible dates).
+ */
+int sigil_time_parse(const char *s, int64_t *out);
+
+/* Fills buf with n bytes from the OS CSPRNG. 0 or SIGIL_ECRYPTO. */
+int sigil_random(void *buf, size_t n);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
+void sigil_hex_encode(const void *in, size_t n, char *out);
+
+/* Decodes exactly 2n hex digits into n bytes. 0 or SIGIL_EINVAL. */
+int sigil_hex_decode(const char *in, size_t n, void *out);
+
+/* Constant-time comparison: 0 when equal. */
+int sigil_memeq_ct(const void *a, const void *b, size_t n);
+
+/*
+ * Parses a whole decimal string into *out, rejecting signs, blanks,
+ * trailing garbage and values above max. 0 or SIGIL_EINVAL.
+ */
+int sigil_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* Big-endian helpers for LMDB keys and code layouts. */
+static inline void sigil_be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t sigil_be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline void sigil_be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t sigil_be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+#endif

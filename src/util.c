@@ -1,0 +1,191 @@
+/*
+ * util.c - the small shared pieces: error strings, time, hex, the CSPRNG.
+ *
+ * Owns nothing and keeps no state. It may call libc and OpenSSL's RAND
+ * only; every other module may call it. Randomness always comes from
+ * RAND_bytes (seeded by the OS), never from rand() or the clock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "sigil/util.h"
+
+const char *
+sigil_strerror(int err)
+{
+	switch (err) {
+	case SIGIL_OK:		return "success";
+	case SIGIL_EINVAL:	return "invalid input";
+	case SIGIL_ENOMEM:	return "out of memory";
+	case SIGIL_ENOTFOUND:	return "not found";
+	case SIGIL_EEXIST:	return "already exists";
+	case SIGIL_EIO:		return "I/O error";
+	case SIGIL_EFORGED:	return "signature does not verify";
+	case SIGIL_EFULL:	return "limit reached";
+	case SIGIL_ESTATE:	return "wrong state";
+	case SIGIL_ECRYPTO:	return "cryptography failure";
+	case SIGIL_EBUSY:	return "busy";
+	case SIGIL_ECONFLICT:	return "conflict";
+	case SIGIL_EDENIED:	return "permission denied";
+	}
+	return "unknown error";
+}
+
+int64_t
+sigil_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+char *
+sigil_time_format(int64_t t, char *buf)
+{
+	time_t secs = (time_t)(t >= 0 ? t / 1000000 : (t - 999999) / 1000000);
+	int ms = (int)((t - (int64_t)secs * 1000000) / 1000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(buf, SIGIL_TIME_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ms);
+	return buf;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Days since 1970-01-01 for a proleptic Gregorian date (Hinnant's). */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+int
+sigil_time_parse(const char *s, int64_t *out)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, n = 0;
+	size_t len;
+
+	if (s == NULL)
+		return SIGIL_EINVAL;
+	len = strlen(s);
+	if (len == 10) {
+		if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+			return SIGIL_EINVAL;
+	} else if (len == 20) {
+		if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h,
+		    &mi, &sec, &n) != 6 || n != 20)
+			return SIGIL_EINVAL;
+	} else if (len == 24) {
+		if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &y, &mo, &d,
+		    &h, &mi, &sec, &ms, &n) != 7 || n != 24)
+			return SIGIL_EINVAL;
+	} else
+		return SIGIL_EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '+' || s[i] == ' ')
+			return SIGIL_EINVAL;
+	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+	    d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59 ||
+	    h < 0 || mi < 0 || sec < 0 || ms < 0)
+		return SIGIL_EINVAL;
+	*out = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	    sec) * 1000 + ms) * 1000;
+	return 0;
+}
+
+int
+sigil_random(void *buf, size_t n)
+{
+	if (n > 0 && RAND_bytes(buf, (int)n) != 1)
+		return SIGIL_ECRYPTO;
+	return 0;
+}
+
+void
+sigil_hex_encode(const void *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *p = in;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+sigil_hex_decode(const char *in, size_t n, void *out)
+{
+	uint8_t *p = out;
+
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(in[2 * i]), lo;
+
+		if (hi < 0 || (lo = hexval(in[2 * i + 1])) < 0)
+			return SIGIL_EINVAL;
+		p[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int
+sigil_memeq_ct(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) != 0;
+}
+
+int
+sigil_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 20)
+		return SIGIL_EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return SIGIL_EINVAL;
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return SIGIL_EINVAL;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v > max)
+		return SIGIL_EINVAL;
+	*out = v;
+	return 0;
+}
