@@ -1,0 +1,55 @@
+/*
+ * page.h - the consumer landing page: a template from web/ filled with one
+ * scan's result, every value HTML-escaped, in zh-CN or English.
+ */
+#ifndef SIGIL_PAGE_H
+#define SIGIL_PAGE_H
+
+#include <stdint.h>
+
+struct evbuffer;
+
+enum page_lang { PAGE_LANG_ZH = 0, PAGE_LANG_EN = 1 };
+
+/* What the page shows. Strings may be NULL (shown as absent). */
+struct page_view {
+	int		verdict;	/* enum scan_verdict (store.h) */
+	int		first_scan;
+	uint32_t	scan_count;
+	int64_t		first_at;	/* 0 if unknown */
+	int		has_first_place;
+	double		first_lat, first_lng;
+	const char	*brand_name;
+	const char	*product_name;
+	const char	*sku;
+	const char	*gtin;
+	const char	*lot;
+	uint64_t	batch_id;
+	uint64_t	serial;
+	int64_t		expires;	/* 0 if none */
+	const char	*scan_id;	/* for the share-location button */
+	int		diversion;
+	int		bot;		/* previewer: no location button */
+};
+
+/*
+ * Loads and checks the template web_dir/landing.html once at start-up.
+ * 0, SIGIL_ENOTFOUND, SIGIL_EINVAL (unknown placeholder), SIGIL_ENOMEM.
+ */
+int page_init(const char *web_dir);
+void page_fini(void);
+
+/*
+ * Picks zh or en from an Accept-Language header (RFC 9110 q-values; zh-*
+ * variants map to zh; no usable header means zh). Bounded: reads at most
+ * the first 1024 bytes and 32 entries. Never fails.
+ */
+int page_lang_pick(const char *accept_language);
+
+/* Appends the rendered page to out. 0 or SIGIL_ENOMEM. */
+int page_render(const struct page_view *v, int lang, struct evbuffer *out);
+
+/* HTML-escapes s (& < > " ' and control bytes) onto out. */
+int page_escape(struct evbuffer *out, const char *s);
+
+#endif
