@@ -1,0 +1,237 @@
+/*
+ * scan.c - what a scan means.
+ *
+ * Owns the verdict rules of SPEC §4 and the two small signed tokens a
+ * phone carries: the device cookie (an anonymous identity, so distinct
+ * scanners can be counted without knowing anyone) and the public scan id
+ * (so only the page that got a scan id can attach a location to it).
+ *
+ * scan_judge() runs inside the writer's transaction for every scan, so it
+ * is pure and cheap: no allocation, no I/O, no locks. The order of checks
+ * matters: bots are decided first and never touch per-code state, then
+ * final verdicts (revoked, inactive) are recorded as they are, then a
+ * human scan of a valid code updates the state and the clone signals
+ * make the code suspicious, stickily: once a label has been cloned every
+ * later scan of it is suspicious too.
+ *
+ * May call util.c and OpenSSL only; never the store, never the network.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "sigil/scan.h"
+#include "sigil/util.h"
+
+const char *
+scan_verdict_name(int verdict)
+{
+	switch (verdict) {
+	case VERDICT_GENUINE:		return "genuine";
+	case VERDICT_SUSPICIOUS:	return "suspicious";
+	case VERDICT_REVOKED:		return "revoked";
+	case VERDICT_INACTIVE:		return "inactive";
+	}
+	return "counterfeit";
+}
+
+/* Lower-case substrings of User-Agents that are not a person looking. */
+static const char *const bot_agents[] = {
+	"bot", "crawler", "spider", "slurp", "preview", "facebookexternalhit",
+	"whatsapp", "telegram", "skypeuripreview", "discord", "slack",
+	"embedly", "curl/", "wget/", "python-requests", "go-http-client",
+	"headlesschrome", "lighthouse", "pingdom", "uptime", "monitor",
+	"feedfetcher", "mediapartners", "bingpreview", "yahoo! slurp",
+	"baiduspider", "bytespider", "sogou", "360spider", "yisouspider",
+	"linkchecker", "scrapy", "httpclient", "okhttp", "java/",
+};
+
+int
+scan_is_bot(int is_head, const char *ua, const char *purpose)
+{
+	char low[512];
+	size_t i;
+
+	if (is_head)
+		return 1;
+	if (purpose != NULL && (strcasestr(purpose, "prefetch") != NULL ||
+	    strcasestr(purpose, "preview") != NULL ||
+	    strcasestr(purpose, "prerender") != NULL))
+		return 1;
+	if (ua == NULL || ua[0] == '\0')
+		return 1;
+	for (i = 0; ua[i] != '\0' && i < sizeof low - 1; i++)
+		low[i] = (char)((ua[i] >= 'A' && ua[i] <= 'Z') ?
+		    ua[i] - 'A' + 'a' : ua[i]);
+	low[i] = '\0';
+	/*
+	 * WeChat's in-app browser says "MicroMessenger" and is a person; its
+	 * server-side link fetcher for chat previews does not run scripts
+	 * and identifies itself with "WeChat-Preview"-style agents caught by
+	 * "preview" above.
+	 */
+	for (i = 0; i < sizeof bot_agents / sizeof bot_agents[0]; i++)
+		if (strstr(low, bot_agents[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+double
+scan_distance_km(double lat1, double lng1, double lat2, double lng2)
+{
+	const double r = 6371.0088, rad = M_PI / 180.0;
+	double dlat = (lat2 - lat1) * rad, dlng = (lng2 - lng1) * rad;
+	double a = sin(dlat / 2) * sin(dlat / 2) + cos(lat1 * rad) *
+	    cos(lat2 * rad) * sin(dlng / 2) * sin(dlng / 2);
+
+	return 2 * r * asin(sqrt(a < 1 ? a : 1));
+}
+
+static void
+judge_travel(struct scan_rec *rec, struct code_state *state)
+{
+	double km, hours, slack;
+
+	if (state->last_loc_at != 0) {
+		km = scan_distance_km(state->last_lat, state->last_lng,
+		    rec->lat, rec->lng);
+		hours = (double)llabs(rec->at - state->last_loc_at) / 3.6e9;
+		slack = SCAN_TRAVEL_SLACK_KM + rec->accuracy_m / 1000.0;
+		if (km > slack && (km - slack) > SCAN_MAX_SPEED_KMH * hours) {
+			state->flags |= SCAN_CLONE_TRAVEL;
+			rec->flags |= SCAN_CLONE_TRAVEL;
+		}
+	}
+	if (rec->at >= state->last_loc_at) {
+		state->last_loc_at = rec->at;
+		state->last_lat = rec->lat;
+		state->last_lng = rec->lng;
+	}
+}
+
+static void
+judge_scanner(struct scan_rec *rec, struct code_state *state,
+    uint32_t max_scanners)
+{
+	int i;
+
+	for (i = 0; i < state->n_scanners && i < STORE_SCANNERS_MAX; i++)
+		if (state->scanners[i] == rec->device)
+			return;
+	if (state->n_scanners < STORE_SCANNERS_MAX)
+		state->scanners[state->n_scanners] = rec->device;
+	if (state->n_scanners < 255)
+		state->n_scanners++;
+	if (state->n_scanners > max_scanners) {
+		state->flags |= SCAN_CLONE_SCANNERS;
+		rec->flags |= SCAN_CLONE_SCANNERS;
+	}
+}
+
+void
+scan_judge(struct scan_rec *rec, struct code_state *state,
+    uint32_t max_scanners, int fresh)
+{
+	if (rec->flags & SCAN_BOT) {
+		state->bot_count++;
+		if (rec->verdict == VERDICT_GENUINE &&
+		    (state->flags & (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL)))
+			rec->verdict = VERDICT_SUSPICIOUS;
+		return;
+	}
+	if (rec->verdict != VERDICT_GENUINE)
+		return;
+	if (fresh) {
+		state->scan_count++;
+		if (state->first_at == 0) {
+			state->first_at = rec->at;
+			state->first_scan_id = rec->id;
+			rec->flags |= SCAN_FIRST;
+		}
+		judge_scanner(rec, state, max_scanners);
+	}
+	if (rec->flags & SCAN_HAS_LOC)
+		judge_travel(rec, state);
+	if (state->flags & (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL))
+		rec->verdict = VERDICT_SUSPICIOUS;
+}
+
+static uint64_t
+mac64(const uint8_t key[32], const char *label, uint64_t v)
+{
+	uint8_t msg[32], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t n = strlen(label);
+
+	memcpy(msg, label, n);
+	sigil_be64_put(msg + n, v);
+	HMAC(EVP_sha256(), key, 32, msg, n + 8, md, &mdlen);
+	return sigil_be64_get(md);
+}
+
+static int
+hex64_parse(const char *s, uint64_t *out)
+{
+	uint8_t b[8];
+
+	if (sigil_hex_decode(s, 8, b) != 0)
+		return SIGIL_EINVAL;
+	*out = sigil_be64_get(b);
+	return 0;
+}
+
+void
+scan_cookie_make(const uint8_t key[32], uint64_t device,
+    char out[SCAN_COOKIE_LEN + 1])
+{
+	snprintf(out, SCAN_COOKIE_LEN + 1, "%016llx.%016llx",
+	    (unsigned long long)device,
+	    (unsigned long long)mac64(key, "sigil/cookie/v1", device));
+}
+
+int
+scan_cookie_check(const uint8_t key[32], const char *value, uint64_t *device)
+{
+	uint64_t id, mac;
+	uint8_t a[8], b[8];
+
+	if (value == NULL || strlen(value) != SCAN_COOKIE_LEN ||
+	    value[16] != '.' || hex64_parse(value, &id) != 0 ||
+	    hex64_parse(value + 17, &mac) != 0 || id == 0)
+		return SIGIL_EFORGED;
+	sigil_be64_put(a, mac);
+	sigil_be64_put(b, mac64(key, "sigil/cookie/v1", id));
+	if (sigil_memeq_ct(a, b, 8) != 0)
+		return SIGIL_EFORGED;
+	*device = id;
+	return 0;
+}
+
+void
+scan_id_format(const uint8_t key[32], uint64_t id, char out[SCAN_ID_LEN + 1])
+{
+	snprintf(out, SCAN_ID_LEN + 1, "%016llx%016llx",
+	    (unsigned long long)id,
+	    (unsigned long long)mac64(key, "sigil/scan-id/v1", id));
+}
+
+int
+scan_id_parse(const uint8_t key[32], const char *s, uint64_t *id)
+{
+	uint64_t v, mac;
+	uint8_t a[8], b[8];
+
+	if (s == NULL || strlen(s) != SCAN_ID_LEN || hex64_parse(s, &v) != 0 ||
+	    hex64_parse(s + 16, &mac) != 0 || v == 0)
+		return SIGIL_EFORGED;
+	sigil_be64_put(a, mac);
+	sigil_be64_put(b, mac64(key, "sigil/scan-id/v1", v));
+	if (sigil_memeq_ct(a, b, 8) != 0)
+		return SIGIL_EFORGED;
+	*id = v;
+	return 0;
+}
