@@ -29,7 +29,9 @@ int qr_module(const struct qr *q, int x, int y);	/* 1 = dark */
 /*
  * Writers. module_px >= 1 is the size of one module (pixels for PNG, user
  * units for SVG); margin is the quiet zone in modules (4 by default per
- * ISO/IEC 18004). 0 or SIGIL_EIO.
+ * ISO/IEC 18004). 0 or SIGIL_EIO; SIGIL_EINVAL for a NULL argument,
+ * module_px < 1, margin < 0 or a side ((width + 2 * margin) * module_px)
+ * over 32768; SIGIL_ENOMEM (PNG row buffer).
  */
 int qr_write_svg(const struct qr *q, int module_px, int margin, FILE *f);
 int qr_write_png(const struct qr *q, int module_px, int margin, FILE *f);
@@ -37,7 +39,12 @@ int qr_write_png(const struct qr *q, int module_px, int margin, FILE *f);
 /*
  * A4 label sheet: labels laid out in a grid, each a QR symbol with a
  * caption line (e.g. the serial) under it. Pages are written as they
- * fill; only the object offsets are kept in memory.
+ * fill; only the object offsets are kept in memory. Layout: 4 x 6 labels
+ * per A4 page, symbols 20 mm wide (larger versions grow to keep modules
+ * printable), caption in Helvetica 7 pt, printable ASCII only (other bytes
+ * print as '?'), cut to the label width. f is not closed. qr_pdf_add
+ * returns 0, SIGIL_EINVAL, SIGIL_ENOMEM, SIGIL_EIO, or SIGIL_EFULL once
+ * the file passes the 10-digit xref offset limit (about 9.3 GiB).
  */
 struct qr_pdf;
 int qr_pdf_open(FILE *f, struct qr_pdf **out);

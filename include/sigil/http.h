@@ -1,0 +1,99 @@
+/*
+ * http.h - the HTTP front: listening, limits, routing, replies, metrics.
+ *
+ * Handlers receive a struct http_call that lives until they reply with
+ * exactly one of http_reply*() (which sends, counts and frees it). A
+ * handler may keep the call and reply later, from another event callback
+ * on the same loop (the scan handler replies after the writer commits).
+ */
+#ifndef SIGIL_HTTP_H
+#define SIGIL_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct evhttp_request;
+struct evbuffer;
+struct http_server;
+
+struct http_config {
+	const char	*listen;	/* "HOST:PORT" */
+	const char	*tls_cert, *tls_key;	/* both or neither */
+	const char	*trusted_proxy;	/* CIDR list, comma-separated, or NULL */
+	unsigned	rate_limit;	/* consumer req/s per client; 0 = off */
+	unsigned	max_conns;
+	size_t		max_header_bytes, max_body_bytes;
+	int		timeout_s;
+};
+
+struct http_call {
+	struct evhttp_request *req;
+	struct http_server *srv;
+	int		method;		/* enum evhttp_cmd_type */
+	int		route;		/* index into the route table */
+	char		path[1024];	/* percent-decoded, valid UTF-8 */
+	const char	*query;		/* raw query string or NULL */
+	uint8_t		client[16];	/* client address, v4-mapped */
+	char		client_text[48];
+	void		*app;		/* the application's context */
+};
+
+enum http_route_flags {
+	HTTP_ROUTE_PREFIX = 1 << 0,	/* path starts with pattern */
+	HTTP_ROUTE_CONSUMER = 1 << 1,	/* per-client rate limit applies */
+	HTTP_ROUTE_GET = 1 << 2,	/* GET and HEAD */
+	HTTP_ROUTE_POST = 1 << 3,
+};
+
+struct http_route {
+	const char	*pattern;
+	int		flags;
+	const char	*name;		/* metrics label */
+	void		(*fn)(struct http_call *c);
+};
+
+/*
+ * Binds and starts serving on base. routes must outlive the server.
+ * 0, SIGIL_EINVAL (bad listen address, TLS files), SIGIL_EIO (bind).
+ */
+int http_server_start(struct event_base *base, const struct http_config *cfg,
+    const struct http_route *routes, size_t nroutes, void *app,
+    struct http_server **out);
+
+/* Stops accepting new connections (SIGTERM); open ones go on. */
+void http_server_stop_accepting(struct http_server *srv);
+void http_server_free(struct http_server *srv);
+/* The bound port (useful with port 0). */
+int http_server_port(struct http_server *srv);
+
+/* Replies. Each sends, updates the metrics and frees c. */
+void http_reply(struct http_call *c, int status, const char *content_type,
+    struct evbuffer *body);
+void http_reply_json(struct http_call *c, int status, const char *json);
+/* {"error":{"code":code,"message":message}} */
+void http_reply_error(struct http_call *c, int status, const char *code,
+    const char *message);
+
+/* Request helpers. */
+const char *http_header(struct http_call *c, const char *name);
+/*
+ * The request body as a NUL-terminated string (valid UTF-8, no NUL
+ * inside), or NULL when it is absent, too large or not text.
+ */
+char *http_body_text(struct http_call *c, size_t *len);
+/* The value of cookie name, copied into out (size bytes); 0 or ENOTFOUND. */
+int http_cookie(struct http_call *c, const char *name, char *out,
+    size_t size);
+void http_add_header(struct http_call *c, const char *name,
+    const char *value);
+
+/* Appends the server's Prometheus metrics to out. */
+void http_metrics(struct http_server *srv, struct evbuffer *out);
+
+/* Validating percent-decoder: 0 or SIGIL_EINVAL (bad escape, %00, bad
+ * UTF-8, too long). Exposed for the fuzz target. */
+int http_path_decode(const char *in, size_t len, char *out, size_t size);
+int http_utf8_valid(const char *s, size_t len);
+
+#endif

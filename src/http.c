@@ -1,0 +1,846 @@
+/*
+ * http.c - the HTTP front of sigild.
+ *
+ * Owns the listener, the per-connection bufferevents (plain or TLS), the
+ * route table dispatch, the limits of SPEC §8 and the request metrics.
+ * It knows nothing of codes or scans: handlers live in consumer.c and get
+ * a struct http_call that has already passed every generic check.
+ *
+ * Limits, in the order a request meets them:
+ *   - connection cap: each connection's bufferevent sits under a thin
+ *     filter whose free callback tells us when it closes; at the cap the
+ *     listener is disabled, so excess clients wait in the kernel backlog
+ *     instead of costing memory, and it is enabled again below the cap;
+ *   - header and body size and the read/write timeout: evhttp's own
+ *     bounds (431/413 and a closed connection for a stalled client);
+ *   - the URI: bounded length, strict percent-decoding, valid UTF-8, no
+ *     "..": anything else is a 400 before any handler runs;
+ *   - per-client token bucket on consumer routes (429 with Retry-After).
+ *     The client is the peer address, or the nearest untrusted address in
+ *     X-Forwarded-For when the peer is a --trusted-proxy.
+ *
+ * Every handler ends in exactly one http_reply*(), which sends the reply,
+ * counts it by route and status, and frees the call.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "sigil/http.h"
+#include "sigil/log.h"
+#include "sigil/util.h"
+
+#define HTTP_URI_MAX		2048
+#define HTTP_PROXIES_MAX	8
+#define RATE_SLOTS		65536
+#define ROUTES_MAX		32
+
+static const int tracked_status[] = { 200, 201, 204, 301, 302, 304, 400, 401,
+    403, 404, 405, 408, 409, 410, 413, 414, 415, 422, 423, 429, 431, 500,
+    503 };
+#define NSTATUS (sizeof tracked_status / sizeof tracked_status[0] + 1)
+
+struct cidr {
+	uint8_t		addr[16];
+	int		bits;
+};
+
+struct rate_slot {
+	uint8_t		addr[16];
+	double		tokens;
+	int64_t		last_us;
+};
+
+struct http_server {
+	struct event_base	*base;
+	struct evhttp		*http;
+	struct evhttp_bound_socket *bound;
+	struct evconnlistener	*listener;
+	SSL_CTX			*ssl;
+	struct http_config	cfg;
+	const struct http_route	*routes;
+	size_t			nroutes;
+	void			*app;
+	struct cidr		proxies[HTTP_PROXIES_MAX];
+	int			nproxies;
+	struct rate_slot	*rate;
+	unsigned		conns;
+	int			accepting, paused;
+	uint64_t		conns_total, conns_refused_paused;
+	uint64_t		counts[ROUTES_MAX + 2][NSTATUS];
+	uint64_t		rate_limited;
+};
+
+/* ---- addresses ---- */
+
+static int
+addr_parse(const char *s, uint8_t out[16])
+{
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET6, s, out) == 1)
+		return 0;
+	if (inet_pton(AF_INET, s, &a4) == 1) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &a4, 4);
+		return 0;
+	}
+	return SIGIL_EINVAL;
+}
+
+static void
+addr_text(const uint8_t a[16], char *buf, size_t size)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+
+	if (memcmp(a, mapped, 12) == 0)
+		inet_ntop(AF_INET, a + 12, buf, (socklen_t)size);
+	else
+		inet_ntop(AF_INET6, a, buf, (socklen_t)size);
+}
+
+static int
+cidr_parse(const char *s, struct cidr *out)
+{
+	char host[64];
+	const char *slash = strchr(s, '/');
+	uint64_t bits;
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	int v4;
+
+	if (n == 0 || n >= sizeof host)
+		return SIGIL_EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	v4 = strchr(host, ':') == NULL;
+	if (addr_parse(host, out->addr) != 0)
+		return SIGIL_EINVAL;
+	if (slash == NULL)
+		bits = 128;
+	else if (sigil_parse_u64(slash + 1, v4 ? 32 : 128, &bits) != 0)
+		return SIGIL_EINVAL;
+	else if (v4)
+		bits += 96;
+	out->bits = (int)bits;
+	return 0;
+}
+
+static int
+cidr_match(const struct cidr *c, const uint8_t a[16])
+{
+	int full = c->bits / 8, rest = c->bits % 8;
+
+	if (memcmp(c->addr, a, (size_t)full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((c->addr[full] ^ a[full]) & (0xff << (8 - rest))) == 0;
+}
+
+static int
+trusted(struct http_server *srv, const uint8_t a[16])
+{
+	for (int i = 0; i < srv->nproxies; i++)
+		if (cidr_match(&srv->proxies[i], a))
+			return 1;
+	return 0;
+}
+
+/*
+ * The client: the peer, unless the peer is a trusted proxy; then walk
+ * X-Forwarded-For from the right, skipping trusted hops, and take the
+ * first address that is not ours. A malformed entry stops the walk at the
+ * last good hop: a client cannot choose its address by forging the list.
+ */
+static void
+client_resolve(struct http_call *c)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	const struct sockaddr *sa = evcon ? evhttp_connection_get_addr(evcon) :
+	    NULL;
+	const char *xff;
+	char item[64];
+
+	memset(c->client, 0, sizeof c->client);
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		c->client[10] = c->client[11] = 0xff;
+		memcpy(c->client + 12,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+	} else if (sa != NULL && sa->sa_family == AF_INET6)
+		memcpy(c->client,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    16);
+	if (c->srv->nproxies > 0 && trusted(c->srv, c->client) &&
+	    (xff = http_header(c, "X-Forwarded-For")) != NULL) {
+		size_t end = strlen(xff);
+		int hops = 0;
+
+		while (end > 0 && hops++ < 16) {
+			size_t start = end, a, b;
+			uint8_t addr[16];
+
+			while (start > 0 && xff[start - 1] != ',')
+				start--;
+			for (a = start; a < end && xff[a] == ' '; a++)
+				;
+			for (b = end; b > a && xff[b - 1] == ' '; b--)
+				;
+			if (b - a == 0 || b - a >= sizeof item)
+				break;
+			memcpy(item, xff + a, b - a);
+			item[b - a] = '\0';
+			if (addr_parse(item, addr) != 0)
+				break;
+			memcpy(c->client, addr, 16);
+			if (!trusted(c->srv, addr))
+				break;
+			end = start > 0 ? start - 1 : 0;
+		}
+	}
+	addr_text(c->client, c->client_text, sizeof c->client_text);
+}
+
+/* ---- rate limit: token bucket per client, fixed table ---- */
+
+static int
+rate_allow(struct http_server *srv, const uint8_t a[16])
+{
+	uint32_t h = 2166136261u;
+	struct rate_slot *s;
+	int64_t now = sigil_now_us();
+	double burst = 2.0 * srv->cfg.rate_limit;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a[i]) * 16777619u;
+	s = &srv->rate[h % RATE_SLOTS];
+	if (memcmp(s->addr, a, 16) != 0 || s->last_us == 0) {
+		memcpy(s->addr, a, 16);
+		s->tokens = burst;
+		s->last_us = now;
+	}
+	s->tokens += (double)(now - s->last_us) / 1e6 * srv->cfg.rate_limit;
+	if (s->tokens > burst)
+		s->tokens = burst;
+	s->last_us = now;
+	if (s->tokens < 1.0)
+		return 0;
+	s->tokens -= 1.0;
+	return 1;
+}
+
+/* ---- connections ---- */
+
+static void
+listener_update(struct http_server *srv)
+{
+	if (srv->listener == NULL || !srv->accepting)
+		return;
+	if (srv->conns >= srv->cfg.max_conns && !srv->paused) {
+		evconnlistener_disable(srv->listener);
+		srv->paused = 1;
+		srv->conns_refused_paused++;
+		log_warn("conn_cap", "open=%u cap=%u", srv->conns,
+		    srv->cfg.max_conns);
+	} else if (srv->conns < srv->cfg.max_conns && srv->paused) {
+		evconnlistener_enable(srv->listener);
+		srv->paused = 0;
+	}
+}
+
+static void
+conn_closed(void *ctx)
+{
+	struct http_server *srv = ctx;
+
+	srv->conns--;
+	listener_update(srv);
+}
+
+static struct bufferevent *
+conn_bufferevent(struct event_base *base, void *arg)
+{
+	struct http_server *srv = arg;
+	struct bufferevent *under, *bev;
+	SSL *ssl;
+
+	if (srv->ssl != NULL) {
+		if ((ssl = SSL_new(srv->ssl)) == NULL)
+			return NULL;
+		under = bufferevent_openssl_socket_new(base, -1, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	} else
+		under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (under == NULL)
+		return NULL;
+	bev = bufferevent_filter_new(under, NULL, NULL, BEV_OPT_CLOSE_ON_FREE,
+	    conn_closed, srv);
+	if (bev == NULL) {
+		bufferevent_free(under);
+		return NULL;
+	}
+	srv->conns++;
+	srv->conns_total++;
+	listener_update(srv);
+	return bev;
+}
+
+/* ---- replies and metrics ---- */
+
+static size_t
+status_index(int status)
+{
+	for (size_t i = 0; i < NSTATUS - 1; i++)
+		if (tracked_status[i] == status)
+			return i;
+	return NSTATUS - 1;
+}
+
+static void
+call_finish(struct http_call *c, int status)
+{
+	c->srv->counts[c->route][status_index(status)]++;
+	free(c);
+}
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 423: return "Locked";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Status";
+}
+
+void
+http_reply(struct http_call *c, int status, const char *content_type,
+    struct evbuffer *body)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+
+	if (content_type != NULL)
+		evhttp_add_header(h, "Content-Type", content_type);
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_send_reply(c->req, status, reason(status), body);
+	call_finish(c, status);
+}
+
+void
+http_reply_json(struct http_call *c, int status, const char *json)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b != NULL)
+		evbuffer_add(b, json, strlen(json));
+	evhttp_add_header(evhttp_request_get_output_headers(c->req),
+	    "Cache-Control", "no-store");
+	http_reply(c, status, "application/json; charset=utf-8", b);
+	if (b != NULL)
+		evbuffer_free(b);
+}
+
+void
+http_reply_error(struct http_call *c, int status, const char *code,
+    const char *message)
+{
+	char buf[512];
+
+	/* code and message are ours, never client bytes: no escaping. */
+	snprintf(buf, sizeof buf,
+	    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n", code,
+	    message);
+	if (status == 429)
+		evhttp_add_header(evhttp_request_get_output_headers(c->req),
+		    "Retry-After", "1");
+	http_reply_json(c, status, buf);
+}
+
+void
+http_metrics(struct http_server *srv, struct evbuffer *out)
+{
+	evbuffer_add_printf(out,
+	    "# HELP sigil_http_requests_total HTTP requests by route and status.\n"
+	    "# TYPE sigil_http_requests_total counter\n");
+	for (size_t r = 0; r < srv->nroutes + 2; r++) {
+		const char *name = r < srv->nroutes ? srv->routes[r].name :
+		    r == srv->nroutes ? "none" : "rejected";
+
+		for (size_t s = 0; s < NSTATUS; s++) {
+			if (srv->counts[r][s] == 0)
+				continue;
+			if (s < NSTATUS - 1)
+				evbuffer_add_printf(out,
+				    "sigil_http_requests_total{route=\"%s\","
+				    "status=\"%d\"} %llu\n", name,
+				    tracked_status[s],
+				    (unsigned long long)srv->counts[r][s]);
+			else
+				evbuffer_add_printf(out,
+				    "sigil_http_requests_total{route=\"%s\","
+				    "status=\"other\"} %llu\n", name,
+				    (unsigned long long)srv->counts[r][s]);
+		}
+	}
+	evbuffer_add_printf(out,
+	    "# HELP sigil_http_connections_open Open client connections.\n"
+	    "# TYPE sigil_http_connections_open gauge\n"
+	    "sigil_http_connections_open %u\n"
+	    "# TYPE sigil_http_connections_total counter\n"
+	    "sigil_http_connections_total %llu\n"
+	    "# TYPE sigil_http_rate_limited_total counter\n"
+	    "sigil_http_rate_limited_total %llu\n",
+	    srv->conns, (unsigned long long)srv->conns_total,
+	    (unsigned long long)srv->rate_limited);
+}
+
+/* ---- request parsing ---- */
+
+int
+http_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = p[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+static int
+hexdigit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+http_path_decode(const char *in, size_t len, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)in[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len)
+				return SIGIL_EINVAL;
+			hi = hexdigit((unsigned char)in[i + 1]);
+			lo = hexdigit((unsigned char)in[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return SIGIL_EINVAL;
+			c = hi << 4 | lo;
+			i += 2;
+		} else if (c <= 0x20 || c == 0x7f)
+			return SIGIL_EINVAL;
+		if (o + 1 >= size)
+			return SIGIL_EINVAL;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	if (!http_utf8_valid(out, o))
+		return SIGIL_EINVAL;
+	return 0;
+}
+
+static int
+path_has_dotdot(const char *p)
+{
+	for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2)
+		if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
+			return 1;
+	return strchr(p, '\\') != NULL;
+}
+
+const char *
+http_header(struct http_call *c, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(c->req),
+	    name);
+}
+
+void
+http_add_header(struct http_call *c, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(c->req), name,
+	    value);
+}
+
+char *
+http_body_text(struct http_call *c, size_t *len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+	size_t n = evbuffer_get_length(in);
+	char *s;
+
+	if (n == 0 || n > c->srv->cfg.max_body_bytes)
+		return NULL;
+	if ((s = malloc(n + 1)) == NULL)
+		return NULL;
+	evbuffer_copyout(in, s, n);
+	s[n] = '\0';
+	if (!http_utf8_valid(s, n)) {
+		free(s);
+		return NULL;
+	}
+	*len = n;
+	return s;
+}
+
+int
+http_cookie(struct http_call *c, const char *name, char *out, size_t size)
+{
+	const char *h = http_header(c, "Cookie"), *p;
+	size_t nlen = strlen(name);
+
+	if (h == NULL || strlen(h) > 4096)
+		return SIGIL_ENOTFOUND;
+	for (p = h; *p != '\0';) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			const char *v = p + nlen + 1;
+			size_t vlen = strcspn(v, ";");
+
+			while (vlen > 0 && v[vlen - 1] == ' ')
+				vlen--;
+			if (vlen >= size)
+				return SIGIL_ENOTFOUND;
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			return 0;
+		}
+		p += strcspn(p, ";");
+	}
+	return SIGIL_ENOTFOUND;
+}
+
+static int
+route_find(struct http_server *srv, const char *path)
+{
+	for (size_t i = 0; i < srv->nroutes; i++) {
+		const struct http_route *r = &srv->routes[i];
+
+		if (r->flags & HTTP_ROUTE_PREFIX) {
+			if (strncmp(path, r->pattern, strlen(r->pattern)) == 0)
+				return (int)i;
+		} else if (strcmp(path, r->pattern) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void
+reject(struct http_call *c, int status, const char *code, const char *msg)
+{
+	c->route = (int)c->srv->nroutes + 1;
+	http_reply_error(c, status, code, msg);
+}
+
+static void
+dispatch(struct evhttp_request *req, void *arg)
+{
+	struct http_server *srv = arg;
+	struct http_call *c;
+	const char *uri = evhttp_request_get_uri(req);
+	const char *q;
+	const struct http_route *r;
+	size_t plen;
+	int method = evhttp_request_get_command(req), idx;
+
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		evhttp_send_error(req, 503, "Service Unavailable");
+		return;
+	}
+	c->req = req;
+	c->srv = srv;
+	c->method = method;
+	c->app = srv->app;
+	c->route = (int)srv->nroutes;
+	client_resolve(c);
+	if (uri == NULL || strlen(uri) > HTTP_URI_MAX) {
+		reject(c, 414, "uri_too_long", "request URI too long");
+		return;
+	}
+	if (uri[0] != '/') {
+		reject(c, 400, "bad_uri", "request URI must be a path");
+		return;
+	}
+	q = strchr(uri, '?');
+	plen = q ? (size_t)(q - uri) : strlen(uri);
+	c->query = q ? q + 1 : NULL;
+	if (strchr(uri, '#') != NULL ||
+	    http_path_decode(uri, plen, c->path, sizeof c->path) != 0 ||
+	    (c->query != NULL && !http_utf8_valid(c->query,
+	    strlen(c->query))) || path_has_dotdot(c->path)) {
+		reject(c, 400, "bad_uri",
+		    "malformed path: bad percent-encoding, UTF-8 or segment");
+		return;
+	}
+	if ((idx = route_find(srv, c->path)) < 0) {
+		http_reply_error(c, 404, "not_found", "no such resource");
+		return;
+	}
+	c->route = idx;
+	r = &srv->routes[idx];
+	if (!(((r->flags & HTTP_ROUTE_GET) && (method == EVHTTP_REQ_GET ||
+	    method == EVHTTP_REQ_HEAD)) || ((r->flags & HTTP_ROUTE_POST) &&
+	    method == EVHTTP_REQ_POST))) {
+		http_add_header(c, "Allow", (r->flags & HTTP_ROUTE_POST) ?
+		    "POST" : "GET, HEAD");
+		http_reply_error(c, 405, "method_not_allowed",
+		    "method not allowed here");
+		return;
+	}
+	if ((r->flags & HTTP_ROUTE_CONSUMER) && srv->cfg.rate_limit > 0 &&
+	    !rate_allow(srv, c->client)) {
+		srv->rate_limited++;
+		http_reply_error(c, 429, "rate_limited",
+		    "too many requests from this address");
+		return;
+	}
+	r->fn(c);
+}
+
+/* ---- set-up ---- */
+
+static int
+listen_parse(const char *s, struct sockaddr_storage *ss, int *sslen)
+{
+	char host[128];
+	const char *colon = strrchr(s, ':');
+	uint64_t port;
+	size_t n;
+
+	if (colon == NULL || (n = (size_t)(colon - s)) >= sizeof host ||
+	    sigil_parse_u64(colon + 1, 65535, &port) != 0)
+		return SIGIL_EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	}
+	memset(ss, 0, sizeof *ss);
+	if (strcmp(host, "localhost") == 0)
+		strcpy(host, "127.0.0.1");
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*sslen = sizeof *sin;
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*sslen = sizeof *sin6;
+	} else
+		return SIGIL_EINVAL;
+	return 0;
+}
+
+static int
+tls_setup(struct http_server *srv)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL)
+		return SIGIL_ECRYPTO;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, srv->cfg.tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, srv->cfg.tls_key,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		SSL_CTX_free(ctx);
+		return SIGIL_EINVAL;
+	}
+	srv->ssl = ctx;
+	return 0;
+}
+
+int
+http_server_start(struct event_base *base, const struct http_config *cfg,
+    const struct http_route *routes, size_t nroutes, void *app,
+    struct http_server **out)
+{
+	struct http_server *srv;
+	struct sockaddr_storage ss;
+	int sslen, err = SIGIL_EINVAL;
+
+	if (nroutes > ROUTES_MAX || (cfg->tls_cert == NULL) !=
+	    (cfg->tls_key == NULL))
+		return SIGIL_EINVAL;
+	if ((srv = calloc(1, sizeof *srv)) == NULL)
+		return SIGIL_ENOMEM;
+	srv->base = base;
+	srv->cfg = *cfg;
+	srv->routes = routes;
+	srv->nroutes = nroutes;
+	srv->app = app;
+	srv->accepting = 1;
+	if ((srv->rate = calloc(RATE_SLOTS, sizeof *srv->rate)) == NULL) {
+		err = SIGIL_ENOMEM;
+		goto fail;
+	}
+	if (cfg->trusted_proxy != NULL) {
+		char list[512], *tok, *save = NULL;
+
+		if (strlen(cfg->trusted_proxy) >= sizeof list)
+			goto fail;
+		strcpy(list, cfg->trusted_proxy);
+		for (tok = strtok_r(list, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			if (srv->nproxies == HTTP_PROXIES_MAX ||
+			    cidr_parse(tok, &srv->proxies[srv->nproxies]) != 0)
+				goto fail;
+			srv->nproxies++;
+		}
+	}
+	if (cfg->tls_cert != NULL && (err = tls_setup(srv)) != 0)
+		goto fail;
+	err = SIGIL_EINVAL;
+	if (listen_parse(cfg->listen, &ss, &sslen) != 0)
+		goto fail;
+	err = SIGIL_ENOMEM;
+	if ((srv->http = evhttp_new(base)) == NULL)
+		goto fail;
+	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cfg->max_header_bytes);
+	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->max_body_bytes);
+	evhttp_set_timeout(srv->http, cfg->timeout_s);
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_default_content_type(srv->http, "text/plain; charset=utf-8");
+	evhttp_set_bevcb(srv->http, conn_bufferevent, srv);
+	evhttp_set_gencb(srv->http, dispatch, srv);
+	srv->listener = evconnlistener_new_bind(base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    1024, (struct sockaddr *)&ss, sslen);
+	if (srv->listener == NULL) {
+		err = SIGIL_EIO;
+		goto fail;
+	}
+	if ((srv->bound = evhttp_bind_listener(srv->http, srv->listener)) ==
+	    NULL) {
+		evconnlistener_free(srv->listener);
+		srv->listener = NULL;
+		err = SIGIL_EIO;
+		goto fail;
+	}
+	*out = srv;
+	return 0;
+fail:
+	if (srv->http != NULL)
+		evhttp_free(srv->http);
+	if (srv->ssl != NULL)
+		SSL_CTX_free(srv->ssl);
+	free(srv->rate);
+	free(srv);
+	return err;
+}
+
+int
+http_server_port(struct http_server *srv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	evutil_socket_t fd = evconnlistener_get_fd(srv->listener);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+void
+http_server_stop_accepting(struct http_server *srv)
+{
+	if (srv->bound != NULL) {
+		evhttp_del_accept_socket(srv->http, srv->bound);
+		srv->bound = NULL;
+		srv->listener = NULL;
+	}
+	srv->accepting = 0;
+}
+
+void
+http_server_free(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	evhttp_free(srv->http);
+	if (srv->ssl != NULL)
+		SSL_CTX_free(srv->ssl);
+	free(srv->rate);
+	free(srv);
+}

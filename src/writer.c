@@ -1,0 +1,312 @@
+/*
+ * writer.c - group commit.
+ *
+ * LMDB allows one write transaction at a time and a durable commit costs
+ * an fsync (a millisecond or more), so committing each scan on its own
+ * would cap sigild at a few hundred scans a second. Instead the event
+ * loop queues jobs here; one thread takes everything queued (up to
+ * WRITER_BATCH_MAX), commits it in a single transaction with one sync,
+ * and hands the batch back. While it syncs, new jobs pile up for the next
+ * batch, so the batch size grows with the load by itself: no timer, no
+ * added latency when idle.
+ *
+ * A job's done() runs on the event-loop thread (the writer activates an
+ * event; the base was made thread-aware with evthread_use_pthreads), so
+ * HTTP code never runs on this thread and this thread never touches a
+ * request. A request is answered only from done(), that is after its
+ * commit returned: an acknowledged scan is on disk.
+ *
+ * If a commit fails, every job of that batch gets the error (the handler
+ * answers 503) and nothing of the batch is written; the next batch tries
+ * again, so a transient I/O fault needs no restart.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "sigil/log.h"
+#include "sigil/scan.h"
+#include "sigil/util.h"
+#include "sigil/writer.h"
+
+struct writer {
+	struct store	*store;
+	pthread_t	thread;
+	pthread_mutex_t	lock;
+	pthread_cond_t	wake;
+	struct writer_job *head, **tail;	/* queued, guarded by lock */
+	struct writer_job *done_head, **done_tail;	/* guarded by lock */
+	unsigned	queued, pending;	/* guarded by lock */
+	int		stopping, started;
+	struct event	*done_ev;
+	struct writer_stats stats;		/* written by the thread */
+};
+
+struct commit_ctx {
+	struct scan_rec		*recs;
+	struct writer_job	**jobs;
+};
+
+static void
+judge_batch(void *arg, struct scan_rec *rec, struct code_state *state)
+{
+	struct commit_ctx *ctx = arg;
+	struct writer_job *job = ctx->jobs[rec - ctx->recs];
+
+	scan_judge(rec, state, job->max_scanners, 1);
+	job->state = *state;
+}
+
+static void
+judge_locate(void *arg, struct scan_rec *rec, struct code_state *state)
+{
+	struct writer_job *job = arg;
+
+	scan_judge(rec, state, job->max_scanners, 0);
+	job->state = *state;
+}
+
+static double
+elapsed_s(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a->tv_sec) +
+	    (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void
+stats_note(struct writer *w, size_t n, double secs, int err)
+{
+	size_t b = 0;
+	double lim = 0.25e-3;
+	int i = 0;
+
+	while (b < 12 && ((size_t)1 << b) < n)
+		b++;
+	w->stats.batch_hist[b]++;
+	while (i < 11 && secs > lim) {
+		lim *= 2;
+		i++;
+	}
+	w->stats.latency_hist[i]++;
+	w->stats.latency_sum_s += secs;
+	w->stats.commits++;
+	w->stats.jobs += n;
+	if (err)
+		w->stats.failures++;
+}
+
+/* Commits the scan jobs of list (n of them) in one transaction. */
+static void
+commit_scans(struct writer *w, struct writer_job **jobs, size_t n,
+    struct scan_rec *recs)
+{
+	struct commit_ctx ctx = { recs, jobs };
+	struct timespec t0;
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++)
+		recs[i] = jobs[i]->rec;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = store_scans_commit(w->store, recs, n, judge_batch, &ctx);
+	stats_note(w, n, elapsed_s(&t0), err);
+	if (err != 0)
+		log_error("commit", "scans=%zu err=\"%s\"", n,
+		    sigil_strerror(err));
+	for (i = 0; i < n; i++) {
+		jobs[i]->err = err;
+		if (err == 0)
+			jobs[i]->rec = recs[i];
+	}
+}
+
+static void
+commit_locate(struct writer *w, struct writer_job *job)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	job->err = store_scan_locate(w->store, job->locate_id, job->lat,
+	    job->lng, job->accuracy_m, judge_locate, job, &job->rec);
+	stats_note(w, 1, elapsed_s(&t0), job->err != 0 &&
+	    job->err != SIGIL_ENOTFOUND && job->err != SIGIL_EEXIST);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct writer_job **jobs, *list, *job, *next;
+	struct scan_rec *recs;
+	size_t n;
+
+	jobs = calloc(WRITER_BATCH_MAX, sizeof *jobs);
+	recs = calloc(WRITER_BATCH_MAX, sizeof *recs);
+	if (jobs == NULL || recs == NULL) {
+		log_error("writer", "err=\"out of memory\"");
+		abort();
+	}
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		while (w->head == NULL && !w->stopping)
+			pthread_cond_wait(&w->wake, &w->lock);
+		if (w->head == NULL && w->stopping) {
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+		/* Take up to WRITER_BATCH_MAX jobs off the queue. */
+		list = w->head;
+		job = list;
+		for (n = 1; n < WRITER_BATCH_MAX && job->next != NULL; n++)
+			job = job->next;
+		w->head = job->next;
+		if (w->head == NULL)
+			w->tail = &w->head;
+		job->next = NULL;
+		w->queued -= (unsigned)n;
+		pthread_mutex_unlock(&w->lock);
+
+		n = 0;
+		for (job = list; job != NULL; job = job->next)
+			if (job->kind == WRITER_SCAN)
+				jobs[n++] = job;
+		if (n > 0)
+			commit_scans(w, jobs, n, recs);
+		for (job = list; job != NULL; job = job->next)
+			if (job->kind == WRITER_LOCATE)
+				commit_locate(w, job);
+
+		pthread_mutex_lock(&w->lock);
+		for (job = list; job != NULL; job = next) {
+			next = job->next;
+			job->next = NULL;
+			*w->done_tail = job;
+			w->done_tail = &job->next;
+		}
+		pthread_mutex_unlock(&w->lock);
+		event_active(w->done_ev, EV_READ, 0);
+	}
+	free(recs);
+	free(jobs);
+	return NULL;
+}
+
+/* Event-loop side: answer everything the writer has finished. */
+static void
+writer_deliver(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer *w = arg;
+	struct writer_job *list, *job, *next;
+	unsigned n = 0;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&w->lock);
+	list = w->done_head;
+	w->done_head = NULL;
+	w->done_tail = &w->done_head;
+	pthread_mutex_unlock(&w->lock);
+	for (job = list; job != NULL; job = next) {
+		next = job->next;
+		job->next = NULL;
+		n++;
+		job->done(job);
+	}
+	pthread_mutex_lock(&w->lock);
+	w->pending -= n;
+	pthread_mutex_unlock(&w->lock);
+}
+
+int
+writer_start(struct store *st, struct event_base *base, struct writer **out)
+{
+	struct writer *w;
+
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		return SIGIL_ENOMEM;
+	w->store = st;
+	w->tail = &w->head;
+	w->done_tail = &w->done_head;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	w->done_ev = event_new(base, -1, 0, writer_deliver, w);
+	if (w->done_ev == NULL)
+		goto fail;
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
+		goto fail;
+	w->started = 1;
+	*out = w;
+	return 0;
+fail:
+	if (w->done_ev != NULL)
+		event_free(w->done_ev);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+	return SIGIL_ENOMEM;
+}
+
+int
+writer_submit(struct writer *w, struct writer_job *job)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->stopping || w->queued >= WRITER_QUEUE_MAX) {
+		pthread_mutex_unlock(&w->lock);
+		return SIGIL_EBUSY;
+	}
+	job->next = NULL;
+	job->err = 0;
+	*w->tail = job;
+	w->tail = &job->next;
+	w->queued++;
+	w->pending++;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+unsigned
+writer_pending(struct writer *w)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->pending;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+void
+writer_drain(struct writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+writer_free(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	writer_drain(w);
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	event_free(w->done_ev);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+void
+writer_stats(struct writer *w, struct writer_stats *out)
+{
+	*out = w->stats;
+}
