@@ -43,6 +43,15 @@ struct code_key {
 	uint16_t	id;
 	uint8_t		tag_key[32];
 	uint8_t		pin_key[32];
+	/*
+	 * HMAC-SHA256 midstates: the SHA-256 chaining values after the
+	 * (key ^ ipad) and (key ^ opad) blocks, [0] inner and [1] outer.
+	 * Precomputed by code_key_derive() so that signing a code costs two
+	 * compressions and no allocation; plain values, so the struct stays
+	 * copyable. Secret: treat like the keys themselves.
+	 */
+	uint32_t	tag_mid[2][8];
+	uint32_t	pin_mid[2][8];
 };
 
 /* Derives *out from root. 0 or SIGIL_ECRYPTO. */
