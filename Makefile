@@ -44,7 +44,7 @@ $(BINDIR)/sigild: $(O)/src/sigild.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BINDIR)/sigil: $(O)/tools/sigil.o $(LIB)
+$(BINDIR)/sigil: $(patsubst %.c,$(O)/%.o,$(wildcard tools/*.c)) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
