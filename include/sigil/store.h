@@ -26,6 +26,20 @@
 #define STORE_URL_MAX		256
 #define STORE_LOT_MAX		20	/* GS1 AI 10 */
 #define STORE_SCANNERS_MAX	16	/* distinct device hashes kept per code */
+#define STORE_MAP_MAX		((uint64_t)1 << 40)	/* map growth stops at 1 TiB */
+
+/*
+ * The map of a new environment starts at 64 MiB. The environment variable
+ * SIGIL_STORE_INITIAL_MAP (bytes, at least 32768) overrides that at
+ * STORE_CREATE; tests use it to exercise growth.
+ *
+ * Every write function returns SIGIL_EDENIED on a store opened
+ * STORE_RDONLY, and SIGIL_EFULL if the map would pass STORE_MAP_MAX (or
+ * must grow while the calling thread is inside a *_each callback).
+ * The *_each functions return 0 after the last item, or the nonzero value
+ * fn returned to stop the walk; fn may call store read functions (they
+ * see the same snapshot).
+ */
 
 struct store;
 
@@ -60,7 +74,11 @@ struct brand {
 	int64_t		created;	/* microseconds since epoch */
 };
 
-/* Adds a brand (name unique) and sets out->id, out->created. */
+/*
+ * Adds a brand (name unique) and sets b->id, b->created. SIGIL_EINVAL for
+ * an empty or oversize name or base_url, control characters or invalid
+ * UTF-8; SIGIL_EEXIST for a name in use.
+ */
 int store_brand_add(struct store *st, struct brand *b);
 int store_brand_get(struct store *st, uint32_t id, struct brand *out);
 int store_brand_find(struct store *st, const char *name, struct brand *out);
@@ -76,12 +94,16 @@ struct key_meta {
 	int64_t		revoked;	/* 0 while valid */
 };
 
-/* Allocates the next key id for brand_id, records it, sets *out. */
+/*
+ * Allocates the next key id for brand_id, records it, sets *out.
+ * SIGIL_ENOTFOUND for an unknown brand, SIGIL_EFULL after key 65535.
+ */
 int store_key_add(struct store *st, uint32_t brand_id, struct key_meta *out);
 int store_key_get(struct store *st, uint16_t id, struct key_meta *out);
 /* The newest unrevoked key of the brand, SIGIL_ENOTFOUND if none. */
 int store_key_current(struct store *st, uint32_t brand_id,
     struct key_meta *out);
+/* SIGIL_ENOTFOUND, or SIGIL_ESTATE if already revoked. */
 int store_key_revoke(struct store *st, uint16_t id);
 int store_key_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct key_meta *k), void *arg);
@@ -97,7 +119,13 @@ struct product {
 	int64_t		created;
 };
 
-/* SIGIL_EEXIST when (brand, sku) or the GTIN is already used. */
+/*
+ * SIGIL_EEXIST when (brand, sku) or the GTIN is already used;
+ * SIGIL_ENOTFOUND for an unknown brand; SIGIL_EINVAL for an empty or
+ * oversize sku or name, control characters, a GTIN that is not 14 digits
+ * with a good check digit, or max_scanners outside 1..STORE_SCANNERS_MAX
+ * (more distinct scanners than the state keeps could never be detected).
+ */
 int store_product_add(struct store *st, struct product *p);
 int store_product_get(struct store *st, uint32_t brand_id, const char *sku,
     struct product *out);
@@ -128,7 +156,11 @@ struct batch {
  * Registers a batch of b->count serials for b->brand_id / b->sku (which
  * must exist) signed by b->key_id: allocates the next free serial range
  * and id, sets b->id, b->first_serial, b->created, b->state = INACTIVE.
- * SIGIL_EFULL if the brand's serial space would pass CODE_SERIAL_MAX.
+ * SIGIL_EFULL if the brand's serial space would pass CODE_SERIAL_MAX
+ * (or after 2^32-1 batches). SIGIL_EINVAL for count 0 or above
+ * CODE_SERIAL_MAX, a bad sku or lot, or a key of another brand;
+ * SIGIL_ENOTFOUND for an unknown product or key; SIGIL_ESTATE for a
+ * revoked key.
  */
 int store_batch_new(struct store *st, struct batch *b);
 int store_batch_get(struct store *st, uint64_t id, struct batch *out);
@@ -140,6 +172,7 @@ int store_batch_find_serial(struct store *st, uint32_t brand_id,
  * SIGIL_ESTATE. Sets activated/revoked times.
  */
 int store_batch_set_state(struct store *st, uint64_t id, int state);
+/* The brand's batches in serial (= id) order. */
 int store_batch_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct batch *b), void *arg);
 
@@ -202,8 +235,13 @@ typedef void (*store_judge_fn)(void *arg, struct scan_rec *rec,
  * Appends n scans in ONE write transaction (group commit): assigns ids,
  * calls judge for each (when rec->brand_id != 0), appends to the log with
  * MDB_APPEND, writes the code states, and commits with a durable sync
- * unless the store was opened NOSYNC. On failure nothing is written and
- * no id is consumed. 0, SIGIL_EIO.
+ * unless the store was opened NOSYNC. On failure nothing is written, no
+ * id is consumed and recs are unchanged. 0, SIGIL_EIO, SIGIL_EFULL,
+ * SIGIL_ENOMEM, or SIGIL_EINVAL for a serial above CODE_SERIAL_MAX, a
+ * batch id above 2^32-1, a verdict out of range or a state with more than
+ * STORE_SCANNERS_MAX scanners. If the map must grow, the transaction is
+ * retried from the start: judge may then see the same scan twice (the
+ * first time in a transaction that was thrown away).
  */
 int store_scans_commit(struct store *st, struct scan_rec *recs, size_t n,
     store_judge_fn judge, void *arg);
@@ -212,17 +250,28 @@ int store_scans_commit(struct store *st, struct scan_rec *recs, size_t n,
  * Stores a consented location for scan id (a separate append-only table;
  * the log itself never changes) and updates the code's state through
  * judge, which sees rec with the location filled in. SIGIL_ENOTFOUND for
- * an unknown scan, SIGIL_EEXIST if it already has a location.
+ * an unknown scan, SIGIL_EEXIST if it already has a location,
+ * SIGIL_EINVAL for coordinates out of range. *out (may be NULL) gets the
+ * scan with the location applied.
  */
 int store_scan_locate(struct store *st, uint64_t scan_id, float lat,
     float lng, uint16_t accuracy_m, store_judge_fn judge, void *arg,
     struct scan_rec *out);
 
+/* The scan as logged, with its location applied if one was stored. */
 int store_scan_get(struct store *st, uint64_t id, struct scan_rec *out);
 int store_code_state(struct store *st, uint32_t brand_id, uint64_t serial,
     struct code_state *out);
-/* Every scan with at >= since, in id order; location applied if given. */
+/*
+ * Every scan with at >= since, in id order; location applied if given.
+ * Walks in chunks of fresh snapshots (the log is append-only, so the
+ * order holds): scans committed during the walk may be included.
+ */
 int store_scan_each(struct store *st, int64_t since,
+    int (*fn)(void *arg, const struct scan_rec *r), void *arg);
+
+/* Every scan of one code, in id order (an index, no log scan). */
+int store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct scan_rec *r), void *arg);
 
 /* ---- stats ---- */

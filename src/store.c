@@ -1,0 +1,1956 @@
+/*
+ * store.c - every byte sigil keeps, in one LMDB environment.
+ *
+ * Owns the environment, its named databases and their encodings (the byte
+ * layouts are in docs/storage.md; the comments here say why, not what).
+ * It may call libc, pthreads, LMDB, jansson and util.c; it must never call
+ * another sigil module, log anything, or hand out a pointer into the map:
+ * every value is decoded into caller memory before its transaction ends.
+ *
+ * Writes. Every write function is a closure run by store_write(): begin a
+ * write transaction, run the closure, commit. A closure never changes
+ * caller memory; it fills a context that is copied out only after the
+ * commit succeeded, because a commit that fails with MDB_MAP_FULL is
+ * retried from scratch after the map has doubled. Doubling calls
+ * mdb_env_set_mapsize(), which LMDB allows only while no transaction of
+ * this process is active: every transaction is therefore bracketed by a
+ * shared hold on grow_lock and growth takes it exclusively. The lock
+ * prefers writers, so a growth is not starved by a stream of readers.
+ *
+ * Reads. Each thread keeps one read transaction per store (a pthread key
+ * whose destructor frees the reader slot when the thread exits); a read
+ * call renews it, copies what it needs and resets it. The environment is
+ * opened MDB_NOTLS so that reader slots belong to transactions, not
+ * threads. A read nested inside another (a callback of *_each calling
+ * store_brand_get) reuses the active snapshot instead of taking a second
+ * one. store_scan_each walks the append-only log in chunks, releasing its
+ * snapshot between chunks: an export of millions of scans then neither
+ * pins old pages (which would bloat the file) nor blocks map growth.
+ *
+ * Another process (the sigil CLI next to a running sigild) may grow the
+ * map; LMDB then reports MDB_MAP_RESIZED at begin and we adopt the new
+ * size under the exclusive lock and begin again.
+ *
+ * Counters for store_stats live in the meta database and are updated in
+ * the transaction that changes what they count, so stats never scan.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <lmdb.h>
+
+#include "sigil/code.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+
+#define STORE_MAP_INITIAL	((size_t)64 << 20)
+#define STORE_MAP_MIN		((size_t)32 << 10)
+#define STORE_MAXDBS		16
+#define STORE_MAXREADERS	512
+#define SCAN_EACH_CHUNK		1024
+
+/* Packed value sizes; layouts in docs/storage.md. */
+#define KEY_REC_LEN		20
+#define SCAN_REC_LEN		58
+#define SCAN_LOC_LEN		18
+#define CODE_STATE_BASE		45
+#define BATCH_FIXED_LEN		64
+#define CODE_KEY_LEN		9	/* brand BE32 || serial 40-bit BE */
+
+struct rslot {
+	struct store	*st;
+	MDB_txn		*txn;		/* this thread's cached read txn */
+	int		 read_depth;	/* nested read calls using txn */
+	int		 lock_depth;	/* nested shared holds of grow_lock */
+	struct rslot	*prev, *next;
+};
+
+struct store {
+	MDB_env		*env;
+	int		 flags;
+	MDB_dbi		 meta, brands, brand_names, keys, products, gtins;
+	MDB_dbi		 batches, batch_ranges, scans, code_state, code_scans;
+	MDB_dbi		 scan_locs;
+	pthread_rwlock_t grow_lock;
+	pthread_key_t	 slot_key;
+	pthread_mutex_t	 slots_mu;
+	struct rslot	*slots;
+};
+
+/* ---- encoding helpers ---- */
+
+static void
+le16_put(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static uint16_t
+le16_get(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static void
+le32_put(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint32_t
+le32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static void
+le64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t
+le64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void
+lef32_put(uint8_t *p, float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, 4);
+	le32_put(p, u);
+}
+
+static float
+lef32_get(const uint8_t *p)
+{
+	uint32_t u = le32_get(p);
+	float f;
+
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+static void
+code_key_put(uint8_t *p, uint32_t brand_id, uint64_t serial)
+{
+	sigil_be32_put(p, brand_id);
+	for (int i = 8; i >= 4; i--, serial >>= 8)
+		p[i] = (uint8_t)serial;
+}
+
+static MDB_val
+mval(const void *p, size_t n)
+{
+	MDB_val v = { n, (void *)p };
+
+	return v;
+}
+
+/* LMDB codes are all below -30000 or positive errno; SIGIL_E* are small. */
+static int
+map_err(int rc)
+{
+	if (rc <= 0 && rc >= SIGIL_EDENIED)
+		return rc;
+	switch (rc) {
+	case MDB_NOTFOUND:	return SIGIL_ENOTFOUND;
+	case MDB_KEYEXIST:	return SIGIL_EEXIST;
+	case ENOMEM:		return SIGIL_ENOMEM;
+	case MDB_MAP_FULL:	return SIGIL_EFULL;
+	}
+	return SIGIL_EIO;
+}
+
+/* Printable text: no C0 controls or DEL, and at most max bytes. */
+static int
+text_ok(const char *s, size_t cap, size_t max, int allow_empty)
+{
+	size_t n = strnlen(s, cap);
+
+	if (n == cap || n > max || (n == 0 && !allow_empty))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * GS1 mod-10 over 14 digits. The store checks its own invariants rather
+ * than trusting callers, and depends on no sigil module but util.
+ */
+static int
+gtin14_ok(const char *g)
+{
+	int sum = 0;
+
+	if (strnlen(g, 15) != 14)
+		return 0;
+	for (int i = 0; i < 14; i++)
+		if (g[i] < '0' || g[i] > '9')
+			return 0;
+	for (int i = 0; i < 13; i++)
+		sum += (g[i] - '0') * (i % 2 == 0 ? 3 : 1);
+	return (10 - sum % 10) % 10 == g[13] - '0';
+}
+
+/* ---- threads, snapshots and growth ---- */
+
+static void
+slot_destroy(void *p)
+{
+	struct rslot *s = p;
+	struct store *st = s->st;
+
+	pthread_mutex_lock(&st->slots_mu);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		st->slots = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	pthread_mutex_unlock(&st->slots_mu);
+	if (s->txn)
+		mdb_txn_abort(s->txn);
+	free(s);
+}
+
+static struct rslot *
+slot_get(struct store *st)
+{
+	struct rslot *s = pthread_getspecific(st->slot_key);
+
+	if (s)
+		return s;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->st = st;
+	if (pthread_setspecific(st->slot_key, s) != 0) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_lock(&st->slots_mu);
+	s->next = st->slots;
+	if (st->slots)
+		st->slots->prev = s;
+	st->slots = s;
+	pthread_mutex_unlock(&st->slots_mu);
+	return s;
+}
+
+static void
+hold(struct store *st, struct rslot *s)
+{
+	if (s->lock_depth++ == 0)
+		pthread_rwlock_rdlock(&st->grow_lock);
+}
+
+static void
+release(struct store *st, struct rslot *s)
+{
+	if (--s->lock_depth == 0)
+		pthread_rwlock_unlock(&st->grow_lock);
+}
+
+/*
+ * Sets the map to at least want bytes, or (want == 0) adopts the size
+ * another process wrote. Called with no hold by this thread.
+ */
+static int
+map_resize(struct store *st, size_t want)
+{
+	MDB_envinfo info;
+	int rc = 0;
+
+	pthread_rwlock_wrlock(&st->grow_lock);
+	if (want == 0)
+		rc = mdb_env_set_mapsize(st->env, 0);
+	else if (mdb_env_info(st->env, &info) == 0 && info.me_mapsize < want)
+		rc = mdb_env_set_mapsize(st->env, want);
+	pthread_rwlock_unlock(&st->grow_lock);
+	return rc ? SIGIL_EIO : 0;
+}
+
+/* Opens (or joins) the thread's snapshot. Pair with read_end(). */
+static int
+read_begin(struct store *st, MDB_txn **out)
+{
+	struct rslot *s = slot_get(st);
+	int rc;
+
+	if (s == NULL)
+		return SIGIL_ENOMEM;
+	if (s->read_depth > 0) {
+		s->read_depth++;
+		*out = s->txn;
+		return 0;
+	}
+	for (int tries = 0;; tries++) {
+		hold(st, s);
+		if (s->txn)
+			rc = mdb_txn_renew(s->txn);
+		else
+			rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &s->txn);
+		if (rc == 0)
+			break;
+		if (s->txn) {
+			mdb_txn_abort(s->txn);
+			s->txn = NULL;
+		}
+		release(st, s);
+		if (rc != MDB_MAP_RESIZED || tries > 8 || s->lock_depth > 0)
+			return map_err(rc);
+		if ((rc = map_resize(st, 0)) != 0)
+			return rc;
+	}
+	s->read_depth = 1;
+	*out = s->txn;
+	return 0;
+}
+
+static void
+read_end(struct store *st)
+{
+	struct rslot *s = pthread_getspecific(st->slot_key);
+
+	if (--s->read_depth == 0) {
+		mdb_txn_reset(s->txn);
+		release(st, s);
+	}
+}
+
+typedef int (*write_fn)(struct store *st, MDB_txn *txn, void *arg);
+
+/*
+ * Runs fn in a write transaction and commits; on MDB_MAP_FULL doubles the
+ * map (up to STORE_MAP_MAX) and runs fn again from the start. fn returns
+ * 0, a SIGIL_E* code or an LMDB code; nonzero aborts.
+ */
+static int
+store_write(struct store *st, write_fn fn, void *arg)
+{
+	struct rslot *s;
+	MDB_envinfo info;
+	MDB_txn *txn;
+	int rc;
+
+	if (st->flags & STORE_RDONLY)
+		return SIGIL_EDENIED;
+	if ((s = slot_get(st)) == NULL)
+		return SIGIL_ENOMEM;
+	for (;;) {
+		hold(st, s);
+		rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+		if (rc == MDB_MAP_RESIZED && s->lock_depth == 1) {
+			release(st, s);
+			if ((rc = map_resize(st, 0)) != 0)
+				return rc;
+			continue;
+		}
+		if (rc != 0) {
+			release(st, s);
+			return map_err(rc);
+		}
+		mdb_env_info(st->env, &info);
+		rc = fn(st, txn, arg);
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		release(st, s);
+		if (rc != MDB_MAP_FULL)
+			return map_err(rc);
+		/* Growing needs every snapshot of this thread closed. */
+		if (s->lock_depth > 0 || info.me_mapsize >= STORE_MAP_MAX)
+			return SIGIL_EFULL;
+		if ((rc = map_resize(st, info.me_mapsize * 2 > STORE_MAP_MAX ?
+		    STORE_MAP_MAX : info.me_mapsize * 2)) != 0)
+			return rc;
+	}
+}
+
+/* ---- meta counters ---- */
+
+static int
+meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out)
+{
+	MDB_val v;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+
+	if (rc == MDB_NOTFOUND) {
+		*out = 0;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return SIGIL_EIO;
+	*out = le64_get(v.mv_data);
+	return 0;
+}
+
+static int
+meta_put(struct store *st, MDB_txn *txn, MDB_val k, uint64_t val)
+{
+	uint8_t b[8];
+	MDB_val v = mval(b, 8);
+
+	le64_put(b, val);
+	return mdb_put(txn, st->meta, &k, &v, 0);
+}
+
+static int
+meta_add(struct store *st, MDB_txn *txn, const char *name, uint64_t delta)
+{
+	MDB_val k = mval(name, strlen(name));
+	uint64_t v;
+	int rc;
+
+	if (delta == 0)
+		return 0;
+	if ((rc = meta_get(st, txn, k, &v)) != 0)
+		return rc;
+	return meta_put(st, txn, k, v + delta);
+}
+
+/* Returns the counter (first value 1) and advances it; EFULL past max. */
+static int
+meta_next(struct store *st, MDB_txn *txn, MDB_val k, uint64_t n,
+    uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+	int rc;
+
+	if ((rc = meta_get(st, txn, k, &v)) != 0)
+		return rc;
+	if (v == 0)
+		v = 1;
+	if (v > max || n > max - v + 1)
+		return SIGIL_EFULL;
+	if ((rc = meta_put(st, txn, k, v + n)) != 0)
+		return rc;
+	*out = v;
+	return 0;
+}
+
+static MDB_val
+meta_key(const char *name)
+{
+	return mval(name, strlen(name));
+}
+
+/* ---- open / close ---- */
+
+struct dbdef {
+	const char	*name;
+	unsigned	 flags;
+	size_t		 off;
+};
+
+static const struct dbdef dbdefs[] = {
+	{ "meta", 0, offsetof(struct store, meta) },
+	{ "brands", 0, offsetof(struct store, brands) },
+	{ "brand_names", 0, offsetof(struct store, brand_names) },
+	{ "keys", 0, offsetof(struct store, keys) },
+	{ "products", 0, offsetof(struct store, products) },
+	{ "gtins", 0, offsetof(struct store, gtins) },
+	{ "batches", 0, offsetof(struct store, batches) },
+	{ "batch_ranges", 0, offsetof(struct store, batch_ranges) },
+	{ "scans", 0, offsetof(struct store, scans) },
+	{ "code_state", 0, offsetof(struct store, code_state) },
+	{ "code_scans", MDB_DUPSORT | MDB_DUPFIXED,
+	    offsetof(struct store, code_scans) },
+	{ "scan_locs", 0, offsetof(struct store, scan_locs) },
+};
+
+static int
+initial_mapsize(size_t *out)
+{
+	const char *e = getenv("SIGIL_STORE_INITIAL_MAP");
+	uint64_t v;
+
+	if (e == NULL || *e == '\0') {
+		*out = STORE_MAP_INITIAL;
+		return 0;
+	}
+	if (sigil_parse_u64(e, STORE_MAP_MAX, &v) != 0 || v < STORE_MAP_MIN)
+		return SIGIL_EINVAL;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int
+open_dbs(struct store *st, int create)
+{
+	unsigned tflags = (st->flags & STORE_RDONLY) ? MDB_RDONLY : 0;
+	MDB_txn *txn;
+	MDB_val k = meta_key("schema_version"), v;
+	uint8_t ver[4];
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, tflags, &txn)) != 0)
+		return map_err(rc);
+	for (size_t i = 0; i < sizeof(dbdefs) / sizeof(dbdefs[0]); i++) {
+		MDB_dbi *dbi = (MDB_dbi *)((char *)st + dbdefs[i].off);
+
+		rc = mdb_dbi_open(txn, dbdefs[i].name,
+		    dbdefs[i].flags | (create ? MDB_CREATE : 0), dbi);
+		if (rc != 0) {
+			rc = rc == MDB_NOTFOUND ? SIGIL_ESTATE : map_err(rc);
+			goto fail;
+		}
+	}
+	if (create) {
+		le32_put(ver, STORE_SCHEMA_VERSION);
+		v = mval(ver, 4);
+		if ((rc = mdb_put(txn, st->meta, &k, &v, 0)) != 0) {
+			rc = map_err(rc);
+			goto fail;
+		}
+	} else {
+		rc = mdb_get(txn, st->meta, &k, &v);
+		if (rc != 0 || v.mv_size != 4 ||
+		    le32_get(v.mv_data) != STORE_SCHEMA_VERSION) {
+			rc = rc == 0 || rc == MDB_NOTFOUND ? SIGIL_ESTATE :
+			    map_err(rc);
+			goto fail;
+		}
+	}
+	/* Committing (even read-only) keeps the handles for the process. */
+	return map_err(mdb_txn_commit(txn));
+fail:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+store_open(const char *dir, int flags, struct store **out)
+{
+	pthread_rwlockattr_t attr;
+	struct store *st;
+	struct stat sb;
+	char path[4096];
+	size_t mapsize = 0;
+	unsigned eflags = MDB_NOTLS;
+	int create = flags & STORE_CREATE, rc;
+
+	if (dir == NULL || out == NULL ||
+	    (flags & ~(STORE_CREATE | STORE_RDONLY | STORE_NOSYNC)) ||
+	    (create && (flags & STORE_RDONLY)))
+		return SIGIL_EINVAL;
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return SIGIL_ENOTFOUND;
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >=
+	    sizeof(path))
+		return SIGIL_EINVAL;
+	if (stat(path, &sb) == 0) {
+		if (create)
+			return SIGIL_EEXIST;
+	} else if (errno != ENOENT)
+		return SIGIL_EIO;
+	else if (!create)
+		return SIGIL_ENOTFOUND;
+	if (create && (rc = initial_mapsize(&mapsize)) != 0)
+		return rc;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return SIGIL_ENOMEM;
+	st->flags = flags & ~STORE_CREATE;
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&st->grow_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&st->slots_mu, NULL);
+	if (pthread_key_create(&st->slot_key, slot_destroy) != 0) {
+		rc = SIGIL_ENOMEM;
+		goto fail_locks;
+	}
+	if ((rc = mdb_env_create(&st->env)) != 0) {
+		rc = map_err(rc);
+		goto fail_key;
+	}
+	if (mdb_env_set_maxdbs(st->env, STORE_MAXDBS) != 0 ||
+	    mdb_env_set_maxreaders(st->env, STORE_MAXREADERS) != 0 ||
+	    (mapsize && mdb_env_set_mapsize(st->env, mapsize) != 0)) {
+		rc = SIGIL_EIO;
+		goto fail_env;
+	}
+	if (flags & STORE_NOSYNC)
+		eflags |= MDB_NOSYNC;
+	if (flags & STORE_RDONLY)
+		eflags |= MDB_RDONLY;
+	if ((rc = mdb_env_open(st->env, dir, eflags, 0600)) != 0) {
+		rc = rc == ENOENT ? SIGIL_ENOTFOUND : map_err(rc);
+		goto fail_env;
+	}
+	if ((rc = open_dbs(st, create)) != 0)
+		goto fail_env;
+	*out = st;
+	return 0;
+
+fail_env:
+	mdb_env_close(st->env);
+	if (create) {
+		/* Leave the directory as we found it. */
+		snprintf(path, sizeof(path), "%s/data.mdb", dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+		unlink(path);
+	}
+fail_key:
+	pthread_key_delete(st->slot_key);
+fail_locks:
+	pthread_mutex_destroy(&st->slots_mu);
+	pthread_rwlock_destroy(&st->grow_lock);
+	free(st);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	struct rslot *s, *next;
+
+	if (st == NULL)
+		return;
+	pthread_setspecific(st->slot_key, NULL);
+	pthread_key_delete(st->slot_key);
+	for (s = st->slots; s; s = next) {
+		next = s->next;
+		if (s->txn)
+			mdb_txn_abort(s->txn);
+		free(s);
+	}
+	mdb_env_close(st->env);
+	pthread_mutex_destroy(&st->slots_mu);
+	pthread_rwlock_destroy(&st->grow_lock);
+	free(st);
+}
+
+int
+store_sync(struct store *st)
+{
+	if (st->flags & STORE_RDONLY)
+		return 0;
+	return mdb_env_sync(st->env, 1) ? SIGIL_EIO : 0;
+}
+
+int
+store_backup(struct store *st, const char *dir)
+{
+	struct rslot *s;
+	struct dirent *de;
+	DIR *d;
+	int rc;
+
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? SIGIL_ENOTFOUND : SIGIL_EIO;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			break;
+	closedir(d);
+	if (de != NULL)
+		return SIGIL_EEXIST;
+	if ((s = slot_get(st)) == NULL)
+		return SIGIL_ENOMEM;
+	/* The copy runs its own read transaction: keep growth out. */
+	hold(st, s);
+	rc = mdb_env_copy2(st->env, dir, MDB_CP_COMPACT);
+	release(st, s);
+	return rc ? SIGIL_EIO : 0;
+}
+
+int
+store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+
+	if (mdb_env_info(st->env, &info) != 0 ||
+	    mdb_env_stat(st->env, &ms) != 0)
+		return SIGIL_EIO;
+	*map_bytes = info.me_mapsize;
+	*used_bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	return 0;
+}
+
+/* ---- brands ---- */
+
+static int
+brand_decode(uint32_t id, MDB_val v, struct brand *out)
+{
+	json_t *j = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+	json_t *name, *url, *created;
+	struct brand b = { .id = id };
+	int rc = SIGIL_EIO;
+
+	if (j == NULL)
+		return SIGIL_EIO;
+	name = json_object_get(j, "name");
+	url = json_object_get(j, "base_url");
+	created = json_object_get(j, "created");
+	if (!json_is_string(name) || !json_is_string(url) ||
+	    !json_is_integer(created) ||
+	    json_string_length(name) > STORE_NAME_MAX ||
+	    json_string_length(url) > STORE_URL_MAX)
+		goto out;
+	memcpy(b.name, json_string_value(name), json_string_length(name));
+	memcpy(b.base_url, json_string_value(url), json_string_length(url));
+	b.created = json_integer_value(created);
+	*out = b;
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+static int
+brand_load(struct store *st, MDB_txn *txn, uint32_t id, struct brand *out)
+{
+	uint8_t kb[4];
+	MDB_val k = mval(kb, 4), v;
+	int rc;
+
+	sigil_be32_put(kb, id);
+	if ((rc = mdb_get(txn, st->brands, &k, &v)) != 0)
+		return map_err(rc);
+	return brand_decode(id, v, out);
+}
+
+static int
+brand_add_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct brand *b = arg;
+	uint8_t kb[4];
+	MDB_val k = mval(kb, 4), nk = mval(b->name, strlen(b->name)), v;
+	uint64_t id;
+	char *text;
+	json_t *j;
+	int rc;
+
+	if ((rc = meta_next(st, txn, meta_key("next_brand"), 1, UINT32_MAX,
+	    &id)) != 0)
+		return rc;
+	sigil_be32_put(kb, (uint32_t)id);
+	v = mval(kb, 4);
+	if ((rc = mdb_put(txn, st->brand_names, &nk, &v, MDB_NOOVERWRITE)))
+		return rc;
+	b->id = (uint32_t)id;
+	j = json_pack("{s:s, s:s, s:I}", "name", b->name, "base_url",
+	    b->base_url, "created", (json_int_t)b->created);
+	if (j == NULL)
+		return SIGIL_EINVAL;
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (text == NULL)
+		return SIGIL_ENOMEM;
+	v = mval(text, strlen(text));
+	rc = mdb_put(txn, st->brands, &k, &v, MDB_NOOVERWRITE);
+	free(text);
+	return rc;
+}
+
+int
+store_brand_add(struct store *st, struct brand *b)
+{
+	struct brand work;
+	int rc;
+
+	if (!text_ok(b->name, sizeof(b->name), STORE_NAME_MAX, 0) ||
+	    !text_ok(b->base_url, sizeof(b->base_url), STORE_URL_MAX, 0))
+		return SIGIL_EINVAL;
+	work = *b;
+	work.created = sigil_now_us();
+	if ((rc = store_write(st, brand_add_fn, &work)) != 0)
+		return rc;
+	b->id = work.id;
+	b->created = work.created;
+	return 0;
+}
+
+int
+store_brand_get(struct store *st, uint32_t id, struct brand *out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = brand_load(st, txn, id, out);
+	read_end(st);
+	return rc;
+}
+
+int
+store_brand_find(struct store *st, const char *name, struct brand *out)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	if (name == NULL || !text_ok(name, STORE_NAME_MAX + 1,
+	    STORE_NAME_MAX, 0))
+		return SIGIL_ENOTFOUND;
+	k = mval(name, strlen(name));
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = mdb_get(txn, st->brand_names, &k, &v);
+	if (rc == 0 && v.mv_size != 4)
+		rc = SIGIL_EIO;
+	if (rc == 0)
+		rc = brand_load(st, txn, sigil_be32_get(v.mv_data), out);
+	read_end(st);
+	return map_err(rc);
+}
+
+int
+store_brand_each(struct store *st,
+    int (*fn)(void *arg, const struct brand *b), void *arg)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	struct brand b;
+	int rc, stop = 0;
+
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->brands, &cur)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 4 ||
+		    (rc = brand_decode(sigil_be32_get(k.mv_data), v, &b)) != 0)
+			break;
+		if ((stop = fn(arg, &b)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	read_end(st);
+	return stop ? stop : map_err(rc);
+}
+
+/* ---- keys ---- */
+
+static int
+key_decode(uint16_t id, MDB_val v, struct key_meta *out)
+{
+	const uint8_t *p = v.mv_data;
+
+	if (v.mv_size != KEY_REC_LEN)
+		return SIGIL_EIO;
+	out->id = id;
+	out->brand_id = le32_get(p);
+	out->created = (int64_t)le64_get(p + 4);
+	out->revoked = (int64_t)le64_get(p + 12);
+	return 0;
+}
+
+static void
+key_encode(const struct key_meta *k, uint8_t *p)
+{
+	le32_put(p, k->brand_id);
+	le64_put(p + 4, (uint64_t)k->created);
+	le64_put(p + 12, (uint64_t)k->revoked);
+}
+
+static int
+key_load(struct store *st, MDB_txn *txn, uint16_t id, struct key_meta *out)
+{
+	uint8_t kb[2] = { (uint8_t)(id >> 8), (uint8_t)id };
+	MDB_val k = mval(kb, 2), v;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->keys, &k, &v)) != 0)
+		return map_err(rc);
+	return key_decode(id, v, out);
+}
+
+static int
+key_add_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct key_meta *km = arg;
+	uint8_t kb[2], vb[KEY_REC_LEN];
+	MDB_val k = mval(kb, 2), v = mval(vb, KEY_REC_LEN);
+	struct brand b;
+	uint64_t id;
+	int rc;
+
+	if ((rc = brand_load(st, txn, km->brand_id, &b)) != 0)
+		return rc;
+	if ((rc = meta_next(st, txn, meta_key("next_key"), 1, CODE_KEY_ID_MAX,
+	    &id)) != 0)
+		return rc;
+	km->id = (uint16_t)id;
+	kb[0] = (uint8_t)(id >> 8);
+	kb[1] = (uint8_t)id;
+	key_encode(km, vb);
+	return mdb_put(txn, st->keys, &k, &v, MDB_NOOVERWRITE);
+}
+
+int
+store_key_add(struct store *st, uint32_t brand_id, struct key_meta *out)
+{
+	struct key_meta km = { .brand_id = brand_id };
+	int rc;
+
+	km.created = sigil_now_us();
+	if ((rc = store_write(st, key_add_fn, &km)) != 0)
+		return rc;
+	*out = km;
+	return 0;
+}
+
+int
+store_key_get(struct store *st, uint16_t id, struct key_meta *out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = key_load(st, txn, id, out);
+	read_end(st);
+	return rc;
+}
+
+/*
+ * Walks the keys of brand_id from the newest (highest id) down. There are
+ * at most 65535 keys in all, so no per-brand index is kept.
+ */
+static int
+keys_walk(struct store *st, uint32_t brand_id, int newest_first,
+    int (*fn)(void *arg, const struct key_meta *k), void *arg)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	struct key_meta km;
+	int rc, stop = 0;
+
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->keys, &cur)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, newest_first ? MDB_LAST :
+	    MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v,
+	    newest_first ? MDB_PREV : MDB_NEXT)) {
+		const uint8_t *kp = k.mv_data;
+
+		if (k.mv_size != 2 ||
+		    (rc = key_decode((uint16_t)(kp[0] << 8 | kp[1]), v, &km)))
+			break;
+		if (km.brand_id == brand_id && (stop = fn(arg, &km)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	read_end(st);
+	return stop ? stop : map_err(rc);
+}
+
+static int
+key_pick_current(void *arg, const struct key_meta *k)
+{
+	if (k->revoked != 0)
+		return 0;
+	*(struct key_meta *)arg = *k;
+	return 1;
+}
+
+int
+store_key_current(struct store *st, uint32_t brand_id, struct key_meta *out)
+{
+	struct key_meta km;
+	int rc = keys_walk(st, brand_id, 1, key_pick_current, &km);
+
+	if (rc == 0)
+		return SIGIL_ENOTFOUND;
+	if (rc < 0)
+		return rc;
+	*out = km;
+	return 0;
+}
+
+static int
+key_revoke_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct key_meta *km = arg;
+	uint8_t kb[2] = { (uint8_t)(km->id >> 8), (uint8_t)km->id };
+	uint8_t vb[KEY_REC_LEN];
+	MDB_val k = mval(kb, 2), v = mval(vb, KEY_REC_LEN);
+	int64_t when = km->revoked;
+	int rc;
+
+	if ((rc = key_load(st, txn, km->id, km)) != 0)
+		return rc;
+	if (km->revoked != 0)
+		return SIGIL_ESTATE;
+	km->revoked = when;
+	key_encode(km, vb);
+	return mdb_put(txn, st->keys, &k, &v, 0);
+}
+
+int
+store_key_revoke(struct store *st, uint16_t id)
+{
+	struct key_meta km = { .id = id };
+
+	km.revoked = sigil_now_us();
+	return store_write(st, key_revoke_fn, &km);
+}
+
+int
+store_key_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct key_meta *k), void *arg)
+{
+	return keys_walk(st, brand_id, 0, fn, arg);
+}
+
+/* ---- products ---- */
+
+static int
+product_decode(MDB_val k, MDB_val v, struct product *out)
+{
+	struct product p = { 0 };
+	json_t *j, *name, *gtin, *maxs, *gs1, *created;
+	size_t skulen = k.mv_size - 4;
+	int rc = SIGIL_EIO;
+
+	if (k.mv_size < 5 || skulen > STORE_NAME_MAX)
+		return SIGIL_EIO;
+	if ((j = json_loadb(v.mv_data, v.mv_size, 0, NULL)) == NULL)
+		return SIGIL_EIO;
+	name = json_object_get(j, "name");
+	gtin = json_object_get(j, "gtin");
+	maxs = json_object_get(j, "max_scanners");
+	gs1 = json_object_get(j, "gs1_form");
+	created = json_object_get(j, "created");
+	if (!json_is_string(name) || !json_is_string(gtin) ||
+	    !json_is_integer(maxs) || !json_is_boolean(gs1) ||
+	    !json_is_integer(created) ||
+	    json_string_length(name) > STORE_TEXT_MAX ||
+	    json_string_length(gtin) > 14)
+		goto out;
+	p.brand_id = sigil_be32_get(k.mv_data);
+	memcpy(p.sku, (const char *)k.mv_data + 4, skulen);
+	memcpy(p.name, json_string_value(name), json_string_length(name));
+	memcpy(p.gtin, json_string_value(gtin), json_string_length(gtin));
+	p.max_scanners = (uint32_t)json_integer_value(maxs);
+	p.gs1_form = json_is_true(gs1);
+	p.created = json_integer_value(created);
+	*out = p;
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+static int
+product_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    const char *sku, struct product *out)
+{
+	uint8_t kb[4 + STORE_NAME_MAX];
+	size_t n = strlen(sku);
+	MDB_val k = mval(kb, 4 + n), v;
+	int rc;
+
+	sigil_be32_put(kb, brand_id);
+	memcpy(kb + 4, sku, n);
+	if ((rc = mdb_get(txn, st->products, &k, &v)) != 0)
+		return map_err(rc);
+	return product_decode(k, v, out);
+}
+
+static int
+product_add_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct product *p = arg;
+	uint8_t kb[4 + STORE_NAME_MAX];
+	size_t n = strlen(p->sku);
+	MDB_val k = mval(kb, 4 + n), gk, v;
+	struct brand b;
+	char *text;
+	json_t *j;
+	int rc;
+
+	if ((rc = brand_load(st, txn, p->brand_id, &b)) != 0)
+		return rc;
+	sigil_be32_put(kb, p->brand_id);
+	memcpy(kb + 4, p->sku, n);
+	if (p->gtin[0]) {
+		gk = mval(p->gtin, 14);
+		v = k;
+		if ((rc = mdb_put(txn, st->gtins, &gk, &v, MDB_NOOVERWRITE)))
+			return rc;
+	}
+	j = json_pack("{s:s, s:s, s:I, s:b, s:I}", "name", p->name, "gtin",
+	    p->gtin, "max_scanners", (json_int_t)p->max_scanners, "gs1_form",
+	    p->gs1_form != 0, "created", (json_int_t)p->created);
+	if (j == NULL)
+		return SIGIL_EINVAL;
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (text == NULL)
+		return SIGIL_ENOMEM;
+	v = mval(text, strlen(text));
+	rc = mdb_put(txn, st->products, &k, &v, MDB_NOOVERWRITE);
+	free(text);
+	return rc;
+}
+
+int
+store_product_add(struct store *st, struct product *p)
+{
+	struct product work;
+	int rc;
+
+	if (!text_ok(p->sku, sizeof(p->sku), STORE_NAME_MAX, 0) ||
+	    !text_ok(p->name, sizeof(p->name), STORE_TEXT_MAX, 0) ||
+	    (strnlen(p->gtin, sizeof(p->gtin)) != 0 && !gtin14_ok(p->gtin)) ||
+	    p->max_scanners == 0 || p->max_scanners > STORE_SCANNERS_MAX)
+		return SIGIL_EINVAL;
+	work = *p;
+	work.created = sigil_now_us();
+	if ((rc = store_write(st, product_add_fn, &work)) != 0)
+		return rc;
+	p->created = work.created;
+	return 0;
+}
+
+int
+store_product_get(struct store *st, uint32_t brand_id, const char *sku,
+    struct product *out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (sku == NULL || !text_ok(sku, STORE_NAME_MAX + 1, STORE_NAME_MAX,
+	    0))
+		return SIGIL_ENOTFOUND;
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = product_load(st, txn, brand_id, sku, out);
+	read_end(st);
+	return rc;
+}
+
+int
+store_product_find_gtin(struct store *st, const char *gtin14,
+    struct product *out)
+{
+	MDB_txn *txn;
+	MDB_val k, pk, v;
+	int rc;
+
+	if (gtin14 == NULL || strnlen(gtin14, 15) != 14)
+		return SIGIL_ENOTFOUND;
+	k = mval(gtin14, 14);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_get(txn, st->gtins, &k, &pk)) == 0 &&
+	    (rc = mdb_get(txn, st->products, &pk, &v)) == 0)
+		rc = product_decode(pk, v, out);
+	read_end(st);
+	return map_err(rc);
+}
+
+/* ---- batches ---- */
+
+static void
+batch_encode(const struct batch *b, uint8_t *p, size_t *len)
+{
+	size_t sl = strlen(b->sku), ll = strlen(b->lot);
+
+	memset(p, 0, BATCH_FIXED_LEN);
+	le32_put(p, b->brand_id);
+	le16_put(p + 4, b->key_id);
+	p[6] = (uint8_t)b->state;
+	p[7] = (uint8_t)sl;
+	p[8] = (uint8_t)ll;
+	le64_put(p + 16, b->first_serial);
+	le64_put(p + 24, b->count);
+	le64_put(p + 32, (uint64_t)b->expires);
+	le64_put(p + 40, (uint64_t)b->created);
+	le64_put(p + 48, (uint64_t)b->activated);
+	le64_put(p + 56, (uint64_t)b->revoked);
+	memcpy(p + BATCH_FIXED_LEN, b->sku, sl);
+	memcpy(p + BATCH_FIXED_LEN + sl, b->lot, ll);
+	*len = BATCH_FIXED_LEN + sl + ll;
+}
+
+static int
+batch_decode(uint64_t id, MDB_val v, struct batch *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct batch b = { .id = id };
+	size_t sl, ll;
+
+	if (v.mv_size < BATCH_FIXED_LEN)
+		return SIGIL_EIO;
+	sl = p[7];
+	ll = p[8];
+	if (sl > STORE_NAME_MAX || ll > STORE_LOT_MAX || p[6] > BATCH_REVOKED ||
+	    v.mv_size != BATCH_FIXED_LEN + sl + ll)
+		return SIGIL_EIO;
+	b.brand_id = le32_get(p);
+	b.key_id = le16_get(p + 4);
+	b.state = p[6];
+	b.first_serial = le64_get(p + 16);
+	b.count = le64_get(p + 24);
+	b.expires = (int64_t)le64_get(p + 32);
+	b.created = (int64_t)le64_get(p + 40);
+	b.activated = (int64_t)le64_get(p + 48);
+	b.revoked = (int64_t)le64_get(p + 56);
+	memcpy(b.sku, p + BATCH_FIXED_LEN, sl);
+	memcpy(b.lot, p + BATCH_FIXED_LEN + sl, ll);
+	*out = b;
+	return 0;
+}
+
+static int
+batch_load(struct store *st, MDB_txn *txn, uint64_t id, struct batch *out)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	sigil_be64_put(kb, id);
+	if ((rc = mdb_get(txn, st->batches, &k, &v)) != 0)
+		return map_err(rc);
+	return batch_decode(id, v, out);
+}
+
+static int
+batch_put(struct store *st, MDB_txn *txn, const struct batch *b,
+    unsigned flags)
+{
+	uint8_t kb[8], vb[BATCH_FIXED_LEN + STORE_NAME_MAX + STORE_LOT_MAX];
+	MDB_val k = mval(kb, 8), v;
+	size_t len;
+
+	sigil_be64_put(kb, b->id);
+	batch_encode(b, vb, &len);
+	v = mval(vb, len);
+	return mdb_put(txn, st->batches, &k, &v, flags);
+}
+
+static int
+batch_new_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct batch *b = arg;
+	uint8_t sk[12 + 4], rk[12], rv[8];
+	MDB_val k, v;
+	struct product p;
+	struct key_meta km;
+	uint64_t id, first;
+	int rc;
+
+	if ((rc = product_load(st, txn, b->brand_id, b->sku, &p)) != 0)
+		return rc;
+	if ((rc = key_load(st, txn, b->key_id, &km)) != 0)
+		return rc;
+	if (km.brand_id != b->brand_id)
+		return SIGIL_EINVAL;
+	if (km.revoked != 0)
+		return SIGIL_ESTATE;
+	/* Batch ids fit 32 bits in the scan log (docs/storage.md). */
+	if ((rc = meta_next(st, txn, meta_key("next_batch"), 1, UINT32_MAX,
+	    &id)) != 0)
+		return rc;
+	memcpy(sk, "next_serial/", 12);
+	sigil_be32_put(sk + 12, b->brand_id);
+	if ((rc = meta_next(st, txn, mval(sk, 16), b->count, CODE_SERIAL_MAX,
+	    &first)) != 0)
+		return rc;
+	b->id = id;
+	b->first_serial = first;
+	if ((rc = batch_put(st, txn, b, MDB_NOOVERWRITE)) != 0)
+		return rc;
+	sigil_be32_put(rk, b->brand_id);
+	sigil_be64_put(rk + 4, first + b->count - 1);
+	sigil_be64_put(rv, id);
+	k = mval(rk, 12);
+	v = mval(rv, 8);
+	if ((rc = mdb_put(txn, st->batch_ranges, &k, &v, MDB_NOOVERWRITE)))
+		return rc;
+	return meta_add(st, txn, "stat/codes_issued", b->count);
+}
+
+int
+store_batch_new(struct store *st, struct batch *b)
+{
+	struct batch work;
+	int rc;
+
+	if (!text_ok(b->sku, sizeof(b->sku), STORE_NAME_MAX, 0) ||
+	    !text_ok(b->lot, sizeof(b->lot), STORE_LOT_MAX, 1) ||
+	    b->count == 0 || b->count > CODE_SERIAL_MAX || b->expires < 0)
+		return SIGIL_EINVAL;
+	work = *b;
+	work.state = BATCH_INACTIVE;
+	work.created = sigil_now_us();
+	work.activated = work.revoked = 0;
+	if ((rc = store_write(st, batch_new_fn, &work)) != 0)
+		return rc;
+	*b = work;
+	return 0;
+}
+
+int
+store_batch_get(struct store *st, uint64_t id, struct batch *out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = batch_load(st, txn, id, out);
+	read_end(st);
+	return rc;
+}
+
+static int
+batch_find(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, struct batch *out)
+{
+	uint8_t kb[12];
+	MDB_val k = mval(kb, 12), v;
+	MDB_cursor *cur;
+	struct batch b;
+	int rc;
+
+	sigil_be32_put(kb, brand_id);
+	sigil_be64_put(kb + 4, serial);
+	if ((rc = mdb_cursor_open(txn, st->batch_ranges, &cur)) != 0)
+		return map_err(rc);
+	/* The first range whose last serial is >= serial. */
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && (k.mv_size != 12 || v.mv_size != 8))
+		rc = SIGIL_EIO;
+	else if (rc == 0 && sigil_be32_get(k.mv_data) != brand_id)
+		rc = SIGIL_ENOTFOUND;
+	else if (rc == 0)
+		rc = batch_load(st, txn, sigil_be64_get(v.mv_data), &b);
+	mdb_cursor_close(cur);
+	if (rc != 0)
+		return map_err(rc);
+	if (b.brand_id != brand_id || serial < b.first_serial)
+		return SIGIL_ENOTFOUND;
+	*out = b;
+	return 0;
+}
+
+int
+store_batch_find_serial(struct store *st, uint32_t brand_id,
+    uint64_t serial, struct batch *out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX)
+		return SIGIL_ENOTFOUND;
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = batch_find(st, txn, brand_id, serial, out);
+	read_end(st);
+	return rc;
+}
+
+struct batch_state_arg {
+	uint64_t	id;
+	int		state;
+	int64_t		now;
+};
+
+static int
+batch_state_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct batch_state_arg *a = arg;
+	struct batch b;
+	int rc;
+
+	if ((rc = batch_load(st, txn, a->id, &b)) != 0)
+		return rc;
+	if (a->state == BATCH_ACTIVE && b.state == BATCH_INACTIVE)
+		b.activated = a->now;
+	else if (a->state == BATCH_REVOKED && b.state != BATCH_REVOKED)
+		b.revoked = a->now;
+	else
+		return SIGIL_ESTATE;
+	b.state = a->state;
+	return batch_put(st, txn, &b, 0);
+}
+
+int
+store_batch_set_state(struct store *st, uint64_t id, int state)
+{
+	struct batch_state_arg a = { id, state, sigil_now_us() };
+
+	if (state != BATCH_ACTIVE && state != BATCH_REVOKED)
+		return state == BATCH_INACTIVE ? SIGIL_ESTATE : SIGIL_EINVAL;
+	return store_write(st, batch_state_fn, &a);
+}
+
+int
+store_batch_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct batch *b), void *arg)
+{
+	uint8_t kb[12] = { 0 };
+	MDB_val k, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	struct batch b;
+	int rc, stop = 0;
+
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->batch_ranges, &cur)) != 0)
+		goto out;
+	sigil_be32_put(kb, brand_id);
+	k = mval(kb, 12);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 12 || v.mv_size != 8) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		if (sigil_be32_get(k.mv_data) != brand_id) {
+			rc = MDB_NOTFOUND;
+			break;
+		}
+		if ((rc = batch_load(st, txn, sigil_be64_get(v.mv_data),
+		    &b)) != 0 || (stop = fn(arg, &b)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	read_end(st);
+	return stop ? stop : map_err(rc);
+}
+
+/* ---- scans ---- */
+
+static void
+scan_encode(const struct scan_rec *r, uint8_t *p)
+{
+	uint64_t s = r->serial;
+
+	le64_put(p, (uint64_t)r->at);
+	le32_put(p + 8, r->brand_id);
+	for (int i = 0; i < 5; i++, s >>= 8)
+		p[12 + i] = (uint8_t)s;
+	le32_put(p + 17, (uint32_t)r->batch_id);
+	le64_put(p + 21, r->device);
+	memcpy(p + 29, r->ip, 16);
+	lef32_put(p + 45, r->lat);
+	lef32_put(p + 49, r->lng);
+	le16_put(p + 53, r->accuracy_m);
+	p[55] = r->verdict;
+	le16_put(p + 56, r->flags);
+}
+
+static int
+scan_decode(uint64_t id, MDB_val v, struct scan_rec *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct scan_rec r = { .id = id };
+
+	if (v.mv_size != SCAN_REC_LEN)
+		return SIGIL_EIO;
+	r.at = (int64_t)le64_get(p);
+	r.brand_id = le32_get(p + 8);
+	for (int i = 4; i >= 0; i--)
+		r.serial = r.serial << 8 | p[12 + i];
+	r.batch_id = le32_get(p + 17);
+	r.device = le64_get(p + 21);
+	memcpy(r.ip, p + 29, 16);
+	r.lat = lef32_get(p + 45);
+	r.lng = lef32_get(p + 49);
+	r.accuracy_m = le16_get(p + 53);
+	r.verdict = p[55];
+	r.flags = le16_get(p + 56);
+	*out = r;
+	return 0;
+}
+
+static void
+loc_apply(MDB_val v, struct scan_rec *r)
+{
+	const uint8_t *p = v.mv_data;
+
+	r->lat = lef32_get(p);
+	r->lng = lef32_get(p + 4);
+	r->accuracy_m = le16_get(p + 8);
+	r->flags |= SCAN_HAS_LOC;
+}
+
+static int
+scan_load(struct store *st, MDB_txn *txn, uint64_t id, struct scan_rec *out)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	struct scan_rec r;
+	int rc;
+
+	sigil_be64_put(kb, id);
+	if ((rc = mdb_get(txn, st->scans, &k, &v)) != 0)
+		return map_err(rc);
+	if ((rc = scan_decode(id, v, &r)) != 0)
+		return rc;
+	rc = mdb_get(txn, st->scan_locs, &k, &v);
+	if (rc == 0 && v.mv_size != SCAN_LOC_LEN)
+		return SIGIL_EIO;
+	if (rc == 0)
+		loc_apply(v, &r);
+	else if (rc != MDB_NOTFOUND)
+		return map_err(rc);
+	*out = r;
+	return 0;
+}
+
+static int
+state_decode(MDB_val v, struct code_state *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct code_state s = { 0 };
+
+	if (v.mv_size < CODE_STATE_BASE || p[44] > STORE_SCANNERS_MAX ||
+	    v.mv_size != CODE_STATE_BASE + 8 * (size_t)p[44])
+		return SIGIL_EIO;
+	s.first_at = (int64_t)le64_get(p);
+	s.first_scan_id = le64_get(p + 8);
+	s.scan_count = le32_get(p + 16);
+	s.bot_count = le32_get(p + 20);
+	s.last_loc_at = (int64_t)le64_get(p + 24);
+	s.last_lat = lef32_get(p + 32);
+	s.last_lng = lef32_get(p + 36);
+	s.flags = le32_get(p + 40);
+	s.n_scanners = p[44];
+	for (int i = 0; i < s.n_scanners; i++)
+		s.scanners[i] = le64_get(p + CODE_STATE_BASE + 8 * i);
+	*out = s;
+	return 0;
+}
+
+static size_t
+state_encode(const struct code_state *s, uint8_t *p)
+{
+	le64_put(p, (uint64_t)s->first_at);
+	le64_put(p + 8, s->first_scan_id);
+	le32_put(p + 16, s->scan_count);
+	le32_put(p + 20, s->bot_count);
+	le64_put(p + 24, (uint64_t)s->last_loc_at);
+	lef32_put(p + 32, s->last_lat);
+	lef32_put(p + 36, s->last_lng);
+	le32_put(p + 40, s->flags);
+	p[44] = s->n_scanners;
+	for (int i = 0; i < s->n_scanners; i++)
+		le64_put(p + CODE_STATE_BASE + 8 * i, s->scanners[i]);
+	return CODE_STATE_BASE + 8 * (size_t)s->n_scanners;
+}
+
+static int
+state_load(struct store *st, MDB_txn *txn, const uint8_t *key,
+    struct code_state *out)
+{
+	MDB_val k = mval(key, CODE_KEY_LEN), v;
+	int rc = mdb_get(txn, st->code_state, &k, &v);
+
+	if (rc == MDB_NOTFOUND) {
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	return state_decode(v, out);
+}
+
+static int
+state_store(struct store *st, MDB_txn *txn, const uint8_t *key,
+    const struct code_state *s)
+{
+	uint8_t vb[CODE_STATE_BASE + 8 * STORE_SCANNERS_MAX];
+	MDB_val k = mval(key, CODE_KEY_LEN), v;
+
+	/* judge is outside code; refuse a state we could not read back. */
+	if (s->n_scanners > STORE_SCANNERS_MAX)
+		return SIGIL_EINVAL;
+	v = mval(vb, state_encode(s, vb));
+	return mdb_put(txn, st->code_state, &k, &v, 0);
+}
+
+struct commit_arg {
+	const struct scan_rec	*in;
+	struct scan_rec		*work;
+	size_t			 n;
+	store_judge_fn		 judge;
+	void			*arg;
+};
+
+static int
+scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct commit_arg *a = p;
+	uint64_t next, scans = 0, bots = 0, verdicts[5] = { 0 }, scanned = 0;
+	uint8_t kb[8], ck[CODE_KEY_LEN], vb[SCAN_REC_LEN];
+	MDB_val nk = meta_key("next_scan"), k, v;
+	MDB_cursor *cur;
+	struct code_state cs;
+	char name[32];
+	int rc;
+
+	memcpy(a->work, a->in, a->n * sizeof(*a->work));
+	if ((rc = meta_get(st, txn, nk, &next)) != 0)
+		return rc;
+	if (next == 0)
+		next = 1;
+	if ((rc = mdb_cursor_open(txn, st->scans, &cur)) != 0)
+		return rc;
+	for (size_t i = 0; i < a->n; i++) {
+		struct scan_rec *r = &a->work[i];
+
+		r->id = next++;
+		if (r->brand_id != 0) {
+			int was_scanned;
+
+			code_key_put(ck, r->brand_id, r->serial);
+			if ((rc = state_load(st, txn, ck, &cs)) != 0)
+				goto out;
+			was_scanned = cs.first_at != 0;
+			if (a->judge)
+				a->judge(a->arg, r, &cs);
+			if ((rc = state_store(st, txn, ck, &cs)) != 0)
+				goto out;
+			sigil_be64_put(kb, r->id);
+			k = mval(ck, CODE_KEY_LEN);
+			v = mval(kb, 8);
+			if ((rc = mdb_put(txn, st->code_scans, &k, &v, 0)))
+				goto out;
+			scanned += !was_scanned && cs.first_at != 0;
+		}
+		if (r->verdict > VERDICT_INACTIVE) {
+			rc = SIGIL_EINVAL;
+			goto out;
+		}
+		sigil_be64_put(kb, r->id);
+		scan_encode(r, vb);
+		k = mval(kb, 8);
+		v = mval(vb, SCAN_REC_LEN);
+		if ((rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND)) != 0)
+			goto out;
+		scans++;
+		if (r->flags & SCAN_BOT)
+			bots++;
+		else
+			verdicts[r->verdict]++;
+	}
+	if ((rc = meta_put(st, txn, nk, next)) != 0 ||
+	    (rc = meta_add(st, txn, "stat/scans", scans)) != 0 ||
+	    (rc = meta_add(st, txn, "stat/bots", bots)) != 0 ||
+	    (rc = meta_add(st, txn, "stat/codes_scanned", scanned)) != 0)
+		goto out;
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "stat/verdict/%d", i);
+		if ((rc = meta_add(st, txn, name, verdicts[i])) != 0)
+			goto out;
+	}
+out:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int
+store_scans_commit(struct store *st, struct scan_rec *recs, size_t n,
+    store_judge_fn judge, void *arg)
+{
+	struct commit_arg a = { recs, NULL, n, judge, arg };
+	int rc;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].serial > CODE_SERIAL_MAX ||
+		    recs[i].batch_id > UINT32_MAX)
+			return SIGIL_EINVAL;
+	if ((a.work = malloc(n * sizeof(*a.work))) == NULL)
+		return SIGIL_ENOMEM;
+	if ((rc = store_write(st, scans_commit_fn, &a)) == 0)
+		memcpy(recs, a.work, n * sizeof(*recs));
+	free(a.work);
+	return rc;
+}
+
+struct locate_arg {
+	uint64_t	 id;
+	float		 lat, lng;
+	uint16_t	 accuracy_m;
+	int64_t		 now;
+	store_judge_fn	 judge;
+	void		*arg;
+	struct scan_rec	 rec;
+};
+
+static int
+locate_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct locate_arg *a = p;
+	uint8_t kb[8], lb[SCAN_LOC_LEN], ck[CODE_KEY_LEN];
+	MDB_val k = mval(kb, 8), v = mval(lb, SCAN_LOC_LEN);
+	struct code_state cs;
+	int rc;
+
+	if ((rc = scan_load(st, txn, a->id, &a->rec)) != 0)
+		return rc;
+	sigil_be64_put(kb, a->id);
+	lef32_put(lb, a->lat);
+	lef32_put(lb + 4, a->lng);
+	le16_put(lb + 8, a->accuracy_m);
+	le64_put(lb + 10, (uint64_t)a->now);
+	if ((rc = mdb_put(txn, st->scan_locs, &k, &v, MDB_NOOVERWRITE)) != 0)
+		return rc;
+	a->rec.lat = a->lat;
+	a->rec.lng = a->lng;
+	a->rec.accuracy_m = a->accuracy_m;
+	a->rec.flags |= SCAN_HAS_LOC;
+	if (a->rec.brand_id == 0)
+		return 0;
+	code_key_put(ck, a->rec.brand_id, a->rec.serial);
+	if ((rc = state_load(st, txn, ck, &cs)) != 0)
+		return rc;
+	if (a->judge)
+		a->judge(a->arg, &a->rec, &cs);
+	return state_store(st, txn, ck, &cs);
+}
+
+int
+store_scan_locate(struct store *st, uint64_t scan_id, float lat,
+    float lng, uint16_t accuracy_m, store_judge_fn judge, void *arg,
+    struct scan_rec *out)
+{
+	struct locate_arg a = { scan_id, lat, lng, accuracy_m, sigil_now_us(),
+	    judge, arg, { 0 } };
+	int rc;
+
+	if (!isfinite(lat) || !isfinite(lng) || lat < -90 || lat > 90 ||
+	    lng < -180 || lng > 180)
+		return SIGIL_EINVAL;
+	if ((rc = store_write(st, locate_fn, &a)) != 0)
+		return rc;
+	if (out)
+		*out = a.rec;
+	return 0;
+}
+
+int
+store_scan_get(struct store *st, uint64_t id, struct scan_rec *out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = scan_load(st, txn, id, out);
+	read_end(st);
+	return rc;
+}
+
+int
+store_code_state(struct store *st, uint32_t brand_id, uint64_t serial,
+    struct code_state *out)
+{
+	uint8_t ck[CODE_KEY_LEN];
+	MDB_val k = mval(ck, CODE_KEY_LEN), v;
+	MDB_txn *txn;
+	int rc;
+
+	if (serial > CODE_SERIAL_MAX)
+		return SIGIL_ENOTFOUND;
+	code_key_put(ck, brand_id, serial);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = mdb_get(txn, st->code_state, &k, &v);
+	if (rc == 0)
+		rc = state_decode(v, out);
+	read_end(st);
+	return map_err(rc);
+}
+
+/*
+ * One chunk of store_scan_each: scans with ids from *from on, at most
+ * SCAN_EACH_CHUNK of them. Moves *from past the last one seen, sets *end
+ * at the end of the log and *stop to fn's value when fn stopped the walk.
+ */
+static int
+scan_chunk(struct store *st, MDB_txn *txn, int64_t since, uint64_t *from,
+    int *end, int *stop, int (*fn)(void *arg, const struct scan_rec *r),
+    void *arg)
+{
+	MDB_cursor *cur, *lcur;
+	MDB_val k, v, lk, lv;
+	uint8_t kb[8];
+	struct scan_rec r;
+	int rc, lrc, n = 0;
+
+	if ((rc = mdb_cursor_open(txn, st->scans, &cur)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->scan_locs, &lcur)) != 0) {
+		mdb_cursor_close(cur);
+		return rc;
+	}
+	sigil_be64_put(kb, *from);
+	k = lk = mval(kb, 8);
+	lrc = mdb_cursor_get(lcur, &lk, &lv, MDB_SET_RANGE);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (n++ == SCAN_EACH_CHUNK)
+			break;
+		if (k.mv_size != 8) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		if ((rc = scan_decode(sigil_be64_get(k.mv_data), v, &r)) != 0)
+			break;
+		*from = r.id + 1;
+		if (r.at < since)
+			continue;
+		/* Both tables are keyed by scan id: a merge join. */
+		while (lrc == 0 && lk.mv_size == 8 &&
+		    sigil_be64_get(lk.mv_data) < r.id)
+			lrc = mdb_cursor_get(lcur, &lk, &lv, MDB_NEXT);
+		if (lrc == 0 && lk.mv_size == 8 && lv.mv_size == SCAN_LOC_LEN &&
+		    sigil_be64_get(lk.mv_data) == r.id)
+			loc_apply(lv, &r);
+		if ((*stop = fn(arg, &r)) != 0)
+			break;
+	}
+	if (rc == MDB_NOTFOUND) {
+		*end = 1;
+		rc = 0;
+	}
+	mdb_cursor_close(lcur);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int
+store_scan_each(struct store *st, int64_t since,
+    int (*fn)(void *arg, const struct scan_rec *r), void *arg)
+{
+	uint64_t from = 1;
+	MDB_txn *txn;
+	int rc = 0, end = 0, stop = 0;
+
+	while (!end && !stop && rc == 0) {
+		if ((rc = read_begin(st, &txn)) != 0)
+			return rc;
+		rc = scan_chunk(st, txn, since, &from, &end, &stop, fn, arg);
+		read_end(st);
+	}
+	return stop ? stop : map_err(rc);
+}
+
+int
+store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
+    int (*fn)(void *arg, const struct scan_rec *r), void *arg)
+{
+	uint8_t ck[CODE_KEY_LEN];
+	MDB_val k = mval(ck, CODE_KEY_LEN), v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	struct scan_rec r;
+	int rc, stop = 0;
+
+	if (serial > CODE_SERIAL_MAX)
+		return 0;
+	code_key_put(ck, brand_id, serial);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->code_scans, &cur)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != 8) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		if ((rc = scan_load(st, txn, sigil_be64_get(v.mv_data),
+		    &r)) != 0 || (stop = fn(arg, &r)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	read_end(st);
+	return stop ? stop : map_err(rc);
+}
+
+/* ---- stats ---- */
+
+int
+store_stats(struct store *st, struct store_stats *out)
+{
+	struct store_stats s = { 0 };
+	MDB_stat ms;
+	MDB_txn *txn;
+	char name[32];
+	int rc;
+
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_stat(txn, st->brands, &ms)) != 0)
+		goto out;
+	s.brands = ms.ms_entries;
+	if ((rc = mdb_stat(txn, st->products, &ms)) != 0)
+		goto out;
+	s.products = ms.ms_entries;
+	if ((rc = mdb_stat(txn, st->batches, &ms)) != 0)
+		goto out;
+	s.batches = ms.ms_entries;
+	if ((rc = meta_get(st, txn, meta_key("stat/codes_issued"),
+	    &s.codes_issued)) != 0 ||
+	    (rc = meta_get(st, txn, meta_key("stat/codes_scanned"),
+	    &s.codes_scanned)) != 0 ||
+	    (rc = meta_get(st, txn, meta_key("stat/scans"), &s.scans)) != 0 ||
+	    (rc = meta_get(st, txn, meta_key("stat/bots"), &s.bots)) != 0)
+		goto out;
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "stat/verdict/%d", i);
+		if ((rc = meta_get(st, txn, meta_key(name),
+		    &s.by_verdict[i])) != 0)
+			goto out;
+	}
+	*out = s;
+out:
+	read_end(st);
+	return map_err(rc);
+}
