@@ -34,7 +34,10 @@ struct page_view {
 
 /*
  * Loads and checks the template web_dir/landing.html once at start-up.
- * 0, SIGIL_ENOTFOUND, SIGIL_EINVAL (unknown placeholder), SIGIL_ENOMEM.
+ * 0, SIGIL_ENOTFOUND, SIGIL_EINVAL (unknown placeholder, unbalanced
+ * section, not UTF-8, over 64 KB), SIGIL_EIO (unreadable), SIGIL_ENOMEM.
+ * On failure a template loaded earlier stays in use. Not thread-safe:
+ * call before rendering starts (page_render may then run on any thread).
  */
 int page_init(const char *web_dir);
 void page_fini(void);
@@ -46,10 +49,17 @@ void page_fini(void);
  */
 int page_lang_pick(const char *accept_language);
 
-/* Appends the rendered page to out. 0 or SIGIL_ENOMEM. */
+/*
+ * Appends the rendered page to out. 0, SIGIL_ENOMEM, SIGIL_EINVAL (verdict
+ * or lang out of range) or SIGIL_ESTATE (no template loaded).
+ */
 int page_render(const struct page_view *v, int lang, struct evbuffer *out);
 
-/* HTML-escapes s (& < > " ' and control bytes) onto out. */
+/*
+ * HTML-escapes s (& < > " ' and control bytes) onto out; invalid UTF-8,
+ * controls other than tab/CR/LF, and bidi overrides become U+FFFD. NULL
+ * appends nothing. 0 or SIGIL_ENOMEM.
+ */
 int page_escape(struct evbuffer *out, const char *s);
 
 #endif

@@ -1,0 +1,874 @@
+/*
+ * page.c - the consumer landing page for GET /S/{code}.
+ *
+ * Owns the parsed template web/landing.html and the zh-CN/English strings.
+ * page_init() reads the template once and cuts it into segments: literal
+ * text, a value placeholder {{name}}, or a section {{#name}}...{{/name}}
+ * (kept when name is non-empty) / {{^name}}...{{/name}} (kept when empty).
+ * A section segment stores the index of its closing segment, so rendering
+ * is one pass of evbuffer appends with jumps and no parsing: sigild renders
+ * this for every scan. Any name the renderer does not know, an unclosed
+ * tag or section, a template that is not UTF-8 or is over 64 KB makes
+ * page_init() fail, so a typo in web/ stops start-up instead of showing a
+ * consumer a broken page.
+ *
+ * Every value, including our own strings, goes through page_escape(): the
+ * names come from brand-entered data and a code's page is what a
+ * counterfeiter would most like to deface. Placeholders only ever sit in
+ * HTML text or in double-quoted attributes (the template's script reads
+ * data- attributes and never contains a value), so HTML escaping is the
+ * only context needed. Invalid UTF-8, control characters and bidi
+ * overrides (which could make "genuine" read backwards in a name) become
+ * U+FFFD.
+ *
+ * The first scan's place is shown rounded to 0.1 degree (about 10 km): the
+ * page is public to whoever holds the item, so it must not reveal where the
+ * first buyer lives.
+ *
+ * The template is immutable between page_init() and page_fini(), so any
+ * number of threads may render at once. page.c calls util.c and libevent
+ * only; it never touches the store.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "sigil/page.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+
+#define PAGE_TEMPLATE_NAME	"landing.html"
+#define PAGE_TEMPLATE_MAX	(64 * 1024)
+#define PAGE_SECTION_DEPTH	8
+#define PAGE_NAME_MAX		32
+#define LANG_BYTES_MAX		1024
+#define LANG_ENTRIES_MAX	32
+#define LANG_STAR		2	/* rank slot for "*" */
+#define ZH_OFFSET_SECONDS	(8 * 3600)	/* China Standard Time, no DST */
+
+/* ---- the names a template may use ---- */
+
+enum field {
+	/* values computed from the page_view */
+	F_LANG, F_VERDICT, F_VERDICT_TITLE, F_VERDICT_DETAIL, F_SCAN_INFO,
+	F_DIVERSION, F_BOT, F_FIRST_SCAN, F_SHARE, F_SCAN_ID,
+	F_HAS_PRODUCT, F_BRAND_NAME, F_PRODUCT_NAME, F_SKU, F_GTIN, F_BATCH,
+	F_LOT, F_EXPIRES, F_SERIAL,
+	F_HAS_FIRST, F_FIRST_TIME, F_FIRST_TIME_ISO, F_FIRST_PLACE,
+	/* fixed strings, one per language */
+	T_TITLE,
+	T_V_GENUINE, T_V_SUSPICIOUS, T_V_COUNTERFEIT, T_V_REVOKED, T_V_INACTIVE,
+	T_D_GENUINE, T_D_SUSPICIOUS, T_D_COUNTERFEIT, T_D_REVOKED, T_D_INACTIVE,
+	T_DIVERSION, T_PRODUCT_H, T_BRAND, T_PRODUCT, T_SKU, T_GTIN, T_BATCH,
+	T_LOT, T_EXPIRES, T_SERIAL, T_FIRST_H, T_FIRST_TIME, T_FIRST_PLACE,
+	T_SHARE, T_SHARE_NOTE, T_SHARE_WAIT, T_SHARE_OK, T_SHARE_DENIED,
+	T_SHARE_FAIL, T_REWARD_H, T_REWARD_SOON, T_SCAN_ID,
+	F_COUNT
+};
+
+static const char *const field_names[F_COUNT] = {
+	[F_LANG] = "lang", [F_VERDICT] = "verdict",
+	[F_VERDICT_TITLE] = "verdict_title",
+	[F_VERDICT_DETAIL] = "verdict_detail", [F_SCAN_INFO] = "scan_info",
+	[F_DIVERSION] = "diversion", [F_BOT] = "bot",
+	[F_FIRST_SCAN] = "first_scan", [F_SHARE] = "share",
+	[F_SCAN_ID] = "scan_id", [F_HAS_PRODUCT] = "has_product",
+	[F_BRAND_NAME] = "brand_name", [F_PRODUCT_NAME] = "product_name",
+	[F_SKU] = "sku", [F_GTIN] = "gtin", [F_BATCH] = "batch",
+	[F_LOT] = "lot", [F_EXPIRES] = "expires", [F_SERIAL] = "serial",
+	[F_HAS_FIRST] = "has_first", [F_FIRST_TIME] = "first_time",
+	[F_FIRST_TIME_ISO] = "first_time_iso",
+	[F_FIRST_PLACE] = "first_place",
+	[T_TITLE] = "t_title",
+	[T_V_GENUINE] = "t_v_genuine", [T_V_SUSPICIOUS] = "t_v_suspicious",
+	[T_V_COUNTERFEIT] = "t_v_counterfeit", [T_V_REVOKED] = "t_v_revoked",
+	[T_V_INACTIVE] = "t_v_inactive",
+	[T_D_GENUINE] = "t_d_genuine", [T_D_SUSPICIOUS] = "t_d_suspicious",
+	[T_D_COUNTERFEIT] = "t_d_counterfeit", [T_D_REVOKED] = "t_d_revoked",
+	[T_D_INACTIVE] = "t_d_inactive",
+	[T_DIVERSION] = "t_diversion", [T_PRODUCT_H] = "t_product_h",
+	[T_BRAND] = "t_brand", [T_PRODUCT] = "t_product", [T_SKU] = "t_sku",
+	[T_GTIN] = "t_gtin", [T_BATCH] = "t_batch", [T_LOT] = "t_lot",
+	[T_EXPIRES] = "t_expires", [T_SERIAL] = "t_serial",
+	[T_FIRST_H] = "t_first_h", [T_FIRST_TIME] = "t_first_time",
+	[T_FIRST_PLACE] = "t_first_place", [T_SHARE] = "t_share",
+	[T_SHARE_NOTE] = "t_share_note", [T_SHARE_WAIT] = "t_share_wait",
+	[T_SHARE_OK] = "t_share_ok", [T_SHARE_DENIED] = "t_share_denied",
+	[T_SHARE_FAIL] = "t_share_fail", [T_REWARD_H] = "t_reward_h",
+	[T_REWARD_SOON] = "t_reward_soon", [T_SCAN_ID] = "t_scan_id",
+};
+
+/* [T_x][lang]; indexed from T_TITLE. */
+static const char *const strings[F_COUNT - T_TITLE][2] = {
+	[T_TITLE - T_TITLE] = { "防伪查询", "Authenticity check" },
+	[T_V_GENUINE - T_TITLE] = { "正品", "Genuine" },
+	[T_V_SUSPICIOUS - T_TITLE] = { "可疑", "Suspicious" },
+	[T_V_COUNTERFEIT - T_TITLE] = { "假冒", "Counterfeit" },
+	[T_V_REVOKED - T_TITLE] = { "已撤销", "Revoked" },
+	[T_V_INACTIVE - T_TITLE] = { "未激活", "Not activated" },
+	[T_D_GENUINE - T_TITLE] = {
+	    "此码由品牌方签发，验证通过。",
+	    "This code was issued by the brand and checks out." },
+	[T_D_SUSPICIOUS - T_TITLE] = {
+	    "此码被多次扫描或在相距很远的地点出现，可能被复制。"
+	    "请向卖家或品牌方核实。",
+	    "This code has been scanned many times or in places far apart "
+	    "and may have been copied. Check with the seller or the brand." },
+	[T_D_COUNTERFEIT - T_TITLE] = {
+	    "此码不是品牌方签发的，商品可能是假冒产品。",
+	    "This code was not issued by the brand. The item may be "
+	    "counterfeit." },
+	[T_D_REVOKED - T_TITLE] = {
+	    "品牌方已撤销此码，请联系品牌方核实。",
+	    "The brand has revoked this code. Please check with the brand." },
+	[T_D_INACTIVE - T_TITLE] = {
+	    "此码尚未激活，商品可能未经正常渠道出货。",
+	    "This code has not been activated; the item may not have left "
+	    "the brand's normal channels." },
+	[T_DIVERSION - T_TITLE] = {
+	    "此商品出现在其授权销售区域之外（疑似窜货）。",
+	    "This item was found outside the sales region it was shipped "
+	    "to (possible diversion)." },
+	[T_PRODUCT_H - T_TITLE] = { "产品信息", "Product" },
+	[T_BRAND - T_TITLE] = { "品牌", "Brand" },
+	[T_PRODUCT - T_TITLE] = { "产品", "Product" },
+	[T_SKU - T_TITLE] = { "型号", "SKU" },
+	[T_GTIN - T_TITLE] = { "商品条码", "GTIN" },
+	[T_BATCH - T_TITLE] = { "批次", "Batch" },
+	[T_LOT - T_TITLE] = { "生产批号", "Lot" },
+	[T_EXPIRES - T_TITLE] = { "有效期至", "Expires" },
+	[T_SERIAL - T_TITLE] = { "序列号", "Serial" },
+	[T_FIRST_H - T_TITLE] = { "首次查询", "First check" },
+	[T_FIRST_TIME - T_TITLE] = { "时间", "Time" },
+	[T_FIRST_PLACE - T_TITLE] = { "地点", "Place" },
+	[T_SHARE - T_TITLE] = { "分享我的位置，帮助打假",
+	    "Share my location to help fight fakes" },
+	[T_SHARE_NOTE - T_TITLE] = {
+	    "仅在您点击后获取一次位置，只用于防伪和防窜货核查。",
+	    "Your location is read once, only after you tap, and used only "
+	    "to check for fakes and diversion." },
+	[T_SHARE_WAIT - T_TITLE] = { "正在获取位置…", "Getting your location…" },
+	[T_SHARE_OK - T_TITLE] = { "谢谢！位置已提交。",
+	    "Thank you! Your location was sent." },
+	[T_SHARE_DENIED - T_TITLE] = { "未获得位置权限。",
+	    "Location permission was not given." },
+	[T_SHARE_FAIL - T_TITLE] = { "提交失败，请稍后重试。",
+	    "Could not send it. Please try again later." },
+	[T_REWARD_H - T_TITLE] = { "扫码积分", "Rewards" },
+	[T_REWARD_SOON - T_TITLE] = { "扫码积分即将开放", "Rewards coming soon" },
+	[T_SCAN_ID - T_TITLE] = { "查询编号", "Check ID" },
+};
+
+static const char *const verdict_keys[] = {
+	[VERDICT_GENUINE] = "genuine", [VERDICT_SUSPICIOUS] = "suspicious",
+	[VERDICT_COUNTERFEIT] = "counterfeit", [VERDICT_REVOKED] = "revoked",
+	[VERDICT_INACTIVE] = "inactive",
+};
+#define VERDICT_COUNT	(int)(sizeof(verdict_keys) / sizeof(verdict_keys[0]))
+
+/* ---- the parsed template ---- */
+
+enum seg_kind { SEG_TEXT, SEG_VALUE, SEG_IF, SEG_UNLESS, SEG_END };
+
+struct seg {
+	uint8_t		kind;		/* enum seg_kind */
+	uint8_t		field;		/* enum field, for VALUE/IF/UNLESS */
+	uint32_t	off, len;	/* SEG_TEXT: bytes of tpl_text */
+	uint32_t	end;		/* SEG_IF/UNLESS: index of its SEG_END */
+};
+
+static char		*tpl_text;
+static size_t		 tpl_len;
+static struct seg	*tpl_segs;
+static size_t		 tpl_nsegs;
+
+/* ---- escaping ---- */
+
+/*
+ * Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if the
+ * bytes there are not one (overlong, surrogate, above U+10FFFF, cut off).
+ * Sets *cp to the code point.
+ */
+static size_t
+utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	uint32_t c = s[0], min;
+	size_t len;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2; c &= 0x1f; min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3; c &= 0x0f; min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4; c &= 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Characters that must not reach the page as themselves. */
+static int
+is_unsafe_char(uint32_t cp)
+{
+	return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+	    (cp >= 0x7f && cp <= 0x9f) ||	/* DEL and C1 controls */
+	    (cp >= 0x202a && cp <= 0x202e) ||	/* bidi embeddings/overrides */
+	    (cp >= 0x2066 && cp <= 0x2069) ||	/* bidi isolates */
+	    (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe;
+}
+
+int
+page_escape(struct evbuffer *out, const char *s)
+{
+	static const char fffd[] = "\xef\xbf\xbd";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, run = 0, i = 0;
+
+	if (s == NULL)
+		return 0;
+	n = strlen(s);
+	while (i < n) {
+		const char *rep = NULL;
+		uint32_t cp;
+		size_t len = 1;
+
+		switch (p[i]) {
+		case '&':	rep = "&amp;"; break;
+		case '<':	rep = "&lt;"; break;
+		case '>':	rep = "&gt;"; break;
+		case '"':	rep = "&quot;"; break;
+		case '\'':	rep = "&#39;"; break;
+		default:
+			len = utf8_decode(p + i, n - i, &cp);
+			if (len == 0) {
+				len = 1;	/* one U+FFFD per bad byte */
+				rep = fffd;
+			} else if (is_unsafe_char(cp)) {
+				rep = fffd;
+			}
+		}
+		if (rep == NULL) {
+			i += len;
+			continue;
+		}
+		if (i > run && evbuffer_add(out, p + run, i - run) != 0)
+			return SIGIL_ENOMEM;
+		if (evbuffer_add(out, rep, strlen(rep)) != 0)
+			return SIGIL_ENOMEM;
+		i += len;
+		run = i;
+	}
+	if (n > run && evbuffer_add(out, p + run, n - run) != 0)
+		return SIGIL_ENOMEM;
+	return 0;
+}
+
+/* ---- template loading ---- */
+
+static int
+field_lookup(const char *name, size_t len)
+{
+	for (int f = 0; f < F_COUNT; f++)
+		if (strlen(field_names[f]) == len &&
+		    memcmp(field_names[f], name, len) == 0)
+			return f;
+	return -1;
+}
+
+static int
+utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+
+	for (size_t i = 0, len; i < n; i += len)
+		if ((len = utf8_decode(p + i, n - i, &cp)) == 0)
+			return 0;
+	return 1;
+}
+
+static int
+segs_push(struct seg **segs, size_t *n, size_t *cap, struct seg s)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct seg *ns = realloc(*segs, ncap * sizeof(*ns));
+
+		if (ns == NULL)
+			return SIGIL_ENOMEM;
+		*segs = ns;
+		*cap = ncap;
+	}
+	(*segs)[(*n)++] = s;
+	return 0;
+}
+
+/* Cuts text into segments; SIGIL_EINVAL on any template error. */
+static int
+template_parse(const char *text, size_t len, struct seg **out,
+    size_t *out_n)
+{
+	struct seg *segs = NULL;
+	size_t n = 0, cap = 0, pos = 0, depth = 0;
+	size_t open[PAGE_SECTION_DEPTH];
+	int err;
+
+	while (pos < len) {
+		const char *tag = memmem(text + pos, len - pos, "{{", 2);
+		size_t tag_off = tag ? (size_t)(tag - text) : len;
+		const char *name, *close;
+		size_t name_len;
+		struct seg s = { 0 };
+		int f;
+
+		if (tag_off > pos) {
+			s.kind = SEG_TEXT;
+			s.off = (uint32_t)pos;
+			s.len = (uint32_t)(tag_off - pos);
+			if ((err = segs_push(&segs, &n, &cap, s)) != 0)
+				goto fail;
+		}
+		if (tag == NULL)
+			break;
+		name = tag + 2;
+		close = memmem(name, len - (size_t)(name - text), "}}", 2);
+		err = SIGIL_EINVAL;
+		if (close == NULL)
+			goto fail;
+		memset(&s, 0, sizeof(s));
+		s.kind = SEG_VALUE;
+		if (*name == '#' || *name == '^' || *name == '/') {
+			s.kind = *name == '#' ? SEG_IF :
+			    *name == '^' ? SEG_UNLESS : SEG_END;
+			name++;
+		}
+		name_len = (size_t)(close - name);
+		if (name_len == 0 || name_len > PAGE_NAME_MAX ||
+		    (f = field_lookup(name, name_len)) < 0)
+			goto fail;
+		s.field = (uint8_t)f;
+		if (s.kind == SEG_IF || s.kind == SEG_UNLESS) {
+			if (depth == PAGE_SECTION_DEPTH)
+				goto fail;
+			open[depth++] = n;
+		} else if (s.kind == SEG_END) {
+			if (depth == 0 || segs[open[depth - 1]].field != f)
+				goto fail;
+			segs[open[--depth]].end = (uint32_t)n;
+		}
+		if ((err = segs_push(&segs, &n, &cap, s)) != 0)
+			goto fail;
+		pos = (size_t)(close - text) + 2;
+	}
+	err = SIGIL_EINVAL;
+	if (depth != 0)
+		goto fail;
+	*out = segs;
+	*out_n = n;
+	return 0;
+fail:
+	free(segs);
+	return err;
+}
+
+static int
+file_read(const char *path, char **out, size_t *out_len)
+{
+	struct stat sb;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, err;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? SIGIL_ENOTFOUND :
+		    SIGIL_EIO;
+	err = SIGIL_EIO;
+	if (fstat(fd, &sb) != 0)
+		goto cleanup_fd;
+	err = SIGIL_EINVAL;
+	if (!S_ISREG(sb.st_mode) || sb.st_size > PAGE_TEMPLATE_MAX)
+		goto cleanup_fd;
+	err = SIGIL_ENOMEM;
+	/* One byte spare, so a file that grew since fstat is caught. */
+	if ((buf = malloc((size_t)sb.st_size + 2)) == NULL)
+		goto cleanup_fd;
+	for (;;) {
+		ssize_t r = read(fd, buf + got, (size_t)sb.st_size + 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		err = SIGIL_EIO;
+		if (r < 0)
+			goto cleanup_buf;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+		err = SIGIL_EINVAL;
+		if (got > (size_t)sb.st_size)
+			goto cleanup_buf;
+	}
+	buf[got] = '\0';
+	close(fd);
+	*out = buf;
+	*out_len = got;
+	return 0;
+cleanup_buf:
+	free(buf);
+cleanup_fd:
+	close(fd);
+	return err;
+}
+
+int
+page_init(const char *web_dir)
+{
+	char path[4096];
+	char *text = NULL;
+	struct seg *segs = NULL;
+	size_t len, nsegs;
+	int err;
+
+	if (web_dir == NULL || snprintf(path, sizeof(path), "%s/%s", web_dir,
+	    PAGE_TEMPLATE_NAME) >= (int)sizeof(path))
+		return SIGIL_EINVAL;
+	if ((err = file_read(path, &text, &len)) != 0)
+		return err;
+	err = SIGIL_EINVAL;
+	if (memchr(text, '\0', len) != NULL || !utf8_valid(text, len))
+		goto cleanup;
+	if ((err = template_parse(text, len, &segs, &nsegs)) != 0)
+		goto cleanup;
+	page_fini();
+	tpl_text = text;
+	tpl_len = len;
+	tpl_segs = segs;
+	tpl_nsegs = nsegs;
+	return 0;
+cleanup:
+	free(text);
+	return err;
+}
+
+void
+page_fini(void)
+{
+	free(tpl_segs);
+	free(tpl_text);
+	tpl_segs = NULL;
+	tpl_text = NULL;
+	tpl_nsegs = 0;
+	tpl_len = 0;
+}
+
+/* ---- Accept-Language ---- */
+
+static int
+ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static int
+is_alpha(int c)
+{
+	c = ascii_lower(c);
+	return c >= 'a' && c <= 'z';
+}
+
+static int
+is_alnum(int c)
+{
+	return is_alpha(c) || (c >= '0' && c <= '9');
+}
+
+static int
+is_ows(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * RFC 9110 qvalue: "0" ["." 0-3 digits] or "1" ["." 0-3 zeros], as
+ * thousandths. -1 if s[0..n) is not one.
+ */
+static int
+qvalue_parse(const char *s, size_t n)
+{
+	int q;
+	size_t i;
+
+	if (n == 0 || (s[0] != '0' && s[0] != '1'))
+		return -1;
+	q = (s[0] - '0') * 1000;
+	if (n == 1)
+		return q;
+	if (s[1] != '.' || n > 5)
+		return -1;
+	for (i = 2; i < n; i++) {
+		int scale = i == 2 ? 100 : i == 3 ? 10 : 1;
+
+		if (s[i] < '0' || s[i] > '9' || (q == 1000 && s[i] != '0'))
+			return -1;
+		q += (s[i] - '0') * scale;
+	}
+	return q;
+}
+
+/*
+ * Parses one list element s[0..n): language-range *(OWS ";" OWS param).
+ * Sets *lang to PAGE_LANG_ZH/EN, LANG_STAR or -1 (another language) and
+ * *q (thousandths). -1 if the element is malformed. n > 0.
+ */
+static int
+lang_entry_parse(const char *s, size_t n, int *lang, int *q)
+{
+	size_t i = 0, sub = 0;
+
+	*q = 1000;
+	*lang = -1;
+	if (s[0] == '*') {
+		*lang = LANG_STAR;
+		i = 1;
+	} else {
+		/* 1*8ALPHA *("-" 1*8alphanum) */
+		while (i < n && is_alpha(s[i]) && i < 8)
+			i++;
+		if (i == 0)
+			return -1;
+		if (i == 2 && ascii_lower(s[0]) == 'z' &&
+		    ascii_lower(s[1]) == 'h')
+			*lang = PAGE_LANG_ZH;
+		else if (i == 2 && ascii_lower(s[0]) == 'e' &&
+		    ascii_lower(s[1]) == 'n')
+			*lang = PAGE_LANG_EN;
+		while (i < n && s[i] == '-') {
+			for (i++, sub = 0; i < n && is_alnum(s[i]) && sub < 8;
+			    i++)
+				sub++;
+			if (sub == 0)
+				return -1;
+		}
+	}
+	while (i < n) {
+		size_t name, eq, value, vend;
+
+		while (i < n && is_ows(s[i]))
+			i++;
+		if (i == n)
+			break;
+		if (s[i] != ';')
+			return -1;
+		for (i++; i < n && is_ows(s[i]); i++)
+			;
+		for (name = i; i < n && s[i] != '=' && s[i] != ';' &&
+		    !is_ows(s[i]); i++)
+			;
+		if (i == name || i == n || s[i] != '=')
+			return -1;
+		eq = i;
+		for (value = ++i; i < n && s[i] != ';' && !is_ows(s[i]); i++)
+			;
+		vend = i;
+		if (eq - name == 1 && ascii_lower(s[name]) == 'q') {
+			if ((*q = qvalue_parse(s + value, vend - value)) < 0)
+				return -1;
+		} else if (vend == value) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Where a language stands in the header: best q and the entry that set it. */
+struct lang_rank {
+	int	q;		/* thousandths; -1 while not mentioned */
+	int	at;		/* index of the first entry with that q */
+};
+
+int
+page_lang_pick(const char *accept_language)
+{
+	struct lang_rank rank[3] = { { -1, 0 }, { -1, 0 }, { -1, 0 } };
+	size_t len, pos = 0;
+	int entries = 0;
+
+	if (accept_language == NULL)
+		return PAGE_LANG_ZH;
+	len = strnlen(accept_language, LANG_BYTES_MAX + 1);
+	if (len > LANG_BYTES_MAX) {
+		/* Drop the element the cut runs through: "en-US" cut to "e"
+		 * would be a guess. */
+		len = LANG_BYTES_MAX;
+		while (len > 0 && accept_language[len] != ',')
+			len--;
+	}
+	while (pos < len && entries < LANG_ENTRIES_MAX) {
+		const char *comma = memchr(accept_language + pos, ',',
+		    len - pos);
+		size_t end = comma ? (size_t)(comma - accept_language) : len;
+		size_t a = pos, b = end;
+		int lang, q;
+
+		pos = end + 1;
+		while (a < b && is_ows(accept_language[a]))
+			a++;
+		while (b > a && is_ows(accept_language[b - 1]))
+			b--;
+		if (a == b)
+			continue;	/* RFC 9110 5.6.1: empty list elements */
+		entries++;
+		if (lang_entry_parse(accept_language + a, b - a, &lang, &q) != 0 ||
+		    lang < 0)
+			continue;
+		/* Strictly greater: on a tie the earlier entry keeps its place. */
+		if (q > rank[lang].q) {
+			rank[lang].q = q;
+			rank[lang].at = entries;
+		}
+	}
+	/* "*" stands for every language the header does not name (RFC 4647). */
+	for (int l = PAGE_LANG_ZH; l <= PAGE_LANG_EN; l++)
+		if (rank[l].q < 0)
+			rank[l] = rank[LANG_STAR];
+	if (rank[PAGE_LANG_ZH].q <= 0 && rank[PAGE_LANG_EN].q <= 0)
+		/* Neither wanted: zh, unless only zh was refused outright. */
+		return rank[PAGE_LANG_ZH].q == 0 && rank[PAGE_LANG_EN].q < 0 ?
+		    PAGE_LANG_EN : PAGE_LANG_ZH;
+	if (rank[PAGE_LANG_EN].q != rank[PAGE_LANG_ZH].q)
+		return rank[PAGE_LANG_EN].q > rank[PAGE_LANG_ZH].q ?
+		    PAGE_LANG_EN : PAGE_LANG_ZH;
+	return rank[PAGE_LANG_EN].at < rank[PAGE_LANG_ZH].at ? PAGE_LANG_EN :
+	    PAGE_LANG_ZH;
+}
+
+/* ---- rendering ---- */
+
+/* Everything one render needs, formatted once before the segment pass. */
+struct render {
+	const struct page_view	*v;
+	int			 lang;
+	char			 scan_info[192];
+	char			 first_time[64];
+	char			 first_time_iso[SIGIL_TIME_LEN + 1];
+	char			 first_place[64];
+	char			 batch[24];
+	char			 serial[24];
+	char			 expires[40];
+};
+
+static int
+str_present(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+/* t (microseconds) shifted by offset seconds, as broken-down time. */
+static int
+time_split(int64_t t, int offset, struct tm *tm)
+{
+	time_t secs = (time_t)(t >= 0 ? t / 1000000 : (t - 999999) / 1000000);
+
+	secs += offset;
+	return gmtime_r(&secs, tm) != NULL ? 0 : -1;
+}
+
+/* "YYYY-MM-DD HH:MM": UTC+8 for zh, UTC (and saying so) for en. */
+static void
+time_format(int64_t t, int lang, char *buf, size_t size)
+{
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (time_split(t, lang == PAGE_LANG_ZH ? ZH_OFFSET_SECONDS : 0,
+	    &tm) != 0)
+		return;
+	snprintf(buf, size, "%04d-%02d-%02d %02d:%02d%s", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    lang == PAGE_LANG_ZH ? "" : " UTC");
+}
+
+/* Rounded to 0.1 degree on purpose: see the comment at the top. */
+static void
+place_format(double lat, double lng, int lang, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (!isfinite(lat) || !isfinite(lng) || fabs(lat) > 90 ||
+	    fabs(lng) > 180)
+		return;
+	if (lang == PAGE_LANG_ZH)
+		snprintf(buf, size, "%s %.1f°，%s %.1f°",
+		    lat < 0 ? "南纬" : "北纬", fabs(lat),
+		    lng < 0 ? "西经" : "东经", fabs(lng));
+	else
+		snprintf(buf, size, "%.1f°%c, %.1f°%c", fabs(lat),
+		    lat < 0 ? 'S' : 'N', fabs(lng), lng < 0 ? 'W' : 'E');
+}
+
+static void
+scan_info_format(const struct render *r, char *buf, size_t size)
+{
+	const struct page_view *v = r->v;
+	int zh = r->lang == PAGE_LANG_ZH;
+
+	buf[0] = '\0';
+	if (v->first_scan) {
+		snprintf(buf, size, "%s", zh ? "首次查询：您是第一位查询此码的人" :
+		    "First check: you are the first to check this code");
+	} else if (v->scan_count > 0 && v->first_at != 0) {
+		if (zh)
+			snprintf(buf, size, "此码已被查询 %u 次，首次查询时间 %s",
+			    v->scan_count, r->first_time);
+		else
+			snprintf(buf, size, "Checked %u time%s, first at %s",
+			    v->scan_count, v->scan_count == 1 ? "" : "s",
+			    r->first_time);
+	} else if (v->scan_count > 0) {
+		if (zh)
+			snprintf(buf, size, "此码已被查询 %u 次", v->scan_count);
+		else
+			snprintf(buf, size, "Checked %u time%s", v->scan_count,
+			    v->scan_count == 1 ? "" : "s");
+	}
+}
+
+static void
+render_prepare(struct render *r, const struct page_view *v, int lang)
+{
+	struct tm tm;
+
+	memset(r, 0, sizeof(*r));
+	r->v = v;
+	r->lang = lang;
+	if (v->first_at != 0) {
+		time_format(v->first_at, lang, r->first_time,
+		    sizeof(r->first_time));
+		sigil_time_format(v->first_at, r->first_time_iso);
+	}
+	if (v->has_first_place)
+		place_format(v->first_lat, v->first_lng, lang, r->first_place,
+		    sizeof(r->first_place));
+	if (v->batch_id != 0)
+		snprintf(r->batch, sizeof(r->batch), "%llu",
+		    (unsigned long long)v->batch_id);
+	if (v->serial != 0)
+		snprintf(r->serial, sizeof(r->serial), "%llu",
+		    (unsigned long long)v->serial);
+	if (v->expires != 0) {
+		/* Expiry is a calendar date entered as UTC midnight. */
+		if (time_split(v->expires, 0, &tm) == 0)
+			snprintf(r->expires, sizeof(r->expires), "%04d-%02d-%02d",
+			    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	}
+	scan_info_format(r, r->scan_info, sizeof(r->scan_info));
+}
+
+/* The text of field f for this render; NULL or "" means absent. */
+static const char *
+field_value(const struct render *r, int f)
+{
+	const struct page_view *v = r->v;
+
+	if (f >= T_TITLE)
+		return strings[f - T_TITLE][r->lang];
+	switch (f) {
+	case F_LANG:		return r->lang == PAGE_LANG_EN ? "en" : "zh-CN";
+	case F_VERDICT:		return verdict_keys[v->verdict];
+	case F_VERDICT_TITLE:
+		return strings[T_V_GENUINE + v->verdict - T_TITLE][r->lang];
+	case F_VERDICT_DETAIL:
+		return strings[T_D_GENUINE + v->verdict - T_TITLE][r->lang];
+	case F_SCAN_INFO:	return r->scan_info;
+	case F_DIVERSION:	return v->diversion ? "1" : NULL;
+	case F_BOT:		return v->bot ? "1" : NULL;
+	case F_FIRST_SCAN:	return v->first_scan ? "1" : NULL;
+	case F_SHARE:
+		return !v->bot && str_present(v->scan_id) ? "1" : NULL;
+	case F_SCAN_ID:		return v->scan_id;
+	case F_HAS_PRODUCT:
+		return str_present(v->brand_name) ||
+		    str_present(v->product_name) || str_present(v->sku) ||
+		    str_present(v->gtin) || str_present(v->lot) ||
+		    r->batch[0] || r->serial[0] || r->expires[0] ? "1" : NULL;
+	case F_BRAND_NAME:	return v->brand_name;
+	case F_PRODUCT_NAME:	return v->product_name;
+	case F_SKU:		return v->sku;
+	case F_GTIN:		return v->gtin;
+	case F_BATCH:		return r->batch;
+	case F_LOT:		return v->lot;
+	case F_EXPIRES:		return r->expires;
+	case F_SERIAL:		return r->serial;
+	case F_HAS_FIRST:
+		return r->first_time[0] || r->first_place[0] ? "1" : NULL;
+	case F_FIRST_TIME:	return r->first_time;
+	case F_FIRST_TIME_ISO:	return r->first_time_iso;
+	case F_FIRST_PLACE:	return r->first_place;
+	}
+	return NULL;
+}
+
+int
+page_render(const struct page_view *v, int lang, struct evbuffer *out)
+{
+	struct render r;
+	size_t i = 0;
+	int err;
+
+	if (tpl_segs == NULL)
+		return SIGIL_ESTATE;
+	if (v == NULL || v->verdict < 0 || v->verdict >= VERDICT_COUNT ||
+	    (lang != PAGE_LANG_ZH && lang != PAGE_LANG_EN))
+		return SIGIL_EINVAL;
+	render_prepare(&r, v, lang);
+	/* One contiguous chunk for the common page; values rarely add 2 KB. */
+	if (evbuffer_expand(out, tpl_len + 2048) != 0)
+		return SIGIL_ENOMEM;
+	while (i < tpl_nsegs) {
+		const struct seg *s = &tpl_segs[i];
+		const char *val;
+
+		switch (s->kind) {
+		case SEG_TEXT:
+			if (evbuffer_add(out, tpl_text + s->off, s->len) != 0)
+				return SIGIL_ENOMEM;
+			break;
+		case SEG_VALUE:
+			if ((err = page_escape(out, field_value(&r, s->field)))
+			    != 0)
+				return err;
+			break;
+		case SEG_IF:
+		case SEG_UNLESS:
+			val = field_value(&r, s->field);
+			if (str_present(val) != (s->kind == SEG_IF))
+				i = s->end;	/* skip to the closing tag */
+			break;
+		case SEG_END:
+			break;
+		}
+		i++;
+	}
+	return 0;
+}
