@@ -143,7 +143,9 @@ scan_judge(struct scan_rec *rec, struct code_state *state,
 			rec->verdict = VERDICT_SUSPICIOUS;
 		return;
 	}
-	if (rec->verdict != VERDICT_GENUINE)
+	/* Fresh scans arrive GENUINE; a located old one may be SUSPICIOUS. */
+	if (rec->verdict != VERDICT_GENUINE &&
+	    rec->verdict != VERDICT_SUSPICIOUS)
 		return;
 	if (fresh) {
 		state->scan_count++;

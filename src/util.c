@@ -51,11 +51,14 @@ sigil_time_format(int64_t t, char *buf)
 	time_t secs = (time_t)(t >= 0 ? t / 1000000 : (t - 999999) / 1000000);
 	int ms = (int)((t - (int64_t)secs * 1000000) / 1000);
 	struct tm tm;
+	char tmp[96];
 
 	gmtime_r(&secs, &tm);
-	snprintf(buf, SIGIL_TIME_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, ms);
+	memcpy(buf, tmp, SIGIL_TIME_LEN);
+	buf[SIGIL_TIME_LEN] = '\0';
 	return buf;
 }
 

@@ -1,0 +1,35 @@
+/*
+ * consumer.h - sigild's application context and its consumer endpoints:
+ * the scan (GET /S/{code}, /s/, GS1 Digital Link paths), consented
+ * location, /healthz and /metrics.
+ */
+#ifndef SIGIL_CONSUMER_H
+#define SIGIL_CONSUMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct http_server;
+struct http_route;
+struct keyring;
+struct store;
+struct writer;
+
+struct app {
+	struct event_base	*base;
+	struct store		*store;
+	struct keyring		*keyring;
+	struct writer		*writer;
+	struct http_server	*http;
+	uint8_t			cookie_key[32];
+	int			secure_cookies;	/* under TLS */
+	int64_t			started;
+	uint64_t		scans_by_verdict[5], bot_scans, scan_errors;
+	uint64_t		locations;
+};
+
+/* The route table behind sigild's one generic callback. */
+const struct http_route *consumer_routes(size_t *n);
+
+#endif

@@ -1,0 +1,548 @@
+/*
+ * consumer.c - what a phone talks to.
+ *
+ * GET /S/{code} (or /s/, or a GS1 Digital Link path) is the moment the
+ * product exists for. The handler decodes and verifies the code against
+ * the keyring, finds its batch by range lookup, decides the verdicts that
+ * need no history (counterfeit, revoked, inactive), reads or issues the
+ * signed device cookie, and queues the scan for the writer. The answer is
+ * sent from scan_done(), after the commit: the judgement that needs the
+ * code's history (first scan, count, clone signals) is made inside the
+ * writer's transaction by scan_judge(), so two simultaneous scans of one
+ * code can never both be "first".
+ *
+ * The answer is the landing page (page.c) or, with Accept:
+ * application/json, the JSON of SPEC §4. POST /api/v1/scans/{id}/location
+ * attaches a consented location to a scan made by the same device and
+ * re-runs the clone checks.
+ *
+ * May call code, keyring, store (reads only), scan, page, writer, http.
+ * Never writes to the store directly: every write goes through the writer.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "sigil/code.h"
+#include "sigil/consumer.h"
+#include "sigil/http.h"
+#include "sigil/keyring.h"
+#include "sigil/log.h"
+#include "sigil/page.h"
+#include "sigil/scan.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "sigil/writer.h"
+
+/* A scan in flight: the request, what we know of the code, the job. */
+struct scan_ctx {
+	struct http_call	*call;
+	struct writer_job	job;
+	int			json;
+	int			new_device;
+	int			lang;
+	int			known;		/* brand/batch/product valid */
+	struct brand		brand;
+	struct batch		batch;
+	struct product		product;
+};
+
+static int
+wants_json(struct http_call *c)
+{
+	const char *accept = http_header(c, "Accept");
+
+	return accept != NULL && strstr(accept, "application/json") != NULL;
+}
+
+/*
+ * Everything about a code that needs no history: sets *verdict and, for
+ * codes whose key verifies, fills brand, batch and product.
+ */
+static void
+code_resolve(struct app *app, struct scan_ctx *s, const struct code *code,
+    const struct gs1_link *gs1, int *verdict)
+{
+	struct code_key key;
+	struct key_meta meta;
+	uint32_t brand_id;
+
+	*verdict = VERDICT_COUNTERFEIT;
+	if (keyring_key_get(app->keyring, code->key_id, &key, &brand_id) != 0 ||
+	    code_verify(&key, code) != 0 ||
+	    store_key_get(app->store, code->key_id, &meta) != 0 ||
+	    store_batch_find_serial(app->store, brand_id, code->serial,
+	    &s->batch) != 0 || s->batch.key_id != code->key_id ||
+	    store_brand_get(app->store, brand_id, &s->brand) != 0 ||
+	    store_product_get(app->store, brand_id, s->batch.sku,
+	    &s->product) != 0)
+		return;
+	if (gs1 != NULL && (strcmp(gs1->gtin, s->product.gtin) != 0 ||
+	    (gs1->lot[0] != '\0' && strcmp(gs1->lot, s->batch.lot) != 0)))
+		return;
+	s->known = 1;
+	if (meta.revoked != 0 || s->batch.state == BATCH_REVOKED)
+		*verdict = VERDICT_REVOKED;
+	else if (s->batch.state != BATCH_ACTIVE)
+		*verdict = VERDICT_INACTIVE;
+	else
+		*verdict = VERDICT_GENUINE;
+}
+
+static uint64_t
+device_of(struct app *app, struct http_call *c, int *fresh)
+{
+	char value[64];
+	uint64_t device = 0;
+
+	*fresh = 0;
+	if (http_cookie(c, SCAN_COOKIE_NAME, value, sizeof value) == 0 &&
+	    scan_cookie_check(app->cookie_key, value, &device) == 0)
+		return device;
+	/* Missing or forged: a new anonymous device. */
+	while (device == 0)
+		if (sigil_random(&device, sizeof device) != 0)
+			break;
+	*fresh = 1;
+	return device;
+}
+
+static json_t *
+scan_json(struct app *app, struct scan_ctx *s)
+{
+	const struct scan_rec *r = &s->job.rec;
+	const struct code_state *st = &s->job.state;
+	char id[SCAN_ID_LEN + 1], t[SIGIL_TIME_LEN + 1];
+	json_t *o = json_object(), *signals = json_array();
+
+	scan_id_format(app->cookie_key, r->id, id);
+	json_object_set_new(o, "verdict",
+	    json_string(scan_verdict_name(r->verdict)));
+	json_object_set_new(o, "first_scan",
+	    json_boolean(r->flags & SCAN_FIRST));
+	json_object_set_new(o, "scan_count", json_integer(st->scan_count));
+	json_object_set_new(o, "first_scanned_at", st->first_at ?
+	    json_string(sigil_time_format(st->first_at, t)) : json_null());
+	if (s->known) {
+		json_object_set_new(o, "serial", json_integer(
+		    (json_int_t)r->serial));
+		json_object_set_new(o, "brand", json_pack("{s:s}", "name",
+		    s->brand.name));
+		json_object_set_new(o, "product", json_pack("{s:s,s:s,s:s?}",
+		    "sku", s->product.sku, "name", s->product.name, "gtin",
+		    s->product.gtin[0] ? s->product.gtin : NULL));
+		json_object_set_new(o, "batch", json_pack(
+		    "{s:I,s:s?,s:s?,s:s}", "id", (json_int_t)s->batch.id,
+		    "lot", s->batch.lot[0] ? s->batch.lot : NULL, "expires",
+		    s->batch.expires ? sigil_time_format(s->batch.expires, t) :
+		    NULL, "state", s->batch.state == BATCH_ACTIVE ? "active" :
+		    s->batch.state == BATCH_REVOKED ? "revoked" : "inactive"));
+	} else {
+		json_object_set_new(o, "product", json_null());
+		json_object_set_new(o, "batch", json_null());
+	}
+	if (st->flags & SCAN_CLONE_SCANNERS)
+		json_array_append_new(signals, json_string("too_many_scanners"));
+	if (st->flags & SCAN_CLONE_TRAVEL)
+		json_array_append_new(signals, json_string("impossible_travel"));
+	json_object_set_new(o, "signals", signals);
+	json_object_set_new(o, "diversion",
+	    json_boolean(r->flags & SCAN_DIVERSION));
+	json_object_set_new(o, "bot", json_boolean(r->flags & SCAN_BOT));
+	json_object_set_new(o, "trace", json_array());
+	json_object_set_new(o, "reward", json_null());
+	json_object_set_new(o, "scan_id", json_string(id));
+	return o;
+}
+
+static void
+reply_json_object(struct http_call *c, int status, json_t *o)
+{
+	char *text = json_dumps(o, JSON_COMPACT);
+
+	json_decref(o);
+	if (text == NULL) {
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	http_reply_json(c, status, text);
+	free(text);
+}
+
+static void
+scan_done(struct writer_job *job)
+{
+	struct scan_ctx *s = job->arg;
+	struct http_call *c = s->call;
+	struct app *app = c->app;
+	struct evbuffer *body;
+	char id[SCAN_ID_LEN + 1];
+
+	if (job->err != 0) {
+		app->scan_errors++;
+		http_reply_error(c, 503, "unavailable",
+		    "the scan could not be recorded; try again");
+		goto out;
+	}
+	if (job->rec.flags & SCAN_BOT)
+		app->bot_scans++;
+	else
+		app->scans_by_verdict[job->rec.verdict % 5]++;
+	if (s->new_device) {
+		char cookie[SCAN_COOKIE_LEN + 1], header[160];
+
+		scan_cookie_make(app->cookie_key, job->rec.device, cookie);
+		snprintf(header, sizeof header, "%s=%s; Path=/; Max-Age=63072000;"
+		    " HttpOnly; SameSite=Lax%s", SCAN_COOKIE_NAME, cookie,
+		    app->secure_cookies ? "; Secure" : "");
+		http_add_header(c, "Set-Cookie", header);
+	}
+	http_add_header(c, "Cache-Control", "no-store");
+	http_add_header(c, "Vary", "Accept, Accept-Language");
+	if (s->json) {
+		reply_json_object(c, 200, scan_json(app, s));
+		goto out;
+	}
+	if ((body = evbuffer_new()) == NULL) {
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		goto out;
+	}
+	{
+		struct page_view v = { 0 };
+
+		scan_id_format(app->cookie_key, job->rec.id, id);
+		v.verdict = job->rec.verdict;
+		v.first_scan = (job->rec.flags & SCAN_FIRST) != 0;
+		v.scan_count = job->state.scan_count;
+		v.first_at = job->state.first_at;
+		v.scan_id = id;
+		v.bot = (job->rec.flags & SCAN_BOT) != 0;
+		v.diversion = (job->rec.flags & SCAN_DIVERSION) != 0;
+		if (s->known) {
+			v.brand_name = s->brand.name;
+			v.product_name = s->product.name;
+			v.sku = s->product.sku;
+			v.gtin = s->product.gtin[0] ? s->product.gtin : NULL;
+			v.lot = s->batch.lot[0] ? s->batch.lot : NULL;
+			v.batch_id = s->batch.id;
+			v.serial = job->rec.serial;
+			v.expires = s->batch.expires;
+		}
+		page_render(&v, s->lang, body);
+	}
+	http_add_header(c, "Content-Security-Policy", "default-src 'none'; "
+	    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+	    "connect-src 'self'; img-src data:; base-uri 'none'; "
+	    "form-action 'self'; frame-ancestors 'none'");
+	http_reply(c, 200, "text/html; charset=utf-8", body);
+	evbuffer_free(body);
+out:
+	free(s);
+}
+
+static void
+handle_scan(struct http_call *c)
+{
+	struct app *app = c->app;
+	struct scan_ctx *s;
+	struct code code;
+	struct gs1_link gs1;
+	struct scan_rec *r;
+	const char *raw = evhttp_request_get_uri(c->req);
+	const char *purpose;
+	int verdict = VERDICT_COUNTERFEIT, parsed = 0, is_gs1 = 0;
+
+	if ((s = calloc(1, sizeof *s)) == NULL) {
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	s->call = c;
+	s->json = wants_json(c);
+	s->lang = page_lang_pick(http_header(c, "Accept-Language"));
+	if (c->path[1] == 'S' || c->path[1] == 's') {
+		const char *text = c->path + 3;
+
+		parsed = code_compact_decode(text, strlen(text), &code) == 0;
+	} else {
+		is_gs1 = 1;
+		parsed = code_gs1_parse(raw, strlen(raw), &gs1) == 0 &&
+		    code_from_gs1(&gs1, &code) == 0;
+	}
+	if (parsed)
+		code_resolve(app, s, &code, is_gs1 ? &gs1 : NULL, &verdict);
+
+	r = &s->job.rec;
+	r->at = sigil_now_us();
+	r->verdict = (uint8_t)verdict;
+	if (s->known) {
+		r->brand_id = s->brand.id;
+		r->batch_id = s->batch.id;
+		r->serial = code.serial;
+	}
+	if (is_gs1)
+		r->flags |= SCAN_GS1;
+	purpose = http_header(c, "Sec-Purpose");
+	if (purpose == NULL)
+		purpose = http_header(c, "Purpose");
+	if (purpose == NULL)
+		purpose = http_header(c, "X-Purpose");
+	if (purpose == NULL)
+		purpose = http_header(c, "X-Moz");
+	if (scan_is_bot(c->method == EVHTTP_REQ_HEAD,
+	    http_header(c, "User-Agent"), purpose))
+		r->flags |= SCAN_BOT;
+	r->device = device_of(app, c, &s->new_device);
+	memcpy(r->ip, c->client, sizeof r->ip);
+	s->job.kind = WRITER_SCAN;
+	s->job.max_scanners = s->known ? s->product.max_scanners : 0;
+	s->job.done = scan_done;
+	s->job.arg = s;
+	if (writer_submit(app->writer, &s->job) != 0) {
+		free(s);
+		http_reply_error(c, 503, "unavailable",
+		    "the server is busy or shutting down; try again");
+	}
+}
+
+/* ---- POST /api/v1/scans/{id}/location ---- */
+
+struct locate_ctx {
+	struct http_call	*call;
+	struct writer_job	job;
+};
+
+static void
+locate_done(struct writer_job *job)
+{
+	struct locate_ctx *l = job->arg;
+	struct http_call *c = l->call;
+	struct app *app = c->app;
+	json_t *o, *signals;
+
+	if (job->err == SIGIL_ENOTFOUND)
+		http_reply_error(c, 404, "not_found", "no such scan");
+	else if (job->err == SIGIL_EEXIST)
+		http_reply_error(c, 409, "already_located",
+		    "this scan already has a location");
+	else if (job->err != 0)
+		http_reply_error(c, 503, "unavailable",
+		    "the location could not be recorded; try again");
+	else {
+		app->locations++;
+		signals = json_array();
+		if (job->state.flags & SCAN_CLONE_SCANNERS)
+			json_array_append_new(signals,
+			    json_string("too_many_scanners"));
+		if (job->state.flags & SCAN_CLONE_TRAVEL)
+			json_array_append_new(signals,
+			    json_string("impossible_travel"));
+		o = json_pack("{s:s,s:b,s:o}", "verdict",
+		    scan_verdict_name(job->rec.verdict), "diversion",
+		    (job->rec.flags & SCAN_DIVERSION) != 0, "signals", signals);
+		reply_json_object(c, 200, o);
+	}
+	free(l);
+}
+
+static int
+number_in(json_t *o, const char *key, double lo, double hi, int required,
+    double *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL)
+		return required ? SIGIL_EINVAL : 0;
+	if (!json_is_number(v))
+		return SIGIL_EINVAL;
+	*out = json_number_value(v);
+	if (!isfinite(*out) || *out < lo || *out > hi)
+		return SIGIL_EINVAL;
+	return 0;
+}
+
+static void
+handle_location(struct http_call *c)
+{
+	struct app *app = c->app;
+	const char *p = c->path + strlen("/api/v1/scans/");
+	const char *tail = strchr(p, '/');
+	char idtext[SCAN_ID_LEN + 1], *body = NULL, cookie[64];
+	struct scan_rec rec;
+	struct batch batch;
+	struct product product;
+	struct locate_ctx *l;
+	json_error_t jerr;
+	json_t *o = NULL;
+	double lat = 0, lng = 0, acc = 0;
+	uint64_t id, device;
+	size_t len;
+
+	if (tail == NULL || strcmp(tail, "/location") != 0 ||
+	    (size_t)(tail - p) != SCAN_ID_LEN) {
+		http_reply_error(c, 404, "not_found", "no such resource");
+		return;
+	}
+	memcpy(idtext, p, SCAN_ID_LEN);
+	idtext[SCAN_ID_LEN] = '\0';
+	if (scan_id_parse(app->cookie_key, idtext, &id) != 0 ||
+	    store_scan_get(app->store, id, &rec) != 0) {
+		http_reply_error(c, 404, "not_found", "no such scan");
+		return;
+	}
+	if (http_cookie(c, SCAN_COOKIE_NAME, cookie, sizeof cookie) != 0 ||
+	    scan_cookie_check(app->cookie_key, cookie, &device) != 0 ||
+	    device != rec.device) {
+		http_reply_error(c, 403, "forbidden",
+		    "only the device that scanned may add its location");
+		return;
+	}
+	if ((body = http_body_text(c, &len)) == NULL ||
+	    (o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL || !json_is_object(o) ||
+	    number_in(o, "lat", -90, 90, 1, &lat) != 0 ||
+	    number_in(o, "lng", -180, 180, 1, &lng) != 0 ||
+	    number_in(o, "accuracy", 0, 100000, 0, &acc) != 0) {
+		free(body);
+		json_decref(o);
+		http_reply_error(c, 400, "bad_request", "expected JSON "
+		    "{\"lat\": -90..90, \"lng\": -180..180, \"accuracy\": "
+		    "metres 0..100000}");
+		return;
+	}
+	free(body);
+	json_decref(o);
+	if ((l = calloc(1, sizeof *l)) == NULL) {
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	l->call = c;
+	l->job.kind = WRITER_LOCATE;
+	l->job.locate_id = id;
+	l->job.lat = (float)lat;
+	l->job.lng = (float)lng;
+	l->job.accuracy_m = (uint16_t)(acc > 65535 ? 65535 : acc);
+	l->job.max_scanners = 5;
+	if (rec.brand_id != 0 && store_batch_get(app->store, rec.batch_id,
+	    &batch) == 0 && store_product_get(app->store, rec.brand_id,
+	    batch.sku, &product) == 0)
+		l->job.max_scanners = product.max_scanners;
+	l->job.done = locate_done;
+	l->job.arg = l;
+	if (writer_submit(app->writer, &l->job) != 0) {
+		free(l);
+		http_reply_error(c, 503, "unavailable",
+		    "the server is busy or shutting down; try again");
+	}
+}
+
+/* ---- health and metrics ---- */
+
+static void
+handle_healthz(struct http_call *c)
+{
+	struct app *app = c->app;
+	struct brand b;
+	int err = store_brand_get(app->store, 1, &b);
+
+	if (err != 0 && err != SIGIL_ENOTFOUND)
+		http_reply_error(c, 503, "unhealthy", "storage unreadable");
+	else
+		http_reply_json(c, 200, "{\"status\":\"ok\"}\n");
+}
+
+static void
+handle_metrics(struct http_call *c)
+{
+	struct app *app = c->app;
+	struct evbuffer *b = evbuffer_new();
+	struct writer_stats ws;
+	uint64_t map = 0, used = 0, cum = 0;
+	double lim;
+
+	if (b == NULL) {
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	http_metrics(app->http, b);
+	evbuffer_add_printf(b, "# HELP sigil_scans_total Human scans "
+	    "answered, by verdict.\n# TYPE sigil_scans_total counter\n");
+	for (int v = 0; v < 5; v++)
+		evbuffer_add_printf(b, "sigil_scans_total{verdict=\"%s\"} %llu\n",
+		    scan_verdict_name(v),
+		    (unsigned long long)app->scans_by_verdict[v]);
+	evbuffer_add_printf(b, "# TYPE sigil_bot_scans_total counter\n"
+	    "sigil_bot_scans_total %llu\n"
+	    "# TYPE sigil_scan_errors_total counter\n"
+	    "sigil_scan_errors_total %llu\n"
+	    "# TYPE sigil_locations_total counter\n"
+	    "sigil_locations_total %llu\n",
+	    (unsigned long long)app->bot_scans,
+	    (unsigned long long)app->scan_errors,
+	    (unsigned long long)app->locations);
+	writer_stats(app->writer, &ws);
+	evbuffer_add_printf(b, "# HELP sigil_commit_batch_size Jobs per "
+	    "write transaction.\n# TYPE sigil_commit_batch_size histogram\n");
+	for (int i = 0; i < 13; i++) {
+		cum += ws.batch_hist[i];
+		evbuffer_add_printf(b, "sigil_commit_batch_size_bucket{le=\"%d\"}"
+		    " %llu\n", 1 << i, (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b, "sigil_commit_batch_size_bucket{le=\"+Inf\"} "
+	    "%llu\nsigil_commit_batch_size_sum %llu\n"
+	    "sigil_commit_batch_size_count %llu\n",
+	    (unsigned long long)cum, (unsigned long long)ws.jobs,
+	    (unsigned long long)ws.commits);
+	evbuffer_add_printf(b, "# HELP sigil_commit_seconds Write "
+	    "transaction latency, durable sync included.\n"
+	    "# TYPE sigil_commit_seconds histogram\n");
+	cum = 0;
+	lim = 0.25e-3;
+	for (int i = 0; i < 11; i++, lim *= 2) {
+		cum += ws.latency_hist[i];
+		evbuffer_add_printf(b, "sigil_commit_seconds_bucket{le=\"%g\"} "
+		    "%llu\n", lim, (unsigned long long)cum);
+	}
+	cum += ws.latency_hist[11];
+	evbuffer_add_printf(b, "sigil_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
+	    "sigil_commit_seconds_sum %.6f\nsigil_commit_seconds_count %llu\n"
+	    "# TYPE sigil_commit_failures_total counter\n"
+	    "sigil_commit_failures_total %llu\n", (unsigned long long)cum,
+	    ws.latency_sum_s, (unsigned long long)ws.commits,
+	    (unsigned long long)ws.failures);
+	if (store_usage(app->store, &map, &used) == 0)
+		evbuffer_add_printf(b, "# HELP sigil_lmdb_map_bytes LMDB map "
+		    "size.\n# TYPE sigil_lmdb_map_bytes gauge\n"
+		    "sigil_lmdb_map_bytes %llu\n"
+		    "# TYPE sigil_lmdb_used_bytes gauge\n"
+		    "sigil_lmdb_used_bytes %llu\n", (unsigned long long)map,
+		    (unsigned long long)used);
+	evbuffer_add_printf(b, "# TYPE sigil_writer_pending gauge\n"
+	    "sigil_writer_pending %u\n", writer_pending(app->writer));
+	http_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", b);
+	evbuffer_free(b);
+}
+
+static const struct http_route routes[] = {
+	{ "/S/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
+	    "scan", handle_scan },
+	{ "/s/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
+	    "scan", handle_scan },
+	{ "/01/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
+	    "scan_gs1", handle_scan },
+	{ "/api/v1/scans/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER |
+	    HTTP_ROUTE_POST, "scan_location", handle_location },
+	{ "/healthz", HTTP_ROUTE_GET, "healthz", handle_healthz },
+	{ "/metrics", HTTP_ROUTE_GET, "metrics", handle_metrics },
+};
+
+const struct http_route *
+consumer_routes(size_t *n)
+{
+	*n = sizeof routes / sizeof routes[0];
+	return routes;
+}

@@ -1,0 +1,296 @@
+/*
+ * sigild.c - the server's main: flags, start-up order, signals, shutdown.
+ *
+ * Start-up opens the store and the keyring, starts the writer thread and
+ * then the HTTP front; nothing is served before all of them are ready.
+ * SIGTERM (or SIGINT) stops accepting, lets the writer commit and answer
+ * everything already accepted, then exits 0. Owns no state of its own
+ * beyond struct app, which lives on its stack for the process lifetime.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "sigil/consumer.h"
+#include "sigil/http.h"
+#include "sigil/keyring.h"
+#include "sigil/log.h"
+#include "sigil/page.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "sigil/writer.h"
+
+static const char usage[] =
+"usage: sigild [--data DIR] [--listen HOST:PORT] [--base-url URL]\n"
+"              [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR[,CIDR]]\n"
+"              [--rate-limit N] [--max-conns N] [--timeout SECONDS]\n"
+"              [--keyring FILE] [--web DIR] [--no-sync] [--quiet]\n"
+"\n"
+"  --data DIR          data directory made by `sigil init` (./data)\n"
+"  --listen HOST:PORT  address to serve on (127.0.0.1:8080); port 0 picks one\n"
+"  --base-url URL      public URL of this server, for logs and links\n"
+"  --tls-cert/--tls-key  serve HTTPS natively with this PEM chain and key\n"
+"  --trusted-proxy     believe X-Forwarded-For only from these addresses\n"
+"  --rate-limit N      consumer requests/s per client address (20; 0 = off)\n"
+"  --max-conns N       open connection cap (20000)\n"
+"  --timeout S         idle/read timeout per connection in seconds (10)\n"
+"  --keyring FILE      keyring outside the data dir (DIR/keyring)\n"
+"  --web DIR           templates and static files (next to the binary)\n"
+"  --no-sync           no fsync on commit: benchmarks only, loses scans\n";
+
+struct shutdown_state {
+	struct app	*app;
+	struct event	*poll;
+	int		stopping;
+};
+
+static void
+shutdown_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct shutdown_state *sd = arg;
+	struct timeval tv = { 0, 20000 };
+
+	(void)fd;
+	(void)what;
+	if (writer_pending(sd->app->writer) == 0) {
+		/* Everything accepted is committed and answered. */
+		tv.tv_usec = 100000;
+		event_base_loopexit(sd->app->base, &tv);
+		return;
+	}
+	evtimer_add(sd->poll, &tv);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct shutdown_state *sd = arg;
+	struct timeval now = { 0, 0 };
+
+	(void)what;
+	if (sd->stopping)
+		return;
+	sd->stopping = 1;
+	log_info("shutdown", "signal=%d pending=%u", (int)sig,
+	    writer_pending(sd->app->writer));
+	http_server_stop_accepting(sd->app->http);
+	writer_drain(sd->app->writer);
+	evtimer_add(sd->poll, &now);
+}
+
+static int
+web_dir_default(char *out, size_t size)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		for (int up = 0; up < 4 && (slash = strrchr(exe, '/')); up++) {
+			*slash = '\0';
+			if (strlen(exe) + 20 > size)
+				break;
+			strcpy(out, exe);
+			strcat(out, "/web/landing.html");
+			if (access(out, R_OK) == 0) {
+				out[strlen(exe) + 4] = '\0';
+				return 0;
+			}
+		}
+	}
+	snprintf(out, size, "web");
+	return 0;
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int
+parse_uint(const char *flag, const char *s, uint64_t max, unsigned *out)
+{
+	uint64_t v;
+
+	if (sigil_parse_u64(s, max, &v) != 0) {
+		fprintf(stderr, "sigild: %s takes a whole number up to %llu\n",
+		    flag, (unsigned long long)max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "base-url", required_argument, NULL, 'b' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "trusted-proxy", required_argument, NULL, 'p' },
+		{ "rate-limit", required_argument, NULL, 'r' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "keyring", required_argument, NULL, 'K' },
+		{ "web", required_argument, NULL, 'w' },
+		{ "no-sync", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct http_config cfg = {
+		.listen = "127.0.0.1:8080", .rate_limit = 20,
+		.max_conns = 20000, .max_header_bytes = 8192,
+		.max_body_bytes = 65536, .timeout_s = 10,
+	};
+	struct app app = { 0 };
+	struct shutdown_state sd = { &app, NULL, 0 };
+	struct event *sigterm = NULL, *sigint = NULL;
+	const char *data = "./data", *keyring_path = NULL, *base_url = NULL;
+	char keyring_buf[PATH_MAX], web[PATH_MAX] = "";
+	const struct http_route *routes;
+	size_t nroutes;
+	unsigned timeout = 10;
+	int ch, nosync = 0, err, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': data = optarg; break;
+		case 'l': cfg.listen = optarg; break;
+		case 'b': base_url = optarg; break;
+		case 'c': cfg.tls_cert = optarg; break;
+		case 'k': cfg.tls_key = optarg; break;
+		case 'p': cfg.trusted_proxy = optarg; break;
+		case 'r':
+			if (parse_uint("--rate-limit", optarg, 1000000,
+			    &cfg.rate_limit) != 0)
+				return 2;
+			break;
+		case 'm':
+			if (parse_uint("--max-conns", optarg, 1000000,
+			    &cfg.max_conns) != 0 || cfg.max_conns == 0)
+				return 2;
+			break;
+		case 't':
+			if (parse_uint("--timeout", optarg, 3600, &timeout) !=
+			    0 || timeout == 0)
+				return 2;
+			cfg.timeout_s = (int)timeout;
+			break;
+		case 'K': keyring_path = optarg; break;
+		case 'w': snprintf(web, sizeof web, "%s", optarg); break;
+		case 'n': nosync = 1; break;
+		case 'q': log_set_level(LOG_LEVEL_WARN); break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sigild: unexpected argument '%s'\n",
+		    argv[optind]);
+		return 2;
+	}
+	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL)) {
+		fprintf(stderr, "sigild: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	if (keyring_path == NULL)
+		keyring_path = getenv("SIGIL_KEYRING");
+	if (keyring_path == NULL) {
+		snprintf(keyring_buf, sizeof keyring_buf, "%s/keyring", data);
+		keyring_path = keyring_buf;
+	}
+	if (web[0] == '\0')
+		web_dir_default(web, sizeof web);
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+	evthread_use_pthreads();
+
+	if ((err = store_open(data, nosync ? STORE_NOSYNC : 0, &app.store)) !=
+	    0) {
+		fprintf(stderr, "sigild: cannot open data dir %s: %s%s\n", data,
+		    sigil_strerror(err), err == SIGIL_ENOTFOUND ?
+		    " (run `sigil init` first)" : "");
+		return 2;
+	}
+	if ((err = keyring_open(keyring_path, 0, &app.keyring)) != 0) {
+		fprintf(stderr, "sigild: cannot open keyring %s: %s\n",
+		    keyring_path, sigil_strerror(err));
+		goto out;
+	}
+	if ((err = keyring_secret(app.keyring, "cookie", 1,
+	    app.cookie_key)) != 0) {
+		fprintf(stderr, "sigild: keyring %s: %s\n", keyring_path,
+		    sigil_strerror(err));
+		goto out;
+	}
+	if ((err = page_init(web)) != 0) {
+		fprintf(stderr, "sigild: cannot load %s/landing.html: %s\n",
+		    web, sigil_strerror(err));
+		goto out;
+	}
+	if ((app.base = event_base_new()) == NULL ||
+	    writer_start(app.store, app.base, &app.writer) != 0) {
+		fprintf(stderr, "sigild: cannot start the event loop\n");
+		goto out;
+	}
+	app.secure_cookies = cfg.tls_cert != NULL;
+	app.started = sigil_now_us();
+	routes = consumer_routes(&nroutes);
+	if ((err = http_server_start(app.base, &cfg, routes, nroutes, &app,
+	    &app.http)) != 0) {
+		fprintf(stderr, "sigild: cannot listen on %s: %s\n", cfg.listen,
+		    err == SIGIL_EINVAL ? "bad address, proxy list or TLS "
+		    "files" : "address in use or not permitted");
+		goto out;
+	}
+	sd.poll = evtimer_new(app.base, shutdown_poll, &sd);
+	sigterm = evsignal_new(app.base, SIGTERM, on_signal, &sd);
+	sigint = evsignal_new(app.base, SIGINT, on_signal, &sd);
+	if (sd.poll == NULL || sigterm == NULL || sigint == NULL ||
+	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0)
+		goto out;
+	log_info("listening", "addr=%s port=%d tls=%s sync=%s data=%s%s%s",
+	    cfg.listen, http_server_port(app.http), cfg.tls_cert ? "on" : "off",
+	    nosync ? "off" : "on", data, base_url ? " base_url=" : "",
+	    base_url ? base_url : "");
+	event_base_dispatch(app.base);
+	log_info("stopped", "scans=%llu",
+	    (unsigned long long)(app.scans_by_verdict[0] +
+	    app.scans_by_verdict[1] + app.scans_by_verdict[2] +
+	    app.scans_by_verdict[3] + app.scans_by_verdict[4]));
+	rc = 0;
+out:
+	if (sigterm != NULL)
+		event_free(sigterm);
+	if (sigint != NULL)
+		event_free(sigint);
+	if (sd.poll != NULL)
+		event_free(sd.poll);
+	http_server_free(app.http);
+	writer_free(app.writer);
+	if (app.base != NULL)
+		event_base_free(app.base);
+	page_fini();
+	if (app.keyring != NULL)
+		keyring_free(app.keyring);
+	store_close(app.store);
+	return rc;
+}
