@@ -666,8 +666,12 @@ cmd_mint(struct opts *o)
 
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &sa, &old[i]);
+	for (int i = 0; i < 3; i++) {
+		/* nohup and background jobs ignore these; so do we. */
+		sigaction(sigs[i], NULL, &old[i]);
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
 	if (to_stdout)
 		fd = STDOUT_FILENO;
 	else if (open_partial(m, &fd))

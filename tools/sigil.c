@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -297,9 +298,9 @@ check_base_url(const char *s, char out[STORE_URL_MAX + 1])
 	if (require(s, "base-url"))
 		return EXIT_USAGE;
 	n = strlen(s);
-	if (!strncmp(s, "https://", 8))
+	if (!strncasecmp(s, "https://", 8))
 		host = s + 8;
-	else if (!strncmp(s, "http://", 7))
+	else if (!strncasecmp(s, "http://", 7))
 		host = s + 7;
 	else
 		return cli_fail(EXIT_USAGE,

@@ -1,0 +1,376 @@
+/*
+ * test_keyring.c - the keyring file: creation, reload, durability details
+ * (mode, no leftover temporary), refusal of loose permissions, malformed
+ * and duplicate lines, secret persistence, and rollback when a rewrite
+ * fails. Each test works in its own temporary directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sigil/code.h"
+#include "sigil/keyring.h"
+#include "sigil/util.h"
+
+#define HEX64 "000102030405060708090a0b0c0d0e0f" \
+	"101112131415161718191a1b1c1d1e1f"
+
+struct fixture {
+	char	dir[64];
+	char	path[128];
+	char	tmp[140];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	strcpy(f->dir, "/tmp/sigil-keyring-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/keyring", f->dir);
+	snprintf(f->tmp, sizeof(f->tmp), "%s/keyring.tmp", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	unlink(f->path);
+	unlink(f->tmp);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *fp;
+
+	unlink(path);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static char *
+read_file(const char *path)
+{
+	static char buf[8192];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static void
+test_create_and_reload(void **state)
+{
+	struct fixture *f = *state;
+	struct keyring *kr = NULL, *kr2 = NULL;
+	struct code_key k1, k2, again;
+	struct code c;
+	struct stat st;
+	uint32_t brand = 0;
+
+	assert_int_equal(keyring_open(f->path, 0, &kr), SIGIL_ENOTFOUND);
+	assert_null(kr);
+	assert_int_equal(keyring_open(f->path, 1, &kr), 0);
+	/* an empty keyring does not write a file until it holds something */
+	assert_int_equal(access(f->path, F_OK), -1);
+	assert_int_equal(keyring_key_get(kr, 1, &k1, NULL), SIGIL_ENOTFOUND);
+
+	assert_int_equal(keyring_key_generate(kr, 1, 7), 0);
+	assert_int_equal(keyring_key_generate(kr, 1, 7), SIGIL_EEXIST);
+	assert_int_equal(keyring_key_generate(kr, 1, 9), SIGIL_EEXIST);
+	assert_int_equal(keyring_key_generate(kr, 65535, 8), 0);
+	assert_int_equal(keyring_key_generate(kr, 0, 8), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(access(f->tmp, F_OK), -1);
+
+	assert_int_equal(keyring_key_get(kr, 1, &k1, &brand), 0);
+	assert_int_equal(brand, 7);
+	assert_int_equal(k1.id, 1);
+	assert_int_equal(keyring_key_get(kr, 65535, &k2, &brand), 0);
+	assert_int_equal(brand, 8);
+	/* fresh randomness: distinct keys */
+	assert_memory_not_equal(k1.tag_key, k2.tag_key, 32);
+	assert_int_equal(code_sign(&k1, 555, &c), 0);
+	keyring_free(kr);
+
+	assert_int_equal(keyring_open(f->path, 0, &kr2), 0);
+	assert_int_equal(keyring_key_get(kr2, 1, &again, &brand), 0);
+	assert_int_equal(brand, 7);
+	assert_memory_equal(&again, &k1, sizeof(k1));
+	assert_int_equal(code_verify(&again, &c), 0);
+	assert_int_equal(keyring_key_get(kr2, 65535, &again, NULL), 0);
+	assert_memory_equal(&again, &k2, sizeof(k2));
+	assert_int_equal(keyring_key_get(kr2, 0, &again, &brand), 0);
+	assert_int_equal(brand, 8);
+	assert_int_equal(keyring_key_get(kr2, 2, &again, NULL),
+	    SIGIL_ENOTFOUND);
+	/* the file lists keys in id order with the documented syntax */
+	assert_non_null(strstr(read_file(f->path), "\nkey 0 8 "));
+	assert_non_null(strstr(read_file(f->path), "\nkey 65535 8 "));
+	keyring_free(kr2);
+	keyring_free(NULL);
+}
+
+static void
+test_permissions(void **state)
+{
+	struct fixture *f = *state;
+	struct keyring *kr = NULL;
+	static const mode_t loose[] = { 0640, 0604, 0660, 0644, 0610, 0601,
+	    0620, 0602, 0666 };
+
+	write_file(f->path, "key 1 2 " HEX64 "\n", 0600);
+	assert_int_equal(keyring_open(f->path, 0, &kr), 0);
+	keyring_free(kr);
+	kr = NULL;
+	for (size_t i = 0; i < sizeof(loose) / sizeof(loose[0]); i++) {
+		assert_int_equal(chmod(f->path, loose[i]), 0);
+		assert_int_equal(keyring_open(f->path, 0, &kr), SIGIL_EDENIED);
+		assert_int_equal(keyring_open(f->path, 1, &kr), SIGIL_EDENIED);
+		assert_null(kr);
+	}
+	assert_int_equal(chmod(f->path, 0400), 0);
+	assert_int_equal(keyring_open(f->path, 0, &kr), 0);
+	keyring_free(kr);
+	/* a directory is not a keyring */
+	assert_int_equal(keyring_open(f->dir, 1, &kr), SIGIL_EINVAL);
+	assert_int_equal(keyring_open("", 1, &kr), SIGIL_EINVAL);
+	assert_int_equal(keyring_open(NULL, 1, &kr), SIGIL_EINVAL);
+}
+
+static void
+test_malformed(void **state)
+{
+	struct fixture *f = *state;
+	struct keyring *kr = NULL;
+	static const char *const bad[] = {
+		"key 1 2 " HEX64 "\nkey 1 3 " HEX64 "\n",	/* dup id */
+		"secret cookie " HEX64 "\nsecret cookie " HEX64 "\n",
+		"key 1 2 " HEX64 "00\n",
+		"key 1 2 " HEX64 "\nkey 2 2 0001\n",
+		"key 1 2 0g0102030405060708090a0b0c0d0e0f"
+		    "101112131415161718191a1b1c1d1e1f\n",
+		"key 65536 2 " HEX64 "\n",
+		"key -1 2 " HEX64 "\n",
+		"key +1 2 " HEX64 "\n",
+		"key 1 4294967296 " HEX64 "\n",
+		"key x 2 " HEX64 "\n",
+		"key 1 2\n",
+		"key 1 2 " HEX64 " extra\n",
+		"secret Cookie " HEX64 "\n",
+		"secret a_b " HEX64 "\n",
+		"secret abcdefghijklmnopqrstuvwxyz0123456 " HEX64 "\n",
+		"secret cookie\n",
+		"KEY 1 2 " HEX64 "\n",
+		"garbage\n",
+	};
+	char text[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(f->path, bad[i], 0600);
+		if (keyring_open(f->path, 1, &kr) != SIGIL_EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+		assert_null(kr);
+	}
+	/* no final newline, comments, blank lines and CRLF are tolerated */
+	write_file(f->path, "# note\n\n  \nkey 1 2 " HEX64 "\r\n"
+	    "secret phone-hash " HEX64 "\nkey 3 4 " HEX64, 0600);
+	assert_int_equal(keyring_open(f->path, 0, &kr), 0);
+	keyring_free(kr);
+	kr = NULL;
+	/* an embedded NUL */
+	snprintf(text, sizeof(text), "key 1 2 %s\n", HEX64);
+	{
+		FILE *fp = fopen(f->path, "w");
+
+		assert_non_null(fp);
+		fwrite(text, 1, strlen(text), fp);
+		fputc('\0', fp);
+		fputs("key 2 2 " HEX64 "\n", fp);
+		fclose(fp);
+	}
+	assert_int_equal(keyring_open(f->path, 0, &kr), SIGIL_EINVAL);
+	assert_null(kr);
+}
+
+/* A known root gives code_key_derive()'s key: nothing else is mixed in. */
+static void
+test_known_root(void **state)
+{
+	struct fixture *f = *state;
+	struct keyring *kr = NULL;
+	struct code_key got, want;
+	uint8_t root[CODE_KEY_BYTES];
+	uint32_t brand = 0;
+
+	write_file(f->path, "key 4660 99 " HEX64 "\n", 0600);
+	assert_int_equal(keyring_open(f->path, 0, &kr), 0);
+	assert_int_equal(keyring_key_get(kr, 4660, &got, &brand), 0);
+	assert_int_equal(brand, 99);
+	for (int i = 0; i < CODE_KEY_BYTES; i++)
+		root[i] = (uint8_t)i;
+	assert_int_equal(code_key_derive(4660, root, &want), 0);
+	assert_memory_equal(&got, &want, sizeof(got));
+	keyring_free(kr);
+}
+
+static void
+test_secrets(void **state)
+{
+	struct fixture *f = *state;
+	struct keyring *kr = NULL;
+	uint8_t a[32], b[32], c[32];
+	char name[40];
+
+	assert_int_equal(keyring_open(f->path, 1, &kr), 0);
+	assert_int_equal(keyring_secret(kr, "cookie", 0, a), SIGIL_ENOTFOUND);
+	assert_int_equal(access(f->path, F_OK), -1);
+	assert_int_equal(keyring_secret(kr, "cookie", 1, a), 0);
+	assert_int_equal(keyring_secret(kr, "cookie", 1, b), 0);
+	assert_memory_equal(a, b, 32);
+	assert_int_equal(keyring_secret(kr, "cookie", 0, b), 0);
+	assert_memory_equal(a, b, 32);
+	assert_int_equal(keyring_secret(kr, "phone-hash", 1, c), 0);
+	assert_memory_not_equal(a, c, 32);
+	assert_int_equal(keyring_key_generate(kr, 5, 1), 0);
+	for (const char *const *n = (const char *const[]){ "", "Cookie",
+	    "a_b", "a b", "abcdefghijklmnopqrstuvwxyz0123456", NULL }; *n; n++)
+		assert_int_equal(keyring_secret(kr, *n, 1, b), SIGIL_EINVAL);
+	assert_int_equal(keyring_secret(kr, NULL, 1, b), SIGIL_EINVAL);
+	assert_int_equal(keyring_secret(kr, "abcdefghijklmnopqrstuvwxyz012345",
+	    1, b), 0);
+	keyring_free(kr);
+	kr = NULL;
+
+	/* persisted, next to the key */
+	assert_int_equal(keyring_open(f->path, 0, &kr), 0);
+	assert_int_equal(keyring_secret(kr, "cookie", 0, b), 0);
+	assert_memory_equal(a, b, 32);
+	assert_int_equal(keyring_secret(kr, "phone-hash", 0, b), 0);
+	assert_memory_equal(c, b, 32);
+	assert_int_equal(keyring_key_get(kr, 5, &(struct code_key){ 0 },
+	    NULL), 0);
+	/* the bound: 64 secrets in all */
+	for (int i = 3; i < 64; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		assert_int_equal(keyring_secret(kr, name, 1, b), 0);
+	}
+	assert_int_equal(keyring_secret(kr, "one-too-many", 1, b),
+	    SIGIL_EFULL);
+	assert_int_equal(keyring_secret(kr, "s63", 0, b), 0);
+	keyring_free(kr);
+}
+
+static void
+test_stale_tmp_and_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct keyring *kr = NULL;
+	struct code_key k;
+	uint8_t s[32];
+	struct stat st;
+	char missing[160];
+
+	/* a crash left a temporary behind, even a world-readable one */
+	write_file(f->tmp, "half a keyring", 0644);
+	assert_int_equal(keyring_open(f->path, 1, &kr), 0);
+	assert_int_equal(keyring_key_generate(kr, 1, 1), 0);
+	assert_int_equal(access(f->tmp, F_OK), -1);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	keyring_free(kr);
+	kr = NULL;
+
+	/* a rewrite that cannot happen leaves memory as it was */
+	snprintf(missing, sizeof(missing), "%s/no-such-dir/keyring", f->dir);
+	assert_int_equal(keyring_open(missing, 1, &kr), 0);
+	assert_int_equal(keyring_key_generate(kr, 1, 1), SIGIL_EIO);
+	assert_int_equal(keyring_key_get(kr, 1, &k, NULL), SIGIL_ENOTFOUND);
+	assert_int_equal(keyring_secret(kr, "cookie", 1, s), SIGIL_EIO);
+	assert_int_equal(keyring_secret(kr, "cookie", 0, s), SIGIL_ENOTFOUND);
+	keyring_free(kr);
+}
+
+/* The whole key-id space loads; one byte past 8 MiB does not. */
+static void
+test_bounds(void **state)
+{
+	struct fixture *f = *state;
+	struct keyring *kr = NULL;
+	struct code_key k;
+	uint32_t brand = 0;
+	FILE *fp;
+
+	fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	for (unsigned id = 65535;; id--) {
+		fprintf(fp, "key %u %u %s\n", id, id + 1, HEX64);
+		if (id == 0)
+			break;
+	}
+	fclose(fp);
+	assert_int_equal(chmod(f->path, 0600), 0);
+	assert_int_equal(keyring_open(f->path, 0, &kr), 0);
+	assert_int_equal(keyring_key_get(kr, 40000, &k, &brand), 0);
+	assert_int_equal(brand, 40001);
+	assert_int_equal(keyring_key_generate(kr, 123, 1), SIGIL_EEXIST);
+	keyring_free(kr);
+	kr = NULL;
+
+	fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	for (int i = 0; i < 8 * 1024; i++)
+		fprintf(fp, "#%01022d\n", 0);
+	fputc('\n', fp);
+	fclose(fp);
+	assert_int_equal(keyring_open(f->path, 0, &kr), SIGIL_EINVAL);
+	assert_null(kr);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_and_reload, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_permissions, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_known_root, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_tmp_and_rollback,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
