@@ -153,30 +153,80 @@ qr_side(const struct qr *q, int module_px, int margin)
 static int
 qr_run(const struct qr *q, int x, int y)
 {
-	int n = 0;
+	const unsigned char *row = q->code->data + (size_t)y * q->code->width;
+	int w = q->code->width, n = 0;
 
-	while (qr_module(q, x + n, y))
+	while (x + n < w && (row[x + n] & 1))
 		n++;
 	return n;
+}
+
+/*
+ * The SVG path is built in a fixed chunk with a hand-rolled integer
+ * formatter: one fprintf per run cost more than the encoding itself.
+ */
+struct svg_out {
+	FILE *f;
+	size_t len;
+	int failed;
+	char buf[4096];
+};
+
+static void
+svg_flush(struct svg_out *o)
+{
+	if (o->len > 0 && fwrite(o->buf, 1, o->len, o->f) != o->len)
+		o->failed = 1;
+	o->len = 0;
+}
+
+/* Appends c followed by the decimal v; at most 13 bytes. */
+static void
+svg_op(struct svg_out *o, char c, int v)
+{
+	char digits[12];
+	int n = 0;
+	unsigned u;
+
+	if (sizeof(o->buf) - o->len < 16)
+		svg_flush(o);
+	if (c != '\0')
+		o->buf[o->len++] = c;
+	if (v < 0)
+		o->buf[o->len++] = '-';
+	u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+	do
+		digits[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	while (n > 0)
+		o->buf[o->len++] = digits[--n];
 }
 
 int
 qr_write_svg(const struct qr *q, int module_px, int margin, FILE *f)
 {
 	int side = qr_side(q, module_px, margin);
-	int w, units, x, y, n, penx, peny;
+	struct svg_out *o;
+	int w, units, x, y, n, penx, peny, ret;
 
 	if (side == 0 || f == NULL)
 		return SIGIL_EINVAL;
+	o = malloc(sizeof(*o));
+	if (o == NULL)
+		return SIGIL_ENOMEM;
+	o->f = f;
+	o->len = 0;
+	o->failed = 0;
 	w = q->code->width;
 	units = w + 2 * margin;
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	if (fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 	    "height=\"%d\" viewBox=\"0 0 %d %d\" "
 	    "shape-rendering=\"crispEdges\">"
 	    "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
 	    "<path fill=\"none\" stroke=\"#000\" d=\"",
-	    side, side, units, units, units, units);
+	    side, side, units, units, units, units) < 0)
+		o->failed = 1;
 	/*
 	 * The pen rides on the centre line of each row (y + 0.5), so a
 	 * stroke of width 1 covers exactly one module row; after "h" it sits
@@ -189,19 +239,24 @@ qr_write_svg(const struct qr *q, int module_px, int margin, FILE *f)
 			n = qr_run(q, x, y);
 			if (n == 0)
 				continue;
-			if (penx < 0)
-				fprintf(f, "M%d %d.5", x + margin, y + margin);
-			else
-				fprintf(f, "m%d %d", x - penx, y - peny);
-			fprintf(f, "h%d", n);
+			if (penx < 0) {
+				svg_op(o, 'M', x + margin);
+				svg_op(o, ' ', y + margin);
+				svg_op(o, '.', 5);
+			} else {
+				svg_op(o, 'm', x - penx);
+				svg_op(o, ' ', y - peny);
+			}
+			svg_op(o, 'h', n);
 			penx = x + n;
 			peny = y;
 		}
 	}
+	svg_flush(o);
 	fputs("\"/></svg>\n", f);
-	if (fflush(f) != 0 || ferror(f))
-		return SIGIL_EIO;
-	return 0;
+	ret = o->failed || fflush(f) != 0 || ferror(f) ? SIGIL_EIO : 0;
+	free(o);
+	return ret;
 }
 
 static void
@@ -255,15 +310,22 @@ qr_write_png(const struct qr *q, int module_px, int margin, FILE *f)
 	    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	/* Filters buy nothing on a two-tone image of long runs. */
 	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+	/* A symbol is a few KB of pixels: zlib's default 256 KB of state
+	 * cost more in malloc and page faults than the compression. */
+	png_set_compression_mem_level(png, 2);
 	png_write_info(png, info);
+	/* One pixel row per module row, written module_px times. */
 	for (y = 0; y < side; y++) {
-		int my = y / module_px - margin;
+		if (y % module_px == 0) {
+			int my = y / module_px - margin;
 
-		/* Gray 1 bit: 1 is white, so start all white, clear darks. */
-		memset(row, 0xff, ((size_t)side + 7) / 8);
-		for (px = 0; px < side; px++) {
-			if (qr_module(q, px / module_px - margin, my))
-				row[px >> 3] &= (png_byte)~(0x80 >> (px & 7));
+			/* Gray 1 bit: 1 is white; start white, clear darks. */
+			memset(row, 0xff, ((size_t)side + 7) / 8);
+			for (px = 0; px < side; px++) {
+				if (qr_module(q, px / module_px - margin, my))
+					row[px >> 3] &=
+					    (png_byte)~(0x80 >> (px & 7));
+			}
 		}
 		png_write_row(png, row);
 	}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# qr_ref.sh [N] - single-core QR generation rate, sigil's qr.c against the
+# npm `qrcode` package, on the same N (default 20000) compact URLs
+# ("HTTPS://EXAMPLE12.COM/S/" + 28 Crockford characters, version 3-M).
+# Prints "qr_ref codes_per_s=N" and "node_qrcode codes_per_s=N".
+# Needs node and npm for the second line (scripts/deps.sh browser).
+set -eu
+cd "$(dirname "$0")/.."
+n=${1:-20000}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# Link against the release library; if another module does not build right
+# now, fall back to qr.o alone so the measurement still runs.
+if make -s build/rel/libsigil.a >"$tmp/make.log" 2>&1; then
+	objs=build/rel/libsigil.a
+else
+	echo "qr_ref.sh: libsigil.a did not build, linking qr.o alone" >&2
+	make -s build/rel/src/qr.o
+	objs=build/rel/src/qr.o
+fi
+gcc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
+	-o "$tmp/qr_ref" bench/qr_ref.c $objs \
+	-lqrencode -lpng -lz -lm -pthread
+
+awk -v n="$n" 'BEGIN {
+	srand(42)
+	a = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	for (i = 0; i < n; i++) {
+		s = ""
+		for (j = 0; j < 28; j++)
+			s = s substr(a, int(rand() * 32) + 1, 1)
+		print "HTTPS://EXAMPLE12.COM/S/" s
+	}
+}' >"$tmp/urls"
+
+"$tmp/qr_ref" <"$tmp/urls"
+
+if [ ! -d bench/qrcode_node/node_modules ]; then
+	(cd bench/qrcode_node && npm install --no-audit --no-fund >&2)
+fi
+node bench/qrcode_node/bench.js <"$tmp/urls"
