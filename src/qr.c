@@ -206,14 +206,11 @@ int
 qr_write_svg(const struct qr *q, int module_px, int margin, FILE *f)
 {
 	int side = qr_side(q, module_px, margin);
-	struct svg_out *o;
-	int w, units, x, y, n, penx, peny, ret;
+	struct svg_out out, *o = &out;
+	int w, units, x, y, n, penx, peny;
 
 	if (side == 0 || f == NULL)
 		return SIGIL_EINVAL;
-	o = malloc(sizeof(*o));
-	if (o == NULL)
-		return SIGIL_ENOMEM;
 	o->f = f;
 	o->len = 0;
 	o->failed = 0;
@@ -254,9 +251,7 @@ qr_write_svg(const struct qr *q, int module_px, int margin, FILE *f)
 	}
 	svg_flush(o);
 	fputs("\"/></svg>\n", f);
-	ret = o->failed || fflush(f) != 0 || ferror(f) ? SIGIL_EIO : 0;
-	free(o);
-	return ret;
+	return o->failed || fflush(f) != 0 || ferror(f) ? SIGIL_EIO : 0;
 }
 
 static void

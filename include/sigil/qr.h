@@ -49,7 +49,11 @@ int qr_write_png(const struct qr *q, int module_px, int margin, FILE *f);
 struct qr_pdf;
 int qr_pdf_open(FILE *f, struct qr_pdf **out);
 int qr_pdf_add(struct qr_pdf *pdf, const struct qr *q, const char *caption);
-/* Finishes the document (xref, trailer) and frees pdf. 0 or SIGIL_EIO. */
+/*
+ * Finishes the document (last page, xref, trailer), flushes f and frees
+ * pdf, even on failure. 0 or SIGIL_EIO (SIGIL_ENOMEM, SIGIL_EFULL as for
+ * qr_pdf_add). A sheet with no labels gets one blank page.
+ */
 int qr_pdf_close(struct qr_pdf *pdf);
 /* Frees without finishing, after an error. */
 void qr_pdf_abort(struct qr_pdf *pdf);
