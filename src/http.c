@@ -7,10 +7,10 @@
  * a struct http_call that has already passed every generic check.
  *
  * Limits, in the order a request meets them:
- *   - connection cap: each connection's bufferevent sits under a thin
- *     filter whose free callback tells us when it closes; at the cap the
- *     listener is disabled, so excess clients wait in the kernel backlog
- *     instead of costing memory, and it is enabled again below the cap;
+ *   - connection cap: connections are counted from their first request
+ *     to their close callback; at the cap the listener is disabled, so
+ *     excess clients wait in the kernel backlog instead of costing
+ *     memory, and it is enabled again below the cap;
  *   - header and body size and the read/write timeout: evhttp's own
  *     bounds (431/413 and a closed connection for a stalled client);
  *   - the URI: bounded length, strict percent-decoding, valid UTF-8, no
@@ -81,6 +81,9 @@ struct http_server {
 	int			nproxies;
 	struct rate_slot	*rate;
 	unsigned		conns;
+	const void		**conn_set;	/* open connections */
+	size_t			conn_slots;
+	struct event		*resume;
 	int			accepting, paused;
 	uint64_t		conns_total, conns_refused_paused;
 	uint64_t		counts[ROUTES_MAX + 2][NSTATUS];
@@ -265,41 +268,115 @@ listener_update(struct http_server *srv)
 	}
 }
 
-static void
-conn_closed(void *ctx)
+/*
+ * Open connections are counted from their first request (the only point
+ * where evhttp hands us the connection) until evhttp frees them, through
+ * the connection's close callback. A set of connection pointers makes
+ * the count exact when a connection carries many requests. Connections
+ * that never finish a request are not counted but live at most
+ * timeout_s, and the fd limit is raised at start-up to cover them.
+ */
+static size_t
+conn_slot(struct http_server *srv, const void *evcon)
 {
-	struct http_server *srv = ctx;
+	uintptr_t h = (uintptr_t)evcon;
 
-	srv->conns--;
+	h ^= h >> 17;
+	h *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 20) % srv->conn_slots;
+}
+
+static int
+conn_lookup(struct http_server *srv, const void *evcon, size_t *at)
+{
+	size_t i = conn_slot(srv, evcon), tomb = SIZE_MAX;
+
+	for (size_t probes = 0; probes < srv->conn_slots; probes++) {
+		const void *v = srv->conn_set[i];
+
+		if (v == NULL) {
+			*at = tomb != SIZE_MAX ? tomb : i;
+			return 0;
+		}
+		if (v == (const void *)srv && tomb == SIZE_MAX)
+			tomb = i;
+		else if (v == evcon) {
+			*at = i;
+			return 1;
+		}
+		i = (i + 1) % srv->conn_slots;
+	}
+	*at = tomb;
+	return 0;
+}
+
+static void
+conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct http_server *srv = arg;
+	size_t at;
+
+	if (conn_lookup(srv, evcon, &at)) {
+		srv->conn_set[at] = srv;	/* tombstone */
+		srv->conns--;
+		listener_update(srv);
+	}
+}
+
+/* 0 to go on, -1 when the connection is over the cap. */
+static int
+conn_track(struct http_server *srv, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	size_t at;
+
+	if (evcon == NULL || conn_lookup(srv, evcon, &at))
+		return 0;
+	if (at == SIZE_MAX || srv->conns >= srv->cfg.max_conns)
+		return -1;
+	srv->conn_set[at] = evcon;
+	srv->conns++;
+	srv->conns_total++;
+	evhttp_connection_set_closecb(evcon, conn_closed, srv);
 	listener_update(srv);
+	return 0;
+}
+
+static void
+listener_error(struct evconnlistener *l, void *arg)
+{
+	struct http_server *srv = arg;
+	struct timeval tv = { 0, 100000 };
+
+	/* Out of descriptors: stop accepting briefly instead of spinning. */
+	log_warn("accept", "err=\"%s\"", strerror(errno));
+	evconnlistener_disable(l);
+	evtimer_add(srv->resume, &tv);
+}
+
+static void
+listener_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (srv->listener != NULL && !srv->paused)
+		evconnlistener_enable(srv->listener);
 }
 
 static struct bufferevent *
 conn_bufferevent(struct event_base *base, void *arg)
 {
 	struct http_server *srv = arg;
-	struct bufferevent *under, *bev;
 	SSL *ssl;
 
-	if (srv->ssl != NULL) {
-		if ((ssl = SSL_new(srv->ssl)) == NULL)
-			return NULL;
-		under = bufferevent_openssl_socket_new(base, -1, ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	} else
-		under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (under == NULL)
+	if (srv->ssl == NULL)
+		return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if ((ssl = SSL_new(srv->ssl)) == NULL)
 		return NULL;
-	bev = bufferevent_filter_new(under, NULL, NULL, BEV_OPT_CLOSE_ON_FREE,
-	    conn_closed, srv);
-	if (bev == NULL) {
-		bufferevent_free(under);
-		return NULL;
-	}
-	srv->conns++;
-	srv->conns_total++;
-	listener_update(srv);
-	return bev;
+	return bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 }
 
 /* ---- replies and metrics ---- */
@@ -628,6 +705,12 @@ dispatch(struct evhttp_request *req, void *arg)
 	c->app = srv->app;
 	c->route = (int)srv->nroutes;
 	client_resolve(c);
+	if (conn_track(srv, req) != 0) {
+		http_add_header(c, "Connection", "close");
+		reject(c, 503, "too_many_connections",
+		    "the server is at its connection cap; try again");
+		return;
+	}
 	if (uri == NULL || strlen(uri) > HTTP_URI_MAX) {
 		reject(c, 414, "uri_too_long", "request URI too long");
 		return;
@@ -747,7 +830,11 @@ http_server_start(struct event_base *base, const struct http_config *cfg,
 	srv->nroutes = nroutes;
 	srv->app = app;
 	srv->accepting = 1;
-	if ((srv->rate = calloc(RATE_SLOTS, sizeof *srv->rate)) == NULL) {
+	srv->conn_slots = (size_t)cfg->max_conns * 2 + 1;
+	if ((srv->rate = calloc(RATE_SLOTS, sizeof *srv->rate)) == NULL ||
+	    (srv->conn_set = calloc(srv->conn_slots, sizeof *srv->conn_set)) ==
+	    NULL || (srv->resume = evtimer_new(base, listener_resume, srv)) ==
+	    NULL) {
 		err = SIGIL_ENOMEM;
 		goto fail;
 	}
@@ -796,6 +883,7 @@ http_server_start(struct event_base *base, const struct http_config *cfg,
 		err = SIGIL_EIO;
 		goto fail;
 	}
+	evconnlistener_set_error_cb(srv->listener, listener_error);
 	*out = srv;
 	return 0;
 fail:
@@ -803,6 +891,9 @@ fail:
 		evhttp_free(srv->http);
 	if (srv->ssl != NULL)
 		SSL_CTX_free(srv->ssl);
+	if (srv->resume != NULL)
+		event_free(srv->resume);
+	free(srv->conn_set);
 	free(srv->rate);
 	free(srv);
 	return err;
@@ -841,6 +932,8 @@ http_server_free(struct http_server *srv)
 	evhttp_free(srv->http);
 	if (srv->ssl != NULL)
 		SSL_CTX_free(srv->ssl);
+	event_free(srv->resume);
+	free(srv->conn_set);
 	free(srv->rate);
 	free(srv);
 }
