@@ -59,9 +59,11 @@
 
 /* Packed value sizes; layouts in docs/storage.md. */
 #define KEY_REC_LEN		20
-#define SCAN_REC_LEN		58
+#define SCAN_REC_LEN		48
 #define SCAN_LOC_LEN		18
-#define CODE_STATE_BASE		45
+#define CODE_STATE_BASE		29
+#define CODE_STATE_LOC		16	/* optional last-location block */
+#define CODE_STATE_HAS_LOC	0x80	/* in the scanner-count byte */
 #define BATCH_FIXED_LEN		64
 #define CODE_KEY_LEN		9	/* brand BE32 || serial 40-bit BE */
 
@@ -1459,6 +1461,10 @@ out:
 
 /* ---- scans ---- */
 
+/*
+ * The log record keeps no coordinates: locations are rare (consented) and
+ * live in scan_locs, so the common scan does not carry 10 empty bytes.
+ */
 static void
 scan_encode(const struct scan_rec *r, uint8_t *p)
 {
@@ -1471,11 +1477,8 @@ scan_encode(const struct scan_rec *r, uint8_t *p)
 	le32_put(p + 17, (uint32_t)r->batch_id);
 	le64_put(p + 21, r->device);
 	memcpy(p + 29, r->ip, 16);
-	lef32_put(p + 45, r->lat);
-	lef32_put(p + 49, r->lng);
-	le16_put(p + 53, r->accuracy_m);
-	p[55] = r->verdict;
-	le16_put(p + 56, r->flags);
+	p[45] = r->verdict;
+	le16_put(p + 46, r->flags & ~SCAN_HAS_LOC);
 }
 
 static int
@@ -1493,13 +1496,27 @@ scan_decode(uint64_t id, MDB_val v, struct scan_rec *out)
 	r.batch_id = le32_get(p + 17);
 	r.device = le64_get(p + 21);
 	memcpy(r.ip, p + 29, 16);
-	r.lat = lef32_get(p + 45);
-	r.lng = lef32_get(p + 49);
-	r.accuracy_m = le16_get(p + 53);
-	r.verdict = p[55];
-	r.flags = le16_get(p + 56);
+	r.verdict = p[45];
+	r.flags = le16_get(p + 46);
 	*out = r;
 	return 0;
+}
+
+static void
+loc_encode(uint8_t *p, float lat, float lng, uint16_t accuracy_m,
+    int64_t at)
+{
+	lef32_put(p, lat);
+	lef32_put(p + 4, lng);
+	le16_put(p + 8, accuracy_m);
+	le64_put(p + 10, (uint64_t)at);
+}
+
+static int
+loc_valid(float lat, float lng)
+{
+	return isfinite(lat) && isfinite(lng) && lat >= -90 && lat <= 90 &&
+	    lng >= -180 && lng <= 180;
 }
 
 static void
@@ -1542,40 +1559,55 @@ state_decode(MDB_val v, struct code_state *out)
 {
 	const uint8_t *p = v.mv_data;
 	struct code_state s = { 0 };
+	size_t n, len;
 
-	if (v.mv_size < CODE_STATE_BASE || p[44] > STORE_SCANNERS_MAX ||
-	    v.mv_size != CODE_STATE_BASE + 8 * (size_t)p[44])
+	if (v.mv_size < CODE_STATE_BASE)
+		return SIGIL_EIO;
+	n = p[28] & ~CODE_STATE_HAS_LOC;
+	len = CODE_STATE_BASE + 8 * n +
+	    (p[28] & CODE_STATE_HAS_LOC ? CODE_STATE_LOC : 0);
+	if (n > STORE_SCANNERS_MAX || v.mv_size != len)
 		return SIGIL_EIO;
 	s.first_at = (int64_t)le64_get(p);
 	s.first_scan_id = le64_get(p + 8);
 	s.scan_count = le32_get(p + 16);
 	s.bot_count = le32_get(p + 20);
-	s.last_loc_at = (int64_t)le64_get(p + 24);
-	s.last_lat = lef32_get(p + 32);
-	s.last_lng = lef32_get(p + 36);
-	s.flags = le32_get(p + 40);
-	s.n_scanners = p[44];
-	for (int i = 0; i < s.n_scanners; i++)
+	s.flags = le32_get(p + 24);
+	s.n_scanners = (uint8_t)n;
+	for (size_t i = 0; i < n; i++)
 		s.scanners[i] = le64_get(p + CODE_STATE_BASE + 8 * i);
+	if (p[28] & CODE_STATE_HAS_LOC) {
+		p += CODE_STATE_BASE + 8 * n;
+		s.last_loc_at = (int64_t)le64_get(p);
+		s.last_lat = lef32_get(p + 8);
+		s.last_lng = lef32_get(p + 12);
+	}
 	*out = s;
 	return 0;
 }
 
+/* Codes are many and mostly never located: the location block is optional. */
 static size_t
 state_encode(const struct code_state *s, uint8_t *p)
 {
+	size_t len = CODE_STATE_BASE + 8 * (size_t)s->n_scanners;
+	int loc = s->last_loc_at != 0 || s->last_lat != 0 || s->last_lng != 0;
+
 	le64_put(p, (uint64_t)s->first_at);
 	le64_put(p + 8, s->first_scan_id);
 	le32_put(p + 16, s->scan_count);
 	le32_put(p + 20, s->bot_count);
-	le64_put(p + 24, (uint64_t)s->last_loc_at);
-	lef32_put(p + 32, s->last_lat);
-	lef32_put(p + 36, s->last_lng);
-	le32_put(p + 40, s->flags);
-	p[44] = s->n_scanners;
+	le32_put(p + 24, s->flags);
+	p[28] = (uint8_t)(s->n_scanners | (loc ? CODE_STATE_HAS_LOC : 0));
 	for (int i = 0; i < s->n_scanners; i++)
 		le64_put(p + CODE_STATE_BASE + 8 * i, s->scanners[i]);
-	return CODE_STATE_BASE + 8 * (size_t)s->n_scanners;
+	if (loc) {
+		le64_put(p + len, (uint64_t)s->last_loc_at);
+		lef32_put(p + len + 8, s->last_lat);
+		lef32_put(p + len + 12, s->last_lng);
+		len += CODE_STATE_LOC;
+	}
+	return len;
 }
 
 static int
@@ -1598,7 +1630,7 @@ static int
 state_store(struct store *st, MDB_txn *txn, const uint8_t *key,
     const struct code_state *s)
 {
-	uint8_t vb[CODE_STATE_BASE + 8 * STORE_SCANNERS_MAX];
+	uint8_t vb[CODE_STATE_BASE + 8 * STORE_SCANNERS_MAX + CODE_STATE_LOC];
 	MDB_val k = mval(key, CODE_KEY_LEN), v;
 
 	/* judge is outside code; refuse a state we could not read back. */
@@ -1621,7 +1653,7 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 {
 	struct commit_arg *a = p;
 	uint64_t next, scans = 0, bots = 0, verdicts[5] = { 0 }, scanned = 0;
-	uint8_t kb[8], ck[CODE_KEY_LEN], vb[SCAN_REC_LEN];
+	uint8_t kb[8], ck[CODE_KEY_LEN], vb[SCAN_REC_LEN], lb[SCAN_LOC_LEN];
 	MDB_val nk = meta_key("next_scan"), k, v;
 	MDB_cursor *cur;
 	struct code_state cs;
@@ -1662,8 +1694,19 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 			goto out;
 		}
 		sigil_be64_put(kb, r->id);
-		scan_encode(r, vb);
 		k = mval(kb, 8);
+		if (r->flags & SCAN_HAS_LOC) {
+			if (!loc_valid(r->lat, r->lng)) {
+				rc = SIGIL_EINVAL;
+				goto out;
+			}
+			loc_encode(lb, r->lat, r->lng, r->accuracy_m, r->at);
+			v = mval(lb, SCAN_LOC_LEN);
+			if ((rc = mdb_put(txn, st->scan_locs, &k, &v,
+			    MDB_NOOVERWRITE)) != 0)
+				goto out;
+		}
+		scan_encode(r, vb);
 		v = mval(vb, SCAN_REC_LEN);
 		if ((rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND)) != 0)
 			goto out;
@@ -1731,10 +1774,7 @@ locate_fn(struct store *st, MDB_txn *txn, void *p)
 	if ((rc = scan_load(st, txn, a->id, &a->rec)) != 0)
 		return rc;
 	sigil_be64_put(kb, a->id);
-	lef32_put(lb, a->lat);
-	lef32_put(lb + 4, a->lng);
-	le16_put(lb + 8, a->accuracy_m);
-	le64_put(lb + 10, (uint64_t)a->now);
+	loc_encode(lb, a->lat, a->lng, a->accuracy_m, a->now);
 	if ((rc = mdb_put(txn, st->scan_locs, &k, &v, MDB_NOOVERWRITE)) != 0)
 		return rc;
 	a->rec.lat = a->lat;
@@ -1760,8 +1800,7 @@ store_scan_locate(struct store *st, uint64_t scan_id, float lat,
 	    judge, arg, { 0 } };
 	int rc;
 
-	if (!isfinite(lat) || !isfinite(lng) || lat < -90 || lat > 90 ||
-	    lng < -180 || lng > 180)
+	if (!loc_valid(lat, lng))
 		return SIGIL_EINVAL;
 	if ((rc = store_write(st, locate_fn, &a)) != 0)
 		return rc;
