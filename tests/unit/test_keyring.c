@@ -84,6 +84,17 @@ read_file(const char *path)
 	return buf;
 }
 
+/* Field by field: padding bytes are not part of a key. */
+static void
+assert_key_same(const struct code_key *a, const struct code_key *b)
+{
+	assert_int_equal(a->id, b->id);
+	assert_memory_equal(a->tag_key, b->tag_key, sizeof(a->tag_key));
+	assert_memory_equal(a->pin_key, b->pin_key, sizeof(a->pin_key));
+	assert_memory_equal(a->tag_mid, b->tag_mid, sizeof(a->tag_mid));
+	assert_memory_equal(a->pin_mid, b->pin_mid, sizeof(a->pin_mid));
+}
+
 static void
 test_create_and_reload(void **state)
 {
@@ -123,10 +134,10 @@ test_create_and_reload(void **state)
 	assert_int_equal(keyring_open(f->path, 0, &kr2), 0);
 	assert_int_equal(keyring_key_get(kr2, 1, &again, &brand), 0);
 	assert_int_equal(brand, 7);
-	assert_memory_equal(&again, &k1, sizeof(k1));
+	assert_key_same(&again, &k1);
 	assert_int_equal(code_verify(&again, &c), 0);
 	assert_int_equal(keyring_key_get(kr2, 65535, &again, NULL), 0);
-	assert_memory_equal(&again, &k2, sizeof(k2));
+	assert_key_same(&again, &k2);
 	assert_int_equal(keyring_key_get(kr2, 0, &again, &brand), 0);
 	assert_int_equal(brand, 8);
 	assert_int_equal(keyring_key_get(kr2, 2, &again, NULL),
@@ -237,7 +248,7 @@ test_known_root(void **state)
 	for (int i = 0; i < CODE_KEY_BYTES; i++)
 		root[i] = (uint8_t)i;
 	assert_int_equal(code_key_derive(4660, root, &want), 0);
-	assert_memory_equal(&got, &want, sizeof(got));
+	assert_key_same(&got, &want);
 	keyring_free(kr);
 }
 
