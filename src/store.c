@@ -1679,7 +1679,7 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 				goto out;
 			was_scanned = cs.first_at != 0;
 			if (a->judge)
-				a->judge(a->arg, r, &cs);
+				a->judge(a->arg, i, r, &cs);
 			if ((rc = state_store(st, txn, ck, &cs)) != 0)
 				goto out;
 			sigil_be64_put(kb, r->id);
@@ -1787,7 +1787,7 @@ locate_fn(struct store *st, MDB_txn *txn, void *p)
 	if ((rc = state_load(st, txn, ck, &cs)) != 0)
 		return rc;
 	if (a->judge)
-		a->judge(a->arg, &a->rec, &cs);
+		a->judge(a->arg, 0, &a->rec, &cs);
 	return state_store(st, txn, ck, &cs);
 }
 

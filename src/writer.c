@@ -46,25 +46,27 @@ struct writer {
 };
 
 struct commit_ctx {
-	struct scan_rec		*recs;
 	struct writer_job	**jobs;
 };
 
 static void
-judge_batch(void *arg, struct scan_rec *rec, struct code_state *state)
+judge_batch(void *arg, size_t index, struct scan_rec *rec,
+    struct code_state *state)
 {
 	struct commit_ctx *ctx = arg;
-	struct writer_job *job = ctx->jobs[rec - ctx->recs];
+	struct writer_job *job = ctx->jobs[index];
 
 	scan_judge(rec, state, job->max_scanners, 1);
 	job->state = *state;
 }
 
 static void
-judge_locate(void *arg, struct scan_rec *rec, struct code_state *state)
+judge_locate(void *arg, size_t index, struct scan_rec *rec,
+    struct code_state *state)
 {
 	struct writer_job *job = arg;
 
+	(void)index;
 	scan_judge(rec, state, job->max_scanners, 0);
 	job->state = *state;
 }
@@ -106,7 +108,7 @@ static void
 commit_scans(struct writer *w, struct writer_job **jobs, size_t n,
     struct scan_rec *recs)
 {
-	struct commit_ctx ctx = { recs, jobs };
+	struct commit_ctx ctx = { jobs };
 	struct timespec t0;
 	size_t i;
 	int err;

@@ -1,21 +1,23 @@
 #!/bin/sh
-# Black-box tests: every tests/cli/*.sh and tests/server/*.sh, each a
-# script that exits 0 on success. Prints PASS/FAIL per script and a
+# Black-box tests: every tests/cli/*.sh, tests/server/*.sh and
+# tests/server/*.py, each a script that exits 0 on success. Prints PASS/FAIL per script and a
 # closing "N passed, N failed" line. $BIN names the directory of binaries.
 : "${BIN:?BIN must name the directory holding sigil and sigild}"
 export BIN
 cd "$(dirname "$0")" || exit 2
 pass=0 fail=0
 mkdir -p ../build/test-logs
-for t in ${TESTS:-cli/*.sh server/*.sh}; do
+for t in ${TESTS:-cli/*.sh server/*.sh server/*.py}; do
 	[ -f "$t" ] || continue
 	name=$(echo "$t" | tr / -)
-	log=../build/test-logs/${name%.sh}.log
+	name=${name%.*}
+	log=../build/test-logs/$name.log
 	start=$(date +%s)
-	if sh "$t" >"$log" 2>&1; then
+	case $t in *.py) run="python3" ;; *) run="sh" ;; esac
+	if $run "$t" >"$log" 2>&1; then
 		pass=$((pass + 1)); echo "PASS $t ($(( $(date +%s) - start ))s)"
 	else
-		fail=$((fail + 1)); echo "FAIL $t (log: build/test-logs/${name%.sh}.log)"
+		fail=$((fail + 1)); echo "FAIL $t (log: build/test-logs/$name.log)"
 		tail -n 20 "$log" | sed 's/^/    /'
 	fi
 done

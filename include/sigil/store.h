@@ -226,9 +226,12 @@ struct code_state {
 /*
  * Called inside the commit for each pending scan, in order, with the
  * code's current state (zeroed for a code never scanned): it fills
- * rec->verdict and rec->flags and updates *state. Must not call the store.
+ * rec->verdict and rec->flags and updates *state. index is the scan's
+ * position in the caller's array (0 for store_scan_locate); rec points
+ * to the store's working copy, not into that array. Must not call the
+ * store.
  */
-typedef void (*store_judge_fn)(void *arg, struct scan_rec *rec,
+typedef void (*store_judge_fn)(void *arg, size_t index, struct scan_rec *rec,
     struct code_state *state);
 
 /*

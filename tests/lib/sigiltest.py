@@ -1,0 +1,187 @@
+"""Black-box test helpers: a data dir made with the real `sigil` tool and a
+real `sigild` on a free loopback port, always stopped at the end.
+
+Each test script uses:
+
+    with Env() as env:
+        brand = env.sigil("init", "--brand", "acme", "--base-url", URL)
+        srv = env.start()           # sigild on 127.0.0.1:<free port>
+        status, headers, body = srv.get("/S/...")
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ.get("BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "bin")
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
+            "AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
+            "MicroMessenger/8.0.40")
+
+failures = 0
+
+
+def check(cond, what):
+    """Records one assertion; a failed one makes the script exit 1."""
+    global failures
+    if cond:
+        print("ok   " + what)
+    else:
+        failures += 1
+        print("FAIL " + what)
+    return cond
+
+
+def done():
+    print("%d failed" % failures)
+    sys.exit(1 if failures else 0)
+
+
+class Server:
+    def __init__(self, env, args, port):
+        self.env = env
+        self.port = port
+        self.log = open(os.path.join(env.dir, "sigild.log"), "ab")
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN, "sigild"), "--data", env.data, "--listen",
+             "127.0.0.1:%d" % port] + args,
+            stdout=self.log, stderr=self.log)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("sigild exited with %d: %s" % (
+                    self.proc.returncode, self.logtext()[-2000:]))
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("sigild did not start")
+
+    def logtext(self):
+        with open(os.path.join(self.env.dir, "sigild.log"), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def request(self, method, path, body=None, headers=None, timeout=10):
+        h = {"User-Agent": PHONE_UA}
+        h.update(headers or {})
+        conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                          timeout=timeout)
+        try:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            data = None
+            if body is not None:
+                data = body if isinstance(body, bytes) else \
+                    json.dumps(body).encode()
+                h.setdefault("Content-Type", "application/json")
+                h["Content-Length"] = str(len(data))
+            for k, v in h.items():
+                if v is not None:
+                    conn.putheader(k, v)
+            conn.endheaders()
+            if data:
+                conn.send(data)
+            r = conn.getresponse()
+            return r.status, dict(r.getheaders()), r.read()
+        finally:
+            conn.close()
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
+
+    def scan(self, path, device=None, headers=None):
+        """GET with Accept: application/json; returns (status, json, cookie)."""
+        h = {"Accept": "application/json"}
+        if device:
+            h["Cookie"] = "sg_d=" + device
+        h.update(headers or {})
+        status, hdrs, body = self.request("GET", path, headers=h)
+        cookie = None
+        m = re.search(r"sg_d=([0-9a-f.]+)", hdrs.get("Set-Cookie", ""))
+        if m:
+            cookie = m.group(1)
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            doc = None
+        return status, doc, cookie or device
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+class Env:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="sigil-test-")
+        self.data = os.path.join(self.dir, "data")
+        self.servers = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for s in self.servers:
+            s.stop(signal.SIGKILL)
+        if os.environ.get("KEEP_TMP"):
+            print("kept " + self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def sigil(self, *args, check=True, stdin=None):
+        r = subprocess.run([os.path.join(BIN, "sigil")] + list(args) +
+                           ["--data", self.data], capture_output=True, text=True,
+                           input=stdin)
+        if check and r.returncode != 0:
+            raise RuntimeError("sigil %s: %s" % (" ".join(args), r.stderr))
+        return r
+
+    def setup_brand(self, brand="acme", base="https://ACME.EXAMPLE",
+                    sku="W1", count=20, activate=True, max_scanners=None,
+                    init=True, gtin=None):
+        """A brand (created if init), a product, one batch; returns
+        (batch id, [compact paths])."""
+        if init:
+            self.sigil("init", "--brand", brand, "--base-url", base)
+        args = ["product", "add", "--brand", brand, "--sku", sku,
+                "--name", "Product " + sku]
+        if max_scanners:
+            args += ["--max-scanners", str(max_scanners)]
+        if gtin:
+            args += ["--gtin", gtin, "--gs1"]
+        self.sigil(*args)
+        b = json.loads(self.sigil("batch", "new", "--brand", brand, "--sku",
+                                  sku, "--count", str(count),
+                                  "--json").stdout)
+        if activate:
+            self.sigil("batch", "activate", "--batch", str(b["id"]))
+        urls = self.sigil("mint", "--batch", str(b["id"]), "--format", "txt",
+                          "--out", "-").stdout.split()
+        paths = [re.sub(r"^https?://[^/]+", "", u) for u in urls]
+        return b["id"], paths
+
+    def start(self, *args):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        srv = Server(self, list(args) + ["--rate-limit", "0"]
+                     if "--rate-limit" not in args else list(args), port)
+        self.servers.append(srv)
+        return srv
