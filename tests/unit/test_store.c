@@ -609,6 +609,7 @@ test_serial_exhaustion(void **state)
 
 struct judge_log {
 	size_t		n;
+	size_t		index[16];
 	uint64_t	ids[16];
 	uint32_t	count_before[16];
 	int		had_loc[16];
@@ -621,6 +622,7 @@ logging_judge(void *arg, size_t index, struct scan_rec *r,
 	struct judge_log *l = arg;
 
 	if (l->n < 16) {
+		l->index[l->n] = index;
 		l->ids[l->n] = r->id;
 		l->count_before[l->n] = s->scan_count;
 		l->had_loc[l->n] = (r->flags & SCAN_HAS_LOC) != 0;
@@ -667,6 +669,9 @@ test_scans_commit(void **state)
 	assert_int_equal(log.ids[2], 3);
 	assert_int_equal(log.ids[3], 4);
 	assert_int_equal(log.ids[4], 6);
+	assert_int_equal(log.index[0], 0);
+	assert_int_equal(log.index[3], 3);
+	assert_int_equal(log.index[4], 5);	/* positions in the caller's array */
 	assert_int_equal(log.count_before[0], 0);
 	assert_int_equal(log.count_before[1], 1);
 	assert_int_equal(log.count_before[2], 0);
@@ -754,9 +759,11 @@ test_scans_commit(void **state)
 }
 
 static void
-overflowing_judge(void *arg, struct scan_rec *r, struct code_state *s)
+overflowing_judge(void *arg, size_t index, struct scan_rec *r,
+    struct code_state *s)
 {
 	(void)arg;
+	(void)index;
 	(void)r;
 	s->n_scanners = STORE_SCANNERS_MAX + 1;
 }
@@ -789,6 +796,7 @@ test_scan_locate(void **state)
 	assert_int_equal(store_scan_locate(f->st, 1, 31.23f, 121.47f, 30,
 	    logging_judge, &log, &out), 0);
 	assert_int_equal(log.n, 1);
+	assert_int_equal(log.index[0], 0);
 	assert_true(log.had_loc[0]);
 	assert_true(out.flags & SCAN_HAS_LOC);
 	assert_true(out.flags & SCAN_FIRST);	/* the logged flags stay */
