@@ -122,11 +122,14 @@ judge_scanner(struct scan_rec *rec, struct code_state *state,
 	for (i = 0; i < state->n_scanners && i < STORE_SCANNERS_MAX; i++)
 		if (state->scanners[i] == rec->device)
 			return;
+	/*
+	 * The list holds STORE_SCANNERS_MAX devices, so thresholds are capped
+	 * below that (sigil product add takes 1..15): once it is full, every
+	 * device not in it is one more than any threshold allows.
+	 */
 	if (state->n_scanners < STORE_SCANNERS_MAX)
-		state->scanners[state->n_scanners] = rec->device;
-	if (state->n_scanners < 255)
-		state->n_scanners++;
-	if (state->n_scanners > max_scanners) {
+		state->scanners[state->n_scanners++] = rec->device;
+	if (state->n_scanners > max_scanners || i == STORE_SCANNERS_MAX) {
 		state->flags |= SCAN_CLONE_SCANNERS;
 		rec->flags |= SCAN_CLONE_SCANNERS;
 	}

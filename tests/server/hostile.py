@@ -147,9 +147,10 @@ with Env() as env:
     st2, _, _ = srv.get(paths[4], headers={
         "X-Forwarded-For": "1.2.3.4, 5.6.7.8"})
     check(st == 429 and st2 == 200,
-          "behind a trusted proxy each forwarded client has its own limit")
+          "behind a trusted proxy each forwarded client has its own limit"
+          " (%s %s)" % (st, st2))
     st3, _, _ = srv.get(paths[4], headers={
         "X-Forwarded-For": "5.6.7.8, garbage"})
-    check(st3 == 200, "a malformed X-Forwarded-For entry falls back to the "
+    check(st3 == 200, "(%s) a malformed X-Forwarded-For entry falls back to the " % st3 +
           "last good hop")
 done()
