@@ -52,7 +52,10 @@ enum store_flags {
 /*
  * Opens the environment in directory dir (which must exist). With
  * STORE_CREATE it must hold no environment yet. Checks the schema version
- * (SIGIL_ESTATE on mismatch). 0, SIGIL_EEXIST, SIGIL_ENOTFOUND, SIGIL_EIO.
+ * (SIGIL_ESTATE on mismatch). 0, SIGIL_EEXIST, SIGIL_ENOTFOUND (no
+ * directory, or no environment without STORE_CREATE), SIGIL_EINVAL
+ * (unknown flags, CREATE with RDONLY, a bad SIGIL_STORE_INITIAL_MAP),
+ * SIGIL_ENOMEM, SIGIL_EIO. A failed create leaves no files behind.
  */
 int store_open(const char *dir, int flags, struct store **out);
 void store_close(struct store *st);
@@ -60,7 +63,10 @@ void store_close(struct store *st);
 /* Flushes to disk (used after NOSYNC bulk work). 0 or SIGIL_EIO. */
 int store_sync(struct store *st);
 
-/* Hot, consistent, compacted copy into directory dir (must be empty). */
+/*
+ * Hot, consistent, compacted copy into directory dir, which must exist
+ * (SIGIL_ENOTFOUND) and be empty (SIGIL_EEXIST). Map growth waits for it.
+ */
 int store_backup(struct store *st, const char *dir);
 
 /* Map size in bytes and bytes in use (for /metrics). */
