@@ -185,6 +185,8 @@ struct seg {
 	uint32_t	end;		/* SEG_IF/UNLESS: index of its SEG_END */
 };
 
+/* label_plain[f][lang]: escaping strings[f][lang] changes nothing. */
+static uint8_t		 label_plain[F_COUNT - T_TITLE][2];
 static char		*tpl_text;
 static size_t		 tpl_len;
 static struct seg	*tpl_segs;
@@ -255,6 +257,12 @@ page_escape(struct evbuffer *out, const char *s)
 		uint32_t cp;
 		size_t len = 1;
 
+		/* Fast path: printable ASCII other than the five specials. */
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '&' && p[i] != '<' &&
+		    p[i] != '>' && p[i] != '"' && p[i] != '\'') {
+			i++;
+			continue;
+		}
 		switch (p[i]) {
 		case '&':	rep = "&amp;"; break;
 		case '<':	rep = "&lt;"; break;
@@ -310,6 +318,21 @@ utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+/* The first "{{" or "}}" (pair c c) in s[0..n), or NULL. */
+static const char *
+find_pair(const char *s, size_t n, char c)
+{
+	const char *p;
+
+	while (n >= 2 && (p = memchr(s, c, n - 1)) != NULL) {
+		if (p[1] == c)
+			return p;
+		n -= (size_t)(p - s) + 1;
+		s = p + 1;
+	}
+	return NULL;
+}
+
 static int
 segs_push(struct seg **segs, size_t *n, size_t *cap, struct seg s)
 {
@@ -337,7 +360,7 @@ template_parse(const char *text, size_t len, struct seg **out,
 	int err;
 
 	while (pos < len) {
-		const char *tag = memmem(text + pos, len - pos, "{{", 2);
+		const char *tag = find_pair(text + pos, len - pos, '{');
 		size_t tag_off = tag ? (size_t)(tag - text) : len;
 		const char *name, *close;
 		size_t name_len;
@@ -354,7 +377,7 @@ template_parse(const char *text, size_t len, struct seg **out,
 		if (tag == NULL)
 			break;
 		name = tag + 2;
-		close = memmem(name, len - (size_t)(name - text), "}}", 2);
+		close = find_pair(name, len - (size_t)(name - text), '}');
 		err = SIGIL_EINVAL;
 		if (close == NULL)
 			goto fail;
@@ -442,6 +465,38 @@ cleanup_fd:
 	return err;
 }
 
+/*
+ * Marks the fixed strings that escaping leaves unchanged, so rendering
+ * can append them without a second look. Checked, not assumed: a
+ * translation that adds an apostrophe still gets escaped.
+ */
+static int
+labels_check(void)
+{
+	struct evbuffer *b = evbuffer_new();
+	int err = SIGIL_ENOMEM;
+
+	if (b == NULL)
+		return SIGIL_ENOMEM;
+	for (int f = T_TITLE; f < F_COUNT; f++) {
+		for (int lang = PAGE_LANG_ZH; lang <= PAGE_LANG_EN; lang++) {
+			const char *str = strings[f - T_TITLE][lang];
+			size_t len = strlen(str);
+
+			evbuffer_drain(b, evbuffer_get_length(b));
+			if (page_escape(b, str) != 0)
+				goto cleanup;
+			label_plain[f - T_TITLE][lang] =
+			    evbuffer_get_length(b) == len &&
+			    memcmp(evbuffer_pullup(b, -1), str, len) == 0;
+		}
+	}
+	err = 0;
+cleanup:
+	evbuffer_free(b);
+	return err;
+}
+
 int
 page_init(const char *web_dir)
 {
@@ -461,12 +516,16 @@ page_init(const char *web_dir)
 		goto cleanup;
 	if ((err = template_parse(text, len, &segs, &nsegs)) != 0)
 		goto cleanup;
+	if ((err = labels_check()) != 0)
+		goto cleanup_segs;
 	page_fini();
 	tpl_text = text;
 	tpl_len = len;
 	tpl_segs = segs;
 	tpl_nsegs = nsegs;
 	return 0;
+cleanup_segs:
+	free(segs);
 cleanup:
 	free(text);
 	return err;
@@ -855,9 +914,15 @@ page_render(const struct page_view *v, int lang, struct evbuffer *out)
 				return SIGIL_ENOMEM;
 			break;
 		case SEG_VALUE:
-			if ((err = page_escape(out, field_value(&r, s->field)))
-			    != 0)
+			if (s->field >= T_TITLE &&
+			    label_plain[s->field - T_TITLE][lang]) {
+				val = strings[s->field - T_TITLE][lang];
+				if (evbuffer_add(out, val, strlen(val)) != 0)
+					return SIGIL_ENOMEM;
+			} else if ((err = page_escape(out,
+			    field_value(&r, s->field))) != 0) {
 				return err;
+			}
 			break;
 		case SEG_IF:
 		case SEG_UNLESS:
