@@ -53,7 +53,9 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 deps:
-	@sh scripts/deps.sh build
+	@sh scripts/deps.sh build browser
+	@[ -d tests/browser/node_modules ] || (cd tests/browser && \
+	    npm ci --no-audit --no-fund --loglevel=error)
 
 unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)

@@ -6,12 +6,12 @@
 set -eu
 want="build-essential pkg-config libevent-dev liblmdb-dev lmdb-utils
 libssl-dev libqrencode-dev libpng-dev zlib1g-dev libjansson-dev
-libcmocka-dev zbar-tools curl python3 procps"
+libcmocka-dev zbar-tools poppler-utils librsvg2-bin curl python3 procps"
 for extra in "$@"; do
 	case $extra in
 	build) ;;
 	bench) want="$want nginx-light wrk nghttp2-client" ;;
-	browser) want="$want chromium nodejs npm" ;;
+	browser) want="$want chromium fonts-noto-cjk nodejs npm" ;;
 	*) echo "deps.sh: unknown set '$extra'" >&2; exit 2 ;;
 	esac
 done

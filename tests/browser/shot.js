@@ -47,6 +47,9 @@ async function main(argv) {
 			deviceScaleFactor: 2,
 			isMobile: true,
 			hasTouch: true,
+			// SIGIL_LOCALE=zh-CN sets navigator.language and the
+			// Accept-Language header the page is chosen by.
+			locale: process.env.SIGIL_LOCALE || 'en-US',
 			userAgent: 'Mozilla/5.0 (Linux; Android 13; Pixel 7) ' +
 			    'AppleWebKit/537.36 (KHTML, like Gecko) ' +
 			    'Chrome/120.0 Mobile Safari/537.36 sigil-shot',
