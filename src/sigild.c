@@ -170,6 +170,7 @@ main(int argc, char **argv)
 	unsigned timeout = 10;
 	int ch, nosync = 0, err, rc = 1;
 
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': data = optarg; break;
@@ -199,7 +200,10 @@ main(int argc, char **argv)
 		case 'n': nosync = 1; break;
 		case 'q': log_set_level(LOG_LEVEL_WARN); break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default:
+			fprintf(stderr, "sigild: unknown option or missing "
+			    "value: %s (see sigild --help)\n", argv[optind - 1]);
+			return 2;
 		}
 	}
 	if (optind != argc) {
@@ -259,6 +263,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "sigild: cannot listen on %s: %s\n", cfg.listen,
 		    err == SIGIL_EINVAL ? "bad address, proxy list or TLS "
 		    "files" : "address in use or not permitted");
+		if (err == SIGIL_EINVAL)
+			rc = 2;
 		goto out;
 	}
 	sd.poll = evtimer_new(app.base, shutdown_poll, &sd);
