@@ -11,7 +11,11 @@ for extra in "$@"; do
 	case $extra in
 	build) ;;
 	bench) want="$want nginx-light wrk nghttp2-client" ;;
-	browser) want="$want chromium fonts-noto-cjk nodejs npm" ;;
+	browser)
+		want="$want chromium fonts-noto-cjk"
+		# A node/npm already on PATH (not from Debian) is used as is.
+		command -v node >/dev/null && command -v npm >/dev/null ||
+			want="$want nodejs npm" ;;
 	*) echo "deps.sh: unknown set '$extra'" >&2; exit 2 ;;
 	esac
 done
