@@ -107,8 +107,15 @@ sigil_time_parse(const char *s, int64_t *out)
 			return SIGIL_EINVAL;
 	} else
 		return SIGIL_EINVAL;
+	/*
+	 * sscanf's %d skips leading white space (tabs, newlines too) and takes
+	 * a sign, so "2024-01-\t1" would pass it; every digit position must
+	 * hold a digit, so that one instant has one spelling. The three forms
+	 * share the first 19 positions of the longest.
+	 */
 	for (size_t i = 0; i < len; i++)
-		if (s[i] == '+' || s[i] == ' ')
+		if ("0000-00-00T00:00:00.000Z"[i] == '0' &&
+		    (s[i] < '0' || s[i] > '9'))
 			return SIGIL_EINVAL;
 	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
 	    d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59 ||
