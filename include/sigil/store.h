@@ -214,6 +214,9 @@ struct scan_rec {
 	uint16_t	accuracy_m;
 	uint8_t		verdict;	/* enum scan_verdict */
 	uint16_t	flags;		/* enum scan_flags */
+	/* In memory only, for the diversion alert (see alerts below). */
+	uint32_t	distributor;
+	float		diversion_km;
 };
 
 /* Per-code state, changed in the same transaction as the scan append. */
@@ -282,6 +285,178 @@ int store_scan_each(struct store *st, int64_t since,
 /* Every scan of one code, in id order (an index, no log scan). */
 int store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct scan_rec *r), void *arg);
+
+/* ---- brand API tokens (only a SHA-256 of the token is stored) ---- */
+enum token_role {
+	ROLE_ADMIN = 1,		/* everything */
+	ROLE_OPERATOR = 2,	/* batches, aggregations, shipments */
+	ROLE_ANALYST = 3,	/* read only */
+};
+
+struct token {
+	uint32_t	id;		/* 1, 2, ... global */
+	uint32_t	brand_id;
+	int		role;		/* enum token_role */
+	int64_t		created;
+	int64_t		revoked;	/* 0 while valid */
+};
+
+/* Records a token whose SHA-256 is hash; sets t->id and t->created. */
+int store_token_add(struct store *st, const uint8_t hash[32], struct token *t);
+/* The token with this hash (revoked ones too; callers check). */
+int store_token_find(struct store *st, const uint8_t hash[32],
+    struct token *out);
+int store_token_revoke(struct store *st, uint32_t id);
+int store_token_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct token *t), void *arg);
+
+/* ---- distributors and their sales territories ---- */
+#define STORE_GEOJSON_MAX	(1024 * 1024)	/* territory text bound */
+
+struct distributor {
+	uint32_t	brand_id;
+	uint32_t	id;		/* per brand, 1, 2, ... */
+	char		name[STORE_TEXT_MAX + 1];
+	int64_t		created;
+	char		*territory;	/* GeoJSON text, malloc'd, may be NULL */
+};
+
+/* Adds d (territory copied; validated by the caller); sets d->id. */
+int store_distributor_add(struct store *st, struct distributor *d);
+/* *out->territory is malloc'd: free it with store_distributor_clear(). */
+int store_distributor_get(struct store *st, uint32_t brand_id, uint32_t id,
+    struct distributor *out);
+void store_distributor_clear(struct distributor *d);
+/* Without territories (d->territory is NULL in the callback). */
+int store_distributor_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct distributor *d), void *arg);
+
+/* ---- trace: aggregation, shipments, and the EPCIS event log ---- */
+#define STORE_AGG_MAX		100000	/* children in one call */
+
+enum trace_event_type {
+	EVENT_COMMISSION = 1,	/* batch activated: ObjectEvent ADD */
+	EVENT_AGGREGATE = 2,	/* AggregationEvent ADD */
+	EVENT_DISAGGREGATE = 3,	/* AggregationEvent DELETE (unpack) */
+	EVENT_SHIP = 4,		/* ObjectEvent OBSERVE, shipping */
+	EVENT_RECEIVE = 5,	/* ObjectEvent OBSERVE, receiving */
+	EVENT_SCAN = 6,		/* consumer scan: ObjectEvent OBSERVE */
+	EVENT_DECOMMISSION = 7,	/* batch revoked: ObjectEvent DELETE */
+};
+
+/*
+ * One traceability event. serials holds the codes the event names (the
+ * children of an aggregation, what a shipment covered, ...); for
+ * COMMISSION/DECOMMISSION it is empty and batch_id names the range.
+ */
+struct trace_event {
+	uint64_t	id;		/* monotonic, assigned by the store */
+	int		type;		/* enum trace_event_type */
+	uint32_t	brand_id;
+	int64_t		at;
+	uint64_t	parent;		/* AGGREGATE/DISAGGREGATE: parent serial */
+	uint64_t	batch_id;	/* COMMISSION/DECOMMISSION */
+	uint32_t	distributor;	/* SHIP/RECEIVE */
+	uint64_t	shipment;	/* SHIP/RECEIVE */
+	uint64_t	scan_id;	/* SCAN */
+	size_t		n;
+	uint64_t	*serials;	/* malloc'd by readers; n entries */
+};
+
+/*
+ * Packs children (n of them, 1..STORE_AGG_MAX, all serials of brand_id's
+ * issued batches, none equal to parent, no duplicates) into parent, in
+ * one transaction, and appends an AGGREGATE event. SIGIL_ECONFLICT when
+ * any child already has a parent (nothing is written); SIGIL_EINVAL for
+ * a cycle (parent is inside one of the children), SIGIL_ENOTFOUND when a
+ * serial belongs to no batch of the brand. *event_id set on success.
+ */
+int store_aggregate(struct store *st, uint32_t brand_id, uint64_t parent,
+    const uint64_t *children, size_t n, uint64_t *event_id);
+/*
+ * Unpacks: removes children (or, with n == 0, every child) from parent
+ * and appends a DISAGGREGATE event. SIGIL_ENOTFOUND if one of them is not
+ * inside parent.
+ */
+int store_disaggregate(struct store *st, uint32_t brand_id, uint64_t parent,
+    const uint64_t *children, size_t n, uint64_t *event_id);
+/* The direct parent of serial (SIGIL_ENOTFOUND when none). */
+int store_parent(struct store *st, uint32_t brand_id, uint64_t serial,
+    uint64_t *parent);
+/* Direct children of parent in serial order. */
+int store_children_each(struct store *st, uint32_t brand_id, uint64_t parent,
+    int (*fn)(void *arg, uint64_t child), void *arg);
+
+struct shipment {
+	uint64_t	id;		/* global, 1, 2, ... */
+	uint32_t	brand_id;
+	uint32_t	distributor;
+	int64_t		shipped_at, received_at;	/* received 0 until then */
+	uint64_t	codes;		/* codes covered, descendants included */
+};
+
+/*
+ * Ships codes (n, 1..STORE_AGG_MAX roots) to distributor: every root and,
+ * recursively, everything packed inside it (bounded by STORE_SHIP_MAX
+ * codes in all: SIGIL_EFULL beyond) is marked shipped with this shipment
+ * (a later shipment of the same code replaces the mark), and one SHIP
+ * event is appended naming the roots. Shipping a code activates it even
+ * if its batch is inactive (SPEC §2). Sets *out.
+ */
+#define STORE_SHIP_MAX		10000000
+int store_ship(struct store *st, uint32_t brand_id, uint32_t distributor,
+    const uint64_t *codes, size_t n, struct shipment *out);
+int store_shipment_get(struct store *st, uint64_t id, struct shipment *out);
+/* Marks the shipment received (SIGIL_ESTATE if already) + RECEIVE event. */
+int store_shipment_receive(struct store *st, uint64_t id, struct shipment *out);
+/* The shipment that last covered serial; SIGIL_ENOTFOUND if never shipped. */
+int store_code_shipment(struct store *st, uint32_t brand_id, uint64_t serial,
+    struct shipment *out);
+
+/* Appends an event (activation, scans) and sets ev->id. */
+int store_event_add(struct store *st, struct trace_event *ev);
+/*
+ * Events of brand_id with id > after and from <= at < to (0 = open), of
+ * the given type (0 = any), in id order, at most limit of them. The
+ * callback's event (serials included) is valid only during the call.
+ */
+int store_event_each(struct store *st, uint32_t brand_id, uint64_t after,
+    int64_t from, int64_t to, int type, size_t limit,
+    int (*fn)(void *arg, const struct trace_event *ev), void *arg);
+/* Events that name serial (as parent, child, shipped root) in id order. */
+int store_code_events(struct store *st, uint32_t brand_id, uint64_t serial,
+    int (*fn)(void *arg, const struct trace_event *ev), void *arg);
+
+/* ---- alerts: clone and diversion evidence, append-only ---- */
+enum alert_type {
+	ALERT_CLONE_SCANNERS = 1,
+	ALERT_CLONE_TRAVEL = 2,
+	ALERT_DIVERSION = 3,
+};
+
+struct alert {
+	uint64_t	id;		/* monotonic */
+	uint32_t	brand_id;
+	int		type;		/* enum alert_type */
+	int64_t		at;
+	uint64_t	serial;
+	uint64_t	scan_id;
+	uint32_t	distributor;	/* DIVERSION */
+	float		distance_km;	/* DIVERSION: outside the territory by */
+	float		lat, lng;
+};
+
+/*
+ * Alerts are written by store_scans_commit and store_scan_locate in the
+ * same transaction as the scan: one per judged scan whose rec->flags
+ * carry SCAN_CLONE_SCANNERS, SCAN_CLONE_TRAVEL or SCAN_DIVERSION (one
+ * alert per flag). A diversion alert takes its distributor and distance
+ * from rec->distributor and rec->diversion_km, which the caller fills
+ * before the commit (they are not part of the logged record).
+ */
+int store_alert_each(struct store *st, uint32_t brand_id, uint64_t after,
+    int type, int64_t since, size_t limit,
+    int (*fn)(void *arg, const struct alert *a), void *arg);
 
 /* ---- stats ---- */
 struct store_stats {
