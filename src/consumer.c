@@ -160,19 +160,6 @@ scan_json(struct app *app, struct scan_ctx *s)
 	return o;
 }
 
-static void
-reply_json_object(struct http_call *c, int status, json_t *o)
-{
-	char *text = json_dumps(o, JSON_COMPACT);
-
-	json_decref(o);
-	if (text == NULL) {
-		http_reply_error(c, 503, "unavailable", "out of memory");
-		return;
-	}
-	http_reply_json(c, status, text);
-	free(text);
-}
 
 static void
 scan_done(struct writer_job *job)
@@ -205,7 +192,7 @@ scan_done(struct writer_job *job)
 	http_add_header(c, "Cache-Control", "no-store");
 	http_add_header(c, "Vary", "Accept, Accept-Language");
 	if (s->json) {
-		reply_json_object(c, 200, scan_json(app, s));
+		http_reply_jsont(c, 200, scan_json(app, s));
 		goto out;
 	}
 	if ((body = evbuffer_new()) == NULL) {
@@ -344,7 +331,7 @@ locate_done(struct writer_job *job)
 		o = json_pack("{s:s,s:b,s:o}", "verdict",
 		    scan_verdict_name(job->rec.verdict), "diversion",
 		    (job->rec.flags & SCAN_DIVERSION) != 0, "signals", signals);
-		reply_json_object(c, 200, o);
+		http_reply_jsont(c, 200, o);
 	}
 	free(l);
 }
@@ -399,6 +386,10 @@ handle_location(struct http_call *c)
 	    device != rec.device) {
 		http_reply_error(c, 403, "forbidden",
 		    "only the device that scanned may add its location");
+		return;
+	}
+	if (http_body_too_large(c)) {
+		http_reply_error(c, 413, "too_large", "body too large");
 		return;
 	}
 	if ((body = http_body_text(c, &len)) == NULL ||

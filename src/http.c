@@ -39,6 +39,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -451,6 +452,20 @@ http_reply_json(struct http_call *c, int status, const char *json)
 }
 
 void
+http_reply_jsont(struct http_call *c, int status, void *o)
+{
+	char *text = json_dumps(o, JSON_COMPACT);
+
+	json_decref(o);
+	if (text == NULL) {
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	http_reply_json(c, status, text);
+	free(text);
+}
+
+void
 http_reply_error(struct http_call *c, int status, const char *code,
     const char *message)
 {
@@ -613,6 +628,15 @@ http_add_header(struct http_call *c, const char *name, const char *value)
 	    value);
 }
 
+int
+http_body_too_large(struct http_call *c)
+{
+	size_t n = evbuffer_get_length(evhttp_request_get_input_buffer(c->req));
+
+	return n > ((c->srv->routes[c->route].flags & HTTP_ROUTE_BRAND) ?
+	    c->srv->cfg.max_body_bytes : HTTP_CONSUMER_BODY_MAX);
+}
+
 char *
 http_body_text(struct http_call *c, size_t *len)
 {
@@ -620,7 +644,8 @@ http_body_text(struct http_call *c, size_t *len)
 	size_t n = evbuffer_get_length(in);
 	char *s;
 
-	if (n == 0 || n > c->srv->cfg.max_body_bytes)
+	if (n == 0 || n > ((c->srv->routes[c->route].flags & HTTP_ROUTE_BRAND) ?
+	    c->srv->cfg.max_body_bytes : HTTP_CONSUMER_BODY_MAX))
 		return NULL;
 	if ((s = malloc(n + 1)) == NULL)
 		return NULL;
@@ -738,7 +763,8 @@ dispatch(struct evhttp_request *req, void *arg)
 	r = &srv->routes[idx];
 	if (!(((r->flags & HTTP_ROUTE_GET) && (method == EVHTTP_REQ_GET ||
 	    method == EVHTTP_REQ_HEAD)) || ((r->flags & HTTP_ROUTE_POST) &&
-	    method == EVHTTP_REQ_POST))) {
+	    method == EVHTTP_REQ_POST) || ((r->flags & HTTP_ROUTE_DELETE) &&
+	    method == EVHTTP_REQ_DELETE))) {
 		http_add_header(c, "Allow", (r->flags & HTTP_ROUTE_POST) ?
 		    "POST" : "GET, HEAD");
 		http_reply_error(c, 405, "method_not_allowed",

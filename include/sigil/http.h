@@ -17,6 +17,10 @@ struct evhttp_request;
 struct evbuffer;
 struct http_server;
 
+/* Consumer endpoints take small JSON bodies; the brand API bulk ones
+ * (100,000 codes) need max_body_bytes, which evhttp enforces for all. */
+#define HTTP_CONSUMER_BODY_MAX	(16 * 1024)
+
 struct http_config {
 	const char	*listen;	/* "HOST:PORT" */
 	const char	*tls_cert, *tls_key;	/* both or neither */
@@ -44,6 +48,8 @@ enum http_route_flags {
 	HTTP_ROUTE_CONSUMER = 1 << 1,	/* per-client rate limit applies */
 	HTTP_ROUTE_GET = 1 << 2,	/* GET and HEAD */
 	HTTP_ROUTE_POST = 1 << 3,
+	HTTP_ROUTE_DELETE = 1 << 4,
+	HTTP_ROUTE_BRAND = 1 << 5,	/* brand API: larger bodies allowed */
 };
 
 struct http_route {
@@ -71,6 +77,8 @@ int http_server_port(struct http_server *srv);
 void http_reply(struct http_call *c, int status, const char *content_type,
     struct evbuffer *body);
 void http_reply_json(struct http_call *c, int status, const char *json);
+/* Sends o (a jansson json_t *, reference stolen) as compact JSON. */
+void http_reply_jsont(struct http_call *c, int status, void *o);
 /* {"error":{"code":code,"message":message}} */
 void http_reply_error(struct http_call *c, int status, const char *code,
     const char *message);
@@ -82,6 +90,8 @@ const char *http_header(struct http_call *c, const char *name);
  * inside), or NULL when it is absent, too large or not text.
  */
 char *http_body_text(struct http_call *c, size_t *len);
+/* 1 when the body is larger than this route accepts (answer 413). */
+int http_body_too_large(struct http_call *c);
 /* The value of cookie name, copied into out (size bytes); 0 or ENOTFOUND. */
 int http_cookie(struct http_call *c, const char *name, char *out,
     size_t size);
