@@ -369,6 +369,10 @@ handle_location(struct http_call *c)
 	uint64_t id, device;
 	size_t len;
 
+	if (http_body_too_large(c)) {
+		http_reply_error(c, 413, "too_large", "body too large");
+		return;
+	}
 	if (tail == NULL || strcmp(tail, "/location") != 0 ||
 	    (size_t)(tail - p) != SCAN_ID_LEN) {
 		http_reply_error(c, 404, "not_found", "no such resource");
@@ -386,10 +390,6 @@ handle_location(struct http_call *c)
 	    device != rec.device) {
 		http_reply_error(c, 403, "forbidden",
 		    "only the device that scanned may add its location");
-		return;
-	}
-	if (http_body_too_large(c)) {
-		http_reply_error(c, 413, "too_large", "body too large");
 		return;
 	}
 	if ((body = http_body_text(c, &len)) == NULL ||
