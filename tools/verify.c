@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -440,6 +441,7 @@ cmd_export(struct opts *o)
 {
 	struct exporter *e;
 	char partial[4096];
+	struct stat sb;
 	int64_t since = 0;
 	int to_stdout, rc, ret = EXIT_USAGE;
 
@@ -450,9 +452,14 @@ cmd_export(struct opts *o)
 	    strcmp(o->format, "csv") != 0)
 		return cli_fail(EXIT_USAGE, "--format must be ndjson or csv");
 	to_stdout = o->out == NULL || !strcmp(o->out, "-");
-	if (!to_stdout && !o->force && access(o->out, F_OK) == 0)
-		return cli_fail(EXIT_USAGE, "'%s' exists (use --force to "
-		    "replace it)", o->out);
+	if (!to_stdout && lstat(o->out, &sb) == 0) {
+		if (!S_ISREG(sb.st_mode))
+			return cli_fail(EXIT_USAGE, "'%s' is not a regular file "
+			    "(use --out - and redirect)", o->out);
+		if (!o->force)
+			return cli_fail(EXIT_USAGE, "'%s' exists (use --force "
+			    "to replace it)", o->out);
+	}
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return cli_fail(EXIT_USAGE, "out of memory");
 	e->csv = o->format != NULL && !strcmp(o->format, "csv");

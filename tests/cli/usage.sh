@@ -82,6 +82,7 @@ b "mint bad level" "$S" mint --data "$D" --batch "$batch" --format svg --out "$T
 b "mint --from outside" "$S" mint --data "$D" --batch "$batch" --format csv --out "$T/x.csv" --from 101
 b "mint --limit too long" "$S" mint --data "$D" --batch "$batch" --format csv --out "$T/x.csv" --limit 101
 b "mint --jobs 0" "$S" mint --data "$D" --batch "$batch" --format png --out "$T/x" --jobs 0
+b "mint over a device" "$S" mint --data "$D" --batch "$batch" --format csv --out /dev/null --force
 b "mint png to stdout" "$S" mint --data "$D" --batch "$batch" --format png --out -
 b "mint into a missing dir" "$S" mint --data "$D" --batch "$batch" --format csv --out "$T/no/such/x.csv"
 mkdir "$T/ro" && chmod 0555 "$T/ro"
@@ -91,6 +92,7 @@ fi
 b "mint into a file's subdir" "$S" mint --data "$D" --batch "$batch" --format csv --out "$D/keyring/x.csv"
 [ -e "$T/x.csv" ] || [ -e "$T/x.csv.partial" ] && fail "a refused mint left output"
 b "export bad since" "$S" export scans --data "$D" --since 2026-02-30
+b "export over a device" "$S" export scans --data "$D" --out /dev/null --force
 b "export bad format" "$S" export scans --data "$D" --format xml
 b "backup into non-empty dir" "$S" backup --data "$D" --out "$D"
 b "verify without code" "$S" verify --data "$D"
