@@ -28,8 +28,10 @@
 #include <event2/http.h>
 #include <jansson.h>
 
+#include "sigil/api.h"
 #include "sigil/code.h"
 #include "sigil/consumer.h"
+#include "sigil/geo.h"
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
@@ -70,6 +72,7 @@ code_resolve(struct app *app, struct scan_ctx *s, const struct code *code,
 {
 	struct code_key key;
 	struct key_meta meta;
+	struct shipment shipment;
 	uint32_t brand_id;
 
 	*verdict = VERDICT_COUNTERFEIT;
@@ -88,8 +91,9 @@ code_resolve(struct app *app, struct scan_ctx *s, const struct code *code,
 	s->known = 1;
 	if (meta.revoked != 0 || s->batch.state == BATCH_REVOKED)
 		*verdict = VERDICT_REVOKED;
-	else if (s->batch.state != BATCH_ACTIVE)
-		*verdict = VERDICT_INACTIVE;
+	else if (s->batch.state != BATCH_ACTIVE && store_code_shipment(
+	    app->store, brand_id, code->serial, &shipment) != 0)
+		*verdict = VERDICT_INACTIVE;	/* shipping activates (§2) */
 	else
 		*verdict = VERDICT_GENUINE;
 }
@@ -110,6 +114,100 @@ device_of(struct app *app, struct http_call *c, int *fresh)
 			break;
 	*fresh = 1;
 	return device;
+}
+
+/* ---- territories: parsed once, kept (they never change) ---- */
+
+#define TERRITORY_CACHE	256
+
+static struct territory {
+	uint32_t	brand_id, distributor;
+	struct geo_area	*area;		/* NULL: none or unusable */
+	char		name[STORE_TEXT_MAX + 1];
+} territories[TERRITORY_CACHE];
+
+static const struct territory *
+territory_of(struct app *app, uint32_t brand_id, uint32_t distributor)
+{
+	struct territory *t = &territories[(brand_id * 31u + distributor) %
+	    TERRITORY_CACHE];
+	struct distributor d;
+
+	if (t->brand_id == brand_id && t->distributor == distributor)
+		return t;
+	if (store_distributor_get(app->store, brand_id, distributor, &d) != 0)
+		return NULL;
+	geo_area_free(t->area);
+	t->area = NULL;
+	t->brand_id = brand_id;
+	t->distributor = distributor;
+	snprintf(t->name, sizeof t->name, "%s", d.name);
+	if (d.territory != NULL)
+		geo_area_parse(d.territory, strlen(d.territory), &t->area, NULL,
+		    0);
+	store_distributor_clear(&d);
+	return t;
+}
+
+void
+consumer_fini(void)
+{
+	for (size_t i = 0; i < TERRITORY_CACHE; i++) {
+		geo_area_free(territories[i].area);
+		territories[i].area = NULL;
+		territories[i].brand_id = 0;
+	}
+}
+
+/*
+ * Diversion (防窜货): the item was shipped to a distributor and the
+ * consented location lies outside that distributor's territory.
+ */
+static void
+diversion_check(struct app *app, const struct scan_rec *rec, double lat,
+    double lng, struct writer_job *job)
+{
+	const struct territory *t;
+	struct shipment s;
+	double km;
+
+	if (rec->brand_id == 0 || store_code_shipment(app->store,
+	    rec->brand_id, rec->serial, &s) != 0 ||
+	    (t = territory_of(app, rec->brand_id, s.distributor)) == NULL ||
+	    t->area == NULL)
+		return;
+	job->distributor = s.distributor;
+	if (geo_area_contains(t->area, lat, lng))
+		return;
+	km = geo_area_distance_km(t->area, lat, lng);
+	job->add_flags |= SCAN_DIVERSION;
+	job->diversion_km = km > 0 ? (float)km : 0;
+}
+
+struct trace_ctx {
+	struct app	*app;
+	json_t		*arr;
+};
+
+/* What a consumer may see of the trace: steps, times, distributors. */
+static int
+trace_one(void *arg, const struct trace_event *ev)
+{
+	struct trace_ctx *t = arg;
+	char ts[SIGIL_TIME_LEN + 1];
+	const struct territory *d;
+	json_t *o;
+
+	if (ev->type == EVENT_SCAN || ev->type == EVENT_AGGREGATE ||
+	    ev->type == EVENT_DISAGGREGATE)
+		return 0;
+	o = json_pack("{s:s,s:s}", "step", api_event_name(ev->type), "at",
+	    sigil_time_format(ev->at, ts));
+	if ((ev->type == EVENT_SHIP || ev->type == EVENT_RECEIVE) &&
+	    (d = territory_of(t->app, ev->brand_id, ev->distributor)) != NULL)
+		json_object_set_new(o, "distributor", json_string(d->name));
+	json_array_append_new(t->arr, o);
+	return json_array_size(t->arr) >= 50;
 }
 
 static json_t *
@@ -154,7 +252,14 @@ scan_json(struct app *app, struct scan_ctx *s)
 	json_object_set_new(o, "diversion",
 	    json_boolean(r->flags & SCAN_DIVERSION));
 	json_object_set_new(o, "bot", json_boolean(r->flags & SCAN_BOT));
-	json_object_set_new(o, "trace", json_array());
+	{
+		struct trace_ctx tc = { app, json_array() };
+
+		if (s->known)
+			store_code_events(app->store, s->brand.id, r->serial,
+			    trace_one, &tc);
+		json_object_set_new(o, "trace", tc.arr);
+	}
 	json_object_set_new(o, "reward", json_null());
 	json_object_set_new(o, "scan_id", json_string(id));
 	return o;
@@ -331,6 +436,17 @@ locate_done(struct writer_job *job)
 		o = json_pack("{s:s,s:b,s:o}", "verdict",
 		    scan_verdict_name(job->rec.verdict), "diversion",
 		    (job->rec.flags & SCAN_DIVERSION) != 0, "signals", signals);
+		if (job->rec.flags & SCAN_DIVERSION) {
+			const struct territory *t = territory_of(app,
+			    job->rec.brand_id, job->distributor);
+
+			json_object_set_new(o, "distributor", json_pack(
+			    "{s:i,s:s}", "id", (int)job->distributor, "name",
+			    t != NULL ? t->name : ""));
+			json_object_set_new(o, "distance_km",
+			    json_real((double)(int)(job->diversion_km * 10) /
+			    10));
+		}
 		http_reply_jsont(c, 200, o);
 	}
 	free(l);
@@ -422,6 +538,7 @@ handle_location(struct http_call *c)
 	    &batch) == 0 && store_product_get(app->store, rec.brand_id,
 	    batch.sku, &product) == 0)
 		l->job.max_scanners = product.max_scanners;
+	diversion_check(app, &rec, lat, lng, &l->job);
 	l->job.done = locate_done;
 	l->job.arg = l;
 	if (writer_submit(app->writer, &l->job) != 0) {
@@ -527,6 +644,8 @@ static const struct http_route routes[] = {
 	    "scan_gs1", handle_scan },
 	{ "/api/v1/scans/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER |
 	    HTTP_ROUTE_POST, "scan_location", handle_location },
+	{ "/api/v1/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST |
+	    HTTP_ROUTE_DELETE | HTTP_ROUTE_BRAND, "brand_api", api_handle },
 	{ "/healthz", HTTP_ROUTE_GET, "healthz", handle_healthz },
 	{ "/metrics", HTTP_ROUTE_GET, "metrics", handle_metrics },
 };

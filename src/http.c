@@ -23,6 +23,7 @@
  * counts it by route and status, and frees the call.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -68,6 +69,14 @@ struct rate_slot {
 	int64_t		last_us;
 };
 
+struct http_stream {
+	struct http_call	*call;
+	struct evhttp_connection *evcon;
+	const struct http_stream_ops *ops;
+	void			*arg;
+	struct http_stream	*next;
+};
+
 struct http_server {
 	struct event_base	*base;
 	struct evhttp		*http;
@@ -89,6 +98,7 @@ struct http_server {
 	uint64_t		conns_total, conns_refused_paused;
 	uint64_t		counts[ROUTES_MAX + 2][NSTATUS];
 	uint64_t		rate_limited;
+	struct http_stream	*streams;	/* replies being streamed */
 };
 
 /* ---- addresses ---- */
@@ -311,11 +321,24 @@ conn_lookup(struct http_server *srv, const void *evcon, size_t *at)
 	return 0;
 }
 
+static void stream_drop(struct http_server *, struct http_stream *);
+static void call_finish(struct http_call *, int);
+
 static void
 conn_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct http_server *srv = arg;
+	struct http_stream *s, *next;
 	size_t at;
+
+	for (s = srv->streams; s != NULL; s = next) {
+		next = s->next;
+		if (s->evcon == evcon) {
+			s->ops->gone(s->call, s->arg);
+			call_finish(s->call, 499);
+			stream_drop(srv, s);
+		}
+	}
 
 	if (conn_lookup(srv, evcon, &at)) {
 		srv->conn_set[at] = srv;	/* tombstone */
@@ -449,6 +472,72 @@ http_reply_json(struct http_call *c, int status, const char *json)
 	http_reply(c, status, "application/json; charset=utf-8", b);
 	if (b != NULL)
 		evbuffer_free(b);
+}
+
+static void
+stream_drop(struct http_server *srv, struct http_stream *s)
+{
+	struct http_stream **pp;
+
+	for (pp = &srv->streams; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	free(s);
+}
+
+static void
+stream_pump(struct evhttp_connection *evcon, void *arg)
+{
+	struct http_stream *s = arg;
+	struct http_server *srv = s->call->srv;
+	struct evbuffer *out = evbuffer_new();
+	int more;
+
+	(void)evcon;
+	if (out == NULL) {
+		s->ops->gone(s->call, s->arg);
+		evhttp_send_reply_end(s->call->req);
+		call_finish(s->call, 500);
+		stream_drop(srv, s);
+		return;
+	}
+	/* next() appends at least one byte whenever it returns 1. */
+	more = s->ops->next(s->call, s->arg, out);
+	assert(!more || evbuffer_get_length(out) > 0);
+	if (evbuffer_get_length(out) > 0)
+		evhttp_send_reply_chunk_with_cb(s->call->req, out,
+		    more ? stream_pump : NULL, s);
+	evbuffer_free(out);
+	if (!more) {
+		evhttp_send_reply_end(s->call->req);
+		call_finish(s->call, 200);
+		stream_drop(srv, s);
+	}
+}
+
+void
+http_stream_start(struct http_call *c, int status, const char *content_type,
+    const struct http_stream_ops *ops, void *arg)
+{
+	struct http_stream *s = calloc(1, sizeof *s);
+
+	if (s == NULL) {
+		ops->gone(c, arg);
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	s->call = c;
+	s->evcon = evhttp_request_get_connection(c->req);
+	s->ops = ops;
+	s->arg = arg;
+	s->next = c->srv->streams;
+	c->srv->streams = s;
+	http_add_header(c, "Content-Type", content_type);
+	http_add_header(c, "X-Content-Type-Options", "nosniff");
+	evhttp_send_reply_start(c->req, status, "OK");
+	stream_pump(NULL, s);
 }
 
 void

@@ -31,7 +31,8 @@
 static const char usage[] =
 "usage: sigild [--data DIR] [--listen HOST:PORT] [--base-url URL]\n"
 "              [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR[,CIDR]]\n"
-"              [--rate-limit N] [--max-conns N] [--timeout SECONDS]\n"
+"              [--rate-limit N] [--api-rate-limit N] [--max-conns N]\n"
+"              [--timeout SECONDS]\n"
 "              [--keyring FILE] [--web DIR] [--no-sync] [--quiet]\n"
 "\n"
 "  --data DIR          data directory made by `sigil init` (./data)\n"
@@ -40,6 +41,7 @@ static const char usage[] =
 "  --tls-cert/--tls-key  serve HTTPS natively with this PEM chain and key\n"
 "  --trusted-proxy     believe X-Forwarded-For only from these addresses\n"
 "  --rate-limit N      consumer requests/s per client address (20; 0 = off)\n"
+"  --api-rate-limit N  brand API requests/s per token (100; 0 = off)\n"
 "  --max-conns N       open connection cap (20000)\n"
 "  --timeout S         idle/read timeout per connection in seconds (10)\n"
 "  --keyring FILE      keyring outside the data dir (DIR/keyring)\n"
@@ -146,6 +148,7 @@ main(int argc, char **argv)
 		{ "tls-key", required_argument, NULL, 'k' },
 		{ "trusted-proxy", required_argument, NULL, 'p' },
 		{ "rate-limit", required_argument, NULL, 'r' },
+		{ "api-rate-limit", required_argument, NULL, 'a' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "keyring", required_argument, NULL, 'K' },
@@ -160,7 +163,7 @@ main(int argc, char **argv)
 		.max_conns = 20000, .max_header_bytes = 8192,
 		.max_body_bytes = 4 << 20, .timeout_s = 10,
 	};
-	struct app app = { 0 };
+	struct app app = { .api_rate_limit = 100 };
 	struct shutdown_state sd = { &app, NULL, 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
 	const char *data = "./data", *keyring_path = NULL, *base_url = NULL;
@@ -182,6 +185,11 @@ main(int argc, char **argv)
 		case 'r':
 			if (parse_uint("--rate-limit", optarg, 1000000,
 			    &cfg.rate_limit) != 0)
+				return 2;
+			break;
+		case 'a':
+			if (parse_uint("--api-rate-limit", optarg, 1000000,
+			    &app.api_rate_limit) != 0)
 				return 2;
 			break;
 		case 'm':
@@ -295,6 +303,7 @@ out:
 	if (app.base != NULL)
 		event_base_free(app.base);
 	page_fini();
+	consumer_fini();
 	if (app.keyring != NULL)
 		keyring_free(app.keyring);
 	store_close(app.store);

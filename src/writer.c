@@ -67,6 +67,9 @@ judge_locate(void *arg, size_t index, struct scan_rec *rec,
 	struct writer_job *job = arg;
 
 	(void)index;
+	rec->flags |= job->add_flags;
+	rec->distributor = job->distributor;
+	rec->diversion_km = job->diversion_km;
 	scan_judge(rec, state, job->max_scanners, 0);
 	job->state = *state;
 }

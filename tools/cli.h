@@ -27,6 +27,7 @@ struct opts {
 	const char	*count, *lot, *expires, *batch, *key;
 	const char	*format, *out, *jobs, *level, *module, *from, *limit;
 	const char	*since;
+	const char	*role;
 	int		 json, pin, force, gs1, help, use_stdin;
 	const char	*pos[4];	/* positional arguments */
 	int		 npos;

@@ -30,7 +30,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
+#include "sigil/api.h"
 #include "sigil/code.h"
 #include "sigil/keyring.h"
 #include "sigil/store.h"
@@ -67,6 +69,7 @@ static const struct optdef {
 	{ "from", OPT_VALUE, offsetof(struct opts, from) },
 	{ "limit", OPT_VALUE, offsetof(struct opts, limit) },
 	{ "since", OPT_VALUE, offsetof(struct opts, since) },
+	{ "role", OPT_VALUE, offsetof(struct opts, role) },
 	{ "json", OPT_FLAG, offsetof(struct opts, json) },
 	{ "pin", OPT_FLAG, offsetof(struct opts, pin) },
 	{ "force", OPT_FLAG, offsetof(struct opts, force) },
@@ -654,7 +657,8 @@ cmd_product_add(struct opts *o)
 	    check_text("name", o->name, STORE_TEXT_MAX))
 		return EXIT_USAGE;
 	if (o->max_scanners != NULL &&
-	    cli_parse_num("max-scanners", o->max_scanners, 1000, &max))
+	    cli_parse_num("max-scanners", o->max_scanners,
+	    STORE_SCANNERS_MAX - 1, &max))
 		return EXIT_USAGE;
 	if (o->gtin != NULL) {
 		size_t n = strlen(o->gtin);
@@ -816,6 +820,20 @@ batch_set(struct opts *o, int state)
 			cli_fail(EXIT_USAGE, "cannot change batch: %s",
 			    sigil_strerror(rc));
 		goto out;
+	}
+	{
+		/* The EPCIS commissioning/decommissioning event. */
+		struct trace_event ev = { 0 };
+
+		ev.type = state == BATCH_ACTIVE ? EVENT_COMMISSION :
+		    EVENT_DECOMMISSION;
+		ev.brand_id = b.brand_id;
+		ev.at = sigil_now_us();
+		ev.batch_id = b.id;
+		if ((rc = store_event_add(st, &ev)) != 0)
+			cli_fail(EXIT_USAGE, "batch %llu changed, but its "
+			    "trace event was not recorded: %s",
+			    (unsigned long long)b.id, sigil_strerror(rc));
 	}
 	printf("batch %llu %s (%llu codes)\n", (unsigned long long)b.id,
 	    cli_state_name(state), (unsigned long long)b.count);
@@ -1046,6 +1064,108 @@ cmd_backup(struct opts *o)
 	return EXIT_OK;
 }
 
+/* ---- API tokens ---- */
+
+static int
+cmd_token_new(struct opts *o)
+{
+	char text[API_TOKEN_LEN + 1];
+	struct store *st;
+	struct brand br;
+	struct token t;
+	int role, rc, ret = EXIT_USAGE;
+
+	if (require(o->brand, "brand") || require(o->role, "role"))
+		return EXIT_USAGE;
+	if ((role = api_role_parse(o->role)) == 0)
+		return cli_fail(EXIT_USAGE, "--role must be admin, operator or "
+		    "analyst");
+	if (cli_store_open(o, 0, &st))
+		return EXIT_USAGE;
+	if (find_brand(st, o->brand, &br))
+		goto out;
+	if ((rc = api_token_new(st, br.id, role, text, &t)) != 0) {
+		cli_fail(EXIT_USAGE, "cannot create token: %s",
+		    sigil_strerror(rc));
+		goto out;
+	}
+	if (o->json)
+		printf("{\"token\": \"%s\", \"id\": %u, \"role\": \"%s\"}\n",
+		    text, t.id, api_role_name(role));
+	else
+		printf("%s\n(token %u, role %s, brand '%s': shown once, only "
+		    "its hash is stored)\n", text, t.id, api_role_name(role),
+		    br.name);
+	OPENSSL_cleanse(text, sizeof text);
+	ret = EXIT_OK;
+out:
+	store_close(st);
+	return ret;
+}
+
+static int
+token_print(void *arg, const struct token *t)
+{
+	struct opts *o = arg;
+	char c[SIGIL_TIME_LEN + 1], r[SIGIL_TIME_LEN + 1];
+
+	sigil_time_format(t->created, c);
+	if (t->revoked)
+		sigil_time_format(t->revoked, r);
+	if (o->json)
+		printf("{\"id\": %u, \"role\": \"%s\", \"created\": \"%s\", "
+		    "\"revoked\": %s%s%s}\n", t->id, api_role_name(t->role), c,
+		    t->revoked ? "\"" : "", t->revoked ? r : "null",
+		    t->revoked ? "\"" : "");
+	else
+		printf("%u\t%s\t%s\t%s\n", t->id, api_role_name(t->role), c,
+		    t->revoked ? r : "-");
+	return 0;
+}
+
+static int
+cmd_token_list(struct opts *o)
+{
+	struct store *st;
+	struct brand br;
+	int ret = EXIT_USAGE;
+
+	if (require(o->brand, "brand") || cli_store_open(o, STORE_RDONLY, &st))
+		return EXIT_USAGE;
+	if (find_brand(st, o->brand, &br) == 0 &&
+	    store_token_each(st, br.id, token_print, o) >= 0)
+		ret = EXIT_OK;
+	store_close(st);
+	return ret;
+}
+
+static int
+cmd_token_revoke(struct opts *o)
+{
+	struct store *st;
+	struct brand br;
+	uint64_t id;
+	int rc, ret = EXIT_USAGE;
+
+	if (require(o->brand, "brand") ||
+	    cli_parse_num("key", o->key, UINT32_MAX, &id) || id == 0)
+		return cli_fail(EXIT_USAGE, "--key must name a token id");
+	if (cli_store_open(o, 0, &st))
+		return EXIT_USAGE;
+	if (find_brand(st, o->brand, &br))
+		goto out;
+	if ((rc = store_token_revoke(st, (uint32_t)id)) != 0) {
+		cli_fail(EXIT_USAGE, "cannot revoke token %llu: %s",
+		    (unsigned long long)id, sigil_strerror(rc));
+		goto out;
+	}
+	printf("token %llu revoked\n", (unsigned long long)id);
+	ret = EXIT_OK;
+out:
+	store_close(st);
+	return ret;
+}
+
 /* ---- dispatch ---- */
 
 static int cmd_help(struct opts *o);
@@ -1070,7 +1190,7 @@ static const struct command commands[] = {
 	{ "product add", " brand sku name gtin max-scanners gs1 ", 0,
 	  cmd_product_add,
 	  "product add --brand NAME --sku SKU --name TEXT [--gtin DIGITS]\n"
-	  "    [--max-scanners N (1..1000, default 5)] [--gs1 (needs --gtin)]" },
+	  "    [--max-scanners N (1..15, default 5)] [--gs1 (needs --gtin)]" },
 	{ "batch new", " brand sku count lot expires json ", 0, cmd_batch_new,
 	  "batch new --brand NAME --sku SKU --count N [--lot LOT]\n"
 	  "    [--expires YYYY-MM-DD] [--json]" },
@@ -1096,6 +1216,13 @@ static const struct command commands[] = {
 	{ "backup", " out ", 0, cmd_backup,
 	  "backup --out DIR\n"
 	  "    consistent copy of the store and keyring (works beside sigild)" },
+	{ "token new", " brand role json ", 0, cmd_token_new,
+	  "token new --brand NAME --role admin|operator|analyst [--json]\n"
+	  "    a brand API token, shown once (only its hash is stored)" },
+	{ "token list", " brand json ", 0, cmd_token_list,
+	  "token list --brand NAME [--json]" },
+	{ "token revoke", " brand key ", 0, cmd_token_revoke,
+	  "token revoke --brand NAME --key TOKEN_ID" },
 	{ "help", " ", 1, cmd_help, "help [COMMAND]" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

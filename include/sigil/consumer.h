@@ -27,7 +27,11 @@ struct app {
 	int64_t			started;
 	uint64_t		scans_by_verdict[5], bot_scans, scan_errors;
 	uint64_t		locations;
+	unsigned		api_rate_limit;	/* brand API req/s per token */
 };
+
+/* Frees the territory cache at shutdown. */
+void consumer_fini(void);
 
 /* The route table behind sigild's one generic callback. */
 const struct http_route *consumer_routes(size_t *n);

@@ -83,6 +83,22 @@ void http_reply_jsont(struct http_call *c, int status, void *o);
 void http_reply_error(struct http_call *c, int status, const char *code,
     const char *message);
 
+/*
+ * Streaming replies for large bodies (print files, exports). After
+ * http_stream_start() the handler produces the body piece by piece: next
+ * is called whenever the previous piece has been written, and appends
+ * the next piece to out, returning 1 while more follows and 0 at the end
+ * (the reply is then finished and c freed). If the client goes away,
+ * gone is called once instead and c is freed; the handler frees its own
+ * state in whichever of the two comes last.
+ */
+struct http_stream_ops {
+	int	(*next)(struct http_call *c, void *arg, struct evbuffer *out);
+	void	(*gone)(struct http_call *c, void *arg);
+};
+void http_stream_start(struct http_call *c, int status,
+    const char *content_type, const struct http_stream_ops *ops, void *arg);
+
 /* Request helpers. */
 const char *http_header(struct http_call *c, const char *name);
 /*

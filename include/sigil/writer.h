@@ -26,6 +26,9 @@ struct writer_job {
 	uint64_t	locate_id;	/* LOCATE: the scan to locate */
 	float		lat, lng;
 	uint16_t	accuracy_m;
+	uint16_t	add_flags;	/* LOCATE: e.g. SCAN_DIVERSION */
+	uint32_t	distributor;	/* LOCATE: for the diversion alert */
+	float		diversion_km;
 	int		err;		/* 0 or SIGIL_E*, set before done() */
 	struct code_state state;	/* the code's state after this job */
 	void		(*done)(struct writer_job *job);
