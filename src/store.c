@@ -53,7 +53,7 @@
 
 #define STORE_MAP_INITIAL	((size_t)64 << 20)
 #define STORE_MAP_MIN		((size_t)32 << 10)
-#define STORE_MAXDBS		16
+#define STORE_MAXDBS		32
 #define STORE_MAXREADERS	512
 #define SCAN_EACH_CHUNK		1024
 
@@ -66,6 +66,15 @@
 #define CODE_STATE_HAS_LOC	0x80	/* in the scanner-count byte */
 #define BATCH_FIXED_LEN		64
 #define CODE_KEY_LEN		9	/* brand BE32 || serial 40-bit BE */
+#define SCAN_LOC_FLAGS_LEN	19	/* scan_locs with a locate-time flags byte */
+#define LOC_FLAGS_KEPT		(SCAN_DIVERSION | SCAN_CLONE_SCANNERS | \
+				    SCAN_CLONE_TRAVEL)
+#define TOKEN_REC_LEN		25
+#define DIST_FIXED_LEN		10
+#define SHIPMENT_LEN		40
+#define EVENT_FIXED_LEN		53
+#define ALERT_REC_LEN		45
+#define TRACE_DEPTH_MAX		1024	/* nesting levels walked upwards */
 
 struct rslot {
 	struct store	*st;
@@ -81,6 +90,10 @@ struct store {
 	MDB_dbi		 meta, brands, brand_names, keys, products, gtins;
 	MDB_dbi		 batches, batch_ranges, scans, code_state, code_scans;
 	MDB_dbi		 scan_locs;
+	MDB_dbi		 tokens, token_ids, distributors, parents, children;
+	MDB_dbi		 shipments, shipped, events, brand_events, code_events;
+	MDB_dbi		 batch_events, alerts, brand_alerts;
+	int		 trace_absent;	/* RDONLY open of a pre-trace store */
 	pthread_rwlock_t grow_lock;
 	pthread_key_t	 slot_key;
 	pthread_mutex_t	 slots_mu;
@@ -463,10 +476,15 @@ meta_key(const char *name)
 
 /* ---- open / close ---- */
 
+/*
+ * late: added after schema 1 shipped. A read-write open creates it in an
+ * older store; a read-only open of such a store sees it as empty.
+ */
 struct dbdef {
 	const char	*name;
 	unsigned	 flags;
 	size_t		 off;
+	int		 late;
 };
 
 static const struct dbdef dbdefs[] = {
@@ -483,6 +501,22 @@ static const struct dbdef dbdefs[] = {
 	{ "code_scans", MDB_DUPSORT | MDB_DUPFIXED,
 	    offsetof(struct store, code_scans) },
 	{ "scan_locs", 0, offsetof(struct store, scan_locs) },
+	{ "tokens", 0, offsetof(struct store, tokens), 1 },
+	{ "token_ids", 0, offsetof(struct store, token_ids), 1 },
+	{ "distributors", 0, offsetof(struct store, distributors), 1 },
+	{ "parents", 0, offsetof(struct store, parents), 1 },
+	{ "children", MDB_DUPSORT | MDB_DUPFIXED,
+	    offsetof(struct store, children), 1 },
+	{ "shipments", 0, offsetof(struct store, shipments), 1 },
+	{ "shipped", 0, offsetof(struct store, shipped), 1 },
+	{ "events", 0, offsetof(struct store, events), 1 },
+	{ "brand_events", 0, offsetof(struct store, brand_events), 1 },
+	{ "code_events", MDB_DUPSORT | MDB_DUPFIXED,
+	    offsetof(struct store, code_events), 1 },
+	{ "batch_events", MDB_DUPSORT | MDB_DUPFIXED,
+	    offsetof(struct store, batch_events), 1 },
+	{ "alerts", 0, offsetof(struct store, alerts), 1 },
+	{ "brand_alerts", 0, offsetof(struct store, brand_alerts), 1 },
 };
 
 static int
@@ -514,9 +548,15 @@ open_dbs(struct store *st, int create)
 		return map_err(rc);
 	for (size_t i = 0; i < sizeof(dbdefs) / sizeof(dbdefs[0]); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)st + dbdefs[i].off);
+		unsigned f = dbdefs[i].flags;
 
-		rc = mdb_dbi_open(txn, dbdefs[i].name,
-		    dbdefs[i].flags | (create ? MDB_CREATE : 0), dbi);
+		if (create || (dbdefs[i].late && !tflags))
+			f |= MDB_CREATE;
+		rc = mdb_dbi_open(txn, dbdefs[i].name, f, dbi);
+		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
+			st->trace_absent = 1;
+			continue;
+		}
 		if (rc != 0) {
 			rc = rc == MDB_NOTFOUND ? SIGIL_ESTATE : map_err(rc);
 			goto fail;
@@ -1461,6 +1501,9 @@ out:
 
 /* ---- scans ---- */
 
+static int scan_alerts(struct store *st, MDB_txn *txn,
+    const struct scan_rec *r, unsigned flags, int64_t at);
+
 /*
  * The log record keeps no coordinates: locations are rare (consented) and
  * live in scan_locs, so the common scan does not carry 10 empty bytes.
@@ -1528,6 +1571,14 @@ loc_apply(MDB_val v, struct scan_rec *r)
 	r->lng = lef32_get(p + 4);
 	r->accuracy_m = le16_get(p + 8);
 	r->flags |= SCAN_HAS_LOC;
+	if (v.mv_size == SCAN_LOC_FLAGS_LEN)
+		r->flags |= p[18] & LOC_FLAGS_KEPT;
+}
+
+static int
+loc_len_ok(size_t n)
+{
+	return n == SCAN_LOC_LEN || n == SCAN_LOC_FLAGS_LEN;
 }
 
 static int
@@ -1544,7 +1595,7 @@ scan_load(struct store *st, MDB_txn *txn, uint64_t id, struct scan_rec *out)
 	if ((rc = scan_decode(id, v, &r)) != 0)
 		return rc;
 	rc = mdb_get(txn, st->scan_locs, &k, &v);
-	if (rc == 0 && v.mv_size != SCAN_LOC_LEN)
+	if (rc == 0 && !loc_len_ok(v.mv_size))
 		return SIGIL_EIO;
 	if (rc == 0)
 		loc_apply(v, &r);
@@ -1680,7 +1731,8 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 			was_scanned = cs.first_at != 0;
 			if (a->judge)
 				a->judge(a->arg, i, r, &cs);
-			if ((rc = state_store(st, txn, ck, &cs)) != 0)
+			if ((rc = state_store(st, txn, ck, &cs)) != 0 ||
+			    (rc = scan_alerts(st, txn, r, r->flags, r->at)) != 0)
 				goto out;
 			sigil_be64_put(kb, r->id);
 			k = mval(ck, CODE_KEY_LEN);
@@ -1762,33 +1814,51 @@ struct locate_arg {
 	struct scan_rec	 rec;
 };
 
+/*
+ * Flags the judge adds at locate time (a diversion, impossible travel) go
+ * into a 19th byte of the scan_locs value, because the log record is
+ * never rewritten; they also raise alerts. Flags already in the log were
+ * alerted at commit and are not alerted again.
+ */
 static int
 locate_fn(struct store *st, MDB_txn *txn, void *p)
 {
 	struct locate_arg *a = p;
-	uint8_t kb[8], lb[SCAN_LOC_LEN], ck[CODE_KEY_LEN];
-	MDB_val k = mval(kb, 8), v = mval(lb, SCAN_LOC_LEN);
+	uint8_t kb[8], lb[SCAN_LOC_FLAGS_LEN], ck[CODE_KEY_LEN];
+	MDB_val k = mval(kb, 8), v;
 	struct code_state cs;
+	unsigned before, added;
 	int rc;
 
 	if ((rc = scan_load(st, txn, a->id, &a->rec)) != 0)
 		return rc;
+	if (a->rec.flags & SCAN_HAS_LOC)
+		return SIGIL_EEXIST;
 	sigil_be64_put(kb, a->id);
-	loc_encode(lb, a->lat, a->lng, a->accuracy_m, a->now);
-	if ((rc = mdb_put(txn, st->scan_locs, &k, &v, MDB_NOOVERWRITE)) != 0)
-		return rc;
 	a->rec.lat = a->lat;
 	a->rec.lng = a->lng;
 	a->rec.accuracy_m = a->accuracy_m;
 	a->rec.flags |= SCAN_HAS_LOC;
+	before = a->rec.flags;
+	if (a->rec.brand_id != 0) {
+		code_key_put(ck, a->rec.brand_id, a->rec.serial);
+		if ((rc = state_load(st, txn, ck, &cs)) != 0)
+			return rc;
+		if (a->judge)
+			a->judge(a->arg, 0, &a->rec, &cs);
+		if ((rc = state_store(st, txn, ck, &cs)) != 0)
+			return rc;
+	}
+	added = a->rec.flags & ~before;
+	loc_encode(lb, a->lat, a->lng, a->accuracy_m, a->now);
+	lb[18] = (uint8_t)(added & LOC_FLAGS_KEPT);
+	/* Older readers know 18 bytes: write 19 only when there is a flag. */
+	v = mval(lb, lb[18] ? SCAN_LOC_FLAGS_LEN : SCAN_LOC_LEN);
+	if ((rc = mdb_put(txn, st->scan_locs, &k, &v, MDB_NOOVERWRITE)) != 0)
+		return rc;
 	if (a->rec.brand_id == 0)
 		return 0;
-	code_key_put(ck, a->rec.brand_id, a->rec.serial);
-	if ((rc = state_load(st, txn, ck, &cs)) != 0)
-		return rc;
-	if (a->judge)
-		a->judge(a->arg, 0, &a->rec, &cs);
-	return state_store(st, txn, ck, &cs);
+	return scan_alerts(st, txn, &a->rec, added, a->now);
 }
 
 int
@@ -1885,7 +1955,7 @@ scan_chunk(struct store *st, MDB_txn *txn, int64_t since, uint64_t *from,
 		while (lrc == 0 && lk.mv_size == 8 &&
 		    sigil_be64_get(lk.mv_data) < r.id)
 			lrc = mdb_cursor_get(lcur, &lk, &lv, MDB_NEXT);
-		if (lrc == 0 && lk.mv_size == 8 && lv.mv_size == SCAN_LOC_LEN &&
+		if (lrc == 0 && lk.mv_size == 8 && loc_len_ok(lv.mv_size) &&
 		    sigil_be64_get(lk.mv_data) == r.id)
 			loc_apply(lv, &r);
 		if ((*stop = fn(arg, &r)) != 0)
@@ -1943,6 +2013,1510 @@ store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
 		}
 		if ((rc = scan_load(st, txn, sigil_be64_get(v.mv_data),
 		    &r)) != 0 || (stop = fn(arg, &r)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	read_end(st);
+	return stop ? stop : map_err(rc);
+}
+
+/* ---- shared helpers for the tables added with traceability ---- */
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+sorted_has(const uint64_t *s, size_t n, uint64_t v)
+{
+	return bsearch(&v, s, n, sizeof(*s), u64_cmp) != NULL;
+}
+
+/*
+ * A sorted copy of serials (n >= 1), or SIGIL_EINVAL for a duplicate, a
+ * zero or a serial above CODE_SERIAL_MAX. The caller frees *out.
+ */
+static int
+serials_sorted(const uint64_t *in, size_t n, uint64_t **out)
+{
+	uint64_t *s;
+
+	if (in == NULL)
+		return SIGIL_EINVAL;
+	if ((s = malloc(n * sizeof(*s))) == NULL)
+		return SIGIL_ENOMEM;
+	memcpy(s, in, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), u64_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == 0 || s[i] > CODE_SERIAL_MAX ||
+		    (i > 0 && s[i] == s[i - 1])) {
+			free(s);
+			return SIGIL_EINVAL;
+		}
+	*out = s;
+	return 0;
+}
+
+/*
+ * Is serial issued in one of brand_id's batches? The last range found is
+ * kept in *r, so a sorted list of serials from a few batches costs a few
+ * lookups rather than one per serial.
+ */
+struct range_cache {
+	uint64_t	first, last;
+};
+
+static int
+serial_issued(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, struct range_cache *r)
+{
+	struct batch b;
+	int rc;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX)
+		return SIGIL_ENOTFOUND;
+	if (r->first != 0 && serial >= r->first && serial <= r->last)
+		return 0;
+	if ((rc = batch_find(st, txn, brand_id, serial, &b)) != 0)
+		return rc;
+	r->first = b.first_serial;
+	r->last = b.first_serial + b.count - 1;
+	return 0;
+}
+
+/* A growable list of u64, for ids collected inside a transaction. */
+struct u64vec {
+	uint64_t	*v;
+	size_t		 n, cap;
+};
+
+static int
+u64vec_push(struct u64vec *a, uint64_t x)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		uint64_t *v = realloc(a->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return SIGIL_ENOMEM;
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = x;
+	return 0;
+}
+
+/* Every 8-byte duplicate of key k in a DUPFIXED table, appended to out. */
+static int
+dups_collect(MDB_txn *txn, MDB_dbi dbi, MDB_val k, struct u64vec *out)
+{
+	MDB_cursor *cur;
+	MDB_val v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != 8) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		if ((rc = u64vec_push(out, sigil_be64_get(v.mv_data))) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ---- brand API tokens ---- */
+
+static void
+token_encode(const struct token *t, uint8_t *p)
+{
+	le32_put(p, t->id);
+	le32_put(p + 4, t->brand_id);
+	p[8] = (uint8_t)t->role;
+	le64_put(p + 9, (uint64_t)t->created);
+	le64_put(p + 17, (uint64_t)t->revoked);
+}
+
+static int
+token_decode(MDB_val v, struct token *out)
+{
+	const uint8_t *p = v.mv_data;
+
+	if (v.mv_size != TOKEN_REC_LEN || p[8] < ROLE_ADMIN ||
+	    p[8] > ROLE_ANALYST)
+		return SIGIL_EIO;
+	out->id = le32_get(p);
+	out->brand_id = le32_get(p + 4);
+	out->role = p[8];
+	out->created = (int64_t)le64_get(p + 9);
+	out->revoked = (int64_t)le64_get(p + 17);
+	return 0;
+}
+
+static int
+token_load(struct store *st, MDB_txn *txn, const uint8_t *hash,
+    struct token *out)
+{
+	MDB_val k = mval(hash, 32), v;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->tokens, &k, &v)) != 0)
+		return map_err(rc);
+	return token_decode(v, out);
+}
+
+struct token_arg {
+	const uint8_t	*hash;
+	struct token	 t;
+};
+
+static int
+token_add_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct token_arg *a = arg;
+	uint8_t kb[4], vb[TOKEN_REC_LEN];
+	MDB_val k = mval(a->hash, 32), v = mval(vb, TOKEN_REC_LEN);
+	struct brand b;
+	uint64_t id;
+	int rc;
+
+	if ((rc = brand_load(st, txn, a->t.brand_id, &b)) != 0)
+		return rc;
+	if ((rc = meta_next(st, txn, meta_key("next_token"), 1, UINT32_MAX,
+	    &id)) != 0)
+		return rc;
+	a->t.id = (uint32_t)id;
+	token_encode(&a->t, vb);
+	if ((rc = mdb_put(txn, st->tokens, &k, &v, MDB_NOOVERWRITE)) != 0)
+		return rc;
+	sigil_be32_put(kb, a->t.id);
+	k = mval(kb, 4);
+	v = mval(a->hash, 32);
+	return mdb_put(txn, st->token_ids, &k, &v, MDB_NOOVERWRITE);
+}
+
+int
+store_token_add(struct store *st, const uint8_t hash[32], struct token *t)
+{
+	struct token_arg a;
+	int rc;
+
+	if (hash == NULL || t == NULL || t->role < ROLE_ADMIN ||
+	    t->role > ROLE_ANALYST)
+		return SIGIL_EINVAL;
+	a.hash = hash;
+	a.t = *t;
+	a.t.created = sigil_now_us();
+	a.t.revoked = 0;
+	if ((rc = store_write(st, token_add_fn, &a)) != 0)
+		return rc;
+	*t = a.t;
+	return 0;
+}
+
+int
+store_token_find(struct store *st, const uint8_t hash[32],
+    struct token *out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (hash == NULL || st->trace_absent)
+		return SIGIL_ENOTFOUND;
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = token_load(st, txn, hash, out);
+	read_end(st);
+	return rc;
+}
+
+struct token_revoke_arg {
+	uint32_t	id;
+	int64_t		now;
+};
+
+static int
+token_revoke_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct token_revoke_arg *a = arg;
+	uint8_t kb[4], hash[32], vb[TOKEN_REC_LEN];
+	MDB_val k = mval(kb, 4), v;
+	struct token t;
+	int rc;
+
+	sigil_be32_put(kb, a->id);
+	if ((rc = mdb_get(txn, st->token_ids, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size != 32)
+		return SIGIL_EIO;
+	memcpy(hash, v.mv_data, 32);
+	if ((rc = token_load(st, txn, hash, &t)) != 0)
+		return rc;
+	if (t.id != a->id)
+		return SIGIL_EIO;
+	if (t.revoked != 0)
+		return SIGIL_ESTATE;
+	t.revoked = a->now;
+	token_encode(&t, vb);
+	k = mval(hash, 32);
+	v = mval(vb, TOKEN_REC_LEN);
+	return mdb_put(txn, st->tokens, &k, &v, 0);
+}
+
+int
+store_token_revoke(struct store *st, uint32_t id)
+{
+	struct token_revoke_arg a = { id, sigil_now_us() };
+
+	return store_write(st, token_revoke_fn, &a);
+}
+
+/* Tokens are few (a handful per brand): no per-brand index. */
+int
+store_token_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct token *t), void *arg)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	struct token t;
+	int rc, stop = 0;
+
+	if (st->trace_absent)
+		return 0;
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->token_ids, &cur)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 4 || v.mv_size != 32) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		if ((rc = token_load(st, txn, v.mv_data, &t)) != 0)
+			break;
+		if (t.brand_id == brand_id && (stop = fn(arg, &t)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	read_end(st);
+	return stop ? stop : map_err(rc);
+}
+
+/* ---- distributors ---- */
+
+static void
+dist_key(uint8_t *kb, uint32_t brand_id, uint32_t id)
+{
+	sigil_be32_put(kb, brand_id);
+	sigil_be32_put(kb + 4, id);
+}
+
+/*
+ * Binary rather than JSON: the territory is up to 1 MiB of GeoJSON text
+ * and is stored as it came, without being parsed and re-serialised.
+ */
+static int
+distributor_decode(MDB_val k, MDB_val v, int with_territory,
+    struct distributor *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct distributor d = { 0 };
+	size_t nl, tl;
+
+	if (k.mv_size != 8 || v.mv_size < DIST_FIXED_LEN)
+		return SIGIL_EIO;
+	nl = p[9];
+	if (p[8] > 1 || nl == 0 || nl > STORE_TEXT_MAX ||
+	    v.mv_size < DIST_FIXED_LEN + nl)
+		return SIGIL_EIO;
+	tl = v.mv_size - DIST_FIXED_LEN - nl;
+	if ((p[8] == 0 && tl != 0) || tl > STORE_GEOJSON_MAX)
+		return SIGIL_EIO;
+	d.brand_id = sigil_be32_get(k.mv_data);
+	d.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
+	d.created = (int64_t)le64_get(p);
+	memcpy(d.name, p + DIST_FIXED_LEN, nl);
+	if (with_territory && p[8]) {
+		if ((d.territory = malloc(tl + 1)) == NULL)
+			return SIGIL_ENOMEM;
+		memcpy(d.territory, p + DIST_FIXED_LEN + nl, tl);
+		d.territory[tl] = '\0';
+	}
+	*out = d;
+	return 0;
+}
+
+struct dist_arg {
+	struct distributor	d;
+	size_t			tlen;
+};
+
+static int
+distributor_add_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct dist_arg *a = arg;
+	uint8_t sk[17 + 4], kb[8], *p;
+	size_t nl = strlen(a->d.name);
+	MDB_val k = mval(kb, 8), v;
+	struct brand b;
+	uint64_t id;
+	int rc;
+
+	if ((rc = brand_load(st, txn, a->d.brand_id, &b)) != 0)
+		return rc;
+	memcpy(sk, "next_distributor/", 17);
+	sigil_be32_put(sk + 17, a->d.brand_id);
+	if ((rc = meta_next(st, txn, mval(sk, sizeof(sk)), 1, UINT32_MAX,
+	    &id)) != 0)
+		return rc;
+	a->d.id = (uint32_t)id;
+	dist_key(kb, a->d.brand_id, a->d.id);
+	v = mval(NULL, DIST_FIXED_LEN + nl + a->tlen);
+	if ((rc = mdb_put(txn, st->distributors, &k, &v,
+	    MDB_NOOVERWRITE | MDB_RESERVE)) != 0)
+		return rc;
+	p = v.mv_data;
+	le64_put(p, (uint64_t)a->d.created);
+	p[8] = a->d.territory != NULL;
+	p[9] = (uint8_t)nl;
+	memcpy(p + DIST_FIXED_LEN, a->d.name, nl);
+	if (a->tlen)
+		memcpy(p + DIST_FIXED_LEN + nl, a->d.territory, a->tlen);
+	return 0;
+}
+
+int
+store_distributor_add(struct store *st, struct distributor *d)
+{
+	struct dist_arg a;
+	int rc;
+
+	if (d == NULL || !text_ok(d->name, sizeof(d->name), STORE_TEXT_MAX, 0))
+		return SIGIL_EINVAL;
+	a.d = *d;
+	a.tlen = 0;
+	if (d->territory != NULL &&
+	    (a.tlen = strnlen(d->territory, STORE_GEOJSON_MAX + 1)) >
+	    STORE_GEOJSON_MAX)
+		return SIGIL_EINVAL;
+	a.d.created = sigil_now_us();
+	if ((rc = store_write(st, distributor_add_fn, &a)) != 0)
+		return rc;
+	d->id = a.d.id;
+	d->created = a.d.created;
+	return 0;
+}
+
+static int
+distributor_exists(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint32_t id)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+
+	dist_key(kb, brand_id, id);
+	return mdb_get(txn, st->distributors, &k, &v);
+}
+
+int
+store_distributor_get(struct store *st, uint32_t brand_id, uint32_t id,
+    struct distributor *out)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	MDB_txn *txn;
+	int rc;
+
+	if (st->trace_absent)
+		return SIGIL_ENOTFOUND;
+	dist_key(kb, brand_id, id);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = mdb_get(txn, st->distributors, &k, &v);
+	if (rc == 0)
+		rc = distributor_decode(k, v, 1, out);
+	read_end(st);
+	return map_err(rc);
+}
+
+void
+store_distributor_clear(struct distributor *d)
+{
+	if (d == NULL)
+		return;
+	free(d->territory);
+	d->territory = NULL;
+}
+
+int
+store_distributor_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct distributor *d), void *arg)
+{
+	uint8_t kb[8];
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k = mval(kb, 8), v;
+	struct distributor d;
+	int rc, stop = 0;
+
+	if (st->trace_absent)
+		return 0;
+	dist_key(kb, brand_id, 0);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->distributors, &cur)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		if (sigil_be32_get(k.mv_data) != brand_id) {
+			rc = MDB_NOTFOUND;
+			break;
+		}
+		if ((rc = distributor_decode(k, v, 0, &d)) != 0 ||
+		    (stop = fn(arg, &d)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	read_end(st);
+	return stop ? stop : map_err(rc);
+}
+
+/* ---- the event log ---- */
+
+static int
+u64vec_reserve(struct u64vec *a, size_t n)
+{
+	uint64_t *v;
+
+	if (n <= a->cap)
+		return 0;
+	if ((v = realloc(a->v, n * sizeof(*v))) == NULL)
+		return SIGIL_ENOMEM;
+	a->v = v;
+	a->cap = n;
+	return 0;
+}
+
+static int
+event_index_code(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, const uint8_t *idb)
+{
+	uint8_t ck[CODE_KEY_LEN];
+	MDB_val k = mval(ck, CODE_KEY_LEN), v = mval(idb, 8);
+
+	code_key_put(ck, brand_id, serial);
+	return mdb_put(txn, st->code_events, &k, &v, 0);
+}
+
+/*
+ * Appends ev (its at, type and fields already checked) and its indexes;
+ * sets ev->id. Codes are indexed by what the event names: an aggregation
+ * by its parent and children, a shipment or receipt by its roots only (a
+ * pallet's millions of descendants are found through their ancestors),
+ * a commission by its batch.
+ */
+static int
+event_append(struct store *st, MDB_txn *txn, struct trace_event *ev)
+{
+	uint8_t idb[8], bk[12], *p;
+	MDB_val k = mval(idb, 8), v;
+	uint64_t id;
+	int rc;
+
+	if ((rc = meta_next(st, txn, meta_key("next_event"), 1,
+	    UINT64_MAX - 1, &id)) != 0)
+		return rc;
+	sigil_be64_put(idb, id);
+	v = mval(NULL, EVENT_FIXED_LEN + 5 * ev->n);
+	if ((rc = mdb_put(txn, st->events, &k, &v,
+	    MDB_APPEND | MDB_RESERVE)) != 0)
+		return rc;
+	p = v.mv_data;
+	p[0] = (uint8_t)ev->type;
+	le32_put(p + 1, ev->brand_id);
+	le64_put(p + 5, (uint64_t)ev->at);
+	le64_put(p + 13, ev->parent);
+	le64_put(p + 21, ev->batch_id);
+	le32_put(p + 29, ev->distributor);
+	le64_put(p + 33, ev->shipment);
+	le64_put(p + 41, ev->scan_id);
+	le32_put(p + 49, (uint32_t)ev->n);
+	for (size_t i = 0; i < ev->n; i++) {
+		uint64_t s = ev->serials[i];
+
+		for (int j = 4; j >= 0; j--, s >>= 8)
+			p[EVENT_FIXED_LEN + 5 * i + (size_t)j] = (uint8_t)s;
+	}
+	sigil_be32_put(bk, ev->brand_id);
+	sigil_be64_put(bk + 4, id);
+	k = mval(bk, 12);
+	v = mval("", 0);
+	if ((rc = mdb_put(txn, st->brand_events, &k, &v, 0)) != 0)
+		return rc;
+	if (ev->type == EVENT_COMMISSION || ev->type == EVENT_DECOMMISSION) {
+		sigil_be64_put(bk, ev->batch_id);
+		k = mval(bk, 8);
+		v = mval(idb, 8);
+		if ((rc = mdb_put(txn, st->batch_events, &k, &v, 0)) != 0)
+			return rc;
+	} else {
+		if ((ev->type == EVENT_AGGREGATE ||
+		    ev->type == EVENT_DISAGGREGATE) &&
+		    (rc = event_index_code(st, txn, ev->brand_id, ev->parent,
+		    idb)) != 0)
+			return rc;
+		for (size_t i = 0; i < ev->n; i++)
+			if ((rc = event_index_code(st, txn, ev->brand_id,
+			    ev->serials[i], idb)) != 0)
+				return rc;
+	}
+	ev->id = id;
+	return 0;
+}
+
+/* Decodes an event; its serials go into buf (reused between calls). */
+static int
+event_decode(uint64_t id, MDB_val v, struct trace_event *ev,
+    struct u64vec *buf)
+{
+	const uint8_t *p = v.mv_data;
+	struct trace_event e = { .id = id };
+	int rc;
+
+	if (v.mv_size < EVENT_FIXED_LEN)
+		return SIGIL_EIO;
+	e.n = le32_get(p + 49);
+	if (v.mv_size != EVENT_FIXED_LEN + 5 * e.n || p[0] < EVENT_COMMISSION ||
+	    p[0] > EVENT_DECOMMISSION)
+		return SIGIL_EIO;
+	if ((rc = u64vec_reserve(buf, e.n)) != 0)
+		return rc;
+	e.type = p[0];
+	e.brand_id = le32_get(p + 1);
+	e.at = (int64_t)le64_get(p + 5);
+	e.parent = le64_get(p + 13);
+	e.batch_id = le64_get(p + 21);
+	e.distributor = le32_get(p + 29);
+	e.shipment = le64_get(p + 33);
+	e.scan_id = le64_get(p + 41);
+	for (size_t i = 0; i < e.n; i++) {
+		const uint8_t *s = p + EVENT_FIXED_LEN + 5 * i;
+		uint64_t x = 0;
+
+		for (int j = 0; j < 5; j++)
+			x = x << 8 | s[j];
+		buf->v[i] = x;
+	}
+	e.serials = e.n ? buf->v : NULL;
+	*ev = e;
+	return 0;
+}
+
+static int
+event_load(struct store *st, MDB_txn *txn, uint64_t id,
+    struct trace_event *ev, struct u64vec *buf)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	sigil_be64_put(kb, id);
+	if ((rc = mdb_get(txn, st->events, &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? SIGIL_EIO : rc;
+	return event_decode(id, v, ev, buf);
+}
+
+static int
+event_add_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct trace_event *ev = arg;
+	struct brand br;
+	struct batch b;
+	int rc;
+
+	if ((rc = brand_load(st, txn, ev->brand_id, &br)) != 0)
+		return rc;
+	if (ev->batch_id != 0) {
+		if ((rc = batch_load(st, txn, ev->batch_id, &b)) != 0)
+			return rc;
+		if (b.brand_id != ev->brand_id)
+			return SIGIL_EINVAL;
+	}
+	return event_append(st, txn, ev);
+}
+
+int
+store_event_add(struct store *st, struct trace_event *ev)
+{
+	struct trace_event work;
+	int rc;
+
+	if (ev == NULL || ev->type < EVENT_COMMISSION ||
+	    ev->type > EVENT_DECOMMISSION || ev->n > STORE_AGG_MAX ||
+	    (ev->n > 0 && ev->serials == NULL) ||
+	    ev->parent > CODE_SERIAL_MAX || ev->at < 0 ||
+	    ((ev->type == EVENT_COMMISSION ||
+	    ev->type == EVENT_DECOMMISSION) && ev->batch_id == 0))
+		return SIGIL_EINVAL;
+	for (size_t i = 0; i < ev->n; i++)
+		if (ev->serials[i] == 0 || ev->serials[i] > CODE_SERIAL_MAX)
+			return SIGIL_EINVAL;
+	work = *ev;
+	if (work.at == 0)
+		work.at = sigil_now_us();
+	if ((rc = store_write(st, event_add_fn, &work)) != 0)
+		return rc;
+	ev->id = work.id;
+	ev->at = work.at;
+	return 0;
+}
+
+int
+store_event_each(struct store *st, uint32_t brand_id, uint64_t after,
+    int64_t from, int64_t to, int type, size_t limit,
+    int (*fn)(void *arg, const struct trace_event *ev), void *arg)
+{
+	struct u64vec buf = { 0 };
+	struct trace_event ev;
+	uint8_t kb[12];
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k = mval(kb, 12), v;
+	size_t seen = 0;
+	int rc, stop = 0;
+
+	if (st->trace_absent || after == UINT64_MAX)
+		return 0;
+	sigil_be32_put(kb, brand_id);
+	sigil_be64_put(kb + 4, after + 1);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->brand_events, &cur)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 12) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		if (sigil_be32_get(k.mv_data) != brand_id ||
+		    (limit && seen == limit)) {
+			rc = MDB_NOTFOUND;
+			break;
+		}
+		if ((rc = event_load(st, txn,
+		    sigil_be64_get((const uint8_t *)k.mv_data + 4), &ev,
+		    &buf)) != 0)
+			break;
+		if ((type && ev.type != type) || (from && ev.at < from) ||
+		    (to && ev.at >= to))
+			continue;
+		seen++;
+		if ((stop = fn(arg, &ev)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	read_end(st);
+	free(buf.v);
+	return stop ? stop : map_err(rc);
+}
+
+/* ---- aggregation ---- */
+
+/* The direct parent: 0, MDB_NOTFOUND or an error. */
+static int
+parent_get(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, uint64_t *out)
+{
+	uint8_t ck[CODE_KEY_LEN];
+	MDB_val k = mval(ck, CODE_KEY_LEN), v;
+	int rc;
+
+	code_key_put(ck, brand_id, serial);
+	if ((rc = mdb_get(txn, st->parents, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return SIGIL_EIO;
+	*out = sigil_be64_get(v.mv_data);
+	return 0;
+}
+
+struct agg_arg {
+	uint32_t	 brand_id;
+	uint64_t	 parent;
+	const uint64_t	*children;	/* sorted, unique, in range */
+	size_t		 n;
+	int64_t		 now;
+	uint64_t	 event_id;
+	struct u64vec	 all;		/* disaggregate with n == 0 */
+};
+
+/*
+ * Every check runs before the first write, so a refused aggregation
+ * leaves nothing behind even before the abort. Children arrive sorted:
+ * the batch ranges are then found once per batch, and the children
+ * table receives its duplicates in key order.
+ */
+static int
+aggregate_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct agg_arg *a = arg;
+	struct range_cache rcache = { 0, 0 };
+	struct trace_event ev = { 0 };
+	uint8_t ck[CODE_KEY_LEN], pk[CODE_KEY_LEN], pb[8], cb[8];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t up;
+	int rc;
+
+	if ((rc = serial_issued(st, txn, a->brand_id, a->parent,
+	    &rcache)) != 0)
+		return rc;
+	for (size_t i = 0; i < a->n; i++)
+		if ((rc = serial_issued(st, txn, a->brand_id, a->children[i],
+		    &rcache)) != 0)
+			return rc;
+	for (size_t i = 0; i < a->n; i++) {
+		rc = parent_get(st, txn, a->brand_id, a->children[i], &up);
+		if (rc == 0)
+			return SIGIL_ECONFLICT;
+		if (rc != MDB_NOTFOUND)
+			return rc;
+	}
+	/* parent inside one of the children would make a cycle. */
+	up = a->parent;
+	for (int depth = 0;; depth++) {
+		if ((rc = parent_get(st, txn, a->brand_id, up, &up)) ==
+		    MDB_NOTFOUND)
+			break;
+		if (rc != 0)
+			return rc;
+		if (sorted_has(a->children, a->n, up))
+			return SIGIL_EINVAL;
+		if (depth == TRACE_DEPTH_MAX)
+			return SIGIL_EFULL;
+	}
+
+	code_key_put(pk, a->brand_id, a->parent);
+	sigil_be64_put(pb, a->parent);
+	if ((rc = mdb_cursor_open(txn, st->children, &cur)) != 0)
+		return rc;
+	for (size_t i = 0; i < a->n; i++) {
+		code_key_put(ck, a->brand_id, a->children[i]);
+		sigil_be64_put(cb, a->children[i]);
+		k = mval(ck, CODE_KEY_LEN);
+		v = mval(pb, 8);
+		if ((rc = mdb_put(txn, st->parents, &k, &v, 0)) != 0)
+			break;
+		k = mval(pk, CODE_KEY_LEN);
+		v = mval(cb, 8);
+		if ((rc = mdb_cursor_put(cur, &k, &v, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0)
+		return rc;
+	ev.type = EVENT_AGGREGATE;
+	ev.brand_id = a->brand_id;
+	ev.at = a->now;
+	ev.parent = a->parent;
+	ev.n = a->n;
+	ev.serials = (uint64_t *)a->children;
+	if ((rc = event_append(st, txn, &ev)) != 0)
+		return rc;
+	a->event_id = ev.id;
+	return 0;
+}
+
+int
+store_aggregate(struct store *st, uint32_t brand_id, uint64_t parent,
+    const uint64_t *children, size_t n, uint64_t *event_id)
+{
+	struct agg_arg a = { brand_id, parent, NULL, n, sigil_now_us(), 0,
+	    { 0 } };
+	uint64_t *sorted;
+	int rc;
+
+	if (n == 0 || n > STORE_AGG_MAX || children == NULL)
+		return SIGIL_EINVAL;
+	if (parent == 0 || parent > CODE_SERIAL_MAX)
+		return SIGIL_ENOTFOUND;
+	for (size_t i = 0; i < n; i++)
+		if (children[i] == 0 || children[i] > CODE_SERIAL_MAX)
+			return SIGIL_ENOTFOUND;
+	if ((rc = serials_sorted(children, n, &sorted)) != 0)
+		return rc;
+	if (sorted_has(sorted, n, parent)) {
+		free(sorted);
+		return SIGIL_EINVAL;
+	}
+	a.children = sorted;
+	rc = store_write(st, aggregate_fn, &a);
+	free(sorted);
+	if (rc == 0 && event_id)
+		*event_id = a.event_id;
+	return rc;
+}
+
+static int
+disaggregate_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct agg_arg *a = arg;
+	struct trace_event ev = { 0 };
+	uint8_t ck[CODE_KEY_LEN], pk[CODE_KEY_LEN], cb[8];
+	const uint64_t *list = a->children;
+	size_t n = a->n;
+	MDB_val k, v;
+	uint64_t up;
+	int rc;
+
+	code_key_put(pk, a->brand_id, a->parent);
+	k = mval(pk, CODE_KEY_LEN);
+	if (n == 0) {
+		a->all.n = 0;
+		if ((rc = dups_collect(txn, st->children, k, &a->all)) != 0)
+			return rc;
+		if (a->all.n == 0)
+			return SIGIL_ENOTFOUND;
+		if ((rc = mdb_del(txn, st->children, &k, NULL)) != 0)
+			return rc;
+		list = a->all.v;
+		n = a->all.n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc = parent_get(st, txn, a->brand_id, list[i], &up);
+		if (rc == MDB_NOTFOUND || (rc == 0 && up != a->parent))
+			return SIGIL_ENOTFOUND;
+		if (rc != 0)
+			return rc;
+		code_key_put(ck, a->brand_id, list[i]);
+		k = mval(ck, CODE_KEY_LEN);
+		if ((rc = mdb_del(txn, st->parents, &k, NULL)) != 0)
+			return rc;
+		if (a->n == 0)
+			continue;
+		sigil_be64_put(cb, list[i]);
+		k = mval(pk, CODE_KEY_LEN);
+		v = mval(cb, 8);
+		if ((rc = mdb_del(txn, st->children, &k, &v)) != 0)
+			return rc;
+	}
+	ev.type = EVENT_DISAGGREGATE;
+	ev.brand_id = a->brand_id;
+	ev.at = a->now;
+	ev.parent = a->parent;
+	ev.n = n;
+	ev.serials = (uint64_t *)list;
+	if ((rc = event_append(st, txn, &ev)) != 0)
+		return rc;
+	a->event_id = ev.id;
+	return 0;
+}
+
+int
+store_disaggregate(struct store *st, uint32_t brand_id, uint64_t parent,
+    const uint64_t *children, size_t n, uint64_t *event_id)
+{
+	struct agg_arg a = { brand_id, parent, NULL, n, sigil_now_us(), 0,
+	    { 0 } };
+	uint64_t *sorted = NULL;
+	int rc;
+
+	if (n > STORE_AGG_MAX)
+		return SIGIL_EINVAL;
+	if (parent == 0 || parent > CODE_SERIAL_MAX)
+		return SIGIL_ENOTFOUND;
+	if (n > 0) {
+		for (size_t i = 0; i < n && children; i++)
+			if (children[i] == 0 || children[i] > CODE_SERIAL_MAX)
+				return SIGIL_ENOTFOUND;
+		if ((rc = serials_sorted(children, n, &sorted)) != 0)
+			return rc;
+	}
+	a.children = sorted;
+	rc = store_write(st, disaggregate_fn, &a);
+	free(sorted);
+	free(a.all.v);
+	if (rc == 0 && event_id)
+		*event_id = a.event_id;
+	return rc;
+}
+
+int
+store_parent(struct store *st, uint32_t brand_id, uint64_t serial,
+    uint64_t *parent)
+{
+	MDB_txn *txn;
+	uint64_t p;
+	int rc;
+
+	if (st->trace_absent || serial > CODE_SERIAL_MAX)
+		return SIGIL_ENOTFOUND;
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = parent_get(st, txn, brand_id, serial, &p);
+	read_end(st);
+	if (rc == 0)
+		*parent = p;
+	return map_err(rc);
+}
+
+int
+store_children_each(struct store *st, uint32_t brand_id, uint64_t parent,
+    int (*fn)(void *arg, uint64_t child), void *arg)
+{
+	uint8_t pk[CODE_KEY_LEN];
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k = mval(pk, CODE_KEY_LEN), v;
+	int rc, stop = 0;
+
+	if (st->trace_absent || parent > CODE_SERIAL_MAX)
+		return 0;
+	code_key_put(pk, brand_id, parent);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->children, &cur)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != 8) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		if ((stop = fn(arg, sigil_be64_get(v.mv_data))) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	read_end(st);
+	return stop ? stop : map_err(rc);
+}
+
+/* ---- shipments ---- */
+
+static void
+shipment_encode(const struct shipment *s, uint64_t ship_event, uint8_t *p)
+{
+	le32_put(p, s->brand_id);
+	le32_put(p + 4, s->distributor);
+	le64_put(p + 8, (uint64_t)s->shipped_at);
+	le64_put(p + 16, (uint64_t)s->received_at);
+	le64_put(p + 24, s->codes);
+	le64_put(p + 32, ship_event);
+}
+
+static int
+shipment_load(struct store *st, MDB_txn *txn, uint64_t id,
+    struct shipment *out, uint64_t *ship_event)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	const uint8_t *p;
+	int rc;
+
+	sigil_be64_put(kb, id);
+	if ((rc = mdb_get(txn, st->shipments, &k, &v)) != 0)
+		return map_err(rc);
+	if (v.mv_size != SHIPMENT_LEN)
+		return SIGIL_EIO;
+	p = v.mv_data;
+	out->id = id;
+	out->brand_id = le32_get(p);
+	out->distributor = le32_get(p + 4);
+	out->shipped_at = (int64_t)le64_get(p + 8);
+	out->received_at = (int64_t)le64_get(p + 16);
+	out->codes = le64_get(p + 24);
+	if (ship_event)
+		*ship_event = le64_get(p + 32);
+	return 0;
+}
+
+struct ship_arg {
+	uint32_t	 brand_id, distributor;
+	const uint64_t	*roots;		/* sorted, unique, in range */
+	size_t		 n;
+	int64_t		 now;
+	struct u64vec	 todo;		/* codes still to mark */
+	struct shipment	 out;
+};
+
+/*
+ * Marks every root and everything packed inside it, depth first with an
+ * explicit stack (nesting depth is up to the brand). A root packed inside
+ * another root is covered by that one and not walked twice, so codes
+ * counts each code once.
+ */
+static int
+ship_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct ship_arg *a = arg;
+	struct range_cache rcache = { 0, 0 };
+	struct trace_event ev = { 0 };
+	uint8_t ck[CODE_KEY_LEN], idb[8], vb[SHIPMENT_LEN];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t id, codes = 0, up;
+	int rc;
+
+	if ((rc = distributor_exists(st, txn, a->brand_id,
+	    a->distributor)) != 0)
+		return rc;
+	for (size_t i = 0; i < a->n; i++)
+		if ((rc = serial_issued(st, txn, a->brand_id, a->roots[i],
+		    &rcache)) != 0)
+			return rc;
+	a->todo.n = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		int covered = 0;
+
+		up = a->roots[i];
+		for (int depth = 0; depth < TRACE_DEPTH_MAX && !covered;
+		    depth++) {
+			if ((rc = parent_get(st, txn, a->brand_id, up, &up)) ==
+			    MDB_NOTFOUND)
+				break;
+			if (rc != 0)
+				return rc;
+			covered = sorted_has(a->roots, a->n, up);
+		}
+		if (!covered && (rc = u64vec_push(&a->todo, a->roots[i])) != 0)
+			return rc;
+	}
+	if ((rc = meta_next(st, txn, meta_key("next_shipment"), 1,
+	    UINT64_MAX - 1, &id)) != 0)
+		return rc;
+	sigil_be64_put(idb, id);
+	if ((rc = mdb_cursor_open(txn, st->children, &cur)) != 0)
+		return rc;
+	while (a->todo.n > 0) {
+		uint64_t s = a->todo.v[--a->todo.n];
+
+		code_key_put(ck, a->brand_id, s);
+		k = mval(ck, CODE_KEY_LEN);
+		v = mval(idb, 8);
+		if ((rc = mdb_put(txn, st->shipped, &k, &v, 0)) != 0)
+			goto out;
+		codes++;
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
+		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+			if (v.mv_size != 8) {
+				rc = SIGIL_EIO;
+				goto out;
+			}
+			if (codes + a->todo.n >= STORE_SHIP_MAX) {
+				rc = SIGIL_EFULL;
+				goto out;
+			}
+			if ((rc = u64vec_push(&a->todo,
+			    sigil_be64_get(v.mv_data))) != 0)
+				goto out;
+		}
+		if (rc != MDB_NOTFOUND)
+			goto out;
+	}
+	ev.type = EVENT_SHIP;
+	ev.brand_id = a->brand_id;
+	ev.at = a->now;
+	ev.distributor = a->distributor;
+	ev.shipment = id;
+	ev.n = a->n;
+	ev.serials = (uint64_t *)a->roots;
+	if ((rc = event_append(st, txn, &ev)) != 0)
+		goto out;
+	a->out.id = id;
+	a->out.brand_id = a->brand_id;
+	a->out.distributor = a->distributor;
+	a->out.shipped_at = a->now;
+	a->out.received_at = 0;
+	a->out.codes = codes;
+	shipment_encode(&a->out, ev.id, vb);
+	k = mval(idb, 8);
+	v = mval(vb, SHIPMENT_LEN);
+	rc = mdb_put(txn, st->shipments, &k, &v, MDB_APPEND);
+out:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int
+store_ship(struct store *st, uint32_t brand_id, uint32_t distributor,
+    const uint64_t *codes, size_t n, struct shipment *out)
+{
+	struct ship_arg a = { brand_id, distributor, NULL, n, sigil_now_us(),
+	    { 0 }, { 0 } };
+	uint64_t *sorted;
+	int rc;
+
+	if (n == 0 || n > STORE_AGG_MAX || codes == NULL)
+		return SIGIL_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (codes[i] == 0 || codes[i] > CODE_SERIAL_MAX)
+			return SIGIL_ENOTFOUND;
+	if ((rc = serials_sorted(codes, n, &sorted)) != 0)
+		return rc;
+	a.roots = sorted;
+	rc = store_write(st, ship_fn, &a);
+	free(sorted);
+	free(a.todo.v);
+	if (rc == 0 && out)
+		*out = a.out;
+	return rc;
+}
+
+int
+store_shipment_get(struct store *st, uint64_t id, struct shipment *out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (st->trace_absent)
+		return SIGIL_ENOTFOUND;
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = shipment_load(st, txn, id, out, NULL);
+	read_end(st);
+	return rc;
+}
+
+struct receive_arg {
+	uint64_t	id;
+	int64_t		now;
+	struct u64vec	roots;
+	struct shipment	out;
+};
+
+/* The RECEIVE event names the shipment's roots, like its SHIP event. */
+static int
+receive_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct receive_arg *a = arg;
+	struct trace_event ship, ev = { 0 };
+	struct shipment s;
+	uint8_t kb[8], vb[SHIPMENT_LEN];
+	MDB_val k = mval(kb, 8), v = mval(vb, SHIPMENT_LEN);
+	uint64_t ship_event;
+	int rc;
+
+	if ((rc = shipment_load(st, txn, a->id, &s, &ship_event)) != 0)
+		return rc;
+	if (s.received_at != 0)
+		return SIGIL_ESTATE;
+	if ((rc = event_load(st, txn, ship_event, &ship, &a->roots)) != 0)
+		return rc;
+	ev.type = EVENT_RECEIVE;
+	ev.brand_id = s.brand_id;
+	ev.at = a->now;
+	ev.distributor = s.distributor;
+	ev.shipment = s.id;
+	ev.n = ship.n;
+	ev.serials = ship.serials;
+	if ((rc = event_append(st, txn, &ev)) != 0)
+		return rc;
+	s.received_at = a->now;
+	sigil_be64_put(kb, s.id);
+	shipment_encode(&s, ship_event, vb);
+	if ((rc = mdb_put(txn, st->shipments, &k, &v, 0)) != 0)
+		return rc;
+	a->out = s;
+	return 0;
+}
+
+int
+store_shipment_receive(struct store *st, uint64_t id, struct shipment *out)
+{
+	struct receive_arg a = { id, sigil_now_us(), { 0 }, { 0 } };
+	int rc;
+
+	rc = store_write(st, receive_fn, &a);
+	free(a.roots.v);
+	if (rc == 0 && out)
+		*out = a.out;
+	return rc;
+}
+
+int
+store_code_shipment(struct store *st, uint32_t brand_id, uint64_t serial,
+    struct shipment *out)
+{
+	uint8_t ck[CODE_KEY_LEN];
+	MDB_val k = mval(ck, CODE_KEY_LEN), v;
+	MDB_txn *txn;
+	int rc;
+
+	if (st->trace_absent || serial > CODE_SERIAL_MAX)
+		return SIGIL_ENOTFOUND;
+	code_key_put(ck, brand_id, serial);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = mdb_get(txn, st->shipped, &k, &v);
+	if (rc == 0 && v.mv_size != 8)
+		rc = SIGIL_EIO;
+	if (rc == 0)
+		rc = shipment_load(st, txn, sigil_be64_get(v.mv_data), out,
+		    NULL);
+	read_end(st);
+	return map_err(rc);
+}
+
+/* ---- a code's history ---- */
+
+/*
+ * Collected ids are tagged in bit 0 (after shifting): 1 for an id found
+ * only through an ancestor, whose event is reported only when it is a
+ * SHIP or RECEIVE (an item travels with its case, but the case's other
+ * history is the case's).
+ */
+static int
+code_events_collect(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, struct u64vec *ids)
+{
+	uint8_t ck[CODE_KEY_LEN], bk[8];
+	struct u64vec found = { 0 };
+	struct batch b;
+	uint64_t up = serial;
+	int rc;
+
+	code_key_put(ck, brand_id, serial);
+	if ((rc = dups_collect(txn, st->code_events, mval(ck, CODE_KEY_LEN),
+	    &found)) != 0)
+		goto out;
+	rc = batch_find(st, txn, brand_id, serial, &b);
+	if (rc == 0) {
+		sigil_be64_put(bk, b.id);
+		rc = dups_collect(txn, st->batch_events, mval(bk, 8), &found);
+	} else if (rc == SIGIL_ENOTFOUND)
+		rc = 0;
+	if (rc != 0)
+		goto out;
+	for (size_t i = 0; i < found.n; i++)
+		if ((rc = u64vec_push(ids, found.v[i] << 1)) != 0)
+			goto out;
+	for (int depth = 0; depth < TRACE_DEPTH_MAX; depth++) {
+		if ((rc = parent_get(st, txn, brand_id, up, &up)) ==
+		    MDB_NOTFOUND) {
+			rc = 0;
+			break;
+		}
+		if (rc != 0)
+			goto out;
+		found.n = 0;
+		code_key_put(ck, brand_id, up);
+		if ((rc = dups_collect(txn, st->code_events,
+		    mval(ck, CODE_KEY_LEN), &found)) != 0)
+			goto out;
+		for (size_t i = 0; i < found.n; i++)
+			if ((rc = u64vec_push(ids, found.v[i] << 1 | 1)) != 0)
+				goto out;
+	}
+out:
+	free(found.v);
+	return rc;
+}
+
+int
+store_code_events(struct store *st, uint32_t brand_id, uint64_t serial,
+    int (*fn)(void *arg, const struct trace_event *ev), void *arg)
+{
+	struct u64vec ids = { 0 }, buf = { 0 };
+	struct trace_event ev;
+	MDB_txn *txn;
+	int rc, stop = 0;
+
+	if (st->trace_absent || serial == 0 || serial > CODE_SERIAL_MAX)
+		return 0;
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = code_events_collect(st, txn, brand_id, serial, &ids)) != 0)
+		goto out;
+	/* Sorted, an own id (tag 0) comes just before the same id seen
+	 * through an ancestor (tag 1), which is then skipped. */
+	qsort(ids.v, ids.n, sizeof(*ids.v), u64_cmp);
+	for (size_t i = 0; i < ids.n; i++) {
+		uint64_t id = ids.v[i] >> 1;
+		int via_ancestor = ids.v[i] & 1;
+
+		if (i > 0 && ids.v[i - 1] >> 1 == id)
+			continue;
+		if ((rc = event_load(st, txn, id, &ev, &buf)) != 0)
+			break;
+		if (via_ancestor && ev.type != EVENT_SHIP &&
+		    ev.type != EVENT_RECEIVE)
+			continue;
+		if ((stop = fn(arg, &ev)) != 0)
+			break;
+	}
+out:
+	read_end(st);
+	free(ids.v);
+	free(buf.v);
+	return stop ? stop : map_err(rc);
+}
+
+/* ---- alerts ---- */
+
+static int
+alert_append(struct store *st, MDB_txn *txn, const struct alert *al)
+{
+	uint8_t idb[8], bk[12], vb[ALERT_REC_LEN];
+	MDB_val k = mval(idb, 8), v = mval(vb, ALERT_REC_LEN);
+	uint64_t id;
+	int rc;
+
+	if ((rc = meta_next(st, txn, meta_key("next_alert"), 1,
+	    UINT64_MAX - 1, &id)) != 0)
+		return rc;
+	sigil_be64_put(idb, id);
+	le32_put(vb, al->brand_id);
+	vb[4] = (uint8_t)al->type;
+	le64_put(vb + 5, (uint64_t)al->at);
+	le64_put(vb + 13, al->serial);
+	le64_put(vb + 21, al->scan_id);
+	le32_put(vb + 29, al->distributor);
+	lef32_put(vb + 33, al->distance_km);
+	lef32_put(vb + 37, al->lat);
+	lef32_put(vb + 41, al->lng);
+	if ((rc = mdb_put(txn, st->alerts, &k, &v, MDB_APPEND)) != 0)
+		return rc;
+	sigil_be32_put(bk, al->brand_id);
+	sigil_be64_put(bk + 4, id);
+	k = mval(bk, 12);
+	v = mval("", 0);
+	return mdb_put(txn, st->brand_alerts, &k, &v, 0);
+}
+
+static int
+alert_decode(uint64_t id, MDB_val v, struct alert *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct alert a = { .id = id };
+
+	if (v.mv_size != ALERT_REC_LEN || p[4] < ALERT_CLONE_SCANNERS ||
+	    p[4] > ALERT_DIVERSION)
+		return SIGIL_EIO;
+	a.brand_id = le32_get(p);
+	a.type = p[4];
+	a.at = (int64_t)le64_get(p + 5);
+	a.serial = le64_get(p + 13);
+	a.scan_id = le64_get(p + 21);
+	a.distributor = le32_get(p + 29);
+	a.distance_km = lef32_get(p + 33);
+	a.lat = lef32_get(p + 37);
+	a.lng = lef32_get(p + 41);
+	*out = a;
+	return 0;
+}
+
+/* One alert per evidence flag in flags, for the judged scan r. */
+static int
+scan_alerts(struct store *st, MDB_txn *txn, const struct scan_rec *r,
+    unsigned flags, int64_t at)
+{
+	static const struct {
+		unsigned	flag;
+		int		type;
+	} kinds[] = {
+		{ SCAN_CLONE_SCANNERS, ALERT_CLONE_SCANNERS },
+		{ SCAN_CLONE_TRAVEL, ALERT_CLONE_TRAVEL },
+		{ SCAN_DIVERSION, ALERT_DIVERSION },
+	};
+	int rc;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct alert al = { 0 };
+
+		if (!(flags & kinds[i].flag))
+			continue;
+		al.brand_id = r->brand_id;
+		al.type = kinds[i].type;
+		al.at = at;
+		al.serial = r->serial;
+		al.scan_id = r->id;
+		if (kinds[i].type == ALERT_DIVERSION) {
+			al.distributor = r->distributor;
+			al.distance_km = r->diversion_km;
+		}
+		if (r->flags & SCAN_HAS_LOC) {
+			al.lat = r->lat;
+			al.lng = r->lng;
+		}
+		if ((rc = alert_append(st, txn, &al)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+store_alert_each(struct store *st, uint32_t brand_id, uint64_t after,
+    int type, int64_t since, size_t limit,
+    int (*fn)(void *arg, const struct alert *a), void *arg)
+{
+	uint8_t kb[12], ib[8];
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k = mval(kb, 12), v, ik = mval(ib, 8), iv;
+	struct alert al;
+	size_t seen = 0;
+	int rc, stop = 0;
+
+	if (st->trace_absent || after == UINT64_MAX)
+		return 0;
+	sigil_be32_put(kb, brand_id);
+	sigil_be64_put(kb + 4, after + 1);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->brand_alerts, &cur)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 12) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		if (sigil_be32_get(k.mv_data) != brand_id ||
+		    (limit && seen == limit)) {
+			rc = MDB_NOTFOUND;
+			break;
+		}
+		memcpy(ib, (const uint8_t *)k.mv_data + 4, 8);
+		if ((rc = mdb_get(txn, st->alerts, &ik, &iv)) != 0) {
+			rc = rc == MDB_NOTFOUND ? SIGIL_EIO : rc;
+			break;
+		}
+		if ((rc = alert_decode(sigil_be64_get(ib), iv, &al)) != 0)
+			break;
+		if ((type && al.type != type) || al.at < since)
+			continue;
+		seen++;
+		if ((stop = fn(arg, &al)) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
