@@ -358,32 +358,62 @@ date_or_null(int64_t t, char *buf)
 /* ---- codes ---- */
 
 /*
+ * What bulk calls remember between codes: the derived key of the last
+ * key id and the last batch found, so 100,000 codes of one batch cost
+ * one key derivation and one range lookup, not 100,000 of each.
+ */
+struct code_cache {
+	int		have_key, have_batch;
+	struct code_key	key;
+	uint32_t	key_brand;
+	struct batch	batch;
+};
+
+/*
  * Resolves a code (compact, URL or Digital Link) of the caller's brand:
  * 0 and *serial and *batch, or -1 after replying (malformed 422, anything
- * else, another brand's code included, 404).
+ * else, another brand's code included, 404). cache may be NULL.
  */
 static int
-code_of_brand(struct api_call *a, const char *text, uint64_t *serial,
-    struct batch *batch)
+code_of_brand_cached(struct api_call *a, const char *text, uint64_t *serial,
+    struct batch *batch, struct code_cache *cache)
 {
+	struct code_cache local = { 0 };
 	struct code code;
-	struct code_key key;
-	uint32_t brand_id;
 
+	if (cache == NULL)
+		cache = &local;
 	if (text == NULL || strlen(text) > CODE_URL_MAX ||
 	    code_parse_any(text, &code, NULL) != 0) {
 		fail(a, 422, "bad_code", "not a sigil code or code URL");
 		return -1;
 	}
-	if (keyring_key_get(a->app->keyring, code.key_id, &key, &brand_id) !=
-	    0 || brand_id != a->brand.id || code_verify(&key, &code) != 0 ||
-	    store_batch_find_serial(a->app->store, brand_id, code.serial,
-	    batch) != 0) {
+	if (!cache->have_key || cache->key.id != code.key_id) {
+		cache->have_key = keyring_key_get(a->app->keyring, code.key_id,
+		    &cache->key, &cache->key_brand) == 0;
+		cache->have_batch = 0;
+	}
+	if (!cache->have_batch || code.serial < cache->batch.first_serial ||
+	    code.serial - cache->batch.first_serial >= cache->batch.count)
+		cache->have_batch = cache->have_key &&
+		    store_batch_find_serial(a->app->store, cache->key_brand,
+		    code.serial, &cache->batch) == 0;
+	if (!cache->have_key || cache->key_brand != a->brand.id ||
+	    code_verify(&cache->key, &code) != 0 || !cache->have_batch ||
+	    cache->batch.key_id != code.key_id) {
 		fail(a, 404, "not_found", "no such code");
 		return -1;
 	}
 	*serial = code.serial;
+	*batch = cache->batch;
 	return 0;
+}
+
+static int
+code_of_brand(struct api_call *a, const char *text, uint64_t *serial,
+    struct batch *batch)
+{
+	return code_of_brand_cached(a, text, serial, batch, NULL);
 }
 
 /* The compact URL of serial (signed again with its batch's key). */
@@ -406,6 +436,7 @@ static int
 code_list(struct api_call *a, const char *key, uint64_t **out, size_t *n)
 {
 	json_t *arr = json_object_get(a->body, key), *v;
+	struct code_cache cache = { 0 };
 	struct batch b;
 	uint64_t *serials;
 	size_t i;
@@ -425,8 +456,8 @@ code_list(struct api_call *a, const char *key, uint64_t **out, size_t *n)
 		return -1;
 	}
 	json_array_foreach(arr, i, v) {
-		if (!json_is_string(v) || code_of_brand(a,
-		    json_string_value(v), &serials[i], &b) != 0) {
+		if (!json_is_string(v) || code_of_brand_cached(a,
+		    json_string_value(v), &serials[i], &b, &cache) != 0) {
 			if (!json_is_string(v))
 				fail(a, 422, "bad_code", "codes must be strings");
 			free(serials);
@@ -852,8 +883,8 @@ distributors_create(struct api_call *a)
 	    field_str(a, "name", STORE_TEXT_MAX, 1, d.name, sizeof d.name))
 		return;
 	terr = json_object_get(a->body, "territory");
-	if (terr == NULL) {
-		fail(a, 422, "invalid", "field 'territory' (a GeoJSON Polygon "
+	if (!json_is_object(terr)) {
+		fail(a, 422, "bad_territory", "field 'territory' (a GeoJSON Polygon "
 		    "or MultiPolygon) is required");
 		return;
 	}

@@ -55,6 +55,8 @@ struct keyring_key {
 	uint16_t	id;
 	uint32_t	brand_id;
 	uint8_t		root[CODE_KEY_BYTES];
+	struct code_key	derived;	/* derived once: sigild verifies with
+					   it on every scan */
 };
 
 struct keyring_secret {
@@ -152,19 +154,26 @@ static int
 key_insert(struct keyring *kr, uint16_t id, uint32_t brand_id,
     const uint8_t root[CODE_KEY_BYTES])
 {
+	struct code_key derived;
 	size_t at;
 	int found, err;
 
 	at = key_find(kr, id, &found);
 	if (found)
 		return SIGIL_EEXIST;
-	if ((err = keys_reserve(kr, kr->nkeys + 1)) != 0)
+	if ((err = code_key_derive(id, root, &derived)) != 0)
 		return err;
+	if ((err = keys_reserve(kr, kr->nkeys + 1)) != 0) {
+		OPENSSL_cleanse(&derived, sizeof derived);
+		return err;
+	}
 	memmove(&kr->keys[at + 1], &kr->keys[at],
 	    (kr->nkeys - at) * sizeof(*kr->keys));
 	kr->keys[at].id = id;
 	kr->keys[at].brand_id = brand_id;
 	memcpy(kr->keys[at].root, root, CODE_KEY_BYTES);
+	kr->keys[at].derived = derived;
+	OPENSSL_cleanse(&derived, sizeof derived);
 	kr->nkeys++;
 	return 0;
 }
@@ -529,15 +538,14 @@ keyring_key_get(const struct keyring *kr, uint16_t key_id,
     struct code_key *out, uint32_t *brand_id)
 {
 	size_t at;
-	int found, err;
+	int found;
 
 	if (kr == NULL || out == NULL)
 		return SIGIL_EINVAL;
 	at = key_find(kr, key_id, &found);
 	if (!found)
 		return SIGIL_ENOTFOUND;
-	if ((err = code_key_derive(key_id, kr->keys[at].root, out)) != 0)
-		return err;
+	*out = kr->keys[at].derived;
 	if (brand_id != NULL)
 		*brand_id = kr->keys[at].brand_id;
 	return 0;

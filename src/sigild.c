@@ -161,7 +161,7 @@ main(int argc, char **argv)
 	struct http_config cfg = {
 		.listen = "127.0.0.1:8080", .rate_limit = 20,
 		.max_conns = 20000, .max_header_bytes = 8192,
-		.max_body_bytes = 4 << 20, .timeout_s = 10,
+		.max_body_bytes = 8 << 20, .timeout_s = 10,
 	};
 	struct app app = { .api_rate_limit = 100 };
 	struct shutdown_state sd = { &app, NULL, 0 };

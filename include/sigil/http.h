@@ -18,7 +18,8 @@ struct evbuffer;
 struct http_server;
 
 /* Consumer endpoints take small JSON bodies; the brand API bulk ones
- * (100,000 codes) need max_body_bytes, which evhttp enforces for all. */
+ * (100,000 code URLs, about 5.5 MB) need max_body_bytes (8 MiB), which
+ * evhttp enforces for all routes before any handler runs. */
 #define HTTP_CONSUMER_BODY_MAX	(16 * 1024)
 
 struct http_config {

@@ -115,6 +115,19 @@ class Server:
             doc = None
         return status, doc, cookie or device
 
+    def api(self, method, path, token=None, body=None, headers=None):
+        """Brand API call; returns (status, parsed JSON or raw bytes)."""
+        h = {"Accept": "application/json"}
+        if token:
+            h["Authorization"] = "Bearer " + token
+        h.update(headers or {})
+        st, _, raw = self.request(method, "/api/v1/" + path, body=body,
+                                  headers=h, timeout=60)
+        try:
+            return st, json.loads(raw)
+        except ValueError:
+            return st, raw
+
     def stop(self, sig=signal.SIGTERM, timeout=15):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -175,6 +188,10 @@ class Env:
                           "--out", "-").stdout.split()
         paths = [re.sub(r"^https?://[^/]+", "", u) for u in urls]
         return b["id"], paths
+
+    def token(self, brand, role):
+        return json.loads(self.sigil("token", "new", "--brand", brand,
+                                     "--role", role, "--json").stdout)["token"]
 
     def start(self, *args):
         s = socket.socket()

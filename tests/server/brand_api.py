@@ -1,0 +1,217 @@
+"""Brand API against the real sigild: tokens and roles, brand isolation on
+every endpoint, products and batches, aggregation item -> case -> pallet,
+shipments, territories and diversion, code lookup, alerts, bad input."""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from sigiltest import Env, check, done  # noqa: E402
+
+# Zhejiang, roughly; Hangzhou inside, Beijing far outside.
+ZHEJIANG = {"type": "Polygon", "coordinates": [[
+    [118.0, 27.0], [122.9, 27.0], [122.9, 31.2], [118.0, 31.2],
+    [118.0, 27.0]]]}
+HANGZHOU = (30.27, 120.15)
+BEIJING = (39.90, 116.40)
+
+
+def stats(env):
+    return env.sigil("stats", "--json").stdout
+
+
+with Env() as env:
+    env.sigil("init", "--brand", "acme", "--base-url", "https://ACME.EXAMPLE")
+    env.sigil("brand", "add", "--brand", "beta", "--base-url",
+              "https://BETA.EXAMPLE")
+    A = env.token("acme", "admin")
+    OP = env.token("acme", "operator")
+    AN = env.token("acme", "analyst")
+    B = env.token("beta", "admin")
+    srv = env.start("--api-rate-limit", "0")
+
+    # ---- authentication ----
+    st, doc = srv.api("GET", "batches")
+    check(st == 401 and doc["error"]["code"] == "unauthorized", "no token: 401")
+    st, _ = srv.api("GET", "batches", "sgt_" + "a" * 52)
+    check(st == 401, "forged token: 401")
+    st, _ = srv.api("GET", "batches", A[:-1] + ("a" if A[-1] != "a" else "b"))
+    check(st == 401, "one character off: 401")
+    tmp = env.token("acme", "analyst")
+    tid = json.loads(env.sigil("token", "list", "--brand", "acme",
+                               "--json").stdout.splitlines()[-1])["id"]
+    env.sigil("token", "revoke", "--brand", "acme", "--key", str(tid))
+    st, _ = srv.api("GET", "batches", tmp)
+    check(st == 401, "revoked token: 401")
+    check("sgt_" not in srv.logtext(), "tokens never reach the log")
+
+    # ---- products and batches ----
+    st, doc = srv.api("POST", "products", A, {"sku": "WINE", "name":
+                                              "Red <b>wine</b>", "gtin":
+                                              "09506000134352"})
+    check(st == 201 and doc["gtin"] == "09506000134352", "product created")
+    st, doc = srv.api("POST", "products", A, {"sku": "BAD", "name": "x",
+                                              "gtin": "09506000134353"})
+    check(st == 422 and "check digit" in doc["error"]["message"],
+          "bad GTIN check digit: 422")
+    st, _ = srv.api("POST", "products", OP, {"sku": "OP", "name": "x"})
+    check(st == 403, "operator cannot create products")
+    st, doc = srv.api("POST", "batches", OP, {"sku": "WINE", "count": 600,
+                                              "lot": "L1"})
+    check(st == 201 and doc["state"] == "inactive", "operator creates batch")
+    batch = doc["id"]
+    st, _ = srv.api("POST", "batches", AN, {"sku": "WINE", "count": 1})
+    check(st == 403, "analyst cannot create batches")
+    st, doc = srv.api("POST", "batches/%d/activate" % batch, OP)
+    check(st == 200 and doc["state"] == "active", "batch activated")
+    st, raw = srv.api("GET", "batches/%d/codes.csv" % batch, OP)
+    lines = raw.decode().strip().split("\n")
+    check(st == 200 and lines[0] == "serial,url" and len(lines) == 601,
+          "print file streamed (%d lines)" % len(lines))
+    urls = [line.split(",")[1] for line in lines[1:]]
+    st, _ = srv.api("GET", "batches/%d/codes.csv" % batch, AN)
+    check(st == 403, "analyst cannot download print files")
+
+    # ---- brand isolation: every endpoint with beta's token ----
+    before = stats(env)
+    for method, path, body in [
+            ("GET", "products/WINE", None),
+            ("GET", "batches/%d" % batch, None),
+            ("POST", "batches/%d/activate" % batch, None),
+            ("POST", "batches/%d/revoke" % batch, None),
+            ("GET", "batches/%d/codes.csv" % batch, None),
+            ("GET", "codes/" + urls[0].split("/")[-1], None),
+            ("POST", "aggregations", {"parent": urls[0], "children":
+                                      [urls[1]]}),
+            ("POST", "shipments", {"distributor": 1, "codes": [urls[0]]}),
+            ("GET", "distributors/1", None),
+            ("GET", "shipments/1", None)]:
+        st, doc = srv.api(method, path, B, body)
+        check(st == 404, "beta's token on acme's %s %s: 404 (%s)"
+              % (method, path, st))
+    st, doc = srv.api("GET", "batches", B)
+    check(st == 200 and doc["batches"] == [], "beta lists no acme batches")
+    check(stats(env) == before, "nothing changed by beta's attempts")
+
+    # ---- distributors ----
+    st, doc = srv.api("POST", "distributors", A, {"name": "Hangzhou Co",
+                                                  "territory": ZHEJIANG})
+    check(st == 201, "distributor with territory")
+    dist = doc["id"]
+    for bad, why in [({"type": "Polygon", "coordinates": [[[0, 0], [1, 1],
+                                                         [0, 0]]]}, "short"),
+                     ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0],
+                                                         [1, 1], [0, 2]]]},
+                      "not closed"),
+                     ({"type": "Point", "coordinates": [0, 0]}, "point"),
+                     ({"type": "Polygon", "coordinates": [[[0, 0], [200, 0],
+                                                         [1, 1], [0, 0]]]},
+                      "range"), ("nonsense", "string")]:
+        st, doc = srv.api("POST", "distributors", A, {"name": "X",
+                                                      "territory": bad})
+        check(st == 422 and doc["error"]["code"] == "bad_territory",
+              "invalid GeoJSON (%s): 422 %s" % (why, doc["error"]["message"]
+                                                if st == 422 else st))
+    st, doc = srv.api("GET", "distributors", A)
+    check(len(doc["distributors"]) == 1, "bad territories wrote nothing")
+
+    # ---- aggregation: 12 items -> case, 40 cases -> pallet ----
+    items = urls[:480]
+    cases = urls[480:520]
+    pallet = urls[520]
+    ok = True
+    for i, case in enumerate(cases):
+        st, doc = srv.api("POST", "aggregations", OP, {
+            "parent": case, "children": items[i * 12:(i + 1) * 12]})
+        ok = ok and st == 201
+    check(ok, "40 cases of 12 items packed")
+    st, doc = srv.api("POST", "aggregations", OP, {"parent": pallet,
+                                                    "children": cases})
+    check(st == 201 and doc["children"] == 40, "40 cases on a pallet")
+    st, doc = srv.api("POST", "aggregations", OP, {"parent": urls[521],
+                                                    "children": [items[0]]})
+    check(st == 409, "a code already in another parent: 409")
+    st, doc = srv.api("POST", "aggregations", OP, {"parent": items[0],
+                                                    "children": [pallet]})
+    check(st == 422, "a cycle is refused: 422")
+    st, doc = srv.api("POST", "aggregations", OP, {
+        "parent": urls[530], "children": [urls[531]] * 2})
+    check(st == 422, "duplicate children refused")
+    # ---- ship the pallet; scan items inside and outside ----
+    st, doc = srv.api("POST", "shipments", OP, {"distributor": dist,
+                                                 "codes": [pallet]})
+    check(st == 201 and doc["codes"] == 1 + 40 + 480,
+          "pallet shipped with everything inside (%s)" % doc.get("codes"))
+    ship = doc["id"]
+    st, doc = srv.api("POST", "shipments/%d/receive" % ship, OP)
+    check(st == 200 and doc["received_at"], "receipt at the distributor")
+
+    def scan_at(url, where):
+        st, d, dev = srv.scan("/S/" + url.split("/")[-1])
+        st2, _, body = srv.request("POST", "/api/v1/scans/%s/location"
+                                   % d["scan_id"], {"lat": where[0],
+                                                    "lng": where[1]},
+                                   headers={"Cookie": "sg_d=" + dev})
+        return d, st2, json.loads(body)
+    d, st, inside = scan_at(items[5], HANGZHOU)
+    check(st == 200 and inside["diversion"] is False,
+          "item scanned inside the territory: diversion false")
+    check([t["step"] for t in d["trace"]][:3] ==
+          ["commissioning", "shipping", "receiving"],
+          "consumer sees the trace (%s)" % [t["step"] for t in d["trace"]])
+    d, st, outside = scan_at(items[6], BEIJING)
+    check(st == 200 and outside["diversion"] is True and
+          outside["distributor"]["name"] == "Hangzhou Co" and
+          outside["distance_km"] > 500,
+          "item scanned in Beijing: diversion true, %s km" %
+          outside.get("distance_km"))
+    st, doc = srv.api("GET", "alerts?type=diversion", AN)
+    check(st == 200 and len(doc["alerts"]) == 1 and
+          doc["alerts"][0]["distributor"] == dist, "diversion alert listed")
+
+    # ---- code lookup: the whole chain ----
+    st, doc = srv.api("GET", "codes/" + items[6].split("/")[-1], AN)
+    check(st == 200 and len(doc["parents"]) == 2 and
+          doc["shipment"]["id"] == ship and
+          doc["shipment"]["distributor_name"] == "Hangzhou Co",
+          "lookup shows item -> case -> pallet -> shipment")
+    steps = [e["step"] for e in doc["events"]]
+    check("commissioning" in steps and "packing" in steps and
+          "shipping" in steps, "lookup events: %s" % steps)
+    check(len(doc["scans"]) == 1 and doc["scans"][0]["diversion"] is True,
+          "lookup shows the scan with its diversion flag")
+
+    # ---- bulk: 100,000 children in one call, and 100,001 refused ----
+    st, doc = srv.api("POST", "batches", OP, {"sku": "WINE",
+                                              "count": 100002})
+    big = doc["id"]
+    srv.api("POST", "batches/%d/activate" % big, OP)
+    st, raw = srv.api("GET", "batches/%d/codes.csv" % big, OP)
+    big_urls = [l.split(",")[1] for l in raw.decode().strip().split("\n")[1:]]
+    before = stats(env)
+    st, doc = srv.api("POST", "aggregations", OP, {
+        "parent": big_urls[0], "children": big_urls[1:100002]})
+    check(st == 413 and stats(env) == before,
+          "100,001 children: 413, nothing written")
+    t0 = time.time()
+    st, doc = srv.api("POST", "aggregations", OP, {
+        "parent": big_urls[0], "children": big_urls[1:100001]})
+    secs = time.time() - t0
+    check(st == 201 and doc["children"] == 100000,
+          "100,000 children in one call: %.2f s" % secs)
+    check(secs < 2.0 or os.environ.get("SANITIZE"), "answered within 2 s")
+
+    # ---- bad input ----
+    for body in [b"{", b"[]", b'{"sku": "X", "sku": "Y", "name": "n"}',
+                 b"\xff", b'{"sku": 5, "name": "n"}',
+                 b'{"sku": "a\\u0000b", "name": "n"}']:
+        st, doc = srv.api("POST", "products", A, body)
+        check(st in (400, 422), "bad product body %r: %s" % (body[:30], st))
+    st, _ = srv.api("GET", "nonexistent", A)
+    check(st == 404, "unknown endpoint: 404")
+    st, _ = srv.api("DELETE", "batches", A)
+    check(st == 405, "wrong method: 405")
+    st, _ = srv.api("GET", "batches/99999999999999999999", A)
+    check(st == 404, "absurd id: 404")
+done()
