@@ -511,8 +511,18 @@ class Checker:
         if not isinstance(v, list):
             self.err(path, "eventList must be an array")
             return
+        seen = {}
         for i, ev in enumerate(v):
-            self.event(ev, "%s[%d]" % (path, i))
+            p = "%s[%d]" % (path, i)
+            self.event(ev, p)
+            # EPCIS 2.0 §7.4.1: eventID is globally unique, so two events
+            # of one document never share it.
+            eid = ev.get("eventID") if isinstance(ev, dict) else None
+            if isinstance(eid, str):
+                if eid in seen:
+                    self.err(p + ".eventID", "duplicate eventID (also %s)"
+                             % seen[eid])
+                seen.setdefault(eid, p)
 
     def document(self, doc):
         path = "$"
@@ -745,6 +755,8 @@ def _broken_samples():
         ("eventTime as a number", ev(0, setk("eventTime", 1700000000)),
          ".eventTime"),
         ("eventID not a URI", ev(0, setk("eventID", "1234")), ".eventID"),
+        ("duplicate eventID", lambda d: _events(d)[1].__setitem__(
+            "eventID", _events(d)[0]["eventID"]), "duplicate eventID"),
         ("epc with a space", ev(5, setk("epcList", ["https://a.example/S/A B"])),
          "epcList[0]"),
         ("epc without scheme", ev(5, setk("epcList", ["acme.example/S/AB"])),

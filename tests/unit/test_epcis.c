@@ -94,7 +94,8 @@ static struct trace_event
 event_of(int type)
 {
 	struct trace_event ev = {
-		.id = 41, .type = type, .brand_id = 7, .at = T0,
+		.id = 40 + (uint64_t)type, .type = type, .brand_id = 7,
+		.at = T0,
 	};
 
 	switch (type) {
@@ -327,8 +328,8 @@ test_event_id(void **state)
 	json_t *e;
 
 	(void)state;
-	epcis_event_id(7, 41, a);
-	epcis_event_id(7, 41, b);
+	epcis_event_id(7, 40 + EVENT_SCAN, a);
+	epcis_event_id(7, 40 + EVENT_SCAN, b);
 	assert_string_equal(a, b);
 	e = render(EVENT_SCAN);
 	assert_string_equal(str_at(e, "eventID"), a);
@@ -339,9 +340,9 @@ test_event_id(void **state)
 	assert_int_equal(epcis_event_json(&ctx, &ev, &e), 0);
 	assert_string_equal(str_at(e, "eventID"), a);
 	json_decref(e);
-	epcis_event_id(8, 41, b);
+	epcis_event_id(8, 40 + EVENT_SCAN, b);
 	assert_string_not_equal(a, b);
-	epcis_event_id(7, 42, b);
+	epcis_event_id(7, 41 + EVENT_SCAN, b);
 	assert_string_not_equal(a, b);
 	epcis_event_id(0, 0, b);
 	assert_int_equal(strlen(b), EPCIS_EVENT_ID_LEN);
@@ -605,6 +606,7 @@ test_validator_accepts(void **state)
 	(void)state;
 	ev.n = 0;	/* unpack-all form */
 	ev.serials = NULL;
+	ev.id = 99;
 	assert_int_equal(epcis_event_json(&ctx, &ev, &e), 0);
 	assert_int_equal(json_array_append_new(events, e), 0);
 	assert_int_equal(epcis_document(EPCIS_DOC_QUERY, json_deep_copy(events),
