@@ -24,11 +24,13 @@
  * eight entries per edge.
  *
  * Distance picks the nearest boundary point in an equirectangular
- * projection centred on the scan (affine in lon/lat, so bounding boxes
- * stay boxes and prune whole polygons exactly) and then reports the
- * haversine distance to that point: a true distance to a real point of
- * the boundary, wrong only when the projection's distortion prefers a
- * slightly farther point, which matters only for far-away territories.
+ * projection centred on the scan and then reports the haversine distance
+ * to that point: a true distance to a real point of the boundary, wrong
+ * only when the projection's distortion prefers a slightly farther point,
+ * which matters only for far-away territories. The search reuses the
+ * bands, nearest latitude first, skipping a band whose latitude gap or
+ * longitude span (kept per band) proves it cannot beat the best so far,
+ * and stopping when no band left can.
  *
  * Pure computation: may call jansson and libm, never the store, never I/O;
  * a parsed area is immutable and safe to share between threads.

@@ -65,9 +65,9 @@ void geo_area_free(struct geo_area *a);
 /*
  * 1 when (lat, lng) in degrees lies inside the area, 0 outside, in a
  * hole, or when lat/lng are not finite or out of range. A point exactly
- * on an edge may fall either way; its distance is 0 in both cases.
+ * on an edge may fall either way; its distance is 0 (to rounding) then.
  * Cost: a latitude-band index built at parse time keeps this to the edges
- * crossing the point's band, a few microseconds for 100,000 vertices.
+ * in the point's band, about 2 microseconds for 100,000 vertices.
  */
 int geo_area_contains(const struct geo_area *a, double lat, double lng);
 
@@ -80,11 +80,13 @@ int geo_area_contains(const struct geo_area *a, double lat, double lng);
  * Accuracy: the nearest point is chosen in an equirectangular projection
  * centred on (lat, lng), then the haversine distance to that point is
  * returned, so the figure is always the true distance to a real point of
- * the boundary, never an underestimate. The projection can only pick a
- * slightly wrong point when the territory is far away: within 0.1% up to a
- * few hundred km, within about 1% at 1,000-2,000 km away at mid latitudes.
- * Cost: one pass over the edges of polygons whose bounding box could hold
- * a nearer point.
+ * the boundary, never an underestimate. The projection can only prefer a
+ * slightly farther point when the territory is far away and spans many
+ * degrees; the tests hold it within 0.1% of a brute-force search at
+ * 1,000 km and within 1% at 3,000 km and across hemispheres.
+ * Cost: edges are read band by band outwards from the scan's latitude
+ * and bands that cannot hold a nearer point are skipped: about 10
+ * microseconds for 100,000 vertices.
  */
 double geo_area_distance_km(const struct geo_area *a, double lat,
     double lng);

@@ -192,6 +192,8 @@ test_hole(void **state)
 	d = geo_area_distance_km(a, 5, 5);
 	assert_true(fabs(d - haversine(5, 5, 5, 4)) < 0.01);
 	assert_true(geo_area_distance_km(a, 2, 2) == 0);
+	assert_true(geo_area_distance_km(a, 0, 3) < 1e-9);	/* on an edge */
+	assert_true(geo_area_distance_km(a, 6, 5) < 1e-9);
 	d = geo_area_distance_km(a, 5, 12);
 	assert_true(fabs(d - haversine(5, 12, 5, 10)) < 0.01);
 	geo_area_free(a);
