@@ -2136,6 +2136,53 @@ dups_collect(MDB_txn *txn, MDB_dbi dbi, MDB_val k, struct u64vec *out)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/*
+ * Puts code keys (brand_id, serials[i]) -> val through one cursor. While a
+ * key sorts after everything in the table it is appended (no search, and
+ * pages are filled rather than split in half); serials in ascending order
+ * on a brand's newest codes, the usual case, are then all appended.
+ */
+static int
+codes_put(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id,
+    const uint64_t *serials, size_t n, MDB_val val)
+{
+	uint8_t ck[CODE_KEY_LEN], last[CODE_KEY_LEN];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, have_last;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto out;
+	if ((have_last = rc == 0)) {
+		if (k.mv_size != CODE_KEY_LEN) {
+			rc = SIGIL_EIO;
+			goto out;
+		}
+		memcpy(last, k.mv_data, CODE_KEY_LEN);
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned flags = 0;
+
+		code_key_put(ck, brand_id, serials[i]);
+		if (!have_last || memcmp(ck, last, CODE_KEY_LEN) > 0) {
+			flags = MDB_APPEND;
+			memcpy(last, ck, CODE_KEY_LEN);
+			have_last = 1;
+		}
+		k = mval(ck, CODE_KEY_LEN);
+		v = val;
+		if ((rc = mdb_cursor_put(cur, &k, &v, flags)) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 /* ---- brand API tokens ---- */
 
 static void
@@ -2588,10 +2635,9 @@ event_append(struct store *st, MDB_txn *txn, struct trace_event *ev)
 		    (rc = event_index_code(st, txn, ev->brand_id, ev->parent,
 		    idb)) != 0)
 			return rc;
-		for (size_t i = 0; i < ev->n; i++)
-			if ((rc = event_index_code(st, txn, ev->brand_id,
-			    ev->serials[i], idb)) != 0)
-				return rc;
+		if ((rc = codes_put(txn, st->code_events, ev->brand_id,
+		    ev->serials, ev->n, mval(idb, 8))) != 0)
+			return rc;
 	}
 	ev->id = id;
 	return 0;
@@ -2789,10 +2835,11 @@ aggregate_fn(struct store *st, MDB_txn *txn, void *arg)
 	struct agg_arg *a = arg;
 	struct range_cache rcache = { 0, 0 };
 	struct trace_event ev = { 0 };
-	uint8_t ck[CODE_KEY_LEN], pk[CODE_KEY_LEN], pb[8], cb[8];
+	uint8_t pk[CODE_KEY_LEN], pb[8], cb[8];
 	MDB_cursor *cur;
 	MDB_val k, v;
 	uint64_t up;
+	unsigned flags = 0;
 	int rc;
 
 	if ((rc = serial_issued(st, txn, a->brand_id, a->parent,
@@ -2823,21 +2870,31 @@ aggregate_fn(struct store *st, MDB_txn *txn, void *arg)
 			return SIGIL_EFULL;
 	}
 
-	code_key_put(pk, a->brand_id, a->parent);
 	sigil_be64_put(pb, a->parent);
+	if ((rc = codes_put(txn, st->parents, a->brand_id, a->children, a->n,
+	    mval(pb, 8))) != 0)
+		return rc;
+	/* New children after the existing ones go in with APPENDDUP. */
+	code_key_put(pk, a->brand_id, a->parent);
+	k = mval(pk, CODE_KEY_LEN);
 	if ((rc = mdb_cursor_open(txn, st->children, &cur)) != 0)
 		return rc;
-	for (size_t i = 0; i < a->n; i++) {
-		code_key_put(ck, a->brand_id, a->children[i]);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
+	if (rc == 0 && v.mv_size != 8)
+		rc = SIGIL_EIO;
+	if (rc == 0 || rc == MDB_NOTFOUND) {
+		flags = rc == MDB_NOTFOUND ||
+		    sigil_be64_get(v.mv_data) < a->children[0] ?
+		    MDB_APPENDDUP : 0;
+		rc = 0;
+	}
+	for (size_t i = 0; i < a->n && rc == 0; i++) {
 		sigil_be64_put(cb, a->children[i]);
-		k = mval(ck, CODE_KEY_LEN);
-		v = mval(pb, 8);
-		if ((rc = mdb_put(txn, st->parents, &k, &v, 0)) != 0)
-			break;
 		k = mval(pk, CODE_KEY_LEN);
 		v = mval(cb, 8);
-		if ((rc = mdb_cursor_put(cur, &k, &v, 0)) != 0)
-			break;
+		rc = mdb_cursor_put(cur, &k, &v, flags);
 	}
 	mdb_cursor_close(cur);
 	if (rc != 0)
@@ -3359,7 +3416,8 @@ store_code_events(struct store *st, uint32_t brand_id, uint64_t serial,
 		goto out;
 	/* Sorted, an own id (tag 0) comes just before the same id seen
 	 * through an ancestor (tag 1), which is then skipped. */
-	qsort(ids.v, ids.n, sizeof(*ids.v), u64_cmp);
+	if (ids.n > 1)
+		qsort(ids.v, ids.n, sizeof(*ids.v), u64_cmp);
 	for (size_t i = 0; i < ids.n; i++) {
 		uint64_t id = ids.v[i] >> 1;
 		int via_ancestor = ids.v[i] & 1;
