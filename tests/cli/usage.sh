@@ -83,7 +83,11 @@ b "mint bad level" "$S" mint --data "$D" --batch "$batch" --format svg --out "$T
 b "mint --from outside" "$S" mint --data "$D" --batch "$batch" --format csv --out "$T/x.csv" --from 101
 b "mint --limit too long" "$S" mint --data "$D" --batch "$batch" --format csv --out "$T/x.csv" --limit 101
 b "mint --jobs 0" "$S" mint --data "$D" --batch "$batch" --format png --out "$T/x" --jobs 0
-b "mint over a device" "$S" mint --data "$D" --batch "$batch" --format csv --out /dev/null --force
+# Never aim these at the real /dev/null: a regression would replace it.
+mkfifo "$T/fifo" && ln -s "$T/target" "$T/link"
+b "mint over a fifo" "$S" mint --data "$D" --batch "$batch" --format csv --out "$T/fifo" --force
+b "mint over a symlink" "$S" mint --data "$D" --batch "$batch" --format csv --out "$T/link" --force
+[ -p "$T/fifo" ] && [ -L "$T/link" ] || fail "a refused mint replaced a fifo or symlink"
 b "mint png to stdout" "$S" mint --data "$D" --batch "$batch" --format png --out -
 b "mint into a missing dir" "$S" mint --data "$D" --batch "$batch" --format csv --out "$T/no/such/x.csv"
 mkdir "$T/ro" && chmod 0555 "$T/ro"
@@ -93,7 +97,8 @@ fi
 b "mint into a file's subdir" "$S" mint --data "$D" --batch "$batch" --format csv --out "$D/keyring/x.csv"
 [ -e "$T/x.csv" ] || [ -e "$T/x.csv.partial" ] && fail "a refused mint left output"
 b "export bad since" "$S" export scans --data "$D" --since 2026-02-30
-b "export over a device" "$S" export scans --data "$D" --out /dev/null --force
+b "export over a fifo" "$S" export scans --data "$D" --out "$T/fifo" --force
+[ -p "$T/fifo" ] || fail "a refused export replaced a fifo"
 b "export bad format" "$S" export scans --data "$D" --format xml
 b "backup into non-empty dir" "$S" backup --data "$D" --out "$D"
 b "verify without code" "$S" verify --data "$D"
