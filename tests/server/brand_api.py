@@ -182,6 +182,57 @@ with Env() as env:
     check(len(doc["scans"]) == 1 and doc["scans"][0]["diversion"] is True,
           "lookup shows the scan with its diversion flag")
 
+    # ---- EPCIS 2.0: every event validated against the standard's rules ----
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+    import epcis_check
+    st, doc = srv.api("GET", "epcis/events?limit=1000", AN)
+    errs = epcis_check.check_document(doc) if st == 200 else ["status %d" % st]
+    check(not errs, "EPCIS query document valid (%s)" % errs[:3])
+    evs = doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    kinds = [(e["type"], e.get("action"), e.get("bizStep")) for e in evs]
+    check(("ObjectEvent", "ADD", "commissioning") in kinds and
+          ("AggregationEvent", "ADD", "packing") in kinds and
+          ("ObjectEvent", "OBSERVE", "shipping") in kinds and
+          ("ObjectEvent", "OBSERVE", "receiving") in kinds and
+          ("ObjectEvent", "OBSERVE", "inspecting") in kinds,
+          "commissioning, packing, shipping, receiving and scans served")
+    ship_ev = [e for e in evs if e.get("bizStep") == "shipping"][0]
+    _, pl = srv.api("GET", "codes/" + pallet.split("/")[-1], AN)
+    check(ship_ev["destinationList"] and ship_ev["epcList"] ==
+          ["https://ACME.EXAMPLE/01/09506000134352/21/%d" % pl["serial"]] and
+          ship_ev["disposition"] == "in_transit",
+          "shipping event names the pallet and its destination")
+    agg = [e for e in evs if e["type"] == "AggregationEvent"]
+    check(len(agg) == 41 and all(e["parentID"] for e in agg) and
+          sum(len(e["childEPCs"]) for e in agg) == 480 + 40,
+          "41 aggregation events with parentID and 520 children")
+    st, hdrs, raw = srv.request("GET", "/api/v1/epcis/events?limit=2",
+                                headers={"Authorization": "Bearer " + AN})
+    page = json.loads(raw)
+    nxt = hdrs.get("Link", "")
+    check(st == 200 and len(page["epcisBody"]["queryResults"]["resultsBody"]
+                            ["eventList"]) == 2 and 'rel="next"' in nxt,
+          "paging: 2 events and a Link rel=next")
+    st, doc2 = srv.api("GET", nxt[nxt.index("</api/v1/") + 9:nxt.index(">")],
+                       AN)
+    ids1 = {e["eventID"] for e in page["epcisBody"]["queryResults"][
+        "resultsBody"]["eventList"]}
+    ids2 = {e["eventID"] for e in doc2["epcisBody"]["queryResults"][
+        "resultsBody"]["eventList"]}
+    check(st == 200 and ids2 and not (ids1 & ids2), "next page continues")
+    st, doc = srv.api("GET", "epcis/events?bizStep=shipping", AN)
+    check(st == 200 and all(e["bizStep"] == "shipping" for e in doc[
+        "epcisBody"]["queryResults"]["resultsBody"]["eventList"]),
+          "bizStep filter")
+    st, doc = srv.api("GET", "epcis/events?bizStep=dancing", AN)
+    check(st == 400, "unknown bizStep: 400")
+    st, doc = srv.api("GET", "epcis/events?from=2099-01-01", AN)
+    check(st == 200 and doc["epcisBody"]["queryResults"]["resultsBody"][
+        "eventList"] == [], "time filter")
+    st, doc = srv.api("GET", "epcis/events", B)
+    check(st == 200 and doc["epcisBody"]["queryResults"]["resultsBody"][
+        "eventList"] == [], "beta sees none of acme's events")
+
     # ---- bulk: 100,000 children in one call, and 100,001 refused ----
     st, doc = srv.api("POST", "batches", OP, {"sku": "WINE",
                                               "count": 100002})
