@@ -33,6 +33,14 @@
  *
  * Counters for store_stats live in the meta database and are updated in
  * the transaction that changes what they count, so stats never scan.
+ *
+ * Traceability (tokens, distributors, aggregation, shipments, the event
+ * log, alerts) lives in tables added after schema 1 without touching any
+ * existing encoding: a read-write open creates them, a read-only open of
+ * an older store reads them as empty (trace_absent). Each multi-code
+ * operation validates everything before its first write, so a refusal is
+ * clean even before the abort, and bulk writes go in key order so LMDB
+ * can append instead of search.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -301,12 +301,18 @@ struct token {
 	int64_t		revoked;	/* 0 while valid */
 };
 
-/* Records a token whose SHA-256 is hash; sets t->id and t->created. */
+/*
+ * Records a token whose SHA-256 is hash; sets t->id and t->created.
+ * SIGIL_EINVAL for a role outside enum token_role, SIGIL_ENOTFOUND for an
+ * unknown brand, SIGIL_EEXIST for a hash already recorded.
+ */
 int store_token_add(struct store *st, const uint8_t hash[32], struct token *t);
 /* The token with this hash (revoked ones too; callers check). */
 int store_token_find(struct store *st, const uint8_t hash[32],
     struct token *out);
+/* SIGIL_ENOTFOUND, or SIGIL_ESTATE if already revoked. */
 int store_token_revoke(struct store *st, uint32_t id);
+/* The brand's tokens in id order, revoked ones included. */
 int store_token_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct token *t), void *arg);
 
@@ -321,7 +327,12 @@ struct distributor {
 	char		*territory;	/* GeoJSON text, malloc'd, may be NULL */
 };
 
-/* Adds d (territory copied; validated by the caller); sets d->id. */
+/*
+ * Adds d (territory copied; validated by the caller); sets d->id (per
+ * brand, from 1) and d->created. SIGIL_EINVAL for an empty or oversize
+ * name or control characters in it, or a territory longer than
+ * STORE_GEOJSON_MAX; SIGIL_ENOTFOUND for an unknown brand.
+ */
 int store_distributor_add(struct store *st, struct distributor *d);
 /* *out->territory is malloc'd: free it with store_distributor_clear(). */
 int store_distributor_get(struct store *st, uint32_t brand_id, uint32_t id,
@@ -368,15 +379,19 @@ struct trace_event {
  * issued batches, none equal to parent, no duplicates) into parent, in
  * one transaction, and appends an AGGREGATE event. SIGIL_ECONFLICT when
  * any child already has a parent (nothing is written); SIGIL_EINVAL for
- * a cycle (parent is inside one of the children), SIGIL_ENOTFOUND when a
- * serial belongs to no batch of the brand. *event_id set on success.
+ * a cycle (parent is inside one of the children), a duplicate child or
+ * a child equal to parent, SIGIL_ENOTFOUND when a serial (parent
+ * included) belongs to no batch of the brand, SIGIL_EFULL when parent is
+ * nested more than 1024 levels deep. *event_id (may be NULL) set on
+ * success; the event lists the children in serial order.
  */
 int store_aggregate(struct store *st, uint32_t brand_id, uint64_t parent,
     const uint64_t *children, size_t n, uint64_t *event_id);
 /*
  * Unpacks: removes children (or, with n == 0, every child) from parent
  * and appends a DISAGGREGATE event. SIGIL_ENOTFOUND if one of them is not
- * inside parent.
+ * inside parent (or, with n == 0, parent holds nothing); SIGIL_EINVAL for
+ * a duplicate or n above STORE_AGG_MAX.
  */
 int store_disaggregate(struct store *st, uint32_t brand_id, uint64_t parent,
     const uint64_t *children, size_t n, uint64_t *event_id);
@@ -401,7 +416,10 @@ struct shipment {
  * codes in all: SIGIL_EFULL beyond) is marked shipped with this shipment
  * (a later shipment of the same code replaces the mark), and one SHIP
  * event is appended naming the roots. Shipping a code activates it even
- * if its batch is inactive (SPEC §2). Sets *out.
+ * if its batch is inactive (SPEC §2). Sets *out (may be NULL).
+ * SIGIL_ENOTFOUND for an unknown distributor of the brand or a root in no
+ * batch of the brand, SIGIL_EINVAL for a duplicate root; nothing is
+ * written then. A root packed inside another root is counted once.
  */
 #define STORE_SHIP_MAX		10000000
 int store_ship(struct store *st, uint32_t brand_id, uint32_t distributor,
@@ -413,17 +431,28 @@ int store_shipment_receive(struct store *st, uint64_t id, struct shipment *out);
 int store_code_shipment(struct store *st, uint32_t brand_id, uint64_t serial,
     struct shipment *out);
 
-/* Appends an event (activation, scans) and sets ev->id. */
+/*
+ * Appends an event (activation, scans) and sets ev->id, and ev->at to now
+ * when it was 0. COMMISSION/DECOMMISSION need a batch_id of the brand.
+ * SIGIL_EINVAL for a bad type, serial, batch of another brand or n above
+ * STORE_AGG_MAX; SIGIL_ENOTFOUND for an unknown brand or batch.
+ */
 int store_event_add(struct store *st, struct trace_event *ev);
 /*
  * Events of brand_id with id > after and from <= at < to (0 = open), of
- * the given type (0 = any), in id order, at most limit of them. The
- * callback's event (serials included) is valid only during the call.
+ * the given type (0 = any), in id order, at most limit of them (0 = no
+ * limit). The callback's event (serials included) is valid only during
+ * the call.
  */
 int store_event_each(struct store *st, uint32_t brand_id, uint64_t after,
     int64_t from, int64_t to, int type, size_t limit,
     int (*fn)(void *arg, const struct trace_event *ev), void *arg);
-/* Events that name serial (as parent, child, shipped root) in id order. */
+/*
+ * Events that name serial (as parent, child, shipped root), the
+ * COMMISSION/DECOMMISSION events of its batch, and the SHIP/RECEIVE
+ * events of the codes it is packed inside (a shipment names its roots
+ * only), in id order. Ancestors are those of now, not of the event's time.
+ */
 int store_code_events(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct trace_event *ev), void *arg);
 
@@ -452,7 +481,10 @@ struct alert {
  * carry SCAN_CLONE_SCANNERS, SCAN_CLONE_TRAVEL or SCAN_DIVERSION (one
  * alert per flag). A diversion alert takes its distributor and distance
  * from rec->distributor and rec->diversion_km, which the caller fills
- * before the commit (they are not part of the logged record).
+ * before the commit (they are not part of the logged record); at locate
+ * time, judge fills them, and only flags judge adds there raise alerts.
+ * The brand's alerts with id > after, of the given type (0 = any), with
+ * at >= since, in id order, at most limit of them (0 = no limit).
  */
 int store_alert_each(struct store *st, uint32_t brand_id, uint64_t after,
     int type, int64_t since, size_t limit,

@@ -632,6 +632,23 @@ test_aggregate_100k(void **state)
 	assert_int_equal(el.e[0].n, n);
 	assert_int_equal(el.e[0].first, 2);
 
+	/* 100,000 children of which only the last is packed elsewhere: a
+	 * conflict, and none of the others gains a parent. */
+	new_batch(f, f->brand, n + 1);	/* serials n+2 .. 2n+2 */
+	for (size_t i = 0; i < n - 1; i++)
+		kids[i] = n + 3 + i;
+	kids[n - 1] = 2;
+	assert_int_equal(store_aggregate(f->st, f->brand, n + 2, kids, n, &ev),
+	    SIGIL_ECONFLICT);
+	assert_int_equal(store_parent(f->st, f->brand, n + 3, &p),
+	    SIGIL_ENOTFOUND);
+	assert_int_equal(store_parent(f->st, f->brand, 2, &p), 0);
+	assert_int_equal(p, 1);
+	el.n = 0;
+	assert_int_equal(store_event_each(f->st, f->brand, 0, 0, 0, 0, 0,
+	    collect_event, &el), 0);
+	assert_int_equal(el.n, 1);	/* still the one aggregation */
+
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(store_disaggregate(f->st, f->brand, 1, NULL, 0, &ev),
 	    0);
