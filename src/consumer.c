@@ -337,6 +337,96 @@ out:
 	free(s);
 }
 
+/* The public root of this resolver: --base-url, else from Host. */
+static void
+resolver_root(struct http_call *c, char *out, size_t size)
+{
+	struct app *app = c->app;
+	const char *host = http_header(c, "Host");
+
+	if (app->base_url != NULL)
+		snprintf(out, size, "%s", app->base_url);
+	else if (host != NULL && strlen(host) < 200 &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:[]") == strlen(host))
+		snprintf(out, size, "%s://%s", app->secure_cookies ? "https" :
+		    "http", host);
+	else
+		snprintf(out, size, "http://localhost");
+	if (out[0] != '\0' && out[strlen(out) - 1] == '/')
+		out[strlen(out) - 1] = '\0';
+}
+
+/*
+ * ?linkType= other than the product page: gs1:traceability answers the
+ * trace as JSON, "all" (or linkset) an RFC 9264 linkset of what this
+ * resolver offers for the item. Neither is a person scanning: nothing
+ * is recorded.
+ */
+static void
+gs1_link_reply(struct http_call *c, struct scan_ctx *s,
+    const struct gs1_link *gs1, const struct code *code, int verdict)
+{
+	struct app *app = c->app;
+	char root[300], anchor[600], href[800], tag[CODE_GS1_TAG_LEN + 8];
+	json_t *set, *links;
+
+	resolver_root(c, root, sizeof root);
+	snprintf(anchor, sizeof anchor, "%s/01/%s%s%s%s%s", root, gs1->gtin,
+	    gs1->lot[0] ? "/10/" : "", gs1->lot, gs1->serial[0] ? "/21/" : "",
+	    gs1->serial);
+	snprintf(tag, sizeof tag, "%s%s", gs1->tag[0] ? "?s=" : "", gs1->tag);
+	if (strcmp(gs1->link_type, "gs1:traceability") == 0) {
+		struct trace_ctx tc = { app, json_array() };
+
+		if (code == NULL || !s->known) {
+			json_decref(tc.arr);
+			http_reply_error(c, 404, "not_found", "no such item");
+			return;
+		}
+		store_code_events(app->store, s->brand.id, code->serial,
+		    trace_one, &tc);
+		http_reply_jsont(c, 200, json_pack("{s:s,s:s,s:o}", "anchor",
+		    anchor, "verdict", scan_verdict_name(verdict), "trace",
+		    tc.arr));
+		return;
+	}
+	if (strcmp(gs1->link_type, "all") != 0 &&
+	    strcmp(gs1->link_type, "linkset") != 0) {
+		http_reply_error(c, 404, "link_type_unavailable", "this "
+		    "resolver offers linkType gs1:pip, gs1:traceability and "
+		    "all");
+		return;
+	}
+	links = json_object();
+	json_object_set_new(links, "anchor", json_string(anchor));
+	snprintf(href, sizeof href, "%s%s%slinkType=gs1:pip", anchor, tag,
+	    tag[0] ? "&" : "?");
+	set = json_pack("[{s:s,s:s,s:s,s:[s,s]}]", "href", href, "title",
+	    "Product information and authenticity check", "type", "text/html",
+	    "hreflang", "zh-CN", "en");
+	json_object_set(links, "https://gs1.org/voc/pip", set);
+	json_object_set_new(links, "https://gs1.org/voc/defaultLink", set);
+	snprintf(href, sizeof href, "%s%s%slinkType=gs1:traceability", anchor,
+	    tag, tag[0] ? "&" : "?");
+	json_object_set_new(links, "https://gs1.org/voc/traceability",
+	    json_pack("[{s:s,s:s,s:s}]", "href", href, "title",
+	    "Traceability", "type", "application/json"));
+	set = json_pack("{s:[o]}", "linkset", links);
+	{
+		char *text = json_dumps(set, JSON_COMPACT);
+
+		json_decref(set);
+		if (text == NULL) {
+			http_reply_error(c, 503, "unavailable", "out of memory");
+			return;
+		}
+		http_add_header(c, "Cache-Control", "no-store");
+		http_reply_json_type(c, 200, "application/linkset+json", text);
+		free(text);
+	}
+}
+
 static void
 handle_scan(struct http_call *c)
 {
@@ -361,12 +451,29 @@ handle_scan(struct http_call *c)
 
 		parsed = code_compact_decode(text, strlen(text), &code) == 0;
 	} else {
+		/*
+		 * A Digital Link that is not even well-formed (check digit,
+		 * qualifier order, lengths) is a bad request, not a scan.
+		 */
 		is_gs1 = 1;
-		parsed = code_gs1_parse(raw, strlen(raw), &gs1) == 0 &&
-		    code_from_gs1(&gs1, &code) == 0;
+		if (code_gs1_parse(raw, strlen(raw), &gs1) != 0) {
+			free(s);
+			http_reply_error(c, 400, "bad_digital_link", "not a valid "
+			    "GS1 Digital Link: GTIN check digit, qualifier order "
+			    "(22, 10, 21) and value lengths are checked");
+			return;
+		}
+		parsed = code_from_gs1(&gs1, &code) == 0;
 	}
 	if (parsed)
 		code_resolve(app, s, &code, is_gs1 ? &gs1 : NULL, &verdict);
+	if (is_gs1 && gs1.link_type[0] != '\0' &&
+	    strcmp(gs1.link_type, "gs1:pip") != 0 &&
+	    strcmp(gs1.link_type, "pip") != 0) {
+		gs1_link_reply(c, s, &gs1, parsed ? &code : NULL, verdict);
+		free(s);
+		return;
+	}
 
 	r = &s->job.rec;
 	r->at = sigil_now_us();
@@ -548,6 +655,23 @@ handle_location(struct http_call *c)
 	}
 }
 
+/* ---- GS1 resolver description (GS1 Resolver standard, §well-known) */
+
+static void
+handle_gs1resolver(struct http_call *c)
+{
+	char root[300];
+
+	resolver_root(c, root, sizeof root);
+	http_reply_jsont(c, 200, json_pack("{s:s,s:s,s:s,s:[s],s:b,s:[{s:s,"
+	    "s:s},{s:s,s:s}],s:s}", "name", "sigil", "resolverRoot", root,
+	    "supportedContextValuesEnumerated", "", "supportedPrimaryKeys",
+	    "01", "linkTypeDefaultCanBeLinkset", 0, "supportedLinkType",
+	    "namespace", "https://gs1.org/voc/", "prefix", "gs1:",
+	    "namespace", "https://gs1.org/voc/", "prefix", "gs1:",
+	    "version", "sigil/1"));
+}
+
 /* ---- health and metrics ---- */
 
 static void
@@ -646,6 +770,8 @@ static const struct http_route routes[] = {
 	    HTTP_ROUTE_POST, "scan_location", handle_location },
 	{ "/api/v1/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST |
 	    HTTP_ROUTE_DELETE | HTTP_ROUTE_BRAND, "brand_api", api_handle },
+	{ "/.well-known/gs1resolver", HTTP_ROUTE_GET, "gs1resolver",
+	    handle_gs1resolver },
 	{ "/healthz", HTTP_ROUTE_GET, "healthz", handle_healthz },
 	{ "/metrics", HTTP_ROUTE_GET, "metrics", handle_metrics },
 };

@@ -461,17 +461,27 @@ http_reply(struct http_call *c, int status, const char *content_type,
 }
 
 void
-http_reply_json(struct http_call *c, int status, const char *json)
+http_reply_json_type(struct http_call *c, int status, const char *type,
+    const char *json)
 {
 	struct evbuffer *b = evbuffer_new();
 
 	if (b != NULL)
 		evbuffer_add(b, json, strlen(json));
-	evhttp_add_header(evhttp_request_get_output_headers(c->req),
-	    "Cache-Control", "no-store");
-	http_reply(c, status, "application/json; charset=utf-8", b);
+	if (evhttp_find_header(evhttp_request_get_output_headers(c->req),
+	    "Cache-Control") == NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(c->req),
+		    "Cache-Control", "no-store");
+	http_reply(c, status, type, b);
 	if (b != NULL)
 		evbuffer_free(b);
+}
+
+void
+http_reply_json(struct http_call *c, int status, const char *json)
+{
+	http_reply_json_type(c, status, "application/json; charset=utf-8",
+	    json);
 }
 
 static void

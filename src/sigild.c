@@ -264,6 +264,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	app.secure_cookies = cfg.tls_cert != NULL;
+	app.base_url = base_url;
 	app.started = sigil_now_us();
 	routes = consumer_routes(&nroutes);
 	if ((err = http_server_start(app.base, &cfg, routes, nroutes, &app,

@@ -28,6 +28,7 @@ struct app {
 	uint64_t		scans_by_verdict[5], bot_scans, scan_errors;
 	uint64_t		locations;
 	unsigned		api_rate_limit;	/* brand API req/s per token */
+	const char		*base_url;	/* --base-url, or NULL */
 };
 
 /* Frees the territory cache at shutdown. */

@@ -78,6 +78,9 @@ int http_server_port(struct http_server *srv);
 void http_reply(struct http_call *c, int status, const char *content_type,
     struct evbuffer *body);
 void http_reply_json(struct http_call *c, int status, const char *json);
+/* The same with another JSON media type (application/linkset+json). */
+void http_reply_json_type(struct http_call *c, int status, const char *type,
+    const char *json);
 /* Sends o (a jansson json_t *, reference stolen) as compact JSON. */
 void http_reply_jsont(struct http_call *c, int status, void *o);
 /* {"error":{"code":code,"message":message}} */

@@ -233,6 +233,49 @@ with Env() as env:
     check(st == 200 and doc["epcisBody"]["queryResults"]["resultsBody"][
         "eventList"] == [], "beta sees none of acme's events")
 
+    # ---- GS1 Digital Link products and the resolver ----
+    st, doc = srv.api("POST", "products", A, {"sku": "DL", "name": "DL item",
+                                              "gtin": "4006381333931",
+                                              "gs1": True})
+    check(st == 201 and doc["gtin"] == "04006381333931", "GS1 product")
+    st, doc = srv.api("POST", "batches", OP, {"sku": "DL", "count": 3,
+                                              "lot": "AB12"})
+    srv.api("POST", "batches/%d/activate" % doc["id"], OP)
+    st, raw = srv.api("GET", "batches/%d/codes.csv" % doc["id"], OP)
+    dl = raw.decode().split("\n")[1].split(",")[1]
+    path = dl[dl.index("/01/"):]
+    check(path.startswith("/01/04006381333931/10/AB12/21/") and "?s=" in path,
+          "print file holds Digital Link URLs: " + path)
+    st, d, _ = srv.scan(path)
+    check(st == 200 and d["verdict"] == "genuine", "Digital Link scan genuine")
+    before = stats(env)
+    bad_cd = path.replace("04006381333931", "04006381333932")
+    st, _, body = srv.get(bad_cd)
+    check(st == 400 and b"bad_digital_link" in body, "bad check digit: 400")
+    serial = path.split("/21/")[1].split("?")[0]
+    swapped = "/01/04006381333931/21/%s/10/AB12?%s" % (serial,
+                                                      path.split("?")[1])
+    st, _, body = srv.get(swapped)
+    check(st == 400, "qualifiers out of order (21 before 10): 400")
+    check(stats(env) == before, "malformed Digital Links record nothing")
+    st, hdrs, body = srv.get(path + "&linkType=all")
+    ls = json.loads(body)
+    check(st == 200 and hdrs["Content-Type"].startswith(
+        "application/linkset+json") and "https://gs1.org/voc/pip" in
+        ls["linkset"][0] and "https://gs1.org/voc/traceability" in
+        ls["linkset"][0], "linkType=all: an RFC 9264 linkset")
+    st, _, body = srv.get(path + "&linkType=gs1:traceability")
+    tr = json.loads(body)
+    check(st == 200 and tr["trace"][0]["step"] == "commissioning",
+          "linkType=gs1:traceability: trace JSON")
+    st, _, body = srv.get(path + "&linkType=gs1:pip",
+                          headers={"Accept": "text/html"})
+    check(st == 200 and b"<html" in body, "linkType=gs1:pip: landing page")
+    check(stats(env) != before, "the product page visit is a scan")
+    st, _, body = srv.get("/.well-known/gs1resolver")
+    check(st == 200 and json.loads(body)["supportedPrimaryKeys"] == ["01"],
+          "/.well-known/gs1resolver")
+
     # ---- bulk: 100,000 children in one call, and 100,001 refused ----
     st, doc = srv.api("POST", "batches", OP, {"sku": "WINE",
                                               "count": 100002})
