@@ -490,6 +490,324 @@ int store_alert_each(struct store *st, uint32_t brand_id, uint64_t after,
     int type, int64_t since, size_t limit,
     int (*fn)(void *arg, const struct alert *a), void *arg);
 
+/*
+ * ==== customers, loyalty, webhooks, users, stats (store_loyalty.c) ====
+ * These live in src/store_loyalty.c, which shares store.c's internals
+ * through the private src/store_impl.h: the storage module is one
+ * subsystem in several files, and still the only code that sees LMDB.
+ */
+
+/* ---- customers: personal data is a keyed hash plus a ciphertext ---- */
+#define STORE_PHONE_CT_MAX	96	/* nonce 12 + ciphertext + tag 16 */
+
+struct customer {
+	uint64_t	id;		/* global, 1, 2, ... */
+	uint32_t	brand_id;
+	uint8_t		phone_hash[32];	/* HMAC-SHA256 under "phone-hash" */
+	uint8_t		phone_ct[STORE_PHONE_CT_MAX];	/* AES-256-GCM */
+	size_t		phone_ct_len;	/* 0 once erased */
+	int64_t		created, last_login;
+	int64_t		erased;		/* 0 unless erased */
+};
+
+/*
+ * The customer of brand_id with this phone hash, created (with the
+ * ciphertext) when there is none; *created says which. One transaction.
+ */
+int store_customer_by_phone(struct store *st, uint32_t brand_id,
+    const uint8_t hash[32], const uint8_t *ct, size_t ct_len,
+    struct customer *out, int *created);
+int store_customer_get(struct store *st, uint32_t brand_id, uint64_t id,
+    struct customer *out);
+/* SIGIL_ENOTFOUND when no customer has this phone hash (erased: none). */
+int store_customer_find_phone(struct store *st, uint32_t brand_id,
+    const uint8_t hash[32], struct customer *out);
+/* In id order; stops when fn returns nonzero. */
+int store_customer_each(struct store *st, uint32_t brand_id, uint64_t after,
+    int (*fn)(void *arg, const struct customer *c), void *arg);
+/*
+ * Links an anonymous device to a customer (login), sets last_login. The
+ * device's earlier scans become the customer's: they are found through
+ * this link (store_customer_devices), nothing in the log is rewritten.
+ */
+int store_device_link(struct store *st, uint32_t brand_id, uint64_t device,
+    uint64_t customer_id, int64_t now);
+int store_device_customer(struct store *st, uint32_t brand_id,
+    uint64_t device, uint64_t *customer_id);
+int store_customer_devices(struct store *st, uint32_t brand_id,
+    uint64_t customer_id, int (*fn)(void *arg, uint64_t device), void *arg);
+/*
+ * PIPL erasure: drops the phone hash index, the ciphertext and the device
+ * links, keeps the customer id with erased set, and keeps claims and
+ * ledger amounts (anonymous counts stay right). SIGIL_ESTATE if erased.
+ */
+int store_customer_erase(struct store *st, uint32_t brand_id, uint64_t id,
+    int64_t now);
+
+/* ---- one-time codes for phone login ---- */
+struct otp_state {
+	uint8_t		code_hash[32];	/* SHA-256(code || phone hash) */
+	int64_t		expires;	/* 5 minutes after sending */
+	int64_t		sent_at;
+	uint32_t	tries;		/* wrong guesses; 5 locks it */
+	uint32_t	sent_today;
+	int64_t		day;		/* day index of sent_today */
+};
+int store_otp_get(struct store *st, uint32_t brand_id, const uint8_t hash[32],
+    struct otp_state *out);
+int store_otp_put(struct store *st, uint32_t brand_id, const uint8_t hash[32],
+    const struct otp_state *o);
+int store_otp_del(struct store *st, uint32_t brand_id, const uint8_t hash[32]);
+
+/* ---- campaigns: configuration is JSON owned by loyalty.c ---- */
+#define STORE_CAMPAIGN_MAX	(64 * 1024)	/* JSON text bound */
+#define STORE_PRIZES_MAX	8
+
+struct campaign {
+	uint32_t	brand_id;
+	uint32_t	id;		/* per brand, 1, 2, ... */
+	char		*config;	/* JSON text, malloc'd */
+	int64_t		created, updated;
+	/* Usage, kept by store_claim in the claim's transaction: */
+	int64_t		points_spent;
+	uint64_t	claims;
+	uint32_t	prizes_given[STORE_PRIZES_MAX];
+};
+
+/* Adds (c->config copied) and sets c->id, c->created. */
+int store_campaign_add(struct store *st, struct campaign *c);
+/* Replaces the configuration (usage untouched). */
+int store_campaign_update(struct store *st, uint32_t brand_id, uint32_t id,
+    const char *config);
+/* out->config is malloc'd: store_campaign_clear() frees it. */
+int store_campaign_get(struct store *st, uint32_t brand_id, uint32_t id,
+    struct campaign *out);
+void store_campaign_clear(struct campaign *c);
+/* With configs (freed by the store after each callback). */
+int store_campaign_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct campaign *c), void *arg);
+
+/* ---- claims: one per code per role, ever ---- */
+enum claim_role { CLAIM_CONSUMER = 1, CLAIM_RETAILER = 2, CLAIM_SALES = 3 };
+
+struct claim {
+	uint64_t	id;		/* assigned */
+	uint32_t	brand_id;
+	uint64_t	serial;
+	int		role;		/* enum claim_role */
+	uint64_t	customer_id;
+	uint32_t	campaign_id;
+	int64_t		points;		/* > 0 */
+	int		prize;		/* index into the draw, -1 none */
+	int64_t		at;
+	int64_t		expires_at;	/* when these points expire */
+};
+
+struct claim_limits {
+	int64_t		budget;		/* total points, 0 = unlimited */
+	uint32_t	daily_cap;	/* claims per customer per day, 0 = none */
+	int64_t		day_start;	/* start of "today" for the cap */
+	int		nprizes;
+	uint32_t	prize_stock[STORE_PRIZES_MAX];
+};
+
+/*
+ * The claim, atomically, in one write transaction (LMDB serialises
+ * writers, so of many simultaneous claims of one code and role exactly
+ * one can win): refuses with SIGIL_ECONFLICT when (brand, serial, role)
+ * was ever claimed, SIGIL_EFULL when the campaign's points_spent +
+ * points would pass the budget, SIGIL_EDENIED when the customer already
+ * made daily_cap claims since day_start. A drawn prize whose stock is
+ * used up is dropped (c->prize set to -1), never overdrawn. Writes the
+ * claim, an EARN ledger entry, the campaign's usage, the customer's day
+ * count and an activity entry (ACTIVITY_CLAIM). Sets c->id.
+ */
+int store_claim(struct store *st, struct claim *c,
+    const struct claim_limits *lim);
+/* The claim of (brand, serial, role), SIGIL_ENOTFOUND if none. */
+int store_claim_get(struct store *st, uint32_t brand_id, uint64_t serial,
+    int role, struct claim *out);
+/* Every claim of one code (roles in order). */
+int store_code_claims(struct store *st, uint32_t brand_id, uint64_t serial,
+    int (*fn)(void *arg, const struct claim *c), void *arg);
+
+/* Wrong hidden PINs per code: 5 lock the code's rewards for good. */
+#define STORE_PIN_TRIES		5
+int store_pin_fail(struct store *st, uint32_t brand_id, uint64_t serial,
+    uint32_t *fails);
+int store_pin_fails(struct store *st, uint32_t brand_id, uint64_t serial,
+    uint32_t *fails);
+
+/* ---- ledger: immutable entries; balances are derived ---- */
+enum ledger_type {
+	LEDGER_EARN = 1, LEDGER_REDEEM = 2, LEDGER_EXPIRE = 3,
+	LEDGER_ADJUST = 4,
+};
+
+struct ledger_entry {
+	uint64_t	id;		/* global, monotonic */
+	uint32_t	brand_id;
+	uint64_t	customer_id;
+	int		type;		/* enum ledger_type */
+	int64_t		points;		/* + earn/adjust up, - redeem/expire */
+	int64_t		at;
+	int64_t		expires_at;	/* EARN: when unspent points lapse */
+	uint64_t	ref;		/* claim id, redemption id, ... */
+};
+
+/* A customer's entries in id order (at most a few thousand). */
+int store_ledger_each(struct store *st, uint32_t brand_id,
+    uint64_t customer_id,
+    int (*fn)(void *arg, const struct ledger_entry *e), void *arg);
+/*
+ * Appends an entry after first appending, in the same transaction, the
+ * EXPIRE entries due at e->at (oldest points first: see ledger.h). For
+ * REDEEM (points < 0) SIGIL_EFULL when the balance after expiry is too
+ * small. Sets e->id.
+ */
+int store_ledger_append(struct store *st, struct ledger_entry *e);
+
+/* ---- redemption catalog ---- */
+struct reward_item {
+	uint32_t	brand_id;
+	uint32_t	id;
+	char		name[STORE_TEXT_MAX + 1];
+	int64_t		cost;		/* points, > 0 */
+	int64_t		stock;		/* remaining; -1 = unlimited */
+	int64_t		created;
+};
+int store_item_add(struct store *st, struct reward_item *it);
+int store_item_get(struct store *st, uint32_t brand_id, uint32_t id,
+    struct reward_item *out);
+int store_item_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct reward_item *it), void *arg);
+/*
+ * Redeems one item for the customer in one transaction: expires due
+ * points, checks the balance (SIGIL_EFULL) and the stock (SIGIL_ESTATE
+ * when none left), appends the REDEEM entry, decrements the stock and
+ * logs ACTIVITY_REDEEM. *entry is the REDEEM entry.
+ */
+int store_redeem(struct store *st, uint32_t brand_id, uint64_t customer_id,
+    uint32_t item_id, int64_t now, struct ledger_entry *entry);
+
+/* ---- brand settings (tiers, point expiry, ...): JSON owned by loyalty.c */
+int store_brand_settings_get(struct store *st, uint32_t brand_id,
+    char **json);			/* malloc'd; ENOTFOUND if never set */
+int store_brand_settings_put(struct store *st, uint32_t brand_id,
+    const char *json);
+
+/* ---- activity log: what webhooks deliver besides scans ---- */
+enum activity_type {
+	ACTIVITY_CLAIM = 1, ACTIVITY_CUSTOMER_NEW = 2, ACTIVITY_LOGIN = 3,
+	ACTIVITY_ERASE = 4, ACTIVITY_REDEEM = 5, ACTIVITY_FEEDBACK = 6,
+};
+
+struct activity {
+	uint64_t	id;		/* global, monotonic */
+	uint32_t	brand_id;
+	int		type;
+	int64_t		at;
+	uint64_t	customer_id, ref;	/* claim/redemption/scan id */
+	int64_t		points;
+	char		text[512];	/* feedback text, UTF-8 (may be "") */
+	int		rating;		/* feedback 1..5 */
+};
+int store_activity_add(struct store *st, struct activity *a);
+int store_activity_each(struct store *st, uint32_t brand_id, uint64_t after,
+    size_t limit, int (*fn)(void *arg, const struct activity *a), void *arg);
+
+/* ---- webhook subscriptions and their delivery cursors ---- */
+enum webhook_events { HOOK_SCAN = 1, HOOK_CLAIM = 2, HOOK_CUSTOMER = 4 };
+
+struct webhook {
+	uint32_t	brand_id;
+	uint32_t	id;
+	char		url[STORE_URL_MAX + 1];
+	uint8_t		secret_ct[STORE_PHONE_CT_MAX];	/* AES-GCM sealed */
+	size_t		secret_ct_len;
+	int		events;		/* enum webhook_events mask */
+	int		active;
+	int64_t		created;
+	/* Delivery state: events are delivered in log order, at least once. */
+	uint64_t	scan_cursor;	/* last scan id delivered */
+	uint64_t	activity_cursor;	/* last activity id delivered */
+	uint32_t	attempts;	/* failures in a row */
+	int64_t		next_try;	/* backoff: not before this */
+	int		last_status;	/* HTTP status or -1 */
+	uint64_t	delivered;
+};
+int store_webhook_add(struct store *st, struct webhook *w);
+int store_webhook_get(struct store *st, uint32_t brand_id, uint32_t id,
+    struct webhook *out);
+int store_webhook_each(struct store *st,
+    int (*fn)(void *arg, const struct webhook *w), void *arg);	/* all brands */
+/* Writes back the delivery fields (cursors, attempts, ...). */
+int store_webhook_progress(struct store *st, const struct webhook *w);
+
+/* ---- dashboard users and sessions ---- */
+struct user {
+	uint32_t	id;		/* global */
+	uint32_t	brand_id;
+	char		email[STORE_NAME_MAX * 2 + 1];	/* lower-cased */
+	int		role;		/* enum token_role */
+	uint8_t		salt[16];
+	uint8_t		hash[32];	/* scrypt or PBKDF2 */
+	uint32_t	failures;	/* in a row; lockout */
+	int64_t		locked_until;
+	int64_t		created;
+};
+int store_user_add(struct store *st, struct user *u);	/* email unique */
+int store_user_find(struct store *st, const char *email, struct user *out);
+int store_user_update(struct store *st, const struct user *u);
+
+struct session {
+	uint8_t		id_hash[32];	/* SHA-256 of the cookie value */
+	uint32_t	user_id;
+	uint8_t		csrf[32];
+	int64_t		created, expires;
+};
+int store_session_put(struct store *st, const struct session *s);
+int store_session_get(struct store *st, const uint8_t id_hash[32],
+    struct session *out);
+int store_session_del(struct store *st, const uint8_t id_hash[32]);
+
+/* ---- dashboard counters, kept by the writer (no log scans) ---- */
+enum stat_kind {
+	STAT_SCANS = 1,		/* human scans of known codes */
+	STAT_FIRST = 2,		/* first scans */
+	STAT_SUSPICIOUS = 3,
+	STAT_COUNTERFEIT = 4,	/* brand known from the key id only */
+	STAT_SCANNERS = 5,	/* distinct devices (first scan that day) */
+	STAT_CLAIMS = 6,
+	STAT_POINTS = 7,
+	STAT_DIVERSION = 8,
+	STAT_REDEMPTIONS = 9,
+};
+
+enum stat_dim {
+	DIM_BRAND = 0,		/* key 0 */
+	DIM_PRODUCT = 1,	/* key: 64-bit hash of the SKU */
+	DIM_BATCH = 2,		/* key: batch id */
+	DIM_CAMPAIGN = 3,	/* key: campaign id */
+	DIM_REGION = 4,		/* key: 1-degree cell, (lat+90)*360+(lng+180) */
+};
+
+/*
+ * Counter buckets are hours (hour index since the epoch); a day is 24 of
+ * them. store_stat_add adds delta to (brand, kind, dim, key, hour) in its
+ * own transaction; store_scans_commit and store_claim update the scan and
+ * claim counters in theirs.
+ */
+int store_stat_add(struct store *st, uint32_t brand_id, int kind, int dim,
+    uint64_t key, int64_t hour, int64_t delta);
+/* Sums per hour over [from_hour, to_hour) into out[to_hour - from_hour]. */
+int store_stat_range(struct store *st, uint32_t brand_id, int kind, int dim,
+    uint64_t key, int64_t from_hour, int64_t to_hour, int64_t *out);
+/* Every key of (brand, kind, dim) with its total over the range. */
+int store_stat_keys(struct store *st, uint32_t brand_id, int kind, int dim,
+    int64_t from_hour, int64_t to_hour,
+    int (*fn)(void *arg, uint64_t key, int64_t total), void *arg);
+
 /* ---- stats ---- */
 struct store_stats {
 	uint64_t	brands, products, batches, codes_issued;
