@@ -31,6 +31,7 @@
 #include "sigil/api.h"
 #include "sigil/code.h"
 #include "sigil/consumer.h"
+#include "sigil/fault.h"
 #include "sigil/geo.h"
 #include "sigil/http.h"
 #include "sigil/keyring.h"
@@ -759,6 +760,45 @@ handle_metrics(struct http_call *c)
 	evbuffer_free(b);
 }
 
+#ifdef SIGIL_FAULT_INJECTION
+/*
+ * Test builds only (make FAULT=1): POST /debug/faults arms fault points
+ * with a fault.h spec as the body; GET (and POST) answer every point's
+ * counts, so a black-box test can break a running server and see it heal.
+ */
+static void
+handle_faults(struct http_call *c)
+{
+	struct fault_count fc[FAULT_POINTS_MAX];
+	json_t *doc;
+	size_t n, len;
+	char *spec;
+
+	if (c->method == EVHTTP_REQ_POST) {
+		spec = http_body_text(c, &len);
+		if (spec == NULL || fault_arm(spec) != 0) {
+			free(spec);
+			http_reply_error(c, 400, "bad_fault_spec",
+			    "expected name:N or name:pP, comma-separated");
+			return;
+		}
+		free(spec);
+	}
+	if ((doc = json_object()) == NULL) {
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	n = fault_counts(fc, FAULT_POINTS_MAX);
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(doc, fc[i].point, json_pack("{s:I,s:I,s:I,"
+		    "s:f}", "checked", (json_int_t)fc[i].checked, "injected",
+		    (json_int_t)fc[i].injected, "remaining",
+		    (json_int_t)fc[i].remaining, "probability",
+		    fc[i].probability));
+	http_reply_jsont(c, 200, doc);
+}
+#endif
+
 static const struct http_route routes[] = {
 	{ "/S/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
 	    "scan", handle_scan },
@@ -774,6 +814,10 @@ static const struct http_route routes[] = {
 	    handle_gs1resolver },
 	{ "/healthz", HTTP_ROUTE_GET, "healthz", handle_healthz },
 	{ "/metrics", HTTP_ROUTE_GET, "metrics", handle_metrics },
+#ifdef SIGIL_FAULT_INJECTION
+	{ "/debug/faults", HTTP_ROUTE_GET | HTTP_ROUTE_POST, "debug_faults",
+	    handle_faults },
+#endif
 };
 
 const struct http_route *

@@ -44,6 +44,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "sigil/fault.h"
 #include "sigil/http.h"
 #include "sigil/log.h"
 #include "sigil/util.h"
@@ -819,7 +820,7 @@ dispatch(struct evhttp_request *req, void *arg)
 	size_t plen;
 	int method = evhttp_request_get_command(req), idx;
 
-	if ((c = calloc(1, sizeof *c)) == NULL) {
+	if (fault_hit("alloc_request") || (c = calloc(1, sizeof *c)) == NULL) {
 		evhttp_send_error(req, 503, "Service Unavailable");
 		return;
 	}

@@ -56,6 +56,7 @@
 #include <lmdb.h>
 
 #include "sigil/code.h"
+#include "sigil/fault.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 
@@ -396,10 +397,18 @@ store_write(struct store *st, write_fn fn, void *arg)
 		}
 		mdb_env_info(st->env, &info);
 		rc = fn(st, txn, arg);
+		/* Test builds only (fault.h): a full map, a failed commit. */
+		if (rc == 0 && fault_hit("map_full"))
+			rc = MDB_MAP_FULL;
+		else if (rc == 0 && fault_hit("commit"))
+			rc = EIO;
 		if (rc == 0)
 			rc = mdb_txn_commit(txn);
 		else
 			mdb_txn_abort(txn);
+		/* A sync that failed after the pages reached the file. */
+		if (rc == 0 && fault_hit("fsync"))
+			rc = EIO;
 		release(st, s);
 		if (rc != MDB_MAP_FULL)
 			return map_err(rc);
