@@ -28,8 +28,11 @@
 
 #include <jansson.h>
 
+#include <openssl/crypto.h>
+
 #include "sigil/code.h"
 #include "sigil/keyring.h"
+#include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "cli.h"
@@ -323,6 +326,8 @@ struct exporter {
 	int		 nbrands;
 	uint64_t	 n;
 	int		 err;
+	int		 have_key;	/* scan ids in sigild's public form */
+	uint8_t		 cookie_key[32];
 };
 
 static const char *
@@ -377,7 +382,8 @@ static int
 export_one(void *arg, const struct scan_rec *r)
 {
 	struct exporter *e = arg;
-	char t[SIGIL_TIME_LEN + 1], ip[INET6_ADDRSTRLEN], dev[17], id[24];
+	char t[SIGIL_TIME_LEN + 1], ip[INET6_ADDRSTRLEN], dev[17],
+	    id[SCAN_ID_LEN + 1];
 	uint8_t devb[8];
 	const char *brand = export_brand(e, r->brand_id);
 	int loc = (r->flags & SCAN_HAS_LOC) != 0;
@@ -386,7 +392,11 @@ export_one(void *arg, const struct scan_rec *r)
 	ip_text(r->ip, ip, sizeof(ip));
 	sigil_be64_put(devb, r->device);
 	sigil_hex_encode(devb, 8, dev);
-	id[cli_u64(id, r->id)] = '\0';
+	/* The id sigild answered with, so clients can match their scans. */
+	if (e->have_key)
+		scan_id_format(e->cookie_key, r->id, id);
+	else
+		id[cli_u64(id, r->id)] = '\0';
 	if (e->csv) {
 		fprintf(e->f, "%s,", id);
 		csv_field(e->f, brand);
@@ -465,6 +475,19 @@ cmd_export(struct opts *o)
 	e->csv = o->format != NULL && !strcmp(o->format, "csv");
 	if (cli_store_open(o, STORE_RDONLY, &e->st))
 		goto out;
+	{
+		char krpath[4096];
+		struct keyring *kr;
+
+		/* No keyring or no cookie secret: sigild never ran, ids are
+		 * only the log's numbers. */
+		if (keyring_open(cli_keyring_path(o, krpath, sizeof(krpath)), 0,
+		    &kr) == 0) {
+			e->have_key = keyring_secret(kr, "cookie", 0,
+			    e->cookie_key) == 0;
+			keyring_free(kr);
+		}
+	}
 	if (to_stdout)
 		e->f = stdout;
 	else {
@@ -505,6 +528,7 @@ cmd_export(struct opts *o)
 close:
 	store_close(e->st);
 out:
+	OPENSSL_cleanse(e->cookie_key, sizeof(e->cookie_key));
 	free(e);
 	return ret;
 }
