@@ -25,6 +25,7 @@
 
 #ifdef SIGIL_FAULT_INJECTION
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -145,7 +146,9 @@ arm_locked(const char *spec)
 	return 0;
 }
 
-static void
+/* A constructor, so that a malformed $SIGIL_FAULTS stops the program at
+ * start-up rather than at its first write. */
+__attribute__((constructor)) static void
 fault_init(void)
 {
 	const char *spec = getenv("SIGIL_FAULTS");
@@ -155,8 +158,10 @@ fault_init(void)
 	if (seed == NULL || sigil_parse_u64(seed, UINT64_MAX, &s) != 0)
 		s = (uint64_t)time(NULL) ^ (uint64_t)clock();
 	rng_state = s ? s : 0x9e3779b97f4a7c15ULL;
-	if (spec != NULL && arm_locked(spec) != 0)
+	if (spec != NULL && arm_locked(spec) != 0) {
+		fprintf(stderr, "SIGIL_FAULTS: malformed spec \"%s\"\n", spec);
 		abort();	/* a test that meant to arm faults must not pass */
+	}
 }
 
 /* xorshift64*: plenty for "fail about one time in ten". */
