@@ -59,10 +59,11 @@
 #include "sigil/fault.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "store_impl.h"
 
 #define STORE_MAP_INITIAL	((size_t)64 << 20)
 #define STORE_MAP_MIN		((size_t)32 << 10)
-#define STORE_MAXDBS		32
+#define STORE_MAXDBS		64
 #define STORE_MAXREADERS	512
 #define SCAN_EACH_CHUNK		1024
 
@@ -74,7 +75,6 @@
 #define CODE_STATE_LOC		16	/* optional last-location block */
 #define CODE_STATE_HAS_LOC	0x80	/* in the scanner-count byte */
 #define BATCH_FIXED_LEN		64
-#define CODE_KEY_LEN		9	/* brand BE32 || serial 40-bit BE */
 #define SCAN_LOC_FLAGS_LEN	19	/* scan_locs with a locate-time flags byte */
 #define LOC_FLAGS_KEPT		(SCAN_DIVERSION | SCAN_CLONE_SCANNERS | \
 				    SCAN_CLONE_TRAVEL)
@@ -93,105 +93,10 @@ struct rslot {
 	struct rslot	*prev, *next;
 };
 
-struct store {
-	MDB_env		*env;
-	int		 flags;
-	MDB_dbi		 meta, brands, brand_names, keys, products, gtins;
-	MDB_dbi		 batches, batch_ranges, scans, code_state, code_scans;
-	MDB_dbi		 scan_locs;
-	MDB_dbi		 tokens, token_ids, distributors, parents, children;
-	MDB_dbi		 shipments, shipped, events, brand_events, code_events;
-	MDB_dbi		 batch_events, alerts, brand_alerts;
-	int		 trace_absent;	/* RDONLY open of a pre-trace store */
-	pthread_rwlock_t grow_lock;
-	pthread_key_t	 slot_key;
-	pthread_mutex_t	 slots_mu;
-	struct rslot	*slots;
-};
-
 /* ---- encoding helpers ---- */
 
-static void
-le16_put(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static uint16_t
-le16_get(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void
-le32_put(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint32_t
-le32_get(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static void
-le64_put(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t
-le64_get(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void
-lef32_put(uint8_t *p, float f)
-{
-	uint32_t u;
-
-	memcpy(&u, &f, 4);
-	le32_put(p, u);
-}
-
-static float
-lef32_get(const uint8_t *p)
-{
-	uint32_t u = le32_get(p);
-	float f;
-
-	memcpy(&f, &u, 4);
-	return f;
-}
-
-static void
-code_key_put(uint8_t *p, uint32_t brand_id, uint64_t serial)
-{
-	sigil_be32_put(p, brand_id);
-	for (int i = 8; i >= 4; i--, serial >>= 8)
-		p[i] = (uint8_t)serial;
-}
-
-static MDB_val
-mval(const void *p, size_t n)
-{
-	MDB_val v = { n, (void *)p };
-
-	return v;
-}
-
 /* LMDB codes are all below -30000 or positive errno; SIGIL_E* are small. */
-static int
+int
 map_err(int rc)
 {
 	if (rc <= 0 && rc >= SIGIL_EDENIED)
@@ -205,8 +110,7 @@ map_err(int rc)
 	return SIGIL_EIO;
 }
 
-/* Printable text: no C0 controls or DEL, and at most max bytes. */
-static int
+int
 text_ok(const char *s, size_t cap, size_t max, int allow_empty)
 {
 	size_t n = strnlen(s, cap);
@@ -315,8 +219,7 @@ map_resize(struct store *st, size_t want)
 	return rc ? SIGIL_EIO : 0;
 }
 
-/* Opens (or joins) the thread's snapshot. Pair with read_end(). */
-static int
+int
 read_begin(struct store *st, MDB_txn **out)
 {
 	struct rslot *s = slot_get(st);
@@ -352,7 +255,7 @@ read_begin(struct store *st, MDB_txn **out)
 	return 0;
 }
 
-static void
+void
 read_end(struct store *st)
 {
 	struct rslot *s = pthread_getspecific(st->slot_key);
@@ -363,14 +266,12 @@ read_end(struct store *st)
 	}
 }
 
-typedef int (*write_fn)(struct store *st, MDB_txn *txn, void *arg);
-
 /*
  * Runs fn in a write transaction and commits; on MDB_MAP_FULL doubles the
  * map (up to STORE_MAP_MAX) and runs fn again from the start. fn returns
  * 0, a SIGIL_E* code or an LMDB code; nonzero aborts.
  */
-static int
+int
 store_write(struct store *st, write_fn fn, void *arg)
 {
 	struct rslot *s;
@@ -423,7 +324,7 @@ store_write(struct store *st, write_fn fn, void *arg)
 
 /* ---- meta counters ---- */
 
-static int
+int
 meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out)
 {
 	MDB_val v;
@@ -441,7 +342,7 @@ meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out)
 	return 0;
 }
 
-static int
+int
 meta_put(struct store *st, MDB_txn *txn, MDB_val k, uint64_t val)
 {
 	uint8_t b[8];
@@ -451,7 +352,7 @@ meta_put(struct store *st, MDB_txn *txn, MDB_val k, uint64_t val)
 	return mdb_put(txn, st->meta, &k, &v, 0);
 }
 
-static int
+int
 meta_add(struct store *st, MDB_txn *txn, const char *name, uint64_t delta)
 {
 	MDB_val k = mval(name, strlen(name));
@@ -465,8 +366,7 @@ meta_add(struct store *st, MDB_txn *txn, const char *name, uint64_t delta)
 	return meta_put(st, txn, k, v + delta);
 }
 
-/* Returns the counter (first value 1) and advances it; EFULL past max. */
-static int
+int
 meta_next(struct store *st, MDB_txn *txn, MDB_val k, uint64_t n,
     uint64_t max, uint64_t *out)
 {
@@ -485,17 +385,12 @@ meta_next(struct store *st, MDB_txn *txn, MDB_val k, uint64_t n,
 	return 0;
 }
 
-static MDB_val
-meta_key(const char *name)
-{
-	return mval(name, strlen(name));
-}
-
 /* ---- open / close ---- */
 
 /*
- * late: added after schema 1 shipped. A read-write open creates it in an
- * older store; a read-only open of such a store sees it as empty.
+ * late: added after schema 1 shipped (1 trace, 2 loyalty: store_loyalty.c).
+ * A read-write open creates it in an older store; a read-only open of such
+ * a store sees it as empty.
  */
 struct dbdef {
 	const char	*name;
@@ -534,6 +429,26 @@ static const struct dbdef dbdefs[] = {
 	    offsetof(struct store, batch_events), 1 },
 	{ "alerts", 0, offsetof(struct store, alerts), 1 },
 	{ "brand_alerts", 0, offsetof(struct store, brand_alerts), 1 },
+	{ "customers", 0, offsetof(struct store, customers), 2 },
+	{ "customer_phones", 0, offsetof(struct store, customer_phones), 2 },
+	{ "device_links", 0, offsetof(struct store, device_links), 2 },
+	{ "customer_devices", 0, offsetof(struct store, customer_devices), 2 },
+	{ "otps", 0, offsetof(struct store, otps), 2 },
+	{ "campaigns", 0, offsetof(struct store, campaigns), 2 },
+	{ "campaign_usage", 0, offsetof(struct store, campaign_usage), 2 },
+	{ "claims", 0, offsetof(struct store, claims), 2 },
+	{ "claim_days", 0, offsetof(struct store, claim_days), 2 },
+	{ "pin_fails", 0, offsetof(struct store, pin_fails), 2 },
+	{ "ledger", 0, offsetof(struct store, ledger), 2 },
+	{ "items", 0, offsetof(struct store, items), 2 },
+	{ "brand_settings", 0, offsetof(struct store, brand_settings), 2 },
+	{ "activity", 0, offsetof(struct store, activity), 2 },
+	{ "webhooks", 0, offsetof(struct store, webhooks), 2 },
+	{ "users", 0, offsetof(struct store, users), 2 },
+	{ "user_emails", 0, offsetof(struct store, user_emails), 2 },
+	{ "sessions", 0, offsetof(struct store, sessions), 2 },
+	{ "counters", 0, offsetof(struct store, counters), 2 },
+	{ "device_days", 0, offsetof(struct store, device_days), 2 },
 };
 
 static int
@@ -571,7 +486,10 @@ open_dbs(struct store *st, int create)
 			f |= MDB_CREATE;
 		rc = mdb_dbi_open(txn, dbdefs[i].name, f, dbi);
 		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
-			st->trace_absent = 1;
+			if (dbdefs[i].late == 2)
+				st->loyalty_absent = 1;
+			else
+				st->trace_absent = 1;
 			continue;
 		}
 		if (rc != 0) {
@@ -1293,7 +1211,7 @@ batch_decode(uint64_t id, MDB_val v, struct batch *out)
 	return 0;
 }
 
-static int
+int
 batch_load(struct store *st, MDB_txn *txn, uint64_t id, struct batch *out)
 {
 	uint8_t kb[8];

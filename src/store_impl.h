@@ -1,0 +1,199 @@
+/*
+ * store_impl.h - what the files of the storage module share, and nothing
+ * outside it may include: the environment and its database handles, the
+ * write-transaction runner, the cached read snapshot, the meta counters
+ * and the byte encodings. store.c owns the environment (open, growth,
+ * snapshots) and the catalogue, scans and trace tables; store_loyalty.c
+ * owns customers, loyalty, webhooks, dashboard users and counters. Both
+ * follow the rules in store.c's opening comment: closures never touch
+ * caller memory, every value is copied out before its transaction ends.
+ */
+#ifndef SIGIL_STORE_IMPL_H
+#define SIGIL_STORE_IMPL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "sigil/store.h"
+#include "sigil/util.h"
+
+#define CODE_KEY_LEN		9	/* brand BE32 || serial 40-bit BE */
+
+struct rslot;
+
+struct store {
+	MDB_env		*env;
+	int		 flags;
+	MDB_dbi		 meta, brands, brand_names, keys, products, gtins;
+	MDB_dbi		 batches, batch_ranges, scans, code_state, code_scans;
+	MDB_dbi		 scan_locs;
+	MDB_dbi		 tokens, token_ids, distributors, parents, children;
+	MDB_dbi		 shipments, shipped, events, brand_events, code_events;
+	MDB_dbi		 batch_events, alerts, brand_alerts;
+	/* store_loyalty.c */
+	MDB_dbi		 customers, customer_phones, device_links;
+	MDB_dbi		 customer_devices, otps, campaigns, campaign_usage;
+	MDB_dbi		 claims, claim_days, pin_fails, ledger, items;
+	MDB_dbi		 brand_settings, activity, webhooks, users;
+	MDB_dbi		 user_emails, sessions, counters, device_days;
+	int		 trace_absent;	/* RDONLY open of a pre-trace store */
+	int		 loyalty_absent;	/* ... of a pre-loyalty store */
+	pthread_rwlock_t grow_lock;
+	pthread_key_t	 slot_key;
+	pthread_mutex_t	 slots_mu;
+	struct rslot	*slots;
+};
+
+/* ---- encodings: integers in values are little-endian, keys big ---- */
+
+static inline void
+le16_put(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline uint16_t
+le16_get(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline void
+le32_put(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint32_t
+le32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static inline void
+le64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t
+le64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline void
+lef32_put(uint8_t *p, float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, 4);
+	le32_put(p, u);
+}
+
+static inline float
+lef32_get(const uint8_t *p)
+{
+	uint32_t u = le32_get(p);
+	float f;
+
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+static inline void
+code_key_put(uint8_t *p, uint32_t brand_id, uint64_t serial)
+{
+	sigil_be32_put(p, brand_id);
+	for (int i = 8; i >= 4; i--, serial >>= 8)
+		p[i] = (uint8_t)serial;
+}
+
+static inline MDB_val
+mval(const void *p, size_t n)
+{
+	MDB_val v = { n, (void *)p };
+
+	return v;
+}
+
+static inline MDB_val
+meta_key(const char *name)
+{
+	return mval(name, strlen(name));
+}
+
+/* An LMDB or errno code as a SIGIL_E* code (SIGIL_E* pass through). */
+int map_err(int rc);
+
+/* Printable text: no C0 controls or DEL, and at most max bytes. */
+int text_ok(const char *s, size_t cap, size_t max, int allow_empty);
+
+/* ---- transactions (store.c) ---- */
+
+/* Opens (or joins) the thread's snapshot. Pair with read_end(). */
+int read_begin(struct store *st, MDB_txn **out);
+void read_end(struct store *st);
+
+/*
+ * A write closure: returns 0, a SIGIL_E* code or an LMDB code; nonzero
+ * aborts. It may run more than once (map growth), so it must not change
+ * anything outside its transaction but its own context.
+ */
+typedef int (*write_fn)(struct store *st, MDB_txn *txn, void *arg);
+int store_write(struct store *st, write_fn fn, void *arg);
+
+/* ---- meta counters (store.c): 64-bit values under string keys ---- */
+int meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out);
+int meta_put(struct store *st, MDB_txn *txn, MDB_val k, uint64_t val);
+int meta_add(struct store *st, MDB_txn *txn, const char *name,
+    uint64_t delta);
+/* Returns the counter (first value 1) and advances it; EFULL past max. */
+int meta_next(struct store *st, MDB_txn *txn, MDB_val k, uint64_t n,
+    uint64_t max, uint64_t *out);
+
+int batch_load(struct store *st, MDB_txn *txn, uint64_t id,
+    struct batch *out);
+
+/* ---- dashboard counters kept inside scan transactions (store_loyalty.c) */
+
+#define STAT_ACC_MAX	64
+
+/*
+ * Counter increments of one transaction, summed in memory and written
+ * once at the end: a group commit of a thousand scans of one batch then
+ * costs a handful of puts, not thousands. The last batch looked up is
+ * cached for its SKU hash.
+ */
+struct stat_acc {
+	size_t		 n;
+	struct {
+		uint8_t	 key[18];
+		int64_t	 delta;
+	} e[STAT_ACC_MAX];
+	uint64_t	 batch_id;	/* cached batch, 0 = none */
+	uint64_t	 sku_hash;
+	int		 batch_known;
+};
+
+/* Counts the judged scan r (human scans of a known brand only). */
+int stats_scan(struct store *st, MDB_txn *txn, struct stat_acc *acc,
+    const struct scan_rec *r);
+/* Counts a location stored for r; added are the flags locate added. */
+int stats_locate(struct store *st, MDB_txn *txn, struct stat_acc *acc,
+    const struct scan_rec *r, unsigned added);
+/* Writes the sums and empties acc. */
+int stats_flush(struct store *st, MDB_txn *txn, struct stat_acc *acc);
+
+#endif
