@@ -22,6 +22,7 @@
  * renders HTML (the dashboard escapes what it shows).
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/webhook.h"
 
 #define API_SEGS_MAX	8
 #define API_LIST_MAX	1000
@@ -343,6 +345,13 @@ static const char *
 time_or_null(int64_t t, char *buf)
 {
 	return t ? sigil_time_format(t, buf) : NULL;
+}
+
+/* Coordinates are stored as float: print the digits that mean something. */
+static double
+round6(float v)
+{
+	return round((double)v * 1e6) / 1e6;
 }
 
 /* "YYYY-MM-DD" of t, or NULL for 0. */
@@ -1077,7 +1086,7 @@ lookup_scan(void *arg, const struct scan_rec *r)
 	    "diversion", (r->flags & SCAN_DIVERSION) != 0);
 	if (r->flags & SCAN_HAS_LOC)
 		json_object_set_new(o, "location", json_pack("{s:f,s:f,s:i}",
-		    "lat", (double)r->lat, "lng", (double)r->lng, "accuracy_m",
+		    "lat", round6(r->lat), "lng", round6(r->lng), "accuracy_m",
 		    (int)r->accuracy_m));
 	json_array_append_new(arr, o);
 	return json_array_size(arr) >= API_LIST_MAX;
@@ -1170,8 +1179,11 @@ codes_get(struct api_call *a)
 		    json_null());
 		json_object_set_new(o, "suspicious", json_boolean(cs.flags &
 		    (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL)));
-	} else
+	} else {
 		json_object_set_new(o, "scan_count", json_integer(0));
+		json_object_set_new(o, "first_scanned_at", json_null());
+		json_object_set_new(o, "suspicious", json_false());
+	}
 	scans = json_array();
 	store_code_scans(a->app->store, a->brand.id, serial, lookup_scan,
 	    scans);
@@ -1217,11 +1229,11 @@ alert_one(void *arg, const struct alert *al)
 		json_object_set_new(o, "distributor",
 		    json_integer(al->distributor));
 		json_object_set_new(o, "distance_km",
-		    json_real(al->distance_km));
+		    json_real(round(al->distance_km * 10) / 10));
 	}
 	if (al->lat != 0 || al->lng != 0)
 		json_object_set_new(o, "location", json_pack("{s:f,s:f}",
-		    "lat", (double)al->lat, "lng", (double)al->lng));
+		    "lat", round6(al->lat), "lng", round6(al->lng)));
 	json_array_append_new(pg->arr, o);
 	pg->last = al->id;
 	return 0;
@@ -1537,6 +1549,28 @@ tokens_create(struct api_call *a)
 	    (int)t.id, "role", api_role_name(r)));
 }
 
+/* ---- webhooks (webhook.c does the work) ---- */
+
+static void
+webhooks_create(struct api_call *a)
+{
+	if (body_object(a) != 0)
+		return;
+	webhook_api_create(a->c, a->app, a->brand.id, a->body);
+}
+
+static void
+webhooks_list(struct api_call *a)
+{
+	webhook_api_list(a->c, a->app, a->brand.id);
+}
+
+static void
+webhooks_get(struct api_call *a)
+{
+	webhook_api_get(a->c, a->app, a->brand.id, a->seg[1]);
+}
+
 /* ---- routing ---- */
 
 static const struct api_route api_routes[] = {
@@ -1563,6 +1597,9 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "alerts", NEED_READ, alerts_list },
 	{ EVHTTP_REQ_GET, "epcis/events", NEED_READ, epcis_events },
 	{ EVHTTP_REQ_POST, "tokens", NEED_ADMIN, tokens_create },
+	{ EVHTTP_REQ_GET, "webhooks", NEED_ADMIN, webhooks_list },
+	{ EVHTTP_REQ_POST, "webhooks", NEED_ADMIN, webhooks_create },
+	{ EVHTTP_REQ_GET, "webhooks/*", NEED_ADMIN, webhooks_get },
 };
 
 static int

@@ -464,6 +464,13 @@ handle_scan(struct http_call *c)
 			    "(22, 10, 21) and value lengths are checked");
 			return;
 		}
+		if (gs1.serial[0] == '\0') {
+			free(s);
+			http_reply_error(c, 404, "not_serialized", "this Digital "
+			    "Link names a product, not one item; scan the code "
+			    "on the item");
+			return;
+		}
 		parsed = code_from_gs1(&gs1, &code) == 0;
 	}
 	if (parsed)
@@ -552,8 +559,7 @@ locate_done(struct writer_job *job)
 			    "{s:i,s:s}", "id", (int)job->distributor, "name",
 			    t != NULL ? t->name : ""));
 			json_object_set_new(o, "distance_km",
-			    json_real((double)(int)(job->diversion_km * 10) /
-			    10));
+			    json_real(round(job->diversion_km * 10) / 10));
 		}
 		http_reply_jsont(c, 200, o);
 	}
@@ -664,12 +670,11 @@ handle_gs1resolver(struct http_call *c)
 	char root[300];
 
 	resolver_root(c, root, sizeof root);
-	http_reply_jsont(c, 200, json_pack("{s:s,s:s,s:s,s:[s],s:b,s:[{s:s,"
-	    "s:s},{s:s,s:s}],s:s}", "name", "sigil", "resolverRoot", root,
-	    "supportedContextValuesEnumerated", "", "supportedPrimaryKeys",
-	    "01", "linkTypeDefaultCanBeLinkset", 0, "supportedLinkType",
-	    "namespace", "https://gs1.org/voc/", "prefix", "gs1:",
-	    "namespace", "https://gs1.org/voc/", "prefix", "gs1:",
+	http_reply_jsont(c, 200, json_pack("{s:s,s:s,s:[s],s:b,s:[{s:s,s:s}],"
+	    "s:[s,s,s],s:s}", "name", "sigil", "resolverRoot", root,
+	    "supportedPrimaryKeys", "01", "linkTypeDefaultCanBeLinkset", 0,
+	    "supportedLinkType", "namespace", "https://gs1.org/voc/", "prefix",
+	    "gs1:", "linkTypes", "gs1:pip", "gs1:traceability", "all",
 	    "version", "sigil/1"));
 }
 
