@@ -1922,6 +1922,52 @@ store_scan_each(struct store *st, int64_t since,
 	return stop ? stop : map_err(rc);
 }
 
+/* Counts the scans store_scan_after hands out; stops the walk at limit. */
+struct scan_limit {
+	size_t	left;
+	int	full;
+	int	(*fn)(void *arg, const struct scan_rec *r);
+	void	*arg;
+};
+
+static int
+scan_limit_one(void *arg, const struct scan_rec *r)
+{
+	struct scan_limit *l = arg;
+	int stop;
+
+	if ((stop = l->fn(l->arg, r)) != 0)
+		return stop;
+	if (--l->left == 0) {
+		l->full = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int
+store_scan_after(struct store *st, uint64_t after, size_t limit,
+    int (*fn)(void *arg, const struct scan_rec *r), void *arg)
+{
+	struct scan_limit l = { limit, 0, fn, arg };
+	uint64_t from = after + 1;
+	MDB_txn *txn;
+	int rc = 0, end = 0, stop = 0;
+
+	if (limit == 0 || after == UINT64_MAX)
+		return 0;
+	while (!end && !stop && rc == 0) {
+		if ((rc = read_begin(st, &txn)) != 0)
+			return rc;
+		rc = scan_chunk(st, txn, INT64_MIN, &from, &end, &stop,
+		    scan_limit_one, &l);
+		read_end(st);
+	}
+	if (l.full)
+		return 0;
+	return stop ? stop : map_err(rc);
+}
+
 int
 store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct scan_rec *r), void *arg)

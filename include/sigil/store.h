@@ -281,6 +281,14 @@ int store_code_state(struct store *st, uint32_t brand_id, uint64_t serial,
  */
 int store_scan_each(struct store *st, int64_t since,
     int (*fn)(void *arg, const struct scan_rec *r), void *arg);
+/*
+ * The scans with id > after, in id order, at most limit of them (limit
+ * 0: none); location applied if given. The same chunked walk as
+ * store_scan_each but seeking straight to after, so a reader that keeps
+ * a cursor (webhook delivery) never rescans the log from the start.
+ */
+int store_scan_after(struct store *st, uint64_t after, size_t limit,
+    int (*fn)(void *arg, const struct scan_rec *r), void *arg);
 
 /* Every scan of one code, in id order (an index, no log scan). */
 int store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,

@@ -1,0 +1,1183 @@
+/*
+ * webhook.c - CRM webhooks: subscriptions, signed batches, delivery.
+ *
+ * There is no outbox table. The scan log and the activity log are
+ * append-only and ordered by id, so each subscription only keeps two
+ * cursors into them ("everything up to here was accepted"); a scan or a
+ * claim costs no extra write, and a subscription that was down for a day
+ * simply has far-behind cursors. Cursors move only after the receiver
+ * answered 2xx, so every event is delivered at least once; a batch that
+ * timed out may arrive twice (receivers deduplicate by event id).
+ *
+ * The dispatcher runs on sigild's event loop: a timer every
+ * WEBHOOK_TICK_MS copies the subscriptions, and for each that is due
+ * (next_try passed, no request in flight) collects up to
+ * WEBHOOK_BATCH_MAX events after its cursors and POSTs them with
+ * libevent's HTTP client (http, or https through bufferevent_openssl
+ * with the system trust store and host name checks). The answer moves
+ * the cursors or schedules a retry with exponential backoff and jitter;
+ * either way one store_webhook_progress write records it. Scans the
+ * subscription does not want (other brands, bots) are skipped in memory
+ * and the skip is only written out with the next delivery or every
+ * WEBHOOK_SKIP_SAVE_S, so an idle subscription costs no writes.
+ *
+ * The body is signed with HMAC-SHA256 under a per-subscription secret
+ * over "<unix seconds>.<body>", so a receiver that rejects old
+ * timestamps cannot be fed a replayed delivery. The secret is shown once
+ * at creation and kept sealed with AES-256-GCM under the keyring secret
+ * "webhook-enc"; events never carry IP addresses, device ids, phones,
+ * PINs or secrets.
+ *
+ * May call store, keyring, scan (public scan ids), log and http; never
+ * blocks the loop on the network (DNS through evdns when it is usable).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/ssl.h>
+
+#include "sigil/consumer.h"
+#include "sigil/http.h"
+#include "sigil/keyring.h"
+#include "sigil/log.h"
+#include "sigil/scan.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "sigil/webhook.h"
+
+#define SEAL_NONCE	12
+#define SEAL_TAG	16
+#define SEAL_LEN	(SEAL_NONCE + 32 + SEAL_TAG)
+#define WEBHOOK_SKIP_SAVE_S	30
+#define WEBHOOK_RESPONSE_MAX	(64 * 1024)
+#define WEBHOOK_LIST_MAX	1000
+
+/* ---- URLs and event names ---- */
+
+int
+webhook_url_parse(const char *url, struct webhook_url *out)
+{
+	struct webhook_url u = { 0 };
+	const char *p, *host, *host_end, *rest;
+	size_t n = strlen(url), hlen;
+	uint64_t port;
+	char digits[8];
+
+	if (n == 0 || n > STORE_URL_MAX)
+		return SIGIL_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
+			return SIGIL_EINVAL;
+	if (strncmp(url, "https://", 8) == 0) {
+		u.tls = 1;
+		u.port = 443;
+		host = url + 8;
+	} else if (strncmp(url, "http://", 7) == 0) {
+		u.port = 80;
+		host = url + 7;
+	} else {
+		return SIGIL_EINVAL;
+	}
+	rest = host + strcspn(host, "/?#");
+	if (*rest == '#' || strchr(rest, '#') != NULL)
+		return SIGIL_EINVAL;
+	if (memchr(host, '@', (size_t)(rest - host)) != NULL)
+		return SIGIL_EINVAL;
+	if (*host == '[') {
+		host_end = memchr(host, ']', (size_t)(rest - host));
+		if (host_end == NULL || host_end == host + 1)
+			return SIGIL_EINVAL;
+		for (p = host + 1; p < host_end; p++)
+			if (!strchr("0123456789abcdefABCDEF:.", *p))
+				return SIGIL_EINVAL;
+		hlen = (size_t)(host_end - host - 1);
+		memcpy(u.host, host + 1, hlen);
+		p = host_end + 1;
+	} else {
+		host_end = host + strcspn(host, ":/?");
+		if (host_end > rest)
+			host_end = rest;
+		hlen = (size_t)(host_end - host);
+		if (hlen == 0)
+			return SIGIL_EINVAL;
+		for (p = host; p < host_end; p++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_", *p))
+				return SIGIL_EINVAL;
+		if (host[0] == '.' || host[0] == '-')
+			return SIGIL_EINVAL;
+		memcpy(u.host, host, hlen);
+		p = host_end;
+	}
+	if (p < rest && *p == ':') {
+		size_t dl = (size_t)(rest - p - 1);
+
+		if (dl == 0 || dl >= sizeof digits)
+			return SIGIL_EINVAL;
+		memcpy(digits, p + 1, dl);
+		digits[dl] = '\0';
+		if (sigil_parse_u64(digits, 65535, &port) != 0 || port == 0)
+			return SIGIL_EINVAL;
+		u.port = (int)port;
+	} else if (p != rest) {
+		return SIGIL_EINVAL;
+	}
+	if (*rest == '/')
+		snprintf(u.path, sizeof u.path, "%s", rest);
+	else
+		snprintf(u.path, sizeof u.path, "/%s", rest);
+	*out = u;
+	return 0;
+}
+
+int
+webhook_event_bit(const char *name)
+{
+	if (strcmp(name, "scan") == 0)
+		return HOOK_SCAN;
+	if (strcmp(name, "claim") == 0)
+		return HOOK_CLAIM;
+	if (strcmp(name, "customer") == 0)
+		return HOOK_CUSTOMER;
+	return 0;
+}
+
+int
+webhook_activity_bit(int type)
+{
+	switch (type) {
+	case ACTIVITY_CLAIM:
+		return HOOK_CLAIM;
+	case ACTIVITY_CUSTOMER_NEW:
+	case ACTIVITY_LOGIN:
+	case ACTIVITY_ERASE:
+	case ACTIVITY_REDEEM:
+	case ACTIVITY_FEEDBACK:
+		return HOOK_CUSTOMER;
+	}
+	return 0;
+}
+
+static const char *
+activity_name(int type)
+{
+	switch (type) {
+	case ACTIVITY_CLAIM:		return "claim";
+	case ACTIVITY_CUSTOMER_NEW:	return "customer.new";
+	case ACTIVITY_LOGIN:		return "customer.login";
+	case ACTIVITY_ERASE:		return "customer.erase";
+	case ACTIVITY_REDEEM:		return "customer.redeem";
+	case ACTIVITY_FEEDBACK:		return "customer.feedback";
+	}
+	return "unknown";
+}
+
+/* ---- the secret: sealed at rest, HMAC key on the wire ---- */
+
+static int
+seal_key(struct keyring *kr, int create, uint8_t key[32])
+{
+	return keyring_secret(kr, "webhook-enc", create, key);
+}
+
+static void
+seal_aad(uint32_t brand_id, uint8_t aad[12])
+{
+	memcpy(aad, "webhook\0", 8);
+	sigil_be32_put(aad + 8, brand_id);
+}
+
+static int
+secret_seal(const uint8_t key[32], uint32_t brand_id, const uint8_t secret[32],
+    uint8_t out[SEAL_LEN])
+{
+	EVP_CIPHER_CTX *ctx;
+	uint8_t aad[12];
+	int len, rc = SIGIL_ECRYPTO;
+
+	if (sigil_random(out, SEAL_NONCE) != 0)
+		return SIGIL_ECRYPTO;
+	seal_aad(brand_id, aad);
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return SIGIL_ECRYPTO;
+	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, out) == 1 &&
+	    EVP_EncryptUpdate(ctx, NULL, &len, aad, sizeof aad) == 1 &&
+	    EVP_EncryptUpdate(ctx, out + SEAL_NONCE, &len, secret, 32) == 1 &&
+	    len == 32 &&
+	    EVP_EncryptFinal_ex(ctx, out + SEAL_NONCE + 32, &len) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG,
+	    out + SEAL_NONCE + 32) == 1)
+		rc = 0;
+	EVP_CIPHER_CTX_free(ctx);
+	return rc;
+}
+
+static int
+secret_unseal(const uint8_t key[32], uint32_t brand_id, const uint8_t *ct,
+    size_t len, uint8_t secret[32])
+{
+	EVP_CIPHER_CTX *ctx;
+	uint8_t aad[12], tag[SEAL_TAG], plain[32];
+	int n, rc = SIGIL_EFORGED;
+
+	if (len != SEAL_LEN)
+		return SIGIL_EFORGED;
+	memcpy(tag, ct + SEAL_NONCE + 32, SEAL_TAG);
+	seal_aad(brand_id, aad);
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return SIGIL_ECRYPTO;
+	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, ct) == 1 &&
+	    EVP_DecryptUpdate(ctx, NULL, &n, aad, sizeof aad) == 1 &&
+	    EVP_DecryptUpdate(ctx, plain, &n, ct + SEAL_NONCE, 32) == 1 &&
+	    n == 32 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG, tag) == 1 &&
+	    EVP_DecryptFinal_ex(ctx, plain + 32, &n) == 1) {
+		memcpy(secret, plain, 32);
+		rc = 0;
+	}
+	OPENSSL_cleanse(plain, sizeof plain);
+	EVP_CIPHER_CTX_free(ctx);
+	return rc;
+}
+
+int
+webhook_secret_open(struct keyring *kr, const struct webhook *w,
+    char secret[WEBHOOK_SECRET_LEN + 1])
+{
+	uint8_t key[32], raw[32];
+	int rc;
+
+	if ((rc = seal_key(kr, 0, key)) != 0)
+		return rc;
+	rc = secret_unseal(key, w->brand_id, w->secret_ct, w->secret_ct_len,
+	    raw);
+	OPENSSL_cleanse(key, sizeof key);
+	if (rc != 0)
+		return rc;
+	sigil_hex_encode(raw, sizeof raw, secret);
+	OPENSSL_cleanse(raw, sizeof raw);
+	return 0;
+}
+
+int
+webhook_sign(const char *secret, int64_t timestamp, const char *body,
+    size_t len, char out[WEBHOOK_SIG_LEN + 1])
+{
+	uint8_t mac[32];
+	char ts[24];
+	EVP_MAC *m;
+	EVP_MAC_CTX *ctx = NULL;
+	OSSL_PARAM params[2];
+	size_t outl = 0;
+	int rc = SIGIL_ECRYPTO;
+
+	snprintf(ts, sizeof ts, "%lld.", (long long)timestamp);
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((m = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+	    (ctx = EVP_MAC_CTX_new(m)) != NULL &&
+	    EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret),
+	    params) == 1 &&
+	    EVP_MAC_update(ctx, (const unsigned char *)ts, strlen(ts)) == 1 &&
+	    EVP_MAC_update(ctx, (const unsigned char *)body, len) == 1 &&
+	    EVP_MAC_final(ctx, mac, &outl, sizeof mac) == 1 && outl == 32) {
+		memcpy(out, "v1=", 3);
+		sigil_hex_encode(mac, sizeof mac, out + 3);
+		rc = 0;
+	}
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(m);
+	return rc;
+}
+
+int64_t
+webhook_backoff_us(uint32_t attempts, uint32_t jitter)
+{
+	int64_t base = WEBHOOK_BACKOFF_MAX_S;
+
+	if (attempts == 0)
+		return 0;
+	if (attempts - 1 < 12)
+		base = (int64_t)1 << (attempts - 1);
+	if (base > WEBHOOK_BACKOFF_MAX_S)
+		base = WEBHOOK_BACKOFF_MAX_S;
+	base *= 1000000;
+	return base + (int64_t)((double)jitter / 4294967296.0 * (double)base /
+	    4.0);
+}
+
+/* ---- events ---- */
+
+static void
+event_id_scan(const uint8_t key[32], uint64_t id, char out[WEBHOOK_ID_MAX + 1])
+{
+	char pub[SCAN_ID_LEN + 1];
+
+	scan_id_format(key, id, pub);
+	snprintf(out, WEBHOOK_ID_MAX + 1, "scan_%s", pub);
+}
+
+static void
+event_id_activity(uint64_t id, char out[WEBHOOK_ID_MAX + 1])
+{
+	snprintf(out, WEBHOOK_ID_MAX + 1, "act_%llu", (unsigned long long)id);
+}
+
+json_t *
+webhook_scan_event(const uint8_t cookie_key[32], const struct scan_rec *r,
+    const struct batch *b)
+{
+	char id[WEBHOOK_ID_MAX + 1], pub[SCAN_ID_LEN + 1];
+	char t[SIGIL_TIME_LEN + 1];
+	json_t *o, *signals;
+
+	event_id_scan(cookie_key, r->id, id);
+	scan_id_format(cookie_key, r->id, pub);
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if ((signals = json_array()) == NULL) {
+		json_decref(o);
+		return NULL;
+	}
+	if (r->flags & SCAN_CLONE_SCANNERS)
+		json_array_append_new(signals, json_string("too_many_scanners"));
+	if (r->flags & SCAN_CLONE_TRAVEL)
+		json_array_append_new(signals, json_string("impossible_travel"));
+	if (r->flags & SCAN_DIVERSION)
+		json_array_append_new(signals, json_string("diversion"));
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "type", json_string("scan"));
+	json_object_set_new(o, "at", json_string(sigil_time_format(r->at, t)));
+	json_object_set_new(o, "scan_id", json_string(pub));
+	json_object_set_new(o, "serial", json_integer((json_int_t)r->serial));
+	json_object_set_new(o, "batch", json_integer((json_int_t)r->batch_id));
+	if (b != NULL) {
+		json_object_set_new(o, "sku", json_string(b->sku));
+		json_object_set_new(o, "lot", b->lot[0] ? json_string(b->lot) :
+		    json_null());
+	}
+	json_object_set_new(o, "verdict",
+	    json_string(scan_verdict_name(r->verdict)));
+	json_object_set_new(o, "first_scan",
+	    json_boolean(r->flags & SCAN_FIRST));
+	json_object_set_new(o, "signals", signals);
+	if (r->flags & SCAN_HAS_LOC)
+		json_object_set_new(o, "location", json_pack("{s:f,s:f,s:i}",
+		    "lat", (double)r->lat, "lng", (double)r->lng, "accuracy_m",
+		    (int)r->accuracy_m));
+	else
+		json_object_set_new(o, "location", json_null());
+	if (json_object_size(o) < 10) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
+webhook_activity_event(const struct activity *a)
+{
+	char id[WEBHOOK_ID_MAX + 1], t[SIGIL_TIME_LEN + 1];
+	json_t *o;
+
+	event_id_activity(a->id, id);
+	if ((o = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "type", json_string(activity_name(a->type)));
+	json_object_set_new(o, "at", json_string(sigil_time_format(a->at, t)));
+	json_object_set_new(o, "customer_id", a->customer_id ?
+	    json_integer((json_int_t)a->customer_id) : json_null());
+	if (a->ref != 0)
+		json_object_set_new(o, "ref", json_integer((json_int_t)a->ref));
+	if (a->type == ACTIVITY_CLAIM || a->type == ACTIVITY_REDEEM)
+		json_object_set_new(o, "points", json_integer(a->points));
+	if (a->type == ACTIVITY_FEEDBACK) {
+		json_object_set_new(o, "rating", json_integer(a->rating));
+		json_object_set_new(o, "text", json_stringn(a->text,
+		    strnlen(a->text, sizeof a->text)));
+	}
+	if (json_object_size(o) < 4) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* ---- collecting a batch ---- */
+
+struct pending {
+	json_t		*ev;
+	uint64_t	id;	/* log id */
+	int64_t		at;
+};
+
+struct collect {
+	struct store	*st;
+	const uint8_t	*key;
+	uint32_t	brand_id;
+	int		mask;
+	size_t		max;
+	struct pending	*items;
+	size_t		n;
+	uint64_t	seen;	/* last log id examined */
+	struct batch	batch;	/* the last batch looked up */
+	int		err;
+};
+
+static void
+collect_free(struct collect *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		json_decref(c->items[i].ev);
+	free(c->items);
+	c->items = NULL;
+	c->n = 0;
+}
+
+static int
+collect_scan(void *arg, const struct scan_rec *r)
+{
+	struct collect *c = arg;
+	const struct batch *b = NULL;
+	json_t *ev;
+
+	c->seen = r->id;
+	if (r->brand_id != c->brand_id || r->brand_id == 0 ||
+	    (r->flags & SCAN_BOT))
+		return 0;
+	if (r->batch_id != 0 && (c->batch.id == r->batch_id ||
+	    store_batch_get(c->st, r->batch_id, &c->batch) == 0))
+		b = &c->batch;
+	if ((ev = webhook_scan_event(c->key, r, b)) == NULL) {
+		c->err = SIGIL_ENOMEM;
+		return 1;
+	}
+	c->items[c->n++] = (struct pending){ ev, r->id, r->at };
+	return c->n == c->max;
+}
+
+static int
+collect_activity(void *arg, const struct activity *a)
+{
+	struct collect *c = arg;
+	json_t *ev;
+
+	c->seen = a->id;
+	if (a->brand_id != c->brand_id ||
+	    (webhook_activity_bit(a->type) & c->mask) == 0)
+		return 0;
+	if ((ev = webhook_activity_event(a)) == NULL) {
+		c->err = SIGIL_ENOMEM;
+		return 1;
+	}
+	c->items[c->n++] = (struct pending){ ev, a->id, a->at };
+	return c->n == c->max;
+}
+
+static int
+collect_init(struct collect *c, struct store *st, const uint8_t *key,
+    const struct webhook *w, size_t max, uint64_t cursor)
+{
+	memset(c, 0, sizeof *c);
+	c->st = st;
+	c->key = key;
+	c->brand_id = w->brand_id;
+	c->mask = w->events;
+	c->max = max;
+	c->seen = cursor;
+	if ((c->items = calloc(max, sizeof *c->items)) == NULL)
+		return SIGIL_ENOMEM;
+	return 0;
+}
+
+void
+webhook_batch_clear(struct webhook_batch *b)
+{
+	free(b->body);
+	memset(b, 0, sizeof *b);
+}
+
+/*
+ * Merges the two runs by time, each kept in log order, into arr (at most
+ * max events), and says how many of each run were taken.
+ */
+static int
+merge(struct collect *s, struct collect *a, size_t max, json_t *arr,
+    size_t *took_s, size_t *took_a)
+{
+	size_t i = 0, j = 0;
+
+	while (i + j < max && (i < s->n || j < a->n)) {
+		struct pending *p;
+
+		if (j == a->n || (i < s->n && s->items[i].at <= a->items[j].at))
+			p = &s->items[i++];
+		else
+			p = &a->items[j++];
+		if (json_array_append(arr, p->ev) != 0)
+			return SIGIL_ENOMEM;
+	}
+	*took_s = i;
+	*took_a = j;
+	return 0;
+}
+
+static uint64_t
+run_cursor(const struct collect *c, size_t took, uint64_t cursor)
+{
+	if (took == c->n)
+		return c->seen;
+	return took > 0 ? c->items[took - 1].id : cursor;
+}
+
+int
+webhook_batch_collect(struct store *st, const uint8_t cookie_key[32],
+    const struct webhook *w, size_t max, struct webhook_batch *out)
+{
+	struct collect s, a;
+	struct webhook_batch b = { 0 };
+	json_t *doc = NULL, *arr;
+	size_t ts = 0, ta = 0;
+	int rc;
+
+	if (max == 0 || max > WEBHOOK_BATCH_MAX || w->brand_id == 0)
+		return SIGIL_EINVAL;
+	if ((rc = collect_init(&s, st, cookie_key, w, max,
+	    w->scan_cursor)) != 0)
+		return rc;
+	if ((rc = collect_init(&a, st, cookie_key, w, max,
+	    w->activity_cursor)) != 0)
+		goto out;
+	if (w->events & HOOK_SCAN) {
+		rc = store_scan_after(st, w->scan_cursor, WEBHOOK_SCAN_WINDOW,
+		    collect_scan, &s);
+		if (s.err != 0 || rc < 0) {
+			rc = s.err ? s.err : rc;
+			goto out;
+		}
+	}
+	if (w->events & (HOOK_CLAIM | HOOK_CUSTOMER)) {
+		rc = store_activity_each(st, w->brand_id, w->activity_cursor,
+		    WEBHOOK_SCAN_WINDOW, collect_activity, &a);
+		if (a.err != 0 || rc < 0) {
+			rc = a.err ? a.err : rc;
+			goto out;
+		}
+	}
+	rc = SIGIL_ENOMEM;
+	if ((doc = json_object()) == NULL || (arr = json_array()) == NULL ||
+	    json_object_set_new(doc, "events", arr) != 0)
+		goto out;
+	if ((rc = merge(&s, &a, max, arr, &ts, &ta)) != 0)
+		goto out;
+	/* A run taken whole moves its cursor to the last record examined
+	 * (past skipped ones); a run cut by the merge to its last event. */
+	b.scan_cursor = run_cursor(&s, ts, w->scan_cursor);
+	b.activity_cursor = run_cursor(&a, ta, w->activity_cursor);
+	b.n = ts + ta;
+	if (b.n > 0) {
+		snprintf(b.first_id, sizeof b.first_id, "%s", json_string_value(
+		    json_object_get(json_array_get(arr, 0), "id")));
+		rc = SIGIL_ENOMEM;
+		if ((b.body = json_dumps(doc, JSON_COMPACT)) == NULL)
+			goto out;
+		b.len = strlen(b.body);
+	}
+	*out = b;
+	rc = 0;
+out:
+	json_decref(doc);
+	collect_free(&a);
+	collect_free(&s);
+	return rc;
+}
+
+/* ---- subscriptions ---- */
+
+static int
+last_scan_id(void *arg, const struct scan_rec *r)
+{
+	*(uint64_t *)arg = r->id;
+	return 0;
+}
+
+static int
+last_activity_id(void *arg, const struct activity *a)
+{
+	*(uint64_t *)arg = a->id;
+	return 0;
+}
+
+/*
+ * The ends of both logs. Scan ids run 1..n with n the logged count, so
+ * the count is the end; the walk after it only catches scans committed
+ * meanwhile. The activity log is read per brand to its end.
+ */
+static int
+log_ends(struct store *st, uint32_t brand_id, uint64_t *scan_end,
+    uint64_t *activity_end)
+{
+	struct store_stats ss;
+	uint64_t s, a = 0, prev;
+	int rc;
+
+	if ((rc = store_stats(st, &ss)) != 0)
+		return rc;
+	s = ss.scans;
+	do {
+		prev = s;
+		if ((rc = store_scan_after(st, s, WEBHOOK_SCAN_WINDOW,
+		    last_scan_id, &s)) < 0)
+			return rc;
+	} while (s != prev);
+	do {
+		prev = a;
+		if ((rc = store_activity_each(st, brand_id, a,
+		    WEBHOOK_SCAN_WINDOW, last_activity_id, &a)) < 0)
+			return rc;
+	} while (a != prev);
+	*scan_end = s;
+	*activity_end = a;
+	return 0;
+}
+
+int
+webhook_create(struct store *st, struct keyring *kr, uint32_t brand_id,
+    const char *url, int events, struct webhook *out,
+    char secret[WEBHOOK_SECRET_LEN + 1])
+{
+	struct webhook_url u;
+	struct webhook w;
+	uint8_t key[32], raw[32];
+	int rc;
+
+	if (webhook_url_parse(url, &u) != 0 || events == 0 ||
+	    (events & ~(HOOK_SCAN | HOOK_CLAIM | HOOK_CUSTOMER)) != 0 ||
+	    brand_id == 0)
+		return SIGIL_EINVAL;
+	memset(&w, 0, sizeof w);
+	w.brand_id = brand_id;
+	snprintf(w.url, sizeof w.url, "%s", url);
+	w.events = events;
+	w.active = 1;
+	w.created = sigil_now_us();
+	if ((rc = log_ends(st, brand_id, &w.scan_cursor,
+	    &w.activity_cursor)) != 0)
+		return rc;
+	if ((rc = sigil_random(raw, sizeof raw)) != 0)
+		return rc;
+	if ((rc = seal_key(kr, 1, key)) != 0)
+		goto out;
+	if ((rc = secret_seal(key, brand_id, raw, w.secret_ct)) != 0)
+		goto out;
+	w.secret_ct_len = SEAL_LEN;
+	if ((rc = store_webhook_add(st, &w)) != 0)
+		goto out;
+	sigil_hex_encode(raw, sizeof raw, secret);
+	*out = w;
+out:
+	OPENSSL_cleanse(key, sizeof key);
+	OPENSSL_cleanse(raw, sizeof raw);
+	return rc;
+}
+
+json_t *
+webhook_json(const struct webhook *w)
+{
+	char t[SIGIL_TIME_LEN + 1], n[SIGIL_TIME_LEN + 1];
+	json_t *o, *ev;
+
+	if ((ev = json_array()) == NULL)
+		return NULL;
+	if (w->events & HOOK_SCAN)
+		json_array_append_new(ev, json_string("scan"));
+	if (w->events & HOOK_CLAIM)
+		json_array_append_new(ev, json_string("claim"));
+	if (w->events & HOOK_CUSTOMER)
+		json_array_append_new(ev, json_string("customer"));
+	o = json_pack("{s:I,s:s,s:o,s:b,s:s,s:{s:I,s:I,s:I,s:I,s:s?,s:o}}",
+	    "id", (json_int_t)w->id, "url", w->url, "events", ev,
+	    "active", w->active, "created", sigil_time_format(w->created, t),
+	    "delivery",
+	    "scan_cursor", (json_int_t)w->scan_cursor,
+	    "activity_cursor", (json_int_t)w->activity_cursor,
+	    "delivered", (json_int_t)w->delivered,
+	    "attempts", (json_int_t)w->attempts,
+	    "next_try", w->next_try ? sigil_time_format(w->next_try, n) : NULL,
+	    "last_status", w->last_status == 0 ? json_null() :
+	    json_integer(w->last_status));
+	return o;
+}
+
+/* ---- delivery ---- */
+
+/*
+ * One per subscription seen, kept for the process lifetime (there is no
+ * deletion). Held by pointer, so a request's callback argument stays
+ * valid while the array grows.
+ */
+struct slot {
+	struct webhook_dispatcher *d;
+	uint32_t	brand_id, id;
+	uint64_t	scan_seen, activity_seen;	/* skipped in memory */
+	int64_t		seen_saved;
+	struct webhook	w;		/* as sent: progress writes this */
+	struct webhook_batch batch;
+	struct evhttp_connection *evcon;	/* freed on the next tick */
+	int		inflight;
+};
+
+struct webhook_dispatcher {
+	struct app	*app;
+	struct event	*tick;
+	struct evdns_base *dns;
+	SSL_CTX		*tls;
+	struct slot	**slots;
+	size_t		n, cap;
+	struct webhook	*subs;		/* this tick's copy */
+	size_t		nsubs, subs_cap;
+};
+
+static struct slot *
+slot_find(struct webhook_dispatcher *d, const struct webhook *w)
+{
+	struct slot *s, **grown;
+
+	for (size_t i = 0; i < d->n; i++)
+		if (d->slots[i]->brand_id == w->brand_id &&
+		    d->slots[i]->id == w->id)
+			return d->slots[i];
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+
+		if ((grown = realloc(d->slots, cap * sizeof *grown)) == NULL)
+			return NULL;
+		d->slots = grown;
+		d->cap = cap;
+	}
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return NULL;
+	s->d = d;
+	s->brand_id = w->brand_id;
+	s->id = w->id;
+	s->seen_saved = sigil_now_us();
+	d->slots[d->n++] = s;
+	return s;
+}
+
+static void
+slot_settle(struct slot *s, int status)
+{
+	struct webhook_dispatcher *d = s->d;
+	struct webhook *w = &s->w;
+	int64_t now = sigil_now_us();
+	uint32_t jitter = 0;
+	int rc;
+
+	s->inflight = 0;
+	w->last_status = status;
+	if (status >= 200 && status < 300) {
+		w->scan_cursor = s->batch.scan_cursor;
+		w->activity_cursor = s->batch.activity_cursor;
+		w->delivered += s->batch.n;
+		w->attempts = 0;
+		w->next_try = 0;
+		if (s->scan_seen < w->scan_cursor)
+			s->scan_seen = w->scan_cursor;
+		if (s->activity_seen < w->activity_cursor)
+			s->activity_seen = w->activity_cursor;
+		s->seen_saved = now;
+	} else {
+		if (w->attempts < UINT32_MAX)
+			w->attempts++;
+		(void)sigil_random(&jitter, sizeof jitter);
+		w->next_try = now + webhook_backoff_us(w->attempts, jitter);
+	}
+	if ((rc = store_webhook_progress(d->app->store, w)) != 0)
+		log_error("webhook_progress", "brand=%u id=%u err=%s",
+		    w->brand_id, w->id, sigil_strerror(rc));
+	log_info("webhook_delivery", "brand=%u id=%u status=%d events=%zu "
+	    "first=%s attempts=%u", w->brand_id, w->id, status, s->batch.n,
+	    s->batch.first_id, w->attempts);
+	webhook_batch_clear(&s->batch);
+}
+
+static void
+delivery_done(struct evhttp_request *req, void *arg)
+{
+	struct slot *s = arg;
+	int status = req ? evhttp_request_get_response_code(req) : 0;
+
+	if (!s->inflight)
+		return;
+	slot_settle(s, status > 0 ? status : -1);
+}
+
+static struct evhttp_connection *
+connect_to(struct webhook_dispatcher *d, const struct webhook_url *u)
+{
+	struct evhttp_connection *evcon;
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if (!u->tls)
+		return evhttp_connection_base_new(d->app->base, d->dns, u->host,
+		    (unsigned short)u->port);
+	if ((ssl = SSL_new(d->tls)) == NULL)
+		return NULL;
+	if (SSL_set_tlsext_host_name(ssl, u->host) != 1 ||
+	    SSL_set1_host(ssl, u->host) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	/* On success the bufferevent owns ssl and frees it. */
+	bev = bufferevent_openssl_socket_new(d->app->base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	evcon = evhttp_connection_base_bufferevent_new(d->app->base, d->dns,
+	    bev, u->host, (unsigned short)u->port);
+	if (evcon == NULL)
+		bufferevent_free(bev);
+	return evcon;
+}
+
+/* Sends s->batch to s->w.url; settles the slot at once when it cannot. */
+static void
+slot_send(struct slot *s)
+{
+	struct webhook_dispatcher *d = s->d;
+	struct webhook_url u;
+	struct evhttp_request *req = NULL;
+	struct evkeyvalq *h;
+	char secret[WEBHOOK_SECRET_LEN + 1], sig[WEBHOOK_SIG_LEN + 1];
+	char ts[24], delivery[32 + WEBHOOK_ID_MAX], host[STORE_URL_MAX + 16];
+	int64_t now_s = sigil_now_us() / 1000000;
+
+	if (webhook_url_parse(s->w.url, &u) != 0 ||
+	    webhook_secret_open(d->app->keyring, &s->w, secret) != 0 ||
+	    webhook_sign(secret, now_s, s->batch.body, s->batch.len, sig) != 0) {
+		OPENSSL_cleanse(secret, sizeof secret);
+		s->inflight = 1;
+		slot_settle(s, -1);
+		return;
+	}
+	OPENSSL_cleanse(secret, sizeof secret);
+	if ((s->evcon = connect_to(d, &u)) == NULL ||
+	    (req = evhttp_request_new(delivery_done, s)) == NULL) {
+		s->inflight = 1;
+		slot_settle(s, -1);
+		return;
+	}
+	evhttp_connection_set_timeout(s->evcon, WEBHOOK_TIMEOUT_S);
+	evhttp_connection_set_max_body_size(s->evcon, WEBHOOK_RESPONSE_MAX);
+	evhttp_connection_set_max_headers_size(s->evcon, WEBHOOK_RESPONSE_MAX);
+	snprintf(ts, sizeof ts, "%lld", (long long)now_s);
+	snprintf(delivery, sizeof delivery, "%u-%s", s->w.id,
+	    s->batch.first_id);
+	if (strchr(u.host, ':') != NULL)
+		snprintf(host, sizeof host, "[%s]:%d", u.host, u.port);
+	else
+		snprintf(host, sizeof host, "%s:%d", u.host, u.port);
+	h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "Host", host);
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "User-Agent", "sigil-webhook/1");
+	evhttp_add_header(h, "X-Sigil-Timestamp", ts);
+	evhttp_add_header(h, "X-Sigil-Signature", sig);
+	evhttp_add_header(h, "X-Sigil-Delivery", delivery);
+	evhttp_add_header(h, "Connection", "close");
+	evbuffer_add(evhttp_request_get_output_buffer(req), s->batch.body,
+	    s->batch.len);
+	s->inflight = 1;
+	/* libevent frees req itself when the request cannot be made. */
+	if (evhttp_make_request(s->evcon, req, EVHTTP_REQ_POST, u.path) != 0 &&
+	    s->inflight)
+		slot_settle(s, -1);
+}
+
+static int
+copy_sub(void *arg, const struct webhook *w)
+{
+	struct webhook_dispatcher *d = arg;
+	struct webhook *grown;
+
+	if (d->nsubs == d->subs_cap) {
+		size_t cap = d->subs_cap ? d->subs_cap * 2 : 16;
+
+		if ((grown = realloc(d->subs, cap * sizeof *grown)) == NULL)
+			return SIGIL_ENOMEM;
+		d->subs = grown;
+		d->subs_cap = cap;
+	}
+	d->subs[d->nsubs++] = *w;
+	return 0;
+}
+
+static void
+sub_tick(struct webhook_dispatcher *d, const struct webhook *w, int64_t now)
+{
+	struct slot *s;
+	struct webhook at;
+	int rc;
+
+	if (!w->active || (s = slot_find(d, w)) == NULL || s->inflight ||
+	    w->next_try > now)
+		return;
+	/* Start past what was already skipped in memory. */
+	at = *w;
+	if (at.scan_cursor < s->scan_seen)
+		at.scan_cursor = s->scan_seen;
+	if (at.activity_cursor < s->activity_seen)
+		at.activity_cursor = s->activity_seen;
+	webhook_batch_clear(&s->batch);
+	if ((rc = webhook_batch_collect(d->app->store, d->app->cookie_key, &at,
+	    WEBHOOK_BATCH_MAX, &s->batch)) != 0) {
+		log_error("webhook_collect", "brand=%u id=%u err=%s",
+		    w->brand_id, w->id, sigil_strerror(rc));
+		return;
+	}
+	if (s->batch.n == 0) {
+		s->scan_seen = s->batch.scan_cursor;
+		s->activity_seen = s->batch.activity_cursor;
+		/* An idle subscription writes its skips out rarely. */
+		if ((s->scan_seen != w->scan_cursor ||
+		    s->activity_seen != w->activity_cursor) &&
+		    now - s->seen_saved >= (int64_t)WEBHOOK_SKIP_SAVE_S *
+		    1000000) {
+			at.scan_cursor = s->scan_seen;
+			at.activity_cursor = s->activity_seen;
+			s->seen_saved = now;
+			if ((rc = store_webhook_progress(d->app->store,
+			    &at)) != 0)
+				log_error("webhook_progress", "brand=%u id=%u "
+				    "err=%s", w->brand_id, w->id,
+				    sigil_strerror(rc));
+		}
+		webhook_batch_clear(&s->batch);
+		return;
+	}
+	s->w = *w;
+	slot_send(s);
+}
+
+static void
+tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct webhook_dispatcher *d = arg;
+	struct timeval tv = { 0, WEBHOOK_TICK_MS * 1000 };
+	int64_t now = sigil_now_us();
+	int rc;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < d->n; i++)
+		if (!d->slots[i]->inflight && d->slots[i]->evcon != NULL) {
+			evhttp_connection_free(d->slots[i]->evcon);
+			d->slots[i]->evcon = NULL;
+		}
+	d->nsubs = 0;
+	if ((rc = store_webhook_each(d->app->store, copy_sub, d)) < 0)
+		log_error("webhook_list", "err=%s", sigil_strerror(rc));
+	for (size_t i = 0; i < d->nsubs; i++)
+		sub_tick(d, &d->subs[i], now);
+	evtimer_add(d->tick, &tv);
+}
+
+int
+webhook_dispatcher_start(struct app *app, struct webhook_dispatcher **out)
+{
+	struct webhook_dispatcher *d;
+	struct timeval tv = { 0, WEBHOOK_TICK_MS * 1000 };
+	uint8_t key[32];
+	int rc = SIGIL_ENOMEM;
+
+	/* Created now, so the first delivery never rewrites the keyring
+	 * from inside the loop. */
+	if ((rc = seal_key(app->keyring, 1, key)) != 0)
+		return rc;
+	OPENSSL_cleanse(key, sizeof key);
+	rc = SIGIL_ENOMEM;
+	if ((d = calloc(1, sizeof *d)) == NULL)
+		return SIGIL_ENOMEM;
+	d->app = app;
+	/* Without a usable resolver configuration evdns cannot help;
+	 * libevent then resolves names itself. */
+	d->dns = evdns_base_new(app->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if ((d->tls = SSL_CTX_new(TLS_client_method())) == NULL) {
+		rc = SIGIL_ECRYPTO;
+		goto fail;
+	}
+	SSL_CTX_set_min_proto_version(d->tls, TLS1_2_VERSION);
+	SSL_CTX_set_verify(d->tls, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_set_default_verify_paths(d->tls) != 1) {
+		rc = SIGIL_ECRYPTO;
+		goto fail;
+	}
+	if ((d->tick = evtimer_new(app->base, tick, d)) == NULL ||
+	    evtimer_add(d->tick, &tv) != 0)
+		goto fail;
+	*out = d;
+	return 0;
+fail:
+	webhook_dispatcher_free(d);
+	return rc;
+}
+
+void
+webhook_dispatcher_free(struct webhook_dispatcher *d)
+{
+	if (d == NULL)
+		return;
+	if (d->tick != NULL)
+		event_free(d->tick);
+	for (size_t i = 0; i < d->n; i++) {
+		/* Frees a request in flight without calling it back: its
+		 * events were not acknowledged and go out again later. */
+		if (d->slots[i]->evcon != NULL)
+			evhttp_connection_free(d->slots[i]->evcon);
+		webhook_batch_clear(&d->slots[i]->batch);
+		free(d->slots[i]);
+	}
+	free(d->slots);
+	free(d->subs);
+	if (d->tls != NULL)
+		SSL_CTX_free(d->tls);
+	if (d->dns != NULL)
+		evdns_base_free(d->dns, 0);
+	free(d);
+}
+
+/* ---- brand API ---- */
+
+void
+webhook_api_create(struct http_call *c, struct app *app, uint32_t brand_id,
+    json_t *body)
+{
+	json_t *url = json_object_get(body, "url");
+	json_t *events = json_object_get(body, "events"), *v, *o;
+	char secret[WEBHOOK_SECRET_LEN + 1];
+	struct webhook_url u;
+	struct webhook w;
+	size_t i;
+	int mask = 0, bit, rc;
+
+	if (!json_is_string(url) || webhook_url_parse(json_string_value(url),
+	    &u) != 0) {
+		http_reply_error(c, 422, "invalid", "field 'url' must be an "
+		    "http:// or https:// URL of at most 256 printable ASCII "
+		    "characters, without user info or fragment");
+		return;
+	}
+	if (!json_is_array(events) || json_array_size(events) == 0 ||
+	    json_array_size(events) > 3) {
+		http_reply_error(c, 422, "invalid", "field 'events' must be a "
+		    "non-empty array of \"scan\", \"claim\", \"customer\"");
+		return;
+	}
+	json_array_foreach(events, i, v) {
+		if (!json_is_string(v) ||
+		    (bit = webhook_event_bit(json_string_value(v))) == 0 ||
+		    (mask & bit) != 0) {
+			http_reply_error(c, 422, "invalid", "field 'events' may "
+			    "hold \"scan\", \"claim\" and \"customer\", each "
+			    "once");
+			return;
+		}
+		mask |= bit;
+	}
+	if ((rc = webhook_create(app->store, app->keyring, brand_id,
+	    json_string_value(url), mask, &w, secret)) != 0) {
+		log_error("webhook_new", "brand=%u err=%s", brand_id,
+		    sigil_strerror(rc));
+		http_reply_error(c, rc == SIGIL_EINVAL ? 422 : 500,
+		    rc == SIGIL_EINVAL ? "invalid" : "internal",
+		    rc == SIGIL_EINVAL ? "subscription refused" :
+		    "could not create the subscription");
+		return;
+	}
+	log_info("webhook_new", "brand=%u id=%u events=%d", brand_id, w.id,
+	    mask);
+	if ((o = webhook_json(&w)) == NULL) {
+		OPENSSL_cleanse(secret, sizeof secret);
+		http_reply_error(c, 500, "internal", "out of memory");
+		return;
+	}
+	json_object_set_new(o, "secret", json_string(secret));
+	OPENSSL_cleanse(secret, sizeof secret);
+	http_reply_jsont(c, 201, o);
+}
+
+struct list_ctx {
+	uint32_t	brand_id;
+	json_t		*arr;
+};
+
+static int
+list_one(void *arg, const struct webhook *w)
+{
+	struct list_ctx *l = arg;
+
+	if (w->brand_id != l->brand_id)
+		return 0;
+	if (json_array_append_new(l->arr, webhook_json(w)) != 0)
+		return SIGIL_ENOMEM;
+	return json_array_size(l->arr) >= WEBHOOK_LIST_MAX;
+}
+
+void
+webhook_api_list(struct http_call *c, struct app *app, uint32_t brand_id)
+{
+	struct list_ctx l = { brand_id, json_array() };
+	int rc;
+
+	if (l.arr == NULL || (rc = store_webhook_each(app->store, list_one,
+	    &l)) < 0) {
+		json_decref(l.arr);
+		http_reply_error(c, 500, "internal", "could not list webhooks");
+		return;
+	}
+	http_reply_jsont(c, 200, json_pack("{s:o}", "webhooks", l.arr));
+}
+
+void
+webhook_api_get(struct http_call *c, struct app *app, uint32_t brand_id,
+    const char *id)
+{
+	struct webhook w;
+	uint64_t n;
+	json_t *o;
+	int rc;
+
+	if (sigil_parse_u64(id, UINT32_MAX, &n) != 0 || n == 0 ||
+	    (rc = store_webhook_get(app->store, brand_id, (uint32_t)n,
+	    &w)) == SIGIL_ENOTFOUND) {
+		http_reply_error(c, 404, "not_found", "no such webhook");
+		return;
+	}
+	if (rc == 0 && w.brand_id != brand_id) {
+		http_reply_error(c, 404, "not_found", "no such webhook");
+		return;
+	}
+	if (rc != 0 || (o = webhook_json(&w)) == NULL) {
+		http_reply_error(c, 500, "internal", "could not read the "
+		    "webhook");
+		return;
+	}
+	http_reply_jsont(c, 200, o);
+}
