@@ -45,7 +45,6 @@
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
-#include "sigil/webhook.h"
 
 #define API_SEGS_MAX	8
 #define API_LIST_MAX	1000
@@ -73,8 +72,7 @@ struct api_route {
 
 struct token_bucket {
 	uint32_t	id;
-	double		tokens;
-	int64_t		last_us;
+	struct sigil_bucket bucket;
 };
 
 static struct token_bucket buckets[TOKEN_SLOTS];
@@ -148,24 +146,14 @@ static int
 token_rate_allow(uint32_t id, unsigned rate)
 {
 	struct token_bucket *b = &buckets[id % TOKEN_SLOTS];
-	int64_t now = sigil_now_us();
-	double burst = 2.0 * rate;
 
 	if (rate == 0)
 		return 1;
-	if (b->id != id || b->last_us == 0) {
+	if (b->id != id) {
 		b->id = id;
-		b->tokens = burst;
-		b->last_us = now;
+		b->bucket.last_us = 0;
 	}
-	b->tokens += (double)(now - b->last_us) / 1e6 * rate;
-	if (b->tokens > burst)
-		b->tokens = burst;
-	b->last_us = now;
-	if (b->tokens < 1.0)
-		return 0;
-	b->tokens -= 1.0;
-	return 1;
+	return sigil_bucket_take(&b->bucket, rate, 2.0 * rate, sigil_now_us());
 }
 
 /* ---- small helpers ---- */
@@ -1549,28 +1537,6 @@ tokens_create(struct api_call *a)
 	    (int)t.id, "role", api_role_name(r)));
 }
 
-/* ---- webhooks (webhook.c does the work) ---- */
-
-static void
-webhooks_create(struct api_call *a)
-{
-	if (body_object(a) != 0)
-		return;
-	webhook_api_create(a->c, a->app, a->brand.id, a->body);
-}
-
-static void
-webhooks_list(struct api_call *a)
-{
-	webhook_api_list(a->c, a->app, a->brand.id);
-}
-
-static void
-webhooks_get(struct api_call *a)
-{
-	webhook_api_get(a->c, a->app, a->brand.id, a->seg[1]);
-}
-
 /* ---- routing ---- */
 
 static const struct api_route api_routes[] = {
@@ -1597,9 +1563,6 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "alerts", NEED_READ, alerts_list },
 	{ EVHTTP_REQ_GET, "epcis/events", NEED_READ, epcis_events },
 	{ EVHTTP_REQ_POST, "tokens", NEED_ADMIN, tokens_create },
-	{ EVHTTP_REQ_GET, "webhooks", NEED_ADMIN, webhooks_list },
-	{ EVHTTP_REQ_POST, "webhooks", NEED_ADMIN, webhooks_create },
-	{ EVHTTP_REQ_GET, "webhooks/*", NEED_ADMIN, webhooks_get },
 };
 
 static int

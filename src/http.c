@@ -66,8 +66,7 @@ struct cidr {
 
 struct rate_slot {
 	uint8_t		addr[16];
-	double		tokens;
-	int64_t		last_us;
+	struct sigil_bucket bucket;
 };
 
 struct http_stream {
@@ -246,19 +245,12 @@ rate_allow(struct http_server *srv, const uint8_t a[16])
 	for (int i = 0; i < 16; i++)
 		h = (h ^ a[i]) * 16777619u;
 	s = &srv->rate[h % RATE_SLOTS];
-	if (memcmp(s->addr, a, 16) != 0 || s->last_us == 0) {
+	if (memcmp(s->addr, a, 16) != 0) {
+		/* A colliding address takes the slot over with a full bucket. */
 		memcpy(s->addr, a, 16);
-		s->tokens = burst;
-		s->last_us = now;
+		s->bucket.last_us = 0;
 	}
-	s->tokens += (double)(now - s->last_us) / 1e6 * srv->cfg.rate_limit;
-	if (s->tokens > burst)
-		s->tokens = burst;
-	s->last_us = now;
-	if (s->tokens < 1.0)
-		return 0;
-	s->tokens -= 1.0;
-	return 1;
+	return sigil_bucket_take(&s->bucket, srv->cfg.rate_limit, burst, now);
 }
 
 /* ---- connections ---- */
@@ -662,18 +654,6 @@ http_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
-static int
-hexdigit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 http_path_decode(const char *in, size_t len, char *out, size_t size)
 {
@@ -687,8 +667,8 @@ http_path_decode(const char *in, size_t len, char *out, size_t size)
 
 			if (i + 2 >= len)
 				return SIGIL_EINVAL;
-			hi = hexdigit((unsigned char)in[i + 1]);
-			lo = hexdigit((unsigned char)in[i + 2]);
+			hi = sigil_hex_digit((unsigned char)in[i + 1]);
+			lo = sigil_hex_digit((unsigned char)in[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return SIGIL_EINVAL;
 			c = hi << 4 | lo;

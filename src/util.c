@@ -147,8 +147,26 @@ sigil_hex_encode(const void *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hexval(char c)
+int
+sigil_bucket_take(struct sigil_bucket *b, double rate, double burst,
+    int64_t now_us)
+{
+	if (b->last_us == 0 || now_us < b->last_us) {
+		b->tokens = burst;
+		b->last_us = now_us;
+	}
+	b->tokens += (double)(now_us - b->last_us) / 1e6 * rate;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->last_us = now_us;
+	if (b->tokens < 1.0)
+		return 0;
+	b->tokens -= 1.0;
+	return 1;
+}
+
+int
+sigil_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -165,9 +183,9 @@ sigil_hex_decode(const char *in, size_t n, void *out)
 	uint8_t *p = out;
 
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(in[2 * i]), lo;
+		int hi = sigil_hex_digit((unsigned char)in[2 * i]), lo;
 
-		if (hi < 0 || (lo = hexval(in[2 * i + 1])) < 0)
+		if (hi < 0 || (lo = sigil_hex_digit((unsigned char)in[2 * i + 1])) < 0)
 			return SIGIL_EINVAL;
 		p[i] = (uint8_t)(hi << 4 | lo);
 	}
