@@ -44,7 +44,6 @@ struct point {
 };
 
 static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
 static struct point points[NPOINTS];
 static uint64_t rng_state;
 
@@ -146,8 +145,9 @@ arm_locked(const char *spec)
 	return 0;
 }
 
-/* A constructor, so that a malformed $SIGIL_FAULTS stops the program at
- * start-up rather than at its first write. */
+/* A constructor: it runs once, before main() and any thread, and a
+ * malformed $SIGIL_FAULTS stops the program at start-up rather than at its
+ * first write. */
 __attribute__((constructor)) static void
 fault_init(void)
 {
@@ -185,7 +185,6 @@ fault_hit(const char *point)
 
 	if (i < 0)
 		abort();	/* a fault point the table does not know */
-	pthread_once(&fault_once, fault_init);
 	pthread_mutex_lock(&fault_lock);
 	pt = &points[i];
 	pt->checked++;
@@ -206,7 +205,6 @@ fault_arm(const char *spec)
 {
 	int rc;
 
-	pthread_once(&fault_once, fault_init);
 	pthread_mutex_lock(&fault_lock);
 	rc = arm_locked(spec);
 	pthread_mutex_unlock(&fault_lock);
@@ -218,7 +216,6 @@ fault_counts(struct fault_count *out, size_t max)
 {
 	size_t n = 0;
 
-	pthread_once(&fault_once, fault_init);
 	pthread_mutex_lock(&fault_lock);
 	for (; n < NPOINTS && n < max; n++) {
 		out[n].point = point_names[n];

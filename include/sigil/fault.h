@@ -42,7 +42,7 @@ struct fault_count {
 #ifdef SIGIL_FAULT_INJECTION
 /*
  * Nonzero when point should fail now (and counts the failure). Thread
- * safe. The first call arms the points named in $SIGIL_FAULTS.
+ * safe. $SIGIL_FAULTS is read once, before main() (a constructor).
  */
 int fault_hit(const char *point);
 
