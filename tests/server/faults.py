@@ -255,11 +255,16 @@ with Env() as env:
           "(%r)" % head[:20])
 
     # ---- everything at once, by probability ----
-    faults(srv, "commit:p0.05,fsync:p0.05,map_full:p0.05,"
-           "alloc_request:p0.05")
+    # (map_full by count: each one doubles the map, and 5% of a few
+    # hundred commits would take it to its 1 TiB cap.)
+    map3 = metric(srv, "sigil_lmdb_map_bytes")
+    faults(srv, "commit:p0.05,fsync:p0.05,map_full:4,alloc_request:p0.05")
     s = storm(srv, paths, 2.0)
     faults(srv, "off")
     failed["mixed"] = s[503] + s["closed"]
+    map4 = metric(srv, "sigil_lmdb_map_bytes")
+    check(map4 >= 16 * map3, "4 more growths under mixed faults: %d -> %d"
+          % (map3, map4))
     check(s[200] > 50 and s[503] > 0, "mixed faults at 5%%: %d x 200, "
           "%d x 503, %d closed" % (s[200], s[503], s["closed"]))
 
