@@ -31,6 +31,7 @@
  * at start-up, before its threads exist.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -55,8 +56,9 @@ struct keyring_key {
 	uint16_t	id;
 	uint32_t	brand_id;
 	uint8_t		root[CODE_KEY_BYTES];
-	struct code_key	derived;	/* derived once: sigild verifies with
-					   it on every scan */
+	struct code_key	derived;	/* derived on first use, then kept:
+					   sigild verifies with it per scan */
+	int		have_derived;
 };
 
 struct keyring_secret {
@@ -65,6 +67,7 @@ struct keyring_secret {
 };
 
 struct keyring {
+	pthread_mutex_t		 lock;		/* guards lazy derivation */
 	char			*path;
 	struct keyring_key	*keys;		/* sorted by id */
 	size_t			 nkeys, capkeys;
@@ -154,26 +157,20 @@ static int
 key_insert(struct keyring *kr, uint16_t id, uint32_t brand_id,
     const uint8_t root[CODE_KEY_BYTES])
 {
-	struct code_key derived;
 	size_t at;
 	int found, err;
 
 	at = key_find(kr, id, &found);
 	if (found)
 		return SIGIL_EEXIST;
-	if ((err = code_key_derive(id, root, &derived)) != 0)
+	if ((err = keys_reserve(kr, kr->nkeys + 1)) != 0)
 		return err;
-	if ((err = keys_reserve(kr, kr->nkeys + 1)) != 0) {
-		OPENSSL_cleanse(&derived, sizeof derived);
-		return err;
-	}
 	memmove(&kr->keys[at + 1], &kr->keys[at],
 	    (kr->nkeys - at) * sizeof(*kr->keys));
 	kr->keys[at].id = id;
 	kr->keys[at].brand_id = brand_id;
 	memcpy(kr->keys[at].root, root, CODE_KEY_BYTES);
-	kr->keys[at].derived = derived;
-	OPENSSL_cleanse(&derived, sizeof derived);
+	kr->keys[at].have_derived = 0;
 	kr->nkeys++;
 	return 0;
 }
@@ -351,6 +348,7 @@ keyring_open(const char *path, int create, struct keyring **out)
 		return SIGIL_EINVAL;
 	if ((kr = calloc(1, sizeof(*kr))) == NULL)
 		return SIGIL_ENOMEM;
+	pthread_mutex_init(&kr->lock, NULL);
 	if ((kr->path = strdup(path)) == NULL) {
 		err = SIGIL_ENOMEM;
 		goto fail;
@@ -384,6 +382,7 @@ keyring_free(struct keyring *kr)
 		free(kr->keys);
 	}
 	free(kr->path);
+	pthread_mutex_destroy(&kr->lock);
 	OPENSSL_cleanse(kr, sizeof(*kr));
 	free(kr);
 }
@@ -538,14 +537,29 @@ keyring_key_get(const struct keyring *kr, uint16_t key_id,
     struct code_key *out, uint32_t *brand_id)
 {
 	size_t at;
-	int found;
+	int found, err;
 
 	if (kr == NULL || out == NULL)
 		return SIGIL_EINVAL;
 	at = key_find(kr, key_id, &found);
 	if (!found)
 		return SIGIL_ENOTFOUND;
+	/*
+	 * Derivation (HKDF) costs more than verifying a code, so it is done
+	 * once per key, on first use, under the keyring's lock.
+	 */
+	pthread_mutex_lock(&((struct keyring *)kr)->lock);
+	if (!kr->keys[at].have_derived) {
+		struct keyring_key *k = (struct keyring_key *)&kr->keys[at];
+
+		if ((err = code_key_derive(key_id, k->root, &k->derived)) != 0) {
+			pthread_mutex_unlock(&((struct keyring *)kr)->lock);
+			return err;
+		}
+		k->have_derived = 1;
+	}
 	*out = kr->keys[at].derived;
+	pthread_mutex_unlock(&((struct keyring *)kr)->lock);
 	if (brand_id != NULL)
 		*brand_id = kr->keys[at].brand_id;
 	return 0;
