@@ -56,9 +56,8 @@ struct keyring_key {
 	uint16_t	id;
 	uint32_t	brand_id;
 	uint8_t		root[CODE_KEY_BYTES];
-	struct code_key	derived;	/* derived on first use, then kept:
+	struct code_key	*derived;	/* made on first use, then kept:
 					   sigild verifies with it per scan */
-	int		have_derived;
 };
 
 struct keyring_secret {
@@ -145,6 +144,12 @@ keys_reserve(struct keyring *kr, size_t want)
 	if (kr->nkeys > 0)
 		memcpy(n, kr->keys, kr->nkeys * sizeof(*n));
 	if (kr->keys != NULL) {
+		for (size_t i = 0; i < kr->nkeys; i++)
+			if (kr->keys[i].derived != NULL) {
+				OPENSSL_cleanse(kr->keys[i].derived,
+				    sizeof(*kr->keys[i].derived));
+				free(kr->keys[i].derived);
+			}
 		OPENSSL_cleanse(kr->keys, kr->capkeys * sizeof(*kr->keys));
 		free(kr->keys);
 	}
@@ -170,7 +175,7 @@ key_insert(struct keyring *kr, uint16_t id, uint32_t brand_id,
 	kr->keys[at].id = id;
 	kr->keys[at].brand_id = brand_id;
 	memcpy(kr->keys[at].root, root, CODE_KEY_BYTES);
-	kr->keys[at].have_derived = 0;
+	kr->keys[at].derived = NULL;
 	kr->nkeys++;
 	return 0;
 }
@@ -184,6 +189,11 @@ key_remove(struct keyring *kr, uint16_t id)
 	at = key_find(kr, id, &found);
 	if (!found)
 		return;
+	if (kr->keys[at].derived != NULL) {
+		OPENSSL_cleanse(kr->keys[at].derived,
+		    sizeof(*kr->keys[at].derived));
+		free(kr->keys[at].derived);
+	}
 	memmove(&kr->keys[at], &kr->keys[at + 1],
 	    (kr->nkeys - at - 1) * sizeof(*kr->keys));
 	kr->nkeys--;
@@ -549,16 +559,20 @@ keyring_key_get(const struct keyring *kr, uint16_t key_id,
 	 * once per key, on first use, under the keyring's lock.
 	 */
 	pthread_mutex_lock(&((struct keyring *)kr)->lock);
-	if (!kr->keys[at].have_derived) {
+	if (kr->keys[at].derived == NULL) {
 		struct keyring_key *k = (struct keyring_key *)&kr->keys[at];
+		struct code_key *d = malloc(sizeof *d);
 
-		if ((err = code_key_derive(key_id, k->root, &k->derived)) != 0) {
+		err = d == NULL ? SIGIL_ENOMEM : code_key_derive(key_id, k->root,
+		    d);
+		if (err != 0) {
+			free(d);
 			pthread_mutex_unlock(&((struct keyring *)kr)->lock);
 			return err;
 		}
-		k->have_derived = 1;
+		k->derived = d;
 	}
-	*out = kr->keys[at].derived;
+	*out = *kr->keys[at].derived;
 	pthread_mutex_unlock(&((struct keyring *)kr)->lock);
 	if (brand_id != NULL)
 		*brand_id = kr->keys[at].brand_id;
