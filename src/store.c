@@ -448,7 +448,8 @@ static const struct dbdef dbdefs[] = {
 	{ "user_emails", 0, offsetof(struct store, user_emails), 2 },
 	{ "sessions", 0, offsetof(struct store, sessions), 2 },
 	{ "counters", 0, offsetof(struct store, counters), 2 },
-	{ "device_days", 0, offsetof(struct store, device_days), 2 },
+	{ "device_days", MDB_DUPSORT | MDB_DUPFIXED,
+	    offsetof(struct store, device_days), 2 },
 };
 
 static int
@@ -1643,6 +1644,7 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 	MDB_val nk = meta_key("next_scan"), k, v;
 	MDB_cursor *cur;
 	struct code_state cs;
+	struct stat_acc acc = { 0 };	/* dashboard counters, store_loyalty.c */
 	char name[32];
 	int rc;
 
@@ -1667,7 +1669,8 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 			if (a->judge)
 				a->judge(a->arg, i, r, &cs);
 			if ((rc = state_store(st, txn, ck, &cs)) != 0 ||
-			    (rc = scan_alerts(st, txn, r, r->flags, r->at)) != 0)
+			    (rc = scan_alerts(st, txn, r, r->flags, r->at)) != 0 ||
+			    (rc = stats_scan(st, txn, &acc, r)) != 0)
 				goto out;
 			sigil_be64_put(kb, r->id);
 			k = mval(ck, CODE_KEY_LEN);
@@ -1706,7 +1709,8 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 	if ((rc = meta_put(st, txn, nk, next)) != 0 ||
 	    (rc = meta_add(st, txn, "stat/scans", scans)) != 0 ||
 	    (rc = meta_add(st, txn, "stat/bots", bots)) != 0 ||
-	    (rc = meta_add(st, txn, "stat/codes_scanned", scanned)) != 0)
+	    (rc = meta_add(st, txn, "stat/codes_scanned", scanned)) != 0 ||
+	    (rc = stats_flush(st, txn, &acc)) != 0)
 		goto out;
 	for (int i = 0; i < 5; i++) {
 		snprintf(name, sizeof(name), "stat/verdict/%d", i);
@@ -1762,6 +1766,7 @@ locate_fn(struct store *st, MDB_txn *txn, void *p)
 	uint8_t kb[8], lb[SCAN_LOC_FLAGS_LEN], ck[CODE_KEY_LEN];
 	MDB_val k = mval(kb, 8), v;
 	struct code_state cs;
+	struct stat_acc acc = { 0 };
 	unsigned before, added;
 	int rc;
 
@@ -1793,7 +1798,10 @@ locate_fn(struct store *st, MDB_txn *txn, void *p)
 		return rc;
 	if (a->rec.brand_id == 0)
 		return 0;
-	return scan_alerts(st, txn, &a->rec, added, a->now);
+	if ((rc = scan_alerts(st, txn, &a->rec, added, a->now)) != 0 ||
+	    (rc = stats_locate(st, txn, &acc, &a->rec, added)) != 0)
+		return rc;
+	return stats_flush(st, txn, &acc);
 }
 
 int

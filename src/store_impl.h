@@ -185,6 +185,8 @@ struct stat_acc {
 	uint64_t	 batch_id;	/* cached batch, 0 = none */
 	uint64_t	 sku_hash;
 	int		 batch_known;
+	uint32_t	 pruned_brand;	/* device sets pruned for this */
+	uint32_t	 pruned_day;	/* brand and day */
 };
 
 /* Counts the judged scan r (human scans of a known brand only). */

@@ -199,6 +199,7 @@ enum scan_flags {
 	SCAN_CLONE_SCANNERS = 1 << 4,	/* too many distinct scanners */
 	SCAN_CLONE_TRAVEL = 1 << 5,	/* impossible travel */
 	SCAN_GS1 = 1 << 6,		/* arrived as a Digital Link */
+	SCAN_CLAIMED_OTHER = 1 << 7,	/* after another customer claimed */
 };
 
 /* One scan as logged. Fixed-size binary value, see docs/storage.md. */
@@ -566,6 +567,7 @@ int store_otp_get(struct store *st, uint32_t brand_id, const uint8_t hash[32],
 int store_otp_put(struct store *st, uint32_t brand_id, const uint8_t hash[32],
     const struct otp_state *o);
 int store_otp_del(struct store *st, uint32_t brand_id, const uint8_t hash[32]);
+/* (store_otp_del and store_session_del: ENOTFOUND when there was none.) */
 
 /* ---- campaigns: configuration is JSON owned by loyalty.c ---- */
 #define STORE_CAMPAIGN_MAX	(64 * 1024)	/* JSON text bound */
@@ -616,7 +618,7 @@ struct claim_limits {
 	uint32_t	daily_cap;	/* claims per customer per day, 0 = none */
 	int64_t		day_start;	/* start of "today" for the cap */
 	int		nprizes;
-	uint32_t	prize_stock[STORE_PRIZES_MAX];
+	uint32_t	prize_stock[STORE_PRIZES_MAX];	/* total to give */
 };
 
 /*
@@ -632,6 +634,16 @@ struct claim_limits {
  */
 int store_claim(struct store *st, struct claim *c,
     const struct claim_limits *lim);
+/*
+ * store_claim details: c->at 0 means now; lim may be NULL (no limits).
+ * SIGIL_EINVAL for a role outside enum claim_role, serial 0 or above
+ * CODE_SERIAL_MAX, points <= 0, customer 0, or a prize outside
+ * -1..nprizes-1; SIGIL_ENOTFOUND for an unknown customer or campaign
+ * (campaign_id 0 = none: no usage is kept); SIGIL_ESTATE for an erased
+ * customer. A prize is dropped once prizes_given reaches prize_stock.
+ * The day count is keyed by the UTC day index of day_start. Before the
+ * EARN entry, EXPIRE entries due at c->at are appended (see ledger.h).
+ */
 /* The claim of (brand, serial, role), SIGIL_ENOTFOUND if none. */
 int store_claim_get(struct store *st, uint32_t brand_id, uint64_t serial,
     int role, struct claim *out);
@@ -697,6 +709,11 @@ int store_item_each(struct store *st, uint32_t brand_id,
  */
 int store_redeem(struct store *st, uint32_t brand_id, uint64_t customer_id,
     uint32_t item_id, int64_t now, struct ledger_entry *entry);
+/*
+ * (The REDEEM entry's ref is the item id; the ACTIVITY_REDEEM entry's ref
+ * is the REDEEM entry's id. ENOTFOUND for an unknown customer or item,
+ * ESTATE for an erased customer.)
+ */
 
 /* ---- brand settings (tiers, point expiry, ...): JSON owned by loyalty.c */
 int store_brand_settings_get(struct store *st, uint32_t brand_id,
@@ -751,6 +768,10 @@ int store_webhook_each(struct store *st,
     int (*fn)(void *arg, const struct webhook *w), void *arg);	/* all brands */
 /* Writes back the delivery fields (cursors, attempts, ...). */
 int store_webhook_progress(struct store *st, const struct webhook *w);
+/* Added: pause/resume a subscription, and remove one. ENOTFOUND. */
+int store_webhook_set_active(struct store *st, uint32_t brand_id,
+    uint32_t id, int active);
+int store_webhook_del(struct store *st, uint32_t brand_id, uint32_t id);
 
 /* ---- dashboard users and sessions ---- */
 struct user {
@@ -767,6 +788,16 @@ struct user {
 int store_user_add(struct store *st, struct user *u);	/* email unique */
 int store_user_find(struct store *st, const char *email, struct user *out);
 int store_user_update(struct store *st, const struct user *u);
+/*
+ * Added: the user a session names, and a brand's users in id order.
+ * store_user_add sets u->id, u->created and lower-cases u->email (ASCII);
+ * EINVAL for an email without '@', with spaces or controls, or a role
+ * outside enum token_role; ENOTFOUND for an unknown brand; EEXIST for an
+ * email in use (store_user_update too, when it changes the email).
+ */
+int store_user_get(struct store *st, uint32_t id, struct user *out);
+int store_user_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct user *u), void *arg);
 
 struct session {
 	uint8_t		id_hash[32];	/* SHA-256 of the cookie value */
@@ -778,6 +809,12 @@ int store_session_put(struct store *st, const struct session *s);
 int store_session_get(struct store *st, const uint8_t id_hash[32],
     struct session *out);
 int store_session_del(struct store *st, const uint8_t id_hash[32]);
+/*
+ * Sessions expire lazily: get treats an expired one as ENOTFOUND (using
+ * the wall clock). Added: store_session_purge deletes every session with
+ * expires <= now; *removed (may be NULL) says how many.
+ */
+int store_session_purge(struct store *st, int64_t now, uint64_t *removed);
 
 /* ---- dashboard counters, kept by the writer (no log scans) ---- */
 enum stat_kind {
@@ -815,6 +852,24 @@ int store_stat_range(struct store *st, uint32_t brand_id, int kind, int dim,
 int store_stat_keys(struct store *st, uint32_t brand_id, int kind, int dim,
     int64_t from_hour, int64_t to_hour,
     int (*fn)(void *arg, uint64_t key, int64_t total), void *arg);
+/*
+ * Hours are 0..2^32-1 (EINVAL otherwise, and for an unknown kind or dim).
+ * Counters saturate instead of overflowing. What the writers count:
+ * store_scans_commit, per human scan of a known brand (bots and brand 0
+ * skipped) at the scan's hour: SCANS, FIRST (SCAN_FIRST) and SUSPICIOUS
+ * (verdict) by DIM_BRAND, DIM_PRODUCT and DIM_BATCH; SCANNERS by
+ * DIM_BRAND for a device's first scan of the (UTC) day; SCANS by
+ * DIM_REGION and DIVERSION by DIM_BRAND and DIM_REGION when located.
+ * store_scan_locate: SCANS by DIM_REGION, DIVERSION when it adds the
+ * flag. store_claim: CLAIMS and POINTS by DIM_BRAND and DIM_CAMPAIGN.
+ * store_redeem: REDEMPTIONS by DIM_BRAND.
+ *
+ * Added: the DIM_PRODUCT key of a SKU (64-bit FNV-1a of its bytes) and
+ * the DIM_REGION key of a point (1-degree cell, the poles and the
+ * antimeridian folded into the last row and column).
+ */
+uint64_t store_sku_hash(const char *sku);
+uint64_t store_region_cell(float lat, float lng);
 
 /* ---- stats ---- */
 struct store_stats {

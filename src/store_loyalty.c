@@ -1,0 +1,2808 @@
+/*
+ * store_loyalty.c - the storage of customers, loyalty, webhooks,
+ * dashboard users and sessions, and the dashboard counters.
+ *
+ * Part of the storage module: it shares store.c's environment, write
+ * runner and read snapshots through src/store_impl.h and follows the same
+ * rules (closures fill a context copied out after the commit, nothing
+ * points into the map after a call, byte layouts in docs/storage.md). It
+ * may call ledger.c (pure arithmetic), jansson, libc; nothing else.
+ *
+ * Its tables are "late" (added at schema 1 without touching any older
+ * encoding): a read-write open creates them, a read-only open of an
+ * older store sees them empty (loyalty_absent).
+ *
+ * Claims. One claim per (brand, serial, role), ever: the check and the
+ * write are in one write transaction and LMDB has one writer, so of many
+ * simultaneous claims exactly one finds the key absent. The same
+ * transaction checks the campaign's budget and the customer's daily cap,
+ * draws down prize stock, appends the EARN entry, the activity entry and
+ * the counters, so a refused claim leaves no trace and an accepted one is
+ * never half-written.
+ *
+ * Ledger. Entries are keyed brand || customer || global id, so one
+ * customer's entries are one key range in id order. Balances are never
+ * stored: every write that needs one replays the range through ledger.c,
+ * first appending the EXPIRE entries due at the entry's time, so the
+ * ledger on disk always reads the same as the arithmetic.
+ *
+ * Counters. Dashboard numbers are sums over hour buckets written by the
+ * transaction that changes what they count. A scan commit adds its
+ * increments up in memory (struct stat_acc) and writes each distinct
+ * counter once. Distinct scanners per day are counted with a per-brand,
+ * per-day set of device ids (8 bytes each in a DUPFIXED table) that is
+ * pruned to today and yesterday, so it stays as small as one day's
+ * devices however long the store lives.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <lmdb.h>
+
+#include "sigil/code.h"
+#include "sigil/ledger.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "store_impl.h"
+
+#define HOUR_US			(3600LL * 1000000)
+#define DAY_US			(86400LL * 1000000)
+#define CUSTOMER_FIXED_LEN	57
+#define OTP_LEN			64
+#define CAMPAIGN_FIXED_LEN	16
+#define USAGE_LEN		(16 + 4 * STORE_PRIZES_MAX)
+#define CLAIM_KEY_LEN		(CODE_KEY_LEN + 1)
+#define CLAIM_REC_LEN		45
+#define LEDGER_KEY_LEN		20
+#define LEDGER_REC_LEN		33
+#define ITEM_FIXED_LEN		24
+#define ACTIVITY_FIXED_LEN	36
+#define HOOK_FIXED_LEN		53
+#define USER_FIXED_LEN		74
+#define SESSION_LEN		52
+#define COUNTER_KEY_LEN		18
+#define STAT_KIND_MAX		STAT_REDEMPTIONS
+#define STAT_DIM_MAX		DIM_REGION
+
+/* ---- helpers ---- */
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* brand BE32 || id BE32: campaigns, usage, items, webhooks. */
+static void
+bid_key(uint8_t *p, uint32_t brand_id, uint32_t id)
+{
+	sigil_be32_put(p, brand_id);
+	sigil_be32_put(p + 4, id);
+}
+
+static int
+brand_exists(struct store *st, MDB_txn *txn, uint32_t brand_id)
+{
+	uint8_t kb[4];
+	MDB_val k = mval(kb, 4), v;
+	int rc;
+
+	sigil_be32_put(kb, brand_id);
+	rc = mdb_get(txn, st->brands, &k, &v);
+	return rc == MDB_NOTFOUND ? SIGIL_ENOTFOUND : rc;
+}
+
+/* The next per-brand id of a table keyed by bid_key(). */
+static int
+sub_id_next(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id, uint32_t *out)
+{
+	uint8_t kb[8];
+	MDB_cursor *cur;
+	MDB_val k = mval(kb, 8), v;
+	uint32_t last = 0;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return rc;
+	if (brand_id == UINT32_MAX) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	} else {
+		bid_key(kb, brand_id + 1, 0);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+		else if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	}
+	if (rc == 0 && k.mv_size == 8 &&
+	    sigil_be32_get(k.mv_data) == brand_id)
+		last = sigil_be32_get((const uint8_t *)k.mv_data + 4);
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (last == UINT32_MAX)
+		return SIGIL_EFULL;
+	*out = last + 1;
+	return 0;
+}
+
+/* JSON text the store keeps for loyalty.c: bounded and well-formed. */
+static int
+json_text_ok(const char *s, size_t max)
+{
+	json_t *j;
+	size_t n;
+
+	if (s == NULL || (n = strnlen(s, max + 1)) > max || n == 0)
+		return 0;
+	if ((j = json_loadb(s, n, JSON_DECODE_ANY, NULL)) == NULL)
+		return 0;
+	json_decref(j);
+	return 1;
+}
+
+/* Well-formed UTF-8 with no C0 controls but tab and newline, no DEL. */
+static int
+utf8_text_ok(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < n;) {
+		unsigned c = p[i], len, cp;
+
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, cp = c & 0x07;
+		else
+			return 0;
+		if (i + len > n)
+			return 0;
+		for (unsigned j = 1; j < len; j++) {
+			if ((p[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i + j] & 0x3f);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 &&
+		    cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 ||
+		    cp > 0x10ffff)))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+typedef int (*decode_fn)(MDB_val k, MDB_val v, void *out);
+
+/* One record by key from a snapshot, decoded into out. */
+static int
+lookup(struct store *st, MDB_dbi dbi, const void *key, size_t klen,
+    decode_fn dec, void *out)
+{
+	MDB_txn *txn;
+	MDB_val k = mval(key, klen), v;
+	int rc;
+
+	if (st->loyalty_absent)
+		return SIGIL_ENOTFOUND;
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = mdb_get(txn, dbi, &k, &v);
+	if (rc == 0)
+		rc = dec(k, v, out);
+	read_end(st);
+	return map_err(rc);
+}
+
+/*
+ * Calls fn for each record whose key starts with the first plen bytes of
+ * start, from start on, in key order. fn returns 0 to go on; anything
+ * else ends the walk and is returned.
+ */
+static int
+walk(struct store *st, MDB_dbi dbi, const uint8_t *start, size_t slen,
+    size_t plen, int (*fn)(MDB_val k, MDB_val v, void *ctx), void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k = mval(start, slen), v;
+	int rc, stop = 0;
+
+	if (st->loyalty_absent)
+		return 0;
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, start, plen) != 0)
+			break;
+		if ((stop = fn(k, v, ctx)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	read_end(st);
+	return stop ? stop : map_err(rc);
+}
+
+/* ---- counters ---- */
+
+static void
+counter_key(uint8_t *p, uint32_t brand_id, int kind, int dim, uint64_t key,
+    uint32_t hour)
+{
+	sigil_be32_put(p, brand_id);
+	p[4] = (uint8_t)kind;
+	p[5] = (uint8_t)dim;
+	sigil_be64_put(p + 6, key);
+	sigil_be32_put(p + 14, hour);
+}
+
+static int64_t
+sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+/* A counter is dashboard arithmetic: it saturates, it never fails a scan. */
+static int
+counter_add(struct store *st, MDB_txn *txn, const uint8_t *key,
+    int64_t delta)
+{
+	uint8_t vb[8];
+	MDB_val k = mval(key, COUNTER_KEY_LEN), v;
+	int64_t cur = 0;
+	int rc = mdb_get(txn, st->counters, &k, &v);
+
+	if (rc == 0 && v.mv_size == 8)
+		cur = (int64_t)le64_get(v.mv_data);
+	else if (rc == 0)
+		return SIGIL_EIO;
+	else if (rc != MDB_NOTFOUND)
+		return rc;
+	le64_put(vb, (uint64_t)sat_add(cur, delta));
+	v = mval(vb, 8);
+	return mdb_put(txn, st->counters, &k, &v, 0);
+}
+
+static int
+hour_of(int64_t at, uint32_t *out)
+{
+	int64_t h = floor_div(at, HOUR_US);
+
+	if (h < 0 || h > UINT32_MAX)
+		return 0;
+	*out = (uint32_t)h;
+	return 1;
+}
+
+int
+stats_flush(struct store *st, MDB_txn *txn, struct stat_acc *acc)
+{
+	int rc;
+
+	for (size_t i = 0; i < acc->n; i++)
+		if (acc->e[i].delta != 0 &&
+		    (rc = counter_add(st, txn, acc->e[i].key,
+		    acc->e[i].delta)) != 0)
+			return rc;
+	acc->n = 0;
+	return 0;
+}
+
+static int
+acc_add(struct store *st, MDB_txn *txn, struct stat_acc *acc,
+    uint32_t brand_id, int kind, int dim, uint64_t key, uint32_t hour,
+    int64_t delta)
+{
+	uint8_t kb[COUNTER_KEY_LEN];
+	int rc;
+
+	counter_key(kb, brand_id, kind, dim, key, hour);
+	for (size_t i = 0; i < acc->n; i++)
+		if (memcmp(acc->e[i].key, kb, COUNTER_KEY_LEN) == 0) {
+			acc->e[i].delta = sat_add(acc->e[i].delta, delta);
+			return 0;
+		}
+	if (acc->n == STAT_ACC_MAX && (rc = stats_flush(st, txn, acc)) != 0)
+		return rc;
+	memcpy(acc->e[acc->n].key, kb, COUNTER_KEY_LEN);
+	acc->e[acc->n++].delta = delta;
+	return 0;
+}
+
+uint64_t
+store_sku_hash(const char *sku)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const unsigned char *p = (const unsigned char *)sku; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+uint64_t
+store_region_cell(float lat, float lng)
+{
+	int64_t a = (int64_t)floorf(lat) + 90, b = (int64_t)floorf(lng) + 180;
+
+	/* The poles and the antimeridian fold into the last cell. */
+	a = a < 0 ? 0 : a > 179 ? 179 : a;
+	b = b < 0 ? 0 : b > 359 ? 359 : b;
+	return (uint64_t)(a * 360 + b);
+}
+
+/*
+ * A device's first human scan of the day for its brand: the set of day
+ * d is keyed brand || d; sets older than yesterday are dropped the first
+ * time a transaction sees a newer day (late scans from yesterday still
+ * find theirs).
+ */
+static int
+device_first_today(struct store *st, MDB_txn *txn, struct stat_acc *acc,
+    uint32_t brand_id, uint64_t device, uint32_t day)
+{
+	uint8_t kb[8], db[8];
+	MDB_cursor *cur;
+	MDB_val k = mval(kb, 8), v = mval(db, 8);
+	int rc;
+
+	if (acc->pruned_brand != brand_id || acc->pruned_day != day) {
+		if ((rc = mdb_cursor_open(txn, st->device_days, &cur)) != 0)
+			return rc;
+		sigil_be32_put(kb, brand_id);
+		sigil_be32_put(kb + 4, 0);
+		while ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) == 0 &&
+		    k.mv_size == 8 && sigil_be32_get(k.mv_data) == brand_id &&
+		    sigil_be32_get((const uint8_t *)k.mv_data + 4) + 1 < day) {
+			if ((rc = mdb_cursor_del(cur, MDB_NODUPDATA)) != 0)
+				break;
+			k = mval(kb, 8);
+		}
+		mdb_cursor_close(cur);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+		acc->pruned_brand = brand_id;
+		acc->pruned_day = day;
+	}
+	sigil_be32_put(kb, brand_id);
+	sigil_be32_put(kb + 4, day);
+	sigil_be64_put(db, device);
+	k = mval(kb, 8);
+	v = mval(db, 8);
+	rc = mdb_put(txn, st->device_days, &k, &v, MDB_NODUPDATA);
+	if (rc == MDB_KEYEXIST)
+		return 0;
+	return rc == 0 ? 1 : rc;
+}
+
+int
+stats_scan(struct store *st, MDB_txn *txn, struct stat_acc *acc,
+    const struct scan_rec *r)
+{
+	static const int dims[] = { DIM_BRAND, DIM_PRODUCT, DIM_BATCH };
+	uint64_t keys[3] = { 0, 0, r->batch_id };
+	int ndims = 1, rc;
+	int64_t day;
+	uint32_t h;
+
+	if (r->brand_id == 0 || (r->flags & SCAN_BOT) || !hour_of(r->at, &h))
+		return 0;
+	if (r->batch_id != 0) {
+		if (acc->batch_id != r->batch_id) {
+			struct batch b;
+
+			rc = batch_load(st, txn, r->batch_id, &b);
+			if (rc != 0 && rc != SIGIL_ENOTFOUND)
+				return rc;
+			acc->batch_id = r->batch_id;
+			acc->batch_known = rc == 0 && b.brand_id == r->brand_id;
+			acc->sku_hash = acc->batch_known ?
+			    store_sku_hash(b.sku) : 0;
+		}
+		if (acc->batch_known) {
+			keys[1] = acc->sku_hash;
+			ndims = 3;
+		}
+	}
+	for (int i = 0; i < ndims; i++) {
+		if ((rc = acc_add(st, txn, acc, r->brand_id, STAT_SCANS,
+		    dims[i], keys[i], h, 1)) != 0)
+			return rc;
+		if ((r->flags & SCAN_FIRST) && (rc = acc_add(st, txn, acc,
+		    r->brand_id, STAT_FIRST, dims[i], keys[i], h, 1)) != 0)
+			return rc;
+		if (r->verdict == VERDICT_SUSPICIOUS && (rc = acc_add(st, txn,
+		    acc, r->brand_id, STAT_SUSPICIOUS, dims[i], keys[i], h,
+		    1)) != 0)
+			return rc;
+	}
+	if (r->flags & SCAN_HAS_LOC) {
+		if ((rc = stats_locate(st, txn, acc, r,
+		    r->flags & SCAN_DIVERSION)) != 0)
+			return rc;
+	} else if ((r->flags & SCAN_DIVERSION) && (rc = acc_add(st, txn, acc,
+	    r->brand_id, STAT_DIVERSION, DIM_BRAND, 0, h, 1)) != 0)
+		return rc;
+	day = floor_div(r->at, DAY_US);
+	if (r->device == 0)
+		return 0;
+	if ((rc = device_first_today(st, txn, acc, r->brand_id, r->device,
+	    (uint32_t)day)) < 0 || rc > 1)
+		return rc;
+	if (rc == 1)
+		return acc_add(st, txn, acc, r->brand_id, STAT_SCANNERS,
+		    DIM_BRAND, 0, h, 1);
+	return 0;
+}
+
+int
+stats_locate(struct store *st, MDB_txn *txn, struct stat_acc *acc,
+    const struct scan_rec *r, unsigned added)
+{
+	uint64_t cell;
+	uint32_t h;
+	int rc;
+
+	if (r->brand_id == 0 || (r->flags & SCAN_BOT) || !hour_of(r->at, &h) ||
+	    !(r->flags & SCAN_HAS_LOC))
+		return 0;
+	cell = store_region_cell(r->lat, r->lng);
+	if ((rc = acc_add(st, txn, acc, r->brand_id, STAT_SCANS, DIM_REGION,
+	    cell, h, 1)) != 0)
+		return rc;
+	if (!(added & SCAN_DIVERSION))
+		return 0;
+	if ((rc = acc_add(st, txn, acc, r->brand_id, STAT_DIVERSION,
+	    DIM_BRAND, 0, h, 1)) != 0)
+		return rc;
+	return acc_add(st, txn, acc, r->brand_id, STAT_DIVERSION, DIM_REGION,
+	    cell, h, 1);
+}
+
+static int
+stat_args_ok(int kind, int dim)
+{
+	return kind >= STAT_SCANS && kind <= STAT_KIND_MAX &&
+	    dim >= DIM_BRAND && dim <= STAT_DIM_MAX;
+}
+
+struct stat_add_arg {
+	uint8_t	key[COUNTER_KEY_LEN];
+	int64_t	delta;
+};
+
+static int
+stat_add_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct stat_add_arg *a = p;
+
+	return counter_add(st, txn, a->key, a->delta);
+}
+
+int
+store_stat_add(struct store *st, uint32_t brand_id, int kind, int dim,
+    uint64_t key, int64_t hour, int64_t delta)
+{
+	struct stat_add_arg a;
+
+	if (!stat_args_ok(kind, dim) || hour < 0 || hour > UINT32_MAX)
+		return SIGIL_EINVAL;
+	if (st->flags & STORE_RDONLY)
+		return SIGIL_EDENIED;
+	if (delta == 0)
+		return 0;
+	counter_key(a.key, brand_id, kind, dim, key, (uint32_t)hour);
+	a.delta = delta;
+	return store_write(st, stat_add_fn, &a);
+}
+
+int
+store_stat_range(struct store *st, uint32_t brand_id, int kind, int dim,
+    uint64_t key, int64_t from_hour, int64_t to_hour, int64_t *out)
+{
+	uint8_t kb[COUNTER_KEY_LEN];
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	if (!stat_args_ok(kind, dim) || from_hour < 0 || to_hour < from_hour ||
+	    to_hour > (int64_t)UINT32_MAX + 1 || (out == NULL &&
+	    to_hour > from_hour))
+		return SIGIL_EINVAL;
+	if (to_hour == from_hour)
+		return 0;
+	memset(out, 0, (size_t)(to_hour - from_hour) * sizeof(*out));
+	if (st->loyalty_absent)
+		return 0;
+	counter_key(kb, brand_id, kind, dim, key, (uint32_t)from_hour);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->counters, &cur)) != 0)
+		goto out;
+	k = mval(kb, COUNTER_KEY_LEN);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = k.mv_data;
+		int64_t h;
+
+		if (k.mv_size != COUNTER_KEY_LEN || memcmp(p, kb, 14) != 0)
+			break;
+		if ((h = sigil_be32_get(p + 14)) >= to_hour)
+			break;
+		if (v.mv_size != 8) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		out[h - from_hour] = (int64_t)le64_get(v.mv_data);
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	read_end(st);
+	return map_err(rc);
+}
+
+int
+store_stat_keys(struct store *st, uint32_t brand_id, int kind, int dim,
+    int64_t from_hour, int64_t to_hour,
+    int (*fn)(void *arg, uint64_t key, int64_t total), void *arg)
+{
+	uint8_t kb[COUNTER_KEY_LEN];
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint64_t key = 0;
+	int64_t total = 0;
+	int rc, stop = 0, have = 0;
+
+	if (!stat_args_ok(kind, dim) || from_hour < 0 || to_hour < from_hour ||
+	    to_hour > (int64_t)UINT32_MAX + 1)
+		return SIGIL_EINVAL;
+	if (st->loyalty_absent || to_hour == from_hour)
+		return 0;
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->counters, &cur)) != 0)
+		goto out;
+	counter_key(kb, brand_id, kind, dim, 0, (uint32_t)from_hour);
+	k = mval(kb, COUNTER_KEY_LEN);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0) {
+		const uint8_t *p = k.mv_data;
+		uint64_t kk;
+		int64_t h;
+
+		if (k.mv_size != COUNTER_KEY_LEN || memcmp(p, kb, 6) != 0)
+			break;
+		kk = sigil_be64_get(p + 6);
+		h = sigil_be32_get(p + 14);
+		if (have && kk != key) {
+			if ((stop = fn(arg, key, total)) != 0)
+				break;
+			have = 0;
+		}
+		if (h < from_hour || h >= to_hour) {
+			/* Outside the range: jump to the next key's from_hour. */
+			if (h >= to_hour && kk == UINT64_MAX)
+				break;
+			counter_key(kb, brand_id, kind, dim,
+			    h < from_hour ? kk : kk + 1, (uint32_t)from_hour);
+			k = mval(kb, COUNTER_KEY_LEN);
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			continue;
+		}
+		if (v.mv_size != 8) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		if (!have) {
+			key = kk;
+			total = 0;
+			have = 1;
+		}
+		total = sat_add(total, (int64_t)le64_get(v.mv_data));
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (!stop && have && (rc == 0 || rc == MDB_NOTFOUND))
+		stop = fn(arg, key, total);
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	read_end(st);
+	return stop ? stop : map_err(rc);
+}
+
+/* ---- customers ---- */
+
+static void
+cust_key(uint8_t *p, uint32_t brand_id, uint64_t id)
+{
+	sigil_be32_put(p, brand_id);
+	sigil_be64_put(p + 4, id);
+}
+
+static size_t
+customer_encode(const struct customer *c, uint8_t *p)
+{
+	le64_put(p, (uint64_t)c->created);
+	le64_put(p + 8, (uint64_t)c->last_login);
+	le64_put(p + 16, (uint64_t)c->erased);
+	memcpy(p + 24, c->phone_hash, 32);
+	p[56] = (uint8_t)c->phone_ct_len;
+	memcpy(p + CUSTOMER_FIXED_LEN, c->phone_ct, c->phone_ct_len);
+	return CUSTOMER_FIXED_LEN + c->phone_ct_len;
+}
+
+static int
+customer_decode(MDB_val k, MDB_val v, void *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct customer c = { 0 };
+
+	if (k.mv_size != 12 || v.mv_size < CUSTOMER_FIXED_LEN ||
+	    p[56] > STORE_PHONE_CT_MAX ||
+	    v.mv_size != CUSTOMER_FIXED_LEN + (size_t)p[56])
+		return SIGIL_EIO;
+	c.brand_id = sigil_be32_get(k.mv_data);
+	c.id = sigil_be64_get((const uint8_t *)k.mv_data + 4);
+	c.created = (int64_t)le64_get(p);
+	c.last_login = (int64_t)le64_get(p + 8);
+	c.erased = (int64_t)le64_get(p + 16);
+	memcpy(c.phone_hash, p + 24, 32);
+	c.phone_ct_len = p[56];
+	memcpy(c.phone_ct, p + CUSTOMER_FIXED_LEN, c.phone_ct_len);
+	*(struct customer *)out = c;
+	return 0;
+}
+
+static int
+customer_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t id, struct customer *out)
+{
+	uint8_t kb[12];
+	MDB_val k = mval(kb, 12), v;
+	int rc;
+
+	cust_key(kb, brand_id, id);
+	if ((rc = mdb_get(txn, st->customers, &k, &v)) != 0)
+		return map_err(rc);
+	return customer_decode(k, v, out);
+}
+
+static int
+customer_store(struct store *st, MDB_txn *txn, const struct customer *c)
+{
+	uint8_t kb[12], vb[CUSTOMER_FIXED_LEN + STORE_PHONE_CT_MAX];
+	MDB_val k = mval(kb, 12), v;
+
+	cust_key(kb, c->brand_id, c->id);
+	v = mval(vb, customer_encode(c, vb));
+	return mdb_put(txn, st->customers, &k, &v, 0);
+}
+
+/* A customer who may still earn and log in: ESTATE once erased. */
+static int
+customer_live(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t id, struct customer *out)
+{
+	int rc = customer_load(st, txn, brand_id, id, out);
+
+	if (rc == 0 && out->erased != 0)
+		return SIGIL_ESTATE;
+	return rc;
+}
+
+struct by_phone_arg {
+	uint32_t	 brand_id;
+	const uint8_t	*hash;
+	const uint8_t	*ct;
+	size_t		 ct_len;
+	int64_t		 now;
+	struct customer	 c;
+	int		 created;
+};
+
+static int
+by_phone_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct by_phone_arg *a = p;
+	uint8_t pk[36], ib[8];
+	MDB_val k = mval(pk, 36), v;
+	uint64_t id;
+	int rc;
+
+	sigil_be32_put(pk, a->brand_id);
+	memcpy(pk + 4, a->hash, 32);
+	rc = mdb_get(txn, st->customer_phones, &k, &v);
+	if (rc == 0) {
+		if (v.mv_size != 8)
+			return SIGIL_EIO;
+		a->created = 0;
+		return customer_load(st, txn, a->brand_id,
+		    sigil_be64_get(v.mv_data), &a->c);
+	}
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	if ((rc = brand_exists(st, txn, a->brand_id)) != 0 ||
+	    (rc = meta_next(st, txn, meta_key("next_customer"), 1,
+	    UINT64_MAX - 1, &id)) != 0)
+		return rc;
+	memset(&a->c, 0, sizeof(a->c));
+	a->c.id = id;
+	a->c.brand_id = a->brand_id;
+	memcpy(a->c.phone_hash, a->hash, 32);
+	memcpy(a->c.phone_ct, a->ct, a->ct_len);
+	a->c.phone_ct_len = a->ct_len;
+	a->c.created = a->now;
+	a->created = 1;
+	sigil_be64_put(ib, id);
+	v = mval(ib, 8);
+	if ((rc = mdb_put(txn, st->customer_phones, &k, &v,
+	    MDB_NOOVERWRITE)) != 0)
+		return rc;
+	return customer_store(st, txn, &a->c);
+}
+
+int
+store_customer_by_phone(struct store *st, uint32_t brand_id,
+    const uint8_t hash[32], const uint8_t *ct, size_t ct_len,
+    struct customer *out, int *created)
+{
+	struct by_phone_arg a = { brand_id, hash, ct, ct_len, sigil_now_us(),
+	    { 0 }, 0 };
+	int rc;
+
+	if (hash == NULL || ct == NULL || ct_len == 0 ||
+	    ct_len > STORE_PHONE_CT_MAX)
+		return SIGIL_EINVAL;
+	if ((rc = store_write(st, by_phone_fn, &a)) != 0)
+		return rc;
+	*out = a.c;
+	if (created)
+		*created = a.created;
+	return 0;
+}
+
+int
+store_customer_get(struct store *st, uint32_t brand_id, uint64_t id,
+    struct customer *out)
+{
+	uint8_t kb[12];
+
+	cust_key(kb, brand_id, id);
+	return lookup(st, st->customers, kb, 12, customer_decode, out);
+}
+
+int
+store_customer_find_phone(struct store *st, uint32_t brand_id,
+    const uint8_t hash[32], struct customer *out)
+{
+	uint8_t pk[36];
+	MDB_txn *txn;
+	MDB_val k = mval(pk, 36), v;
+	int rc;
+
+	if (st->loyalty_absent || hash == NULL)
+		return SIGIL_ENOTFOUND;
+	sigil_be32_put(pk, brand_id);
+	memcpy(pk + 4, hash, 32);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = mdb_get(txn, st->customer_phones, &k, &v);
+	if (rc == 0 && v.mv_size != 8)
+		rc = SIGIL_EIO;
+	if (rc == 0)
+		rc = customer_load(st, txn, brand_id,
+		    sigil_be64_get(v.mv_data), out);
+	read_end(st);
+	return map_err(rc);
+}
+
+/* A caller's callback, cast back to its own type by each walker. */
+typedef void (*any_fn)(void);
+
+struct cb_ctx {
+	any_fn	 fn;
+	void	*arg;
+};
+
+static int
+customer_each_one(MDB_val k, MDB_val v, void *p)
+{
+	struct cb_ctx *c = p;
+	struct customer cu;
+	int rc;
+
+	if ((rc = customer_decode(k, v, &cu)) != 0)
+		return rc;
+	return ((int (*)(void *, const struct customer *))c->fn)(c->arg, &cu);
+}
+
+int
+store_customer_each(struct store *st, uint32_t brand_id, uint64_t after,
+    int (*fn)(void *arg, const struct customer *c), void *arg)
+{
+	struct cb_ctx c = { (any_fn)fn, arg };
+	uint8_t kb[12];
+
+	if (after == UINT64_MAX)
+		return 0;
+	cust_key(kb, brand_id, after + 1);
+	return walk(st, st->customers, kb, 12, 4, customer_each_one, &c);
+}
+
+/* device_links brand || device -> customer; customer_devices the reverse. */
+static void
+link_keys(uint8_t *lk, uint8_t *rk, uint32_t brand_id, uint64_t device,
+    uint64_t customer_id)
+{
+	sigil_be32_put(lk, brand_id);
+	sigil_be64_put(lk + 4, device);
+	sigil_be32_put(rk, brand_id);
+	sigil_be64_put(rk + 4, customer_id);
+	sigil_be64_put(rk + 12, device);
+}
+
+struct link_arg {
+	uint32_t	brand_id;
+	uint64_t	device, customer_id;
+	int64_t		now;
+};
+
+static int
+link_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct link_arg *a = p;
+	uint8_t lk[12], rk[20], cb[8];
+	MDB_val k = mval(lk, 12), v;
+	struct customer c;
+	int rc;
+
+	if ((rc = customer_live(st, txn, a->brand_id, a->customer_id,
+	    &c)) != 0)
+		return rc;
+	rc = mdb_get(txn, st->device_links, &k, &v);
+	if (rc == 0 && v.mv_size == 8 &&
+	    sigil_be64_get(v.mv_data) != a->customer_id) {
+		/* The device changes hands: drop the old reverse entry. */
+		link_keys(lk, rk, a->brand_id, a->device,
+		    sigil_be64_get(v.mv_data));
+		k = mval(rk, 20);
+		if ((rc = mdb_del(txn, st->customer_devices, &k, NULL)) != 0 &&
+		    rc != MDB_NOTFOUND)
+			return rc;
+	} else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	link_keys(lk, rk, a->brand_id, a->device, a->customer_id);
+	sigil_be64_put(cb, a->customer_id);
+	k = mval(lk, 12);
+	v = mval(cb, 8);
+	if ((rc = mdb_put(txn, st->device_links, &k, &v, 0)) != 0)
+		return rc;
+	k = mval(rk, 20);
+	v = mval("", 0);
+	if ((rc = mdb_put(txn, st->customer_devices, &k, &v, 0)) != 0)
+		return rc;
+	c.last_login = a->now;
+	return customer_store(st, txn, &c);
+}
+
+int
+store_device_link(struct store *st, uint32_t brand_id, uint64_t device,
+    uint64_t customer_id, int64_t now)
+{
+	struct link_arg a = { brand_id, device, customer_id, now };
+
+	if (device == 0)
+		return SIGIL_EINVAL;
+	return store_write(st, link_fn, &a);
+}
+
+static int
+u64_decode(MDB_val k, MDB_val v, void *out)
+{
+	(void)k;
+	if (v.mv_size != 8)
+		return SIGIL_EIO;
+	*(uint64_t *)out = sigil_be64_get(v.mv_data);
+	return 0;
+}
+
+int
+store_device_customer(struct store *st, uint32_t brand_id,
+    uint64_t device, uint64_t *customer_id)
+{
+	uint8_t lk[12];
+
+	sigil_be32_put(lk, brand_id);
+	sigil_be64_put(lk + 4, device);
+	return lookup(st, st->device_links, lk, 12, u64_decode, customer_id);
+}
+
+static int
+device_each_one(MDB_val k, MDB_val v, void *p)
+{
+	struct cb_ctx *c = p;
+
+	(void)v;
+	if (k.mv_size != 20)
+		return SIGIL_EIO;
+	return ((int (*)(void *, uint64_t))c->fn)(c->arg,
+	    sigil_be64_get((const uint8_t *)k.mv_data + 12));
+}
+
+int
+store_customer_devices(struct store *st, uint32_t brand_id,
+    uint64_t customer_id, int (*fn)(void *arg, uint64_t device), void *arg)
+{
+	struct cb_ctx c = { (any_fn)fn, arg };
+	uint8_t rk[20];
+
+	link_keys(rk, rk, brand_id, 0, customer_id);
+	return walk(st, st->customer_devices, rk, 20, 12, device_each_one, &c);
+}
+
+struct erase_arg {
+	uint32_t	brand_id;
+	uint64_t	id;
+	int64_t		now;
+};
+
+static int
+erase_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct erase_arg *a = p;
+	uint8_t pk[36], rk[20], lk[12];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct customer c;
+	int rc;
+
+	if ((rc = customer_live(st, txn, a->brand_id, a->id, &c)) != 0)
+		return rc;
+	sigil_be32_put(pk, a->brand_id);
+	memcpy(pk + 4, c.phone_hash, 32);
+	k = mval(pk, 36);
+	if ((rc = mdb_del(txn, st->customer_phones, &k, NULL)) != 0 &&
+	    rc != MDB_NOTFOUND)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->customer_devices, &cur)) != 0)
+		return rc;
+	link_keys(lk, rk, a->brand_id, 0, a->id);
+	for (;;) {
+		k = mval(rk, 20);
+		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) != 0)
+			break;
+		if (k.mv_size != 20 || memcmp(k.mv_data, rk, 12) != 0)
+			break;
+		memcpy(lk + 4, (const uint8_t *)k.mv_data + 12, 8);
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		k = mval(lk, 12);
+		if ((rc = mdb_del(txn, st->device_links, &k, NULL)) != 0 &&
+		    rc != MDB_NOTFOUND)
+			break;
+		rc = 0;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	memset(c.phone_hash, 0, sizeof(c.phone_hash));
+	memset(c.phone_ct, 0, sizeof(c.phone_ct));
+	c.phone_ct_len = 0;
+	c.erased = a->now != 0 ? a->now : 1;
+	return customer_store(st, txn, &c);
+}
+
+int
+store_customer_erase(struct store *st, uint32_t brand_id, uint64_t id,
+    int64_t now)
+{
+	struct erase_arg a = { brand_id, id, now };
+
+	return store_write(st, erase_fn, &a);
+}
+
+/* ---- one-time codes ---- */
+
+static int
+otp_decode(MDB_val k, MDB_val v, void *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct otp_state o;
+
+	(void)k;
+	if (v.mv_size != OTP_LEN)
+		return SIGIL_EIO;
+	memcpy(o.code_hash, p, 32);
+	o.expires = (int64_t)le64_get(p + 32);
+	o.sent_at = (int64_t)le64_get(p + 40);
+	o.tries = le32_get(p + 48);
+	o.sent_today = le32_get(p + 52);
+	o.day = (int64_t)le64_get(p + 56);
+	*(struct otp_state *)out = o;
+	return 0;
+}
+
+int
+store_otp_get(struct store *st, uint32_t brand_id, const uint8_t hash[32],
+    struct otp_state *out)
+{
+	uint8_t kb[36];
+
+	if (hash == NULL)
+		return SIGIL_ENOTFOUND;
+	sigil_be32_put(kb, brand_id);
+	memcpy(kb + 4, hash, 32);
+	return lookup(st, st->otps, kb, 36, otp_decode, out);
+}
+
+/* A put or delete of one record in one table, as a write closure. */
+struct kv_arg {
+	MDB_dbi		 dbi;
+	const uint8_t	*key;
+	size_t		 klen;
+	const uint8_t	*val;		/* NULL: delete */
+	size_t		 vlen;
+	uint32_t	 brand_id;	/* must exist for a put, 0 = unchecked */
+};
+
+static int
+kv_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct kv_arg *a = p;
+	MDB_val k = mval(a->key, a->klen), v = mval(a->val, a->vlen);
+	int rc;
+
+	if (a->val == NULL)
+		return mdb_del(txn, a->dbi, &k, NULL);
+	if (a->brand_id && (rc = brand_exists(st, txn, a->brand_id)) != 0)
+		return rc;
+	return mdb_put(txn, a->dbi, &k, &v, 0);
+}
+
+int
+store_otp_put(struct store *st, uint32_t brand_id, const uint8_t hash[32],
+    const struct otp_state *o)
+{
+	uint8_t kb[36], vb[OTP_LEN];
+	struct kv_arg a = { st->otps, kb, 36, vb, OTP_LEN, brand_id };
+
+	if (hash == NULL || o == NULL || brand_id == 0)
+		return SIGIL_EINVAL;
+	sigil_be32_put(kb, brand_id);
+	memcpy(kb + 4, hash, 32);
+	memcpy(vb, o->code_hash, 32);
+	le64_put(vb + 32, (uint64_t)o->expires);
+	le64_put(vb + 40, (uint64_t)o->sent_at);
+	le32_put(vb + 48, o->tries);
+	le32_put(vb + 52, o->sent_today);
+	le64_put(vb + 56, (uint64_t)o->day);
+	return store_write(st, kv_fn, &a);
+}
+
+int
+store_otp_del(struct store *st, uint32_t brand_id, const uint8_t hash[32])
+{
+	uint8_t kb[36];
+	struct kv_arg a = { st->otps, kb, 36, NULL, 0, 0 };
+
+	if (hash == NULL)
+		return SIGIL_EINVAL;
+	sigil_be32_put(kb, brand_id);
+	memcpy(kb + 4, hash, 32);
+	return store_write(st, kv_fn, &a);
+}
+
+/* ---- hidden PIN failures ---- */
+
+struct pin_arg {
+	uint8_t		key[CODE_KEY_LEN];
+	uint32_t	fails;
+};
+
+static int
+pin_fail_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct pin_arg *a = p;
+	uint8_t vb[4];
+	MDB_val k = mval(a->key, CODE_KEY_LEN), v;
+	uint32_t n = 0;
+	int rc = mdb_get(txn, st->pin_fails, &k, &v);
+
+	if (rc == 0 && v.mv_size == 4)
+		n = le32_get(v.mv_data);
+	else if (rc == 0)
+		return SIGIL_EIO;
+	else if (rc != MDB_NOTFOUND)
+		return rc;
+	if (n < UINT32_MAX)
+		n++;
+	le32_put(vb, n);
+	v = mval(vb, 4);
+	a->fails = n;
+	return mdb_put(txn, st->pin_fails, &k, &v, 0);
+}
+
+int
+store_pin_fail(struct store *st, uint32_t brand_id, uint64_t serial,
+    uint32_t *fails)
+{
+	struct pin_arg a = { { 0 }, 0 };
+	int rc;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX)
+		return SIGIL_EINVAL;
+	code_key_put(a.key, brand_id, serial);
+	if ((rc = store_write(st, pin_fail_fn, &a)) != 0)
+		return rc;
+	if (fails)
+		*fails = a.fails;
+	return 0;
+}
+
+static int
+u32le_decode(MDB_val k, MDB_val v, void *out)
+{
+	(void)k;
+	if (v.mv_size != 4)
+		return SIGIL_EIO;
+	*(uint32_t *)out = le32_get(v.mv_data);
+	return 0;
+}
+
+int
+store_pin_fails(struct store *st, uint32_t brand_id, uint64_t serial,
+    uint32_t *fails)
+{
+	uint8_t kb[CODE_KEY_LEN];
+	uint32_t n = 0;
+	int rc;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX)
+		return SIGIL_EINVAL;
+	code_key_put(kb, brand_id, serial);
+	rc = lookup(st, st->pin_fails, kb, CODE_KEY_LEN, u32le_decode, &n);
+	if (rc == SIGIL_ENOTFOUND)
+		n = 0;
+	else if (rc != 0)
+		return rc;
+	*fails = n;
+	return 0;
+}
+
+/* ---- activity log ---- */
+
+static void
+act_key(uint8_t *p, uint32_t brand_id, uint64_t id)
+{
+	sigil_be32_put(p, brand_id);
+	sigil_be64_put(p + 4, id);
+}
+
+static int
+activity_ok(const struct activity *a)
+{
+	size_t n = strnlen(a->text, sizeof(a->text));
+
+	return a->type >= ACTIVITY_CLAIM && a->type <= ACTIVITY_FEEDBACK &&
+	    n < sizeof(a->text) && utf8_text_ok(a->text, n) &&
+	    a->rating >= 0 && a->rating <= 5;
+}
+
+/* Appends a (valid) with the next global id; sets a->id. */
+static int
+activity_append(struct store *st, MDB_txn *txn, struct activity *a)
+{
+	uint8_t kb[12], vb[ACTIVITY_FIXED_LEN + sizeof(a->text)];
+	MDB_val k = mval(kb, 12), v;
+	size_t n = strlen(a->text);
+	uint64_t id;
+	int rc;
+
+	if ((rc = meta_next(st, txn, meta_key("next_activity"), 1,
+	    UINT64_MAX - 1, &id)) != 0)
+		return rc;
+	a->id = id;
+	act_key(kb, a->brand_id, id);
+	vb[0] = (uint8_t)a->type;
+	le64_put(vb + 1, (uint64_t)a->at);
+	le64_put(vb + 9, a->customer_id);
+	le64_put(vb + 17, a->ref);
+	le64_put(vb + 25, (uint64_t)a->points);
+	vb[33] = (uint8_t)a->rating;
+	le16_put(vb + 34, (uint16_t)n);
+	memcpy(vb + ACTIVITY_FIXED_LEN, a->text, n);
+	v = mval(vb, ACTIVITY_FIXED_LEN + n);
+	return mdb_put(txn, st->activity, &k, &v, 0);
+}
+
+static int
+activity_decode(MDB_val k, MDB_val v, struct activity *out)
+{
+	const uint8_t *p = v.mv_data;
+	size_t n;
+
+	if (k.mv_size != 12 || v.mv_size < ACTIVITY_FIXED_LEN)
+		return SIGIL_EIO;
+	n = le16_get(p + 34);
+	if (n >= sizeof(out->text) || v.mv_size != ACTIVITY_FIXED_LEN + n)
+		return SIGIL_EIO;
+	memset(out, 0, sizeof(*out));
+	out->brand_id = sigil_be32_get(k.mv_data);
+	out->id = sigil_be64_get((const uint8_t *)k.mv_data + 4);
+	out->type = p[0];
+	out->at = (int64_t)le64_get(p + 1);
+	out->customer_id = le64_get(p + 9);
+	out->ref = le64_get(p + 17);
+	out->points = (int64_t)le64_get(p + 25);
+	out->rating = p[33];
+	memcpy(out->text, p + ACTIVITY_FIXED_LEN, n);
+	return 0;
+}
+
+struct act_arg {
+	struct activity	a;
+};
+
+static int
+activity_add_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct act_arg *x = p;
+	int rc;
+
+	if ((rc = brand_exists(st, txn, x->a.brand_id)) != 0)
+		return rc;
+	return activity_append(st, txn, &x->a);
+}
+
+int
+store_activity_add(struct store *st, struct activity *a)
+{
+	struct act_arg *x;
+	int rc;
+
+	if (a == NULL || !activity_ok(a))
+		return SIGIL_EINVAL;
+	/* A 600-byte context: off the stack of server threads. */
+	if ((x = malloc(sizeof(*x))) == NULL)
+		return SIGIL_ENOMEM;
+	x->a = *a;
+	if (x->a.at == 0)
+		x->a.at = sigil_now_us();
+	if ((rc = store_write(st, activity_add_fn, x)) == 0) {
+		a->id = x->a.id;
+		a->at = x->a.at;
+	}
+	free(x);
+	return rc;
+}
+
+struct act_walk {
+	struct cb_ctx	c;
+	size_t		left;	/* 0 = no limit */
+	int		limited, hit_limit;
+	struct activity	a;
+};
+
+static int
+activity_each_one(MDB_val k, MDB_val v, void *p)
+{
+	struct act_walk *w = p;
+	int rc;
+
+	if (w->limited && w->left == 0) {
+		w->hit_limit = 1;
+		return 1;
+	}
+	if ((rc = activity_decode(k, v, &w->a)) != 0)
+		return rc;
+	w->left--;
+	return ((int (*)(void *, const struct activity *))w->c.fn)(w->c.arg,
+	    &w->a);
+}
+
+int
+store_activity_each(struct store *st, uint32_t brand_id, uint64_t after,
+    size_t limit, int (*fn)(void *arg, const struct activity *a), void *arg)
+{
+	struct act_walk *w;
+	uint8_t kb[12];
+	int rc;
+
+	if (after == UINT64_MAX)
+		return 0;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return SIGIL_ENOMEM;
+	w->c.fn = (any_fn)fn;
+	w->c.arg = arg;
+	w->left = limit;
+	w->limited = limit != 0;
+	act_key(kb, brand_id, after + 1);
+	rc = walk(st, st->activity, kb, 12, 4, activity_each_one, w);
+	/* The limit reached is the end of the walk, not a stop by fn. */
+	if (w->hit_limit)
+		rc = 0;
+	free(w);
+	return rc;
+}
+
+/* ---- campaigns ---- */
+
+struct usage {
+	int64_t		points_spent;
+	uint64_t	claims;
+	uint32_t	prizes_given[STORE_PRIZES_MAX];
+};
+
+static int
+usage_load(struct store *st, MDB_txn *txn, const uint8_t *key,
+    struct usage *u)
+{
+	MDB_val k = mval(key, 8), v;
+	const uint8_t *p;
+	int rc = mdb_get(txn, st->campaign_usage, &k, &v);
+
+	memset(u, 0, sizeof(*u));
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != USAGE_LEN)
+		return SIGIL_EIO;
+	p = v.mv_data;
+	u->points_spent = (int64_t)le64_get(p);
+	u->claims = le64_get(p + 8);
+	for (int i = 0; i < STORE_PRIZES_MAX; i++)
+		u->prizes_given[i] = le32_get(p + 16 + 4 * i);
+	return 0;
+}
+
+static int
+usage_store(struct store *st, MDB_txn *txn, const uint8_t *key,
+    const struct usage *u)
+{
+	uint8_t vb[USAGE_LEN];
+	MDB_val k = mval(key, 8), v = mval(vb, USAGE_LEN);
+
+	le64_put(vb, (uint64_t)u->points_spent);
+	le64_put(vb + 8, u->claims);
+	for (int i = 0; i < STORE_PRIZES_MAX; i++)
+		le32_put(vb + 16 + 4 * i, u->prizes_given[i]);
+	return mdb_put(txn, st->campaign_usage, &k, &v, 0);
+}
+
+static int
+campaign_put(struct store *st, MDB_txn *txn, const struct campaign *c)
+{
+	size_t n = strlen(c->config);
+	uint8_t kb[8], *vb = malloc(CAMPAIGN_FIXED_LEN + n);
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	if (vb == NULL)
+		return SIGIL_ENOMEM;
+	bid_key(kb, c->brand_id, c->id);
+	le64_put(vb, (uint64_t)c->created);
+	le64_put(vb + 8, (uint64_t)c->updated);
+	memcpy(vb + CAMPAIGN_FIXED_LEN, c->config, n);
+	v = mval(vb, CAMPAIGN_FIXED_LEN + n);
+	rc = mdb_put(txn, st->campaigns, &k, &v, 0);
+	free(vb);
+	return rc;
+}
+
+/* Decodes with the config malloc'd and the usage from its own table. */
+static int
+campaign_decode(struct store *st, MDB_txn *txn, MDB_val k, MDB_val v,
+    struct campaign *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct campaign c = { 0 };
+	struct usage u;
+	size_t n;
+	int rc;
+
+	if (k.mv_size != 8 || v.mv_size < CAMPAIGN_FIXED_LEN ||
+	    (n = v.mv_size - CAMPAIGN_FIXED_LEN) > STORE_CAMPAIGN_MAX)
+		return SIGIL_EIO;
+	if ((rc = usage_load(st, txn, k.mv_data, &u)) != 0)
+		return rc;
+	c.brand_id = sigil_be32_get(k.mv_data);
+	c.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
+	c.created = (int64_t)le64_get(p);
+	c.updated = (int64_t)le64_get(p + 8);
+	c.points_spent = u.points_spent;
+	c.claims = u.claims;
+	memcpy(c.prizes_given, u.prizes_given, sizeof(c.prizes_given));
+	if ((c.config = malloc(n + 1)) == NULL)
+		return SIGIL_ENOMEM;
+	memcpy(c.config, p + CAMPAIGN_FIXED_LEN, n);
+	c.config[n] = '\0';
+	*out = c;
+	return 0;
+}
+
+struct campaign_arg {
+	struct campaign	c;
+};
+
+static int
+campaign_add_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct campaign_arg *a = p;
+	int rc;
+
+	if ((rc = brand_exists(st, txn, a->c.brand_id)) != 0 ||
+	    (rc = sub_id_next(txn, st->campaigns, a->c.brand_id,
+	    &a->c.id)) != 0)
+		return rc;
+	return campaign_put(st, txn, &a->c);
+}
+
+int
+store_campaign_add(struct store *st, struct campaign *c)
+{
+	struct campaign_arg a;
+	int rc;
+
+	if (c == NULL || !json_text_ok(c->config, STORE_CAMPAIGN_MAX))
+		return SIGIL_EINVAL;
+	memset(&a, 0, sizeof(a));
+	a.c.brand_id = c->brand_id;
+	a.c.config = c->config;
+	a.c.created = a.c.updated = sigil_now_us();
+	if ((rc = store_write(st, campaign_add_fn, &a)) != 0)
+		return rc;
+	c->id = a.c.id;
+	c->created = a.c.created;
+	c->updated = a.c.updated;
+	return 0;
+}
+
+static int
+campaign_update_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct campaign_arg *a = p;
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	bid_key(kb, a->c.brand_id, a->c.id);
+	if ((rc = mdb_get(txn, st->campaigns, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size < CAMPAIGN_FIXED_LEN)
+		return SIGIL_EIO;
+	a->c.created = (int64_t)le64_get(v.mv_data);
+	return campaign_put(st, txn, &a->c);
+}
+
+int
+store_campaign_update(struct store *st, uint32_t brand_id, uint32_t id,
+    const char *config)
+{
+	struct campaign_arg a;
+
+	if (!json_text_ok(config, STORE_CAMPAIGN_MAX))
+		return SIGIL_EINVAL;
+	memset(&a, 0, sizeof(a));
+	a.c.brand_id = brand_id;
+	a.c.id = id;
+	a.c.config = (char *)config;
+	a.c.updated = sigil_now_us();
+	return store_write(st, campaign_update_fn, &a);
+}
+
+int
+store_campaign_get(struct store *st, uint32_t brand_id, uint32_t id,
+    struct campaign *out)
+{
+	uint8_t kb[8];
+	MDB_txn *txn;
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	if (st->loyalty_absent)
+		return SIGIL_ENOTFOUND;
+	bid_key(kb, brand_id, id);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = mdb_get(txn, st->campaigns, &k, &v);
+	if (rc == 0)
+		rc = campaign_decode(st, txn, k, v, out);
+	read_end(st);
+	return map_err(rc);
+}
+
+void
+store_campaign_clear(struct campaign *c)
+{
+	if (c == NULL)
+		return;
+	free(c->config);
+	c->config = NULL;
+}
+
+struct campaign_walk {
+	struct store	*st;
+	MDB_txn		*txn;
+	struct cb_ctx	 c;
+};
+
+static int
+campaign_each_one(MDB_val k, MDB_val v, void *p)
+{
+	struct campaign_walk *w = p;
+	struct campaign c;
+	int rc;
+
+	if ((rc = campaign_decode(w->st, w->txn, k, v, &c)) != 0)
+		return rc;
+	rc = ((int (*)(void *, const struct campaign *))w->c.fn)(w->c.arg,
+	    &c);
+	store_campaign_clear(&c);
+	return rc;
+}
+
+int
+store_campaign_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct campaign *c), void *arg)
+{
+	struct campaign_walk w = { st, NULL, { (any_fn)fn, arg } };
+	uint8_t kb[8];
+	int rc;
+
+	if (st->loyalty_absent)
+		return 0;
+	/* walk() joins this snapshot; campaign_decode needs its txn. */
+	if ((rc = read_begin(st, &w.txn)) != 0)
+		return rc;
+	bid_key(kb, brand_id, 0);
+	rc = walk(st, st->campaigns, kb, 8, 4, campaign_each_one, &w);
+	read_end(st);
+	return rc;
+}
+
+/* ---- ledger ---- */
+
+static void
+ledger_key(uint8_t *p, uint32_t brand_id, uint64_t customer_id, uint64_t id)
+{
+	sigil_be32_put(p, brand_id);
+	sigil_be64_put(p + 4, customer_id);
+	sigil_be64_put(p + 12, id);
+}
+
+static int
+ledger_decode(MDB_val k, MDB_val v, struct ledger_entry *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct ledger_entry e = { 0 };
+
+	if (k.mv_size != LEDGER_KEY_LEN || v.mv_size != LEDGER_REC_LEN ||
+	    p[0] < LEDGER_EARN || p[0] > LEDGER_ADJUST)
+		return SIGIL_EIO;
+	e.brand_id = sigil_be32_get(k.mv_data);
+	e.customer_id = sigil_be64_get((const uint8_t *)k.mv_data + 4);
+	e.id = sigil_be64_get((const uint8_t *)k.mv_data + 12);
+	e.type = p[0];
+	e.points = (int64_t)le64_get(p + 1);
+	e.at = (int64_t)le64_get(p + 9);
+	e.expires_at = (int64_t)le64_get(p + 17);
+	e.ref = le64_get(p + 25);
+	*out = e;
+	return 0;
+}
+
+struct entries {
+	struct ledger_entry	*v;
+	size_t			 n, cap;
+};
+
+static int
+entries_push(struct entries *a, const struct ledger_entry *e)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 32;
+		struct ledger_entry *v = realloc(a->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return SIGIL_ENOMEM;
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = *e;
+	return 0;
+}
+
+/* The customer's entries in id order, appended to out. */
+static int
+ledger_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, struct entries *out)
+{
+	uint8_t kb[LEDGER_KEY_LEN];
+	MDB_cursor *cur;
+	MDB_val k = mval(kb, LEDGER_KEY_LEN), v;
+	struct ledger_entry e;
+	int rc;
+
+	ledger_key(kb, brand_id, customer_id, 0);
+	if ((rc = mdb_cursor_open(txn, st->ledger, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != LEDGER_KEY_LEN || memcmp(k.mv_data, kb, 12))
+			break;
+		if ((rc = ledger_decode(k, v, &e)) != 0 ||
+		    (rc = entries_push(out, &e)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Writes e with the next global id (sets e->id) and keeps it in all. */
+static int
+ledger_put(struct store *st, MDB_txn *txn, struct ledger_entry *e,
+    struct entries *all)
+{
+	uint8_t kb[LEDGER_KEY_LEN], vb[LEDGER_REC_LEN];
+	MDB_val k = mval(kb, LEDGER_KEY_LEN), v = mval(vb, LEDGER_REC_LEN);
+	uint64_t id;
+	int rc;
+
+	if ((rc = meta_next(st, txn, meta_key("next_ledger"), 1,
+	    UINT64_MAX - 1, &id)) != 0)
+		return rc;
+	e->id = id;
+	ledger_key(kb, e->brand_id, e->customer_id, id);
+	vb[0] = (uint8_t)e->type;
+	le64_put(vb + 1, (uint64_t)e->points);
+	le64_put(vb + 9, (uint64_t)e->at);
+	le64_put(vb + 17, (uint64_t)e->expires_at);
+	le64_put(vb + 25, e->ref);
+	if ((rc = mdb_put(txn, st->ledger, &k, &v, MDB_NOOVERWRITE)) != 0)
+		return rc;
+	return all ? entries_push(all, e) : 0;
+}
+
+/*
+ * Loads the customer's ledger into all and appends the EXPIRE entries due
+ * at now, so that all ends as the ledger now reads. *balance (may be
+ * NULL) is the balance at now.
+ */
+static int
+ledger_settle(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, int64_t now, struct entries *all, int64_t *balance)
+{
+	struct ledger_entry *due = NULL;
+	size_t ndue = 0;
+	int rc;
+
+	if ((rc = ledger_load(st, txn, brand_id, customer_id, all)) != 0)
+		return rc;
+	/* A ledger the arithmetic refuses is a corrupt file, not bad input. */
+	if ((rc = ledger_due_expiries(all->v, all->n, now, &due, &ndue)) != 0)
+		return rc == SIGIL_EINVAL ? SIGIL_EIO : rc;
+	for (size_t i = 0; i < ndue && rc == 0; i++)
+		rc = ledger_put(st, txn, &due[i], all);
+	free(due);
+	if (rc == 0 && balance) {
+		rc = ledger_balance(all->v, all->n, now, balance);
+		if (rc == SIGIL_EINVAL)
+			rc = SIGIL_EIO;
+	}
+	return rc;
+}
+
+struct ledger_arg {
+	struct ledger_entry	e;
+};
+
+static int
+ledger_append_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct ledger_arg *a = p;
+	struct entries all = { 0 };
+	struct customer c;
+	int64_t bal;
+	int rc;
+
+	if ((rc = customer_live(st, txn, a->e.brand_id, a->e.customer_id,
+	    &c)) != 0)
+		return rc;
+	if ((rc = ledger_settle(st, txn, a->e.brand_id, a->e.customer_id,
+	    a->e.at, &all, &bal)) != 0)
+		goto out;
+	if (a->e.type == LEDGER_REDEEM && bal < -a->e.points) {
+		rc = SIGIL_EFULL;
+		goto out;
+	}
+	if ((rc = ledger_put(st, txn, &a->e, &all)) != 0)
+		goto out;
+	/* Whatever the caller appended must still replay (an EXPIRE must
+	 * name a lapsed lot and take no more than it holds, ...). */
+	rc = ledger_balance(all.v, all.n, a->e.at, &bal);
+out:
+	free(all.v);
+	return rc;
+}
+
+int
+store_ledger_append(struct store *st, struct ledger_entry *e)
+{
+	struct ledger_arg a;
+	int rc;
+
+	if (e == NULL || e->type < LEDGER_EARN || e->type > LEDGER_ADJUST ||
+	    e->points == 0 || e->points == INT64_MIN ||
+	    (e->type == LEDGER_EARN && e->points < 0) ||
+	    ((e->type == LEDGER_REDEEM || e->type == LEDGER_EXPIRE) &&
+	    e->points > 0))
+		return SIGIL_EINVAL;
+	a.e = *e;
+	if (a.e.at == 0)
+		a.e.at = sigil_now_us();
+	if ((rc = store_write(st, ledger_append_fn, &a)) != 0)
+		return rc;
+	e->id = a.e.id;
+	e->at = a.e.at;
+	return 0;
+}
+
+static int
+ledger_each_one(MDB_val k, MDB_val v, void *p)
+{
+	struct cb_ctx *c = p;
+	struct ledger_entry e;
+	int rc;
+
+	if ((rc = ledger_decode(k, v, &e)) != 0)
+		return rc;
+	return ((int (*)(void *, const struct ledger_entry *))c->fn)(c->arg,
+	    &e);
+}
+
+int
+store_ledger_each(struct store *st, uint32_t brand_id,
+    uint64_t customer_id,
+    int (*fn)(void *arg, const struct ledger_entry *e), void *arg)
+{
+	struct cb_ctx c = { (any_fn)fn, arg };
+	uint8_t kb[LEDGER_KEY_LEN];
+
+	ledger_key(kb, brand_id, customer_id, 0);
+	return walk(st, st->ledger, kb, LEDGER_KEY_LEN, 12, ledger_each_one,
+	    &c);
+}
+
+/* ---- claims ---- */
+
+static void
+claim_key(uint8_t *p, uint32_t brand_id, uint64_t serial, int role)
+{
+	code_key_put(p, brand_id, serial);
+	p[CODE_KEY_LEN] = (uint8_t)role;
+}
+
+static int
+claim_decode(MDB_val k, MDB_val v, struct claim *out)
+{
+	const uint8_t *p = v.mv_data, *kp = k.mv_data;
+	struct claim c = { 0 };
+
+	if (k.mv_size != CLAIM_KEY_LEN || v.mv_size != CLAIM_REC_LEN ||
+	    kp[CODE_KEY_LEN] < CLAIM_CONSUMER || kp[CODE_KEY_LEN] > CLAIM_SALES)
+		return SIGIL_EIO;
+	c.brand_id = sigil_be32_get(kp);
+	for (int i = 4; i < CODE_KEY_LEN; i++)
+		c.serial = c.serial << 8 | kp[i];
+	c.role = kp[CODE_KEY_LEN];
+	c.id = le64_get(p);
+	c.customer_id = le64_get(p + 8);
+	c.campaign_id = le32_get(p + 16);
+	c.points = (int64_t)le64_get(p + 20);
+	c.prize = (int8_t)p[28];
+	c.at = (int64_t)le64_get(p + 29);
+	c.expires_at = (int64_t)le64_get(p + 37);
+	*out = c;
+	return 0;
+}
+
+struct claim_arg {
+	struct claim			 in, c;	/* caller's, working copy */
+	const struct claim_limits	*lim;
+	struct stat_acc			 acc;
+};
+
+static int
+claim_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct claim_arg *a = p;
+	struct claim *c = &a->c;
+	const struct claim_limits *lim = a->lim;
+	uint8_t ck[CLAIM_KEY_LEN], uk[8], dk[16], vb[CLAIM_REC_LEN], cb[4];
+	MDB_val k = mval(ck, CLAIM_KEY_LEN), v;
+	struct ledger_entry earn = { 0 };
+	struct activity *act;
+	struct entries all = { 0 };
+	struct customer cu;
+	struct usage u;
+	uint32_t today = 0;
+	uint64_t id;
+	int64_t spent;
+	uint32_t h;
+	int rc;
+
+	/* A retried run starts again from the caller's claim. */
+	a->c = a->in;
+	memset(&a->acc, 0, sizeof(a->acc));
+	if ((rc = customer_live(st, txn, c->brand_id, c->customer_id,
+	    &cu)) != 0)
+		return rc;
+	bid_key(uk, c->brand_id, c->campaign_id);
+	if (c->campaign_id != 0) {
+		MDB_val ck2 = mval(uk, 8), cv;
+
+		if ((rc = mdb_get(txn, st->campaigns, &ck2, &cv)) != 0)
+			return rc;
+	}
+	claim_key(ck, c->brand_id, c->serial, c->role);
+	if ((rc = mdb_get(txn, st->claims, &k, &v)) == 0)
+		return SIGIL_ECONFLICT;
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	if ((rc = usage_load(st, txn, uk, &u)) != 0)
+		return rc;
+	if (__builtin_add_overflow(u.points_spent, c->points, &spent) ||
+	    (lim->budget > 0 && spent > lim->budget))
+		return SIGIL_EFULL;
+	sigil_be32_put(dk, c->brand_id);
+	sigil_be64_put(dk + 4, c->customer_id);
+	sigil_be32_put(dk + 12, (uint32_t)floor_div(lim->day_start, DAY_US));
+	k = mval(dk, 16);
+	rc = mdb_get(txn, st->claim_days, &k, &v);
+	if (rc == 0 && v.mv_size == 4)
+		today = le32_get(v.mv_data);
+	else if (rc == 0)
+		return SIGIL_EIO;
+	else if (rc != MDB_NOTFOUND)
+		return rc;
+	if (lim->daily_cap != 0 && today >= lim->daily_cap)
+		return SIGIL_EDENIED;
+	if (c->prize >= 0) {
+		if (u.prizes_given[c->prize] >= lim->prize_stock[c->prize])
+			c->prize = -1;
+		else
+			u.prizes_given[c->prize]++;
+	}
+	if ((rc = meta_next(st, txn, meta_key("next_claim"), 1,
+	    UINT64_MAX - 1, &id)) != 0)
+		return rc;
+	c->id = id;
+	le64_put(vb, id);
+	le64_put(vb + 8, c->customer_id);
+	le32_put(vb + 16, c->campaign_id);
+	le64_put(vb + 20, (uint64_t)c->points);
+	vb[28] = (uint8_t)(int8_t)c->prize;
+	le64_put(vb + 29, (uint64_t)c->at);
+	le64_put(vb + 37, (uint64_t)c->expires_at);
+	k = mval(ck, CLAIM_KEY_LEN);
+	v = mval(vb, CLAIM_REC_LEN);
+	if ((rc = mdb_put(txn, st->claims, &k, &v, MDB_NOOVERWRITE)) != 0)
+		return rc;
+	if (c->campaign_id != 0) {
+		u.points_spent = spent;
+		u.claims++;
+		if ((rc = usage_store(st, txn, uk, &u)) != 0)
+			return rc;
+	}
+	le32_put(cb, today + 1);
+	k = mval(dk, 16);
+	v = mval(cb, 4);
+	if ((rc = mdb_put(txn, st->claim_days, &k, &v, 0)) != 0)
+		return rc;
+
+	earn.brand_id = c->brand_id;
+	earn.customer_id = c->customer_id;
+	earn.type = LEDGER_EARN;
+	earn.points = c->points;
+	earn.at = c->at;
+	earn.expires_at = c->expires_at;
+	earn.ref = id;
+	rc = ledger_settle(st, txn, c->brand_id, c->customer_id, c->at, &all,
+	    NULL);
+	if (rc == 0)
+		rc = ledger_put(st, txn, &earn, NULL);
+	free(all.v);
+	if (rc != 0)
+		return rc;
+
+	if ((act = calloc(1, sizeof(*act))) == NULL)
+		return SIGIL_ENOMEM;
+	act->brand_id = c->brand_id;
+	act->type = ACTIVITY_CLAIM;
+	act->at = c->at;
+	act->customer_id = c->customer_id;
+	act->ref = id;
+	act->points = c->points;
+	rc = activity_append(st, txn, act);
+	free(act);
+	if (rc != 0 || !hour_of(c->at, &h))
+		return rc;
+	if ((rc = acc_add(st, txn, &a->acc, c->brand_id, STAT_CLAIMS,
+	    DIM_BRAND, 0, h, 1)) != 0 ||
+	    (rc = acc_add(st, txn, &a->acc, c->brand_id, STAT_POINTS,
+	    DIM_BRAND, 0, h, c->points)) != 0)
+		return rc;
+	if (c->campaign_id != 0 &&
+	    ((rc = acc_add(st, txn, &a->acc, c->brand_id, STAT_CLAIMS,
+	    DIM_CAMPAIGN, c->campaign_id, h, 1)) != 0 ||
+	    (rc = acc_add(st, txn, &a->acc, c->brand_id, STAT_POINTS,
+	    DIM_CAMPAIGN, c->campaign_id, h, c->points)) != 0))
+		return rc;
+	return stats_flush(st, txn, &a->acc);
+}
+
+int
+store_claim(struct store *st, struct claim *c,
+    const struct claim_limits *lim)
+{
+	static const struct claim_limits none = { 0 };
+	struct claim_arg *a;
+	int rc;
+
+	if (lim == NULL)
+		lim = &none;
+	if (c == NULL || c->role < CLAIM_CONSUMER || c->role > CLAIM_SALES ||
+	    c->serial == 0 || c->serial > CODE_SERIAL_MAX || c->points <= 0 ||
+	    c->customer_id == 0 || lim->nprizes < 0 ||
+	    lim->nprizes > STORE_PRIZES_MAX || c->prize < -1 ||
+	    c->prize >= lim->nprizes || lim->budget < 0)
+		return SIGIL_EINVAL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return SIGIL_ENOMEM;
+	a->lim = lim;
+	a->in = *c;
+	if (a->in.at == 0)
+		a->in.at = sigil_now_us();
+	rc = store_write(st, claim_fn, a);
+	if (rc == 0)
+		*c = a->c;
+	free(a);
+	return rc;
+}
+
+static int
+claim_decode_cb(MDB_val k, MDB_val v, void *out)
+{
+	return claim_decode(k, v, out);
+}
+
+int
+store_claim_get(struct store *st, uint32_t brand_id, uint64_t serial,
+    int role, struct claim *out)
+{
+	uint8_t kb[CLAIM_KEY_LEN];
+
+	if (serial > CODE_SERIAL_MAX || role < CLAIM_CONSUMER ||
+	    role > CLAIM_SALES)
+		return SIGIL_ENOTFOUND;
+	claim_key(kb, brand_id, serial, role);
+	return lookup(st, st->claims, kb, CLAIM_KEY_LEN, claim_decode_cb, out);
+}
+
+static int
+claim_each_one(MDB_val k, MDB_val v, void *p)
+{
+	struct cb_ctx *c = p;
+	struct claim cl;
+	int rc;
+
+	if ((rc = claim_decode(k, v, &cl)) != 0)
+		return rc;
+	return ((int (*)(void *, const struct claim *))c->fn)(c->arg, &cl);
+}
+
+int
+store_code_claims(struct store *st, uint32_t brand_id, uint64_t serial,
+    int (*fn)(void *arg, const struct claim *c), void *arg)
+{
+	struct cb_ctx c = { (any_fn)fn, arg };
+	uint8_t kb[CLAIM_KEY_LEN];
+
+	if (serial > CODE_SERIAL_MAX)
+		return 0;
+	claim_key(kb, brand_id, serial, 0);
+	return walk(st, st->claims, kb, CLAIM_KEY_LEN, CODE_KEY_LEN,
+	    claim_each_one, &c);
+}
+
+/* ---- redemption catalog ---- */
+
+static int
+item_decode(MDB_val k, MDB_val v, void *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct reward_item it = { 0 };
+	size_t n;
+
+	if (k.mv_size != 8 || v.mv_size < ITEM_FIXED_LEN ||
+	    (n = v.mv_size - ITEM_FIXED_LEN) > STORE_TEXT_MAX)
+		return SIGIL_EIO;
+	it.brand_id = sigil_be32_get(k.mv_data);
+	it.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
+	it.cost = (int64_t)le64_get(p);
+	it.stock = (int64_t)le64_get(p + 8);
+	it.created = (int64_t)le64_get(p + 16);
+	memcpy(it.name, p + ITEM_FIXED_LEN, n);
+	*(struct reward_item *)out = it;
+	return 0;
+}
+
+static int
+item_put(struct store *st, MDB_txn *txn, const struct reward_item *it)
+{
+	uint8_t kb[8], vb[ITEM_FIXED_LEN + STORE_TEXT_MAX];
+	size_t n = strlen(it->name);
+	MDB_val k = mval(kb, 8), v = mval(vb, ITEM_FIXED_LEN + n);
+
+	bid_key(kb, it->brand_id, it->id);
+	le64_put(vb, (uint64_t)it->cost);
+	le64_put(vb + 8, (uint64_t)it->stock);
+	le64_put(vb + 16, (uint64_t)it->created);
+	memcpy(vb + ITEM_FIXED_LEN, it->name, n);
+	return mdb_put(txn, st->items, &k, &v, 0);
+}
+
+static int
+item_add_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct reward_item *it = p;
+	int rc;
+
+	if ((rc = brand_exists(st, txn, it->brand_id)) != 0 ||
+	    (rc = sub_id_next(txn, st->items, it->brand_id, &it->id)) != 0)
+		return rc;
+	return item_put(st, txn, it);
+}
+
+int
+store_item_add(struct store *st, struct reward_item *it)
+{
+	struct reward_item w;
+	int rc;
+
+	if (it == NULL || !text_ok(it->name, sizeof(it->name), STORE_TEXT_MAX,
+	    0) || it->cost <= 0 || it->stock < -1)
+		return SIGIL_EINVAL;
+	w = *it;
+	w.created = sigil_now_us();
+	if ((rc = store_write(st, item_add_fn, &w)) != 0)
+		return rc;
+	it->id = w.id;
+	it->created = w.created;
+	return 0;
+}
+
+int
+store_item_get(struct store *st, uint32_t brand_id, uint32_t id,
+    struct reward_item *out)
+{
+	uint8_t kb[8];
+
+	bid_key(kb, brand_id, id);
+	return lookup(st, st->items, kb, 8, item_decode, out);
+}
+
+static int
+item_each_one(MDB_val k, MDB_val v, void *p)
+{
+	struct cb_ctx *c = p;
+	struct reward_item it;
+	int rc;
+
+	if ((rc = item_decode(k, v, &it)) != 0)
+		return rc;
+	return ((int (*)(void *, const struct reward_item *))c->fn)(c->arg,
+	    &it);
+}
+
+int
+store_item_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct reward_item *it), void *arg)
+{
+	struct cb_ctx c = { (any_fn)fn, arg };
+	uint8_t kb[8];
+
+	bid_key(kb, brand_id, 0);
+	return walk(st, st->items, kb, 8, 4, item_each_one, &c);
+}
+
+struct redeem_arg {
+	uint32_t		brand_id, item_id;
+	uint64_t		customer_id;
+	int64_t			now;
+	struct ledger_entry	e;
+};
+
+static int
+redeem_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct redeem_arg *a = p;
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	struct entries all = { 0 };
+	struct reward_item it;
+	struct activity *act;
+	struct stat_acc *acc;
+	struct customer c;
+	int64_t bal;
+	uint32_t h;
+	int rc;
+
+	if ((rc = customer_live(st, txn, a->brand_id, a->customer_id,
+	    &c)) != 0)
+		return rc;
+	bid_key(kb, a->brand_id, a->item_id);
+	if ((rc = mdb_get(txn, st->items, &k, &v)) != 0 ||
+	    (rc = item_decode(k, v, &it)) != 0)
+		return rc;
+	rc = ledger_settle(st, txn, a->brand_id, a->customer_id, a->now, &all,
+	    &bal);
+	free(all.v);
+	if (rc != 0)
+		return rc;
+	if (bal < it.cost)
+		return SIGIL_EFULL;
+	if (it.stock == 0)
+		return SIGIL_ESTATE;
+	memset(&a->e, 0, sizeof(a->e));
+	a->e.brand_id = a->brand_id;
+	a->e.customer_id = a->customer_id;
+	a->e.type = LEDGER_REDEEM;
+	a->e.points = -it.cost;
+	a->e.at = a->now;
+	a->e.ref = a->item_id;
+	if ((rc = ledger_put(st, txn, &a->e, NULL)) != 0)
+		return rc;
+	if (it.stock > 0) {
+		it.stock--;
+		if ((rc = item_put(st, txn, &it)) != 0)
+			return rc;
+	}
+	if ((act = calloc(1, sizeof(*act))) == NULL)
+		return SIGIL_ENOMEM;
+	act->brand_id = a->brand_id;
+	act->type = ACTIVITY_REDEEM;
+	act->at = a->now;
+	act->customer_id = a->customer_id;
+	act->ref = a->e.id;
+	act->points = it.cost;
+	rc = activity_append(st, txn, act);
+	free(act);
+	if (rc != 0 || !hour_of(a->now, &h))
+		return rc;
+	if ((acc = calloc(1, sizeof(*acc))) == NULL)
+		return SIGIL_ENOMEM;
+	if ((rc = acc_add(st, txn, acc, a->brand_id, STAT_REDEMPTIONS,
+	    DIM_BRAND, 0, h, 1)) == 0)
+		rc = stats_flush(st, txn, acc);
+	free(acc);
+	return rc;
+}
+
+int
+store_redeem(struct store *st, uint32_t brand_id, uint64_t customer_id,
+    uint32_t item_id, int64_t now, struct ledger_entry *entry)
+{
+	struct redeem_arg a = { brand_id, item_id, customer_id, now, { 0 } };
+	int rc;
+
+	if ((rc = store_write(st, redeem_fn, &a)) != 0)
+		return rc;
+	if (entry)
+		*entry = a.e;
+	return 0;
+}
+
+/* ---- brand settings ---- */
+
+static int
+text_decode(MDB_val k, MDB_val v, void *out)
+{
+	char *s = malloc(v.mv_size + 1);
+
+	(void)k;
+	if (s == NULL)
+		return SIGIL_ENOMEM;
+	memcpy(s, v.mv_data, v.mv_size);
+	s[v.mv_size] = '\0';
+	*(char **)out = s;
+	return 0;
+}
+
+int
+store_brand_settings_get(struct store *st, uint32_t brand_id, char **json)
+{
+	uint8_t kb[4];
+
+	sigil_be32_put(kb, brand_id);
+	return lookup(st, st->brand_settings, kb, 4, text_decode, json);
+}
+
+int
+store_brand_settings_put(struct store *st, uint32_t brand_id,
+    const char *json)
+{
+	uint8_t kb[4];
+	struct kv_arg a = { st->brand_settings, kb, 4, (const uint8_t *)json,
+	    0, brand_id };
+
+	if (brand_id == 0 || !json_text_ok(json, STORE_CAMPAIGN_MAX))
+		return SIGIL_EINVAL;
+	a.vlen = strlen(json);
+	sigil_be32_put(kb, brand_id);
+	return store_write(st, kv_fn, &a);
+}
+
+/* ---- webhooks ---- */
+
+static size_t
+hook_encode(const struct webhook *w, uint8_t *p)
+{
+	size_t ul = strlen(w->url);
+
+	p[0] = (uint8_t)w->events;
+	p[1] = (uint8_t)(w->active != 0);
+	p[2] = (uint8_t)w->secret_ct_len;
+	le16_put(p + 3, (uint16_t)ul);
+	le64_put(p + 5, (uint64_t)w->created);
+	le64_put(p + 13, w->scan_cursor);
+	le64_put(p + 21, w->activity_cursor);
+	le32_put(p + 29, w->attempts);
+	le64_put(p + 33, (uint64_t)w->next_try);
+	le32_put(p + 41, (uint32_t)w->last_status);
+	le64_put(p + 45, w->delivered);
+	memcpy(p + HOOK_FIXED_LEN, w->url, ul);
+	memcpy(p + HOOK_FIXED_LEN + ul, w->secret_ct, w->secret_ct_len);
+	return HOOK_FIXED_LEN + ul + w->secret_ct_len;
+}
+
+static int
+hook_decode(MDB_val k, MDB_val v, void *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct webhook w = { 0 };
+	size_t ul, sl;
+
+	if (k.mv_size != 8 || v.mv_size < HOOK_FIXED_LEN)
+		return SIGIL_EIO;
+	ul = le16_get(p + 3);
+	sl = p[2];
+	if (ul > STORE_URL_MAX || sl > STORE_PHONE_CT_MAX ||
+	    v.mv_size != HOOK_FIXED_LEN + ul + sl)
+		return SIGIL_EIO;
+	w.brand_id = sigil_be32_get(k.mv_data);
+	w.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
+	w.events = p[0];
+	w.active = p[1];
+	w.secret_ct_len = sl;
+	w.created = (int64_t)le64_get(p + 5);
+	w.scan_cursor = le64_get(p + 13);
+	w.activity_cursor = le64_get(p + 21);
+	w.attempts = le32_get(p + 29);
+	w.next_try = (int64_t)le64_get(p + 33);
+	w.last_status = (int32_t)le32_get(p + 41);
+	w.delivered = le64_get(p + 45);
+	memcpy(w.url, p + HOOK_FIXED_LEN, ul);
+	memcpy(w.secret_ct, p + HOOK_FIXED_LEN + ul, sl);
+	*(struct webhook *)out = w;
+	return 0;
+}
+
+static int
+hook_put(struct store *st, MDB_txn *txn, const struct webhook *w)
+{
+	uint8_t kb[8], vb[HOOK_FIXED_LEN + STORE_URL_MAX + STORE_PHONE_CT_MAX];
+	MDB_val k = mval(kb, 8), v;
+
+	bid_key(kb, w->brand_id, w->id);
+	v = mval(vb, hook_encode(w, vb));
+	return mdb_put(txn, st->webhooks, &k, &v, 0);
+}
+
+static int
+hook_add_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct webhook *w = p;
+	int rc;
+
+	if ((rc = brand_exists(st, txn, w->brand_id)) != 0 ||
+	    (rc = sub_id_next(txn, st->webhooks, w->brand_id, &w->id)) != 0)
+		return rc;
+	return hook_put(st, txn, w);
+}
+
+int
+store_webhook_add(struct store *st, struct webhook *w)
+{
+	struct webhook x;
+	int rc;
+
+	if (w == NULL || !text_ok(w->url, sizeof(w->url), STORE_URL_MAX, 0) ||
+	    w->secret_ct_len > STORE_PHONE_CT_MAX || w->events <= 0 ||
+	    (w->events & ~(HOOK_SCAN | HOOK_CLAIM | HOOK_CUSTOMER)))
+		return SIGIL_EINVAL;
+	x = *w;
+	x.created = sigil_now_us();
+	if ((rc = store_write(st, hook_add_fn, &x)) != 0)
+		return rc;
+	w->id = x.id;
+	w->created = x.created;
+	return 0;
+}
+
+int
+store_webhook_get(struct store *st, uint32_t brand_id, uint32_t id,
+    struct webhook *out)
+{
+	uint8_t kb[8];
+
+	bid_key(kb, brand_id, id);
+	return lookup(st, st->webhooks, kb, 8, hook_decode, out);
+}
+
+static int
+hook_each_one(MDB_val k, MDB_val v, void *p)
+{
+	struct cb_ctx *c = p;
+	struct webhook w;
+	int rc;
+
+	if ((rc = hook_decode(k, v, &w)) != 0)
+		return rc;
+	return ((int (*)(void *, const struct webhook *))c->fn)(c->arg, &w);
+}
+
+int
+store_webhook_each(struct store *st,
+    int (*fn)(void *arg, const struct webhook *w), void *arg)
+{
+	struct cb_ctx c = { (any_fn)fn, arg };
+	uint8_t kb[1] = { 0 };
+
+	return walk(st, st->webhooks, kb, 1, 0, hook_each_one, &c);
+}
+
+/* What a progress or state write changes; the rest stays as stored. */
+struct hook_arg {
+	struct webhook	 w;
+	int		 progress;	/* 1: delivery fields, 0: active */
+	int		 del;
+};
+
+static int
+hook_update_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct hook_arg *a = p;
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	struct webhook cur;
+	int rc;
+
+	bid_key(kb, a->w.brand_id, a->w.id);
+	if ((rc = mdb_get(txn, st->webhooks, &k, &v)) != 0 ||
+	    (rc = hook_decode(k, v, &cur)) != 0)
+		return rc;
+	if (a->del)
+		return mdb_del(txn, st->webhooks, &k, NULL);
+	if (a->progress) {
+		cur.scan_cursor = a->w.scan_cursor;
+		cur.activity_cursor = a->w.activity_cursor;
+		cur.attempts = a->w.attempts;
+		cur.next_try = a->w.next_try;
+		cur.last_status = a->w.last_status;
+		cur.delivered = a->w.delivered;
+	} else
+		cur.active = a->w.active != 0;
+	return hook_put(st, txn, &cur);
+}
+
+int
+store_webhook_progress(struct store *st, const struct webhook *w)
+{
+	struct hook_arg a = { *w, 1, 0 };
+
+	return store_write(st, hook_update_fn, &a);
+}
+
+int
+store_webhook_set_active(struct store *st, uint32_t brand_id, uint32_t id,
+    int active)
+{
+	struct hook_arg a = { { 0 }, 0, 0 };
+
+	a.w.brand_id = brand_id;
+	a.w.id = id;
+	a.w.active = active;
+	return store_write(st, hook_update_fn, &a);
+}
+
+int
+store_webhook_del(struct store *st, uint32_t brand_id, uint32_t id)
+{
+	struct hook_arg a = { { 0 }, 0, 1 };
+
+	a.w.brand_id = brand_id;
+	a.w.id = id;
+	return store_write(st, hook_update_fn, &a);
+}
+
+/* ---- dashboard users ---- */
+
+static int
+email_norm(const char *in, char *out)
+{
+	size_t n;
+
+	if (in == NULL || !text_ok(in, STORE_NAME_MAX * 2 + 1,
+	    STORE_NAME_MAX * 2, 0))
+		return SIGIL_EINVAL;
+	n = strlen(in);
+	for (size_t i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (c == ' ')
+			return SIGIL_EINVAL;
+		out[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	out[n] = '\0';
+	return strchr(out, '@') ? 0 : SIGIL_EINVAL;
+}
+
+static int
+user_decode(MDB_val k, MDB_val v, void *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct user u = { 0 };
+	size_t n;
+
+	if (k.mv_size != 4 || v.mv_size < USER_FIXED_LEN ||
+	    (n = p[73]) > STORE_NAME_MAX * 2 || v.mv_size != USER_FIXED_LEN + n)
+		return SIGIL_EIO;
+	u.id = sigil_be32_get(k.mv_data);
+	u.brand_id = le32_get(p);
+	u.role = p[4];
+	memcpy(u.salt, p + 5, 16);
+	memcpy(u.hash, p + 21, 32);
+	u.failures = le32_get(p + 53);
+	u.locked_until = (int64_t)le64_get(p + 57);
+	u.created = (int64_t)le64_get(p + 65);
+	memcpy(u.email, p + USER_FIXED_LEN, n);
+	*(struct user *)out = u;
+	return 0;
+}
+
+static int
+user_put(struct store *st, MDB_txn *txn, const struct user *u)
+{
+	uint8_t kb[4], vb[USER_FIXED_LEN + STORE_NAME_MAX * 2];
+	size_t n = strlen(u->email);
+	MDB_val k = mval(kb, 4), v = mval(vb, USER_FIXED_LEN + n);
+
+	sigil_be32_put(kb, u->id);
+	le32_put(vb, u->brand_id);
+	vb[4] = (uint8_t)u->role;
+	memcpy(vb + 5, u->salt, 16);
+	memcpy(vb + 21, u->hash, 32);
+	le32_put(vb + 53, u->failures);
+	le64_put(vb + 57, (uint64_t)u->locked_until);
+	le64_put(vb + 65, (uint64_t)u->created);
+	vb[73] = (uint8_t)n;
+	memcpy(vb + USER_FIXED_LEN, u->email, n);
+	return mdb_put(txn, st->users, &k, &v, 0);
+}
+
+static int
+user_add_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct user *u = p;
+	uint8_t ib[4];
+	MDB_val k = mval(u->email, strlen(u->email)), v = mval(ib, 4);
+	uint64_t id;
+	int rc;
+
+	if ((rc = brand_exists(st, txn, u->brand_id)) != 0 ||
+	    (rc = meta_next(st, txn, meta_key("next_user"), 1, UINT32_MAX,
+	    &id)) != 0)
+		return rc;
+	u->id = (uint32_t)id;
+	sigil_be32_put(ib, u->id);
+	if ((rc = mdb_put(txn, st->user_emails, &k, &v, MDB_NOOVERWRITE)))
+		return rc;
+	return user_put(st, txn, u);
+}
+
+static int
+user_ok(const struct user *u)
+{
+	return u->role >= ROLE_ADMIN && u->role <= ROLE_ANALYST;
+}
+
+int
+store_user_add(struct store *st, struct user *u)
+{
+	struct user w;
+	int rc;
+
+	if (u == NULL || !user_ok(u))
+		return SIGIL_EINVAL;
+	w = *u;
+	if ((rc = email_norm(u->email, w.email)) != 0)
+		return rc;
+	w.created = sigil_now_us();
+	if ((rc = store_write(st, user_add_fn, &w)) != 0)
+		return rc;
+	*u = w;
+	return 0;
+}
+
+int
+store_user_get(struct store *st, uint32_t id, struct user *out)
+{
+	uint8_t kb[4];
+
+	sigil_be32_put(kb, id);
+	return lookup(st, st->users, kb, 4, user_decode, out);
+}
+
+int
+store_user_find(struct store *st, const char *email, struct user *out)
+{
+	char norm[STORE_NAME_MAX * 2 + 1];
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	if (st->loyalty_absent || email_norm(email, norm) != 0)
+		return SIGIL_ENOTFOUND;
+	k = mval(norm, strlen(norm));
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = mdb_get(txn, st->user_emails, &k, &v);
+	if (rc == 0 && v.mv_size != 4)
+		rc = SIGIL_EIO;
+	if (rc == 0) {
+		uint8_t kb[4];
+		MDB_val uk = mval(kb, 4), uv;
+
+		memcpy(kb, v.mv_data, 4);
+		rc = mdb_get(txn, st->users, &uk, &uv);
+		if (rc == 0)
+			rc = user_decode(uk, uv, out);
+		else if (rc == MDB_NOTFOUND)
+			rc = SIGIL_EIO;
+	}
+	read_end(st);
+	return map_err(rc);
+}
+
+static int
+user_update_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct user *u = p;
+	uint8_t kb[4], ib[4];
+	MDB_val k = mval(kb, 4), v;
+	struct user cur;
+	int rc;
+
+	sigil_be32_put(kb, u->id);
+	if ((rc = mdb_get(txn, st->users, &k, &v)) != 0 ||
+	    (rc = user_decode(k, v, &cur)) != 0)
+		return rc;
+	if (strcmp(cur.email, u->email) != 0) {
+		MDB_val ok = mval(cur.email, strlen(cur.email));
+		MDB_val nk = mval(u->email, strlen(u->email));
+
+		sigil_be32_put(ib, u->id);
+		v = mval(ib, 4);
+		if ((rc = mdb_put(txn, st->user_emails, &nk, &v,
+		    MDB_NOOVERWRITE)) != 0 ||
+		    (rc = mdb_del(txn, st->user_emails, &ok, NULL)) != 0)
+			return rc;
+	}
+	u->created = cur.created;
+	if ((rc = brand_exists(st, txn, u->brand_id)) != 0)
+		return rc;
+	return user_put(st, txn, u);
+}
+
+int
+store_user_update(struct store *st, const struct user *u)
+{
+	struct user w;
+	int rc;
+
+	if (u == NULL || !user_ok(u))
+		return SIGIL_EINVAL;
+	w = *u;
+	if ((rc = email_norm(u->email, w.email)) != 0)
+		return rc;
+	return store_write(st, user_update_fn, &w);
+}
+
+struct user_walk {
+	struct cb_ctx	c;
+	uint32_t	brand_id;
+};
+
+static int
+user_each_one(MDB_val k, MDB_val v, void *p)
+{
+	struct user_walk *w = p;
+	struct user u;
+	int rc;
+
+	if ((rc = user_decode(k, v, &u)) != 0)
+		return rc;
+	if (u.brand_id != w->brand_id)
+		return 0;
+	return ((int (*)(void *, const struct user *))w->c.fn)(w->c.arg, &u);
+}
+
+int
+store_user_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct user *u), void *arg)
+{
+	struct user_walk w = { { (any_fn)fn, arg }, brand_id };
+	uint8_t kb[1] = { 0 };
+
+	return walk(st, st->users, kb, 1, 0, user_each_one, &w);
+}
+
+/* ---- sessions ---- */
+
+static int
+session_decode(MDB_val k, MDB_val v, void *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct session s;
+
+	if (k.mv_size != 32 || v.mv_size != SESSION_LEN)
+		return SIGIL_EIO;
+	memcpy(s.id_hash, k.mv_data, 32);
+	s.user_id = le32_get(p);
+	memcpy(s.csrf, p + 4, 32);
+	s.created = (int64_t)le64_get(p + 36);
+	s.expires = (int64_t)le64_get(p + 44);
+	*(struct session *)out = s;
+	return 0;
+}
+
+static int
+session_put_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	const struct session *s = p;
+	uint8_t kb[4], vb[SESSION_LEN];
+	MDB_val k = mval(kb, 4), v;
+	int rc;
+
+	sigil_be32_put(kb, s->user_id);
+	if ((rc = mdb_get(txn, st->users, &k, &v)) != 0)
+		return rc;
+	le32_put(vb, s->user_id);
+	memcpy(vb + 4, s->csrf, 32);
+	le64_put(vb + 36, (uint64_t)s->created);
+	le64_put(vb + 44, (uint64_t)s->expires);
+	k = mval(s->id_hash, 32);
+	v = mval(vb, SESSION_LEN);
+	return mdb_put(txn, st->sessions, &k, &v, 0);
+}
+
+int
+store_session_put(struct store *st, const struct session *s)
+{
+	struct session w;
+
+	if (s == NULL || s->expires <= s->created)
+		return SIGIL_EINVAL;
+	w = *s;
+	return store_write(st, session_put_fn, &w);
+}
+
+int
+store_session_get(struct store *st, const uint8_t id_hash[32],
+    struct session *out)
+{
+	struct session s;
+	int rc;
+
+	if (id_hash == NULL)
+		return SIGIL_ENOTFOUND;
+	if ((rc = lookup(st, st->sessions, id_hash, 32, session_decode,
+	    &s)) != 0)
+		return rc;
+	if (s.expires <= sigil_now_us())
+		return SIGIL_ENOTFOUND;
+	*out = s;
+	return 0;
+}
+
+int
+store_session_del(struct store *st, const uint8_t id_hash[32])
+{
+	struct kv_arg a = { st->sessions, id_hash, 32, NULL, 0, 0 };
+
+	if (id_hash == NULL)
+		return SIGIL_EINVAL;
+	return store_write(st, kv_fn, &a);
+}
+
+struct purge_arg {
+	int64_t		now;
+	uint64_t	removed;
+};
+
+static int
+session_purge_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct purge_arg *a = p;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	a->removed = 0;
+	if ((rc = mdb_cursor_open(txn, st->sessions, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (v.mv_size == SESSION_LEN &&
+		    (int64_t)le64_get((const uint8_t *)v.mv_data + 44) > a->now)
+			continue;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		a->removed++;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_session_purge(struct store *st, int64_t now, uint64_t *removed)
+{
+	struct purge_arg a = { now, 0 };
+	int rc;
+
+	if ((rc = store_write(st, session_purge_fn, &a)) != 0)
+		return rc;
+	if (removed)
+		*removed = a.removed;
+	return 0;
+}
