@@ -42,6 +42,7 @@
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
+#include "sigil/loyalty.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -1650,6 +1651,14 @@ api_handle(struct http_call *c)
 			return;
 		}
 		a.seg[a.nseg++] = tok;
+	}
+	{
+		/* Campaigns, customers, catalog, settings: loyalty.c's. */
+		struct loyalty_api la = { c, a.app, a.brand.id, a.tok.role,
+		    method, a.seg, a.nseg };
+
+		if (loyalty_api_route(&la))
+			return;
 	}
 	for (size_t i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++) {
 		if (!route_match(&api_routes[i], &a))

@@ -36,6 +36,7 @@
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
+#include "sigil/loyalty.h"
 #include "sigil/page.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
@@ -97,6 +98,31 @@ code_resolve(struct app *app, struct scan_ctx *s, const struct code *code,
 		*verdict = VERDICT_INACTIVE;	/* shipping activates (§2) */
 	else
 		*verdict = VERDICT_GENUINE;
+}
+
+int
+consumer_code_lookup(struct app *app, const char *text, struct code_info *out)
+{
+	struct scan_ctx *s;
+	struct code code;
+	struct gs1_link gs1;
+	int verdict, err = SIGIL_ENOTFOUND;
+
+	if (code_parse_any(text, &code, &gs1) != 0)
+		return SIGIL_EINVAL;
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return SIGIL_ENOMEM;
+	code_resolve(app, s, &code, gs1.gtin[0] ? &gs1 : NULL, &verdict);
+	if (s->known) {
+		out->verdict = verdict;
+		out->serial = code.serial;
+		out->brand = s->brand;
+		out->batch = s->batch;
+		out->product = s->product;
+		err = 0;
+	}
+	free(s);
+	return err;
 }
 
 static uint64_t
@@ -249,6 +275,9 @@ scan_json(struct app *app, struct scan_ctx *s)
 		json_array_append_new(signals, json_string("too_many_scanners"));
 	if (st->flags & SCAN_CLONE_TRAVEL)
 		json_array_append_new(signals, json_string("impossible_travel"));
+	if (st->flags & SCAN_CLAIMED_OTHER)
+		json_array_append_new(signals,
+		    json_string("scanned_after_claim"));
 	json_object_set_new(o, "signals", signals);
 	json_object_set_new(o, "diversion",
 	    json_boolean(r->flags & SCAN_DIVERSION));
@@ -261,7 +290,9 @@ scan_json(struct app *app, struct scan_ctx *s)
 			    trace_one, &tc);
 		json_object_set_new(o, "trace", tc.arr);
 	}
-	json_object_set_new(o, "reward", json_null());
+	json_object_set_new(o, "reward", s->known && !(r->flags & SCAN_BOT) ?
+	    loyalty_reward_json(app, s->brand.id, s->batch.id, s->product.sku,
+	    r->serial, r->device) : json_null());
 	json_object_set_new(o, "scan_id", json_string(id));
 	return o;
 }
@@ -505,6 +536,10 @@ handle_scan(struct http_call *c)
 		r->flags |= SCAN_BOT;
 	r->device = device_of(app, c, &s->new_device);
 	memcpy(r->ip, c->client, sizeof r->ip);
+	/* A claimed label scanned by someone else is a clone signal (§4). */
+	if (s->known && !(r->flags & SCAN_BOT) && loyalty_claimed_by_other(app,
+	    s->brand.id, r->serial, r->device))
+		r->flags |= SCAN_CLAIMED_OTHER;
 	s->job.kind = WRITER_SCAN;
 	s->job.max_scanners = s->known ? s->product.max_scanners : 0;
 	s->job.done = scan_done;
@@ -813,6 +848,26 @@ static const struct http_route routes[] = {
 	    "scan_gs1", handle_scan },
 	{ "/api/v1/scans/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER |
 	    HTTP_ROUTE_POST, "scan_location", handle_location },
+	{ "/api/v1/customers/otp", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
+	    "otp", loyalty_otp },
+	{ "/api/v1/customers/verify", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
+	    "otp_verify", loyalty_verify },
+	{ "/api/v1/claims", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST, "claim",
+	    loyalty_claim },
+	{ "/api/v1/me", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "me",
+	    loyalty_me },
+	{ "/api/v1/me/ledger", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
+	    "me_ledger", loyalty_me_ledger },
+	{ "/api/v1/redemptions", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
+	    "redeem", loyalty_redeem },
+	{ "/api/v1/catalog", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "catalog",
+	    loyalty_catalog },
+	{ "/api/v1/feedback", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
+	    "feedback", loyalty_feedback },
+	{ "/api/v1/reward", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "reward",
+	    loyalty_reward },
+	{ "/member", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "member",
+	    loyalty_member_page },
 	{ "/api/v1/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST |
 	    HTTP_ROUTE_DELETE | HTTP_ROUTE_BRAND, "brand_api", api_handle },
 	{ "/.well-known/gs1resolver", HTTP_ROUTE_GET, "gs1resolver",

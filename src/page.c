@@ -71,6 +71,10 @@ enum field {
 	T_LOT, T_EXPIRES, T_SERIAL, T_FIRST_H, T_FIRST_TIME, T_FIRST_PLACE,
 	T_SHARE, T_SHARE_NOTE, T_SHARE_WAIT, T_SHARE_OK, T_SHARE_DENIED,
 	T_SHARE_FAIL, T_REWARD_H, T_REWARD_SOON, T_SCAN_ID,
+	/* the reward part (loyalty.c's endpoints, driven by the script) */
+	T_RW_OFFER, T_RW_BALANCE, T_RW_PHONE, T_RW_SEND, T_RW_SENT, T_RW_OTP,
+	T_RW_LOGIN, T_RW_PIN, T_RW_CLAIM, T_RW_DONE, T_RW_PRIZE, T_RW_CLAIMED,
+	T_RW_LOCKED, T_RW_FAIL, T_RW_MEMBER,
 	F_COUNT
 };
 
@@ -104,6 +108,14 @@ static const char *const field_names[F_COUNT] = {
 	[T_SHARE_OK] = "t_share_ok", [T_SHARE_DENIED] = "t_share_denied",
 	[T_SHARE_FAIL] = "t_share_fail", [T_REWARD_H] = "t_reward_h",
 	[T_REWARD_SOON] = "t_reward_soon", [T_SCAN_ID] = "t_scan_id",
+	[T_RW_OFFER] = "t_rw_offer", [T_RW_BALANCE] = "t_rw_balance",
+	[T_RW_PHONE] = "t_rw_phone", [T_RW_SEND] = "t_rw_send",
+	[T_RW_SENT] = "t_rw_sent", [T_RW_OTP] = "t_rw_otp",
+	[T_RW_LOGIN] = "t_rw_login", [T_RW_PIN] = "t_rw_pin",
+	[T_RW_CLAIM] = "t_rw_claim", [T_RW_DONE] = "t_rw_done",
+	[T_RW_PRIZE] = "t_rw_prize", [T_RW_CLAIMED] = "t_rw_claimed",
+	[T_RW_LOCKED] = "t_rw_locked", [T_RW_FAIL] = "t_rw_fail",
+	[T_RW_MEMBER] = "t_rw_member",
 };
 
 /* [T_x][lang]; indexed from T_TITLE. */
@@ -165,6 +177,26 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	[T_REWARD_H - T_TITLE] = { "扫码积分", "Rewards" },
 	[T_REWARD_SOON - T_TITLE] = { "扫码积分即将开放", "Rewards coming soon" },
 	[T_SCAN_ID - T_TITLE] = { "查询编号", "Check ID" },
+	/* {n} is filled in by the script with a number it received. */
+	[T_RW_OFFER - T_TITLE] = { "扫码可得 {n} 积分", "This code earns {n} points" },
+	[T_RW_BALANCE - T_TITLE] = { "我的积分：{n}", "My points: {n}" },
+	[T_RW_PHONE - T_TITLE] = { "手机号", "Phone number" },
+	[T_RW_SEND - T_TITLE] = { "获取验证码", "Send me a code" },
+	[T_RW_SENT - T_TITLE] = { "验证码已发送，5分钟内有效。",
+	    "Code sent; it is valid for 5 minutes." },
+	[T_RW_OTP - T_TITLE] = { "6位验证码", "6-digit code" },
+	[T_RW_LOGIN - T_TITLE] = { "登录领取", "Log in to claim" },
+	[T_RW_PIN - T_TITLE] = { "刮开涂层，输入8位暗码",
+	    "Scratch the label and enter the 8-digit PIN" },
+	[T_RW_CLAIM - T_TITLE] = { "领取积分", "Claim points" },
+	[T_RW_DONE - T_TITLE] = { "已到账 {n} 积分！", "{n} points added!" },
+	[T_RW_PRIZE - T_TITLE] = { "恭喜抽中：", "You won: " },
+	[T_RW_CLAIMED - T_TITLE] = { "此码积分已被领取。",
+	    "This code's points were already claimed." },
+	[T_RW_LOCKED - T_TITLE] = { "暗码错误次数过多，积分已锁定。",
+	    "Too many wrong PINs: this code's points are locked." },
+	[T_RW_FAIL - T_TITLE] = { "操作失败", "That did not work" },
+	[T_RW_MEMBER - T_TITLE] = { "我的积分与兑换", "My points and rewards" },
 };
 
 static const char *const verdict_keys[] = {

@@ -142,7 +142,8 @@ scan_judge(struct scan_rec *rec, struct code_state *state,
 	if (rec->flags & SCAN_BOT) {
 		state->bot_count++;
 		if (rec->verdict == VERDICT_GENUINE &&
-		    (state->flags & (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL)))
+		    (state->flags & (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL |
+		    SCAN_CLAIMED_OTHER)))
 			rec->verdict = VERDICT_SUSPICIOUS;
 		return;
 	}
@@ -161,7 +162,11 @@ scan_judge(struct scan_rec *rec, struct code_state *state,
 	}
 	if (rec->flags & SCAN_HAS_LOC)
 		judge_travel(rec, state);
-	if (state->flags & (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL))
+	/* Set by the scan handler: a claimed label in a stranger's hand. */
+	if (fresh && (rec->flags & SCAN_CLAIMED_OTHER))
+		state->flags |= SCAN_CLAIMED_OTHER;
+	if (state->flags & (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL |
+	    SCAN_CLAIMED_OTHER))
 		rec->verdict = VERDICT_SUSPICIOUS;
 }
 

@@ -23,6 +23,7 @@
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
+#include "sigil/loyalty.h"
 #include "sigil/page.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -33,7 +34,8 @@ static const char usage[] =
 "              [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR[,CIDR]]\n"
 "              [--rate-limit N] [--api-rate-limit N] [--max-conns N]\n"
 "              [--timeout SECONDS]\n"
-"              [--keyring FILE] [--web DIR] [--no-sync] [--quiet]\n"
+"              [--keyring FILE] [--web DIR] [--sms-webhook URL]\n"
+"              [--no-sync] [--quiet]\n"
 "\n"
 "  --data DIR          data directory made by `sigil init` (./data)\n"
 "  --listen HOST:PORT  address to serve on (127.0.0.1:8080); port 0 picks one\n"
@@ -46,6 +48,8 @@ static const char usage[] =
 "  --timeout S         idle/read timeout per connection in seconds (10)\n"
 "  --keyring FILE      keyring outside the data dir (DIR/keyring)\n"
 "  --web DIR           templates and static files (next to the binary)\n"
+"  --sms-webhook URL   POST login codes as {phone, text} to this http:// URL\n"
+"                      (without it: demo mode, codes go to DIR/otp-outbox.log)\n"
 "  --no-sync           no fsync on commit: benchmarks only, loses scans\n";
 
 struct shutdown_state {
@@ -154,6 +158,8 @@ main(int argc, char **argv)
 		{ "keyring", required_argument, NULL, 'K' },
 		{ "web", required_argument, NULL, 'w' },
 		{ "no-sync", no_argument, NULL, 'n' },
+		{ "sms-webhook", required_argument, NULL, 'S' },
+		{ "otp-ttl", required_argument, NULL, 'O' },	/* tests */
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -164,6 +170,7 @@ main(int argc, char **argv)
 		.max_body_bytes = 8 << 20, .timeout_s = 10,
 	};
 	struct app app = { .api_rate_limit = 100 };
+	struct loyalty_config lcfg = { 0 };
 	struct shutdown_state sd = { &app, NULL, 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
 	const char *data = "./data", *keyring_path = NULL, *base_url = NULL;
@@ -206,6 +213,12 @@ main(int argc, char **argv)
 		case 'K': keyring_path = optarg; break;
 		case 'w': snprintf(web, sizeof web, "%s", optarg); break;
 		case 'n': nosync = 1; break;
+		case 'S': lcfg.sms_webhook = optarg; break;
+		case 'O':
+			if (parse_uint("--otp-ttl", optarg, 3600,
+			    &lcfg.otp_ttl_s) != 0 || lcfg.otp_ttl_s == 0)
+				return 2;
+			break;
 		case 'q': log_set_level(LOG_LEVEL_WARN); break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
@@ -258,6 +271,15 @@ main(int argc, char **argv)
 		    web, sigil_strerror(err));
 		goto out;
 	}
+	lcfg.data_dir = data;
+	lcfg.web_dir = web;
+	if ((err = loyalty_init(&app, &lcfg)) != 0) {
+		fprintf(stderr, "sigild: loyalty: %s%s\n", sigil_strerror(err),
+		    err == SIGIL_EINVAL ? " (--sms-webhook takes an http:// "
+		    "URL)" : err == SIGIL_ENOTFOUND ? " (no member.html in the "
+		    "web dir)" : "");
+		goto out;
+	}
 	if ((app.base = event_base_new()) == NULL ||
 	    writer_start(app.store, app.base, &app.writer) != 0) {
 		fprintf(stderr, "sigild: cannot start the event loop\n");
@@ -305,6 +327,7 @@ out:
 		event_base_free(app.base);
 	page_fini();
 	consumer_fini();
+	loyalty_fini(&app);
 	if (app.keyring != NULL)
 		keyring_free(app.keyring);
 	store_close(app.store);

@@ -9,10 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sigil/store.h"
+
 struct event_base;
 struct http_server;
 struct http_route;
 struct keyring;
+struct loyalty;
 struct store;
 struct writer;
 
@@ -29,7 +32,27 @@ struct app {
 	uint64_t		locations;
 	unsigned		api_rate_limit;	/* brand API req/s per token */
 	const char		*base_url;	/* --base-url, or NULL */
+	struct loyalty		*loyalty;	/* loyalty.c's state */
 };
+
+/* A code as a scan sees it, without recording anything. */
+struct code_info {
+	int		verdict;	/* enum scan_verdict, no history */
+	uint64_t	serial;
+	struct brand	brand;
+	struct batch	batch;
+	struct product	product;
+};
+
+/*
+ * Resolves a code, a compact code URL or a Digital Link like GET /S/ does
+ * (key, signature, batch, product; revoked/inactive): 0 with *out set
+ * when the code's key verifies (out->verdict genuine, revoked or
+ * inactive), SIGIL_EINVAL when it does not parse, SIGIL_ENOTFOUND when
+ * it is counterfeit.
+ */
+int consumer_code_lookup(struct app *app, const char *text,
+    struct code_info *out);
 
 /* Frees the territory cache at shutdown. */
 void consumer_fini(void);
