@@ -46,6 +46,7 @@
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/webhook.h"
 
 #define API_SEGS_MAX	8
 #define API_LIST_MAX	1000
@@ -1538,6 +1539,28 @@ tokens_create(struct api_call *a)
 	    (int)t.id, "role", api_role_name(r)));
 }
 
+/* ---- webhooks (webhook.c does the work) ---- */
+
+static void
+webhooks_create(struct api_call *a)
+{
+	if (body_object(a) != 0)
+		return;
+	webhook_api_create(a->c, a->app, a->brand.id, a->body);
+}
+
+static void
+webhooks_list(struct api_call *a)
+{
+	webhook_api_list(a->c, a->app, a->brand.id);
+}
+
+static void
+webhooks_get(struct api_call *a)
+{
+	webhook_api_get(a->c, a->app, a->brand.id, a->seg[1]);
+}
+
 /* ---- routing ---- */
 
 static const struct api_route api_routes[] = {
@@ -1564,6 +1587,9 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "alerts", NEED_READ, alerts_list },
 	{ EVHTTP_REQ_GET, "epcis/events", NEED_READ, epcis_events },
 	{ EVHTTP_REQ_POST, "tokens", NEED_ADMIN, tokens_create },
+	{ EVHTTP_REQ_GET, "webhooks", NEED_ADMIN, webhooks_list },
+	{ EVHTTP_REQ_POST, "webhooks", NEED_ADMIN, webhooks_create },
+	{ EVHTTP_REQ_GET, "webhooks/*", NEED_ADMIN, webhooks_get },
 };
 
 static int

@@ -27,6 +27,7 @@
 #include "sigil/page.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/webhook.h"
 #include "sigil/writer.h"
 
 static const char usage[] =
@@ -173,6 +174,7 @@ main(int argc, char **argv)
 	struct loyalty_config lcfg = { 0 };
 	struct shutdown_state sd = { &app, NULL, 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
+	struct webhook_dispatcher *hooks = NULL;
 	const char *data = "./data", *keyring_path = NULL, *base_url = NULL;
 	char keyring_buf[PATH_MAX], web[PATH_MAX] = "";
 	const struct http_route *routes;
@@ -298,6 +300,11 @@ main(int argc, char **argv)
 			rc = 2;
 		goto out;
 	}
+	if ((err = webhook_dispatcher_start(&app, &hooks)) != 0) {
+		fprintf(stderr, "sigild: cannot start webhook delivery: %s\n",
+		    sigil_strerror(err));
+		goto out;
+	}
 	sd.poll = evtimer_new(app.base, shutdown_poll, &sd);
 	sigterm = evsignal_new(app.base, SIGTERM, on_signal, &sd);
 	sigint = evsignal_new(app.base, SIGINT, on_signal, &sd);
@@ -321,6 +328,7 @@ out:
 		event_free(sigint);
 	if (sd.poll != NULL)
 		event_free(sd.poll);
+	webhook_dispatcher_free(hooks);
 	http_server_free(app.http);
 	writer_free(app.writer);
 	if (app.base != NULL)
