@@ -20,6 +20,7 @@
 #include <event2/thread.h>
 
 #include "sigil/consumer.h"
+#include "sigil/dashboard.h"
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
@@ -250,8 +251,8 @@ main(int argc, char **argv)
 	raise_fd_limit();
 	evthread_use_pthreads();
 
-	if ((err = store_open(data, nosync ? STORE_NOSYNC : 0, &app.store)) !=
-	    0) {
+	if ((err = store_open(data, nosync ? STORE_NOSYNC : STORE_NOMETASYNC,
+	    &app.store)) != 0) {
 		fprintf(stderr, "sigild: cannot open data dir %s: %s%s\n", data,
 		    sigil_strerror(err), err == SIGIL_ENOTFOUND ?
 		    " (run `sigil init` first)" : "");
@@ -282,8 +283,11 @@ main(int argc, char **argv)
 		    "web dir)" : "");
 		goto out;
 	}
+	if (dashboard_init(web) != 0)
+		log_warn("dashboard", "dir=%s/admin err=\"not found\" "
+		    "(the dashboard pages are not served)", web);
 	if ((app.base = event_base_new()) == NULL ||
-	    writer_start(app.store, app.base, &app.writer) != 0) {
+	    writer_start(app.store, app.base, !nosync, &app.writer) != 0) {
 		fprintf(stderr, "sigild: cannot start the event loop\n");
 		goto out;
 	}

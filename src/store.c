@@ -533,7 +533,8 @@ store_open(const char *dir, int flags, struct store **out)
 	int create = flags & STORE_CREATE, rc;
 
 	if (dir == NULL || out == NULL ||
-	    (flags & ~(STORE_CREATE | STORE_RDONLY | STORE_NOSYNC)) ||
+	    (flags & ~(STORE_CREATE | STORE_RDONLY | STORE_NOSYNC |
+	    STORE_NOMETASYNC)) ||
 	    (create && (flags & STORE_RDONLY)))
 		return SIGIL_EINVAL;
 	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
@@ -576,6 +577,8 @@ store_open(const char *dir, int flags, struct store **out)
 	}
 	if (flags & STORE_NOSYNC)
 		eflags |= MDB_NOSYNC;
+	if (flags & STORE_NOMETASYNC)
+		eflags |= MDB_NOMETASYNC;
 	if (flags & STORE_RDONLY)
 		eflags |= MDB_RDONLY;
 	if ((rc = mdb_env_open(st->env, dir, eflags, 0600)) != 0) {

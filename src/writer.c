@@ -16,6 +16,13 @@
  * request. A request is answered only from done(), that is after its
  * commit returned: an acknowledged scan is on disk.
  *
+ * LMDB syncs twice per commit: the data pages, then the meta page that
+ * makes them current. sigild opens the store with MDB_NOMETASYNC and
+ * holds each round's answers until the next round's commit, whose data
+ * sync also flushes the held meta page; when no round follows, an
+ * explicit sync releases them. Under load that is one sync per round;
+ * the answer still never goes out before its scan is on disk.
+ *
  * If a commit fails, every job of that batch gets the error (the handler
  * answers 503) and nothing of the batch is written; the next batch tries
  * again, so a transient I/O fault needs no restart.
@@ -41,6 +48,7 @@ struct writer {
 	struct writer_job *done_head, **done_tail;	/* guarded by lock */
 	unsigned	queued, pending;	/* guarded by lock */
 	int		stopping, started;
+	int		deferred;	/* store opened STORE_NOMETASYNC */
 	struct event	*done_ev;
 	struct writer_stats stats;		/* written by the thread */
 };
@@ -106,8 +114,8 @@ stats_note(struct writer *w, size_t n, double secs, int err)
 		w->stats.failures++;
 }
 
-/* Commits the scan jobs of list (n of them) in one transaction. */
-static void
+/* Commits the scan jobs of list (n of them) in one transaction; 1 if so. */
+static int
 commit_scans(struct writer *w, struct writer_job **jobs, size_t n,
     struct scan_rec *recs)
 {
@@ -129,9 +137,11 @@ commit_scans(struct writer *w, struct writer_job **jobs, size_t n,
 		if (err == 0)
 			jobs[i]->rec = recs[i];
 	}
+	return err == 0;
 }
 
-static void
+/* 1 when a transaction was committed. */
+static int
 commit_locate(struct writer *w, struct writer_job *job)
 {
 	struct timespec t0;
@@ -141,15 +151,55 @@ commit_locate(struct writer *w, struct writer_job *job)
 	    job->lng, job->accuracy_m, judge_locate, job, &job->rec);
 	stats_note(w, 1, elapsed_s(&t0), job->err != 0 &&
 	    job->err != SIGIL_ENOTFOUND && job->err != SIGIL_EEXIST);
+	return job->err == 0;
+}
+
+/* Hands a finished list back to the event loop. */
+static void
+hand_back(struct writer *w, struct writer_job *list)
+{
+	struct writer_job *job, *next;
+
+	pthread_mutex_lock(&w->lock);
+	for (job = list; job != NULL; job = next) {
+		next = job->next;
+		job->next = NULL;
+		*w->done_tail = job;
+		w->done_tail = &job->next;
+	}
+	pthread_mutex_unlock(&w->lock);
+	event_active(w->done_ev, EV_READ, 0);
+}
+
+/*
+ * With deferred sync the held list's last commit has its data on disk
+ * but maybe not its meta page. Forcing a sync makes it durable; if that
+ * fails nobody can say whether it is, so its jobs answer 503.
+ */
+static void
+release_held(struct writer *w, struct writer_job *held, int synced)
+{
+	int err = 0;
+
+	if (held == NULL)
+		return;
+	if (!synced && (err = store_sync(w->store)) != 0) {
+		log_error("sync", "err=\"%s\"", sigil_strerror(err));
+		for (struct writer_job *job = held; job; job = job->next)
+			if (job->err == 0)
+				job->err = err;
+	}
+	hand_back(w, held);
 }
 
 static void *
 writer_main(void *arg)
 {
 	struct writer *w = arg;
-	struct writer_job **jobs, *list, *job, *next;
+	struct writer_job **jobs, *list, *job, *held = NULL;
 	struct scan_rec *recs;
 	size_t n;
+	int committed;
 
 	jobs = calloc(WRITER_BATCH_MAX, sizeof *jobs);
 	recs = calloc(WRITER_BATCH_MAX, sizeof *recs);
@@ -159,11 +209,16 @@ writer_main(void *arg)
 	}
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
-		while (w->head == NULL && !w->stopping)
+		while (w->head == NULL && !w->stopping && held == NULL)
 			pthread_cond_wait(&w->wake, &w->lock);
-		if (w->head == NULL && w->stopping) {
+		if (w->head == NULL) {
 			pthread_mutex_unlock(&w->lock);
-			break;
+			if (held == NULL)
+				break;		/* stopping, all answered */
+			/* Idle with commits held: sync them now. */
+			release_held(w, held, 0);
+			held = NULL;
+			continue;
 		}
 		/* Take up to WRITER_BATCH_MAX jobs off the queue. */
 		list = w->head;
@@ -178,24 +233,28 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 
 		n = 0;
+		committed = 0;
 		for (job = list; job != NULL; job = job->next)
 			if (job->kind == WRITER_SCAN)
 				jobs[n++] = job;
 		if (n > 0)
-			commit_scans(w, jobs, n, recs);
+			committed |= commit_scans(w, jobs, n, recs);
 		for (job = list; job != NULL; job = job->next)
 			if (job->kind == WRITER_LOCATE)
-				commit_locate(w, job);
+				committed |= commit_locate(w, job);
 
-		pthread_mutex_lock(&w->lock);
-		for (job = list; job != NULL; job = next) {
-			next = job->next;
-			job->next = NULL;
-			*w->done_tail = job;
-			w->done_tail = &job->next;
+		if (!w->deferred) {
+			hand_back(w, list);
+			continue;
 		}
-		pthread_mutex_unlock(&w->lock);
-		event_active(w->done_ev, EV_READ, 0);
+		/*
+		 * Deferred sync: this round's commit flushed the held
+		 * round's meta page with its own data sync, so the held
+		 * jobs are durable now; this round waits for the next
+		 * commit or for an idle sync.
+		 */
+		release_held(w, held, committed);
+		held = list;
 	}
 	free(recs);
 	free(jobs);
@@ -229,13 +288,15 @@ writer_deliver(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-writer_start(struct store *st, struct event_base *base, struct writer **out)
+writer_start(struct store *st, struct event_base *base, int deferred,
+    struct writer **out)
 {
 	struct writer *w;
 
 	if ((w = calloc(1, sizeof *w)) == NULL)
 		return SIGIL_ENOMEM;
 	w->store = st;
+	w->deferred = deferred;
 	w->tail = &w->head;
 	w->done_tail = &w->done_head;
 	pthread_mutex_init(&w->lock, NULL);

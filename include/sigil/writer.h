@@ -39,8 +39,13 @@ struct writer_job {
 #define WRITER_BATCH_MAX	4096	/* jobs per transaction */
 #define WRITER_QUEUE_MAX	65536	/* beyond this, submit says EBUSY */
 
-/* Starts the writer thread. base must have pthread support enabled. */
-int writer_start(struct store *st, struct event_base *base,
+/*
+ * Starts the writer thread. base must have pthread support enabled.
+ * deferred says the store was opened STORE_NOMETASYNC: a round of commits
+ * is then answered after the next round's commit (whose data sync makes
+ * it durable) or, when no work follows, after an explicit sync.
+ */
+int writer_start(struct store *st, struct event_base *base, int deferred,
     struct writer **out);
 
 /* Queues job. 0, or SIGIL_EBUSY when the queue is full or stopping. */
