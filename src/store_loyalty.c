@@ -887,6 +887,7 @@ link_fn(struct store *st, MDB_txn *txn, void *p)
 	if ((rc = customer_live(st, txn, a->brand_id, a->customer_id,
 	    &c)) != 0)
 		return rc;
+	link_keys(lk, rk, a->brand_id, a->device, a->customer_id);
 	rc = mdb_get(txn, st->device_links, &k, &v);
 	if (rc == 0 && v.mv_size == 8 &&
 	    sigil_be64_get(v.mv_data) != a->customer_id) {
