@@ -1561,6 +1561,12 @@ webhooks_get(struct api_call *a)
 	webhook_api_get(a->c, a->app, a->brand.id, a->seg[1]);
 }
 
+static void
+webhooks_delete(struct api_call *a)
+{
+	webhook_api_delete(a->c, a->app, a->brand.id, a->seg[1]);
+}
+
 /* ---- routing ---- */
 
 static const struct api_route api_routes[] = {
@@ -1590,6 +1596,7 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "webhooks", NEED_ADMIN, webhooks_list },
 	{ EVHTTP_REQ_POST, "webhooks", NEED_ADMIN, webhooks_create },
 	{ EVHTTP_REQ_GET, "webhooks/*", NEED_ADMIN, webhooks_get },
+	{ EVHTTP_REQ_DELETE, "webhooks/*", NEED_ADMIN, webhooks_delete },
 };
 
 static int

@@ -1181,3 +1181,26 @@ webhook_api_get(struct http_call *c, struct app *app, uint32_t brand_id,
 	}
 	http_reply_jsont(c, 200, o);
 }
+
+void
+webhook_api_delete(struct http_call *c, struct app *app, uint32_t brand_id,
+    const char *id)
+{
+	uint64_t n;
+	int rc;
+
+	if (sigil_parse_u64(id, UINT32_MAX, &n) != 0 || n == 0 ||
+	    (rc = store_webhook_del(app->store, brand_id, (uint32_t)n)) ==
+	    SIGIL_ENOTFOUND) {
+		http_reply_error(c, 404, "not_found", "no such webhook");
+		return;
+	}
+	if (rc != 0) {
+		http_reply_error(c, 500, "internal", "could not delete the "
+		    "webhook");
+		return;
+	}
+	log_info("webhook_del", "brand=%u id=%u", brand_id, (unsigned)n);
+	http_reply_jsont(c, 200, json_pack("{s:I,s:b}", "id", (json_int_t)n,
+	    "deleted", 1));
+}

@@ -134,7 +134,8 @@ void webhook_dispatcher_free(struct webhook_dispatcher *d);
 /*
  * Brand API handlers (api.c authenticates and checks roles first):
  * POST /api/v1/webhooks with the parsed body (a JSON object), GET
- * /api/v1/webhooks and GET /api/v1/webhooks/{id}. Each replies once.
+ * /api/v1/webhooks, GET and DELETE /api/v1/webhooks/{id}. Each replies
+ * once.
  */
 void webhook_api_create(struct http_call *c, struct app *app,
     uint32_t brand_id, struct json_t *body);
@@ -142,5 +143,10 @@ void webhook_api_list(struct http_call *c, struct app *app,
     uint32_t brand_id);
 void webhook_api_get(struct http_call *c, struct app *app, uint32_t brand_id,
     const char *id);
+/* DELETE /api/v1/webhooks/{id}: stops delivery for good (404 when absent
+ * or another brand's). A request in flight finishes; its answer is only
+ * logged. */
+void webhook_api_delete(struct http_call *c, struct app *app,
+    uint32_t brand_id, const char *id);
 
 #endif

@@ -263,6 +263,28 @@ with Env() as env:
                                                 "events": ["customer"]})
     check(st == 201 and sub2["secret"] != secret, "each subscription has "
           "its own secret")
+    st, sub3 = srv.api("POST", "webhooks", A, {"url": url + "&2",
+                                                "events": ["customer"]})
+    check(st == 201 and sub3["id"] > sub2["id"], "a second acme webhook")
+    st, _ = srv.api("DELETE", "webhooks/%d" % sub3["id"], B)
+    check(st == 404, "another brand cannot delete it: 404")
+    st, _ = srv.api("GET", "webhooks/%d" % sub3["id"], A)
+    check(st == 200, "still there for its own brand")
+    st, doc = srv.api("DELETE", "webhooks/%d" % sid, AN)
+    check(st == 403, "analyst cannot delete")
+    st, doc = srv.api("DELETE", "webhooks/%d" % sid, A)
+    check(st == 200 and doc.get("deleted") is True, "deleted (%d %r)"
+          % (st, doc))
+    st, _ = srv.api("GET", "webhooks/%d" % sid, A)
+    check(st == 404, "deleted webhook: 404")
+    st, _ = srv.api("DELETE", "webhooks/%d" % sid, A)
+    check(st == 404, "deleting twice: 404")
+    st, doc = srv.api("GET", "webhooks/%d" % sub2["id"], B)
+    check(st == 200, "the other brand's webhook is untouched")
+    n = len(rec.events)
+    scan_all(srv, paths[20:22])
+    time.sleep(1.5)
+    check(len(rec.events) == n, "a deleted subscription delivers nothing")
     rec.stop()
 
 done()
