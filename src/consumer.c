@@ -31,6 +31,7 @@
 #include "sigil/api.h"
 #include "sigil/code.h"
 #include "sigil/consumer.h"
+#include "sigil/dashboard.h"
 #include "sigil/fault.h"
 #include "sigil/geo.h"
 #include "sigil/http.h"
@@ -135,10 +136,17 @@ device_of(struct app *app, struct http_call *c, int *fresh)
 	if (http_cookie(c, SCAN_COOKIE_NAME, value, sizeof value) == 0 &&
 	    scan_cookie_check(app->cookie_key, value, &device) == 0)
 		return device;
-	/* Missing or forged: a new anonymous device. */
-	while (device == 0)
-		if (sigil_random(&device, sizeof device) != 0)
-			break;
+	/*
+	 * Missing or forged: a new anonymous device. Ids increase with time
+	 * (microseconds << 12, and never repeat within this process), so new
+	 * devices' rows go in at the end of the per-device tables instead of
+	 * splitting pages at random. The cookie's MAC, not the id, is what a
+	 * client cannot forge.
+	 */
+	device = (uint64_t)sigil_now_us() << 12;
+	if (device <= app->last_device)
+		device = app->last_device + 1;
+	app->last_device = device;
 	*fresh = 1;
 	return device;
 }
@@ -873,6 +881,8 @@ static const struct http_route routes[] = {
 	{ "/.well-known/gs1resolver", HTTP_ROUTE_GET, "gs1resolver",
 	    handle_gs1resolver },
 	{ "/healthz", HTTP_ROUTE_GET, "healthz", handle_healthz },
+	{ "/admin", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST,
+	    "dashboard", dashboard_handle },
 	{ "/metrics", HTTP_ROUTE_GET, "metrics", handle_metrics },
 #ifdef SIGIL_FAULT_INJECTION
 	{ "/debug/faults", HTTP_ROUTE_GET | HTTP_ROUTE_POST, "debug_faults",

@@ -32,6 +32,7 @@ struct app {
 	uint64_t		locations;
 	unsigned		api_rate_limit;	/* brand API req/s per token */
 	const char		*base_url;	/* --base-url, or NULL */
+	uint64_t		last_device;	/* newest device id issued */
 	struct loyalty		*loyalty;	/* loyalty.c's state */
 };
 
