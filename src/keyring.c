@@ -144,12 +144,7 @@ keys_reserve(struct keyring *kr, size_t want)
 	if (kr->nkeys > 0)
 		memcpy(n, kr->keys, kr->nkeys * sizeof(*n));
 	if (kr->keys != NULL) {
-		for (size_t i = 0; i < kr->nkeys; i++)
-			if (kr->keys[i].derived != NULL) {
-				OPENSSL_cleanse(kr->keys[i].derived,
-				    sizeof(*kr->keys[i].derived));
-				free(kr->keys[i].derived);
-			}
+		/* The derived keys move with their entries (pointers). */
 		OPENSSL_cleanse(kr->keys, kr->capkeys * sizeof(*kr->keys));
 		free(kr->keys);
 	}
@@ -388,6 +383,12 @@ keyring_free(struct keyring *kr)
 	if (kr == NULL)
 		return;
 	if (kr->keys != NULL) {
+		for (size_t i = 0; i < kr->nkeys; i++)
+			if (kr->keys[i].derived != NULL) {
+				OPENSSL_cleanse(kr->keys[i].derived,
+				    sizeof(*kr->keys[i].derived));
+				free(kr->keys[i].derived);
+			}
 		OPENSSL_cleanse(kr->keys, kr->capkeys * sizeof(*kr->keys));
 		free(kr->keys);
 	}
