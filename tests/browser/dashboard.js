@@ -1,0 +1,246 @@
+#!/usr/bin/env node
+/*
+ * dashboard.js - the brand dashboard in Debian's headless Chromium, as a
+ * brand person uses it: log in, create a campaign, scan a code through
+ * the real consumer page, see the scan in the overview, look up the
+ * code's trace, visit every page (screenshots), switch language, log out.
+ *
+ *   node tests/browser/dashboard.js BASE_URL EMAIL PASSWORD CODE_PATH OUTDIR
+ *
+ * The password comes from the environment variable SIGIL_TEST_PASSWORD
+ * when PASSWORD is "-". Prints one line per step ("ok ..."/"FAIL ...")
+ * and, last, one line of JSON with the facts the caller checks:
+ *   {"failures": n, "dialogs": [...], "console_errors": [...],
+ *    "external_requests": [...], "campaigns": "created"|"not_available",
+ *    "shots": [...]}
+ * Exit status 0 when every step passed, 1 otherwise, 2 on bad usage.
+ */
+'use strict';
+
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const CHROMIUM = process.env.SIGIL_CHROMIUM || '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
+	'--no-first-run', '--disable-background-networking',
+	'--disable-component-update', '--disable-sync'];
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+let failures = 0;
+function check(cond, what) {
+	process.stdout.write((cond ? 'ok   ' : 'FAIL ') + what + '\n');
+	if (!cond)
+		failures++;
+	return cond;
+}
+
+async function main(argv) {
+	if (argv.length !== 5) {
+		process.stderr.write('usage: node dashboard.js BASE EMAIL PASSWORD ' +
+		    'CODE_PATH OUTDIR\n');
+		process.exit(2);
+	}
+	const [base, email, pwArg, codePath, outdir] = argv;
+	const password = pwArg === '-' ? process.env.SIGIL_TEST_PASSWORD : pwArg;
+	const origin = new URL(base).origin;
+	const code = codePath.replace(/^.*\/[sS]\//, '');
+	const facts = { dialogs: [], console_errors: [], external_requests: [],
+	    campaigns: null, shots: [] };
+
+	const browser = await chromium.launch({ executablePath: CHROMIUM,
+	    args: ARGS });
+	try {
+		const context = await browser.newContext({
+			viewport: { width: 1280, height: 860 },
+			locale: 'zh-CN',
+			// A person's browser: HeadlessChrome would be recorded as a
+			// bot (never counted), and the scan must count.
+			userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 ' +
+			    '(KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+		});
+		const page = await context.newPage();
+		page.on('dialog', async (d) => {
+			facts.dialogs.push(d.type() + ': ' + d.message());
+			await d.dismiss();
+		});
+		page.on('console', (m) => {
+			// 401s are answers the app expects (before login, after
+			// logout); anything else is an error of the page.
+			if (m.type() === 'error' && !/status of 401/.test(m.text()))
+				facts.console_errors.push(m.text());
+		});
+		page.on('pageerror', (e) => facts.console_errors.push(String(e)));
+		page.on('request', (r) => {
+			const u = r.url();
+			if (!u.startsWith('data:') && !u.startsWith('blob:') &&
+			    new URL(u).origin !== origin)
+				facts.external_requests.push(u);
+		});
+		const shot = async (name) => {
+			const file = path.join(outdir, 'dashboard-' + name + '.png');
+			await page.waitForTimeout(150);
+			await page.screenshot({ path: file, fullPage: true });
+			facts.shots.push(file);
+		};
+		const goto = async (hash, selector) => {
+			await page.evaluate((h) => { location.hash = h; }, hash);
+			if (selector)
+				await page.waitForSelector(selector, { timeout: 10000 });
+			await page.waitForFunction(() =>
+			    !document.querySelector('#main .empty') ||
+			    document.querySelector('#main .empty').textContent
+			    .indexOf('…') < 0, null, { timeout: 10000 });
+		};
+
+		/* Log in. */
+		await page.goto(base + '/admin/', { waitUntil: 'load' });
+		await page.waitForSelector('#login-form');
+		await shot('login');
+		await page.fill('#login-email', email);
+		await page.fill('#login-password', 'wrong password!');
+		await page.click('#login-form button[type=submit]');
+		await page.waitForSelector('.login .notice:not([hidden])');
+		check(/错误|Wrong/.test(await page.textContent('.login .notice')),
+		    'a wrong password is refused with a message');
+		await page.fill('#login-password', password);
+		await page.click('#login-form button[type=submit]');
+		await page.waitForSelector('#kpi-scans', { timeout: 10000 });
+		check(true, 'logged in: the overview shows');
+		const cookies = await context.cookies();
+		const sg = cookies.find((c) => c.name === 'sg_s');
+		check(sg && sg.httpOnly && sg.sameSite === 'Strict',
+		    'session cookie sg_s is HttpOnly and SameSite=Strict');
+		check(await page.evaluate(() => !document.cookie.includes('sg_s')),
+		    'the page script cannot read the session cookie');
+		const before = Number((await page.textContent('#kpi-scans .value'))
+		    .replace(/[^0-9]/g, ''));
+		await shot('overview-before');
+
+		/* Create a campaign. */
+		await goto('#/campaigns', '#main h1');
+		await page.waitForFunction(() => document.querySelector(
+		    '#new-campaign, #main .notice'), null, { timeout: 10000 });
+		if (await page.$('#new-campaign')) {
+			await page.click('#new-campaign');
+			await page.fill('#campaign-form input[name=name]',
+			    'Spring 春季 ' + HOSTILE);
+			await page.fill('#campaign-form input[name=skus]', 'X1');
+			await page.fill('#campaign-form input[name=points]', '25');
+			await page.fill('#campaign-form input[name=budget]', '1000');
+			await page.click('#campaign-form button[type=submit]');
+			await page.waitForFunction(() => !document.querySelector(
+			    '#campaign-form') && document.querySelector('#main table'),
+			    null, { timeout: 10000 });
+			const text = await page.textContent('#main table');
+			check(text.includes('Spring 春季 ' + HOSTILE),
+			    'the new campaign is listed, its name shown as text');
+			facts.campaigns = 'created';
+			await shot('campaigns');
+			/* Pause it and see the state change. */
+			const pause = await page.$('#main table button:nth-of-type(2)');
+			if (pause) {
+				await pause.click();
+				await page.waitForFunction(() => /已暂停|Paused/.test(
+				    (document.querySelector('#main table') || {})
+				    .textContent || ''),
+				    null, { timeout: 10000 });
+				check(true, 'the campaign can be paused');
+			}
+		} else {
+			const notice = await page.textContent('#main .notice');
+			check(/尚未上线|not available/.test(notice),
+			    'campaigns: a clear "not available yet" state');
+			facts.campaigns = 'not_available';
+			await shot('campaigns');
+		}
+
+		/* Scan through the real consumer page, in the same browser. */
+		const scan = await context.newPage();
+		const resp = await scan.goto(base + codePath, { waitUntil: 'load' });
+		check(resp && resp.status() === 200, 'the consumer page answered');
+		const verdict = await scan.evaluate(() => {
+			const v = document.getElementById('verdict');
+			return v ? v.textContent.trim() : null;
+		});
+		check(verdict === '正品' || verdict === 'Genuine',
+		    'the consumer page says genuine: ' + verdict);
+		await scan.screenshot({ path: path.join(outdir,
+		    'dashboard-consumer-scan.png'), fullPage: true });
+		await scan.close();
+
+		/* The scan in the overview, by hour. */
+		let after = before;
+		for (let i = 0; i < 20 && after <= before; i++) {
+			await goto('#/overview?bucket=hour&days=1&n=' + i, '#kpi-scans');
+			after = Number((await page.textContent('#kpi-scans .value'))
+			    .replace(/[^0-9]/g, ''));
+			if (after <= before)
+				await page.waitForTimeout(250);
+		}
+		check(after === before + 1, `the overview counts the scan (${before}` +
+		    ` -> ${after})`);
+		await shot('overview');
+		const top = await page.textContent('#top-products');
+		check(top.includes(HOSTILE), 'the hostile product name shows as text ' +
+		    'in the top products');
+		check(await page.evaluate(() =>
+		    document.querySelectorAll('#main img').length === 0),
+		    'no <img> element was made from data');
+		await page.setViewportSize({ width: 820, height: 1180 });
+		await shot('overview-tablet');
+		await page.setViewportSize({ width: 1280, height: 860 });
+
+		/* The code's trace. */
+		await goto('#/lookup?code=' + encodeURIComponent(code), '#code-facts');
+		const facts_text = await page.textContent('#code-facts');
+		check(facts_text.includes(HOSTILE), 'code lookup shows the product ' +
+		    'name as text');
+		const tl = await page.textContent('#timeline');
+		check(/扫码|Scan/.test(tl) && /批次激活|Batch activated/.test(tl),
+		    'the trace timeline holds the activation and the scan');
+		await shot('lookup');
+
+		/* Every other page. */
+		for (const [name, sel] of [['geo', '#region-map'],
+		    ['alerts', '#alert-type'], ['customers', '#phone-search'],
+		    ['batches', '#main table']]) {
+			await goto('#/' + name, sel);
+			await shot(name);
+		}
+		const batchText = await page.textContent('#main table');
+		check(batchText.includes('X1'), 'the batches page lists the batch');
+
+		/* English. */
+		await page.click('#lang');
+		await goto('#/overview', '#kpi-scans');
+		check((await page.textContent('nav#nav')).includes('Overview'),
+		    'the language switch turns the pages English');
+		await shot('overview-en');
+		await page.click('#lang');
+
+		/* Log out. */
+		await page.click('#logout');
+		await page.waitForSelector('#login-form');
+		const status = await page.evaluate(async () =>
+		    (await fetch('/admin/me')).status);
+		check(status === 401, 'after logout the session is gone (401)');
+		const apiStatus = await page.evaluate(async () =>
+		    (await fetch('/api/v1/batches')).status);
+		check(apiStatus === 401, 'after logout the API refuses (401)');
+	} finally {
+		await browser.close();
+	}
+	check(facts.dialogs.length === 0, 'no dialog fired: ' +
+	    JSON.stringify(facts.dialogs));
+	check(facts.external_requests.length === 0, 'no external requests');
+	facts.failures = failures;
+	process.stdout.write(JSON.stringify(facts) + '\n');
+	return failures === 0 ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then((rc) => process.exit(rc)).catch((e) => {
+	process.stderr.write(`dashboard.js: ${e && e.stack ? e.stack : e}\n`);
+	process.stdout.write(JSON.stringify({ failures: failures + 1,
+	    error: String(e && e.message ? e.message : e) }) + '\n');
+	process.exit(1);
+});

@@ -1,0 +1,1265 @@
+/*
+ * app.js - the sigil brand dashboard: a small single-page app over the
+ * brand API (/api/v1/...), signed in by session cookie.
+ *
+ * Rules this file keeps:
+ *  - Every value from the server reaches the page through textContent or
+ *    createElement (el() below); innerHTML is never used.
+ *  - Every request that changes something sends X-CSRF-Token.
+ *  - Buttons that change something are only drawn for roles that may use
+ *    them; the API enforces the same roles regardless.
+ *  - No network beyond this origin; charts are SVG drawn here.
+ */
+'use strict';
+
+(function () {
+
+/* ---- i18n ---- */
+
+const TEXT = {
+	zh: {
+		title: 'sigil 品牌控制台', overview: '概览', campaigns: '营销活动',
+		geo: '地域', alerts: '告警', lookup: '码查询', customers: '会员',
+		batches: '批次', logout: '退出', login: '登录', email: '邮箱',
+		password: '密码', login_title: '登录品牌控制台',
+		bad_credentials: '邮箱或密码错误', locked: '错误次数过多，账户已临时锁定',
+		rate_limited: '尝试过于频繁，请稍后再试', scans: '扫码次数',
+		scanners: '独立扫码人', first_scans: '首次扫码', suspicious: '可疑',
+		counterfeit: '假冒', diversion: '窜货', claims: '领奖次数',
+		points: '积分', redemptions: '兑换', hour: '按小时', day: '按天',
+		last_24h: '最近 24 小时', last_48h: '最近 48 小时', last_7d: '最近 7 天',
+		last_30d: '最近 30 天', last_90d: '最近 90 天', last_365d: '最近一年',
+		scans_over_time: '扫码趋势', claims_over_time: '领奖趋势',
+		top_products: '产品排行', top_batches: '批次排行', product: '产品',
+		sku: 'SKU', batch: '批次', lot: '批号', count: '数量',
+		state: '状态', created: '创建时间', actions: '操作',
+		new_campaign: '新建活动', edit: '编辑', pause: '暂停', resume: '恢复',
+		save: '保存', cancel: '取消', name: '名称',
+		skus: '产品 SKU（逗号分隔）', batch_ids: '批次号（逗号分隔）',
+		starts: '开始日期', ends: '结束日期', points_per_claim: '每次积分',
+		daily_cap: '每人每日上限（0 不限）', budget: '总预算积分（0 不限）',
+		require_pin: '需要刮开密码', active: '进行中', paused: '已暂停',
+		budget_used: '预算使用', results: '效果', not_available:
+		'此功能的接口尚未上线（服务器返回 404）。上线后此页面将自动可用。',
+		regions: '扫码地域分布', region_note: '每格为 1°×1° 经纬度网格；红框为窜货格。',
+		diversion_alerts: '窜货告警', distributor: '经销商',
+		distance: '越界距离', location: '位置', at: '时间', serial: '序列号',
+		scan: '扫码', type: '类型', evidence: '证据',
+		too_many_scanners: '扫码人过多', impossible_travel: '不可能的位移',
+		revoke_selected: '作废所选告警所在批次', confirm: '确认',
+		confirm_revoke: '以下批次将被作废，其中所有码之后都会显示“已作废”：',
+		revoked_n: '已作废批次：', code: '码或链接', search: '查询',
+		timeline: '溯源时间线', parents: '上级包装', children: '内含',
+		shipment: '发货', scan_count: '扫码次数', first_scanned: '首次扫码',
+		commissioning: '批次激活', packing: '装箱', unpacking: '拆箱',
+		shipping: '发货', receiving: '收货', decommissioning: '批次作废',
+		claim: '领奖', genuine: '正品', revoked: '已作废', inactive: '未激活',
+		phone: '手机号', tier: '等级', segment: 'RFM 分群', balance: '余额',
+		points_12m: '12 个月积分', last_login: '最近登录',
+		search_phone: '按手机号搜索', export_csv: '导出 CSV', export: '导出',
+		erase: '删除个人数据', confirm_erase: '将永久删除此会员的手机号与设备关联（匿名统计保留）。',
+		erased: '已删除', segments: '分群分布', tiers: '等级分布',
+		new_batch: '新建批次', create: '创建', activate: '激活',
+		download: '下载印刷文件', revoke: '作废', expires: '有效期至',
+		none: '无', loading: '加载中…', error: '出错了', retry: '重试',
+		saved: '已保存', all_types: '全部类型', select: '选择',
+		no_data: '暂无数据', roles_note: '当前角色只读：修改按钮已隐藏。',
+		consumer: '消费者', retailer: '零售商', sales: '业务员',
+		champions: '核心', loyal: '忠诚', promising: '潜力', new: '新客',
+		at_risk: '流失风险', hibernating: '沉睡', more: '更多',
+		bot: '机器人', first: '首扫', yes: '是', no: '否',
+		lang_switch: 'EN', products: '产品', customer: '会员',
+		device: '设备', accuracy: '精度', claims_total: '累计领奖',
+		prizes_given: '已发奖品', budget_left: '剩余预算',
+	},
+	en: {
+		title: 'sigil brand dashboard', overview: 'Overview',
+		campaigns: 'Campaigns', geo: 'Geography', alerts: 'Alerts',
+		lookup: 'Code lookup', customers: 'Customers', batches: 'Batches',
+		logout: 'Log out', login: 'Log in', email: 'Email',
+		password: 'Password', login_title: 'Sign in to the brand dashboard',
+		bad_credentials: 'Wrong email or password',
+		locked: 'Too many wrong passwords: the account is locked for a while',
+		rate_limited: 'Too many attempts; wait a little', scans: 'Scans',
+		scanners: 'Unique scanners', first_scans: 'First scans',
+		suspicious: 'Suspicious', counterfeit: 'Counterfeit',
+		diversion: 'Diversion', claims: 'Claims', points: 'Points',
+		redemptions: 'Redemptions', hour: 'By hour', day: 'By day',
+		last_24h: 'Last 24 hours', last_48h: 'Last 48 hours',
+		last_7d: 'Last 7 days', last_30d: 'Last 30 days',
+		last_90d: 'Last 90 days', last_365d: 'Last year',
+		scans_over_time: 'Scans over time', claims_over_time: 'Claims over time',
+		top_products: 'Top products', top_batches: 'Top batches',
+		product: 'Product', sku: 'SKU', batch: 'Batch', lot: 'Lot',
+		count: 'Count', state: 'State', created: 'Created',
+		actions: 'Actions', new_campaign: 'New campaign', edit: 'Edit',
+		pause: 'Pause', resume: 'Resume', save: 'Save', cancel: 'Cancel',
+		name: 'Name', skus: 'Product SKUs (comma-separated)',
+		batch_ids: 'Batch ids (comma-separated)', starts: 'Starts',
+		ends: 'Ends', points_per_claim: 'Points per claim',
+		daily_cap: 'Daily cap per customer (0 = none)',
+		budget: 'Total budget in points (0 = none)',
+		require_pin: 'Hidden PIN required', active: 'Active',
+		paused: 'Paused', budget_used: 'Budget used', results: 'Results',
+		not_available: 'The API behind this page is not available yet ' +
+		    '(the server answers 404). The page works as soon as it is.',
+		regions: 'Scans by region',
+		region_note: 'Each cell is 1°×1° of latitude and longitude; cells ' +
+		    'outlined in red had diversion.',
+		diversion_alerts: 'Diversion alerts', distributor: 'Distributor',
+		distance: 'Outside by', location: 'Location', at: 'Time',
+		serial: 'Serial', scan: 'Scan', type: 'Type', evidence: 'Evidence',
+		too_many_scanners: 'Too many scanners',
+		impossible_travel: 'Impossible travel',
+		revoke_selected: 'Revoke the batches of the selected alerts',
+		confirm: 'Confirm',
+		confirm_revoke: 'These batches will be revoked; every code in ' +
+		    'them will show "revoked" from now on:',
+		revoked_n: 'Batches revoked: ', code: 'Code or URL',
+		search: 'Look up', timeline: 'Trace timeline', parents: 'Packed in',
+		children: 'Holds', shipment: 'Shipment', scan_count: 'Scans',
+		first_scanned: 'First scanned', commissioning: 'Batch activated',
+		packing: 'Packed', unpacking: 'Unpacked', shipping: 'Shipped',
+		receiving: 'Received', decommissioning: 'Batch revoked',
+		claim: 'Claim', genuine: 'Genuine', revoked: 'Revoked',
+		inactive: 'Inactive', phone: 'Phone', tier: 'Tier',
+		segment: 'RFM segment', balance: 'Balance',
+		points_12m: 'Points (12 months)', last_login: 'Last login',
+		search_phone: 'Search by phone', export_csv: 'Export CSV',
+		export: 'Export', erase: 'Erase personal data',
+		confirm_erase: 'This permanently erases the customer\'s phone ' +
+		    'number and device links (anonymous counts stay).',
+		erased: 'Erased', segments: 'Segments', tiers: 'Tiers',
+		new_batch: 'New batch', create: 'Create', activate: 'Activate',
+		download: 'Download print file', revoke: 'Revoke',
+		expires: 'Expires', none: 'none', loading: 'Loading…',
+		error: 'Something went wrong', retry: 'Retry', saved: 'Saved',
+		all_types: 'All types', select: 'Select', no_data: 'No data yet',
+		roles_note: 'Your role is read-only: change buttons are hidden.',
+		consumer: 'Consumer', retailer: 'Retailer', sales: 'Sales rep',
+		champions: 'Champions', loyal: 'Loyal', promising: 'Promising',
+		new: 'New', at_risk: 'At risk', hibernating: 'Hibernating',
+		more: 'More', bot: 'bot', first: 'first', yes: 'yes', no: 'no',
+		lang_switch: '中文', products: 'Products', customer: 'Customer',
+		device: 'Device', accuracy: 'Accuracy', claims_total: 'Claims (all time)',
+		prizes_given: 'Prizes given', budget_left: 'Budget left',
+	},
+};
+
+let lang = localStorage.getItem('sigil.lang') ||
+    ((navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en');
+function t(key) {
+	return (TEXT[lang] && TEXT[lang][key]) || TEXT.en[key] || key;
+}
+
+/* ---- DOM helpers: text only ---- */
+
+const SAFE_ATTRS = new Set(['class', 'type', 'name', 'value', 'placeholder',
+    'id', 'for', 'href', 'download', 'min', 'max', 'step', 'required',
+    'autocomplete', 'role', 'aria-label', 'title', 'colspan', 'inputmode',
+    'data-page', 'maxlength', 'size']);
+
+function el(tag, attrs, ...children) {
+	const e = document.createElement(tag);
+	for (const [k, v] of Object.entries(attrs || {})) {
+		if (v === null || v === undefined || v === false)
+			continue;
+		if (k === 'on')
+			for (const [ev, fn] of Object.entries(v))
+				e.addEventListener(ev, fn);
+		else if (k === 'checked' || k === 'disabled' || k === 'selected' ||
+		    k === 'hidden')
+			e[k] = !!v;
+		else if (SAFE_ATTRS.has(k))
+			e.setAttribute(k, v === true ? '' : String(v));
+		else
+			throw new Error('attribute not allowed: ' + k);
+	}
+	append(e, children);
+	return e;
+}
+
+function append(e, children) {
+	for (const c of children.flat(Infinity)) {
+		if (c === null || c === undefined || c === false)
+			continue;
+		e.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+	}
+	return e;
+}
+
+function clear(e) {
+	while (e.firstChild)
+		e.removeChild(e.firstChild);
+	return e;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs, ...children) {
+	const e = document.createElementNS(SVG, tag);
+	for (const [k, v] of Object.entries(attrs || {}))
+		if (v !== null && v !== undefined)
+			e.setAttribute(k, String(v));
+	for (const c of children.flat(Infinity))
+		if (c !== null && c !== undefined)
+			e.appendChild(c instanceof Node ? c :
+			    document.createTextNode(String(c)));
+	return e;
+}
+
+function fmt(n) {
+	if (n === null || n === undefined)
+		return '–';
+	return Number(n).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US');
+}
+
+function when(iso) {
+	if (!iso)
+		return '–';
+	const d = new Date(iso);
+	if (isNaN(d))
+		return String(iso);
+	return d.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB',
+	    { year: 'numeric', month: '2-digit', day: '2-digit',
+	      hour: '2-digit', minute: '2-digit' });
+}
+
+function pill(text, kind) {
+	return el('span', { class: 'pill ' + (kind || '') }, text);
+}
+
+function toast(msg, isError) {
+	const box = document.getElementById('toast');
+	box.textContent = msg;
+	box.className = 'toast' + (isError ? ' error' : '');
+	box.hidden = false;
+	clearTimeout(toast.timer);
+	toast.timer = setTimeout(() => { box.hidden = true; }, 4000);
+}
+
+/* An in-page confirmation (never window.confirm). Resolves true/false. */
+function confirmBox(title, body) {
+	const m = document.getElementById('modal');
+	document.getElementById('modal-title').textContent = title;
+	append(clear(document.getElementById('modal-body')), [body]);
+	const ok = document.getElementById('modal-ok');
+	const cancel = document.getElementById('modal-cancel');
+	ok.textContent = t('confirm');
+	cancel.textContent = t('cancel');
+	m.hidden = false;
+	return new Promise((resolve) => {
+		const done = (v) => {
+			m.hidden = true;
+			ok.onclick = cancel.onclick = null;
+			resolve(v);
+		};
+		ok.onclick = () => done(true);
+		cancel.onclick = () => done(false);
+	});
+}
+
+/* ---- API ---- */
+
+let me = null;	/* {user, brand, csrf} */
+
+class ApiError extends Error {
+	constructor(status, code, message) {
+		super(message || code || ('HTTP ' + status));
+		this.status = status;
+		this.code = code;
+	}
+}
+
+async function api(method, path, body) {
+	const headers = { 'Accept': 'application/json' };
+	if (method !== 'GET') {
+		headers['X-CSRF-Token'] = me ? me.csrf : '';
+		headers['Content-Type'] = 'application/json';
+	}
+	const r = await fetch(path, {
+		method, headers, credentials: 'same-origin',
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	let doc = null;
+	try {
+		doc = await r.json();
+	} catch (e) {
+		doc = null;
+	}
+	if (!r.ok) {
+		const err = doc && doc.error ? doc.error : {};
+		if (r.status === 401 && path.startsWith('/api/')) {
+			me = null;
+			route();
+		}
+		throw new ApiError(r.status, err.code, err.message);
+	}
+	return doc;
+}
+
+const can = {
+	operate: () => me && (me.user.role === 'admin' || me.user.role === 'operator'),
+	admin: () => me && me.user.role === 'admin',
+};
+
+/* ---- charts ---- */
+
+const COLORS = ['var(--c1)', 'var(--c2)', 'var(--c3)', 'var(--c4)',
+    'var(--c5)', 'var(--c6)'];
+
+/* A top for four grid steps of whole, round numbers. */
+function niceMax(v) {
+	const raw = Math.max(1, Math.ceil(v / 4));
+	const p = Math.pow(10, Math.floor(Math.log10(raw)));
+	for (const m of [1, 2, 2.5, 5, 10])
+		if (m * p >= raw && Number.isInteger(m * p))
+			return 4 * m * p;
+	return 40 * p;
+}
+
+function tickLabel(iso, bucket) {
+	const d = new Date(iso);
+	if (bucket === 'hour')
+		return String(d.getHours()).padStart(2, '0') + ':00';
+	return (d.getMonth() + 1) + '/' + d.getDate();
+}
+
+/* A line or bar chart of rows[i][key] for each series {key, label}. */
+function chart(rows, series, opts) {
+	const W = 720, H = 240, L = 48, R = 12, T = 12, B = 28;
+	const pw = W - L - R, ph = H - T - B;
+	const n = rows.length;
+	let max = 0;
+	for (const r of rows)
+		for (const s of series)
+			max = Math.max(max, r[s.key] || 0);
+	max = niceMax(max);
+	const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart',
+	    role: 'img' });
+	for (let i = 0; i <= 4; i++) {
+		const y = T + ph - ph * i / 4;
+		root.appendChild(svg('line', { x1: L, x2: W - R, y1: y, y2: y,
+		    class: i ? 'grid-line' : 'axis' }));
+		root.appendChild(svg('text', { x: L - 6, y: y + 4,
+		    'text-anchor': 'end' }, fmt(max * i / 4)));
+	}
+	const step = Math.max(1, Math.ceil(n / 8));
+	const xOf = (i) => L + (n <= 1 ? pw / 2 : pw * i / (n - 1));
+	const bw = Math.max(2, pw / Math.max(n, 1) / (series.length + 0.5));
+	rows.forEach((r, i) => {
+		if (i % step === 0)
+			root.appendChild(svg('text', { x: opts.bars ?
+			    L + pw * (i + 0.5) / n : xOf(i), y: H - 8,
+			    'text-anchor': 'middle' }, tickLabel(r.t, opts.bucket)));
+	});
+	series.forEach((s, k) => {
+		const color = COLORS[k % COLORS.length];
+		if (opts.bars) {
+			rows.forEach((r, i) => {
+				const v = r[s.key] || 0;
+				const h = ph * v / max;
+				const x = L + pw * i / n + bw * (k + 0.25);
+				root.appendChild(svg('rect', { x, y: T + ph - h,
+				    width: bw, height: Math.max(h, 0),
+				    fill: color }, svg('title', {},
+				    `${when(r.t)} · ${s.label}: ${fmt(v)}`)));
+			});
+			return;
+		}
+		const pts = rows.map((r, i) =>
+		    `${xOf(i).toFixed(1)},${(T + ph - ph * (r[s.key] || 0) / max).toFixed(1)}`);
+		root.appendChild(svg('polyline', { points: pts.join(' '),
+		    fill: 'none', stroke: color, 'stroke-width': 2,
+		    'stroke-linejoin': 'round' }));
+		rows.forEach((r, i) => {
+			root.appendChild(svg('circle', { cx: xOf(i),
+			    cy: T + ph - ph * (r[s.key] || 0) / max,
+			    r: n > 60 ? 1.5 : 3, fill: color },
+			    svg('title', {}, `${when(r.t)} · ${s.label}: ${fmt(r[s.key] || 0)}`)));
+		});
+	});
+	const legend = el('div', { class: 'legend' });
+	series.forEach((s, k) => {
+		const item = el('span', {}, s.label);
+		item.style.setProperty('--swatch', COLORS[k % COLORS.length]);
+		legend.appendChild(item);
+	});
+	return el('div', {}, root, legend);
+}
+
+/* Horizontal bars for a small {label: count} table. */
+function hbars(entries) {
+	const W = 520, rowH = 26, L = 130;
+	const max = Math.max(1, ...entries.map((e) => e[1]));
+	const root = svg('svg', { viewBox: `0 0 ${W} ${entries.length * rowH + 4}`,
+	    class: 'chart', role: 'img' });
+	entries.forEach(([label, v], i) => {
+		const y = i * rowH + 4;
+		const w = (W - L - 60) * v / max;
+		root.appendChild(svg('text', { x: L - 8, y: y + 15,
+		    'text-anchor': 'end' }, label));
+		root.appendChild(svg('rect', { x: L, y, width: Math.max(w, 1),
+		    height: rowH - 8, rx: 3, fill: COLORS[i % COLORS.length] }));
+		root.appendChild(svg('text', { x: L + w + 6, y: y + 15 }, fmt(v)));
+	});
+	return root;
+}
+
+/* ---- page frame ---- */
+
+const PAGES = ['overview', 'campaigns', 'geo', 'alerts', 'lookup',
+    'customers', 'batches'];
+
+function main() {
+	return clear(document.getElementById('main'));
+}
+
+function loading(box) {
+	append(clear(box), [el('p', { class: 'empty' }, t('loading'))]);
+}
+
+function failure(box, err, again) {
+	if (err instanceof ApiError && err.status === 404 &&
+	    err.code === 'not_found' && box.dataset.optional === '1') {
+		append(clear(box), [el('div', { class: 'notice' },
+		    t('not_available'))]);
+		return;
+	}
+	append(clear(box), [el('div', { class: 'notice error' },
+	    t('error') + ': ' + (err && err.message ? err.message : String(err)),
+	    ' ', again ? el('button', { type: 'button', on: { click: again } },
+	    t('retry')) : null)]);
+}
+
+function table(cols, rows, empty) {
+	if (!rows.length)
+		return el('p', { class: 'empty' }, empty || t('no_data'));
+	return el('div', { class: 'table-wrap' }, el('table', {},
+	    el('thead', {}, el('tr', {}, cols.map((c) =>
+	    el('th', { class: c.num ? 'num' : null }, c.label)))),
+	    el('tbody', {}, rows.map((r) => el('tr', {}, cols.map((c) =>
+	    el('td', { class: c.num ? 'num' : null }, c.render ? c.render(r) :
+	    (c.num ? fmt(r[c.key]) : r[c.key] === null || r[c.key] === undefined ?
+	    '–' : String(r[c.key])))))))));
+}
+
+function renderNav(active) {
+	const nav = document.getElementById('nav');
+	clear(nav);
+	nav.hidden = !me;
+	if (!me)
+		return;
+	for (const p of PAGES)
+		nav.appendChild(el('a', { href: '#/' + p, class: p === active ?
+		    'active' : null, 'data-page': p }, t(p)));
+}
+
+function renderHeader() {
+	document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+	document.title = t('title');
+	document.getElementById('lang').textContent = t('lang_switch');
+	const out = document.getElementById('logout');
+	out.textContent = t('logout');
+	out.hidden = !me;
+	document.getElementById('who').textContent = me ?
+	    `${me.user.email} · ${me.user.role}` : '';
+	document.getElementById('brand-name').textContent = me ?
+	    me.brand.name : '';
+}
+
+function parseHash() {
+	const h = location.hash.replace(/^#\/?/, '');
+	const [page, query] = h.split('?');
+	return { page: PAGES.includes(page) ? page : 'overview',
+	    params: new URLSearchParams(query || '') };
+}
+
+async function route() {
+	renderHeader();
+	if (!me) {
+		renderNav(null);
+		loginPage();
+		return;
+	}
+	const { page, params } = parseHash();
+	renderNav(page);
+	const box = main();
+	const fn = { overview, campaigns, geo, alerts, lookup, customers,
+	    batches }[page];
+	if (!can.operate() && page !== 'overview')
+		box.appendChild(el('div', { class: 'notice' }, t('roles_note')));
+	await fn(box, params);
+}
+
+/* ---- login ---- */
+
+function loginPage() {
+	const box = main();
+	const msg = el('div', { class: 'notice error', hidden: true });
+	const email = el('input', { type: 'email', name: 'email', required: true,
+	    autocomplete: 'username', id: 'login-email' });
+	const pw = el('input', { type: 'password', name: 'password',
+	    required: true, autocomplete: 'current-password',
+	    id: 'login-password' });
+	const form = el('form', { id: 'login-form' },
+	    el('label', {}, t('email'), email),
+	    el('label', {}, t('password'), pw),
+	    el('button', { type: 'submit', class: 'primary' }, t('login')));
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		msg.hidden = true;
+		try {
+			me = await api('POST', '/admin/login',
+			    { email: email.value, password: pw.value });
+			pw.value = '';
+			if (!location.hash)
+				location.hash = '#/overview';
+			route();
+		} catch (e) {
+			msg.textContent = e.code === 'bad_credentials' ?
+			    t('bad_credentials') : e.code === 'locked' ? t('locked') :
+			    e.code === 'rate_limited' ? t('rate_limited') : e.message;
+			msg.hidden = false;
+		}
+	});
+	append(box, [el('div', { class: 'login card' },
+	    el('h1', {}, t('login_title')), msg, form)]);
+	email.focus();
+}
+
+/* ---- overview ---- */
+
+const RANGES = {
+	hour: [['last_24h', 1], ['last_48h', 2], ['last_7d', 7]],
+	day: [['last_7d', 7], ['last_30d', 30], ['last_90d', 90], ['last_365d', 365]],
+};
+
+function tzHours() {
+	const m = -new Date().getTimezoneOffset();
+	return m % 60 === 0 ? m / 60 : 0;
+}
+
+function rangeQuery(bucket, days) {
+	const to = new Date();
+	const from = new Date(to.getTime() - days * 86400000);
+	const iso = (d) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+	const q = new URLSearchParams({ bucket, tz: String(tzHours()) });
+	if (bucket === 'hour') {
+		q.set('from', iso(new Date(Math.floor(from.getTime() / 3600000) * 3600000 + 3600000)));
+		q.set('to', iso(new Date(Math.ceil(to.getTime() / 3600000) * 3600000)));
+	} else {
+		const d = new Date(to.getTime() - (days - 1) * 86400000);
+		const local = (x) => `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, '0')}-${String(x.getDate()).padStart(2, '0')}`;
+		q.set('from', local(d));
+		q.set('to', local(to));
+	}
+	return q.toString();
+}
+
+async function overview(box, params) {
+	const bucket = params.get('bucket') === 'hour' ? 'hour' : 'day';
+	const days = Number(params.get('days')) ||
+	    (bucket === 'hour' ? 2 : 30);
+	const setParams = (b, d) => {
+		location.hash = `#/overview?bucket=${b}&days=${d}`;
+	};
+	const bucketSel = el('select', { id: 'bucket', on: { change: () =>
+	    setParams(bucketSel.value, bucketSel.value === 'hour' ? 2 : 30) } },
+	    ['day', 'hour'].map((b) => el('option', { value: b,
+	    selected: b === bucket }, t(b))));
+	const rangeSel = el('select', { id: 'range', on: { change: () =>
+	    setParams(bucket, rangeSel.value) } },
+	    RANGES[bucket].map(([k, d]) => el('option', { value: d,
+	    selected: d === days }, t(k))));
+	append(box, [el('div', { class: 'toolbar' }, el('h1', {}, t('overview')),
+	    el('span', { class: 'spacer' }), bucketSel, rangeSel)]);
+	const body = el('div', {});
+	box.appendChild(body);
+	loading(body);
+	const q = rangeQuery(bucket, days);
+	try {
+		const [ov, prods, bats] = await Promise.all([
+		    api('GET', '/api/v1/stats/overview?' + q),
+		    api('GET', '/api/v1/stats/products?limit=10&' + q),
+		    api('GET', '/api/v1/stats/batches?limit=10&' + q)]);
+		clear(body);
+		const kpi = (key, bad) => el('div', { class: 'kpi' +
+		    (bad && ov.totals[key] > 0 ? ' bad' : ''), id: 'kpi-' + key },
+		    el('div', { class: 'label' }, t(key)),
+		    el('div', { class: 'value' }, fmt(ov.totals[key])));
+		body.appendChild(el('div', { class: 'kpis' },
+		    kpi('scans'), kpi('scanners'), kpi('first_scans'),
+		    kpi('claims'), kpi('points'), kpi('suspicious', true),
+		    kpi('counterfeit', true), kpi('diversion', true)));
+		body.appendChild(el('div', { class: 'grid two' },
+		    el('div', { class: 'card' }, el('h2', {}, t('scans_over_time')),
+		    chart(ov.series, [{ key: 'scans', label: t('scans') },
+		    { key: 'scanners', label: t('scanners') },
+		    { key: 'first_scans', label: t('first_scans') }], { bucket })),
+		    el('div', { class: 'card' }, el('h2', {}, t('claims_over_time')),
+		    chart(ov.series, [{ key: 'claims', label: t('claims') },
+		    { key: 'suspicious', label: t('suspicious') }],
+		    { bucket, bars: true }))));
+		body.appendChild(el('div', { class: 'grid two' },
+		    el('div', { class: 'card', id: 'top-products' },
+		    el('h2', {}, t('top_products')), table([
+		    { label: t('product'), render: (r) => [r.name || '–',
+		      el('span', { class: 'sub' }, r.sku || '')] },
+		    { label: t('scans'), key: 'scans', num: true },
+		    { label: t('first_scans'), key: 'first_scans', num: true },
+		    { label: t('suspicious'), key: 'suspicious', num: true },
+		    ], prods.products)),
+		    el('div', { class: 'card' }, el('h2', {}, t('top_batches')),
+		    table([
+		    { label: t('batch'), render: (r) => ['#' + r.batch,
+		      el('span', { class: 'sub' }, [r.sku, r.lot].filter(Boolean).join(' · '))] },
+		    { label: t('scans'), key: 'scans', num: true },
+		    { label: t('first_scans'), key: 'first_scans', num: true },
+		    { label: t('suspicious'), key: 'suspicious', num: true },
+		    ], bats.batches))));
+	} catch (e) {
+		failure(body, e, () => route());
+	}
+}
+
+/* ---- campaigns ---- */
+
+function splitList(s, num) {
+	return s.split(/[,，\s]+/).map((x) => x.trim()).filter(Boolean)
+	    .map((x) => num ? Number(x) : x);
+}
+
+function dateOnly(iso) {
+	return iso ? String(iso).slice(0, 10) : '';
+}
+
+function campaignForm(existing, done) {
+	const c = existing ? existing.config : {};
+	const today = new Date().toISOString().slice(0, 10);
+	const later = new Date(Date.now() + 90 * 86400000).toISOString().slice(0, 10);
+	const f = {
+		name: el('input', { name: 'name', required: true, maxlength: 100,
+		    value: c.name || '' }),
+		skus: el('input', { name: 'skus', value: (c.skus || []).join(', ') }),
+		batches: el('input', { name: 'batches', inputmode: 'numeric',
+		    value: (c.batches || []).join(', ') }),
+		starts: el('input', { name: 'starts', type: 'date', required: true,
+		    value: dateOnly(c.starts) || today }),
+		ends: el('input', { name: 'ends', type: 'date', required: true,
+		    value: dateOnly(c.ends) || later }),
+		points: el('input', { name: 'points', type: 'number', min: 1,
+		    required: true, value: c.points || 10 }),
+		daily_cap: el('input', { name: 'daily_cap', type: 'number', min: 0,
+		    value: c.daily_cap || 0 }),
+		budget: el('input', { name: 'budget', type: 'number', min: 0,
+		    value: c.budget || 0 }),
+		require_pin: el('input', { name: 'require_pin', type: 'checkbox',
+		    checked: !!c.require_pin }),
+	};
+	const msg = el('div', { class: 'notice error', hidden: true });
+	const form = el('form', { class: 'stack', id: 'campaign-form' },
+	    el('label', {}, t('name'), f.name),
+	    el('label', {}, t('skus'), f.skus),
+	    el('label', {}, t('batch_ids'), f.batches),
+	    el('label', {}, t('starts'), f.starts),
+	    el('label', {}, t('ends'), f.ends),
+	    el('label', {}, t('points_per_claim'), f.points),
+	    el('label', {}, t('daily_cap'), f.daily_cap),
+	    el('label', {}, t('budget'), f.budget),
+	    el('label', { class: 'check' }, f.require_pin, t('require_pin')),
+	    el('div', { class: 'actions' },
+	    el('button', { type: 'submit', class: 'primary' }, t('save')),
+	    el('button', { type: 'button', on: { click: () => done(false) } },
+	    t('cancel'))));
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		const cfg = Object.assign({}, c, {
+			name: f.name.value.trim(),
+			starts: f.starts.value, ends: f.ends.value,
+			points: Number(f.points.value),
+			daily_cap: Number(f.daily_cap.value) || 0,
+			budget: Number(f.budget.value) || 0,
+			require_pin: f.require_pin.checked,
+		});
+		const skus = splitList(f.skus.value, false);
+		const bats = splitList(f.batches.value, true);
+		if (skus.length) cfg.skus = skus; else delete cfg.skus;
+		if (bats.length) cfg.batches = bats; else delete cfg.batches;
+		try {
+			if (existing)
+				await api('POST', `/api/v1/campaigns/${existing.id}/update`, cfg);
+			else
+				await api('POST', '/api/v1/campaigns', cfg);
+			toast(t('saved'));
+			done(true);
+		} catch (e) {
+			msg.textContent = e.message;
+			msg.hidden = false;
+		}
+	});
+	return el('div', { class: 'card' }, el('h2', {}, existing ?
+	    t('edit') + ' · ' + (c.name || '') : t('new_campaign')), msg, form);
+}
+
+async function campaigns(box) {
+	const head = el('div', { class: 'toolbar' }, el('h1', {}, t('campaigns')),
+	    el('span', { class: 'spacer' }));
+	const formBox = el('div', {});
+	const body = el('div', {});
+	body.dataset.optional = '1';
+	append(box, [head, formBox, body]);
+	const reload = () => campaigns(main());
+	const showForm = (existing) => {
+		append(clear(formBox), [campaignForm(existing, (saved) => {
+			clear(formBox);
+			if (saved)
+				reload();
+		})]);
+		formBox.scrollIntoView({ block: 'start' });
+	};
+	loading(body);
+	let list, stats;
+	try {
+		[list, stats] = await Promise.all([api('GET', '/api/v1/campaigns'),
+		    api('GET', '/api/v1/stats/campaigns?' + rangeQuery('day', 365))]);
+	} catch (e) {
+		failure(body, e, reload);
+		return;
+	}
+	if (can.admin())
+		head.appendChild(el('button', { type: 'button', class: 'primary',
+		    id: 'new-campaign', on: { click: () => showForm(null) } },
+		    t('new_campaign')));
+	const byId = new Map((stats.campaigns || []).map((s) => [s.campaign, s]));
+	clear(body);
+	const rows = list.campaigns || [];
+	body.appendChild(el('div', { class: 'card' }, table([
+	    { label: t('name'), render: (c) => [c.config && c.config.name || '–',
+	      el('span', { class: 'sub' }, `${dateOnly(c.config && c.config.starts)} → ${dateOnly(c.config && c.config.ends)}`)] },
+	    { label: t('state'), render: (c) => c.active ?
+	      pill(t('active'), 'ok') : pill(t('paused'), 'warn') },
+	    { label: t('points_per_claim'), num: true,
+	      render: (c) => fmt(c.config && c.config.points) },
+	    { label: t('claims'), num: true,
+	      render: (c) => fmt(c.results ? c.results.claims : 0) },
+	    { label: t('points'), num: true,
+	      render: (c) => fmt(c.results ? c.results.points : 0) },
+	    { label: t('budget_used'), num: true, render: (c) => {
+	      const b = c.config && c.config.budget;
+	      const used = c.results ? c.results.points : 0;
+	      return b ? `${fmt(used)} / ${fmt(b)} (${Math.round(100 * used / b)}%)` : fmt(used);
+	    } },
+	    { label: t('redemptions'), num: true, render: (c) => fmt((byId.get(c.id) ||
+	      {}).redemptions || 0) },
+	    { label: t('prizes_given'), num: true,
+	      render: (c) => fmt(c.results ? c.results.prizes_given : 0) },
+	    { label: t('actions'), render: (c) => can.admin() ? [
+	      el('button', { type: 'button', on: { click: () => showForm(c) } }, t('edit')), ' ',
+	      el('button', { type: 'button', on: { click: async () => {
+	        try {
+	          await api('POST', `/api/v1/campaigns/${c.id}/${c.active ? 'pause' : 'resume'}`, {});
+	          reload();
+	        } catch (e) { toast(e.message, true); }
+	      } } }, c.active ? t('pause') : t('resume'))] : '' },
+	], rows)));
+}
+
+/* ---- geography ---- */
+
+/* China's bounding box, with a few cities to read the plot by. */
+const BOX = { w: 73, e: 135, s: 18, n: 54 };
+const CITIES = [['北京 Beijing', 39.9, 116.4], ['上海 Shanghai', 31.2, 121.5],
+    ['广州 Guangzhou', 23.1, 113.3], ['成都 Chengdu', 30.7, 104.1],
+    ['武汉 Wuhan', 30.6, 114.3], ['西安 Xi\'an', 34.3, 108.9],
+    ['哈尔滨 Harbin', 45.8, 126.5], ['乌鲁木齐 Ürümqi', 43.8, 87.6],
+    ['拉萨 Lhasa', 29.7, 91.1], ['昆明 Kunming', 25.0, 102.7]];
+
+function regionMap(regions) {
+	const W = 760, H = 460, P = 30;
+	const sx = (W - 2 * P) / (BOX.e - BOX.w), sy = (H - 2 * P) / (BOX.n - BOX.s);
+	const X = (lng) => P + (lng - BOX.w) * sx;
+	const Y = (lat) => H - P - (lat - BOX.s) * sy;
+	const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart',
+	    role: 'img', id: 'region-map' });
+	root.appendChild(svg('rect', { x: P, y: P, width: W - 2 * P,
+	    height: H - 2 * P, fill: '#f8fafc', stroke: '#cbd5e1' }));
+	for (let lng = 75; lng <= 135; lng += 10) {
+		root.appendChild(svg('line', { x1: X(lng), x2: X(lng), y1: P,
+		    y2: H - P, class: 'grid-line' }));
+		root.appendChild(svg('text', { x: X(lng), y: H - P + 16,
+		    'text-anchor': 'middle' }, lng + '°E'));
+	}
+	for (let lat = 20; lat <= 50; lat += 10) {
+		root.appendChild(svg('line', { x1: P, x2: W - P, y1: Y(lat),
+		    y2: Y(lat), class: 'grid-line' }));
+		root.appendChild(svg('text', { x: P - 4, y: Y(lat) + 4,
+		    'text-anchor': 'end' }, lat + '°N'));
+	}
+	const max = Math.max(1, ...regions.map((r) => r.scans));
+	let outside = 0;
+	for (const r of regions) {
+		if (r.lng + 1 <= BOX.w || r.lng >= BOX.e || r.lat + 1 <= BOX.s ||
+		    r.lat >= BOX.n) {
+			outside += r.scans;
+			continue;
+		}
+		const a = 0.15 + 0.85 * Math.sqrt(r.scans / max);
+		root.appendChild(svg('rect', { x: X(r.lng), y: Y(r.lat + 1),
+		    width: sx, height: sy, fill: '#1f6feb',
+		    'fill-opacity': a.toFixed(2),
+		    stroke: r.diversion ? '#cf222e' : 'none',
+		    'stroke-width': r.diversion ? 2 : 0 },
+		    svg('title', {}, `${r.lat}°…${r.lat + 1}°N, ${r.lng}°…${r.lng + 1}°E · ` +
+		    `${t('scans')}: ${fmt(r.scans)} · ${t('diversion')}: ${fmt(r.diversion)}`)));
+	}
+	for (const [name, lat, lng] of CITIES) {
+		root.appendChild(svg('circle', { cx: X(lng), cy: Y(lat), r: 2.5,
+		    fill: '#111827' }));
+		root.appendChild(svg('text', { x: X(lng) + 5, y: Y(lat) - 4,
+		    fill: '#374151' }, lang === 'zh' ? name.split(' ')[0] :
+		    name.split(' ').slice(1).join(' ')));
+	}
+	return { root, outside };
+}
+
+async function geo(box) {
+	append(box, [el('div', { class: 'toolbar' }, el('h1', {}, t('geo')))]);
+	const mapCard = el('div', { class: 'card map-wrap' });
+	const alertCard = el('div', { class: 'card' });
+	append(box, [mapCard, alertCard]);
+	loading(mapCard);
+	loading(alertCard);
+	try {
+		const [reg, al] = await Promise.all([
+		    api('GET', '/api/v1/stats/regions?' + rangeQuery('day', 90)),
+		    api('GET', '/api/v1/alerts?type=diversion&limit=200')]);
+		const { root, outside } = regionMap(reg.regions);
+		append(clear(mapCard), [el('h2', {}, t('regions')), root,
+		    el('p', { class: 'muted' }, t('region_note'),
+		    outside ? ` (${fmt(outside)} ${t('scans')} outside)` : '')]);
+		append(clear(alertCard), [el('h2', {}, t('diversion_alerts')),
+		    table(alertCols(false), al.alerts)]);
+	} catch (e) {
+		failure(mapCard, e, () => route());
+		clear(alertCard);
+	}
+}
+
+/* ---- alerts ---- */
+
+function evidence(a) {
+	const parts = [];
+	if (a.type === 'diversion')
+		parts.push(`${t('distributor')} #${a.distributor}`,
+		    `${t('distance')} ${a.distance_km} km`);
+	if (a.location)
+		parts.push(`${a.location.lat}, ${a.location.lng}`);
+	return parts.join(' · ') || '–';
+}
+
+function alertCols(selectable, selected) {
+	const cols = [];
+	if (selectable)
+		cols.push({ label: t('select'), render: (a) => el('input', {
+		    type: 'checkbox', class: 'pick', 'aria-label': t('select'),
+		    on: { change: (ev) => ev.target.checked ? selected.add(a) :
+		    selected.delete(a) } }) });
+	cols.push(
+	    { label: t('at'), render: (a) => when(a.at) },
+	    { label: t('type'), render: (a) => pill(t(a.type), a.type ===
+	      'diversion' ? 'warn' : 'bad') },
+	    { label: t('serial'), render: (a) => el('a', { href:
+	      `#/lookup?serial=${encodeURIComponent(a.serial)}` }, String(a.serial)) },
+	    { label: t('scan'), key: 'scan' },
+	    { label: t('evidence'), render: evidence });
+	return cols;
+}
+
+async function loadBatches() {
+	const r = await api('GET', '/api/v1/batches');
+	return r.batches || [];
+}
+
+function batchOfSerial(list, serial) {
+	return list.find((b) => serial >= b.first_serial &&
+	    serial < b.first_serial + b.count);
+}
+
+async function alerts(box) {
+	const typeSel = el('select', { id: 'alert-type' },
+	    el('option', { value: '' }, t('all_types')),
+	    ['too_many_scanners', 'impossible_travel', 'diversion'].map((k) =>
+	    el('option', { value: k }, t(k))));
+	const selected = new Set();
+	const revokeBtn = can.operate() ? el('button', { type: 'button',
+	    class: 'danger', id: 'revoke-selected' }, t('revoke_selected')) : null;
+	append(box, [el('div', { class: 'toolbar' }, el('h1', {}, t('alerts')),
+	    el('span', { class: 'spacer' }), typeSel, revokeBtn)]);
+	const body = el('div', { class: 'card' });
+	box.appendChild(body);
+	const load = async () => {
+		selected.clear();
+		loading(body);
+		try {
+			const q = typeSel.value ? '&type=' + typeSel.value : '';
+			const r = await api('GET', '/api/v1/alerts?limit=500' + q);
+			append(clear(body), [table(alertCols(!!revokeBtn, selected),
+			    r.alerts.slice().reverse())]);
+		} catch (e) {
+			failure(body, e, load);
+		}
+	};
+	typeSel.addEventListener('change', load);
+	if (revokeBtn)
+		revokeBtn.addEventListener('click', async () => {
+			if (!selected.size)
+				return;
+			let list;
+			try {
+				list = await loadBatches();
+			} catch (e) {
+				toast(e.message, true);
+				return;
+			}
+			const ids = new Map();
+			for (const a of selected) {
+				const b = batchOfSerial(list, a.serial);
+				if (b && b.state !== 'revoked')
+					ids.set(b.id, b);
+			}
+			if (!ids.size) {
+				toast(t('none'));
+				return;
+			}
+			const ok = await confirmBox(t('revoke_selected'), el('div', {},
+			    el('p', {}, t('confirm_revoke')), el('ul', {},
+			    [...ids.values()].map((b) => el('li', {},
+			    `#${b.id} · ${b.sku} ${b.lot || ''} · ${fmt(b.count)}`)))));
+			if (!ok)
+				return;
+			let done = 0;
+			for (const id of ids.keys()) {
+				try {
+					await api('POST', `/api/v1/batches/${id}/revoke`, {});
+					done++;
+				} catch (e) {
+					toast(e.message, true);
+				}
+			}
+			toast(t('revoked_n') + done);
+			load();
+		});
+	load();
+}
+
+/* ---- code lookup ---- */
+
+/* The code part of what someone pasted: a compact URL's last segment. */
+function codeOf(text) {
+	const s = text.trim();
+	const m = s.match(/\/[sS]\/([^/?#]+)/);
+	return m ? m[1] : s;
+}
+
+function timelineItems(doc) {
+	const items = [];
+	for (const e of doc.events || []) {
+		let what = t(e.step);
+		if (e.parent !== undefined)
+			what += ` · ${t('parents')} ${e.parent}`;
+		if (e.shipment !== undefined)
+			what += ` · ${t('shipment')} #${e.shipment} · ${t('distributor')} #${e.distributor}`;
+		items.push({ at: e.at, cls: e.step === 'decommissioning' ? 'bad' : '',
+		    text: what });
+	}
+	for (const s of doc.scans || []) {
+		const flags = [t(s.verdict)];
+		if (s.first_scan) flags.push(t('first'));
+		if (s.bot) flags.push(t('bot'));
+		if (s.diversion) flags.push(t('diversion'));
+		let what = `${t('scan')} #${s.scan} · ${flags.join(' · ')} · ${t('device')} ${s.device}`;
+		if (s.location)
+			what += ` · ${s.location.lat}, ${s.location.lng} (±${s.location.accuracy_m} m)`;
+		items.push({ at: s.at, cls: s.verdict === 'genuine' ? 'scan' : 'bad',
+		    text: what });
+	}
+	for (const c of doc.claims || [])
+		items.push({ at: c.at, cls: 'claim', text: `${t('claim')} · ` +
+		    `${t(c.role) || c.role || ''} · ${fmt(c.points)} ${t('points')}` +
+		    (c.campaign ? ` · #${c.campaign}` : '') });
+	items.sort((a, b) => String(a.at).localeCompare(String(b.at)));
+	return items;
+}
+
+async function lookup(box, params) {
+	const input = el('input', { id: 'code-input', placeholder: t('code'),
+	    size: 40, value: params.get('code') || '' });
+	const form = el('form', { class: 'toolbar', id: 'lookup-form' },
+	    el('h1', {}, t('lookup')), el('span', { class: 'spacer' }), input,
+	    el('button', { type: 'submit', class: 'primary' }, t('search')));
+	const body = el('div', {});
+	append(box, [form, body]);
+	form.addEventListener('submit', (ev) => {
+		ev.preventDefault();
+		location.hash = '#/lookup?code=' + encodeURIComponent(codeOf(input.value));
+	});
+	const serial = params.get('serial');
+	if (serial && !params.get('code')) {
+		append(body, [el('div', { class: 'card' }, el('p', {},
+		    `${t('serial')} ${serial}: ${t('code')}?`))]);
+		input.focus();
+		return;
+	}
+	const code = params.get('code');
+	if (!code) {
+		input.focus();
+		return;
+	}
+	loading(body);
+	let doc;
+	try {
+		doc = await api('GET', '/api/v1/codes/' + encodeURIComponent(codeOf(code)));
+	} catch (e) {
+		failure(body, e);
+		return;
+	}
+	clear(body);
+	const p = doc.product || {};
+	const b = doc.batch || {};
+	const facts = [
+	    [t('product'), `${p.name || '–'} (${p.sku || b.sku || ''})`],
+	    [t('serial'), String(doc.serial)],
+	    [t('batch'), [`#${b.id}`, b.lot, t(b.state)].filter(Boolean).join(' · ')],
+	    [t('scan_count'), fmt(doc.scan_count)],
+	    [t('first_scanned'), when(doc.first_scanned_at)],
+	    [t('suspicious'), doc.suspicious ? t('yes') : t('no')],
+	    [t('parents'), (doc.parents || []).join(' → ') || t('none')],
+	    [t('children'), fmt(doc.children)],
+	    [t('shipment'), doc.shipment ? `#${doc.shipment.id} · ` +
+	      `${doc.shipment.distributor_name || '#' + doc.shipment.distributor} · ` +
+	      when(doc.shipment.shipped_at) : t('none')],
+	];
+	const dl = el('dl', { class: 'facts', id: 'code-facts' });
+	for (const [k, v] of facts)
+		append(dl, [el('dt', {}, k), el('dd', {}, v)]);
+	const items = timelineItems(doc);
+	append(body, [el('div', { class: 'grid two' },
+	    el('div', { class: 'card' }, el('h2', {}, doc.url || String(doc.serial)), dl),
+	    el('div', { class: 'card' }, el('h2', {}, t('timeline')),
+	    items.length ? el('ol', { class: 'timeline', id: 'timeline' },
+	    items.map((i) => el('li', { class: i.cls }, el('div', { class: 'when' },
+	    when(i.at)), el('div', {}, i.text)))) :
+	    el('p', { class: 'empty' }, t('no_data'))))]);
+}
+
+/* ---- customers ---- */
+
+function csvCell(v) {
+	let s = v === null || v === undefined ? '' : String(v);
+	/* Cells a spreadsheet would run as formulas are quoted as text. */
+	if (/^[=+\-@\t\r]/.test(s))
+		s = '\'' + s;
+	return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+}
+
+function downloadCsv(name, cols, rows) {
+	const lines = [cols.map(csvCell).join(',')];
+	for (const r of rows)
+		lines.push(cols.map((c) => csvCell(r[c])).join(','));
+	const blob = new Blob(['\ufeff' + lines.join('\r\n') + '\r\n'],
+	    { type: 'text/csv;charset=utf-8' });
+	const a = el('a', { href: URL.createObjectURL(blob), download: name });
+	document.body.appendChild(a);
+	a.click();
+	setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}
+
+async function customers(box) {
+	const phone = el('input', { id: 'phone-search', type: 'search',
+	    inputmode: 'tel', placeholder: t('search_phone') });
+	const form = el('form', { class: 'toolbar' }, el('h1', {}, t('customers')),
+	    el('span', { class: 'spacer' }), phone,
+	    el('button', { type: 'submit' }, t('search')));
+	const exportBtn = el('button', { type: 'button', id: 'export-csv' },
+	    t('export_csv'));
+	form.appendChild(exportBtn);
+	const summary = el('div', { class: 'grid two' });
+	const body = el('div', { class: 'card' });
+	body.dataset.optional = '1';
+	append(box, [form, summary, body]);
+	let rows = [];
+	const show = () => {
+		const seg = new Map(), tier = new Map();
+		for (const c of rows) {
+			if (c.erased)
+				continue;
+			seg.set(t(c.segment), (seg.get(t(c.segment)) || 0) + 1);
+			tier.set(c.tier, (tier.get(c.tier) || 0) + 1);
+		}
+		append(clear(summary), [
+		    el('div', { class: 'card' }, el('h2', {}, t('segments')),
+		    seg.size ? hbars([...seg.entries()]) : el('p', { class: 'empty' }, t('no_data'))),
+		    el('div', { class: 'card' }, el('h2', {}, t('tiers')),
+		    tier.size ? hbars([...tier.entries()]) : el('p', { class: 'empty' }, t('no_data')))]);
+		append(clear(body), [table([
+		    { label: '#', key: 'id' },
+		    { label: t('phone'), render: (c) => c.erased ? pill(t('erased')) : c.phone },
+		    { label: t('tier'), key: 'tier' },
+		    { label: t('segment'), render: (c) => pill(t(c.segment), 'info') },
+		    { label: t('balance'), key: 'balance', num: true },
+		    { label: t('points_12m'), key: 'points_12m', num: true },
+		    { label: t('claims'), key: 'claims', num: true },
+		    { label: t('last_login'), render: (c) => when(c.last_login) },
+		    { label: t('actions'), render: (c) => can.admin() && !c.erased ? [
+		      el('button', { type: 'button', on: { click: async () => {
+		        try {
+		          const d = await api('GET', `/api/v1/customers/${c.id}/export`);
+		          const blob = new Blob([JSON.stringify(d, null, 2)], { type: 'application/json' });
+		          const a = el('a', { href: URL.createObjectURL(blob), download: `customer-${c.id}.json` });
+		          document.body.appendChild(a); a.click(); a.remove();
+		        } catch (e) { toast(e.message, true); }
+		      } } }, t('export')), ' ',
+		      el('button', { type: 'button', class: 'danger', on: { click: async () => {
+		        if (!await confirmBox(t('erase'), el('p', {}, `#${c.id} ${c.phone}: ${t('confirm_erase')}`)))
+		          return;
+		        try {
+		          await api('POST', `/api/v1/customers/${c.id}/erase`, {});
+		          load();
+		        } catch (e) { toast(e.message, true); }
+		      } } }, t('erase'))] : '' },
+		], rows)]);
+	};
+	const load = async () => {
+		loading(body);
+		try {
+			const q = phone.value.trim() ? '?phone=' +
+			    encodeURIComponent(phone.value.trim()) : '?limit=1000';
+			rows = (await api('GET', '/api/v1/customers' + q)).customers || [];
+			show();
+		} catch (e) {
+			clear(summary);
+			failure(body, e, load);
+		}
+	};
+	form.addEventListener('submit', (ev) => {
+		ev.preventDefault();
+		load();
+	});
+	exportBtn.addEventListener('click', () => downloadCsv('customers.csv',
+	    ['id', 'phone', 'tier', 'segment', 'balance', 'points_12m', 'claims',
+	    'created', 'last_login', 'erased'], rows));
+	load();
+}
+
+/* ---- batches ---- */
+
+async function batches(box) {
+	const head = el('div', { class: 'toolbar' }, el('h1', {}, t('batches')),
+	    el('span', { class: 'spacer' }));
+	const formBox = el('div', {});
+	const body = el('div', { class: 'card' });
+	append(box, [head, formBox, body]);
+	const reload = () => batches(main());
+	if (can.operate()) {
+		const f = {
+			sku: el('input', { name: 'sku', required: true, maxlength: 64 }),
+			count: el('input', { name: 'count', type: 'number', min: 1,
+			    required: true, value: 1000 }),
+			lot: el('input', { name: 'lot', maxlength: 20 }),
+			expires: el('input', { name: 'expires', type: 'date' }),
+		};
+		const msg = el('div', { class: 'notice error', hidden: true });
+		const form = el('form', { class: 'stack', id: 'batch-form' },
+		    el('label', {}, t('sku'), f.sku),
+		    el('label', {}, t('count'), f.count),
+		    el('label', {}, t('lot'), f.lot),
+		    el('label', {}, t('expires'), f.expires),
+		    el('div', { class: 'actions' }, el('button', { type: 'submit',
+		    class: 'primary' }, t('create'))));
+		form.addEventListener('submit', async (ev) => {
+			ev.preventDefault();
+			const req = { sku: f.sku.value.trim(), count: Number(f.count.value) };
+			if (f.lot.value.trim()) req.lot = f.lot.value.trim();
+			if (f.expires.value) req.expires = f.expires.value;
+			try {
+				await api('POST', '/api/v1/batches', req);
+				toast(t('saved'));
+				reload();
+			} catch (e) {
+				msg.textContent = e.message;
+				msg.hidden = false;
+			}
+		});
+		formBox.appendChild(el('div', { class: 'card' },
+		    el('h2', {}, t('new_batch')), msg, form));
+	}
+	loading(body);
+	let list, stats;
+	try {
+		[list, stats] = await Promise.all([loadBatches(),
+		    api('GET', '/api/v1/stats/batches?limit=1000&' + rangeQuery('day', 365))]);
+	} catch (e) {
+		failure(body, e, reload);
+		return;
+	}
+	const byId = new Map(stats.batches.map((s) => [s.batch, s]));
+	const act = (b, what) => async () => {
+		if (what === 'revoke' && !await confirmBox(t('revoke'),
+		    el('p', {}, `#${b.id}: ${t('confirm_revoke')}`)))
+			return;
+		try {
+			await api('POST', `/api/v1/batches/${b.id}/${what}`, {});
+			reload();
+		} catch (e) {
+			toast(e.message, true);
+		}
+	};
+	append(clear(body), [table([
+	    { label: '#', key: 'id' },
+	    { label: t('sku'), key: 'sku' },
+	    { label: t('lot'), key: 'lot' },
+	    { label: t('count'), key: 'count', num: true },
+	    { label: t('serial'), render: (b) => `${b.first_serial}…${b.first_serial + b.count - 1}` },
+	    { label: t('state'), render: (b) => pill(t(b.state), b.state === 'active' ?
+	      'ok' : b.state === 'revoked' ? 'bad' : 'warn') },
+	    { label: t('scans'), num: true, render: (b) => fmt((byId.get(b.id) || {}).scans || 0) },
+	    { label: t('created'), render: (b) => when(b.created) },
+	    { label: t('actions'), render: (b) => can.operate() ? [
+	      b.state === 'inactive' ? el('button', { type: 'button',
+	        on: { click: act(b, 'activate') } }, t('activate')) : null, ' ',
+	      el('a', { class: 'button', href: `/api/v1/batches/${b.id}/codes.csv`,
+	        download: `batch-${b.id}.csv` }, t('download')), ' ',
+	      b.state !== 'revoked' ? el('button', { type: 'button',
+	        on: { click: act(b, 'revoke') } }, t('revoke')) : null] : '' },
+	], list.slice().reverse())]);
+}
+
+/* ---- start ---- */
+
+document.getElementById('lang').addEventListener('click', () => {
+	lang = lang === 'zh' ? 'en' : 'zh';
+	localStorage.setItem('sigil.lang', lang);
+	route();
+});
+document.getElementById('logout').addEventListener('click', async () => {
+	try {
+		await api('POST', '/admin/logout', {});
+	} catch (e) {
+		/* The session is gone either way. */
+	}
+	me = null;
+	location.hash = '';
+	route();
+});
+window.addEventListener('hashchange', route);
+
+(async function start() {
+	try {
+		me = await api('GET', '/admin/me');
+	} catch (e) {
+		me = null;
+	}
+	route();
+})();
+
+})();
