@@ -37,6 +37,7 @@
 #include "sigil/api.h"
 #include "sigil/code.h"
 #include "sigil/consumer.h"
+#include "sigil/dashboard.h"
 #include "sigil/epcis.h"
 #include "sigil/geo.h"
 #include "sigil/http.h"
@@ -1539,6 +1540,14 @@ tokens_create(struct api_call *a)
 	    (int)t.id, "role", api_role_name(r)));
 }
 
+/* ---- dashboard statistics (dashboard.c does the work) ---- */
+
+static void
+stats_get(struct api_call *a)
+{
+	dashboard_stats(a->c, a->app, a->brand.id, a->seg[1]);
+}
+
 /* ---- webhooks (webhook.c does the work) ---- */
 
 static void
@@ -1597,6 +1606,7 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_POST, "webhooks", NEED_ADMIN, webhooks_create },
 	{ EVHTTP_REQ_GET, "webhooks/*", NEED_ADMIN, webhooks_get },
 	{ EVHTTP_REQ_DELETE, "webhooks/*", NEED_ADMIN, webhooks_delete },
+	{ EVHTTP_REQ_GET, "stats/*", NEED_READ, stats_get },
 };
 
 static int
@@ -1623,7 +1633,23 @@ authenticate(struct api_call *a)
 	uint8_t hash[32];
 	size_t n;
 
-	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+	/* The dashboard: a session cookie, and a CSRF token for changes. */
+	if (h == NULL) {
+		switch (dashboard_session_auth(a->c, a->app, a->c->method !=
+		    EVHTTP_REQ_GET && a->c->method != EVHTTP_REQ_HEAD,
+		    &a->tok)) {
+		case 0:
+			if (store_brand_get(a->app->store, a->tok.brand_id,
+			    &a->brand) != 0)
+				goto deny;
+			return 0;
+		case SIGIL_EFORGED:
+			fail(a, 403, "csrf", "missing or wrong X-CSRF-Token");
+			return -1;
+		}
+		goto deny;
+	}
+	if (strncmp(h, "Bearer ", 7) != 0)
 		goto deny;
 	h += 7;
 	n = strlen(h);

@@ -28,6 +28,7 @@ struct opts {
 	const char	*format, *out, *jobs, *level, *module, *from, *limit;
 	const char	*since;
 	const char	*role;
+	const char	*email, *password_file;
 	int		 json, pin, force, gs1, help, use_stdin;
 	const char	*pos[4];	/* positional arguments */
 	int		 npos;
@@ -68,5 +69,6 @@ const char *cli_verdict_name(int verdict);
 int cmd_mint(struct opts *o);
 int cmd_verify(struct opts *o);
 int cmd_export(struct opts *o);
+int cmd_user_add(struct opts *o);
 
 #endif

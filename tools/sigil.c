@@ -70,6 +70,8 @@ static const struct optdef {
 	{ "limit", OPT_VALUE, offsetof(struct opts, limit) },
 	{ "since", OPT_VALUE, offsetof(struct opts, since) },
 	{ "role", OPT_VALUE, offsetof(struct opts, role) },
+	{ "email", OPT_VALUE, offsetof(struct opts, email) },
+	{ "password-file", OPT_VALUE, offsetof(struct opts, password_file) },
 	{ "json", OPT_FLAG, offsetof(struct opts, json) },
 	{ "pin", OPT_FLAG, offsetof(struct opts, pin) },
 	{ "force", OPT_FLAG, offsetof(struct opts, force) },
@@ -1223,6 +1225,11 @@ static const struct command commands[] = {
 	  "token list --brand NAME [--json]" },
 	{ "token revoke", " brand key ", 0, cmd_token_revoke,
 	  "token revoke --brand NAME --key TOKEN_ID" },
+	{ "user add", " brand email role password-file json ", 0, cmd_user_add,
+	  "user add --brand NAME --email EMAIL --role admin|operator|analyst\n"
+	  "    [--password-file FILE] [--json]\n"
+	  "    a dashboard login; the password (10+ characters) is read from\n"
+	  "    the file or standard input, never from the command line" },
 	{ "help", " ", 1, cmd_help, "help [COMMAND]" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
