@@ -1675,10 +1675,17 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 			    (rc = scan_alerts(st, txn, r, r->flags, r->at)) != 0 ||
 			    (rc = stats_scan(st, txn, &acc, r)) != 0)
 				goto out;
+			/*
+			 * A code's first human scan is named by its state
+			 * (first_scan_id), so it needs no index row: most
+			 * codes are scanned once, and this row would be the
+			 * largest per-scan cost after the log itself.
+			 */
 			sigil_be64_put(kb, r->id);
 			k = mval(ck, CODE_KEY_LEN);
 			v = mval(kb, 8);
-			if ((rc = mdb_put(txn, st->code_scans, &k, &v, 0)))
+			if (cs.first_scan_id != r->id &&
+			    (rc = mdb_put(txn, st->code_scans, &k, &v, 0)))
 				goto out;
 			scanned += !was_scanned && cs.first_at != 0;
 		}
@@ -1988,6 +1995,8 @@ store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
 	MDB_cursor *cur;
 	MDB_txn *txn;
 	struct scan_rec r;
+	struct code_state cs;
+	uint64_t first = 0, id;
 	int rc, stop = 0;
 
 	if (serial > CODE_SERIAL_MAX)
@@ -1995,6 +2004,10 @@ store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
 	code_key_put(ck, brand_id, serial);
 	if ((rc = read_begin(st, &txn)) != 0)
 		return rc;
+	/* The first human scan has no index row (see the commit): merge it. */
+	if ((rc = state_load(st, txn, ck, &cs)) != 0)
+		goto out;
+	first = cs.first_scan_id;
 	if ((rc = mdb_cursor_open(txn, st->code_scans, &cur)) != 0)
 		goto out;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
@@ -2003,13 +2016,24 @@ store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
 			rc = SIGIL_EIO;
 			break;
 		}
-		if ((rc = scan_load(st, txn, sigil_be64_get(v.mv_data),
-		    &r)) != 0 || (stop = fn(arg, &r)) != 0)
+		id = sigil_be64_get(v.mv_data);
+		if (first != 0 && first <= id) {
+			/* Older files hold a row for it too: emit it once. */
+			if (first < id && ((rc = scan_load(st, txn, first,
+			    &r)) != 0 || (stop = fn(arg, &r)) != 0))
+				break;
+			first = 0;
+		}
+		if ((rc = scan_load(st, txn, id, &r)) != 0 ||
+		    (stop = fn(arg, &r)) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
+	if (rc == 0 && stop == 0 && first != 0 &&
+	    (rc = scan_load(st, txn, first, &r)) == 0)
+		stop = fn(arg, &r);
 out:
 	read_end(st);
 	return stop ? stop : map_err(rc);
