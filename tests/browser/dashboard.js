@@ -6,6 +6,10 @@
  * code's trace, visit every page (screenshots), switch language, log out.
  *
  *   node tests/browser/dashboard.js BASE_URL EMAIL PASSWORD CODE_PATH OUTDIR
+ *       [ANALYST_EMAIL]
+ *
+ * With ANALYST_EMAIL (same password) it then signs in as that analyst and
+ * checks that no page offers a change.
  *
  * The password comes from the environment variable SIGIL_TEST_PASSWORD
  * when PASSWORD is "-". Prints one line per step ("ok ..."/"FAIL ...")
@@ -35,12 +39,12 @@ function check(cond, what) {
 }
 
 async function main(argv) {
-	if (argv.length !== 5) {
+	if (argv.length !== 5 && argv.length !== 6) {
 		process.stderr.write('usage: node dashboard.js BASE EMAIL PASSWORD ' +
 		    'CODE_PATH OUTDIR\n');
 		process.exit(2);
 	}
-	const [base, email, pwArg, codePath, outdir] = argv;
+	const [base, email, pwArg, codePath, outdir, analyst] = argv;
 	const password = pwArg === '-' ? process.env.SIGIL_TEST_PASSWORD : pwArg;
 	const origin = new URL(base).origin;
 	const code = codePath.replace(/^.*\/[sS]\//, '');
@@ -227,6 +231,31 @@ async function main(argv) {
 		const apiStatus = await page.evaluate(async () =>
 		    (await fetch('/api/v1/batches')).status);
 		check(apiStatus === 401, 'after logout the API refuses (401)');
+
+		/* An analyst sees every page but no button that changes. */
+		if (analyst) {
+			await page.fill('#login-email', analyst);
+			await page.fill('#login-password', password);
+			await page.click('#login-form button[type=submit]');
+			await page.waitForSelector('#kpi-scans', { timeout: 10000 });
+			const offered = [];
+			for (const [name, sel] of [['campaigns', '#main h1'],
+			    ['alerts', '#alert-type'], ['customers', '#phone-search'],
+			    ['batches', '#main table']]) {
+				await goto('#/' + name, sel);
+				await page.waitForTimeout(300);
+				for (const bad of ['#new-campaign', '#batch-form',
+				    '#revoke-selected', '#main table button',
+				    '#main a.button'])
+					if (await page.$(bad))
+						offered.push(name + ' ' + bad);
+			}
+			await shot('batches-analyst');
+			check(offered.length === 0, 'the analyst is offered no change: ' +
+			    JSON.stringify(offered));
+			await page.click('#logout');
+			await page.waitForSelector('#login-form');
+		}
 	} finally {
 		await browser.close();
 	}

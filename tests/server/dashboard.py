@@ -265,9 +265,17 @@ with Env() as env:
           "beta's batch list holds only beta's batch")
 
     # ---- stats ----
+    located = None
     for p in paths[:3]:
-        srv.scan(p)
+        st, d, dev = srv.scan(p)
+        if located is None:
+            located = (d["scan_id"], dev)
     srv.scan(paths[0])
+    st, _, _ = srv.request("POST", "/api/v1/scans/%s/location" % located[0],
+                           body={"lat": 31.23, "lng": 121.47,
+                                 "accuracy": 30},
+                           headers={"Cookie": "sg_d=" + located[1]})
+    check(st in (200, 201, 204), "a consented location (Shanghai): %d" % st)
     srv.scan(paths_b[0])
     st, d = admin("GET", "stats/overview?bucket=hour")
     check(st == 200 and d["totals"]["scans"] == 4 and
@@ -289,6 +297,11 @@ with Env() as env:
     st, d = beta("GET", "stats/batches")
     check([x["batch"] for x in d["batches"]] == [bid_b],
           "beta's stats/batches: only beta's batch")
+    st, d = admin("GET", "stats/regions")
+    check(st == 200 and [(r["lat"], r["lng"], r["scans"]) for r in
+                         d["regions"]] == [(31, 121, 1)],
+          "stats/regions: the located scan in the 31N 121E cell (%s)" %
+          d.get("regions"))
     for what in ["campaigns", "regions"]:
         st, d = admin("GET", "stats/" + what)
         check(st == 200 and isinstance(d.get(what), list),
@@ -323,7 +336,7 @@ with Env() as env:
 
     # ---- the pages in Chromium ----
     r = subprocess.run(["node", BROWSER, base, "admin@acme.test", "-",
-                        paths[5], ART], capture_output=True, text=True,
+                        paths[5], ART, "ana@acme.test"], capture_output=True, text=True,
                        timeout=300, env=dict(os.environ,
                                              SIGIL_TEST_PASSWORD=PW))
     print(r.stdout)
