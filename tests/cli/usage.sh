@@ -7,7 +7,7 @@ ok help "$S" help
 grep -q 'mint --batch' "$T/out" || fail "help does not list mint"
 ok "mint --help" "$S" mint --help
 grep -q -- '--format' "$T/out" || fail "mint --help lacks --format"
-"$S" help | grep -Eq '^  user' && fail "help lists the unfinished user command"
+"$S" help | grep -Eq '^  user add' || fail "help does not list user add"
 "$S" help | grep -Eq '^  token new' || fail "help does not list token new"
 
 bad 2 "no command" "$S"
