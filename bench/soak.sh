@@ -11,11 +11,15 @@
 #     a handful of devices followed by consented locations, brand API
 #     aggregations (operator token), code lookups and /metrics reads.
 #
-# Every 10 s: sigild's RSS (VmRSS), open descriptors (/proc/PID/fd), LMDB
-# used bytes and the scans stored so far, giving LMDB bytes per scan
-# ((used - used at start) / scans since start). "Flat" means the last
-# sample is within 10% of the sample taken at 20% of the run (for fds:
-# within 10% or 8 descriptors, since a handful of connections come and go).
+# Every 10 s while the load runs: sigild's RSS (VmRSS, and RssAnon, its
+# heap and stacks), open descriptors (/proc/PID/fd), LMDB used bytes and
+# the scans stored so far, giving LMDB bytes per scan ((used - used at
+# start) / scans since start). "Flat" means the last sample is at most 10%
+# above the sample taken at 20% of the run (anonymous RSS: or 1 MiB; fds:
+# or 8, since a handful of connections come and go); falling is fine
+# (bytes per scan fall as B-tree pages fill up). Total RSS
+# is shown but not judged: it includes the pages of the data file that
+# sigild has read through its LMDB map, which grow with the data.
 # Prints the table and one line per resource, then "soak: N passed, N
 # failed". Not part of `make test` (CI time); a reduced form:
 #
@@ -177,11 +181,13 @@ while :; do
 	t=$(( $(date +%s) - start ))
 	kill -0 "$SPID" 2>/dev/null || { log "sigild died"; break; }
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$SPID/status")
+	anon=$(awk '/^RssAnon/ { print $2 }' "/proc/$SPID/status")
 	fds=$(ls "/proc/$SPID/fd" | wc -l)
 	used=$(metric sigil_lmdb_used_bytes)
 	n=$(( $(metric sigil_scans_total) + $(metric sigil_bot_scans_total) ))
-	echo "$t $rss $fds $used $((n - N0)) $U0" >>"$TMP/samples"
-	[ "$t" -ge "$SOAK_SECONDS" ] && break
+	echo "$t $rss $fds $used $((n - N0)) $U0 $anon" >>"$TMP/samples"
+	# only samples taken under load: stop before the load ends
+	[ $((t + INTERVAL)) -ge "$SOAK_SECONDS" ] && break
 done
 wait "$LPID" || true
 wait "$YPID" || true
@@ -196,10 +202,10 @@ rows = [list(map(int, l.split())) for l in open(sys.argv[1]) if l.strip()]
 peak, rate, lg, side, alive = sys.argv[2:7]
 print("soak: peak %s scans/s, offered %s/s; loadgen: %s" % (peak, rate, lg))
 print("soak: %s" % side)
-print("%6s %10s %5s %12s %10s %10s" % ("t_s", "rss_kib", "fds", "lmdb_used", "scans", "bytes/scan"))
-for t, rss, fds, used, n, u0 in rows:
+print("%6s %10s %10s %5s %12s %10s %10s" % ("t_s", "rss_kib", "anon_kib", "fds", "lmdb_used", "scans", "bytes/scan"))
+for t, rss, fds, used, n, u0, anon in rows:
     bps = (used - u0) / n if n else 0
-    print("%6d %10d %5d %12d %10d %10.1f" % (t, rss, fds, used, n, bps))
+    print("%6d %10d %10d %5d %12d %10d %10.1f" % (t, rss, anon, fds, used, n, bps))
 passed = failed = 0
 def verdict(name, ok, detail):
     global passed, failed
@@ -212,14 +218,18 @@ if len(rows) >= 3:
     last = rows[-1]
     def flat(i, slack=0):
         a, b = ref[i], last[i]
-        return b <= a * 1.10 + slack and b >= a * 0.90 - slack, a, b
-    ok, a, b = flat(1)
-    verdict("rss flat", ok, "(%d KiB at t=%ds, %d KiB at t=%ds)" % (a, ref[0], b, last[0]))
+        return b <= a * 1.10 + slack, a, b
+    # RSS counts the LMDB pages sigild has touched through its read-only
+    # map, which grow with the data by design; the heap is RssAnon.
+    ok, a, b = flat(6, 1024)
+    verdict("anonymous rss flat", ok, "(%d KiB at t=%ds, %d KiB at t=%ds; "
+            "total rss %d -> %d KiB, the rest is the mapped data file)"
+            % (a, ref[0], b, last[0], ref[1], last[1]))
     ok, a, b = flat(2, 8)
     verdict("fds flat", ok, "(%d at t=%ds, %d at t=%ds)" % (a, ref[0], b, last[0]))
     bref = (ref[3] - ref[5]) / ref[4] if ref[4] else 0
     blast = (last[3] - last[5]) / last[4] if last[4] else 0
-    verdict("lmdb bytes/scan flat", blast <= bref * 1.10 and blast >= bref * 0.90,
+    verdict("lmdb bytes/scan flat", blast <= bref * 1.10,
             "(%.1f at t=%ds, %.1f at t=%ds)" % (bref, ref[0], blast, last[0]))
 else:
     verdict("enough samples", False, "(%d)" % len(rows))
