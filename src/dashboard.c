@@ -36,6 +36,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,6 +487,8 @@ handle_login(struct http_call *c, struct app *app)
 	s.user_id = u.id;
 	s.created = now;
 	s.expires = now + DASHBOARD_SESSION_HOURS * HOUR_US;
+	/* Expired sessions are dropped here, at the rate people sign in. */
+	store_session_purge(app->store, now, NULL);
 	if (store_session_put(app->store, &s) != 0) {
 		http_reply_error(c, 503, "unavailable", "storage error; try "
 		    "again");
@@ -819,12 +823,12 @@ row_by_first(const void *a, const void *b)
 }
 
 /*
- * Fills *out with one row per key holding the totals of kinds[0..n) in
- * dim, sorted by the first kind's total, largest first. -1 on error.
+ * One row per key holding the totals of kinds[0..n) in dim over
+ * [from_hour, to_hour), in key order. -1 on error.
  */
 static int
-stat_table(struct app *app, uint32_t brand_id, int dim, const int *kinds,
-    int nkinds, const struct stats_range *r, struct stat_row **out,
+stat_table_raw(struct app *app, uint32_t brand_id, int dim, const int *kinds,
+    int nkinds, int64_t from_hour, int64_t to_hour, struct stat_row **out,
     size_t *nrows)
 {
 	struct stat_rows cells = { 0 };
@@ -832,10 +836,10 @@ stat_table(struct app *app, uint32_t brand_id, int dim, const int *kinds,
 	size_t n = 0;
 	int err;
 
-	for (int k = 0; k < nkinds; k++) {
+	for (int k = 0; k < nkinds && to_hour > from_hour; k++) {
 		cells.col = k;
 		err = store_stat_keys(app->store, brand_id, kinds[k], dim,
-		    r->from_hour, r->to_hour, stat_rows_add, &cells);
+		    from_hour, to_hour, stat_rows_add, &cells);
 		if (err < 0 || cells.err != 0) {
 			free(cells.v);
 			return -1;
@@ -852,6 +856,117 @@ stat_table(struct app *app, uint32_t brand_id, int dim, const int *kinds,
 		rows[n - 1].v[cells.v[i].col] += cells.v[i].total;
 	}
 	free(cells.v);
+	*out = rows;
+	*nrows = n;
+	return 0;
+}
+
+/*
+ * Counters of hours that ended more than an hour ago no longer change (a
+ * scan or claim counts in the hour it happens, committed within
+ * milliseconds), so the per-key totals of a range's closed part are kept
+ * here and only its last hour or two are read again. A dashboard asks
+ * the same ranges over and over; each is walked in full once an hour.
+ * Stats are served on the event loop's thread only: no lock.
+ */
+#define TABLE_CACHE_SLOTS	16
+struct table_cache {
+	uint32_t	brand_id;
+	int		dim;
+	const int	*kinds;
+	int64_t		from_hour, closed_hour, used;
+	struct stat_row	*rows;
+	size_t		n;
+};
+static struct table_cache table_cache[TABLE_CACHE_SLOTS];
+
+static int
+closed_rows(struct app *app, uint32_t brand_id, int dim, const int *kinds,
+    int nkinds, int64_t from_hour, int64_t closed_hour,
+    const struct stat_row **out, size_t *n)
+{
+	struct table_cache *c, *victim = &table_cache[0];
+	struct stat_row *rows;
+	size_t nrows;
+
+	for (int i = 0; i < TABLE_CACHE_SLOTS; i++) {
+		c = &table_cache[i];
+		if (c->rows != NULL && c->brand_id == brand_id &&
+		    c->dim == dim && c->kinds == kinds && c->from_hour ==
+		    from_hour && c->closed_hour == closed_hour) {
+			c->used = sigil_now_us();
+			*out = c->rows;
+			*n = c->n;
+			return 0;
+		}
+		if (c->used < victim->used)
+			victim = c;
+	}
+	if (stat_table_raw(app, brand_id, dim, kinds, nkinds, from_hour,
+	    closed_hour, &rows, &nrows) != 0)
+		return -1;
+	free(victim->rows);
+	victim->brand_id = brand_id;
+	victim->dim = dim;
+	victim->kinds = kinds;
+	victim->from_hour = from_hour;
+	victim->closed_hour = closed_hour;
+	victim->used = sigil_now_us();
+	victim->rows = rows;
+	victim->n = nrows;
+	*out = rows;
+	*n = nrows;
+	return 0;
+}
+
+/*
+ * Fills *out with one row per key holding the totals of kinds[0..n) in
+ * dim over the range, sorted by the first kind's total, largest first.
+ * kinds must be a static array (its address names it in the cache).
+ * -1 on error.
+ */
+static int
+stat_table(struct app *app, uint32_t brand_id, int dim, const int *kinds,
+    int nkinds, const struct stats_range *r, struct stat_row **out,
+    size_t *nrows)
+{
+	int64_t closed = floor_div(sigil_now_us(), HOUR_US) - 1;
+	const struct stat_row *old;
+	struct stat_row *live, *rows;
+	size_t nold, nlive, n = 0, i = 0, j = 0;
+
+	if (closed > r->to_hour)
+		closed = r->to_hour;
+	if (closed - r->from_hour < 48) {
+		if (stat_table_raw(app, brand_id, dim, kinds, nkinds,
+		    r->from_hour, r->to_hour, &rows, &n) != 0)
+			return -1;
+		goto sort;
+	}
+	if (closed_rows(app, brand_id, dim, kinds, nkinds, r->from_hour,
+	    closed, &old, &nold) != 0 || stat_table_raw(app, brand_id, dim,
+	    kinds, nkinds, closed, r->to_hour, &live, &nlive) != 0)
+		return -1;
+	if ((rows = calloc(nold + nlive + 1, sizeof *rows)) == NULL) {
+		free(live);
+		return -1;
+	}
+	/* Both in key order: merge. */
+	while (i < nold || j < nlive) {
+		if (j == nlive || (i < nold && old[i].key < live[j].key))
+			rows[n++] = old[i++];
+		else if (i == nold || live[j].key < old[i].key)
+			rows[n++] = live[j++];
+		else {
+			rows[n] = old[i++];
+			for (int k = 0; k < STAT_COLS_MAX; k++)
+				rows[n].v[k] += live[j].v[k];
+			j++;
+			n++;
+		}
+	}
+	free(live);
+sort:
 	qsort(rows, n, sizeof *rows, row_by_first);
 	*out = rows;
 	*nrows = n;
@@ -1007,6 +1122,67 @@ stats_keys(struct http_call *c, struct app *app, uint32_t brand_id,
 	json_object_set_new(o, "total_rows", json_integer((json_int_t)nrows));
 	free(rows);
 	http_reply_jsont(c, 200, o);
+}
+
+/* ---- prewarming the counters ---- */
+
+static pthread_t prewarm_thread;
+static int prewarm_running;
+static atomic_int prewarm_stop_flag;
+
+static int
+prewarm_one(void *arg, uint64_t key, int64_t total)
+{
+	(void)arg;
+	(void)key;
+	(void)total;
+	return atomic_load(&prewarm_stop_flag);
+}
+
+static int
+prewarm_brand(void *arg, const struct brand *b)
+{
+	int64_t to = floor_div(sigil_now_us(), HOUR_US) + 1;
+
+	for (int kind = STAT_SCANS; kind <= STAT_REDEMPTIONS; kind++)
+		for (int dim = DIM_BRAND; dim <= DIM_REGION; dim++)
+			if (atomic_load(&prewarm_stop_flag) ||
+			    store_stat_keys(arg, b->id, kind, dim,
+			    to - STATS_HOURS_MAX, to, prewarm_one, NULL) < 0)
+				return 1;
+	return 0;
+}
+
+static void *
+prewarm_main(void *arg)
+{
+	int64_t t0 = sigil_now_us();
+
+	store_brand_each(arg, prewarm_brand, arg);
+	log_info("dashboard_prewarm", "ms=%lld stopped=%d",
+	    (long long)((sigil_now_us() - t0) / 1000),
+	    atomic_load(&prewarm_stop_flag));
+	return NULL;
+}
+
+int
+dashboard_prewarm_start(struct store *st)
+{
+	atomic_store(&prewarm_stop_flag, 0);
+	if (pthread_create(&prewarm_thread, NULL, prewarm_main, st) != 0)
+		return SIGIL_EIO;
+	prewarm_running = 1;
+	return 0;
+}
+
+void
+dashboard_prewarm_stop(void)
+{
+	if (!prewarm_running)
+		return;
+	atomic_store(&prewarm_stop_flag, 1);
+	pthread_join(prewarm_thread, NULL);
+	prewarm_running = 0;
 }
 
 void

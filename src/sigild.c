@@ -286,6 +286,7 @@ main(int argc, char **argv)
 	if (dashboard_init(web) != 0)
 		log_warn("dashboard", "dir=%s/admin err=\"not found\" "
 		    "(the dashboard pages are not served)", web);
+	dashboard_prewarm_start(app.store);
 	if ((app.base = event_base_new()) == NULL ||
 	    writer_start(app.store, app.base, !nosync, &app.writer) != 0) {
 		fprintf(stderr, "sigild: cannot start the event loop\n");
@@ -342,6 +343,7 @@ out:
 	loyalty_fini(&app);
 	if (app.keyring != NULL)
 		keyring_free(app.keyring);
+	dashboard_prewarm_stop();
 	store_close(app.store);
 	return rc;
 }

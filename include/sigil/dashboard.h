@@ -66,6 +66,18 @@ int dashboard_session_auth(struct http_call *c, struct app *app, int changes,
     struct token *tok);
 
 /*
+ * Walks every dashboard counter of the last 400 days once, on a thread of
+ * its own, so that the counter table's pages are mapped before the first
+ * dashboard request instead of during it (over ten million scans a cold
+ * process otherwise spends most of a second in page faults on the first
+ * stats request). Reads only; never blocks the writer. 0 or SIGIL_EIO
+ * (no thread: then nothing is warmed, and nothing else changes).
+ */
+int dashboard_prewarm_start(struct store *st);
+/* Stops the walk early if it still runs and waits for the thread. */
+void dashboard_prewarm_stop(void);
+
+/*
  * GET /api/v1/stats/{what} for brand_id: what is "overview", "products",
  * "batches", "campaigns" or "regions" (anything else: 404). Replies.
  */
