@@ -845,7 +845,8 @@ stat_table_raw(struct app *app, uint32_t brand_id, int dim, const int *kinds,
 			return -1;
 		}
 	}
-	qsort(cells.v, cells.n, sizeof *cells.v, cell_by_key);
+	if (cells.n > 0)
+		qsort(cells.v, cells.n, sizeof *cells.v, cell_by_key);
 	if ((rows = calloc(cells.n ? cells.n : 1, sizeof *rows)) == NULL) {
 		free(cells.v);
 		return -1;
