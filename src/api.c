@@ -1107,6 +1107,20 @@ lookup_event(void *arg, const struct trace_event *ev)
 	return json_array_size(arr) >= API_LIST_MAX;
 }
 
+static int
+lookup_claim(void *arg, const struct claim *cl)
+{
+	static const char *roles[] = { "", "consumer", "retailer", "sales" };
+	char t[SIGIL_TIME_LEN + 1];
+
+	json_array_append_new(arg, json_pack("{s:I,s:s,s:I,s:i,s:I,s:s}",
+	    "claim", (json_int_t)cl->id, "role", cl->role >= 1 && cl->role <= 3 ?
+	    roles[cl->role] : "unknown", "customer", (json_int_t)cl->customer_id,
+	    "campaign", (int)cl->campaign_id, "points", (json_int_t)cl->points,
+	    "at", sigil_time_format(cl->at, t)));
+	return 0;
+}
+
 struct child_count {
 	uint64_t	n;
 };
@@ -1183,7 +1197,13 @@ codes_get(struct api_call *a)
 	store_code_events(a->app->store, a->brand.id, serial, lookup_event,
 	    events);
 	json_object_set_new(o, "events", events);
-	json_object_set_new(o, "claims", json_array());
+	{
+		json_t *claims = json_array();
+
+		store_code_claims(a->app->store, a->brand.id, serial,
+		    lookup_claim, claims);
+		json_object_set_new(o, "claims", claims);
+	}
 	reply(a, 200, o);
 }
 

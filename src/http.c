@@ -420,7 +420,14 @@ reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 201: return "Created";
+	case 202: return "Accepted";
 	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -432,6 +439,8 @@ reason(int status)
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Content";
 	case 423: return "Locked";
+	case 428: return "Precondition Required";
+	case 431: return "Request Header Fields Too Large";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
@@ -567,7 +576,8 @@ http_reply_error(struct http_call *c, int status, const char *code,
 	snprintf(buf, sizeof buf,
 	    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n", code,
 	    message);
-	if (status == 429)
+	if (status == 429 && evhttp_find_header(
+	    evhttp_request_get_output_headers(c->req), "Retry-After") == NULL)
 		evhttp_add_header(evhttp_request_get_output_headers(c->req),
 		    "Retry-After", "1");
 	http_reply_json(c, status, buf);
