@@ -214,6 +214,26 @@ async function main(argv) {
 		const batchText = await page.textContent('#main table');
 		check(batchText.includes('X1'), 'the batches page lists the batch');
 
+		/* Bulk revoke from the alerts page, confirmed in the page. */
+		await goto('#/alerts', '#alert-type');
+		await page.waitForSelector('#main .pick', { timeout: 10000 });
+		const alertText = await page.textContent('#main table');
+		check(/扫码人过多|Too many scanners/.test(alertText),
+		    'the alerts page lists the clone alert with its type');
+		await page.check('#main .pick');
+		await page.click('#revoke-selected');
+		await page.waitForSelector('#modal:not([hidden])');
+		check(/X1/.test(await page.textContent('#modal-body')),
+		    'the confirmation names the batch to revoke');
+		await shot('alerts-revoke-confirm');
+		await page.click('#modal-ok');
+		await page.waitForSelector('#toast:not([hidden])');
+		const states = await page.evaluate(async () =>
+		    (await (await fetch('/api/v1/batches')).json()).batches
+		    .map((b) => b.state));
+		check(states.includes('revoked'), 'the batch of the alert is ' +
+		    'revoked: ' + JSON.stringify(states));
+
 		/* English. */
 		await page.click('#lang');
 		await goto('#/overview', '#kpi-scans');

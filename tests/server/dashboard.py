@@ -335,6 +335,13 @@ with Env() as env:
     check(beta("GET", "batches")[0] == 401, "the session is gone after logout")
 
     # ---- the pages in Chromium ----
+    # A cloned code (seven devices; the product allows five) raises
+    # alerts for the alerts page and its bulk revoke.
+    for _ in range(7):
+        srv.scan(paths[7])
+    st, d = admin("GET", "alerts?type=too_many_scanners")
+    check(st == 200 and len(d["alerts"]) >= 1 and
+          d["alerts"][0]["serial"] == 8, "a clone alert for serial 8")
     r = subprocess.run(["node", BROWSER, base, "admin@acme.test", "-",
                         paths[5], ART, "ana@acme.test"], capture_output=True, text=True,
                        timeout=300, env=dict(os.environ,

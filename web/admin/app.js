@@ -868,8 +868,7 @@ function alertCols(selectable, selected) {
 	    { label: t('at'), render: (a) => when(a.at) },
 	    { label: t('type'), render: (a) => pill(t(a.type), a.type ===
 	      'diversion' ? 'warn' : 'bad') },
-	    { label: t('serial'), render: (a) => el('a', { href:
-	      `#/lookup?serial=${encodeURIComponent(a.serial)}` }, String(a.serial)) },
+	    { label: t('serial'), key: 'serial' },
 	    { label: t('scan'), key: 'scan' },
 	    { label: t('evidence'), render: evidence });
 	return cols;
@@ -1003,13 +1002,6 @@ async function lookup(box, params) {
 		ev.preventDefault();
 		location.hash = '#/lookup?code=' + encodeURIComponent(codeOf(input.value));
 	});
-	const serial = params.get('serial');
-	if (serial && !params.get('code')) {
-		append(body, [el('div', { class: 'card' }, el('p', {},
-		    `${t('serial')} ${serial}: ${t('code')}?`))]);
-		input.focus();
-		return;
-	}
 	const code = params.get('code');
 	if (!code) {
 		input.focus();
