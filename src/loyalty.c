@@ -16,13 +16,18 @@
  * mode the code goes to DATA/otp-outbox.log (0600), a file of its own
  * that plays the SMS gateway; with --sms-webhook it is POSTed there.
  *
- * Money. Every claim is one store_claim() transaction: the store, not
- * this file, enforces one claim per code per role, the budget, the daily
- * cap and prize stock, because LMDB serialises writers and a check made
- * here before the write could race. What this file decides first is
- * what needs no history: is the caller logged in, did this device scan
- * this code, which campaign applies, is the hidden PIN right (5 wrong
- * PINs lock the code for good), is the scan inside the territory.
+ * Money. The store, not this file, enforces one claim per code per
+ * role, the budget, the daily cap and prize stock, because LMDB
+ * serialises writers and a check made here before the write could race.
+ * What this file decides first is what needs no history: is the caller
+ * logged in, did this device scan this code, which campaign applies, is
+ * the hidden PIN right (5 wrong PINs lock the code for good), is the
+ * scan inside the territory. The claim itself is then a WRITER_CLAIM job:
+ * the writer thread commits a whole round of claims in one transaction
+ * (store_claims_commit, which still checks each one in order) with one
+ * sync, and the request is answered from claim_done() once it is
+ * durable. A claim committed on this thread would cost an fsync each and
+ * stall every other request meanwhile.
  *
  * Campaigns, tiers and the retailer/sales roles of customers are JSON
  * owned here: campaigns are validated strictly when written and parsed
@@ -30,8 +35,8 @@
  * invalidates (nothing else writes them). Everything here runs on the
  * event loop thread, so the caches and rate buckets need no locks.
  *
- * May call store, keyring, code, geo, scan, consumer (code lookup), http
- * and OpenSSL. Renders no HTML: the pages in web/ escape what they show.
+ * May call store, writer, keyring, code, geo, scan, consumer (code
+ * lookup), http and OpenSSL. Renders no HTML: the pages in web/ escape what they show.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +69,7 @@
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 
 #define US_PER_S		1000000LL
 #define US_PER_DAY		(86400LL * US_PER_S)
@@ -1355,6 +1361,60 @@ ledger_balance_of(struct app *app, uint32_t brand_id, uint64_t customer)
 	return bal;
 }
 
+/*
+ * A claim in flight: the request and what its answer needs, copied out
+ * of the campaign cache (which a campaign change may free before the
+ * writer answers). Freed by claim_done.
+ */
+struct claim_ctx {
+	struct http_call	*call;
+	struct writer_job	job;
+	uint32_t		campaign;
+	char			prize[STORE_PRIZES_MAX][65];
+};
+
+static void
+claim_done(struct writer_job *job)
+{
+	struct claim_ctx *x = job->arg;
+	struct http_call *c = x->call;
+	struct app *app = c->app;
+	const struct claim *cl = &job->claim;
+	int64_t left;
+
+	switch (job->err) {
+	case 0:
+		http_reply_jsont(c, 201, json_pack("{s:I,s:I,s:s,s:i,s:s?,s:I}",
+		    "claim_id", (json_int_t)cl->id, "points",
+		    (json_int_t)cl->points, "role", role_names[cl->role],
+		    "campaign", (int)x->campaign, "prize", cl->prize >= 0 ?
+		    x->prize[cl->prize] : NULL, "balance",
+		    (json_int_t)ledger_balance_of(app, cl->brand_id,
+		    cl->customer_id)));
+		break;
+	case SIGIL_ECONFLICT:
+		http_reply_error(c, 409, "already_claimed", "this code's reward "
+		    "for this role was already claimed");
+		break;
+	case SIGIL_EFULL:
+		http_reply_error(c, 422, "budget_exhausted", "this campaign's "
+		    "points are all given out");
+		break;
+	case SIGIL_EDENIED:
+		left = job->claim_limits.day_start + US_PER_DAY - sigil_now_us();
+		too_many(c, left > 0 ? left : 0, "daily_cap",
+		    "you reached today's claim limit for this campaign");
+		break;
+	default:
+		log_error("claim", "brand=%u err=\"%s\"", cl->brand_id,
+		    sigil_strerror(job->err));
+		http_reply_error(c, 503, "unavailable", "the claim could not be "
+		    "recorded; try again");
+		break;
+	}
+	free(x);
+}
+
 void
 loyalty_claim(struct http_call *c)
 {
@@ -1363,6 +1423,7 @@ loyalty_claim(struct http_call *c)
 	struct customer cu;
 	struct claim cl = { 0 }, prev;
 	struct claim_limits lim = { 0 };
+	struct claim_ctx *x;
 	struct scanned_by sb = { 0 };
 	struct code_key key;
 	const struct camp *camp;
@@ -1532,34 +1593,23 @@ loyalty_claim(struct http_call *c)
 	    CN_OFFSET_US;
 	lim.nprizes = camp->nprizes;
 	memcpy(lim.prize_stock, camp->stock, sizeof lim.prize_stock);
-	err = store_claim(app->store, &cl, &lim);
-	switch (err) {
-	case 0:
-		break;
-	case SIGIL_ECONFLICT:
-		http_reply_error(c, 409, "already_claimed", "this code's reward "
-		    "for this role was already claimed");
-		return;
-	case SIGIL_EFULL:
-		http_reply_error(c, 422, "budget_exhausted", "this campaign's "
-		    "points are all given out");
-		return;
-	case SIGIL_EDENIED:
-		too_many(c, lim.day_start + US_PER_DAY - now, "daily_cap",
-		    "you reached today's claim limit for this campaign");
-		return;
-	default:
-		log_error("claim", "brand=%u err=\"%s\"", info.brand.id,
-		    sigil_strerror(err));
-		http_reply_error(c, 503, "unavailable", "the claim could not be "
-		    "recorded; try again");
+	if ((x = calloc(1, sizeof *x)) == NULL) {
+		http_reply_error(c, 503, "unavailable", "out of memory");
 		return;
 	}
-	http_reply_jsont(c, 201, json_pack("{s:I,s:I,s:s,s:i,s:s?,s:I}",
-	    "claim_id", (json_int_t)cl.id, "points", (json_int_t)cl.points,
-	    "role", role_names[role], "campaign", (int)camp->id, "prize",
-	    cl.prize >= 0 ? camp->prize[cl.prize] : NULL, "balance",
-	    (json_int_t)ledger_balance_of(app, info.brand.id, cu.id)));
+	x->call = c;
+	x->campaign = camp->id;
+	memcpy(x->prize, camp->prize, sizeof x->prize);
+	x->job.kind = WRITER_CLAIM;
+	x->job.claim = cl;
+	x->job.claim_limits = lim;
+	x->job.done = claim_done;
+	x->job.arg = x;
+	if (writer_submit(app->writer, &x->job) != 0) {
+		free(x);
+		http_reply_error(c, 503, "unavailable",
+		    "the server is busy or shutting down; try again");
+	}
 }
 
 /* ---- reward state for the landing page and the scan JSON ---- */

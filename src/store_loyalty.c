@@ -18,7 +18,10 @@
  * transaction checks the campaign's budget and the customer's daily cap,
  * draws down prize stock, appends the EARN entry, the activity entry and
  * the counters, so a refused claim leaves no trace and an accepted one is
- * never half-written.
+ * never half-written. sigild commits claims in groups (store_claims_commit,
+ * one transaction and one sync for a whole writer round): each claim is
+ * split into claim_check (reads only, so a refusal needs no rollback and
+ * the batch goes on) and claim_apply (whose errors abort the batch).
  *
  * Ledger. Entries are keyed brand || customer || global id, so one
  * customer's entries are one key range in id order. Balances are never
@@ -1839,72 +1842,119 @@ claim_decode(MDB_val k, MDB_val v, struct claim *out)
 	return 0;
 }
 
-struct claim_arg {
-	struct claim			 in, c;	/* caller's, working copy */
-	const struct claim_limits	*lim;
+/*
+ * A batch of claims in one transaction. work holds the working copies
+ * (the caller's claims with at filled in, reset on every run because a
+ * run may be retried after map growth) and results what each claim got;
+ * both are copied out only after the commit.
+ */
+struct claims_arg {
+	const struct claim		*in;
+	struct claim			*work;
+	const struct claim_limits	*lim;	/* n of them, or NULL */
+	const int			*valid;	/* 0 or SIGIL_EINVAL per claim */
+	int				*results;
+	size_t				 n;
 	struct stat_acc			 acc;
 };
 
+/*
+ * What a claim needs to know before its first write, gathered by
+ * claim_check and consumed by claim_apply.
+ */
+struct claim_plan {
+	uint8_t		uk[8];		/* campaign usage key */
+	uint8_t		dk[16];		/* customer day-count key */
+	struct usage	u;
+	int64_t		spent;
+	uint32_t	today;
+};
+
+/*
+ * The business checks of one claim, reads only: 0 when it may be
+ * written, a refusal (SIGIL_ECONFLICT, EFULL, EDENIED, ENOTFOUND,
+ * ESTATE) or an I/O error. Because nothing is written here, a refusal
+ * leaves the transaction exactly as it was and the batch goes on.
+ */
 static int
-claim_fn(struct store *st, MDB_txn *txn, void *p)
+claim_check(struct store *st, MDB_txn *txn, const struct claim *c,
+    const struct claim_limits *lim, struct claim_plan *p)
 {
-	struct claim_arg *a = p;
-	struct claim *c = &a->c;
-	const struct claim_limits *lim = a->lim;
-	uint8_t ck[CLAIM_KEY_LEN], uk[8], dk[16], vb[CLAIM_REC_LEN], cb[4];
+	uint8_t ck[CLAIM_KEY_LEN];
 	MDB_val k = mval(ck, CLAIM_KEY_LEN), v;
-	struct ledger_entry earn = { 0 };
-	struct activity *act;
-	struct entries all = { 0 };
 	struct customer cu;
-	struct usage u;
-	uint32_t today = 0;
-	uint64_t id;
-	int64_t spent;
-	uint32_t h;
 	int rc;
 
-	/* A retried run starts again from the caller's claim. */
-	a->c = a->in;
-	memset(&a->acc, 0, sizeof(a->acc));
+	p->today = 0;
 	if ((rc = customer_live(st, txn, c->brand_id, c->customer_id,
 	    &cu)) != 0)
 		return rc;
-	bid_key(uk, c->brand_id, c->campaign_id);
+	bid_key(p->uk, c->brand_id, c->campaign_id);
 	if (c->campaign_id != 0) {
-		MDB_val ck2 = mval(uk, 8), cv;
+		MDB_val ck2 = mval(p->uk, 8), cv;
 
 		if ((rc = mdb_get(txn, st->campaigns, &ck2, &cv)) != 0)
-			return rc;
+			return map_err(rc);
 	}
 	claim_key(ck, c->brand_id, c->serial, c->role);
 	if ((rc = mdb_get(txn, st->claims, &k, &v)) == 0)
 		return SIGIL_ECONFLICT;
 	if (rc != MDB_NOTFOUND)
-		return rc;
-	if ((rc = usage_load(st, txn, uk, &u)) != 0)
-		return rc;
-	if (__builtin_add_overflow(u.points_spent, c->points, &spent) ||
-	    (lim->budget > 0 && spent > lim->budget))
+		return map_err(rc);
+	if ((rc = usage_load(st, txn, p->uk, &p->u)) != 0)
+		return map_err(rc);
+	if (__builtin_add_overflow(p->u.points_spent, c->points, &p->spent) ||
+	    (lim->budget > 0 && p->spent > lim->budget))
 		return SIGIL_EFULL;
-	sigil_be32_put(dk, c->brand_id);
-	sigil_be64_put(dk + 4, c->customer_id);
-	sigil_be32_put(dk + 12, (uint32_t)floor_div(lim->day_start, DAY_US));
-	k = mval(dk, 16);
+	sigil_be32_put(p->dk, c->brand_id);
+	sigil_be64_put(p->dk + 4, c->customer_id);
+	sigil_be32_put(p->dk + 12, (uint32_t)floor_div(lim->day_start,
+	    DAY_US));
+	k = mval(p->dk, 16);
 	rc = mdb_get(txn, st->claim_days, &k, &v);
 	if (rc == 0 && v.mv_size == 4)
-		today = le32_get(v.mv_data);
+		p->today = le32_get(v.mv_data);
 	else if (rc == 0)
 		return SIGIL_EIO;
 	else if (rc != MDB_NOTFOUND)
-		return rc;
-	if (lim->daily_cap != 0 && today >= lim->daily_cap)
+		return map_err(rc);
+	if (lim->daily_cap != 0 && p->today >= lim->daily_cap)
 		return SIGIL_EDENIED;
+	return 0;
+}
+
+/* A refusal that claim_check may give; anything else fails the batch. */
+static int
+claim_refusal(int rc)
+{
+	return rc == SIGIL_ECONFLICT || rc == SIGIL_EFULL ||
+	    rc == SIGIL_EDENIED || rc == SIGIL_ENOTFOUND ||
+	    rc == SIGIL_ESTATE;
+}
+
+/*
+ * The writes of one checked claim. Any error here leaves the
+ * transaction half-written, so the caller aborts the whole batch.
+ */
+static int
+claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
+    const struct claim_limits *lim, struct claim_plan *p,
+    struct stat_acc *acc)
+{
+	uint8_t ck[CLAIM_KEY_LEN], vb[CLAIM_REC_LEN], cb[4];
+	MDB_val k, v;
+	struct ledger_entry earn = { 0 };
+	struct activity *act;
+	struct entries all = { 0 };
+	uint64_t id;
+	uint32_t h;
+	int rc;
+
 	if (c->prize >= 0) {
-		if (u.prizes_given[c->prize] >= lim->prize_stock[c->prize])
+		if (p->u.prizes_given[c->prize] >= lim->prize_stock[c->prize])
 			c->prize = -1;
 		else
-			u.prizes_given[c->prize]++;
+			p->u.prizes_given[c->prize]++;
 	}
 	if ((rc = meta_next(st, txn, meta_key("next_claim"), 1,
 	    UINT64_MAX - 1, &id)) != 0)
@@ -1917,18 +1967,19 @@ claim_fn(struct store *st, MDB_txn *txn, void *p)
 	vb[28] = (uint8_t)(int8_t)c->prize;
 	le64_put(vb + 29, (uint64_t)c->at);
 	le64_put(vb + 37, (uint64_t)c->expires_at);
+	claim_key(ck, c->brand_id, c->serial, c->role);
 	k = mval(ck, CLAIM_KEY_LEN);
 	v = mval(vb, CLAIM_REC_LEN);
 	if ((rc = mdb_put(txn, st->claims, &k, &v, MDB_NOOVERWRITE)) != 0)
 		return rc;
 	if (c->campaign_id != 0) {
-		u.points_spent = spent;
-		u.claims++;
-		if ((rc = usage_store(st, txn, uk, &u)) != 0)
+		p->u.points_spent = p->spent;
+		p->u.claims++;
+		if ((rc = usage_store(st, txn, p->uk, &p->u)) != 0)
 			return rc;
 	}
-	le32_put(cb, today + 1);
-	k = mval(dk, 16);
+	le32_put(cb, p->today + 1);
+	k = mval(p->dk, 16);
 	v = mval(cb, 4);
 	if ((rc = mdb_put(txn, st->claim_days, &k, &v, 0)) != 0)
 		return rc;
@@ -1960,47 +2011,135 @@ claim_fn(struct store *st, MDB_txn *txn, void *p)
 	free(act);
 	if (rc != 0 || !hour_of(c->at, &h))
 		return rc;
-	if ((rc = acc_add(st, txn, &a->acc, c->brand_id, STAT_CLAIMS,
+	if ((rc = acc_add(st, txn, acc, c->brand_id, STAT_CLAIMS,
 	    DIM_BRAND, 0, h, 1)) != 0 ||
-	    (rc = acc_add(st, txn, &a->acc, c->brand_id, STAT_POINTS,
+	    (rc = acc_add(st, txn, acc, c->brand_id, STAT_POINTS,
 	    DIM_BRAND, 0, h, c->points)) != 0)
 		return rc;
 	if (c->campaign_id != 0 &&
-	    ((rc = acc_add(st, txn, &a->acc, c->brand_id, STAT_CLAIMS,
+	    ((rc = acc_add(st, txn, acc, c->brand_id, STAT_CLAIMS,
 	    DIM_CAMPAIGN, c->campaign_id, h, 1)) != 0 ||
-	    (rc = acc_add(st, txn, &a->acc, c->brand_id, STAT_POINTS,
+	    (rc = acc_add(st, txn, acc, c->brand_id, STAT_POINTS,
 	    DIM_CAMPAIGN, c->campaign_id, h, c->points)) != 0))
 		return rc;
+	return 0;
+}
+
+static int
+claims_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	static const struct claim_limits none = { 0 };
+	struct claims_arg *a = arg;
+	struct claim_plan plan;
+	const struct claim_limits *lim;
+	int rc;
+
+	/* A retried run starts again from the caller's claims. */
+	memcpy(a->work, a->in, a->n * sizeof(*a->work));
+	memset(&a->acc, 0, sizeof(a->acc));
+	for (size_t i = 0; i < a->n; i++) {
+		if ((a->results[i] = a->valid[i]) != 0)
+			continue;
+		lim = a->lim != NULL ? &a->lim[i] : &none;
+		memset(&plan, 0, sizeof(plan));
+		rc = claim_check(st, txn, &a->work[i], lim, &plan);
+		if (rc != 0 && claim_refusal(rc)) {
+			a->results[i] = rc;
+			continue;
+		}
+		if (rc != 0 || (rc = claim_apply(st, txn, &a->work[i], lim,
+		    &plan, &a->acc)) != 0)
+			return rc;
+	}
 	return stats_flush(st, txn, &a->acc);
+}
+
+/* SIGIL_EINVAL when store_claim's contract refuses c under lim. */
+static int
+claim_valid(const struct claim *c, const struct claim_limits *lim)
+{
+	if (c->role < CLAIM_CONSUMER || c->role > CLAIM_SALES ||
+	    c->serial == 0 || c->serial > CODE_SERIAL_MAX || c->points <= 0 ||
+	    c->customer_id == 0 || lim->nprizes < 0 ||
+	    lim->nprizes > STORE_PRIZES_MAX || c->prize < -1 ||
+	    c->prize >= lim->nprizes || lim->budget < 0)
+		return SIGIL_EINVAL;
+	return 0;
+}
+
+int
+store_claims_commit(struct store *st, struct claim *claims,
+    const struct claim_limits *limits, int *results, size_t n)
+{
+	static const struct claim_limits none = { 0 };
+	struct claims_arg *a;
+	int *valid = NULL, *res = NULL, rc = SIGIL_ENOMEM;
+	struct claim *in = NULL, *work = NULL;
+	size_t i, nvalid = 0;
+
+	if (n == 0)
+		return 0;
+	if (claims == NULL || results == NULL)
+		return SIGIL_EINVAL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		goto fail;
+	if ((in = calloc(n, sizeof(*in))) == NULL ||
+	    (work = calloc(n, sizeof(*work))) == NULL ||
+	    (valid = calloc(n, sizeof(*valid))) == NULL ||
+	    (res = calloc(n, sizeof(*res))) == NULL)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		in[i] = claims[i];
+		if (in[i].at == 0)
+			in[i].at = sigil_now_us();
+		valid[i] = claim_valid(&in[i], limits != NULL ? &limits[i] :
+		    &none);
+		if (valid[i] == 0)
+			nvalid++;
+	}
+	/* Nothing to write: answer without taking the writer lock. */
+	if (nvalid == 0) {
+		memcpy(results, valid, n * sizeof(*results));
+		rc = 0;
+		goto cleanup;
+	}
+	a->in = in;
+	a->work = work;
+	a->lim = limits;
+	a->valid = valid;
+	a->results = res;
+	a->n = n;
+	rc = store_write(st, claims_fn, a);
+	if (rc == 0)
+		for (i = 0; i < n; i++) {
+			results[i] = res[i];
+			if (res[i] == 0)
+				claims[i] = work[i];
+		}
+cleanup:
+	free(res);
+	free(valid);
+	free(work);
+	free(in);
+	free(a);
+fail:
+	if (rc != 0)
+		for (i = 0; i < n; i++)
+			results[i] = rc;
+	return rc;
 }
 
 int
 store_claim(struct store *st, struct claim *c,
     const struct claim_limits *lim)
 {
-	static const struct claim_limits none = { 0 };
-	struct claim_arg *a;
-	int rc;
+	int result, rc;
 
-	if (lim == NULL)
-		lim = &none;
-	if (c == NULL || c->role < CLAIM_CONSUMER || c->role > CLAIM_SALES ||
-	    c->serial == 0 || c->serial > CODE_SERIAL_MAX || c->points <= 0 ||
-	    c->customer_id == 0 || lim->nprizes < 0 ||
-	    lim->nprizes > STORE_PRIZES_MAX || c->prize < -1 ||
-	    c->prize >= lim->nprizes || lim->budget < 0)
+	if (c == NULL)
 		return SIGIL_EINVAL;
-	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return SIGIL_ENOMEM;
-	a->lim = lim;
-	a->in = *c;
-	if (a->in.at == 0)
-		a->in.at = sigil_now_us();
-	rc = store_write(st, claim_fn, a);
-	if (rc == 0)
-		*c = a->c;
-	free(a);
-	return rc;
+	if ((rc = store_claims_commit(st, c, lim, &result, 1)) != 0)
+		return rc;
+	return result;
 }
 
 static int

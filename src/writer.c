@@ -23,6 +23,14 @@
  * explicit sync releases them. Under load that is one sync per round;
  * the answer still never goes out before its scan is on disk.
  *
+ * Reward claims (WRITER_CLAIM) ride the same rounds: after the round's
+ * scans (so a claim whose scan came in the same round finds it), all its
+ * claims go through one store_claims_commit, which checks and applies
+ * them in queue order inside one transaction; each job's err is its own
+ * result (409/422/429 material) and a refused claim writes nothing. A
+ * claim is held and answered exactly like a scan, so with deferred sync
+ * a 201 still goes out only once its claim is durable.
+ *
  * If a commit fails, every job of that batch gets the error (the handler
  * answers 503) and nothing of the batch is written; the next batch tries
  * again, so a transient I/O fault needs no restart.
@@ -140,6 +148,39 @@ commit_scans(struct writer *w, struct writer_job **jobs, size_t n,
 	return err == 0;
 }
 
+/*
+ * Commits the claim jobs (n of them) in one transaction. 1 when it wrote
+ * something: a batch of refusals commits an empty transaction, which
+ * LMDB does not sync, so it cannot release the held round.
+ */
+static int
+commit_claims(struct writer *w, struct writer_job **jobs, size_t n,
+    struct claim *claims, struct claim_limits *limits, int *results)
+{
+	struct timespec t0;
+	size_t i;
+	int err, wrote = 0;
+
+	for (i = 0; i < n; i++) {
+		claims[i] = jobs[i]->claim;
+		limits[i] = jobs[i]->claim_limits;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = store_claims_commit(w->store, claims, limits, results, n);
+	stats_note(w, n, elapsed_s(&t0), err);
+	if (err != 0)
+		log_error("commit", "claims=%zu err=\"%s\"", n,
+		    sigil_strerror(err));
+	for (i = 0; i < n; i++) {
+		jobs[i]->err = err != 0 ? err : results[i];
+		if (jobs[i]->err == 0) {
+			jobs[i]->claim = claims[i];
+			wrote = 1;
+		}
+	}
+	return wrote;
+}
+
 /* 1 when a transaction was committed. */
 static int
 commit_locate(struct writer *w, struct writer_job *job)
@@ -198,12 +239,19 @@ writer_main(void *arg)
 	struct writer *w = arg;
 	struct writer_job **jobs, *list, *job, *held = NULL;
 	struct scan_rec *recs;
+	struct claim *claims;
+	struct claim_limits *limits;
+	int *results;
 	size_t n;
 	int committed;
 
 	jobs = calloc(WRITER_BATCH_MAX, sizeof *jobs);
 	recs = calloc(WRITER_BATCH_MAX, sizeof *recs);
-	if (jobs == NULL || recs == NULL) {
+	claims = calloc(WRITER_BATCH_MAX, sizeof *claims);
+	limits = calloc(WRITER_BATCH_MAX, sizeof *limits);
+	results = calloc(WRITER_BATCH_MAX, sizeof *results);
+	if (jobs == NULL || recs == NULL || claims == NULL || limits == NULL ||
+	    results == NULL) {
 		log_error("writer", "err=\"out of memory\"");
 		abort();
 	}
@@ -239,6 +287,13 @@ writer_main(void *arg)
 				jobs[n++] = job;
 		if (n > 0)
 			committed |= commit_scans(w, jobs, n, recs);
+		n = 0;
+		for (job = list; job != NULL; job = job->next)
+			if (job->kind == WRITER_CLAIM)
+				jobs[n++] = job;
+		if (n > 0)
+			committed |= commit_claims(w, jobs, n, claims, limits,
+			    results);
 		for (job = list; job != NULL; job = job->next)
 			if (job->kind == WRITER_LOCATE)
 				committed |= commit_locate(w, job);
@@ -256,6 +311,9 @@ writer_main(void *arg)
 		release_held(w, held, committed);
 		held = list;
 	}
+	free(results);
+	free(limits);
+	free(claims);
 	free(recs);
 	free(jobs);
 	return NULL;

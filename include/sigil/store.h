@@ -651,6 +651,26 @@ int store_claim(struct store *st, struct claim *c,
  * The day count is keyed by the UTC day index of day_start. Before the
  * EARN entry, EXPIRE entries due at c->at are appended (see ledger.h).
  */
+/*
+ * Group commit of claims (sigild's writer thread): ONE write transaction
+ * applying claims[0..n-1] in order, each with exactly store_claim's
+ * checks and writes under limits[i] (limits may be NULL: no limits for
+ * any). Every check of a claim (validity, customer, campaign, conflict,
+ * budget, daily cap) runs before its first write, so a refused claim
+ * writes nothing and the transaction goes on; later claims see earlier
+ * ones (the same code and role twice: the second gets SIGIL_ECONFLICT;
+ * the budget and prize stock are consumed in order). results[i] gets 0
+ * or store_claim's refusal (SIGIL_EINVAL, ENOTFOUND, ESTATE, ECONFLICT,
+ * EFULL, EDENIED); accepted claims are updated like store_claim's (id,
+ * at, dropped prize), refused ones left as they were. Returns 0 when
+ * the transaction committed (or had nothing to write). An I/O, memory
+ * or map error aborts the whole transaction, nothing of the batch is
+ * written, the error is returned AND stored in every results[i], so a
+ * caller may read results alone. SIGIL_EINVAL if claims or results is
+ * NULL (results untouched); n = 0 does nothing.
+ */
+int store_claims_commit(struct store *st, struct claim *claims,
+    const struct claim_limits *limits, int *results, size_t n);
 /* The claim of (brand, serial, role), SIGIL_ENOTFOUND if none. */
 int store_claim_get(struct store *st, uint32_t brand_id, uint64_t serial,
     int role, struct claim *out);

@@ -1,6 +1,6 @@
 /*
- * writer.h - the single writer: every scan and location goes through one
- * thread that commits many of them per LMDB transaction (group commit)
+ * writer.h - the single writer: every scan, location and reward claim
+ * goes through one thread that commits many of them per LMDB transaction (group commit)
  * with a durable sync, then hands the results back to the event loop.
  */
 #ifndef SIGIL_WRITER_H
@@ -13,7 +13,7 @@
 struct event_base;
 struct writer;
 
-enum writer_kind { WRITER_SCAN, WRITER_LOCATE };
+enum writer_kind { WRITER_SCAN, WRITER_LOCATE, WRITER_CLAIM };
 
 /*
  * One unit of work, owned by the submitter; the writer borrows it from
@@ -29,7 +29,14 @@ struct writer_job {
 	uint16_t	add_flags;	/* LOCATE: e.g. SCAN_DIVERSION */
 	uint32_t	distributor;	/* LOCATE: for the diversion alert */
 	float		diversion_km;
-	int		err;		/* 0 or SIGIL_E*, set before done() */
+	struct claim	claim;		/* CLAIM: in, and out when err is 0 */
+	struct claim_limits claim_limits;	/* CLAIM */
+	/*
+	 * 0 or SIGIL_E*, set before done(). CLAIM: store_claims_commit's
+	 * result for this claim (ECONFLICT, EFULL, EDENIED, ...) or the
+	 * batch's commit/sync error.
+	 */
+	int		err;
 	struct code_state state;	/* the code's state after this job */
 	void		(*done)(struct writer_job *job);
 	void		*arg;

@@ -1,6 +1,6 @@
 /*
  * test_loyalty_store.c - store_loyalty.c: customers and erasure, OTPs,
- * campaigns, claims (concurrency, budget, daily cap, prizes), PIN
+ * campaigns, claims (concurrency, budget, daily cap, prizes, batches), PIN
  * failures, the ledger with expiry, redemption, settings, the activity
  * log, webhooks, dashboard users and sessions, and the dashboard
  * counters kept by claims, scan commits and locates. Each test works in
@@ -634,6 +634,158 @@ test_claim_budget(void **state)
 	assert_int_equal(pts[0], 100);
 }
 
+/*
+ * store_claims_commit: one transaction, claims applied in order, each
+ * refusal clean and local, later claims seeing earlier ones.
+ */
+static void
+test_claims_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct campaign camp = { 0 }, camp2 = { 0 };
+	struct claim_limits lim[12], capped = { 0 };
+	struct claim c[12], g;
+	struct ledger_list l = { .n = 0 };
+	uint64_t c1 = new_customer(f, 1), c2 = new_customer(f, 2);
+	int res[12], want[12];
+	int64_t series[1];
+
+	camp.brand_id = camp2.brand_id = f->brand;
+	camp.config = camp2.config = "{}";
+	assert_int_equal(store_campaign_add(f->st, &camp), 0);
+	assert_int_equal(store_campaign_add(f->st, &camp2), 0);
+	memset(lim, 0, sizeof(lim));
+	for (int i = 0; i < 7; i++)
+		lim[i].budget = 100;	/* camp: 100 points in all */
+	capped.daily_cap = 1;
+	capped.day_start = T0;
+	capped.nprizes = 1;
+	capped.prize_stock[0] = 1;
+	for (int i = 7; i < 12; i++)
+		lim[i] = capped;
+
+	c[0] = mkclaim(f->brand, 10, CLAIM_CONSUMER, c1, camp.id, 40);
+	want[0] = 0;
+	/* The same code and role again, in the same batch. */
+	c[1] = mkclaim(f->brand, 10, CLAIM_CONSUMER, c2, camp.id, 40);
+	want[1] = SIGIL_ECONFLICT;
+	c[2] = mkclaim(f->brand, 10, CLAIM_RETAILER, c1, camp.id, 30);
+	want[2] = 0;
+	/* Exactly at the budget: 40 + 30 + 30 = 100. */
+	c[3] = mkclaim(f->brand, 11, CLAIM_CONSUMER, c2, camp.id, 30);
+	want[3] = 0;
+	/* One point over it. */
+	c[4] = mkclaim(f->brand, 12, CLAIM_CONSUMER, c2, camp.id, 1);
+	want[4] = SIGIL_EFULL;
+	c[5] = mkclaim(f->brand, 13, CLAIM_CONSUMER, c2, camp.id, 0);
+	want[5] = SIGIL_EINVAL;
+	c[6] = mkclaim(f->brand, 13, CLAIM_CONSUMER, 4242, camp.id, 5);
+	want[6] = SIGIL_ENOTFOUND;
+	/* The refused claim of serial 12 left no key behind. */
+	c[7] = mkclaim(f->brand, 12, CLAIM_CONSUMER, c1, camp2.id, 5);
+	want[7] = 0;
+	/* c2's daily cap of 1 under camp2's limits. */
+	c[8] = mkclaim(f->brand, 14, CLAIM_CONSUMER, c2, camp2.id, 5);
+	want[8] = 0;
+	c[9] = mkclaim(f->brand, 15, CLAIM_CONSUMER, c2, camp2.id, 5);
+	want[9] = SIGIL_EDENIED;
+	/* Prize stock of 1, drawn twice in one batch (c1 is capped too). */
+	c[10] = mkclaim(f->brand, 16, CLAIM_CONSUMER, new_customer(f, 3),
+	    camp2.id, 5);
+	c[10].prize = 0;
+	want[10] = 0;
+	c[11] = mkclaim(f->brand, 17, CLAIM_CONSUMER, new_customer(f, 4),
+	    camp2.id, 5);
+	c[11].prize = 0;
+	want[11] = 0;
+
+	memset(res, 0x55, sizeof(res));
+	assert_int_equal(store_claims_commit(f->st, c, lim, res, 12), 0);
+	for (int i = 0; i < 12; i++) {
+		assert_int_equal(res[i], want[i]);
+		if (want[i] != 0)
+			assert_int_equal(c[i].id, 0);	/* left as it was */
+	}
+	/* Ids in batch order. */
+	assert_true(c[0].id > 0);
+	assert_true(c[2].id > c[0].id && c[3].id > c[2].id);
+	assert_true(c[7].id > c[3].id && c[8].id > c[7].id);
+	assert_int_equal(c[10].prize, 0);
+	assert_int_equal(c[11].prize, -1);
+
+	assert_int_equal(store_claim_get(f->st, f->brand, 10, CLAIM_CONSUMER,
+	    &g), 0);
+	assert_int_equal(g.customer_id, c1);
+	assert_int_equal(g.id, c[0].id);
+	assert_int_equal(store_claim_get(f->st, f->brand, 12, CLAIM_CONSUMER,
+	    &g), 0);
+	assert_int_equal(g.campaign_id, camp2.id);
+	assert_int_equal(store_claim_get(f->st, f->brand, 13, CLAIM_CONSUMER,
+	    &g), SIGIL_ENOTFOUND);
+	assert_int_equal(store_claim_get(f->st, f->brand, 15, CLAIM_CONSUMER,
+	    &g), SIGIL_ENOTFOUND);
+	assert_int_equal(store_campaign_get(f->st, f->brand, camp.id, &camp),
+	    0);
+	assert_int_equal(camp.points_spent, 100);
+	assert_int_equal(camp.claims, 3);
+	store_campaign_clear(&camp);
+	assert_int_equal(store_campaign_get(f->st, f->brand, camp2.id,
+	    &camp2), 0);
+	assert_int_equal(camp2.claims, 4);
+	assert_int_equal(camp2.prizes_given[0], 1);
+	store_campaign_clear(&camp2);
+	/* c2 earned 30 (claim 3) and 5 (claim 8), nothing for refusals. */
+	assert_int_equal(store_ledger_each(f->st, f->brand, c2,
+	    collect_ledger, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.v[0].points, 30);
+	assert_int_equal(l.v[0].ref, c[3].id);
+	assert_int_equal(l.v[1].points, 5);
+	assert_int_equal(l.v[1].ref, c[8].id);
+	/* Counters: 7 claims, 120 points at 10:00. */
+	assert_int_equal(store_stat_range(f->st, f->brand, STAT_CLAIMS,
+	    DIM_BRAND, 0, T0 / HOUR + 10, T0 / HOUR + 11, series), 0);
+	assert_int_equal(series[0], 7);
+	assert_int_equal(store_stat_range(f->st, f->brand, STAT_POINTS,
+	    DIM_BRAND, 0, T0 / HOUR + 10, T0 / HOUR + 11, series), 0);
+	assert_int_equal(series[0], 120);
+
+	/* Across transactions too; and store_claim is the batch of one. */
+	g = mkclaim(f->brand, 10, CLAIM_CONSUMER, c2, camp.id, 1);
+	assert_int_equal(store_claims_commit(f->st, &g, NULL, res, 1), 0);
+	assert_int_equal(res[0], SIGIL_ECONFLICT);
+	assert_int_equal(store_claim(f->st, &g, NULL), SIGIL_ECONFLICT);
+
+	/* Hostile calls. */
+	assert_int_equal(store_claims_commit(f->st, NULL, NULL, res, 1),
+	    SIGIL_EINVAL);
+	assert_int_equal(store_claims_commit(f->st, &g, NULL, NULL, 1),
+	    SIGIL_EINVAL);
+	assert_int_equal(store_claims_commit(f->st, &g, NULL, res, 0), 0);
+	/* A prize index beyond the claim's own limits. */
+	g = mkclaim(f->brand, 30, CLAIM_CONSUMER, c1, camp.id, 1);
+	g.prize = 1;
+	assert_int_equal(store_claims_commit(f->st, &g, &capped, res, 1), 0);
+	assert_int_equal(res[0], SIGIL_EINVAL);
+
+	/*
+	 * A transaction that cannot commit (a read-only store) fails the
+	 * whole batch: the error is returned and is every claim's result,
+	 * and no claim of the batch is written.
+	 */
+	store_close(f->st);
+	assert_int_equal(store_open(f->dir, STORE_RDONLY, &f->st), 0);
+	c[0] = mkclaim(f->brand, 40, CLAIM_CONSUMER, c1, camp.id, 1);
+	c[1] = mkclaim(f->brand, 41, CLAIM_CONSUMER, c2, camp.id, 1);
+	res[0] = res[1] = 12345;
+	assert_int_not_equal(store_claims_commit(f->st, c, NULL, res, 2), 0);
+	assert_int_not_equal(res[0], 0);
+	assert_int_equal(res[0], res[1]);
+	assert_int_equal(c[0].id, 0);
+	assert_int_equal(store_claim_get(f->st, f->brand, 40, CLAIM_CONSUMER,
+	    &g), SIGIL_ENOTFOUND);
+}
+
 static void
 test_ledger_expiry(void **state)
 {
@@ -1231,6 +1383,7 @@ main(void)
 		T(test_claims),
 		T(test_claim_race),
 		T(test_claim_budget),
+		T(test_claims_batch),
 		T(test_ledger_expiry),
 		T(test_redeem),
 		T(test_settings),
