@@ -7,8 +7,8 @@
 #   1. scans:  every code of the batch is scanned once by "its" customer's
 #              device (GET /S/<code>, the durable group-commit path);
 #   2. claims: every scanned code is claimed once by that same device
-#              (POST /api/v1/claims: login, scan history, campaign, one
-#              LMDB write transaction with fsync per claim).
+#              (POST /api/v1/claims: login, scan history, campaign, then
+#              the writer's group commit, many claims per transaction).
 #
 # Both phases walk the same shuffled code list with the same connections,
 # so the ratio compares the two paths and not two machines. Every claim
