@@ -29,7 +29,7 @@ SECONDS = float(os.environ.get("SECONDS", "2"))
 CLIENTS = int(os.environ.get("CLIENTS", "12"))
 SCAN_CODES = 200
 # Groups of parent + 2 children; enough that the aggregator never runs dry.
-AGG_GROUPS = int(os.environ.get("AGG_GROUPS", 100 * ROUNDS * SECONDS + 30))
+AGG_GROUPS = int(os.environ.get("AGG_GROUPS", 250 * ROUNDS * SECONDS + 30))
 BASE = "https://ACME.EXAMPLE"
 
 
