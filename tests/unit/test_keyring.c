@@ -337,11 +337,13 @@ test_bounds(void **state)
 	struct keyring *kr = NULL;
 	struct code_key k;
 	uint32_t brand = 0;
+	/* Under valgrind (SIGIL_TEST_QUICK) a slice of the id space will do. */
+	unsigned top = getenv("SIGIL_TEST_QUICK") ? 40959 : 65535;
 	FILE *fp;
 
 	fp = fopen(f->path, "w");
 	assert_non_null(fp);
-	for (unsigned id = 65535;; id--) {
+	for (unsigned id = top;; id--) {
 		fprintf(fp, "key %u %u %s\n", id, id + 1, HEX64);
 		if (id == 0)
 			break;

@@ -619,7 +619,15 @@ test_aggregate_100k(void **state)
 	ms = ms_since(&t0);
 	print_message("aggregate of %zu children: %lld ms\n", n,
 	    (long long)ms);
-	assert_true(ms < limit);
+	/*
+	 * The time bound is for release builds on an ordinary machine;
+	 * under valgrind (SIGIL_TEST_QUICK) only correctness is checked.
+	 */
+	if (getenv("SIGIL_TEST_QUICK") == NULL && ms >= limit) {
+		free(kids);
+		fail_msg("aggregate took %lld ms (limit %lld)", (long long)ms,
+		    (long long)limit);
+	}
 
 	assert_int_equal(store_parent(f->st, f->brand, n + 1, &p), 0);
 	assert_int_equal(p, 1);
