@@ -629,32 +629,26 @@ batches_create(struct api_call *a)
 	reply(a, 201, batch_json(&b));
 }
 
-struct batch_list {
-	json_t		*arr;
-};
-
 static int
 batch_list_one(void *arg, const struct batch *b)
 {
-	struct batch_list *l = arg;
-
-	json_array_append_new(l->arr, batch_json(b));
-	return json_array_size(l->arr) >= API_LIST_MAX;
+	json_array_append_new(arg, batch_json(b));
+	return json_array_size(arg) >= API_LIST_MAX;
 }
 
 static void
 batches_list(struct api_call *a)
 {
-	struct batch_list l = { json_array() };
+	json_t *arr = json_array();
 	int err = store_batch_each(a->app->store, a->brand.id, batch_list_one,
-	    &l);
+	    arr);
 
 	if (err < 0) {
-		json_decref(l.arr);
+		json_decref(arr);
 		store_fail(a, err, "batches");
 		return;
 	}
-	reply(a, 200, json_pack("{s:o}", "batches", l.arr));
+	reply(a, 200, json_pack("{s:o}", "batches", arr));
 }
 
 static void
