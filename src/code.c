@@ -221,6 +221,24 @@ hmac_fast(const uint32_t mid[2][8], const uint8_t *msg, size_t len,
 }
 
 int
+code_hmac_init(const uint8_t key[32], struct code_hmac *out)
+{
+	int err;
+
+	if ((err = hmac_midstate(key, 0x36, out->mid[0])) != 0 ||
+	    (err = hmac_midstate(key, 0x5c, out->mid[1])) != 0)
+		OPENSSL_cleanse(out, sizeof(*out));
+	return err;
+}
+
+void
+code_hmac(const struct code_hmac *k, const void *msg, size_t len,
+    uint8_t out[32])
+{
+	hmac_fast(k->mid, msg, len, out);
+}
+
+int
 code_key_derive(uint16_t id, const uint8_t root[CODE_KEY_BYTES],
     struct code_key *out)
 {

@@ -18,12 +18,11 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
+#include "sigil/code.h"
 #include "sigil/scan.h"
 #include "sigil/util.h"
 
@@ -170,16 +169,32 @@ scan_judge(struct scan_rec *rec, struct code_state *state,
 		rec->verdict = VERDICT_SUSPICIOUS;
 }
 
+/*
+ * The first 8 bytes of HMAC-SHA256(key, label || v). Each thread keeps the
+ * midstates of the last key it saw (sigild has one cookie key), so a MAC
+ * costs two SHA-256 compressions instead of a fetch through OpenSSL's
+ * provider tables, which took as long as the rest of the page.
+ */
 static uint64_t
 mac64(const uint8_t key[32], const char *label, uint64_t v)
 {
-	uint8_t msg[32], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	static _Thread_local struct {
+		uint8_t		 key[32];
+		struct code_hmac hk;
+		int		 ready;
+	} last;
+	uint8_t msg[32], md[32];
 	size_t n = strlen(label);
 
+	if (!last.ready || sigil_memeq_ct(last.key, key, 32) != 0) {
+		if (code_hmac_init(key, &last.hk) != 0)
+			abort();	/* SHA-256 itself failed */
+		memcpy(last.key, key, 32);
+		last.ready = 1;
+	}
 	memcpy(msg, label, n);
 	sigil_be64_put(msg + n, v);
-	HMAC(EVP_sha256(), key, 32, msg, n + 8, md, &mdlen);
+	code_hmac(&last.hk, msg, n + 8, md);
 	return sigil_be64_get(md);
 }
 

@@ -9,6 +9,7 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,41 @@ web_dir_default(char *out, size_t size)
 	}
 	snprintf(out, size, "web");
 	return 0;
+}
+
+/*
+ * Every answer builds a 12 KB page in a fresh evbuffer chunk and frees it
+ * a moment later. With glibc's defaults the freed top of the heap goes
+ * back to the kernel (128 KB trim threshold) and the next page faults it
+ * in again, zeroed: a sixth of a scan's time in a profile. Keeping
+ * up to 32 MB of free heap, and growing it 4 MB at a time, ends that.
+ */
+/*
+ * evhttp turns reading off while it answers and back on after: with the
+ * changelist those two epoll_ctl calls cancel out before the loop next
+ * polls, instead of costing a system call each.
+ */
+static struct event_base *
+base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (cfg == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
+static void
+malloc_keep(void)
+{
+#ifdef M_TRIM_THRESHOLD
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
+	mallopt(M_TOP_PAD, 4 << 20);
+#endif
 }
 
 static void
@@ -249,6 +285,7 @@ main(int argc, char **argv)
 		web_dir_default(web, sizeof web);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
+	malloc_keep();
 	evthread_use_pthreads();
 
 	if ((err = store_open(data, nosync ? STORE_NOSYNC : STORE_NOMETASYNC,
@@ -287,7 +324,7 @@ main(int argc, char **argv)
 		log_warn("dashboard", "dir=%s/admin err=\"not found\" "
 		    "(the dashboard pages are not served)", web);
 	dashboard_prewarm_start(app.store);
-	if ((app.base = event_base_new()) == NULL ||
+	if ((app.base = base_new()) == NULL ||
 	    writer_start(app.store, app.base, !nosync, &app.writer) != 0) {
 		fprintf(stderr, "sigild: cannot start the event loop\n");
 		goto out;

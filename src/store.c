@@ -678,6 +678,61 @@ store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes)
 
 /* ---- brands ---- */
 
+/*
+ * Brands and products are JSON in the file and decoded on every scan, but
+ * change rarely. Decoding is a pure function of a record's key and value
+ * bytes, so each thread keeps its last decodes (a few slots per table,
+ * chosen by key) and reuses one when both are byte-identical: a changed
+ * record has changed bytes, so a kept decode cannot go stale. LMDB never
+ * stores an empty key, so a zeroed slot matches nothing.
+ */
+#define MEMO_SLOTS	8
+#define MEMO_BYTES	1024
+
+struct memo {
+	size_t	klen, vlen;
+	uint8_t	kv[MEMO_BYTES];
+	union {
+		struct brand	b;
+		struct product	p;
+	} out;
+};
+
+static _Thread_local struct memo brand_memo[MEMO_SLOTS];
+static _Thread_local struct memo product_memo[MEMO_SLOTS];
+
+static struct memo *
+memo_slot(struct memo *tab, MDB_val k)
+{
+	const uint8_t *p = k.mv_data;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < k.mv_size; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return &tab[h % MEMO_SLOTS];
+}
+
+static int
+memo_hit(const struct memo *m, MDB_val k, MDB_val v)
+{
+	return m->klen == k.mv_size && m->vlen == v.mv_size &&
+	    memcmp(m->kv, k.mv_data, k.mv_size) == 0 &&
+	    memcmp(m->kv + k.mv_size, v.mv_data, v.mv_size) == 0;
+}
+
+/* Records the bytes that decoded to m->out; too long: the slot is cleared. */
+static void
+memo_keep(struct memo *m, MDB_val k, MDB_val v)
+{
+	m->klen = m->vlen = 0;
+	if (k.mv_size + v.mv_size > MEMO_BYTES)
+		return;
+	memcpy(m->kv, k.mv_data, k.mv_size);
+	memcpy(m->kv + k.mv_size, v.mv_data, v.mv_size);
+	m->klen = k.mv_size;
+	m->vlen = v.mv_size;
+}
+
 static int
 brand_decode(uint32_t id, MDB_val v, struct brand *out)
 {
@@ -711,12 +766,22 @@ brand_load(struct store *st, MDB_txn *txn, uint32_t id, struct brand *out)
 {
 	uint8_t kb[4];
 	MDB_val k = mval(kb, 4), v;
+	struct memo *m;
 	int rc;
 
 	sigil_be32_put(kb, id);
 	if ((rc = mdb_get(txn, st->brands, &k, &v)) != 0)
 		return map_err(rc);
-	return brand_decode(id, v, out);
+	m = memo_slot(brand_memo, k);
+	if (!memo_hit(m, k, v)) {
+		if ((rc = brand_decode(id, v, &m->out.b)) != 0) {
+			m->klen = m->vlen = 0;
+			return rc;
+		}
+		memo_keep(m, k, v);
+	}
+	*out = m->out.b;
+	return 0;
 }
 
 static int
@@ -1060,13 +1125,23 @@ product_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	uint8_t kb[4 + STORE_NAME_MAX];
 	size_t n = strlen(sku);
 	MDB_val k = mval(kb, 4 + n), v;
+	struct memo *m;
 	int rc;
 
 	sigil_be32_put(kb, brand_id);
 	memcpy(kb + 4, sku, n);
 	if ((rc = mdb_get(txn, st->products, &k, &v)) != 0)
 		return map_err(rc);
-	return product_decode(k, v, out);
+	m = memo_slot(product_memo, k);
+	if (!memo_hit(m, k, v)) {
+		if ((rc = product_decode(k, v, &m->out.p)) != 0) {
+			m->klen = m->vlen = 0;
+			return rc;
+		}
+		memo_keep(m, k, v);
+	}
+	*out = m->out.p;
+	return 0;
 }
 
 static int

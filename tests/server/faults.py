@@ -47,11 +47,16 @@ failed = Counter()     # what answered 503 (or closed) per phase
 
 
 def faults(srv, spec=None):
-    if spec is None:
-        st, _, body = srv.get("/debug/faults")
-    else:
-        st, _, body = srv.request("POST", "/debug/faults", spec.encode(),
-                                  headers={"Content-Type": "text/plain"})
+    # /debug/faults is a request like any other: while alloc_request faults
+    # are armed by probability it can get a 503 itself, so it is retried.
+    for _ in range(50):
+        if spec is None:
+            st, _, body = srv.get("/debug/faults")
+        else:
+            st, _, body = srv.request("POST", "/debug/faults", spec.encode(),
+                                      headers={"Content-Type": "text/plain"})
+        if st != 503:
+            break
     return st, (json.loads(body) if st == 200 else None)
 
 

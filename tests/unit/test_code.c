@@ -117,6 +117,28 @@ test_matches_openssl(void **state)
 	assert_string_equal(pin, pinwant);
 }
 
+/* code_hmac: OpenSSL's HMAC() for every length up to two blocks. */
+static void
+test_hmac_matches_openssl(void **state)
+{
+	uint8_t key[32], msg[130], got[32], want[32];
+	unsigned int wlen;
+	struct code_hmac hk;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 13 + 5);
+	assert_int_equal(code_hmac_init(key, &hk), 0);
+	for (size_t n = 0; n <= sizeof(msg); n++) {
+		code_hmac(&hk, msg, n, got);
+		assert_non_null(HMAC(EVP_sha256(), key, 32, msg, n, want,
+		    &wlen));
+		assert_memory_equal(got, want, 32);
+	}
+}
+
 /* A pinned vector, so any change to the layout or labels is noticed. */
 static void
 test_known_answer(void **state)
@@ -826,6 +848,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matches_openssl),
+		cmocka_unit_test(test_hmac_matches_openssl),
 		cmocka_unit_test(test_known_answer),
 		cmocka_unit_test(test_round_trip_random),
 		cmocka_unit_test(test_aliases_and_case),
