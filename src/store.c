@@ -61,7 +61,7 @@
 #include "sigil/util.h"
 #include "store_impl.h"
 
-#define STORE_MAP_INITIAL	((size_t)64 << 20)
+#define STORE_MAP_INITIAL	((size_t)1 << 30)
 #define STORE_MAP_MIN		((size_t)32 << 10)
 #define STORE_MAXDBS		64
 #define STORE_MAXREADERS	512
@@ -219,6 +219,30 @@ map_resize(struct store *st, size_t want)
 	return rc ? SIGIL_EIO : 0;
 }
 
+/*
+ * Called after a commit, outside any transaction: when less than an
+ * eighth of the map is left, doubles it now, so that a commit seldom
+ * has to fail with MDB_MAP_FULL and be run again (which cost a scan
+ * round its latency twice over).
+ */
+static void
+map_headroom(struct store *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	size_t used, grown;
+
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env,
+	    &ms) != 0 || info.me_mapsize >= STORE_MAP_MAX)
+		return;
+	used = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
+	if (used < info.me_mapsize - info.me_mapsize / 8)
+		return;
+	grown = info.me_mapsize * 2 > STORE_MAP_MAX ? STORE_MAP_MAX :
+	    info.me_mapsize * 2;
+	(void)map_resize(st, grown);	/* on failure MAP_FULL still works */
+}
+
 int
 read_begin(struct store *st, MDB_txn **out)
 {
@@ -311,6 +335,8 @@ store_write(struct store *st, write_fn fn, void *arg)
 		if (rc == 0 && fault_hit("fsync"))
 			rc = EIO;
 		release(st, s);
+		if (rc == 0 && s->lock_depth == 0)
+			map_headroom(st);
 		if (rc != MDB_MAP_FULL)
 			return map_err(rc);
 		/* Growing needs every snapshot of this thread closed. */
