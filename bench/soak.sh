@@ -5,8 +5,14 @@
 #
 # Load, all on loopback:
 #   - scans: bench/loadgen.c, open loop at half the peak that wrk measured
-#     over the first 5 s, keep-alive connections, walking a file of minted
-#     codes (wrapping, so later rounds are rescans of known codes);
+#     over the first 5 s, keep-alive connections. The codes are a batch
+#     minted for the soak, big enough that every new scan has a code of
+#     its own, in random order, with a rescan of a recently scanned code
+#     mixed in after about one scan in five (RESCAN percent): what a
+#     brand's traffic looks like. (An earlier version walked 70,000 codes
+#     round and round, each scan from a new device: every code went
+#     suspicious and every scan raised an alert, a clone attack rather than
+#     a soak, and its bytes/scan grew as each code's state filled up.)
 #   - a Python side load at a few dozen requests a second: JSON scans from
 #     a handful of devices followed by consented locations, brand API
 #     aggregations (operator token), code lookups and /metrics reads.
@@ -26,14 +32,15 @@
 #	SOAK_SECONDS=60 bench/soak.sh
 #
 # BIN (default ./bin), CONNS (loadgen connections, 32), RATE (skip the
-# peak measurement), CODES (minted codes, 100000), KEEP_TMP=1.
+# peak measurement), RESCAN (percent, 20), KEEP_TMP=1.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$ROOT/bin}
 SOAK_SECONDS=${SOAK_SECONDS:-600}
 CONNS=${CONNS:-32}
-CODES=${CODES:-100000}
+RESCAN=${RESCAN:-20}
+PEAK_CODES=250000
 INTERVAL=10
 UA='Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.40'
 
@@ -62,19 +69,23 @@ metric() {	# metric NAME: sum of every sample of NAME
 	    awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%d\n", s }'
 }
 
-# ---- data: one brand, one product, CODES codes, an operator token ----
+# ---- data: one brand, one product, an operator token ----
 D=$TMP/data
 S() { "$BIN/sigil" "$@" --data "$D"; }
-log "minting $CODES codes"
+batch_paths() {	# batch_paths COUNT OUT: an active batch, its request paths
+	local id
+	id=$(S batch new --brand acme --sku W1 --count "$1" --json |
+	    python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+	S batch activate --batch "$id" >/dev/null
+	S mint --batch "$id" --format txt --out - | sed 's#^https\?://[^/]*##' >"$2"
+}
+log "minting $PEAK_CODES codes for the peak measurement and the side load"
 S init --brand acme --base-url https://ACME.EXAMPLE >/dev/null
 S product add --brand acme --sku W1 --name "Soak wine" >/dev/null
-BATCH=$(S batch new --brand acme --sku W1 --count "$CODES" --json |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
-S batch activate --batch "$BATCH" >/dev/null
-S mint --batch "$BATCH" --format txt --out - | sed 's#^https\?://[^/]*##' >"$TMP/all.paths"
+batch_paths "$PEAK_CODES" "$TMP/all.paths"
 # the last 30,000 codes are the side load's (aggregations); the rest scans
 tail -n 30000 "$TMP/all.paths" >"$TMP/side.paths"
-head -n $((CODES - 30000)) "$TMP/all.paths" >"$TMP/scan.paths"
+head -n $((PEAK_CODES - 30000)) "$TMP/all.paths" >"$TMP/peak.paths"
 TOKEN=$(S token new --brand acme --role operator --json |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 
@@ -92,13 +103,26 @@ cc -O2 -Wall -Wextra -o "$TMP/loadgen" "$ROOT/bench/loadgen.c"
 # ---- peak, then half of it ----
 if [ -z "${RATE:-}" ]; then
 	PEAK=$(wrk -t1 -c"$CONNS" -d5s -H "User-Agent: $UA" -s "$ROOT/bench/scan.lua" \
-	    "http://127.0.0.1:$PORT" -- "$TMP/scan.paths" |
+	    "http://127.0.0.1:$PORT" -- "$TMP/peak.paths" |
 	    awk '/Requests\/sec/ { printf "%d\n", $2 }')
 	RATE=$((PEAK / 2))
 	log "peak $PEAK scans/s (wrk, 5 s); soaking at $RATE/s"
 else
 	PEAK=n/a
 fi
+
+# ---- the soak's own codes: one per new scan, plus rescans ----
+NEW=$((RATE * SOAK_SECONDS * (100 - RESCAN) / 100 + 1000))
+log "minting $NEW codes for the soak (${RESCAN}% of scans are rescans)"
+batch_paths "$NEW" "$TMP/new.paths"
+# Random order; after a new code, with probability RESCAN/(100-RESCAN), a
+# rescan of one of the last 100,000 codes scanned (fixed seeds).
+shuf --random-source=<(yes) "$TMP/new.paths" |
+    awk -v p="$RESCAN" 'BEGIN { srand(1); q = p / (100 - p) }
+	{ ring[NR % 100000] = $0; print
+	  if (rand() < q) print ring[(NR - int(rand() * (NR < 100000 ? NR : 100000))) % 100000] }' \
+    >"$TMP/scan.paths"
+rm -f "$TMP/new.paths"
 
 # ---- the side load ----
 cat >"$TMP/side.py" <<'PY'
