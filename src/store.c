@@ -715,13 +715,15 @@ store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes)
 #define MEMO_SLOTS	8
 #define MEMO_BYTES	1024
 
+union memo_out {
+	struct brand	b;
+	struct product	p;
+};
+
 struct memo {
-	size_t	klen, vlen;
-	uint8_t	kv[MEMO_BYTES];
-	union {
-		struct brand	b;
-		struct product	p;
-	} out;
+	size_t		klen, vlen;
+	uint8_t		kv[MEMO_BYTES];
+	union memo_out	out;
 };
 
 static _Thread_local struct memo brand_memo[MEMO_SLOTS];
@@ -746,17 +748,30 @@ memo_hit(const struct memo *m, MDB_val k, MDB_val v)
 	    memcmp(m->kv + k.mv_size, v.mv_data, v.mv_size) == 0;
 }
 
-/* Records the bytes that decoded to m->out; too long: the slot is cleared. */
-static void
-memo_keep(struct memo *m, MDB_val k, MDB_val v)
+/*
+ * decode(k, v) through tab: the kept result when k and v are the bytes it
+ * was decoded from, else a fresh decode, kept when the bytes fit.
+ */
+static int
+memo_decode(struct memo *tab, MDB_val k, MDB_val v,
+    int (*decode)(MDB_val, MDB_val, union memo_out *), union memo_out *out)
 {
-	m->klen = m->vlen = 0;
-	if (k.mv_size + v.mv_size > MEMO_BYTES)
-		return;
-	memcpy(m->kv, k.mv_data, k.mv_size);
-	memcpy(m->kv + k.mv_size, v.mv_data, v.mv_size);
-	m->klen = k.mv_size;
-	m->vlen = v.mv_size;
+	struct memo *m = memo_slot(tab, k);
+	int rc;
+
+	if (!memo_hit(m, k, v)) {
+		m->klen = m->vlen = 0;
+		if ((rc = decode(k, v, &m->out)) != 0)
+			return rc;
+		if (k.mv_size + v.mv_size <= MEMO_BYTES) {
+			memcpy(m->kv, k.mv_data, k.mv_size);
+			memcpy(m->kv + k.mv_size, v.mv_data, v.mv_size);
+			m->klen = k.mv_size;
+			m->vlen = v.mv_size;
+		}
+	}
+	*out = m->out;
+	return 0;
 }
 
 static int
@@ -788,25 +803,25 @@ out:
 }
 
 static int
+brand_decode_kv(MDB_val k, MDB_val v, union memo_out *out)
+{
+	return brand_decode(sigil_be32_get(k.mv_data), v, &out->b);
+}
+
+static int
 brand_load(struct store *st, MDB_txn *txn, uint32_t id, struct brand *out)
 {
 	uint8_t kb[4];
 	MDB_val k = mval(kb, 4), v;
-	struct memo *m;
+	union memo_out o;
 	int rc;
 
 	sigil_be32_put(kb, id);
 	if ((rc = mdb_get(txn, st->brands, &k, &v)) != 0)
 		return map_err(rc);
-	m = memo_slot(brand_memo, k);
-	if (!memo_hit(m, k, v)) {
-		if ((rc = brand_decode(id, v, &m->out.b)) != 0) {
-			m->klen = m->vlen = 0;
-			return rc;
-		}
-		memo_keep(m, k, v);
-	}
-	*out = m->out.b;
+	if ((rc = memo_decode(brand_memo, k, v, brand_decode_kv, &o)) != 0)
+		return rc;
+	*out = o.b;
 	return 0;
 }
 
@@ -1145,28 +1160,28 @@ out:
 }
 
 static int
+product_decode_kv(MDB_val k, MDB_val v, union memo_out *out)
+{
+	return product_decode(k, v, &out->p);
+}
+
+static int
 product_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
     const char *sku, struct product *out)
 {
 	uint8_t kb[4 + STORE_NAME_MAX];
 	size_t n = strlen(sku);
 	MDB_val k = mval(kb, 4 + n), v;
-	struct memo *m;
+	union memo_out o;
 	int rc;
 
 	sigil_be32_put(kb, brand_id);
 	memcpy(kb + 4, sku, n);
 	if ((rc = mdb_get(txn, st->products, &k, &v)) != 0)
 		return map_err(rc);
-	m = memo_slot(product_memo, k);
-	if (!memo_hit(m, k, v)) {
-		if ((rc = product_decode(k, v, &m->out.p)) != 0) {
-			m->klen = m->vlen = 0;
-			return rc;
-		}
-		memo_keep(m, k, v);
-	}
-	*out = m->out.p;
+	if ((rc = memo_decode(product_memo, k, v, product_decode_kv, &o)) != 0)
+		return rc;
+	*out = o.p;
 	return 0;
 }
 
