@@ -52,6 +52,10 @@ else
 fi
 [ -n "$node" ] && line="$line node_qrcode_per_s=$node vs_node=$(ratio "$svg" "$node")"
 echo "$line load_avg=$(cut -d" " -f1 /proc/loadavg)"
+# The same reference writing one file per code, as minting must: what is
+# left of the gap once the file system's per-file cost is in both.
+reff=$(sed -n 's/^qr_ref_files codes_per_s=//p' "$tmp/ref" 2>/dev/null || true)
+[ -n "$reff" ] && echo "mint_svg_vs_files jobs=2 codes_per_s=$svg qr_ref_files_x2_per_s=$((reff * 2)) ratio=$(ratio "$svg" $((reff * 2))) (context: one file per code in both)"
 rm -rf "$tmp/svg"
 
 # (3) peak RSS for 10 million codes.

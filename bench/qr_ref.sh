@@ -2,8 +2,9 @@
 # qr_ref.sh [N] - single-core QR generation rate, sigil's qr.c against the
 # npm `qrcode` package, on the same N (default 20000) compact URLs
 # ("HTTPS://EXAMPLE12.COM/S/" + 28 Crockford characters, version 3-M).
-# Prints "qr_ref codes_per_s=N" and "node_qrcode codes_per_s=N".
-# Needs node and npm for the second line (scripts/deps.sh browser).
+# Prints "qr_ref codes_per_s=N", "qr_ref_files codes_per_s=N" (each SVG to
+# a file of its own, in a temp dir) and "node_qrcode codes_per_s=N".
+# Needs node and npm for the last line (scripts/deps.sh browser).
 set -eu
 cd "$(dirname "$0")/.."
 n=${1:-20000}
@@ -35,6 +36,9 @@ awk -v n="$n" 'BEGIN {
 }' >"$tmp/urls"
 
 "$tmp/qr_ref" <"$tmp/urls"
+mkdir "$tmp/files"
+"$tmp/qr_ref" "$tmp/files" <"$tmp/urls"
+rm -rf "$tmp/files"
 
 if [ ! -d bench/qrcode_node/node_modules ]; then
 	(cd bench/qrcode_node && npm install --no-audit --no-fund >&2)
