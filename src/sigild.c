@@ -122,7 +122,7 @@ web_dir_default(char *out, size_t size)
 /*
  * With trimming held back (malloc_keep), a burst that left a lot of heap
  * free (ten thousand connections answered at once) would keep it
- * resident for good. Once a second: if more than 32 MB of the heap is
+ * resident for good. Once a second: if more than 8 MB of the heap is
  * free, give it back. Under steady load freed chunks are reused, the
  * free total stays small and this costs one mallinfo2 call.
  */
@@ -135,19 +135,12 @@ malloc_tidy(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
-	if (mallinfo2().fordblks > (size_t)32 << 20)
-		malloc_trim(4 << 20);
+	if (mallinfo2().fordblks > (size_t)8 << 20)
+		malloc_trim(1 << 20);
 #endif
 	evtimer_add(self, &tv);
 }
 
-/*
- * Every answer builds a 12 KB page in a fresh evbuffer chunk and frees it
- * a moment later. With glibc's defaults the freed top of the heap goes
- * back to the kernel (128 KB trim threshold) and the next page faults it
- * in again, zeroed: a sixth of a scan's time in a profile. Keeping
- * up to 32 MB of free heap, and growing it 4 MB at a time, ends that.
- */
 /*
  * evhttp turns reading off while it answers and back on after: with the
  * changelist those two epoll_ctl calls cancel out before the loop next
@@ -167,12 +160,20 @@ base_new(void)
 	return base;
 }
 
+/*
+ * Every answer builds a 12 KB page in a fresh evbuffer chunk and frees it
+ * a moment later. With glibc's defaults the freed top of the heap goes
+ * back to the kernel (128 KB trim threshold) and the next page faults it
+ * in again, zeroed: a sixth of a scan's time in a profile. Keeping up to
+ * 8 MB of free heap (hundreds of requests' worth), and growing it 1 MB at
+ * a time, ends that.
+ */
 static void
 malloc_keep(void)
 {
 #ifdef M_TRIM_THRESHOLD
-	mallopt(M_TRIM_THRESHOLD, 32 << 20);
-	mallopt(M_TOP_PAD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+	mallopt(M_TOP_PAD, 1 << 20);
 #endif
 }
 
