@@ -85,6 +85,7 @@ struct mint {
 	_Atomic int		 failed;
 	char			 errmsg[512];
 	pthread_mutex_t		 errlock;
+	pthread_mutex_t		 dirlock;	/* one thread creates files at a time */
 };
 
 /* Keeps the first error message of any thread. */
@@ -274,8 +275,17 @@ write_image(struct mint *m, uint64_t serial, const struct qr *q,
 	int fd, rc, len = cli_u64(name, serial);
 
 	memcpy(name + len, m->fmt == FMT_SVG ? ".svg" : ".png", 5);
+	/*
+	 * Creating a file takes the directory's lock in the kernel, where a
+	 * waiting thread spins while the holder allocates an inode (slow on
+	 * ext4 right after many deletions: 6 s of system time for 20,000
+	 * files with two threads, against 1.5 s for one). Waiting here
+	 * instead sleeps; the QR encoding still runs on both cores.
+	 */
+	pthread_mutex_lock(&m->dirlock);
 	fd = openat(m->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 	    O_NOFOLLOW, 0644);
+	pthread_mutex_unlock(&m->dirlock);
 	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
 		if (fd >= 0)
 			close(fd);
@@ -653,6 +663,7 @@ cmd_mint(struct opts *o)
 	m->o = o;
 	m->dirfd = -1;
 	pthread_mutex_init(&m->errlock, NULL);
+	pthread_mutex_init(&m->dirlock, NULL);
 	if (mint_args(m, &batch_id, &from, &limit))
 		goto out;
 	m->out = o->out;
@@ -783,6 +794,7 @@ restore:
 		sigaction(sigs[i], &old[i], NULL);
 out:
 	pthread_mutex_destroy(&m->errlock);
+	pthread_mutex_destroy(&m->dirlock);
 	explicit_bzero(&m->key, sizeof(m->key));
 	free(m);
 	return ret;
