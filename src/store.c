@@ -219,6 +219,13 @@ map_resize(struct store *st, size_t want)
 	return rc ? SIGIL_EIO : 0;
 }
 
+/* The map size after one growth step: double, but not past STORE_MAP_MAX. */
+static size_t
+map_doubled(size_t size)
+{
+	return size * 2 > STORE_MAP_MAX ? STORE_MAP_MAX : size * 2;
+}
+
 /*
  * Called after a commit, outside any transaction: when less than an
  * eighth of the map is left, doubles it now, so that a commit seldom
@@ -230,7 +237,7 @@ map_headroom(struct store *st)
 {
 	MDB_envinfo info;
 	MDB_stat ms;
-	size_t used, grown;
+	size_t used;
 
 	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env,
 	    &ms) != 0 || info.me_mapsize >= STORE_MAP_MAX)
@@ -238,9 +245,8 @@ map_headroom(struct store *st)
 	used = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
 	if (used < info.me_mapsize - info.me_mapsize / 8)
 		return;
-	grown = info.me_mapsize * 2 > STORE_MAP_MAX ? STORE_MAP_MAX :
-	    info.me_mapsize * 2;
-	(void)map_resize(st, grown);	/* on failure MAP_FULL still works */
+	/* On failure a commit's MDB_MAP_FULL still grows the map. */
+	(void)map_resize(st, map_doubled(info.me_mapsize));
 }
 
 int
@@ -342,8 +348,7 @@ store_write(struct store *st, write_fn fn, void *arg)
 		/* Growing needs every snapshot of this thread closed. */
 		if (s->lock_depth > 0 || info.me_mapsize >= STORE_MAP_MAX)
 			return SIGIL_EFULL;
-		if ((rc = map_resize(st, info.me_mapsize * 2 > STORE_MAP_MAX ?
-		    STORE_MAP_MAX : info.me_mapsize * 2)) != 0)
+		if ((rc = map_resize(st, map_doubled(info.me_mapsize))) != 0)
 			return rc;
 	}
 }
