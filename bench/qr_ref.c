@@ -50,10 +50,9 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < n; i++) {
 		struct qr *q;
-		int err;
-
 		FILE *f = devnull;
 		char path[4096];
+		int err;
 
 		if (dir != NULL) {
 			snprintf(path, sizeof(path), "%s/%zu.svg", dir, i);

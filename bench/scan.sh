@@ -193,7 +193,7 @@ make_data durable $((ROUNDS * SLICE + 200000))
 make_data nosync $((ROUNDS * SLICE))
 make_data big $((BIG_SCANS + 5000))
 make_data idle $((IDLE_CONNS + 10))
-# slices of the durable set: one per wrk round, the fixed-rate run, idle conns
+# slices of the durable set: one per wrk round, then the fixed-rate run
 for r in $(seq 1 "$ROUNDS"); do
 	sed -n "$(((r - 1) * SLICE + 1)),$((r * SLICE))p" "$TMP/durable.paths" >"$TMP/d.wrk.$r"
 	sed -n "$(((r - 1) * SLICE + 1)),$((r * SLICE))p" "$TMP/nosync.paths" >"$TMP/n.wrk.$r"

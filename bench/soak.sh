@@ -49,6 +49,10 @@ for t in wrk python3 cc curl; do
 done
 [ -x "$BIN/sigild" ] && [ -x "$BIN/sigil" ] || { echo "soak.sh: build first: make" >&2; exit 2; }
 [ "$SOAK_SECONDS" -ge 30 ] || { echo "soak.sh: SOAK_SECONDS must be >= 30" >&2; exit 2; }
+case $RESCAN in
+''|*[!0-9]*) echo "soak.sh: RESCAN must be a percentage from 0 to 90" >&2; exit 2 ;;
+esac
+[ "$RESCAN" -le 90 ] || { echo "soak.sh: RESCAN must be a percentage from 0 to 90" >&2; exit 2; }
 
 TMP=$(mktemp -d /tmp/sigil-soak.XXXXXX)
 PIDS=()
