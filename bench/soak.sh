@@ -48,7 +48,8 @@ for t in wrk python3 cc curl; do
 	command -v "$t" >/dev/null || { echo "soak.sh: $t missing" >&2; exit 2; }
 done
 [ -x "$BIN/sigild" ] && [ -x "$BIN/sigil" ] || { echo "soak.sh: build first: make" >&2; exit 2; }
-[ "$SOAK_SECONDS" -ge 30 ] || { echo "soak.sh: SOAK_SECONDS must be >= 30" >&2; exit 2; }
+# three samples, 10 s apart, all taken under load
+[ "$SOAK_SECONDS" -ge 40 ] || { echo "soak.sh: SOAK_SECONDS must be >= 40" >&2; exit 2; }
 case $RESCAN in
 ''|*[!0-9]*) echo "soak.sh: RESCAN must be a percentage from 0 to 90" >&2; exit 2 ;;
 esac
