@@ -742,6 +742,7 @@ handle_metrics(struct http_call *c)
 	struct app *app = c->app;
 	struct evbuffer *b = evbuffer_new();
 	struct writer_stats ws;
+	struct store_state_info si;
 	uint64_t map = 0, used = 0, cum = 0;
 	double lim;
 
@@ -802,8 +803,17 @@ handle_metrics(struct http_call *c)
 		    "# TYPE sigil_lmdb_used_bytes gauge\n"
 		    "sigil_lmdb_used_bytes %llu\n", (unsigned long long)map,
 		    (unsigned long long)used);
+	store_state_info(app->store, &si);
 	evbuffer_add_printf(b, "# TYPE sigil_writer_pending gauge\n"
-	    "sigil_writer_pending %u\n", writer_pending(app->writer));
+	    "sigil_writer_pending %u\n"
+	    "# HELP sigil_state_pending_codes Codes whose state is not yet "
+	    "merged into code_state.\n"
+	    "# TYPE sigil_state_pending_codes gauge\n"
+	    "sigil_state_pending_codes %zu\n"
+	    "# TYPE sigil_state_merged_codes_total counter\n"
+	    "sigil_state_merged_codes_total %llu\n",
+	    writer_pending(app->writer), si.pending,
+	    (unsigned long long)si.merged);
 	http_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", b);
 	evbuffer_free(b);
 }

@@ -499,6 +499,26 @@ initial_mapsize(size_t *out)
 	return 0;
 }
 
+/*
+ * A store from before the pending layer (store_state.c) has a complete
+ * code_state: record that as state/through, once, so that scans this
+ * process commits are replayed after a crash.
+ */
+static int
+state_mark(struct store *st, MDB_txn *txn)
+{
+	MDB_val k = meta_key("state/through"), v;
+	uint64_t next;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+
+	if (rc != MDB_NOTFOUND)
+		return map_err(rc);
+	if ((rc = meta_get(st, txn, meta_key("next_scan"), &next)) != 0 ||
+	    (rc = meta_put(st, txn, k, next ? next - 1 : 0)) != 0)
+		return map_err(rc);
+	return 0;
+}
+
 static int
 open_dbs(struct store *st, int create)
 {
@@ -545,6 +565,8 @@ open_dbs(struct store *st, int create)
 			goto fail;
 		}
 	}
+	if (!tflags && (rc = state_mark(st, txn)) != 0)
+		goto fail;
 	/* Committing (even read-only) keeps the handles for the process. */
 	return map_err(mdb_txn_commit(txn));
 fail:
@@ -618,6 +640,8 @@ store_open(const char *dir, int flags, struct store **out)
 	}
 	if ((rc = open_dbs(st, create)) != 0)
 		goto fail_env;
+	if ((rc = pend_init(st)) != 0)
+		goto fail_env;
 	*out = st;
 	return 0;
 
@@ -655,6 +679,7 @@ store_close(struct store *st)
 		free(s);
 	}
 	mdb_env_close(st->env);
+	pend_free(st);
 	pthread_mutex_destroy(&st->slots_mu);
 	pthread_rwlock_destroy(&st->grow_lock);
 	free(st);
@@ -1721,7 +1746,7 @@ state_encode(const struct code_state *s, uint8_t *p)
 	return len;
 }
 
-static int
+int
 state_load(struct store *st, MDB_txn *txn, const uint8_t *key,
     struct code_state *out)
 {
@@ -1737,7 +1762,7 @@ state_load(struct store *st, MDB_txn *txn, const uint8_t *key,
 	return state_decode(v, out);
 }
 
-static int
+int
 state_store(struct store *st, MDB_txn *txn, const uint8_t *key,
     const struct code_state *s)
 {
@@ -1757,8 +1782,18 @@ struct commit_arg {
 	size_t			 n;
 	store_judge_fn		 judge;
 	void			*arg;
+	struct pend_round	*round;
+	size_t			 merge_max;
+	size_t			 merge_pos;	/* out: pend_merge_some */
+	uint64_t		 last_id;	/* out */
 };
 
+/*
+ * The log append, the round's states and counters; the states go to the
+ * pending layer after the commit (store_state.c), and the round also
+ * merges a chunk of an older generation into code_state, so that one
+ * sync carries both.
+ */
 static int
 scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 {
@@ -1767,12 +1802,14 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 	uint8_t kb[8], ck[CODE_KEY_LEN], vb[SCAN_REC_LEN], lb[SCAN_LOC_LEN];
 	MDB_val nk = meta_key("next_scan"), k, v;
 	MDB_cursor *cur;
-	struct code_state cs;
+	struct code_state *cs;
 	struct stat_acc acc = { 0 };	/* dashboard counters, store_loyalty.c */
 	char name[32];
+	size_t ri;
 	int rc;
 
 	memcpy(a->work, a->in, a->n * sizeof(*a->work));
+	pend_round_reset(a->round);
 	if ((rc = meta_get(st, txn, nk, &next)) != 0)
 		return rc;
 	if (next == 0)
@@ -1787,13 +1824,19 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 			int was_scanned;
 
 			code_key_put(ck, r->brand_id, r->serial);
-			if ((rc = state_load(st, txn, ck, &cs)) != 0)
+			if ((rc = pend_round_state(st, txn, a->round, ck, &cs,
+			    &ri)) != 0)
 				goto out;
-			was_scanned = cs.first_at != 0;
+			was_scanned = cs->first_at != 0;
 			if (a->judge)
-				a->judge(a->arg, i, r, &cs);
-			if ((rc = state_store(st, txn, ck, &cs)) != 0 ||
-			    (rc = scan_alerts(st, txn, r, r->flags, r->at)) != 0 ||
+				a->judge(a->arg, i, r, cs);
+			/* judge is outside code; refuse a state we could not
+			 * read back. */
+			if (cs->n_scanners > STORE_SCANNERS_MAX) {
+				rc = SIGIL_EINVAL;
+				goto out;
+			}
+			if ((rc = scan_alerts(st, txn, r, r->flags, r->at)) != 0 ||
 			    (rc = stats_scan(st, txn, &acc, r)) != 0)
 				goto out;
 			/*
@@ -1802,13 +1845,9 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 			 * codes are scanned once, and this row would be the
 			 * largest per-scan cost after the log itself.
 			 */
-			sigil_be64_put(kb, r->id);
-			k = mval(ck, CODE_KEY_LEN);
-			v = mval(kb, 8);
-			if (cs.first_scan_id != r->id &&
-			    (rc = mdb_put(txn, st->code_scans, &k, &v, 0)))
-				goto out;
-			scanned += !was_scanned && cs.first_at != 0;
+			if (cs->first_scan_id != r->id)
+				pend_round_id(a->round, ri, r->id);
+			scanned += !was_scanned && cs->first_at != 0;
 		}
 		if (r->verdict > VERDICT_INACTIVE) {
 			rc = SIGIL_EINVAL;
@@ -1837,6 +1876,7 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 		else
 			verdicts[r->verdict]++;
 	}
+	a->last_id = next - 1;
 	if ((rc = meta_put(st, txn, nk, next)) != 0 ||
 	    (rc = meta_add(st, txn, "stat/scans", scans)) != 0 ||
 	    (rc = meta_add(st, txn, "stat/bots", bots)) != 0 ||
@@ -1848,6 +1888,8 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 		if ((rc = meta_add(st, txn, name, verdicts[i])) != 0)
 			goto out;
 	}
+	if (a->merge_max > 0)
+		rc = pend_merge_some(st, txn, a->merge_max, &a->merge_pos);
 out:
 	mdb_cursor_close(cur);
 	return rc;
@@ -1857,7 +1899,7 @@ int
 store_scans_commit(struct store *st, struct scan_rec *recs, size_t n,
     store_judge_fn judge, void *arg)
 {
-	struct commit_arg a = { recs, NULL, n, judge, arg };
+	struct commit_arg a = { recs, NULL, n, judge, arg, NULL, 0, 0, 0 };
 	int rc;
 
 	if (n == 0)
@@ -1866,10 +1908,27 @@ store_scans_commit(struct store *st, struct scan_rec *recs, size_t n,
 		if (recs[i].serial > CODE_SERIAL_MAX ||
 		    recs[i].batch_id > UINT32_MAX)
 			return SIGIL_EINVAL;
+	if (st->flags & STORE_RDONLY)
+		return SIGIL_EDENIED;
+	if ((rc = pend_ready(st)) != 0)
+		return rc;
 	if ((a.work = malloc(n * sizeof(*a.work))) == NULL)
 		return SIGIL_ENOMEM;
-	if ((rc = store_write(st, scans_commit_fn, &a)) == 0)
+	if ((rc = pend_round_new(n, &a.round)) != 0)
+		goto out;
+	pthread_mutex_lock(&st->state_write_mu);
+	a.merge_max = pend_merge_due(st, n);
+	if ((rc = pend_reserve(st, n)) == 0 &&
+	    (rc = store_write(st, scans_commit_fn, &a)) == 0) {
+		pend_round_apply(st, a.round, a.last_id);
+		if (a.merge_max > 0)
+			pend_merged(st, a.merge_pos);
+	}
+	pthread_mutex_unlock(&st->state_write_mu);
+	if (rc == 0)
 		memcpy(recs, a.work, n * sizeof(*recs));
+	pend_round_free(a.round);
+out:
 	free(a.work);
 	return rc;
 }
@@ -1882,13 +1941,17 @@ struct locate_arg {
 	store_judge_fn	 judge;
 	void		*arg;
 	struct scan_rec	 rec;
+	struct code_state cs;		/* out: the judged state */
 };
 
 /*
  * Flags the judge adds at locate time (a diversion, impossible travel) go
  * into a 19th byte of the scan_locs value, because the log record is
  * never rewritten; they also raise alerts. Flags already in the log were
- * alerted at commit and are not alerted again.
+ * alerted at commit and are not alerted again. Of the judged state only
+ * what a location changes (last place, sticky flags) is written to
+ * code_state, and later to the code's pending entries: counts belong to
+ * the log, which the pending layer may not have merged yet.
  */
 static int
 locate_fn(struct store *st, MDB_txn *txn, void *p)
@@ -1896,7 +1959,6 @@ locate_fn(struct store *st, MDB_txn *txn, void *p)
 	struct locate_arg *a = p;
 	uint8_t kb[8], lb[SCAN_LOC_FLAGS_LEN], ck[CODE_KEY_LEN];
 	MDB_val k = mval(kb, 8), v;
-	struct code_state cs;
 	struct stat_acc acc = { 0 };
 	unsigned before, added;
 	int rc;
@@ -1913,11 +1975,13 @@ locate_fn(struct store *st, MDB_txn *txn, void *p)
 	before = a->rec.flags;
 	if (a->rec.brand_id != 0) {
 		code_key_put(ck, a->rec.brand_id, a->rec.serial);
-		if ((rc = state_load(st, txn, ck, &cs)) != 0)
+		if ((rc = pend_view_w(st, txn, ck, &a->cs)) != 0)
 			return rc;
 		if (a->judge)
-			a->judge(a->arg, 0, &a->rec, &cs);
-		if ((rc = state_store(st, txn, ck, &cs)) != 0)
+			a->judge(a->arg, 0, &a->rec, &a->cs);
+		if (a->cs.n_scanners > STORE_SCANNERS_MAX)
+			return SIGIL_EINVAL;
+		if ((rc = pend_locate_base(st, txn, ck, &a->cs)) != 0)
 			return rc;
 	}
 	added = a->rec.flags & ~before;
@@ -1941,12 +2005,24 @@ store_scan_locate(struct store *st, uint64_t scan_id, float lat,
     struct scan_rec *out)
 {
 	struct locate_arg a = { scan_id, lat, lng, accuracy_m, sigil_now_us(),
-	    judge, arg, { 0 } };
+	    judge, arg, { 0 }, { 0 } };
+	uint8_t ck[CODE_KEY_LEN];
 	int rc;
 
 	if (!loc_valid(lat, lng))
 		return SIGIL_EINVAL;
-	if ((rc = store_write(st, locate_fn, &a)) != 0)
+	if (st->flags & STORE_RDONLY)
+		return SIGIL_EDENIED;
+	if ((rc = pend_ready(st)) != 0)
+		return rc;
+	pthread_mutex_lock(&st->state_write_mu);
+	if ((rc = store_write(st, locate_fn, &a)) == 0 &&
+	    a.rec.brand_id != 0) {
+		code_key_put(ck, a.rec.brand_id, a.rec.serial);
+		pend_locate_apply(st, ck, &a.cs);
+	}
+	pthread_mutex_unlock(&st->state_write_mu);
+	if (rc != 0)
 		return rc;
 	if (out)
 		*out = a.rec;
@@ -1978,6 +2054,11 @@ store_code_state(struct store *st, uint32_t brand_id, uint64_t serial,
 	if (serial > CODE_SERIAL_MAX)
 		return SIGIL_ENOTFOUND;
 	code_key_put(ck, brand_id, serial);
+	if ((rc = pend_ready(st)) != 0)
+		return rc;
+	/* Pending first, then the snapshot: see pend_view. */
+	if ((rc = pend_view(st, ck, out, NULL, NULL)) != 0)
+		return rc > 0 ? 0 : rc;
 	if ((rc = read_begin(st, &txn)) != 0)
 		return rc;
 	rc = mdb_get(txn, st->code_state, &k, &v);
@@ -2107,6 +2188,37 @@ store_scan_after(struct store *st, uint64_t after, size_t limit,
 	return stop ? stop : map_err(rc);
 }
 
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Appends id to the growing array *ids. */
+static int
+ids_push(uint64_t **ids, size_t *n, size_t *cap, uint64_t id)
+{
+	uint64_t *p;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		if ((p = realloc(*ids, *cap * sizeof(*p))) == NULL)
+			return SIGIL_ENOMEM;
+		*ids = p;
+	}
+	(*ids)[(*n)++] = id;
+	return 0;
+}
+
+/*
+ * A code's scan ids come from three places: its code_scans rows, its
+ * first human scan (named by its state, never indexed), and the pending
+ * layer's ids not merged yet. A merge may commit between the pending
+ * look and the snapshot, so the same id can come twice: sort, then skip
+ * repeats.
+ */
 int
 store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct scan_rec *r), void *arg)
@@ -2116,19 +2228,30 @@ store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
 	MDB_cursor *cur;
 	MDB_txn *txn;
 	struct scan_rec r;
-	struct code_state cs;
-	uint64_t first = 0, id;
-	int rc, stop = 0;
+	struct code_state cs, pcs;
+	uint64_t *ids = NULL;
+	size_t n = 0, cap, i;
+	int rc, pending, stop = 0;
 
 	if (serial > CODE_SERIAL_MAX)
 		return 0;
 	code_key_put(ck, brand_id, serial);
-	if ((rc = read_begin(st, &txn)) != 0)
+	if ((rc = pend_ready(st)) != 0)
 		return rc;
-	/* The first human scan has no index row (see the commit): merge it. */
+	if ((pending = pend_view(st, ck, &pcs, &ids, &n)) < 0)
+		return pending;
+	cap = n;
+	if ((rc = read_begin(st, &txn)) != 0) {
+		free(ids);
+		return rc;
+	}
 	if ((rc = state_load(st, txn, ck, &cs)) != 0)
 		goto out;
-	first = cs.first_scan_id;
+	if (pending)
+		cs = pcs;
+	if (cs.first_scan_id != 0 &&
+	    (rc = ids_push(&ids, &n, &cap, cs.first_scan_id)) != 0)
+		goto out;
 	if ((rc = mdb_cursor_open(txn, st->code_scans, &cur)) != 0)
 		goto out;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
@@ -2137,38 +2260,30 @@ store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
 			rc = SIGIL_EIO;
 			break;
 		}
-		id = sigil_be64_get(v.mv_data);
-		if (first != 0 && first <= id) {
-			/* Older files hold a row for it too: emit it once. */
-			if (first < id && ((rc = scan_load(st, txn, first,
-			    &r)) != 0 || (stop = fn(arg, &r)) != 0))
-				break;
-			first = 0;
-		}
-		if ((rc = scan_load(st, txn, id, &r)) != 0 ||
-		    (stop = fn(arg, &r)) != 0)
+		if ((rc = ids_push(&ids, &n, &cap,
+		    sigil_be64_get(v.mv_data))) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	if (rc == 0 && stop == 0 && first != 0 &&
-	    (rc = scan_load(st, txn, first, &r)) == 0)
+	if (rc != MDB_NOTFOUND)
+		goto out;
+	rc = 0;
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), u64_cmp);
+	for (i = 0; i < n && stop == 0; i++) {
+		if (i > 0 && ids[i] == ids[i - 1])
+			continue;
+		if ((rc = scan_load(st, txn, ids[i], &r)) != 0)
+			break;
 		stop = fn(arg, &r);
+	}
 out:
 	read_end(st);
+	free(ids);
 	return stop ? stop : map_err(rc);
 }
 
 /* ---- shared helpers for the tables added with traceability ---- */
-
-static int
-u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int
 sorted_has(const uint64_t *s, size_t n, uint64_t v)

@@ -23,6 +23,8 @@
 #define CODE_KEY_LEN		9	/* brand BE32 || serial 40-bit BE */
 
 struct rslot;
+struct pend;
+struct pend_round;
 
 struct store {
 	MDB_env		*env;
@@ -45,6 +47,10 @@ struct store {
 	pthread_key_t	 slot_key;
 	pthread_mutex_t	 slots_mu;
 	struct rslot	*slots;
+	/* store_state.c: per-code state not yet in code_state */
+	struct pend	*pend;
+	pthread_mutex_t	 state_mu;	/* readers of pend vs its writer */
+	pthread_mutex_t	 state_write_mu;	/* one writer of pend */
 };
 
 /* ---- encodings: integers in values are little-endian, keys big ---- */
@@ -165,6 +171,68 @@ int meta_next(struct store *st, MDB_txn *txn, MDB_val k, uint64_t n,
 
 int batch_load(struct store *st, MDB_txn *txn, uint64_t id,
     struct batch *out);
+
+/* ---- per-code state (store.c encodes, store_state.c keeps pending) ---- */
+
+/* The flags a code's state keeps once any scan of it raised them. */
+#define STATE_STICKY	(SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL | \
+			    SCAN_CLAIMED_OTHER)
+
+/* code_state's row for key, zeroed when there is none. */
+int state_load(struct store *st, MDB_txn *txn, const uint8_t *key,
+    struct code_state *out);
+/* Writes code_state's row; SIGIL_EINVAL for too many scanners. */
+int state_store(struct store *st, MDB_txn *txn, const uint8_t *key,
+    const struct code_state *s);
+
+int pend_init(struct store *st);
+void pend_free(struct store *st);
+/* Replays the log tail into the pending view once per handle. */
+int pend_ready(struct store *st);
+/*
+ * A reader's view of key's pending state: 1 and *out if the code has
+ * pending state, 0 if code_state holds all of it, SIGIL_ENOMEM. With ids,
+ * also a malloc'd copy of its scan ids not yet in code_scans (caller
+ * frees). Look here before taking a snapshot: a merge that commits in
+ * between then cannot hide anything.
+ */
+int pend_view(struct store *st, const uint8_t *key, struct code_state *out,
+    uint64_t **ids, size_t *nids);
+/* The writing thread's view inside its transaction: pending or row. */
+int pend_view_w(struct store *st, MDB_txn *txn, const uint8_t *key,
+    struct code_state *out);
+
+/*
+ * A commit's round: the states of the codes it touches, each loaded on
+ * first use from the pending view or code_state, and the scan ids to
+ * index. pend_round_apply moves it into the pending layer after the
+ * commit; capacity for it must be reserved (pend_reserve) before.
+ */
+int pend_round_new(size_t n, struct pend_round **out);
+void pend_round_free(struct pend_round *r);
+void pend_round_reset(struct pend_round *r);
+int pend_round_state(struct store *st, MDB_txn *txn, struct pend_round *r,
+    const uint8_t *key, struct code_state **out, size_t *index);
+void pend_round_id(struct pend_round *r, size_t index, uint64_t id);
+int pend_reserve(struct store *st, size_t n);
+void pend_round_apply(struct store *st, struct pend_round *r,
+    uint64_t last_id);
+
+/*
+ * Merging: how many codes a round of n scans should merge (0: nothing
+ * frozen); pend_merge_some writes up to max of them inside txn and says
+ * where it got to; pend_merged records that once the commit succeeded.
+ */
+size_t pend_merge_due(struct store *st, size_t n);
+int pend_merge_some(struct store *st, MDB_txn *txn, size_t max,
+    size_t *pos);
+void pend_merged(struct store *st, size_t pos);
+
+/* A location: its change to code_state's row, then to pending entries. */
+int pend_locate_base(struct store *st, MDB_txn *txn, const uint8_t *key,
+    const struct code_state *judged);
+void pend_locate_apply(struct store *st, const uint8_t *key,
+    const struct code_state *judged);
 
 /* ---- dashboard counters kept inside scan transactions (store_loyalty.c) */
 

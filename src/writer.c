@@ -34,6 +34,13 @@
  * If a commit fails, every job of that batch gets the error (the handler
  * answers 503) and nothing of the batch is written; the next batch tries
  * again, so a transient I/O fault needs no restart.
+ *
+ * Per-code state reaches code_state in the background (store_state.c):
+ * scan rounds merge a chunk of it as they commit, and when no job has
+ * come for WRITER_IDLE_MS the thread merges the rest in chunks of
+ * WRITER_IDLE_CHUNK codes, looking at the queue between chunks, so a
+ * quiet server keeps little state pending and a scan that arrives waits
+ * at most for one chunk.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -61,6 +68,9 @@ struct writer {
 	struct event	*done_ev;
 	struct writer_stats stats;		/* written by the thread */
 };
+
+#define WRITER_IDLE_MS		20
+#define WRITER_IDLE_CHUNK	1024
 
 struct commit_ctx {
 	struct writer_job	**jobs;
@@ -196,6 +206,24 @@ commit_locate(struct writer *w, struct writer_job *job)
 	return job->err == 0;
 }
 
+/*
+ * Waits (w->lock held) for a job for up to WRITER_IDLE_MS; 1 when the
+ * time ran out.
+ */
+static int
+idle_wait(struct writer *w)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += WRITER_IDLE_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return pthread_cond_timedwait(&w->wake, &w->lock, &ts) != 0;
+}
+
 /* Hands a finished list back to the event loop. */
 static void
 hand_back(struct writer *w, struct writer_job *list)
@@ -244,7 +272,8 @@ writer_main(void *arg)
 	struct claim_limits *limits;
 	int *results;
 	size_t n;
-	int committed;
+	int committed, merge = 0, idle = 0;
+	size_t left;
 
 	jobs = calloc(WRITER_BATCH_MAX, sizeof *jobs);
 	recs = calloc(WRITER_BATCH_MAX, sizeof *recs);
@@ -258,17 +287,35 @@ writer_main(void *arg)
 	}
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
-		while (w->head == NULL && !w->stopping && held == NULL)
-			pthread_cond_wait(&w->wake, &w->lock);
+		while (w->head == NULL && !w->stopping && held == NULL &&
+		    !idle) {
+			if (!merge) {
+				pthread_cond_wait(&w->wake, &w->lock);
+				continue;
+			}
+			idle = idle_wait(w) && w->head == NULL;
+		}
 		if (w->head == NULL) {
 			pthread_mutex_unlock(&w->lock);
-			if (held == NULL)
-				break;		/* stopping, all answered */
-			/* Idle with commits held: sync them now. */
-			release_held(w, held, 0);
-			held = NULL;
+			if (held != NULL) {
+				/* Idle with commits held: sync them now. */
+				release_held(w, held, 0);
+				held = NULL;
+				continue;
+			}
+			if (w->stopping)
+				break;		/* all answered */
+			if (store_state_merge(w->store, WRITER_IDLE_CHUNK,
+			    &left) != 0) {
+				left = 1;	/* try again after a pause */
+				idle = 0;
+			}
+			merge = left > 0;
+			idle &= merge;
 			continue;
 		}
+		idle = 0;
+		merge = 1;
 		/* Take up to WRITER_BATCH_MAX jobs off the queue. */
 		list = w->head;
 		job = list;
@@ -379,8 +426,13 @@ writer_start(struct store *st, struct event_base *base, int deferred,
 	w->deferred = deferred;
 	w->tail = &w->head;
 	w->done_tail = &w->done_head;
+	pthread_condattr_t ca;
+
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->wake, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	w->done_ev = event_new(base, -1, 0, writer_deliver, w);
 	if (w->done_ev == NULL)
 		goto fail;

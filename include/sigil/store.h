@@ -278,6 +278,35 @@ int store_scan_locate(struct store *st, uint64_t scan_id, float lat,
     float lng, uint16_t accuracy_m, store_judge_fn judge, void *arg,
     struct scan_rec *out);
 
+/*
+ * Per-code state reaches code_state in the background (store_state.c):
+ * a commit logs its scans durably and keeps the codes' new states in
+ * memory; they are merged into code_state later, in key order, inside
+ * later commits or idle-time merges, and replayed from the log after a
+ * crash. Reads (store_code_state, store_code_scans) see both.
+ *
+ * store_state_apply is the replay rule: what a logged scan (verdict and
+ * flags as judged, location if stored) does to its code's state. The
+ * judge must leave exactly that state (test_state checks scan_judge).
+ */
+void store_state_apply(struct code_state *s, const struct scan_rec *r);
+
+/*
+ * Merges up to max_codes (0: all) pending code states into code_state in
+ * one transaction, freezing the pending ones first if nothing is being
+ * merged; *left (may be NULL) gets the codes still pending. The writer
+ * calls it when idle; tests call it to drain. 0, SIGIL_EDENIED
+ * (read-only), or a commit error (nothing merged).
+ */
+int store_state_merge(struct store *st, size_t max_codes, size_t *left);
+
+struct store_state_info {
+	size_t		pending;	/* codes whose state is not yet merged */
+	uint64_t	merged;		/* codes merged since open */
+	size_t		freeze_at;	/* codes per merge generation */
+};
+void store_state_info(struct store *st, struct store_state_info *out);
+
 /* The scan as logged, with its location applied if one was stored. */
 int store_scan_get(struct store *st, uint64_t id, struct scan_rec *out);
 int store_code_state(struct store *st, uint32_t brand_id, uint64_t serial,

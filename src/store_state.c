@@ -1,0 +1,866 @@
+/*
+ * store_state.c - per-code state: a pending layer in front of code_state.
+ *
+ * Every human scan changes its code's state (first scan, count, devices,
+ * last place). Codes are scanned in no particular order, so writing that
+ * row in the scan's own transaction dirtied a random B-tree leaf (and a
+ * branch above it) per scan, and those random pages were what a durable
+ * commit waited for. The durable record of a scan is its entry in the
+ * append-only log; the code's state is a function of the log. So the
+ * commit now appends to the log and keeps the new state here, in memory,
+ * and the state reaches code_state later, in key order, many codes per
+ * leaf: a log-structured merge with the scan log as its write-ahead log.
+ *
+ * Two generations. New states go into `cur`. When cur holds freeze_at
+ * codes (or the writer is idle) it is frozen as `old`, sorted by key, and
+ * merged into code_state a chunk at a time, inside the scan rounds'
+ * own transactions (store_scans_commit) or in idle-time transactions of
+ * their own (store_state_merge). A reader sees cur, else old, else
+ * code_state: a cur entry was built from the view at the time, so it
+ * supersedes old and code_state, and an old entry is never older than
+ * what its merge wrote.
+ *
+ * Meta keys record how far code_state has got: every scan with id <=
+ * state/through is in it; while a merge runs, state/target is the last
+ * scan id of the frozen generation and state/key the last code key
+ * merged so far (codes at or below it are in code_state up to target).
+ * A merge chunk writes them in the transaction that writes its rows, so
+ * after a crash store_open's reader replays exactly the scans code_state
+ * lacks (pend_load), with store_state_apply: the same state the judge
+ * built, from what the log recorded of each verdict.
+ *
+ * Locations stored later (store_scan_locate) change code_state directly,
+ * but only the fields a location can change (last place, sticky flags),
+ * which merge by "latest" and "or": replaying the log over them gives
+ * the same result whether or not the replay has seen the location.
+ *
+ * One thread at a time changes pending state (state_write_mu, held for a
+ * whole commit, locate or merge); readers on other threads copy under
+ * state_mu. Nothing here may allocate after a commit: capacity is
+ * reserved before the transaction, so a committed scan always lands in
+ * memory too. Only sigild's writer commits scans; another process reads
+ * the log tail into a view of its own (lazily, read-only).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sigil/store.h"
+#include "store_impl.h"
+
+#define FREEZE_DEFAULT	32768	/* codes in cur before it is frozen */
+#define FREEZE_MIN	1
+
+struct pend_id {
+	uint64_t	 id;
+	uint32_t	 next;		/* index + 1 in ids, 0 at the end */
+};
+
+struct pend_ent {
+	uint8_t		 key[CODE_KEY_LEN];
+	uint32_t	 id_head, id_tail;	/* index + 1 in ids */
+	struct code_state cs;
+};
+
+struct pend_gen {
+	struct pend_ent	*ent;
+	size_t		 n, cap;
+	uint32_t	*slot;		/* entry index + 1, 0 empty */
+	size_t		 nslot;		/* power of two, >= 2 * cap */
+	struct pend_id	*ids;
+	size_t		 nids, capids;
+	uint32_t	*order;		/* frozen: entries in key order */
+	size_t		 pos;		/* frozen: entries merged so far */
+	uint64_t	 target;	/* frozen: its last scan id */
+};
+
+struct pend {
+	struct pend_gen	 gen[2];
+	struct pend_gen	*cur, *old;
+	int		 loaded;
+	uint64_t	 last;		/* last scan id reflected */
+	size_t		 freeze_at;
+	uint64_t	 merged;	/* codes written to code_state */
+};
+
+struct pend_round {
+	struct {
+		uint8_t		 key[CODE_KEY_LEN];
+		struct code_state cs;
+	} *ent;
+	size_t		 n, cap;
+	uint32_t	*slot;
+	size_t		 nslot;
+	struct {
+		uint32_t	 ent;
+		uint64_t	 id;
+	} *ids;
+	size_t		 nids;
+};
+
+static uint64_t
+key_hash(const uint8_t *k)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < CODE_KEY_LEN; i++)
+		h = (h ^ k[i]) * 0x100000001b3ULL;
+	return h ^ h >> 29;
+}
+
+/* ---- one generation: an open-addressing index over an entry array ---- */
+
+static long
+gen_find(const struct pend_gen *g, const uint8_t *key)
+{
+	size_t mask = g->nslot - 1, i;
+
+	if (g->n == 0)
+		return -1;
+	for (i = key_hash(key) & mask; g->slot[i] != 0; i = (i + 1) & mask)
+		if (memcmp(g->ent[g->slot[i] - 1].key, key, CODE_KEY_LEN) == 0)
+			return (long)g->slot[i] - 1;
+	return -1;
+}
+
+/* Room for more entries and ids; nothing changes on failure. */
+static int
+gen_reserve(struct pend_gen *g, size_t more, size_t more_ids)
+{
+	size_t want = g->n + more, nslot, mask;
+	uint32_t *slot;
+
+	if (want > UINT32_MAX / 4 || g->nids + more_ids > UINT32_MAX / 2)
+		return SIGIL_EFULL;
+	if (g->nids + more_ids > g->capids) {
+		size_t cap = g->capids ? g->capids : 1024;
+		struct pend_id *ids;
+
+		while (cap < g->nids + more_ids)
+			cap *= 2;
+		if ((ids = realloc(g->ids, cap * sizeof(*ids))) == NULL)
+			return SIGIL_ENOMEM;
+		g->ids = ids;
+		g->capids = cap;
+	}
+	if (want <= g->cap)
+		return 0;
+	{
+		size_t cap = g->cap ? g->cap : 1024;
+		struct pend_ent *ent;
+		uint32_t *order;
+
+		while (cap < want)
+			cap *= 2;
+		for (nslot = 1; nslot < 2 * cap; nslot *= 2)
+			;
+		if ((slot = calloc(nslot, sizeof(*slot))) == NULL)
+			return SIGIL_ENOMEM;
+		if ((order = realloc(g->order, cap * sizeof(*order))) == NULL) {
+			free(slot);
+			return SIGIL_ENOMEM;
+		}
+		g->order = order;
+		if ((ent = realloc(g->ent, cap * sizeof(*ent))) == NULL) {
+			free(slot);
+			return SIGIL_ENOMEM;
+		}
+		g->ent = ent;
+		g->cap = cap;
+	}
+	mask = nslot - 1;
+	for (size_t e = 0; e < g->n; e++) {
+		size_t i = key_hash(g->ent[e].key) & mask;
+
+		while (slot[i] != 0)
+			i = (i + 1) & mask;
+		slot[i] = (uint32_t)e + 1;
+	}
+	free(g->slot);
+	g->slot = slot;
+	g->nslot = nslot;
+	return 0;
+}
+
+/* Adds key with state cs; capacity must have been reserved. */
+static size_t
+gen_add(struct pend_gen *g, const uint8_t *key, const struct code_state *cs)
+{
+	size_t mask = g->nslot - 1, i, e = g->n++;
+
+	memcpy(g->ent[e].key, key, CODE_KEY_LEN);
+	g->ent[e].id_head = g->ent[e].id_tail = 0;
+	g->ent[e].cs = *cs;
+	for (i = key_hash(key) & mask; g->slot[i] != 0; i = (i + 1) & mask)
+		;
+	g->slot[i] = (uint32_t)e + 1;
+	return e;
+}
+
+static void
+gen_add_id(struct pend_gen *g, size_t e, uint64_t id)
+{
+	size_t x = g->nids++;
+
+	g->ids[x].id = id;
+	g->ids[x].next = 0;
+	if (g->ent[e].id_tail)
+		g->ids[g->ent[e].id_tail - 1].next = (uint32_t)x + 1;
+	else
+		g->ent[e].id_head = (uint32_t)x + 1;
+	g->ent[e].id_tail = (uint32_t)x + 1;
+}
+
+static void
+gen_clear(struct pend_gen *g)
+{
+	if (g->n > 0)
+		memset(g->slot, 0, g->nslot * sizeof(*g->slot));
+	g->n = g->nids = g->pos = 0;
+	g->target = 0;
+}
+
+static void
+gen_free(struct pend_gen *g)
+{
+	free(g->ent);
+	free(g->slot);
+	free(g->ids);
+	free(g->order);
+	memset(g, 0, sizeof(*g));
+}
+
+static int
+order_cmp(const void *a, const void *b, void *arg)
+{
+	const struct pend_gen *g = arg;
+
+	return memcmp(g->ent[*(const uint32_t *)a].key,
+	    g->ent[*(const uint32_t *)b].key, CODE_KEY_LEN);
+}
+
+/*
+ * Freezes cur as old (which must be fully merged) and starts an empty
+ * cur. Called by the writing thread under state_mu.
+ */
+static void
+pend_freeze(struct pend *p)
+{
+	struct pend_gen *g = p->cur;
+
+	gen_clear(p->old);
+	p->cur = p->old;
+	p->old = g;
+	for (size_t i = 0; i < g->n; i++)
+		g->order[i] = (uint32_t)i;
+	qsort_r(g->order, g->n, sizeof(*g->order), order_cmp, g);
+	g->pos = 0;
+	g->target = p->last;
+}
+
+static size_t
+freeze_at(void)
+{
+	const char *e = getenv("SIGIL_STATE_PENDING");
+	uint64_t v;
+
+	if (e != NULL && *e != '\0' &&
+	    sigil_parse_u64(e, 1u << 24, &v) == 0 && v >= FREEZE_MIN)
+		return (size_t)v;
+	return FREEZE_DEFAULT;
+}
+
+int
+pend_init(struct store *st)
+{
+	struct pend *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return SIGIL_ENOMEM;
+	p->cur = &p->gen[0];
+	p->old = &p->gen[1];
+	p->freeze_at = freeze_at();
+	pthread_mutex_init(&st->state_mu, NULL);
+	pthread_mutex_init(&st->state_write_mu, NULL);
+	st->pend = p;
+	return 0;
+}
+
+void
+pend_free(struct store *st)
+{
+	if (st->pend == NULL)
+		return;
+	gen_free(&st->pend->gen[0]);
+	gen_free(&st->pend->gen[1]);
+	free(st->pend);
+	st->pend = NULL;
+	pthread_mutex_destroy(&st->state_write_mu);
+	pthread_mutex_destroy(&st->state_mu);
+}
+
+/* ---- the replay rule ---- */
+
+void
+store_state_apply(struct code_state *s, const struct scan_rec *r)
+{
+	int known = 0;
+
+	if (r->flags & SCAN_BOT) {
+		s->bot_count++;
+		return;
+	}
+	if (r->verdict != VERDICT_GENUINE && r->verdict != VERDICT_SUSPICIOUS)
+		return;
+	s->scan_count++;
+	if (s->first_at == 0) {
+		s->first_at = r->at;
+		s->first_scan_id = r->id;
+	}
+	for (int i = 0; i < s->n_scanners && i < STORE_SCANNERS_MAX; i++)
+		known |= s->scanners[i] == r->device;
+	if (!known && s->n_scanners < STORE_SCANNERS_MAX)
+		s->scanners[s->n_scanners++] = r->device;
+	if ((r->flags & SCAN_HAS_LOC) && r->at >= s->last_loc_at) {
+		s->last_loc_at = r->at;
+		s->last_lat = r->lat;
+		s->last_lng = r->lng;
+	}
+	s->flags |= r->flags & STATE_STICKY;
+}
+
+/* What a location changes in a state: the last place and sticky flags. */
+static void
+state_locate_merge(struct code_state *s, const struct code_state *from)
+{
+	s->flags |= from->flags & STATE_STICKY;
+	if (from->last_loc_at != 0 && from->last_loc_at >= s->last_loc_at) {
+		s->last_loc_at = from->last_loc_at;
+		s->last_lat = from->last_lat;
+		s->last_lng = from->last_lng;
+	}
+}
+
+/* ---- loading: replay the scans code_state lacks ---- */
+
+struct merge_arg {
+	size_t	 max;
+	size_t	 pos;		/* out: where the merge got to */
+	int	 all;		/* write every entry of cur and old (load) */
+};
+
+static int merge_fn(struct store *st, MDB_txn *txn, void *arg);
+
+struct replay {
+	struct store	*st;
+	struct pend	*p;
+	uint64_t	 target;
+	uint8_t		 key[CODE_KEY_LEN];	/* state/key */
+	int		 err;
+};
+
+static int
+replay_one(void *arg, const struct scan_rec *r)
+{
+	struct replay *rp = arg;
+	struct pend_gen *g = rp->p->cur;
+	uint8_t ck[CODE_KEY_LEN];
+	struct code_state cs;
+	MDB_txn *txn;
+	long e;
+	int rc;
+
+	rp->p->last = r->id;
+	if (r->brand_id == 0)
+		return 0;
+	code_key_put(ck, r->brand_id, r->serial);
+	if (rp->target != 0 && r->id <= rp->target &&
+	    memcmp(ck, rp->key, CODE_KEY_LEN) <= 0)
+		return 0;
+	if ((rc = gen_reserve(g, 1, 1)) != 0)
+		goto fail;
+	if ((e = gen_find(g, ck)) < 0) {
+		/* Joins the walk's snapshot: code_state as of the same log. */
+		if ((rc = read_begin(rp->st, &txn)) != 0)
+			goto fail;
+		rc = state_load(rp->st, txn, ck, &cs);
+		read_end(rp->st);
+		if (rc != 0)
+			goto fail;
+		e = (long)gen_add(g, ck, &cs);
+	}
+	store_state_apply(&g->ent[e].cs, r);
+	if (g->ent[e].cs.first_scan_id != r->id)
+		gen_add_id(g, (size_t)e, r->id);
+	return 0;
+fail:
+	rp->err = map_err(rc);
+	return 1;
+}
+
+/*
+ * Builds the pending view from the log (once per store handle). Under
+ * state_write_mu. A read-write handle that finds a merge cut short by a
+ * crash writes everything it replayed in one transaction, so the
+ * generations start afresh; a read-only one only keeps the view.
+ */
+static int
+pend_load(struct store *st)
+{
+	struct pend *p = st->pend;
+	struct replay rp = { st, p, 0, { 0 }, 0 };
+	uint64_t through;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	k = meta_key("state/through");
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		/* A store from before this layer: code_state is complete. */
+		k = meta_key("next_scan");
+		rc = meta_get(st, txn, k, &through);
+		through = through ? through - 1 : 0;
+	} else if (rc == 0 && v.mv_size == 8) {
+		through = le64_get(v.mv_data);
+		k = meta_key("state/target");
+		if ((rc = meta_get(st, txn, k, &rp.target)) == 0 &&
+		    rp.target != 0) {
+			k = meta_key("state/key");
+			rc = mdb_get(txn, st->meta, &k, &v);
+			if (rc == 0 && v.mv_size == CODE_KEY_LEN)
+				memcpy(rp.key, v.mv_data, CODE_KEY_LEN);
+			else if (rc == 0 || rc == MDB_NOTFOUND)
+				rc = SIGIL_EIO;
+		}
+	} else if (rc == 0)
+		rc = SIGIL_EIO;
+	read_end(st);
+	if (rc != 0)
+		return map_err(rc);
+	p->last = through;
+	if ((rc = store_scan_after(st, through, SIZE_MAX, replay_one,
+	    &rp)) != 0 && rp.err == 0)
+		return rc;
+	if (rp.err != 0)
+		return rp.err;
+	p->loaded = 1;
+	if (rp.target != 0 && !(st->flags & STORE_RDONLY)) {
+		struct merge_arg a = { 0, 0, 1 };
+
+		if ((rc = store_write(st, merge_fn, &a)) != 0)
+			return rc;
+		pthread_mutex_lock(&st->state_mu);
+		p->merged += p->cur->n;
+		gen_clear(p->cur);
+		pthread_mutex_unlock(&st->state_mu);
+	}
+	return 0;
+}
+
+int
+pend_ready(struct store *st)
+{
+	int rc = 0;
+
+	if (__atomic_load_n(&st->pend->loaded, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_mutex_lock(&st->state_write_mu);
+	if (!st->pend->loaded) {
+		rc = pend_load(st);
+		if (rc != 0) {
+			pthread_mutex_lock(&st->state_mu);
+			gen_clear(st->pend->cur);
+			pthread_mutex_unlock(&st->state_mu);
+		}
+	}
+	pthread_mutex_unlock(&st->state_write_mu);
+	return rc;
+}
+
+/* ---- reading ---- */
+
+/* The pending entry of key, cur before old, or NULL. Under a lock. */
+static struct pend_ent *
+pend_entry(struct pend *p, const uint8_t *key, struct pend_gen **gp)
+{
+	long e;
+
+	if ((e = gen_find(p->cur, key)) >= 0) {
+		*gp = p->cur;
+		return &p->cur->ent[e];
+	}
+	if ((e = gen_find(p->old, key)) >= 0) {
+		*gp = p->old;
+		return &p->old->ent[e];
+	}
+	return NULL;
+}
+
+int
+pend_view(struct store *st, const uint8_t *key, struct code_state *out,
+    uint64_t **ids, size_t *nids)
+{
+	struct pend_gen *g;
+	struct pend_ent *e;
+	int found = 0;
+
+	if (ids) {
+		*ids = NULL;
+		*nids = 0;
+	}
+	pthread_mutex_lock(&st->state_mu);
+	if ((e = pend_entry(st->pend, key, &g)) != NULL) {
+		found = 1;
+		*out = e->cs;
+	}
+	/*
+	 * The ids of both generations: a code in cur may still have ids
+	 * in old that its merge has not written yet.
+	 */
+	for (int i = 0; ids && i < 2; i++) {
+		struct pend_gen *gg = i == 0 ? st->pend->old : st->pend->cur;
+		long x = gen_find(gg, key);
+		size_t n = 0;
+		uint64_t *a;
+
+		if (x < 0)
+			continue;
+		for (uint32_t j = gg->ent[x].id_head; j; j = gg->ids[j - 1].next)
+			n++;
+		if (n == 0)
+			continue;
+		if ((a = realloc(*ids, (*nids + n) * sizeof(**ids))) == NULL) {
+			found = SIGIL_ENOMEM;
+			break;
+		}
+		*ids = a;
+		for (uint32_t j = gg->ent[x].id_head; j; j = gg->ids[j - 1].next)
+			a[(*nids)++] = gg->ids[j - 1].id;
+	}
+	pthread_mutex_unlock(&st->state_mu);
+	if (found < 0) {
+		free(*ids);
+		*ids = NULL;
+		*nids = 0;
+	}
+	return found;
+}
+
+/* The writing thread's view: no lock needed, it is the only writer. */
+static int
+view_w(struct store *st, MDB_txn *txn, const uint8_t *key,
+    struct code_state *out)
+{
+	struct pend_gen *g;
+	struct pend_ent *e = pend_entry(st->pend, key, &g);
+
+	if (e != NULL) {
+		*out = e->cs;
+		return 0;
+	}
+	return state_load(st, txn, key, out);
+}
+
+/* ---- a commit's round ---- */
+
+int
+pend_round_new(size_t n, struct pend_round **out)
+{
+	struct pend_round *r;
+	size_t nslot;
+
+	for (nslot = 16; nslot < 2 * n; nslot *= 2)
+		;
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->ent = malloc(n * sizeof(*r->ent))) == NULL ||
+	    (r->slot = calloc(nslot, sizeof(*r->slot))) == NULL ||
+	    (r->ids = malloc(n * sizeof(*r->ids))) == NULL) {
+		pend_round_free(r);
+		return SIGIL_ENOMEM;
+	}
+	r->cap = n;
+	r->nslot = nslot;
+	*out = r;
+	return 0;
+}
+
+void
+pend_round_free(struct pend_round *r)
+{
+	if (r == NULL)
+		return;
+	free(r->ent);
+	free(r->slot);
+	free(r->ids);
+	free(r);
+}
+
+void
+pend_round_reset(struct pend_round *r)
+{
+	memset(r->slot, 0, r->nslot * sizeof(*r->slot));
+	r->n = r->nids = 0;
+}
+
+int
+pend_round_state(struct store *st, MDB_txn *txn, struct pend_round *r,
+    const uint8_t *key, struct code_state **out, size_t *index)
+{
+	size_t mask = r->nslot - 1, i;
+	int rc;
+
+	for (i = key_hash(key) & mask; r->slot[i] != 0; i = (i + 1) & mask)
+		if (memcmp(r->ent[r->slot[i] - 1].key, key,
+		    CODE_KEY_LEN) == 0) {
+			*index = r->slot[i] - 1;
+			*out = &r->ent[*index].cs;
+			return 0;
+		}
+	if (r->n == r->cap)
+		return SIGIL_EINVAL;
+	if ((rc = view_w(st, txn, key, &r->ent[r->n].cs)) != 0)
+		return rc;
+	memcpy(r->ent[r->n].key, key, CODE_KEY_LEN);
+	r->slot[i] = (uint32_t)r->n + 1;
+	*index = r->n++;
+	*out = &r->ent[*index].cs;
+	return 0;
+}
+
+void
+pend_round_id(struct pend_round *r, size_t index, uint64_t id)
+{
+	r->ids[r->nids].ent = (uint32_t)index;
+	r->ids[r->nids++].id = id;
+}
+
+int
+pend_reserve(struct store *st, size_t n)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->state_mu);
+	rc = gen_reserve(st->pend->cur, n, n);
+	pthread_mutex_unlock(&st->state_mu);
+	return rc;
+}
+
+/* Moves a committed round into cur; freezes cur when it is due. */
+void
+pend_round_apply(struct store *st, struct pend_round *r, uint64_t last_id)
+{
+	struct pend *p = st->pend;
+	struct pend_gen *g = p->cur;
+	long e;
+
+	pthread_mutex_lock(&st->state_mu);
+	for (size_t i = 0; i < r->n; i++) {
+		if ((e = gen_find(g, r->ent[i].key)) < 0)
+			gen_add(g, r->ent[i].key, &r->ent[i].cs);
+		else
+			g->ent[e].cs = r->ent[i].cs;
+	}
+	for (size_t i = 0; i < r->nids; i++) {
+		e = gen_find(g, r->ent[r->ids[i].ent].key);
+		gen_add_id(g, (size_t)e, r->ids[i].id);
+	}
+	if (last_id > p->last)
+		p->last = last_id;
+	if (p->old->pos == p->old->n && g->n >= p->freeze_at)
+		pend_freeze(p);
+	pthread_mutex_unlock(&st->state_mu);
+}
+
+/* ---- merging into code_state ---- */
+
+static int
+merge_ent(struct store *st, MDB_txn *txn, const struct pend_gen *g,
+    const struct pend_ent *e)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(e->key, CODE_KEY_LEN), v;
+	int rc;
+
+	if ((rc = state_store(st, txn, e->key, &e->cs)) != 0)
+		return rc;
+	for (uint32_t j = e->id_head; j; j = g->ids[j - 1].next) {
+		sigil_be64_put(kb, g->ids[j - 1].id);
+		v = mval(kb, 8);
+		if ((rc = mdb_put(txn, st->code_scans, &k, &v, 0)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+meta_del(struct store *st, MDB_txn *txn, const char *name)
+{
+	MDB_val k = meta_key(name);
+	int rc = mdb_del(txn, st->meta, &k, NULL);
+
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+pend_merge_some(struct store *st, MDB_txn *txn, size_t max, size_t *pos)
+{
+	struct pend_gen *g = st->pend->old;
+	size_t i = g->pos, end = g->n - g->pos < max ? g->n : g->pos + max;
+	MDB_val k, v;
+	int rc;
+
+	*pos = i;
+	if (i == g->n)
+		return 0;
+	for (; i < end; i++)
+		if ((rc = merge_ent(st, txn, g, &g->ent[g->order[i]])) != 0)
+			return rc;
+	if (end == g->n) {
+		k = meta_key("state/through");
+		if ((rc = meta_put(st, txn, k, g->target)) != 0 ||
+		    (rc = meta_del(st, txn, "state/target")) != 0 ||
+		    (rc = meta_del(st, txn, "state/key")) != 0)
+			return rc;
+	} else {
+		k = meta_key("state/target");
+		if ((rc = meta_put(st, txn, k, g->target)) != 0)
+			return rc;
+		k = meta_key("state/key");
+		v = mval(g->ent[g->order[end - 1]].key, CODE_KEY_LEN);
+		if ((rc = mdb_put(txn, st->meta, &k, &v, 0)) != 0)
+			return rc;
+	}
+	*pos = end;
+	return 0;
+}
+
+void
+pend_merged(struct store *st, size_t pos)
+{
+	struct pend *p = st->pend;
+
+	if (pos <= p->old->pos)
+		return;
+	pthread_mutex_lock(&st->state_mu);
+	p->merged += pos - p->old->pos;
+	p->old->pos = pos;
+	pthread_mutex_unlock(&st->state_mu);
+}
+
+size_t
+pend_merge_due(struct store *st, size_t round)
+{
+	struct pend_gen *g = st->pend->old;
+
+	if (g->pos == g->n)
+		return 0;
+	/* Twice the round's scans: merging outpaces filling. */
+	return 2 * round + 32;
+}
+
+/* Writes every pending entry (load after a crash cut a merge short). */
+static int
+merge_all(struct store *st, MDB_txn *txn)
+{
+	struct pend_gen *g = st->pend->cur;
+	MDB_val k = meta_key("state/through");
+	int rc;
+
+	for (size_t i = 0; i < g->n; i++)
+		if ((rc = merge_ent(st, txn, g, &g->ent[i])) != 0)
+			return rc;
+	if ((rc = meta_put(st, txn, k, st->pend->last)) != 0 ||
+	    (rc = meta_del(st, txn, "state/target")) != 0)
+		return rc;
+	return meta_del(st, txn, "state/key");
+}
+
+static int
+merge_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct merge_arg *a = arg;
+
+	if (a->all)
+		return merge_all(st, txn);
+	return pend_merge_some(st, txn, a->max, &a->pos);
+}
+
+int
+store_state_merge(struct store *st, size_t max_codes, size_t *left)
+{
+	struct pend *p = st->pend;
+	struct merge_arg a = { max_codes ? max_codes : SIZE_MAX, 0, 0 };
+	int rc;
+
+	if (left)
+		*left = 0;
+	if (st->flags & STORE_RDONLY)
+		return SIGIL_EDENIED;
+	if ((rc = pend_ready(st)) != 0)
+		return rc;
+	pthread_mutex_lock(&st->state_write_mu);
+	if (p->old->pos == p->old->n && p->cur->n > 0) {
+		pthread_mutex_lock(&st->state_mu);
+		pend_freeze(p);
+		pthread_mutex_unlock(&st->state_mu);
+	}
+	if (p->old->pos < p->old->n) {
+		a.pos = p->old->pos;
+		if ((rc = store_write(st, merge_fn, &a)) == 0)
+			pend_merged(st, a.pos);
+	}
+	if (left)
+		*left = (p->old->n - p->old->pos) + p->cur->n;
+	pthread_mutex_unlock(&st->state_write_mu);
+	return rc;
+}
+
+/* A location's state change, into the pending entries of its code. */
+void
+pend_locate_apply(struct store *st, const uint8_t *key,
+    const struct code_state *cs)
+{
+	struct pend *p = st->pend;
+	long e;
+
+	pthread_mutex_lock(&st->state_mu);
+	if ((e = gen_find(p->cur, key)) >= 0)
+		state_locate_merge(&p->cur->ent[e].cs, cs);
+	if ((e = gen_find(p->old, key)) >= 0)
+		state_locate_merge(&p->old->ent[e].cs, cs);
+	pthread_mutex_unlock(&st->state_mu);
+}
+
+int
+pend_locate_base(struct store *st, MDB_txn *txn, const uint8_t *key,
+    const struct code_state *judged)
+{
+	struct code_state base;
+	int rc;
+
+	if ((rc = state_load(st, txn, key, &base)) != 0)
+		return rc;
+	state_locate_merge(&base, judged);
+	return state_store(st, txn, key, &base);
+}
+
+int
+pend_view_w(struct store *st, MDB_txn *txn, const uint8_t *key,
+    struct code_state *out)
+{
+	return view_w(st, txn, key, out);
+}
+
+void
+store_state_info(struct store *st, struct store_state_info *out)
+{
+	struct pend *p = st->pend;
+
+	pthread_mutex_lock(&st->state_mu);
+	out->pending = p->cur->n + (p->old->n - p->old->pos);
+	out->merged = p->merged;
+	out->freeze_at = p->freeze_at;
+	pthread_mutex_unlock(&st->state_mu);
+}

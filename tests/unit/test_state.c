@@ -1,0 +1,428 @@
+/*
+ * test_state.c - the pending layer of per-code state (src/store_state.c):
+ * the replay rule agrees with the real judge, reads see pending and merged
+ * state alike at every step, and a process that dies at any point (with a
+ * merge half done) leaves a store whose replay gives the same states.
+ *
+ * Every test keeps a model: each code's state as scan_judge builds it in
+ * memory, scan by scan, which is what code_state held when the store
+ * wrote it in the scan's own transaction.
+ */
+#include <ftw.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sigil/scan.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+
+#define CODES		40
+#define MAX_SCANNERS	3
+#define T0		1767225600000000LL
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+static void
+tmpdir_make(char *buf)
+{
+	strcpy(buf, "/tmp/sigil-state-XXXXXX");
+	assert_non_null(mkdtemp(buf));
+}
+
+static void
+tmpdir_remove(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint64_t
+next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* ---- the model ---- */
+
+struct model {
+	struct code_state cs[CODES + 1];	/* by serial */
+	uint64_t	 next_id;
+	uint64_t	 ids[CODES + 1][512];	/* every scan of the code */
+	size_t		 nids[CODES + 1];
+	struct scan_rec	 log[4096];		/* by id - 1 */
+};
+
+static void
+judge_fresh(void *arg, size_t index, struct scan_rec *r, struct code_state *s)
+{
+	(void)arg;
+	(void)index;
+	scan_judge(r, s, MAX_SCANNERS, 1);
+}
+
+static void
+judge_locate(void *arg, size_t index, struct scan_rec *r,
+    struct code_state *s)
+{
+	(void)arg;
+	(void)index;
+	scan_judge(r, s, MAX_SCANNERS, 0);
+}
+
+/* A random scan: mostly genuine phones, some bots, a few inactive. */
+static struct scan_rec
+random_scan(uint64_t serial, int64_t at)
+{
+	struct scan_rec r = { 0 };
+	uint64_t x = next_rand();
+
+	r.at = at;
+	r.brand_id = 1;
+	r.serial = serial;
+	r.batch_id = 1;
+	r.device = 1000 + x % 7;
+	r.verdict = VERDICT_GENUINE;
+	if (x % 13 == 0)
+		r.flags |= SCAN_BOT;
+	else if (x % 17 == 0)
+		r.verdict = VERDICT_INACTIVE;
+	if (x % 11 == 0) {
+		r.flags |= SCAN_HAS_LOC;
+		r.lat = (float)(x >> 8 & 63);
+		r.lng = (float)(x >> 16 & 63);
+		r.accuracy_m = 10;
+	}
+	if (x % 29 == 0)
+		r.flags |= SCAN_CLAIMED_OTHER;
+	return r;
+}
+
+/* What the store did before the pending layer: judge into the row. */
+static void
+model_scan(struct model *m, struct scan_rec *r)
+{
+	struct code_state *s = &m->cs[r->serial];
+
+	r->id = ++m->next_id;
+	scan_judge(r, s, MAX_SCANNERS, 1);
+	m->ids[r->serial][m->nids[r->serial]++] = r->id;
+	m->log[r->id - 1] = *r;
+}
+
+/* A location: the judged place and sticky flags, as store_scan_locate. */
+static void
+model_locate(struct model *m, uint64_t id, float lat, float lng)
+{
+	struct scan_rec r = m->log[id - 1];
+	struct code_state *s = &m->cs[r.serial], j = *s;
+
+	r.lat = lat;
+	r.lng = lng;
+	r.accuracy_m = 5;
+	r.flags |= SCAN_HAS_LOC;
+	scan_judge(&r, &j, MAX_SCANNERS, 0);
+	s->flags |= j.flags & (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL |
+	    SCAN_CLAIMED_OTHER);
+	if (j.last_loc_at != 0 && j.last_loc_at >= s->last_loc_at) {
+		s->last_loc_at = j.last_loc_at;
+		s->last_lat = j.last_lat;
+		s->last_lng = j.last_lng;
+	}
+	m->log[id - 1].flags |= SCAN_HAS_LOC;
+}
+
+static void
+state_equal(const struct code_state *a, const struct code_state *b)
+{
+	assert_int_equal(a->first_at, b->first_at);
+	assert_int_equal(a->first_scan_id, b->first_scan_id);
+	assert_int_equal(a->scan_count, b->scan_count);
+	assert_int_equal(a->bot_count, b->bot_count);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->n_scanners, b->n_scanners);
+	for (int i = 0; i < a->n_scanners; i++)
+		assert_int_equal(a->scanners[i], b->scanners[i]);
+	assert_int_equal(a->last_loc_at, b->last_loc_at);
+	assert_true(a->last_lat == b->last_lat);
+	assert_true(a->last_lng == b->last_lng);
+}
+
+struct id_list {
+	uint64_t	 ids[512];
+	size_t		 n;
+};
+
+static int
+collect_id(void *arg, const struct scan_rec *r)
+{
+	struct id_list *l = arg;
+
+	assert_true(l->n < 512);
+	l->ids[l->n++] = r->id;
+	return 0;
+}
+
+/* The store answers exactly what the model holds, for every code. */
+static void
+check_all(struct store *st, const struct model *m)
+{
+	struct code_state cs;
+	struct id_list l;
+
+	for (uint64_t s = 1; s <= CODES; s++) {
+		int rc = store_code_state(st, 1, s, &cs);
+
+		if (m->nids[s] == 0) {
+			assert_int_equal(rc, SIGIL_ENOTFOUND);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		state_equal(&cs, &m->cs[s]);
+		l.n = 0;
+		assert_int_equal(store_code_scans(st, 1, s, collect_id, &l), 0);
+		assert_int_equal(l.n, m->nids[s]);
+		for (size_t i = 0; i < l.n; i++)
+			assert_int_equal(l.ids[i], m->ids[s][i]);
+	}
+}
+
+/* A round of 1..8 scans of random codes, committed and modelled. */
+static void
+commit_round(struct store *st, struct model *m, int64_t *at)
+{
+	struct scan_rec recs[8], in[8];
+	size_t n = 1 + next_rand() % 8;
+
+	for (size_t i = 0; i < n; i++) {
+		/* Ten minutes apart: far-away locations are impossible. */
+		*at += 600000000LL;
+		recs[i] = in[i] = random_scan(1 + next_rand() % CODES, *at);
+	}
+	assert_int_equal(store_scans_commit(st, recs, n, judge_fresh, NULL),
+	    0);
+	for (size_t i = 0; i < n; i++) {
+		model_scan(m, &in[i]);
+		/* The store's judge saw the state the model holds. */
+		assert_int_equal(in[i].id, recs[i].id);
+		assert_int_equal(in[i].verdict, recs[i].verdict);
+		assert_int_equal(in[i].flags, recs[i].flags);
+	}
+}
+
+/* Locates a random scan without a location yet; 1 if it did. */
+static int
+locate_some(struct store *st, struct model *m)
+{
+	uint64_t id = 1 + next_rand() % m->next_id;
+	float lat = (float)(next_rand() % 80), lng = (float)(next_rand() % 80);
+	int rc;
+
+	rc = store_scan_locate(st, id, lat, lng, 5, judge_locate, NULL, NULL);
+	if (m->log[id - 1].flags & SCAN_HAS_LOC) {
+		assert_int_equal(rc, SIGIL_EEXIST);
+		return 0;
+	}
+	assert_int_equal(rc, 0);
+	model_locate(m, id, lat, lng);
+	return 1;
+}
+
+/* ---- tests ---- */
+
+/*
+ * The replay rule and scan_judge agree on every state, scan by scan:
+ * what the live commit keeps is what a replay of the log rebuilds.
+ */
+static void
+test_apply_matches_judge(void **state)
+{
+	struct code_state judged[CODES + 1], replayed[CODES + 1];
+	int64_t at = T0;
+
+	(void)state;
+	memset(judged, 0, sizeof(judged));
+	memset(replayed, 0, sizeof(replayed));
+	for (uint64_t id = 1; id <= 20000; id++) {
+		struct scan_rec r;
+		uint64_t s = 1 + next_rand() % CODES;
+
+		at += (int64_t)(next_rand() % 3) * 60000000LL;
+		r = random_scan(s, at);
+		r.id = id;
+		scan_judge(&r, &judged[s], MAX_SCANNERS, 1);
+		store_state_apply(&replayed[s], &r);
+		state_equal(&replayed[s], &judged[s]);
+	}
+}
+
+static void
+test_merge_interleaved(void **state)
+{
+	static struct model m;
+	char dir[64];
+	struct store *st;
+	struct store_state_info si;
+	int64_t at = T0;
+	size_t left;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	tmpdir_make(dir);
+	setenv("SIGIL_STATE_PENDING", "7", 1);
+	assert_int_equal(store_open(dir, STORE_CREATE | STORE_NOSYNC, &st),
+	    0);
+	for (int round = 0; round < 300; round++) {
+		commit_round(st, &m, &at);
+		if (round % 7 == 3)
+			locate_some(st, &m);
+		if (round % 5 == 0)
+			assert_int_equal(store_state_merge(st, 1 + round % 3,
+			    &left), 0);
+		check_all(st, &m);
+	}
+	store_state_info(st, &si);
+	assert_int_equal(si.freeze_at, 7);
+	assert_true(si.merged > 0);
+	/* Reopened with state pending: replay gives the same answers. */
+	store_close(st);
+	assert_int_equal(store_open(dir, STORE_NOSYNC, &st), 0);
+	check_all(st, &m);
+	do
+		assert_int_equal(store_state_merge(st, 0, &left), 0);
+	while (left > 0);
+	store_state_info(st, &si);
+	assert_int_equal(si.pending, 0);
+	check_all(st, &m);
+	/* A read-only handle replays nothing now and sees it all. */
+	store_close(st);
+	assert_int_equal(store_open(dir, STORE_RDONLY, &st), 0);
+	check_all(st, &m);
+	assert_int_equal(store_state_merge(st, 0, &left), SIGIL_EDENIED);
+	store_close(st);
+	unsetenv("SIGIL_STATE_PENDING");
+	tmpdir_remove(dir);
+}
+
+/*
+ * A child commits, locates and merges, and dies (_exit, no close) after
+ * a varying number of steps, sometimes in the middle of a merge; the
+ * parent, which ran the same steps on its model, reopens the store and
+ * must see the model: nothing lost, nothing counted twice. Then it
+ * carries on writing on the recovered store.
+ */
+static void
+test_crash_replay(void **state)
+{
+	static struct model m;
+	char dir[64];
+	struct store *st;
+	int64_t at;
+	size_t left;
+	int status;
+
+	(void)state;
+	setenv("SIGIL_STATE_PENDING", "5", 1);
+	for (int trial = 0; trial < 12; trial++) {
+		int steps = 20 + trial * 17;
+		uint64_t seed = 0x5eed0000ULL + (uint64_t)trial;
+		pid_t pid;
+
+		tmpdir_make(dir);
+		memset(&m, 0, sizeof(m));
+		rng = seed;
+		at = T0;
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			if (store_open(dir, STORE_CREATE, &st) != 0)
+				_exit(3);
+			for (int i = 0; i < steps; i++) {
+				commit_round(st, &m, &at);
+				if (i % 4 == 1)
+					locate_some(st, &m);
+				/* Small merges: most deaths are mid-merge. */
+				if (i % 3 == 0 &&
+				    store_state_merge(st, 2, &left) != 0)
+					_exit(4);
+			}
+			_exit(0);	/* no store_close: a crash */
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+		/* The same steps on the model alone. */
+		rng = seed;
+		at = T0;
+		memset(&m, 0, sizeof(m));
+		{
+			struct store *shadow;
+			char sdir[64];
+
+			/*
+			 * The model needs the store's answers for locates
+			 * (EEXIST), so it replays on a shadow store that
+			 * lives to the end.
+			 */
+			tmpdir_make(sdir);
+			assert_int_equal(store_open(sdir, STORE_CREATE |
+			    STORE_NOSYNC, &shadow), 0);
+			for (int i = 0; i < steps; i++) {
+				commit_round(shadow, &m, &at);
+				if (i % 4 == 1)
+					locate_some(shadow, &m);
+				if (i % 3 == 0)
+					assert_int_equal(store_state_merge(
+					    shadow, 2, &left), 0);
+			}
+			store_close(shadow);
+			tmpdir_remove(sdir);
+		}
+		assert_int_equal(store_open(dir, 0, &st), 0);
+		check_all(st, &m);
+		for (int i = 0; i < 30; i++) {
+			commit_round(st, &m, &at);
+			if (i % 5 == 0)
+				locate_some(st, &m);
+		}
+		check_all(st, &m);
+		store_close(st);
+		assert_int_equal(store_open(dir, 0, &st), 0);
+		check_all(st, &m);
+		store_close(st);
+		tmpdir_remove(dir);
+	}
+	unsetenv("SIGIL_STATE_PENDING");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_apply_matches_judge),
+		cmocka_unit_test(test_merge_interleaved),
+		cmocka_unit_test(test_crash_replay),
+	};
+
+	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
+}
