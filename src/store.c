@@ -74,6 +74,7 @@
 #define CODE_STATE_BASE		29
 #define CODE_STATE_LOC		16	/* optional last-location block */
 #define CODE_STATE_HAS_LOC	0x80	/* in the scanner-count byte */
+#define CODE_STATE_SHORT	8	/* scan id BE64: see state_short() */
 #define BATCH_FIXED_LEN		64
 #define SCAN_LOC_FLAGS_LEN	19	/* scan_locs with a locate-time flags byte */
 #define LOC_FLAGS_KEPT		(SCAN_DIVERSION | SCAN_CLONE_SCANNERS | \
@@ -1690,13 +1691,46 @@ scan_load(struct store *st, MDB_txn *txn, uint64_t id, struct scan_rec *out)
 	return 0;
 }
 
+/*
+ * The state of a code scanned once by a person and nothing else (the
+ * common case by far) is its first scan: such a row holds only the scan
+ * id (CODE_STATE_SHORT bytes) and the rest is read from the log.
+ */
 static int
-state_decode(MDB_val v, struct code_state *out)
+state_short(const struct code_state *s)
+{
+	return s->scan_count == 1 && s->n_scanners == 1 && s->bot_count == 0 &&
+	    s->flags == 0 && s->first_scan_id != 0 && s->last_loc_at == 0 &&
+	    s->last_lat == 0 && s->last_lng == 0;
+}
+
+static int
+state_decode(struct store *st, MDB_txn *txn, MDB_val v,
+    struct code_state *out)
 {
 	const uint8_t *p = v.mv_data;
 	struct code_state s = { 0 };
+	struct scan_rec r;
+	uint8_t kb[8];
+	MDB_val k, lv;
 	size_t n, len;
+	int rc;
 
+	if (v.mv_size == CODE_STATE_SHORT) {
+		memcpy(kb, p, 8);
+		k = mval(kb, 8);
+		if ((rc = mdb_get(txn, st->scans, &k, &lv)) != 0)
+			return rc == MDB_NOTFOUND ? SIGIL_EIO : rc;
+		if ((rc = scan_decode(sigil_be64_get(kb), lv, &r)) != 0)
+			return rc;
+		s.first_at = r.at;
+		s.first_scan_id = r.id;
+		s.scan_count = 1;
+		s.n_scanners = 1;
+		s.scanners[0] = r.device;
+		*out = s;
+		return 0;
+	}
 	if (v.mv_size < CODE_STATE_BASE)
 		return SIGIL_EIO;
 	n = p[28] & ~CODE_STATE_HAS_LOC;
@@ -1759,7 +1793,7 @@ state_load(struct store *st, MDB_txn *txn, const uint8_t *key,
 	}
 	if (rc != 0)
 		return rc;
-	return state_decode(v, out);
+	return state_decode(st, txn, v, out);
 }
 
 int
@@ -1768,10 +1802,23 @@ state_store(struct store *st, MDB_txn *txn, const uint8_t *key,
 {
 	uint8_t vb[CODE_STATE_BASE + 8 * STORE_SCANNERS_MAX + CODE_STATE_LOC];
 	MDB_val k = mval(key, CODE_KEY_LEN), v;
+	struct code_state back;
+	int rc;
 
 	/* judge is outside code; refuse a state we could not read back. */
 	if (s->n_scanners > STORE_SCANNERS_MAX)
 		return SIGIL_EINVAL;
+	if (state_short(s)) {
+		/* Only if the log says the same: then it reads back equal. */
+		sigil_be64_put(vb, s->first_scan_id);
+		v = mval(vb, CODE_STATE_SHORT);
+		if ((rc = state_decode(st, txn, v, &back)) == 0 &&
+		    back.first_at == s->first_at &&
+		    back.scanners[0] == s->scanners[0])
+			return mdb_put(txn, st->code_state, &k, &v, 0);
+		if (rc != 0 && rc != SIGIL_EIO)
+			return rc;
+	}
 	v = mval(vb, state_encode(s, vb));
 	return mdb_put(txn, st->code_state, &k, &v, 0);
 }
@@ -1910,19 +1957,20 @@ store_scans_commit(struct store *st, struct scan_rec *recs, size_t n,
 			return SIGIL_EINVAL;
 	if (st->flags & STORE_RDONLY)
 		return SIGIL_EDENIED;
-	if ((rc = pend_ready(st)) != 0)
-		return rc;
 	if ((a.work = malloc(n * sizeof(*a.work))) == NULL)
 		return SIGIL_ENOMEM;
 	if ((rc = pend_round_new(n, &a.round)) != 0)
 		goto out;
 	pthread_mutex_lock(&st->state_write_mu);
 	a.merge_max = pend_merge_due(st, n);
-	if ((rc = pend_reserve(st, n)) == 0 &&
-	    (rc = store_write(st, scans_commit_fn, &a)) == 0) {
-		pend_round_apply(st, a.round, a.last_id);
-		if (a.merge_max > 0)
-			pend_merged(st, a.merge_pos);
+	if ((rc = pend_ready_locked(st)) == 0 &&
+	    (rc = pend_reserve(st, n)) == 0) {
+		if ((rc = store_write(st, scans_commit_fn, &a)) == 0) {
+			pend_round_apply(st, a.round, a.last_id);
+			if (a.merge_max > 0)
+				pend_merged(st, a.merge_pos);
+		} else
+			pend_invalidate(st);
 	}
 	pthread_mutex_unlock(&st->state_write_mu);
 	if (rc == 0)
@@ -2013,14 +2061,15 @@ store_scan_locate(struct store *st, uint64_t scan_id, float lat,
 		return SIGIL_EINVAL;
 	if (st->flags & STORE_RDONLY)
 		return SIGIL_EDENIED;
-	if ((rc = pend_ready(st)) != 0)
-		return rc;
 	pthread_mutex_lock(&st->state_write_mu);
-	if ((rc = store_write(st, locate_fn, &a)) == 0 &&
-	    a.rec.brand_id != 0) {
-		code_key_put(ck, a.rec.brand_id, a.rec.serial);
-		pend_locate_apply(st, ck, &a.cs);
-	}
+	if ((rc = pend_ready_locked(st)) == 0 &&
+	    (rc = store_write(st, locate_fn, &a)) == 0) {
+		if (a.rec.brand_id != 0) {
+			code_key_put(ck, a.rec.brand_id, a.rec.serial);
+			pend_locate_apply(st, ck, &a.cs);
+		}
+	} else if (rc != SIGIL_ENOTFOUND && rc != SIGIL_EEXIST)
+		pend_invalidate(st);
 	pthread_mutex_unlock(&st->state_write_mu);
 	if (rc != 0)
 		return rc;
@@ -2063,7 +2112,7 @@ store_code_state(struct store *st, uint32_t brand_id, uint64_t serial,
 		return rc;
 	rc = mdb_get(txn, st->code_state, &k, &v);
 	if (rc == 0)
-		rc = state_decode(v, out);
+		rc = state_decode(st, txn, v, out);
 	read_end(st);
 	return map_err(rc);
 }

@@ -187,8 +187,14 @@ int state_store(struct store *st, MDB_txn *txn, const uint8_t *key,
 
 int pend_init(struct store *st);
 void pend_free(struct store *st);
-/* Replays the log tail into the pending view once per handle. */
+/*
+ * Replays the log tail into the pending view once per handle (again
+ * after pend_invalidate); _locked with state_write_mu held.
+ */
 int pend_ready(struct store *st);
+int pend_ready_locked(struct store *st);
+/* Drops the view after a failed write (it may have committed). */
+void pend_invalidate(struct store *st);
 /*
  * A reader's view of key's pending state: 1 and *out if the code has
  * pending state, 0 if code_state holds all of it, SIGIL_ENOMEM. With ids,

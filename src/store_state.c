@@ -445,7 +445,7 @@ pend_load(struct store *st)
 		return rc;
 	if (rp.err != 0)
 		return rp.err;
-	p->loaded = 1;
+	__atomic_store_n(&p->loaded, 1, __ATOMIC_RELEASE);
 	if (rp.target != 0 && !(st->flags & STORE_RDONLY)) {
 		struct merge_arg a = { 0, 0, 1 };
 
@@ -460,23 +460,49 @@ pend_load(struct store *st)
 }
 
 int
+pend_ready_locked(struct store *st)
+{
+	int rc;
+
+	if (st->pend->loaded)
+		return 0;
+	if ((rc = pend_load(st)) != 0) {
+		pthread_mutex_lock(&st->state_mu);
+		gen_clear(st->pend->cur);
+		pthread_mutex_unlock(&st->state_mu);
+	}
+	return rc;
+}
+
+int
 pend_ready(struct store *st)
 {
-	int rc = 0;
+	int rc;
 
 	if (__atomic_load_n(&st->pend->loaded, __ATOMIC_ACQUIRE))
 		return 0;
 	pthread_mutex_lock(&st->state_write_mu);
-	if (!st->pend->loaded) {
-		rc = pend_load(st);
-		if (rc != 0) {
-			pthread_mutex_lock(&st->state_mu);
-			gen_clear(st->pend->cur);
-			pthread_mutex_unlock(&st->state_mu);
-		}
-	}
+	rc = pend_ready_locked(st);
 	pthread_mutex_unlock(&st->state_write_mu);
 	return rc;
+}
+
+/*
+ * After a failed write the store cannot be sure the transaction did not
+ * reach the file (a sync that failed after the pages were written): drop
+ * the pending view; the next call replays it from the log, which is
+ * right either way. Under state_write_mu.
+ */
+void
+pend_invalidate(struct store *st)
+{
+	struct pend *p = st->pend;
+
+	pthread_mutex_lock(&st->state_mu);
+	gen_clear(p->cur);
+	gen_clear(p->old);
+	__atomic_store_n(&p->loaded, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&st->state_mu);
 }
 
 /* ---- reading ---- */
@@ -756,8 +782,8 @@ pend_merge_due(struct store *st, size_t round)
 
 	if (g->pos == g->n)
 		return 0;
-	/* Twice the round's scans: merging outpaces filling. */
-	return 2 * round + 32;
+	/* A half more than the round brings: merging outpaces filling. */
+	return round + round / 2 + 16;
 }
 
 /* Writes every pending entry (load after a crash cut a merge short). */
@@ -798,9 +824,11 @@ store_state_merge(struct store *st, size_t max_codes, size_t *left)
 		*left = 0;
 	if (st->flags & STORE_RDONLY)
 		return SIGIL_EDENIED;
-	if ((rc = pend_ready(st)) != 0)
-		return rc;
 	pthread_mutex_lock(&st->state_write_mu);
+	if ((rc = pend_ready_locked(st)) != 0) {
+		pthread_mutex_unlock(&st->state_write_mu);
+		return rc;
+	}
 	if (p->old->pos == p->old->n && p->cur->n > 0) {
 		pthread_mutex_lock(&st->state_mu);
 		pend_freeze(p);
@@ -810,6 +838,8 @@ store_state_merge(struct store *st, size_t max_codes, size_t *left)
 		a.pos = p->old->pos;
 		if ((rc = store_write(st, merge_fn, &a)) == 0)
 			pend_merged(st, a.pos);
+		else
+			pend_invalidate(st);
 	}
 	if (left)
 		*left = (p->old->n - p->old->pos) + p->cur->n;
