@@ -318,6 +318,12 @@ main(int argc, char **argv)
 		    " (run `sigil init` first)" : "");
 		return 2;
 	}
+	/* Replays the scans code_state lacks now, not at the first scan. */
+	if ((err = store_state_load(app.store)) != 0) {
+		fprintf(stderr, "sigild: cannot replay the scan log of %s: %s\n",
+		    data, sigil_strerror(err));
+		goto out;
+	}
 	if ((err = keyring_open(keyring_path, 0, &app.keyring)) != 0) {
 		fprintf(stderr, "sigild: cannot open keyring %s: %s\n",
 		    keyring_path, sigil_strerror(err));

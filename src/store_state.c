@@ -487,6 +487,12 @@ pend_ready(struct store *st)
 	return rc;
 }
 
+int
+store_state_load(struct store *st)
+{
+	return pend_ready(st);
+}
+
 /*
  * After a failed write the store cannot be sure the transaction did not
  * reach the file (a sync that failed after the pages were written): drop

@@ -300,6 +300,14 @@ void store_state_apply(struct code_state *s, const struct scan_rec *r);
  */
 int store_state_merge(struct store *st, size_t max_codes, size_t *left);
 
+/*
+ * Builds the pending layer now (it is otherwise built by the first call
+ * that needs it): replays the scans with ids above state/through from
+ * the log, and on a read-write handle finishes a merge a crash cut
+ * short. 0, SIGIL_EIO, SIGIL_ENOMEM, or a commit error.
+ */
+int store_state_load(struct store *st);
+
 struct store_state_info {
 	size_t		pending;	/* codes whose state is not yet merged */
 	uint64_t	merged;		/* codes merged since open */
