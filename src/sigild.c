@@ -231,6 +231,7 @@ main(int argc, char **argv)
 		.max_body_bytes = 8 << 20, .timeout_s = 10,
 	};
 	struct app app = { .api_rate_limit = 100 };
+	struct store_state_info si;
 	struct loyalty_config lcfg = { 0 };
 	struct shutdown_state sd = { &app, NULL, 0 };
 	struct event *sigterm = NULL, *sigint = NULL, *tidy = NULL;
@@ -324,6 +325,10 @@ main(int argc, char **argv)
 		    data, sigil_strerror(err));
 		goto out;
 	}
+	store_state_info(app.store, &si);
+	log_info("state", "replayed=%llu pending=%zu resumed_merge=%s "
+	    "generation=%zu", (unsigned long long)si.replayed, si.pending,
+	    si.resumed ? "yes" : "no", si.freeze_at);
 	if ((err = keyring_open(keyring_path, 0, &app.keyring)) != 0) {
 		fprintf(stderr, "sigild: cannot open keyring %s: %s\n",
 		    keyring_path, sigil_strerror(err));

@@ -48,7 +48,6 @@
 #include "store_impl.h"
 
 #define FREEZE_DEFAULT	32768	/* codes in cur before it is frozen */
-#define FREEZE_MIN	1
 
 struct pend_id {
 	uint64_t	 id;
@@ -79,7 +78,10 @@ struct pend {
 	int		 loaded;
 	uint64_t	 last;		/* last scan id reflected */
 	size_t		 freeze_at;
+	size_t		 chunk_max;	/* codes merged per round at most */
 	uint64_t	 merged;	/* codes written to code_state */
+	uint64_t	 replayed;	/* scans replayed by the last load */
+	int		 resumed;	/* the last load finished a merge */
 };
 
 struct pend_round {
@@ -257,16 +259,17 @@ pend_freeze(struct pend *p)
 	g->target = p->last;
 }
 
+/* A positive whole number from the environment, or dflt. */
 static size_t
-freeze_at(void)
+env_size(const char *name, size_t dflt)
 {
-	const char *e = getenv("SIGIL_STATE_PENDING");
+	const char *e = getenv(name);
 	uint64_t v;
 
 	if (e != NULL && *e != '\0' &&
-	    sigil_parse_u64(e, 1u << 24, &v) == 0 && v >= FREEZE_MIN)
+	    sigil_parse_u64(e, 1u << 24, &v) == 0 && v >= 1)
 		return (size_t)v;
-	return FREEZE_DEFAULT;
+	return dflt;
 }
 
 int
@@ -278,7 +281,8 @@ pend_init(struct store *st)
 		return SIGIL_ENOMEM;
 	p->cur = &p->gen[0];
 	p->old = &p->gen[1];
-	p->freeze_at = freeze_at();
+	p->freeze_at = env_size("SIGIL_STATE_PENDING", FREEZE_DEFAULT);
+	p->chunk_max = env_size("SIGIL_STATE_CHUNK", SIZE_MAX);
 	pthread_mutex_init(&st->state_mu, NULL);
 	pthread_mutex_init(&st->state_write_mu, NULL);
 	st->pend = p;
@@ -370,6 +374,7 @@ replay_one(void *arg, const struct scan_rec *r)
 	int rc;
 
 	rp->p->last = r->id;
+	rp->p->replayed++;
 	if (r->brand_id == 0)
 		return 0;
 	code_key_put(ck, r->brand_id, r->serial);
@@ -440,6 +445,8 @@ pend_load(struct store *st)
 	if (rc != 0)
 		return map_err(rc);
 	p->last = through;
+	p->replayed = 0;
+	p->resumed = 0;
 	if ((rc = store_scan_after(st, through, SIZE_MAX, replay_one,
 	    &rp)) != 0 && rp.err == 0)
 		return rc;
@@ -454,6 +461,7 @@ pend_load(struct store *st)
 		pthread_mutex_lock(&st->state_mu);
 		p->merged += p->cur->n;
 		gen_clear(p->cur);
+		p->resumed = 1;
 		pthread_mutex_unlock(&st->state_mu);
 	}
 	return 0;
@@ -789,7 +797,8 @@ pend_merge_due(struct store *st, size_t round)
 	if (g->pos == g->n)
 		return 0;
 	/* A half more than the round brings: merging outpaces filling. */
-	return round + round / 2 + 16;
+	round += round / 2 + 16;
+	return round < st->pend->chunk_max ? round : st->pend->chunk_max;
 }
 
 /* Writes every pending entry (load after a crash cut a merge short). */
@@ -898,5 +907,7 @@ store_state_info(struct store *st, struct store_state_info *out)
 	out->pending = p->cur->n + (p->old->n - p->old->pos);
 	out->merged = p->merged;
 	out->freeze_at = p->freeze_at;
+	out->replayed = p->replayed;
+	out->resumed = p->resumed;
 	pthread_mutex_unlock(&st->state_mu);
 }

@@ -312,6 +312,8 @@ struct store_state_info {
 	size_t		pending;	/* codes whose state is not yet merged */
 	uint64_t	merged;		/* codes merged since open */
 	size_t		freeze_at;	/* codes per merge generation */
+	uint64_t	replayed;	/* scans replayed from the log at load */
+	int		resumed;	/* load finished a merge a crash cut */
 };
 void store_state_info(struct store *st, struct store_state_info *out);
 
