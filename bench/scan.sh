@@ -153,55 +153,41 @@ wrk_rps() {
 	echo "$out" | awk '/^Requests\/sec:/ { printf "%d\n", $2 }'
 }
 
-# What one durable LMDB commit costs this disk at least: ~20 dirty pages
-# written (what sigild's commits write, see sigil_commit_* below) and the two
-# fdatasyncs LMDB does (data, then meta page). Context for figures 2 and 3:
-# on a shared machine this moves with the neighbours' I/O, so it is taken
-# right before every durable run.
-disk_probe() { # DIR: median ms
-	python3 - "$1" <<'PY'
+# The disk's own cost of a durable write, in ms, from DIR's file system:
+#   disk_probe DIR commit   what a durable LMDB commit costs at least: ~20
+#                           dirty pages and two fdatasyncs (data, then meta
+#                           page); the median of 30. Context for figures 2
+#                           and 3, taken right before every durable run,
+#                           since on a shared machine it moves with the
+#                           neighbours' I/O.
+#   disk_probe DIR page     one 4 KiB page written and fdatasync'd, 300
+#                           times: "p50 p99". Context for (3): a scan is
+#                           answered only after at least one such sync, so
+#                           no answer can beat the disk's own tail.
+disk_probe() { # DIR commit|page
+	python3 - "$1" "$2" <<'PY'
 import os, random, sys, time
 p = os.path.join(sys.argv[1], "probe")
 fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o600)
 os.pwrite(fd, b"\0" * (4096 * 257), 0)
 os.fsync(fd)
 ts = []
-for _ in range(30):
+for i in range(30 if sys.argv[2] == "commit" else 300):
     t = time.perf_counter()
-    for _ in range(20):
-        os.pwrite(fd, os.urandom(4096), 4096 * random.randrange(1, 257))
-    os.fdatasync(fd)
-    os.pwrite(fd, os.urandom(4096), 0)
+    if sys.argv[2] == "commit":
+        for _ in range(20):
+            os.pwrite(fd, os.urandom(4096), 4096 * random.randrange(1, 257))
+        os.fdatasync(fd)
+    os.pwrite(fd, os.urandom(4096), 4096 * (i % 257))
     os.fdatasync(fd)
     ts.append(time.perf_counter() - t)
 os.close(fd)
 os.unlink(p)
 ts.sort()
-print("%.2f" % (ts[len(ts) // 2] * 1e3))
-PY
-}
-
-# The tail of one durable write on this disk: 300 times a 4 KiB page
-# written and fdatasync'd, printed as "p50 p99" in ms. Context for (3): a
-# scan is answered only after at least one such sync, so no answer can
-# beat the disk's own tail.
-sync_probe() { # DIR
-	python3 - "$1" <<'PY'
-import os, sys, time
-p = os.path.join(sys.argv[1], "probe1")
-fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o600)
-os.pwrite(fd, b"\0" * (4096 * 64), 0)
-os.fsync(fd)
-ts = []
-for i in range(300):
-    t = time.perf_counter()
-    os.pwrite(fd, os.urandom(4096), 4096 * (i % 64))
-    os.fdatasync(fd)
-    ts.append(time.perf_counter() - t)
-os.close(fd)
-os.unlink(p)
-ts.sort()
-print("%.2f %.2f" % (ts[150] * 1e3, ts[296] * 1e3))
+if sys.argv[2] == "commit":
+    print("%.2f" % (ts[len(ts) // 2] * 1e3))
+else:
+    print("%.2f %.2f" % (ts[150] * 1e3, ts[296] * 1e3))
 PY
 }
 
@@ -261,7 +247,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	b0=$(metric "$DPORT" sigil_commit_batch_size_sum); c0=$(metric "$DPORT" sigil_commit_batch_size_count)
 	s0=$(metric "$DPORT" sigil_commit_seconds_sum)
 	w0=$(awk '/^write_bytes/ { print $2 }' "/proc/$DPID/io")
-	d=$(disk_probe "$TMP/durable"); DISKS="$DISKS $d"
+	d=$(disk_probe "$TMP/durable" commit); DISKS="$DISKS $d"
 	x=$(wrk_rps "$DPORT" "$TMP/d.wrk.$r"); DUR_RPS=$(max "$x" "$DUR_RPS"); log "durable $x (disk floor $d ms/commit)"
 	b1=$(metric "$DPORT" sigil_commit_batch_size_sum); c1=$(metric "$DPORT" sigil_commit_batch_size_count)
 	s1=$(metric "$DPORT" sigil_commit_seconds_sum)
@@ -295,7 +281,7 @@ echo "$L2"
 # reach half its peak).
 RATE=$((DUR_RPS / 2))
 log "fixed rate $RATE/s over $CONNS connections, 1s warm-up + ${DUR}s"
-SYNC=$(sync_probe "$TMP/durable")
+SYNC=$(disk_probe "$TMP/durable" page)
 curl -s "http://127.0.0.1:$DPORT/metrics" >"$TMP/m0"
 LG=$(taskset -c "$LOAD_CPU" "$LOADGEN" rate -p "$DPORT" -c "$CONNS" -r "$RATE" -d "$DUR" -w 1 \
 	-f "$TMP/d.rate" -H "User-Agent: $UA") || { echo "scan.sh: loadgen: $LG" >&2; exit 1; }

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "sigil/ledger.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -26,15 +28,6 @@
 #define HOUR	(3600LL * 1000000)
 #define DAY	(24 * HOUR)
 #define T0	(1767225600000000LL)	/* 2026-01-01T00:00:00Z */
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
 
 struct fixture {
 	char		 dir[64];
@@ -70,7 +63,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	store_close(f->st);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

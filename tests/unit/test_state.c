@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -30,26 +32,10 @@
 #define MAX_SCANNERS	3
 #define T0		1767225600000000LL
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
 static void
 tmpdir_make(char *buf)
 {
-	strcpy(buf, "/tmp/sigil-state-XXXXXX");
-	assert_non_null(mkdtemp(buf));
-}
-
-static void
-tmpdir_remove(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	assert_non_null(tmpdir_new(buf, 64, "state"));
 }
 
 static uint64_t rng = 88172645463325252ULL;

@@ -21,32 +21,18 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "sigil/code.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 
 /* ---- helpers ---- */
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
 static void
 tmpdir_make(char *buf)
 {
-	strcpy(buf, "/tmp/sigil-store-XXXXXX");
-	assert_non_null(mkdtemp(buf));
-}
-
-static void
-tmpdir_remove(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	assert_non_null(tmpdir_new(buf, 64, "store"));
 }
 
 struct fixture {

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tmpdir.h"
 #include <lmdb.h>
 
 #include "sigil/code.h"
@@ -30,26 +32,10 @@
 
 /* ---- helpers ---- */
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
 static void
 tmpdir_make(char *buf)
 {
-	strcpy(buf, "/tmp/sigil-trace-XXXXXX");
-	assert_non_null(mkdtemp(buf));
-}
-
-static void
-tmpdir_remove(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	assert_non_null(tmpdir_new(buf, 64, "trace"));
 }
 
 struct fixture {

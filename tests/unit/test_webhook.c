@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+
+#include "tmpdir.h"
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -36,15 +38,6 @@
 #include "sigil/webhook.h"
 
 /* ---- fixture: a store, a keyring, one brand with a batch ---- */
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
 
 struct fixture {
 	char		dir[64];
@@ -115,7 +108,7 @@ teardown(void **state)
 
 	keyring_free(f->kr);
 	store_close(f->st);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
