@@ -381,8 +381,6 @@ replay_one(void *arg, const struct scan_rec *r)
 	if (rp->target != 0 && r->id <= rp->target &&
 	    memcmp(ck, rp->key, CODE_KEY_LEN) <= 0)
 		return 0;
-	if ((rc = gen_reserve(g, 1, 1)) != 0)
-		goto fail;
 	if ((e = gen_find(g, ck)) < 0) {
 		/* Joins the walk's snapshot: code_state as of the same log. */
 		if ((rc = read_begin(rp->st, &txn)) != 0)
@@ -391,11 +389,19 @@ replay_one(void *arg, const struct scan_rec *r)
 		read_end(rp->st);
 		if (rc != 0)
 			goto fail;
-		e = (long)gen_add(g, ck, &cs);
 	}
-	store_state_apply(&g->ent[e].cs, r);
-	if (g->ent[e].cs.first_scan_id != r->id)
-		gen_add_id(g, (size_t)e, r->id);
+	/* Readers may be looking (a reload after a failed write). */
+	pthread_mutex_lock(&rp->st->state_mu);
+	if ((rc = gen_reserve(g, 1, 1)) == 0) {
+		if (e < 0)
+			e = (long)gen_add(g, ck, &cs);
+		store_state_apply(&g->ent[e].cs, r);
+		if (g->ent[e].cs.first_scan_id != r->id)
+			gen_add_id(g, (size_t)e, r->id);
+	}
+	pthread_mutex_unlock(&rp->st->state_mu);
+	if (rc != 0)
+		goto fail;
 	return 0;
 fail:
 	rp->err = map_err(rc);
@@ -550,7 +556,17 @@ pend_view(struct store *st, const uint8_t *key, struct code_state *out,
 		*ids = NULL;
 		*nids = 0;
 	}
-	pthread_mutex_lock(&st->state_mu);
+	for (;;) {
+		int rc;
+
+		pthread_mutex_lock(&st->state_mu);
+		if (__atomic_load_n(&st->pend->loaded, __ATOMIC_ACQUIRE))
+			break;
+		/* Dropped after a failed write: wait for the replay. */
+		pthread_mutex_unlock(&st->state_mu);
+		if ((rc = pend_ready(st)) != 0)
+			return rc;
+	}
 	if ((e = pend_entry(st->pend, key, &g)) != NULL) {
 		found = 1;
 		*out = e->cs;
