@@ -227,7 +227,11 @@ struct scan_rec {
 	float		diversion_km;
 };
 
-/* Per-code state, changed in the same transaction as the scan append. */
+/*
+ * Per-code state: what the code's logged scans add up to (see
+ * store_state_apply). Current as soon as the scan's commit returns;
+ * reaches the code_state table later (store_state.c).
+ */
 struct code_state {
 	int64_t		first_at;	/* first human scan, 0 if none */
 	uint64_t	first_scan_id;
@@ -246,7 +250,8 @@ struct code_state {
  * rec->verdict and rec->flags and updates *state. index is the scan's
  * position in the caller's array (0 for store_scan_locate); rec points
  * to the store's working copy, not into that array. Must not call the
- * store.
+ * store. The state it leaves must be what store_state_apply makes of the
+ * judged rec: after a crash the log is replayed with that rule.
  */
 typedef void (*store_judge_fn)(void *arg, size_t index, struct scan_rec *rec,
     struct code_state *state);
@@ -254,7 +259,9 @@ typedef void (*store_judge_fn)(void *arg, size_t index, struct scan_rec *rec,
 /*
  * Appends n scans in ONE write transaction (group commit): assigns ids,
  * calls judge for each (when rec->brand_id != 0), appends to the log with
- * MDB_APPEND, writes the code states, and commits with a durable sync
+ * MDB_APPEND, keeps the codes' new states in the pending layer (and
+ * merges a chunk of older ones into code_state in the same
+ * transaction), and commits with a durable sync
  * unless the store was opened NOSYNC. On failure nothing is written, no
  * id is consumed and recs are unchanged. 0, SIGIL_EIO, SIGIL_EFULL,
  * SIGIL_ENOMEM, or SIGIL_EINVAL for a serial above CODE_SERIAL_MAX, a
