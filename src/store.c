@@ -1667,6 +1667,21 @@ loc_len_ok(size_t n)
 	return n == SCAN_LOC_LEN || n == SCAN_LOC_FLAGS_LEN;
 }
 
+/* The log record of scan id alone, without its location. */
+static int
+scan_log_get(struct store *st, MDB_txn *txn, uint64_t id,
+    struct scan_rec *out)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	sigil_be64_put(kb, id);
+	if ((rc = mdb_get(txn, st->scans, &k, &v)) != 0)
+		return map_err(rc);
+	return scan_decode(id, v, out);
+}
+
 static int
 scan_load(struct store *st, MDB_txn *txn, uint64_t id, struct scan_rec *out)
 {
@@ -1675,11 +1690,9 @@ scan_load(struct store *st, MDB_txn *txn, uint64_t id, struct scan_rec *out)
 	struct scan_rec r;
 	int rc;
 
-	sigil_be64_put(kb, id);
-	if ((rc = mdb_get(txn, st->scans, &k, &v)) != 0)
-		return map_err(rc);
-	if ((rc = scan_decode(id, v, &r)) != 0)
+	if ((rc = scan_log_get(st, txn, id, &r)) != 0)
 		return rc;
+	sigil_be64_put(kb, id);
 	rc = mdb_get(txn, st->scan_locs, &k, &v);
 	if (rc == 0 && !loc_len_ok(v.mv_size))
 		return SIGIL_EIO;
@@ -1711,18 +1724,13 @@ state_decode(struct store *st, MDB_txn *txn, MDB_val v,
 	const uint8_t *p = v.mv_data;
 	struct code_state s = { 0 };
 	struct scan_rec r;
-	uint8_t kb[8];
-	MDB_val k, lv;
 	size_t n, len;
 	int rc;
 
 	if (v.mv_size == CODE_STATE_SHORT) {
-		memcpy(kb, p, 8);
-		k = mval(kb, 8);
-		if ((rc = mdb_get(txn, st->scans, &k, &lv)) != 0)
-			return rc == MDB_NOTFOUND ? SIGIL_EIO : rc;
-		if ((rc = scan_decode(sigil_be64_get(kb), lv, &r)) != 0)
-			return rc;
+		/* The row names a scan the log must have. */
+		if ((rc = scan_log_get(st, txn, sigil_be64_get(p), &r)) != 0)
+			return rc == SIGIL_ENOTFOUND ? SIGIL_EIO : rc;
 		s.first_at = r.at;
 		s.first_scan_id = r.id;
 		s.scan_count = 1;
@@ -1962,9 +1970,9 @@ store_scans_commit(struct store *st, struct scan_rec *recs, size_t n,
 	if ((rc = pend_round_new(n, &a.round)) != 0)
 		goto out;
 	pthread_mutex_lock(&st->state_write_mu);
-	a.merge_max = pend_merge_due(st, n);
 	if ((rc = pend_ready_locked(st)) == 0 &&
 	    (rc = pend_reserve(st, n)) == 0) {
+		a.merge_max = pend_merge_due(st, n);
 		if ((rc = store_write(st, scans_commit_fn, &a)) == 0) {
 			pend_round_apply(st, a.round, a.last_id);
 			if (a.merge_max > 0)

@@ -396,14 +396,13 @@ state_locate_merge(struct code_state *s, const struct code_state *from)
 struct merge_arg {
 	size_t	 max;
 	size_t	 pos;		/* out: where the merge got to */
-	int	 all;		/* write every entry of cur and old (load) */
+	int	 all;		/* write every entry of cur (load) */
 };
 
 static int merge_fn(struct store *st, MDB_txn *txn, void *arg);
 
 struct replay {
 	struct store	*st;
-	struct pend	*p;
 	uint64_t	 target;
 	uint8_t		 key[CODE_KEY_LEN];	/* state/key */
 	int		 err;
@@ -413,15 +412,16 @@ static int
 replay_one(void *arg, const struct scan_rec *r)
 {
 	struct replay *rp = arg;
-	struct pend_gen *g = rp->p->cur;
+	struct pend *p = rp->st->pend;
+	struct pend_gen *g = p->cur;
 	uint8_t ck[CODE_KEY_LEN];
 	struct code_state cs;
 	MDB_txn *txn;
 	long e;
 	int rc;
 
-	rp->p->last = r->id;
-	rp->p->replayed++;
+	p->last = r->id;
+	p->replayed++;
 	if (r->brand_id == 0)
 		return 0;
 	code_key_put(ck, r->brand_id, r->serial);
@@ -465,7 +465,7 @@ static int
 pend_load(struct store *st)
 {
 	struct pend *p = st->pend;
-	struct replay rp = { st, p, 0, { 0 }, 0 };
+	struct replay rp = { st, 0, { 0 }, 0 };
 	uint64_t through;
 	MDB_txn *txn;
 	MDB_val k, v;
@@ -592,18 +592,14 @@ pend_invalidate(struct store *st)
 
 /* The pending entry of key, cur before old, or NULL. Under a lock. */
 static struct pend_ent *
-pend_entry(struct pend *p, const uint8_t *key, struct pend_gen **gp)
+pend_entry(struct pend *p, const uint8_t *key)
 {
 	long e;
 
-	if ((e = gen_find(p->cur, key)) >= 0) {
-		*gp = p->cur;
+	if ((e = gen_find(p->cur, key)) >= 0)
 		return &p->cur->ent[e];
-	}
-	if ((e = gen_find(p->old, key)) >= 0) {
-		*gp = p->old;
+	if ((e = gen_find(p->old, key)) >= 0)
 		return &p->old->ent[e];
-	}
 	return NULL;
 }
 
@@ -611,7 +607,6 @@ int
 pend_view(struct store *st, const uint8_t *key, struct code_state *out,
     uint64_t **ids, size_t *nids)
 {
-	struct pend_gen *g;
 	struct pend_ent *e;
 	int found = 0;
 
@@ -630,7 +625,7 @@ pend_view(struct store *st, const uint8_t *key, struct code_state *out,
 		if ((rc = pend_ready(st)) != 0)
 			return rc;
 	}
-	if ((e = pend_entry(st->pend, key, &g)) != NULL) {
+	if ((e = pend_entry(st->pend, key)) != NULL) {
 		found = 1;
 		*out = e->cs;
 	}
@@ -668,12 +663,11 @@ pend_view(struct store *st, const uint8_t *key, struct code_state *out,
 }
 
 /* The writing thread's view: no lock needed, it is the only writer. */
-static int
-view_w(struct store *st, MDB_txn *txn, const uint8_t *key,
+int
+pend_view_w(struct store *st, MDB_txn *txn, const uint8_t *key,
     struct code_state *out)
 {
-	struct pend_gen *g;
-	struct pend_ent *e = pend_entry(st->pend, key, &g);
+	struct pend_ent *e = pend_entry(st->pend, key);
 
 	if (e != NULL) {
 		*out = e->cs;
@@ -739,7 +733,7 @@ pend_round_state(struct store *st, MDB_txn *txn, struct pend_round *r,
 		}
 	if (r->n == r->cap)
 		return SIGIL_EINVAL;
-	if ((rc = view_w(st, txn, key, &r->ent[r->n].cs)) != 0)
+	if ((rc = pend_view_w(st, txn, key, &r->ent[r->n].cs)) != 0)
 		return rc;
 	memcpy(r->ent[r->n].key, key, CODE_KEY_LEN);
 	r->slot[i] = (uint32_t)r->n + 1;
@@ -822,6 +816,18 @@ meta_del(struct store *st, MDB_txn *txn, const char *name)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* code_state now holds every scan up to through: no merge runs. */
+static int
+merge_done(struct store *st, MDB_txn *txn, uint64_t through)
+{
+	int rc;
+
+	if ((rc = meta_put(st, txn, meta_key("state/through"), through)) != 0 ||
+	    (rc = meta_del(st, txn, "state/target")) != 0)
+		return rc;
+	return meta_del(st, txn, "state/key");
+}
+
 int
 pend_merge_some(struct store *st, MDB_txn *txn, size_t max, size_t *pos)
 {
@@ -837,10 +843,7 @@ pend_merge_some(struct store *st, MDB_txn *txn, size_t max, size_t *pos)
 		if ((rc = merge_ent(st, txn, g, &g->ent[g->order[i].ent])) != 0)
 			return rc;
 	if (end == g->n) {
-		k = meta_key("state/through");
-		if ((rc = meta_put(st, txn, k, g->target)) != 0 ||
-		    (rc = meta_del(st, txn, "state/target")) != 0 ||
-		    (rc = meta_del(st, txn, "state/key")) != 0)
+		if ((rc = merge_done(st, txn, g->target)) != 0)
 			return rc;
 	} else {
 		k = meta_key("state/target");
@@ -885,16 +888,12 @@ static int
 merge_all(struct store *st, MDB_txn *txn)
 {
 	struct pend_gen *g = st->pend->cur;
-	MDB_val k = meta_key("state/through");
 	int rc;
 
 	for (size_t i = 0; i < g->n; i++)
 		if ((rc = merge_ent(st, txn, g, &g->ent[i])) != 0)
 			return rc;
-	if ((rc = meta_put(st, txn, k, st->pend->last)) != 0 ||
-	    (rc = meta_del(st, txn, "state/target")) != 0)
-		return rc;
-	return meta_del(st, txn, "state/key");
+	return merge_done(st, txn, st->pend->last);
 }
 
 static int
@@ -969,13 +968,6 @@ pend_locate_base(struct store *st, MDB_txn *txn, const uint8_t *key,
 		return rc;
 	state_locate_merge(&base, judged);
 	return state_store(st, txn, key, &base);
-}
-
-int
-pend_view_w(struct store *st, MDB_txn *txn, const uint8_t *key,
-    struct code_state *out)
-{
-	return view_w(st, txn, key, out);
 }
 
 void

@@ -271,9 +271,8 @@ writer_main(void *arg)
 	struct claim *claims;
 	struct claim_limits *limits;
 	int *results;
-	size_t n;
+	size_t n, left;
 	int committed, merge = 0, idle = 0;
-	size_t left;
 
 	jobs = calloc(WRITER_BATCH_MAX, sizeof *jobs);
 	recs = calloc(WRITER_BATCH_MAX, sizeof *recs);
@@ -418,6 +417,7 @@ int
 writer_start(struct store *st, struct event_base *base, int deferred,
     struct writer **out)
 {
+	pthread_condattr_t ca;
 	struct writer *w;
 
 	if ((w = calloc(1, sizeof *w)) == NULL)
@@ -426,8 +426,6 @@ writer_start(struct store *st, struct event_base *base, int deferred,
 	w->deferred = deferred;
 	w->tail = &w->head;
 	w->done_tail = &w->done_head;
-	pthread_condattr_t ca;
-
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
