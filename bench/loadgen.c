@@ -230,7 +230,7 @@ usage(void)
 	    "[-w WARMUP] [-H 'Name: value']...\n"
 	    "       loadgen idle -p PORT -n CONNS -f PATHS [-H ...]\n"
 	    "  rate: prints 'sent=N done=N errors=N rps=R p50_ms=.. p90_ms=.. "
-	    "p99_ms=.. p999_ms=.. max_ms=..'\n"
+	    "p99_ms=.. p999_ms=.. max_ms=.. reconnects=N'\n"
 	    "  idle: prints 'ready conns=N errors=N' once every answer is in, "
 	    "then holds the connections until killed\n");
 	exit(2);
@@ -242,7 +242,8 @@ run_rate(int nconns, double rate, double secs, double warm)
 	struct conn *cs = calloc(nconns, sizeof *cs);
 	int *idle = malloc(nconns * sizeof *idle), nidle = 0;
 	long total = (long)(rate * (secs + warm)), next = 0, done = 0,
-	    errors = 0, nlat = 0, recorded_from = (long)(rate * warm);
+	    errors = 0, nlat = 0, recorded_from = (long)(rate * warm),
+	    reconnects = 0;
 	double *lat = malloc((total + 1) * sizeof *lat), t0, t, maxl = 0;
 	struct epoll_event evs[256];
 	char buf[65536];
@@ -328,19 +329,33 @@ run_rate(int nconns, double rate, double secs, double warm)
 				idle[nidle++] = idx;
 			} else if (r < 0 || got == 0 ||
 			    (got < 0 && errno != EAGAIN)) {
-				if (c->busy)
+				if (c->busy) {
 					errors++, done++;
+				} else {
+					/*
+					 * An idle connection the server
+					 * closed: out of the idle list, it
+					 * goes back in once reconnected.
+					 */
+					for (i = 0; i < nidle; i++)
+						if (idle[i] == idx) {
+							idle[i] = idle[--nidle];
+							break;
+						}
+				}
 				conn_close(c);
 				conn_open(c);
+				reconnects++;
 			}
 		}
 	}
 	t = now() - t0;
 	qsort(lat, nlat, sizeof *lat, cmp_double);
 	printf("sent=%ld done=%ld errors=%ld rps=%.0f p50_ms=%.3f p90_ms=%.3f "
-	    "p99_ms=%.3f p999_ms=%.3f max_ms=%.3f\n", next, done, errors,
-	    done / t, pct(lat, nlat, 50) * 1e3, pct(lat, nlat, 90) * 1e3,
-	    pct(lat, nlat, 99) * 1e3, pct(lat, nlat, 99.9) * 1e3, maxl * 1e3);
+	    "p99_ms=%.3f p999_ms=%.3f max_ms=%.3f reconnects=%ld\n", next,
+	    done, errors, done / t, pct(lat, nlat, 50) * 1e3,
+	    pct(lat, nlat, 90) * 1e3, pct(lat, nlat, 99) * 1e3,
+	    pct(lat, nlat, 99.9) * 1e3, maxl * 1e3, reconnects);
 	return done == total && errors == 0 ? 0 : 1;
 }
 
