@@ -8,6 +8,18 @@
 #   4. LMDB bytes per scan after 1,000,000 scans                   (<= 160)
 #   5. sigild RSS holding 10,000 idle keep-alive connections       (<= 64 MiB)
 #
+# and, as context for 1-3 (no goal of their own), where the durable gap
+# comes from:
+#
+#   - the durable server again with its data dir on tmpfs, where fdatasync
+#     costs nothing: throughput in the same rounds and p99 at the same
+#     rate. What is left between this and the disk figures is the disk.
+#   - durable and --no-sync at HI_CONNS (256) connections. A durable
+#     answer waits for two syncs in a row (LMDB syncs the data, then the
+#     meta page that makes it current), so at a fixed number of
+#     connections throughput is connections / latency; with enough of
+#     them group commit fills its rounds and the syncs stop mattering.
+#
 # The server runs on core 0 and the load generator on core 1 (taskset), so
 # neither steals the other's CPU; nginx gets the same core and the same wrk
 # command, which is what makes the ratio in (1) mean something on whatever
@@ -24,8 +36,9 @@
 # here: wrk is closed-loop and h2load prints no percentiles.
 #
 # Everything listens on 127.0.0.1, everything started is killed on exit, and
-# all state lives in one temp dir (KEEP_TMP=1 keeps it). The run takes about
-# 4 minutes; BIG_SCANS and BIG_MAX_SECS trade (4)'s size for time.
+# all state lives in one temp dir and one on tmpfs (KEEP_TMP=1 keeps them).
+# The run takes about 5 minutes; BIG_SCANS and BIG_MAX_SECS trade (4)'s
+# size for time.
 # Exit status: 0 when every figure was measured (BENCH_STRICT=1: and every
 # goal met), 1 otherwise.
 #
@@ -44,6 +57,8 @@ LOAD_CPU=${LOAD_CPU:-1}
 BIG_SCANS=${BIG_SCANS:-1000000}
 BIG_MAX_SECS=${BIG_MAX_SECS:-150}
 IDLE_CONNS=${IDLE_CONNS:-10000}
+HI_CONNS=${HI_CONNS:-256}             # connections for the context pair
+SHM_DIR=${SHM_DIR:-/dev/shm}          # a tmpfs; empty skips the tmpfs runs
 SHUFFLE=${SHUFFLE:-1}                # 1: codes in random order; 0: serial order
 UA='Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.40'
 
@@ -56,6 +71,10 @@ NGINX=$(command -v nginx)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 TMP=$(mktemp -d /tmp/sigil-bench.XXXXXX)
+TMPFS=""
+if [ -n "$SHM_DIR" ] && [ "$(stat -f -c %T "$SHM_DIR" 2>/dev/null)" = tmpfs ]; then
+	TMPFS=$(mktemp -d "$SHM_DIR/sigil-bench.XXXXXX")
+fi
 PIDS=()
 cleanup() {
 	local p
@@ -66,9 +85,9 @@ cleanup() {
 		wait "$p" 2>/dev/null || true
 	done
 	if [ -n "${KEEP_TMP:-}" ]; then
-		echo "kept $TMP"
+		echo "kept $TMP $TMPFS"
 	else
-		rm -rf "$TMP"
+		rm -rf "$TMP" ${TMPFS:+"$TMPFS"}
 	fi
 }
 trap cleanup EXIT
@@ -199,17 +218,28 @@ LOADGEN=$TMP/loadgen
 
 log "minting codes"
 SLICE=150000
-make_data durable $((ROUNDS * SLICE + 200000))
-make_data nosync $((ROUNDS * SLICE))
+make_data durable $((ROUNDS * SLICE + 3 * SLICE))
+make_data nosync $((ROUNDS * SLICE + 2 * SLICE))
 make_data big $((BIG_SCANS + 5000))
 make_data idle $((IDLE_CONNS + 10))
-# slices of the durable set: one per wrk round, then the fixed-rate run
+if [ -n "$TMPFS" ]; then
+	make_data tmpfs $((ROUNDS * SLICE + SLICE))
+	mv "$TMP/tmpfs" "$TMPFS/data"
+fi
+# slices of each set: one per wrk round, then the fixed-rate run (d, t)
+# and two for the HI_CONNS run (d, n), which goes faster
+slice() { # SET FIRST(1-based) COUNT OUT
+	sed -n "$((($2 - 1) * SLICE + 1)),$((($2 + $3 - 1) * SLICE))p" "$TMP/$1.paths" >"$4"
+}
 for r in $(seq 1 "$ROUNDS"); do
-	sed -n "$(((r - 1) * SLICE + 1)),$((r * SLICE))p" "$TMP/durable.paths" >"$TMP/d.wrk.$r"
-	sed -n "$(((r - 1) * SLICE + 1)),$((r * SLICE))p" "$TMP/nosync.paths" >"$TMP/n.wrk.$r"
+	slice durable "$r" 1 "$TMP/d.wrk.$r"
+	slice nosync "$r" 1 "$TMP/n.wrk.$r"
+	[ -z "$TMPFS" ] || slice tmpfs "$r" 1 "$TMP/t.wrk.$r"
 done
-off=$((ROUNDS * SLICE))
-sed -n "$((off + 1)),$((off + 150000))p" "$TMP/durable.paths" >"$TMP/d.rate"
+slice durable $((ROUNDS + 1)) 1 "$TMP/d.rate"
+slice durable $((ROUNDS + 2)) 2 "$TMP/d.hi"
+slice nosync $((ROUNDS + 1)) 2 "$TMP/n.hi"
+[ -z "$TMPFS" ] || slice tmpfs $((ROUNDS + 1)) 1 "$TMP/t.rate"
 
 
 # ---- 1 and 2: throughput, interleaved rounds -------------------------------
@@ -224,6 +254,12 @@ P=$(free_port)
 start_sigild "$TMP/nosync" "$P" --no-sync
 NSPID=$SPID
 NSPORT=$P
+if [ -n "$TMPFS" ]; then
+	P=$(free_port)
+	start_sigild "$TMPFS/data" "$P"
+	TPID=$SPID
+	TPORT=$P
+fi
 
 NG=$TMP/nginx
 mkdir -p "$NG/html" "$NG/logs" "$NG/tmp"
@@ -239,7 +275,7 @@ wait_port "$NPORT" "$NGPID"
 # The machine may be shared, so the three servers take turns, ROUNDS times,
 # and each keeps its best round: a noisy neighbour lowers one round, not the
 # ratio. All three stay up meanwhile; the idle ones cost no CPU.
-NGINX_RPS=0 DUR_RPS=0 NOSYNC_RPS=0 DISKS=""
+NGINX_RPS=0 DUR_RPS=0 NOSYNC_RPS=0 TMPFS_RPS=0 DISKS=""
 max() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
 for r in $(seq 1 "$ROUNDS"); do
 	log "round $r/$ROUNDS: nginx (static ${PAGE}-byte page), sigild durable, sigild --no-sync; ${DUR}s each"
@@ -253,6 +289,10 @@ for r in $(seq 1 "$ROUNDS"); do
 	s1=$(metric "$DPORT" sigil_commit_seconds_sum)
 	w1=$(awk '/^write_bytes/ { print $2 }' "/proc/$DPID/io")
 	x=$(wrk_rps "$NSPORT" "$TMP/n.wrk.$r"); NOSYNC_RPS=$(max "$x" "$NOSYNC_RPS"); log "no-sync $x"
+	if [ -n "$TMPFS" ]; then
+		x=$(wrk_rps "$TPORT" "$TMP/t.wrk.$r"); TMPFS_RPS=$(max "$x" "$TMPFS_RPS")
+		log "durable, data on tmpfs $x"
+	fi
 done
 # group commit as seen by the server in the last durable round
 BATCH=$(python3 -c "print('%.1f' % (($b1 - $b0) / max(1, $c1 - $c0)))")
@@ -264,7 +304,6 @@ COMMIT_MS=$(python3 -c "print('%.2f' % (($s1 - $s0) * 1e3 / max(1, $c1 - $c0)))"
 KIB_TXN=$(python3 -c "print('%.0f' % (($w1 - $w0) / 1024 / max(1, $c1 - $c0)))")
 DISK_MS=$(echo "$DISKS" | tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 stop_pid "$NGPID"
-stop_pid "$NSPID"
 S=$(scans_of "$TMP/durable")
 [ "$S" -le $((ROUNDS * SLICE + 1)) ] || log "warning: wrk wrapped a code list; some scans were rescans"
 
@@ -283,9 +322,15 @@ RATE=$((DUR_RPS / 2))
 log "fixed rate $RATE/s over $CONNS connections, 1s warm-up + ${DUR}s"
 SYNC=$(disk_probe "$TMP/durable" page)
 curl -s "http://127.0.0.1:$DPORT/metrics" >"$TMP/m0"
-LG=$(taskset -c "$LOAD_CPU" "$LOADGEN" rate -p "$DPORT" -c "$CONNS" -r "$RATE" -d "$DUR" -w 1 \
-	-f "$TMP/d.rate" -H "User-Agent: $UA") || { echo "scan.sh: loadgen: $LG" >&2; exit 1; }
-echo "$LG" >>"$TMP/loadgen.log"
+# rate_run PORT PATHS: the fixed-rate run, prints loadgen's line
+rate_run() {
+	local out
+	out=$(taskset -c "$LOAD_CPU" "$LOADGEN" rate -p "$1" -c "$CONNS" -r "$RATE" -d "$DUR" -w 1 \
+		-f "$2" -H "User-Agent: $UA") || { echo "scan.sh: loadgen: $out" >&2; return 1; }
+	echo "$out" >>"$TMP/loadgen.log"
+	echo "$out"
+}
+LG=$(rate_run "$DPORT" "$TMP/d.rate")
 curl -s "http://127.0.0.1:$DPORT/metrics" >"$TMP/m1"
 # the server's own commit latency over the same run, from its histogram:
 # the upper bound of the bucket holding the 99th percentile
@@ -314,7 +359,24 @@ P99=$(echo "$LG" | sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p')
 GOT=$(echo "$LG" | sed -n 's/.* rps=\([0-9]*\).*/\1/p')
 L3="scan_p99_ms=$P99 at rps=$RATE (achieved $GOT; goal <= 3) ratio_to_goal=$(ratio "$P99" 3) server commit p99 <= ${COMMIT_P99} ms; disk alone, one-page fdatasync p50/p99 ${SYNC% *}/${SYNC#* } ms [$LG]"
 echo "$L3"
+
+# ---- context: the same server without the disk; more connections ---------
+LT="" LH=""
+if [ -n "$TMPFS" ]; then
+	log "data on tmpfs: fixed rate $RATE/s"
+	LGT=$(rate_run "$TPORT" "$TMP/t.rate")
+	stop_pid "$TPID"
+	P99T=$(echo "$LGT" | sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p')
+	LT="scan_durable_tmpfs rps=$TMPFS_RPS no-sync rps=$NOSYNC_RPS ratio=$(ratio "$TMPFS_RPS" "$NOSYNC_RPS"); p99_ms=$P99T at rps=$RATE (the durable server with its data on tmpfs, where fdatasync costs nothing) [$LGT]"
+	echo "$LT"
+fi
+log "durable, then no-sync, at $HI_CONNS connections"
+HD=$(CONNS=$HI_CONNS wrk_rps "$DPORT" "$TMP/d.hi")
+HN=$(CONNS=$HI_CONNS wrk_rps "$NSPORT" "$TMP/n.hi")
+stop_pid "$NSPID"
 stop_pid "$DPID"
+LH="scan_group_commit_hi durable rps=$HD no-sync rps=$HN ratio=$(ratio "$HD" "$HN") at $HI_CONNS connections (one round)"
+echo "$LH"
 
 # ---- 5. RSS with 10,000 idle keep-alive connections ------------------------
 # Each connection scans a code of its own and then stays open and silent.
@@ -425,6 +487,8 @@ $(printf '%-9s' "$ok2") $L2
 $(printf '%-9s' "$ok3") scan_p99_ms=$P99 at rps=$RATE (goal <= 3; this disk's own one-page fdatasync p99 ${SYNC#* } ms)
 $(printf '%-9s' "$ok4") lmdb_bytes_per_scan=$BU (used; file $BF, allocated $BA) at scans=$N (goal <= 160)
 $(printf '%-9s' "$ok5") sigild_rss_idle=${RSS1M}MiB with $OPEN idle conns, ${RSS0M}MiB before (goal <= 64)
+context   ${LT:-scan_durable_tmpfs: skipped, no tmpfs at SHM_DIR=$SHM_DIR}
+context   $LH
 EOF
 if [ -n "${BENCH_STRICT:-}" ]; then
 	case "$ok1$ok2$ok3$ok4$ok5" in *NO*) exit 1 ;; esac
