@@ -218,28 +218,29 @@ LOADGEN=$TMP/loadgen
 
 log "minting codes"
 SLICE=150000
-make_data durable $((ROUNDS * SLICE + 3 * SLICE))
-make_data nosync $((ROUNDS * SLICE + 2 * SLICE))
+make_data durable $((2 * ROUNDS * SLICE + 3 * SLICE))
+make_data nosync $((2 * ROUNDS * SLICE + 2 * SLICE))
 make_data big $((BIG_SCANS + 5000))
 make_data idle $((IDLE_CONNS + 10))
 if [ -n "$TMPFS" ]; then
-	make_data tmpfs $((ROUNDS * SLICE + SLICE))
+	make_data tmpfs $((2 * ROUNDS * SLICE + SLICE))
 	mv "$TMP/tmpfs" "$TMPFS/data"
 fi
-# slices of each set: one per wrk round, then the fixed-rate run (d, t)
-# and two for the HI_CONNS run (d, n), which goes faster
+# slices of each set: two per wrk round (so that even --no-sync, near
+# 30,000/s, does not wrap and rescan), then one for the fixed-rate run (d,
+# t) and two for the HI_CONNS run (d, n)
 slice() { # SET FIRST(1-based) COUNT OUT
 	sed -n "$((($2 - 1) * SLICE + 1)),$((($2 + $3 - 1) * SLICE))p" "$TMP/$1.paths" >"$4"
 }
 for r in $(seq 1 "$ROUNDS"); do
-	slice durable "$r" 1 "$TMP/d.wrk.$r"
-	slice nosync "$r" 1 "$TMP/n.wrk.$r"
-	[ -z "$TMPFS" ] || slice tmpfs "$r" 1 "$TMP/t.wrk.$r"
+	slice durable $((2 * r - 1)) 2 "$TMP/d.wrk.$r"
+	slice nosync $((2 * r - 1)) 2 "$TMP/n.wrk.$r"
+	[ -z "$TMPFS" ] || slice tmpfs $((2 * r - 1)) 2 "$TMP/t.wrk.$r"
 done
-slice durable $((ROUNDS + 1)) 1 "$TMP/d.rate"
-slice durable $((ROUNDS + 2)) 2 "$TMP/d.hi"
-slice nosync $((ROUNDS + 1)) 2 "$TMP/n.hi"
-[ -z "$TMPFS" ] || slice tmpfs $((ROUNDS + 1)) 1 "$TMP/t.rate"
+slice durable $((2 * ROUNDS + 1)) 1 "$TMP/d.rate"
+slice durable $((2 * ROUNDS + 2)) 2 "$TMP/d.hi"
+slice nosync $((2 * ROUNDS + 1)) 2 "$TMP/n.hi"
+[ -z "$TMPFS" ] || slice tmpfs $((2 * ROUNDS + 1)) 1 "$TMP/t.rate"
 
 
 # ---- 1 and 2: throughput, interleaved rounds -------------------------------
@@ -305,7 +306,7 @@ KIB_TXN=$(python3 -c "print('%.0f' % (($w1 - $w0) / 1024 / max(1, $c1 - $c0)))")
 DISK_MS=$(echo "$DISKS" | tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 stop_pid "$NGPID"
 S=$(scans_of "$TMP/durable")
-[ "$S" -le $((ROUNDS * SLICE + 1)) ] || log "warning: wrk wrapped a code list; some scans were rescans"
+[ "$S" -le $((2 * ROUNDS * SLICE + 1)) ] || log "warning: wrk wrapped a code list; some scans were rescans"
 
 R1=$(ratio "$DUR_RPS" "$NGINX_RPS")
 L1="scan_durable rps=$DUR_RPS nginx rps=$NGINX_RPS ratio=$R1 (goal >= 0.5) page=${PAGE}B"
