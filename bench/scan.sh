@@ -17,8 +17,8 @@
 #   - durable and --no-sync at HI_CONNS (256) connections. A durable
 #     answer waits for two syncs in a row (LMDB syncs the data, then the
 #     meta page that makes it current), so at a fixed number of
-#     connections throughput is connections / latency; with enough of
-#     them group commit fills its rounds and the syncs stop mattering.
+#     connections throughput is connections / latency; with more of them
+#     group commit fills its rounds and the syncs matter less.
 #
 # The server runs on core 0 and the load generator on core 1 (taskset), so
 # neither steals the other's CPU; nginx gets the same core and the same wrk
@@ -273,13 +273,14 @@ PIDS+=("$NGPID")
 wait_port "$NPORT" "$NGPID"
 [ "$(curl -s "http://127.0.0.1:$NPORT/S/x" | wc -c)" -eq "$PAGE" ] || { echo "scan.sh: nginx page size differs" >&2; exit 1; }
 
-# The machine may be shared, so the three servers take turns, ROUNDS times,
-# and each keeps its best round: a noisy neighbour lowers one round, not the
-# ratio. All three stay up meanwhile; the idle ones cost no CPU.
+# The machine may be shared, so the servers (nginx, durable, no-sync and,
+# for context, durable on tmpfs) take turns, ROUNDS times, and each keeps
+# its best round: a noisy neighbour lowers one round, not the ratio. All
+# stay up meanwhile; the idle ones cost no CPU.
 NGINX_RPS=0 DUR_RPS=0 NOSYNC_RPS=0 TMPFS_RPS=0 DISKS=""
 max() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
 for r in $(seq 1 "$ROUNDS"); do
-	log "round $r/$ROUNDS: nginx (static ${PAGE}-byte page), sigild durable, sigild --no-sync; ${DUR}s each"
+	log "round $r/$ROUNDS: nginx (static ${PAGE}-byte page), sigild durable, sigild --no-sync${TMPFS:+, durable on tmpfs}; ${DUR}s each"
 	x=$(wrk_rps "$NPORT" "$TMP/d.wrk.$r"); NGINX_RPS=$(max "$x" "$NGINX_RPS"); log "nginx $x"
 	b0=$(metric "$DPORT" sigil_commit_batch_size_sum); c0=$(metric "$DPORT" sigil_commit_batch_size_count)
 	s0=$(metric "$DPORT" sigil_commit_seconds_sum)
