@@ -6,6 +6,12 @@
  *   scan hits a different code), printing latency percentiles.
  *   idle mode: N connections that each send one GET, read the answer and then
  *   stay open and silent until the process is killed.
+ *   watch mode: no network; spins for -d seconds reading CLOCK_MONOTONIC and
+ *   reports every gap longer than -g ms (default 4), that is every time
+ *   this thread got no CPU for that long. Run at nice 19 next to a load it
+ *   takes nothing from; on a VM whose host throttles it, the gaps all end at
+ *   the same instant of each throttling period, which it prints as
+ *   end_phase_ms (the median of gap ends modulo -P ms, default 100).
  *
  * Why not wrk or h2load: wrk is closed-loop (it sends as fast as answers
  * come back, so its percentiles describe saturation, not a given rate) and
@@ -229,10 +235,13 @@ usage(void)
 	    "usage: loadgen rate -p PORT -c CONNS -r RPS -d SECONDS -f PATHS "
 	    "[-w WARMUP] [-H 'Name: value']...\n"
 	    "       loadgen idle -p PORT -n CONNS -f PATHS [-H ...]\n"
+	    "       loadgen watch -d SECONDS [-g GAP_MS] [-P PERIOD_MS]\n"
 	    "  rate: prints 'sent=N done=N errors=N rps=R p50_ms=.. p90_ms=.. "
 	    "p99_ms=.. p999_ms=.. max_ms=.. reconnects=N'\n"
 	    "  idle: prints 'ready conns=N errors=N' once every answer is in, "
-	    "then holds the connections until killed\n");
+	    "then holds the connections until killed\n"
+	    "  watch: prints 'gaps=N over_ms=G total_ms=T max_ms=M "
+	    "end_phase_ms=E'\n");
 	exit(2);
 }
 
@@ -360,6 +369,43 @@ run_rate(int nconns, double rate, double secs, double warm)
 }
 
 static int
+run_watch(double secs, double gap_ms, double period_ms)
+{
+	double t0 = now(), prev = t0, t, total = 0, maxg = 0;
+	double *ends = NULL;
+	long n = 0, cap = 0;
+
+	while ((t = now()) - t0 < secs) {
+		double g = t - prev;
+
+		if (g * 1e3 > gap_ms) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 256;
+				if ((ends = realloc(ends, cap * sizeof *ends)) == NULL)
+					die("realloc");
+			}
+			/* where in the period the gap ended, in whole µs */
+			ends[n++] = (double)((long long)(t * 1e6) %
+			    (long long)(period_ms * 1e3)) / 1e3;
+			total += g;
+			if (g > maxg)
+				maxg = g;
+		}
+		prev = t;
+	}
+	qsort(ends, n, sizeof *ends, cmp_double);
+	printf("gaps=%ld over_ms=%g total_ms=%.1f max_ms=%.2f end_phase_ms=", n,
+	    gap_ms, total * 1e3, maxg * 1e3);
+	if (n > 0)
+		printf("%.1f\n", ends[n / 2]);
+	else
+		printf("-\n");
+	fflush(stdout);
+	free(ends);
+	return 0;
+}
+
+static int
 run_idle(int nconns)
 {
 	struct conn *cs = calloc(nconns, sizeof *cs);
@@ -423,7 +469,7 @@ main(int argc, char **argv)
 {
 	const char *mode, *file = NULL;
 	int nconns = 32, opt;
-	double rate = 1000, secs = 10, warm = 1;
+	double rate = 1000, secs = 10, warm = 1, gap_ms = 4, period_ms = 100;
 	size_t hcap = 1;
 	char *hdrs = calloc(1, 1);
 
@@ -431,7 +477,7 @@ main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "p:c:n:r:d:f:w:H:h:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:c:n:r:d:f:w:H:h:g:P:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'c': case 'n': nconns = atoi(optarg); break;
@@ -440,6 +486,8 @@ main(int argc, char **argv)
 		case 'w': warm = atof(optarg); break;
 		case 'f': file = optarg; break;
 		case 'h': host = optarg; break;
+		case 'g': gap_ms = atof(optarg); break;
+		case 'P': period_ms = atof(optarg); break;
 		case 'H':
 			hcap += strlen(optarg) + 2;
 			hdrs = realloc(hdrs, hcap);
@@ -448,6 +496,11 @@ main(int argc, char **argv)
 			break;
 		default: usage();
 		}
+	}
+	if (strcmp(mode, "watch") == 0) {
+		if (secs <= 0 || gap_ms <= 0 || period_ms <= 0)
+			usage();
+		return run_watch(secs, gap_ms, period_ms);
 	}
 	if (port <= 0 || file == NULL || nconns <= 0 || rate <= 0)
 		usage();

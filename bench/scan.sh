@@ -19,6 +19,11 @@
 #     meta page that makes it current), so at a fixed number of
 #     connections throughput is connections / latency; with more of them
 #     group commit fills its rounds and the syncs matter less.
+#   - the durable fixed-rate run once more, and the tmpfs one, each with a
+#     nice-19 spinner on the load core that counts the times it got no
+#     CPU for over 4 ms (`loadgen watch`): on the development VM the host
+#     stops the whole VM for up to ~12 ms every 100 ms while it does disk
+#     I/O at this rate, and not on tmpfs; that stall is what (3) measures.
 #
 # The server runs on core 0 and the load generator on core 1 (taskset), so
 # neither steals the other's CPU; nginx gets the same core and the same wrk
@@ -218,7 +223,7 @@ LOADGEN=$TMP/loadgen
 
 log "minting codes"
 SLICE=150000
-make_data durable $((2 * ROUNDS * SLICE + 3 * SLICE))
+make_data durable $((2 * ROUNDS * SLICE + 4 * SLICE))
 make_data nosync $((2 * ROUNDS * SLICE + 2 * SLICE))
 make_data big $((BIG_SCANS + 5000))
 make_data idle $((IDLE_CONNS + 10))
@@ -228,7 +233,7 @@ if [ -n "$TMPFS" ]; then
 fi
 # slices of each set: two per wrk round (so that even --no-sync, near
 # 30,000/s, does not wrap and rescan), then one for the fixed-rate run (d,
-# t) and two for the HI_CONNS run (d, n)
+# t), two for the HI_CONNS run (d, n) and one for the CPU-gap run (d)
 slice() { # SET FIRST(1-based) COUNT OUT
 	sed -n "$((($2 - 1) * SLICE + 1)),$((($2 + $3 - 1) * SLICE))p" "$TMP/$1.paths" >"$4"
 }
@@ -239,6 +244,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 slice durable $((2 * ROUNDS + 1)) 1 "$TMP/d.rate"
 slice durable $((2 * ROUNDS + 2)) 2 "$TMP/d.hi"
+slice durable $((2 * ROUNDS + 4)) 1 "$TMP/d.watch"
 slice nosync $((2 * ROUNDS + 1)) 2 "$TMP/n.hi"
 [ -z "$TMPFS" ] || slice tmpfs $((2 * ROUNDS + 1)) 1 "$TMP/t.rate"
 
@@ -324,11 +330,23 @@ RATE=$((DUR_RPS / 2))
 log "fixed rate $RATE/s over $CONNS connections, 1s warm-up + ${DUR}s"
 SYNC=$(disk_probe "$TMP/durable" page)
 curl -s "http://127.0.0.1:$DPORT/metrics" >"$TMP/m0"
-# rate_run PORT PATHS: the fixed-rate run, prints loadgen's line
+# rate_run PORT PATHS [watch]: the fixed-rate run, prints loadgen's line.
+# With "watch", `loadgen watch` spins beside it at nice 19 on the load core
+# and counts the times it got no CPU for over 4 ms (line in
+# $TMP/watch.last). On a VM whose host throttles it those gaps come every
+# 100 ms and all end at one phase of the period, and every answer in
+# flight waits them out (docs/storage.md). The spinning costs the host
+# CPU, so the measured runs go without it and the context runs with it.
 rate_run() {
-	local out
+	local out wpid=""
+	if [ "${3:-}" = watch ]; then
+		taskset -c "$LOAD_CPU" nice -n 19 "$LOADGEN" watch -d "$((DUR + 1))" >"$TMP/watch.last" &
+		wpid=$!
+		PIDS+=("$wpid")
+	fi
 	out=$(taskset -c "$LOAD_CPU" "$LOADGEN" rate -p "$1" -c "$CONNS" -r "$RATE" -d "$DUR" -w 1 \
 		-f "$2" -H "User-Agent: $UA") || { echo "scan.sh: loadgen: $out" >&2; return 1; }
+	[ -z "$wpid" ] || wait "$wpid" || true
 	echo "$out" >>"$TMP/loadgen.log"
 	echo "$out"
 }
@@ -366,12 +384,19 @@ echo "$L3"
 LT="" LH=""
 if [ -n "$TMPFS" ]; then
 	log "data on tmpfs: fixed rate $RATE/s"
-	LGT=$(rate_run "$TPORT" "$TMP/t.rate")
+	LGT=$(rate_run "$TPORT" "$TMP/t.rate" watch)
+	WATCHT=$(cat "$TMP/watch.last")
 	stop_pid "$TPID"
 	P99T=$(echo "$LGT" | sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p')
-	LT="scan_durable_tmpfs rps=$TMPFS_RPS no-sync rps=$NOSYNC_RPS ratio=$(ratio "$TMPFS_RPS" "$NOSYNC_RPS"); p99_ms=$P99T at rps=$RATE (the durable server with its data on tmpfs, where fdatasync costs nothing) [$LGT]"
+	LT="scan_durable_tmpfs rps=$TMPFS_RPS no-sync rps=$NOSYNC_RPS ratio=$(ratio "$TMPFS_RPS" "$NOSYNC_RPS"); p99_ms=$P99T at rps=$RATE (the durable server with its data on tmpfs, where fdatasync costs nothing); CPU gaps on the load core: $WATCHT [$LGT]"
 	echo "$LT"
 fi
+log "durable again at $RATE/s, watching for CPU gaps"
+LGW=$(rate_run "$DPORT" "$TMP/d.watch" watch)
+WATCH=$(cat "$TMP/watch.last")
+P99W=$(echo "$LGW" | sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p')
+LW="scan_cpu_gaps durable p99_ms=$P99W with $WATCH; on tmpfs ${WATCHT:-(skipped)} (gaps > 4 ms seen by a nice-19 spinner on the load core during the fixed-rate runs)"
+echo "$LW"
 log "durable, then no-sync, at $HI_CONNS connections"
 HD=$(CONNS=$HI_CONNS wrk_rps "$DPORT" "$TMP/d.hi")
 HN=$(CONNS=$HI_CONNS wrk_rps "$NSPORT" "$TMP/n.hi")
@@ -490,6 +515,7 @@ $(printf '%-9s' "$ok3") scan_p99_ms=$P99 at rps=$RATE (goal <= 3; this disk's ow
 $(printf '%-9s' "$ok4") lmdb_bytes_per_scan=$BU (used; file $BF, allocated $BA) at scans=$N (goal <= 160)
 $(printf '%-9s' "$ok5") sigild_rss_idle=${RSS1M}MiB with $OPEN idle conns, ${RSS0M}MiB before (goal <= 64)
 context   ${LT:-scan_durable_tmpfs: skipped, no tmpfs at SHM_DIR=$SHM_DIR}
+context   $LW
 context   $LH
 EOF
 if [ -n "${BENCH_STRICT:-}" ]; then
