@@ -12,6 +12,15 @@
  *   takes nothing from; on a VM whose host throttles it, the gaps all end at
  *   the same instant of each throttling period, which it prints as
  *   end_phase_ms (the median of gap ends modulo -P ms, default 100).
+ *   flush mode: no network; writes -s bytes (default 4096) and fdatasyncs
+ *   them, -r times a second (0: back to back) for -d seconds, into a new
+ *   file -f of 64 MiB that it fills with zeros and syncs first, so that
+ *   each sync is an overwrite (no block allocation, no journal commit);
+ *   prints the sync latency percentiles. With burn and watch beside it,
+ *   it shows whether this machine stops its CPUs when the disk is kept
+ *   busy (bench/host.sh).
+ *   burn mode: keeps a CPU busy for -u percent (default 60) of every
+ *   millisecond, for -d seconds: a stand-in for a server under load.
  *
  * Why not wrk or h2load: wrk is closed-loop (it sends as fast as answers
  * come back, so its percentiles describe saturation, not a given rate) and
@@ -236,12 +245,16 @@ usage(void)
 	    "[-w WARMUP] [-H 'Name: value']...\n"
 	    "       loadgen idle -p PORT -n CONNS -f PATHS [-H ...]\n"
 	    "       loadgen watch -d SECONDS [-g GAP_MS] [-P PERIOD_MS]\n"
+	    "       loadgen flush -f NEWFILE -d SECONDS [-s BYTES] [-r PER_SEC]\n"
+	    "       loadgen burn -d SECONDS [-u PERCENT]\n"
 	    "  rate: prints 'sent=N done=N errors=N rps=R p50_ms=.. p90_ms=.. "
 	    "p99_ms=.. p999_ms=.. max_ms=.. reconnects=N'\n"
 	    "  idle: prints 'ready conns=N errors=N' once every answer is in, "
 	    "then holds the connections until killed\n"
 	    "  watch: prints 'gaps=N over_ms=G total_ms=T max_ms=M "
-	    "end_phase_ms=E'\n");
+	    "end_phase_ms=E'\n"
+	    "  flush: prints 'flushes=N rate=R p50_ms=.. p90_ms=.. p99_ms=.. "
+	    "max_ms=..'\n");
 	exit(2);
 }
 
@@ -393,7 +406,8 @@ run_watch(double secs, double gap_ms, double period_ms)
 		}
 		prev = t;
 	}
-	qsort(ends, n, sizeof *ends, cmp_double);
+	if (n > 0)
+		qsort(ends, n, sizeof *ends, cmp_double);
 	printf("gaps=%ld over_ms=%g total_ms=%.1f max_ms=%.2f end_phase_ms=", n,
 	    gap_ms, total * 1e3, maxg * 1e3);
 	if (n > 0)
@@ -402,6 +416,90 @@ run_watch(double secs, double gap_ms, double period_ms)
 		printf("-\n");
 	fflush(stdout);
 	free(ends);
+	return 0;
+}
+
+#define FLUSH_FILE_BYTES	((off_t)64 << 20)
+
+static int
+run_flush(const char *file, size_t size, double rate, double secs)
+{
+	long cap = (long)((rate > 0 ? rate : 20000) * secs) + 16, n = 0;
+	size_t step = (size + 4095) / 4096 * 4096;
+	double *lat, t0, t, next, maxl = 0;
+	off_t off = 0;
+	char *buf;
+	int fd;
+
+	if (size == 0 || step > (size_t)FLUSH_FILE_BYTES)
+		usage();
+	if ((lat = malloc(cap * sizeof *lat)) == NULL ||
+	    (buf = calloc(1, step > 1 << 20 ? step : 1 << 20)) == NULL)
+		die("malloc");
+	if ((fd = open(file, O_RDWR | O_CREAT | O_EXCL, 0600)) < 0)
+		die(file);
+	for (off = 0; off < FLUSH_FILE_BYTES; off += 1 << 20)
+		if (pwrite(fd, buf, 1 << 20, off) != 1 << 20) {
+			unlink(file);
+			die("pwrite");
+		}
+	if (fsync(fd) != 0) {
+		unlink(file);
+		die("fsync");
+	}
+	memset(buf, 'x', size);
+	off = 0;
+	t0 = next = now();
+	while ((t = now()) - t0 < secs && n < cap) {
+		if (rate > 0) {
+			next += 1 / rate;
+			if (next > t) {
+				struct timespec z = { 0, (long)((next - t) * 1e9) };
+
+				nanosleep(&z, NULL);
+			}
+			t = now();
+		}
+		if (pwrite(fd, buf, size, off) != (ssize_t)size ||
+		    fdatasync(fd) != 0) {
+			unlink(file);
+			die("write");
+		}
+		lat[n] = now() - t;
+		if (lat[n] > maxl)
+			maxl = lat[n];
+		n++;
+		off += (off_t)step;
+		if (off + (off_t)step > FLUSH_FILE_BYTES)
+			off = 0;
+	}
+	t = now() - t0;
+	close(fd);
+	unlink(file);
+	qsort(lat, n, sizeof *lat, cmp_double);
+	printf("flushes=%ld rate=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
+	    "max_ms=%.3f\n", n, n / t, pct(lat, n, 50) * 1e3,
+	    pct(lat, n, 90) * 1e3, pct(lat, n, 99) * 1e3, maxl * 1e3);
+	fflush(stdout);
+	free(lat);
+	free(buf);
+	return 0;
+}
+
+static int
+run_burn(double secs, double percent)
+{
+	double t0 = now(), t;
+
+	while ((t = now()) - t0 < secs) {
+		double ms = (t - t0) * 1e3, phase = ms - (long long)ms;
+
+		if (phase * 100 >= percent) {
+			struct timespec z = { 0, (long)((1 - phase) * 1e6) };
+
+			nanosleep(&z, NULL);
+		}
+	}
 	return 0;
 }
 
@@ -470,6 +568,8 @@ main(int argc, char **argv)
 	const char *mode, *file = NULL;
 	int nconns = 32, opt;
 	double rate = 1000, secs = 10, warm = 1, gap_ms = 4, period_ms = 100;
+	double flush_rate = 0, busy = 60;
+	long size = 4096;
 	size_t hcap = 1;
 	char *hdrs = calloc(1, 1);
 
@@ -477,11 +577,13 @@ main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "p:c:n:r:d:f:w:H:h:g:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:c:n:r:d:f:w:H:h:g:P:s:u:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'c': case 'n': nconns = atoi(optarg); break;
-		case 'r': rate = atof(optarg); break;
+		case 'r': rate = flush_rate = atof(optarg); break;
+		case 's': size = atol(optarg); break;
+		case 'u': busy = atof(optarg); break;
 		case 'd': secs = atof(optarg); break;
 		case 'w': warm = atof(optarg); break;
 		case 'f': file = optarg; break;
@@ -497,10 +599,23 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
+	if (strcmp(mode, "watch") == 0 || strcmp(mode, "flush") == 0 ||
+	    strcmp(mode, "burn") == 0)
+		free(hdrs);	/* no requests in these modes */
 	if (strcmp(mode, "watch") == 0) {
 		if (secs <= 0 || gap_ms <= 0 || period_ms <= 0)
 			usage();
 		return run_watch(secs, gap_ms, period_ms);
+	}
+	if (strcmp(mode, "flush") == 0) {
+		if (file == NULL || secs <= 0 || size <= 0 || flush_rate < 0)
+			usage();
+		return run_flush(file, (size_t)size, flush_rate, secs);
+	}
+	if (strcmp(mode, "burn") == 0) {
+		if (secs <= 0 || busy <= 0 || busy > 100)
+			usage();
+		return run_burn(secs, busy);
 	}
 	if (port <= 0 || file == NULL || nconns <= 0 || rate <= 0)
 		usage();

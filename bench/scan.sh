@@ -24,6 +24,8 @@
 #     CPU for over 4 ms (`loadgen watch`): on the development VM the host
 #     stops the whole VM for up to ~12 ms every 100 ms while it does disk
 #     I/O at this rate, and not on tmpfs; that stall is what (3) measures.
+#     bench/host.sh shows the same without sigild: it comes when the disk
+#     is kept busy, which group commit under load does.
 #
 # The server runs on core 0 and the load generator on core 1 (taskset), so
 # neither steals the other's CPU; nginx gets the same core and the same wrk
