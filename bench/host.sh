@@ -39,12 +39,9 @@ for t in cc taskset nice; do
 	command -v "$t" >/dev/null || { echo "host.sh: $t missing" >&2; exit 1; }
 done
 TMP=$(mktemp -d "$DIR/.sigil-host.XXXXXX")
-PIDS=()
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null || true
-	done
+	# shellcheck disable=SC2046
+	kill -KILL $(jobs -p) 2>/dev/null || true
 	wait 2>/dev/null || true
 	rm -rf "$TMP"
 }
@@ -60,10 +57,8 @@ line() {
 	local rate=$1 wpid bpid f="" g
 	taskset -c "$WATCH_CPU" nice -n 19 "$LG" watch -d "$SECS" >"$TMP/watch" &
 	wpid=$!
-	PIDS+=("$wpid")
 	taskset -c "$BUSY_CPU" "$LG" burn -d "$SECS" -u 60 &
 	bpid=$!
-	PIDS+=("$bpid")
 	if [ "$rate" != - ]; then
 		f=$(taskset -c "$BUSY_CPU" "$LG" flush -f "$TMP/file" -d "$SECS" -r "$rate")
 	fi
