@@ -17,7 +17,7 @@
 #
 # On a machine that is not throttled every line says gaps=0 (or close to
 # it). On the development VM (2026-12-03) the control and rates up to
-# ~1,000 syncs/s gave 0-1 gaps in 8 s, and back to back (~1,600/s) 31-59
+# ~1,000 syncs/s gave 0-3 gaps, and back to back (~1,400-1,750/s) 11-59
 # gaps of up to ~11 ms, every one ending at the same point of a 100 ms
 # period: the host stops the whole VM when its disk is kept busy. A scan
 # server that syncs every group commit keeps the disk busy under load,
