@@ -12,8 +12,8 @@
 # the disk alone (back to back, nothing else running) and a control with no
 # disk I/O at all:
 #
-#   host_flush rate=R achieved=A sync_p50_ms=.. sync_p99_ms=.. gaps=N
-#              gap_total_ms=T gap_max_ms=M end_phase_ms=E
+#   host_flush rate=R achieved=A sync_p50_ms=.. sync_p90_ms=.. sync_p99_ms=..
+#              sync_max_ms=.. gaps=N gap_total_ms=T gap_max_ms=M end_phase_ms=E
 #
 # On a machine that is not throttled every line says gaps=0 (or close to
 # it). On the development VM (2026-12-03) the control and rates up to
@@ -51,6 +51,12 @@ trap 'exit 130' INT TERM
 cc -O2 -Wall -Wextra -o "$TMP/loadgen" "$ROOT/bench/loadgen.c"
 LG=$TMP/loadgen
 
+# loadgen flush's line with its fields named for this report
+flush_fields() {
+	sed -e 's/flushes=[0-9]* //' -e 's/^rate=/achieved=/' \
+		-e 's/\(p[0-9]*_ms\|max_ms\)/sync_\1/g'
+}
+
 # one RATE: burn + flush on the busy core, watch on the other; RATE "-"
 # is the control (burn and watch only)
 line() {
@@ -69,16 +75,13 @@ line() {
 	if [ "$rate" = - ]; then
 		echo "host_flush control (no disk I/O) $g"
 	else
-		echo "host_flush rate=$([ "$rate" = 0 ] && echo max || echo "$rate") $(echo "$f" |
-			sed -e 's/flushes=[0-9]* //' -e 's/^rate=/achieved=/' \
-			-e 's/p50_ms/sync_p50_ms/' -e 's/p90_ms=[^ ]* //' \
-			-e 's/p99_ms/sync_p99_ms/' -e 's/ max_ms=[^ ]*//') $g"
+		echo "host_flush rate=$([ "$rate" = 0 ] && echo max || echo "$rate") $(echo "$f" | flush_fields) $g"
 	fi
 }
 
 # the disk's own sync cost, nothing else running
 f=$(taskset -c "$BUSY_CPU" "$LG" flush -f "$TMP/file" -d "$SECS")
-echo "host_flush idle, back to back: $(echo "$f" | sed -e 's/flushes=[0-9]* //' -e 's/^rate=/achieved=/' -e 's/p\([0-9]*\)_ms/sync_p\1_ms/g' -e 's/max_ms/sync_max_ms/')"
+echo "host_flush idle, back to back: $(echo "$f" | flush_fields)"
 line -
 for r in $RATES; do
 	line "$r"
