@@ -67,6 +67,7 @@ IDLE_CONNS=${IDLE_CONNS:-10000}
 HI_CONNS=${HI_CONNS:-256}             # connections for the context pair
 SHM_DIR=${SHM_DIR:-/dev/shm}          # a tmpfs; empty skips the tmpfs runs
 SHUFFLE=${SHUFFLE:-1}                # 1: codes in random order; 0: serial order
+SYNC=${SYNC:-wal}                    # durable servers: wal (sigild --wal) or lmdb
 UA='Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.40'
 
 for t in wrk nginx curl python3 taskset cc; do
@@ -74,6 +75,11 @@ for t in wrk nginx curl python3 taskset cc; do
 done
 [ -x "$SIGILD" ] && [ -x "$SIGIL" ] || { echo "scan.sh: build first: make" >&2; exit 1; }
 NGINX=$(command -v nginx)
+case $SYNC in
+wal) DURABLE_ARGS=(--wal) ;;
+lmdb) DURABLE_ARGS=() ;;
+*) echo "scan.sh: SYNC is wal or lmdb" >&2; exit 1 ;;
+esac
 # 10,000 connections need 10,000 descriptors on each side, plus headroom
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -253,7 +259,7 @@ slice nosync $((2 * ROUNDS + 1)) 2 "$TMP/n.hi"
 
 # ---- 1 and 2: throughput, interleaved rounds -------------------------------
 P=$(free_port)
-start_sigild "$TMP/durable" "$P"
+start_sigild "$TMP/durable" "$P" "${DURABLE_ARGS[@]}"
 DPID=$SPID
 DPORT=$P
 curl -s -A "$UA" -o "$TMP/landing.html" "http://127.0.0.1:$P$(sed -n 1p "$TMP/d.rate")"
@@ -265,7 +271,7 @@ NSPID=$SPID
 NSPORT=$P
 if [ -n "$TMPFS" ]; then
 	P=$(free_port)
-	start_sigild "$TMPFS/data" "$P"
+	start_sigild "$TMPFS/data" "$P" "${DURABLE_ARGS[@]}"
 	TPID=$SPID
 	TPORT=$P
 fi
@@ -318,7 +324,7 @@ S=$(scans_of "$TMP/durable")
 [ "$S" -le $((2 * ROUNDS * SLICE + 1)) ] || log "warning: wrk wrapped a code list; some scans were rescans"
 
 R1=$(ratio "$DUR_RPS" "$NGINX_RPS")
-L1="scan_durable rps=$DUR_RPS nginx rps=$NGINX_RPS ratio=$R1 (goal >= 0.5) page=${PAGE}B"
+L1="scan_durable sync=$SYNC rps=$DUR_RPS nginx rps=$NGINX_RPS ratio=$R1 (goal >= 0.5) page=${PAGE}B"
 echo "$L1"
 R2=$(ratio "$DUR_RPS" "$NOSYNC_RPS")
 L2="scan_group_commit durable rps=$DUR_RPS no-sync rps=$NOSYNC_RPS ratio=$R2 (goal >= 0.9) commit: ${BATCH} scans/txn, ${COMMIT_MS} ms/txn, ${KIB_TXN} KiB/txn write_bytes; disk floor ${DISK_MS} ms/txn (median of:$DISKS)"
@@ -415,7 +421,7 @@ echo "$LH"
 # connections cost. RssAnon and RssFile are printed apart.
 # --timeout 600: the default 10 s idle timeout would close them under us.
 P=$(free_port)
-start_sigild "$TMP/idle" "$P" --timeout 600
+start_sigild "$TMP/idle" "$P" --timeout 600 "${DURABLE_ARGS[@]}"
 tail -n 1 "$TMP/idle.paths" >"$TMP/idle.first"
 head -n "$IDLE_CONNS" "$TMP/idle.paths" >"$TMP/d.idle"
 curl -s -A "$UA" -o /dev/null "http://127.0.0.1:$P$(cat "$TMP/idle.first")"

@@ -33,7 +33,7 @@
 #include "sigil/util.h"
 
 static const char *const point_names[] = {
-	"map_full", "commit", "fsync", "alloc_request",
+	"map_full", "commit", "fsync", "alloc_request", "wal_write", "wal_ckpt",
 };
 #define NPOINTS (sizeof point_names / sizeof point_names[0])
 

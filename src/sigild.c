@@ -38,7 +38,7 @@ static const char usage[] =
 "              [--rate-limit N] [--api-rate-limit N] [--max-conns N]\n"
 "              [--timeout SECONDS]\n"
 "              [--keyring FILE] [--web DIR] [--sms-webhook URL]\n"
-"              [--no-sync] [--quiet]\n"
+"              [--wal | --no-sync] [--quiet]\n"
 "\n"
 "  --data DIR          data directory made by `sigil init` (./data)\n"
 "  --listen HOST:PORT  address to serve on (127.0.0.1:8080); port 0 picks one\n"
@@ -53,6 +53,8 @@ static const char usage[] =
 "  --web DIR           templates and static files (next to the binary)\n"
 "  --sms-webhook URL   POST login codes as {phone, text} to this http:// URL\n"
 "                      (without it: demo mode, codes go to DIR/otp-outbox.log)\n"
+"  --wal               durable through a write-ahead log: one flush per commit\n"
+"                      instead of two (docs/storage.md)\n"
 "  --no-sync           no fsync on commit: benchmarks only, loses scans\n";
 
 struct shutdown_state {
@@ -219,6 +221,7 @@ main(int argc, char **argv)
 		{ "keyring", required_argument, NULL, 'K' },
 		{ "web", required_argument, NULL, 'w' },
 		{ "no-sync", no_argument, NULL, 'n' },
+		{ "wal", no_argument, NULL, 'W' },
 		{ "sms-webhook", required_argument, NULL, 'S' },
 		{ "otp-ttl", required_argument, NULL, 'O' },	/* tests */
 		{ "quiet", no_argument, NULL, 'q' },
@@ -241,7 +244,7 @@ main(int argc, char **argv)
 	const struct http_route *routes;
 	size_t nroutes;
 	unsigned timeout = 10;
-	int ch, nosync = 0, err, rc = 1;
+	int ch, nosync = 0, wal = 0, err, rc = 1;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -276,6 +279,7 @@ main(int argc, char **argv)
 		case 'K': keyring_path = optarg; break;
 		case 'w': snprintf(web, sizeof web, "%s", optarg); break;
 		case 'n': nosync = 1; break;
+		case 'W': wal = 1; break;
 		case 'S': lcfg.sms_webhook = optarg; break;
 		case 'O':
 			if (parse_uint("--otp-ttl", optarg, 3600,
@@ -312,13 +316,23 @@ main(int argc, char **argv)
 	malloc_keep();
 	evthread_use_pthreads();
 
-	if ((err = store_open(data, nosync ? STORE_NOSYNC : STORE_NOMETASYNC,
-	    &app.store)) != 0) {
-		fprintf(stderr, "sigild: cannot open data dir %s: %s%s\n", data,
-		    sigil_strerror(err), err == SIGIL_ENOTFOUND ?
-		    " (run `sigil init` first)" : "");
+	if (nosync && wal) {
+		fprintf(stderr, "sigild: --wal and --no-sync exclude each other\n");
 		return 2;
 	}
+	if ((err = store_open(data, nosync ? STORE_NOSYNC : wal ? STORE_WAL :
+	    STORE_NOMETASYNC, &app.store)) != 0) {
+		fprintf(stderr, "sigild: cannot open data dir %s: %s%s\n", data,
+		    sigil_strerror(err), err == SIGIL_ENOTFOUND ?
+		    " (run `sigil init` first)" : err == SIGIL_EBUSY ?
+		    " (another sigild runs on it, or it needs recovery from "
+		    "the log and another process has it open)" : "");
+		return 2;
+	}
+	if (store_replayed(app.store) > 0)
+		log_info("wal", "replayed=%llu msg=\"applied the log after an "
+		    "unclean stop\"",
+		    (unsigned long long)store_replayed(app.store));
 	/* Replays the scans code_state lacks now, not at the first scan. */
 	if ((err = store_state_load(app.store)) != 0) {
 		fprintf(stderr, "sigild: cannot replay the scan log of %s: %s\n",
@@ -359,7 +373,7 @@ main(int argc, char **argv)
 		    "(the dashboard pages are not served)", web);
 	dashboard_prewarm_start(app.store);
 	if ((app.base = base_new()) == NULL ||
-	    writer_start(app.store, app.base, !nosync, &app.writer) != 0) {
+	    writer_start(app.store, app.base, !nosync && !wal, &app.writer) != 0) {
 		fprintf(stderr, "sigild: cannot start the event loop\n");
 		goto out;
 	}
@@ -393,7 +407,7 @@ main(int argc, char **argv)
 		goto out;
 	log_info("listening", "addr=%s port=%d tls=%s sync=%s data=%s%s%s",
 	    cfg.listen, http_server_port(app.http), cfg.tls_cert ? "on" : "off",
-	    nosync ? "off" : "on", data, base_url ? " base_url=" : "",
+	    nosync ? "off" : wal ? "wal" : "on", data, base_url ? " base_url=" : "",
 	    base_url ? base_url : "");
 	event_base_dispatch(app.base);
 	log_info("stopped", "scans=%llu",

@@ -63,7 +63,7 @@
 
 #define STORE_MAP_INITIAL	((size_t)1 << 30)
 #define STORE_MAP_MIN		((size_t)32 << 10)
-#define STORE_MAXDBS		64
+#define STORE_MAXDBS		STORE_DBI_MAX
 #define STORE_MAXREADERS	512
 #define SCAN_EACH_CHUNK		1024
 
@@ -328,6 +328,7 @@ store_write(struct store *st, write_fn fn, void *arg)
 			return map_err(rc);
 		}
 		mdb_env_info(st->env, &info);
+		wal_txn_begin(st);
 		rc = fn(st, txn, arg);
 		/* Test builds only (fault.h): a full map, a failed commit. */
 		if (rc == 0 && fault_hit("map_full"))
@@ -335,7 +336,7 @@ store_write(struct store *st, write_fn fn, void *arg)
 		else if (rc == 0 && fault_hit("commit"))
 			rc = EIO;
 		if (rc == 0)
-			rc = mdb_txn_commit(txn);
+			rc = wal_txn_commit(st, txn);
 		else
 			mdb_txn_abort(txn);
 		/* A sync that failed after the pages reached the file. */
@@ -531,6 +532,8 @@ open_dbs(struct store *st, int create)
 
 	if ((rc = mdb_txn_begin(st->env, NULL, tflags, &txn)) != 0)
 		return map_err(rc);
+	if (!tflags)
+		wal_txn_begin(st);
 	for (size_t i = 0; i < sizeof(dbdefs) / sizeof(dbdefs[0]); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)st + dbdefs[i].off);
 		unsigned f = dbdefs[i].flags;
@@ -549,6 +552,8 @@ open_dbs(struct store *st, int create)
 			rc = rc == MDB_NOTFOUND ? SIGIL_ESTATE : map_err(rc);
 			goto fail;
 		}
+		if (*dbi < STORE_DBI_MAX)
+			st->dbnames[*dbi] = dbdefs[i].name;
 	}
 	if (create) {
 		le32_put(ver, STORE_SCHEMA_VERSION);
@@ -569,7 +574,7 @@ open_dbs(struct store *st, int create)
 	if (!tflags && (rc = state_mark(st, txn)) != 0)
 		goto fail;
 	/* Committing (even read-only) keeps the handles for the process. */
-	return map_err(mdb_txn_commit(txn));
+	return map_err(tflags ? mdb_txn_commit(txn) : wal_txn_commit(st, txn));
 fail:
 	mdb_txn_abort(txn);
 	return rc;
@@ -588,8 +593,9 @@ store_open(const char *dir, int flags, struct store **out)
 
 	if (dir == NULL || out == NULL ||
 	    (flags & ~(STORE_CREATE | STORE_RDONLY | STORE_NOSYNC |
-	    STORE_NOMETASYNC)) ||
-	    (create && (flags & STORE_RDONLY)))
+	    STORE_NOMETASYNC | STORE_WAL)) ||
+	    (create && (flags & STORE_RDONLY)) ||
+	    ((flags & STORE_WAL) && (flags & (STORE_RDONLY | STORE_NOSYNC))))
 		return SIGIL_EINVAL;
 	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
 		return SIGIL_ENOTFOUND;
@@ -629,17 +635,25 @@ store_open(const char *dir, int flags, struct store **out)
 		rc = SIGIL_EIO;
 		goto fail_env;
 	}
-	if (flags & STORE_NOSYNC)
+	if (flags & (STORE_NOSYNC | STORE_WAL))
 		eflags |= MDB_NOSYNC;
 	if (flags & STORE_NOMETASYNC)
 		eflags |= MDB_NOMETASYNC;
 	if (flags & STORE_RDONLY)
 		eflags |= MDB_RDONLY;
+	/* Locks, and recovery after an unclean stop of a --wal sigild. */
+	if (!create && (rc = wal_open(dir, flags, &st->wal, &st->replayed)))
+		goto fail_env;
 	if ((rc = mdb_env_open(st->env, dir, eflags, 0600)) != 0) {
 		rc = rc == ENOENT ? SIGIL_ENOTFOUND : map_err(rc);
 		goto fail_env;
 	}
+	mdb_env_set_userctx(st->env, st);
+	if (create && (rc = wal_open(dir, flags, &st->wal, &st->replayed)))
+		goto fail_env;
 	if ((rc = open_dbs(st, create)) != 0)
+		goto fail_env;
+	if ((flags & STORE_WAL) && (rc = wal_own(st, st->env)) != 0)
 		goto fail_env;
 	if ((rc = pend_init(st)) != 0)
 		goto fail_env;
@@ -647,12 +661,15 @@ store_open(const char *dir, int flags, struct store **out)
 	return 0;
 
 fail_env:
+	wal_close(st);
 	mdb_env_close(st->env);
 	if (create) {
 		/* Leave the directory as we found it. */
 		snprintf(path, sizeof(path), "%s/data.mdb", dir);
 		unlink(path);
 		snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/wal", dir);
 		unlink(path);
 	}
 fail_key:
@@ -679,11 +696,18 @@ store_close(struct store *st)
 			mdb_txn_abort(s->txn);
 		free(s);
 	}
+	wal_close(st);
 	mdb_env_close(st->env);
 	pend_free(st);
 	pthread_mutex_destroy(&st->slots_mu);
 	pthread_rwlock_destroy(&st->grow_lock);
 	free(st);
+}
+
+uint64_t
+store_replayed(struct store *st)
+{
+	return st->replayed;
 }
 
 int

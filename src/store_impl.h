@@ -21,8 +21,10 @@
 #include "sigil/util.h"
 
 #define CODE_KEY_LEN		9	/* brand BE32 || serial 40-bit BE */
+#define STORE_DBI_MAX		64	/* named databases, and their handles */
 
 struct rslot;
+struct wal;
 struct pend;
 struct pend_round;
 
@@ -51,7 +53,51 @@ struct store {
 	struct pend	*pend;
 	pthread_mutex_t	 state_mu;	/* readers of pend vs its writer */
 	pthread_mutex_t	 state_write_mu;	/* one writer of pend */
+	/* wal.c: the write-ahead log, and the names the log uses */
+	struct wal	*wal;
+	uint64_t	 replayed;	/* log transactions applied at open */
+	const char	*dbnames[STORE_DBI_MAX];
 };
+
+/*
+ * ---- the write-ahead log (wal.c) ----
+ *
+ * Every change a write transaction makes goes through these, which
+ * record it when the transaction is to be logged (the macros below route
+ * the storage files' calls here; wal.c itself sees LMDB's).
+ */
+int wal_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v,
+    unsigned flags);
+int wal_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v);
+int wal_cursor_put(MDB_cursor *cur, MDB_val *k, MDB_val *v, unsigned flags);
+int wal_cursor_del(MDB_cursor *cur, unsigned flags);
+#ifndef WAL_IMPL
+#define mdb_put(t, d, k, v, f)		wal_put(t, d, k, v, f)
+#define mdb_del(t, d, k, v)		wal_del(t, d, k, v)
+#define mdb_cursor_put(c, k, v, f)	wal_cursor_put(c, k, v, f)
+#define mdb_cursor_del(c, f)		wal_cursor_del(c, f)
+#endif
+
+/*
+ * Before mdb_env_open: takes the store's locks and, after an unclean stop
+ * of the log's owner, puts data.mdb back at the last checkpoint and
+ * applies the log (*replayed: transactions applied). *out stays NULL for
+ * a read-only open of a store that never had a log. SIGIL_EBUSY: another
+ * process owns the log (STORE_WAL), or holds the store open while it
+ * needs recovery.
+ */
+int wal_open(const char *dir, int flags, struct wal **out,
+    uint64_t *replayed);
+/* STORE_WAL, after the databases are open: first checkpoint, thread. */
+int wal_own(struct store *st, MDB_env *env);
+/* After mdb_txn_begin of every write transaction. */
+void wal_txn_begin(struct store *st);
+/* Logs the transaction if it must be, then commits it (LMDB codes). */
+int wal_txn_commit(struct store *st, MDB_txn *txn);
+/* Owner: last checkpoint, log marked clean. Everyone: locks dropped. */
+void wal_close(struct store *st);
+/* Deletes other processes' logged transactions up to id upto. */
+void wal_clear_foreign(const char *dir, uint64_t upto);
 
 /* ---- encodings: integers in values are little-endian, keys big ---- */
 

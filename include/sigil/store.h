@@ -54,7 +54,25 @@ enum store_flags {
 	 * for one sync per group commit instead of two.
 	 */
 	STORE_NOMETASYNC = 1 << 3,
+	/*
+	 * Own the write-ahead log (src/wal.c): LMDB runs without syncs and a
+	 * commit is durable when it returns, after one write and one flush
+	 * of the log. One process at a time (SIGIL_EBUSY).
+	 */
+	STORE_WAL = 1 << 4,
 };
+
+/* What the write-ahead log has done in this process (zeros without it). */
+struct store_wal_stats {
+	int		 on;
+	uint64_t	 checkpoints;
+	uint64_t	 records;	/* transactions logged */
+	uint64_t	 bytes;
+};
+void store_wal_stats(struct store *st, struct store_wal_stats *out);
+
+/* Transactions the last open replayed from the log (0: clean stop). */
+uint64_t store_replayed(struct store *st);
 
 /*
  * Opens the environment in directory dir (which must exist). With

@@ -198,7 +198,11 @@ class Env:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()
-        srv = Server(self, list(args) + ["--rate-limit", "0"]
-                     if "--rate-limit" not in args else list(args), port)
+        args = list(args)
+        # WAL=1 runs every server test against sigild --wal.
+        if os.environ.get("WAL") == "1" and "--no-sync" not in args:
+            args.append("--wal")
+        srv = Server(self, args + ["--rate-limit", "0"]
+                     if "--rate-limit" not in args else args, port)
         self.servers.append(srv)
         return srv

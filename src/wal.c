@@ -1,0 +1,1298 @@
+/*
+ * wal.c - a write-ahead log beside LMDB: one flush per durable commit.
+ *
+ * A durable LMDB commit costs two flushes in a row (the data pages, then
+ * the meta page that points at them); docs/storage.md measures what that
+ * does to sigild's scan path. With the log (sigild --wal) the store runs
+ * MDB_NOSYNC and a commit is durable once its *changes* are in the log:
+ *
+ *   commit    every put and delete of the transaction was recorded as it
+ *             happened (the macros in store_impl.h route mdb_put and
+ *             friends through here); before mdb_txn_commit the record
+ *             goes to the active segment with one write and one
+ *             fdatasync, still under LMDB's write lock, so records are
+ *             in transaction order and each carries the id its
+ *             transaction commits as.
+ *   checkpoint  every WAL_CKPT_MS (or when a segment is half full) the
+ *             committing thread notes the last committed transaction M,
+ *             copies LMDB's two meta pages as they are now (they
+ *             describe M), opens a read transaction on M (so that no
+ *             page of M can be reused) and switches segments; a thread
+ *             of its own then fdatasyncs data.mdb and writes M, its meta
+ *             pages and the new segment into the control file `wal`.
+ *             Once that is on disk the previous segment and pin are free.
+ *   recovery  at the next open after an unclean stop: write the saved
+ *             meta pages back over LMDB's, which puts the file at M,
+ *             whose pages are intact whatever else reached the disk,
+ *             then apply every logged transaction after M in order.
+ *             Records are changes, not inputs, so applying them gives
+ *             the same bytes whatever the code that produced them.
+ *
+ * A kill -9 keeps the page cache and a power cut does not, but recovery
+ * cannot tell which happened, so it takes the same path after both:
+ * every crash test exercises it.
+ *
+ * Other processes. Only one process owns the log (sigild, with the
+ * STORE_WAL flag); it holds a write lock on byte 0 of `wal`. Every
+ * process that opens the store holds a read lock on byte 1, and recovery
+ * needs a write lock there, so it never runs under a live reader. A
+ * process that writes while an owner lives (the sigil CLI revoking a
+ * token beside sigild) logs its transaction to a file of its own,
+ * wal.x.<txnid>, before committing; recovery merges those in by id and
+ * the next checkpoint deletes them. Without an owner the CLI commits
+ * with LMDB's own full sync, as before, and the control file says
+ * "clean": there is nothing to recover.
+ *
+ * Files in the data directory: wal (locks and two header slots, written
+ * alternately, each with a CRC-32C), wal.0 and wal.1 (segments, filled
+ * with zeros up front so that a commit overwrites blocks the file has),
+ * wal.x.* (transactions of other processes).
+ */
+#define WAL_IMPL
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "sigil/fault.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "store_impl.h"
+
+#define WAL_MAGIC		"SIGILWAL"
+#define WAL_VERSION		1
+#define WAL_SLOT_OFF(i)		(4096 + (off_t)(i) * 20480)
+#define WAL_SLOT_FIXED		56
+#define WAL_PSIZE_MAX		8192
+#define WAL_REC_MAGIC		0x52574753u	/* "SGWR" */
+#define WAL_REC_HDR		32
+#define WAL_SEG_BYTES		((off_t)16 << 20)
+#define WAL_CKPT_MS		100
+#define WAL_LOCK_OWNER		0
+#define WAL_LOCK_OPEN		1
+
+enum { WAL_CLEAN = 1, WAL_ACTIVE = 2 };
+enum { OP_PUT = 1, OP_DEL = 2, OP_DELDUP = 3 };
+
+/* A saved checkpoint: the header slot's contents. */
+struct wal_hdr {
+	uint64_t	 seq;		/* slot generation; higher wins */
+	uint32_t	 state;		/* WAL_CLEAN or WAL_ACTIVE */
+	uint32_t	 seg;		/* segment records after txnid go to */
+	uint64_t	 gen;		/* their generation */
+	uint64_t	 txnid;		/* M: the synced transaction */
+	uint32_t	 psize;
+	uint8_t		 meta[2 * WAL_PSIZE_MAX];
+};
+
+struct wal {
+	char		*dir;
+	int		 ctl;		/* fd of `wal`, holding the locks */
+	int		 owner;
+	int		 capturing;	/* this transaction is to be logged */
+	unsigned	 psize;
+	uint64_t	 hdr_seq;
+	/* the transaction being recorded (only under LMDB's write lock) */
+	uint8_t		*buf;
+	size_t		 len, cap;
+	int		 oom;
+	size_t		 res_off, res_len;	/* an MDB_RESERVE to copy */
+	const void	*res_src;
+	/* owner: segments, written only under the write lock */
+	MDB_env		*env;
+	int		 seg_fd[2];
+	int		 seg;
+	uint64_t	 gen;
+	off_t		 off;
+	struct timespec	 switched;
+	/* owner: the checkpoint thread */
+	pthread_t	 thread;
+	int		 thread_up;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 busy, stop, failed;
+	struct wal_hdr	 job;
+	MDB_txn		*pin, *next_pin;
+	uint64_t	 checkpoints, records, bytes;
+};
+
+/* ---- CRC-32C (Castagnoli), bytewise ---- */
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void
+crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0x82f63b78u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+static uint32_t
+crc32c(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+
+	pthread_once(&crc_once, crc_init);
+	while (n--)
+		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffu;
+}
+
+/* ---- small file helpers ---- */
+
+static int
+pwrite_all(int fd, const void *p, size_t n, off_t off)
+{
+	const uint8_t *b = p;
+
+	while (n > 0) {
+		ssize_t w = pwrite(fd, b, n, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+/* Bytes read (short at end of file), or -1. */
+static ssize_t
+pread_full(int fd, void *p, size_t n, off_t off)
+{
+	uint8_t *b = p;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, b + got, n - got, off + (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static int
+path_in(char *out, size_t cap, const char *dir, const char *name)
+{
+	return (size_t)snprintf(out, cap, "%s/%s", dir, name) < cap ? 0 : -1;
+}
+
+static int
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* An open-file-description lock on one byte; 0, or -1 with errno. */
+static int
+lock_byte(int fd, int byte, short type, int wait)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET,
+	    .l_start = byte, .l_len = 1 };
+	int rc;
+
+	while ((rc = fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl)) != 0 &&
+	    errno == EINTR)
+		;
+	return rc;
+}
+
+/* 1 when another open file description holds a lock on byte. */
+static int
+byte_locked(int fd, int byte)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+	    .l_start = byte, .l_len = 1 };
+
+	if (fcntl(fd, F_OFD_GETLK, &fl) != 0)
+		return 1;	/* cannot tell: assume an owner, log */
+	return fl.l_type != F_UNLCK;
+}
+
+/* ---- the header slots ---- */
+
+static void
+hdr_encode(const struct wal_hdr *h, uint8_t *b, size_t *len)
+{
+	size_t n = WAL_SLOT_FIXED + 2 * (size_t)h->psize;
+
+	memset(b, 0, WAL_SLOT_FIXED);
+	memcpy(b, WAL_MAGIC, 8);
+	le32_put(b + 8, WAL_VERSION);
+	le64_put(b + 16, h->seq);
+	le32_put(b + 24, h->state);
+	le32_put(b + 28, h->seg);
+	le64_put(b + 32, h->gen);
+	le64_put(b + 40, h->txnid);
+	le32_put(b + 12, h->psize);
+	memcpy(b + WAL_SLOT_FIXED, h->meta, 2 * (size_t)h->psize);
+	/* The CRC at 48..51 covers the slot but itself. */
+	le32_put(b + 48, 0);
+	le32_put(b + 48, crc32c(b, n));
+	*len = n;
+}
+
+static int
+hdr_decode(const uint8_t *b, size_t n, struct wal_hdr *h)
+{
+	uint8_t tmp[WAL_SLOT_FIXED];
+	uint32_t crc, psize;
+	size_t len;
+
+	if (n < WAL_SLOT_FIXED || memcmp(b, WAL_MAGIC, 8) != 0 ||
+	    le32_get(b + 8) != WAL_VERSION)
+		return -1;
+	psize = le32_get(b + 12);
+	if (psize < 512 || psize > WAL_PSIZE_MAX ||
+	    (len = WAL_SLOT_FIXED + 2 * (size_t)psize) > n)
+		return -1;
+	crc = le32_get(b + 48);
+	memcpy(tmp, b, WAL_SLOT_FIXED);
+	le32_put(tmp + 48, 0);
+	{
+		/* crc32c over tmp then the meta pages, without a copy */
+		uint32_t c = 0xffffffffu;
+		const uint8_t *p;
+
+		pthread_once(&crc_once, crc_init);
+		for (p = tmp; p < tmp + WAL_SLOT_FIXED; p++)
+			c = crc_table[(c ^ *p) & 0xff] ^ (c >> 8);
+		for (p = b + WAL_SLOT_FIXED; p < b + len; p++)
+			c = crc_table[(c ^ *p) & 0xff] ^ (c >> 8);
+		if ((c ^ 0xffffffffu) != crc)
+			return -1;
+	}
+	h->seq = le64_get(b + 16);
+	h->state = le32_get(b + 24);
+	h->seg = le32_get(b + 28);
+	h->gen = le64_get(b + 32);
+	h->txnid = le64_get(b + 40);
+	h->psize = psize;
+	if ((h->state != WAL_CLEAN && h->state != WAL_ACTIVE) || h->seg > 1)
+		return -1;
+	memcpy(h->meta, b + WAL_SLOT_FIXED, 2 * (size_t)psize);
+	return 0;
+}
+
+/* The newest valid slot: 0, 1 when there is none, -1 on I/O error. */
+static int
+hdr_read(int ctl, struct wal_hdr *out)
+{
+	static const size_t cap = WAL_SLOT_FIXED + 2 * WAL_PSIZE_MAX;
+	uint8_t *b = malloc(cap);
+	struct wal_hdr *h = malloc(sizeof(*h));
+	int found = 0, rc = 0;
+
+	if (b == NULL || h == NULL) {
+		free(b);
+		free(h);
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		ssize_t n = pread_full(ctl, b, cap, WAL_SLOT_OFF(i));
+
+		if (n < 0) {
+			rc = -1;
+			break;
+		}
+		if (hdr_decode(b, (size_t)n, h) == 0 &&
+		    (!found || h->seq > out->seq)) {
+			*out = *h;
+			found = 1;
+		}
+	}
+	free(b);
+	free(h);
+	return rc < 0 ? -1 : !found;
+}
+
+static int
+hdr_write(struct wal *w, int ctl, struct wal_hdr *h)
+{
+	uint8_t *b = malloc(WAL_SLOT_FIXED + 2 * WAL_PSIZE_MAX);
+	size_t n;
+	int rc;
+
+	if (b == NULL)
+		return -1;
+	h->seq = ++w->hdr_seq;
+	hdr_encode(h, b, &n);
+	rc = pwrite_all(ctl, b, n, WAL_SLOT_OFF(h->seq & 1));
+	free(b);
+	if (rc == 0 && fault_hit("wal_ckpt"))
+		rc = -1;
+	return rc == 0 ? fdatasync(ctl) : -1;
+}
+
+/* ---- recording a transaction ---- */
+
+static struct wal *
+txn_wal(MDB_txn *txn)
+{
+	struct store *st = mdb_env_get_userctx(mdb_txn_env(txn));
+
+	return st && st->wal && st->wal->capturing ? st->wal : NULL;
+}
+
+static uint8_t *
+buf_grow(struct wal *w, size_t more)
+{
+	uint8_t *nb;
+	size_t ncap;
+
+	if (w->oom)
+		return NULL;
+	if (w->len + more > w->cap) {
+		ncap = w->cap ? w->cap : 16384;
+		while (ncap < w->len + more)
+			ncap *= 2;
+		if ((nb = realloc(w->buf, ncap)) == NULL) {
+			w->oom = 1;
+			return NULL;
+		}
+		w->buf = nb;
+		w->cap = ncap;
+	}
+	nb = w->buf + w->len;
+	w->len += more;
+	return nb;
+}
+
+/* Copies the value of the last MDB_RESERVE put, which the caller filled. */
+static void
+settle(struct wal *w)
+{
+	if (w->res_src != NULL) {
+		memcpy(w->buf + w->res_off, w->res_src, w->res_len);
+		w->res_src = NULL;
+	}
+}
+
+/*
+ * Appends one change: op, the database's name, the key and (put, deldup)
+ * the value. With reserve the value's bytes are taken at settle().
+ */
+static void
+record_op(struct wal *w, MDB_txn *txn, int op, MDB_dbi dbi,
+    const MDB_val *k, const MDB_val *v, int reserve)
+{
+	struct store *st = mdb_env_get_userctx(mdb_txn_env(txn));
+	const char *name = dbi < STORE_DBI_MAX ? st->dbnames[dbi] : NULL;
+	size_t nl, vl = v ? v->mv_size : 0, need;
+	uint8_t *p;
+
+	if (name == NULL) {
+		w->oom = 1;	/* an unnamed handle: refuse to log it */
+		return;
+	}
+	nl = strlen(name);
+	need = 2 + nl + 4 + k->mv_size + (v ? 4 + vl : 0);
+	if ((p = buf_grow(w, need)) == NULL)
+		return;
+	*p++ = (uint8_t)op;
+	*p++ = (uint8_t)nl;
+	memcpy(p, name, nl);
+	p += nl;
+	le32_put(p, (uint32_t)k->mv_size);
+	memcpy(p + 4, k->mv_data, k->mv_size);
+	p += 4 + k->mv_size;
+	if (v == NULL)
+		return;
+	le32_put(p, (uint32_t)vl);
+	if (reserve) {
+		w->res_off = (size_t)(p + 4 - w->buf);
+		w->res_len = vl;
+		w->res_src = v->mv_data;
+	} else
+		memcpy(p + 4, v->mv_data, vl);
+}
+
+int
+wal_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags)
+{
+	struct wal *w = txn_wal(txn);
+	int rc;
+
+	if (w != NULL)
+		settle(w);
+	rc = mdb_put(txn, dbi, k, v, flags);
+	if (rc == 0 && w != NULL)
+		record_op(w, txn, OP_PUT, dbi, k, v, (flags & MDB_RESERVE) != 0);
+	return rc;
+}
+
+int
+wal_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
+{
+	struct wal *w = txn_wal(txn);
+	int rc;
+
+	if (w != NULL)
+		settle(w);
+	rc = mdb_del(txn, dbi, k, v);
+	if (rc == 0 && w != NULL)
+		record_op(w, txn, v ? OP_DELDUP : OP_DEL, dbi, k, v, 0);
+	return rc;
+}
+
+int
+wal_cursor_put(MDB_cursor *cur, MDB_val *k, MDB_val *v, unsigned flags)
+{
+	MDB_txn *txn = mdb_cursor_txn(cur);
+	struct wal *w = txn_wal(txn);
+	int rc;
+
+	if (w != NULL)
+		settle(w);
+	rc = mdb_cursor_put(cur, k, v, flags);
+	if (rc == 0 && w != NULL)
+		record_op(w, txn, OP_PUT, mdb_cursor_dbi(cur), k, v,
+		    (flags & MDB_RESERVE) != 0);
+	return rc;
+}
+
+int
+wal_cursor_del(MDB_cursor *cur, unsigned flags)
+{
+	MDB_txn *txn = mdb_cursor_txn(cur);
+	struct wal *w = txn_wal(txn);
+	MDB_dbi dbi = mdb_cursor_dbi(cur);
+	MDB_val k, v;
+	unsigned dflags = 0;
+	int rc, dup;
+
+	if (w == NULL)
+		return mdb_cursor_del(cur, flags);
+	settle(w);
+	if ((rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT)) != 0)
+		return rc;
+	mdb_dbi_flags(txn, dbi, &dflags);
+	dup = (dflags & MDB_DUPSORT) && !(flags & MDB_NODUPDATA);
+	/* Record first: the key and value live in the page being changed. */
+	record_op(w, txn, dup ? OP_DELDUP : OP_DEL, dbi, &k, dup ? &v : NULL,
+	    0);
+	if ((rc = mdb_cursor_del(cur, flags)) != 0)
+		w->oom = 1;	/* recorded but not done: fail the commit */
+	return rc;
+}
+
+/*
+ * After mdb_txn_begin of a write transaction, so under LMDB's write
+ * lock: an owner that starts later checkpoints after this commit, one
+ * that has started (or is starting) gets this transaction logged.
+ */
+void
+wal_txn_begin(struct store *st)
+{
+	struct wal *w = st->wal;
+
+	if (w == NULL)
+		return;
+	w->capturing = w->owner || byte_locked(w->ctl, WAL_LOCK_OWNER);
+	w->len = 0;
+	w->oom = 0;
+	w->res_src = NULL;
+}
+
+/* ---- the record: header, then the changes ---- */
+
+static void
+rec_header(uint8_t *h, uint64_t gen, uint64_t txnid, const uint8_t *body,
+    size_t len)
+{
+	uint32_t c;
+
+	le32_put(h, WAL_REC_MAGIC);
+	le64_put(h + 8, gen);
+	le64_put(h + 16, txnid);
+	le32_put(h + 24, (uint32_t)len);
+	le32_put(h + 28, 0);
+	/* CRC over header bytes 8..31 and the body */
+	c = crc32c(h + 8, WAL_REC_HDR - 8);
+	c ^= crc32c(body, len) * 0x9e3779b1u;
+	le32_put(h + 4, c);
+}
+
+static int
+rec_check(const uint8_t *h, const uint8_t *body, size_t len)
+{
+	uint32_t c = crc32c(h + 8, WAL_REC_HDR - 8);
+
+	c ^= crc32c(body, len) * 0x9e3779b1u;
+	return le32_get(h) == WAL_REC_MAGIC && le32_get(h + 4) == c ? 0 : -1;
+}
+
+/* ---- the owner's checkpoints ---- */
+
+static void
+ms_since(const struct timespec *a, long *ms)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	*ms = (b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) /
+	    1000000;
+}
+
+/* Copies LMDB's two meta pages as the file has them now. */
+static int
+read_metas(struct wal *w, uint8_t *out)
+{
+	mdb_filehandle_t fd;
+
+	if (mdb_env_get_fd(w->env, &fd) != 0)
+		return -1;
+	return pread_full(fd, out, 2 * (size_t)w->psize, 0) ==
+	    (ssize_t)(2 * w->psize) ? 0 : -1;
+}
+
+static void *
+ckpt_main(void *arg)
+{
+	struct wal *w = arg;
+	MDB_txn *old;
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->busy && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->busy)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		rc = mdb_env_sync(w->env, 1) != 0 ||
+		    hdr_write(w, w->ctl, &w->job) != 0;
+		pthread_mutex_lock(&w->mu);
+		if (rc) {
+			/*
+			 * The log still has everything since the last good
+			 * checkpoint, but the segment we switched from is
+			 * needed until one succeeds: stop switching.
+			 */
+			w->failed = 1;
+		} else {
+			old = w->pin;
+			w->pin = w->next_pin;
+			w->next_pin = NULL;
+			if (old != NULL)
+				mdb_txn_abort(old);
+			w->checkpoints++;
+		}
+		w->busy = 0;
+		pthread_cond_broadcast(&w->cv);
+		if (!rc)
+			wal_clear_foreign(w->dir, w->job.txnid);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/*
+ * With the write lock held (txn open, nothing committed since the last
+ * commit): M is the last committed transaction. Starts a checkpoint of
+ * it and moves new records to the other segment.
+ */
+static int
+ckpt_switch(struct wal *w, MDB_txn *txn)
+{
+	MDB_txn *pin;
+
+	if (mdb_txn_begin(w->env, NULL, MDB_RDONLY, &pin) != 0)
+		return -1;
+	w->job.state = WAL_ACTIVE;
+	w->job.txnid = mdb_txn_id(txn) - 1;
+	w->job.psize = w->psize;
+	if (mdb_txn_id(pin) != w->job.txnid || read_metas(w, w->job.meta)) {
+		mdb_txn_abort(pin);
+		return -1;
+	}
+	w->job.gen = ++w->gen;
+	w->seg ^= 1;
+	w->job.seg = (uint32_t)w->seg;
+	w->off = 0;
+	clock_gettime(CLOCK_MONOTONIC, &w->switched);
+	w->next_pin = pin;
+	w->busy = 1;
+	pthread_cond_signal(&w->cv);
+	return 0;
+}
+
+/* The owner's side of a commit: the record to the active segment. */
+static int
+log_owned(struct wal *w, MDB_txn *txn, off_t *at)
+{
+	uint8_t h[WAL_REC_HDR];
+	size_t len = w->len;
+	long ms;
+	int rc = 0;
+
+	pthread_mutex_lock(&w->mu);
+	ms_since(&w->switched, &ms);
+	if (!w->failed && (ms >= WAL_CKPT_MS || w->off >= WAL_SEG_BYTES / 2)) {
+		/* Past the whole segment, wait for the checkpoint. */
+		while (w->busy && w->off >= WAL_SEG_BYTES)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->busy && ckpt_switch(w, txn) != 0)
+			rc = -1;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (rc)
+		return SIGIL_EIO;
+	rec_header(h, w->gen, mdb_txn_id(txn), w->buf, len);
+	*at = w->off;
+	if (pwrite_all(w->seg_fd[w->seg], h, WAL_REC_HDR, w->off) != 0 ||
+	    pwrite_all(w->seg_fd[w->seg], w->buf, len, w->off +
+	    WAL_REC_HDR) != 0 || fault_hit("wal_write") ||
+	    fdatasync(w->seg_fd[w->seg]) != 0)
+		return SIGIL_EIO;
+	w->off += (off_t)(WAL_REC_HDR + ((len + 7) & ~(size_t)7));
+	w->records++;
+	w->bytes += WAL_REC_HDR + len;
+	return 0;
+}
+
+/* Takes back a record whose transaction did not commit. */
+static void
+unlog_owned(struct wal *w, off_t at)
+{
+	uint8_t zero[WAL_REC_HDR] = { 0 };
+
+	if (pwrite_all(w->seg_fd[w->seg], zero, sizeof(zero), at) == 0)
+		(void)fdatasync(w->seg_fd[w->seg]);
+	w->off = at;
+}
+
+static void
+foreign_path(char *p, size_t cap, const char *dir, uint64_t txnid)
+{
+	snprintf(p, cap, "%s/wal.x.%016" PRIx64, dir, txnid);
+}
+
+/* A transaction of a non-owner: a file of its own. */
+static int
+log_foreign(struct wal *w, MDB_txn *txn)
+{
+	uint8_t h[WAL_REC_HDR];
+	char p[4096];
+	int fd, rc;
+
+	rec_header(h, 0, mdb_txn_id(txn), w->buf, w->len);
+	foreign_path(p, sizeof(p), w->dir, mdb_txn_id(txn));
+	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) < 0)
+		return SIGIL_EIO;
+	rc = pwrite_all(fd, h, WAL_REC_HDR, 0) != 0 ||
+	    pwrite_all(fd, w->buf, w->len, WAL_REC_HDR) != 0 ||
+	    fdatasync(fd) != 0;
+	close(fd);
+	if (rc || fsync_dir(w->dir) != 0) {
+		unlink(p);
+		return SIGIL_EIO;
+	}
+	return 0;
+}
+
+void
+wal_clear_foreign(const char *dir, uint64_t upto)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[4096];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		unsigned long long id;
+
+		if (strncmp(e->d_name, "wal.x.", 6) != 0)
+			continue;
+		id = strtoull(e->d_name + 6, &end, 16);
+		if (*end != '\0' || id > upto)
+			continue;
+		if (path_in(p, sizeof(p), dir, e->d_name) == 0)
+			unlink(p);
+	}
+	closedir(d);
+}
+
+int
+wal_txn_commit(struct store *st, MDB_txn *txn)
+{
+	struct wal *w = st->wal;
+	off_t at = 0;
+	int rc, logged = 0;
+	char p[4096];
+
+	if (w == NULL || !w->capturing || (w->len == 0 && !w->oom))
+		return mdb_txn_commit(txn);
+	settle(w);
+	if (w->oom) {
+		mdb_txn_abort(txn);
+		return SIGIL_ENOMEM;
+	}
+	if (w->owner) {
+		if ((rc = log_owned(w, txn, &at)) != 0) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+		logged = 1;
+	} else {
+		if ((rc = log_foreign(w, txn)) != 0) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+		logged = 2;
+	}
+	foreign_path(p, sizeof(p), w->dir, mdb_txn_id(txn));
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		if (logged == 1)
+			unlog_owned(w, at);
+		else if (logged == 2)
+			unlink(p);
+	}
+	return rc;
+}
+
+/* ---- recovery ---- */
+
+struct rec {
+	uint64_t	 txnid;
+	int		 order;		/* segment records before foreign */
+	size_t		 len;
+	uint8_t		*body;
+};
+
+struct recs {
+	struct rec	*v;
+	size_t		 n, cap;
+};
+
+static int
+recs_add(struct recs *r, uint64_t txnid, int order, const uint8_t *body,
+    size_t len)
+{
+	struct rec *nv;
+
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 64;
+
+		if ((nv = realloc(r->v, ncap * sizeof(*nv))) == NULL)
+			return -1;
+		r->v = nv;
+		r->cap = ncap;
+	}
+	if ((r->v[r->n].body = malloc(len ? len : 1)) == NULL)
+		return -1;
+	memcpy(r->v[r->n].body, body, len);
+	r->v[r->n].txnid = txnid;
+	r->v[r->n].order = order;
+	r->v[r->n].len = len;
+	r->n++;
+	return 0;
+}
+
+static void
+recs_free(struct recs *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].body);
+	free(r->v);
+}
+
+/* Segment records of generation gen, from the start to the first bad one. */
+static int
+read_segment(const char *dir, int seg, uint64_t gen, int order,
+    struct recs *r)
+{
+	uint8_t h[WAL_REC_HDR], *body = NULL;
+	char p[4096], name[8];
+	off_t off = 0;
+	int fd, rc = 0;
+
+	snprintf(name, sizeof(name), "wal.%d", seg);
+	if (path_in(p, sizeof(p), dir, name) != 0)
+		return -1;
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : -1;
+	for (;;) {
+		size_t len;
+
+		if (pread_full(fd, h, WAL_REC_HDR, off) != WAL_REC_HDR ||
+		    le32_get(h) != WAL_REC_MAGIC || le64_get(h + 8) != gen)
+			break;
+		len = le32_get(h + 24);
+		free(body);
+		if ((body = malloc(len ? len : 1)) == NULL) {
+			rc = -1;
+			break;
+		}
+		if (pread_full(fd, body, len, off + WAL_REC_HDR) !=
+		    (ssize_t)len || rec_check(h, body, len) != 0)
+			break;
+		if (recs_add(r, le64_get(h + 16), order, body, len) != 0) {
+			rc = -1;
+			break;
+		}
+		off += (off_t)(WAL_REC_HDR + ((len + 7) & ~(size_t)7));
+	}
+	free(body);
+	close(fd);
+	return rc;
+}
+
+static int
+read_foreign(const char *dir, uint64_t after, struct recs *r)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (d == NULL)
+		return -1;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		uint8_t h[WAL_REC_HDR], *body;
+		char p[4096], *end;
+		struct stat sb;
+		size_t len;
+		int fd;
+
+		if (strncmp(e->d_name, "wal.x.", 6) != 0 ||
+		    strtoull(e->d_name + 6, &end, 16) <= after || *end != '\0')
+			continue;
+		if (path_in(p, sizeof(p), dir, e->d_name) != 0 ||
+		    (fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		if (fstat(fd, &sb) == 0 && sb.st_size >= WAL_REC_HDR &&
+		    pread_full(fd, h, WAL_REC_HDR, 0) == WAL_REC_HDR &&
+		    (len = le32_get(h + 24)) == (size_t)sb.st_size -
+		    WAL_REC_HDR && (body = malloc(len ? len : 1)) != NULL) {
+			if (pread_full(fd, body, len, WAL_REC_HDR) ==
+			    (ssize_t)len && rec_check(h, body, len) == 0)
+				rc = recs_add(r, le64_get(h + 16), 1, body,
+				    len);
+			free(body);
+		}
+		close(fd);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+rec_cmp(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+
+	if (x->txnid != y->txnid)
+		return x->txnid < y->txnid ? -1 : 1;
+	return x->order - y->order;
+}
+
+/* Applies one record's changes inside txn; an LMDB code or SIGIL_ESTATE. */
+static int
+apply(MDB_txn *txn, const uint8_t *p, size_t len)
+{
+	const uint8_t *end = p + len;
+
+	while (p < end) {
+		char name[256];
+		MDB_val k, v;
+		MDB_dbi dbi;
+		unsigned nl, op, dflags;
+		int rc;
+
+		if (end - p < 2)
+			return SIGIL_ESTATE;
+		op = p[0];
+		nl = p[1];
+		p += 2;
+		if ((size_t)(end - p) < nl + 4)
+			return SIGIL_ESTATE;
+		memcpy(name, p, nl);
+		name[nl] = '\0';
+		p += nl;
+		k.mv_size = le32_get(p);
+		p += 4;
+		if ((size_t)(end - p) < k.mv_size)
+			return SIGIL_ESTATE;
+		k.mv_data = (void *)p;
+		p += k.mv_size;
+		if (op == OP_PUT || op == OP_DELDUP) {
+			if (end - p < 4)
+				return SIGIL_ESTATE;
+			v.mv_size = le32_get(p);
+			p += 4;
+			if ((size_t)(end - p) < v.mv_size)
+				return SIGIL_ESTATE;
+			v.mv_data = (void *)p;
+			p += v.mv_size;
+		} else if (op != OP_DEL)
+			return SIGIL_ESTATE;
+		if ((rc = mdb_dbi_open(txn, name, 0, &dbi)) != 0)
+			return rc == MDB_NOTFOUND ? SIGIL_ESTATE : rc;
+		if (mdb_dbi_flags(txn, dbi, &dflags) != 0)
+			return SIGIL_ESTATE;
+		if (op == OP_PUT)
+			rc = mdb_put(txn, dbi, &k, &v, 0);
+		else
+			rc = mdb_del(txn, dbi, &k, op == OP_DELDUP ? &v : NULL);
+		if (rc == MDB_KEYEXIST && (dflags & MDB_DUPSORT))
+			rc = 0;
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Puts the file back at the checkpoint and applies the log after it.
+ * Runs with the recovery lock held and no environment open here.
+ */
+static int
+replay(const char *dir, const struct wal_hdr *h, uint64_t *applied)
+{
+	struct recs r = { 0 };
+	char p[4096];
+	MDB_env *env = NULL;
+	MDB_txn *pin = NULL, *txn;
+	MDB_envinfo info;
+	struct stat sb;
+	int fd, rc;
+
+	*applied = 0;
+	/* 1. LMDB's meta pages as they were when M was synced. */
+	if (path_in(p, sizeof(p), dir, "data.mdb") != 0 ||
+	    (fd = open(p, O_RDWR | O_CLOEXEC)) < 0)
+		return SIGIL_EIO;
+	rc = pwrite_all(fd, h->meta, 2 * (size_t)h->psize, 0) != 0 ||
+	    fdatasync(fd) != 0;
+	close(fd);
+	if (rc)
+		return SIGIL_EIO;
+	/* 2. The records after M, in transaction order. */
+	if (read_segment(dir, (int)h->seg, h->gen, 0, &r) != 0 ||
+	    read_segment(dir, (int)h->seg ^ 1, h->gen + 1, 0, &r) != 0 ||
+	    read_foreign(dir, h->txnid, &r) != 0) {
+		rc = SIGIL_EIO;
+		goto out;
+	}
+	qsort(r.v, r.n, sizeof(*r.v), rec_cmp);
+	/* 3. Apply them, with M pinned until the end is on disk. */
+	if (path_in(p, sizeof(p), dir, "data.mdb") != 0 ||
+	    stat(p, &sb) != 0) {
+		rc = SIGIL_EIO;
+		goto out;
+	}
+	if ((rc = mdb_env_create(&env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(env, STORE_DBI_MAX)) != 0 ||
+	    (rc = mdb_env_set_mapsize(env, (size_t)sb.st_size * 2 +
+	    ((size_t)64 << 20))) != 0 ||
+	    (rc = mdb_env_open(env, dir, MDB_NOTLS | MDB_NOSYNC, 0600)) != 0 ||
+	    (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &pin)) != 0)
+		goto out;
+	if (mdb_txn_id(pin) != h->txnid) {
+		rc = SIGIL_ESTATE;
+		goto out;
+	}
+	for (size_t i = 0; i < r.n; i++) {
+		if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+			goto out;
+		if (r.v[i].txnid != mdb_txn_id(txn)) {
+			/* Older: taken back or superseded. Newer: a gap. */
+			mdb_txn_abort(txn);
+			if (r.v[i].txnid < mdb_txn_id(txn))
+				continue;
+			rc = SIGIL_ESTATE;
+			goto out;
+		}
+		rc = apply(txn, r.v[i].body, r.v[i].len);
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		if (rc == MDB_MAP_FULL && mdb_env_info(env, &info) == 0) {
+			if ((rc = mdb_env_set_mapsize(env,
+			    info.me_mapsize * 2)) != 0)
+				goto out;
+			i--;
+			continue;
+		}
+		if (rc != 0)
+			goto out;
+		++*applied;
+	}
+	rc = mdb_env_sync(env, 1);
+out:
+	if (pin != NULL)
+		mdb_txn_abort(pin);
+	if (env != NULL)
+		mdb_env_close(env);
+	recs_free(&r);
+	return rc == 0 ? 0 : map_err(rc);
+}
+
+/* ---- open and close ---- */
+
+static void
+wal_free(struct wal *w)
+{
+	if (w == NULL)
+		return;
+	if (w->ctl >= 0)
+		close(w->ctl);
+	for (int i = 0; i < 2; i++)
+		if (w->seg_fd[i] >= 0)
+			close(w->seg_fd[i]);
+	free(w->buf);
+	free(w->dir);
+	free(w);
+}
+
+int
+wal_open(const char *dir, int flags, struct wal **out, uint64_t *replayed)
+{
+	struct wal *w;
+	struct wal_hdr *h = NULL;
+	char p[4096];
+	int rc = 0, have;
+
+	*out = NULL;
+	*replayed = 0;
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->dir = strdup(dir)) == NULL) {
+		free(w);
+		return SIGIL_ENOMEM;
+	}
+	w->ctl = w->seg_fd[0] = w->seg_fd[1] = -1;
+	if (path_in(p, sizeof(p), dir, "wal") != 0) {
+		rc = SIGIL_EINVAL;
+		goto fail;
+	}
+	/* A read-only open of a store that never had a log needs none. */
+	w->ctl = open(p, ((flags & STORE_RDONLY) ? O_RDWR : O_RDWR | O_CREAT) |
+	    O_CLOEXEC, 0600);
+	if (w->ctl < 0) {
+		if (errno == ENOENT || ((flags & STORE_RDONLY) &&
+		    errno == EACCES)) {
+			wal_free(w);
+			return 0;
+		}
+		rc = SIGIL_EIO;
+		goto fail;
+	}
+	if (flags & STORE_WAL) {
+		if (lock_byte(w->ctl, WAL_LOCK_OWNER, F_WRLCK, 0) != 0) {
+			rc = errno == EAGAIN || errno == EACCES ? SIGIL_EBUSY :
+			    SIGIL_EIO;
+			goto fail;
+		}
+		w->owner = 1;
+	}
+	if ((h = malloc(sizeof(*h))) == NULL) {
+		rc = SIGIL_ENOMEM;
+		goto fail;
+	}
+	/*
+	 * Recovery wants the store to itself. If others have it open and
+	 * none of them owns the log, a crashed owner's log waits for them.
+	 */
+	if (lock_byte(w->ctl, WAL_LOCK_OPEN, F_WRLCK, 0) == 0) {
+		if ((have = hdr_read(w->ctl, h)) < 0) {
+			rc = SIGIL_EIO;
+			goto fail;
+		}
+		if (have == 0)
+			w->hdr_seq = h->seq;
+		if (have == 0 && h->state == WAL_ACTIVE) {
+			if ((rc = replay(dir, h, replayed)) != 0)
+				goto fail;
+			h->state = WAL_CLEAN;
+			if (hdr_write(w, w->ctl, h) != 0) {
+				rc = SIGIL_EIO;
+				goto fail;
+			}
+			wal_clear_foreign(dir, UINT64_MAX);
+		}
+	} else if (errno != EAGAIN && errno != EACCES) {
+		rc = SIGIL_EIO;
+		goto fail;
+	} else if (!byte_locked(w->ctl, WAL_LOCK_OWNER) &&
+	    hdr_read(w->ctl, h) == 0 && h->state == WAL_ACTIVE && !w->owner) {
+		rc = SIGIL_EBUSY;
+		goto fail;
+	} else if (w->owner) {
+		/* Another process has the store open: the old log, if
+		 * any, cannot be replayed under it. */
+		if (hdr_read(w->ctl, h) == 0 && h->state == WAL_ACTIVE) {
+			rc = SIGIL_EBUSY;
+			goto fail;
+		}
+	}
+	if (lock_byte(w->ctl, WAL_LOCK_OPEN, F_RDLCK, 1) != 0) {
+		rc = SIGIL_EIO;
+		goto fail;
+	}
+	/* Generations go on from the last run's, never repeating one. */
+	if (hdr_read(w->ctl, h) == 0) {
+		w->hdr_seq = h->seq > w->hdr_seq ? h->seq : w->hdr_seq;
+		w->gen = h->gen + 1;
+	}
+	free(h);
+	*out = w;
+	return 0;
+fail:
+	free(h);
+	wal_free(w);
+	return rc;
+}
+
+/* Fills a new segment with zeros so that commits overwrite, not grow. */
+static int
+seg_prepare(const char *dir, int i, int *fd)
+{
+	static const uint8_t zero[65536];
+	char p[4096], name[8];
+	struct stat sb;
+
+	snprintf(name, sizeof(name), "wal.%d", i);
+	if (path_in(p, sizeof(p), dir, name) != 0 ||
+	    (*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+	    fstat(*fd, &sb) != 0)
+		return -1;
+	for (off_t off = sb.st_size; off < WAL_SEG_BYTES;
+	    off += (off_t)sizeof(zero))
+		if (pwrite_all(*fd, zero, sizeof(zero), off) != 0)
+			return -1;
+	/* A stale header at 0 must not read as this generation. */
+	if (pwrite_all(*fd, zero, WAL_REC_HDR, 0) != 0)
+		return -1;
+	return fdatasync(*fd);
+}
+
+int
+wal_own(struct store *st, MDB_env *env)
+{
+	struct wal *w = st->wal;
+	MDB_stat ms;
+	MDB_txn *txn;
+	int rc;
+
+	if (w == NULL || !w->owner)
+		return SIGIL_EINVAL;
+	w->env = env;
+	if (mdb_env_stat(env, &ms) != 0 || ms.ms_psize > WAL_PSIZE_MAX)
+		return SIGIL_EIO;
+	w->psize = ms.ms_psize;
+	if (seg_prepare(w->dir, 0, &w->seg_fd[0]) != 0 ||
+	    seg_prepare(w->dir, 1, &w->seg_fd[1]) != 0 ||
+	    fsync_dir(w->dir) != 0)
+		return SIGIL_EIO;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	/* The first checkpoint, synchronously, under the write lock. */
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+		return map_err(rc);
+	w->seg = 1;		/* ckpt_switch flips it to 0 */
+	rc = ckpt_switch(w, txn);
+	mdb_txn_abort(txn);
+	w->busy = 0;
+	if (rc != 0 || mdb_env_sync(env, 1) != 0 ||
+	    hdr_write(w, w->ctl, &w->job) != 0)
+		return SIGIL_EIO;
+	w->pin = w->next_pin;
+	w->next_pin = NULL;
+	wal_clear_foreign(w->dir, w->job.txnid);
+	if (pthread_create(&w->thread, NULL, ckpt_main, w) != 0)
+		return SIGIL_ENOMEM;
+	w->thread_up = 1;
+	return 0;
+}
+
+void
+store_wal_stats(struct store *st, struct store_wal_stats *out)
+{
+	struct wal *w = st->wal;
+
+	memset(out, 0, sizeof(*out));
+	if (w == NULL || !w->owner)
+		return;
+	pthread_mutex_lock(&w->mu);
+	out->on = 1;
+	out->checkpoints = w->checkpoints;
+	out->records = w->records;
+	out->bytes = w->bytes;
+	pthread_mutex_unlock(&w->mu);
+}
+
+/*
+ * Owner: waits for the checkpoint thread, syncs everything and marks the
+ * log clean; then (anyone) drops the locks.
+ */
+void
+wal_close(struct store *st)
+{
+	struct wal *w = st->wal;
+	MDB_txn *txn = NULL;
+
+	if (w == NULL)
+		return;
+	if (w->owner && w->thread_up) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+		if (mdb_txn_begin(w->env, NULL, 0, &txn) == 0) {
+			w->job.state = WAL_CLEAN;
+			w->job.txnid = mdb_txn_id(txn) - 1;
+			if (mdb_env_sync(w->env, 1) == 0 &&
+			    read_metas(w, w->job.meta) == 0 &&
+			    hdr_write(w, w->ctl, &w->job) == 0)
+				wal_clear_foreign(w->dir, UINT64_MAX);
+			mdb_txn_abort(txn);
+		}
+	}
+	if (w->owner) {
+		if (w->next_pin != NULL)
+			mdb_txn_abort(w->next_pin);
+		if (w->pin != NULL)
+			mdb_txn_abort(w->pin);
+		if (w->thread_up) {
+			pthread_cond_destroy(&w->cv);
+			pthread_mutex_destroy(&w->mu);
+		}
+	}
+	wal_free(w);
+	st->wal = NULL;
+}
