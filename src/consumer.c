@@ -742,6 +742,7 @@ handle_metrics(struct http_call *c)
 	struct app *app = c->app;
 	struct evbuffer *b = evbuffer_new();
 	struct writer_stats ws;
+	struct store_wal_stats wst;
 	struct store_state_info si;
 	uint64_t map = 0, used = 0, cum = 0;
 	double lim;
@@ -803,6 +804,24 @@ handle_metrics(struct http_call *c)
 		    "# TYPE sigil_lmdb_used_bytes gauge\n"
 		    "sigil_lmdb_used_bytes %llu\n", (unsigned long long)map,
 		    (unsigned long long)used);
+	store_wal_stats(app->store, &wst);
+	if (wst.on)
+		evbuffer_add_printf(b, "# HELP sigil_wal_records_total "
+		    "Transactions written to the write-ahead log.\n"
+		    "# TYPE sigil_wal_records_total counter\n"
+		    "sigil_wal_records_total %llu\n"
+		    "# TYPE sigil_wal_bytes_total counter\n"
+		    "sigil_wal_bytes_total %llu\n"
+		    "# HELP sigil_wal_checkpoints_total Checkpoints of data.mdb "
+		    "(the log before them is no longer needed).\n"
+		    "# TYPE sigil_wal_checkpoints_total counter\n"
+		    "sigil_wal_checkpoints_total %llu\n"
+		    "# TYPE sigil_wal_checkpoint_failures_total counter\n"
+		    "sigil_wal_checkpoint_failures_total %llu\n",
+		    (unsigned long long)wst.records,
+		    (unsigned long long)wst.bytes,
+		    (unsigned long long)wst.checkpoints,
+		    (unsigned long long)wst.checkpoint_failures);
 	store_state_info(app->store, &si);
 	evbuffer_add_printf(b, "# TYPE sigil_writer_pending gauge\n"
 	    "sigil_writer_pending %u\n"

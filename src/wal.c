@@ -76,7 +76,8 @@
 #define WAL_REC_MAGIC		0x52574753u	/* "SGWR" */
 #define WAL_REC_HDR		32
 #define WAL_SEG_BYTES		((off_t)16 << 20)
-#define WAL_CKPT_MS		100
+#define WAL_CKPT_MS		100	/* SIGIL_WAL_CKPT_MS overrides */
+#define WAL_TRICKLE_MS		5	/* SIGIL_WAL_TRICKLE_MS; 0 = off */
 #define WAL_LOCK_OWNER		0
 #define WAL_LOCK_OPEN		1
 
@@ -114,12 +115,15 @@ struct wal {
 	uint64_t	 gen;
 	off_t		 off;
 	struct timespec	 switched;
+	long		 ckpt_ms;
+	long		 trickle_ms;
 	/* owner: the checkpoint thread */
 	pthread_t	 thread;
 	int		 thread_up;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
-	int		 busy, stop, failed;
+	int		 busy, stop, failing;
+	uint64_t	 ckpt_failures;
 	struct wal_hdr	 job;
 	MDB_txn		*pin, *next_pin;
 	uint64_t	 checkpoints, records, bytes;
@@ -576,6 +580,22 @@ read_metas(struct wal *w, uint8_t *out)
 	    (ssize_t)(2 * w->psize) ? 0 : -1;
 }
 
+/* Waits (mu held) for ms, or until woken. */
+static void
+retry_wait(struct wal *w, long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	(void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
 static void *
 ckpt_main(void *arg)
 {
@@ -585,8 +605,30 @@ ckpt_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->busy && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
+		while (!w->busy && !w->stop) {
+			struct timespec ts;
+			mdb_filehandle_t dfd;
+
+			if (w->trickle_ms <= 0) {
+				pthread_cond_wait(&w->cv, &w->mu);
+				continue;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += w->trickle_ms * 1000000L;
+			while (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			/* Meanwhile, start writing back what LMDB dirtied,
+			 * so that the checkpoint's sync finds little left. */
+			if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) != 0 &&
+			    mdb_env_get_fd(w->env, &dfd) == 0) {
+				pthread_mutex_unlock(&w->mu);
+				(void)sync_file_range(dfd, 0, 0,
+				    SYNC_FILE_RANGE_WRITE);
+				pthread_mutex_lock(&w->mu);
+			}
+		}
 		if (!w->busy)
 			break;
 		pthread_mutex_unlock(&w->mu);
@@ -595,23 +637,31 @@ ckpt_main(void *arg)
 		pthread_mutex_lock(&w->mu);
 		if (rc) {
 			/*
-			 * The log still has everything since the last good
-			 * checkpoint, but the segment we switched from is
-			 * needed until one succeeds: stop switching.
+			 * The log still holds everything since the last good
+			 * checkpoint, and the segment switched from stays
+			 * untouched while busy: try the same one again.
 			 */
-			w->failed = 1;
-		} else {
-			old = w->pin;
-			w->pin = w->next_pin;
-			w->next_pin = NULL;
-			if (old != NULL)
-				mdb_txn_abort(old);
-			w->checkpoints++;
+			w->ckpt_failures++;
+			w->failing = 1;
+			if (w->stop) {
+				w->busy = 0;
+				break;
+			}
+			retry_wait(w, 100);
+			continue;
 		}
+		w->failing = 0;
+		old = w->pin;
+		w->pin = w->next_pin;
+		w->next_pin = NULL;
+		if (old != NULL)
+			mdb_txn_abort(old);
+		w->checkpoints++;
 		w->busy = 0;
 		pthread_cond_broadcast(&w->cv);
-		if (!rc)
-			wal_clear_foreign(w->dir, w->job.txnid);
+		pthread_mutex_unlock(&w->mu);
+		wal_clear_foreign(w->dir, w->job.txnid);
+		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -658,9 +708,12 @@ log_owned(struct wal *w, MDB_txn *txn, off_t *at)
 
 	pthread_mutex_lock(&w->mu);
 	ms_since(&w->switched, &ms);
-	if (!w->failed && (ms >= WAL_CKPT_MS || w->off >= WAL_SEG_BYTES / 2)) {
-		/* Past the whole segment, wait for the checkpoint. */
-		while (w->busy && w->off >= WAL_SEG_BYTES)
+	if (ms >= w->ckpt_ms || w->off >= WAL_SEG_BYTES / 2) {
+		/*
+		 * Past the whole segment, wait for the checkpoint, unless
+		 * it is failing: then the segment grows past its size.
+		 */
+		while (w->busy && !w->failing && w->off >= WAL_SEG_BYTES)
 			pthread_cond_wait(&w->cv, &w->mu);
 		if (!w->busy && ckpt_switch(w, txn) != 0)
 			rc = -1;
@@ -762,7 +815,12 @@ wal_txn_commit(struct store *st, MDB_txn *txn)
 		return SIGIL_ENOMEM;
 	}
 	if (w->owner) {
+		at = -1;
 		if ((rc = log_owned(w, txn, &at)) != 0) {
+			/* A record that may have reached the file: take it
+			 * back, since its transaction never commits. */
+			if (at >= 0)
+				unlog_owned(w, at);
 			mdb_txn_abort(txn);
 			return rc;
 		}
@@ -1206,11 +1264,21 @@ wal_own(struct store *st, MDB_env *env)
 	struct wal *w = st->wal;
 	MDB_stat ms;
 	MDB_txn *txn;
+	const char *e;
+	uint64_t v;
 	int rc;
 
 	if (w == NULL || !w->owner)
 		return SIGIL_EINVAL;
 	w->env = env;
+	w->ckpt_ms = WAL_CKPT_MS;
+	w->trickle_ms = WAL_TRICKLE_MS;
+	if ((e = getenv("SIGIL_WAL_CKPT_MS")) != NULL && *e != '\0' &&
+	    sigil_parse_u64(e, 60000, &v) == 0 && v > 0)
+		w->ckpt_ms = (long)v;
+	if ((e = getenv("SIGIL_WAL_TRICKLE_MS")) != NULL && *e != '\0' &&
+	    sigil_parse_u64(e, 1000, &v) == 0)
+		w->trickle_ms = (long)v;
 	if (mdb_env_stat(env, &ms) != 0 || ms.ms_psize > WAL_PSIZE_MAX)
 		return SIGIL_EIO;
 	w->psize = ms.ms_psize;
@@ -1219,7 +1287,14 @@ wal_own(struct store *st, MDB_env *env)
 	    fsync_dir(w->dir) != 0)
 		return SIGIL_EIO;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&w->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	/* The first checkpoint, synchronously, under the write lock. */
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 		return map_err(rc);
@@ -1250,6 +1325,7 @@ store_wal_stats(struct store *st, struct store_wal_stats *out)
 	pthread_mutex_lock(&w->mu);
 	out->on = 1;
 	out->checkpoints = w->checkpoints;
+	out->checkpoint_failures = w->ckpt_failures;
 	out->records = w->records;
 	out->bytes = w->bytes;
 	pthread_mutex_unlock(&w->mu);

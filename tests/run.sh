@@ -1,7 +1,8 @@
 #!/bin/sh
 # Black-box tests: every tests/cli/*.sh, tests/server/*.sh and
 # tests/server/*.py, each a script that exits 0 on success. Prints PASS/FAIL per script and a
-# closing "N passed, N failed" line. $BIN names the directory of binaries.
+# closing "N passed, N failed" line. $BIN names the directory of binaries;
+# WAL=1 starts every sigild with --wal (logs then end in -wal.log).
 : "${BIN:?BIN must name the directory holding sigil and sigild}"
 export BIN
 cd "$(dirname "$0")" || exit 2
@@ -11,6 +12,7 @@ for t in ${TESTS:-cli/*.sh server/*.sh server/*.py}; do
 	[ -f "$t" ] || continue
 	name=$(echo "$t" | tr / -)
 	name=${name%.*}
+	[ "${WAL:-}" != 1 ] || name=$name-wal
 	log=../build/test-logs/$name.log
 	start=$(date +%s)
 	case $t in *.py) run="python3" ;; *) run="sh" ;; esac

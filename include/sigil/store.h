@@ -66,6 +66,7 @@ enum store_flags {
 struct store_wal_stats {
 	int		 on;
 	uint64_t	 checkpoints;
+	uint64_t	 checkpoint_failures;	/* each retried after 100 ms */
 	uint64_t	 records;	/* transactions logged */
 	uint64_t	 bytes;
 };

@@ -200,7 +200,8 @@ class Env:
         s.close()
         args = list(args)
         # WAL=1 runs every server test against sigild --wal.
-        if os.environ.get("WAL") == "1" and "--no-sync" not in args:
+        if (os.environ.get("WAL") == "1" and "--no-sync" not in args
+                and "--wal" not in args):
             args.append("--wal")
         srv = Server(self, args + ["--rate-limit", "0"]
                      if "--rate-limit" not in args else args, port)

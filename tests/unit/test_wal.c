@@ -336,20 +336,29 @@ kill_owner(pid_t pid, int ready, int go)
 
 /* ---- tests ---- */
 
+/*
+ * ckpt: SIGIL_WAL_CKPT_MS for the owner. "1" checkpoints at almost every
+ * commit, so segments switch all the time and recovery starts from a late
+ * checkpoint; "60000" never checkpoints after the first, so it applies
+ * the whole workload.
+ */
 static void
-test_power_cut(void **state)
+power_cut(struct fixture *f, const char *ckpt, uint64_t min_replayed)
 {
-	struct fixture *f = *state;
 	struct store *st;
 	int ready, go;
-	pid_t pid = spawn_owner(f, 0, &ready, &go);
-	char *before = dump(f->dir), *after;
+	pid_t pid;
+	char *before, *after;
 
+	setenv("SIGIL_WAL_CKPT_MS", ckpt, 1);
+	pid = spawn_owner(f, 0, &ready, &go);
+	unsetenv("SIGIL_WAL_CKPT_MS");
+	before = dump(f->dir);
 	assert_true(lines(before) > 500);
 	kill_owner(pid, ready, go);
 	scribble_metas(f->dir);
 	assert_int_equal(store_open(f->dir, 0, &st), 0);
-	assert_true(store_replayed(st) > 90);
+	assert_true(store_replayed(st) >= min_replayed);
 	store_close(st);
 	after = dump(f->dir);
 	assert_string_equal(before, after);
@@ -362,6 +371,19 @@ test_power_cut(void **state)
 }
 
 static void
+test_power_cut(void **state)
+{
+	/* 90 scan rounds and 14 other transactions */
+	power_cut(*state, "60000", 104);
+}
+
+static void
+test_power_cut_checkpointing(void **state)
+{
+	power_cut(*state, "1", 1);
+}
+
+static void
 test_foreign_writer(void **state)
 {
 	struct fixture *f = *state;
@@ -370,8 +392,12 @@ test_foreign_writer(void **state)
 	struct token t = { .brand_id = 1, .role = ROLE_ANALYST };
 	uint8_t h[32];
 	int ready, go;
-	pid_t pid = spawn_owner(f, 1, &ready, &go);
+	pid_t pid;
 	char *before, *after, c = 1;
+
+	setenv("SIGIL_WAL_CKPT_MS", "60000", 1);
+	pid = spawn_owner(f, 1, &ready, &go);
+	unsetenv("SIGIL_WAL_CKPT_MS");
 
 	/* The CLI's case: writing beside a live owner. */
 	assert_int_equal(store_open(f->dir, 0, &st), 0);
@@ -389,7 +415,7 @@ test_foreign_writer(void **state)
 	kill_owner(pid, ready, go);
 	scribble_metas(f->dir);
 	assert_int_equal(store_open(f->dir, 0, &st), 0);
-	assert_true(store_replayed(st) > 180);
+	assert_true(store_replayed(st) >= 2 * 104 + 2);
 	assert_int_equal(store_brand_find(st, "written beside the owner", &b),
 	    0);
 	store_close(st);
@@ -463,6 +489,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_power_cut, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_power_cut_checkpointing,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_writer, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_clean_stop, setup,
