@@ -11,6 +11,10 @@
 # and, as context for 1-3 (no goal of their own), where the durable gap
 # comes from:
 #
+#   - with SYNC=wal (the default: the durable servers run --wal, one flush
+#     per commit), sigild without --wal as well, in the same rounds: the
+#     LMDB-synced path, two flushes per commit, against the same nginx.
+#
 #   - the durable server again with its data dir on tmpfs, where fdatasync
 #     costs nothing: throughput in the same rounds and p99 at the same
 #     rate. What is left between this and the disk figures is the disk.
@@ -235,6 +239,7 @@ make_data durable $((2 * ROUNDS * SLICE + 4 * SLICE))
 make_data nosync $((2 * ROUNDS * SLICE + 2 * SLICE))
 make_data big $((BIG_SCANS + 5000))
 make_data idle $((IDLE_CONNS + 10))
+[ "$SYNC" != wal ] || make_data lmdb $((2 * ROUNDS * SLICE))
 if [ -n "$TMPFS" ]; then
 	make_data tmpfs $((2 * ROUNDS * SLICE + SLICE))
 	mv "$TMP/tmpfs" "$TMPFS/data"
@@ -248,6 +253,7 @@ slice() { # SET FIRST(1-based) COUNT OUT
 for r in $(seq 1 "$ROUNDS"); do
 	slice durable $((2 * r - 1)) 2 "$TMP/d.wrk.$r"
 	slice nosync $((2 * r - 1)) 2 "$TMP/n.wrk.$r"
+	[ "$SYNC" != wal ] || slice lmdb $((2 * r - 1)) 2 "$TMP/l.wrk.$r"
 	[ -z "$TMPFS" ] || slice tmpfs $((2 * r - 1)) 2 "$TMP/t.wrk.$r"
 done
 slice durable $((2 * ROUNDS + 1)) 1 "$TMP/d.rate"
@@ -269,6 +275,12 @@ P=$(free_port)
 start_sigild "$TMP/nosync" "$P" --no-sync
 NSPID=$SPID
 NSPORT=$P
+if [ "$SYNC" = wal ]; then
+	P=$(free_port)
+	start_sigild "$TMP/lmdb" "$P"
+	LPID=$SPID
+	LPORT=$P
+fi
 if [ -n "$TMPFS" ]; then
 	P=$(free_port)
 	start_sigild "$TMPFS/data" "$P" "${DURABLE_ARGS[@]}"
@@ -291,7 +303,7 @@ wait_port "$NPORT" "$NGPID"
 # for context, durable on tmpfs) take turns, ROUNDS times, and each keeps
 # its best round: a noisy neighbour lowers one round, not the ratio. All
 # stay up meanwhile; the idle ones cost no CPU.
-NGINX_RPS=0 DUR_RPS=0 NOSYNC_RPS=0 TMPFS_RPS=0 DISKS=""
+NGINX_RPS=0 DUR_RPS=0 NOSYNC_RPS=0 TMPFS_RPS=0 LMDB_RPS=0 DISKS=""
 max() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
 for r in $(seq 1 "$ROUNDS"); do
 	log "round $r/$ROUNDS: nginx (static ${PAGE}-byte page), sigild durable, sigild --no-sync${TMPFS:+, durable on tmpfs}; ${DUR}s each"
@@ -305,6 +317,9 @@ for r in $(seq 1 "$ROUNDS"); do
 	s1=$(metric "$DPORT" sigil_commit_seconds_sum)
 	w1=$(awk '/^write_bytes/ { print $2 }' "/proc/$DPID/io")
 	x=$(wrk_rps "$NSPORT" "$TMP/n.wrk.$r"); NOSYNC_RPS=$(max "$x" "$NOSYNC_RPS"); log "no-sync $x"
+	if [ "$SYNC" = wal ]; then
+		x=$(wrk_rps "$LPORT" "$TMP/l.wrk.$r"); LMDB_RPS=$(max "$x" "$LMDB_RPS"); log "durable without --wal $x"
+	fi
 	if [ -n "$TMPFS" ]; then
 		x=$(wrk_rps "$TPORT" "$TMP/t.wrk.$r"); TMPFS_RPS=$(max "$x" "$TMPFS_RPS")
 		log "durable, data on tmpfs $x"
@@ -320,6 +335,7 @@ COMMIT_MS=$(python3 -c "print('%.2f' % (($s1 - $s0) * 1e3 / max(1, $c1 - $c0)))"
 KIB_TXN=$(python3 -c "print('%.0f' % (($w1 - $w0) / 1024 / max(1, $c1 - $c0)))")
 DISK_MS=$(echo "$DISKS" | tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 stop_pid "$NGPID"
+[ "$SYNC" != wal ] || stop_pid "$LPID"
 S=$(scans_of "$TMP/durable")
 [ "$S" -le $((2 * ROUNDS * SLICE + 1)) ] || log "warning: wrk wrapped a code list; some scans were rescans"
 
@@ -329,6 +345,11 @@ echo "$L1"
 R2=$(ratio "$DUR_RPS" "$NOSYNC_RPS")
 L2="scan_group_commit durable rps=$DUR_RPS no-sync rps=$NOSYNC_RPS ratio=$R2 (goal >= 0.9) commit: ${BATCH} scans/txn, ${COMMIT_MS} ms/txn, ${KIB_TXN} KiB/txn write_bytes; disk floor ${DISK_MS} ms/txn (median of:$DISKS)"
 echo "$L2"
+LL=""
+if [ "$SYNC" = wal ]; then
+	LL="scan_durable_lmdb rps=$LMDB_RPS nginx rps=$NGINX_RPS ratio=$(ratio "$LMDB_RPS" "$NGINX_RPS"); --wal/without=$(ratio "$DUR_RPS" "$LMDB_RPS") (sigild without --wal, same rounds: LMDB syncs data and meta page, two flushes per commit)"
+	echo "$LL"
+fi
 
 # ---- 3. p99 at half the durable peak --------------------------------------
 # Open loop over as many connections as wrk had: half the rate, same
@@ -336,7 +357,7 @@ echo "$L2"
 # reach half its peak).
 RATE=$((DUR_RPS / 2))
 log "fixed rate $RATE/s over $CONNS connections, 1s warm-up + ${DUR}s"
-SYNC=$(disk_probe "$TMP/durable" page)
+PAGE_SYNC=$(disk_probe "$TMP/durable" page)
 curl -s "http://127.0.0.1:$DPORT/metrics" >"$TMP/m0"
 # rate_run PORT PATHS [watch]: the fixed-rate run, prints loadgen's line.
 # With "watch", `loadgen watch` spins beside it at nice 19 on the load core
@@ -385,7 +406,7 @@ PY
 )
 P99=$(echo "$LG" | sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p')
 GOT=$(echo "$LG" | sed -n 's/.* rps=\([0-9]*\).*/\1/p')
-L3="scan_p99_ms=$P99 at rps=$RATE (achieved $GOT; goal <= 3) ratio_to_goal=$(ratio "$P99" 3) server commit p99 <= ${COMMIT_P99} ms; disk alone, one-page fdatasync p50/p99 ${SYNC% *}/${SYNC#* } ms [$LG]"
+L3="scan_p99_ms=$P99 at rps=$RATE (achieved $GOT; goal <= 3) ratio_to_goal=$(ratio "$P99" 3) server commit p99 <= ${COMMIT_P99} ms; disk alone, one-page fdatasync p50/p99 ${PAGE_SYNC% *}/${PAGE_SYNC#* } ms [$LG]"
 echo "$L3"
 
 # ---- context: the same server without the disk; more connections ---------
@@ -519,11 +540,12 @@ cat <<EOF
 goal met  figure
 $(printf '%-9s' "$ok1") $L1
 $(printf '%-9s' "$ok2") $L2
-$(printf '%-9s' "$ok3") scan_p99_ms=$P99 at rps=$RATE (goal <= 3; this disk's own one-page fdatasync p99 ${SYNC#* } ms)
+$(printf '%-9s' "$ok3") scan_p99_ms=$P99 at rps=$RATE (goal <= 3; this disk's own one-page fdatasync p99 ${PAGE_SYNC#* } ms)
 $(printf '%-9s' "$ok4") lmdb_bytes_per_scan=$BU (used; file $BF, allocated $BA) at scans=$N (goal <= 160)
 $(printf '%-9s' "$ok5") sigild_rss_idle=${RSS1M}MiB with $OPEN idle conns, ${RSS0M}MiB before (goal <= 64)
 context   ${LT:-scan_durable_tmpfs: skipped, no tmpfs at SHM_DIR=$SHM_DIR}
-context   $LW
+${LL:+context   $LL
+}context   $LW
 context   $LH
 EOF
 if [ -n "${BENCH_STRICT:-}" ]; then

@@ -146,15 +146,20 @@ crc_init(void)
 	}
 }
 
+/* Feeds n bytes into a running CRC; start at 0xffffffff, end with ~. */
 static uint32_t
-crc32c(const uint8_t *p, size_t n)
+crc_update(uint32_t c, const uint8_t *p, size_t n)
 {
-	uint32_t c = 0xffffffffu;
-
 	pthread_once(&crc_once, crc_init);
 	while (n--)
 		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffu;
+	return c;
+}
+
+static uint32_t
+crc32c(const uint8_t *p, size_t n)
+{
+	return ~crc_update(0xffffffffu, p, n);
 }
 
 /* ---- small file helpers ---- */
@@ -283,19 +288,9 @@ hdr_decode(const uint8_t *b, size_t n, struct wal_hdr *h)
 	crc = le32_get(b + 48);
 	memcpy(tmp, b, WAL_SLOT_FIXED);
 	le32_put(tmp + 48, 0);
-	{
-		/* crc32c over tmp then the meta pages, without a copy */
-		uint32_t c = 0xffffffffu;
-		const uint8_t *p;
-
-		pthread_once(&crc_once, crc_init);
-		for (p = tmp; p < tmp + WAL_SLOT_FIXED; p++)
-			c = crc_table[(c ^ *p) & 0xff] ^ (c >> 8);
-		for (p = b + WAL_SLOT_FIXED; p < b + len; p++)
-			c = crc_table[(c ^ *p) & 0xff] ^ (c >> 8);
-		if ((c ^ 0xffffffffu) != crc)
-			return -1;
-	}
+	if (~crc_update(crc_update(0xffffffffu, tmp, WAL_SLOT_FIXED),
+	    b + WAL_SLOT_FIXED, len - WAL_SLOT_FIXED) != crc)
+		return -1;
 	h->seq = le64_get(b + 16);
 	h->state = le32_get(b + 24);
 	h->seg = le32_get(b + 28);
@@ -530,30 +525,31 @@ wal_txn_begin(struct store *st)
 
 /* ---- the record: header, then the changes ---- */
 
+/* A record's CRC: header bytes 8..31, then the body. */
+static uint32_t
+rec_crc(const uint8_t *h, const uint8_t *body, size_t len)
+{
+	return ~crc_update(crc_update(0xffffffffu, h + 8, WAL_REC_HDR - 8),
+	    body, len);
+}
+
 static void
 rec_header(uint8_t *h, uint64_t gen, uint64_t txnid, const uint8_t *body,
     size_t len)
 {
-	uint32_t c;
-
 	le32_put(h, WAL_REC_MAGIC);
 	le64_put(h + 8, gen);
 	le64_put(h + 16, txnid);
 	le32_put(h + 24, (uint32_t)len);
 	le32_put(h + 28, 0);
-	/* CRC over header bytes 8..31 and the body */
-	c = crc32c(h + 8, WAL_REC_HDR - 8);
-	c ^= crc32c(body, len) * 0x9e3779b1u;
-	le32_put(h + 4, c);
+	le32_put(h + 4, rec_crc(h, body, len));
 }
 
 static int
 rec_check(const uint8_t *h, const uint8_t *body, size_t len)
 {
-	uint32_t c = crc32c(h + 8, WAL_REC_HDR - 8);
-
-	c ^= crc32c(body, len) * 0x9e3779b1u;
-	return le32_get(h) == WAL_REC_MAGIC && le32_get(h + 4) == c ? 0 : -1;
+	return le32_get(h) == WAL_REC_MAGIC &&
+	    le32_get(h + 4) == rec_crc(h, body, len) ? 0 : -1;
 }
 
 /* ---- the owner's checkpoints ---- */
@@ -895,6 +891,7 @@ read_segment(const char *dir, int seg, uint64_t gen, int order,
 {
 	uint8_t h[WAL_REC_HDR], *body = NULL;
 	char p[4096], name[8];
+	struct stat sb;
 	off_t off = 0;
 	int fd, rc = 0;
 
@@ -903,13 +900,20 @@ read_segment(const char *dir, int seg, uint64_t gen, int order,
 		return -1;
 	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &sb) != 0) {
+		close(fd);
+		return -1;
+	}
 	for (;;) {
 		size_t len;
 
 		if (pread_full(fd, h, WAL_REC_HDR, off) != WAL_REC_HDR ||
 		    le32_get(h) != WAL_REC_MAGIC || le64_get(h + 8) != gen)
 			break;
+		/* A torn header can say anything: past the end is the end. */
 		len = le32_get(h + 24);
+		if ((off_t)len > sb.st_size - off - WAL_REC_HDR)
+			break;
 		free(body);
 		if ((body = malloc(len ? len : 1)) == NULL) {
 			rc = -1;
@@ -1340,6 +1344,7 @@ wal_close(struct store *st)
 {
 	struct wal *w = st->wal;
 	MDB_txn *txn = NULL;
+	int rc;
 
 	if (w == NULL)
 		return;
@@ -1349,7 +1354,12 @@ wal_close(struct store *st)
 		pthread_cond_broadcast(&w->cv);
 		pthread_mutex_unlock(&w->mu);
 		pthread_join(w->thread, NULL);
-		if (mdb_txn_begin(w->env, NULL, 0, &txn) == 0) {
+		rc = mdb_txn_begin(w->env, NULL, 0, &txn);
+		if (rc == MDB_MAP_RESIZED &&
+		    mdb_env_set_mapsize(w->env, 0) == 0)
+			rc = mdb_txn_begin(w->env, NULL, 0, &txn);
+		/* Without the last checkpoint the next open recovers. */
+		if (rc == 0) {
 			w->job.state = WAL_CLEAN;
 			w->job.txnid = mdb_txn_id(txn) - 1;
 			if (mdb_env_sync(w->env, 1) == 0 &&
