@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +246,7 @@ main(int argc, char **argv)
 	size_t nroutes;
 	unsigned timeout = 10;
 	int ch, nosync = 0, wal = 0, err, rc = 1;
+	sigset_t stopsigs;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -312,6 +314,17 @@ main(int argc, char **argv)
 	if (web[0] == '\0')
 		web_dir_default(web, sizeof web);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * SIGTERM and SIGINT wait until their handlers are in place: one
+	 * that came between the listening socket opening and evsignal_add
+	 * used to end the process without closing the store (with --wal,
+	 * an unclean stop the next open has to recover from). Threads
+	 * started meanwhile keep them blocked, so they reach this one.
+	 */
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGTERM);
+	sigaddset(&stopsigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stopsigs, NULL);
 	raise_fd_limit();
 	malloc_keep();
 	evthread_use_pthreads();
@@ -405,6 +418,7 @@ main(int argc, char **argv)
 	if (sd.poll == NULL || sigterm == NULL || sigint == NULL ||
 	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0)
 		goto out;
+	pthread_sigmask(SIG_UNBLOCK, &stopsigs, NULL);
 	log_info("listening", "addr=%s port=%d tls=%s sync=%s data=%s%s%s",
 	    cfg.listen, http_server_port(app.http), cfg.tls_cert ? "on" : "off",
 	    nosync ? "off" : wal ? "wal" : "on", data, base_url ? " base_url=" : "",

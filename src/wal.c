@@ -1069,7 +1069,8 @@ replay(const char *dir, const struct wal_hdr *h, uint64_t *applied)
 		rc = SIGIL_EIO;
 		goto out;
 	}
-	qsort(r.v, r.n, sizeof(*r.v), rec_cmp);
+	if (r.n > 1)
+		qsort(r.v, r.n, sizeof(*r.v), rec_cmp);
 	/* 3. Apply them, with M pinned until the end is on disk. */
 	if (path_in(p, sizeof(p), dir, "data.mdb") != 0 ||
 	    stat(p, &sb) != 0) {

@@ -36,6 +36,23 @@ def metric(srv, name):
     return int(m.group(1)) if m else None
 
 
+def wal_state(data):
+    """The newest header slot of DATA/wal: "clean", "active" or None
+    (layout in src/wal.c: two slots at 4096 and 4096 + 20480, magic,
+    seq at +16, state at +24)."""
+    import struct
+    with open(os.path.join(data, "wal"), "rb") as f:
+        b = f.read()
+    best = None
+    for off in (4096, 4096 + 20480):
+        s = b[off:off + 56]
+        if len(s) == 56 and s[:8] == b"SIGILWAL":
+            seq, state = struct.unpack_from("<QI", s, 16)
+            if best is None or seq > best[0]:
+                best = (seq, state)
+    return None if best is None else {1: "clean", 2: "active"}.get(best[1])
+
+
 def exported(env):
     return [json.loads(line) for line in env.sigil(
         "export", "scans", "--format", "ndjson").stdout.splitlines()]
@@ -106,7 +123,12 @@ with Env() as env:
     srv = env.start("--wal")
     check(srv.logtext().count("wal replayed=") == before,
           "after SIGTERM the next start applies nothing")
-    srv.stop()
+    # SIGTERM right after the port opens: still a clean stop (the signal
+    # waits for its handler), so the CLI below has nothing to recover.
+    rc = srv.stop()
+    check(rc == 0, "SIGTERM at once after start: exit 0 (%r)" % rc)
+    check(wal_state(env.data) == "clean",
+          "the log says clean after SIGTERM (%s)" % wal_state(env.data))
     # And the CLI, alone, writes with LMDB's own sync; nothing rolls it back.
     tok2 = env.token("acme", "analyst")
     srv = env.start("--wal", "--api-rate-limit", "0")
