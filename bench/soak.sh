@@ -37,7 +37,8 @@
 #	SOAK_SECONDS=60 bench/soak.sh
 #
 # BIN (default ./bin), CONNS (loadgen connections, 32), RATE (skip the
-# peak measurement), RESCAN (percent, 20), KEEP_TMP=1.
+# peak measurement), RESCAN (percent, 20), SIGILD_ARGS (e.g. --wal),
+# KEEP_TMP=1.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -100,8 +101,9 @@ TOKEN=$(S token new --brand acme --role operator --json |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 
 PORT=$(free_port)
+# shellcheck disable=SC2086
 "$BIN/sigild" --data "$D" --listen "127.0.0.1:$PORT" --rate-limit 0 \
-    --api-rate-limit 0 >"$TMP/sigild.log" 2>&1 &
+    --api-rate-limit 0 ${SIGILD_ARGS:-} >"$TMP/sigild.log" 2>&1 &
 SPID=$!
 PIDS+=("$SPID")
 for _ in $(seq 100); do
