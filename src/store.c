@@ -63,7 +63,6 @@
 
 #define STORE_MAP_INITIAL	((size_t)1 << 30)
 #define STORE_MAP_MIN		((size_t)32 << 10)
-#define STORE_MAXDBS		STORE_DBI_MAX
 #define STORE_MAXREADERS	512
 #define SCAN_EACH_CHUNK		1024
 
@@ -629,7 +628,7 @@ store_open(const char *dir, int flags, struct store **out)
 		rc = map_err(rc);
 		goto fail_key;
 	}
-	if (mdb_env_set_maxdbs(st->env, STORE_MAXDBS) != 0 ||
+	if (mdb_env_set_maxdbs(st->env, STORE_DBI_MAX) != 0 ||
 	    mdb_env_set_maxreaders(st->env, STORE_MAXREADERS) != 0 ||
 	    (mapsize && mdb_env_set_mapsize(st->env, mapsize) != 0)) {
 		rc = SIGIL_EIO;

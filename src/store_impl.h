@@ -189,6 +189,12 @@ meta_key(const char *name)
 /* An LMDB or errno code as a SIGIL_E* code (SIGIL_E* pass through). */
 int map_err(int rc);
 
+/*
+ * A tuning knob from the environment (store_state.c): the whole number in
+ * variable name when it is within min..max, else dflt.
+ */
+size_t env_size(const char *name, size_t dflt, size_t min, size_t max);
+
 /* Printable text: no C0 controls or DEL, and at most max bytes. */
 int text_ok(const char *s, size_t cap, size_t max, int allow_empty);
 

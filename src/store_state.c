@@ -305,15 +305,14 @@ pend_freeze(struct pend *p)
 		p->sorter_live = 1;
 }
 
-/* A positive whole number from the environment, or dflt. */
-static size_t
-env_size(const char *name, size_t dflt)
+size_t
+env_size(const char *name, size_t dflt, size_t min, size_t max)
 {
 	const char *e = getenv(name);
 	uint64_t v;
 
 	if (e != NULL && *e != '\0' &&
-	    sigil_parse_u64(e, 1u << 24, &v) == 0 && v >= 1)
+	    sigil_parse_u64(e, max, &v) == 0 && v >= min)
 		return (size_t)v;
 	return dflt;
 }
@@ -327,8 +326,9 @@ pend_init(struct store *st)
 		return SIGIL_ENOMEM;
 	p->cur = &p->gen[0];
 	p->old = &p->gen[1];
-	p->freeze_at = env_size("SIGIL_STATE_PENDING", FREEZE_DEFAULT);
-	p->chunk_max = env_size("SIGIL_STATE_CHUNK", SIZE_MAX);
+	p->freeze_at = env_size("SIGIL_STATE_PENDING", FREEZE_DEFAULT, 1,
+	    1u << 24);
+	p->chunk_max = env_size("SIGIL_STATE_CHUNK", SIZE_MAX, 1, 1u << 24);
 	pthread_mutex_init(&st->state_mu, NULL);
 	pthread_mutex_init(&st->state_write_mu, NULL);
 	st->pend = p;

@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -355,12 +356,13 @@ hdr_write(struct wal *w, int ctl, struct wal_hdr *h)
 
 /* ---- recording a transaction ---- */
 
-static struct wal *
-txn_wal(MDB_txn *txn)
+/* The store whose transaction txn is, when it is being recorded. */
+static struct store *
+txn_store(MDB_txn *txn)
 {
 	struct store *st = mdb_env_get_userctx(mdb_txn_env(txn));
 
-	return st && st->wal && st->wal->capturing ? st->wal : NULL;
+	return st && st->wal && st->wal->capturing ? st : NULL;
 }
 
 static uint8_t *
@@ -402,10 +404,10 @@ settle(struct wal *w)
  * the value. With reserve the value's bytes are taken at settle().
  */
 static void
-record_op(struct wal *w, MDB_txn *txn, int op, MDB_dbi dbi,
-    const MDB_val *k, const MDB_val *v, int reserve)
+record_op(struct store *st, int op, MDB_dbi dbi, const MDB_val *k,
+    const MDB_val *v, int reserve)
 {
-	struct store *st = mdb_env_get_userctx(mdb_txn_env(txn));
+	struct wal *w = st->wal;
 	const char *name = dbi < STORE_DBI_MAX ? st->dbnames[dbi] : NULL;
 	size_t nl, vl = v ? v->mv_size : 0, need;
 	uint8_t *p;
@@ -439,43 +441,42 @@ record_op(struct wal *w, MDB_txn *txn, int op, MDB_dbi dbi,
 int
 wal_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags)
 {
-	struct wal *w = txn_wal(txn);
+	struct store *st = txn_store(txn);
 	int rc;
 
-	if (w != NULL)
-		settle(w);
+	if (st != NULL)
+		settle(st->wal);
 	rc = mdb_put(txn, dbi, k, v, flags);
-	if (rc == 0 && w != NULL)
-		record_op(w, txn, OP_PUT, dbi, k, v, (flags & MDB_RESERVE) != 0);
+	if (rc == 0 && st != NULL)
+		record_op(st, OP_PUT, dbi, k, v, (flags & MDB_RESERVE) != 0);
 	return rc;
 }
 
 int
 wal_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
 {
-	struct wal *w = txn_wal(txn);
+	struct store *st = txn_store(txn);
 	int rc;
 
-	if (w != NULL)
-		settle(w);
+	if (st != NULL)
+		settle(st->wal);
 	rc = mdb_del(txn, dbi, k, v);
-	if (rc == 0 && w != NULL)
-		record_op(w, txn, v ? OP_DELDUP : OP_DEL, dbi, k, v, 0);
+	if (rc == 0 && st != NULL)
+		record_op(st, v ? OP_DELDUP : OP_DEL, dbi, k, v, 0);
 	return rc;
 }
 
 int
 wal_cursor_put(MDB_cursor *cur, MDB_val *k, MDB_val *v, unsigned flags)
 {
-	MDB_txn *txn = mdb_cursor_txn(cur);
-	struct wal *w = txn_wal(txn);
+	struct store *st = txn_store(mdb_cursor_txn(cur));
 	int rc;
 
-	if (w != NULL)
-		settle(w);
+	if (st != NULL)
+		settle(st->wal);
 	rc = mdb_cursor_put(cur, k, v, flags);
-	if (rc == 0 && w != NULL)
-		record_op(w, txn, OP_PUT, mdb_cursor_dbi(cur), k, v,
+	if (rc == 0 && st != NULL)
+		record_op(st, OP_PUT, mdb_cursor_dbi(cur), k, v,
 		    (flags & MDB_RESERVE) != 0);
 	return rc;
 }
@@ -484,24 +485,23 @@ int
 wal_cursor_del(MDB_cursor *cur, unsigned flags)
 {
 	MDB_txn *txn = mdb_cursor_txn(cur);
-	struct wal *w = txn_wal(txn);
+	struct store *st = txn_store(txn);
 	MDB_dbi dbi = mdb_cursor_dbi(cur);
 	MDB_val k, v;
 	unsigned dflags = 0;
 	int rc, dup;
 
-	if (w == NULL)
+	if (st == NULL)
 		return mdb_cursor_del(cur, flags);
-	settle(w);
+	settle(st->wal);
 	if ((rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT)) != 0)
 		return rc;
 	mdb_dbi_flags(txn, dbi, &dflags);
 	dup = (dflags & MDB_DUPSORT) && !(flags & MDB_NODUPDATA);
 	/* Record first: the key and value live in the page being changed. */
-	record_op(w, txn, dup ? OP_DELDUP : OP_DEL, dbi, &k, dup ? &v : NULL,
-	    0);
+	record_op(st, dup ? OP_DELDUP : OP_DEL, dbi, &k, dup ? &v : NULL, 0);
 	if ((rc = mdb_cursor_del(cur, flags)) != 0)
-		w->oom = 1;	/* recorded but not done: fail the commit */
+		st->wal->oom = 1;	/* recorded but not done: fail the commit */
 	return rc;
 }
 
@@ -552,6 +552,31 @@ rec_check(const uint8_t *h, const uint8_t *body, size_t len)
 	    le32_get(h + 4) == rec_crc(h, body, len) ? 0 : -1;
 }
 
+/* Writes a record (header and body, one pwritev) at off of fd. */
+static int
+rec_write(int fd, off_t off, uint64_t gen, uint64_t txnid,
+    const uint8_t *body, size_t len)
+{
+	uint8_t h[WAL_REC_HDR];
+	struct iovec iov[2] = { { h, WAL_REC_HDR }, { (void *)body, len } };
+	ssize_t n;
+	size_t done;
+
+	rec_header(h, gen, txnid, body, len);
+	while ((n = pwritev(fd, iov, 2, off)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return -1;
+	/* A short write: the rest one buffer at a time. */
+	done = (size_t)n;
+	if (done < WAL_REC_HDR && pwrite_all(fd, h + done, WAL_REC_HDR - done,
+	    off + (off_t)done) != 0)
+		return -1;
+	done = done > WAL_REC_HDR ? done - WAL_REC_HDR : 0;
+	return done < len ? pwrite_all(fd, body + done, len - done,
+	    off + WAL_REC_HDR + (off_t)done) : 0;
+}
+
 /* ---- the owner's checkpoints ---- */
 
 static void
@@ -576,48 +601,41 @@ read_metas(struct wal *w, uint8_t *out)
 	    (ssize_t)(2 * w->psize) ? 0 : -1;
 }
 
-/* Waits (mu held) for ms, or until woken. */
-static void
-retry_wait(struct wal *w, long ms)
+/* Syncs data.mdb, then writes the job's slot: 0, or -1 (try again). */
+static int
+ckpt_write(struct wal *w)
 {
-	struct timespec ts;
+	return mdb_env_sync(w->env, 1) != 0 ||
+	    hdr_write(w, w->ctl, &w->job) != 0 ? -1 : 0;
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	(void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+/* After ckpt_write: the job's pin replaces the older one, now free. */
+static void
+ckpt_done(struct wal *w)
+{
+	if (w->pin != NULL)
+		mdb_txn_abort(w->pin);
+	w->pin = w->next_pin;
+	w->next_pin = NULL;
 }
 
 static void *
 ckpt_main(void *arg)
 {
 	struct wal *w = arg;
-	MDB_txn *old;
+	mdb_filehandle_t dfd;
 	int rc;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->busy && !w->stop) {
-			struct timespec ts;
-			mdb_filehandle_t dfd;
-
 			if (w->trickle_ms <= 0) {
 				pthread_cond_wait(&w->cv, &w->mu);
 				continue;
 			}
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_nsec += w->trickle_ms * 1000000L;
-			while (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
 			/* Meanwhile, start writing back what LMDB dirtied,
 			 * so that the checkpoint's sync finds little left. */
-			if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) != 0 &&
+			if (sigil_cond_wait_ms(&w->cv, &w->mu, w->trickle_ms) &&
 			    mdb_env_get_fd(w->env, &dfd) == 0) {
 				pthread_mutex_unlock(&w->mu);
 				(void)sync_file_range(dfd, 0, 0,
@@ -628,8 +646,7 @@ ckpt_main(void *arg)
 		if (!w->busy)
 			break;
 		pthread_mutex_unlock(&w->mu);
-		rc = mdb_env_sync(w->env, 1) != 0 ||
-		    hdr_write(w, w->ctl, &w->job) != 0;
+		rc = ckpt_write(w);
 		pthread_mutex_lock(&w->mu);
 		if (rc) {
 			/*
@@ -643,15 +660,11 @@ ckpt_main(void *arg)
 				w->busy = 0;
 				break;
 			}
-			retry_wait(w, 100);
+			(void)sigil_cond_wait_ms(&w->cv, &w->mu, 100);
 			continue;
 		}
 		w->failing = 0;
-		old = w->pin;
-		w->pin = w->next_pin;
-		w->next_pin = NULL;
-		if (old != NULL)
-			mdb_txn_abort(old);
+		ckpt_done(w);
 		w->checkpoints++;
 		w->busy = 0;
 		pthread_cond_broadcast(&w->cv);
@@ -697,7 +710,6 @@ ckpt_switch(struct wal *w, MDB_txn *txn)
 static int
 log_owned(struct wal *w, MDB_txn *txn, off_t *at)
 {
-	uint8_t h[WAL_REC_HDR];
 	size_t len = w->len;
 	long ms;
 	int rc = 0;
@@ -717,11 +729,9 @@ log_owned(struct wal *w, MDB_txn *txn, off_t *at)
 	pthread_mutex_unlock(&w->mu);
 	if (rc)
 		return SIGIL_EIO;
-	rec_header(h, w->gen, mdb_txn_id(txn), w->buf, len);
 	*at = w->off;
-	if (pwrite_all(w->seg_fd[w->seg], h, WAL_REC_HDR, w->off) != 0 ||
-	    pwrite_all(w->seg_fd[w->seg], w->buf, len, w->off +
-	    WAL_REC_HDR) != 0 || fault_hit("wal_write") ||
+	if (rec_write(w->seg_fd[w->seg], w->off, w->gen, mdb_txn_id(txn),
+	    w->buf, len) != 0 || fault_hit("wal_write") ||
 	    fdatasync(w->seg_fd[w->seg]) != 0)
 		return SIGIL_EIO;
 	w->off += (off_t)(WAL_REC_HDR + ((len + 7) & ~(size_t)7));
@@ -749,19 +759,16 @@ foreign_path(char *p, size_t cap, const char *dir, uint64_t txnid)
 
 /* A transaction of a non-owner: a file of its own. */
 static int
-log_foreign(struct wal *w, MDB_txn *txn)
+log_foreign(struct wal *w, uint64_t txnid)
 {
-	uint8_t h[WAL_REC_HDR];
 	char p[4096];
 	int fd, rc;
 
-	rec_header(h, 0, mdb_txn_id(txn), w->buf, w->len);
-	foreign_path(p, sizeof(p), w->dir, mdb_txn_id(txn));
+	foreign_path(p, sizeof(p), w->dir, txnid);
 	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) < 0)
 		return SIGIL_EIO;
-	rc = pwrite_all(fd, h, WAL_REC_HDR, 0) != 0 ||
-	    pwrite_all(fd, w->buf, w->len, WAL_REC_HDR) != 0 ||
+	rc = rec_write(fd, 0, 0, txnid, w->buf, w->len) != 0 ||
 	    fdatasync(fd) != 0;
 	close(fd);
 	if (rc || fsync_dir(w->dir) != 0) {
@@ -799,41 +806,35 @@ int
 wal_txn_commit(struct store *st, MDB_txn *txn)
 {
 	struct wal *w = st->wal;
-	off_t at = 0;
-	int rc, logged = 0;
+	uint64_t txnid = mdb_txn_id(txn);
+	off_t at = -1;
 	char p[4096];
+	int rc;
 
 	if (w == NULL || !w->capturing || (w->len == 0 && !w->oom))
 		return mdb_txn_commit(txn);
 	settle(w);
-	if (w->oom) {
-		mdb_txn_abort(txn);
-		return SIGIL_ENOMEM;
-	}
-	if (w->owner) {
-		at = -1;
-		if ((rc = log_owned(w, txn, &at)) != 0) {
-			/* A record that may have reached the file: take it
-			 * back, since its transaction never commits. */
-			if (at >= 0)
-				unlog_owned(w, at);
-			mdb_txn_abort(txn);
-			return rc;
-		}
-		logged = 1;
-	} else {
-		if ((rc = log_foreign(w, txn)) != 0) {
-			mdb_txn_abort(txn);
-			return rc;
-		}
-		logged = 2;
-	}
-	foreign_path(p, sizeof(p), w->dir, mdb_txn_id(txn));
-	if ((rc = mdb_txn_commit(txn)) != 0) {
-		if (logged == 1)
+	if (w->oom)
+		rc = SIGIL_ENOMEM;
+	else if (w->owner)
+		rc = log_owned(w, txn, &at);
+	else
+		rc = log_foreign(w, txnid);
+	if (rc != 0) {
+		/* A record that may have reached the file: take it back,
+		 * since its transaction never commits. */
+		if (at >= 0)
 			unlog_owned(w, at);
-		else if (logged == 2)
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		if (w->owner)
+			unlog_owned(w, at);
+		else {
+			foreign_path(p, sizeof(p), w->dir, txnid);
 			unlink(p);
+		}
 	}
 	return rc;
 }
@@ -853,7 +854,7 @@ struct recs {
 };
 
 static int
-recs_add(struct recs *r, uint64_t txnid, int order, const uint8_t *body,
+recs_add(struct recs *r, uint64_t txnid, int order, uint8_t *body,
     size_t len)
 {
 	struct rec *nv;
@@ -866,9 +867,7 @@ recs_add(struct recs *r, uint64_t txnid, int order, const uint8_t *body,
 		r->v = nv;
 		r->cap = ncap;
 	}
-	if ((r->v[r->n].body = malloc(len ? len : 1)) == NULL)
-		return -1;
-	memcpy(r->v[r->n].body, body, len);
+	r->v[r->n].body = body;		/* r owns it now */
 	r->v[r->n].txnid = txnid;
 	r->v[r->n].order = order;
 	r->v[r->n].len = len;
@@ -884,16 +883,50 @@ recs_free(struct recs *r)
 	free(r->v);
 }
 
+/*
+ * The record at off of fd, a file of size bytes, when it is whole, of
+ * generation gen, its CRC holds and (exact) it ends the file: added to r
+ * with *end where it ends, 1. Anything else ends a log: 0. Out of memory:
+ * -1.
+ */
+static int
+rec_read(int fd, off_t off, off_t size, uint64_t gen, int order, int exact,
+    struct recs *r, off_t *end)
+{
+	uint8_t h[WAL_REC_HDR], *body;
+	off_t room = size - off - WAL_REC_HDR;
+	size_t len;
+
+	if (room < 0 || pread_full(fd, h, WAL_REC_HDR, off) != WAL_REC_HDR ||
+	    le32_get(h) != WAL_REC_MAGIC || le64_get(h + 8) != gen)
+		return 0;
+	/* A torn header can say anything: past the end is the end. */
+	len = le32_get(h + 24);
+	if ((off_t)len > room || (exact && (off_t)len != room))
+		return 0;
+	if ((body = malloc(len ? len : 1)) == NULL)
+		return -1;
+	if (pread_full(fd, body, len, off + WAL_REC_HDR) != (ssize_t)len ||
+	    rec_check(h, body, len) != 0) {
+		free(body);
+		return 0;
+	}
+	if (recs_add(r, le64_get(h + 16), order, body, len) != 0) {
+		free(body);
+		return -1;
+	}
+	*end = off + WAL_REC_HDR + (off_t)len;
+	return 1;
+}
+
 /* Segment records of generation gen, from the start to the first bad one. */
 static int
-read_segment(const char *dir, int seg, uint64_t gen, int order,
-    struct recs *r)
+read_segment(const char *dir, int seg, uint64_t gen, struct recs *r)
 {
-	uint8_t h[WAL_REC_HDR], *body = NULL;
 	char p[4096], name[8];
 	struct stat sb;
-	off_t off = 0;
-	int fd, rc = 0;
+	off_t off = 0, end;
+	int fd, rc;
 
 	snprintf(name, sizeof(name), "wal.%d", seg);
 	if (path_in(p, sizeof(p), dir, name) != 0)
@@ -904,35 +937,14 @@ read_segment(const char *dir, int seg, uint64_t gen, int order,
 		close(fd);
 		return -1;
 	}
-	for (;;) {
-		size_t len;
-
-		if (pread_full(fd, h, WAL_REC_HDR, off) != WAL_REC_HDR ||
-		    le32_get(h) != WAL_REC_MAGIC || le64_get(h + 8) != gen)
-			break;
-		/* A torn header can say anything: past the end is the end. */
-		len = le32_get(h + 24);
-		if ((off_t)len > sb.st_size - off - WAL_REC_HDR)
-			break;
-		free(body);
-		if ((body = malloc(len ? len : 1)) == NULL) {
-			rc = -1;
-			break;
-		}
-		if (pread_full(fd, body, len, off + WAL_REC_HDR) !=
-		    (ssize_t)len || rec_check(h, body, len) != 0)
-			break;
-		if (recs_add(r, le64_get(h + 16), order, body, len) != 0) {
-			rc = -1;
-			break;
-		}
-		off += (off_t)(WAL_REC_HDR + ((len + 7) & ~(size_t)7));
-	}
-	free(body);
+	/* Records start 8-byte aligned. */
+	while ((rc = rec_read(fd, off, sb.st_size, gen, 0, 0, r, &end)) == 1)
+		off = (end + 7) & ~(off_t)7;
 	close(fd);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
+/* Other processes' transactions after txnid after: one file each. */
 static int
 read_foreign(const char *dir, uint64_t after, struct recs *r)
 {
@@ -942,11 +954,10 @@ read_foreign(const char *dir, uint64_t after, struct recs *r)
 
 	if (d == NULL)
 		return -1;
-	while (rc == 0 && (e = readdir(d)) != NULL) {
-		uint8_t h[WAL_REC_HDR], *body;
+	while (rc >= 0 && (e = readdir(d)) != NULL) {
 		char p[4096], *end;
 		struct stat sb;
-		size_t len;
+		off_t rend;
 		int fd;
 
 		if (strncmp(e->d_name, "wal.x.", 6) != 0 ||
@@ -955,20 +966,12 @@ read_foreign(const char *dir, uint64_t after, struct recs *r)
 		if (path_in(p, sizeof(p), dir, e->d_name) != 0 ||
 		    (fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
 			continue;
-		if (fstat(fd, &sb) == 0 && sb.st_size >= WAL_REC_HDR &&
-		    pread_full(fd, h, WAL_REC_HDR, 0) == WAL_REC_HDR &&
-		    (len = le32_get(h + 24)) == (size_t)sb.st_size -
-		    WAL_REC_HDR && (body = malloc(len ? len : 1)) != NULL) {
-			if (pread_full(fd, body, len, WAL_REC_HDR) ==
-			    (ssize_t)len && rec_check(h, body, len) == 0)
-				rc = recs_add(r, le64_get(h + 16), 1, body,
-				    len);
-			free(body);
-		}
+		if (fstat(fd, &sb) == 0)
+			rc = rec_read(fd, 0, sb.st_size, 0, 1, 1, r, &rend);
 		close(fd);
 	}
 	closedir(d);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 static int
@@ -979,6 +982,21 @@ rec_cmp(const void *a, const void *b)
 	if (x->txnid != y->txnid)
 		return x->txnid < y->txnid ? -1 : 1;
 	return x->order - y->order;
+}
+
+/* A length-prefixed byte string at *p (before end) into v; -1: cut off. */
+static int
+take_val(const uint8_t **p, const uint8_t *end, MDB_val *v)
+{
+	if (end - *p < 4)
+		return -1;
+	v->mv_size = le32_get(*p);
+	*p += 4;
+	if ((size_t)(end - *p) < v->mv_size)
+		return -1;
+	v->mv_data = (void *)*p;
+	*p += v->mv_size;
+	return 0;
 }
 
 /* Applies one record's changes inside txn; an LMDB code or SIGIL_ESTATE. */
@@ -999,27 +1017,14 @@ apply(MDB_txn *txn, const uint8_t *p, size_t len)
 		op = p[0];
 		nl = p[1];
 		p += 2;
-		if ((size_t)(end - p) < nl + 4)
+		if ((op != OP_PUT && op != OP_DEL && op != OP_DELDUP) ||
+		    (size_t)(end - p) < nl)
 			return SIGIL_ESTATE;
 		memcpy(name, p, nl);
 		name[nl] = '\0';
 		p += nl;
-		k.mv_size = le32_get(p);
-		p += 4;
-		if ((size_t)(end - p) < k.mv_size)
-			return SIGIL_ESTATE;
-		k.mv_data = (void *)p;
-		p += k.mv_size;
-		if (op == OP_PUT || op == OP_DELDUP) {
-			if (end - p < 4)
-				return SIGIL_ESTATE;
-			v.mv_size = le32_get(p);
-			p += 4;
-			if ((size_t)(end - p) < v.mv_size)
-				return SIGIL_ESTATE;
-			v.mv_data = (void *)p;
-			p += v.mv_size;
-		} else if (op != OP_DEL)
+		if (take_val(&p, end, &k) != 0 ||
+		    (op != OP_DEL && take_val(&p, end, &v) != 0))
 			return SIGIL_ESTATE;
 		if ((rc = mdb_dbi_open(txn, name, 0, &dbi)) != 0)
 			return rc == MDB_NOTFOUND ? SIGIL_ESTATE : rc;
@@ -1063,8 +1068,8 @@ replay(const char *dir, const struct wal_hdr *h, uint64_t *applied)
 	if (rc)
 		return SIGIL_EIO;
 	/* 2. The records after M, in transaction order. */
-	if (read_segment(dir, (int)h->seg, h->gen, 0, &r) != 0 ||
-	    read_segment(dir, (int)h->seg ^ 1, h->gen + 1, 0, &r) != 0 ||
+	if (read_segment(dir, (int)h->seg, h->gen, &r) != 0 ||
+	    read_segment(dir, (int)h->seg ^ 1, h->gen + 1, &r) != 0 ||
 	    read_foreign(dir, h->txnid, &r) != 0) {
 		rc = SIGIL_EIO;
 		goto out;
@@ -1148,7 +1153,7 @@ wal_open(const char *dir, int flags, struct wal **out, uint64_t *replayed)
 	struct wal *w;
 	struct wal_hdr *h = NULL;
 	char p[4096];
-	int rc = 0, have;
+	int rc = 0, have, locked;
 
 	*out = NULL;
 	*replayed = 0;
@@ -1190,16 +1195,24 @@ wal_open(const char *dir, int flags, struct wal **out, uint64_t *replayed)
 	 * Recovery wants the store to itself. If others have it open and
 	 * none of them owns the log, a crashed owner's log waits for them.
 	 */
-	if (lock_byte(w->ctl, WAL_LOCK_OPEN, F_WRLCK, 0) == 0) {
-		if ((have = hdr_read(w->ctl, h)) < 0) {
-			rc = SIGIL_EIO;
-			goto fail;
-		}
-		if (have == 0)
-			w->hdr_seq = h->seq;
-		if (have == 0 && h->state == WAL_ACTIVE) {
+	locked = lock_byte(w->ctl, WAL_LOCK_OPEN, F_WRLCK, 0) == 0;
+	if ((!locked && errno != EAGAIN && errno != EACCES) ||
+	    (have = hdr_read(w->ctl, h)) < 0) {
+		rc = SIGIL_EIO;
+		goto fail;
+	}
+	if (have == 0 && h->state == WAL_ACTIVE) {
+		if (!locked) {
+			/* Unless a live owner is writing it, that log is a
+			 * crashed one's (an owner sees no lock but its own). */
+			if (!byte_locked(w->ctl, WAL_LOCK_OWNER)) {
+				rc = SIGIL_EBUSY;
+				goto fail;
+			}
+		} else {
 			if ((rc = replay(dir, h, replayed)) != 0)
 				goto fail;
+			w->hdr_seq = h->seq;
 			h->state = WAL_CLEAN;
 			if (hdr_write(w, w->ctl, h) != 0) {
 				rc = SIGIL_EIO;
@@ -1207,28 +1220,14 @@ wal_open(const char *dir, int flags, struct wal **out, uint64_t *replayed)
 			}
 			wal_clear_foreign(dir, UINT64_MAX);
 		}
-	} else if (errno != EAGAIN && errno != EACCES) {
-		rc = SIGIL_EIO;
-		goto fail;
-	} else if (!byte_locked(w->ctl, WAL_LOCK_OWNER) &&
-	    hdr_read(w->ctl, h) == 0 && h->state == WAL_ACTIVE && !w->owner) {
-		rc = SIGIL_EBUSY;
-		goto fail;
-	} else if (w->owner) {
-		/* Another process has the store open: the old log, if
-		 * any, cannot be replayed under it. */
-		if (hdr_read(w->ctl, h) == 0 && h->state == WAL_ACTIVE) {
-			rc = SIGIL_EBUSY;
-			goto fail;
-		}
 	}
 	if (lock_byte(w->ctl, WAL_LOCK_OPEN, F_RDLCK, 1) != 0) {
 		rc = SIGIL_EIO;
 		goto fail;
 	}
 	/* Generations go on from the last run's, never repeating one. */
-	if (hdr_read(w->ctl, h) == 0) {
-		w->hdr_seq = h->seq > w->hdr_seq ? h->seq : w->hdr_seq;
+	if (have == 0) {
+		w->hdr_seq = h->seq;
 		w->gen = h->gen + 1;
 	}
 	free(h);
@@ -1269,21 +1268,14 @@ wal_own(struct store *st, MDB_env *env)
 	struct wal *w = st->wal;
 	MDB_stat ms;
 	MDB_txn *txn;
-	const char *e;
-	uint64_t v;
 	int rc;
 
 	if (w == NULL || !w->owner)
 		return SIGIL_EINVAL;
 	w->env = env;
-	w->ckpt_ms = WAL_CKPT_MS;
-	w->trickle_ms = WAL_TRICKLE_MS;
-	if ((e = getenv("SIGIL_WAL_CKPT_MS")) != NULL && *e != '\0' &&
-	    sigil_parse_u64(e, 60000, &v) == 0 && v > 0)
-		w->ckpt_ms = (long)v;
-	if ((e = getenv("SIGIL_WAL_TRICKLE_MS")) != NULL && *e != '\0' &&
-	    sigil_parse_u64(e, 1000, &v) == 0)
-		w->trickle_ms = (long)v;
+	w->ckpt_ms = (long)env_size("SIGIL_WAL_CKPT_MS", WAL_CKPT_MS, 1, 60000);
+	w->trickle_ms = (long)env_size("SIGIL_WAL_TRICKLE_MS", WAL_TRICKLE_MS,
+	    0, 1000);
 	if (mdb_env_stat(env, &ms) != 0 || ms.ms_psize > WAL_PSIZE_MAX)
 		return SIGIL_EIO;
 	w->psize = ms.ms_psize;
@@ -1292,14 +1284,7 @@ wal_own(struct store *st, MDB_env *env)
 	    fsync_dir(w->dir) != 0)
 		return SIGIL_EIO;
 	pthread_mutex_init(&w->mu, NULL);
-	{
-		pthread_condattr_t ca;
-
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&w->cv, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	sigil_cond_init(&w->cv);
 	/* The first checkpoint, synchronously, under the write lock. */
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 		return map_err(rc);
@@ -1307,11 +1292,9 @@ wal_own(struct store *st, MDB_env *env)
 	rc = ckpt_switch(w, txn);
 	mdb_txn_abort(txn);
 	w->busy = 0;
-	if (rc != 0 || mdb_env_sync(env, 1) != 0 ||
-	    hdr_write(w, w->ctl, &w->job) != 0)
+	if (rc != 0 || ckpt_write(w) != 0)
 		return SIGIL_EIO;
-	w->pin = w->next_pin;
-	w->next_pin = NULL;
+	ckpt_done(w);
 	wal_clear_foreign(w->dir, w->job.txnid);
 	if (pthread_create(&w->thread, NULL, ckpt_main, w) != 0)
 		return SIGIL_ENOMEM;
@@ -1363,9 +1346,8 @@ wal_close(struct store *st)
 		if (rc == 0) {
 			w->job.state = WAL_CLEAN;
 			w->job.txnid = mdb_txn_id(txn) - 1;
-			if (mdb_env_sync(w->env, 1) == 0 &&
-			    read_metas(w, w->job.meta) == 0 &&
-			    hdr_write(w, w->ctl, &w->job) == 0)
+			if (read_metas(w, w->job.meta) == 0 &&
+			    ckpt_write(w) == 0)
 				wal_clear_foreign(w->dir, UINT64_MAX);
 			mdb_txn_abort(txn);
 		}

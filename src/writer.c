@@ -213,15 +213,7 @@ commit_locate(struct writer *w, struct writer_job *job)
 static int
 idle_wait(struct writer *w)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += WRITER_IDLE_MS * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return pthread_cond_timedwait(&w->wake, &w->lock, &ts) != 0;
+	return sigil_cond_wait_ms(&w->wake, &w->lock, WRITER_IDLE_MS);
 }
 
 /* Hands a finished list back to the event loop. */
@@ -417,7 +409,6 @@ int
 writer_start(struct store *st, struct event_base *base, int deferred,
     struct writer **out)
 {
-	pthread_condattr_t ca;
 	struct writer *w;
 
 	if ((w = calloc(1, sizeof *w)) == NULL)
@@ -427,10 +418,7 @@ writer_start(struct store *st, struct event_base *base, int deferred,
 	w->tail = &w->head;
 	w->done_tail = &w->done_head;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->wake, &ca);
-	pthread_condattr_destroy(&ca);
+	sigil_cond_init(&w->wake);
 	w->done_ev = event_new(base, -1, 0, writer_deliver, w);
 	if (w->done_ev == NULL)
 		goto fail;

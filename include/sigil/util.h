@@ -8,6 +8,7 @@
 #ifndef SIGIL_UTIL_H
 #define SIGIL_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,15 @@ const char *sigil_strerror(int err);
 
 /* Wall-clock time in microseconds since the Unix epoch. */
 int64_t sigil_now_us(void);
+
+/*
+ * A condition variable whose timed waits run on CLOCK_MONOTONIC, so that
+ * a step of the wall clock neither stretches nor cuts them; and a wait on
+ * one (mu held) for at most ms milliseconds: 1 when the time ran out,
+ * 0 when woken.
+ */
+void sigil_cond_init(pthread_cond_t *cv);
+int sigil_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, long ms);
 
 /*
  * Formats t (microseconds since the epoch, UTC) as ISO-8601 with

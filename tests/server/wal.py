@@ -19,6 +19,7 @@ import json
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -40,7 +41,6 @@ def wal_state(data):
     """The newest header slot of DATA/wal: "clean", "active" or None
     (layout in src/wal.c: two slots at 4096 and 4096 + 20480, magic,
     seq at +16, state at +24)."""
-    import struct
     with open(os.path.join(data, "wal"), "rb") as f:
         b = f.read()
     best = None
