@@ -129,6 +129,56 @@ scribble_metas(const char *dir)
 	mdb_env_close(env);
 }
 
+/*
+ * What a torn write can leave after the last record of a segment: a
+ * header with the right magic and generation whose length points far
+ * past the end, then noise. The record layout (src/wal.c): 32-byte
+ * header, magic "SGWR" at 0, generation at 8, length at 24, records
+ * 8-byte aligned. Returns how many segments got one.
+ */
+static int
+tear_tails(const char *dir)
+{
+	int torn = 0;
+
+	for (int i = 0; i < 2; i++) {
+		uint8_t h[32], junk[4096];
+		uint64_t gen = 0;
+		off_t off = 0;
+		char p[128];
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/wal.%d", dir, i);
+		assert_true((fd = open(p, O_RDWR)) >= 0);
+		while (pread(fd, h, 32, off) == 32 && memcmp(h, "SGWR", 4) == 0) {
+			uint64_t g = 0;
+
+			for (int b = 7; b >= 0; b--)
+				g = g << 8 | h[8 + b];
+			if (off > 0 && g != gen)
+				break;
+			gen = g;
+			off += (32 + (off_t)(h[24] | h[25] << 8 | h[26] << 16 |
+			    (uint32_t)h[27] << 24) + 7) & ~(off_t)7;
+		}
+		if (off > 0) {
+			memset(h, 0, sizeof(h));
+			memcpy(h, "SGWR", 4);
+			for (int b = 0; b < 8; b++)
+				h[8 + b] = (uint8_t)(gen >> (8 * b));
+			memset(h + 24, 0xff, 4);	/* length 4 GiB - 1 */
+			for (size_t j = 0; j < sizeof(junk); j++)
+				junk[j] = (uint8_t)next_rand();
+			assert_int_equal(pwrite(fd, h, 32, off), 32);
+			assert_int_equal(pwrite(fd, junk, sizeof(junk), off + 32),
+			    (ssize_t)sizeof(junk));
+			torn++;
+		}
+		close(fd);
+	}
+	return torn;
+}
+
 static int
 count_foreign(const char *dir)
 {
@@ -343,7 +393,8 @@ kill_owner(pid_t pid, int ready, int go)
  * the whole workload.
  */
 static void
-power_cut(struct fixture *f, const char *ckpt, uint64_t min_replayed)
+power_cut(struct fixture *f, const char *ckpt, uint64_t min_replayed,
+    int torn)
 {
 	struct store *st;
 	int ready, go;
@@ -357,6 +408,8 @@ power_cut(struct fixture *f, const char *ckpt, uint64_t min_replayed)
 	assert_true(lines(before) > 500);
 	kill_owner(pid, ready, go);
 	scribble_metas(f->dir);
+	if (torn)
+		assert_true(tear_tails(f->dir) >= 1);
 	assert_int_equal(store_open(f->dir, 0, &st), 0);
 	assert_true(store_replayed(st) >= min_replayed);
 	store_close(st);
@@ -374,13 +427,20 @@ static void
 test_power_cut(void **state)
 {
 	/* 90 scan rounds and 14 other transactions */
-	power_cut(*state, "60000", 104);
+	power_cut(*state, "60000", 104, 0);
+}
+
+/* The same, with a torn header and noise after the last record. */
+static void
+test_power_cut_torn_tail(void **state)
+{
+	power_cut(*state, "60000", 104, 1);
 }
 
 static void
 test_power_cut_checkpointing(void **state)
 {
-	power_cut(*state, "1", 1);
+	power_cut(*state, "1", 1, 0);
 }
 
 static void
@@ -490,6 +550,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_power_cut, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_power_cut_checkpointing,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_power_cut_torn_tail,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_writer, setup,
 		    teardown),
