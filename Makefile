@@ -40,6 +40,21 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
 all: $(BINDIR)/sigild $(BINDIR)/sigil
 
+# The write tracer tests/server/powercut.py preloads into sigild and sigil
+# (tests/lib/wtrace.c). Not with the sanitizers: ASan must be the first
+# library a process loads, so under SANITIZE=1 that test is skipped.
+WTRACE	= $(O)/tests/libwtrace.so
+ifeq ($(SANITIZE),1)
+WTRACE_USE =
+else
+WTRACE_USE = $(WTRACE)
+endif
+
+$(WTRACE): tests/lib/wtrace.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -std=c11 -Wall -Wextra -Werror -fPIC -shared -o $@ $< \
+	    -ldl -pthread
+
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -78,9 +93,9 @@ fault:
 WAL_TESTS = server/crash.py server/crash_claims.py server/scan.py \
 	    server/brand_api.py server/webhooks.py
 
-check: all unit fault
+check: all unit fault $(WTRACE_USE)
 	@BIN=$(abspath $(BINDIR)) FAULT_BIN=$(abspath $(FAULT_O)/bin) \
-	    sh tests/run.sh
+	    WTRACE=$(if $(WTRACE_USE),$(abspath $(WTRACE_USE))) sh tests/run.sh
 	@echo "-- again against sigild --wal: $(WAL_TESTS)"
 	@WAL=1 TESTS="$(WAL_TESTS)" BIN=$(abspath $(BINDIR)) \
 	    FAULT_BIN=$(abspath $(FAULT_O)/bin) sh tests/run.sh
