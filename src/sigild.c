@@ -336,10 +336,7 @@ main(int argc, char **argv)
 	if ((err = store_open(data, nosync ? STORE_NOSYNC : wal ? STORE_WAL :
 	    STORE_NOMETASYNC, &app.store)) != 0) {
 		fprintf(stderr, "sigild: cannot open data dir %s: %s%s\n", data,
-		    sigil_strerror(err), err == SIGIL_ENOTFOUND ?
-		    " (run `sigil init` first)" : err == SIGIL_EBUSY ?
-		    " (another sigild runs on it, or it needs recovery from "
-		    "the log and another process has it open)" : "");
+		    sigil_strerror(err), store_open_hint(err));
 		return 2;
 	}
 	if (store_replayed(app.store) > 0)

@@ -579,6 +579,23 @@ fail:
 	return rc;
 }
 
+const char *
+store_open_hint(int err)
+{
+	switch (err) {
+	case SIGIL_ENOTFOUND:
+		return " (run `sigil init` first)";
+	case SIGIL_EBUSY:
+		return " (another sigild runs on it, or it needs recovery from "
+		    "the log and another process has it open)";
+	case SIGIL_ESTATE:
+		return " (written by a newer sigil, or data.mdb does not match "
+		    "its write-ahead log, as when data.mdb is replaced after "
+		    "a crash: see docs/storage.md, \"The write-ahead log\")";
+	}
+	return "";
+}
+
 int
 store_open(const char *dir, int flags, struct store **out)
 {

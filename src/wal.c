@@ -25,6 +25,11 @@
  *             meta pages back over LMDB's, which puts the file at M,
  *             whose pages are intact whatever else reached the disk,
  *             then apply every logged transaction after M in order.
+ *             First it checks that data.mdb is the file the log was
+ *             written for: the checkpoint noted one page of M (the main
+ *             database's first leaf, which the pin keeps as it is) and
+ *             its CRC, and a file replaced after the crash does not
+ *             have that page (SIGIL_ESTATE, nothing written).
  *             Records are changes, not inputs, so applying them gives
  *             the same bytes whatever the code that produced them.
  *
@@ -70,9 +75,9 @@
 #include "store_impl.h"
 
 #define WAL_MAGIC		"SIGILWAL"
-#define WAL_VERSION		1
+#define WAL_VERSION		2	/* 1: no fingerprint */
 #define WAL_SLOT_OFF(i)		(4096 + (off_t)(i) * 20480)
-#define WAL_SLOT_FIXED		56
+#define WAL_SLOT_FIXED		72	/* 56 in version 1 */
 #define WAL_PSIZE_MAX		8192
 #define WAL_REC_MAGIC		0x52574753u	/* "SGWR" */
 #define WAL_REC_HDR		32
@@ -93,6 +98,8 @@ struct wal_hdr {
 	uint64_t	 gen;		/* their generation */
 	uint64_t	 txnid;		/* M: the synced transaction */
 	uint32_t	 psize;
+	uint64_t	 fp_page;	/* a page of M (0: none) ... */
+	uint32_t	 fp_crc;	/* ... and its CRC-32C */
 	uint8_t		 meta[2 * WAL_PSIZE_MAX];
 };
 
@@ -265,6 +272,8 @@ hdr_encode(const struct wal_hdr *h, uint8_t *b, size_t *len)
 	le64_put(b + 32, h->gen);
 	le64_put(b + 40, h->txnid);
 	le32_put(b + 12, h->psize);
+	le64_put(b + 56, h->fp_page);
+	le32_put(b + 64, h->fp_crc);
 	memcpy(b + WAL_SLOT_FIXED, h->meta, 2 * (size_t)h->psize);
 	/* The CRC at 48..51 covers the slot but itself. */
 	le32_put(b + 48, 0);
@@ -276,22 +285,27 @@ static int
 hdr_decode(const uint8_t *b, size_t n, struct wal_hdr *h)
 {
 	uint8_t tmp[WAL_SLOT_FIXED];
-	uint32_t crc, psize;
-	size_t len;
+	uint32_t crc, psize, version;
+	size_t len, fixed;
 
-	if (n < WAL_SLOT_FIXED || memcmp(b, WAL_MAGIC, 8) != 0 ||
-	    le32_get(b + 8) != WAL_VERSION)
+	if (n < 56 || memcmp(b, WAL_MAGIC, 8) != 0)
 		return -1;
+	version = le32_get(b + 8);
+	if (version != 1 && version != WAL_VERSION)
+		return -1;
+	fixed = version == 1 ? 56 : WAL_SLOT_FIXED;
 	psize = le32_get(b + 12);
 	if (psize < 512 || psize > WAL_PSIZE_MAX ||
-	    (len = WAL_SLOT_FIXED + 2 * (size_t)psize) > n)
+	    (len = fixed + 2 * (size_t)psize) > n)
 		return -1;
 	crc = le32_get(b + 48);
-	memcpy(tmp, b, WAL_SLOT_FIXED);
+	memcpy(tmp, b, fixed);
 	le32_put(tmp + 48, 0);
-	if (~crc_update(crc_update(0xffffffffu, tmp, WAL_SLOT_FIXED),
-	    b + WAL_SLOT_FIXED, len - WAL_SLOT_FIXED) != crc)
+	if (~crc_update(crc_update(0xffffffffu, tmp, fixed), b + fixed,
+	    len - fixed) != crc)
 		return -1;
+	h->fp_page = version == 1 ? 0 : le64_get(b + 56);
+	h->fp_crc = version == 1 ? 0 : le32_get(b + 64);
 	h->seq = le64_get(b + 16);
 	h->state = le32_get(b + 24);
 	h->seg = le32_get(b + 28);
@@ -300,7 +314,7 @@ hdr_decode(const uint8_t *b, size_t n, struct wal_hdr *h)
 	h->psize = psize;
 	if ((h->state != WAL_CLEAN && h->state != WAL_ACTIVE) || h->seg > 1)
 		return -1;
-	memcpy(h->meta, b + WAL_SLOT_FIXED, 2 * (size_t)psize);
+	memcpy(h->meta, b + fixed, 2 * (size_t)psize);
 	return 0;
 }
 
@@ -677,6 +691,50 @@ ckpt_main(void *arg)
 }
 
 /*
+ * A fingerprint of the file at pin's transaction: the number and CRC of
+ * the page that holds the main database's first key. That page is M's,
+ * so copy on write keeps it as it is while pin lives, in memory and,
+ * once synced, on disk; a data.mdb put in the log's directory after a
+ * crash does not have it. A read transaction's keys point into the map,
+ * which is page aligned; the page's number is its first field (LMDB's
+ * mp_pgno), and the page read back from the file at that number must
+ * equal the one in memory, so a layout other than the one assumed gives
+ * no fingerprint rather than a wrong one. 0: none.
+ */
+static void
+fingerprint(struct wal *w, MDB_txn *pin, uint64_t *page, uint32_t *crc)
+{
+	mdb_filehandle_t fd;
+	MDB_cursor *c;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	const uint8_t *mem;
+	uint8_t *disk;
+	uint64_t pgno;
+
+	*page = 0;
+	*crc = 0;
+	if (mdb_env_get_fd(w->env, &fd) != 0 ||
+	    mdb_dbi_open(pin, NULL, 0, &dbi) != 0 ||
+	    mdb_cursor_open(pin, dbi, &c) != 0)
+		return;
+	if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 &&
+	    (disk = malloc(w->psize)) != NULL) {
+		mem = (const uint8_t *)((uintptr_t)k.mv_data &
+		    ~(uintptr_t)(w->psize - 1));
+		memcpy(&pgno, mem, sizeof(pgno));
+		if (pgno >= 2 && pgno <= (uint64_t)INT64_MAX / w->psize &&
+		    pread_full(fd, disk, w->psize, (off_t)(pgno * w->psize)) ==
+		    (ssize_t)w->psize && memcmp(disk, mem, w->psize) == 0) {
+			*page = pgno;
+			*crc = crc32c(mem, w->psize);
+		}
+		free(disk);
+	}
+	mdb_cursor_close(c);
+}
+
+/*
  * With the write lock held (txn open, nothing committed since the last
  * commit): M is the last committed transaction. Starts a checkpoint of
  * it and moves new records to the other segment.
@@ -695,6 +753,7 @@ ckpt_switch(struct wal *w, MDB_txn *txn)
 		mdb_txn_abort(pin);
 		return -1;
 	}
+	fingerprint(w, pin, &w->job.fp_page, &w->job.fp_crc);
 	w->job.gen = ++w->gen;
 	w->seg ^= 1;
 	w->job.seg = (uint32_t)w->seg;
@@ -1043,6 +1102,34 @@ apply(MDB_txn *txn, const uint8_t *p, size_t len)
 }
 
 /*
+ * 0 when data.mdb (fd) has the page the checkpoint noted; SIGIL_ESTATE
+ * when it does not (another file, or one older than the checkpoint);
+ * SIGIL_EIO or SIGIL_ENOMEM.
+ */
+static int
+fingerprint_check(int fd, const struct wal_hdr *h)
+{
+	uint8_t *page;
+	ssize_t n;
+	int rc;
+
+	if (h->fp_page == 0)
+		return 0;	/* a version 1 log */
+	if (h->fp_page > (uint64_t)INT64_MAX / h->psize)
+		return SIGIL_ESTATE;
+	if ((page = malloc(h->psize)) == NULL)
+		return SIGIL_ENOMEM;
+	n = pread_full(fd, page, h->psize, (off_t)(h->fp_page * h->psize));
+	if (n < 0)
+		rc = SIGIL_EIO;
+	else
+		rc = (size_t)n == h->psize &&
+		    crc32c(page, h->psize) == h->fp_crc ? 0 : SIGIL_ESTATE;
+	free(page);
+	return rc;
+}
+
+/*
  * Puts the file back at the checkpoint and applies the log after it.
  * Runs with the recovery lock held and no environment open here.
  */
@@ -1058,16 +1145,21 @@ replay(const char *dir, const struct wal_hdr *h, uint64_t *applied)
 	int fd, rc;
 
 	*applied = 0;
-	/* 1. LMDB's meta pages as they were when M was synced. */
 	if (path_in(p, sizeof(p), dir, "data.mdb") != 0 ||
 	    (fd = open(p, O_RDWR | O_CLOEXEC)) < 0)
 		return SIGIL_EIO;
+	/* 1. The file the log was written for? */
+	if ((rc = fingerprint_check(fd, h)) != 0) {
+		close(fd);
+		return rc;
+	}
+	/* 2. LMDB's meta pages as they were when M was synced. */
 	rc = pwrite_all(fd, h->meta, 2 * (size_t)h->psize, 0) != 0 ||
 	    fdatasync(fd) != 0;
 	close(fd);
 	if (rc)
 		return SIGIL_EIO;
-	/* 2. The records after M, in transaction order. */
+	/* 3. The records after M, in transaction order. */
 	if (read_segment(dir, (int)h->seg, h->gen, &r) != 0 ||
 	    read_segment(dir, (int)h->seg ^ 1, h->gen + 1, &r) != 0 ||
 	    read_foreign(dir, h->txnid, &r) != 0) {
@@ -1076,7 +1168,7 @@ replay(const char *dir, const struct wal_hdr *h, uint64_t *applied)
 	}
 	if (r.n > 1)
 		qsort(r.v, r.n, sizeof(*r.v), rec_cmp);
-	/* 3. Apply them, with M pinned until the end is on disk. */
+	/* 4. Apply them, with M pinned until the end is on disk. */
 	if (path_in(p, sizeof(p), dir, "data.mdb") != 0 ||
 	    stat(p, &sb) != 0) {
 		rc = SIGIL_EIO;
@@ -1346,6 +1438,7 @@ wal_close(struct store *st)
 		if (rc == 0) {
 			w->job.state = WAL_CLEAN;
 			w->job.txnid = mdb_txn_id(txn) - 1;
+			w->job.fp_page = 0;	/* nothing to recover */
 			if (read_metas(w, w->job.meta) == 0 &&
 			    ckpt_write(w) == 0)
 				wal_clear_foreign(w->dir, UINT64_MAX);

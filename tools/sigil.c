@@ -214,8 +214,8 @@ cli_store_open(const struct opts *o, int flags, struct store **out)
 		return cli_fail(EXIT_USAGE,
 		    "no sigil data in '%s' (run 'sigil init' first)", o->data);
 	if (rc != 0)
-		return cli_fail(EXIT_USAGE, "cannot open data in '%s': %s",
-		    o->data, sigil_strerror(rc));
+		return cli_fail(EXIT_USAGE, "cannot open data in '%s': %s%s",
+		    o->data, sigil_strerror(rc), store_open_hint(rc));
 	return 0;
 }
 

@@ -81,9 +81,19 @@ uint64_t store_replayed(struct store *st);
  * (SIGIL_ESTATE on mismatch). 0, SIGIL_EEXIST, SIGIL_ENOTFOUND (no
  * directory, or no environment without STORE_CREATE), SIGIL_EINVAL
  * (unknown flags, CREATE with RDONLY, a bad SIGIL_STORE_INITIAL_MAP),
- * SIGIL_ENOMEM, SIGIL_EIO. A failed create leaves no files behind.
+ * SIGIL_ENOMEM, SIGIL_EIO. A failed create leaves no files behind. After
+ * an unclean stop with the write-ahead log, the open recovers from it:
+ * SIGIL_EBUSY while another process has the store open, SIGIL_ESTATE if
+ * data.mdb is not the file the log was written for (nothing is written
+ * then) or the log has a gap.
  */
 int store_open(const char *dir, int flags, struct store **out);
+
+/*
+ * For a message about store_open's error err: what to do about it, as
+ * " (...)", or "".
+ */
+const char *store_open_hint(int err);
 void store_close(struct store *st);
 
 /* Flushes to disk (used after NOSYNC bulk work). 0 or SIGIL_EIO. */

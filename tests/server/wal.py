@@ -8,6 +8,8 @@
     scan answered 200 is in `sigil export scans`, per-code counts match,
     and the token made beside the server works;
   - a clean stop (SIGTERM) leaves nothing to apply at the next start;
+  - a data.mdb replaced after a crash is refused (exit 2, nothing
+    written), and opens as it is once the log is moved aside;
   - with $FAULT_BIN (a FAULT=1 build): a failed log write answers 503 and
     records nothing, a failed checkpoint does not lose acknowledged scans,
     and the next scans succeed without a restart.
@@ -135,6 +137,41 @@ with Env() as env:
     st, _ = srv.api("GET", "batches", tok2)
     check(st == 200, "a token made while no server ran works after a "
           "--wal start (%d)" % st)
+    srv.stop()
+
+# data.mdb replaced (in place) after a crash: the log is not applied to it.
+with Env() as env:
+    _, paths = env.setup_brand(count=20)
+    mdb = os.path.join(env.data, "data.mdb")
+    with open(mdb, "rb") as f:
+        old = f.read()
+    os.environ["SIGIL_WAL_CKPT_MS"] = "1"
+    srv = env.start("--wal")
+    del os.environ["SIGIL_WAL_CKPT_MS"]
+    for p in paths[:15]:
+        srv.scan(p, headers=UA)
+    srv.stop(signal.SIGKILL)
+    with open(mdb, "r+b") as f:
+        f.truncate(0)
+        f.write(old)
+    r = subprocess.run([os.path.join(sigiltest.BIN, "sigild"), "--data",
+                        env.data, "--listen", "127.0.0.1:0", "--wal"],
+                       capture_output=True, text=True, timeout=20)
+    check(r.returncode == 2 and "does not match its write-ahead log" in
+          r.stderr, "data.mdb replaced after a crash: sigild refuses "
+          "(exit %d, %r)" % (r.returncode, r.stderr.strip()[-160:]))
+    r = env.sigil("stats", check=False)
+    check(r.returncode == 2 and "write-ahead log" in r.stderr,
+          "and so does the CLI (exit %d)" % r.returncode)
+    with open(mdb, "rb") as f:
+        check(f.read() == old, "the refused recovery wrote nothing")
+    for name in ("wal", "wal.0", "wal.1"):
+        os.rename(os.path.join(env.data, name),
+                  os.path.join(env.dir, name))
+    srv = env.start("--wal")
+    st, doc, _ = srv.scan(paths[0], headers=UA)
+    check(st == 200 and doc["first_scan"],
+          "with the log moved aside the copy opens as it is (%d)" % st)
     srv.stop()
 
 FAULT_BIN = os.environ.get("FAULT_BIN")

@@ -7,6 +7,7 @@
  * pages written after the last checkpoint are then unreachable). The
  * next open must recover every committed transaction: a dump of every
  * named database, key and value, equals the one taken before the kill.
+ * And it must not recover into a data.mdb replaced after the crash.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -543,6 +544,70 @@ test_busy(void **state)
 	store_close(other);
 }
 
+/* The whole of file path; *len its size. */
+static uint8_t *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	uint8_t *b;
+	long n;
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	assert_true((n = ftell(fp)) > 0);
+	rewind(fp);
+	assert_non_null(b = malloc((size_t)n));
+	assert_int_equal(fread(b, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	*len = (size_t)n;
+	return b;
+}
+
+/*
+ * After a crash, data.mdb is overwritten in place (same inode) with an
+ * older copy of itself. Applying the log to it would write the log's meta
+ * pages over a file they do not describe: the open must refuse with
+ * SIGIL_ESTATE and leave the file as it is. With the log moved aside the
+ * copy opens as it is.
+ */
+static void
+test_replaced_file(void **state)
+{
+	struct fixture *f = *state;
+	const char *logs[] = { "wal", "wal.0", "wal.1" };
+	struct store *st;
+	char p[128];
+	uint8_t *old, *now;
+	size_t oldlen, nowlen;
+	int ready, go, fd;
+	pid_t pid;
+
+	snprintf(p, sizeof(p), "%s/data.mdb", f->dir);
+	old = slurp(p, &oldlen);
+	/* Checkpoints at every commit: M is late, nothing like the copy. */
+	setenv("SIGIL_WAL_CKPT_MS", "1", 1);
+	pid = spawn_owner(f, 0, &ready, &go);
+	unsetenv("SIGIL_WAL_CKPT_MS");
+	kill_owner(pid, ready, go);
+	assert_true((fd = open(p, O_WRONLY | O_TRUNC)) >= 0);
+	assert_int_equal(write(fd, old, oldlen), (ssize_t)oldlen);
+	close(fd);
+	assert_int_equal(store_open(f->dir, 0, &st), SIGIL_ESTATE);
+	assert_int_equal(store_open(f->dir, STORE_WAL, &st), SIGIL_ESTATE);
+	now = slurp(p, &nowlen);
+	assert_int_equal(nowlen, oldlen);
+	assert_memory_equal(now, old, oldlen);
+	free(now);
+	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", f->dir, logs[i]);
+		assert_int_equal(unlink(p), 0);
+	}
+	assert_int_equal(store_open(f->dir, 0, &st), 0);
+	assert_int_equal(store_replayed(st), 0);
+	store_close(st);
+	free(old);
+}
+
 int
 main(void)
 {
@@ -558,6 +623,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clean_stop, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replaced_file, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
