@@ -37,7 +37,7 @@
 #	SOAK_SECONDS=60 bench/soak.sh
 #
 # BIN (default ./bin), CONNS (loadgen connections, 32), RATE (skip the
-# peak measurement), RESCAN (percent, 20), SIGILD_ARGS (e.g. --wal),
+# peak measurement), RESCAN (percent, 20), SIGILD_ARGS (e.g. --no-wal),
 # KEEP_TMP=1.
 set -euo pipefail
 

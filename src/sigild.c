@@ -39,7 +39,7 @@ static const char usage[] =
 "              [--rate-limit N] [--api-rate-limit N] [--max-conns N]\n"
 "              [--timeout SECONDS]\n"
 "              [--keyring FILE] [--web DIR] [--sms-webhook URL]\n"
-"              [--wal | --no-sync] [--quiet]\n"
+"              [--no-wal | --no-sync] [--quiet]\n"
 "\n"
 "  --data DIR          data directory made by `sigil init` (./data)\n"
 "  --listen HOST:PORT  address to serve on (127.0.0.1:8080); port 0 picks one\n"
@@ -54,8 +54,10 @@ static const char usage[] =
 "  --web DIR           templates and static files (next to the binary)\n"
 "  --sms-webhook URL   POST login codes as {phone, text} to this http:// URL\n"
 "                      (without it: demo mode, codes go to DIR/otp-outbox.log)\n"
-"  --wal               durable through a write-ahead log: one flush per commit\n"
-"                      instead of two (docs/storage.md)\n"
+"  --no-wal            durable without the write-ahead log: LMDB syncs data and\n"
+"                      meta page, two flushes per commit instead of one; the\n"
+"                      log (the default, and what --wal asks for) is\n"
+"                      described in docs/storage.md\n"
 "  --no-sync           no fsync on commit: benchmarks only, loses scans\n";
 
 struct shutdown_state {
@@ -223,6 +225,7 @@ main(int argc, char **argv)
 		{ "web", required_argument, NULL, 'w' },
 		{ "no-sync", no_argument, NULL, 'n' },
 		{ "wal", no_argument, NULL, 'W' },
+		{ "no-wal", no_argument, NULL, 'N' },
 		{ "sms-webhook", required_argument, NULL, 'S' },
 		{ "otp-ttl", required_argument, NULL, 'O' },	/* tests */
 		{ "quiet", no_argument, NULL, 'q' },
@@ -245,7 +248,7 @@ main(int argc, char **argv)
 	const struct http_route *routes;
 	size_t nroutes;
 	unsigned timeout = 10;
-	int ch, nosync = 0, wal = 0, err, rc = 1;
+	int ch, nosync = 0, wal = -1, err, rc = 1;
 	sigset_t stopsigs;
 
 	opterr = 0;
@@ -282,6 +285,7 @@ main(int argc, char **argv)
 		case 'w': snprintf(web, sizeof web, "%s", optarg); break;
 		case 'n': nosync = 1; break;
 		case 'W': wal = 1; break;
+		case 'N': wal = 0; break;
 		case 'S': lcfg.sms_webhook = optarg; break;
 		case 'O':
 			if (parse_uint("--otp-ttl", optarg, 3600,
@@ -329,10 +333,12 @@ main(int argc, char **argv)
 	malloc_keep();
 	evthread_use_pthreads();
 
-	if (nosync && wal) {
+	if (nosync && wal == 1) {
 		fprintf(stderr, "sigild: --wal and --no-sync exclude each other\n");
 		return 2;
 	}
+	if (wal < 0)
+		wal = !nosync;	/* the log unless syncs are off */
 	if ((err = store_open(data, nosync ? STORE_NOSYNC : wal ? STORE_WAL :
 	    STORE_NOMETASYNC, &app.store)) != 0) {
 		fprintf(stderr, "sigild: cannot open data dir %s: %s%s\n", data,

@@ -2,7 +2,7 @@
 # Black-box tests: every tests/cli/*.sh, tests/server/*.sh and
 # tests/server/*.py, each a script that exits 0 on success. Prints PASS/FAIL per script and a
 # closing "N passed, N failed" line. $BIN names the directory of binaries;
-# WAL=1 starts every sigild with --wal (logs then end in -wal.log).
+# WAL=0 starts every sigild with --no-wal (logs then end in -nowal.log).
 : "${BIN:?BIN must name the directory holding sigil and sigild}"
 export BIN
 cd "$(dirname "$0")" || exit 2
@@ -12,7 +12,7 @@ for t in ${TESTS:-cli/*.sh server/*.sh server/*.py}; do
 	[ -f "$t" ] || continue
 	name=$(echo "$t" | tr / -)
 	name=${name%.*}
-	[ "${WAL:-}" != 1 ] || name=$name-wal
+	[ "${WAL:-}" != 0 ] || name=$name-nowal
 	log=../build/test-logs/$name.log
 	start=$(date +%s)
 	case $t in *.py) run="python3" ;; *) run="sh" ;; esac

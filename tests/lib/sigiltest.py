@@ -199,10 +199,11 @@ class Env:
         port = s.getsockname()[1]
         s.close()
         args = list(args)
-        # WAL=1 runs every server test against sigild --wal.
-        if (os.environ.get("WAL") == "1" and "--no-sync" not in args
-                and "--wal" not in args):
-            args.append("--wal")
+        # WAL=0 runs every server test against sigild --no-wal (the
+        # LMDB-synced path); by default sigild uses its write-ahead log.
+        if (os.environ.get("WAL") == "0" and
+                not {"--no-sync", "--wal", "--no-wal"} & set(args)):
+            args.append("--no-wal")
         srv = Server(self, args + ["--rate-limit", "0"]
                      if "--rate-limit" not in args else args, port)
         self.servers.append(srv)

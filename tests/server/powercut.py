@@ -24,8 +24,8 @@ starts sigild on those files (which runs recovery), and requires:
   - per-code scan counts equal the scan log, and no code has two first
     scans.
 
-It does so for `sigild --wal` (the write-ahead log: LMDB unsynced, the log
-synced, checkpoints) and for the default path (LMDB's own data sync, meta
+It does so for sigild's default, the write-ahead log (LMDB unsynced, the
+log synced, checkpoints), and for `--no-wal` (LMDB's own data sync, meta
 page carried by the next sync). As a control that the harness can fail,
 `sigild --no-sync` must lose acknowledged scans at some point.
 
@@ -240,7 +240,7 @@ def run_traced(env, mode, paths, devices):
         for k in traced_env("", ""):
             os.environ.pop(k, None)
     check(rc == 0, "%s: traced server stopped cleanly (%r)" % (
-        " ".join(mode) or "default", rc))
+        " ".join(mode) or "default (--wal)", rc))
     return Trace(parse(trace_path)), acked, tok
 
 
@@ -313,7 +313,7 @@ def points(trace, start, n, rnd):
 
 
 def mode_run(mode, n, expect_loss=False):
-    name = " ".join(mode) or "default (LMDB-synced)"
+    name = " ".join(mode) or "default (--wal)"
     rnd = random.Random("%d %s" % (SEED, name))
     with Env() as env:
         _, paths = env.setup_brand(count=CODES, max_scanners=15)
@@ -369,9 +369,9 @@ if not LIB or not os.path.exists(LIB):
 print("seed %d" % SEED)
 MODES = os.environ.get("MODES", "wal lmdb nosync").split()
 if "wal" in MODES:
-    mode_run(("--wal",), POINTS)
-if "lmdb" in MODES:
     mode_run((), POINTS)
+if "lmdb" in MODES:
+    mode_run(("--no-wal",), POINTS)
 if "nosync" in MODES:
     mode_run(("--no-sync",), 4, expect_loss=True)
 done()

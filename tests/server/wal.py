@@ -14,9 +14,11 @@
     records nothing, a failed checkpoint does not lose acknowledged scans,
     and the next scans succeed without a restart.
 
-crash.py and crash_claims.py run against --wal too when WAL=1 (make check
-does that), with many kills under mixed load; this file checks what is
-particular to the log."""
+The log is sigild's default (--wal asks for it explicitly, --no-wal turns
+it off), so crash.py, crash_claims.py and powercut.py exercise it with
+many kills and cuts under mixed load; make check runs the kill -9 ones
+again with WAL=0 (--no-wal). This file checks what is particular to the
+log."""
 import json
 import os
 import re
@@ -53,6 +55,11 @@ def wal_state(data):
             if best is None or seq > best[0]:
                 best = (seq, state)
     return None if best is None else {1: "clean", 2: "active"}.get(best[1])
+
+
+def listening(srv):
+    """The newest server's "listening" log line."""
+    return [ln for ln in srv.logtext().splitlines() if " listening " in ln][-1]
 
 
 def exported(env):
@@ -119,6 +126,24 @@ with Env() as env:
     lost = [i for i in acked if i not in ids]
     check(not lost, "acknowledged scans lost: %d of %d" % (
         len(lost), len(acked)))
+
+    # The default is the log; --no-wal is LMDB's own syncs.
+    srv = env.start()
+    check(" sync=wal " in listening(srv), "no flag: sync=wal (the default)")
+    st, doc, _ = srv.scan(paths[50], headers=UA)
+    check(st == 200, "scan, default server: 200")
+    acked.append(doc["scan_id"])
+    srv.stop()
+    srv = env.start("--no-wal")
+    check(" sync=on " in listening(srv),
+          "--no-wal: sync=on (LMDB's own data and meta syncs)")
+    st, doc, _ = srv.scan(paths[51], headers=UA)
+    check(st == 200, "scan, --no-wal server: 200")
+    acked.append(doc["scan_id"])
+    srv.stop()
+    ids = {r["scan_id"] for r in exported(env)}
+    check(all(i in ids for i in acked), "every scan of all three servers "
+          "is in the export")
 
     # A clean stop: nothing to apply next time.
     before = srv.logtext().count("wal replayed=")
