@@ -1095,6 +1095,10 @@ apply(MDB_txn *txn, const uint8_t *p, size_t len)
 			rc = mdb_del(txn, dbi, &k, op == OP_DELDUP ? &v : NULL);
 		if (rc == MDB_KEYEXIST && (dflags & MDB_DUPSORT))
 			rc = 0;
+		/* A change that does not fit the store: not this store's log. */
+		if (rc == MDB_NOTFOUND || rc == MDB_KEYEXIST ||
+		    rc == MDB_BAD_VALSIZE || rc == MDB_INCOMPATIBLE)
+			return SIGIL_ESTATE;
 		if (rc != 0)
 			return rc;
 	}
