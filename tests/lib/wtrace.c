@@ -284,17 +284,7 @@ open(const char *path, int flags, ...)
 	return do_open(AT_FDCWD, path, flags, m);
 }
 
-int
-open64(const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t m;
-
-	va_start(ap, flags);
-	m = mode_arg(flags, ap);
-	va_end(ap);
-	return do_open(AT_FDCWD, path, flags, m);
-}
+int open64(const char *, int, ...) __attribute__((alias("open")));
 
 int
 openat(int dirfd, const char *path, int flags, ...)
@@ -308,17 +298,7 @@ openat(int dirfd, const char *path, int flags, ...)
 	return do_open(dirfd, path, flags, m);
 }
 
-int
-openat64(int dirfd, const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t m;
-
-	va_start(ap, flags);
-	m = mode_arg(flags, ap);
-	va_end(ap);
-	return do_open(dirfd, path, flags, m);
-}
+int openat64(int, const char *, int, ...) __attribute__((alias("openat")));
 
 int
 __open_2(const char *path, int flags)
