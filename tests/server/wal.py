@@ -57,9 +57,24 @@ def wal_state(data):
     return None if best is None else {1: "clean", 2: "active"}.get(best[1])
 
 
-def listening(srv):
-    """The newest server's "listening" log line."""
-    return [ln for ln in srv.logtext().splitlines() if " listening " in ln][-1]
+def listening_lines(env):
+    with open(os.path.join(env.dir, "sigild.log"), "rb") as f:
+        return [ln for ln in f.read().decode("utf-8", "replace").splitlines()
+                if " listening " in ln]
+
+
+def start_listening(env, *args):
+    """Starts sigild; returns it and its own "listening" line (the port
+    accepts a moment before that line is written)."""
+    before = len(listening_lines(env))
+    srv = env.start(*args)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        lines = listening_lines(env)
+        if len(lines) > before:
+            return srv, lines[-1]
+        time.sleep(0.02)
+    return srv, ""
 
 
 def exported(env):
@@ -128,14 +143,14 @@ with Env() as env:
         len(lost), len(acked)))
 
     # The default is the log; --no-wal is LMDB's own syncs.
-    srv = env.start()
-    check(" sync=wal " in listening(srv), "no flag: sync=wal (the default)")
+    srv, line = start_listening(env)
+    check(" sync=wal " in line, "no flag: sync=wal (the default)")
     st, doc, _ = srv.scan(paths[50], headers=UA)
     check(st == 200, "scan, default server: 200")
     acked.append(doc["scan_id"])
     srv.stop()
-    srv = env.start("--no-wal")
-    check(" sync=on " in listening(srv),
+    srv, line = start_listening(env, "--no-wal")
+    check(" sync=on " in line,
           "--no-wal: sync=on (LMDB's own data and meta syncs)")
     st, doc, _ = srv.scan(paths[51], headers=UA)
     check(st == 200, "scan, --no-wal server: 200")
