@@ -41,14 +41,8 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 all: $(BINDIR)/sigild $(BINDIR)/sigil
 
 # The write tracer tests/server/powercut.py preloads into sigild and sigil
-# (tests/lib/wtrace.c). Not with the sanitizers: ASan must be the first
-# library a process loads, so under SANITIZE=1 that test is skipped.
+# (tests/lib/wtrace.c); built without the sanitizers in either build.
 WTRACE	= $(O)/tests/libwtrace.so
-ifeq ($(SANITIZE),1)
-WTRACE_USE =
-else
-WTRACE_USE = $(WTRACE)
-endif
 
 $(WTRACE): tests/lib/wtrace.c
 	@mkdir -p $(dir $@)
@@ -93,9 +87,9 @@ fault:
 WAL_TESTS = server/crash.py server/crash_claims.py server/scan.py \
 	    server/brand_api.py server/webhooks.py
 
-check: all unit fault $(WTRACE_USE)
+check: all unit fault $(WTRACE)
 	@BIN=$(abspath $(BINDIR)) FAULT_BIN=$(abspath $(FAULT_O)/bin) \
-	    WTRACE=$(if $(WTRACE_USE),$(abspath $(WTRACE_USE))) sh tests/run.sh
+	    WTRACE=$(abspath $(WTRACE)) sh tests/run.sh
 	@echo "-- again against sigild --no-wal: $(WAL_TESTS)"
 	@WAL=0 TESTS="$(WAL_TESTS)" BIN=$(abspath $(BINDIR)) \
 	    FAULT_BIN=$(abspath $(FAULT_O)/bin) sh tests/run.sh
