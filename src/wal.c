@@ -108,6 +108,7 @@ struct wal {
 	int		 ctl;		/* fd of `wal`, holding the locks */
 	int		 owner;
 	int		 capturing;	/* this transaction is to be logged */
+	struct store_wal_info info;	/* as the open found the log */
 	unsigned	 psize;
 	uint64_t	 hdr_seq;
 	/* the transaction being recorded (only under LMDB's write lock) */
@@ -1321,6 +1322,13 @@ wal_open(const char *dir, int flags, struct wal **out, uint64_t *replayed)
 		rc = SIGIL_EIO;
 		goto fail;
 	}
+	if (have == 0) {
+		w->info.present = 1;
+		w->info.owned = w->owner || byte_locked(w->ctl,
+		    WAL_LOCK_OWNER);
+		w->info.clean = h->state == WAL_CLEAN;
+		w->info.checkpoint_txnid = h->txnid;
+	}
 	/* Generations go on from the last run's, never repeating one. */
 	if (have == 0) {
 		w->hdr_seq = h->seq;
@@ -1396,6 +1404,15 @@ wal_own(struct store *st, MDB_env *env)
 		return SIGIL_ENOMEM;
 	w->thread_up = 1;
 	return 0;
+}
+
+void
+store_wal_info(struct store *st, struct store_wal_info *out)
+{
+	if (st->wal == NULL)
+		memset(out, 0, sizeof(*out));
+	else
+		*out = st->wal->info;
 }
 
 void

@@ -930,16 +930,41 @@ cmd_batch_show(struct opts *o)
 
 /* ---- stats and backup ---- */
 
+/* The write-ahead log's line of `sigil stats`. */
+static void
+print_wal(const struct store_wal_info *w, uint64_t replayed)
+{
+	if (!w->present)
+		printf("write-ahead log none yet (the store has not run under a "
+		    "sigild with it)\n");
+	else if (w->owned)
+		printf("write-ahead log in use by a running sigild (checkpoint "
+		    "at transaction %llu)\n",
+		    (unsigned long long)w->checkpoint_txnid);
+	else
+		printf("write-ahead log %s, no sigild running (last checkpoint "
+		    "at transaction %llu)\n", w->clean ? "clean" : "active",
+		    (unsigned long long)w->checkpoint_txnid);
+	if (replayed > 0)
+		printf("  recovered: %llu transactions applied from it by this "
+		    "open, after an unclean stop\n",
+		    (unsigned long long)replayed);
+}
+
 static int
 cmd_stats(struct opts *o)
 {
 	struct store *st;
 	struct store_stats s;
+	struct store_wal_info w;
+	uint64_t replayed;
 	int rc;
 
 	if (cli_store_open(o, STORE_RDONLY, &st))
 		return EXIT_USAGE;
 	rc = store_stats(st, &s);
+	store_wal_info(st, &w);
+	replayed = store_replayed(st);
 	store_close(st);
 	if (rc != 0)
 		return cli_fail(EXIT_USAGE, "cannot read stats: %s",
@@ -951,12 +976,16 @@ cmd_stats(struct opts *o)
 			json_object_set_new(v, cli_verdict_name(i),
 			    json_integer((json_int_t)s.by_verdict[i]));
 		return emit_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, "
-		    "s:I, s:o}", "brands", (json_int_t)s.brands, "products",
+		    "s:I, s:o, s:{s:b, s:b, s:b, s:I, s:I}}", "brands",
+		    (json_int_t)s.brands, "products",
 		    (json_int_t)s.products, "batches", (json_int_t)s.batches,
 		    "codes_issued", (json_int_t)s.codes_issued,
 		    "codes_scanned", (json_int_t)s.codes_scanned,
 		    "scans", (json_int_t)s.scans, "bots", (json_int_t)s.bots,
-		    "by_verdict", v));
+		    "by_verdict", v, "wal", "present", w.present, "owned",
+		    w.owned, "clean", w.clean, "checkpoint_txnid",
+		    (json_int_t)w.checkpoint_txnid, "replayed",
+		    (json_int_t)replayed));
 	}
 	printf("brands         %llu\nproducts       %llu\nbatches        %llu\n"
 	    "codes issued   %llu\ncodes scanned  %llu\nscans          %llu "
@@ -968,6 +997,7 @@ cmd_stats(struct opts *o)
 	for (int i = 0; i < 5; i++)
 		printf("  %-12s %llu\n", cli_verdict_name(i),
 		    (unsigned long long)s.by_verdict[i]);
+	print_wal(&w, replayed);
 	return EXIT_OK;
 }
 

@@ -75,6 +75,15 @@ void store_wal_stats(struct store *st, struct store_wal_stats *out);
 /* Transactions the last open replayed from the log (0: clean stop). */
 uint64_t store_replayed(struct store *st);
 
+/* The write-ahead log as this open found it, for operators. */
+struct store_wal_info {
+	int		 present;	/* 0: this store never ran with a log */
+	int		 owned;		/* a running process (sigild) owns it */
+	int		 clean;		/* its last header says clean */
+	uint64_t	 checkpoint_txnid;	/* of that header */
+};
+void store_wal_info(struct store *st, struct store_wal_info *out);
+
 /*
  * Opens the environment in directory dir (which must exist). With
  * STORE_CREATE it must hold no environment yet. Checks the schema version

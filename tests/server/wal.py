@@ -10,6 +10,8 @@
   - a clean stop (SIGTERM) leaves nothing to apply at the next start;
   - a data.mdb replaced after a crash is refused (exit 2, nothing
     written), and opens as it is once the log is moved aside;
+  - `sigil stats` shows the log owned while sigild runs, and after a
+    kill -9 that its own open recovered it;
   - with $FAULT_BIN (a FAULT=1 build): a failed log write answers 503 and
     records nothing, a failed checkpoint does not lose acknowledged scans,
     and the next scans succeed without a restart.
@@ -213,6 +215,27 @@ with Env() as env:
     check(st == 200 and doc["first_scan"],
           "with the log moved aside the copy opens as it is (%d)" % st)
     srv.stop()
+
+# `sigil stats` tells an operator where the log stands; after a kill -9
+# the CLI's own open is the recovery.
+with Env() as env:
+    _, paths = env.setup_brand(count=10)
+    srv = env.start()
+    for p in paths[:5]:
+        srv.scan(p, headers=UA)
+    w = json.loads(env.sigil("stats", "--json").stdout)["wal"]
+    check(w["present"] and w["owned"] and not w["clean"],
+          "stats beside a running sigild: the log is owned (%r)" % w)
+    srv.stop(signal.SIGKILL)
+    r = env.sigil("stats", "--json")
+    w = json.loads(r.stdout)["wal"]
+    check(w["replayed"] > 0 and w["clean"] and not w["owned"],
+          "stats after kill -9: recovered by this open, clean (%r)" % w)
+    check(json.loads(r.stdout)["scans"] == 5,
+          "and every scan is there (%d)" % json.loads(r.stdout)["scans"])
+    out = env.sigil("stats").stdout
+    check("write-ahead log clean, no sigild running" in out and
+          "recovered" not in out, "stats again: clean, nothing to apply")
 
 FAULT_BIN = os.environ.get("FAULT_BIN")
 if FAULT_BIN and os.path.exists(os.path.join(FAULT_BIN, "sigild")):
