@@ -544,6 +544,113 @@ test_busy(void **state)
 	store_close(other);
 }
 
+/* CRC-32C as src/wal.c computes it, for records the test forges. */
+static uint32_t
+crc32c_update(uint32_t c, const uint8_t *p, size_t n)
+{
+	while (n--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+	}
+	return c;
+}
+
+/*
+ * Appends to the segment that has records a CRC-valid record of the next
+ * transaction with body; returns its offset (to take it back).
+ */
+static off_t
+forge_record(const char *dir, const uint8_t *body, uint32_t len, int *seg)
+{
+	for (int i = 0; i < 2; i++) {
+		uint8_t h[32], rec[32 + 64];
+		uint64_t txnid = 0, gen = 0;
+		off_t off = 0;
+		char p[128];
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/wal.%d", dir, i);
+		assert_true((fd = open(p, O_RDWR)) >= 0);
+		while (pread(fd, h, 32, off) == 32 && memcmp(h, "SGWR", 4) == 0) {
+			uint64_t g = 0, t = 0;
+
+			for (int b = 7; b >= 0; b--) {
+				g = g << 8 | h[8 + b];
+				t = t << 8 | h[16 + b];
+			}
+			if (off > 0 && g != gen)
+				break;
+			gen = g;
+			txnid = t;
+			off += (32 + (off_t)(h[24] | h[25] << 8 | h[26] << 16 |
+			    (uint32_t)h[27] << 24) + 7) & ~(off_t)7;
+		}
+		if (off == 0) {
+			close(fd);
+			continue;
+		}
+		assert_true(len <= 64);
+		memset(rec, 0, sizeof(rec));
+		memcpy(rec, "SGWR", 4);
+		for (int b = 0; b < 8; b++) {
+			rec[8 + b] = (uint8_t)(gen >> (8 * b));
+			rec[16 + b] = (uint8_t)((txnid + 1) >> (8 * b));
+		}
+		rec[24] = (uint8_t)len;
+		memcpy(rec + 32, body, len);
+		uint32_t crc = ~crc32c_update(crc32c_update(0xffffffffu,
+		    rec + 8, 24), body, len);
+		for (int b = 0; b < 4; b++)
+			rec[4 + b] = (uint8_t)(crc >> (8 * b));
+		assert_int_equal(pwrite(fd, rec, 32 + len, off), 32 + len);
+		close(fd);
+		*seg = i;
+		return off;
+	}
+	fail_msg("no segment with records");
+	return -1;
+}
+
+/*
+ * A record that cannot apply to the store (a delete of a key that is not
+ * there): the open fails with SIGIL_ESTATE, not "not found", and keeps
+ * failing; with the record taken back, recovery gives the store as it
+ * was at the kill.
+ */
+static void
+test_record_that_does_not_fit(void **state)
+{
+	static const uint8_t del[] = { 2, 4, 'm', 'e', 't', 'a', 6, 0, 0, 0,
+	    'n', 'o', 'k', 'e', 'y', '!' };
+	struct fixture *f = *state;
+	struct store *st;
+	uint8_t zero[64] = { 0 };
+	char *before, *after, p[128];
+	int ready, go, seg = -1, fd;
+	off_t at;
+	pid_t pid;
+
+	setenv("SIGIL_WAL_CKPT_MS", "60000", 1);
+	pid = spawn_owner(f, 0, &ready, &go);
+	unsetenv("SIGIL_WAL_CKPT_MS");
+	before = dump(f->dir);
+	kill_owner(pid, ready, go);
+	at = forge_record(f->dir, del, sizeof(del), &seg);
+	assert_int_equal(store_open(f->dir, 0, &st), SIGIL_ESTATE);
+	assert_int_equal(store_open(f->dir, 0, &st), SIGIL_ESTATE);
+	snprintf(p, sizeof(p), "%s/wal.%d", f->dir, seg);
+	assert_true((fd = open(p, O_WRONLY)) >= 0);
+	assert_int_equal(pwrite(fd, zero, sizeof(zero), at), sizeof(zero));
+	close(fd);
+	assert_int_equal(store_open(f->dir, 0, &st), 0);
+	store_close(st);
+	after = dump(f->dir);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
 /* The whole of file path; *len its size. */
 static uint8_t *
 slurp(const char *path, size_t *len)
@@ -625,6 +732,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replaced_file, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_record_that_does_not_fit,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
