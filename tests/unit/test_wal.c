@@ -131,11 +131,40 @@ scribble_metas(const char *dir)
 }
 
 /*
+ * Walks the records of segment fd's first generation (32-byte headers,
+ * magic "SGWR" at 0, generation at 8, txnid at 16, length at 24, 8-byte
+ * aligned): the offset where they end (0: none), their generation and
+ * the last one's txnid.
+ */
+static off_t
+seg_end(int fd, uint64_t *gen, uint64_t *txnid)
+{
+	uint8_t h[32];
+	off_t off = 0;
+
+	*gen = *txnid = 0;
+	while (pread(fd, h, 32, off) == 32 && memcmp(h, "SGWR", 4) == 0) {
+		uint64_t g = 0, t = 0;
+
+		for (int b = 7; b >= 0; b--) {
+			g = g << 8 | h[8 + b];
+			t = t << 8 | h[16 + b];
+		}
+		if (off > 0 && g != *gen)
+			break;
+		*gen = g;
+		*txnid = t;
+		off += (32 + (off_t)(h[24] | h[25] << 8 | h[26] << 16 |
+		    (uint32_t)h[27] << 24) + 7) & ~(off_t)7;
+	}
+	return off;
+}
+
+/*
  * What a torn write can leave after the last record of a segment: a
  * header with the right magic and generation whose length points far
- * past the end, then noise. The record layout (src/wal.c): 32-byte
- * header, magic "SGWR" at 0, generation at 8, length at 24, records
- * 8-byte aligned. Returns how many segments got one.
+ * past the end, then noise (layout: seg_end). Returns how many segments
+ * got one.
  */
 static int
 tear_tails(const char *dir)
@@ -144,25 +173,14 @@ tear_tails(const char *dir)
 
 	for (int i = 0; i < 2; i++) {
 		uint8_t h[32], junk[4096];
-		uint64_t gen = 0;
-		off_t off = 0;
+		uint64_t gen, txnid;
+		off_t off;
 		char p[128];
 		int fd;
 
 		snprintf(p, sizeof(p), "%s/wal.%d", dir, i);
 		assert_true((fd = open(p, O_RDWR)) >= 0);
-		while (pread(fd, h, 32, off) == 32 && memcmp(h, "SGWR", 4) == 0) {
-			uint64_t g = 0;
-
-			for (int b = 7; b >= 0; b--)
-				g = g << 8 | h[8 + b];
-			if (off > 0 && g != gen)
-				break;
-			gen = g;
-			off += (32 + (off_t)(h[24] | h[25] << 8 | h[26] << 16 |
-			    (uint32_t)h[27] << 24) + 7) & ~(off_t)7;
-		}
-		if (off > 0) {
+		if ((off = seg_end(fd, &gen, &txnid)) > 0) {
 			memset(h, 0, sizeof(h));
 			memcpy(h, "SGWR", 4);
 			for (int b = 0; b < 8; b++)
@@ -564,29 +582,15 @@ static off_t
 forge_record(const char *dir, const uint8_t *body, uint32_t len, int *seg)
 {
 	for (int i = 0; i < 2; i++) {
-		uint8_t h[32], rec[32 + 64];
-		uint64_t txnid = 0, gen = 0;
-		off_t off = 0;
+		uint8_t rec[32 + 64];
+		uint64_t txnid, gen;
+		off_t off;
 		char p[128];
 		int fd;
 
 		snprintf(p, sizeof(p), "%s/wal.%d", dir, i);
 		assert_true((fd = open(p, O_RDWR)) >= 0);
-		while (pread(fd, h, 32, off) == 32 && memcmp(h, "SGWR", 4) == 0) {
-			uint64_t g = 0, t = 0;
-
-			for (int b = 7; b >= 0; b--) {
-				g = g << 8 | h[8 + b];
-				t = t << 8 | h[16 + b];
-			}
-			if (off > 0 && g != gen)
-				break;
-			gen = g;
-			txnid = t;
-			off += (32 + (off_t)(h[24] | h[25] << 8 | h[26] << 16 |
-			    (uint32_t)h[27] << 24) + 7) & ~(off_t)7;
-		}
-		if (off == 0) {
+		if ((off = seg_end(fd, &gen, &txnid)) == 0) {
 			close(fd);
 			continue;
 		}
