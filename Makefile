@@ -42,7 +42,14 @@ all: $(BINDIR)/sigild $(BINDIR)/sigil
 
 # The write tracer tests/server/powercut.py preloads into sigild and sigil
 # (tests/lib/wtrace.c); built without the sanitizers in either build.
+# Under the sanitizers it simulates 8 power cuts per mode instead of 24,
+# which keeps CI's sanitizer pass about a minute shorter.
 WTRACE	= $(O)/tests/libwtrace.so
+ifeq ($(SANITIZE),1)
+CUT_POINTS = 8
+else
+CUT_POINTS = 24
+endif
 
 $(WTRACE): tests/lib/wtrace.c
 	@mkdir -p $(dir $@)
@@ -89,7 +96,7 @@ WAL_TESTS = server/crash.py server/crash_claims.py server/scan.py \
 
 check: all unit fault $(WTRACE)
 	@BIN=$(abspath $(BINDIR)) FAULT_BIN=$(abspath $(FAULT_O)/bin) \
-	    WTRACE=$(abspath $(WTRACE)) sh tests/run.sh
+	    WTRACE=$(abspath $(WTRACE)) POINTS=$(CUT_POINTS) sh tests/run.sh
 	@echo "-- again against sigild --no-wal: $(WAL_TESTS)"
 	@WAL=0 TESTS="$(WAL_TESTS)" BIN=$(abspath $(BINDIR)) \
 	    FAULT_BIN=$(abspath $(FAULT_O)/bin) sh tests/run.sh

@@ -304,7 +304,7 @@ def verify(env, mode, trace, k, keep, rnd, snap, acked, tok, reader, paths):
 
 
 def points(trace, start, n, rnd):
-    """n cut points after start: up to 6 inside the sigil CLI's write
+    """n cut points after start: a quarter inside the sigil CLI's write
     beside the server (its syncs, creates and unlinks), half of the rest
     anywhere, half next to a sync."""
     recs = trace.recs
@@ -312,7 +312,7 @@ def points(trace, start, n, rnd):
     cli = sorted({i + d for i, r in enumerate(recs) if r[1] != server and
                   (r[0] in "BSU" or (r[0] == "F" and r[3]))
                   for d in (0, 1)})
-    pts = rnd.sample(cli, min(6, len(cli)))
+    pts = rnd.sample(cli, min(n // 4, len(cli)))
     near = sorted({i + d for i, r in enumerate(recs)
                    if i >= start and r[0] in "BS" for d in (0, 1)})
     rest = n - len(pts)
