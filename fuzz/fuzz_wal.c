@@ -49,28 +49,6 @@ static uint8_t *tmpl_mdb, *tmpl_wal;
 static size_t tmpl_mdb_len, tmpl_wal_len;
 static uint32_t seg;		/* the active segment ... */
 static uint64_t gen, txnid;	/* ... its generation, the checkpoint */
-static uint32_t crc_table[256];
-
-static void
-crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-static uint32_t
-crc_update(uint32_t c, const uint8_t *p, size_t n)
-{
-	while (n--)
-		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c;
-}
-
 static void
 put32(uint8_t *p, uint32_t v)
 {
@@ -192,7 +170,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	crc_init();
 	snprintf(dir, sizeof(dir), "%s/sigil-fuzz-wal-XXXXXX", base);
 	if (mkdtemp(dir) == NULL)
 		die("mkdtemp");
@@ -261,8 +238,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		put64(rec + 16, txnid + 1);
 		put32(rec + 24, (uint32_t)len);
 		memcpy(rec + REC_HDR, data + 1, len);
-		put32(rec + 4, ~crc_update(crc_update(0xffffffffu, rec + 8,
-		    REC_HDR - 8), rec + REC_HDR, len));
+		put32(rec + 4, ~sigil_crc32c_update(sigil_crc32c_update(
+		    0xffffffffu, rec + 8, REC_HDR - 8), rec + REC_HDR, len));
 		spit(name, rec, REC_HDR + len + 8);
 		free(rec);
 	}

@@ -1,7 +1,9 @@
 /*
- * util.c - the small shared pieces: error strings, time, hex, the CSPRNG.
+ * util.c - the small shared pieces: error strings, time, hex, the CSPRNG,
+ * CRC-32C.
  *
- * Owns nothing and keeps no state. It may call libc and OpenSSL's RAND
+ * Owns nothing and keeps no state but the CRC table, computed once. It may
+ * call libc and OpenSSL's RAND
  * only; every other module may call it. Randomness always comes from
  * RAND_bytes (seeded by the OS), never from rand() or the clock.
  */
@@ -34,6 +36,38 @@ sigil_strerror(int err)
 	case SIGIL_EDENIED:	return "permission denied";
 	}
 	return "unknown error";
+}
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void
+crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0x82f63b78u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+uint32_t
+sigil_crc32c_update(uint32_t c, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+
+	pthread_once(&crc_once, crc_init);
+	while (n--)
+		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c;
+}
+
+uint32_t
+sigil_crc32c(const void *p, size_t n)
+{
+	return ~sigil_crc32c_update(0xffffffffu, p, n);
 }
 
 void

@@ -138,39 +138,6 @@ struct wal {
 	uint64_t	 checkpoints, records, bytes;
 };
 
-/* ---- CRC-32C (Castagnoli), bytewise ---- */
-
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void
-crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0x82f63b78u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-/* Feeds n bytes into a running CRC; start at 0xffffffff, end with ~. */
-static uint32_t
-crc_update(uint32_t c, const uint8_t *p, size_t n)
-{
-	pthread_once(&crc_once, crc_init);
-	while (n--)
-		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c;
-}
-
-static uint32_t
-crc32c(const uint8_t *p, size_t n)
-{
-	return ~crc_update(0xffffffffu, p, n);
-}
-
 /* ---- small file helpers ---- */
 
 static int
@@ -278,7 +245,7 @@ hdr_encode(const struct wal_hdr *h, uint8_t *b, size_t *len)
 	memcpy(b + WAL_SLOT_FIXED, h->meta, 2 * (size_t)h->psize);
 	/* The CRC at 48..51 covers the slot but itself. */
 	le32_put(b + 48, 0);
-	le32_put(b + 48, crc32c(b, n));
+	le32_put(b + 48, sigil_crc32c(b, n));
 	*len = n;
 }
 
@@ -302,8 +269,8 @@ hdr_decode(const uint8_t *b, size_t n, struct wal_hdr *h)
 	crc = le32_get(b + 48);
 	memcpy(tmp, b, fixed);
 	le32_put(tmp + 48, 0);
-	if (~crc_update(crc_update(0xffffffffu, tmp, fixed), b + fixed,
-	    len - fixed) != crc)
+	if (~sigil_crc32c_update(sigil_crc32c_update(0xffffffffu, tmp,
+	    fixed), b + fixed, len - fixed) != crc)
 		return -1;
 	h->fp_page = version == 1 ? 0 : le64_get(b + 56);
 	h->fp_crc = version == 1 ? 0 : le32_get(b + 64);
@@ -544,8 +511,8 @@ wal_txn_begin(struct store *st)
 static uint32_t
 rec_crc(const uint8_t *h, const uint8_t *body, size_t len)
 {
-	return ~crc_update(crc_update(0xffffffffu, h + 8, WAL_REC_HDR - 8),
-	    body, len);
+	return ~sigil_crc32c_update(sigil_crc32c_update(0xffffffffu, h + 8,
+	    WAL_REC_HDR - 8), body, len);
 }
 
 static void
@@ -728,7 +695,7 @@ fingerprint(struct wal *w, MDB_txn *pin, uint64_t *page, uint32_t *crc)
 		    pread_full(fd, disk, w->psize, (off_t)(pgno * w->psize)) ==
 		    (ssize_t)w->psize && memcmp(disk, mem, w->psize) == 0) {
 			*page = pgno;
-			*crc = crc32c(mem, w->psize);
+			*crc = sigil_crc32c(mem, w->psize);
 		}
 		free(disk);
 	}
@@ -1129,7 +1096,7 @@ fingerprint_check(int fd, const struct wal_hdr *h)
 		rc = SIGIL_EIO;
 	else
 		rc = (size_t)n == h->psize &&
-		    crc32c(page, h->psize) == h->fp_crc ? 0 : SIGIL_ESTATE;
+		    sigil_crc32c(page, h->psize) == h->fp_crc ? 0 : SIGIL_ESTATE;
 	free(page);
 	return rc;
 }

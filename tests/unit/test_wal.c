@@ -562,18 +562,6 @@ test_busy(void **state)
 	store_close(other);
 }
 
-/* CRC-32C as src/wal.c computes it, for records the test forges. */
-static uint32_t
-crc32c_update(uint32_t c, const uint8_t *p, size_t n)
-{
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-	}
-	return c;
-}
-
 /*
  * Appends to the segment that has records a CRC-valid record of the next
  * transaction with body; returns its offset (to take it back).
@@ -603,8 +591,8 @@ forge_record(const char *dir, const uint8_t *body, uint32_t len, int *seg)
 		}
 		rec[24] = (uint8_t)len;
 		memcpy(rec + 32, body, len);
-		uint32_t crc = ~crc32c_update(crc32c_update(0xffffffffu,
-		    rec + 8, 24), body, len);
+		uint32_t crc = ~sigil_crc32c_update(sigil_crc32c_update(
+		    0xffffffffu, rec + 8, 24), body, len);
 		for (int b = 0; b < 4; b++)
 			rec[4 + b] = (uint8_t)(crc >> (8 * b));
 		assert_int_equal(pwrite(fd, rec, 32 + len, off), 32 + len);
@@ -653,6 +641,22 @@ test_record_that_does_not_fit(void **state)
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
+}
+
+/*
+ * The log's checksum is CRC-32C (sigil_crc32c in util.c): the standard
+ * check value, and the running form over pieces equals the one-shot.
+ */
+static void
+test_crc32c_known_answer(void **state)
+{
+	const char *s = "123456789";
+
+	(void)state;
+	assert_int_equal(sigil_crc32c(s, 9), 0xe3069283u);
+	assert_int_equal(~sigil_crc32c_update(sigil_crc32c_update(0xffffffffu,
+	    s, 4), s + 4, 5), 0xe3069283u);
+	assert_int_equal(sigil_crc32c(s, 0), 0);
 }
 
 /* The whole of file path; *len its size. */
@@ -723,6 +727,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32c_known_answer),
 		cmocka_unit_test_setup_teardown(test_power_cut, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_power_cut_checkpointing,
