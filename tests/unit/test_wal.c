@@ -96,6 +96,17 @@ dump(const char *dir)
 	return out;
 }
 
+/* The store in dir dumps exactly as before did; frees before. */
+static void
+assert_dump(const char *dir, char *before)
+{
+	char *after = dump(dir);
+
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
 static size_t
 lines(const char *s)
 {
@@ -418,7 +429,7 @@ power_cut(struct fixture *f, const char *ckpt, uint64_t min_replayed,
 	struct store *st;
 	int ready, go;
 	pid_t pid;
-	char *before, *after;
+	char *before;
 
 	setenv("SIGIL_WAL_CKPT_MS", ckpt, 1);
 	pid = spawn_owner(f, 0, &ready, &go);
@@ -432,14 +443,11 @@ power_cut(struct fixture *f, const char *ckpt, uint64_t min_replayed,
 	assert_int_equal(store_open(f->dir, 0, &st), 0);
 	assert_true(store_replayed(st) >= min_replayed);
 	store_close(st);
-	after = dump(f->dir);
-	assert_string_equal(before, after);
+	assert_dump(f->dir, before);
 	/* Recovered once: the next open has nothing to do. */
 	assert_int_equal(store_open(f->dir, STORE_RDONLY, &st), 0);
 	assert_int_equal(store_replayed(st), 0);
 	store_close(st);
-	free(before);
-	free(after);
 }
 
 static void
@@ -472,7 +480,7 @@ test_foreign_writer(void **state)
 	uint8_t h[32];
 	int ready, go;
 	pid_t pid;
-	char *before, *after, c = 1;
+	char *before, c = 1;
 
 	setenv("SIGIL_WAL_CKPT_MS", "60000", 1);
 	pid = spawn_owner(f, 1, &ready, &go);
@@ -498,11 +506,8 @@ test_foreign_writer(void **state)
 	assert_int_equal(store_brand_find(st, "written beside the owner", &b),
 	    0);
 	store_close(st);
-	after = dump(f->dir);
-	assert_string_equal(before, after);
+	assert_dump(f->dir, before);
 	assert_int_equal(count_foreign(f->dir), 0);
-	free(before);
-	free(after);
 }
 
 /*
@@ -516,7 +521,7 @@ test_clean_stop(void **state)
 	struct store *st;
 	struct brand b = { 0 };
 	int64_t at = f->at;
-	char *before, *after;
+	char *before;
 
 	assert_int_equal(store_open(f->dir, STORE_WAL, &st), 0);
 	workload(st, &at);
@@ -532,10 +537,7 @@ test_clean_stop(void **state)
 	assert_int_equal(store_replayed(st), 0);
 	assert_int_equal(store_brand_find(st, "after the stop", &b), 0);
 	store_close(st);
-	after = dump(f->dir);
-	assert_string_equal(before, after);
-	free(before);
-	free(after);
+	assert_dump(f->dir, before);
 }
 
 static void
@@ -618,7 +620,7 @@ test_record_that_does_not_fit(void **state)
 	struct fixture *f = *state;
 	struct store *st;
 	uint8_t zero[64] = { 0 };
-	char *before, *after, p[128];
+	char *before, p[128];
 	int ready, go, seg = -1, fd;
 	off_t at;
 	pid_t pid;
@@ -637,10 +639,7 @@ test_record_that_does_not_fit(void **state)
 	close(fd);
 	assert_int_equal(store_open(f->dir, 0, &st), 0);
 	store_close(st);
-	after = dump(f->dir);
-	assert_string_equal(before, after);
-	free(before);
-	free(after);
+	assert_dump(f->dir, before);
 }
 
 /*
