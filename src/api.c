@@ -1640,12 +1640,40 @@ route_match(const struct api_route *r, struct api_call *a)
 	return i == a->nseg;
 }
 
+/* The token named by "Bearer sgt_...", live; 0 or an error. */
+static int
+bearer_token(struct app *app, const char *h, struct token *tok)
+{
+	uint8_t hash[32];
+	size_t n;
+
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return SIGIL_EDENIED;
+	h += 7;
+	n = strlen(h);
+	if (n != API_TOKEN_LEN || strncmp(h, API_TOKEN_PREFIX, 4) != 0)
+		return SIGIL_EDENIED;
+	SHA256((const unsigned char *)h, n, hash);
+	if (store_token_find(app->store, hash, tok) != 0 || tok->revoked != 0)
+		return SIGIL_EDENIED;
+	return 0;
+}
+
+int
+api_head_auth(void *arg, const char *authorization, const char *cookie)
+{
+	struct app *app = arg;
+	struct token tok;
+
+	if (authorization != NULL)
+		return bearer_token(app, authorization, &tok) == 0;
+	return cookie != NULL && dashboard_session_live(app, cookie);
+}
+
 static int
 authenticate(struct api_call *a)
 {
 	const char *h = http_header(a->c, "Authorization");
-	uint8_t hash[32];
-	size_t n;
 
 	/* The dashboard: a session cookie, and a CSRF token for changes. */
 	if (h == NULL) {
@@ -1663,15 +1691,7 @@ authenticate(struct api_call *a)
 		}
 		goto deny;
 	}
-	if (strncmp(h, "Bearer ", 7) != 0)
-		goto deny;
-	h += 7;
-	n = strlen(h);
-	if (n != API_TOKEN_LEN || strncmp(h, API_TOKEN_PREFIX, 4) != 0)
-		goto deny;
-	SHA256((const unsigned char *)h, n, hash);
-	if (store_token_find(a->app->store, hash, &a->tok) != 0 ||
-	    a->tok.revoked != 0 ||
+	if (bearer_token(a->app, h, &a->tok) != 0 ||
 	    store_brand_get(a->app->store, a->tok.brand_id, &a->brand) != 0)
 		goto deny;
 	return 0;

@@ -287,12 +287,13 @@ serve_static(struct http_call *c, const char *name)
 
 /* The sg_s cookie's SHA-256, or -1 when there is no well-formed one. */
 static int
-session_cookie_hash(struct http_call *c, uint8_t hash[32], int *present)
+session_cookie_hash(const char *cookie_header, uint8_t hash[32],
+    int *present)
 {
 	char v[80];
 
 	*present = 0;
-	if (http_cookie(c, SESSION_COOKIE, v, sizeof v) != 0)
+	if (http_cookie_in(cookie_header, SESSION_COOKIE, v, sizeof v) != 0)
 		return -1;
 	*present = 1;
 	if (strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64)
@@ -306,7 +307,7 @@ static int
 session_load(struct http_call *c, struct app *app, uint8_t hash[32],
     struct session *s, struct user *u, int *present)
 {
-	if (session_cookie_hash(c, hash, present) != 0 ||
+	if (session_cookie_hash(http_header(c, "Cookie"), hash, present) != 0 ||
 	    store_session_get(app->store, hash, s) != 0)
 		return -1;
 	if (s->expires <= sigil_now_us()) {
@@ -326,6 +327,20 @@ csrf_ok(struct http_call *c, const struct session *s)
 	if (h == NULL || strlen(h) != 64 || sigil_hex_decode(h, 32, want) != 0)
 		return 0;
 	return sigil_memeq_ct(want, s->csrf, 32) == 0;
+}
+
+int
+dashboard_session_live(struct app *app, const char *cookie_header)
+{
+	struct session s;
+	struct user u;
+	uint8_t hash[32];
+	int present;
+
+	return session_cookie_hash(cookie_header, hash, &present) == 0 &&
+	    store_session_get(app->store, hash, &s) == 0 &&
+	    s.expires > sigil_now_us() &&
+	    store_user_get(app->store, s.user_id, &u) == 0;
 }
 
 int

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -48,6 +49,7 @@
 #include "sigil/http.h"
 #include "sigil/log.h"
 #include "sigil/util.h"
+#include "http_conn.h"
 
 #define HTTP_URI_MAX		2048
 #define HTTP_PROXIES_MAX	8
@@ -90,12 +92,7 @@ struct http_server {
 	struct cidr		proxies[HTTP_PROXIES_MAX];
 	int			nproxies;
 	struct rate_slot	*rate;
-	unsigned		conns;
-	const void		**conn_set;	/* open connections */
-	size_t			conn_slots;
-	struct event		*resume;
-	int			accepting, paused;
-	uint64_t		conns_total, conns_refused_paused;
+	struct conn_guard	*guard;		/* accept, caps, deadlines */
 	uint64_t		counts[ROUTES_MAX + 2][NSTATUS];
 	uint64_t		rate_limited;
 	struct http_stream	*streams;	/* replies being streamed */
@@ -253,76 +250,17 @@ rate_allow(struct http_server *srv, const uint8_t a[16])
 	return sigil_bucket_take(&s->bucket, srv->cfg.rate_limit, burst, now);
 }
 
-/* ---- connections ---- */
-
-static void
-listener_update(struct http_server *srv)
-{
-	if (srv->listener == NULL || !srv->accepting)
-		return;
-	if (srv->conns >= srv->cfg.max_conns && !srv->paused) {
-		evconnlistener_disable(srv->listener);
-		srv->paused = 1;
-		srv->conns_refused_paused++;
-		log_warn("conn_cap", "open=%u cap=%u", srv->conns,
-		    srv->cfg.max_conns);
-	} else if (srv->conns < srv->cfg.max_conns && srv->paused) {
-		evconnlistener_enable(srv->listener);
-		srv->paused = 0;
-	}
-}
-
-/*
- * Open connections are counted from their first request (the only point
- * where evhttp hands us the connection) until evhttp frees them, through
- * the connection's close callback. A set of connection pointers makes
- * the count exact when a connection carries many requests. Connections
- * that never finish a request are not counted but live at most
- * timeout_s, and the fd limit is raised at start-up to cover them.
- */
-static size_t
-conn_slot(struct http_server *srv, const void *evcon)
-{
-	uintptr_t h = (uintptr_t)evcon;
-
-	h ^= h >> 17;
-	h *= 0x9e3779b97f4a7c15ull;
-	return (size_t)(h >> 20) % srv->conn_slots;
-}
-
-static int
-conn_lookup(struct http_server *srv, const void *evcon, size_t *at)
-{
-	size_t i = conn_slot(srv, evcon), tomb = SIZE_MAX;
-
-	for (size_t probes = 0; probes < srv->conn_slots; probes++) {
-		const void *v = srv->conn_set[i];
-
-		if (v == NULL) {
-			*at = tomb != SIZE_MAX ? tomb : i;
-			return 0;
-		}
-		if (v == (const void *)srv && tomb == SIZE_MAX)
-			tomb = i;
-		else if (v == evcon) {
-			*at = i;
-			return 1;
-		}
-		i = (i + 1) % srv->conn_slots;
-	}
-	*at = tomb;
-	return 0;
-}
+/* ---- connections: http_conn.c guards them; here what it asks ---- */
 
 static void stream_drop(struct http_server *, struct http_stream *);
 static void call_finish(struct http_call *, int);
+static int route_find(struct http_server *, const char *);
 
 static void
-conn_closed(struct evhttp_connection *evcon, void *arg)
+conn_closed(void *arg, struct evhttp_connection *evcon)
 {
 	struct http_server *srv = arg;
 	struct http_stream *s, *next;
-	size_t at;
 
 	for (s = srv->streams; s != NULL; s = next) {
 		next = s->next;
@@ -332,68 +270,57 @@ conn_closed(struct evhttp_connection *evcon, void *arg)
 			stream_drop(srv, s);
 		}
 	}
-
-	if (conn_lookup(srv, evcon, &at)) {
-		srv->conn_set[at] = srv;	/* tombstone */
-		srv->conns--;
-		listener_update(srv);
-	}
 }
 
-/* 0 to go on, -1 when the connection is over the cap. */
 static int
-conn_track(struct http_server *srv, struct evhttp_request *req)
+conn_exempt(void *arg, const uint8_t addr[16])
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	size_t at;
-
-	if (evcon == NULL || conn_lookup(srv, evcon, &at))
-		return 0;
-	if (at == SIZE_MAX || srv->conns >= srv->cfg.max_conns)
-		return -1;
-	srv->conn_set[at] = evcon;
-	srv->conns++;
-	srv->conns_total++;
-	evhttp_connection_set_closecb(evcon, conn_closed, srv);
-	listener_update(srv);
-	return 0;
+	return trusted(arg, addr);
 }
 
-static void
-listener_error(struct evconnlistener *l, void *arg)
+/*
+ * The body limit, decided from the head before a byte of the body is
+ * buffered: the brand API's limit only for a call that already carries
+ * a live credential (ops->head_auth), 16 KB for everything else.
+ */
+static size_t
+conn_body_limit(void *arg, const struct conn_head *h)
 {
 	struct http_server *srv = arg;
-	struct timeval tv = { 0, 100000 };
+	char path[1024];
+	size_t plen = strcspn(h->target, "?#");
+	int idx;
 
-	/* Out of descriptors: stop accepting briefly instead of spinning. */
-	log_warn("accept", "err=\"%s\"", strerror(errno));
-	evconnlistener_disable(l);
-	evtimer_add(srv->resume, &tv);
+	if (http_path_decode(h->target, plen, path, sizeof path) != 0 ||
+	    (idx = route_find(srv, path)) < 0 ||
+	    !(srv->routes[idx].flags & HTTP_ROUTE_BRAND) ||
+	    srv->cfg.head_auth == NULL ||
+	    !srv->cfg.head_auth(srv->app, h->authorization, h->cookie))
+		return HTTP_CONSUMER_BODY_MAX;
+	return srv->cfg.max_body_bytes;
 }
 
-static void
-listener_resume(evutil_socket_t fd, short what, void *arg)
-{
-	struct http_server *srv = arg;
-
-	(void)fd;
-	(void)what;
-	if (srv->listener != NULL && !srv->paused)
-		evconnlistener_enable(srv->listener);
-}
+static const struct conn_guard_ops guard_ops = {
+	conn_body_limit, conn_exempt, conn_closed
+};
 
 static struct bufferevent *
 conn_bufferevent(struct event_base *base, void *arg)
 {
 	struct http_server *srv = arg;
+	struct bufferevent *bev;
 	SSL *ssl;
 
 	if (srv->ssl == NULL)
-		return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if ((ssl = SSL_new(srv->ssl)) == NULL)
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	else if ((ssl = SSL_new(srv->ssl)) == NULL)
 		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	else
+		bev = bufferevent_openssl_socket_new(base, -1, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	/* evhttp calls this at accept: the connection counts from here. */
+	conn_guard_attach(srv->guard, bev);
+	return bev;
 }
 
 /* ---- replies and metrics ---- */
@@ -454,6 +381,7 @@ http_reply(struct http_call *c, int status, const char *content_type,
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
 
+	conn_guard_idle(c->srv->guard, evhttp_request_get_connection(c->req));
 	if (content_type != NULL)
 		evhttp_add_header(h, "Content-Type", content_type);
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
@@ -510,6 +438,8 @@ stream_pump(struct evhttp_connection *evcon, void *arg)
 	(void)evcon;
 	if (out == NULL) {
 		s->ops->gone(s->call, s->arg);
+		conn_guard_idle(srv->guard,
+		    evhttp_request_get_connection(s->call->req));
 		evhttp_send_reply_end(s->call->req);
 		call_finish(s->call, 500);
 		stream_drop(srv, s);
@@ -523,6 +453,8 @@ stream_pump(struct evhttp_connection *evcon, void *arg)
 		    more ? stream_pump : NULL, s);
 	evbuffer_free(out);
 	if (!more) {
+		conn_guard_idle(srv->guard,
+		    evhttp_request_get_connection(s->call->req));
 		evhttp_send_reply_end(s->call->req);
 		call_finish(s->call, 200);
 		stream_drop(srv, s);
@@ -586,6 +518,9 @@ http_reply_error(struct http_call *c, int status, const char *code,
 void
 http_metrics(struct http_server *srv, struct evbuffer *out)
 {
+	struct conn_guard_stats st;
+
+	conn_guard_stats(srv->guard, &st);
 	evbuffer_add_printf(out,
 	    "# HELP sigil_http_requests_total HTTP requests by route and status.\n"
 	    "# TYPE sigil_http_requests_total counter\n");
@@ -615,9 +550,30 @@ http_metrics(struct http_server *srv, struct evbuffer *out)
 	    "sigil_http_connections_open %u\n"
 	    "# TYPE sigil_http_connections_total counter\n"
 	    "sigil_http_connections_total %llu\n"
+	    "# HELP sigil_http_connections_closed_total Connections the "
+	    "server closed or refused, by reason.\n"
+	    "# TYPE sigil_http_connections_closed_total counter\n"
+	    "sigil_http_connections_closed_total{reason=\"cap\"} %llu\n"
+	    "sigil_http_connections_closed_total{reason=\"per_address\"} "
+	    "%llu\n"
+	    "sigil_http_connections_closed_total{reason=\"evicted\"} %llu\n"
+	    "sigil_http_connections_closed_total{reason=\"head_timeout\"} "
+	    "%llu\n"
+	    "sigil_http_connections_closed_total{reason=\"body_timeout\"} "
+	    "%llu\n"
+	    "sigil_http_connections_closed_total{reason=\"framing\"} %llu\n"
+	    "# TYPE sigil_http_accept_errors_total counter\n"
+	    "sigil_http_accept_errors_total %llu\n"
 	    "# TYPE sigil_http_rate_limited_total counter\n"
 	    "sigil_http_rate_limited_total %llu\n",
-	    srv->conns, (unsigned long long)srv->conns_total,
+	    st.open, (unsigned long long)st.total,
+	    (unsigned long long)st.refused_cap,
+	    (unsigned long long)st.refused_addr,
+	    (unsigned long long)st.evicted,
+	    (unsigned long long)st.head_timeouts,
+	    (unsigned long long)st.body_timeouts,
+	    (unsigned long long)st.framing,
+	    (unsigned long long)st.accept_errors,
 	    (unsigned long long)srv->rate_limited);
 }
 
@@ -750,9 +706,9 @@ http_body_text(struct http_call *c, size_t *len)
 }
 
 int
-http_cookie(struct http_call *c, const char *name, char *out, size_t size)
+http_cookie_in(const char *h, const char *name, char *out, size_t size)
 {
-	const char *h = http_header(c, "Cookie"), *p;
+	const char *p;
 	size_t nlen = strlen(name);
 
 	if (h == NULL || strlen(h) > 4096)
@@ -775,6 +731,12 @@ http_cookie(struct http_call *c, const char *name, char *out, size_t size)
 		p += strcspn(p, ";");
 	}
 	return SIGIL_ENOTFOUND;
+}
+
+int
+http_cookie(struct http_call *c, const char *name, char *out, size_t size)
+{
+	return http_cookie_in(http_header(c, "Cookie"), name, out, size);
 }
 
 static int
@@ -820,12 +782,7 @@ dispatch(struct evhttp_request *req, void *arg)
 	c->app = srv->app;
 	c->route = (int)srv->nroutes;
 	client_resolve(c);
-	if (conn_track(srv, req) != 0) {
-		http_add_header(c, "Connection", "close");
-		reject(c, 503, "too_many_connections",
-		    "the server is at its connection cap; try again");
-		return;
-	}
+	conn_guard_busy(srv->guard, evhttp_request_get_connection(req));
 	if (uri == NULL || strlen(uri) > HTTP_URI_MAX) {
 		reject(c, 414, "uri_too_long", "request URI too long");
 		return;
@@ -872,6 +829,32 @@ dispatch(struct evhttp_request *req, void *arg)
 }
 
 /* ---- set-up ---- */
+
+/*
+ * The connection cap never exceeds what the descriptor limit leaves
+ * after a reserve for the store, the log, webhooks and the SMS gateway:
+ * at the cap the guard makes room by closing the idlest connection,
+ * which it cannot do once accept() itself fails.
+ */
+#define FD_RESERVE	64
+
+static unsigned
+conns_within_fd_limit(unsigned want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return want;
+	if (rl.rlim_cur <= 2 * FD_RESERVE)
+		return want < rl.rlim_cur / 2 ? want : (unsigned)rl.rlim_cur / 2;
+	if (want > rl.rlim_cur - FD_RESERVE) {
+		log_warn("conn_cap_lowered", "max_conns=%u nofile=%llu",
+		    (unsigned)(rl.rlim_cur - FD_RESERVE),
+		    (unsigned long long)rl.rlim_cur);
+		return (unsigned)(rl.rlim_cur - FD_RESERVE);
+	}
+	return want;
+}
 
 static int
 listen_parse(const char *s, struct sockaddr_storage *ss, int *sslen)
@@ -933,6 +916,7 @@ http_server_start(struct event_base *base, const struct http_config *cfg,
 {
 	struct http_server *srv;
 	struct sockaddr_storage ss;
+	struct conn_guard_config gcfg = { 0 };
 	int sslen, err = SIGIL_EINVAL;
 
 	if (nroutes > ROUTES_MAX || (cfg->tls_cert == NULL) !=
@@ -945,12 +929,17 @@ http_server_start(struct event_base *base, const struct http_config *cfg,
 	srv->routes = routes;
 	srv->nroutes = nroutes;
 	srv->app = app;
-	srv->accepting = 1;
-	srv->conn_slots = (size_t)cfg->max_conns * 2 + 1;
+	gcfg.max_conns = conns_within_fd_limit(cfg->max_conns);
+	gcfg.max_per_addr = cfg->max_conns_per_addr;
+	if (gcfg.max_per_addr > gcfg.max_conns / 2)
+		gcfg.max_per_addr = gcfg.max_conns / 2 > 0 ?
+		    gcfg.max_conns / 2 : 1;
+	gcfg.head_timeout_s = cfg->timeout_s;
+	gcfg.body_min_rate = cfg->body_min_rate;
+	gcfg.max_header_bytes = cfg->max_header_bytes;
+	gcfg.tls = cfg->tls_cert != NULL;
 	if ((srv->rate = calloc(RATE_SLOTS, sizeof *srv->rate)) == NULL ||
-	    (srv->conn_set = calloc(srv->conn_slots, sizeof *srv->conn_set)) ==
-	    NULL || (srv->resume = evtimer_new(base, listener_resume, srv)) ==
-	    NULL) {
+	    conn_guard_new(base, &gcfg, &guard_ops, srv, &srv->guard) != 0) {
 		err = SIGIL_ENOMEM;
 		goto fail;
 	}
@@ -977,7 +966,8 @@ http_server_start(struct event_base *base, const struct http_config *cfg,
 	if ((srv->http = evhttp_new(base)) == NULL)
 		goto fail;
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cfg->max_header_bytes);
-	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->max_body_bytes);
+	/* The guard raises it per request, from the head (conn_body_limit). */
+	evhttp_set_max_body_size(srv->http, HTTP_CONSUMER_BODY_MAX);
 	evhttp_set_timeout(srv->http, cfg->timeout_s);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
@@ -999,7 +989,7 @@ http_server_start(struct event_base *base, const struct http_config *cfg,
 		err = SIGIL_EIO;
 		goto fail;
 	}
-	evconnlistener_set_error_cb(srv->listener, listener_error);
+	conn_guard_listener(srv->guard, srv->listener);
 	*out = srv;
 	return 0;
 fail:
@@ -1007,9 +997,7 @@ fail:
 		evhttp_free(srv->http);
 	if (srv->ssl != NULL)
 		SSL_CTX_free(srv->ssl);
-	if (srv->resume != NULL)
-		event_free(srv->resume);
-	free(srv->conn_set);
+	conn_guard_free(srv->guard);
 	free(srv->rate);
 	free(srv);
 	return err;
@@ -1033,11 +1021,11 @@ void
 http_server_stop_accepting(struct http_server *srv)
 {
 	if (srv->bound != NULL) {
+		conn_guard_listener(srv->guard, NULL);
 		evhttp_del_accept_socket(srv->http, srv->bound);
 		srv->bound = NULL;
 		srv->listener = NULL;
 	}
-	srv->accepting = 0;
 }
 
 void
@@ -1048,8 +1036,7 @@ http_server_free(struct http_server *srv)
 	evhttp_free(srv->http);
 	if (srv->ssl != NULL)
 		SSL_CTX_free(srv->ssl);
-	event_free(srv->resume);
-	free(srv->conn_set);
+	conn_guard_free(srv->guard);
 	free(srv->rate);
 	free(srv);
 }

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "sigil/api.h"
 #include "sigil/consumer.h"
 #include "sigil/dashboard.h"
 #include "sigil/http.h"
@@ -37,7 +38,8 @@ static const char usage[] =
 "usage: sigild [--data DIR] [--listen HOST:PORT] [--base-url URL]\n"
 "              [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR[,CIDR]]\n"
 "              [--rate-limit N] [--api-rate-limit N] [--max-conns N]\n"
-"              [--timeout SECONDS]\n"
+"              [--max-conns-per-addr N] [--timeout SECONDS]\n"
+"              [--body-min-rate BYTES]\n"
 "              [--keyring FILE] [--web DIR] [--sms-webhook URL]\n"
 "              [--no-wal | --no-sync] [--quiet]\n"
 "\n"
@@ -48,8 +50,15 @@ static const char usage[] =
 "  --trusted-proxy     believe X-Forwarded-For only from these addresses\n"
 "  --rate-limit N      consumer requests/s per client address (20; 0 = off)\n"
 "  --api-rate-limit N  brand API requests/s per token (100; 0 = off)\n"
-"  --max-conns N       open connection cap (20000)\n"
-"  --timeout S         idle/read timeout per connection in seconds (10)\n"
+"  --max-conns N       open connection cap (20000; lowered to fit the\n"
+"                      descriptor limit); at the cap the connection that\n"
+"                      has waited longest for a request is closed\n"
+"  --max-conns-per-addr N  open connections per IPv4 address or IPv6 /64\n"
+"                      (256; 0 = off; trusted proxies are exempt)\n"
+"  --timeout S         idle/read timeout per connection, and the time a\n"
+"                      whole request head may take, in seconds (10)\n"
+"  --body-min-rate B   a request body must arrive at B bytes/s or more\n"
+"                      on top of --timeout (4096; 0 = off)\n"
 "  --keyring FILE      keyring outside the data dir (DIR/keyring)\n"
 "  --web DIR           templates and static files (next to the binary)\n"
 "  --sms-webhook URL   POST login codes as {phone, text} to this http:// URL\n"
@@ -220,6 +229,8 @@ main(int argc, char **argv)
 		{ "rate-limit", required_argument, NULL, 'r' },
 		{ "api-rate-limit", required_argument, NULL, 'a' },
 		{ "max-conns", required_argument, NULL, 'm' },
+		{ "max-conns-per-addr", required_argument, NULL, 'M' },
+		{ "body-min-rate", required_argument, NULL, 'B' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "keyring", required_argument, NULL, 'K' },
 		{ "web", required_argument, NULL, 'w' },
@@ -236,6 +247,8 @@ main(int argc, char **argv)
 		.listen = "127.0.0.1:8080", .rate_limit = 20,
 		.max_conns = 20000, .max_header_bytes = 8192,
 		.max_body_bytes = 8 << 20, .timeout_s = 10,
+		.max_conns_per_addr = 256, .body_min_rate = 4096,
+		.head_auth = api_head_auth,
 	};
 	struct app app = { .api_rate_limit = 100 };
 	struct store_state_info si;
@@ -273,6 +286,16 @@ main(int argc, char **argv)
 		case 'm':
 			if (parse_uint("--max-conns", optarg, 1000000,
 			    &cfg.max_conns) != 0 || cfg.max_conns == 0)
+				return 2;
+			break;
+		case 'M':
+			if (parse_uint("--max-conns-per-addr", optarg, 1000000,
+			    &cfg.max_conns_per_addr) != 0)
+				return 2;
+			break;
+		case 'B':
+			if (parse_uint("--body-min-rate", optarg, 1 << 30,
+			    &cfg.body_min_rate) != 0)
 				return 2;
 			break;
 		case 't':

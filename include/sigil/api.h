@@ -27,6 +27,14 @@ const char *api_role_name(int role);
 /* CBV-style step name of an enum trace_event_type ("shipping", ...). */
 const char *api_event_name(int type);
 
+/*
+ * http_config.head_auth: 1 when a request head carries a live brand
+ * credential (a bearer token that exists and is not revoked, or a live
+ * dashboard session cookie), so that its body may be large. Decides the
+ * body limit only; api_handle() authenticates the request as ever.
+ */
+int api_head_auth(void *app, const char *authorization, const char *cookie);
+
 /* The handler behind the /api/v1/ prefix route (after consumer routes). */
 void api_handle(struct http_call *c);
 

@@ -64,6 +64,9 @@ int dashboard_user_new(struct store *st, uint32_t brand_id, const char *email,
  */
 int dashboard_session_auth(struct http_call *c, struct app *app, int changes,
     struct token *tok);
+/* 1 when the Cookie header value names a live session of a live user
+ * (the CSRF check is dashboard_session_auth's, later); 0 otherwise. */
+int dashboard_session_live(struct app *app, const char *cookie_header);
 
 /*
  * Walks every dashboard counter of the last 400 days once, on a thread of

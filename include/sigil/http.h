@@ -18,8 +18,10 @@ struct evbuffer;
 struct http_server;
 
 /* Consumer endpoints take small JSON bodies; the brand API bulk ones
- * (100,000 code URLs, about 5.5 MB) need max_body_bytes (8 MiB), which
- * evhttp enforces for all routes before any handler runs. */
+ * (100,000 code URLs, about 5.5 MB) need max_body_bytes (8 MiB). The
+ * limit is decided from the request head, before any body byte is
+ * buffered (http_conn.c): the large one only for an authenticated brand
+ * API call. */
 #define HTTP_CONSUMER_BODY_MAX	(16 * 1024)
 
 struct http_config {
@@ -27,9 +29,16 @@ struct http_config {
 	const char	*tls_cert, *tls_key;	/* both or neither */
 	const char	*trusted_proxy;	/* CIDR list, comma-separated, or NULL */
 	unsigned	rate_limit;	/* consumer req/s per client; 0 = off */
-	unsigned	max_conns;
+	unsigned	max_conns;	/* lowered to fit the descriptor limit */
+	unsigned	max_conns_per_addr;	/* IPv4 address, IPv6 /64 */
 	size_t		max_header_bytes, max_body_bytes;
-	int		timeout_s;
+	int		timeout_s;	/* inactivity, and the whole head */
+	unsigned	body_min_rate;	/* bytes/s on top of timeout_s; 0 off */
+	/* Does this head carry a live brand credential (the Authorization
+	 * and Cookie values, either may be NULL)? Only then may a brand API
+	 * body exceed HTTP_CONSUMER_BODY_MAX. NULL: never. */
+	int		(*head_auth)(void *app, const char *authorization,
+			    const char *cookie);
 };
 
 struct http_call {
@@ -114,6 +123,9 @@ char *http_body_text(struct http_call *c, size_t *len);
 int http_body_too_large(struct http_call *c);
 /* The value of cookie name, copied into out (size bytes); 0 or ENOTFOUND. */
 int http_cookie(struct http_call *c, const char *name, char *out,
+    size_t size);
+/* The same over a Cookie header value (NULL: not found). */
+int http_cookie_in(const char *cookie_header, const char *name, char *out,
     size_t size);
 void http_add_header(struct http_call *c, const char *name,
     const char *value);

@@ -1,0 +1,70 @@
+/*
+ * http_conn.h - the connection guard under evhttp (internal to the HTTP
+ * face: http.c and http_conn.c only). See the head comment of
+ * http_conn.c for the design.
+ */
+#ifndef SIGIL_HTTP_CONN_H
+#define SIGIL_HTTP_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct bufferevent;
+struct evhttp_connection;
+struct evconnlistener;
+struct conn_guard;
+
+/* What the guard read from a complete request head. */
+struct conn_head {
+	const char	*target;	/* request-target, NUL-terminated */
+	const char	*authorization;	/* or NULL */
+	const char	*cookie;	/* or NULL */
+	int64_t		content_length;	/* -1 when absent */
+	int		chunked;
+};
+
+struct conn_guard_config {
+	unsigned	max_conns;	/* all connections, counted at accept */
+	unsigned	max_per_addr;	/* per IPv4 address / IPv6 /64; 0 = off */
+	int		head_timeout_s;	/* the whole head, from ready */
+	unsigned	body_min_rate;	/* bytes/s a body must keep up; 0 = off */
+	size_t		max_header_bytes;
+	int		tls;		/* refusals cannot be written in clear */
+};
+
+struct conn_guard_ops {
+	/* The body limit for this head (a byte count). */
+	size_t	(*body_limit)(void *arg, const struct conn_head *h);
+	/* Is this peer exempt from the per-address cap (a trusted proxy)? */
+	int	(*exempt)(void *arg, const uint8_t addr[16]);
+	/* The connection is going away (before the guard forgets it). */
+	void	(*closed)(void *arg, struct evhttp_connection *evcon);
+};
+
+struct conn_guard_stats {
+	unsigned	open;
+	uint64_t	total, refused_cap, refused_addr, evicted,
+			head_timeouts, body_timeouts, framing, accept_errors;
+};
+
+int conn_guard_new(struct event_base *base, const struct conn_guard_config *,
+    const struct conn_guard_ops *ops, void *arg, struct conn_guard **out);
+void conn_guard_free(struct conn_guard *);
+
+/* evhttp's bufferevent callback: wraps a new connection's bufferevent.
+ * Called at accept, so this is where a connection starts to count. */
+void conn_guard_attach(struct conn_guard *, struct bufferevent *bev);
+
+/* The listener whose accept errors (EMFILE, ENFILE, ...) the guard
+ * handles; NULL when it stops accepting. */
+void conn_guard_listener(struct conn_guard *, struct evconnlistener *);
+
+/* A request of evcon reached its handler / was answered. */
+void conn_guard_busy(struct conn_guard *, struct evhttp_connection *evcon);
+void conn_guard_idle(struct conn_guard *, struct evhttp_connection *evcon);
+
+void conn_guard_stats(const struct conn_guard *, struct conn_guard_stats *);
+unsigned conn_guard_max_conns(const struct conn_guard *);
+
+#endif
