@@ -183,35 +183,36 @@ with Env() as env:
             s.close()
         # accept() itself failing (the review's crash): lower the running
         # process's descriptor limit below what its cap was sized for.
-        time.sleep(0.5)
-        subprocess.run(["prlimit", "--pid", str(proc.pid), "--nofile=48:256"],
-                       check=True)
-        held = []
-        for i in range(120):
-            try:
-                held.append(conn_from("127.0.8.%d" % (1 + i), port, 2))
-            except OSError:
-                pass
-        time.sleep(0.5)
-        st, secs = timed_get(port, "/healthz")
-        check(proc.poll() is None and st == 200,
-              "accept() out of descriptors: alive, healthz %s in %.2f s"
-              % (st, secs))
-        st, secs = timed_get(port, "/metrics")
-        for s in held:
+        if check(proc.poll() is None, "alive before the accept() test"):
+            time.sleep(0.5)
+            subprocess.run(["prlimit", "--pid", str(proc.pid),
+                            "--nofile=48:256"], check=True)
+            held = []
+            for i in range(120):
+                try:
+                    held.append(conn_from("127.0.8.%d" % (1 + i), port, 2))
+                except OSError:
+                    pass
+            time.sleep(0.5)
+            st, secs = timed_get(port, "/healthz")
+            check(proc.poll() is None and st == 200,
+                  "accept() out of descriptors: alive, healthz %s in %.2f s"
+                  % (st, secs))
+            for s in held:
+                s.close()
+            subprocess.run(["prlimit", "--pid", str(proc.pid),
+                            "--nofile=256:256"], check=False)
+            time.sleep(0.3)
+            s = conn_from("127.0.0.1", port)
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: close\r\n\r\n")
+            m = re.search(rb"sigil_http_accept_errors_total (\d+)", read_all(s))
             s.close()
-        subprocess.run(["prlimit", "--pid", str(proc.pid),
-                        "--nofile=256:256"], check=True)
-        time.sleep(0.3)
-        s = conn_from("127.0.0.1", port)
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
-                  b"Connection: close\r\n\r\n")
-        m = re.search(rb"sigil_http_accept_errors_total (\d+)", read_all(s))
-        s.close()
-        check(m is not None and int(m.group(1)) > 0,
-              "the accept errors were met and counted (%s)"
-              % (m.group(1) if m else None))
-        proc.send_signal(signal.SIGTERM)
+            check(m is not None and int(m.group(1)) > 0,
+                  "the accept errors were met and counted (%s)"
+                  % (m.group(1) if m else None))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
         try:
             rc = proc.wait(20)
         except subprocess.TimeoutExpired:
