@@ -473,8 +473,9 @@ with Env() as env:
           "100,001 codes in one call: 413 invalid")
     st, _, raw = srv.request("POST", "/api/v1/scans/%s/location" % ("0" * 32),
                              b"{" + b" " * (17 * 1024) + b"}")
-    check(st == 413 and b'"too_large"' in raw,
-          "consumer body over 16 KB: 413 too_large")
+    # Refused from its Content-Length, before a byte of it is buffered
+    # (libevent's own 413 page; security review F3).
+    check(st == 413, "consumer body over 16 KB: 413")
     big = raw_request(srv.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: "
                       + b"a" * 9000 + b"\r\n\r\n")
     check(big == b"" or big.startswith((b"HTTP/1.1 400", b"HTTP/1.1 431")),
