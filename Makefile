@@ -15,6 +15,11 @@ BINDIR	?= build/san/bin
 CFLAGS	+= -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 LDFLAGS	+= -fsanitize=address,undefined
+else ifeq ($(TSAN),1)
+O	?= build/tsan
+BINDIR	?= build/tsan/bin
+CFLAGS	+= -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS	+= -fsanitize=thread
 else
 O	?= build/rel
 BINDIR	?= bin

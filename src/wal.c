@@ -606,6 +606,7 @@ ckpt_main(void *arg)
 {
 	struct wal *w = arg;
 	mdb_filehandle_t dfd;
+	uint64_t done_txnid;
 	int rc;
 
 	pthread_mutex_lock(&w->mu);
@@ -649,9 +650,11 @@ ckpt_main(void *arg)
 		ckpt_done(w);
 		w->checkpoints++;
 		w->busy = 0;
+		/* The job is the owner's again once busy is 0. */
+		done_txnid = w->job.txnid;
 		pthread_cond_broadcast(&w->cv);
 		pthread_mutex_unlock(&w->mu);
-		wal_clear_foreign(w->dir, w->job.txnid);
+		wal_clear_foreign(w->dir, done_txnid);
 		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -762,8 +765,9 @@ log_owned(struct wal *w, MDB_txn *txn, off_t *at)
 	    fdatasync(w->seg_fd[w->seg]) != 0)
 		return SIGIL_EIO;
 	w->off += (off_t)(WAL_REC_HDR + ((len + 7) & ~(size_t)7));
-	w->records++;
-	w->bytes += WAL_REC_HDR + len;
+	/* Counters /metrics reads from the loop thread, without the lock. */
+	__atomic_fetch_add(&w->records, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->bytes, WAL_REC_HDR + len, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -1394,8 +1398,8 @@ store_wal_stats(struct store *st, struct store_wal_stats *out)
 	out->on = 1;
 	out->checkpoints = w->checkpoints;
 	out->checkpoint_failures = w->ckpt_failures;
-	out->records = w->records;
-	out->bytes = w->bytes;
+	out->records = __atomic_load_n(&w->records, __ATOMIC_RELAXED);
+	out->bytes = __atomic_load_n(&w->bytes, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&w->mu);
 }
 

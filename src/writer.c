@@ -287,6 +287,8 @@ writer_main(void *arg)
 			idle = idle_wait(w) && w->head == NULL;
 		}
 		if (w->head == NULL) {
+			int stopping = w->stopping;
+
 			pthread_mutex_unlock(&w->lock);
 			if (held != NULL) {
 				/* Idle with commits held: sync them now. */
@@ -294,7 +296,7 @@ writer_main(void *arg)
 				held = NULL;
 				continue;
 			}
-			if (w->stopping)
+			if (stopping)
 				break;		/* all answered */
 			if (store_state_merge(w->store, WRITER_IDLE_CHUNK,
 			    &left) != 0) {
