@@ -83,10 +83,8 @@ struct conn {
 	enum phase		phase;
 	/* the head being read */
 	size_t			scanned;	/* bytes of it examined */
-	int			head_done, lines;
-	int			n_cl, n_te, n_host, chunked;
-	int64_t			cl;
-	char			*target, *auth, *cookie;
+	int			head_done;
+	struct conn_head_parser	hp;
 };
 
 struct addr_slot {
@@ -281,26 +279,33 @@ conn_evcon(struct conn *c)
 static void
 head_reset(struct conn *c)
 {
-	free(c->target);
-	free(c->auth);
-	free(c->cookie);
-	c->target = c->auth = c->cookie = NULL;
+	conn_head_parser_reset(&c->hp);
 	c->scanned = 0;
-	c->head_done = c->lines = 0;
-	c->n_cl = c->n_te = c->n_host = c->chunked = 0;
-	c->cl = -1;
+	c->head_done = 0;
 }
 
 /* The request is malformed: evhttp answers 400 and closes when it
  * parses its next head line, since no line fits in 0 bytes. */
 static void
-head_refuse(struct conn *c, const char *why)
+head_refuse(struct conn *c)
 {
 	c->g->st.framing++;
-	log_info("framing_refused", "why=%s", why);
+	log_info("framing_refused", "why=%s", c->hp.refused);
 	if (conn_evcon(c) != NULL)
 		evhttp_connection_set_max_headers_size(conn_evcon(c), 0);
 	c->head_done = 1;
+}
+
+/* ---- the framing rules: a pure line parser ---- */
+
+void
+conn_head_parser_reset(struct conn_head_parser *p)
+{
+	free(p->target);
+	free(p->auth);
+	free(p->cookie);
+	memset(p, 0, sizeof *p);
+	p->cl = -1;
 }
 
 static int
@@ -325,27 +330,28 @@ dup_bounded(const char *s, size_t n, size_t max)
 	return d;
 }
 
-/* One header field line (no EOL). 0, or -1 after head_refuse. */
 static int
-head_field(struct conn *c, const char *line, size_t len)
+refuse(struct conn_head_parser *p, const char *why)
+{
+	p->refused = why;
+	return -1;
+}
+
+/* One header field line. */
+static int
+head_field(struct conn_head_parser *p, const char *line, size_t len)
 {
 	const char *colon = memchr(line, ':', len), *v, *end = line + len;
 	size_t nlen;
 
-	if (line[0] == ' ' || line[0] == '\t') {
-		head_refuse(c, "obs_fold");
-		return -1;
-	}
-	if (colon == NULL || colon == line) {
-		head_refuse(c, "field_no_name");
-		return -1;
-	}
+	if (line[0] == ' ' || line[0] == '\t')
+		return refuse(p, "obs_fold");
+	if (colon == NULL || colon == line)
+		return refuse(p, "field_no_name");
 	nlen = (size_t)(colon - line);
 	for (size_t i = 0; i < nlen; i++)
-		if (!is_tchar((unsigned char)line[i])) {
-			head_refuse(c, "field_name");
-			return -1;
-		}
+		if (!is_tchar((unsigned char)line[i]))
+			return refuse(p, "field_name");
 	for (v = colon + 1; v < end && (*v == ' ' || *v == '\t'); v++)
 		;
 	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
@@ -354,40 +360,60 @@ head_field(struct conn *c, const char *line, size_t len)
 	if (NAME_IS("Content-Length")) {
 		int64_t n = 0;
 
-		if (++c->n_cl > 1 || end == v || end - v > 18) {
-			head_refuse(c, "content_length");
-			return -1;
+		if (++p->n_cl > 1 || end == v || end - v > 18)
+			return refuse(p, "content_length");
+		for (const char *d = v; d < end; d++) {
+			if (*d < '0' || *d > '9')
+				return refuse(p, "content_length");
+			n = n * 10 + (*d - '0');
 		}
-		for (const char *p = v; p < end; p++) {
-			if (*p < '0' || *p > '9') {
-				head_refuse(c, "content_length");
-				return -1;
-			}
-			n = n * 10 + (*p - '0');
-		}
-		c->cl = n;
+		p->cl = n;
 	} else if (NAME_IS("Transfer-Encoding")) {
-		if (++c->n_te > 1) {
-			head_refuse(c, "transfer_encoding");
-			return -1;
-		}
-		c->chunked = (size_t)(end - v) == 7 &&
+		if (++p->n_te > 1)
+			return refuse(p, "transfer_encoding");
+		p->chunked = (size_t)(end - v) == 7 &&
 		    strncasecmp(v, "chunked", 7) == 0;
 	} else if (NAME_IS("Host")) {
-		if (++c->n_host > 1) {
-			head_refuse(c, "host");
-			return -1;
-		}
-	} else if (NAME_IS("Authorization") && c->auth == NULL)
-		c->auth = dup_bounded(v, (size_t)(end - v), AUTH_MAX);
-	else if (NAME_IS("Cookie") && c->cookie == NULL)
-		c->cookie = dup_bounded(v, (size_t)(end - v), COOKIE_MAX);
+		if (++p->n_host > 1)
+			return refuse(p, "host");
+	} else if (NAME_IS("Authorization") && p->auth == NULL)
+		p->auth = dup_bounded(v, (size_t)(end - v), AUTH_MAX);
+	else if (NAME_IS("Cookie") && p->cookie == NULL)
+		p->cookie = dup_bounded(v, (size_t)(end - v), COOKIE_MAX);
 #undef NAME_IS
-	if (c->n_cl > 0 && c->n_te > 0) {
-		head_refuse(c, "content_length_with_transfer_encoding");
-		return -1;
-	}
+	if (p->n_cl > 0 && p->n_te > 0)
+		return refuse(p, "content_length_with_transfer_encoding");
 	return 0;
+}
+
+int
+conn_head_parser_line(struct conn_head_parser *p, const char *line,
+    size_t len)
+{
+	if (p->refused != NULL)
+		return -1;
+	if (p->done)
+		return 1;
+	if (memchr(line, '\0', len) != NULL || memchr(line, '\r', len) != NULL)
+		return refuse(p, "control_in_head");
+	if (len == 0) {
+		/* Empty lines before the request line are skipped (RFC 9112
+		 * §2.2); after it, the head is complete. */
+		if (p->lines == 0)
+			return 0;
+		p->done = 1;
+		return 1;
+	}
+	if (p->lines++ == 0) {
+		const char *sp = memchr(line, ' ', len), *sp2;
+
+		if (sp != NULL && (sp2 = memchr(sp + 1, ' ',
+		    len - (size_t)(sp + 1 - line))) != NULL)
+			p->target = dup_bounded(sp + 1, (size_t)(sp2 - sp - 1),
+			    TARGET_MAX);
+		return 0;
+	}
+	return head_field(p, line, len);
 }
 
 /* The head is complete: the body limit for this route and caller, and
@@ -396,11 +422,12 @@ static void
 head_complete(struct conn *c)
 {
 	struct conn_guard *g = c->g;
-	struct conn_head h = { c->target != NULL ? c->target : "/", c->auth,
-	    c->cookie, c->cl, c->chunked };
+	struct conn_head h = { c->hp.target != NULL ? c->hp.target : "/",
+	    c->hp.auth, c->hp.cookie, c->hp.cl, c->hp.chunked };
 	size_t limit = g->ops->body_limit(g->arg, &h);
 	int64_t now = sigil_now_us(), deadline;
-	uint64_t body = c->cl > 0 ? (uint64_t)c->cl : c->chunked ? limit : 0;
+	uint64_t body = c->hp.cl > 0 ? (uint64_t)c->hp.cl :
+	    c->hp.chunked ? limit : 0;
 
 	c->head_done = 1;
 	if (conn_evcon(c) != NULL)
@@ -413,10 +440,7 @@ head_complete(struct conn *c)
 		deadline += (int64_t)(body * 1000000 / g->cfg.body_min_rate);
 	if (c->phase != PH_BUSY)
 		phase_set(c, PH_BODY, deadline);
-	free(c->target);
-	free(c->auth);
-	free(c->cookie);
-	c->target = c->auth = c->cookie = NULL;
+	conn_head_parser_reset(&c->hp);
 }
 
 /* Reads the complete lines that arrived since the last call. */
@@ -434,42 +458,29 @@ head_scan(struct conn *c, struct evbuffer *in)
 			return;
 		eol = evbuffer_search_eol(in, &p, &eol_len, EVBUFFER_EOL_CRLF);
 		if (eol.pos < 0) {
-			/* No end of line yet; a line longer than any head
-			 * is evhttp's to refuse (431/400). */
-			if (avail - c->scanned > HEAD_LINE_MAX)
-				c->head_done = 1;
+			/* No end of line yet. */
+			if (avail - c->scanned >= sizeof line) {
+				c->hp.refused = "head_line_too_long";
+				head_refuse(c);
+			}
 			return;
 		}
 		len = (size_t)eol.pos - c->scanned;
 		if (len >= sizeof line) {
-			c->head_done = 1;
+			c->hp.refused = "head_line_too_long";
+			head_refuse(c);
 			return;
 		}
 		evbuffer_copyout_from(in, &p, line, len);
 		c->scanned += len + eol_len;
-		if (memchr(line, '\0', len) != NULL ||
-		    memchr(line, '\r', len) != NULL) {
-			head_refuse(c, "control_in_head");
+		switch (conn_head_parser_line(&c->hp, line, len)) {
+		case -1:
+			head_refuse(c);
+			return;
+		case 1:
+			head_complete(c);
 			return;
 		}
-		if (len == 0) {
-			/* Empty lines before the request line are skipped
-			 * (RFC 9112 §2.2); after it, the head is complete. */
-			if (c->lines > 0)
-				head_complete(c);
-			continue;
-		}
-		if (c->lines++ == 0) {
-			const char *sp = memchr(line, ' ', len), *sp2;
-
-			if (sp != NULL && (sp2 = memchr(sp + 1, ' ',
-			    len - (size_t)(sp + 1 - line))) != NULL)
-				c->target = dup_bounded(sp + 1,
-				    (size_t)(sp2 - sp - 1), TARGET_MAX);
-			continue;
-		}
-		if (head_field(c, line, len) != 0)
-			return;
 	}
 }
 
@@ -632,7 +643,7 @@ conn_guard_attach(struct conn_guard *g, struct bufferevent *bev)
 		return;	/* unguarded, which the caps tolerate */
 	c->g = g;
 	c->bev = bev;
-	c->cl = -1;
+	c->hp.cl = -1;
 	c->phase = PH_HEAD;
 	c->since_us = sigil_now_us();
 	if ((c->watch = evbuffer_add_cb(bufferevent_get_input(bev),

@@ -24,6 +24,29 @@ struct conn_head {
 	int		chunked;
 };
 
+/*
+ * The framing rules as a line parser over one head, fed its lines without
+ * their end of line (CRLF or LF). Refuses (RFC 9112 §2.2, §5, §6.3): NUL
+ * or a bare CR anywhere, a folded line, a field name that is not a token
+ * (white space before the colon), a repeated or non-digit Content-Length
+ * (18 digits at most), a repeated Transfer-Encoding or Host, and
+ * Content-Length with Transfer-Encoding. Keeps bounded copies of the
+ * request-target, Authorization and Cookie (the parser owns them).
+ */
+struct conn_head_parser {
+	int		lines, n_cl, n_te, n_host, chunked, done;
+	int64_t		cl;		/* -1 when absent */
+	char		*target, *auth, *cookie;
+	const char	*refused;	/* why, once refused */
+};
+
+/* Frees what p holds and makes it ready for a new head. */
+void conn_head_parser_reset(struct conn_head_parser *p);
+/* 0: more lines wanted; 1: the head is complete (an empty line after the
+ * request line); -1: refused, and refused from then on. */
+int conn_head_parser_line(struct conn_head_parser *p, const char *line,
+    size_t len);
+
 struct conn_guard_config {
 	unsigned	max_conns;	/* all connections, counted at accept */
 	unsigned	max_per_addr;	/* per IPv4 address / IPv6 /64; 0 = off */
