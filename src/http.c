@@ -848,7 +848,7 @@ conns_within_fd_limit(unsigned want)
 	if (rl.rlim_cur <= 2 * FD_RESERVE)
 		return want < rl.rlim_cur / 2 ? want : (unsigned)rl.rlim_cur / 2;
 	if (want > rl.rlim_cur - FD_RESERVE) {
-		log_warn("conn_cap_lowered", "max_conns=%u nofile=%llu",
+		log_info("conn_cap_lowered", "max_conns=%u nofile=%llu",
 		    (unsigned)(rl.rlim_cur - FD_RESERVE),
 		    (unsigned long long)rl.rlim_cur);
 		return (unsigned)(rl.rlim_cur - FD_RESERVE);
