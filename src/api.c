@@ -233,26 +233,14 @@ body_object(struct api_call *a)
 	return 0;
 }
 
-static int
-text_ok(const char *s, size_t max, int allow_empty)
-{
-	size_t n = strlen(s);
-
-	if (n > max || (!allow_empty && n == 0))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* A string field: 0 ok (out may be "" when optional and absent), -1 replied. */
 static int
 field_str(struct api_call *a, const char *key, size_t max, int required,
     char *out, size_t size)
 {
 	json_t *v = json_object_get(a->body, key);
-	char msg[128];
+	struct sigil_text_err te = { 0 };
+	char msg[256];
 
 	out[0] = '\0';
 	if (v == NULL || json_is_null(v)) {
@@ -262,10 +250,13 @@ field_str(struct api_call *a, const char *key, size_t max, int required,
 		fail(a, 422, "invalid", msg);
 		return -1;
 	}
-	if (!json_is_string(v) || !text_ok(json_string_value(v), max, 0) ||
-	    strlen(json_string_value(v)) >= size) {
-		snprintf(msg, sizeof msg, "field '%s' must be a string of 1 to "
-		    "%zu characters without control characters", key, max);
+	/* max counts characters (code points): see sigil_text_check. */
+	if (!json_is_string(v) || sigil_text_check(json_string_value(v),
+	    json_string_length(v), max, 0, &te) != 0 ||
+	    json_string_length(v) >= size) {
+		if (!json_is_string(v) || te.why == SIGIL_TEXT_OK)
+			te.why = json_is_string(v) ? SIGIL_TEXT_LONG : -1;
+		sigil_text_explain(key, max, 0, &te, msg, sizeof msg);
 		fail(a, 422, "invalid", msg);
 		return -1;
 	}

@@ -158,7 +158,7 @@ device_of(struct app *app, struct http_call *c, int *fresh)
 static struct territory {
 	uint32_t	brand_id, distributor;
 	struct geo_area	*area;		/* NULL: none or unusable */
-	char		name[STORE_TEXT_MAX + 1];
+	char		name[STORE_TEXT_BYTES + 1];
 } territories[TERRITORY_CACHE];
 
 static const struct territory *

@@ -88,7 +88,7 @@
 #define BUDGET_MAX		1000000000000LL
 #define LIST_MAX		1000
 #define LEDGER_SHOWN		200
-#define FEEDBACK_TEXT_MAX	500
+#define FEEDBACK_TEXT_MAX	STORE_FEEDBACK_MAX
 #define TIERS_MAX		8
 #define STAFF_MAX		10000
 #define MEMBER_PAGE_MAX		(64 * 1024)
@@ -108,7 +108,7 @@ static const struct bucket_kind GUESS_BUCKET = { 20, 1.0 / 3 };
 /* A campaign configuration, parsed. */
 struct camp {
 	uint32_t	id;
-	char		name[101];
+	char		name[401];
 	int		paused;
 	int64_t		starts, ends;
 	int64_t		points[4];		/* by enum claim_role, 0 = not */
@@ -118,11 +118,11 @@ struct camp {
 	int		require_pin;
 	uint32_t	expiry_days;
 	int		nprizes;
-	char		prize[STORE_PRIZES_MAX][65];
+	char		prize[STORE_PRIZES_MAX][257];
 	double		odds[STORE_PRIZES_MAX];
 	uint32_t	stock[STORE_PRIZES_MAX];
 	size_t		nskus, nbatches;
-	char		skus[CAMPAIGN_SKUS_MAX][STORE_NAME_MAX + 1];
+	char		skus[CAMPAIGN_SKUS_MAX][STORE_NAME_BYTES + 1];
 	uint64_t	batches[CAMPAIGN_BATCHES_MAX];
 };
 
@@ -485,19 +485,22 @@ int_in(json_t *v, json_int_t lo, json_int_t hi)
 	    json_integer_value(v) <= hi;
 }
 
+/*
+ * A name of 1 to max characters (sigil_text_check: code points, no
+ * control or bidi control characters). When it is not and err is given,
+ * err says so, naming field.
+ */
 static int
-name_ok(json_t *v, size_t max)
+name_ok(json_t *v, size_t max, const char *field, char *err, size_t esize)
 {
-	const char *s = json_string_value(v);
-	size_t n;
+	struct sigil_text_err te = { .why = -1 };
 
-	if (s == NULL || (n = strlen(s)) == 0 || n > max ||
-	    !http_utf8_valid(s, n))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
+	if (json_is_string(v) && sigil_text_check(json_string_value(v),
+	    json_string_length(v), max, 0, &te) == 0)
+		return 1;
+	if (err != NULL)
+		sigil_text_explain(field, max, 0, &te, err, esize);
+	return 0;
 }
 
 /*
@@ -529,9 +532,8 @@ camp_parse(json_t *o, struct camp *c, char *err, size_t esize)
 			return SIGIL_EINVAL;
 		}
 	}
-	if (!name_ok(json_object_get(o, "name"), 100))
-		return cfg_fail(err, esize, "'name' must be 1 to 100 "
-		    "characters without control characters");
+	if (!name_ok(json_object_get(o, "name"), 100, "name", err, esize))
+		return SIGIL_EINVAL;
 	snprintf(c->name, sizeof c->name, "%s",
 	    json_string_value(json_object_get(o, "name")));
 	if ((v = json_object_get(o, "skus")) != NULL) {
@@ -539,10 +541,10 @@ camp_parse(json_t *o, struct camp *c, char *err, size_t esize)
 			return cfg_fail(err, esize, "'skus' must be an array "
 			    "of at most 100 SKUs");
 		json_array_foreach(v, i, x) {
-			if (!name_ok(x, STORE_NAME_MAX))
-				return cfg_fail(err, esize, "'skus' holds SKUs "
-				    "of 1 to 64 characters");
-			snprintf(c->skus[c->nskus++], STORE_NAME_MAX + 1, "%s",
+			if (!name_ok(x, STORE_NAME_MAX, "skus[]", err,
+			    esize))
+				return SIGIL_EINVAL;
+			snprintf(c->skus[c->nskus++], STORE_NAME_BYTES + 1, "%s",
 			    json_string_value(x));
 		}
 	}
@@ -638,8 +640,10 @@ camp_parse(json_t *o, struct camp *c, char *err, size_t esize)
 		json_array_foreach(v, i, x) {
 			json_t *odds = json_object_get(x, "odds");
 
+			if (json_is_object(x) && !name_ok(json_object_get(x,
+			    "name"), 64, "draw[].name", err, esize))
+				return SIGIL_EINVAL;
 			if (!json_is_object(x) || json_object_size(x) != 3 ||
-			    !name_ok(json_object_get(x, "name"), 64) ||
 			    !json_is_number(odds) ||
 			    !isfinite(json_number_value(odds)) ||
 			    json_number_value(odds) < 0 ||
@@ -946,7 +950,7 @@ brand_of(struct http_call *c, const char *code, const char *name,
 		*have_code = 1;
 		return 0;
 	}
-	if (name != NULL && strlen(name) <= STORE_NAME_MAX &&
+	if (name != NULL && strlen(name) <= STORE_NAME_BYTES &&
 	    store_brand_find(app->store, name, b) == 0)
 		return 0;
 	http_reply_error(c, name ? 404 : 422, name ? "unknown_brand" :
@@ -961,7 +965,7 @@ session_of(struct http_call *c, struct brand *b, struct customer *cu,
     uint64_t *device_out)
 {
 	struct app *app = c->app;
-	char name[STORE_NAME_MAX + 1], code[CODE_URL_MAX + 1];
+	char name[STORE_NAME_BYTES + 1], code[CODE_URL_MAX + 1];
 	struct code_info info;
 	uint64_t device, id;
 
@@ -1852,7 +1856,7 @@ void
 loyalty_catalog(struct http_call *c)
 {
 	struct app *app = c->app;
-	char name[STORE_NAME_MAX + 1], code[CODE_URL_MAX + 1];
+	char name[STORE_NAME_BYTES + 1], code[CODE_URL_MAX + 1];
 	struct code_info info;
 	struct customer cu;
 	struct brand b;
@@ -1936,6 +1940,7 @@ loyalty_feedback(struct http_call *c)
 	const char *sid, *text;
 	uint64_t id, device, cid = 0;
 	json_t *body, *rating;
+	int err;
 
 	if ((body = consumer_body(c)) == NULL)
 		return;
@@ -1943,24 +1948,29 @@ loyalty_feedback(struct http_call *c)
 	rating = json_object_get(body, "rating");
 	text = json_string_value(json_object_get(body, "text"));
 	if (sid == NULL || !int_in(rating, 1, 5) ||
-	    (json_object_get(body, "text") != NULL && (text == NULL ||
-	    strlen(text) >= sizeof a.text || !http_utf8_valid(text,
-	    strlen(text))))) {
+	    (json_object_get(body, "text") != NULL && text == NULL)) {
 		json_decref(body);
 		http_reply_error(c, 422, "invalid", "expected {\"scan_id\", "
 		    "\"rating\": 1..5, \"text\": at most 500 characters}");
 		return;
 	}
 	if (text != NULL) {
-		/* 500 characters, not bytes: count UTF-8 lead bytes. */
-		size_t chars = 0;
+		/*
+		 * 500 characters (code points), line breaks allowed; no
+		 * other control or bidi control character (docs/api.md).
+		 */
+		struct sigil_text_err te;
+		char msg[320];
 
-		for (const char *p = text; *p; p++)
-			chars += ((unsigned char)*p & 0xc0) != 0x80;
-		if (chars > FEEDBACK_TEXT_MAX) {
+		if (sigil_text_check(text, json_string_length(json_object_get(
+		    body, "text")), FEEDBACK_TEXT_MAX, SIGIL_TEXT_EMPTY_OK |
+		    SIGIL_TEXT_MULTILINE, &te) != 0 ||
+		    strlen(text) >= sizeof a.text) {
+			sigil_text_explain("text", FEEDBACK_TEXT_MAX,
+			    SIGIL_TEXT_EMPTY_OK | SIGIL_TEXT_MULTILINE, &te, msg,
+			    sizeof msg);
 			json_decref(body);
-			http_reply_error(c, 422, "invalid", "'text' is at most "
-			    "500 characters");
+			http_reply_error(c, 422, "invalid", msg);
 			return;
 		}
 		snprintf(a.text, sizeof a.text, "%s", text);
@@ -1984,8 +1994,13 @@ loyalty_feedback(struct http_call *c)
 	a.at = sigil_now_us();
 	a.customer_id = cid;
 	a.ref = id;
-	if (store_activity_add(app->store, &a) != 0) {
-		http_reply_error(c, 503, "unavailable", "try again");
+	if ((err = store_activity_add(app->store, &a)) != 0) {
+		/* Bad input is 422 above; the store refusing it is no "retry". */
+		if (err == SIGIL_EINVAL)
+			http_reply_error(c, 422, "invalid", "the feedback "
+			    "could not be stored as given");
+		else
+			http_reply_error(c, 503, "unavailable", "try again");
 		return;
 	}
 	http_reply_jsont(c, 201, json_pack("{s:I,s:i}", "id",
@@ -2101,7 +2116,7 @@ campaign_write(struct loyalty_api *a, uint32_t id, json_t *cfg)
 	struct app *app = a->app;
 	struct campaign cp = { 0 };
 	char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS), *canon;
-	char err[200];
+	char err[320];
 	int rc, created = id == 0;
 
 	if (text == NULL) {
@@ -2444,6 +2459,7 @@ catalog_items(struct loyalty_api *a)
 {
 	struct reward_item it = { 0 };
 	json_t *body, *name, *cost, *stock;
+	char msg[256];
 	int rc;
 
 	if (a->nseg != 2) {
@@ -2472,7 +2488,12 @@ catalog_items(struct loyalty_api *a)
 	name = json_object_get(body, "name");
 	cost = json_object_get(body, "cost");
 	stock = json_object_get(body, "stock");
-	if (!name_ok(name, STORE_TEXT_MAX) || !int_in(cost, 1, BUDGET_MAX) ||
+	if (!name_ok(name, STORE_TEXT_MAX, "name", msg, sizeof msg)) {
+		json_decref(body);
+		api_fail(a, 422, "invalid", msg);
+		return;
+	}
+	if (!int_in(cost, 1, BUDGET_MAX) ||
 	    (stock != NULL && !json_is_null(stock) && !int_in(stock, 0,
 	    BUDGET_MAX)) || json_object_size(body) > 3) {
 		json_decref(body);
@@ -2507,6 +2528,7 @@ settings(struct loyalty_api *a)
 {
 	json_t *s, *body, *tiers, *t, *out;
 	json_int_t prev = -1;
+	char msg[256] = "";
 	size_t i;
 	int rc;
 
@@ -2530,7 +2552,8 @@ settings(struct loyalty_api *a)
 			json_t *min = json_object_get(t, "min");
 
 			if (!json_is_object(t) || json_object_size(t) != 2 ||
-			    !name_ok(json_object_get(t, "name"), 32) ||
+			    !name_ok(json_object_get(t, "name"), 32,
+			    "tiers[].name", msg, sizeof msg) ||
 			    !int_in(min, i == 0 ? 0 : prev + 1, i == 0 ? 0 :
 			    BUDGET_MAX))
 				rc = 0;
@@ -2540,10 +2563,10 @@ settings(struct loyalty_api *a)
 		if (!rc) {
 			json_decref(body);
 			json_decref(s);
-			api_fail(a, 422, "invalid", "expected {\"tiers\": [{"
-			    "\"name\": 1-32 characters, \"min\": 12-month "
-			    "points}], 1 to 8 tiers, the first at 0, "
-			    "ascending}");
+			api_fail(a, 422, "invalid", msg[0] ? msg : "expected "
+			    "{\"tiers\": [{\"name\": 1-32 characters, "
+			    "\"min\": 12-month points}], 1 to 8 tiers, the "
+			    "first at 0, ascending}");
 			return;
 		}
 		json_object_set(s, "tiers", tiers);

@@ -115,12 +115,18 @@ text_ok(const char *s, size_t cap, size_t max, int allow_empty)
 {
 	size_t n = strnlen(s, cap);
 
-	if (n == cap || n > max || (n == 0 && !allow_empty))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
+	/* max counts characters (sigil_text_check), cap bounds the bytes. */
+	return n < cap && sigil_text_check(s, n, max, allow_empty ?
+	    SIGIL_TEXT_EMPTY_OK : 0, NULL) == 0;
+}
+
+/* A name to look up: only bounded, since older data may hold any text. */
+static int
+lookup_ok(const char *s, size_t max_bytes)
+{
+	size_t n = s == NULL ? 0 : strnlen(s, max_bytes + 1);
+
+	return n > 0 && n <= max_bytes;
 }
 
 /*
@@ -860,7 +866,7 @@ brand_decode(uint32_t id, MDB_val v, struct brand *out)
 	created = json_object_get(j, "created");
 	if (!json_is_string(name) || !json_is_string(url) ||
 	    !json_is_integer(created) ||
-	    json_string_length(name) > STORE_NAME_MAX ||
+	    json_string_length(name) > STORE_NAME_BYTES ||
 	    json_string_length(url) > STORE_URL_MAX)
 		goto out;
 	memcpy(b.name, json_string_value(name), json_string_length(name));
@@ -967,8 +973,7 @@ store_brand_find(struct store *st, const char *name, struct brand *out)
 	MDB_val k, v;
 	int rc;
 
-	if (name == NULL || !text_ok(name, STORE_NAME_MAX + 1,
-	    STORE_NAME_MAX, 0))
+	if (!lookup_ok(name, STORE_NAME_BYTES))
 		return SIGIL_ENOTFOUND;
 	k = mval(name, strlen(name));
 	if ((rc = read_begin(st, &txn)) != 0)
@@ -1201,7 +1206,7 @@ product_decode(MDB_val k, MDB_val v, struct product *out)
 	size_t skulen = k.mv_size - 4;
 	int rc = SIGIL_EIO;
 
-	if (k.mv_size < 5 || skulen > STORE_NAME_MAX)
+	if (k.mv_size < 5 || skulen > STORE_NAME_BYTES)
 		return SIGIL_EIO;
 	if ((j = json_loadb(v.mv_data, v.mv_size, 0, NULL)) == NULL)
 		return SIGIL_EIO;
@@ -1213,7 +1218,7 @@ product_decode(MDB_val k, MDB_val v, struct product *out)
 	if (!json_is_string(name) || !json_is_string(gtin) ||
 	    !json_is_integer(maxs) || !json_is_boolean(gs1) ||
 	    !json_is_integer(created) ||
-	    json_string_length(name) > STORE_TEXT_MAX ||
+	    json_string_length(name) > STORE_TEXT_BYTES ||
 	    json_string_length(gtin) > 14)
 		goto out;
 	p.brand_id = sigil_be32_get(k.mv_data);
@@ -1240,7 +1245,7 @@ static int
 product_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
     const char *sku, struct product *out)
 {
-	uint8_t kb[4 + STORE_NAME_MAX];
+	uint8_t kb[4 + STORE_NAME_BYTES];
 	size_t n = strlen(sku);
 	MDB_val k = mval(kb, 4 + n), v;
 	union memo_out o;
@@ -1260,7 +1265,7 @@ static int
 product_add_fn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct product *p = arg;
-	uint8_t kb[4 + STORE_NAME_MAX];
+	uint8_t kb[4 + STORE_NAME_BYTES];
 	size_t n = strlen(p->sku);
 	MDB_val k = mval(kb, 4 + n), gk, v;
 	struct brand b;
@@ -1319,8 +1324,7 @@ store_product_get(struct store *st, uint32_t brand_id, const char *sku,
 	MDB_txn *txn;
 	int rc;
 
-	if (sku == NULL || !text_ok(sku, STORE_NAME_MAX + 1, STORE_NAME_MAX,
-	    0))
+	if (!lookup_ok(sku, STORE_NAME_BYTES))
 		return SIGIL_ENOTFOUND;
 	if ((rc = read_begin(st, &txn)) != 0)
 		return rc;
@@ -1360,7 +1364,8 @@ batch_encode(const struct batch *b, uint8_t *p, size_t *len)
 	le32_put(p, b->brand_id);
 	le16_put(p + 4, b->key_id);
 	p[6] = (uint8_t)b->state;
-	p[7] = (uint8_t)sl;
+	p[7] = (uint8_t)sl;	/* the SKU's length, high byte in p[9] */
+	p[9] = (uint8_t)(sl >> 8);
 	p[8] = (uint8_t)ll;
 	le64_put(p + 16, b->first_serial);
 	le64_put(p + 24, b->count);
@@ -1382,9 +1387,9 @@ batch_decode(uint64_t id, MDB_val v, struct batch *out)
 
 	if (v.mv_size < BATCH_FIXED_LEN)
 		return SIGIL_EIO;
-	sl = p[7];
+	sl = (size_t)p[9] << 8 | p[7];
 	ll = p[8];
-	if (sl > STORE_NAME_MAX || ll > STORE_LOT_MAX || p[6] > BATCH_REVOKED ||
+	if (sl > STORE_NAME_BYTES || ll > STORE_LOT_MAX || p[6] > BATCH_REVOKED ||
 	    v.mv_size != BATCH_FIXED_LEN + sl + ll)
 		return SIGIL_EIO;
 	b.brand_id = le32_get(p);
@@ -1419,7 +1424,7 @@ static int
 batch_put(struct store *st, MDB_txn *txn, const struct batch *b,
     unsigned flags)
 {
-	uint8_t kb[8], vb[BATCH_FIXED_LEN + STORE_NAME_MAX + STORE_LOT_MAX];
+	uint8_t kb[8], vb[BATCH_FIXED_LEN + STORE_NAME_BYTES + STORE_LOT_MAX];
 	MDB_val k = mval(kb, 8), v;
 	size_t len;
 
@@ -2737,18 +2742,19 @@ distributor_decode(MDB_val k, MDB_val v, int with_territory,
 
 	if (k.mv_size != 8 || v.mv_size < DIST_FIXED_LEN)
 		return SIGIL_EIO;
-	nl = p[9];
-	if (p[8] > 1 || nl == 0 || nl > STORE_TEXT_MAX ||
+	/* p[8]: bit 0 territory present, bits 1-7 the name length >> 8 */
+	nl = (size_t)(p[8] >> 1) << 8 | p[9];
+	if (nl == 0 || nl > STORE_TEXT_BYTES ||
 	    v.mv_size < DIST_FIXED_LEN + nl)
 		return SIGIL_EIO;
 	tl = v.mv_size - DIST_FIXED_LEN - nl;
-	if ((p[8] == 0 && tl != 0) || tl > STORE_GEOJSON_MAX)
+	if (((p[8] & 1) == 0 && tl != 0) || tl > STORE_GEOJSON_MAX)
 		return SIGIL_EIO;
 	d.brand_id = sigil_be32_get(k.mv_data);
 	d.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
 	d.created = (int64_t)le64_get(p);
 	memcpy(d.name, p + DIST_FIXED_LEN, nl);
-	if (with_territory && p[8]) {
+	if (with_territory && (p[8] & 1)) {
 		if ((d.territory = malloc(tl + 1)) == NULL)
 			return SIGIL_ENOMEM;
 		memcpy(d.territory, p + DIST_FIXED_LEN + nl, tl);
@@ -2789,7 +2795,7 @@ distributor_add_fn(struct store *st, MDB_txn *txn, void *arg)
 		return rc;
 	p = v.mv_data;
 	le64_put(p, (uint64_t)a->d.created);
-	p[8] = a->d.territory != NULL;
+	p[8] = (uint8_t)((a->d.territory != NULL) | (nl >> 8) << 1);
 	p[9] = (uint8_t)nl;
 	memcpy(p + DIST_FIXED_LEN, a->d.name, nl);
 	if (a->tlen)

@@ -151,44 +151,6 @@ json_text_ok(const char *s, size_t max)
 	return 1;
 }
 
-/* Well-formed UTF-8 with no C0 controls but tab and newline, no DEL. */
-static int
-utf8_text_ok(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	for (size_t i = 0; i < n;) {
-		unsigned c = p[i], len, cp;
-
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, cp = c & 0x07;
-		else
-			return 0;
-		if (i + len > n)
-			return 0;
-		for (unsigned j = 1; j < len; j++) {
-			if ((p[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i + j] & 0x3f);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 &&
-		    cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 ||
-		    cp > 0x10ffff)))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
 
 typedef int (*decode_fn)(MDB_val k, MDB_val v, void *out);
 
@@ -1226,7 +1188,9 @@ activity_ok(const struct activity *a)
 	size_t n = strnlen(a->text, sizeof(a->text));
 
 	return a->type >= ACTIVITY_CLAIM && a->type <= ACTIVITY_FEEDBACK &&
-	    n < sizeof(a->text) && utf8_text_ok(a->text, n) &&
+	    n < sizeof(a->text) && sigil_text_check(a->text, n,
+	    STORE_FEEDBACK_MAX, SIGIL_TEXT_EMPTY_OK | SIGIL_TEXT_MULTILINE,
+	    NULL) == 0 &&
 	    a->rating >= 0 && a->rating <= 5;
 }
 
@@ -2204,7 +2168,7 @@ item_decode(MDB_val k, MDB_val v, void *out)
 	size_t n;
 
 	if (k.mv_size != 8 || v.mv_size < ITEM_FIXED_LEN ||
-	    (n = v.mv_size - ITEM_FIXED_LEN) > STORE_TEXT_MAX)
+	    (n = v.mv_size - ITEM_FIXED_LEN) > STORE_TEXT_BYTES)
 		return SIGIL_EIO;
 	it.brand_id = sigil_be32_get(k.mv_data);
 	it.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
@@ -2219,7 +2183,7 @@ item_decode(MDB_val k, MDB_val v, void *out)
 static int
 item_put(struct store *st, MDB_txn *txn, const struct reward_item *it)
 {
-	uint8_t kb[8], vb[ITEM_FIXED_LEN + STORE_TEXT_MAX];
+	uint8_t kb[8], vb[ITEM_FIXED_LEN + STORE_TEXT_BYTES];
 	size_t n = strlen(it->name);
 	MDB_val k = mval(kb, 8), v = mval(vb, ITEM_FIXED_LEN + n);
 

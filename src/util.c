@@ -1,6 +1,6 @@
 /*
  * util.c - the small shared pieces: error strings, time, hex, the CSPRNG,
- * CRC-32C.
+ * CRC-32C, and the one check of user text (sigil_text_check).
  *
  * Owns nothing and keeps no state but the CRC table, computed once. It may
  * call libc and OpenSSL's RAND
@@ -276,4 +276,126 @@ sigil_parse_u64(const char *s, uint64_t max, uint64_t *out)
 		return SIGIL_EINVAL;
 	*out = v;
 	return 0;
+}
+
+/* ---- user text ---- */
+
+static int
+text_fail(struct sigil_text_err *e, int why, uint32_t cp)
+{
+	if (e != NULL) {
+		e->why = why;
+		e->cp = cp;
+	}
+	return SIGIL_EINVAL;
+}
+
+static int
+bidi_control(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+int
+sigil_text_check(const char *s, size_t len, size_t max_chars, int flags,
+    struct sigil_text_err *e)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, chars = 0;
+
+	if (s == NULL || len == 0)
+		return (flags & SIGIL_TEXT_EMPTY_OK) && s != NULL ? 0 :
+		    text_fail(e, SIGIL_TEXT_EMPTY, 0);
+	while (i < len) {
+		unsigned c = p[i];
+		size_t n = 0;
+		uint32_t cp;
+
+		if (c < 0x80)
+			cp = c;
+		else if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return text_fail(e, SIGIL_TEXT_UTF8, 0);
+		for (size_t k = 1; k <= n; k++) {
+			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
+				return text_fail(e, SIGIL_TEXT_UTF8, 0);
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return text_fail(e, SIGIL_TEXT_UTF8, 0);
+		if (cp == '\n' && (flags & SIGIL_TEXT_MULTILINE))
+			;
+		else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 &&
+		    cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+			return text_fail(e, SIGIL_TEXT_CONTROL, cp);
+		else if (bidi_control(cp))
+			return text_fail(e, SIGIL_TEXT_BIDI, cp);
+		if (++chars > max_chars)
+			return text_fail(e, SIGIL_TEXT_LONG, 0);
+		i += n + 1;
+	}
+	return 0;
+}
+
+int
+sigil_text_ok(const char *s, size_t max_chars, int flags,
+    struct sigil_text_err *e)
+{
+	if (s == NULL)
+		return text_fail(e, SIGIL_TEXT_EMPTY, 0);
+	/* More than 4 bytes a character can never fit: stop reading. */
+	return sigil_text_check(s, strnlen(s, max_chars * 4 + 1), max_chars,
+	    flags, e);
+}
+
+void
+sigil_text_explain(const char *field, size_t max_chars, int flags,
+    const struct sigil_text_err *e, char *out, size_t size)
+{
+	char what[64];
+
+	switch (e != NULL ? e->why : SIGIL_TEXT_OK) {
+	case SIGIL_TEXT_EMPTY:
+		snprintf(what, sizeof what, "it is empty");
+		break;
+	case SIGIL_TEXT_LONG:
+		snprintf(what, sizeof what, "it is longer");
+		break;
+	case SIGIL_TEXT_UTF8:
+		snprintf(what, sizeof what, "it is not valid UTF-8");
+		break;
+	case SIGIL_TEXT_CONTROL:
+		snprintf(what, sizeof what, "it holds a control character "
+		    "(U+%04X)", (unsigned)e->cp);
+		break;
+	case SIGIL_TEXT_BIDI:
+		snprintf(what, sizeof what, "it holds a bidirectional control "
+		    "character (U+%04X)", (unsigned)e->cp);
+		break;
+	default:
+		snprintf(what, sizeof what, "it is not a string");
+		break;
+	}
+	snprintf(out, size, "'%.40s' must be %s%zu characters of text%s: %s",
+	    field, (flags & SIGIL_TEXT_EMPTY_OK) ? "at most " : "1 to ",
+	    max_chars, (flags & SIGIL_TEXT_MULTILINE) ? " (line breaks "
+	    "allowed, no other control or bidirectional control characters)" :
+	    " without control or bidirectional control characters", what);
+}
+
+size_t
+sigil_utf8_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
 }

@@ -270,22 +270,20 @@ require(const char *val, const char *flag)
 	return 0;
 }
 
-/* Printable text without control bytes, 1..max bytes. */
+/* 1..max characters, no control or bidi control (sigil_text_check). */
 static int
 check_text(const char *flag, const char *s, size_t max)
 {
-	size_t n;
+	struct sigil_text_err te;
+	char msg[320], field[40];
 
 	if (require(s, flag))
 		return EXIT_USAGE;
-	n = strlen(s);
-	if (n == 0 || n > max)
-		return cli_fail(EXIT_USAGE, "--%s must be 1 to %zu bytes", flag,
-		    max);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return cli_fail(EXIT_USAGE,
-			    "--%s must not contain control characters", flag);
+	if (sigil_text_check(s, strlen(s), max, 0, &te) != 0) {
+		snprintf(field, sizeof field, "--%s", flag);
+		sigil_text_explain(field, max, 0, &te, msg, sizeof msg);
+		return cli_fail(EXIT_USAGE, "%s", msg);
+	}
 	return 0;
 }
 

@@ -321,7 +321,7 @@ struct exporter {
 	FILE		*f;
 	int		 csv;
 	struct store	*st;
-	char		 brand_names[16][STORE_NAME_MAX + 1];
+	char		 brand_names[16][STORE_NAME_BYTES + 1];
 	uint32_t	 brand_ids[16];
 	int		 nbrands;
 	uint64_t	 n;

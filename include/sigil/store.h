@@ -21,8 +21,15 @@
 #include <stdint.h>
 
 #define STORE_SCHEMA_VERSION	1
+/*
+ * Text limits count Unicode characters (sigil_text_check); the buffers
+ * and stored lengths hold up to 4 bytes a character (the _BYTES bounds).
+ */
 #define STORE_NAME_MAX		64	/* brand names, SKUs */
-#define STORE_TEXT_MAX		200	/* product names, lots */
+#define STORE_TEXT_MAX		200	/* product, distributor, item names */
+#define STORE_NAME_BYTES	(STORE_NAME_MAX * 4)
+#define STORE_TEXT_BYTES	(STORE_TEXT_MAX * 4)
+#define STORE_FEEDBACK_MAX	500	/* feedback text, characters */
 #define STORE_URL_MAX		256
 #define STORE_LOT_MAX		20	/* GS1 AI 10 */
 #define STORE_SCANNERS_MAX	16	/* distinct device hashes kept per code */
@@ -120,7 +127,7 @@ int store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes);
 /* ---- brands ---- */
 struct brand {
 	uint32_t	id;		/* 1, 2, ... */
-	char		name[STORE_NAME_MAX + 1];
+	char		name[STORE_NAME_BYTES + 1];
 	char		base_url[STORE_URL_MAX + 1];
 	int64_t		created;	/* microseconds since epoch */
 };
@@ -162,8 +169,8 @@ int store_key_each(struct store *st, uint32_t brand_id,
 /* ---- products ---- */
 struct product {
 	uint32_t	brand_id;
-	char		sku[STORE_NAME_MAX + 1];
-	char		name[STORE_TEXT_MAX + 1];
+	char		sku[STORE_NAME_BYTES + 1];
+	char		name[STORE_TEXT_BYTES + 1];
 	char		gtin[15];	/* "" or 14 digits */
 	uint32_t	max_scanners;	/* clone threshold, default 5 */
 	int		gs1_form;	/* mint Digital Link URLs */
@@ -194,7 +201,7 @@ struct batch {
 	uint64_t	id;		/* 1, 2, ... global */
 	uint32_t	brand_id;
 	uint16_t	key_id;		/* key that signs this batch's codes */
-	char		sku[STORE_NAME_MAX + 1];
+	char		sku[STORE_NAME_BYTES + 1];
 	char		lot[STORE_LOT_MAX + 1];
 	uint64_t	first_serial;	/* per-brand serial space, from 1 */
 	uint64_t	count;
@@ -422,7 +429,7 @@ int store_token_each(struct store *st, uint32_t brand_id,
 struct distributor {
 	uint32_t	brand_id;
 	uint32_t	id;		/* per brand, 1, 2, ... */
-	char		name[STORE_TEXT_MAX + 1];
+	char		name[STORE_TEXT_BYTES + 1];
 	int64_t		created;
 	char		*territory;	/* GeoJSON text, malloc'd, may be NULL */
 };
@@ -802,7 +809,7 @@ int store_ledger_append(struct store *st, struct ledger_entry *e);
 struct reward_item {
 	uint32_t	brand_id;
 	uint32_t	id;
-	char		name[STORE_TEXT_MAX + 1];
+	char		name[STORE_TEXT_BYTES + 1];
 	int64_t		cost;		/* points, > 0 */
 	int64_t		stock;		/* remaining; -1 = unlimited */
 	int64_t		created;
@@ -845,7 +852,7 @@ struct activity {
 	int64_t		at;
 	uint64_t	customer_id, ref;	/* claim/redemption/scan id */
 	int64_t		points;
-	char		text[512];	/* feedback text, UTF-8 (may be "") */
+	char		text[STORE_FEEDBACK_MAX * 4 + 1];	/* feedback, UTF-8 */
 	int		rating;		/* feedback 1..5 */
 };
 int store_activity_add(struct store *st, struct activity *a);

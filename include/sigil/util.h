@@ -99,6 +99,48 @@ int sigil_memeq_ct(const void *a, const void *b, size_t n);
  */
 int sigil_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
+/*
+ * User text (names, SKUs, feedback): the one check every API, dashboard,
+ * consumer and CLI text input goes through, and the store again. s (len
+ * bytes) must be well-formed UTF-8 of 1 to max_chars Unicode characters
+ * (code points, not bytes: 64 Chinese characters are 64), or 0 with
+ * SIGIL_TEXT_EMPTY_OK. Refused anywhere: C0 controls (U+0000-U+001F), DEL,
+ * C1 controls (U+0080-U+009F), U+2028/U+2029, and the bidi controls that
+ * can reorder the text shown around them (U+061C, U+200E, U+200F,
+ * U+202A-U+202E, U+2066-U+2069). SIGIL_TEXT_MULTILINE lets U+000A (\n)
+ * through, nothing else. 0, or SIGIL_EINVAL with *e (if not NULL) saying
+ * why; sigil_text_explain() turns that into a message naming the field.
+ */
+enum sigil_text_flags {
+	SIGIL_TEXT_EMPTY_OK = 1 << 0,
+	SIGIL_TEXT_MULTILINE = 1 << 1,
+};
+enum sigil_text_why {
+	SIGIL_TEXT_OK = 0,
+	SIGIL_TEXT_EMPTY,
+	SIGIL_TEXT_LONG,
+	SIGIL_TEXT_UTF8,
+	SIGIL_TEXT_CONTROL,
+	SIGIL_TEXT_BIDI,
+};
+struct sigil_text_err {
+	int		why;	/* enum sigil_text_why */
+	uint32_t	cp;	/* the refused character (CONTROL, BIDI) */
+};
+int sigil_text_check(const char *s, size_t len, size_t max_chars, int flags,
+    struct sigil_text_err *e);
+/* The same for a NUL-terminated string (NULL is refused as empty). */
+int sigil_text_ok(const char *s, size_t max_chars, int flags,
+    struct sigil_text_err *e);
+/*
+ * "'name' must be 1 to 200 characters: it holds a control character
+ * (U+001B)" and the like, into out.
+ */
+void sigil_text_explain(const char *field, size_t max_chars, int flags,
+    const struct sigil_text_err *e, char *out, size_t size);
+/* Unicode characters (code points) in the well-formed UTF-8 s. */
+size_t sigil_utf8_chars(const char *s, size_t len);
+
 /* Big-endian helpers for LMDB keys and code layouts. */
 static inline void sigil_be64_put(uint8_t *p, uint64_t v)
 {

@@ -154,10 +154,21 @@ function t(key) {
 
 /* ---- DOM helpers: text only ---- */
 
+/*
+ * Bidi controls (U+061C, U+200E/F, U+202A-E, U+2066-9) never reach the
+ * page: the API refuses them in new names, and text stored before that
+ * loses them here. Table cells are isolated (dir=auto), so right-to-left
+ * text cannot reorder the cells or numbers around it.
+ */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+function clean(s) {
+	return String(s).replace(BIDI_CONTROLS, '');
+}
+
 const SAFE_ATTRS = new Set(['class', 'type', 'name', 'value', 'placeholder',
     'id', 'for', 'href', 'download', 'min', 'max', 'step', 'required',
     'autocomplete', 'role', 'aria-label', 'title', 'colspan', 'inputmode',
-    'data-page', 'maxlength', 'size']);
+    'data-page', 'maxlength', 'size', 'dir']);
 
 function el(tag, attrs, ...children) {
 	const e = document.createElement(tag);
@@ -183,7 +194,7 @@ function append(e, children) {
 	for (const c of children.flat(Infinity)) {
 		if (c === null || c === undefined || c === false)
 			continue;
-		e.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+		e.appendChild(c instanceof Node ? c : document.createTextNode(clean(c)));
 	}
 	return e;
 }
@@ -203,7 +214,7 @@ function svg(tag, attrs, ...children) {
 	for (const c of children.flat(Infinity))
 		if (c !== null && c !== undefined)
 			e.appendChild(c instanceof Node ? c :
-			    document.createTextNode(String(c)));
+			    document.createTextNode(clean(c)));
 	return e;
 }
 
@@ -230,7 +241,7 @@ function pill(text, kind) {
 
 function toast(msg, isError) {
 	const box = document.getElementById('toast');
-	box.textContent = msg;
+	box.textContent = clean(msg);
 	box.className = 'toast' + (isError ? ' error' : '');
 	box.hidden = false;
 	clearTimeout(toast.timer);
@@ -240,7 +251,7 @@ function toast(msg, isError) {
 /* An in-page confirmation (never window.confirm). Resolves true/false. */
 function confirmBox(title, body) {
 	const m = document.getElementById('modal');
-	document.getElementById('modal-title').textContent = title;
+	document.getElementById('modal-title').textContent = clean(title);
 	append(clear(document.getElementById('modal-body')), [body]);
 	const ok = document.getElementById('modal-ok');
 	const cancel = document.getElementById('modal-cancel');
@@ -438,7 +449,8 @@ function table(cols, rows, empty) {
 	    el('thead', {}, el('tr', {}, cols.map((c) =>
 	    el('th', { class: c.num ? 'num' : null }, c.label)))),
 	    el('tbody', {}, rows.map((r) => el('tr', {}, cols.map((c) =>
-	    el('td', { class: c.num ? 'num' : null }, c.render ? c.render(r) :
+	    el('td', { class: c.num ? 'num' : null, dir: 'auto' },
+	    c.render ? c.render(r) :
 	    (c.num ? fmt(r[c.key]) : r[c.key] === null || r[c.key] === undefined ?
 	    '–' : String(r[c.key])))))))));
 }
@@ -462,9 +474,9 @@ function renderHeader() {
 	out.textContent = t('logout');
 	out.hidden = !me;
 	document.getElementById('who').textContent = me ?
-	    `${me.user.email} · ${me.user.role}` : '';
+	    clean(`${me.user.email} · ${me.user.role}`) : '';
 	document.getElementById('brand-name').textContent = me ?
-	    me.brand.name : '';
+	    clean(me.brand.name) : '';
 }
 
 function parseHash() {
@@ -693,7 +705,7 @@ function campaignForm(existing, done) {
 			toast(t('saved'));
 			done(true);
 		} catch (e) {
-			msg.textContent = e.message;
+			msg.textContent = clean(e.message);
 			msg.hidden = false;
 		}
 	});
@@ -1178,7 +1190,7 @@ async function batches(box) {
 				toast(t('saved'));
 				reload();
 			} catch (e) {
-				msg.textContent = e.message;
+				msg.textContent = clean(e.message);
 				msg.hidden = false;
 			}
 		});
