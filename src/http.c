@@ -783,6 +783,10 @@ dispatch(struct evhttp_request *req, void *arg)
 	c->route = (int)srv->nroutes;
 	client_resolve(c);
 	conn_guard_busy(srv->guard, evhttp_request_get_connection(req));
+	/* The public URL is https (--base-url or --tls-cert): one year. */
+	if (srv->cfg.hsts)
+		http_add_header(c, "Strict-Transport-Security",
+		    "max-age=31536000");
 	if (uri == NULL || strlen(uri) > HTTP_URI_MAX) {
 		reject(c, 414, "uri_too_long", "request URI too long");
 		return;

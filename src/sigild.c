@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -416,7 +417,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "sigild: cannot start the event loop\n");
 		goto out;
 	}
-	app.secure_cookies = cfg.tls_cert != NULL;
+	/*
+	 * Behind a TLS-terminating proxy the public URL (--base-url) says
+	 * whether browsers reach us over https: cookies are then Secure and
+	 * every reply carries HSTS, as with native TLS.
+	 */
+	app.secure_cookies = cfg.tls_cert != NULL || (base_url != NULL &&
+	    strncasecmp(base_url, "https://", 8) == 0);
+	cfg.hsts = app.secure_cookies;
 	app.base_url = base_url;
 	app.started = sigil_now_us();
 	routes = consumer_routes(&nroutes);

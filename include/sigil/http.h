@@ -39,6 +39,7 @@ struct http_config {
 	 * body exceed HTTP_CONSUMER_BODY_MAX. NULL: never. */
 	int		(*head_auth)(void *app, const char *authorization,
 			    const char *cookie);
+	int		hsts;		/* send Strict-Transport-Security */
 };
 
 struct http_call {
