@@ -571,6 +571,15 @@ camp_parse(json_t *o, struct camp *c, char *err, size_t esize)
 	    &c->ends) != 0)
 		return cfg_fail(err, esize, "'starts' and 'ends' must be ISO "
 		    "dates (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
+	/*
+	 * A bare date is a China calendar day (UTC+8), as daily caps count
+	 * them: "starts" at 00:00 and "ends" at 24:00 of that day there.
+	 * The canonical form written back is the UTC instant.
+	 */
+	if (strlen(json_string_value(json_object_get(o, "starts"))) == 10)
+		c->starts -= CN_OFFSET_US;
+	if (strlen(json_string_value(json_object_get(o, "ends"))) == 10)
+		c->ends += US_PER_DAY - CN_OFFSET_US;
 	if (c->ends <= c->starts)
 		return cfg_fail(err, esize, "'ends' must be after 'starts'");
 	json_object_set_new(o, "starts", json_string(sigil_time_format(

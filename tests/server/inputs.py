@@ -231,6 +231,38 @@ with Env() as env:
                   "--name", cjk(200))
     check(r.returncode == 0, "sigil product add: 200 CJK characters fit")
 
+    # ---- F28: a bare date is a China calendar day ----
+    _, f28 = env.setup_brand(sku="F28", count=5, init=False)
+    cn_today = (datetime.datetime.now(datetime.timezone.utc) +
+                datetime.timedelta(hours=8)).date()
+    one = datetime.timedelta(days=1)
+    st, doc = srv.api("POST", "campaigns", A, {
+        "name": "today", "skus": ["F28"], "points": 1,
+        "starts": str(cn_today - one), "ends": str(cn_today)})
+    check(st == 201 and doc["config"]["ends"] == "%sT16:00:00.000Z" %
+          cn_today and doc["config"]["starts"] == "%sT16:00:00.000Z" %
+          (cn_today - 2 * one),
+          "ends YYYY-MM-DD = 24:00 China time (16:00Z), starts = 00:00 "
+          "China time (%s)" % (doc.get("config") if st == 201 else doc))
+    cid = doc["id"]
+    st, doc, _ = srv.scan(f28[0])
+    check(st == 200 and isinstance(doc["reward"], dict) and
+          doc["reward"]["ends"] == "%sT16:00:00.000Z" % cn_today,
+          "a campaign ending today (China date) still rewards now: %r" %
+          (doc["reward"],))
+    st, doc = srv.api("POST", "campaigns/%d/update" % cid, A, {
+        "name": "yesterday", "skus": ["F28"], "points": 1,
+        "starts": str(cn_today - 3 * one), "ends": str(cn_today - one)})
+    check(st == 200, "campaign moved to end yesterday (China date)")
+    st, doc, _ = srv.scan(f28[1])
+    check(st == 200 and doc["reward"] is None,
+          "a campaign that ended yesterday (China date) rewards nothing")
+    st, doc = srv.api("POST", "campaigns", A, {
+        "name": "t", "skus": ["F28"], "points": 1,
+        "starts": "2026-06-01T10:00:00Z", "ends": "2026-06-02T10:00:00Z"})
+    check(st == 201 and doc["config"]["ends"] == "2026-06-02T10:00:00.000Z",
+          "a full timestamp is taken as given (UTC)")
+
     # ---- data kept across a restart (the stored lengths decode) ----
     srv.stop()
     srv = env.start("--api-rate-limit", "0")
