@@ -1261,6 +1261,33 @@ product_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	return 0;
 }
 
+/*
+ * The product key (brand ‖ sku) of brand_id's product with GTIN gtin14 in
+ * pk, or SIGIL_ENOTFOUND. GTINs are per brand: rows are keyed brand_id
+ * BE32 ‖ GTIN (18 bytes). Rows written before December 2026 are keyed by
+ * the 14 digits alone; such a row counts only for the brand its value
+ * names, so another brand learns nothing from it and is not blocked.
+ */
+static int
+gtin_lookup(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    const char *gtin14, MDB_val *pk)
+{
+	uint8_t gb[4 + 14];
+	MDB_val gk = mval(gb, sizeof gb);
+	int rc;
+
+	sigil_be32_put(gb, brand_id);
+	memcpy(gb + 4, gtin14, 14);
+	if ((rc = mdb_get(txn, st->gtins, &gk, pk)) != MDB_NOTFOUND)
+		return rc == 0 ? 0 : map_err(rc);
+	gk = mval(gtin14, 14);
+	if ((rc = mdb_get(txn, st->gtins, &gk, pk)) != 0)
+		return map_err(rc);
+	if (pk->mv_size < 5 || sigil_be32_get(pk->mv_data) != brand_id)
+		return SIGIL_ENOTFOUND;
+	return 0;
+}
+
 static int
 product_add_fn(struct store *st, MDB_txn *txn, void *arg)
 {
@@ -1278,7 +1305,14 @@ product_add_fn(struct store *st, MDB_txn *txn, void *arg)
 	sigil_be32_put(kb, p->brand_id);
 	memcpy(kb + 4, p->sku, n);
 	if (p->gtin[0]) {
-		gk = mval(p->gtin, 14);
+		uint8_t gb[4 + 14];
+
+		if ((rc = gtin_lookup(st, txn, p->brand_id, p->gtin, &v)) !=
+		    SIGIL_ENOTFOUND)
+			return rc == 0 ? SIGIL_EEXIST : rc;
+		sigil_be32_put(gb, p->brand_id);
+		memcpy(gb + 4, p->gtin, 14);
+		gk = mval(gb, sizeof gb);
 		v = k;
 		if ((rc = mdb_put(txn, st->gtins, &gk, &v, MDB_NOOVERWRITE)))
 			return rc;
@@ -1334,23 +1368,24 @@ store_product_get(struct store *st, uint32_t brand_id, const char *sku,
 }
 
 int
-store_product_find_gtin(struct store *st, const char *gtin14,
-    struct product *out)
+store_product_find_gtin(struct store *st, uint32_t brand_id,
+    const char *gtin14, struct product *out)
 {
 	MDB_txn *txn;
-	MDB_val k, pk, v;
+	MDB_val pk, v;
 	int rc;
 
 	if (gtin14 == NULL || strnlen(gtin14, 15) != 14)
 		return SIGIL_ENOTFOUND;
-	k = mval(gtin14, 14);
 	if ((rc = read_begin(st, &txn)) != 0)
 		return rc;
-	if ((rc = mdb_get(txn, st->gtins, &k, &pk)) == 0 &&
-	    (rc = mdb_get(txn, st->products, &pk, &v)) == 0)
-		rc = product_decode(pk, v, out);
+	if ((rc = gtin_lookup(st, txn, brand_id, gtin14, &pk)) == 0) {
+		if ((rc = mdb_get(txn, st->products, &pk, &v)) == 0)
+			rc = product_decode(pk, v, out);
+		rc = map_err(rc);
+	}
 	read_end(st);
-	return map_err(rc);
+	return rc;
 }
 
 /* ---- batches ---- */

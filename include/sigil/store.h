@@ -178,7 +178,10 @@ struct product {
 };
 
 /*
- * SIGIL_EEXIST when (brand, sku) or the GTIN is already used;
+ * SIGIL_EEXIST when (brand, sku) or (brand, GTIN) is already used (a GTIN
+ * is unique within a brand only: another brand's use of the same digits is
+ * neither visible nor blocking; scans resolve by the code's key, not by
+ * GTIN);
  * SIGIL_ENOTFOUND for an unknown brand; SIGIL_EINVAL for an empty or
  * oversize sku or name, control characters, a GTIN that is not 14 digits
  * with a good check digit, or max_scanners outside 1..STORE_SCANNERS_MAX
@@ -187,8 +190,9 @@ struct product {
 int store_product_add(struct store *st, struct product *p);
 int store_product_get(struct store *st, uint32_t brand_id, const char *sku,
     struct product *out);
-int store_product_find_gtin(struct store *st, const char *gtin14,
-    struct product *out);
+/* brand_id's product with GTIN gtin14, or SIGIL_ENOTFOUND. */
+int store_product_find_gtin(struct store *st, uint32_t brand_id,
+    const char *gtin14, struct product *out);
 
 /* ---- batches: contiguous serial ranges ---- */
 enum batch_state {

@@ -384,8 +384,13 @@ test_products(void **state)
 	strcpy(p.sku, "TEA-X");
 	strcpy(p.gtin, "06901234567892");
 	assert_int_equal(store_product_add(f->st, &p), SIGIL_EEXIST);
+	/* GTINs are per brand: b may use the same digits (review F18). */
 	p.brand_id = b;
+	strcpy(p.sku, "B-TEA");
+	assert_int_equal(store_product_add(f->st, &p), 0);
+	strcpy(p.sku, "B-TEA2");
 	assert_int_equal(store_product_add(f->st, &p), SIGIL_EEXIST);
+	strcpy(p.sku, "TEA-X");
 	p.brand_id = 42;
 	p.gtin[0] = '\0';
 	assert_int_equal(store_product_add(f->st, &p), SIGIL_ENOTFOUND);
@@ -427,13 +432,17 @@ test_products(void **state)
 	    SIGIL_ENOTFOUND);
 
 	memset(&got, 0, sizeof(got));
-	assert_int_equal(store_product_find_gtin(f->st, "06901234567892",
+	assert_int_equal(store_product_find_gtin(f->st, a, "06901234567892",
 	    &got), 0);
 	assert_string_equal(got.sku, "TEA-250");
 	assert_int_equal(got.brand_id, a);
-	assert_int_equal(store_product_find_gtin(f->st, "06901234567885",
+	assert_int_equal(store_product_find_gtin(f->st, b, "06901234567892",
+	    &got), 0);
+	assert_string_equal(got.sku, "B-TEA");
+	assert_int_equal(got.brand_id, b);
+	assert_int_equal(store_product_find_gtin(f->st, a, "06901234567885",
 	    &got), SIGIL_ENOTFOUND);
-	assert_int_equal(store_product_find_gtin(f->st, "", &got),
+	assert_int_equal(store_product_find_gtin(f->st, a, "", &got),
 	    SIGIL_ENOTFOUND);
 }
 
