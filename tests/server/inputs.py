@@ -48,6 +48,10 @@ with Env() as env:
     env.sigil("user", "add", "--brand", "acme", "--email", "a@acme.test",
               "--role", "admin", stdin=PW + "\n")
     A = env.token("acme", "admin")
+    # before sigild starts: keys made while it runs are not loaded (F17)
+    env.sigil("brand", "add", "--brand", "beta", "--base-url",
+              "https://BETA.EXAMPLE")
+    B = env.token("beta", "admin")
 
     # ---- F15: https public URL behind a TLS proxy -> Secure + HSTS ----
     srv = env.start("--api-rate-limit", "0", "--base-url",
@@ -230,6 +234,41 @@ with Env() as env:
     r = env.sigil("product", "add", "--brand", "acme", "--sku", "CLI2",
                   "--name", cjk(200))
     check(r.returncode == 0, "sigil product add: 200 CJK characters fit")
+
+    # ---- F18: a GTIN belongs to one brand ----
+    st, doc = srv.api("POST", "products", A, {"sku": "G-A", "name": "a",
+                                              "gtin": "09506000134352"})
+    check(st == 201, "acme registers its GTIN")
+    st, doc = srv.api("POST", "products", A, {"sku": "G-A2", "name": "a",
+                                              "gtin": "09506000134352"})
+    check(st == 409, "acme cannot use its GTIN twice: 409")
+    st, doc = srv.api("POST", "products", B, {"sku": "G-B", "name": "b",
+                                              "gtin": "09506000134352"})
+    check(st == 201, "beta gets no existence oracle for acme's GTIN: 201")
+    st, doc = srv.api("POST", "products", B, {"sku": "SQ", "name": "b",
+                                              "gtin": "04006381333931"})
+    check(st == 201, "beta takes digits acme has not registered yet")
+    st, doc = srv.api("POST", "products", A, {"sku": "G-A3", "name": "a",
+                                              "gtin": "04006381333931"})
+    check(st == 201, "acme still registers them: no squatting")
+    _, ga = env.setup_brand(brand="acme", sku="GA", count=3, init=False,
+                            gtin="06901234567892")
+    _, gb = env.setup_brand(brand="beta", sku="GB", count=3, init=False,
+                            gtin="06901234567892")
+    check(ga[0].startswith("/01/06901234567892/") and
+          gb[0].startswith("/01/06901234567892/"),
+          "both brands mint Digital Links with the same GTIN")
+    for path, brand, sku in [(ga[0], "acme", "GA"), (gb[0], "beta", "GB")]:
+        st, doc, _ = srv.scan(path)
+        check(st == 200 and doc["verdict"] == "genuine" and
+              doc["product"]["sku"] == sku,
+              "the resolver finds %s's product by the tag (%s)" % (
+                  brand, doc["product"] if st == 200 else st))
+    tag_b = gb[0].split("?s=")[1]
+    forged = ga[0].split("?s=")[0] + "?s=" + tag_b
+    st, doc, _ = srv.scan(forged)
+    check(st == 200 and doc["verdict"] == "counterfeit",
+          "beta's tag on acme's serial: counterfeit")
 
     # ---- F28: a bare date is a China calendar day ----
     _, f28 = env.setup_brand(sku="F28", count=5, init=False)
