@@ -34,6 +34,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "sigil/accounts.h"
 #include "sigil/api.h"
 #include "sigil/code.h"
 #include "sigil/consumer.h"
@@ -88,6 +89,14 @@ int
 api_token_new(struct store *st, uint32_t brand_id, int role,
     char out[API_TOKEN_LEN + 1], struct token *t)
 {
+	return api_token_new_ex(st, brand_id, role, 0, 0, out, t);
+}
+
+int
+api_token_new_ex(struct store *st, uint32_t brand_id, int role,
+    int64_t expires, uint32_t user_id, char out[API_TOKEN_LEN + 1],
+    struct token *t)
+{
 	uint8_t raw[32], hash[32];
 	char text[API_TOKEN_LEN + 1];
 	struct token tok = { 0 };
@@ -113,6 +122,8 @@ api_token_new(struct store *st, uint32_t brand_id, int role,
 	SHA256((const unsigned char *)text, (size_t)n, hash);
 	tok.brand_id = brand_id;
 	tok.role = role;
+	tok.expires = expires;
+	tok.user_id = user_id;
 	if ((err = store_token_add(st, hash, &tok)) != 0)
 		return err;
 	memcpy(out, text, (size_t)n + 1);
@@ -1518,32 +1529,7 @@ epcis_events(struct api_call *a)
 	http_reply_jsont(a->c, 200, doc);
 }
 
-/* ---- tokens (admin) ---- */
-
-static void
-tokens_create(struct api_call *a)
-{
-	char role[16], text[API_TOKEN_LEN + 1];
-	struct token t;
-	int r, err;
-
-	if (body_object(a) != 0 ||
-	    field_str(a, "role", 10, 1, role, sizeof role) != 0)
-		return;
-	if ((r = api_role_parse(role)) == 0) {
-		fail(a, 422, "invalid", "role must be admin, operator or "
-		    "analyst");
-		return;
-	}
-	if ((err = api_token_new(a->app->store, a->brand.id, r, text, &t))) {
-		store_fail(a, err, "token");
-		return;
-	}
-	log_info("token_new", "brand=%u id=%u role=%s by=%u", a->brand.id,
-	    t.id, api_role_name(r), a->tok.id);
-	reply(a, 201, json_pack("{s:s,s:i,s:s}", "token", text, "id",
-	    (int)t.id, "role", api_role_name(r)));
-}
+/* ---- tokens (admin): accounts.c, with users ---- */
 
 /* ---- dashboard statistics (dashboard.c does the work) ---- */
 
@@ -1606,7 +1592,6 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "codes/*", NEED_READ, codes_get },
 	{ EVHTTP_REQ_GET, "alerts", NEED_READ, alerts_list },
 	{ EVHTTP_REQ_GET, "epcis/events", NEED_READ, epcis_events },
-	{ EVHTTP_REQ_POST, "tokens", NEED_ADMIN, tokens_create },
 	{ EVHTTP_REQ_GET, "webhooks", NEED_ADMIN, webhooks_list },
 	{ EVHTTP_REQ_POST, "webhooks", NEED_ADMIN, webhooks_create },
 	{ EVHTTP_REQ_GET, "webhooks/*", NEED_ADMIN, webhooks_get },
@@ -1645,7 +1630,8 @@ bearer_token(struct app *app, const char *h, struct token *tok)
 	if (n != API_TOKEN_LEN || strncmp(h, API_TOKEN_PREFIX, 4) != 0)
 		return SIGIL_EDENIED;
 	SHA256((const unsigned char *)h, n, hash);
-	if (store_token_find(app->store, hash, tok) != 0 || tok->revoked != 0)
+	if (store_token_find(app->store, hash, tok) != 0 || tok->revoked != 0 ||
+	    (tok->expires != 0 && tok->expires <= sigil_now_us()))
 		return SIGIL_EDENIED;
 	return 0;
 }
@@ -1735,6 +1721,14 @@ api_handle(struct http_call *c)
 			return;
 		}
 		a.seg[a.nseg++] = tok;
+	}
+	{
+		/* Users and tokens: accounts.c's. */
+		struct accounts_call ac = { c, a.app, a.brand.id, &a.tok,
+		    method, a.seg, a.nseg };
+
+		if (accounts_api_route(&ac))
+			return;
 	}
 	{
 		/* Campaigns, customers, catalog, settings: loyalty.c's. */

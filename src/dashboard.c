@@ -66,7 +66,7 @@
 #define LOGIN_RATE		0.2	/* attempts per second per address */
 #define LOGIN_BURST		10.0
 #define HOUR_US			(3600LL * 1000000)
-#define SESSION_TOKEN_BIT	0x80000000u
+#define SESSION_TOKEN_BIT	DASHBOARD_SESSION_BIT
 #define STATS_HOURS_MAX		(400 * 24)	/* a bit over a year */
 #define STATS_HOUR_POINTS_MAX	(31 * 24)
 #define STATS_ROWS_MAX		1000
@@ -314,8 +314,12 @@ session_load(struct http_call *c, struct app *app, uint8_t hash[32],
 		store_session_del(app->store, hash);
 		return -1;
 	}
-	/* Read fresh each time: a lockout or role change counts at once. */
-	return store_user_get(app->store, s->user_id, u) == 0 ? 0 : -1;
+	/*
+	 * Read fresh each time: a lockout, role change, disabling or removal
+	 * counts at once.
+	 */
+	return store_user_get(app->store, s->user_id, u) == 0 &&
+	    !u->disabled ? 0 : -1;
 }
 
 static int

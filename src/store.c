@@ -78,7 +78,8 @@
 #define SCAN_LOC_FLAGS_LEN	19	/* scan_locs with a locate-time flags byte */
 #define LOC_FLAGS_KEPT		(SCAN_DIVERSION | SCAN_CLONE_SCANNERS | \
 				    SCAN_CLONE_TRAVEL)
-#define TOKEN_REC_LEN		25
+#define TOKEN_REC_LEN		25	/* before December 2026 */
+#define TOKEN_REC_LEN2		37	/* + expires i64, user_id u32 */
 #define DIST_FIXED_LEN		10
 #define SHIPMENT_LEN		40
 #define EVENT_FIXED_LEN		53
@@ -2582,6 +2583,8 @@ token_encode(const struct token *t, uint8_t *p)
 	p[8] = (uint8_t)t->role;
 	le64_put(p + 9, (uint64_t)t->created);
 	le64_put(p + 17, (uint64_t)t->revoked);
+	le64_put(p + 25, (uint64_t)t->expires);
+	le32_put(p + 33, t->user_id);
 }
 
 static int
@@ -2589,9 +2592,15 @@ token_decode(MDB_val v, struct token *out)
 {
 	const uint8_t *p = v.mv_data;
 
-	if (v.mv_size != TOKEN_REC_LEN || p[8] < ROLE_ADMIN ||
-	    p[8] > ROLE_ANALYST)
+	if ((v.mv_size != TOKEN_REC_LEN && v.mv_size != TOKEN_REC_LEN2) ||
+	    p[8] < ROLE_ADMIN || p[8] > ROLE_ANALYST)
 		return SIGIL_EIO;
+	out->expires = 0;
+	out->user_id = 0;
+	if (v.mv_size == TOKEN_REC_LEN2) {
+		out->expires = (int64_t)le64_get(p + 25);
+		out->user_id = le32_get(p + 33);
+	}
 	out->id = le32_get(p);
 	out->brand_id = le32_get(p + 4);
 	out->role = p[8];
@@ -2621,8 +2630,8 @@ static int
 token_add_fn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct token_arg *a = arg;
-	uint8_t kb[4], vb[TOKEN_REC_LEN];
-	MDB_val k = mval(a->hash, 32), v = mval(vb, TOKEN_REC_LEN);
+	uint8_t kb[4], vb[TOKEN_REC_LEN2];
+	MDB_val k = mval(a->hash, 32), v = mval(vb, TOKEN_REC_LEN2);
 	struct brand b;
 	uint64_t id;
 	int rc;
@@ -2686,7 +2695,7 @@ static int
 token_revoke_fn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct token_revoke_arg *a = arg;
-	uint8_t kb[4], hash[32], vb[TOKEN_REC_LEN];
+	uint8_t kb[4], hash[32], vb[TOKEN_REC_LEN2];
 	MDB_val k = mval(kb, 4), v;
 	struct token t;
 	int rc;
@@ -2706,7 +2715,7 @@ token_revoke_fn(struct store *st, MDB_txn *txn, void *arg)
 	t.revoked = a->now;
 	token_encode(&t, vb);
 	k = mval(hash, 32);
-	v = mval(vb, TOKEN_REC_LEN);
+	v = mval(vb, TOKEN_REC_LEN2);
 	return mdb_put(txn, st->tokens, &k, &v, 0);
 }
 
@@ -2716,6 +2725,31 @@ store_token_revoke(struct store *st, uint32_t id)
 	struct token_revoke_arg a = { id, sigil_now_us() };
 
 	return store_write(st, token_revoke_fn, &a);
+}
+
+int
+store_token_get(struct store *st, uint32_t id, struct token *out)
+{
+	uint8_t kb[4], hash[32];
+	MDB_val k = mval(kb, 4), v;
+	MDB_txn *txn;
+	int rc;
+
+	if (st->trace_absent)
+		return SIGIL_ENOTFOUND;
+	sigil_be32_put(kb, id);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_get(txn, st->token_ids, &k, &v)) == 0) {
+		if (v.mv_size != 32)
+			rc = SIGIL_EIO;
+		else {
+			memcpy(hash, v.mv_data, 32);
+			rc = token_load(st, txn, hash, out);
+		}
+	}
+	read_end(st);
+	return map_err(rc);
 }
 
 /* Tokens are few (a handful per brand): no per-brand index. */

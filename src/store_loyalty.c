@@ -2613,7 +2613,8 @@ user_decode(MDB_val k, MDB_val v, void *out)
 		return SIGIL_EIO;
 	u.id = sigil_be32_get(k.mv_data);
 	u.brand_id = le32_get(p);
-	u.role = p[4];
+	u.role = p[4] & 0x7f;	/* bit 7: disabled (December 2026) */
+	u.disabled = p[4] >> 7;
 	memcpy(u.salt, p + 5, 16);
 	memcpy(u.hash, p + 21, 32);
 	u.failures = le32_get(p + 53);
@@ -2633,7 +2634,7 @@ user_put(struct store *st, MDB_txn *txn, const struct user *u)
 
 	sigil_be32_put(kb, u->id);
 	le32_put(vb, u->brand_id);
-	vb[4] = (uint8_t)u->role;
+	vb[4] = (uint8_t)(u->role | (u->disabled ? 0x80 : 0));
 	memcpy(vb + 5, u->salt, 16);
 	memcpy(vb + 21, u->hash, 32);
 	le32_put(vb + 53, u->failures);
@@ -2723,6 +2724,9 @@ store_user_find(struct store *st, const char *email, struct user *out)
 			rc = user_decode(uk, uv, out);
 		else if (rc == MDB_NOTFOUND)
 			rc = SIGIL_EIO;
+		/* A disabled user cannot log in: found by id only. */
+		if (rc == 0 && out->disabled)
+			rc = MDB_NOTFOUND;
 	}
 	read_end(st);
 	return map_err(rc);
@@ -2753,9 +2757,60 @@ user_update_fn(struct store *st, MDB_txn *txn, void *p)
 			return rc;
 	}
 	u->created = cur.created;
+	/* Only store_user_set_disabled changes it: no stale copy can. */
+	u->disabled = cur.disabled;
 	if ((rc = brand_exists(st, txn, u->brand_id)) != 0)
 		return rc;
 	return user_put(st, txn, u);
+}
+
+struct user_flag_arg {
+	uint32_t	id;
+	int		disabled;	/* -1: remove the user */
+};
+
+static int
+user_flag_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct user_flag_arg *a = p;
+	uint8_t kb[4];
+	MDB_val k = mval(kb, 4), v, ek;
+	struct user cur;
+	int rc;
+
+	sigil_be32_put(kb, a->id);
+	if ((rc = mdb_get(txn, st->users, &k, &v)) != 0 ||
+	    (rc = user_decode(k, v, &cur)) != 0)
+		return rc;
+	if (a->disabled >= 0) {
+		cur.disabled = a->disabled;
+		return user_put(st, txn, &cur);
+	}
+	ek = mval(cur.email, strlen(cur.email));
+	if ((rc = mdb_del(txn, st->user_emails, &ek, NULL)) != 0 &&
+	    rc != MDB_NOTFOUND)
+		return rc;
+	return mdb_del(txn, st->users, &k, NULL);
+}
+
+int
+store_user_set_disabled(struct store *st, uint32_t id, int disabled)
+{
+	struct user_flag_arg a = { id, disabled != 0 };
+
+	if (st->loyalty_absent)
+		return SIGIL_ENOTFOUND;
+	return store_write(st, user_flag_fn, &a);
+}
+
+int
+store_user_del(struct store *st, uint32_t id)
+{
+	struct user_flag_arg a = { id, -1 };
+
+	if (st->loyalty_absent)
+		return SIGIL_ENOTFOUND;
+	return store_write(st, user_flag_fn, &a);
 }
 
 int

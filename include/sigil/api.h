@@ -20,6 +20,14 @@ struct http_call;
 int api_token_new(struct store *st, uint32_t brand_id, int role,
     char out[API_TOKEN_LEN + 1], struct token *t);
 
+/*
+ * The same with an expiry (microseconds since the epoch, 0 = never) and
+ * the dashboard user who made it (0 = none): see src/accounts.c.
+ */
+int api_token_new_ex(struct store *st, uint32_t brand_id, int role,
+    int64_t expires, uint32_t user_id, char out[API_TOKEN_LEN + 1],
+    struct token *t);
+
 /* "admin", "operator", "analyst" to enum token_role; 0 if unknown. */
 int api_role_parse(const char *s);
 const char *api_role_name(int role);

@@ -19,6 +19,8 @@ struct http_call;
 #define DASHBOARD_SESSION_HOURS	12
 #define DASHBOARD_LOCK_FAILURES	10	/* wrong passwords in a row */
 #define DASHBOARD_LOCK_MINUTES	15
+/* A dashboard session acts as a token whose id is this bit | user id. */
+#define DASHBOARD_SESSION_BIT	0x80000000u
 
 /*
  * Remembers web_dir/admin as the directory the static files come from

@@ -410,10 +410,14 @@ struct token {
 	int		role;		/* enum token_role */
 	int64_t		created;
 	int64_t		revoked;	/* 0 while valid */
+	int64_t		expires;	/* 0 = never; refused from then on */
+	uint32_t	user_id;	/* dashboard user who made it, 0 = CLI
+					   or another token */
 };
 
 /*
- * Records a token whose SHA-256 is hash; sets t->id and t->created.
+ * Records a token whose SHA-256 is hash, with t->brand_id, role, expires
+ * and user_id as given; sets t->id and t->created.
  * SIGIL_EINVAL for a role outside enum token_role, SIGIL_ENOTFOUND for an
  * unknown brand, SIGIL_EEXIST for a hash already recorded.
  */
@@ -423,6 +427,8 @@ int store_token_find(struct store *st, const uint8_t hash[32],
     struct token *out);
 /* SIGIL_ENOTFOUND, or SIGIL_ESTATE if already revoked. */
 int store_token_revoke(struct store *st, uint32_t id);
+/* The token with this id (any brand: callers check), or ENOTFOUND. */
+int store_token_get(struct store *st, uint32_t id, struct token *out);
 /* The brand's tokens in id order, revoked ones included. */
 int store_token_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct token *t), void *arg);
@@ -906,8 +912,16 @@ struct user {
 	uint32_t	failures;	/* in a row; lockout */
 	int64_t		locked_until;
 	int64_t		created;
+	int		disabled;	/* no login, sessions refused */
 };
 int store_user_add(struct store *st, struct user *u);	/* email unique */
+/*
+ * Removes the user and frees the email; sets or clears disabled (the only
+ * way it changes: store_user_update keeps it). ENOTFOUND. A disabled user
+ * is found by store_user_get only, never by store_user_find (login).
+ */
+int store_user_del(struct store *st, uint32_t id);
+int store_user_set_disabled(struct store *st, uint32_t id, int disabled);
 int store_user_find(struct store *st, const char *email, struct user *out);
 int store_user_update(struct store *st, const struct user *u);
 /*

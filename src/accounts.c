@@ -1,0 +1,641 @@
+/*
+ * accounts.c - dashboard users and brand API tokens over the brand API.
+ *
+ * /api/v1/users and /api/v1/tokens, admin only except a user changing
+ * their own password (users/me/password, from a dashboard session).
+ * Everything is scoped to the caller's brand: another brand's user or
+ * token is answered exactly like a missing one (404).
+ *
+ * Disabling or removing a user ends their sessions at once (the session
+ * check re-reads the user on every request, dashboard.c) and revokes the
+ * tokens they made from a dashboard session (tokens record their maker),
+ * so a session cannot mint a token that outlives its user. Tokens may
+ * carry an expiry; an expired one is refused like a revoked one (api.c).
+ * Nothing here is ever logged with a secret: passwords and tokens are
+ * only hashed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "sigil/accounts.h"
+#include "sigil/api.h"
+#include "sigil/consumer.h"
+#include "sigil/dashboard.h"
+#include "sigil/http.h"
+#include "sigil/log.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+
+#define US_PER_S		1000000LL
+#define US_PER_DAY		(86400LL * US_PER_S)
+#define CN_OFFSET_US		(8 * 3600LL * US_PER_S)
+#define EXPIRY_MIN_S		60
+#define EXPIRY_MAX_S		(10LL * 366 * 86400)
+#define LIST_MAX		1000
+
+/* ---- helpers ---- */
+
+static void
+fail(struct accounts_call *a, int status, const char *code, const char *msg)
+{
+	http_reply_error(a->c, status, code, msg);
+}
+
+/* The dashboard user behind the caller, or 0 for a bearer token. */
+static uint32_t
+caller_user(const struct accounts_call *a)
+{
+	return (a->tok->id & DASHBOARD_SESSION_BIT) ?
+	    a->tok->id & ~DASHBOARD_SESSION_BIT : 0;
+}
+
+/* The caller's id as the logs show it: user:N or token:N. */
+static const char *
+caller_text(const struct accounts_call *a, char *buf, size_t size)
+{
+	if (caller_user(a) != 0)
+		snprintf(buf, size, "user:%u", caller_user(a));
+	else
+		snprintf(buf, size, "token:%u", a->tok->id);
+	return buf;
+}
+
+/* The JSON body object, or NULL after replying 400. */
+static json_t *
+body_object(struct accounts_call *a)
+{
+	size_t len;
+	char *text = http_body_text(a->c, &len);
+	json_t *o = NULL;
+
+	if (text != NULL)
+		o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	free(text);
+	if (o == NULL || !json_is_object(o)) {
+		json_decref(o);
+		fail(a, 400, "bad_json", "expected a JSON object (no duplicate "
+		    "keys)");
+		return NULL;
+	}
+	return o;
+}
+
+/* Only these keys: 1, or 0 after replying 422 naming the first other. */
+static int
+only_keys(struct accounts_call *a, json_t *o, const char *const *keys)
+{
+	const char *k;
+	json_t *v;
+	char msg[96];
+
+	json_object_foreach(o, k, v) {
+		size_t i;
+
+		for (i = 0; keys[i] != NULL && strcmp(keys[i], k) != 0; i++)
+			;
+		if (keys[i] == NULL) {
+			snprintf(msg, sizeof msg, "unknown field '%.40s'", k);
+			fail(a, 422, "invalid", msg);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int
+parse_id(const char *s, uint32_t *out)
+{
+	uint64_t v;
+
+	if (sigil_parse_u64(s, UINT32_MAX, &v) != 0 || v == 0 ||
+	    (v & DASHBOARD_SESSION_BIT))
+		return SIGIL_EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static json_t *
+time_or_null(int64_t t)
+{
+	char ts[SIGIL_TIME_LEN + 1];
+
+	return t == 0 ? json_null() : json_string(sigil_time_format(t, ts));
+}
+
+/* ---- users ---- */
+
+static json_t *
+user_json(const struct user *u)
+{
+	return json_pack("{s:I,s:s,s:s,s:o,s:b,s:b}", "id", (json_int_t)u->id,
+	    "email", u->email, "role", api_role_name(u->role), "created",
+	    time_or_null(u->created), "disabled", u->disabled != 0, "locked",
+	    u->locked_until > sigil_now_us());
+}
+
+static int
+user_list_one(void *arg, const struct user *u)
+{
+	json_array_append_new(arg, user_json(u));
+	return json_array_size(arg) >= LIST_MAX;
+}
+
+/* The brand's user with this id; 0, or -1 after replying 404. */
+static int
+user_of_brand(struct accounts_call *a, const char *id, struct user *u)
+{
+	uint32_t n;
+
+	if (parse_id(id, &n) != 0 || store_user_get(a->app->store, n, u) != 0 ||
+	    u->brand_id != a->brand_id) {
+		fail(a, 404, "not_found", "no such user");
+		return -1;
+	}
+	return 0;
+}
+
+/* The password field key of o: 0 with *pw and *len, or -1 after 422. */
+static int
+password_field(struct accounts_call *a, json_t *o, const char *key,
+    const char **pw, size_t *len)
+{
+	json_t *v = json_object_get(o, key);
+	char msg[160];
+
+	if (!json_is_string(v) ||
+	    json_string_length(v) < DASHBOARD_PASSWORD_MIN ||
+	    json_string_length(v) > DASHBOARD_PASSWORD_MAX ||
+	    memchr(json_string_value(v), '\0', json_string_length(v))) {
+		snprintf(msg, sizeof msg, "'%s' must be a password of %d to %d "
+		    "bytes of UTF-8", key, DASHBOARD_PASSWORD_MIN,
+		    DASHBOARD_PASSWORD_MAX);
+		fail(a, 422, "invalid", msg);
+		return -1;
+	}
+	*pw = json_string_value(v);
+	*len = json_string_length(v);
+	return 0;
+}
+
+/* A new salt and hash for u; the lockout is cleared. 0 or an error. */
+static int
+password_set(struct store *st, struct user *u, const char *pw, size_t len)
+{
+	int rc;
+
+	if ((rc = sigil_random(u->salt, sizeof u->salt)) != 0 ||
+	    (rc = dashboard_password_hash(pw, len, u->salt, u->hash)) != 0)
+		return rc;
+	u->failures = 0;
+	u->locked_until = 0;
+	return store_user_update(st, u);
+}
+
+static void
+users_create(struct accounts_call *a)
+{
+	static const char *const keys[] = { "email", "role", "password",
+	    NULL };
+	json_t *o;
+	struct user u;
+	const char *pw;
+	size_t len;
+	char err[160], who[32];
+	int role, rc;
+
+	if ((o = body_object(a)) == NULL)
+		return;
+	if (!only_keys(a, o, keys) || password_field(a, o, "password", &pw,
+	    &len) != 0)
+		goto out;
+	if ((role = api_role_parse(json_string_value(json_object_get(o,
+	    "role")))) == 0) {
+		fail(a, 422, "invalid", "'role' must be admin, operator or "
+		    "analyst");
+		goto out;
+	}
+	if (!json_is_string(json_object_get(o, "email"))) {
+		fail(a, 422, "invalid", "'email' is required");
+		goto out;
+	}
+	rc = dashboard_user_new(a->app->store, a->brand_id, json_string_value(
+	    json_object_get(o, "email")), role, pw, len, &u, err, sizeof err);
+	if (rc != 0) {
+		fail(a, rc == SIGIL_EEXIST ? 409 : rc == SIGIL_EINVAL ? 422 :
+		    503, rc == SIGIL_EEXIST ? "exists" : rc == SIGIL_EINVAL ?
+		    "invalid" : "unavailable", err);
+		goto out;
+	}
+	log_info("user_new", "brand=%u user=%u role=%s by=%s", a->brand_id,
+	    u.id, api_role_name(role), caller_text(a, who, sizeof who));
+	http_reply_jsont(a->c, 201, user_json(&u));
+	OPENSSL_cleanse(&u, sizeof u);
+out:
+	json_decref(o);
+}
+
+/* POST users/me/password: the session's own user, old password needed. */
+static void
+users_me_password(struct accounts_call *a)
+{
+	static const char *const keys[] = { "old_password", "new_password",
+	    NULL };
+	struct user u;
+	const char *old, *pw;
+	size_t olen, len;
+	uint8_t h[32];
+	json_t *o;
+	int ok;
+
+	if (caller_user(a) == 0) {
+		fail(a, 403, "forbidden", "only a dashboard session has a user "
+		    "whose password can change");
+		return;
+	}
+	if ((o = body_object(a)) == NULL)
+		return;
+	if (!only_keys(a, o, keys) || password_field(a, o, "new_password",
+	    &pw, &len) != 0)
+		goto out;
+	old = json_string_value(json_object_get(o, "old_password"));
+	olen = json_string_length(json_object_get(o, "old_password"));
+	if (old == NULL || olen > DASHBOARD_PASSWORD_MAX) {
+		fail(a, 422, "invalid", "'old_password' is required");
+		goto out;
+	}
+	if (store_user_get(a->app->store, caller_user(a), &u) != 0) {
+		fail(a, 401, "unauthorized", "not logged in");
+		goto out;
+	}
+	ok = dashboard_password_hash(old, olen, u.salt, h) == 0 &&
+	    sigil_memeq_ct(h, u.hash, 32) == 0;
+	OPENSSL_cleanse(h, sizeof h);
+	if (!ok) {
+		log_info("password_change_failed", "brand=%u user=%u",
+		    a->brand_id, u.id);
+		fail(a, 403, "bad_credentials", "the old password is wrong");
+		goto out;
+	}
+	if (password_set(a->app->store, &u, pw, len) != 0) {
+		fail(a, 503, "unavailable", "storage error; try again");
+		goto out;
+	}
+	log_info("password_change", "brand=%u user=%u", a->brand_id, u.id);
+	http_reply_jsont(a->c, 200, user_json(&u));
+out:
+	OPENSSL_cleanse(&u, sizeof u);
+	json_decref(o);
+}
+
+/* POST users/{id}/password: an admin sets another user's password. */
+static void
+users_reset_password(struct accounts_call *a, struct user *u)
+{
+	static const char *const keys[] = { "password", NULL };
+	const char *pw;
+	size_t len;
+	char who[32];
+	json_t *o;
+
+	if (u->id == caller_user(a)) {
+		fail(a, 409, "own_password", "change your own password with "
+		    "POST /api/v1/users/me/password (the old one is needed)");
+		return;
+	}
+	if ((o = body_object(a)) == NULL)
+		return;
+	if (!only_keys(a, o, keys) || password_field(a, o, "password", &pw,
+	    &len) != 0)
+		goto out;
+	if (password_set(a->app->store, u, pw, len) != 0) {
+		fail(a, 503, "unavailable", "storage error; try again");
+		goto out;
+	}
+	log_info("password_reset", "brand=%u user=%u by=%s", a->brand_id,
+	    u->id, caller_text(a, who, sizeof who));
+	http_reply_jsont(a->c, 200, user_json(u));
+out:
+	json_decref(o);
+}
+
+/* disable, enable, remove: u is the brand's. */
+static void
+users_change(struct accounts_call *a, struct user *u, const char *what)
+{
+	unsigned revoked = 0;
+	char who[32];
+	int rc, off = strcmp(what, "enable") != 0;
+
+	if (off && u->id == caller_user(a)) {
+		fail(a, 409, "own_account", "you cannot disable or remove your "
+		    "own account");
+		return;
+	}
+	/* Tokens first: a crash in between leaves them revoked, never live. */
+	if (off && (rc = accounts_revoke_user_tokens(a->app->store,
+	    a->brand_id, u->id, &revoked)) != 0) {
+		fail(a, 503, "unavailable", "storage error; try again");
+		return;
+	}
+	if (strcmp(what, "remove") == 0)
+		rc = store_user_del(a->app->store, u->id);
+	else
+		rc = store_user_set_disabled(a->app->store, u->id, off);
+	if (rc != 0) {
+		fail(a, rc == SIGIL_ENOTFOUND ? 404 : 503, rc ==
+		    SIGIL_ENOTFOUND ? "not_found" : "unavailable", rc ==
+		    SIGIL_ENOTFOUND ? "no such user" : "storage error; try "
+		    "again");
+		return;
+	}
+	log_info("user_change", "brand=%u user=%u action=%s tokens_revoked=%u "
+	    "by=%s", a->brand_id, u->id, what, revoked,
+	    caller_text(a, who, sizeof who));
+	if (strcmp(what, "remove") == 0) {
+		http_reply_jsont(a->c, 200, json_pack("{s:I,s:b,s:I}", "id",
+		    (json_int_t)u->id, "removed", 1, "tokens_revoked",
+		    (json_int_t)revoked));
+		return;
+	}
+	u->disabled = off;
+	{
+		json_t *j = user_json(u);
+
+		json_object_set_new(j, "tokens_revoked", json_integer(revoked));
+		http_reply_jsont(a->c, 200, j);
+	}
+}
+
+static void
+users_route(struct accounts_call *a)
+{
+	struct user u;
+	json_t *arr;
+
+	if (a->nseg == 3 && strcmp(a->seg[1], "me") == 0 &&
+	    strcmp(a->seg[2], "password") == 0) {
+		if (a->method != EVHTTP_REQ_POST)
+			fail(a, 405, "method_not_allowed", "POST");
+		else
+			users_me_password(a);
+		return;
+	}
+	if (a->nseg > 3 || (a->nseg == 3 && strcmp(a->seg[2], "disable") &&
+	    strcmp(a->seg[2], "enable") && strcmp(a->seg[2], "password"))) {
+		fail(a, 404, "not_found", "no such resource");
+		return;
+	}
+	if (a->tok->role != ROLE_ADMIN) {
+		fail(a, 403, "forbidden", "only an admin may manage users");
+		return;
+	}
+	if (a->nseg == 1) {
+		if (a->method == EVHTTP_REQ_POST) {
+			users_create(a);
+			return;
+		}
+		if (a->method != EVHTTP_REQ_GET) {
+			fail(a, 405, "method_not_allowed", "GET or POST");
+			return;
+		}
+		arr = json_array();
+		store_user_each(a->app->store, a->brand_id, user_list_one, arr);
+		http_reply_jsont(a->c, 200, json_pack("{s:o}", "users", arr));
+		return;
+	}
+	if (user_of_brand(a, a->seg[1], &u) != 0)
+		return;
+	if (a->nseg == 2) {
+		if (a->method == EVHTTP_REQ_GET)
+			http_reply_jsont(a->c, 200, user_json(&u));
+		else if (a->method == EVHTTP_REQ_DELETE)
+			users_change(a, &u, "remove");
+		else
+			fail(a, 405, "method_not_allowed", "GET or DELETE");
+	} else if (a->method != EVHTTP_REQ_POST)
+		fail(a, 405, "method_not_allowed", "POST");
+	else if (strcmp(a->seg[2], "password") == 0)
+		users_reset_password(a, &u);
+	else
+		users_change(a, &u, a->seg[2]);
+	OPENSSL_cleanse(&u, sizeof u);
+}
+
+/* ---- tokens ---- */
+
+int
+accounts_expiry_parse(const char *text, int64_t seconds, int is_text,
+    int64_t now, int64_t *out)
+{
+	int64_t t;
+
+	if (!is_text) {
+		if (seconds < EXPIRY_MIN_S || seconds > EXPIRY_MAX_S)
+			return SIGIL_EINVAL;
+		*out = now + seconds * US_PER_S;
+		return 0;
+	}
+	if (text == NULL || sigil_time_parse(text, &t) != 0)
+		return SIGIL_EINVAL;
+	if (strlen(text) == 10)		/* a China day: until its end */
+		t += US_PER_DAY - CN_OFFSET_US;
+	if (t < now + EXPIRY_MIN_S * US_PER_S ||
+	    t > now + EXPIRY_MAX_S * US_PER_S)
+		return SIGIL_EINVAL;
+	*out = t;
+	return 0;
+}
+
+static json_t *
+token_json(const struct token *t)
+{
+	return json_pack("{s:I,s:s,s:o,s:o,s:o,s:o,s:b}", "id",
+	    (json_int_t)t->id, "role", api_role_name(t->role), "created",
+	    time_or_null(t->created), "expires", time_or_null(t->expires),
+	    "revoked", time_or_null(t->revoked), "created_by", t->user_id ?
+	    json_integer(t->user_id) : json_null(), "active", t->revoked == 0 &&
+	    (t->expires == 0 || t->expires > sigil_now_us()));
+}
+
+static int
+token_list_one(void *arg, const struct token *t)
+{
+	json_array_append_new(arg, token_json(t));
+	return json_array_size(arg) >= LIST_MAX;
+}
+
+struct user_tokens {
+	uint32_t	user_id;
+	uint32_t	ids[LIST_MAX];
+	unsigned	n;
+};
+
+static int
+user_token_one(void *arg, const struct token *t)
+{
+	struct user_tokens *x = arg;
+
+	if (t->user_id == x->user_id && t->revoked == 0)
+		x->ids[x->n++] = t->id;
+	return x->n == LIST_MAX;
+}
+
+int
+accounts_revoke_user_tokens(struct store *st, uint32_t brand_id,
+    uint32_t user_id, unsigned *n)
+{
+	struct user_tokens *x = calloc(1, sizeof *x);
+	int rc = 0;
+
+	if (n != NULL)
+		*n = 0;
+	if (x == NULL)
+		return SIGIL_ENOMEM;
+	x->user_id = user_id;
+	do {
+		x->n = 0;
+		if ((rc = store_token_each(st, brand_id, user_token_one, x)) <
+		    0)
+			break;
+		rc = 0;
+		for (unsigned i = 0; i < x->n && rc == 0; i++) {
+			rc = store_token_revoke(st, x->ids[i]);
+			if (rc == SIGIL_ESTATE)
+				rc = 0;
+			else if (rc == 0 && n != NULL)
+				(*n)++;
+		}
+	} while (rc == 0 && x->n == LIST_MAX);
+	free(x);
+	return rc;
+}
+
+static void
+tokens_create(struct accounts_call *a)
+{
+	static const char *const keys[] = { "role", "expires", NULL };
+	char text[API_TOKEN_LEN + 1], who[32];
+	int64_t expires = 0;
+	struct token t;
+	json_t *o, *e;
+	int role, rc;
+
+	if ((o = body_object(a)) == NULL)
+		return;
+	if (!only_keys(a, o, keys))
+		goto out;
+	if ((role = api_role_parse(json_string_value(json_object_get(o,
+	    "role")))) == 0) {
+		fail(a, 422, "invalid", "role must be admin, operator or "
+		    "analyst");
+		goto out;
+	}
+	e = json_object_get(o, "expires");
+	if (e != NULL && !json_is_null(e) && ((!json_is_integer(e) &&
+	    !json_is_string(e)) || accounts_expiry_parse(json_string_value(e),
+	    json_is_integer(e) ? json_integer_value(e) : 0, json_is_string(e),
+	    sigil_now_us(), &expires) != 0)) {
+		fail(a, 422, "invalid", "'expires' must be seconds from now (60 "
+		    "to 10 years) or a future date (YYYY-MM-DD, the end of "
+		    "that day in China time, or ISO-8601 UTC)");
+		goto out;
+	}
+	if ((rc = api_token_new_ex(a->app->store, a->brand_id, role, expires,
+	    caller_user(a), text, &t)) != 0) {
+		fail(a, 503, "unavailable", "the token could not be stored");
+		goto out;
+	}
+	log_info("token_new", "brand=%u id=%u role=%s expires=%lld by=%s",
+	    a->brand_id, t.id, api_role_name(role), (long long)expires,
+	    caller_text(a, who, sizeof who));
+	{
+		json_t *j = token_json(&t);
+
+		json_object_set_new(j, "token", json_string(text));
+		http_reply_jsont(a->c, 201, j);
+	}
+	OPENSSL_cleanse(text, sizeof text);
+out:
+	json_decref(o);
+}
+
+static void
+tokens_route(struct accounts_call *a)
+{
+	struct token t;
+	uint32_t id;
+	char who[32];
+	int rc;
+
+	if (a->nseg > 3 || (a->nseg == 3 && strcmp(a->seg[2], "revoke"))) {
+		fail(a, 404, "not_found", "no such resource");
+		return;
+	}
+	if (a->tok->role != ROLE_ADMIN) {
+		fail(a, 403, "forbidden", "only an admin may manage tokens");
+		return;
+	}
+	if (a->nseg == 1) {
+		json_t *arr;
+
+		if (a->method == EVHTTP_REQ_POST) {
+			tokens_create(a);
+			return;
+		}
+		if (a->method != EVHTTP_REQ_GET) {
+			fail(a, 405, "method_not_allowed", "GET or POST");
+			return;
+		}
+		arr = json_array();
+		store_token_each(a->app->store, a->brand_id, token_list_one,
+		    arr);
+		http_reply_jsont(a->c, 200, json_pack("{s:o}", "tokens", arr));
+		return;
+	}
+	if (parse_id(a->seg[1], &id) != 0 ||
+	    store_token_get(a->app->store, id, &t) != 0 ||
+	    t.brand_id != a->brand_id) {
+		fail(a, 404, "not_found", "no such token");
+		return;
+	}
+	if (a->nseg == 2 && a->method == EVHTTP_REQ_GET) {
+		http_reply_jsont(a->c, 200, token_json(&t));
+		return;
+	}
+	if (!((a->nseg == 2 && a->method == EVHTTP_REQ_DELETE) ||
+	    (a->nseg == 3 && a->method == EVHTTP_REQ_POST))) {
+		fail(a, 405, "method_not_allowed", a->nseg == 2 ?
+		    "GET or DELETE" : "POST");
+		return;
+	}
+	if ((rc = store_token_revoke(a->app->store, id)) != 0) {
+		fail(a, rc == SIGIL_ESTATE ? 409 : 503, rc == SIGIL_ESTATE ?
+		    "revoked" : "unavailable", rc == SIGIL_ESTATE ?
+		    "this token is already revoked" : "storage error; try "
+		    "again");
+		return;
+	}
+	log_info("token_revoke", "brand=%u id=%u by=%s", a->brand_id, id,
+	    caller_text(a, who, sizeof who));
+	store_token_get(a->app->store, id, &t);
+	http_reply_jsont(a->c, 200, token_json(&t));
+}
+
+int
+accounts_api_route(struct accounts_call *a)
+{
+	if (a->nseg < 1)
+		return 0;
+	if (strcmp(a->seg[0], "users") == 0)
+		users_route(a);
+	else if (strcmp(a->seg[0], "tokens") == 0)
+		tokens_route(a);
+	else
+		return 0;
+	return 1;
+}
