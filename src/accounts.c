@@ -34,7 +34,7 @@
 #define US_PER_S		1000000LL
 #define US_PER_DAY		(86400LL * US_PER_S)
 #define CN_OFFSET_US		(8 * 3600LL * US_PER_S)
-#define EXPIRY_MIN_S		60
+#define EXPIRY_MIN_S		1
 #define EXPIRY_MAX_S		(10LL * 366 * 86400)
 #define LIST_MAX		1000
 
@@ -540,7 +540,7 @@ tokens_create(struct accounts_call *a)
 	    !json_is_string(e)) || accounts_expiry_parse(json_string_value(e),
 	    json_is_integer(e) ? json_integer_value(e) : 0, json_is_string(e),
 	    sigil_now_us(), &expires) != 0)) {
-		fail(a, 422, "invalid", "'expires' must be seconds from now (60 "
+		fail(a, 422, "invalid", "'expires' must be seconds from now (1 "
 		    "to 10 years) or a future date (YYYY-MM-DD, the end of "
 		    "that day in China time, or ISO-8601 UTC)");
 		goto out;

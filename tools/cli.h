@@ -70,5 +70,10 @@ int cmd_mint(struct opts *o);
 int cmd_verify(struct opts *o);
 int cmd_export(struct opts *o);
 int cmd_user_add(struct opts *o);
+int cmd_user_list(struct opts *o);
+int cmd_user_disable(struct opts *o);
+int cmd_user_enable(struct opts *o);
+int cmd_user_remove(struct opts *o);
+int cmd_user_password(struct opts *o);
 
 #endif

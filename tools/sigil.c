@@ -32,6 +32,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "sigil/accounts.h"
 #include "sigil/api.h"
 #include "sigil/code.h"
 #include "sigil/keyring.h"
@@ -1103,6 +1104,7 @@ cmd_token_new(struct opts *o)
 	struct store *st;
 	struct brand br;
 	struct token t;
+	int64_t expires = 0;
 	int role, rc, ret = EXIT_USAGE;
 
 	if (require(o->brand, "brand") || require(o->role, "role"))
@@ -1114,14 +1116,34 @@ cmd_token_new(struct opts *o)
 		return EXIT_USAGE;
 	if (find_brand(st, o->brand, &br))
 		goto out;
-	if ((rc = api_token_new(st, br.id, role, text, &t)) != 0) {
+	if (o->expires != NULL) {
+		uint64_t secs;
+		int is_text = cli_parse_num("expires", o->expires, UINT32_MAX,
+		    &secs) != 0;
+
+		if (accounts_expiry_parse(o->expires, is_text ? 0 :
+		    (int64_t)secs, is_text, sigil_now_us(), &expires) != 0) {
+			cli_fail(EXIT_USAGE, "--expires takes seconds from now "
+			    "(1 to 10 years) or a future date (YYYY-MM-DD, "
+			    "the end of that day in China time, or ISO-8601 "
+			    "UTC)");
+			goto out;
+		}
+	}
+	if ((rc = api_token_new_ex(st, br.id, role, expires, 0, text,
+	    &t)) != 0) {
 		cli_fail(EXIT_USAGE, "cannot create token: %s",
 		    sigil_strerror(rc));
 		goto out;
 	}
-	if (o->json)
-		printf("{\"token\": \"%s\", \"id\": %u, \"role\": \"%s\"}\n",
-		    text, t.id, api_role_name(role));
+	if (o->json) {
+		char e[SIGIL_TIME_LEN + 1];
+
+		printf("{\"token\": \"%s\", \"id\": %u, \"role\": \"%s\", "
+		    "\"expires\": %s%s%s}\n", text, t.id, api_role_name(role),
+		    expires ? "\"" : "", expires ? sigil_time_format(expires, e) :
+		    "null", expires ? "\"" : "");
+	}
 	else
 		printf("%s\n(token %u, role %s, brand '%s': shown once, only "
 		    "its hash is stored)\n", text, t.id, api_role_name(role),
@@ -1138,18 +1160,23 @@ token_print(void *arg, const struct token *t)
 {
 	struct opts *o = arg;
 	char c[SIGIL_TIME_LEN + 1], r[SIGIL_TIME_LEN + 1];
+	char e[SIGIL_TIME_LEN + 1];
 
 	sigil_time_format(t->created, c);
 	if (t->revoked)
 		sigil_time_format(t->revoked, r);
+	if (t->expires)
+		sigil_time_format(t->expires, e);
 	if (o->json)
 		printf("{\"id\": %u, \"role\": \"%s\", \"created\": \"%s\", "
-		    "\"revoked\": %s%s%s}\n", t->id, api_role_name(t->role), c,
+		    "\"revoked\": %s%s%s, \"expires\": %s%s%s, \"created_by\": "
+		    "%u}\n", t->id, api_role_name(t->role), c,
 		    t->revoked ? "\"" : "", t->revoked ? r : "null",
-		    t->revoked ? "\"" : "");
+		    t->revoked ? "\"" : "", t->expires ? "\"" : "",
+		    t->expires ? e : "null", t->expires ? "\"" : "", t->user_id);
 	else
-		printf("%u\t%s\t%s\t%s\n", t->id, api_role_name(t->role), c,
-		    t->revoked ? r : "-");
+		printf("%u\t%s\t%s\t%s\t%s\n", t->id, api_role_name(t->role),
+		    c, t->revoked ? r : "-", t->expires ? e : "-");
 	return 0;
 }
 
@@ -1174,6 +1201,7 @@ cmd_token_revoke(struct opts *o)
 {
 	struct store *st;
 	struct brand br;
+	struct token t;
 	uint64_t id;
 	int rc, ret = EXIT_USAGE;
 
@@ -1184,7 +1212,11 @@ cmd_token_revoke(struct opts *o)
 		return EXIT_USAGE;
 	if (find_brand(st, o->brand, &br))
 		goto out;
-	if ((rc = store_token_revoke(st, (uint32_t)id)) != 0) {
+	/* Another brand's token is no token of this brand. */
+	if ((rc = store_token_get(st, (uint32_t)id, &t)) == 0 &&
+	    t.brand_id != br.id)
+		rc = SIGIL_ENOTFOUND;
+	if (rc != 0 || (rc = store_token_revoke(st, (uint32_t)id)) != 0) {
 		cli_fail(EXIT_USAGE, "cannot revoke token %llu: %s",
 		    (unsigned long long)id, sigil_strerror(rc));
 		goto out;
@@ -1246,8 +1278,9 @@ static const struct command commands[] = {
 	{ "backup", " out ", 0, cmd_backup,
 	  "backup --out DIR\n"
 	  "    consistent copy of the store and keyring (works beside sigild)" },
-	{ "token new", " brand role json ", 0, cmd_token_new,
-	  "token new --brand NAME --role admin|operator|analyst [--json]\n"
+	{ "token new", " brand role expires json ", 0, cmd_token_new,
+	  "token new --brand NAME --role admin|operator|analyst\n"
+	  "    [--expires SECONDS|DATE] [--json]\n"
 	  "    a brand API token, shown once (only its hash is stored)" },
 	{ "token list", " brand json ", 0, cmd_token_list,
 	  "token list --brand NAME [--json]" },
@@ -1258,6 +1291,19 @@ static const struct command commands[] = {
 	  "    [--password-file FILE] [--json]\n"
 	  "    a dashboard login; the password (10+ characters) is read from\n"
 	  "    the file or standard input, never from the command line" },
+	{ "user list", " brand json ", 0, cmd_user_list,
+	  "user list --brand NAME [--json]" },
+	{ "user disable", " brand email ", 0, cmd_user_disable,
+	  "user disable --brand NAME --email EMAIL\n"
+	  "    no more logins; live sessions and the tokens the user made\n"
+	  "    from them stop at once" },
+	{ "user enable", " brand email ", 0, cmd_user_enable,
+	  "user enable --brand NAME --email EMAIL" },
+	{ "user remove", " brand email ", 0, cmd_user_remove,
+	  "user remove --brand NAME --email EMAIL   (as disable, for good)" },
+	{ "user password", " brand email password-file ", 0, cmd_user_password,
+	  "user password --brand NAME --email EMAIL [--password-file FILE]\n"
+	  "    sets a new password (read like user add's)" },
 	{ "help", " ", 1, cmd_help, "help [COMMAND]" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

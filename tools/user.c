@@ -1,5 +1,9 @@
 /*
- * user.c - `sigil user add`: dashboard users (email, role, password).
+ * user.c - `sigil user add|list|disable|enable|remove|password`:
+ * dashboard users (email, role, password). Disabling or removing a user
+ * also revokes the API tokens they made from a dashboard session (as the
+ * API does, src/accounts.c); a running sigild sees every change at the
+ * next request, since it reads users from the store each time.
  *
  * The password never travels on the command line (other users of the
  * machine can read argv from /proc): it is read from --password-file or
@@ -16,6 +20,7 @@
 
 #include <openssl/crypto.h>
 
+#include "sigil/accounts.h"
 #include "sigil/api.h"
 #include "sigil/dashboard.h"
 #include "sigil/store.h"
@@ -127,6 +132,188 @@ cmd_user_add(struct opts *o)
 	ret = EXIT_OK;
 out:
 	OPENSSL_cleanse(pw, sizeof pw);
+	store_close(st);
+	return ret;
+}
+
+/* ---- list, disable, enable, remove, password ---- */
+
+struct user_pick {
+	char		email[STORE_NAME_MAX * 2 + 1];
+	struct user	u;
+	int		found;
+};
+
+static int
+user_pick_one(void *arg, const struct user *u)
+{
+	struct user_pick *p = arg;
+
+	if (strcmp(u->email, p->email) == 0) {
+		p->u = *u;
+		p->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Opens the store and finds --brand's user --email (disabled ones too). */
+static int
+user_open(struct opts *o, struct store **st, struct user *u)
+{
+	struct user_pick p = { 0 };
+	struct brand br;
+	size_t n;
+
+	if (o->brand == NULL || o->email == NULL)
+		return cli_fail(EXIT_USAGE, "needs --brand and --email");
+	if ((n = strlen(o->email)) >= sizeof p.email)
+		return cli_fail(EXIT_USAGE, "no such user");
+	for (size_t i = 0; i <= n; i++)
+		p.email[i] = (char)(o->email[i] >= 'A' && o->email[i] <= 'Z' ?
+		    o->email[i] - 'A' + 'a' : o->email[i]);
+	if (cli_store_open(o, 0, st))
+		return EXIT_USAGE;
+	if (store_brand_find(*st, o->brand, &br) != 0) {
+		store_close(*st);
+		return cli_fail(EXIT_USAGE, "no brand '%.64s'", o->brand);
+	}
+	store_user_each(*st, br.id, user_pick_one, &p);
+	if (!p.found) {
+		store_close(*st);
+		return cli_fail(EXIT_USAGE, "brand '%.64s' has no user '%.128s'",
+		    o->brand, o->email);
+	}
+	*u = p.u;
+	return EXIT_OK;
+}
+
+static int
+user_print(void *arg, const struct user *u)
+{
+	struct opts *o = arg;
+	char c[SIGIL_TIME_LEN + 1];
+
+	sigil_time_format(u->created, c);
+	if (o->json)
+		printf("{\"id\": %u, \"email\": \"%s\", \"role\": \"%s\", "
+		    "\"created\": \"%s\", \"disabled\": %s}\n", u->id,
+		    u->email, api_role_name(u->role), c, u->disabled ? "true" :
+		    "false");
+	else
+		printf("%u\t%s\t%s\t%s\t%s\n", u->id, u->email,
+		    api_role_name(u->role), c, u->disabled ? "disabled" :
+		    "enabled");
+	return 0;
+}
+
+int
+cmd_user_list(struct opts *o)
+{
+	struct store *st;
+	struct brand br;
+	int ret = EXIT_USAGE;
+
+	if (o->brand == NULL)
+		return cli_fail(EXIT_USAGE, "user list needs --brand");
+	if (cli_store_open(o, STORE_RDONLY, &st))
+		return EXIT_USAGE;
+	if (store_brand_find(st, o->brand, &br) != 0)
+		cli_fail(EXIT_USAGE, "no brand '%.64s'", o->brand);
+	else if (store_user_each(st, br.id, user_print, o) >= 0)
+		ret = EXIT_OK;
+	store_close(st);
+	return ret;
+}
+
+/* disabled: 1 disable, 0 enable, -1 remove. */
+static int
+user_change(struct opts *o, int disabled)
+{
+	struct store *st;
+	struct user u;
+	unsigned revoked = 0;
+	int rc;
+
+	if (user_open(o, &st, &u) != EXIT_OK)
+		return EXIT_USAGE;
+	rc = disabled != 0 ? accounts_revoke_user_tokens(st, u.brand_id, u.id,
+	    &revoked) : 0;
+	if (rc == 0)
+		rc = disabled < 0 ? store_user_del(st, u.id) :
+		    store_user_set_disabled(st, u.id, disabled);
+	store_close(st);
+	OPENSSL_cleanse(&u, sizeof u);
+	if (rc != 0)
+		return cli_fail(EXIT_USAGE, "cannot change the user: %s",
+		    sigil_strerror(rc));
+	printf("user %s %s%s", o->email, disabled < 0 ? "removed" : disabled ?
+	    "disabled" : "enabled", revoked ? "" : "\n");
+	if (revoked)
+		printf(" (%u token%s made from its sessions revoked)\n", revoked,
+		    revoked == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
+int
+cmd_user_disable(struct opts *o)
+{
+	return user_change(o, 1);
+}
+
+int
+cmd_user_enable(struct opts *o)
+{
+	return user_change(o, 0);
+}
+
+int
+cmd_user_remove(struct opts *o)
+{
+	return user_change(o, -1);
+}
+
+int
+cmd_user_password(struct opts *o)
+{
+	char pw[DASHBOARD_PASSWORD_MAX + 2];
+	struct store *st;
+	struct user u;
+	size_t len = 0;
+	int rc, ret = EXIT_USAGE;
+
+	if (o->brand == NULL || o->email == NULL)
+		return cli_fail(EXIT_USAGE, "user password needs --brand and "
+		    "--email");
+	if (password_get(o, pw, sizeof pw, &len) != 0)
+		return EXIT_USAGE;
+	if (len < DASHBOARD_PASSWORD_MIN || len > DASHBOARD_PASSWORD_MAX ||
+	    memchr(pw, '\0', len) != NULL) {
+		OPENSSL_cleanse(pw, sizeof pw);
+		return cli_fail(EXIT_USAGE, "the password must be %d to %d bytes",
+		    DASHBOARD_PASSWORD_MIN, DASHBOARD_PASSWORD_MAX);
+	}
+	if (user_open(o, &st, &u) != EXIT_OK) {
+		OPENSSL_cleanse(pw, sizeof pw);
+		return EXIT_USAGE;
+	}
+	if ((rc = sigil_random(u.salt, sizeof u.salt)) != 0 ||
+	    (rc = dashboard_password_hash(pw, len, u.salt, u.hash)) != 0)
+		cli_fail(EXIT_USAGE, "cannot hash the password: %s",
+		    sigil_strerror(rc));
+	else {
+		u.failures = 0;
+		u.locked_until = 0;
+		if ((rc = store_user_update(st, &u)) != 0)
+			cli_fail(EXIT_USAGE, "cannot store the password: %s",
+			    sigil_strerror(rc));
+		else {
+			printf("user %s: password set\n", u.email);
+			ret = EXIT_OK;
+		}
+	}
+	OPENSSL_cleanse(pw, sizeof pw);
+	OPENSSL_cleanse(&u, sizeof u);
 	store_close(st);
 	return ret;
 }

@@ -27,7 +27,7 @@ struct accounts_call {
 int accounts_api_route(struct accounts_call *a);
 
 /*
- * Parses a token expiry: a JSON integer of seconds from now (60 s to 10
+ * Parses a token expiry: a JSON integer of seconds from now (1 s to 10
  * years) or a string accepted by sigil_time_parse in the future (a bare
  * date is the end of that day in China time, UTC+8). Sets *out
  * (microseconds since the epoch). 0 or SIGIL_EINVAL.
