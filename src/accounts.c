@@ -391,7 +391,7 @@ users_route(struct accounts_call *a)
 		return;
 	}
 	if (a->tok->role != ROLE_ADMIN) {
-		fail(a, 403, "forbidden", "only an admin may manage users");
+		fail(a, 403, "forbidden", "this token's role may not do this");
 		return;
 	}
 	if (a->nseg == 1) {
@@ -577,7 +577,7 @@ tokens_route(struct accounts_call *a)
 		return;
 	}
 	if (a->tok->role != ROLE_ADMIN) {
-		fail(a, 403, "forbidden", "only an admin may manage tokens");
+		fail(a, 403, "forbidden", "this token's role may not do this");
 		return;
 	}
 	if (a->nseg == 1) {

@@ -305,11 +305,11 @@ with Env() as env:
           "an expired CLI token: 401")
     st, doc = srv.api("GET", "tokens", A)
     now = datetime.datetime.now(datetime.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%S")
+        "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     expired = [t for t in doc["tokens"] if t["expires"] and
                t["expires"] < now]
     check(len(expired) >= 1 and not [t for t in expired if t["active"]],
-          "expired tokens list as not active")
+          "expired tokens list as not active (%s, now %s)" % (expired, now))
     srv.stop()
 
     # ---- CLI ----
