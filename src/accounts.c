@@ -73,7 +73,7 @@ body_object(struct accounts_call *a)
 	char *text = http_body_text(a->c, &len);
 	json_t *o = NULL;
 
-	if (text != NULL)
+	if (text != NULL && sigil_json_values(text, len) <= 1000)
 		o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	free(text);
 	if (o == NULL || !json_is_object(o)) {

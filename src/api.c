@@ -234,6 +234,12 @@ body_object(struct api_call *a)
 		fail(a, 400, "bad_json", "expected a JSON object in UTF-8");
 		return -1;
 	}
+	if (sigil_json_values(text, len) > SIGIL_JSON_VALUES_MAX) {
+		free(text);
+		fail(a, 413, "too_large", "more than 400000 JSON values in "
+		    "the body");
+		return -1;
+	}
 	a->body = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(text);
 	if (a->body == NULL || !json_is_object(a->body)) {

@@ -2059,7 +2059,14 @@ api_body(struct loyalty_api *a, json_t **out)
 		api_fail(a, 413, "too_large", "request body too large");
 		return -1;
 	}
-	if ((text = http_body_text(a->c, &len)) == NULL ||
+	if ((text = http_body_text(a->c, &len)) != NULL &&
+	    sigil_json_values(text, len) > SIGIL_JSON_VALUES_MAX) {
+		free(text);
+		api_fail(a, 413, "too_large", "more than 400000 JSON values "
+		    "in the body");
+		return -1;
+	}
+	if (text == NULL ||
 	    (*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) ==
 	    NULL || !json_is_object(*out)) {
 		json_decref(*out);

@@ -399,3 +399,25 @@ sigil_utf8_chars(const char *s, size_t len)
 		n += ((unsigned char)s[i] & 0xc0) != 0x80;
 	return n;
 }
+
+size_t
+sigil_json_values(const char *s, size_t n)
+{
+	size_t count = 1;
+	int in_str = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"')
+			in_str = 1;
+		else if (c == ',' || c == '[' || c == '{')
+			count++;
+	}
+	return count;
+}

@@ -141,6 +141,22 @@ void sigil_text_explain(const char *field, size_t max_chars, int flags,
 /* Unicode characters (code points) in the well-formed UTF-8 s. */
 size_t sigil_utf8_chars(const char *s, size_t len);
 
+/*
+ * An upper bound of the number of values in the JSON text s (n bytes):
+ * commas, '[' and '{' outside strings, plus one. Linear and allocation
+ * free: callers refuse a body with too many values before a parser
+ * allocates for each of them (review F25).
+ */
+size_t sigil_json_values(const char *s, size_t n);
+
+/*
+ * JSON values in one brand API body (sigil_json_values): 100,000 codes
+ * or a territory of GEO_VERTICES_MAX positions (3 values each) fit; a
+ * body of millions of tiny values is refused (413) before it is parsed,
+ * so one request costs at most some tens of milliseconds of parsing.
+ */
+#define SIGIL_JSON_VALUES_MAX	400000
+
 /* Big-endian helpers for LMDB keys and code layouts. */
 static inline void sigil_be64_put(uint8_t *p, uint64_t v)
 {

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import Env, check, done  # noqa: E402
@@ -301,6 +302,27 @@ with Env() as env:
         "starts": "2026-06-01T10:00:00Z", "ends": "2026-06-02T10:00:00Z"})
     check(st == 201 and doc["config"]["ends"] == "2026-06-02T10:00:00.000Z",
           "a full timestamp is taken as given (UTC)")
+
+    # ---- F25: the CPU one operator/admin request may cost is bounded ----
+    san = "/san/" in os.environ.get("BIN", "")
+    OPT = env.token("acme", "operator")
+    for what, path, tok, body in [
+            ("4M integers", "aggregations", OPT,
+             b'{"parent":"x","children":[' + b"1," * 4000000 + b"1]}"),
+            ("a 1,000,000-vertex territory", "distributors", A,
+             b'{"name":"big","territory":{"type":"Polygon","coordinates":[['
+             + b"[1,2]," * 1000000 + b"[1,2]]]}}"),
+            ("2M values to the campaigns API", "campaigns", A,
+             b'{"name":"x","batches":[' + b"1," * 2000000 + b"1]}")]:
+        t0 = time.monotonic()
+        st, doc = srv.api("POST", path, tok, body)
+        dt = time.monotonic() - t0
+        check(st == 413 and doc["error"]["code"] == "too_large",
+              "%s: 413 before parsing (%s)" % (what, st))
+        check(dt < (3.0 if san else 0.6),
+              "%s refused in %.0f ms (was about 1 s)" % (what, dt * 1000))
+    st, _ = srv.api("GET", "batches", A)
+    check(st == 200, "sigild serves on after them")
 
     # ---- data kept across a restart (the stored lengths decode) ----
     srv.stop()
