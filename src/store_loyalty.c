@@ -2769,6 +2769,27 @@ struct user_flag_arg {
 	int		disabled;	/* -1: remove the user */
 };
 
+/* Deletes every session of user_id (no per-user index: sessions are few). */
+static int
+sessions_drop_user(struct store *st, MDB_txn *txn, uint32_t user_id)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->sessions, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (v.mv_size < 4 || le32_get(v.mv_data) != user_id)
+			continue;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 static int
 user_flag_fn(struct store *st, MDB_txn *txn, void *p)
 {
@@ -2781,6 +2802,9 @@ user_flag_fn(struct store *st, MDB_txn *txn, void *p)
 	sigil_be32_put(kb, a->id);
 	if ((rc = mdb_get(txn, st->users, &k, &v)) != 0 ||
 	    (rc = user_decode(k, v, &cur)) != 0)
+		return rc;
+	/* Disabling or removing ends the sessions for good, in this txn. */
+	if (a->disabled != 0 && (rc = sessions_drop_user(st, txn, a->id)) != 0)
 		return rc;
 	if (a->disabled >= 0) {
 		cur.disabled = a->disabled;

@@ -917,8 +917,10 @@ struct user {
 int store_user_add(struct store *st, struct user *u);	/* email unique */
 /*
  * Removes the user and frees the email; sets or clears disabled (the only
- * way it changes: store_user_update keeps it). ENOTFOUND. A disabled user
- * is found by store_user_get only, never by store_user_find (login).
+ * way it changes: store_user_update keeps it). ENOTFOUND. Disabling and
+ * removing delete the user's sessions in the same transaction. A
+ * disabled user is found by store_user_get only, never by
+ * store_user_find (login).
  */
 int store_user_del(struct store *st, uint32_t id);
 int store_user_set_disabled(struct store *st, uint32_t id, int disabled);

@@ -225,6 +225,9 @@ with Env() as env:
     check(st == 200 and doc["disabled"] is True, "alan shows as disabled")
     st, doc = ann_api("POST", "users/%d/enable" % alan)
     check(st == 200 and doc["disabled"] is False, "alan re-enabled")
+    check(srv.request("GET", "/admin/me",
+                      headers={"Cookie": "sg_s=" + s_alan[0]})[0] == 401,
+          "re-enabling does not bring the old session back")
     st, s_alan = login(srv, "alan@acme.test")
     check(st == 200, "alan logs in again")
     check(srv.api("GET", "batches", alan_tok)[0] == 401,
