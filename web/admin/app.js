@@ -71,6 +71,14 @@ const TEXT = {
 		lang_switch: 'EN', products: '产品', customer: '会员',
 		device: '设备', accuracy: '精度', claims_total: '累计领奖',
 		prizes_given: '已发奖品', budget_left: '剩余预算',
+		users: '账户', change_password: '修改我的密码',
+		old_password: '当前密码', new_password: '新密码（至少 10 个字符）',
+		role: '角色', disabled: '已停用', enable: '启用', disable: '停用',
+		reset_password: '重设密码', remove: '删除', tokens: 'API 令牌',
+		never: '永不过期', expired: '已过期',
+		confirm_disable: '停用后该用户无法登录，现有会话立即失效，其在控制台创建的 API 令牌将被作废。',
+		confirm_remove: '将永久删除该用户，现有会话立即失效，其在控制台创建的 API 令牌将被作废。',
+		confirm_revoke_token: '此令牌将立即失效。',
 	},
 	en: {
 		title: 'sigil brand dashboard', overview: 'Overview',
@@ -143,6 +151,17 @@ const TEXT = {
 		lang_switch: '中文', products: 'Products', customer: 'Customer',
 		device: 'Device', accuracy: 'Accuracy', claims_total: 'Claims (all time)',
 		prizes_given: 'Prizes given', budget_left: 'Budget left',
+		users: 'Users', change_password: 'Change my password',
+		old_password: 'Current password',
+		new_password: 'New password (10+ characters)', role: 'Role',
+		disabled: 'Disabled', enable: 'Enable', disable: 'Disable',
+		reset_password: 'Reset password', remove: 'Remove',
+		tokens: 'API tokens', never: 'never', expired: 'Expired',
+		confirm_disable: 'The user can no longer sign in; their sessions ' +
+		    'end now and the API tokens they made in the dashboard are revoked.',
+		confirm_remove: 'The user is removed for good; their sessions end ' +
+		    'now and the API tokens they made in the dashboard are revoked.',
+		confirm_revoke_token: 'This token stops working at once.',
 	},
 };
 
@@ -419,7 +438,7 @@ function hbars(entries) {
 /* ---- page frame ---- */
 
 const PAGES = ['overview', 'campaigns', 'geo', 'alerts', 'lookup',
-    'customers', 'batches'];
+    'customers', 'batches', 'users'];
 
 function main() {
 	return clear(document.getElementById('main'));
@@ -497,8 +516,8 @@ async function route() {
 	renderNav(page);
 	const box = main();
 	const fn = { overview, campaigns, geo, alerts, lookup, customers,
-	    batches }[page];
-	if (!can.operate() && page !== 'overview')
+	    batches, users }[page];
+	if (!can.operate() && page !== 'overview' && page !== 'users')
 		box.appendChild(el('div', { class: 'notice' }, t('roles_note')));
 	await fn(box, params);
 }
@@ -1236,6 +1255,104 @@ async function batches(box) {
 	      b.state !== 'revoked' ? el('button', { type: 'button',
 	        on: { click: act(b, 'revoke') } }, t('revoke')) : null] : '' },
 	], list.slice().reverse())]);
+}
+
+/* ---- users and tokens (accounts) ---- */
+
+async function users(box) {
+	const head = el('h1', {}, t('users'));
+	box.appendChild(head);
+	/* Everyone: their own password (the old one is needed). */
+	const oldPw = el('input', { type: 'password', id: 'old-password',
+	    autocomplete: 'current-password', required: true });
+	const newPw = el('input', { type: 'password', id: 'new-password',
+	    autocomplete: 'new-password', required: true, min: 10 });
+	const pwForm = el('form', { id: 'password-form', class: 'card' },
+	    el('h2', {}, t('change_password')),
+	    el('label', {}, t('old_password'), oldPw),
+	    el('label', {}, t('new_password'), newPw),
+	    el('button', { type: 'submit', class: 'primary' }, t('save')));
+	pwForm.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		try {
+			await api('POST', '/api/v1/users/me/password',
+			    { old_password: oldPw.value, new_password: newPw.value });
+			oldPw.value = newPw.value = '';
+			toast(t('saved'));
+		} catch (e) {
+			toast(e.message, true);
+		}
+	});
+	box.appendChild(pwForm);
+	if (!can.admin())
+		return;
+	const body = el('div', {});
+	box.appendChild(body);
+	const reload = () => users(clear(box));
+	loading(body);
+	let ulist, tlist;
+	try {
+		[ulist, tlist] = await Promise.all([api('GET', '/api/v1/users'),
+		    api('GET', '/api/v1/tokens')]);
+	} catch (e) {
+		failure(body, e, reload);
+		return;
+	}
+	const act = (method, path, question, payload) => async () => {
+		if (question && !await confirmBox(t('confirm'),
+		    el('p', {}, question)))
+			return;
+		try {
+			await api(method, path, payload === undefined ? {} : payload);
+			reload();
+		} catch (e) {
+			toast(e.message, true);
+		}
+	};
+	const self = me.user.email;
+	clear(body);
+	body.appendChild(el('div', { class: 'card', id: 'users-table' },
+	    el('h2', {}, t('users')), table([
+	    { label: '#', key: 'id' },
+	    { label: t('email'), key: 'email' },
+	    { label: t('role'), key: 'role' },
+	    { label: t('state'), render: (u) => u.disabled ?
+	      pill(t('disabled'), 'bad') : pill(t('active'), 'ok') },
+	    { label: t('created'), render: (u) => when(u.created) },
+	    { label: t('actions'), render: (u) => u.email === self ? '' : [
+	      el('button', { type: 'button', on: { click: u.disabled ?
+	        act('POST', `/api/v1/users/${u.id}/enable`) :
+	        act('POST', `/api/v1/users/${u.id}/disable`,
+	        `${u.email}: ${t('confirm_disable')}`) } },
+	        u.disabled ? t('enable') : t('disable')), ' ',
+	      el('button', { type: 'button', on: { click: async () => {
+	        const input = el('input', { type: 'password', min: 10,
+	          autocomplete: 'new-password', id: 'reset-password' });
+	        if (!await confirmBox(t('reset_password'), el('label', {},
+	            `${u.email}: ${t('new_password')}`, input)))
+	          return;
+	        await act('POST', `/api/v1/users/${u.id}/password`, null,
+	          { password: input.value })();
+	      } } }, t('reset_password')), ' ',
+	      el('button', { type: 'button', on: { click:
+	        act('DELETE', `/api/v1/users/${u.id}`,
+	        `${u.email}: ${t('confirm_remove')}`) } }, t('remove'))] },
+	], ulist.users || [])));
+	body.appendChild(el('div', { class: 'card', id: 'tokens-table' },
+	    el('h2', {}, t('tokens')), table([
+	    { label: '#', key: 'id' },
+	    { label: t('role'), key: 'role' },
+	    { label: t('created'), render: (k) => when(k.created) },
+	    { label: t('expires'), render: (k) => k.expires ? when(k.expires) :
+	      t('never') },
+	    { label: t('state'), render: (k) => k.active ?
+	      pill(t('active'), 'ok') : pill(k.revoked ? t('revoked') :
+	      t('expired'), 'bad') },
+	    { label: t('actions'), render: (k) => k.revoked ? '' :
+	      el('button', { type: 'button', on: { click:
+	        act('POST', `/api/v1/tokens/${k.id}/revoke`,
+	        `#${k.id}: ${t('confirm_revoke_token')}`) } }, t('revoke')) },
+	], (tlist.tokens || []).slice().reverse())));
 }
 
 /* ---- start ---- */

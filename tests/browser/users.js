@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+/*
+ * users.js - the dashboard's Users page (账户) in Debian's headless
+ * Chromium (review F23): an admin sees the brand's users and tokens,
+ * disables another user and revokes a token through the in-page
+ * confirmation, and changes their own password; an operator sees only
+ * the password form.
+ *
+ *   node tests/browser/users.js BASE_URL ADMIN_EMAIL OPERATOR_EMAIL
+ *       OTHER_EMAIL OUTDIR
+ *
+ * Passwords come from SIGIL_TEST_PASSWORD (everyone's) and
+ * SIGIL_TEST_NEW_PASSWORD (the admin's new one). Prints one line per
+ * check ("ok ..."/"FAIL ..."), then {"failures": n, "dialogs": [...]}.
+ */
+'use strict';
+
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const CHROMIUM = process.env.SIGIL_CHROMIUM || '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
+	'--no-first-run', '--disable-background-networking',
+	'--disable-component-update', '--disable-sync'];
+
+let failures = 0;
+function check(cond, what) {
+	process.stdout.write((cond ? 'ok   ' : 'FAIL ') + what + '\n');
+	if (!cond)
+		failures++;
+	return cond;
+}
+
+async function main(argv) {
+	if (argv.length !== 5) {
+		process.stderr.write('usage: node users.js BASE ADMIN OPERATOR ' +
+		    'OTHER OUTDIR\n');
+		process.exit(2);
+	}
+	const [base, admin, operator, other, outdir] = argv;
+	const pw = process.env.SIGIL_TEST_PASSWORD;
+	const newPw = process.env.SIGIL_TEST_NEW_PASSWORD;
+	const dialogs = [];
+	const browser = await chromium.launch({ executablePath: CHROMIUM,
+	    args: ARGS });
+	try {
+		const context = await browser.newContext({
+			viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+		const page = await context.newPage();
+		page.on('dialog', async (d) => {
+			dialogs.push(d.type() + ': ' + d.message());
+			await d.dismiss();
+		});
+		const login = async (email, password) => {
+			await page.goto(base + '/admin/', { waitUntil: 'load' });
+			await page.waitForSelector('#login-form');
+			await page.fill('#login-email', email);
+			await page.fill('#login-password', password);
+			await page.click('#login-form button[type=submit]');
+			await page.waitForSelector('#kpi-scans', { timeout: 10000 });
+		};
+		const usersPage = async () => {
+			await page.evaluate(() => { location.hash = '#/users'; });
+			await page.waitForSelector('#password-form', { timeout: 10000 });
+		};
+		const rowOf = (table, text) => page.locator(
+		    `${table} tr`, { hasText: text });
+
+		await login(admin, pw);
+		check((await page.textContent('nav#nav')).includes('账户'),
+		    'the nav offers 账户 (Users) in Chinese');
+		await usersPage();
+		await page.waitForSelector('#users-table table');
+		const ut = await page.textContent('#users-table');
+		check(ut.includes(other) && ut.includes(operator) &&
+		    ut.includes(admin), 'the users table lists the brand\'s users');
+		await page.screenshot({ path: path.join(outdir, 'users-admin.png'),
+		    fullPage: true });
+
+		/* Disable the other user through the in-page confirmation. */
+		await rowOf('#users-table', other).getByRole('button',
+		    { name: '停用' }).click();
+		await page.waitForSelector('#modal:not([hidden])');
+		await page.click('#modal-ok');
+		await page.waitForFunction((o) => {
+			const r = [...document.querySelectorAll('#users-table tr')]
+			    .find((tr) => tr.textContent.includes(o));
+			return r && r.textContent.includes('已停用');
+		}, other, { timeout: 10000 });
+		const st = await page.evaluate(async () =>
+		    (await (await fetch('/api/v1/users')).json()).users);
+		check(st.some((u) => u.email === other && u.disabled),
+		    'the other user is disabled on the server');
+
+		/* Revoke the newest active token. */
+		const before = await page.evaluate(async () =>
+		    (await (await fetch('/api/v1/tokens')).json()).tokens
+		    .filter((k) => k.active).length);
+		await page.locator('#tokens-table button', { hasText: '作废' })
+		    .first().click();
+		await page.waitForSelector('#modal:not([hidden])');
+		await page.click('#modal-ok');
+		await page.waitForFunction(async (n) =>
+		    (await (await fetch('/api/v1/tokens')).json()).tokens
+		    .filter((k) => k.active).length === n - 1, before,
+		    { timeout: 10000 });
+		check(true, 'a token is revoked from the tokens table');
+
+		/* Own password. */
+		await page.fill('#old-password', 'not my password');
+		await page.fill('#new-password', newPw);
+		await page.click('#password-form button[type=submit]');
+		await page.waitForSelector('#toast:not([hidden])');
+		check(/old password|错误|wrong/i.test(
+		    await page.textContent('#toast')),
+		    'a wrong current password is refused with a message');
+		await page.fill('#old-password', pw);
+		await page.fill('#new-password', newPw);
+		await page.click('#password-form button[type=submit]');
+		await page.waitForFunction(() =>
+		    document.getElementById('old-password').value === '',
+		    null, { timeout: 10000 });
+		await page.click('#logout');
+		await page.waitForSelector('#login-form');
+		await login(admin, newPw);
+		check(true, 'the admin signs in with the new password');
+		await page.click('#logout');
+		await page.waitForSelector('#login-form');
+
+		/* An operator: the password form only. */
+		await login(operator, pw);
+		await usersPage();
+		await page.waitForTimeout(300);
+		check(await page.$('#users-table') === null &&
+		    await page.$('#tokens-table') === null,
+		    'an operator sees no users or tokens table');
+		await page.screenshot({ path: path.join(outdir,
+		    'users-operator.png'), fullPage: true });
+	} catch (e) {
+		check(false, 'no exception: ' + (e && e.stack || e));
+	} finally {
+		await browser.close();
+	}
+	check(dialogs.length === 0, 'no browser dialog fired');
+	process.stdout.write(JSON.stringify({ failures, dialogs }) + '\n');
+	process.exit(failures ? 1 : 0);
+}
+
+main(process.argv.slice(2));
