@@ -1751,7 +1751,7 @@ customer_summary(struct app *app, const struct customer *cu, int full)
 {
 	struct ledger_buf lb;
 	json_t *o, *settings;
-	char masked[32], tier[80], ts[SIGIL_TIME_LEN + 1];
+	char masked[32], tier[32 * 4 + 1], ts[SIGIL_TIME_LEN + 1];
 	int64_t now = sigil_now_us(), first, last, pts = 0, bal = 0;
 	size_t freq = 0, devices = 0, claims = 0;
 	const char *seg = "new";

@@ -149,6 +149,26 @@ with Env() as env:
     st, doc = srv.api("POST", "settings", A, {"tiers": [
         {"name": cjk(33), "min": 0}]})
     check(refused(st, doc, "tiers[].name"), "33-character tier: 422")
+    # a customer at that tier sees its whole name (/api/v1/me)
+    st, sdoc, sdev = srv.scan(paths[30])
+    h = {"Cookie": "sg_d=" + sdev, "Accept": "application/json"}
+    st, _, _ = srv.request("POST", "/api/v1/customers/otp", body={
+        "phone": "13900000731", "code": paths[30]}, headers=h)
+    otp = None
+    with open(os.path.join(env.data, "otp-outbox.log")) as f:
+        for line in f:
+            m = re.search(r" phone=8613900000731 code=(\d{6})$",
+                          line.strip())
+            otp = m.group(1) if m else otp
+    st, _, _ = srv.request("POST", "/api/v1/customers/verify", body={
+        "phone": "13900000731", "code": paths[30], "otp": otp}, headers=h)
+    check(st == 200, "a customer logs in (%s)" % st)
+    st, _, raw = srv.request("GET", "/api/v1/me?code=" + paths[30],
+                             headers=h)
+    me = json.loads(raw) if st == 200 else {}
+    check(st == 200 and me["customer"]["tier"] == cjk(32),
+          "/api/v1/me shows the 32-character CJK tier whole (%s %r)" % (
+              st, me.get("customer", {}).get("tier")))
 
     # ---- F19/F21: control and bidi characters, every field family ----
     def snapshot():
