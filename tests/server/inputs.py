@@ -111,6 +111,19 @@ with Env() as env:
     bid = doc["id"]
     st, doc = srv.api("GET", "batches/%d" % bid, A)
     check(st == 200 and doc["sku"] == "一" * 64, "batch reads back its SKU")
+    st, _ = srv.api("POST", "batches/%d/activate" % bid, A)
+    st, raw = srv.api("GET", "batches/%d/codes.csv" % bid, A)
+    cpath = re.sub(r"^https?://[^/]+", "",
+                   raw.decode().split("\n")[1].split(",")[1])
+    st, doc, _ = srv.scan(cpath)
+    check(st == 200 and doc["verdict"] == "genuine" and
+          doc["product"]["name"] == cjk(200) and
+          doc["product"]["sku"] == "一" * 64,
+          "a scan shows the 200-character name and 64-character SKU whole")
+    st, _, html = srv.request("GET", cpath, headers={
+        "Accept-Language": "zh-CN"})
+    check(st == 200 and cjk(200) in html.decode(),
+          "the landing page shows the whole name")
     st, doc = srv.api("POST", "distributors", A, {"name": cjk(200),
                                                   "territory": TERR})
     check(st == 201, "200-character CJK distributor name: 201")
