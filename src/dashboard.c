@@ -344,7 +344,7 @@ dashboard_session_live(struct app *app, const char *cookie_header)
 	return session_cookie_hash(cookie_header, hash, &present) == 0 &&
 	    store_session_get(app->store, hash, &s) == 0 &&
 	    s.expires > sigil_now_us() &&
-	    store_user_get(app->store, s.user_id, &u) == 0;
+	    store_user_get(app->store, s.user_id, &u) == 0 && !u.disabled;
 }
 
 int
