@@ -21,6 +21,7 @@
 #include <event2/http.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include "sigil/accounts.h"
 #include "sigil/api.h"
@@ -182,9 +183,14 @@ password_field(struct accounts_call *a, json_t *o, const char *key,
 	return 0;
 }
 
-/* A new salt and hash for u; the lockout is cleared. 0 or an error. */
+/*
+ * A new salt and hash for u; the lockout is cleared, and every session of
+ * u ends but the one keep names (the caller's own, or NULL). 0 or an
+ * error.
+ */
 static int
-password_set(struct store *st, struct user *u, const char *pw, size_t len)
+password_set(struct store *st, struct user *u, const char *pw, size_t len,
+    const uint8_t *keep)
 {
 	int rc;
 
@@ -193,7 +199,9 @@ password_set(struct store *st, struct user *u, const char *pw, size_t len)
 		return rc;
 	u->failures = 0;
 	u->locked_until = 0;
-	return store_user_update(st, u);
+	if ((rc = store_user_update(st, u)) != 0)
+		return rc;
+	return store_session_del_user(st, u->id, keep);
 }
 
 static void
@@ -281,9 +289,20 @@ users_me_password(struct accounts_call *a)
 		fail(a, 403, "bad_credentials", "the old password is wrong");
 		goto out;
 	}
-	if (password_set(a->app->store, &u, pw, len) != 0) {
-		fail(a, 503, "unavailable", "storage error; try again");
-		goto out;
+	{
+		/* The caller's session stays; the user's others end. */
+		char cookie[80];
+		uint8_t keep[32];
+		int have = http_cookie(a->c, "sg_s", cookie, sizeof cookie) ==
+		    0 && strlen(cookie) == 64;
+
+		if (have)
+			SHA256((const unsigned char *)cookie, 64, keep);
+		if (password_set(a->app->store, &u, pw, len, have ? keep :
+		    NULL) != 0) {
+			fail(a, 503, "unavailable", "storage error; try again");
+			goto out;
+		}
 	}
 	log_info("password_change", "brand=%u user=%u", a->brand_id, u.id);
 	http_reply_jsont(a->c, 200, user_json(&u));
@@ -312,7 +331,7 @@ users_reset_password(struct accounts_call *a, struct user *u)
 	if (!only_keys(a, o, keys) || password_field(a, o, "password", &pw,
 	    &len) != 0)
 		goto out;
-	if (password_set(a->app->store, u, pw, len) != 0) {
+	if (password_set(a->app->store, u, pw, len, NULL) != 0) {
 		fail(a, 503, "unavailable", "storage error; try again");
 		goto out;
 	}

@@ -2769,9 +2769,13 @@ struct user_flag_arg {
 	int		disabled;	/* -1: remove the user */
 };
 
-/* Deletes every session of user_id (no per-user index: sessions are few). */
+/*
+ * Deletes every session of user_id but the one keep names (may be NULL);
+ * no per-user index: sessions are few.
+ */
 static int
-sessions_drop_user(struct store *st, MDB_txn *txn, uint32_t user_id)
+sessions_drop_user(struct store *st, MDB_txn *txn, uint32_t user_id,
+    const uint8_t *keep)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -2781,7 +2785,9 @@ sessions_drop_user(struct store *st, MDB_txn *txn, uint32_t user_id)
 		return rc;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (v.mv_size < 4 || le32_get(v.mv_data) != user_id)
+		if (v.mv_size < 4 || le32_get(v.mv_data) != user_id ||
+		    (keep != NULL && k.mv_size == 32 &&
+		    memcmp(k.mv_data, keep, 32) == 0))
 			continue;
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)
 			break;
@@ -2804,7 +2810,8 @@ user_flag_fn(struct store *st, MDB_txn *txn, void *p)
 	    (rc = user_decode(k, v, &cur)) != 0)
 		return rc;
 	/* Disabling or removing ends the sessions for good, in this txn. */
-	if (a->disabled != 0 && (rc = sessions_drop_user(st, txn, a->id)) != 0)
+	if (a->disabled != 0 &&
+	    (rc = sessions_drop_user(st, txn, a->id, NULL)) != 0)
 		return rc;
 	if (a->disabled >= 0) {
 		cur.disabled = a->disabled;
@@ -2825,6 +2832,30 @@ store_user_set_disabled(struct store *st, uint32_t id, int disabled)
 	if (st->loyalty_absent)
 		return SIGIL_ENOTFOUND;
 	return store_write(st, user_flag_fn, &a);
+}
+
+struct drop_arg {
+	uint32_t	user_id;
+	const uint8_t	*keep;
+};
+
+static int
+sessions_drop_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct drop_arg *a = p;
+
+	return sessions_drop_user(st, txn, a->user_id, a->keep);
+}
+
+int
+store_session_del_user(struct store *st, uint32_t user_id,
+    const uint8_t keep[32])
+{
+	struct drop_arg a = { user_id, keep };
+
+	if (st->loyalty_absent)
+		return 0;
+	return store_write(st, sessions_drop_fn, &a);
 }
 
 int

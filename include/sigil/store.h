@@ -947,6 +947,9 @@ int store_session_put(struct store *st, const struct session *s);
 int store_session_get(struct store *st, const uint8_t id_hash[32],
     struct session *out);
 int store_session_del(struct store *st, const uint8_t id_hash[32]);
+/* Deletes every session of user_id but keep's (may be NULL). */
+int store_session_del_user(struct store *st, uint32_t user_id,
+    const uint8_t keep[32]);
 /*
  * Sessions expire lazily: get treats an expired one as ENOTFOUND (using
  * the wall clock). Added: store_session_purge deletes every session with

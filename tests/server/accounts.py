@@ -169,10 +169,16 @@ with Env() as env:
     st, doc = srv.api("POST", "users/me/password", A,
                       {"old_password": PW, "new_password": "x" * 12})
     check(st == 403, "a bearer token has no own password: 403")
+    st, s_ann2 = login(srv, "ann@acme.test")
+    check(st == 200, "ann has a second session")
     st, doc = ann_api("POST", "users/me/password",
                       {"old_password": PW,
                        "new_password": "a new one, long enough"})
     check(st == 200, "own password changed with the old one")
+    check(ann_api("GET", "batches")[0] == 200,
+          "the session that changed it goes on")
+    check(session(srv, s_ann2)("GET", "batches")[0] == 401,
+          "ann's other session ends with the old password")
     check(login(srv, "ann@acme.test")[0] == 401, "old password: 401")
     st, s_ann = login(srv, "ann@acme.test", "a new one, long enough")
     check(st == 200, "new password logs in")
@@ -186,9 +192,12 @@ with Env() as env:
     check(st == 200, "an operator changes their own password")
 
     # ---- admin resets another user's password ----
+    st, s_otto = login(srv, "otto@acme.test", "otto's new password")
     st, doc = ann_api("POST", "users/%d/password" % otto,
                       {"password": "reset by ann 123"})
     check(st == 200, "admin resets otto's password")
+    check(session(srv, s_otto)("GET", "batches")[0] == 401,
+          "a reset ends otto's live session")
     check(login(srv, "otto@acme.test", "otto's new password")[0] == 401 and
           login(srv, "otto@acme.test", "reset by ann 123")[0] == 200,
           "otto's reset password is the one that works")
