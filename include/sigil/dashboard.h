@@ -17,8 +17,6 @@ struct http_call;
 #define DASHBOARD_PASSWORD_MIN	10	/* characters (bytes of UTF-8) */
 #define DASHBOARD_PASSWORD_MAX	1024
 #define DASHBOARD_SESSION_HOURS	12
-#define DASHBOARD_LOCK_FAILURES	10	/* wrong passwords in a row */
-#define DASHBOARD_LOCK_MINUTES	15
 
 /*
  * Remembers web_dir/admin as the directory the static files come from
