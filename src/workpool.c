@@ -14,7 +14,7 @@
  * Bounds. The queue holds at most queue_max waiting jobs; beyond that
  * workpool_submit refuses (SIGIL_EFULL) and the caller answers 503 with
  * Retry-After, so a flood costs a bounded amount of memory and of CPU
- * (threads cores at most). Workers run at nice +10: when they compete
+ * (threads cores at most). Workers run at nice 19: when they compete
  * with the loop for a core the loop wins, so a login flood does not move
  * scan latency.
  *
@@ -58,7 +58,7 @@ worker(void *p)
 	struct workpool *wp = p;
 	struct job *j;
 
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 	pthread_mutex_lock(&wp->mu);
 	for (;;) {
 		while (wp->head == NULL && !wp->stopping)
