@@ -136,6 +136,40 @@ with Env() as env:
           "scan p50 under the login flood < 5 ms: %.2f ms" %
           statistics.median(during))
 
+    # 40 logins at once: the queue (16 waiting) and the global rate
+    # (burst 30) answer the excess at once, 503 or 429 with Retry-After.
+    time.sleep(3)       # the global bucket refills
+    socks = []
+    for i in range(40):
+        body = json.dumps({"email": "burst%d@acme.test" % i,
+                           "password": "wrong password"}).encode()
+        s = socket.socket()
+        s.bind(("127.21.0.%d" % (i + 1), 0))
+        s.connect(("127.0.0.1", port))
+        s.sendall(b"POST /admin/login HTTP/1.1\r\nHost: x\r\nConnection: "
+                  b"close\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        socks.append(s)
+    burst = []
+    for s in socks:
+        s.settimeout(30)
+        got = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += d
+        s.close()
+        head = got.split(b"\r\n\r\n")[0].decode()
+        st = int(head.split(" ")[1]) if head.startswith("HTTP/1.1 ") else 0
+        burst.append((st, st == 401 or "Retry-After:" in head,
+                      got.count(b"HTTP/1.1 ")))
+    bh = {s: [b[0] for b in burst].count(s) for s in set(b[0] for b in burst)}
+    print("40 logins at once: %s" % bh)
+    check(set(bh) <= {401, 429, 503} and bh.get(503, 0) >= 1 and
+          all(b[1] and b[2] == 1 for b in burst),
+          "40 logins at once: one answer each; beyond the hashing queue "
+          "503 with Retry-After: %s" % bh)
     hz = [timed_scan(port, "/healthz", "127.30.1.1")[1] for _ in range(20)]
     check(statistics.median(hz) < 5.0, "healthz p50 after the flood < 5 "
           "ms: %.2f ms" % statistics.median(hz))
