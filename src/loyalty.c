@@ -2280,20 +2280,24 @@ customer_export(struct loyalty_api *a, const struct customer *cu)
  * a masked list shows, 10,000 guesses would unmask a number. So it takes
  * the full number (loyalty_phone_normalise refuses '*'), is limited to
  * PHONE_SEARCH_PER_HOUR per actor (API token or dashboard user) for
- * every role, and every search is logged with the actor and the masked
- * number, never the digits.
+ * every role, and every search is logged with the actor and a keyed
+ * hash of the number, never the digits.
  */
+/* The number appears as the first 6 bytes of its keyed hash (the key is
+ * the keyring's; the log alone cannot be reversed), never as digits. */
 static void
 phone_search_log(struct loyalty_api *a, const char *phone, int found)
 {
-	char masked[32];
+	uint8_t phash[32];
+	char hex[13];
 
-	loyalty_phone_mask(phone, masked, sizeof masked);
-	log_info("phone_search", "brand=%u actor=%s:%u role=%s phone=%s "
+	phone_hash(a->app->loyalty, phone, phash);
+	sigil_hex_encode(phash, 6, hex);
+	log_info("phone_search", "brand=%u actor=%s:%u role=%s phone_hash=%s "
 	    "result=%s client=%s", a->brand_id, (a->actor & 0x80000000u) ?
 	    "user" : "token", a->actor & 0x7fffffffu, a->role == ROLE_ADMIN ?
-	    "admin" : a->role == ROLE_OPERATOR ? "operator" : "analyst",
-	    masked, found < 0 ? "rate_limited" : found ? "found" : "none",
+	    "admin" : a->role == ROLE_OPERATOR ? "operator" : "analyst", hex,
+	    found < 0 ? "rate_limited" : found ? "found" : "none",
 	    a->c->client_text);
 }
 
