@@ -135,7 +135,7 @@ with Env() as env:
     check(req(port, "POST", "/api/v1/customers/otp", OTHER64, {
         "phone": "13911110000", "code": paths[2]})[0] == 202,
         "another /64 may still ask for a code")
-    srv.stop()
+    check(srv.stop() == 0, "sigild exits 0 (no sanitizer report)")
 
     # ---- the optional /56 bucket ----
     for flag in ([], ["--rate-v6-56"]):
@@ -152,5 +152,5 @@ with Env() as env:
                   "(burst 40): %d allowed" % n)
         else:
             check(n == 200, "without --rate-v6-56 every /64 is a client")
-        srv.stop()
+        check(srv.stop() == 0, "sigild exits 0 (no sanitizer report)")
 done()
