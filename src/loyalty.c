@@ -98,7 +98,7 @@
  * Limits (src/ratelimit.c; clients per IPv4 address or IPv6 /64): code
  * sends 5 then 1 a minute per client, and per brand --otp-per-hour
  * (burst and hourly rate) so SMS pumping from many networks is bounded
- * too; OTP guesses and PIN attempts 20 then 1 every 3 s per client;
+ * too; OTP guesses and wrong PINs 20 then 1 every 3 s per client;
  * phone searches of the brand API PHONE_SEARCH_PER_HOUR per actor.
  */
 #define SEND_BURST		5
@@ -1513,7 +1513,9 @@ loyalty_claim(struct http_call *c)
 			    "hidden PIN under the scratch-off layer");
 			return;
 		}
-		if (!ratelimit_client_take(app->loyalty->pin, c->client,
+		/* Wrong PINs only are counted, so a clerk claiming many
+		 * boxes with their right PINs is never slowed. */
+		if (!ratelimit_client_peek(app->loyalty->pin, c->client,
 		    now)) {
 			too_many(c, ratelimit_client_wait_us(app->loyalty->pin,
 			    c->client, now), "rate_limited", "too many PIN "
@@ -1528,6 +1530,8 @@ loyalty_claim(struct http_call *c)
 		err = code_pin_check(&key, info.serial, pinbuf);
 		OPENSSL_cleanse(&key, sizeof key);
 		if (err != 0) {
+			ratelimit_client_take(app->loyalty->pin, c->client,
+			    now);
 			if (store_pin_fail(app->store, info.brand.id,
 			    info.serial, &fails) != 0) {
 				http_reply_error(c, 503, "unavailable",

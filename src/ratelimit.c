@@ -313,9 +313,9 @@ ratelimit_client_key(const uint8_t addr[16], int prefix_bits,
 	memcpy(out + 1, addr, (size_t)prefix_bits / 8);
 }
 
-int
-ratelimit_client_take(struct ratelimit *rl, const uint8_t addr[16],
-    int64_t now_us)
+static int
+client_take(struct ratelimit *rl, const uint8_t addr[16], int64_t now_us,
+    int dry)
 {
 	uint8_t k64[RATELIMIT_CLIENT_KEY], k56[RATELIMIT_CLIENT_KEY];
 	uint64_t h64, h56;
@@ -323,14 +323,30 @@ ratelimit_client_take(struct ratelimit *rl, const uint8_t addr[16],
 	ratelimit_client_key(addr, 64, k64);
 	h64 = ratelimit_hash(rl, k64, sizeof k64);
 	if (!(rl->flags & RATELIMIT_V6_56) || is_v4(addr))
-		return take_h(rl, h64, 0, now_us, 0);
+		return take_h(rl, h64, 0, now_us, dry);
 	ratelimit_client_key(addr, 56, k56);
 	h56 = ratelimit_hash(rl, k56, sizeof k56);
 	if (!take_h(rl, h64, 0, now_us, 1) || !take_h(rl, h56, 1, now_us, 1))
 		return 0;
-	take_h(rl, h64, 0, now_us, 0);
-	take_h(rl, h56, 1, now_us, 0);
+	if (!dry) {
+		take_h(rl, h64, 0, now_us, 0);
+		take_h(rl, h56, 1, now_us, 0);
+	}
 	return 1;
+}
+
+int
+ratelimit_client_take(struct ratelimit *rl, const uint8_t addr[16],
+    int64_t now_us)
+{
+	return client_take(rl, addr, now_us, 0);
+}
+
+int
+ratelimit_client_peek(struct ratelimit *rl, const uint8_t addr[16],
+    int64_t now_us)
+{
+	return client_take(rl, addr, now_us, 1);
 }
 
 int64_t

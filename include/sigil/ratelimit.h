@@ -69,6 +69,9 @@ void ratelimit_client_key(const uint8_t addr[16], int prefix_bits,
  */
 int ratelimit_client_take(struct ratelimit *rl, const uint8_t addr[16],
     int64_t now_us);
+/* 1 when ratelimit_client_take would allow, without taking anything. */
+int ratelimit_client_peek(struct ratelimit *rl, const uint8_t addr[16],
+    int64_t now_us);
 int64_t ratelimit_client_wait_us(struct ratelimit *rl, const uint8_t addr[16],
     int64_t now_us);
 

@@ -13,12 +13,15 @@ F14, F26; issue 16 items 3-5).
 - Phone search of the brand API: full number only (422 otherwise), 20
   an hour per token for every role (429 beyond), each logged with the
   actor and a keyed hash of the number, never the digits.
+- Wrong hidden PINs: 20 per client, then 429; the right PIN from
+  another client still claims.
 - OTP sends per brand per hour (--otp-per-hour) bound SMS from many
   networks.
 - Bad flag values exit 2.
 - One implementation: no bucket table outside src/ratelimit.c.
 """
 import http.client
+import datetime
 import json
 import multiprocessing
 import os
@@ -30,7 +33,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import BIN, ROOT, Env, check, done  # noqa: E402
+from sigiltest import BIN, PHONE_UA, ROOT, Env, check, done  # noqa: E402
 
 PW = "correct horse battery staple"
 
@@ -39,7 +42,7 @@ def req(port, method, path, src, body=None, headers=None, timeout=30):
     """One request from source address src: (status, headers, body)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
                                       source_address=(src, 0))
-    h = {"Accept": "application/json"}
+    h = {"Accept": "application/json", "User-Agent": PHONE_UA}
     h.update(headers or {})
     try:
         data = None
@@ -66,6 +69,13 @@ def pct(v, p):
 
 with Env() as env:
     _, paths = env.setup_brand(count=20)
+    b_pin, pins = env.setup_brand(sku="PIN", count=30, init=False)
+    pin_of = {}
+    for line in env.sigil("mint", "--batch", str(b_pin), "--format", "csv",
+                          "--pin", "--out", "-").stdout.split("\n")[1:]:
+        if line:
+            _, url, pin = line.split(",")
+            pin_of[re.sub(r"^https?://[^/]+", "", url)] = pin
     env.sigil("user", "add", "--brand", "acme", "--email", "admin@acme.test",
               "--role", "admin", stdin=PW + "\n")
     # ---- F4: a login flood does not move scan latency ----
@@ -297,6 +307,41 @@ with Env() as env:
     check(len(set(hashes[:5])) == 5, "different numbers, different hashes")
     check(any("result=rate_limited" in l for l in lines),
           "refused searches are logged too")
+    check(srv.stop() == 0, "sigild exits 0 (no sanitizer report)")
+
+    # ---- wrong PINs per client ----
+    srv = env.start("--rate-limit", "0")
+    A = env.token("acme", "admin")
+    today = datetime.date.today()
+    st, d = srv.api("POST", "campaigns", A, {
+        "name": "pin", "skus": ["PIN"], "points": 5, "require_pin": True,
+        "starts": (today - datetime.timedelta(days=1)).isoformat(),
+        "ends": (today + datetime.timedelta(days=30)).isoformat()})
+    check(st == 201, "a PIN campaign (%d)" % st)
+    me = "127.60.0.1"
+    st, h, _ = req(srv.port, "GET", pins[0], me)
+    dev = re.search(r"sg_d=([0-9a-f.]+)", h.get("Set-Cookie", "")).group(1)
+    ck = {"Cookie": "sg_d=" + dev}
+    req(srv.port, "POST", "/api/v1/customers/otp", me,
+        {"phone": "13700000001", "code": pins[0]}, ck)
+    otp = re.findall(r"phone=8613700000001 code=(\d{6})", open(os.path.join(
+        env.data, "otp-outbox.log")).read())[-1]
+    st, _, _ = req(srv.port, "POST", "/api/v1/customers/verify", me,
+                   {"phone": "13700000001", "code": pins[0], "otp": otp}, ck)
+    check(st == 200, "a customer logged in (%d)" % st)
+    for p in pins:
+        req(srv.port, "GET", p, me, headers=ck)
+    sts = []
+    for p in pins[:24]:
+        bad = "%08d" % ((int(pin_of[p]) + 1) % 100000000)
+        sts.append(req(srv.port, "POST", "/api/v1/claims", me,
+                       {"code": p, "pin": bad}, ck)[0])
+    check(sts[:20] == [403] * 20 and sts[20:] == [429] * 4,
+          "wrong PINs from one client: 20, then 429 (%s)" % sts)
+    st, _, _ = req(srv.port, "POST", "/api/v1/claims", "127.60.0.2",
+                   {"code": pins[25], "pin": pin_of[pins[25]]}, ck)
+    check(st == 201, "the same customer from another client claims with "
+          "the right PIN (%d)" % st)
     check(srv.stop() == 0, "sigild exits 0 (no sanitizer report)")
 
     # ---- F26: OTP sends per brand per hour ----
