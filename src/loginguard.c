@@ -133,8 +133,14 @@ loginguard_admit(struct http_call *c, const char *email)
 	}
 	if (!ratelimit_peek(g.account, email, elen, now) &&
 	    !known_is(pk, plen, now)) {
-		log_warn("login_slowed", "client=%s msg=\"an account has many "
-		    "wrong passwords; new addresses wait\"", c->client_text);
+		static int64_t logged;
+
+		if (now - logged >= 1000000) {	/* at most once a second */
+			logged = now;
+			log_warn("login_slowed", "client=%s msg=\"an account has "
+			    "many wrong passwords; new addresses wait\"",
+			    c->client_text);
+		}
 		refuse(c, ratelimit_wait_us(g.account, email, elen, now),
 		    "too many wrong passwords for this account; wait a "
 		    "little, or sign in from an address you used before");

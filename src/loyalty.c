@@ -1143,8 +1143,13 @@ loyalty_otp(struct http_call *c)
 		return;
 	}
 	if (!ratelimit_take(ly->brand_send, &b.id, sizeof b.id, now)) {
-		log_warn("otp_brand_limit", "brand=%u client=%s", b.id,
-		    c->client_text);
+		static int64_t logged;
+
+		if (now - logged >= US_PER_S) {	/* at most once a second */
+			logged = now;
+			log_warn("otp_brand_limit", "brand=%u client=%s", b.id,
+			    c->client_text);
+		}
 		too_many(c, ratelimit_wait_us(ly->brand_send, &b.id,
 		    sizeof b.id, now), "rate_limited", "too many codes sent "
 		    "for this brand this hour; try again later");
