@@ -8,6 +8,7 @@ F14, F26; issue 16 items 3-5).
   else), and at least some were really hashed (401).
 - Addresses whose buckets collided in the old tables (FNV slot of the
   review) each get one address's rate, not a fresh bucket every time.
+- Malformed login bodies are 400/422 and cost no attempt.
 - A client that goes away while its password is being hashed crashes
   nothing; a kept-alive connection gets exactly one answer.
 - Phone search of the brand API: full number only (422 otherwise), 20
@@ -241,6 +242,18 @@ with Env() as env:
     check(all(v <= 10 + el / 5 + 1 for v in lok.values()),
           "each address of a formerly colliding login pair gets 10 then "
           "1 per 5 s: %s" % lok)
+
+    # ---- bad login bodies: 4xx, and they cost no attempt ----
+    bad = [req(port, "POST", "/admin/login", "127.70.0.1", body=b)[0]
+           for b in [{"email": 5, "password": "x" * 12}, {"email": "a@b"},
+                     {"email": "nobody", "password": "x" * 12},
+                     {"email": "a@b.c", "password": "x" * 2000}, [1]] * 4]
+    check(set(bad) <= {400, 422},
+          "20 malformed logins: 400/422 (%s)" % sorted(set(bad)))
+    st, _, _ = req(port, "POST", "/admin/login", "127.70.0.1", body={
+        "email": "admin@acme.test", "password": "wrong password!"})
+    check(st == 401, "... and cost that address no attempt: the next "
+          "real one is checked (401, not 429): %d" % st)
 
     # ---- a client gone while its password is hashed ----
     body = json.dumps({"email": "admin@acme.test",
