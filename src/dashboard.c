@@ -278,7 +278,7 @@ session_load(struct http_call *c, struct app *app, uint8_t hash[32],
 		store_session_del(app->store, hash);
 		return -1;
 	}
-	/* Read fresh each time: a lockout or role change counts at once. */
+	/* Read fresh each time: a role change counts at once. */
 	return store_user_get(app->store, s->user_id, u) == 0 ? 0 : -1;
 }
 

@@ -21,8 +21,8 @@ F14, F26; issue 16 items 3-5).
 - Bad flag values exit 2.
 - One implementation: no bucket table outside src/ratelimit.c.
 """
-import http.client
 import datetime
+import http.client
 import json
 import multiprocessing
 import os
