@@ -45,6 +45,7 @@
 #include "sigil/keyring.h"
 #include "sigil/log.h"
 #include "sigil/loyalty.h"
+#include "sigil/ratelimit.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -52,7 +53,7 @@
 
 #define API_SEGS_MAX	8
 #define API_LIST_MAX	1000
-#define TOKEN_SLOTS	4096
+#define TOKEN_SETS	1024	/* x RATELIMIT_WAYS tokens and sessions */
 
 enum api_need { NEED_READ, NEED_OPERATE, NEED_ADMIN };
 
@@ -74,12 +75,9 @@ struct api_route {
 	void		(*fn)(struct api_call *a);
 };
 
-struct token_bucket {
-	uint32_t	id;
-	struct sigil_bucket bucket;
-};
-
-static struct token_bucket buckets[TOKEN_SLOTS];
+/* Per token (or dashboard session user), made on first use. */
+static struct ratelimit *token_rl;
+static unsigned token_rl_rate;
 
 /* ---- tokens ---- */
 
@@ -159,15 +157,17 @@ api_role_name(int role)
 static int
 token_rate_allow(uint32_t id, unsigned rate)
 {
-	struct token_bucket *b = &buckets[id % TOKEN_SLOTS];
-
 	if (rate == 0)
 		return 1;
-	if (b->id != id) {
-		b->id = id;
-		b->bucket.last_us = 0;
+	if (token_rl == NULL || token_rl_rate != rate) {
+		ratelimit_free(token_rl);
+		token_rl = NULL;
+		if (ratelimit_new(TOKEN_SETS, RATELIMIT_WAYS, rate, 2.0 * rate,
+		    0, &token_rl) != 0)
+			return 0;
+		token_rl_rate = rate;
 	}
-	return sigil_bucket_take(&b->bucket, rate, 2.0 * rate, sigil_now_us());
+	return ratelimit_take(token_rl, &id, sizeof id, sigil_now_us());
 }
 
 /* ---- small helpers ---- */
@@ -1739,7 +1739,7 @@ api_handle(struct http_call *c)
 	{
 		/* Campaigns, customers, catalog, settings: loyalty.c's. */
 		struct loyalty_api la = { c, a.app, a.brand.id, a.tok.role,
-		    method, a.seg, a.nseg };
+		    method, a.seg, a.nseg, a.tok.id };
 
 		if (loyalty_api_route(&la))
 			return;

@@ -15,9 +15,9 @@
  * nothing inline, nothing from elsewhere.
  *
  * Passwords are hashed with scrypt (N=2^15, r=8, p=1) and a random
- * 16-byte salt per user. Login is rate-limited per client address (a
- * token bucket) and ten wrong passwords in a row lock the account for
- * fifteen minutes. A session is 32 random bytes sent as the HttpOnly,
+ * 16-byte salt per user, on worker threads; login is guarded by the
+ * limits of loginguard.c (per client, per account and client, per
+ * account unless the client signed in before, global). A session is 32 random bytes sent as the HttpOnly,
  * SameSite=Strict cookie sg_s; only its SHA-256 is stored, with the
  * user id, a CSRF token and an expiry twelve hours on. Every request that
  * changes something must echo the CSRF token in X-CSRF-Token: SameSite
@@ -57,14 +57,12 @@
 #include "sigil/dashboard.h"
 #include "sigil/http.h"
 #include "sigil/log.h"
+#include "sigil/loginguard.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 
 #define SESSION_COOKIE		"sg_s"
 #define STATIC_MAX		(1024 * 1024)
-#define LOGIN_SLOTS		4096
-#define LOGIN_RATE		0.2	/* attempts per second per address */
-#define LOGIN_BURST		10.0
 #define HOUR_US			(3600LL * 1000000)
 #define SESSION_TOKEN_BIT	DASHBOARD_SESSION_BIT
 #define STATS_HOURS_MAX		(400 * 24)	/* a bit over a year */
@@ -74,40 +72,6 @@
 
 static char admin_dir[PATH_MAX];
 
-
-/* ---- login rate limit: one token bucket per client address ---- */
-
-struct login_bucket {
-	uint8_t		addr[16];
-	double		tokens;
-	int64_t		last_us;
-};
-
-static struct login_bucket login_buckets[LOGIN_SLOTS];
-
-static int
-login_allow(const uint8_t addr[16])
-{
-	uint8_t h[32];
-	struct login_bucket *b;
-	int64_t now = sigil_now_us();
-
-	SHA256(addr, 16, h);
-	b = &login_buckets[(h[0] << 8 | h[1]) % LOGIN_SLOTS];
-	if (memcmp(b->addr, addr, 16) != 0 || b->last_us == 0) {
-		memcpy(b->addr, addr, 16);
-		b->tokens = LOGIN_BURST;
-		b->last_us = now;
-	}
-	b->tokens += (double)(now - b->last_us) / 1e6 * LOGIN_RATE;
-	if (b->tokens > LOGIN_BURST)
-		b->tokens = LOGIN_BURST;
-	b->last_us = now;
-	if (b->tokens < 1.0)
-		return 0;
-	b->tokens -= 1.0;
-	return 1;
-}
 
 /* ---- passwords and users ---- */
 
@@ -315,8 +279,8 @@ session_load(struct http_call *c, struct app *app, uint8_t hash[32],
 		return -1;
 	}
 	/*
-	 * Read fresh each time: a lockout, role change, disabling or removal
-	 * counts at once.
+	 * Read fresh each time: a role change, disabling or removal counts
+	 * at once.
 	 */
 	return store_user_get(app->store, s->user_id, u) == 0 &&
 	    !u->disabled ? 0 : -1;
@@ -427,70 +391,72 @@ json_body(struct http_call *c)
 	return o;
 }
 
+/*
+ * Login. The limits and the hashing threads are loginguard.c's: the
+ * request is checked there, the user looked up here, and scrypt runs on
+ * a worker (job below); login_done answers on the loop thread, exactly
+ * once, whether or not the client is still there (a reply to a closed
+ * connection is dropped by evhttp; the call is freed either way).
+ */
+struct login_job {
+	struct http_call	*c;
+	struct app		*app;
+	char			email[STORE_NAME_MAX * 2 + 1];
+	char			*pw;
+	size_t			pwlen;
+	uint8_t			salt[16], want[32], got[32];
+	uint32_t		user_id;
+	int			found, err;
+};
+
 static void
-handle_login(struct http_call *c, struct app *app)
+login_job_free(struct login_job *j)
 {
-	static const uint8_t dummy_salt[16];
+	OPENSSL_cleanse(j->pw, j->pwlen);
+	free(j->pw);
+	OPENSSL_cleanse(j, sizeof *j);
+	free(j);
+}
+
+/* On a worker thread: the hash only. */
+static void
+login_work(void *arg)
+{
+	struct login_job *j = arg;
+
+	j->err = dashboard_password_hash(j->pw, j->pwlen, j->salt, j->got);
+	OPENSSL_cleanse(j->pw, j->pwlen);
+}
+
+static void
+login_done(void *arg)
+{
+	struct login_job *j = arg;
+	struct http_call *c = j->c;
+	struct app *app = j->app;
 	struct session s = { 0 };
 	struct user u;
-	uint8_t raw[32], hash[32];
-	char cookie[65], email[STORE_NAME_MAX * 2 + 1], retry[16];
-	const char *pw;
-	size_t pwlen;
+	uint8_t raw[32];
+	char cookie[65];
 	int64_t now = sigil_now_us();
-	int found, ok;
-	json_t *body;
+	int ok;
 
-	if (!login_allow(c->client)) {
-		http_add_header(c, "Retry-After", "10");
-		http_reply_error(c, 429, "rate_limited", "too many login "
-		    "attempts from this address; wait a little");
-		return;
-	}
-	if ((body = json_body(c)) == NULL)
-		return;
-	pw = json_string_value(json_object_get(body, "password"));
-	if (!json_is_string(json_object_get(body, "email")) || pw == NULL ||
-	    email_normalise(json_string_value(json_object_get(body, "email")),
-	    email, sizeof email) != 0 || (pwlen = json_string_length(
-	    json_object_get(body, "password"))) > DASHBOARD_PASSWORD_MAX) {
-		json_decref(body);
-		http_reply_error(c, 422, "invalid", "expected {\"email\", "
-		    "\"password\"}");
-		return;
-	}
-	found = store_user_find(app->store, email, &u) == 0;
-	if (found && u.locked_until > now) {
-		json_decref(body);
-		snprintf(retry, sizeof retry, "%lld", (long long)((u.locked_until
-		    - now) / 1000000 + 1));
-		http_add_header(c, "Retry-After", retry);
-		http_reply_error(c, 423, "locked", "too many wrong passwords; "
-		    "this account is locked for a while");
-		return;
-	}
-	/* The same work whether or not the user exists. */
-	ok = dashboard_password_hash(pw, pwlen, found ? u.salt : dummy_salt,
-	    hash) == 0 && found && sigil_memeq_ct(hash, u.hash, 32) == 0;
-	json_decref(body);
-	OPENSSL_cleanse(hash, sizeof hash);
+	ok = j->err == 0 && j->found && sigil_memeq_ct(j->got, j->want, 32) ==
+	    0;
+	/* The user as it is now (a password changed meanwhile fails). */
+	if (ok && (store_user_find(app->store, j->email, &u) != 0 ||
+	    u.id != j->user_id || sigil_memeq_ct(u.hash, j->want, 32) != 0))
+		ok = 0;
+	loginguard_record(c, j->email, ok);
 	if (!ok) {
-		if (found) {
-			if (++u.failures >= DASHBOARD_LOCK_FAILURES) {
-				u.locked_until = now + DASHBOARD_LOCK_MINUTES *
-				    60 * 1000000LL;
-				u.failures = 0;
-				log_warn("login_locked", "user=%u", u.id);
-			}
-			store_user_update(app->store, &u);
-		}
 		log_info("login_failed", "client=%s user=%u", c->client_text,
-		    found ? u.id : 0);
+		    j->found ? j->user_id : 0);
 		http_reply_error(c, 401, "bad_credentials", "wrong email or "
 		    "password");
-		return;
+		goto out;
 	}
 	if (u.failures != 0 || u.locked_until != 0) {
+		/* State of the old lockout, kept in the record's layout. */
 		u.failures = 0;
 		u.locked_until = 0;
 		store_user_update(app->store, &u);
@@ -498,7 +464,7 @@ handle_login(struct http_call *c, struct app *app)
 	if (sigil_random(raw, sizeof raw) != 0 ||
 	    sigil_random(s.csrf, sizeof s.csrf) != 0) {
 		http_reply_error(c, 503, "unavailable", "no randomness");
-		return;
+		goto out;
 	}
 	sigil_hex_encode(raw, sizeof raw, cookie);
 	OPENSSL_cleanse(raw, sizeof raw);
@@ -511,13 +477,75 @@ handle_login(struct http_call *c, struct app *app)
 	if (store_session_put(app->store, &s) != 0) {
 		http_reply_error(c, 503, "unavailable", "storage error; try "
 		    "again");
-		return;
+		goto out;
 	}
 	log_info("login", "client=%s user=%u brand=%u role=%s", c->client_text,
 	    u.id, u.brand_id, api_role_name(u.role));
 	session_cookie_set(c, app, cookie, DASHBOARD_SESSION_HOURS * 3600);
 	OPENSSL_cleanse(cookie, sizeof cookie);
 	http_reply_jsont(c, 200, me_json(app, &u, &s));
+out:
+	login_job_free(j);
+}
+
+static void
+handle_login(struct http_call *c, struct app *app)
+{
+	static const uint8_t dummy_salt[16];
+	struct login_job *j;
+	struct user u;
+	const char *pw;
+	json_t *body;
+
+	if ((body = json_body(c)) == NULL)
+		return;
+	if ((j = calloc(1, sizeof *j)) == NULL) {
+		json_decref(body);
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	pw = json_string_value(json_object_get(body, "password"));
+	if (!json_is_string(json_object_get(body, "email")) || pw == NULL ||
+	    email_normalise(json_string_value(json_object_get(body, "email")),
+	    j->email, sizeof j->email) != 0 || (j->pwlen = json_string_length(
+	    json_object_get(body, "password"))) > DASHBOARD_PASSWORD_MAX) {
+		json_decref(body);
+		j->pwlen = 0;
+		login_job_free(j);
+		http_reply_error(c, 422, "invalid", "expected {\"email\", "
+		    "\"password\"}");
+		return;
+	}
+	if (!loginguard_admit(c, j->email)) {
+		json_decref(body);
+		j->pwlen = 0;
+		login_job_free(j);
+		return;
+	}
+	if ((j->pw = malloc(j->pwlen + 1)) == NULL) {
+		json_decref(body);
+		j->pwlen = 0;
+		login_job_free(j);
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	memcpy(j->pw, pw, j->pwlen);
+	json_decref(body);
+	j->c = c;
+	j->app = app;
+	/* The same work whether or not the user exists. */
+	j->found = store_user_find(app->store, j->email, &u) == 0;
+	memcpy(j->salt, j->found ? u.salt : dummy_salt, 16);
+	if (j->found) {
+		memcpy(j->want, u.hash, 32);
+		j->user_id = u.id;
+	}
+	if (loginguard_hash(login_work, login_done, j) != 0) {
+		login_job_free(j);
+		http_add_header(c, "Retry-After", "2");
+		http_reply_error(c, 503, "busy", "too many logins are being "
+		    "checked; try again in a moment");
+	}
 }
 
 static void

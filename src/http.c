@@ -15,7 +15,9 @@
  *     bounds (431/413 and a closed connection for a stalled client);
  *   - the URI: bounded length, strict percent-decoding, valid UTF-8, no
  *     "..": anything else is a 400 before any handler runs;
- *   - per-client token bucket on consumer routes (429 with Retry-After).
+ *   - per-client token bucket on consumer routes (429 with Retry-After),
+ *     src/ratelimit.c's: per IPv4 address or IPv6 /64 (and /56 with
+ *     --rate-v6-56).
  *     The client is the peer address, or the nearest untrusted address in
  *     X-Forwarded-For when the peer is a --trusted-proxy.
  *
@@ -48,12 +50,13 @@
 #include "sigil/fault.h"
 #include "sigil/http.h"
 #include "sigil/log.h"
+#include "sigil/ratelimit.h"
 #include "sigil/util.h"
 #include "http_conn.h"
 
 #define HTTP_URI_MAX		2048
 #define HTTP_PROXIES_MAX	8
-#define RATE_SLOTS		65536
+#define RATE_SETS		16384	/* x RATELIMIT_WAYS clients */
 #define ROUTES_MAX		32
 
 static const int tracked_status[] = { 200, 201, 204, 301, 302, 304, 400, 401,
@@ -64,11 +67,6 @@ static const int tracked_status[] = { 200, 201, 204, 301, 302, 304, 400, 401,
 struct cidr {
 	uint8_t		addr[16];
 	int		bits;
-};
-
-struct rate_slot {
-	uint8_t		addr[16];
-	struct sigil_bucket bucket;
 };
 
 struct http_stream {
@@ -91,7 +89,7 @@ struct http_server {
 	void			*app;
 	struct cidr		proxies[HTTP_PROXIES_MAX];
 	int			nproxies;
-	struct rate_slot	*rate;
+	struct ratelimit	*rate;		/* consumer routes, or NULL */
 	struct conn_guard	*guard;		/* accept, caps, deadlines */
 	uint64_t		counts[ROUTES_MAX + 2][NSTATUS];
 	uint64_t		rate_limited;
@@ -229,25 +227,20 @@ client_resolve(struct http_call *c)
 	addr_text(c->client, c->client_text, sizeof c->client_text);
 }
 
-/* ---- rate limit: token bucket per client, fixed table ---- */
+/* ---- rate limit: src/ratelimit.c, per IPv4 address or IPv6 /64 ---- */
 
 static int
-rate_allow(struct http_server *srv, const uint8_t a[16])
+rate_allow(struct http_server *srv, struct http_call *c)
 {
-	uint32_t h = 2166136261u;
-	struct rate_slot *s;
-	int64_t now = sigil_now_us();
-	double burst = 2.0 * srv->cfg.rate_limit;
+	int64_t now = sigil_now_us(), wait;
+	char retry[24];
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ a[i]) * 16777619u;
-	s = &srv->rate[h % RATE_SLOTS];
-	if (memcmp(s->addr, a, 16) != 0) {
-		/* A colliding address takes the slot over with a full bucket. */
-		memcpy(s->addr, a, 16);
-		s->bucket.last_us = 0;
-	}
-	return sigil_bucket_take(&s->bucket, srv->cfg.rate_limit, burst, now);
+	if (ratelimit_client_take(srv->rate, c->client, now))
+		return 1;
+	wait = ratelimit_client_wait_us(srv->rate, c->client, now);
+	snprintf(retry, sizeof retry, "%lld", (long long)(wait / 1000000 + 1));
+	http_add_header(c, "Retry-After", retry);
+	return 0;
 }
 
 /* ---- connections: http_conn.c guards them; here what it asks ---- */
@@ -822,8 +815,8 @@ dispatch(struct evhttp_request *req, void *arg)
 		    "method not allowed here");
 		return;
 	}
-	if ((r->flags & HTTP_ROUTE_CONSUMER) && srv->cfg.rate_limit > 0 &&
-	    !rate_allow(srv, c->client)) {
+	if ((r->flags & HTTP_ROUTE_CONSUMER) && srv->rate != NULL &&
+	    !rate_allow(srv, c)) {
 		srv->rate_limited++;
 		http_reply_error(c, 429, "rate_limited",
 		    "too many requests from this address");
@@ -942,7 +935,9 @@ http_server_start(struct event_base *base, const struct http_config *cfg,
 	gcfg.body_min_rate = cfg->body_min_rate;
 	gcfg.max_header_bytes = cfg->max_header_bytes;
 	gcfg.tls = cfg->tls_cert != NULL;
-	if ((srv->rate = calloc(RATE_SLOTS, sizeof *srv->rate)) == NULL ||
+	if ((cfg->rate_limit > 0 && ratelimit_new(RATE_SETS, RATELIMIT_WAYS,
+	    cfg->rate_limit, 2.0 * cfg->rate_limit, cfg->rate_v6_56 ?
+	    RATELIMIT_V6_56 : 0, &srv->rate) != 0) ||
 	    conn_guard_new(base, &gcfg, &guard_ops, srv, &srv->guard) != 0) {
 		err = SIGIL_ENOMEM;
 		goto fail;
@@ -1002,7 +997,7 @@ fail:
 	if (srv->ssl != NULL)
 		SSL_CTX_free(srv->ssl);
 	conn_guard_free(srv->guard);
-	free(srv->rate);
+	ratelimit_free(srv->rate);
 	free(srv);
 	return err;
 }
@@ -1041,6 +1036,6 @@ http_server_free(struct http_server *srv)
 	if (srv->ssl != NULL)
 		SSL_CTX_free(srv->ssl);
 	conn_guard_free(srv->guard);
-	free(srv->rate);
+	ratelimit_free(srv->rate);
 	free(srv);
 }

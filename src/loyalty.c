@@ -66,6 +66,7 @@
 #include "sigil/ledger.h"
 #include "sigil/log.h"
 #include "sigil/loyalty.h"
+#include "sigil/ratelimit.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -79,7 +80,7 @@
 #define OTP_TRIES		5
 #define OTP_RESEND_US		(60 * US_PER_S)
 #define OTP_PER_DAY		10
-#define IP_SLOTS		4096
+#define IP_SETS			4096	/* x RATELIMIT_WAYS clients */
 #define CAMPAIGN_SKUS_MAX	100
 #define CAMPAIGN_BATCHES_MAX	1000
 #define CAMPAIGN_CACHE		64
@@ -93,17 +94,19 @@
 #define STAFF_MAX		10000
 #define MEMBER_PAGE_MAX		(64 * 1024)
 
-/* Token buckets per client address: one for sending codes, one for guesses. */
-struct ip_bucket {
-	uint8_t		addr[16];
-	struct sigil_bucket b;
-};
-
-struct bucket_kind {
-	double		burst, per_s;
-};
-static const struct bucket_kind SEND_BUCKET = { 5, 1.0 / 60 };
-static const struct bucket_kind GUESS_BUCKET = { 20, 1.0 / 3 };
+/*
+ * Limits (src/ratelimit.c; clients per IPv4 address or IPv6 /64): code
+ * sends 5 then 1 a minute per client, and per brand --otp-per-hour
+ * (burst and hourly rate) so SMS pumping from many networks is bounded
+ * too; OTP guesses and wrong PINs 20 then 1 every 3 s per client;
+ * phone searches of the brand API PHONE_SEARCH_PER_HOUR per actor.
+ */
+#define SEND_BURST		5
+#define SEND_PER_S		(1.0 / 60)
+#define GUESS_BURST		20
+#define GUESS_PER_S		(1.0 / 3)
+#define OTP_BRAND_HOUR_DEFAULT	1000
+#define PHONE_SEARCH_PER_HOUR	20
 
 /* A campaign configuration, parsed. */
 struct camp {
@@ -144,7 +147,7 @@ struct loyalty {
 	size_t		member_len;
 	struct evhttp_uri *sms;
 	int64_t		otp_ttl_us;
-	struct ip_bucket send[IP_SLOTS], guess[IP_SLOTS];
+	struct ratelimit *send, *guess, *pin, *brand_send, *phone_search;
 	struct camp_set	camps[CAMPAIGN_CACHE];
 	unsigned	camp_next;
 	struct terr	terrs[TERRITORY_CACHE];
@@ -829,26 +832,6 @@ territory(struct app *app, uint32_t brand_id, uint32_t distributor)
 	return t->area;
 }
 
-/* ---- rate limits ---- */
-
-static int
-bucket_allow(struct ip_bucket *slots, const struct bucket_kind *k,
-    const uint8_t addr[16])
-{
-	uint32_t h = 2166136261u;
-	struct ip_bucket *b;
-	int64_t now = sigil_now_us();
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 16777619u;
-	b = &slots[h % IP_SLOTS];
-	if (memcmp(b->addr, addr, 16) != 0) {	/* a new address: full */
-		memcpy(b->addr, addr, 16);
-		b->b.last_us = 0;
-	}
-	return sigil_bucket_take(&b->b, k->per_s, k->burst, now);
-}
-
 /* ---- request helpers ---- */
 
 static void
@@ -1166,9 +1149,23 @@ loyalty_otp(struct http_call *c)
 			return;
 		}
 	}
-	if (!bucket_allow(ly->send, &SEND_BUCKET, c->client)) {
-		too_many(c, 60 * US_PER_S, "rate_limited", "too many codes "
-		    "requested from this address");
+	if (!ratelimit_client_take(ly->send, c->client, now)) {
+		too_many(c, ratelimit_client_wait_us(ly->send, c->client, now),
+		    "rate_limited", "too many codes requested from this "
+		    "address");
+		return;
+	}
+	if (!ratelimit_take(ly->brand_send, &b.id, sizeof b.id, now)) {
+		static int64_t logged;
+
+		if (now - logged >= US_PER_S) {	/* at most once a second */
+			logged = now;
+			log_warn("otp_brand_limit", "brand=%u client=%s", b.id,
+			    c->client_text);
+		}
+		too_many(c, ratelimit_wait_us(ly->brand_send, &b.id,
+		    sizeof b.id, now), "rate_limited", "too many codes sent "
+		    "for this brand this hour; try again later");
 		return;
 	}
 	/* Uniform over 000000..999999: reject the top of the 32-bit range. */
@@ -1240,9 +1237,9 @@ loyalty_verify(struct http_call *c)
 	}
 	otp_hash(otp, phash, h);
 	json_decref(body);
-	if (!bucket_allow(ly->guess, &GUESS_BUCKET, c->client)) {
-		too_many(c, 3 * US_PER_S, "rate_limited", "too many attempts "
-		    "from this address");
+	if (!ratelimit_client_take(ly->guess, c->client, now)) {
+		too_many(c, ratelimit_client_wait_us(ly->guess, c->client, now),
+		    "rate_limited", "too many attempts from this address");
 		return;
 	}
 	if (store_otp_get(app->store, b.id, phash, &o) != 0) {
@@ -1534,6 +1531,15 @@ loyalty_claim(struct http_call *c)
 			    "hidden PIN under the scratch-off layer");
 			return;
 		}
+		/* Wrong PINs only are counted, so a clerk claiming many
+		 * boxes with their right PINs is never slowed. */
+		if (!ratelimit_client_peek(app->loyalty->pin, c->client,
+		    now)) {
+			too_many(c, ratelimit_client_wait_us(app->loyalty->pin,
+			    c->client, now), "rate_limited", "too many PIN "
+			    "attempts from this address");
+			return;
+		}
 		if (keyring_key_get(app->keyring, info.batch.key_id, &key, NULL)
 		    != 0) {
 			http_reply_error(c, 503, "unavailable", "key missing");
@@ -1542,6 +1548,8 @@ loyalty_claim(struct http_call *c)
 		err = code_pin_check(&key, info.serial, pinbuf);
 		OPENSSL_cleanse(&key, sizeof key);
 		if (err != 0) {
+			ratelimit_client_take(app->loyalty->pin, c->client,
+			    now);
 			if (store_pin_fail(app->store, info.brand.id,
 			    info.serial, &fails) != 0) {
 				http_reply_error(c, 503, "unavailable",
@@ -2307,6 +2315,50 @@ customer_export(struct loyalty_api *a, const struct customer *cu)
 	http_reply_jsont(a->c, 200, json_pack("{s:o}", "customer", o));
 }
 
+/*
+ * GET /api/v1/customers?phone= is a membership oracle: with the 7 digits
+ * a masked list shows, 10,000 guesses would unmask a number. So it takes
+ * the full number (loyalty_phone_normalise refuses '*'), is limited to
+ * PHONE_SEARCH_PER_HOUR per actor (API token or dashboard user) for
+ * every role, and every search is logged with the actor and a keyed
+ * hash of the number, never the digits.
+ */
+/* The number appears as the first 6 bytes of its keyed hash (the key is
+ * the keyring's; the log alone cannot be reversed), never as digits. */
+static void
+phone_search_log(struct loyalty_api *a, const char *phone, int found)
+{
+	uint8_t phash[32];
+	char hex[13];
+
+	phone_hash(a->app->loyalty, phone, phash);
+	sigil_hex_encode(phash, 6, hex);
+	log_info("phone_search", "brand=%u actor=%s:%u role=%s phone_hash=%s "
+	    "result=%s client=%s", a->brand_id, (a->actor & 0x80000000u) ?
+	    "user" : "token", a->actor & 0x7fffffffu, a->role == ROLE_ADMIN ?
+	    "admin" : a->role == ROLE_OPERATOR ? "operator" : "analyst", hex,
+	    found < 0 ? "rate_limited" : found ? "found" : "none",
+	    a->c->client_text);
+}
+
+static int
+phone_search_allow(struct loyalty_api *a, const char *phone)
+{
+	struct ratelimit *rl = a->app->loyalty->phone_search;
+	int64_t now = sigil_now_us();
+	char retry[24];
+
+	if (ratelimit_take(rl, &a->actor, sizeof a->actor, now))
+		return 1;
+	phone_search_log(a, phone, -1);
+	snprintf(retry, sizeof retry, "%lld", (long long)(ratelimit_wait_us(rl,
+	    &a->actor, sizeof a->actor, now) / US_PER_S + 1));
+	http_add_header(a->c, "Retry-After", retry);
+	api_fail(a, 429, "rate_limited", "too many phone searches; at most "
+	    "20 an hour per user or token");
+	return 0;
+}
+
 static void
 customers(struct loyalty_api *a)
 {
@@ -2333,11 +2385,17 @@ customers(struct loyalty_api *a)
 				    "number");
 				return;
 			}
+			if (!phone_search_allow(a, phone)) {
+				json_decref(l.arr);
+				return;
+			}
 			phone_hash(app->loyalty, phone, phash);
-			if (store_customer_find_phone(app->store, a->brand_id,
-			    phash, &cu) == 0 && cu.erased == 0)
+			rc = store_customer_find_phone(app->store, a->brand_id,
+			    phash, &cu) == 0 && cu.erased == 0;
+			if (rc)
 				json_array_append_new(l.arr,
 				    customer_summary(app, &cu, 0));
+			phone_search_log(a, phone, rc);
 			http_reply_jsont(a->c, 200, json_pack("{s:o}",
 			    "customers", l.arr));
 			return;
@@ -2661,6 +2719,16 @@ out:
 	return err;
 }
 
+static void
+limits_free(struct loyalty *ly)
+{
+	ratelimit_free(ly->send);
+	ratelimit_free(ly->guess);
+	ratelimit_free(ly->pin);
+	ratelimit_free(ly->brand_send);
+	ratelimit_free(ly->phone_search);
+}
+
 int
 loyalty_init(struct app *app, const struct loyalty_config *cfg)
 {
@@ -2685,6 +2753,19 @@ loyalty_init(struct app *app, const struct loyalty_config *cfg)
 			goto fail;
 		}
 	}
+	if ((err = ratelimit_new(IP_SETS, RATELIMIT_WAYS, SEND_PER_S,
+	    SEND_BURST, cfg->rate_flags, &ly->send)) != 0 ||
+	    (err = ratelimit_new(IP_SETS, RATELIMIT_WAYS, GUESS_PER_S,
+	    GUESS_BURST, cfg->rate_flags, &ly->guess)) != 0 ||
+	    (err = ratelimit_new(IP_SETS, RATELIMIT_WAYS, GUESS_PER_S,
+	    GUESS_BURST, cfg->rate_flags, &ly->pin)) != 0 ||
+	    (err = ratelimit_new(256, RATELIMIT_WAYS, (cfg->otp_per_hour ?
+	    cfg->otp_per_hour : OTP_BRAND_HOUR_DEFAULT) / 3600.0,
+	    cfg->otp_per_hour ? cfg->otp_per_hour : OTP_BRAND_HOUR_DEFAULT, 0,
+	    &ly->brand_send)) != 0 ||
+	    (err = ratelimit_new(1024, RATELIMIT_WAYS, PHONE_SEARCH_PER_HOUR /
+	    3600.0, PHONE_SEARCH_PER_HOUR, 0, &ly->phone_search)) != 0)
+		goto fail;
 	if ((err = keyring_secret(app->keyring, "phone-hash", 1,
 	    ly->hash_key)) != 0 ||
 	    (err = keyring_secret(app->keyring, "phone-enc", 1,
@@ -2696,6 +2777,7 @@ loyalty_init(struct app *app, const struct loyalty_config *cfg)
 fail:
 	if (ly->sms != NULL)
 		evhttp_uri_free(ly->sms);
+	limits_free(ly);
 	OPENSSL_cleanse(ly, sizeof *ly);
 	free(ly);
 	return err;
@@ -2714,6 +2796,7 @@ loyalty_fini(struct app *app)
 		geo_area_free(ly->terrs[i].area);
 	if (ly->sms != NULL)
 		evhttp_uri_free(ly->sms);
+	limits_free(ly);
 	free(ly->member_html);
 	OPENSSL_cleanse(ly, sizeof *ly);
 	free(ly);

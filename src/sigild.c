@@ -28,8 +28,10 @@
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
+#include "sigil/loginguard.h"
 #include "sigil/loyalty.h"
 #include "sigil/page.h"
+#include "sigil/ratelimit.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "sigil/webhook.h"
@@ -41,6 +43,7 @@ static const char usage[] =
 "              [--rate-limit N] [--api-rate-limit N] [--max-conns N]\n"
 "              [--max-conns-per-addr N] [--timeout SECONDS]\n"
 "              [--body-min-rate BYTES]\n"
+"              [--login-rate N] [--otp-per-hour N] [--rate-v6-56]\n"
 "              [--keyring FILE] [--web DIR] [--sms-webhook URL]\n"
 "              [--no-wal | --no-sync] [--quiet]\n"
 "\n"
@@ -50,7 +53,12 @@ static const char usage[] =
 "  --tls-cert/--tls-key  serve HTTPS natively with this PEM chain and key\n"
 "  --trusted-proxy     believe X-Forwarded-For only from these addresses\n"
 "  --rate-limit N      consumer requests/s per client address (20; 0 = off)\n"
+"                      (a client is an IPv4 address or an IPv6 /64, for every\n"
+"                      per-client limit: scans, logins, OTP sends and guesses)\n"
 "  --api-rate-limit N  brand API requests/s per token (100; 0 = off)\n"
+"  --rate-v6-56        also limit each IPv6 /56 as a whole, at 4x one client\n"
+"  --login-rate N      dashboard logins/s from all clients together (10)\n"
+"  --otp-per-hour N    login codes (SMS) sent per brand per hour (1000)\n"
 "  --max-conns N       open connection cap (20000; lowered to fit the\n"
 "                      descriptor limit); at the cap the connection that\n"
 "                      has waited longest for a request is closed\n"
@@ -240,6 +248,9 @@ main(int argc, char **argv)
 		{ "no-wal", no_argument, NULL, 'N' },
 		{ "sms-webhook", required_argument, NULL, 'S' },
 		{ "otp-ttl", required_argument, NULL, 'O' },	/* tests */
+		{ "login-rate", required_argument, NULL, 'L' },
+		{ "otp-per-hour", required_argument, NULL, 'H' },
+		{ "rate-v6-56", no_argument, NULL, '6' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -254,6 +265,7 @@ main(int argc, char **argv)
 	struct app app = { .api_rate_limit = 100 };
 	struct store_state_info si;
 	struct loyalty_config lcfg = { 0 };
+	struct loginguard_config gcfg = { 0 };
 	struct shutdown_state sd = { &app, NULL, 0 };
 	struct event *sigterm = NULL, *sigint = NULL, *tidy = NULL;
 	struct webhook_dispatcher *hooks = NULL;
@@ -315,6 +327,20 @@ main(int argc, char **argv)
 			if (parse_uint("--otp-ttl", optarg, 3600,
 			    &lcfg.otp_ttl_s) != 0 || lcfg.otp_ttl_s == 0)
 				return 2;
+			break;
+		case 'L':
+			if (parse_uint("--login-rate", optarg, 100000,
+			    &gcfg.global_per_s) != 0 || gcfg.global_per_s == 0)
+				return 2;
+			break;
+		case 'H':
+			if (parse_uint("--otp-per-hour", optarg, 10000000,
+			    &lcfg.otp_per_hour) != 0 || lcfg.otp_per_hour == 0)
+				return 2;
+			break;
+		case '6':
+			cfg.rate_v6_56 = 1;
+			lcfg.rate_flags = gcfg.rate_flags = RATELIMIT_V6_56;
 			break;
 		case 'q': log_set_level(LOG_LEVEL_WARN); break;
 		case 'h': fputs(usage, stdout); return 0;
@@ -413,7 +439,8 @@ main(int argc, char **argv)
 		    "(the dashboard pages are not served)", web);
 	dashboard_prewarm_start(app.store);
 	if ((app.base = base_new()) == NULL ||
-	    writer_start(app.store, app.base, !nosync && !wal, &app.writer) != 0) {
+	    writer_start(app.store, app.base, !nosync && !wal, &app.writer) != 0 ||
+	    loginguard_init(app.base, &gcfg) != 0) {
 		fprintf(stderr, "sigild: cannot start the event loop\n");
 		goto out;
 	}
@@ -473,6 +500,7 @@ out:
 	if (tidy != NULL)
 		event_free(tidy);
 	webhook_dispatcher_free(hooks);
+	loginguard_fini();	/* answers the logins being hashed */
 	http_server_free(app.http);
 	writer_free(app.writer);
 	if (app.base != NULL)

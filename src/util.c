@@ -208,24 +208,6 @@ sigil_hex_encode(const void *in, size_t n, char *out)
 }
 
 int
-sigil_bucket_take(struct sigil_bucket *b, double rate, double burst,
-    int64_t now_us)
-{
-	if (b->last_us == 0 || now_us < b->last_us) {
-		b->tokens = burst;
-		b->last_us = now_us;
-	}
-	b->tokens += (double)(now_us - b->last_us) / 1e6 * rate;
-	if (b->tokens > burst)
-		b->tokens = burst;
-	b->last_us = now_us;
-	if (b->tokens < 1.0)
-		return 0;
-	b->tokens -= 1.0;
-	return 1;
-}
-
-int
 sigil_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')

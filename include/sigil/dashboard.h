@@ -17,8 +17,6 @@ struct http_call;
 #define DASHBOARD_PASSWORD_MIN	10	/* characters (bytes of UTF-8) */
 #define DASHBOARD_PASSWORD_MAX	1024
 #define DASHBOARD_SESSION_HOURS	12
-#define DASHBOARD_LOCK_FAILURES	10	/* wrong passwords in a row */
-#define DASHBOARD_LOCK_MINUTES	15
 /* A dashboard session acts as a token whose id is this bit | user id. */
 #define DASHBOARD_SESSION_BIT	0x80000000u
 

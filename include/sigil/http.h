@@ -31,6 +31,7 @@ struct http_config {
 	unsigned	rate_limit;	/* consumer req/s per client; 0 = off */
 	unsigned	max_conns;	/* lowered to fit the descriptor limit */
 	unsigned	max_conns_per_addr;	/* IPv4 address, IPv6 /64 */
+	int		rate_v6_56;	/* also limit per IPv6 /56 (x4) */
 	size_t		max_header_bytes, max_body_bytes;
 	int		timeout_s;	/* inactivity, and the whole head */
 	unsigned	body_min_rate;	/* bytes/s on top of timeout_s; 0 off */

@@ -23,6 +23,8 @@ struct loyalty_config {
 	const char	*web_dir;	/* member.html */
 	const char	*sms_webhook;	/* http://host:port/path, or NULL: demo */
 	unsigned	otp_ttl_s;	/* 0: 300 (tests shorten it) */
+	unsigned	otp_per_hour;	/* codes sent per brand per hour; 0: 1000 */
+	int		rate_flags;	/* RATELIMIT_V6_56 or 0 */
 };
 
 /*
@@ -71,6 +73,7 @@ struct loyalty_api {
 	int			method;		/* enum evhttp_cmd_type */
 	char			**seg;		/* path segments after /api/v1/ */
 	int			nseg;
+	uint32_t		actor;		/* token id, or 1<<31 | user id */
 };
 
 /* 1 when the path is one of ours (a reply was sent), 0 otherwise. */

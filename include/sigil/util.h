@@ -78,18 +78,6 @@ uint32_t sigil_crc32c_update(uint32_t crc, const void *p, size_t n);
 /* The value of one hex digit, or -1. */
 int sigil_hex_digit(int c);
 
-/*
- * A token bucket: rate tokens a second, at most burst. A fresh bucket
- * (last_us == 0) starts full. Takes one token and returns 1, or returns 0
- * when none is left.
- */
-struct sigil_bucket {
-	double		tokens;
-	int64_t		last_us;
-};
-int sigil_bucket_take(struct sigil_bucket *b, double rate, double burst,
-    int64_t now_us);
-
 /* Constant-time comparison: 0 when equal. */
 int sigil_memeq_ct(const void *a, const void *b, size_t n);
 

@@ -1,5 +1,5 @@
 """The brand dashboard at /admin/ against a real sigild: static files
-served safely, login (scrypt, lockout, rate limit), session cookie and
+served safely, login (scrypt, slow-down without lockout, rate limit), session cookie and
 CSRF on the brand API, roles (an analyst changes nothing), brand
 isolation (404), the stats endpoints, `sigil user add`; then the pages in
 headless Chromium (tests/browser/dashboard.js): log in, create a
@@ -318,12 +318,26 @@ with Env() as env:
     check(srv.api("GET", "stats/overview", token=tok)[0] == 200,
           "stats with a bearer token too")
 
-    # ---- lockout after 10 wrong passwords in a row ----
+    # ---- no lockout: 10 wrong passwords slow strangers only (F14) ----
+    home = {"X-Forwarded-For": "10.250.0.1"}
+    st, _, _, _ = login(srv, "lock@acme.test", headers=home)
+    check(st == 200, "the owner signs in from home once")
     for i in range(10):
         login(srv, "lock@acme.test", "wrong password %d" % i)
     st, doc, c2, h = login(srv, "lock@acme.test")
-    check(st == 423 and c2 is None and "Retry-After" in h,
-          "after 10 wrong passwords even the right one is refused: 423")
+    check(st == 429 and c2 is None and "Retry-After" in h,
+          "after 10 wrong passwords from elsewhere a new address waits: "
+          "429 with Retry-After (%d)" % st)
+    slow_doc = doc
+    st, doc, c2, h = login(srv, "lock@acme.test", headers=home)
+    check(st == 200 and c2 is not None,
+          "... but the owner, from an address that signed in before, "
+          "gets in (%d)" % st)
+    for i in range(10):
+        login(srv, "ghost@acme.test", "wrong password %d" % i)
+    st2, doc2, _, h2 = login(srv, "ghost@acme.test")
+    check(st2 == 429 and "Retry-After" in h2 and doc2 == slow_doc,
+          "an email that does not exist answers exactly the same (%d)" % st2)
 
     # ---- logout ----
     st, _, raw = srv.request("POST", "/admin/logout",

@@ -22,7 +22,7 @@ const TEXT = {
 		geo: '地域', alerts: '告警', lookup: '码查询', customers: '会员',
 		batches: '批次', logout: '退出', login: '登录', email: '邮箱',
 		password: '密码', login_title: '登录品牌控制台',
-		bad_credentials: '邮箱或密码错误', locked: '错误次数过多，账户已临时锁定',
+		bad_credentials: '邮箱或密码错误', busy: '登录请求较多，请稍后再试',
 		rate_limited: '尝试过于频繁，请稍后再试', scans: '扫码次数',
 		scanners: '独立扫码人', first_scans: '首次扫码', suspicious: '可疑',
 		counterfeit: '假冒', diversion: '窜货', claims: '领奖次数',
@@ -87,7 +87,7 @@ const TEXT = {
 		logout: 'Log out', login: 'Log in', email: 'Email',
 		password: 'Password', login_title: 'Sign in to the brand dashboard',
 		bad_credentials: 'Wrong email or password',
-		locked: 'Too many wrong passwords: the account is locked for a while',
+		busy: 'Many sign-ins are being checked; try again in a moment',
 		rate_limited: 'Too many attempts; wait a little', scans: 'Scans',
 		scanners: 'Unique scanners', first_scans: 'First scans',
 		suspicious: 'Suspicious', counterfeit: 'Counterfeit',
@@ -548,7 +548,7 @@ function loginPage() {
 			route();
 		} catch (e) {
 			msg.textContent = e.code === 'bad_credentials' ?
-			    t('bad_credentials') : e.code === 'locked' ? t('locked') :
+			    t('bad_credentials') : e.code === 'busy' ? t('busy') :
 			    e.code === 'rate_limited' ? t('rate_limited') : e.message;
 			msg.hidden = false;
 		}

@@ -1,0 +1,51 @@
+/*
+ * loginguard.h - what stands between the internet and the dashboard's
+ * password check: the login limits (per client, per account and client,
+ * per account, global) and the worker threads that run scrypt off the
+ * event loop. See src/loginguard.c for the rule.
+ */
+#ifndef SIGIL_LOGINGUARD_H
+#define SIGIL_LOGINGUARD_H
+
+#include <stdint.h>
+
+struct event_base;
+struct http_call;
+
+struct loginguard_config {
+	unsigned	global_per_s;	/* logins/s, all clients; 0: default */
+	unsigned	threads;	/* hashing threads; 0: by CPU count */
+	int		rate_flags;	/* RATELIMIT_V6_56 or 0 */
+};
+
+#define LOGINGUARD_GLOBAL_DEFAULT	10	/* per second, burst 3x */
+#define LOGINGUARD_QUEUE_MAX		16	/* hashes waiting */
+
+/*
+ * Makes the limit tables and starts the hashing threads on base (made
+ * thread-aware). 0, SIGIL_ENOMEM, SIGIL_EIO, SIGIL_ECRYPTO. Without it
+ * every login is answered 503.
+ */
+int loginguard_init(struct event_base *base,
+    const struct loginguard_config *cfg);
+/* Finishes the hashes under way (their done() runs here) and frees all. */
+void loginguard_fini(void);
+
+/*
+ * Every limit for a login attempt by c's client on the (normalised)
+ * email, known or not, before any hashing: 1 to go on, or 0 once c has
+ * been answered 429 with Retry-After.
+ */
+int loginguard_admit(struct http_call *c, const char *email);
+
+/* The outcome of an admitted attempt (ok: the right password). */
+void loginguard_record(struct http_call *c, const char *email, int ok);
+
+/*
+ * Runs work(arg) on a hashing thread, then done(arg) on the loop thread.
+ * 0, or SIGIL_EFULL (LOGINGUARD_QUEUE_MAX waiting, or not started):
+ * nothing runs, answer 503.
+ */
+int loginguard_hash(void (*work)(void *), void (*done)(void *), void *arg);
+
+#endif
