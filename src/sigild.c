@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -24,6 +25,7 @@
 #include "sigil/api.h"
 #include "sigil/consumer.h"
 #include "sigil/dashboard.h"
+#include "sigil/egress.h"
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
@@ -40,7 +42,9 @@ static const char usage[] =
 "              [--rate-limit N] [--api-rate-limit N] [--max-conns N]\n"
 "              [--max-conns-per-addr N] [--timeout SECONDS]\n"
 "              [--body-min-rate BYTES]\n"
-"              [--keyring FILE] [--web DIR] [--sms-webhook URL]\n"
+"              [--keyring FILE] [--web DIR]\n"
+"              [--sms-webhook URL --sms-secret-file FILE]\n"
+"              [--webhook-allow CIDR]... [--webhook-ca FILE] [--webhook-dns IP]\n"
 "              [--no-wal | --no-sync] [--quiet]\n"
 "\n"
 "  --data DIR          data directory made by `sigil init` (./data)\n"
@@ -61,8 +65,19 @@ static const char usage[] =
 "                      on top of --timeout (4096; 0 = off)\n"
 "  --keyring FILE      keyring outside the data dir (DIR/keyring)\n"
 "  --web DIR           templates and static files (next to the binary)\n"
-"  --sms-webhook URL   POST login codes as {phone, text} to this http:// URL\n"
+"  --sms-webhook URL   POST login codes as {phone, text} to this http(s):// URL\n"
 "                      (without it: demo mode, codes go to DIR/otp-outbox.log)\n"
+"  --sms-secret-file FILE  shared secret (mode 0600, 32-256 printable chars)\n"
+"                      signing each SMS gateway request like a webhook\n"
+"                      (X-Sigil-Signature: v1=HMAC-SHA256); needed with\n"
+"                      --sms-webhook\n"
+"  --webhook-allow CIDR  let webhooks and the SMS gateway reach this private\n"
+"                      range (loopback, RFC 1918, ULA, ... are refused\n"
+"                      otherwise; cloud metadata always); repeatable\n"
+"  --webhook-ca FILE   also trust these PEM CA certificates for https\n"
+"                      webhook and SMS gateway targets\n"
+"  --webhook-dns IP[:PORT]  resolve webhook and SMS gateway names with\n"
+"                      this DNS server instead of /etc/resolv.conf\n"
 "  --no-wal            durable without the write-ahead log: LMDB syncs data and\n"
 "                      meta page, two flushes per commit instead of one; the\n"
 "                      log (the default, and what --wal asks for) is\n"
@@ -202,6 +217,49 @@ raise_fd_limit(void)
 	}
 }
 
+/*
+ * The SMS gateway's shared secret: the first line of path, which must be
+ * a regular file nobody but the owner can read (like the keyring), of
+ * 32 to LOYALTY_SMS_SECRET_MAX printable ASCII characters. 0 or -1 after
+ * saying why on stderr.
+ */
+static int
+secret_file_read(const char *path, char *out, size_t size)
+{
+	struct stat st;
+	FILE *f;
+	size_t n;
+	int ok = 0;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		fprintf(stderr, "sigild: cannot open --sms-secret-file %s\n",
+		    path);
+		return -1;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		fprintf(stderr, "sigild: --sms-secret-file %s must be a regular "
+		    "file of mode 0600 or 0400\n", path);
+		fclose(f);
+		return -1;
+	}
+	if (fgets(out, (int)size, f) != NULL) {
+		n = strcspn(out, "\r\n");
+		out[n] = '\0';
+		ok = n >= 32 && n < size - 1;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = out[i] > 0x20 && out[i] < 0x7f;
+	}
+	fclose(f);
+	if (!ok) {
+		fprintf(stderr, "sigild: --sms-secret-file %s must hold 32 to %d "
+		    "printable ASCII characters without blanks on its first "
+		    "line\n", path, LOYALTY_SMS_SECRET_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 parse_uint(const char *flag, const char *s, uint64_t max, unsigned *out)
 {
@@ -238,6 +296,10 @@ main(int argc, char **argv)
 		{ "wal", no_argument, NULL, 'W' },
 		{ "no-wal", no_argument, NULL, 'N' },
 		{ "sms-webhook", required_argument, NULL, 'S' },
+		{ "sms-secret-file", required_argument, NULL, 'Z' },
+		{ "webhook-allow", required_argument, NULL, 'A' },
+		{ "webhook-ca", required_argument, NULL, 'C' },
+		{ "webhook-dns", required_argument, NULL, 'D' },
 		{ "otp-ttl", required_argument, NULL, 'O' },	/* tests */
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -256,6 +318,9 @@ main(int argc, char **argv)
 	struct shutdown_state sd = { &app, NULL, 0 };
 	struct event *sigterm = NULL, *sigint = NULL, *tidy = NULL;
 	struct webhook_dispatcher *hooks = NULL;
+	struct egress_config ecfg = { 0 };
+	const char *sms_secret_file = NULL, *why;
+	char sms_secret[LOYALTY_SMS_SECRET_MAX + 1] = "";
 	const char *data = "./data", *keyring_path = NULL, *base_url = NULL;
 	char keyring_buf[PATH_MAX], web[PATH_MAX] = "";
 	const struct http_route *routes;
@@ -310,6 +375,19 @@ main(int argc, char **argv)
 		case 'W': wal = 1; break;
 		case 'N': wal = 0; break;
 		case 'S': lcfg.sms_webhook = optarg; break;
+		case 'Z': sms_secret_file = optarg; break;
+		case 'A':
+			if ((err = egress_policy_allow(&ecfg.policy,
+			    optarg)) != 0) {
+				fprintf(stderr, "sigild: --webhook-allow takes "
+				    "ADDRESS/BITS in canonical form with no host "
+				    "bits set (10.0.0.0/8, fd00::/8), at most %d "
+				    "times: '%s'\n", EGRESS_ALLOW_MAX, optarg);
+				return 2;
+			}
+			break;
+		case 'C': ecfg.ca_file = optarg; break;
+		case 'D': ecfg.dns_server = optarg; break;
 		case 'O':
 			if (parse_uint("--otp-ttl", optarg, 3600,
 			    &lcfg.otp_ttl_s) != 0 || lcfg.otp_ttl_s == 0)
@@ -330,6 +408,27 @@ main(int argc, char **argv)
 	}
 	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL)) {
 		fprintf(stderr, "sigild: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	if (lcfg.sms_webhook != NULL) {
+		if ((err = webhook_target_check(&ecfg.policy, lcfg.sms_webhook,
+		    &why)) != 0) {
+			fprintf(stderr, "sigild: --sms-webhook: %s\n", why);
+			return 2;
+		}
+		if (sms_secret_file == NULL) {
+			fprintf(stderr, "sigild: --sms-webhook needs "
+			    "--sms-secret-file: the gateway must be able to "
+			    "tell sigild's requests from anyone else's\n");
+			return 2;
+		}
+		if (secret_file_read(sms_secret_file, sms_secret,
+		    sizeof sms_secret) != 0)
+			return 2;
+		lcfg.sms_secret = sms_secret;
+	} else if (sms_secret_file != NULL) {
+		fprintf(stderr, "sigild: --sms-secret-file goes with "
+		    "--sms-webhook\n");
 		return 2;
 	}
 	if (keyring_path == NULL)
@@ -402,9 +501,9 @@ main(int argc, char **argv)
 	lcfg.web_dir = web;
 	if ((err = loyalty_init(&app, &lcfg)) != 0) {
 		fprintf(stderr, "sigild: loyalty: %s%s\n", sigil_strerror(err),
-		    err == SIGIL_EINVAL ? " (--sms-webhook takes an http:// "
-		    "URL)" : err == SIGIL_ENOTFOUND ? " (no member.html in the "
-		    "web dir)" : "");
+		    err == SIGIL_EINVAL ? " (--sms-webhook takes an http:// or "
+		    "https:// URL)" : err == SIGIL_ENOTFOUND ? " (no member.html "
+		    "in the web dir)" : "");
 		goto out;
 	}
 	if (dashboard_init(web) != 0)
@@ -427,6 +526,13 @@ main(int argc, char **argv)
 		    "files" : "address in use or not permitted");
 		if (err == SIGIL_EINVAL)
 			rc = 2;
+		goto out;
+	}
+	if ((err = egress_start(app.base, &ecfg, &app.egress)) != 0) {
+		fprintf(stderr, "sigild: cannot start outbound HTTP: %s%s\n",
+		    sigil_strerror(err), err == SIGIL_EINVAL ? " (check "
+		    "--webhook-ca and --webhook-dns)" : "");
+		rc = 2;
 		goto out;
 	}
 	if ((err = webhook_dispatcher_start(&app, &hooks)) != 0) {
@@ -465,6 +571,8 @@ out:
 	if (tidy != NULL)
 		event_free(tidy);
 	webhook_dispatcher_free(hooks);
+	/* SMS requests still in flight are dropped with it. */
+	egress_free(app.egress);
 	http_server_free(app.http);
 	writer_free(app.writer);
 	if (app.base != NULL)
