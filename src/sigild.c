@@ -4,7 +4,7 @@
  * Start-up opens the store and the keyring, starts the writer thread and
  * then the HTTP front; nothing is served before all of them are ready.
  * SIGTERM (or SIGINT) stops accepting, lets the writer commit and answer
- * everything already accepted, then exits 0. Owns no state of its own
+ * everything already accepted, then exits 0. SIGHUP reloads the keyring. Owns no state of its own
  * beyond struct app, which lives on its stack for the process lifetime.
  */
 #include <getopt.h>
@@ -122,6 +122,32 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	http_server_stop_accepting(sd->app->http);
 	writer_drain(sd->app->writer);
 	evtimer_add(sd->poll, &now);
+}
+
+static void
+keyring_reloaded(int added, void *arg)
+{
+	const char *why = arg;
+
+	if (added < 0)
+		log_error("keyring_reload", "why=%s err=%s", why,
+		    sigil_strerror(added));
+	else
+		log_info("keyring_reload", "why=%s added=%d", why, added);
+}
+
+/*
+ * SIGHUP: read the keyring again for keys made since start-up (an
+ * unknown key id in a scan also does, rate-limited; see keyring.c).
+ */
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct app *app = arg;
+
+	(void)sig;
+	(void)what;
+	keyring_reloaded(keyring_reload(app->keyring), "sighup");
 }
 
 static int
@@ -316,7 +342,8 @@ main(int argc, char **argv)
 	struct store_state_info si;
 	struct loyalty_config lcfg = { 0 };
 	struct shutdown_state sd = { &app, NULL, 0 };
-	struct event *sigterm = NULL, *sigint = NULL, *tidy = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
+	struct event *tidy = NULL;
 	struct webhook_dispatcher *hooks = NULL;
 	struct egress_config ecfg = { 0 };
 	const char *sms_secret_file = NULL, *why;
@@ -450,6 +477,7 @@ main(int argc, char **argv)
 	sigemptyset(&stopsigs);
 	sigaddset(&stopsigs, SIGTERM);
 	sigaddset(&stopsigs, SIGINT);
+	sigaddset(&stopsigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stopsigs, NULL);
 	raise_fd_limit();
 	malloc_keep();
@@ -486,6 +514,8 @@ main(int argc, char **argv)
 		    keyring_path, sigil_strerror(err));
 		goto out;
 	}
+	/* Keys made with `sigil key new` while serving are found. */
+	keyring_watch(app.keyring, 1, keyring_reloaded, "unknown_key");
 	if ((err = keyring_secret(app.keyring, "cookie", 1,
 	    app.cookie_key)) != 0) {
 		fprintf(stderr, "sigild: keyring %s: %s\n", keyring_path,
@@ -547,8 +577,10 @@ main(int argc, char **argv)
 	malloc_tidy(-1, 0, tidy);
 	sigterm = evsignal_new(app.base, SIGTERM, on_signal, &sd);
 	sigint = evsignal_new(app.base, SIGINT, on_signal, &sd);
+	sighup = evsignal_new(app.base, SIGHUP, on_hup, &app);
 	if (sd.poll == NULL || sigterm == NULL || sigint == NULL ||
-	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0)
+	    sighup == NULL || evsignal_add(sigterm, NULL) != 0 ||
+	    evsignal_add(sigint, NULL) != 0 || evsignal_add(sighup, NULL) != 0)
 		goto out;
 	pthread_sigmask(SIG_UNBLOCK, &stopsigs, NULL);
 	log_info("listening", "addr=%s port=%d tls=%s sync=%s data=%s%s%s",
@@ -566,6 +598,8 @@ out:
 		event_free(sigterm);
 	if (sigint != NULL)
 		event_free(sigint);
+	if (sighup != NULL)
+		event_free(sighup);
 	if (sd.poll != NULL)
 		event_free(sd.poll);
 	if (tidy != NULL)
