@@ -368,7 +368,7 @@ struct egress {
 	struct egress_req	*reqs;		/* every POST not yet freed */
 };
 
-enum req_phase { PH_START, PH_RESOLVING, PH_RESOLVED, PH_SENT };
+enum req_phase { PH_START, PH_RESOLVING, PH_RESOLVED, PH_SENT, PH_ANSWERED };
 
 struct egress_req {
 	struct egress		*e;
@@ -378,6 +378,7 @@ struct egress_req {
 	struct evdns_getaddrinfo_request *dns_req;
 	struct evutil_addrinfo	*res;
 	int			dns_err;
+	int			status;		/* of the answer, 0: none */
 	int			cancelled;	/* waits for evdns to call back */
 	struct evhttp_connection *evcon;
 	int			tls, port, timeout_s;
@@ -471,19 +472,19 @@ resolved(int err, struct evutil_addrinfo *res, void *arg)
 	step_now(r);
 }
 
+/*
+ * The connection cannot be freed from inside its own callback, and
+ * libevent 2.1 does not free a connection that failed to connect even
+ * when asked to free it on completion: the next step frees it.
+ */
 static void
 answered(struct evhttp_request *req, void *arg)
 {
 	struct egress_req *r = arg;
-	int status = req ? evhttp_request_get_response_code(req) : 0;
 
-	/* libevent frees the connection (free_on_completion). */
-	r->evcon = NULL;
-	if (status >= 200 && status < 300)
-		finish(r, EGRESS_OK, status);
-	else
-		finish(r, status > 0 ? EGRESS_STATUS : EGRESS_NO_ANSWER,
-		    status > 0 ? status : -1);
+	r->status = req ? evhttp_request_get_response_code(req) : 0;
+	r->phase = PH_ANSWERED;
+	step_now(r);
 }
 
 static struct evhttp_connection *
@@ -598,10 +599,9 @@ send_checked(struct egress_req *r)
 	evhttp_add_header(h, "Connection", "close");
 	evbuffer_add(evhttp_request_get_output_buffer(req), r->body, r->len);
 	r->phase = PH_SENT;
-	/* From here libevent frees the connection once the request ends. */
-	evhttp_connection_free_on_completion(r->evcon);
 	/* libevent frees req itself when the request cannot be made. */
-	if (evhttp_make_request(r->evcon, req, EVHTTP_REQ_POST, r->path) != 0)
+	if (evhttp_make_request(r->evcon, req, EVHTTP_REQ_POST, r->path) != 0 &&
+	    r->phase == PH_SENT)
 		finish(r, EGRESS_NO_ANSWER, -1);
 }
 
@@ -630,6 +630,13 @@ step(evutil_socket_t fd, short what, void *arg)
 		break;
 	case PH_RESOLVED:
 		send_checked(r);
+		break;
+	case PH_ANSWERED:
+		if (r->status >= 200 && r->status < 300)
+			finish(r, EGRESS_OK, r->status);
+		else
+			finish(r, r->status > 0 ? EGRESS_STATUS :
+			    EGRESS_NO_ANSWER, r->status > 0 ? r->status : -1);
 		break;
 	default:
 		break;
@@ -755,22 +762,36 @@ fail:
 	return rc;
 }
 
+static int
+resolving(const struct egress *e)
+{
+	for (const struct egress_req *r = e->reqs; r != NULL; r = r->next)
+		if (r->dns_req != NULL)
+			return 1;
+	return 0;
+}
+
 void
 egress_free(struct egress *e)
 {
+	struct egress_req *r;
+
 	if (e == NULL)
 		return;
-	while (e->reqs != NULL) {
-		struct egress_req *r = e->reqs;
-
-		if (r->dns_req != NULL) {
+	for (r = e->reqs; r != NULL; r = r->next) {
+		r->done = NULL;
+		if (r->dns_req != NULL && !r->cancelled) {
 			r->cancelled = 1;
-			r->done = NULL;
 			evdns_getaddrinfo_cancel(r->dns_req);
-			r->dns_req = NULL;
 		}
-		req_free(r);
 	}
+	/* evdns reports cancelled lookups from the loop, and frees its own
+	 * state for them only then: let it (nothing else is left on the
+	 * base, see egress.h). */
+	for (int i = 0; i < 10 && resolving(e); i++)
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	while (e->reqs != NULL)
+		req_free(e->reqs);
 	if (e->dns != NULL)
 		evdns_base_free(e->dns, 0);
 	if (e->tls != NULL)

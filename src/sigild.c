@@ -605,10 +605,10 @@ out:
 	if (tidy != NULL)
 		event_free(tidy);
 	webhook_dispatcher_free(hooks);
-	/* SMS requests still in flight are dropped with it. */
-	egress_free(app.egress);
 	http_server_free(app.http);
 	writer_free(app.writer);
+	/* Last on the loop: SMS requests still in flight are dropped. */
+	egress_free(app.egress);
 	if (app.base != NULL)
 		event_base_free(app.base);
 	page_fini();

@@ -82,8 +82,10 @@ struct egress_req;
  * Makes the client on base: a resolver (evdns; never the blocking libc
  * one) and a TLS context verifying peers against the system store plus
  * cfg->ca_file. 0, SIGIL_EINVAL (bad ca_file or dns_server),
- * SIGIL_ENOMEM, SIGIL_ECRYPTO. Free it before the base, after every
- * user has cancelled what it still waits for.
+ * SIGIL_ENOMEM, SIGIL_ECRYPTO. egress_free drops every POST still
+ * pending without calling back; it runs the loop briefly so that evdns
+ * can wind up cancelled lookups, so call it last, when nothing else is
+ * left on base but before event_base_free.
  */
 int egress_start(struct event_base *base, const struct egress_config *cfg,
     struct egress **out);

@@ -267,10 +267,22 @@ test_post(void **state)
 	run_until(base, &o);
 	assert_int_equal(o.result, EGRESS_NO_ANSWER);
 	assert_int_equal(o.status, -1);
-	/* Still in flight at the end: egress_free drops it silently. */
+	/* Still in flight at the end, connecting or waiting for a resolver
+	 * that never answers: egress_free drops them silently (and the
+	 * sanitizer build sees nothing leak). */
 	memset(&o, 0, sizeof o);
 	assert_int_equal(egress_post(e, 0, "127.0.0.1", port, "/in", NULL,
 	    "{}", 2, 5, done, &o, NULL), 0);
+	egress_free(e);
+	assert_int_equal(o.calls, 0);
+	assert_int_equal(egress_start(base, &cfg, &e), 0);
+	assert_int_equal(egress_post(e, 0, "pending.test", port, "/in", NULL,
+	    "{}", 2, 5, done, &o, NULL), 0);
+	assert_int_equal(egress_post(e, 0, "cancelled.test", port, "/in",
+	    NULL, "{}", 2, 5, done, &o, &req), 0);
+	for (int i = 0; i < 3; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	egress_cancel(req);
 	egress_free(e);
 	assert_int_equal(o.calls, 0);
 
