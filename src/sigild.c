@@ -44,12 +44,15 @@ static const char usage[] =
 "              [--body-min-rate BYTES]\n"
 "              [--keyring FILE] [--web DIR]\n"
 "              [--sms-webhook URL --sms-secret-file FILE]\n"
-"              [--webhook-allow CIDR]... [--webhook-ca FILE] [--webhook-dns IP]\n"
+"              [--webhook-allow CIDR]... [--webhook-ca FILE]\n"
+"              [--webhook-dns IP[:PORT]]\n"
 "              [--no-wal | --no-sync] [--quiet]\n"
 "\n"
 "  --data DIR          data directory made by `sigil init` (./data)\n"
 "  --listen HOST:PORT  address to serve on (127.0.0.1:8080); port 0 picks one\n"
-"  --base-url URL      public URL of this server, for logs and links\n"
+"  --base-url URL      public URL of this server, for logs and links; the GS1\n"
+"                      resolver's root (else the listening address, never\n"
+"                      the request's Host)\n"
 "  --tls-cert/--tls-key  serve HTTPS natively with this PEM chain and key\n"
 "  --trusted-proxy     believe X-Forwarded-For only from these addresses\n"
 "  --rate-limit N      consumer requests/s per client address (20; 0 = off)\n"
@@ -82,7 +85,10 @@ static const char usage[] =
 "                      meta page, two flushes per commit instead of one; the\n"
 "                      log (the default, and what --wal asks for) is\n"
 "                      described in docs/storage.md\n"
-"  --no-sync           no fsync on commit: benchmarks only, loses scans\n";
+"  --no-sync           no fsync on commit: benchmarks only, loses scans\n"
+"\n"
+"SIGTERM stops cleanly. SIGHUP rereads the keyring (keys made with `sigil key\n"
+"new` are also found without it, on first use).\n";
 
 struct shutdown_state {
 	struct app	*app;
