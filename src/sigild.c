@@ -4,8 +4,9 @@
  * Start-up opens the store and the keyring, starts the writer thread and
  * then the HTTP front; nothing is served before all of them are ready.
  * SIGTERM (or SIGINT) stops accepting, lets the writer commit and answer
- * everything already accepted, then exits 0. SIGHUP reloads the keyring. Owns no state of its own
- * beyond struct app, which lives on its stack for the process lifetime.
+ * everything already accepted, then exits 0; SIGHUP rereads the keyring.
+ * Owns no state of its own beyond struct app, which lives on its stack
+ * for the process lifetime.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -256,8 +257,9 @@ raise_fd_limit(void)
  * saying why on stderr.
  */
 static int
-secret_file_read(const char *path, char *out, size_t size)
+secret_file_read(const char *path, char out[LOYALTY_SMS_SECRET_MAX + 1])
 {
+	char line[LOYALTY_SMS_SECRET_MAX + 3];
 	struct stat st;
 	FILE *f;
 	size_t n;
@@ -275,13 +277,16 @@ secret_file_read(const char *path, char *out, size_t size)
 		fclose(f);
 		return -1;
 	}
-	if (fgets(out, (int)size, f) != NULL) {
-		n = strcspn(out, "\r\n");
-		out[n] = '\0';
-		ok = n >= 32 && n < size - 1;
+	if (fgets(line, (int)sizeof line, f) != NULL) {
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		ok = n >= 32 && n <= LOYALTY_SMS_SECRET_MAX;
 		for (size_t i = 0; ok && i < n; i++)
-			ok = out[i] > 0x20 && out[i] < 0x7f;
+			ok = line[i] > 0x20 && line[i] < 0x7f;
+		if (ok)
+			memcpy(out, line, n + 1);
 	}
+	explicit_bzero(line, sizeof line);
 	fclose(f);
 	if (!ok) {
 		fprintf(stderr, "sigild: --sms-secret-file %s must hold 32 to %d "
@@ -455,8 +460,7 @@ main(int argc, char **argv)
 			    "tell sigild's requests from anyone else's\n");
 			return 2;
 		}
-		if (secret_file_read(sms_secret_file, sms_secret,
-		    sizeof sms_secret) != 0)
+		if (secret_file_read(sms_secret_file, sms_secret) != 0)
 			return 2;
 		lcfg.sms_secret = sms_secret;
 	} else if (sms_secret_file != NULL) {
@@ -535,7 +539,9 @@ main(int argc, char **argv)
 	}
 	lcfg.data_dir = data;
 	lcfg.web_dir = web;
-	if ((err = loyalty_init(&app, &lcfg)) != 0) {
+	err = loyalty_init(&app, &lcfg);
+	explicit_bzero(sms_secret, sizeof sms_secret);	/* loyalty has a copy */
+	if (err != 0) {
 		fprintf(stderr, "sigild: loyalty: %s%s\n", sigil_strerror(err),
 		    err == SIGIL_EINVAL ? " (--sms-webhook takes an http:// or "
 		    "https:// URL)" : err == SIGIL_ENOTFOUND ? " (no member.html "

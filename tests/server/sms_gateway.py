@@ -129,6 +129,14 @@ with Env() as env:
     short = write_secret(env, "short.secret", "tooshort")
     refuses(env, ["--sms-webhook", url, "--sms-secret-file", short,
                   "--webhook-allow", "127.0.0.0/8"], ["32"], "short secret")
+    longer = write_secret(env, "long.secret", "x" * 257)
+    refuses(env, ["--sms-webhook", url, "--sms-secret-file", longer,
+                  "--webhook-allow", "127.0.0.0/8"], ["256"],
+            "a 257-character secret")
+    srv = env.start("--sms-webhook", url, "--sms-secret-file",
+                    write_secret(env, "max.secret", "y" * 256),
+                    "--webhook-allow", "127.0.0.0/8")
+    check(srv.stop() == 0, "a 256-character secret is fine")
     refuses(env, ["--sms-webhook", url, "--sms-secret-file",
                   os.path.join(env.dir, "missing"), "--webhook-allow",
                   "127.0.0.0/8"], ["cannot open"],
