@@ -19,12 +19,15 @@
  * May call code, keyring, store (reads only), scan, page, writer, http.
  * Never writes to the store directly: every write goes through the writer.
  */
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <jansson.h>
 
@@ -377,24 +380,54 @@ out:
 	free(s);
 }
 
-/* The public root of this resolver: --base-url, else from Host. */
+/*
+ * The public root of this resolver: --base-url, else the address and
+ * port this connection reached (the listening address). Never the Host
+ * header: the client chooses it, and a shared cache in front would keep
+ * an answer whose links point wherever an attacker said.
+ */
 static void
 resolver_root(struct http_call *c, char *out, size_t size)
 {
 	struct app *app = c->app;
-	const char *host = http_header(c, "Host");
+	struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+	struct bufferevent *bev = evcon ?
+	    evhttp_connection_get_bufferevent(evcon) : NULL;
+	const char *scheme = app->secure_cookies ? "https" : "http";
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char ip[INET6_ADDRSTRLEN];
+	const uint8_t *a6;
 
-	if (app->base_url != NULL)
+	if (app->base_url != NULL) {
 		snprintf(out, size, "%s", app->base_url);
-	else if (host != NULL && strlen(host) < 200 &&
-	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789.-:[]") == strlen(host))
-		snprintf(out, size, "%s://%s", app->secure_cookies ? "https" :
-		    "http", host);
-	else
-		snprintf(out, size, "http://localhost");
-	if (out[0] != '\0' && out[strlen(out) - 1] == '/')
-		out[strlen(out) - 1] = '\0';
+		if (out[0] != '\0' && out[strlen(out) - 1] == '/')
+			out[strlen(out) - 1] = '\0';
+		return;
+	}
+	if (bev == NULL || getsockname(bufferevent_getfd(bev),
+	    (struct sockaddr *)&ss, &len) != 0) {
+		snprintf(out, size, "%s://localhost", scheme);
+		return;
+	}
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
+		snprintf(out, size, "%s://%s:%d", scheme, ip,
+		    ntohs(sin->sin_port));
+		return;
+	}
+	a6 = ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
+	if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a6)) {
+		inet_ntop(AF_INET, a6 + 12, ip, sizeof ip);
+		snprintf(out, size, "%s://%s:%d", scheme, ip,
+		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+		return;
+	}
+	inet_ntop(AF_INET6, a6, ip, sizeof ip);
+	snprintf(out, size, "%s://[%s]:%d", scheme, ip,
+	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
 }
 
 /*

@@ -29,6 +29,16 @@
  * can rewrite the file (generate, secret with create) must not run
  * alongside any other call on the same keyring. The server loads secrets
  * at start-up, before its threads exist.
+ *
+ * Keys made while a server runs (`sigil key new`, `sigil brand add` write
+ * the file from another process): keyring_reload adds what the file
+ * holds and memory lacks, never changing or dropping a loaded key. With
+ * keyring_watch on, a key id keyring_key_get does not know makes it look
+ * at the file (a stat, at most every KEYRING_CHECK_US) and reload it
+ * (at most every KEYRING_RELOAD_US, and only when its inode, size or
+ * mtime changed), so codes with made-up key ids cannot make every scan
+ * read the file. Lookups and reloads hold the keyring's lock, so a
+ * reload never moves the key array under a reader.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -38,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -51,6 +62,8 @@
 #define KEYRING_NAME_MAX	32
 #define KEYRING_FILE_MAX	(8u << 20)
 #define KEYRING_HEX_LEN		(2 * CODE_KEY_BYTES)
+#define KEYRING_CHECK_US	100000
+#define KEYRING_RELOAD_US	1000000
 
 struct keyring_key {
 	uint16_t	id;
@@ -65,9 +78,22 @@ struct keyring_secret {
 	uint8_t		bytes[32];
 };
 
+/* What the file looked like when last read. */
+struct keyring_seen {
+	dev_t		dev;
+	ino_t		ino;
+	off_t		size;
+	struct timespec	mtime;
+};
+
 struct keyring {
-	pthread_mutex_t		 lock;		/* guards lazy derivation */
+	pthread_mutex_t		 lock;		/* derivation, lookups, reloads */
 	char			*path;
+	int			 watch;		/* reload on an unknown key id */
+	void			(*reloaded)(int added, void *arg);
+	void			*reloaded_arg;
+	int64_t			 checked_us, reloaded_us;	/* monotonic */
+	struct keyring_seen	 seen;
 	struct keyring_key	*keys;		/* sorted by id */
 	size_t			 nkeys, capkeys;
 	struct keyring_secret	 secrets[KEYRING_MAX_SECRETS];
@@ -320,6 +346,8 @@ keyring_load(struct keyring *kr, int fd)
 	size = (size_t)st.st_size;
 	if ((err = file_read(fd, size, &buf)) != 0)
 		return err;
+	kr->seen = (struct keyring_seen){ st.st_dev, st.st_ino, st.st_size,
+	    st.st_mtim };
 	if (memchr(buf, '\0', size) != NULL) {
 		err = SIGIL_EINVAL;
 		goto cleanup;
@@ -543,41 +571,152 @@ cleanup:
 	return err;
 }
 
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Adds what the file holds and kr lacks; the number of keys added. */
+static int
+reload_locked(struct keyring *kr)
+{
+	struct keyring *disk;
+	int fd, err, added = 0;
+
+	if ((disk = calloc(1, sizeof(*disk))) == NULL)
+		return SIGIL_ENOMEM;
+	pthread_mutex_init(&disk->lock, NULL);
+	if ((fd = open(kr->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		err = errno == ENOENT ? SIGIL_ENOTFOUND : errno == EACCES ?
+		    SIGIL_EDENIED : SIGIL_EIO;
+		goto out;
+	}
+	err = keyring_load(disk, fd);
+	close(fd);
+	if (err != 0)
+		goto out;
+	for (size_t i = 0; i < disk->nkeys; i++) {
+		int found;
+
+		key_find(kr, disk->keys[i].id, &found);
+		/* A loaded key is never replaced: codes already verified
+		 * with it must keep verifying. */
+		if (found)
+			continue;
+		if ((err = key_insert(kr, disk->keys[i].id,
+		    disk->keys[i].brand_id, disk->keys[i].root)) != 0)
+			goto out;
+		added++;
+	}
+	for (size_t i = 0; i < disk->nsecrets; i++)
+		if (secret_find(kr, disk->secrets[i].name) == NULL &&
+		    kr->nsecrets < KEYRING_MAX_SECRETS)
+			kr->secrets[kr->nsecrets++] = disk->secrets[i];
+	kr->seen = disk->seen;
+	err = added;
+out:
+	kr->reloaded_us = mono_us();
+	keyring_free(disk);
+	return err;
+}
+
 int
-keyring_key_get(const struct keyring *kr, uint16_t key_id,
-    struct code_key *out, uint32_t *brand_id)
+keyring_reload(struct keyring *kr)
+{
+	int rc;
+
+	if (kr == NULL)
+		return SIGIL_EINVAL;
+	pthread_mutex_lock(&kr->lock);
+	rc = reload_locked(kr);
+	pthread_mutex_unlock(&kr->lock);
+	return rc;
+}
+
+void
+keyring_watch(struct keyring *kr, int on,
+    void (*reloaded)(int added, void *arg), void *arg)
+{
+	kr->watch = on;
+	kr->reloaded = reloaded;
+	kr->reloaded_arg = arg;
+}
+
+/* Reloads when the file changed, within the rate limits; keys added. */
+static int
+refresh_locked(struct keyring *kr)
+{
+	struct stat st;
+	int64_t now = mono_us();
+	int added;
+
+	if (now - kr->checked_us < KEYRING_CHECK_US ||
+	    now - kr->reloaded_us < KEYRING_RELOAD_US)
+		return 0;
+	kr->checked_us = now;
+	if (stat(kr->path, &st) != 0 || (st.st_dev == kr->seen.dev &&
+	    st.st_ino == kr->seen.ino && st.st_size == kr->seen.size &&
+	    st.st_mtim.tv_sec == kr->seen.mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == kr->seen.mtime.tv_nsec))
+		return 0;
+	added = reload_locked(kr);
+	if (kr->reloaded != NULL)
+		kr->reloaded(added, kr->reloaded_arg);
+	return added;
+}
+
+static int
+key_get_locked(struct keyring *kr, uint16_t key_id, struct code_key *out,
+    uint32_t *brand_id)
 {
 	size_t at;
 	int found, err;
 
-	if (kr == NULL || out == NULL)
-		return SIGIL_EINVAL;
 	at = key_find(kr, key_id, &found);
 	if (!found)
 		return SIGIL_ENOTFOUND;
 	/*
 	 * Derivation (HKDF) costs more than verifying a code, so it is done
-	 * once per key, on first use, under the keyring's lock.
+	 * once per key, on first use.
 	 */
-	pthread_mutex_lock(&((struct keyring *)kr)->lock);
 	if (kr->keys[at].derived == NULL) {
-		struct keyring_key *k = (struct keyring_key *)&kr->keys[at];
+		struct keyring_key *k = &kr->keys[at];
 		struct code_key *d = malloc(sizeof *d);
 
 		err = d == NULL ? SIGIL_ENOMEM : code_key_derive(key_id, k->root,
 		    d);
 		if (err != 0) {
 			free(d);
-			pthread_mutex_unlock(&((struct keyring *)kr)->lock);
 			return err;
 		}
 		k->derived = d;
 	}
 	*out = *kr->keys[at].derived;
-	pthread_mutex_unlock(&((struct keyring *)kr)->lock);
 	if (brand_id != NULL)
 		*brand_id = kr->keys[at].brand_id;
 	return 0;
+}
+
+int
+keyring_key_get(const struct keyring *ckr, uint16_t key_id,
+    struct code_key *out, uint32_t *brand_id)
+{
+	/* Derived keys and reloads are caches: logically const. */
+	struct keyring *kr = (struct keyring *)ckr;
+	int err;
+
+	if (kr == NULL || out == NULL)
+		return SIGIL_EINVAL;
+	pthread_mutex_lock(&kr->lock);
+	err = key_get_locked(kr, key_id, out, brand_id);
+	if (err == SIGIL_ENOTFOUND && kr->watch && refresh_locked(kr) > 0)
+		err = key_get_locked(kr, key_id, out, brand_id);
+	pthread_mutex_unlock(&kr->lock);
+	return err;
 }
 
 int

@@ -36,7 +36,8 @@
  * event loop thread, so the caches and rate buckets need no locks.
  *
  * May call store, writer, keyring, code, geo, scan, consumer (code
- * lookup), http and OpenSSL. Renders no HTML: the pages in web/ escape what they show.
+ * lookup), http, webhook (URL and signature) and egress (the SMS
+ * gateway) and OpenSSL. Renders no HTML: the pages in web/ escape what they show.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +61,7 @@
 
 #include "sigil/code.h"
 #include "sigil/consumer.h"
+#include "sigil/egress.h"
 #include "sigil/geo.h"
 #include "sigil/http.h"
 #include "sigil/keyring.h"
@@ -70,6 +72,7 @@
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/webhook.h"
 #include "sigil/writer.h"
 
 #define US_PER_S		1000000LL
@@ -145,7 +148,8 @@ struct loyalty {
 	char		outbox[PATH_MAX];
 	char		*member_html;
 	size_t		member_len;
-	struct evhttp_uri *sms;
+	struct webhook_url *sms;	/* --sms-webhook, or NULL: demo */
+	char		sms_secret[LOYALTY_SMS_SECRET_MAX + 1];
 	int64_t		otp_ttl_us;
 	struct ratelimit *send, *guess, *pin, *brand_send, *phone_search;
 	struct camp_set	camps[CAMPAIGN_CACHE];
@@ -1003,24 +1007,34 @@ session_fail(struct http_call *c, int err)
 /* ---- the notifier ---- */
 
 static void
-sms_done(struct evhttp_request *req, void *arg)
+sms_done(int result, int status, void *arg)
 {
 	(void)arg;
-	if (req == NULL || evhttp_request_get_response_code(req) / 100 != 2)
-		log_warn("otp_notify", "result=failed status=%d",
-		    req ? evhttp_request_get_response_code(req) : -1);
+	if (result != EGRESS_OK)
+		log_warn("otp_notify", "result=failed reason=%s status=%d",
+		    egress_result_name(result), status);
 	else
-		log_info("otp_notify", "result=ok status=%d",
-		    evhttp_request_get_response_code(req));
+		log_info("otp_notify", "result=ok status=%d", status);
 }
 
+/*
+ * Demo mode appends to the outbox file. With --sms-webhook the code is
+ * POSTed as {phone, text} through egress (resolved with evdns, the
+ * --webhook-allow address policy, https verified), signed like a
+ * webhook: X-Sigil-Signature "v1=" HMAC-SHA256 under the
+ * --sms-secret-file secret over "<X-Sigil-Timestamp>.<body>".
+ */
 static int
 notify(struct app *app, uint32_t brand_id, const char *phone,
     const char *code)
 {
 	struct loyalty *ly = app->loyalty;
-	char line[160], ts[SIGIL_TIME_LEN + 1];
-	int fd, n;
+	char line[160], ts[SIGIL_TIME_LEN + 1], sig[WEBHOOK_SIG_LEN + 1];
+	const char *headers[7];
+	int64_t now_s;
+	json_t *o;
+	char *body;
+	int fd, n, rc;
 
 	if (ly->sms == NULL) {
 		n = snprintf(line, sizeof line, "%s brand=%u phone=%s code=%s\n",
@@ -1037,47 +1051,34 @@ notify(struct app *app, uint32_t brand_id, const char *phone,
 		close(fd);
 		return 0;
 	}
-	{
-		const char *host = evhttp_uri_get_host(ly->sms);
-		const char *path = evhttp_uri_get_path(ly->sms);
-		int port = evhttp_uri_get_port(ly->sms);
-		struct evhttp_connection *conn;
-		struct evhttp_request *req;
-		json_t *o;
-		char *body;
-
-		conn = evhttp_connection_base_new(app->base, NULL, host,
-		    (unsigned short)(port > 0 ? port : 80));
-		if (conn == NULL)
-			return SIGIL_ENOMEM;
-		evhttp_connection_set_timeout(conn, 10);
-		if ((req = evhttp_request_new(sms_done, NULL)) == NULL) {
-			evhttp_connection_free(conn);
-			return SIGIL_ENOMEM;
-		}
-		snprintf(line, sizeof line, "验证码 %s，5分钟内有效。Your code is "
-		    "%s.", code, code);
-		o = json_pack("{s:s+,s:s}", "phone", "+", phone, "text", line);
-		body = o ? json_dumps(o, JSON_COMPACT) : NULL;
-		json_decref(o);
-		if (body == NULL) {
-			evhttp_request_free(req);
-			evhttp_connection_free(conn);
-			return SIGIL_ENOMEM;
-		}
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Host", host);
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/json");
-		evbuffer_add(evhttp_request_get_output_buffer(req), body,
-		    strlen(body));
+	snprintf(line, sizeof line, "验证码 %s，5分钟内有效。Your code is "
+	    "%s.", code, code);
+	o = json_pack("{s:s+,s:s}", "phone", "+", phone, "text", line);
+	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	OPENSSL_cleanse(line, sizeof line);
+	if (body == NULL)
+		return SIGIL_ENOMEM;
+	now_s = sigil_now_us() / US_PER_S;
+	snprintf(ts, sizeof ts, "%lld", (long long)now_s);
+	if (webhook_sign(ly->sms_secret, now_s, body, strlen(body), sig) != 0) {
+		OPENSSL_cleanse(body, strlen(body));
 		free(body);
-		evhttp_connection_free_on_completion(conn);
-		if (evhttp_make_request(conn, req, EVHTTP_REQ_POST,
-		    path && path[0] ? path : "/") != 0)
-			return SIGIL_EIO;	/* libevent freed req and conn */
-		return 0;
+		return SIGIL_ECRYPTO;
 	}
+	headers[0] = "User-Agent";
+	headers[1] = "sigil-sms/1";
+	headers[2] = "X-Sigil-Timestamp";
+	headers[3] = ts;
+	headers[4] = "X-Sigil-Signature";
+	headers[5] = sig;
+	headers[6] = NULL;
+	rc = egress_post(app->egress, ly->sms->tls, ly->sms->host,
+	    ly->sms->port, ly->sms->path, headers, body, strlen(body), 10,
+	    sms_done, NULL, NULL);
+	OPENSSL_cleanse(body, strlen(body));
+	free(body);
+	return rc;
 }
 
 /* ---- POST /api/v1/customers/otp and /verify ---- */
@@ -2745,13 +2746,18 @@ loyalty_init(struct app *app, const struct loyalty_config *cfg)
 		goto fail;
 	}
 	if (cfg->sms_webhook != NULL) {
-		ly->sms = evhttp_uri_parse(cfg->sms_webhook);
-		if (ly->sms == NULL || evhttp_uri_get_scheme(ly->sms) == NULL ||
-		    strcmp(evhttp_uri_get_scheme(ly->sms), "http") != 0 ||
-		    evhttp_uri_get_host(ly->sms) == NULL) {
-			err = SIGIL_EINVAL;
+		err = SIGIL_EINVAL;
+		if (cfg->sms_secret == NULL ||
+		    strlen(cfg->sms_secret) > LOYALTY_SMS_SECRET_MAX)
+			goto fail;
+		if ((ly->sms = malloc(sizeof *ly->sms)) == NULL) {
+			err = SIGIL_ENOMEM;
 			goto fail;
 		}
+		if (webhook_url_parse(cfg->sms_webhook, ly->sms) != 0)
+			goto fail;
+		snprintf(ly->sms_secret, sizeof ly->sms_secret, "%s",
+		    cfg->sms_secret);
 	}
 	if ((err = ratelimit_new(IP_SETS, RATELIMIT_WAYS, SEND_PER_S,
 	    SEND_BURST, cfg->rate_flags, &ly->send)) != 0 ||
@@ -2775,8 +2781,7 @@ loyalty_init(struct app *app, const struct loyalty_config *cfg)
 	app->loyalty = ly;
 	return 0;
 fail:
-	if (ly->sms != NULL)
-		evhttp_uri_free(ly->sms);
+	free(ly->sms);
 	limits_free(ly);
 	OPENSSL_cleanse(ly, sizeof *ly);
 	free(ly);
@@ -2794,8 +2799,7 @@ loyalty_fini(struct app *app)
 		camp_set_clear(&ly->camps[i]);
 	for (size_t i = 0; i < TERRITORY_CACHE; i++)
 		geo_area_free(ly->terrs[i].area);
-	if (ly->sms != NULL)
-		evhttp_uri_free(ly->sms);
+	free(ly->sms);
 	limits_free(ly);
 	free(ly->member_html);
 	OPENSSL_cleanse(ly, sizeof *ly);

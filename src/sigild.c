@@ -4,8 +4,9 @@
  * Start-up opens the store and the keyring, starts the writer thread and
  * then the HTTP front; nothing is served before all of them are ready.
  * SIGTERM (or SIGINT) stops accepting, lets the writer commit and answer
- * everything already accepted, then exits 0. Owns no state of its own
- * beyond struct app, which lives on its stack for the process lifetime.
+ * everything already accepted, then exits 0; SIGHUP rereads the keyring.
+ * Owns no state of its own beyond struct app, which lives on its stack
+ * for the process lifetime.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -25,6 +27,7 @@
 #include "sigil/api.h"
 #include "sigil/consumer.h"
 #include "sigil/dashboard.h"
+#include "sigil/egress.h"
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
@@ -44,12 +47,17 @@ static const char usage[] =
 "              [--max-conns-per-addr N] [--timeout SECONDS]\n"
 "              [--body-min-rate BYTES]\n"
 "              [--login-rate N] [--otp-per-hour N] [--rate-v6-56]\n"
-"              [--keyring FILE] [--web DIR] [--sms-webhook URL]\n"
+"              [--keyring FILE] [--web DIR]\n"
+"              [--sms-webhook URL --sms-secret-file FILE]\n"
+"              [--webhook-allow CIDR]... [--webhook-ca FILE]\n"
+"              [--webhook-dns IP[:PORT]]\n"
 "              [--no-wal | --no-sync] [--quiet]\n"
 "\n"
 "  --data DIR          data directory made by `sigil init` (./data)\n"
 "  --listen HOST:PORT  address to serve on (127.0.0.1:8080); port 0 picks one\n"
-"  --base-url URL      public URL of this server, for logs and links\n"
+"  --base-url URL      public URL of this server, for logs and links; the GS1\n"
+"                      resolver's root (else the listening address, never\n"
+"                      the request's Host)\n"
 "  --tls-cert/--tls-key  serve HTTPS natively with this PEM chain and key\n"
 "  --trusted-proxy     believe X-Forwarded-For only from these addresses\n"
 "  --rate-limit N      consumer requests/s per client address (20; 0 = off)\n"
@@ -70,13 +78,27 @@ static const char usage[] =
 "                      on top of --timeout (4096; 0 = off)\n"
 "  --keyring FILE      keyring outside the data dir (DIR/keyring)\n"
 "  --web DIR           templates and static files (next to the binary)\n"
-"  --sms-webhook URL   POST login codes as {phone, text} to this http:// URL\n"
+"  --sms-webhook URL   POST login codes as {phone, text} to this http(s):// URL\n"
 "                      (without it: demo mode, codes go to DIR/otp-outbox.log)\n"
+"  --sms-secret-file FILE  shared secret (mode 0600, 32-256 printable chars)\n"
+"                      signing each SMS gateway request like a webhook\n"
+"                      (X-Sigil-Signature: v1=HMAC-SHA256); needed with\n"
+"                      --sms-webhook\n"
+"  --webhook-allow CIDR  let webhooks and the SMS gateway reach this private\n"
+"                      range (loopback, RFC 1918, ULA, ... are refused\n"
+"                      otherwise; cloud metadata always); repeatable\n"
+"  --webhook-ca FILE   also trust these PEM CA certificates for https\n"
+"                      webhook and SMS gateway targets\n"
+"  --webhook-dns IP[:PORT]  resolve webhook and SMS gateway names with\n"
+"                      this DNS server instead of /etc/resolv.conf\n"
 "  --no-wal            durable without the write-ahead log: LMDB syncs data and\n"
 "                      meta page, two flushes per commit instead of one; the\n"
 "                      log (the default, and what --wal asks for) is\n"
 "                      described in docs/storage.md\n"
-"  --no-sync           no fsync on commit: benchmarks only, loses scans\n";
+"  --no-sync           no fsync on commit: benchmarks only, loses scans\n"
+"\n"
+"SIGTERM stops cleanly. SIGHUP rereads the keyring (keys made with `sigil key\n"
+"new` are also found without it, on first use).\n";
 
 struct shutdown_state {
 	struct app	*app;
@@ -116,6 +138,32 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	http_server_stop_accepting(sd->app->http);
 	writer_drain(sd->app->writer);
 	evtimer_add(sd->poll, &now);
+}
+
+static void
+keyring_reloaded(int added, void *arg)
+{
+	const char *why = arg;
+
+	if (added < 0)
+		log_error("keyring_reload", "why=%s err=%s", why,
+		    sigil_strerror(added));
+	else
+		log_info("keyring_reload", "why=%s added=%d", why, added);
+}
+
+/*
+ * SIGHUP: read the keyring again for keys made since start-up (an
+ * unknown key id in a scan also does, rate-limited; see keyring.c).
+ */
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct app *app = arg;
+
+	(void)sig;
+	(void)what;
+	keyring_reloaded(keyring_reload(app->keyring), "sighup");
 }
 
 static int
@@ -211,6 +259,53 @@ raise_fd_limit(void)
 	}
 }
 
+/*
+ * The SMS gateway's shared secret: the first line of path, which must be
+ * a regular file nobody but the owner can read (like the keyring), of
+ * 32 to LOYALTY_SMS_SECRET_MAX printable ASCII characters. 0 or -1 after
+ * saying why on stderr.
+ */
+static int
+secret_file_read(const char *path, char out[LOYALTY_SMS_SECRET_MAX + 1])
+{
+	char line[LOYALTY_SMS_SECRET_MAX + 3];
+	struct stat st;
+	FILE *f;
+	size_t n;
+	int ok = 0;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		fprintf(stderr, "sigild: cannot open --sms-secret-file %s\n",
+		    path);
+		return -1;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		fprintf(stderr, "sigild: --sms-secret-file %s must be a regular "
+		    "file of mode 0600 or 0400\n", path);
+		fclose(f);
+		return -1;
+	}
+	if (fgets(line, (int)sizeof line, f) != NULL) {
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		ok = n >= 32 && n <= LOYALTY_SMS_SECRET_MAX;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = line[i] > 0x20 && line[i] < 0x7f;
+		if (ok)
+			memcpy(out, line, n + 1);
+	}
+	explicit_bzero(line, sizeof line);
+	fclose(f);
+	if (!ok) {
+		fprintf(stderr, "sigild: --sms-secret-file %s must hold 32 to %d "
+		    "printable ASCII characters without blanks on its first "
+		    "line\n", path, LOYALTY_SMS_SECRET_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 parse_uint(const char *flag, const char *s, uint64_t max, unsigned *out)
 {
@@ -247,6 +342,10 @@ main(int argc, char **argv)
 		{ "wal", no_argument, NULL, 'W' },
 		{ "no-wal", no_argument, NULL, 'N' },
 		{ "sms-webhook", required_argument, NULL, 'S' },
+		{ "sms-secret-file", required_argument, NULL, 'Z' },
+		{ "webhook-allow", required_argument, NULL, 'A' },
+		{ "webhook-ca", required_argument, NULL, 'C' },
+		{ "webhook-dns", required_argument, NULL, 'D' },
 		{ "otp-ttl", required_argument, NULL, 'O' },	/* tests */
 		{ "login-rate", required_argument, NULL, 'L' },
 		{ "otp-per-hour", required_argument, NULL, 'H' },
@@ -267,8 +366,12 @@ main(int argc, char **argv)
 	struct loyalty_config lcfg = { 0 };
 	struct loginguard_config gcfg = { 0 };
 	struct shutdown_state sd = { &app, NULL, 0 };
-	struct event *sigterm = NULL, *sigint = NULL, *tidy = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
+	struct event *tidy = NULL;
 	struct webhook_dispatcher *hooks = NULL;
+	struct egress_config ecfg = { 0 };
+	const char *sms_secret_file = NULL, *why;
+	char sms_secret[LOYALTY_SMS_SECRET_MAX + 1] = "";
 	const char *data = "./data", *keyring_path = NULL, *base_url = NULL;
 	char keyring_buf[PATH_MAX], web[PATH_MAX] = "";
 	const struct http_route *routes;
@@ -323,6 +426,19 @@ main(int argc, char **argv)
 		case 'W': wal = 1; break;
 		case 'N': wal = 0; break;
 		case 'S': lcfg.sms_webhook = optarg; break;
+		case 'Z': sms_secret_file = optarg; break;
+		case 'A':
+			if ((err = egress_policy_allow(&ecfg.policy,
+			    optarg)) != 0) {
+				fprintf(stderr, "sigild: --webhook-allow takes "
+				    "ADDRESS/BITS in canonical form with no host "
+				    "bits set (10.0.0.0/8, fd00::/8), at most %d "
+				    "times: '%s'\n", EGRESS_ALLOW_MAX, optarg);
+				return 2;
+			}
+			break;
+		case 'C': ecfg.ca_file = optarg; break;
+		case 'D': ecfg.dns_server = optarg; break;
 		case 'O':
 			if (parse_uint("--otp-ttl", optarg, 3600,
 			    &lcfg.otp_ttl_s) != 0 || lcfg.otp_ttl_s == 0)
@@ -359,6 +475,26 @@ main(int argc, char **argv)
 		fprintf(stderr, "sigild: --tls-cert and --tls-key go together\n");
 		return 2;
 	}
+	if (lcfg.sms_webhook != NULL) {
+		if ((err = webhook_target_check(&ecfg.policy, lcfg.sms_webhook,
+		    &why)) != 0) {
+			fprintf(stderr, "sigild: --sms-webhook: %s\n", why);
+			return 2;
+		}
+		if (sms_secret_file == NULL) {
+			fprintf(stderr, "sigild: --sms-webhook needs "
+			    "--sms-secret-file: the gateway must be able to "
+			    "tell sigild's requests from anyone else's\n");
+			return 2;
+		}
+		if (secret_file_read(sms_secret_file, sms_secret) != 0)
+			return 2;
+		lcfg.sms_secret = sms_secret;
+	} else if (sms_secret_file != NULL) {
+		fprintf(stderr, "sigild: --sms-secret-file goes with "
+		    "--sms-webhook\n");
+		return 2;
+	}
 	if (keyring_path == NULL)
 		keyring_path = getenv("SIGIL_KEYRING");
 	if (keyring_path == NULL) {
@@ -378,6 +514,7 @@ main(int argc, char **argv)
 	sigemptyset(&stopsigs);
 	sigaddset(&stopsigs, SIGTERM);
 	sigaddset(&stopsigs, SIGINT);
+	sigaddset(&stopsigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stopsigs, NULL);
 	raise_fd_limit();
 	malloc_keep();
@@ -414,6 +551,8 @@ main(int argc, char **argv)
 		    keyring_path, sigil_strerror(err));
 		goto out;
 	}
+	/* Keys made with `sigil key new` while serving are found. */
+	keyring_watch(app.keyring, 1, keyring_reloaded, "unknown_key");
 	if ((err = keyring_secret(app.keyring, "cookie", 1,
 	    app.cookie_key)) != 0) {
 		fprintf(stderr, "sigild: keyring %s: %s\n", keyring_path,
@@ -427,11 +566,13 @@ main(int argc, char **argv)
 	}
 	lcfg.data_dir = data;
 	lcfg.web_dir = web;
-	if ((err = loyalty_init(&app, &lcfg)) != 0) {
+	err = loyalty_init(&app, &lcfg);
+	explicit_bzero(sms_secret, sizeof sms_secret);	/* loyalty has a copy */
+	if (err != 0) {
 		fprintf(stderr, "sigild: loyalty: %s%s\n", sigil_strerror(err),
-		    err == SIGIL_EINVAL ? " (--sms-webhook takes an http:// "
-		    "URL)" : err == SIGIL_ENOTFOUND ? " (no member.html in the "
-		    "web dir)" : "");
+		    err == SIGIL_EINVAL ? " (--sms-webhook takes an http:// or "
+		    "https:// URL)" : err == SIGIL_ENOTFOUND ? " (no member.html "
+		    "in the web dir)" : "");
 		goto out;
 	}
 	if (dashboard_init(web) != 0)
@@ -464,6 +605,13 @@ main(int argc, char **argv)
 			rc = 2;
 		goto out;
 	}
+	if ((err = egress_start(app.base, &ecfg, &app.egress)) != 0) {
+		fprintf(stderr, "sigild: cannot start outbound HTTP: %s%s\n",
+		    sigil_strerror(err), err == SIGIL_EINVAL ? " (check "
+		    "--webhook-ca and --webhook-dns)" : "");
+		rc = 2;
+		goto out;
+	}
 	if ((err = webhook_dispatcher_start(&app, &hooks)) != 0) {
 		fprintf(stderr, "sigild: cannot start webhook delivery: %s\n",
 		    sigil_strerror(err));
@@ -476,8 +624,10 @@ main(int argc, char **argv)
 	malloc_tidy(-1, 0, tidy);
 	sigterm = evsignal_new(app.base, SIGTERM, on_signal, &sd);
 	sigint = evsignal_new(app.base, SIGINT, on_signal, &sd);
+	sighup = evsignal_new(app.base, SIGHUP, on_hup, &app);
 	if (sd.poll == NULL || sigterm == NULL || sigint == NULL ||
-	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0)
+	    sighup == NULL || evsignal_add(sigterm, NULL) != 0 ||
+	    evsignal_add(sigint, NULL) != 0 || evsignal_add(sighup, NULL) != 0)
 		goto out;
 	pthread_sigmask(SIG_UNBLOCK, &stopsigs, NULL);
 	log_info("listening", "addr=%s port=%d tls=%s sync=%s data=%s%s%s",
@@ -495,6 +645,8 @@ out:
 		event_free(sigterm);
 	if (sigint != NULL)
 		event_free(sigint);
+	if (sighup != NULL)
+		event_free(sighup);
 	if (sd.poll != NULL)
 		event_free(sd.poll);
 	if (tidy != NULL)
@@ -503,6 +655,8 @@ out:
 	loginguard_fini();	/* answers the logins being hashed */
 	http_server_free(app.http);
 	writer_free(app.writer);
+	/* Last on the loop: SMS requests still in flight are dropped. */
+	egress_free(app.egress);
 	if (app.base != NULL)
 		event_base_free(app.base);
 	page_fini();

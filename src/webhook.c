@@ -35,18 +35,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/dns.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <openssl/ssl.h>
 
 #include "sigil/consumer.h"
+#include "sigil/egress.h"
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
@@ -59,7 +55,6 @@
 #define SEAL_TAG	16
 #define SEAL_LEN	(SEAL_NONCE + 32 + SEAL_TAG)
 #define WEBHOOK_SKIP_SAVE_S	30
-#define WEBHOOK_RESPONSE_MAX	(64 * 1024)
 #define WEBHOOK_LIST_MAX	1000
 
 /* ---- URLs and event names ---- */
@@ -101,6 +96,8 @@ webhook_url_parse(const char *url, struct webhook_url *out)
 			if (!strchr("0123456789abcdefABCDEF:.", *p))
 				return SIGIL_EINVAL;
 		hlen = (size_t)(host_end - host - 1);
+		if (memchr(host + 1, ':', hlen) == NULL)
+			return SIGIL_EINVAL;
 		memcpy(u.host, host + 1, hlen);
 		p = host_end + 1;
 	} else {
@@ -119,6 +116,9 @@ webhook_url_parse(const char *url, struct webhook_url *out)
 		memcpy(u.host, host, hlen);
 		p = host_end;
 	}
+	/* 2130706433, 0177.0.0.1, 127.1: addresses in disguise. */
+	if (egress_host_syntax(u.host) != 0)
+		return SIGIL_EINVAL;
 	if (p < rest && *p == ':') {
 		size_t dl = (size_t)(rest - p - 1);
 
@@ -137,6 +137,42 @@ webhook_url_parse(const char *url, struct webhook_url *out)
 	else
 		snprintf(u.path, sizeof u.path, "/%s", rest);
 	*out = u;
+	return 0;
+}
+
+int
+webhook_target_check(const struct egress_policy *p, const char *url,
+    const char **why)
+{
+	struct webhook_url u;
+	const char *auth = strstr(url, "://");
+	size_t alen;
+	int rc;
+
+	if (auth != NULL) {
+		auth += 3;
+		alen = strcspn(auth, "/?#");
+		if (memchr(auth, '@', alen) != NULL) {
+			*why = "user info (user:password@) is not allowed in the "
+			    "URL; the request carries its own signature";
+			return SIGIL_EINVAL;
+		}
+	}
+	if (webhook_url_parse(url, &u) != 0) {
+		*why = "the URL must be http:// or https:// with a host name, a "
+		    "dotted-quad IPv4 address (no decimal, octal, hex or "
+		    "short forms) or a [bracketed] IPv6 address, at most 256 "
+		    "printable ASCII characters, without user info or "
+		    "fragment";
+		return SIGIL_EINVAL;
+	}
+	if ((rc = egress_host_check(p, u.host)) != 0) {
+		*why = "the host is a loopback, private, link-local, shared, "
+		    "multicast, reserved or cloud metadata address, which "
+		    "webhooks may not reach (the operator can allow a private "
+		    "network with sigild --webhook-allow CIDR)";
+		return rc;
+	}
 	return 0;
 }
 
@@ -706,6 +742,8 @@ webhook_json(const struct webhook *w)
 		json_array_append_new(ev, json_string("claim"));
 	if (w->events & HOOK_CUSTOMER)
 		json_array_append_new(ev, json_string("customer"));
+	/* last_status says delivered or failed, never why: a status or a
+	 * cause would make a refused target a port and service scanner. */
 	o = json_pack("{s:I,s:s,s:o,s:b,s:s,s:{s:I,s:I,s:I,s:I,s:s?,s:o}}",
 	    "id", (json_int_t)w->id, "url", w->url, "events", ev,
 	    "active", w->active, "created", sigil_time_format(w->created, t),
@@ -716,7 +754,8 @@ webhook_json(const struct webhook *w)
 	    "attempts", (json_int_t)w->attempts,
 	    "next_try", w->next_try ? sigil_time_format(w->next_try, n) : NULL,
 	    "last_status", w->last_status == 0 ? json_null() :
-	    json_integer(w->last_status));
+	    json_string(w->last_status >= 200 && w->last_status < 300 ?
+	    "delivered" : "failed"));
 	return o;
 }
 
@@ -734,15 +773,13 @@ struct slot {
 	int64_t		seen_saved;
 	struct webhook	w;		/* as sent: progress writes this */
 	struct webhook_batch batch;
-	struct evhttp_connection *evcon;	/* freed on the next tick */
+	struct egress_req *req;		/* the POST in flight or NULL */
 	int		inflight;
 };
 
 struct webhook_dispatcher {
 	struct app	*app;
 	struct event	*tick;
-	struct evdns_base *dns;
-	SSL_CTX		*tls;
 	struct slot	**slots;
 	size_t		n, cap;
 	struct webhook	*subs;		/* this tick's copy */
@@ -777,7 +814,7 @@ slot_find(struct webhook_dispatcher *d, const struct webhook *w)
 }
 
 static void
-slot_settle(struct slot *s, int status)
+slot_settle(struct slot *s, int result, int status)
 {
 	struct webhook_dispatcher *d = s->d;
 	struct webhook *w = &s->w;
@@ -786,8 +823,10 @@ slot_settle(struct slot *s, int status)
 	int rc;
 
 	s->inflight = 0;
-	w->last_status = status;
-	if (status >= 200 && status < 300) {
+	s->req = NULL;
+	/* Kept for the log; the API shows only delivered or failed. */
+	w->last_status = status > 0 ? status : -1;
+	if (result == EGRESS_OK) {
 		w->scan_cursor = s->batch.scan_cursor;
 		w->activity_cursor = s->batch.activity_cursor;
 		w->delivered += s->batch.n;
@@ -807,66 +846,35 @@ slot_settle(struct slot *s, int status)
 	if ((rc = store_webhook_progress(d->app->store, w)) != 0)
 		log_error("webhook_progress", "brand=%u id=%u err=%s",
 		    w->brand_id, w->id, sigil_strerror(rc));
-	log_info("webhook_delivery", "brand=%u id=%u status=%d events=%zu "
-	    "first=%s attempts=%u", w->brand_id, w->id, status, s->batch.n,
-	    s->batch.first_id, w->attempts);
+	log_info("webhook_delivery", "brand=%u id=%u result=%s status=%d "
+	    "events=%zu first=%s attempts=%u", w->brand_id, w->id,
+	    egress_result_name(result), status, s->batch.n, s->batch.first_id,
+	    w->attempts);
 	webhook_batch_clear(&s->batch);
 }
 
 static void
-delivery_done(struct evhttp_request *req, void *arg)
+delivery_done(int result, int status, void *arg)
 {
 	struct slot *s = arg;
-	int status = req ? evhttp_request_get_response_code(req) : 0;
 
-	if (!s->inflight)
-		return;
-	slot_settle(s, status > 0 ? status : -1);
+	if (s->inflight)
+		slot_settle(s, result, status);
 }
 
-static struct evhttp_connection *
-connect_to(struct webhook_dispatcher *d, const struct webhook_url *u)
-{
-	struct evhttp_connection *evcon;
-	struct bufferevent *bev;
-	SSL *ssl;
-
-	if (!u->tls)
-		return evhttp_connection_base_new(d->app->base, d->dns, u->host,
-		    (unsigned short)u->port);
-	if ((ssl = SSL_new(d->tls)) == NULL)
-		return NULL;
-	if (SSL_set_tlsext_host_name(ssl, u->host) != 1 ||
-	    SSL_set1_host(ssl, u->host) != 1) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	/* On success the bufferevent owns ssl and frees it. */
-	bev = bufferevent_openssl_socket_new(d->app->base, -1, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_DEFER_CALLBACKS);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	evcon = evhttp_connection_base_bufferevent_new(d->app->base, d->dns,
-	    bev, u->host, (unsigned short)u->port);
-	if (evcon == NULL)
-		bufferevent_free(bev);
-	return evcon;
-}
-
-/* Sends s->batch to s->w.url; settles the slot at once when it cannot. */
+/*
+ * Sends s->batch to s->w.url through egress (resolve once, check every
+ * address against --webhook-allow, connect by address); settles the
+ * slot at once when it cannot.
+ */
 static void
 slot_send(struct slot *s)
 {
 	struct webhook_dispatcher *d = s->d;
 	struct webhook_url u;
-	struct evhttp_request *req = NULL;
-	struct evkeyvalq *h;
 	char secret[WEBHOOK_SECRET_LEN + 1], sig[WEBHOOK_SIG_LEN + 1];
-	char ts[24], delivery[32 + WEBHOOK_ID_MAX], host[STORE_URL_MAX + 16];
+	char ts[24], delivery[32 + WEBHOOK_ID_MAX];
+	const char *headers[9];
 	int64_t now_s = sigil_now_us() / 1000000;
 
 	if (webhook_url_parse(s->w.url, &u) != 0 ||
@@ -874,41 +882,27 @@ slot_send(struct slot *s)
 	    webhook_sign(secret, now_s, s->batch.body, s->batch.len, sig) != 0) {
 		OPENSSL_cleanse(secret, sizeof secret);
 		s->inflight = 1;
-		slot_settle(s, -1);
+		slot_settle(s, EGRESS_NO_ANSWER, -1);
 		return;
 	}
 	OPENSSL_cleanse(secret, sizeof secret);
-	if ((s->evcon = connect_to(d, &u)) == NULL ||
-	    (req = evhttp_request_new(delivery_done, s)) == NULL) {
-		s->inflight = 1;
-		slot_settle(s, -1);
-		return;
-	}
-	evhttp_connection_set_timeout(s->evcon, WEBHOOK_TIMEOUT_S);
-	evhttp_connection_set_max_body_size(s->evcon, WEBHOOK_RESPONSE_MAX);
-	evhttp_connection_set_max_headers_size(s->evcon, WEBHOOK_RESPONSE_MAX);
 	snprintf(ts, sizeof ts, "%lld", (long long)now_s);
 	snprintf(delivery, sizeof delivery, "%u-%s", s->w.id,
 	    s->batch.first_id);
-	if (strchr(u.host, ':') != NULL)
-		snprintf(host, sizeof host, "[%s]:%d", u.host, u.port);
-	else
-		snprintf(host, sizeof host, "%s:%d", u.host, u.port);
-	h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Host", host);
-	evhttp_add_header(h, "Content-Type", "application/json");
-	evhttp_add_header(h, "User-Agent", "sigil-webhook/1");
-	evhttp_add_header(h, "X-Sigil-Timestamp", ts);
-	evhttp_add_header(h, "X-Sigil-Signature", sig);
-	evhttp_add_header(h, "X-Sigil-Delivery", delivery);
-	evhttp_add_header(h, "Connection", "close");
-	evbuffer_add(evhttp_request_get_output_buffer(req), s->batch.body,
-	    s->batch.len);
+	headers[0] = "User-Agent";
+	headers[1] = "sigil-webhook/1";
+	headers[2] = "X-Sigil-Timestamp";
+	headers[3] = ts;
+	headers[4] = "X-Sigil-Signature";
+	headers[5] = sig;
+	headers[6] = "X-Sigil-Delivery";
+	headers[7] = delivery;
+	headers[8] = NULL;
 	s->inflight = 1;
-	/* libevent frees req itself when the request cannot be made. */
-	if (evhttp_make_request(s->evcon, req, EVHTTP_REQ_POST, u.path) != 0 &&
-	    s->inflight)
-		slot_settle(s, -1);
+	if (egress_post(d->app->egress, u.tls, u.host, u.port, u.path, headers,
+	    s->batch.body, s->batch.len, WEBHOOK_TIMEOUT_S, delivery_done, s,
+	    &s->req) != 0)
+		slot_settle(s, EGRESS_NO_ANSWER, -1);
 }
 
 static int
@@ -986,11 +980,6 @@ tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (size_t i = 0; i < d->n; i++)
-		if (!d->slots[i]->inflight && d->slots[i]->evcon != NULL) {
-			evhttp_connection_free(d->slots[i]->evcon);
-			d->slots[i]->evcon = NULL;
-		}
 	d->nsubs = 0;
 	if ((rc = store_webhook_each(d->app->store, copy_sub, d)) < 0)
 		log_error("webhook_list", "err=%s", sigil_strerror(rc));
@@ -1016,19 +1005,6 @@ webhook_dispatcher_start(struct app *app, struct webhook_dispatcher **out)
 	if ((d = calloc(1, sizeof *d)) == NULL)
 		return SIGIL_ENOMEM;
 	d->app = app;
-	/* Without a usable resolver configuration evdns cannot help;
-	 * libevent then resolves names itself. */
-	d->dns = evdns_base_new(app->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
-	if ((d->tls = SSL_CTX_new(TLS_client_method())) == NULL) {
-		rc = SIGIL_ECRYPTO;
-		goto fail;
-	}
-	SSL_CTX_set_min_proto_version(d->tls, TLS1_2_VERSION);
-	SSL_CTX_set_verify(d->tls, SSL_VERIFY_PEER, NULL);
-	if (SSL_CTX_set_default_verify_paths(d->tls) != 1) {
-		rc = SIGIL_ECRYPTO;
-		goto fail;
-	}
 	if ((d->tick = evtimer_new(app->base, tick, d)) == NULL ||
 	    evtimer_add(d->tick, &tv) != 0)
 		goto fail;
@@ -1049,17 +1025,12 @@ webhook_dispatcher_free(struct webhook_dispatcher *d)
 	for (size_t i = 0; i < d->n; i++) {
 		/* Frees a request in flight without calling it back: its
 		 * events were not acknowledged and go out again later. */
-		if (d->slots[i]->evcon != NULL)
-			evhttp_connection_free(d->slots[i]->evcon);
+		egress_cancel(d->slots[i]->req);
 		webhook_batch_clear(&d->slots[i]->batch);
 		free(d->slots[i]);
 	}
 	free(d->slots);
 	free(d->subs);
-	if (d->tls != NULL)
-		SSL_CTX_free(d->tls);
-	if (d->dns != NULL)
-		evdns_base_free(d->dns, 0);
 	free(d);
 }
 
@@ -1072,16 +1043,21 @@ webhook_api_create(struct http_call *c, struct app *app, uint32_t brand_id,
 	json_t *url = json_object_get(body, "url");
 	json_t *events = json_object_get(body, "events"), *v, *o;
 	char secret[WEBHOOK_SECRET_LEN + 1];
-	struct webhook_url u;
+	const char *why;
 	struct webhook w;
 	size_t i;
 	int mask = 0, bit, rc;
 
-	if (!json_is_string(url) || webhook_url_parse(json_string_value(url),
-	    &u) != 0) {
+	if (!json_is_string(url)) {
 		http_reply_error(c, 422, "invalid", "field 'url' must be an "
 		    "http:// or https:// URL of at most 256 printable ASCII "
 		    "characters, without user info or fragment");
+		return;
+	}
+	if ((rc = webhook_target_check(egress_policy(app->egress),
+	    json_string_value(url), &why)) != 0) {
+		http_reply_error(c, 422, rc == SIGIL_EDENIED ? "refused_target" :
+		    "invalid", why);
 		return;
 	}
 	if (!json_is_array(events) || json_array_size(events) == 0 ||

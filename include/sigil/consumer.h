@@ -34,6 +34,7 @@ struct app {
 	const char		*base_url;	/* --base-url, or NULL */
 	uint64_t		last_device;	/* newest device id issued */
 	struct loyalty		*loyalty;	/* loyalty.c's state */
+	struct egress		*egress;	/* outbound HTTP (egress.h) */
 };
 
 /* A code as a scan sees it, without recording anything. */

@@ -36,11 +36,32 @@ int keyring_key_generate(struct keyring *kr, uint16_t key_id,
     uint32_t brand_id);
 
 /*
- * Derived working keys for key_id into *out. SIGIL_ENOTFOUND if absent.
- * Also sets *brand_id when not NULL.
+ * Derived working keys for key_id into *out. SIGIL_ENOTFOUND if absent
+ * (after a reload when keyring_watch is on). Also sets *brand_id when
+ * not NULL.
  */
 int keyring_key_get(const struct keyring *kr, uint16_t key_id,
     struct code_key *out, uint32_t *brand_id);
+
+/*
+ * Reads the file again and adds the keys (and named secrets) it holds
+ * that kr lacks, for keys made by another process (`sigil key new`)
+ * while a server runs. A key already loaded is never changed or
+ * dropped. The number of keys added (>= 0), or what keyring_open would
+ * return for the file (kr unchanged).
+ */
+int keyring_reload(struct keyring *kr);
+
+/*
+ * With on nonzero, keyring_key_get meeting an unknown key id looks at
+ * the file (at most every 100 ms) and reloads it (at most once a second,
+ * only when its inode, size or mtime changed) before answering
+ * SIGIL_ENOTFOUND. reloaded, when not NULL, is told what each such
+ * reload returned (keys added or an error), under the keyring's lock:
+ * it must not call back into kr. Set before other threads use kr.
+ */
+void keyring_watch(struct keyring *kr, int on,
+    void (*reloaded)(int added, void *arg), void *arg);
 
 /*
  * The named 32-byte server secret, generated (and the file rewritten) on

@@ -18,10 +18,16 @@ struct json_t;
 
 /* ---- start-up ---- */
 
+#define LOYALTY_SMS_SECRET_MAX	256
+
 struct loyalty_config {
 	const char	*data_dir;	/* DATA/otp-outbox.log lives here */
 	const char	*web_dir;	/* member.html */
-	const char	*sms_webhook;	/* http://host:port/path, or NULL: demo */
+	const char	*sms_webhook;	/* http(s)://host:port/path, or NULL:
+					   demo; checked with
+					   webhook_target_check first */
+	const char	*sms_secret;	/* HMAC key for the gateway requests,
+					   needed with sms_webhook */
 	unsigned	otp_ttl_s;	/* 0: 300 (tests shorten it) */
 	unsigned	otp_per_hour;	/* codes sent per brand per hour; 0: 1000 */
 	int		rate_flags;	/* RATELIMIT_V6_56 or 0 */
@@ -30,8 +36,9 @@ struct loyalty_config {
 /*
  * Loads the "phone-hash" and "phone-enc" secrets (created on first use),
  * the member page and the notifier; sets app->loyalty. Call once before
- * serving. 0, SIGIL_EINVAL (bad webhook URL), SIGIL_ENOTFOUND (no
- * member.html), SIGIL_EIO, SIGIL_ENOMEM.
+ * serving. 0, SIGIL_EINVAL (bad SMS gateway URL or no secret),
+ * SIGIL_ENOTFOUND (no member.html), SIGIL_EIO, SIGIL_ENOMEM. The gateway
+ * is reached through app->egress, which must be set before serving.
  */
 int loyalty_init(struct app *app, const struct loyalty_config *cfg);
 void loyalty_fini(struct app *app);

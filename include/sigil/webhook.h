@@ -14,6 +14,7 @@
 #include "sigil/store.h"
 
 struct app;
+struct egress_policy;
 struct http_call;
 struct json_t;
 struct keyring;
@@ -42,6 +43,17 @@ struct webhook_url {
  * 0 or SIGIL_EINVAL; *out set on success only.
  */
 int webhook_url_parse(const char *url, struct webhook_url *out);
+
+/*
+ * Whether url may be a webhook or SMS-gateway target: it parses (as
+ * above; numeric hosts only as canonical dotted quads), has no user
+ * info, and its host is a name (checked at each delivery on what it
+ * resolves to) or an address p allows (egress.h). 0, or SIGIL_EINVAL
+ * (malformed) / SIGIL_EDENIED (refused address or metadata name) with
+ * *why set to a sentence for the user.
+ */
+int webhook_target_check(const struct egress_policy *p, const char *url,
+    const char **why);
 
 /* "scan" -> HOOK_SCAN, "claim" -> HOOK_CLAIM, "customer" ->
  * HOOK_CUSTOMER; 0 for anything else. */

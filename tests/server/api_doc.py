@@ -363,7 +363,10 @@ with Env() as env:
               "$OPERATOR": env.token("acme", "operator"),
               "$ANALYST": env.token("acme", "analyst"),
               "$BETA": env.token("beta", "admin")}
-    srv = env.start("--api-rate-limit", "0")
+    # The doc's webhook names crm.acme.example: its deliveries may only
+    # ask a resolver on loopback (nothing answers there), never the
+    # host's.
+    srv = env.start("--api-rate-limit", "0", "--webhook-dns", "127.0.0.1:9")
     subs = dict(tokens)
     subs[BASE] = "http://127.0.0.1:%d" % srv.port
     subs["127.0.0.1:8080"] = "127.0.0.1:%d" % srv.port

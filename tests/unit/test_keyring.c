@@ -1,8 +1,8 @@
 /*
  * test_keyring.c - the keyring file: creation, reload, durability details
  * (mode, no leftover temporary), refusal of loose permissions, malformed
- * and duplicate lines, secret persistence, and rollback when a rewrite
- * fails. Each test works in its own temporary directory.
+ * and duplicate lines, secret persistence, rollback when a rewrite
+ * fails, and keys another process adds picked up (watch, reload). Each test works in its own temporary directory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -367,6 +367,71 @@ test_bounds(void **state)
 	assert_null(kr);
 }
 
+static void
+count_reload(int added, void *arg)
+{
+	assert_int_equal(added, 1);
+	(*(int *)arg)++;
+}
+
+/* Keys another process adds while a server runs (review F17). */
+static void
+test_watch(void **state)
+{
+	struct fixture *f = *state;
+	int reloads = 0;
+	struct keyring *srv = NULL, *cli = NULL;
+	struct code_key k1, again, k9;
+	uint32_t brand = 0;
+	char text[512];
+
+	write_file(f->path, "key 1 1 " HEX64 "\n", 0600);
+	assert_int_equal(keyring_open(f->path, 0, &srv), 0);
+	assert_int_equal(keyring_key_get(srv, 1, &k1, NULL), 0);
+	/* Without watch an unknown id stays unknown. */
+	assert_int_equal(keyring_open(f->path, 0, &cli), 0);
+	assert_int_equal(keyring_key_generate(cli, 2, 5), 0);
+	assert_int_equal(keyring_key_get(srv, 2, &again, NULL),
+	    SIGIL_ENOTFOUND);
+	keyring_watch(srv, 1, count_reload, &reloads);
+	assert_int_equal(keyring_key_get(srv, 2, &again, &brand), 0);
+	assert_int_equal(brand, 5);
+	/* Right after a reload another new key waits for the rate limit. */
+	assert_int_equal(keyring_key_generate(cli, 3, 5), 0);
+	assert_int_equal(keyring_key_get(srv, 3, &again, NULL),
+	    SIGIL_ENOTFOUND);
+	usleep(1100000);
+	assert_int_equal(keyring_key_get(srv, 3, &again, NULL), 0);
+	/* An unknown id on an unchanged file stays unknown. */
+	assert_int_equal(reloads, 2);
+	usleep(1100000);
+	assert_int_equal(keyring_key_get(srv, 4000, &again, NULL),
+	    SIGIL_ENOTFOUND);
+	assert_int_equal(reloads, 2);
+	keyring_free(cli);
+
+	/* A loaded key is never replaced, even by a different root. */
+	snprintf(text, sizeof text, "key 1 1 %s\nkey 9 2 %s\n",
+	    "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1eff",
+	    HEX64);
+	write_file(f->path, text, 0600);
+	assert_int_equal(keyring_reload(srv), 1);
+	assert_int_equal(keyring_key_get(srv, 1, &again, NULL), 0);
+	assert_memory_equal(&again, &k1, sizeof k1);
+	assert_int_equal(keyring_key_get(srv, 9, &k9, &brand), 0);
+	assert_int_equal(brand, 2);
+	assert_int_equal(keyring_key_get(srv, 2, &again, NULL), 0);
+	assert_int_equal(keyring_reload(srv), 0);
+	/* A broken file changes nothing. */
+	write_file(f->path, "key 1 1 zz\n", 0600);
+	assert_int_equal(keyring_reload(srv), SIGIL_EINVAL);
+	write_file(f->path, "key 1 1 " HEX64 "\n", 0644);
+	assert_int_equal(keyring_reload(srv), SIGIL_EDENIED);
+	assert_int_equal(keyring_key_get(srv, 9, &again, NULL), 0);
+	assert_memory_equal(&again, &k9, sizeof k9);
+	keyring_free(srv);
+}
+
 int
 main(void)
 {
@@ -383,6 +448,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stale_tmp_and_rollback,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

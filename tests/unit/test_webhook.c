@@ -31,6 +31,7 @@
 #include <openssl/hmac.h>
 
 #include "sigil/consumer.h"
+#include "sigil/egress.h"
 #include "sigil/keyring.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
@@ -162,6 +163,9 @@ test_url_parse(void **state)
 		"http://[]/", "http://[::1/", "http://-bad/", "http://.x/",
 		"HTTP://host/", "http://host:80:81/", "javascript:alert(1)",
 		"http://host\\@evil/", "http://host:99999999999999999999/",
+		"http://2130706433/", "http://0177.0.0.1/", "http://0x7f.1/",
+		"http://0x7f000001/", "http://127.1/", "http://127.0.0.1./",
+		"http://1.2.3.4.5/", "http://[1.2.3.4]/", "http://[::ffff:zz]/",
 	};
 	struct webhook_url u, keep;
 	char longurl[STORE_URL_MAX + 2];
@@ -549,6 +553,7 @@ test_dispatcher(void **state)
 	struct app app = { 0 };
 	struct receiver r = { .f = f, .fail_first = 1 };
 	struct webhook_dispatcher *d = NULL;
+	struct egress_config ecfg = { 0 };
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
 	struct sockaddr_in sin;
@@ -573,6 +578,9 @@ test_dispatcher(void **state)
 	assert_int_equal(webhook_create(f->st, f->kr, f->brand, url,
 	    HOOK_SCAN, &w, r.secret), 0);
 	add_scans(f, f->brand, &f->batch, 5, 0, sigil_now_us());
+	/* The receiver is on loopback, which egress refuses by default. */
+	assert_int_equal(egress_policy_allow(&ecfg.policy, "127.0.0.0/8"), 0);
+	assert_int_equal(egress_start(app.base, &ecfg, &app.egress), 0);
 	assert_int_equal(webhook_dispatcher_start(&app, &d), 0);
 
 	deadline = sigil_now_us() + 8000000;
@@ -607,6 +615,7 @@ test_dispatcher(void **state)
 	assert_int_equal(r.requests, 2);
 
 	webhook_dispatcher_free(d);
+	egress_free(app.egress);
 	evhttp_free(http);
 	event_base_free(app.base);
 }
