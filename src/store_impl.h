@@ -291,6 +291,30 @@ int pend_locate_base(struct store *st, MDB_txn *txn, const uint8_t *key,
     const struct code_state *judged);
 void pend_locate_apply(struct store *st, const uint8_t *key,
     const struct code_state *judged);
+/* Erasure: the last place of key's pending entries to 0.1 degree. */
+void pend_coarsen(struct store *st, const uint8_t *key);
+
+/* ---- erasure (store_erase.c) and the physical scrub (store_scrub.c) ---- */
+
+/* x rounded to 0.1 (a location kept after erasure). */
+float erase_coarse(float x);
+/*
+ * Inside erase_fn's transaction: the otps row, activity texts and refs,
+ * claims' customer id, precise locations, hash-keyed tables rebuilt.
+ * *codes_out (malloc'd, 9-byte code keys) are the codes whose pending
+ * entries pend_coarsen must see after the commit.
+ */
+int erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t id, const uint8_t hash[32], const uint64_t *devices,
+    size_t ndev, uint8_t **codes_out, size_t *ncodes_out);
+/*
+ * wal.c, the owner only, with the write lock held (txn open, nothing
+ * written): checkpoints the last commit, waits for it to be on disk and
+ * zeroes both segments. 0 (also when there is no owned log), SIGIL_EIO.
+ */
+int wal_scrub(struct store *st, MDB_txn *txn);
+/* The page a checkpoint fingerprinted (0: none), the checkpoint idle. */
+uint64_t wal_fp_page(struct store *st);
 
 /* ---- dashboard counters kept inside scan transactions (store_loyalty.c) */
 

@@ -948,6 +948,8 @@ struct erase_arg {
 	uint32_t	brand_id;
 	uint64_t	id;
 	int64_t		now;
+	uint8_t		*codes;		/* out: codes erase_rows touched */
+	size_t		ncodes;
 };
 
 static int
@@ -955,9 +957,11 @@ erase_fn(struct store *st, MDB_txn *txn, void *p)
 {
 	struct erase_arg *a = p;
 	uint8_t pk[36], rk[20], lk[12];
+	uint64_t *devs = NULL, *nd;
+	size_t ndev = 0, cap = 0;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	struct customer c;
+	struct customer c, z;
 	int rc;
 
 	if ((rc = customer_live(st, txn, a->brand_id, a->id, &c)) != 0)
@@ -978,6 +982,15 @@ erase_fn(struct store *st, MDB_txn *txn, void *p)
 		if (k.mv_size != 20 || memcmp(k.mv_data, rk, 12) != 0)
 			break;
 		memcpy(lk + 4, (const uint8_t *)k.mv_data + 12, 8);
+		if (ndev == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((nd = realloc(devs, cap * sizeof(*nd))) == NULL) {
+				rc = SIGIL_ENOMEM;
+				break;
+			}
+			devs = nd;
+		}
+		devs[ndev++] = sigil_be64_get(lk + 4);
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)
 			break;
 		k = mval(lk, 12);
@@ -987,7 +1000,22 @@ erase_fn(struct store *st, MDB_txn *txn, void *p)
 		rc = 0;
 	}
 	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if ((rc != 0 && rc != MDB_NOTFOUND) ||
+	    (rc = erase_rows(st, txn, a->brand_id, a->id, c.phone_hash, devs,
+	    ndev, &a->codes, &a->ncodes)) != 0) {
+		free(devs);
+		return rc;
+	}
+	free(devs);
+	/*
+	 * Zeros over hash and ciphertext at the same length first (LMDB
+	 * writes a same-size value in place), then the short row, so the
+	 * old bytes are not left in the page's free gap.
+	 */
+	z = c;
+	memset(z.phone_hash, 0, sizeof(z.phone_hash));
+	memset(z.phone_ct, 0, sizeof(z.phone_ct));
+	if ((rc = customer_store(st, txn, &z)) != 0)
 		return rc;
 	memset(c.phone_hash, 0, sizeof(c.phone_hash));
 	memset(c.phone_ct, 0, sizeof(c.phone_ct));
@@ -1000,9 +1028,22 @@ int
 store_customer_erase(struct store *st, uint32_t brand_id, uint64_t id,
     int64_t now)
 {
-	struct erase_arg a = { brand_id, id, now };
+	struct erase_arg a = { brand_id, id, now, NULL, 0 };
+	int rc;
 
-	return store_write(st, erase_fn, &a);
+	if (st->flags & STORE_RDONLY)
+		return SIGIL_EDENIED;
+	/* Pending code state is changed too: one writer of it at a time. */
+	pthread_mutex_lock(&st->state_write_mu);
+	if ((rc = pend_ready_locked(st)) == 0 &&
+	    (rc = store_write(st, erase_fn, &a)) == 0)
+		for (size_t i = 0; i < a.ncodes; i++)
+			pend_coarsen(st, a.codes + i * CODE_KEY_LEN);
+	else if (rc != 0 && rc != SIGIL_ESTATE && rc != SIGIL_ENOTFOUND)
+		pend_invalidate(st);
+	pthread_mutex_unlock(&st->state_write_mu);
+	free(a.codes);
+	return rc;
 }
 
 /* ---- one-time codes ---- */

@@ -957,6 +957,25 @@ pend_locate_apply(struct store *st, const uint8_t *key,
 	pthread_mutex_unlock(&st->state_mu);
 }
 
+void
+pend_coarsen(struct store *st, const uint8_t *key)
+{
+	struct pend *p = st->pend;
+	long e;
+
+	pthread_mutex_lock(&st->state_mu);
+	for (int i = 0; i < 2; i++) {
+		struct pend_gen *g = i == 0 ? p->cur : p->old;
+
+		if ((e = gen_find(g, key)) >= 0 &&
+		    g->ent[e].cs.last_loc_at != 0) {
+			g->ent[e].cs.last_lat = erase_coarse(g->ent[e].cs.last_lat);
+			g->ent[e].cs.last_lng = erase_coarse(g->ent[e].cs.last_lng);
+		}
+	}
+	pthread_mutex_unlock(&st->state_mu);
+}
+
 int
 pend_locate_base(struct store *st, MDB_txn *txn, const uint8_t *key,
     const struct code_state *judged)

@@ -123,6 +123,8 @@ struct wal {
 	int		 seg;
 	uint64_t	 gen;
 	off_t		 off;
+	off_t		 high[2];	/* bytes written to each since the last scrub */
+	int		 scrubbed_once;
 	struct timespec	 switched;
 	long		 ckpt_ms;
 	long		 trickle_ms;
@@ -765,6 +767,8 @@ log_owned(struct wal *w, MDB_txn *txn, off_t *at)
 	    fdatasync(w->seg_fd[w->seg]) != 0)
 		return SIGIL_EIO;
 	w->off += (off_t)(WAL_REC_HDR + ((len + 7) & ~(size_t)7));
+	if (w->off > w->high[w->seg])
+		w->high[w->seg] = w->off;
 	/* Counters /metrics reads from the loop thread, without the lock. */
 	__atomic_fetch_add(&w->records, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&w->bytes, WAL_REC_HDR + len, __ATOMIC_RELAXED);
@@ -1375,6 +1379,71 @@ wal_own(struct store *st, MDB_env *env)
 		return SIGIL_ENOMEM;
 	w->thread_up = 1;
 	return 0;
+}
+
+/*
+ * Erasure (store_scrub.c): with the write lock held and nothing written
+ * in txn, checkpoints the last commit and waits until it is on disk;
+ * then no record in either segment is needed (the slot names the current
+ * segment, empty so far, and a generation the other does not have), and
+ * both are zeroed up to the highest offset written since the open
+ * (seg_prepare zeroed the rest, or it was never written by this open
+ * and holds zeros or records of an older generation that the open's own
+ * first checkpoint made useless: zeroed too, the first time).
+ */
+int
+wal_scrub(struct store *st, MDB_txn *txn)
+{
+	static const uint8_t zero[65536];
+	struct wal *w = st->wal;
+	int rc = 0;
+
+	if (w == NULL || !w->owner || !w->thread_up)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	while (w->busy && !w->failing)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if (w->busy || ckpt_switch(w, txn) != 0)
+		rc = SIGIL_EIO;
+	while (rc == 0 && w->busy && !w->failing)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if (rc == 0 && w->busy)
+		rc = SIGIL_EIO;	/* failing: the checkpoint thread retries */
+	pthread_mutex_unlock(&w->mu);
+	for (int i = 0; rc == 0 && i < 2; i++) {
+		off_t end = w->high[i] > 0 ? w->high[i] : WAL_SEG_BYTES;
+
+		if (!w->scrubbed_once)
+			end = WAL_SEG_BYTES;
+		for (off_t off = 0; rc == 0 && off < end;
+		    off += (off_t)sizeof(zero))
+			if (pwrite_all(w->seg_fd[i], zero, sizeof(zero),
+			    off) != 0)
+				rc = SIGIL_EIO;
+		if (rc == 0 && fdatasync(w->seg_fd[i]) != 0)
+			rc = SIGIL_EIO;
+		if (rc == 0)
+			w->high[i] = 0;
+	}
+	if (rc == 0)
+		w->scrubbed_once = 1;
+	return rc;
+}
+
+uint64_t
+wal_fp_page(struct store *st)
+{
+	struct wal *w = st->wal;
+	uint64_t page;
+
+	if (w == NULL || !w->owner || !w->thread_up)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	while (w->busy && !w->failing)
+		pthread_cond_wait(&w->cv, &w->mu);
+	page = w->job.fp_page;
+	pthread_mutex_unlock(&w->mu);
+	return page;
 }
 
 void

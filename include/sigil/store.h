@@ -654,12 +654,35 @@ int store_device_customer(struct store *st, uint32_t brand_id,
 int store_customer_devices(struct store *st, uint32_t brand_id,
     uint64_t customer_id, int (*fn)(void *arg, uint64_t device), void *arg);
 /*
- * PIPL erasure: drops the phone hash index, the ciphertext and the device
- * links, keeps the customer id with erased set, and keeps claims and
- * ledger amounts (anonymous counts stay right). SIGIL_ESTATE if erased.
+ * PIPL erasure: drops the phone hash index, the ciphertext, the device
+ * links and the pending one-time code; cuts the text and ref of the
+ * customer's activity (feedback), the customer id of the customer's
+ * claims, and the precision of the locations of the customer's scans of
+ * the codes claimed or reviewed (0.1 degree); keeps the customer id with
+ * erased set, and claims and ledger amounts (anonymous counts stay
+ * right). SIGIL_ESTATE if erased. The old bytes stay in free pages and
+ * in the log until store_scrub.
  */
 int store_customer_erase(struct store *st, uint32_t brand_id, uint64_t id,
     int64_t now);
+
+struct store_scrub_stats {
+	uint64_t	pages;		/* pages in data.mdb */
+	uint64_t	free_pages;	/* free or past the end, zeroed */
+	uint64_t	gap_pages;	/* pages in use whose free gap was zeroed */
+	uint64_t	chunks;		/* write transactions taken */
+	int64_t		ms;
+};
+/*
+ * Makes what was deleted or overwritten up to now physically unreadable
+ * in the data directory: the log's segments (after a checkpoint) and
+ * LMDB's reusable free pages, the pages past the last one in use and the
+ * free gap of every page in use are zeroed and synced. Reads all of
+ * data.mdb, a chunk of pages per write transaction. SIGIL_EBUSY if a
+ * reader older than the call stayed for 5 s (nothing is lost: run it
+ * again).
+ */
+int store_scrub(struct store *st, struct store_scrub_stats *out);
 
 /* ---- one-time codes for phone login ---- */
 struct otp_state {

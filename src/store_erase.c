@@ -1,0 +1,520 @@
+/*
+ * store_erase.c - what a customer's erasure rewrites besides the customer
+ * row (store_loyalty.c erase_fn calls erase_rows inside its transaction).
+ *
+ * Logically, in the erase's own transaction:
+ *   otps        the pending code keyed by the phone hash is deleted;
+ *   activity    the customer's entries keep type, time, points and
+ *               rating, but their text (feedback) and ref (claim, scan
+ *               or redemption id) are overwritten with zeros, then cut;
+ *   claims      the customer id of the customer's claims becomes 0, so a
+ *               code's claims no longer name anybody (the counts stay);
+ *   locations   the scans of the codes the customer claimed or gave
+ *               feedback on that came from the customer's devices (and
+ *               the feedback scans themselves) keep only a 0.1-degree
+ *               location (about 11 km), in scan_locs, in their code's
+ *               code_state row and pending entry, and in their alerts;
+ *   tables keyed by the phone hash or a device id (customer_phones,
+ *               otps, device_links, customer_devices) are rebuilt when
+ *               they have branch pages: LMDB keeps a deleted key as a
+ *               separator in a branch page, so deleting is not enough.
+ * Values are overwritten in place with zeros before they shrink, so the
+ * old bytes do not linger in the page's free gap either.
+ *
+ * Physically, store_scrub (store_scrub.c) runs after the erase commits:
+ * the log's segments and LMDB's free pages and free gaps are zeroed.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sigil/store.h"
+#include "store_impl.h"
+
+#define ACT_FIXED	36
+#define ACT_TEXT_OFF	36
+#define SCAN_DEVICE_OFF	21
+
+struct idset {
+	uint64_t	*v;
+	size_t		 n, cap;
+};
+
+static int
+idset_add(struct idset *s, uint64_t id)
+{
+	uint64_t *nv;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == id)
+			return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+
+		if ((nv = realloc(s->v, cap * sizeof(*nv))) == NULL)
+			return SIGIL_ENOMEM;
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n++] = id;
+	return 0;
+}
+
+static int
+idset_has(const struct idset *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == id)
+			return 1;
+	return 0;
+}
+
+/* A key list: n keys of klen bytes. */
+struct keys {
+	uint8_t		*v;
+	size_t		 n, cap, klen;
+};
+
+static int
+keys_add(struct keys *s, const void *k)
+{
+	uint8_t *nv;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->v + i * s->klen, k, s->klen) == 0)
+			return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+
+		if ((nv = realloc(s->v, cap * s->klen)) == NULL)
+			return SIGIL_ENOMEM;
+		s->v = nv;
+		s->cap = cap;
+	}
+	memcpy(s->v + s->n++ * s->klen, k, s->klen);
+	return 0;
+}
+
+float
+erase_coarse(float x)
+{
+	return (float)(round((double)x * 10.0) / 10.0);
+}
+
+/*
+ * Writes v over key: first the same number of bytes with the changed
+ * bytes zeroed (LMDB overwrites a same-size value in place), then v.
+ */
+static int
+put_scrubbed(MDB_txn *txn, MDB_dbi dbi, MDB_val k, const uint8_t *old,
+    size_t oldlen, const uint8_t *nv, size_t nlen)
+{
+	uint8_t *z;
+	MDB_val v;
+	int rc;
+
+	if ((z = malloc(oldlen ? oldlen : 1)) == NULL)
+		return SIGIL_ENOMEM;
+	memcpy(z, old, oldlen);
+	for (size_t i = 0; i < oldlen; i++)
+		if (i >= nlen || z[i] != nv[i])
+			z[i] = 0;
+	v = mval(z, oldlen);
+	rc = mdb_put(txn, dbi, &k, &v, 0);
+	free(z);
+	if (rc == 0 && nlen != oldlen) {
+		v = mval(nv, nlen);
+		rc = mdb_put(txn, dbi, &k, &v, 0);
+	}
+	return rc;
+}
+
+/* The customer's activity: text and ref cut; feedback scans noted. */
+static int
+erase_activity(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t id, struct idset *scans)
+{
+	struct keys ks = { NULL, 0, 0, 12 };
+	uint8_t kb[12], vb[ACT_FIXED];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->activity, &cur)) != 0)
+		return rc;
+	sigil_be32_put(kb, brand_id);
+	sigil_be64_put(kb + 4, 0);
+	k = mval(kb, 12);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+
+		if (k.mv_size != 12 || memcmp(k.mv_data, kb, 4) != 0)
+			break;
+		if (v.mv_size < ACT_FIXED || le64_get(p + 9) != id)
+			continue;
+		if (p[0] == ACTIVITY_FEEDBACK &&
+		    (rc = idset_add(scans, le64_get(p + 17))) != 0)
+			break;
+		if ((le64_get(p + 17) != 0 || v.mv_size > ACT_FIXED) &&
+		    (rc = keys_add(&ks, k.mv_data)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < ks.n; i++) {
+		k = mval(ks.v + i * 12, 12);
+		if ((rc = mdb_get(txn, st->activity, &k, &v)) != 0)
+			break;
+		if (v.mv_size < ACT_FIXED)
+			continue;
+		memcpy(vb, v.mv_data, ACT_FIXED);
+		le64_put(vb + 17, 0);
+		le16_put(vb + 34, 0);
+		{
+			/* v points into the map: copy before writing. */
+			uint8_t *old = malloc(v.mv_size);
+			size_t n = v.mv_size;
+
+			if (old == NULL) {
+				rc = SIGIL_ENOMEM;
+				break;
+			}
+			memcpy(old, v.mv_data, n);
+			rc = put_scrubbed(txn, st->activity, k, old, n, vb,
+			    ACT_FIXED);
+			free(old);
+		}
+	}
+	free(ks.v);
+	return rc;
+}
+
+/* The customer's claims: customer id 0; their codes noted. */
+static int
+erase_claims(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t id, struct keys *codes)
+{
+	struct keys ks = { NULL, 0, 0, CODE_KEY_LEN + 1 };
+	uint8_t kb[4], vb[64];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->claims, &cur)) != 0)
+		return rc;
+	sigil_be32_put(kb, brand_id);
+	k = mval(kb, 4);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != CODE_KEY_LEN + 1 ||
+		    memcmp(k.mv_data, kb, 4) != 0)
+			break;
+		if (v.mv_size < 16 ||
+		    le64_get((const uint8_t *)v.mv_data + 8) != id)
+			continue;
+		if ((rc = keys_add(&ks, k.mv_data)) != 0 ||
+		    (rc = keys_add(codes, k.mv_data)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < ks.n; i++) {
+		k = mval(ks.v + i * ks.klen, ks.klen);
+		if ((rc = mdb_get(txn, st->claims, &k, &v)) != 0)
+			break;
+		if (v.mv_size > sizeof(vb) || v.mv_size < 16)
+			continue;
+		memcpy(vb, v.mv_data, v.mv_size);
+		le64_put(vb + 8, 0);
+		v = mval(vb, v.mv_size);
+		rc = mdb_put(txn, st->claims, &k, &v, 0);
+	}
+	free(ks.v);
+	return rc;
+}
+
+/* One scan's location, coarsened in place (same size). */
+static int
+coarsen_scan(struct store *st, MDB_txn *txn, uint64_t scan_id,
+    struct idset *done)
+{
+	uint8_t kb[8], lb[32];
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	if (idset_has(done, scan_id))
+		return 0;
+	if ((rc = idset_add(done, scan_id)) != 0)
+		return rc;
+	sigil_be64_put(kb, scan_id);
+	if ((rc = mdb_get(txn, st->scan_locs, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size < 8 || v.mv_size > sizeof(lb))
+		return SIGIL_EIO;
+	memcpy(lb, v.mv_data, v.mv_size);
+	lef32_put(lb, erase_coarse(lef32_get(lb)));
+	lef32_put(lb + 4, erase_coarse(lef32_get(lb + 4)));
+	v = mval(lb, v.mv_size);
+	return mdb_put(txn, st->scan_locs, &k, &v, 0);
+}
+
+/* The scans of one code that came from one of devs. */
+static int
+code_scans_coarsen(struct store *st, MDB_txn *txn, const uint8_t *ck,
+    const struct idset *devs, struct idset *done)
+{
+	struct code_state cs;
+	uint64_t *pids = NULL;
+	size_t npids = 0;
+	MDB_cursor *cur;
+	MDB_val k, v, sk, sv;
+	uint8_t kb[8];
+	struct idset ids = { NULL, 0, 0 };
+	int rc;
+
+	if ((rc = pend_view(st, ck, &cs, &pids, &npids)) < 0)
+		return rc;
+	for (size_t i = 0; i < npids; i++)
+		if ((rc = idset_add(&ids, pids[i])) != 0) {
+			free(pids);
+			return rc;
+		}
+	free(pids);
+	if ((rc = mdb_cursor_open(txn, st->code_scans, &cur)) != 0)
+		goto out;
+	k = mval(ck, CODE_KEY_LEN);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP))
+		if (v.mv_size == 8 &&
+		    (rc = idset_add(&ids, sigil_be64_get(v.mv_data))) != 0)
+			break;
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; rc == 0 && i < ids.n; i++) {
+		sigil_be64_put(kb, ids.v[i]);
+		sk = mval(kb, 8);
+		if ((rc = mdb_get(txn, st->scans, &sk, &sv)) == MDB_NOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc != 0)
+			break;
+		if (sv.mv_size < SCAN_DEVICE_OFF + 8)
+			continue;
+		if (idset_has(devs, le64_get((const uint8_t *)sv.mv_data +
+		    SCAN_DEVICE_OFF)))
+			rc = coarsen_scan(st, txn, ids.v[i], done);
+	}
+out:
+	free(ids.v);
+	return rc;
+}
+
+/* A code's last place, coarsened in its code_state row. */
+static int
+state_coarsen(struct store *st, MDB_txn *txn, const uint8_t *ck)
+{
+	struct code_state cs;
+	int rc;
+
+	if ((rc = state_load(st, txn, ck, &cs)) != 0)
+		return rc;
+	if (cs.last_loc_at == 0)
+		return 0;
+	cs.last_lat = erase_coarse(cs.last_lat);
+	cs.last_lng = erase_coarse(cs.last_lng);
+	return state_store(st, txn, ck, &cs);
+}
+
+/* The brand's alerts on the scans in done: lat/lng coarsened. */
+static int
+alerts_coarsen(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    const struct idset *done)
+{
+	uint8_t kb[12], ab[8], vb[64];
+	MDB_cursor *cur;
+	MDB_val k, v, akey, av;
+	int rc;
+
+	if (done->n == 0)
+		return 0;
+	if ((rc = mdb_cursor_open(txn, st->brand_alerts, &cur)) != 0)
+		return rc;
+	sigil_be32_put(kb, brand_id);
+	sigil_be64_put(kb + 4, 0);
+	k = mval(kb, 12);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 12 || memcmp(k.mv_data, kb, 4) != 0)
+			break;
+		memcpy(ab, (const uint8_t *)k.mv_data + 4, 8);
+		akey = mval(ab, 8);
+		if ((rc = mdb_get(txn, st->alerts, &akey, &av)) != 0) {
+			if (rc == MDB_NOTFOUND)
+				continue;
+			break;
+		}
+		if (av.mv_size < 45 || av.mv_size > sizeof(vb) ||
+		    !idset_has(done, le64_get((const uint8_t *)av.mv_data +
+		    21)))
+			continue;
+		memcpy(vb, av.mv_data, av.mv_size);
+		lef32_put(vb + 37, erase_coarse(lef32_get(vb + 37)));
+		lef32_put(vb + 41, erase_coarse(lef32_get(vb + 41)));
+		av = mval(vb, av.mv_size);
+		/* A put elsewhere: the cursor of brand_alerts stays valid. */
+		if ((rc = mdb_put(txn, st->alerts, &akey, &av, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Deletes every entry of dbi and writes them again, in order, when the
+ * table has branch pages (whose separator keys may be deleted keys).
+ */
+static int
+table_rebuild(MDB_txn *txn, MDB_dbi dbi)
+{
+	MDB_stat ms;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t *buf = NULL, *nb;
+	size_t len = 0, cap = 0, off;
+	int rc;
+
+	if ((rc = mdb_stat(txn, dbi, &ms)) != 0)
+		return rc;
+	if (ms.ms_depth <= 1)
+		return 0;
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		size_t need = 8 + k.mv_size + v.mv_size;
+
+		if (len + need > cap) {
+			size_t nc = cap ? cap * 2 : 65536;
+
+			while (nc < len + need)
+				nc *= 2;
+			if ((nb = realloc(buf, nc)) == NULL) {
+				rc = SIGIL_ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = nc;
+		}
+		le32_put(buf + len, (uint32_t)k.mv_size);
+		le32_put(buf + len + 4, (uint32_t)v.mv_size);
+		memcpy(buf + len + 8, k.mv_data, k.mv_size);
+		memcpy(buf + len + 8 + k.mv_size, v.mv_data, v.mv_size);
+		len += need;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	while (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0)
+		rc = mdb_cursor_del(cur, 0);
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	for (off = 0; rc == 0 && off < len;) {
+		size_t kl = le32_get(buf + off), vl = le32_get(buf + off + 4);
+
+		k = mval(buf + off + 8, kl);
+		v = mval(buf + off + 8 + kl, vl);
+		rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND);
+		off += 8 + kl + vl;
+	}
+	if (buf != NULL) {
+		memset(buf, 0, len);
+		free(buf);
+	}
+	return rc;
+}
+
+int
+erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
+    const uint8_t hash[32], const uint64_t *devices, size_t ndev,
+    uint8_t **codes_out, size_t *ncodes_out)
+{
+	struct idset devs = { NULL, 0, 0 }, fscans = { NULL, 0, 0 };
+	struct idset done = { NULL, 0, 0 };
+	struct keys codes = { NULL, 0, 0, CODE_KEY_LEN + 1 };
+	struct keys ck = { NULL, 0, 0, CODE_KEY_LEN };
+	uint8_t pk[36], kb[8];
+	MDB_val k = mval(pk, 36), v;
+	int rc;
+
+	sigil_be32_put(pk, brand_id);
+	memcpy(pk + 4, hash, 32);
+	if ((rc = mdb_del(txn, st->otps, &k, NULL)) != 0 &&
+	    rc != MDB_NOTFOUND)
+		return rc;
+	for (size_t i = 0; i < ndev; i++)
+		if ((rc = idset_add(&devs, devices[i])) != 0)
+			goto out;
+	if ((rc = erase_activity(st, txn, brand_id, id, &fscans)) != 0 ||
+	    (rc = erase_claims(st, txn, brand_id, id, &codes)) != 0)
+		goto out;
+	for (size_t i = 0; i < codes.n; i++)
+		if ((rc = keys_add(&ck, codes.v + i * codes.klen)) != 0)
+			goto out;
+	/* The feedback scans, whatever device: and their codes. */
+	for (size_t i = 0; i < fscans.n; i++) {
+		uint8_t c[CODE_KEY_LEN];
+		const uint8_t *p;
+
+		sigil_be64_put(kb, fscans.v[i]);
+		k = mval(kb, 8);
+		if ((rc = mdb_get(txn, st->scans, &k, &v)) == MDB_NOTFOUND)
+			continue;
+		if (rc != 0)
+			goto out;
+		if (v.mv_size < SCAN_DEVICE_OFF + 8)
+			continue;
+		p = v.mv_data;
+		if (le32_get(p + 8) == brand_id) {
+			uint64_t serial = 0;
+
+			for (int j = 4; j >= 0; j--)
+				serial = serial << 8 | p[12 + j];
+			code_key_put(c, brand_id, serial);
+			if ((rc = keys_add(&ck, c)) != 0)
+				goto out;
+		}
+		if ((rc = coarsen_scan(st, txn, fscans.v[i], &done)) != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < ck.n; i++)
+		if ((rc = code_scans_coarsen(st, txn, ck.v + i * CODE_KEY_LEN,
+		    &devs, &done)) != 0 ||
+		    (rc = state_coarsen(st, txn, ck.v + i * CODE_KEY_LEN)) != 0)
+			goto out;
+	if ((rc = alerts_coarsen(st, txn, brand_id, &done)) != 0 ||
+	    (rc = table_rebuild(txn, st->customer_phones)) != 0 ||
+	    (rc = table_rebuild(txn, st->otps)) != 0 ||
+	    (rc = table_rebuild(txn, st->device_links)) != 0 ||
+	    (rc = table_rebuild(txn, st->customer_devices)) != 0)
+		goto out;
+	/* For pend_coarsen after the commit: the codes touched. */
+	free(*codes_out);
+	*codes_out = ck.v;
+	*ncodes_out = ck.n;
+	ck.v = NULL;
+out:
+	free(devs.v);
+	free(fscans.v);
+	free(done.v);
+	free(codes.v);
+	free(ck.v);
+	return rc;
+}
