@@ -1115,9 +1115,11 @@ lookup_claim(void *arg, const struct claim *cl)
 	static const char *roles[] = { "", "consumer", "retailer", "sales" };
 	char t[SIGIL_TIME_LEN + 1];
 
-	json_array_append_new(arg, json_pack("{s:I,s:s,s:I,s:i,s:I,s:s}",
+	/* customer 0: the claimant was erased (null). */
+	json_array_append_new(arg, json_pack("{s:I,s:s,s:o,s:i,s:I,s:s}",
 	    "claim", (json_int_t)cl->id, "role", cl->role >= 1 && cl->role <= 3 ?
-	    roles[cl->role] : "unknown", "customer", (json_int_t)cl->customer_id,
+	    roles[cl->role] : "unknown", "customer", cl->customer_id ?
+	    json_integer((json_int_t)cl->customer_id) : json_null(),
 	    "campaign", (int)cl->campaign_id, "points", (json_int_t)cl->points,
 	    "at", sigil_time_format(cl->at, t)));
 	return 0;

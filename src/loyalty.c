@@ -1006,6 +1006,49 @@ session_fail(struct http_call *c, int err)
 
 /* ---- the notifier ---- */
 
+/*
+ * Erasure: rewrites the demo outbox without the brand's lines for phone
+ * (the normalised number, as notify wrote it): a new file, synced,
+ * renamed over the old one. 0 also when there is no outbox or no phone.
+ */
+static int
+outbox_forget(struct app *app, uint32_t brand_id, const char *phone)
+{
+	struct loyalty *ly = app->loyalty;
+	char tmp[PATH_MAX + 8], needle[LOYALTY_PHONE_MAX + 40], line[512];
+	FILE *in, *out;
+	int fd, rc = 0;
+
+	if (phone[0] == '\0' || ly->outbox[0] == '\0')
+		return 0;
+	if ((in = fopen(ly->outbox, "re")) == NULL)
+		return errno == ENOENT ? 0 : SIGIL_EIO;
+	snprintf(needle, sizeof needle, " brand=%u phone=%s code=", brand_id,
+	    phone);
+	snprintf(tmp, sizeof tmp, "%s.tmp", ly->outbox);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) < 0 || (out = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		fclose(in);
+		return SIGIL_EIO;
+	}
+	while (fgets(line, sizeof line, in) != NULL)
+		if (strstr(line, needle) == NULL && fputs(line, out) == EOF)
+			rc = SIGIL_EIO;
+	if (ferror(in) || fflush(out) != 0 || fdatasync(fileno(out)) != 0)
+		rc = SIGIL_EIO;
+	fclose(in);
+	if (fclose(out) != 0)
+		rc = SIGIL_EIO;
+	if (rc == 0 && rename(tmp, ly->outbox) != 0)
+		rc = SIGIL_EIO;
+	if (rc != 0)
+		unlink(tmp);
+	OPENSSL_cleanse(line, sizeof line);
+	return rc;
+}
+
 static void
 sms_done(int result, int status, void *arg)
 {
@@ -2454,6 +2497,14 @@ customers(struct loyalty_api *a)
 		return;
 	}
 	if (strcmp(a->seg[2], "erase") == 0) {
+		char plain[LOYALTY_PHONE_MAX + 1] = "";
+		struct store_scrub_stats ss;
+		int scrubbed;
+
+		if (cu.erased == 0 && loyalty_open(app->loyalty->enc_key,
+		    cu.brand_id, cu.phone_ct, cu.phone_ct_len, plain,
+		    sizeof plain) != 0)
+			plain[0] = '\0';
 		rc = store_customer_erase(app->store, a->brand_id, id,
 		    sigil_now_us());
 		if (rc == SIGIL_ESTATE) {
@@ -2475,10 +2526,20 @@ customers(struct loyalty_api *a)
 			    q) == 0)
 				settings_save(app, a->brand_id, settings);
 			json_decref(settings);
-			log_info("customer_erase", "brand=%u customer=%llu",
-			    a->brand_id, (unsigned long long)id);
-			http_reply_jsont(a->c, 200, json_pack("{s:I,s:b}",
-			    "id", (json_int_t)id, "erased", 1));
+			/* The outbox, then the bytes left in the files. */
+			scrubbed = outbox_forget(app, a->brand_id, plain) == 0;
+			rc = store_scrub(app->store, &ss);
+			scrubbed = scrubbed && rc == 0;
+			OPENSSL_cleanse(plain, sizeof plain);
+			log_info("customer_erase", "brand=%u customer=%llu "
+			    "scrubbed=%d pages=%llu freed=%llu gaps=%llu ms=%lld",
+			    a->brand_id, (unsigned long long)id, scrubbed,
+			    (unsigned long long)ss.pages,
+			    (unsigned long long)ss.free_pages,
+			    (unsigned long long)ss.gap_pages, (long long)ss.ms);
+			http_reply_jsont(a->c, 200, json_pack("{s:I,s:b,s:b}",
+			    "id", (json_int_t)id, "erased", 1, "scrubbed",
+			    scrubbed));
 			return;
 		}
 		api_fail(a, 503, "unavailable", "storage error; try again");
