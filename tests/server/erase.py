@@ -86,14 +86,15 @@ class Client:
         return code
 
 
-def customer(env, srv, cl, codes, phone, text):
+def customer(env, srv, cl, codes, phone, text, lat=None, lng=None):
     """Scan + location, login, claim, feedback, a pending code; returns
     (customer id, device cookie, raw customer row, otps key, device id)."""
     st, doc, dev = srv.scan(codes[0], None, {"X-Forwarded-For": "10.7.7.7"})
     check(st == 200 and dev, "customer scans a code")
     sid = doc["scan_id"]
     st, _ = cl.post("/api/v1/scans/%s/location" % sid,
-                    {"lat": LAT, "lng": LNG, "accuracy": 10}, dev)
+                    {"lat": lat or LAT, "lng": lng or LNG, "accuracy": 10},
+                    dev)
     check(st in (200, 201, 204), "precise location stored (%d)" % st)
     st, doc = cl.post("/api/v1/customers/otp",
                       {"phone": phone, "code": codes[0]}, dev)
@@ -122,7 +123,7 @@ def customer(env, srv, cl, codes, phone, text):
     return cid, dev, row, int(dev.split(".")[0], 16)
 
 
-def needles_for(phone, text, row, dev_hex, dev_id):
+def needles_for(phone, text, row, dev_hex, dev_id, lat=LAT, lng=LNG):
     n = {
         "digits": phone.encode(),
         "86digits": ("86" + phone).encode(),
@@ -133,9 +134,9 @@ def needles_for(phone, text, row, dev_hex, dev_id):
         "device hex": dev_hex.encode(),
         "device HEX": dev_hex.upper().encode(),
         "device BE64 (device_links key)": struct.pack(">Q", dev_id),
-        "location text lat": ("%.6f" % LAT).encode(),
-        "location text lng": ("%.6f" % LNG).encode(),
-        "location f32 lat,lng": struct.pack("<ff", LAT, LNG),
+        "location text lat": ("%.6f" % lat).encode(),
+        "location text lng": ("%.6f" % lng).encode(),
+        "location f32 lat,lng": struct.pack("<ff", lat, lng),
     }
     return n
 
@@ -163,7 +164,8 @@ def run(mode):
                                          text)
         # A second customer, who stays: their data must survive.
         cid2, dev2, row2, _ = customer(env, srv, cl, codes[2:4],
-                                       "13911112222", "second person")
+                                       "13911112222", "second person",
+                                       30.111111, 120.222222)
         if row is None:
             return
         dev_hex = "%016x" % dev_id
@@ -215,9 +217,11 @@ def run(mode):
         check(st == 200 and len(doc["customers"]) == 1 and
               doc["customers"][0]["id"] == cid2,
               "the other customer is still found by phone")
-        check(row2[24:56] in open(os.path.join(env.data, "data.mdb"),
-                                  "rb").read(),
-              "the other customer's hash is still in data.mdb")
+        with open(os.path.join(env.data, "data.mdb"), "rb") as f:
+            blob = f.read()
+        check(row2[24:56] in blob and
+              struct.pack("<ff", 30.111111, 120.222222) in blob,
+              "the other customer's hash and location are still there")
         st, _, dev2c = srv.scan(codes[4], dev2)
         check(st == 200, "scans go on after the scrub")
 
@@ -231,9 +235,10 @@ def run(mode):
         cl = Client(srv)
         text3 = "third 13922223333 feedback"
         cid3, dev3, row3, dev3_id = customer(env, srv, cl, codes[5:7],
-                                             "13922223333", text3)
+                                             "13922223333", text3,
+                                             29.345678, 119.876543)
         n3 = needles_for("13922223333", text3, row3, "%016x" % dev3_id,
-                         dev3_id)
+                         dev3_id, 29.345678, 119.876543)
         check("hash" in search(env.data, n3), "third customer's hash "
               "found before")
         st, doc = srv.api("POST", "customers/%d/erase" % cid3, A)
