@@ -2498,13 +2498,17 @@ customers(struct loyalty_api *a)
 	}
 	if (strcmp(a->seg[2], "erase") == 0) {
 		char plain[LOYALTY_PHONE_MAX + 1] = "";
-		struct store_scrub_stats ss;
+		struct store_scrub_stats ss = { 0 };
 		int scrubbed;
 
 		if (cu.erased == 0 && loyalty_open(app->loyalty->enc_key,
 		    cu.brand_id, cu.phone_ct, cu.phone_ct_len, plain,
 		    sizeof plain) != 0)
 			plain[0] = '\0';
+		/* The outbox first: after the erase the phone is gone. */
+		scrubbed = cu.erased == 0 &&
+		    outbox_forget(app, a->brand_id, plain) == 0;
+		OPENSSL_cleanse(plain, sizeof plain);
 		rc = store_customer_erase(app->store, a->brand_id, id,
 		    sigil_now_us());
 		if (rc == SIGIL_ESTATE) {
@@ -2526,11 +2530,10 @@ customers(struct loyalty_api *a)
 			    q) == 0)
 				settings_save(app, a->brand_id, settings);
 			json_decref(settings);
-			/* The outbox, then the bytes left in the files. */
-			scrubbed = outbox_forget(app, a->brand_id, plain) == 0;
+			/* The bytes left in the files (the activity entry and
+			 * settings above are in, so this scrub covers them). */
 			rc = store_scrub(app->store, &ss);
 			scrubbed = scrubbed && rc == 0;
-			OPENSSL_cleanse(plain, sizeof plain);
 			log_info("customer_erase", "brand=%u customer=%llu "
 			    "scrubbed=%d pages=%llu freed=%llu gaps=%llu ms=%lld",
 			    a->brand_id, (unsigned long long)id, scrubbed,

@@ -542,6 +542,18 @@ main(int argc, char **argv)
 		    data, sigil_strerror(err));
 		goto out;
 	}
+	if (store_scrub_pending(app.store)) {
+		/* An erasure whose scrub was cut short: finish it now. */
+		struct store_scrub_stats ss = { 0 };
+
+		err = store_scrub(app.store, &ss);
+		log_info("scrub", "result=%s pages=%llu freed=%llu gaps=%llu "
+		    "ms=%lld", err ? sigil_strerror(err) : "ok",
+		    (unsigned long long)ss.pages,
+		    (unsigned long long)ss.free_pages,
+		    (unsigned long long)ss.gap_pages, (long long)ss.ms);
+		err = 0;
+	}
 	store_state_info(app.store, &si);
 	log_info("state", "replayed=%llu pending=%zu resumed_merge=%s "
 	    "generation=%zu", (unsigned long long)si.replayed, si.pending,

@@ -1007,6 +1007,9 @@ erase_fn(struct store *st, MDB_txn *txn, void *p)
 		return rc;
 	}
 	free(devs);
+	/* Until store_scrub has run: sigild runs it at start. */
+	if ((rc = meta_put(st, txn, meta_key("scrub/pending"), 1)) != 0)
+		return rc;
 	/*
 	 * Zeros over hash and ciphertext at the same length first (LMDB
 	 * writes a same-size value in place), then the short row, so the

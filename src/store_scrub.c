@@ -285,6 +285,35 @@ out:
 	return rc;
 }
 
+static int
+pending_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	uint64_t v = 0;
+	int rc = meta_get(st, txn, meta_key("scrub/pending"), &v);
+
+	*(int *)arg = rc == 0 && v != 0;
+	return rc == SIGIL_ENOTFOUND ? 0 : rc;
+}
+
+static int
+done_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	(void)arg;
+	return meta_put(st, txn, meta_key("scrub/pending"), 0);
+}
+
+int
+store_scrub_pending(struct store *st)
+{
+	int pending = 0;
+
+	if (st->flags & STORE_RDONLY)
+		return 0;
+	if (store_write(st, pending_fn, &pending) != 0)
+		return 0;
+	return pending;
+}
+
 int
 store_scrub(struct store *st, struct store_scrub_stats *out)
 {
@@ -314,6 +343,9 @@ store_scrub(struct store *st, struct store_scrub_stats *out)
 			break;
 		stats.chunks++;
 	}
+	/* Cleared after the scrub: a crash before this runs it again. */
+	if (rc == 0)
+		rc = store_write(st, done_fn, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	stats.ms = (t1.tv_sec - t0.tv_sec) * 1000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000000;

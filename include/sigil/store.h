@@ -683,6 +683,11 @@ struct store_scrub_stats {
  * again).
  */
 int store_scrub(struct store *st, struct store_scrub_stats *out);
+/*
+ * 1 if an erasure committed and its scrub did not finish (a crash, a
+ * reader that stayed): sigild runs store_scrub at start then.
+ */
+int store_scrub_pending(struct store *st);
 
 /* ---- one-time codes for phone login ---- */
 struct otp_state {
