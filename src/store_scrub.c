@@ -48,6 +48,7 @@
 
 #include <lmdb.h>
 
+#include "sigil/fault.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "store_impl.h"
@@ -329,6 +330,8 @@ store_scrub(struct store *st, struct store_scrub_stats *out)
 	if ((rc = mdb_env_info(st->env, &info)) != 0)
 		return map_err(rc);
 	a.after = info.me_last_txnid;
+	if (fault_hit("scrub"))
+		return SIGIL_EIO;
 	if ((rc = store_write(st, bump_fn, NULL)) != 0)
 		return rc;
 	while (a.from < a.end) {

@@ -18,6 +18,9 @@
  *   fsync          store_write(): the commit reached the file but its sync
  *                  failed, so it is reported as a failed commit (EIO)
  *   alloc_request  http.c dispatch(): the per-request allocation failed
+ *   scrub          store_scrub(): the scrub after an erasure fails before
+ *                  it starts (scrub/pending stays set; sigild's next start
+ *                  runs it)
  *
  * Without SIGIL_FAULT_INJECTION fault_hit() is the constant 0, so a release
  * build carries no fault code at all and no way to arm one.

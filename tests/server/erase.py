@@ -262,6 +262,57 @@ def run(mode):
         check(r.returncode == 0, "mdb_dump reads the whole scrubbed store")
 
 
+def cut_short():
+    """A scrub that fails (fault build, point "scrub"): the erase answers
+    scrubbed: false, the bytes are still there; the next start of sigild
+    (a release build) finishes the scrub."""
+    fault_bin = os.environ.get("FAULT_BIN")
+    if not fault_bin or not os.path.exists(os.path.join(fault_bin,
+                                                        "sigild")):
+        print("skip the cut-short scrub: FAULT_BIN names no FAULT=1 build")
+        return
+    print("---- a scrub cut short ----")
+    import sigiltest
+    release = sigiltest.BIN
+    with Env() as env:
+        env.sigil("init", "--brand", "acme", "--base-url",
+                  "https://ACME.EXAMPLE")
+        _, codes = env.setup_brand(sku="ER", count=10, init=False)
+        A = env.token("acme", "admin")
+        args = ["--api-rate-limit", "0", "--trusted-proxy", "127.0.0.1/32"]
+        sigiltest.BIN = fault_bin
+        os.environ["SIGIL_FAULTS"] = "scrub:1"
+        try:
+            srv = env.start(*args)
+        finally:
+            sigiltest.BIN = release
+            del os.environ["SIGIL_FAULTS"]
+        cl = Client(srv)
+        srv.api("POST", "campaigns", A, {
+            "name": "c", "skus": ["ER"], "starts": day(-1), "ends": day(30),
+            "points": 10})
+        phone, text = "13955554444", "cut short 13955554444"
+        cid, dev, row, dev_id = customer(env, srv, cl, codes[0:2], phone,
+                                         text, 28.123456, 118.654321)
+        needles = needles_for(phone, text, row, "%016x" % dev_id, dev_id,
+                              28.123456, 118.654321)
+        st, doc = srv.api("POST", "customers/%d/erase" % cid, A)
+        check(st == 200 and doc.get("erased") is True and
+              doc.get("scrubbed") is False,
+              "erase with the scrub failing: erased, scrubbed false")
+        left = search(env.data, needles)
+        check("hash" in left, "the hash is still in the files: %r" %
+              sorted(left))
+        srv.stop()
+        srv = env.start(*args)
+        check("scrub result=ok" in srv.logtext(),
+              "the next start runs the scrub")
+        after = search(env.data, needles)
+        check(after == {}, "after it: no needle: %r" % after)
+        srv.stop()
+
+
 run(None)
 run("--no-wal")
+cut_short()
 done()
