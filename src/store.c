@@ -744,6 +744,8 @@ store_sync(struct store *st)
 int
 store_backup(struct store *st, const char *dir)
 {
+	char path[4096];
+	mode_t old;
 	struct rslot *s;
 	struct dirent *de;
 	DIR *d;
@@ -761,8 +763,14 @@ store_backup(struct store *st, const char *dir)
 		return SIGIL_ENOMEM;
 	/* The copy runs its own read transaction: keep growth out. */
 	hold(st, s);
+	/* LMDB creates data.mdb 0666 & ~umask: 0600 whatever the umask. */
+	old = umask(077);
 	rc = mdb_env_copy2(st->env, dir, MDB_CP_COMPACT);
+	umask(old);
 	release(st, s);
+	if (rc == 0 && (snprintf(path, sizeof(path), "%s/data.mdb", dir) >=
+	    (int)sizeof(path) || chmod(path, 0600) != 0))
+		rc = EIO;
 	return rc ? SIGIL_EIO : 0;
 }
 

@@ -1057,6 +1057,21 @@ cmd_backup(struct opts *o)
 
 	if (require(o->out, "out"))
 		return EXIT_USAGE;
+	/*
+	 * The copy holds personal data and the keyring sits beside it: an
+	 * existing directory others may enter is refused, not chmod'ed (it
+	 * may be shared on purpose; the user decides).
+	 */
+	if (stat(o->out, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode))
+			return cli_fail(EXIT_USAGE, "'%s' is not a directory",
+			    o->out);
+		if (sb.st_mode & 077)
+			return cli_fail(EXIT_USAGE, "'%s' is accessible to "
+			    "group or others (mode %04o); use a new directory "
+			    "or chmod 700 it first", o->out,
+			    (unsigned)(sb.st_mode & 07777));
+	}
 	if ((d = opendir(o->out)) != NULL) {
 		for (struct dirent *e; (e = readdir(d)) != NULL;)
 			n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");

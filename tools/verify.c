@@ -361,15 +361,25 @@ ip_text(const uint8_t ip[16], char *buf, size_t size)
 		inet_ntop(AF_INET6, ip, buf, (socklen_t)size);
 }
 
-/* CSV field: quoted when it holds a comma, quote or line break. */
+/*
+ * CSV field: a text a spreadsheet would run as a formula (starting with
+ * = + - @ TAB or CR) gets a leading ', as the dashboard's csvCell does;
+ * quoted when it holds a comma, quote or line break.
+ */
 static void
 csv_field(FILE *f, const char *s)
 {
+	int formula = s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+
 	if (strpbrk(s, ",\"\r\n") == NULL) {
+		if (formula)
+			putc('\'', f);
 		fputs(s, f);
 		return;
 	}
 	putc('"', f);
+	if (formula)
+		putc('\'', f);
 	for (; *s; s++) {
 		if (*s == '"')
 			putc('"', f);

@@ -223,11 +223,31 @@ test_erasure(void **state)
 	assert_int_equal(c.phone_ct_len, 0);
 	for (int i = 0; i < 32; i++)
 		assert_int_equal(c.phone_hash[i], 0);
-	/* Claims and ledger amounts stay. */
+	/* Claims and ledger amounts stay; the claim names nobody. */
 	assert_int_equal(store_claim_get(f->st, f->brand, 9, CLAIM_CONSUMER,
 	    &cl), 0);
-	assert_int_equal(cl.customer_id, cust);
+	assert_int_equal(cl.customer_id, 0);
 	assert_int_equal(cl.points, 30);
+	cl.customer_id = cust;
+	/* After the scrub the hash is in no byte of data.mdb. */
+	{
+		struct store_scrub_stats ss;
+		char path[128];
+		FILE *fp;
+		uint8_t *buf = malloc(1 << 24);
+		size_t got;
+
+		assert_non_null(buf);
+		assert_int_equal(store_scrub(f->st, &ss), 0);
+		assert_int_equal(store_scrub_pending(f->st), 0);
+		snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+		assert_non_null(fp = fopen(path, "rb"));
+		got = fread(buf, 1, 1 << 24, fp);
+		fclose(fp);
+		assert_true(got > 0);
+		assert_null(memmem(buf, got, h, 32));
+		free(buf);
+	}
 	/* An erased customer cannot log in or earn again. */
 	assert_int_equal(store_device_link(f->st, f->brand, 78, cust, T0),
 	    SIGIL_ESTATE);
