@@ -287,16 +287,6 @@ out:
 }
 
 static int
-pending_fn(struct store *st, MDB_txn *txn, void *arg)
-{
-	uint64_t v = 0;
-	int rc = meta_get(st, txn, meta_key("scrub/pending"), &v);
-
-	*(int *)arg = rc == 0 && v != 0;
-	return rc == SIGIL_ENOTFOUND ? 0 : rc;
-}
-
-static int
 done_fn(struct store *st, MDB_txn *txn, void *arg)
 {
 	(void)arg;
@@ -306,13 +296,15 @@ done_fn(struct store *st, MDB_txn *txn, void *arg)
 int
 store_scrub_pending(struct store *st)
 {
-	int pending = 0;
+	MDB_txn *txn;
+	uint64_t v = 0;
 
-	if (st->flags & STORE_RDONLY)
+	if (st->flags & STORE_RDONLY || read_begin(st, &txn) != 0)
 		return 0;
-	if (store_write(st, pending_fn, &pending) != 0)
-		return 0;
-	return pending;
+	if (meta_get(st, txn, meta_key("scrub/pending"), &v) != 0)
+		v = 0;
+	read_end(st);
+	return v != 0;
 }
 
 int
