@@ -29,6 +29,7 @@
 #include "sigil/dashboard.h"
 #include "sigil/http.h"
 #include "sigil/log.h"
+#include "sigil/loginguard.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 
@@ -184,24 +185,218 @@ password_field(struct accounts_call *a, json_t *o, const char *key,
 }
 
 /*
- * A new salt and hash for u; the lockout is cleared, and every session of
- * u ends but the one keep names (the caller's own, or NULL). 0 or an
+ * Passwords are hashed off the loop (review F4): a handler checks the
+ * request, then hands a pw_job to loginguard_password_hash (the caller's
+ * limit, then a hashing thread runs pw_work); pw_done runs on the loop
+ * thread, re-reads what the hash was for, writes the store and answers
+ * the call, exactly once, whether or not the client is still there (a
+ * reply to a closed connection is dropped by evhttp; the call is freed
+ * either way). The job owns copies of everything it needs: the
+ * accounts_call and its token live on the handler's stack.
+ */
+enum pw_kind { PW_CREATE, PW_CHANGE, PW_RESET };
+
+struct pw_job {
+	struct http_call	*c;
+	struct store		*st;
+	enum pw_kind		kind;
+	uint32_t		brand_id, user_id;	/* target (not create) */
+	char			by[32];			/* caller_text */
+	char			*old, *pw;		/* passwords (copies) */
+	size_t			oldlen, len;
+	uint8_t			old_salt[16], old_hash[32];	/* change */
+	uint8_t			keep[32];	/* change: the caller's session */
+	int			have_keep;
+	struct user		u;	/* create: the new user, salt set */
+	uint8_t			salt[16], hash[32];	/* the new password */
+	int			err, old_ok;
+};
+
+static void
+pw_job_free(struct pw_job *j)
+{
+	if (j->old != NULL)
+		OPENSSL_cleanse(j->old, j->oldlen);
+	if (j->pw != NULL)
+		OPENSSL_cleanse(j->pw, j->len);
+	free(j->old);
+	free(j->pw);
+	OPENSSL_cleanse(j, sizeof *j);
+	free(j);
+}
+
+/* A job for c with a copy of the new password; NULL after replying 503. */
+static struct pw_job *
+pw_job_new(struct accounts_call *a, enum pw_kind kind, const char *pw,
+    size_t len)
+{
+	struct pw_job *j = calloc(1, sizeof *j);
+
+	if (j == NULL || (j->pw = malloc(len + 1)) == NULL) {
+		free(j);
+		fail(a, 503, "unavailable", "out of memory");
+		return NULL;
+	}
+	memcpy(j->pw, pw, len);
+	j->pw[len] = '\0';
+	j->len = len;
+	j->c = a->c;
+	j->st = a->app->store;
+	j->kind = kind;
+	j->brand_id = a->brand_id;
+	caller_text(a, j->by, sizeof j->by);
+	if (kind != PW_CREATE && sigil_random(j->salt, sizeof j->salt) != 0)
+		j->err = SIGIL_ECRYPTO;
+	return j;
+}
+
+/* On a hashing thread: the hashes only (no store, no HTTP). */
+static void
+pw_work(void *arg)
+{
+	struct pw_job *j = arg;
+	uint8_t h[32];
+
+	if (j->kind == PW_CHANGE) {
+		j->old_ok = dashboard_password_hash(j->old, j->oldlen,
+		    j->old_salt, h) == 0 && sigil_memeq_ct(h, j->old_hash,
+		    32) == 0;
+		OPENSSL_cleanse(h, sizeof h);
+		OPENSSL_cleanse(j->old, j->oldlen);
+		if (!j->old_ok)
+			goto out;
+	}
+	if (j->err == 0)
+		j->err = dashboard_password_hash(j->pw, j->len, j->kind ==
+		    PW_CREATE ? j->u.salt : j->salt, j->kind == PW_CREATE ?
+		    j->u.hash : j->hash);
+out:
+	OPENSSL_cleanse(j->pw, j->len);
+}
+
+/*
+ * The new salt and hash for u, the lockout cleared, and every session of
+ * u ended but the one keep names (the caller's own, or NULL). 0 or an
  * error.
  */
 static int
-password_set(struct store *st, struct user *u, const char *pw, size_t len,
-    const uint8_t *keep)
+password_store(struct store *st, struct user *u, const struct pw_job *j)
 {
 	int rc;
 
-	if ((rc = sigil_random(u->salt, sizeof u->salt)) != 0 ||
-	    (rc = dashboard_password_hash(pw, len, u->salt, u->hash)) != 0)
-		return rc;
+	memcpy(u->salt, j->salt, sizeof u->salt);
+	memcpy(u->hash, j->hash, sizeof u->hash);
 	u->failures = 0;
 	u->locked_until = 0;
 	if ((rc = store_user_update(st, u)) != 0)
 		return rc;
-	return store_session_del_user(st, u->id, keep);
+	return store_session_del_user(st, u->id, j->have_keep ? j->keep :
+	    NULL);
+}
+
+static void
+create_done(struct pw_job *j)
+{
+	char err[160];
+	int rc = j->err;
+
+	if (rc != 0)
+		snprintf(err, sizeof err, "could not hash the password");
+	else if ((rc = store_user_add(j->st, &j->u)) != 0)
+		snprintf(err, sizeof err, "%s", rc == SIGIL_EEXIST ? "a user "
+		    "with this email exists" : sigil_strerror(rc));
+	if (rc != 0) {
+		http_reply_error(j->c, rc == SIGIL_EEXIST ? 409 : rc ==
+		    SIGIL_EINVAL ? 422 : 503, rc == SIGIL_EEXIST ? "exists" :
+		    rc == SIGIL_EINVAL ? "invalid" : "unavailable", err);
+		return;
+	}
+	log_info("user_new", "brand=%u user=%u role=%s by=%s", j->brand_id,
+	    j->u.id, api_role_name(j->u.role), j->by);
+	http_reply_jsont(j->c, 201, user_json(&j->u));
+}
+
+static void
+change_done(struct pw_job *j)
+{
+	struct session s;
+	struct user u;
+
+	/* The user and the caller's session as they are now. */
+	if (store_user_get(j->st, j->user_id, &u) != 0 || (j->have_keep &&
+	    (store_session_get(j->st, j->keep, &s) != 0 ||
+	    s.user_id != j->user_id))) {
+		http_reply_error(j->c, 401, "unauthorized", "not logged in");
+		goto out;
+	}
+	/* Checked against the hash of then: a change meanwhile fails it. */
+	if (!j->old_ok || sigil_memeq_ct(u.hash, j->old_hash, 32) != 0) {
+		log_info("password_change_failed", "brand=%u user=%u",
+		    j->brand_id, u.id);
+		http_reply_error(j->c, 403, "bad_credentials", "the old "
+		    "password is wrong");
+		goto out;
+	}
+	if (j->err != 0 || password_store(j->st, &u, j) != 0) {
+		http_reply_error(j->c, 503, "unavailable", "storage error; try "
+		    "again");
+		goto out;
+	}
+	log_info("password_change", "brand=%u user=%u", j->brand_id, u.id);
+	http_reply_jsont(j->c, 200, user_json(&u));
+out:
+	OPENSSL_cleanse(&u, sizeof u);
+}
+
+static void
+reset_done(struct pw_job *j)
+{
+	struct user u;
+
+	/* The user as it is now (removed meanwhile: 404, as before). */
+	if (store_user_get(j->st, j->user_id, &u) != 0 ||
+	    u.brand_id != j->brand_id) {
+		http_reply_error(j->c, 404, "not_found", "no such user");
+		goto out;
+	}
+	if (j->err != 0 || password_store(j->st, &u, j) != 0) {
+		http_reply_error(j->c, 503, "unavailable", "storage error; try "
+		    "again");
+		goto out;
+	}
+	log_info("password_reset", "brand=%u user=%u by=%s", j->brand_id,
+	    u.id, j->by);
+	http_reply_jsont(j->c, 200, user_json(&u));
+out:
+	OPENSSL_cleanse(&u, sizeof u);
+}
+
+/* On the loop thread: the store, then the one answer. */
+static void
+pw_done(void *arg)
+{
+	struct pw_job *j = arg;
+
+	switch (j->kind) {
+	case PW_CREATE:
+		create_done(j);
+		break;
+	case PW_CHANGE:
+		change_done(j);
+		break;
+	case PW_RESET:
+		reset_done(j);
+		break;
+	}
+	pw_job_free(j);
+}
+
+/* Queues j (the caller's limit first); on refusal c is answered. */
+static void
+pw_submit(struct pw_job *j)
+{
+	if (loginguard_password_hash(j->c, j->by, pw_work, pw_done, j) != 0)
+		pw_job_free(j);
 }
 
 static void
@@ -209,11 +404,12 @@ users_create(struct accounts_call *a)
 {
 	static const char *const keys[] = { "email", "role", "password",
 	    NULL };
+	struct pw_job *j;
 	json_t *o;
 	struct user u;
 	const char *pw;
 	size_t len;
-	char err[160], who[32];
+	char err[160];
 	int role, rc;
 
 	if ((o = body_object(a)) == NULL)
@@ -231,17 +427,17 @@ users_create(struct accounts_call *a)
 		fail(a, 422, "invalid", "'email' is required");
 		goto out;
 	}
-	rc = dashboard_user_new(a->app->store, a->brand_id, json_string_value(
+	rc = dashboard_user_prepare(a->brand_id, json_string_value(
 	    json_object_get(o, "email")), role, pw, len, &u, err, sizeof err);
 	if (rc != 0) {
-		fail(a, rc == SIGIL_EEXIST ? 409 : rc == SIGIL_EINVAL ? 422 :
-		    503, rc == SIGIL_EEXIST ? "exists" : rc == SIGIL_EINVAL ?
+		fail(a, rc == SIGIL_EINVAL ? 422 : 503, rc == SIGIL_EINVAL ?
 		    "invalid" : "unavailable", err);
 		goto out;
 	}
-	log_info("user_new", "brand=%u user=%u role=%s by=%s", a->brand_id,
-	    u.id, api_role_name(role), caller_text(a, who, sizeof who));
-	http_reply_jsont(a->c, 201, user_json(&u));
+	if ((j = pw_job_new(a, PW_CREATE, pw, len)) != NULL) {
+		j->u = u;
+		pw_submit(j);
+	}
 	OPENSSL_cleanse(&u, sizeof u);
 out:
 	json_decref(o);
@@ -253,12 +449,12 @@ users_me_password(struct accounts_call *a)
 {
 	static const char *const keys[] = { "old_password", "new_password",
 	    NULL };
+	struct pw_job *j;
 	struct user u;
 	const char *old, *pw;
 	size_t olen, len;
-	uint8_t h[32];
+	char cookie[80];
 	json_t *o;
-	int ok;
 
 	if (caller_user(a) == 0) {
 		fail(a, 403, "forbidden", "only a dashboard session has a user "
@@ -280,32 +476,27 @@ users_me_password(struct accounts_call *a)
 		fail(a, 401, "unauthorized", "not logged in");
 		goto out;
 	}
-	ok = dashboard_password_hash(old, olen, u.salt, h) == 0 &&
-	    sigil_memeq_ct(h, u.hash, 32) == 0;
-	OPENSSL_cleanse(h, sizeof h);
-	if (!ok) {
-		log_info("password_change_failed", "brand=%u user=%u",
-		    a->brand_id, u.id);
-		fail(a, 403, "bad_credentials", "the old password is wrong");
+	if ((j = pw_job_new(a, PW_CHANGE, pw, len)) == NULL)
+		goto out;
+	if ((j->old = malloc(olen + 1)) == NULL) {
+		pw_job_free(j);
+		fail(a, 503, "unavailable", "out of memory");
 		goto out;
 	}
-	{
-		/* The caller's session stays; the user's others end. */
-		char cookie[80];
-		uint8_t keep[32];
-		int have = http_cookie(a->c, "sg_s", cookie, sizeof cookie) ==
-		    0 && strlen(cookie) == 64;
-
-		if (have)
-			SHA256((const unsigned char *)cookie, 64, keep);
-		if (password_set(a->app->store, &u, pw, len, have ? keep :
-		    NULL) != 0) {
-			fail(a, 503, "unavailable", "storage error; try again");
-			goto out;
-		}
+	memcpy(j->old, old, olen);
+	j->old[olen] = '\0';
+	j->oldlen = olen;
+	j->user_id = u.id;
+	memcpy(j->old_salt, u.salt, sizeof j->old_salt);
+	memcpy(j->old_hash, u.hash, sizeof j->old_hash);
+	/* The caller's session stays; the user's others end. */
+	if (http_cookie(a->c, "sg_s", cookie, sizeof cookie) == 0 &&
+	    strlen(cookie) == 64) {
+		SHA256((const unsigned char *)cookie, 64, j->keep);
+		j->have_keep = 1;
 	}
-	log_info("password_change", "brand=%u user=%u", a->brand_id, u.id);
-	http_reply_jsont(a->c, 200, user_json(&u));
+	OPENSSL_cleanse(cookie, sizeof cookie);
+	pw_submit(j);
 out:
 	OPENSSL_cleanse(&u, sizeof u);
 	json_decref(o);
@@ -316,9 +507,9 @@ static void
 users_reset_password(struct accounts_call *a, struct user *u)
 {
 	static const char *const keys[] = { "password", NULL };
+	struct pw_job *j;
 	const char *pw;
 	size_t len;
-	char who[32];
 	json_t *o;
 
 	if (u->id == caller_user(a)) {
@@ -331,13 +522,10 @@ users_reset_password(struct accounts_call *a, struct user *u)
 	if (!only_keys(a, o, keys) || password_field(a, o, "password", &pw,
 	    &len) != 0)
 		goto out;
-	if (password_set(a->app->store, u, pw, len, NULL) != 0) {
-		fail(a, 503, "unavailable", "storage error; try again");
-		goto out;
+	if ((j = pw_job_new(a, PW_RESET, pw, len)) != NULL) {
+		j->user_id = u->id;
+		pw_submit(j);
 	}
-	log_info("password_reset", "brand=%u user=%u by=%s", a->brand_id,
-	    u->id, caller_text(a, who, sizeof who));
-	http_reply_jsont(a->c, 200, user_json(u));
 out:
 	json_decref(o);
 }

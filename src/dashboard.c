@@ -112,9 +112,9 @@ email_normalise(const char *in, char *out, size_t size)
 }
 
 int
-dashboard_user_new(struct store *st, uint32_t brand_id, const char *email,
-    int role, const char *password, size_t password_len, struct user *out,
-    char *err, size_t errsize)
+dashboard_user_prepare(uint32_t brand_id, const char *email, int role,
+    const char *password, size_t password_len, struct user *out, char *err,
+    size_t errsize)
 {
 	struct user u = { 0 };
 	int rc;
@@ -139,10 +139,29 @@ dashboard_user_new(struct store *st, uint32_t brand_id, const char *email,
 	}
 	u.brand_id = brand_id;
 	u.role = role;
-	if ((rc = sigil_random(u.salt, sizeof u.salt)) != 0 ||
-	    (rc = dashboard_password_hash(password, password_len, u.salt,
+	if ((rc = sigil_random(u.salt, sizeof u.salt)) != 0) {
+		snprintf(err, errsize, "could not hash the password");
+		return rc;
+	}
+	*out = u;
+	return 0;
+}
+
+int
+dashboard_user_new(struct store *st, uint32_t brand_id, const char *email,
+    int role, const char *password, size_t password_len, struct user *out,
+    char *err, size_t errsize)
+{
+	struct user u;
+	int rc;
+
+	if ((rc = dashboard_user_prepare(brand_id, email, role, password,
+	    password_len, &u, err, errsize)) != 0)
+		return rc;
+	if ((rc = dashboard_password_hash(password, password_len, u.salt,
 	    u.hash)) != 0) {
 		snprintf(err, errsize, "could not hash the password");
+		OPENSSL_cleanse(&u, sizeof u);
 		return rc;
 	}
 	if ((rc = store_user_add(st, &u)) != 0) {

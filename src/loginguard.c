@@ -28,6 +28,14 @@
  * priority) with at most LOGINGUARD_QUEUE_MAX waiting; beyond that the
  * caller answers 503. The request is answered from done(), on the loop.
  *
+ * Password operations of the brand API (src/accounts.c: a user created,
+ * one's own password changed, another's reset) hash on the same threads,
+ * so the loop never runs scrypt; each caller (session user or token) has
+ * a bucket of LOGINGUARD_PASSWORD_BURST, then one every
+ * LOGINGUARD_PASSWORD_EVERY_S seconds, taken only once the hash is
+ * queued. An authenticated caller can then keep at most one hashing
+ * thread busy a tenth of the time, however often it asks.
+ *
  * Tables are used from the loop thread only. Calls ratelimit, workpool,
  * http (replies), log, util.
  */
@@ -59,7 +67,7 @@ struct known {
 };
 
 static struct {
-	struct ratelimit *client, *pair, *account, *global;
+	struct ratelimit *client, *pair, *account, *global, *password;
 	struct workpool	*pool;
 	uint8_t		known_key[16];
 	struct known	known[KNOWN_SLOTS];
@@ -188,6 +196,34 @@ loginguard_hash(void (*work)(void *), void (*done)(void *), void *arg)
 }
 
 int
+loginguard_password_hash(struct http_call *c, const char *caller,
+    void (*work)(void *), void (*done)(void *), void *arg)
+{
+	size_t len = strlen(caller);
+	int64_t now = sigil_now_us();
+
+	if (g.password == NULL || g.pool == NULL) {
+		http_reply_error(c, 503, "unavailable", "password hashing is "
+		    "not ready");
+		return -1;
+	}
+	if (!ratelimit_peek(g.password, caller, len, now)) {
+		refuse(c, ratelimit_wait_us(g.password, caller, len, now),
+		    "too many password operations by this caller; wait a "
+		    "little");
+		return -1;
+	}
+	if (workpool_submit(g.pool, work, done, arg) != 0) {
+		http_add_header(c, "Retry-After", "2");
+		http_reply_error(c, 503, "busy", "too many passwords are being "
+		    "hashed; try again in a moment");
+		return -1;
+	}
+	ratelimit_take(g.password, caller, len, now);
+	return 0;
+}
+
+int
 loginguard_init(struct event_base *base, const struct loginguard_config *cfg)
 {
 	unsigned rate = cfg->global_per_s ? cfg->global_per_s :
@@ -205,6 +241,9 @@ loginguard_init(struct event_base *base, const struct loginguard_config *cfg)
 	    (err = ratelimit_new(4096, RATELIMIT_WAYS, ACCOUNT_PER_S,
 	    ACCOUNT_BURST, 0, &g.account)) != 0 ||
 	    (err = ratelimit_new(1, 1, rate, 3.0 * rate, 0, &g.global)) != 0 ||
+	    (err = ratelimit_new(1024, RATELIMIT_WAYS, 1.0 /
+	    LOGINGUARD_PASSWORD_EVERY_S, LOGINGUARD_PASSWORD_BURST, 0,
+	    &g.password)) != 0 ||
 	    (err = workpool_new(base, threads, LOGINGUARD_QUEUE_MAX,
 	    &g.pool)) != 0) {
 		loginguard_fini();
@@ -221,5 +260,6 @@ loginguard_fini(void)
 	ratelimit_free(g.pair);
 	ratelimit_free(g.account);
 	ratelimit_free(g.global);
+	ratelimit_free(g.password);
 	memset(&g, 0, sizeof g);
 }

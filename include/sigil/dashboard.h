@@ -50,6 +50,15 @@ int dashboard_password_hash(const char *password, size_t len,
 int dashboard_user_new(struct store *st, uint32_t brand_id, const char *email,
     int role, const char *password, size_t password_len, struct user *out,
     char *err, size_t errsize);
+/*
+ * The checks of dashboard_user_new and a fresh salt, without the hash or
+ * the store (the brand API hashes on a loginguard thread, then adds the
+ * user with store_user_add): fills *out but its hash. 0, SIGIL_EINVAL
+ * (why in err), SIGIL_ECRYPTO.
+ */
+int dashboard_user_prepare(uint32_t brand_id, const char *email, int role,
+    const char *password, size_t password_len, struct user *out, char *err,
+    size_t errsize);
 
 /*
  * Brand API authentication by session, for requests without a bearer

@@ -48,4 +48,19 @@ void loginguard_record(struct http_call *c, const char *email, int ok);
  */
 int loginguard_hash(void (*work)(void *), void (*done)(void *), void *arg);
 
+/*
+ * Password operations of the brand API (a user created, a password
+ * changed or reset) by one caller (caller: "user:N" or "token:N"):
+ * LOGINGUARD_PASSWORD_BURST, then one every LOGINGUARD_PASSWORD_EVERY_S
+ * seconds, each hashed like a login (loginguard_hash). 0: work(arg) and
+ * then done(arg) will run, and done answers c. -1: c has been answered
+ * (429 with Retry-After beyond the limit, 503 busy with Retry-After when
+ * the hashing queue is full; neither costs an attempt); nothing runs and
+ * the caller frees arg.
+ */
+#define LOGINGUARD_PASSWORD_BURST	5
+#define LOGINGUARD_PASSWORD_EVERY_S	10
+int loginguard_password_hash(struct http_call *c, const char *caller,
+    void (*work)(void *), void (*done)(void *), void *arg);
+
 #endif
