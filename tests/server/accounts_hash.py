@@ -188,7 +188,9 @@ with Env() as env:
     for p in procs:
         p.start()
     during, bad_scans, n = [], 0, 0
-    while any(p.is_alive() for p in procs) or n < 40:
+    # Only scans made while the flood runs count (on the loop, scrypt
+    # would make them few and slow).
+    while any(p.is_alive() for p in procs):
         st, ms = timed_scan(srv, paths[1 + n % 10])
         bad_scans += st != 200
         during.append(ms)
@@ -218,7 +220,8 @@ with Env() as env:
           "bad_credentials once")
     check(len(rs) == 10 and [s for s, _ in rs] == [200] * 10,
           "10 resets by two admin tokens: 200 each")
-    check(bad_scans == 0, "every scan during the flood: 200")
+    check(bad_scans == 0 and len(during) >= 5,
+          "every scan during the flood: 200 (%d scans)" % len(during))
     check(statistics.median(during) < 5.0,
           "scan p50 while 40 passwords are hashed < 5 ms: %.2f ms" %
           statistics.median(during))
