@@ -1280,7 +1280,8 @@ async function users(box) {
 			oldPw.value = newPw.value = '';
 			toast(t('saved'));
 		} catch (e) {
-			toast(e.message, true);
+			toast(e.code === 'rate_limited' ? t('rate_limited') :
+			    e.message, true);
 		}
 	});
 	box.appendChild(pwForm);
