@@ -33,8 +33,9 @@
  * so the loop never runs scrypt; each caller (session user or token) has
  * a bucket of LOGINGUARD_PASSWORD_BURST, then one every
  * LOGINGUARD_PASSWORD_EVERY_S seconds, taken only once the hash is
- * queued. An authenticated caller can then keep at most one hashing
- * thread busy a tenth of the time, however often it asks.
+ * queued (a refusal, 429 or 503, costs nothing). However often it asks,
+ * a caller then gets at most two hashes (a change checks the old
+ * password too) every ten seconds after the first five requests.
  *
  * Tables are used from the loop thread only. Calls ratelimit, workpool,
  * http (replies), log, util.
