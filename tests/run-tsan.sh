@@ -11,5 +11,5 @@ BIN=$(pwd)/build/tsan/bin
 export BIN
 TSAN_OPTIONS="halt_on_error=0 exitcode=66 history_size=4 suppressions=$(pwd)/tests/tsan.supp"
 export TSAN_OPTIONS
-exec env TESTS="${TSAN_TESTS:-server/scan.py server/loyalty.py server/conns.py server/webhooks.py server/dashboard.py}" \
+exec env TESTS="${TSAN_TESTS:-server/scan.py server/loyalty.py server/conns.py server/webhooks.py server/dashboard.py server/accounts_hash.py server/limits.py}" \
     sh tests/run.sh
