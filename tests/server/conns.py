@@ -114,6 +114,26 @@ def closed_within(sock, secs):
     return None
 
 
+def dribble_until_cut(src, port, start, byte, secs):
+    """Sends start, then byte about every 0.3 s: seconds until the server
+    closed the connection (None if it lived secs)."""
+    s = conn_from(src, port)
+    s.sendall(start)
+    t0 = time.time()
+    cut = None
+    while time.time() - t0 < secs:
+        try:
+            s.send(byte)
+        except OSError:
+            cut = time.time() - t0
+            break
+        if closed_within(s, 0.3) is not None:
+            cut = time.time() - t0
+            break
+    s.close()
+    return cut
+
+
 with Env() as env:
     batch, paths = env.setup_brand(count=20)
     admin = env.token("acme", "admin")
@@ -330,37 +350,13 @@ with Env() as env:
 
     # F2: a head dribbled a byte at a time is cut at --timeout (2 s)
     # although bytes keep coming; a slow body at the minimum rate.
-    s = conn_from("127.0.6.1", srv.port)
-    s.sendall(b"GET /healthz HTTP/1.1\r\n")
-    t0 = time.time()
-    cut = None
-    while time.time() - t0 < 8:
-        try:
-            s.send(b"X")
-        except OSError:
-            cut = time.time() - t0
-            break
-        if closed_within(s, 0.3) is not None:
-            cut = time.time() - t0
-            break
-    s.close()
+    cut = dribble_until_cut("127.0.6.1", srv.port,
+                            b"GET /healthz HTTP/1.1\r\n", b"X", 8)
     check(cut is not None and cut < 4.5,
           "dribbled head cut after %s s (--timeout 2)" % cut)
-    s = conn_from("127.0.6.2", srv.port)
-    s.sendall(b"POST /api/v1/claims HTTP/1.1\r\nHost: x\r\n"
-              b"Content-Length: 4000\r\n\r\n{")
-    t0 = time.time()
-    cut = None
-    while time.time() - t0 < 15:
-        try:
-            s.send(b" ")
-        except OSError:
-            cut = time.time() - t0
-            break
-        if closed_within(s, 0.3) is not None:
-            cut = time.time() - t0
-            break
-    s.close()
+    cut = dribble_until_cut("127.0.6.2", srv.port,
+                            b"POST /api/v1/claims HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Length: 4000\r\n\r\n{", b" ", 15)
     check(cut is not None and cut < 12.5,
           "4000-byte body at ~3 B/s cut after %s s (2 s + 4000/500 s)" % cut)
 
