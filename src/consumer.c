@@ -576,6 +576,8 @@ handle_scan(struct http_call *c)
 	    http_header(c, "User-Agent"), purpose))
 		r->flags |= SCAN_BOT;
 	r->device = device_of(app, c, &s->new_device);
+	if (s->new_device)
+		r->flags |= SCAN_ANON;
 	memcpy(r->ip, c->client, sizeof r->ip);
 	/* A claimed label scanned by someone else is a clone signal (§4). */
 	if (s->known && !(r->flags & SCAN_BOT) && loyalty_claimed_by_other(app,

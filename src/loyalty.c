@@ -1427,6 +1427,58 @@ struct claim_ctx {
 	char			prize[STORE_PRIZES_MAX][65];
 };
 
+/*
+ * Wrong hidden PINs (SPEC §2/§4): a customer may try STORE_PIN_TRIES on
+ * one code and STORE_PIN_DAY_TRIES on all codes per China day; the code
+ * itself locks only after STORE_PIN_CODE_TRIES from anyone, so one
+ * customer cannot lock the rewards of codes he does not hold, and the
+ * brand can lift that lock (POST /api/v1/codes/{code}/pin-unlock).
+ */
+static uint32_t
+pin_tries_left(const struct pin_fails *pf)
+{
+	uint32_t mine = pf->mine < STORE_PIN_TRIES ?
+	    STORE_PIN_TRIES - pf->mine : 0;
+	uint32_t today = pf->today < STORE_PIN_DAY_TRIES ?
+	    STORE_PIN_DAY_TRIES - pf->today : 0;
+	uint32_t code = pf->code < STORE_PIN_CODE_TRIES ?
+	    STORE_PIN_CODE_TRIES - pf->code : 0;
+
+	return mine < today ? (mine < code ? mine : code) :
+	    (today < code ? today : code);
+}
+
+/* Replies 423 and returns 1 when no more PIN may be tried. */
+static int
+pin_refused(struct http_call *c, const struct pin_fails *pf, int64_t now)
+{
+	char s[24];
+
+	if (pf->code >= STORE_PIN_CODE_TRIES) {
+		http_reply_error(c, 423, "locked", "too many wrong PINs on "
+		    "this code: its reward is locked until the brand lifts "
+		    "the lock");
+		return 1;
+	}
+	if (pf->mine >= STORE_PIN_TRIES) {
+		http_reply_error(c, 423, "customer_locked", "you entered too "
+		    "many wrong PINs for this code");
+		return 1;
+	}
+	if (pf->today >= STORE_PIN_DAY_TRIES) {
+		int64_t day_end = ((now + CN_OFFSET_US) / US_PER_DAY + 1) *
+		    US_PER_DAY - CN_OFFSET_US;
+
+		snprintf(s, sizeof s, "%lld",
+		    (long long)((day_end - now) / US_PER_S + 1));
+		http_add_header(c, "Retry-After", s);
+		http_reply_error(c, 423, "customer_locked", "you entered too "
+		    "many wrong PINs today; try again tomorrow");
+		return 1;
+	}
+	return 0;
+}
+
 static void
 claim_done(struct writer_job *job)
 {
@@ -1486,7 +1538,6 @@ loyalty_claim(struct http_call *c)
 	uint64_t device, cid;
 	int64_t now = sigil_now_us();
 	int role = CLAIM_CONSUMER, err;
-	uint32_t fails = 0;
 	json_t *body, *settings;
 
 	if ((body = consumer_body(c)) == NULL)
@@ -1564,12 +1615,12 @@ loyalty_claim(struct http_call *c)
 		return;
 	}
 	if (camp->require_pin) {
+		struct pin_fails pf = { 0 };
+		uint32_t day = (uint32_t)((now + CN_OFFSET_US) / US_PER_DAY);
+
 		if (store_pin_fails(app->store, info.brand.id, info.serial,
-		    &fails) == 0 && fails >= STORE_PIN_TRIES) {
-			http_reply_error(c, 423, "locked", "too many wrong PINs: "
-			    "this code's reward is locked");
+		    cu.id, day, &pf) == 0 && pin_refused(c, &pf, now))
 			return;
-		}
 		if (pinbuf[0] == '\0') {
 			http_reply_error(c, 428, "pin_required", "enter the "
 			    "hidden PIN under the scratch-off layer");
@@ -1595,19 +1646,21 @@ loyalty_claim(struct http_call *c)
 			ratelimit_client_take(app->loyalty->pin, c->client,
 			    now);
 			if (store_pin_fail(app->store, info.brand.id,
-			    info.serial, &fails) != 0) {
+			    info.serial, cu.id, day, &pf) != 0) {
 				http_reply_error(c, 503, "unavailable",
 				    "try again");
 				return;
 			}
-			if (fails >= STORE_PIN_TRIES)
-				http_reply_error(c, 423, "locked", "too many "
-				    "wrong PINs: this code's reward is locked");
-			else
+			log_info("pin_wrong", "brand=%u serial=%llu customer=%llu"
+			    " mine=%u today=%u code=%u", info.brand.id,
+			    (unsigned long long)info.serial,
+			    (unsigned long long)cu.id, pf.mine, pf.today,
+			    pf.code);
+			if (!pin_refused(c, &pf, now))
 				http_reply_jsont(c, 403, json_pack("{s:{s:s,"
 				    "s:s,s:i}}", "error", "code", "wrong_pin",
 				    "message", "wrong PIN", "tries_left",
-				    (int)(STORE_PIN_TRIES - fails)));
+				    (int)pin_tries_left(&pf)));
 			return;
 		}
 	}
@@ -1705,8 +1758,9 @@ loyalty_reward_json(struct app *app, uint32_t brand_id, uint64_t batch_id,
 	    sigil_now_us());
 	struct claimed_ctx x = { NULL, 0 };
 	json_t *o, *roles;
-	uint64_t cid;
-	uint32_t fails = 0;
+	uint64_t cid = 0;
+	struct pin_fails pf = { 0 };
+	int64_t now = sigil_now_us();
 	char ts[SIGIL_TIME_LEN + 1];
 
 	if (camp == NULL)
@@ -1718,13 +1772,21 @@ loyalty_reward_json(struct app *app, uint32_t brand_id, uint64_t batch_id,
 			    json_integer(camp->points[r]));
 	x.roles = json_array();
 	store_code_claims(app->store, brand_id, serial, claimed_one, &x);
-	if (camp->require_pin)
-		store_pin_fails(app->store, brand_id, serial, &fails);
+	if (camp->require_pin) {
+		if (device == 0 || store_device_customer(app->store, brand_id,
+		    device, &cid) != 0)
+			cid = 0;
+		store_pin_fails(app->store, brand_id, serial, cid,
+		    (uint32_t)((now + CN_OFFSET_US) / US_PER_DAY), &pf);
+	}
+	/* locked: no PIN can be tried here now (the code's or this one's). */
 	o = json_pack("{s:i,s:s,s:I,s:o,s:b,s:b,s:s,s:o}", "campaign",
 	    (int)camp->id, "name", camp->name, "points",
 	    (json_int_t)camp->points[CLAIM_CONSUMER], "roles", roles,
 	    "require_pin", camp->require_pin, "locked",
-	    fails >= STORE_PIN_TRIES, "ends", sigil_time_format(camp->ends, ts),
+	    pf.code >= STORE_PIN_CODE_TRIES || pf.mine >= STORE_PIN_TRIES ||
+	    pf.today >= STORE_PIN_DAY_TRIES, "ends",
+	    sigil_time_format(camp->ends, ts),
 	    "claimed", x.roles);
 	if (device != 0 && store_device_customer(app->store, brand_id, device,
 	    &cid) == 0) {

@@ -14,7 +14,12 @@
  * make the code suspicious, stickily: once a label has been cloned every
  * later scan of it is suspicious too.
  *
- * May call util.c and OpenSSL only; never the store, never the network.
+ * Who is a new scanner and which scan is the first are the store's pure
+ * state rules (store_state_scanner, store_state_first), shared with the
+ * log replay so the two cannot drift; the judge decides what they mean.
+ *
+ * May call util.c, OpenSSL and those pure rules; never the store's I/O,
+ * never the network.
  */
 #include <math.h>
 #include <stdio.h>
@@ -112,23 +117,27 @@ judge_travel(struct scan_rec *rec, struct code_state *state)
 	}
 }
 
+/*
+ * Distinct scanners beyond max_scanners are clone evidence only when
+ * they came from SCAN_NETS_MIN networks or more: one person in one shop
+ * (or one script on one line) can make any number of devices, cookies
+ * or not, but copies of a label sold in many places are scanned from
+ * many networks. Who counts as a new scanner is store_state_scanner's
+ * rule (cookie-less requests from one /24 or /64 within a day are one).
+ */
 static void
 judge_scanner(struct scan_rec *rec, struct code_state *state,
     uint32_t max_scanners)
 {
-	int i;
+	int added = store_state_scanner(state, rec);
 
-	for (i = 0; i < state->n_scanners && i < STORE_SCANNERS_MAX; i++)
-		if (state->scanners[i] == rec->device)
-			return;
 	/*
 	 * The list holds STORE_SCANNERS_MAX devices, so thresholds are capped
 	 * below that (sigil product add takes 1..15): once it is full, every
-	 * device not in it is one more than any threshold allows.
+	 * new scanner is one more than any threshold allows.
 	 */
-	if (state->n_scanners < STORE_SCANNERS_MAX)
-		state->scanners[state->n_scanners++] = rec->device;
-	if (state->n_scanners > max_scanners || i == STORE_SCANNERS_MAX) {
+	if (added != 0 && (state->n_scanners > max_scanners || added == 2) &&
+	    state->n_nets >= SCAN_NETS_MIN) {
 		state->flags |= SCAN_CLONE_SCANNERS;
 		rec->flags |= SCAN_CLONE_SCANNERS;
 	}
@@ -152,11 +161,8 @@ scan_judge(struct scan_rec *rec, struct code_state *state,
 		return;
 	if (fresh) {
 		state->scan_count++;
-		if (state->first_at == 0) {
-			state->first_at = rec->at;
-			state->first_scan_id = rec->id;
+		if (store_state_first(state, rec))
 			rec->flags |= SCAN_FIRST;
-		}
 		judge_scanner(rec, state, max_scanners);
 	}
 	if (rec->flags & SCAN_HAS_LOC)

@@ -74,6 +74,12 @@
 #define CODE_STATE_LOC		16	/* optional last-location block */
 #define CODE_STATE_HAS_LOC	0x80	/* in the scanner-count byte */
 #define CODE_STATE_SHORT	8	/* scan id BE64: see state_short() */
+#define CODE_STATE_HAS_NETS	0x40	/* in the scanner-count byte */
+#define CODE_STATE_NETS		17	/* first_net, cleared_through, m */
+#define CODE_STATE_NET		16	/* per network: key, anon_at */
+#define CODE_STATE_MAX		(CODE_STATE_BASE + 8 * STORE_SCANNERS_MAX + \
+				    CODE_STATE_LOC + CODE_STATE_NETS + \
+				    CODE_STATE_NET * STORE_NETS_MAX)
 #define BATCH_FIXED_LEN		64
 #define SCAN_LOC_FLAGS_LEN	19	/* scan_locs with a locate-time flags byte */
 #define LOC_FLAGS_KEPT		(SCAN_DIVERSION | SCAN_CLONE_SCANNERS | \
@@ -489,6 +495,7 @@ static const struct dbdef dbdefs[] = {
 	{ "counters", 0, offsetof(struct store, counters), 2 },
 	{ "device_days", MDB_DUPSORT | MDB_DUPFIXED,
 	    offsetof(struct store, device_days), 2 },
+	{ "code_notes", 0, offsetof(struct store, code_notes), 3 },
 };
 
 static int
@@ -548,7 +555,9 @@ open_dbs(struct store *st, int create)
 			f |= MDB_CREATE;
 		rc = mdb_dbi_open(txn, dbdefs[i].name, f, dbi);
 		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
-			if (dbdefs[i].late == 2)
+			if (dbdefs[i].late == 3)
+				st->notes_absent = 1;
+			else if (dbdefs[i].late == 2)
 				st->loyalty_absent = 1;
 			else
 				st->trace_absent = 1;
@@ -1796,14 +1805,38 @@ scan_load(struct store *st, MDB_txn *txn, uint64_t id, struct scan_rec *out)
 /*
  * The state of a code scanned once by a person and nothing else (the
  * common case by far) is its first scan: such a row holds only the scan
- * id (CODE_STATE_SHORT bytes) and the rest is read from the log.
+ * id (CODE_STATE_SHORT bytes) and the rest is read from the log (the
+ * state the replay rule makes of that one scan). state_store writes it
+ * only when that reads back equal.
  */
 static int
 state_short(const struct code_state *s)
 {
 	return s->scan_count == 1 && s->n_scanners == 1 && s->bot_count == 0 &&
-	    s->flags == 0 && s->first_scan_id != 0 && s->last_loc_at == 0 &&
-	    s->last_lat == 0 && s->last_lng == 0;
+	    (s->flags & ~STATE_FIRST_ANON) == 0 && s->first_scan_id != 0 &&
+	    s->last_loc_at == 0 && s->last_lat == 0 && s->last_lng == 0 &&
+	    s->cleared_through == 0;
+}
+
+static int
+state_same(const struct code_state *a, const struct code_state *b)
+{
+	if (a->first_at != b->first_at || a->first_scan_id != b->first_scan_id ||
+	    a->scan_count != b->scan_count || a->bot_count != b->bot_count ||
+	    a->n_scanners != b->n_scanners || a->last_loc_at != b->last_loc_at ||
+	    a->last_lat != b->last_lat || a->last_lng != b->last_lng ||
+	    a->flags != b->flags || a->n_nets != b->n_nets ||
+	    a->first_net != b->first_net ||
+	    a->cleared_through != b->cleared_through)
+		return 0;
+	for (int i = 0; i < a->n_scanners && i < STORE_SCANNERS_MAX; i++)
+		if (a->scanners[i] != b->scanners[i])
+			return 0;
+	for (int i = 0; i < a->n_nets && i < STORE_NETS_MAX; i++)
+		if (a->nets[i].key != b->nets[i].key ||
+		    a->nets[i].anon_at != b->nets[i].anon_at)
+			return 0;
+	return 1;
 }
 
 static int
@@ -1813,27 +1846,31 @@ state_decode(struct store *st, MDB_txn *txn, MDB_val v,
 	const uint8_t *p = v.mv_data;
 	struct code_state s = { 0 };
 	struct scan_rec r;
-	size_t n, len;
+	size_t n, len, m = 0;
 	int rc;
 
 	if (v.mv_size == CODE_STATE_SHORT) {
 		/* The row names a scan the log must have. */
 		if ((rc = scan_log_get(st, txn, sigil_be64_get(p), &r)) != 0)
 			return rc == SIGIL_ENOTFOUND ? SIGIL_EIO : rc;
-		s.first_at = r.at;
-		s.first_scan_id = r.id;
-		s.scan_count = 1;
-		s.n_scanners = 1;
-		s.scanners[0] = r.device;
+		r.flags &= ~SCAN_HAS_LOC;
+		r.verdict = VERDICT_GENUINE;
+		store_state_apply(&s, &r);
 		*out = s;
 		return 0;
 	}
 	if (v.mv_size < CODE_STATE_BASE)
 		return SIGIL_EIO;
-	n = p[28] & ~CODE_STATE_HAS_LOC;
+	n = p[28] & ~(CODE_STATE_HAS_LOC | CODE_STATE_HAS_NETS);
 	len = CODE_STATE_BASE + 8 * n +
 	    (p[28] & CODE_STATE_HAS_LOC ? CODE_STATE_LOC : 0);
-	if (n > STORE_SCANNERS_MAX || v.mv_size != len)
+	if (p[28] & CODE_STATE_HAS_NETS) {
+		if (v.mv_size < len + CODE_STATE_NETS)
+			return SIGIL_EIO;
+		m = p[len + 16];
+		len += CODE_STATE_NETS + CODE_STATE_NET * m;
+	}
+	if (n > STORE_SCANNERS_MAX || m > STORE_NETS_MAX || v.mv_size != len)
 		return SIGIL_EIO;
 	s.first_at = (int64_t)le64_get(p);
 	s.first_scan_id = le64_get(p + 8);
@@ -1843,29 +1880,47 @@ state_decode(struct store *st, MDB_txn *txn, MDB_val v,
 	s.n_scanners = (uint8_t)n;
 	for (size_t i = 0; i < n; i++)
 		s.scanners[i] = le64_get(p + CODE_STATE_BASE + 8 * i);
-	if (p[28] & CODE_STATE_HAS_LOC) {
-		p += CODE_STATE_BASE + 8 * n;
+	p += CODE_STATE_BASE + 8 * n;
+	if (((const uint8_t *)v.mv_data)[28] & CODE_STATE_HAS_LOC) {
 		s.last_loc_at = (int64_t)le64_get(p);
 		s.last_lat = lef32_get(p + 8);
 		s.last_lng = lef32_get(p + 12);
+		p += CODE_STATE_LOC;
+	}
+	if (((const uint8_t *)v.mv_data)[28] & CODE_STATE_HAS_NETS) {
+		s.first_net = le64_get(p);
+		s.cleared_through = le64_get(p + 8);
+		s.n_nets = (uint8_t)m;
+		for (size_t i = 0; i < m; i++) {
+			s.nets[i].key = le64_get(p + CODE_STATE_NETS +
+			    CODE_STATE_NET * i);
+			s.nets[i].anon_at = (int64_t)le64_get(p +
+			    CODE_STATE_NETS + CODE_STATE_NET * i + 8);
+		}
 	}
 	*out = s;
 	return 0;
 }
 
-/* Codes are many and mostly never located: the location block is optional. */
+/*
+ * Codes are many and mostly never located: the location block is
+ * optional, and so is the network block (rows from before it have none).
+ */
 static size_t
 state_encode(const struct code_state *s, uint8_t *p)
 {
 	size_t len = CODE_STATE_BASE + 8 * (size_t)s->n_scanners;
 	int loc = s->last_loc_at != 0 || s->last_lat != 0 || s->last_lng != 0;
+	int nets = s->n_nets != 0 || s->first_net != 0 ||
+	    s->cleared_through != 0;
 
 	le64_put(p, (uint64_t)s->first_at);
 	le64_put(p + 8, s->first_scan_id);
 	le32_put(p + 16, s->scan_count);
 	le32_put(p + 20, s->bot_count);
 	le32_put(p + 24, s->flags);
-	p[28] = (uint8_t)(s->n_scanners | (loc ? CODE_STATE_HAS_LOC : 0));
+	p[28] = (uint8_t)(s->n_scanners | (loc ? CODE_STATE_HAS_LOC : 0) |
+	    (nets ? CODE_STATE_HAS_NETS : 0));
 	for (int i = 0; i < s->n_scanners; i++)
 		le64_put(p + CODE_STATE_BASE + 8 * i, s->scanners[i]);
 	if (loc) {
@@ -1873,6 +1928,16 @@ state_encode(const struct code_state *s, uint8_t *p)
 		lef32_put(p + len + 8, s->last_lat);
 		lef32_put(p + len + 12, s->last_lng);
 		len += CODE_STATE_LOC;
+	}
+	if (nets) {
+		le64_put(p + len, s->first_net);
+		le64_put(p + len + 8, s->cleared_through);
+		p[len + 16] = s->n_nets;
+		len += CODE_STATE_NETS;
+		for (int i = 0; i < s->n_nets; i++, len += CODE_STATE_NET) {
+			le64_put(p + len, s->nets[i].key);
+			le64_put(p + len + 8, (uint64_t)s->nets[i].anon_at);
+		}
 	}
 	return len;
 }
@@ -1897,21 +1962,20 @@ int
 state_store(struct store *st, MDB_txn *txn, const uint8_t *key,
     const struct code_state *s)
 {
-	uint8_t vb[CODE_STATE_BASE + 8 * STORE_SCANNERS_MAX + CODE_STATE_LOC];
+	uint8_t vb[CODE_STATE_MAX];
 	MDB_val k = mval(key, CODE_KEY_LEN), v;
 	struct code_state back;
 	int rc;
 
 	/* judge is outside code; refuse a state we could not read back. */
-	if (s->n_scanners > STORE_SCANNERS_MAX)
+	if (s->n_scanners > STORE_SCANNERS_MAX || s->n_nets > STORE_NETS_MAX)
 		return SIGIL_EINVAL;
 	if (state_short(s)) {
 		/* Only if the log says the same: then it reads back equal. */
 		sigil_be64_put(vb, s->first_scan_id);
 		v = mval(vb, CODE_STATE_SHORT);
 		if ((rc = state_decode(st, txn, v, &back)) == 0 &&
-		    back.first_at == s->first_at &&
-		    back.scanners[0] == s->scanners[0])
+		    state_same(&back, s))
 			return mdb_put(txn, st->code_state, &k, &v, 0);
 		if (rc != 0 && rc != SIGIL_EIO)
 			return rc;

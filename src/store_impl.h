@@ -43,8 +43,10 @@ struct store {
 	MDB_dbi		 claims, claim_days, pin_fails, ledger, items;
 	MDB_dbi		 brand_settings, activity, webhooks, users;
 	MDB_dbi		 user_emails, sessions, counters, device_days;
+	MDB_dbi		 code_notes;	/* store_notes.c */
 	int		 trace_absent;	/* RDONLY open of a pre-trace store */
 	int		 loyalty_absent;	/* ... of a pre-loyalty store */
+	int		 notes_absent;	/* ... of a store without code_notes */
 	pthread_rwlock_t grow_lock;
 	pthread_key_t	 slot_key;
 	pthread_mutex_t	 slots_mu;
@@ -287,6 +289,13 @@ int pend_merge_some(struct store *st, MDB_txn *txn, size_t max,
 void pend_merged(struct store *st, size_t pos);
 
 /* A location: its change to code_state's row, then to pending entries. */
+/* A note on a code (store_notes.c); note_valid checks its reason. */
+int note_put(struct store *st, MDB_txn *txn, const uint8_t *ck,
+    struct code_note *n);
+int note_valid(const struct code_note *n);
+/* The brand's clear of a code's clone evidence (store_code_clear). */
+void state_clear(struct code_state *s, uint64_t through);
+void pend_clear_apply(struct store *st, const uint8_t *key, uint64_t through);
 int pend_locate_base(struct store *st, MDB_txn *txn, const uint8_t *key,
     const struct code_state *judged);
 void pend_locate_apply(struct store *st, const uint8_t *key,

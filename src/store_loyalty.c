@@ -1142,17 +1142,41 @@ store_otp_del(struct store *st, uint32_t brand_id, const uint8_t hash[32])
 
 /* ---- hidden PIN failures ---- */
 
+/*
+ * pin_fails holds three kinds of row, told apart by key length: the code
+ * key (9 bytes) for the code's count, code key || customer BE64 (17) for
+ * one customer's on the code, brand BE32 || customer BE64 || day BE32
+ * (16) for one customer's on one China day. Values are u32 LE.
+ */
 struct pin_arg {
-	uint8_t		key[CODE_KEY_LEN];
-	uint32_t	fails;
+	uint8_t		code[CODE_KEY_LEN];
+	uint8_t		mine[CODE_KEY_LEN + 8];
+	uint8_t		day[16];
+	int		customer;	/* mine and day are keys */
+	struct pin_fails out;
+	struct code_note *note;		/* store_pin_unlock */
 };
 
-static int
-pin_fail_fn(struct store *st, MDB_txn *txn, void *p)
+static void
+pin_keys(struct pin_arg *a, uint32_t brand_id, uint64_t serial,
+    uint64_t customer_id, uint32_t day)
 {
-	struct pin_arg *a = p;
+	code_key_put(a->code, brand_id, serial);
+	memcpy(a->mine, a->code, CODE_KEY_LEN);
+	sigil_be64_put(a->mine + CODE_KEY_LEN, customer_id);
+	sigil_be32_put(a->day, brand_id);
+	sigil_be64_put(a->day + 4, customer_id);
+	sigil_be32_put(a->day + 12, day);
+	a->customer = customer_id != 0;
+}
+
+/* Reads one count (0 if absent) and, with add, adds one. */
+static int
+pin_count(struct store *st, MDB_txn *txn, const uint8_t *key, size_t klen,
+    int add, uint32_t *out)
+{
 	uint8_t vb[4];
-	MDB_val k = mval(a->key, CODE_KEY_LEN), v;
+	MDB_val k = mval(key, klen), v;
 	uint32_t n = 0;
 	int rc = mdb_get(txn, st->pin_fails, &k, &v);
 
@@ -1162,59 +1186,125 @@ pin_fail_fn(struct store *st, MDB_txn *txn, void *p)
 		return SIGIL_EIO;
 	else if (rc != MDB_NOTFOUND)
 		return rc;
-	if (n < UINT32_MAX)
-		n++;
-	le32_put(vb, n);
-	v = mval(vb, 4);
-	a->fails = n;
-	return mdb_put(txn, st->pin_fails, &k, &v, 0);
-}
-
-int
-store_pin_fail(struct store *st, uint32_t brand_id, uint64_t serial,
-    uint32_t *fails)
-{
-	struct pin_arg a = { { 0 }, 0 };
-	int rc;
-
-	if (serial == 0 || serial > CODE_SERIAL_MAX)
-		return SIGIL_EINVAL;
-	code_key_put(a.key, brand_id, serial);
-	if ((rc = store_write(st, pin_fail_fn, &a)) != 0)
-		return rc;
-	if (fails)
-		*fails = a.fails;
+	if (add) {
+		if (n < UINT32_MAX)
+			n++;
+		le32_put(vb, n);
+		v = mval(vb, 4);
+		if ((rc = mdb_put(txn, st->pin_fails, &k, &v, 0)) != 0)
+			return rc;
+	}
+	*out = n;
 	return 0;
 }
 
 static int
-u32le_decode(MDB_val k, MDB_val v, void *out)
+pin_fail_fn(struct store *st, MDB_txn *txn, void *p)
 {
-	(void)k;
-	if (v.mv_size != 4)
-		return SIGIL_EIO;
-	*(uint32_t *)out = le32_get(v.mv_data);
+	struct pin_arg *a = p;
+	int rc;
+
+	if ((rc = pin_count(st, txn, a->code, CODE_KEY_LEN, 1,
+	    &a->out.code)) != 0 ||
+	    (rc = pin_count(st, txn, a->mine, sizeof a->mine, 1,
+	    &a->out.mine)) != 0)
+		return rc;
+	return pin_count(st, txn, a->day, sizeof a->day, 1, &a->out.today);
+}
+
+int
+store_pin_fail(struct store *st, uint32_t brand_id, uint64_t serial,
+    uint64_t customer_id, uint32_t day, struct pin_fails *out)
+{
+	struct pin_arg a;
+	int rc;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX || customer_id == 0)
+		return SIGIL_EINVAL;
+	memset(&a, 0, sizeof a);
+	pin_keys(&a, brand_id, serial, customer_id, day);
+	if ((rc = store_write(st, pin_fail_fn, &a)) != 0)
+		return rc;
+	if (out)
+		*out = a.out;
 	return 0;
 }
 
 int
 store_pin_fails(struct store *st, uint32_t brand_id, uint64_t serial,
-    uint32_t *fails)
+    uint64_t customer_id, uint32_t day, struct pin_fails *out)
 {
-	uint8_t kb[CODE_KEY_LEN];
-	uint32_t n = 0;
+	struct pin_arg a;
+	MDB_txn *txn;
 	int rc;
 
 	if (serial == 0 || serial > CODE_SERIAL_MAX)
 		return SIGIL_EINVAL;
-	code_key_put(kb, brand_id, serial);
-	rc = lookup(st, st->pin_fails, kb, CODE_KEY_LEN, u32le_decode, &n);
-	if (rc == SIGIL_ENOTFOUND)
-		n = 0;
-	else if (rc != 0)
+	memset(&a, 0, sizeof a);
+	pin_keys(&a, brand_id, serial, customer_id, day);
+	if (st->loyalty_absent) {
+		*out = a.out;
+		return 0;
+	}
+	if ((rc = read_begin(st, &txn)) != 0)
 		return rc;
-	*fails = n;
+	rc = pin_count(st, txn, a.code, CODE_KEY_LEN, 0, &a.out.code);
+	if (rc == 0 && a.customer)
+		rc = pin_count(st, txn, a.mine, sizeof a.mine, 0, &a.out.mine);
+	if (rc == 0 && a.customer)
+		rc = pin_count(st, txn, a.day, sizeof a.day, 0, &a.out.today);
+	read_end(st);
+	if (rc != 0)
+		return map_err(rc);
+	*out = a.out;
 	return 0;
+}
+
+/* The code's count and every customer's count on it, to zero. */
+static int
+pin_unlock_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct pin_arg *a = p;
+	MDB_val k = mval(a->code, CODE_KEY_LEN), v;
+	MDB_cursor *cur;
+	int rc;
+
+	if ((rc = pin_count(st, txn, a->code, CODE_KEY_LEN, 0,
+	    &a->out.code)) != 0)
+		return rc;
+	a->note->count = a->out.code;
+	if ((rc = mdb_cursor_open(txn, st->pin_fails, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < CODE_KEY_LEN ||
+		    memcmp(k.mv_data, a->code, CODE_KEY_LEN) != 0)
+			break;
+		if ((k.mv_size == CODE_KEY_LEN ||
+		    k.mv_size == CODE_KEY_LEN + 8) &&
+		    (rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	return note_put(st, txn, a->code, a->note);
+}
+
+int
+store_pin_unlock(struct store *st, uint32_t brand_id, uint64_t serial,
+    struct code_note *note)
+{
+	struct pin_arg a;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX || !note_valid(note))
+		return SIGIL_EINVAL;
+	memset(&a, 0, sizeof a);
+	pin_keys(&a, brand_id, serial, 0, 0);
+	note->kind = NOTE_PIN_UNLOCK;
+	note->through = 0;
+	a.note = note;
+	return store_write(st, pin_unlock_fn, &a);
 }
 
 /* ---- activity log ---- */

@@ -349,13 +349,81 @@ pend_free(struct store *st)
 	pthread_mutex_destroy(&st->state_mu);
 }
 
-/* ---- the replay rule ---- */
+/* ---- the state rules (store.h) and the replay rule ---- */
+
+uint64_t
+store_net_key(const uint8_t ip[16])
+{
+	static const uint8_t v4[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+	    0xff };
+
+	/* ::ffff:a.b.c.d is 0x0000ffffaabbcc00: no global IPv6 /64 is that. */
+	if (memcmp(ip, v4, 12) == 0)
+		return 0xffffULL << 32 | (uint64_t)ip[12] << 24 |
+		    (uint64_t)ip[13] << 16 | (uint64_t)ip[14] << 8;
+	return (uint64_t)ip[0] << 56 | (uint64_t)ip[1] << 48 |
+	    (uint64_t)ip[2] << 40 | (uint64_t)ip[3] << 32 |
+	    (uint64_t)ip[4] << 24 | (uint64_t)ip[5] << 16 |
+	    (uint64_t)ip[6] << 8 | ip[7];
+}
+
+int
+store_state_first(struct code_state *s, const struct scan_rec *r)
+{
+	uint64_t net = store_net_key(r->ip);
+
+	if (s->first_at == 0) {
+		s->first_at = r->at;
+		s->first_scan_id = r->id;
+		s->first_net = net;
+		if (r->flags & SCAN_ANON)
+			s->flags |= STATE_FIRST_ANON;
+		return 1;
+	}
+	if (!(s->flags & STATE_FIRST_ANON) || (r->flags & SCAN_ANON))
+		return 0;
+	s->flags &= ~STATE_FIRST_ANON;
+	if (net == s->first_net)
+		return 0;
+	s->first_at = r->at;
+	s->first_scan_id = r->id;
+	s->first_net = net;
+	return 1;
+}
+
+int
+store_state_scanner(struct code_state *s, const struct scan_rec *r)
+{
+	uint64_t net = store_net_key(r->ip);
+	int anon = (r->flags & SCAN_ANON) != 0, full, n;
+
+	if (r->id != 0 && r->id <= s->cleared_through)
+		return 0;
+	for (int i = 0; i < s->n_scanners && i < STORE_SCANNERS_MAX; i++)
+		if (s->scanners[i] == r->device)
+			return 0;
+	for (n = 0; n < s->n_nets && n < STORE_NETS_MAX; n++)
+		if (s->nets[n].key == net)
+			break;
+	if (anon && n < s->n_nets && s->nets[n].anon_at != 0 &&
+	    r->at - s->nets[n].anon_at < STORE_ANON_WINDOW_US)
+		return 0;
+	full = s->n_scanners >= STORE_SCANNERS_MAX;
+	if (!full)
+		s->scanners[s->n_scanners++] = r->device;
+	if (n == s->n_nets && n < STORE_NETS_MAX) {
+		s->nets[n].key = net;
+		s->nets[n].anon_at = 0;
+		s->n_nets++;
+	}
+	if (anon && n < s->n_nets)
+		s->nets[n].anon_at = r->at;
+	return full ? 2 : 1;
+}
 
 void
 store_state_apply(struct code_state *s, const struct scan_rec *r)
 {
-	int known = 0;
-
 	if (r->flags & SCAN_BOT) {
 		s->bot_count++;
 		return;
@@ -363,20 +431,28 @@ store_state_apply(struct code_state *s, const struct scan_rec *r)
 	if (r->verdict != VERDICT_GENUINE && r->verdict != VERDICT_SUSPICIOUS)
 		return;
 	s->scan_count++;
-	if (s->first_at == 0) {
-		s->first_at = r->at;
-		s->first_scan_id = r->id;
-	}
-	for (int i = 0; i < s->n_scanners && i < STORE_SCANNERS_MAX; i++)
-		known |= s->scanners[i] == r->device;
-	if (!known && s->n_scanners < STORE_SCANNERS_MAX)
-		s->scanners[s->n_scanners++] = r->device;
+	store_state_first(s, r);
+	store_state_scanner(s, r);
 	if ((r->flags & SCAN_HAS_LOC) && r->at >= s->last_loc_at) {
 		s->last_loc_at = r->at;
 		s->last_lat = r->lat;
 		s->last_lng = r->lng;
 	}
-	s->flags |= r->flags & STATE_STICKY;
+	if (r->id == 0 || r->id > s->cleared_through)
+		s->flags |= r->flags & STATE_STICKY;
+}
+
+/* What the brand's clear does to a state: the evidence is forgotten. */
+void
+state_clear(struct code_state *s, uint64_t through)
+{
+	s->flags &= ~STATE_STICKY;
+	s->n_scanners = 0;
+	memset(s->scanners, 0, sizeof s->scanners);
+	s->n_nets = 0;
+	memset(s->nets, 0, sizeof s->nets);
+	if (through > s->cleared_through)
+		s->cleared_through = through;
 }
 
 /* What a location changes in a state: the last place and sticky flags. */
@@ -973,6 +1049,21 @@ pend_coarsen(struct store *st, const uint8_t *key)
 			g->ent[e].cs.last_lng = erase_coarse(g->ent[e].cs.last_lng);
 		}
 	}
+	pthread_mutex_unlock(&st->state_mu);
+}
+
+/* A clear, into the pending entries of its code. */
+void
+pend_clear_apply(struct store *st, const uint8_t *key, uint64_t through)
+{
+	struct pend *p = st->pend;
+	long e;
+
+	pthread_mutex_lock(&st->state_mu);
+	if ((e = gen_find(p->cur, key)) >= 0)
+		state_clear(&p->cur->ent[e].cs, through);
+	if ((e = gen_find(p->old, key)) >= 0)
+		state_clear(&p->old->ent[e].cs, through);
 	pthread_mutex_unlock(&st->state_mu);
 }
 

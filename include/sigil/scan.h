@@ -16,6 +16,7 @@
 #define SCAN_COOKIE_NAME	"sg_d"
 #define SCAN_COOKIE_LEN		33	/* 16 hex id '.' 16 hex mac */
 #define SCAN_ID_LEN		32	/* 16 hex id, 16 hex mac */
+#define SCAN_NETS_MIN		3	/* networks before scanners are a clone */
 
 /* "genuine", "suspicious", ... for enum scan_verdict; "counterfeit" else. */
 const char *scan_verdict_name(int verdict);
@@ -34,9 +35,10 @@ int scan_is_bot(int is_head, const char *ua, const char *purpose);
  * rec->verdict arrives as VERDICT_GENUINE (a valid, active code) or as a
  * final verdict (REVOKED/INACTIVE) that only gets recorded. Human scans
  * of valid codes update count, first scan, distinct scanners and the last
- * place; a code becomes (and stays) suspicious when distinct scanners
- * exceed max_scanners or two located scans imply travel faster than
- * SCAN_MAX_SPEED_KMH. Bots change nothing but the bot count. fresh is 1
+ * place (store_state_first, store_state_scanner); a code becomes (and
+ * stays) suspicious when distinct scanners exceed max_scanners and came
+ * from SCAN_NETS_MIN networks or more, or two located scans imply travel
+ * faster than SCAN_MAX_SPEED_KMH. Bots change nothing but the bot count. fresh is 1
  * for a new scan and 0 when a location arrives for a logged one (then
  * only the travel check runs).
  */

@@ -256,6 +256,7 @@ enum scan_flags {
 	SCAN_CLONE_TRAVEL = 1 << 5,	/* impossible travel */
 	SCAN_GS1 = 1 << 6,		/* arrived as a Digital Link */
 	SCAN_CLAIMED_OTHER = 1 << 7,	/* after another customer claimed */
+	SCAN_ANON = 1 << 8,		/* no device cookie: a new device */
 };
 
 /* One scan as logged. Fixed-size binary value, see docs/storage.md. */
@@ -281,17 +282,58 @@ struct scan_rec {
  * store_state_apply). Current as soon as the scan's commit returns;
  * reaches the code_state table later (store_state.c).
  */
+#define STORE_NETS_MAX		8	/* networks kept per code */
+#define STORE_ANON_WINDOW_US	(24LL * 3600 * 1000000)
+/* In code_state.flags (above the scan flags): the first scan is anonymous. */
+#define STATE_FIRST_ANON	(1u << 16)
+
+/* A network (IPv4 /24, IPv6 /64) that brought a code a new scanner. */
+struct code_net {
+	uint64_t	key;		/* store_net_key() */
+	int64_t		anon_at;	/* its anonymous slot began; 0 none */
+};
+
 struct code_state {
 	int64_t		first_at;	/* first human scan, 0 if none */
 	uint64_t	first_scan_id;
 	uint32_t	scan_count;	/* human scans */
 	uint32_t	bot_count;
-	uint8_t		n_scanners;	/* distinct devices seen, capped */
+	uint8_t		n_scanners;	/* distinct scanners seen, capped */
 	uint64_t	scanners[STORE_SCANNERS_MAX];
 	int64_t		last_loc_at;	/* 0 if no located scan yet */
 	float		last_lat, last_lng;
-	uint32_t	flags;		/* sticky: SCAN_CLONE_* seen */
+	uint32_t	flags;		/* sticky SCAN_CLONE_*, STATE_FIRST_ANON */
+	uint8_t		n_nets;		/* networks of the scanners, capped */
+	struct code_net	nets[STORE_NETS_MAX];
+	uint64_t	first_net;	/* network of the first scan */
+	uint64_t	cleared_through;	/* scans <= this: no clone evidence */
 };
+
+/*
+ * The state rules both the judge (scan_judge) and the replay
+ * (store_state_apply) follow, so the two cannot drift apart. Pure.
+ *
+ * store_net_key: the network of a client address: an IPv4 /24 (for
+ * v4-mapped addresses) or an IPv6 /64, as one number.
+ *
+ * store_state_first: the first-scan rule. The first human scan becomes
+ * the code's first scan; if it came without a device cookie
+ * (SCAN_ANON) it is provisional: the first later scan WITH a cookie
+ * either confirms it (same network: the same buyer came back) or, from
+ * another network, becomes the first scan itself. Anonymous scans never
+ * displace a first scan. Returns 1 when r became the first scan.
+ *
+ * store_state_scanner: the scanner rule. A device already counted adds
+ * nothing; an anonymous scan from a network whose anonymous slot began
+ * less than STORE_ANON_WINDOW_US ago adds nothing (cookie-less requests
+ * from one /24 or /64 within a day are one scanner); anything else is a
+ * new scanner, and its network is noted. Scans with id <= cleared_through
+ * add nothing (the brand cleared that evidence). Returns 0 (nothing new),
+ * 1 (a new scanner, kept) or 2 (a new scanner, the list already full).
+ */
+uint64_t store_net_key(const uint8_t ip[16]);
+int store_state_first(struct code_state *s, const struct scan_rec *r);
+int store_state_scanner(struct code_state *s, const struct scan_rec *r);
 
 /*
  * Called inside the commit for each pending scan, in order, with the
@@ -377,6 +419,34 @@ void store_state_info(struct store *st, struct store_state_info *out);
 int store_scan_get(struct store *st, uint64_t id, struct scan_rec *out);
 int store_code_state(struct store *st, uint32_t brand_id, uint64_t serial,
     struct code_state *out);
+
+/*
+ * The brand's notes on one code (code_notes): a cleared clone flag or a
+ * lifted PIN lock, with who did it and why. Append-only.
+ */
+enum code_note_kind { NOTE_CLEAR = 1, NOTE_PIN_UNLOCK = 2 };
+struct code_note {
+	int64_t		at;
+	int		kind;		/* enum code_note_kind */
+	uint32_t	token_id;	/* the actor: API token or dashboard user */
+	int		by_user;	/* 1: token_id is a dashboard user id */
+	uint64_t	through;	/* NOTE_CLEAR: last scan id cleared */
+	uint32_t	count;		/* NOTE_PIN_UNLOCK: wrong PINs lifted */
+	char		reason[STORE_TEXT_MAX + 1];
+};
+/*
+ * Clears a code's clone evidence: the sticky flags, the scanners and
+ * their networks are forgotten, and every scan logged so far (id <=
+ * note->through, which this sets) will never count as evidence again,
+ * also when the log is replayed. First scan, counts and the last place
+ * stay. Writes the note in the same transaction. SIGIL_EINVAL for a bad
+ * serial or reason (empty, too long, control characters).
+ */
+int store_code_clear(struct store *st, uint32_t brand_id, uint64_t serial,
+    struct code_note *note);
+/* A code's notes, oldest first. */
+int store_code_notes(struct store *st, uint32_t brand_id, uint64_t serial,
+    int (*fn)(void *arg, const struct code_note *n), void *arg);
 /*
  * Every scan with at >= since, in id order; location applied if given.
  * Walks in chunks of fresh snapshots (the log is append-only, so the
@@ -807,12 +877,35 @@ int store_claim_get(struct store *st, uint32_t brand_id, uint64_t serial,
 int store_code_claims(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct claim *c), void *arg);
 
-/* Wrong hidden PINs per code: 5 lock the code's rewards for good. */
+/*
+ * Wrong hidden PINs, counted three ways in pin_fails: per (code,
+ * customer), per customer per (China) day, and per code. A customer is
+ * blocked on a code after STORE_PIN_TRIES wrong PINs there and on every
+ * code after STORE_PIN_DAY_TRIES in a day; the code itself locks only
+ * after STORE_PIN_CODE_TRIES (from any customers), until the brand lifts
+ * it (store_pin_unlock).
+ */
 #define STORE_PIN_TRIES		5
+#define STORE_PIN_DAY_TRIES	20
+#define STORE_PIN_CODE_TRIES	50
+struct pin_fails {
+	uint32_t	code;		/* on this code, anyone's */
+	uint32_t	mine;		/* on this code, this customer's */
+	uint32_t	today;		/* this customer's, any code, today */
+};
+/* Counts one wrong PIN in all three; *out gets the new counts. */
 int store_pin_fail(struct store *st, uint32_t brand_id, uint64_t serial,
-    uint32_t *fails);
+    uint64_t customer_id, uint32_t day, struct pin_fails *out);
+/* The counts now (customer_id 0: only the code's). */
 int store_pin_fails(struct store *st, uint32_t brand_id, uint64_t serial,
-    uint32_t *fails);
+    uint64_t customer_id, uint32_t day, struct pin_fails *out);
+/*
+ * Lifts a code's PIN lock: its per-code count and every customer's count
+ * on it go to zero; note (kind NOTE_PIN_UNLOCK, count set to the per-code
+ * count lifted) is written in the same transaction.
+ */
+int store_pin_unlock(struct store *st, uint32_t brand_id, uint64_t serial,
+    struct code_note *note);
 
 /* ---- ledger: immutable entries; balances are derived ---- */
 enum ledger_type {

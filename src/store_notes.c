@@ -1,0 +1,164 @@
+/*
+ * store_notes.c - the brand's corrections to a code, and their notes.
+ *
+ * Two things a brand may undo on one code: a clone flag it has checked
+ * and found false (store_code_clear), and a PIN lock (store_pin_unlock,
+ * in store_loyalty.c, which writes its note here through note_put).
+ * Each writes a note in code_notes, in the transaction that makes the
+ * change: who (API token or dashboard user), when, why.
+ *
+ * A clear touches per-code state, which is a function of the scan log
+ * (store_state.c). So a clear is not an edit of the state but a fact
+ * the state keeps: cleared_through, the last scan id at the time, below
+ * which no scan counts as clone evidence, in the replay rule as in the
+ * judge. The row in code_state gets the cleared evidence and that mark
+ * (like a location, only what the clear changes), and so do the code's
+ * pending entries, under state_write_mu as store_scan_locate does.
+ *
+ * code_notes: code key (9) || at BE64 -> kind u8, by_user u8, actor u32,
+ * through u64, count u32, reason (docs/storage.md).
+ */
+#include <string.h>
+
+#include "sigil/code.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "store_impl.h"
+
+#define NOTE_BASE	18
+
+int
+note_put(struct store *st, MDB_txn *txn, const uint8_t *ck,
+    struct code_note *n)
+{
+	uint8_t kb[CODE_KEY_LEN + 8], vb[NOTE_BASE + STORE_TEXT_MAX];
+	size_t len = strlen(n->reason);
+	MDB_val k = mval(kb, sizeof kb), v;
+	int rc;
+
+	if (st->notes_absent)
+		return SIGIL_EDENIED;
+	vb[0] = (uint8_t)n->kind;
+	vb[1] = (uint8_t)(n->by_user != 0);
+	le32_put(vb + 2, n->token_id);
+	le64_put(vb + 6, n->through);
+	le32_put(vb + 14, n->count);
+	memcpy(vb + NOTE_BASE, n->reason, len);
+	memcpy(kb, ck, CODE_KEY_LEN);
+	/* Two notes in one microsecond: the later one takes the next. */
+	for (int i = 0; i < 64; i++, n->at++) {
+		sigil_be64_put(kb + CODE_KEY_LEN, (uint64_t)n->at);
+		v = mval(vb, NOTE_BASE + len);
+		rc = mdb_put(txn, st->code_notes, &k, &v, MDB_NOOVERWRITE);
+		if (rc != MDB_KEYEXIST)
+			return rc;
+	}
+	return SIGIL_EEXIST;
+}
+
+int
+note_valid(const struct code_note *n)
+{
+	return text_ok(n->reason, sizeof n->reason, STORE_TEXT_MAX, 0) &&
+	    strspn(n->reason, " ") < strlen(n->reason);
+}
+
+struct clear_arg {
+	uint8_t			 ck[CODE_KEY_LEN];
+	struct code_note	*note;
+};
+
+static int
+clear_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct clear_arg *a = p;
+	struct code_state base;
+	uint64_t next;
+	int rc;
+
+	if ((rc = meta_get(st, txn, meta_key("next_scan"), &next)) != 0)
+		return rc;
+	a->note->through = next > 0 ? next - 1 : 0;
+	if ((rc = state_load(st, txn, a->ck, &base)) != 0)
+		return rc;
+	state_clear(&base, a->note->through);
+	if ((rc = state_store(st, txn, a->ck, &base)) != 0)
+		return rc;
+	return note_put(st, txn, a->ck, a->note);
+}
+
+int
+store_code_clear(struct store *st, uint32_t brand_id, uint64_t serial,
+    struct code_note *note)
+{
+	struct clear_arg a;
+	int rc;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX || !note_valid(note))
+		return SIGIL_EINVAL;
+	if (st->flags & STORE_RDONLY)
+		return SIGIL_EDENIED;
+	code_key_put(a.ck, brand_id, serial);
+	note->kind = NOTE_CLEAR;
+	note->count = 0;
+	a.note = note;
+	pthread_mutex_lock(&st->state_write_mu);
+	if ((rc = pend_ready_locked(st)) == 0 &&
+	    (rc = store_write(st, clear_fn, &a)) == 0)
+		pend_clear_apply(st, a.ck, note->through);
+	else if (rc != SIGIL_EINVAL)
+		pend_invalidate(st);
+	pthread_mutex_unlock(&st->state_write_mu);
+	return rc;
+}
+
+int
+store_code_notes(struct store *st, uint32_t brand_id, uint64_t serial,
+    int (*fn)(void *arg, const struct code_note *n), void *arg)
+{
+	uint8_t ck[CODE_KEY_LEN];
+	MDB_val k = mval(ck, CODE_KEY_LEN), v;
+	struct code_note n;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	const uint8_t *p;
+	size_t len;
+	int rc;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX || st->notes_absent)
+		return 0;
+	code_key_put(ck, brand_id, serial);
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->code_notes, &cur)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != CODE_KEY_LEN + 8 ||
+		    memcmp(k.mv_data, ck, CODE_KEY_LEN) != 0)
+			break;
+		p = v.mv_data;
+		len = v.mv_size - NOTE_BASE;
+		if (v.mv_size < NOTE_BASE || len > STORE_TEXT_MAX) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		memset(&n, 0, sizeof n);
+		n.at = (int64_t)sigil_be64_get((const uint8_t *)k.mv_data +
+		    CODE_KEY_LEN);
+		n.kind = p[0];
+		n.by_user = p[1];
+		n.token_id = le32_get(p + 2);
+		n.through = le64_get(p + 6);
+		n.count = le32_get(p + 14);
+		memcpy(n.reason, p + NOTE_BASE, len);
+		if (fn(arg, &n) != 0)
+			break;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	mdb_cursor_close(cur);
+out:
+	read_end(st);
+	return map_err(rc);
+}
