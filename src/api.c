@@ -1063,19 +1063,27 @@ api_event_name(int type)
 	return "unknown";
 }
 
+/* The code's scans; first_scan is the code's first scan now (store.h). */
+struct scan_list {
+	json_t		*arr;
+	uint64_t	 first;
+};
+
 static int
 lookup_scan(void *arg, const struct scan_rec *r)
 {
-	json_t *arr = arg, *o;
+	struct scan_list *sl = arg;
+	json_t *arr = sl->arr, *o;
 	char t[SIGIL_TIME_LEN + 1], dev[17];
 	uint8_t b[8];
 
 	sigil_be64_put(b, r->device);
 	sigil_hex_encode(b, 8, dev);
-	o = json_pack("{s:I,s:s,s:s,s:b,s:b,s:s,s:b}", "scan", (json_int_t)r->id,
-	    "at", sigil_time_format(r->at, t), "verdict",
+	o = json_pack("{s:I,s:s,s:s,s:b,s:b,s:s,s:b,s:b}", "scan",
+	    (json_int_t)r->id, "at", sigil_time_format(r->at, t), "verdict",
 	    scan_verdict_name(r->verdict), "bot", (r->flags & SCAN_BOT) != 0,
-	    "first_scan", (r->flags & SCAN_FIRST) != 0, "device", dev,
+	    "first_scan", r->id == sl->first, "device", dev,
+	    "anonymous", (r->flags & SCAN_ANON) != 0,
 	    "diversion", (r->flags & SCAN_DIVERSION) != 0);
 	if (r->flags & SCAN_HAS_LOC)
 		json_object_set_new(o, "location", json_pack("{s:f,s:f,s:i}",
@@ -1083,6 +1091,112 @@ lookup_scan(void *arg, const struct scan_rec *r)
 		    (int)r->accuracy_m));
 	json_array_append_new(arr, o);
 	return json_array_size(arr) >= API_LIST_MAX;
+}
+
+static json_t *
+code_signals(const struct code_state *cs)
+{
+	json_t *a = json_array();
+
+	if (cs->flags & SCAN_CLONE_SCANNERS)
+		json_array_append_new(a, json_string("too_many_scanners"));
+	if (cs->flags & SCAN_CLONE_TRAVEL)
+		json_array_append_new(a, json_string("impossible_travel"));
+	if (cs->flags & SCAN_CLAIMED_OTHER)
+		json_array_append_new(a, json_string("scanned_after_claim"));
+	return a;
+}
+
+/* A note's actor: an API token id, or a dashboard user id. */
+static json_t *
+note_actor(uint32_t id)
+{
+	if (id & 0x80000000u)
+		return json_pack("{s:I}", "user", (json_int_t)(id & 0x7fffffffu));
+	return json_pack("{s:I}", "token", (json_int_t)id);
+}
+
+static int
+lookup_note(void *arg, const struct code_note *n)
+{
+	json_t *arr = arg;
+	char t[SIGIL_TIME_LEN + 1];
+	json_t *o = json_pack("{s:s,s:s,s:o,s:s}", "action",
+	    n->kind == NOTE_CLEAR ? "clear" : "pin_unlock", "at",
+	    sigil_time_format(n->at, t), "by", note_actor(n->token_id),
+	    "reason", n->reason);
+
+	if (n->kind == NOTE_CLEAR)
+		json_object_set_new(o, "cleared_through",
+		    json_integer((json_int_t)n->through));
+	else
+		json_object_set_new(o, "wrong_pins",
+		    json_integer((json_int_t)n->count));
+	json_array_append_new(arr, o);
+	return json_array_size(arr) >= API_LIST_MAX;
+}
+
+/*
+ * POST /api/v1/codes/{code}/clear and /pin-unlock, {"reason": "..."}:
+ * the brand undoes a clone flag it found false, or lifts a code's PIN
+ * lock. The reason and the actor stay in the code's notes.
+ */
+static void
+code_correct(struct api_call *a, int kind)
+{
+	struct code_note note = { 0 };
+	struct code_state cs;
+	struct batch b;
+	uint64_t serial;
+	int rc;
+
+	if (code_of_brand(a, a->seg[1], &serial, &b) != 0 ||
+	    body_object(a) != 0 || field_str(a, "reason", STORE_TEXT_MAX, 1,
+	    note.reason, sizeof note.reason) != 0)
+		return;
+	if (strspn(note.reason, " ") == strlen(note.reason)) {
+		fail(a, 422, "invalid", "field 'reason' must say why");
+		return;
+	}
+	note.at = sigil_now_us();
+	note.token_id = a->tok.id;
+	note.by_user = (a->tok.id & 0x80000000u) != 0;
+	rc = kind == NOTE_CLEAR ?
+	    store_code_clear(a->app->store, a->brand.id, serial, &note) :
+	    store_pin_unlock(a->app->store, a->brand.id, serial, &note);
+	if (rc != 0) {
+		fail(a, rc == SIGIL_EINVAL ? 422 : 503, rc == SIGIL_EINVAL ?
+		    "invalid" : "unavailable", sigil_strerror(rc));
+		return;
+	}
+	log_info(kind == NOTE_CLEAR ? "code_clear" : "code_pin_unlock",
+	    "brand=%u serial=%llu by=%u", a->brand.id,
+	    (unsigned long long)serial, a->tok.id);
+	if (kind == NOTE_CLEAR) {
+		if (store_code_state(a->app->store, a->brand.id, serial,
+		    &cs) != 0)
+			memset(&cs, 0, sizeof cs);
+		reply(a, 200, json_pack("{s:I,s:b,s:o,s:I}", "serial",
+		    (json_int_t)serial, "suspicious", (cs.flags &
+		    (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL)) != 0, "signals",
+		    code_signals(&cs), "cleared_through",
+		    (json_int_t)note.through));
+	} else
+		reply(a, 200, json_pack("{s:I,s:b,s:i}", "serial",
+		    (json_int_t)serial, "locked", 0, "wrong_pins_lifted",
+		    (int)note.count));
+}
+
+static void
+codes_clear(struct api_call *a)
+{
+	code_correct(a, NOTE_CLEAR);
+}
+
+static void
+codes_pin_unlock(struct api_call *a)
+{
+	code_correct(a, NOTE_PIN_UNLOCK);
 }
 
 static int
@@ -1180,23 +1294,39 @@ codes_get(struct api_call *a)
 		json_object_set_new(o, "shipment", so);
 	} else
 		json_object_set_new(o, "shipment", json_null());
-	if (store_code_state(a->app->store, a->brand.id, serial, &cs) == 0) {
-		json_object_set_new(o, "scan_count",
-		    json_integer(cs.scan_count));
-		json_object_set_new(o, "first_scanned_at", cs.first_at ?
-		    json_string(sigil_time_format(cs.first_at, t)) :
-		    json_null());
-		json_object_set_new(o, "suspicious", json_boolean(cs.flags &
-		    (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL)));
-	} else {
-		json_object_set_new(o, "scan_count", json_integer(0));
-		json_object_set_new(o, "first_scanned_at", json_null());
-		json_object_set_new(o, "suspicious", json_false());
+	if (store_code_state(a->app->store, a->brand.id, serial, &cs) != 0)
+		memset(&cs, 0, sizeof cs);
+	json_object_set_new(o, "scan_count", json_integer(cs.scan_count));
+	json_object_set_new(o, "first_scan", cs.first_scan_id ?
+	    json_integer((json_int_t)cs.first_scan_id) : json_null());
+	json_object_set_new(o, "first_scanned_at", cs.first_at ?
+	    json_string(sigil_time_format(cs.first_at, t)) : json_null());
+	json_object_set_new(o, "suspicious", json_boolean(cs.flags &
+	    (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL)));
+	json_object_set_new(o, "signals", code_signals(&cs));
+	{
+		struct pin_fails pf = { 0 };
+
+		store_pin_fails(a->app->store, a->brand.id, serial, 0, 0, &pf);
+		json_object_set_new(o, "pin", json_pack("{s:i,s:b}",
+		    "wrong", (int)pf.code, "locked",
+		    pf.code >= STORE_PIN_CODE_TRIES));
 	}
-	scans = json_array();
-	store_code_scans(a->app->store, a->brand.id, serial, lookup_scan,
-	    scans);
+	{
+		struct scan_list sl = { json_array(), cs.first_scan_id };
+
+		store_code_scans(a->app->store, a->brand.id, serial,
+		    lookup_scan, &sl);
+		scans = sl.arr;
+	}
 	json_object_set_new(o, "scans", scans);
+	{
+		json_t *notes = json_array();
+
+		store_code_notes(a->app->store, a->brand.id, serial,
+		    lookup_note, notes);
+		json_object_set_new(o, "notes", notes);
+	}
 	events = json_array();
 	store_code_events(a->app->store, a->brand.id, serial, lookup_event,
 	    events);
@@ -1598,6 +1728,9 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_POST, "shipments/*/receive", NEED_OPERATE,
 	    shipments_receive },
 	{ EVHTTP_REQ_GET, "codes/*", NEED_READ, codes_get },
+	{ EVHTTP_REQ_POST, "codes/*/clear", NEED_OPERATE, codes_clear },
+	{ EVHTTP_REQ_POST, "codes/*/pin-unlock", NEED_OPERATE,
+	    codes_pin_unlock },
 	{ EVHTTP_REQ_GET, "alerts", NEED_READ, alerts_list },
 	{ EVHTTP_REQ_GET, "epcis/events", NEED_READ, epcis_events },
 	{ EVHTTP_REQ_GET, "webhooks", NEED_ADMIN, webhooks_list },
