@@ -2007,6 +2007,7 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 {
 	struct commit_arg *a = p;
 	uint64_t next, scans = 0, bots = 0, verdicts[5] = { 0 }, scanned = 0;
+	uint64_t first;
 	uint8_t kb[8], ck[CODE_KEY_LEN], vb[SCAN_REC_LEN], lb[SCAN_LOC_LEN];
 	MDB_val nk = meta_key("next_scan"), k, v;
 	MDB_cursor *cur;
@@ -2036,6 +2037,7 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 			    &ri)) != 0)
 				goto out;
 			was_scanned = cs->first_at != 0;
+			first = cs->first_scan_id;
 			if (a->judge)
 				a->judge(a->arg, i, r, cs);
 			/* judge is outside code; refuse a state we could not
@@ -2055,6 +2057,10 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 			 */
 			if (cs->first_scan_id != r->id)
 				pend_round_id(a->round, ri, r->id);
+			else if (first != 0)
+				/* It took over (store_state_first): the old
+				 * first scan needs its row now. */
+				pend_round_id(a->round, ri, first);
 			scanned += !was_scanned && cs->first_at != 0;
 		}
 		if (r->verdict > VERDICT_INACTIVE) {

@@ -72,18 +72,24 @@ static int
 clear_fn(struct store *st, MDB_txn *txn, void *p)
 {
 	struct clear_arg *a = p;
-	struct code_state base;
+	struct code_state base, view;
 	uint64_t next;
 	int rc;
 
 	if ((rc = meta_get(st, txn, meta_key("next_scan"), &next)) != 0)
 		return rc;
 	a->note->through = next > 0 ? next - 1 : 0;
-	if ((rc = state_load(st, txn, a->ck, &base)) != 0)
+	if ((rc = pend_view_w(st, txn, a->ck, &view)) != 0)
 		return rc;
-	state_clear(&base, a->note->through);
-	if ((rc = state_store(st, txn, a->ck, &base)) != 0)
-		return rc;
+	/* A code never scanned has no state to clear (and keeps no row). */
+	if (view.scan_count != 0 || view.bot_count != 0 ||
+	    view.first_at != 0) {
+		if ((rc = state_load(st, txn, a->ck, &base)) != 0)
+			return rc;
+		state_clear(&base, a->note->through);
+		if ((rc = state_store(st, txn, a->ck, &base)) != 0)
+			return rc;
+	}
 	return note_put(st, txn, a->ck, a->note);
 }
 

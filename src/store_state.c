@@ -516,11 +516,16 @@ replay_one(void *arg, const struct scan_rec *r)
 	/* Readers may be looking (a reload after a failed write). */
 	pthread_mutex_lock(&rp->st->state_mu);
 	if ((rc = gen_reserve(g, 1, 1)) == 0) {
+		uint64_t first;
+
 		if (e < 0)
 			e = (long)gen_add(g, ck, &cs);
+		first = g->ent[e].cs.first_scan_id;
 		store_state_apply(&g->ent[e].cs, r);
 		if (g->ent[e].cs.first_scan_id != r->id)
 			gen_add_id(g, (size_t)e, r->id);
+		else if (first != 0)
+			gen_add_id(g, (size_t)e, first);	/* taken over */
 	}
 	pthread_mutex_unlock(&rp->st->state_mu);
 	if (rc != 0)

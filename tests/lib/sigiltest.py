@@ -71,11 +71,14 @@ class Server:
         with open(os.path.join(self.env.dir, "sigild.log"), "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def request(self, method, path, body=None, headers=None, timeout=10):
+    def request(self, method, path, body=None, headers=None, timeout=10,
+                source=None):
+        """source: a loopback address to send from (another network)."""
         h = {"User-Agent": PHONE_UA}
         h.update(headers or {})
-        conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                          timeout=timeout)
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=timeout,
+            source_address=(source, 0) if source else None)
         try:
             conn.putrequest(method, path, skip_accept_encoding=True)
             data = None
@@ -98,13 +101,14 @@ class Server:
     def get(self, path, headers=None):
         return self.request("GET", path, headers=headers)
 
-    def scan(self, path, device=None, headers=None):
+    def scan(self, path, device=None, headers=None, source=None):
         """GET with Accept: application/json; returns (status, json, cookie)."""
         h = {"Accept": "application/json"}
         if device:
             h["Cookie"] = "sg_d=" + device
         h.update(headers or {})
-        status, hdrs, body = self.request("GET", path, headers=h)
+        status, hdrs, body = self.request("GET", path, headers=h,
+                                          source=source)
         cookie = None
         m = re.search(r"sg_d=([0-9a-f.]+)", hdrs.get("Set-Cookie", ""))
         if m:

@@ -299,24 +299,51 @@ static void
 test_pin(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t n = 99;
+	struct pin_fails n = { 99, 99, 99 };
+	struct code_note note = { 0 };
 
-	assert_int_equal(store_pin_fails(f->st, f->brand, 5, &n), 0);
-	assert_int_equal(n, 0);
+	assert_int_equal(store_pin_fails(f->st, f->brand, 5, 7, 100, &n), 0);
+	assert_true(n.code == 0 && n.mine == 0 && n.today == 0);
 	for (uint32_t i = 1; i <= STORE_PIN_TRIES; i++) {
-		assert_int_equal(store_pin_fail(f->st, f->brand, 5, &n), 0);
-		assert_int_equal(n, i);
+		assert_int_equal(store_pin_fail(f->st, f->brand, 5, 7, 100, &n),
+		    0);
+		assert_true(n.code == i && n.mine == i && n.today == i);
 	}
-	assert_int_equal(store_pin_fails(f->st, f->brand, 5, &n), 0);
-	assert_int_equal(n, STORE_PIN_TRIES);
-	assert_true(n >= STORE_PIN_TRIES);
-	/* Another code and another brand are untouched. */
-	assert_int_equal(store_pin_fails(f->st, f->brand, 6, &n), 0);
-	assert_int_equal(n, 0);
-	assert_int_equal(store_pin_fails(f->st, f->other, 5, &n), 0);
-	assert_int_equal(n, 0);
-	assert_int_equal(store_pin_fail(f->st, f->brand, 0, &n), SIGIL_EINVAL);
-	assert_int_equal(store_pin_fail(f->st, f->brand, UINT64_MAX, &n),
+	/* Customer 8 on code 5: his own count is 1, the code's 6. */
+	assert_int_equal(store_pin_fail(f->st, f->brand, 5, 8, 100, &n), 0);
+	assert_true(n.code == STORE_PIN_TRIES + 1 && n.mine == 1 &&
+	    n.today == 1);
+	/* Customer 7 on code 6 the same day: a new code, the same day. */
+	assert_int_equal(store_pin_fail(f->st, f->brand, 6, 7, 100, &n), 0);
+	assert_true(n.code == 1 && n.mine == 1 &&
+	    n.today == STORE_PIN_TRIES + 1);
+	/* The next day starts again; customer 0 reads the code's only. */
+	assert_int_equal(store_pin_fails(f->st, f->brand, 5, 7, 101, &n), 0);
+	assert_true(n.code == STORE_PIN_TRIES + 1 &&
+	    n.mine == STORE_PIN_TRIES && n.today == 0);
+	assert_int_equal(store_pin_fails(f->st, f->brand, 5, 0, 0, &n), 0);
+	assert_true(n.code == STORE_PIN_TRIES + 1 && n.mine == 0);
+	/* Another brand is untouched. */
+	assert_int_equal(store_pin_fails(f->st, f->other, 5, 7, 100, &n), 0);
+	assert_true(n.code == 0 && n.mine == 0 && n.today == 0);
+	/* Unlock: code 5's counts (its own and per customer) go; the day's
+	 * and code 6's stay. A note without a reason is refused. */
+	note.at = 1;
+	assert_int_equal(store_pin_unlock(f->st, f->brand, 5, &note),
+	    SIGIL_EINVAL);
+	snprintf(note.reason, sizeof note.reason, "buyer called");
+	assert_int_equal(store_pin_unlock(f->st, f->brand, 5, &note), 0);
+	assert_int_equal(note.count, STORE_PIN_TRIES + 1);
+	assert_int_equal(store_pin_fails(f->st, f->brand, 5, 7, 100, &n), 0);
+	assert_true(n.code == 0 && n.mine == 0 &&
+	    n.today == STORE_PIN_TRIES + 1);
+	assert_int_equal(store_pin_fails(f->st, f->brand, 6, 7, 100, &n), 0);
+	assert_true(n.code == 1 && n.mine == 1);
+	assert_int_equal(store_pin_fail(f->st, f->brand, 0, 7, 1, &n),
+	    SIGIL_EINVAL);
+	assert_int_equal(store_pin_fail(f->st, f->brand, UINT64_MAX, 7, 1, &n),
+	    SIGIL_EINVAL);
+	assert_int_equal(store_pin_fail(f->st, f->brand, 5, 0, 1, &n),
 	    SIGIL_EINVAL);
 }
 

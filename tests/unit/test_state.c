@@ -89,6 +89,15 @@ random_scan(uint64_t serial, int64_t at)
 	r.batch_id = 1;
 	r.device = 1000 + x % 7;
 	r.verdict = VERDICT_GENUINE;
+	/* Four networks; a third of the scans come without a cookie. */
+	r.ip[10] = r.ip[11] = 0xff;
+	r.ip[12] = 10;
+	r.ip[14] = (uint8_t)(x >> 24 & 3);
+	r.ip[15] = (uint8_t)(x >> 26);
+	if (x % 3 == 0) {
+		r.flags |= SCAN_ANON;
+		r.device = (uint64_t)at << 12 | (x >> 40 & 0xfff);
+	}
 	if (x % 13 == 0)
 		r.flags |= SCAN_BOT;
 	else if (x % 17 == 0)
@@ -152,6 +161,13 @@ state_equal(const struct code_state *a, const struct code_state *b)
 	assert_int_equal(a->last_loc_at, b->last_loc_at);
 	assert_true(a->last_lat == b->last_lat);
 	assert_true(a->last_lng == b->last_lng);
+	assert_int_equal(a->n_nets, b->n_nets);
+	for (int i = 0; i < a->n_nets; i++) {
+		assert_int_equal(a->nets[i].key, b->nets[i].key);
+		assert_int_equal(a->nets[i].anon_at, b->nets[i].anon_at);
+	}
+	assert_int_equal(a->first_net, b->first_net);
+	assert_int_equal(a->cleared_through, b->cleared_through);
 }
 
 struct id_list {
@@ -234,6 +250,33 @@ locate_some(struct store *st, struct model *m)
 	return 1;
 }
 
+/*
+ * The brand clears a random code's clone evidence (store_code_clear);
+ * the model forgets it the same way: sticky flags, scanners and their
+ * networks, and no scan logged so far may count again.
+ */
+static void
+clear_some(struct store *st, struct model *m)
+{
+	uint64_t s = 1 + next_rand() % CODES;
+	struct code_note note = { 0 };
+	struct code_state *cs = &m->cs[s];
+
+	note.at = T0;
+	snprintf(note.reason, sizeof note.reason, "checked the shelf");
+	assert_int_equal(store_code_clear(st, 1, s, &note), 0);
+	assert_int_equal(note.through, m->next_id);
+	if (cs->scan_count == 0 && cs->bot_count == 0)
+		return;		/* never scanned: nothing to clear */
+	cs->flags &= ~(uint32_t)(SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL |
+	    SCAN_CLAIMED_OTHER);
+	cs->n_scanners = 0;
+	memset(cs->scanners, 0, sizeof cs->scanners);
+	cs->n_nets = 0;
+	memset(cs->nets, 0, sizeof cs->nets);
+	cs->cleared_through = m->next_id;
+}
+
 /* ---- tests ---- */
 
 /*
@@ -262,6 +305,102 @@ test_apply_matches_judge(void **state)
 	}
 }
 
+/* A human scan of serial 1 from 10.0.net.host, with or without cookie. */
+static struct scan_rec
+net_scan(uint64_t id, int64_t at, int net, int host, uint64_t device)
+{
+	struct scan_rec r = { 0 };
+
+	r.id = id;
+	r.at = at;
+	r.brand_id = 1;
+	r.serial = 1;
+	r.batch_id = 1;
+	r.verdict = VERDICT_GENUINE;
+	r.ip[10] = r.ip[11] = 0xff;
+	r.ip[12] = 10;
+	r.ip[14] = (uint8_t)net;
+	r.ip[15] = (uint8_t)host;
+	r.device = device ? device : 0x100000 + id;
+	if (device == 0)
+		r.flags |= SCAN_ANON;
+	return r;
+}
+
+/*
+ * The rules of F9 (docs/api.md, "Scans"): cookie-less scans from one /24
+ * within a day are one scanner and never take a later buyer's first
+ * scan; more scanners than allowed are a clone only from three networks.
+ */
+static void
+test_scanner_rules(void **state)
+{
+	struct code_state cs, re;
+	struct scan_rec r;
+	uint64_t id = 0;
+	int64_t at = T0;
+
+	(void)state;
+	memset(&cs, 0, sizeof cs);
+	memset(&re, 0, sizeof re);
+	for (int i = 0; i < 7; i++) {
+		r = net_scan(++id, at += 1000000, 5, 1 + i, 0);
+		scan_judge(&r, &cs, MAX_SCANNERS, 1);
+		store_state_apply(&re, &r);
+		assert_int_equal(r.verdict, VERDICT_GENUINE);
+		assert_int_equal((r.flags & SCAN_FIRST) != 0, i == 0);
+	}
+	assert_int_equal(cs.n_scanners, 1);
+	assert_int_equal(cs.scan_count, 7);
+	/* The buyer, with a cookie, on another network: his is the first. */
+	r = net_scan(++id, at += 1000000, 9, 9, 42);
+	scan_judge(&r, &cs, MAX_SCANNERS, 1);
+	store_state_apply(&re, &r);
+	assert_true(r.flags & SCAN_FIRST);
+	assert_int_equal(cs.first_scan_id, id);
+	assert_int_equal(cs.first_at, at);
+	/* ... and stays so: anonymous or not, nobody takes it again. */
+	r = net_scan(++id, at += 1000000, 7, 1, 0);
+	scan_judge(&r, &cs, MAX_SCANNERS, 1);
+	store_state_apply(&re, &r);
+	r = net_scan(++id, at += 1000000, 8, 1, 77);
+	scan_judge(&r, &cs, MAX_SCANNERS, 1);
+	store_state_apply(&re, &r);
+	assert_false(r.flags & SCAN_FIRST);
+	assert_int_equal(cs.first_scan_id, id - 2);
+	/* 4 scanners from 4 networks (5, 9, 7, 8) on max 3: a clone. */
+	assert_int_equal(cs.n_scanners, 4);
+	assert_int_equal(r.verdict, VERDICT_SUSPICIOUS);
+	assert_true(cs.flags & SCAN_CLONE_SCANNERS);
+	state_equal(&re, &cs);
+
+	/* A new code: the anonymous slot of a /24 lasts a day. */
+	memset(&cs, 0, sizeof cs);
+	r = net_scan(++id, at, 5, 1, 0);
+	scan_judge(&r, &cs, MAX_SCANNERS, 1);
+	r = net_scan(++id, at + STORE_ANON_WINDOW_US - 1, 5, 2, 0);
+	scan_judge(&r, &cs, MAX_SCANNERS, 1);
+	assert_int_equal(cs.n_scanners, 1);
+	r = net_scan(++id, at + STORE_ANON_WINDOW_US + 1, 5, 3, 0);
+	scan_judge(&r, &cs, MAX_SCANNERS, 1);
+	assert_int_equal(cs.n_scanners, 2);
+	/* Same cookie-less network, first confirmed by a cookie there. */
+	assert_false(cs.flags & STATE_FIRST_ANON);
+	assert_int_equal(cs.first_scan_id, id - 2);
+
+	/* Ten devices with cookies from two networks: not yet a clone. */
+	memset(&cs, 0, sizeof cs);
+	for (int i = 0; i < 10; i++) {
+		r = net_scan(++id, at += 1000, i % 2, 1, 500 + (uint64_t)i);
+		scan_judge(&r, &cs, MAX_SCANNERS, 1);
+		assert_int_equal(r.verdict, VERDICT_GENUINE);
+	}
+	assert_int_equal(cs.n_scanners, 10);
+	r = net_scan(++id, at += 1000, 2, 1, 600);
+	scan_judge(&r, &cs, MAX_SCANNERS, 1);
+	assert_int_equal(r.verdict, VERDICT_SUSPICIOUS);
+}
+
 static void
 test_merge_interleaved(void **state)
 {
@@ -282,6 +421,8 @@ test_merge_interleaved(void **state)
 		commit_round(st, &m, &at);
 		if (round % 7 == 3)
 			locate_some(st, &m);
+		if (round % 9 == 4)
+			clear_some(st, &m);
 		if (round % 5 == 0)
 			assert_int_equal(store_state_merge(st, 1 + round % 3,
 			    &left), 0);
@@ -347,6 +488,8 @@ test_crash_replay(void **state)
 				commit_round(st, &m, &at);
 				if (i % 4 == 1)
 					locate_some(st, &m);
+				if (i % 5 == 2)
+					clear_some(st, &m);
 				/* Small merges: most deaths are mid-merge. */
 				if (i % 3 == 0 &&
 				    store_state_merge(st, 2, &left) != 0)
@@ -377,6 +520,8 @@ test_crash_replay(void **state)
 				commit_round(shadow, &m, &at);
 				if (i % 4 == 1)
 					locate_some(shadow, &m);
+				if (i % 5 == 2)
+					clear_some(shadow, &m);
 				if (i % 3 == 0)
 					assert_int_equal(store_state_merge(
 					    shadow, 2, &left), 0);
@@ -390,6 +535,8 @@ test_crash_replay(void **state)
 			commit_round(st, &m, &at);
 			if (i % 5 == 0)
 				locate_some(st, &m);
+			if (i % 7 == 3)
+				clear_some(st, &m);
 		}
 		check_all(st, &m);
 		store_close(st);
@@ -406,6 +553,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apply_matches_judge),
+		cmocka_unit_test(test_scanner_rules),
 		cmocka_unit_test(test_merge_interleaved),
 		cmocka_unit_test(test_crash_replay),
 	};
