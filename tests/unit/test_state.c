@@ -384,9 +384,13 @@ test_scanner_rules(void **state)
 	r = net_scan(++id, at + STORE_ANON_WINDOW_US + 1, 5, 3, 0);
 	scan_judge(&r, &cs, MAX_SCANNERS, 1);
 	assert_int_equal(cs.n_scanners, 2);
-	/* Same cookie-less network, first confirmed by a cookie there. */
+	/* A cookie from the first scan's network confirms that one. */
+	assert_true(cs.flags & STATE_FIRST_ANON);
+	r = net_scan(++id, at + STORE_ANON_WINDOW_US + 2, 5, 4, 99);
+	scan_judge(&r, &cs, MAX_SCANNERS, 1);
+	assert_false(r.flags & SCAN_FIRST);
 	assert_false(cs.flags & STATE_FIRST_ANON);
-	assert_int_equal(cs.first_scan_id, id - 2);
+	assert_int_equal(cs.first_scan_id, id - 3);
 
 	/* Ten devices with cookies from two networks: not yet a clone. */
 	memset(&cs, 0, sizeof cs);
