@@ -349,10 +349,10 @@ with Env() as env:
     check(beta("GET", "batches")[0] == 401, "the session is gone after logout")
 
     # ---- the pages in Chromium ----
-    # A cloned code (seven devices; the product allows five) raises
-    # alerts for the alerts page and its bulk revoke.
-    for _ in range(7):
-        srv.scan(paths[7])
+    # A cloned code (seven devices on seven networks; the product allows
+    # five) raises alerts for the alerts page and its bulk revoke.
+    for i in range(7):
+        srv.scan(paths[7], source="127.0.%d.1" % (60 + i))
     st, d = admin("GET", "alerts?type=too_many_scanners")
     check(st == 200 and len(d["alerts"]) >= 1 and
           d["alerts"][0]["serial"] == 8, "a clone alert for serial 8")
