@@ -204,6 +204,46 @@ async function main(argv) {
 		    'the trace timeline holds the activation and the scan');
 		await shot('lookup');
 
+		/*
+		 * Clearing a false clone flag (review F9): the caller names a
+		 * suspicious code in SIGIL_TEST_CLONE_CODE. A confirmation
+		 * without a reason changes nothing; with one, the flag goes
+		 * and the note shows in the timeline.
+		 */
+		const clone = process.env.SIGIL_TEST_CLONE_CODE;
+		if (clone) {
+			const cc = clone.replace(/^.*\/[sS]\//, '');
+			const suspicious = () => page.evaluate(async (c) =>
+			    (await (await fetch('/api/v1/codes/' + c)).json())
+			    .suspicious, cc);
+			await goto('#/lookup?code=' + encodeURIComponent(cc),
+			    '#code-facts');
+			check(await suspicious() === true &&
+			    !!(await page.$('#clear-flag')),
+			    'a suspicious code offers "clear the suspicious flag"');
+			await page.click('#clear-flag');
+			await page.waitForSelector('#modal:not([hidden])');
+			await page.click('#modal-ok');
+			await page.waitForSelector('#toast:not([hidden])');
+			check(await suspicious() === true,
+			    'without a reason nothing is cleared');
+			await page.click('#clear-flag');
+			await page.waitForSelector('#modal:not([hidden])');
+			await page.fill('#reason-input', 'shop staff scanned it');
+			await shot('lookup-clear-confirm');
+			await page.click('#modal-ok');
+			await page.waitForFunction(() => {
+				const tl = document.getElementById('timeline');
+				return tl && tl.textContent.includes(
+				    'shop staff scanned it');
+			}, null, { timeout: 10000 });
+			check(await suspicious() === false &&
+			    !(await page.$('#clear-flag')),
+			    'cleared: not suspicious, the note in the timeline, ' +
+			    'no button any more');
+			await shot('lookup-cleared');
+		}
+
 		/* Every other page. */
 		for (const [name, sel] of [['geo', '#region-map'],
 		    ['alerts', '#alert-type'], ['customers', '#phone-search'],

@@ -359,7 +359,8 @@ with Env() as env:
     r = subprocess.run(["node", BROWSER, base, "admin@acme.test", "-",
                         paths[5], ART, "ana@acme.test"], capture_output=True, text=True,
                        timeout=300, env=dict(os.environ,
-                                             SIGIL_TEST_PASSWORD=PW))
+                                             SIGIL_TEST_PASSWORD=PW,
+                                             SIGIL_TEST_CLONE_CODE=paths[7]))
     print(r.stdout)
     print(r.stderr[-3000:])
     lines = r.stdout.strip().split("\n")
@@ -372,6 +373,12 @@ with Env() as env:
     check(facts.get("dialogs") == [], "browser: no dialog fired")
     check(not facts.get("console_errors"), "browser: no console errors (%s)" %
           facts.get("console_errors"))
+    st, d = admin("GET", "codes/" + paths[7].split("/")[-1])
+    check(st == 200 and d["suspicious"] is False and
+          [(n["action"], n["reason"], "user" in n["by"])
+           for n in d["notes"]] == [("clear", "shop staff scanned it", True)],
+          "the dashboard's clear is in the code's notes, by the user (%r)" %
+          (d.get("notes"),))
     check(len(facts.get("shots", [])) >= 10 and all(
         os.path.getsize(f) > 5000 for f in facts.get("shots", [])),
         "browser: screenshots of every page kept in build/test-artifacts/")

@@ -984,6 +984,60 @@ async function alerts(box) {
 
 /* ---- code lookup ---- */
 
+/* The brand's corrections on the lookup page (review F9, F10). */
+Object.assign(TEXT.zh, {
+	clear_flag: '清除可疑标记', pin_unlock: '解除 PIN 锁定',
+	reason: '原因（必填，将记入此码的记录）',
+	reason_required: '请填写原因', cleared: '已清除可疑标记',
+	unlocked: '已解除 PIN 锁定', pin_state: '刮开 PIN',
+	pin_wrong: '次错误', pin_locked: '已锁定',
+	confirm_clear: '此码的仿冒证据（扫码人、网络、信号）将被清除，之后的扫码重新判断。',
+	confirm_unlock: '此码的 PIN 错误次数将清零，持有正确 PIN 的顾客可以领奖。',
+	note_clear: '清除可疑标记', note_pin_unlock: '解除 PIN 锁定',
+	by_token: 'API 令牌', by_user: '用户', anonymous: '无 Cookie',
+	signals: '仿冒信号', scanned_after_claim: '领奖后他人扫码',
+});
+Object.assign(TEXT.en, {
+	clear_flag: 'Clear the suspicious flag', pin_unlock: 'Lift the PIN lock',
+	reason: 'Reason (required; kept in this code\'s history)',
+	reason_required: 'Please give a reason', cleared: 'Suspicious flag cleared',
+	unlocked: 'PIN lock lifted', pin_state: 'Hidden PIN',
+	pin_wrong: 'wrong', pin_locked: 'locked',
+	confirm_clear: 'The clone evidence of this code (scanners, networks, ' +
+	    'signals) is cleared; later scans are judged afresh.',
+	confirm_unlock: 'The wrong PIN counts of this code go to zero, so the ' +
+	    'customer holding the right PIN can claim.',
+	note_clear: 'Suspicious flag cleared', note_pin_unlock: 'PIN lock lifted',
+	by_token: 'API token', by_user: 'user', anonymous: 'no cookie',
+	signals: 'Clone signals', scanned_after_claim: 'scanned after a claim',
+});
+
+/*
+ * A correction with a required reason: asks in the modal, POSTs
+ * {reason} to /api/v1/codes/{code}/{action}, reloads the page.
+ */
+async function correctCode(code, action, title, note) {
+	const reason = el('textarea', { id: 'reason-input', maxlength: '200',
+	    'aria-label': t('reason'), placeholder: t('reason') });
+	const body = el('div', {}, el('p', {}, note), reason);
+	if (!await confirmBox(title, body))
+		return;
+	const text = reason.value.trim();
+	if (!text) {
+		toast(t('reason_required'), true);
+		return;
+	}
+	try {
+		await api('POST', '/api/v1/codes/' + encodeURIComponent(code) +
+		    '/' + action, { reason: text });
+	} catch (e) {
+		toast(e.message, true);
+		return;
+	}
+	toast(t(action === 'clear' ? 'cleared' : 'unlocked'));
+	route();
+}
+
 /* The code part of what someone pasted: a compact URL's last segment. */
 function codeOf(text) {
 	const s = text.trim();
@@ -1006,6 +1060,7 @@ function timelineItems(doc) {
 		const flags = [t(s.verdict)];
 		if (s.first_scan) flags.push(t('first'));
 		if (s.bot) flags.push(t('bot'));
+		if (s.anonymous) flags.push(t('anonymous'));
 		if (s.diversion) flags.push(t('diversion'));
 		let what = `${t('scan')} #${s.scan} · ${flags.join(' · ')} · ${t('device')} ${s.device}`;
 		if (s.location)
@@ -1017,6 +1072,10 @@ function timelineItems(doc) {
 		items.push({ at: c.at, cls: 'claim', text: `${t('claim')} · ` +
 		    `${t(c.role) || c.role || ''} · ${fmt(c.points)} ${t('points')}` +
 		    (c.campaign ? ` · #${c.campaign}` : '') });
+	for (const n of doc.notes || [])
+		items.push({ at: n.at, cls: 'note', text: `${t('note_' + n.action)} · ` +
+		    `${n.by.user !== undefined ? t('by_user') + ' #' + n.by.user :
+		    t('by_token') + ' #' + n.by.token} · ${n.reason}` });
 	items.sort((a, b) => String(a.at).localeCompare(String(b.at)));
 	return items;
 }
@@ -1056,6 +1115,9 @@ async function lookup(box, params) {
 	    [t('scan_count'), fmt(doc.scan_count)],
 	    [t('first_scanned'), when(doc.first_scanned_at)],
 	    [t('suspicious'), doc.suspicious ? t('yes') : t('no')],
+	    [t('signals'), (doc.signals || []).map((x) => t(x)).join(' · ') || t('none')],
+	    [t('pin_state'), doc.pin ? `${fmt(doc.pin.wrong)} ${t('pin_wrong')}` +
+	      (doc.pin.locked ? ` · ${t('pin_locked')}` : '') : t('none')],
 	    [t('parents'), (doc.parents || []).join(' → ') || t('none')],
 	    [t('children'), fmt(doc.children)],
 	    [t('shipment'), doc.shipment ? `#${doc.shipment.id} · ` +
@@ -1066,8 +1128,19 @@ async function lookup(box, params) {
 	for (const [k, v] of facts)
 		append(dl, [el('dt', {}, k), el('dd', {}, v)]);
 	const items = timelineItems(doc);
+	const fixes = el('div', { class: 'toolbar', id: 'code-actions' });
+	const c = codeOf(code);
+	if (can.operate() && (doc.suspicious || (doc.signals || []).length))
+		append(fixes, [el('button', { type: 'button', id: 'clear-flag',
+		    on: { click: () => correctCode(c, 'clear', t('clear_flag'),
+		    t('confirm_clear')) } }, t('clear_flag'))]);
+	if (can.operate() && doc.pin && doc.pin.locked)
+		append(fixes, [el('button', { type: 'button', id: 'pin-unlock',
+		    on: { click: () => correctCode(c, 'pin-unlock', t('pin_unlock'),
+		    t('confirm_unlock')) } }, t('pin_unlock'))]);
 	append(body, [el('div', { class: 'grid two' },
-	    el('div', { class: 'card' }, el('h2', {}, doc.url || String(doc.serial)), dl),
+	    el('div', { class: 'card' }, el('h2', {}, doc.url || String(doc.serial)), dl,
+	    fixes),
 	    el('div', { class: 'card' }, el('h2', {}, t('timeline')),
 	    items.length ? el('ol', { class: 'timeline', id: 'timeline' },
 	    items.map((i) => el('li', { class: i.cls }, el('div', { class: 'when' },
