@@ -2046,9 +2046,18 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 				rc = SIGIL_EINVAL;
 				goto out;
 			}
-			if ((rc = scan_alerts(st, txn, r, r->flags, r->at)) != 0 ||
-			    (rc = stats_scan(st, txn, &acc, r)) != 0)
+			if ((rc = scan_alerts(st, txn, r, r->flags, r->at)) != 0)
 				goto out;
+			{
+				/* first_scans counts codes: a first scan that
+				 * took over (store_state_first) is not one. */
+				struct scan_rec sr = *r;
+
+				if (was_scanned)
+					sr.flags &= ~SCAN_FIRST;
+				if ((rc = stats_scan(st, txn, &acc, &sr)) != 0)
+					goto out;
+			}
 			/*
 			 * A code's first human scan is named by its state
 			 * (first_scan_id), so it needs no index row: most

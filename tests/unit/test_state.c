@@ -341,6 +341,21 @@ test_scanner_rules(void **state)
 	int64_t at = T0;
 
 	(void)state;
+	{
+		/* Networks: IPv4 /24, IPv6 /64. */
+		uint8_t a[16] = { 0x24, 0x08, 0x84, 0x00, 0, 0, 0, 1, 9 };
+		uint8_t b[16] = { 0x24, 0x08, 0x84, 0x00, 0, 0, 0, 1, 7, 7 };
+		uint8_t c[16] = { 0x24, 0x08, 0x84, 0x00, 0, 0, 0, 2, 9 };
+		uint8_t v4a[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 5, 1 };
+		uint8_t v4b[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 5, 200 };
+		uint8_t v4c[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 6, 1 };
+
+		assert_int_equal(store_net_key(a), store_net_key(b));
+		assert_int_not_equal(store_net_key(a), store_net_key(c));
+		assert_int_equal(store_net_key(v4a), store_net_key(v4b));
+		assert_int_not_equal(store_net_key(v4a), store_net_key(v4c));
+		assert_int_not_equal(store_net_key(v4a), store_net_key(a));
+	}
 	memset(&cs, 0, sizeof cs);
 	memset(&re, 0, sizeof re);
 	for (int i = 0; i < 7; i++) {
