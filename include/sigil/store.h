@@ -886,7 +886,7 @@ int store_code_claims(struct store *st, uint32_t brand_id, uint64_t serial,
  * it (store_pin_unlock).
  */
 #define STORE_PIN_TRIES		5
-#define STORE_PIN_DAY_TRIES	20
+#define STORE_PIN_DAY_TRIES	30
 #define STORE_PIN_CODE_TRIES	50
 struct pin_fails {
 	uint32_t	code;		/* on this code, anyone's */
