@@ -6,7 +6,8 @@
 set -eu
 want="build-essential pkg-config libevent-dev liblmdb-dev lmdb-utils
 libssl-dev libqrencode-dev libpng-dev zlib1g-dev libjansson-dev
-libcmocka-dev zbar-tools poppler-utils librsvg2-bin curl python3 procps"
+libcmocka-dev zbar-tools poppler-utils librsvg2-bin curl python3 procps
+iproute2 openssl util-linux"
 for extra in "$@"; do
 	case $extra in
 	build) ;;
