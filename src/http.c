@@ -933,7 +933,7 @@ http_server_start(struct event_base *base, const struct http_config *cfg,
 		    gcfg.max_conns / 2 : 1;
 	gcfg.head_timeout_s = cfg->timeout_s;
 	gcfg.body_min_rate = cfg->body_min_rate;
-	gcfg.max_header_bytes = cfg->max_header_bytes;
+	gcfg.body_max = HTTP_CONSUMER_BODY_MAX;
 	gcfg.tls = cfg->tls_cert != NULL;
 	if ((cfg->rate_limit > 0 && ratelimit_new(RATE_SETS, RATELIMIT_WAYS,
 	    cfg->rate_limit, 2.0 * cfg->rate_limit, cfg->rate_v6_56 ?

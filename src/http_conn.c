@@ -26,9 +26,9 @@
  *     repeated Transfer-Encoding or Host, whitespace before the colon,
  *     obs-fold, NUL or bare CR) by setting the connection's header limit
  *     to 0, so that evhttp itself answers 400 and closes; and once the
- *     head is complete it asks http.c for the body limit of that route
- *     and caller (16 KB, or the brand API's limit for an authenticated
- *     call) and sets it on the connection, so that evhttp answers 413
+ *     head is complete, if the body may exceed 16 KB, it asks http.c
+ *     for the limit of that route and caller (the brand API's for an
+ *     authenticated call, else 16 KB) and sets it on the connection, so that evhttp answers 413
  *     before it buffers a byte of a larger body.
  *   - Deadlines, swept once a second: the whole head must arrive within
  *     head_timeout_s of the connection becoming ready (accept, or the
@@ -93,7 +93,6 @@ struct addr_slot {
 };
 
 struct conn_guard {
-	struct event_base	*base;
 	struct conn_guard_config cfg;
 	const struct conn_guard_ops *ops;
 	void			*arg;
@@ -289,10 +288,12 @@ head_reset(struct conn *c)
 static void
 head_refuse(struct conn *c)
 {
+	struct evhttp_connection *evcon = conn_evcon(c);
+
 	c->g->st.framing++;
 	log_info("framing_refused", "why=%s", c->hp.refused);
-	if (conn_evcon(c) != NULL)
-		evhttp_connection_set_max_headers_size(conn_evcon(c), 0);
+	if (evcon != NULL)
+		evhttp_connection_set_max_headers_size(evcon, 0);
 	c->head_done = 1;
 }
 
@@ -423,16 +424,20 @@ head_complete(struct conn *c)
 {
 	struct conn_guard *g = c->g;
 	struct conn_head h = { c->hp.target != NULL ? c->hp.target : "/",
-	    c->hp.auth, c->hp.cookie, c->hp.cl, c->hp.chunked };
-	size_t limit = g->ops->body_limit(g->arg, &h);
+	    c->hp.auth, c->hp.cookie };
+	struct evhttp_connection *evcon = conn_evcon(c);
+	size_t limit = g->cfg.body_max;
 	int64_t now = sigil_now_us(), deadline;
-	uint64_t body = c->hp.cl > 0 ? (uint64_t)c->hp.cl :
-	    c->hp.chunked ? limit : 0;
+	uint64_t body;
 
+	/* Within the default limit (every scan) the route and the caller
+	 * do not matter: no lookup on the hot path. */
+	if (c->hp.chunked || c->hp.cl > (int64_t)limit)
+		limit = g->ops->body_limit(g->arg, &h);
+	body = c->hp.cl > 0 ? (uint64_t)c->hp.cl : c->hp.chunked ? limit : 0;
 	c->head_done = 1;
-	if (conn_evcon(c) != NULL)
-		evhttp_connection_set_max_body_size(conn_evcon(c),
-		    (ev_ssize_t)limit);
+	if (evcon != NULL)
+		evhttp_connection_set_max_body_size(evcon, (ev_ssize_t)limit);
 	if (body > limit)
 		body = limit;	/* evhttp answers 413 before reading it */
 	deadline = now + (int64_t)g->cfg.head_timeout_s * 1000000;
@@ -787,7 +792,6 @@ conn_guard_new(struct event_base *base, const struct conn_guard_config *cfg,
 
 	if ((g = calloc(1, sizeof *g)) == NULL)
 		return SIGIL_ENOMEM;
-	g->base = base;
 	g->cfg = *cfg;
 	g->ops = ops;
 	g->arg = arg;
@@ -844,10 +848,4 @@ void
 conn_guard_stats(const struct conn_guard *g, struct conn_guard_stats *out)
 {
 	*out = g->st;
-}
-
-unsigned
-conn_guard_max_conns(const struct conn_guard *g)
-{
-	return g->cfg.max_conns;
 }

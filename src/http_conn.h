@@ -20,8 +20,6 @@ struct conn_head {
 	const char	*target;	/* request-target, NUL-terminated */
 	const char	*authorization;	/* or NULL */
 	const char	*cookie;	/* or NULL */
-	int64_t		content_length;	/* -1 when absent */
-	int		chunked;
 };
 
 /*
@@ -52,12 +50,14 @@ struct conn_guard_config {
 	unsigned	max_per_addr;	/* per IPv4 address / IPv6 /64; 0 = off */
 	int		head_timeout_s;	/* the whole head, from ready */
 	unsigned	body_min_rate;	/* bytes/s a body must keep up; 0 = off */
-	size_t		max_header_bytes;
+	size_t		body_max;	/* the limit unless ops->body_limit
+					 * raises it for a larger body */
 	int		tls;		/* refusals cannot be written in clear */
 };
 
 struct conn_guard_ops {
-	/* The body limit for this head (a byte count). */
+	/* The body limit for this head (a byte count); asked only when
+	 * the body may exceed body_max (chunked, or a larger length). */
 	size_t	(*body_limit)(void *arg, const struct conn_head *h);
 	/* Is this peer exempt from the per-address cap (a trusted proxy)? */
 	int	(*exempt)(void *arg, const uint8_t addr[16]);
@@ -88,6 +88,5 @@ void conn_guard_busy(struct conn_guard *, struct evhttp_connection *evcon);
 void conn_guard_idle(struct conn_guard *, struct evhttp_connection *evcon);
 
 void conn_guard_stats(const struct conn_guard *, struct conn_guard_stats *);
-unsigned conn_guard_max_conns(const struct conn_guard *);
 
 #endif
