@@ -41,6 +41,23 @@ def check(cond, what):
     return cond
 
 
+def read_until_close(sock, timeout=3):
+    """Everything sock receives until the peer closes it or timeout
+    seconds pass without a byte; closes sock."""
+    sock.settimeout(timeout)
+    buf = b""
+    try:
+        while True:
+            part = sock.recv(65536)
+            if not part:
+                break
+            buf += part
+    except OSError:
+        pass
+    sock.close()
+    return buf
+
+
 def done():
     print("%d failed" % failures)
     sys.exit(1 if failures else 0)

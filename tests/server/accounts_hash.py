@@ -28,7 +28,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import PHONE_UA, Env, check, done  # noqa: E402
+from sigiltest import PHONE_UA, Env, check, done, read_until_close  # noqa: E402
 
 PW = "correct horse battery staple"
 CLIENTS = iter(range(1, 1000000))
@@ -84,21 +84,6 @@ def raw_request(port, path, body, headers, close=True):
     s.connect(("127.0.0.1", port))
     s.sendall(head.encode() + data)
     return s
-
-
-def read_all(s, timeout):
-    s.settimeout(timeout)
-    got = b""
-    try:
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            got += d
-    except socket.timeout:
-        pass
-    s.close()
-    return got
 
 
 def timed_scan(srv, path):
@@ -313,7 +298,7 @@ with Env() as env:
     socks = [raw_request(port, "users/me/password", {
         "old_password": PW, "new_password": "winner number %d" % i},
         sess_headers(s5)) for i in range(2)]
-    got = [read_all(s, 30) for s in socks]
+    got = [read_until_close(s, 30) for s in socks]
     sts = sorted(status_of(g) for g in got)
     check(sts == [200, 403], "two right changes at once: one 200, one 403 "
           "(the old password is no longer right): %s" % sts)
@@ -349,7 +334,7 @@ with Env() as env:
     s = raw_request(port, "users/me/password", {
         "old_password": "wrong old one", "new_password": "never set here"},
         sess_headers(s2), close=False)
-    got = read_all(s, 3)
+    got = read_until_close(s, 3)
     check(got.count(b"HTTP/1.1 ") == 1 and status_of(got) == 403,
           "a kept-alive change gets exactly one answer (403): %r" %
           got.split(b"\r\n")[0])

@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import BIN, Env, check, done  # noqa: E402
+from sigiltest import BIN, Env, check, done, read_until_close  # noqa: E402
 
 
 def free_port():
@@ -61,20 +61,6 @@ def status_of(sock, timeout=5):
         pass
     m = re.match(rb"HTTP/1\.[01] (\d{3})", buf)
     return int(m.group(1)) if m else None
-
-
-def read_all(sock, timeout=3):
-    sock.settimeout(timeout)
-    buf = b""
-    try:
-        while True:
-            part = sock.recv(65536)
-            if not part:
-                break
-            buf += part
-    except OSError:
-        pass
-    return buf
 
 
 def timed_get(port, path, src="127.0.0.1", timeout=10):
@@ -226,7 +212,7 @@ with Env() as env:
             s = conn_from("127.0.0.1", port)
             s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
                       b"Connection: close\r\n\r\n")
-            m = re.search(rb"sigil_http_accept_errors_total (\d+)", read_all(s))
+            m = re.search(rb"sigil_http_accept_errors_total (\d+)", read_until_close(s))
             s.close()
             check(m is not None and int(m.group(1)) > 0,
                   "the accept errors were met and counted (%s)"
@@ -334,7 +320,7 @@ with Env() as env:
     for name, raw in cases.items():
         s = conn_from("127.0.5.1", srv.port)
         s.sendall(raw)
-        out = read_all(s)
+        out = read_until_close(s)
         s.close()
         answers = re.findall(rb"HTTP/1\.1 (\d{3})", out)
         check(answers == [b"400"], "%s: one 400, then closed (%s)"
@@ -343,7 +329,7 @@ with Env() as env:
     s = conn_from("127.0.5.2", srv.port)
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A:  spaced  \r\n\r\n"
               b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    answers = re.findall(rb"HTTP/1\.1 (\d{3})", read_all(s))
+    answers = re.findall(rb"HTTP/1\.1 (\d{3})", read_until_close(s))
     s.close()
     check(answers == [b"200", b"200"],
           "two pipelined well-formed requests: 200 200 (%s)" % answers)

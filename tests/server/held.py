@@ -11,24 +11,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import Env, check, done  # noqa: E402
+from sigiltest import Env, check, done, read_until_close  # noqa: E402
 
 
 def raw_all(port, data, timeout=3):
     """Sends raw bytes, reads until the server closes; the statuses."""
     s = socket.create_connection(("127.0.0.1", port), timeout)
     s.sendall(data)
-    s.settimeout(timeout)
-    buf = b""
-    try:
-        while True:
-            part = s.recv(65536)
-            if not part:
-                break
-            buf += part
-    except OSError:
-        pass
-    s.close()
+    buf = read_until_close(s, timeout)
     return [int(x) for x in re.findall(rb"HTTP/1\.1 (\d{3}) ", buf)]
 
 
@@ -93,17 +83,7 @@ with Env() as env:
     s = socket.create_connection(("127.0.0.1", srv.port), 3)
     s.sendall(b"TRACE / HTTP/1.1\r\nHost: x\r\nX-Echo: secret-canary\r\n"
               b"Connection: close\r\n\r\n")
-    s.settimeout(3)
-    out = b""
-    try:
-        while True:
-            p = s.recv(4096)
-            if not p:
-                break
-            out += p
-    except OSError:
-        pass
-    s.close()
+    out = read_until_close(s)
     check(b"secret-canary" not in out, "TRACE never echoes the request")
 
     # /admin/ traversal: never a file outside web/admin/.

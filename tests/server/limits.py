@@ -34,7 +34,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import BIN, PHONE_UA, ROOT, Env, check, done  # noqa: E402
+from sigiltest import BIN, PHONE_UA, ROOT, Env, check, done, read_until_close  # noqa: E402
 
 PW = "correct horse battery staple"
 
@@ -275,17 +275,7 @@ with Env() as env:
     s.bind(("127.40.2.1", 0))
     s.connect(("127.0.0.1", port))
     s.sendall(raw)
-    s.settimeout(3)
-    got = b""
-    try:
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            got += d
-    except socket.timeout:
-        pass
-    s.close()
+    got = read_until_close(s)
     check(got.count(b"HTTP/1.1 ") == 1 and b" 401 " in got.split(b"\r\n")[0],
           "a kept-alive login gets exactly one answer (401): %r" %
           got.split(b"\r\n")[0])
