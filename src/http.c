@@ -7,12 +7,13 @@
  * a struct http_call that has already passed every generic check.
  *
  * Limits, in the order a request meets them:
- *   - connection cap: connections are counted from their first request
- *     to their close callback; at the cap the listener is disabled, so
- *     excess clients wait in the kernel backlog instead of costing
- *     memory, and it is enabled again below the cap;
- *   - header and body size and the read/write timeout: evhttp's own
- *     bounds (431/413 and a closed connection for a stalled client);
+ *   - connections, framing, the head deadline and the body limit:
+ *     http_conn.c's guard, from accept and from the raw head (counts and
+ *     caps, 400 for framing a proxy could read otherwise, 413 from the
+ *     head); this file answers its questions (conn_body_limit,
+ *     conn_exempt) and tells it when a request is busy or answered;
+ *   - header size and the read/write timeout: evhttp's own bounds (431
+ *     and a closed connection for a stalled client);
  *   - the URI: bounded length, strict percent-decoding, valid UTF-8, no
  *     "..": anything else is a 400 before any handler runs;
  *   - per-client token bucket on consumer routes (429 with Retry-After),
