@@ -134,10 +134,9 @@ time_or_null(int64_t t)
 static json_t *
 user_json(const struct user *u)
 {
-	return json_pack("{s:I,s:s,s:s,s:o,s:b,s:b}", "id", (json_int_t)u->id,
+	return json_pack("{s:I,s:s,s:s,s:o,s:b}", "id", (json_int_t)u->id,
 	    "email", u->email, "role", api_role_name(u->role), "created",
-	    time_or_null(u->created), "disabled", u->disabled != 0, "locked",
-	    u->locked_until > sigil_now_us());
+	    time_or_null(u->created), "disabled", u->disabled != 0);
 }
 
 static int
@@ -275,7 +274,7 @@ out:
 }
 
 /*
- * The new salt and hash for u, the lockout cleared, and every session of
+ * The new salt and hash for u, and every session of
  * u ended but the one keep names (the caller's own, or NULL). 0 or an
  * error.
  */
@@ -286,8 +285,6 @@ password_store(struct store *st, struct user *u, const struct pw_job *j)
 
 	memcpy(u->salt, j->salt, sizeof u->salt);
 	memcpy(u->hash, j->hash, sizeof u->hash);
-	u->failures = 0;
-	u->locked_until = 0;
 	if ((rc = store_user_update(st, u)) != 0)
 		return rc;
 	return store_session_del_user(st, u->id, j->have_keep ? j->keep :

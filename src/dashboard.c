@@ -474,12 +474,6 @@ login_done(void *arg)
 		    "password");
 		goto out;
 	}
-	if (u.failures != 0 || u.locked_until != 0) {
-		/* State of the old lockout, kept in the record's layout. */
-		u.failures = 0;
-		u.locked_until = 0;
-		store_user_update(app->store, &u);
-	}
 	if (sigil_random(raw, sizeof raw) != 0 ||
 	    sigil_random(s.csrf, sizeof s.csrf) != 0) {
 		http_reply_error(c, 503, "unavailable", "no randomness");

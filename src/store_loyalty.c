@@ -2751,8 +2751,7 @@ user_decode(MDB_val k, MDB_val v, void *out)
 	u.disabled = p[4] >> 7;
 	memcpy(u.salt, p + 5, 16);
 	memcpy(u.hash, p + 21, 32);
-	u.failures = le32_get(p + 53);
-	u.locked_until = (int64_t)le64_get(p + 57);
+	/* @53..@64: the lockout of before December 2026, unused. */
 	u.created = (int64_t)le64_get(p + 65);
 	memcpy(u.email, p + USER_FIXED_LEN, n);
 	*(struct user *)out = u;
@@ -2771,8 +2770,7 @@ user_put(struct store *st, MDB_txn *txn, const struct user *u)
 	vb[4] = (uint8_t)(u->role | (u->disabled ? 0x80 : 0));
 	memcpy(vb + 5, u->salt, 16);
 	memcpy(vb + 21, u->hash, 32);
-	le32_put(vb + 53, u->failures);
-	le64_put(vb + 57, (uint64_t)u->locked_until);
+	memset(vb + 53, 0, 12);	/* the old lockout's bytes */
 	le64_put(vb + 65, (uint64_t)u->created);
 	vb[73] = (uint8_t)n;
 	memcpy(vb + USER_FIXED_LEN, u->email, n);

@@ -302,8 +302,6 @@ cmd_user_password(struct opts *o)
 		cli_fail(EXIT_USAGE, "cannot hash the password: %s",
 		    sigil_strerror(rc));
 	else {
-		u.failures = 0;
-		u.locked_until = 0;
 		if ((rc = store_user_update(st, &u)) != 0 ||
 		    (rc = store_session_del_user(st, u.id, NULL)) != 0)
 			cli_fail(EXIT_USAGE, "cannot store the password: %s",

@@ -1030,8 +1030,6 @@ struct user {
 	int		role;		/* enum token_role */
 	uint8_t		salt[16];
 	uint8_t		hash[32];	/* scrypt or PBKDF2 */
-	uint32_t	failures;	/* in a row; lockout */
-	int64_t		locked_until;
 	int64_t		created;
 	int		disabled;	/* no login, sessions refused */
 };

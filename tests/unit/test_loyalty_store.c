@@ -1181,9 +1181,11 @@ test_users_sessions(void **state)
 	    SIGIL_ENOTFOUND);
 	assert_int_equal(store_user_get(f->st, v.id, &g), 0);
 	assert_string_equal(g.email, "bob@acme.example");
-	/* Update: lockout fields, and an email change keeps the index. */
-	g.failures = 4;
-	g.locked_until = T0;
+	/* Update: the role and the hash, and an email change keeps the
+	 * index; disabled is store_user_set_disabled's alone. */
+	g.role = ROLE_OPERATOR;
+	memset(g.hash, 0x5a, 32);
+	g.disabled = 1;
 	strcpy(g.email, "alice@acme.example");
 	assert_int_equal(store_user_update(f->st, &g), SIGIL_EEXIST);
 	strcpy(g.email, "Robert@acme.example");
@@ -1192,8 +1194,9 @@ test_users_sessions(void **state)
 	    SIGIL_ENOTFOUND);
 	assert_int_equal(store_user_find(f->st, "robert@acme.example", &g),
 	    0);
-	assert_int_equal(g.failures, 4);
-	assert_int_equal(g.locked_until, T0);
+	assert_int_equal(g.role, ROLE_OPERATOR);
+	assert_int_equal(g.hash[31], 0x5a);
+	assert_int_equal(g.disabled, 0);
 	assert_int_equal(store_user_each(f->st, f->brand, count_user, &n), 0);
 	assert_int_equal(n, 2);
 
