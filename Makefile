@@ -37,7 +37,7 @@ FAULT_O	?= build/fault
 endif
 
 SERVER_MAIN = src/sigild.c
-LIB_SRCS = $(filter-out $(SERVER_MAIN),$(wildcard src/*.c))
+LIB_SRCS = $(wildcard src/*/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/%.o)
 LIB	 = $(O)/libsigil.a
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)

@@ -17,8 +17,8 @@ if make -s build/rel/libsigil.a >"$tmp/make.log" 2>&1; then
 	objs=build/rel/libsigil.a
 else
 	echo "qr_ref.sh: libsigil.a did not build, linking qr.o alone" >&2
-	make -s build/rel/src/qr.o
-	objs=build/rel/src/qr.o
+	make -s build/rel/src/ground/qr.o
+	objs=build/rel/src/ground/qr.o
 fi
 gcc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
 	-o "$tmp/qr_ref" bench/qr_ref.c $objs \

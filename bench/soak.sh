@@ -26,7 +26,7 @@
 # connections come and go); falling is fine (bytes per scan fall as
 # B-tree pages fill up). The 30 s are sigild's warm-up: it keeps up to
 # two generations of per-code state in memory before they reach LMDB
-# (src/store_state.c, 2 x 32,768 codes), so for the first 10-20 s at
+# (src/store/store_state.c, 2 x 32,768 codes), so for the first 10-20 s at
 # this rate its heap grows to hold them and LMDB holds the log without
 # the codes' rows; a 60 s run's 20% sample fell inside that. Total RSS
 # is shown but not judged: it includes the pages of the data file that

@@ -8,7 +8,7 @@
  * raw markup characters and be valid UTF-8.
  *
  *	clang -fsanitize=fuzzer,address,undefined -Iinclude \
- *	    fuzz/fuzz_accept_language.c src/page.c src/util.c \
+ *	    fuzz/fuzz_accept_language.c src/domain/page.c src/ground/util.c \
  *	    -levent -lcrypto -o /tmp/fz && /tmp/fz -max_total_time=20
  */
 #include <stdint.h>

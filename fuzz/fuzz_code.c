@@ -13,7 +13,7 @@
  *   builders and back.
  *
  *	clang -fsanitize=fuzzer,address,undefined -Iinclude \
- *	    fuzz/fuzz_code.c src/code.c src/util.c -lcrypto -o /tmp/fz && \
+ *	    fuzz/fuzz_code.c src/ground/code.c src/ground/util.c -lcrypto -o /tmp/fz && \
  *	    /tmp/fz -max_total_time=20 fuzz/corpus/code
  */
 #include <stdint.h>

@@ -16,7 +16,7 @@
  * carry a valid MAC, so the accept path is exercised explicitly.
  *
  *	clang -fsanitize=fuzzer,address,undefined -Iinclude \
- *	    fuzz/fuzz_cookie.c src/scan.c src/util.c -lcrypto -lm \
+ *	    fuzz/fuzz_cookie.c src/domain/scan.c src/ground/util.c -lcrypto -lm \
  *	    -o /tmp/fz && /tmp/fz -max_total_time=20 fuzz/corpus/cookie
  */
 #include <ctype.h>

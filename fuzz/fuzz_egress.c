@@ -16,7 +16,7 @@
  *   to text that is accepted again as the same range.
  *
  *	clang -fsanitize=fuzzer,address,undefined -Iinclude \
- *	    fuzz/fuzz_egress.c src/egress.c src/webhook.c ... (fuzz/run.sh)
+ *	    fuzz/fuzz_egress.c src/ground/egress.c src/domain/webhook.c ... (fuzz/run.sh)
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

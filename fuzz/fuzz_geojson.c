@@ -1,7 +1,7 @@
 /*
  * fuzz_geojson.c - libFuzzer target for distributor territories: the
  * GeoJSON a brand posts with a distributor goes through geo_area_parse()
- * (src/geo.c), and every located scan of a shipped item then asks
+ * (src/domain/geo.c), and every located scan of a shipped item then asks
  * geo_area_contains() and geo_area_distance_km() about it.
  *
  * Properties checked:
@@ -17,7 +17,7 @@
  *   points (NaN, out of range) give 0 and -1.
  *
  *	clang -fsanitize=fuzzer,address,undefined -Iinclude \
- *	    fuzz/fuzz_geojson.c src/geo.c -ljansson -lm -o /tmp/fz &&
+ *	    fuzz/fuzz_geojson.c src/domain/geo.c -ljansson -lm -o /tmp/fz &&
  *	    /tmp/fz -dict=fuzz/geojson.dict -max_total_time=30 \
  *	    fuzz/corpus/geojson
  * (or sh fuzz/run.sh 30 geojson, which links the whole library).

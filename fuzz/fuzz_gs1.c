@@ -10,7 +10,7 @@
  *   that parses back to the same GTIN, lot, serial and tag.
  *
  *	clang -fsanitize=fuzzer,address,undefined -Iinclude \
- *	    fuzz/fuzz_gs1.c src/code.c src/util.c -lcrypto -o /tmp/fz && \
+ *	    fuzz/fuzz_gs1.c src/ground/code.c src/ground/util.c -lcrypto -o /tmp/fz && \
  *	    /tmp/fz -max_total_time=20 -dict=fuzz/gs1.dict fuzz/corpus/gs1
  */
 #include <stdint.h>

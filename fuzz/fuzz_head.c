@@ -1,6 +1,6 @@
 /*
  * fuzz_head.c - libFuzzer target for the connection guard's head parser
- * (conn_head_parser_line, src/http_conn.c), which reads the raw request
+ * (conn_head_parser_line, src/face/http_conn.c), which reads the raw request
  * head of every connection before evhttp does: bytes from strangers.
  *
  * The input is split at LF (a preceding CR is dropped, as the guard's
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../src/http_conn.h"
+#include "../src/face/http_conn.h"
 
 static int
 names_field(const char *line, size_t n, const char *name)

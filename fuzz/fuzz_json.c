@@ -2,7 +2,7 @@
  * fuzz_json.c - libFuzzer target for the JSON a consumer's browser posts
  * to /api/v1/scans/<id>/location: jansson's json_loadb() with
  * JSON_REJECT_DUPLICATES, then the same field checks handle_location() in
- * src/consumer.c makes (its number_in() is static, so the check is
+ * src/face/consumer.c makes (its number_in() is static, so the check is
  * restated here; keep the two in step): lat -90..90 and lng -180..180
  * required, accuracy 0..100000 optional, all finite numbers.
  *

@@ -14,7 +14,7 @@
  *   fits its buffer;
  * - parsing is a pure function: the same input parses the same way twice.
  *
- *	(fuzz/run.sh builds it; it links src/code.c, src/util.c, libevent)
+ *	(fuzz/run.sh builds it; it links src/ground/code.c, src/ground/util.c, libevent)
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
  * - anything rejected leaves *out untouched.
  *
  *	clang -fsanitize=fuzzer,address,undefined -Iinclude \
- *	    fuzz/fuzz_time.c src/util.c -lcrypto -o /tmp/fz && \
+ *	    fuzz/fuzz_time.c src/ground/util.c -lcrypto -o /tmp/fz && \
  *	    /tmp/fz -max_total_time=20 fuzz/corpus/time
  */
 #include <stdint.h>

@@ -1,7 +1,7 @@
 #!/bin/sh
 # fuzz/run.sh [SECONDS] [TARGET...] - build and run every libFuzzer target.
 #
-# Builds src/*.c (all but src/sigild.c) once with coverage and ASan+UBSan
+# Builds src/*/*.c (the library: all but src/sigild.c) once with coverage and ASan+UBSan
 # into build/fuzz/libsigil.a, links each fuzz/fuzz_NAME.c against it with
 # clang -fsanitize=fuzzer,address,undefined, then runs each target for
 # SECONDS (default 30) on a scratch copy of fuzz/corpus/NAME, so the
@@ -44,8 +44,7 @@ mkdir -p "$B/obj" "$CRASH" || exit 2
 # The library. A source file that does not compile (someone's work in
 # progress) is left out with a warning; only targets that need it fail.
 objs=
-for src in src/*.c; do
-	[ "$src" = src/sigild.c ] && continue
+for src in src/*/*.c; do
 	obj=$B/obj/$(basename "$src" .c).o
 	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] ||
 	    [ -n "$(find include -newer "$obj" -name '*.h' 2>/dev/null)" ]; then

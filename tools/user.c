@@ -2,7 +2,7 @@
  * user.c - `sigil user add|list|disable|enable|remove|password`:
  * dashboard users (email, role, password). Disabling or removing a user
  * also revokes the API tokens they made from a dashboard session (as the
- * API does, src/accounts.c); a running sigild sees every change at the
+ * API does, src/face/accounts.c); a running sigild sees every change at the
  * next request, since it reads users from the store each time.
  *
  * The password never travels on the command line (other users of the

@@ -22,7 +22,7 @@ int api_token_new(struct store *st, uint32_t brand_id, int role,
 
 /*
  * The same with an expiry (microseconds since the epoch, 0 = never) and
- * the dashboard user who made it (0 = none): see src/accounts.c.
+ * the dashboard user who made it (0 = none): see src/face/accounts.c.
  */
 int api_token_new_ex(struct store *st, uint32_t brand_id, int role,
     int64_t expires, uint32_t user_id, char out[API_TOKEN_LEN + 1],

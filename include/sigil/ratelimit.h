@@ -2,7 +2,7 @@
  * ratelimit.h - the one rate limiter: token buckets in a fixed table,
  * keyed by a keyed hash. Every limit of sigild (consumer requests, OTP
  * sends and guesses, PIN attempts, dashboard logins, API tokens, phone
- * searches) is a struct ratelimit; see src/ratelimit.c for the design.
+ * searches) is a struct ratelimit; see src/ground/ratelimit.c for the design.
  *
  * Not thread-safe: each table is used from one thread (the event loop).
  */

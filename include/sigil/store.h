@@ -62,7 +62,7 @@ enum store_flags {
 	 */
 	STORE_NOMETASYNC = 1 << 3,
 	/*
-	 * Own the write-ahead log (src/wal.c): LMDB runs without syncs and a
+	 * Own the write-ahead log (src/store/wal.c): LMDB runs without syncs and a
 	 * commit is durable when it returns, after one write and one flush
 	 * of the log. One process at a time (SIGIL_EBUSY).
 	 */
@@ -679,8 +679,8 @@ int store_alert_each(struct store *st, uint32_t brand_id, uint64_t after,
 
 /*
  * ==== customers, loyalty, webhooks, users, stats (store_loyalty.c) ====
- * These live in src/store_loyalty.c, which shares store.c's internals
- * through the private src/store_impl.h: the storage module is one
+ * These live in src/store/store_loyalty.c, which shares store.c's internals
+ * through the private src/store/store_impl.h: the storage module is one
  * subsystem in several files, and still the only code that sees LMDB.
  */
 

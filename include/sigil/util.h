@@ -70,7 +70,7 @@ int sigil_hex_decode(const char *in, size_t n, void *out);
 /*
  * CRC-32C (Castagnoli) of n bytes, and its running form for a CRC over
  * several pieces: start at 0xffffffff, feed each piece, end with ~. The
- * write-ahead log's checksum (src/wal.c).
+ * write-ahead log's checksum (src/store/wal.c).
  */
 uint32_t sigil_crc32c(const void *p, size_t n);
 uint32_t sigil_crc32c_update(uint32_t crc, const void *p, size_t n);

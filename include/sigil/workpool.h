@@ -1,6 +1,6 @@
 /*
  * workpool.h - a few worker threads for CPU-heavy jobs (password hashing)
- * that must not run on the event loop. See src/workpool.c.
+ * that must not run on the event loop. See src/ground/workpool.c.
  */
 #ifndef SIGIL_WORKPOOL_H
 #define SIGIL_WORKPOOL_H

@@ -23,6 +23,24 @@ import time
 BIN = os.environ.get("BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "bin")
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def src_files():
+    """Every .c and .h under src/ (its layer folders), as paths from ROOT."""
+    out = []
+    for d, _, names in os.walk(os.path.join(ROOT, "src")):
+        for n in names:
+            if n.endswith((".c", ".h")):
+                out.append(os.path.relpath(os.path.join(d, n), ROOT))
+    return sorted(out)
+
+
+def src_file(name):
+    """The path under ROOT of src/*/name (or src/name); fails if absent."""
+    hits = [f for f in src_files() if os.path.basename(f) == name]
+    if len(hits) != 1:
+        raise FileNotFoundError("src/**/%s: %d files" % (name, len(hits)))
+    return os.path.join(ROOT, hits[0])
 PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
             "AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
             "MicroMessenger/8.0.40")

@@ -1,5 +1,5 @@
 """Password hashing of the users API off the event loop (review F4, the
-users and tokens API of src/accounts.c) and its per-caller limit.
+users and tokens API of src/face/accounts.c) and its per-caller limit.
 
 - While 30 own-password changes with wrong old passwords (6 sessions, 5
   each) and 10 admin resets (2 tokens, 5 each) run from 8 client

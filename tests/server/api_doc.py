@@ -13,7 +13,7 @@ documented codes.csv blocks, scan ids, tokens and device cookies from the
 documented responses.
 
 Then: every curl path in the doc is routed (never 404 "no such resource"
-or 405), every route in src/api.c and src/consumer.c has a "#### METHOD
+or 405), every route in src/face/api.c and src/face/consumer.c has a "#### METHOD
 /path" section with an example, and every endpoint the doc lists as not
 implemented really is not (so the list cannot go stale). Limits the doc
 states but the replay cannot show (rate limits, body and header caps,
@@ -30,7 +30,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import ROOT, Env, check, done  # noqa: E402
+from sigiltest import ROOT, Env, check, done, src_file  # noqa: E402
 
 DOC = os.path.join(ROOT, "docs", "api.md")
 BASE = "http://127.0.0.1:8080"
@@ -264,14 +264,14 @@ def routed(srv, method, path, headers, body):
 def route_patterns():
     """(method, pattern, prefix?) of every route the server has."""
     out = []
-    with open(os.path.join(ROOT, "src", "api.c")) as f:
+    with open(src_file("api.c")) as f:
         api = f.read()
     table = api[api.index("api_routes[] = {"):]
     table = table[:table.index("};")]
     for m, p in re.findall(r"EVHTTP_REQ_(GET|POST|DELETE|PUT),\s*\"([^\"]+)\"",
                            table):
         out.append((m, "/api/v1/" + p, False))
-    with open(os.path.join(ROOT, "src", "loyalty.c")) as f:
+    with open(src_file("loyalty.c")) as f:
         loy = f.read()
     fn = loy[loy.index("\nloyalty_api_route("):]
     fn = fn[:fn.index("\n}\n")]
@@ -280,7 +280,7 @@ def route_patterns():
               "loyalty.c's brand API path %s/ is in LOYALTY_ROUTES" % first)
     for m, p in LOYALTY_ROUTES:
         out.append((m, "/api/v1/" + p, False))
-    with open(os.path.join(ROOT, "src", "consumer.c")) as f:
+    with open(src_file("consumer.c")) as f:
         con = f.read()
     table = con[con.index("http_route routes[] = {"):]
     table = table[:table.index("};")]

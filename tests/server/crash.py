@@ -13,7 +13,7 @@ clients, default 12) and AGG_GROUPS come from the environment; bench/crash.sh ru
 long form. Prints "acknowledged writes lost: N" (must be 0).
 
 sigild keeps per-code state in memory and merges it into code_state in
-generations (src/store_state.c). Small generations (SIGIL_STATE_PENDING,
+generations (src/store/store_state.c). Small generations (SIGIL_STATE_PENDING,
 50 codes here instead of sigild's 32,768) merged a few codes a round
 (SIGIL_STATE_CHUNK, 4) make it merge all the time, so many kills land in
 the middle of a merge and the restart has to finish it around the

@@ -19,7 +19,7 @@ F14, F26; issue 16 items 3-5).
 - OTP sends per brand per hour (--otp-per-hour) bound SMS from many
   networks.
 - Bad flag values exit 2.
-- One implementation: no bucket table outside src/ratelimit.c.
+- One implementation: no bucket table outside src/ground/ratelimit.c.
 """
 import datetime
 import http.client
@@ -34,7 +34,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import BIN, PHONE_UA, ROOT, Env, check, done, read_until_close  # noqa: E402
+from sigiltest import BIN, PHONE_UA, ROOT, Env, check, done, read_until_close, \
+    src_file, src_files  # noqa: E402
 
 PW = "correct horse battery staple"
 
@@ -371,20 +372,20 @@ with Env() as env:
         check(r.returncode == 2, "sigild %s: exit 2" % " ".join(args))
 
     # ---- one implementation ----
-    files = [os.path.join("src", f) for f in os.listdir(
-        os.path.join(ROOT, "src"))] + [os.path.join("include", "sigil", f)
-                                       for f in os.listdir(os.path.join(
-                                           ROOT, "include", "sigil"))]
+    files = src_files() + [
+        os.path.relpath(os.path.join(d, n), ROOT)
+        for d, _, names in os.walk(os.path.join(ROOT, "include"))
+        for n in names]
     own = []
     for f in sorted(files):
-        if f == os.path.join("src", "ratelimit.c") or \
+        if os.path.basename(f) == "ratelimit.c" or \
                 not f.endswith((".c", ".h")):
             continue
         text = open(os.path.join(ROOT, f)).read()
         if re.search(r"tokens\s*[-+]?=|sigil_bucket|last_us\s*=", text):
             own.append(f)
-    check(own == [], "no token bucket outside src/ratelimit.c: %s" % own)
+    check(own == [], "no token bucket outside src/ground/ratelimit.c: %s" % own)
     for f in ("http.c", "loyalty.c", "api.c", "loginguard.c"):
-        check("ratelimit_" in open(os.path.join(ROOT, "src", f)).read(),
-              "src/%s limits with src/ratelimit.c" % f)
+        check("ratelimit_" in open(src_file(f)).read(),
+              "src/%s limits with src/ground/ratelimit.c" % f)
 done()

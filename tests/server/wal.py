@@ -1,4 +1,4 @@
-"""sigild --wal (src/wal.c) end to end, against the real binaries:
+"""sigild --wal (src/store/wal.c) end to end, against the real binaries:
 
   - scans are acknowledged and counted as without the log, and /metrics
     shows the log at work;
@@ -45,7 +45,7 @@ def metric(srv, name):
 
 def wal_state(data):
     """The newest header slot of DATA/wal: "clean", "active" or None
-    (layout in src/wal.c: two slots at 4096 and 4096 + 20480, magic,
+    (layout in src/store/wal.c: two slots at 4096 and 4096 + 20480, magic,
     seq at +16, state at +24)."""
     with open(os.path.join(data, "wal"), "rb") as f:
         b = f.read()

@@ -1,6 +1,6 @@
 /*
  * test_http_conn.c - the framing rules of the connection guard's head
- * parser (src/http_conn.c, conn_head_parser_*): what a front proxy could
+ * parser (src/face/http_conn.c, conn_head_parser_*): what a front proxy could
  * read differently is refused, what RFC 9112 allows passes, and the
  * request-target, Authorization and Cookie come out bounded.
  */
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/http_conn.h"
+#include "../../src/face/http_conn.h"
 
 /* Feeds the lines of head (separated by "\n", no CR) to a fresh parser;
  * the last result. */

@@ -1,5 +1,5 @@
 /*
- * test_ratelimit.c - the one rate limiter (src/ratelimit.c): SipHash-2-4
+ * test_ratelimit.c - the one rate limiter (src/ground/ratelimit.c): SipHash-2-4
  * against the reference vectors, a bucket's burst and rate, the take-over
  * rule (colliding keys never get more than one key's rate; a slot is
  * handed over full only once it has refilled), client keys (IPv4 by

@@ -1,5 +1,5 @@
 /*
- * test_state.c - the pending layer of per-code state (src/store_state.c):
+ * test_state.c - the pending layer of per-code state (src/store/store_state.c):
  * the replay rule agrees with the real judge, reads see pending and merged
  * state alike at every step, and a process that dies at any point (with a
  * merge half done) leaves a store whose replay gives the same states.

@@ -1,5 +1,5 @@
 /*
- * test_wal.c - the write-ahead log (src/wal.c): a store owned with
+ * test_wal.c - the write-ahead log (src/store/wal.c): a store owned with
  * STORE_WAL by a child process does a mixed workload (every kind of
  * change: puts, appends, reserved values, deletes, cursor deletes,
  * duplicates), is killed with SIGKILL, and LMDB's two meta pages are

@@ -1,5 +1,5 @@
 /*
- * test_workpool.c - worker threads (src/workpool.c): work runs on another
+ * test_workpool.c - worker threads (src/ground/workpool.c): work runs on another
  * thread, done on the loop's, once each, in order per worker; a full
  * queue refuses without running anything; workpool_free finishes what
  * was queued and delivers it.

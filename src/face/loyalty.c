@@ -98,7 +98,7 @@
 #define MEMBER_PAGE_MAX		(64 * 1024)
 
 /*
- * Limits (src/ratelimit.c; clients per IPv4 address or IPv6 /64): code
+ * Limits (src/ground/ratelimit.c; clients per IPv4 address or IPv6 /64): code
  * sends 5 then 1 a minute per client, and per brand --otp-per-hour
  * (burst and hourly rate) so SMS pumping from many networks is bounded
  * too; OTP guesses and wrong PINs 20 then 1 every 3 s per client;

@@ -17,7 +17,7 @@
  *   - the URI: bounded length, strict percent-decoding, valid UTF-8, no
  *     "..": anything else is a 400 before any handler runs;
  *   - per-client token bucket on consumer routes (429 with Retry-After),
- *     src/ratelimit.c's: per IPv4 address or IPv6 /64 (and /56 with
+ *     src/ground/ratelimit.c's: per IPv4 address or IPv6 /64 (and /56 with
  *     --rate-v6-56).
  *     The client is the peer address, or the nearest untrusted address in
  *     X-Forwarded-For when the peer is a --trusted-proxy.
@@ -228,7 +228,7 @@ client_resolve(struct http_call *c)
 	addr_text(c->client, c->client_text, sizeof c->client_text);
 }
 
-/* ---- rate limit: src/ratelimit.c, per IPv4 address or IPv6 /64 ---- */
+/* ---- rate limit: src/ground/ratelimit.c, per IPv4 address or IPv6 /64 ---- */
 
 static int
 rate_allow(struct http_server *srv, struct http_call *c)

@@ -4,7 +4,7 @@
  * The rule (replaces the old "10 wrong passwords lock the account for 15
  * minutes", which let anyone lock anyone out and told which emails
  * exist; review F14). An attempt on an email, from a client (its IPv4
- * address or IPv6 /64), passes four token buckets of src/ratelimit.c, in
+ * address or IPv6 /64), passes four token buckets of src/ground/ratelimit.c, in
  * this order, before any hashing:
  *   1. the client: 10 attempts, then 1 every 5 s, whatever the account;
  *   2. the (email, client) pair: 5 wrong passwords, then 1 a minute. An
@@ -24,11 +24,11 @@
  * real one: same statuses, same limits, same time.
  *
  * Hashing. scrypt is about 100 ms of CPU: it runs on LOGINGUARD threads
- * of src/workpool.c (one per two CPUs, at most 4, below the loop's
+ * of src/ground/workpool.c (one per two CPUs, at most 4, below the loop's
  * priority) with at most LOGINGUARD_QUEUE_MAX waiting; beyond that the
  * caller answers 503. The request is answered from done(), on the loop.
  *
- * Password operations of the brand API (src/accounts.c: a user created,
+ * Password operations of the brand API (src/face/accounts.c: a user created,
  * one's own password changed, another's reset) hash on the same threads,
  * so the loop never runs scrypt; each caller (session user or token) has
  * a bucket of LOGINGUARD_PASSWORD_BURST, then one every

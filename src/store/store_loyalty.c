@@ -3,7 +3,7 @@
  * dashboard users and sessions, and the dashboard counters.
  *
  * Part of the storage module: it shares store.c's environment, write
- * runner and read snapshots through src/store_impl.h and follows the same
+ * runner and read snapshots through src/store/store_impl.h and follows the same
  * rules (closures fill a context copied out after the commit, nothing
  * points into the map after a call, byte layouts in docs/storage.md). It
  * may call ledger.c (pure arithmetic), jansson, libc; nothing else.
