@@ -26,6 +26,7 @@
 
 #include "sigil/api.h"
 #include "sigil/consumer.h"
+#include "sigil/lookup.h"
 #include "sigil/dashboard.h"
 #include "sigil/egress.h"
 #include "sigil/http.h"
@@ -672,7 +673,7 @@ out:
 	if (app.base != NULL)
 		event_base_free(app.base);
 	page_fini();
-	consumer_fini();
+	lookup_fini();
 	loyalty_fini(&app);
 	if (app.keyring != NULL)
 		keyring_free(app.keyring);

@@ -41,7 +41,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "sigil/consumer.h"
+#include "sigil/app.h"
 #include "sigil/egress.h"
 #include "sigil/http.h"
 #include "sigil/keyring.h"

@@ -25,7 +25,7 @@
 
 #include "sigil/accounts.h"
 #include "sigil/api.h"
-#include "sigil/consumer.h"
+#include "sigil/app.h"
 #include "sigil/dashboard.h"
 #include "sigil/http.h"
 #include "sigil/log.h"

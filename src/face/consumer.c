@@ -40,6 +40,7 @@
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
+#include "sigil/lookup.h"
 #include "sigil/loyalty.h"
 #include "sigil/page.h"
 #include "sigil/scan.h"
@@ -54,10 +55,8 @@ struct scan_ctx {
 	int			json;
 	int			new_device;
 	int			lang;
-	int			known;		/* brand/batch/product valid */
-	struct brand		brand;
-	struct batch		batch;
-	struct product		product;
+	int			known;		/* info's brand/batch/product valid */
+	struct code_info	info;
 };
 
 static int
@@ -66,67 +65,6 @@ wants_json(struct http_call *c)
 	const char *accept = http_header(c, "Accept");
 
 	return accept != NULL && strstr(accept, "application/json") != NULL;
-}
-
-/*
- * Everything about a code that needs no history: sets *verdict and, for
- * codes whose key verifies, fills brand, batch and product.
- */
-static void
-code_resolve(struct app *app, struct scan_ctx *s, const struct code *code,
-    const struct gs1_link *gs1, int *verdict)
-{
-	struct code_key key;
-	struct key_meta meta;
-	struct shipment shipment;
-	uint32_t brand_id;
-
-	*verdict = VERDICT_COUNTERFEIT;
-	if (keyring_key_get(app->keyring, code->key_id, &key, &brand_id) != 0 ||
-	    code_verify(&key, code) != 0 ||
-	    store_key_get(app->store, code->key_id, &meta) != 0 ||
-	    store_batch_find_serial(app->store, brand_id, code->serial,
-	    &s->batch) != 0 || s->batch.key_id != code->key_id ||
-	    store_brand_get(app->store, brand_id, &s->brand) != 0 ||
-	    store_product_get(app->store, brand_id, s->batch.sku,
-	    &s->product) != 0)
-		return;
-	if (gs1 != NULL && (strcmp(gs1->gtin, s->product.gtin) != 0 ||
-	    (gs1->lot[0] != '\0' && strcmp(gs1->lot, s->batch.lot) != 0)))
-		return;
-	s->known = 1;
-	if (meta.revoked != 0 || s->batch.state == BATCH_REVOKED)
-		*verdict = VERDICT_REVOKED;
-	else if (s->batch.state != BATCH_ACTIVE && store_code_shipment(
-	    app->store, brand_id, code->serial, &shipment) != 0)
-		*verdict = VERDICT_INACTIVE;	/* shipping activates (§2) */
-	else
-		*verdict = VERDICT_GENUINE;
-}
-
-int
-consumer_code_lookup(struct app *app, const char *text, struct code_info *out)
-{
-	struct scan_ctx *s;
-	struct code code;
-	struct gs1_link gs1;
-	int verdict, err = SIGIL_ENOTFOUND;
-
-	if (code_parse_any(text, &code, &gs1) != 0)
-		return SIGIL_EINVAL;
-	if ((s = calloc(1, sizeof *s)) == NULL)
-		return SIGIL_ENOMEM;
-	code_resolve(app, s, &code, gs1.gtin[0] ? &gs1 : NULL, &verdict);
-	if (s->known) {
-		out->verdict = verdict;
-		out->serial = code.serial;
-		out->brand = s->brand;
-		out->batch = s->batch;
-		out->product = s->product;
-		err = 0;
-	}
-	free(s);
-	return err;
 }
 
 static uint64_t
@@ -154,49 +92,6 @@ device_of(struct app *app, struct http_call *c, int *fresh)
 	return device;
 }
 
-/* ---- territories: parsed once, kept (they never change) ---- */
-
-#define TERRITORY_CACHE	256
-
-static struct territory {
-	uint32_t	brand_id, distributor;
-	struct geo_area	*area;		/* NULL: none or unusable */
-	char		name[STORE_TEXT_BYTES + 1];
-} territories[TERRITORY_CACHE];
-
-static const struct territory *
-territory_of(struct app *app, uint32_t brand_id, uint32_t distributor)
-{
-	struct territory *t = &territories[(brand_id * 31u + distributor) %
-	    TERRITORY_CACHE];
-	struct distributor d;
-
-	if (t->brand_id == brand_id && t->distributor == distributor)
-		return t;
-	if (store_distributor_get(app->store, brand_id, distributor, &d) != 0)
-		return NULL;
-	geo_area_free(t->area);
-	t->area = NULL;
-	t->brand_id = brand_id;
-	t->distributor = distributor;
-	snprintf(t->name, sizeof t->name, "%s", d.name);
-	if (d.territory != NULL)
-		geo_area_parse(d.territory, strlen(d.territory), &t->area, NULL,
-		    0);
-	store_distributor_clear(&d);
-	return t;
-}
-
-void
-consumer_fini(void)
-{
-	for (size_t i = 0; i < TERRITORY_CACHE; i++) {
-		geo_area_free(territories[i].area);
-		territories[i].area = NULL;
-		territories[i].brand_id = 0;
-	}
-}
-
 /*
  * Diversion (防窜货): the item was shipped to a distributor and the
  * consented location lies outside that distributor's territory.
@@ -211,7 +106,7 @@ diversion_check(struct app *app, const struct scan_rec *rec, double lat,
 
 	if (rec->brand_id == 0 || store_code_shipment(app->store,
 	    rec->brand_id, rec->serial, &s) != 0 ||
-	    (t = territory_of(app, rec->brand_id, s.distributor)) == NULL ||
+	    (t = lookup_territory(app, rec->brand_id, s.distributor)) == NULL ||
 	    t->area == NULL)
 		return;
 	job->distributor = s.distributor;
@@ -242,7 +137,7 @@ trace_one(void *arg, const struct trace_event *ev)
 	o = json_pack("{s:s,s:s}", "step", api_event_name(ev->type), "at",
 	    sigil_time_format(ev->at, ts));
 	if ((ev->type == EVENT_SHIP || ev->type == EVENT_RECEIVE) &&
-	    (d = territory_of(t->app, ev->brand_id, ev->distributor)) != NULL)
+	    (d = lookup_territory(t->app, ev->brand_id, ev->distributor)) != NULL)
 		json_object_set_new(o, "distributor", json_string(d->name));
 	json_array_append_new(t->arr, o);
 	return json_array_size(t->arr) >= 50;
@@ -268,16 +163,16 @@ scan_json(struct app *app, struct scan_ctx *s)
 		json_object_set_new(o, "serial", json_integer(
 		    (json_int_t)r->serial));
 		json_object_set_new(o, "brand", json_pack("{s:s}", "name",
-		    s->brand.name));
+		    s->info.brand.name));
 		json_object_set_new(o, "product", json_pack("{s:s,s:s,s:s?}",
-		    "sku", s->product.sku, "name", s->product.name, "gtin",
-		    s->product.gtin[0] ? s->product.gtin : NULL));
+		    "sku", s->info.product.sku, "name", s->info.product.name, "gtin",
+		    s->info.product.gtin[0] ? s->info.product.gtin : NULL));
 		json_object_set_new(o, "batch", json_pack(
-		    "{s:I,s:s?,s:s?,s:s}", "id", (json_int_t)s->batch.id,
-		    "lot", s->batch.lot[0] ? s->batch.lot : NULL, "expires",
-		    s->batch.expires ? sigil_time_format(s->batch.expires, t) :
-		    NULL, "state", s->batch.state == BATCH_ACTIVE ? "active" :
-		    s->batch.state == BATCH_REVOKED ? "revoked" : "inactive"));
+		    "{s:I,s:s?,s:s?,s:s}", "id", (json_int_t)s->info.batch.id,
+		    "lot", s->info.batch.lot[0] ? s->info.batch.lot : NULL, "expires",
+		    s->info.batch.expires ? sigil_time_format(s->info.batch.expires, t) :
+		    NULL, "state", s->info.batch.state == BATCH_ACTIVE ? "active" :
+		    s->info.batch.state == BATCH_REVOKED ? "revoked" : "inactive"));
 	} else {
 		json_object_set_new(o, "product", json_null());
 		json_object_set_new(o, "batch", json_null());
@@ -297,12 +192,12 @@ scan_json(struct app *app, struct scan_ctx *s)
 		struct trace_ctx tc = { app, json_array() };
 
 		if (s->known)
-			store_code_events(app->store, s->brand.id, r->serial,
+			store_code_events(app->store, s->info.brand.id, r->serial,
 			    trace_one, &tc);
 		json_object_set_new(o, "trace", tc.arr);
 	}
 	json_object_set_new(o, "reward", s->known && !(r->flags & SCAN_BOT) ?
-	    loyalty_reward_json(app, s->brand.id, s->batch.id, s->product.sku,
+	    loyalty_reward_json(app, s->info.brand.id, s->info.batch.id, s->info.product.sku,
 	    r->serial, r->device) : json_null());
 	json_object_set_new(o, "scan_id", json_string(id));
 	return o;
@@ -359,14 +254,14 @@ scan_done(struct writer_job *job)
 		v.bot = (job->rec.flags & SCAN_BOT) != 0;
 		v.diversion = (job->rec.flags & SCAN_DIVERSION) != 0;
 		if (s->known) {
-			v.brand_name = s->brand.name;
-			v.product_name = s->product.name;
-			v.sku = s->product.sku;
-			v.gtin = s->product.gtin[0] ? s->product.gtin : NULL;
-			v.lot = s->batch.lot[0] ? s->batch.lot : NULL;
-			v.batch_id = s->batch.id;
+			v.brand_name = s->info.brand.name;
+			v.product_name = s->info.product.name;
+			v.sku = s->info.product.sku;
+			v.gtin = s->info.product.gtin[0] ? s->info.product.gtin : NULL;
+			v.lot = s->info.batch.lot[0] ? s->info.batch.lot : NULL;
+			v.batch_id = s->info.batch.id;
 			v.serial = job->rec.serial;
-			v.expires = s->batch.expires;
+			v.expires = s->info.batch.expires;
 		}
 		page_render(&v, s->lang, body);
 	}
@@ -457,7 +352,7 @@ gs1_link_reply(struct http_call *c, struct scan_ctx *s,
 			http_reply_error(c, 404, "not_found", "no such item");
 			return;
 		}
-		store_code_events(app->store, s->brand.id, code->serial,
+		store_code_events(app->store, s->info.brand.id, code->serial,
 		    trace_one, &tc);
 		http_reply_jsont(c, 200, json_pack("{s:s,s:s,s:o}", "anchor",
 		    anchor, "verdict", scan_verdict_name(verdict), "trace",
@@ -546,7 +441,8 @@ handle_scan(struct http_call *c)
 		parsed = code_from_gs1(&gs1, &code) == 0;
 	}
 	if (parsed)
-		code_resolve(app, s, &code, is_gs1 ? &gs1 : NULL, &verdict);
+		verdict = lookup_resolve(app, &code, is_gs1 ? &gs1 : NULL,
+		    &s->info, &s->known);
 	if (is_gs1 && gs1.link_type[0] != '\0' &&
 	    strcmp(gs1.link_type, "gs1:pip") != 0 &&
 	    strcmp(gs1.link_type, "pip") != 0) {
@@ -559,8 +455,8 @@ handle_scan(struct http_call *c)
 	r->at = sigil_now_us();
 	r->verdict = (uint8_t)verdict;
 	if (s->known) {
-		r->brand_id = s->brand.id;
-		r->batch_id = s->batch.id;
+		r->brand_id = s->info.brand.id;
+		r->batch_id = s->info.batch.id;
 		r->serial = code.serial;
 	}
 	if (is_gs1)
@@ -581,10 +477,10 @@ handle_scan(struct http_call *c)
 	memcpy(r->ip, c->client, sizeof r->ip);
 	/* A claimed label scanned by someone else is a clone signal (§4). */
 	if (s->known && !(r->flags & SCAN_BOT) && loyalty_claimed_by_other(app,
-	    s->brand.id, r->serial, r->device))
+	    s->info.brand.id, r->serial, r->device))
 		r->flags |= SCAN_CLAIMED_OTHER;
 	s->job.kind = WRITER_SCAN;
-	s->job.max_scanners = s->known ? s->product.max_scanners : 0;
+	s->job.max_scanners = s->known ? s->info.product.max_scanners : 0;
 	s->job.done = scan_done;
 	s->job.arg = s;
 	if (writer_submit(app->writer, &s->job) != 0) {
@@ -630,7 +526,7 @@ locate_done(struct writer_job *job)
 		    scan_verdict_name(job->rec.verdict), "diversion",
 		    (job->rec.flags & SCAN_DIVERSION) != 0, "signals", signals);
 		if (job->rec.flags & SCAN_DIVERSION) {
-			const struct territory *t = territory_of(app,
+			const struct territory *t = lookup_territory(app,
 			    job->rec.brand_id, job->distributor);
 
 			json_object_set_new(o, "distributor", json_pack(

@@ -53,7 +53,7 @@
 #include <openssl/sha.h>
 
 #include "sigil/api.h"
-#include "sigil/consumer.h"
+#include "sigil/app.h"
 #include "sigil/dashboard.h"
 #include "sigil/http.h"
 #include "sigil/log.h"

@@ -60,7 +60,8 @@
 #include <openssl/sha.h>
 
 #include "sigil/code.h"
-#include "sigil/consumer.h"
+#include "sigil/app.h"
+#include "sigil/lookup.h"
 #include "sigil/egress.h"
 #include "sigil/geo.h"
 #include "sigil/http.h"
@@ -87,7 +88,6 @@
 #define CAMPAIGN_SKUS_MAX	100
 #define CAMPAIGN_BATCHES_MAX	1000
 #define CAMPAIGN_CACHE		64
-#define TERRITORY_CACHE		16
 #define POINTS_MAX		1000000
 #define BUDGET_MAX		1000000000000LL
 #define LIST_MAX		1000
@@ -138,11 +138,6 @@ struct camp_set {
 	struct camp	**v;
 };
 
-struct terr {
-	uint32_t	brand_id, distributor;
-	struct geo_area	*area;
-};
-
 struct loyalty {
 	uint8_t		hash_key[32], enc_key[32];
 	char		outbox[PATH_MAX];
@@ -154,8 +149,6 @@ struct loyalty {
 	struct ratelimit *send, *guess, *pin, *brand_send, *phone_search;
 	struct camp_set	camps[CAMPAIGN_CACHE];
 	unsigned	camp_next;
-	struct terr	terrs[TERRITORY_CACHE];
-	unsigned	terr_next;
 };
 
 static const char *const role_names[4] = { NULL, "consumer", "retailer",
@@ -809,33 +802,6 @@ camp_find(struct app *app, uint32_t brand_id, uint64_t batch_id,
 	return NULL;
 }
 
-/* ---- territories (distributor areas never change once written) ---- */
-
-static const struct geo_area *
-territory(struct app *app, uint32_t brand_id, uint32_t distributor)
-{
-	struct loyalty *ly = app->loyalty;
-	struct distributor d;
-	struct terr *t;
-
-	for (size_t i = 0; i < TERRITORY_CACHE; i++)
-		if (ly->terrs[i].brand_id == brand_id &&
-		    ly->terrs[i].distributor == distributor)
-			return ly->terrs[i].area;
-	if (store_distributor_get(app->store, brand_id, distributor, &d) != 0)
-		return NULL;
-	t = &ly->terrs[ly->terr_next++ % TERRITORY_CACHE];
-	geo_area_free(t->area);
-	t->area = NULL;
-	t->brand_id = brand_id;
-	t->distributor = distributor;
-	if (d.territory != NULL)
-		geo_area_parse(d.territory, strlen(d.territory), &t->area, NULL,
-		    0);
-	store_distributor_clear(&d);
-	return t->area;
-}
-
 /* ---- request helpers ---- */
 
 static void
@@ -930,7 +896,7 @@ brand_of(struct http_call *c, const char *code, const char *name,
 	*have_code = 0;
 	if (code != NULL) {
 		int err = strlen(code) > CODE_URL_MAX ? SIGIL_EINVAL :
-		    consumer_code_lookup(app, code, info);
+		    lookup_code(app, code, info);
 
 		if (err == SIGIL_EINVAL) {
 			http_reply_error(c, 422, "bad_code",
@@ -968,7 +934,7 @@ session_of(struct http_call *c, struct brand *b, struct customer *cu,
 	if (device_get(app, c, &device) != 0)
 		return SIGIL_EDENIED;
 	if (query_get(c, "code", code, sizeof code) != NULL) {
-		if (consumer_code_lookup(app, code, &info) != 0)
+		if (lookup_code(app, code, &info) != 0)
 			return SIGIL_ENOTFOUND;
 		*b = info.brand;
 	} else if (query_get(c, "brand", name, sizeof name) != NULL) {
@@ -1558,7 +1524,7 @@ loyalty_claim(struct http_call *c)
 		return;
 	}
 	err = strlen(code) > CODE_URL_MAX ? SIGIL_EINVAL :
-	    consumer_code_lookup(app, code, &info);
+	    lookup_code(app, code, &info);
 	json_decref(body);
 	if (err == SIGIL_EINVAL) {
 		http_reply_error(c, 422, "bad_code", "not a sigil code or code "
@@ -1665,7 +1631,7 @@ loyalty_claim(struct http_call *c)
 		}
 	}
 	if (camp->territory != 0) {
-		const struct geo_area *area = territory(app, info.brand.id,
+		const struct territory *t = lookup_territory(app, info.brand.id,
 		    camp->territory);
 
 		if (!sb.located) {
@@ -1674,7 +1640,8 @@ loyalty_claim(struct http_call *c)
 			    "scan page first");
 			return;
 		}
-		if (area == NULL || !geo_area_contains(area, sb.lat, sb.lng)) {
+		if (t == NULL || t->area == NULL ||
+		    !geo_area_contains(t->area, sb.lat, sb.lng)) {
 			http_reply_error(c, 403, "outside_region", "this reward "
 			    "is not offered where the code was scanned");
 			return;
@@ -1986,7 +1953,7 @@ loyalty_catalog(struct http_call *c)
 	json_t *arr;
 
 	if (query_get(c, "code", code, sizeof code) != NULL) {
-		if (consumer_code_lookup(app, code, &info) != 0) {
+		if (lookup_code(app, code, &info) != 0) {
 			http_reply_error(c, 404, "unknown_code", "no such code");
 			return;
 		}
@@ -2923,8 +2890,6 @@ loyalty_fini(struct app *app)
 		return;
 	for (size_t i = 0; i < CAMPAIGN_CACHE; i++)
 		camp_set_clear(&ly->camps[i]);
-	for (size_t i = 0; i < TERRITORY_CACHE; i++)
-		geo_area_free(ly->terrs[i].area);
 	free(ly->sms);
 	limits_free(ly);
 	free(ly->member_html);

@@ -974,14 +974,7 @@ store_brand_add(struct store *st, struct brand *b)
 int
 store_brand_get(struct store *st, uint32_t id, struct brand *out)
 {
-	MDB_txn *txn;
-	int rc;
-
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = brand_load(st, txn, id, out);
-	read_end(st);
-	return rc;
+	return STORE_READ(st, brand_load(st, txn, id, out));
 }
 
 int

@@ -207,6 +207,24 @@ int read_begin(struct store *st, MDB_txn **out);
 void read_end(struct store *st);
 
 /*
+ * STORE_READ(st, expr): evaluates expr (an int: 0, a SIGIL_E* or an LMDB
+ * code) with `txn` bound to the thread's reused read snapshot, ends the
+ * snapshot and gives the result as a SIGIL_E* code. The one way to read
+ * a row:
+ *
+ *	return STORE_READ(st, brand_load(st, txn, id, out));
+ */
+#define STORE_READ(st, expr) __extension__ ({				\
+	MDB_txn *txn;							\
+	int store_read_rc_ = read_begin((st), &txn);			\
+	if (store_read_rc_ == 0) {					\
+		store_read_rc_ = (expr);				\
+		read_end(st);						\
+	}								\
+	map_err(store_read_rc_);					\
+})
+
+/*
  * A write closure: returns 0, a SIGIL_E* code or an LMDB code; nonzero
  * aborts. It may run more than once (map growth), so it must not change
  * anything outside its transaction but its own context.

@@ -30,7 +30,7 @@
 #include <jansson.h>
 #include <openssl/hmac.h>
 
-#include "sigil/consumer.h"
+#include "sigil/app.h"
 #include "sigil/egress.h"
 #include "sigil/keyring.h"
 #include "sigil/scan.h"

@@ -1,0 +1,38 @@
+/*
+ * app.h - sigild's application context: the handles every request
+ * handler and domain module works with (event base, store, keyring,
+ * writer, outbound HTTP) and the process-wide counters /metrics reports.
+ * Filled in by sigild.c; a plain struct, no functions.
+ */
+#ifndef SIGIL_APP_H
+#define SIGIL_APP_H
+
+#include <stdint.h>
+
+struct egress;
+struct event_base;
+struct http_server;
+struct keyring;
+struct loyalty;
+struct store;
+struct writer;
+
+struct app {
+	struct event_base	*base;
+	struct store		*store;
+	struct keyring		*keyring;
+	struct writer		*writer;
+	struct http_server	*http;
+	uint8_t			cookie_key[32];
+	int			secure_cookies;	/* under TLS */
+	int64_t			started;
+	uint64_t		scans_by_verdict[5], bot_scans, scan_errors;
+	uint64_t		locations;
+	unsigned		api_rate_limit;	/* brand API req/s per token */
+	const char		*base_url;	/* --base-url, or NULL */
+	uint64_t		last_device;	/* newest device id issued */
+	struct loyalty		*loyalty;	/* loyalty.c's state */
+	struct egress		*egress;	/* outbound HTTP (egress.h) */
+};
+
+#endif
