@@ -1,7 +1,24 @@
 /*
  * cli.h - what the files of the `sigil` command-line tool share: the
- * parsed command line, the one-line error reporter, and the entry points
- * of the subcommands that live outside sigil.c (mint.c, verify.c).
+ * parsed command line, the helpers every subcommand uses (tools/cli.c),
+ * and the entry point of each subcommand, grouped by the file that owns
+ * it. tools/sigil.c holds the one command table that maps words and
+ * options to these entry points; it is the index of the tool.
+ *
+ *   sigil.c    options, the command table, help, main
+ *   cli.c      errors, opening the store and keyring, checking values
+ *   brand.c    init, brand, key
+ *   batch.c    product, batch
+ *   datadir.c  stats, backup
+ *   token.c    token (brand API tokens)
+ *   user.c     user (dashboard logins)
+ *   mint.c     mint
+ *   verify.c   verify, export scans
+ *
+ * The tool is the top layer (with src/sigild.c): its files may call any
+ * library header in include/sigil/, and nothing in src/ may call them.
+ * One subcommand file never calls another's cmd_ functions; what two of
+ * them share lives in cli.c.
  *
  * Exit status everywhere (SPEC §3): EXIT_OK success, EXIT_NO a negative
  * answer (verify of a bad code), EXIT_USAGE bad usage, bad input, or a
@@ -12,15 +29,18 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "sigil/store.h"
 #include "sigil/keyring.h"
+#include "sigil/util.h"
 
 #define EXIT_OK		0
 #define EXIT_NO		1
 #define EXIT_USAGE	2
 
 /* Every option any subcommand knows; which ones a subcommand accepts is
- * decided by the allow-list it passes to cli_parse(). */
+ * decided by the allow-list of its row in sigil.c's command table. */
 struct opts {
 	const char	*data, *keyring;
 	const char	*brand, *base_url, *sku, *name, *gtin, *max_scanners;
@@ -34,9 +54,22 @@ struct opts {
 	int		 npos;
 };
 
+/* ---- cli.c ---- */
+
 /* Prints "sigil: <message>" on stderr (one line) and returns code. */
 int cli_fail(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* EXIT_USAGE with "missing --flag" when val is NULL, else 0. */
+int cli_require(const char *val, const char *flag);
+
+/* Checks val is 1..max characters with no control or bidi control
+ * character (sigil_text_check); the error names --flag. */
+int cli_check_text(const char *flag, const char *val, size_t max);
+
+/* Parses a decimal id/count in 1..max, naming the flag in the error. */
+int cli_parse_num(const char *flag, const char *s, uint64_t max,
+    uint64_t *out);
 
 /* The keyring path: --keyring, then $SIGIL_KEYRING, then DIR/keyring. */
 const char *cli_keyring_path(const struct opts *o, char *buf, size_t size);
@@ -44,9 +77,18 @@ const char *cli_keyring_path(const struct opts *o, char *buf, size_t size);
 /* Opens the store of --data (flags as store_open); prints the error. */
 int cli_store_open(const struct opts *o, int flags, struct store **out);
 
-/* Parses a decimal id/count in 1..max, naming the flag in the error. */
-int cli_parse_num(const char *flag, const char *s, uint64_t max,
-    uint64_t *out);
+/* Finds brand name (--brand, required) into *b; prints the error. */
+int cli_find_brand(struct store *st, const char *name, struct brand *b);
+
+/* t as sigil_time_format() writes it into buf, or "-" when t is 0. */
+const char *cli_time(int64_t t, char buf[SIGIL_TIME_LEN + 1]);
+
+/* Prints v on stdout (indented, keys in order) and frees it. */
+int cli_emit_json(json_t *v);
+
+/* Removes dir's entries (files only) and dir itself: 0, or -1 with
+ * errno (dir not opened: nothing removed). */
+int cli_remove_dir(const char *dir);
 
 /* Writes v in decimal to p, returns the number of characters. */
 static inline int cli_u64(char *p, uint64_t v)
@@ -66,14 +108,39 @@ static inline int cli_u64(char *p, uint64_t v)
 const char *cli_state_name(int state);
 const char *cli_verdict_name(int verdict);
 
-int cmd_mint(struct opts *o);
-int cmd_verify(struct opts *o);
-int cmd_export(struct opts *o);
-int cmd_user_add(struct opts *o);
+/* ---- the subcommands, by file ---- */
+
+int cmd_init(struct opts *o);			/* brand.c */
+int cmd_brand_add(struct opts *o);
+int cmd_brand_list(struct opts *o);
+int cmd_key_new(struct opts *o);
+int cmd_key_list(struct opts *o);
+int cmd_key_revoke(struct opts *o);
+
+int cmd_product_add(struct opts *o);		/* batch.c */
+int cmd_batch_new(struct opts *o);
+int cmd_batch_activate(struct opts *o);
+int cmd_batch_revoke(struct opts *o);
+int cmd_batch_list(struct opts *o);
+int cmd_batch_show(struct opts *o);
+
+int cmd_stats(struct opts *o);			/* datadir.c */
+int cmd_backup(struct opts *o);
+
+int cmd_token_new(struct opts *o);		/* token.c */
+int cmd_token_list(struct opts *o);
+int cmd_token_revoke(struct opts *o);
+
+int cmd_user_add(struct opts *o);		/* user.c */
 int cmd_user_list(struct opts *o);
 int cmd_user_disable(struct opts *o);
 int cmd_user_enable(struct opts *o);
 int cmd_user_remove(struct opts *o);
 int cmd_user_password(struct opts *o);
+
+int cmd_mint(struct opts *o);			/* mint.c */
+
+int cmd_verify(struct opts *o);			/* verify.c */
+int cmd_export(struct opts *o);
 
 #endif

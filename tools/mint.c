@@ -26,7 +26,6 @@
  * The store is opened read-only: minting changes no state (SPEC §2, no
  * per-code rows) and can run beside sigild.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -426,26 +425,6 @@ fail:
 
 /* ---- output paths ---- */
 
-/* Removes dir's entries (files only) and dir itself. */
-static int
-remove_dir(const char *dir)
-{
-	char p[4096];
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	return rmdir(dir);
-}
-
 static void
 remove_partial(struct mint *m)
 {
@@ -454,7 +433,7 @@ remove_partial(struct mint *m)
 	if (lstat(m->partial, &sb) != 0)
 		return;
 	if (S_ISDIR(sb.st_mode))
-		remove_dir(m->partial);
+		cli_remove_dir(m->partial);
 	else
 		unlink(m->partial);
 }
@@ -476,7 +455,7 @@ publish(struct mint *m)
 		int bad = 0, image = m->fmt == FMT_SVG || m->fmt == FMT_PNG;
 
 		if (S_ISDIR(sb.st_mode))
-			bad = remove_dir(m->out) != 0;
+			bad = cli_remove_dir(m->out) != 0;
 		else if (image)
 			bad = unlink(m->out) != 0;
 		if (bad) {

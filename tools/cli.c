@@ -1,0 +1,186 @@
+/*
+ * cli.c - the helpers every `sigil` subcommand shares: the one-line error
+ * reporter, opening the store and finding the keyring, and the checks of
+ * what a person typed (numbers, text, a brand by name). Declared in cli.h.
+ *
+ * Owns: the wording of the errors these checks print, so that a missing
+ * flag or an unknown brand reads the same in every subcommand.
+ * May call: the library's ground and storage headers (util, store).
+ * Must never: change the store or the keyring (the subcommand files do,
+ * after every check has passed), print anything but errors (stdout is
+ * the subcommands' output), or call a subcommand.
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "cli.h"
+
+int
+cli_fail(int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* One line, whatever the message quotes from the user. */
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	fprintf(stderr, "sigil: %s\n", msg);
+	return code;
+}
+
+const char *
+cli_keyring_path(const struct opts *o, char *buf, size_t size)
+{
+	const char *env = getenv("SIGIL_KEYRING");
+
+	if (o->keyring != NULL)
+		return o->keyring;
+	if (env != NULL && *env != '\0')
+		return env;
+	snprintf(buf, size, "%s/keyring", o->data);
+	return buf;
+}
+
+int
+cli_store_open(const struct opts *o, int flags, struct store **out)
+{
+	struct stat sb;
+	int rc;
+
+	if (!(flags & STORE_CREATE) && stat(o->data, &sb) != 0)
+		return cli_fail(EXIT_USAGE,
+		    "no data directory '%s' (run 'sigil init' first)", o->data);
+	rc = store_open(o->data, flags, out);
+	if (rc == SIGIL_ENOTFOUND)
+		return cli_fail(EXIT_USAGE,
+		    "no sigil data in '%s' (run 'sigil init' first)", o->data);
+	if (rc != 0)
+		return cli_fail(EXIT_USAGE, "cannot open data in '%s': %s%s",
+		    o->data, sigil_strerror(rc), store_open_hint(rc));
+	return 0;
+}
+
+int
+cli_parse_num(const char *flag, const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+
+	if (s == NULL)
+		return cli_fail(EXIT_USAGE, "missing --%s", flag);
+	if (sigil_parse_u64(s, UINT64_MAX, &v) != 0 || v == 0 || v > max)
+		return cli_fail(EXIT_USAGE,
+		    "--%s must be a whole number from 1 to %llu, not '%.40s'",
+		    flag, (unsigned long long)max, s);
+	*out = v;
+	return 0;
+}
+
+const char *
+cli_state_name(int state)
+{
+	switch (state) {
+	case BATCH_INACTIVE:	return "inactive";
+	case BATCH_ACTIVE:	return "active";
+	case BATCH_REVOKED:	return "revoked";
+	}
+	return "unknown";
+}
+
+const char *
+cli_verdict_name(int verdict)
+{
+	static const char *names[] = { "genuine", "suspicious", "counterfeit",
+	    "revoked", "inactive" };
+
+	return verdict >= 0 && verdict <= 4 ? names[verdict] : "unknown";
+}
+
+const char *
+cli_time(int64_t t, char buf[SIGIL_TIME_LEN + 1])
+{
+	if (t == 0)
+		return "-";
+	return sigil_time_format(t, buf);
+}
+
+int
+cli_require(const char *val, const char *flag)
+{
+	if (val == NULL)
+		return cli_fail(EXIT_USAGE, "missing --%s", flag);
+	return 0;
+}
+
+int
+cli_check_text(const char *flag, const char *val, size_t max)
+{
+	struct sigil_text_err te;
+	char msg[320], field[40];
+
+	if (cli_require(val, flag))
+		return EXIT_USAGE;
+	if (sigil_text_check(val, strlen(val), max, 0, &te) != 0) {
+		snprintf(field, sizeof field, "--%s", flag);
+		sigil_text_explain(field, max, 0, &te, msg, sizeof msg);
+		return cli_fail(EXIT_USAGE, "%s", msg);
+	}
+	return 0;
+}
+
+int
+cli_find_brand(struct store *st, const char *name, struct brand *b)
+{
+	int rc;
+
+	if (cli_require(name, "brand"))
+		return EXIT_USAGE;
+	rc = store_brand_find(st, name, b);
+	if (rc == SIGIL_ENOTFOUND)
+		return cli_fail(EXIT_USAGE, "no brand '%.64s'", name);
+	if (rc != 0)
+		return cli_fail(EXIT_USAGE, "cannot read brand: %s",
+		    sigil_strerror(rc));
+	return 0;
+}
+
+int
+cli_emit_json(json_t *v)
+{
+	int rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	json_decref(v);
+	putchar('\n');
+	return rc == 0 ? EXIT_OK : cli_fail(EXIT_USAGE, "cannot write output");
+}
+
+int
+cli_remove_dir(const char *dir)
+{
+	char p[4096];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	return rmdir(dir);
+}

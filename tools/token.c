@@ -1,0 +1,157 @@
+/*
+ * token.c - `sigil token new|list|revoke`: the brand API's bearer tokens
+ * (SPEC: brand API), made here by whoever holds the data directory, with
+ * a role (admin, operator, analyst) and an optional expiry.
+ *
+ * A token is shown once, when it is made; the store keeps only its hash,
+ * and the text is wiped from memory once printed. Revoking is at once: a
+ * running sigild reads tokens from the store on every request.
+ *
+ * Owns: the wording of the token commands' output.
+ * May call: cli.c, the store (tokens), api.h (making a token, role names)
+ * and accounts.h (reading an expiry).
+ * Must never: print a token's text anywhere but stdout, once, or revoke
+ * a token of another brand than --brand.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "sigil/accounts.h"
+#include "sigil/api.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "cli.h"
+
+int
+cmd_token_new(struct opts *o)
+{
+	char text[API_TOKEN_LEN + 1];
+	struct store *st;
+	struct brand br;
+	struct token t;
+	int64_t expires = 0;
+	int role, rc, ret = EXIT_USAGE;
+
+	if (cli_require(o->brand, "brand") || cli_require(o->role, "role"))
+		return EXIT_USAGE;
+	if ((role = api_role_parse(o->role)) == 0)
+		return cli_fail(EXIT_USAGE, "--role must be admin, operator or "
+		    "analyst");
+	if (cli_store_open(o, 0, &st))
+		return EXIT_USAGE;
+	if (cli_find_brand(st, o->brand, &br))
+		goto out;
+	if (o->expires != NULL) {
+		uint64_t secs;
+		int is_text = cli_parse_num("expires", o->expires, UINT32_MAX,
+		    &secs) != 0;
+
+		if (accounts_expiry_parse(o->expires, is_text ? 0 :
+		    (int64_t)secs, is_text, sigil_now_us(), &expires) != 0) {
+			cli_fail(EXIT_USAGE, "--expires takes seconds from now "
+			    "(1 to 10 years) or a future date (YYYY-MM-DD, "
+			    "the end of that day in China time, or ISO-8601 "
+			    "UTC)");
+			goto out;
+		}
+	}
+	if ((rc = api_token_new_ex(st, br.id, role, expires, 0, text,
+	    &t)) != 0) {
+		cli_fail(EXIT_USAGE, "cannot create token: %s",
+		    sigil_strerror(rc));
+		goto out;
+	}
+	if (o->json) {
+		char e[SIGIL_TIME_LEN + 1];
+
+		printf("{\"token\": \"%s\", \"id\": %u, \"role\": \"%s\", "
+		    "\"expires\": %s%s%s}\n", text, t.id, api_role_name(role),
+		    expires ? "\"" : "", expires ? sigil_time_format(expires, e) :
+		    "null", expires ? "\"" : "");
+	}
+	else
+		printf("%s\n(token %u, role %s, brand '%s': shown once, only "
+		    "its hash is stored)\n", text, t.id, api_role_name(role),
+		    br.name);
+	OPENSSL_cleanse(text, sizeof text);
+	ret = EXIT_OK;
+out:
+	store_close(st);
+	return ret;
+}
+
+static int
+token_print(void *arg, const struct token *t)
+{
+	struct opts *o = arg;
+	char c[SIGIL_TIME_LEN + 1], r[SIGIL_TIME_LEN + 1];
+	char e[SIGIL_TIME_LEN + 1];
+
+	sigil_time_format(t->created, c);
+	if (t->revoked)
+		sigil_time_format(t->revoked, r);
+	if (t->expires)
+		sigil_time_format(t->expires, e);
+	if (o->json)
+		printf("{\"id\": %u, \"role\": \"%s\", \"created\": \"%s\", "
+		    "\"revoked\": %s%s%s, \"expires\": %s%s%s, \"created_by\": "
+		    "%u}\n", t->id, api_role_name(t->role), c,
+		    t->revoked ? "\"" : "", t->revoked ? r : "null",
+		    t->revoked ? "\"" : "", t->expires ? "\"" : "",
+		    t->expires ? e : "null", t->expires ? "\"" : "", t->user_id);
+	else
+		printf("%u\t%s\t%s\t%s\t%s\n", t->id, api_role_name(t->role),
+		    c, t->revoked ? r : "-", t->expires ? e : "-");
+	return 0;
+}
+
+int
+cmd_token_list(struct opts *o)
+{
+	struct store *st;
+	struct brand br;
+	int ret = EXIT_USAGE;
+
+	if (cli_require(o->brand, "brand") || cli_store_open(o, STORE_RDONLY, &st))
+		return EXIT_USAGE;
+	if (cli_find_brand(st, o->brand, &br) == 0 &&
+	    store_token_each(st, br.id, token_print, o) >= 0)
+		ret = EXIT_OK;
+	store_close(st);
+	return ret;
+}
+
+int
+cmd_token_revoke(struct opts *o)
+{
+	struct store *st;
+	struct brand br;
+	struct token t;
+	uint64_t id;
+	int rc, ret = EXIT_USAGE;
+
+	if (cli_require(o->brand, "brand") ||
+	    cli_parse_num("key", o->key, UINT32_MAX, &id) || id == 0)
+		return cli_fail(EXIT_USAGE, "--key must name a token id");
+	if (cli_store_open(o, 0, &st))
+		return EXIT_USAGE;
+	if (cli_find_brand(st, o->brand, &br))
+		goto out;
+	/* Another brand's token is no token of this brand. */
+	if ((rc = store_token_get(st, (uint32_t)id, &t)) == 0 &&
+	    t.brand_id != br.id)
+		rc = SIGIL_ENOTFOUND;
+	if (rc != 0 || (rc = store_token_revoke(st, (uint32_t)id)) != 0) {
+		cli_fail(EXIT_USAGE, "cannot revoke token %llu: %s",
+		    (unsigned long long)id, sigil_strerror(rc));
+		goto out;
+	}
+	printf("token %llu revoked\n", (unsigned long long)id);
+	ret = EXIT_OK;
+out:
+	store_close(st);
+	return ret;
+}
+
