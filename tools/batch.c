@@ -266,32 +266,19 @@ print_batch(void *arg, const struct batch *b)
 	return 0;
 }
 
+static int
+batch_rows(struct store *st, const struct brand *b, json_t *arr)
+{
+	if (arr == NULL)
+		printf("%-6s %-16s %-12s %-14s %-12s %-9s %s\n", "ID", "SKU",
+		    "LOT", "FIRST SERIAL", "COUNT", "STATE", "CREATED");
+	return store_batch_each(st, b->id, print_batch, arr);
+}
+
 int
 cmd_batch_list(struct opts *o)
 {
-	struct store *st;
-	struct brand b;
-	json_t *arr;
-	int rc;
-
-	if (cli_require(o->brand, "brand") || cli_store_open(o, STORE_RDONLY, &st))
-		return EXIT_USAGE;
-	if (cli_find_brand(st, o->brand, &b)) {
-		store_close(st);
-		return EXIT_USAGE;
-	}
-	arr = o->json ? json_array() : NULL;
-	if (!o->json)
-		printf("%-6s %-16s %-12s %-14s %-12s %-9s %s\n", "ID", "SKU",
-		    "LOT", "FIRST SERIAL", "COUNT", "STATE", "CREATED");
-	rc = store_batch_each(st, b.id, print_batch, arr);
-	store_close(st);
-	if (rc != 0) {
-		json_decref(arr);
-		return cli_fail(EXIT_USAGE, "cannot list batches: %s",
-		    sigil_strerror(rc));
-	}
-	return arr != NULL ? cli_emit_json(arr) : EXIT_OK;
+	return cli_list(o, 1, "batches", batch_rows);
 }
 
 int

@@ -195,28 +195,20 @@ print_brand(void *arg, const struct brand *b)
 	return 0;
 }
 
+static int
+brand_rows(struct store *st, const struct brand *unused, json_t *arr)
+{
+	(void)unused;
+	if (arr == NULL)
+		printf("%-4s %-24s %-40s %s\n", "ID", "NAME", "BASE URL",
+		    "CREATED");
+	return store_brand_each(st, print_brand, arr);
+}
+
 int
 cmd_brand_list(struct opts *o)
 {
-	struct store *st;
-	json_t *arr = o->json ? json_array() : NULL;
-	int rc;
-
-	if (cli_store_open(o, STORE_RDONLY, &st)) {
-		json_decref(arr);
-		return EXIT_USAGE;
-	}
-	if (!o->json)
-		printf("%-4s %-24s %-40s %s\n", "ID", "NAME", "BASE URL",
-		    "CREATED");
-	rc = store_brand_each(st, print_brand, arr);
-	store_close(st);
-	if (rc != 0) {
-		json_decref(arr);
-		return cli_fail(EXIT_USAGE, "cannot list brands: %s",
-		    sigil_strerror(rc));
-	}
-	return arr != NULL ? cli_emit_json(arr) : EXIT_OK;
+	return cli_list(o, 0, "brands", brand_rows);
 }
 
 /* ---- keys ---- */
@@ -276,31 +268,18 @@ print_key(void *arg, const struct key_meta *k)
 	return 0;
 }
 
+static int
+key_rows(struct store *st, const struct brand *b, json_t *arr)
+{
+	if (arr == NULL)
+		printf("%-6s %-26s %s\n", "KEY", "CREATED", "REVOKED");
+	return store_key_each(st, b->id, print_key, arr);
+}
+
 int
 cmd_key_list(struct opts *o)
 {
-	struct store *st;
-	struct brand b;
-	json_t *arr;
-	int rc;
-
-	if (cli_require(o->brand, "brand") || cli_store_open(o, STORE_RDONLY, &st))
-		return EXIT_USAGE;
-	if (cli_find_brand(st, o->brand, &b)) {
-		store_close(st);
-		return EXIT_USAGE;
-	}
-	arr = o->json ? json_array() : NULL;
-	if (!o->json)
-		printf("%-6s %-26s %s\n", "KEY", "CREATED", "REVOKED");
-	rc = store_key_each(st, b.id, print_key, arr);
-	store_close(st);
-	if (rc != 0) {
-		json_decref(arr);
-		return cli_fail(EXIT_USAGE, "cannot list keys: %s",
-		    sigil_strerror(rc));
-	}
-	return arr != NULL ? cli_emit_json(arr) : EXIT_OK;
+	return cli_list(o, 1, "keys", key_rows);
 }
 
 int

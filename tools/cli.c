@@ -167,6 +167,34 @@ cli_emit_json(json_t *v)
 }
 
 int
+cli_list(const struct opts *o, int by_brand, const char *what,
+    cli_rows_fn *rows)
+{
+	struct store *st;
+	struct brand b;
+	json_t *arr;
+	int rc;
+
+	if (by_brand && cli_require(o->brand, "brand"))
+		return EXIT_USAGE;
+	if (cli_store_open(o, STORE_RDONLY, &st))
+		return EXIT_USAGE;
+	if (by_brand && cli_find_brand(st, o->brand, &b)) {
+		store_close(st);
+		return EXIT_USAGE;
+	}
+	arr = o->json ? json_array() : NULL;
+	rc = rows(st, by_brand ? &b : NULL, arr);
+	store_close(st);
+	if (rc != 0) {
+		json_decref(arr);
+		return cli_fail(EXIT_USAGE, "cannot list %s: %s", what,
+		    sigil_strerror(rc));
+	}
+	return arr != NULL ? cli_emit_json(arr) : EXIT_OK;
+}
+
+int
 cli_remove_dir(const char *dir)
 {
 	char p[4096];

@@ -86,6 +86,18 @@ const char *cli_time(int64_t t, char buf[SIGIL_TIME_LEN + 1]);
 /* Prints v on stdout (indented, keys in order) and frees it. */
 int cli_emit_json(json_t *v);
 
+/*
+ * The shape of every `list` subcommand that can answer in JSON: opens the
+ * store read-only, finds --brand when by_brand (rows then gets it, else
+ * NULL), and calls rows with a JSON array under --json (rows appends one
+ * object a row; it is printed at the end) or NULL (rows prints its table
+ * header and a line a row). A failure of rows reads "cannot list what".
+ */
+typedef int cli_rows_fn(struct store *st, const struct brand *b,
+    json_t *arr);
+int cli_list(const struct opts *o, int by_brand, const char *what,
+    cli_rows_fn *rows);
+
 /* Removes dir's entries (files only) and dir itself: 0, or -1 with
  * errno (dir not opened: nothing removed). */
 int cli_remove_dir(const char *dir);
@@ -110,37 +122,19 @@ const char *cli_verdict_name(int verdict);
 
 /* ---- the subcommands, by file ---- */
 
-int cmd_init(struct opts *o);			/* brand.c */
-int cmd_brand_add(struct opts *o);
-int cmd_brand_list(struct opts *o);
-int cmd_key_new(struct opts *o);
-int cmd_key_list(struct opts *o);
-int cmd_key_revoke(struct opts *o);
+/* A subcommand: 0 (EXIT_OK) or an exit status, its error printed. */
+typedef int cmd_fn(struct opts *o);
 
-int cmd_product_add(struct opts *o);		/* batch.c */
-int cmd_batch_new(struct opts *o);
-int cmd_batch_activate(struct opts *o);
-int cmd_batch_revoke(struct opts *o);
-int cmd_batch_list(struct opts *o);
-int cmd_batch_show(struct opts *o);
-
-int cmd_stats(struct opts *o);			/* datadir.c */
-int cmd_backup(struct opts *o);
-
-int cmd_token_new(struct opts *o);		/* token.c */
-int cmd_token_list(struct opts *o);
-int cmd_token_revoke(struct opts *o);
-
-int cmd_user_add(struct opts *o);		/* user.c */
-int cmd_user_list(struct opts *o);
-int cmd_user_disable(struct opts *o);
-int cmd_user_enable(struct opts *o);
-int cmd_user_remove(struct opts *o);
-int cmd_user_password(struct opts *o);
-
-int cmd_mint(struct opts *o);			/* mint.c */
-
-int cmd_verify(struct opts *o);			/* verify.c */
-int cmd_export(struct opts *o);
+cmd_fn cmd_init, cmd_brand_add, cmd_brand_list;			/* brand.c */
+cmd_fn cmd_key_new, cmd_key_list, cmd_key_revoke;
+cmd_fn cmd_product_add;						/* batch.c */
+cmd_fn cmd_batch_new, cmd_batch_activate, cmd_batch_revoke;
+cmd_fn cmd_batch_list, cmd_batch_show;
+cmd_fn cmd_stats, cmd_backup;					/* datadir.c */
+cmd_fn cmd_token_new, cmd_token_list, cmd_token_revoke;		/* token.c */
+cmd_fn cmd_user_add, cmd_user_list, cmd_user_disable;		/* user.c */
+cmd_fn cmd_user_enable, cmd_user_remove, cmd_user_password;
+cmd_fn cmd_mint;						/* mint.c */
+cmd_fn cmd_verify, cmd_export;					/* verify.c */
 
 #endif

@@ -76,7 +76,7 @@ struct command {
 	const char	*words;		/* "batch new" */
 	const char	*allow;		/* " brand sku " (data/keyring/help always) */
 	int		 maxpos;
-	int		(*run)(struct opts *o);
+	cmd_fn		*run;
 	const char	*usage;
 };
 
