@@ -25,6 +25,12 @@
  *
  * The store is opened read-only: minting changes no state (SPEC §2, no
  * per-code rows) and can run beside sigild.
+ *
+ * Owns: the print formats (csv, txt, svg, png, pdf) and the .partial
+ * discipline above.
+ * May call: cli.c, the store (read-only), the keyring, code.h and qr.h.
+ * Must never: write to the store, or leave output at PATH that is not
+ * complete.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -10,6 +10,11 @@
  * from standard input, with echo off when that is a terminal. One
  * trailing newline is dropped; everything else counts. The password
  * buffer is wiped before exit; only the scrypt hash is stored.
+ *
+ * Owns: reading a password from a file or a terminal.
+ * May call: cli.c, the store (users), dashboard.h (making a user),
+ * accounts.h (revoking a user's tokens) and api.h (role names).
+ * Must never: take a password from argv, or print or keep one.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -16,6 +16,11 @@
  * per line is one HMAC and, when the batch changes, one range lookup.
  *
  * Both open the store read-only, so they work beside a running sigild.
+ *
+ * Owns: the offline verdict's wording and the export formats.
+ * May call: cli.c, the store (read-only), the keyring, code.h, scan.h.
+ * Must never: write to the store, or call a code genuine before its tag
+ * verifies.
  */
 #include <arpa/inet.h>
 #include <errno.h>
