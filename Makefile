@@ -116,10 +116,16 @@ run: deps
 fuzz:
 	@sh fuzz/run.sh $(FUZZ_SECONDS)
 
+# Includes and calls only look down the layers (scripts/layers.py says
+# which); its self-test first proves that the check can fail.
+layers: all
+	@python3 tests/layers_selftest.py
+	@python3 scripts/layers.py $(O)
+
 clean:
 	rm -rf build bin
 
-.PHONY: all deps unit fault check test run fuzz clean
+.PHONY: all deps unit fault check test run fuzz layers clean
 .PRECIOUS: $(O)/tests/unit/%.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)
