@@ -32,7 +32,9 @@ Which layer a header belongs to:
   - a header that declares no function the objects define is in the
     layer TYPE_ONLY gives it (app.h: struct app, the wiring context, is
     domain-level), else in the layer of the one src/*/X.c of the same
-    base name, else in the lowest layer of the .c files that include it.
+    base name, else in the lowest layer of the .c files that include it,
+    directly or through another header (a header no .c includes is put
+    on top: nothing can look up to it).
 
 Calls are read from the objects, not the sources: `nm` lists each object's
 undefined symbols, and a symbol another object of the tree defines is a
@@ -240,6 +242,18 @@ def check(root, objdir, verbose=False):
                 return cand
         return None
 
+    def reached(c):
+        """The headers c includes, directly or through other headers."""
+        seen, todo = set(), [c]
+        while todo:
+            f = todo.pop()
+            for inc in includes[f]:
+                h = resolve(f, inc)
+                if h is not None and h not in seen:
+                    seen.add(h)
+                    todo.append(h)
+        return seen
+
     how = {}
     for h in srcs:
         if h in layer:
@@ -263,28 +277,28 @@ def check(root, objdir, verbose=False):
             layer[h] = layer[same[0]]
             how[h] = "by name: " + same[0]
             continue
-        users = [s for s in srcs if s.endswith(".c") and
-                 any(resolve(s, i) == h for i in includes[s])]
-        if not users:
-            raise Fatal("%s: no layer (it declares nothing the objects "
-                        "define and nothing includes it; add it to "
-                        "TYPE_ONLY)" % h)
-        layer[h] = min(layer[u] for u in users)
-        how[h] = "lowest includer"
+        users = [c for c in srcs if c.endswith(".c") and h in reached(c)]
+        if users:
+            layer[h] = min(layer[u] for u in users)
+            how[h] = "lowest includer: " + min(users, key=layer.get)
+        else:
+            # Included by no .c: nothing can look up to it.
+            layer[h] = len(LAYERS) - 1
+            how[h] = "included by no .c file"
     if verbose:
         for h in sorted(how):
             print("  %-32s %-6s %s" % (h, LAYERS[layer[h]], how[h]))
 
     bad = []
 
-    def name(r):
+    def where(r):
         return "%s (%s)" % (r, LAYERS[layer[r]])
 
     for r in srcs:
         for inc in includes[r]:
             h = resolve(r, inc)
             if h is not None and layer[h] > layer[r]:
-                bad.append("upward include: %s -> %s" % (name(r), name(h)))
+                bad.append("upward include: %s -> %s" % (where(r), where(h)))
 
     # src/sigild.c and tools/ are two programs, each linked with the
     # library alone: a name both define (main) is no call between them.
@@ -304,8 +318,8 @@ def check(root, objdir, verbose=False):
                     edges.setdefault(src, {}).setdefault(d, set()).add(sym)
 
     def edge(a, b):
-        return "%s -> %s: %s" % (name(a), name(b),
-                                 ", ".join(sorted(edges[a][b])))
+        return "%s -> %s: %s" % (where(a), where(b),
+                                   ", ".join(sorted(edges[a][b])))
 
     for a in sorted(edges):
         for b in sorted(edges[a]):

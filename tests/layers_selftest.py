@@ -5,8 +5,9 @@ Builds tiny source trees in a temporary directory (a few one-function .c
 files in src/ground, src/domain and src/face, their headers, and objects
 made with $CC, cc by default), runs layers.py --root on each, and checks
 it exits 0 on a clean layout and 1, naming the offence, on an upward
-call, an upward include, a handler calling a handler and a circle of two
-files in one layer; --warn reports but exits 0; the object of a source
+call, an upward include (also from a type-only header, placed in the
+layer of the lowest file that includes it), a handler calling a handler
+and a circle of two files in one layer; --warn reports but exits 0; the object of a source
 that no longer exists is ignored. Prints PASS/FAIL per case; exits 1 if
 any failed.
 """
@@ -46,11 +47,12 @@ def tree(root, files):
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "w") as f:
             f.write(text)
+    for path in files:
         if path.endswith(".c"):
             o = os.path.join(root, "build", path[:-2] + ".o")
             os.makedirs(os.path.dirname(o), exist_ok=True)
-            subprocess.run([CC, "-c", "-Iinclude", "-o", o, path],
-                           cwd=root, check=True)
+            subprocess.run([CC, "-c", "-Wall", "-Werror", "-Iinclude",
+                            "-o", o, path], cwd=root, check=True)
 
 
 def run(files, *args, remove=()):
@@ -99,6 +101,14 @@ CASES = [
      (), (), 1,
      ["circle of 2 files: src/ground/one.c, src/ground/two.c",
       "src/ground/one.c (ground) -> src/ground/two.c (ground): two_fn"]),
+    ("a type-only header is in its lowest includer's layer",
+     changed({"include/sigil/kinds.h": '#include "sigil/alpha.h"\n'
+              "struct kind { int k; };\n",
+              "include/sigil/dom.h": '#include "sigil/base.h"\n'
+              '#include "sigil/kinds.h"\nint dom_fn(int);\n'}),
+     (), (), 1,
+     ["upward include: include/sigil/kinds.h (domain) -> "
+      "include/sigil/alpha.h (face)", "1 violation"]),
     ("--warn reports but passes",
      changed({"src/face/alpha.c": '#include "sigil/beta.h"\n'
              "int alpha_fn(int x) { return beta_fn(x); }\n"}),
