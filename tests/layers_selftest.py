@@ -7,9 +7,9 @@ made with $CC, cc by default), runs layers.py --root on each, and checks
 it exits 0 on a clean layout and 1, naming the offence, on an upward
 call, an upward include (also from a type-only header, placed in the
 layer of the lowest file that includes it), a handler calling a handler
-and a circle of two files in one layer; --warn reports but exits 0; the object of a source
-that no longer exists is ignored. Prints PASS/FAIL per case; exits 1 if
-any failed.
+and a circle of two files in one layer; --warn reports but exits 0; the
+object of a source that no longer exists is ignored. Prints PASS/FAIL
+per case; exits 1 if any failed.
 """
 import os
 import subprocess
