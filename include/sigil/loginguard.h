@@ -2,7 +2,7 @@
  * loginguard.h - what stands between the internet and the dashboard's
  * password check: the login limits (per client, per account and client,
  * per account, global) and the worker threads that run scrypt off the
- * event loop. See src/domain/loginguard.c for the rule.
+ * event loop. See src/face/http_login.c for the rule.
  */
 #ifndef SIGIL_LOGINGUARD_H
 #define SIGIL_LOGINGUARD_H

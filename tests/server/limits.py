@@ -385,7 +385,7 @@ with Env() as env:
         if re.search(r"tokens\s*[-+]?=|sigil_bucket|last_us\s*=", text):
             own.append(f)
     check(own == [], "no token bucket outside src/ground/ratelimit.c: %s" % own)
-    for f in ("http.c", "loyalty.c", "api.c", "loginguard.c"):
+    for f in ("http.c", "loyalty.c", "api.c", "http_login.c"):
         check("ratelimit_" in open(src_file(f)).read(),
               "src/%s limits with src/ground/ratelimit.c" % f)
 done()

@@ -1,5 +1,7 @@
 /*
- * loginguard.c - dashboard login limits and password hashing off the loop.
+ * http_login.c (loginguard) - dashboard login limits and password hashing
+ * off the loop: a face helper (it answers 429 and 503 itself), called by
+ * the dashboard and accounts handlers.
  *
  * The rule (replaces the old "10 wrong passwords lock the account for 15
  * minutes", which let anyone lock anyone out and told which emails
