@@ -81,6 +81,20 @@ int wal_cursor_del(MDB_cursor *cur, unsigned flags);
 #endif
 
 /*
+ * ---- the loop guard (loop_guard.c, loop_guard.h) ----
+ *
+ * Every write transaction of the storage files begins here: on a thread
+ * marked as an event loop, with the guard on, it is refused with
+ * SIGIL_EDENIED (store_write returns it); reads and other threads pass
+ * straight to LMDB.
+ */
+int loop_guard_txn_begin(MDB_env *env, MDB_txn *parent, unsigned flags,
+    MDB_txn **txn);
+#ifndef LOOP_GUARD_IMPL
+#define mdb_txn_begin(e, p, f, t)	loop_guard_txn_begin(e, p, f, t)
+#endif
+
+/*
  * Before mdb_env_open: takes the store's locks and, after an unclean stop
  * of the log's owner, puts data.mdb back at the last checkpoint and
  * applies the log (*replayed: transactions applied). *out stays NULL for

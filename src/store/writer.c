@@ -1,5 +1,6 @@
 /*
- * writer.c - group commit.
+ * writer.c - the single writer: group commit, and every other store
+ * write in queue order, off the event loops.
  *
  * LMDB allows one write transaction at a time and a durable commit costs
  * an fsync (a millisecond or more), so committing each scan on its own
@@ -10,11 +11,13 @@
  * batch, so the batch size grows with the load by itself: no timer, no
  * added latency when idle.
  *
- * A job's done() runs on the event-loop thread (the writer activates an
- * event; the base was made thread-aware with evthread_use_pthreads), so
- * HTTP code never runs on this thread and this thread never touches a
- * request. A request is answered only from done(), that is after its
- * commit returned: an acknowledged scan is on disk.
+ * A job's done() runs on the thread of the event loop it came from
+ * (job->base; the writer activates that loop's event, the bases were
+ * made thread-aware with evthread_use_pthreads), so HTTP code never runs
+ * on this thread and this thread never touches a request. A request is
+ * answered only from done(), that is after its commit returned: an
+ * acknowledged scan is on disk. One loop today; writer_loop_add lets
+ * more share the writer, each answered on its own.
  *
  * LMDB syncs twice per commit: the data pages, then the meta page that
  * makes them current. sigild opens the store with MDB_NOMETASYNC and
@@ -31,6 +34,18 @@
  * claim is held and answered exactly like a scan, so with deferred sync
  * a 201 still goes out only once its claim is durable.
  *
+ * Every other write is an op job (WRITER_OP, a struct writer_op from the
+ * code that needs it): run() calls the store's public write functions,
+ * each its own transaction. Ops are not group-committed; a run of ops
+ * is a round of its own. Order: jobs take effect in the order they were
+ * queued, but for one exception that group commit makes: in a run of
+ * scan, claim and location jobs with no op between them the scans
+ * commit first, then the claims, then the locations. An op never passes
+ * a job queued before it, nor is it passed by one queued after it. With
+ * deferred sync a round of ops ends with one explicit sync, which makes
+ * it durable together with the held round before it, and both are
+ * answered then.
+ *
  * If a commit fails, every job of that batch gets the error (the handler
  * answers 503) and nothing of the batch is written; the next batch tries
  * again, so a transient I/O fault needs no restart.
@@ -41,6 +56,11 @@
  * WRITER_IDLE_CHUNK codes, looking at the queue between chunks, so a
  * quiet server keeps little state pending and a scan that arrives waits
  * at most for one chunk.
+ *
+ * May call the store, scan (the judgement), libevent (event_active, to
+ * wake a loop) and log. Never runs a done() callback or touches a
+ * request on this thread; never writes from a loop's thread (the loops
+ * it serves are marked for loop_guard.c).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -51,9 +71,24 @@
 #include <event2/event.h>
 
 #include "sigil/log.h"
+#include "sigil/loop_guard.h"
 #include "sigil/scan.h"
 #include "sigil/util.h"
 #include "sigil/writer.h"
+
+/* An event loop results go back to, and its finished jobs. */
+struct writer_loop {
+	struct writer	*w;
+	struct event_base *base;
+	struct event	*ev;		/* activated when head is not empty */
+	struct writer_job *head, **tail;	/* guarded by w->lock */
+};
+
+struct op_count {
+	const struct writer_op *op;
+	uint64_t	jobs, errors;
+	double		seconds;
+};
 
 struct writer {
 	struct store	*store;
@@ -61,11 +96,13 @@ struct writer {
 	pthread_mutex_t	lock;
 	pthread_cond_t	wake;
 	struct writer_job *head, **tail;	/* queued, guarded by lock */
-	struct writer_job *done_head, **done_tail;	/* guarded by lock */
 	unsigned	queued, pending;	/* guarded by lock */
 	int		stopping, started;
 	int		deferred;	/* store opened STORE_NOMETASYNC */
-	struct event	*done_ev;
+	struct writer_loop loops[WRITER_LOOPS_MAX];	/* guarded by lock */
+	unsigned	nloops;
+	struct op_count	ops[WRITER_OPS_MAX];	/* guarded by lock */
+	size_t		nops;
 	struct writer_stats stats;		/* written by the thread */
 };
 
@@ -206,6 +243,74 @@ commit_locate(struct writer *w, struct writer_job *job)
 	return job->err == 0;
 }
 
+/* Counts one run of op (under the lock: writer_op_stats reads it). */
+static void
+op_note(struct writer *w, const struct writer_op *op, double secs, int err)
+{
+	size_t i;
+
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < w->nops && w->ops[i].op != op; i++)
+		;
+	if (i == w->nops && w->nops < WRITER_OPS_MAX)
+		w->ops[w->nops++].op = op;
+	if (i < w->nops) {
+		w->ops[i].jobs++;
+		w->ops[i].errors += err != 0;
+		w->ops[i].seconds += secs;
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Runs a round of op jobs, one after the other, each its own commit. */
+static void
+run_ops(struct writer *w, struct writer_job *list)
+{
+	struct writer_job *job;
+	struct timespec t0;
+
+	for (job = list; job != NULL; job = job->next) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		job->err = job->op->run(w->store, job->op_arg);
+		op_note(w, job->op, elapsed_s(&t0), job->err);
+	}
+}
+
+/*
+ * Takes the next round off the queue (w->lock held, queue not empty): a
+ * run of op jobs, or a run of the other kinds up to the first op; at
+ * most WRITER_BATCH_MAX either way.
+ */
+static struct writer_job *
+round_take(struct writer *w)
+{
+	struct writer_job *list = w->head, *job = list;
+	int ops = list->kind == WRITER_OP;
+	unsigned n = 1;
+
+	while (n < WRITER_BATCH_MAX && job->next != NULL &&
+	    (job->next->kind == WRITER_OP) == ops) {
+		job = job->next;
+		n++;
+	}
+	w->head = job->next;
+	if (w->head == NULL)
+		w->tail = &w->head;
+	job->next = NULL;
+	w->queued -= n;
+	return list;
+}
+
+/* The registered loop of base, or NULL (w->lock held). */
+static struct writer_loop *
+loop_find(struct writer *w, struct event_base *base)
+{
+	for (unsigned i = 0; i < w->nloops; i++)
+		if (w->loops[i].base == base)
+			return &w->loops[i];
+	return NULL;
+}
+
 /*
  * Waits (w->lock held) for a job for up to WRITER_IDLE_MS; 1 when the
  * time ran out.
@@ -216,21 +321,27 @@ idle_wait(struct writer *w)
 	return sigil_cond_wait_ms(&w->wake, &w->lock, WRITER_IDLE_MS);
 }
 
-/* Hands a finished list back to the event loop. */
+/* Hands a finished list back, each job to the loop it came from. */
 static void
 hand_back(struct writer *w, struct writer_job *list)
 {
 	struct writer_job *job, *next;
+	struct writer_loop *l;
+	unsigned woken = 0;
 
 	pthread_mutex_lock(&w->lock);
 	for (job = list; job != NULL; job = next) {
 		next = job->next;
 		job->next = NULL;
-		*w->done_tail = job;
-		w->done_tail = &job->next;
+		l = loop_find(w, job->base);	/* writer_submit checked it */
+		*l->tail = job;
+		l->tail = &job->next;
+		woken |= 1u << (l - w->loops);
 	}
 	pthread_mutex_unlock(&w->lock);
-	event_active(w->done_ev, EV_READ, 0);
+	for (unsigned i = 0; woken != 0; i++, woken >>= 1)
+		if (woken & 1)
+			event_active(w->loops[i].ev, EV_READ, 0);
 }
 
 /*
@@ -309,18 +420,32 @@ writer_main(void *arg)
 		}
 		idle = 0;
 		merge = 1;
-		/* Take up to WRITER_BATCH_MAX jobs off the queue. */
-		list = w->head;
-		job = list;
-		for (n = 1; n < WRITER_BATCH_MAX && job->next != NULL; n++)
-			job = job->next;
-		w->head = job->next;
-		if (w->head == NULL)
-			w->tail = &w->head;
-		job->next = NULL;
-		w->queued -= (unsigned)n;
+		list = round_take(w);
 		pthread_mutex_unlock(&w->lock);
 
+		if (list->kind == WRITER_OP) {
+			run_ops(w, list);
+			if (!w->deferred) {
+				hand_back(w, list);
+				continue;
+			}
+			/*
+			 * Deferred sync: whether an op wrote anything is
+			 * not known here (a refusal commits nothing), so
+			 * one explicit sync makes the ops durable, and the
+			 * held round before them too; all are answered.
+			 */
+			if (held != NULL) {
+				for (job = held; job->next != NULL;
+				    job = job->next)
+					;
+				job->next = list;
+				list = held;
+				held = NULL;
+			}
+			release_held(w, list, 0);
+			continue;
+		}
 		n = 0;
 		committed = 0;
 		for (job = list; job != NULL; job = job->next)
@@ -360,20 +485,21 @@ writer_main(void *arg)
 	return NULL;
 }
 
-/* Event-loop side: answer everything the writer has finished. */
+/* Event-loop side: answer everything the writer has finished for l. */
 static void
 writer_deliver(evutil_socket_t fd, short what, void *arg)
 {
-	struct writer *w = arg;
+	struct writer_loop *l = arg;
+	struct writer *w = l->w;
 	struct writer_job *list, *job, *next;
 	unsigned n = 0;
 
 	(void)fd;
 	(void)what;
 	pthread_mutex_lock(&w->lock);
-	list = w->done_head;
-	w->done_head = NULL;
-	w->done_tail = &w->done_head;
+	list = l->head;
+	l->head = NULL;
+	l->tail = &l->head;
 	pthread_mutex_unlock(&w->lock);
 	for (job = list; job != NULL; job = next) {
 		next = job->next;
@@ -418,11 +544,9 @@ writer_start(struct store *st, struct event_base *base, int deferred,
 	w->store = st;
 	w->deferred = deferred;
 	w->tail = &w->head;
-	w->done_tail = &w->done_head;
 	pthread_mutex_init(&w->lock, NULL);
 	sigil_cond_init(&w->wake);
-	w->done_ev = event_new(base, -1, 0, writer_deliver, w);
-	if (w->done_ev == NULL)
+	if (writer_loop_add(w, base) != 0)
 		goto fail;
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
 		goto fail;
@@ -431,18 +555,52 @@ writer_start(struct store *st, struct event_base *base, int deferred,
 	*out = w;
 	return 0;
 fail:
-	if (w->done_ev != NULL)
-		event_free(w->done_ev);
-	pthread_cond_destroy(&w->wake);
-	pthread_mutex_destroy(&w->lock);
-	free(w);
+	writer_free(w);
 	return SIGIL_ENOMEM;
+}
+
+int
+writer_loop_add(struct writer *w, struct event_base *base)
+{
+	struct writer_loop *l;
+	int rc = 0;
+
+	pthread_mutex_lock(&w->lock);
+	if (loop_find(w, base) != NULL)
+		goto out;
+	if (w->nloops == WRITER_LOOPS_MAX) {
+		rc = SIGIL_EFULL;
+		goto out;
+	}
+	l = &w->loops[w->nloops];
+	l->w = w;
+	l->base = base;
+	l->tail = &l->head;
+	if ((l->ev = event_new(base, -1, 0, writer_deliver, l)) == NULL) {
+		rc = SIGIL_ENOMEM;
+		goto out;
+	}
+	w->nloops++;
+out:
+	pthread_mutex_unlock(&w->lock);
+	if (rc == 0)
+		loop_guard_mark(1);
+	return rc;
 }
 
 int
 writer_submit(struct writer *w, struct writer_job *job)
 {
+	if (job->kind == WRITER_OP && (job->op == NULL ||
+	    job->op->run == NULL))
+		return SIGIL_EINVAL;
 	pthread_mutex_lock(&w->lock);
+	if (job->base == NULL)
+		job->base = w->loops[0].base;
+	else if (loop_find(w, job->base) == NULL) {
+		pthread_mutex_unlock(&w->lock);
+		return SIGIL_EINVAL;
+	}
 	if (w->stopping || w->queued >= WRITER_QUEUE_MAX) {
 		pthread_mutex_unlock(&w->lock);
 		return SIGIL_EBUSY;
@@ -486,14 +644,32 @@ writer_free(struct writer *w)
 	writer_drain(w);
 	if (w->started)
 		pthread_join(w->thread, NULL);
-	event_free(w->done_ev);
+	for (unsigned i = 0; i < w->nloops; i++)
+		event_free(w->loops[i].ev);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
+	loop_guard_mark(0);
 }
 
 void
 writer_stats(struct writer *w, struct writer_stats *out)
 {
 	*out = w->stats;
+}
+
+size_t
+writer_op_stats(struct writer *w, struct writer_op_stat *out, size_t max)
+{
+	size_t i;
+
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < w->nops && i < max; i++) {
+		out[i].name = w->ops[i].op->name;
+		out[i].jobs = w->ops[i].jobs;
+		out[i].errors = w->ops[i].errors;
+		out[i].seconds = w->ops[i].seconds;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return i;
 }
