@@ -75,6 +75,14 @@ int webhook_activity_bit(int type);
 int webhook_create(struct store *st, struct keyring *kr, uint32_t brand_id,
     const char *url, int events, struct webhook *out,
     char secret[WEBHOOK_SECRET_LEN + 1]);
+/*
+ * The same but for the store write: *out is ready for store_webhook_add
+ * (sigild runs that on the writer thread). Reads the store and may
+ * create the keyring secret. The same errors, but for the add's.
+ */
+int webhook_prepare(struct store *st, struct keyring *kr, uint32_t brand_id,
+    const char *url, int events, struct webhook *out,
+    char secret[WEBHOOK_SECRET_LEN + 1]);
 
 /* Unseals w's secret into hex. 0, SIGIL_ENOTFOUND (no keyring secret),
  * SIGIL_EFORGED (ciphertext altered or of another brand). */
@@ -134,9 +142,11 @@ struct json_t *webhook_json(const struct webhook *w);
 
 /*
  * The delivery loop on app->base: every WEBHOOK_TICK_MS it posts one
- * batch to each due subscription with nothing in flight. 0, SIGIL_ENOMEM,
- * SIGIL_ECRYPTO (TLS context). Free before the event base; requests in
- * flight are dropped and their events sent again later.
+ * batch to each due subscription with nothing in flight, and records
+ * each answer through app->writer. 0, SIGIL_ENOMEM, SIGIL_ECRYPTO (TLS
+ * context). Free before the event base, once the writer has answered
+ * every job (sigild: writer_pending() is 0); requests in flight are
+ * dropped and their events sent again later.
  */
 struct webhook_dispatcher;
 int webhook_dispatcher_start(struct app *app,
@@ -147,7 +157,7 @@ void webhook_dispatcher_free(struct webhook_dispatcher *d);
  * Brand API handlers (api.c authenticates and checks roles first):
  * POST /api/v1/webhooks with the parsed body (a JSON object), GET
  * /api/v1/webhooks, GET and DELETE /api/v1/webhooks/{id}. Each replies
- * once.
+ * once; create and delete after the writer has committed (http_write).
  */
 void webhook_api_create(struct http_call *c, struct app *app,
     uint32_t brand_id, struct json_t *body);

@@ -16,10 +16,14 @@
  * libevent's HTTP client (http, or https through bufferevent_openssl
  * with the system trust store and host name checks). The answer moves
  * the cursors or schedules a retry with exponential backoff and jitter;
- * either way one store_webhook_progress write records it. Scans the
- * subscription does not want (other brands, bots) are skipped in memory
- * and the skip is only written out with the next delivery or every
- * WEBHOOK_SKIP_SAVE_S, so an idle subscription costs no writes.
+ * either way one store_webhook_progress write records it, run by the
+ * writer thread (the loop only reads): the subscription is not ticked
+ * again until that write is done, and the brand API shows the settled
+ * fields meanwhile. Scans the subscription does not want (other brands,
+ * bots) are skipped in memory and the skip is only written out with the
+ * next delivery or every WEBHOOK_SKIP_SAVE_S, so an idle subscription
+ * costs no writes. The brand API's creation and deletion are writer ops
+ * too (http_write).
  *
  * The body is signed with HMAC-SHA256 under a per-subscription secret
  * over "<unix seconds>.<body>", so a receiver that rejects old
@@ -28,8 +32,11 @@
  * "webhook-enc"; events never carry IP addresses, device ids, phones,
  * PINs or secrets.
  *
- * May call store, keyring, scan (public scan ids), log and http; never
+ * May call store (reads), writer, keyring, scan (public scan ids), log,
+ * http and http_write; never writes to the store from the loop, never
  * blocks the loop on the network (DNS through evdns when it is usable).
+ * The brand API handlers at the end (webhook_api_*) answer HTTP, which
+ * is the face's business: they belong beside api.c's routes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,12 +51,14 @@
 #include "sigil/app.h"
 #include "sigil/egress.h"
 #include "sigil/http.h"
+#include "sigil/http_write.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "sigil/webhook.h"
+#include "sigil/writer.h"
 
 #define SEAL_NONCE	12
 #define SEAL_TAG	16
@@ -689,7 +698,7 @@ log_ends(struct store *st, uint32_t brand_id, uint64_t *scan_end,
 }
 
 int
-webhook_create(struct store *st, struct keyring *kr, uint32_t brand_id,
+webhook_prepare(struct store *st, struct keyring *kr, uint32_t brand_id,
     const char *url, int events, struct webhook *out,
     char secret[WEBHOOK_SECRET_LEN + 1])
 {
@@ -718,13 +727,29 @@ webhook_create(struct store *st, struct keyring *kr, uint32_t brand_id,
 	if ((rc = secret_seal(key, brand_id, raw, w.secret_ct)) != 0)
 		goto out;
 	w.secret_ct_len = SEAL_LEN;
-	if ((rc = store_webhook_add(st, &w)) != 0)
-		goto out;
 	sigil_hex_encode(raw, sizeof raw, secret);
 	*out = w;
 out:
 	OPENSSL_cleanse(key, sizeof key);
 	OPENSSL_cleanse(raw, sizeof raw);
+	return rc;
+}
+
+int
+webhook_create(struct store *st, struct keyring *kr, uint32_t brand_id,
+    const char *url, int events, struct webhook *out,
+    char secret[WEBHOOK_SECRET_LEN + 1])
+{
+	char hex[WEBHOOK_SECRET_LEN + 1];
+	struct webhook w;
+	int rc;
+
+	if ((rc = webhook_prepare(st, kr, brand_id, url, events, &w,
+	    hex)) == 0 && (rc = store_webhook_add(st, &w)) == 0) {
+		memcpy(secret, hex, sizeof hex);
+		*out = w;
+	}
+	OPENSSL_cleanse(hex, sizeof hex);
 	return rc;
 }
 
@@ -775,6 +800,14 @@ struct slot {
 	struct webhook_batch batch;
 	struct egress_req *req;		/* the POST in flight or NULL */
 	int		inflight;
+	/*
+	 * The delivery fields settled last, while the writer has them: the
+	 * tick waits for the write (the store's row is older until then)
+	 * and the brand API shows these instead of the row's.
+	 */
+	int		saving;
+	struct webhook	saved;
+	struct writer_job save;
 };
 
 struct webhook_dispatcher {
@@ -785,6 +818,83 @@ struct webhook_dispatcher {
 	struct webhook	*subs;		/* this tick's copy */
 	size_t		nsubs, subs_cap;
 };
+
+/*
+ * The process's running dispatcher (sigild starts one), so that the
+ * brand API's reads can show delivery progress still in the writer.
+ */
+static struct webhook_dispatcher *running;
+
+static int
+progress_run(struct store *st, void *arg)
+{
+	return store_webhook_progress(st, arg);
+}
+
+static const struct writer_op op_webhook_progress = {
+	"webhook_progress", progress_run
+};
+
+static void
+progress_saved(struct writer_job *job)
+{
+	struct slot *s = job->arg;
+
+	s->saving = 0;
+	if (job->err != 0)
+		log_error("webhook_progress", "brand=%u id=%u err=%s",
+		    s->brand_id, s->id, sigil_strerror(job->err));
+}
+
+/*
+ * Has the writer record w's delivery fields (cursors, attempts, next
+ * try, last status, count). If the writer refuses (shutting down), the
+ * progress is lost and its events are delivered again after the
+ * restart: at least once, as the cursors promise.
+ */
+static void
+slot_save(struct slot *s, const struct webhook *w)
+{
+	struct app *app = s->d->app;
+	int rc;
+
+	s->saved = *w;
+	memset(&s->save, 0, sizeof s->save);
+	s->save.kind = WRITER_OP;
+	s->save.op = &op_webhook_progress;
+	s->save.op_arg = &s->saved;
+	s->save.base = app->base;
+	s->save.done = progress_saved;
+	s->save.arg = s;
+	if ((rc = writer_submit(app->writer, &s->save)) != 0) {
+		log_error("webhook_progress", "brand=%u id=%u err=%s",
+		    w->brand_id, w->id, sigil_strerror(rc));
+		return;
+	}
+	s->saving = 1;
+}
+
+/* w's delivery fields as last settled, when they are not stored yet. */
+static void
+progress_overlay(struct webhook *w)
+{
+	struct webhook_dispatcher *d = running;
+	const struct webhook *p;
+
+	for (size_t i = 0; d != NULL && i < d->n; i++) {
+		if (!d->slots[i]->saving || d->slots[i]->brand_id !=
+		    w->brand_id || d->slots[i]->id != w->id)
+			continue;
+		p = &d->slots[i]->saved;
+		w->scan_cursor = p->scan_cursor;
+		w->activity_cursor = p->activity_cursor;
+		w->attempts = p->attempts;
+		w->next_try = p->next_try;
+		w->last_status = p->last_status;
+		w->delivered = p->delivered;
+		return;
+	}
+}
 
 static struct slot *
 slot_find(struct webhook_dispatcher *d, const struct webhook *w)
@@ -816,11 +926,9 @@ slot_find(struct webhook_dispatcher *d, const struct webhook *w)
 static void
 slot_settle(struct slot *s, int result, int status)
 {
-	struct webhook_dispatcher *d = s->d;
 	struct webhook *w = &s->w;
 	int64_t now = sigil_now_us();
 	uint32_t jitter = 0;
-	int rc;
 
 	s->inflight = 0;
 	s->req = NULL;
@@ -843,9 +951,7 @@ slot_settle(struct slot *s, int result, int status)
 		(void)sigil_random(&jitter, sizeof jitter);
 		w->next_try = now + webhook_backoff_us(w->attempts, jitter);
 	}
-	if ((rc = store_webhook_progress(d->app->store, w)) != 0)
-		log_error("webhook_progress", "brand=%u id=%u err=%s",
-		    w->brand_id, w->id, sigil_strerror(rc));
+	slot_save(s, w);
 	log_info("webhook_delivery", "brand=%u id=%u result=%s status=%d "
 	    "events=%zu first=%s attempts=%u", w->brand_id, w->id,
 	    egress_result_name(result), status, s->batch.n, s->batch.first_id,
@@ -931,7 +1037,7 @@ sub_tick(struct webhook_dispatcher *d, const struct webhook *w, int64_t now)
 	int rc;
 
 	if (!w->active || (s = slot_find(d, w)) == NULL || s->inflight ||
-	    w->next_try > now)
+	    s->saving || w->next_try > now)
 		return;
 	/* Start past what was already skipped in memory. */
 	at = *w;
@@ -957,11 +1063,7 @@ sub_tick(struct webhook_dispatcher *d, const struct webhook *w, int64_t now)
 			at.scan_cursor = s->scan_seen;
 			at.activity_cursor = s->activity_seen;
 			s->seen_saved = now;
-			if ((rc = store_webhook_progress(d->app->store,
-			    &at)) != 0)
-				log_error("webhook_progress", "brand=%u id=%u "
-				    "err=%s", w->brand_id, w->id,
-				    sigil_strerror(rc));
+			slot_save(s, &at);
 		}
 		webhook_batch_clear(&s->batch);
 		return;
@@ -1008,6 +1110,7 @@ webhook_dispatcher_start(struct app *app, struct webhook_dispatcher **out)
 	if ((d->tick = evtimer_new(app->base, tick, d)) == NULL ||
 	    evtimer_add(d->tick, &tv) != 0)
 		goto fail;
+	running = d;
 	*out = d;
 	return 0;
 fail:
@@ -1020,6 +1123,8 @@ webhook_dispatcher_free(struct webhook_dispatcher *d)
 {
 	if (d == NULL)
 		return;
+	if (running == d)
+		running = NULL;
 	if (d->tick != NULL)
 		event_free(d->tick);
 	for (size_t i = 0; i < d->n; i++) {
@@ -1036,15 +1141,66 @@ webhook_dispatcher_free(struct webhook_dispatcher *d)
 
 /* ---- brand API ---- */
 
+/* A subscription on its way to the store: what the 201 shows. */
+struct create_job {
+	struct webhook	w;
+	char		secret[WEBHOOK_SECRET_LEN + 1];
+};
+
+static int
+create_run(struct store *st, void *arg)
+{
+	struct create_job *x = arg;
+
+	return store_webhook_add(st, &x->w);
+}
+
+static const struct writer_op op_webhook_add = { "webhook_add", create_run };
+
+static void
+create_failed(struct http_call *c, uint32_t brand_id, int rc)
+{
+	log_error("webhook_new", "brand=%u err=%s", brand_id,
+	    sigil_strerror(rc));
+	http_reply_error(c, rc == SIGIL_EINVAL ? 422 : 500,
+	    rc == SIGIL_EINVAL ? "invalid" : "internal",
+	    rc == SIGIL_EINVAL ? "subscription refused" :
+	    "could not create the subscription");
+}
+
+static void
+created(struct http_call *c, void *arg, int err)
+{
+	struct create_job *x = arg;
+	json_t *o;
+
+	if (err == SIGIL_EBUSY) {
+		http_reply_error(c, 503, "unavailable",
+		    "the server is busy or shutting down; try again");
+		return;
+	}
+	if (err != 0) {
+		create_failed(c, x->w.brand_id, err);
+		return;
+	}
+	log_info("webhook_new", "brand=%u id=%u events=%d", x->w.brand_id,
+	    x->w.id, x->w.events);
+	if ((o = webhook_json(&x->w)) == NULL) {
+		http_reply_error(c, 500, "internal", "out of memory");
+		return;
+	}
+	json_object_set_new(o, "secret", json_string(x->secret));
+	http_reply_jsont(c, 201, o);
+}
+
 void
 webhook_api_create(struct http_call *c, struct app *app, uint32_t brand_id,
     json_t *body)
 {
 	json_t *url = json_object_get(body, "url");
-	json_t *events = json_object_get(body, "events"), *v, *o;
-	char secret[WEBHOOK_SECRET_LEN + 1];
+	json_t *events = json_object_get(body, "events"), *v;
+	struct create_job x;
 	const char *why;
-	struct webhook w;
 	size_t i;
 	int mask = 0, bit, rc;
 
@@ -1077,26 +1233,13 @@ webhook_api_create(struct http_call *c, struct app *app, uint32_t brand_id,
 		}
 		mask |= bit;
 	}
-	if ((rc = webhook_create(app->store, app->keyring, brand_id,
-	    json_string_value(url), mask, &w, secret)) != 0) {
-		log_error("webhook_new", "brand=%u err=%s", brand_id,
-		    sigil_strerror(rc));
-		http_reply_error(c, rc == SIGIL_EINVAL ? 422 : 500,
-		    rc == SIGIL_EINVAL ? "invalid" : "internal",
-		    rc == SIGIL_EINVAL ? "subscription refused" :
-		    "could not create the subscription");
+	if ((rc = webhook_prepare(app->store, app->keyring, brand_id,
+	    json_string_value(url), mask, &x.w, x.secret)) != 0) {
+		create_failed(c, brand_id, rc);
 		return;
 	}
-	log_info("webhook_new", "brand=%u id=%u events=%d", brand_id, w.id,
-	    mask);
-	if ((o = webhook_json(&w)) == NULL) {
-		OPENSSL_cleanse(secret, sizeof secret);
-		http_reply_error(c, 500, "internal", "out of memory");
-		return;
-	}
-	json_object_set_new(o, "secret", json_string(secret));
-	OPENSSL_cleanse(secret, sizeof secret);
-	http_reply_jsont(c, 201, o);
+	http_write(c, &op_webhook_add, &x, sizeof x, created);
+	OPENSSL_cleanse(&x, sizeof x);
 }
 
 struct list_ctx {
@@ -1109,9 +1252,13 @@ list_one(void *arg, const struct webhook *w)
 {
 	struct list_ctx *l = arg;
 
+	struct webhook shown;
+
 	if (w->brand_id != l->brand_id)
 		return 0;
-	if (json_array_append_new(l->arr, webhook_json(w)) != 0)
+	shown = *w;
+	progress_overlay(&shown);
+	if (json_array_append_new(l->arr, webhook_json(&shown)) != 0)
 		return SIGIL_ENOMEM;
 	return json_array_size(l->arr) >= WEBHOOK_LIST_MAX;
 }
@@ -1150,6 +1297,8 @@ webhook_api_get(struct http_call *c, struct app *app, uint32_t brand_id,
 		http_reply_error(c, 404, "not_found", "no such webhook");
 		return;
 	}
+	if (rc == 0)
+		progress_overlay(&w);
 	if (rc != 0 || (o = webhook_json(&w)) == NULL) {
 		http_reply_error(c, 500, "internal", "could not read the "
 		    "webhook");
@@ -1158,25 +1307,51 @@ webhook_api_get(struct http_call *c, struct app *app, uint32_t brand_id,
 	http_reply_jsont(c, 200, o);
 }
 
-void
-webhook_api_delete(struct http_call *c, struct app *app, uint32_t brand_id,
-    const char *id)
-{
-	uint64_t n;
-	int rc;
+struct delete_job {
+	uint32_t	brand_id, id;
+};
 
-	if (sigil_parse_u64(id, UINT32_MAX, &n) != 0 || n == 0 ||
-	    (rc = store_webhook_del(app->store, brand_id, (uint32_t)n)) ==
-	    SIGIL_ENOTFOUND) {
+static int
+delete_run(struct store *st, void *arg)
+{
+	struct delete_job *x = arg;
+
+	return store_webhook_del(st, x->brand_id, x->id);
+}
+
+static const struct writer_op op_webhook_del = { "webhook_del", delete_run };
+
+static void
+deleted(struct http_call *c, void *arg, int err)
+{
+	struct delete_job *x = arg;
+
+	if (err == SIGIL_ENOTFOUND) {
 		http_reply_error(c, 404, "not_found", "no such webhook");
 		return;
 	}
-	if (rc != 0) {
+	if (err != 0) {
 		http_reply_error(c, 500, "internal", "could not delete the "
 		    "webhook");
 		return;
 	}
-	log_info("webhook_del", "brand=%u id=%u", brand_id, (unsigned)n);
-	http_reply_jsont(c, 200, json_pack("{s:I,s:b}", "id", (json_int_t)n,
-	    "deleted", 1));
+	log_info("webhook_del", "brand=%u id=%u", x->brand_id, x->id);
+	http_reply_jsont(c, 200, json_pack("{s:I,s:b}", "id",
+	    (json_int_t)x->id, "deleted", 1));
+}
+
+void
+webhook_api_delete(struct http_call *c, struct app *app, uint32_t brand_id,
+    const char *id)
+{
+	struct delete_job x = { brand_id, 0 };
+	uint64_t n;
+
+	(void)app;
+	if (sigil_parse_u64(id, UINT32_MAX, &n) != 0 || n == 0) {
+		http_reply_error(c, 404, "not_found", "no such webhook");
+		return;
+	}
+	x.id = (uint32_t)n;
+	http_write(c, &op_webhook_del, &x, sizeof x, deleted);
 }

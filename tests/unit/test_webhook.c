@@ -5,7 +5,7 @@
  * real scan and activity logs (filters, merge order, cursors, no event
  * lost or repeated across many small batches) and the dispatcher
  * delivering to a real HTTP receiver on the same event loop, through a
- * 500 and a retry.
+ * 500 and a retry, its progress recorded by the writer thread.
  */
 #include <arpa/inet.h>
 #include <ftw.h>
@@ -27,6 +27,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
 #include <jansson.h>
 #include <openssl/hmac.h>
 
@@ -37,6 +38,7 @@
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "sigil/webhook.h"
+#include "sigil/writer.h"
 
 /* ---- fixture: a store, a keyring, one brand with a batch ---- */
 
@@ -562,6 +564,7 @@ test_dispatcher(void **state)
 	char url[64];
 	int64_t deadline;
 
+	assert_int_equal(evthread_use_pthreads(), 0);
 	app.base = event_base_new();
 	app.store = f->st;
 	app.keyring = f->kr;
@@ -581,6 +584,7 @@ test_dispatcher(void **state)
 	/* The receiver is on loopback, which egress refuses by default. */
 	assert_int_equal(egress_policy_allow(&ecfg.policy, "127.0.0.0/8"), 0);
 	assert_int_equal(egress_start(app.base, &ecfg, &app.egress), 0);
+	assert_int_equal(writer_start(app.store, app.base, 0, &app.writer), 0);
 	assert_int_equal(webhook_dispatcher_start(&app, &d), 0);
 
 	deadline = sigil_now_us() + 8000000;
@@ -614,6 +618,7 @@ test_dispatcher(void **state)
 		event_base_loop(app.base, EVLOOP_NONBLOCK);
 	assert_int_equal(r.requests, 2);
 
+	writer_free(app.writer);
 	webhook_dispatcher_free(d);
 	egress_free(app.egress);
 	evhttp_free(http);
