@@ -1123,8 +1123,6 @@ webhook_dispatcher_free(struct webhook_dispatcher *d)
 {
 	if (d == NULL)
 		return;
-	if (running == d)
-		running = NULL;
 	if (d->tick != NULL)
 		event_free(d->tick);
 	for (size_t i = 0; i < d->n; i++) {
@@ -1136,6 +1134,8 @@ webhook_dispatcher_free(struct webhook_dispatcher *d)
 	}
 	free(d->slots);
 	free(d->subs);
+	if (running == d)
+		running = NULL;
 	free(d);
 }
 
