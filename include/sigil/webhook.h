@@ -84,6 +84,13 @@ int webhook_prepare(struct store *st, struct keyring *kr, uint32_t brand_id,
     const char *url, int events, struct webhook *out,
     char secret[WEBHOOK_SECRET_LEN + 1]);
 
+/*
+ * Makes sure the keyring secret subscriptions are sealed under exists,
+ * creating it: at start-up, so that no request rewrites the keyring
+ * from inside the loop. 0 or keyring_secret's error.
+ */
+int webhook_seal_ready(struct keyring *kr);
+
 /* Unseals w's secret into hex. 0, SIGIL_ENOTFOUND (no keyring secret),
  * SIGIL_EFORGED (ciphertext altered or of another brand). */
 int webhook_secret_open(struct keyring *kr, const struct webhook *w,
@@ -141,7 +148,7 @@ void webhook_batch_clear(struct webhook_batch *b);
 struct json_t *webhook_json(const struct webhook *w);
 
 /*
- * The delivery loop on app->base: every WEBHOOK_TICK_MS it posts one
+ * The delivery loop on app->base (webhook_dispatch.c): every WEBHOOK_TICK_MS it posts one
  * batch to each due subscription with nothing in flight, and records
  * each answer through app->writer. 0, SIGIL_ENOMEM, SIGIL_ECRYPTO (TLS
  * context). Free before the event base, once the writer has answered
@@ -152,6 +159,13 @@ struct webhook_dispatcher;
 int webhook_dispatcher_start(struct app *app,
     struct webhook_dispatcher **out);
 void webhook_dispatcher_free(struct webhook_dispatcher *d);
+/*
+ * Replaces w's delivery fields (cursors, attempts, next try, last
+ * status, count) with those the running dispatcher settled and has not
+ * yet written (its write is in the writer), so that the brand API shows
+ * what has happened. Unchanged when there is nothing pending.
+ */
+void webhook_progress_overlay(struct webhook *w);
 
 /*
  * Brand API handlers (api.c authenticates and checks roles first):
