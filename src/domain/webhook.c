@@ -10,10 +10,10 @@
  * timed out may arrive twice (receivers deduplicate by event id).
  *
  * Delivery (the dispatcher on the event loop, its progress written by
- * the writer thread) is webhook_dispatch.c's. Here: URLs and the
- * targets egress may reach, event names and payloads, the sealed
- * secret and the signature, collecting a batch after the cursors, and
- * subscriptions (made on the loop, stored by a writer op).
+ * the writer thread) is webhook_dispatch.c's, the brand API's endpoints
+ * webhook_api.c's. Here: URLs and the targets egress may reach, event
+ * names and payloads, the sealed secret and the signature, collecting a
+ * batch after the cursors, and making a subscription.
  *
  * The body is signed with HMAC-SHA256 under a per-subscription secret
  * over "<unix seconds>.<body>", so a receiver that rejects old
@@ -22,11 +22,9 @@
  * "webhook-enc"; events never carry IP addresses, device ids, phones,
  * PINs or secrets.
  *
- * May call store (reads), writer, keyring, egress (the target policy),
- * scan (public scan ids), log, http and http_write; never writes to the
- * store from the loop. The brand API handlers at the end (webhook_api_*)
- * answer HTTP, which is the face's business: they belong beside api.c's
- * routes.
+ * May call store, keyring, egress (the target policy), scan (public
+ * scan ids) and log. Writes only through webhook_create (for the CLI
+ * and tests; sigild adds a subscription through the writer).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,22 +35,17 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "sigil/app.h"
 #include "sigil/egress.h"
-#include "sigil/http.h"
-#include "sigil/http_write.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "sigil/webhook.h"
-#include "sigil/writer.h"
 
 #define SEAL_NONCE	12
 #define SEAL_TAG	16
 #define SEAL_LEN	(SEAL_NONCE + 32 + SEAL_TAG)
-#define WEBHOOK_LIST_MAX	1000
 
 /* ---- URLs and event names ---- */
 
@@ -780,221 +773,4 @@ webhook_json(const struct webhook *w)
 	    json_string(w->last_status >= 200 && w->last_status < 300 ?
 	    "delivered" : "failed"));
 	return o;
-}
-
-/* ---- brand API ---- */
-
-/* A subscription on its way to the store: what the 201 shows. */
-struct create_job {
-	struct webhook	w;
-	char		secret[WEBHOOK_SECRET_LEN + 1];
-};
-
-static int
-create_run(struct store *st, void *arg)
-{
-	struct create_job *x = arg;
-
-	return store_webhook_add(st, &x->w);
-}
-
-static const struct writer_op op_webhook_add = { "webhook_add", create_run };
-
-static void
-create_failed(struct http_call *c, uint32_t brand_id, int rc)
-{
-	log_error("webhook_new", "brand=%u err=%s", brand_id,
-	    sigil_strerror(rc));
-	http_reply_error(c, rc == SIGIL_EINVAL ? 422 : 500,
-	    rc == SIGIL_EINVAL ? "invalid" : "internal",
-	    rc == SIGIL_EINVAL ? "subscription refused" :
-	    "could not create the subscription");
-}
-
-static void
-created(struct http_call *c, void *arg, int err)
-{
-	struct create_job *x = arg;
-	json_t *o;
-
-	if (err == SIGIL_EBUSY) {
-		http_reply_error(c, 503, "unavailable",
-		    "the server is busy or shutting down; try again");
-		return;
-	}
-	if (err != 0) {
-		create_failed(c, x->w.brand_id, err);
-		return;
-	}
-	log_info("webhook_new", "brand=%u id=%u events=%d", x->w.brand_id,
-	    x->w.id, x->w.events);
-	if ((o = webhook_json(&x->w)) == NULL) {
-		http_reply_error(c, 500, "internal", "out of memory");
-		return;
-	}
-	json_object_set_new(o, "secret", json_string(x->secret));
-	http_reply_jsont(c, 201, o);
-}
-
-void
-webhook_api_create(struct http_call *c, struct app *app, uint32_t brand_id,
-    json_t *body)
-{
-	json_t *url = json_object_get(body, "url");
-	json_t *events = json_object_get(body, "events"), *v;
-	struct create_job x;
-	const char *why;
-	size_t i;
-	int mask = 0, bit, rc;
-
-	if (!json_is_string(url)) {
-		http_reply_error(c, 422, "invalid", "field 'url' must be an "
-		    "http:// or https:// URL of at most 256 printable ASCII "
-		    "characters, without user info or fragment");
-		return;
-	}
-	if ((rc = webhook_target_check(egress_policy(app->egress),
-	    json_string_value(url), &why)) != 0) {
-		http_reply_error(c, 422, rc == SIGIL_EDENIED ? "refused_target" :
-		    "invalid", why);
-		return;
-	}
-	if (!json_is_array(events) || json_array_size(events) == 0 ||
-	    json_array_size(events) > 3) {
-		http_reply_error(c, 422, "invalid", "field 'events' must be a "
-		    "non-empty array of \"scan\", \"claim\", \"customer\"");
-		return;
-	}
-	json_array_foreach(events, i, v) {
-		if (!json_is_string(v) ||
-		    (bit = webhook_event_bit(json_string_value(v))) == 0 ||
-		    (mask & bit) != 0) {
-			http_reply_error(c, 422, "invalid", "field 'events' may "
-			    "hold \"scan\", \"claim\" and \"customer\", each "
-			    "once");
-			return;
-		}
-		mask |= bit;
-	}
-	if ((rc = webhook_prepare(app->store, app->keyring, brand_id,
-	    json_string_value(url), mask, &x.w, x.secret)) != 0) {
-		create_failed(c, brand_id, rc);
-		return;
-	}
-	http_write(c, &op_webhook_add, &x, sizeof x, created);
-	OPENSSL_cleanse(&x, sizeof x);
-}
-
-struct list_ctx {
-	uint32_t	brand_id;
-	json_t		*arr;
-};
-
-static int
-list_one(void *arg, const struct webhook *w)
-{
-	struct list_ctx *l = arg;
-
-	struct webhook shown;
-
-	if (w->brand_id != l->brand_id)
-		return 0;
-	shown = *w;
-	webhook_progress_overlay(&shown);
-	if (json_array_append_new(l->arr, webhook_json(&shown)) != 0)
-		return SIGIL_ENOMEM;
-	return json_array_size(l->arr) >= WEBHOOK_LIST_MAX;
-}
-
-void
-webhook_api_list(struct http_call *c, struct app *app, uint32_t brand_id)
-{
-	struct list_ctx l = { brand_id, json_array() };
-	int rc;
-
-	if (l.arr == NULL || (rc = store_webhook_each(app->store, list_one,
-	    &l)) < 0) {
-		json_decref(l.arr);
-		http_reply_error(c, 500, "internal", "could not list webhooks");
-		return;
-	}
-	http_reply_jsont(c, 200, json_pack("{s:o}", "webhooks", l.arr));
-}
-
-void
-webhook_api_get(struct http_call *c, struct app *app, uint32_t brand_id,
-    const char *id)
-{
-	struct webhook w;
-	uint64_t n;
-	json_t *o;
-	int rc;
-
-	if (sigil_parse_u64(id, UINT32_MAX, &n) != 0 || n == 0 ||
-	    (rc = store_webhook_get(app->store, brand_id, (uint32_t)n,
-	    &w)) == SIGIL_ENOTFOUND) {
-		http_reply_error(c, 404, "not_found", "no such webhook");
-		return;
-	}
-	if (rc == 0 && w.brand_id != brand_id) {
-		http_reply_error(c, 404, "not_found", "no such webhook");
-		return;
-	}
-	if (rc == 0)
-		webhook_progress_overlay(&w);
-	if (rc != 0 || (o = webhook_json(&w)) == NULL) {
-		http_reply_error(c, 500, "internal", "could not read the "
-		    "webhook");
-		return;
-	}
-	http_reply_jsont(c, 200, o);
-}
-
-struct delete_job {
-	uint32_t	brand_id, id;
-};
-
-static int
-delete_run(struct store *st, void *arg)
-{
-	struct delete_job *x = arg;
-
-	return store_webhook_del(st, x->brand_id, x->id);
-}
-
-static const struct writer_op op_webhook_del = { "webhook_del", delete_run };
-
-static void
-deleted(struct http_call *c, void *arg, int err)
-{
-	struct delete_job *x = arg;
-
-	if (err == SIGIL_ENOTFOUND) {
-		http_reply_error(c, 404, "not_found", "no such webhook");
-		return;
-	}
-	if (err != 0) {
-		http_reply_error(c, 500, "internal", "could not delete the "
-		    "webhook");
-		return;
-	}
-	log_info("webhook_del", "brand=%u id=%u", x->brand_id, x->id);
-	http_reply_jsont(c, 200, json_pack("{s:I,s:b}", "id",
-	    (json_int_t)x->id, "deleted", 1));
-}
-
-void
-webhook_api_delete(struct http_call *c, struct app *app, uint32_t brand_id,
-    const char *id)
-{
-	struct delete_job x = { brand_id, 0 };
-	uint64_t n;
-
-	(void)app;
-	if (sigil_parse_u64(id, UINT32_MAX, &n) != 0 || n == 0) {
-		http_reply_error(c, 404, "not_found", "no such webhook");
-		return;
-	}
-	x.id = (uint32_t)n;
-	http_write(c, &op_webhook_del, &x, sizeof x, deleted);
 }

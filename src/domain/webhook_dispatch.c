@@ -151,6 +151,24 @@ webhook_progress_overlay(struct webhook *w)
 	}
 }
 
+/*
+ * arr (n elements of size bytes used, room for *cap) with room for one
+ * more: arr itself, or a copy twice as large; NULL when out of memory
+ * (arr is kept).
+ */
+static void *
+room_for_one(void *arr, size_t *cap, size_t n, size_t size)
+{
+	size_t more;
+
+	if (n < *cap)
+		return arr;
+	more = *cap ? *cap * 2 : 16;
+	if ((arr = realloc(arr, more * size)) != NULL)
+		*cap = more;
+	return arr;
+}
+
 static struct slot *
 slot_find(struct webhook_dispatcher *d, const struct webhook *w)
 {
@@ -160,14 +178,10 @@ slot_find(struct webhook_dispatcher *d, const struct webhook *w)
 		if (d->slots[i]->brand_id == w->brand_id &&
 		    d->slots[i]->id == w->id)
 			return d->slots[i];
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-
-		if ((grown = realloc(d->slots, cap * sizeof *grown)) == NULL)
-			return NULL;
-		d->slots = grown;
-		d->cap = cap;
-	}
+	if ((grown = room_for_one(d->slots, &d->cap, d->n,
+	    sizeof *grown)) == NULL)
+		return NULL;
+	d->slots = grown;
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return NULL;
 	s->d = d;
@@ -272,14 +286,10 @@ copy_sub(void *arg, const struct webhook *w)
 	struct webhook_dispatcher *d = arg;
 	struct webhook *grown;
 
-	if (d->nsubs == d->subs_cap) {
-		size_t cap = d->subs_cap ? d->subs_cap * 2 : 16;
-
-		if ((grown = realloc(d->subs, cap * sizeof *grown)) == NULL)
-			return SIGIL_ENOMEM;
-		d->subs = grown;
-		d->subs_cap = cap;
-	}
+	if ((grown = room_for_one(d->subs, &d->subs_cap, d->nsubs,
+	    sizeof *grown)) == NULL)
+		return SIGIL_ENOMEM;
+	d->subs = grown;
 	d->subs[d->nsubs++] = *w;
 	return 0;
 }
