@@ -167,22 +167,4 @@ void webhook_dispatcher_free(struct webhook_dispatcher *d);
  */
 void webhook_progress_overlay(struct webhook *w);
 
-/*
- * Brand API handlers (api.c authenticates and checks roles first):
- * POST /api/v1/webhooks with the parsed body (a JSON object), GET
- * /api/v1/webhooks, GET and DELETE /api/v1/webhooks/{id}. Each replies
- * once; create and delete after the writer has committed (http_write).
- */
-void webhook_api_create(struct http_call *c, struct app *app,
-    uint32_t brand_id, struct json_t *body);
-void webhook_api_list(struct http_call *c, struct app *app,
-    uint32_t brand_id);
-void webhook_api_get(struct http_call *c, struct app *app, uint32_t brand_id,
-    const char *id);
-/* DELETE /api/v1/webhooks/{id}: stops delivery for good (404 when absent
- * or another brand's). A request in flight finishes; its answer is only
- * logged. */
-void webhook_api_delete(struct http_call *c, struct app *app,
-    uint32_t brand_id, const char *id);
-
 #endif

@@ -4,7 +4,7 @@
  * Scans, locations and reward claims are group-committed (many per LMDB
  * transaction, one durable sync); every other write is an op job: a
  * declared operation the thread runs in queue order. Each result goes
- * back to the event loop the job came from. See src/store/writer.c.
+ * back to the event loop the job came from. See src/domain/writer.c.
  */
 #ifndef SIGIL_WRITER_H
 #define SIGIL_WRITER_H

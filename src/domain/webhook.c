@@ -11,7 +11,7 @@
  *
  * Delivery (the dispatcher on the event loop, its progress written by
  * the writer thread) is webhook_dispatch.c's, the brand API's endpoints
- * webhook_api.c's. Here: URLs and the targets egress may reach, event
+ * api_webhooks.c's (src/face/). Here: URLs and the targets egress may reach, event
  * names and payloads, the sealed secret and the signature, collecting a
  * batch after the cursors, and making a subscription.
  *

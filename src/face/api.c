@@ -36,6 +36,7 @@
 
 #include "sigil/accounts.h"
 #include "sigil/api.h"
+#include "sigil/api_webhooks.h"
 #include "sigil/code.h"
 #include "sigil/consumer.h"
 #include "sigil/dashboard.h"

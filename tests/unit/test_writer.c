@@ -1,5 +1,5 @@
 /*
- * test_writer.c - the writer's op jobs (src/store/writer.c) and the loop
+ * test_writer.c - the writer's op jobs (src/domain/writer.c) and the loop
  * guard (src/store/loop_guard.c): an op runs on the writer thread and is
  * answered on the loop's; its error comes back as job->err; ops keep
  * their place in the queue among scans (a scan queued before an op is

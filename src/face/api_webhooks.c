@@ -1,5 +1,5 @@
 /*
- * webhook_api.c - the brand API's webhook endpoints: POST, GET and
+ * api_webhooks.c - the brand API's webhook endpoints: POST, GET and
  * DELETE /api/v1/webhooks[/{id}], called after authentication and the
  * role check.
  *
@@ -11,12 +11,7 @@
  * (webhook_progress_overlay), so an answer the receiver gave is never
  * hidden by the write that records it.
  *
- * These are HTTP handlers in the domain folder, which the layer check
- * reports (an upward include and call): they belong with the brand API's
- * handlers in src/face/ (as api_webhooks.c beside api_catalog.c), which
- * is a move of this file and of its four declarations in webhook.h.
- *
- * May call webhook.c and webhook_dispatch.c, egress (the target policy),
+ * A handler: may call the domain (webhook.c, webhook_dispatch.c), egress (the target policy),
  * store (reads), http and http_write, log. Never writes to the store on
  * the loop; never shows a secret twice or puts one in the log.
  */
@@ -26,6 +21,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "sigil/api_webhooks.h"
 #include "sigil/app.h"
 #include "sigil/egress.h"
 #include "sigil/http.h"
