@@ -95,12 +95,6 @@ keys_add(struct keys *s, const void *k)
 	return 0;
 }
 
-float
-erase_coarse(float x)
-{
-	return (float)(round((double)x * 10.0) / 10.0);
-}
-
 /*
  * Writes v over key: first the same number of bytes with the changed
  * bytes zeroed (LMDB overwrites a same-size value in place), then v.

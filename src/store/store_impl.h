@@ -11,8 +11,11 @@
 #ifndef SIGIL_STORE_IMPL_H
 #define SIGIL_STORE_IMPL_H
 
+#include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lmdb.h>
@@ -188,19 +191,54 @@ meta_key(const char *name)
 	return mval(name, strlen(name));
 }
 
-/* An LMDB or errno code as a SIGIL_E* code (SIGIL_E* pass through). */
-int map_err(int rc);
+/*
+ * An LMDB or errno code as a SIGIL_E* code (SIGIL_E* pass through). LMDB
+ * codes are all below -30000 or positive errno; SIGIL_E* are small.
+ */
+static inline int
+map_err(int rc)
+{
+	if (rc <= 0 && rc >= SIGIL_EDENIED)
+		return rc;
+	switch (rc) {
+	case MDB_NOTFOUND:	return SIGIL_ENOTFOUND;
+	case MDB_KEYEXIST:	return SIGIL_EEXIST;
+	case ENOMEM:		return SIGIL_ENOMEM;
+	case MDB_MAP_FULL:	return SIGIL_EFULL;
+	}
+	return SIGIL_EIO;
+}
 
 /*
- * A tuning knob from the environment (store_state.c): the whole number in
- * variable name when it is within min..max, else dflt.
+ * A tuning knob from the environment: the whole number in variable name
+ * when it is within min..max, else dflt.
  */
-size_t env_size(const char *name, size_t dflt, size_t min, size_t max);
+static inline size_t
+env_size(const char *name, size_t dflt, size_t min, size_t max)
+{
+	const char *e = getenv(name);
+	uint64_t v;
+
+	if (e != NULL && *e != '\0' &&
+	    sigil_parse_u64(e, max, &v) == 0 && v >= min)
+		return (size_t)v;
+	return dflt;
+}
 
 /* Printable text: no C0 controls or DEL, and at most max bytes. */
 int text_ok(const char *s, size_t cap, size_t max, int allow_empty);
 
-/* ---- transactions (store.c) ---- */
+/* ---- the environment (store_env.c) ---- */
+
+/*
+ * store_open's first step and store_close's: the growth lock, the reader
+ * slots' list and their thread key. env_fini ends every slot's read
+ * transaction, so it runs before the environment closes.
+ */
+int env_init(struct store *st);
+void env_fini(struct store *st);
+
+/* ---- transactions (store_env.c) ---- */
 
 /* Opens (or joins) the thread's snapshot. Pair with read_end(). */
 int read_begin(struct store *st, MDB_txn **out);
@@ -232,7 +270,7 @@ void read_end(struct store *st);
 typedef int (*write_fn)(struct store *st, MDB_txn *txn, void *arg);
 int store_write(struct store *st, write_fn fn, void *arg);
 
-/* ---- meta counters (store.c): 64-bit values under string keys ---- */
+/* ---- meta counters (store_env.c): 64-bit values under string keys ---- */
 int meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out);
 int meta_put(struct store *st, MDB_txn *txn, MDB_val k, uint64_t val);
 int meta_add(struct store *st, MDB_txn *txn, const char *name,
@@ -324,7 +362,11 @@ void pend_coarsen(struct store *st, const uint8_t *key);
 /* ---- erasure (store_erase.c) and the physical scrub (store_scrub.c) ---- */
 
 /* x rounded to 0.1 (a location kept after erasure). */
-float erase_coarse(float x);
+static inline float
+erase_coarse(float x)
+{
+	return (float)(round((double)x * 10.0) / 10.0);
+}
 /*
  * Inside erase_fn's transaction: the otps row, activity texts and refs,
  * claims' customer id, precise locations, hash-keyed tables rebuilt.

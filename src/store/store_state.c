@@ -305,18 +305,6 @@ pend_freeze(struct pend *p)
 		p->sorter_live = 1;
 }
 
-size_t
-env_size(const char *name, size_t dflt, size_t min, size_t max)
-{
-	const char *e = getenv(name);
-	uint64_t v;
-
-	if (e != NULL && *e != '\0' &&
-	    sigil_parse_u64(e, max, &v) == 0 && v >= min)
-		return (size_t)v;
-	return dflt;
-}
-
 int
 pend_init(struct store *st)
 {
