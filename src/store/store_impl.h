@@ -279,8 +279,16 @@ int meta_add(struct store *st, MDB_txn *txn, const char *name,
 int meta_next(struct store *st, MDB_txn *txn, MDB_val k, uint64_t n,
     uint64_t max, uint64_t *out);
 
+/* ---- the catalog (store_catalog.c): rows other families read ---- */
+
+/* A brand, a batch by id; SIGIL_ENOTFOUND, SIGIL_EIO, LMDB codes. */
+int brand_load(struct store *st, MDB_txn *txn, uint32_t id,
+    struct brand *out);
 int batch_load(struct store *st, MDB_txn *txn, uint64_t id,
     struct batch *out);
+/* The batch of brand_id that holds serial (a range lookup). */
+int batch_find(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, struct batch *out);
 
 /* ---- per-code state (store.c encodes, store_state.c keeps pending) ---- */
 
