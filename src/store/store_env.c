@@ -475,3 +475,113 @@ out:
 	read_end(st);
 	return map_err(rc);
 }
+
+/* ---- helpers every family shares ---- */
+
+int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+u64vec_push(struct u64vec *a, uint64_t x)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		uint64_t *v = realloc(a->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return SIGIL_ENOMEM;
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = x;
+	return 0;
+}
+
+int
+u64vec_reserve(struct u64vec *a, size_t n)
+{
+	uint64_t *v;
+
+	if (n <= a->cap)
+		return 0;
+	if ((v = realloc(a->v, n * sizeof(*v))) == NULL)
+		return SIGIL_ENOMEM;
+	a->v = v;
+	a->cap = n;
+	return 0;
+}
+
+/* Every 8-byte duplicate of key k in a DUPFIXED table, appended to out. */
+int
+dups_collect(MDB_txn *txn, MDB_dbi dbi, MDB_val k, struct u64vec *out)
+{
+	MDB_cursor *cur;
+	MDB_val v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != 8) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		if ((rc = u64vec_push(out, sigil_be64_get(v.mv_data))) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Puts code keys (brand_id, serials[i]) -> val through one cursor. While a
+ * key sorts after everything in the table it is appended (no search, and
+ * pages are filled rather than split in half); serials in ascending order
+ * on a brand's newest codes, the usual case, are then all appended.
+ */
+int
+codes_put(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id,
+    const uint64_t *serials, size_t n, MDB_val val)
+{
+	uint8_t ck[CODE_KEY_LEN], last[CODE_KEY_LEN];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, have_last;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto out;
+	if ((have_last = rc == 0)) {
+		if (k.mv_size != CODE_KEY_LEN) {
+			rc = SIGIL_EIO;
+			goto out;
+		}
+		memcpy(last, k.mv_data, CODE_KEY_LEN);
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned flags = 0;
+
+		code_key_put(ck, brand_id, serials[i]);
+		if (!have_last || memcmp(ck, last, CODE_KEY_LEN) > 0) {
+			flags = MDB_APPEND;
+			memcpy(last, ck, CODE_KEY_LEN);
+			have_last = 1;
+		}
+		k = mval(ck, CODE_KEY_LEN);
+		v = val;
+		if ((rc = mdb_cursor_put(cur, &k, &v, flags)) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	mdb_cursor_close(cur);
+	return rc;
+}

@@ -270,6 +270,28 @@ void read_end(struct store *st);
 typedef int (*write_fn)(struct store *st, MDB_txn *txn, void *arg);
 int store_write(struct store *st, write_fn fn, void *arg);
 
+/* ---- helpers every family shares (store_env.c) ---- */
+
+/* qsort/bsearch order of uint64_t. */
+int u64_cmp(const void *a, const void *b);
+
+/* A growable list of u64, for ids collected inside a transaction. */
+struct u64vec {
+	uint64_t	*v;
+	size_t		 n, cap;
+};
+/* Appends x; room for at least n. 0 or SIGIL_ENOMEM (a is unchanged). */
+int u64vec_push(struct u64vec *a, uint64_t x);
+int u64vec_reserve(struct u64vec *a, size_t n);
+/* Every 8-byte duplicate of key k in a DUPFIXED table, appended to out. */
+int dups_collect(MDB_txn *txn, MDB_dbi dbi, MDB_val k, struct u64vec *out);
+/*
+ * Puts code keys (brand_id, serials[i]) -> val through one cursor,
+ * appending while a key sorts after everything in the table.
+ */
+int codes_put(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id,
+    const uint64_t *serials, size_t n, MDB_val val);
+
 /* ---- meta counters (store_env.c): 64-bit values under string keys ---- */
 int meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out);
 int meta_put(struct store *st, MDB_txn *txn, MDB_val k, uint64_t val);
@@ -290,7 +312,39 @@ int batch_load(struct store *st, MDB_txn *txn, uint64_t id,
 int batch_find(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t serial, struct batch *out);
 
-/* ---- per-code state (store.c encodes, store_state.c keeps pending) ---- */
+/* ---- the scan log and code_state's row (store_scanlog.c) ---- */
+
+#define SCAN_REC_LEN		48	/* a scans value */
+#define SCAN_LOC_LEN		18	/* a scan_locs value ... */
+#define SCAN_LOC_FLAGS_LEN	19	/* ... with a locate-time flags byte */
+#define LOC_FLAGS_KEPT		(SCAN_DIVERSION | SCAN_CLONE_SCANNERS | \
+				    SCAN_CLONE_TRAVEL)
+
+/* A log record (SCAN_REC_LEN bytes; no location: see scan_locs). */
+void scan_encode(const struct scan_rec *r, uint8_t *p);
+/* A scan_locs value's first SCAN_LOC_LEN bytes. */
+void loc_encode(uint8_t *p, float lat, float lng, uint16_t accuracy_m,
+    int64_t at);
+/* Finite and on the globe. */
+int loc_valid(float lat, float lng);
+/* The scan as logged, its location applied if one was stored. */
+int scan_load(struct store *st, MDB_txn *txn, uint64_t id,
+    struct scan_rec *out);
+/* A code_state value (the short form reads its scan from the log). */
+int state_decode(struct store *st, MDB_txn *txn, MDB_val v,
+    struct code_state *out);
+
+/* ---- trace (store_trace.c) ---- */
+
+/*
+ * One alert per evidence flag in flags (SCAN_CLONE_*, SCAN_DIVERSION) for
+ * the judged scan r, at time at: the scan path writes them in its own
+ * transaction.
+ */
+int scan_alerts(struct store *st, MDB_txn *txn, const struct scan_rec *r,
+    unsigned flags, int64_t at);
+
+/* ---- per-code state (store_scanlog.c encodes, store_state.c keeps pending) */
 
 /* The flags a code's state keeps once any scan of it raised them. */
 #define STATE_STICKY	(SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL | \
