@@ -334,7 +334,19 @@ int scan_load(struct store *st, MDB_txn *txn, uint64_t id,
 int state_decode(struct store *st, MDB_txn *txn, MDB_val v,
     struct code_state *out);
 
-/* ---- trace (store_trace.c) ---- */
+/* ---- trace (store_trace.c), for the chain of custody and the scans ---- */
+
+/* 0 when the brand has distributor id, else MDB_NOTFOUND or an error. */
+int distributor_exists(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint32_t id);
+/*
+ * Appends ev (at, type and fields already checked) and its indexes;
+ * sets ev->id.
+ */
+int event_append(struct store *st, MDB_txn *txn, struct trace_event *ev);
+/* Event id, its serials in buf (reused between calls); EIO if missing. */
+int event_load(struct store *st, MDB_txn *txn, uint64_t id,
+    struct trace_event *ev, struct u64vec *buf);
 
 /*
  * One alert per evidence flag in flags (SCAN_CLONE_*, SCAN_DIVERSION) for
