@@ -217,18 +217,13 @@ int
 store_brand_add(struct store *st, struct brand *b)
 {
 	struct brand work;
-	int rc;
 
 	if (!text_ok(b->name, sizeof(b->name), STORE_NAME_MAX, 0) ||
 	    !text_ok(b->base_url, sizeof(b->base_url), STORE_URL_MAX, 0))
 		return SIGIL_EINVAL;
 	work = *b;
 	work.created = sigil_now_us();
-	if ((rc = store_write(st, brand_add_fn, &work)) != 0)
-		return rc;
-	b->id = work.id;
-	b->created = work.created;
-	return 0;
+	return STORE_WRITE_OUT(st, brand_add_fn, &work, work, b);
 }
 
 int
@@ -237,55 +232,57 @@ store_brand_get(struct store *st, uint32_t id, struct brand *out)
 	return STORE_READ(st, brand_load(st, txn, id, out));
 }
 
+static int
+brand_by_name(struct store *st, MDB_txn *txn, const char *name,
+    struct brand *out)
+{
+	MDB_val k = mval(name, strlen(name)), v;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->brand_names, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size != 4)
+		return SIGIL_EIO;
+	return brand_load(st, txn, sigil_be32_get(v.mv_data), out);
+}
+
 int
 store_brand_find(struct store *st, const char *name, struct brand *out)
 {
-	MDB_txn *txn;
-	MDB_val k, v;
-	int rc;
-
 	if (!lookup_ok(name, STORE_NAME_BYTES))
 		return SIGIL_ENOTFOUND;
-	k = mval(name, strlen(name));
-	if ((rc = read_begin(st, &txn)) != 0)
+	return STORE_READ(st, brand_by_name(st, txn, name, out));
+}
+
+struct brand_walk {
+	int	(*fn)(void *arg, const struct brand *b);
+	void	*arg;
+};
+
+static int
+brand_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	struct brand_walk *w = ctx;
+	struct brand b;
+	int rc;
+
+	(void)txn;
+	if (k.mv_size != 4)
+		return MDB_NOTFOUND;	/* not a brand: the walk ends there */
+	if ((rc = brand_decode(sigil_be32_get(k.mv_data), v, &b)) != 0)
 		return rc;
-	rc = mdb_get(txn, st->brand_names, &k, &v);
-	if (rc == 0 && v.mv_size != 4)
-		rc = SIGIL_EIO;
-	if (rc == 0)
-		rc = brand_load(st, txn, sigil_be32_get(v.mv_data), out);
-	read_end(st);
-	return map_err(rc);
+	*stop = w->fn(w->arg, &b);
+	return 0;
 }
 
 int
 store_brand_each(struct store *st,
     int (*fn)(void *arg, const struct brand *b), void *arg)
 {
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k, v;
-	struct brand b;
-	int rc, stop = 0;
+	struct brand_walk w = { fn, arg };
 
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, st->brands, &cur)) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 4 ||
-		    (rc = brand_decode(sigil_be32_get(k.mv_data), v, &b)) != 0)
-			break;
-		if ((stop = fn(arg, &b)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return stop ? stop : map_err(rc);
+	return store_walk(st, st->brands, WALK_FIRST, mval(NULL, 0),
+	    brand_row, &w);
 }
 
 /* ---- keys ---- */
@@ -350,26 +347,39 @@ int
 store_key_add(struct store *st, uint32_t brand_id, struct key_meta *out)
 {
 	struct key_meta km = { .brand_id = brand_id };
-	int rc;
 
 	km.created = sigil_now_us();
-	if ((rc = store_write(st, key_add_fn, &km)) != 0)
-		return rc;
-	*out = km;
-	return 0;
+	return STORE_WRITE_OUT(st, key_add_fn, &km, km, out);
 }
 
 int
 store_key_get(struct store *st, uint16_t id, struct key_meta *out)
 {
-	MDB_txn *txn;
+	return STORE_READ(st, key_load(st, txn, id, out));
+}
+
+struct key_walk {
+	uint32_t	 brand_id;
+	int		(*fn)(void *arg, const struct key_meta *k);
+	void		*arg;
+};
+
+static int
+key_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	struct key_walk *w = ctx;
+	const uint8_t *kp = k.mv_data;
+	struct key_meta km;
 	int rc;
 
-	if ((rc = read_begin(st, &txn)) != 0)
+	(void)txn;
+	if (k.mv_size != 2)
+		return MDB_NOTFOUND;	/* not a key: the walk ends there */
+	if ((rc = key_decode((uint16_t)(kp[0] << 8 | kp[1]), v, &km)) != 0)
 		return rc;
-	rc = key_load(st, txn, id, out);
-	read_end(st);
-	return rc;
+	if (km.brand_id == w->brand_id)
+		*stop = w->fn(w->arg, &km);
+	return 0;
 }
 
 /*
@@ -380,33 +390,10 @@ static int
 keys_walk(struct store *st, uint32_t brand_id, int newest_first,
     int (*fn)(void *arg, const struct key_meta *k), void *arg)
 {
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k, v;
-	struct key_meta km;
-	int rc, stop = 0;
+	struct key_walk w = { brand_id, fn, arg };
 
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, st->keys, &cur)) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, newest_first ? MDB_LAST :
-	    MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v,
-	    newest_first ? MDB_PREV : MDB_NEXT)) {
-		const uint8_t *kp = k.mv_data;
-
-		if (k.mv_size != 2 ||
-		    (rc = key_decode((uint16_t)(kp[0] << 8 | kp[1]), v, &km)))
-			break;
-		if (km.brand_id == brand_id && (stop = fn(arg, &km)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return stop ? stop : map_err(rc);
+	return store_walk(st, st->keys, newest_first ? WALK_LAST : WALK_FIRST,
+	    mval(NULL, 0), key_row, &w);
 }
 
 static int
@@ -607,7 +594,6 @@ int
 store_product_add(struct store *st, struct product *p)
 {
 	struct product work;
-	int rc;
 
 	if (!text_ok(p->sku, sizeof(p->sku), STORE_NAME_MAX, 0) ||
 	    !text_ok(p->name, sizeof(p->name), STORE_TEXT_MAX, 0) ||
@@ -616,47 +602,38 @@ store_product_add(struct store *st, struct product *p)
 		return SIGIL_EINVAL;
 	work = *p;
 	work.created = sigil_now_us();
-	if ((rc = store_write(st, product_add_fn, &work)) != 0)
-		return rc;
-	p->created = work.created;
-	return 0;
+	return STORE_WRITE_OUT(st, product_add_fn, &work, work, p);
 }
 
 int
 store_product_get(struct store *st, uint32_t brand_id, const char *sku,
     struct product *out)
 {
-	MDB_txn *txn;
-	int rc;
-
 	if (!lookup_ok(sku, STORE_NAME_BYTES))
 		return SIGIL_ENOTFOUND;
-	if ((rc = read_begin(st, &txn)) != 0)
+	return STORE_READ(st, product_load(st, txn, brand_id, sku, out));
+}
+
+static int
+product_by_gtin(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    const char *gtin14, struct product *out)
+{
+	MDB_val pk, v;
+	int rc;
+
+	if ((rc = gtin_lookup(st, txn, brand_id, gtin14, &pk)) != 0 ||
+	    (rc = mdb_get(txn, st->products, &pk, &v)) != 0)
 		return rc;
-	rc = product_load(st, txn, brand_id, sku, out);
-	read_end(st);
-	return rc;
+	return product_decode(pk, v, out);
 }
 
 int
 store_product_find_gtin(struct store *st, uint32_t brand_id,
     const char *gtin14, struct product *out)
 {
-	MDB_txn *txn;
-	MDB_val pk, v;
-	int rc;
-
 	if (gtin14 == NULL || strnlen(gtin14, 15) != 14)
 		return SIGIL_ENOTFOUND;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = gtin_lookup(st, txn, brand_id, gtin14, &pk)) == 0) {
-		if ((rc = mdb_get(txn, st->products, &pk, &v)) == 0)
-			rc = product_decode(pk, v, out);
-		rc = map_err(rc);
-	}
-	read_end(st);
-	return rc;
+	return STORE_READ(st, product_by_gtin(st, txn, brand_id, gtin14, out));
 }
 
 /* ---- batches ---- */
@@ -786,7 +763,6 @@ int
 store_batch_new(struct store *st, struct batch *b)
 {
 	struct batch work;
-	int rc;
 
 	if (!text_ok(b->sku, sizeof(b->sku), STORE_NAME_MAX, 0) ||
 	    !text_ok(b->lot, sizeof(b->lot), STORE_LOT_MAX, 1) ||
@@ -796,23 +772,13 @@ store_batch_new(struct store *st, struct batch *b)
 	work.state = BATCH_INACTIVE;
 	work.created = sigil_now_us();
 	work.activated = work.revoked = 0;
-	if ((rc = store_write(st, batch_new_fn, &work)) != 0)
-		return rc;
-	*b = work;
-	return 0;
+	return STORE_WRITE_OUT(st, batch_new_fn, &work, work, b);
 }
 
 int
 store_batch_get(struct store *st, uint64_t id, struct batch *out)
 {
-	MDB_txn *txn;
-	int rc;
-
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = batch_load(st, txn, id, out);
-	read_end(st);
-	return rc;
+	return STORE_READ(st, batch_load(st, txn, id, out));
 }
 
 int
@@ -850,16 +816,9 @@ int
 store_batch_find_serial(struct store *st, uint32_t brand_id,
     uint64_t serial, struct batch *out)
 {
-	MDB_txn *txn;
-	int rc;
-
 	if (serial == 0 || serial > CODE_SERIAL_MAX)
 		return SIGIL_ENOTFOUND;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = batch_find(st, txn, brand_id, serial, out);
-	read_end(st);
-	return rc;
+	return STORE_READ(st, batch_find(st, txn, brand_id, serial, out));
 }
 
 struct batch_state_arg {
@@ -897,41 +856,38 @@ store_batch_set_state(struct store *st, uint64_t id, int state)
 	return store_write(st, batch_state_fn, &a);
 }
 
+struct batch_walk {
+	struct store	*st;
+	uint32_t	 brand_id;
+	int		(*fn)(void *arg, const struct batch *b);
+	void		*arg;
+};
+
+static int
+batch_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	struct batch_walk *w = ctx;
+	struct batch b;
+	int rc;
+
+	if (k.mv_size != 12 || v.mv_size != 8)
+		return SIGIL_EIO;
+	if (sigil_be32_get(k.mv_data) != w->brand_id)
+		return MDB_NOTFOUND;
+	if ((rc = batch_load(w->st, txn, sigil_be64_get(v.mv_data), &b)) != 0)
+		return rc;
+	*stop = w->fn(w->arg, &b);
+	return 0;
+}
+
 int
 store_batch_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct batch *b), void *arg)
 {
+	struct batch_walk w = { st, brand_id, fn, arg };
 	uint8_t kb[12] = { 0 };
-	MDB_val k, v;
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	struct batch b;
-	int rc, stop = 0;
 
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, st->batch_ranges, &cur)) != 0)
-		goto out;
 	sigil_be32_put(kb, brand_id);
-	k = mval(kb, 12);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 12 || v.mv_size != 8) {
-			rc = SIGIL_EIO;
-			break;
-		}
-		if (sigil_be32_get(k.mv_data) != brand_id) {
-			rc = MDB_NOTFOUND;
-			break;
-		}
-		if ((rc = batch_load(st, txn, sigil_be64_get(v.mv_data),
-		    &b)) != 0 || (stop = fn(arg, &b)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return stop ? stop : map_err(rc);
+	return store_walk(st, st->batch_ranges, WALK_RANGE, mval(kb, 12),
+	    batch_row, &w);
 }

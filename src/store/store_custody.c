@@ -228,10 +228,8 @@ store_aggregate(struct store *st, uint32_t brand_id, uint64_t parent,
 		return SIGIL_EINVAL;
 	}
 	a.children = sorted;
-	rc = store_write(st, aggregate_fn, &a);
+	rc = STORE_WRITE_OUT(st, aggregate_fn, &a, a.event_id, event_id);
 	free(sorted);
-	if (rc == 0 && event_id)
-		*event_id = a.event_id;
 	return rc;
 }
 
@@ -311,11 +309,9 @@ store_disaggregate(struct store *st, uint32_t brand_id, uint64_t parent,
 			return rc;
 	}
 	a.children = sorted;
-	rc = store_write(st, disaggregate_fn, &a);
+	rc = STORE_WRITE_OUT(st, disaggregate_fn, &a, a.event_id, event_id);
 	free(sorted);
 	free(a.all.v);
-	if (rc == 0 && event_id)
-		*event_id = a.event_id;
 	return rc;
 }
 
@@ -323,53 +319,47 @@ int
 store_parent(struct store *st, uint32_t brand_id, uint64_t serial,
     uint64_t *parent)
 {
-	MDB_txn *txn;
 	uint64_t p;
 	int rc;
 
 	if (st->trace_absent || serial > CODE_SERIAL_MAX)
 		return SIGIL_ENOTFOUND;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = parent_get(st, txn, brand_id, serial, &p);
-	read_end(st);
-	if (rc == 0)
+	if ((rc = STORE_READ(st, parent_get(st, txn, brand_id, serial,
+	    &p))) == 0)
 		*parent = p;
-	return map_err(rc);
+	return rc;
+}
+
+struct child_walk {
+	int	(*fn)(void *arg, uint64_t child);
+	void	*arg;
+};
+
+static int
+child_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	struct child_walk *w = ctx;
+
+	(void)txn;
+	(void)k;
+	if (v.mv_size != 8)
+		return SIGIL_EIO;
+	*stop = w->fn(w->arg, sigil_be64_get(v.mv_data));
+	return 0;
 }
 
 int
 store_children_each(struct store *st, uint32_t brand_id, uint64_t parent,
     int (*fn)(void *arg, uint64_t child), void *arg)
 {
+	struct child_walk w = { fn, arg };
 	uint8_t pk[CODE_KEY_LEN];
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k = mval(pk, CODE_KEY_LEN), v;
-	int rc, stop = 0;
 
 	if (st->trace_absent || parent > CODE_SERIAL_MAX)
 		return 0;
 	code_key_put(pk, brand_id, parent);
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, st->children, &cur)) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
-		if (v.mv_size != 8) {
-			rc = SIGIL_EIO;
-			break;
-		}
-		if ((stop = fn(arg, sigil_be64_get(v.mv_data))) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return stop ? stop : map_err(rc);
+	return store_walk(st, st->children, WALK_DUPS, mval(pk, CODE_KEY_LEN),
+	    child_row, &w);
 }
 
 /* ---- shipments ---- */
@@ -535,27 +525,18 @@ store_ship(struct store *st, uint32_t brand_id, uint32_t distributor,
 	if ((rc = serials_sorted(codes, n, &sorted)) != 0)
 		return rc;
 	a.roots = sorted;
-	rc = store_write(st, ship_fn, &a);
+	rc = STORE_WRITE_OUT(st, ship_fn, &a, a.out, out);
 	free(sorted);
 	free(a.todo.v);
-	if (rc == 0 && out)
-		*out = a.out;
 	return rc;
 }
 
 int
 store_shipment_get(struct store *st, uint64_t id, struct shipment *out)
 {
-	MDB_txn *txn;
-	int rc;
-
 	if (st->trace_absent)
 		return SIGIL_ENOTFOUND;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = shipment_load(st, txn, id, out, NULL);
-	read_end(st);
-	return rc;
+	return STORE_READ(st, shipment_load(st, txn, id, out, NULL));
 }
 
 struct receive_arg {
@@ -607,35 +588,35 @@ store_shipment_receive(struct store *st, uint64_t id, struct shipment *out)
 	struct receive_arg a = { id, sigil_now_us(), { 0 }, { 0 } };
 	int rc;
 
-	rc = store_write(st, receive_fn, &a);
+	rc = STORE_WRITE_OUT(st, receive_fn, &a, a.out, out);
 	free(a.roots.v);
-	if (rc == 0 && out)
-		*out = a.out;
 	return rc;
+}
+
+static int
+code_shipment_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, struct shipment *out)
+{
+	uint8_t ck[CODE_KEY_LEN];
+	MDB_val k = mval(ck, CODE_KEY_LEN), v;
+	int rc;
+
+	code_key_put(ck, brand_id, serial);
+	if ((rc = mdb_get(txn, st->shipped, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return SIGIL_EIO;
+	return shipment_load(st, txn, sigil_be64_get(v.mv_data), out, NULL);
 }
 
 int
 store_code_shipment(struct store *st, uint32_t brand_id, uint64_t serial,
     struct shipment *out)
 {
-	uint8_t ck[CODE_KEY_LEN];
-	MDB_val k = mval(ck, CODE_KEY_LEN), v;
-	MDB_txn *txn;
-	int rc;
-
 	if (st->trace_absent || serial > CODE_SERIAL_MAX)
 		return SIGIL_ENOTFOUND;
-	code_key_put(ck, brand_id, serial);
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = mdb_get(txn, st->shipped, &k, &v);
-	if (rc == 0 && v.mv_size != 8)
-		rc = SIGIL_EIO;
-	if (rc == 0)
-		rc = shipment_load(st, txn, sigil_be64_get(v.mv_data), out,
-		    NULL);
-	read_end(st);
-	return map_err(rc);
+	return STORE_READ(st, code_shipment_load(st, txn, brand_id, serial,
+	    out));
 }
 
 /* ---- a code's history ---- */
@@ -693,42 +674,51 @@ out:
 	return rc;
 }
 
+/* A code's events in id order, to fn until it returns nonzero (*stop). */
+static int
+code_events_walk(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, struct u64vec *ids, struct u64vec *buf,
+    int (*fn)(void *arg, const struct trace_event *ev), void *arg,
+    int *stop)
+{
+	struct trace_event ev;
+	int rc;
+
+	if ((rc = code_events_collect(st, txn, brand_id, serial, ids)) != 0)
+		return rc;
+	/* Sorted, an own id (tag 0) comes just before the same id seen
+	 * through an ancestor (tag 1), which is then skipped. */
+	if (ids->n > 1)
+		qsort(ids->v, ids->n, sizeof(*ids->v), u64_cmp);
+	for (size_t i = 0; i < ids->n; i++) {
+		uint64_t id = ids->v[i] >> 1;
+		int via_ancestor = ids->v[i] & 1;
+
+		if (i > 0 && ids->v[i - 1] >> 1 == id)
+			continue;
+		if ((rc = event_load(st, txn, id, &ev, buf)) != 0)
+			return rc;
+		if (via_ancestor && ev.type != EVENT_SHIP &&
+		    ev.type != EVENT_RECEIVE)
+			continue;
+		if ((*stop = fn(arg, &ev)) != 0)
+			break;
+	}
+	return 0;
+}
+
 int
 store_code_events(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct trace_event *ev), void *arg)
 {
 	struct u64vec ids = { 0 }, buf = { 0 };
-	struct trace_event ev;
-	MDB_txn *txn;
 	int rc, stop = 0;
 
 	if (st->trace_absent || serial == 0 || serial > CODE_SERIAL_MAX)
 		return 0;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = code_events_collect(st, txn, brand_id, serial, &ids)) != 0)
-		goto out;
-	/* Sorted, an own id (tag 0) comes just before the same id seen
-	 * through an ancestor (tag 1), which is then skipped. */
-	if (ids.n > 1)
-		qsort(ids.v, ids.n, sizeof(*ids.v), u64_cmp);
-	for (size_t i = 0; i < ids.n; i++) {
-		uint64_t id = ids.v[i] >> 1;
-		int via_ancestor = ids.v[i] & 1;
-
-		if (i > 0 && ids.v[i - 1] >> 1 == id)
-			continue;
-		if ((rc = event_load(st, txn, id, &ev, &buf)) != 0)
-			break;
-		if (via_ancestor && ev.type != EVENT_SHIP &&
-		    ev.type != EVENT_RECEIVE)
-			continue;
-		if ((stop = fn(arg, &ev)) != 0)
-			break;
-	}
-out:
-	read_end(st);
+	rc = STORE_READ(st, code_events_walk(st, txn, brand_id, serial, &ids,
+	    &buf, fn, arg, &stop));
 	free(ids.v);
 	free(buf.v);
-	return stop ? stop : map_err(rc);
+	return stop ? stop : rc;
 }

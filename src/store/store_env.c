@@ -437,43 +437,47 @@ store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes)
 	return 0;
 }
 
+static int
+stats_read(struct store *st, MDB_txn *txn, struct store_stats *s)
+{
+	MDB_stat ms;
+	char name[32];
+	int rc;
+
+	if ((rc = mdb_stat(txn, st->brands, &ms)) != 0)
+		return rc;
+	s->brands = ms.ms_entries;
+	if ((rc = mdb_stat(txn, st->products, &ms)) != 0)
+		return rc;
+	s->products = ms.ms_entries;
+	if ((rc = mdb_stat(txn, st->batches, &ms)) != 0)
+		return rc;
+	s->batches = ms.ms_entries;
+	if ((rc = meta_get(st, txn, meta_key("stat/codes_issued"),
+	    &s->codes_issued)) != 0 ||
+	    (rc = meta_get(st, txn, meta_key("stat/codes_scanned"),
+	    &s->codes_scanned)) != 0 ||
+	    (rc = meta_get(st, txn, meta_key("stat/scans"), &s->scans)) != 0 ||
+	    (rc = meta_get(st, txn, meta_key("stat/bots"), &s->bots)) != 0)
+		return rc;
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "stat/verdict/%d", i);
+		if ((rc = meta_get(st, txn, meta_key(name),
+		    &s->by_verdict[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 int
 store_stats(struct store *st, struct store_stats *out)
 {
 	struct store_stats s = { 0 };
-	MDB_stat ms;
-	MDB_txn *txn;
-	char name[32];
 	int rc;
 
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_stat(txn, st->brands, &ms)) != 0)
-		goto out;
-	s.brands = ms.ms_entries;
-	if ((rc = mdb_stat(txn, st->products, &ms)) != 0)
-		goto out;
-	s.products = ms.ms_entries;
-	if ((rc = mdb_stat(txn, st->batches, &ms)) != 0)
-		goto out;
-	s.batches = ms.ms_entries;
-	if ((rc = meta_get(st, txn, meta_key("stat/codes_issued"),
-	    &s.codes_issued)) != 0 ||
-	    (rc = meta_get(st, txn, meta_key("stat/codes_scanned"),
-	    &s.codes_scanned)) != 0 ||
-	    (rc = meta_get(st, txn, meta_key("stat/scans"), &s.scans)) != 0 ||
-	    (rc = meta_get(st, txn, meta_key("stat/bots"), &s.bots)) != 0)
-		goto out;
-	for (int i = 0; i < 5; i++) {
-		snprintf(name, sizeof(name), "stat/verdict/%d", i);
-		if ((rc = meta_get(st, txn, meta_key(name),
-		    &s.by_verdict[i])) != 0)
-			goto out;
-	}
-	*out = s;
-out:
-	read_end(st);
-	return map_err(rc);
+	if ((rc = STORE_READ(st, stats_read(st, txn, &s))) == 0)
+		*out = s;
+	return rc;
 }
 
 /* ---- helpers every family shares ---- */
@@ -517,26 +521,69 @@ u64vec_reserve(struct u64vec *a, size_t n)
 }
 
 /* Every 8-byte duplicate of key k in a DUPFIXED table, appended to out. */
+/*
+ * The cursor ops of each walk_how: where a walk starts, how it goes on.
+ * WALK_DUPS positions on the key itself (MDB_SET_KEY), so a missing key
+ * walks nothing.
+ */
+static const MDB_cursor_op walk_first[] = {
+	[WALK_FIRST] = MDB_FIRST, [WALK_LAST] = MDB_LAST,
+	[WALK_RANGE] = MDB_SET_RANGE, [WALK_DUPS] = MDB_SET_KEY,
+};
+static const MDB_cursor_op walk_next[] = {
+	[WALK_FIRST] = MDB_NEXT, [WALK_LAST] = MDB_PREV,
+	[WALK_RANGE] = MDB_NEXT, [WALK_DUPS] = MDB_NEXT_DUP,
+};
+
 int
-dups_collect(MDB_txn *txn, MDB_dbi dbi, MDB_val k, struct u64vec *out)
+txn_walk(MDB_txn *txn, MDB_dbi dbi, enum walk_how how, MDB_val key,
+    walk_fn row, void *ctx, int *stop)
 {
 	MDB_cursor *cur;
-	MDB_val v;
+	MDB_val k = key, v;
 	int rc;
 
 	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
-		if (v.mv_size != 8) {
-			rc = SIGIL_EIO;
+	for (rc = mdb_cursor_get(cur, &k, &v, walk_first[how]); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, walk_next[how]))
+		if ((rc = row(ctx, txn, k, v, stop)) != 0 || *stop != 0)
 			break;
-		}
-		if ((rc = u64vec_push(out, sigil_be64_get(v.mv_data))) != 0)
-			break;
-	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_walk(struct store *st, MDB_dbi dbi, enum walk_how how, MDB_val key,
+    walk_fn row, void *ctx)
+{
+	MDB_txn *txn;
+	int rc, stop = 0;
+
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = txn_walk(txn, dbi, how, key, row, ctx, &stop);
+	read_end(st);
+	return stop ? stop : map_err(rc);
+}
+
+static int
+dup_push(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	(void)txn;
+	(void)k;
+	(void)stop;
+	if (v.mv_size != 8)
+		return SIGIL_EIO;
+	return u64vec_push(ctx, sigil_be64_get(v.mv_data));
+}
+
+int
+dups_collect(MDB_txn *txn, MDB_dbi dbi, MDB_val k, struct u64vec *out)
+{
+	int stop = 0;
+
+	return txn_walk(txn, dbi, WALK_DUPS, k, dup_push, out, &stop);
 }
 
 /*

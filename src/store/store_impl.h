@@ -270,6 +270,25 @@ void read_end(struct store *st);
 typedef int (*write_fn)(struct store *st, MDB_txn *txn, void *arg);
 int store_write(struct store *st, write_fn fn, void *arg);
 
+/*
+ * STORE_WRITE_OUT(st, fn, arg, res, dst): the one shape of a write whose
+ * result goes back to the caller. arg points to the closure's context,
+ * on the caller's stack: the inputs copied in, and res, which fn fills.
+ * Once store_write has committed, res is copied to *dst (unless dst is
+ * NULL); after a failure the caller's memory is as it was. Gives
+ * store_write's code:
+ *
+ *	work = *b;
+ *	work.created = sigil_now_us();
+ *	return STORE_WRITE_OUT(st, brand_add_fn, &work, work, b);
+ */
+#define STORE_WRITE_OUT(st, fn, arg, res, dst) __extension__ ({		\
+	int store_write_rc_ = store_write((st), (fn), (arg));		\
+	if (store_write_rc_ == 0 && (dst) != NULL)			\
+		*(dst) = (res);						\
+	store_write_rc_;						\
+})
+
 /* ---- helpers every family shares (store_env.c) ---- */
 
 /* qsort/bsearch order of uint64_t. */
@@ -283,6 +302,24 @@ struct u64vec {
 /* Appends x; room for at least n. 0 or SIGIL_ENOMEM (a is unchanged). */
 int u64vec_push(struct u64vec *a, uint64_t x);
 int u64vec_reserve(struct u64vec *a, size_t n);
+/*
+ * A cursor walk over one table, the one shape of every *_each. The
+ * cursor starts (how) at the first row, at the last one going backwards,
+ * at the first key >= key, or on key's duplicates; row(ctx, txn, k, v,
+ * stop) sees each row in turn and ends the walk by returning nonzero (an
+ * error; MDB_NOTFOUND to end it cleanly, as at a key range's end) or by
+ * setting *stop (the value a caller's callback returned). txn_walk runs
+ * inside txn and returns row's code, 0 at the end. store_walk runs in the
+ * thread's read snapshot and returns what the *_each functions promise:
+ * the stop value when set, else 0 or a SIGIL_E* code.
+ */
+enum walk_how { WALK_FIRST, WALK_LAST, WALK_RANGE, WALK_DUPS };
+typedef int (*walk_fn)(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v,
+    int *stop);
+int txn_walk(MDB_txn *txn, MDB_dbi dbi, enum walk_how how, MDB_val key,
+    walk_fn row, void *ctx, int *stop);
+int store_walk(struct store *st, MDB_dbi dbi, enum walk_how how, MDB_val key,
+    walk_fn row, void *ctx);
 /* Every 8-byte duplicate of key k in a DUPFIXED table, appended to out. */
 int dups_collect(MDB_txn *txn, MDB_dbi dbi, MDB_val k, struct u64vec *out);
 /*

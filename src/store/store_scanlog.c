@@ -265,14 +265,7 @@ scan_load(struct store *st, MDB_txn *txn, uint64_t id, struct scan_rec *out)
 int
 store_scan_get(struct store *st, uint64_t id, struct scan_rec *out)
 {
-	MDB_txn *txn;
-	int rc;
-
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = scan_load(st, txn, id, out);
-	read_end(st);
-	return rc;
+	return STORE_READ(st, scan_load(st, txn, id, out));
 }
 
 /* ---- a code's row in code_state ---- */
@@ -518,21 +511,24 @@ scan_chunk(struct store *st, MDB_txn *txn, int64_t since, uint64_t *from,
 	return rc;
 }
 
+/* Chunk after chunk from scan id from on, a fresh snapshot each. */
+static int
+scan_walk(struct store *st, uint64_t from, int64_t since,
+    int (*fn)(void *arg, const struct scan_rec *r), void *arg)
+{
+	int rc = 0, end = 0, stop = 0;
+
+	while (!end && !stop && rc == 0)
+		rc = STORE_READ(st, scan_chunk(st, txn, since, &from, &end,
+		    &stop, fn, arg));
+	return stop ? stop : rc;
+}
+
 int
 store_scan_each(struct store *st, int64_t since,
     int (*fn)(void *arg, const struct scan_rec *r), void *arg)
 {
-	uint64_t from = 1;
-	MDB_txn *txn;
-	int rc = 0, end = 0, stop = 0;
-
-	while (!end && !stop && rc == 0) {
-		if ((rc = read_begin(st, &txn)) != 0)
-			return rc;
-		rc = scan_chunk(st, txn, since, &from, &end, &stop, fn, arg);
-		read_end(st);
-	}
-	return stop ? stop : map_err(rc);
+	return scan_walk(st, 1, since, fn, arg);
 }
 
 /* Counts the scans store_scan_after hands out; stops the walk at limit. */
@@ -563,20 +559,10 @@ store_scan_after(struct store *st, uint64_t after, size_t limit,
     int (*fn)(void *arg, const struct scan_rec *r), void *arg)
 {
 	struct scan_limit l = { limit, 0, fn, arg };
-	uint64_t from = after + 1;
-	MDB_txn *txn;
-	int rc = 0, end = 0, stop = 0;
+	int rc;
 
 	if (limit == 0 || after == UINT64_MAX)
 		return 0;
-	while (!end && !stop && rc == 0) {
-		if ((rc = read_begin(st, &txn)) != 0)
-			return rc;
-		rc = scan_chunk(st, txn, INT64_MIN, &from, &end, &stop,
-		    scan_limit_one, &l);
-		read_end(st);
-	}
-	if (l.full)
-		return 0;
-	return stop ? stop : map_err(rc);
+	rc = scan_walk(st, after + 1, INT64_MIN, scan_limit_one, &l);
+	return l.full ? 0 : rc;
 }

@@ -298,13 +298,24 @@ store_scan_locate(struct store *st, uint64_t scan_id, float lat,
 	return 0;
 }
 
+/* code_state's row of key: SIGIL_ENOTFOUND when there is none. */
+static int
+state_row(struct store *st, MDB_txn *txn, const uint8_t *key,
+    struct code_state *out)
+{
+	MDB_val k = mval(key, CODE_KEY_LEN), v;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->code_state, &k, &v)) != 0)
+		return rc;
+	return state_decode(st, txn, v, out);
+}
+
 int
 store_code_state(struct store *st, uint32_t brand_id, uint64_t serial,
     struct code_state *out)
 {
 	uint8_t ck[CODE_KEY_LEN];
-	MDB_val k = mval(ck, CODE_KEY_LEN), v;
-	MDB_txn *txn;
 	int rc;
 
 	if (serial > CODE_SERIAL_MAX)
@@ -315,28 +326,42 @@ store_code_state(struct store *st, uint32_t brand_id, uint64_t serial,
 	/* Pending first, then the snapshot: see pend_view. */
 	if ((rc = pend_view(st, ck, out, NULL, NULL)) != 0)
 		return rc > 0 ? 0 : rc;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = mdb_get(txn, st->code_state, &k, &v);
-	if (rc == 0)
-		rc = state_decode(st, txn, v, out);
-	read_end(st);
-	return map_err(rc);
+	return STORE_READ(st, state_row(st, txn, ck, out));
 }
 
 /* Appends id to the growing array *ids. */
+/*
+ * The scans of code key ck in id order, to fn until it returns nonzero
+ * (*stop). ids holds the pending layer's ids of the code already, and
+ * pending (NULL: none) its pending state.
+ */
 static int
-ids_push(uint64_t **ids, size_t *n, size_t *cap, uint64_t id)
+code_scans_walk(struct store *st, MDB_txn *txn, const uint8_t *ck,
+    const struct code_state *pending, struct u64vec *ids,
+    int (*fn)(void *arg, const struct scan_rec *r), void *arg, int *stop)
 {
-	uint64_t *p;
+	struct code_state cs;
+	struct scan_rec r;
+	int rc;
 
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		if ((p = realloc(*ids, *cap * sizeof(*p))) == NULL)
-			return SIGIL_ENOMEM;
-		*ids = p;
+	if ((rc = state_load(st, txn, ck, &cs)) != 0)
+		return rc;
+	if (pending)
+		cs = *pending;
+	if ((cs.first_scan_id != 0 &&
+	    (rc = u64vec_push(ids, cs.first_scan_id)) != 0) ||
+	    (rc = dups_collect(txn, st->code_scans, mval(ck, CODE_KEY_LEN),
+	    ids)) != 0)
+		return rc;
+	if (ids->n > 1)
+		qsort(ids->v, ids->n, sizeof(*ids->v), u64_cmp);
+	for (size_t i = 0; i < ids->n && *stop == 0; i++) {
+		if (i > 0 && ids->v[i] == ids->v[i - 1])
+			continue;
+		if ((rc = scan_load(st, txn, ids->v[i], &r)) != 0)
+			return rc;
+		*stop = fn(arg, &r);
 	}
-	(*ids)[(*n)++] = id;
 	return 0;
 }
 
@@ -352,13 +377,8 @@ store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct scan_rec *r), void *arg)
 {
 	uint8_t ck[CODE_KEY_LEN];
-	MDB_val k = mval(ck, CODE_KEY_LEN), v;
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	struct scan_rec r;
-	struct code_state cs, pcs;
-	uint64_t *ids = NULL;
-	size_t n = 0, cap, i;
+	struct code_state pcs;
+	struct u64vec ids = { NULL, 0, 0 };
 	int rc, pending, stop = 0;
 
 	if (serial > CODE_SERIAL_MAX)
@@ -366,47 +386,11 @@ store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
 	code_key_put(ck, brand_id, serial);
 	if ((rc = pend_ready(st)) != 0)
 		return rc;
-	if ((pending = pend_view(st, ck, &pcs, &ids, &n)) < 0)
+	if ((pending = pend_view(st, ck, &pcs, &ids.v, &ids.n)) < 0)
 		return pending;
-	cap = n;
-	if ((rc = read_begin(st, &txn)) != 0) {
-		free(ids);
-		return rc;
-	}
-	if ((rc = state_load(st, txn, ck, &cs)) != 0)
-		goto out;
-	if (pending)
-		cs = pcs;
-	if (cs.first_scan_id != 0 &&
-	    (rc = ids_push(&ids, &n, &cap, cs.first_scan_id)) != 0)
-		goto out;
-	if ((rc = mdb_cursor_open(txn, st->code_scans, &cur)) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
-		if (v.mv_size != 8) {
-			rc = SIGIL_EIO;
-			break;
-		}
-		if ((rc = ids_push(&ids, &n, &cap,
-		    sigil_be64_get(v.mv_data))) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc != MDB_NOTFOUND)
-		goto out;
-	rc = 0;
-	if (n > 1)
-		qsort(ids, n, sizeof(*ids), u64_cmp);
-	for (i = 0; i < n && stop == 0; i++) {
-		if (i > 0 && ids[i] == ids[i - 1])
-			continue;
-		if ((rc = scan_load(st, txn, ids[i], &r)) != 0)
-			break;
-		stop = fn(arg, &r);
-	}
-out:
-	read_end(st);
-	free(ids);
-	return stop ? stop : map_err(rc);
+	ids.cap = ids.n;
+	rc = STORE_READ(st, code_scans_walk(st, txn, ck, pending ? &pcs : NULL,
+	    &ids, fn, arg, &stop));
+	free(ids.v);
+	return stop ? stop : rc;
 }

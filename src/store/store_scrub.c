@@ -296,15 +296,12 @@ done_fn(struct store *st, MDB_txn *txn, void *arg)
 int
 store_scrub_pending(struct store *st)
 {
-	MDB_txn *txn;
 	uint64_t v = 0;
 
-	if (st->flags & STORE_RDONLY || read_begin(st, &txn) != 0)
+	if (st->flags & STORE_RDONLY)
 		return 0;
-	if (meta_get(st, txn, meta_key("scrub/pending"), &v) != 0)
-		v = 0;
-	read_end(st);
-	return v != 0;
+	return STORE_READ(st, meta_get(st, txn, meta_key("scrub/pending"),
+	    &v)) == 0 && v != 0;
 }
 
 int

@@ -374,7 +374,6 @@ replay_one(void *arg, const struct scan_rec *r)
 	struct pend_gen *g = p->cur;
 	uint8_t ck[CODE_KEY_LEN];
 	struct code_state cs;
-	MDB_txn *txn;
 	long e;
 	int rc;
 
@@ -386,15 +385,10 @@ replay_one(void *arg, const struct scan_rec *r)
 	if (rp->target != 0 && r->id <= rp->target &&
 	    memcmp(ck, rp->key, CODE_KEY_LEN) <= 0)
 		return 0;
-	if ((e = gen_find(g, ck)) < 0) {
-		/* Joins the walk's snapshot: code_state as of the same log. */
-		if ((rc = read_begin(rp->st, &txn)) != 0)
-			goto fail;
-		rc = state_load(rp->st, txn, ck, &cs);
-		read_end(rp->st);
-		if (rc != 0)
-			goto fail;
-	}
+	/* Joins the walk's snapshot: code_state as of the same log. */
+	if ((e = gen_find(g, ck)) < 0 &&
+	    (rc = STORE_READ(rp->st, state_load(rp->st, txn, ck, &cs))) != 0)
+		goto fail;
 	/* Readers may be looking (a reload after a failed write). */
 	pthread_mutex_lock(&rp->st->state_mu);
 	if ((rc = gen_reserve(g, 1, 1)) == 0) {
@@ -419,6 +413,40 @@ fail:
 }
 
 /*
+ * How far code_state has got (meta state/through, and while a merge
+ * runs state/target and state/key: see the opening comment).
+ */
+static int
+merged_through(struct store *st, MDB_txn *txn, uint64_t *through,
+    struct replay *rp)
+{
+	MDB_val k = meta_key("state/through"), v;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+
+	if (rc == MDB_NOTFOUND) {
+		/* A store from before this layer: code_state is complete. */
+		rc = meta_get(st, txn, meta_key("next_scan"), through);
+		*through = *through ? *through - 1 : 0;
+		return rc;
+	}
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return SIGIL_EIO;
+	*through = le64_get(v.mv_data);
+	if ((rc = meta_get(st, txn, meta_key("state/target"),
+	    &rp->target)) != 0 || rp->target == 0)
+		return rc;
+	k = meta_key("state/key");
+	if ((rc = mdb_get(txn, st->meta, &k, &v)) == MDB_NOTFOUND ||
+	    (rc == 0 && v.mv_size != CODE_KEY_LEN))
+		return SIGIL_EIO;
+	if (rc == 0)
+		memcpy(rp->key, v.mv_data, CODE_KEY_LEN);
+	return rc;
+}
+
+/*
  * Builds the pending view from the log (once per store handle). Under
  * state_write_mu. A read-write handle that finds a merge cut short by a
  * crash writes everything it replayed in one transaction, so the
@@ -430,36 +458,10 @@ pend_load(struct store *st)
 	struct pend *p = st->pend;
 	struct replay rp = { st, 0, { 0 }, 0 };
 	uint64_t through;
-	MDB_txn *txn;
-	MDB_val k, v;
 	int rc;
 
-	if ((rc = read_begin(st, &txn)) != 0)
+	if ((rc = STORE_READ(st, merged_through(st, txn, &through, &rp))) != 0)
 		return rc;
-	k = meta_key("state/through");
-	rc = mdb_get(txn, st->meta, &k, &v);
-	if (rc == MDB_NOTFOUND) {
-		/* A store from before this layer: code_state is complete. */
-		k = meta_key("next_scan");
-		rc = meta_get(st, txn, k, &through);
-		through = through ? through - 1 : 0;
-	} else if (rc == 0 && v.mv_size == 8) {
-		through = le64_get(v.mv_data);
-		k = meta_key("state/target");
-		if ((rc = meta_get(st, txn, k, &rp.target)) == 0 &&
-		    rp.target != 0) {
-			k = meta_key("state/key");
-			rc = mdb_get(txn, st->meta, &k, &v);
-			if (rc == 0 && v.mv_size == CODE_KEY_LEN)
-				memcpy(rp.key, v.mv_data, CODE_KEY_LEN);
-			else if (rc == 0 || rc == MDB_NOTFOUND)
-				rc = SIGIL_EIO;
-		}
-	} else if (rc == 0)
-		rc = SIGIL_EIO;
-	read_end(st);
-	if (rc != 0)
-		return map_err(rc);
 	p->last = through;
 	p->replayed = 0;
 	p->resumed = 0;
@@ -904,54 +906,68 @@ store_state_merge(struct store *st, size_t max_codes, size_t *left)
 	return rc;
 }
 
+/*
+ * A change made to code_state's row of key, made to the key's pending
+ * entries too (both generations), under state_mu: fn(state, ctx) on
+ * each. Used for what merges into a state whatever its age (a location,
+ * a clear, an erasure's coarsening), so a replay agrees either way.
+ */
+static void
+pend_update(struct store *st, const uint8_t *key,
+    void (*fn)(struct code_state *s, const void *ctx), const void *ctx)
+{
+	struct pend *p = st->pend;
+	long e;
+
+	pthread_mutex_lock(&st->state_mu);
+	if ((e = gen_find(p->cur, key)) >= 0)
+		fn(&p->cur->ent[e].cs, ctx);
+	if ((e = gen_find(p->old, key)) >= 0)
+		fn(&p->old->ent[e].cs, ctx);
+	pthread_mutex_unlock(&st->state_mu);
+}
+
+static void
+locate_one(struct code_state *s, const void *judged)
+{
+	state_locate_merge(s, judged);
+}
+
 /* A location's state change, into the pending entries of its code. */
 void
 pend_locate_apply(struct store *st, const uint8_t *key,
     const struct code_state *cs)
 {
-	struct pend *p = st->pend;
-	long e;
+	pend_update(st, key, locate_one, cs);
+}
 
-	pthread_mutex_lock(&st->state_mu);
-	if ((e = gen_find(p->cur, key)) >= 0)
-		state_locate_merge(&p->cur->ent[e].cs, cs);
-	if ((e = gen_find(p->old, key)) >= 0)
-		state_locate_merge(&p->old->ent[e].cs, cs);
-	pthread_mutex_unlock(&st->state_mu);
+static void
+coarsen_one(struct code_state *s, const void *ctx)
+{
+	(void)ctx;
+	if (s->last_loc_at != 0) {
+		s->last_lat = erase_coarse(s->last_lat);
+		s->last_lng = erase_coarse(s->last_lng);
+	}
 }
 
 void
 pend_coarsen(struct store *st, const uint8_t *key)
 {
-	struct pend *p = st->pend;
-	long e;
-
-	pthread_mutex_lock(&st->state_mu);
-	for (int i = 0; i < 2; i++) {
-		struct pend_gen *g = i == 0 ? p->cur : p->old;
-
-		if ((e = gen_find(g, key)) >= 0 &&
-		    g->ent[e].cs.last_loc_at != 0) {
-			g->ent[e].cs.last_lat = erase_coarse(g->ent[e].cs.last_lat);
-			g->ent[e].cs.last_lng = erase_coarse(g->ent[e].cs.last_lng);
-		}
-	}
-	pthread_mutex_unlock(&st->state_mu);
+	pend_update(st, key, coarsen_one, NULL);
 }
 
 /* A clear, into the pending entries of its code. */
+static void
+clear_one(struct code_state *s, const void *through)
+{
+	state_clear(s, *(const uint64_t *)through);
+}
+
 void
 pend_clear_apply(struct store *st, const uint8_t *key, uint64_t through)
 {
-	struct pend *p = st->pend;
-	long e;
-
-	pthread_mutex_lock(&st->state_mu);
-	if ((e = gen_find(p->cur, key)) >= 0)
-		state_clear(&p->cur->ent[e].cs, through);
-	if ((e = gen_find(p->old, key)) >= 0)
-		state_clear(&p->old->ent[e].cs, through);
-	pthread_mutex_unlock(&st->state_mu);
+	pend_update(st, key, clear_one, &through);
 }
 
 int

@@ -103,7 +103,6 @@ int
 store_token_add(struct store *st, const uint8_t hash[32], struct token *t)
 {
 	struct token_arg a;
-	int rc;
 
 	if (hash == NULL || t == NULL || t->role < ROLE_ADMIN ||
 	    t->role > ROLE_ANALYST)
@@ -112,26 +111,16 @@ store_token_add(struct store *st, const uint8_t hash[32], struct token *t)
 	a.t = *t;
 	a.t.created = sigil_now_us();
 	a.t.revoked = 0;
-	if ((rc = store_write(st, token_add_fn, &a)) != 0)
-		return rc;
-	*t = a.t;
-	return 0;
+	return STORE_WRITE_OUT(st, token_add_fn, &a, a.t, t);
 }
 
 int
 store_token_find(struct store *st, const uint8_t hash[32],
     struct token *out)
 {
-	MDB_txn *txn;
-	int rc;
-
 	if (hash == NULL || st->trace_absent)
 		return SIGIL_ENOTFOUND;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = token_load(st, txn, hash, out);
-	read_end(st);
-	return rc;
+	return STORE_READ(st, token_load(st, txn, hash, out));
 }
 
 struct token_revoke_arg {
@@ -139,22 +128,34 @@ struct token_revoke_arg {
 	int64_t		now;
 };
 
+/* The token with this id, and its hash (the key of its tokens row). */
 static int
-token_revoke_fn(struct store *st, MDB_txn *txn, void *arg)
+token_by_id(struct store *st, MDB_txn *txn, uint32_t id, uint8_t *hash,
+    struct token *out)
 {
-	struct token_revoke_arg *a = arg;
-	uint8_t kb[4], hash[32], vb[TOKEN_REC_LEN2];
+	uint8_t kb[4];
 	MDB_val k = mval(kb, 4), v;
-	struct token t;
 	int rc;
 
-	sigil_be32_put(kb, a->id);
+	sigil_be32_put(kb, id);
 	if ((rc = mdb_get(txn, st->token_ids, &k, &v)) != 0)
 		return rc;
 	if (v.mv_size != 32)
 		return SIGIL_EIO;
 	memcpy(hash, v.mv_data, 32);
-	if ((rc = token_load(st, txn, hash, &t)) != 0)
+	return token_load(st, txn, hash, out);
+}
+
+static int
+token_revoke_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct token_revoke_arg *a = arg;
+	uint8_t hash[32], vb[TOKEN_REC_LEN2];
+	MDB_val k = mval(hash, 32), v = mval(vb, TOKEN_REC_LEN2);
+	struct token t;
+	int rc;
+
+	if ((rc = token_by_id(st, txn, a->id, hash, &t)) != 0)
 		return rc;
 	if (t.id != a->id)
 		return SIGIL_EIO;
@@ -162,8 +163,6 @@ token_revoke_fn(struct store *st, MDB_txn *txn, void *arg)
 		return SIGIL_ESTATE;
 	t.revoked = a->now;
 	token_encode(&t, vb);
-	k = mval(hash, 32);
-	v = mval(vb, TOKEN_REC_LEN2);
 	return mdb_put(txn, st->tokens, &k, &v, 0);
 }
 
@@ -178,26 +177,34 @@ store_token_revoke(struct store *st, uint32_t id)
 int
 store_token_get(struct store *st, uint32_t id, struct token *out)
 {
-	uint8_t kb[4], hash[32];
-	MDB_val k = mval(kb, 4), v;
-	MDB_txn *txn;
-	int rc;
+	uint8_t hash[32];
 
 	if (st->trace_absent)
 		return SIGIL_ENOTFOUND;
-	sigil_be32_put(kb, id);
-	if ((rc = read_begin(st, &txn)) != 0)
+	return STORE_READ(st, token_by_id(st, txn, id, hash, out));
+}
+
+struct token_walk {
+	struct store	*st;
+	uint32_t	 brand_id;
+	int		(*fn)(void *arg, const struct token *t);
+	void		*arg;
+};
+
+static int
+token_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	struct token_walk *w = ctx;
+	struct token t;
+	int rc;
+
+	if (k.mv_size != 4 || v.mv_size != 32)
+		return SIGIL_EIO;
+	if ((rc = token_load(w->st, txn, v.mv_data, &t)) != 0)
 		return rc;
-	if ((rc = mdb_get(txn, st->token_ids, &k, &v)) == 0) {
-		if (v.mv_size != 32)
-			rc = SIGIL_EIO;
-		else {
-			memcpy(hash, v.mv_data, 32);
-			rc = token_load(st, txn, hash, out);
-		}
-	}
-	read_end(st);
-	return map_err(rc);
+	if (t.brand_id == w->brand_id)
+		*stop = w->fn(w->arg, &t);
+	return 0;
 }
 
 /* Tokens are few (a handful per brand): no per-brand index. */
@@ -205,33 +212,10 @@ int
 store_token_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct token *t), void *arg)
 {
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k, v;
-	struct token t;
-	int rc, stop = 0;
+	struct token_walk w = { st, brand_id, fn, arg };
 
 	if (st->trace_absent)
 		return 0;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, st->token_ids, &cur)) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 4 || v.mv_size != 32) {
-			rc = SIGIL_EIO;
-			break;
-		}
-		if ((rc = token_load(st, txn, v.mv_data, &t)) != 0)
-			break;
-		if (t.brand_id == brand_id && (stop = fn(arg, &t)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return stop ? stop : map_err(rc);
+	return store_walk(st, st->token_ids, WALK_FIRST, mval(NULL, 0),
+	    token_row, &w);
 }

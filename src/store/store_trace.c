@@ -120,7 +120,6 @@ int
 store_distributor_add(struct store *st, struct distributor *d)
 {
 	struct dist_arg a;
-	int rc;
 
 	if (d == NULL || !text_ok(d->name, sizeof(d->name), STORE_TEXT_MAX, 0))
 		return SIGIL_EINVAL;
@@ -131,11 +130,7 @@ store_distributor_add(struct store *st, struct distributor *d)
 	    STORE_GEOJSON_MAX)
 		return SIGIL_EINVAL;
 	a.d.created = sigil_now_us();
-	if ((rc = store_write(st, distributor_add_fn, &a)) != 0)
-		return rc;
-	d->id = a.d.id;
-	d->created = a.d.created;
-	return 0;
+	return STORE_WRITE_OUT(st, distributor_add_fn, &a, a.d, d);
 }
 
 int
@@ -149,25 +144,27 @@ distributor_exists(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	return mdb_get(txn, st->distributors, &k, &v);
 }
 
+static int
+distributor_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint32_t id, struct distributor *out)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	dist_key(kb, brand_id, id);
+	if ((rc = mdb_get(txn, st->distributors, &k, &v)) != 0)
+		return rc;
+	return distributor_decode(k, v, 1, out);
+}
+
 int
 store_distributor_get(struct store *st, uint32_t brand_id, uint32_t id,
     struct distributor *out)
 {
-	uint8_t kb[8];
-	MDB_val k = mval(kb, 8), v;
-	MDB_txn *txn;
-	int rc;
-
 	if (st->trace_absent)
 		return SIGIL_ENOTFOUND;
-	dist_key(kb, brand_id, id);
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = mdb_get(txn, st->distributors, &k, &v);
-	if (rc == 0)
-		rc = distributor_decode(k, v, 1, out);
-	read_end(st);
-	return map_err(rc);
+	return STORE_READ(st, distributor_load(st, txn, brand_id, id, out));
 }
 
 void
@@ -179,44 +176,91 @@ store_distributor_clear(struct distributor *d)
 	d->territory = NULL;
 }
 
+struct dist_walk {
+	uint32_t	 brand_id;
+	int		(*fn)(void *arg, const struct distributor *d);
+	void		*arg;
+};
+
+static int
+dist_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	struct dist_walk *w = ctx;
+	struct distributor d;
+	int rc;
+
+	(void)txn;
+	if (k.mv_size != 8)
+		return SIGIL_EIO;
+	if (sigil_be32_get(k.mv_data) != w->brand_id)
+		return MDB_NOTFOUND;
+	if ((rc = distributor_decode(k, v, 0, &d)) != 0)
+		return rc;
+	*stop = w->fn(w->arg, &d);
+	return 0;
+}
+
 int
 store_distributor_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct distributor *d), void *arg)
 {
+	struct dist_walk w = { brand_id, fn, arg };
 	uint8_t kb[8];
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k = mval(kb, 8), v;
-	struct distributor d;
-	int rc, stop = 0;
 
 	if (st->trace_absent)
 		return 0;
 	dist_key(kb, brand_id, 0);
-	if ((rc = read_begin(st, &txn)) != 0)
+	return store_walk(st, st->distributors, WALK_RANGE, mval(kb, 8),
+	    dist_row, &w);
+}
+
+/*
+ * A brand's feed: the ids its index (brand_events, brand_alerts: keys
+ * brand_id BE32 || id BE64) holds after `after`, in id order. item loads
+ * one and hands it to the caller's callback as a walk's row would (0, an
+ * error, *stop), or sets skip when the caller's filter leaves it out;
+ * at most limit ids that were not skipped are handed on (0: no limit).
+ */
+struct feed {
+	uint32_t	 brand_id;
+	size_t		 limit, seen;
+	int		 skip;
+	int		(*item)(struct feed *f, MDB_txn *txn, uint64_t id,
+			    int *stop);
+};
+
+static int
+feed_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	struct feed *f = ctx;
+	int rc;
+
+	(void)v;
+	if (k.mv_size != 12)
+		return SIGIL_EIO;
+	if (sigil_be32_get(k.mv_data) != f->brand_id ||
+	    (f->limit && f->seen == f->limit))
+		return MDB_NOTFOUND;
+	f->skip = 0;
+	if ((rc = f->item(f, txn, sigil_be64_get((const uint8_t *)k.mv_data +
+	    4), stop)) != 0 || f->skip)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, st->distributors, &cur)) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8) {
-			rc = SIGIL_EIO;
-			break;
-		}
-		if (sigil_be32_get(k.mv_data) != brand_id) {
-			rc = MDB_NOTFOUND;
-			break;
-		}
-		if ((rc = distributor_decode(k, v, 0, &d)) != 0 ||
-		    (stop = fn(arg, &d)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return stop ? stop : map_err(rc);
+	f->seen++;
+	return 0;
+}
+
+static int
+feed_walk(struct store *st, MDB_dbi index, uint32_t brand_id,
+    uint64_t after, size_t limit, struct feed *f)
+{
+	uint8_t kb[12];
+
+	sigil_be32_put(kb, brand_id);
+	sigil_be64_put(kb + 4, after + 1);
+	f->brand_id = brand_id;
+	f->limit = limit;
+	f->seen = 0;
+	return store_walk(st, index, WALK_RANGE, mval(kb, 12), feed_row, f);
 }
 
 /* ---- the event log ---- */
@@ -372,7 +416,6 @@ int
 store_event_add(struct store *st, struct trace_event *ev)
 {
 	struct trace_event work;
-	int rc;
 
 	if (ev == NULL || ev->type < EVENT_COMMISSION ||
 	    ev->type > EVENT_DECOMMISSION || ev->n > STORE_AGG_MAX ||
@@ -387,10 +430,34 @@ store_event_add(struct store *st, struct trace_event *ev)
 	work = *ev;
 	if (work.at == 0)
 		work.at = sigil_now_us();
-	if ((rc = store_write(st, event_add_fn, &work)) != 0)
+	return STORE_WRITE_OUT(st, event_add_fn, &work, work, ev);
+}
+
+struct event_feed {
+	struct feed	 f;		/* first: item gets it back */
+	struct store	*st;
+	int64_t		 from, to;
+	int		 type;
+	struct u64vec	 buf;
+	int		(*fn)(void *arg, const struct trace_event *ev);
+	void		*arg;
+};
+
+static int
+event_item(struct feed *f, MDB_txn *txn, uint64_t id, int *stop)
+{
+	struct event_feed *e = (struct event_feed *)f;
+	struct trace_event ev;
+	int rc;
+
+	if ((rc = event_load(e->st, txn, id, &ev, &e->buf)) != 0)
 		return rc;
-	ev->id = work.id;
-	ev->at = work.at;
+	if ((e->type && ev.type != e->type) || (e->from && ev.at < e->from) ||
+	    (e->to && ev.at >= e->to)) {
+		f->skip = 1;
+		return 0;
+	}
+	*stop = e->fn(e->arg, &ev);
 	return 0;
 }
 
@@ -399,52 +466,15 @@ store_event_each(struct store *st, uint32_t brand_id, uint64_t after,
     int64_t from, int64_t to, int type, size_t limit,
     int (*fn)(void *arg, const struct trace_event *ev), void *arg)
 {
-	struct u64vec buf = { 0 };
-	struct trace_event ev;
-	uint8_t kb[12];
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k = mval(kb, 12), v;
-	size_t seen = 0;
-	int rc, stop = 0;
+	struct event_feed e = { { .item = event_item }, st, from, to, type,
+	    { 0 }, fn, arg };
+	int rc;
 
 	if (st->trace_absent || after == UINT64_MAX)
 		return 0;
-	sigil_be32_put(kb, brand_id);
-	sigil_be64_put(kb + 4, after + 1);
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, st->brand_events, &cur)) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 12) {
-			rc = SIGIL_EIO;
-			break;
-		}
-		if (sigil_be32_get(k.mv_data) != brand_id ||
-		    (limit && seen == limit)) {
-			rc = MDB_NOTFOUND;
-			break;
-		}
-		if ((rc = event_load(st, txn,
-		    sigil_be64_get((const uint8_t *)k.mv_data + 4), &ev,
-		    &buf)) != 0)
-			break;
-		if ((type && ev.type != type) || (from && ev.at < from) ||
-		    (to && ev.at >= to))
-			continue;
-		seen++;
-		if ((stop = fn(arg, &ev)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	free(buf.v);
-	return stop ? stop : map_err(rc);
+	rc = feed_walk(st, st->brand_events, brand_id, after, limit, &e.f);
+	free(e.buf.v);
+	return rc;
 }
 
 /* ---- alerts ---- */
@@ -540,55 +570,46 @@ scan_alerts(struct store *st, MDB_txn *txn, const struct scan_rec *r,
 	return 0;
 }
 
+struct alert_feed {
+	struct feed	 f;		/* first: item gets it back */
+	struct store	*st;
+	int		 type;
+	int64_t		 since;
+	int		(*fn)(void *arg, const struct alert *a);
+	void		*arg;
+};
+
+static int
+alert_item(struct feed *f, MDB_txn *txn, uint64_t id, int *stop)
+{
+	struct alert_feed *a = (struct alert_feed *)f;
+	uint8_t ib[8];
+	MDB_val k = mval(ib, 8), v;
+	struct alert al;
+	int rc;
+
+	sigil_be64_put(ib, id);
+	if ((rc = mdb_get(txn, a->st->alerts, &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? SIGIL_EIO : rc;
+	if ((rc = alert_decode(id, v, &al)) != 0)
+		return rc;
+	if ((a->type && al.type != a->type) || al.at < a->since) {
+		f->skip = 1;
+		return 0;
+	}
+	*stop = a->fn(a->arg, &al);
+	return 0;
+}
+
 int
 store_alert_each(struct store *st, uint32_t brand_id, uint64_t after,
     int type, int64_t since, size_t limit,
     int (*fn)(void *arg, const struct alert *a), void *arg)
 {
-	uint8_t kb[12], ib[8];
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k = mval(kb, 12), v, ik = mval(ib, 8), iv;
-	struct alert al;
-	size_t seen = 0;
-	int rc, stop = 0;
+	struct alert_feed a = { { .item = alert_item }, st, type, since, fn,
+	    arg };
 
 	if (st->trace_absent || after == UINT64_MAX)
 		return 0;
-	sigil_be32_put(kb, brand_id);
-	sigil_be64_put(kb + 4, after + 1);
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, st->brand_alerts, &cur)) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 12) {
-			rc = SIGIL_EIO;
-			break;
-		}
-		if (sigil_be32_get(k.mv_data) != brand_id ||
-		    (limit && seen == limit)) {
-			rc = MDB_NOTFOUND;
-			break;
-		}
-		memcpy(ib, (const uint8_t *)k.mv_data + 4, 8);
-		if ((rc = mdb_get(txn, st->alerts, &ik, &iv)) != 0) {
-			rc = rc == MDB_NOTFOUND ? SIGIL_EIO : rc;
-			break;
-		}
-		if ((rc = alert_decode(sigil_be64_get(ib), iv, &al)) != 0)
-			break;
-		if ((type && al.type != type) || al.at < since)
-			continue;
-		seen++;
-		if ((stop = fn(arg, &al)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return stop ? stop : map_err(rc);
+	return feed_walk(st, st->brand_alerts, brand_id, after, limit, &a.f);
 }
