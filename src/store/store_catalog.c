@@ -57,6 +57,29 @@ gtin14_ok(const char *g)
 	return (10 - sum % 10) % 10 == g[13] - '0';
 }
 
+/*
+ * Puts j as compact JSON text under k, a new key, and frees j; a NULL j
+ * (json_pack refused the values) is SIGIL_EINVAL.
+ */
+static int
+json_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, json_t *j)
+{
+	char *text;
+	MDB_val v;
+	int rc;
+
+	if (j == NULL)
+		return SIGIL_EINVAL;
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (text == NULL)
+		return SIGIL_ENOMEM;
+	v = mval(text, strlen(text));
+	rc = mdb_put(txn, dbi, k, &v, MDB_NOOVERWRITE);
+	free(text);
+	return rc;
+}
+
 /* ---- brands ---- */
 
 /*
@@ -187,8 +210,6 @@ brand_add_fn(struct store *st, MDB_txn *txn, void *arg)
 	uint8_t kb[4];
 	MDB_val k = mval(kb, 4), nk = mval(b->name, strlen(b->name)), v;
 	uint64_t id;
-	char *text;
-	json_t *j;
 	int rc;
 
 	if ((rc = meta_next(st, txn, meta_key("next_brand"), 1, UINT32_MAX,
@@ -199,18 +220,9 @@ brand_add_fn(struct store *st, MDB_txn *txn, void *arg)
 	if ((rc = mdb_put(txn, st->brand_names, &nk, &v, MDB_NOOVERWRITE)))
 		return rc;
 	b->id = (uint32_t)id;
-	j = json_pack("{s:s, s:s, s:I}", "name", b->name, "base_url",
-	    b->base_url, "created", (json_int_t)b->created);
-	if (j == NULL)
-		return SIGIL_EINVAL;
-	text = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (text == NULL)
-		return SIGIL_ENOMEM;
-	v = mval(text, strlen(text));
-	rc = mdb_put(txn, st->brands, &k, &v, MDB_NOOVERWRITE);
-	free(text);
-	return rc;
+	return json_put(txn, st->brands, &k, json_pack("{s:s, s:s, s:I}",
+	    "name", b->name, "base_url", b->base_url, "created",
+	    (json_int_t)b->created));
 }
 
 int
@@ -554,8 +566,6 @@ product_add_fn(struct store *st, MDB_txn *txn, void *arg)
 	size_t n = strlen(p->sku);
 	MDB_val k = mval(kb, 4 + n), gk, v;
 	struct brand b;
-	char *text;
-	json_t *j;
 	int rc;
 
 	if ((rc = brand_load(st, txn, p->brand_id, &b)) != 0)
@@ -575,19 +585,10 @@ product_add_fn(struct store *st, MDB_txn *txn, void *arg)
 		if ((rc = mdb_put(txn, st->gtins, &gk, &v, MDB_NOOVERWRITE)))
 			return rc;
 	}
-	j = json_pack("{s:s, s:s, s:I, s:b, s:I}", "name", p->name, "gtin",
-	    p->gtin, "max_scanners", (json_int_t)p->max_scanners, "gs1_form",
-	    p->gs1_form != 0, "created", (json_int_t)p->created);
-	if (j == NULL)
-		return SIGIL_EINVAL;
-	text = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (text == NULL)
-		return SIGIL_ENOMEM;
-	v = mval(text, strlen(text));
-	rc = mdb_put(txn, st->products, &k, &v, MDB_NOOVERWRITE);
-	free(text);
-	return rc;
+	return json_put(txn, st->products, &k, json_pack(
+	    "{s:s, s:s, s:I, s:b, s:I}", "name", p->name, "gtin", p->gtin,
+	    "max_scanners", (json_int_t)p->max_scanners, "gs1_form",
+	    p->gs1_form != 0, "created", (json_int_t)p->created));
 }
 
 int
@@ -693,12 +694,10 @@ batch_decode(uint64_t id, MDB_val v, struct batch *out)
 int
 batch_load(struct store *st, MDB_txn *txn, uint64_t id, struct batch *out)
 {
-	uint8_t kb[8];
-	MDB_val k = mval(kb, 8), v;
+	MDB_val v;
 	int rc;
 
-	sigil_be64_put(kb, id);
-	if ((rc = mdb_get(txn, st->batches, &k, &v)) != 0)
+	if ((rc = id_get(txn, st->batches, id, &v)) != 0)
 		return map_err(rc);
 	return batch_decode(id, v, out);
 }

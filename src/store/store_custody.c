@@ -36,8 +36,9 @@ sorted_has(const uint64_t *s, size_t n, uint64_t v)
 }
 
 /*
- * A sorted copy of serials (n >= 1), or SIGIL_EINVAL for a duplicate, a
- * zero or a serial above CODE_SERIAL_MAX. The caller frees *out.
+ * A sorted copy of serials (n >= 1; the caller frees *out):
+ * SIGIL_ENOTFOUND for a serial no batch can hold (0, or above
+ * CODE_SERIAL_MAX), SIGIL_EINVAL for none at all or a duplicate.
  */
 static int
 serials_sorted(const uint64_t *in, size_t n, uint64_t **out)
@@ -46,13 +47,15 @@ serials_sorted(const uint64_t *in, size_t n, uint64_t **out)
 
 	if (in == NULL)
 		return SIGIL_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (in[i] == 0 || in[i] > CODE_SERIAL_MAX)
+			return SIGIL_ENOTFOUND;
 	if ((s = malloc(n * sizeof(*s))) == NULL)
 		return SIGIL_ENOMEM;
 	memcpy(s, in, n * sizeof(*s));
 	qsort(s, n, sizeof(*s), u64_cmp);
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == 0 || s[i] > CODE_SERIAL_MAX ||
-		    (i > 0 && s[i] == s[i - 1])) {
+	for (size_t i = 1; i < n; i++)
+		if (s[i] == s[i - 1]) {
 			free(s);
 			return SIGIL_EINVAL;
 		}
@@ -117,6 +120,22 @@ struct agg_arg {
 	struct u64vec	 all;		/* disaggregate with n == 0 */
 };
 
+/* The event of an aggregation or its undoing, naming list; a->event_id. */
+static int
+agg_event(struct store *st, MDB_txn *txn, struct agg_arg *a, int type,
+    const uint64_t *list, size_t n)
+{
+	struct trace_event ev = { .type = type, .brand_id = a->brand_id,
+	    .at = a->now, .parent = a->parent, .n = n,
+	    .serials = (uint64_t *)list };
+	int rc;
+
+	if ((rc = event_append(st, txn, &ev)) != 0)
+		return rc;
+	a->event_id = ev.id;
+	return 0;
+}
+
 /*
  * Every check runs before the first write, so a refused aggregation
  * leaves nothing behind even before the abort. Children arrive sorted:
@@ -128,7 +147,6 @@ aggregate_fn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct agg_arg *a = arg;
 	struct range_cache rcache = { 0, 0 };
-	struct trace_event ev = { 0 };
 	uint8_t pk[CODE_KEY_LEN], pb[8], cb[8];
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -193,16 +211,7 @@ aggregate_fn(struct store *st, MDB_txn *txn, void *arg)
 	mdb_cursor_close(cur);
 	if (rc != 0)
 		return rc;
-	ev.type = EVENT_AGGREGATE;
-	ev.brand_id = a->brand_id;
-	ev.at = a->now;
-	ev.parent = a->parent;
-	ev.n = a->n;
-	ev.serials = (uint64_t *)a->children;
-	if ((rc = event_append(st, txn, &ev)) != 0)
-		return rc;
-	a->event_id = ev.id;
-	return 0;
+	return agg_event(st, txn, a, EVENT_AGGREGATE, a->children, a->n);
 }
 
 int
@@ -218,9 +227,6 @@ store_aggregate(struct store *st, uint32_t brand_id, uint64_t parent,
 		return SIGIL_EINVAL;
 	if (parent == 0 || parent > CODE_SERIAL_MAX)
 		return SIGIL_ENOTFOUND;
-	for (size_t i = 0; i < n; i++)
-		if (children[i] == 0 || children[i] > CODE_SERIAL_MAX)
-			return SIGIL_ENOTFOUND;
 	if ((rc = serials_sorted(children, n, &sorted)) != 0)
 		return rc;
 	if (sorted_has(sorted, n, parent)) {
@@ -237,7 +243,6 @@ static int
 disaggregate_fn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct agg_arg *a = arg;
-	struct trace_event ev = { 0 };
 	uint8_t ck[CODE_KEY_LEN], pk[CODE_KEY_LEN], cb[8];
 	const uint64_t *list = a->children;
 	size_t n = a->n;
@@ -276,16 +281,7 @@ disaggregate_fn(struct store *st, MDB_txn *txn, void *arg)
 		if ((rc = mdb_del(txn, st->children, &k, &v)) != 0)
 			return rc;
 	}
-	ev.type = EVENT_DISAGGREGATE;
-	ev.brand_id = a->brand_id;
-	ev.at = a->now;
-	ev.parent = a->parent;
-	ev.n = n;
-	ev.serials = (uint64_t *)list;
-	if ((rc = event_append(st, txn, &ev)) != 0)
-		return rc;
-	a->event_id = ev.id;
-	return 0;
+	return agg_event(st, txn, a, EVENT_DISAGGREGATE, list, n);
 }
 
 int
@@ -301,13 +297,8 @@ store_disaggregate(struct store *st, uint32_t brand_id, uint64_t parent,
 		return SIGIL_EINVAL;
 	if (parent == 0 || parent > CODE_SERIAL_MAX)
 		return SIGIL_ENOTFOUND;
-	if (n > 0) {
-		for (size_t i = 0; i < n && children; i++)
-			if (children[i] == 0 || children[i] > CODE_SERIAL_MAX)
-				return SIGIL_ENOTFOUND;
-		if ((rc = serials_sorted(children, n, &sorted)) != 0)
-			return rc;
-	}
+	if (n > 0 && (rc = serials_sorted(children, n, &sorted)) != 0)
+		return rc;
 	a.children = sorted;
 	rc = STORE_WRITE_OUT(st, disaggregate_fn, &a, a.event_id, event_id);
 	free(sorted);
@@ -379,13 +370,11 @@ static int
 shipment_load(struct store *st, MDB_txn *txn, uint64_t id,
     struct shipment *out, uint64_t *ship_event)
 {
-	uint8_t kb[8];
-	MDB_val k = mval(kb, 8), v;
 	const uint8_t *p;
+	MDB_val v;
 	int rc;
 
-	sigil_be64_put(kb, id);
-	if ((rc = mdb_get(txn, st->shipments, &k, &v)) != 0)
+	if ((rc = id_get(txn, st->shipments, id, &v)) != 0)
 		return map_err(rc);
 	if (v.mv_size != SHIPMENT_LEN)
 		return SIGIL_EIO;
@@ -519,9 +508,6 @@ store_ship(struct store *st, uint32_t brand_id, uint32_t distributor,
 
 	if (n == 0 || n > STORE_AGG_MAX || codes == NULL)
 		return SIGIL_EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (codes[i] == 0 || codes[i] > CODE_SERIAL_MAX)
-			return SIGIL_ENOTFOUND;
 	if ((rc = serials_sorted(codes, n, &sorted)) != 0)
 		return rc;
 	a.roots = sorted;

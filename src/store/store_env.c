@@ -521,6 +521,16 @@ u64vec_reserve(struct u64vec *a, size_t n)
 }
 
 /* Every 8-byte duplicate of key k in a DUPFIXED table, appended to out. */
+int
+id_get(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *v)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8);
+
+	sigil_be64_put(kb, id);
+	return mdb_get(txn, dbi, &k, v);
+}
+
 /*
  * The cursor ops of each walk_how: where a walk starts, how it goes on.
  * WALK_DUPS positions on the key itself (MDB_SET_KEY), so a missing key

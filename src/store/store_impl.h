@@ -136,18 +136,14 @@ le32_get(const uint8_t *p)
 static inline void
 le64_put(uint8_t *p, uint64_t v)
 {
-	for (int i = 0; i < 8; i++, v >>= 8)
-		p[i] = (uint8_t)v;
+	le32_put(p, (uint32_t)v);
+	le32_put(p + 4, (uint32_t)(v >> 32));
 }
 
 static inline uint64_t
 le64_get(const uint8_t *p)
 {
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	return le32_get(p) | (uint64_t)le32_get(p + 4) << 32;
 }
 
 static inline void
@@ -293,6 +289,9 @@ int store_write(struct store *st, write_fn fn, void *arg);
 
 /* qsort/bsearch order of uint64_t. */
 int u64_cmp(const void *a, const void *b);
+
+/* The value under id (a BE64 key) in dbi: mdb_get's code. */
+int id_get(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *v);
 
 /* A growable list of u64, for ids collected inside a transaction. */
 struct u64vec {

@@ -230,12 +230,10 @@ static int
 scan_log_get(struct store *st, MDB_txn *txn, uint64_t id,
     struct scan_rec *out)
 {
-	uint8_t kb[8];
-	MDB_val k = mval(kb, 8), v;
+	MDB_val v;
 	int rc;
 
-	sigil_be64_put(kb, id);
-	if ((rc = mdb_get(txn, st->scans, &k, &v)) != 0)
+	if ((rc = id_get(txn, st->scans, id, &v)) != 0)
 		return map_err(rc);
 	return scan_decode(id, v, out);
 }
@@ -243,15 +241,13 @@ scan_log_get(struct store *st, MDB_txn *txn, uint64_t id,
 int
 scan_load(struct store *st, MDB_txn *txn, uint64_t id, struct scan_rec *out)
 {
-	uint8_t kb[8];
-	MDB_val k = mval(kb, 8), v;
 	struct scan_rec r;
+	MDB_val v;
 	int rc;
 
 	if ((rc = scan_log_get(st, txn, id, &r)) != 0)
 		return rc;
-	sigil_be64_put(kb, id);
-	rc = mdb_get(txn, st->scan_locs, &k, &v);
+	rc = id_get(txn, st->scan_locs, id, &v);
 	if (rc == 0 && !loc_len_ok(v.mv_size))
 		return SIGIL_EIO;
 	if (rc == 0)

@@ -229,6 +229,18 @@ struct feed {
 			    int *stop);
 };
 
+/* A brand's index of its log (brand_id BE32 || id BE64 -> empty). */
+static int
+feed_index(MDB_txn *txn, MDB_dbi index, uint32_t brand_id, uint64_t id)
+{
+	uint8_t bk[12];
+	MDB_val k = mval(bk, 12), v = mval("", 0);
+
+	sigil_be32_put(bk, brand_id);
+	sigil_be64_put(bk + 4, id);
+	return mdb_put(txn, index, &k, &v, 0);
+}
+
 static int
 feed_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
 {
@@ -286,7 +298,7 @@ event_index_code(struct store *st, MDB_txn *txn, uint32_t brand_id,
 int
 event_append(struct store *st, MDB_txn *txn, struct trace_event *ev)
 {
-	uint8_t idb[8], bk[12], *p;
+	uint8_t idb[8], bk[8], *p;
 	MDB_val k = mval(idb, 8), v;
 	uint64_t id;
 	int rc;
@@ -315,11 +327,7 @@ event_append(struct store *st, MDB_txn *txn, struct trace_event *ev)
 		for (int j = 4; j >= 0; j--, s >>= 8)
 			p[EVENT_FIXED_LEN + 5 * i + (size_t)j] = (uint8_t)s;
 	}
-	sigil_be32_put(bk, ev->brand_id);
-	sigil_be64_put(bk + 4, id);
-	k = mval(bk, 12);
-	v = mval("", 0);
-	if ((rc = mdb_put(txn, st->brand_events, &k, &v, 0)) != 0)
+	if ((rc = feed_index(txn, st->brand_events, ev->brand_id, id)) != 0)
 		return rc;
 	if (ev->type == EVENT_COMMISSION || ev->type == EVENT_DECOMMISSION) {
 		sigil_be64_put(bk, ev->batch_id);
@@ -383,12 +391,10 @@ int
 event_load(struct store *st, MDB_txn *txn, uint64_t id,
     struct trace_event *ev, struct u64vec *buf)
 {
-	uint8_t kb[8];
-	MDB_val k = mval(kb, 8), v;
+	MDB_val v;
 	int rc;
 
-	sigil_be64_put(kb, id);
-	if ((rc = mdb_get(txn, st->events, &k, &v)) != 0)
+	if ((rc = id_get(txn, st->events, id, &v)) != 0)
 		return rc == MDB_NOTFOUND ? SIGIL_EIO : rc;
 	return event_decode(id, v, ev, buf);
 }
@@ -482,7 +488,7 @@ store_event_each(struct store *st, uint32_t brand_id, uint64_t after,
 static int
 alert_append(struct store *st, MDB_txn *txn, const struct alert *al)
 {
-	uint8_t idb[8], bk[12], vb[ALERT_REC_LEN];
+	uint8_t idb[8], vb[ALERT_REC_LEN];
 	MDB_val k = mval(idb, 8), v = mval(vb, ALERT_REC_LEN);
 	uint64_t id;
 	int rc;
@@ -502,11 +508,7 @@ alert_append(struct store *st, MDB_txn *txn, const struct alert *al)
 	lef32_put(vb + 41, al->lng);
 	if ((rc = mdb_put(txn, st->alerts, &k, &v, MDB_APPEND)) != 0)
 		return rc;
-	sigil_be32_put(bk, al->brand_id);
-	sigil_be64_put(bk + 4, id);
-	k = mval(bk, 12);
-	v = mval("", 0);
-	return mdb_put(txn, st->brand_alerts, &k, &v, 0);
+	return feed_index(txn, st->brand_alerts, al->brand_id, id);
 }
 
 static int
@@ -583,13 +585,11 @@ static int
 alert_item(struct feed *f, MDB_txn *txn, uint64_t id, int *stop)
 {
 	struct alert_feed *a = (struct alert_feed *)f;
-	uint8_t ib[8];
-	MDB_val k = mval(ib, 8), v;
 	struct alert al;
+	MDB_val v;
 	int rc;
 
-	sigil_be64_put(ib, id);
-	if ((rc = mdb_get(txn, a->st->alerts, &k, &v)) != 0)
+	if ((rc = id_get(txn, a->st->alerts, id, &v)) != 0)
 		return rc == MDB_NOTFOUND ? SIGIL_EIO : rc;
 	if ((rc = alert_decode(id, v, &al)) != 0)
 		return rc;
