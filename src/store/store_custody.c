@@ -92,22 +92,33 @@ serial_issued(struct store *st, MDB_txn *txn, uint32_t brand_id,
 
 /* ---- aggregation ---- */
 
-/* The direct parent: 0, MDB_NOTFOUND or an error. */
+/*
+ * The id a code's row holds in a code-keyed table (parents: the parent's
+ * serial; shipped: the shipment): 0, MDB_NOTFOUND or an error.
+ */
 static int
-parent_get(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint64_t serial, uint64_t *out)
+code_row_id(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id, uint64_t serial,
+    uint64_t *out)
 {
 	uint8_t ck[CODE_KEY_LEN];
 	MDB_val k = mval(ck, CODE_KEY_LEN), v;
 	int rc;
 
 	code_key_put(ck, brand_id, serial);
-	if ((rc = mdb_get(txn, st->parents, &k, &v)) != 0)
+	if ((rc = mdb_get(txn, dbi, &k, &v)) != 0)
 		return rc;
 	if (v.mv_size != 8)
 		return SIGIL_EIO;
 	*out = sigil_be64_get(v.mv_data);
 	return 0;
+}
+
+/* The direct parent: 0, MDB_NOTFOUND or an error. */
+static int
+parent_get(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, uint64_t *out)
+{
+	return code_row_id(txn, st->parents, brand_id, serial, out);
 }
 
 struct agg_arg {
@@ -583,16 +594,12 @@ static int
 code_shipment_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t serial, struct shipment *out)
 {
-	uint8_t ck[CODE_KEY_LEN];
-	MDB_val k = mval(ck, CODE_KEY_LEN), v;
+	uint64_t id;
 	int rc;
 
-	code_key_put(ck, brand_id, serial);
-	if ((rc = mdb_get(txn, st->shipped, &k, &v)) != 0)
+	if ((rc = code_row_id(txn, st->shipped, brand_id, serial, &id)) != 0)
 		return rc;
-	if (v.mv_size != 8)
-		return SIGIL_EIO;
-	return shipment_load(st, txn, sigil_be64_get(v.mv_data), out, NULL);
+	return shipment_load(st, txn, id, out, NULL);
 }
 
 int

@@ -148,7 +148,7 @@ note_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
 	n.through = le64_get(p + 6);
 	n.count = le32_get(p + 14);
 	memcpy(n.reason, p + NOTE_BASE, len);
-	/* A callback that stops the walk makes it return 0, as it always has. */
+	/* fn stopping the walk makes it return 0, as it always has. */
 	return w->fn(w->arg, &n) != 0 ? MDB_NOTFOUND : 0;
 }
 
