@@ -23,6 +23,12 @@
  *
  * Physically, store_scrub (store_scrub.c) runs after the erase commits:
  * the log's segments and LMDB's free pages and free gaps are zeroed.
+ *
+ * Owns no table: it rewrites rows of the loyalty tables, of scan_locs,
+ * code_state and alerts in the erase's transaction. May call: libc, LMDB,
+ * util.c, store_env.c, store_scanlog.c (code_state rows) and
+ * store_state.c (pend_view: the pending ids of a code). Must never call
+ * store_loyalty.c, which calls it, or commit anything itself.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -1,12 +1,39 @@
 /*
  * store_impl.h - what the files of the storage module share, and nothing
  * outside it may include: the environment and its database handles, the
- * write-transaction runner, the cached read snapshot, the meta counters
- * and the byte encodings. store.c owns the environment (open, growth,
- * snapshots) and the catalogue, scans and trace tables; store_loyalty.c
- * owns customers, loyalty, webhooks, dashboard users and counters. Both
- * follow the rules in store.c's opening comment: closures never touch
- * caller memory, every value is copied out before its transaction ends.
+ * one shape of a read (STORE_READ), of a write (store_write,
+ * STORE_WRITE_OUT) and of a walk (store_walk), the meta counters, the
+ * byte encodings, and the few rows one family reads of another's.
+ *
+ * The module's files, bottom up; each calls only files above it in this
+ * list (docs/storage.md has the tables each owns):
+ *
+ *   wal_replay.c      the log's record format, recovery after a crash
+ *   wal.c             the write-ahead log: recording, commits, checkpoints
+ *   store_env.c       transactions, growth, meta counters, walks
+ *   store_scrub.c     zeroing what an erasure freed
+ *   store_catalog.c   brands, keys, products, batches
+ *   store_tokens.c    brand API tokens
+ *   store_trace.c     distributors, the event log, alerts
+ *   store_custody.c   aggregation, shipments, a code's history
+ *   store_scanlog.c   the scan log, locations, code_state rows, state rules
+ *   store_state.c     the pending layer of per-code state
+ *   store_notes.c     a brand's corrections to a code, and their notes
+ *   store_erase.c     what an erasure rewrites beyond the customer row
+ *   store_loyalty.c   customers, loyalty, webhooks, users, counters
+ *   store_scans.c     a scan committed, a location stored, a code's scans
+ *   store_open.c      open and close: assembles all of the above
+ *
+ * (store_scans.c calls the dashboard counters, stats_*, kept in
+ * store_loyalty.c; store_loyalty.c never calls store_scans.c.)
+ *
+ * Rules for every file: only the storage module includes lmdb.h; no file
+ * calls another sigil module but util.c (and fault.h's test hooks), or
+ * logs anything; a write closure never touches caller memory (its
+ * results are copied out once the commit succeeded, since a commit that
+ * fails with MDB_MAP_FULL is run again from the start); every value is
+ * decoded into caller memory before its transaction ends, so no pointer
+ * into the map ever leaves the module.
  */
 #ifndef SIGIL_STORE_IMPL_H
 #define SIGIL_STORE_IMPL_H

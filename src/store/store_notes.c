@@ -17,6 +17,11 @@
  *
  * code_notes: code key (9) || at BE64 -> kind u8, by_user u8, actor u32,
  * through u64, count u32, reason (docs/storage.md).
+ *
+ * Owns code_notes. May call: libc, LMDB, util.c, store_env.c,
+ * store_scanlog.c (code_state rows, state_clear) and store_state.c (the
+ * pending entries). Must never call store_loyalty.c, which writes its
+ * PIN notes through note_put.
  */
 #include <string.h>
 

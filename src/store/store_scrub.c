@@ -37,6 +37,11 @@
  * Cost: one read of the whole data.mdb and writes of the gaps (a few
  * hundred bytes per page at most) and the free pages, plus 2 x the log's
  * high-water mark of zeros: seconds per GiB of data.mdb.
+ *
+ * Owns the meta key stat/scrubs, and clears scrub/pending (an erasure
+ * sets it). May call: libc, LMDB, util.c, fault.h, store_env.c and wal.c
+ * (wal_scrub, wal_fp_page). Must never call a table family: it reads
+ * pages, not rows, and changes none of the bytes in use.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -40,6 +40,13 @@
  * reserved before the transaction, so a committed scan always lands in
  * memory too. Only sigild's writer commits scans; another process reads
  * the log tail into a view of its own (lazily, read-only).
+ *
+ * Owns the pending generations and the meta keys state/through,
+ * state/target and state/key; writes code_state and code_scans rows when
+ * it merges. May call: libc, pthreads, LMDB, util.c, store_env.c and
+ * store_scanlog.c (the log it replays, the rows it merges into, the
+ * state rules). Must never call the files that use it (store_scans.c,
+ * store_notes.c, store_erase.c, store_loyalty.c, store_open.c).
  */
 #include <stdlib.h>
 #include <string.h>
