@@ -29,6 +29,8 @@
 #define SHIPMENT_LEN		40
 #define TRACE_DEPTH_MAX		1024	/* nesting levels walked upwards */
 
+/* ---- the serials a call names ---- */
+
 static int
 sorted_has(const uint64_t *s, size_t n, uint64_t v)
 {

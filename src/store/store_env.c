@@ -60,16 +60,6 @@ struct rslot {
 	struct rslot	*prev, *next;
 };
 
-int
-text_ok(const char *s, size_t cap, size_t max, int allow_empty)
-{
-	size_t n = strnlen(s, cap);
-
-	/* max counts characters (sigil_text_check), cap bounds the bytes. */
-	return n < cap && sigil_text_check(s, n, max, allow_empty ?
-	    SIGIL_TEXT_EMPTY_OK : 0, NULL) == 0;
-}
-
 /* ---- the environment's locks, reader slots and growth ---- */
 
 static void
@@ -382,6 +372,8 @@ meta_next(struct store *st, MDB_txn *txn, MDB_val k, uint64_t n,
 	return 0;
 }
 
+/* ---- the whole store: sync, backup, usage, stats ---- */
+
 int
 store_sync(struct store *st)
 {
@@ -481,6 +473,16 @@ store_stats(struct store *st, struct store_stats *out)
 }
 
 /* ---- helpers every family shares ---- */
+
+int
+text_ok(const char *s, size_t cap, size_t max, int allow_empty)
+{
+	size_t n = strnlen(s, cap);
+
+	/* max counts characters (sigil_text_check), cap bounds the bytes. */
+	return n < cap && sigil_text_check(s, n, max, allow_empty ?
+	    SIGIL_TEXT_EMPTY_OK : 0, NULL) == 0;
+}
 
 int
 u64_cmp(const void *a, const void *b)

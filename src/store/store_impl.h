@@ -325,9 +325,10 @@ struct u64vec {
 	uint64_t	*v;
 	size_t		 n, cap;
 };
-/* Appends x; room for at least n. 0 or SIGIL_ENOMEM (a is unchanged). */
+/* Appends x; makes room for n in all. 0 or SIGIL_ENOMEM (a unchanged). */
 int u64vec_push(struct u64vec *a, uint64_t x);
 int u64vec_reserve(struct u64vec *a, size_t n);
+
 /*
  * A cursor walk over one table, the one shape of every *_each. The
  * cursor starts (how) at the first row, at the last one going backwards,
@@ -482,19 +483,24 @@ int pend_merge_some(struct store *st, MDB_txn *txn, size_t max,
 void pend_merged(struct store *st, size_t pos);
 
 /* A location: its change to code_state's row, then to pending entries. */
-/* A note on a code (store_notes.c); note_valid checks its reason. */
-int note_put(struct store *st, MDB_txn *txn, const uint8_t *ck,
-    struct code_note *n);
-int note_valid(const struct code_note *n);
-/* The brand's clear of a code's clone evidence (store_code_clear). */
-void state_clear(struct code_state *s, uint64_t through);
-void pend_clear_apply(struct store *st, const uint8_t *key, uint64_t through);
 int pend_locate_base(struct store *st, MDB_txn *txn, const uint8_t *key,
     const struct code_state *judged);
 void pend_locate_apply(struct store *st, const uint8_t *key,
     const struct code_state *judged);
+/*
+ * The brand's clear of a code's clone evidence (store_code_clear): what
+ * it does to a state (a state rule, store_scanlog.c), then to the code's
+ * pending entries.
+ */
+void state_clear(struct code_state *s, uint64_t through);
+void pend_clear_apply(struct store *st, const uint8_t *key, uint64_t through);
 /* Erasure: the last place of key's pending entries to 0.1 degree. */
 void pend_coarsen(struct store *st, const uint8_t *key);
+
+/* ---- notes on a code (store_notes.c); note_valid checks the reason ---- */
+int note_put(struct store *st, MDB_txn *txn, const uint8_t *ck,
+    struct code_note *n);
+int note_valid(const struct code_note *n);
 
 /* ---- erasure (store_erase.c) and the physical scrub (store_scrub.c) ---- */
 

@@ -40,7 +40,7 @@
 				    CODE_STATE_LOC + CODE_STATE_NETS + \
 				    CODE_STATE_NET * STORE_NETS_MAX)
 
-/* ---- the state rules (store.h) and the replay rule ---- */
+/* ---- the state rules (store/scans.h) and the replay rule ---- */
 
 uint64_t
 store_net_key(const uint8_t ip[16])

@@ -229,6 +229,8 @@ struct feed {
 			    int *stop);
 };
 
+/* ---- a brand's feeds: the indexes of the event and alert logs ---- */
+
 /* A brand's index of its log (brand_id BE32 || id BE64 -> empty). */
 static int
 feed_index(MDB_txn *txn, MDB_dbi index, uint32_t brand_id, uint64_t id)
