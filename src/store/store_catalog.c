@@ -127,16 +127,20 @@ memo_hit(const struct memo *m, MDB_val k, MDB_val v)
 }
 
 /*
- * decode(k, v) through tab: the kept result when k and v are the bytes it
- * was decoded from, else a fresh decode, kept when the bytes fit.
+ * The row under k in dbi, decoded through tab: the kept result when k
+ * and its value are the bytes it was decoded from, else a fresh decode,
+ * kept when the bytes fit. SIGIL_ENOTFOUND when there is no such row.
  */
 static int
-memo_decode(struct memo *tab, MDB_val k, MDB_val v,
+memo_get(MDB_txn *txn, MDB_dbi dbi, MDB_val k, struct memo *tab,
     int (*decode)(MDB_val, MDB_val, union memo_out *), union memo_out *out)
 {
 	struct memo *m = memo_slot(tab, k);
+	MDB_val v;
 	int rc;
 
+	if ((rc = mdb_get(txn, dbi, &k, &v)) != 0)
+		return map_err(rc);
 	if (!memo_hit(m, k, v)) {
 		m->klen = m->vlen = 0;
 		if ((rc = decode(k, v, &m->out)) != 0)
@@ -190,14 +194,12 @@ int
 brand_load(struct store *st, MDB_txn *txn, uint32_t id, struct brand *out)
 {
 	uint8_t kb[4];
-	MDB_val k = mval(kb, 4), v;
 	union memo_out o;
 	int rc;
 
 	sigil_be32_put(kb, id);
-	if ((rc = mdb_get(txn, st->brands, &k, &v)) != 0)
-		return map_err(rc);
-	if ((rc = memo_decode(brand_memo, k, v, brand_decode_kv, &o)) != 0)
+	if ((rc = memo_get(txn, st->brands, mval(kb, 4), brand_memo,
+	    brand_decode_kv, &o)) != 0)
 		return rc;
 	*out = o.b;
 	return 0;
@@ -517,15 +519,13 @@ product_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
 {
 	uint8_t kb[4 + STORE_NAME_BYTES];
 	size_t n = strlen(sku);
-	MDB_val k = mval(kb, 4 + n), v;
 	union memo_out o;
 	int rc;
 
 	sigil_be32_put(kb, brand_id);
 	memcpy(kb + 4, sku, n);
-	if ((rc = mdb_get(txn, st->products, &k, &v)) != 0)
-		return map_err(rc);
-	if ((rc = memo_decode(product_memo, k, v, product_decode_kv, &o)) != 0)
+	if ((rc = memo_get(txn, st->products, mval(kb, 4 + n), product_memo,
+	    product_decode_kv, &o)) != 0)
 		return rc;
 	*out = o.p;
 	return 0;
