@@ -1,7 +1,7 @@
 /*
  * fuzz_wal.c - libFuzzer target for the write-ahead log's recovery
- * (src/store/wal.c: rec_read's framing, apply's parser of changes), reached the
- * way it is after a crash: store_open on a data dir whose log says
+ * (src/store/wal_replay.c: rec_read's framing, apply's parser of changes),
+ * reached the way it is after a crash: store_open on a data dir whose log says
  * "active".
  *
  * Once per process a child creates a store in a scratch directory (on
@@ -39,7 +39,7 @@
 #include "sigil/store.h"
 #include "sigil/util.h"
 
-/* The layout of src/store/wal.c this harness frames records in. */
+/* The layout of src/store/wal_impl.h this harness frames records in. */
 #define SLOT_OFF(i)	(4096 + (long)(i) * 20480)
 #define REC_MAGIC	0x52574753u
 #define REC_HDR		32

@@ -23,6 +23,12 @@
  *
  * Physically, store_scrub (store_scrub.c) runs after the erase commits:
  * the log's segments and LMDB's free pages and free gaps are zeroed.
+ *
+ * Owns no table: it rewrites rows of the loyalty tables, of scan_locs,
+ * code_state and alerts in the erase's transaction. May call: libc, LMDB,
+ * util.c, store_env.c, store_scanlog.c (code_state rows) and
+ * store_state.c (pend_view: the pending ids of a code). Must never call
+ * store_loyalty.c, which calls it, or commit anything itself.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -35,38 +41,20 @@
 #define ACT_TEXT_OFF	36
 #define SCAN_DEVICE_OFF	21
 
-struct idset {
-	uint64_t	*v;
-	size_t		 n, cap;
-};
-
+/* A set of ids: a u64vec without repeats (a customer's are few). */
 static int
-idset_add(struct idset *s, uint64_t id)
-{
-	uint64_t *nv;
-
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i] == id)
-			return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-
-		if ((nv = realloc(s->v, cap * sizeof(*nv))) == NULL)
-			return SIGIL_ENOMEM;
-		s->v = nv;
-		s->cap = cap;
-	}
-	s->v[s->n++] = id;
-	return 0;
-}
-
-static int
-idset_has(const struct idset *s, uint64_t id)
+idset_has(const struct u64vec *s, uint64_t id)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i] == id)
 			return 1;
 	return 0;
+}
+
+static int
+idset_add(struct u64vec *s, uint64_t id)
+{
+	return idset_has(s, id) ? 0 : u64vec_push(s, id);
 }
 
 /* A key list: n keys of klen bytes. */
@@ -93,12 +81,6 @@ keys_add(struct keys *s, const void *k)
 	}
 	memcpy(s->v + s->n++ * s->klen, k, s->klen);
 	return 0;
-}
-
-float
-erase_coarse(float x)
-{
-	return (float)(round((double)x * 10.0) / 10.0);
 }
 
 /*
@@ -129,42 +111,53 @@ put_scrubbed(MDB_txn *txn, MDB_dbi dbi, MDB_val k, const uint8_t *old,
 	return rc;
 }
 
+/* The rows of one brand that name the customer, and what they lead to. */
+struct erase_walk {
+	const uint8_t	*brand;		/* brand_id BE32, the keys' prefix */
+	uint64_t	 id;		/* the customer */
+	struct keys	 rows;		/* keys of the rows to rewrite */
+	struct u64vec	*scans;		/* activity: feedback scans */
+	struct keys	*codes;		/* claims: the codes claimed */
+};
+
+static int
+activity_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	struct erase_walk *w = ctx;
+	const uint8_t *p = v.mv_data;
+	int rc;
+
+	(void)txn;
+	(void)stop;
+	if (k.mv_size != 12 || memcmp(k.mv_data, w->brand, 4) != 0)
+		return MDB_NOTFOUND;
+	if (v.mv_size < ACT_FIXED || le64_get(p + 9) != w->id)
+		return 0;
+	if (p[0] == ACTIVITY_FEEDBACK &&
+	    (rc = idset_add(w->scans, le64_get(p + 17))) != 0)
+		return rc;
+	if (le64_get(p + 17) != 0 || v.mv_size > ACT_FIXED)
+		return keys_add(&w->rows, k.mv_data);
+	return 0;
+}
+
 /* The customer's activity: text and ref cut; feedback scans noted. */
 static int
 erase_activity(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint64_t id, struct idset *scans)
+    uint64_t id, struct u64vec *scans)
 {
-	struct keys ks = { NULL, 0, 0, 12 };
+	struct erase_walk w = { NULL, id, { NULL, 0, 0, 12 }, scans, NULL };
 	uint8_t kb[12], vb[ACT_FIXED];
-	MDB_cursor *cur;
 	MDB_val k, v;
-	int rc;
+	int rc, stop = 0;
 
-	if ((rc = mdb_cursor_open(txn, st->activity, &cur)) != 0)
-		return rc;
 	sigil_be32_put(kb, brand_id);
 	sigil_be64_put(kb + 4, 0);
-	k = mval(kb, 12);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *p = v.mv_data;
-
-		if (k.mv_size != 12 || memcmp(k.mv_data, kb, 4) != 0)
-			break;
-		if (v.mv_size < ACT_FIXED || le64_get(p + 9) != id)
-			continue;
-		if (p[0] == ACTIVITY_FEEDBACK &&
-		    (rc = idset_add(scans, le64_get(p + 17))) != 0)
-			break;
-		if ((le64_get(p + 17) != 0 || v.mv_size > ACT_FIXED) &&
-		    (rc = keys_add(&ks, k.mv_data)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	for (size_t i = 0; rc == 0 && i < ks.n; i++) {
-		k = mval(ks.v + i * 12, 12);
+	w.brand = kb;
+	rc = txn_walk(txn, st->activity, WALK_RANGE, mval(kb, 12),
+	    activity_row, &w, &stop);
+	for (size_t i = 0; rc == 0 && i < w.rows.n; i++) {
+		k = mval(w.rows.v + i * 12, 12);
 		if ((rc = mdb_get(txn, st->activity, &k, &v)) != 0)
 			break;
 		if (v.mv_size < ACT_FIXED)
@@ -187,8 +180,27 @@ erase_activity(struct store *st, MDB_txn *txn, uint32_t brand_id,
 			free(old);
 		}
 	}
-	free(ks.v);
+	free(w.rows.v);
 	return rc;
+}
+
+static int
+claim_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	struct erase_walk *w = ctx;
+	int rc;
+
+	(void)txn;
+	(void)stop;
+	if (k.mv_size != CODE_KEY_LEN + 1 ||
+	    memcmp(k.mv_data, w->brand, 4) != 0)
+		return MDB_NOTFOUND;
+	if (v.mv_size < 16 ||
+	    le64_get((const uint8_t *)v.mv_data + 8) != w->id)
+		return 0;
+	if ((rc = keys_add(&w->rows, k.mv_data)) != 0)
+		return rc;
+	return keys_add(w->codes, k.mv_data);
 }
 
 /* The customer's claims: customer id 0; their codes noted. */
@@ -196,33 +208,18 @@ static int
 erase_claims(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t id, struct keys *codes)
 {
-	struct keys ks = { NULL, 0, 0, CODE_KEY_LEN + 1 };
+	struct erase_walk w = { NULL, id, { NULL, 0, 0, CODE_KEY_LEN + 1 },
+	    NULL, codes };
 	uint8_t kb[4], vb[64];
-	MDB_cursor *cur;
 	MDB_val k, v;
-	int rc;
+	int rc, stop = 0;
 
-	if ((rc = mdb_cursor_open(txn, st->claims, &cur)) != 0)
-		return rc;
 	sigil_be32_put(kb, brand_id);
-	k = mval(kb, 4);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != CODE_KEY_LEN + 1 ||
-		    memcmp(k.mv_data, kb, 4) != 0)
-			break;
-		if (v.mv_size < 16 ||
-		    le64_get((const uint8_t *)v.mv_data + 8) != id)
-			continue;
-		if ((rc = keys_add(&ks, k.mv_data)) != 0 ||
-		    (rc = keys_add(codes, k.mv_data)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	for (size_t i = 0; rc == 0 && i < ks.n; i++) {
-		k = mval(ks.v + i * ks.klen, ks.klen);
+	w.brand = kb;
+	rc = txn_walk(txn, st->claims, WALK_RANGE, mval(kb, 4), claim_row, &w,
+	    &stop);
+	for (size_t i = 0; rc == 0 && i < w.rows.n; i++) {
+		k = mval(w.rows.v + i * w.rows.klen, w.rows.klen);
 		if ((rc = mdb_get(txn, st->claims, &k, &v)) != 0)
 			break;
 		if (v.mv_size > sizeof(vb) || v.mv_size < 16)
@@ -232,14 +229,14 @@ erase_claims(struct store *st, MDB_txn *txn, uint32_t brand_id,
 		v = mval(vb, v.mv_size);
 		rc = mdb_put(txn, st->claims, &k, &v, 0);
 	}
-	free(ks.v);
+	free(w.rows.v);
 	return rc;
 }
 
 /* One scan's location, coarsened in place (same size). */
 static int
 coarsen_scan(struct store *st, MDB_txn *txn, uint64_t scan_id,
-    struct idset *done)
+    struct u64vec *done)
 {
 	uint8_t kb[8], lb[32];
 	MDB_val k = mval(kb, 8), v;
@@ -263,19 +260,26 @@ coarsen_scan(struct store *st, MDB_txn *txn, uint64_t scan_id,
 	return mdb_put(txn, st->scan_locs, &k, &v, 0);
 }
 
+static int
+scan_id_add(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	(void)txn;
+	(void)k;
+	(void)stop;
+	return v.mv_size == 8 ? idset_add(ctx, sigil_be64_get(v.mv_data)) : 0;
+}
+
 /* The scans of one code that came from one of devs. */
 static int
 code_scans_coarsen(struct store *st, MDB_txn *txn, const uint8_t *ck,
-    const struct idset *devs, struct idset *done)
+    const struct u64vec *devs, struct u64vec *done)
 {
 	struct code_state cs;
+	struct u64vec ids = { NULL, 0, 0 };
 	uint64_t *pids = NULL;
 	size_t npids = 0;
-	MDB_cursor *cur;
-	MDB_val k, v, sk, sv;
-	uint8_t kb[8];
-	struct idset ids = { NULL, 0, 0 };
-	int rc;
+	MDB_val sv;
+	int rc, stop = 0;
 
 	if ((rc = pend_view(st, ck, &cs, &pids, &npids)) < 0)
 		return rc;
@@ -285,22 +289,11 @@ code_scans_coarsen(struct store *st, MDB_txn *txn, const uint8_t *ck,
 			return rc;
 		}
 	free(pids);
-	if ((rc = mdb_cursor_open(txn, st->code_scans, &cur)) != 0)
-		goto out;
-	k = mval(ck, CODE_KEY_LEN);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP))
-		if (v.mv_size == 8 &&
-		    (rc = idset_add(&ids, sigil_be64_get(v.mv_data))) != 0)
-			break;
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		goto out;
-	rc = 0;
+	rc = txn_walk(txn, st->code_scans, WALK_DUPS, mval(ck, CODE_KEY_LEN),
+	    scan_id_add, &ids, &stop);
 	for (size_t i = 0; rc == 0 && i < ids.n; i++) {
-		sigil_be64_put(kb, ids.v[i]);
-		sk = mval(kb, 8);
-		if ((rc = mdb_get(txn, st->scans, &sk, &sv)) == MDB_NOTFOUND) {
+		if ((rc = id_get(txn, st->scans, ids.v[i], &sv)) ==
+		    MDB_NOTFOUND) {
 			rc = 0;
 			continue;
 		}
@@ -312,7 +305,6 @@ code_scans_coarsen(struct store *st, MDB_txn *txn, const uint8_t *ck,
 		    SCAN_DEVICE_OFF)))
 			rc = coarsen_scan(st, txn, ids.v[i], done);
 	}
-out:
 	free(ids.v);
 	return rc;
 }
@@ -333,48 +325,53 @@ state_coarsen(struct store *st, MDB_txn *txn, const uint8_t *ck)
 	return state_store(st, txn, ck, &cs);
 }
 
+struct alert_coarsen {
+	struct store		*st;
+	const uint8_t		*brand;	/* brand_id BE32 */
+	const struct u64vec	*done;	/* the scans coarsened */
+};
+
+static int
+alert_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	struct alert_coarsen *w = ctx;
+	uint8_t ab[8], vb[64];
+	MDB_val akey = mval(ab, 8), av;
+	int rc;
+
+	(void)v;
+	(void)stop;
+	if (k.mv_size != 12 || memcmp(k.mv_data, w->brand, 4) != 0)
+		return MDB_NOTFOUND;
+	memcpy(ab, (const uint8_t *)k.mv_data + 4, 8);
+	if ((rc = mdb_get(txn, w->st->alerts, &akey, &av)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if (av.mv_size < 45 || av.mv_size > sizeof(vb) ||
+	    !idset_has(w->done, le64_get((const uint8_t *)av.mv_data + 21)))
+		return 0;
+	memcpy(vb, av.mv_data, av.mv_size);
+	lef32_put(vb + 37, erase_coarse(lef32_get(vb + 37)));
+	lef32_put(vb + 41, erase_coarse(lef32_get(vb + 41)));
+	av = mval(vb, av.mv_size);
+	/* A put elsewhere: the cursor of brand_alerts stays valid. */
+	return mdb_put(txn, w->st->alerts, &akey, &av, 0);
+}
+
 /* The brand's alerts on the scans in done: lat/lng coarsened. */
 static int
 alerts_coarsen(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    const struct idset *done)
+    const struct u64vec *done)
 {
-	uint8_t kb[12], ab[8], vb[64];
-	MDB_cursor *cur;
-	MDB_val k, v, akey, av;
-	int rc;
+	uint8_t kb[12];
+	struct alert_coarsen w = { st, kb, done };
+	int stop = 0;
 
 	if (done->n == 0)
 		return 0;
-	if ((rc = mdb_cursor_open(txn, st->brand_alerts, &cur)) != 0)
-		return rc;
 	sigil_be32_put(kb, brand_id);
 	sigil_be64_put(kb + 4, 0);
-	k = mval(kb, 12);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 12 || memcmp(k.mv_data, kb, 4) != 0)
-			break;
-		memcpy(ab, (const uint8_t *)k.mv_data + 4, 8);
-		akey = mval(ab, 8);
-		if ((rc = mdb_get(txn, st->alerts, &akey, &av)) != 0) {
-			if (rc == MDB_NOTFOUND)
-				continue;
-			break;
-		}
-		if (av.mv_size < 45 || av.mv_size > sizeof(vb) ||
-		    !idset_has(done, le64_get((const uint8_t *)av.mv_data +
-		    21)))
-			continue;
-		memcpy(vb, av.mv_data, av.mv_size);
-		lef32_put(vb + 37, erase_coarse(lef32_get(vb + 37)));
-		lef32_put(vb + 41, erase_coarse(lef32_get(vb + 41)));
-		av = mval(vb, av.mv_size);
-		/* A put elsewhere: the cursor of brand_alerts stays valid. */
-		if ((rc = mdb_put(txn, st->alerts, &akey, &av, 0)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return txn_walk(txn, st->brand_alerts, WALK_RANGE, mval(kb, 12),
+	    alert_row, &w, &stop);
 }
 
 /*
@@ -446,11 +443,11 @@ erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
     const uint8_t hash[32], const uint64_t *devices, size_t ndev,
     uint8_t **codes_out, size_t *ncodes_out)
 {
-	struct idset devs = { NULL, 0, 0 }, fscans = { NULL, 0, 0 };
-	struct idset done = { NULL, 0, 0 };
+	struct u64vec devs = { NULL, 0, 0 }, fscans = { NULL, 0, 0 };
+	struct u64vec done = { NULL, 0, 0 };
 	struct keys codes = { NULL, 0, 0, CODE_KEY_LEN + 1 };
 	struct keys ck = { NULL, 0, 0, CODE_KEY_LEN };
-	uint8_t pk[36], kb[8];
+	uint8_t pk[36];
 	MDB_val k = mval(pk, 36), v;
 	int rc;
 
@@ -473,9 +470,8 @@ erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
 		uint8_t c[CODE_KEY_LEN];
 		const uint8_t *p;
 
-		sigil_be64_put(kb, fscans.v[i]);
-		k = mval(kb, 8);
-		if ((rc = mdb_get(txn, st->scans, &k, &v)) == MDB_NOTFOUND)
+		if ((rc = id_get(txn, st->scans, fscans.v[i], &v)) ==
+		    MDB_NOTFOUND)
 			continue;
 		if (rc != 0)
 			goto out;

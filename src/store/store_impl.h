@@ -1,18 +1,48 @@
 /*
  * store_impl.h - what the files of the storage module share, and nothing
  * outside it may include: the environment and its database handles, the
- * write-transaction runner, the cached read snapshot, the meta counters
- * and the byte encodings. store.c owns the environment (open, growth,
- * snapshots) and the catalogue, scans and trace tables; store_loyalty.c
- * owns customers, loyalty, webhooks, dashboard users and counters. Both
- * follow the rules in store.c's opening comment: closures never touch
- * caller memory, every value is copied out before its transaction ends.
+ * one shape of a read (STORE_READ), of a write (store_write,
+ * STORE_WRITE_OUT) and of a walk (store_walk), the meta counters, the
+ * byte encodings, and the few rows one family reads of another's.
+ *
+ * The module's files, bottom up; each calls only files above it in this
+ * list (docs/storage.md has the tables each owns):
+ *
+ *   wal_replay.c      the log's record format, recovery after a crash
+ *   wal.c             the write-ahead log: recording, commits, checkpoints
+ *   store_env.c       transactions, growth, meta counters, walks
+ *   store_scrub.c     zeroing what an erasure freed
+ *   store_catalog.c   brands, keys, products, batches
+ *   store_tokens.c    brand API tokens
+ *   store_trace.c     distributors, the event log, alerts
+ *   store_custody.c   aggregation, shipments, a code's history
+ *   store_scanlog.c   the scan log, locations, code_state rows, state rules
+ *   store_state.c     the pending layer of per-code state
+ *   store_notes.c     a brand's corrections to a code, and their notes
+ *   store_erase.c     what an erasure rewrites beyond the customer row
+ *   store_loyalty.c   customers, loyalty, webhooks, users, counters
+ *   store_scans.c     a scan committed, a location stored, a code's scans
+ *   store_open.c      open and close: assembles all of the above
+ *
+ * (store_scans.c calls the dashboard counters, stats_*, kept in
+ * store_loyalty.c; store_loyalty.c never calls store_scans.c.)
+ *
+ * Rules for every file: only the storage module includes lmdb.h; no file
+ * calls another sigil module but util.c (and fault.h's test hooks), or
+ * logs anything; a write closure never touches caller memory (its
+ * results are copied out once the commit succeeded, since a commit that
+ * fails with MDB_MAP_FULL is run again from the start); every value is
+ * decoded into caller memory before its transaction ends, so no pointer
+ * into the map ever leaves the module.
  */
 #ifndef SIGIL_STORE_IMPL_H
 #define SIGIL_STORE_IMPL_H
 
+#include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lmdb.h>
@@ -147,18 +177,14 @@ le32_get(const uint8_t *p)
 static inline void
 le64_put(uint8_t *p, uint64_t v)
 {
-	for (int i = 0; i < 8; i++, v >>= 8)
-		p[i] = (uint8_t)v;
+	le32_put(p, (uint32_t)v);
+	le32_put(p + 4, (uint32_t)(v >> 32));
 }
 
 static inline uint64_t
 le64_get(const uint8_t *p)
 {
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	return le32_get(p) | (uint64_t)le32_get(p + 4) << 32;
 }
 
 static inline void
@@ -202,19 +228,54 @@ meta_key(const char *name)
 	return mval(name, strlen(name));
 }
 
-/* An LMDB or errno code as a SIGIL_E* code (SIGIL_E* pass through). */
-int map_err(int rc);
+/*
+ * An LMDB or errno code as a SIGIL_E* code (SIGIL_E* pass through). LMDB
+ * codes are all below -30000 or positive errno; SIGIL_E* are small.
+ */
+static inline int
+map_err(int rc)
+{
+	if (rc <= 0 && rc >= SIGIL_EDENIED)
+		return rc;
+	switch (rc) {
+	case MDB_NOTFOUND:	return SIGIL_ENOTFOUND;
+	case MDB_KEYEXIST:	return SIGIL_EEXIST;
+	case ENOMEM:		return SIGIL_ENOMEM;
+	case MDB_MAP_FULL:	return SIGIL_EFULL;
+	}
+	return SIGIL_EIO;
+}
 
 /*
- * A tuning knob from the environment (store_state.c): the whole number in
- * variable name when it is within min..max, else dflt.
+ * A tuning knob from the environment: the whole number in variable name
+ * when it is within min..max, else dflt.
  */
-size_t env_size(const char *name, size_t dflt, size_t min, size_t max);
+static inline size_t
+env_size(const char *name, size_t dflt, size_t min, size_t max)
+{
+	const char *e = getenv(name);
+	uint64_t v;
+
+	if (e != NULL && *e != '\0' &&
+	    sigil_parse_u64(e, max, &v) == 0 && v >= min)
+		return (size_t)v;
+	return dflt;
+}
 
 /* Printable text: no C0 controls or DEL, and at most max bytes. */
 int text_ok(const char *s, size_t cap, size_t max, int allow_empty);
 
-/* ---- transactions (store.c) ---- */
+/* ---- the environment (store_env.c) ---- */
+
+/*
+ * store_open's first step and store_close's: the growth lock, the reader
+ * slots' list and their thread key. env_fini ends every slot's read
+ * transaction, so it runs before the environment closes.
+ */
+int env_init(struct store *st);
+void env_fini(struct store *st);
+
+/* ---- transactions (store_env.c) ---- */
 
 /* Opens (or joins) the thread's snapshot. Pair with read_end(). */
 int read_begin(struct store *st, MDB_txn **out);
@@ -246,7 +307,70 @@ void read_end(struct store *st);
 typedef int (*write_fn)(struct store *st, MDB_txn *txn, void *arg);
 int store_write(struct store *st, write_fn fn, void *arg);
 
-/* ---- meta counters (store.c): 64-bit values under string keys ---- */
+/*
+ * STORE_WRITE_OUT(st, fn, arg, res, dst): the one shape of a write whose
+ * result goes back to the caller. arg points to the closure's context,
+ * on the caller's stack: the inputs copied in, and res, which fn fills.
+ * Once store_write has committed, res is copied to *dst (unless dst is
+ * NULL); after a failure the caller's memory is as it was. Gives
+ * store_write's code:
+ *
+ *	work = *b;
+ *	work.created = sigil_now_us();
+ *	return STORE_WRITE_OUT(st, brand_add_fn, &work, work, b);
+ */
+#define STORE_WRITE_OUT(st, fn, arg, res, dst) __extension__ ({		\
+	int store_write_rc_ = store_write((st), (fn), (arg));		\
+	if (store_write_rc_ == 0 && (dst) != NULL)			\
+		*(dst) = (res);						\
+	store_write_rc_;						\
+})
+
+/* ---- helpers every family shares (store_env.c) ---- */
+
+/* qsort/bsearch order of uint64_t. */
+int u64_cmp(const void *a, const void *b);
+
+/* The value under id (a BE64 key) in dbi: mdb_get's code. */
+int id_get(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *v);
+
+/* A growable list of u64, for ids collected inside a transaction. */
+struct u64vec {
+	uint64_t	*v;
+	size_t		 n, cap;
+};
+/* Appends x; makes room for n in all. 0 or SIGIL_ENOMEM (a unchanged). */
+int u64vec_push(struct u64vec *a, uint64_t x);
+int u64vec_reserve(struct u64vec *a, size_t n);
+
+/*
+ * A cursor walk over one table, the one shape of every *_each. The
+ * cursor starts (how) at the first row, at the last one going backwards,
+ * at the first key >= key, or on key's duplicates; row(ctx, txn, k, v,
+ * stop) sees each row in turn and ends the walk by returning nonzero (an
+ * error; MDB_NOTFOUND to end it cleanly, as at a key range's end) or by
+ * setting *stop (the value a caller's callback returned). txn_walk runs
+ * inside txn and returns row's code, 0 at the end. store_walk runs in the
+ * thread's read snapshot and returns what the *_each functions promise:
+ * the stop value when set, else 0 or a SIGIL_E* code.
+ */
+enum walk_how { WALK_FIRST, WALK_LAST, WALK_RANGE, WALK_DUPS };
+typedef int (*walk_fn)(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v,
+    int *stop);
+int txn_walk(MDB_txn *txn, MDB_dbi dbi, enum walk_how how, MDB_val key,
+    walk_fn row, void *ctx, int *stop);
+int store_walk(struct store *st, MDB_dbi dbi, enum walk_how how, MDB_val key,
+    walk_fn row, void *ctx);
+/* Every 8-byte duplicate of key k in a DUPFIXED table, appended to out. */
+int dups_collect(MDB_txn *txn, MDB_dbi dbi, MDB_val k, struct u64vec *out);
+/*
+ * Puts code keys (brand_id, serials[i]) -> val through one cursor,
+ * appending while a key sorts after everything in the table.
+ */
+int codes_put(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id,
+    const uint64_t *serials, size_t n, MDB_val val);
+
+/* ---- meta counters (store_env.c): 64-bit values under string keys ---- */
 int meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out);
 int meta_put(struct store *st, MDB_txn *txn, MDB_val k, uint64_t val);
 int meta_add(struct store *st, MDB_txn *txn, const char *name,
@@ -255,10 +379,62 @@ int meta_add(struct store *st, MDB_txn *txn, const char *name,
 int meta_next(struct store *st, MDB_txn *txn, MDB_val k, uint64_t n,
     uint64_t max, uint64_t *out);
 
+/* ---- the catalog (store_catalog.c): rows other families read ---- */
+
+/* A brand, a batch by id; SIGIL_ENOTFOUND, SIGIL_EIO, LMDB codes. */
+int brand_load(struct store *st, MDB_txn *txn, uint32_t id,
+    struct brand *out);
 int batch_load(struct store *st, MDB_txn *txn, uint64_t id,
     struct batch *out);
+/* The batch of brand_id that holds serial (a range lookup). */
+int batch_find(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, struct batch *out);
 
-/* ---- per-code state (store.c encodes, store_state.c keeps pending) ---- */
+/* ---- the scan log and code_state's row (store_scanlog.c) ---- */
+
+#define SCAN_REC_LEN		48	/* a scans value */
+#define SCAN_LOC_LEN		18	/* a scan_locs value ... */
+#define SCAN_LOC_FLAGS_LEN	19	/* ... with a locate-time flags byte */
+#define LOC_FLAGS_KEPT		(SCAN_DIVERSION | SCAN_CLONE_SCANNERS | \
+				    SCAN_CLONE_TRAVEL)
+
+/* A log record (SCAN_REC_LEN bytes; no location: see scan_locs). */
+void scan_encode(const struct scan_rec *r, uint8_t *p);
+/* A scan_locs value's first SCAN_LOC_LEN bytes. */
+void loc_encode(uint8_t *p, float lat, float lng, uint16_t accuracy_m,
+    int64_t at);
+/* Finite and on the globe. */
+int loc_valid(float lat, float lng);
+/* The scan as logged, its location applied if one was stored. */
+int scan_load(struct store *st, MDB_txn *txn, uint64_t id,
+    struct scan_rec *out);
+/* A code_state value (the short form reads its scan from the log). */
+int state_decode(struct store *st, MDB_txn *txn, MDB_val v,
+    struct code_state *out);
+
+/* ---- trace (store_trace.c), for the chain of custody and the scans ---- */
+
+/* 0 when the brand has distributor id, else MDB_NOTFOUND or an error. */
+int distributor_exists(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint32_t id);
+/*
+ * Appends ev (at, type and fields already checked) and its indexes;
+ * sets ev->id.
+ */
+int event_append(struct store *st, MDB_txn *txn, struct trace_event *ev);
+/* Event id, its serials in buf (reused between calls); EIO if missing. */
+int event_load(struct store *st, MDB_txn *txn, uint64_t id,
+    struct trace_event *ev, struct u64vec *buf);
+
+/*
+ * One alert per evidence flag in flags (SCAN_CLONE_*, SCAN_DIVERSION) for
+ * the judged scan r, at time at: the scan path writes them in its own
+ * transaction.
+ */
+int scan_alerts(struct store *st, MDB_txn *txn, const struct scan_rec *r,
+    unsigned flags, int64_t at);
+
+/* ---- per-code state (store_scanlog.c encodes, store_state.c keeps pending) */
 
 /* The flags a code's state keeps once any scan of it raised them. */
 #define STATE_STICKY	(SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL | \
@@ -321,24 +497,33 @@ int pend_merge_some(struct store *st, MDB_txn *txn, size_t max,
 void pend_merged(struct store *st, size_t pos);
 
 /* A location: its change to code_state's row, then to pending entries. */
-/* A note on a code (store_notes.c); note_valid checks its reason. */
-int note_put(struct store *st, MDB_txn *txn, const uint8_t *ck,
-    struct code_note *n);
-int note_valid(const struct code_note *n);
-/* The brand's clear of a code's clone evidence (store_code_clear). */
-void state_clear(struct code_state *s, uint64_t through);
-void pend_clear_apply(struct store *st, const uint8_t *key, uint64_t through);
 int pend_locate_base(struct store *st, MDB_txn *txn, const uint8_t *key,
     const struct code_state *judged);
 void pend_locate_apply(struct store *st, const uint8_t *key,
     const struct code_state *judged);
+/*
+ * The brand's clear of a code's clone evidence (store_code_clear): what
+ * it does to a state (a state rule, store_scanlog.c), then to the code's
+ * pending entries.
+ */
+void state_clear(struct code_state *s, uint64_t through);
+void pend_clear_apply(struct store *st, const uint8_t *key, uint64_t through);
 /* Erasure: the last place of key's pending entries to 0.1 degree. */
 void pend_coarsen(struct store *st, const uint8_t *key);
+
+/* ---- notes on a code (store_notes.c); note_valid checks the reason ---- */
+int note_put(struct store *st, MDB_txn *txn, const uint8_t *ck,
+    struct code_note *n);
+int note_valid(const struct code_note *n);
 
 /* ---- erasure (store_erase.c) and the physical scrub (store_scrub.c) ---- */
 
 /* x rounded to 0.1 (a location kept after erasure). */
-float erase_coarse(float x);
+static inline float
+erase_coarse(float x)
+{
+	return (float)(round((double)x * 10.0) / 10.0);
+}
 /*
  * Inside erase_fn's transaction: the otps row, activity texts and refs,
  * claims' customer id, precise locations, hash-keyed tables rebuilt.

@@ -17,6 +17,11 @@
  *
  * code_notes: code key (9) || at BE64 -> kind u8, by_user u8, actor u32,
  * through u64, count u32, reason (docs/storage.md).
+ *
+ * Owns code_notes. May call: libc, LMDB, util.c, store_env.c,
+ * store_scanlog.c (code_state rows, state_clear) and store_state.c (the
+ * pending entries). Must never call store_loyalty.c, which writes its
+ * PIN notes through note_put.
  */
 #include <string.h>
 
@@ -118,53 +123,50 @@ store_code_clear(struct store *st, uint32_t brand_id, uint64_t serial,
 	return rc;
 }
 
+struct note_walk {
+	const uint8_t	*ck;
+	int		(*fn)(void *arg, const struct code_note *n);
+	void		*arg;
+};
+
+static int
+note_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	struct note_walk *w = ctx;
+	const uint8_t *p = v.mv_data;
+	size_t len = v.mv_size - NOTE_BASE;
+	struct code_note n;
+
+	(void)txn;
+	(void)stop;
+	if (k.mv_size != CODE_KEY_LEN + 8 ||
+	    memcmp(k.mv_data, w->ck, CODE_KEY_LEN) != 0)
+		return MDB_NOTFOUND;
+	if (v.mv_size < NOTE_BASE || len > STORE_TEXT_MAX)
+		return SIGIL_EIO;
+	memset(&n, 0, sizeof n);
+	n.at = (int64_t)sigil_be64_get((const uint8_t *)k.mv_data +
+	    CODE_KEY_LEN);
+	n.kind = p[0];
+	n.by_user = p[1];
+	n.token_id = le32_get(p + 2);
+	n.through = le64_get(p + 6);
+	n.count = le32_get(p + 14);
+	memcpy(n.reason, p + NOTE_BASE, len);
+	/* fn stopping the walk makes it return 0, as it always has. */
+	return w->fn(w->arg, &n) != 0 ? MDB_NOTFOUND : 0;
+}
+
 int
 store_code_notes(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct code_note *n), void *arg)
 {
 	uint8_t ck[CODE_KEY_LEN];
-	MDB_val k = mval(ck, CODE_KEY_LEN), v;
-	struct code_note n;
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	const uint8_t *p;
-	size_t len;
-	int rc;
+	struct note_walk w = { ck, fn, arg };
 
 	if (serial == 0 || serial > CODE_SERIAL_MAX || st->notes_absent)
 		return 0;
 	code_key_put(ck, brand_id, serial);
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, st->code_notes, &cur)) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != CODE_KEY_LEN + 8 ||
-		    memcmp(k.mv_data, ck, CODE_KEY_LEN) != 0)
-			break;
-		p = v.mv_data;
-		len = v.mv_size - NOTE_BASE;
-		if (v.mv_size < NOTE_BASE || len > STORE_TEXT_MAX) {
-			rc = SIGIL_EIO;
-			break;
-		}
-		memset(&n, 0, sizeof n);
-		n.at = (int64_t)sigil_be64_get((const uint8_t *)k.mv_data +
-		    CODE_KEY_LEN);
-		n.kind = p[0];
-		n.by_user = p[1];
-		n.token_id = le32_get(p + 2);
-		n.through = le64_get(p + 6);
-		n.count = le32_get(p + 14);
-		memcpy(n.reason, p + NOTE_BASE, len);
-		if (fn(arg, &n) != 0)
-			break;
-	}
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	mdb_cursor_close(cur);
-out:
-	read_end(st);
-	return map_err(rc);
+	return store_walk(st, st->code_notes, WALK_RANGE,
+	    mval(ck, CODE_KEY_LEN), note_row, &w);
 }

@@ -37,6 +37,11 @@
  * Cost: one read of the whole data.mdb and writes of the gaps (a few
  * hundred bytes per page at most) and the free pages, plus 2 x the log's
  * high-water mark of zeros: seconds per GiB of data.mdb.
+ *
+ * Owns the meta key stat/scrubs, and clears scrub/pending (an erasure
+ * sets it). May call: libc, LMDB, util.c, fault.h, store_env.c and wal.c
+ * (wal_scrub, wal_fp_page). Must never call a table family: it reads
+ * pages, not rows, and changes none of the bytes in use.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -296,15 +301,12 @@ done_fn(struct store *st, MDB_txn *txn, void *arg)
 int
 store_scrub_pending(struct store *st)
 {
-	MDB_txn *txn;
 	uint64_t v = 0;
 
-	if (st->flags & STORE_RDONLY || read_begin(st, &txn) != 0)
+	if (st->flags & STORE_RDONLY)
 		return 0;
-	if (meta_get(st, txn, meta_key("scrub/pending"), &v) != 0)
-		v = 0;
-	read_end(st);
-	return v != 0;
+	return STORE_READ(st, meta_get(st, txn, meta_key("scrub/pending"),
+	    &v)) == 0 && v != 0;
 }
 
 int

@@ -40,6 +40,13 @@
  * reserved before the transaction, so a committed scan always lands in
  * memory too. Only sigild's writer commits scans; another process reads
  * the log tail into a view of its own (lazily, read-only).
+ *
+ * Owns the pending generations and the meta keys state/through,
+ * state/target and state/key; writes code_state and code_scans rows when
+ * it merges. May call: libc, pthreads, LMDB, util.c, store_env.c and
+ * store_scanlog.c (the log it replays, the rows it merges into, the
+ * state rules). Must never call the files that use it (store_scans.c,
+ * store_notes.c, store_erase.c, store_loyalty.c, store_open.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -305,18 +312,6 @@ pend_freeze(struct pend *p)
 		p->sorter_live = 1;
 }
 
-size_t
-env_size(const char *name, size_t dflt, size_t min, size_t max)
-{
-	const char *e = getenv(name);
-	uint64_t v;
-
-	if (e != NULL && *e != '\0' &&
-	    sigil_parse_u64(e, max, &v) == 0 && v >= min)
-		return (size_t)v;
-	return dflt;
-}
-
 int
 pend_init(struct store *st)
 {
@@ -347,112 +342,6 @@ pend_free(struct store *st)
 	st->pend = NULL;
 	pthread_mutex_destroy(&st->state_write_mu);
 	pthread_mutex_destroy(&st->state_mu);
-}
-
-/* ---- the state rules (store.h) and the replay rule ---- */
-
-uint64_t
-store_net_key(const uint8_t ip[16])
-{
-	static const uint8_t v4[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
-	    0xff };
-
-	/* ::ffff:a.b.c.d is 0x0000ffffaabbcc00: no global IPv6 /64 is that. */
-	if (memcmp(ip, v4, 12) == 0)
-		return 0xffffULL << 32 | (uint64_t)ip[12] << 24 |
-		    (uint64_t)ip[13] << 16 | (uint64_t)ip[14] << 8;
-	return (uint64_t)ip[0] << 56 | (uint64_t)ip[1] << 48 |
-	    (uint64_t)ip[2] << 40 | (uint64_t)ip[3] << 32 |
-	    (uint64_t)ip[4] << 24 | (uint64_t)ip[5] << 16 |
-	    (uint64_t)ip[6] << 8 | ip[7];
-}
-
-int
-store_state_first(struct code_state *s, const struct scan_rec *r)
-{
-	uint64_t net = store_net_key(r->ip);
-
-	if (s->first_at == 0) {
-		s->first_at = r->at;
-		s->first_scan_id = r->id;
-		s->first_net = net;
-		if (r->flags & SCAN_ANON)
-			s->flags |= STATE_FIRST_ANON;
-		return 1;
-	}
-	if (!(s->flags & STATE_FIRST_ANON) || (r->flags & SCAN_ANON))
-		return 0;
-	s->flags &= ~STATE_FIRST_ANON;
-	if (net == s->first_net)
-		return 0;
-	s->first_at = r->at;
-	s->first_scan_id = r->id;
-	s->first_net = net;
-	return 1;
-}
-
-int
-store_state_scanner(struct code_state *s, const struct scan_rec *r)
-{
-	uint64_t net = store_net_key(r->ip);
-	int anon = (r->flags & SCAN_ANON) != 0, full, n;
-
-	if (r->id != 0 && r->id <= s->cleared_through)
-		return 0;
-	for (int i = 0; i < s->n_scanners && i < STORE_SCANNERS_MAX; i++)
-		if (s->scanners[i] == r->device)
-			return 0;
-	for (n = 0; n < s->n_nets && n < STORE_NETS_MAX; n++)
-		if (s->nets[n].key == net)
-			break;
-	if (anon && n < s->n_nets && s->nets[n].anon_at != 0 &&
-	    r->at - s->nets[n].anon_at < STORE_ANON_WINDOW_US)
-		return 0;
-	full = s->n_scanners >= STORE_SCANNERS_MAX;
-	if (!full)
-		s->scanners[s->n_scanners++] = r->device;
-	if (n == s->n_nets && n < STORE_NETS_MAX) {
-		s->nets[n].key = net;
-		s->nets[n].anon_at = 0;
-		s->n_nets++;
-	}
-	if (anon && n < s->n_nets)
-		s->nets[n].anon_at = r->at;
-	return full ? 2 : 1;
-}
-
-void
-store_state_apply(struct code_state *s, const struct scan_rec *r)
-{
-	if (r->flags & SCAN_BOT) {
-		s->bot_count++;
-		return;
-	}
-	if (r->verdict != VERDICT_GENUINE && r->verdict != VERDICT_SUSPICIOUS)
-		return;
-	s->scan_count++;
-	store_state_first(s, r);
-	store_state_scanner(s, r);
-	if ((r->flags & SCAN_HAS_LOC) && r->at >= s->last_loc_at) {
-		s->last_loc_at = r->at;
-		s->last_lat = r->lat;
-		s->last_lng = r->lng;
-	}
-	if (r->id == 0 || r->id > s->cleared_through)
-		s->flags |= r->flags & STATE_STICKY;
-}
-
-/* What the brand's clear does to a state: the evidence is forgotten. */
-void
-state_clear(struct code_state *s, uint64_t through)
-{
-	s->flags &= ~STATE_STICKY;
-	s->n_scanners = 0;
-	memset(s->scanners, 0, sizeof s->scanners);
-	s->n_nets = 0;
-	memset(s->nets, 0, sizeof s->nets);
-	if (through > s->cleared_through)
-		s->cleared_through = through;
 }
 
 /* What a location changes in a state: the last place and sticky flags. */
@@ -492,7 +381,6 @@ replay_one(void *arg, const struct scan_rec *r)
 	struct pend_gen *g = p->cur;
 	uint8_t ck[CODE_KEY_LEN];
 	struct code_state cs;
-	MDB_txn *txn;
 	long e;
 	int rc;
 
@@ -504,15 +392,10 @@ replay_one(void *arg, const struct scan_rec *r)
 	if (rp->target != 0 && r->id <= rp->target &&
 	    memcmp(ck, rp->key, CODE_KEY_LEN) <= 0)
 		return 0;
-	if ((e = gen_find(g, ck)) < 0) {
-		/* Joins the walk's snapshot: code_state as of the same log. */
-		if ((rc = read_begin(rp->st, &txn)) != 0)
-			goto fail;
-		rc = state_load(rp->st, txn, ck, &cs);
-		read_end(rp->st);
-		if (rc != 0)
-			goto fail;
-	}
+	/* Joins the walk's snapshot: code_state as of the same log. */
+	if ((e = gen_find(g, ck)) < 0 &&
+	    (rc = STORE_READ(rp->st, state_load(rp->st, txn, ck, &cs))) != 0)
+		goto fail;
 	/* Readers may be looking (a reload after a failed write). */
 	pthread_mutex_lock(&rp->st->state_mu);
 	if ((rc = gen_reserve(g, 1, 1)) == 0) {
@@ -537,6 +420,40 @@ fail:
 }
 
 /*
+ * How far code_state has got (meta state/through, and while a merge
+ * runs state/target and state/key: see the opening comment).
+ */
+static int
+merged_through(struct store *st, MDB_txn *txn, uint64_t *through,
+    struct replay *rp)
+{
+	MDB_val k = meta_key("state/through"), v;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+
+	if (rc == MDB_NOTFOUND) {
+		/* A store from before this layer: code_state is complete. */
+		rc = meta_get(st, txn, meta_key("next_scan"), through);
+		*through = *through ? *through - 1 : 0;
+		return rc;
+	}
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return SIGIL_EIO;
+	*through = le64_get(v.mv_data);
+	if ((rc = meta_get(st, txn, meta_key("state/target"),
+	    &rp->target)) != 0 || rp->target == 0)
+		return rc;
+	k = meta_key("state/key");
+	if ((rc = mdb_get(txn, st->meta, &k, &v)) == MDB_NOTFOUND ||
+	    (rc == 0 && v.mv_size != CODE_KEY_LEN))
+		return SIGIL_EIO;
+	if (rc == 0)
+		memcpy(rp->key, v.mv_data, CODE_KEY_LEN);
+	return rc;
+}
+
+/*
  * Builds the pending view from the log (once per store handle). Under
  * state_write_mu. A read-write handle that finds a merge cut short by a
  * crash writes everything it replayed in one transaction, so the
@@ -548,36 +465,10 @@ pend_load(struct store *st)
 	struct pend *p = st->pend;
 	struct replay rp = { st, 0, { 0 }, 0 };
 	uint64_t through;
-	MDB_txn *txn;
-	MDB_val k, v;
 	int rc;
 
-	if ((rc = read_begin(st, &txn)) != 0)
+	if ((rc = STORE_READ(st, merged_through(st, txn, &through, &rp))) != 0)
 		return rc;
-	k = meta_key("state/through");
-	rc = mdb_get(txn, st->meta, &k, &v);
-	if (rc == MDB_NOTFOUND) {
-		/* A store from before this layer: code_state is complete. */
-		k = meta_key("next_scan");
-		rc = meta_get(st, txn, k, &through);
-		through = through ? through - 1 : 0;
-	} else if (rc == 0 && v.mv_size == 8) {
-		through = le64_get(v.mv_data);
-		k = meta_key("state/target");
-		if ((rc = meta_get(st, txn, k, &rp.target)) == 0 &&
-		    rp.target != 0) {
-			k = meta_key("state/key");
-			rc = mdb_get(txn, st->meta, &k, &v);
-			if (rc == 0 && v.mv_size == CODE_KEY_LEN)
-				memcpy(rp.key, v.mv_data, CODE_KEY_LEN);
-			else if (rc == 0 || rc == MDB_NOTFOUND)
-				rc = SIGIL_EIO;
-		}
-	} else if (rc == 0)
-		rc = SIGIL_EIO;
-	read_end(st);
-	if (rc != 0)
-		return map_err(rc);
 	p->last = through;
 	p->replayed = 0;
 	p->resumed = 0;
@@ -1022,54 +913,68 @@ store_state_merge(struct store *st, size_t max_codes, size_t *left)
 	return rc;
 }
 
+/*
+ * A change made to code_state's row of key, made to the key's pending
+ * entries too (both generations), under state_mu: fn(state, ctx) on
+ * each. Used for what merges into a state whatever its age (a location,
+ * a clear, an erasure's coarsening), so a replay agrees either way.
+ */
+static void
+pend_update(struct store *st, const uint8_t *key,
+    void (*fn)(struct code_state *s, const void *ctx), const void *ctx)
+{
+	struct pend *p = st->pend;
+	long e;
+
+	pthread_mutex_lock(&st->state_mu);
+	if ((e = gen_find(p->cur, key)) >= 0)
+		fn(&p->cur->ent[e].cs, ctx);
+	if ((e = gen_find(p->old, key)) >= 0)
+		fn(&p->old->ent[e].cs, ctx);
+	pthread_mutex_unlock(&st->state_mu);
+}
+
+static void
+locate_one(struct code_state *s, const void *judged)
+{
+	state_locate_merge(s, judged);
+}
+
 /* A location's state change, into the pending entries of its code. */
 void
 pend_locate_apply(struct store *st, const uint8_t *key,
     const struct code_state *cs)
 {
-	struct pend *p = st->pend;
-	long e;
+	pend_update(st, key, locate_one, cs);
+}
 
-	pthread_mutex_lock(&st->state_mu);
-	if ((e = gen_find(p->cur, key)) >= 0)
-		state_locate_merge(&p->cur->ent[e].cs, cs);
-	if ((e = gen_find(p->old, key)) >= 0)
-		state_locate_merge(&p->old->ent[e].cs, cs);
-	pthread_mutex_unlock(&st->state_mu);
+static void
+coarsen_one(struct code_state *s, const void *ctx)
+{
+	(void)ctx;
+	if (s->last_loc_at != 0) {
+		s->last_lat = erase_coarse(s->last_lat);
+		s->last_lng = erase_coarse(s->last_lng);
+	}
 }
 
 void
 pend_coarsen(struct store *st, const uint8_t *key)
 {
-	struct pend *p = st->pend;
-	long e;
-
-	pthread_mutex_lock(&st->state_mu);
-	for (int i = 0; i < 2; i++) {
-		struct pend_gen *g = i == 0 ? p->cur : p->old;
-
-		if ((e = gen_find(g, key)) >= 0 &&
-		    g->ent[e].cs.last_loc_at != 0) {
-			g->ent[e].cs.last_lat = erase_coarse(g->ent[e].cs.last_lat);
-			g->ent[e].cs.last_lng = erase_coarse(g->ent[e].cs.last_lng);
-		}
-	}
-	pthread_mutex_unlock(&st->state_mu);
+	pend_update(st, key, coarsen_one, NULL);
 }
 
 /* A clear, into the pending entries of its code. */
+static void
+clear_one(struct code_state *s, const void *through)
+{
+	state_clear(s, *(const uint64_t *)through);
+}
+
 void
 pend_clear_apply(struct store *st, const uint8_t *key, uint64_t through)
 {
-	struct pend *p = st->pend;
-	long e;
-
-	pthread_mutex_lock(&st->state_mu);
-	if ((e = gen_find(p->cur, key)) >= 0)
-		state_clear(&p->cur->ent[e].cs, through);
-	if ((e = gen_find(p->old, key)) >= 0)
-		state_clear(&p->old->ent[e].cs, through);
-	pthread_mutex_unlock(&st->state_mu);
+	pend_update(st, key, clear_one, &through);
 }
 
 int

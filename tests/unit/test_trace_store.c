@@ -5,8 +5,9 @@
  * mkdtemp() directory under /tmp.
  *
  * The legacy-store fixture drops the new sub-databases with LMDB itself:
- * store.c stays the only source file that includes lmdb.h, but a test
- * needs some way to fabricate the older on-disk layout.
+ * the storage module (src/store/) stays the only source that includes
+ * lmdb.h, but a test needs some way to fabricate the older on-disk
+ * layout.
  */
 #include <ftw.h>
 #include <math.h>

@@ -1,0 +1,324 @@
+/*
+ * store_open.c - a store put together, and taken apart.
+ *
+ * Owns: the list of named databases (dbdefs: which exist, which came
+ * after schema 1 and may be missing from an older store), the schema
+ * check, and the order in which an open assembles the parts: the
+ * environment's locks and reader slots (store_env.c), the write-ahead log
+ * and its recovery (wal.c), the LMDB environment and its databases, the
+ * pending layer of per-code state (store_state.c). store_close undoes
+ * them in reverse.
+ * May call: libc, pthreads, LMDB, util.c, store_env.c, wal.c and
+ * store_state.c's pend_init/pend_free. It is the top of the storage
+ * module's call graph: no other store file calls into it, so it may name
+ * every part without closing a circle.
+ * Must never: read or write a table family's rows (that is the families'
+ * business), or keep a handle or a pointer into the map past the open.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "store_impl.h"
+
+#define STORE_MAP_INITIAL	((size_t)1 << 30)
+#define STORE_MAP_MIN		((size_t)32 << 10)
+#define STORE_MAXREADERS	512
+
+/*
+ * late: added after schema 1 shipped (1 trace, 2 loyalty: store_loyalty.c).
+ * A read-write open creates it in an older store; a read-only open of such
+ * a store sees it as empty.
+ */
+struct dbdef {
+	const char	*name;
+	unsigned	 flags;
+	size_t		 off;
+	int		 late;
+};
+
+static const struct dbdef dbdefs[] = {
+	{ "meta", 0, offsetof(struct store, meta) },
+	{ "brands", 0, offsetof(struct store, brands) },
+	{ "brand_names", 0, offsetof(struct store, brand_names) },
+	{ "keys", 0, offsetof(struct store, keys) },
+	{ "products", 0, offsetof(struct store, products) },
+	{ "gtins", 0, offsetof(struct store, gtins) },
+	{ "batches", 0, offsetof(struct store, batches) },
+	{ "batch_ranges", 0, offsetof(struct store, batch_ranges) },
+	{ "scans", 0, offsetof(struct store, scans) },
+	{ "code_state", 0, offsetof(struct store, code_state) },
+	{ "code_scans", MDB_DUPSORT | MDB_DUPFIXED,
+	    offsetof(struct store, code_scans) },
+	{ "scan_locs", 0, offsetof(struct store, scan_locs) },
+	{ "tokens", 0, offsetof(struct store, tokens), 1 },
+	{ "token_ids", 0, offsetof(struct store, token_ids), 1 },
+	{ "distributors", 0, offsetof(struct store, distributors), 1 },
+	{ "parents", 0, offsetof(struct store, parents), 1 },
+	{ "children", MDB_DUPSORT | MDB_DUPFIXED,
+	    offsetof(struct store, children), 1 },
+	{ "shipments", 0, offsetof(struct store, shipments), 1 },
+	{ "shipped", 0, offsetof(struct store, shipped), 1 },
+	{ "events", 0, offsetof(struct store, events), 1 },
+	{ "brand_events", 0, offsetof(struct store, brand_events), 1 },
+	{ "code_events", MDB_DUPSORT | MDB_DUPFIXED,
+	    offsetof(struct store, code_events), 1 },
+	{ "batch_events", MDB_DUPSORT | MDB_DUPFIXED,
+	    offsetof(struct store, batch_events), 1 },
+	{ "alerts", 0, offsetof(struct store, alerts), 1 },
+	{ "brand_alerts", 0, offsetof(struct store, brand_alerts), 1 },
+	{ "customers", 0, offsetof(struct store, customers), 2 },
+	{ "customer_phones", 0, offsetof(struct store, customer_phones), 2 },
+	{ "device_links", 0, offsetof(struct store, device_links), 2 },
+	{ "customer_devices", 0, offsetof(struct store, customer_devices), 2 },
+	{ "otps", 0, offsetof(struct store, otps), 2 },
+	{ "campaigns", 0, offsetof(struct store, campaigns), 2 },
+	{ "campaign_usage", 0, offsetof(struct store, campaign_usage), 2 },
+	{ "claims", 0, offsetof(struct store, claims), 2 },
+	{ "claim_days", 0, offsetof(struct store, claim_days), 2 },
+	{ "pin_fails", 0, offsetof(struct store, pin_fails), 2 },
+	{ "ledger", 0, offsetof(struct store, ledger), 2 },
+	{ "items", 0, offsetof(struct store, items), 2 },
+	{ "brand_settings", 0, offsetof(struct store, brand_settings), 2 },
+	{ "activity", 0, offsetof(struct store, activity), 2 },
+	{ "webhooks", 0, offsetof(struct store, webhooks), 2 },
+	{ "users", 0, offsetof(struct store, users), 2 },
+	{ "user_emails", 0, offsetof(struct store, user_emails), 2 },
+	{ "sessions", 0, offsetof(struct store, sessions), 2 },
+	{ "counters", 0, offsetof(struct store, counters), 2 },
+	{ "device_days", MDB_DUPSORT | MDB_DUPFIXED,
+	    offsetof(struct store, device_days), 2 },
+	{ "code_notes", 0, offsetof(struct store, code_notes), 3 },
+};
+
+static int
+initial_mapsize(size_t *out)
+{
+	const char *e = getenv("SIGIL_STORE_INITIAL_MAP");
+	uint64_t v;
+
+	if (e == NULL || *e == '\0') {
+		*out = STORE_MAP_INITIAL;
+		return 0;
+	}
+	if (sigil_parse_u64(e, STORE_MAP_MAX, &v) != 0 || v < STORE_MAP_MIN)
+		return SIGIL_EINVAL;
+	*out = (size_t)v;
+	return 0;
+}
+
+/*
+ * A store from before the pending layer (store_state.c) has a complete
+ * code_state: record that as state/through, once, so that scans this
+ * process commits are replayed after a crash.
+ */
+static int
+state_mark(struct store *st, MDB_txn *txn)
+{
+	MDB_val k = meta_key("state/through"), v;
+	uint64_t next;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+
+	if (rc != MDB_NOTFOUND)
+		return map_err(rc);
+	if ((rc = meta_get(st, txn, meta_key("next_scan"), &next)) != 0 ||
+	    (rc = meta_put(st, txn, k, next ? next - 1 : 0)) != 0)
+		return map_err(rc);
+	return 0;
+}
+
+static int
+open_dbs(struct store *st, int create)
+{
+	unsigned tflags = (st->flags & STORE_RDONLY) ? MDB_RDONLY : 0;
+	MDB_txn *txn;
+	MDB_val k = meta_key("schema_version"), v;
+	uint8_t ver[4];
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, tflags, &txn)) != 0)
+		return map_err(rc);
+	if (!tflags)
+		wal_txn_begin(st);
+	for (size_t i = 0; i < sizeof(dbdefs) / sizeof(dbdefs[0]); i++) {
+		MDB_dbi *dbi = (MDB_dbi *)((char *)st + dbdefs[i].off);
+		unsigned f = dbdefs[i].flags;
+
+		if (create || (dbdefs[i].late && !tflags))
+			f |= MDB_CREATE;
+		rc = mdb_dbi_open(txn, dbdefs[i].name, f, dbi);
+		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
+			if (dbdefs[i].late == 3)
+				st->notes_absent = 1;
+			else if (dbdefs[i].late == 2)
+				st->loyalty_absent = 1;
+			else
+				st->trace_absent = 1;
+			continue;
+		}
+		if (rc != 0) {
+			rc = rc == MDB_NOTFOUND ? SIGIL_ESTATE : map_err(rc);
+			goto fail;
+		}
+		if (*dbi < STORE_DBI_MAX)
+			st->dbnames[*dbi] = dbdefs[i].name;
+	}
+	if (create) {
+		le32_put(ver, STORE_SCHEMA_VERSION);
+		v = mval(ver, 4);
+		if ((rc = mdb_put(txn, st->meta, &k, &v, 0)) != 0) {
+			rc = map_err(rc);
+			goto fail;
+		}
+	} else {
+		rc = mdb_get(txn, st->meta, &k, &v);
+		if (rc != 0 || v.mv_size != 4 ||
+		    le32_get(v.mv_data) != STORE_SCHEMA_VERSION) {
+			rc = rc == 0 || rc == MDB_NOTFOUND ? SIGIL_ESTATE :
+			    map_err(rc);
+			goto fail;
+		}
+	}
+	if (!tflags && (rc = state_mark(st, txn)) != 0)
+		goto fail;
+	/* Committing (even read-only) keeps the handles for the process. */
+	return map_err(tflags ? mdb_txn_commit(txn) : wal_txn_commit(st, txn));
+fail:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+const char *
+store_open_hint(int err)
+{
+	switch (err) {
+	case SIGIL_ENOTFOUND:
+		return " (run `sigil init` first)";
+	case SIGIL_EBUSY:
+		return " (another sigild runs on it, or it needs recovery from "
+		    "the log and another process has it open)";
+	case SIGIL_ESTATE:
+		return " (written by a newer sigil, or data.mdb does not match "
+		    "its write-ahead log, as when data.mdb is replaced after "
+		    "a crash: see docs/storage.md, \"The write-ahead log\")";
+	}
+	return "";
+}
+
+int
+store_open(const char *dir, int flags, struct store **out)
+{
+	struct store *st;
+	struct stat sb;
+	char path[4096];
+	size_t mapsize = 0;
+	unsigned eflags = MDB_NOTLS;
+	int create = flags & STORE_CREATE, rc;
+
+	if (dir == NULL || out == NULL ||
+	    (flags & ~(STORE_CREATE | STORE_RDONLY | STORE_NOSYNC |
+	    STORE_NOMETASYNC | STORE_WAL)) ||
+	    (create && (flags & STORE_RDONLY)) ||
+	    ((flags & STORE_WAL) && (flags & (STORE_RDONLY | STORE_NOSYNC))))
+		return SIGIL_EINVAL;
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return SIGIL_ENOTFOUND;
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >=
+	    sizeof(path))
+		return SIGIL_EINVAL;
+	if (stat(path, &sb) == 0) {
+		if (create)
+			return SIGIL_EEXIST;
+	} else if (errno != ENOENT)
+		return SIGIL_EIO;
+	else if (!create)
+		return SIGIL_ENOTFOUND;
+	if (create && (rc = initial_mapsize(&mapsize)) != 0)
+		return rc;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return SIGIL_ENOMEM;
+	st->flags = flags & ~STORE_CREATE;
+	if ((rc = env_init(st)) != 0) {
+		free(st);
+		return rc;
+	}
+	if ((rc = mdb_env_create(&st->env)) != 0) {
+		rc = map_err(rc);
+		goto fail;
+	}
+	if (mdb_env_set_maxdbs(st->env, STORE_DBI_MAX) != 0 ||
+	    mdb_env_set_maxreaders(st->env, STORE_MAXREADERS) != 0 ||
+	    (mapsize && mdb_env_set_mapsize(st->env, mapsize) != 0)) {
+		rc = SIGIL_EIO;
+		goto fail_env;
+	}
+	if (flags & (STORE_NOSYNC | STORE_WAL))
+		eflags |= MDB_NOSYNC;
+	if (flags & STORE_NOMETASYNC)
+		eflags |= MDB_NOMETASYNC;
+	if (flags & STORE_RDONLY)
+		eflags |= MDB_RDONLY;
+	/* Locks, and recovery after an unclean stop of a --wal sigild. */
+	if (!create && (rc = wal_open(dir, flags, &st->wal, &st->replayed)))
+		goto fail_env;
+	if ((rc = mdb_env_open(st->env, dir, eflags, 0600)) != 0) {
+		rc = rc == ENOENT ? SIGIL_ENOTFOUND : map_err(rc);
+		goto fail_env;
+	}
+	mdb_env_set_userctx(st->env, st);
+	if (create && (rc = wal_open(dir, flags, &st->wal, &st->replayed)))
+		goto fail_env;
+	if ((rc = open_dbs(st, create)) != 0)
+		goto fail_env;
+	if ((flags & STORE_WAL) && (rc = wal_own(st, st->env)) != 0)
+		goto fail_env;
+	if ((rc = pend_init(st)) != 0)
+		goto fail_env;
+	*out = st;
+	return 0;
+
+fail_env:
+	wal_close(st);
+	mdb_env_close(st->env);
+	if (create) {
+		/* Leave the directory as we found it. */
+		snprintf(path, sizeof(path), "%s/data.mdb", dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/wal", dir);
+		unlink(path);
+	}
+fail:
+	env_fini(st);
+	free(st);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	/* The reader slots' transactions end before the environment. */
+	env_fini(st);
+	wal_close(st);
+	mdb_env_close(st->env);
+	pend_free(st);
+	free(st);
+}
+
+uint64_t
+store_replayed(struct store *st)
+{
+	return st->replayed;
+}
