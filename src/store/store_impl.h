@@ -357,7 +357,7 @@ int wal_scrub(struct store *st, MDB_txn *txn);
 /* The page a checkpoint fingerprinted (0: none), the checkpoint idle. */
 uint64_t wal_fp_page(struct store *st);
 
-/* ---- dashboard counters kept inside scan transactions (store_loyalty.c) */
+/* ---- dashboard counters kept inside scan transactions (store_counters.c) */
 
 #define STAT_ACC_MAX	64
 
@@ -388,5 +388,74 @@ int stats_locate(struct store *st, MDB_txn *txn, struct stat_acc *acc,
     const struct scan_rec *r, unsigned added);
 /* Writes the sums and empties acc. */
 int stats_flush(struct store *st, MDB_txn *txn, struct stat_acc *acc);
+/* Adds delta to a counter in acc (claims, redemptions: enum stat_kind). */
+int stats_add(struct store *st, MDB_txn *txn, struct stat_acc *acc,
+    uint32_t brand_id, int kind, int dim, uint64_t key, uint32_t hour,
+    int64_t delta);
+/* The hour bucket of time at: 0 when it has none (before 1970, ...). */
+int stats_hour(int64_t at, uint32_t *out);
+
+/*
+ * ==== the late tables' common ground (store_rows.c) ====
+ *
+ * What the files of customers, claims, ledger, users, webhooks and
+ * counters share. Their tables are late (schema 1, loyalty_absent): a
+ * read-only open of an older store reads them as empty.
+ */
+
+#define HOUR_US		(3600LL * 1000000)
+#define DAY_US		(86400LL * 1000000)
+
+/* a / b rounded down (times before 1970 fall in the hour before). */
+static inline int64_t
+floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* brand BE32 || id BE32: campaigns, usage, items, webhooks. */
+static inline void
+bid_key(uint8_t *p, uint32_t brand_id, uint32_t id)
+{
+	sigil_be32_put(p, brand_id);
+	sigil_be32_put(p + 4, id);
+}
+
+/* 0 if brand_id is a brand, SIGIL_ENOTFOUND, an LMDB code. */
+int brand_exists(struct store *st, MDB_txn *txn, uint32_t brand_id);
+/* The next per-brand id of a table keyed by bid_key(); EFULL. */
+int rows_next_id(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id,
+    uint32_t *out);
+/* JSON text the store keeps for loyalty.c: bounded and well-formed. */
+int json_text_ok(const char *s, size_t max);
+
+/* Decodes a row (k, v) into out: 0 or SIGIL_EIO. */
+typedef int (*decode_fn)(MDB_val k, MDB_val v, void *out);
+/* One row by key from the thread's snapshot, decoded into out. */
+int rows_get(struct store *st, MDB_dbi dbi, const void *key, size_t klen,
+    decode_fn dec, void *out);
+/*
+ * Calls fn for each row whose key starts with the first plen bytes of
+ * start, from start on, in key order, in the thread's snapshot. fn
+ * returns 0 to go on; anything else ends the walk and is returned.
+ */
+int rows_walk(struct store *st, MDB_dbi dbi, const uint8_t *start,
+    size_t slen, size_t plen, int (*fn)(MDB_val k, MDB_val v, void *ctx),
+    void *ctx);
+/*
+ * Puts (val != NULL) or deletes one row in its own write transaction; a
+ * put first checks that brand_id exists unless it is 0.
+ */
+int rows_write(struct store *st, MDB_dbi dbi, const uint8_t *key,
+    size_t klen, const uint8_t *val, size_t vlen, uint32_t brand_id);
+
+/* A caller's callback, cast back to its own type by each walker. */
+typedef void (*any_fn)(void);
+struct cb_ctx {
+	any_fn	 fn;
+	void	*arg;
+};
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * store_loyalty.c - the storage of customers, loyalty, webhooks,
- * dashboard users and sessions, and the dashboard counters.
+ * dashboard users and sessions.
  *
  * Part of the storage module: it shares store.c's environment, write
  * runner and read snapshots through src/store/store_impl.h and follows the same
@@ -29,18 +29,9 @@
  * first appending the EXPIRE entries due at the entry's time, so the
  * ledger on disk always reads the same as the arithmetic.
  *
- * Counters. Dashboard numbers are sums over hour buckets written by the
- * transaction that changes what they count. A scan commit adds its
- * increments up in memory (struct stat_acc) and writes each distinct
- * counter once. Distinct scanners per day are counted with a per-brand,
- * per-day set of device ids folded to 32 bits (4 bytes each in a
- * DUPFIXED table; a fold collision undercounts by about n / 2^32 for n
- * devices a day, which a dashboard can bear, while the scan path keeps
- * under its bytes-per-scan budget). The set is pruned to today and
- * yesterday, so it stays as small as one day's devices however long the
- * store lives.
+ * Counters live in store_counters.c, the shared row helpers in
+ * store_rows.c.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,8 +44,6 @@
 #include "sigil/util.h"
 #include "store_impl.h"
 
-#define HOUR_US			(3600LL * 1000000)
-#define DAY_US			(86400LL * 1000000)
 #define CUSTOMER_FIXED_LEN	57
 #define OTP_LEN			64
 #define CAMPAIGN_FIXED_LEN	16
@@ -68,550 +57,6 @@
 #define HOOK_FIXED_LEN		53
 #define USER_FIXED_LEN		74
 #define SESSION_LEN		52
-#define COUNTER_KEY_LEN		18
-#define STAT_KIND_MAX		STAT_REDEMPTIONS
-#define STAT_DIM_MAX		DIM_REGION
-
-/* ---- helpers ---- */
-
-static int64_t
-floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-/* brand BE32 || id BE32: campaigns, usage, items, webhooks. */
-static void
-bid_key(uint8_t *p, uint32_t brand_id, uint32_t id)
-{
-	sigil_be32_put(p, brand_id);
-	sigil_be32_put(p + 4, id);
-}
-
-static int
-brand_exists(struct store *st, MDB_txn *txn, uint32_t brand_id)
-{
-	uint8_t kb[4];
-	MDB_val k = mval(kb, 4), v;
-	int rc;
-
-	sigil_be32_put(kb, brand_id);
-	rc = mdb_get(txn, st->brands, &k, &v);
-	return rc == MDB_NOTFOUND ? SIGIL_ENOTFOUND : rc;
-}
-
-/* The next per-brand id of a table keyed by bid_key(). */
-static int
-sub_id_next(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id, uint32_t *out)
-{
-	uint8_t kb[8];
-	MDB_cursor *cur;
-	MDB_val k = mval(kb, 8), v;
-	uint32_t last = 0;
-	int rc;
-
-	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
-		return rc;
-	if (brand_id == UINT32_MAX) {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	} else {
-		bid_key(kb, brand_id + 1, 0);
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		if (rc == 0)
-			rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-		else if (rc == MDB_NOTFOUND)
-			rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	}
-	if (rc == 0 && k.mv_size == 8 &&
-	    sigil_be32_get(k.mv_data) == brand_id)
-		last = sigil_be32_get((const uint8_t *)k.mv_data + 4);
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	if (last == UINT32_MAX)
-		return SIGIL_EFULL;
-	*out = last + 1;
-	return 0;
-}
-
-/* JSON text the store keeps for loyalty.c: bounded and well-formed. */
-static int
-json_text_ok(const char *s, size_t max)
-{
-	json_t *j;
-	size_t n;
-
-	if (s == NULL || (n = strnlen(s, max + 1)) > max || n == 0)
-		return 0;
-	if ((j = json_loadb(s, n, JSON_DECODE_ANY, NULL)) == NULL)
-		return 0;
-	json_decref(j);
-	return 1;
-}
-
-
-typedef int (*decode_fn)(MDB_val k, MDB_val v, void *out);
-
-/* One record by key from a snapshot, decoded into out. */
-static int
-lookup(struct store *st, MDB_dbi dbi, const void *key, size_t klen,
-    decode_fn dec, void *out)
-{
-	MDB_txn *txn;
-	MDB_val k = mval(key, klen), v;
-	int rc;
-
-	if (st->loyalty_absent)
-		return SIGIL_ENOTFOUND;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = mdb_get(txn, dbi, &k, &v);
-	if (rc == 0)
-		rc = dec(k, v, out);
-	read_end(st);
-	return map_err(rc);
-}
-
-/*
- * Calls fn for each record whose key starts with the first plen bytes of
- * start, from start on, in key order. fn returns 0 to go on; anything
- * else ends the walk and is returned.
- */
-static int
-walk(struct store *st, MDB_dbi dbi, const uint8_t *start, size_t slen,
-    size_t plen, int (*fn)(MDB_val k, MDB_val v, void *ctx), void *ctx)
-{
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k = mval(start, slen), v;
-	int rc, stop = 0;
-
-	if (st->loyalty_absent)
-		return 0;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < plen || memcmp(k.mv_data, start, plen) != 0)
-			break;
-		if ((stop = fn(k, v, ctx)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return stop ? stop : map_err(rc);
-}
-
-/* ---- counters ---- */
-
-static void
-counter_key(uint8_t *p, uint32_t brand_id, int kind, int dim, uint64_t key,
-    uint32_t hour)
-{
-	sigil_be32_put(p, brand_id);
-	p[4] = (uint8_t)kind;
-	p[5] = (uint8_t)dim;
-	sigil_be64_put(p + 6, key);
-	sigil_be32_put(p + 14, hour);
-}
-
-static int64_t
-sat_add(int64_t a, int64_t b)
-{
-	int64_t r;
-
-	if (__builtin_add_overflow(a, b, &r))
-		return b > 0 ? INT64_MAX : INT64_MIN;
-	return r;
-}
-
-/* A counter is dashboard arithmetic: it saturates, it never fails a scan. */
-static int
-counter_add(struct store *st, MDB_txn *txn, const uint8_t *key,
-    int64_t delta)
-{
-	uint8_t vb[8];
-	MDB_val k = mval(key, COUNTER_KEY_LEN), v;
-	int64_t cur = 0;
-	int rc = mdb_get(txn, st->counters, &k, &v);
-
-	if (rc == 0 && v.mv_size == 8)
-		cur = (int64_t)le64_get(v.mv_data);
-	else if (rc == 0)
-		return SIGIL_EIO;
-	else if (rc != MDB_NOTFOUND)
-		return rc;
-	le64_put(vb, (uint64_t)sat_add(cur, delta));
-	v = mval(vb, 8);
-	return mdb_put(txn, st->counters, &k, &v, 0);
-}
-
-static int
-hour_of(int64_t at, uint32_t *out)
-{
-	int64_t h = floor_div(at, HOUR_US);
-
-	if (h < 0 || h > UINT32_MAX)
-		return 0;
-	*out = (uint32_t)h;
-	return 1;
-}
-
-int
-stats_flush(struct store *st, MDB_txn *txn, struct stat_acc *acc)
-{
-	int rc;
-
-	for (size_t i = 0; i < acc->n; i++)
-		if (acc->e[i].delta != 0 &&
-		    (rc = counter_add(st, txn, acc->e[i].key,
-		    acc->e[i].delta)) != 0)
-			return rc;
-	acc->n = 0;
-	return 0;
-}
-
-static int
-acc_add(struct store *st, MDB_txn *txn, struct stat_acc *acc,
-    uint32_t brand_id, int kind, int dim, uint64_t key, uint32_t hour,
-    int64_t delta)
-{
-	uint8_t kb[COUNTER_KEY_LEN];
-	int rc;
-
-	counter_key(kb, brand_id, kind, dim, key, hour);
-	for (size_t i = 0; i < acc->n; i++)
-		if (memcmp(acc->e[i].key, kb, COUNTER_KEY_LEN) == 0) {
-			acc->e[i].delta = sat_add(acc->e[i].delta, delta);
-			return 0;
-		}
-	if (acc->n == STAT_ACC_MAX && (rc = stats_flush(st, txn, acc)) != 0)
-		return rc;
-	memcpy(acc->e[acc->n].key, kb, COUNTER_KEY_LEN);
-	acc->e[acc->n++].delta = delta;
-	return 0;
-}
-
-uint64_t
-store_sku_hash(const char *sku)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (const unsigned char *p = (const unsigned char *)sku; *p; p++) {
-		h ^= *p;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-uint64_t
-store_region_cell(float lat, float lng)
-{
-	int64_t a = (int64_t)floorf(lat) + 90, b = (int64_t)floorf(lng) + 180;
-
-	/* The poles and the antimeridian fold into the last cell. */
-	a = a < 0 ? 0 : a > 179 ? 179 : a;
-	b = b < 0 ? 0 : b > 359 ? 359 : b;
-	return (uint64_t)(a * 360 + b);
-}
-
-/*
- * A device's first human scan of the day for its brand: the set of day
- * d is keyed brand || d; sets older than yesterday are dropped the first
- * time a transaction sees a newer day (late scans from yesterday still
- * find theirs).
- */
-static int
-device_first_today(struct store *st, MDB_txn *txn, struct stat_acc *acc,
-    uint32_t brand_id, uint64_t device, uint32_t day)
-{
-	uint8_t kb[8], db[4];
-	MDB_cursor *cur;
-	MDB_val k = mval(kb, 8), v = mval(db, 4);
-	int rc;
-
-	if (acc->pruned_brand != brand_id || acc->pruned_day != day) {
-		if ((rc = mdb_cursor_open(txn, st->device_days, &cur)) != 0)
-			return rc;
-		sigil_be32_put(kb, brand_id);
-		sigil_be32_put(kb + 4, 0);
-		while ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) == 0 &&
-		    k.mv_size == 8 && sigil_be32_get(k.mv_data) == brand_id &&
-		    sigil_be32_get((const uint8_t *)k.mv_data + 4) + 1 < day) {
-			if ((rc = mdb_cursor_del(cur, MDB_NODUPDATA)) != 0)
-				break;
-			k = mval(kb, 8);
-		}
-		mdb_cursor_close(cur);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return rc;
-		acc->pruned_brand = brand_id;
-		acc->pruned_day = day;
-	}
-	sigil_be32_put(kb, brand_id);
-	sigil_be32_put(kb + 4, day);
-	/*
-	 * Device ids are microseconds << 12, plus one for each further id
-	 * made in the same microsecond (consumer.c). The value keeps the
-	 * microseconds (bits 12..39, wrapping every 4.5 minutes) over the
-	 * low 4 bits, so it rises with time: a day's new devices go in
-	 * next to one another instead of each dirtying a random leaf.
-	 */
-	sigil_be32_put(db, (uint32_t)(device >> 12 << 4 | (device & 0xf)));
-	k = mval(kb, 8);
-	v = mval(db, 4);
-	rc = mdb_put(txn, st->device_days, &k, &v, MDB_NODUPDATA);
-	if (rc == MDB_KEYEXIST)
-		return 0;
-	return rc == 0 ? 1 : rc;
-}
-
-int
-stats_scan(struct store *st, MDB_txn *txn, struct stat_acc *acc,
-    const struct scan_rec *r)
-{
-	static const int dims[] = { DIM_BRAND, DIM_PRODUCT, DIM_BATCH };
-	uint64_t keys[3] = { 0, 0, r->batch_id };
-	int ndims = 1, rc;
-	int64_t day;
-	uint32_t h;
-
-	if (r->brand_id == 0 || (r->flags & SCAN_BOT) || !hour_of(r->at, &h))
-		return 0;
-	if (r->batch_id != 0) {
-		if (acc->batch_id != r->batch_id) {
-			struct batch b;
-
-			rc = batch_load(st, txn, r->batch_id, &b);
-			if (rc != 0 && rc != SIGIL_ENOTFOUND)
-				return rc;
-			acc->batch_id = r->batch_id;
-			acc->batch_known = rc == 0 && b.brand_id == r->brand_id;
-			acc->sku_hash = acc->batch_known ?
-			    store_sku_hash(b.sku) : 0;
-		}
-		if (acc->batch_known) {
-			keys[1] = acc->sku_hash;
-			ndims = 3;
-		}
-	}
-	for (int i = 0; i < ndims; i++) {
-		if ((rc = acc_add(st, txn, acc, r->brand_id, STAT_SCANS,
-		    dims[i], keys[i], h, 1)) != 0)
-			return rc;
-		if ((r->flags & SCAN_FIRST) && (rc = acc_add(st, txn, acc,
-		    r->brand_id, STAT_FIRST, dims[i], keys[i], h, 1)) != 0)
-			return rc;
-		if (r->verdict == VERDICT_SUSPICIOUS && (rc = acc_add(st, txn,
-		    acc, r->brand_id, STAT_SUSPICIOUS, dims[i], keys[i], h,
-		    1)) != 0)
-			return rc;
-	}
-	if (r->flags & SCAN_HAS_LOC) {
-		if ((rc = stats_locate(st, txn, acc, r,
-		    r->flags & SCAN_DIVERSION)) != 0)
-			return rc;
-	} else if ((r->flags & SCAN_DIVERSION) && (rc = acc_add(st, txn, acc,
-	    r->brand_id, STAT_DIVERSION, DIM_BRAND, 0, h, 1)) != 0)
-		return rc;
-	day = floor_div(r->at, DAY_US);
-	if (r->device == 0)
-		return 0;
-	if ((rc = device_first_today(st, txn, acc, r->brand_id, r->device,
-	    (uint32_t)day)) < 0 || rc > 1)
-		return rc;
-	if (rc == 1)
-		return acc_add(st, txn, acc, r->brand_id, STAT_SCANNERS,
-		    DIM_BRAND, 0, h, 1);
-	return 0;
-}
-
-int
-stats_locate(struct store *st, MDB_txn *txn, struct stat_acc *acc,
-    const struct scan_rec *r, unsigned added)
-{
-	uint64_t cell;
-	uint32_t h;
-	int rc;
-
-	if (r->brand_id == 0 || (r->flags & SCAN_BOT) || !hour_of(r->at, &h) ||
-	    !(r->flags & SCAN_HAS_LOC))
-		return 0;
-	cell = store_region_cell(r->lat, r->lng);
-	if ((rc = acc_add(st, txn, acc, r->brand_id, STAT_SCANS, DIM_REGION,
-	    cell, h, 1)) != 0)
-		return rc;
-	if (!(added & SCAN_DIVERSION))
-		return 0;
-	if ((rc = acc_add(st, txn, acc, r->brand_id, STAT_DIVERSION,
-	    DIM_BRAND, 0, h, 1)) != 0)
-		return rc;
-	return acc_add(st, txn, acc, r->brand_id, STAT_DIVERSION, DIM_REGION,
-	    cell, h, 1);
-}
-
-static int
-stat_args_ok(int kind, int dim)
-{
-	return kind >= STAT_SCANS && kind <= STAT_KIND_MAX &&
-	    dim >= DIM_BRAND && dim <= STAT_DIM_MAX;
-}
-
-struct stat_add_arg {
-	uint8_t	key[COUNTER_KEY_LEN];
-	int64_t	delta;
-};
-
-static int
-stat_add_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct stat_add_arg *a = p;
-
-	return counter_add(st, txn, a->key, a->delta);
-}
-
-int
-store_stat_add(struct store *st, uint32_t brand_id, int kind, int dim,
-    uint64_t key, int64_t hour, int64_t delta)
-{
-	struct stat_add_arg a;
-
-	if (!stat_args_ok(kind, dim) || hour < 0 || hour > UINT32_MAX)
-		return SIGIL_EINVAL;
-	if (st->flags & STORE_RDONLY)
-		return SIGIL_EDENIED;
-	if (delta == 0)
-		return 0;
-	counter_key(a.key, brand_id, kind, dim, key, (uint32_t)hour);
-	a.delta = delta;
-	return store_write(st, stat_add_fn, &a);
-}
-
-int
-store_stat_range(struct store *st, uint32_t brand_id, int kind, int dim,
-    uint64_t key, int64_t from_hour, int64_t to_hour, int64_t *out)
-{
-	uint8_t kb[COUNTER_KEY_LEN];
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k, v;
-	int rc;
-
-	if (!stat_args_ok(kind, dim) || from_hour < 0 || to_hour < from_hour ||
-	    to_hour > (int64_t)UINT32_MAX + 1 || (out == NULL &&
-	    to_hour > from_hour))
-		return SIGIL_EINVAL;
-	if (to_hour == from_hour)
-		return 0;
-	memset(out, 0, (size_t)(to_hour - from_hour) * sizeof(*out));
-	if (st->loyalty_absent)
-		return 0;
-	counter_key(kb, brand_id, kind, dim, key, (uint32_t)from_hour);
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, st->counters, &cur)) != 0)
-		goto out;
-	k = mval(kb, COUNTER_KEY_LEN);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *p = k.mv_data;
-		int64_t h;
-
-		if (k.mv_size != COUNTER_KEY_LEN || memcmp(p, kb, 14) != 0)
-			break;
-		if ((h = sigil_be32_get(p + 14)) >= to_hour)
-			break;
-		if (v.mv_size != 8) {
-			rc = SIGIL_EIO;
-			break;
-		}
-		out[h - from_hour] = (int64_t)le64_get(v.mv_data);
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return map_err(rc);
-}
-
-int
-store_stat_keys(struct store *st, uint32_t brand_id, int kind, int dim,
-    int64_t from_hour, int64_t to_hour,
-    int (*fn)(void *arg, uint64_t key, int64_t total), void *arg)
-{
-	uint8_t kb[COUNTER_KEY_LEN];
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k, v;
-	uint64_t key = 0;
-	int64_t total = 0;
-	int rc, stop = 0, have = 0;
-
-	if (!stat_args_ok(kind, dim) || from_hour < 0 || to_hour < from_hour ||
-	    to_hour > (int64_t)UINT32_MAX + 1)
-		return SIGIL_EINVAL;
-	if (st->loyalty_absent || to_hour == from_hour)
-		return 0;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, st->counters, &cur)) != 0)
-		goto out;
-	counter_key(kb, brand_id, kind, dim, 0, (uint32_t)from_hour);
-	k = mval(kb, COUNTER_KEY_LEN);
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	while (rc == 0) {
-		const uint8_t *p = k.mv_data;
-		uint64_t kk;
-		int64_t h;
-
-		if (k.mv_size != COUNTER_KEY_LEN || memcmp(p, kb, 6) != 0)
-			break;
-		kk = sigil_be64_get(p + 6);
-		h = sigil_be32_get(p + 14);
-		if (have && kk != key) {
-			if ((stop = fn(arg, key, total)) != 0)
-				break;
-			have = 0;
-		}
-		if (h < from_hour || h >= to_hour) {
-			/* Outside the range: jump to the next key's from_hour. */
-			if (h >= to_hour && kk == UINT64_MAX)
-				break;
-			counter_key(kb, brand_id, kind, dim,
-			    h < from_hour ? kk : kk + 1, (uint32_t)from_hour);
-			k = mval(kb, COUNTER_KEY_LEN);
-			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-			continue;
-		}
-		if (v.mv_size != 8) {
-			rc = SIGIL_EIO;
-			break;
-		}
-		if (!have) {
-			key = kk;
-			total = 0;
-			have = 1;
-		}
-		total = sat_add(total, (int64_t)le64_get(v.mv_data));
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	if (!stop && have && (rc == 0 || rc == MDB_NOTFOUND))
-		stop = fn(arg, key, total);
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return stop ? stop : map_err(rc);
-}
 
 /* ---- customers ---- */
 
@@ -771,7 +216,7 @@ store_customer_get(struct store *st, uint32_t brand_id, uint64_t id,
 	uint8_t kb[12];
 
 	cust_key(kb, brand_id, id);
-	return lookup(st, st->customers, kb, 12, customer_decode, out);
+	return rows_get(st, st->customers, kb, 12, customer_decode, out);
 }
 
 int
@@ -799,14 +244,6 @@ store_customer_find_phone(struct store *st, uint32_t brand_id,
 	return map_err(rc);
 }
 
-/* A caller's callback, cast back to its own type by each walker. */
-typedef void (*any_fn)(void);
-
-struct cb_ctx {
-	any_fn	 fn;
-	void	*arg;
-};
-
 static int
 customer_each_one(MDB_val k, MDB_val v, void *p)
 {
@@ -829,7 +266,7 @@ store_customer_each(struct store *st, uint32_t brand_id, uint64_t after,
 	if (after == UINT64_MAX)
 		return 0;
 	cust_key(kb, brand_id, after + 1);
-	return walk(st, st->customers, kb, 12, 4, customer_each_one, &c);
+	return rows_walk(st, st->customers, kb, 12, 4, customer_each_one, &c);
 }
 
 /* device_links brand || device -> customer; customer_devices the reverse. */
@@ -918,7 +355,7 @@ store_device_customer(struct store *st, uint32_t brand_id,
 
 	sigil_be32_put(lk, brand_id);
 	sigil_be64_put(lk + 4, device);
-	return lookup(st, st->device_links, lk, 12, u64_decode, customer_id);
+	return rows_get(st, st->device_links, lk, 12, u64_decode, customer_id);
 }
 
 static int
@@ -941,7 +378,7 @@ store_customer_devices(struct store *st, uint32_t brand_id,
 	uint8_t rk[20];
 
 	link_keys(rk, rk, brand_id, 0, customer_id);
-	return walk(st, st->customer_devices, rk, 20, 12, device_each_one, &c);
+	return rows_walk(st, st->customer_devices, rk, 20, 12, device_each_one, &c);
 }
 
 struct erase_arg {
@@ -1080,31 +517,7 @@ store_otp_get(struct store *st, uint32_t brand_id, const uint8_t hash[32],
 		return SIGIL_ENOTFOUND;
 	sigil_be32_put(kb, brand_id);
 	memcpy(kb + 4, hash, 32);
-	return lookup(st, st->otps, kb, 36, otp_decode, out);
-}
-
-/* A put or delete of one record in one table, as a write closure. */
-struct kv_arg {
-	MDB_dbi		 dbi;
-	const uint8_t	*key;
-	size_t		 klen;
-	const uint8_t	*val;		/* NULL: delete */
-	size_t		 vlen;
-	uint32_t	 brand_id;	/* must exist for a put, 0 = unchecked */
-};
-
-static int
-kv_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct kv_arg *a = p;
-	MDB_val k = mval(a->key, a->klen), v = mval(a->val, a->vlen);
-	int rc;
-
-	if (a->val == NULL)
-		return mdb_del(txn, a->dbi, &k, NULL);
-	if (a->brand_id && (rc = brand_exists(st, txn, a->brand_id)) != 0)
-		return rc;
-	return mdb_put(txn, a->dbi, &k, &v, 0);
+	return rows_get(st, st->otps, kb, 36, otp_decode, out);
 }
 
 int
@@ -1112,7 +525,6 @@ store_otp_put(struct store *st, uint32_t brand_id, const uint8_t hash[32],
     const struct otp_state *o)
 {
 	uint8_t kb[36], vb[OTP_LEN];
-	struct kv_arg a = { st->otps, kb, 36, vb, OTP_LEN, brand_id };
 
 	if (hash == NULL || o == NULL || brand_id == 0)
 		return SIGIL_EINVAL;
@@ -1124,20 +536,19 @@ store_otp_put(struct store *st, uint32_t brand_id, const uint8_t hash[32],
 	le32_put(vb + 48, o->tries);
 	le32_put(vb + 52, o->sent_today);
 	le64_put(vb + 56, (uint64_t)o->day);
-	return store_write(st, kv_fn, &a);
+	return rows_write(st, st->otps, kb, 36, vb, OTP_LEN, brand_id);
 }
 
 int
 store_otp_del(struct store *st, uint32_t brand_id, const uint8_t hash[32])
 {
 	uint8_t kb[36];
-	struct kv_arg a = { st->otps, kb, 36, NULL, 0, 0 };
 
 	if (hash == NULL)
 		return SIGIL_EINVAL;
 	sigil_be32_put(kb, brand_id);
 	memcpy(kb + 4, hash, 32);
-	return store_write(st, kv_fn, &a);
+	return rows_write(st, st->otps, kb, 36, NULL, 0, 0);
 }
 
 /* ---- hidden PIN failures ---- */
@@ -1457,7 +868,7 @@ store_activity_each(struct store *st, uint32_t brand_id, uint64_t after,
 	w->left = limit;
 	w->limited = limit != 0;
 	act_key(kb, brand_id, after + 1);
-	rc = walk(st, st->activity, kb, 12, 4, activity_each_one, w);
+	rc = rows_walk(st, st->activity, kb, 12, 4, activity_each_one, w);
 	/* The limit reached is the end of the walk, not a stop by fn. */
 	if (w->hit_limit)
 		rc = 0;
@@ -1572,7 +983,7 @@ campaign_add_fn(struct store *st, MDB_txn *txn, void *p)
 	int rc;
 
 	if ((rc = brand_exists(st, txn, a->c.brand_id)) != 0 ||
-	    (rc = sub_id_next(txn, st->campaigns, a->c.brand_id,
+	    (rc = rows_next_id(txn, st->campaigns, a->c.brand_id,
 	    &a->c.id)) != 0)
 		return rc;
 	return campaign_put(st, txn, &a->c);
@@ -1692,11 +1103,11 @@ store_campaign_each(struct store *st, uint32_t brand_id,
 
 	if (st->loyalty_absent)
 		return 0;
-	/* walk() joins this snapshot; campaign_decode needs its txn. */
+	/* rows_walk() joins this snapshot; campaign_decode needs its txn. */
 	if ((rc = read_begin(st, &w.txn)) != 0)
 		return rc;
 	bid_key(kb, brand_id, 0);
-	rc = walk(st, st->campaigns, kb, 8, 4, campaign_each_one, &w);
+	rc = rows_walk(st, st->campaigns, kb, 8, 4, campaign_each_one, &w);
 	read_end(st);
 	return rc;
 }
@@ -1910,7 +1321,7 @@ store_ledger_each(struct store *st, uint32_t brand_id,
 	uint8_t kb[LEDGER_KEY_LEN];
 
 	ledger_key(kb, brand_id, customer_id, 0);
-	return walk(st, st->ledger, kb, LEDGER_KEY_LEN, 12, ledger_each_one,
+	return rows_walk(st, st->ledger, kb, LEDGER_KEY_LEN, 12, ledger_each_one,
 	    &c);
 }
 
@@ -2114,17 +1525,17 @@ claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
 	act->points = c->points;
 	rc = activity_append(st, txn, act);
 	free(act);
-	if (rc != 0 || !hour_of(c->at, &h))
+	if (rc != 0 || !stats_hour(c->at, &h))
 		return rc;
-	if ((rc = acc_add(st, txn, acc, c->brand_id, STAT_CLAIMS,
+	if ((rc = stats_add(st, txn, acc, c->brand_id, STAT_CLAIMS,
 	    DIM_BRAND, 0, h, 1)) != 0 ||
-	    (rc = acc_add(st, txn, acc, c->brand_id, STAT_POINTS,
+	    (rc = stats_add(st, txn, acc, c->brand_id, STAT_POINTS,
 	    DIM_BRAND, 0, h, c->points)) != 0)
 		return rc;
 	if (c->campaign_id != 0 &&
-	    ((rc = acc_add(st, txn, acc, c->brand_id, STAT_CLAIMS,
+	    ((rc = stats_add(st, txn, acc, c->brand_id, STAT_CLAIMS,
 	    DIM_CAMPAIGN, c->campaign_id, h, 1)) != 0 ||
-	    (rc = acc_add(st, txn, acc, c->brand_id, STAT_POINTS,
+	    (rc = stats_add(st, txn, acc, c->brand_id, STAT_POINTS,
 	    DIM_CAMPAIGN, c->campaign_id, h, c->points)) != 0))
 		return rc;
 	return 0;
@@ -2263,7 +1674,7 @@ store_claim_get(struct store *st, uint32_t brand_id, uint64_t serial,
 	    role > CLAIM_SALES)
 		return SIGIL_ENOTFOUND;
 	claim_key(kb, brand_id, serial, role);
-	return lookup(st, st->claims, kb, CLAIM_KEY_LEN, claim_decode_cb, out);
+	return rows_get(st, st->claims, kb, CLAIM_KEY_LEN, claim_decode_cb, out);
 }
 
 static int
@@ -2288,7 +1699,7 @@ store_code_claims(struct store *st, uint32_t brand_id, uint64_t serial,
 	if (serial > CODE_SERIAL_MAX)
 		return 0;
 	claim_key(kb, brand_id, serial, 0);
-	return walk(st, st->claims, kb, CLAIM_KEY_LEN, CODE_KEY_LEN,
+	return rows_walk(st, st->claims, kb, CLAIM_KEY_LEN, CODE_KEY_LEN,
 	    claim_each_one, &c);
 }
 
@@ -2336,7 +1747,7 @@ item_add_fn(struct store *st, MDB_txn *txn, void *p)
 	int rc;
 
 	if ((rc = brand_exists(st, txn, it->brand_id)) != 0 ||
-	    (rc = sub_id_next(txn, st->items, it->brand_id, &it->id)) != 0)
+	    (rc = rows_next_id(txn, st->items, it->brand_id, &it->id)) != 0)
 		return rc;
 	return item_put(st, txn, it);
 }
@@ -2366,7 +1777,7 @@ store_item_get(struct store *st, uint32_t brand_id, uint32_t id,
 	uint8_t kb[8];
 
 	bid_key(kb, brand_id, id);
-	return lookup(st, st->items, kb, 8, item_decode, out);
+	return rows_get(st, st->items, kb, 8, item_decode, out);
 }
 
 static int
@@ -2390,7 +1801,7 @@ store_item_each(struct store *st, uint32_t brand_id,
 	uint8_t kb[8];
 
 	bid_key(kb, brand_id, 0);
-	return walk(st, st->items, kb, 8, 4, item_each_one, &c);
+	return rows_walk(st, st->items, kb, 8, 4, item_each_one, &c);
 }
 
 struct redeem_arg {
@@ -2455,11 +1866,11 @@ redeem_fn(struct store *st, MDB_txn *txn, void *p)
 	act->points = it.cost;
 	rc = activity_append(st, txn, act);
 	free(act);
-	if (rc != 0 || !hour_of(a->now, &h))
+	if (rc != 0 || !stats_hour(a->now, &h))
 		return rc;
 	if ((acc = calloc(1, sizeof(*acc))) == NULL)
 		return SIGIL_ENOMEM;
-	if ((rc = acc_add(st, txn, acc, a->brand_id, STAT_REDEMPTIONS,
+	if ((rc = stats_add(st, txn, acc, a->brand_id, STAT_REDEMPTIONS,
 	    DIM_BRAND, 0, h, 1)) == 0)
 		rc = stats_flush(st, txn, acc);
 	free(acc);
@@ -2502,7 +1913,7 @@ store_brand_settings_get(struct store *st, uint32_t brand_id, char **json)
 	uint8_t kb[4];
 
 	sigil_be32_put(kb, brand_id);
-	return lookup(st, st->brand_settings, kb, 4, text_decode, json);
+	return rows_get(st, st->brand_settings, kb, 4, text_decode, json);
 }
 
 int
@@ -2510,14 +1921,12 @@ store_brand_settings_put(struct store *st, uint32_t brand_id,
     const char *json)
 {
 	uint8_t kb[4];
-	struct kv_arg a = { st->brand_settings, kb, 4, (const uint8_t *)json,
-	    0, brand_id };
 
 	if (brand_id == 0 || !json_text_ok(json, STORE_CAMPAIGN_MAX))
 		return SIGIL_EINVAL;
-	a.vlen = strlen(json);
 	sigil_be32_put(kb, brand_id);
-	return store_write(st, kv_fn, &a);
+	return rows_write(st, st->brand_settings, kb, 4, (const uint8_t *)json,
+	    strlen(json), brand_id);
 }
 
 /* ---- webhooks ---- */
@@ -2593,7 +2002,7 @@ hook_add_fn(struct store *st, MDB_txn *txn, void *p)
 	int rc;
 
 	if ((rc = brand_exists(st, txn, w->brand_id)) != 0 ||
-	    (rc = sub_id_next(txn, st->webhooks, w->brand_id, &w->id)) != 0)
+	    (rc = rows_next_id(txn, st->webhooks, w->brand_id, &w->id)) != 0)
 		return rc;
 	return hook_put(st, txn, w);
 }
@@ -2624,7 +2033,7 @@ store_webhook_get(struct store *st, uint32_t brand_id, uint32_t id,
 	uint8_t kb[8];
 
 	bid_key(kb, brand_id, id);
-	return lookup(st, st->webhooks, kb, 8, hook_decode, out);
+	return rows_get(st, st->webhooks, kb, 8, hook_decode, out);
 }
 
 static int
@@ -2646,7 +2055,7 @@ store_webhook_each(struct store *st,
 	struct cb_ctx c = { (any_fn)fn, arg };
 	uint8_t kb[1] = { 0 };
 
-	return walk(st, st->webhooks, kb, 1, 0, hook_each_one, &c);
+	return rows_walk(st, st->webhooks, kb, 1, 0, hook_each_one, &c);
 }
 
 /* What a progress or state write changes; the rest stays as stored. */
@@ -2827,7 +2236,7 @@ store_user_get(struct store *st, uint32_t id, struct user *out)
 	uint8_t kb[4];
 
 	sigil_be32_put(kb, id);
-	return lookup(st, st->users, kb, 4, user_decode, out);
+	return rows_get(st, st->users, kb, 4, user_decode, out);
 }
 
 int
@@ -3040,7 +2449,7 @@ store_user_each(struct store *st, uint32_t brand_id,
 	struct user_walk w = { { (any_fn)fn, arg }, brand_id };
 	uint8_t kb[1] = { 0 };
 
-	return walk(st, st->users, kb, 1, 0, user_each_one, &w);
+	return rows_walk(st, st->users, kb, 1, 0, user_each_one, &w);
 }
 
 /* ---- sessions ---- */
@@ -3102,7 +2511,7 @@ store_session_get(struct store *st, const uint8_t id_hash[32],
 
 	if (id_hash == NULL)
 		return SIGIL_ENOTFOUND;
-	if ((rc = lookup(st, st->sessions, id_hash, 32, session_decode,
+	if ((rc = rows_get(st, st->sessions, id_hash, 32, session_decode,
 	    &s)) != 0)
 		return rc;
 	if (s.expires <= sigil_now_us())
@@ -3114,11 +2523,9 @@ store_session_get(struct store *st, const uint8_t id_hash[32],
 int
 store_session_del(struct store *st, const uint8_t id_hash[32])
 {
-	struct kv_arg a = { st->sessions, id_hash, 32, NULL, 0, 0 };
-
 	if (id_hash == NULL)
 		return SIGIL_EINVAL;
-	return store_write(st, kv_fn, &a);
+	return rows_write(st, st->sessions, id_hash, 32, NULL, 0, 0);
 }
 
 struct purge_arg {
