@@ -12,7 +12,8 @@
  *
  * It may call store.c's runner and snapshot and store_rows.c; it must
  * never call the other late tables' files. Password hashing and the
- * login rules are accounts.c's and loginguard.c's: here are bytes.
+ * login rules belong to the callers (loginguard.c, dashboard.c, the
+ * CLI): here are bytes.
  */
 #include <string.h>
 
