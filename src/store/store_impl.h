@@ -451,6 +451,14 @@ int rows_walk(struct store *st, MDB_dbi dbi, const uint8_t *start,
 int rows_write(struct store *st, MDB_dbi dbi, const uint8_t *key,
     size_t klen, const uint8_t *val, size_t vlen, uint32_t brand_id);
 
+/* ---- the files' calls into lower ones (store_customers.c) ---- */
+
+/* A customer who may still earn and log in: ESTATE once erased. */
+int customer_live(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t id, struct customer *out);
+/* Appends a (valid) with the next global id; sets a->id. */
+int activity_append(struct store *st, MDB_txn *txn, struct activity *a);
+
 /* A caller's callback, cast back to its own type by each walker. */
 typedef void (*any_fn)(void);
 struct cb_ctx {
