@@ -459,6 +459,25 @@ int customer_live(struct store *st, MDB_txn *txn, uint32_t brand_id,
 /* Appends a (valid) with the next global id; sets a->id. */
 int activity_append(struct store *st, MDB_txn *txn, struct activity *a);
 
+/* ---- (store_ledger.c) ---- */
+
+/* A customer's ledger entries, in id order. */
+struct ledger_entries {
+	struct ledger_entry	*v;
+	size_t			 n, cap;
+};
+/* Writes e with the next global id (sets e->id) and keeps it in all. */
+int ledger_put(struct store *st, MDB_txn *txn, struct ledger_entry *e,
+    struct ledger_entries *all);
+/*
+ * Loads the customer's ledger into all and appends the EXPIRE entries due
+ * at now, so that all ends as the ledger now reads. *balance (may be
+ * NULL) is the balance at now.
+ */
+int ledger_settle(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, int64_t now, struct ledger_entries *all,
+    int64_t *balance);
+
 /* A caller's callback, cast back to its own type by each walker. */
 typedef void (*any_fn)(void);
 struct cb_ctx {

@@ -1,19 +1,13 @@
 /*
- * store_loyalty.c - the storage of customers, loyalty, webhooks,
- * dashboard users and sessions.
+ * store_claims.c - campaigns (campaigns, brand || id: the JSON
+ * configuration loyalty.c owns) and their usage (campaign_usage: points
+ * spent, claims, prizes given), claims (claims, code key || role: one
+ * claim per code and role, ever) and the customers' daily claim counts
+ * (claim_days), the hidden-PIN failure counts (pin_fails), and the
+ * brands' loyalty settings (brand_settings, JSON too).
  *
- * Part of the storage module: it shares store.c's environment, write
- * runner and read snapshots through src/store/store_impl.h and follows the same
- * rules (closures fill a context copied out after the commit, nothing
- * points into the map after a call, byte layouts in docs/storage.md). It
- * may call ledger.c (pure arithmetic), jansson, libc; nothing else.
- *
- * Its tables are "late" (added at schema 1 without touching any older
- * encoding): a read-write open creates them, a read-only open of an
- * older store sees them empty (loyalty_absent).
- *
- * Claims. One claim per (brand, serial, role), ever: the check and the
- * write are in one write transaction and LMDB has one writer, so of many
+ * One claim per (brand, serial, role), ever: the check and the write are
+ * in one write transaction and LMDB has one writer, so of many
  * simultaneous claims exactly one finds the key absent. The same
  * transaction checks the campaign's budget and the customer's daily cap,
  * draws down prize stock, appends the EARN entry, the activity entry and
@@ -23,23 +17,19 @@
  * split into claim_check (reads only, so a refusal needs no rollback and
  * the batch goes on) and claim_apply (whose errors abort the batch).
  *
- * Ledger. Entries are keyed brand || customer || global id, so one
- * customer's entries are one key range in id order. Balances are never
- * stored: every write that needs one replays the range through ledger.c,
- * first appending the EXPIRE entries due at the entry's time, so the
- * ledger on disk always reads the same as the arithmetic.
- *
- * Counters live in store_counters.c, the shared row helpers in
- * store_rows.c.
+ * It may call store.c's runner and snapshot, store_rows.c,
+ * store_customers.c (customer_live, activity_append), store_ledger.c
+ * (ledger_settle, ledger_put), store_counters.c (stats_add, stats_flush)
+ * and store_notes.c (note_put, for a PIN unlock); none of those call it
+ * back, and nothing in the storage module calls it but writer.c (the
+ * claims group commit, through store_claims_commit).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <lmdb.h>
 
 #include "sigil/code.h"
-#include "sigil/ledger.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "store_impl.h"
@@ -48,176 +38,6 @@
 #define USAGE_LEN		(16 + 4 * STORE_PRIZES_MAX)
 #define CLAIM_KEY_LEN		(CODE_KEY_LEN + 1)
 #define CLAIM_REC_LEN		45
-#define LEDGER_KEY_LEN		20
-#define LEDGER_REC_LEN		33
-#define ITEM_FIXED_LEN		24
-
-/* ---- hidden PIN failures ---- */
-
-/*
- * pin_fails holds three kinds of row, told apart by key length: the code
- * key (9 bytes) for the code's count, code key || customer BE64 (17) for
- * one customer's on the code, brand BE32 || customer BE64 || day BE32
- * (16) for one customer's on one China day. Values are u32 LE.
- */
-struct pin_arg {
-	uint8_t		code[CODE_KEY_LEN];
-	uint8_t		mine[CODE_KEY_LEN + 8];
-	uint8_t		day[16];
-	int		customer;	/* mine and day are keys */
-	struct pin_fails out;
-	struct code_note *note;		/* store_pin_unlock */
-};
-
-static void
-pin_keys(struct pin_arg *a, uint32_t brand_id, uint64_t serial,
-    uint64_t customer_id, uint32_t day)
-{
-	code_key_put(a->code, brand_id, serial);
-	memcpy(a->mine, a->code, CODE_KEY_LEN);
-	sigil_be64_put(a->mine + CODE_KEY_LEN, customer_id);
-	sigil_be32_put(a->day, brand_id);
-	sigil_be64_put(a->day + 4, customer_id);
-	sigil_be32_put(a->day + 12, day);
-	a->customer = customer_id != 0;
-}
-
-/* Reads one count (0 if absent) and, with add, adds one. */
-static int
-pin_count(struct store *st, MDB_txn *txn, const uint8_t *key, size_t klen,
-    int add, uint32_t *out)
-{
-	uint8_t vb[4];
-	MDB_val k = mval(key, klen), v;
-	uint32_t n = 0;
-	int rc = mdb_get(txn, st->pin_fails, &k, &v);
-
-	if (rc == 0 && v.mv_size == 4)
-		n = le32_get(v.mv_data);
-	else if (rc == 0)
-		return SIGIL_EIO;
-	else if (rc != MDB_NOTFOUND)
-		return rc;
-	if (add) {
-		if (n < UINT32_MAX)
-			n++;
-		le32_put(vb, n);
-		v = mval(vb, 4);
-		if ((rc = mdb_put(txn, st->pin_fails, &k, &v, 0)) != 0)
-			return rc;
-	}
-	*out = n;
-	return 0;
-}
-
-static int
-pin_fail_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct pin_arg *a = p;
-	int rc;
-
-	if ((rc = pin_count(st, txn, a->code, CODE_KEY_LEN, 1,
-	    &a->out.code)) != 0 ||
-	    (rc = pin_count(st, txn, a->mine, sizeof a->mine, 1,
-	    &a->out.mine)) != 0)
-		return rc;
-	return pin_count(st, txn, a->day, sizeof a->day, 1, &a->out.today);
-}
-
-int
-store_pin_fail(struct store *st, uint32_t brand_id, uint64_t serial,
-    uint64_t customer_id, uint32_t day, struct pin_fails *out)
-{
-	struct pin_arg a;
-	int rc;
-
-	if (serial == 0 || serial > CODE_SERIAL_MAX || customer_id == 0)
-		return SIGIL_EINVAL;
-	memset(&a, 0, sizeof a);
-	pin_keys(&a, brand_id, serial, customer_id, day);
-	if ((rc = store_write(st, pin_fail_fn, &a)) != 0)
-		return rc;
-	if (out)
-		*out = a.out;
-	return 0;
-}
-
-int
-store_pin_fails(struct store *st, uint32_t brand_id, uint64_t serial,
-    uint64_t customer_id, uint32_t day, struct pin_fails *out)
-{
-	struct pin_arg a;
-	MDB_txn *txn;
-	int rc;
-
-	if (serial == 0 || serial > CODE_SERIAL_MAX)
-		return SIGIL_EINVAL;
-	memset(&a, 0, sizeof a);
-	pin_keys(&a, brand_id, serial, customer_id, day);
-	if (st->loyalty_absent) {
-		*out = a.out;
-		return 0;
-	}
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = pin_count(st, txn, a.code, CODE_KEY_LEN, 0, &a.out.code);
-	if (rc == 0 && a.customer)
-		rc = pin_count(st, txn, a.mine, sizeof a.mine, 0, &a.out.mine);
-	if (rc == 0 && a.customer)
-		rc = pin_count(st, txn, a.day, sizeof a.day, 0, &a.out.today);
-	read_end(st);
-	if (rc != 0)
-		return map_err(rc);
-	*out = a.out;
-	return 0;
-}
-
-/* The code's count and every customer's count on it, to zero. */
-static int
-pin_unlock_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct pin_arg *a = p;
-	MDB_val k = mval(a->code, CODE_KEY_LEN), v;
-	MDB_cursor *cur;
-	int rc;
-
-	if ((rc = pin_count(st, txn, a->code, CODE_KEY_LEN, 0,
-	    &a->out.code)) != 0)
-		return rc;
-	a->note->count = a->out.code;
-	if ((rc = mdb_cursor_open(txn, st->pin_fails, &cur)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < CODE_KEY_LEN ||
-		    memcmp(k.mv_data, a->code, CODE_KEY_LEN) != 0)
-			break;
-		if ((k.mv_size == CODE_KEY_LEN ||
-		    k.mv_size == CODE_KEY_LEN + 8) &&
-		    (rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	return note_put(st, txn, a->code, a->note);
-}
-
-int
-store_pin_unlock(struct store *st, uint32_t brand_id, uint64_t serial,
-    struct code_note *note)
-{
-	struct pin_arg a;
-
-	if (serial == 0 || serial > CODE_SERIAL_MAX || !note_valid(note))
-		return SIGIL_EINVAL;
-	memset(&a, 0, sizeof a);
-	pin_keys(&a, brand_id, serial, 0, 0);
-	note->kind = NOTE_PIN_UNLOCK;
-	note->through = 0;
-	a.note = note;
-	return store_write(st, pin_unlock_fn, &a);
-}
 
 /* ---- campaigns ---- */
 
@@ -455,219 +275,6 @@ store_campaign_each(struct store *st, uint32_t brand_id,
 	return rc;
 }
 
-/* ---- ledger ---- */
-
-static void
-ledger_key(uint8_t *p, uint32_t brand_id, uint64_t customer_id, uint64_t id)
-{
-	sigil_be32_put(p, brand_id);
-	sigil_be64_put(p + 4, customer_id);
-	sigil_be64_put(p + 12, id);
-}
-
-static int
-ledger_decode(MDB_val k, MDB_val v, struct ledger_entry *out)
-{
-	const uint8_t *p = v.mv_data;
-	struct ledger_entry e = { 0 };
-
-	if (k.mv_size != LEDGER_KEY_LEN || v.mv_size != LEDGER_REC_LEN ||
-	    p[0] < LEDGER_EARN || p[0] > LEDGER_ADJUST)
-		return SIGIL_EIO;
-	e.brand_id = sigil_be32_get(k.mv_data);
-	e.customer_id = sigil_be64_get((const uint8_t *)k.mv_data + 4);
-	e.id = sigil_be64_get((const uint8_t *)k.mv_data + 12);
-	e.type = p[0];
-	e.points = (int64_t)le64_get(p + 1);
-	e.at = (int64_t)le64_get(p + 9);
-	e.expires_at = (int64_t)le64_get(p + 17);
-	e.ref = le64_get(p + 25);
-	*out = e;
-	return 0;
-}
-
-struct entries {
-	struct ledger_entry	*v;
-	size_t			 n, cap;
-};
-
-static int
-entries_push(struct entries *a, const struct ledger_entry *e)
-{
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 32;
-		struct ledger_entry *v = realloc(a->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return SIGIL_ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n++] = *e;
-	return 0;
-}
-
-/* The customer's entries in id order, appended to out. */
-static int
-ledger_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint64_t customer_id, struct entries *out)
-{
-	uint8_t kb[LEDGER_KEY_LEN];
-	MDB_cursor *cur;
-	MDB_val k = mval(kb, LEDGER_KEY_LEN), v;
-	struct ledger_entry e;
-	int rc;
-
-	ledger_key(kb, brand_id, customer_id, 0);
-	if ((rc = mdb_cursor_open(txn, st->ledger, &cur)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != LEDGER_KEY_LEN || memcmp(k.mv_data, kb, 12))
-			break;
-		if ((rc = ledger_decode(k, v, &e)) != 0 ||
-		    (rc = entries_push(out, &e)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-/* Writes e with the next global id (sets e->id) and keeps it in all. */
-static int
-ledger_put(struct store *st, MDB_txn *txn, struct ledger_entry *e,
-    struct entries *all)
-{
-	uint8_t kb[LEDGER_KEY_LEN], vb[LEDGER_REC_LEN];
-	MDB_val k = mval(kb, LEDGER_KEY_LEN), v = mval(vb, LEDGER_REC_LEN);
-	uint64_t id;
-	int rc;
-
-	if ((rc = meta_next(st, txn, meta_key("next_ledger"), 1,
-	    UINT64_MAX - 1, &id)) != 0)
-		return rc;
-	e->id = id;
-	ledger_key(kb, e->brand_id, e->customer_id, id);
-	vb[0] = (uint8_t)e->type;
-	le64_put(vb + 1, (uint64_t)e->points);
-	le64_put(vb + 9, (uint64_t)e->at);
-	le64_put(vb + 17, (uint64_t)e->expires_at);
-	le64_put(vb + 25, e->ref);
-	if ((rc = mdb_put(txn, st->ledger, &k, &v, MDB_NOOVERWRITE)) != 0)
-		return rc;
-	return all ? entries_push(all, e) : 0;
-}
-
-/*
- * Loads the customer's ledger into all and appends the EXPIRE entries due
- * at now, so that all ends as the ledger now reads. *balance (may be
- * NULL) is the balance at now.
- */
-static int
-ledger_settle(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint64_t customer_id, int64_t now, struct entries *all, int64_t *balance)
-{
-	struct ledger_entry *due = NULL;
-	size_t ndue = 0;
-	int rc;
-
-	if ((rc = ledger_load(st, txn, brand_id, customer_id, all)) != 0)
-		return rc;
-	/* A ledger the arithmetic refuses is a corrupt file, not bad input. */
-	if ((rc = ledger_due_expiries(all->v, all->n, now, &due, &ndue)) != 0)
-		return rc == SIGIL_EINVAL ? SIGIL_EIO : rc;
-	for (size_t i = 0; i < ndue && rc == 0; i++)
-		rc = ledger_put(st, txn, &due[i], all);
-	free(due);
-	if (rc == 0 && balance) {
-		rc = ledger_balance(all->v, all->n, now, balance);
-		if (rc == SIGIL_EINVAL)
-			rc = SIGIL_EIO;
-	}
-	return rc;
-}
-
-struct ledger_arg {
-	struct ledger_entry	e;
-};
-
-static int
-ledger_append_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct ledger_arg *a = p;
-	struct entries all = { 0 };
-	struct customer c;
-	int64_t bal;
-	int rc;
-
-	if ((rc = customer_live(st, txn, a->e.brand_id, a->e.customer_id,
-	    &c)) != 0)
-		return rc;
-	if ((rc = ledger_settle(st, txn, a->e.brand_id, a->e.customer_id,
-	    a->e.at, &all, &bal)) != 0)
-		goto out;
-	if (a->e.type == LEDGER_REDEEM && bal < -a->e.points) {
-		rc = SIGIL_EFULL;
-		goto out;
-	}
-	if ((rc = ledger_put(st, txn, &a->e, &all)) != 0)
-		goto out;
-	/* Whatever the caller appended must still replay (an EXPIRE must
-	 * name a lapsed lot and take no more than it holds, ...). */
-	rc = ledger_balance(all.v, all.n, a->e.at, &bal);
-out:
-	free(all.v);
-	return rc;
-}
-
-int
-store_ledger_append(struct store *st, struct ledger_entry *e)
-{
-	struct ledger_arg a;
-	int rc;
-
-	if (e == NULL || e->type < LEDGER_EARN || e->type > LEDGER_ADJUST ||
-	    e->points == 0 || e->points == INT64_MIN ||
-	    (e->type == LEDGER_EARN && e->points < 0) ||
-	    ((e->type == LEDGER_REDEEM || e->type == LEDGER_EXPIRE) &&
-	    e->points > 0))
-		return SIGIL_EINVAL;
-	a.e = *e;
-	if (a.e.at == 0)
-		a.e.at = sigil_now_us();
-	if ((rc = store_write(st, ledger_append_fn, &a)) != 0)
-		return rc;
-	e->id = a.e.id;
-	e->at = a.e.at;
-	return 0;
-}
-
-static int
-ledger_each_one(MDB_val k, MDB_val v, void *p)
-{
-	struct cb_ctx *c = p;
-	struct ledger_entry e;
-	int rc;
-
-	if ((rc = ledger_decode(k, v, &e)) != 0)
-		return rc;
-	return ((int (*)(void *, const struct ledger_entry *))c->fn)(c->arg,
-	    &e);
-}
-
-int
-store_ledger_each(struct store *st, uint32_t brand_id,
-    uint64_t customer_id,
-    int (*fn)(void *arg, const struct ledger_entry *e), void *arg)
-{
-	struct cb_ctx c = { (any_fn)fn, arg };
-	uint8_t kb[LEDGER_KEY_LEN];
-
-	ledger_key(kb, brand_id, customer_id, 0);
-	return rows_walk(st, st->ledger, kb, LEDGER_KEY_LEN, 12, ledger_each_one,
-	    &c);
-}
-
 /* ---- claims ---- */
 
 static void
@@ -804,7 +411,7 @@ claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
 	MDB_val k, v;
 	struct ledger_entry earn = { 0 };
 	struct activity *act;
-	struct entries all = { 0 };
+	struct ledger_entries all = { 0 };
 	uint64_t id;
 	uint32_t h;
 	int rc;
@@ -1046,192 +653,171 @@ store_code_claims(struct store *st, uint32_t brand_id, uint64_t serial,
 	    claim_each_one, &c);
 }
 
-/* ---- redemption catalog ---- */
+/* ---- hidden PIN failures ---- */
 
-static int
-item_decode(MDB_val k, MDB_val v, void *out)
-{
-	const uint8_t *p = v.mv_data;
-	struct reward_item it = { 0 };
-	size_t n;
-
-	if (k.mv_size != 8 || v.mv_size < ITEM_FIXED_LEN ||
-	    (n = v.mv_size - ITEM_FIXED_LEN) > STORE_TEXT_BYTES)
-		return SIGIL_EIO;
-	it.brand_id = sigil_be32_get(k.mv_data);
-	it.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
-	it.cost = (int64_t)le64_get(p);
-	it.stock = (int64_t)le64_get(p + 8);
-	it.created = (int64_t)le64_get(p + 16);
-	memcpy(it.name, p + ITEM_FIXED_LEN, n);
-	*(struct reward_item *)out = it;
-	return 0;
-}
-
-static int
-item_put(struct store *st, MDB_txn *txn, const struct reward_item *it)
-{
-	uint8_t kb[8], vb[ITEM_FIXED_LEN + STORE_TEXT_BYTES];
-	size_t n = strlen(it->name);
-	MDB_val k = mval(kb, 8), v = mval(vb, ITEM_FIXED_LEN + n);
-
-	bid_key(kb, it->brand_id, it->id);
-	le64_put(vb, (uint64_t)it->cost);
-	le64_put(vb + 8, (uint64_t)it->stock);
-	le64_put(vb + 16, (uint64_t)it->created);
-	memcpy(vb + ITEM_FIXED_LEN, it->name, n);
-	return mdb_put(txn, st->items, &k, &v, 0);
-}
-
-static int
-item_add_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct reward_item *it = p;
-	int rc;
-
-	if ((rc = brand_exists(st, txn, it->brand_id)) != 0 ||
-	    (rc = rows_next_id(txn, st->items, it->brand_id, &it->id)) != 0)
-		return rc;
-	return item_put(st, txn, it);
-}
-
-int
-store_item_add(struct store *st, struct reward_item *it)
-{
-	struct reward_item w;
-	int rc;
-
-	if (it == NULL || !text_ok(it->name, sizeof(it->name), STORE_TEXT_MAX,
-	    0) || it->cost <= 0 || it->stock < -1)
-		return SIGIL_EINVAL;
-	w = *it;
-	w.created = sigil_now_us();
-	if ((rc = store_write(st, item_add_fn, &w)) != 0)
-		return rc;
-	it->id = w.id;
-	it->created = w.created;
-	return 0;
-}
-
-int
-store_item_get(struct store *st, uint32_t brand_id, uint32_t id,
-    struct reward_item *out)
-{
-	uint8_t kb[8];
-
-	bid_key(kb, brand_id, id);
-	return rows_get(st, st->items, kb, 8, item_decode, out);
-}
-
-static int
-item_each_one(MDB_val k, MDB_val v, void *p)
-{
-	struct cb_ctx *c = p;
-	struct reward_item it;
-	int rc;
-
-	if ((rc = item_decode(k, v, &it)) != 0)
-		return rc;
-	return ((int (*)(void *, const struct reward_item *))c->fn)(c->arg,
-	    &it);
-}
-
-int
-store_item_each(struct store *st, uint32_t brand_id,
-    int (*fn)(void *arg, const struct reward_item *it), void *arg)
-{
-	struct cb_ctx c = { (any_fn)fn, arg };
-	uint8_t kb[8];
-
-	bid_key(kb, brand_id, 0);
-	return rows_walk(st, st->items, kb, 8, 4, item_each_one, &c);
-}
-
-struct redeem_arg {
-	uint32_t		brand_id, item_id;
-	uint64_t		customer_id;
-	int64_t			now;
-	struct ledger_entry	e;
+/*
+ * pin_fails holds three kinds of row, told apart by key length: the code
+ * key (9 bytes) for the code's count, code key || customer BE64 (17) for
+ * one customer's on the code, brand BE32 || customer BE64 || day BE32
+ * (16) for one customer's on one China day. Values are u32 LE.
+ */
+struct pin_arg {
+	uint8_t		code[CODE_KEY_LEN];
+	uint8_t		mine[CODE_KEY_LEN + 8];
+	uint8_t		day[16];
+	int		customer;	/* mine and day are keys */
+	struct pin_fails out;
+	struct code_note *note;		/* store_pin_unlock */
 };
 
-static int
-redeem_fn(struct store *st, MDB_txn *txn, void *p)
+static void
+pin_keys(struct pin_arg *a, uint32_t brand_id, uint64_t serial,
+    uint64_t customer_id, uint32_t day)
 {
-	struct redeem_arg *a = p;
-	uint8_t kb[8];
-	MDB_val k = mval(kb, 8), v;
-	struct entries all = { 0 };
-	struct reward_item it;
-	struct activity *act;
-	struct stat_acc *acc;
-	struct customer c;
-	int64_t bal;
-	uint32_t h;
-	int rc;
+	code_key_put(a->code, brand_id, serial);
+	memcpy(a->mine, a->code, CODE_KEY_LEN);
+	sigil_be64_put(a->mine + CODE_KEY_LEN, customer_id);
+	sigil_be32_put(a->day, brand_id);
+	sigil_be64_put(a->day + 4, customer_id);
+	sigil_be32_put(a->day + 12, day);
+	a->customer = customer_id != 0;
+}
 
-	if ((rc = customer_live(st, txn, a->brand_id, a->customer_id,
-	    &c)) != 0)
+/* Reads one count (0 if absent) and, with add, adds one. */
+static int
+pin_count(struct store *st, MDB_txn *txn, const uint8_t *key, size_t klen,
+    int add, uint32_t *out)
+{
+	uint8_t vb[4];
+	MDB_val k = mval(key, klen), v;
+	uint32_t n = 0;
+	int rc = mdb_get(txn, st->pin_fails, &k, &v);
+
+	if (rc == 0 && v.mv_size == 4)
+		n = le32_get(v.mv_data);
+	else if (rc == 0)
+		return SIGIL_EIO;
+	else if (rc != MDB_NOTFOUND)
 		return rc;
-	bid_key(kb, a->brand_id, a->item_id);
-	if ((rc = mdb_get(txn, st->items, &k, &v)) != 0 ||
-	    (rc = item_decode(k, v, &it)) != 0)
-		return rc;
-	rc = ledger_settle(st, txn, a->brand_id, a->customer_id, a->now, &all,
-	    &bal);
-	free(all.v);
-	if (rc != 0)
-		return rc;
-	if (bal < it.cost)
-		return SIGIL_EFULL;
-	if (it.stock == 0)
-		return SIGIL_ESTATE;
-	memset(&a->e, 0, sizeof(a->e));
-	a->e.brand_id = a->brand_id;
-	a->e.customer_id = a->customer_id;
-	a->e.type = LEDGER_REDEEM;
-	a->e.points = -it.cost;
-	a->e.at = a->now;
-	a->e.ref = a->item_id;
-	if ((rc = ledger_put(st, txn, &a->e, NULL)) != 0)
-		return rc;
-	if (it.stock > 0) {
-		it.stock--;
-		if ((rc = item_put(st, txn, &it)) != 0)
+	if (add) {
+		if (n < UINT32_MAX)
+			n++;
+		le32_put(vb, n);
+		v = mval(vb, 4);
+		if ((rc = mdb_put(txn, st->pin_fails, &k, &v, 0)) != 0)
 			return rc;
 	}
-	if ((act = calloc(1, sizeof(*act))) == NULL)
-		return SIGIL_ENOMEM;
-	act->brand_id = a->brand_id;
-	act->type = ACTIVITY_REDEEM;
-	act->at = a->now;
-	act->customer_id = a->customer_id;
-	act->ref = a->e.id;
-	act->points = it.cost;
-	rc = activity_append(st, txn, act);
-	free(act);
-	if (rc != 0 || !stats_hour(a->now, &h))
+	*out = n;
+	return 0;
+}
+
+static int
+pin_fail_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct pin_arg *a = p;
+	int rc;
+
+	if ((rc = pin_count(st, txn, a->code, CODE_KEY_LEN, 1,
+	    &a->out.code)) != 0 ||
+	    (rc = pin_count(st, txn, a->mine, sizeof a->mine, 1,
+	    &a->out.mine)) != 0)
 		return rc;
-	if ((acc = calloc(1, sizeof(*acc))) == NULL)
-		return SIGIL_ENOMEM;
-	if ((rc = stats_add(st, txn, acc, a->brand_id, STAT_REDEMPTIONS,
-	    DIM_BRAND, 0, h, 1)) == 0)
-		rc = stats_flush(st, txn, acc);
-	free(acc);
-	return rc;
+	return pin_count(st, txn, a->day, sizeof a->day, 1, &a->out.today);
 }
 
 int
-store_redeem(struct store *st, uint32_t brand_id, uint64_t customer_id,
-    uint32_t item_id, int64_t now, struct ledger_entry *entry)
+store_pin_fail(struct store *st, uint32_t brand_id, uint64_t serial,
+    uint64_t customer_id, uint32_t day, struct pin_fails *out)
 {
-	struct redeem_arg a = { brand_id, item_id, customer_id, now, { 0 } };
+	struct pin_arg a;
 	int rc;
 
-	if ((rc = store_write(st, redeem_fn, &a)) != 0)
+	if (serial == 0 || serial > CODE_SERIAL_MAX || customer_id == 0)
+		return SIGIL_EINVAL;
+	memset(&a, 0, sizeof a);
+	pin_keys(&a, brand_id, serial, customer_id, day);
+	if ((rc = store_write(st, pin_fail_fn, &a)) != 0)
 		return rc;
-	if (entry)
-		*entry = a.e;
+	if (out)
+		*out = a.out;
 	return 0;
+}
+
+int
+store_pin_fails(struct store *st, uint32_t brand_id, uint64_t serial,
+    uint64_t customer_id, uint32_t day, struct pin_fails *out)
+{
+	struct pin_arg a;
+	MDB_txn *txn;
+	int rc;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX)
+		return SIGIL_EINVAL;
+	memset(&a, 0, sizeof a);
+	pin_keys(&a, brand_id, serial, customer_id, day);
+	if (st->loyalty_absent) {
+		*out = a.out;
+		return 0;
+	}
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	rc = pin_count(st, txn, a.code, CODE_KEY_LEN, 0, &a.out.code);
+	if (rc == 0 && a.customer)
+		rc = pin_count(st, txn, a.mine, sizeof a.mine, 0, &a.out.mine);
+	if (rc == 0 && a.customer)
+		rc = pin_count(st, txn, a.day, sizeof a.day, 0, &a.out.today);
+	read_end(st);
+	if (rc != 0)
+		return map_err(rc);
+	*out = a.out;
+	return 0;
+}
+
+/* The code's count and every customer's count on it, to zero. */
+static int
+pin_unlock_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct pin_arg *a = p;
+	MDB_val k = mval(a->code, CODE_KEY_LEN), v;
+	MDB_cursor *cur;
+	int rc;
+
+	if ((rc = pin_count(st, txn, a->code, CODE_KEY_LEN, 0,
+	    &a->out.code)) != 0)
+		return rc;
+	a->note->count = a->out.code;
+	if ((rc = mdb_cursor_open(txn, st->pin_fails, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < CODE_KEY_LEN ||
+		    memcmp(k.mv_data, a->code, CODE_KEY_LEN) != 0)
+			break;
+		if ((k.mv_size == CODE_KEY_LEN ||
+		    k.mv_size == CODE_KEY_LEN + 8) &&
+		    (rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	return note_put(st, txn, a->code, a->note);
+}
+
+int
+store_pin_unlock(struct store *st, uint32_t brand_id, uint64_t serial,
+    struct code_note *note)
+{
+	struct pin_arg a;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX || !note_valid(note))
+		return SIGIL_EINVAL;
+	memset(&a, 0, sizeof a);
+	pin_keys(&a, brand_id, serial, 0, 0);
+	note->kind = NOTE_PIN_UNLOCK;
+	note->through = 0;
+	a.note = note;
+	return store_write(st, pin_unlock_fn, &a);
 }
 
 /* ---- brand settings ---- */
