@@ -18,7 +18,7 @@
  * the batch goes on) and claim_apply (whose errors abort the batch).
  *
  * It may call store.c's runner and snapshot, store_rows.c,
- * store_customers.c (customer_live, activity_append), store_ledger.c
+ * store_customers.c (customer_live, activity_event), store_ledger.c
  * (ledger_settle, ledger_put), store_counters.c (stats_add, stats_flush)
  * and store_notes.c (note_put, for a PIN unlock); none of those call it
  * back, and nothing in the storage module calls it but writer.c (the
@@ -135,95 +135,83 @@ campaign_decode(struct store *st, MDB_txn *txn, MDB_val k, MDB_val v,
 	return 0;
 }
 
-struct campaign_arg {
-	struct campaign	c;
-};
+static int
+campaign_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint32_t id, struct campaign *out)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	bid_key(kb, brand_id, id);
+	if ((rc = mdb_get(txn, st->campaigns, &k, &v)) != 0)
+		return rc;
+	return campaign_decode(st, txn, k, v, out);
+}
 
 static int
 campaign_add_fn(struct store *st, MDB_txn *txn, void *p)
 {
-	struct campaign_arg *a = p;
+	struct campaign *c = p;
 	int rc;
 
-	if ((rc = brand_exists(st, txn, a->c.brand_id)) != 0 ||
-	    (rc = rows_next_id(txn, st->campaigns, a->c.brand_id,
-	    &a->c.id)) != 0)
+	if ((rc = rows_new_id(st, txn, st->campaigns, c->brand_id,
+	    &c->id)) != 0)
 		return rc;
-	return campaign_put(st, txn, &a->c);
+	return campaign_put(st, txn, c);
 }
 
 int
 store_campaign_add(struct store *st, struct campaign *c)
 {
-	struct campaign_arg a;
-	int rc;
+	struct campaign w;
 
 	if (c == NULL || !json_text_ok(c->config, STORE_CAMPAIGN_MAX))
 		return SIGIL_EINVAL;
-	memset(&a, 0, sizeof(a));
-	a.c.brand_id = c->brand_id;
-	a.c.config = c->config;
-	a.c.created = a.c.updated = sigil_now_us();
-	if ((rc = store_write(st, campaign_add_fn, &a)) != 0)
-		return rc;
-	c->id = a.c.id;
-	c->created = a.c.created;
-	c->updated = a.c.updated;
-	return 0;
+	w = *c;
+	w.created = w.updated = sigil_now_us();
+	return store_write_out(st, campaign_add_fn, &w, c, &w, sizeof(w));
 }
 
 static int
 campaign_update_fn(struct store *st, MDB_txn *txn, void *p)
 {
-	struct campaign_arg *a = p;
+	struct campaign *c = p;
 	uint8_t kb[8];
 	MDB_val k = mval(kb, 8), v;
 	int rc;
 
-	bid_key(kb, a->c.brand_id, a->c.id);
+	bid_key(kb, c->brand_id, c->id);
 	if ((rc = mdb_get(txn, st->campaigns, &k, &v)) != 0)
 		return rc;
 	if (v.mv_size < CAMPAIGN_FIXED_LEN)
 		return SIGIL_EIO;
-	a->c.created = (int64_t)le64_get(v.mv_data);
-	return campaign_put(st, txn, &a->c);
+	c->created = (int64_t)le64_get(v.mv_data);
+	return campaign_put(st, txn, c);
 }
 
 int
 store_campaign_update(struct store *st, uint32_t brand_id, uint32_t id,
     const char *config)
 {
-	struct campaign_arg a;
+	struct campaign w = { 0 };
 
 	if (!json_text_ok(config, STORE_CAMPAIGN_MAX))
 		return SIGIL_EINVAL;
-	memset(&a, 0, sizeof(a));
-	a.c.brand_id = brand_id;
-	a.c.id = id;
-	a.c.config = (char *)config;
-	a.c.updated = sigil_now_us();
-	return store_write(st, campaign_update_fn, &a);
+	w.brand_id = brand_id;
+	w.id = id;
+	w.config = (char *)config;
+	w.updated = sigil_now_us();
+	return store_write(st, campaign_update_fn, &w);
 }
 
 int
 store_campaign_get(struct store *st, uint32_t brand_id, uint32_t id,
     struct campaign *out)
 {
-	uint8_t kb[8];
-	MDB_txn *txn;
-	MDB_val k = mval(kb, 8), v;
-	int rc;
-
 	if (st->loyalty_absent)
 		return SIGIL_ENOTFOUND;
-	bid_key(kb, brand_id, id);
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = mdb_get(txn, st->campaigns, &k, &v);
-	if (rc == 0)
-		rc = campaign_decode(st, txn, k, v, out);
-	read_end(st);
-	return map_err(rc);
+	return STORE_READ(st, campaign_load(st, txn, brand_id, id, out));
 }
 
 void
@@ -256,23 +244,30 @@ campaign_each_one(MDB_val k, MDB_val v, void *p)
 	return rc;
 }
 
+/* campaign_decode reads the usage in the walk's own snapshot. */
+static int
+campaigns_walk(MDB_txn *txn, struct campaign_walk *w, uint32_t brand_id,
+    int *stop)
+{
+	uint8_t kb[8];
+
+	w->txn = txn;
+	bid_key(kb, brand_id, 0);
+	return rows_walk_txn(txn, w->st->campaigns, kb, 8, 4,
+	    campaign_each_one, w, stop);
+}
+
 int
 store_campaign_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct campaign *c), void *arg)
 {
 	struct campaign_walk w = { st, NULL, { (any_fn)fn, arg } };
-	uint8_t kb[8];
-	int rc;
+	int rc, stop = 0;
 
 	if (st->loyalty_absent)
 		return 0;
-	/* rows_walk() joins this snapshot; campaign_decode needs its txn. */
-	if ((rc = read_begin(st, &w.txn)) != 0)
-		return rc;
-	bid_key(kb, brand_id, 0);
-	rc = rows_walk(st, st->campaigns, kb, 8, 4, campaign_each_one, &w);
-	read_end(st);
-	return rc;
+	rc = STORE_READ(st, campaigns_walk(txn, &w, brand_id, &stop));
+	return stop ? stop : rc;
 }
 
 /* ---- claims ---- */
@@ -285,7 +280,7 @@ claim_key(uint8_t *p, uint32_t brand_id, uint64_t serial, int role)
 }
 
 static int
-claim_decode(MDB_val k, MDB_val v, struct claim *out)
+claim_decode(MDB_val k, MDB_val v, void *out)
 {
 	const uint8_t *p = v.mv_data, *kp = k.mv_data;
 	struct claim c = { 0 };
@@ -304,7 +299,7 @@ claim_decode(MDB_val k, MDB_val v, struct claim *out)
 	c.prize = (int8_t)p[28];
 	c.at = (int64_t)le64_get(p + 29);
 	c.expires_at = (int64_t)le64_get(p + 37);
-	*out = c;
+	*(struct claim *)out = c;
 	return 0;
 }
 
@@ -410,7 +405,6 @@ claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
 	uint8_t ck[CLAIM_KEY_LEN], vb[CLAIM_REC_LEN], cb[4];
 	MDB_val k, v;
 	struct ledger_entry earn = { 0 };
-	struct activity *act;
 	struct ledger_entries all = { 0 };
 	uint64_t id;
 	uint32_t h;
@@ -465,17 +459,8 @@ claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
 	if (rc != 0)
 		return rc;
 
-	if ((act = calloc(1, sizeof(*act))) == NULL)
-		return SIGIL_ENOMEM;
-	act->brand_id = c->brand_id;
-	act->type = ACTIVITY_CLAIM;
-	act->at = c->at;
-	act->customer_id = c->customer_id;
-	act->ref = id;
-	act->points = c->points;
-	rc = activity_append(st, txn, act);
-	free(act);
-	if (rc != 0 || !stats_hour(c->at, &h))
+	if ((rc = activity_event(st, txn, c->brand_id, ACTIVITY_CLAIM, c->at,
+	    c->customer_id, id, c->points)) != 0 || !stats_hour(c->at, &h))
 		return rc;
 	if ((rc = stats_add(st, txn, acc, c->brand_id, STAT_CLAIMS,
 	    DIM_BRAND, 0, h, 1)) != 0 ||
@@ -608,12 +593,6 @@ store_claim(struct store *st, struct claim *c,
 	return result;
 }
 
-static int
-claim_decode_cb(MDB_val k, MDB_val v, void *out)
-{
-	return claim_decode(k, v, out);
-}
-
 int
 store_claim_get(struct store *st, uint32_t brand_id, uint64_t serial,
     int role, struct claim *out)
@@ -624,33 +603,22 @@ store_claim_get(struct store *st, uint32_t brand_id, uint64_t serial,
 	    role > CLAIM_SALES)
 		return SIGIL_ENOTFOUND;
 	claim_key(kb, brand_id, serial, role);
-	return rows_get(st, st->claims, kb, CLAIM_KEY_LEN, claim_decode_cb, out);
+	return rows_get(st, st->claims, kb, CLAIM_KEY_LEN, claim_decode, out);
 }
 
-static int
-claim_each_one(MDB_val k, MDB_val v, void *p)
-{
-	struct cb_ctx *c = p;
-	struct claim cl;
-	int rc;
-
-	if ((rc = claim_decode(k, v, &cl)) != 0)
-		return rc;
-	return ((int (*)(void *, const struct claim *))c->fn)(c->arg, &cl);
-}
+ROWS_EACH_STEP(claim_each_one, struct claim, claim_decode)
 
 int
 store_code_claims(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct claim *c), void *arg)
 {
-	struct cb_ctx c = { (any_fn)fn, arg };
 	uint8_t kb[CLAIM_KEY_LEN];
 
 	if (serial > CODE_SERIAL_MAX)
 		return 0;
 	claim_key(kb, brand_id, serial, 0);
-	return rows_walk(st, st->claims, kb, CLAIM_KEY_LEN, CODE_KEY_LEN,
-	    claim_each_one, &c);
+	return rows_each(st, st->claims, kb, CLAIM_KEY_LEN, CODE_KEY_LEN,
+	    claim_each_one, (any_fn)fn, arg);
 }
 
 /* ---- hidden PIN failures ---- */
@@ -711,18 +679,25 @@ pin_count(struct store *st, MDB_txn *txn, const uint8_t *key, size_t klen,
 	return 0;
 }
 
+/* a's counts into a->out (the customer's with one), each one up with add. */
+static int
+pin_counts(struct store *st, MDB_txn *txn, struct pin_arg *a, int add)
+{
+	int rc = pin_count(st, txn, a->code, CODE_KEY_LEN, add, &a->out.code);
+
+	if (rc == 0 && a->customer)
+		rc = pin_count(st, txn, a->mine, sizeof a->mine, add,
+		    &a->out.mine);
+	if (rc == 0 && a->customer)
+		rc = pin_count(st, txn, a->day, sizeof a->day, add,
+		    &a->out.today);
+	return rc;
+}
+
 static int
 pin_fail_fn(struct store *st, MDB_txn *txn, void *p)
 {
-	struct pin_arg *a = p;
-	int rc;
-
-	if ((rc = pin_count(st, txn, a->code, CODE_KEY_LEN, 1,
-	    &a->out.code)) != 0 ||
-	    (rc = pin_count(st, txn, a->mine, sizeof a->mine, 1,
-	    &a->out.mine)) != 0)
-		return rc;
-	return pin_count(st, txn, a->day, sizeof a->day, 1, &a->out.today);
+	return pin_counts(st, txn, p, 1);
 }
 
 int
@@ -730,17 +705,13 @@ store_pin_fail(struct store *st, uint32_t brand_id, uint64_t serial,
     uint64_t customer_id, uint32_t day, struct pin_fails *out)
 {
 	struct pin_arg a;
-	int rc;
 
 	if (serial == 0 || serial > CODE_SERIAL_MAX || customer_id == 0)
 		return SIGIL_EINVAL;
 	memset(&a, 0, sizeof a);
 	pin_keys(&a, brand_id, serial, customer_id, day);
-	if ((rc = store_write(st, pin_fail_fn, &a)) != 0)
-		return rc;
-	if (out)
-		*out = a.out;
-	return 0;
+	return store_write_out(st, pin_fail_fn, &a, out, &a.out,
+	    sizeof(a.out));
 }
 
 int
@@ -748,27 +719,15 @@ store_pin_fails(struct store *st, uint32_t brand_id, uint64_t serial,
     uint64_t customer_id, uint32_t day, struct pin_fails *out)
 {
 	struct pin_arg a;
-	MDB_txn *txn;
 	int rc;
 
 	if (serial == 0 || serial > CODE_SERIAL_MAX)
 		return SIGIL_EINVAL;
 	memset(&a, 0, sizeof a);
 	pin_keys(&a, brand_id, serial, customer_id, day);
-	if (st->loyalty_absent) {
-		*out = a.out;
-		return 0;
-	}
-	if ((rc = read_begin(st, &txn)) != 0)
+	if (!st->loyalty_absent &&
+	    (rc = STORE_READ(st, pin_counts(st, txn, &a, 0))) != 0)
 		return rc;
-	rc = pin_count(st, txn, a.code, CODE_KEY_LEN, 0, &a.out.code);
-	if (rc == 0 && a.customer)
-		rc = pin_count(st, txn, a.mine, sizeof a.mine, 0, &a.out.mine);
-	if (rc == 0 && a.customer)
-		rc = pin_count(st, txn, a.day, sizeof a.day, 0, &a.out.today);
-	read_end(st);
-	if (rc != 0)
-		return map_err(rc);
 	*out = a.out;
 	return 0;
 }

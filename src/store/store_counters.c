@@ -319,31 +319,17 @@ store_stat_add(struct store *st, uint32_t brand_id, int kind, int dim,
 	return store_write(st, stat_add_fn, &a);
 }
 
-int
-store_stat_range(struct store *st, uint32_t brand_id, int kind, int dim,
-    uint64_t key, int64_t from_hour, int64_t to_hour, int64_t *out)
+/* The hours of counter kb (whose hour is from_hour) before to_hour. */
+static int
+stat_range_read(struct store *st, MDB_txn *txn, const uint8_t *kb,
+    int64_t from_hour, int64_t to_hour, int64_t *out)
 {
-	uint8_t kb[COUNTER_KEY_LEN];
 	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k, v;
+	MDB_val k = mval(kb, COUNTER_KEY_LEN), v;
 	int rc;
 
-	if (!stat_args_ok(kind, dim) || from_hour < 0 || to_hour < from_hour ||
-	    to_hour > (int64_t)UINT32_MAX + 1 || (out == NULL &&
-	    to_hour > from_hour))
-		return SIGIL_EINVAL;
-	if (to_hour == from_hour)
-		return 0;
-	memset(out, 0, (size_t)(to_hour - from_hour) * sizeof(*out));
-	if (st->loyalty_absent)
-		return 0;
-	counter_key(kb, brand_id, kind, dim, key, (uint32_t)from_hour);
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
 	if ((rc = mdb_cursor_open(txn, st->counters, &cur)) != 0)
-		goto out;
-	k = mval(kb, COUNTER_KEY_LEN);
+		return rc;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		const uint8_t *p = k.mv_data;
@@ -360,36 +346,53 @@ store_stat_range(struct store *st, uint32_t brand_id, int kind, int dim,
 		out[h - from_hour] = (int64_t)le64_get(v.mv_data);
 	}
 	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return map_err(rc);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int
-store_stat_keys(struct store *st, uint32_t brand_id, int kind, int dim,
-    int64_t from_hour, int64_t to_hour,
-    int (*fn)(void *arg, uint64_t key, int64_t total), void *arg)
+store_stat_range(struct store *st, uint32_t brand_id, int kind, int dim,
+    uint64_t key, int64_t from_hour, int64_t to_hour, int64_t *out)
+{
+	uint8_t kb[COUNTER_KEY_LEN];
+
+	if (!stat_args_ok(kind, dim) || from_hour < 0 || to_hour < from_hour ||
+	    to_hour > (int64_t)UINT32_MAX + 1 || (out == NULL &&
+	    to_hour > from_hour))
+		return SIGIL_EINVAL;
+	if (to_hour == from_hour)
+		return 0;
+	memset(out, 0, (size_t)(to_hour - from_hour) * sizeof(*out));
+	if (st->loyalty_absent)
+		return 0;
+	counter_key(kb, brand_id, kind, dim, key, (uint32_t)from_hour);
+	return STORE_READ(st, stat_range_read(st, txn, kb, from_hour, to_hour,
+	    out));
+}
+
+/* What a walk of store_stat_keys is after, and what stopped it. */
+struct stat_keys {
+	uint32_t	 brand_id;
+	int		 kind, dim;
+	int64_t		 from_hour, to_hour;
+	int		(*fn)(void *arg, uint64_t key, int64_t total);
+	void		*arg;
+	int		 stop;
+};
+
+static int
+stat_keys_read(struct store *st, MDB_txn *txn, struct stat_keys *w)
 {
 	uint8_t kb[COUNTER_KEY_LEN];
 	MDB_cursor *cur;
-	MDB_txn *txn;
 	MDB_val k, v;
 	uint64_t key = 0;
 	int64_t total = 0;
-	int rc, stop = 0, have = 0;
+	int rc, have = 0;
 
-	if (!stat_args_ok(kind, dim) || from_hour < 0 || to_hour < from_hour ||
-	    to_hour > (int64_t)UINT32_MAX + 1)
-		return SIGIL_EINVAL;
-	if (st->loyalty_absent || to_hour == from_hour)
-		return 0;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
 	if ((rc = mdb_cursor_open(txn, st->counters, &cur)) != 0)
-		goto out;
-	counter_key(kb, brand_id, kind, dim, 0, (uint32_t)from_hour);
+		return rc;
+	counter_key(kb, w->brand_id, w->kind, w->dim, 0,
+	    (uint32_t)w->from_hour);
 	k = mval(kb, COUNTER_KEY_LEN);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	while (rc == 0) {
@@ -402,16 +405,17 @@ store_stat_keys(struct store *st, uint32_t brand_id, int kind, int dim,
 		kk = sigil_be64_get(p + 6);
 		h = sigil_be32_get(p + 14);
 		if (have && kk != key) {
-			if ((stop = fn(arg, key, total)) != 0)
+			if ((w->stop = w->fn(w->arg, key, total)) != 0)
 				break;
 			have = 0;
 		}
-		if (h < from_hour || h >= to_hour) {
+		if (h < w->from_hour || h >= w->to_hour) {
 			/* Outside the range: jump to the next key's from_hour. */
-			if (h >= to_hour && kk == UINT64_MAX)
+			if (h >= w->to_hour && kk == UINT64_MAX)
 				break;
-			counter_key(kb, brand_id, kind, dim,
-			    h < from_hour ? kk : kk + 1, (uint32_t)from_hour);
+			counter_key(kb, w->brand_id, w->kind, w->dim,
+			    h < w->from_hour ? kk : kk + 1,
+			    (uint32_t)w->from_hour);
 			k = mval(kb, COUNTER_KEY_LEN);
 			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 			continue;
@@ -428,13 +432,27 @@ store_stat_keys(struct store *st, uint32_t brand_id, int kind, int dim,
 		total = sat_add(total, (int64_t)le64_get(v.mv_data));
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	if (!stop && have && (rc == 0 || rc == MDB_NOTFOUND))
-		stop = fn(arg, key, total);
+	if (!w->stop && have && (rc == 0 || rc == MDB_NOTFOUND))
+		w->stop = w->fn(w->arg, key, total);
 	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return stop ? stop : map_err(rc);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_stat_keys(struct store *st, uint32_t brand_id, int kind, int dim,
+    int64_t from_hour, int64_t to_hour,
+    int (*fn)(void *arg, uint64_t key, int64_t total), void *arg)
+{
+	struct stat_keys w = { brand_id, kind, dim, from_hour, to_hour, fn,
+	    arg, 0 };
+	int rc;
+
+	if (!stat_args_ok(kind, dim) || from_hour < 0 || to_hour < from_hour ||
+	    to_hour > (int64_t)UINT32_MAX + 1)
+		return SIGIL_EINVAL;
+	if (st->loyalty_absent || to_hour == from_hour)
+		return 0;
+	rc = STORE_READ(st, stat_keys_read(st, txn, &w));
+	return w.stop ? w.stop : rc;
 }
 

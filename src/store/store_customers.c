@@ -21,7 +21,7 @@
  * erasure store_erase.c (erase_rows) and store_state.c's pending layer
  * (pend_*); it must never call the loyalty files above it
  * (store_claims.c and store_ledger.c call customer_live and
- * activity_append here), and those it calls never call it.
+ * activity_event here), and those it calls never call it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +36,20 @@
 #define OTP_LEN			64
 #define ACTIVITY_FIXED_LEN	36
 
+/* brand BE32 || a 64-bit id: customers, device_links, activity. */
 static void
-cust_key(uint8_t *p, uint32_t brand_id, uint64_t id)
+brand64_key(uint8_t *p, uint32_t brand_id, uint64_t id)
 {
 	sigil_be32_put(p, brand_id);
 	sigil_be64_put(p + 4, id);
+}
+
+/* brand BE32 || phone hash: customer_phones, otps. */
+static void
+phone_key(uint8_t *p, uint32_t brand_id, const uint8_t *hash)
+{
+	sigil_be32_put(p, brand_id);
+	memcpy(p + 4, hash, 32);
 }
 
 static size_t
@@ -82,13 +91,10 @@ customer_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t id, struct customer *out)
 {
 	uint8_t kb[12];
-	MDB_val k = mval(kb, 12), v;
-	int rc;
 
-	cust_key(kb, brand_id, id);
-	if ((rc = mdb_get(txn, st->customers, &k, &v)) != 0)
-		return map_err(rc);
-	return customer_decode(k, v, out);
+	brand64_key(kb, brand_id, id);
+	return map_err(rows_load(txn, st->customers, kb, 12, customer_decode,
+	    out));
 }
 
 static int
@@ -97,7 +103,7 @@ customer_store(struct store *st, MDB_txn *txn, const struct customer *c)
 	uint8_t kb[12], vb[CUSTOMER_FIXED_LEN + STORE_PHONE_CT_MAX];
 	MDB_val k = mval(kb, 12), v;
 
-	cust_key(kb, c->brand_id, c->id);
+	brand64_key(kb, c->brand_id, c->id);
 	v = mval(vb, customer_encode(c, vb));
 	return mdb_put(txn, st->customers, &k, &v, 0);
 }
@@ -111,6 +117,22 @@ customer_live(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	if (rc == 0 && out->erased != 0)
 		return SIGIL_ESTATE;
 	return rc;
+}
+
+/* The customer of phone key pk: MDB_NOTFOUND when the phone has none. */
+static int
+phone_customer(struct store *st, MDB_txn *txn, const uint8_t *pk,
+    struct customer *out)
+{
+	MDB_val k = mval(pk, 36), v;
+	int rc = mdb_get(txn, st->customer_phones, &k, &v);
+
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return SIGIL_EIO;
+	return customer_load(st, txn, sigil_be32_get(pk),
+	    sigil_be64_get(v.mv_data), out);
 }
 
 struct by_phone_arg {
@@ -132,18 +154,11 @@ by_phone_fn(struct store *st, MDB_txn *txn, void *p)
 	uint64_t id;
 	int rc;
 
-	sigil_be32_put(pk, a->brand_id);
-	memcpy(pk + 4, a->hash, 32);
-	rc = mdb_get(txn, st->customer_phones, &k, &v);
-	if (rc == 0) {
-		if (v.mv_size != 8)
-			return SIGIL_EIO;
+	phone_key(pk, a->brand_id, a->hash);
+	if ((rc = phone_customer(st, txn, pk, &a->c)) != MDB_NOTFOUND) {
 		a->created = 0;
-		return customer_load(st, txn, a->brand_id,
-		    sigil_be64_get(v.mv_data), &a->c);
-	}
-	if (rc != MDB_NOTFOUND)
 		return rc;
+	}
 	if ((rc = brand_exists(st, txn, a->brand_id)) != 0 ||
 	    (rc = meta_next(st, txn, meta_key("next_customer"), 1,
 	    UINT64_MAX - 1, &id)) != 0)
@@ -190,7 +205,7 @@ store_customer_get(struct store *st, uint32_t brand_id, uint64_t id,
 {
 	uint8_t kb[12];
 
-	cust_key(kb, brand_id, id);
+	brand64_key(kb, brand_id, id);
 	return rows_get(st, st->customers, kb, 12, customer_decode, out);
 }
 
@@ -199,49 +214,26 @@ store_customer_find_phone(struct store *st, uint32_t brand_id,
     const uint8_t hash[32], struct customer *out)
 {
 	uint8_t pk[36];
-	MDB_txn *txn;
-	MDB_val k = mval(pk, 36), v;
-	int rc;
 
 	if (st->loyalty_absent || hash == NULL)
 		return SIGIL_ENOTFOUND;
-	sigil_be32_put(pk, brand_id);
-	memcpy(pk + 4, hash, 32);
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = mdb_get(txn, st->customer_phones, &k, &v);
-	if (rc == 0 && v.mv_size != 8)
-		rc = SIGIL_EIO;
-	if (rc == 0)
-		rc = customer_load(st, txn, brand_id,
-		    sigil_be64_get(v.mv_data), out);
-	read_end(st);
-	return map_err(rc);
+	phone_key(pk, brand_id, hash);
+	return STORE_READ(st, phone_customer(st, txn, pk, out));
 }
 
-static int
-customer_each_one(MDB_val k, MDB_val v, void *p)
-{
-	struct cb_ctx *c = p;
-	struct customer cu;
-	int rc;
-
-	if ((rc = customer_decode(k, v, &cu)) != 0)
-		return rc;
-	return ((int (*)(void *, const struct customer *))c->fn)(c->arg, &cu);
-}
+ROWS_EACH_STEP(customer_each_one, struct customer, customer_decode)
 
 int
 store_customer_each(struct store *st, uint32_t brand_id, uint64_t after,
     int (*fn)(void *arg, const struct customer *c), void *arg)
 {
-	struct cb_ctx c = { (any_fn)fn, arg };
 	uint8_t kb[12];
 
 	if (after == UINT64_MAX)
 		return 0;
-	cust_key(kb, brand_id, after + 1);
-	return rows_walk(st, st->customers, kb, 12, 4, customer_each_one, &c);
+	brand64_key(kb, brand_id, after + 1);
+	return rows_each(st, st->customers, kb, 12, 4, customer_each_one,
+	    (any_fn)fn, arg);
 }
 
 /* device_links brand || device -> customer; customer_devices the reverse. */
@@ -249,10 +241,8 @@ static void
 link_keys(uint8_t *lk, uint8_t *rk, uint32_t brand_id, uint64_t device,
     uint64_t customer_id)
 {
-	sigil_be32_put(lk, brand_id);
-	sigil_be64_put(lk + 4, device);
-	sigil_be32_put(rk, brand_id);
-	sigil_be64_put(rk + 4, customer_id);
+	brand64_key(lk, brand_id, device);
+	brand64_key(rk, brand_id, customer_id);
 	sigil_be64_put(rk + 12, device);
 }
 
@@ -328,8 +318,7 @@ store_device_customer(struct store *st, uint32_t brand_id,
 {
 	uint8_t lk[12];
 
-	sigil_be32_put(lk, brand_id);
-	sigil_be64_put(lk + 4, device);
+	brand64_key(lk, brand_id, device);
 	return rows_get(st, st->device_links, lk, 12, u64_decode, customer_id);
 }
 
@@ -349,11 +338,11 @@ int
 store_customer_devices(struct store *st, uint32_t brand_id,
     uint64_t customer_id, int (*fn)(void *arg, uint64_t device), void *arg)
 {
-	struct cb_ctx c = { (any_fn)fn, arg };
 	uint8_t rk[20];
 
 	link_keys(rk, rk, brand_id, 0, customer_id);
-	return rows_walk(st, st->customer_devices, rk, 20, 12, device_each_one, &c);
+	return rows_each(st, st->customer_devices, rk, 20, 12, device_each_one,
+	    (any_fn)fn, arg);
 }
 
 struct erase_arg {
@@ -378,8 +367,7 @@ erase_fn(struct store *st, MDB_txn *txn, void *p)
 
 	if ((rc = customer_live(st, txn, a->brand_id, a->id, &c)) != 0)
 		return rc;
-	sigil_be32_put(pk, a->brand_id);
-	memcpy(pk + 4, c.phone_hash, 32);
+	phone_key(pk, a->brand_id, c.phone_hash);
 	k = mval(pk, 36);
 	if ((rc = mdb_del(txn, st->customer_phones, &k, NULL)) != 0 &&
 	    rc != MDB_NOTFOUND)
@@ -490,8 +478,7 @@ store_otp_get(struct store *st, uint32_t brand_id, const uint8_t hash[32],
 
 	if (hash == NULL)
 		return SIGIL_ENOTFOUND;
-	sigil_be32_put(kb, brand_id);
-	memcpy(kb + 4, hash, 32);
+	phone_key(kb, brand_id, hash);
 	return rows_get(st, st->otps, kb, 36, otp_decode, out);
 }
 
@@ -503,8 +490,7 @@ store_otp_put(struct store *st, uint32_t brand_id, const uint8_t hash[32],
 
 	if (hash == NULL || o == NULL || brand_id == 0)
 		return SIGIL_EINVAL;
-	sigil_be32_put(kb, brand_id);
-	memcpy(kb + 4, hash, 32);
+	phone_key(kb, brand_id, hash);
 	memcpy(vb, o->code_hash, 32);
 	le64_put(vb + 32, (uint64_t)o->expires);
 	le64_put(vb + 40, (uint64_t)o->sent_at);
@@ -521,19 +507,11 @@ store_otp_del(struct store *st, uint32_t brand_id, const uint8_t hash[32])
 
 	if (hash == NULL)
 		return SIGIL_EINVAL;
-	sigil_be32_put(kb, brand_id);
-	memcpy(kb + 4, hash, 32);
+	phone_key(kb, brand_id, hash);
 	return rows_write(st, st->otps, kb, 36, NULL, 0, 0);
 }
 
 /* ---- activity log ---- */
-
-static void
-act_key(uint8_t *p, uint32_t brand_id, uint64_t id)
-{
-	sigil_be32_put(p, brand_id);
-	sigil_be64_put(p + 4, id);
-}
 
 static int
 activity_ok(const struct activity *a)
@@ -547,7 +525,8 @@ activity_ok(const struct activity *a)
 	    a->rating >= 0 && a->rating <= 5;
 }
 
-int
+/* Appends a (valid) with the next global id; sets a->id. */
+static int
 activity_append(struct store *st, MDB_txn *txn, struct activity *a)
 {
 	uint8_t kb[12], vb[ACTIVITY_FIXED_LEN + sizeof(a->text)];
@@ -560,7 +539,7 @@ activity_append(struct store *st, MDB_txn *txn, struct activity *a)
 	    UINT64_MAX - 1, &id)) != 0)
 		return rc;
 	a->id = id;
-	act_key(kb, a->brand_id, id);
+	brand64_key(kb, a->brand_id, id);
 	vb[0] = (uint8_t)a->type;
 	le64_put(vb + 1, (uint64_t)a->at);
 	le64_put(vb + 9, a->customer_id);
@@ -571,6 +550,27 @@ activity_append(struct store *st, MDB_txn *txn, struct activity *a)
 	memcpy(vb + ACTIVITY_FIXED_LEN, a->text, n);
 	v = mval(vb, ACTIVITY_FIXED_LEN + n);
 	return mdb_put(txn, st->activity, &k, &v, 0);
+}
+
+int
+activity_event(struct store *st, MDB_txn *txn, uint32_t brand_id, int type,
+    int64_t at, uint64_t customer_id, uint64_t ref, int64_t points)
+{
+	struct activity *a;
+	int rc;
+
+	/* A 2-KiB entry: off the stack of server threads. */
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return SIGIL_ENOMEM;
+	a->brand_id = brand_id;
+	a->type = type;
+	a->at = at;
+	a->customer_id = customer_id;
+	a->ref = ref;
+	a->points = points;
+	rc = activity_append(st, txn, a);
+	free(a);
+	return rc;
 }
 
 static int
@@ -597,40 +597,33 @@ activity_decode(MDB_val k, MDB_val v, struct activity *out)
 	return 0;
 }
 
-struct act_arg {
-	struct activity	a;
-};
-
 static int
 activity_add_fn(struct store *st, MDB_txn *txn, void *p)
 {
-	struct act_arg *x = p;
+	struct activity *a = p;
 	int rc;
 
-	if ((rc = brand_exists(st, txn, x->a.brand_id)) != 0)
+	if ((rc = brand_exists(st, txn, a->brand_id)) != 0)
 		return rc;
-	return activity_append(st, txn, &x->a);
+	return activity_append(st, txn, a);
 }
 
 int
 store_activity_add(struct store *st, struct activity *a)
 {
-	struct act_arg *x;
+	struct activity *w;
 	int rc;
 
 	if (a == NULL || !activity_ok(a))
 		return SIGIL_EINVAL;
-	/* A 600-byte context: off the stack of server threads. */
-	if ((x = malloc(sizeof(*x))) == NULL)
+	/* A 2-KiB context: off the stack of server threads. */
+	if ((w = malloc(sizeof(*w))) == NULL)
 		return SIGIL_ENOMEM;
-	x->a = *a;
-	if (x->a.at == 0)
-		x->a.at = sigil_now_us();
-	if ((rc = store_write(st, activity_add_fn, x)) == 0) {
-		a->id = x->a.id;
-		a->at = x->a.at;
-	}
-	free(x);
+	*w = *a;
+	if (w->at == 0)
+		w->at = sigil_now_us();
+	rc = store_write_out(st, activity_add_fn, w, a, w, sizeof(*a));
+	free(w);
 	return rc;
 }
 
@@ -674,7 +667,7 @@ store_activity_each(struct store *st, uint32_t brand_id, uint64_t after,
 	w->c.arg = arg;
 	w->left = limit;
 	w->limited = limit != 0;
-	act_key(kb, brand_id, after + 1);
+	brand64_key(kb, brand_id, after + 1);
 	rc = rows_walk(st, st->activity, kb, 12, 4, activity_each_one, w);
 	/* The limit reached is the end of the walk, not a stop by fn. */
 	if (w->hit_limit)

@@ -398,8 +398,9 @@ int stats_hour(int64_t at, uint32_t *out);
 /*
  * ==== the late tables' common ground (store_rows.c) ====
  *
- * What the files of customers, claims, ledger, users, webhooks and
- * counters share. Their tables are late (schema 1, loyalty_absent): a
+ * What the files of the late tables share: store_customers.c,
+ * store_claims.c, store_ledger.c, store_users.c, store_webhooks.c and
+ * store_counters.c. Their tables came at schema 1 (loyalty_absent): a
  * read-only open of an older store reads them as empty.
  */
 
@@ -425,25 +426,22 @@ bid_key(uint8_t *p, uint32_t brand_id, uint32_t id)
 
 /* 0 if brand_id is a brand, SIGIL_ENOTFOUND, an LMDB code. */
 int brand_exists(struct store *st, MDB_txn *txn, uint32_t brand_id);
-/* The next per-brand id of a table keyed by bid_key(); EFULL. */
-int rows_next_id(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id,
-    uint32_t *out);
+/*
+ * A new row's id in a table keyed by bid_key(): brand_id must exist
+ * (SIGIL_ENOTFOUND), *out is one past its last id (SIGIL_EFULL).
+ */
+int rows_new_id(struct store *st, MDB_txn *txn, MDB_dbi dbi,
+    uint32_t brand_id, uint32_t *out);
 /* JSON text the store keeps for loyalty.c: bounded and well-formed. */
 int json_text_ok(const char *s, size_t max);
 
-/* Decodes a row (k, v) into out: 0 or SIGIL_EIO. */
-typedef int (*decode_fn)(MDB_val k, MDB_val v, void *out);
-/* One row by key from the thread's snapshot, decoded into out. */
-int rows_get(struct store *st, MDB_dbi dbi, const void *key, size_t klen,
-    decode_fn dec, void *out);
 /*
- * Calls fn for each row whose key starts with the first plen bytes of
- * start, from start on, in key order, in the thread's snapshot. fn
- * returns 0 to go on; anything else ends the walk and is returned.
+ * The write-closure shape: runs fn(ctx) in a write transaction and, once
+ * it committed, copies size bytes from res (inside ctx) to out (NULL:
+ * nothing to copy). store_write's code; out untouched on failure.
  */
-int rows_walk(struct store *st, MDB_dbi dbi, const uint8_t *start,
-    size_t slen, size_t plen, int (*fn)(MDB_val k, MDB_val v, void *ctx),
-    void *ctx);
+int store_write_out(struct store *st, write_fn fn, void *ctx, void *out,
+    const void *res, size_t size);
 /*
  * Puts (val != NULL) or deletes one row in its own write transaction; a
  * put first checks that brand_id exists unless it is 0.
@@ -451,38 +449,83 @@ int rows_walk(struct store *st, MDB_dbi dbi, const uint8_t *start,
 int rows_write(struct store *st, MDB_dbi dbi, const uint8_t *key,
     size_t klen, const uint8_t *val, size_t vlen, uint32_t brand_id);
 
-/* ---- the files' calls into lower ones (store_customers.c) ---- */
+/* Decodes a row (k, v) into out: 0 or SIGIL_EIO. */
+typedef int (*decode_fn)(MDB_val k, MDB_val v, void *out);
+/* One row by key in txn, decoded into out (MDB_NOTFOUND, SIGIL_EIO). */
+int rows_load(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+    decode_fn dec, void *out);
+/* rows_load in the thread's snapshot (STORE_READ): a SIGIL_E* code. */
+int rows_get(struct store *st, MDB_dbi dbi, const void *key, size_t klen,
+    decode_fn dec, void *out);
 
-/* A customer who may still earn and log in: ESTATE once erased. */
-int customer_live(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint64_t id, struct customer *out);
-/* Appends a (valid) with the next global id; sets a->id. */
-int activity_append(struct store *st, MDB_txn *txn, struct activity *a);
-
-/* ---- (store_ledger.c) ---- */
-
-/* A customer's ledger entries, in id order. */
-struct ledger_entries {
-	struct ledger_entry	*v;
-	size_t			 n, cap;
-};
-/* Writes e with the next global id (sets e->id) and keeps it in all. */
-int ledger_put(struct store *st, MDB_txn *txn, struct ledger_entry *e,
-    struct ledger_entries *all);
 /*
- * Loads the customer's ledger into all and appends the EXPIRE entries due
- * at now, so that all ends as the ledger now reads. *balance (may be
- * NULL) is the balance at now.
+ * Walks: calls step for each row whose key starts with the first plen
+ * bytes of start, from start on, in key order. step returns 0 to go on;
+ * anything else ends the walk and is returned (rows_walk_txn: in *stop).
+ * rows_walk and rows_each take the thread's snapshot; a callback may
+ * call the store's read functions, which join it.
  */
-int ledger_settle(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint64_t customer_id, int64_t now, struct ledger_entries *all,
-    int64_t *balance);
+typedef int (*step_fn)(MDB_val k, MDB_val v, void *ctx);
+int rows_walk_txn(MDB_txn *txn, MDB_dbi dbi, const uint8_t *start,
+    size_t slen, size_t plen, step_fn step, void *ctx, int *stop);
+int rows_walk(struct store *st, MDB_dbi dbi, const uint8_t *start,
+    size_t slen, size_t plen, step_fn step, void *ctx);
 
-/* A caller's callback, cast back to its own type by each walker. */
+/* A caller's callback, cast back to its own type by each step. */
 typedef void (*any_fn)(void);
 struct cb_ctx {
 	any_fn	 fn;
 	void	*arg;
 };
+/* rows_walk with step handed a struct cb_ctx of fn and arg. */
+int rows_each(struct store *st, MDB_dbi dbi, const uint8_t *start,
+    size_t slen, size_t plen, step_fn step, any_fn fn, void *arg);
+/*
+ * ROWS_EACH_STEP(name, type, decode) defines name, the step of a
+ * rows_each that decodes each row into a type and calls the caller's
+ * callback, int (*)(void *arg, const type *row), through its own type.
+ */
+#define ROWS_EACH_STEP(name, type, decode)				\
+static int								\
+name(MDB_val k, MDB_val v, void *p)					\
+{									\
+	const struct cb_ctx *c = p;					\
+	type row;							\
+	int rc = decode(k, v, &row);					\
+									\
+	if (rc != 0)							\
+		return rc;						\
+	return ((int (*)(void *, const type *))c->fn)(c->arg, &row);	\
+}
+
+/* ---- what a late table's file offers the ones above it ---- */
+
+/*
+ * store_customers.c: a customer who may still earn and log in (ESTATE
+ * once erased), and an activity entry without text or rating (a claim,
+ * a redemption) appended with the next global id.
+ */
+int customer_live(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t id, struct customer *out);
+int activity_event(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    int type, int64_t at, uint64_t customer_id, uint64_t ref,
+    int64_t points);
+
+/* store_ledger.c: a customer's entries in id order, ... */
+struct ledger_entries {
+	struct ledger_entry	*v;
+	size_t			 n, cap;
+};
+/* ... e written with the next global id (sets e->id), kept in all ... */
+int ledger_put(struct store *st, MDB_txn *txn, struct ledger_entry *e,
+    struct ledger_entries *all);
+/*
+ * ... and the customer's ledger loaded into all with the EXPIRE entries
+ * due at now appended, so that all ends as the ledger now reads.
+ * *balance (may be NULL) is the balance at now.
+ */
+int ledger_settle(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, int64_t now, struct ledger_entries *all,
+    int64_t *balance);
 
 #endif

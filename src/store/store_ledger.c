@@ -12,7 +12,7 @@
  * and logs the activity and the counter.
  *
  * It may call store.c's runner and snapshot, store_rows.c,
- * store_customers.c (customer_live, activity_append), store_counters.c
+ * store_customers.c (customer_live, activity_event), store_counters.c
  * (stats_add, stats_flush) and ledger.c (pure arithmetic); it must never
  * call store_claims.c, which calls ledger_settle and ledger_put here
  * from its claims' transaction.
@@ -150,34 +150,30 @@ ledger_settle(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	return rc;
 }
 
-struct ledger_arg {
-	struct ledger_entry	e;
-};
-
 static int
 ledger_append_fn(struct store *st, MDB_txn *txn, void *p)
 {
-	struct ledger_arg *a = p;
+	struct ledger_entry *e = p;
 	struct ledger_entries all = { 0 };
 	struct customer c;
 	int64_t bal;
 	int rc;
 
-	if ((rc = customer_live(st, txn, a->e.brand_id, a->e.customer_id,
+	if ((rc = customer_live(st, txn, e->brand_id, e->customer_id,
 	    &c)) != 0)
 		return rc;
-	if ((rc = ledger_settle(st, txn, a->e.brand_id, a->e.customer_id,
-	    a->e.at, &all, &bal)) != 0)
+	if ((rc = ledger_settle(st, txn, e->brand_id, e->customer_id, e->at,
+	    &all, &bal)) != 0)
 		goto out;
-	if (a->e.type == LEDGER_REDEEM && bal < -a->e.points) {
+	if (e->type == LEDGER_REDEEM && bal < -e->points) {
 		rc = SIGIL_EFULL;
 		goto out;
 	}
-	if ((rc = ledger_put(st, txn, &a->e, &all)) != 0)
+	if ((rc = ledger_put(st, txn, e, &all)) != 0)
 		goto out;
 	/* Whatever the caller appended must still replay (an EXPIRE must
 	 * name a lapsed lot and take no more than it holds, ...). */
-	rc = ledger_balance(all.v, all.n, a->e.at, &bal);
+	rc = ledger_balance(all.v, all.n, e->at, &bal);
 out:
 	free(all.v);
 	return rc;
@@ -186,8 +182,7 @@ out:
 int
 store_ledger_append(struct store *st, struct ledger_entry *e)
 {
-	struct ledger_arg a;
-	int rc;
+	struct ledger_entry w;
 
 	if (e == NULL || e->type < LEDGER_EARN || e->type > LEDGER_ADJUST ||
 	    e->points == 0 || e->points == INT64_MIN ||
@@ -195,40 +190,24 @@ store_ledger_append(struct store *st, struct ledger_entry *e)
 	    ((e->type == LEDGER_REDEEM || e->type == LEDGER_EXPIRE) &&
 	    e->points > 0))
 		return SIGIL_EINVAL;
-	a.e = *e;
-	if (a.e.at == 0)
-		a.e.at = sigil_now_us();
-	if ((rc = store_write(st, ledger_append_fn, &a)) != 0)
-		return rc;
-	e->id = a.e.id;
-	e->at = a.e.at;
-	return 0;
+	w = *e;
+	if (w.at == 0)
+		w.at = sigil_now_us();
+	return store_write_out(st, ledger_append_fn, &w, e, &w, sizeof(w));
 }
 
-static int
-ledger_each_one(MDB_val k, MDB_val v, void *p)
-{
-	struct cb_ctx *c = p;
-	struct ledger_entry e;
-	int rc;
-
-	if ((rc = ledger_decode(k, v, &e)) != 0)
-		return rc;
-	return ((int (*)(void *, const struct ledger_entry *))c->fn)(c->arg,
-	    &e);
-}
+ROWS_EACH_STEP(ledger_each_one, struct ledger_entry, ledger_decode)
 
 int
 store_ledger_each(struct store *st, uint32_t brand_id,
     uint64_t customer_id,
     int (*fn)(void *arg, const struct ledger_entry *e), void *arg)
 {
-	struct cb_ctx c = { (any_fn)fn, arg };
 	uint8_t kb[LEDGER_KEY_LEN];
 
 	ledger_key(kb, brand_id, customer_id, 0);
-	return rows_walk(st, st->ledger, kb, LEDGER_KEY_LEN, 12, ledger_each_one,
-	    &c);
+	return rows_each(st, st->ledger, kb, LEDGER_KEY_LEN, 12,
+	    ledger_each_one, (any_fn)fn, arg);
 }
 
 /* ---- redemption catalog ---- */
@@ -274,8 +253,8 @@ item_add_fn(struct store *st, MDB_txn *txn, void *p)
 	struct reward_item *it = p;
 	int rc;
 
-	if ((rc = brand_exists(st, txn, it->brand_id)) != 0 ||
-	    (rc = rows_next_id(txn, st->items, it->brand_id, &it->id)) != 0)
+	if ((rc = rows_new_id(st, txn, st->items, it->brand_id,
+	    &it->id)) != 0)
 		return rc;
 	return item_put(st, txn, it);
 }
@@ -284,18 +263,13 @@ int
 store_item_add(struct store *st, struct reward_item *it)
 {
 	struct reward_item w;
-	int rc;
 
 	if (it == NULL || !text_ok(it->name, sizeof(it->name), STORE_TEXT_MAX,
 	    0) || it->cost <= 0 || it->stock < -1)
 		return SIGIL_EINVAL;
 	w = *it;
 	w.created = sigil_now_us();
-	if ((rc = store_write(st, item_add_fn, &w)) != 0)
-		return rc;
-	it->id = w.id;
-	it->created = w.created;
-	return 0;
+	return store_write_out(st, item_add_fn, &w, it, &w, sizeof(w));
 }
 
 int
@@ -308,28 +282,17 @@ store_item_get(struct store *st, uint32_t brand_id, uint32_t id,
 	return rows_get(st, st->items, kb, 8, item_decode, out);
 }
 
-static int
-item_each_one(MDB_val k, MDB_val v, void *p)
-{
-	struct cb_ctx *c = p;
-	struct reward_item it;
-	int rc;
-
-	if ((rc = item_decode(k, v, &it)) != 0)
-		return rc;
-	return ((int (*)(void *, const struct reward_item *))c->fn)(c->arg,
-	    &it);
-}
+ROWS_EACH_STEP(item_each_one, struct reward_item, item_decode)
 
 int
 store_item_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct reward_item *it), void *arg)
 {
-	struct cb_ctx c = { (any_fn)fn, arg };
 	uint8_t kb[8];
 
 	bid_key(kb, brand_id, 0);
-	return rows_walk(st, st->items, kb, 8, 4, item_each_one, &c);
+	return rows_each(st, st->items, kb, 8, 4, item_each_one, (any_fn)fn,
+	    arg);
 }
 
 struct redeem_arg {
@@ -344,10 +307,8 @@ redeem_fn(struct store *st, MDB_txn *txn, void *p)
 {
 	struct redeem_arg *a = p;
 	uint8_t kb[8];
-	MDB_val k = mval(kb, 8), v;
 	struct ledger_entries all = { 0 };
 	struct reward_item it;
-	struct activity *act;
 	struct stat_acc *acc;
 	struct customer c;
 	int64_t bal;
@@ -358,8 +319,7 @@ redeem_fn(struct store *st, MDB_txn *txn, void *p)
 	    &c)) != 0)
 		return rc;
 	bid_key(kb, a->brand_id, a->item_id);
-	if ((rc = mdb_get(txn, st->items, &k, &v)) != 0 ||
-	    (rc = item_decode(k, v, &it)) != 0)
+	if ((rc = rows_load(txn, st->items, kb, 8, item_decode, &it)) != 0)
 		return rc;
 	rc = ledger_settle(st, txn, a->brand_id, a->customer_id, a->now, &all,
 	    &bal);
@@ -384,17 +344,9 @@ redeem_fn(struct store *st, MDB_txn *txn, void *p)
 		if ((rc = item_put(st, txn, &it)) != 0)
 			return rc;
 	}
-	if ((act = calloc(1, sizeof(*act))) == NULL)
-		return SIGIL_ENOMEM;
-	act->brand_id = a->brand_id;
-	act->type = ACTIVITY_REDEEM;
-	act->at = a->now;
-	act->customer_id = a->customer_id;
-	act->ref = a->e.id;
-	act->points = it.cost;
-	rc = activity_append(st, txn, act);
-	free(act);
-	if (rc != 0 || !stats_hour(a->now, &h))
+	if ((rc = activity_event(st, txn, a->brand_id, ACTIVITY_REDEEM,
+	    a->now, a->customer_id, a->e.id, it.cost)) != 0 ||
+	    !stats_hour(a->now, &h))
 		return rc;
 	if ((acc = calloc(1, sizeof(*acc))) == NULL)
 		return SIGIL_ENOMEM;
@@ -410,11 +362,6 @@ store_redeem(struct store *st, uint32_t brand_id, uint64_t customer_id,
     uint32_t item_id, int64_t now, struct ledger_entry *entry)
 {
 	struct redeem_arg a = { brand_id, item_id, customer_id, now, { 0 } };
-	int rc;
 
-	if ((rc = store_write(st, redeem_fn, &a)) != 0)
-		return rc;
-	if (entry)
-		*entry = a.e;
-	return 0;
+	return store_write_out(st, redeem_fn, &a, entry, &a.e, sizeof(a.e));
 }

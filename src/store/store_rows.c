@@ -2,9 +2,9 @@
  * store_rows.c - the common ground of the late tables' files
  * (store_customers.c, store_claims.c, store_ledger.c, store_users.c,
  * store_webhooks.c, store_counters.c): one row read by key, a walk over
- * a key prefix, one row put or deleted as its own write, the next
- * per-brand id, and the checks they all make (the brand exists, JSON
- * text is bounded and well-formed).
+ * a key prefix, the write-closure shape, one row put or deleted as its
+ * own write, a new per-brand id, and the checks they all make (the
+ * brand exists, JSON text is bounded and well-formed).
  *
  * Owns no table: it reads brands (whose rows store.c writes) and works
  * on whatever table its caller names. It may call store.c's snapshot and
@@ -38,7 +38,8 @@ brand_exists(struct store *st, MDB_txn *txn, uint32_t brand_id)
 }
 
 int
-rows_next_id(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id, uint32_t *out)
+rows_new_id(struct store *st, MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id,
+    uint32_t *out)
 {
 	uint8_t kb[8];
 	MDB_cursor *cur;
@@ -46,7 +47,8 @@ rows_next_id(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id, uint32_t *out)
 	uint32_t last = 0;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+	if ((rc = brand_exists(st, txn, brand_id)) != 0 ||
+	    (rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
 		return rc;
 	if (brand_id == UINT32_MAX) {
 		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
@@ -84,53 +86,19 @@ json_text_ok(const char *s, size_t max)
 	return 1;
 }
 
+/* ---- writes ---- */
+
 int
-rows_get(struct store *st, MDB_dbi dbi, const void *key, size_t klen,
-    decode_fn dec, void *out)
+store_write_out(struct store *st, write_fn fn, void *ctx, void *out,
+    const void *res, size_t size)
 {
-	MDB_txn *txn;
-	MDB_val k = mval(key, klen), v;
 	int rc;
 
-	if (st->loyalty_absent)
-		return SIGIL_ENOTFOUND;
-	if ((rc = read_begin(st, &txn)) != 0)
+	if ((rc = store_write(st, fn, ctx)) != 0)
 		return rc;
-	rc = mdb_get(txn, dbi, &k, &v);
-	if (rc == 0)
-		rc = dec(k, v, out);
-	read_end(st);
-	return map_err(rc);
-}
-
-int
-rows_walk(struct store *st, MDB_dbi dbi, const uint8_t *start, size_t slen,
-    size_t plen, int (*fn)(MDB_val k, MDB_val v, void *ctx), void *ctx)
-{
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k = mval(start, slen), v;
-	int rc, stop = 0;
-
-	if (st->loyalty_absent)
-		return 0;
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < plen || memcmp(k.mv_data, start, plen) != 0)
-			break;
-		if ((stop = fn(k, v, ctx)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	read_end(st);
-	return stop ? stop : map_err(rc);
+	if (out != NULL)
+		memcpy(out, res, size);
+	return 0;
 }
 
 /* A put or delete of one row in one table, as a write closure. */
@@ -164,4 +132,69 @@ rows_write(struct store *st, MDB_dbi dbi, const uint8_t *key, size_t klen,
 	struct kv_arg a = { dbi, key, klen, val, vlen, brand_id };
 
 	return store_write(st, kv_fn, &a);
+}
+
+/* ---- reads ---- */
+
+int
+rows_load(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+    decode_fn dec, void *out)
+{
+	MDB_val k = mval(key, klen), v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+
+	return rc != 0 ? rc : dec(k, v, out);
+}
+
+int
+rows_get(struct store *st, MDB_dbi dbi, const void *key, size_t klen,
+    decode_fn dec, void *out)
+{
+	if (st->loyalty_absent)
+		return SIGIL_ENOTFOUND;
+	return STORE_READ(st, rows_load(txn, dbi, key, klen, dec, out));
+}
+
+int
+rows_walk_txn(MDB_txn *txn, MDB_dbi dbi, const uint8_t *start, size_t slen,
+    size_t plen, step_fn step, void *ctx, int *stop)
+{
+	MDB_cursor *cur;
+	MDB_val k = mval(start, slen), v;
+	int rc;
+
+	*stop = 0;
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, start, plen) != 0)
+			break;
+		if ((*stop = step(k, v, ctx)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+rows_walk(struct store *st, MDB_dbi dbi, const uint8_t *start, size_t slen,
+    size_t plen, step_fn step, void *ctx)
+{
+	int rc, stop = 0;
+
+	if (st->loyalty_absent)
+		return 0;
+	rc = STORE_READ(st, rows_walk_txn(txn, dbi, start, slen, plen, step,
+	    ctx, &stop));
+	return stop ? stop : rc;
+}
+
+int
+rows_each(struct store *st, MDB_dbi dbi, const uint8_t *start, size_t slen,
+    size_t plen, step_fn step, any_fn fn, void *arg)
+{
+	struct cb_ctx c = { fn, arg };
+
+	return rows_walk(st, dbi, start, slen, plen, step, &c);
 }

@@ -108,10 +108,14 @@ user_add_fn(struct store *st, MDB_txn *txn, void *p)
 	return user_put(st, txn, u);
 }
 
+/* *w = *u with the email normalised; EINVAL for a bad role or email. */
 static int
-user_ok(const struct user *u)
+user_norm(const struct user *u, struct user *w)
 {
-	return u->role >= ROLE_ADMIN && u->role <= ROLE_ANALYST;
+	if (u == NULL || u->role < ROLE_ADMIN || u->role > ROLE_ANALYST)
+		return SIGIL_EINVAL;
+	*w = *u;
+	return email_norm(u->email, w->email);
 }
 
 int
@@ -120,16 +124,10 @@ store_user_add(struct store *st, struct user *u)
 	struct user w;
 	int rc;
 
-	if (u == NULL || !user_ok(u))
-		return SIGIL_EINVAL;
-	w = *u;
-	if ((rc = email_norm(u->email, w.email)) != 0)
+	if ((rc = user_norm(u, &w)) != 0)
 		return rc;
 	w.created = sigil_now_us();
-	if ((rc = store_write(st, user_add_fn, &w)) != 0)
-		return rc;
-	*u = w;
-	return 0;
+	return store_write_out(st, user_add_fn, &w, u, &w, sizeof(w));
 }
 
 int
@@ -141,59 +139,55 @@ store_user_get(struct store *st, uint32_t id, struct user *out)
 	return rows_get(st, st->users, kb, 4, user_decode, out);
 }
 
+/* The user of a normalised email; a disabled one is not found. */
+static int
+user_by_email(struct store *st, MDB_txn *txn, const char *email,
+    struct user *out)
+{
+	uint8_t kb[4];
+	MDB_val k = mval(email, strlen(email)), v;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->user_emails, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size != 4)
+		return SIGIL_EIO;
+	memcpy(kb, v.mv_data, 4);
+	rc = rows_load(txn, st->users, kb, 4, user_decode, out);
+	if (rc == MDB_NOTFOUND)
+		return SIGIL_EIO;
+	/* A disabled user cannot log in: found by id only. */
+	if (rc == 0 && out->disabled)
+		return MDB_NOTFOUND;
+	return rc;
+}
+
 int
 store_user_find(struct store *st, const char *email, struct user *out)
 {
 	char norm[STORE_NAME_MAX * 2 + 1];
-	MDB_txn *txn;
-	MDB_val k, v;
-	int rc;
 
 	if (st->loyalty_absent || email_norm(email, norm) != 0)
 		return SIGIL_ENOTFOUND;
-	k = mval(norm, strlen(norm));
-	if ((rc = read_begin(st, &txn)) != 0)
-		return rc;
-	rc = mdb_get(txn, st->user_emails, &k, &v);
-	if (rc == 0 && v.mv_size != 4)
-		rc = SIGIL_EIO;
-	if (rc == 0) {
-		uint8_t kb[4];
-		MDB_val uk = mval(kb, 4), uv;
-
-		memcpy(kb, v.mv_data, 4);
-		rc = mdb_get(txn, st->users, &uk, &uv);
-		if (rc == 0)
-			rc = user_decode(uk, uv, out);
-		else if (rc == MDB_NOTFOUND)
-			rc = SIGIL_EIO;
-		/* A disabled user cannot log in: found by id only. */
-		if (rc == 0 && out->disabled)
-			rc = MDB_NOTFOUND;
-	}
-	read_end(st);
-	return map_err(rc);
+	return STORE_READ(st, user_by_email(st, txn, norm, out));
 }
 
 static int
 user_update_fn(struct store *st, MDB_txn *txn, void *p)
 {
 	struct user *u = p;
-	uint8_t kb[4], ib[4];
-	MDB_val k = mval(kb, 4), v;
+	uint8_t kb[4];
 	struct user cur;
 	int rc;
 
 	sigil_be32_put(kb, u->id);
-	if ((rc = mdb_get(txn, st->users, &k, &v)) != 0 ||
-	    (rc = user_decode(k, v, &cur)) != 0)
+	if ((rc = rows_load(txn, st->users, kb, 4, user_decode, &cur)) != 0)
 		return rc;
 	if (strcmp(cur.email, u->email) != 0) {
 		MDB_val ok = mval(cur.email, strlen(cur.email));
 		MDB_val nk = mval(u->email, strlen(u->email));
+		MDB_val v = mval(kb, 4);
 
-		sigil_be32_put(ib, u->id);
-		v = mval(ib, 4);
 		if ((rc = mdb_put(txn, st->user_emails, &nk, &v,
 		    MDB_NOOVERWRITE)) != 0 ||
 		    (rc = mdb_del(txn, st->user_emails, &ok, NULL)) != 0)
@@ -207,54 +201,77 @@ user_update_fn(struct store *st, MDB_txn *txn, void *p)
 	return user_put(st, txn, u);
 }
 
-struct user_flag_arg {
-	uint32_t	id;
-	int		disabled;	/* -1: remove the user */
+/*
+ * Sessions to delete in one pass over all of them (no per-user index:
+ * sessions are few): pick says which, removed counts them.
+ */
+struct drop_arg {
+	int		(*pick)(MDB_val k, MDB_val v, const struct drop_arg *a);
+	uint32_t	 user_id;	/* a user's sessions, ... */
+	const uint8_t	*keep;		/* ... but this one (may be NULL) */
+	int64_t		 now;		/* or those expired at now */
+	uint64_t	 removed;
 };
 
-/*
- * Deletes every session of user_id but the one keep names (may be NULL);
- * no per-user index: sessions are few.
- */
 static int
-sessions_drop_user(struct store *st, MDB_txn *txn, uint32_t user_id,
-    const uint8_t *keep)
+user_session(MDB_val k, MDB_val v, const struct drop_arg *a)
 {
+	return v.mv_size >= 4 && le32_get(v.mv_data) == a->user_id &&
+	    !(a->keep != NULL && k.mv_size == 32 &&
+	    memcmp(k.mv_data, a->keep, 32) == 0);
+}
+
+static int
+expired_session(MDB_val k, MDB_val v, const struct drop_arg *a)
+{
+	(void)k;
+	return v.mv_size != SESSION_LEN ||
+	    (int64_t)le64_get((const uint8_t *)v.mv_data + 44) <= a->now;
+}
+
+static int
+sessions_drop_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct drop_arg *a = p;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc;
 
+	a->removed = 0;
 	if ((rc = mdb_cursor_open(txn, st->sessions, &cur)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (v.mv_size < 4 || le32_get(v.mv_data) != user_id ||
-		    (keep != NULL && k.mv_size == 32 &&
-		    memcmp(k.mv_data, keep, 32) == 0))
+		if (!a->pick(k, v, a))
 			continue;
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)
 			break;
+		a->removed++;
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+struct user_flag_arg {
+	uint32_t	id;
+	int		disabled;	/* -1: remove the user */
+};
+
 static int
 user_flag_fn(struct store *st, MDB_txn *txn, void *p)
 {
 	struct user_flag_arg *a = p;
+	struct drop_arg drop = { user_session, a->id, NULL, 0, 0 };
 	uint8_t kb[4];
-	MDB_val k = mval(kb, 4), v, ek;
+	MDB_val k = mval(kb, 4), ek;
 	struct user cur;
 	int rc;
 
 	sigil_be32_put(kb, a->id);
-	if ((rc = mdb_get(txn, st->users, &k, &v)) != 0 ||
-	    (rc = user_decode(k, v, &cur)) != 0)
+	if ((rc = rows_load(txn, st->users, kb, 4, user_decode, &cur)) != 0)
 		return rc;
 	/* Disabling or removing ends the sessions for good, in this txn. */
-	if (a->disabled != 0 &&
-	    (rc = sessions_drop_user(st, txn, a->id, NULL)) != 0)
+	if (a->disabled != 0 && (rc = sessions_drop_fn(st, txn, &drop)) != 0)
 		return rc;
 	if (a->disabled >= 0) {
 		cur.disabled = a->disabled;
@@ -277,24 +294,11 @@ store_user_set_disabled(struct store *st, uint32_t id, int disabled)
 	return store_write(st, user_flag_fn, &a);
 }
 
-struct drop_arg {
-	uint32_t	user_id;
-	const uint8_t	*keep;
-};
-
-static int
-sessions_drop_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct drop_arg *a = p;
-
-	return sessions_drop_user(st, txn, a->user_id, a->keep);
-}
-
 int
 store_session_del_user(struct store *st, uint32_t user_id,
     const uint8_t keep[32])
 {
-	struct drop_arg a = { user_id, keep };
+	struct drop_arg a = { user_session, user_id, keep, 0, 0 };
 
 	if (st->loyalty_absent)
 		return 0;
@@ -317,10 +321,7 @@ store_user_update(struct store *st, const struct user *u)
 	struct user w;
 	int rc;
 
-	if (u == NULL || !user_ok(u))
-		return SIGIL_EINVAL;
-	w = *u;
-	if ((rc = email_norm(u->email, w.email)) != 0)
+	if ((rc = user_norm(u, &w)) != 0)
 		return rc;
 	return store_write(st, user_update_fn, &w);
 }
@@ -430,44 +431,11 @@ store_session_del(struct store *st, const uint8_t id_hash[32])
 	return rows_write(st, st->sessions, id_hash, 32, NULL, 0, 0);
 }
 
-struct purge_arg {
-	int64_t		now;
-	uint64_t	removed;
-};
-
-static int
-session_purge_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct purge_arg *a = p;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc;
-
-	a->removed = 0;
-	if ((rc = mdb_cursor_open(txn, st->sessions, &cur)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (v.mv_size == SESSION_LEN &&
-		    (int64_t)le64_get((const uint8_t *)v.mv_data + 44) > a->now)
-			continue;
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-		a->removed++;
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 int
 store_session_purge(struct store *st, int64_t now, uint64_t *removed)
 {
-	struct purge_arg a = { now, 0 };
-	int rc;
+	struct drop_arg a = { expired_session, 0, NULL, now, 0 };
 
-	if ((rc = store_write(st, session_purge_fn, &a)) != 0)
-		return rc;
-	if (removed)
-		*removed = a.removed;
-	return 0;
+	return store_write_out(st, sessions_drop_fn, &a, removed, &a.removed,
+	    sizeof(a.removed));
 }

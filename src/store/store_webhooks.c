@@ -93,8 +93,8 @@ hook_add_fn(struct store *st, MDB_txn *txn, void *p)
 	struct webhook *w = p;
 	int rc;
 
-	if ((rc = brand_exists(st, txn, w->brand_id)) != 0 ||
-	    (rc = rows_next_id(txn, st->webhooks, w->brand_id, &w->id)) != 0)
+	if ((rc = rows_new_id(st, txn, st->webhooks, w->brand_id,
+	    &w->id)) != 0)
 		return rc;
 	return hook_put(st, txn, w);
 }
@@ -103,7 +103,6 @@ int
 store_webhook_add(struct store *st, struct webhook *w)
 {
 	struct webhook x;
-	int rc;
 
 	if (w == NULL || !text_ok(w->url, sizeof(w->url), STORE_URL_MAX, 0) ||
 	    w->secret_ct_len > STORE_PHONE_CT_MAX || w->events <= 0 ||
@@ -111,11 +110,7 @@ store_webhook_add(struct store *st, struct webhook *w)
 		return SIGIL_EINVAL;
 	x = *w;
 	x.created = sigil_now_us();
-	if ((rc = store_write(st, hook_add_fn, &x)) != 0)
-		return rc;
-	w->id = x.id;
-	w->created = x.created;
-	return 0;
+	return store_write_out(st, hook_add_fn, &x, w, &x, sizeof(x));
 }
 
 int
@@ -128,26 +123,16 @@ store_webhook_get(struct store *st, uint32_t brand_id, uint32_t id,
 	return rows_get(st, st->webhooks, kb, 8, hook_decode, out);
 }
 
-static int
-hook_each_one(MDB_val k, MDB_val v, void *p)
-{
-	struct cb_ctx *c = p;
-	struct webhook w;
-	int rc;
-
-	if ((rc = hook_decode(k, v, &w)) != 0)
-		return rc;
-	return ((int (*)(void *, const struct webhook *))c->fn)(c->arg, &w);
-}
+ROWS_EACH_STEP(hook_each_one, struct webhook, hook_decode)
 
 int
 store_webhook_each(struct store *st,
     int (*fn)(void *arg, const struct webhook *w), void *arg)
 {
-	struct cb_ctx c = { (any_fn)fn, arg };
 	uint8_t kb[1] = { 0 };
 
-	return rows_walk(st, st->webhooks, kb, 1, 0, hook_each_one, &c);
+	return rows_each(st, st->webhooks, kb, 1, 0, hook_each_one, (any_fn)fn,
+	    arg);
 }
 
 /* What a progress or state write changes; the rest stays as stored. */
@@ -162,13 +147,13 @@ hook_update_fn(struct store *st, MDB_txn *txn, void *p)
 {
 	struct hook_arg *a = p;
 	uint8_t kb[8];
-	MDB_val k = mval(kb, 8), v;
+	MDB_val k = mval(kb, 8);
 	struct webhook cur;
 	int rc;
 
 	bid_key(kb, a->w.brand_id, a->w.id);
-	if ((rc = mdb_get(txn, st->webhooks, &k, &v)) != 0 ||
-	    (rc = hook_decode(k, v, &cur)) != 0)
+	if ((rc = rows_load(txn, st->webhooks, kb, 8, hook_decode,
+	    &cur)) != 0)
 		return rc;
 	if (a->del)
 		return mdb_del(txn, st->webhooks, &k, NULL);
