@@ -85,8 +85,9 @@ usage_store(struct store *st, MDB_txn *txn, const uint8_t *key,
 }
 
 static int
-campaign_put(struct store *st, MDB_txn *txn, const struct campaign *c)
+campaign_put(struct store *st, MDB_txn *txn, const void *row)
 {
+	const struct campaign *c = row;
 	size_t n = strlen(c->config);
 	uint8_t kb[8], *vb = malloc(CAMPAIGN_FIXED_LEN + n);
 	MDB_val k = mval(kb, 8), v;
@@ -149,18 +150,6 @@ campaign_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	return campaign_decode(st, txn, k, v, out);
 }
 
-static int
-campaign_add_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct campaign *c = p;
-	int rc;
-
-	if ((rc = rows_new_id(st, txn, st->campaigns, c->brand_id,
-	    &c->id)) != 0)
-		return rc;
-	return campaign_put(st, txn, c);
-}
-
 int
 store_campaign_add(struct store *st, struct campaign *c)
 {
@@ -170,7 +159,8 @@ store_campaign_add(struct store *st, struct campaign *c)
 		return SIGIL_EINVAL;
 	w = *c;
 	w.created = w.updated = sigil_now_us();
-	return store_write_out(st, campaign_add_fn, &w, c, &w, sizeof(w));
+	return rows_add(st, st->campaigns, campaign_put, &w, w.brand_id, &w.id,
+	    c, sizeof(w));
 }
 
 static int
@@ -416,8 +406,7 @@ claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
 		else
 			p->u.prizes_given[c->prize]++;
 	}
-	if ((rc = meta_next(st, txn, meta_key("next_claim"), 1,
-	    UINT64_MAX - 1, &id)) != 0)
+	if ((rc = rows_global_id(st, txn, "next_claim", &id)) != 0)
 		return rc;
 	c->id = id;
 	le64_put(vb, id);
@@ -534,10 +523,12 @@ store_claims_commit(struct store *st, struct claim *claims,
 		return SIGIL_EINVAL;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		goto fail;
-	if ((in = calloc(n, sizeof(*in))) == NULL ||
-	    (work = calloc(n, sizeof(*work))) == NULL ||
-	    (valid = calloc(n, sizeof(*valid))) == NULL ||
-	    (res = calloc(n, sizeof(*res))) == NULL)
+	a->lim = limits;
+	a->n = n;
+	if ((a->in = in = calloc(n, sizeof(*in))) == NULL ||
+	    (a->work = work = calloc(n, sizeof(*work))) == NULL ||
+	    (a->valid = valid = calloc(n, sizeof(*valid))) == NULL ||
+	    (a->results = res = calloc(n, sizeof(*res))) == NULL)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
 		in[i] = claims[i];
@@ -554,12 +545,6 @@ store_claims_commit(struct store *st, struct claim *claims,
 		rc = 0;
 		goto cleanup;
 	}
-	a->in = in;
-	a->work = work;
-	a->lim = limits;
-	a->valid = valid;
-	a->results = res;
-	a->n = n;
 	rc = store_write(st, claims_fn, a);
 	if (rc == 0)
 		for (i = 0; i < n; i++) {

@@ -160,8 +160,7 @@ by_phone_fn(struct store *st, MDB_txn *txn, void *p)
 		return rc;
 	}
 	if ((rc = brand_exists(st, txn, a->brand_id)) != 0 ||
-	    (rc = meta_next(st, txn, meta_key("next_customer"), 1,
-	    UINT64_MAX - 1, &id)) != 0)
+	    (rc = rows_global_id(st, txn, "next_customer", &id)) != 0)
 		return rc;
 	memset(&a->c, 0, sizeof(a->c));
 	a->c.id = id;
@@ -532,14 +531,11 @@ activity_append(struct store *st, MDB_txn *txn, struct activity *a)
 	uint8_t kb[12], vb[ACTIVITY_FIXED_LEN + sizeof(a->text)];
 	MDB_val k = mval(kb, 12), v;
 	size_t n = strlen(a->text);
-	uint64_t id;
 	int rc;
 
-	if ((rc = meta_next(st, txn, meta_key("next_activity"), 1,
-	    UINT64_MAX - 1, &id)) != 0)
+	if ((rc = rows_global_id(st, txn, "next_activity", &a->id)) != 0)
 		return rc;
-	a->id = id;
-	brand64_key(kb, a->brand_id, id);
+	brand64_key(kb, a->brand_id, a->id);
 	vb[0] = (uint8_t)a->type;
 	le64_put(vb + 1, (uint64_t)a->at);
 	le64_put(vb + 9, a->customer_id);

@@ -424,6 +424,14 @@ bid_key(uint8_t *p, uint32_t brand_id, uint32_t id)
 	sigil_be32_put(p + 4, id);
 }
 
+/* The next id of a global sequence (meta counter name), from 1. */
+static inline int
+rows_global_id(struct store *st, MDB_txn *txn, const char *name,
+    uint64_t *out)
+{
+	return meta_next(st, txn, meta_key(name), 1, UINT64_MAX - 1, out);
+}
+
 /* 0 if brand_id is a brand, SIGIL_ENOTFOUND, an LMDB code. */
 int brand_exists(struct store *st, MDB_txn *txn, uint32_t brand_id);
 /*
@@ -449,6 +457,17 @@ int store_write_out(struct store *st, write_fn fn, void *ctx, void *out,
 int rows_write(struct store *st, MDB_dbi dbi, const uint8_t *key,
     size_t klen, const uint8_t *val, size_t vlen, uint32_t brand_id);
 
+/* Writes row (a table's struct) as its table's row, in txn. */
+typedef int (*put_fn)(struct store *st, MDB_txn *txn, const void *row);
+/*
+ * Adds row (the caller's working copy of its struct) to dbi, a table
+ * keyed by bid_key(): brand_id must exist, *id (inside row) gets the
+ * brand's next id, put writes it; once committed, size bytes of row go
+ * to out.
+ */
+int rows_add(struct store *st, MDB_dbi dbi, put_fn put, void *row,
+    uint32_t brand_id, uint32_t *id, void *out, size_t size);
+
 /* Decodes a row (k, v) into out: 0 or SIGIL_EIO. */
 typedef int (*decode_fn)(MDB_val k, MDB_val v, void *out);
 /* One row by key in txn, decoded into out (MDB_NOTFOUND, SIGIL_EIO). */
@@ -457,6 +476,9 @@ int rows_load(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 /* rows_load in the thread's snapshot (STORE_READ): a SIGIL_E* code. */
 int rows_get(struct store *st, MDB_dbi dbi, const void *key, size_t klen,
     decode_fn dec, void *out);
+/* rows_get of a table keyed by bid_key(). */
+int rows_get_bid(struct store *st, MDB_dbi dbi, uint32_t brand_id,
+    uint32_t id, decode_fn dec, void *out);
 
 /*
  * Walks: calls step for each row whose key starts with the first plen

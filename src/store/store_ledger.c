@@ -108,14 +108,11 @@ ledger_put(struct store *st, MDB_txn *txn, struct ledger_entry *e,
 {
 	uint8_t kb[LEDGER_KEY_LEN], vb[LEDGER_REC_LEN];
 	MDB_val k = mval(kb, LEDGER_KEY_LEN), v = mval(vb, LEDGER_REC_LEN);
-	uint64_t id;
 	int rc;
 
-	if ((rc = meta_next(st, txn, meta_key("next_ledger"), 1,
-	    UINT64_MAX - 1, &id)) != 0)
+	if ((rc = rows_global_id(st, txn, "next_ledger", &e->id)) != 0)
 		return rc;
-	e->id = id;
-	ledger_key(kb, e->brand_id, e->customer_id, id);
+	ledger_key(kb, e->brand_id, e->customer_id, e->id);
 	vb[0] = (uint8_t)e->type;
 	le64_put(vb + 1, (uint64_t)e->points);
 	le64_put(vb + 9, (uint64_t)e->at);
@@ -212,29 +209,31 @@ store_ledger_each(struct store *st, uint32_t brand_id,
 
 /* ---- redemption catalog ---- */
 
+/* Decodes in place: out is only written once the row is known good. */
 static int
 item_decode(MDB_val k, MDB_val v, void *out)
 {
 	const uint8_t *p = v.mv_data;
-	struct reward_item it = { 0 };
-	size_t n;
+	size_t n = v.mv_size - ITEM_FIXED_LEN;
+	struct reward_item *it = out;
 
 	if (k.mv_size != 8 || v.mv_size < ITEM_FIXED_LEN ||
-	    (n = v.mv_size - ITEM_FIXED_LEN) > STORE_TEXT_BYTES)
+	    n > STORE_TEXT_BYTES)
 		return SIGIL_EIO;
-	it.brand_id = sigil_be32_get(k.mv_data);
-	it.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
-	it.cost = (int64_t)le64_get(p);
-	it.stock = (int64_t)le64_get(p + 8);
-	it.created = (int64_t)le64_get(p + 16);
-	memcpy(it.name, p + ITEM_FIXED_LEN, n);
-	*(struct reward_item *)out = it;
+	memset(it, 0, sizeof(*it));
+	it->brand_id = sigil_be32_get(k.mv_data);
+	it->id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
+	it->cost = (int64_t)le64_get(p);
+	it->stock = (int64_t)le64_get(p + 8);
+	it->created = (int64_t)le64_get(p + 16);
+	memcpy(it->name, p + ITEM_FIXED_LEN, n);
 	return 0;
 }
 
 static int
-item_put(struct store *st, MDB_txn *txn, const struct reward_item *it)
+item_put(struct store *st, MDB_txn *txn, const void *row)
 {
+	const struct reward_item *it = row;
 	uint8_t kb[8], vb[ITEM_FIXED_LEN + STORE_TEXT_BYTES];
 	size_t n = strlen(it->name);
 	MDB_val k = mval(kb, 8), v = mval(vb, ITEM_FIXED_LEN + n);
@@ -247,18 +246,6 @@ item_put(struct store *st, MDB_txn *txn, const struct reward_item *it)
 	return mdb_put(txn, st->items, &k, &v, 0);
 }
 
-static int
-item_add_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct reward_item *it = p;
-	int rc;
-
-	if ((rc = rows_new_id(st, txn, st->items, it->brand_id,
-	    &it->id)) != 0)
-		return rc;
-	return item_put(st, txn, it);
-}
-
 int
 store_item_add(struct store *st, struct reward_item *it)
 {
@@ -269,17 +256,15 @@ store_item_add(struct store *st, struct reward_item *it)
 		return SIGIL_EINVAL;
 	w = *it;
 	w.created = sigil_now_us();
-	return store_write_out(st, item_add_fn, &w, it, &w, sizeof(w));
+	return rows_add(st, st->items, item_put, &w, w.brand_id, &w.id, it,
+	    sizeof(w));
 }
 
 int
 store_item_get(struct store *st, uint32_t brand_id, uint32_t id,
     struct reward_item *out)
 {
-	uint8_t kb[8];
-
-	bid_key(kb, brand_id, id);
-	return rows_get(st, st->items, kb, 8, item_decode, out);
+	return rows_get_bid(st, st->items, brand_id, id, item_decode, out);
 }
 
 ROWS_EACH_STEP(item_each_one, struct reward_item, item_decode)

@@ -134,6 +134,35 @@ rows_write(struct store *st, MDB_dbi dbi, const uint8_t *key, size_t klen,
 	return store_write(st, kv_fn, &a);
 }
 
+/* A new row with the next per-brand id, as a write closure. */
+struct add_arg {
+	MDB_dbi		 dbi;
+	put_fn		 put;
+	void		*row;
+	uint32_t	 brand_id;
+	uint32_t	*id;
+};
+
+static int
+add_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct add_arg *a = p;
+	int rc;
+
+	if ((rc = rows_new_id(st, txn, a->dbi, a->brand_id, a->id)) != 0)
+		return rc;
+	return a->put(st, txn, a->row);
+}
+
+int
+rows_add(struct store *st, MDB_dbi dbi, put_fn put, void *row,
+    uint32_t brand_id, uint32_t *id, void *out, size_t size)
+{
+	struct add_arg a = { dbi, put, row, brand_id, id };
+
+	return store_write_out(st, add_fn, &a, out, row, size);
+}
+
 /* ---- reads ---- */
 
 int
@@ -153,6 +182,16 @@ rows_get(struct store *st, MDB_dbi dbi, const void *key, size_t klen,
 	if (st->loyalty_absent)
 		return SIGIL_ENOTFOUND;
 	return STORE_READ(st, rows_load(txn, dbi, key, klen, dec, out));
+}
+
+int
+rows_get_bid(struct store *st, MDB_dbi dbi, uint32_t brand_id, uint32_t id,
+    decode_fn dec, void *out)
+{
+	uint8_t kb[8];
+
+	bid_key(kb, brand_id, id);
+	return rows_get(st, dbi, kb, 8, dec, out);
 }
 
 int

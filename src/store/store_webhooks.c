@@ -77,26 +77,15 @@ hook_decode(MDB_val k, MDB_val v, void *out)
 }
 
 static int
-hook_put(struct store *st, MDB_txn *txn, const struct webhook *w)
+hook_put(struct store *st, MDB_txn *txn, const void *row)
 {
+	const struct webhook *w = row;
 	uint8_t kb[8], vb[HOOK_FIXED_LEN + STORE_URL_MAX + STORE_PHONE_CT_MAX];
 	MDB_val k = mval(kb, 8), v;
 
 	bid_key(kb, w->brand_id, w->id);
 	v = mval(vb, hook_encode(w, vb));
 	return mdb_put(txn, st->webhooks, &k, &v, 0);
-}
-
-static int
-hook_add_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct webhook *w = p;
-	int rc;
-
-	if ((rc = rows_new_id(st, txn, st->webhooks, w->brand_id,
-	    &w->id)) != 0)
-		return rc;
-	return hook_put(st, txn, w);
 }
 
 int
@@ -110,17 +99,15 @@ store_webhook_add(struct store *st, struct webhook *w)
 		return SIGIL_EINVAL;
 	x = *w;
 	x.created = sigil_now_us();
-	return store_write_out(st, hook_add_fn, &x, w, &x, sizeof(x));
+	return rows_add(st, st->webhooks, hook_put, &x, x.brand_id, &x.id, w,
+	    sizeof(x));
 }
 
 int
 store_webhook_get(struct store *st, uint32_t brand_id, uint32_t id,
     struct webhook *out)
 {
-	uint8_t kb[8];
-
-	bid_key(kb, brand_id, id);
-	return rows_get(st, st->webhooks, kb, 8, hook_decode, out);
+	return rows_get_bid(st, st->webhooks, brand_id, id, hook_decode, out);
 }
 
 ROWS_EACH_STEP(hook_each_one, struct webhook, hook_decode)
