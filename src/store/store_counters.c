@@ -266,8 +266,8 @@ stats_locate(struct store *st, MDB_txn *txn, struct stat_acc *acc,
 	uint32_t h;
 	int rc;
 
-	if (r->brand_id == 0 || (r->flags & SCAN_BOT) || !stats_hour(r->at, &h) ||
-	    !(r->flags & SCAN_HAS_LOC))
+	if (r->brand_id == 0 || (r->flags & SCAN_BOT) ||
+	    !stats_hour(r->at, &h) || !(r->flags & SCAN_HAS_LOC))
 		return 0;
 	cell = store_region_cell(r->lat, r->lng);
 	if ((rc = stats_add(st, txn, acc, r->brand_id, STAT_SCANS, DIM_REGION,

@@ -125,7 +125,8 @@ ledger_put(struct store *st, MDB_txn *txn, struct ledger_entry *e,
 
 int
 ledger_settle(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint64_t customer_id, int64_t now, struct ledger_entries *all, int64_t *balance)
+    uint64_t customer_id, int64_t now, struct ledger_entries *all,
+    int64_t *balance)
 {
 	struct ledger_entry *due = NULL;
 	size_t ndue = 0;

@@ -206,9 +206,10 @@ user_update_fn(struct store *st, MDB_txn *txn, void *p)
  * sessions are few): pick says which, removed counts them.
  */
 struct drop_arg {
-	int		(*pick)(MDB_val k, MDB_val v, const struct drop_arg *a);
+	int		(*pick)(MDB_val k, MDB_val v,
+			    const struct drop_arg *a);
 	uint32_t	 user_id;	/* a user's sessions, ... */
-	const uint8_t	*keep;		/* ... but this one (may be NULL) */
+	const uint8_t	*keep;		/* ... but this one (or NULL) */
 	int64_t		 now;		/* or those expired at now */
 	uint64_t	 removed;
 };
