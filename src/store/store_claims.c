@@ -20,9 +20,10 @@
  * It may call store.c's runner and snapshot, store_rows.c,
  * store_customers.c (customer_live, activity_event), store_ledger.c
  * (ledger_settle, ledger_put), store_counters.c (stats_add, stats_flush)
- * and store_notes.c (note_put, for a PIN unlock); none of those call it
- * back, and nothing in the storage module calls it but writer.c (the
- * claims group commit, through store_claims_commit).
+ * and store_notes.c (note_put, for a PIN unlock). It is the top of the
+ * late tables: none of those may ever call it back, and in the storage
+ * module only writer.c calls it (the claims group commit, through
+ * store_claims_commit).
  */
 #include <stdlib.h>
 #include <string.h>

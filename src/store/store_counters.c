@@ -18,10 +18,11 @@
  * budget). The set is pruned to today and yesterday, so it stays as
  * small as one day's devices however long the store lives.
  *
- * It may call store.c's runner, snapshot and batch_load, and
- * store_rows.c; it must never call the scan commit that calls it (nor
- * any file above it), and it reads nothing of a scan but the record it
- * is handed.
+ * It may call store.c's runner and snapshot, batch_load (the catalogue:
+ * a batch's SKU) and the inline helpers of store_impl.h; it must never
+ * call the scan commit that calls it (store.c's scans), nor the late
+ * tables' files above it: of a scan it reads only the record it is
+ * handed.
  */
 #include <math.h>
 #include <string.h>

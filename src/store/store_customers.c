@@ -190,9 +190,9 @@ store_customer_by_phone(struct store *st, uint32_t brand_id,
 	if (hash == NULL || ct == NULL || ct_len == 0 ||
 	    ct_len > STORE_PHONE_CT_MAX)
 		return SIGIL_EINVAL;
-	if ((rc = store_write(st, by_phone_fn, &a)) != 0)
+	if ((rc = store_write_out(st, by_phone_fn, &a, out, &a.c,
+	    sizeof(a.c))) != 0)
 		return rc;
-	*out = a.c;
 	if (created)
 		*created = a.created;
 	return 0;
