@@ -1,7 +1,7 @@
 /*
  * sigil/store/ledger.h - the storage of the points ledger and the
  * redemption catalog (src/store/store_ledger.c). The arithmetic over the
- * entries is sigil/ledger.h's (src/domain/ledger.c).
+ * entries is sigil/ledger.h's (src/store/ledger.c).
  *
  * A part of sigil/store.h, which includes it after the limits and the
  * types it uses: include sigil/store.h, not this.
