@@ -542,7 +542,7 @@ int wal_scrub(struct store *st, MDB_txn *txn);
 /* The page a checkpoint fingerprinted (0: none), the checkpoint idle. */
 uint64_t wal_fp_page(struct store *st);
 
-/* ---- dashboard counters kept inside scan transactions (store_loyalty.c) */
+/* ---- dashboard counters kept inside scan transactions (store_counters.c) */
 
 #define STAT_ACC_MAX	64
 
@@ -573,5 +573,166 @@ int stats_locate(struct store *st, MDB_txn *txn, struct stat_acc *acc,
     const struct scan_rec *r, unsigned added);
 /* Writes the sums and empties acc. */
 int stats_flush(struct store *st, MDB_txn *txn, struct stat_acc *acc);
+/* Adds delta to a counter in acc (claims, redemptions: enum stat_kind). */
+int stats_add(struct store *st, MDB_txn *txn, struct stat_acc *acc,
+    uint32_t brand_id, int kind, int dim, uint64_t key, uint32_t hour,
+    int64_t delta);
+/* The hour bucket of time at: 0 when it has none (before 1970, ...). */
+int stats_hour(int64_t at, uint32_t *out);
+
+/*
+ * ==== the late tables' common ground (store_rows.c) ====
+ *
+ * What the files of the late tables share: store_customers.c,
+ * store_claims.c, store_ledger.c, store_users.c, store_webhooks.c and
+ * store_counters.c. Their tables came at schema 1 (loyalty_absent): a
+ * read-only open of an older store reads them as empty.
+ */
+
+#define HOUR_US		(3600LL * 1000000)
+#define DAY_US		(86400LL * 1000000)
+
+/* a / b rounded down (times before 1970 fall in the hour before). */
+static inline int64_t
+floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* brand BE32 || id BE32: campaigns, usage, items, webhooks. */
+static inline void
+bid_key(uint8_t *p, uint32_t brand_id, uint32_t id)
+{
+	sigil_be32_put(p, brand_id);
+	sigil_be32_put(p + 4, id);
+}
+
+/* The next id of a global sequence (meta counter name), from 1. */
+static inline int
+rows_global_id(struct store *st, MDB_txn *txn, const char *name,
+    uint64_t *out)
+{
+	return meta_next(st, txn, meta_key(name), 1, UINT64_MAX - 1, out);
+}
+
+/* 0 if brand_id is a brand, SIGIL_ENOTFOUND, an LMDB code. */
+int brand_exists(struct store *st, MDB_txn *txn, uint32_t brand_id);
+/*
+ * A new row's id in a table keyed by bid_key(): brand_id must exist
+ * (SIGIL_ENOTFOUND), *out is one past its last id (SIGIL_EFULL).
+ */
+int rows_new_id(struct store *st, MDB_txn *txn, MDB_dbi dbi,
+    uint32_t brand_id, uint32_t *out);
+/* JSON text the store keeps for loyalty.c: bounded and well-formed. */
+int json_text_ok(const char *s, size_t max);
+
+/*
+ * The write-closure shape: runs fn(ctx) in a write transaction and, once
+ * it committed, copies size bytes from res (inside ctx) to out (NULL:
+ * nothing to copy). store_write's code; out untouched on failure.
+ */
+int store_write_out(struct store *st, write_fn fn, void *ctx, void *out,
+    const void *res, size_t size);
+/*
+ * Puts (val != NULL) or deletes one row in its own write transaction; a
+ * put first checks that brand_id exists unless it is 0.
+ */
+int rows_write(struct store *st, MDB_dbi dbi, const uint8_t *key,
+    size_t klen, const uint8_t *val, size_t vlen, uint32_t brand_id);
+
+/* Writes row (a table's struct) as its table's row, in txn. */
+typedef int (*put_fn)(struct store *st, MDB_txn *txn, const void *row);
+/*
+ * Adds row (the caller's working copy of its struct) to dbi, a table
+ * keyed by bid_key(): brand_id must exist, *id (inside row) gets the
+ * brand's next id, put writes it; once committed, size bytes of row go
+ * to out.
+ */
+int rows_add(struct store *st, MDB_dbi dbi, put_fn put, void *row,
+    uint32_t brand_id, uint32_t *id, void *out, size_t size);
+
+/* Decodes a row (k, v) into out: 0 or SIGIL_EIO. */
+typedef int (*decode_fn)(MDB_val k, MDB_val v, void *out);
+/* One row by key in txn, decoded into out (MDB_NOTFOUND, SIGIL_EIO). */
+int rows_load(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+    decode_fn dec, void *out);
+/* rows_load in the thread's snapshot (STORE_READ): a SIGIL_E* code. */
+int rows_get(struct store *st, MDB_dbi dbi, const void *key, size_t klen,
+    decode_fn dec, void *out);
+/* rows_get of a table keyed by bid_key(). */
+int rows_get_bid(struct store *st, MDB_dbi dbi, uint32_t brand_id,
+    uint32_t id, decode_fn dec, void *out);
+
+/*
+ * Walks: calls step for each row whose key starts with the first plen
+ * bytes of start, from start on, in key order. step returns 0 to go on;
+ * anything else ends the walk and is returned (rows_walk_txn: in *stop).
+ * rows_walk and rows_each take the thread's snapshot; a callback may
+ * call the store's read functions, which join it.
+ */
+typedef int (*step_fn)(MDB_val k, MDB_val v, void *ctx);
+int rows_walk_txn(MDB_txn *txn, MDB_dbi dbi, const uint8_t *start,
+    size_t slen, size_t plen, step_fn step, void *ctx, int *stop);
+int rows_walk(struct store *st, MDB_dbi dbi, const uint8_t *start,
+    size_t slen, size_t plen, step_fn step, void *ctx);
+
+/* A caller's callback, cast back to its own type by each step. */
+typedef void (*any_fn)(void);
+struct cb_ctx {
+	any_fn	 fn;
+	void	*arg;
+};
+/* rows_walk with step handed a struct cb_ctx of fn and arg. */
+int rows_each(struct store *st, MDB_dbi dbi, const uint8_t *start,
+    size_t slen, size_t plen, step_fn step, any_fn fn, void *arg);
+/*
+ * ROWS_EACH_STEP(name, type, decode) defines name, the step of a
+ * rows_each that decodes each row into a type and calls the caller's
+ * callback, int (*)(void *arg, const type *row), through its own type.
+ */
+#define ROWS_EACH_STEP(name, type, decode)				\
+static int								\
+name(MDB_val k, MDB_val v, void *p)					\
+{									\
+	const struct cb_ctx *c = p;					\
+	type row;							\
+	int rc = decode(k, v, &row);					\
+									\
+	if (rc != 0)							\
+		return rc;						\
+	return ((int (*)(void *, const type *))c->fn)(c->arg, &row);	\
+}
+
+/* ---- what a late table's file offers the ones above it ---- */
+
+/*
+ * store_customers.c: a customer who may still earn and log in (ESTATE
+ * once erased), and an activity entry without text or rating (a claim,
+ * a redemption) appended with the next global id.
+ */
+int customer_live(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t id, struct customer *out);
+int activity_event(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    int type, int64_t at, uint64_t customer_id, uint64_t ref,
+    int64_t points);
+
+/* store_ledger.c: a customer's entries in id order, ... */
+struct ledger_entries {
+	struct ledger_entry	*v;
+	size_t			 n, cap;
+};
+/* ... e written with the next global id (sets e->id), kept in all ... */
+int ledger_put(struct store *st, MDB_txn *txn, struct ledger_entry *e,
+    struct ledger_entries *all);
+/*
+ * ... and the customer's ledger loaded into all with the EXPIRE entries
+ * due at now appended, so that all ends as the ledger now reads.
+ * *balance (may be NULL) is the balance at now.
+ */
+int ledger_settle(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, int64_t now, struct ledger_entries *all,
+    int64_t *balance);
 
 #endif

@@ -1,10 +1,12 @@
 /*
- * test_loyalty_store.c - store_loyalty.c: customers and erasure, OTPs,
- * campaigns, claims (concurrency, budget, daily cap, prizes, batches), PIN
- * failures, the ledger with expiry, redemption, settings, the activity
- * log, webhooks, dashboard users and sessions, and the dashboard
- * counters kept by claims, scan commits and locates. Each test works in
- * its own mkdtemp() directory.
+ * test_loyalty_store.c - the late tables (src/store/store_customers.c,
+ * store_claims.c, store_ledger.c, store_users.c, store_webhooks.c,
+ * store_counters.c): customers and erasure, OTPs, campaigns, claims
+ * (concurrency, budget, daily cap, prizes, batches), PIN failures, the
+ * ledger with expiry, redemption, settings, the activity log, webhooks,
+ * dashboard users and sessions, and the dashboard counters kept by
+ * claims, scan commits and locates. Each test works in its own mkdtemp()
+ * directory.
  */
 #include <ftw.h>
 #include <pthread.h>

@@ -1,0 +1,104 @@
+/*
+ * sigil/store/customers.h - the storage of customers, the devices they
+ * logged in on, their one-time login codes and the activity log
+ * (src/store/store_customers.c); erasure of a customer's personal data.
+ *
+ * A part of sigil/store.h, which includes it after the limits and the
+ * types it uses: include sigil/store.h, not this.
+ */
+#ifndef SIGIL_STORE_CUSTOMERS_H
+#define SIGIL_STORE_CUSTOMERS_H
+
+#ifndef SIGIL_STORE_H
+#error "include sigil/store.h"
+#endif
+
+/* ---- customers: personal data is a keyed hash plus a ciphertext ---- */
+#define STORE_PHONE_CT_MAX	96	/* nonce 12 + ciphertext + tag 16 */
+
+struct customer {
+	uint64_t	id;		/* global, 1, 2, ... */
+	uint32_t	brand_id;
+	uint8_t		phone_hash[32];	/* HMAC-SHA256 under "phone-hash" */
+	uint8_t		phone_ct[STORE_PHONE_CT_MAX];	/* AES-256-GCM */
+	size_t		phone_ct_len;	/* 0 once erased */
+	int64_t		created, last_login;
+	int64_t		erased;		/* 0 unless erased */
+};
+
+/*
+ * The customer of brand_id with this phone hash, created (with the
+ * ciphertext) when there is none; *created says which. One transaction.
+ */
+int store_customer_by_phone(struct store *st, uint32_t brand_id,
+    const uint8_t hash[32], const uint8_t *ct, size_t ct_len,
+    struct customer *out, int *created);
+int store_customer_get(struct store *st, uint32_t brand_id, uint64_t id,
+    struct customer *out);
+/* SIGIL_ENOTFOUND when no customer has this phone hash (erased: none). */
+int store_customer_find_phone(struct store *st, uint32_t brand_id,
+    const uint8_t hash[32], struct customer *out);
+/* In id order; stops when fn returns nonzero. */
+int store_customer_each(struct store *st, uint32_t brand_id, uint64_t after,
+    int (*fn)(void *arg, const struct customer *c), void *arg);
+/*
+ * Links an anonymous device to a customer (login), sets last_login. The
+ * device's earlier scans become the customer's: they are found through
+ * this link (store_customer_devices), nothing in the log is rewritten.
+ */
+int store_device_link(struct store *st, uint32_t brand_id, uint64_t device,
+    uint64_t customer_id, int64_t now);
+int store_device_customer(struct store *st, uint32_t brand_id,
+    uint64_t device, uint64_t *customer_id);
+int store_customer_devices(struct store *st, uint32_t brand_id,
+    uint64_t customer_id, int (*fn)(void *arg, uint64_t device), void *arg);
+/*
+ * PIPL erasure: drops the phone hash index, the ciphertext, the device
+ * links and the pending one-time code; cuts the text and ref of the
+ * customer's activity (feedback), the customer id of the customer's
+ * claims, and the precision of the locations of the customer's scans of
+ * the codes claimed or reviewed (0.1 degree); keeps the customer id with
+ * erased set, and claims and ledger amounts (anonymous counts stay
+ * right). SIGIL_ESTATE if erased. The old bytes stay in free pages and
+ * in the log until store_scrub.
+ */
+int store_customer_erase(struct store *st, uint32_t brand_id, uint64_t id,
+    int64_t now);
+
+/* ---- one-time codes for phone login ---- */
+struct otp_state {
+	uint8_t		code_hash[32];	/* SHA-256(code || phone hash) */
+	int64_t		expires;	/* 5 minutes after sending */
+	int64_t		sent_at;
+	uint32_t	tries;		/* wrong guesses; 5 locks it */
+	uint32_t	sent_today;
+	int64_t		day;		/* day index of sent_today */
+};
+int store_otp_get(struct store *st, uint32_t brand_id, const uint8_t hash[32],
+    struct otp_state *out);
+int store_otp_put(struct store *st, uint32_t brand_id, const uint8_t hash[32],
+    const struct otp_state *o);
+int store_otp_del(struct store *st, uint32_t brand_id, const uint8_t hash[32]);
+/* (store_otp_del and store_session_del: ENOTFOUND when there was none.) */
+
+/* ---- activity log: what webhooks deliver besides scans ---- */
+enum activity_type {
+	ACTIVITY_CLAIM = 1, ACTIVITY_CUSTOMER_NEW = 2, ACTIVITY_LOGIN = 3,
+	ACTIVITY_ERASE = 4, ACTIVITY_REDEEM = 5, ACTIVITY_FEEDBACK = 6,
+};
+
+struct activity {
+	uint64_t	id;		/* global, monotonic */
+	uint32_t	brand_id;
+	int		type;
+	int64_t		at;
+	uint64_t	customer_id, ref;	/* claim/redemption/scan id */
+	int64_t		points;
+	char		text[STORE_FEEDBACK_MAX * 4 + 1];	/* feedback, UTF-8 */
+	int		rating;		/* feedback 1..5 */
+};
+int store_activity_add(struct store *st, struct activity *a);
+int store_activity_each(struct store *st, uint32_t brand_id, uint64_t after,
+    size_t limit, int (*fn)(void *arg, const struct activity *a), void *arg);
+
+#endif

@@ -1,0 +1,804 @@
+/*
+ * store_claims.c - campaigns (campaigns, brand || id: the JSON
+ * configuration loyalty.c owns) and their usage (campaign_usage: points
+ * spent, claims, prizes given), claims (claims, code key || role: one
+ * claim per code and role, ever) and the customers' daily claim counts
+ * (claim_days), the hidden-PIN failure counts (pin_fails), and the
+ * brands' loyalty settings (brand_settings, JSON too).
+ *
+ * One claim per (brand, serial, role), ever: the check and the write are
+ * in one write transaction and LMDB has one writer, so of many
+ * simultaneous claims exactly one finds the key absent. The same
+ * transaction checks the campaign's budget and the customer's daily cap,
+ * draws down prize stock, appends the EARN entry, the activity entry and
+ * the counters, so a refused claim leaves no trace and an accepted one is
+ * never half-written. sigild commits claims in groups (store_claims_commit,
+ * one transaction and one sync for a whole writer round): each claim is
+ * split into claim_check (reads only, so a refusal needs no rollback and
+ * the batch goes on) and claim_apply (whose errors abort the batch).
+ *
+ * It may call store.c's runner and snapshot, store_rows.c,
+ * store_customers.c (customer_live, activity_event), store_ledger.c
+ * (ledger_settle, ledger_put), store_counters.c (stats_add, stats_flush)
+ * and store_notes.c (note_put, for a PIN unlock). It is the top of the
+ * late tables: none of those may ever call it back, and in the storage
+ * module only writer.c calls it (the claims group commit, through
+ * store_claims_commit).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "sigil/code.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "store_impl.h"
+
+#define CAMPAIGN_FIXED_LEN	16
+#define USAGE_LEN		(16 + 4 * STORE_PRIZES_MAX)
+#define CLAIM_KEY_LEN		(CODE_KEY_LEN + 1)
+#define CLAIM_REC_LEN		45
+
+/* ---- campaigns ---- */
+
+struct usage {
+	int64_t		points_spent;
+	uint64_t	claims;
+	uint32_t	prizes_given[STORE_PRIZES_MAX];
+};
+
+static int
+usage_load(struct store *st, MDB_txn *txn, const uint8_t *key,
+    struct usage *u)
+{
+	MDB_val k = mval(key, 8), v;
+	const uint8_t *p;
+	int rc = mdb_get(txn, st->campaign_usage, &k, &v);
+
+	memset(u, 0, sizeof(*u));
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != USAGE_LEN)
+		return SIGIL_EIO;
+	p = v.mv_data;
+	u->points_spent = (int64_t)le64_get(p);
+	u->claims = le64_get(p + 8);
+	for (int i = 0; i < STORE_PRIZES_MAX; i++)
+		u->prizes_given[i] = le32_get(p + 16 + 4 * i);
+	return 0;
+}
+
+static int
+usage_store(struct store *st, MDB_txn *txn, const uint8_t *key,
+    const struct usage *u)
+{
+	uint8_t vb[USAGE_LEN];
+	MDB_val k = mval(key, 8), v = mval(vb, USAGE_LEN);
+
+	le64_put(vb, (uint64_t)u->points_spent);
+	le64_put(vb + 8, u->claims);
+	for (int i = 0; i < STORE_PRIZES_MAX; i++)
+		le32_put(vb + 16 + 4 * i, u->prizes_given[i]);
+	return mdb_put(txn, st->campaign_usage, &k, &v, 0);
+}
+
+static int
+campaign_put(struct store *st, MDB_txn *txn, const void *row)
+{
+	const struct campaign *c = row;
+	size_t n = strlen(c->config);
+	uint8_t kb[8], *vb = malloc(CAMPAIGN_FIXED_LEN + n);
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	if (vb == NULL)
+		return SIGIL_ENOMEM;
+	bid_key(kb, c->brand_id, c->id);
+	le64_put(vb, (uint64_t)c->created);
+	le64_put(vb + 8, (uint64_t)c->updated);
+	memcpy(vb + CAMPAIGN_FIXED_LEN, c->config, n);
+	v = mval(vb, CAMPAIGN_FIXED_LEN + n);
+	rc = mdb_put(txn, st->campaigns, &k, &v, 0);
+	free(vb);
+	return rc;
+}
+
+/* Decodes with the config malloc'd and the usage from its own table. */
+static int
+campaign_decode(struct store *st, MDB_txn *txn, MDB_val k, MDB_val v,
+    struct campaign *out)
+{
+	const uint8_t *p = v.mv_data;
+	struct campaign c = { 0 };
+	struct usage u;
+	size_t n;
+	int rc;
+
+	if (k.mv_size != 8 || v.mv_size < CAMPAIGN_FIXED_LEN ||
+	    (n = v.mv_size - CAMPAIGN_FIXED_LEN) > STORE_CAMPAIGN_MAX)
+		return SIGIL_EIO;
+	if ((rc = usage_load(st, txn, k.mv_data, &u)) != 0)
+		return rc;
+	c.brand_id = sigil_be32_get(k.mv_data);
+	c.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
+	c.created = (int64_t)le64_get(p);
+	c.updated = (int64_t)le64_get(p + 8);
+	c.points_spent = u.points_spent;
+	c.claims = u.claims;
+	memcpy(c.prizes_given, u.prizes_given, sizeof(c.prizes_given));
+	if ((c.config = malloc(n + 1)) == NULL)
+		return SIGIL_ENOMEM;
+	memcpy(c.config, p + CAMPAIGN_FIXED_LEN, n);
+	c.config[n] = '\0';
+	*out = c;
+	return 0;
+}
+
+static int
+campaign_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint32_t id, struct campaign *out)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	bid_key(kb, brand_id, id);
+	if ((rc = mdb_get(txn, st->campaigns, &k, &v)) != 0)
+		return rc;
+	return campaign_decode(st, txn, k, v, out);
+}
+
+int
+store_campaign_add(struct store *st, struct campaign *c)
+{
+	struct campaign w;
+
+	if (c == NULL || !json_text_ok(c->config, STORE_CAMPAIGN_MAX))
+		return SIGIL_EINVAL;
+	w = *c;
+	w.created = w.updated = sigil_now_us();
+	return rows_add(st, st->campaigns, campaign_put, &w, w.brand_id, &w.id,
+	    c, sizeof(w));
+}
+
+static int
+campaign_update_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct campaign *c = p;
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	bid_key(kb, c->brand_id, c->id);
+	if ((rc = mdb_get(txn, st->campaigns, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size < CAMPAIGN_FIXED_LEN)
+		return SIGIL_EIO;
+	c->created = (int64_t)le64_get(v.mv_data);
+	return campaign_put(st, txn, c);
+}
+
+int
+store_campaign_update(struct store *st, uint32_t brand_id, uint32_t id,
+    const char *config)
+{
+	struct campaign w = { 0 };
+
+	if (!json_text_ok(config, STORE_CAMPAIGN_MAX))
+		return SIGIL_EINVAL;
+	w.brand_id = brand_id;
+	w.id = id;
+	w.config = (char *)config;
+	w.updated = sigil_now_us();
+	return store_write(st, campaign_update_fn, &w);
+}
+
+int
+store_campaign_get(struct store *st, uint32_t brand_id, uint32_t id,
+    struct campaign *out)
+{
+	if (st->loyalty_absent)
+		return SIGIL_ENOTFOUND;
+	return STORE_READ(st, campaign_load(st, txn, brand_id, id, out));
+}
+
+void
+store_campaign_clear(struct campaign *c)
+{
+	if (c == NULL)
+		return;
+	free(c->config);
+	c->config = NULL;
+}
+
+struct campaign_walk {
+	struct store	*st;
+	MDB_txn		*txn;
+	struct cb_ctx	 c;
+};
+
+static int
+campaign_each_one(MDB_val k, MDB_val v, void *p)
+{
+	struct campaign_walk *w = p;
+	struct campaign c;
+	int rc;
+
+	if ((rc = campaign_decode(w->st, w->txn, k, v, &c)) != 0)
+		return rc;
+	rc = ((int (*)(void *, const struct campaign *))w->c.fn)(w->c.arg,
+	    &c);
+	store_campaign_clear(&c);
+	return rc;
+}
+
+/* campaign_decode reads the usage in the walk's own snapshot. */
+static int
+campaigns_walk(MDB_txn *txn, struct campaign_walk *w, uint32_t brand_id,
+    int *stop)
+{
+	uint8_t kb[8];
+
+	w->txn = txn;
+	bid_key(kb, brand_id, 0);
+	return rows_walk_txn(txn, w->st->campaigns, kb, 8, 4,
+	    campaign_each_one, w, stop);
+}
+
+int
+store_campaign_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct campaign *c), void *arg)
+{
+	struct campaign_walk w = { st, NULL, { (any_fn)fn, arg } };
+	int rc, stop = 0;
+
+	if (st->loyalty_absent)
+		return 0;
+	rc = STORE_READ(st, campaigns_walk(txn, &w, brand_id, &stop));
+	return stop ? stop : rc;
+}
+
+/* ---- claims ---- */
+
+static void
+claim_key(uint8_t *p, uint32_t brand_id, uint64_t serial, int role)
+{
+	code_key_put(p, brand_id, serial);
+	p[CODE_KEY_LEN] = (uint8_t)role;
+}
+
+static int
+claim_decode(MDB_val k, MDB_val v, void *out)
+{
+	const uint8_t *p = v.mv_data, *kp = k.mv_data;
+	struct claim c = { 0 };
+
+	if (k.mv_size != CLAIM_KEY_LEN || v.mv_size != CLAIM_REC_LEN ||
+	    kp[CODE_KEY_LEN] < CLAIM_CONSUMER || kp[CODE_KEY_LEN] > CLAIM_SALES)
+		return SIGIL_EIO;
+	c.brand_id = sigil_be32_get(kp);
+	for (int i = 4; i < CODE_KEY_LEN; i++)
+		c.serial = c.serial << 8 | kp[i];
+	c.role = kp[CODE_KEY_LEN];
+	c.id = le64_get(p);
+	c.customer_id = le64_get(p + 8);
+	c.campaign_id = le32_get(p + 16);
+	c.points = (int64_t)le64_get(p + 20);
+	c.prize = (int8_t)p[28];
+	c.at = (int64_t)le64_get(p + 29);
+	c.expires_at = (int64_t)le64_get(p + 37);
+	*(struct claim *)out = c;
+	return 0;
+}
+
+/*
+ * A batch of claims in one transaction. work holds the working copies
+ * (the caller's claims with at filled in, reset on every run because a
+ * run may be retried after map growth) and results what each claim got;
+ * both are copied out only after the commit.
+ */
+struct claims_arg {
+	const struct claim		*in;
+	struct claim			*work;
+	const struct claim_limits	*lim;	/* n of them, or NULL */
+	const int			*valid;	/* 0 or SIGIL_EINVAL per claim */
+	int				*results;
+	size_t				 n;
+	struct stat_acc			 acc;
+};
+
+/*
+ * What a claim needs to know before its first write, gathered by
+ * claim_check and consumed by claim_apply.
+ */
+struct claim_plan {
+	uint8_t		uk[8];		/* campaign usage key */
+	uint8_t		dk[16];		/* customer day-count key */
+	struct usage	u;
+	int64_t		spent;
+	uint32_t	today;
+};
+
+/*
+ * The business checks of one claim, reads only: 0 when it may be
+ * written, a refusal (SIGIL_ECONFLICT, EFULL, EDENIED, ENOTFOUND,
+ * ESTATE) or an I/O error. Because nothing is written here, a refusal
+ * leaves the transaction exactly as it was and the batch goes on.
+ */
+static int
+claim_check(struct store *st, MDB_txn *txn, const struct claim *c,
+    const struct claim_limits *lim, struct claim_plan *p)
+{
+	uint8_t ck[CLAIM_KEY_LEN];
+	MDB_val k = mval(ck, CLAIM_KEY_LEN), v;
+	struct customer cu;
+	int rc;
+
+	p->today = 0;
+	if ((rc = customer_live(st, txn, c->brand_id, c->customer_id,
+	    &cu)) != 0)
+		return rc;
+	bid_key(p->uk, c->brand_id, c->campaign_id);
+	if (c->campaign_id != 0) {
+		MDB_val ck2 = mval(p->uk, 8), cv;
+
+		if ((rc = mdb_get(txn, st->campaigns, &ck2, &cv)) != 0)
+			return map_err(rc);
+	}
+	claim_key(ck, c->brand_id, c->serial, c->role);
+	if ((rc = mdb_get(txn, st->claims, &k, &v)) == 0)
+		return SIGIL_ECONFLICT;
+	if (rc != MDB_NOTFOUND)
+		return map_err(rc);
+	if ((rc = usage_load(st, txn, p->uk, &p->u)) != 0)
+		return map_err(rc);
+	if (__builtin_add_overflow(p->u.points_spent, c->points, &p->spent) ||
+	    (lim->budget > 0 && p->spent > lim->budget))
+		return SIGIL_EFULL;
+	sigil_be32_put(p->dk, c->brand_id);
+	sigil_be64_put(p->dk + 4, c->customer_id);
+	sigil_be32_put(p->dk + 12, (uint32_t)floor_div(lim->day_start,
+	    DAY_US));
+	k = mval(p->dk, 16);
+	rc = mdb_get(txn, st->claim_days, &k, &v);
+	if (rc == 0 && v.mv_size == 4)
+		p->today = le32_get(v.mv_data);
+	else if (rc == 0)
+		return SIGIL_EIO;
+	else if (rc != MDB_NOTFOUND)
+		return map_err(rc);
+	if (lim->daily_cap != 0 && p->today >= lim->daily_cap)
+		return SIGIL_EDENIED;
+	return 0;
+}
+
+/* A refusal that claim_check may give; anything else fails the batch. */
+static int
+claim_refusal(int rc)
+{
+	return rc == SIGIL_ECONFLICT || rc == SIGIL_EFULL ||
+	    rc == SIGIL_EDENIED || rc == SIGIL_ENOTFOUND ||
+	    rc == SIGIL_ESTATE;
+}
+
+/*
+ * The writes of one checked claim. Any error here leaves the
+ * transaction half-written, so the caller aborts the whole batch.
+ */
+static int
+claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
+    const struct claim_limits *lim, struct claim_plan *p,
+    struct stat_acc *acc)
+{
+	uint8_t ck[CLAIM_KEY_LEN], vb[CLAIM_REC_LEN], cb[4];
+	MDB_val k, v;
+	struct ledger_entry earn = { 0 };
+	struct ledger_entries all = { 0 };
+	uint64_t id;
+	uint32_t h;
+	int rc;
+
+	if (c->prize >= 0) {
+		if (p->u.prizes_given[c->prize] >= lim->prize_stock[c->prize])
+			c->prize = -1;
+		else
+			p->u.prizes_given[c->prize]++;
+	}
+	if ((rc = rows_global_id(st, txn, "next_claim", &id)) != 0)
+		return rc;
+	c->id = id;
+	le64_put(vb, id);
+	le64_put(vb + 8, c->customer_id);
+	le32_put(vb + 16, c->campaign_id);
+	le64_put(vb + 20, (uint64_t)c->points);
+	vb[28] = (uint8_t)(int8_t)c->prize;
+	le64_put(vb + 29, (uint64_t)c->at);
+	le64_put(vb + 37, (uint64_t)c->expires_at);
+	claim_key(ck, c->brand_id, c->serial, c->role);
+	k = mval(ck, CLAIM_KEY_LEN);
+	v = mval(vb, CLAIM_REC_LEN);
+	if ((rc = mdb_put(txn, st->claims, &k, &v, MDB_NOOVERWRITE)) != 0)
+		return rc;
+	if (c->campaign_id != 0) {
+		p->u.points_spent = p->spent;
+		p->u.claims++;
+		if ((rc = usage_store(st, txn, p->uk, &p->u)) != 0)
+			return rc;
+	}
+	le32_put(cb, p->today + 1);
+	k = mval(p->dk, 16);
+	v = mval(cb, 4);
+	if ((rc = mdb_put(txn, st->claim_days, &k, &v, 0)) != 0)
+		return rc;
+
+	earn.brand_id = c->brand_id;
+	earn.customer_id = c->customer_id;
+	earn.type = LEDGER_EARN;
+	earn.points = c->points;
+	earn.at = c->at;
+	earn.expires_at = c->expires_at;
+	earn.ref = id;
+	rc = ledger_settle(st, txn, c->brand_id, c->customer_id, c->at, &all,
+	    NULL);
+	if (rc == 0)
+		rc = ledger_put(st, txn, &earn, NULL);
+	free(all.v);
+	if (rc != 0)
+		return rc;
+
+	if ((rc = activity_event(st, txn, c->brand_id, ACTIVITY_CLAIM, c->at,
+	    c->customer_id, id, c->points)) != 0 || !stats_hour(c->at, &h))
+		return rc;
+	if ((rc = stats_add(st, txn, acc, c->brand_id, STAT_CLAIMS,
+	    DIM_BRAND, 0, h, 1)) != 0 ||
+	    (rc = stats_add(st, txn, acc, c->brand_id, STAT_POINTS,
+	    DIM_BRAND, 0, h, c->points)) != 0)
+		return rc;
+	if (c->campaign_id != 0 &&
+	    ((rc = stats_add(st, txn, acc, c->brand_id, STAT_CLAIMS,
+	    DIM_CAMPAIGN, c->campaign_id, h, 1)) != 0 ||
+	    (rc = stats_add(st, txn, acc, c->brand_id, STAT_POINTS,
+	    DIM_CAMPAIGN, c->campaign_id, h, c->points)) != 0))
+		return rc;
+	return 0;
+}
+
+static int
+claims_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	static const struct claim_limits none = { 0 };
+	struct claims_arg *a = arg;
+	struct claim_plan plan;
+	const struct claim_limits *lim;
+	int rc;
+
+	/* A retried run starts again from the caller's claims. */
+	memcpy(a->work, a->in, a->n * sizeof(*a->work));
+	memset(&a->acc, 0, sizeof(a->acc));
+	for (size_t i = 0; i < a->n; i++) {
+		if ((a->results[i] = a->valid[i]) != 0)
+			continue;
+		lim = a->lim != NULL ? &a->lim[i] : &none;
+		memset(&plan, 0, sizeof(plan));
+		rc = claim_check(st, txn, &a->work[i], lim, &plan);
+		if (rc != 0 && claim_refusal(rc)) {
+			a->results[i] = rc;
+			continue;
+		}
+		if (rc != 0 || (rc = claim_apply(st, txn, &a->work[i], lim,
+		    &plan, &a->acc)) != 0)
+			return rc;
+	}
+	return stats_flush(st, txn, &a->acc);
+}
+
+/* SIGIL_EINVAL when store_claim's contract refuses c under lim. */
+static int
+claim_valid(const struct claim *c, const struct claim_limits *lim)
+{
+	if (c->role < CLAIM_CONSUMER || c->role > CLAIM_SALES ||
+	    c->serial == 0 || c->serial > CODE_SERIAL_MAX || c->points <= 0 ||
+	    c->customer_id == 0 || lim->nprizes < 0 ||
+	    lim->nprizes > STORE_PRIZES_MAX || c->prize < -1 ||
+	    c->prize >= lim->nprizes || lim->budget < 0)
+		return SIGIL_EINVAL;
+	return 0;
+}
+
+int
+store_claims_commit(struct store *st, struct claim *claims,
+    const struct claim_limits *limits, int *results, size_t n)
+{
+	static const struct claim_limits none = { 0 };
+	struct claims_arg *a;
+	int *valid = NULL, *res = NULL, rc = SIGIL_ENOMEM;
+	struct claim *in = NULL, *work = NULL;
+	size_t i, nvalid = 0;
+
+	if (n == 0)
+		return 0;
+	if (claims == NULL || results == NULL)
+		return SIGIL_EINVAL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		goto fail;
+	a->lim = limits;
+	a->n = n;
+	if ((a->in = in = calloc(n, sizeof(*in))) == NULL ||
+	    (a->work = work = calloc(n, sizeof(*work))) == NULL ||
+	    (a->valid = valid = calloc(n, sizeof(*valid))) == NULL ||
+	    (a->results = res = calloc(n, sizeof(*res))) == NULL)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		in[i] = claims[i];
+		if (in[i].at == 0)
+			in[i].at = sigil_now_us();
+		valid[i] = claim_valid(&in[i], limits != NULL ? &limits[i] :
+		    &none);
+		if (valid[i] == 0)
+			nvalid++;
+	}
+	/* Nothing to write: answer without taking the writer lock. */
+	if (nvalid == 0) {
+		memcpy(results, valid, n * sizeof(*results));
+		rc = 0;
+		goto cleanup;
+	}
+	rc = store_write(st, claims_fn, a);
+	if (rc == 0)
+		for (i = 0; i < n; i++) {
+			results[i] = res[i];
+			if (res[i] == 0)
+				claims[i] = work[i];
+		}
+cleanup:
+	free(res);
+	free(valid);
+	free(work);
+	free(in);
+	free(a);
+fail:
+	if (rc != 0)
+		for (i = 0; i < n; i++)
+			results[i] = rc;
+	return rc;
+}
+
+int
+store_claim(struct store *st, struct claim *c,
+    const struct claim_limits *lim)
+{
+	int result, rc;
+
+	if (c == NULL)
+		return SIGIL_EINVAL;
+	if ((rc = store_claims_commit(st, c, lim, &result, 1)) != 0)
+		return rc;
+	return result;
+}
+
+int
+store_claim_get(struct store *st, uint32_t brand_id, uint64_t serial,
+    int role, struct claim *out)
+{
+	uint8_t kb[CLAIM_KEY_LEN];
+
+	if (serial > CODE_SERIAL_MAX || role < CLAIM_CONSUMER ||
+	    role > CLAIM_SALES)
+		return SIGIL_ENOTFOUND;
+	claim_key(kb, brand_id, serial, role);
+	return rows_get(st, st->claims, kb, CLAIM_KEY_LEN, claim_decode, out);
+}
+
+ROWS_EACH_STEP(claim_each_one, struct claim, claim_decode)
+
+int
+store_code_claims(struct store *st, uint32_t brand_id, uint64_t serial,
+    int (*fn)(void *arg, const struct claim *c), void *arg)
+{
+	uint8_t kb[CLAIM_KEY_LEN];
+
+	if (serial > CODE_SERIAL_MAX)
+		return 0;
+	claim_key(kb, brand_id, serial, 0);
+	return rows_each(st, st->claims, kb, CLAIM_KEY_LEN, CODE_KEY_LEN,
+	    claim_each_one, (any_fn)fn, arg);
+}
+
+/* ---- hidden PIN failures ---- */
+
+/*
+ * pin_fails holds three kinds of row, told apart by key length: the code
+ * key (9 bytes) for the code's count, code key || customer BE64 (17) for
+ * one customer's on the code, brand BE32 || customer BE64 || day BE32
+ * (16) for one customer's on one China day. Values are u32 LE.
+ */
+struct pin_arg {
+	uint8_t		code[CODE_KEY_LEN];
+	uint8_t		mine[CODE_KEY_LEN + 8];
+	uint8_t		day[16];
+	int		customer;	/* mine and day are keys */
+	struct pin_fails out;
+	struct code_note *note;		/* store_pin_unlock */
+};
+
+static void
+pin_keys(struct pin_arg *a, uint32_t brand_id, uint64_t serial,
+    uint64_t customer_id, uint32_t day)
+{
+	code_key_put(a->code, brand_id, serial);
+	memcpy(a->mine, a->code, CODE_KEY_LEN);
+	sigil_be64_put(a->mine + CODE_KEY_LEN, customer_id);
+	sigil_be32_put(a->day, brand_id);
+	sigil_be64_put(a->day + 4, customer_id);
+	sigil_be32_put(a->day + 12, day);
+	a->customer = customer_id != 0;
+}
+
+/* Reads one count (0 if absent) and, with add, adds one. */
+static int
+pin_count(struct store *st, MDB_txn *txn, const uint8_t *key, size_t klen,
+    int add, uint32_t *out)
+{
+	uint8_t vb[4];
+	MDB_val k = mval(key, klen), v;
+	uint32_t n = 0;
+	int rc = mdb_get(txn, st->pin_fails, &k, &v);
+
+	if (rc == 0 && v.mv_size == 4)
+		n = le32_get(v.mv_data);
+	else if (rc == 0)
+		return SIGIL_EIO;
+	else if (rc != MDB_NOTFOUND)
+		return rc;
+	if (add) {
+		if (n < UINT32_MAX)
+			n++;
+		le32_put(vb, n);
+		v = mval(vb, 4);
+		if ((rc = mdb_put(txn, st->pin_fails, &k, &v, 0)) != 0)
+			return rc;
+	}
+	*out = n;
+	return 0;
+}
+
+/* a's counts into a->out (the customer's with one), each one up with add. */
+static int
+pin_counts(struct store *st, MDB_txn *txn, struct pin_arg *a, int add)
+{
+	int rc = pin_count(st, txn, a->code, CODE_KEY_LEN, add, &a->out.code);
+
+	if (rc == 0 && a->customer)
+		rc = pin_count(st, txn, a->mine, sizeof a->mine, add,
+		    &a->out.mine);
+	if (rc == 0 && a->customer)
+		rc = pin_count(st, txn, a->day, sizeof a->day, add,
+		    &a->out.today);
+	return rc;
+}
+
+static int
+pin_fail_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	return pin_counts(st, txn, p, 1);
+}
+
+int
+store_pin_fail(struct store *st, uint32_t brand_id, uint64_t serial,
+    uint64_t customer_id, uint32_t day, struct pin_fails *out)
+{
+	struct pin_arg a;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX || customer_id == 0)
+		return SIGIL_EINVAL;
+	memset(&a, 0, sizeof a);
+	pin_keys(&a, brand_id, serial, customer_id, day);
+	return store_write_out(st, pin_fail_fn, &a, out, &a.out,
+	    sizeof(a.out));
+}
+
+int
+store_pin_fails(struct store *st, uint32_t brand_id, uint64_t serial,
+    uint64_t customer_id, uint32_t day, struct pin_fails *out)
+{
+	struct pin_arg a;
+	int rc;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX)
+		return SIGIL_EINVAL;
+	memset(&a, 0, sizeof a);
+	pin_keys(&a, brand_id, serial, customer_id, day);
+	if (!st->loyalty_absent &&
+	    (rc = STORE_READ(st, pin_counts(st, txn, &a, 0))) != 0)
+		return rc;
+	*out = a.out;
+	return 0;
+}
+
+/* The code's count and every customer's count on it, to zero. */
+static int
+pin_unlock_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct pin_arg *a = p;
+	MDB_val k = mval(a->code, CODE_KEY_LEN), v;
+	MDB_cursor *cur;
+	int rc;
+
+	if ((rc = pin_count(st, txn, a->code, CODE_KEY_LEN, 0,
+	    &a->out.code)) != 0)
+		return rc;
+	a->note->count = a->out.code;
+	if ((rc = mdb_cursor_open(txn, st->pin_fails, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < CODE_KEY_LEN ||
+		    memcmp(k.mv_data, a->code, CODE_KEY_LEN) != 0)
+			break;
+		if ((k.mv_size == CODE_KEY_LEN ||
+		    k.mv_size == CODE_KEY_LEN + 8) &&
+		    (rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	return note_put(st, txn, a->code, a->note);
+}
+
+int
+store_pin_unlock(struct store *st, uint32_t brand_id, uint64_t serial,
+    struct code_note *note)
+{
+	struct pin_arg a;
+
+	if (serial == 0 || serial > CODE_SERIAL_MAX || !note_valid(note))
+		return SIGIL_EINVAL;
+	memset(&a, 0, sizeof a);
+	pin_keys(&a, brand_id, serial, 0, 0);
+	note->kind = NOTE_PIN_UNLOCK;
+	note->through = 0;
+	a.note = note;
+	return store_write(st, pin_unlock_fn, &a);
+}
+
+/* ---- brand settings ---- */
+
+static int
+text_decode(MDB_val k, MDB_val v, void *out)
+{
+	char *s = malloc(v.mv_size + 1);
+
+	(void)k;
+	if (s == NULL)
+		return SIGIL_ENOMEM;
+	memcpy(s, v.mv_data, v.mv_size);
+	s[v.mv_size] = '\0';
+	*(char **)out = s;
+	return 0;
+}
+
+int
+store_brand_settings_get(struct store *st, uint32_t brand_id, char **json)
+{
+	uint8_t kb[4];
+
+	sigil_be32_put(kb, brand_id);
+	return rows_get(st, st->brand_settings, kb, 4, text_decode, json);
+}
+
+int
+store_brand_settings_put(struct store *st, uint32_t brand_id,
+    const char *json)
+{
+	uint8_t kb[4];
+
+	if (brand_id == 0 || !json_text_ok(json, STORE_CAMPAIGN_MAX))
+		return SIGIL_EINVAL;
+	sigil_be32_put(kb, brand_id);
+	return rows_write(st, st->brand_settings, kb, 4, (const uint8_t *)json,
+	    strlen(json), brand_id);
+}
