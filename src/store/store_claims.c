@@ -696,8 +696,7 @@ store_pin_fail(struct store *st, uint32_t brand_id, uint64_t serial,
 		return SIGIL_EINVAL;
 	memset(&a, 0, sizeof a);
 	pin_keys(&a, brand_id, serial, customer_id, day);
-	return store_write_out(st, pin_fail_fn, &a, out, &a.out,
-	    sizeof(a.out));
+	return STORE_WRITE_OUT(st, pin_fail_fn, &a, a.out, out);
 }
 
 int

@@ -190,8 +190,7 @@ store_customer_by_phone(struct store *st, uint32_t brand_id,
 	if (hash == NULL || ct == NULL || ct_len == 0 ||
 	    ct_len > STORE_PHONE_CT_MAX)
 		return SIGIL_EINVAL;
-	if ((rc = store_write_out(st, by_phone_fn, &a, out, &a.c,
-	    sizeof(a.c))) != 0)
+	if ((rc = STORE_WRITE_OUT(st, by_phone_fn, &a, a.c, out)) != 0)
 		return rc;
 	if (created)
 		*created = a.created;
@@ -618,7 +617,7 @@ store_activity_add(struct store *st, struct activity *a)
 	*w = *a;
 	if (w->at == 0)
 		w->at = sigil_now_us();
-	rc = store_write_out(st, activity_add_fn, w, a, w, sizeof(*a));
+	rc = STORE_WRITE_OUT(st, activity_add_fn, w, *w, a);
 	free(w);
 	return rc;
 }

@@ -309,6 +309,19 @@ store_write(struct store *st, write_fn fn, void *arg)
 	}
 }
 
+int
+store_write_out(struct store *st, write_fn fn, void *ctx, void *out,
+    const void *res, size_t size)
+{
+	int rc;
+
+	if ((rc = store_write(st, fn, ctx)) != 0)
+		return rc;
+	if (out != NULL)
+		memcpy(out, res, size);
+	return 0;
+}
+
 /* ---- meta counters ---- */
 
 int

@@ -313,18 +313,17 @@ int store_write(struct store *st, write_fn fn, void *arg);
  * on the caller's stack: the inputs copied in, and res, which fn fills.
  * Once store_write has committed, res is copied to *dst (unless dst is
  * NULL); after a failure the caller's memory is as it was. Gives
- * store_write's code:
+ * store_write's code. store_write_out is the same with a size, for a
+ * caller that copies a row whose type it does not know:
  *
  *	work = *b;
  *	work.created = sigil_now_us();
  *	return STORE_WRITE_OUT(st, brand_add_fn, &work, work, b);
  */
-#define STORE_WRITE_OUT(st, fn, arg, res, dst) __extension__ ({		\
-	int store_write_rc_ = store_write((st), (fn), (arg));		\
-	if (store_write_rc_ == 0 && (dst) != NULL)			\
-		*(dst) = (res);						\
-	store_write_rc_;						\
-})
+#define STORE_WRITE_OUT(st, fn, arg, res, dst)				\
+	store_write_out((st), (fn), (arg), (dst), &(res), sizeof(res))
+int store_write_out(struct store *st, write_fn fn, void *ctx, void *out,
+    const void *res, size_t size);
 
 /* ---- helpers every family shares (store_env.c) ---- */
 
@@ -628,13 +627,6 @@ int rows_new_id(struct store *st, MDB_txn *txn, MDB_dbi dbi,
 /* JSON text the store keeps for loyalty.c: bounded and well-formed. */
 int json_text_ok(const char *s, size_t max);
 
-/*
- * The write-closure shape: runs fn(ctx) in a write transaction and, once
- * it committed, copies size bytes from res (inside ctx) to out (NULL:
- * nothing to copy). store_write's code; out untouched on failure.
- */
-int store_write_out(struct store *st, write_fn fn, void *ctx, void *out,
-    const void *res, size_t size);
 /*
  * Puts (val != NULL) or deletes one row in its own write transaction; a
  * put first checks that brand_id exists unless it is 0.

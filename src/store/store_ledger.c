@@ -191,7 +191,7 @@ store_ledger_append(struct store *st, struct ledger_entry *e)
 	w = *e;
 	if (w.at == 0)
 		w.at = sigil_now_us();
-	return store_write_out(st, ledger_append_fn, &w, e, &w, sizeof(w));
+	return STORE_WRITE_OUT(st, ledger_append_fn, &w, w, e);
 }
 
 ROWS_EACH_STEP(ledger_each_one, struct ledger_entry, ledger_decode)
@@ -349,5 +349,5 @@ store_redeem(struct store *st, uint32_t brand_id, uint64_t customer_id,
 {
 	struct redeem_arg a = { brand_id, item_id, customer_id, now, { 0 } };
 
-	return store_write_out(st, redeem_fn, &a, entry, &a.e, sizeof(a.e));
+	return STORE_WRITE_OUT(st, redeem_fn, &a, a.e, entry);
 }

@@ -88,19 +88,6 @@ json_text_ok(const char *s, size_t max)
 
 /* ---- writes ---- */
 
-int
-store_write_out(struct store *st, write_fn fn, void *ctx, void *out,
-    const void *res, size_t size)
-{
-	int rc;
-
-	if ((rc = store_write(st, fn, ctx)) != 0)
-		return rc;
-	if (out != NULL)
-		memcpy(out, res, size);
-	return 0;
-}
-
 /* A put or delete of one row in one table, as a write closure. */
 struct kv_arg {
 	MDB_dbi		 dbi;

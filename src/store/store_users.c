@@ -127,7 +127,7 @@ store_user_add(struct store *st, struct user *u)
 	if ((rc = user_norm(u, &w)) != 0)
 		return rc;
 	w.created = sigil_now_us();
-	return store_write_out(st, user_add_fn, &w, u, &w, sizeof(w));
+	return STORE_WRITE_OUT(st, user_add_fn, &w, w, u);
 }
 
 int
@@ -437,6 +437,5 @@ store_session_purge(struct store *st, int64_t now, uint64_t *removed)
 {
 	struct drop_arg a = { expired_session, 0, NULL, now, 0 };
 
-	return store_write_out(st, sessions_drop_fn, &a, removed, &a.removed,
-	    sizeof(a.removed));
+	return STORE_WRITE_OUT(st, sessions_drop_fn, &a, a.removed, removed);
 }
