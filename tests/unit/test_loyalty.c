@@ -1,5 +1,6 @@
 /*
- * test_loyalty.c - loyalty.c's pure parts: phone normalisation and
+ * test_loyalty.c - the loyalty domain's pure parts (customer.c,
+ * campaign.c, member.c): phone normalisation and
  * masking (hostile input included), AES-GCM sealing of phones (tamper,
  * wrong brand, wrong key, truncation), strict campaign validation (every
  * rule, canonical dates), and RFM segments at their boundaries.
@@ -14,7 +15,9 @@
 
 #include <cmocka.h>
 
-#include "sigil/loyalty.h"
+#include "sigil/campaign.h"
+#include "sigil/customer.h"
+#include "sigil/member.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 
