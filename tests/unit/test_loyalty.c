@@ -1,9 +1,9 @@
 /*
- * test_loyalty.c - the loyalty domain's pure parts (customer.c,
- * campaign.c, member.c): phone normalisation and
- * masking (hostile input included), AES-GCM sealing of phones (tamper,
- * wrong brand, wrong key, truncation), strict campaign validation (every
- * rule, canonical dates), and RFM segments at their boundaries.
+ * test_loyalty.c - the loyalty domain's pure parts: phone normalisation
+ * and masking (hostile input included) and AES-GCM sealing of phones
+ * (tamper, wrong brand, wrong key, truncation) of customer.c, strict
+ * campaign validation (every rule, canonical dates) of campaign.c, and
+ * RFM segments at their boundaries of member.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
