@@ -1,11 +1,10 @@
 /*
- * loyalty_core.h - what every loyalty module shares (domain layer): the
- * programme's process state (app->loyalty) and its start-up, China days,
- * the claim role names and the JSON field checks of the configuration
- * parsers. The modules themselves: customer.h (identity), otp.h (phone
- * login codes), campaign.h, rewards.h (claims and PINs), member.h
- * (ledger, tiers, segments), privacy.h (export, erasure); the HTTP side
- * is loyalty.h.
+ * loyalty_core.h - the loyalty programme's process state (domain layer):
+ * struct loyalty (app->loyalty) and its start-up. The modules: customer.h
+ * (identity), otp.h (phone login codes), campaign.h, rewards.h (claims
+ * and PINs), member.h (ledger, tiers, segments), privacy.h (export,
+ * erasure), loyalty_util.h (what they all use); the HTTP side is
+ * loyalty.h.
  */
 #ifndef SIGIL_LOYALTY_CORE_H
 #define SIGIL_LOYALTY_CORE_H
@@ -16,26 +15,8 @@
 
 struct app;
 struct campaign_cache;
-struct json_t;
 struct ratelimit;
 struct webhook_url;
-
-/* Days are China days (UTC+8): daily caps, OTP and PIN counts, bare
- * campaign dates. (accounts.c spells these the same way.) */
-#define US_PER_S		1000000LL
-#define US_PER_DAY		(86400LL * US_PER_S)
-#define CN_OFFSET_US		(8 * 3600LL * US_PER_S)
-
-/* The most entries one list reply holds (campaigns, customers, items). */
-#define LOYALTY_LIST_MAX	1000
-/* 10^12: the bound of budgets, item costs and stocks, tier thresholds. */
-#define LOYALTY_AMOUNT_MAX	1000000000000LL
-
-/* The China day number of now, and the UTC instant that day began. */
-int64_t loyalty_day(int64_t now);
-int64_t loyalty_day_start(int64_t now);
-
-/* ---- start-up ---- */
 
 #define LOYALTY_SMS_SECRET_MAX	256
 
@@ -82,24 +63,5 @@ struct loyalty {
  */
 int loyalty_init(struct app *app, const struct loyalty_config *cfg);
 void loyalty_fini(struct app *app);
-
-/* ---- claim roles: 1 consumer, 2 retailer, 3 sales (enum claim_role) */
-
-/* The role named s, or 0 when s (which may be NULL) names none. */
-int loyalty_role_parse(const char *s);
-/* "consumer", "retailer" or "sales"; NULL for anything else. */
-const char *loyalty_role_name(int role);
-
-/* ---- JSON field checks of the configuration parsers ---- */
-
-/* 1 when v is an integer in [lo, hi]. */
-int loyalty_int_in(struct json_t *v, int64_t lo, int64_t hi);
-/*
- * 1 when v is a name of 1 to max characters (sigil_text_check: code
- * points, no control or bidi control characters). When it is not and
- * err is given, err says so, naming field.
- */
-int loyalty_name_ok(struct json_t *v, size_t max, const char *field,
-    char *err, size_t esize);
 
 #endif

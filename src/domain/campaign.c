@@ -30,6 +30,7 @@
 #include "sigil/campaign.h"
 #include "sigil/log.h"
 #include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 

@@ -1,19 +1,22 @@
 /*
- * loyalty_core.c - the loyalty programme's state and start-up (SPEC §6),
- * and the few things every loyalty module shares.
+ * loyalty_core.c - the loyalty programme's state and start-up (SPEC §6).
  *
  * The programme, by module (domain: the rules; face: the HTTP side):
- *   customer.c   a customer's identity: phones normalised, sealed,
- *                hashed and masked; the device that is the session
- *   otp.c        phone login by one-time code, and its outbox or SMS
- *                gateway
- *   campaign.c   campaign configurations: strict checks, the per-brand
- *                cache the claims read
- *   rewards.c    claims and PINs: what a code's reward is, who may claim
- *   member.c     a member's standing: ledger, balance, tier, segment,
- *                the brand settings (tiers, staff roles), catalog items
- *   privacy.c    PIPL export and erasure
- *   src/face/loyalty_*.c  the consumer endpoints and the brand API
+ *   loyalty_util.c   China days, claim roles, JSON field checks
+ *   customer.c       a customer's identity: phones normalised, sealed,
+ *                    hashed and masked; the device that is the session
+ *   otp.c            phone login by one-time code, and its outbox or
+ *                    SMS gateway
+ *   campaign.c       campaign configurations: strict checks, the
+ *                    per-brand cache the claims read
+ *   rewards.c        claims and PINs: what a code's reward is, who may
+ *                    claim it
+ *   member.c         a member's standing: ledger, balance, tier,
+ *                    segment, the brand settings (tiers, staff roles),
+ *                    catalog items
+ *   privacy.c        PIPL export and erasure
+ *   src/face/loyalty_*.c, http_loyalty.c   the consumer endpoints and
+ *                    the brand API, and the helpers they share
  *
  * Identity. A phone is first the anonymous device of its signed sg_d
  * cookie. Phone login (one-time code) links that device to a customer of
@@ -46,13 +49,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "sigil/app.h"
 #include "sigil/campaign.h"
 #include "sigil/keyring.h"
 #include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
 #include "sigil/ratelimit.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -68,59 +71,6 @@
 #define GUESS_PER_S		(1.0 / 3)
 #define OTP_BRAND_HOUR_DEFAULT	1000
 #define PHONE_SEARCH_PER_HOUR	20
-
-static const char *const role_names[4] = { NULL, "consumer", "retailer",
-    "sales" };
-
-int64_t
-loyalty_day(int64_t now)
-{
-	return (now + CN_OFFSET_US) / US_PER_DAY;
-}
-
-int64_t
-loyalty_day_start(int64_t now)
-{
-	return loyalty_day(now) * US_PER_DAY - CN_OFFSET_US;
-}
-
-int
-loyalty_role_parse(const char *s)
-{
-	for (int i = 1; i < 4; i++)
-		if (s != NULL && strcmp(s, role_names[i]) == 0)
-			return i;
-	return 0;
-}
-
-const char *
-loyalty_role_name(int role)
-{
-	return role > 0 && role < 4 ? role_names[role] : NULL;
-}
-
-int
-loyalty_int_in(json_t *v, int64_t lo, int64_t hi)
-{
-	return json_is_integer(v) && json_integer_value(v) >= lo &&
-	    json_integer_value(v) <= hi;
-}
-
-int
-loyalty_name_ok(json_t *v, size_t max, const char *field, char *err,
-    size_t esize)
-{
-	struct sigil_text_err te = { .why = -1 };
-
-	if (json_is_string(v) && sigil_text_check(json_string_value(v),
-	    json_string_length(v), max, 0, &te) == 0)
-		return 1;
-	if (err != NULL)
-		sigil_text_explain(field, max, 0, &te, err, esize);
-	return 0;
-}
-
-/* ---- start-up ---- */
 
 static int
 member_load(struct loyalty *ly, const char *web_dir)

@@ -24,7 +24,7 @@
 #include "sigil/app.h"
 #include "sigil/customer.h"
 #include "sigil/ledger.h"
-#include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
 #include "sigil/member.h"
 #include "sigil/store.h"
 #include "sigil/util.h"

@@ -36,6 +36,7 @@
 #include "sigil/egress.h"
 #include "sigil/log.h"
 #include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
 #include "sigil/otp.h"
 #include "sigil/ratelimit.h"
 #include "sigil/store.h"

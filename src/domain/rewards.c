@@ -31,7 +31,7 @@
 #include "sigil/keyring.h"
 #include "sigil/log.h"
 #include "sigil/lookup.h"
-#include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
 #include "sigil/member.h"
 #include "sigil/rewards.h"
 #include "sigil/store.h"

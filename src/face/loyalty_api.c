@@ -19,7 +19,7 @@
  * Owns these handlers. May call the domain (campaign, member, customer,
  * privacy), the store (reads and the writes that are not yet the
  * writer's), ratelimit (the phone-search bucket of app->loyalty), http
- * and loyalty_http.c. Never calls another handler; renders no HTML.
+ * and http_loyalty.c. Never calls another handler; renders no HTML.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,12 +34,14 @@
 #include "sigil/http.h"
 #include "sigil/log.h"
 #include "sigil/loyalty.h"
+#include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
 #include "sigil/member.h"
 #include "sigil/privacy.h"
 #include "sigil/ratelimit.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
-#include "loyalty_http.h"
+#include "http_loyalty.h"
 
 static void
 api_fail(struct loyalty_api *a, int status, const char *code,
@@ -54,6 +56,23 @@ api_fail_row(struct loyalty_api *a, int rc, const char *msg)
 {
 	api_fail(a, rc == SIGIL_ENOTFOUND ? 404 : 503, rc == SIGIL_ENOTFOUND ?
 	    "not_found" : "unavailable", msg);
+}
+
+/*
+ * A write's outcome: nothing when rc is 0; status, code and msg when rc
+ * is the refusal why; else 503. 1 when it replied.
+ */
+static int
+api_refused(struct loyalty_api *a, int rc, int why, int status,
+    const char *code, const char *msg)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == why)
+		api_fail(a, status, code, msg);
+	else
+		api_fail(a, 503, "unavailable", "storage error; try again");
+	return 1;
 }
 
 static int
@@ -123,12 +142,6 @@ campaign_list_one(void *arg, const struct campaign *cp)
 	return json_array_size(arg) >= LOYALTY_LIST_MAX;
 }
 
-static const struct loyalty_refusal save_refusals[] = {
-	{ SIGIL_ENOTFOUND, 404, 0, "not_found", "campaign not found" },
-	{ 0, 503, 0, "unavailable", "storage error; try again" },
-	{ 0 }
-};
-
 static void
 campaign_write(struct loyalty_api *a, uint32_t id, json_t *cfg)
 {
@@ -150,7 +163,8 @@ campaign_write(struct loyalty_api *a, uint32_t id, json_t *cfg)
 	}
 	rc = campaign_save(a->app, a->brand_id, &id, canon, &cp);
 	free(canon);
-	if (loyalty_http_refuse(a->c, rc, 0, save_refusals))
+	if (api_refused(a, rc, SIGIL_ENOTFOUND, 404, "not_found",
+	    "campaign not found"))
 		return;
 	http_reply_jsont(a->c, created ? 201 : 200, campaign_json(&cp));
 	store_campaign_clear(&cp);
@@ -287,7 +301,7 @@ customer_search(struct loyalty_api *a, const char *q)
 	}
 	if (!ratelimit_take(rl, &a->actor, sizeof a->actor, now)) {
 		phone_search_log(a, phone, -1);
-		loyalty_http_too_many(a->c, ratelimit_wait_us(rl, &a->actor,
+		http_loyalty_too_many(a->c, ratelimit_wait_us(rl, &a->actor,
 		    sizeof a->actor, now), "rate_limited", "too many phone "
 		    "searches; at most 20 an hour per user or token");
 		return;
@@ -311,9 +325,9 @@ customer_list(struct loyalty_api *a)
 	uint64_t after = 0, limit = 100;
 	json_t *o;
 
-	if ((loyalty_http_query(a->c, "after", q, sizeof q) != NULL &&
+	if ((http_loyalty_query(a->c, "after", q, sizeof q) != NULL &&
 	    sigil_parse_u64(q, UINT64_MAX, &after) != 0) ||
-	    (loyalty_http_query(a->c, "limit", q, sizeof q) != NULL &&
+	    (http_loyalty_query(a->c, "limit", q, sizeof q) != NULL &&
 	    (sigil_parse_u64(q, LOYALTY_LIST_MAX, &limit) != 0 ||
 	    limit == 0))) {
 		api_fail(a, 422, "invalid", "after is a customer id, limit "
@@ -334,15 +348,10 @@ customer_list(struct loyalty_api *a)
 static void
 customer_erase(struct loyalty_api *a, const struct customer *cu)
 {
-	static const struct loyalty_refusal refusals[] = {
-		{ SIGIL_ESTATE, 409, 0, "already_erased",
-		    "this customer was already erased" },
-		{ 0, 503, 0, "unavailable", "storage error; try again" },
-		{ 0 }
-	};
 	int scrubbed, rc = privacy_erase(a->app, cu, &scrubbed);
 
-	if (loyalty_http_refuse(a->c, rc, 0, refusals))
+	if (api_refused(a, rc, SIGIL_ESTATE, 409, "already_erased",
+	    "this customer was already erased"))
 		return;
 	http_reply_jsont(a->c, 200, json_pack("{s:I,s:b,s:b}", "id",
 	    (json_int_t)cu->id, "erased", 1, "scrubbed", scrubbed));
@@ -352,12 +361,6 @@ customer_erase(struct loyalty_api *a, const struct customer *cu)
 static void
 customer_role(struct loyalty_api *a, const struct customer *cu)
 {
-	static const struct loyalty_refusal refusals[] = {
-		{ SIGIL_EFULL, 422, 0, "limit",
-		    "at most 10000 retailers and sales reps per brand" },
-		{ 0, 503, 0, "unavailable", "storage error; try again" },
-		{ 0 }
-	};
 	json_t *body;
 	int rc, role;
 
@@ -372,7 +375,8 @@ customer_role(struct loyalty_api *a, const struct customer *cu)
 		return;
 	}
 	rc = member_role_set(a->app, a->brand_id, cu->id, role);
-	if (loyalty_http_refuse(a->c, rc, 0, refusals))
+	if (api_refused(a, rc, SIGIL_EFULL, 422, "limit",
+	    "at most 10000 retailers and sales reps per brand"))
 		return;
 	http_reply_jsont(a->c, 200, json_pack("{s:I,s:s}", "id",
 	    (json_int_t)cu->id, "role", loyalty_role_name(role)));
@@ -389,7 +393,7 @@ customers(struct loyalty_api *a)
 	if (a->nseg == 1) {
 		if (a->method != EVHTTP_REQ_GET)
 			api_fail(a, 405, "method_not_allowed", "GET only");
-		else if (loyalty_http_query(a->c, "phone", q, sizeof q) != NULL)
+		else if (http_loyalty_query(a->c, "phone", q, sizeof q) != NULL)
 			customer_search(a, q);
 		else
 			customer_list(a);

@@ -16,7 +16,7 @@
  *
  * Owns the handler and its writer job. May call the domain (rewards,
  * campaign, customer, member, lookup), the store (reads and the writer),
- * ratelimit (the PIN bucket of app->loyalty), http and loyalty_http.c.
+ * ratelimit (the PIN bucket of app->loyalty), http and http_loyalty.c.
  * Never calls another handler.
  */
 #include <stdio.h>
@@ -33,13 +33,15 @@
 #include "sigil/log.h"
 #include "sigil/lookup.h"
 #include "sigil/loyalty.h"
+#include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
 #include "sigil/member.h"
 #include "sigil/ratelimit.h"
 #include "sigil/rewards.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "sigil/writer.h"
-#include "loyalty_http.h"
+#include "http_loyalty.h"
 
 /*
  * A claim in flight: the request and what its answer needs, copied out
@@ -82,7 +84,7 @@ static const struct loyalty_refusal refusals[] = {
 static int
 pin_refused(struct http_call *c, const struct pin_fails *pf, int64_t now)
 {
-	return loyalty_http_refuse(c, reward_pin_lock(pf),
+	return http_loyalty_refuse(c, reward_pin_lock(pf),
 	    loyalty_day_start(now) + US_PER_DAY - now, refusals);
 }
 
@@ -107,7 +109,7 @@ pin_passes(struct http_call *c, const struct code_info *info,
 	/* Wrong PINs only are counted, so a clerk claiming many boxes with
 	 * their right PINs is never slowed. */
 	if (!ratelimit_client_peek(rl, c->client, now)) {
-		loyalty_http_too_many(c, ratelimit_client_wait_us(rl, c->client,
+		http_loyalty_too_many(c, ratelimit_client_wait_us(rl, c->client,
 		    now), "rate_limited", "too many PIN attempts from this "
 		    "address");
 		return -1;
@@ -148,7 +150,7 @@ claim_done(struct writer_job *job)
 		    x->prize[cl->prize] : NULL, "balance",
 		    (json_int_t)member_balance(app, cl->brand_id,
 		    cl->customer_id)));
-	else if (!loyalty_http_refuse(c, job->err, left > 0 ? left : 0,
+	else if (!http_loyalty_refuse(c, job->err, left > 0 ? left : 0,
 	    refusals)) {
 		log_error("claim", "brand=%u err=\"%s\"", cl->brand_id,
 		    sigil_strerror(job->err));
@@ -205,7 +207,7 @@ loyalty_claim(struct http_call *c)
 	int role = CLAIM_CONSUMER, err;
 	json_t *body;
 
-	if ((body = loyalty_http_body(c)) == NULL)
+	if ((body = http_loyalty_body(c)) == NULL)
 		return;
 	code = json_string_value(json_object_get(body, "code"));
 	pin = json_string_value(json_object_get(body, "pin"));
@@ -226,7 +228,7 @@ loyalty_claim(struct http_call *c)
 	json_decref(body);
 	if (err != 0)
 		return;
-	if (loyalty_http_device(app, c, &device) != 0 ||
+	if (http_loyalty_device(app, c, &device) != 0 ||
 	    customer_of_device(app, info.brand.id, device, &cu) != 0) {
 		http_reply_error(c, 401, "login_required", "log in with your "
 		    "phone number to claim (POST /api/v1/customers/otp)");
@@ -258,7 +260,7 @@ loyalty_claim(struct http_call *c)
 	}
 	if (camp->require_pin && pin_passes(c, &info, &cu, pinbuf, now) != 0)
 		return;
-	if (loyalty_http_refuse(c, reward_where(app, info.brand.id, camp, &sb),
+	if (http_loyalty_refuse(c, reward_where(app, info.brand.id, camp, &sb),
 	    0, refusals))
 		return;
 	if (reward_claim_make(camp, &info, role, cu.id, now, &cl, &lim) != 0) {

@@ -11,7 +11,7 @@
  * reaches a reply unmasked, nor the log.
  *
  * Owns the two handlers. May call the domain (otp, customer, lookup,
- * scan for the cookie), http and loyalty_http.c. Never calls another
+ * scan for the cookie), http and http_loyalty.c. Never calls another
  * handler, never writes the store itself.
  */
 #include <stdio.h>
@@ -26,11 +26,13 @@
 #include "sigil/log.h"
 #include "sigil/lookup.h"
 #include "sigil/loyalty.h"
+#include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
 #include "sigil/otp.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
-#include "loyalty_http.h"
+#include "http_loyalty.h"
 
 /*
  * The brand a login is about: from "code" (a code or code URL the device
@@ -89,7 +91,7 @@ login_start(struct http_call *c, struct login *l)
 
 	l->who.addr = c->client;
 	l->who.text = c->client_text;
-	if ((body = loyalty_http_body(c)) == NULL)
+	if ((body = http_loyalty_body(c)) == NULL)
 		return NULL;
 	if (loyalty_phone_normalise(json_string_value(json_object_get(body,
 	    "phone")), l->phone) != 0) {
@@ -146,7 +148,7 @@ loyalty_otp(struct http_call *c)
 	json_decref(body);
 	otp_send(app, l.b.id, l.phone, l.phash, &l.who, sigil_now_us(),
 	    &out);
-	if (loyalty_http_refuse(c, out.result, out.retry_us, refusals))
+	if (http_loyalty_refuse(c, out.result, out.retry_us, refusals))
 		return;
 	loyalty_phone_mask(l.phone, masked, sizeof masked);
 	http_reply_jsont(c, 202, json_pack("{s:b,s:s,s:I}", "sent", 1, "phone",
@@ -200,7 +202,7 @@ loyalty_verify(struct http_call *c)
 		    (int)out.tries_left));
 		return;
 	}
-	if (loyalty_http_refuse(c, out.result, out.retry_us, refusals))
+	if (http_loyalty_refuse(c, out.result, out.retry_us, refusals))
 		return;
 	/* A code is good once: spend it before anything else. */
 	if ((err = otp_spend(app, l.b.id, l.phash)) != 0 ||
@@ -211,7 +213,7 @@ loyalty_verify(struct http_call *c)
 		http_reply_error(c, 503, "unavailable", "try again");
 		return;
 	}
-	if (loyalty_http_device(app, c, &device) != 0) {
+	if (http_loyalty_device(app, c, &device) != 0) {
 		device = 0;
 		while (device == 0)
 			if (sigil_random(&device, sizeof device) != 0) {

@@ -12,7 +12,7 @@
  * static HTML read at start-up: it escapes what it shows itself.
  *
  * Owns these handlers. May call the domain (member, rewards, customer,
- * lookup, scan ids), the store, http and loyalty_http.c. Never calls
+ * lookup, scan ids), the store, http and http_loyalty.c. Never calls
  * another handler.
  */
 #include <stdio.h>
@@ -28,12 +28,14 @@
 #include "sigil/http.h"
 #include "sigil/lookup.h"
 #include "sigil/loyalty.h"
+#include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
 #include "sigil/member.h"
 #include "sigil/rewards.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
-#include "loyalty_http.h"
+#include "http_loyalty.h"
 
 #define LEDGER_SHOWN		200
 #define FEEDBACK_TEXT_MAX	STORE_FEEDBACK_MAX
@@ -47,13 +49,13 @@ session_of(struct http_call *c, struct brand *b, struct customer *cu)
 	struct code_info info;
 	uint64_t device;
 
-	if (loyalty_http_device(app, c, &device) != 0)
+	if (http_loyalty_device(app, c, &device) != 0)
 		return SIGIL_EDENIED;
-	if (loyalty_http_query(c, "code", code, sizeof code) != NULL) {
+	if (http_loyalty_query(c, "code", code, sizeof code) != NULL) {
 		if (lookup_code(app, code, &info) != 0)
 			return SIGIL_ENOTFOUND;
 		*b = info.brand;
-	} else if (loyalty_http_query(c, "brand", name, sizeof name) != NULL) {
+	} else if (http_loyalty_query(c, "brand", name, sizeof name) != NULL) {
 		if (store_brand_find(app->store, name, b) != 0)
 			return SIGIL_ENOTFOUND;
 	} else if (customer_first_brand(app, device, b) != 0)
@@ -136,13 +138,13 @@ loyalty_catalog(struct http_call *c)
 	struct brand b;
 	json_t *arr;
 
-	if (loyalty_http_query(c, "code", code, sizeof code) != NULL) {
+	if (http_loyalty_query(c, "code", code, sizeof code) != NULL) {
 		if (lookup_code(app, code, &info) != 0) {
 			http_reply_error(c, 404, "unknown_code", "no such code");
 			return;
 		}
 		b = info.brand;
-	} else if (loyalty_http_query(c, "brand", name, sizeof name) != NULL) {
+	} else if (http_loyalty_query(c, "brand", name, sizeof name) != NULL) {
 		if (store_brand_find(app->store, name, &b) != 0) {
 			http_reply_error(c, 404, "unknown_brand", "no such brand");
 			return;
@@ -178,7 +180,7 @@ loyalty_redeem(struct http_call *c)
 
 	if (session_or_fail(c, &b, &cu) != 0)
 		return;
-	if ((body = loyalty_http_body(c)) == NULL)
+	if ((body = http_loyalty_body(c)) == NULL)
 		return;
 	item = json_object_get(body, "item");
 	if (!loyalty_int_in(item, 1, UINT32_MAX)) {
@@ -190,7 +192,7 @@ loyalty_redeem(struct http_call *c)
 	err = store_redeem(app->store, b.id, cu.id,
 	    (uint32_t)json_integer_value(item), sigil_now_us(), &e);
 	json_decref(body);
-	if (!loyalty_http_refuse(c, err, 0, redeem_refusals))
+	if (!http_loyalty_refuse(c, err, 0, redeem_refusals))
 		http_reply_jsont(c, 201, json_pack("{s:o,s:I}", "redemption",
 		    member_ledger_json(&e), "balance", (json_int_t)
 		    member_balance(app, b.id, cu.id)));
@@ -245,7 +247,7 @@ loyalty_feedback(struct http_call *c)
 	json_t *body;
 	int err;
 
-	if ((body = loyalty_http_body(c)) == NULL)
+	if ((body = http_loyalty_body(c)) == NULL)
 		return;
 	if (feedback_parse(c, body, &a) != 0) {
 		json_decref(body);
@@ -259,7 +261,7 @@ loyalty_feedback(struct http_call *c)
 		return;
 	}
 	json_decref(body);
-	if (loyalty_http_device(app, c, &device) != 0 || device != rec.device) {
+	if (http_loyalty_device(app, c, &device) != 0 || device != rec.device) {
 		http_reply_error(c, 403, "forbidden", "only the device that "
 		    "scanned may give feedback on this scan");
 		return;
@@ -292,7 +294,7 @@ loyalty_reward(struct http_call *c)
 	char sid[SCAN_ID_LEN + 1];
 	uint64_t id, device = 0;
 
-	if (loyalty_http_query(c, "scan", sid, sizeof sid) == NULL ||
+	if (http_loyalty_query(c, "scan", sid, sizeof sid) == NULL ||
 	    scan_id_parse(app->cookie_key, sid, &id) != 0 ||
 	    store_scan_get(app->store, id, &rec) != 0 || rec.brand_id == 0 ||
 	    store_batch_get(app->store, rec.batch_id, &batch) != 0) {
@@ -300,7 +302,7 @@ loyalty_reward(struct http_call *c)
 		return;
 	}
 	/* Only the scanning device learns its login state and balance. */
-	if (loyalty_http_device(app, c, &device) != 0 || device != rec.device)
+	if (http_loyalty_device(app, c, &device) != 0 || device != rec.device)
 		device = 0;
 	http_add_header(c, "Cache-Control", "no-store");
 	http_reply_jsont(c, 200, json_pack("{s:o}", "reward",

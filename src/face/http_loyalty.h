@@ -1,10 +1,10 @@
 /*
- * loyalty_http.h - request helpers the loyalty endpoints share (internal
+ * http_loyalty.h - request helpers the loyalty endpoints share (internal
  * to the HTTP face: src/face/loyalty_*.c only). Not handlers: each
  * either replies and says so, or leaves the reply to its caller.
  */
-#ifndef SIGIL_LOYALTY_HTTP_H
-#define SIGIL_LOYALTY_HTTP_H
+#ifndef SIGIL_HTTP_LOYALTY_H
+#define SIGIL_HTTP_LOYALTY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +14,7 @@ struct http_call;
 struct json_t;
 
 /* Replies 429 with Retry-After: retry_us, in whole seconds rounded up. */
-void loyalty_http_too_many(struct http_call *c, int64_t retry_us,
+void http_loyalty_too_many(struct http_call *c, int64_t retry_us,
     const char *code, const char *msg);
 
 /*
@@ -23,13 +23,13 @@ void loyalty_http_too_many(struct http_call *c, int64_t retry_us,
  * status 0. With retry set the reply carries Retry-After: retry_us.
  */
 struct loyalty_refusal {
-	int		why;		/* error or result code; 0: any */
+	int		why;		/* error or result; 0: any */
 	int		status;
 	int		retry;
 	const char	*code, *msg;
 };
 /* 1 when it replied to why, 0 when why is 0 or no entry matched. */
-int loyalty_http_refuse(struct http_call *c, int why, int64_t retry_us,
+int http_loyalty_refuse(struct http_call *c, int why, int64_t retry_us,
     const struct loyalty_refusal *t);
 
 /*
@@ -37,15 +37,15 @@ int loyalty_http_refuse(struct http_call *c, int why, int64_t retry_us,
  * site form cannot send that type without a CORS preflight, which this
  * server never grants). NULL after replying.
  */
-struct json_t *loyalty_http_body(struct http_call *c);
+struct json_t *http_loyalty_body(struct http_call *c);
 
 /* The device of the request's signed scan cookie: 0 or SIGIL_ENOTFOUND. */
-int loyalty_http_device(struct app *app, struct http_call *c,
+int http_loyalty_device(struct app *app, struct http_call *c,
     uint64_t *device);
 
 /* The query parameter name (valid UTF-8, shorter than size) copied into
  * out, or NULL. */
-const char *loyalty_http_query(struct http_call *c, const char *name,
+const char *http_loyalty_query(struct http_call *c, const char *name,
     char *out, size_t size);
 
 #endif

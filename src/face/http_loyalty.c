@@ -1,5 +1,5 @@
 /*
- * loyalty_http.c - what the loyalty endpoints share on the HTTP side:
+ * http_loyalty.c - what the loyalty endpoints share on the HTTP side:
  * the replies to their refusals (a table per endpoint, Retry-After for
  * the limits), the consumer JSON body, the device cookie, a query
  * parameter.
@@ -18,10 +18,10 @@
 
 #include "sigil/app.h"
 #include "sigil/http.h"
-#include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
 #include "sigil/scan.h"
 #include "sigil/util.h"
-#include "loyalty_http.h"
+#include "http_loyalty.h"
 
 static void
 reply_retry(struct http_call *c, int status, int64_t retry_us,
@@ -35,14 +35,14 @@ reply_retry(struct http_call *c, int status, int64_t retry_us,
 }
 
 void
-loyalty_http_too_many(struct http_call *c, int64_t retry_us, const char *code,
+http_loyalty_too_many(struct http_call *c, int64_t retry_us, const char *code,
     const char *msg)
 {
 	reply_retry(c, 429, retry_us, code, msg);
 }
 
 int
-loyalty_http_refuse(struct http_call *c, int why, int64_t retry_us,
+http_loyalty_refuse(struct http_call *c, int why, int64_t retry_us,
     const struct loyalty_refusal *t)
 {
 	if (why == 0)
@@ -60,7 +60,7 @@ loyalty_http_refuse(struct http_call *c, int why, int64_t retry_us,
 }
 
 json_t *
-loyalty_http_body(struct http_call *c)
+http_loyalty_body(struct http_call *c)
 {
 	const char *type = http_header(c, "Content-Type");
 	json_error_t jerr;
@@ -91,7 +91,7 @@ loyalty_http_body(struct http_call *c)
 }
 
 int
-loyalty_http_device(struct app *app, struct http_call *c, uint64_t *device)
+http_loyalty_device(struct app *app, struct http_call *c, uint64_t *device)
 {
 	char value[64];
 
@@ -102,7 +102,7 @@ loyalty_http_device(struct app *app, struct http_call *c, uint64_t *device)
 }
 
 const char *
-loyalty_http_query(struct http_call *c, const char *name, char *out,
+http_loyalty_query(struct http_call *c, const char *name, char *out,
     size_t size)
 {
 	struct evkeyvalq q;
