@@ -31,7 +31,7 @@ struct app {
 	unsigned		api_rate_limit;	/* brand API req/s per token */
 	const char		*base_url;	/* --base-url, or NULL */
 	uint64_t		last_device;	/* newest device id issued */
-	struct loyalty		*loyalty;	/* loyalty.c's state */
+	struct loyalty		*loyalty;	/* loyalty_core.h */
 	struct egress		*egress;	/* outbound HTTP (egress.h) */
 };
 

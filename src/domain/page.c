@@ -71,7 +71,7 @@ enum field {
 	T_LOT, T_EXPIRES, T_SERIAL, T_FIRST_H, T_FIRST_TIME, T_FIRST_PLACE,
 	T_SHARE, T_SHARE_NOTE, T_SHARE_WAIT, T_SHARE_OK, T_SHARE_DENIED,
 	T_SHARE_FAIL, T_REWARD_H, T_REWARD_SOON, T_SCAN_ID,
-	/* the reward part (loyalty.c's endpoints, driven by the script) */
+	/* the reward part (the loyalty endpoints, driven by the script) */
 	T_RW_OFFER, T_RW_BALANCE, T_RW_PHONE, T_RW_SEND, T_RW_SENT, T_RW_OTP,
 	T_RW_LOGIN, T_RW_PIN, T_RW_CLAIM, T_RW_DONE, T_RW_PRIZE, T_RW_CLAIMED,
 	T_RW_LOCKED, T_RW_FAIL, T_RW_MEMBER,

@@ -42,6 +42,7 @@
 #include "sigil/log.h"
 #include "sigil/lookup.h"
 #include "sigil/loyalty.h"
+#include "sigil/rewards.h"
 #include "sigil/page.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"

@@ -5,7 +5,7 @@
  * Owns no state and calls nothing but libc: store_loyalty.c runs these
  * inside its write transactions (to append due EXPIRE entries before a
  * new entry and to refuse a redemption the balance cannot cover), and
- * loyalty.c runs them on what store_ledger_each returned, so both sides
+ * member.c runs them on what store_ledger_each returned, so both sides
  * agree by construction. A customer has at most a few thousand entries;
  * one pass with a lot array costs microseconds, so nothing is cached.
  *

@@ -45,7 +45,7 @@ STABLE = {"verdict", "state", "first_scan", "scan_count", "code", "message",
 LEARN = {"scan_id", "token", "csrf"}
 # The dashboard user of the Set-up section.
 USER = ("ann@acme.example", "correct horse battery")
-# Brand API routes that loyalty.c dispatches by hand (no table to read):
+# Brand API routes that loyalty_api.c dispatches by hand (no table to read):
 # (method, pattern). The check below keeps this list whole: every first
 # segment loyalty_api_route() takes must appear here.
 LOYALTY_ROUTES = [
@@ -271,13 +271,13 @@ def route_patterns():
     for m, p in re.findall(r"EVHTTP_REQ_(GET|POST|DELETE|PUT),\s*\"([^\"]+)\"",
                            table):
         out.append((m, "/api/v1/" + p, False))
-    with open(src_file("loyalty.c")) as f:
+    with open(src_file("loyalty_api.c")) as f:
         loy = f.read()
     fn = loy[loy.index("\nloyalty_api_route("):]
     fn = fn[:fn.index("\n}\n")]
     for first in re.findall(r"strcmp\(s, \"([a-z_]+)\"\)", fn):
         check(any(p.split("/")[0] == first for _, p in LOYALTY_ROUTES),
-              "loyalty.c's brand API path %s/ is in LOYALTY_ROUTES" % first)
+              "loyalty_api.c's brand API path %s/ is in LOYALTY_ROUTES" % first)
     for m, p in LOYALTY_ROUTES:
         out.append((m, "/api/v1/" + p, False))
     with open(src_file("consumer.c")) as f:

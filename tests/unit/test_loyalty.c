@@ -1,8 +1,9 @@
 /*
- * test_loyalty.c - loyalty.c's pure parts: phone normalisation and
- * masking (hostile input included), AES-GCM sealing of phones (tamper,
- * wrong brand, wrong key, truncation), strict campaign validation (every
- * rule, canonical dates), and RFM segments at their boundaries.
+ * test_loyalty.c - the loyalty domain's pure parts: phone normalisation
+ * and masking (hostile input included) and AES-GCM sealing of phones
+ * (tamper, wrong brand, wrong key, truncation) of customer.c, strict
+ * campaign validation (every rule, canonical dates) of campaign.c, and
+ * RFM segments at their boundaries of member.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +15,9 @@
 
 #include <cmocka.h>
 
-#include "sigil/loyalty.h"
+#include "sigil/campaign.h"
+#include "sigil/customer.h"
+#include "sigil/member.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 

@@ -1,0 +1,76 @@
+/*
+ * campaign.h - scan-to-earn campaigns (domain layer): the configuration
+ * checked strictly and parsed into the rules a claim is judged by, the
+ * per-brand cache of the running ones, and their JSON for the brand API.
+ * The store keeps the configuration text and the usage counts.
+ */
+#ifndef SIGIL_CAMPAIGN_H
+#define SIGIL_CAMPAIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sigil/store.h"
+
+struct app;
+struct campaign_cache;
+struct json_t;
+
+#define CAMPAIGN_SKUS_MAX	100
+#define CAMPAIGN_BATCHES_MAX	1000
+
+/* A campaign configuration, parsed. */
+struct campaign_rules {
+	uint32_t	id;
+	char		name[401];
+	int		paused;
+	int64_t		starts, ends;
+	int64_t		points[4];		/* by enum claim_role, 0 = not */
+	uint32_t	daily_cap;
+	int64_t		budget;
+	uint32_t	territory;		/* distributor id, 0 = anywhere */
+	int		require_pin;
+	uint32_t	expiry_days;
+	int		nprizes;
+	char		prize[STORE_PRIZES_MAX][257];
+	double		odds[STORE_PRIZES_MAX];
+	uint32_t	stock[STORE_PRIZES_MAX];
+	size_t		nskus, nbatches;
+	char		skus[CAMPAIGN_SKUS_MAX][STORE_NAME_BYTES + 1];
+	uint64_t	batches[CAMPAIGN_BATCHES_MAX];
+};
+
+/*
+ * Validates a campaign configuration strictly (unknown keys, types,
+ * ranges, dates, odds summing above 1) and returns it re-serialised in
+ * canonical form (malloc'd) in *out. On SIGIL_EINVAL, err says why.
+ */
+int loyalty_campaign_check(const char *json, char **out, char *err,
+    size_t errsize);
+
+/*
+ * Writes a checked configuration (canonical, from loyalty_campaign_check)
+ * as campaign *id of brand_id, or as a new one when *id is 0 (*id is set
+ * then), drops the brand's cached campaigns and reads the row back into
+ * out (store_campaign_clear it). 0, SIGIL_ENOTFOUND, or a store error.
+ */
+int campaign_save(struct app *app, uint32_t brand_id, uint32_t *id,
+    const char *canon, struct campaign *out);
+
+/* A stored campaign as the brand API shows it (configuration, results). */
+struct json_t *campaign_json(const struct campaign *cp);
+
+/*
+ * The running campaign (not paused, between its dates) that rewards the
+ * batch or sku for role (0: any role), or NULL. Valid until the next
+ * campaign_save of that brand: copy what must outlive the event.
+ */
+const struct campaign_rules *campaign_find(struct app *app,
+    uint32_t brand_id, uint64_t batch_id, const char *sku, int role,
+    int64_t now);
+
+/* The cache app->loyalty holds (loyalty_core.c makes and frees it). */
+int campaign_cache_new(struct campaign_cache **out);
+void campaign_cache_free(struct campaign_cache *cc);
+
+#endif

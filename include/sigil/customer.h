@@ -1,0 +1,70 @@
+/*
+ * customer.h - a loyalty customer's identity (domain layer): the phone
+ * number normalised, sealed, hashed for lookups and masked for display;
+ * the device whose cookie is the customer's session; the login that
+ * finds or creates the customer of a phone.
+ */
+#ifndef SIGIL_CUSTOMER_H
+#define SIGIL_CUSTOMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sigil/store.h"
+
+struct app;
+
+#define LOYALTY_PHONE_MAX	15	/* digits, E.164 without '+' */
+
+/*
+ * Normalises a phone number: blanks, '-', '(' and ')' dropped, an optional
+ * leading '+' or "00"; 11 digits starting with 1 are mainland mobiles and
+ * get 86 in front. 6 to 15 digits result, else SIGIL_EINVAL.
+ */
+int loyalty_phone_normalise(const char *in, char out[LOYALTY_PHONE_MAX + 1]);
+/* "138****1234" for 86 numbers, "+44 79****1234"-style otherwise. */
+void loyalty_phone_mask(const char *normalised, char *out, size_t size);
+
+/*
+ * AES-256-GCM with a random 12-byte nonce, brand_id as associated data:
+ * out = nonce || ciphertext || tag (len + 28 bytes, at most size).
+ */
+int loyalty_seal(const uint8_t key[32], uint32_t brand_id, const char *text,
+    uint8_t *out, size_t size, size_t *out_len);
+/* Opens what loyalty_seal made into text (size bytes). SIGIL_EFORGED. */
+int loyalty_open(const uint8_t key[32], uint32_t brand_id, const uint8_t *in,
+    size_t len, char *text, size_t size);
+
+/* HMAC-SHA256 of a normalised phone under the "phone-hash" secret: the
+ * key customers and one-time codes are found by. */
+void customer_phone_hash(struct app *app, const char *normalised,
+    uint8_t out[32]);
+/* The customer's phone in the clear ("" when erased or unreadable);
+ * 0 or SIGIL_EFORGED. */
+int customer_phone(struct app *app, const struct customer *cu, char *out,
+    size_t size);
+/* The customer's phone, masked ("erased", "unreadable"). */
+void customer_masked(struct app *app, const struct customer *cu, char *out,
+    size_t size);
+
+/*
+ * The customer device is logged in as at brand_id (not erased), in *out:
+ * 0, or SIGIL_EDENIED when it is logged in as none.
+ */
+int customer_of_device(struct app *app, uint32_t brand_id, uint64_t device,
+    struct customer *out);
+/* The first brand (lowest id) device is logged in to: 0 or SIGIL_EDENIED. */
+int customer_first_brand(struct app *app, uint64_t device, struct brand *out);
+
+/*
+ * Phone login, once the one-time code was right: seals the phone and
+ * finds or creates the brand's customer of phash (*created says which).
+ * Then customer_device_link makes device that customer's session and
+ * logs the login (ACTIVITY_CUSTOMER_NEW or ACTIVITY_LOGIN) at now.
+ */
+int customer_login(struct app *app, uint32_t brand_id, const char *phone,
+    const uint8_t phash[32], struct customer *out, int *created);
+int customer_device_link(struct app *app, uint32_t brand_id, uint64_t device,
+    const struct customer *cu, int created, int64_t now);
+
+#endif

@@ -1,0 +1,239 @@
+/*
+ * customer.c - a loyalty customer's identity.
+ *
+ * Personal data. A phone number is normalised (E.164 digits), looked up
+ * by HMAC-SHA256 under the keyring secret "phone-hash", and kept only as
+ * AES-256-GCM ciphertext under "phone-enc" (random nonce, the brand id
+ * as associated data, so a ciphertext cannot be moved to another brand:
+ * a stolen database shows no numbers). It is shown masked (138****1234)
+ * everywhere except the admin's PIPL export (privacy.c). Phones never
+ * reach the server log.
+ *
+ * Sessions. A customer has no cookie of its own: the device cookie of
+ * the scan page is the session once customer_device_link has tied the
+ * device to the customer, at one brand (a device may be logged in at
+ * several).
+ *
+ * Owns the phone rules and the login's store writes (customer, device
+ * link, activity). May call store, keyring secrets through app->loyalty,
+ * util and OpenSSL. Never knows about HTTP, never logs a phone.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "sigil/app.h"
+#include "sigil/customer.h"
+#include "sigil/loyalty_core.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+
+/* ---- phones ---- */
+
+int
+loyalty_phone_normalise(const char *in, char out[LOYALTY_PHONE_MAX + 1])
+{
+	char d[LOYALTY_PHONE_MAX + 3];
+	size_t n = 0, i = 0;
+
+	if (in == NULL || strlen(in) > 40)
+		return SIGIL_EINVAL;
+	while (in[i] == ' ')
+		i++;
+	if (in[i] == '+')
+		i++;
+	for (; in[i] != '\0'; i++) {
+		if (in[i] == ' ' || in[i] == '-' || in[i] == '(' || in[i] == ')')
+			continue;
+		if (in[i] < '0' || in[i] > '9' || n >= sizeof d - 1)
+			return SIGIL_EINVAL;
+		d[n++] = in[i];
+	}
+	d[n] = '\0';
+	if (n > 2 && d[0] == '0' && d[1] == '0') {	/* 00 international */
+		memmove(d, d + 2, n - 1);
+		n -= 2;
+	}
+	if (n == 11 && d[0] == '1') {			/* mainland mobile */
+		if (n + 2 > LOYALTY_PHONE_MAX)
+			return SIGIL_EINVAL;
+		memmove(d + 2, d, n + 1);
+		d[0] = '8';
+		d[1] = '6';
+		n += 2;
+	}
+	if (n < 6 || n > LOYALTY_PHONE_MAX || d[0] == '0')
+		return SIGIL_EINVAL;
+	memcpy(out, d, n + 1);
+	return 0;
+}
+
+void
+loyalty_phone_mask(const char *p, char *out, size_t size)
+{
+	size_t n = strlen(p);
+
+	if (n == 13 && strncmp(p, "86", 2) == 0)
+		snprintf(out, size, "%.3s****%s", p + 2, p + 9);
+	else if (n >= 10)
+		snprintf(out, size, "+%.*s****%s", (int)(n - 8 > 4 ? 4 : n - 8),
+		    p, p + n - 4);
+	else
+		snprintf(out, size, "+****%s", p + n - 2);
+}
+
+int
+loyalty_seal(const uint8_t key[32], uint32_t brand_id, const char *text,
+    uint8_t *out, size_t size, size_t *out_len)
+{
+	EVP_CIPHER_CTX *ctx;
+	uint8_t aad[4];
+	size_t n = strlen(text);
+	int len = 0, fin = 0, err = SIGIL_ECRYPTO;
+
+	if (n + 28 > size || n > INT_MAX - 32)
+		return SIGIL_EINVAL;
+	if (sigil_random(out, 12) != 0)
+		return SIGIL_ECRYPTO;
+	sigil_be32_put(aad, brand_id);
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return SIGIL_ENOMEM;
+	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, out) == 1 &&
+	    EVP_EncryptUpdate(ctx, NULL, &len, aad, sizeof aad) == 1 &&
+	    EVP_EncryptUpdate(ctx, out + 12, &len, (const uint8_t *)text,
+	    (int)n) == 1 &&
+	    EVP_EncryptFinal_ex(ctx, out + 12 + len, &fin) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16,
+	    out + 12 + len + fin) == 1) {
+		*out_len = 12 + (size_t)len + (size_t)fin + 16;
+		err = 0;
+	}
+	EVP_CIPHER_CTX_free(ctx);
+	return err;
+}
+
+int
+loyalty_open(const uint8_t key[32], uint32_t brand_id, const uint8_t *in,
+    size_t len, char *text, size_t size)
+{
+	EVP_CIPHER_CTX *ctx;
+	uint8_t aad[4], tag[16], buf[STORE_PHONE_CT_MAX];
+	int n = 0, fin = 0, err = SIGIL_EFORGED;
+
+	if (len < 28 || len - 28 >= size || len - 28 > sizeof buf)
+		return SIGIL_EFORGED;
+	sigil_be32_put(aad, brand_id);
+	memcpy(tag, in + len - 16, 16);
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return SIGIL_ENOMEM;
+	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in) == 1 &&
+	    EVP_DecryptUpdate(ctx, NULL, &n, aad, sizeof aad) == 1 &&
+	    EVP_DecryptUpdate(ctx, buf, &n, in + 12, (int)(len - 28)) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1 &&
+	    EVP_DecryptFinal_ex(ctx, buf + n, &fin) == 1 &&
+	    memchr(buf, '\0', (size_t)(n + fin)) == NULL) {
+		memcpy(text, buf, (size_t)(n + fin));
+		text[n + fin] = '\0';
+		err = 0;
+	}
+	EVP_CIPHER_CTX_free(ctx);
+	return err;
+}
+
+void
+customer_phone_hash(struct app *app, const char *norm, uint8_t out[32])
+{
+	unsigned int len = 32;
+
+	HMAC(EVP_sha256(), app->loyalty->hash_key, 32, (const uint8_t *)norm,
+	    strlen(norm), out, &len);
+}
+
+int
+customer_phone(struct app *app, const struct customer *cu, char *out,
+    size_t size)
+{
+	if (cu->erased == 0 && loyalty_open(app->loyalty->enc_key,
+	    cu->brand_id, cu->phone_ct, cu->phone_ct_len, out, size) == 0)
+		return 0;
+	out[0] = '\0';
+	return SIGIL_EFORGED;
+}
+
+void
+customer_masked(struct app *app, const struct customer *cu, char *out,
+    size_t size)
+{
+	char phone[LOYALTY_PHONE_MAX + 1];
+
+	if (cu->erased != 0 || cu->phone_ct_len == 0)
+		snprintf(out, size, "erased");
+	else if (customer_phone(app, cu, phone, sizeof phone) == 0)
+		loyalty_phone_mask(phone, out, size);
+	else
+		snprintf(out, size, "unreadable");
+}
+
+/* ---- sessions and login ---- */
+
+int
+customer_of_device(struct app *app, uint32_t brand_id, uint64_t device,
+    struct customer *out)
+{
+	uint64_t id;
+
+	if (store_device_customer(app->store, brand_id, device, &id) != 0 ||
+	    store_customer_get(app->store, brand_id, id, out) != 0 ||
+	    out->erased != 0)
+		return SIGIL_EDENIED;
+	return 0;
+}
+
+int
+customer_first_brand(struct app *app, uint64_t device, struct brand *out)
+{
+	uint64_t id;
+
+	for (uint32_t bid = 1; ; bid++) {
+		if (store_brand_get(app->store, bid, out) != 0)
+			return SIGIL_EDENIED;
+		if (store_device_customer(app->store, bid, device, &id) == 0)
+			return 0;
+	}
+}
+
+int
+customer_login(struct app *app, uint32_t brand_id, const char *phone,
+    const uint8_t phash[32], struct customer *out, int *created)
+{
+	uint8_t ct[STORE_PHONE_CT_MAX];
+	size_t ctlen;
+	int err;
+
+	if ((err = loyalty_seal(app->loyalty->enc_key, brand_id, phone, ct,
+	    sizeof ct, &ctlen)) != 0)
+		return err;
+	return store_customer_by_phone(app->store, brand_id, phash, ct, ctlen,
+	    out, created);
+}
+
+int
+customer_device_link(struct app *app, uint32_t brand_id, uint64_t device,
+    const struct customer *cu, int created, int64_t now)
+{
+	struct activity act = { 0 };
+	int err;
+
+	if ((err = store_device_link(app->store, brand_id, device, cu->id,
+	    now)) != 0)
+		return err;
+	act.brand_id = brand_id;
+	act.at = now;
+	act.customer_id = cu->id;
+	act.type = created ? ACTIVITY_CUSTOMER_NEW : ACTIVITY_LOGIN;
+	store_activity_add(app->store, &act);
+	return 0;
+}

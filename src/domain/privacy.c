@@ -1,0 +1,100 @@
+/*
+ * privacy.c - a customer's personal data under PIPL: export and erasure.
+ *
+ * What is personal: the phone (kept sealed, customer.c), the device ids
+ * linked to the customer, the feedback texts, the precise places of the
+ * scans of the codes the customer claimed or reviewed, and the demo
+ * outbox lines with the phone's codes. The export shows all of it to the
+ * brand's admin, the phone in the clear (the one place it is). Erasure
+ * removes it from the store (store_customer_erase keeps the customer id
+ * and the amounts, so counts stay right), from the outbox and from the
+ * staff registrations, then scrubs the freed pages and the log so that
+ * the old bytes are not left in the files (store_scrub).
+ *
+ * Owns the order of an erasure. May call store, customer, member, otp
+ * (the outbox), log and util. Never knows about HTTP, never logs a
+ * phone.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "sigil/app.h"
+#include "sigil/customer.h"
+#include "sigil/log.h"
+#include "sigil/member.h"
+#include "sigil/otp.h"
+#include "sigil/privacy.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+
+static int
+export_device(void *arg, uint64_t device)
+{
+	char hex[17];
+
+	snprintf(hex, sizeof hex, "%016llx", (unsigned long long)device);
+	json_array_append_new(arg, json_string(hex));
+	return 0;
+}
+
+json_t *
+privacy_export(struct app *app, const struct customer *cu)
+{
+	struct ledger_buf lb;
+	char phone[LOYALTY_PHONE_MAX + 2] = "+";
+	json_t *o = member_summary(app, cu, 1), *ledger = json_array();
+	json_t *devices = json_array();
+
+	if (customer_phone(app, cu, phone + 1, sizeof phone - 1) == 0)
+		json_object_set_new(o, "phone", json_string(phone));
+	store_customer_devices(app->store, cu->brand_id, cu->id, export_device,
+	    devices);
+	json_object_set_new(o, "device_ids", devices);
+	if (member_ledger_load(app, cu->brand_id, cu->id, &lb) == 0) {
+		for (size_t i = 0; i < lb.n; i++)
+			json_array_append_new(ledger, member_ledger_json(
+			    &lb.v[i]));
+		free(lb.v);
+	}
+	json_object_set_new(o, "ledger", ledger);
+	log_info("customer_export", "brand=%u customer=%llu", cu->brand_id,
+	    (unsigned long long)cu->id);
+	return o;
+}
+
+int
+privacy_erase(struct app *app, const struct customer *cu, int *scrubbed)
+{
+	char plain[LOYALTY_PHONE_MAX + 1] = "";
+	struct store_scrub_stats ss = { 0 };
+	struct activity act = { 0 };
+	int rc;
+
+	customer_phone(app, cu, plain, sizeof plain);
+	/* The outbox first: after the erase the phone is gone. */
+	*scrubbed = cu->erased == 0 &&
+	    otp_outbox_forget(app, cu->brand_id, plain) == 0;
+	OPENSSL_cleanse(plain, sizeof plain);
+	if ((rc = store_customer_erase(app->store, cu->brand_id, cu->id,
+	    sigil_now_us())) != 0)
+		return rc;
+	act.brand_id = cu->brand_id;
+	act.type = ACTIVITY_ERASE;
+	act.at = sigil_now_us();
+	act.customer_id = cu->id;
+	store_activity_add(app->store, &act);
+	member_role_forget(app, cu->brand_id, cu->id);
+	/* The bytes left in the files (the activity entry and settings
+	 * above are in, so this scrub covers them). */
+	rc = store_scrub(app->store, &ss);
+	*scrubbed = *scrubbed && rc == 0;
+	log_info("customer_erase", "brand=%u customer=%llu scrubbed=%d "
+	    "pages=%llu freed=%llu gaps=%llu ms=%lld", cu->brand_id,
+	    (unsigned long long)cu->id, *scrubbed,
+	    (unsigned long long)ss.pages, (unsigned long long)ss.free_pages,
+	    (unsigned long long)ss.gap_pages, (long long)ss.ms);
+	return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * http_loyalty.h - request helpers the loyalty endpoints share (internal
+ * to the HTTP face: src/face/loyalty_*.c only). Not handlers: each
+ * either replies and says so, or leaves the reply to its caller.
+ */
+#ifndef SIGIL_HTTP_LOYALTY_H
+#define SIGIL_HTTP_LOYALTY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct app;
+struct http_call;
+struct json_t;
+
+/* Replies 429 with Retry-After: retry_us, in whole seconds rounded up. */
+void http_loyalty_too_many(struct http_call *c, int64_t retry_us,
+    const char *code, const char *msg);
+
+/*
+ * The replies to an endpoint's refusals, as a table: the entry whose why
+ * matches (an entry with why 0 matches any), ending with an entry of
+ * status 0. With retry set the reply carries Retry-After: retry_us.
+ */
+struct loyalty_refusal {
+	int		why;		/* error or result; 0: any */
+	int		status;
+	int		retry;
+	const char	*code, *msg;
+};
+/* 1 when it replied to why, 0 when why is 0 or no entry matched. */
+int http_loyalty_refuse(struct http_call *c, int why, int64_t retry_us,
+    const struct loyalty_refusal *t);
+
+/*
+ * A consumer POST body: JSON object, sent as application/json (a cross-
+ * site form cannot send that type without a CORS preflight, which this
+ * server never grants). NULL after replying.
+ */
+struct json_t *http_loyalty_body(struct http_call *c);
+
+/* The device of the request's signed scan cookie: 0 or SIGIL_ENOTFOUND. */
+int http_loyalty_device(struct app *app, struct http_call *c,
+    uint64_t *device);
+
+/* The query parameter name (valid UTF-8, shorter than size) copied into
+ * out, or NULL. */
+const char *http_loyalty_query(struct http_call *c, const char *name,
+    char *out, size_t size);
+
+#endif

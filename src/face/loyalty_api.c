@@ -1,0 +1,537 @@
+/*
+ * loyalty_api.c - the loyalty part of the brand API: /api/v1/campaigns,
+ * /customers (list, phone search, summary, PIPL export and erasure,
+ * staff roles), /catalog/items and /settings (tiers).
+ *
+ * api.c authenticates the token or dashboard session, then hands the
+ * paths it does not route itself to loyalty_api_route(), which takes
+ * them by their first segment (tests/server/api_doc.py reads those
+ * names out of this file). Reading is for every role; changes are for
+ * admin tokens only, and so are exports and erasures.
+ *
+ * GET /api/v1/customers?phone= is a membership oracle: with the 7 digits
+ * a masked list shows, 10,000 guesses would unmask a number. So it takes
+ * the full number (loyalty_phone_normalise refuses '*'), is limited to
+ * 20 an hour per actor (API token or dashboard user) for every role, and
+ * every search is logged with the actor and a keyed hash of the number,
+ * never the digits.
+ *
+ * Owns these handlers. May call the domain (campaign, member, customer,
+ * privacy), the store (reads and the writes that are not yet the
+ * writer's), ratelimit (the phone-search bucket of app->loyalty), http
+ * and http_loyalty.c. Never calls another handler; renders no HTML.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "sigil/app.h"
+#include "sigil/campaign.h"
+#include "sigil/customer.h"
+#include "sigil/http.h"
+#include "sigil/log.h"
+#include "sigil/loyalty.h"
+#include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
+#include "sigil/member.h"
+#include "sigil/privacy.h"
+#include "sigil/ratelimit.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "http_loyalty.h"
+
+static void
+api_fail(struct loyalty_api *a, int status, const char *code,
+    const char *msg)
+{
+	http_reply_error(a->c, status, code, msg);
+}
+
+/* A store error on a row the path names: 404 when absent, else 503. */
+static void
+api_fail_row(struct loyalty_api *a, int rc, const char *msg)
+{
+	api_fail(a, rc == SIGIL_ENOTFOUND ? 404 : 503, rc == SIGIL_ENOTFOUND ?
+	    "not_found" : "unavailable", msg);
+}
+
+/*
+ * A write's outcome: nothing when rc is 0; status, code and msg when rc
+ * is the refusal why; else 503. 1 when it replied.
+ */
+static int
+api_refused(struct loyalty_api *a, int rc, int why, int status,
+    const char *code, const char *msg)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == why)
+		api_fail(a, status, code, msg);
+	else
+		api_fail(a, 503, "unavailable", "storage error; try again");
+	return 1;
+}
+
+static int
+api_admin(struct loyalty_api *a, const char *msg)
+{
+	if (a->role == ROLE_ADMIN)
+		return 0;
+	api_fail(a, 403, "forbidden", msg);
+	return -1;
+}
+
+static int
+api_body(struct loyalty_api *a, json_t **out)
+{
+	json_error_t jerr;
+	size_t len;
+	char *text;
+
+	*out = NULL;
+	if (http_body_too_large(a->c)) {
+		api_fail(a, 413, "too_large", "request body too large");
+		return -1;
+	}
+	if ((text = http_body_text(a->c, &len)) != NULL &&
+	    sigil_json_values(text, len) > SIGIL_JSON_VALUES_MAX) {
+		free(text);
+		api_fail(a, 413, "too_large", "more than 400000 JSON values "
+		    "in the body");
+		return -1;
+	}
+	if (text == NULL ||
+	    (*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL || !json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		free(text);
+		api_fail(a, 400, "bad_json", "expected a JSON object (no "
+		    "duplicate keys)");
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+static int
+api_id(struct loyalty_api *a, const char *s, uint64_t max, uint64_t *out)
+{
+	if (sigil_parse_u64(s, max, out) == 0 && *out > 0)
+		return 0;
+	api_fail(a, 404, "not_found", "no such resource");
+	return -1;
+}
+
+/* Sends {name: arr} with status 200. */
+static void
+api_list(struct loyalty_api *a, const char *name, json_t *arr)
+{
+	http_reply_jsont(a->c, 200, json_pack("{s:o}", name, arr));
+}
+
+/* ---- campaigns ---- */
+
+static int
+campaign_list_one(void *arg, const struct campaign *cp)
+{
+	json_array_append_new(arg, campaign_json(cp));
+	return json_array_size(arg) >= LOYALTY_LIST_MAX;
+}
+
+static void
+campaign_write(struct loyalty_api *a, uint32_t id, json_t *cfg)
+{
+	struct campaign cp = { 0 };
+	char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS), *canon;
+	char err[320];
+	int rc, created = id == 0;
+
+	if (text == NULL) {
+		api_fail(a, 503, "unavailable", "out of memory");
+		return;
+	}
+	rc = loyalty_campaign_check(text, &canon, err, sizeof err);
+	free(text);
+	if (rc != 0) {
+		api_fail(a, 422, "invalid", rc == SIGIL_EINVAL ? err :
+		    "could not check the configuration");
+		return;
+	}
+	rc = campaign_save(a->app, a->brand_id, &id, canon, &cp);
+	free(canon);
+	if (api_refused(a, rc, SIGIL_ENOTFOUND, 404, "not_found",
+	    "campaign not found"))
+		return;
+	http_reply_jsont(a->c, created ? 201 : 200, campaign_json(&cp));
+	store_campaign_clear(&cp);
+}
+
+/* POST /campaigns/{id}/pause and /resume: the configuration, "paused" set. */
+static void
+campaign_pause(struct loyalty_api *a, uint32_t id, int paused)
+{
+	struct campaign cp;
+	json_t *cfg;
+	int rc;
+
+	if ((rc = store_campaign_get(a->app->store, a->brand_id, id, &cp)) !=
+	    0) {
+		api_fail_row(a, rc, "campaign not found");
+		return;
+	}
+	cfg = json_loads(cp.config, 0, NULL);
+	store_campaign_clear(&cp);
+	if (cfg == NULL) {
+		api_fail(a, 503, "unavailable", "unreadable campaign");
+		return;
+	}
+	json_object_set_new(cfg, "paused", json_boolean(paused));
+	campaign_write(a, id, cfg);
+	json_decref(cfg);
+}
+
+static void
+campaigns(struct loyalty_api *a)
+{
+	struct campaign cp;
+	uint64_t id = 0;
+	json_t *body = NULL;
+	int rc;
+
+	if (a->nseg >= 2 && api_id(a, a->seg[1], UINT32_MAX, &id) != 0)
+		return;
+	if (a->method == EVHTTP_REQ_GET && a->nseg == 1) {
+		json_t *arr = json_array();
+
+		store_campaign_each(a->app->store, a->brand_id,
+		    campaign_list_one, arr);
+		api_list(a, "campaigns", arr);
+		return;
+	}
+	if (a->method == EVHTTP_REQ_GET && a->nseg == 2) {
+		if ((rc = store_campaign_get(a->app->store, a->brand_id,
+		    (uint32_t)id, &cp)) != 0) {
+			api_fail_row(a, rc, "campaign not found");
+			return;
+		}
+		http_reply_jsont(a->c, 200, campaign_json(&cp));
+		store_campaign_clear(&cp);
+		return;
+	}
+	if (a->method != EVHTTP_REQ_POST || a->nseg == 2 || a->nseg > 3) {
+		api_fail(a, 405, "method_not_allowed", "method not allowed "
+		    "here");
+		return;
+	}
+	if (api_admin(a, "only an admin token may change campaigns") != 0)
+		return;
+	if (a->nseg == 3 && strcmp(a->seg[2], "update") != 0 &&
+	    strcmp(a->seg[2], "pause") != 0 && strcmp(a->seg[2], "resume") !=
+	    0) {
+		api_fail(a, 404, "not_found", "no such resource");
+		return;
+	}
+	if (a->nseg == 1 || strcmp(a->seg[2], "update") == 0) {
+		if (api_body(a, &body) != 0)
+			return;
+		campaign_write(a, (uint32_t)id, body);
+		json_decref(body);
+		return;
+	}
+	campaign_pause(a, (uint32_t)id, a->seg[2][0] == 'p');
+}
+
+/* ---- customers ---- */
+
+struct cust_list {
+	struct app	*app;
+	json_t		*arr;
+	size_t		limit;
+	uint64_t	last;
+};
+
+static int
+cust_list_one(void *arg, const struct customer *cu)
+{
+	struct cust_list *l = arg;
+
+	json_array_append_new(l->arr, member_summary(l->app, cu, 0));
+	l->last = cu->id;
+	return json_array_size(l->arr) >= l->limit;
+}
+
+/* The number appears as the first 6 bytes of its keyed hash (the key is
+ * the keyring's; the log alone cannot be reversed), never as digits. */
+static void
+phone_search_log(struct loyalty_api *a, const char *phone, int found)
+{
+	uint8_t phash[32];
+	char hex[13];
+
+	customer_phone_hash(a->app, phone, phash);
+	sigil_hex_encode(phash, 6, hex);
+	log_info("phone_search", "brand=%u actor=%s:%u role=%s phone_hash=%s "
+	    "result=%s client=%s", a->brand_id, (a->actor & 0x80000000u) ?
+	    "user" : "token", a->actor & 0x7fffffffu, a->role == ROLE_ADMIN ?
+	    "admin" : a->role == ROLE_OPERATOR ? "operator" : "analyst", hex,
+	    found < 0 ? "rate_limited" : found ? "found" : "none",
+	    a->c->client_text);
+}
+
+/* GET /customers?phone=: at most one, not erased. */
+static void
+customer_search(struct loyalty_api *a, const char *q)
+{
+	struct app *app = a->app;
+	struct ratelimit *rl = app->loyalty->phone_search;
+	struct customer cu;
+	char phone[LOYALTY_PHONE_MAX + 1];
+	uint8_t phash[32];
+	int64_t now = sigil_now_us();
+	json_t *arr;
+	int found;
+
+	if (loyalty_phone_normalise(q, phone) != 0) {
+		api_fail(a, 422, "bad_phone", "not a phone number");
+		return;
+	}
+	if (!ratelimit_take(rl, &a->actor, sizeof a->actor, now)) {
+		phone_search_log(a, phone, -1);
+		http_loyalty_too_many(a->c, ratelimit_wait_us(rl, &a->actor,
+		    sizeof a->actor, now), "rate_limited", "too many phone "
+		    "searches; at most 20 an hour per user or token");
+		return;
+	}
+	arr = json_array();
+	customer_phone_hash(app, phone, phash);
+	found = store_customer_find_phone(app->store, a->brand_id, phash,
+	    &cu) == 0 && cu.erased == 0;
+	if (found)
+		json_array_append_new(arr, member_summary(app, &cu, 0));
+	phone_search_log(a, phone, found);
+	api_list(a, "customers", arr);
+}
+
+/* GET /customers[?after=&limit=]: a page, in id order. */
+static void
+customer_list(struct loyalty_api *a)
+{
+	struct cust_list l = { a->app, NULL, 0, 0 };
+	char q[64];
+	uint64_t after = 0, limit = 100;
+	json_t *o;
+
+	if ((http_loyalty_query(a->c, "after", q, sizeof q) != NULL &&
+	    sigil_parse_u64(q, UINT64_MAX, &after) != 0) ||
+	    (http_loyalty_query(a->c, "limit", q, sizeof q) != NULL &&
+	    (sigil_parse_u64(q, LOYALTY_LIST_MAX, &limit) != 0 ||
+	    limit == 0))) {
+		api_fail(a, 422, "invalid", "after is a customer id, limit "
+		    "1..1000");
+		return;
+	}
+	l.arr = json_array();
+	l.limit = (size_t)limit;
+	store_customer_each(a->app->store, a->brand_id, after, cust_list_one,
+	    &l);
+	o = json_pack("{s:o}", "customers", l.arr);
+	json_object_set_new(o, "next", json_array_size(l.arr) == l.limit ?
+	    json_integer((json_int_t)l.last) : json_null());
+	http_reply_jsont(a->c, 200, o);
+}
+
+/* POST /customers/{id}/erase */
+static void
+customer_erase(struct loyalty_api *a, const struct customer *cu)
+{
+	int scrubbed, rc = privacy_erase(a->app, cu, &scrubbed);
+
+	if (api_refused(a, rc, SIGIL_ESTATE, 409, "already_erased",
+	    "this customer was already erased"))
+		return;
+	http_reply_jsont(a->c, 200, json_pack("{s:I,s:b,s:b}", "id",
+	    (json_int_t)cu->id, "erased", 1, "scrubbed", scrubbed));
+}
+
+/* POST /customers/{id}/role */
+static void
+customer_role(struct loyalty_api *a, const struct customer *cu)
+{
+	json_t *body;
+	int rc, role;
+
+	if (api_body(a, &body) != 0)
+		return;
+	role = loyalty_role_parse(json_string_value(json_object_get(body,
+	    "role")));
+	json_decref(body);
+	if (role == 0 || cu->erased) {
+		api_fail(a, 422, "invalid", cu->erased ? "customer erased" :
+		    "expected {\"role\": consumer|retailer|sales}");
+		return;
+	}
+	rc = member_role_set(a->app, a->brand_id, cu->id, role);
+	if (api_refused(a, rc, SIGIL_EFULL, 422, "limit",
+	    "at most 10000 retailers and sales reps per brand"))
+		return;
+	http_reply_jsont(a->c, 200, json_pack("{s:I,s:s}", "id",
+	    (json_int_t)cu->id, "role", loyalty_role_name(role)));
+}
+
+static void
+customers(struct loyalty_api *a)
+{
+	struct customer cu;
+	char q[64];
+	uint64_t id = 0;
+	int rc;
+
+	if (a->nseg == 1) {
+		if (a->method != EVHTTP_REQ_GET)
+			api_fail(a, 405, "method_not_allowed", "GET only");
+		else if (http_loyalty_query(a->c, "phone", q, sizeof q) != NULL)
+			customer_search(a, q);
+		else
+			customer_list(a);
+		return;
+	}
+	if (api_id(a, a->seg[1], UINT64_MAX, &id) != 0)
+		return;
+	if ((rc = store_customer_get(a->app->store, a->brand_id, id, &cu)) !=
+	    0) {
+		api_fail_row(a, rc, "customer not found");
+		return;
+	}
+	if (a->nseg == 2 && a->method == EVHTTP_REQ_GET) {
+		http_reply_jsont(a->c, 200, json_pack("{s:o}", "customer",
+		    member_summary(a->app, &cu, 1)));
+		return;
+	}
+	if (a->nseg != 3) {
+		api_fail(a, 404, "not_found", "no such resource");
+		return;
+	}
+	if (api_admin(a, "only an admin token may do this") != 0)
+		return;
+	if (strcmp(a->seg[2], "export") == 0 && a->method == EVHTTP_REQ_GET) {
+		json_t *o = privacy_export(a->app, &cu);
+
+		http_add_header(a->c, "Cache-Control", "no-store");
+		http_reply_jsont(a->c, 200, json_pack("{s:o}", "customer", o));
+		return;
+	}
+	if (a->method != EVHTTP_REQ_POST)
+		api_fail(a, 405, "method_not_allowed", "POST only");
+	else if (strcmp(a->seg[2], "erase") == 0)
+		customer_erase(a, &cu);
+	else if (strcmp(a->seg[2], "role") == 0)
+		customer_role(a, &cu);
+	else
+		api_fail(a, 404, "not_found", "no such resource");
+}
+
+/* ---- catalog items, settings ---- */
+
+static void
+catalog_items(struct loyalty_api *a)
+{
+	struct reward_item it;
+	json_t *body;
+	char msg[256];
+	int rc;
+
+	if (a->nseg != 2) {
+		api_fail(a, 404, "not_found", "no such resource");
+		return;
+	}
+	if (a->method == EVHTTP_REQ_GET) {
+		json_t *arr = json_array();
+
+		store_item_each(a->app->store, a->brand_id, member_item_append,
+		    arr);
+		api_list(a, "items", arr);
+		return;
+	}
+	if (a->method != EVHTTP_REQ_POST) {
+		api_fail(a, 405, "method_not_allowed", "GET or POST");
+		return;
+	}
+	if (api_admin(a, "only an admin token may add items") != 0 ||
+	    api_body(a, &body) != 0)
+		return;
+	rc = member_item_parse(body, a->brand_id, &it, msg, sizeof msg);
+	json_decref(body);
+	if (rc != 0) {
+		api_fail(a, 422, "invalid", msg);
+		return;
+	}
+	if ((rc = store_item_add(a->app->store, &it)) != 0) {
+		api_fail(a, rc == SIGIL_EINVAL ? 422 : 503, rc == SIGIL_EINVAL ?
+		    "invalid" : "unavailable", "the item could not be added");
+		return;
+	}
+	http_reply_jsont(a->c, 201, member_item_json(&it));
+}
+
+static void
+settings(struct loyalty_api *a)
+{
+	json_t *s, *body, *tiers, *out;
+	char msg[256];
+	int rc;
+
+	if (a->method != EVHTTP_REQ_GET && a->method != EVHTTP_REQ_POST) {
+		api_fail(a, 405, "method_not_allowed", "GET or POST");
+		return;
+	}
+	if (a->method == EVHTTP_REQ_POST) {
+		if (api_admin(a, "only an admin token may change settings") !=
+		    0 || api_body(a, &body) != 0)
+			return;
+		s = member_settings(a->app, a->brand_id);
+		rc = member_tiers_set(a->app, a->brand_id, s, body, msg,
+		    sizeof msg);
+		json_decref(body);
+		if (rc != 0) {
+			json_decref(s);
+			if (rc == SIGIL_EINVAL)
+				api_fail(a, 422, "invalid", msg);
+			else
+				api_fail(a, 503, "unavailable",
+				    "storage error");
+			return;
+		}
+	} else
+		s = member_settings(a->app, a->brand_id);
+	tiers = json_object_get(s, "tiers");
+	out = json_pack("{s:O}", "tiers", tiers ? tiers : json_null());
+	if (tiers == NULL)
+		json_object_set_new(out, "tiers", member_tiers_default());
+	json_decref(s);
+	http_reply_jsont(a->c, 200, out);
+}
+
+int
+loyalty_api_route(struct loyalty_api *a)
+{
+	const char *s = a->nseg > 0 ? a->seg[0] : "";
+
+	if (a->method == EVHTTP_REQ_HEAD)
+		a->method = EVHTTP_REQ_GET;
+	if (strcmp(s, "campaigns") == 0)
+		campaigns(a);
+	else if (strcmp(s, "customers") == 0)
+		customers(a);
+	else if (strcmp(s, "catalog") == 0 && a->nseg >= 2 &&
+	    strcmp(a->seg[1], "items") == 0)
+		catalog_items(a);
+	else if (strcmp(s, "settings") == 0 && a->nseg == 1)
+		settings(a);
+	else
+		return 0;
+	return 1;
+}

@@ -1,0 +1,287 @@
+/*
+ * loyalty_claim.c - POST /api/v1/claims: a logged-in customer claims the
+ * reward of a code this phone scanned.
+ *
+ * The checks that need no history run here, in the order a customer
+ * meets them: the code, the login, the staff role, the scan by this
+ * device, the running campaign, an earlier claim, the hidden PIN (with
+ * its locks and the per-client limit on wrong PINs), the territory; the
+ * rules are rewards.c's. The claim itself is then a WRITER_CLAIM job:
+ * the writer thread commits a whole round of claims in one transaction
+ * (store_claims_commit, which checks each one in order against the
+ * budget, the daily cap, the prize stock and the one-claim rule) with
+ * one sync, and the request is answered from claim_done() once it is
+ * durable. A claim committed on this thread would cost an fsync each
+ * and stall every other request meanwhile.
+ *
+ * Owns the handler and its writer job. May call the domain (rewards,
+ * campaign, customer, member, lookup), the store (reads and the writer),
+ * ratelimit (the PIN bucket of app->loyalty), http and http_loyalty.c.
+ * Never calls another handler.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "sigil/app.h"
+#include "sigil/campaign.h"
+#include "sigil/code.h"
+#include "sigil/customer.h"
+#include "sigil/http.h"
+#include "sigil/log.h"
+#include "sigil/lookup.h"
+#include "sigil/loyalty.h"
+#include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
+#include "sigil/member.h"
+#include "sigil/ratelimit.h"
+#include "sigil/rewards.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "sigil/writer.h"
+#include "http_loyalty.h"
+
+/*
+ * A claim in flight: the request and what its answer needs, copied out
+ * of the campaign cache (which a campaign change may free before the
+ * writer answers). Freed by claim_done.
+ */
+struct claim_ctx {
+	struct http_call	*call;
+	struct writer_job	job;
+	uint32_t		campaign;
+	char			prize[STORE_PRIZES_MAX][65];
+};
+
+/*
+ * The refusals that need no if of their own: rewards.c's (positive) and
+ * the store's at commit (SIGIL_E*, negative). Retry-After: the China day
+ * ends.
+ */
+static const struct loyalty_refusal refusals[] = {
+	{ REWARD_UNLOCATED, 403, 0, "location_required", "this reward is "
+	    "regional: share your location on the scan page first" },
+	{ REWARD_OUTSIDE, 403, 0, "outside_region",
+	    "this reward is not offered where the code was scanned" },
+	{ REWARD_PIN_CODE_LOCKED, 423, 0, "locked", "too many wrong PINs on "
+	    "this code: its reward is locked until the brand lifts the lock" },
+	{ REWARD_PIN_MINE_LOCKED, 423, 0, "customer_locked",
+	    "you entered too many wrong PINs for this code" },
+	{ REWARD_PIN_DAY_LOCKED, 423, 1, "customer_locked",
+	    "you entered too many wrong PINs today; try again tomorrow" },
+	{ SIGIL_ECONFLICT, 409, 0, "already_claimed",
+	    "this code's reward for this role was already claimed" },
+	{ SIGIL_EFULL, 422, 0, "budget_exhausted",
+	    "this campaign's points are all given out" },
+	{ SIGIL_EDENIED, 429, 1, "daily_cap",
+	    "you reached today's claim limit for this campaign" },
+	{ 0 }
+};
+
+/* Replies 423 and returns 1 when no more PIN may be tried. */
+static int
+pin_refused(struct http_call *c, const struct pin_fails *pf, int64_t now)
+{
+	return http_loyalty_refuse(c, reward_pin_lock(pf),
+	    loyalty_day_start(now) + US_PER_DAY - now, refusals);
+}
+
+/* The hidden PIN, when the campaign asks for it: 0, or -1 after replying. */
+static int
+pin_passes(struct http_call *c, const struct code_info *info,
+    const struct customer *cu, const char *pin, int64_t now)
+{
+	struct app *app = c->app;
+	struct ratelimit *rl = app->loyalty->pin;
+	struct pin_fails pf = { 0 };
+	int err;
+
+	if (store_pin_fails(app->store, info->brand.id, info->serial, cu->id,
+	    (uint32_t)loyalty_day(now), &pf) == 0 && pin_refused(c, &pf, now))
+		return -1;
+	if (pin[0] == '\0') {
+		http_reply_error(c, 428, "pin_required", "enter the hidden PIN "
+		    "under the scratch-off layer");
+		return -1;
+	}
+	/* Wrong PINs only are counted, so a clerk claiming many boxes with
+	 * their right PINs is never slowed. */
+	if (!ratelimit_client_peek(rl, c->client, now)) {
+		http_loyalty_too_many(c, ratelimit_client_wait_us(rl, c->client,
+		    now), "rate_limited", "too many PIN attempts from this "
+		    "address");
+		return -1;
+	}
+	if ((err = reward_pin_check(app, info, pin)) == 0)
+		return 0;
+	if (err == SIGIL_ENOTFOUND) {
+		http_reply_error(c, 503, "unavailable", "key missing");
+		return -1;
+	}
+	ratelimit_client_take(rl, c->client, now);
+	if (reward_pin_wrong(app, info, cu->id, now, &pf) != 0) {
+		http_reply_error(c, 503, "unavailable", "try again");
+		return -1;
+	}
+	if (!pin_refused(c, &pf, now))
+		http_reply_jsont(c, 403, json_pack("{s:{s:s,s:s,s:i}}", "error",
+		    "code", "wrong_pin", "message", "wrong PIN", "tries_left",
+		    (int)reward_pin_tries_left(&pf)));
+	return -1;
+}
+
+static void
+claim_done(struct writer_job *job)
+{
+	struct claim_ctx *x = job->arg;
+	struct http_call *c = x->call;
+	struct app *app = c->app;
+	const struct claim *cl = &job->claim;
+	int64_t left = job->claim_limits.day_start + US_PER_DAY -
+	    sigil_now_us();
+
+	if (job->err == 0)
+		http_reply_jsont(c, 201, json_pack("{s:I,s:I,s:s,s:i,s:s?,s:I}",
+		    "claim_id", (json_int_t)cl->id, "points",
+		    (json_int_t)cl->points, "role", loyalty_role_name(cl->role),
+		    "campaign", (int)x->campaign, "prize", cl->prize >= 0 ?
+		    x->prize[cl->prize] : NULL, "balance",
+		    (json_int_t)member_balance(app, cl->brand_id,
+		    cl->customer_id)));
+	else if (!http_loyalty_refuse(c, job->err, left > 0 ? left : 0,
+	    refusals)) {
+		log_error("claim", "brand=%u err=\"%s\"", cl->brand_id,
+		    sigil_strerror(job->err));
+		http_reply_error(c, 503, "unavailable", "the claim could not be "
+		    "recorded; try again");
+	}
+	free(x);
+}
+
+/*
+ * The code of a claim, resolved: 0 with *info set, or -1 after replying
+ * (not a code, not ours, not earning).
+ */
+static int
+claim_code(struct http_call *c, const char *code, struct code_info *info)
+{
+	int err = strlen(code) > CODE_URL_MAX ? SIGIL_EINVAL :
+	    lookup_code(c->app, code, info);
+
+	if (err == SIGIL_EINVAL) {
+		http_reply_error(c, 422, "bad_code", "not a sigil code or code "
+		    "URL");
+		return -1;
+	}
+	if (err != 0 || info->verdict == VERDICT_COUNTERFEIT) {
+		http_reply_error(c, 404, "unknown_code", "this code was not "
+		    "issued here");
+		return -1;
+	}
+	if (info->verdict == VERDICT_REVOKED || info->verdict ==
+	    VERDICT_INACTIVE) {
+		http_reply_error(c, 403, "code_not_active", "this code is "
+		    "revoked or not yet activated: it earns nothing");
+		return -1;
+	}
+	return 0;
+}
+
+void
+loyalty_claim(struct http_call *c)
+{
+	struct app *app = c->app;
+	struct code_info info;
+	struct customer cu;
+	struct claim cl, prev;
+	struct claim_limits lim;
+	struct claim_ctx *x;
+	struct reward_scan sb;
+	const struct campaign_rules *camp;
+	const char *code, *pin, *rs;
+	char pinbuf[CODE_PIN_DIGITS + 1] = "";
+	uint64_t device;
+	int64_t now = sigil_now_us();
+	int role = CLAIM_CONSUMER, err;
+	json_t *body;
+
+	if ((body = http_loyalty_body(c)) == NULL)
+		return;
+	code = json_string_value(json_object_get(body, "code"));
+	pin = json_string_value(json_object_get(body, "pin"));
+	rs = json_string_value(json_object_get(body, "role"));
+	if (pin != NULL && strlen(pin) <= CODE_PIN_DIGITS)
+		snprintf(pinbuf, sizeof pinbuf, "%s", pin);
+	if (code == NULL || (json_object_get(body, "pin") != NULL &&
+	    (pin == NULL || strlen(pin) > CODE_PIN_DIGITS)) ||
+	    (json_object_get(body, "role") != NULL &&
+	    (role = loyalty_role_parse(rs)) == 0)) {
+		json_decref(body);
+		http_reply_error(c, 422, "invalid", "expected {\"code\": the "
+		    "scanned code, \"pin\": the hidden PIN when asked, \"role\":"
+		    " consumer|retailer|sales}");
+		return;
+	}
+	err = claim_code(c, code, &info);
+	json_decref(body);
+	if (err != 0)
+		return;
+	if (http_loyalty_device(app, c, &device) != 0 ||
+	    customer_of_device(app, info.brand.id, device, &cu) != 0) {
+		http_reply_error(c, 401, "login_required", "log in with your "
+		    "phone number to claim (POST /api/v1/customers/otp)");
+		return;
+	}
+	if (role != CLAIM_CONSUMER && member_role(app, info.brand.id, cu.id) !=
+	    role) {
+		http_reply_error(c, 403, "role_not_registered", "the brand has "
+		    "not registered this customer for that role");
+		return;
+	}
+	reward_scanned_by(app, info.brand.id, info.serial, device, &sb);
+	if (!sb.found) {
+		http_reply_error(c, 403, "scan_first", "scan the code with this "
+		    "phone before claiming");
+		return;
+	}
+	if ((camp = campaign_find(app, info.brand.id, info.batch.id,
+	    info.product.sku, role, now)) == NULL) {
+		http_reply_error(c, 422, "no_campaign", "no running campaign "
+		    "rewards this code for this role");
+		return;
+	}
+	if (store_claim_get(app->store, info.brand.id, info.serial, role,
+	    &prev) == 0) {
+		http_reply_error(c, 409, "already_claimed", "this code's reward "
+		    "for this role was already claimed");
+		return;
+	}
+	if (camp->require_pin && pin_passes(c, &info, &cu, pinbuf, now) != 0)
+		return;
+	if (http_loyalty_refuse(c, reward_where(app, info.brand.id, camp, &sb),
+	    0, refusals))
+		return;
+	if (reward_claim_make(camp, &info, role, cu.id, now, &cl, &lim) != 0) {
+		http_reply_error(c, 503, "unavailable", "no randomness");
+		return;
+	}
+	if ((x = calloc(1, sizeof *x)) == NULL) {
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	x->call = c;
+	x->campaign = camp->id;
+	memcpy(x->prize, camp->prize, sizeof x->prize);
+	x->job.kind = WRITER_CLAIM;
+	x->job.claim = cl;
+	x->job.claim_limits = lim;
+	x->job.done = claim_done;
+	x->job.arg = x;
+	if (writer_submit(app->writer, &x->job) != 0) {
+		free(x);
+		http_reply_error(c, 503, "unavailable",
+		    "the server is busy or shutting down; try again");
+	}
+}

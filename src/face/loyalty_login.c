@@ -1,0 +1,238 @@
+/*
+ * loyalty_login.c - phone login over HTTP: POST /api/v1/customers/otp
+ * sends a one-time code, POST /api/v1/customers/verify checks it and
+ * makes the device cookie the customer's session (a new cookie when the
+ * phone has none yet).
+ *
+ * The brand is the one whose code was scanned ("code", looked up) or
+ * one named ("brand"). The rules (limits, the code's life, the outbox or
+ * SMS gateway) are otp.c's, the customer and the session customer.c's:
+ * this file parses, asks them and replies. A phone or a code never
+ * reaches a reply unmasked, nor the log.
+ *
+ * Owns the two handlers. May call the domain (otp, customer, lookup,
+ * scan for the cookie), http and http_loyalty.c. Never calls another
+ * handler, never writes the store itself.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "sigil/app.h"
+#include "sigil/code.h"
+#include "sigil/customer.h"
+#include "sigil/http.h"
+#include "sigil/log.h"
+#include "sigil/lookup.h"
+#include "sigil/loyalty.h"
+#include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
+#include "sigil/otp.h"
+#include "sigil/scan.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "http_loyalty.h"
+
+/*
+ * The brand a login is about: from "code" (a code or code URL the device
+ * scanned) or "brand" (a name). 0, or -1 after replying.
+ */
+static int
+brand_of(struct http_call *c, const char *code, const char *name,
+    struct brand *b)
+{
+	struct app *app = c->app;
+	struct code_info info;
+
+	if (code != NULL) {
+		int err = strlen(code) > CODE_URL_MAX ? SIGIL_EINVAL :
+		    lookup_code(app, code, &info);
+
+		if (err == SIGIL_EINVAL) {
+			http_reply_error(c, 422, "bad_code",
+			    "not a sigil code or code URL");
+			return -1;
+		}
+		if (err != 0) {
+			http_reply_error(c, 404, "unknown_code",
+			    "this code was not issued by any brand here");
+			return -1;
+		}
+		*b = info.brand;
+		return 0;
+	}
+	if (name != NULL && strlen(name) <= STORE_NAME_BYTES &&
+	    store_brand_find(app->store, name, b) == 0)
+		return 0;
+	http_reply_error(c, name ? 404 : 422, name ? "unknown_brand" :
+	    "invalid", name ? "no such brand" : "send the scanned 'code' "
+	    "(or a 'brand' name)");
+	return -1;
+}
+
+/* A login request: the phone, its hash and the brand; who asks. */
+struct login {
+	char			phone[LOYALTY_PHONE_MAX + 1];
+	uint8_t			phash[32];
+	struct brand		b;
+	struct otp_client	who;
+};
+
+/*
+ * The JSON body of a login request, its phone and brand (by code or
+ * name) read into l: the body (the caller decrefs it), or NULL after
+ * replying.
+ */
+static json_t *
+login_start(struct http_call *c, struct login *l)
+{
+	json_t *body;
+
+	l->who.addr = c->client;
+	l->who.text = c->client_text;
+	if ((body = http_loyalty_body(c)) == NULL)
+		return NULL;
+	if (loyalty_phone_normalise(json_string_value(json_object_get(body,
+	    "phone")), l->phone) != 0) {
+		json_decref(body);
+		http_reply_error(c, 422, "bad_phone", "'phone' must be a phone "
+		    "number of 6 to 15 digits (+86 optional)");
+		return NULL;
+	}
+	if (brand_of(c, json_string_value(json_object_get(body, "code")),
+	    json_string_value(json_object_get(body, "brand")), &l->b) != 0) {
+		json_decref(body);
+		return NULL;
+	}
+	customer_phone_hash(c->app, l->phone, l->phash);
+	return body;
+}
+
+/* The refusals of both endpoints (otp.c's results; OTP_WRONG aside). */
+static const struct loyalty_refusal refusals[] = {
+	{ OTP_TOO_SOON, 429, 1, "otp_too_soon",
+	    "a code was sent less than a minute ago" },
+	{ OTP_DAILY_LIMIT, 429, 1, "otp_daily_limit",
+	    "too many codes for this phone today" },
+	{ OTP_SEND_LIMIT, 429, 1, "rate_limited",
+	    "too many codes requested from this address" },
+	{ OTP_BRAND_LIMIT, 429, 1, "rate_limited",
+	    "too many codes sent for this brand this hour; try again later" },
+	{ OTP_NO_RANDOM, 503, 0, "unavailable", "no randomness" },
+	{ OTP_SEND_FAILED, 503, 0, "unavailable",
+	    "the code could not be sent; try again" },
+	{ OTP_GUESS_LIMIT, 429, 1, "rate_limited",
+	    "too many attempts from this address" },
+	{ OTP_NONE, 401, 0, "otp_invalid",
+	    "no code is pending for this phone; request one" },
+	{ OTP_LOCKED, 429, 1, "otp_locked",
+	    "too many wrong codes; request a new one" },
+	{ OTP_EXPIRED, 401, 0, "otp_expired",
+	    "the code has expired; request a new one" },
+	{ 0, 503, 0, "unavailable", "try again" },
+	{ 0 }
+};
+
+void
+loyalty_otp(struct http_call *c)
+{
+	struct app *app = c->app;
+	struct login l;
+	struct otp_outcome out;
+	char masked[32];
+	json_t *body;
+
+	if ((body = login_start(c, &l)) == NULL)
+		return;
+	json_decref(body);
+	otp_send(app, l.b.id, l.phone, l.phash, &l.who, sigil_now_us(),
+	    &out);
+	if (http_loyalty_refuse(c, out.result, out.retry_us, refusals))
+		return;
+	loyalty_phone_mask(l.phone, masked, sizeof masked);
+	http_reply_jsont(c, 202, json_pack("{s:b,s:s,s:I}", "sent", 1, "phone",
+	    masked, "expires_in", (json_int_t)(app->loyalty->otp_ttl_us /
+	    US_PER_S)));
+}
+
+/* Sets the cookie of a device new to this phone (the session from now). */
+static void
+cookie_set(struct http_call *c, uint64_t device)
+{
+	struct app *app = c->app;
+	char cookie[SCAN_COOKIE_LEN + 1], header[160];
+
+	scan_cookie_make(app->cookie_key, device, cookie);
+	snprintf(header, sizeof header, "%s=%s; Path=/; Max-Age=63072000; "
+	    "HttpOnly; SameSite=Lax%s", SCAN_COOKIE_NAME, cookie,
+	    app->secure_cookies ? "; Secure" : "");
+	http_add_header(c, "Set-Cookie", header);
+}
+
+void
+loyalty_verify(struct http_call *c)
+{
+	struct app *app = c->app;
+	struct login l;
+	struct otp_outcome out;
+	struct customer cu;
+	char masked[32];
+	const char *otp;
+	uint64_t device;
+	int64_t now = sigil_now_us();
+	int created = 0, fresh = 0, err;
+	json_t *body;
+
+	if ((body = login_start(c, &l)) == NULL)
+		return;
+	otp = json_string_value(json_object_get(body, "otp"));
+	if (otp == NULL || strlen(otp) != OTP_DIGITS ||
+	    strspn(otp, "0123456789") != OTP_DIGITS) {
+		json_decref(body);
+		http_reply_error(c, 422, "invalid", "'otp' must be the 6-digit "
+		    "code");
+		return;
+	}
+	otp_check(app, l.b.id, l.phash, otp, &l.who, now, &out);
+	json_decref(body);
+	if (out.result == OTP_WRONG) {
+		http_reply_jsont(c, 401, json_pack("{s:{s:s,s:s,s:i}}", "error",
+		    "code", "otp_wrong", "message", "wrong code", "tries_left",
+		    (int)out.tries_left));
+		return;
+	}
+	if (http_loyalty_refuse(c, out.result, out.retry_us, refusals))
+		return;
+	/* A code is good once: spend it before anything else. */
+	if ((err = otp_spend(app, l.b.id, l.phash)) != 0 ||
+	    (err = customer_login(app, l.b.id, l.phone, l.phash, &cu,
+	    &created)) != 0) {
+		log_error("login", "brand=%u err=\"%s\"", l.b.id,
+		    sigil_strerror(err));
+		http_reply_error(c, 503, "unavailable", "try again");
+		return;
+	}
+	if (http_loyalty_device(app, c, &device) != 0) {
+		device = 0;
+		while (device == 0)
+			if (sigil_random(&device, sizeof device) != 0) {
+				http_reply_error(c, 503, "unavailable",
+				    "no randomness");
+				return;
+			}
+		fresh = 1;
+	}
+	if (customer_device_link(app, l.b.id, device, &cu, created, now) !=
+	    0) {
+		http_reply_error(c, 503, "unavailable", "try again");
+		return;
+	}
+	if (fresh)
+		cookie_set(c, device);
+	log_info("login", "brand=%u customer=%llu new=%d", l.b.id,
+	    (unsigned long long)cu.id, created);
+	loyalty_phone_mask(l.phone, masked, sizeof masked);
+	http_reply_jsont(c, 200, json_pack("{s:{s:I,s:s},s:b}", "customer",
+	    "id", (json_int_t)cu.id, "phone", masked, "created", created));
+}

@@ -1,0 +1,333 @@
+/*
+ * loyalty_member.c - a member's endpoints: GET /api/v1/me and
+ * /api/v1/me/ledger, GET /api/v1/catalog, POST /api/v1/redemptions,
+ * POST /api/v1/feedback, GET /api/v1/reward?scan= (the reward preview of
+ * the scan page) and GET /member (the page that shows all of it).
+ *
+ * The session is the device cookie: the customer it is logged in as at
+ * the brand named by ?brand= or ?code=, or else at the first brand it is
+ * logged in to. Balances, tiers and segments are member.c's, the reward
+ * preview rewards.c's; redemptions are one store transaction
+ * (store_redeem checks the balance and the stock). The member page is
+ * static HTML read at start-up: it escapes what it shows itself.
+ *
+ * Owns these handlers. May call the domain (member, rewards, customer,
+ * lookup, scan ids), the store, http and http_loyalty.c. Never calls
+ * another handler.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <jansson.h>
+
+#include "sigil/app.h"
+#include "sigil/code.h"
+#include "sigil/customer.h"
+#include "sigil/http.h"
+#include "sigil/lookup.h"
+#include "sigil/loyalty.h"
+#include "sigil/loyalty_core.h"
+#include "sigil/loyalty_util.h"
+#include "sigil/member.h"
+#include "sigil/rewards.h"
+#include "sigil/scan.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "http_loyalty.h"
+
+#define LEDGER_SHOWN		200
+#define FEEDBACK_TEXT_MAX	STORE_FEEDBACK_MAX
+
+/* The customer the device is logged in as, for a brand named in query. */
+static int
+session_of(struct http_call *c, struct brand *b, struct customer *cu)
+{
+	struct app *app = c->app;
+	char name[STORE_NAME_BYTES + 1], code[CODE_URL_MAX + 1];
+	struct code_info info;
+	uint64_t device;
+
+	if (http_loyalty_device(app, c, &device) != 0)
+		return SIGIL_EDENIED;
+	if (http_loyalty_query(c, "code", code, sizeof code) != NULL) {
+		if (lookup_code(app, code, &info) != 0)
+			return SIGIL_ENOTFOUND;
+		*b = info.brand;
+	} else if (http_loyalty_query(c, "brand", name, sizeof name) != NULL) {
+		if (store_brand_find(app->store, name, b) != 0)
+			return SIGIL_ENOTFOUND;
+	} else if (customer_first_brand(app, device, b) != 0)
+		return SIGIL_EDENIED;
+	return customer_of_device(app, b->id, device, cu);
+}
+
+/* session_of or a reply: 0, or -1 after replying. */
+static int
+session_or_fail(struct http_call *c, struct brand *b, struct customer *cu)
+{
+	int err = session_of(c, b, cu);
+
+	if (err == 0)
+		return 0;
+	if (err == SIGIL_ENOTFOUND)
+		http_reply_error(c, 404, "unknown_brand", "no such brand or "
+		    "code");
+	else
+		http_reply_error(c, 401, "login_required", "log in with your "
+		    "phone number first (POST /api/v1/customers/otp)");
+	return -1;
+}
+
+/* Sends {"brand": {"name"}, key: o} (o stolen). */
+static void
+reply_brand(struct http_call *c, const struct brand *b, const char *key,
+    json_t *o)
+{
+	http_reply_jsont(c, 200, json_pack("{s:{s:s},s:o}", "brand", "name",
+	    b->name, key, o));
+}
+
+void
+loyalty_me(struct http_call *c)
+{
+	struct customer cu;
+	struct brand b;
+	json_t *o;
+
+	if (session_or_fail(c, &b, &cu) != 0)
+		return;
+	o = member_summary(c->app, &cu, 1);
+	http_add_header(c, "Cache-Control", "no-store");
+	reply_brand(c, &b, "customer", o);
+}
+
+void
+loyalty_me_ledger(struct http_call *c)
+{
+	struct app *app = c->app;
+	struct customer cu;
+	struct ledger_buf lb;
+	struct brand b;
+	json_t *arr;
+
+	if (session_or_fail(c, &b, &cu) != 0)
+		return;
+	if (member_ledger_load(app, b.id, cu.id, &lb) != 0) {
+		http_reply_error(c, 503, "unavailable", "try again");
+		return;
+	}
+	arr = json_array();
+	for (size_t i = lb.n; i > 0 && lb.n - i < LEDGER_SHOWN; i--)
+		json_array_append_new(arr, member_ledger_json(&lb.v[i - 1]));
+	http_add_header(c, "Cache-Control", "no-store");
+	http_reply_jsont(c, 200, json_pack("{s:I,s:o}", "balance",
+	    (json_int_t)member_balance_of(lb.v, lb.n, sigil_now_us()),
+	    "entries", arr));
+	free(lb.v);
+}
+
+void
+loyalty_catalog(struct http_call *c)
+{
+	struct app *app = c->app;
+	char name[STORE_NAME_BYTES + 1], code[CODE_URL_MAX + 1];
+	struct code_info info;
+	struct customer cu;
+	struct brand b;
+	json_t *arr;
+
+	if (http_loyalty_query(c, "code", code, sizeof code) != NULL) {
+		if (lookup_code(app, code, &info) != 0) {
+			http_reply_error(c, 404, "unknown_code", "no such code");
+			return;
+		}
+		b = info.brand;
+	} else if (http_loyalty_query(c, "brand", name, sizeof name) != NULL) {
+		if (store_brand_find(app->store, name, &b) != 0) {
+			http_reply_error(c, 404, "unknown_brand", "no such brand");
+			return;
+		}
+	} else if (session_of(c, &b, &cu) != 0) {
+		http_reply_error(c, 422, "invalid", "name the brand (?brand=) "
+		    "or a code (?code=), or log in");
+		return;
+	}
+	arr = json_array();
+	store_item_each(app->store, b.id, member_item_append, arr);
+	reply_brand(c, &b, "items", arr);
+}
+
+static const struct loyalty_refusal redeem_refusals[] = {
+	{ SIGIL_ENOTFOUND, 404, 0, "not_found", "no such item" },
+	{ SIGIL_EFULL, 422, 0, "insufficient_points",
+	    "not enough points for this item" },
+	{ SIGIL_ESTATE, 409, 0, "out_of_stock", "this item is out of stock" },
+	{ 0, 503, 0, "unavailable", "try again" },
+	{ 0 }
+};
+
+void
+loyalty_redeem(struct http_call *c)
+{
+	struct app *app = c->app;
+	struct ledger_entry e;
+	struct customer cu;
+	struct brand b;
+	json_t *body, *item;
+	int err;
+
+	if (session_or_fail(c, &b, &cu) != 0)
+		return;
+	if ((body = http_loyalty_body(c)) == NULL)
+		return;
+	item = json_object_get(body, "item");
+	if (!loyalty_int_in(item, 1, UINT32_MAX)) {
+		json_decref(body);
+		http_reply_error(c, 422, "invalid", "expected {\"item\": a "
+		    "catalog item id}");
+		return;
+	}
+	err = store_redeem(app->store, b.id, cu.id,
+	    (uint32_t)json_integer_value(item), sigil_now_us(), &e);
+	json_decref(body);
+	if (!http_loyalty_refuse(c, err, 0, redeem_refusals))
+		http_reply_jsont(c, 201, json_pack("{s:o,s:I}", "redemption",
+		    member_ledger_json(&e), "balance", (json_int_t)
+		    member_balance(app, b.id, cu.id)));
+}
+
+/*
+ * Checks a feedback body into a (rating, text): 0, or -1 after
+ * replying 422.
+ */
+static int
+feedback_parse(struct http_call *c, json_t *body, struct activity *a)
+{
+	json_t *rating = json_object_get(body, "rating");
+	const char *text = json_string_value(json_object_get(body, "text"));
+	struct sigil_text_err te;
+	char msg[320];
+
+	if (json_string_value(json_object_get(body, "scan_id")) == NULL ||
+	    !loyalty_int_in(rating, 1, 5) ||
+	    (json_object_get(body, "text") != NULL && text == NULL)) {
+		http_reply_error(c, 422, "invalid", "expected {\"scan_id\", "
+		    "\"rating\": 1..5, \"text\": at most 500 characters}");
+		return -1;
+	}
+	/*
+	 * 500 characters (code points), line breaks allowed; no other
+	 * control or bidi control character (docs/api.md).
+	 */
+	if (text != NULL && (sigil_text_check(text, json_string_length(
+	    json_object_get(body, "text")), FEEDBACK_TEXT_MAX,
+	    SIGIL_TEXT_EMPTY_OK | SIGIL_TEXT_MULTILINE, &te) != 0 ||
+	    strlen(text) >= sizeof a->text)) {
+		sigil_text_explain("text", FEEDBACK_TEXT_MAX,
+		    SIGIL_TEXT_EMPTY_OK | SIGIL_TEXT_MULTILINE, &te, msg,
+		    sizeof msg);
+		http_reply_error(c, 422, "invalid", msg);
+		return -1;
+	}
+	if (text != NULL)
+		snprintf(a->text, sizeof a->text, "%s", text);
+	a->rating = (int)json_integer_value(rating);
+	return 0;
+}
+
+void
+loyalty_feedback(struct http_call *c)
+{
+	struct app *app = c->app;
+	struct activity a = { 0 };
+	struct scan_rec rec;
+	uint64_t id, device, cid = 0;
+	json_t *body;
+	int err;
+
+	if ((body = http_loyalty_body(c)) == NULL)
+		return;
+	if (feedback_parse(c, body, &a) != 0) {
+		json_decref(body);
+		return;
+	}
+	if (scan_id_parse(app->cookie_key, json_string_value(json_object_get(
+	    body, "scan_id")), &id) != 0 ||
+	    store_scan_get(app->store, id, &rec) != 0 || rec.brand_id == 0) {
+		json_decref(body);
+		http_reply_error(c, 404, "not_found", "no such scan");
+		return;
+	}
+	json_decref(body);
+	if (http_loyalty_device(app, c, &device) != 0 || device != rec.device) {
+		http_reply_error(c, 403, "forbidden", "only the device that "
+		    "scanned may give feedback on this scan");
+		return;
+	}
+	store_device_customer(app->store, rec.brand_id, device, &cid);
+	a.brand_id = rec.brand_id;
+	a.type = ACTIVITY_FEEDBACK;
+	a.at = sigil_now_us();
+	a.customer_id = cid;
+	a.ref = id;
+	if ((err = store_activity_add(app->store, &a)) != 0) {
+		/* Bad input is 422 above; the store refusing it is no "retry". */
+		if (err == SIGIL_EINVAL)
+			http_reply_error(c, 422, "invalid", "the feedback "
+			    "could not be stored as given");
+		else
+			http_reply_error(c, 503, "unavailable", "try again");
+		return;
+	}
+	http_reply_jsont(c, 201, json_pack("{s:I,s:i}", "id",
+	    (json_int_t)a.id, "rating", a.rating));
+}
+
+void
+loyalty_reward(struct http_call *c)
+{
+	struct app *app = c->app;
+	struct scan_rec rec;
+	struct batch batch;
+	char sid[SCAN_ID_LEN + 1];
+	uint64_t id, device = 0;
+
+	if (http_loyalty_query(c, "scan", sid, sizeof sid) == NULL ||
+	    scan_id_parse(app->cookie_key, sid, &id) != 0 ||
+	    store_scan_get(app->store, id, &rec) != 0 || rec.brand_id == 0 ||
+	    store_batch_get(app->store, rec.batch_id, &batch) != 0) {
+		http_reply_error(c, 404, "not_found", "no such scan");
+		return;
+	}
+	/* Only the scanning device learns its login state and balance. */
+	if (http_loyalty_device(app, c, &device) != 0 || device != rec.device)
+		device = 0;
+	http_add_header(c, "Cache-Control", "no-store");
+	http_reply_jsont(c, 200, json_pack("{s:o}", "reward",
+	    loyalty_reward_json(app, rec.brand_id, batch.id, batch.sku,
+	    rec.serial, device)));
+}
+
+void
+loyalty_member_page(struct http_call *c)
+{
+	struct loyalty *ly = ((struct app *)c->app)->loyalty;
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL || evbuffer_add(b, ly->member_html, ly->member_len) !=
+	    0) {
+		if (b != NULL)
+			evbuffer_free(b);
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	http_add_header(c, "Cache-Control", "no-store");
+	http_add_header(c, "Content-Security-Policy", "default-src 'none'; "
+	    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+	    "connect-src 'self'; img-src data:; base-uri 'none'; "
+	    "form-action 'self'; frame-ancestors 'none'");
+	http_reply(c, 200, "text/html; charset=utf-8", b);
+	evbuffer_free(b);
+}
