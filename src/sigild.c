@@ -24,8 +24,6 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "sigil/api.h"
-#include "sigil/consumer.h"
 #include "sigil/lookup.h"
 #include "sigil/dashboard.h"
 #include "sigil/egress.h"
@@ -36,6 +34,8 @@
 #include "sigil/loyalty.h"
 #include "sigil/page.h"
 #include "sigil/ratelimit.h"
+#include "sigil/route.h"
+#include "sigil/stats.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "sigil/webhook.h"
@@ -360,7 +360,7 @@ main(int argc, char **argv)
 		.max_conns = 20000, .max_header_bytes = 8192,
 		.max_body_bytes = 8 << 20, .timeout_s = 10,
 		.max_conns_per_addr = 256, .body_min_rate = 4096,
-		.head_auth = api_head_auth,
+		.head_auth = route_api_head_auth,
 	};
 	struct app app = { .api_rate_limit = 100 };
 	struct store_state_info si;
@@ -591,7 +591,7 @@ main(int argc, char **argv)
 	if (dashboard_init(web) != 0)
 		log_warn("dashboard", "dir=%s/admin err=\"not found\" "
 		    "(the dashboard pages are not served)", web);
-	dashboard_prewarm_start(app.store);
+	stats_prewarm_start(app.store);
 	if ((app.base = base_new()) == NULL ||
 	    writer_start(app.store, app.base, !nosync && !wal, &app.writer) != 0 ||
 	    loginguard_init(app.base, &gcfg) != 0) {
@@ -608,7 +608,7 @@ main(int argc, char **argv)
 	cfg.hsts = app.secure_cookies;
 	app.base_url = base_url;
 	app.started = sigil_now_us();
-	routes = consumer_routes(&nroutes);
+	routes = route_table(&nroutes);
 	if ((err = http_server_start(app.base, &cfg, routes, nroutes, &app,
 	    &app.http)) != 0) {
 		fprintf(stderr, "sigild: cannot listen on %s: %s\n", cfg.listen,
@@ -677,7 +677,7 @@ out:
 	loyalty_fini(&app);
 	if (app.keyring != NULL)
 		keyring_free(app.keyring);
-	dashboard_prewarm_stop();
+	stats_prewarm_stop();
 	store_close(app.store);
 	return rc;
 }

@@ -8,8 +8,8 @@
  * running sigild reads tokens from the store on every request.
  *
  * Owns: the wording of the token commands' output.
- * May call: cli.c, the store (tokens), api.h (making a token, role names)
- * and accounts.h (reading an expiry).
+ * May call: cli.c, the store (tokens), token.h (making a token, reading
+ * an expiry) and role.h (role names).
  * Must never: print a token's text anywhere but stdout, once, or revoke
  * a token of another brand than --brand.
  */
@@ -18,16 +18,16 @@
 
 #include <openssl/crypto.h>
 
-#include "sigil/accounts.h"
-#include "sigil/api.h"
+#include "sigil/role.h"
 #include "sigil/store.h"
+#include "sigil/token.h"
 #include "sigil/util.h"
 #include "cli.h"
 
 int
 cmd_token_new(struct opts *o)
 {
-	char text[API_TOKEN_LEN + 1];
+	char text[TOKEN_LEN + 1];
 	struct store *st;
 	struct brand br;
 	struct token t;
@@ -36,7 +36,7 @@ cmd_token_new(struct opts *o)
 
 	if (cli_require(o->brand, "brand") || cli_require(o->role, "role"))
 		return EXIT_USAGE;
-	if ((role = api_role_parse(o->role)) == 0)
+	if ((role = role_parse(o->role)) == 0)
 		return cli_fail(EXIT_USAGE, "--role must be admin, operator or "
 		    "analyst");
 	if (cli_store_open(o, 0, &st))
@@ -48,7 +48,7 @@ cmd_token_new(struct opts *o)
 		int is_text = cli_parse_num("expires", o->expires, UINT32_MAX,
 		    &secs) != 0;
 
-		if (accounts_expiry_parse(o->expires, is_text ? 0 :
+		if (token_expiry_parse(o->expires, is_text ? 0 :
 		    (int64_t)secs, is_text, sigil_now_us(), &expires) != 0) {
 			cli_fail(EXIT_USAGE, "--expires takes seconds from now "
 			    "(1 to 10 years) or a future date (YYYY-MM-DD, "
@@ -57,7 +57,7 @@ cmd_token_new(struct opts *o)
 			goto out;
 		}
 	}
-	if ((rc = api_token_new_ex(st, br.id, role, expires, 0, text,
+	if ((rc = token_new(st, br.id, role, expires, 0, text,
 	    &t)) != 0) {
 		cli_fail(EXIT_USAGE, "cannot create token: %s",
 		    sigil_strerror(rc));
@@ -67,13 +67,13 @@ cmd_token_new(struct opts *o)
 		char e[SIGIL_TIME_LEN + 1];
 
 		printf("{\"token\": \"%s\", \"id\": %u, \"role\": \"%s\", "
-		    "\"expires\": %s%s%s}\n", text, t.id, api_role_name(role),
+		    "\"expires\": %s%s%s}\n", text, t.id, role_name(role),
 		    expires ? "\"" : "", expires ? sigil_time_format(expires, e) :
 		    "null", expires ? "\"" : "");
 	}
 	else
 		printf("%s\n(token %u, role %s, brand '%s': shown once, only "
-		    "its hash is stored)\n", text, t.id, api_role_name(role),
+		    "its hash is stored)\n", text, t.id, role_name(role),
 		    br.name);
 	OPENSSL_cleanse(text, sizeof text);
 	ret = EXIT_OK;
@@ -97,12 +97,12 @@ token_print(void *arg, const struct token *t)
 	if (o->json)
 		printf("{\"id\": %u, \"role\": \"%s\", \"created\": \"%s\", "
 		    "\"revoked\": %s%s%s, \"expires\": %s%s%s, \"created_by\": "
-		    "%u}\n", t->id, api_role_name(t->role), c,
+		    "%u}\n", t->id, role_name(t->role), c,
 		    t->revoked ? "\"" : "", t->revoked ? r : "null",
 		    t->revoked ? "\"" : "", t->expires ? "\"" : "",
 		    t->expires ? e : "null", t->expires ? "\"" : "", t->user_id);
 	else
-		printf("%u\t%s\t%s\t%s\t%s\n", t->id, api_role_name(t->role),
+		printf("%u\t%s\t%s\t%s\t%s\n", t->id, role_name(t->role),
 		    c, t->revoked ? r : "-", t->expires ? e : "-");
 	return 0;
 }

@@ -12,8 +12,8 @@
  * buffer is wiped before exit; only the scrypt hash is stored.
  *
  * Owns: reading a password from a file or a terminal.
- * May call: cli.c, the store (users), dashboard.h (making a user),
- * accounts.h (revoking a user's tokens) and api.h (role names).
+ * May call: cli.c, the store (users), user.h (making a user, hashing a
+ * password), token.h (revoking a user's tokens) and role.h (role names).
  * Must never: take a password from argv, or print or keep one.
  */
 #include <errno.h>
@@ -25,10 +25,10 @@
 
 #include <openssl/crypto.h>
 
-#include "sigil/accounts.h"
-#include "sigil/api.h"
-#include "sigil/dashboard.h"
+#include "sigil/role.h"
 #include "sigil/store.h"
+#include "sigil/token.h"
+#include "sigil/user.h"
 #include "sigil/util.h"
 #include "cli.h"
 
@@ -81,7 +81,7 @@ password_get(const struct opts *o, char *buf, size_t size, size_t *len)
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(fd, TCSAFLUSH, &quiet);
 		fprintf(stderr, "password (at least %d characters): ",
-		    DASHBOARD_PASSWORD_MIN);
+		    USER_PASSWORD_MIN);
 	}
 	rc = read_secret(fd, buf, size, len);
 	if (tty) {
@@ -92,14 +92,14 @@ password_get(const struct opts *o, char *buf, size_t size, size_t *len)
 		close(fd);
 	if (rc != 0)
 		return cli_fail(EXIT_USAGE, "password unreadable or longer than "
-		    "%d bytes", DASHBOARD_PASSWORD_MAX);
+		    "%d bytes", USER_PASSWORD_MAX);
 	return 0;
 }
 
 int
 cmd_user_add(struct opts *o)
 {
-	char pw[DASHBOARD_PASSWORD_MAX + 2], err[160];
+	char pw[USER_PASSWORD_MAX + 2], err[160];
 	struct store *st;
 	struct brand br;
 	struct user u;
@@ -109,7 +109,7 @@ cmd_user_add(struct opts *o)
 	if (o->brand == NULL || o->email == NULL || o->role == NULL)
 		return cli_fail(EXIT_USAGE, "user add needs --brand, --email "
 		    "and --role");
-	if ((role = api_role_parse(o->role)) == 0)
+	if ((role = role_parse(o->role)) == 0)
 		return cli_fail(EXIT_USAGE, "--role must be admin, operator or "
 		    "analyst");
 	if (password_get(o, pw, sizeof pw, &len) != 0)
@@ -122,18 +122,18 @@ cmd_user_add(struct opts *o)
 		cli_fail(EXIT_USAGE, "no brand '%.64s'", o->brand);
 		goto out;
 	}
-	if ((rc = dashboard_user_new(st, br.id, o->email, role, pw, len, &u,
+	if ((rc = user_new(st, br.id, o->email, role, pw, len, &u,
 	    err, sizeof err)) != 0) {
 		cli_fail(EXIT_USAGE, "cannot add user: %s", err);
 		goto out;
 	}
 	if (o->json)
 		printf("{\"id\": %u, \"email\": \"%s\", \"role\": \"%s\", "
-		    "\"brand\": %u}\n", u.id, u.email, api_role_name(u.role),
+		    "\"brand\": %u}\n", u.id, u.email, role_name(u.role),
 		    u.brand_id);
 	else
 		printf("user %u %s (%s) of brand '%s' added\n", u.id, u.email,
-		    api_role_name(u.role), br.name);
+		    role_name(u.role), br.name);
 	ret = EXIT_OK;
 out:
 	OPENSSL_cleanse(pw, sizeof pw);
@@ -203,11 +203,11 @@ user_print(void *arg, const struct user *u)
 	if (o->json)
 		printf("{\"id\": %u, \"email\": \"%s\", \"role\": \"%s\", "
 		    "\"created\": \"%s\", \"disabled\": %s}\n", u->id,
-		    u->email, api_role_name(u->role), c, u->disabled ? "true" :
+		    u->email, role_name(u->role), c, u->disabled ? "true" :
 		    "false");
 	else
 		printf("%u\t%s\t%s\t%s\t%s\n", u->id, u->email,
-		    api_role_name(u->role), c, u->disabled ? "disabled" :
+		    role_name(u->role), c, u->disabled ? "disabled" :
 		    "enabled");
 	return 0;
 }
@@ -242,7 +242,7 @@ user_change(struct opts *o, int disabled)
 
 	if (user_open(o, &st, &u) != EXIT_OK)
 		return EXIT_USAGE;
-	rc = disabled != 0 ? accounts_revoke_user_tokens(st, u.brand_id, u.id,
+	rc = disabled != 0 ? token_revoke_user(st, u.brand_id, u.id,
 	    &revoked) : 0;
 	if (rc == 0)
 		rc = disabled < 0 ? store_user_del(st, u.id) :
@@ -281,7 +281,7 @@ cmd_user_remove(struct opts *o)
 int
 cmd_user_password(struct opts *o)
 {
-	char pw[DASHBOARD_PASSWORD_MAX + 2];
+	char pw[USER_PASSWORD_MAX + 2];
 	struct store *st;
 	struct user u;
 	size_t len = 0;
@@ -292,18 +292,18 @@ cmd_user_password(struct opts *o)
 		    "--email");
 	if (password_get(o, pw, sizeof pw, &len) != 0)
 		return EXIT_USAGE;
-	if (len < DASHBOARD_PASSWORD_MIN || len > DASHBOARD_PASSWORD_MAX ||
+	if (len < USER_PASSWORD_MIN || len > USER_PASSWORD_MAX ||
 	    memchr(pw, '\0', len) != NULL) {
 		OPENSSL_cleanse(pw, sizeof pw);
 		return cli_fail(EXIT_USAGE, "the password must be %d to %d bytes",
-		    DASHBOARD_PASSWORD_MIN, DASHBOARD_PASSWORD_MAX);
+		    USER_PASSWORD_MIN, USER_PASSWORD_MAX);
 	}
 	if (user_open(o, &st, &u) != EXIT_OK) {
 		OPENSSL_cleanse(pw, sizeof pw);
 		return EXIT_USAGE;
 	}
 	if ((rc = sigil_random(u.salt, sizeof u.salt)) != 0 ||
-	    (rc = dashboard_password_hash(pw, len, u.salt, u.hash)) != 0)
+	    (rc = user_password_hash(pw, len, u.salt, u.hash)) != 0)
 		cli_fail(EXIT_USAGE, "cannot hash the password: %s",
 		    sigil_strerror(rc));
 	else {

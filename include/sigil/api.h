@@ -1,49 +1,129 @@
 /*
- * api.h - the brand API (/api/v1/..., Authorization: Bearer <token>).
+ * api.h - the brand API (/api/v1/..., Authorization: Bearer <token> or a
+ * dashboard session): the call every handler of it receives, the toolkit
+ * they share (src/face/http_api.c: bodies, fields, errors, codes of the
+ * caller's brand, the JSON of objects several resources show), and the
+ * handlers themselves, one file per family of resources, which
+ * src/face/route_api.c's table names.
  */
 #ifndef SIGIL_API_H
 #define SIGIL_API_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sigil/store.h"
 
+struct app;
 struct http_call;
+struct json_t;
 
-#define API_TOKEN_PREFIX	"sgt_"
-#define API_TOKEN_LEN		(4 + 52)	/* prefix + base32 of 32 bytes */
-
-/*
- * Creates a token for brand_id with role: 256 random bits, shown once in
- * out (NUL-terminated), stored only as its SHA-256. Sets *t.
- */
-int api_token_new(struct store *st, uint32_t brand_id, int role,
-    char out[API_TOKEN_LEN + 1], struct token *t);
+#define API_SEGS_MAX	8
+#define API_LIST_MAX	1000
 
 /*
- * The same with an expiry (microseconds since the epoch, 0 = never) and
- * the dashboard user who made it (0 = none): see src/face/accounts.c.
+ * One authenticated brand API request, on the router's stack: the caller
+ * (a token, or a session acting as one) and its brand, the path after
+ * /api/v1/ cut into segments, and the JSON body once api_body() read it
+ * (the router frees it after the handler).
  */
-int api_token_new_ex(struct store *st, uint32_t brand_id, int role,
-    int64_t expires, uint32_t user_id, char out[API_TOKEN_LEN + 1],
-    struct token *t);
+struct api_call {
+	struct http_call	*c;
+	struct app		*app;
+	int			method;		/* enum evhttp_cmd_type; HEAD
+						   is GET */
+	struct token		tok;
+	struct brand		brand;
+	char			buf[1024];
+	char			*seg[API_SEGS_MAX];
+	int			nseg;
+	struct json_t		*body;
+};
 
-/* "admin", "operator", "analyst" to enum token_role; 0 if unknown. */
-int api_role_parse(const char *s);
-const char *api_role_name(int role);
+/* ---- the toolkit (http_api.c) ---- */
 
-/* CBV-style step name of an enum trace_event_type ("shipping", ...). */
-const char *api_event_name(int type);
+/* Replies {"error": {code, message}} with status. */
+void api_fail(struct api_call *a, int status, const char *code,
+    const char *msg);
+/* Replies o (a json_t *, reference stolen) with status. */
+void api_reply(struct api_call *a, int status, struct json_t *o);
+/* Replies for a store error about what: 404, 409, 422 or 503. */
+void api_store_fail(struct api_call *a, int err, const char *what);
+
+/* A decimal id 1..max: 0 with *out, or -1. */
+int api_parse_id(const char *s, uint64_t max, uint64_t *out);
+/*
+ * The query parameter name, copied into out, or NULL (absent, too long,
+ * not valid UTF-8, or holding a control byte).
+ */
+const char *api_query(struct api_call *a, const char *name, char *out,
+    size_t size);
+/* after, limit (1..API_LIST_MAX, 100) and, if since is not NULL, since:
+ * 0, or -1 after replying 400. */
+int api_paging(struct api_call *a, uint64_t *after, size_t *limit,
+    int64_t *since);
+
+/* Parses the body as a JSON object into a->body: 0, or -1 after replying
+ * (413 too large, 400 not a JSON object). */
+int api_body(struct api_call *a);
+/* A string field of a->body of at most max characters: 0 (out "" when
+ * optional and absent), or -1 after replying 422. */
+int api_field_str(struct api_call *a, const char *key, size_t max,
+    int required, char *out, size_t size);
+/* An integer field lo..hi: 0 (out untouched when optional and absent),
+ * or -1 after replying 422. */
+int api_field_uint(struct api_call *a, const char *key, uint64_t lo,
+    uint64_t hi, int required, uint64_t *out);
 
 /*
- * http_config.head_auth: 1 when a request head carries a live brand
- * credential (a bearer token that exists and is not revoked, or a live
- * dashboard session cookie), so that its body may be large. Decides the
- * body limit only; api_handle() authenticates the request as ever.
+ * Resolves a code (compact, URL or Digital Link) of the caller's brand:
+ * 0 with *serial and *batch, or -1 after replying (malformed 422,
+ * anything else, another brand's code included, 404).
  */
-int api_head_auth(void *app, const char *authorization, const char *cookie);
+int api_code_of_brand(struct api_call *a, const char *text,
+    uint64_t *serial, struct batch *batch);
+/* The codes of the array field key, each resolved as above (one key
+ * derivation and batch lookup per run of a batch): 0 with *out
+ * (malloc'd) and *n, or -1 after replying. */
+int api_code_list(struct api_call *a, const char *key, uint64_t **out,
+    size_t *n);
+/* The compact URL of serial of batch b, signed again: 0 or -1. */
+int api_code_url(struct api_call *a, const struct batch *b, uint64_t serial,
+    char *out, size_t size);
 
-/* The handler behind the /api/v1/ prefix route (after consumer routes). */
-void api_handle(struct http_call *c);
+/* The JSON the API shows of a product, a batch, a shipment. */
+struct json_t *api_product_json(const struct product *p);
+struct json_t *api_batch_json(const struct batch *b);
+struct json_t *api_shipment_json(const struct shipment *s);
+
+/* ---- handlers: products and batches (api_catalog.c) ---- */
+void api_products_create(struct api_call *a);
+void api_products_get(struct api_call *a);
+void api_batches_create(struct api_call *a);
+void api_batches_list(struct api_call *a);
+void api_batches_get(struct api_call *a);
+void api_batches_activate(struct api_call *a);
+void api_batches_revoke(struct api_call *a);
+void api_batches_print(struct api_call *a);	/* codes.csv */
+
+/* ---- handlers: the supply chain (api_trace.c) ---- */
+void api_aggregations_pack(struct api_call *a);
+void api_aggregations_unpack(struct api_call *a);
+void api_distributors_create(struct api_call *a);
+void api_distributors_list(struct api_call *a);
+void api_distributors_get(struct api_call *a);
+void api_shipments_create(struct api_call *a);
+void api_shipments_get(struct api_call *a);
+void api_shipments_receive(struct api_call *a);
+void api_epcis_events(struct api_call *a);
+
+/* ---- handlers: one code's story, its corrections, alerts (api_codes.c) */
+void api_codes_get(struct api_call *a);
+void api_codes_clear(struct api_call *a);
+void api_codes_pin_unlock(struct api_call *a);
+void api_alerts_list(struct api_call *a);
+
+/* ---- handlers: the dashboard's statistics (api_stats.c) ---- */
+void api_stats_get(struct api_call *a);		/* stats/{what} */
 
 #endif

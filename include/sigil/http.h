@@ -131,6 +131,13 @@ int http_cookie_in(const char *cookie_header, const char *name, char *out,
     size_t size);
 void http_add_header(struct http_call *c, const char *name,
     const char *value);
+/*
+ * The percent-decoded value of query parameter name, copied into out
+ * (size bytes), or NULL when absent or too long. Bytes are as sent: the
+ * caller checks what it needs (UTF-8, controls).
+ */
+const char *http_query(struct http_call *c, const char *name, char *out,
+    size_t size);
 
 /* Appends the server's Prometheus metrics to out. */
 void http_metrics(struct http_server *srv, struct evbuffer *out);
@@ -138,6 +145,8 @@ void http_metrics(struct http_server *srv, struct evbuffer *out);
 /* Validating percent-decoder: 0 or SIGIL_EINVAL (bad escape, %00, bad
  * UTF-8, too long). Exposed for the fuzz target. */
 int http_path_decode(const char *in, size_t len, char *out, size_t size);
+/* sigil_utf8_valid (util.h), under the name the fuzz target and
+ * loyalty.c know it by. */
 int http_utf8_valid(const char *s, size_t len);
 
 #endif

@@ -128,6 +128,11 @@ void sigil_text_explain(const char *field, size_t max_chars, int flags,
     const struct sigil_text_err *e, char *out, size_t size);
 /* Unicode characters (code points) in the well-formed UTF-8 s. */
 size_t sigil_utf8_chars(const char *s, size_t len);
+/*
+ * 1 when s (len bytes) is well-formed UTF-8 without NUL (no overlong
+ * forms, surrogates or code points above U+10FFFF), else 0.
+ */
+int sigil_utf8_valid(const char *s, size_t len);
 
 /*
  * An upper bound of the number of values in the JSON text s (n bytes):

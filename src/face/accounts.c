@@ -6,13 +6,19 @@
  * Everything is scoped to the caller's brand: another brand's user or
  * token is answered exactly like a missing one (404).
  *
- * Disabling or removing a user ends their sessions at once (the session
- * check re-reads the user on every request, dashboard.c) and revokes the
- * tokens they made from a dashboard session (tokens record their maker),
- * so a session cannot mint a token that outlives its user. Tokens may
- * carry an expiry; an expired one is refused like a revoked one (api.c).
- * Nothing here is ever logged with a secret: passwords and tokens are
- * only hashed.
+ * Disabling or removing a user ends their sessions at once (session.c
+ * reads the user again on every request) and revokes the tokens they
+ * made from a dashboard session (tokens record their maker), so a
+ * session cannot mint a token that outlives its user. Tokens may carry
+ * an expiry; an expired one is refused like a revoked one (token.c).
+ * Passwords are hashed off the loop, on loginguard.c's threads. Nothing
+ * here is ever logged with a secret: passwords and tokens are only
+ * hashed.
+ *
+ * A handler: route_api.c calls accounts_api_route after authentication,
+ * which routes within this file. May call token, user, session, role,
+ * loginguard, store, http and http_api.c; never calls another handler
+ * file.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,55 +27,44 @@
 #include <event2/http.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "sigil/accounts.h"
 #include "sigil/api.h"
 #include "sigil/app.h"
-#include "sigil/dashboard.h"
 #include "sigil/http.h"
 #include "sigil/log.h"
 #include "sigil/loginguard.h"
+#include "sigil/role.h"
+#include "sigil/session.h"
 #include "sigil/store.h"
+#include "sigil/token.h"
+#include "sigil/user.h"
 #include "sigil/util.h"
-
-#define US_PER_S		1000000LL
-#define US_PER_DAY		(86400LL * US_PER_S)
-#define CN_OFFSET_US		(8 * 3600LL * US_PER_S)
-#define EXPIRY_MIN_S		1
-#define EXPIRY_MAX_S		(10LL * 366 * 86400)
-#define LIST_MAX		1000
 
 /* ---- helpers ---- */
 
-static void
-fail(struct accounts_call *a, int status, const char *code, const char *msg)
-{
-	http_reply_error(a->c, status, code, msg);
-}
-
 /* The dashboard user behind the caller, or 0 for a bearer token. */
 static uint32_t
-caller_user(const struct accounts_call *a)
+caller_user(const struct api_call *a)
 {
-	return (a->tok->id & DASHBOARD_SESSION_BIT) ?
-	    a->tok->id & ~DASHBOARD_SESSION_BIT : 0;
+	return (a->tok.id & SESSION_TOKEN_BIT) ?
+	    a->tok.id & ~SESSION_TOKEN_BIT : 0;
 }
 
 /* The caller's id as the logs show it: user:N or token:N. */
 static const char *
-caller_text(const struct accounts_call *a, char *buf, size_t size)
+caller_text(const struct api_call *a, char *buf, size_t size)
 {
 	if (caller_user(a) != 0)
 		snprintf(buf, size, "user:%u", caller_user(a));
 	else
-		snprintf(buf, size, "token:%u", a->tok->id);
+		snprintf(buf, size, "token:%u", a->tok.id);
 	return buf;
 }
 
 /* The JSON body object, or NULL after replying 400. */
 static json_t *
-body_object(struct accounts_call *a)
+body_object(struct api_call *a)
 {
 	size_t len;
 	char *text = http_body_text(a->c, &len);
@@ -80,7 +75,8 @@ body_object(struct accounts_call *a)
 	free(text);
 	if (o == NULL || !json_is_object(o)) {
 		json_decref(o);
-		fail(a, 400, "bad_json", "expected a JSON object (no duplicate "
+		api_fail(a, 400, "bad_json",
+		    "expected a JSON object (no duplicate "
 		    "keys)");
 		return NULL;
 	}
@@ -89,7 +85,7 @@ body_object(struct accounts_call *a)
 
 /* Only these keys: 1, or 0 after replying 422 naming the first other. */
 static int
-only_keys(struct accounts_call *a, json_t *o, const char *const *keys)
+only_keys(struct api_call *a, json_t *o, const char *const *keys)
 {
 	const char *k;
 	json_t *v;
@@ -102,7 +98,7 @@ only_keys(struct accounts_call *a, json_t *o, const char *const *keys)
 			;
 		if (keys[i] == NULL) {
 			snprintf(msg, sizeof msg, "unknown field '%.40s'", k);
-			fail(a, 422, "invalid", msg);
+			api_fail(a, 422, "invalid", msg);
 			return 0;
 		}
 	}
@@ -115,7 +111,7 @@ parse_id(const char *s, uint32_t *out)
 	uint64_t v;
 
 	if (sigil_parse_u64(s, UINT32_MAX, &v) != 0 || v == 0 ||
-	    (v & DASHBOARD_SESSION_BIT))
+	    (v & SESSION_TOKEN_BIT))
 		return SIGIL_EINVAL;
 	*out = (uint32_t)v;
 	return 0;
@@ -135,7 +131,7 @@ static json_t *
 user_json(const struct user *u)
 {
 	return json_pack("{s:I,s:s,s:s,s:o,s:b}", "id", (json_int_t)u->id,
-	    "email", u->email, "role", api_role_name(u->role), "created",
+	    "email", u->email, "role", role_name(u->role), "created",
 	    time_or_null(u->created), "disabled", u->disabled != 0);
 }
 
@@ -143,18 +139,18 @@ static int
 user_list_one(void *arg, const struct user *u)
 {
 	json_array_append_new(arg, user_json(u));
-	return json_array_size(arg) >= LIST_MAX;
+	return json_array_size(arg) >= API_LIST_MAX;
 }
 
 /* The brand's user with this id; 0, or -1 after replying 404. */
 static int
-user_of_brand(struct accounts_call *a, const char *id, struct user *u)
+user_of_brand(struct api_call *a, const char *id, struct user *u)
 {
 	uint32_t n;
 
 	if (parse_id(id, &n) != 0 || store_user_get(a->app->store, n, u) != 0 ||
-	    u->brand_id != a->brand_id) {
-		fail(a, 404, "not_found", "no such user");
+	    u->brand_id != a->brand.id) {
+		api_fail(a, 404, "not_found", "no such user");
 		return -1;
 	}
 	return 0;
@@ -162,20 +158,20 @@ user_of_brand(struct accounts_call *a, const char *id, struct user *u)
 
 /* The password field key of o: 0 with *pw and *len, or -1 after 422. */
 static int
-password_field(struct accounts_call *a, json_t *o, const char *key,
+password_field(struct api_call *a, json_t *o, const char *key,
     const char **pw, size_t *len)
 {
 	json_t *v = json_object_get(o, key);
 	char msg[160];
 
 	if (!json_is_string(v) ||
-	    json_string_length(v) < DASHBOARD_PASSWORD_MIN ||
-	    json_string_length(v) > DASHBOARD_PASSWORD_MAX ||
+	    json_string_length(v) < USER_PASSWORD_MIN ||
+	    json_string_length(v) > USER_PASSWORD_MAX ||
 	    memchr(json_string_value(v), '\0', json_string_length(v))) {
 		snprintf(msg, sizeof msg, "'%s' must be a password of %d to %d "
-		    "bytes of UTF-8", key, DASHBOARD_PASSWORD_MIN,
-		    DASHBOARD_PASSWORD_MAX);
-		fail(a, 422, "invalid", msg);
+		    "bytes of UTF-8", key, USER_PASSWORD_MIN,
+		    USER_PASSWORD_MAX);
+		api_fail(a, 422, "invalid", msg);
 		return -1;
 	}
 	*pw = json_string_value(v);
@@ -226,14 +222,14 @@ pw_job_free(struct pw_job *j)
 
 /* A job for c with a copy of the new password; NULL after replying 503. */
 static struct pw_job *
-pw_job_new(struct accounts_call *a, enum pw_kind kind, const char *pw,
+pw_job_new(struct api_call *a, enum pw_kind kind, const char *pw,
     size_t len)
 {
 	struct pw_job *j = calloc(1, sizeof *j);
 
 	if (j == NULL || (j->pw = malloc(len + 1)) == NULL) {
 		free(j);
-		fail(a, 503, "unavailable", "out of memory");
+		api_fail(a, 503, "unavailable", "out of memory");
 		return NULL;
 	}
 	memcpy(j->pw, pw, len);
@@ -242,7 +238,7 @@ pw_job_new(struct accounts_call *a, enum pw_kind kind, const char *pw,
 	j->c = a->c;
 	j->st = a->app->store;
 	j->kind = kind;
-	j->brand_id = a->brand_id;
+	j->brand_id = a->brand.id;
 	caller_text(a, j->by, sizeof j->by);
 	if (kind != PW_CREATE && sigil_random(j->salt, sizeof j->salt) != 0)
 		j->err = SIGIL_ECRYPTO;
@@ -257,7 +253,7 @@ pw_work(void *arg)
 	uint8_t h[32];
 
 	if (j->kind == PW_CHANGE) {
-		j->old_ok = dashboard_password_hash(j->old, j->oldlen,
+		j->old_ok = user_password_hash(j->old, j->oldlen,
 		    j->old_salt, h) == 0 && sigil_memeq_ct(h, j->old_hash,
 		    32) == 0;
 		OPENSSL_cleanse(h, sizeof h);
@@ -266,7 +262,7 @@ pw_work(void *arg)
 			goto out;
 	}
 	if (j->err == 0)
-		j->err = dashboard_password_hash(j->pw, j->len, j->kind ==
+		j->err = user_password_hash(j->pw, j->len, j->kind ==
 		    PW_CREATE ? j->u.salt : j->salt, j->kind == PW_CREATE ?
 		    j->u.hash : j->hash);
 out:
@@ -309,7 +305,7 @@ create_done(struct pw_job *j)
 		return;
 	}
 	log_info("user_new", "brand=%u user=%u role=%s by=%s", j->brand_id,
-	    j->u.id, api_role_name(j->u.role), j->by);
+	    j->u.id, role_name(j->u.role), j->by);
 	http_reply_jsont(j->c, 201, user_json(&j->u));
 }
 
@@ -397,7 +393,7 @@ pw_submit(struct pw_job *j)
 }
 
 static void
-users_create(struct accounts_call *a)
+users_create(struct api_call *a)
 {
 	static const char *const keys[] = { "email", "role", "password",
 	    NULL };
@@ -414,20 +410,20 @@ users_create(struct accounts_call *a)
 	if (!only_keys(a, o, keys) || password_field(a, o, "password", &pw,
 	    &len) != 0)
 		goto out;
-	if ((role = api_role_parse(json_string_value(json_object_get(o,
+	if ((role = role_parse(json_string_value(json_object_get(o,
 	    "role")))) == 0) {
-		fail(a, 422, "invalid", "'role' must be admin, operator or "
+		api_fail(a, 422, "invalid", "'role' must be admin, operator or "
 		    "analyst");
 		goto out;
 	}
 	if (!json_is_string(json_object_get(o, "email"))) {
-		fail(a, 422, "invalid", "'email' is required");
+		api_fail(a, 422, "invalid", "'email' is required");
 		goto out;
 	}
-	rc = dashboard_user_prepare(a->brand_id, json_string_value(
+	rc = user_prepare(a->brand.id, json_string_value(
 	    json_object_get(o, "email")), role, pw, len, &u, err, sizeof err);
 	if (rc != 0) {
-		fail(a, rc == SIGIL_EINVAL ? 422 : 503, rc == SIGIL_EINVAL ?
+		api_fail(a, rc == SIGIL_EINVAL ? 422 : 503, rc == SIGIL_EINVAL ?
 		    "invalid" : "unavailable", err);
 		goto out;
 	}
@@ -442,7 +438,7 @@ out:
 
 /* POST users/me/password: the session's own user, old password needed. */
 static void
-users_me_password(struct accounts_call *a)
+users_me_password(struct api_call *a)
 {
 	static const char *const keys[] = { "old_password", "new_password",
 	    NULL };
@@ -450,11 +446,12 @@ users_me_password(struct accounts_call *a)
 	struct user u;
 	const char *old, *pw;
 	size_t olen, len;
-	char cookie[80];
+	char cookie[SESSION_COOKIE_MAX];
 	json_t *o;
 
 	if (caller_user(a) == 0) {
-		fail(a, 403, "forbidden", "only a dashboard session has a user "
+		api_fail(a, 403, "forbidden",
+		    "only a dashboard session has a user "
 		    "whose password can change");
 		return;
 	}
@@ -465,19 +462,19 @@ users_me_password(struct accounts_call *a)
 		goto out;
 	old = json_string_value(json_object_get(o, "old_password"));
 	olen = json_string_length(json_object_get(o, "old_password"));
-	if (old == NULL || olen > DASHBOARD_PASSWORD_MAX) {
-		fail(a, 422, "invalid", "'old_password' is required");
+	if (old == NULL || olen > USER_PASSWORD_MAX) {
+		api_fail(a, 422, "invalid", "'old_password' is required");
 		goto out;
 	}
 	if (store_user_get(a->app->store, caller_user(a), &u) != 0) {
-		fail(a, 401, "unauthorized", "not logged in");
+		api_fail(a, 401, "unauthorized", "not logged in");
 		goto out;
 	}
 	if ((j = pw_job_new(a, PW_CHANGE, pw, len)) == NULL)
 		goto out;
 	if ((j->old = malloc(olen + 1)) == NULL) {
 		pw_job_free(j);
-		fail(a, 503, "unavailable", "out of memory");
+		api_fail(a, 503, "unavailable", "out of memory");
 		goto out;
 	}
 	memcpy(j->old, old, olen);
@@ -487,11 +484,9 @@ users_me_password(struct accounts_call *a)
 	memcpy(j->old_salt, u.salt, sizeof j->old_salt);
 	memcpy(j->old_hash, u.hash, sizeof j->old_hash);
 	/* The caller's session stays; the user's others end. */
-	if (http_cookie(a->c, "sg_s", cookie, sizeof cookie) == 0 &&
-	    strlen(cookie) == 64) {
-		SHA256((const unsigned char *)cookie, 64, j->keep);
+	if (http_cookie(a->c, SESSION_COOKIE, cookie, sizeof cookie) == 0 &&
+	    session_hash(cookie, j->keep) == 0)
 		j->have_keep = 1;
-	}
 	OPENSSL_cleanse(cookie, sizeof cookie);
 	pw_submit(j);
 out:
@@ -501,7 +496,7 @@ out:
 
 /* POST users/{id}/password: an admin sets another user's password. */
 static void
-users_reset_password(struct accounts_call *a, struct user *u)
+users_reset_password(struct api_call *a, struct user *u)
 {
 	static const char *const keys[] = { "password", NULL };
 	struct pw_job *j;
@@ -510,7 +505,8 @@ users_reset_password(struct accounts_call *a, struct user *u)
 	json_t *o;
 
 	if (u->id == caller_user(a)) {
-		fail(a, 409, "own_password", "change your own password with "
+		api_fail(a, 409, "own_password",
+		    "change your own password with "
 		    "POST /api/v1/users/me/password (the old one is needed)");
 		return;
 	}
@@ -529,21 +525,22 @@ out:
 
 /* disable, enable, remove: u is the brand's. */
 static void
-users_change(struct accounts_call *a, struct user *u, const char *what)
+users_change(struct api_call *a, struct user *u, const char *what)
 {
 	unsigned revoked = 0;
 	char who[32];
 	int rc, off = strcmp(what, "enable") != 0;
 
 	if (off && u->id == caller_user(a)) {
-		fail(a, 409, "own_account", "you cannot disable or remove your "
+		api_fail(a, 409, "own_account",
+		    "you cannot disable or remove your "
 		    "own account");
 		return;
 	}
 	/* Tokens first: a crash in between leaves them revoked, never live. */
-	if (off && (rc = accounts_revoke_user_tokens(a->app->store,
-	    a->brand_id, u->id, &revoked)) != 0) {
-		fail(a, 503, "unavailable", "storage error; try again");
+	if (off && (rc = token_revoke_user(a->app->store,
+	    a->brand.id, u->id, &revoked)) != 0) {
+		api_fail(a, 503, "unavailable", "storage error; try again");
 		return;
 	}
 	if (strcmp(what, "remove") == 0)
@@ -551,14 +548,14 @@ users_change(struct accounts_call *a, struct user *u, const char *what)
 	else
 		rc = store_user_set_disabled(a->app->store, u->id, off);
 	if (rc != 0) {
-		fail(a, rc == SIGIL_ENOTFOUND ? 404 : 503, rc ==
+		api_fail(a, rc == SIGIL_ENOTFOUND ? 404 : 503, rc ==
 		    SIGIL_ENOTFOUND ? "not_found" : "unavailable", rc ==
 		    SIGIL_ENOTFOUND ? "no such user" : "storage error; try "
 		    "again");
 		return;
 	}
 	log_info("user_change", "brand=%u user=%u action=%s tokens_revoked=%u "
-	    "by=%s", a->brand_id, u->id, what, revoked,
+	    "by=%s", a->brand.id, u->id, what, revoked,
 	    caller_text(a, who, sizeof who));
 	if (strcmp(what, "remove") == 0) {
 		http_reply_jsont(a->c, 200, json_pack("{s:I,s:b,s:I}", "id",
@@ -576,7 +573,7 @@ users_change(struct accounts_call *a, struct user *u, const char *what)
 }
 
 static void
-users_route(struct accounts_call *a)
+users_route(struct api_call *a)
 {
 	struct user u;
 	json_t *arr;
@@ -584,18 +581,19 @@ users_route(struct accounts_call *a)
 	if (a->nseg == 3 && strcmp(a->seg[1], "me") == 0 &&
 	    strcmp(a->seg[2], "password") == 0) {
 		if (a->method != EVHTTP_REQ_POST)
-			fail(a, 405, "method_not_allowed", "POST");
+			api_fail(a, 405, "method_not_allowed", "POST");
 		else
 			users_me_password(a);
 		return;
 	}
 	if (a->nseg > 3 || (a->nseg == 3 && strcmp(a->seg[2], "disable") &&
 	    strcmp(a->seg[2], "enable") && strcmp(a->seg[2], "password"))) {
-		fail(a, 404, "not_found", "no such resource");
+		api_fail(a, 404, "not_found", "no such resource");
 		return;
 	}
-	if (a->tok->role != ROLE_ADMIN) {
-		fail(a, 403, "forbidden", "this token's role may not do this");
+	if (a->tok.role != ROLE_ADMIN) {
+		api_fail(a, 403, "forbidden",
+		    "this token's role may not do this");
 		return;
 	}
 	if (a->nseg == 1) {
@@ -604,11 +602,11 @@ users_route(struct accounts_call *a)
 			return;
 		}
 		if (a->method != EVHTTP_REQ_GET) {
-			fail(a, 405, "method_not_allowed", "GET or POST");
+			api_fail(a, 405, "method_not_allowed", "GET or POST");
 			return;
 		}
 		arr = json_array();
-		store_user_each(a->app->store, a->brand_id, user_list_one, arr);
+		store_user_each(a->app->store, a->brand.id, user_list_one, arr);
 		http_reply_jsont(a->c, 200, json_pack("{s:o}", "users", arr));
 		return;
 	}
@@ -620,9 +618,9 @@ users_route(struct accounts_call *a)
 		else if (a->method == EVHTTP_REQ_DELETE)
 			users_change(a, &u, "remove");
 		else
-			fail(a, 405, "method_not_allowed", "GET or DELETE");
+			api_fail(a, 405, "method_not_allowed", "GET or DELETE");
 	} else if (a->method != EVHTTP_REQ_POST)
-		fail(a, 405, "method_not_allowed", "POST");
+		api_fail(a, 405, "method_not_allowed", "POST");
 	else if (strcmp(a->seg[2], "password") == 0)
 		users_reset_password(a, &u);
 	else
@@ -632,34 +630,11 @@ users_route(struct accounts_call *a)
 
 /* ---- tokens ---- */
 
-int
-accounts_expiry_parse(const char *text, int64_t seconds, int is_text,
-    int64_t now, int64_t *out)
-{
-	int64_t t;
-
-	if (!is_text) {
-		if (seconds < EXPIRY_MIN_S || seconds > EXPIRY_MAX_S)
-			return SIGIL_EINVAL;
-		*out = now + seconds * US_PER_S;
-		return 0;
-	}
-	if (text == NULL || sigil_time_parse(text, &t) != 0)
-		return SIGIL_EINVAL;
-	if (strlen(text) == 10)		/* a China day: until its end */
-		t += US_PER_DAY - CN_OFFSET_US;
-	if (t < now + EXPIRY_MIN_S * US_PER_S ||
-	    t > now + EXPIRY_MAX_S * US_PER_S)
-		return SIGIL_EINVAL;
-	*out = t;
-	return 0;
-}
-
 static json_t *
 token_json(const struct token *t)
 {
 	return json_pack("{s:I,s:s,s:o,s:o,s:o,s:o,s:b}", "id",
-	    (json_int_t)t->id, "role", api_role_name(t->role), "created",
+	    (json_int_t)t->id, "role", role_name(t->role), "created",
 	    time_or_null(t->created), "expires", time_or_null(t->expires),
 	    "revoked", time_or_null(t->revoked), "created_by", t->user_id ?
 	    json_integer(t->user_id) : json_null(), "active", t->revoked == 0 &&
@@ -670,60 +645,14 @@ static int
 token_list_one(void *arg, const struct token *t)
 {
 	json_array_append_new(arg, token_json(t));
-	return json_array_size(arg) >= LIST_MAX;
-}
-
-struct user_tokens {
-	uint32_t	user_id;
-	uint32_t	ids[LIST_MAX];
-	unsigned	n;
-};
-
-static int
-user_token_one(void *arg, const struct token *t)
-{
-	struct user_tokens *x = arg;
-
-	if (t->user_id == x->user_id && t->revoked == 0)
-		x->ids[x->n++] = t->id;
-	return x->n == LIST_MAX;
-}
-
-int
-accounts_revoke_user_tokens(struct store *st, uint32_t brand_id,
-    uint32_t user_id, unsigned *n)
-{
-	struct user_tokens *x = calloc(1, sizeof *x);
-	int rc = 0;
-
-	if (n != NULL)
-		*n = 0;
-	if (x == NULL)
-		return SIGIL_ENOMEM;
-	x->user_id = user_id;
-	do {
-		x->n = 0;
-		if ((rc = store_token_each(st, brand_id, user_token_one, x)) <
-		    0)
-			break;
-		rc = 0;
-		for (unsigned i = 0; i < x->n && rc == 0; i++) {
-			rc = store_token_revoke(st, x->ids[i]);
-			if (rc == SIGIL_ESTATE)
-				rc = 0;
-			else if (rc == 0 && n != NULL)
-				(*n)++;
-		}
-	} while (rc == 0 && x->n == LIST_MAX);
-	free(x);
-	return rc;
+	return json_array_size(arg) >= API_LIST_MAX;
 }
 
 static void
-tokens_create(struct accounts_call *a)
+tokens_create(struct api_call *a)
 {
 	static const char *const keys[] = { "role", "expires", NULL };
-	char text[API_TOKEN_LEN + 1], who[32];
+	char text[TOKEN_LEN + 1], who[32];
 	int64_t expires = 0;
 	struct token t;
 	json_t *o, *e;
@@ -733,29 +662,31 @@ tokens_create(struct accounts_call *a)
 		return;
 	if (!only_keys(a, o, keys))
 		goto out;
-	if ((role = api_role_parse(json_string_value(json_object_get(o,
+	if ((role = role_parse(json_string_value(json_object_get(o,
 	    "role")))) == 0) {
-		fail(a, 422, "invalid", "role must be admin, operator or "
+		api_fail(a, 422, "invalid", "role must be admin, operator or "
 		    "analyst");
 		goto out;
 	}
 	e = json_object_get(o, "expires");
 	if (e != NULL && !json_is_null(e) && ((!json_is_integer(e) &&
-	    !json_is_string(e)) || accounts_expiry_parse(json_string_value(e),
+	    !json_is_string(e)) || token_expiry_parse(json_string_value(e),
 	    json_is_integer(e) ? json_integer_value(e) : 0, json_is_string(e),
 	    sigil_now_us(), &expires) != 0)) {
-		fail(a, 422, "invalid", "'expires' must be seconds from now (1 "
+		api_fail(a, 422, "invalid",
+		    "'expires' must be seconds from now (1 "
 		    "to 10 years) or a future date (YYYY-MM-DD, the end of "
 		    "that day in China time, or ISO-8601 UTC)");
 		goto out;
 	}
-	if ((rc = api_token_new_ex(a->app->store, a->brand_id, role, expires,
+	if ((rc = token_new(a->app->store, a->brand.id, role, expires,
 	    caller_user(a), text, &t)) != 0) {
-		fail(a, 503, "unavailable", "the token could not be stored");
+		api_fail(a, 503, "unavailable",
+		    "the token could not be stored");
 		goto out;
 	}
 	log_info("token_new", "brand=%u id=%u role=%s expires=%lld by=%s",
-	    a->brand_id, t.id, api_role_name(role), (long long)expires,
+	    a->brand.id, t.id, role_name(role), (long long)expires,
 	    caller_text(a, who, sizeof who));
 	{
 		json_t *j = token_json(&t);
@@ -769,7 +700,7 @@ out:
 }
 
 static void
-tokens_route(struct accounts_call *a)
+tokens_route(struct api_call *a)
 {
 	struct token t;
 	uint32_t id;
@@ -777,11 +708,12 @@ tokens_route(struct accounts_call *a)
 	int rc;
 
 	if (a->nseg > 3 || (a->nseg == 3 && strcmp(a->seg[2], "revoke"))) {
-		fail(a, 404, "not_found", "no such resource");
+		api_fail(a, 404, "not_found", "no such resource");
 		return;
 	}
-	if (a->tok->role != ROLE_ADMIN) {
-		fail(a, 403, "forbidden", "this token's role may not do this");
+	if (a->tok.role != ROLE_ADMIN) {
+		api_fail(a, 403, "forbidden",
+		    "this token's role may not do this");
 		return;
 	}
 	if (a->nseg == 1) {
@@ -792,19 +724,19 @@ tokens_route(struct accounts_call *a)
 			return;
 		}
 		if (a->method != EVHTTP_REQ_GET) {
-			fail(a, 405, "method_not_allowed", "GET or POST");
+			api_fail(a, 405, "method_not_allowed", "GET or POST");
 			return;
 		}
 		arr = json_array();
-		store_token_each(a->app->store, a->brand_id, token_list_one,
+		store_token_each(a->app->store, a->brand.id, token_list_one,
 		    arr);
 		http_reply_jsont(a->c, 200, json_pack("{s:o}", "tokens", arr));
 		return;
 	}
 	if (parse_id(a->seg[1], &id) != 0 ||
 	    store_token_get(a->app->store, id, &t) != 0 ||
-	    t.brand_id != a->brand_id) {
-		fail(a, 404, "not_found", "no such token");
+	    t.brand_id != a->brand.id) {
+		api_fail(a, 404, "not_found", "no such token");
 		return;
 	}
 	if (a->nseg == 2 && a->method == EVHTTP_REQ_GET) {
@@ -813,25 +745,25 @@ tokens_route(struct accounts_call *a)
 	}
 	if (!((a->nseg == 2 && a->method == EVHTTP_REQ_DELETE) ||
 	    (a->nseg == 3 && a->method == EVHTTP_REQ_POST))) {
-		fail(a, 405, "method_not_allowed", a->nseg == 2 ?
+		api_fail(a, 405, "method_not_allowed", a->nseg == 2 ?
 		    "GET or DELETE" : "POST");
 		return;
 	}
 	if ((rc = store_token_revoke(a->app->store, id)) != 0) {
-		fail(a, rc == SIGIL_ESTATE ? 409 : 503, rc == SIGIL_ESTATE ?
+		api_fail(a, rc == SIGIL_ESTATE ? 409 : 503, rc == SIGIL_ESTATE ?
 		    "revoked" : "unavailable", rc == SIGIL_ESTATE ?
 		    "this token is already revoked" : "storage error; try "
 		    "again");
 		return;
 	}
-	log_info("token_revoke", "brand=%u id=%u by=%s", a->brand_id, id,
+	log_info("token_revoke", "brand=%u id=%u by=%s", a->brand.id, id,
 	    caller_text(a, who, sizeof who));
 	store_token_get(a->app->store, id, &t);
 	http_reply_jsont(a->c, 200, token_json(&t));
 }
 
 int
-accounts_api_route(struct accounts_call *a)
+accounts_api_route(struct api_call *a)
 {
 	if (a->nseg < 1)
 		return 0;

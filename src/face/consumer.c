@@ -31,21 +31,20 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "sigil/api.h"
+#include "sigil/app.h"
 #include "sigil/code.h"
 #include "sigil/consumer.h"
-#include "sigil/dashboard.h"
 #include "sigil/fault.h"
 #include "sigil/geo.h"
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
 #include "sigil/lookup.h"
-#include "sigil/loyalty.h"
-#include "sigil/rewards.h"
 #include "sigil/page.h"
+#include "sigil/rewards.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
+#include "sigil/trace.h"
 #include "sigil/util.h"
 #include "sigil/writer.h"
 
@@ -135,7 +134,7 @@ trace_one(void *arg, const struct trace_event *ev)
 	if (ev->type == EVENT_SCAN || ev->type == EVENT_AGGREGATE ||
 	    ev->type == EVENT_DISAGGREGATE)
 		return 0;
-	o = json_pack("{s:s,s:s}", "step", api_event_name(ev->type), "at",
+	o = json_pack("{s:s,s:s}", "step", trace_event_name(ev->type), "at",
 	    sigil_time_format(ev->at, ts));
 	if ((ev->type == EVENT_SHIP || ev->type == EVENT_RECEIVE) &&
 	    (d = lookup_territory(t->app, ev->brand_id, ev->distributor)) != NULL)
@@ -396,8 +395,8 @@ gs1_link_reply(struct http_call *c, struct scan_ctx *s,
 	}
 }
 
-static void
-handle_scan(struct http_call *c)
+void
+consumer_scan(struct http_call *c)
 {
 	struct app *app = c->app;
 	struct scan_ctx *s;
@@ -557,8 +556,8 @@ number_in(json_t *o, const char *key, double lo, double hi, int required,
 	return 0;
 }
 
-static void
-handle_location(struct http_call *c)
+void
+consumer_location(struct http_call *c)
 {
 	struct app *app = c->app;
 	const char *p = c->path + strlen("/api/v1/scans/");
@@ -639,8 +638,8 @@ handle_location(struct http_call *c)
 
 /* ---- GS1 resolver description (GS1 Resolver standard, §well-known) */
 
-static void
-handle_gs1resolver(struct http_call *c)
+void
+consumer_gs1resolver(struct http_call *c)
 {
 	char root[300];
 
@@ -655,8 +654,8 @@ handle_gs1resolver(struct http_call *c)
 
 /* ---- health and metrics ---- */
 
-static void
-handle_healthz(struct http_call *c)
+void
+consumer_healthz(struct http_call *c)
 {
 	struct app *app = c->app;
 	struct brand b;
@@ -668,8 +667,8 @@ handle_healthz(struct http_call *c)
 		http_reply_json(c, 200, "{\"status\":\"ok\"}\n");
 }
 
-static void
-handle_metrics(struct http_call *c)
+void
+consumer_metrics(struct http_call *c)
 {
 	struct app *app = c->app;
 	struct evbuffer *b = evbuffer_new();
@@ -775,8 +774,8 @@ handle_metrics(struct http_call *c)
  * with a fault.h spec as the body; GET (and POST) answer every point's
  * counts, so a black-box test can break a running server and see it heal.
  */
-static void
-handle_faults(struct http_call *c)
+void
+consumer_faults(struct http_call *c)
 {
 	struct fault_count fc[FAULT_POINTS_MAX];
 	json_t *doc;
@@ -807,53 +806,3 @@ handle_faults(struct http_call *c)
 	http_reply_jsont(c, 200, doc);
 }
 #endif
-
-static const struct http_route routes[] = {
-	{ "/S/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
-	    "scan", handle_scan },
-	{ "/s/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
-	    "scan", handle_scan },
-	{ "/01/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
-	    "scan_gs1", handle_scan },
-	{ "/api/v1/scans/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER |
-	    HTTP_ROUTE_POST, "scan_location", handle_location },
-	{ "/api/v1/customers/otp", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
-	    "otp", loyalty_otp },
-	{ "/api/v1/customers/verify", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
-	    "otp_verify", loyalty_verify },
-	{ "/api/v1/claims", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST, "claim",
-	    loyalty_claim },
-	{ "/api/v1/me", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "me",
-	    loyalty_me },
-	{ "/api/v1/me/ledger", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
-	    "me_ledger", loyalty_me_ledger },
-	{ "/api/v1/redemptions", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
-	    "redeem", loyalty_redeem },
-	{ "/api/v1/catalog", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "catalog",
-	    loyalty_catalog },
-	{ "/api/v1/feedback", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
-	    "feedback", loyalty_feedback },
-	{ "/api/v1/reward", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "reward",
-	    loyalty_reward },
-	{ "/member", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "member",
-	    loyalty_member_page },
-	{ "/api/v1/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST |
-	    HTTP_ROUTE_DELETE | HTTP_ROUTE_BRAND, "brand_api", api_handle },
-	{ "/.well-known/gs1resolver", HTTP_ROUTE_GET, "gs1resolver",
-	    handle_gs1resolver },
-	{ "/healthz", HTTP_ROUTE_GET, "healthz", handle_healthz },
-	{ "/admin", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST,
-	    "dashboard", dashboard_handle },
-	{ "/metrics", HTTP_ROUTE_GET, "metrics", handle_metrics },
-#ifdef SIGIL_FAULT_INJECTION
-	{ "/debug/faults", HTTP_ROUTE_GET | HTTP_ROUTE_POST, "debug_faults",
-	    handle_faults },
-#endif
-};
-
-const struct http_route *
-consumer_routes(size_t *n)
-{
-	*n = sizeof routes / sizeof routes[0];
-	return routes;
-}

@@ -576,42 +576,7 @@ http_metrics(struct http_server *srv, struct evbuffer *out)
 int
 http_utf8_valid(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned c = p[i];
-		size_t n;
-		uint32_t cp;
-
-		if (c == 0)
-			return 0;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else
-			return 0;
-		for (size_t k = 1; k <= n; k++) {
-			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
+	return sigil_utf8_valid(s, len);
 }
 
 int
@@ -640,7 +605,7 @@ http_path_decode(const char *in, size_t len, char *out, size_t size)
 		out[o++] = (char)c;
 	}
 	out[o] = '\0';
-	if (!http_utf8_valid(out, o))
+	if (!sigil_utf8_valid(out, o))
 		return SIGIL_EINVAL;
 	return 0;
 }
@@ -691,7 +656,7 @@ http_body_text(struct http_call *c, size_t *len)
 		return NULL;
 	evbuffer_copyout(in, s, n);
 	s[n] = '\0';
-	if (!http_utf8_valid(s, n)) {
+	if (!sigil_utf8_valid(s, n)) {
 		free(s);
 		return NULL;
 	}
@@ -731,6 +696,25 @@ int
 http_cookie(struct http_call *c, const char *name, char *out, size_t size)
 {
 	return http_cookie_in(http_header(c, "Cookie"), name, out, size);
+}
+
+const char *
+http_query(struct http_call *c, const char *name, char *out, size_t size)
+{
+	struct evkeyvalq q;
+	const char *v, *r = NULL;
+
+	if (c->query == NULL)
+		return NULL;
+	memset(&q, 0, sizeof q);
+	if (evhttp_parse_query_str(c->query, &q) != 0)
+		return NULL;
+	if ((v = evhttp_find_header(&q, name)) != NULL && strlen(v) < size) {
+		strcpy(out, v);
+		r = out;
+	}
+	evhttp_clear_headers(&q);
+	return r;
 }
 
 static int
@@ -794,7 +778,7 @@ dispatch(struct evhttp_request *req, void *arg)
 	c->query = q ? q + 1 : NULL;
 	if (strchr(uri, '#') != NULL ||
 	    http_path_decode(uri, plen, c->path, sizeof c->path) != 0 ||
-	    (c->query != NULL && !http_utf8_valid(c->query,
+	    (c->query != NULL && !sigil_utf8_valid(c->query,
 	    strlen(c->query))) || path_has_dotdot(c->path)) {
 		reject(c, 400, "bad_uri",
 		    "malformed path: bad percent-encoding, UTF-8 or segment");

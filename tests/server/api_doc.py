@@ -13,8 +13,9 @@ documented codes.csv blocks, scan ids, tokens and device cookies from the
 documented responses.
 
 Then: every curl path in the doc is routed (never 404 "no such resource"
-or 405), every route in src/face/api.c and src/face/consumer.c has a "#### METHOD
-/path" section with an example, and every endpoint the doc lists as not
+or 405), every route in src/face/route_api.c (the brand API's table) and
+src/face/route.c (the top-level table) has a "#### METHOD /path" section
+with an example, and every endpoint the doc lists as not
 implemented really is not (so the list cannot go stale). Limits the doc
 states but the replay cannot show (rate limits, body and header caps,
 the bulk cap) are checked directly.
@@ -264,7 +265,7 @@ def routed(srv, method, path, headers, body):
 def route_patterns():
     """(method, pattern, prefix?) of every route the server has."""
     out = []
-    with open(src_file("api.c")) as f:
+    with open(src_file("route_api.c")) as f:
         api = f.read()
     table = api[api.index("api_routes[] = {"):]
     table = table[:table.index("};")]
@@ -280,7 +281,7 @@ def route_patterns():
               "loyalty_api.c's brand API path %s/ is in LOYALTY_ROUTES" % first)
     for m, p in LOYALTY_ROUTES:
         out.append((m, "/api/v1/" + p, False))
-    with open(src_file("consumer.c")) as f:
+    with open(src_file("route.c")) as f:
         con = f.read()
     table = con[con.index("http_route routes[] = {"):]
     table = table[:table.index("};")]

@@ -389,7 +389,7 @@ with Env() as env:
     # sends and guesses), loyalty_claim.c (wrong PINs) and loyalty_api.c
     # (phone searches).
     for f in ("http.c", "loyalty_core.c", "otp.c", "loyalty_claim.c",
-              "loyalty_api.c", "api.c", "http_login.c"):
+              "loyalty_api.c", "route_api.c", "http_login.c"):
         check("ratelimit_" in open(src_file(f)).read(),
               "src/%s limits with src/ground/ratelimit.c" % f)
 done()

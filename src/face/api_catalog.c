@@ -1,0 +1,325 @@
+/*
+ * api_catalog.c - the brand API's catalog: products (a SKU, a name, a
+ * GTIN, how many scanners a genuine item may have) and batches (a run of
+ * serials signed with the brand's current key, inactive until
+ * activated, revocable), and a batch's print file of code URLs.
+ *
+ * Brand isolation is structural: every lookup takes the brand from the
+ * caller, and another brand's batch is reported exactly like a missing
+ * one (404). Activating or revoking a batch records a commissioning or
+ * decommissioning trace event.
+ *
+ * A handler: route_api.c calls it after authentication and the role
+ * check. May call http_api.c (the brand API's toolkit), code, keyring,
+ * store and http; never calls another handler file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "sigil/api.h"
+#include "sigil/app.h"
+#include "sigil/code.h"
+#include "sigil/http.h"
+#include "sigil/keyring.h"
+#include "sigil/log.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+
+/* ---- products ---- */
+
+void
+api_products_create(struct api_call *a)
+{
+	struct product p = { 0 };
+	char gtin[20];
+	uint64_t max = 5;
+	json_t *gs1;
+	int err;
+
+	if (api_body(a) != 0 || api_field_str(a, "sku", STORE_NAME_MAX, 1,
+	    p.sku, sizeof p.sku) != 0 || api_field_str(a, "name",
+	    STORE_TEXT_MAX, 1, p.name, sizeof p.name) != 0 ||
+	    api_field_str(a, "gtin", 14, 0, gtin, sizeof gtin) != 0 ||
+	    api_field_uint(a, "max_scanners", 1, STORE_SCANNERS_MAX - 1, 0,
+	    &max) != 0)
+		return;
+	if (gtin[0] != '\0') {
+		size_t n = strlen(gtin);
+
+		if ((n != 8 && n != 12 && n != 13 && n != 14) ||
+		    strspn(gtin, "0123456789") != n) {
+			api_fail(a, 422, "invalid",
+			    "gtin must be 8, 12, 13 or 14 "
+			    "digits");
+			return;
+		}
+		memset(p.gtin, '0', 14 - n);
+		memcpy(p.gtin + 14 - n, gtin, n + 1);
+		if (!code_gtin_valid(p.gtin)) {
+			api_fail(a, 422, "invalid",
+			    "gtin check digit is wrong");
+			return;
+		}
+	}
+	gs1 = json_object_get(a->body, "gs1");
+	if (gs1 != NULL && !json_is_boolean(gs1)) {
+		api_fail(a, 422, "invalid",
+		    "field 'gs1' must be true or false");
+		return;
+	}
+	p.gs1_form = gs1 != NULL && json_is_true(gs1);
+	if (p.gs1_form && p.gtin[0] == '\0') {
+		api_fail(a, 422, "invalid",
+		    "GS1 Digital Link codes need a gtin");
+		return;
+	}
+	p.brand_id = a->brand.id;
+	p.max_scanners = (uint32_t)max;
+	if ((err = store_product_add(a->app->store, &p)) != 0) {
+		api_store_fail(a, err, "product (sku or gtin)");
+		return;
+	}
+	api_reply(a, 201, api_product_json(&p));
+}
+
+void
+api_products_get(struct api_call *a)
+{
+	struct product p;
+	int err;
+
+	if ((err = store_product_get(a->app->store, a->brand.id, a->seg[1],
+	    &p)) != 0) {
+		api_store_fail(a, err, "product");
+		return;
+	}
+	api_reply(a, 200, api_product_json(&p));
+}
+
+/* ---- batches ---- */
+
+static int
+batch_of_brand(struct api_call *a, const char *id, struct batch *b)
+{
+	uint64_t n;
+
+	if (api_parse_id(id, UINT32_MAX, &n) != 0 ||
+	    store_batch_get(a->app->store, n, b) != 0 ||
+	    b->brand_id != a->brand.id) {
+		api_fail(a, 404, "not_found", "batch not found");
+		return -1;
+	}
+	return 0;
+}
+
+void
+api_batches_create(struct api_call *a)
+{
+	struct batch b = { 0 };
+	struct product p;
+	struct key_meta key;
+	char expires[32];
+	uint64_t count;
+	int err;
+
+	if (api_body(a) != 0 || api_field_str(a, "sku", STORE_NAME_MAX, 1,
+	    b.sku, sizeof b.sku) != 0 ||
+	    api_field_uint(a, "count", 1, CODE_SERIAL_MAX, 1, &count) != 0 ||
+	    api_field_str(a, "lot", STORE_LOT_MAX, 0, b.lot, sizeof b.lot) ||
+	    api_field_str(a, "expires", 24, 0, expires, sizeof expires) != 0)
+		return;
+	if (strspn(b.lot, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-._") != strlen(b.lot)) {
+		api_fail(a, 422, "invalid",
+		    "lot may hold letters, digits and - . _");
+		return;
+	}
+	if (expires[0] != '\0' && sigil_time_parse(expires, &b.expires) != 0) {
+		api_fail(a, 422, "invalid",
+		    "expires must be a date YYYY-MM-DD");
+		return;
+	}
+	if (store_product_get(a->app->store, a->brand.id, b.sku, &p) != 0) {
+		api_fail(a, 404, "not_found", "product not found");
+		return;
+	}
+	if ((err = store_key_current(a->app->store, a->brand.id, &key)) != 0) {
+		api_fail(a, 409, "no_key", "the brand has no valid key");
+		return;
+	}
+	b.brand_id = a->brand.id;
+	b.key_id = key.id;
+	b.count = count;
+	if ((err = store_batch_new(a->app->store, &b)) != 0) {
+		api_store_fail(a, err, "batch");
+		return;
+	}
+	api_reply(a, 201, api_batch_json(&b));
+}
+
+static int
+batch_list_one(void *arg, const struct batch *b)
+{
+	json_array_append_new(arg, api_batch_json(b));
+	return json_array_size(arg) >= API_LIST_MAX;
+}
+
+void
+api_batches_list(struct api_call *a)
+{
+	json_t *arr = json_array();
+	int err = store_batch_each(a->app->store, a->brand.id, batch_list_one,
+	    arr);
+
+	if (err < 0) {
+		json_decref(arr);
+		api_store_fail(a, err, "batches");
+		return;
+	}
+	api_reply(a, 200, json_pack("{s:o}", "batches", arr));
+}
+
+void
+api_batches_get(struct api_call *a)
+{
+	struct batch b;
+
+	if (batch_of_brand(a, a->seg[1], &b) == 0)
+		api_reply(a, 200, api_batch_json(&b));
+}
+
+static void
+batch_change(struct api_call *a, int state)
+{
+	struct trace_event ev = { 0 };
+	struct batch b;
+	int err;
+
+	if (batch_of_brand(a, a->seg[1], &b) != 0)
+		return;
+	if ((err = store_batch_set_state(a->app->store, b.id, state)) != 0) {
+		api_store_fail(a, err, "batch");
+		return;
+	}
+	ev.type = state == BATCH_ACTIVE ? EVENT_COMMISSION :
+	    EVENT_DECOMMISSION;
+	ev.brand_id = a->brand.id;
+	ev.at = sigil_now_us();
+	ev.batch_id = b.id;
+	if ((err = store_event_add(a->app->store, &ev)) != 0)
+		log_error("api", "event=commission batch=%llu err=\"%s\"",
+		    (unsigned long long)b.id, sigil_strerror(err));
+	store_batch_get(a->app->store, b.id, &b);
+	api_reply(a, 200, api_batch_json(&b));
+}
+
+void
+api_batches_activate(struct api_call *a)
+{
+	batch_change(a, BATCH_ACTIVE);
+}
+
+void
+api_batches_revoke(struct api_call *a)
+{
+	batch_change(a, BATCH_REVOKED);
+}
+
+/*
+ * GET /api/v1/batches/{id}/codes.csv: the print file, streamed. Hidden
+ * PINs are never served over the API (SPEC §8): a PIN print file is made
+ * offline with `sigil mint --pin` on the packaging line's machine.
+ */
+struct print_stream {
+	struct batch	batch;
+	struct product	product;
+	struct code_key	key;
+	char		base[STORE_URL_MAX + 1];
+	uint64_t	next, end;
+	int		header;
+};
+
+static int
+print_next(struct http_call *c, void *arg, struct evbuffer *out)
+{
+	struct print_stream *p = arg;
+	char url[CODE_URL_MAX];
+	struct code code;
+
+	(void)c;
+	if (p->header) {
+		evbuffer_add_printf(out, "serial,url\n");
+		p->header = 0;
+	}
+	for (int i = 0; i < 4096 && p->next < p->end; i++, p->next++) {
+		if (code_sign(&p->key, p->next, &code) != 0)
+			break;
+		if (p->product.gs1_form)
+			code_url_gs1(p->base, p->product.gtin, p->batch.lot,
+			    &code, url, sizeof url);
+		else
+			code_url_compact(p->base, &code, url, sizeof url);
+		evbuffer_add_printf(out, "%llu,%s\n",
+		    (unsigned long long)p->next, url);
+	}
+	if (p->next < p->end)
+		return 1;
+	OPENSSL_cleanse(&p->key, sizeof p->key);
+	free(p);
+	return 0;
+}
+
+static void
+print_gone(struct http_call *c, void *arg)
+{
+	struct print_stream *p = arg;
+
+	(void)c;
+	OPENSSL_cleanse(&p->key, sizeof p->key);
+	free(p);
+}
+
+static const struct http_stream_ops print_ops = { print_next, print_gone };
+
+void
+api_batches_print(struct api_call *a)
+{
+	struct print_stream *p;
+	char disp[96];
+
+	if (strcmp(a->seg[2], "codes.csv") != 0) {
+		api_fail(a, 404, "not_found", "no such resource");
+		return;
+	}
+	if ((p = calloc(1, sizeof *p)) == NULL) {
+		api_fail(a, 503, "unavailable", "out of memory");
+		return;
+	}
+	if (batch_of_brand(a, a->seg[1], &p->batch) != 0 ||
+	    store_product_get(a->app->store, a->brand.id, p->batch.sku,
+	    &p->product) != 0 || keyring_key_get(a->app->keyring,
+	    p->batch.key_id, &p->key, NULL) != 0) {
+		if (p->batch.id != 0 && p->batch.brand_id == a->brand.id)
+			api_fail(a, 503, "unavailable", "batch key or product "
+			    "missing");
+		free(p);
+		return;
+	}
+	snprintf(p->base, sizeof p->base, "%s", a->brand.base_url);
+	p->next = p->batch.first_serial;
+	p->end = p->batch.first_serial + p->batch.count;
+	p->header = 1;
+	snprintf(disp, sizeof disp, "attachment; filename=\"batch-%llu.csv\"",
+	    (unsigned long long)p->batch.id);
+	http_add_header(a->c, "Content-Disposition", disp);
+	http_add_header(a->c, "Cache-Control", "no-store");
+	log_info("print_file", "brand=%u batch=%llu token=%u codes=%llu",
+	    a->brand.id, (unsigned long long)p->batch.id, a->tok.id,
+	    (unsigned long long)p->batch.count);
+	http_stream_start(a->c, 200, "text/csv; charset=utf-8", &print_ops, p);
+}

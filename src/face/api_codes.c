@@ -1,0 +1,394 @@
+/*
+ * api_codes.c - the brand API on one code and on what the scans raised:
+ * the whole story of a code (its batch and product, packing, shipment,
+ * scans, first scan and clone signals, PIN lock, notes, trace events
+ * and loyalty claims), the two corrections a brand may make to a code
+ * with a reason kept in its notes (clear a clone flag it found false,
+ * lift a PIN lock), and the alert feed (clones, diversion).
+ *
+ * A handler: route_api.c calls it after authentication and the role
+ * check. May call http_api.c, trace (step names), scan (verdict names),
+ * store and http; never calls another handler file.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "sigil/api.h"
+#include "sigil/app.h"
+#include "sigil/code.h"
+#include "sigil/http.h"
+#include "sigil/log.h"
+#include "sigil/scan.h"
+#include "sigil/session.h"
+#include "sigil/store.h"
+#include "sigil/trace.h"
+#include "sigil/util.h"
+
+/* Coordinates are stored as float: print the digits that mean something. */
+static double
+round6(float v)
+{
+	return round((double)v * 1e6) / 1e6;
+}
+
+/* ---- code lookup: the whole story of one code ---- */
+
+/* The code's scans; first_scan is the code's first scan now (store.h). */
+struct scan_list {
+	json_t		*arr;
+	uint64_t	 first;
+};
+
+static int
+lookup_scan(void *arg, const struct scan_rec *r)
+{
+	struct scan_list *sl = arg;
+	json_t *arr = sl->arr, *o;
+	char t[SIGIL_TIME_LEN + 1], dev[17];
+	uint8_t b[8];
+
+	sigil_be64_put(b, r->device);
+	sigil_hex_encode(b, 8, dev);
+	o = json_pack("{s:I,s:s,s:s,s:b,s:b,s:s,s:b,s:b}", "scan",
+	    (json_int_t)r->id, "at", sigil_time_format(r->at, t), "verdict",
+	    scan_verdict_name(r->verdict), "bot", (r->flags & SCAN_BOT) != 0,
+	    "first_scan", r->id == sl->first, "device", dev,
+	    "anonymous", (r->flags & SCAN_ANON) != 0,
+	    "diversion", (r->flags & SCAN_DIVERSION) != 0);
+	if (r->flags & SCAN_HAS_LOC)
+		json_object_set_new(o, "location", json_pack("{s:f,s:f,s:i}",
+		    "lat", round6(r->lat), "lng", round6(r->lng), "accuracy_m",
+		    (int)r->accuracy_m));
+	json_array_append_new(arr, o);
+	return json_array_size(arr) >= API_LIST_MAX;
+}
+
+static json_t *
+code_signals(const struct code_state *cs)
+{
+	json_t *a = json_array();
+
+	if (cs->flags & SCAN_CLONE_SCANNERS)
+		json_array_append_new(a, json_string("too_many_scanners"));
+	if (cs->flags & SCAN_CLONE_TRAVEL)
+		json_array_append_new(a, json_string("impossible_travel"));
+	if (cs->flags & SCAN_CLAIMED_OTHER)
+		json_array_append_new(a, json_string("scanned_after_claim"));
+	return a;
+}
+
+/* A note's actor: an API token id, or a dashboard user id. */
+static json_t *
+note_actor(uint32_t id)
+{
+	if (id & SESSION_TOKEN_BIT)
+		return json_pack("{s:I}", "user",
+		    (json_int_t)(id & ~SESSION_TOKEN_BIT));
+	return json_pack("{s:I}", "token", (json_int_t)id);
+}
+
+static int
+lookup_note(void *arg, const struct code_note *n)
+{
+	json_t *arr = arg;
+	char t[SIGIL_TIME_LEN + 1];
+	json_t *o = json_pack("{s:s,s:s,s:o,s:s}", "action",
+	    n->kind == NOTE_CLEAR ? "clear" : "pin_unlock", "at",
+	    sigil_time_format(n->at, t), "by", note_actor(n->token_id),
+	    "reason", n->reason);
+
+	if (n->kind == NOTE_CLEAR)
+		json_object_set_new(o, "cleared_through",
+		    json_integer((json_int_t)n->through));
+	else
+		json_object_set_new(o, "wrong_pins",
+		    json_integer((json_int_t)n->count));
+	json_array_append_new(arr, o);
+	return json_array_size(arr) >= API_LIST_MAX;
+}
+
+/*
+ * POST /api/v1/codes/{code}/clear and /pin-unlock, {"reason": "..."}:
+ * the brand undoes a clone flag it found false, or lifts a code's PIN
+ * lock. The reason and the actor stay in the code's notes.
+ */
+static void
+code_correct(struct api_call *a, int kind)
+{
+	struct code_note note = { 0 };
+	struct code_state cs;
+	struct batch b;
+	uint64_t serial;
+	int rc;
+
+	if (api_code_of_brand(a, a->seg[1], &serial, &b) != 0 ||
+	    api_body(a) != 0 || api_field_str(a, "reason", STORE_TEXT_MAX, 1,
+	    note.reason, sizeof note.reason) != 0)
+		return;
+	if (strspn(note.reason, " ") == strlen(note.reason)) {
+		api_fail(a, 422, "invalid", "field 'reason' must say why");
+		return;
+	}
+	note.at = sigil_now_us();
+	note.token_id = a->tok.id;
+	note.by_user = (a->tok.id & SESSION_TOKEN_BIT) != 0;
+	rc = kind == NOTE_CLEAR ?
+	    store_code_clear(a->app->store, a->brand.id, serial, &note) :
+	    store_pin_unlock(a->app->store, a->brand.id, serial, &note);
+	if (rc != 0) {
+		api_fail(a, rc == SIGIL_EINVAL ? 422 : 503, rc == SIGIL_EINVAL ?
+		    "invalid" : "unavailable", sigil_strerror(rc));
+		return;
+	}
+	log_info(kind == NOTE_CLEAR ? "code_clear" : "code_pin_unlock",
+	    "brand=%u serial=%llu by=%u", a->brand.id,
+	    (unsigned long long)serial, a->tok.id);
+	if (kind == NOTE_CLEAR) {
+		if (store_code_state(a->app->store, a->brand.id, serial,
+		    &cs) != 0)
+			memset(&cs, 0, sizeof cs);
+		api_reply(a, 200, json_pack("{s:I,s:b,s:o,s:I}", "serial",
+		    (json_int_t)serial, "suspicious", (cs.flags &
+		    (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL)) != 0, "signals",
+		    code_signals(&cs), "cleared_through",
+		    (json_int_t)note.through));
+	} else
+		api_reply(a, 200, json_pack("{s:I,s:b,s:i}", "serial",
+		    (json_int_t)serial, "locked", 0, "wrong_pins_lifted",
+		    (int)note.count));
+}
+
+void
+api_codes_clear(struct api_call *a)
+{
+	code_correct(a, NOTE_CLEAR);
+}
+
+void
+api_codes_pin_unlock(struct api_call *a)
+{
+	code_correct(a, NOTE_PIN_UNLOCK);
+}
+
+static int
+lookup_event(void *arg, const struct trace_event *ev)
+{
+	json_t *arr = arg, *o;
+	char t[SIGIL_TIME_LEN + 1];
+
+	o = json_pack("{s:I,s:s,s:s}", "event", (json_int_t)ev->id, "step",
+	    trace_event_name(ev->type), "at", sigil_time_format(ev->at, t));
+	if (ev->type == EVENT_AGGREGATE || ev->type == EVENT_DISAGGREGATE)
+		json_object_set_new(o, "parent", json_integer(
+		    (json_int_t)ev->parent));
+	if (ev->type == EVENT_SHIP || ev->type == EVENT_RECEIVE) {
+		json_object_set_new(o, "shipment", json_integer(
+		    (json_int_t)ev->shipment));
+		json_object_set_new(o, "distributor", json_integer(
+		    (json_int_t)ev->distributor));
+	}
+	if (ev->batch_id)
+		json_object_set_new(o, "batch", json_integer(
+		    (json_int_t)ev->batch_id));
+	json_array_append_new(arr, o);
+	return json_array_size(arr) >= API_LIST_MAX;
+}
+
+static int
+lookup_claim(void *arg, const struct claim *cl)
+{
+	static const char *roles[] = { "", "consumer", "retailer", "sales" };
+	char t[SIGIL_TIME_LEN + 1];
+
+	/* customer 0: the claimant was erased (null). */
+	json_array_append_new(arg, json_pack("{s:I,s:s,s:o,s:i,s:I,s:s}",
+	    "claim", (json_int_t)cl->id, "role", cl->role >= 1 && cl->role <= 3 ?
+	    roles[cl->role] : "unknown", "customer", cl->customer_id ?
+	    json_integer((json_int_t)cl->customer_id) : json_null(),
+	    "campaign", (int)cl->campaign_id, "points", (json_int_t)cl->points,
+	    "at", sigil_time_format(cl->at, t)));
+	return 0;
+}
+
+struct child_count {
+	uint64_t	n;
+};
+
+static int
+count_child(void *arg, uint64_t child)
+{
+	(void)child;
+	((struct child_count *)arg)->n++;
+	return 0;
+}
+
+void
+api_codes_get(struct api_call *a)
+{
+	struct batch b;
+	struct product p;
+	struct shipment s;
+	struct code_state cs;
+	struct distributor d;
+	struct child_count kids = { 0 };
+	char url[CODE_URL_MAX], t[SIGIL_TIME_LEN + 1];
+	uint64_t serial, up, cur;
+	json_t *o, *parents, *scans, *events;
+	int depth;
+
+	if (api_code_of_brand(a, a->seg[1], &serial, &b) != 0)
+		return;
+	o = json_object();
+	json_object_set_new(o, "serial", json_integer((json_int_t)serial));
+	if (api_code_url(a, &b, serial, url, sizeof url) == 0)
+		json_object_set_new(o, "url", json_string(url));
+	json_object_set_new(o, "batch", api_batch_json(&b));
+	if (store_product_get(a->app->store, a->brand.id, b.sku, &p) == 0)
+		json_object_set_new(o, "product", api_product_json(&p));
+	parents = json_array();
+	for (cur = serial, depth = 0; depth < 16 && store_parent(a->app->store,
+	    a->brand.id, cur, &up) == 0; depth++, cur = up)
+		json_array_append_new(parents, json_integer((json_int_t)up));
+	json_object_set_new(o, "parents", parents);
+	store_children_each(a->app->store, a->brand.id, serial, count_child,
+	    &kids);
+	json_object_set_new(o, "children", json_integer((json_int_t)kids.n));
+	if (store_code_shipment(a->app->store, a->brand.id, serial, &s) == 0) {
+		json_t *so = api_shipment_json(&s);
+
+		if (store_distributor_get(a->app->store, a->brand.id,
+		    s.distributor, &d) == 0) {
+			json_object_set_new(so, "distributor_name",
+			    json_string(d.name));
+			store_distributor_clear(&d);
+		}
+		json_object_set_new(o, "shipment", so);
+	} else
+		json_object_set_new(o, "shipment", json_null());
+	if (store_code_state(a->app->store, a->brand.id, serial, &cs) != 0)
+		memset(&cs, 0, sizeof cs);
+	json_object_set_new(o, "scan_count", json_integer(cs.scan_count));
+	json_object_set_new(o, "first_scan", cs.first_scan_id ?
+	    json_integer((json_int_t)cs.first_scan_id) : json_null());
+	json_object_set_new(o, "first_scanned_at", cs.first_at ?
+	    json_string(sigil_time_format(cs.first_at, t)) : json_null());
+	json_object_set_new(o, "suspicious", json_boolean(cs.flags &
+	    (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL)));
+	json_object_set_new(o, "signals", code_signals(&cs));
+	{
+		struct pin_fails pf = { 0 };
+
+		store_pin_fails(a->app->store, a->brand.id, serial, 0, 0, &pf);
+		json_object_set_new(o, "pin", json_pack("{s:i,s:b}",
+		    "wrong", (int)pf.code, "locked",
+		    pf.code >= STORE_PIN_CODE_TRIES));
+	}
+	{
+		struct scan_list sl = { json_array(), cs.first_scan_id };
+
+		store_code_scans(a->app->store, a->brand.id, serial,
+		    lookup_scan, &sl);
+		scans = sl.arr;
+	}
+	json_object_set_new(o, "scans", scans);
+	{
+		json_t *notes = json_array();
+
+		store_code_notes(a->app->store, a->brand.id, serial,
+		    lookup_note, notes);
+		json_object_set_new(o, "notes", notes);
+	}
+	events = json_array();
+	store_code_events(a->app->store, a->brand.id, serial, lookup_event,
+	    events);
+	json_object_set_new(o, "events", events);
+	{
+		json_t *claims = json_array();
+
+		store_code_claims(a->app->store, a->brand.id, serial,
+		    lookup_claim, claims);
+		json_object_set_new(o, "claims", claims);
+	}
+	api_reply(a, 200, o);
+}
+
+/* ---- alerts ---- */
+
+static const char *
+alert_type_name(int type)
+{
+	switch (type) {
+	case ALERT_CLONE_SCANNERS:	return "too_many_scanners";
+	case ALERT_CLONE_TRAVEL:	return "impossible_travel";
+	case ALERT_DIVERSION:		return "diversion";
+	}
+	return "unknown";
+}
+
+struct alert_page {
+	json_t		*arr;
+	uint64_t	last;
+};
+
+static int
+alert_one(void *arg, const struct alert *al)
+{
+	struct alert_page *pg = arg;
+	char t[SIGIL_TIME_LEN + 1];
+	json_t *o;
+
+	o = json_pack("{s:I,s:s,s:s,s:I,s:I}", "id", (json_int_t)al->id,
+	    "type", alert_type_name(al->type), "at",
+	    sigil_time_format(al->at, t), "serial", (json_int_t)al->serial,
+	    "scan", (json_int_t)al->scan_id);
+	if (al->type == ALERT_DIVERSION) {
+		json_object_set_new(o, "distributor",
+		    json_integer(al->distributor));
+		json_object_set_new(o, "distance_km",
+		    json_real(round(al->distance_km * 10) / 10));
+	}
+	if (al->lat != 0 || al->lng != 0)
+		json_object_set_new(o, "location", json_pack("{s:f,s:f}",
+		    "lat", round6(al->lat), "lng", round6(al->lng)));
+	json_array_append_new(pg->arr, o);
+	pg->last = al->id;
+	return 0;
+}
+
+void
+api_alerts_list(struct api_call *a)
+{
+	struct alert_page pg = { NULL, 0 };
+	char v[32];
+	uint64_t after;
+	size_t limit;
+	int64_t since;
+	int type = 0, err;
+
+	if (api_paging(a, &after, &limit, &since) != 0)
+		return;
+	if (api_query(a, "type", v, sizeof v) != NULL) {
+		for (type = ALERT_CLONE_SCANNERS; type <= ALERT_DIVERSION; type++)
+			if (strcmp(v, alert_type_name(type)) == 0)
+				break;
+		if (type > ALERT_DIVERSION) {
+			api_fail(a, 400, "bad_query", "type must be "
+			    "too_many_scanners, impossible_travel or diversion");
+			return;
+		}
+	}
+	pg.arr = json_array();
+	err = store_alert_each(a->app->store, a->brand.id, after, type, since,
+	    limit, alert_one, &pg);
+	if (err < 0) {
+		json_decref(pg.arr);
+		api_store_fail(a, err, "alerts");
+		return;
+	}
+	api_reply(a, 200, json_pack("{s:o,s:o}", "alerts", pg.arr, "next",
+	    json_array_size(pg.arr) == limit ? json_integer((json_int_t)pg.last)
+	    : json_null()));
+}

@@ -1,0 +1,71 @@
+/*
+ * route.c - the one route table behind sigild's generic callback: which
+ * handler answers which path, and with which limits (a consumer route is
+ * rate limited per client; a brand route may take a large body once its
+ * head is authenticated, see http_conn.c).
+ *
+ * http.c matches in table order, the first match wins: the consumer
+ * endpoints under /api/v1/ come before the brand API's prefix, which
+ * route_api.c routes further.
+ *
+ * Routing, not a handler: it names the handlers of every face (consumer,
+ * loyalty, dashboard, the brand API's router) and calls none of them
+ * itself. Never reads a request or the store.
+ */
+#include <stddef.h>
+
+#include "sigil/consumer.h"
+#include "sigil/dashboard.h"
+#include "sigil/http.h"
+#include "sigil/loyalty.h"
+#include "sigil/route.h"
+
+static const struct http_route routes[] = {
+	{ "/S/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
+	    "scan", consumer_scan },
+	{ "/s/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
+	    "scan", consumer_scan },
+	{ "/01/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
+	    "scan_gs1", consumer_scan },
+	{ "/api/v1/scans/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER |
+	    HTTP_ROUTE_POST, "scan_location", consumer_location },
+	{ "/api/v1/customers/otp", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
+	    "otp", loyalty_otp },
+	{ "/api/v1/customers/verify", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
+	    "otp_verify", loyalty_verify },
+	{ "/api/v1/claims", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST, "claim",
+	    loyalty_claim },
+	{ "/api/v1/me", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "me",
+	    loyalty_me },
+	{ "/api/v1/me/ledger", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
+	    "me_ledger", loyalty_me_ledger },
+	{ "/api/v1/redemptions", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
+	    "redeem", loyalty_redeem },
+	{ "/api/v1/catalog", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "catalog",
+	    loyalty_catalog },
+	{ "/api/v1/feedback", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
+	    "feedback", loyalty_feedback },
+	{ "/api/v1/reward", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "reward",
+	    loyalty_reward },
+	{ "/member", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "member",
+	    loyalty_member_page },
+	{ "/api/v1/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST |
+	    HTTP_ROUTE_DELETE | HTTP_ROUTE_BRAND, "brand_api", route_api },
+	{ "/.well-known/gs1resolver", HTTP_ROUTE_GET, "gs1resolver",
+	    consumer_gs1resolver },
+	{ "/healthz", HTTP_ROUTE_GET, "healthz", consumer_healthz },
+	{ "/admin", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST,
+	    "dashboard", dashboard_handle },
+	{ "/metrics", HTTP_ROUTE_GET, "metrics", consumer_metrics },
+#ifdef SIGIL_FAULT_INJECTION
+	{ "/debug/faults", HTTP_ROUTE_GET | HTTP_ROUTE_POST, "debug_faults",
+	    consumer_faults },
+#endif
+};
+
+const struct http_route *
+route_table(size_t *n)
+{
+	*n = sizeof routes / sizeof routes[0];
+	return routes;
+}

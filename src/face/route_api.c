@@ -1,0 +1,284 @@
+/*
+ * route_api.c - the brand API's router: everything under /api/v1/ that
+ * is not a consumer route (route.c) comes here.
+ *
+ * Every request carries "Authorization: Bearer sgt_..." (token.c checks
+ * it) or, from the dashboard, a session cookie and, for a change, its
+ * CSRF token (session.c); from then on the request is scoped to that
+ * brand. Brand isolation is structural: every handler takes the brand
+ * from the call, and an object of another brand is reported exactly
+ * like a missing one (404), so a token cannot even learn that it exists.
+ * Each token (or session user) has its own rate limit (token bucket,
+ * --api-rate-limit per second). Then the path is cut into segments and
+ * given to the first router that knows it: users and tokens
+ * (accounts.c), campaigns, customers, the catalog and settings
+ * (loyalty.c), then this file's table, which checks the role (role.c)
+ * before it calls an api_*.c handler.
+ *
+ * Routing, not a handler: it may call every brand API handler and
+ * http_api.c; it answers only what no handler is reached for (401, 403,
+ * 404, 405, 429). Never reads or writes a resource itself.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "sigil/accounts.h"
+#include "sigil/api.h"
+#include "sigil/api_webhooks.h"
+#include "sigil/app.h"
+#include "sigil/http.h"
+#include "sigil/loyalty.h"
+#include "sigil/ratelimit.h"
+#include "sigil/role.h"
+#include "sigil/route.h"
+#include "sigil/session.h"
+#include "sigil/store.h"
+#include "sigil/token.h"
+#include "sigil/util.h"
+
+#define TOKEN_SETS	1024	/* x RATELIMIT_WAYS tokens and sessions */
+
+struct api_route {
+	int		method;
+	const char	*pattern;	/* "batches/ * /activate", '*' any */
+	int		need;		/* enum role_need */
+	void		(*fn)(struct api_call *a);
+};
+
+/* Per token (or dashboard session user), made on first use. */
+static struct ratelimit *token_rl;
+static unsigned token_rl_rate;
+
+static int
+token_rate_allow(uint32_t id, unsigned rate)
+{
+	if (rate == 0)
+		return 1;
+	if (token_rl == NULL || token_rl_rate != rate) {
+		ratelimit_free(token_rl);
+		token_rl = NULL;
+		if (ratelimit_new(TOKEN_SETS, RATELIMIT_WAYS, rate, 2.0 * rate,
+		    0, &token_rl) != 0)
+			return 0;
+		token_rl_rate = rate;
+	}
+	return ratelimit_take(token_rl, &id, sizeof id, sigil_now_us());
+}
+
+/* ---- webhooks: webhook.c's, given the call's brand ---- */
+
+static void
+webhooks_create(struct api_call *a)
+{
+	if (api_body(a) != 0)
+		return;
+	webhook_api_create(a->c, a->app, a->brand.id, a->body);
+}
+
+static void
+webhooks_list(struct api_call *a)
+{
+	webhook_api_list(a->c, a->app, a->brand.id);
+}
+
+static void
+webhooks_get(struct api_call *a)
+{
+	webhook_api_get(a->c, a->app, a->brand.id, a->seg[1]);
+}
+
+static void
+webhooks_delete(struct api_call *a)
+{
+	webhook_api_delete(a->c, a->app, a->brand.id, a->seg[1]);
+}
+
+/* ---- the table ---- */
+
+static const struct api_route api_routes[] = {
+	{ EVHTTP_REQ_GET, "products/*", ROLE_NEED_READ, api_products_get },
+	{ EVHTTP_REQ_POST, "products", ROLE_NEED_ADMIN, api_products_create },
+	{ EVHTTP_REQ_GET, "batches", ROLE_NEED_READ, api_batches_list },
+	{ EVHTTP_REQ_POST, "batches", ROLE_NEED_OPERATE, api_batches_create },
+	{ EVHTTP_REQ_GET, "batches/*", ROLE_NEED_READ, api_batches_get },
+	{ EVHTTP_REQ_POST, "batches/*/activate", ROLE_NEED_OPERATE,
+	    api_batches_activate },
+	{ EVHTTP_REQ_POST, "batches/*/revoke", ROLE_NEED_OPERATE,
+	    api_batches_revoke },
+	{ EVHTTP_REQ_GET, "batches/*/*", ROLE_NEED_OPERATE, api_batches_print },
+	{ EVHTTP_REQ_POST, "aggregations", ROLE_NEED_OPERATE,
+	    api_aggregations_pack },
+	{ EVHTTP_REQ_POST, "aggregations/unpack", ROLE_NEED_OPERATE,
+	    api_aggregations_unpack },
+	{ EVHTTP_REQ_GET, "distributors", ROLE_NEED_READ,
+	    api_distributors_list },
+	{ EVHTTP_REQ_POST, "distributors", ROLE_NEED_ADMIN,
+	    api_distributors_create },
+	{ EVHTTP_REQ_GET, "distributors/*", ROLE_NEED_READ,
+	    api_distributors_get },
+	{ EVHTTP_REQ_POST, "shipments", ROLE_NEED_OPERATE,
+	    api_shipments_create },
+	{ EVHTTP_REQ_GET, "shipments/*", ROLE_NEED_READ, api_shipments_get },
+	{ EVHTTP_REQ_POST, "shipments/*/receive", ROLE_NEED_OPERATE,
+	    api_shipments_receive },
+	{ EVHTTP_REQ_GET, "codes/*", ROLE_NEED_READ, api_codes_get },
+	{ EVHTTP_REQ_POST, "codes/*/clear", ROLE_NEED_OPERATE,
+	    api_codes_clear },
+	{ EVHTTP_REQ_POST, "codes/*/pin-unlock", ROLE_NEED_OPERATE,
+	    api_codes_pin_unlock },
+	{ EVHTTP_REQ_GET, "alerts", ROLE_NEED_READ, api_alerts_list },
+	{ EVHTTP_REQ_GET, "epcis/events", ROLE_NEED_READ, api_epcis_events },
+	{ EVHTTP_REQ_GET, "webhooks", ROLE_NEED_ADMIN, webhooks_list },
+	{ EVHTTP_REQ_POST, "webhooks", ROLE_NEED_ADMIN, webhooks_create },
+	{ EVHTTP_REQ_GET, "webhooks/*", ROLE_NEED_ADMIN, webhooks_get },
+	{ EVHTTP_REQ_DELETE, "webhooks/*", ROLE_NEED_ADMIN, webhooks_delete },
+	{ EVHTTP_REQ_GET, "stats/*", ROLE_NEED_READ, api_stats_get },
+};
+
+static int
+route_match(const struct api_route *r, struct api_call *a)
+{
+	char pat[64], *save = NULL, *tok;
+	int i = 0;
+
+	snprintf(pat, sizeof pat, "%s", r->pattern);
+	for (tok = strtok_r(pat, "/", &save); tok != NULL;
+	    tok = strtok_r(NULL, "/", &save), i++) {
+		if (i >= a->nseg)
+			return 0;
+		if (strcmp(tok, "*") != 0 && strcmp(tok, a->seg[i]) != 0)
+			return 0;
+	}
+	return i == a->nseg;
+}
+
+/* ---- who is calling ---- */
+
+/* The live token named by "Bearer sgt_..."; 0 or SIGIL_EDENIED. */
+static int
+bearer_token(struct app *app, const char *h, struct token *tok)
+{
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return SIGIL_EDENIED;
+	return token_check(app->store, h + 7, sigil_now_us(), tok);
+}
+
+int
+route_api_head_auth(void *arg, const char *authorization, const char *cookie)
+{
+	struct app *app = arg;
+	struct token tok;
+	char v[SESSION_COOKIE_MAX];
+
+	if (authorization != NULL)
+		return bearer_token(app, authorization, &tok) == 0;
+	return http_cookie_in(cookie, SESSION_COOKIE, v, sizeof v) == 0 &&
+	    session_live(app->store, v);
+}
+
+static int
+authenticate(struct api_call *a)
+{
+	const char *h = http_header(a->c, "Authorization");
+	char v[SESSION_COOKIE_MAX];
+
+	/* The dashboard: a session cookie, and a CSRF token for changes. */
+	if (h == NULL) {
+		switch (session_auth(a->app->store, http_cookie(a->c,
+		    SESSION_COOKIE, v, sizeof v) == 0 ? v : NULL,
+		    http_header(a->c, "X-CSRF-Token"), a->c->method !=
+		    EVHTTP_REQ_GET && a->c->method != EVHTTP_REQ_HEAD,
+		    &a->tok)) {
+		case 0:
+			if (store_brand_get(a->app->store, a->tok.brand_id,
+			    &a->brand) != 0)
+				goto deny;
+			return 0;
+		case SIGIL_EFORGED:
+			api_fail(a, 403, "csrf", "missing or wrong "
+			    "X-CSRF-Token");
+			return -1;
+		}
+		goto deny;
+	}
+	if (bearer_token(a->app, h, &a->tok) != 0 ||
+	    store_brand_get(a->app->store, a->tok.brand_id, &a->brand) != 0)
+		goto deny;
+	return 0;
+deny:
+	http_add_header(a->c, "WWW-Authenticate", "Bearer realm=\"sigil\"");
+	api_fail(a, 401, "unauthorized", "a valid bearer token is required");
+	return -1;
+}
+
+/* ---- dispatch ---- */
+
+void
+route_api(struct http_call *c)
+{
+	struct api_call a = { 0 };
+	const char *rest = c->path + strlen("/api/v1/");
+	const struct api_route *r = NULL;
+	int path_known = 0;
+	char *save = NULL, *tok;
+
+	a.c = c;
+	a.app = c->app;
+	a.method = c->method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : c->method;
+	if (authenticate(&a) != 0)
+		return;
+	if (!token_rate_allow(a.tok.id, a.app->api_rate_limit)) {
+		api_fail(&a, 429, "rate_limited", "too many requests for this "
+		    "token");
+		return;
+	}
+	if (strlen(rest) >= sizeof a.buf) {
+		api_fail(&a, 404, "not_found", "no such resource");
+		return;
+	}
+	strcpy(a.buf, rest);
+	for (tok = strtok_r(a.buf, "/", &save); tok != NULL;
+	    tok = strtok_r(NULL, "/", &save)) {
+		if (a.nseg == API_SEGS_MAX) {
+			api_fail(&a, 404, "not_found", "no such resource");
+			return;
+		}
+		a.seg[a.nseg++] = tok;
+	}
+	if (accounts_api_route(&a))
+		return;
+	{
+		struct loyalty_api la = { c, a.app, a.brand.id, a.tok.role,
+		    a.method, a.seg, a.nseg, a.tok.id };
+
+		if (loyalty_api_route(&la))
+			return;
+	}
+	for (size_t i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++) {
+		if (!route_match(&api_routes[i], &a))
+			continue;
+		path_known = 1;
+		if (api_routes[i].method == a.method) {
+			r = &api_routes[i];
+			break;
+		}
+	}
+	if (r == NULL) {
+		if (path_known)
+			api_fail(&a, 405, "method_not_allowed",
+			    "method not allowed here");
+		else
+			api_fail(&a, 404, "not_found", "no such resource");
+		return;
+	}
+	if (!role_may(a.tok.role, r->need)) {
+		api_fail(&a, 403, "forbidden", "this token's role may not do "
+		    "this");
+		return;
+	}
+	r->fn(&a);
+	json_decref(a.body);
+}
