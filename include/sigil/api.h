@@ -49,6 +49,13 @@ void api_fail(struct api_call *a, int status, const char *code,
 void api_reply(struct api_call *a, int status, struct json_t *o);
 /* Replies for a store error about what: 404, 409, 422 or 503. */
 void api_store_fail(struct api_call *a, int err, const char *what);
+/* Appends o to the array arr; 1 when it holds API_LIST_MAX, for a store
+ * walk to stop. */
+int api_list_add(struct json_t *arr, struct json_t *o);
+/* Replies {key: arr} (arr stolen), or the store error err (< 0) of the
+ * walk that filled it. */
+void api_reply_list(struct api_call *a, const char *key, struct json_t *arr,
+    int err);
 
 /* A decimal id 1..max: 0 with *out, or -1. */
 int api_parse_id(const char *s, uint64_t max, uint64_t *out);

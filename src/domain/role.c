@@ -12,20 +12,6 @@
 #include "sigil/role.h"
 #include "sigil/store.h"
 
-int
-role_parse(const char *s)
-{
-	if (s == NULL)
-		return 0;
-	if (strcmp(s, "admin") == 0)
-		return ROLE_ADMIN;
-	if (strcmp(s, "operator") == 0)
-		return ROLE_OPERATOR;
-	if (strcmp(s, "analyst") == 0)
-		return ROLE_ANALYST;
-	return 0;
-}
-
 const char *
 role_name(int role)
 {
@@ -35,6 +21,15 @@ role_name(int role)
 	case ROLE_ANALYST:	return "analyst";
 	}
 	return "none";
+}
+
+int
+role_parse(const char *s)
+{
+	for (int role = ROLE_ADMIN; s != NULL && role <= ROLE_ANALYST; role++)
+		if (strcmp(s, role_name(role)) == 0)
+			return role;
+	return 0;
 }
 
 int

@@ -125,6 +125,46 @@ time_or_null(int64_t t)
 	return t == 0 ? json_null() : json_string(sigil_time_format(t, ts));
 }
 
+/*
+ * What /users and /tokens share: the path is known (at most three
+ * segments, the third one of verbs), the caller is an admin, and the
+ * collection itself lists (GET: list fills the array) or creates (POST).
+ * 1 when the call was answered here, 0 when it names one member, seg[1].
+ */
+static int
+collection(struct api_call *a, const char *const *verbs,
+    void (*create)(struct api_call *),
+    void (*list)(struct api_call *, json_t *), const char *name)
+{
+	json_t *arr;
+	size_t i;
+
+	for (i = 0; a->nseg == 3 && verbs[i] != NULL &&
+	    strcmp(a->seg[2], verbs[i]) != 0; i++)
+		;
+	if (a->nseg > 3 || (a->nseg == 3 && verbs[i] == NULL)) {
+		api_fail(a, 404, "not_found", "no such resource");
+		return 1;
+	}
+	if (a->tok.role != ROLE_ADMIN) {
+		api_fail(a, 403, "forbidden",
+		    "this token's role may not do this");
+		return 1;
+	}
+	if (a->nseg > 1)
+		return 0;
+	if (a->method == EVHTTP_REQ_POST)
+		create(a);
+	else if (a->method != EVHTTP_REQ_GET)
+		api_fail(a, 405, "method_not_allowed", "GET or POST");
+	else {
+		arr = json_array();
+		list(a, arr);
+		http_reply_jsont(a->c, 200, json_pack("{s:o}", name, arr));
+	}
+	return 1;
+}
+
 /* ---- users ---- */
 
 static json_t *
@@ -138,8 +178,13 @@ user_json(const struct user *u)
 static int
 user_list_one(void *arg, const struct user *u)
 {
-	json_array_append_new(arg, user_json(u));
-	return json_array_size(arg) >= API_LIST_MAX;
+	return api_list_add(arg, user_json(u));
+}
+
+static void
+users_list(struct api_call *a, json_t *arr)
+{
+	store_user_each(a->app->store, a->brand.id, user_list_one, arr);
 }
 
 /* The brand's user with this id; 0, or -1 after replying 404. */
@@ -575,8 +620,9 @@ users_change(struct api_call *a, struct user *u, const char *what)
 static void
 users_route(struct api_call *a)
 {
+	static const char *const verbs[] = { "disable", "enable", "password",
+	    NULL };
 	struct user u;
-	json_t *arr;
 
 	if (a->nseg == 3 && strcmp(a->seg[1], "me") == 0 &&
 	    strcmp(a->seg[2], "password") == 0) {
@@ -586,31 +632,8 @@ users_route(struct api_call *a)
 			users_me_password(a);
 		return;
 	}
-	if (a->nseg > 3 || (a->nseg == 3 && strcmp(a->seg[2], "disable") &&
-	    strcmp(a->seg[2], "enable") && strcmp(a->seg[2], "password"))) {
-		api_fail(a, 404, "not_found", "no such resource");
-		return;
-	}
-	if (a->tok.role != ROLE_ADMIN) {
-		api_fail(a, 403, "forbidden",
-		    "this token's role may not do this");
-		return;
-	}
-	if (a->nseg == 1) {
-		if (a->method == EVHTTP_REQ_POST) {
-			users_create(a);
-			return;
-		}
-		if (a->method != EVHTTP_REQ_GET) {
-			api_fail(a, 405, "method_not_allowed", "GET or POST");
-			return;
-		}
-		arr = json_array();
-		store_user_each(a->app->store, a->brand.id, user_list_one, arr);
-		http_reply_jsont(a->c, 200, json_pack("{s:o}", "users", arr));
-		return;
-	}
-	if (user_of_brand(a, a->seg[1], &u) != 0)
+	if (collection(a, verbs, users_create, users_list, "users") ||
+	    user_of_brand(a, a->seg[1], &u) != 0)
 		return;
 	if (a->nseg == 2) {
 		if (a->method == EVHTTP_REQ_GET)
@@ -644,8 +667,13 @@ token_json(const struct token *t)
 static int
 token_list_one(void *arg, const struct token *t)
 {
-	json_array_append_new(arg, token_json(t));
-	return json_array_size(arg) >= API_LIST_MAX;
+	return api_list_add(arg, token_json(t));
+}
+
+static void
+tokens_list(struct api_call *a, json_t *arr)
+{
+	store_token_each(a->app->store, a->brand.id, token_list_one, arr);
 }
 
 static void
@@ -702,37 +730,14 @@ out:
 static void
 tokens_route(struct api_call *a)
 {
+	static const char *const verbs[] = { "revoke", NULL };
 	struct token t;
 	uint32_t id;
 	char who[32];
 	int rc;
 
-	if (a->nseg > 3 || (a->nseg == 3 && strcmp(a->seg[2], "revoke"))) {
-		api_fail(a, 404, "not_found", "no such resource");
+	if (collection(a, verbs, tokens_create, tokens_list, "tokens"))
 		return;
-	}
-	if (a->tok.role != ROLE_ADMIN) {
-		api_fail(a, 403, "forbidden",
-		    "this token's role may not do this");
-		return;
-	}
-	if (a->nseg == 1) {
-		json_t *arr;
-
-		if (a->method == EVHTTP_REQ_POST) {
-			tokens_create(a);
-			return;
-		}
-		if (a->method != EVHTTP_REQ_GET) {
-			api_fail(a, 405, "method_not_allowed", "GET or POST");
-			return;
-		}
-		arr = json_array();
-		store_token_each(a->app->store, a->brand.id, token_list_one,
-		    arr);
-		http_reply_jsont(a->c, 200, json_pack("{s:o}", "tokens", arr));
-		return;
-	}
 	if (parse_id(a->seg[1], &id) != 0 ||
 	    store_token_get(a->app->store, id, &t) != 0 ||
 	    t.brand_id != a->brand.id) {

@@ -165,23 +165,16 @@ api_batches_create(struct api_call *a)
 static int
 batch_list_one(void *arg, const struct batch *b)
 {
-	json_array_append_new(arg, api_batch_json(b));
-	return json_array_size(arg) >= API_LIST_MAX;
+	return api_list_add(arg, api_batch_json(b));
 }
 
 void
 api_batches_list(struct api_call *a)
 {
 	json_t *arr = json_array();
-	int err = store_batch_each(a->app->store, a->brand.id, batch_list_one,
-	    arr);
 
-	if (err < 0) {
-		json_decref(arr);
-		api_store_fail(a, err, "batches");
-		return;
-	}
-	api_reply(a, 200, json_pack("{s:o}", "batches", arr));
+	api_reply_list(a, "batches", arr, store_batch_each(a->app->store,
+	    a->brand.id, batch_list_one, arr));
 }
 
 void

@@ -62,8 +62,7 @@ lookup_scan(void *arg, const struct scan_rec *r)
 		json_object_set_new(o, "location", json_pack("{s:f,s:f,s:i}",
 		    "lat", round6(r->lat), "lng", round6(r->lng), "accuracy_m",
 		    (int)r->accuracy_m));
-	json_array_append_new(arr, o);
-	return json_array_size(arr) >= API_LIST_MAX;
+	return api_list_add(arr, o);
 }
 
 static json_t *
@@ -106,8 +105,7 @@ lookup_note(void *arg, const struct code_note *n)
 	else
 		json_object_set_new(o, "wrong_pins",
 		    json_integer((json_int_t)n->count));
-	json_array_append_new(arr, o);
-	return json_array_size(arr) >= API_LIST_MAX;
+	return api_list_add(arr, o);
 }
 
 /*
@@ -193,8 +191,7 @@ lookup_event(void *arg, const struct trace_event *ev)
 	if (ev->batch_id)
 		json_object_set_new(o, "batch", json_integer(
 		    (json_int_t)ev->batch_id));
-	json_array_append_new(arr, o);
-	return json_array_size(arr) >= API_LIST_MAX;
+	return api_list_add(arr, o);
 }
 
 static int

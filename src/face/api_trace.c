@@ -179,23 +179,16 @@ api_distributors_get(struct api_call *a)
 static int
 distributor_list_one(void *arg, const struct distributor *d)
 {
-	json_array_append_new(arg, distributor_json(d, 0));
-	return json_array_size(arg) >= API_LIST_MAX;
+	return api_list_add(arg, distributor_json(d, 0));
 }
 
 void
 api_distributors_list(struct api_call *a)
 {
 	json_t *arr = json_array();
-	int err = store_distributor_each(a->app->store, a->brand.id,
-	    distributor_list_one, arr);
 
-	if (err < 0) {
-		json_decref(arr);
-		api_store_fail(a, err, "distributors");
-		return;
-	}
-	api_reply(a, 200, json_pack("{s:o}", "distributors", arr));
+	api_reply_list(a, "distributors", arr, store_distributor_each(
+	    a->app->store, a->brand.id, distributor_list_one, arr));
 }
 
 /* ---- shipments ---- */

@@ -16,8 +16,13 @@
  * attaches a consented location to a scan made by the same device and
  * re-runs the clone checks.
  *
- * May call code, keyring, store (reads only), scan, page, writer, http.
- * Never writes to the store directly: every write goes through the writer.
+ * Also /.well-known/gs1resolver, /healthz, /metrics (and /debug/faults
+ * in fault-injection builds): route.c names every entry point here.
+ *
+ * A handler. May call code, keyring, lookup, store (reads only), scan,
+ * trace (step names), page, writer, http, and the loyalty rules for the
+ * scan's reward and claim signal. Never writes to the store directly:
+ * every write goes through the writer. Never calls another handler.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -90,6 +95,26 @@ device_of(struct app *app, struct http_call *c, int *fresh)
 	app->last_device = device;
 	*fresh = 1;
 	return device;
+}
+
+/*
+ * Queues job for the writer, done(job) to answer c after the commit. If
+ * the writer refuses (busy, shutting down), ctx (the job's owner) is
+ * freed and c answered 503 at once.
+ */
+static void
+submit(struct http_call *c, struct writer_job *job,
+    void (*done)(struct writer_job *), void *ctx)
+{
+	struct app *app = c->app;
+
+	job->done = done;
+	job->arg = ctx;
+	if (writer_submit(app->writer, job) != 0) {
+		free(ctx);
+		http_reply_error(c, 503, "unavailable",
+		    "the server is busy or shutting down; try again");
+	}
 }
 
 /*
@@ -481,13 +506,7 @@ consumer_scan(struct http_call *c)
 		r->flags |= SCAN_CLAIMED_OTHER;
 	s->job.kind = WRITER_SCAN;
 	s->job.max_scanners = s->known ? s->info.product.max_scanners : 0;
-	s->job.done = scan_done;
-	s->job.arg = s;
-	if (writer_submit(app->writer, &s->job) != 0) {
-		free(s);
-		http_reply_error(c, 503, "unavailable",
-		    "the server is busy or shutting down; try again");
-	}
+	submit(c, &s->job, scan_done, s);
 }
 
 /* ---- POST /api/v1/scans/{id}/location ---- */
@@ -627,13 +646,7 @@ consumer_location(struct http_call *c)
 	    batch.sku, &product) == 0)
 		l->job.max_scanners = product.max_scanners;
 	diversion_check(app, &rec, lat, lng, &l->job);
-	l->job.done = locate_done;
-	l->job.arg = l;
-	if (writer_submit(app->writer, &l->job) != 0) {
-		free(l);
-		http_reply_error(c, 503, "unavailable",
-		    "the server is busy or shutting down; try again");
-	}
+	submit(c, &l->job, locate_done, l);
 }
 
 /* ---- GS1 resolver description (GS1 Resolver standard, §well-known) */

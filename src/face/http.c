@@ -3,8 +3,10 @@
  *
  * Owns the listener, the per-connection bufferevents (plain or TLS), the
  * route table dispatch, the limits of SPEC §8 and the request metrics.
- * It knows nothing of codes or scans: handlers live in consumer.c and get
- * a struct http_call that has already passed every generic check.
+ * It knows nothing of codes or scans: the table is route.c's, and its
+ * handlers (consumer.c, loyalty.c, dashboard.c, the brand API behind
+ * route_api.c) get a struct http_call that has already passed every
+ * generic check, and the request helpers below.
  *
  * Limits, in the order a request meets them:
  *   - connections, framing, the head deadline and the body limit:
@@ -24,6 +26,10 @@
  *
  * Every handler ends in exactly one http_reply*(), which sends the reply,
  * counts it by route and status, and frees the call.
+ *
+ * Routing, not a handler: may call libevent, OpenSSL, http_conn.c and the
+ * ground (log, ratelimit, fault, util), and handlers only through the
+ * table it is given; never reads the store, a code or a token.
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -977,13 +983,7 @@ http_server_start(struct event_base *base, const struct http_config *cfg,
 	*out = srv;
 	return 0;
 fail:
-	if (srv->http != NULL)
-		evhttp_free(srv->http);
-	if (srv->ssl != NULL)
-		SSL_CTX_free(srv->ssl);
-	conn_guard_free(srv->guard);
-	ratelimit_free(srv->rate);
-	free(srv);
+	http_server_free(srv);
 	return err;
 }
 
@@ -1017,7 +1017,8 @@ http_server_free(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
-	evhttp_free(srv->http);
+	if (srv->http != NULL)
+		evhttp_free(srv->http);
 	if (srv->ssl != NULL)
 		SSL_CTX_free(srv->ssl);
 	conn_guard_free(srv->guard);

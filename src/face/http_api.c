@@ -144,41 +144,55 @@ api_field_uint(struct api_call *a, const char *key, uint64_t lo, uint64_t hi,
 	return 0;
 }
 
+/* What a store error says to the caller: "<before><what><after>". */
+static const struct {
+	int		err, status;
+	const char	*code, *before, *after;
+} store_errors[] = {
+	{ SIGIL_ENOTFOUND, 404, "not_found", "", " not found" },
+	{ SIGIL_EEXIST, 409, "exists", "", " already exists" },
+	{ SIGIL_ECONFLICT, 409, "conflict", "", " conflicts with existing "
+	    "data" },
+	{ SIGIL_ESTATE, 409, "wrong_state", "", " is in the wrong state for "
+	    "this" },
+	{ SIGIL_EINVAL, 422, "invalid", "invalid ", "" },
+	{ SIGIL_EFULL, 422, "limit", "", ": limit reached" },
+};
+
 void
 api_store_fail(struct api_call *a, int err, const char *what)
 {
 	char msg[160];
 
-	switch (err) {
-	case SIGIL_ENOTFOUND:
-		snprintf(msg, sizeof msg, "%s not found", what);
-		api_fail(a, 404, "not_found", msg);
-		return;
-	case SIGIL_EEXIST:
-		snprintf(msg, sizeof msg, "%s already exists", what);
-		api_fail(a, 409, "exists", msg);
-		return;
-	case SIGIL_ECONFLICT:
-		snprintf(msg, sizeof msg, "%s conflicts with existing data",
-		    what);
-		api_fail(a, 409, "conflict", msg);
-		return;
-	case SIGIL_ESTATE:
-		snprintf(msg, sizeof msg, "%s is in the wrong state for this",
-		    what);
-		api_fail(a, 409, "wrong_state", msg);
-		return;
-	case SIGIL_EINVAL:
-		snprintf(msg, sizeof msg, "invalid %s", what);
-		api_fail(a, 422, "invalid", msg);
-		return;
-	case SIGIL_EFULL:
-		snprintf(msg, sizeof msg, "%s: limit reached", what);
-		api_fail(a, 422, "limit", msg);
+	for (size_t i = 0; i < sizeof store_errors / sizeof store_errors[0];
+	    i++) {
+		if (store_errors[i].err != err)
+			continue;
+		snprintf(msg, sizeof msg, "%s%s%s", store_errors[i].before,
+		    what, store_errors[i].after);
+		api_fail(a, store_errors[i].status, store_errors[i].code, msg);
 		return;
 	}
 	log_error("api", "what=\"%s\" err=\"%s\"", what, sigil_strerror(err));
 	api_fail(a, 503, "unavailable", "storage error; try again");
+}
+
+int
+api_list_add(json_t *arr, json_t *o)
+{
+	json_array_append_new(arr, o);
+	return json_array_size(arr) >= API_LIST_MAX;
+}
+
+void
+api_reply_list(struct api_call *a, const char *key, json_t *arr, int err)
+{
+	if (err < 0) {
+		json_decref(arr);
+		api_store_fail(a, err, key);
+		return;
+	}
+	api_reply(a, 200, json_pack("{s:o}", key, arr));
 }
 
 static const char *

@@ -68,32 +68,21 @@ token_rate_allow(uint32_t id, unsigned rate)
 	return ratelimit_take(token_rl, &id, sizeof id, sigil_now_us());
 }
 
-/* ---- webhooks: webhook.c's, given the call's brand ---- */
-
+/*
+ * webhooks and webhooks/{id}: webhook.c's handlers, given the call's
+ * brand (the table below has already matched the method and the path).
+ */
 static void
-webhooks_create(struct api_call *a)
+webhooks(struct api_call *a)
 {
-	if (api_body(a) != 0)
-		return;
-	webhook_api_create(a->c, a->app, a->brand.id, a->body);
-}
-
-static void
-webhooks_list(struct api_call *a)
-{
-	webhook_api_list(a->c, a->app, a->brand.id);
-}
-
-static void
-webhooks_get(struct api_call *a)
-{
-	webhook_api_get(a->c, a->app, a->brand.id, a->seg[1]);
-}
-
-static void
-webhooks_delete(struct api_call *a)
-{
-	webhook_api_delete(a->c, a->app, a->brand.id, a->seg[1]);
+	if (a->nseg == 2 && a->method == EVHTTP_REQ_DELETE)
+		webhook_api_delete(a->c, a->app, a->brand.id, a->seg[1]);
+	else if (a->nseg == 2)
+		webhook_api_get(a->c, a->app, a->brand.id, a->seg[1]);
+	else if (a->method == EVHTTP_REQ_GET)
+		webhook_api_list(a->c, a->app, a->brand.id);
+	else if (api_body(a) == 0)
+		webhook_api_create(a->c, a->app, a->brand.id, a->body);
 }
 
 /* ---- the table ---- */
@@ -131,10 +120,10 @@ static const struct api_route api_routes[] = {
 	    api_codes_pin_unlock },
 	{ EVHTTP_REQ_GET, "alerts", ROLE_NEED_READ, api_alerts_list },
 	{ EVHTTP_REQ_GET, "epcis/events", ROLE_NEED_READ, api_epcis_events },
-	{ EVHTTP_REQ_GET, "webhooks", ROLE_NEED_ADMIN, webhooks_list },
-	{ EVHTTP_REQ_POST, "webhooks", ROLE_NEED_ADMIN, webhooks_create },
-	{ EVHTTP_REQ_GET, "webhooks/*", ROLE_NEED_ADMIN, webhooks_get },
-	{ EVHTTP_REQ_DELETE, "webhooks/*", ROLE_NEED_ADMIN, webhooks_delete },
+	{ EVHTTP_REQ_GET, "webhooks", ROLE_NEED_ADMIN, webhooks },
+	{ EVHTTP_REQ_POST, "webhooks", ROLE_NEED_ADMIN, webhooks },
+	{ EVHTTP_REQ_GET, "webhooks/*", ROLE_NEED_ADMIN, webhooks },
+	{ EVHTTP_REQ_DELETE, "webhooks/*", ROLE_NEED_ADMIN, webhooks },
 	{ EVHTTP_REQ_GET, "stats/*", ROLE_NEED_READ, api_stats_get },
 };
 
