@@ -7,6 +7,10 @@
  * everything already accepted, then exits 0; SIGHUP rereads the keyring.
  * Owns no state of its own beyond struct app, which lives on its stack
  * for the process lifetime.
+ *
+ * The top of the house: may call every layer's start-up and shutdown
+ * (the route table is route.c's); never handles a request or touches a
+ * row itself.
  */
 #include <getopt.h>
 #include <limits.h>

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/http.h>
 #include <jansson.h>
 
 #include "sigil/api.h"
