@@ -32,7 +32,7 @@ int user_email_normalise(const char *in, char *out, size_t size);
 
 /*
  * The checks of user_new and a fresh salt, without the hash or the store
- * (the brand API hashes on a loginguard thread, then adds the user with
+ * (the brand API hashes on an http_login.c thread, then adds the user with
  * store_user_add): fills *out but its hash. 0, SIGIL_EINVAL (why in
  * err), SIGIL_ECRYPTO.
  */

@@ -3,7 +3,7 @@
  *
  * Passwords are hashed with scrypt (N=2^15, r=8, p=1) and a random
  * 16-byte salt per user. The hash is slow on purpose, so the faces run
- * it on loginguard.c's threads, never on the event loop; the CLI runs it
+ * it on http_login.c's threads, never on the event loop; the CLI runs it
  * inline. Emails are compared lower-cased, so one person cannot hold two
  * accounts that differ in case.
  *

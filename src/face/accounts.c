@@ -11,14 +11,14 @@
  * made from a dashboard session (tokens record their maker), so a
  * session cannot mint a token that outlives its user. Tokens may carry
  * an expiry; an expired one is refused like a revoked one (token.c).
- * Passwords are hashed off the loop, on loginguard.c's threads. Nothing
+ * Passwords are hashed off the loop, on http_login.c's threads. Nothing
  * here is ever logged with a secret: passwords and tokens are only
  * hashed.
  *
  * A handler: route_api.c calls accounts_api_route after authentication,
  * which routes within this file. May call token, user, session, role,
- * loginguard, store, http and http_api.c; never calls another handler
- * file.
+ * http_login.c (loginguard_*), store, http and http_api.c; never calls
+ * another handler file.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,16 +15,16 @@
  * the extension and a Content-Security-Policy of default-src 'self':
  * nothing inline, nothing from elsewhere.
  *
- * Login is guarded by the limits of loginguard.c (per client, per account
+ * Login is guarded by the limits of http_login.c (per client, per account
  * and client, per account unless the client signed in before, global);
- * the password is hashed (user.c) on loginguard's threads, and a good
+ * the password is hashed (user.c) on http_login.c's threads, and a good
  * one opens a session (session.c: what it is, how it is checked), whose
  * cookie this file sets as HttpOnly and SameSite=Strict.
  *
  * A handler: route.c names dashboard_handle. May call session, user,
- * role, loginguard, store, http and log; never calls another handler
- * file, and never renders data into HTML (the pages build the DOM from
- * JSON with textContent).
+ * role, http_login.c (loginguard_*), store, http and log; never calls
+ * another handler file, and never renders data into HTML (the pages
+ * build the DOM from JSON with textContent).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -219,7 +219,7 @@ json_body(struct http_call *c)
 }
 
 /*
- * Login. The limits and the hashing threads are loginguard.c's: the
+ * Login. The limits and the hashing threads are http_login.c's: the
  * request is checked there, the user looked up here, and scrypt runs on
  * a worker (job below); login_done answers on the loop thread, exactly
  * once, whether or not the client is still there (a reply to a closed
