@@ -133,4 +133,17 @@ void api_alerts_list(struct api_call *a);
 /* ---- handlers: the dashboard's statistics (api_stats.c) ---- */
 void api_stats_get(struct api_call *a);		/* stats/{what} */
 
+/*
+ * ---- handlers: CRM webhooks (api_webhooks.c) ----
+ * POST webhooks (the body: url, events), GET webhooks, GET and DELETE
+ * webhooks/{id}. Create and delete answer after the writer has committed
+ * (http_write); delete stops delivery for good (404 when absent or
+ * another brand's), a request in flight finishes and its answer is only
+ * logged.
+ */
+void api_webhooks_create(struct api_call *a);
+void api_webhooks_list(struct api_call *a);
+void api_webhooks_get(struct api_call *a);
+void api_webhooks_delete(struct api_call *a);
+
 #endif

@@ -15,7 +15,6 @@
 
 struct app;
 struct egress_policy;
-struct http_call;
 struct json_t;
 struct keyring;
 

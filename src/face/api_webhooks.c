@@ -1,7 +1,7 @@
 /*
  * api_webhooks.c - the brand API's webhook endpoints: POST, GET and
- * DELETE /api/v1/webhooks[/{id}], called after authentication and the
- * role check.
+ * DELETE /api/v1/webhooks[/{id}], called by route_api.c after
+ * authentication and the role check (admin).
  *
  * Creation makes the subscription on the loop (webhook_prepare: the
  * cursors at the logs' ends, the sealed secret) and stores it through
@@ -11,9 +11,10 @@
  * (webhook_progress_overlay), so an answer the receiver gave is never
  * hidden by the write that records it.
  *
- * A handler: may call the domain (webhook.c, webhook_dispatch.c), egress (the target policy),
- * store (reads), http and http_write, log. Never writes to the store on
- * the loop; never shows a secret twice or puts one in the log.
+ * A handler. May call webhook.c and webhook_dispatch.c, egress (the
+ * target policy), store (reads), http, http_write and http_api.c, log.
+ * Never calls another handler file; never writes to the store on the
+ * loop; never shows a secret twice or puts one in the log.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +22,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include "sigil/api_webhooks.h"
+#include "sigil/api.h"
 #include "sigil/app.h"
 #include "sigil/egress.h"
 #include "sigil/http.h"
@@ -87,23 +88,27 @@ created(struct http_call *c, void *arg, int err)
 }
 
 void
-webhook_api_create(struct http_call *c, struct app *app, uint32_t brand_id,
-    json_t *body)
+api_webhooks_create(struct api_call *a)
 {
-	json_t *url = json_object_get(body, "url");
-	json_t *events = json_object_get(body, "events"), *v;
+	struct http_call *c = a->c;
+	uint32_t brand_id = a->brand.id;
+	json_t *url, *events, *v;
 	struct create_job x;
 	const char *why;
 	size_t i;
 	int mask = 0, bit, rc;
 
+	if (api_body(a) != 0)
+		return;
+	url = json_object_get(a->body, "url");
+	events = json_object_get(a->body, "events");
 	if (!json_is_string(url)) {
 		http_reply_error(c, 422, "invalid", "field 'url' must be an "
 		    "http:// or https:// URL of at most 256 printable ASCII "
 		    "characters, without user info or fragment");
 		return;
 	}
-	if ((rc = webhook_target_check(egress_policy(app->egress),
+	if ((rc = webhook_target_check(egress_policy(a->app->egress),
 	    json_string_value(url), &why)) != 0) {
 		http_reply_error(c, 422, rc == SIGIL_EDENIED ? "refused_target" :
 		    "invalid", why);
@@ -126,7 +131,7 @@ webhook_api_create(struct http_call *c, struct app *app, uint32_t brand_id,
 		}
 		mask |= bit;
 	}
-	if ((rc = webhook_prepare(app->store, app->keyring, brand_id,
+	if ((rc = webhook_prepare(a->app->store, a->app->keyring, brand_id,
 	    json_string_value(url), mask, &x.w, x.secret)) != 0) {
 		create_failed(c, brand_id, rc);
 		return;
@@ -157,31 +162,34 @@ list_one(void *arg, const struct webhook *w)
 }
 
 void
-webhook_api_list(struct http_call *c, struct app *app, uint32_t brand_id)
+api_webhooks_list(struct api_call *a)
 {
-	struct list_ctx l = { brand_id, json_array() };
+	struct list_ctx l = { a->brand.id, json_array() };
 	int rc;
 
-	if (l.arr == NULL || (rc = store_webhook_each(app->store, list_one,
+	if (l.arr == NULL || (rc = store_webhook_each(a->app->store, list_one,
 	    &l)) < 0) {
 		json_decref(l.arr);
-		http_reply_error(c, 500, "internal", "could not list webhooks");
+		http_reply_error(a->c, 500, "internal", "could not list "
+		    "webhooks");
 		return;
 	}
-	http_reply_jsont(c, 200, json_pack("{s:o}", "webhooks", l.arr));
+	http_reply_jsont(a->c, 200, json_pack("{s:o}", "webhooks", l.arr));
 }
 
 void
-webhook_api_get(struct http_call *c, struct app *app, uint32_t brand_id,
-    const char *id)
+api_webhooks_get(struct api_call *a)
 {
+	struct http_call *c = a->c;
+	uint32_t brand_id = a->brand.id;
+	const char *id = a->seg[1];
 	struct webhook w;
 	uint64_t n;
 	json_t *o;
 	int rc;
 
 	if (sigil_parse_u64(id, UINT32_MAX, &n) != 0 || n == 0 ||
-	    (rc = store_webhook_get(app->store, brand_id, (uint32_t)n,
+	    (rc = store_webhook_get(a->app->store, brand_id, (uint32_t)n,
 	    &w)) == SIGIL_ENOTFOUND) {
 		http_reply_error(c, 404, "not_found", "no such webhook");
 		return;
@@ -234,17 +242,15 @@ deleted(struct http_call *c, void *arg, int err)
 }
 
 void
-webhook_api_delete(struct http_call *c, struct app *app, uint32_t brand_id,
-    const char *id)
+api_webhooks_delete(struct api_call *a)
 {
-	struct delete_job x = { brand_id, 0 };
+	struct delete_job x = { a->brand.id, 0 };
 	uint64_t n;
 
-	(void)app;
-	if (sigil_parse_u64(id, UINT32_MAX, &n) != 0 || n == 0) {
-		http_reply_error(c, 404, "not_found", "no such webhook");
+	if (sigil_parse_u64(a->seg[1], UINT32_MAX, &n) != 0 || n == 0) {
+		http_reply_error(a->c, 404, "not_found", "no such webhook");
 		return;
 	}
 	x.id = (uint32_t)n;
-	http_write(c, &op_webhook_del, &x, sizeof x, deleted);
+	http_write(a->c, &op_webhook_del, &x, sizeof x, deleted);
 }

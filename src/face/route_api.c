@@ -27,7 +27,6 @@
 
 #include "sigil/accounts.h"
 #include "sigil/api.h"
-#include "sigil/api_webhooks.h"
 #include "sigil/app.h"
 #include "sigil/http.h"
 #include "sigil/loyalty.h"
@@ -68,23 +67,6 @@ token_rate_allow(uint32_t id, unsigned rate)
 	return ratelimit_take(token_rl, &id, sizeof id, sigil_now_us());
 }
 
-/*
- * webhooks and webhooks/{id}: webhook.c's handlers, given the call's
- * brand (the table below has already matched the method and the path).
- */
-static void
-webhooks(struct api_call *a)
-{
-	if (a->nseg == 2 && a->method == EVHTTP_REQ_DELETE)
-		webhook_api_delete(a->c, a->app, a->brand.id, a->seg[1]);
-	else if (a->nseg == 2)
-		webhook_api_get(a->c, a->app, a->brand.id, a->seg[1]);
-	else if (a->method == EVHTTP_REQ_GET)
-		webhook_api_list(a->c, a->app, a->brand.id);
-	else if (api_body(a) == 0)
-		webhook_api_create(a->c, a->app, a->brand.id, a->body);
-}
-
 /* ---- the table ---- */
 
 static const struct api_route api_routes[] = {
@@ -120,10 +102,12 @@ static const struct api_route api_routes[] = {
 	    api_codes_pin_unlock },
 	{ EVHTTP_REQ_GET, "alerts", ROLE_NEED_READ, api_alerts_list },
 	{ EVHTTP_REQ_GET, "epcis/events", ROLE_NEED_READ, api_epcis_events },
-	{ EVHTTP_REQ_GET, "webhooks", ROLE_NEED_ADMIN, webhooks },
-	{ EVHTTP_REQ_POST, "webhooks", ROLE_NEED_ADMIN, webhooks },
-	{ EVHTTP_REQ_GET, "webhooks/*", ROLE_NEED_ADMIN, webhooks },
-	{ EVHTTP_REQ_DELETE, "webhooks/*", ROLE_NEED_ADMIN, webhooks },
+	{ EVHTTP_REQ_GET, "webhooks", ROLE_NEED_ADMIN, api_webhooks_list },
+	{ EVHTTP_REQ_POST, "webhooks", ROLE_NEED_ADMIN,
+	    api_webhooks_create },
+	{ EVHTTP_REQ_GET, "webhooks/*", ROLE_NEED_ADMIN, api_webhooks_get },
+	{ EVHTTP_REQ_DELETE, "webhooks/*", ROLE_NEED_ADMIN,
+	    api_webhooks_delete },
 	{ EVHTTP_REQ_GET, "stats/*", ROLE_NEED_READ, api_stats_get },
 };
 
