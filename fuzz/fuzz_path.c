@@ -1,10 +1,10 @@
 /*
  * fuzz_path.c - libFuzzer target for http_path_decode() and
- * http_utf8_valid(), which turn every request line's path into the
+ * sigil_utf8_valid(), which turn every request line's path into the
  * NUL-terminated, valid-UTF-8 string the router and handlers trust.
  *
  * Properties checked:
- * - http_utf8_valid() agrees with an independent decoder written from
+ * - sigil_utf8_valid() agrees with an independent decoder written from
  *   the RFC 3629 table (no overlongs, no surrogates, nothing above
  *   U+10FFFF, no NUL) on the raw input;
  * - the decoder never writes past its output size, which is fuzzed too
@@ -120,7 +120,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long n;
 	int rc;
 
-	if ((http_utf8_valid((const char *)data, size) != 0) !=
+	if ((sigil_utf8_valid((const char *)data, size) != 0) !=
 	    ref_utf8(data, size))
 		abort();
 	if (size < 1)
@@ -138,7 +138,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (got == cap || n < 0 || (size_t)n != got ||
 		    memcmp(out, want, got) != 0 ||
-		    !http_utf8_valid(out, got))
+		    !sigil_utf8_valid(out, got))
 			abort();
 	} else if (rc != SIGIL_EINVAL || (n >= 0 && (size_t)n + 1 <= cap))
 		abort();

@@ -145,8 +145,5 @@ void http_metrics(struct http_server *srv, struct evbuffer *out);
 /* Validating percent-decoder: 0 or SIGIL_EINVAL (bad escape, %00, bad
  * UTF-8, too long). Exposed for the fuzz target. */
 int http_path_decode(const char *in, size_t len, char *out, size_t size);
-/* sigil_utf8_valid (util.h), under the name the fuzz target and
- * loyalty.c know it by. */
-int http_utf8_valid(const char *s, size_t len);
 
 #endif

@@ -20,8 +20,8 @@
  * in fault-injection builds): route.c names every entry point here.
  *
  * A handler. May call code, keyring, lookup, store (reads only), scan,
- * trace (step names), page, writer, http, and the loyalty rules for the
- * scan's reward and claim signal. Never writes to the store directly:
+ * trace (step names), rewards (the scan's reward, the claimed-by-another
+ * signal), page, writer, http. Never writes to the store directly:
  * every write goes through the writer. Never calls another handler.
  */
 #include <arpa/inet.h>

@@ -580,12 +580,6 @@ http_metrics(struct http_server *srv, struct evbuffer *out)
 /* ---- request parsing ---- */
 
 int
-http_utf8_valid(const char *s, size_t len)
-{
-	return sigil_utf8_valid(s, len);
-}
-
-int
 http_path_decode(const char *in, size_t len, char *out, size_t size)
 {
 	size_t o = 0;

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include "sigil/app.h"
@@ -105,19 +103,8 @@ const char *
 http_loyalty_query(struct http_call *c, const char *name, char *out,
     size_t size)
 {
-	struct evkeyvalq q;
-	const char *v, *res = NULL;
-
-	if (c->query == NULL)
+	if (http_query(c, name, out, size) == NULL ||
+	    !sigil_utf8_valid(out, strlen(out)))
 		return NULL;
-	memset(&q, 0, sizeof q);
-	if (evhttp_parse_query_str(c->query, &q) != 0)
-		return NULL;
-	if ((v = evhttp_find_header(&q, name)) != NULL && strlen(v) < size &&
-	    http_utf8_valid(v, strlen(v))) {
-		strcpy(out, v);
-		res = out;
-	}
-	evhttp_clear_headers(&q);
-	return res;
+	return out;
 }
