@@ -99,7 +99,7 @@ fault:
 WAL_TESTS = server/crash.py server/crash_claims.py server/scan.py \
 	    server/brand_api.py server/webhooks.py
 
-check: all unit fault $(WTRACE)
+check: all layers unit fault $(WTRACE)
 	@BIN=$(abspath $(BINDIR)) FAULT_BIN=$(abspath $(FAULT_O)/bin) \
 	    WTRACE=$(abspath $(WTRACE)) POINTS=$(CUT_POINTS) sh tests/run.sh
 	@echo "-- again against sigild --no-wal: $(WAL_TESTS)"
