@@ -141,7 +141,7 @@ int store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes);
  * ==== customers, loyalty, webhooks, users, counters ====
  * The late tables, one slice a family (src/store/store_customers.c,
  * store_claims.c, store_ledger.c, store_users.c, store_webhooks.c,
- * store_counters.c), sharing store.c's internals through the private
+ * store_counters.c), sharing store_env.c's internals through the private
  * src/store/store_impl.h: the storage module is one subsystem in several
  * files, and still the only code that sees LMDB.
  */

@@ -2,8 +2,8 @@
  * ledger.c - balances, expiry and tier points derived from immutable
  * ledger entries (the model is in include/sigil/ledger.h).
  *
- * Owns no state and calls nothing but libc: store_loyalty.c runs these
- * inside its write transactions (to append due EXPIRE entries before a
+ * Owns no state and calls nothing but libc: store_ledger.c and
+ * store_claims.c run these inside their write transactions (to append due EXPIRE entries before a
  * new entry and to refuse a redemption the balance cannot cover), and
  * member.c runs them on what store_ledger_each returned, so both sides
  * agree by construction. A customer has at most a few thousand entries;

@@ -17,13 +17,13 @@
  * split into claim_check (reads only, so a refusal needs no rollback and
  * the batch goes on) and claim_apply (whose errors abort the batch).
  *
- * It may call store.c's runner and snapshot, store_rows.c,
+ * It may call store_env.c's runner and snapshot, store_rows.c,
  * store_customers.c (customer_live, activity_event), store_ledger.c
  * (ledger_settle, ledger_put), store_counters.c (stats_add, stats_flush)
  * and store_notes.c (note_put, for a PIN unlock). It is the top of the
- * late tables: none of those may ever call it back, and in the storage
- * module only writer.c calls it (the claims group commit, through
- * store_claims_commit).
+ * late tables: none of those may ever call it back. Its group commit,
+ * store_claims_commit, has one caller: the writer (src/domain/writer.c),
+ * once a round.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  *
  * Dashboard numbers are sums over hour buckets, key brand || kind || dim
  * || key || hour, written by the transaction that changes what they
- * count: store.c's scan commit and locate call stats_scan, stats_locate
+ * count: store_scans.c's scan commit and locate call stats_scan, stats_locate
  * and stats_flush, the claims and the redemptions (store_claims.c,
  * store_ledger.c) stats_add. A transaction adds its increments up in
  * memory (struct stat_acc) and writes each distinct counter once, so a
@@ -18,11 +18,11 @@
  * budget). The set is pruned to today and yesterday, so it stays as
  * small as one day's devices however long the store lives.
  *
- * It may call store.c's runner and snapshot, batch_load (the catalogue:
- * a batch's SKU) and the inline helpers of store_impl.h; it must never
- * call the scan commit that calls it (store.c's scans), nor the late
- * tables' files above it: of a scan it reads only the record it is
- * handed.
+ * It may call store_env.c's runner and snapshot, batch_load (the
+ * catalogue, store_catalog.c: a batch's SKU) and the inline helpers of
+ * store_impl.h; it must never call the scan commit that calls it
+ * (store_scans.c), nor the late tables' files above it: of a scan it
+ * reads only the record it is handed.
  */
 #include <math.h>
 #include <string.h>

@@ -17,7 +17,7 @@
  * locations) in the same transaction; a customer once erased is refused
  * wherever it would earn or log in (customer_live).
  *
- * It may call store.c's runner and snapshot, store_rows.c, and for an
+ * It may call store_env.c's runner and snapshot, store_rows.c, and for an
  * erasure store_erase.c (erase_rows) and store_state.c's pending layer
  * (pend_*); it must never call the loyalty files above it
  * (store_claims.c and store_ledger.c call customer_live and

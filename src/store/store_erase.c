@@ -1,6 +1,7 @@
 /*
  * store_erase.c - what a customer's erasure rewrites besides the customer
- * row (store_loyalty.c erase_fn calls erase_rows inside its transaction).
+ * row (store_customers.c's erase_fn calls erase_rows inside its
+ * transaction).
  *
  * Logically, in the erase's own transaction:
  *   otps        the pending code keyed by the phone hash is deleted;
@@ -28,7 +29,7 @@
  * code_state and alerts in the erase's transaction. May call: libc, LMDB,
  * util.c, store_env.c, store_scanlog.c (code_state rows) and
  * store_state.c (pend_view: the pending ids of a code). Must never call
- * store_loyalty.c, which calls it, or commit anything itself.
+ * store_customers.c, which calls it, or commit anything itself.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -6,8 +6,10 @@
  * byte encodings, and the few rows one family reads of another's.
  *
  * The module's files, bottom up; each calls only files above it in this
- * list (docs/storage.md has the tables each owns):
+ * list (docs/storage.md has the tables each owns; scripts/layers.py
+ * checks from the objects that they form no circle):
  *
+ *   loop_guard.c      refuses a write transaction on an event-loop thread
  *   wal_replay.c      the log's record format, recovery after a crash
  *   wal.c             the write-ahead log: recording, commits, checkpoints
  *   store_env.c       transactions, growth, meta counters, walks
@@ -20,16 +22,24 @@
  *   store_state.c     the pending layer of per-code state
  *   store_notes.c     a brand's corrections to a code, and their notes
  *   store_erase.c     what an erasure rewrites beyond the customer row
- *   store_loyalty.c   customers, loyalty, webhooks, users, counters
+ *   store_rows.c      the row helpers the late tables share
+ *   store_counters.c  dashboard counters, distinct devices a day
+ *   store_customers.c customers, devices, one-time codes, activity
+ *   ledger.c          the points arithmetic (calls nothing)
+ *   store_ledger.c    the points ledger, the redemption catalog
+ *   store_claims.c    campaigns, claims, PIN failures, loyalty settings
+ *   store_users.c     dashboard users and sessions
+ *   store_webhooks.c  webhook subscriptions and their cursors
  *   store_scans.c     a scan committed, a location stored, a code's scans
  *   store_open.c      open and close: assembles all of the above
  *
- * (store_scans.c calls the dashboard counters, stats_*, kept in
- * store_loyalty.c; store_loyalty.c never calls store_scans.c.)
+ * (store_scans.c, store_claims.c and store_ledger.c call the dashboard
+ * counters, stats_*, in store_counters.c; store_counters.c never calls
+ * them.)
  *
  * Rules for every file: only the storage module includes lmdb.h; no file
  * calls another sigil module but util.c (and fault.h's test hooks), or
- * logs anything; a write closure never touches caller memory (its
+ * logs anything (but loop_guard.c, its first refusal); a write closure never touches caller memory (its
  * results are copied out once the commit succeeded, since a commit that
  * fails with MDB_MAP_FULL is run again from the start); every value is
  * decoded into caller memory before its transaction ends, so no pointer
@@ -67,7 +77,7 @@ struct store {
 	MDB_dbi		 tokens, token_ids, distributors, parents, children;
 	MDB_dbi		 shipments, shipped, events, brand_events, code_events;
 	MDB_dbi		 batch_events, alerts, brand_alerts;
-	/* store_loyalty.c */
+	/* the late tables (store_customers.c ... store_counters.c) */
 	MDB_dbi		 customers, customer_phones, device_links;
 	MDB_dbi		 customer_devices, otps, campaigns, campaign_usage;
 	MDB_dbi		 claims, claim_days, pin_fails, ledger, items;

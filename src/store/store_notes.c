@@ -3,7 +3,7 @@
  *
  * Two things a brand may undo on one code: a clone flag it has checked
  * and found false (store_code_clear), and a PIN lock (store_pin_unlock,
- * in store_loyalty.c, which writes its note here through note_put).
+ * in store_claims.c, which writes its note here through note_put).
  * Each writes a note in code_notes, in the transaction that makes the
  * change: who (API token or dashboard user), when, why.
  *
@@ -20,7 +20,7 @@
  *
  * Owns code_notes. May call: libc, LMDB, util.c, store_env.c,
  * store_scanlog.c (code_state rows, state_clear) and store_state.c (the
- * pending entries). Must never call store_loyalty.c, which writes its
+ * pending entries). Must never call store_claims.c, which writes its
  * PIN notes through note_put.
  */
 #include <string.h>

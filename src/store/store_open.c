@@ -34,7 +34,8 @@
 #define STORE_MAXREADERS	512
 
 /*
- * late: added after schema 1 shipped (1 trace, 2 loyalty: store_loyalty.c).
+ * late: added after schema 1 shipped (1 trace, 2 the loyalty family:
+ * store_customers.c, store_claims.c, ...).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */

@@ -6,9 +6,9 @@
  * own write, a new per-brand id, and the checks they all make (the
  * brand exists, JSON text is bounded and well-formed).
  *
- * Owns no table: it reads brands (whose rows store.c writes) and works
- * on whatever table its caller names. It may call store.c's snapshot and
- * write runner (store_impl.h), jansson and libc; it must never call the
+ * Owns no table: it reads brands (whose rows store_catalog.c writes) and
+ * works on whatever table its caller names. It may call store_env.c's
+ * snapshot and write runner (store_impl.h), jansson and libc; it must never call the
  * files it serves, nor hold a snapshot past a call.
  *
  * The late tables were added at schema 1 without touching any older

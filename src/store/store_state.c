@@ -46,7 +46,7 @@
  * it merges. May call: libc, pthreads, LMDB, util.c, store_env.c and
  * store_scanlog.c (the log it replays, the rows it merges into, the
  * state rules). Must never call the files that use it (store_scans.c,
- * store_notes.c, store_erase.c, store_loyalty.c, store_open.c).
+ * store_notes.c, store_erase.c, store_customers.c, store_open.c).
  */
 #include <stdlib.h>
 #include <string.h>
