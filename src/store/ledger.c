@@ -3,11 +3,12 @@
  * ledger entries (the model is in include/sigil/ledger.h).
  *
  * Owns no state and calls nothing but libc: store_ledger.c and
- * store_claims.c run these inside their write transactions (to append due EXPIRE entries before a
- * new entry and to refuse a redemption the balance cannot cover), and
- * member.c runs them on what store_ledger_each returned, so both sides
- * agree by construction. A customer has at most a few thousand entries;
- * one pass with a lot array costs microseconds, so nothing is cached.
+ * store_claims.c run these inside their write transactions (to append
+ * due EXPIRE entries before a new entry and to refuse a redemption the
+ * balance cannot cover), and member.c runs them on what
+ * store_ledger_each returned, so both sides agree by construction. A
+ * customer has at most a few thousand entries; one pass with a lot
+ * array costs microseconds, so nothing is cached.
  *
  * Every function replays the entries from the start into lots
  * (remaining points and lapse time per EARN or positive ADJUST). The

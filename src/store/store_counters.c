@@ -4,9 +4,9 @@
  *
  * Dashboard numbers are sums over hour buckets, key brand || kind || dim
  * || key || hour, written by the transaction that changes what they
- * count: store_scans.c's scan commit and locate call stats_scan, stats_locate
- * and stats_flush, the claims and the redemptions (store_claims.c,
- * store_ledger.c) stats_add. A transaction adds its increments up in
+ * count: store_scans.c's scan commit and locate call stats_scan,
+ * stats_locate and stats_flush, the claims and the redemptions
+ * (store_claims.c, store_ledger.c) stats_add. A transaction adds its increments up in
  * memory (struct stat_acc) and writes each distinct counter once, so a
  * group commit of a thousand scans of one batch costs a handful of puts.
  * A counter is dashboard arithmetic: it saturates, it never fails a scan.

@@ -8,8 +8,8 @@
  *
  * Owns no table: it reads brands (whose rows store_catalog.c writes) and
  * works on whatever table its caller names. It may call store_env.c's
- * snapshot and write runner (store_impl.h), jansson and libc; it must never call the
- * files it serves, nor hold a snapshot past a call.
+ * snapshot and write runner (store_impl.h), jansson and libc; it must
+ * never call the files it serves, nor hold a snapshot past a call.
  *
  * The late tables were added at schema 1 without touching any older
  * encoding: a read-write open creates them, a read-only open of an older

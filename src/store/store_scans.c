@@ -56,7 +56,7 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 	MDB_val nk = meta_key("next_scan"), k, v;
 	MDB_cursor *cur;
 	struct code_state *cs;
-	struct stat_acc acc = { 0 };	/* dashboard counters, store_counters.c */
+	struct stat_acc acc = { 0 };	/* store_counters.c */
 	char name[32];
 	size_t ri;
 	int rc;
