@@ -215,54 +215,62 @@ hex64_parse(const char *s, uint64_t *out)
 	return 0;
 }
 
+/*
+ * A device cookie and a scan id are the same thing under two labels: a
+ * 64-bit id and the first 64 bits of its MAC, in hex, with sep ("." or
+ * "") between them.
+ */
+static void
+tagged_format(const uint8_t key[32], const char *label, const char *sep,
+    uint64_t id, char *out, size_t size)
+{
+	snprintf(out, size, "%016llx%s%016llx", (unsigned long long)id, sep,
+	    (unsigned long long)mac64(key, label, id));
+}
+
+/* The id of a tagged_format string whose MAC verifies; SIGIL_EFORGED. */
+static int
+tagged_parse(const uint8_t key[32], const char *label, const char *sep,
+    const char *s, uint64_t *out)
+{
+	size_t seplen = strlen(sep);
+	uint64_t id, mac;
+	uint8_t a[8], b[8];
+
+	if (s == NULL || strlen(s) != 32 + seplen ||
+	    memcmp(s + 16, sep, seplen) != 0 || hex64_parse(s, &id) != 0 ||
+	    hex64_parse(s + 16 + seplen, &mac) != 0 || id == 0)
+		return SIGIL_EFORGED;
+	sigil_be64_put(a, mac);
+	sigil_be64_put(b, mac64(key, label, id));
+	if (sigil_memeq_ct(a, b, 8) != 0)
+		return SIGIL_EFORGED;
+	*out = id;
+	return 0;
+}
+
 void
 scan_cookie_make(const uint8_t key[32], uint64_t device,
     char out[SCAN_COOKIE_LEN + 1])
 {
-	snprintf(out, SCAN_COOKIE_LEN + 1, "%016llx.%016llx",
-	    (unsigned long long)device,
-	    (unsigned long long)mac64(key, "sigil/cookie/v1", device));
+	tagged_format(key, "sigil/cookie/v1", ".", device, out,
+	    SCAN_COOKIE_LEN + 1);
 }
 
 int
 scan_cookie_check(const uint8_t key[32], const char *value, uint64_t *device)
 {
-	uint64_t id, mac;
-	uint8_t a[8], b[8];
-
-	if (value == NULL || strlen(value) != SCAN_COOKIE_LEN ||
-	    value[16] != '.' || hex64_parse(value, &id) != 0 ||
-	    hex64_parse(value + 17, &mac) != 0 || id == 0)
-		return SIGIL_EFORGED;
-	sigil_be64_put(a, mac);
-	sigil_be64_put(b, mac64(key, "sigil/cookie/v1", id));
-	if (sigil_memeq_ct(a, b, 8) != 0)
-		return SIGIL_EFORGED;
-	*device = id;
-	return 0;
+	return tagged_parse(key, "sigil/cookie/v1", ".", value, device);
 }
 
 void
 scan_id_format(const uint8_t key[32], uint64_t id, char out[SCAN_ID_LEN + 1])
 {
-	snprintf(out, SCAN_ID_LEN + 1, "%016llx%016llx",
-	    (unsigned long long)id,
-	    (unsigned long long)mac64(key, "sigil/scan-id/v1", id));
+	tagged_format(key, "sigil/scan-id/v1", "", id, out, SCAN_ID_LEN + 1);
 }
 
 int
 scan_id_parse(const uint8_t key[32], const char *s, uint64_t *id)
 {
-	uint64_t v, mac;
-	uint8_t a[8], b[8];
-
-	if (s == NULL || strlen(s) != SCAN_ID_LEN || hex64_parse(s, &v) != 0 ||
-	    hex64_parse(s + 16, &mac) != 0 || v == 0)
-		return SIGIL_EFORGED;
-	sigil_be64_put(a, mac);
-	sigil_be64_put(b, mac64(key, "sigil/scan-id/v1", v));
-	if (sigil_memeq_ct(a, b, 8) != 0)
-		return SIGIL_EFORGED;
-	*id = v;
-	return 0;
+	return tagged_parse(key, "sigil/scan-id/v1", "", s, id);
 }
