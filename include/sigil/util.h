@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum sigil_err {
 	SIGIL_OK = 0,
@@ -77,6 +78,12 @@ uint32_t sigil_crc32c_update(uint32_t crc, const void *p, size_t n);
 
 /* The value of one hex digit, or -1. */
 int sigil_hex_digit(int c);
+
+/*
+ * Writes all n bytes of p at offset off of fd, going on after a short
+ * write or EINTR: 0, or SIGIL_EIO (errno says why).
+ */
+int sigil_pwrite_all(int fd, const void *p, size_t n, off_t off);
 
 /* Constant-time comparison: 0 when equal. */
 int sigil_memeq_ct(const void *a, const void *b, size_t n);

@@ -428,22 +428,6 @@ keyring_free(struct keyring *kr)
 
 /* ---- writing ------------------------------------------------------------ */
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return SIGIL_EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The file's text; the caller wipes and frees it. */
 static int
 keyring_render(const struct keyring *kr, char **out, size_t *outlen)
@@ -518,7 +502,7 @@ keyring_save(const struct keyring *kr)
 		err = SIGIL_EIO;
 		goto cleanup;
 	}
-	if ((err = write_all(fd, text, len)) != 0)
+	if ((err = sigil_pwrite_all(fd, text, len, 0)) != 0)
 		goto unlink_tmp;
 	if (fsync(fd) != 0) {
 		err = SIGIL_EIO;

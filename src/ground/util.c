@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -217,6 +218,25 @@ sigil_hex_digit(int c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+int
+sigil_pwrite_all(int fd, const void *p, size_t n, off_t off)
+{
+	const uint8_t *b = p;
+
+	while (n > 0) {
+		ssize_t w = pwrite(fd, b, n, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return SIGIL_EIO;
+		b += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
 }
 
 int

@@ -154,18 +154,7 @@ static int
 zero_at(int fd, uint8_t *p, size_t n, off_t off)
 {
 	memset(p, 0, n);
-	while (n > 0) {
-		ssize_t w = pwrite(fd, p, n, off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return SIGIL_EIO;
-		p += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return 0;
+	return sigil_pwrite_all(fd, p, n, off);
 }
 
 /* One chunk of pages, from a->from, under the write lock. */

@@ -254,7 +254,7 @@ hdr_write(struct wal *w, int ctl, struct wal_hdr *h)
 		return -1;
 	h->seq = ++w->hdr_seq;
 	hdr_encode(h, b, &n);
-	rc = pwrite_all(ctl, b, n, WAL_SLOT_OFF(h->seq & 1));
+	rc = sigil_pwrite_all(ctl, b, n, WAL_SLOT_OFF(h->seq & 1));
 	free(b);
 	if (rc == 0 && fault_hit("wal_ckpt"))
 		rc = -1;
@@ -650,7 +650,7 @@ unlog_owned(struct wal *w, off_t at)
 {
 	uint8_t zero[WAL_REC_HDR] = { 0 };
 
-	if (pwrite_all(w->seg_fd[w->seg], zero, sizeof(zero), at) == 0)
+	if (sigil_pwrite_all(w->seg_fd[w->seg], zero, sizeof(zero), at) == 0)
 		(void)fdatasync(w->seg_fd[w->seg]);
 	w->off = at;
 }
@@ -874,10 +874,10 @@ seg_prepare(const char *dir, int i, int *fd)
 		return -1;
 	for (off_t off = sb.st_size; off < WAL_SEG_BYTES;
 	    off += (off_t)sizeof(zero))
-		if (pwrite_all(*fd, zero, sizeof(zero), off) != 0)
+		if (sigil_pwrite_all(*fd, zero, sizeof(zero), off) != 0)
 			return -1;
 	/* A stale header at 0 must not read as this generation. */
-	if (pwrite_all(*fd, zero, WAL_REC_HDR, 0) != 0)
+	if (sigil_pwrite_all(*fd, zero, WAL_REC_HDR, 0) != 0)
 		return -1;
 	return fdatasync(*fd);
 }
@@ -958,7 +958,7 @@ wal_scrub(struct store *st, MDB_txn *txn)
 			end = WAL_SEG_BYTES;
 		for (off_t off = 0; rc == 0 && off < end;
 		    off += (off_t)sizeof(zero))
-			if (pwrite_all(w->seg_fd[i], zero, sizeof(zero),
+			if (sigil_pwrite_all(w->seg_fd[i], zero, sizeof(zero),
 			    off) != 0)
 				rc = SIGIL_EIO;
 		if (rc == 0 && fdatasync(w->seg_fd[i]) != 0)

@@ -44,8 +44,6 @@ struct wal_hdr {
 
 /* ---- small I/O helpers (wal_replay.c) ---- */
 
-/* Writes all n bytes at off: 0, or -1 with errno. */
-int pwrite_all(int fd, const void *p, size_t n, off_t off);
 /* Bytes read (short at end of file), or -1. */
 ssize_t pread_full(int fd, void *p, size_t n, off_t off);
 /* dir/name into out: 0, or -1 when it does not fit. */

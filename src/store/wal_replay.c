@@ -36,25 +36,6 @@
 
 /* ---- small file helpers ---- */
 
-int
-pwrite_all(int fd, const void *p, size_t n, off_t off)
-{
-	const uint8_t *b = p;
-
-	while (n > 0) {
-		ssize_t w = pwrite(fd, b, n, off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		b += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return 0;
-}
-
 /* Bytes read (short at end of file), or -1. */
 ssize_t
 pread_full(int fd, void *p, size_t n, off_t off)
@@ -140,11 +121,11 @@ rec_write(int fd, off_t off, uint64_t gen, uint64_t txnid,
 		return -1;
 	/* A short write: the rest one buffer at a time. */
 	done = (size_t)n;
-	if (done < WAL_REC_HDR && pwrite_all(fd, h + done, WAL_REC_HDR - done,
-	    off + (off_t)done) != 0)
+	if (done < WAL_REC_HDR && sigil_pwrite_all(fd, h + done,
+	    WAL_REC_HDR - done, off + (off_t)done) != 0)
 		return -1;
 	done = done > WAL_REC_HDR ? done - WAL_REC_HDR : 0;
-	return done < len ? pwrite_all(fd, body + done, len - done,
+	return done < len ? sigil_pwrite_all(fd, body + done, len - done,
 	    off + WAL_REC_HDR + (off_t)done) : 0;
 }
 
@@ -408,7 +389,7 @@ wal_replay(const char *dir, const struct wal_hdr *h, uint64_t *applied)
 		return rc;
 	}
 	/* 2. LMDB's meta pages as they were when M was synced. */
-	rc = pwrite_all(fd, h->meta, 2 * (size_t)h->psize, 0) != 0 ||
+	rc = sigil_pwrite_all(fd, h->meta, 2 * (size_t)h->psize, 0) != 0 ||
 	    fdatasync(fd) != 0;
 	close(fd);
 	if (rc)
