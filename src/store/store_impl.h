@@ -39,11 +39,12 @@
  *
  * Rules for every file: only the storage module includes lmdb.h; no file
  * calls another sigil module but util.c (and fault.h's test hooks), or
- * logs anything (but loop_guard.c, its first refusal); a write closure never touches caller memory (its
- * results are copied out once the commit succeeded, since a commit that
- * fails with MDB_MAP_FULL is run again from the start); every value is
- * decoded into caller memory before its transaction ends, so no pointer
- * into the map ever leaves the module.
+ * logs anything (but loop_guard.c, its first refusal); a write closure
+ * never touches caller memory (its results are copied out once the
+ * commit succeeded, since a commit that fails with MDB_MAP_FULL is run
+ * again from the start); every value is decoded into caller memory
+ * before its transaction ends, so no pointer into the map ever leaves
+ * the module.
  */
 #ifndef SIGIL_STORE_IMPL_H
 #define SIGIL_STORE_IMPL_H
@@ -222,6 +223,14 @@ code_key_put(uint8_t *p, uint32_t brand_id, uint64_t serial)
 	sigil_be32_put(p, brand_id);
 	for (int i = 8; i >= 4; i--, serial >>= 8)
 		p[i] = (uint8_t)serial;
+}
+
+/* brand BE32 || id BE32: distributors, campaigns, usage, items, webhooks. */
+static inline void
+bid_key(uint8_t *p, uint32_t brand_id, uint32_t id)
+{
+	sigil_be32_put(p, brand_id);
+	sigil_be32_put(p + 4, id);
 }
 
 static inline MDB_val
@@ -608,14 +617,6 @@ floor_div(int64_t a, int64_t b)
 	int64_t q = a / b;
 
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-/* brand BE32 || id BE32: campaigns, usage, items, webhooks. */
-static inline void
-bid_key(uint8_t *p, uint32_t brand_id, uint32_t id)
-{
-	sigil_be32_put(p, brand_id);
-	sigil_be32_put(p + 4, id);
 }
 
 /* The next id of a global sequence (meta counter name), from 1. */

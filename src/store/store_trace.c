@@ -34,13 +34,6 @@
 
 /* ---- distributors ---- */
 
-static void
-dist_key(uint8_t *kb, uint32_t brand_id, uint32_t id)
-{
-	sigil_be32_put(kb, brand_id);
-	sigil_be32_put(kb + 4, id);
-}
-
 /*
  * Binary rather than JSON: the territory is up to 1 MiB of GeoJSON text
  * and is stored as it came, without being parsed and re-serialised.
@@ -101,7 +94,7 @@ distributor_add_fn(struct store *st, MDB_txn *txn, void *arg)
 	    &id)) != 0)
 		return rc;
 	a->d.id = (uint32_t)id;
-	dist_key(kb, a->d.brand_id, a->d.id);
+	bid_key(kb, a->d.brand_id, a->d.id);
 	v = mval(NULL, DIST_FIXED_LEN + nl + a->tlen);
 	if ((rc = mdb_put(txn, st->distributors, &k, &v,
 	    MDB_NOOVERWRITE | MDB_RESERVE)) != 0)
@@ -140,7 +133,7 @@ distributor_exists(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	uint8_t kb[8];
 	MDB_val k = mval(kb, 8), v;
 
-	dist_key(kb, brand_id, id);
+	bid_key(kb, brand_id, id);
 	return mdb_get(txn, st->distributors, &k, &v);
 }
 
@@ -152,7 +145,7 @@ distributor_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	MDB_val k = mval(kb, 8), v;
 	int rc;
 
-	dist_key(kb, brand_id, id);
+	bid_key(kb, brand_id, id);
 	if ((rc = mdb_get(txn, st->distributors, &k, &v)) != 0)
 		return rc;
 	return distributor_decode(k, v, 1, out);
@@ -209,7 +202,7 @@ store_distributor_each(struct store *st, uint32_t brand_id,
 
 	if (st->trace_absent)
 		return 0;
-	dist_key(kb, brand_id, 0);
+	bid_key(kb, brand_id, 0);
 	return store_walk(st, st->distributors, WALK_RANGE, mval(kb, 8),
 	    dist_row, &w);
 }
