@@ -20,10 +20,10 @@
  * It may call store_env.c's runner and snapshot, store_rows.c,
  * store_customers.c (customer_live, activity_event), store_ledger.c
  * (ledger_settle, ledger_put), store_counters.c (stats_add, stats_flush)
- * and store_notes.c (note_put, for a PIN unlock). It is the top of the
- * late tables: none of those may ever call it back. Its group commit,
- * store_claims_commit, has one caller: the writer (src/domain/writer.c),
- * once a round.
+ * and store_notes.c (a PIN unlock is a correction: correction_init,
+ * correction_fn). It is the top of the late tables: none of those may
+ * ever call it back. Its group commit, store_claims_commit, has one
+ * caller: the writer (src/domain/writer.c), once a round.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -621,7 +621,6 @@ struct pin_arg {
 	uint8_t		day[16];
 	int		customer;	/* mine and day are keys */
 	struct pin_fails out;
-	struct code_note *note;		/* store_pin_unlock */
 };
 
 static void
@@ -719,23 +718,21 @@ store_pin_fails(struct store *st, uint32_t brand_id, uint64_t serial,
 
 /* The code's count and every customer's count on it, to zero. */
 static int
-pin_unlock_fn(struct store *st, MDB_txn *txn, void *p)
+pin_unlock_change(struct store *st, MDB_txn *txn, struct correction *c)
 {
-	struct pin_arg *a = p;
-	MDB_val k = mval(a->code, CODE_KEY_LEN), v;
+	MDB_val k = mval(c->ck, CODE_KEY_LEN), v;
 	MDB_cursor *cur;
 	int rc;
 
-	if ((rc = pin_count(st, txn, a->code, CODE_KEY_LEN, 0,
-	    &a->out.code)) != 0)
+	if ((rc = pin_count(st, txn, c->ck, CODE_KEY_LEN, 0,
+	    &c->note->count)) != 0)
 		return rc;
-	a->note->count = a->out.code;
 	if ((rc = mdb_cursor_open(txn, st->pin_fails, &cur)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < CODE_KEY_LEN ||
-		    memcmp(k.mv_data, a->code, CODE_KEY_LEN) != 0)
+		    memcmp(k.mv_data, c->ck, CODE_KEY_LEN) != 0)
 			break;
 		if ((k.mv_size == CODE_KEY_LEN ||
 		    k.mv_size == CODE_KEY_LEN + 8) &&
@@ -743,25 +740,22 @@ pin_unlock_fn(struct store *st, MDB_txn *txn, void *p)
 			break;
 	}
 	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	return note_put(st, txn, a->code, a->note);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int
 store_pin_unlock(struct store *st, uint32_t brand_id, uint64_t serial,
     struct code_note *note)
 {
-	struct pin_arg a;
+	struct correction c;
+	int rc;
 
-	if (serial == 0 || serial > CODE_SERIAL_MAX || !note_valid(note))
-		return SIGIL_EINVAL;
-	memset(&a, 0, sizeof a);
-	pin_keys(&a, brand_id, serial, 0, 0);
+	if ((rc = correction_init(&c, brand_id, serial, note,
+	    pin_unlock_change)) != 0)
+		return rc;
 	note->kind = NOTE_PIN_UNLOCK;
 	note->through = 0;
-	a.note = note;
-	return store_write(st, pin_unlock_fn, &a);
+	return store_write(st, correction_fn, &c);
 }
 
 /* ---- brand settings ---- */

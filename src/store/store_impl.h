@@ -529,10 +529,26 @@ void pend_clear_apply(struct store *st, const uint8_t *key, uint64_t through);
 /* Erasure: the last place of key's pending entries to 0.1 degree. */
 void pend_coarsen(struct store *st, const uint8_t *key);
 
-/* ---- notes on a code (store_notes.c); note_valid checks the reason ---- */
-int note_put(struct store *st, MDB_txn *txn, const uint8_t *ck,
-    struct code_note *n);
-int note_valid(const struct code_note *n);
+/*
+ * ---- a brand's corrections to a code (store_notes.c) ----
+ *
+ * A correction (store_code_clear, store_pin_unlock) changes one code and
+ * writes its note in the same transaction. correction_init checks serial
+ * and the note's reason (SIGIL_EINVAL) and sets the code key;
+ * store_write(st, correction_fn, c) then runs c->change and writes the
+ * note.
+ */
+struct correction;
+typedef int (*correct_fn)(struct store *st, MDB_txn *txn,
+    struct correction *c);
+struct correction {
+	uint8_t			 ck[CODE_KEY_LEN];
+	struct code_note	*note;
+	correct_fn		 change;
+};
+int correction_init(struct correction *c, uint32_t brand_id,
+    uint64_t serial, struct code_note *note, correct_fn change);
+int correction_fn(struct store *st, MDB_txn *txn, void *p);
 
 /* ---- erasure (store_erase.c) and the physical scrub (store_scrub.c) ---- */
 

@@ -3,9 +3,9 @@
  *
  * Two things a brand may undo on one code: a clone flag it has checked
  * and found false (store_code_clear), and a PIN lock (store_pin_unlock,
- * in store_claims.c, which writes its note here through note_put).
- * Each writes a note in code_notes, in the transaction that makes the
- * change: who (API token or dashboard user), when, why.
+ * in store_claims.c). Each is a correction (correction_init,
+ * correction_fn): its change and its note in code_notes, who (API token
+ * or dashboard user), when, why, in one transaction.
  *
  * A clear touches per-code state, which is a function of the scan log
  * (store_state.c). So a clear is not an edit of the state but a fact
@@ -20,8 +20,8 @@
  *
  * Owns code_notes. May call: libc, LMDB, util.c, store_env.c,
  * store_scanlog.c (code_state rows, state_clear) and store_state.c (the
- * pending entries). Must never call store_claims.c, which writes its
- * PIN notes through note_put.
+ * pending entries). Must never call store_claims.c, whose PIN unlock
+ * runs here as a correction.
  */
 #include <string.h>
 
@@ -32,7 +32,7 @@
 
 #define NOTE_BASE	18
 
-int
+static int
 note_put(struct store *st, MDB_txn *txn, const uint8_t *ck,
     struct code_note *n)
 {
@@ -61,62 +61,76 @@ note_put(struct store *st, MDB_txn *txn, const uint8_t *ck,
 	return SIGIL_EEXIST;
 }
 
-int
+/* A reason of printable text, not only blanks. */
+static int
 note_valid(const struct code_note *n)
 {
 	return text_ok(n->reason, sizeof n->reason, STORE_TEXT_MAX, 0) &&
 	    strspn(n->reason, " ") < strlen(n->reason);
 }
 
-struct clear_arg {
-	uint8_t			 ck[CODE_KEY_LEN];
-	struct code_note	*note;
-};
+int
+correction_init(struct correction *c, uint32_t brand_id, uint64_t serial,
+    struct code_note *note, correct_fn change)
+{
+	if (serial == 0 || serial > CODE_SERIAL_MAX || !note_valid(note))
+		return SIGIL_EINVAL;
+	code_key_put(c->ck, brand_id, serial);
+	c->note = note;
+	c->change = change;
+	return 0;
+}
+
+int
+correction_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct correction *c = p;
+	int rc;
+
+	if ((rc = c->change(st, txn, c)) != 0)
+		return rc;
+	return note_put(st, txn, c->ck, c->note);
+}
 
 static int
-clear_fn(struct store *st, MDB_txn *txn, void *p)
+clear_change(struct store *st, MDB_txn *txn, struct correction *c)
 {
-	struct clear_arg *a = p;
 	struct code_state base, view;
 	uint64_t next;
 	int rc;
 
 	if ((rc = meta_get(st, txn, meta_key("next_scan"), &next)) != 0)
 		return rc;
-	a->note->through = next > 0 ? next - 1 : 0;
-	if ((rc = pend_view_w(st, txn, a->ck, &view)) != 0)
+	c->note->through = next > 0 ? next - 1 : 0;
+	if ((rc = pend_view_w(st, txn, c->ck, &view)) != 0)
 		return rc;
 	/* A code never scanned has no state to clear (and keeps no row). */
-	if (view.scan_count != 0 || view.bot_count != 0 ||
-	    view.first_at != 0) {
-		if ((rc = state_load(st, txn, a->ck, &base)) != 0)
-			return rc;
-		state_clear(&base, a->note->through);
-		if ((rc = state_store(st, txn, a->ck, &base)) != 0)
-			return rc;
-	}
-	return note_put(st, txn, a->ck, a->note);
+	if (view.scan_count == 0 && view.bot_count == 0 && view.first_at == 0)
+		return 0;
+	if ((rc = state_load(st, txn, c->ck, &base)) != 0)
+		return rc;
+	state_clear(&base, c->note->through);
+	return state_store(st, txn, c->ck, &base);
 }
 
 int
 store_code_clear(struct store *st, uint32_t brand_id, uint64_t serial,
     struct code_note *note)
 {
-	struct clear_arg a;
+	struct correction c;
 	int rc;
 
-	if (serial == 0 || serial > CODE_SERIAL_MAX || !note_valid(note))
-		return SIGIL_EINVAL;
+	if ((rc = correction_init(&c, brand_id, serial, note,
+	    clear_change)) != 0)
+		return rc;
 	if (st->flags & STORE_RDONLY)
 		return SIGIL_EDENIED;
-	code_key_put(a.ck, brand_id, serial);
 	note->kind = NOTE_CLEAR;
 	note->count = 0;
-	a.note = note;
 	pthread_mutex_lock(&st->state_write_mu);
 	if ((rc = pend_ready_locked(st)) == 0 &&
-	    (rc = store_write(st, clear_fn, &a)) == 0)
-		pend_clear_apply(st, a.ck, note->through);
+	    (rc = store_write(st, correction_fn, &c)) == 0)
+		pend_clear_apply(st, c.ck, note->through);
 	else if (rc != SIGIL_EINVAL)
 		pend_invalidate(st);
 	pthread_mutex_unlock(&st->state_write_mu);
