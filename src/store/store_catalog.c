@@ -268,35 +268,27 @@ store_brand_find(struct store *st, const char *name, struct brand *out)
 	return STORE_READ(st, brand_by_name(st, txn, name, out));
 }
 
-struct brand_walk {
-	int	(*fn)(void *arg, const struct brand *b);
-	void	*arg;
-};
-
 static int
-brand_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+brand_each_load(const struct each_ctx *c, MDB_txn *txn, MDB_val k,
+    MDB_val v, struct brand *b)
 {
-	struct brand_walk *w = ctx;
-	struct brand b;
-	int rc;
-
+	(void)c;
 	(void)txn;
 	if (k.mv_size != 4)
 		return MDB_NOTFOUND;	/* not a brand: the walk ends there */
-	if ((rc = brand_decode(sigil_be32_get(k.mv_data), v, &b)) != 0)
-		return rc;
-	*stop = w->fn(w->arg, &b);
-	return 0;
+	return brand_decode(sigil_be32_get(k.mv_data), v, b);
 }
+
+EACH_ROW(brand_row, struct brand, brand_each_load, 1)
 
 int
 store_brand_each(struct store *st,
     int (*fn)(void *arg, const struct brand *b), void *arg)
 {
-	struct brand_walk w = { fn, arg };
+	struct each_ctx c = { st, 0, (any_fn)fn, arg };
 
 	return store_walk(st, st->brands, WALK_FIRST, mval(NULL, 0),
-	    brand_row, &w);
+	    brand_row, &c);
 }
 
 /* ---- keys ---- */
@@ -372,29 +364,20 @@ store_key_get(struct store *st, uint16_t id, struct key_meta *out)
 	return STORE_READ(st, key_load(st, txn, id, out));
 }
 
-struct key_walk {
-	uint32_t	 brand_id;
-	int		(*fn)(void *arg, const struct key_meta *k);
-	void		*arg;
-};
-
 static int
-key_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+key_each_load(const struct each_ctx *c, MDB_txn *txn, MDB_val k, MDB_val v,
+    struct key_meta *km)
 {
-	struct key_walk *w = ctx;
 	const uint8_t *kp = k.mv_data;
-	struct key_meta km;
-	int rc;
 
+	(void)c;
 	(void)txn;
 	if (k.mv_size != 2)
 		return MDB_NOTFOUND;	/* not a key: the walk ends there */
-	if ((rc = key_decode((uint16_t)(kp[0] << 8 | kp[1]), v, &km)) != 0)
-		return rc;
-	if (km.brand_id == w->brand_id)
-		*stop = w->fn(w->arg, &km);
-	return 0;
+	return key_decode((uint16_t)(kp[0] << 8 | kp[1]), v, km);
 }
+
+EACH_ROW(key_row, struct key_meta, key_each_load, row.brand_id == c->brand_id)
 
 /*
  * Walks the keys of brand_id from the newest (highest id) down. There are
@@ -404,10 +387,10 @@ static int
 keys_walk(struct store *st, uint32_t brand_id, int newest_first,
     int (*fn)(void *arg, const struct key_meta *k), void *arg)
 {
-	struct key_walk w = { brand_id, fn, arg };
+	struct each_ctx c = { st, brand_id, (any_fn)fn, arg };
 
 	return store_walk(st, st->keys, newest_first ? WALK_LAST : WALK_FIRST,
-	    mval(NULL, 0), key_row, &w);
+	    mval(NULL, 0), key_row, &c);
 }
 
 static int
@@ -855,38 +838,28 @@ store_batch_set_state(struct store *st, uint64_t id, int state)
 	return store_write(st, batch_state_fn, &a);
 }
 
-struct batch_walk {
-	struct store	*st;
-	uint32_t	 brand_id;
-	int		(*fn)(void *arg, const struct batch *b);
-	void		*arg;
-};
-
+/* A batch_ranges row (brand || last serial -> id): the brand's batch. */
 static int
-batch_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+batch_each_load(const struct each_ctx *c, MDB_txn *txn, MDB_val k,
+    MDB_val v, struct batch *b)
 {
-	struct batch_walk *w = ctx;
-	struct batch b;
-	int rc;
-
 	if (k.mv_size != 12 || v.mv_size != 8)
 		return SIGIL_EIO;
-	if (sigil_be32_get(k.mv_data) != w->brand_id)
+	if (sigil_be32_get(k.mv_data) != c->brand_id)
 		return MDB_NOTFOUND;
-	if ((rc = batch_load(w->st, txn, sigil_be64_get(v.mv_data), &b)) != 0)
-		return rc;
-	*stop = w->fn(w->arg, &b);
-	return 0;
+	return batch_load(c->st, txn, sigil_be64_get(v.mv_data), b);
 }
+
+EACH_ROW(batch_row, struct batch, batch_each_load, 1)
 
 int
 store_batch_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct batch *b), void *arg)
 {
-	struct batch_walk w = { st, brand_id, fn, arg };
+	struct each_ctx c = { st, brand_id, (any_fn)fn, arg };
 	uint8_t kb[12] = { 0 };
 
 	sigil_be32_put(kb, brand_id);
 	return store_walk(st, st->batch_ranges, WALK_RANGE, mval(kb, 12),
-	    batch_row, &w);
+	    batch_row, &c);
 }

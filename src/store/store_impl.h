@@ -379,6 +379,37 @@ int txn_walk(MDB_txn *txn, MDB_dbi dbi, enum walk_how how, MDB_val key,
     walk_fn row, void *ctx, int *stop);
 int store_walk(struct store *st, MDB_dbi dbi, enum walk_how how, MDB_val key,
     walk_fn row, void *ctx);
+
+/*
+ * A typed *_each over store_walk. Its context is a struct each_ctx: the
+ * caller's callback, int (*)(void *arg, const type *row), kept as an
+ * any_fn and called back through its own type, its argument, and what
+ * reading a row may need (the store, the brand walked).
+ * EACH_ROW(name, type, load, keep) defines name, the walk_fn: load(c,
+ * txn, k, v, &row) reads the row (0, or a code that ends the walk:
+ * MDB_NOTFOUND ends it cleanly); a row for which keep, an expression of
+ * row and c, is false is passed over, the others go to the callback.
+ */
+typedef void (*any_fn)(void);
+struct each_ctx {
+	struct store	*st;
+	uint32_t	 brand_id;
+	any_fn		 fn;
+	void		*arg;
+};
+#define EACH_ROW(name, type, load, keep)				\
+static int								\
+name(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)		\
+{									\
+	const struct each_ctx *c = ctx;					\
+	type row;							\
+	int rc = load(c, txn, k, v, &row);				\
+									\
+	if (rc == 0 && (keep))						\
+		*stop = ((int (*)(void *, const type *))c->fn)(c->arg,	\
+		    &row);						\
+	return rc;							\
+}
 /* Every 8-byte duplicate of key k in a DUPFIXED table, appended to out. */
 int dups_collect(MDB_txn *txn, MDB_dbi dbi, MDB_val k, struct u64vec *out);
 /*
@@ -697,8 +728,7 @@ int rows_walk_txn(MDB_txn *txn, MDB_dbi dbi, const uint8_t *start,
 int rows_walk(struct store *st, MDB_dbi dbi, const uint8_t *start,
     size_t slen, size_t plen, step_fn step, void *ctx);
 
-/* A caller's callback, cast back to its own type by each step. */
-typedef void (*any_fn)(void);
+/* A caller's callback (any_fn, store_walk's section), and its argument. */
 struct cb_ctx {
 	any_fn	 fn;
 	void	*arg;

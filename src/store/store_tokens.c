@@ -184,38 +184,28 @@ store_token_get(struct store *st, uint32_t id, struct token *out)
 	return STORE_READ(st, token_by_id(st, txn, id, hash, out));
 }
 
-struct token_walk {
-	struct store	*st;
-	uint32_t	 brand_id;
-	int		(*fn)(void *arg, const struct token *t);
-	void		*arg;
-};
-
+/* A token_ids row (id -> hash): the token it names. */
 static int
-token_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+token_each_load(const struct each_ctx *c, MDB_txn *txn, MDB_val k,
+    MDB_val v, struct token *t)
 {
-	struct token_walk *w = ctx;
-	struct token t;
-	int rc;
-
 	if (k.mv_size != 4 || v.mv_size != 32)
 		return SIGIL_EIO;
-	if ((rc = token_load(w->st, txn, v.mv_data, &t)) != 0)
-		return rc;
-	if (t.brand_id == w->brand_id)
-		*stop = w->fn(w->arg, &t);
-	return 0;
+	return token_load(c->st, txn, v.mv_data, t);
 }
+
+EACH_ROW(token_row, struct token, token_each_load,
+    row.brand_id == c->brand_id)
 
 /* Tokens are few (a handful per brand): no per-brand index. */
 int
 store_token_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct token *t), void *arg)
 {
-	struct token_walk w = { st, brand_id, fn, arg };
+	struct each_ctx c = { st, brand_id, (any_fn)fn, arg };
 
 	if (st->trace_absent)
 		return 0;
 	return store_walk(st, st->token_ids, WALK_FIRST, mval(NULL, 0),
-	    token_row, &w);
+	    token_row, &c);
 }

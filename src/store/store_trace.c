@@ -169,42 +169,33 @@ store_distributor_clear(struct distributor *d)
 	d->territory = NULL;
 }
 
-struct dist_walk {
-	uint32_t	 brand_id;
-	int		(*fn)(void *arg, const struct distributor *d);
-	void		*arg;
-};
-
+/* A distributor of the walk's brand, without its territory. */
 static int
-dist_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+dist_each_load(const struct each_ctx *c, MDB_txn *txn, MDB_val k, MDB_val v,
+    struct distributor *d)
 {
-	struct dist_walk *w = ctx;
-	struct distributor d;
-	int rc;
-
 	(void)txn;
 	if (k.mv_size != 8)
 		return SIGIL_EIO;
-	if (sigil_be32_get(k.mv_data) != w->brand_id)
+	if (sigil_be32_get(k.mv_data) != c->brand_id)
 		return MDB_NOTFOUND;
-	if ((rc = distributor_decode(k, v, 0, &d)) != 0)
-		return rc;
-	*stop = w->fn(w->arg, &d);
-	return 0;
+	return distributor_decode(k, v, 0, d);
 }
+
+EACH_ROW(dist_row, struct distributor, dist_each_load, 1)
 
 int
 store_distributor_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct distributor *d), void *arg)
 {
-	struct dist_walk w = { brand_id, fn, arg };
+	struct each_ctx c = { st, brand_id, (any_fn)fn, arg };
 	uint8_t kb[8];
 
 	if (st->trace_absent)
 		return 0;
 	bid_key(kb, brand_id, 0);
 	return store_walk(st, st->distributors, WALK_RANGE, mval(kb, 8),
-	    dist_row, &w);
+	    dist_row, &c);
 }
 
 /*
