@@ -334,11 +334,32 @@ code_compact_encode(const struct code *c, char out[CODE_COMPACT_LEN + 1])
 	return 0;
 }
 
+/*
+ * A decoded code from its fields, the tag read from t across a nibble
+ * (both forms start it mid-byte): SIGIL_EINVAL unless version and
+ * serial are ones code_sign could have made.
+ */
+static int
+code_unpack(unsigned version, uint16_t key_id, uint64_t serial,
+    const uint8_t *t, struct code *out)
+{
+	struct code c;
+
+	c.version = version;
+	c.key_id = key_id;
+	c.serial = serial;
+	for (int i = 0; i < CODE_TAG_BYTES; i++)
+		c.tag[i] = (uint8_t)(t[i] << 4 | t[i + 1] >> 4);
+	if (c.version != CODE_VERSION || !serial_ok(c.serial))
+		return SIGIL_EINVAL;
+	*out = c;
+	return 0;
+}
+
 int
 code_compact_decode(const char *s, size_t len, struct code *out)
 {
 	uint8_t b[COMPACT_BYTES];
-	struct code c;
 	uint64_t head;
 
 	if (s == NULL || out == NULL || len > COMPACT_INPUT_MAX)
@@ -347,15 +368,8 @@ code_compact_decode(const char *s, size_t len, struct code *out)
 		return SIGIL_EINVAL;
 	/* 140 = 28 * 5 bits: no padding bits, every symbol is data. */
 	head = sigil_be64_get(b) >> 4;
-	c.version = (unsigned)(head >> 56);
-	c.key_id = (uint16_t)(head >> 40);
-	c.serial = head & CODE_SERIAL_MAX;
-	for (int i = 0; i < CODE_TAG_BYTES; i++)
-		c.tag[i] = (uint8_t)(b[7 + i] << 4 | b[8 + i] >> 4);
-	if (c.version != CODE_VERSION || !serial_ok(c.serial))
-		return SIGIL_EINVAL;
-	*out = c;
-	return 0;
+	return code_unpack((unsigned)(head >> 56), (uint16_t)(head >> 40),
+	    head & CODE_SERIAL_MAX, b + 7, out);
 }
 
 /* ---- PIN -------------------------------------------------------------- */
@@ -595,18 +609,6 @@ code_gtin_valid(const char *gtin)
 	return (10 - sum % 10) % 10 == gtin[13] - '0';
 }
 
-static int
-hexdigit(unsigned char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decodes s[0..len) into out (at most max bytes plus a NUL). Every
  * byte, bare or decoded, must be in AI set 82; %00 and broken escapes are
@@ -626,9 +628,9 @@ pct_decode(const char *s, size_t len, char *out, size_t max)
 		if (ch == '%') {
 			int hi, lo;
 
-			if (len - i < 3 || (hi = hexdigit((unsigned char)
-			    s[i + 1])) < 0 || (lo = hexdigit((unsigned char)
-			    s[i + 2])) < 0)
+			if (len - i < 3 || (hi = sigil_hex_digit(
+			    (unsigned char)s[i + 1])) < 0 || (lo = sigil_hex_digit(
+			    (unsigned char)s[i + 2])) < 0)
 				return SIGIL_EINVAL;
 			ch = (unsigned char)(hi << 4 | lo);
 			i += 2;
@@ -771,7 +773,6 @@ int
 code_from_gs1(const struct gs1_link *l, struct code *out)
 {
 	uint8_t b[GS1_TAG_BYTES];
-	struct code c;
 	uint64_t serial = 0;
 	uint32_t head;
 
@@ -784,15 +785,7 @@ code_from_gs1(const struct gs1_link *l, struct code *out)
 	    CODE_GS1_TAG_LEN, b, sizeof(b)) != 0)
 		return SIGIL_EINVAL;
 	head = (uint32_t)b[0] << 12 | (uint32_t)b[1] << 4 | b[2] >> 4;
-	c.version = head >> 16;
-	c.key_id = (uint16_t)head;
-	c.serial = serial;
-	for (int i = 0; i < CODE_TAG_BYTES; i++)
-		c.tag[i] = (uint8_t)(b[2 + i] << 4 | b[3 + i] >> 4);
-	if (c.version != CODE_VERSION || !serial_ok(c.serial))
-		return SIGIL_EINVAL;
-	*out = c;
-	return 0;
+	return code_unpack(head >> 16, (uint16_t)head, serial, b + 2, out);
 }
 
 /* ---- anything a person might paste ------------------------------------ */
