@@ -94,6 +94,13 @@ struct parse_ctx {
 static int
 fail(struct parse_ctx *c, int located, const char *fmt, ...)
 {
+	const struct {
+		const char	*name;
+		size_t		 at;
+	} level[] = {
+		{ "feature", c->feature }, { "polygon", c->polygon },
+		{ "ring", c->ring }, { "position", c->position },
+	};
 	char where[96] = "";
 	char msg[96];
 	va_list ap;
@@ -101,18 +108,11 @@ fail(struct parse_ctx *c, int located, const char *fmt, ...)
 
 	if (c->errsize == 0)
 		return SIGIL_EINVAL;
-	if (located && c->feature)
-		n += snprintf(where + n, sizeof(where) - n, "feature %zu, ",
-		    c->feature);
-	if (located && c->polygon)
-		n += snprintf(where + n, sizeof(where) - n, "polygon %zu, ",
-		    c->polygon);
-	if (located && c->ring)
-		n += snprintf(where + n, sizeof(where) - n, "ring %zu, ",
-		    c->ring);
-	if (located && c->position)
-		n += snprintf(where + n, sizeof(where) - n, "position %zu, ",
-		    c->position);
+	for (size_t i = 0; located && i < sizeof(level) / sizeof(level[0]);
+	    i++)
+		if (level[i].at)
+			n += snprintf(where + n, sizeof(where) - n, "%s %zu, ",
+			    level[i].name, level[i].at);
 	if (n >= 2)
 		memcpy(where + n - 2, ": ", 3);
 	va_start(ap, fmt);

@@ -369,6 +369,36 @@ event_id_activity(uint64_t id, char out[WEBHOOK_ID_MAX + 1])
 	snprintf(out, WEBHOOK_ID_MAX + 1, "act_%llu", (unsigned long long)id);
 }
 
+/* A flag and its name in the JSON that webhooks send and show. */
+struct flag_name {
+	unsigned	 flag;
+	const char	*name;
+};
+
+static const struct flag_name scan_signals[] = {
+	{ SCAN_CLONE_SCANNERS, "too_many_scanners" },
+	{ SCAN_CLONE_TRAVEL, "impossible_travel" },
+	{ SCAN_DIVERSION, "diversion" },
+};
+
+static const struct flag_name hook_events[] = {
+	{ HOOK_SCAN, "scan" },
+	{ HOOK_CLAIM, "claim" },
+	{ HOOK_CUSTOMER, "customer" },
+};
+
+/* The names of the flags set in mask, in table order; NULL: no memory. */
+static json_t *
+flag_names(unsigned mask, const struct flag_name *t, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < n; i++)
+		if (mask & t[i].flag)
+			json_array_append_new(a, json_string(t[i].name));
+	return a;
+}
+
 json_t *
 webhook_scan_event(const uint8_t cookie_key[32], const struct scan_rec *r,
     const struct batch *b)
@@ -381,16 +411,11 @@ webhook_scan_event(const uint8_t cookie_key[32], const struct scan_rec *r,
 	scan_id_format(cookie_key, r->id, pub);
 	if ((o = json_object()) == NULL)
 		return NULL;
-	if ((signals = json_array()) == NULL) {
+	if ((signals = flag_names(r->flags, scan_signals,
+	    sizeof(scan_signals) / sizeof(scan_signals[0]))) == NULL) {
 		json_decref(o);
 		return NULL;
 	}
-	if (r->flags & SCAN_CLONE_SCANNERS)
-		json_array_append_new(signals, json_string("too_many_scanners"));
-	if (r->flags & SCAN_CLONE_TRAVEL)
-		json_array_append_new(signals, json_string("impossible_travel"));
-	if (r->flags & SCAN_DIVERSION)
-		json_array_append_new(signals, json_string("diversion"));
 	json_object_set_new(o, "id", json_string(id));
 	json_object_set_new(o, "type", json_string("scan"));
 	json_object_set_new(o, "at", json_string(sigil_time_format(r->at, t)));
@@ -750,14 +775,9 @@ webhook_json(const struct webhook *w)
 	char t[SIGIL_TIME_LEN + 1], n[SIGIL_TIME_LEN + 1];
 	json_t *o, *ev;
 
-	if ((ev = json_array()) == NULL)
+	if ((ev = flag_names((unsigned)w->events, hook_events,
+	    sizeof(hook_events) / sizeof(hook_events[0]))) == NULL)
 		return NULL;
-	if (w->events & HOOK_SCAN)
-		json_array_append_new(ev, json_string("scan"));
-	if (w->events & HOOK_CLAIM)
-		json_array_append_new(ev, json_string("claim"));
-	if (w->events & HOOK_CUSTOMER)
-		json_array_append_new(ev, json_string("customer"));
 	/* last_status says delivered or failed, never why: a status or a
 	 * cause would make a refused target a port and service scanner. */
 	o = json_pack("{s:I,s:s,s:o,s:b,s:s,s:{s:I,s:I,s:I,s:I,s:s?,s:o}}",
