@@ -250,14 +250,12 @@ static int
 brand_by_name(struct store *st, MDB_txn *txn, const char *name,
     struct brand *out)
 {
-	MDB_val k = mval(name, strlen(name)), v;
+	uint32_t id;
 	int rc;
 
-	if ((rc = mdb_get(txn, st->brand_names, &k, &v)) != 0)
+	if ((rc = name_index_get(txn, st->brand_names, name, &id)) != 0)
 		return rc;
-	if (v.mv_size != 4)
-		return SIGIL_EIO;
-	return brand_load(st, txn, sigil_be32_get(v.mv_data), out);
+	return brand_load(st, txn, id, out);
 }
 
 int

@@ -535,7 +535,6 @@ u64vec_reserve(struct u64vec *a, size_t n)
 	return 0;
 }
 
-/* Every 8-byte duplicate of key k in a DUPFIXED table, appended to out. */
 int
 id_get(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *v)
 {
@@ -544,6 +543,20 @@ id_get(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *v)
 
 	sigil_be64_put(kb, id);
 	return mdb_get(txn, dbi, &k, v);
+}
+
+int
+name_index_get(MDB_txn *txn, MDB_dbi dbi, const char *name, uint32_t *id)
+{
+	MDB_val k = mval(name, strlen(name)), v;
+	int rc;
+
+	if ((rc = mdb_get(txn, dbi, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size != 4)
+		return SIGIL_EIO;
+	*id = sigil_be32_get(v.mv_data);
+	return 0;
 }
 
 /*

@@ -351,6 +351,12 @@ int u64_cmp(const void *a, const void *b);
 
 /* The value under id (a BE64 key) in dbi: mdb_get's code. */
 int id_get(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *v);
+/*
+ * The id a unique-name index (brand_names, user_emails: name -> BE32)
+ * holds for name: mdb_get's code, SIGIL_EIO for a malformed value.
+ */
+int name_index_get(MDB_txn *txn, MDB_dbi dbi, const char *name,
+    uint32_t *id);
 
 /* A growable list of u64, for ids collected inside a transaction. */
 struct u64vec {

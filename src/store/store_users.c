@@ -145,14 +145,12 @@ user_by_email(struct store *st, MDB_txn *txn, const char *email,
     struct user *out)
 {
 	uint8_t kb[4];
-	MDB_val k = mval(email, strlen(email)), v;
+	uint32_t id;
 	int rc;
 
-	if ((rc = mdb_get(txn, st->user_emails, &k, &v)) != 0)
+	if ((rc = name_index_get(txn, st->user_emails, email, &id)) != 0)
 		return rc;
-	if (v.mv_size != 4)
-		return SIGIL_EIO;
-	memcpy(kb, v.mv_data, 4);
+	sigil_be32_put(kb, id);
 	rc = rows_load(txn, st->users, kb, 4, user_decode, out);
 	if (rc == MDB_NOTFOUND)
 		return SIGIL_EIO;
