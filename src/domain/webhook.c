@@ -166,15 +166,31 @@ webhook_target_check(const struct egress_policy *p, const char *url,
 	return 0;
 }
 
+/* A flag and its name in the JSON that webhooks send and show. */
+struct flag_name {
+	unsigned	 flag;
+	const char	*name;
+};
+
+static const struct flag_name scan_signals[] = {
+	{ SCAN_CLONE_SCANNERS, "too_many_scanners" },
+	{ SCAN_CLONE_TRAVEL, "impossible_travel" },
+	{ SCAN_DIVERSION, "diversion" },
+};
+
+static const struct flag_name hook_events[] = {
+	{ HOOK_SCAN, "scan" },
+	{ HOOK_CLAIM, "claim" },
+	{ HOOK_CUSTOMER, "customer" },
+};
+
 int
 webhook_event_bit(const char *name)
 {
-	if (strcmp(name, "scan") == 0)
-		return HOOK_SCAN;
-	if (strcmp(name, "claim") == 0)
-		return HOOK_CLAIM;
-	if (strcmp(name, "customer") == 0)
-		return HOOK_CUSTOMER;
+	for (size_t i = 0; i < sizeof(hook_events) / sizeof(hook_events[0]);
+	    i++)
+		if (strcmp(name, hook_events[i].name) == 0)
+			return (int)hook_events[i].flag;
 	return 0;
 }
 
@@ -368,24 +384,6 @@ event_id_activity(uint64_t id, char out[WEBHOOK_ID_MAX + 1])
 {
 	snprintf(out, WEBHOOK_ID_MAX + 1, "act_%llu", (unsigned long long)id);
 }
-
-/* A flag and its name in the JSON that webhooks send and show. */
-struct flag_name {
-	unsigned	 flag;
-	const char	*name;
-};
-
-static const struct flag_name scan_signals[] = {
-	{ SCAN_CLONE_SCANNERS, "too_many_scanners" },
-	{ SCAN_CLONE_TRAVEL, "impossible_travel" },
-	{ SCAN_DIVERSION, "diversion" },
-};
-
-static const struct flag_name hook_events[] = {
-	{ HOOK_SCAN, "scan" },
-	{ HOOK_CLAIM, "claim" },
-	{ HOOK_CUSTOMER, "customer" },
-};
 
 /* The names of the flags set in mask, in table order; NULL: no memory. */
 static json_t *
