@@ -11,9 +11,11 @@
  *
  * Delivery (the dispatcher on the event loop, its progress written by
  * the writer thread) is webhook_dispatch.c's, the brand API's endpoints
- * api_webhooks.c's (src/face/). Here: URLs and the targets egress may reach, event
- * names and payloads, the sealed secret and the signature, collecting a
- * batch after the cursors, and making a subscription.
+ * api_webhooks.c's (src/face/). Here: URLs and the targets egress may
+ * reach, event names and payloads, the sealed secret and the signature,
+ * collecting a batch after the cursors, and making a subscription. It
+ * owns no table and keeps no state: the subscriptions and their cursors
+ * are the store's (store_webhooks.c).
  *
  * The body is signed with HMAC-SHA256 under a per-subscription secret
  * over "<unix seconds>.<body>", so a receiver that rejects old
@@ -23,8 +25,9 @@
  * PINs or secrets.
  *
  * May call store, keyring, egress (the target policy), scan (public
- * scan ids) and log. Writes only through webhook_create (for the CLI
- * and tests; sigild adds a subscription through the writer).
+ * scan ids) and log. Must never write but through webhook_create (for
+ * the CLI and tests; sigild adds a subscription through the writer),
+ * nor send a request itself (webhook_dispatch.c does).
  */
 #include <stdio.h>
 #include <stdlib.h>

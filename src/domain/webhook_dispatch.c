@@ -21,9 +21,11 @@
  * is only written out with the next delivery or every
  * WEBHOOK_SKIP_SAVE_S, so an idle subscription costs no writes.
  *
- * May call webhook.c's functions, store (reads), writer, keyring,
- * egress and log. Never writes to the store from the loop, never blocks
- * it on the network.
+ * Owns the dispatcher: its timer, its copy of the subscriptions, the
+ * requests in flight and the settled progress not yet written. May call
+ * webhook.c's functions, store (reads), writer, keyring, egress and log.
+ * Never writes to the store from the loop, never blocks it on the
+ * network.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -57,10 +57,12 @@
  * quiet server keeps little state pending and a scan that arrives waits
  * at most for one chunk.
  *
- * May call the store, scan (the judgement), libevent (event_active, to
- * wake a loop) and log. Never runs a done() callback or touches a
- * request on this thread; never writes from a loop's thread (the loops
- * it serves are marked for loop_guard.c).
+ * Owns the queue, the thread, the registered loops with their finished
+ * jobs, the rounds held for a deferred sync and the counters /metrics
+ * reads. May call the store, scan (the judgement), libevent
+ * (event_active, to wake a loop) and log. Never runs a done() callback
+ * or touches a request on this thread; never writes from a loop's
+ * thread (the loops it serves are marked for loop_guard.c).
  */
 #include <pthread.h>
 #include <sched.h>

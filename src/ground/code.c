@@ -9,9 +9,8 @@
  *
  * What it owns: pure functions of their arguments. It keeps no state, does
  * no I/O and never sees storage; callers get keys from keyring.c and
- * serials' batches from the store
- * (store_catalog.c). It may call libc, OpenSSL's libcrypto and
- * util.c only.
+ * serials' batches from the store (store_catalog.c). It may call libc,
+ * OpenSSL's libcrypto and util.c only.
  *
  * Speed: minting writes millions of codes, so code_sign() must cost about
  * what raw HMAC costs. code_key_derive() hashes the (key ^ ipad) and

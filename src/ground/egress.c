@@ -31,8 +31,11 @@
  * Callers learn why a POST failed (for their logs); what they show a
  * brand is theirs to keep coarse.
  *
- * May call libevent (http, dns, openssl), OpenSSL and log; owns no
- * storage and knows nothing of webhooks or SMS.
+ * Owns the policy (the operator's allowed ranges) and the requests in
+ * flight. May call libevent (http, dns, openssl), OpenSSL, util and log;
+ * owns no storage and knows nothing of webhooks or SMS. Must never
+ * connect to an address the policy refused, nor resolve a name again
+ * between the check and the connect.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -20,6 +20,11 @@
  *
  * In a build without SIGIL_FAULT_INJECTION this file compiles to nothing
  * and fault.h turns fault_hit() into the constant 0.
+ *
+ * Owns the table of points, its lock and its generator. May call libc
+ * and pthreads only, since any layer may call it (the store's commits,
+ * the log, the scrub; the debug endpoint arms it). Must never fire in a
+ * build without the flag, nor fire a point nobody armed.
  */
 #include "sigil/fault.h"
 

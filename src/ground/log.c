@@ -8,6 +8,10 @@
  * the characters that delimit fields, into \xHH, so no client can inject
  * a line break, a fake key or a terminal escape sequence. This module
  * never sees secrets: callers do not pass them.
+ *
+ * May call libc and util.c (the clock and its format) only. Must never
+ * write a line in more than one write(2), nor write a byte log_esc
+ * would have escaped.
  */
 #include <stdarg.h>
 #include <stdio.h>

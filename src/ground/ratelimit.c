@@ -36,7 +36,10 @@
  *
  * Time is the caller's (microseconds, any origin > 0), so tests control
  * it; a clock that goes back refills nothing. Used from one thread only.
- * Calls util (randomness) and nothing else.
+ *
+ * Owns each limiter's table and hash key. Calls util (randomness) and
+ * nothing else. Must never allocate after ratelimit_new, nor hand a key
+ * a fuller bucket than the rule above gives it.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -18,7 +18,9 @@
  * with the loop for a core the loop wins, so a login flood does not move
  * scan latency.
  *
- * May call libevent (event_active) and pthreads; nothing of sigil.
+ * Owns its threads, the queue and the finished list. May call libevent
+ * (event_active) and pthreads; nothing of sigil. Must never run done()
+ * on a worker, nor take a job past queue_max.
  */
 #include <pthread.h>
 #include <stdlib.h>

@@ -11,8 +11,9 @@
  * The mark and the mode are thread-local and set by the marked thread
  * itself, so the check costs one thread-local read and never races.
  *
- * May call LMDB and log. Must never refuse a read, nor anything on a
- * thread that was not marked.
+ * Owns the mark and the mode of each thread, and whether a refusal was
+ * logged yet. May call LMDB and log. Must never refuse a read, nor
+ * anything on a thread that was not marked.
  */
 #define LOOP_GUARD_IMPL
 #include <stdlib.h>

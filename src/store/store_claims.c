@@ -17,6 +17,8 @@
  * split into claim_check (reads only, so a refusal needs no rollback and
  * the batch goes on) and claim_apply (whose errors abort the batch).
  *
+ * Owns the tables campaigns, campaign_usage, claims, claim_days,
+ * pin_fails and brand_settings, and the meta counter next_claim.
  * It may call store_env.c's runner and snapshot, store_rows.c,
  * store_customers.c (customer_live, activity_event), store_ledger.c
  * (ledger_settle, ledger_put), store_counters.c (stats_add, stats_flush)

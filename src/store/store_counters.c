@@ -18,6 +18,7 @@
  * budget). The set is pruned to today and yesterday, so it stays as
  * small as one day's devices however long the store lives.
  *
+ * Owns the tables counters and device_days.
  * It may call store_env.c's runner and snapshot, batch_load (the
  * catalogue, store_catalog.c: a batch's SKU) and the inline helpers of
  * store_impl.h; it must never call the scan commit that calls it

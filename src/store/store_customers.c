@@ -17,6 +17,9 @@
  * locations) in the same transaction; a customer once erased is refused
  * wherever it would earn or log in (customer_live).
  *
+ * Owns the tables customers, customer_phones, device_links,
+ * customer_devices, otps and activity, and the meta counters
+ * next_customer and next_activity.
  * It may call store_env.c's runner and snapshot, store_rows.c, and for an
  * erasure store_erase.c (erase_rows) and store_state.c's pending layer
  * (pend_*); it must never call the loyalty files above it

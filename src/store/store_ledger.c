@@ -11,6 +11,7 @@
  * balance and the stock, appends the REDEEM entry, draws the stock down
  * and logs the activity and the counter.
  *
+ * Owns the tables ledger and items, and the meta counter next_ledger.
  * It may call store_env.c's runner and snapshot, store_rows.c,
  * store_customers.c (customer_live, activity_event), store_counters.c
  * (stats_add, stats_flush) and ledger.c (pure arithmetic); it must never

@@ -10,6 +10,8 @@
  * past it, purged in bulk by store_session_purge. There is no per-user
  * index of sessions: they are few, a walk of all of them is cheap.
  *
+ * Owns the tables users, user_emails and sessions, and the meta counter
+ * next_user.
  * It may call store_env.c's runner and snapshot and store_rows.c; it must
  * never call the other late tables' files. Password hashing and the
  * login rules belong to the callers (loginguard.c, dashboard.c, the

@@ -9,6 +9,7 @@
  * secret is stored sealed (AES-GCM, by the caller); the store never
  * sees it in clear.
  *
+ * Owns the table webhooks.
  * It may call store_env.c's runner and snapshot and store_rows.c; it must
  * never call the other late tables' files, nor read the scans or the
  * activity it points into (webhook.c does, through their own calls).
