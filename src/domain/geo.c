@@ -461,6 +461,20 @@ bounds_compute(struct geo_area *a)
 	}
 }
 
+void
+geo_area_free(struct geo_area *a)
+{
+	if (a == NULL)
+		return;
+	free(a->band_lng);
+	free(a->band_edges);
+	free(a->band_start);
+	free(a->polys);
+	free(a->rings);
+	free(a->pts);
+	free(a);
+}
+
 int
 geo_area_parse(const char *json, size_t len, struct geo_area **out,
     char *err, size_t errsize)
@@ -507,20 +521,6 @@ cleanup:
 	geo_area_free(c.a);
 	json_decref(root);
 	return rc;
-}
-
-void
-geo_area_free(struct geo_area *a)
-{
-	if (a == NULL)
-		return;
-	free(a->band_lng);
-	free(a->band_edges);
-	free(a->band_start);
-	free(a->polys);
-	free(a->rings);
-	free(a->pts);
-	free(a);
 }
 
 static int

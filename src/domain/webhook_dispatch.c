@@ -357,6 +357,27 @@ tick(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(d->tick, &tv);
 }
 
+void
+webhook_dispatcher_free(struct webhook_dispatcher *d)
+{
+	if (d == NULL)
+		return;
+	if (d->tick != NULL)
+		event_free(d->tick);
+	for (size_t i = 0; i < d->n; i++) {
+		/* Frees a request in flight without calling it back: its
+		 * events were not acknowledged and go out again later. */
+		egress_cancel(d->slots[i]->req);
+		webhook_batch_clear(&d->slots[i]->batch);
+		free(d->slots[i]);
+	}
+	free(d->slots);
+	free(d->subs);
+	if (running == d)
+		running = NULL;
+	free(d);
+}
+
 int
 webhook_dispatcher_start(struct app *app, struct webhook_dispatcher **out)
 {
@@ -381,26 +402,5 @@ webhook_dispatcher_start(struct app *app, struct webhook_dispatcher **out)
 fail:
 	webhook_dispatcher_free(d);
 	return rc;
-}
-
-void
-webhook_dispatcher_free(struct webhook_dispatcher *d)
-{
-	if (d == NULL)
-		return;
-	if (d->tick != NULL)
-		event_free(d->tick);
-	for (size_t i = 0; i < d->n; i++) {
-		/* Frees a request in flight without calling it back: its
-		 * events were not acknowledged and go out again later. */
-		egress_cancel(d->slots[i]->req);
-		webhook_batch_clear(&d->slots[i]->batch);
-		free(d->slots[i]);
-	}
-	free(d->slots);
-	free(d->subs);
-	if (running == d)
-		running = NULL;
-	free(d);
 }
 

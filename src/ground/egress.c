@@ -658,6 +658,21 @@ dup_or_null(const char *s, size_t n)
 	return d;
 }
 
+void
+egress_cancel(struct egress_req *r)
+{
+	if (r == NULL)
+		return;
+	r->done = NULL;
+	if (r->dns_req != NULL) {
+		/* evdns calls resolved() back, which frees r. */
+		r->cancelled = 1;
+		evdns_getaddrinfo_cancel(r->dns_req);
+		return;
+	}
+	req_free(r);
+}
+
 int
 egress_post(struct egress *e, int tls, const char *host, int port,
     const char *path, const char *const *headers, const char *body,
@@ -700,21 +715,6 @@ fail:
 	r->done = NULL;
 	req_free(r);
 	return SIGIL_ENOMEM;
-}
-
-void
-egress_cancel(struct egress_req *r)
-{
-	if (r == NULL)
-		return;
-	r->done = NULL;
-	if (r->dns_req != NULL) {
-		/* evdns calls resolved() back, which frees r. */
-		r->cancelled = 1;
-		evdns_getaddrinfo_cancel(r->dns_req);
-		return;
-	}
-	req_free(r);
 }
 
 int

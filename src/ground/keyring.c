@@ -367,6 +367,27 @@ cleanup:
 	return err;
 }
 
+void
+keyring_free(struct keyring *kr)
+{
+	if (kr == NULL)
+		return;
+	if (kr->keys != NULL) {
+		for (size_t i = 0; i < kr->nkeys; i++)
+			if (kr->keys[i].derived != NULL) {
+				OPENSSL_cleanse(kr->keys[i].derived,
+				    sizeof(*kr->keys[i].derived));
+				free(kr->keys[i].derived);
+			}
+		OPENSSL_cleanse(kr->keys, kr->capkeys * sizeof(*kr->keys));
+		free(kr->keys);
+	}
+	free(kr->path);
+	pthread_mutex_destroy(&kr->lock);
+	OPENSSL_cleanse(kr, sizeof(*kr));
+	free(kr);
+}
+
 int
 keyring_open(const char *path, int create, struct keyring **out)
 {
@@ -403,27 +424,6 @@ done:
 fail:
 	keyring_free(kr);
 	return err;
-}
-
-void
-keyring_free(struct keyring *kr)
-{
-	if (kr == NULL)
-		return;
-	if (kr->keys != NULL) {
-		for (size_t i = 0; i < kr->nkeys; i++)
-			if (kr->keys[i].derived != NULL) {
-				OPENSSL_cleanse(kr->keys[i].derived,
-				    sizeof(*kr->keys[i].derived));
-				free(kr->keys[i].derived);
-			}
-		OPENSSL_cleanse(kr->keys, kr->capkeys * sizeof(*kr->keys));
-		free(kr->keys);
-	}
-	free(kr->path);
-	pthread_mutex_destroy(&kr->lock);
-	OPENSSL_cleanse(kr, sizeof(*kr));
-	free(kr);
 }
 
 /* ---- writing ------------------------------------------------------------ */

@@ -76,6 +76,15 @@ qr_level_parse(const char *s, int *out)
 	return 0;
 }
 
+void
+qr_free(struct qr *q)
+{
+	if (q == NULL)
+		return;
+	QRcode_free(q->code);
+	free(q);
+}
+
 int
 qr_encode(const char *text, int level, struct qr **out)
 {
@@ -103,15 +112,6 @@ qr_encode(const char *text, int level, struct qr **out)
 	q->code = code;
 	*out = q;
 	return 0;
-}
-
-void
-qr_free(struct qr *q)
-{
-	if (q == NULL)
-		return;
-	QRcode_free(q->code);
-	free(q);
 }
 
 int

@@ -121,6 +121,15 @@ ratelimit_siphash(const uint8_t key[16], const void *p, size_t n)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
+void
+ratelimit_free(struct ratelimit *rl)
+{
+	if (rl == NULL)
+		return;
+	free(rl->e);
+	free(rl);
+}
+
 /* ---- the table ---- */
 
 int
@@ -152,15 +161,6 @@ ratelimit_new(size_t nsets, unsigned ways, double rate, double burst,
 	rl->flags = flags;
 	*out = rl;
 	return 0;
-}
-
-void
-ratelimit_free(struct ratelimit *rl)
-{
-	if (rl == NULL)
-		return;
-	free(rl->e);
-	free(rl);
 }
 
 uint64_t

@@ -214,6 +214,19 @@ store_open_hint(int err)
 	return "";
 }
 
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	/* The reader slots' transactions end before the environment. */
+	env_fini(st);
+	wal_close(st);
+	mdb_env_close(st->env);
+	pend_free(st);
+	free(st);
+}
+
 int
 store_open(const char *dir, int flags, struct store **out)
 {
@@ -303,19 +316,6 @@ fail:
 	env_fini(st);
 	free(st);
 	return rc;
-}
-
-void
-store_close(struct store *st)
-{
-	if (st == NULL)
-		return;
-	/* The reader slots' transactions end before the environment. */
-	env_fini(st);
-	wal_close(st);
-	mdb_env_close(st->env);
-	pend_free(st);
-	free(st);
 }
 
 uint64_t

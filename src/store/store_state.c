@@ -648,6 +648,17 @@ pend_view_w(struct store *st, MDB_txn *txn, const uint8_t *key,
 	return state_load(st, txn, key, out);
 }
 
+void
+pend_round_free(struct pend_round *r)
+{
+	if (r == NULL)
+		return;
+	free(r->ent);
+	free(r->slot);
+	free(r->ids);
+	free(r);
+}
+
 /* ---- a commit's round ---- */
 
 int
@@ -669,17 +680,6 @@ pend_round_new(size_t n, struct pend_round **out)
 	r->nslot = nslot;
 	*out = r;
 	return 0;
-}
-
-void
-pend_round_free(struct pend_round *r)
-{
-	if (r == NULL)
-		return;
-	free(r->ent);
-	free(r->slot);
-	free(r->ids);
-	free(r);
 }
 
 void
