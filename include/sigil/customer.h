@@ -2,7 +2,7 @@
  * customer.h - a loyalty customer's identity (domain layer): the phone
  * number normalised, sealed, hashed for lookups and masked for display;
  * the device whose cookie is the customer's session; the login that
- * finds or creates the customer of a phone.
+ * finds or creates the customer of a phone (a writer op, writer.h).
  */
 #ifndef SIGIL_CUSTOMER_H
 #define SIGIL_CUSTOMER_H
@@ -10,9 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sigil/otp.h"
 #include "sigil/store.h"
 
 struct app;
+struct writer_op;
 
 #define LOYALTY_PHONE_MAX	15	/* digits, E.164 without '+' */
 
@@ -57,14 +59,29 @@ int customer_of_device(struct app *app, uint32_t brand_id, uint64_t device,
 int customer_first_brand(struct app *app, uint64_t device, struct brand *out);
 
 /*
- * Phone login, once the one-time code was right: seals the phone and
- * finds or creates the brand's customer of phash (*created says which).
- * Then customer_device_link makes device that customer's session and
- * logs the login (ACTIVITY_CUSTOMER_NEW or ACTIVITY_LOGIN) at now.
+ * Phone login, one writer op (customer_login_op, arg struct
+ * customer_login): the one-time code checked (otp_guess_check: a wrong
+ * guess counts, a right code is spent) and, when it was right
+ * (guess.out OTP_OK), the brand's customer of the phone found or created
+ * with the sealed phone (*created says which), device made its session
+ * and the login logged at guess.now (ACTIVITY_CUSTOMER_NEW or
+ * ACTIVITY_LOGIN). With device 0 (none could be drawn) the customer is
+ * made but no device linked. run returns 0 also when the code was not
+ * right (guess.out says why), else a store error.
+ *
+ * customer_login_prepare seals phone into l on the loop (the keys stay
+ * there): 0 or SIGIL_ECRYPTO; the caller fills in guess and device.
  */
-int customer_login(struct app *app, uint32_t brand_id, const char *phone,
-    const uint8_t phash[32], struct customer *out, int *created);
-int customer_device_link(struct app *app, uint32_t brand_id, uint64_t device,
-    const struct customer *cu, int created, int64_t now);
+struct customer_login {
+	struct otp_guess	guess;
+	uint8_t			ct[STORE_PHONE_CT_MAX];
+	size_t			ct_len;
+	uint64_t		device;
+	struct customer		cu;		/* out */
+	int			created;	/* out */
+};
+int customer_login_prepare(struct app *app, uint32_t brand_id,
+    const char *phone, struct customer_login *l);
+extern const struct writer_op customer_login_op;
 
 #endif

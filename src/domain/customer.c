@@ -10,13 +10,20 @@
  * reach the server log.
  *
  * Sessions. A customer has no cookie of its own: the device cookie of
- * the scan page is the session once customer_device_link has tied the
- * device to the customer, at one brand (a device may be logged in at
+ * the scan page is the session once the login (customer_login_op) has
+ * tied the device to the customer, at one brand (a device may be logged in at
  * several).
  *
+ * Login is one writer op (customer_login_op), run on the writer thread
+ * in queue order: the code checked and spent (otp.c), the customer found
+ * or made, the device linked, the login logged. The phone is sealed
+ * before, on the loop, which alone holds the keys.
+ *
  * Owns the phone rules and the login's store writes (customer, device
- * link, activity). May call store, keyring secrets through app->loyalty,
- * util and OpenSSL. Never knows about HTTP, never logs a phone.
+ * link, activity). May call store, otp (the guess), keyring secrets
+ * through app->loyalty, util and OpenSSL. Never knows about HTTP, never
+ * logs a phone, never writes to the store on the loop: every write is a
+ * writer op's.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -28,8 +35,10 @@
 #include "sigil/app.h"
 #include "sigil/customer.h"
 #include "sigil/loyalty_core.h"
+#include "sigil/otp.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 
 /* ---- phones ---- */
 
@@ -206,34 +215,37 @@ customer_first_brand(struct app *app, uint64_t device, struct brand *out)
 }
 
 int
-customer_login(struct app *app, uint32_t brand_id, const char *phone,
-    const uint8_t phash[32], struct customer *out, int *created)
+customer_login_prepare(struct app *app, uint32_t brand_id, const char *phone,
+    struct customer_login *l)
 {
-	uint8_t ct[STORE_PHONE_CT_MAX];
-	size_t ctlen;
-	int err;
-
-	if ((err = loyalty_seal(app->loyalty->enc_key, brand_id, phone, ct,
-	    sizeof ct, &ctlen)) != 0)
-		return err;
-	return store_customer_by_phone(app->store, brand_id, phash, ct, ctlen,
-	    out, created);
+	return loyalty_seal(app->loyalty->enc_key, brand_id, phone, l->ct,
+	    sizeof l->ct, &l->ct_len);
 }
 
-int
-customer_device_link(struct app *app, uint32_t brand_id, uint64_t device,
-    const struct customer *cu, int created, int64_t now)
+/* The writer thread: the code, then the customer, the link, the log. */
+static int
+login_run(struct store *st, void *arg)
 {
+	struct customer_login *l = arg;
+	struct otp_guess *g = &l->guess;
 	struct activity act = { 0 };
 	int err;
 
-	if ((err = store_device_link(app->store, brand_id, device, cu->id,
-	    now)) != 0)
+	/* A code is good once: spent before anything else. */
+	if ((err = otp_guess_check(st, g)) != 0 || g->out.result != OTP_OK)
 		return err;
-	act.brand_id = brand_id;
-	act.at = now;
-	act.customer_id = cu->id;
-	act.type = created ? ACTIVITY_CUSTOMER_NEW : ACTIVITY_LOGIN;
-	store_activity_add(app->store, &act);
+	if ((err = store_customer_by_phone(st, g->brand_id, g->phash, l->ct,
+	    l->ct_len, &l->cu, &l->created)) != 0 || l->device == 0)
+		return err;
+	if ((err = store_device_link(st, g->brand_id, l->device, l->cu.id,
+	    g->now)) != 0)
+		return err;
+	act.brand_id = g->brand_id;
+	act.at = g->now;
+	act.customer_id = l->cu.id;
+	act.type = l->created ? ACTIVITY_CUSTOMER_NEW : ACTIVITY_LOGIN;
+	store_activity_add(st, &act);
 	return 0;
 }
+
+const struct writer_op customer_login_op = { "customer_login", login_run };

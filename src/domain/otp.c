@@ -2,7 +2,7 @@
  * otp.c - phone login by one-time code: the rules, and the notifier.
  *
  * A code is 6 digits, uniform, good for --otp-ttl (5 minutes) and once
- * (otp_spend). It is kept only as SHA-256(code || phone hash), per
+ * (otp_guess_check spends it). It is kept only as SHA-256(code || phone hash), per
  * brand and phone hash: a stolen database shows neither codes nor
  * phones. Per phone: one code a minute, 10 a China day; 5 wrong guesses
  * lock the code (a new one must be asked for). Per client the send and
@@ -15,9 +15,17 @@
  * through egress, signed like a webhook. Erasure rewrites the outbox
  * without the customer's lines (otp_outbox_forget).
  *
+ * Writes. The loop decides (the limits as the store shows them, the
+ * buckets, the code) and the writer thread writes (otp_send_op, and
+ * otp_guess_check inside customer.c's login op), reading the row again
+ * first: two requests at once cannot both pass a per-phone limit, nor
+ * both spend a code, nor lose a wrong guess's count. The notifier runs
+ * on the loop once the code is stored.
+ *
  * Owns the OTP rows of the store and the outbox file. May call store,
  * ratelimit, egress, webhook (signatures), log, util and OpenSSL. Never
- * knows about HTTP, never logs a phone or a code.
+ * knows about HTTP, never logs a phone or a code, never writes to the
+ * store on the loop: every write is a writer op's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +50,7 @@
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "sigil/webhook.h"
+#include "sigil/writer.h"
 
 #define OTP_TRIES		5
 #define OTP_RESEND_US		(60 * US_PER_S)
@@ -176,32 +185,46 @@ refuse(struct otp_outcome *out, int result, int64_t retry_us)
 	out->retry_us = retry_us;
 }
 
+/*
+ * The phone's own limits against its stored state o (none: found 0): a
+ * minute between codes, OTP_PER_DAY a China day. Sets sent_today, the
+ * codes sent today before this one; 0, or -1 with out refused.
+ */
+static int
+phone_limits(const struct otp_state *o, int found, int64_t now,
+    uint32_t *sent_today, struct otp_outcome *out)
+{
+	int64_t day = loyalty_day(now);
+
+	*sent_today = 0;
+	if (!found)
+		return 0;
+	if (now - o->sent_at < OTP_RESEND_US) {
+		refuse(out, OTP_TOO_SOON, OTP_RESEND_US - (now - o->sent_at));
+		return -1;
+	}
+	*sent_today = o->day == day ? o->sent_today : 0;
+	if (*sent_today >= OTP_PER_DAY) {
+		refuse(out, OTP_DAILY_LIMIT, (day + 1) * US_PER_DAY -
+		    CN_OFFSET_US - now);
+		return -1;
+	}
+	return 0;
+}
+
 void
-otp_send(struct app *app, uint32_t brand_id, const char *phone,
-    const uint8_t phash[32], const struct otp_client *client, int64_t now,
-    struct otp_outcome *out)
+otp_send_prepare(struct app *app, uint32_t brand_id, const uint8_t phash[32],
+    const struct otp_client *client, int64_t now, struct otp_send *x)
 {
 	struct loyalty *ly = app->loyalty;
+	struct otp_outcome *out = &x->out;
 	struct otp_state o = { 0 };
-	char otp[OTP_DIGITS + 1];
-	int64_t day = loyalty_day(now);
-	uint32_t sent_today = 0;
-	int err;
+	uint32_t sent_today;
 
-	memset(out, 0, sizeof *out);
-	if (store_otp_get(app->store, brand_id, phash, &o) == 0) {
-		if (now - o.sent_at < OTP_RESEND_US) {
-			refuse(out, OTP_TOO_SOON, OTP_RESEND_US -
-			    (now - o.sent_at));
-			return;
-		}
-		sent_today = o.day == day ? o.sent_today : 0;
-		if (sent_today >= OTP_PER_DAY) {
-			refuse(out, OTP_DAILY_LIMIT, (day + 1) * US_PER_DAY -
-			    CN_OFFSET_US - now);
-			return;
-		}
-	}
+	memset(x, 0, sizeof *x);
+	if (phone_limits(&o, store_otp_get(app->store, brand_id, phash,
+	    &o) == 0, now, &sent_today, out) != 0)
+		return;
 	if (!ratelimit_client_take(ly->send, client->addr, now)) {
 		refuse(out, OTP_SEND_LIMIT, ratelimit_client_wait_us(ly->send,
 		    client->addr, now));
@@ -228,59 +251,101 @@ otp_send(struct app *app, uint32_t brand_id, const char *phone,
 			return;
 		}
 		if (r < 4294000000u) {
-			snprintf(otp, sizeof otp, "%06u", r % 1000000u);
+			snprintf(x->code, sizeof x->code, "%06u", r % 1000000u);
 			break;
 		}
 	}
-	memset(&o, 0, sizeof o);
-	otp_hash(otp, phash, o.code_hash);
-	o.sent_at = now;
-	o.expires = now + ly->otp_ttl_us;
-	o.tries = 0;
-	o.sent_today = sent_today + 1;
-	o.day = day;
-	if ((err = store_otp_put(app->store, brand_id, phash, &o)) != 0 ||
-	    (err = notify(app, brand_id, phone, otp)) != 0) {
-		log_error("otp", "brand=%u err=\"%s\"", brand_id,
+	x->brand_id = brand_id;
+	memcpy(x->phash, phash, sizeof x->phash);
+	x->now = now;
+	otp_hash(x->code, phash, x->state.code_hash);
+	x->state.sent_at = now;
+	x->state.expires = now + ly->otp_ttl_us;
+	x->state.tries = 0;
+	x->state.sent_today = sent_today + 1;
+	x->state.day = loyalty_day(now);
+}
+
+/*
+ * The writer thread. The loop checked the phone's limits against what it
+ * read; a code stored since (a request that came just before) is seen
+ * here, and the limits are checked again against it.
+ */
+static int
+send_run(struct store *st, void *arg)
+{
+	struct otp_send *x = arg;
+	struct otp_state o;
+	uint32_t sent_today;
+
+	if (phone_limits(&o, store_otp_get(st, x->brand_id, x->phash,
+	    &o) == 0, x->now, &sent_today, &x->out) != 0)
+		return 0;
+	x->state.sent_today = sent_today + 1;
+	return store_otp_put(st, x->brand_id, x->phash, &x->state);
+}
+
+const struct writer_op otp_send_op = { "otp_send", send_run };
+
+void
+otp_send_finish(struct app *app, struct otp_send *x, const char *phone,
+    int err)
+{
+	if (err == 0 && x->out.result == OTP_OK)
+		err = notify(app, x->brand_id, phone, x->code);
+	OPENSSL_cleanse(x->code, sizeof x->code);
+	if (err != 0) {
+		log_error("otp", "brand=%u err=\"%s\"", x->brand_id,
 		    sigil_strerror(err));
-		refuse(out, OTP_SEND_FAILED, 0);
+		refuse(&x->out, OTP_SEND_FAILED, 0);
 	}
-	OPENSSL_cleanse(otp, sizeof otp);
 }
 
 void
-otp_check(struct app *app, uint32_t brand_id, const uint8_t phash[32],
+otp_guess_prepare(struct app *app, uint32_t brand_id, const uint8_t phash[32],
     const char *guess, const struct otp_client *client, int64_t now,
-    struct otp_outcome *out)
+    struct otp_guess *g)
 {
 	struct loyalty *ly = app->loyalty;
+
+	memset(g, 0, sizeof *g);
+	g->brand_id = brand_id;
+	memcpy(g->phash, phash, sizeof g->phash);
+	g->now = now;
+	otp_hash(guess, phash, g->hash);
+	if (!ratelimit_client_take(ly->guess, client->addr, now))
+		refuse(&g->out, OTP_GUESS_LIMIT, ratelimit_client_wait_us(
+		    ly->guess, client->addr, now));
+}
+
+/*
+ * The writer thread: read, count and delete in one place, so that two
+ * guesses at once are counted both and a right code is spent once.
+ */
+int
+otp_guess_check(struct store *st, struct otp_guess *g)
+{
+	struct otp_outcome *out = &g->out;
 	struct otp_state o;
-	uint8_t h[32];
 
 	memset(out, 0, sizeof *out);
-	otp_hash(guess, phash, h);
-	if (!ratelimit_client_take(ly->guess, client->addr, now)) {
-		refuse(out, OTP_GUESS_LIMIT, ratelimit_client_wait_us(
-		    ly->guess, client->addr, now));
-		return;
-	}
-	if (store_otp_get(app->store, brand_id, phash, &o) != 0) {
+	if (store_otp_get(st, g->brand_id, g->phash, &o) != 0) {
 		refuse(out, OTP_NONE, 0);
-		return;
+		return 0;
 	}
 	if (o.tries >= OTP_TRIES) {
 		refuse(out, OTP_LOCKED, OTP_RESEND_US);
-		return;
+		return 0;
 	}
-	if (now >= o.expires) {
-		store_otp_del(app->store, brand_id, phash);
+	if (g->now >= o.expires) {
+		store_otp_del(st, g->brand_id, g->phash);
 		refuse(out, OTP_EXPIRED, 0);
-		return;
+		return 0;
 	}
-	if (sigil_memeq_ct(h, o.code_hash, 32) == 0)
-		return;
+	if (sigil_memeq_ct(g->hash, o.code_hash, 32) == 0)
+		return store_otp_del(st, g->brand_id, g->phash);
 	o.tries++;
-	if (store_otp_put(app->store, brand_id, phash, &o) != 0)
+	if (store_otp_put(st, g->brand_id, g->phash, &o) != 0)
 		refuse(out, OTP_UNAVAILABLE, 0);
 	else if (o.tries >= OTP_TRIES)
 		refuse(out, OTP_LOCKED, OTP_RESEND_US);
@@ -288,10 +353,5 @@ otp_check(struct app *app, uint32_t brand_id, const uint8_t phash[32],
 		out->result = OTP_WRONG;
 		out->tries_left = OTP_TRIES - o.tries;
 	}
-}
-
-int
-otp_spend(struct app *app, uint32_t brand_id, const uint8_t phash[32])
-{
-	return store_otp_del(app->store, brand_id, phash);
+	return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * http_loyalty.c - what the loyalty endpoints share on the HTTP side:
  * the replies to their refusals (a table per endpoint, Retry-After for
- * the limits), the consumer JSON body, the device cookie, a query
- * parameter.
+ * the limits) and to a write the writer did not take, the consumer JSON
+ * body, the device cookie, a query parameter.
  *
  * Owns no state and no route. May call http, scan (the cookie check)
  * and jansson. Never calls a handler and holds no loyalty rule: the
@@ -55,6 +55,16 @@ http_loyalty_refuse(struct http_call *c, int why, int64_t retry_us,
 		return 1;
 	}
 	return 0;
+}
+
+int
+http_loyalty_busy(struct http_call *c, int err)
+{
+	if (err != SIGIL_EBUSY)
+		return 0;
+	http_reply_error(c, 503, "unavailable",
+	    "the server is busy or shutting down; try again");
+	return 1;
 }
 
 json_t *

@@ -33,6 +33,13 @@ int http_loyalty_refuse(struct http_call *c, int why, int64_t retry_us,
     const struct loyalty_refusal *t);
 
 /*
+ * The reply to a write the writer did not take (err SIGIL_EBUSY: its
+ * queue is full, or the server is shutting down): 503, and 1. 0, and no
+ * reply, for any other err.
+ */
+int http_loyalty_busy(struct http_call *c, int err);
+
+/*
  * A consumer POST body: JSON object, sent as application/json (a cross-
  * site form cannot send that type without a CORS preflight, which this
  * server never grants). NULL after replying.

@@ -10,19 +10,26 @@
  * this file parses, asks them and replies. A phone or a code never
  * reaches a reply unmasked, nor the log.
  *
+ * Both end in a writer op (http_write): the code stored (otp_send_op;
+ * the SMS goes out from the reply, once it is), or the guess checked and
+ * the login made (customer_login_op); the answer follows the commit.
+ *
  * Owns the two handlers. May call the domain (otp, customer, lookup,
- * scan for the cookie), http and http_loyalty.c. Never calls another
- * handler, never writes the store itself.
+ * scan for the cookie), http, http_write and http_loyalty.c. Never calls
+ * another handler, never writes to the store on the loop: every write is
+ * a writer op.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "sigil/app.h"
 #include "sigil/code.h"
 #include "sigil/customer.h"
 #include "sigil/http.h"
+#include "sigil/http_write.h"
 #include "sigil/log.h"
 #include "sigil/lookup.h"
 #include "sigil/loyalty.h"
@@ -134,26 +141,51 @@ static const struct loyalty_refusal refusals[] = {
 	{ 0 }
 };
 
+/* A code on its way: the send, and the phone for the notifier. */
+struct send_job {
+	struct otp_send	s;
+	char		phone[LOYALTY_PHONE_MAX + 1];
+};
+
+static void
+otp_sent(struct http_call *c, void *arg, int err)
+{
+	struct app *app = c->app;
+	struct send_job *x = arg;
+	char masked[32];
+
+	if (http_loyalty_busy(c, err))
+		return;
+	otp_send_finish(app, &x->s, x->phone, err);
+	if (http_loyalty_refuse(c, x->s.out.result, x->s.out.retry_us,
+	    refusals))
+		return;
+	loyalty_phone_mask(x->phone, masked, sizeof masked);
+	http_reply_jsont(c, 202, json_pack("{s:b,s:s,s:I}", "sent", 1, "phone",
+	    masked, "expires_in", (json_int_t)(app->loyalty->otp_ttl_us /
+	    US_PER_S)));
+}
+
 void
 loyalty_otp(struct http_call *c)
 {
-	struct app *app = c->app;
+	struct send_job x;
 	struct login l;
-	struct otp_outcome out;
-	char masked[32];
 	json_t *body;
 
 	if ((body = login_start(c, &l)) == NULL)
 		return;
 	json_decref(body);
-	otp_send(app, l.b.id, l.phone, l.phash, &l.who, sigil_now_us(),
-	    &out);
-	if (http_loyalty_refuse(c, out.result, out.retry_us, refusals))
+	otp_send_prepare(c->app, l.b.id, l.phash, &l.who, sigil_now_us(),
+	    &x.s);
+	if (http_loyalty_refuse(c, x.s.out.result, x.s.out.retry_us,
+	    refusals)) {
+		OPENSSL_cleanse(&x, sizeof x);
 		return;
-	loyalty_phone_mask(l.phone, masked, sizeof masked);
-	http_reply_jsont(c, 202, json_pack("{s:b,s:s,s:I}", "sent", 1, "phone",
-	    masked, "expires_in", (json_int_t)(app->loyalty->otp_ttl_us /
-	    US_PER_S)));
+	}
+	memcpy(x.phone, l.phone, sizeof x.phone);
+	http_write(c, &otp_send_op, &x, sizeof x, otp_sent);
+	OPENSSL_cleanse(&x, sizeof x);
 }
 
 /* Sets the cookie of a device new to this phone (the session from now). */
@@ -170,18 +202,81 @@ cookie_set(struct http_call *c, uint64_t device)
 	http_add_header(c, "Set-Cookie", header);
 }
 
+/* A login on its way: the op's argument, and what the answer shows. */
+struct verify_job {
+	struct customer_login	l;
+	char			phone[LOYALTY_PHONE_MAX + 1];
+	int			fresh;		/* device new: set its cookie */
+};
+
+static void
+verified(struct http_call *c, void *arg, int err)
+{
+	struct verify_job *x = arg;
+	const struct otp_outcome *out = &x->l.guess.out;
+	uint32_t brand_id = x->l.guess.brand_id;
+	char masked[32];
+
+	if (http_loyalty_busy(c, err))
+		return;
+	if (err == 0 && out->result == OTP_WRONG) {
+		http_reply_jsont(c, 401, json_pack("{s:{s:s,s:s,s:i}}", "error",
+		    "code", "otp_wrong", "message", "wrong code", "tries_left",
+		    (int)out->tries_left));
+		return;
+	}
+	if (err == 0 && http_loyalty_refuse(c, out->result, out->retry_us,
+	    refusals))
+		return;
+	if (err != 0) {
+		log_error("login", "brand=%u err=\"%s\"", brand_id,
+		    sigil_strerror(err));
+		http_reply_error(c, 503, "unavailable", "try again");
+		return;
+	}
+	if (x->l.device == 0) {
+		http_reply_error(c, 503, "unavailable", "no randomness");
+		return;
+	}
+	if (x->fresh)
+		cookie_set(c, x->l.device);
+	log_info("login", "brand=%u customer=%llu new=%d", brand_id,
+	    (unsigned long long)x->l.cu.id, x->l.created);
+	loyalty_phone_mask(x->phone, masked, sizeof masked);
+	http_reply_jsont(c, 200, json_pack("{s:{s:I,s:s},s:b}", "customer",
+	    "id", (json_int_t)x->l.cu.id, "phone", masked, "created",
+	    x->l.created));
+}
+
+/*
+ * The device the login makes the session: the cookie's, or a new one
+ * (*fresh set). 0 when none could be drawn: the login then makes the
+ * customer, links nothing and answers 503, as it always did.
+ */
+static uint64_t
+login_device(struct http_call *c, int *fresh)
+{
+	uint64_t device;
+
+	*fresh = 0;
+	if (http_loyalty_device(c->app, c, &device) == 0)
+		return device;
+	*fresh = 1;
+	device = 0;
+	while (device == 0)
+		if (sigil_random(&device, sizeof device) != 0)
+			return 0;
+	return device;
+}
+
 void
 loyalty_verify(struct http_call *c)
 {
 	struct app *app = c->app;
+	struct verify_job x;
 	struct login l;
-	struct otp_outcome out;
-	struct customer cu;
-	char masked[32];
 	const char *otp;
-	uint64_t device;
-	int64_t now = sigil_now_us();
-	int created = 0, fresh = 0, err;
+	int err;
 	json_t *body;
 
 	if ((body = login_start(c, &l)) == NULL)
@@ -194,45 +289,21 @@ loyalty_verify(struct http_call *c)
 		    "code");
 		return;
 	}
-	otp_check(app, l.b.id, l.phash, otp, &l.who, now, &out);
+	memset(&x, 0, sizeof x);
+	otp_guess_prepare(app, l.b.id, l.phash, otp, &l.who, sigil_now_us(),
+	    &x.l.guess);
 	json_decref(body);
-	if (out.result == OTP_WRONG) {
-		http_reply_jsont(c, 401, json_pack("{s:{s:s,s:s,s:i}}", "error",
-		    "code", "otp_wrong", "message", "wrong code", "tries_left",
-		    (int)out.tries_left));
+	if (http_loyalty_refuse(c, x.l.guess.out.result,
+	    x.l.guess.out.retry_us, refusals))
 		return;
-	}
-	if (http_loyalty_refuse(c, out.result, out.retry_us, refusals))
-		return;
-	/* A code is good once: spend it before anything else. */
-	if ((err = otp_spend(app, l.b.id, l.phash)) != 0 ||
-	    (err = customer_login(app, l.b.id, l.phone, l.phash, &cu,
-	    &created)) != 0) {
+	if ((err = customer_login_prepare(app, l.b.id, l.phone, &x.l)) != 0) {
 		log_error("login", "brand=%u err=\"%s\"", l.b.id,
 		    sigil_strerror(err));
 		http_reply_error(c, 503, "unavailable", "try again");
 		return;
 	}
-	if (http_loyalty_device(app, c, &device) != 0) {
-		device = 0;
-		while (device == 0)
-			if (sigil_random(&device, sizeof device) != 0) {
-				http_reply_error(c, 503, "unavailable",
-				    "no randomness");
-				return;
-			}
-		fresh = 1;
-	}
-	if (customer_device_link(app, l.b.id, device, &cu, created, now) !=
-	    0) {
-		http_reply_error(c, 503, "unavailable", "try again");
-		return;
-	}
-	if (fresh)
-		cookie_set(c, device);
-	log_info("login", "brand=%u customer=%llu new=%d", l.b.id,
-	    (unsigned long long)cu.id, created);
-	loyalty_phone_mask(l.phone, masked, sizeof masked);
-	http_reply_jsont(c, 200, json_pack("{s:{s:I,s:s},s:b}", "customer",
-	    "id", (json_int_t)cu.id, "phone", masked, "created", created));
+	x.l.device = login_device(c, &x.fresh);
+	memcpy(x.phone, l.phone, sizeof x.phone);
+	http_write(c, &customer_login_op, &x, sizeof x, verified);
+	OPENSSL_cleanse(&x, sizeof x);
 }
