@@ -2,7 +2,8 @@
  * campaign.h - scan-to-earn campaigns (domain layer): the configuration
  * checked strictly and parsed into the rules a claim is judged by, the
  * per-brand cache of the running ones, and their JSON for the brand API.
- * The store keeps the configuration text and the usage counts.
+ * The store keeps the configuration text and the usage counts; changes
+ * are a writer op (writer.h).
  */
 #ifndef SIGIL_CAMPAIGN_H
 #define SIGIL_CAMPAIGN_H
@@ -15,6 +16,7 @@
 struct app;
 struct campaign_cache;
 struct json_t;
+struct writer_op;
 
 #define CAMPAIGN_SKUS_MAX	100
 #define CAMPAIGN_BATCHES_MAX	1000
@@ -49,13 +51,38 @@ int loyalty_campaign_check(const char *json, char **out, char *err,
     size_t errsize);
 
 /*
- * Writes a checked configuration (canonical, from loyalty_campaign_check)
- * as campaign *id of brand_id, or as a new one when *id is 0 (*id is set
- * then), drops the brand's cached campaigns and reads the row back into
- * out (store_campaign_clear it). 0, SIGIL_ENOTFOUND, or a store error.
+ * A change of a campaign, one writer op (campaign_save_op): canon, a
+ * checked configuration (loyalty_campaign_check's), written as campaign
+ * id of brand_id, or as a new one when id is 0 (id is set then); or,
+ * with canon NULL, a pause or resume: the stored configuration with
+ * "paused" set to paused, checked again (into canon) and written back,
+ * read and written on the writer thread so that a change queued just
+ * before is not lost. The row is then read back into out. run: 0, or
+ * the error of the step stage names (ENOTFOUND for a campaign that is
+ * not there; a check's EINVAL with err set).
+ *
+ * campaign_saved, on the loop after the op whatever it returned, drops
+ * the brand's cached campaigns and frees canon; the caller clears out
+ * (store_campaign_clear).
  */
-int campaign_save(struct app *app, uint32_t brand_id, uint32_t *id,
-    const char *canon, struct campaign *out);
+enum campaign_stage {
+	CAMPAIGN_READ,		/* a pause: reading the campaign */
+	CAMPAIGN_UNREADABLE,	/* a pause: its configuration is no JSON */
+	CAMPAIGN_DUMP,		/* serialising the configuration (ENOMEM) */
+	CAMPAIGN_CHECK,		/* loyalty_campaign_check */
+	CAMPAIGN_WRITE,		/* the write and the read back */
+};
+struct campaign_save {
+	uint32_t	brand_id;
+	uint32_t	id;
+	char		*canon;		/* malloc'd */
+	int		paused;		/* with canon NULL */
+	int		stage;		/* enum campaign_stage, after run */
+	char		err[320];	/* CAMPAIGN_CHECK's EINVAL */
+	struct campaign	out;
+};
+extern const struct writer_op campaign_save_op;
+void campaign_saved(struct app *app, struct campaign_save *x);
 
 /* A stored campaign as the brand API shows it (configuration, results). */
 struct json_t *campaign_json(const struct campaign *cp);
@@ -63,7 +90,7 @@ struct json_t *campaign_json(const struct campaign *cp);
 /*
  * The running campaign (not paused, between its dates) that rewards the
  * batch or sku for role (0: any role), or NULL. Valid until the next
- * campaign_save of that brand: copy what must outlive the event.
+ * campaign_saved of that brand: copy what must outlive the event.
  */
 const struct campaign_rules *campaign_find(struct app *app,
     uint32_t brand_id, uint64_t batch_id, const char *sku, int role,

@@ -2,8 +2,9 @@
  * member.h - a customer's standing in a brand's programme (domain
  * layer): the ledger as loaded, the balance, the 12-month points, the
  * RFM segment and the tier; the brand settings that hold the tiers and
- * the staff roles (retailer, sales); the redemption catalog's items.
- * The arithmetic of the ledger itself is ledger.h's.
+ * the staff roles (retailer, sales), changed by writer ops (writer.h);
+ * the redemption catalog's items. The arithmetic of the ledger itself is
+ * ledger.h's.
  */
 #ifndef SIGIL_MEMBER_H
 #define SIGIL_MEMBER_H
@@ -15,6 +16,7 @@
 
 struct app;
 struct json_t;
+struct writer_op;
 
 /* ---- the ledger ---- */
 
@@ -61,30 +63,42 @@ struct json_t *member_summary(struct app *app, const struct customer *cu,
 
 /* The brand's settings object (a new reference; {} when none). */
 struct json_t *member_settings(struct app *app, uint32_t brand_id);
-int member_settings_save(struct app *app, uint32_t brand_id,
-    struct json_t *settings);
 /* The tiers a brand has until it sets its own (a new reference). */
 struct json_t *member_tiers_default(void);
 /*
- * Sets settings' tiers from body ({"tiers": [{name, min}...]}, checked:
- * 1 to 8 tiers, the first at 0, ascending) and saves the settings.
- * SIGIL_EINVAL with msg set, or a store error.
+ * Checks body ({"tiers": [{name, min}...]}: 1 to 8 tiers, the first at
+ * 0, ascending) into *tiers, the tiers' JSON text (malloc'd), for
+ * member_tiers_op. 0, SIGIL_EINVAL with msg set, SIGIL_ENOMEM.
  */
-int member_tiers_set(struct app *app, uint32_t brand_id,
-    struct json_t *settings, struct json_t *body, char *msg, size_t msize);
+int member_tiers_check(struct json_t *body, char **tiers, char *msg,
+    size_t msize);
+/* The writer op that sets a brand's tiers (the rest of its settings
+ * kept). run: 0 or a store error; the caller frees tiers after it. */
+struct member_tiers {
+	uint32_t	brand_id;
+	char		*tiers;
+};
+extern const struct writer_op member_tiers_op;
 
 /* The staff role (enum claim_role) the settings give customer_id, or 0. */
 int member_role_in(struct json_t *settings, uint64_t customer_id);
 /* The same, from the brand's stored settings. */
 int member_role(struct app *app, uint32_t brand_id, uint64_t customer_id);
 /*
- * Registers customer_id as retailer or sales (CLAIM_CONSUMER: drops the
- * registration). SIGIL_EFULL past 10,000 staff per brand, store errors.
+ * The writer op that registers customer_id as retailer or sales
+ * (CLAIM_CONSUMER: drops the registration). run: 0, SIGIL_ESTATE for an
+ * erased customer, SIGIL_EFULL past 10,000 staff per brand, store
+ * errors.
  */
-int member_role_set(struct app *app, uint32_t brand_id, uint64_t customer_id,
-    int role);
-/* Erasure: drops customer_id's staff role, if any. */
-int member_role_forget(struct app *app, uint32_t brand_id,
+struct member_role {
+	uint32_t	brand_id;
+	uint64_t	customer_id;
+	int		role;
+};
+extern const struct writer_op member_role_op;
+/* Erasure, on the writer thread: drops customer_id's staff role, if
+ * any. */
+int member_role_forget(struct store *st, uint32_t brand_id,
     uint64_t customer_id);
 
 /* ---- the redemption catalog ---- */

@@ -16,6 +16,7 @@ struct app;
 struct campaign_rules;
 struct code_info;
 struct json_t;
+struct writer_op;
 
 /* ---- what the consumer scan page shows ---- */
 
@@ -79,9 +80,26 @@ uint32_t reward_pin_tries_left(const struct pin_fails *pf);
  */
 int reward_pin_check(struct app *app, const struct code_info *info,
     const char *pin);
-/* Counts a wrong PIN (store_pin_fail, then a log line); *pf the counts. */
-int reward_pin_wrong(struct app *app, const struct code_info *info,
-    uint64_t customer_id, int64_t now, struct pin_fails *pf);
+/*
+ * A PIN try, right or wrong, after reward_pin_check: one writer op
+ * (reward_pin_op). On the writer thread the counts are read again, so
+ * that the tries of one customer are judged in queue order: when they
+ * lock the try now, lock says which lock and nothing is counted; else a
+ * wrong PIN is counted (store_pin_fail). pf: the counts after. run: 0
+ * or a store error. reward_pin_tried, on the loop after it, logs a
+ * wrong PIN that was counted.
+ */
+struct reward_pin_try {
+	uint32_t	brand_id;
+	uint64_t	serial, customer_id;
+	uint32_t	day;		/* loyalty_day of the try */
+	int		right;		/* in: reward_pin_check said 0 */
+	int		lock;		/* out: REWARD_OK or the lock */
+	int		counted;	/* out: a wrong PIN was counted */
+	struct pin_fails pf;		/* out */
+};
+extern const struct writer_op reward_pin_op;
+void reward_pin_tried(const struct reward_pin_try *x);
 
 /*
  * The claim of the code for role by customer_id under camp at now, and

@@ -12,12 +12,19 @@
  * The cache. Every claim and every scan page asks which campaign rewards
  * a code: the brand's campaigns are parsed once into struct
  * campaign_rules and kept, CAMPAIGN_CACHE brands at a time (round robin),
- * until a change made through campaign_save drops that brand's set
- * (nothing else writes campaigns). It lives in app->loyalty and is used
- * on the event loop thread only.
+ * until a change drops that brand's set (nothing else writes campaigns).
+ * It lives in app->loyalty and is used on the event loop thread only.
+ *
+ * Changes are one writer op, campaign_save_op (run on the writer thread,
+ * it touches only the store and its argument); the cache is dropped
+ * after it, on the loop (campaign_saved), before the change is answered.
+ * A pause reads the configuration it changes on the writer thread too,
+ * so that it never writes back one that a change queued before it has
+ * replaced.
  *
  * Owns the campaign configuration format and the cache. May call store,
- * log and util. Never knows about HTTP.
+ * log and util. Never knows about HTTP, never writes to the store on the
+ * loop: every write is a writer op.
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +40,7 @@
 #include "sigil/loyalty_util.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 
 #define CAMPAIGN_CACHE		64
 #define POINTS_MAX		1000000
@@ -448,24 +456,66 @@ campaign_find(struct app *app, uint32_t brand_id, uint64_t batch_id,
 	return NULL;
 }
 
-int
-campaign_save(struct app *app, uint32_t brand_id, uint32_t *id,
-    const char *canon, struct campaign *out)
+/* A pause or resume: the stored configuration with "paused" changed. */
+static int
+save_pause(struct store *st, struct campaign_save *x)
 {
+	struct campaign cp;
+	json_t *cfg;
+	char *text;
+	int rc;
+
+	x->stage = CAMPAIGN_READ;
+	if ((rc = store_campaign_get(st, x->brand_id, x->id, &cp)) != 0)
+		return rc;
+	cfg = json_loads(cp.config, 0, NULL);
+	store_campaign_clear(&cp);
+	x->stage = CAMPAIGN_UNREADABLE;
+	if (cfg == NULL)
+		return SIGIL_EINVAL;
+	json_object_set_new(cfg, "paused", json_boolean(x->paused));
+	text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(cfg);
+	x->stage = CAMPAIGN_DUMP;
+	if (text == NULL)
+		return SIGIL_ENOMEM;
+	x->stage = CAMPAIGN_CHECK;
+	rc = loyalty_campaign_check(text, &x->canon, x->err, sizeof x->err);
+	free(text);
+	return rc;
+}
+
+/* The writer thread: touches only the store and x. */
+static int
+save_run(struct store *st, void *arg)
+{
+	struct campaign_save *x = arg;
 	struct campaign cp = { 0 };
 	int rc;
 
-	if (*id == 0) {
-		cp.brand_id = brand_id;
-		cp.config = (char *)canon;	/* copied by the store */
-		rc = store_campaign_add(app->store, &cp);
-		*id = cp.id;
+	if (x->canon == NULL && (rc = save_pause(st, x)) != 0)
+		return rc;
+	x->stage = CAMPAIGN_WRITE;
+	if (x->id == 0) {
+		cp.brand_id = x->brand_id;
+		cp.config = x->canon;	/* copied by the store */
+		rc = store_campaign_add(st, &cp);
+		x->id = cp.id;
 	} else
-		rc = store_campaign_update(app->store, brand_id, *id, canon);
-	camps_forget(app->loyalty->camps, brand_id);
+		rc = store_campaign_update(st, x->brand_id, x->id, x->canon);
 	if (rc == 0)
-		rc = store_campaign_get(app->store, brand_id, *id, out);
+		rc = store_campaign_get(st, x->brand_id, x->id, &x->out);
 	return rc;
+}
+
+const struct writer_op campaign_save_op = { "campaign_save", save_run };
+
+void
+campaign_saved(struct app *app, struct campaign_save *x)
+{
+	camps_forget(app->loyalty->camps, x->brand_id);
+	free(x->canon);
+	x->canon = NULL;
 }
 
 int

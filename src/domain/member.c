@@ -11,9 +11,15 @@
  * default), and "staff", the customers the brand registered as retailer
  * or sales, who may claim a code's reward for that role.
  *
+ * Settings change by writer ops (member_tiers_op, member_role_op, and
+ * member_role_forget inside an erasure's op): each reads the settings,
+ * changes its part and writes them back on the writer thread, so two
+ * changes at once cannot lose one another.
+ *
  * Owns the settings format, the segment rules and the JSON views of a
  * member, a ledger entry and a catalog item. May call store, ledger,
- * customer (the masked phone) and util. Never knows about HTTP.
+ * customer (the masked phone) and util. Never knows about HTTP, never
+ * writes to the store on the loop: every write is a writer op's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +34,7 @@
 #include "sigil/member.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 
 #define TIERS_MAX		8
 #define STAFF_MAX		10000
@@ -169,13 +176,13 @@ loyalty_segment(const struct ledger_entry *e, size_t n, int64_t created,
 
 /* ---- brand settings: tiers and staff roles ---- */
 
-json_t *
-member_settings(struct app *app, uint32_t brand_id)
+static json_t *
+settings_load(struct store *st, uint32_t brand_id)
 {
 	char *text = NULL;
 	json_t *o = NULL;
 
-	if (store_brand_settings_get(app->store, brand_id, &text) == 0)
+	if (store_brand_settings_get(st, brand_id, &text) == 0)
 		o = json_loads(text, 0, NULL);
 	free(text);
 	if (!json_is_object(o)) {
@@ -185,15 +192,21 @@ member_settings(struct app *app, uint32_t brand_id)
 	return o;
 }
 
-int
-member_settings_save(struct app *app, uint32_t brand_id, json_t *o)
+json_t *
+member_settings(struct app *app, uint32_t brand_id)
+{
+	return settings_load(app->store, brand_id);
+}
+
+static int
+settings_save(struct store *st, uint32_t brand_id, json_t *o)
 {
 	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	int err;
 
 	if (text == NULL)
 		return SIGIL_ENOMEM;
-	err = store_brand_settings_put(app->store, brand_id, text);
+	err = store_brand_settings_put(st, brand_id, text);
 	free(text);
 	return err;
 }
@@ -224,18 +237,17 @@ tier_of(json_t *settings, int64_t pts, char *out, size_t size)
 }
 
 int
-member_tiers_set(struct app *app, uint32_t brand_id, json_t *settings,
-    json_t *body, char *msg, size_t msize)
+member_tiers_check(json_t *body, char **tiers, char *msg, size_t msize)
 {
-	json_t *tiers = json_object_get(body, "tiers"), *t;
+	json_t *v = json_object_get(body, "tiers"), *t;
 	json_int_t prev = -1;
 	size_t i;
 	int ok;
 
 	msg[0] = '\0';
-	ok = json_object_size(body) == 1 && json_is_array(tiers) &&
-	    json_array_size(tiers) >= 1 && json_array_size(tiers) <= TIERS_MAX;
-	json_array_foreach(tiers, i, t) {
+	ok = json_object_size(body) == 1 && json_is_array(v) &&
+	    json_array_size(v) >= 1 && json_array_size(v) <= TIERS_MAX;
+	json_array_foreach(v, i, t) {
 		json_t *min = json_object_get(t, "min");
 
 		if (!json_is_object(t) || json_object_size(t) != 2 ||
@@ -254,9 +266,29 @@ member_tiers_set(struct app *app, uint32_t brand_id, json_t *settings,
 			    "8 tiers, the first at 0, ascending}");
 		return SIGIL_EINVAL;
 	}
-	json_object_set(settings, "tiers", tiers);
-	return member_settings_save(app, brand_id, settings);
+	if ((*tiers = json_dumps(v, JSON_COMPACT)) == NULL)
+		return SIGIL_ENOMEM;
+	return 0;
 }
+
+/* The writer thread: the settings read, changed and written back. */
+static int
+tiers_run(struct store *st, void *arg)
+{
+	struct member_tiers *x = arg;
+	json_t *settings, *tiers;
+	int rc;
+
+	if ((tiers = json_loads(x->tiers, 0, NULL)) == NULL)
+		return SIGIL_ENOMEM;
+	settings = settings_load(st, x->brand_id);
+	json_object_set_new(settings, "tiers", tiers);
+	rc = settings_save(st, x->brand_id, settings);
+	json_decref(settings);
+	return rc;
+}
+
+const struct writer_op member_tiers_op = { "brand_tiers", tiers_run };
 
 static void
 staff_key(uint64_t customer, char out[24])
@@ -284,19 +316,30 @@ member_role(struct app *app, uint32_t brand_id, uint64_t customer)
 	return role;
 }
 
-int
-member_role_set(struct app *app, uint32_t brand_id, uint64_t customer,
-    int role)
+/*
+ * The writer thread. The customer is looked at again here: one erased
+ * since the handler read it keeps no role.
+ */
+static int
+role_run(struct store *st, void *arg)
 {
-	json_t *settings = member_settings(app, brand_id), *staff;
+	struct member_role *x = arg;
+	struct customer cu;
+	json_t *settings, *staff;
 	char k[24];
 	int rc;
 
+	if ((rc = store_customer_get(st, x->brand_id, x->customer_id, &cu)) !=
+	    0)
+		return rc;
+	if (cu.erased != 0)
+		return SIGIL_ESTATE;
+	settings = settings_load(st, x->brand_id);
 	if (!json_is_object(json_object_get(settings, "staff")))
 		json_object_set_new(settings, "staff", json_object());
 	staff = json_object_get(settings, "staff");
-	staff_key(customer, k);
-	if (role == CLAIM_CONSUMER)
+	staff_key(x->customer_id, k);
+	if (x->role == CLAIM_CONSUMER)
 		json_object_del(staff, k);
 	else if (json_object_size(staff) >= STAFF_MAX &&
 	    json_object_get(staff, k) == NULL) {
@@ -304,22 +347,24 @@ member_role_set(struct app *app, uint32_t brand_id, uint64_t customer,
 		return SIGIL_EFULL;
 	} else
 		json_object_set_new(staff, k, json_string(
-		    loyalty_role_name(role)));
-	rc = member_settings_save(app, brand_id, settings);
+		    loyalty_role_name(x->role)));
+	rc = settings_save(st, x->brand_id, settings);
 	json_decref(settings);
 	return rc;
 }
 
+const struct writer_op member_role_op = { "customer_role", role_run };
+
 int
-member_role_forget(struct app *app, uint32_t brand_id, uint64_t customer)
+member_role_forget(struct store *st, uint32_t brand_id, uint64_t customer)
 {
-	json_t *settings = member_settings(app, brand_id);
+	json_t *settings = settings_load(st, brand_id);
 	char k[24];
 	int rc = 0;
 
 	staff_key(customer, k);
 	if (json_object_del(json_object_get(settings, "staff"), k) == 0)
-		rc = member_settings_save(app, brand_id, settings);
+		rc = settings_save(st, brand_id, settings);
 	json_decref(settings);
 	return rc;
 }

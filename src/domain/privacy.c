@@ -11,12 +11,20 @@
  * staff registrations, then scrubs the freed pages and the log so that
  * the old bytes are not left in the files (store_scrub).
  *
+ * An erasure is one writer op (privacy_erase_op, "customer_erase"): the
+ * store's erasure, its activity entry, the staff role and the scrub in
+ * that order on the writer thread, whose scrub then waits for older
+ * readers instead of the loop. The outbox, a file of the loop's (the
+ * notifier appends to it there), is rewritten on the loop before.
+ *
  * Owns the order of an erasure. May call store, customer, member, otp
  * (the outbox), log and util. Never knows about HTTP, never logs a
- * phone.
+ * phone, never writes to the store on the loop: every write is a writer
+ * op's.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -29,6 +37,7 @@
 #include "sigil/privacy.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 
 static int
 export_device(void *arg, uint64_t device)
@@ -65,36 +74,58 @@ privacy_export(struct app *app, const struct customer *cu)
 	return o;
 }
 
-int
-privacy_erase(struct app *app, const struct customer *cu, int *scrubbed)
+void
+privacy_erase_prepare(struct app *app, const struct customer *cu,
+    struct privacy_erase *x)
 {
 	char plain[LOYALTY_PHONE_MAX + 1] = "";
-	struct store_scrub_stats ss = { 0 };
+
+	memset(x, 0, sizeof *x);
+	x->brand_id = cu->brand_id;
+	x->customer_id = cu->id;
+	customer_phone(app, cu, plain, sizeof plain);
+	/* The outbox first: after the erase the phone is gone. */
+	x->scrubbed = cu->erased == 0 &&
+	    otp_outbox_forget(app, cu->brand_id, plain) == 0;
+	OPENSSL_cleanse(plain, sizeof plain);
+}
+
+/*
+ * The writer thread. The scrub's wait for older readers (up to 5 s)
+ * holds the writer, not the loop.
+ */
+static int
+erase_run(struct store *st, void *arg)
+{
+	struct privacy_erase *x = arg;
 	struct activity act = { 0 };
 	int rc;
 
-	customer_phone(app, cu, plain, sizeof plain);
-	/* The outbox first: after the erase the phone is gone. */
-	*scrubbed = cu->erased == 0 &&
-	    otp_outbox_forget(app, cu->brand_id, plain) == 0;
-	OPENSSL_cleanse(plain, sizeof plain);
-	if ((rc = store_customer_erase(app->store, cu->brand_id, cu->id,
+	if ((rc = store_customer_erase(st, x->brand_id, x->customer_id,
 	    sigil_now_us())) != 0)
 		return rc;
-	act.brand_id = cu->brand_id;
+	act.brand_id = x->brand_id;
 	act.type = ACTIVITY_ERASE;
 	act.at = sigil_now_us();
-	act.customer_id = cu->id;
-	store_activity_add(app->store, &act);
-	member_role_forget(app, cu->brand_id, cu->id);
+	act.customer_id = x->customer_id;
+	store_activity_add(st, &act);
+	member_role_forget(st, x->brand_id, x->customer_id);
 	/* The bytes left in the files (the activity entry and settings
 	 * above are in, so this scrub covers them). */
-	rc = store_scrub(app->store, &ss);
-	*scrubbed = *scrubbed && rc == 0;
-	log_info("customer_erase", "brand=%u customer=%llu scrubbed=%d "
-	    "pages=%llu freed=%llu gaps=%llu ms=%lld", cu->brand_id,
-	    (unsigned long long)cu->id, *scrubbed,
-	    (unsigned long long)ss.pages, (unsigned long long)ss.free_pages,
-	    (unsigned long long)ss.gap_pages, (long long)ss.ms);
+	rc = store_scrub(st, &x->ss);
+	x->scrubbed = x->scrubbed && rc == 0;
 	return 0;
+}
+
+const struct writer_op privacy_erase_op = { "customer_erase", erase_run };
+
+void
+privacy_erased(const struct privacy_erase *x)
+{
+	log_info("customer_erase", "brand=%u customer=%llu scrubbed=%d "
+	    "pages=%llu freed=%llu gaps=%llu ms=%lld", x->brand_id,
+	    (unsigned long long)x->customer_id, x->scrubbed,
+	    (unsigned long long)x->ss.pages,
+	    (unsigned long long)x->ss.free_pages,
+	    (unsigned long long)x->ss.gap_pages, (long long)x->ss.ms);
 }

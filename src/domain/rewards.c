@@ -15,9 +15,15 @@
  * scanned by a phone that is none of hers is a clone signal
  * (loyalty_claimed_by_other), which the consumer scan path records.
  *
- * Owns these rules. May call store (reads, and the wrong-PIN count),
- * campaign, member, lookup (territories), geo, keyring, code (the PIN),
- * log and util. Never knows about HTTP.
+ * A PIN try goes through the writer (reward_pin_op): its locks are
+ * judged there against the counts as they stand after every try queued
+ * before it, and a wrong one is counted there, so that tries sent at
+ * once cannot get past the locks together.
+ *
+ * Owns these rules. May call store (reads; the wrong-PIN count on the
+ * writer thread), campaign, member, lookup (territories), geo, keyring,
+ * code (the PIN), log and util. Never knows about HTTP, never writes to
+ * the store on the loop: every write is a writer op's.
  */
 #include <string.h>
 
@@ -36,6 +42,7 @@
 #include "sigil/rewards.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 
 /* ---- what the consumer scan page shows ---- */
 
@@ -208,20 +215,38 @@ reward_pin_check(struct app *app, const struct code_info *info,
 	return err != 0 ? SIGIL_EFORGED : 0;
 }
 
-int
-reward_pin_wrong(struct app *app, const struct code_info *info,
-    uint64_t customer_id, int64_t now, struct pin_fails *pf)
+/* The writer thread: the counts as they are now, then the try. */
+static int
+pin_run(struct store *st, void *arg)
 {
+	struct reward_pin_try *x = arg;
 	int err;
 
-	if ((err = store_pin_fail(app->store, info->brand.id, info->serial,
-	    customer_id, (uint32_t)loyalty_day(now), pf)) != 0)
+	memset(&x->pf, 0, sizeof x->pf);
+	if (store_pin_fails(st, x->brand_id, x->serial, x->customer_id, x->day,
+	    &x->pf) == 0 && (x->lock = reward_pin_lock(&x->pf)) != REWARD_OK)
+		return 0;
+	x->lock = REWARD_OK;
+	if (x->right)
+		return 0;
+	if ((err = store_pin_fail(st, x->brand_id, x->serial, x->customer_id,
+	    x->day, &x->pf)) != 0)
 		return err;
-	log_info("pin_wrong", "brand=%u serial=%llu customer=%llu mine=%u "
-	    "today=%u code=%u", info->brand.id,
-	    (unsigned long long)info->serial, (unsigned long long)customer_id,
-	    pf->mine, pf->today, pf->code);
+	x->counted = 1;
 	return 0;
+}
+
+const struct writer_op reward_pin_op = { "pin_try", pin_run };
+
+void
+reward_pin_tried(const struct reward_pin_try *x)
+{
+	if (x->counted)
+		log_info("pin_wrong", "brand=%u serial=%llu customer=%llu "
+		    "mine=%u today=%u code=%u", x->brand_id,
+		    (unsigned long long)x->serial,
+		    (unsigned long long)x->customer_id, x->pf.mine,
+		    x->pf.today, x->pf.code);
 }
 
 /* Uniform in [0, 1) from 53 random bits. */

@@ -16,10 +16,18 @@
  * every search is logged with the actor and a keyed hash of the number,
  * never the digits.
  *
+ * Every change is a writer op, ended with http_write: campaign_save_op
+ * (campaign.c, whose cache is dropped from the reply), privacy_erase_op
+ * (the erasure and its scrub), member_role_op and member_tiers_op (the
+ * brand settings, read and written back by the op), and item_add here.
+ * The replies read nothing of the router's struct loyalty_api (on its
+ * stack, gone by then): what they need is in the op's argument.
+ *
  * Owns these handlers. May call the domain (campaign, member, customer,
- * privacy), the store (reads and the writes that are not yet the
- * writer's), ratelimit (the phone-search bucket of app->loyalty), http
- * and http_loyalty.c. Never calls another handler; renders no HTML.
+ * privacy), the store (reads), ratelimit (the phone-search bucket of
+ * app->loyalty), http, http_write and http_loyalty.c. Never calls
+ * another handler; renders no HTML; never writes to the store on the
+ * loop: every write is a writer op.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +40,7 @@
 #include "sigil/campaign.h"
 #include "sigil/customer.h"
 #include "sigil/http.h"
+#include "sigil/http_write.h"
 #include "sigil/log.h"
 #include "sigil/loyalty.h"
 #include "sigil/loyalty_core.h"
@@ -41,6 +50,7 @@
 #include "sigil/ratelimit.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 #include "http_loyalty.h"
 
 static void
@@ -56,23 +66,6 @@ api_fail_row(struct loyalty_api *a, int rc, const char *msg)
 {
 	api_fail(a, rc == SIGIL_ENOTFOUND ? 404 : 503, rc == SIGIL_ENOTFOUND ?
 	    "not_found" : "unavailable", msg);
-}
-
-/*
- * A write's outcome: nothing when rc is 0; status, code and msg when rc
- * is the refusal why; else 503. 1 when it replied.
- */
-static int
-api_refused(struct loyalty_api *a, int rc, int why, int status,
-    const char *code, const char *msg)
-{
-	if (rc == 0)
-		return 0;
-	if (rc == why)
-		api_fail(a, status, code, msg);
-	else
-		api_fail(a, 503, "unavailable", "storage error; try again");
-	return 1;
 }
 
 static int
@@ -142,56 +135,99 @@ campaign_list_one(void *arg, const struct campaign *cp)
 	return json_array_size(arg) >= LOYALTY_LIST_MAX;
 }
 
+/*
+ * The reply to a failed change: stage and rc say where and what (the
+ * messages of the steps the handler once took one after the other).
+ */
+static void
+campaign_failed(struct http_call *c, int stage, int rc, const char *err)
+{
+	switch (stage) {
+	case CAMPAIGN_READ:
+		http_reply_error(c, rc == SIGIL_ENOTFOUND ? 404 : 503,
+		    rc == SIGIL_ENOTFOUND ? "not_found" : "unavailable",
+		    "campaign not found");
+		break;
+	case CAMPAIGN_UNREADABLE:
+		http_reply_error(c, 503, "unavailable", "unreadable campaign");
+		break;
+	case CAMPAIGN_DUMP:
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		break;
+	case CAMPAIGN_CHECK:
+		http_reply_error(c, 422, "invalid", rc == SIGIL_EINVAL ? err :
+		    "could not check the configuration");
+		break;
+	default:
+		if (rc == SIGIL_ENOTFOUND)
+			http_reply_error(c, 404, "not_found",
+			    "campaign not found");
+		else
+			http_reply_error(c, 503, "unavailable",
+			    "storage error; try again");
+	}
+}
+
+/* A change of a campaign, and whether it makes one (201). */
+struct campaign_job {
+	struct campaign_save	s;
+	int			created;
+};
+
+static void
+campaign_written(struct http_call *c, void *arg, int err)
+{
+	struct campaign_job *x = arg;
+
+	campaign_saved(c->app, &x->s);
+	if (http_loyalty_busy(c, err))
+		return;
+	if (err != 0)
+		campaign_failed(c, x->s.stage, err, x->s.err);
+	else
+		http_reply_jsont(c, x->created ? 201 : 200,
+		    campaign_json(&x->s.out));
+	store_campaign_clear(&x->s.out);
+}
+
+/* A new configuration (id 0: a new campaign), checked, then written. */
 static void
 campaign_write(struct loyalty_api *a, uint32_t id, json_t *cfg)
 {
-	struct campaign cp = { 0 };
-	char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS), *canon;
-	char err[320];
-	int rc, created = id == 0;
+	struct campaign_job x = { { 0 } };
+	char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
 
 	if (text == NULL) {
-		api_fail(a, 503, "unavailable", "out of memory");
+		campaign_failed(a->c, CAMPAIGN_DUMP, SIGIL_ENOMEM, NULL);
 		return;
 	}
-	rc = loyalty_campaign_check(text, &canon, err, sizeof err);
+	rc = loyalty_campaign_check(text, &x.s.canon, x.s.err,
+	    sizeof x.s.err);
 	free(text);
 	if (rc != 0) {
-		api_fail(a, 422, "invalid", rc == SIGIL_EINVAL ? err :
-		    "could not check the configuration");
+		campaign_failed(a->c, CAMPAIGN_CHECK, rc, x.s.err);
 		return;
 	}
-	rc = campaign_save(a->app, a->brand_id, &id, canon, &cp);
-	free(canon);
-	if (api_refused(a, rc, SIGIL_ENOTFOUND, 404, "not_found",
-	    "campaign not found"))
-		return;
-	http_reply_jsont(a->c, created ? 201 : 200, campaign_json(&cp));
-	store_campaign_clear(&cp);
+	x.s.brand_id = a->brand_id;
+	x.s.id = id;
+	x.created = id == 0;
+	http_write(a->c, &campaign_save_op, &x, sizeof x, campaign_written);
 }
 
-/* POST /campaigns/{id}/pause and /resume: the configuration, "paused" set. */
+/*
+ * POST /campaigns/{id}/pause and /resume: the configuration, "paused"
+ * set, read and written back by the op.
+ */
 static void
 campaign_pause(struct loyalty_api *a, uint32_t id, int paused)
 {
-	struct campaign cp;
-	json_t *cfg;
-	int rc;
+	struct campaign_job x = { { 0 } };
 
-	if ((rc = store_campaign_get(a->app->store, a->brand_id, id, &cp)) !=
-	    0) {
-		api_fail_row(a, rc, "campaign not found");
-		return;
-	}
-	cfg = json_loads(cp.config, 0, NULL);
-	store_campaign_clear(&cp);
-	if (cfg == NULL) {
-		api_fail(a, 503, "unavailable", "unreadable campaign");
-		return;
-	}
-	json_object_set_new(cfg, "paused", json_boolean(paused));
-	campaign_write(a, id, cfg);
-	json_decref(cfg);
+	x.s.brand_id = a->brand_id;
+	x.s.id = id;
+	x.s.paused = paused;
+	http_write(a->c, &campaign_save_op, &x, sizeof x, campaign_written);
 }
 
 static void
@@ -344,42 +380,78 @@ customer_list(struct loyalty_api *a)
 	http_reply_jsont(a->c, 200, o);
 }
 
+static void
+customer_erased(struct http_call *c, void *arg, int err)
+{
+	struct privacy_erase *x = arg;
+
+	if (http_loyalty_busy(c, err))
+		return;
+	if (err == SIGIL_ESTATE) {
+		http_reply_error(c, 409, "already_erased",
+		    "this customer was already erased");
+		return;
+	}
+	if (err != 0) {
+		http_reply_error(c, 503, "unavailable",
+		    "storage error; try again");
+		return;
+	}
+	privacy_erased(x);
+	http_reply_jsont(c, 200, json_pack("{s:I,s:b,s:b}", "id",
+	    (json_int_t)x->customer_id, "erased", 1, "scrubbed",
+	    x->scrubbed));
+}
+
 /* POST /customers/{id}/erase */
 static void
 customer_erase(struct loyalty_api *a, const struct customer *cu)
 {
-	int scrubbed, rc = privacy_erase(a->app, cu, &scrubbed);
+	struct privacy_erase x;
 
-	if (api_refused(a, rc, SIGIL_ESTATE, 409, "already_erased",
-	    "this customer was already erased"))
+	privacy_erase_prepare(a->app, cu, &x);
+	http_write(a->c, &privacy_erase_op, &x, sizeof x, customer_erased);
+}
+
+static void
+customer_role_set(struct http_call *c, void *arg, int err)
+{
+	struct member_role *x = arg;
+
+	if (http_loyalty_busy(c, err))
 		return;
-	http_reply_jsont(a->c, 200, json_pack("{s:I,s:b,s:b}", "id",
-	    (json_int_t)cu->id, "erased", 1, "scrubbed", scrubbed));
+	if (err == SIGIL_ESTATE)
+		http_reply_error(c, 422, "invalid", "customer erased");
+	else if (err == SIGIL_EFULL)
+		http_reply_error(c, 422, "limit",
+		    "at most 10000 retailers and sales reps per brand");
+	else if (err != 0)
+		http_reply_error(c, 503, "unavailable",
+		    "storage error; try again");
+	else
+		http_reply_jsont(c, 200, json_pack("{s:I,s:s}", "id",
+		    (json_int_t)x->customer_id, "role",
+		    loyalty_role_name(x->role)));
 }
 
 /* POST /customers/{id}/role */
 static void
 customer_role(struct loyalty_api *a, const struct customer *cu)
 {
+	struct member_role x = { a->brand_id, cu->id, 0 };
 	json_t *body;
-	int rc, role;
 
 	if (api_body(a, &body) != 0)
 		return;
-	role = loyalty_role_parse(json_string_value(json_object_get(body,
+	x.role = loyalty_role_parse(json_string_value(json_object_get(body,
 	    "role")));
 	json_decref(body);
-	if (role == 0 || cu->erased) {
+	if (x.role == 0 || cu->erased) {
 		api_fail(a, 422, "invalid", cu->erased ? "customer erased" :
 		    "expected {\"role\": consumer|retailer|sales}");
 		return;
 	}
-	rc = member_role_set(a->app, a->brand_id, cu->id, role);
-	if (api_refused(a, rc, SIGIL_EFULL, 422, "limit",
-	    "at most 10000 retailers and sales reps per brand"))
-		return;
-	http_reply_jsont(a->c, 200, json_pack("{s:I,s:s}", "id",
-	    (json_int_t)cu->id, "role", loyalty_role_name(role)));
+	http_write(a->c, &member_role_op, &x, sizeof x, customer_role_set);
 }
 
 static void
@@ -436,6 +508,27 @@ customers(struct loyalty_api *a)
 
 /* ---- catalog items, settings ---- */
 
+static int
+item_add_run(struct store *st, void *arg)
+{
+	return store_item_add(st, arg);
+}
+
+static const struct writer_op op_item_add = { "item_add", item_add_run };
+
+static void
+item_added(struct http_call *c, void *arg, int err)
+{
+	if (http_loyalty_busy(c, err))
+		return;
+	if (err != 0)
+		http_reply_error(c, err == SIGIL_EINVAL ? 422 : 503,
+		    err == SIGIL_EINVAL ? "invalid" : "unavailable",
+		    "the item could not be added");
+	else
+		http_reply_jsont(c, 201, member_item_json(arg));
+}
+
 static void
 catalog_items(struct loyalty_api *a)
 {
@@ -469,18 +562,37 @@ catalog_items(struct loyalty_api *a)
 		api_fail(a, 422, "invalid", msg);
 		return;
 	}
-	if ((rc = store_item_add(a->app->store, &it)) != 0) {
-		api_fail(a, rc == SIGIL_EINVAL ? 422 : 503, rc == SIGIL_EINVAL ?
-		    "invalid" : "unavailable", "the item could not be added");
+	http_write(a->c, &op_item_add, &it, sizeof it, item_added);
+}
+
+/* Sends {"tiers": tiers} (stolen), the default tiers when NULL. */
+static void
+tiers_reply(struct http_call *c, json_t *tiers)
+{
+	http_reply_jsont(c, 200, json_pack("{s:o}", "tiers", tiers ? tiers :
+	    member_tiers_default()));
+}
+
+static void
+tiers_set(struct http_call *c, void *arg, int err)
+{
+	struct member_tiers *x = arg;
+	json_t *tiers = err == 0 ? json_loads(x->tiers, 0, NULL) : NULL;
+
+	free(x->tiers);
+	if (http_loyalty_busy(c, err))
 		return;
-	}
-	http_reply_jsont(a->c, 201, member_item_json(&it));
+	if (err != 0 || tiers == NULL)
+		http_reply_error(c, 503, "unavailable", "storage error");
+	else
+		tiers_reply(c, tiers);
 }
 
 static void
 settings(struct loyalty_api *a)
 {
-	json_t *s, *body, *tiers, *out;
+	struct member_tiers x = { a->brand_id, NULL };
+	json_t *s, *body;
 	char msg[256];
 	int rc;
 
@@ -488,31 +600,23 @@ settings(struct loyalty_api *a)
 		api_fail(a, 405, "method_not_allowed", "GET or POST");
 		return;
 	}
-	if (a->method == EVHTTP_REQ_POST) {
-		if (api_admin(a, "only an admin token may change settings") !=
-		    0 || api_body(a, &body) != 0)
-			return;
+	if (a->method == EVHTTP_REQ_GET) {
 		s = member_settings(a->app, a->brand_id);
-		rc = member_tiers_set(a->app, a->brand_id, s, body, msg,
-		    sizeof msg);
-		json_decref(body);
-		if (rc != 0) {
-			json_decref(s);
-			if (rc == SIGIL_EINVAL)
-				api_fail(a, 422, "invalid", msg);
-			else
-				api_fail(a, 503, "unavailable",
-				    "storage error");
-			return;
-		}
-	} else
-		s = member_settings(a->app, a->brand_id);
-	tiers = json_object_get(s, "tiers");
-	out = json_pack("{s:O}", "tiers", tiers ? tiers : json_null());
-	if (tiers == NULL)
-		json_object_set_new(out, "tiers", member_tiers_default());
-	json_decref(s);
-	http_reply_jsont(a->c, 200, out);
+		tiers_reply(a->c, json_incref(json_object_get(s, "tiers")));
+		json_decref(s);
+		return;
+	}
+	if (api_admin(a, "only an admin token may change settings") != 0 ||
+	    api_body(a, &body) != 0)
+		return;
+	rc = member_tiers_check(body, &x.tiers, msg, sizeof msg);
+	json_decref(body);
+	if (rc == SIGIL_EINVAL)
+		api_fail(a, 422, "invalid", msg);
+	else if (rc != 0)
+		api_fail(a, 503, "unavailable", "storage error");
+	else
+		http_write(a->c, &member_tiers_op, &x, sizeof x, tiers_set);
 }
 
 int

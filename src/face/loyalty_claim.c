@@ -14,10 +14,18 @@
  * durable. A claim committed on this thread would cost an fsync each
  * and stall every other request meanwhile.
  *
- * Owns the handler and its writer job. May call the domain (rewards,
+ * A PIN, right or wrong, is tried through the writer first (an op job,
+ * reward_pin_op, in the same struct as the claim): the locks are judged
+ * again there against the counts every earlier try left, a wrong PIN is
+ * counted there, and the claim follows from pin_done, so tries sent at
+ * once cannot pass a lock together nor a right PIN slip past a lock a
+ * wrong one queued just before it set.
+ *
+ * Owns the handler and its writer jobs. May call the domain (rewards,
  * campaign, customer, member, lookup), the store (reads and the writer),
  * ratelimit (the PIN bucket of app->loyalty), http and http_loyalty.c.
- * Never calls another handler.
+ * Never calls another handler, never writes to the store on the loop:
+ * every write is a writer job.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,13 +54,22 @@
 /*
  * A claim in flight: the request and what its answer needs, copied out
  * of the campaign cache (which a campaign change may free before the
- * writer answers). Freed by claim_done.
+ * writer answers). With a PIN, job is first the PIN's try (an op job),
+ * then the claim; the territory's verdict and the draw's are made before
+ * the try and answered after it, in the order the checks always had.
+ * Freed by claim_done, or by pin_done when no claim follows.
  */
 struct claim_ctx {
 	struct http_call	*call;
 	struct writer_job	job;
 	uint32_t		campaign;
 	char			prize[STORE_PRIZES_MAX][65];
+	int64_t			now;
+	int			where;		/* reward_where's verdict */
+	int			drawn;		/* reward_claim_make's result */
+	struct claim		cl;
+	struct claim_limits	lim;
+	struct reward_pin_try	pin;
 };
 
 /*
@@ -88,10 +105,14 @@ pin_refused(struct http_call *c, const struct pin_fails *pf, int64_t now)
 	    loyalty_day_start(now) + US_PER_DAY - now, refusals);
 }
 
-/* The hidden PIN, when the campaign asks for it: 0, or -1 after replying. */
+/*
+ * The hidden PIN, when the campaign asks for it, up to its try: 0 with
+ * *right set (the try then goes through the writer, which judges the
+ * locks again and counts a wrong one), or -1 after replying.
+ */
 static int
-pin_passes(struct http_call *c, const struct code_info *info,
-    const struct customer *cu, const char *pin, int64_t now)
+pin_checked(struct http_call *c, const struct code_info *info,
+    const struct customer *cu, const char *pin, int64_t now, int *right)
 {
 	struct app *app = c->app;
 	struct ratelimit *rl = app->loyalty->pin;
@@ -114,22 +135,21 @@ pin_passes(struct http_call *c, const struct code_info *info,
 		    "address");
 		return -1;
 	}
-	if ((err = reward_pin_check(app, info, pin)) == 0)
-		return 0;
-	if (err == SIGIL_ENOTFOUND) {
+	if ((err = reward_pin_check(app, info, pin)) == SIGIL_ENOTFOUND) {
 		http_reply_error(c, 503, "unavailable", "key missing");
 		return -1;
 	}
-	ratelimit_client_take(rl, c->client, now);
-	if (reward_pin_wrong(app, info, cu->id, now, &pf) != 0) {
-		http_reply_error(c, 503, "unavailable", "try again");
-		return -1;
-	}
-	if (!pin_refused(c, &pf, now))
-		http_reply_jsont(c, 403, json_pack("{s:{s:s,s:s,s:i}}", "error",
-		    "code", "wrong_pin", "message", "wrong PIN", "tries_left",
-		    (int)reward_pin_tries_left(&pf)));
-	return -1;
+	*right = err == 0;
+	if (!*right)
+		ratelimit_client_take(rl, c->client, now);
+	return 0;
+}
+
+static void
+busy(struct http_call *c)
+{
+	http_reply_error(c, 503, "unavailable",
+	    "the server is busy or shutting down; try again");
 }
 
 static void
@@ -156,6 +176,61 @@ claim_done(struct writer_job *job)
 		    sigil_strerror(job->err));
 		http_reply_error(c, 503, "unavailable", "the claim could not be "
 		    "recorded; try again");
+	}
+	free(x);
+}
+
+/*
+ * The checks left after the PIN, then the claim handed to the writer:
+ * claim_done answers. Frees x when it answers itself.
+ */
+static void
+claim_submit(struct claim_ctx *x)
+{
+	struct http_call *c = x->call;
+	struct app *app = c->app;
+
+	if (http_loyalty_refuse(c, x->where, 0, refusals))
+		goto done;
+	if (x->drawn != 0) {
+		http_reply_error(c, 503, "unavailable", "no randomness");
+		goto done;
+	}
+	memset(&x->job, 0, sizeof x->job);
+	x->job.kind = WRITER_CLAIM;
+	x->job.claim = x->cl;
+	x->job.claim_limits = x->lim;
+	x->job.done = claim_done;
+	x->job.arg = x;
+	if (writer_submit(app->writer, &x->job) == 0)
+		return;
+	busy(c);
+done:
+	free(x);
+}
+
+/* The PIN's try, judged and counted by the writer: refused, or on. */
+static void
+pin_done(struct writer_job *job)
+{
+	struct claim_ctx *x = job->arg;
+	struct http_call *c = x->call;
+	const struct reward_pin_try *t = &x->pin;
+
+	if (job->err != 0)
+		http_reply_error(c, 503, "unavailable", "try again");
+	else if (!http_loyalty_refuse(c, t->lock, loyalty_day_start(x->now) +
+	    US_PER_DAY - x->now, refusals)) {
+		if (t->right) {
+			claim_submit(x);
+			return;
+		}
+		reward_pin_tried(t);
+		if (!pin_refused(c, &t->pf, x->now))
+			http_reply_jsont(c, 403, json_pack("{s:{s:s,s:s,s:i}}",
+			    "error", "code", "wrong_pin", "message",
+			    "wrong PIN", "tries_left",
+			    (int)reward_pin_tries_left(&t->pf)));
 	}
 	free(x);
 }
@@ -195,8 +270,7 @@ loyalty_claim(struct http_call *c)
 	struct app *app = c->app;
 	struct code_info info;
 	struct customer cu;
-	struct claim cl, prev;
-	struct claim_limits lim;
+	struct claim prev;
 	struct claim_ctx *x;
 	struct reward_scan sb;
 	const struct campaign_rules *camp;
@@ -204,7 +278,7 @@ loyalty_claim(struct http_call *c)
 	char pinbuf[CODE_PIN_DIGITS + 1] = "";
 	uint64_t device;
 	int64_t now = sigil_now_us();
-	int role = CLAIM_CONSUMER, err;
+	int role = CLAIM_CONSUMER, right = 0, err;
 	json_t *body;
 
 	if ((body = http_loyalty_body(c)) == NULL)
@@ -258,15 +332,9 @@ loyalty_claim(struct http_call *c)
 		    "for this role was already claimed");
 		return;
 	}
-	if (camp->require_pin && pin_passes(c, &info, &cu, pinbuf, now) != 0)
+	if (camp->require_pin && pin_checked(c, &info, &cu, pinbuf, now,
+	    &right) != 0)
 		return;
-	if (http_loyalty_refuse(c, reward_where(app, info.brand.id, camp, &sb),
-	    0, refusals))
-		return;
-	if (reward_claim_make(camp, &info, role, cu.id, now, &cl, &lim) != 0) {
-		http_reply_error(c, 503, "unavailable", "no randomness");
-		return;
-	}
 	if ((x = calloc(1, sizeof *x)) == NULL) {
 		http_reply_error(c, 503, "unavailable", "out of memory");
 		return;
@@ -274,14 +342,26 @@ loyalty_claim(struct http_call *c)
 	x->call = c;
 	x->campaign = camp->id;
 	memcpy(x->prize, camp->prize, sizeof x->prize);
-	x->job.kind = WRITER_CLAIM;
-	x->job.claim = cl;
-	x->job.claim_limits = lim;
-	x->job.done = claim_done;
+	x->now = now;
+	x->where = reward_where(app, info.brand.id, camp, &sb);
+	x->drawn = reward_claim_make(camp, &info, role, cu.id, now, &x->cl,
+	    &x->lim);
+	if (!camp->require_pin) {
+		claim_submit(x);
+		return;
+	}
+	x->pin.brand_id = info.brand.id;
+	x->pin.serial = info.serial;
+	x->pin.customer_id = cu.id;
+	x->pin.day = (uint32_t)loyalty_day(now);
+	x->pin.right = right;
+	x->job.kind = WRITER_OP;
+	x->job.op = &reward_pin_op;
+	x->job.op_arg = &x->pin;
+	x->job.done = pin_done;
 	x->job.arg = x;
 	if (writer_submit(app->writer, &x->job) != 0) {
 		free(x);
-		http_reply_error(c, 503, "unavailable",
-		    "the server is busy or shutting down; try again");
+		busy(c);
 	}
 }

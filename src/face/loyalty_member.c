@@ -7,13 +7,16 @@
  * The session is the device cookie: the customer it is logged in as at
  * the brand named by ?brand= or ?code=, or else at the first brand it is
  * logged in to. Balances, tiers and segments are member.c's, the reward
- * preview rewards.c's; redemptions are one store transaction
- * (store_redeem checks the balance and the stock). The member page is
- * static HTML read at start-up: it escapes what it shows itself.
+ * preview rewards.c's. A redemption is one store transaction
+ * (store_redeem checks the balance and the stock) and feedback one
+ * activity entry, each a writer op (http_write) answered after its
+ * commit. The member page is static HTML read at start-up: it escapes
+ * what it shows itself.
  *
  * Owns these handlers. May call the domain (member, rewards, customer,
- * lookup, scan ids), the store, http and http_loyalty.c. Never calls
- * another handler.
+ * lookup, scan ids), the store (reads), http, http_write and
+ * http_loyalty.c. Never calls another handler, never writes to the
+ * store on the loop: every write is a writer op.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +29,7 @@
 #include "sigil/code.h"
 #include "sigil/customer.h"
 #include "sigil/http.h"
+#include "sigil/http_write.h"
 #include "sigil/lookup.h"
 #include "sigil/loyalty.h"
 #include "sigil/loyalty_core.h"
@@ -35,6 +39,7 @@
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 #include "http_loyalty.h"
 
 #define LEDGER_SHOWN		200
@@ -168,15 +173,44 @@ static const struct loyalty_refusal redeem_refusals[] = {
 	{ 0 }
 };
 
+/* A redemption: store_redeem's arguments and its entry. */
+struct redeem_job {
+	uint32_t		brand_id, item_id;
+	uint64_t		customer_id;
+	int64_t			now;
+	struct ledger_entry	e;
+};
+
+static int
+redeem_run(struct store *st, void *arg)
+{
+	struct redeem_job *x = arg;
+
+	return store_redeem(st, x->brand_id, x->customer_id, x->item_id,
+	    x->now, &x->e);
+}
+
+static const struct writer_op op_redeem = { "redeem", redeem_run };
+
+static void
+redeemed(struct http_call *c, void *arg, int err)
+{
+	struct redeem_job *x = arg;
+
+	if (!http_loyalty_busy(c, err) &&
+	    !http_loyalty_refuse(c, err, 0, redeem_refusals))
+		http_reply_jsont(c, 201, json_pack("{s:o,s:I}", "redemption",
+		    member_ledger_json(&x->e), "balance", (json_int_t)
+		    member_balance(c->app, x->brand_id, x->customer_id)));
+}
+
 void
 loyalty_redeem(struct http_call *c)
 {
-	struct app *app = c->app;
-	struct ledger_entry e;
+	struct redeem_job x = { 0 };
 	struct customer cu;
 	struct brand b;
 	json_t *body, *item;
-	int err;
 
 	if (session_or_fail(c, &b, &cu) != 0)
 		return;
@@ -189,13 +223,12 @@ loyalty_redeem(struct http_call *c)
 		    "catalog item id}");
 		return;
 	}
-	err = store_redeem(app->store, b.id, cu.id,
-	    (uint32_t)json_integer_value(item), sigil_now_us(), &e);
+	x.brand_id = b.id;
+	x.customer_id = cu.id;
+	x.item_id = (uint32_t)json_integer_value(item);
+	x.now = sigil_now_us();
 	json_decref(body);
-	if (!http_loyalty_refuse(c, err, 0, redeem_refusals))
-		http_reply_jsont(c, 201, json_pack("{s:o,s:I}", "redemption",
-		    member_ledger_json(&e), "balance", (json_int_t)
-		    member_balance(app, b.id, cu.id)));
+	http_write(c, &op_redeem, &x, sizeof x, redeemed);
 }
 
 /*
@@ -237,6 +270,32 @@ feedback_parse(struct http_call *c, json_t *body, struct activity *a)
 	return 0;
 }
 
+static int
+feedback_run(struct store *st, void *arg)
+{
+	return store_activity_add(st, arg);
+}
+
+static const struct writer_op op_feedback = { "feedback", feedback_run };
+
+static void
+feedback_added(struct http_call *c, void *arg, int err)
+{
+	struct activity *a = arg;
+
+	if (http_loyalty_busy(c, err))
+		return;
+	/* Bad input is 422 before; the store refusing it is no "retry". */
+	if (err == SIGIL_EINVAL)
+		http_reply_error(c, 422, "invalid", "the feedback could not be "
+		    "stored as given");
+	else if (err != 0)
+		http_reply_error(c, 503, "unavailable", "try again");
+	else
+		http_reply_jsont(c, 201, json_pack("{s:I,s:i}", "id",
+		    (json_int_t)a->id, "rating", a->rating));
+}
+
 void
 loyalty_feedback(struct http_call *c)
 {
@@ -245,7 +304,6 @@ loyalty_feedback(struct http_call *c)
 	struct scan_rec rec;
 	uint64_t id, device, cid = 0;
 	json_t *body;
-	int err;
 
 	if ((body = http_loyalty_body(c)) == NULL)
 		return;
@@ -272,17 +330,7 @@ loyalty_feedback(struct http_call *c)
 	a.at = sigil_now_us();
 	a.customer_id = cid;
 	a.ref = id;
-	if ((err = store_activity_add(app->store, &a)) != 0) {
-		/* Bad input is 422 above; the store refusing it is no "retry". */
-		if (err == SIGIL_EINVAL)
-			http_reply_error(c, 422, "invalid", "the feedback "
-			    "could not be stored as given");
-		else
-			http_reply_error(c, 503, "unavailable", "try again");
-		return;
-	}
-	http_reply_jsont(c, 201, json_pack("{s:I,s:i}", "id",
-	    (json_int_t)a.id, "rating", a.rating));
+	http_write(c, &op_feedback, &a, sizeof a, feedback_added);
 }
 
 void
