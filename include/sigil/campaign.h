@@ -66,11 +66,12 @@ int loyalty_campaign_check(const char *json, char **out, char *err,
  * (store_campaign_clear).
  */
 enum campaign_stage {
+	CAMPAIGN_WRITE,		/* the write and the read back; 0 also
+				   when the op did not run */
 	CAMPAIGN_READ,		/* a pause: reading the campaign */
 	CAMPAIGN_UNREADABLE,	/* a pause: its configuration is no JSON */
 	CAMPAIGN_DUMP,		/* serialising the configuration (ENOMEM) */
 	CAMPAIGN_CHECK,		/* loyalty_campaign_check */
-	CAMPAIGN_WRITE,		/* the write and the read back */
 };
 struct campaign_save {
 	uint32_t	brand_id;

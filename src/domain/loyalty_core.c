@@ -29,6 +29,14 @@
  * serialises writers and a check made before the write could race.
  * What is decided first is what needs no history (rewards.c).
  *
+ * Writes. The loop only reads: every store write of these modules is a
+ * writer op (writer.h) that the endpoints hand over with http_write, or
+ * a claim job; the decisions, the buckets, the caches, the SMS and the
+ * logs stay on the loop, before the op or in its reply. A limit the
+ * store counts (a phone's codes, wrong guesses, wrong PINs) is checked
+ * again by the op itself, so requests sent at once cannot pass it
+ * together.
+ *
  * Limits (src/ground/ratelimit.c; clients per IPv4 address or IPv6 /64),
  * made here and taken by the endpoints: code sends 5 then 1 a minute per
  * client, and per brand --otp-per-hour (burst and hourly rate) so SMS
@@ -37,9 +45,11 @@
  * PHONE_SEARCH_PER_HOUR per actor.
  *
  * Owns struct loyalty (app->loyalty): made by loyalty_init, freed by
- * loyalty_fini; everything runs on the event loop thread, so the caches
- * and rate buckets need no locks. May call keyring, ratelimit, webhook
- * (URL parsing), campaign.c (its cache) and util. Never knows about HTTP.
+ * loyalty_fini; everything runs on the event loop thread (the writer
+ * ops touch only the store and their argument), so the caches and rate
+ * buckets need no locks. May call keyring, ratelimit, webhook (URL
+ * parsing), campaign.c (its cache) and util. Never knows about HTTP,
+ * never writes to the store.
  */
 #include <errno.h>
 #include <fcntl.h>
