@@ -63,7 +63,7 @@ struct claim_ctx {
 	struct http_call	*call;
 	struct writer_job	job;
 	uint32_t		campaign;
-	char			prize[STORE_PRIZES_MAX][65];
+	char			prize[STORE_PRIZES_MAX][257];
 	int64_t			now;
 	int			where;		/* reward_where's verdict */
 	int			drawn;		/* reward_claim_make's result */
@@ -71,6 +71,10 @@ struct claim_ctx {
 	struct claim_limits	lim;
 	struct reward_pin_try	pin;
 };
+
+/* The prize names are copied whole, row for row. */
+_Static_assert(sizeof ((struct claim_ctx *)0)->prize ==
+    sizeof ((struct campaign_rules *)0)->prize, "prize names");
 
 /*
  * The refusals that need no if of their own: rewards.c's (positive) and
