@@ -131,6 +131,7 @@ with Env() as env:
     b_role, roles = env.setup_brand(sku="ROLE", count=5, init=False)
     b_geo, geo = env.setup_brand(sku="GEO", count=5, init=False)
     b_off, off = env.setup_brand(sku="OFF", count=5, init=False)
+    b_draw, draws = env.setup_brand(sku="DRAW", count=2, init=False)
     A = env.token("acme", "admin")
     AN = env.token("acme", "analyst")
     srv = env.start("--api-rate-limit", "0", "--trusted-proxy",
@@ -315,6 +316,28 @@ with Env() as env:
     check(st == 423, "locked: even the right PIN is refused")
     st, doc = cu.claim(pins[1], devP, pin=pin_of[pins[1]])
     check(st == 201 and doc["points"] == 20, "right PIN on another code: 201")
+    # Sent at once, wrong PINs still lock after 5: the tries are judged
+    # one after the other against the counts the earlier ones left.
+    devQ, _ = cu.login("13800000210", pins[2])
+    bad = "%08d" % ((int(pin_of[pins[2]]) + 1) % 100000000)
+    ipq = cu.next_ip()
+    sts = parallel(lambda _: cu.post("/api/v1/claims", {"code": pins[2],
+                                                        "pin": bad},
+                                     devQ, ipq)[0], range(12), 12)
+    check(sorted(sts) == [403] * 4 + [423] * 8,
+          "12 wrong PINs at once: 4 403, then locked (%r)" % sorted(sts))
+    st, doc = cu.claim(pins[2], devQ, pin=pin_of[pins[2]])
+    check(st == 423, "after them even the right PIN is refused")
+
+    # ---- a prize drawn is named whole in the answer ----
+    mug = "保温杯" * 10
+    campaign(srv, A, name="draw", skus=["DRAW"], draw=[
+        {"name": "none", "odds": 0, "stock": 5},
+        {"name": mug, "odds": 1, "stock": 5}])
+    devD, _ = cu.login("13800000220", draws[0])
+    st, doc = cu.claim(draws[0], devD)
+    check(st == 201 and doc["prize"] == mug,
+          "the second prize, 30 characters, named in the claim's answer")
 
     # ---- roles: a retailer and a consumer each once; a second consumer 409
     devR, idR = cu.login("13800000300", roles[0])
