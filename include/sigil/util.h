@@ -186,4 +186,21 @@ static inline uint32_t sigil_be32_get(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
+/*
+ * AES-256-GCM with a random 96-bit nonce, bound to aad: out receives
+ * nonce (12) || ciphertext (n) || tag (16), SIGIL_SEAL_OVERHEAD more bytes
+ * than in. 0, SIGIL_EINVAL (n too large), SIGIL_ENOMEM or SIGIL_ECRYPTO.
+ */
+#define SIGIL_SEAL_OVERHEAD	28
+int sigil_seal(const uint8_t key[32], const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t n, uint8_t *out);
+/*
+ * Opens what sigil_seal made (len bytes, at least SIGIL_SEAL_OVERHEAD) into
+ * out, which must hold len - SIGIL_SEAL_OVERHEAD bytes. 0, SIGIL_EFORGED
+ * (too short, wrong key or aad, altered) or SIGIL_ENOMEM; out is
+ * cleansed unless 0.
+ */
+int sigil_open(const uint8_t key[32], const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t len, uint8_t *out);
+
 #endif

@@ -98,29 +98,16 @@ int
 loyalty_seal(const uint8_t key[32], uint32_t brand_id, const char *text,
     uint8_t *out, size_t size, size_t *out_len)
 {
-	EVP_CIPHER_CTX *ctx;
 	uint8_t aad[4];
 	size_t n = strlen(text);
-	int len = 0, fin = 0, err = SIGIL_ECRYPTO;
+	int err;
 
-	if (n + 28 > size || n > INT_MAX - 32)
+	if (n + SIGIL_SEAL_OVERHEAD > size || n > INT_MAX - 32)
 		return SIGIL_EINVAL;
-	if (sigil_random(out, 12) != 0)
-		return SIGIL_ECRYPTO;
 	sigil_be32_put(aad, brand_id);
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return SIGIL_ENOMEM;
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, out) == 1 &&
-	    EVP_EncryptUpdate(ctx, NULL, &len, aad, sizeof aad) == 1 &&
-	    EVP_EncryptUpdate(ctx, out + 12, &len, (const uint8_t *)text,
-	    (int)n) == 1 &&
-	    EVP_EncryptFinal_ex(ctx, out + 12 + len, &fin) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16,
-	    out + 12 + len + fin) == 1) {
-		*out_len = 12 + (size_t)len + (size_t)fin + 16;
-		err = 0;
-	}
-	EVP_CIPHER_CTX_free(ctx);
+	if ((err = sigil_seal(key, aad, sizeof aad, (const uint8_t *)text, n,
+	    out)) == 0)
+		*out_len = n + SIGIL_SEAL_OVERHEAD;
 	return err;
 }
 
@@ -128,28 +115,25 @@ int
 loyalty_open(const uint8_t key[32], uint32_t brand_id, const uint8_t *in,
     size_t len, char *text, size_t size)
 {
-	EVP_CIPHER_CTX *ctx;
-	uint8_t aad[4], tag[16], buf[STORE_PHONE_CT_MAX];
-	int n = 0, fin = 0, err = SIGIL_EFORGED;
+	uint8_t aad[4], buf[STORE_PHONE_CT_MAX];
+	size_t n;
+	int err;
 
-	if (len < 28 || len - 28 >= size || len - 28 > sizeof buf)
+	if (len < SIGIL_SEAL_OVERHEAD || len - SIGIL_SEAL_OVERHEAD >= size ||
+	    len - SIGIL_SEAL_OVERHEAD > sizeof buf)
 		return SIGIL_EFORGED;
+	n = len - SIGIL_SEAL_OVERHEAD;
 	sigil_be32_put(aad, brand_id);
-	memcpy(tag, in + len - 16, 16);
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return SIGIL_ENOMEM;
-	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in) == 1 &&
-	    EVP_DecryptUpdate(ctx, NULL, &n, aad, sizeof aad) == 1 &&
-	    EVP_DecryptUpdate(ctx, buf, &n, in + 12, (int)(len - 28)) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1 &&
-	    EVP_DecryptFinal_ex(ctx, buf + n, &fin) == 1 &&
-	    memchr(buf, '\0', (size_t)(n + fin)) == NULL) {
-		memcpy(text, buf, (size_t)(n + fin));
-		text[n + fin] = '\0';
-		err = 0;
+	if ((err = sigil_open(key, aad, sizeof aad, in, len, buf)) != 0)
+		return err;
+	if (memchr(buf, '\0', n) != NULL) {
+		OPENSSL_cleanse(buf, n);
+		return SIGIL_EFORGED;
 	}
-	EVP_CIPHER_CTX_free(ctx);
-	return err;
+	memcpy(text, buf, n);
+	text[n] = '\0';
+	OPENSSL_cleanse(buf, n);
+	return 0;
 }
 
 void

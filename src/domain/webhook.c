@@ -46,9 +46,7 @@
 #include "sigil/util.h"
 #include "sigil/webhook.h"
 
-#define SEAL_NONCE	12
-#define SEAL_TAG	16
-#define SEAL_LEN	(SEAL_NONCE + 32 + SEAL_TAG)
+#define SEAL_LEN	(32 + SIGIL_SEAL_OVERHEAD)	/* nonce || secret || tag */
 
 /* ---- URLs and event names ---- */
 
@@ -246,53 +244,22 @@ static int
 secret_seal(const uint8_t key[32], uint32_t brand_id, const uint8_t secret[32],
     uint8_t out[SEAL_LEN])
 {
-	EVP_CIPHER_CTX *ctx;
 	uint8_t aad[12];
-	int len, rc = SIGIL_ECRYPTO;
 
-	if (sigil_random(out, SEAL_NONCE) != 0)
-		return SIGIL_ECRYPTO;
 	seal_aad(brand_id, aad);
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return SIGIL_ECRYPTO;
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, out) == 1 &&
-	    EVP_EncryptUpdate(ctx, NULL, &len, aad, sizeof aad) == 1 &&
-	    EVP_EncryptUpdate(ctx, out + SEAL_NONCE, &len, secret, 32) == 1 &&
-	    len == 32 &&
-	    EVP_EncryptFinal_ex(ctx, out + SEAL_NONCE + 32, &len) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG,
-	    out + SEAL_NONCE + 32) == 1)
-		rc = 0;
-	EVP_CIPHER_CTX_free(ctx);
-	return rc;
+	return sigil_seal(key, aad, sizeof aad, secret, 32, out);
 }
 
 static int
 secret_unseal(const uint8_t key[32], uint32_t brand_id, const uint8_t *ct,
     size_t len, uint8_t secret[32])
 {
-	EVP_CIPHER_CTX *ctx;
-	uint8_t aad[12], tag[SEAL_TAG], plain[32];
-	int n, rc = SIGIL_EFORGED;
+	uint8_t aad[12];
 
 	if (len != SEAL_LEN)
 		return SIGIL_EFORGED;
-	memcpy(tag, ct + SEAL_NONCE + 32, SEAL_TAG);
 	seal_aad(brand_id, aad);
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return SIGIL_ECRYPTO;
-	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, ct) == 1 &&
-	    EVP_DecryptUpdate(ctx, NULL, &n, aad, sizeof aad) == 1 &&
-	    EVP_DecryptUpdate(ctx, plain, &n, ct + SEAL_NONCE, 32) == 1 &&
-	    n == 32 &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG, tag) == 1 &&
-	    EVP_DecryptFinal_ex(ctx, plain + 32, &n) == 1) {
-		memcpy(secret, plain, 32);
-		rc = 0;
-	}
-	OPENSSL_cleanse(plain, sizeof plain);
-	EVP_CIPHER_CTX_free(ctx);
-	return rc;
+	return sigil_open(key, aad, sizeof aad, ct, len, secret);
 }
 
 int

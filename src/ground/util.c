@@ -9,12 +9,14 @@
  * RAND_bytes (seeded by the OS), never from rand() or the clock.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "sigil/util.h"
@@ -464,4 +466,59 @@ sigil_json_values(const char *s, size_t n)
 			count++;
 	}
 	return count;
+}
+
+/* ---- sealing: AES-256-GCM, nonce || ciphertext || tag ---- */
+
+int
+sigil_seal(const uint8_t key[32], const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t n, uint8_t *out)
+{
+	EVP_CIPHER_CTX *ctx;
+	int len = 0, fin = 0, err = SIGIL_ECRYPTO;
+
+	if (n > INT_MAX - 64 || aadlen > INT_MAX)
+		return SIGIL_EINVAL;
+	if (sigil_random(out, 12) != 0)
+		return SIGIL_ECRYPTO;
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return SIGIL_ENOMEM;
+	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, out) == 1 &&
+	    EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)aadlen) == 1 &&
+	    EVP_EncryptUpdate(ctx, out + 12, &len, in, (int)n) == 1 &&
+	    (size_t)len == n &&
+	    EVP_EncryptFinal_ex(ctx, out + 12 + len, &fin) == 1 && fin == 0 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16,
+	    out + 12 + n) == 1)
+		err = 0;
+	EVP_CIPHER_CTX_free(ctx);
+	return err;
+}
+
+int
+sigil_open(const uint8_t key[32], const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t len, uint8_t *out)
+{
+	EVP_CIPHER_CTX *ctx;
+	uint8_t tag[16];
+	size_t n;
+	int got = 0, fin = 0, err = SIGIL_EFORGED;
+
+	if (len < SIGIL_SEAL_OVERHEAD || len > INT_MAX || aadlen > INT_MAX)
+		return SIGIL_EFORGED;
+	n = len - SIGIL_SEAL_OVERHEAD;
+	memcpy(tag, in + len - 16, 16);
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return SIGIL_ENOMEM;
+	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in) == 1 &&
+	    EVP_DecryptUpdate(ctx, NULL, &got, aad, (int)aadlen) == 1 &&
+	    EVP_DecryptUpdate(ctx, out, &got, in + 12, (int)n) == 1 &&
+	    (size_t)got == n &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1 &&
+	    EVP_DecryptFinal_ex(ctx, out + got, &fin) == 1 && fin == 0)
+		err = 0;
+	EVP_CIPHER_CTX_free(ctx);
+	if (err != 0)
+		OPENSSL_cleanse(out, n);
+	return err;
 }
