@@ -49,6 +49,13 @@ void api_fail(struct api_call *a, int status, const char *code,
 void api_reply(struct api_call *a, int status, struct json_t *o);
 /* Replies for a store error about what: 404, 409, 422 or 503. */
 void api_store_fail(struct api_call *a, int err, const char *what);
+/*
+ * The same for the reply callback of a writer op (http_write.h), which
+ * has the call but no api_call (that lives on the router's stack): err
+ * is the op's result, or SIGIL_EBUSY / SIGIL_ENOMEM when nothing ran
+ * (both 503, as any other storage error).
+ */
+void api_write_fail(struct http_call *c, int err, const char *what);
 /* Appends o to the array arr; 1 when it holds API_LIST_MAX, for a store
  * walk to stop. */
 int api_list_add(struct json_t *arr, struct json_t *o);

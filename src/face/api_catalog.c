@@ -7,11 +7,13 @@
  * Brand isolation is structural: every lookup takes the brand from the
  * caller, and another brand's batch is reported exactly like a missing
  * one (404). Activating or revoking a batch records a commissioning or
- * decommissioning trace event.
+ * decommissioning trace event, in the same writer op as the state.
  *
  * A handler: route_api.c calls it after authentication and the role
  * check. May call http_api.c (the brand API's toolkit), code, keyring,
- * store and http; never calls another handler file.
+ * store (reads), http and http_write; never calls another handler file.
+ * Never writes to the store on the loop: every write is a writer op
+ * (product_add, batch_new, batch_state), answered after the commit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +27,33 @@
 #include "sigil/app.h"
 #include "sigil/code.h"
 #include "sigil/http.h"
+#include "sigil/http_write.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 
 /* ---- products ---- */
+
+static int
+product_add_run(struct store *st, void *arg)
+{
+	return store_product_add(st, arg);
+}
+
+static const struct writer_op op_product_add = {
+	"product_add", product_add_run
+};
+
+static void
+product_added(struct http_call *c, void *arg, int err)
+{
+	if (err != 0)
+		api_write_fail(c, err, "product (sku or gtin)");
+	else
+		http_reply_jsont(c, 201, api_product_json(arg));
+}
 
 void
 api_products_create(struct api_call *a)
@@ -39,7 +62,6 @@ api_products_create(struct api_call *a)
 	char gtin[20];
 	uint64_t max = 5;
 	json_t *gs1;
-	int err;
 
 	if (api_body(a) != 0 || api_field_str(a, "sku", STORE_NAME_MAX, 1,
 	    p.sku, sizeof p.sku) != 0 || api_field_str(a, "name",
@@ -80,11 +102,7 @@ api_products_create(struct api_call *a)
 	}
 	p.brand_id = a->brand.id;
 	p.max_scanners = (uint32_t)max;
-	if ((err = store_product_add(a->app->store, &p)) != 0) {
-		api_store_fail(a, err, "product (sku or gtin)");
-		return;
-	}
-	api_reply(a, 201, api_product_json(&p));
+	http_write(a->c, &op_product_add, &p, sizeof p, product_added);
 }
 
 void
@@ -115,6 +133,23 @@ batch_of_brand(struct api_call *a, const char *id, struct batch *b)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+batch_new_run(struct store *st, void *arg)
+{
+	return store_batch_new(st, arg);
+}
+
+static const struct writer_op op_batch_new = { "batch_new", batch_new_run };
+
+static void
+batch_made(struct http_call *c, void *arg, int err)
+{
+	if (err != 0)
+		api_write_fail(c, err, "batch");
+	else
+		http_reply_jsont(c, 201, api_batch_json(arg));
 }
 
 void
@@ -155,11 +190,7 @@ api_batches_create(struct api_call *a)
 	b.brand_id = a->brand.id;
 	b.key_id = key.id;
 	b.count = count;
-	if ((err = store_batch_new(a->app->store, &b)) != 0) {
-		api_store_fail(a, err, "batch");
-		return;
-	}
-	api_reply(a, 201, api_batch_json(&b));
+	http_write(a->c, &op_batch_new, &b, sizeof b, batch_made);
 }
 
 static int
@@ -186,29 +217,63 @@ api_batches_get(struct api_call *a)
 		api_reply(a, 200, api_batch_json(&b));
 }
 
+/*
+ * A batch's new state and its trace event, in this order, then the batch
+ * as it is now. The event is best effort, as it always was: its error is
+ * logged (on the loop), the state change still answers 200.
+ */
+struct batch_state_job {
+	struct batch	b;		/* in: id, brand_id; out: re-read */
+	int		state;
+	int		event_err;
+};
+
+static int
+batch_state_run(struct store *st, void *arg)
+{
+	struct batch_state_job *x = arg;
+	struct trace_event ev = { 0 };
+	int err;
+
+	if ((err = store_batch_set_state(st, x->b.id, x->state)) != 0)
+		return err;
+	ev.type = x->state == BATCH_ACTIVE ? EVENT_COMMISSION :
+	    EVENT_DECOMMISSION;
+	ev.brand_id = x->b.brand_id;
+	ev.at = sigil_now_us();
+	ev.batch_id = x->b.id;
+	x->event_err = store_event_add(st, &ev);
+	store_batch_get(st, x->b.id, &x->b);
+	return 0;
+}
+
+static const struct writer_op op_batch_state = {
+	"batch_state", batch_state_run
+};
+
+static void
+batch_changed(struct http_call *c, void *arg, int err)
+{
+	struct batch_state_job *x = arg;
+
+	if (err != 0) {
+		api_write_fail(c, err, "batch");
+		return;
+	}
+	if (x->event_err != 0)
+		log_error("api", "event=commission batch=%llu err=\"%s\"",
+		    (unsigned long long)x->b.id, sigil_strerror(x->event_err));
+	http_reply_jsont(c, 200, api_batch_json(&x->b));
+}
+
 static void
 batch_change(struct api_call *a, int state)
 {
-	struct trace_event ev = { 0 };
-	struct batch b;
-	int err;
+	struct batch_state_job x = { .state = state };
 
-	if (batch_of_brand(a, a->seg[1], &b) != 0)
+	if (batch_of_brand(a, a->seg[1], &x.b) != 0)
 		return;
-	if ((err = store_batch_set_state(a->app->store, b.id, state)) != 0) {
-		api_store_fail(a, err, "batch");
-		return;
-	}
-	ev.type = state == BATCH_ACTIVE ? EVENT_COMMISSION :
-	    EVENT_DECOMMISSION;
-	ev.brand_id = a->brand.id;
-	ev.at = sigil_now_us();
-	ev.batch_id = b.id;
-	if ((err = store_event_add(a->app->store, &ev)) != 0)
-		log_error("api", "event=commission batch=%llu err=\"%s\"",
-		    (unsigned long long)b.id, sigil_strerror(err));
-	store_batch_get(a->app->store, b.id, &b);
-	api_reply(a, 200, api_batch_json(&b));
+	http_write(a->c, &op_batch_state, &x, sizeof x, batch_changed);
 }
 
 void

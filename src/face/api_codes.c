@@ -8,7 +8,9 @@
  *
  * A handler: route_api.c calls it after authentication and the role
  * check. May call http_api.c, trace (step names), scan (verdict names),
- * store and http; never calls another handler file.
+ * store (reads), http and http_write; never calls another handler file.
+ * Never writes to the store on the loop: every write is a writer op
+ * (code_clear, code_pin_unlock), answered after the commit.
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,12 +22,14 @@
 #include "sigil/app.h"
 #include "sigil/code.h"
 #include "sigil/http.h"
+#include "sigil/http_write.h"
 #include "sigil/log.h"
 #include "sigil/scan.h"
 #include "sigil/session.h"
 #include "sigil/store.h"
 #include "sigil/trace.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 
 /* Coordinates are stored as float: print the digits that mean something. */
 static double
@@ -111,52 +115,93 @@ lookup_note(void *arg, const struct code_note *n)
 /*
  * POST /api/v1/codes/{code}/clear and /pin-unlock, {"reason": "..."}:
  * the brand undoes a clone flag it found false, or lifts a code's PIN
- * lock. The reason and the actor stay in the code's notes.
+ * lock. The reason and the actor stay in the code's notes. A clear reads
+ * the code's state again in the same op, for the answer.
  */
+struct correct_job {
+	uint32_t		brand_id;
+	uint64_t		serial;
+	struct code_note	note;	/* in: kind, reason, actor; out */
+	struct code_state	cs;	/* NOTE_CLEAR: the state after */
+};
+
+static int
+code_clear_run(struct store *st, void *arg)
+{
+	struct correct_job *x = arg;
+	int rc;
+
+	if ((rc = store_code_clear(st, x->brand_id, x->serial,
+	    &x->note)) != 0)
+		return rc;
+	if (store_code_state(st, x->brand_id, x->serial, &x->cs) != 0)
+		memset(&x->cs, 0, sizeof x->cs);
+	return 0;
+}
+
+static int
+pin_unlock_run(struct store *st, void *arg)
+{
+	struct correct_job *x = arg;
+
+	return store_pin_unlock(st, x->brand_id, x->serial, &x->note);
+}
+
+static const struct writer_op op_code_clear = {
+	"code_clear", code_clear_run
+};
+static const struct writer_op op_pin_unlock = {
+	"code_pin_unlock", pin_unlock_run
+};
+
+static void
+code_corrected(struct http_call *c, void *arg, int rc)
+{
+	struct correct_job *x = arg;
+	int clear = x->note.kind == NOTE_CLEAR;
+
+	if (rc != 0) {
+		http_reply_error(c, rc == SIGIL_EINVAL ? 422 : 503,
+		    rc == SIGIL_EINVAL ? "invalid" : "unavailable",
+		    sigil_strerror(rc));
+		return;
+	}
+	log_info(clear ? "code_clear" : "code_pin_unlock",
+	    "brand=%u serial=%llu by=%u", x->brand_id,
+	    (unsigned long long)x->serial, x->note.token_id);
+	if (clear)
+		http_reply_jsont(c, 200, json_pack("{s:I,s:b,s:o,s:I}",
+		    "serial", (json_int_t)x->serial, "suspicious",
+		    (x->cs.flags & (SCAN_CLONE_SCANNERS |
+		    SCAN_CLONE_TRAVEL)) != 0, "signals", code_signals(&x->cs),
+		    "cleared_through", (json_int_t)x->note.through));
+	else
+		http_reply_jsont(c, 200, json_pack("{s:I,s:b,s:i}", "serial",
+		    (json_int_t)x->serial, "locked", 0, "wrong_pins_lifted",
+		    (int)x->note.count));
+}
+
 static void
 code_correct(struct api_call *a, int kind)
 {
-	struct code_note note = { 0 };
-	struct code_state cs;
+	struct correct_job x = { 0 };
 	struct batch b;
-	uint64_t serial;
-	int rc;
 
-	if (api_code_of_brand(a, a->seg[1], &serial, &b) != 0 ||
+	if (api_code_of_brand(a, a->seg[1], &x.serial, &b) != 0 ||
 	    api_body(a) != 0 || api_field_str(a, "reason", STORE_TEXT_MAX, 1,
-	    note.reason, sizeof note.reason) != 0)
+	    x.note.reason, sizeof x.note.reason) != 0)
 		return;
-	if (strspn(note.reason, " ") == strlen(note.reason)) {
+	if (strspn(x.note.reason, " ") == strlen(x.note.reason)) {
 		api_fail(a, 422, "invalid", "field 'reason' must say why");
 		return;
 	}
-	note.at = sigil_now_us();
-	note.token_id = a->tok.id;
-	note.by_user = (a->tok.id & SESSION_TOKEN_BIT) != 0;
-	rc = kind == NOTE_CLEAR ?
-	    store_code_clear(a->app->store, a->brand.id, serial, &note) :
-	    store_pin_unlock(a->app->store, a->brand.id, serial, &note);
-	if (rc != 0) {
-		api_fail(a, rc == SIGIL_EINVAL ? 422 : 503, rc == SIGIL_EINVAL ?
-		    "invalid" : "unavailable", sigil_strerror(rc));
-		return;
-	}
-	log_info(kind == NOTE_CLEAR ? "code_clear" : "code_pin_unlock",
-	    "brand=%u serial=%llu by=%u", a->brand.id,
-	    (unsigned long long)serial, a->tok.id);
-	if (kind == NOTE_CLEAR) {
-		if (store_code_state(a->app->store, a->brand.id, serial,
-		    &cs) != 0)
-			memset(&cs, 0, sizeof cs);
-		api_reply(a, 200, json_pack("{s:I,s:b,s:o,s:I}", "serial",
-		    (json_int_t)serial, "suspicious", (cs.flags &
-		    (SCAN_CLONE_SCANNERS | SCAN_CLONE_TRAVEL)) != 0, "signals",
-		    code_signals(&cs), "cleared_through",
-		    (json_int_t)note.through));
-	} else
-		api_reply(a, 200, json_pack("{s:I,s:b,s:i}", "serial",
-		    (json_int_t)serial, "locked", 0, "wrong_pins_lifted",
-		    (int)note.count));
+	x.brand_id = a->brand.id;
+	x.note.kind = kind;
+	x.note.at = sigil_now_us();
+	x.note.token_id = a->tok.id;
+	x.note.by_user = (a->tok.id & SESSION_TOKEN_BIT) != 0;
+	http_write(a->c, kind == NOTE_CLEAR ? &op_code_clear : &op_pin_unlock,
+	    &x, sizeof x, code_corrected);
 }
 
 void

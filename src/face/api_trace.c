@@ -10,8 +10,12 @@
  * nothing and learns nothing (404).
  *
  * A handler: route_api.c calls it after authentication and the role
- * check. May call http_api.c, epcis, geo, store and http; never calls
- * another handler file.
+ * check. May call http_api.c, epcis, geo, store (reads), http and
+ * http_write; never calls another handler file. Never writes to the
+ * store on the loop: every write is a writer op (aggregate, disaggregate,
+ * distributor_add, ship, shipment_receive), answered after the commit;
+ * the codes named are resolved and the territory parsed before, on the
+ * loop.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,56 +29,90 @@
 #include "sigil/epcis.h"
 #include "sigil/geo.h"
 #include "sigil/http.h"
+#include "sigil/http_write.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 
 /* ---- aggregation ---- */
 
-static void
-aggregations_create(struct api_call *a, int unpack)
-{
-	char text[CODE_URL_MAX + 1];
-	struct batch b;
-	uint64_t parent, *children = NULL, event = 0;
-	size_t n = 0;
-	json_t *arr;
-	int err;
+/* Packing or unpacking; children is malloc'd, freed by the reply. */
+struct pack_job {
+	uint32_t	brand_id;
+	int		unpack;
+	uint64_t	parent, *children, event;
+	size_t		n;
+};
 
-	if (api_body(a) != 0 || api_field_str(a, "parent", CODE_URL_MAX, 1,
-	    text, sizeof text) != 0 ||
-	    api_code_of_brand(a, text, &parent, &b) != 0)
-		return;
-	arr = json_object_get(a->body, "children");
-	if (!(unpack && arr == NULL) && api_code_list(a, "children", &children,
-	    &n) != 0)
-		return;
-	if (unpack)
-		err = store_disaggregate(a->app->store, a->brand.id, parent,
-		    children, n, &event);
-	else
-		err = store_aggregate(a->app->store, a->brand.id, parent,
-		    children, n, &event);
-	free(children);
+static int
+aggregate_run(struct store *st, void *arg)
+{
+	struct pack_job *x = arg;
+
+	return store_aggregate(st, x->brand_id, x->parent, x->children, x->n,
+	    &x->event);
+}
+
+static int
+disaggregate_run(struct store *st, void *arg)
+{
+	struct pack_job *x = arg;
+
+	return store_disaggregate(st, x->brand_id, x->parent, x->children,
+	    x->n, &x->event);
+}
+
+static const struct writer_op op_aggregate = { "aggregate", aggregate_run };
+static const struct writer_op op_disaggregate = {
+	"disaggregate", disaggregate_run
+};
+
+static void
+packed(struct http_call *c, void *arg, int err)
+{
+	struct pack_job *x = arg;
+
+	free(x->children);
 	if (err == SIGIL_ECONFLICT) {
-		api_fail(a, 409, "already_packed", "a child is already inside "
-		    "another parent; unpack it first");
+		http_reply_error(c, 409, "already_packed", "a child is already "
+		    "inside another parent; unpack it first");
 		return;
 	}
-	if (err == SIGIL_EINVAL && !unpack) {
-		api_fail(a, 422, "invalid",
+	if (err == SIGIL_EINVAL && !x->unpack) {
+		http_reply_error(c, 422, "invalid",
 		    "children must be distinct, must not "
 		    "include the parent, and must not contain it");
 		return;
 	}
 	if (err != 0) {
-		api_store_fail(a, err, unpack ? "child inside this parent" :
+		api_write_fail(c, err, x->unpack ? "child inside this parent" :
 		    "code");
 		return;
 	}
-	api_reply(a, unpack ? 200 : 201, json_pack("{s:I,s:I,s:I}", "parent",
-	    (json_int_t)parent, "children", (json_int_t)n, "event_id",
-	    (json_int_t)event));
+	http_reply_jsont(c, x->unpack ? 200 : 201, json_pack("{s:I,s:I,s:I}",
+	    "parent", (json_int_t)x->parent, "children", (json_int_t)x->n,
+	    "event_id", (json_int_t)x->event));
+}
+
+static void
+aggregations_create(struct api_call *a, int unpack)
+{
+	struct pack_job x = { .brand_id = a->brand.id, .unpack = unpack };
+	char text[CODE_URL_MAX + 1];
+	struct batch b;
+	json_t *arr;
+
+	if (api_body(a) != 0 || api_field_str(a, "parent", CODE_URL_MAX, 1,
+	    text, sizeof text) != 0 ||
+	    api_code_of_brand(a, text, &x.parent, &b) != 0)
+		return;
+	arr = json_object_get(a->body, "children");
+	if (!(unpack && arr == NULL) && api_code_list(a, "children",
+	    &x.children, &x.n) != 0)
+		return;
+	http_write(a->c, unpack ? &op_disaggregate : &op_aggregate, &x,
+	    sizeof x, packed);
 }
 
 void
@@ -104,6 +142,29 @@ distributor_json(const struct distributor *d, int with_territory)
 	return o;
 }
 
+static int
+distributor_add_run(struct store *st, void *arg)
+{
+	return store_distributor_add(st, arg);
+}
+
+static const struct writer_op op_distributor_add = {
+	"distributor_add", distributor_add_run
+};
+
+/* arg is the struct distributor added; its territory is freed here. */
+static void
+distributor_added(struct http_call *c, void *arg, int err)
+{
+	struct distributor *d = arg;
+
+	if (err != 0)
+		api_write_fail(c, err, "distributor");
+	else
+		http_reply_jsont(c, 201, distributor_json(d, 0));
+	free(d->territory);
+}
+
 void
 api_distributors_create(struct api_call *a)
 {
@@ -111,7 +172,6 @@ api_distributors_create(struct api_call *a)
 	struct geo_area *area = NULL;
 	json_t *terr;
 	char err_text[160];
-	int err;
 
 	if (api_body(a) != 0 ||
 	    api_field_str(a, "name", STORE_TEXT_MAX, 1, d.name, sizeof d.name))
@@ -139,14 +199,7 @@ api_distributors_create(struct api_call *a)
 	}
 	geo_area_free(area);
 	d.brand_id = a->brand.id;
-	err = store_distributor_add(a->app->store, &d);
-	if (err != 0) {
-		free(d.territory);
-		api_store_fail(a, err, "distributor");
-		return;
-	}
-	api_reply(a, 201, distributor_json(&d, 0));
-	free(d.territory);
+	http_write(a->c, &op_distributor_add, &d, sizeof d, distributor_added);
 }
 
 static int
@@ -192,14 +245,56 @@ api_distributors_list(struct api_call *a)
 
 /* ---- shipments ---- */
 
+/* A shipment on its way, or one received; codes is freed by the reply. */
+struct ship_job {
+	uint32_t	brand_id, distributor;
+	uint64_t	*codes;
+	size_t		n;
+	int		receive;	/* 1: receipt (200), 0: shipping */
+	struct shipment	s;
+};
+
+static int
+ship_run(struct store *st, void *arg)
+{
+	struct ship_job *x = arg;
+
+	return store_ship(st, x->brand_id, x->distributor, x->codes, x->n,
+	    &x->s);
+}
+
+static int
+shipment_receive_run(struct store *st, void *arg)
+{
+	struct ship_job *x = arg;
+
+	return store_shipment_receive(st, x->s.id, &x->s);
+}
+
+static const struct writer_op op_ship = { "ship", ship_run };
+static const struct writer_op op_shipment_receive = {
+	"shipment_receive", shipment_receive_run
+};
+
+static void
+shipment_written(struct http_call *c, void *arg, int err)
+{
+	struct ship_job *x = arg;
+
+	free(x->codes);
+	if (err != 0)
+		api_write_fail(c, err, "shipment");
+	else
+		http_reply_jsont(c, x->receive ? 200 : 201,
+		    api_shipment_json(&x->s));
+}
+
 void
 api_shipments_create(struct api_call *a)
 {
+	struct ship_job x = { .brand_id = a->brand.id };
 	struct distributor d;
-	struct shipment s;
-	uint64_t dist, *codes = NULL;
-	size_t n;
-	int err;
+	uint64_t dist;
 
 	if (api_body(a) != 0 ||
 	    api_field_uint(a, "distributor", 1, UINT32_MAX, 1, &dist) != 0)
@@ -210,16 +305,10 @@ api_shipments_create(struct api_call *a)
 		return;
 	}
 	store_distributor_clear(&d);
-	if (api_code_list(a, "codes", &codes, &n) != 0)
+	if (api_code_list(a, "codes", &x.codes, &x.n) != 0)
 		return;
-	err = store_ship(a->app->store, a->brand.id, (uint32_t)dist, codes, n,
-	    &s);
-	free(codes);
-	if (err != 0) {
-		api_store_fail(a, err, "shipment");
-		return;
-	}
-	api_reply(a, 201, api_shipment_json(&s));
+	x.distributor = (uint32_t)dist;
+	http_write(a->c, &op_ship, &x, sizeof x, shipment_written);
 }
 
 static int
@@ -248,16 +337,12 @@ api_shipments_get(struct api_call *a)
 void
 api_shipments_receive(struct api_call *a)
 {
-	struct shipment s;
-	int err;
+	struct ship_job x = { .brand_id = a->brand.id, .receive = 1 };
 
-	if (shipment_of_brand(a, a->seg[1], &s) != 0)
+	if (shipment_of_brand(a, a->seg[1], &x.s) != 0)
 		return;
-	if ((err = store_shipment_receive(a->app->store, s.id, &s)) != 0) {
-		api_store_fail(a, err, "shipment");
-		return;
-	}
-	api_reply(a, 200, api_shipment_json(&s));
+	http_write(a->c, &op_shipment_receive, &x, sizeof x,
+	    shipment_written);
 }
 
 /* ---- EPCIS 2.0 events ---- */

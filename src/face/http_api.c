@@ -160,7 +160,7 @@ static const struct {
 };
 
 void
-api_store_fail(struct api_call *a, int err, const char *what)
+api_write_fail(struct http_call *c, int err, const char *what)
 {
 	char msg[160];
 
@@ -170,11 +170,18 @@ api_store_fail(struct api_call *a, int err, const char *what)
 			continue;
 		snprintf(msg, sizeof msg, "%s%s%s", store_errors[i].before,
 		    what, store_errors[i].after);
-		api_fail(a, store_errors[i].status, store_errors[i].code, msg);
+		http_reply_error(c, store_errors[i].status,
+		    store_errors[i].code, msg);
 		return;
 	}
 	log_error("api", "what=\"%s\" err=\"%s\"", what, sigil_strerror(err));
-	api_fail(a, 503, "unavailable", "storage error; try again");
+	http_reply_error(c, 503, "unavailable", "storage error; try again");
+}
+
+void
+api_store_fail(struct api_call *a, int err, const char *what)
+{
+	api_write_fail(a->c, err, what);
 }
 
 int
