@@ -15,10 +15,17 @@
  * here is ever logged with a secret: passwords and tokens are only
  * hashed.
  *
+ * Never writes to the store on the loop: every write is a writer op
+ * (user_add, password_change, password_reset, user_change, token_new,
+ * token_revoke), answered after the commit. An op that depends on what
+ * the loop read (the user a password was checked against, the caller's
+ * session) reads it again itself, on the writer thread, where no other
+ * write of sigild's can come in between.
+ *
  * A handler: route_api.c calls accounts_api_route after authentication,
  * which routes within this file. May call token, user, session, role,
- * http_login.c (loginguard_*), store, http and http_api.c; never calls
- * another handler file.
+ * http_login.c (loginguard_*), store (reads), http, http_write and
+ * http_api.c; never calls another handler file.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +39,7 @@
 #include "sigil/api.h"
 #include "sigil/app.h"
 #include "sigil/http.h"
+#include "sigil/http_write.h"
 #include "sigil/log.h"
 #include "sigil/loginguard.h"
 #include "sigil/role.h"
@@ -40,6 +48,7 @@
 #include "sigil/token.h"
 #include "sigil/user.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 
 /* ---- helpers ---- */
 
@@ -227,18 +236,19 @@ password_field(struct api_call *a, json_t *o, const char *key,
 /*
  * Passwords are hashed off the loop (review F4): a handler checks the
  * request, then hands a pw_job to loginguard_password_hash (the caller's
- * limit, then a hashing thread runs pw_work); pw_done runs on the loop
- * thread, re-reads what the hash was for, writes the store and answers
- * the call, exactly once, whether or not the client is still there (a
- * reply to a closed connection is dropped by evhttp; the call is freed
- * either way). The job owns copies of everything it needs: the
- * accounts_call and its token live on the handler's stack.
+ * limit, then a hashing thread runs pw_work); pw_done, on the loop,
+ * drops the passwords and hands the job to the writer (http_write),
+ * whose op re-reads what the hash was for and writes the store in one
+ * go, so nothing can change in between; the reply answers the call,
+ * exactly once, whether or not the client is still there (a reply to a
+ * closed connection is dropped by evhttp; the call is freed either way).
+ * The job owns copies of everything it needs: the api_call and its
+ * token live on the handler's stack.
  */
 enum pw_kind { PW_CREATE, PW_CHANGE, PW_RESET };
 
 struct pw_job {
 	struct http_call	*c;
-	struct store		*st;
 	enum pw_kind		kind;
 	uint32_t		brand_id, user_id;	/* target (not create) */
 	char			by[32];			/* caller_text */
@@ -247,13 +257,16 @@ struct pw_job {
 	uint8_t			old_salt[16], old_hash[32];	/* change */
 	uint8_t			keep[32];	/* change: the caller's session */
 	int			have_keep;
-	struct user		u;	/* create: the new user, salt set */
+	/* create: the new user, salt set; change, reset: the user now */
+	struct user		u;
 	uint8_t			salt[16], hash[32];	/* the new password */
 	int			err, old_ok;
+	int			refused;	/* the op's check: 401, 403, 404 */
 };
 
+/* Wipes and frees the passwords; the hashes stay. */
 static void
-pw_job_free(struct pw_job *j)
+pw_job_drop_passwords(struct pw_job *j)
 {
 	if (j->old != NULL)
 		OPENSSL_cleanse(j->old, j->oldlen);
@@ -261,6 +274,13 @@ pw_job_free(struct pw_job *j)
 		OPENSSL_cleanse(j->pw, j->len);
 	free(j->old);
 	free(j->pw);
+	j->old = j->pw = NULL;
+}
+
+static void
+pw_job_free(struct pw_job *j)
+{
+	pw_job_drop_passwords(j);
 	OPENSSL_cleanse(j, sizeof *j);
 	free(j);
 }
@@ -281,7 +301,6 @@ pw_job_new(struct api_call *a, enum pw_kind kind, const char *pw,
 	j->pw[len] = '\0';
 	j->len = len;
 	j->c = a->c;
-	j->st = a->app->store;
 	j->kind = kind;
 	j->brand_id = a->brand.id;
 	caller_text(a, j->by, sizeof j->by);
@@ -314,118 +333,141 @@ out:
 	OPENSSL_cleanse(j->pw, j->len);
 }
 
+/* On the writer thread, from here to password_stored. */
+
+static int
+user_add_run(struct store *st, void *arg)
+{
+	struct pw_job *j = arg;
+
+	return j->err != 0 ? j->err : store_user_add(st, &j->u);
+}
+
 /*
- * The new salt and hash for u, and every session of
- * u ended but the one keep names (the caller's own, or NULL). 0 or an
- * error.
+ * The new salt and hash for j->u, and every session of the user ended
+ * but the one keep names (the caller's own, if any). 0 or an error.
  */
 static int
-password_store(struct store *st, struct user *u, const struct pw_job *j)
+password_store(struct store *st, struct pw_job *j)
 {
 	int rc;
 
-	memcpy(u->salt, j->salt, sizeof u->salt);
-	memcpy(u->hash, j->hash, sizeof u->hash);
-	if ((rc = store_user_update(st, u)) != 0)
+	memcpy(j->u.salt, j->salt, sizeof j->u.salt);
+	memcpy(j->u.hash, j->hash, sizeof j->u.hash);
+	if ((rc = store_user_update(st, &j->u)) != 0)
 		return rc;
-	return store_session_del_user(st, u->id, j->have_keep ? j->keep :
+	return store_session_del_user(st, j->u.id, j->have_keep ? j->keep :
 	    NULL);
 }
 
-static void
-create_done(struct pw_job *j)
+static int
+password_change_run(struct store *st, void *arg)
 {
-	char err[160];
-	int rc = j->err;
+	struct pw_job *j = arg;
+	struct session s;
 
-	if (rc != 0)
-		snprintf(err, sizeof err, "could not hash the password");
-	else if ((rc = store_user_add(j->st, &j->u)) != 0)
-		snprintf(err, sizeof err, "%s", rc == SIGIL_EEXIST ? "a user "
-		    "with this email exists" : sigil_strerror(rc));
+	/* The user and the caller's session as they are now. */
+	if (store_user_get(st, j->user_id, &j->u) != 0 || (j->have_keep &&
+	    (store_session_get(st, j->keep, &s) != 0 ||
+	    s.user_id != j->user_id))) {
+		j->refused = 401;
+		return 0;
+	}
+	/* Checked against the hash of then: a change meanwhile fails it. */
+	if (!j->old_ok || sigil_memeq_ct(j->u.hash, j->old_hash, 32) != 0) {
+		j->refused = 403;
+		return 0;
+	}
+	return j->err != 0 ? j->err : password_store(st, j);
+}
+
+static int
+password_reset_run(struct store *st, void *arg)
+{
+	struct pw_job *j = arg;
+
+	/* The user as it is now (removed meanwhile: 404, as before). */
+	if (store_user_get(st, j->user_id, &j->u) != 0 ||
+	    j->u.brand_id != j->brand_id) {
+		j->refused = 404;
+		return 0;
+	}
+	return j->err != 0 ? j->err : password_store(st, j);
+}
+
+static const struct writer_op op_user_add = { "user_add", user_add_run };
+static const struct writer_op op_password_change = {
+	"password_change", password_change_run
+};
+static const struct writer_op op_password_reset = {
+	"password_reset", password_reset_run
+};
+
+/* On the loop thread again: the answer. */
+
+static void
+user_added(struct http_call *c, void *arg, int rc)
+{
+	struct pw_job *j = arg;
+
 	if (rc != 0) {
-		http_reply_error(j->c, rc == SIGIL_EEXIST ? 409 : rc ==
+		http_reply_error(c, rc == SIGIL_EEXIST ? 409 : rc ==
 		    SIGIL_EINVAL ? 422 : 503, rc == SIGIL_EEXIST ? "exists" :
-		    rc == SIGIL_EINVAL ? "invalid" : "unavailable", err);
+		    rc == SIGIL_EINVAL ? "invalid" : "unavailable", j->err != 0 ?
+		    "could not hash the password" : rc == SIGIL_EEXIST ? "a "
+		    "user with this email exists" : sigil_strerror(rc));
 		return;
 	}
 	log_info("user_new", "brand=%u user=%u role=%s by=%s", j->brand_id,
 	    j->u.id, role_name(j->u.role), j->by);
-	http_reply_jsont(j->c, 201, user_json(&j->u));
+	http_reply_jsont(c, 201, user_json(&j->u));
 }
 
 static void
-change_done(struct pw_job *j)
+password_stored(struct http_call *c, void *arg, int rc)
 {
-	struct session s;
-	struct user u;
+	struct pw_job *j = arg;
 
-	/* The user and the caller's session as they are now. */
-	if (store_user_get(j->st, j->user_id, &u) != 0 || (j->have_keep &&
-	    (store_session_get(j->st, j->keep, &s) != 0 ||
-	    s.user_id != j->user_id))) {
-		http_reply_error(j->c, 401, "unauthorized", "not logged in");
-		goto out;
-	}
-	/* Checked against the hash of then: a change meanwhile fails it. */
-	if (!j->old_ok || sigil_memeq_ct(u.hash, j->old_hash, 32) != 0) {
+	switch (j->refused) {
+	case 401:
+		http_reply_error(c, 401, "unauthorized", "not logged in");
+		return;
+	case 403:
 		log_info("password_change_failed", "brand=%u user=%u",
-		    j->brand_id, u.id);
-		http_reply_error(j->c, 403, "bad_credentials", "the old "
+		    j->brand_id, j->user_id);
+		http_reply_error(c, 403, "bad_credentials", "the old "
 		    "password is wrong");
-		goto out;
+		return;
+	case 404:
+		http_reply_error(c, 404, "not_found", "no such user");
+		return;
 	}
-	if (j->err != 0 || password_store(j->st, &u, j) != 0) {
-		http_reply_error(j->c, 503, "unavailable", "storage error; try "
+	if (rc != 0) {
+		http_reply_error(c, 503, "unavailable", "storage error; try "
 		    "again");
-		goto out;
+		return;
 	}
-	log_info("password_change", "brand=%u user=%u", j->brand_id, u.id);
-	http_reply_jsont(j->c, 200, user_json(&u));
-out:
-	OPENSSL_cleanse(&u, sizeof u);
+	if (j->kind == PW_CHANGE)
+		log_info("password_change", "brand=%u user=%u", j->brand_id,
+		    j->u.id);
+	else
+		log_info("password_reset", "brand=%u user=%u by=%s",
+		    j->brand_id, j->u.id, j->by);
+	http_reply_jsont(c, 200, user_json(&j->u));
 }
 
-static void
-reset_done(struct pw_job *j)
-{
-	struct user u;
-
-	/* The user as it is now (removed meanwhile: 404, as before). */
-	if (store_user_get(j->st, j->user_id, &u) != 0 ||
-	    u.brand_id != j->brand_id) {
-		http_reply_error(j->c, 404, "not_found", "no such user");
-		goto out;
-	}
-	if (j->err != 0 || password_store(j->st, &u, j) != 0) {
-		http_reply_error(j->c, 503, "unavailable", "storage error; try "
-		    "again");
-		goto out;
-	}
-	log_info("password_reset", "brand=%u user=%u by=%s", j->brand_id,
-	    u.id, j->by);
-	http_reply_jsont(j->c, 200, user_json(&u));
-out:
-	OPENSSL_cleanse(&u, sizeof u);
-}
-
-/* On the loop thread: the store, then the one answer. */
+/* On the loop thread, once hashed: the write goes to the writer. */
 static void
 pw_done(void *arg)
 {
 	struct pw_job *j = arg;
 
-	switch (j->kind) {
-	case PW_CREATE:
-		create_done(j);
-		break;
-	case PW_CHANGE:
-		change_done(j);
-		break;
-	case PW_RESET:
-		reset_done(j);
-		break;
-	}
+	pw_job_drop_passwords(j);
+	if (j->kind == PW_CREATE)
+		http_write(j->c, &op_user_add, j, sizeof *j, user_added);
+	else
+		http_write(j->c, j->kind == PW_CHANGE ? &op_password_change :
+		    &op_password_reset, j, sizeof *j, password_stored);
 	pw_job_free(j);
 }
 
@@ -568,53 +610,83 @@ out:
 	json_decref(o);
 }
 
-/* disable, enable, remove: u is the brand's. */
-static void
-users_change(struct api_call *a, struct user *u, const char *what)
-{
-	unsigned revoked = 0;
-	char who[32];
-	int rc, off = strcmp(what, "enable") != 0;
+/* disable, enable or remove a user, one writer op. */
+struct user_change_job {
+	struct user	u;		/* the brand's user */
+	uint32_t	brand_id;
+	int		remove, off;
+	int		tokens_failed;
+	unsigned	revoked;
+	char		what[8], by[32];
+};
 
-	if (off && u->id == caller_user(a)) {
-		api_fail(a, 409, "own_account",
-		    "you cannot disable or remove your "
-		    "own account");
-		return;
-	}
+static int
+user_change_run(struct store *st, void *arg)
+{
+	struct user_change_job *x = arg;
+	int rc;
+
 	/* Tokens first: a crash in between leaves them revoked, never live. */
-	if (off && (rc = token_revoke_user(a->app->store,
-	    a->brand.id, u->id, &revoked)) != 0) {
-		api_fail(a, 503, "unavailable", "storage error; try again");
-		return;
+	if (x->off && (rc = token_revoke_user(st, x->brand_id, x->u.id,
+	    &x->revoked)) != 0) {
+		x->tokens_failed = 1;
+		return rc;
 	}
-	if (strcmp(what, "remove") == 0)
-		rc = store_user_del(a->app->store, u->id);
-	else
-		rc = store_user_set_disabled(a->app->store, u->id, off);
+	if (x->remove)
+		return store_user_del(st, x->u.id);
+	return store_user_set_disabled(st, x->u.id, x->off);
+}
+
+static const struct writer_op op_user_change = {
+	"user_change", user_change_run
+};
+
+static void
+user_changed(struct http_call *c, void *arg, int rc)
+{
+	struct user_change_job *x = arg;
+	int gone = rc == SIGIL_ENOTFOUND && !x->tokens_failed;
+	json_t *o;
+
 	if (rc != 0) {
-		api_fail(a, rc == SIGIL_ENOTFOUND ? 404 : 503, rc ==
-		    SIGIL_ENOTFOUND ? "not_found" : "unavailable", rc ==
-		    SIGIL_ENOTFOUND ? "no such user" : "storage error; try "
+		http_reply_error(c, gone ? 404 : 503, gone ? "not_found" :
+		    "unavailable", gone ? "no such user" : "storage error; try "
 		    "again");
 		return;
 	}
 	log_info("user_change", "brand=%u user=%u action=%s tokens_revoked=%u "
-	    "by=%s", a->brand.id, u->id, what, revoked,
-	    caller_text(a, who, sizeof who));
-	if (strcmp(what, "remove") == 0) {
-		http_reply_jsont(a->c, 200, json_pack("{s:I,s:b,s:I}", "id",
-		    (json_int_t)u->id, "removed", 1, "tokens_revoked",
-		    (json_int_t)revoked));
+	    "by=%s", x->brand_id, x->u.id, x->what, x->revoked, x->by);
+	if (x->remove) {
+		http_reply_jsont(c, 200, json_pack("{s:I,s:b,s:I}", "id",
+		    (json_int_t)x->u.id, "removed", 1, "tokens_revoked",
+		    (json_int_t)x->revoked));
 		return;
 	}
-	u->disabled = off;
-	{
-		json_t *j = user_json(u);
+	x->u.disabled = x->off;
+	o = user_json(&x->u);
+	json_object_set_new(o, "tokens_revoked", json_integer(x->revoked));
+	http_reply_jsont(c, 200, o);
+}
 
-		json_object_set_new(j, "tokens_revoked", json_integer(revoked));
-		http_reply_jsont(a->c, 200, j);
+/* disable, enable, remove: u is the brand's. */
+static void
+users_change(struct api_call *a, struct user *u, const char *what)
+{
+	struct user_change_job x = { .u = *u, .brand_id = a->brand.id };
+
+	x.remove = strcmp(what, "remove") == 0;
+	x.off = strcmp(what, "enable") != 0;
+	if (x.off && u->id == caller_user(a)) {
+		api_fail(a, 409, "own_account",
+		    "you cannot disable or remove your "
+		    "own account");
+		OPENSSL_cleanse(&x, sizeof x);
+		return;
 	}
+	snprintf(x.what, sizeof x.what, "%s", what);
+	caller_text(a, x.by, sizeof x.by);
+	http_write(a->c, &op_user_change, &x, sizeof x, user_changed);
+	OPENSSL_cleanse(&x, sizeof x);
 }
 
 static void
@@ -676,15 +748,53 @@ tokens_list(struct api_call *a, json_t *arr)
 	store_token_each(a->app->store, a->brand.id, token_list_one, arr);
 }
 
+/* A token to make: its text, shown once, comes back in text. */
+struct token_new_job {
+	uint32_t	brand_id, user_id;
+	int		role;
+	int64_t		expires;
+	char		text[TOKEN_LEN + 1], by[32];
+	struct token	t;
+};
+
+static int
+token_new_run(struct store *st, void *arg)
+{
+	struct token_new_job *x = arg;
+
+	return token_new(st, x->brand_id, x->role, x->expires, x->user_id,
+	    x->text, &x->t);
+}
+
+static const struct writer_op op_token_new = { "token_new", token_new_run };
+
+static void
+token_made(struct http_call *c, void *arg, int rc)
+{
+	struct token_new_job *x = arg;
+	json_t *o;
+
+	if (rc != 0) {
+		http_reply_error(c, 503, "unavailable",
+		    "the token could not be stored");
+		return;
+	}
+	log_info("token_new", "brand=%u id=%u role=%s expires=%lld by=%s",
+	    x->brand_id, x->t.id, role_name(x->role), (long long)x->expires,
+	    x->by);
+	o = token_json(&x->t);
+	json_object_set_new(o, "token", json_string(x->text));
+	http_reply_jsont(c, 201, o);
+}
+
 static void
 tokens_create(struct api_call *a)
 {
 	static const char *const keys[] = { "role", "expires", NULL };
-	char text[TOKEN_LEN + 1], who[32];
+	struct token_new_job x = { .brand_id = a->brand.id };
 	int64_t expires = 0;
-	struct token t;
 	json_t *o, *e;
-	int role, rc;
+	int role;
 
 	if ((o = body_object(a)) == NULL)
 		return;
@@ -707,45 +817,71 @@ tokens_create(struct api_call *a)
 		    "that day in China time, or ISO-8601 UTC)");
 		goto out;
 	}
-	if ((rc = token_new(a->app->store, a->brand.id, role, expires,
-	    caller_user(a), text, &t)) != 0) {
-		api_fail(a, 503, "unavailable",
-		    "the token could not be stored");
-		goto out;
-	}
-	log_info("token_new", "brand=%u id=%u role=%s expires=%lld by=%s",
-	    a->brand.id, t.id, role_name(role), (long long)expires,
-	    caller_text(a, who, sizeof who));
-	{
-		json_t *j = token_json(&t);
-
-		json_object_set_new(j, "token", json_string(text));
-		http_reply_jsont(a->c, 201, j);
-	}
-	OPENSSL_cleanse(text, sizeof text);
+	x.role = role;
+	x.expires = expires;
+	x.user_id = caller_user(a);
+	caller_text(a, x.by, sizeof x.by);
+	http_write(a->c, &op_token_new, &x, sizeof x, token_made);
 out:
 	json_decref(o);
+}
+
+/* A token to revoke; t is the token as it is after. */
+struct token_revoke_job {
+	uint32_t	brand_id, id;
+	struct token	t;
+	char		by[32];
+};
+
+static int
+token_revoke_run(struct store *st, void *arg)
+{
+	struct token_revoke_job *x = arg;
+	int rc;
+
+	if ((rc = store_token_revoke(st, x->id)) != 0)
+		return rc;
+	store_token_get(st, x->id, &x->t);
+	return 0;
+}
+
+static const struct writer_op op_token_revoke = {
+	"token_revoke", token_revoke_run
+};
+
+static void
+token_revoked(struct http_call *c, void *arg, int rc)
+{
+	struct token_revoke_job *x = arg;
+
+	if (rc != 0) {
+		http_reply_error(c, rc == SIGIL_ESTATE ? 409 : 503, rc ==
+		    SIGIL_ESTATE ? "revoked" : "unavailable", rc ==
+		    SIGIL_ESTATE ? "this token is already revoked" : "storage "
+		    "error; try again");
+		return;
+	}
+	log_info("token_revoke", "brand=%u id=%u by=%s", x->brand_id, x->id,
+	    x->by);
+	http_reply_jsont(c, 200, token_json(&x->t));
 }
 
 static void
 tokens_route(struct api_call *a)
 {
 	static const char *const verbs[] = { "revoke", NULL };
-	struct token t;
-	uint32_t id;
-	char who[32];
-	int rc;
+	struct token_revoke_job x = { .brand_id = a->brand.id };
 
 	if (collection(a, verbs, tokens_create, tokens_list, "tokens"))
 		return;
-	if (parse_id(a->seg[1], &id) != 0 ||
-	    store_token_get(a->app->store, id, &t) != 0 ||
-	    t.brand_id != a->brand.id) {
+	if (parse_id(a->seg[1], &x.id) != 0 ||
+	    store_token_get(a->app->store, x.id, &x.t) != 0 ||
+	    x.t.brand_id != a->brand.id) {
 		api_fail(a, 404, "not_found", "no such token");
 		return;
 	}
 	if (a->nseg == 2 && a->method == EVHTTP_REQ_GET) {
-		http_reply_jsont(a->c, 200, token_json(&t));
+		http_reply_jsont(a->c, 200, token_json(&x.t));
 		return;
 	}
 	if (!((a->nseg == 2 && a->method == EVHTTP_REQ_DELETE) ||
@@ -754,17 +890,8 @@ tokens_route(struct api_call *a)
 		    "GET or DELETE" : "POST");
 		return;
 	}
-	if ((rc = store_token_revoke(a->app->store, id)) != 0) {
-		api_fail(a, rc == SIGIL_ESTATE ? 409 : 503, rc == SIGIL_ESTATE ?
-		    "revoked" : "unavailable", rc == SIGIL_ESTATE ?
-		    "this token is already revoked" : "storage error; try "
-		    "again");
-		return;
-	}
-	log_info("token_revoke", "brand=%u id=%u by=%s", a->brand.id, id,
-	    caller_text(a, who, sizeof who));
-	store_token_get(a->app->store, id, &t);
-	http_reply_jsont(a->c, 200, token_json(&t));
+	caller_text(a, x.by, sizeof x.by);
+	http_write(a->c, &op_token_revoke, &x, sizeof x, token_revoked);
 }
 
 int
