@@ -26,7 +26,8 @@ int session_hash(const char *value, uint8_t hash[32]);
 /*
  * The live session the cookie value names, and its user, read fresh (a
  * role change, disabling or removal counts at once); hash is set to the
- * session's. An expired session is deleted. 0; SIGIL_ENOTFOUND (value
+ * session's. Reads only: an expired session is refused, not deleted
+ * (session_new and the logout purge those). 0; SIGIL_ENOTFOUND (value
  * NULL: no cookie at all); SIGIL_EDENIED (a value that names no live
  * session of a live user).
  */

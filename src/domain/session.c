@@ -10,9 +10,17 @@
  * same-site subdomains. The user is read again on every request, so
  * disabling or removing one ends their sessions at once.
  *
+ * Checking a session only reads (session_load, session_live,
+ * session_auth run on the event loop for every dashboard request, and
+ * the loop never writes to the store): an expired session is refused,
+ * exactly as if it were gone, and stays stored until a purge drops it.
+ * session_new purges, and the dashboard's logout purges too (both run
+ * in writer ops, dashboard.c), so expired sessions go at the rate people
+ * sign in and out; nothing a client sees depends on when.
+ *
  * May call store and util; never reads a request or writes a reply (the
  * faces hand it the cookie's value and the CSRF header), never logs a
- * cookie.
+ * cookie. session_new writes: it runs on the writer thread only.
  */
 #include <string.h>
 
@@ -41,12 +49,9 @@ session_load(struct store *st, const char *value, uint8_t hash[32],
 	if (value == NULL)
 		return SIGIL_ENOTFOUND;
 	if (session_hash(value, hash) != 0 ||
-	    store_session_get(st, hash, s) != 0)
+	    store_session_get(st, hash, s) != 0 ||
+	    s->expires <= sigil_now_us())
 		return SIGIL_EDENIED;
-	if (s->expires <= sigil_now_us()) {
-		store_session_del(st, hash);
-		return SIGIL_EDENIED;
-	}
 	return store_user_get(st, s->user_id, u) == 0 && !u->disabled ? 0 :
 	    SIGIL_EDENIED;
 }

@@ -21,10 +21,15 @@
  * one opens a session (session.c: what it is, how it is checked), whose
  * cookie this file sets as HttpOnly and SameSite=Strict.
  *
+ * Never writes to the store on the loop: every write is a writer op
+ * (session_open at login, session_end at logout, which also drop the
+ * expired sessions), answered after the commit; checking a session
+ * only reads.
+ *
  * A handler: route.c names dashboard_handle. May call session, user,
- * role, http_login.c (loginguard_*), store, http and log; never calls
- * another handler file, and never renders data into HTML (the pages
- * build the DOM from JSON with textContent).
+ * role, http_login.c (loginguard_*), store (reads), http, http_write and
+ * log; never calls another handler file, and never renders data into
+ * HTML (the pages build the DOM from JSON with textContent).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -43,6 +48,7 @@
 #include "sigil/app.h"
 #include "sigil/dashboard.h"
 #include "sigil/http.h"
+#include "sigil/http_write.h"
 #include "sigil/log.h"
 #include "sigil/loginguard.h"
 #include "sigil/role.h"
@@ -50,6 +56,7 @@
 #include "sigil/store.h"
 #include "sigil/user.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 
 #define STATIC_MAX		(1024 * 1024)
 
@@ -221,9 +228,12 @@ json_body(struct http_call *c)
 /*
  * Login. The limits and the hashing threads are http_login.c's: the
  * request is checked there, the user looked up here, and scrypt runs on
- * a worker (job below); login_done answers on the loop thread, exactly
- * once, whether or not the client is still there (a reply to a closed
- * connection is dropped by evhttp; the call is freed either way).
+ * a worker (job below); login_done, on the loop thread, refuses a wrong
+ * password itself and hands a right one to the writer (session_open),
+ * which opens the session if the user is still the one the hash was
+ * checked against; logged_in answers, exactly once, whether or not the
+ * client is still there (a reply to a closed connection is dropped by
+ * evhttp; the call is freed either way).
  */
 struct login_job {
 	struct http_call	*c;
@@ -255,43 +265,84 @@ login_work(void *arg)
 	OPENSSL_cleanse(j->pw, j->pwlen);
 }
 
+/* A right password's session, on its way to the store. */
+struct session_open_job {
+	char		email[STORE_NAME_MAX * 2 + 1];
+	uint32_t	user_id;
+	uint8_t		want[32];	/* the hash the password matched */
+	int		stale;		/* the user changed meanwhile */
+	struct user	u;
+	struct session	s;
+	char		cookie[65];
+};
+
+/* On the writer thread. */
+static int
+session_open_run(struct store *st, void *arg)
+{
+	struct session_open_job *x = arg;
+
+	/* The user as it is now (a password changed meanwhile fails). */
+	if (store_user_find(st, x->email, &x->u) != 0 ||
+	    x->u.id != x->user_id ||
+	    sigil_memeq_ct(x->u.hash, x->want, 32) != 0) {
+		x->stale = 1;
+		return 0;
+	}
+	return session_new(st, x->u.id, sigil_now_us(), x->cookie, &x->s);
+}
+
+static const struct writer_op op_session_open = {
+	"session_open", session_open_run
+};
+
+static void
+login_refused(struct http_call *c, const char *email, uint32_t user_id)
+{
+	loginguard_record(c, email, 0);
+	log_info("login_failed", "client=%s user=%u", c->client_text,
+	    user_id);
+	http_reply_error(c, 401, "bad_credentials", "wrong email or "
+	    "password");
+}
+
+static void
+logged_in(struct http_call *c, void *arg, int rc)
+{
+	struct session_open_job *x = arg;
+
+	if (x->stale) {
+		login_refused(c, x->email, x->user_id);
+		return;
+	}
+	loginguard_record(c, x->email, 1);
+	if (rc != 0) {
+		http_reply_error(c, 503, "unavailable", rc == SIGIL_ECRYPTO ?
+		    "no randomness" : "storage error; try again");
+		return;
+	}
+	log_info("login", "client=%s user=%u brand=%u role=%s", c->client_text,
+	    x->u.id, x->u.brand_id, role_name(x->u.role));
+	session_cookie_set(c, c->app, x->cookie, SESSION_HOURS * 3600);
+	http_reply_jsont(c, 200, me_json(c->app, &x->u, &x->s));
+}
+
 static void
 login_done(void *arg)
 {
 	struct login_job *j = arg;
-	struct http_call *c = j->c;
-	struct app *app = j->app;
-	struct session s;
-	struct user u;
-	char cookie[65];
-	int ok, rc;
+	struct session_open_job x = { .user_id = j->user_id };
 
-	ok = j->err == 0 && j->found && sigil_memeq_ct(j->got, j->want, 32) ==
-	    0;
-	/* The user as it is now (a password changed meanwhile fails). */
-	if (ok && (store_user_find(app->store, j->email, &u) != 0 ||
-	    u.id != j->user_id || sigil_memeq_ct(u.hash, j->want, 32) != 0))
-		ok = 0;
-	loginguard_record(c, j->email, ok);
-	if (!ok) {
-		log_info("login_failed", "client=%s user=%u", c->client_text,
-		    j->found ? j->user_id : 0);
-		http_reply_error(c, 401, "bad_credentials", "wrong email or "
-		    "password");
-		goto out;
+	if (j->err != 0 || !j->found || sigil_memeq_ct(j->got, j->want,
+	    32) != 0) {
+		login_refused(j->c, j->email, j->found ? j->user_id : 0);
+		login_job_free(j);
+		return;
 	}
-	if ((rc = session_new(app->store, u.id, sigil_now_us(), cookie,
-	    &s)) != 0) {
-		http_reply_error(c, 503, "unavailable", rc == SIGIL_ECRYPTO ?
-		    "no randomness" : "storage error; try again");
-		goto out;
-	}
-	log_info("login", "client=%s user=%u brand=%u role=%s", c->client_text,
-	    u.id, u.brand_id, role_name(u.role));
-	session_cookie_set(c, app, cookie, SESSION_HOURS * 3600);
-	OPENSSL_cleanse(cookie, sizeof cookie);
-	http_reply_jsont(c, 200, me_json(app, &u, &s));
-out:
+	memcpy(x.email, j->email, sizeof x.email);
+	memcpy(x.want, j->want, sizeof x.want);
+	http_write(j->c, &op_session_open, &x, sizeof x, logged_in);
+	OPENSSL_cleanse(&x, sizeof x);
 	login_job_free(j);
 }
 
@@ -351,14 +402,55 @@ refuse:
 	login_job_free(j);
 }
 
+/*
+ * Logout: the session goes in a writer op, with every expired one (the
+ * session check only reads, so they are dropped here and at login). Its
+ * own deletion may find it gone already (a password change ended it):
+ * that answers 200 as before; only a writer that took nothing (full or
+ * shutting down) answers 503, the session then still live.
+ */
+struct session_end_job {
+	uint8_t		hash[32];
+	uint32_t	user_id;
+};
+
+static int
+session_end_run(struct store *st, void *arg)
+{
+	struct session_end_job *x = arg;
+
+	store_session_del(st, x->hash);
+	store_session_purge(st, sigil_now_us(), NULL);
+	return 0;
+}
+
+static const struct writer_op op_session_end = {
+	"session_end", session_end_run
+};
+
+static void
+logged_out(struct http_call *c, void *arg, int rc)
+{
+	struct session_end_job *x = arg;
+
+	if (rc != 0) {
+		http_reply_error(c, 503, "unavailable", "the server is busy or "
+		    "shutting down; try again");
+		return;
+	}
+	log_info("logout", "user=%u", x->user_id);
+	session_cookie_set(c, c->app, "", 0);
+	http_reply_json(c, 200, "{\"ok\":true}");
+}
+
 static void
 handle_logout(struct http_call *c, struct app *app)
 {
+	struct session_end_job x;
 	struct session s;
 	struct user u;
-	uint8_t hash[32];
 
-	if (call_session(c, app, hash, &s, &u) != 0) {
+	if (call_session(c, app, x.hash, &s, &u) != 0) {
 		session_cookie_set(c, app, "", 0);
 		http_reply_error(c, 401, "unauthorized", "not logged in");
 		return;
@@ -368,10 +460,8 @@ handle_logout(struct http_call *c, struct app *app)
 		    "X-CSRF-Token");
 		return;
 	}
-	store_session_del(app->store, hash);
-	log_info("logout", "user=%u", u.id);
-	session_cookie_set(c, app, "", 0);
-	http_reply_json(c, 200, "{\"ok\":true}");
+	x.user_id = u.id;
+	http_write(c, &op_session_end, &x, sizeof x, logged_out);
 }
 
 static void
