@@ -8,7 +8,10 @@
  * disabling or removing that user revokes what their session minted.
  *
  * May call store, util; never reads a request or writes a reply, and
- * never logs a token's text.
+ * never logs a token's text. token_new and token_revoke_user write to
+ * the store and touch nothing but it and their arguments: the CLI calls
+ * them directly, sigild only from writer ops (accounts.c), never on the
+ * event loop.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -7,6 +7,10 @@
  * inline. Emails are compared lower-cased, so one person cannot hold two
  * accounts that differ in case.
  *
+ * user_new (checks, hash, store) is the CLI's; sigild takes the steps
+ * apart: user_prepare on the loop, the hash on a hashing thread, the
+ * store write in a writer op (accounts.c), so the loop never writes.
+ *
  * May call store, util and OpenSSL; never reads a request, never logs a
  * password, and wipes every copy of one it made.
  */
