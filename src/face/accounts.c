@@ -261,7 +261,7 @@ struct pw_job {
 	struct user		u;
 	uint8_t			salt[16], hash[32];	/* the new password */
 	int			err, old_ok;
-	int			refused;	/* the op's check: 401, 403, 404 */
+	int			refused;	/* by the op: 401, 403, 404 */
 };
 
 /* Wipes and frees the passwords; the hashes stay. */
@@ -360,48 +360,34 @@ password_store(struct store *st, struct pw_job *j)
 	    NULL);
 }
 
+/* A change or a reset: the checks against the store as it is now. */
 static int
-password_change_run(struct store *st, void *arg)
+password_run(struct store *st, void *arg)
 {
 	struct pw_job *j = arg;
 	struct session s;
 
-	/* The user and the caller's session as they are now. */
-	if (store_user_get(st, j->user_id, &j->u) != 0 || (j->have_keep &&
-	    (store_session_get(st, j->keep, &s) != 0 ||
-	    s.user_id != j->user_id))) {
+	if (j->kind == PW_RESET) {
+		/* The user as it is now (removed meanwhile: 404, as before). */
+		if (store_user_get(st, j->user_id, &j->u) != 0 ||
+		    j->u.brand_id != j->brand_id)
+			j->refused = 404;
+	} else if (store_user_get(st, j->user_id, &j->u) != 0 ||
+	    (j->have_keep && (store_session_get(st, j->keep, &s) != 0 ||
+	    s.user_id != j->user_id)))
+		/* The user and the caller's session as they are now. */
 		j->refused = 401;
-		return 0;
-	}
-	/* Checked against the hash of then: a change meanwhile fails it. */
-	if (!j->old_ok || sigil_memeq_ct(j->u.hash, j->old_hash, 32) != 0) {
+	else if (!j->old_ok || sigil_memeq_ct(j->u.hash, j->old_hash, 32) != 0)
+		/* Against the hash of then: a change meanwhile fails. */
 		j->refused = 403;
+	if (j->refused != 0)
 		return 0;
-	}
-	return j->err != 0 ? j->err : password_store(st, j);
-}
-
-static int
-password_reset_run(struct store *st, void *arg)
-{
-	struct pw_job *j = arg;
-
-	/* The user as it is now (removed meanwhile: 404, as before). */
-	if (store_user_get(st, j->user_id, &j->u) != 0 ||
-	    j->u.brand_id != j->brand_id) {
-		j->refused = 404;
-		return 0;
-	}
 	return j->err != 0 ? j->err : password_store(st, j);
 }
 
 static const struct writer_op op_user_add = { "user_add", user_add_run };
-static const struct writer_op op_password_change = {
-	"password_change", password_change_run
-};
-static const struct writer_op op_password_reset = {
-	"password_reset", password_reset_run
-};
+static const struct writer_op op_change = { "password_change", password_run };
+static const struct writer_op op_reset = { "password_reset", password_run };
 
 /* On the loop thread again: the answer. */
 
@@ -413,9 +399,10 @@ user_added(struct http_call *c, void *arg, int rc)
 	if (rc != 0) {
 		http_reply_error(c, rc == SIGIL_EEXIST ? 409 : rc ==
 		    SIGIL_EINVAL ? 422 : 503, rc == SIGIL_EEXIST ? "exists" :
-		    rc == SIGIL_EINVAL ? "invalid" : "unavailable", j->err != 0 ?
-		    "could not hash the password" : rc == SIGIL_EEXIST ? "a "
-		    "user with this email exists" : sigil_strerror(rc));
+		    rc == SIGIL_EINVAL ? "invalid" : "unavailable",
+		    j->err != 0 ? "could not hash the password" :
+		    rc == SIGIL_EEXIST ? "a user with this email exists" :
+		    sigil_strerror(rc));
 		return;
 	}
 	log_info("user_new", "brand=%u user=%u role=%s by=%s", j->brand_id,
@@ -466,8 +453,8 @@ pw_done(void *arg)
 	if (j->kind == PW_CREATE)
 		http_write(j->c, &op_user_add, j, sizeof *j, user_added);
 	else
-		http_write(j->c, j->kind == PW_CHANGE ? &op_password_change :
-		    &op_password_reset, j, sizeof *j, password_stored);
+		http_write(j->c, j->kind == PW_CHANGE ? &op_change : &op_reset,
+		    j, sizeof *j, password_stored);
 	pw_job_free(j);
 }
 
@@ -621,7 +608,7 @@ struct user_change_job {
 };
 
 static int
-user_change_run(struct store *st, void *arg)
+change_run(struct store *st, void *arg)
 {
 	struct user_change_job *x = arg;
 	int rc;
@@ -637,9 +624,7 @@ user_change_run(struct store *st, void *arg)
 	return store_user_set_disabled(st, x->u.id, x->off);
 }
 
-static const struct writer_op op_user_change = {
-	"user_change", user_change_run
-};
+static const struct writer_op op_user_change = { "user_change", change_run };
 
 static void
 user_changed(struct http_call *c, void *arg, int rc)
@@ -834,7 +819,7 @@ struct token_revoke_job {
 };
 
 static int
-token_revoke_run(struct store *st, void *arg)
+revoke_run(struct store *st, void *arg)
 {
 	struct token_revoke_job *x = arg;
 	int rc;
@@ -845,9 +830,7 @@ token_revoke_run(struct store *st, void *arg)
 	return 0;
 }
 
-static const struct writer_op op_token_revoke = {
-	"token_revoke", token_revoke_run
-};
+static const struct writer_op op_token_revoke = { "token_revoke", revoke_run };
 
 static void
 token_revoked(struct http_call *c, void *arg, int rc)

@@ -37,14 +37,12 @@
 /* ---- products ---- */
 
 static int
-product_add_run(struct store *st, void *arg)
+product_run(struct store *st, void *arg)
 {
 	return store_product_add(st, arg);
 }
 
-static const struct writer_op op_product_add = {
-	"product_add", product_add_run
-};
+static const struct writer_op op_product_add = { "product_add", product_run };
 
 static void
 product_added(struct http_call *c, void *arg, int err)
@@ -229,7 +227,7 @@ struct batch_state_job {
 };
 
 static int
-batch_state_run(struct store *st, void *arg)
+state_run(struct store *st, void *arg)
 {
 	struct batch_state_job *x = arg;
 	struct trace_event ev = { 0 };
@@ -247,9 +245,7 @@ batch_state_run(struct store *st, void *arg)
 	return 0;
 }
 
-static const struct writer_op op_batch_state = {
-	"batch_state", batch_state_run
-};
+static const struct writer_op op_batch_state = { "batch_state", state_run };
 
 static void
 batch_changed(struct http_call *c, void *arg, int err)

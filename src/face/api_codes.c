@@ -126,11 +126,13 @@ struct correct_job {
 };
 
 static int
-code_clear_run(struct store *st, void *arg)
+correct_run(struct store *st, void *arg)
 {
 	struct correct_job *x = arg;
 	int rc;
 
+	if (x->note.kind != NOTE_CLEAR)
+		return store_pin_unlock(st, x->brand_id, x->serial, &x->note);
 	if ((rc = store_code_clear(st, x->brand_id, x->serial,
 	    &x->note)) != 0)
 		return rc;
@@ -139,20 +141,8 @@ code_clear_run(struct store *st, void *arg)
 	return 0;
 }
 
-static int
-pin_unlock_run(struct store *st, void *arg)
-{
-	struct correct_job *x = arg;
-
-	return store_pin_unlock(st, x->brand_id, x->serial, &x->note);
-}
-
-static const struct writer_op op_code_clear = {
-	"code_clear", code_clear_run
-};
-static const struct writer_op op_pin_unlock = {
-	"code_pin_unlock", pin_unlock_run
-};
+static const struct writer_op op_clear = { "code_clear", correct_run };
+static const struct writer_op op_unlock = { "code_pin_unlock", correct_run };
 
 static void
 code_corrected(struct http_call *c, void *arg, int rc)
@@ -200,7 +190,7 @@ code_correct(struct api_call *a, int kind)
 	x.note.at = sigil_now_us();
 	x.note.token_id = a->tok.id;
 	x.note.by_user = (a->tok.id & SESSION_TOKEN_BIT) != 0;
-	http_write(a->c, kind == NOTE_CLEAR ? &op_code_clear : &op_pin_unlock,
+	http_write(a->c, kind == NOTE_CLEAR ? &op_clear : &op_unlock,
 	    &x, sizeof x, code_corrected);
 }
 

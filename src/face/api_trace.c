@@ -46,27 +46,19 @@ struct pack_job {
 };
 
 static int
-aggregate_run(struct store *st, void *arg)
+pack_run(struct store *st, void *arg)
 {
 	struct pack_job *x = arg;
 
+	if (x->unpack)
+		return store_disaggregate(st, x->brand_id, x->parent,
+		    x->children, x->n, &x->event);
 	return store_aggregate(st, x->brand_id, x->parent, x->children, x->n,
 	    &x->event);
 }
 
-static int
-disaggregate_run(struct store *st, void *arg)
-{
-	struct pack_job *x = arg;
-
-	return store_disaggregate(st, x->brand_id, x->parent, x->children,
-	    x->n, &x->event);
-}
-
-static const struct writer_op op_aggregate = { "aggregate", aggregate_run };
-static const struct writer_op op_disaggregate = {
-	"disaggregate", disaggregate_run
-};
+static const struct writer_op op_aggregate = { "aggregate", pack_run };
+static const struct writer_op op_disaggregate = { "disaggregate", pack_run };
 
 static void
 packed(struct http_call *c, void *arg, int err)
@@ -143,13 +135,13 @@ distributor_json(const struct distributor *d, int with_territory)
 }
 
 static int
-distributor_add_run(struct store *st, void *arg)
+distributor_run(struct store *st, void *arg)
 {
 	return store_distributor_add(st, arg);
 }
 
 static const struct writer_op op_distributor_add = {
-	"distributor_add", distributor_add_run
+	"distributor_add", distributor_run
 };
 
 /* arg is the struct distributor added; its territory is freed here. */
@@ -259,22 +251,14 @@ ship_run(struct store *st, void *arg)
 {
 	struct ship_job *x = arg;
 
+	if (x->receive)
+		return store_shipment_receive(st, x->s.id, &x->s);
 	return store_ship(st, x->brand_id, x->distributor, x->codes, x->n,
 	    &x->s);
 }
 
-static int
-shipment_receive_run(struct store *st, void *arg)
-{
-	struct ship_job *x = arg;
-
-	return store_shipment_receive(st, x->s.id, &x->s);
-}
-
 static const struct writer_op op_ship = { "ship", ship_run };
-static const struct writer_op op_shipment_receive = {
-	"shipment_receive", shipment_receive_run
-};
+static const struct writer_op op_receive = { "shipment_receive", ship_run };
 
 static void
 shipment_written(struct http_call *c, void *arg, int err)
@@ -341,8 +325,7 @@ api_shipments_receive(struct api_call *a)
 
 	if (shipment_of_brand(a, a->seg[1], &x.s) != 0)
 		return;
-	http_write(a->c, &op_shipment_receive, &x, sizeof x,
-	    shipment_written);
+	http_write(a->c, &op_receive, &x, sizeof x, shipment_written);
 }
 
 /* ---- EPCIS 2.0 events ---- */

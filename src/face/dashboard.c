@@ -278,7 +278,7 @@ struct session_open_job {
 
 /* On the writer thread. */
 static int
-session_open_run(struct store *st, void *arg)
+open_run(struct store *st, void *arg)
 {
 	struct session_open_job *x = arg;
 
@@ -292,9 +292,7 @@ session_open_run(struct store *st, void *arg)
 	return session_new(st, x->u.id, sigil_now_us(), x->cookie, &x->s);
 }
 
-static const struct writer_op op_session_open = {
-	"session_open", session_open_run
-};
+static const struct writer_op op_session_open = { "session_open", open_run };
 
 static void
 login_refused(struct http_call *c, const char *email, uint32_t user_id)
@@ -415,7 +413,7 @@ struct session_end_job {
 };
 
 static int
-session_end_run(struct store *st, void *arg)
+end_run(struct store *st, void *arg)
 {
 	struct session_end_job *x = arg;
 
@@ -424,9 +422,7 @@ session_end_run(struct store *st, void *arg)
 	return 0;
 }
 
-static const struct writer_op op_session_end = {
-	"session_end", session_end_run
-};
+static const struct writer_op op_session_end = { "session_end", end_run };
 
 static void
 logged_out(struct http_call *c, void *arg, int rc)
