@@ -4,7 +4,9 @@
  * they share (src/face/http_api.c: bodies, fields, errors, codes of the
  * caller's brand, the JSON of objects several resources show), and the
  * handlers themselves, one file per family of resources, which
- * src/face/route_api.c's table names.
+ * src/face/route_api.c's table names. A handler that writes hands the
+ * write to the writer thread (http_write.h) and answers from its reply
+ * callback, after the commit.
  */
 #ifndef SIGIL_API_H
 #define SIGIL_API_H

@@ -3,7 +3,8 @@
  * request (query parameters, the JSON body and its fields, each bounded
  * and checked before anything is written, so a rejected request changes
  * nothing), answering errors ({"error": {"code", "message"}} with the
- * right status, store errors mapped once), resolving codes of the
+ * right status, store errors mapped once, for a handler and for the
+ * reply callback of its writer op alike), resolving codes of the
  * caller's brand (another brand's code is reported exactly like a
  * missing one), and the JSON of the objects more than one resource
  * shows (a product, a batch, a shipment).
