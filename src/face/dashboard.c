@@ -237,7 +237,6 @@ json_body(struct http_call *c)
  */
 struct login_job {
 	struct http_call	*c;
-	struct app		*app;
 	char			email[STORE_NAME_MAX * 2 + 1];
 	char			*pw;
 	size_t			pwlen;
@@ -380,7 +379,6 @@ handle_login(struct http_call *c, struct app *app)
 	memcpy(j->pw, pw, j->pwlen);
 	json_decref(body);
 	j->c = c;
-	j->app = app;
 	/* The same work whether or not the user exists. */
 	j->found = store_user_find(app->store, j->email, &u) == 0;
 	memcpy(j->salt, j->found ? u.salt : dummy_salt, 16);
