@@ -5,6 +5,11 @@
 # WAL=0 starts every sigild with --no-wal (logs then end in -nowal.log).
 : "${BIN:?BIN must name the directory holding sigil and sigild}"
 export BIN
+# Every store write goes through the writer thread; a write transaction
+# begun on an event-loop thread aborts sigild with a stack (loop_guard.h),
+# so a handler that writes on the loop fails its test loudly.
+: "${SIGIL_LOOP_GUARD:=abort}"
+export SIGIL_LOOP_GUARD
 cd "$(dirname "$0")" || exit 2
 pass=0 fail=0
 mkdir -p ../build/test-logs
