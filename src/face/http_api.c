@@ -180,6 +180,17 @@ api_write_fail(struct http_call *c, int err, const char *what)
 }
 
 void
+api_write_reply(struct http_call *c, int err, const char *what, int status,
+    json_t *o)
+{
+	if (err != 0) {
+		json_decref(o);
+		api_write_fail(c, err, what);
+	} else
+		http_reply_jsont(c, status, o);
+}
+
+void
 api_store_fail(struct api_call *a, int err, const char *what)
 {
 	api_write_fail(a->c, err, what);

@@ -508,13 +508,7 @@ customers(struct loyalty_api *a)
 
 /* ---- catalog items, settings ---- */
 
-static int
-item_add_run(struct store *st, void *arg)
-{
-	return store_item_add(st, arg);
-}
-
-static const struct writer_op op_item_add = { "item_add", item_add_run };
+WRITER_OP_STORE(op_item_add, "item_add", store_item_add);
 
 static void
 item_added(struct http_call *c, void *arg, int err)
