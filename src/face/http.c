@@ -1047,8 +1047,7 @@ http_server_free(struct http_server *srv)
 		return;
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
-	if (srv->ssl != NULL)
-		SSL_CTX_free(srv->ssl);
+	SSL_CTX_free(srv->ssl);		/* NULL is fine */
 	conn_guard_free(srv->guard);
 	ratelimit_free(srv->rate);
 	free(srv);
