@@ -110,15 +110,14 @@ cmd_token_list(struct opts *o)
 {
 	struct store *st;
 	struct brand br;
-	int ret = EXIT_USAGE;
+	int rc;
 
 	if (cli_require(o->brand, "brand") ||
 	    cli_open_brand(o, STORE_RDONLY, &st, &br))
 		return EXIT_USAGE;
-	if (store_token_each(st, br.id, token_print, o) >= 0)
-		ret = EXIT_OK;
+	rc = store_token_each(st, br.id, token_print, o);
 	store_close(st);
-	return ret;
+	return rc >= 0 ? EXIT_OK : EXIT_USAGE;
 }
 
 int
