@@ -132,7 +132,6 @@ static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct shutdown_state *sd = arg;
-	struct timeval now = { 0, 0 };
 
 	(void)what;
 	if (sd->stopping)
@@ -142,7 +141,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	    writer_pending(sd->app->writer));
 	http_server_stop_accepting(sd->app->http);
 	writer_drain(sd->app->writer);
-	evtimer_add(sd->poll, &now);
+	event_active(sd->poll, EV_TIMEOUT, 1);	/* the first poll, now */
 }
 
 static void
@@ -200,21 +199,19 @@ web_dir_default(char *out, size_t size)
  * free (ten thousand connections answered at once) would keep it
  * resident for good. Once a second: if more than 8 MB of the heap is
  * free, give it back. Under steady load freed chunks are reused, the
- * free total stays small and this costs one mallinfo2 call.
+ * free total stays small and this costs one mallinfo2 call. A
+ * persistent timer: nothing to re-arm.
  */
 static void
 malloc_tidy(evutil_socket_t fd, short what, void *arg)
 {
-	struct event *self = arg;
-	struct timeval tv = { 1, 0 };
-
 	(void)fd;
 	(void)what;
+	(void)arg;
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
 	if (mallinfo2().fordblks > (size_t)8 << 20)
 		malloc_trim(1 << 20);
 #endif
-	evtimer_add(self, &tv);
 }
 
 /*
@@ -325,6 +322,14 @@ parse_uint(const char *flag, const char *s, uint64_t max, unsigned *out)
 	return 0;
 }
 
+struct uint_opt {
+	int		ch;
+	const char	*flag;
+	uint64_t	max;
+	int		nonzero;
+	unsigned	*out;
+};
+
 int
 main(int argc, char **argv)
 {
@@ -373,6 +378,7 @@ main(int argc, char **argv)
 	struct shutdown_state sd = { &app, NULL, 0 };
 	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
 	struct event *tidy = NULL;
+	const struct timeval one_second = { 1, 0 };
 	struct webhook_dispatcher *hooks = NULL;
 	struct egress_config ecfg = { 0 };
 	const char *sms_secret_file = NULL, *why;
@@ -382,11 +388,35 @@ main(int argc, char **argv)
 	const struct http_route *routes;
 	size_t nroutes;
 	unsigned timeout = 10;
+	/* The options that take a whole number (0 refused without a word
+	 * where nonzero is set, as it always was). */
+	const struct uint_opt uopts[] = {
+		{ 'r', "--rate-limit", 1000000, 0, &cfg.rate_limit },
+		{ 'a', "--api-rate-limit", 1000000, 0, &app.api_rate_limit },
+		{ 'm', "--max-conns", 1000000, 1, &cfg.max_conns },
+		{ 'M', "--max-conns-per-addr", 1000000, 0,
+		    &cfg.max_conns_per_addr },
+		{ 'B', "--body-min-rate", 1 << 30, 0, &cfg.body_min_rate },
+		{ 't', "--timeout", 3600, 1, &timeout },
+		{ 'O', "--otp-ttl", 3600, 1, &lcfg.otp_ttl_s },
+		{ 'L', "--login-rate", 100000, 1, &gcfg.global_per_s },
+		{ 'H', "--otp-per-hour", 10000000, 1, &lcfg.otp_per_hour },
+		{ 0 }
+	};
+	const struct uint_opt *u;
 	int ch, nosync = 0, wal = -1, err, rc = 1;
 	sigset_t stopsigs;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		for (u = uopts; u->flag != NULL && u->ch != ch; u++)
+			;
+		if (u->flag != NULL) {
+			if (parse_uint(u->flag, optarg, u->max, u->out) != 0 ||
+			    (u->nonzero && *u->out == 0))
+				return 2;
+			continue;
+		}
 		switch (ch) {
 		case 'd': data = optarg; break;
 		case 'l': cfg.listen = optarg; break;
@@ -394,37 +424,6 @@ main(int argc, char **argv)
 		case 'c': cfg.tls_cert = optarg; break;
 		case 'k': cfg.tls_key = optarg; break;
 		case 'p': cfg.trusted_proxy = optarg; break;
-		case 'r':
-			if (parse_uint("--rate-limit", optarg, 1000000,
-			    &cfg.rate_limit) != 0)
-				return 2;
-			break;
-		case 'a':
-			if (parse_uint("--api-rate-limit", optarg, 1000000,
-			    &app.api_rate_limit) != 0)
-				return 2;
-			break;
-		case 'm':
-			if (parse_uint("--max-conns", optarg, 1000000,
-			    &cfg.max_conns) != 0 || cfg.max_conns == 0)
-				return 2;
-			break;
-		case 'M':
-			if (parse_uint("--max-conns-per-addr", optarg, 1000000,
-			    &cfg.max_conns_per_addr) != 0)
-				return 2;
-			break;
-		case 'B':
-			if (parse_uint("--body-min-rate", optarg, 1 << 30,
-			    &cfg.body_min_rate) != 0)
-				return 2;
-			break;
-		case 't':
-			if (parse_uint("--timeout", optarg, 3600, &timeout) !=
-			    0 || timeout == 0)
-				return 2;
-			cfg.timeout_s = (int)timeout;
-			break;
 		case 'K': keyring_path = optarg; break;
 		case 'w': snprintf(web, sizeof web, "%s", optarg); break;
 		case 'n': nosync = 1; break;
@@ -444,21 +443,6 @@ main(int argc, char **argv)
 			break;
 		case 'C': ecfg.ca_file = optarg; break;
 		case 'D': ecfg.dns_server = optarg; break;
-		case 'O':
-			if (parse_uint("--otp-ttl", optarg, 3600,
-			    &lcfg.otp_ttl_s) != 0 || lcfg.otp_ttl_s == 0)
-				return 2;
-			break;
-		case 'L':
-			if (parse_uint("--login-rate", optarg, 100000,
-			    &gcfg.global_per_s) != 0 || gcfg.global_per_s == 0)
-				return 2;
-			break;
-		case 'H':
-			if (parse_uint("--otp-per-hour", optarg, 10000000,
-			    &lcfg.otp_per_hour) != 0 || lcfg.otp_per_hour == 0)
-				return 2;
-			break;
 		case '6':
 			cfg.rate_v6_56 = 1;
 			lcfg.rate_flags = gcfg.rate_flags = RATELIMIT_V6_56;
@@ -471,6 +455,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	cfg.timeout_s = (int)timeout;
 	if (optind != argc) {
 		fprintf(stderr, "sigild: unexpected argument '%s'\n",
 		    argv[optind]);
@@ -635,10 +620,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	sd.poll = evtimer_new(app.base, shutdown_poll, &sd);
-	if ((tidy = event_new(app.base, -1, 0, malloc_tidy,
-	    event_self_cbarg())) == NULL)
+	if ((tidy = event_new(app.base, -1, EV_PERSIST, malloc_tidy,
+	    NULL)) == NULL || evtimer_add(tidy, &one_second) != 0)
 		goto out;
-	malloc_tidy(-1, 0, tidy);
+	malloc_tidy(-1, 0, NULL);
 	sigterm = evsignal_new(app.base, SIGTERM, on_signal, &sd);
 	sigint = evsignal_new(app.base, SIGINT, on_signal, &sd);
 	sighup = evsignal_new(app.base, SIGHUP, on_hup, &app);

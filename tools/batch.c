@@ -59,10 +59,8 @@ cmd_product_add(struct opts *o)
 	}
 	if (o->gs1 && o->gtin == NULL)
 		return cli_fail(EXIT_USAGE, "--gs1 needs --gtin");
-	if (cli_store_open(o, 0, &st))
+	if (cli_open_brand(o, 0, &st, &b))
 		return EXIT_USAGE;
-	if (cli_find_brand(st, o->brand, &b))
-		goto out;
 	p.brand_id = b.id;
 	snprintf(p.sku, sizeof(p.sku), "%s", o->sku);
 	snprintf(p.name, sizeof(p.name), "%s", o->name);
@@ -162,10 +160,8 @@ cmd_batch_new(struct opts *o)
 	if (o->expires != NULL && sigil_time_parse(o->expires, &expires) != 0)
 		return cli_fail(EXIT_USAGE,
 		    "--expires '%.40s' is not a date (YYYY-MM-DD)", o->expires);
-	if (cli_store_open(o, 0, &st))
+	if (cli_open_brand(o, 0, &st, &br))
 		return EXIT_USAGE;
-	if (cli_find_brand(st, o->brand, &br))
-		goto out;
 	rc = store_product_get(st, br.id, o->sku, &p);
 	if (rc != 0) {
 		cli_fail(EXIT_USAGE, "brand '%s' has no product '%.64s'",

@@ -223,10 +223,8 @@ cmd_key_new(struct opts *o)
 	struct key_meta km;
 	int rc, ret = EXIT_USAGE;
 
-	if (cli_require(o->brand, "brand") || cli_store_open(o, 0, &st))
+	if (cli_require(o->brand, "brand") || cli_open_brand(o, 0, &st, &b))
 		return EXIT_USAGE;
-	if (cli_find_brand(st, o->brand, &b))
-		goto out;
 	if ((rc = keyring_open(cli_keyring_path(o, krpath, sizeof(krpath)), 0,
 	    &kr)) != 0) {
 		cli_fail(EXIT_USAGE, "cannot open keyring '%s': %s", krpath,
@@ -293,10 +291,8 @@ cmd_key_revoke(struct opts *o)
 
 	if (cli_require(o->brand, "brand") ||
 	    cli_parse_num("key", o->key, CODE_KEY_ID_MAX, &id) ||
-	    cli_store_open(o, 0, &st))
+	    cli_open_brand(o, 0, &st, &b))
 		return EXIT_USAGE;
-	if (cli_find_brand(st, o->brand, &b))
-		goto out;
 	rc = store_key_get(st, (uint16_t)id, &km);
 	if (rc != 0 || km.brand_id != b.id) {
 		cli_fail(EXIT_USAGE, "brand '%s' has no key %llu", b.name,

@@ -157,6 +157,19 @@ cli_find_brand(struct store *st, const char *name, struct brand *b)
 }
 
 int
+cli_open_brand(const struct opts *o, int flags, struct store **st,
+    struct brand *b)
+{
+	if (cli_store_open(o, flags, st))
+		return EXIT_USAGE;
+	if (cli_find_brand(*st, o->brand, b)) {
+		store_close(*st);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
 cli_emit_json(json_t *v)
 {
 	int rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -175,14 +188,10 @@ cli_list(const struct opts *o, int by_brand, const char *what,
 	json_t *arr;
 	int rc;
 
-	if (by_brand && cli_require(o->brand, "brand"))
+	if (by_brand ? cli_require(o->brand, "brand") ||
+	    cli_open_brand(o, STORE_RDONLY, &st, &b) :
+	    cli_store_open(o, STORE_RDONLY, &st))
 		return EXIT_USAGE;
-	if (cli_store_open(o, STORE_RDONLY, &st))
-		return EXIT_USAGE;
-	if (by_brand && cli_find_brand(st, o->brand, &b)) {
-		store_close(st);
-		return EXIT_USAGE;
-	}
 	arr = o->json ? json_array() : NULL;
 	rc = rows(st, by_brand ? &b : NULL, arr);
 	store_close(st);

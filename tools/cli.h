@@ -80,6 +80,13 @@ int cli_store_open(const struct opts *o, int flags, struct store **out);
 /* Finds brand name (--brand, required) into *b; prints the error. */
 int cli_find_brand(struct store *st, const char *name, struct brand *b);
 
+/*
+ * cli_store_open, then cli_find_brand of --brand: 0 with *st open and *b
+ * filled in, or EXIT_USAGE after printing the error, the store closed.
+ */
+int cli_open_brand(const struct opts *o, int flags, struct store **st,
+    struct brand *b);
+
 /* t as sigil_time_format() writes it into buf, or "-" when t is 0. */
 const char *cli_time(int64_t t, char buf[SIGIL_TIME_LEN + 1]);
 

@@ -39,10 +39,8 @@ cmd_token_new(struct opts *o)
 	if ((role = role_parse(o->role)) == 0)
 		return cli_fail(EXIT_USAGE, "--role must be admin, operator or "
 		    "analyst");
-	if (cli_store_open(o, 0, &st))
+	if (cli_open_brand(o, 0, &st, &br))
 		return EXIT_USAGE;
-	if (cli_find_brand(st, o->brand, &br))
-		goto out;
 	if (o->expires != NULL) {
 		uint64_t secs;
 		int is_text = cli_parse_num("expires", o->expires, UINT32_MAX,
@@ -112,15 +110,14 @@ cmd_token_list(struct opts *o)
 {
 	struct store *st;
 	struct brand br;
-	int ret = EXIT_USAGE;
+	int rc;
 
-	if (cli_require(o->brand, "brand") || cli_store_open(o, STORE_RDONLY, &st))
+	if (cli_require(o->brand, "brand") ||
+	    cli_open_brand(o, STORE_RDONLY, &st, &br))
 		return EXIT_USAGE;
-	if (cli_find_brand(st, o->brand, &br) == 0 &&
-	    store_token_each(st, br.id, token_print, o) >= 0)
-		ret = EXIT_OK;
+	rc = store_token_each(st, br.id, token_print, o);
 	store_close(st);
-	return ret;
+	return rc >= 0 ? EXIT_OK : EXIT_USAGE;
 }
 
 int
@@ -135,10 +132,8 @@ cmd_token_revoke(struct opts *o)
 	if (cli_require(o->brand, "brand") ||
 	    cli_parse_num("key", o->key, UINT32_MAX, &id) || id == 0)
 		return cli_fail(EXIT_USAGE, "--key must name a token id");
-	if (cli_store_open(o, 0, &st))
+	if (cli_open_brand(o, 0, &st, &br))
 		return EXIT_USAGE;
-	if (cli_find_brand(st, o->brand, &br))
-		goto out;
 	/* Another brand's token is no token of this brand. */
 	if ((rc = store_token_get(st, (uint32_t)id, &t)) == 0 &&
 	    t.brand_id != br.id)

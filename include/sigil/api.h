@@ -58,6 +58,13 @@ void api_store_fail(struct api_call *a, int err, const char *what);
  * (both 503, as any other storage error).
  */
 void api_write_fail(struct http_call *c, int err, const char *what);
+/*
+ * The whole reply of a write answered with one JSON object: status with
+ * o when err is 0, else api_write_fail(c, err, what). o is stolen either
+ * way (built from the op's argument, which is readable even on error).
+ */
+void api_write_reply(struct http_call *c, int err, const char *what,
+    int status, struct json_t *o);
 /* Appends o to the array arr; 1 when it holds API_LIST_MAX, for a store
  * walk to stop. */
 int api_list_add(struct json_t *arr, struct json_t *o);

@@ -16,6 +16,7 @@ struct event_base;
 struct evhttp_request;
 struct evbuffer;
 struct http_server;
+struct json_t;
 
 /* Consumer endpoints take small JSON bodies; the brand API bulk ones
  * (100,000 code URLs, about 5.5 MB) need max_body_bytes (8 MiB). The
@@ -123,6 +124,14 @@ const char *http_header(struct http_call *c, const char *name);
 char *http_body_text(struct http_call *c, size_t *len);
 /* 1 when the body is larger than this route accepts (answer 413). */
 int http_body_too_large(struct http_call *c);
+/*
+ * The brand API's JSON body: 0 with *out a JSON object (the caller
+ * decrefs it), or -1 with *out NULL after replying 413 (too large, or
+ * more than SIGIL_JSON_VALUES_MAX values) or 400 bad_json, whose message
+ * is unreadable when the body is absent or not UTF-8 text.
+ */
+int http_body_json(struct http_call *c, const char *unreadable,
+    struct json_t **out);
 /* The value of cookie name, copied into out (size bytes); 0 or ENOTFOUND. */
 int http_cookie(struct http_call *c, const char *name, char *out,
     size_t size);

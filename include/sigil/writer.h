@@ -53,6 +53,24 @@ struct writer_op {
 };
 
 /*
+ * The common op, one store write on the argument as it is:
+ *
+ *	WRITER_OP_STORE(op_product_add, "product_add", store_product_add);
+ *
+ * declares the static descriptor op_product_add and its run, which
+ * returns store_product_add(st, arg): the job's op_arg must be what the
+ * store function takes (void * converts silently, so the submitter's
+ * http_write or writer_submit line is where the type is chosen).
+ */
+#define WRITER_OP_STORE(op, opname, store_fn)				\
+	static int							\
+	op##_run(struct store *st, void *arg)				\
+	{								\
+		return store_fn(st, arg);				\
+	}								\
+	static const struct writer_op op = { opname, op##_run }
+
+/*
  * One unit of work, owned by the submitter; the writer borrows it from
  * writer_submit() until done() runs on the event loop thread.
  */

@@ -82,15 +82,8 @@ struct webhook_dispatcher {
  */
 static struct webhook_dispatcher *running;
 
-static int
-progress_run(struct store *st, void *arg)
-{
-	return store_webhook_progress(st, arg);
-}
-
-static const struct writer_op op_webhook_progress = {
-	"webhook_progress", progress_run
-};
+WRITER_OP_STORE(op_webhook_progress, "webhook_progress",
+    store_webhook_progress);
 
 static void
 progress_saved(struct writer_job *job)

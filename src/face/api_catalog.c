@@ -36,21 +36,13 @@
 
 /* ---- products ---- */
 
-static int
-product_run(struct store *st, void *arg)
-{
-	return store_product_add(st, arg);
-}
-
-static const struct writer_op op_product_add = { "product_add", product_run };
+WRITER_OP_STORE(op_product_add, "product_add", store_product_add);
 
 static void
 product_added(struct http_call *c, void *arg, int err)
 {
-	if (err != 0)
-		api_write_fail(c, err, "product (sku or gtin)");
-	else
-		http_reply_jsont(c, 201, api_product_json(arg));
+	api_write_reply(c, err, "product (sku or gtin)", 201,
+	    api_product_json(arg));
 }
 
 void
@@ -133,21 +125,12 @@ batch_of_brand(struct api_call *a, const char *id, struct batch *b)
 	return 0;
 }
 
-static int
-batch_new_run(struct store *st, void *arg)
-{
-	return store_batch_new(st, arg);
-}
-
-static const struct writer_op op_batch_new = { "batch_new", batch_new_run };
+WRITER_OP_STORE(op_batch_new, "batch_new", store_batch_new);
 
 static void
 batch_made(struct http_call *c, void *arg, int err)
 {
-	if (err != 0)
-		api_write_fail(c, err, "batch");
-	else
-		http_reply_jsont(c, 201, api_batch_json(arg));
+	api_write_reply(c, err, "batch", 201, api_batch_json(arg));
 }
 
 void

@@ -134,15 +134,8 @@ distributor_json(const struct distributor *d, int with_territory)
 	return o;
 }
 
-static int
-distributor_run(struct store *st, void *arg)
-{
-	return store_distributor_add(st, arg);
-}
-
-static const struct writer_op op_distributor_add = {
-	"distributor_add", distributor_run
-};
+WRITER_OP_STORE(op_distributor_add, "distributor_add",
+    store_distributor_add);
 
 /* arg is the struct distributor added; its territory is freed here. */
 static void
@@ -150,10 +143,7 @@ distributor_added(struct http_call *c, void *arg, int err)
 {
 	struct distributor *d = arg;
 
-	if (err != 0)
-		api_write_fail(c, err, "distributor");
-	else
-		http_reply_jsont(c, 201, distributor_json(d, 0));
+	api_write_reply(c, err, "distributor", 201, distributor_json(d, 0));
 	free(d->territory);
 }
 
@@ -266,11 +256,8 @@ shipment_written(struct http_call *c, void *arg, int err)
 	struct ship_job *x = arg;
 
 	free(x->codes);
-	if (err != 0)
-		api_write_fail(c, err, "shipment");
-	else
-		http_reply_jsont(c, x->receive ? 200 : 201,
-		    api_shipment_json(&x->s));
+	api_write_reply(c, err, "shipment", x->receive ? 200 : 201,
+	    api_shipment_json(&x->s));
 }
 
 void

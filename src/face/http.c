@@ -665,6 +665,40 @@ http_body_text(struct http_call *c, size_t *len)
 }
 
 int
+http_body_json(struct http_call *c, const char *unreadable, json_t **out)
+{
+	json_error_t jerr;
+	size_t len;
+	char *text;
+
+	*out = NULL;
+	if (http_body_too_large(c)) {
+		http_reply_error(c, 413, "too_large", "request body too large");
+		return -1;
+	}
+	if ((text = http_body_text(c, &len)) == NULL) {
+		http_reply_error(c, 400, "bad_json", unreadable);
+		return -1;
+	}
+	if (sigil_json_values(text, len) > SIGIL_JSON_VALUES_MAX) {
+		free(text);
+		http_reply_error(c, 413, "too_large", "more than 400000 JSON "
+		    "values in the body");
+		return -1;
+	}
+	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (*out == NULL || !json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		http_reply_error(c, 400, "bad_json", "expected a JSON object "
+		    "(no duplicate keys)");
+		return -1;
+	}
+	return 0;
+}
+
+int
 http_cookie_in(const char *h, const char *name, char *out, size_t size)
 {
 	const char *p;
@@ -1013,8 +1047,7 @@ http_server_free(struct http_server *srv)
 		return;
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
-	if (srv->ssl != NULL)
-		SSL_CTX_free(srv->ssl);
+	SSL_CTX_free(srv->ssl);		/* NULL is fine */
 	conn_guard_free(srv->guard);
 	ratelimit_free(srv->rate);
 	free(srv);

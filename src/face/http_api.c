@@ -64,33 +64,8 @@ api_query(struct api_call *a, const char *name, char *out, size_t size)
 int
 api_body(struct api_call *a)
 {
-	json_error_t jerr;
-	size_t len;
-	char *text;
-
-	if (http_body_too_large(a->c)) {
-		api_fail(a, 413, "too_large", "request body too large");
-		return -1;
-	}
-	if ((text = http_body_text(a->c, &len)) == NULL) {
-		api_fail(a, 400, "bad_json", "expected a JSON object in UTF-8");
-		return -1;
-	}
-	if (sigil_json_values(text, len) > SIGIL_JSON_VALUES_MAX) {
-		free(text);
-		api_fail(a, 413, "too_large", "more than 400000 JSON values in "
-		    "the body");
-		return -1;
-	}
-	a->body = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	free(text);
-	if (a->body == NULL || !json_is_object(a->body)) {
-		api_fail(a, 400, "bad_json",
-		    "expected a JSON object (no duplicate "
-		    "keys)");
-		return -1;
-	}
-	return 0;
+	return http_body_json(a->c, "expected a JSON object in UTF-8",
+	    &a->body);
 }
 
 int
@@ -177,6 +152,17 @@ api_write_fail(struct http_call *c, int err, const char *what)
 	}
 	log_error("api", "what=\"%s\" err=\"%s\"", what, sigil_strerror(err));
 	http_reply_error(c, 503, "unavailable", "storage error; try again");
+}
+
+void
+api_write_reply(struct http_call *c, int err, const char *what, int status,
+    json_t *o)
+{
+	if (err != 0) {
+		json_decref(o);
+		api_write_fail(c, err, what);
+	} else
+		http_reply_jsont(c, status, o);
 }
 
 void

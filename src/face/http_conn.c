@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -75,7 +76,7 @@ struct conn {
 	struct bufferevent	*bev;
 	struct evhttp_connection *evcon;	/* NULL until bound */
 	struct evbuffer_cb_entry *watch;
-	struct conn		*prev, *next;	/* all, oldest phase first */
+	TAILQ_ENTRY(conn)	link;	/* all, oldest phase first */
 	struct conn		*fresh_next;
 	int64_t			since_us, deadline_us;
 	uint8_t			key[16];	/* address or /64; per-addr */
@@ -96,7 +97,7 @@ struct conn_guard {
 	struct conn_guard_config cfg;
 	const struct conn_guard_ops *ops;
 	void			*arg;
-	struct conn		*head, *tail;
+	TAILQ_HEAD(, conn)	conns;
 	struct conn		*fresh;
 	struct event		*fresh_ev, *sweep_ev, *resume_ev;
 	struct evconnlistener	*listener;
@@ -224,33 +225,7 @@ addr_release(struct conn_guard *g, const uint8_t key[16])
 	}
 }
 
-/* ---- the list of connections ---- */
-
-static void
-list_unlink(struct conn_guard *g, struct conn *c)
-{
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		g->head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	else
-		g->tail = c->prev;
-	c->prev = c->next = NULL;
-}
-
-static void
-list_append(struct conn_guard *g, struct conn *c)
-{
-	c->prev = g->tail;
-	c->next = NULL;
-	if (g->tail != NULL)
-		g->tail->next = c;
-	else
-		g->head = c;
-	g->tail = c;
-}
+/* ---- the list of connections (sys/queue.h, in phase order) ---- */
 
 static void
 phase_set(struct conn *c, enum phase p, int64_t deadline_us)
@@ -258,8 +233,8 @@ phase_set(struct conn *c, enum phase p, int64_t deadline_us)
 	c->phase = p;
 	c->since_us = sigil_now_us();
 	c->deadline_us = deadline_us;
-	list_unlink(c->g, c);
-	list_append(c->g, c);
+	TAILQ_REMOVE(&c->g->conns, c, link);
+	TAILQ_INSERT_TAIL(&c->g->conns, c, link);
 }
 
 /* ---- reading the head ---- */
@@ -517,7 +492,7 @@ conn_forget(struct conn_guard *g, struct conn *c)
 	if (c->watch != NULL)
 		evbuffer_remove_cb_entry(bufferevent_get_input(c->bev),
 		    c->watch);
-	list_unlink(g, c);
+	TAILQ_REMOVE(&g->conns, c, link);
 	head_reset(c);
 	g->st.open--;
 	free(c);
@@ -565,7 +540,9 @@ refuse_plain(struct conn_guard *g, struct conn *c)
 static struct conn *
 oldest_waiting(struct conn_guard *g, const struct conn *not)
 {
-	for (struct conn *c = g->head; c != NULL; c = c->next)
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &g->conns, link)
 		if (c != not && c->evcon != NULL && c->phase == PH_HEAD)
 			return c;
 	return NULL;
@@ -656,7 +633,7 @@ conn_guard_attach(struct conn_guard *g, struct bufferevent *bev)
 		free(c);
 		return;
 	}
-	list_append(g, c);
+	TAILQ_INSERT_TAIL(&g->conns, c, link);
 	g->st.open++;
 	g->st.total++;
 	/* The bufferevent outlives evhttp until fresh_run looks at it. */
@@ -707,8 +684,8 @@ sweep(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (c = g->head; c != NULL; c = next) {
-		next = c->next;
+	for (c = TAILQ_FIRST(&g->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
 		if (c->evcon == NULL)
 			continue;
 		if (c->phase == PH_HEAD && now - c->since_us > head_us) {
@@ -792,6 +769,7 @@ conn_guard_new(struct event_base *base, const struct conn_guard_config *cfg,
 
 	if ((g = calloc(1, sizeof *g)) == NULL)
 		return SIGIL_ENOMEM;
+	TAILQ_INIT(&g->conns);
 	g->cfg = *cfg;
 	g->ops = ops;
 	g->arg = arg;
@@ -812,6 +790,13 @@ conn_guard_new(struct event_base *base, const struct conn_guard_config *cfg,
 	return 0;
 }
 
+static void
+event_drop(struct event *ev)
+{
+	if (ev != NULL)
+		event_free(ev);
+}
+
 void
 conn_guard_free(struct conn_guard *g)
 {
@@ -826,19 +811,16 @@ conn_guard_free(struct conn_guard *g)
 		g->fresh = c->fresh_next;
 		bufferevent_decref(c->bev);
 	}
-	while (g->head != NULL) {
-		struct conn *c = g->head;
+	while (!TAILQ_EMPTY(&g->conns)) {
+		struct conn *c = TAILQ_FIRST(&g->conns);
 
-		list_unlink(g, c);
+		TAILQ_REMOVE(&g->conns, c, link);
 		head_reset(c);
 		free(c);
 	}
-	if (g->fresh_ev != NULL)
-		event_free(g->fresh_ev);
-	if (g->sweep_ev != NULL)
-		event_free(g->sweep_ev);
-	if (g->resume_ev != NULL)
-		event_free(g->resume_ev);
+	event_drop(g->fresh_ev);
+	event_drop(g->sweep_ev);
+	event_drop(g->resume_ev);
 	free(g->byevcon);
 	free(g->addrs);
 	free(g);

@@ -80,34 +80,9 @@ api_admin(struct loyalty_api *a, const char *msg)
 static int
 api_body(struct loyalty_api *a, json_t **out)
 {
-	json_error_t jerr;
-	size_t len;
-	char *text;
-
-	*out = NULL;
-	if (http_body_too_large(a->c)) {
-		api_fail(a, 413, "too_large", "request body too large");
-		return -1;
-	}
-	if ((text = http_body_text(a->c, &len)) != NULL &&
-	    sigil_json_values(text, len) > SIGIL_JSON_VALUES_MAX) {
-		free(text);
-		api_fail(a, 413, "too_large", "more than 400000 JSON values "
-		    "in the body");
-		return -1;
-	}
-	if (text == NULL ||
-	    (*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL || !json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		free(text);
-		api_fail(a, 400, "bad_json", "expected a JSON object (no "
-		    "duplicate keys)");
-		return -1;
-	}
-	free(text);
-	return 0;
+	/* An unreadable body has the message of one that is no object. */
+	return http_body_json(a->c, "expected a JSON object (no duplicate "
+	    "keys)", out);
 }
 
 static int
@@ -508,13 +483,7 @@ customers(struct loyalty_api *a)
 
 /* ---- catalog items, settings ---- */
 
-static int
-item_add_run(struct store *st, void *arg)
-{
-	return store_item_add(st, arg);
-}
-
-static const struct writer_op op_item_add = { "item_add", item_add_run };
+WRITER_OP_STORE(op_item_add, "item_add", store_item_add);
 
 static void
 item_added(struct http_call *c, void *arg, int err)

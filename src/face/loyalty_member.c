@@ -270,13 +270,7 @@ feedback_parse(struct http_call *c, json_t *body, struct activity *a)
 	return 0;
 }
 
-static int
-feedback_run(struct store *st, void *arg)
-{
-	return store_activity_add(st, arg);
-}
-
-static const struct writer_op op_feedback = { "feedback", feedback_run };
+WRITER_OP_STORE(op_feedback, "feedback", store_activity_add);
 
 static void
 feedback_added(struct http_call *c, void *arg, int err)
