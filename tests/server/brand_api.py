@@ -18,7 +18,16 @@ BEIJING = (39.90, 116.40)
 
 
 def stats(env):
-    return env.sigil("stats", "--json").stdout
+    """What sigil stats --json says is recorded. The write-ahead log's
+    checkpoint position (and its clean flag) move on their own, on the
+    log's checkpoint thread, whenever enough has been committed: they are
+    housekeeping, not records, so they are left out of the comparison."""
+    doc = json.loads(env.sigil("stats", "--json").stdout)
+    for v in doc.values():
+        if isinstance(v, dict) and "checkpoint_txnid" in v:
+            v.pop("checkpoint_txnid")
+            v.pop("clean", None)
+    return doc
 
 
 with Env() as env:
