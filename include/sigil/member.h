@@ -80,9 +80,10 @@ struct member_tiers {
 };
 extern const struct writer_op member_tiers_op;
 
-/* The staff role (enum claim_role) the settings give customer_id, or 0. */
-int member_role_in(struct json_t *settings, uint64_t customer_id);
-/* The same, from the brand's stored settings. */
+/*
+ * The staff role (enum claim_role) the brand's stored settings give
+ * customer_id, or 0.
+ */
 int member_role(struct app *app, uint32_t brand_id, uint64_t customer_id);
 /*
  * The writer op that registers customer_id as retailer or sales

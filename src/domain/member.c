@@ -296,7 +296,8 @@ staff_key(uint64_t customer, char out[24])
 	snprintf(out, 24, "%llu", (unsigned long long)customer);
 }
 
-int
+/* The staff role (enum claim_role) settings give customer, or 0. */
+static int
 member_role_in(json_t *settings, uint64_t customer)
 {
 	char k[24];

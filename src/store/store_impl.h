@@ -682,12 +682,6 @@ rows_global_id(struct store *st, MDB_txn *txn, const char *name,
 
 /* 0 if brand_id is a brand, SIGIL_ENOTFOUND, an LMDB code. */
 int brand_exists(struct store *st, MDB_txn *txn, uint32_t brand_id);
-/*
- * A new row's id in a table keyed by bid_key(): brand_id must exist
- * (SIGIL_ENOTFOUND), *out is one past its last id (SIGIL_EFULL).
- */
-int rows_new_id(struct store *st, MDB_txn *txn, MDB_dbi dbi,
-    uint32_t brand_id, uint32_t *out);
 /* JSON text the store keeps for loyalty.c: bounded and well-formed. */
 int json_text_ok(const char *s, size_t max);
 

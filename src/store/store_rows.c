@@ -37,7 +37,11 @@ brand_exists(struct store *st, MDB_txn *txn, uint32_t brand_id)
 	return rc == MDB_NOTFOUND ? SIGIL_ENOTFOUND : rc;
 }
 
-int
+/*
+ * A new row's id in a table keyed by bid_key(): brand_id must exist
+ * (SIGIL_ENOTFOUND), *out is one past its last id (SIGIL_EFULL).
+ */
+static int
 rows_new_id(struct store *st, MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id,
     uint32_t *out)
 {
