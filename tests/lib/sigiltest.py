@@ -59,6 +59,25 @@ def check(cond, what):
     return cond
 
 
+_ADMIN_CLIENTS = iter(range(1, 1 << 16))
+
+
+def admin_login(srv, email, password, net):
+    """POST /admin/login, each call from a new client address in net.x.y
+    (X-Forwarded-For), so that the per-client login limit never decides:
+    (status, (session cookie, CSRF token)), or (status, None) unless it
+    answered 200 with a session cookie."""
+    n = next(_ADMIN_CLIENTS)
+    st, hdrs, raw = srv.request(
+        "POST", "/admin/login", body={"email": email, "password": password},
+        headers={"Content-Type": "application/json",
+                 "X-Forwarded-For": "%s.%d.%d" % (net, n >> 8, n & 255)})
+    m = re.search(r"sg_s=([0-9a-f]{64})", hdrs.get("Set-Cookie", ""))
+    if st != 200 or m is None:
+        return st, None
+    return st, (m.group(1), json.loads(raw)["csrf"])
+
+
 def read_until_close(sock, timeout=3):
     """Everything sock receives until the peer closes it or timeout
     seconds pass without a byte; closes sock."""

@@ -7,28 +7,17 @@ equivalents."""
 import datetime
 import json
 import os
-import re
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import Env, check, done  # noqa: E402
+from sigiltest import admin_login, Env, check, done  # noqa: E402
 
 PW = "correct horse battery staple"
-CLIENTS = iter(range(1, 1000000))
 
 
 def login(srv, email, password=PW):
-    n = next(CLIENTS)
-    st, hdrs, raw = srv.request(
-        "POST", "/admin/login", body={"email": email, "password": password},
-        headers={"Content-Type": "application/json",
-                 "X-Forwarded-For": "10.9.%d.%d" % (n >> 8, n & 255)})
-    m = re.search(r"sg_s=([0-9a-f]{64})", hdrs.get("Set-Cookie", ""))
-    doc = json.loads(raw) if raw else None
-    if st != 200:
-        return st, None
-    return st, (m.group(1), doc["csrf"])
+    return admin_login(srv, email, password, "10.9")
 
 
 def session(srv, sess):

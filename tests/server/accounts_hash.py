@@ -28,22 +28,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import PHONE_UA, Env, check, done, read_until_close  # noqa: E402
+from sigiltest import admin_login, PHONE_UA, Env, check, done, read_until_close  # noqa: E402
 
 PW = "correct horse battery staple"
-CLIENTS = iter(range(1, 1000000))
 
 
 def login(srv, email, password=PW):
-    n = next(CLIENTS)
-    st, hdrs, raw = srv.request(
-        "POST", "/admin/login", body={"email": email, "password": password},
-        headers={"Content-Type": "application/json",
-                 "X-Forwarded-For": "10.8.%d.%d" % (n >> 8, n & 255)})
-    m = re.search(r"sg_s=([0-9a-f]{64})", hdrs.get("Set-Cookie", ""))
-    if st != 200 or m is None:
-        return st, None
-    return st, (m.group(1), json.loads(raw)["csrf"])
+    return admin_login(srv, email, password, "10.8")
 
 
 def sess_headers(sess):
