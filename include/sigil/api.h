@@ -114,6 +114,15 @@ int api_code_list(struct api_call *a, const char *key, uint64_t **out,
 int api_code_url(struct api_call *a, const struct batch *b, uint64_t serial,
     char *out, size_t size);
 
+/*
+ * The brand's GS1 company prefix (6 to 12 digits), kept under the key
+ * API_GCP_KEY of its settings (brand_settings, beside loyalty's tiers):
+ * 0 with gcp set, or SIGIL_ENOTFOUND when it has none. Callable from the
+ * writer thread too (it takes the store, not a call).
+ */
+#define API_GCP_KEY	"gs1_company_prefix"
+int api_brand_gcp(struct store *st, uint32_t brand_id, char gcp[13]);
+
 /* The JSON the API shows of a product, a batch, a shipment. */
 struct json_t *api_product_json(const struct product *p);
 struct json_t *api_batch_json(const struct batch *b);
@@ -138,7 +147,15 @@ void api_distributors_get(struct api_call *a);
 void api_shipments_create(struct api_call *a);
 void api_shipments_get(struct api_call *a);
 void api_shipments_receive(struct api_call *a);
+
+/* ---- handlers: EPCIS 2.0 (api_epcis.c) ---- */
+/* GET /api/v1/epcis/events: sigil's own parameters (limit, after, ...). */
 void api_epcis_events(struct api_call *a);
+/* GET /epcis/events: the EPCIS 2.0 REST binding's query parameters. */
+void api_epcis_rest(struct api_call *a);
+/* GET and POST /api/v1/epcis/settings: the GS1 company prefix. */
+void api_epcis_settings_get(struct api_call *a);
+void api_epcis_settings_set(struct api_call *a);
 
 /* ---- handlers: one code's story, its corrections, alerts (api_codes.c) */
 void api_codes_get(struct api_call *a);

@@ -21,9 +21,20 @@
 
 #include "sigil/store.h"
 
-/* The JSON-LD context every document names (EPCIS 2.0 §10 / JSON schema). */
-#define EPCIS_CONTEXT	"https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
+/*
+ * The JSON-LD context every document names: the versioned 2.0.0 one, so
+ * a reader resolves the terms of the standard sigil was written against
+ * (EPCIS 2.0 §10 / JSON schema). The versions sent in the
+ * GS1-EPCIS-Version and GS1-CBV-Version headers of every EPCIS answer
+ * (REST binding, openapi.yaml components/headers).
+ */
+#define EPCIS_CONTEXT	\
+	"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 #define EPCIS_SCHEMA_VERSION	"2.0"
+#define EPCIS_VERSION_HEADER	"2.0.0"
+#define CBV_VERSION_HEADER	"2.0.0"
+/* GS1's canonical Digital Link domain, for GLNs and SSCCs. */
+#define EPCIS_GS1_DL	"https://id.gs1.org"
 /* Longest identifier URI a callback may produce, NUL included. */
 #define EPCIS_URI_MAX	512
 
@@ -53,7 +64,21 @@ struct epcis_ctx {
 	int		(*batch_class)(void *arg, uint32_t brand_id,
 			    uint64_t batch_id, char *buf, size_t cap,
 			    uint64_t *count);
-	void		*arg;		/* passed to both callbacks */
+	/*
+	 * The distributor's GLN (13 digits, NUL-terminated) into gln, or
+	 * SIGIL_ENOTFOUND when it has none. Optional (NULL: none has one).
+	 * With a GLN, SHIP adds a destination of type location and RECEIVE
+	 * takes it as readPoint and bizLocation, as
+	 * "https://id.gs1.org/414/<gln>"; the check digit is verified.
+	 */
+	int		(*distributor_gln)(void *arg, uint32_t brand_id,
+			    uint32_t distributor, char gln[14]);
+	void		*arg;		/* passed to the callbacks */
+	/*
+	 * The installation id (STORE_INSTALL_ID_LEN bytes, store.h):
+	 * every eventID is derived from it. Required.
+	 */
+	const uint8_t	*installation;
 };
 
 /*
@@ -67,9 +92,14 @@ struct epcis_ctx {
  *   SCAN          ObjectEvent OBSERVE, inspecting, active
  *   DECOMMISSION  ObjectEvent DELETE, decommissioning, inactive
  * eventTime is ev->at in UTC with millisecond precision and
- * eventTimeZoneOffset "+00:00". eventID is "urn:uuid:<v8 UUID>" derived
- * from SHA-256 of (brand_id, ev->id): the same event always gets the same
- * ID, so re-exports deduplicate in the receiving repository.
+ * eventTimeZoneOffset "+00:00". recordTime is the same instant: sigil
+ * records every event itself, in the transaction that makes it happen
+ * (a scan, a packing, a shipment), so the moment it happened and the
+ * moment it was recorded are one; the store keeps one time. eventID is
+ * "urn:uuid:<v8 UUID>" derived from SHA-256 of (installation, brand_id,
+ * ev->id): the same event always gets the same ID, so re-exports
+ * deduplicate in the receiving repository, and two installations never
+ * give two events one ID.
  *
  * The event carries no @context of its own; wrap it with epcis_document().
  * *out is a new reference owned by the caller. SIGIL_EINVAL for a NULL
@@ -101,12 +131,31 @@ enum epcis_doc_kind {
 int epcis_document(int kind, json_t *events, int64_t created, json_t **out);
 
 /*
- * Writes the deterministic eventID of event id of brand_id into buf
- * ("urn:uuid:" + 36 characters + NUL: EPCIS_EVENT_ID_LEN + 1 bytes).
- * Exposed so an API can look an event up by its EPCIS ID.
+ * Writes the deterministic eventID of event id of brand_id in the
+ * installation inst (STORE_INSTALL_ID_LEN bytes) into buf ("urn:uuid:" +
+ * 36 characters + NUL: EPCIS_EVENT_ID_LEN + 1 bytes). Exposed so an API
+ * can look an event up by its EPCIS ID.
  */
 #define EPCIS_EVENT_ID_LEN	45
-void epcis_event_id(uint32_t brand_id, uint64_t id,
+void epcis_event_id(const uint8_t *inst, uint32_t brand_id, uint64_t id,
     char buf[EPCIS_EVENT_ID_LEN + 1]);
+
+/* ---- GS1 keys for logistic units and locations (epcis.c) ---- */
+
+/* 1 when s is n digits whose last is the GS1 mod-10 check digit. */
+int epcis_gs1_check_ok(const char *s, size_t n);
+/* 1 when s is a GLN: 13 digits with a correct check digit. */
+int epcis_gln_ok(const char *s);
+/* 1 when s is a GS1 company prefix: 6 to 12 digits. */
+int epcis_gcp_ok(const char *s);
+/*
+ * The SSCC (AI 00, 18 digits + NUL) of serial under company prefix gcp:
+ * extension digit and serial reference together are the 17 - len(gcp)
+ * digits of serial, zero-padded (so the extension digit is serial's
+ * leading digit when it needs all of them), then the check digit.
+ * 0, or SIGIL_EINVAL for a bad prefix or a serial of 0 or one that does
+ * not fit in 17 - len(gcp) digits.
+ */
+int epcis_sscc(const char *gcp, uint64_t serial, char out[19]);
 
 #endif

@@ -20,6 +20,9 @@ const struct http_route *route_table(size_t *n);
  * authenticates, rate-limits per token, checks the role and dispatches. */
 void route_api(struct http_call *c);
 
+/* GET /epcis/events (EPCIS 2.0 REST binding): authenticates as route_api. */
+void route_epcis(struct http_call *c);
+
 /*
  * http_config.head_auth: 1 when a request head carries a live brand
  * credential (a bearer token that exists and is not revoked, or a live

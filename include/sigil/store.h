@@ -116,6 +116,16 @@ int store_open(const char *dir, int flags, struct store **out);
 const char *store_open_hint(int err);
 void store_close(struct store *st);
 
+/*
+ * The installation id: 16 random bytes a writer's open makes once (a new
+ * store, or an older one that lacks it) and keeps in the meta table.
+ * EPCIS event ids are derived from it. 0, or SIGIL_ENOTFOUND for an
+ * older store opened read-only before any writer opened it.
+ */
+#define STORE_INSTALL_ID_LEN	16
+int store_installation_id(struct store *st,
+    uint8_t out[STORE_INSTALL_ID_LEN]);
+
 /* Flushes to disk (used after NOSYNC bulk work). 0 or SIGIL_EIO. */
 int store_sync(struct store *st);
 

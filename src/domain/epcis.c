@@ -14,10 +14,14 @@
  *   a bad base URL fails the render instead of producing a document a
  *   trading partner's repository would reject.
  * - eventID is a UUID version 8 (RFC 9562 §5.8, the name-based SHA-256
- *   example) of (brand, store event id). The "ni:///sha-256;..." form is
- *   reserved by EPCIS 2.0 for the canonical event hash, which is defined
- *   over the normalised event content; calling our own digest that would
- *   mislead a partner that recomputes it.
+ *   example) of (installation, brand, store event id): the installation
+ *   id (store.h) is 16 random bytes made once per store, so two
+ *   installations holding the same events give them different ids, and
+ *   one gives an event the same id in every answer, across restarts.
+ *   The "ni:///sha-256;..." form is reserved by EPCIS 2.0 for the
+ *   canonical event hash, which is defined over the normalised event
+ *   content; calling our own digest that would mislead a partner that
+ *   recomputes it.
  * - SCAN maps to bizStep "inspecting": CBV 2.0 has no consumer-scan step,
  *   and "inspecting" ("reviewing objects to address potential physical or
  *   documentation defects") is what a consumer checking authenticity does.
@@ -30,6 +34,14 @@
  *   as readPoint and bizLocation, since that is where the goods now are.
  * - Times are UTC ("Z") with eventTimeZoneOffset "+00:00": the store keeps
  *   no local zone for an event, and the offset must still be present.
+ * - recordTime equals eventTime: sigil is its own capturing application
+ *   and records each event in the transaction that makes it happen, so
+ *   the store keeps one time for both (epcis.h).
+ * - With a GLN, a distributor's place is "https://id.gs1.org/414/<gln>"
+ *   (distributor_place says why); with a brand's GS1 company prefix the
+ *   caller names aggregation parents by SSCC, "https://id.gs1.org/00/..."
+ *   (epcis_sscc): GS1's canonical Digital Link domain, so partners can
+ *   compare identifiers as strings.
  */
 #include <stdio.h>
 #include <string.h>
@@ -139,16 +151,23 @@ uri_join(const char *base, const char *fmt_suffix, uint64_t id, char *buf,
 }
 
 void
-epcis_event_id(uint32_t brand_id, uint64_t id,
+epcis_event_id(const uint8_t *inst, uint32_t brand_id, uint64_t id,
     char buf[EPCIS_EVENT_ID_LEN + 1])
 {
-	static const char label[] = "sigil/epcis/event/v1";
-	uint8_t in[sizeof label + 12], md[SHA256_DIGEST_LENGTH];
+	static const char label[] = "sigil/epcis/event/v2";
+	uint8_t in[sizeof label + STORE_INSTALL_ID_LEN + 12];
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	uint8_t *p = in + sizeof label;
 	char hex[33];
 
 	memcpy(in, label, sizeof label);
-	sigil_be32_put(in + sizeof label, brand_id);
-	sigil_be64_put(in + sizeof label + 4, id);
+	if (inst != NULL)
+		memcpy(p, inst, STORE_INSTALL_ID_LEN);
+	else
+		memset(p, 0, STORE_INSTALL_ID_LEN);
+	p += STORE_INSTALL_ID_LEN;
+	sigil_be32_put(p, brand_id);
+	sigil_be64_put(p + 4, id);
 	SHA256(in, sizeof in, md);
 	md[6] = (uint8_t)((md[6] & 0x0f) | 0x80);	/* version 8 */
 	md[8] = (uint8_t)((md[8] & 0x3f) | 0x80);	/* variant 10 */
@@ -156,6 +175,79 @@ epcis_event_id(uint32_t brand_id, uint64_t id,
 	snprintf(buf, EPCIS_EVENT_ID_LEN + 1,
 	    "urn:uuid:%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
 	    hex + 16, hex + 20);
+}
+
+/* ---- GS1 keys ---- */
+
+static int
+digits_ok(const char *s, size_t n)
+{
+	if (s == NULL || strlen(s) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * GS1 General Specifications §7.9.1: from the right, the digits before
+ * the check digit weigh 3, 1, 3, ...; the check digit brings the sum to
+ * a multiple of 10.
+ */
+int
+epcis_gs1_check_ok(const char *s, size_t n)
+{
+	unsigned sum = 0;
+
+	if (n < 2 || !digits_ok(s, n))
+		return 0;
+	for (size_t i = 0; i + 1 < n; i++)
+		sum += (unsigned)(s[n - 2 - i] - '0') * (i % 2 == 0 ? 3 : 1);
+	return (10 - sum % 10) % 10 == (unsigned)(s[n - 1] - '0');
+}
+
+int
+epcis_gln_ok(const char *s)
+{
+	return epcis_gs1_check_ok(s, 13);
+}
+
+int
+epcis_gcp_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= 6 && n <= 12 && digits_ok(s, n);
+}
+
+int
+epcis_sscc(const char *gcp, uint64_t serial, char out[19])
+{
+	char buf[19];
+	size_t g, room;
+	uint64_t lim = 1;
+	unsigned sum = 0;
+
+	if (!epcis_gcp_ok(gcp) || serial == 0)
+		return SIGIL_EINVAL;
+	g = strlen(gcp);
+	room = 17 - g;		/* extension digit + serial reference */
+	for (size_t i = 0; i < room; i++)
+		lim *= 10;
+	if (serial >= lim)
+		return SIGIL_EINVAL;
+	/* AI 00: extension digit, company prefix, serial reference, check. */
+	snprintf(buf, sizeof buf, "%0*llu", (int)room,
+	    (unsigned long long)serial);
+	memmove(buf + 1 + g, buf + 1, room - 1);
+	memcpy(buf + 1, gcp, g);
+	for (size_t i = 0; i < 17; i++)
+		sum += (unsigned)(buf[16 - i] - '0') * (i % 2 == 0 ? 3 : 1);
+	buf[17] = (char)('0' + (10 - sum % 10) % 10);
+	buf[18] = '\0';
+	memcpy(out, buf, sizeof buf);
+	return 0;
 }
 
 /* Sets obj[key] to a new string; 0 or SIGIL_ENOMEM. */
@@ -262,12 +354,59 @@ set_batch(const struct epcis_ctx *ctx, const struct trace_event *ev,
 	return set_new(obj, "quantityList", list);
 }
 
+/* Appends {"type": type, value_key: uri} to the array obj[list_key]. */
+static int
+add_party(json_t *obj, const char *list_key, const char *type,
+    const char *value_key, const char *uri)
+{
+	json_t *list = json_object_get(obj, list_key), *item = json_object();
+
+	if (!json_is_array(list) || !item || set_str(item, "type", type) ||
+	    set_str(item, value_key, uri)) {
+		json_decref(item);
+		return SIGIL_ENOMEM;
+	}
+	return json_array_append_new(list, item) ? SIGIL_ENOMEM : 0;
+}
+
+/*
+ * The distributor's location as a GS1 Digital Link URI on GS1's
+ * canonical domain, "https://id.gs1.org/414/<gln>", when it has a GLN
+ * (place empty otherwise). Digital Link rather than the EPC URN
+ * urn:epc:id:sgln:<prefix>.<location>.0: the URN needs the GLN split at
+ * the end of its company prefix, whose length only GS1's prefix tables
+ * know, while the Digital Link carries the GLN whole. EPCIS 2.0 takes
+ * either form (§8.2), and sigil names its items by Digital Link too.
+ */
+static int
+distributor_place(const struct epcis_ctx *ctx, const struct trace_event *ev,
+    char *place, size_t cap)
+{
+	char gln[14];
+	int err;
+
+	place[0] = '\0';
+	if (!ctx->distributor_gln)
+		return 0;
+	memset(gln, 0, sizeof gln);
+	err = ctx->distributor_gln(ctx->arg, ev->brand_id, ev->distributor,
+	    gln);
+	if (err == SIGIL_ENOTFOUND)
+		return 0;
+	if (err)
+		return err;
+	if (gln[13] != '\0' || !epcis_gln_ok(gln))
+		return SIGIL_EINVAL;
+	snprintf(place, cap, EPCIS_GS1_DL "/414/%s", gln);
+	return 1;
+}
+
 /* The what/where/why of ev beyond the fields every event shares. */
 static int
 event_body(const struct epcis_ctx *ctx, const struct trace_event *ev,
     json_t *obj)
 {
-	char uri[EPCIS_URI_MAX], party[EPCIS_URI_MAX];
+	char uri[EPCIS_URI_MAX], party[EPCIS_URI_MAX], place[EPCIS_URI_MAX];
 	json_t *txs, *tx;
 	int err;
 
@@ -303,15 +442,21 @@ event_body(const struct epcis_ctx *ctx, const struct trace_event *ev,
 		    (err = uri_join(ctx->base_url, "/api/v1/shipments/",
 		    ev->shipment, uri, sizeof uri)))
 			return err;
+		if ((err = distributor_place(ctx, ev, place, sizeof place)) < 0)
+			return err;
 		if (ev->type == EVENT_SHIP) {
 			if ((err = set_place(obj, "readPoint", ctx->base_url)) ||
 			    (err = set_party(obj, "sourceList", "owning_party",
 			    "source", ctx->base_url)) ||
 			    (err = set_party(obj, "destinationList",
-			    "owning_party", "destination", party)))
+			    "owning_party", "destination", party)) ||
+			    (place[0] && (err = add_party(obj,
+			    "destinationList", "location", "destination",
+			    place))))
 				return err;
-		} else if ((err = set_place(obj, "readPoint", party)) ||
-		    (err = set_place(obj, "bizLocation", party))) {
+		} else if ((err = set_place(obj, "readPoint", place[0] ? place :
+		    party)) || (err = set_place(obj, "bizLocation", place[0] ?
+		    place : party))) {
 			return err;
 		}
 		/* desadv: the despatch advice the shipment stands for. */
@@ -342,6 +487,7 @@ epcis_event_json(const struct epcis_ctx *ctx, const struct trace_event *ev,
 	int err;
 
 	if (!ctx || !ev || !out || !ctx->code_uri || !ctx->base_url ||
+	    !ctx->installation ||
 	    !uri_ok(ctx->base_url) || strlen(ctx->base_url) >= EPCIS_URI_MAX)
 		return SIGIL_EINVAL;
 	if (!(m = mapping_of(ev->type)) || ev->at < 0 ||
@@ -350,10 +496,11 @@ epcis_event_json(const struct epcis_ctx *ctx, const struct trace_event *ev,
 	if (!(obj = json_object()))
 		return SIGIL_ENOMEM;
 	sigil_time_format(ev->at, when);
-	epcis_event_id(ev->brand_id, ev->id, id);
+	epcis_event_id(ctx->installation, ev->brand_id, ev->id, id);
 	if ((err = set_str(obj, "type", m->type)) ||
 	    (err = set_str(obj, "eventID", id)) ||
 	    (err = set_str(obj, "eventTime", when)) ||
+	    (err = set_str(obj, "recordTime", when)) ||
 	    (err = set_str(obj, "eventTimeZoneOffset", "+00:00")) ||
 	    (err = set_str(obj, "action", m->action)) ||
 	    (err = set_str(obj, "bizStep", m->biz_step)) ||

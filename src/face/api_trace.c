@@ -2,12 +2,13 @@
  * api_trace.c - the brand API's supply chain: aggregation (packing codes
  * into a parent and unpacking them), distributors and their territories
  * (GeoJSON, checked before it is stored), shipments to a distributor and
- * their receipt, and the whole trace as EPCIS 2.0 events (epcis.c makes
- * the documents; consumer scans join them as bizStep inspecting).
+ * their receipt.
  *
  * Every code named is resolved against the caller's brand first
  * (http_api.c), so a request naming another brand's code changes
  * nothing and learns nothing (404).
+ *
+ * The trace as EPCIS 2.0 events is api_epcis.c's.
  *
  * A handler: route_api.c calls it after authentication and the role
  * check. May call http_api.c, epcis, geo, store (reads), http and
@@ -91,7 +92,7 @@ static void
 aggregations_create(struct api_call *a, int unpack)
 {
 	struct pack_job x = { .brand_id = a->brand.id, .unpack = unpack };
-	char text[CODE_URL_MAX + 1];
+	char text[CODE_URL_MAX + 1], gcp[13], sscc[19];
 	struct batch b;
 	json_t *arr;
 
@@ -99,6 +100,14 @@ aggregations_create(struct api_call *a, int unpack)
 	    text, sizeof text) != 0 ||
 	    api_code_of_brand(a, text, &x.parent, &b) != 0)
 		return;
+	/* With a company prefix, every parent must have an SSCC (epcis.h). */
+	if (!unpack && api_brand_gcp(a->app->store, a->brand.id, gcp) == 0 &&
+	    epcis_sscc(gcp, x.parent, sscc) != 0) {
+		api_fail(a, 422, "sscc_range", "the parent's serial does not "
+		    "fit the serial reference of an SSCC under the brand's GS1 "
+		    "company prefix (17 digits less the prefix's)");
+		return;
+	}
 	arr = json_object_get(a->body, "children");
 	if (!(unpack && arr == NULL) && api_code_list(a, "children",
 	    &x.children, &x.n) != 0)
@@ -128,6 +137,9 @@ distributor_json(const struct distributor *d, int with_territory)
 	json_t *o = json_pack("{s:i,s:s,s:s}", "id", (int)d->id, "name",
 	    d->name, "created", sigil_time_format(d->created, t));
 
+	if (d->gln[0] != '\0')
+		json_object_set_new(o, "gln", json_string(d->gln));
+
 	if (with_territory && d->territory != NULL)
 		json_object_set_new(o, "territory", json_loads(d->territory,
 		    0, NULL));
@@ -152,12 +164,22 @@ api_distributors_create(struct api_call *a)
 {
 	struct distributor d = { 0 };
 	struct geo_area *area = NULL;
-	json_t *terr;
+	json_t *terr, *gln;
 	char err_text[160];
 
 	if (api_body(a) != 0 ||
 	    api_field_str(a, "name", STORE_TEXT_MAX, 1, d.name, sizeof d.name))
 		return;
+	gln = json_object_get(a->body, "gln");
+	if (gln != NULL && !json_is_null(gln)) {
+		if (!json_is_string(gln) || !epcis_gln_ok(json_string_value(
+		    gln))) {
+			api_fail(a, 422, "bad_gln", "field 'gln' must be a GLN: "
+			    "13 digits with a correct GS1 check digit");
+			return;
+		}
+		snprintf(d.gln, sizeof d.gln, "%s", json_string_value(gln));
+	}
 	terr = json_object_get(a->body, "territory");
 	if (!json_is_object(terr)) {
 		api_fail(a, 422, "bad_territory",
@@ -313,222 +335,4 @@ api_shipments_receive(struct api_call *a)
 	if (shipment_of_brand(a, a->seg[1], &x.s) != 0)
 		return;
 	http_write(a->c, &op_receive, &x, sizeof x, shipment_written);
-}
-
-/* ---- EPCIS 2.0 events ---- */
-
-/*
- * Identifiers for EPCIS: the code's GS1 Digital Link URI (without the
- * tag: it names the item, it does not prove it) when the product has a
- * GTIN, the compact code URL otherwise; a batch is named by its GTIN and
- * lot, or by its API URL. One batch and product are remembered between
- * calls, since events name runs of codes of the same batch.
- */
-struct epcis_ids {
-	struct api_call	*a;
-	struct batch	batch;
-	struct product	product;
-	int		have;
-};
-
-static int
-epcis_batch(struct epcis_ids *ids, uint32_t brand_id, uint64_t serial)
-{
-	struct api_call *a = ids->a;
-
-	if (ids->have && serial >= ids->batch.first_serial &&
-	    serial - ids->batch.first_serial < ids->batch.count)
-		return 0;
-	ids->have = store_batch_find_serial(a->app->store, brand_id, serial,
-	    &ids->batch) == 0 && store_product_get(a->app->store, brand_id,
-	    ids->batch.sku, &ids->product) == 0;
-	return ids->have ? 0 : SIGIL_ENOTFOUND;
-}
-
-static int
-epcis_code_uri(void *arg, uint32_t brand_id, uint64_t serial, char *buf,
-    size_t cap)
-{
-	struct epcis_ids *ids = arg;
-	int err;
-
-	if ((err = epcis_batch(ids, brand_id, serial)) != 0)
-		return err;
-	if (ids->product.gtin[0] != '\0') {
-		snprintf(buf, cap, "%s/01/%s/21/%llu", ids->a->brand.base_url,
-		    ids->product.gtin, (unsigned long long)serial);
-		return 0;
-	}
-	return api_code_url(ids->a, &ids->batch, serial, buf, cap) == 0 ? 0 :
-	    SIGIL_EINVAL;
-}
-
-static int
-epcis_batch_class(void *arg, uint32_t brand_id, uint64_t batch_id, char *buf,
-    size_t cap, uint64_t *count)
-{
-	struct epcis_ids *ids = arg;
-	struct batch b;
-	struct product p;
-
-	if (store_batch_get(ids->a->app->store, batch_id, &b) != 0 ||
-	    b.brand_id != brand_id || store_product_get(ids->a->app->store,
-	    brand_id, b.sku, &p) != 0)
-		return SIGIL_ENOTFOUND;
-	if (p.gtin[0] != '\0' && b.lot[0] != '\0')
-		snprintf(buf, cap, "%s/01/%s/10/%s", ids->a->brand.base_url,
-		    p.gtin, b.lot);
-	else
-		snprintf(buf, cap, "%s/api/v1/batches/%llu",
-		    ids->a->brand.base_url, (unsigned long long)b.id);
-	*count = b.count;
-	return 0;
-}
-
-struct epcis_page {
-	struct api_call	*a;
-	struct epcis_ctx ctx;
-	json_t		*events;
-	uint64_t	last_event, last_scan;
-	int64_t		to;
-	size_t		limit, n_scans;
-	int		err;
-};
-
-static int
-epcis_one(void *arg, const struct trace_event *ev)
-{
-	struct epcis_page *pg = arg;
-	json_t *o;
-
-	if ((pg->err = epcis_event_json(&pg->ctx, ev, &o)) != 0)
-		return 1;
-	json_array_append_new(pg->events, o);
-	pg->last_event = ev->id;
-	return 0;
-}
-
-/* Consumer scans come from the scan log, as SCAN events. */
-static int
-epcis_scan(void *arg, const struct scan_rec *r)
-{
-	struct epcis_page *pg = arg;
-	struct trace_event ev = { 0 };
-	uint64_t serial = r->serial;
-	json_t *o;
-
-	if (pg->to != 0 && r->at >= pg->to)
-		return 1;
-	if (r->id <= pg->last_scan || r->brand_id != pg->a->brand.id ||
-	    (r->flags & SCAN_BOT))
-		return 0;
-	if (pg->n_scans >= pg->limit)
-		return 1;
-	ev.id = r->id | UINT64_C(1) << 63;	/* apart from trace event ids */
-	ev.type = EVENT_SCAN;
-	ev.brand_id = r->brand_id;
-	ev.at = r->at;
-	ev.scan_id = r->id;
-	ev.n = 1;
-	ev.serials = &serial;
-	if ((pg->err = epcis_event_json(&pg->ctx, &ev, &o)) != 0)
-		return 1;
-	json_array_append_new(pg->events, o);
-	pg->last_scan = r->id;
-	pg->n_scans++;
-	return 0;
-}
-
-static const struct {
-	const char	*step;
-	int		type;
-} epcis_steps[] = {
-	{ "commissioning", EVENT_COMMISSION }, { "packing", EVENT_AGGREGATE },
-	{ "unpacking", EVENT_DISAGGREGATE }, { "shipping", EVENT_SHIP },
-	{ "receiving", EVENT_RECEIVE }, { "inspecting", EVENT_SCAN },
-	{ "decommissioning", EVENT_DECOMMISSION },
-};
-
-/*
- * GET /api/v1/epcis/events?bizStep=&from=&to=&limit=&after=&after_scan=
- * An EPCISQueryDocument; the next page is in a Link header (rel="next").
- * Trace events come first, then consumer scans (bizStep inspecting);
- * each stream pages by its own cursor.
- */
-void
-api_epcis_events(struct api_call *a)
-{
-	struct epcis_ids ids = { a, { 0 }, { 0 }, 0 };
-	struct epcis_page pg = { 0 };
-	char v[64], step[32] = "", f[32] = "", t[32] = "", link[512];
-	int64_t from = 0;
-	int type = 0, err;
-	size_t n_events;
-	json_t *doc;
-
-	if (api_paging(a, &pg.last_event, &pg.limit, NULL) != 0)
-		return;
-	if (api_query(a, "after_scan", v, sizeof v) != NULL &&
-	    sigil_parse_u64(v, UINT64_MAX, &pg.last_scan) != 0) {
-		api_fail(a, 400, "bad_query", "after_scan must be an id");
-		return;
-	}
-	if ((api_query(a, "from", f, sizeof f) != NULL &&
-	    sigil_time_parse(f, &from) != 0) ||
-	    (api_query(a, "to", t, sizeof t) != NULL &&
-	    sigil_time_parse(t, &pg.to) != 0)) {
-		api_fail(a, 400, "bad_query",
-		    "from and to must be YYYY-MM-DD or "
-		    "ISO-8601 UTC");
-		return;
-	}
-	if (api_query(a, "bizStep", step, sizeof step) != NULL) {
-		for (size_t i = 0; i < sizeof epcis_steps /
-		    sizeof epcis_steps[0]; i++)
-			if (strcmp(step, epcis_steps[i].step) == 0)
-				type = epcis_steps[i].type;
-		if (type == 0) {
-			api_fail(a, 400, "bad_query", "bizStep must be one of "
-			    "commissioning, packing, unpacking, shipping, "
-			    "receiving, inspecting, decommissioning");
-			return;
-		}
-	}
-	pg.a = a;
-	pg.ctx.base_url = a->brand.base_url;
-	pg.ctx.code_uri = epcis_code_uri;
-	pg.ctx.batch_class = epcis_batch_class;
-	pg.ctx.arg = &ids;
-	pg.events = json_array();
-	err = 0;
-	if (type != EVENT_SCAN)
-		err = store_event_each(a->app->store, a->brand.id,
-		    pg.last_event, from, pg.to, type, pg.limit, epcis_one, &pg);
-	n_events = json_array_size(pg.events);
-	if (err >= 0 && pg.err == 0 && (type == 0 || type == EVENT_SCAN) &&
-	    n_events < pg.limit) {
-		pg.limit -= n_events;
-		err = store_scan_each(a->app->store, from, epcis_scan, &pg);
-		pg.limit += n_events;
-	}
-	if (err < 0 || pg.err != 0) {
-		json_decref(pg.events);
-		api_store_fail(a, err < 0 ? err : pg.err, "events");
-		return;
-	}
-	if (json_array_size(pg.events) >= pg.limit) {
-		/* from/to/bizStep passed the checks above: URL-safe. */
-		snprintf(link, sizeof link, "</api/v1/epcis/events?limit=%zu&"
-		    "after=%llu&after_scan=%llu%s%s%s%s%s%s>; rel=\"next\"",
-		    pg.limit, (unsigned long long)pg.last_event,
-		    (unsigned long long)pg.last_scan, step[0] ? "&bizStep=" :
-		    "", step, f[0] ? "&from=" : "", f, t[0] ? "&to=" : "", t);
-		http_add_header(a->c, "Link", link);
-	}
-	if ((err = epcis_document(EPCIS_DOC_QUERY, pg.events,
-	    sigil_now_us(), &doc)) != 0) {
-		api_store_fail(a, err, "events");
-		return;
-	}
-	http_reply_jsont(a->c, 200, doc);
 }

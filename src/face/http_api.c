@@ -23,6 +23,7 @@
 #include "sigil/api.h"
 #include "sigil/app.h"
 #include "sigil/code.h"
+#include "sigil/epcis.h"
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
@@ -394,4 +395,24 @@ api_shipment_json(const struct shipment *s)
 	    "distributor", (int)s->distributor, "shipped_at",
 	    sigil_time_format(s->shipped_at, t1), "received_at",
 	    time_or_null(s->received_at, t2), "codes", (json_int_t)s->codes);
+}
+
+int
+api_brand_gcp(struct store *st, uint32_t brand_id, char gcp[13])
+{
+	char *text = NULL;
+	json_t *o = NULL;
+	const char *v;
+	int rc = SIGIL_ENOTFOUND;
+
+	if (store_brand_settings_get(st, brand_id, &text) == 0)
+		o = json_loads(text, 0, NULL);
+	free(text);
+	v = json_string_value(json_object_get(o, API_GCP_KEY));
+	if (v != NULL && epcis_gcp_ok(v)) {
+		snprintf(gcp, 13, "%s", v);
+		rc = 0;
+	}
+	json_decref(o);
+	return rc;
 }

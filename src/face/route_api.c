@@ -102,6 +102,10 @@ static const struct api_route api_routes[] = {
 	    api_codes_pin_unlock },
 	{ EVHTTP_REQ_GET, "alerts", ROLE_NEED_READ, api_alerts_list },
 	{ EVHTTP_REQ_GET, "epcis/events", ROLE_NEED_READ, api_epcis_events },
+	{ EVHTTP_REQ_GET, "epcis/settings", ROLE_NEED_READ,
+	    api_epcis_settings_get },
+	{ EVHTTP_REQ_POST, "epcis/settings", ROLE_NEED_ADMIN,
+	    api_epcis_settings_set },
 	{ EVHTTP_REQ_GET, "webhooks", ROLE_NEED_ADMIN, api_webhooks_list },
 	{ EVHTTP_REQ_POST, "webhooks", ROLE_NEED_ADMIN,
 	    api_webhooks_create },
@@ -152,8 +156,22 @@ route_api_head_auth(void *arg, const char *authorization, const char *cookie)
 	    session_live(app->store, v);
 }
 
+/*
+ * The EPCIS REST binding answers a refusal as an RFC 7807 problem
+ * (epcisException:SecurityException); the brand API as {"error": ...}.
+ */
+static void
+deny_problem(struct api_call *a)
+{
+	http_add_header(a->c, "WWW-Authenticate", "Bearer realm=\"sigil\"");
+	http_reply_json_type(a->c, 401, "application/problem+json",
+	    "{\"type\":\"epcisException:SecurityException\",\"title\":"
+	    "\"Unauthorised request\",\"status\":401,\"detail\":\"a valid "
+	    "bearer token is required\"}");
+}
+
 static int
-authenticate(struct api_call *a)
+authenticate(struct api_call *a, int problem)
 {
 	const char *h = http_header(a->c, "Authorization");
 	char v[SESSION_COOKIE_MAX];
@@ -182,6 +200,10 @@ authenticate(struct api_call *a)
 		goto deny;
 	return 0;
 deny:
+	if (problem) {
+		deny_problem(a);
+		return -1;
+	}
 	http_add_header(a->c, "WWW-Authenticate", "Bearer realm=\"sigil\"");
 	api_fail(a, 401, "unauthorized", "a valid bearer token is required");
 	return -1;
@@ -201,7 +223,7 @@ route_api(struct http_call *c)
 	a.c = c;
 	a.app = c->app;
 	a.method = c->method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : c->method;
-	if (authenticate(&a) != 0)
+	if (authenticate(&a, 0) != 0)
 		return;
 	if (!token_rate_allow(a.tok.id, a.app->api_rate_limit)) {
 		api_fail(&a, 429, "rate_limited", "too many requests for this "
@@ -254,4 +276,32 @@ route_api(struct http_call *c)
 	}
 	r->fn(&a);
 	json_decref(a.body);
+}
+
+/*
+ * GET /epcis/events: the EPCIS 2.0 REST binding's events resource, with
+ * the brand API's credentials (a bearer token or a dashboard session)
+ * and its per-token rate limit; any role may read.
+ */
+void
+route_epcis(struct http_call *c)
+{
+	struct api_call a = { 0 };
+
+	a.c = c;
+	a.app = c->app;
+	a.method = EVHTTP_REQ_GET;
+	if (authenticate(&a, 1) != 0)
+		return;
+	if (!token_rate_allow(a.tok.id, a.app->api_rate_limit)) {
+		api_fail(&a, 429, "rate_limited", "too many requests for this "
+		    "token");
+		return;
+	}
+	if (!role_may(a.tok.role, ROLE_NEED_READ)) {
+		api_fail(&a, 403, "forbidden", "this token's role may not do "
+		    "this");
+		return;
+	}
+	api_epcis_rest(&a);
 }

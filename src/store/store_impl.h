@@ -88,6 +88,9 @@ struct store {
 	int		 trace_absent;	/* RDONLY open of a pre-trace store */
 	int		 loyalty_absent;	/* ... of a pre-loyalty store */
 	int		 notes_absent;	/* ... of a store without code_notes */
+	/* store_open.c: meta "installation_id", once a writer made it */
+	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
+	int		 install_known;
 	pthread_rwlock_t grow_lock;
 	pthread_key_t	 slot_key;
 	pthread_mutex_t	 slots_mu;

@@ -136,6 +136,51 @@ state_mark(struct store *st, MDB_txn *txn)
 	return 0;
 }
 
+/*
+ * The installation id: 16 random bytes made once, at the first open by a
+ * writer (a new store, or an older one that lacks it), and kept under
+ * meta "installation_id". EPCIS event ids are derived from it, so two
+ * installations never name two events alike (docs/storage.md). A
+ * read-only open only reads it: an older store opened read-only has none
+ * until a writer opens it.
+ */
+static int
+install_mark(struct store *st, MDB_txn *txn, int writer)
+{
+	MDB_val k = meta_key("installation_id"), v;
+	uint8_t id[STORE_INSTALL_ID_LEN];
+	int rc = mdb_get(txn, st->meta, &k, &v);
+
+	if (rc == 0) {
+		if (v.mv_size != sizeof id)
+			return SIGIL_ESTATE;
+		memcpy(st->install_id, v.mv_data, sizeof id);
+		st->install_known = 1;
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND)
+		return map_err(rc);
+	if (!writer)
+		return 0;
+	if (sigil_random(id, sizeof id) != 0)
+		return SIGIL_EIO;
+	v = mval(id, sizeof id);
+	if ((rc = mdb_put(txn, st->meta, &k, &v, MDB_NOOVERWRITE)) != 0)
+		return map_err(rc);
+	memcpy(st->install_id, id, sizeof id);
+	st->install_known = 1;
+	return 0;
+}
+
+int
+store_installation_id(struct store *st, uint8_t out[STORE_INSTALL_ID_LEN])
+{
+	if (st == NULL || !st->install_known)
+		return SIGIL_ENOTFOUND;
+	memcpy(out, st->install_id, STORE_INSTALL_ID_LEN);
+	return 0;
+}
+
 static int
 open_dbs(struct store *st, int create)
 {
@@ -189,6 +234,8 @@ open_dbs(struct store *st, int create)
 		}
 	}
 	if (!tflags && (rc = state_mark(st, txn)) != 0)
+		goto fail;
+	if ((rc = install_mark(st, txn, !tflags)) != 0)
 		goto fail;
 	/* Committing (even read-only) keeps the handles for the process. */
 	return map_err(tflags ? mdb_txn_commit(txn) : wal_txn_commit(st, txn));

@@ -29,6 +29,7 @@
 
 /* Packed value sizes; layouts in docs/storage.md. */
 #define DIST_FIXED_LEN		10
+#define DIST_GLN_LEN		13
 #define EVENT_FIXED_LEN		53
 #define ALERT_REC_LEN		45
 
@@ -44,26 +45,31 @@ distributor_decode(MDB_val k, MDB_val v, int with_territory,
 {
 	const uint8_t *p = v.mv_data;
 	struct distributor d = { 0 };
-	size_t nl, tl;
+	size_t nl, tl, gl;
 
 	if (k.mv_size != 8 || v.mv_size < DIST_FIXED_LEN)
 		return SIGIL_EIO;
-	/* p[8]: bit 0 territory present, bits 1-7 the name length >> 8 */
-	nl = (size_t)(p[8] >> 1) << 8 | p[9];
+	/*
+	 * p[8]: bit 0 territory present, bits 1-6 the name length >> 8,
+	 * bit 7 a GLN (13 digits) before the name.
+	 */
+	gl = (p[8] & 0x80) ? DIST_GLN_LEN : 0;
+	nl = (size_t)((p[8] >> 1) & 0x3f) << 8 | p[9];
 	if (nl == 0 || nl > STORE_TEXT_BYTES ||
-	    v.mv_size < DIST_FIXED_LEN + nl)
+	    v.mv_size < DIST_FIXED_LEN + gl + nl)
 		return SIGIL_EIO;
-	tl = v.mv_size - DIST_FIXED_LEN - nl;
+	tl = v.mv_size - DIST_FIXED_LEN - gl - nl;
 	if (((p[8] & 1) == 0 && tl != 0) || tl > STORE_GEOJSON_MAX)
 		return SIGIL_EIO;
 	d.brand_id = sigil_be32_get(k.mv_data);
 	d.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
 	d.created = (int64_t)le64_get(p);
-	memcpy(d.name, p + DIST_FIXED_LEN, nl);
+	memcpy(d.gln, p + DIST_FIXED_LEN, gl);
+	memcpy(d.name, p + DIST_FIXED_LEN + gl, nl);
 	if (with_territory && (p[8] & 1)) {
 		if ((d.territory = malloc(tl + 1)) == NULL)
 			return SIGIL_ENOMEM;
-		memcpy(d.territory, p + DIST_FIXED_LEN + nl, tl);
+		memcpy(d.territory, p + DIST_FIXED_LEN + gl + nl, tl);
 		d.territory[tl] = '\0';
 	}
 	*out = d;
@@ -80,7 +86,7 @@ distributor_add_fn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct dist_arg *a = arg;
 	uint8_t sk[17 + 4], kb[8], *p;
-	size_t nl = strlen(a->d.name);
+	size_t nl = strlen(a->d.name), gl = a->d.gln[0] ? DIST_GLN_LEN : 0;
 	MDB_val k = mval(kb, 8), v;
 	struct brand b;
 	uint64_t id;
@@ -95,17 +101,19 @@ distributor_add_fn(struct store *st, MDB_txn *txn, void *arg)
 		return rc;
 	a->d.id = (uint32_t)id;
 	bid_key(kb, a->d.brand_id, a->d.id);
-	v = mval(NULL, DIST_FIXED_LEN + nl + a->tlen);
+	v = mval(NULL, DIST_FIXED_LEN + gl + nl + a->tlen);
 	if ((rc = mdb_put(txn, st->distributors, &k, &v,
 	    MDB_NOOVERWRITE | MDB_RESERVE)) != 0)
 		return rc;
 	p = v.mv_data;
 	le64_put(p, (uint64_t)a->d.created);
-	p[8] = (uint8_t)((a->d.territory != NULL) | (nl >> 8) << 1);
+	p[8] = (uint8_t)((a->d.territory != NULL) | (nl >> 8) << 1 |
+	    (gl ? 0x80 : 0));
 	p[9] = (uint8_t)nl;
-	memcpy(p + DIST_FIXED_LEN, a->d.name, nl);
+	memcpy(p + DIST_FIXED_LEN, a->d.gln, gl);
+	memcpy(p + DIST_FIXED_LEN + gl, a->d.name, nl);
 	if (a->tlen)
-		memcpy(p + DIST_FIXED_LEN + nl, a->d.territory, a->tlen);
+		memcpy(p + DIST_FIXED_LEN + gl + nl, a->d.territory, a->tlen);
 	return 0;
 }
 
@@ -116,6 +124,13 @@ store_distributor_add(struct store *st, struct distributor *d)
 
 	if (d == NULL || !text_ok(d->name, sizeof(d->name), STORE_TEXT_MAX, 0))
 		return SIGIL_EINVAL;
+	if (d->gln[0] != '\0') {
+		if (strnlen(d->gln, sizeof d->gln) != DIST_GLN_LEN)
+			return SIGIL_EINVAL;
+		for (size_t i = 0; i < DIST_GLN_LEN; i++)
+			if (d->gln[i] < '0' || d->gln[i] > '9')
+				return SIGIL_EINVAL;
+	}
 	a.d = *d;
 	a.tlen = 0;
 	if (d->territory != NULL &&
@@ -423,6 +438,42 @@ store_event_add(struct store *st, struct trace_event *ev)
 	if (work.at == 0)
 		work.at = sigil_now_us();
 	return STORE_WRITE_OUT(st, event_add_fn, &work, work, ev);
+}
+
+/* Was serial ever the parent of an AGGREGATE event? (code_events) */
+static int
+was_parent_txn(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, int *out)
+{
+	uint8_t ck[CODE_KEY_LEN];
+	struct u64vec ids = { 0 }, buf = { 0 };
+	struct trace_event ev;
+	int rc;
+
+	*out = 0;
+	code_key_put(ck, brand_id, serial);
+	rc = dups_collect(txn, st->code_events, mval(ck, CODE_KEY_LEN), &ids);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < ids.n && !*out; i++)
+		if ((rc = event_load(st, txn, ids.v[i], &ev, &buf)) == 0 &&
+		    ev.type == EVENT_AGGREGATE && ev.parent == serial &&
+		    ev.brand_id == brand_id)
+			*out = 1;
+	free(ids.v);
+	free(buf.v);
+	return rc;
+}
+
+int
+store_code_was_parent(struct store *st, uint32_t brand_id, uint64_t serial)
+{
+	int yes = 0, rc;
+
+	if (st->trace_absent)
+		return 0;
+	rc = STORE_READ(st, was_parent_txn(st, txn, brand_id, serial, &yes));
+	return rc < 0 ? rc : yes;
 }
 
 struct event_feed {

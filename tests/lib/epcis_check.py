@@ -141,6 +141,43 @@ DOCUMENT_KEYS = {"@context", "id", "type", "schemaVersion", "creationDate",
                  "epcisBody"}
 
 
+EPCIS_CONTEXT_2_0_0 = \
+    "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+
+# GS1 Digital Link URI syntax 1.x: a primary key right after the host (or
+# after a path of the domain's own, which sigil never uses) must be the
+# key's length with a correct GS1 mod-10 check digit (GS1 General
+# Specifications §3.2 for AI 00 SSCC (18), 01 GTIN (14), 414 GLN (13);
+# check digit algorithm §7.9.1). EPCIS 2.0 §8.2 takes DL URIs as
+# identifiers, so a malformed key is a malformed identifier.
+DL_KEYS = {"00": 18, "01": 14, "414": 13, "417": 13}
+DL_RE = re.compile(r"^https?://[^/?#]+/(00|01|414|417)/([^/?#]*)")
+
+
+def gs1_check_ok(digits):
+    if not digits.isdigit() or len(digits) < 2:
+        return False
+    total = sum(int(c) * (3 if i % 2 == 0 else 1)
+                for i, c in enumerate(reversed(digits[:-1])))
+    return (10 - total % 10) % 10 == int(digits[-1])
+
+
+def gs1_dl_problem(v):
+    """A message when v is a GS1 Digital Link URI with a bad primary key."""
+    m = DL_RE.match(v)
+    if not m:
+        return None
+    ai, key = m.group(1), m.group(2)
+    if len(key) != DL_KEYS[ai] or not gs1_check_ok(key):
+        return ("GS1 Digital Link key /%s/%s is not %d digits with a "
+                "correct check digit" % (ai, key, DL_KEYS[ai]))
+    if m.group(0).split("://", 1)[1].split("/", 1)[0] != \
+            m.group(0).split("://", 1)[1].split("/", 1)[0].lower() or \
+            not v.startswith(("https://", "http://")):
+        return "GS1 Digital Link URI with an upper-case scheme or host"
+    return None
+
+
 def is_uri(v):
     return isinstance(v, str) and bool(URI_RE.match(v)) and not PCT_RE.search(v)
 
@@ -163,8 +200,10 @@ def is_date_time(v):
 
 
 class Checker:
-    def __init__(self):
+    def __init__(self, context=None):
         self.errors = []
+        self.want_context = context
+        self.query = False
 
     def err(self, path, msg):
         self.errors.append("%s: %s" % (path, msg))
@@ -173,6 +212,10 @@ class Checker:
     def uri(self, v, path):
         if not is_uri(v):
             self.err(path, "not an absolute URI: %r" % (v,))
+            return False
+        bad = gs1_dl_problem(v)
+        if bad:
+            self.err(path, bad)
             return False
         return True
 
@@ -346,6 +389,11 @@ class Checker:
                      % (ev["eventTimeZoneOffset"],))
         if "recordTime" in ev:
             self.time(ev["recordTime"], path + ".recordTime")
+        elif self.query:
+            # EPCIS 2.0 §7.4.1 (recordTime): ignored at capture, and
+            # "SHALL be present when an event is retrieved through the
+            # EPCIS Query Interfaces" - every query result carries it.
+            self.err(path, "missing recordTime (required in query results)")
         if "eventID" in ev:
             self.uri(ev["eventID"], path + ".eventID")
         if "errorDeclaration" in ev:
@@ -506,6 +554,9 @@ class Checker:
         if not any(c in EPCIS_CONTEXTS for c in strs):
             self.err(path, "does not include the EPCIS 2.0 context "
                      "https://ref.gs1.org/standards/epcis/epcis-context.jsonld")
+        if self.want_context and self.want_context not in strs:
+            self.err(path, "does not name the versioned context %s"
+                     % self.want_context)
 
     def event_list(self, v, path):
         if not isinstance(v, list):
@@ -534,6 +585,7 @@ class Checker:
             self.err(path + ".type",
                      "must be EPCISDocument or EPCISQueryDocument: %r" % (t,))
             return
+        self.query = t == "EPCISQueryDocument"
         self.key_names(doc, DOCUMENT_KEYS if t == "EPCISDocument" else
                        DOCUMENT_KEYS - {"instanceIdentifier", "sender",
                                         "receiver", "epcisHeader"}, path)
@@ -585,9 +637,11 @@ class Checker:
             self.event_list(rb["eventList"], qpath + ".resultsBody.eventList")
 
 
-def check_document(doc):
-    """Returns a list of violations ("path: message"); [] when valid."""
-    c = Checker()
+def check_document(doc, context=None):
+    """Returns a list of violations ("path: message"); [] when valid.
+    context: a context URL the document must name (e.g. the versioned
+    EPCIS_CONTEXT_2_0_0), beyond the rule that it names an EPCIS one."""
+    c = Checker(context)
     c.document(doc)
     return c.errors
 
@@ -614,7 +668,8 @@ def sample_document():
 
     def ev(i, **kw):
         e = {"eventID": "urn:uuid:0f9e8d7c-6b5a-8493-8291-a0b1c2d3e4f%d" % i,
-             "eventTime": "2026-11-23T08:01:0%d.345Z" % i}
+             "eventTime": "2026-11-23T08:01:0%d.345Z" % i,
+             "recordTime": "2026-11-23T08:01:0%d.345Z" % i}
         e.update(common)
         e.update(kw)
         return e
@@ -722,6 +777,25 @@ def _broken_samples():
         d["epcisBody"] = {"events": body}
     return [
         ("missing eventTime", ev(0, delk("eventTime")), "missing eventTime"),
+        ("query result without recordTime", ev(3, delk("recordTime")),
+         "missing recordTime"),
+        ("recordTime without offset",
+         ev(3, setk("recordTime", "2026-11-23T08:01:02")), ".recordTime"),
+        ("SSCC with a wrong check digit",
+         ev(1, setk("parentID", "https://id.gs1.org/00/106141412345678901")),
+         "/00/106141412345678901"),
+        ("SSCC of 17 digits",
+         ev(1, setk("parentID", "https://id.gs1.org/00/10614141234567890")),
+         "18 digits"),
+        ("GLN with a wrong check digit",
+         ev(4, setk("bizLocation", {"id": "https://id.gs1.org/414/0614141000001"})),
+         "/414/0614141000001"),
+        ("GTIN with a wrong check digit",
+         ev(5, setk("epcList", ["https://acme.example/01/09506000134353/21/1"])),
+         "/01/09506000134353"),
+        ("Digital Link with an upper-case host",
+         ev(5, setk("epcList", ["https://ACME.EXAMPLE/01/09506000134352/21/1"])),
+         "upper-case"),
         ("missing eventTimeZoneOffset", ev(0, delk("eventTimeZoneOffset")),
          "missing eventTimeZoneOffset"),
         ("bad action", ev(5, setk("action", "SCAN")), ".action"),
@@ -831,7 +905,13 @@ def self_test():
         print("FAIL good capture document rejected:", *errs, sep="\n  ")
     else:
         print("ok   good capture document passes")
-    errs = check_document(rich_document())
+    errs = check_document(good, context=EPCIS_CONTEXT_2_0_0)
+    if not any("versioned context" in e for e in errs):
+        failures += 1
+        print("FAIL unversioned context accepted where 2.0.0 is required")
+    else:
+        print("ok   unversioned context refused where 2.0.0 is required")
+    errs = check_document(rich_document(), context=EPCIS_CONTEXT_2_0_0)
     if errs:
         failures += 1
         print("FAIL rich capture document rejected:", *errs, sep="\n  ")

@@ -208,7 +208,7 @@ with Env() as env:
     ship_ev = [e for e in evs if e.get("bizStep") == "shipping"][0]
     _, pl = srv.api("GET", "codes/" + pallet.split("/")[-1], AN)
     check(ship_ev["destinationList"] and ship_ev["epcList"] ==
-          ["https://ACME.EXAMPLE/01/09506000134352/21/%d" % pl["serial"]] and
+          ["https://acme.example/01/09506000134352/21/%d" % pl["serial"]] and
           ship_ev["disposition"] == "in_transit",
           "shipping event names the pallet and its destination")
     agg = [e for e in evs if e["type"] == "AggregationEvent"]

@@ -81,11 +81,22 @@ batch_class(void *arg, uint32_t brand_id, uint64_t batch_id, char *buf,
 	return 0;
 }
 
+/* Two installations' ids (store.h: 16 random bytes each). */
+static const uint8_t INST[STORE_INSTALL_ID_LEN] = {
+	0x5e, 0x11, 0x90, 0x01, 0x02, 0x03, 0x04, 0x05,
+	0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d,
+};
+static const uint8_t INST2[STORE_INSTALL_ID_LEN] = {
+	0x5e, 0x11, 0x90, 0x01, 0x02, 0x03, 0x04, 0x05,
+	0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0e,
+};
+
 static const struct epcis_ctx ctx = {
 	.base_url = BASE "/",
 	.code_uri = code_uri,
 	.batch_class = batch_class,
 	.arg = &fake,
+	.installation = INST,
 };
 
 static uint64_t kids[] = { 10, 11, 12 };
@@ -166,6 +177,9 @@ check_common(json_t *e, const char *type, const char *action,
 	assert_string_equal(str_at(e, "bizStep"), step);
 	assert_string_equal(str_at(e, "disposition"), disp);
 	assert_string_equal(str_at(e, "eventTime"), "2026-11-23T08:01:02.345Z");
+	/* sigil records each event as it happens: one instant (epcis.h). */
+	assert_string_equal(str_at(e, "recordTime"),
+	    "2026-11-23T08:01:02.345Z");
 	assert_string_equal(str_at(e, "eventTimeZoneOffset"), "+00:00");
 	id = str_at(e, "eventID");
 	assert_int_equal(strlen(id), EPCIS_EVENT_ID_LEN);
@@ -328,8 +342,8 @@ test_event_id(void **state)
 	json_t *e;
 
 	(void)state;
-	epcis_event_id(7, 40 + EVENT_SCAN, a);
-	epcis_event_id(7, 40 + EVENT_SCAN, b);
+	epcis_event_id(INST, 7, 40 + EVENT_SCAN, a);
+	epcis_event_id(INST, 7, 40 + EVENT_SCAN, b);
 	assert_string_equal(a, b);
 	e = render(EVENT_SCAN);
 	assert_string_equal(str_at(e, "eventID"), a);
@@ -340,16 +354,122 @@ test_event_id(void **state)
 	assert_int_equal(epcis_event_json(&ctx, &ev, &e), 0);
 	assert_string_equal(str_at(e, "eventID"), a);
 	json_decref(e);
-	epcis_event_id(8, 40 + EVENT_SCAN, b);
+	epcis_event_id(INST, 8, 40 + EVENT_SCAN, b);
 	assert_string_not_equal(a, b);
-	epcis_event_id(7, 41 + EVENT_SCAN, b);
+	epcis_event_id(INST, 7, 41 + EVENT_SCAN, b);
 	assert_string_not_equal(a, b);
-	epcis_event_id(0, 0, b);
+	/* Another installation, the same brand and event: another id. */
+	epcis_event_id(INST2, 7, 40 + EVENT_SCAN, b);
+	assert_string_not_equal(a, b);
+	{
+		struct epcis_ctx c2 = ctx;
+
+		c2.installation = INST2;
+		assert_int_equal(epcis_event_json(&c2, &ev, &e), 0);
+		assert_string_equal(str_at(e, "eventID"), b);
+		json_decref(e);
+		/* No installation: refused, never a shared id. */
+		c2.installation = NULL;
+		e = NULL;
+		assert_int_equal(epcis_event_json(&c2, &ev, &e), SIGIL_EINVAL);
+		assert_null(e);
+	}
+	epcis_event_id(INST, 0, 0, b);
 	assert_int_equal(strlen(b), EPCIS_EVENT_ID_LEN);
 	assert_int_equal(b[9 + 8], '-');
 	assert_int_equal(b[9 + 13], '-');
 	assert_int_equal(b[9 + 18], '-');
 	assert_int_equal(b[9 + 23], '-');
+}
+
+/* A distributor with a GLN: 9 has one, every other none. */
+static int
+dist_gln(void *arg, uint32_t brand_id, uint32_t distributor, char gln[14])
+{
+	(void)brand_id;
+	assert_ptr_equal(arg, &fake);
+	if (fake.literal) {
+		snprintf(gln, 14, "%s", fake.literal);
+		return 0;
+	}
+	if (distributor != 9)
+		return SIGIL_ENOTFOUND;
+	memcpy(gln, "9520123456788", 14);	/* GS1 Digital Link's example */
+	return 0;
+}
+
+static void
+test_gln_places(void **state)
+{
+	struct epcis_ctx c = ctx;
+	struct trace_event ev = event_of(EVENT_SHIP);
+	json_t *e, *d;
+
+	(void)state;
+	c.distributor_gln = dist_gln;
+	assert_int_equal(epcis_event_json(&c, &ev, &e), 0);
+	d = json_object_get(e, "destinationList");
+	assert_int_equal(json_array_size(d), 2);
+	assert_string_equal(str_at(json_array_get(d, 0), "type"),
+	    "owning_party");
+	assert_string_equal(str_at(json_array_get(d, 1), "type"), "location");
+	assert_string_equal(str_at(json_array_get(d, 1), "destination"),
+	    "https://id.gs1.org/414/9520123456788");
+	json_decref(e);
+	ev = event_of(EVENT_RECEIVE);
+	assert_int_equal(epcis_event_json(&c, &ev, &e), 0);
+	check_place(e, "readPoint", "https://id.gs1.org/414/9520123456788");
+	check_place(e, "bizLocation", "https://id.gs1.org/414/9520123456788");
+	json_decref(e);
+	/* Without a GLN: as before. */
+	ev.distributor = 4;
+	assert_int_equal(epcis_event_json(&c, &ev, &e), 0);
+	check_place(e, "bizLocation", BASE "/api/v1/distributors/4");
+	json_decref(e);
+	/* A callback that hands back a bad GLN fails the render. */
+	fake.literal = "9520123456789";
+	ev.distributor = 9;
+	e = NULL;
+	assert_int_equal(epcis_event_json(&c, &ev, &e), SIGIL_EINVAL);
+	assert_null(e);
+}
+
+static void
+test_gs1_keys(void **state)
+{
+	char sscc[19];
+
+	(void)state;
+	assert_true(epcis_gln_ok("9520123456788"));
+	assert_true(epcis_gln_ok("0614141000005"));
+	assert_false(epcis_gln_ok("9520123456787"));	/* check digit */
+	assert_false(epcis_gln_ok("952012345678"));	/* 12 digits */
+	assert_false(epcis_gln_ok("95201234567880"));
+	assert_false(epcis_gln_ok("952012345678a"));
+	assert_false(epcis_gln_ok(""));
+	assert_false(epcis_gln_ok(NULL));
+	assert_true(epcis_gcp_ok("614141"));
+	assert_true(epcis_gcp_ok("061414112345"));
+	assert_false(epcis_gcp_ok("61414"));
+	assert_false(epcis_gcp_ok("0614141123456"));
+	assert_false(epcis_gcp_ok("06141a1"));
+	assert_false(epcis_gcp_ok(NULL));
+	/* GS1 General Specifications' example SSCC: (00) 1 0614141 ... 7. */
+	assert_int_equal(epcis_sscc("0614141", 1123456789, sscc), 0);
+	assert_string_equal(sscc, "106141411234567897");
+	assert_true(epcis_gs1_check_ok(sscc, 18));
+	/* A small serial: extension digit 0, serial reference padded. */
+	assert_int_equal(epcis_sscc("0614141", 521, sscc), 0);
+	assert_memory_equal(sscc, "00614141000000521", 17);
+	assert_true(epcis_gs1_check_ok(sscc, 18));
+	/* 12-digit prefix: 5 digits left, so 99999 fits and 100000 not. */
+	assert_int_equal(epcis_sscc("061414112345", 99999, sscc), 0);
+	assert_memory_equal(sscc, "90614141123459999", 17);
+	assert_int_equal(epcis_sscc("061414112345", 100000, sscc),
+	    SIGIL_EINVAL);
+	assert_int_equal(epcis_sscc("0614141", 0, sscc), SIGIL_EINVAL);
+	assert_int_equal(epcis_sscc("12345", 1, sscc), SIGIL_EINVAL);
+	assert_int_equal(epcis_sscc(NULL, 1, sscc), SIGIL_EINVAL);
 }
 
 static void
@@ -695,6 +815,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup(test_receive, setup),
 		cmocka_unit_test_setup(test_scan, setup),
 		cmocka_unit_test_setup(test_event_id, setup),
+		cmocka_unit_test_setup(test_gln_places, setup),
+		cmocka_unit_test_setup(test_gs1_keys, setup),
 		cmocka_unit_test_setup(test_time_bounds, setup),
 		cmocka_unit_test_setup(test_bad_input, setup),
 		cmocka_unit_test_setup(test_hostile_callbacks, setup),

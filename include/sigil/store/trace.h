@@ -24,13 +24,15 @@ struct distributor {
 	char		name[STORE_TEXT_BYTES + 1];
 	int64_t		created;
 	char		*territory;	/* GeoJSON text, malloc'd, may be NULL */
+	char		gln[14];	/* GLN, 13 digits, or "" for none */
 };
 
 /*
  * Adds d (territory copied; validated by the caller); sets d->id (per
- * brand, from 1) and d->created. SIGIL_EINVAL for an empty or oversize
- * name or control characters in it, or a territory longer than
- * STORE_GEOJSON_MAX; SIGIL_ENOTFOUND for an unknown brand.
+ * brand, from 1) and d->created. d->gln is "" or 13 digits (the caller
+ * checks the check digit). SIGIL_EINVAL for an empty or oversize name
+ * or control characters in it, a gln not of 13 digits, or a territory
+ * longer than STORE_GEOJSON_MAX; SIGIL_ENOTFOUND for an unknown brand.
  */
 int store_distributor_add(struct store *st, struct distributor *d);
 /* *out->territory is malloc'd: free it with store_distributor_clear(). */
@@ -146,6 +148,13 @@ int store_event_add(struct store *st, struct trace_event *ev);
 int store_event_each(struct store *st, uint32_t brand_id, uint64_t after,
     int64_t from, int64_t to, int type, size_t limit,
     int (*fn)(void *arg, const struct trace_event *ev), void *arg);
+/*
+ * 1 when serial has been the parent of an AGGREGATE event (a case or a
+ * pallet: EPCIS names it by SSCC when its brand has a GS1 company
+ * prefix), 0 when never, or a negative SIGIL_E* code.
+ */
+int store_code_was_parent(struct store *st, uint32_t brand_id,
+    uint64_t serial);
 /*
  * Events that name serial (as parent, child, shipped root), the
  * COMMISSION/DECOMMISSION events of its batch, and the SHIP/RECEIVE

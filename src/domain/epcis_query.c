@@ -1,0 +1,335 @@
+/*
+ * epcis_query.c - the EPCIS 2.0 REST binding's query parameters, read:
+ * times, business steps and event types, and the paging token.
+ *
+ * Pure logic: may call libc, OpenSSL's HMAC and util.c; never the store
+ * or HTTP (src/face/api_epcis.c reads the request and walks the store).
+ *
+ * Written from the binding (GS1 EPCIS 2.0, REST Bindings/openapi.yaml:
+ * parameters EQ_bizStep and eventType, pipeDelimited; GE_eventTime and
+ * LT_eventTime, "format": "date-time"; NextPageToken, opaque) and CBV
+ * 2.0's list of business steps (§7.1).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include "sigil/epcis_query.h"
+#include "sigil/util.h"
+
+/* ---- times ---- */
+
+static int
+num(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int
+epcis_time_parse(const char *s, int64_t *out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 1, leap;
+	int64_t frac = 0, scale = 100000, t;
+	const char *p;
+
+	if (s == NULL || strlen(s) < 20 || num(s, 4, &y) || s[4] != '-' ||
+	    num(s + 5, 2, &mo) || s[7] != '-' || num(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't') || num(s + 11, 2, &h) ||
+	    s[13] != ':' || num(s + 14, 2, &mi) || s[16] != ':' ||
+	    num(s + 17, 2, &sec))
+		return SIGIL_EINVAL;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 60)
+		return SIGIL_EINVAL;
+	p = s + 19;
+	if (*p == '.') {
+		int n = 0;
+
+		for (p++; *p >= '0' && *p <= '9'; p++, n++) {
+			if (n >= 9)
+				return SIGIL_EINVAL;
+			if (scale > 0) {
+				frac += (*p - '0') * scale;
+				scale /= 10;
+			}
+		}
+		if (n == 0)
+			return SIGIL_EINVAL;
+	}
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+		/* UTC */
+	} else if ((*p == '+' || *p == '-' || *p == ' ') && strlen(p) == 6 &&
+	    num(p + 1, 2, &oh) == 0 && p[3] == ':' &&
+	    num(p + 4, 2, &om) == 0 && oh <= 23 && om <= 59) {
+		sign = *p == '-' ? -1 : 1;
+	} else {
+		return SIGIL_EINVAL;
+	}
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    sign * (oh * 3600 + om * 60);
+	*out = t * 1000000 + frac;
+	return 0;
+}
+
+/* ---- business steps and event types ---- */
+
+/* CBV 2.0 §7.1: every standard business step. */
+static const char *const cbv_steps[] = {
+	"accepting", "arriving", "assembling", "collecting", "commissioning",
+	"consigning", "creating_class_instance", "cycle_counting",
+	"decommissioning", "departing", "destroying", "disassembling",
+	"dispensing", "encoding", "entering_exiting", "holding", "inspecting",
+	"installing", "killing", "loading", "other", "packing", "picking",
+	"receiving", "removing", "repackaging", "repairing", "replacing",
+	"reserving", "retail_selling", "sampling", "sensor_reporting",
+	"shipping", "staging_outbound", "stock_taking", "stocking", "storing",
+	"transporting", "unloading", "unpacking", "void_shipping",
+};
+
+/* The steps sigil's events carry (epcis.c's mapping). */
+static const struct {
+	const char	*step;
+	int		 type;
+} own_steps[] = {
+	{ "commissioning", EVENT_COMMISSION }, { "packing", EVENT_AGGREGATE },
+	{ "unpacking", EVENT_DISAGGREGATE }, { "shipping", EVENT_SHIP },
+	{ "receiving", EVENT_RECEIVE }, { "inspecting", EVENT_SCAN },
+	{ "decommissioning", EVENT_DECOMMISSION },
+};
+
+/* An absolute URI: scheme ":" at least one printable non-space byte. */
+static int
+is_uri(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') ||
+	    (s[0] >= 'A' && s[0] <= 'Z')))
+		return 0;
+	while (i < n && ((s[i] >= 'a' && s[i] <= 'z') ||
+	    (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+	    s[i] == '+' || s[i] == '-' || s[i] == '.'))
+		i++;
+	if (i == n || s[i] != ':' || i + 1 == n)
+		return 0;
+	for (i++; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
+		    strchr("\"<>\\^`{|}", s[i]))
+			return 0;
+	return 1;
+}
+
+/* One step (s, n bytes): 0 with *mask |= its types, or SIGIL_EINVAL. */
+static int
+one_step(const char *s, size_t n, unsigned *mask)
+{
+	static const char *const prefixes[] = {
+		"https://ref.gs1.org/cbv/BizStep-", "urn:epcglobal:cbv:bizstep:",
+	};
+	const char *w = s;
+	size_t wn = n, i;
+	int cbv = 1;
+
+	for (i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+		size_t pl = strlen(prefixes[i]);
+
+		if (n >= pl && memcmp(s, prefixes[i], pl) == 0) {
+			w = s + pl;
+			wn = n - pl;
+			break;
+		}
+	}
+	if (i == sizeof prefixes / sizeof prefixes[0] && memchr(s, ':', n))
+		cbv = 0;
+	if (!cbv)
+		return is_uri(s, n) ? 0 : SIGIL_EINVAL;
+	for (i = 0; i < sizeof cbv_steps / sizeof cbv_steps[0]; i++)
+		if (strlen(cbv_steps[i]) == wn && memcmp(cbv_steps[i], w, wn) == 0)
+			break;
+	if (i == sizeof cbv_steps / sizeof cbv_steps[0])
+		return SIGIL_EINVAL;
+	for (i = 0; i < sizeof own_steps / sizeof own_steps[0]; i++)
+		if (strlen(own_steps[i].step) == wn &&
+		    memcmp(own_steps[i].step, w, wn) == 0)
+			*mask |= EPCIS_TYPE_BIT(own_steps[i].type);
+	return 0;
+}
+
+static int
+one_type(const char *s, size_t n, unsigned *mask)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 mask;
+	} types[] = {
+		{ "ObjectEvent", EPCIS_TYPE_BIT(EVENT_COMMISSION) |
+		    EPCIS_TYPE_BIT(EVENT_SHIP) | EPCIS_TYPE_BIT(EVENT_RECEIVE) |
+		    EPCIS_TYPE_BIT(EVENT_SCAN) |
+		    EPCIS_TYPE_BIT(EVENT_DECOMMISSION) },
+		{ "AggregationEvent", EPCIS_TYPE_BIT(EVENT_AGGREGATE) |
+		    EPCIS_TYPE_BIT(EVENT_DISAGGREGATE) },
+		{ "TransactionEvent", 0 }, { "TransformationEvent", 0 },
+		{ "AssociationEvent", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strlen(types[i].name) == n &&
+		    memcmp(types[i].name, s, n) == 0) {
+			*mask |= types[i].mask;
+			return 0;
+		}
+	return is_uri(s, n) ? 0 : SIGIL_EINVAL;
+}
+
+static int
+each_item(const char *list, int (*fn)(const char *, size_t, unsigned *),
+    unsigned *mask)
+{
+	unsigned m = 0;
+	const char *p, *bar;
+	int err;
+
+	if (list == NULL)
+		return SIGIL_EINVAL;
+	for (p = list;; p = bar + 1) {
+		bar = strchr(p, '|');
+		if ((err = fn(p, bar ? (size_t)(bar - p) : strlen(p), &m)))
+			return err;
+		if (bar == NULL)
+			break;
+	}
+	*mask = m;
+	return 0;
+}
+
+int
+epcis_biz_steps(const char *list, unsigned *mask)
+{
+	return each_item(list, one_step, mask);
+}
+
+int
+epcis_event_types(const char *list, unsigned *mask)
+{
+	return each_item(list, one_type, mask);
+}
+
+/* ---- the paging token ---- */
+
+#define TOKEN_VERSION	1
+#define TOKEN_BYTES	33	/* version, two cursors, 16 bytes of MAC */
+
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void
+epcis_token_key(const uint8_t *inst, uint8_t key[EPCIS_TOKEN_KEY_LEN])
+{
+	static const char label[] = "sigil/epcis/page-token/v1";
+	uint8_t in[sizeof label + STORE_INSTALL_ID_LEN];
+
+	memcpy(in, label, sizeof label);
+	memcpy(in + sizeof label, inst, STORE_INSTALL_ID_LEN);
+	SHA256(in, sizeof in, key);
+}
+
+/* HMAC-SHA-256(key, head[17] || SHA-256(bind)), its first 16 bytes. */
+static void
+token_mac(const uint8_t key[EPCIS_TOKEN_KEY_LEN], const char *bind,
+    const uint8_t *head, uint8_t mac[16])
+{
+	uint8_t buf[17 + SHA256_DIGEST_LENGTH], md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	memcpy(buf, head, 17);
+	SHA256((const uint8_t *)bind, strlen(bind), buf + 17);
+	HMAC(EVP_sha256(), key, EPCIS_TOKEN_KEY_LEN, buf, sizeof buf, md,
+	    &mdlen);
+	memcpy(mac, md, 16);
+}
+
+void
+epcis_token_make(const uint8_t key[EPCIS_TOKEN_KEY_LEN], const char *bind,
+    const struct epcis_cursor *c, char out[EPCIS_TOKEN_LEN + 1])
+{
+	uint8_t raw[TOKEN_BYTES];
+	size_t o = 0;
+
+	raw[0] = TOKEN_VERSION;
+	sigil_be64_put(raw + 1, c->last_event);
+	sigil_be64_put(raw + 9, c->last_scan);
+	token_mac(key, bind, raw, raw + 17);
+	for (size_t i = 0; i < TOKEN_BYTES; i += 3) {
+		uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
+		    raw[i + 2];
+
+		out[o++] = b64url[v >> 18 & 63];
+		out[o++] = b64url[v >> 12 & 63];
+		out[o++] = b64url[v >> 6 & 63];
+		out[o++] = b64url[v & 63];
+	}
+	out[o] = '\0';
+}
+
+int
+epcis_token_read(const uint8_t key[EPCIS_TOKEN_KEY_LEN], const char *bind,
+    const char *token, struct epcis_cursor *out)
+{
+	uint8_t raw[TOKEN_BYTES], mac[16];
+	size_t o = 0;
+
+	if (token == NULL || strlen(token) != EPCIS_TOKEN_LEN)
+		return SIGIL_EINVAL;
+	for (size_t i = 0; i < EPCIS_TOKEN_LEN; i += 4) {
+		uint32_t v = 0;
+
+		for (size_t j = 0; j < 4; j++) {
+			const char *c = token[i + j] ? strchr(b64url,
+			    token[i + j]) : NULL;
+
+			if (c == NULL)
+				return SIGIL_EINVAL;
+			v = v << 6 | (uint32_t)(c - b64url);
+		}
+		raw[o++] = (uint8_t)(v >> 16);
+		raw[o++] = (uint8_t)(v >> 8);
+		raw[o++] = (uint8_t)v;
+	}
+	if (raw[0] != TOKEN_VERSION)
+		return SIGIL_EINVAL;
+	token_mac(key, bind, raw, mac);
+	if (CRYPTO_memcmp(mac, raw + 17, 16) != 0)
+		return SIGIL_EINVAL;
+	out->last_event = sigil_be64_get(raw + 1);
+	out->last_scan = sigil_be64_get(raw + 9);
+	return 0;
+}
