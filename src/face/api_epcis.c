@@ -748,8 +748,9 @@ api_epcis_settings_set(struct api_call *a)
 	if (v == NULL || json_object_size(a->body) != 1 ||
 	    !(json_is_null(v) || (json_is_string(v) &&
 	    epcis_gcp_ok(json_string_value(v))))) {
-		api_fail(a, 422, "invalid", "body must be {\"gs1_company_prefix"
-		    "\": 6 to 12 digits, or null}");
+		api_fail(a, 422, "invalid", "body must hold one field, "
+		    "'gs1_company_prefix': a string of 6 to 12 digits, or "
+		    "null");
 		return;
 	}
 	if (json_is_string(v))

@@ -36,7 +36,8 @@ from sigiltest import ROOT, Env, check, done, src_file  # noqa: E402
 DOC = os.path.join(ROOT, "docs", "api.md")
 BASE = "http://127.0.0.1:8080"
 # Header names a documented response may show, in the order shown.
-SHOWN_HEADERS = ["Content-Type", "Content-Disposition", "Link", "Allow",
+SHOWN_HEADERS = ["Content-Type", "Content-Disposition", "Link",
+                 "GS1-EPCIS-Version", "GS1-CBV-Version", "Allow",
                  "WWW-Authenticate", "Retry-After", "Set-Cookie"]
 # Fields whose documented value must equal the real one.
 STABLE = {"verdict", "state", "first_scan", "scan_count", "code", "message",
