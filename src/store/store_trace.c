@@ -440,14 +440,20 @@ store_event_add(struct store *st, struct trace_event *ev)
 	return STORE_WRITE_OUT(st, event_add_fn, &work, work, ev);
 }
 
-/* Was serial ever the parent of an AGGREGATE event? (code_events) */
+/*
+ * Was serial ever the parent of an AGGREGATE event? Its code_events
+ * entries, each event's fixed head only (type, brand, parent): an
+ * aggregation's children are never decoded, so asking this for each of
+ * 100,000 children stays linear.
+ */
 static int
 was_parent_txn(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t serial, int *out)
 {
 	uint8_t ck[CODE_KEY_LEN];
-	struct u64vec ids = { 0 }, buf = { 0 };
-	struct trace_event ev;
+	struct u64vec ids = { 0 };
+	const uint8_t *p;
+	MDB_val v;
 	int rc;
 
 	*out = 0;
@@ -455,13 +461,20 @@ was_parent_txn(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	rc = dups_collect(txn, st->code_events, mval(ck, CODE_KEY_LEN), &ids);
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
-	for (size_t i = 0; rc == 0 && i < ids.n && !*out; i++)
-		if ((rc = event_load(st, txn, ids.v[i], &ev, &buf)) == 0 &&
-		    ev.type == EVENT_AGGREGATE && ev.parent == serial &&
-		    ev.brand_id == brand_id)
-			*out = 1;
+	for (size_t i = 0; rc == 0 && i < ids.n && !*out; i++) {
+		if ((rc = id_get(txn, st->events, ids.v[i], &v)) != 0) {
+			rc = rc == MDB_NOTFOUND ? SIGIL_EIO : rc;
+			break;
+		}
+		if (v.mv_size < EVENT_FIXED_LEN) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		p = v.mv_data;
+		*out = p[0] == EVENT_AGGREGATE && le32_get(p + 1) == brand_id &&
+		    le64_get(p + 13) == serial;
+	}
 	free(ids.v);
-	free(buf.v);
 	return rc;
 }
 
