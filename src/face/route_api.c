@@ -15,6 +15,10 @@
  * (loyalty.c), then this file's table, which checks the role (role.c)
  * before it calls an api_*.c handler.
  *
+ * route_epcis() serves the EPCIS 2.0 REST binding's /epcis/events, a
+ * top-level path (route.c), with the same credentials, limit and role
+ * check, its refusals in the binding's problem shape.
+ *
  * Routing, not a handler: it may call every brand API handler and
  * http_api.c; it answers only what no handler is reached for (401, 403,
  * 404, 405, 429). Never reads or writes a resource itself.
