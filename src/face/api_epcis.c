@@ -7,7 +7,8 @@
  * epcis.c renders the events and documents; epcis_query.c reads the
  * binding's parameters and makes the paging token. This file names the
  * codes (a GTIN item's Digital Link, a compact code's URL, an
- * aggregation parent's SSCC when the brand has a company prefix), the
+ * aggregation parent's SSCC when the brand has a company prefix; scheme
+ * and host in lower case, whatever the printed base URL), the
  * distributors' GLNs, walks the store (trace events, then consumer scans
  * as bizStep inspecting) and answers with the binding's headers
  * (GS1-EPCIS-Version, GS1-CBV-Version, Link rel="next") and, at

@@ -20,10 +20,17 @@ and bizTransaction-type-JSON-Schema.json) and from the EPCIS 2.0 standard's
 text where the schema defers to it. Each check below names its source as
 [schema file#definition] or [EPCIS 2.0 §section].
 
-Deliberately stricter than the schema in two places, both stated in the
-standard's prose: parentID is required for AggregationEvent ADD/DELETE
-(§7.4.3), and schemaVersion/creationDate are required in query documents too
-(the EPCISQueryDocument header of §9 carries both as mandatory).
+Deliberately stricter than the schema where the standard's prose says
+more: parentID is required for AggregationEvent ADD/DELETE (§7.4.3);
+schemaVersion/creationDate are required in query documents too (the
+EPCISQueryDocument header of §9 carries both as mandatory); every event of
+a query document needs recordTime (§7.4.1: present whenever an event is
+retrieved through the query interfaces); a GS1 Digital Link identifier's
+primary key (00 SSCC, 01 GTIN, 414/417 GLN) must have its length and GS1
+check digit (GS1 Digital Link URI syntax; General Specifications §7.9.1),
+with a lower-case scheme and host so identifiers compare as strings.
+check_document(doc, context=EPCIS_CONTEXT_2_0_0) also demands the
+versioned 2.0.0 context.
 """
 import datetime
 import json
