@@ -2,7 +2,8 @@
  * fuzz_epcis_query.c - libFuzzer target for epcis_query.c, which reads the
  * EPCIS 2.0 REST binding's query parameters from clients: GE_eventTime /
  * LT_eventTime (epcis_time_parse), EQ_bizStep (epcis_biz_steps), eventType
- * (epcis_event_types) and nextPageToken (epcis_token_read).
+ * (epcis_event_types), EQ_action (epcis_actions), EQ_disposition
+ * (epcis_dispositions) and nextPageToken (epcis_token_read).
  *
  * The first byte picks the parser, the rest is the parameter's value.
  * Properties checked:
@@ -85,12 +86,11 @@ check_time(const char *s)
 }
 
 static void
-check_list(const char *s, int steps)
+check_list(const char *s, int (*parse)(const char *, unsigned *))
 {
 	unsigned m = 0xdead;
 
-	if ((steps ? epcis_biz_steps(s, &m) : epcis_event_types(s, &m)) !=
-	    0) {
+	if (parse(s, &m) != 0) {
 		if (m != 0xdead)
 			abort();
 		return;
@@ -128,15 +128,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	switch (data[0] % 4) {
+	switch (data[0] % 6) {
 	case 0:
 		check_time(s);
 		break;
 	case 1:
-		check_list(s, 1);
+		check_list(s, epcis_biz_steps);
 		break;
 	case 2:
-		check_list(s, 0);
+		check_list(s, epcis_event_types);
+		break;
+	case 4:
+		check_list(s, epcis_actions);
+		break;
+	case 5:
+		check_list(s, epcis_dispositions);
 		break;
 	default:
 		check_token(s);

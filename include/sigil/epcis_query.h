@@ -53,6 +53,16 @@ int epcis_biz_steps(const char *list, unsigned *mask);
  */
 int epcis_event_types(const char *list, unsigned *mask);
 
+/*
+ * EQ_action: '|'-separated ADD, OBSERVE, DELETE (nothing else, as the
+ * binding says). EQ_disposition: CBV 2.0 dispositions as words, CBV URIs
+ * ("https://ref.gs1.org/cbv/Disp-in_transit") or EPCIS 1.x URNs
+ * ("urn:epcglobal:cbv:disp:in_transit"), or other absolute URIs.
+ * *mask as above; SIGIL_EINVAL otherwise.
+ */
+int epcis_actions(const char *list, unsigned *mask);
+int epcis_dispositions(const char *list, unsigned *mask);
+
 /* Where the next page starts: after these trace event and scan ids. */
 struct epcis_cursor {
 	uint64_t	last_event, last_scan;

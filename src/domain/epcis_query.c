@@ -6,9 +6,10 @@
  * or HTTP (src/face/api_epcis.c reads the request and walks the store).
  *
  * Written from the binding (GS1 EPCIS 2.0, REST Bindings/openapi.yaml:
- * parameters EQ_bizStep and eventType, pipeDelimited; GE_eventTime and
- * LT_eventTime, "format": "date-time"; NextPageToken, opaque) and CBV
- * 2.0's list of business steps (§7.1).
+ * parameters EQ_bizStep, EQ_disposition, EQ_action and eventType,
+ * pipeDelimited; GE_/LT_eventTime and GE_/LT_recordTime, "format":
+ * "date-time"; NextPageToken, opaque) and CBV 2.0's lists of business
+ * steps (§7.1) and dispositions (§7.2).
  */
 #include <stdio.h>
 #include <string.h>
@@ -126,6 +127,39 @@ static const struct {
 	{ "decommissioning", EVENT_DECOMMISSION },
 };
 
+/* CBV 2.0 §7.2: every standard disposition. */
+static const char *const cbv_dispositions[] = {
+	"active", "available", "completeness_inferred", "completeness_verified",
+	"conformant", "container_closed", "container_open", "damaged",
+	"destroyed", "dispensed", "disposed", "encoded", "expired",
+	"in_progress", "in_transit", "inactive", "mismatch_class",
+	"mismatch_instance", "mismatch_quantity", "needs_replacement",
+	"no_pedigree_match", "non_conformant", "non_sellable_other",
+	"partially_dispensed", "recalled", "reserved", "retail_sold",
+	"returned", "sellable_accessible", "sellable_not_accessible", "stolen",
+	"unavailable", "unknown",
+};
+
+/* The dispositions and actions sigil's events carry (epcis.c). */
+static const struct {
+	const char	*word;
+	unsigned	 mask;
+} own_dispositions[] = {
+	{ "active", EPCIS_TYPE_BIT(EVENT_COMMISSION) |
+	    EPCIS_TYPE_BIT(EVENT_SCAN) },
+	{ "in_progress", EPCIS_TYPE_BIT(EVENT_AGGREGATE) |
+	    EPCIS_TYPE_BIT(EVENT_DISAGGREGATE) | EPCIS_TYPE_BIT(EVENT_RECEIVE) },
+	{ "in_transit", EPCIS_TYPE_BIT(EVENT_SHIP) },
+	{ "inactive", EPCIS_TYPE_BIT(EVENT_DECOMMISSION) },
+}, own_actions[] = {
+	{ "ADD", EPCIS_TYPE_BIT(EVENT_COMMISSION) |
+	    EPCIS_TYPE_BIT(EVENT_AGGREGATE) },
+	{ "OBSERVE", EPCIS_TYPE_BIT(EVENT_SHIP) | EPCIS_TYPE_BIT(EVENT_RECEIVE) |
+	    EPCIS_TYPE_BIT(EVENT_SCAN) },
+	{ "DELETE", EPCIS_TYPE_BIT(EVENT_DISAGGREGATE) |
+	    EPCIS_TYPE_BIT(EVENT_DECOMMISSION) },
+};
+
 /* An absolute URI: scheme ":" at least one printable non-space byte. */
 static int
 is_uri(const char *s, size_t n)
@@ -185,6 +219,53 @@ one_step(const char *s, size_t n, unsigned *mask)
 }
 
 static int
+one_disposition(const char *s, size_t n, unsigned *mask)
+{
+	static const char *const prefixes[] = {
+		"https://ref.gs1.org/cbv/Disp-", "urn:epcglobal:cbv:disp:",
+	};
+	const char *w = s;
+	size_t wn = n, i;
+
+	for (i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+		size_t pl = strlen(prefixes[i]);
+
+		if (n >= pl && memcmp(s, prefixes[i], pl) == 0) {
+			w = s + pl;
+			wn = n - pl;
+			break;
+		}
+	}
+	if (i == sizeof prefixes / sizeof prefixes[0] && memchr(s, ':', n))
+		return is_uri(s, n) ? 0 : SIGIL_EINVAL;
+	for (i = 0; i < sizeof cbv_dispositions / sizeof cbv_dispositions[0];
+	    i++)
+		if (strlen(cbv_dispositions[i]) == wn &&
+		    memcmp(cbv_dispositions[i], w, wn) == 0)
+			break;
+	if (i == sizeof cbv_dispositions / sizeof cbv_dispositions[0])
+		return SIGIL_EINVAL;
+	for (i = 0; i < sizeof own_dispositions / sizeof own_dispositions[0];
+	    i++)
+		if (strlen(own_dispositions[i].word) == wn &&
+		    memcmp(own_dispositions[i].word, w, wn) == 0)
+			*mask |= own_dispositions[i].mask;
+	return 0;
+}
+
+static int
+one_action(const char *s, size_t n, unsigned *mask)
+{
+	for (size_t i = 0; i < sizeof own_actions / sizeof own_actions[0]; i++)
+		if (strlen(own_actions[i].word) == n &&
+		    memcmp(own_actions[i].word, s, n) == 0) {
+			*mask |= own_actions[i].mask;
+			return 0;
+		}
+	return SIGIL_EINVAL;
+}
+
+static int
 one_type(const char *s, size_t n, unsigned *mask)
 {
 	static const struct {
@@ -241,6 +322,18 @@ int
 epcis_event_types(const char *list, unsigned *mask)
 {
 	return each_item(list, one_type, mask);
+}
+
+int
+epcis_actions(const char *list, unsigned *mask)
+{
+	return each_item(list, one_action, mask);
+}
+
+int
+epcis_dispositions(const char *list, unsigned *mask)
+{
+	return each_item(list, one_disposition, mask);
 }
 
 /* ---- the paging token ---- */

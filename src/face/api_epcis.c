@@ -412,10 +412,33 @@ bad_param(struct api_call *a, const char *fmt, const char *name)
 }
 
 /* The parameters /epcis/events understands, in Link order. */
-enum { P_STEP, P_TYPE, P_GE, P_LT, P_PER, P_TOKEN, P_N };
+enum {
+	P_STEP, P_TYPE, P_ACTION, P_DISP, P_GE, P_LT, P_GE_REC, P_LT_REC,
+	P_PER, P_TOKEN, P_N
+};
 static const char *const param_names[P_N] = {
-	"EQ_bizStep", "eventType", "GE_eventTime", "LT_eventTime", "perPage",
-	"nextPageToken",
+	"EQ_bizStep", "eventType", "EQ_action", "EQ_disposition",
+	"GE_eventTime", "LT_eventTime", "GE_recordTime", "LT_recordTime",
+	"perPage", "nextPageToken",
+};
+
+/* The list parameters: each selects a set of trace event types. */
+static const struct {
+	int		 p;
+	int		(*parse)(const char *list, unsigned *mask);
+	const char	*help;
+} mask_params[] = {
+	{ P_STEP, epcis_biz_steps, "%s: each value (separated by |) must be "
+	    "a CBV business step (e.g. shipping, or https://ref.gs1.org/cbv/"
+	    "BizStep-shipping) or another absolute URI" },
+	{ P_TYPE, epcis_event_types, "%s: each value (separated by |) must "
+	    "be ObjectEvent, AggregationEvent, TransactionEvent, "
+	    "TransformationEvent, AssociationEvent or a URI" },
+	{ P_ACTION, epcis_actions, "%s: each value (separated by |) must be "
+	    "ADD, OBSERVE or DELETE" },
+	{ P_DISP, epcis_dispositions, "%s: each value (separated by |) must "
+	    "be a CBV disposition (e.g. in_transit, or https://ref.gs1.org/"
+	    "cbv/Disp-in_transit) or another absolute URI" },
 };
 
 static int
@@ -542,8 +565,9 @@ rest_params(struct api_call *a, char val[P_N][PARAM_MAX], int *given)
 }
 
 /*
- * GET /epcis/events?EQ_bizStep=&eventType=&GE_eventTime=&LT_eventTime=
- * &perPage=&nextPageToken= (EPCIS 2.0 REST binding). Trace events in
+ * GET /epcis/events?EQ_bizStep=&eventType=&EQ_action=&EQ_disposition=
+ * &GE_eventTime=&LT_eventTime=&GE_recordTime=&LT_recordTime=&perPage=
+ * &nextPageToken= (EPCIS 2.0 REST binding). Trace events in
  * id order, then consumer scans; perPage (1..1000, 30) in all; a Link
  * header with rel="next" while more remain; the token is bound to the
  * brand and the filters (epcis_query.h).
@@ -556,35 +580,52 @@ api_epcis_rest(struct api_call *a)
 	struct epcis_page pg = { 0 };
 	struct epcis_cursor cur = { 0, 0 };
 	uint8_t key[EPCIS_TOKEN_KEY_LEN];
-	unsigned steps = EPCIS_TYPES_ALL, types = EPCIS_TYPES_ALL;
-	char bind[160], token[EPCIS_TOKEN_LEN + 1], link[4 * PARAM_MAX * 3];
-	int given[P_N], err = 0, empty = 0, single = 0;
+	char bind[P_N * (PARAM_MAX + 4) + 32], token[EPCIS_TOKEN_LEN + 1];
+	char link[P_N * PARAM_MAX * 3 + 64];
+	int given[P_N], err = 0, empty = 0, single = 0, has_from = 0;
+	int has_to = 0;
+	int64_t from = 0, to = 0;
 	uint64_t per = PER_PAGE_DEFAULT;
+	size_t n;
 	json_t *doc;
 
 	if (rest_params(a, val, given) != 0)
 		return;
-	if (given[P_STEP] && epcis_biz_steps(val[P_STEP], &steps) != 0) {
-		bad_param(a, "%s: each value (separated by |) must be a CBV "
-		    "business step (e.g. shipping, or https://ref.gs1.org/"
-		    "cbv/BizStep-shipping) or another absolute URI",
-		    "EQ_bizStep");
-		return;
+	pg.mask = EPCIS_TYPES_ALL;
+	for (size_t i = 0; i < sizeof mask_params / sizeof mask_params[0];
+	    i++) {
+		unsigned m;
+
+		if (!given[mask_params[i].p])
+			continue;
+		if (mask_params[i].parse(val[mask_params[i].p], &m) != 0) {
+			bad_param(a, mask_params[i].help,
+			    param_names[mask_params[i].p]);
+			return;
+		}
+		pg.mask &= m;
 	}
-	if (given[P_TYPE] && epcis_event_types(val[P_TYPE], &types) != 0) {
-		bad_param(a, "%s: each value (separated by |) must be "
-		    "ObjectEvent, AggregationEvent, TransactionEvent, "
-		    "TransformationEvent, AssociationEvent or a URI",
-		    "eventType");
-		return;
-	}
-	if ((given[P_GE] && epcis_time_parse(val[P_GE], &pg.from) != 0) ||
-	    (given[P_LT] && epcis_time_parse(val[P_LT], &pg.to) != 0)) {
-		bad_param(a, "%s must be an RFC 3339 date-time with an offset, "
-		    "e.g. 2026-11-23T08:00:00.000Z or 2026-11-23T16:00:00+08:00",
-		    given[P_GE] && epcis_time_parse(val[P_GE], &pg.from) != 0 ?
-		    "GE_eventTime" : "LT_eventTime");
-		return;
+	/* recordTime is eventTime (epcis.h): both bound the same time. */
+	for (int i = P_GE; i <= P_LT_REC; i++) {
+		int64_t t;
+
+		if (!given[i])
+			continue;
+		if (epcis_time_parse(val[i], &t) != 0) {
+			bad_param(a, "%s must be an RFC 3339 date-time with an "
+			    "offset, e.g. 2026-11-23T08:00:00.000Z or "
+			    "2026-11-23T16:00:00+08:00", param_names[i]);
+			return;
+		}
+		if (i == P_GE || i == P_GE_REC) {
+			if (!has_from || t > from)
+				from = t;
+			has_from = 1;
+		} else {
+			if (!has_to || t < to)
+				to = t;
+			has_to = 1;
+		}
 	}
 	if (given[P_PER] && (sigil_parse_u64(val[P_PER], PER_PAGE_MAX,
 	    &per) != 0 || per == 0)) {
@@ -598,10 +639,11 @@ api_epcis_rest(struct api_call *a)
 		    "Unavailable", "the store has no installation id yet");
 		return;
 	}
-	/* The filters as read, so that a token serves only its own query. */
-	snprintf(bind, sizeof bind, "v1|%u|%d:%x|%d:%x|%d:%lld|%d:%lld",
-	    (unsigned)a->brand.id, given[P_STEP], steps, given[P_TYPE], types,
-	    given[P_GE], (long long)pg.from, given[P_LT], (long long)pg.to);
+	/* The filters as given, so that a token serves only its own query. */
+	n = (size_t)snprintf(bind, sizeof bind, "v1|%u", (unsigned)a->brand.id);
+	for (int i = 0; i < P_PER; i++)
+		n += (size_t)snprintf(bind + n, sizeof bind - n, "|%d:%s",
+		    given[i], given[i] ? val[i] : "");
 	epcis_token_key(ids.inst, key);
 	if (given[P_TOKEN] && epcis_token_read(key, bind, val[P_TOKEN],
 	    &cur) != 0) {
@@ -610,14 +652,15 @@ api_epcis_rest(struct api_call *a)
 		    "nextPageToken");
 		return;
 	}
-	pg.mask = steps & types;
 	/* Open bounds are 0 in the store: a bound at or before 1970. */
-	if (given[P_LT] && pg.to <= 0)
+	if (has_to && to <= 0)
 		empty = 1;
-	if (pg.from < 0)
-		pg.from = 0;
-	if (given[P_GE] && pg.from == 0)
+	pg.to = has_to ? to : 0;
+	pg.from = from < 0 ? 0 : from;
+	if (has_from && pg.from == 0)
 		pg.from = 1;
+	if (has_from && has_to && from >= to)
+		empty = 1;
 	pg.limit = (size_t)per;
 	pg.last_event = cur.last_event;
 	pg.last_scan = cur.last_scan;

@@ -261,6 +261,17 @@ with Env() as env, Env() as env2:
     only("eventType=ObjectEvent&EQ_bizStep=packing", [],
          "eventType and EQ_bizStep together")
     only("eventType=TransactionEvent", [], "eventType sigil never records")
+    only("EQ_action=ADD", ["commissioning", "packing", "packing"],
+         "EQ_action ADD")
+    only("EQ_action=OBSERVE%7CDELETE", ["shipping"] * 2 + ["receiving"] * 2 +
+         ["inspecting"] * 3, "EQ_action pipe list")
+    only("EQ_disposition=in_transit", ["shipping"] * 2, "EQ_disposition")
+    only("EQ_disposition=" + urllib.parse.quote(
+        "https://ref.gs1.org/cbv/Disp-active", safe=""),
+         ["commissioning"] + ["inspecting"] * 3, "EQ_disposition CBV URI")
+    only("EQ_disposition=recalled", [], "EQ_disposition sigil never records")
+    only("EQ_action=ADD&EQ_disposition=active", ["commissioning"],
+         "EQ_action and EQ_disposition together")
 
     # ---- GE_eventTime, LT_eventTime ----
     times = sorted(e["eventTime"] for e in evs)
@@ -278,6 +289,14 @@ with Env() as env, Env() as env2:
     only("GE_eventTime=1969-12-31T00:00:00-05:00", steps,
          "GE_eventTime before 1970")
     only("LT_eventTime=1970-01-01T00:00:00Z", [], "LT_eventTime at 1970")
+    only("GE_recordTime=" + first_scan, [
+        e["bizStep"] for e in evs if e["recordTime"] >= first_scan],
+         "GE_recordTime")
+    only("LT_recordTime=" + first_scan + "&GE_eventTime=" + times[0], [
+        e["bizStep"] for e in evs if e["recordTime"] < first_scan],
+         "LT_recordTime with GE_eventTime")
+    only("GE_eventTime=" + first_scan + "&LT_eventTime=" + times[0], [],
+         "an empty window")
 
     # ---- bad parameters: 400 with the binding's problem shape ----
     before = [e["eventID"] for e in events_of(rest(srv, "perPage=1000",
@@ -297,7 +316,12 @@ with Env() as env, Env() as env2:
             ("perPage=0", "perPage 0"), ("perPage=1001", "perPage 1001"),
             ("perPage=-1", "perPage -1"), ("perPage=ten", "perPage ten"),
             ("perPage=3&perPage=4", "a parameter twice"),
-            ("EQ_action=ADD", "a standard parameter sigil does not serve"),
+            ("EQ_action=add", "EQ_action in lower case"),
+            ("EQ_action=ADD%7CSCAN", "EQ_action SCAN"),
+            ("EQ_disposition=sold", "unknown disposition"),
+            ("GE_recordTime=yesterday", "GE_recordTime not a time"),
+            ("EQ_readPoint=https://acme.example",
+             "a standard parameter sigil does not serve"),
             ("MATCH_epc=x", "MATCH_epc"), ("limit=3", "sigil's own limit"),
             ("nextPageToken=abc", "a token that is no token"),
             ("nextPageToken=" + "A" * 44, "a forged token")]:

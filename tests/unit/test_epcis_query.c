@@ -131,6 +131,46 @@ test_event_types(void **state)
 }
 
 static void
+test_actions_dispositions(void **state)
+{
+	unsigned m = 99;
+
+	(void)state;
+	assert_int_equal(epcis_actions("ADD", &m), 0);
+	assert_int_equal(m, B(EVENT_COMMISSION) | B(EVENT_AGGREGATE));
+	assert_int_equal(epcis_actions("OBSERVE|DELETE", &m), 0);
+	assert_int_equal(m, B(EVENT_SHIP) | B(EVENT_RECEIVE) | B(EVENT_SCAN) |
+	    B(EVENT_DISAGGREGATE) | B(EVENT_DECOMMISSION));
+	m = 99;
+	/* The binding: anything else SHALL raise QueryParameterException. */
+	assert_int_equal(epcis_actions("add", &m), SIGIL_EINVAL);
+	assert_int_equal(epcis_actions("ADD|", &m), SIGIL_EINVAL);
+	assert_int_equal(epcis_actions("https://x.example/ADD", &m),
+	    SIGIL_EINVAL);
+	assert_int_equal(m, 99);
+	assert_int_equal(epcis_dispositions("in_transit", &m), 0);
+	assert_int_equal(m, B(EVENT_SHIP));
+	assert_int_equal(epcis_dispositions(
+	    "https://ref.gs1.org/cbv/Disp-inactive|urn:epcglobal:cbv:disp:active",
+	    &m), 0);
+	assert_int_equal(m, B(EVENT_DECOMMISSION) | B(EVENT_COMMISSION) |
+	    B(EVENT_SCAN));
+	assert_int_equal(epcis_dispositions("in_progress", &m), 0);
+	assert_int_equal(m, B(EVENT_AGGREGATE) | B(EVENT_DISAGGREGATE) |
+	    B(EVENT_RECEIVE));
+	assert_int_equal(epcis_dispositions("recalled|https://x.example/d",
+	    &m), 0);
+	assert_int_equal(m, 0);
+	m = 99;
+	assert_int_equal(epcis_dispositions("sold", &m), SIGIL_EINVAL);
+	assert_int_equal(epcis_dispositions(
+	    "https://ref.gs1.org/cbv/Disp-sold", &m), SIGIL_EINVAL);
+	assert_int_equal(epcis_dispositions("urn:epcglobal:cbv:disp:", &m),
+	    SIGIL_EINVAL);
+	assert_int_equal(m, 99);
+}
+
+static void
 test_token(void **state)
 {
 	static const uint8_t inst[STORE_INSTALL_ID_LEN] = { 1, 2, 3 };
@@ -186,6 +226,7 @@ main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_biz_steps),
 		cmocka_unit_test(test_event_types),
+		cmocka_unit_test(test_actions_dispositions),
 		cmocka_unit_test(test_token),
 	};
 
