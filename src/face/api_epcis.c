@@ -519,6 +519,77 @@ rest_scan(void *arg, const struct scan_rec *r)
 	return 0;
 }
 
+/*
+ * -1, 0 or 1 as version a (dotted decimal, "2.0.0") is below, equal to
+ * or above b; missing parts count as 0. -2 when a is no such version.
+ */
+static int
+version_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		uint64_t x = 0, y = 0;
+		int digits = 0;
+
+		for (; *a >= '0' && *a <= '9' && digits < 9; a++, digits++)
+			x = x * 10 + (uint64_t)(*a - '0');
+		if ((digits == 0 && *a) || (*a && *a != '.'))
+			return -2;
+		for (; *b >= '0' && *b <= '9'; b++)
+			y = y * 10 + (uint64_t)(*b - '0');
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (*a == '.' && *++a == '\0')
+			return -2;
+		if (*b == '.')
+			b++;
+	}
+	return 0;
+}
+
+/*
+ * The binding's content negotiation: JSON must be acceptable, and the
+ * GS1-EPCIS-Min/Max and GS1-CBV-Min/Max a client sends must admit 2.0.0.
+ * 0, or -1 after answering 406 NotAcceptableException.
+ */
+static int
+rest_negotiate(struct api_call *a)
+{
+	static const struct {
+		const char	*header;
+		int		 max;
+	} bounds[] = {
+		{ "GS1-EPCIS-Min", 0 }, { "GS1-EPCIS-Max", 1 },
+		{ "GS1-CBV-Min", 0 }, { "GS1-CBV-Max", 1 },
+	};
+	const char *accept = http_header(a->c, "Accept"), *v;
+	char detail[160];
+
+	if (accept != NULL && !strstr(accept, "json") &&
+	    !strstr(accept, "*/*") && !strstr(accept, "application/*")) {
+		epcis_problem(a->c, 406, "epcisException:NotAcceptableException",
+		    "Not acceptable", "this repository answers in JSON-LD "
+		    "(application/json or application/ld+json)");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
+		int c;
+
+		if ((v = http_header(a->c, bounds[i].header)) == NULL)
+			continue;
+		c = version_cmp(v, EPCIS_VERSION_HEADER);
+		if (c == -2 || (bounds[i].max ? c < 0 : c > 0)) {
+			snprintf(detail, sizeof detail, "%s: this repository "
+			    "speaks EPCIS 2.0.0 and CBV 2.0.0 only",
+			    bounds[i].header);
+			epcis_problem(a->c, 406,
+			    "epcisException:NotAcceptableException",
+			    "Not acceptable", detail);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Reads the query string into val[P_N]: 0, or -1 after answering 400. */
 static int
 rest_params(struct api_call *a, char val[P_N][PARAM_MAX], int *given)
@@ -589,7 +660,7 @@ api_epcis_rest(struct api_call *a)
 	size_t n;
 	json_t *doc;
 
-	if (rest_params(a, val, given) != 0)
+	if (rest_negotiate(a) != 0 || rest_params(a, val, given) != 0)
 		return;
 	pg.mask = EPCIS_TYPES_ALL;
 	for (size_t i = 0; i < sizeof mask_params / sizeof mask_params[0];

@@ -388,6 +388,22 @@ with Env() as env, Env() as env2:
     check(st == 400 and d2.get("type") == QPE,
           "acme's token with beta's credentials: 400")
 
+    # ---- content negotiation (the binding's 406) ----
+    for hdrs, want in [({"Accept": "application/ld+json"}, 200),
+                       ({"Accept": "*/*"}, 200),
+                       ({"Accept": "application/xml"}, 406),
+                       ({"GS1-EPCIS-Min": "2.0.0"}, 200),
+                       ({"GS1-EPCIS-Max": "2.0"}, 200),
+                       ({"GS1-EPCIS-Max": "1.2.0"}, 406),
+                       ({"GS1-EPCIS-Min": "2.1"}, 406),
+                       ({"GS1-CBV-Max": "1.2"}, 406),
+                       ({"GS1-CBV-Min": "2.0.0", "GS1-CBV-Max": "2.0.0"}, 200),
+                       ({"GS1-EPCIS-Max": "two"}, 406)]:
+        st, h, d = rest(srv, "perPage=1", AN, hdrs)
+        check(st == want and (st == 200 or d.get("type") ==
+                              "epcisException:NotAcceptableException"),
+              "%s: %d" % (hdrs, st))
+
     # ---- who may ask ----
     st, h, d = rest(srv, "", None)
     check(st == 401 and d.get("type") == "epcisException:SecurityException"
