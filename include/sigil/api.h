@@ -179,4 +179,15 @@ void api_webhooks_list(struct api_call *a);
 void api_webhooks_get(struct api_call *a);
 void api_webhooks_delete(struct api_call *a);
 
+/*
+ * ---- handlers: redirect rules (api_redirects.c) ----
+ * POST redirects, GET redirects (?sku=&batch=), GET, PATCH and DELETE
+ * redirects/{id}; changes answer after the writer has committed.
+ */
+void api_redirects_create(struct api_call *a);
+void api_redirects_list(struct api_call *a);
+void api_redirects_get(struct api_call *a);
+void api_redirects_patch(struct api_call *a);
+void api_redirects_delete(struct api_call *a);
+
 #endif

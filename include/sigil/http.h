@@ -63,6 +63,7 @@ enum http_route_flags {
 	HTTP_ROUTE_POST = 1 << 3,
 	HTTP_ROUTE_DELETE = 1 << 4,
 	HTTP_ROUTE_BRAND = 1 << 5,	/* brand API: larger bodies allowed */
+	HTTP_ROUTE_PATCH = 1 << 6,
 };
 
 struct http_route {

@@ -11,7 +11,8 @@
  * writer's transaction by scan_judge(), so two simultaneous scans of one
  * code can never both be "first".
  *
- * The answer is the landing page (page.c) or, with Accept:
+ * The answer is the landing page (page.c), a 307 to the brand's redirect
+ * rule (redirect.c) for a genuine human scan, or, with Accept:
  * application/json, the JSON of SPEC §4. POST /api/v1/scans/{id}/location
  * attaches a consented location to a scan made by the same device and
  * re-runs the clone checks.
@@ -20,7 +21,7 @@
  * in fault-injection builds): route.c names every entry point here.
  *
  * A handler. May call code, keyring, lookup, store (reads only), scan,
- * trace (step names), rewards (the scan's reward, the claimed-by-another
+ * trace (step names), redirect (the scan's rule), rewards (the scan's reward, the claimed-by-another
  * signal), page, writer, http. Never writes to the store directly:
  * every write goes through the writer. Never calls another handler.
  */
@@ -46,6 +47,7 @@
 #include "sigil/log.h"
 #include "sigil/lookup.h"
 #include "sigil/page.h"
+#include "sigil/redirect.h"
 #include "sigil/rewards.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
@@ -228,6 +230,31 @@ scan_json(struct app *app, struct scan_ctx *s)
 	return o;
 }
 
+/*
+ * Step 3 of a scan's answer (CONTRACT.md): a genuine human scan of a
+ * known code, for which a redirect rule of its batch or product holds,
+ * is answered 307 to the rule's href, the query passed on but s and
+ * linkType. Bots and link previewers get sigil's page (redirect.h).
+ */
+static int
+scan_redirect(struct http_call *c, struct scan_ctx *s)
+{
+	const struct scan_rec *r = &s->job.rec;
+	struct redirect_in in;
+	char href[REDIRECT_HREF_MAX + 1], loc[REDIRECT_URL_MAX];
+
+	if (!s->known || r->verdict != VERDICT_GENUINE || (r->flags & SCAN_BOT))
+		return 0;
+	redirect_in_fill(&in, http_header(c, "Accept-Language"),
+	    http_header(c, "User-Agent"), s->new_device ? 0 : r->device, r->at);
+	if (redirect_pick(c->app, s->info.brand.id, s->info.product.sku,
+	    s->info.batch.id, &in, href, sizeof href) != 0)
+		return 0;
+	redirect_location(href, evhttp_request_get_uri(c->req), loc, sizeof loc);
+	http_add_header(c, "Location", loc);
+	http_reply(c, 307, NULL, NULL);
+	return 1;
+}
 
 static void
 scan_done(struct writer_job *job)
@@ -263,6 +290,8 @@ scan_done(struct writer_job *job)
 		http_reply_jsont(c, 200, scan_json(app, s));
 		goto out;
 	}
+	if (scan_redirect(c, s))
+		goto out;
 	if ((body = evbuffer_new()) == NULL) {
 		http_reply_error(c, 503, "unavailable", "out of memory");
 		goto out;

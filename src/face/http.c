@@ -66,9 +66,9 @@
 #define RATE_SETS		16384	/* x RATELIMIT_WAYS clients */
 #define ROUTES_MAX		32
 
-static const int tracked_status[] = { 200, 201, 204, 301, 302, 304, 400, 401,
-    403, 404, 405, 408, 409, 410, 413, 414, 415, 422, 423, 429, 431, 500,
-    503 };
+static const int tracked_status[] = { 200, 201, 204, 301, 302, 304, 307,
+    400, 401, 403, 404, 405, 408, 409, 410, 413, 414, 415, 422, 423, 429,
+    431, 500, 503 };
 #define NSTATUS (sizeof tracked_status / sizeof tracked_status[0] + 1)
 
 struct cidr {
@@ -827,7 +827,8 @@ dispatch(struct evhttp_request *req, void *arg)
 	if (!(((r->flags & HTTP_ROUTE_GET) && (method == EVHTTP_REQ_GET ||
 	    method == EVHTTP_REQ_HEAD)) || ((r->flags & HTTP_ROUTE_POST) &&
 	    method == EVHTTP_REQ_POST) || ((r->flags & HTTP_ROUTE_DELETE) &&
-	    method == EVHTTP_REQ_DELETE))) {
+	    method == EVHTTP_REQ_DELETE) || ((r->flags & HTTP_ROUTE_PATCH) &&
+	    method == EVHTTP_REQ_PATCH))) {
 		http_add_header(c, "Allow", (r->flags & HTTP_ROUTE_POST) ?
 		    "POST" : "GET, HEAD");
 		http_reply_error(c, 405, "method_not_allowed",

@@ -50,7 +50,8 @@ static const struct http_route routes[] = {
 	{ "/member", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "member",
 	    loyalty_member_page },
 	{ "/api/v1/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST |
-	    HTTP_ROUTE_DELETE | HTTP_ROUTE_BRAND, "brand_api", route_api },
+	    HTTP_ROUTE_DELETE | HTTP_ROUTE_PATCH | HTTP_ROUTE_BRAND,
+	    "brand_api", route_api },
 	{ "/epcis/events", HTTP_ROUTE_GET | HTTP_ROUTE_BRAND, "epcis_events",
 	    route_epcis },
 	{ "/.well-known/gs1resolver", HTTP_ROUTE_GET, "gs1resolver",

@@ -117,6 +117,14 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_DELETE, "webhooks/*", ROLE_NEED_ADMIN,
 	    api_webhooks_delete },
 	{ EVHTTP_REQ_GET, "stats/*", ROLE_NEED_READ, api_stats_get },
+	{ EVHTTP_REQ_GET, "redirects", ROLE_NEED_READ, api_redirects_list },
+	{ EVHTTP_REQ_POST, "redirects", ROLE_NEED_ADMIN,
+	    api_redirects_create },
+	{ EVHTTP_REQ_GET, "redirects/*", ROLE_NEED_READ, api_redirects_get },
+	{ EVHTTP_REQ_PATCH, "redirects/*", ROLE_NEED_ADMIN,
+	    api_redirects_patch },
+	{ EVHTTP_REQ_DELETE, "redirects/*", ROLE_NEED_ADMIN,
+	    api_redirects_delete },
 };
 
 static int

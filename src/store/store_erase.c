@@ -15,8 +15,11 @@
  *               the feedback scans themselves) keep only a 0.1-degree
  *               location (about 11 km), in scan_locs, in their code's
  *               code_state row and pending entry, and in their alerts;
+ *   device_locs the last place of each of the customer's devices is
+ *               deleted (a redirect rule's region then no longer holds);
  *   tables keyed by the phone hash or a device id (customer_phones,
- *               otps, device_links, customer_devices) are rebuilt when
+ *               otps, device_links, customer_devices, device_locs) are
+ *               rebuilt when
  *               they have branch pages: LMDB keeps a deleted key as a
  *               separator in a branch page, so deleting is not enough.
  * Values are overwritten in place with zeros before they shrink, so the
@@ -26,7 +29,7 @@
  * the log's segments and LMDB's free pages and free gaps are zeroed.
  *
  * Owns no table: it rewrites rows of the loyalty tables, of scan_locs,
- * code_state and alerts in the erase's transaction. May call: libc, LMDB,
+ * code_state, alerts and device_locs in the erase's transaction. May call: libc, LMDB,
  * util.c, store_env.c, store_scanlog.c (code_state rows) and
  * store_state.c (pend_view: the pending ids of a code). Must never call
  * store_customers.c, which calls it, or commit anything itself.
@@ -496,11 +499,24 @@ erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
 		    &devs, &done)) != 0 ||
 		    (rc = state_coarsen(st, txn, ck.v + i * CODE_KEY_LEN)) != 0)
 			goto out;
+	/* A device's last place (store_redirects.c): gone, not coarsened. */
+	for (size_t i = 0; i < devs.n && !st->redirects_absent; i++) {
+		uint8_t dk[12];
+		MDB_val dv = mval(dk, 12);
+
+		sigil_be32_put(dk, brand_id);
+		sigil_be64_put(dk + 4, devs.v[i]);
+		if ((rc = mdb_del(txn, st->device_locs, &dv, NULL)) != 0 &&
+		    rc != MDB_NOTFOUND)
+			goto out;
+	}
 	if ((rc = alerts_coarsen(st, txn, brand_id, &done)) != 0 ||
 	    (rc = table_rebuild(txn, st->customer_phones)) != 0 ||
 	    (rc = table_rebuild(txn, st->otps)) != 0 ||
 	    (rc = table_rebuild(txn, st->device_links)) != 0 ||
-	    (rc = table_rebuild(txn, st->customer_devices)) != 0)
+	    (rc = table_rebuild(txn, st->customer_devices)) != 0 ||
+	    (!st->redirects_absent &&
+	    (rc = table_rebuild(txn, st->device_locs)) != 0))
 		goto out;
 	/* For pend_coarsen after the commit: the codes touched. */
 	free(*codes_out);

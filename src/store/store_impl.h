@@ -30,6 +30,7 @@
  *   store_claims.c    campaigns, claims, PIN failures, loyalty settings
  *   store_users.c     dashboard users and sessions
  *   store_webhooks.c  webhook subscriptions and their cursors
+ *   store_redirects.c redirect rules, each device's last location
  *   store_scans.c     a scan committed, a location stored, a code's scans
  *   store_open.c      open and close: assembles all of the above
  *
@@ -85,9 +86,11 @@ struct store {
 	MDB_dbi		 brand_settings, activity, webhooks, users;
 	MDB_dbi		 user_emails, sessions, counters, device_days;
 	MDB_dbi		 code_notes;	/* store_notes.c */
+	MDB_dbi		 redirects, redirect_ids, device_locs;	/* store_redirects.c */
 	int		 trace_absent;	/* RDONLY open of a pre-trace store */
 	int		 loyalty_absent;	/* ... of a pre-loyalty store */
 	int		 notes_absent;	/* ... of a store without code_notes */
+	int		 redirects_absent;	/* ... without redirect rules */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -589,6 +592,15 @@ struct correction {
 int correction_init(struct correction *c, uint32_t brand_id,
     uint64_t serial, struct code_note *note, correct_fn change);
 int correction_fn(struct store *st, MDB_txn *txn, void *p);
+
+/*
+ * ---- a device's last located scan (store_redirects.c) ----
+ *
+ * Inside store_scan_locate's transaction: the place of brand_id's device
+ * is now (lat, lng) at time at (device 0 or brand 0: nothing).
+ */
+int device_loc_put(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t device, float lat, float lng, int64_t at);
 
 /* ---- erasure (store_erase.c) and the physical scrub (store_scrub.c) ---- */
 

@@ -35,7 +35,8 @@
 
 /*
  * late: added after schema 1 shipped (1 trace, 2 the loyalty family:
- * store_customers.c, store_claims.c, ...).
+ * store_customers.c, store_claims.c, ..., 3 code notes, 4 redirect rules
+ * and device locations).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -98,6 +99,9 @@ static const struct dbdef dbdefs[] = {
 	{ "device_days", MDB_DUPSORT | MDB_DUPFIXED,
 	    offsetof(struct store, device_days), 2 },
 	{ "code_notes", 0, offsetof(struct store, code_notes), 3 },
+	{ "redirects", 0, offsetof(struct store, redirects), 4 },
+	{ "redirect_ids", 0, offsetof(struct store, redirect_ids), 4 },
+	{ "device_locs", 0, offsetof(struct store, device_locs), 4 },
 };
 
 static int
@@ -202,7 +206,9 @@ open_dbs(struct store *st, int create)
 			f |= MDB_CREATE;
 		rc = mdb_dbi_open(txn, dbdefs[i].name, f, dbi);
 		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
-			if (dbdefs[i].late == 3)
+			if (dbdefs[i].late == 4)
+				st->redirects_absent = 1;
+			else if (dbdefs[i].late == 3)
 				st->notes_absent = 1;
 			else if (dbdefs[i].late == 2)
 				st->loyalty_absent = 1;

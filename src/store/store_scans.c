@@ -10,8 +10,9 @@
  * stat/scans, stat/bots, stat/codes_scanned and stat/verdict/<n>.
  * May call: libc, LMDB, util.c, store_env.c, store_scanlog.c (encodings,
  * state rows), store_state.c (the pending layer), store_trace.c
- * (scan_alerts: an alert is written in its scan's transaction) and the
- * dashboard counters (stats_scan, stats_locate, stats_flush), which are
+ * (scan_alerts: an alert is written in its scan's transaction),
+ * store_redirects.c (device_loc_put: a device's last place, with its
+ * location) and the dashboard counters (stats_scan, stats_locate, stats_flush), which are
  * kept in the same transaction.
  * Must never: be called by any of those (it is the top of the scan
  * path), let the judge touch the store, or write a state it could not
@@ -261,7 +262,9 @@ locate_fn(struct store *st, MDB_txn *txn, void *p)
 		return rc;
 	if (a->rec.brand_id == 0)
 		return 0;
-	if ((rc = scan_alerts(st, txn, &a->rec, added, a->now)) != 0 ||
+	if ((rc = device_loc_put(st, txn, a->rec.brand_id, a->rec.device,
+	    a->lat, a->lng, a->now)) != 0 ||
+	    (rc = scan_alerts(st, txn, &a->rec, added, a->now)) != 0 ||
 	    (rc = stats_locate(st, txn, &acc, &a->rec, added)) != 0)
 		return rc;
 	return stats_flush(st, txn, &acc);
