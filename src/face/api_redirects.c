@@ -40,6 +40,17 @@ WRITER_OP_STORE(op_redirect_add, "redirect_add", store_redirect_add);
 WRITER_OP_STORE(op_redirect_update, "redirect_update",
     store_redirect_update);
 
+/*
+ * 422 with msg, which may quote the request's own field names and values
+ * (http_reply_error takes only our own text): jansson escapes it.
+ */
+static void
+invalid(struct api_call *a, const char *msg)
+{
+	api_reply(a, 422, json_pack("{s:{s:s,s:s}}", "error", "code", "invalid",
+	    "message", msg));
+}
+
 /* What a rule write's failure says (err from the writer op). */
 static void
 rule_write_fail(struct http_call *c, int err)
@@ -103,7 +114,7 @@ api_redirects_create(struct api_call *a)
 	if (redirect_parse(a->app, a->brand.id, a->body, NULL, r, msg,
 	    sizeof msg) != 0) {
 		free(r);
-		api_fail(a, 422, "invalid", msg);
+		invalid(a, msg);
 		return;
 	}
 	http_write(a->c, &op_redirect_add, r, sizeof *r, rule_added);
@@ -163,7 +174,7 @@ api_redirects_patch(struct api_call *a)
 		api_store_fail(a, rc, "redirect rule");
 	else if (redirect_parse(a->app, a->brand.id, a->body, cur, r, msg,
 	    sizeof msg) != 0)
-		api_fail(a, 422, "invalid", msg);
+		invalid(a, msg);
 	else
 		http_write(a->c, &op_redirect_update, r, sizeof *r,
 		    rule_updated);

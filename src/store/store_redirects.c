@@ -418,22 +418,21 @@ struct scan_walk {
 
 static int
 scan_ranges(struct store *st, MDB_txn *txn, struct scan_walk *w,
-    uint32_t brand_id, const char *sku, uint64_t batch)
+    uint32_t brand_id, const char *sku, uint64_t batch, int *stop)
 {
 	size_t plen;
-	int rc, stop = 0;
+	int rc;
 
 	if (batch != 0) {
 		plen = scope_prefix(w->kb, brand_id, sku, batch, 1);
 		rc = rows_walk_txn(txn, st->redirects, w->kb, plen, plen,
-		    rule_each_one, &w->cb, &stop);
-		if (rc != 0 || stop != 0)
-			return stop ? stop : rc;
+		    rule_each_one, &w->cb, stop);
+		if (rc != 0 || *stop != 0)
+			return rc;
 	}
 	plen = scope_prefix(w->kb, brand_id, sku, 0, 1);
-	rc = rows_walk_txn(txn, st->redirects, w->kb, plen, plen,
-	    rule_each_one, &w->cb, &stop);
-	return stop ? stop : rc;
+	return rows_walk_txn(txn, st->redirects, w->kb, plen, plen,
+	    rule_each_one, &w->cb, stop);
 }
 
 int
@@ -442,13 +441,16 @@ store_redirect_scan(struct store *st, uint32_t brand_id, const char *sku,
     void *arg)
 {
 	struct scan_walk w;
+	int rc, stop = 0;
 
 	if (st->redirects_absent || sku == NULL ||
 	    strlen(sku) > STORE_NAME_BYTES)
 		return 0;
 	w.cb.fn = (any_fn)fn;
 	w.cb.arg = arg;
-	return STORE_READ(st, scan_ranges(st, txn, &w, brand_id, sku, batch));
+	rc = STORE_READ(st, scan_ranges(st, txn, &w, brand_id, sku, batch,
+	    &stop));
+	return stop ? stop : rc;
 }
 
 /* ---- device_locs ---- */
