@@ -38,7 +38,7 @@ BASE = "http://127.0.0.1:8080"
 # Header names a documented response may show, in the order shown.
 SHOWN_HEADERS = ["Content-Type", "Content-Disposition", "Link",
                  "GS1-EPCIS-Version", "GS1-CBV-Version", "Allow",
-                 "WWW-Authenticate", "Retry-After", "Set-Cookie"]
+                 "WWW-Authenticate", "Retry-After", "Set-Cookie", "Location"]
 # Fields whose documented value must equal the real one.
 STABLE = {"verdict", "state", "first_scan", "scan_count", "code", "message",
           "role", "sku", "diversion", "bot", "gs1", "count", "children",
@@ -78,7 +78,7 @@ def parse_doc(text):
     heading = None
     block = re.compile(r"(<!-- not run[^>]*-->\s*)?```sh\n(.*?)```"
                        r"(\s*```http\n(.*?)```)?", re.S)
-    head = re.compile(r"^#### (GET|POST|HEAD|DELETE) (/\S*)", re.M)
+    head = re.compile(r"^#### (GET|POST|HEAD|DELETE|PATCH|PUT) (/\S*)", re.M)
     marks = [(m.start(), m) for m in head.finditer(text)]
     for m in block.finditer(text):
         for pos, h in marks:
@@ -270,7 +270,7 @@ def route_patterns():
         api = f.read()
     table = api[api.index("api_routes[] = {"):]
     table = table[:table.index("};")]
-    for m, p in re.findall(r"EVHTTP_REQ_(GET|POST|DELETE|PUT),\s*\"([^\"]+)\"",
+    for m, p in re.findall(r"EVHTTP_REQ_(GET|POST|DELETE|PUT|PATCH),\s*\"([^\"]+)\"",
                            table):
         out.append((m, "/api/v1/" + p, False))
     with open(src_file("loyalty_api.c")) as f:
