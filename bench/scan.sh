@@ -51,6 +51,16 @@
 # all state lives in one temp dir and one on tmpfs (KEEP_TMP=1 keeps them).
 # The run takes about 5 minutes; BIG_SCANS and BIG_MAX_SECS trade (4)'s
 # size for time.
+# REDIRECT=1 adds a sixth figure: durable scans/s of the same server with
+# redirect rules on the product (issue 18: within 10 % of the plain page),
+# its own data dir and sigild taking turns with the others in the same
+# rounds. Its rules, made through the brand API before the load: one that
+# never holds (lang fr, tried first) and one that always holds for the
+# bench's WeChat User-Agent (wechat, a date window), so every scan reads
+# both and is answered 307.
+#
+#   6. durable scans/s with a redirect rule vs the plain page     (>= 0.9)
+#
 # Exit status: 0 when every figure was measured (BENCH_STRICT=1: and every
 # goal met), 1 otherwise.
 #
@@ -73,6 +83,7 @@ HI_CONNS=${HI_CONNS:-256}             # connections for the context pair
 SHM_DIR=${SHM_DIR:-/dev/shm}          # a tmpfs; empty skips the tmpfs runs
 SHUFFLE=${SHUFFLE:-1}                # 1: codes in random order; 0: serial order
 SYNC=${SYNC:-wal}                    # durable servers: wal (sigild's default) or lmdb (--no-wal)
+REDIRECT=${REDIRECT:-0}              # 1: also a durable server whose scans are redirected
 UA='Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.40'
 
 for t in wrk nginx curl python3 taskset cc; do
@@ -241,6 +252,7 @@ make_data nosync $((2 * ROUNDS * SLICE + 2 * SLICE))
 make_data big $((BIG_SCANS + 5000))
 make_data idle $((IDLE_CONNS + 10))
 [ "$SYNC" != wal ] || make_data lmdb $((2 * ROUNDS * SLICE))
+[ "$REDIRECT" != 1 ] || make_data redirect $((2 * ROUNDS * SLICE + 10))
 if [ -n "$TMPFS" ]; then
 	make_data tmpfs $((2 * ROUNDS * SLICE + SLICE))
 	mv "$TMP/tmpfs" "$TMPFS/data"
@@ -256,6 +268,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	slice nosync $((2 * r - 1)) 2 "$TMP/n.wrk.$r"
 	[ "$SYNC" != wal ] || slice lmdb $((2 * r - 1)) 2 "$TMP/l.wrk.$r"
 	[ -z "$TMPFS" ] || slice tmpfs $((2 * r - 1)) 2 "$TMP/t.wrk.$r"
+	[ "$REDIRECT" != 1 ] || slice redirect $((2 * r - 1)) 2 "$TMP/r.wrk.$r"
 done
 slice durable $((2 * ROUNDS + 1)) 1 "$TMP/d.rate"
 slice durable $((2 * ROUNDS + 2)) 2 "$TMP/d.hi"
@@ -288,6 +301,22 @@ if [ -n "$TMPFS" ]; then
 	TPID=$SPID
 	TPORT=$P
 fi
+if [ "$REDIRECT" = 1 ]; then
+	RTOKEN=$("$SIGIL" token new --brand bench --role admin --json --data "$TMP/redirect" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+	P=$(free_port)
+	start_sigild "$TMP/redirect" "$P" "${DURABLE_ARGS[@]}"
+	RPID=$SPID
+	RPORT=$P
+	for rule in '{"sku": "B1", "priority": 0, "href": "https://bench.example/never", "when": {"lang": ["fr"]}}' \
+		'{"sku": "B1", "priority": 10, "href": "https://bench.example/cny", "when": {"wechat": true, "from": "2020-01-01T00:00:00Z", "until": "2099-01-01T00:00:00Z"}}'; do
+		curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $RTOKEN" \
+			-H 'Content-Type: application/json' -d "$rule" "http://127.0.0.1:$P/api/v1/redirects" |
+			grep -q 201 || { echo "scan.sh: redirect rule refused" >&2; exit 1; }
+	done
+	x=$(curl -s -o /dev/null -A "$UA" -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$P$(tail -n 1 "$TMP/redirect.paths")")
+	[ "$x" = "307 https://bench.example/cny" ] || { echo "scan.sh: the redirect server answered $x" >&2; exit 1; }
+fi
 
 NG=$TMP/nginx
 mkdir -p "$NG/html" "$NG/logs" "$NG/tmp"
@@ -304,7 +333,7 @@ wait_port "$NPORT" "$NGPID"
 # for context, durable on tmpfs) take turns, ROUNDS times, and each keeps
 # its best round: a noisy neighbour lowers one round, not the ratio. All
 # stay up meanwhile; the idle ones cost no CPU.
-NGINX_RPS=0 DUR_RPS=0 NOSYNC_RPS=0 TMPFS_RPS=0 LMDB_RPS=0 DISKS=""
+NGINX_RPS=0 DUR_RPS=0 NOSYNC_RPS=0 TMPFS_RPS=0 LMDB_RPS=0 RED_RPS=0 DISKS=""
 max() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
 for r in $(seq 1 "$ROUNDS"); do
 	log "round $r/$ROUNDS: nginx (static ${PAGE}-byte page), sigild durable, sigild --no-sync${TMPFS:+, durable on tmpfs}; ${DUR}s each"
@@ -318,6 +347,9 @@ for r in $(seq 1 "$ROUNDS"); do
 	s1=$(metric "$DPORT" sigil_commit_seconds_sum)
 	w1=$(awk '/^write_bytes/ { print $2 }' "/proc/$DPID/io")
 	x=$(wrk_rps "$NSPORT" "$TMP/n.wrk.$r"); NOSYNC_RPS=$(max "$x" "$NOSYNC_RPS"); log "no-sync $x"
+	if [ "$REDIRECT" = 1 ]; then
+		x=$(wrk_rps "$RPORT" "$TMP/r.wrk.$r"); RED_RPS=$(max "$x" "$RED_RPS"); log "durable, redirected $x"
+	fi
 	if [ "$SYNC" = wal ]; then
 		x=$(wrk_rps "$LPORT" "$TMP/l.wrk.$r"); LMDB_RPS=$(max "$x" "$LMDB_RPS"); log "durable --no-wal $x"
 	fi
@@ -337,6 +369,10 @@ KIB_TXN=$(python3 -c "print('%.0f' % (($w1 - $w0) / 1024 / max(1, $c1 - $c0)))")
 DISK_MS=$(echo "$DISKS" | tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 stop_pid "$NGPID"
 [ "$SYNC" != wal ] || stop_pid "$LPID"
+if [ "$REDIRECT" = 1 ]; then
+	R307=$(metric "$RPORT" 'sigil_http_requests_total{route="scan",status="307"}' | head -n 1)
+	stop_pid "$RPID"
+fi
 S=$(scans_of "$TMP/durable")
 [ "$S" -le $((2 * ROUNDS * SLICE + 1)) ] || log "warning: wrk wrapped a code list; some scans were rescans"
 
@@ -346,6 +382,12 @@ echo "$L1"
 R2=$(ratio "$DUR_RPS" "$NOSYNC_RPS")
 L2="scan_group_commit durable rps=$DUR_RPS no-sync rps=$NOSYNC_RPS ratio=$R2 (goal >= 0.9) commit: ${BATCH} scans/txn, ${COMMIT_MS} ms/txn, ${KIB_TXN} KiB/txn write_bytes; disk floor ${DISK_MS} ms/txn (median of:$DISKS)"
 echo "$L2"
+LR=""
+if [ "$REDIRECT" = 1 ]; then
+	R6=$(ratio "$RED_RPS" "$DUR_RPS")
+	LR="scan_redirect durable rps=$RED_RPS plain durable rps=$DUR_RPS ratio=$R6 (goal >= 0.9; ${R307:-?} answers were 307)"
+	echo "$LR"
+fi
 LL=""
 if [ "$SYNC" = wal ]; then
 	LL="scan_durable_lmdb rps=$LMDB_RPS nginx rps=$NGINX_RPS ratio=$(ratio "$LMDB_RPS" "$NGINX_RPS"); wal/no-wal=$(ratio "$DUR_RPS" "$LMDB_RPS") (sigild --no-wal, same rounds: LMDB syncs data and meta page, two flushes per commit)"
@@ -543,6 +585,8 @@ ok2=$(meets "$R2 >= 0.9")
 ok3=$(meets "$P99 <= 3")
 ok4=$(meets "$BU <= 160")
 ok5=$(meets "$RSS1M <= 64")
+ok6=""
+[ "$REDIRECT" != 1 ] || ok6=$(meets "$R6 >= 0.9")
 cat <<EOF
 
 ==== sigild scan path: summary ($(nproc) cores, server cpu $SERVER_CPU, load cpu $LOAD_CPU, wrk -t1 -c$CONNS -d${DUR}s, best of $ROUNDS rounds, codes $( [ "$SHUFFLE" = 1 ] && echo shuffled || echo "in serial order"), $(date -u +%FT%TZ))
@@ -552,12 +596,13 @@ $(printf '%-9s' "$ok2") $L2
 $(printf '%-9s' "$ok3") scan_p99_ms=$P99 at rps=$RATE (goal <= 3; this disk's own one-page fdatasync p99 ${PAGE_SYNC#* } ms)
 $(printf '%-9s' "$ok4") lmdb_bytes_per_scan=$BU (used; file $BF, allocated $BA) at scans=$N with ${BIG_ARGS[*]} (goal <= 160)
 $(printf '%-9s' "$ok5") sigild_rss_idle=${RSS1M}MiB with $OPEN idle conns, ${RSS0M}MiB before (goal <= 64)
-context   ${LT:-scan_durable_tmpfs: skipped, no tmpfs at SHM_DIR=$SHM_DIR}
+${LR:+$(printf '%-9s' "$ok6") $LR
+}context   ${LT:-scan_durable_tmpfs: skipped, no tmpfs at SHM_DIR=$SHM_DIR}
 ${LL:+context   $LL
 }context   $LW
 context   $LH
 EOF
 if [ -n "${BENCH_STRICT:-}" ]; then
-	case "$ok1$ok2$ok3$ok4$ok5" in *NO*) exit 1 ;; esac
+	case "$ok1$ok2$ok3$ok4$ok5$ok6" in *NO*) exit 1 ;; esac
 fi
 exit 0
