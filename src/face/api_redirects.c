@@ -249,12 +249,12 @@ api_redirects_list(struct api_call *a)
 	int rc;
 
 	if (s == NULL && query_present(a, "sku")) {
-		api_fail(a, 400, "bad_request", "query 'sku' must be a SKU");
+		api_fail(a, 400, "bad_query", "query 'sku' must be a SKU");
 		return;
 	}
 	if (api_query(a, "batch", num, sizeof num) != NULL) {
 		if (api_parse_id(num, UINT64_MAX, &batch) != 0) {
-			api_fail(a, 400, "bad_request", "query 'batch' must be a "
+			api_fail(a, 400, "bad_query", "query 'batch' must be a "
 			    "batch id");
 			return;
 		}
@@ -264,13 +264,13 @@ api_redirects_list(struct api_call *a)
 			return;
 		}
 		if (s != NULL && strcmp(s, b.sku) != 0) {
-			api_fail(a, 400, "bad_request", "the batch is not of "
+			api_fail(a, 400, "bad_query", "the batch is not of "
 			    "that product");
 			return;
 		}
 		s = strcpy(sku, b.sku);
 	} else if (query_present(a, "batch")) {
-		api_fail(a, 400, "bad_request", "query 'batch' must be a "
+		api_fail(a, 400, "bad_query", "query 'batch' must be a "
 		    "batch id");
 		return;
 	}

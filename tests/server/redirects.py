@@ -43,6 +43,8 @@ def iso(t):
 with Env() as env:
     batch1, codes = env.setup_brand(sku="W1", count=120)
     batch2, w2codes = env.setup_brand(init=False, sku="W2", count=5)
+    _, dlcodes = env.setup_brand(init=False, sku="DL", count=3,
+                                 gtin="04006381333931")
     # a second batch of W1, and one that is never activated
     b3 = json.loads(env.sigil("batch", "new", "--brand", "acme", "--sku",
                               "W1", "--count", "10", "--json").stdout)["id"]
@@ -457,6 +459,32 @@ with Env() as env:
     check(st == 200 and all(r["href"] != "https://beta.example/"
                             for r in doc["redirects"]),
           "acme lists none of beta's")
+
+    # ---- a GS1 Digital Link scan: s and linkType stay behind ----
+    dl = rule({"sku": "DL", "href": "https://dl.example/item"})
+    st, hdrs, _ = html(dlcodes[0] + "&utm=2")
+    check(st == 307 and hdrs.get("Location") ==
+          "https://dl.example/item?utm=2", "Digital Link %s: 307 without "
+          "s (%s %s)" % (dlcodes[0], st, hdrs.get("Location")))
+    st, hdrs, _ = html(dlcodes[1].split("?")[0])
+    check(st != 307, "a Digital Link without its s= tag: no redirect (%d)"
+          % st)
+    drop(dl)
+
+    # ---- at most 100 rules a product and a batch ----
+    ok = all(rule({"sku": "W2", "batch": batch2, "priority": i,
+                   "href": "https://many.example/%d" % i}) is not None
+             for i in range(100))
+    check(ok, "100 rules on one batch")
+    st, doc = srv.api("POST", "redirects", A, {
+        "sku": "W2", "batch": batch2, "href": "https://many.example/x"})
+    check(st == 422 and doc["error"]["code"] == "limit",
+          "the 101st: 422 limit (%s)" % st)
+    check(rule({"sku": "W2", "href": "https://many.example/p"}) is not None,
+          "the product's own rules are counted apart")
+    st, hdrs, _ = html(w2codes[2])
+    check(hdrs.get("Location") == "https://many.example/0",
+          "of 100 batch rules, priority 0 wins")
 
     # ---- the rules are read afresh at every scan ----
     for r in srv.api("GET", "redirects", A)[1]["redirects"]:
