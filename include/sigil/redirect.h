@@ -21,6 +21,17 @@
  * The rules of the scan's batch are tried before those of its product,
  * each set by priority (lower first), then id; the first rule that holds
  * wins.
+ *
+ * Who is redirected is the caller's decision (consumer.c): only a
+ * genuine scan, recorded first, by a person asking for HTML. Never a
+ * counterfeit, revoked, suspicious, inactive or unverified verdict (a
+ * redirect must not hide it), never Accept: application/json, and never
+ * a bot or link previewer (User-Agent, HEAD, prefetch headers: scan.c's
+ * scan_is_bot): a chat preview or a search engine shows the code's own
+ * verification page, and fetches nothing of the brand's on the
+ * consumer's behalf (the brand's analytics would count a visit nobody
+ * made). The rules target people: their language, their browser, their
+ * place.
  */
 #ifndef SIGIL_REDIRECT_H
 #define SIGIL_REDIRECT_H
