@@ -7,6 +7,8 @@ the scan recorded before the redirect; never for a verdict other than
 genuine, a JSON answer or a bot)."""
 import json
 import os
+import re
+import signal
 import sys
 import time
 
@@ -485,6 +487,51 @@ with Env() as env:
     st, hdrs, _ = html(w2codes[2])
     check(hdrs.get("Location") == "https://many.example/0",
           "of 100 batch rules, priority 0 wins")
+
+    # ---- erasing a customer forgets its device's place ----
+    er = rule({"sku": "W1", "priority": 0, "href": "https://zj.example/",
+               "when": {"region": [zj]}})
+    dev = located(HANGZHOU)
+    check(where(cookie=dev) == "https://zj.example/",
+          "before the erasure: the device's place counts")
+    phone = "13977776666"
+    login_code = next(fresh)
+    srv.scan(login_code, device=dev)
+    hdr = {"Accept": "application/json", "Cookie": "sg_d=" + dev}
+    st, _, _ = srv.request("POST", "/api/v1/customers/otp",
+                           {"phone": phone, "code": login_code}, headers=hdr)
+    otp = None
+    with open(os.path.join(env.data, "otp-outbox.log")) as f:
+        for line in f:
+            m = re.search(r" phone=86%s code=(\d{6})$" % phone, line.strip())
+            otp = m.group(1) if m else otp
+    st, _, raw = srv.request("POST", "/api/v1/customers/verify",
+                             {"phone": phone, "code": login_code,
+                              "otp": otp}, headers=hdr)
+    check(st == 200, "the device's owner logs in (%d)" % st)
+    cid = json.loads(raw)["customer"]["id"] if st == 200 else 0
+    st, doc = srv.api("POST", "customers/%d/erase" % cid, A)
+    check(st == 200 and doc.get("erased") is True, "the customer is erased")
+    loc = where(cookie=dev)
+    check(loc == "https://p.example/10", "after the erasure: no place "
+          "known, the region rule is passed over for the next (%s)" % loc)
+    drop(er)
+
+    # ---- a rule answered 201 survives kill -9 ----
+    kept = rule({"sku": "W1", "priority": 0, "href": "https://kept.example/"})
+    srv.stop(signal.SIGKILL)
+    srv = env.start("--api-rate-limit", "0")
+    st, doc = srv.api("GET", "redirects/%d" % kept, A)
+    check(st == 200 and doc["href"] == "https://kept.example/",
+          "after kill -9 and a restart the rule is there")
+    check(where() == "https://kept.example/", "and is followed")
+    hz2 = located(HANGZHOU)
+    srv.stop(signal.SIGKILL)
+    srv = env.start("--api-rate-limit", "0")
+    st, _ = srv.api("PATCH", "redirects/%d" % kept, A,
+                    {"when": {"region": [zj]}})
+    check(st == 200 and where(cookie=hz2) == "https://kept.example/",
+          "a device's place survives kill -9 too")
 
     # ---- the rules are read afresh at every scan ----
     for r in srv.api("GET", "redirects", A)[1]["redirects"]:
