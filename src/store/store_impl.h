@@ -31,6 +31,7 @@
  *   store_users.c     dashboard users and sessions
  *   store_webhooks.c  webhook subscriptions and their cursors
  *   store_redirects.c redirect rules, each device's last location
+ *   store_content.c   landing-page content documents and images
  *   store_scans.c     a scan committed, a location stored, a code's scans
  *   store_open.c      open and close: assembles all of the above
  *
@@ -87,10 +88,12 @@ struct store {
 	MDB_dbi		 user_emails, sessions, counters, device_days;
 	MDB_dbi		 code_notes;	/* store_notes.c */
 	MDB_dbi		 redirects, redirect_ids, device_locs;	/* store_redirects.c */
+	MDB_dbi		 content, images;	/* store_content.c */
 	int		 trace_absent;	/* RDONLY open of a pre-trace store */
 	int		 loyalty_absent;	/* ... of a pre-loyalty store */
 	int		 notes_absent;	/* ... of a store without code_notes */
 	int		 redirects_absent;	/* ... without redirect rules */
+	int		 content_absent;	/* ... without content, images */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
