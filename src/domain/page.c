@@ -40,6 +40,8 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "sigil/page.h"
 #include "sigil/store.h"
@@ -63,6 +65,9 @@ enum field {
 	F_HAS_PRODUCT, F_BRAND_NAME, F_PRODUCT_NAME, F_SKU, F_GTIN, F_BATCH,
 	F_LOT, F_EXPIRES, F_SERIAL,
 	F_HAS_FIRST, F_FIRST_TIME, F_FIRST_TIME_ISO, F_FIRST_PLACE,
+	F_PREVIEW, F_CSP,
+	/* blocks of HTML page_content.c renders, values escaped there */
+	F_C_BRAND, F_C_STORY, F_C_TRACE, F_C_SUPPORT,
 	/* fixed strings, one per language */
 	T_TITLE,
 	T_V_GENUINE, T_V_SUSPICIOUS, T_V_COUNTERFEIT, T_V_REVOKED, T_V_INACTIVE,
@@ -91,6 +96,9 @@ static const char *const field_names[F_COUNT] = {
 	[F_HAS_FIRST] = "has_first", [F_FIRST_TIME] = "first_time",
 	[F_FIRST_TIME_ISO] = "first_time_iso",
 	[F_FIRST_PLACE] = "first_place",
+	[F_PREVIEW] = "preview", [F_CSP] = "csp",
+	[F_C_BRAND] = "c_brand", [F_C_STORY] = "c_story",
+	[F_C_TRACE] = "c_trace", [F_C_SUPPORT] = "c_support",
 	[T_TITLE] = "t_title",
 	[T_V_GENUINE] = "t_v_genuine", [T_V_SUSPICIOUS] = "t_v_suspicious",
 	[T_V_COUNTERFEIT] = "t_v_counterfeit", [T_V_REVOKED] = "t_v_revoked",
@@ -223,6 +231,11 @@ static char		*tpl_text;
 static size_t		 tpl_len;
 static struct seg	*tpl_segs;
 static size_t		 tpl_nsegs;
+/* The policies the page goes out with (page_csp), and the one its own
+ * <meta> repeats for a copy shown outside its response (srcdoc). */
+#define CSP_MAX			512
+static char		 csp_page[CSP_MAX], csp_preview[CSP_MAX];
+static char		 csp_meta[CSP_MAX];
 
 /* ---- escaping ---- */
 
@@ -277,13 +290,16 @@ is_unsafe_char(uint32_t cp)
 int
 page_escape(struct evbuffer *out, const char *s)
 {
+	return s == NULL ? 0 : page_escape_n(out, s, strlen(s));
+}
+
+int
+page_escape_n(struct evbuffer *out, const char *s, size_t n)
+{
 	static const char fffd[] = "\xef\xbf\xbd";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n, run = 0, i = 0;
+	size_t run = 0, i = 0;
 
-	if (s == NULL)
-		return 0;
-	n = strlen(s);
 	while (i < n) {
 		const char *rep = NULL;
 		uint32_t cp;
@@ -529,6 +545,48 @@ cleanup:
 	return err;
 }
 
+/*
+ * The CSP of a template: its one inline script allowed by SHA-256 and
+ * nothing else, so that a script that got into a page some other way
+ * (a bug in escaping) still does not run. The script must hold no
+ * placeholder: its hash is the template's. SIGIL_EINVAL otherwise.
+ */
+static int
+csp_build(const char *text, size_t len)
+{
+	static const char common[] = "default-src 'none'; style-src "
+	    "'unsafe-inline'; connect-src 'self'; img-src 'self' data:; "
+	    "base-uri 'none'; form-action 'self'";
+	const char *open = memmem(text, len, "<script>", 8), *body, *close;
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	char src[80] = "'none'";
+	unsigned char b64[64];
+
+	if (open != NULL) {
+		body = open + 8;
+		close = memmem(body, len - (size_t)(body - text), "</script>", 9);
+		if (close == NULL || memmem(body, (size_t)(close - body), "{{",
+		    2) != NULL || memmem(close, len - (size_t)(close - text),
+		    "<script", 7) != NULL)
+			return SIGIL_EINVAL;
+		SHA256((const uint8_t *)body, (size_t)(close - body), md);
+		EVP_EncodeBlock(b64, md, sizeof md);
+		snprintf(src, sizeof src, "'sha256-%s'", b64);
+	}
+	snprintf(csp_meta, sizeof csp_meta, "%s; script-src %s", common, src);
+	snprintf(csp_page, sizeof csp_page, "%s; script-src %s; "
+	    "frame-ancestors 'none'", common, src);
+	snprintf(csp_preview, sizeof csp_preview, "%s; script-src %s; "
+	    "frame-ancestors 'self'", common, src);
+	return 0;
+}
+
+const char *
+page_csp(int preview)
+{
+	return preview ? csp_preview : csp_page;
+}
+
 int
 page_init(const char *web_dir)
 {
@@ -548,7 +606,7 @@ page_init(const char *web_dir)
 		goto cleanup;
 	if ((err = template_parse(text, len, &segs, &nsegs)) != 0)
 		goto cleanup;
-	if ((err = labels_check()) != 0)
+	if ((err = labels_check()) != 0 || (err = csp_build(text, len)) != 0)
 		goto cleanup_segs;
 	page_fini();
 	tpl_text = text;
@@ -903,7 +961,10 @@ field_value(const struct render *r, int f)
 		    str_present(v->product_name) || str_present(v->sku) ||
 		    str_present(v->gtin) || str_present(v->lot) ||
 		    r->batch[0] || r->serial[0] || r->expires[0] ? "1" : NULL;
-	case F_BRAND_NAME:	return v->brand_name;
+	case F_BRAND_NAME:
+		return v->content != NULL && str_present(
+		    v->content->display_name) ? v->content->display_name :
+		    v->brand_name;
 	case F_PRODUCT_NAME:	return v->product_name;
 	case F_SKU:		return v->sku;
 	case F_GTIN:		return v->gtin;
@@ -916,6 +977,8 @@ field_value(const struct render *r, int f)
 	case F_FIRST_TIME:	return r->first_time;
 	case F_FIRST_TIME_ISO:	return r->first_time_iso;
 	case F_FIRST_PLACE:	return r->first_place;
+	case F_PREVIEW:		return v->preview ? "1" : NULL;
+	case F_CSP:		return csp_meta;
 	}
 	return NULL;
 }
@@ -946,7 +1009,12 @@ page_render(const struct page_view *v, int lang, struct evbuffer *out)
 				return SIGIL_ENOMEM;
 			break;
 		case SEG_VALUE:
-			if (s->field >= T_TITLE &&
+			if (s->field >= F_C_BRAND && s->field <= F_C_SUPPORT) {
+				if ((err = page_content_block(v, lang,
+				    PAGE_BLOCK_BRAND + s->field - F_C_BRAND,
+				    out)) != 0)
+					return err;
+			} else if (s->field >= T_TITLE &&
 			    label_plain[s->field - T_TITLE][lang]) {
 				val = strings[s->field - T_TITLE][lang];
 				if (evbuffer_add(out, val, strlen(val)) != 0)

@@ -21,7 +21,8 @@
  * in fault-injection builds): route.c names every entry point here.
  *
  * A handler. May call code, keyring, lookup, store (reads only), scan,
- * trace (step names), redirect (the scan's rule), rewards (the scan's reward, the claimed-by-another
+ * trace (step names), redirect (the scan's rule), content (the
+ * brand's content), rewards (the scan's reward, the claimed-by-another
  * signal), page, writer, http. Never writes to the store directly:
  * every write goes through the writer. Never calls another handler.
  */
@@ -40,6 +41,7 @@
 #include "sigil/app.h"
 #include "sigil/code.h"
 #include "sigil/consumer.h"
+#include "sigil/content.h"
 #include "sigil/fault.h"
 #include "sigil/geo.h"
 #include "sigil/http.h"
@@ -298,6 +300,7 @@ scan_done(struct writer_job *job)
 	}
 	{
 		struct page_view v = { 0 };
+		struct content_view cv = { 0 };
 
 		scan_id_format(app->cookie_key, job->rec.id, id);
 		v.verdict = job->rec.verdict;
@@ -316,13 +319,18 @@ scan_done(struct writer_job *job)
 			v.batch_id = s->info.batch.id;
 			v.serial = job->rec.serial;
 			v.expires = s->info.batch.expires;
+			/* The brand's content (page_content.c decides what
+			 * each verdict shows of it). */
+			if (content_view_load(app, s->info.brand.id,
+			    s->info.product.sku, s->info.batch.id,
+			    job->rec.serial, http_header(c, "Accept-Language"),
+			    NULL, 0, &cv) == 0)
+				v.content = &cv.pc;
 		}
 		page_render(&v, s->lang, body);
+		content_view_free(&cv);
 	}
-	http_add_header(c, "Content-Security-Policy", "default-src 'none'; "
-	    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-	    "connect-src 'self'; img-src data:; base-uri 'none'; "
-	    "form-action 'self'; frame-ancestors 'none'");
+	http_add_header(c, "Content-Security-Policy", page_csp(0));
 	http_reply(c, 200, "text/html; charset=utf-8", body);
 	evbuffer_free(body);
 out:
