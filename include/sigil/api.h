@@ -190,4 +190,22 @@ void api_redirects_get(struct api_call *a);
 void api_redirects_patch(struct api_call *a);
 void api_redirects_delete(struct api_call *a);
 
+/*
+ * ---- handlers: the brand's landing-page content (api_content.c) ----
+ * GET content; GET, PUT and DELETE content/brand/{lang},
+ * content/products/{sku}/{lang}, content/batches/{id}/{lang}; GET and
+ * POST images, DELETE images/{id}; POST preview. Writes answer after
+ * the commit (http_write).
+ */
+void api_content_list(struct api_call *a);
+void api_content_get(struct api_call *a);
+void api_content_put(struct api_call *a);
+void api_content_delete(struct api_call *a);
+void api_images_list(struct api_call *a);
+void api_images_create(struct api_call *a);
+void api_images_delete(struct api_call *a);
+void api_preview(struct api_call *a);
+/* GET /i/{id}: public, one image with its type, ETag and caching. */
+void content_image_serve(struct http_call *c);
+
 #endif

@@ -22,9 +22,9 @@ struct json_t;
 #define CONTENT_PHONE_MAX	24	/* bytes: "+", digits, spaces, "-" */
 #define CONTENT_TITLE_MAX	80
 #define CONTENT_STORY_MAX	2000
-#define CONTENT_STORY_HTML_MAX	4500	/* bytes of the story, escaped */
+#define CONTENT_STORY_HTML_MAX	3800	/* bytes of the story, escaped */
 #define CONTENT_LABEL_MAX	24
-#define CONTENT_HREF_MAX	300	/* bytes, printable ASCII */
+#define CONTENT_HREF_MAX	256	/* bytes, printable ASCII */
 #define CONTENT_IMAGE_ID_LEN	48	/* 8 hex brand id, 40 hex hash */
 
 enum image_type {

@@ -48,6 +48,7 @@
 #define ACCEPT_BYTES_MAX	1024
 #define ACCEPT_RANGES_MAX	32
 #define SAMPLE_DAY_US		(86400LL * 1000000)
+#define STEP_NAME_CHARS		40	/* of a distributor's name, on the card */
 
 /* ---- images ---- */
 
@@ -125,8 +126,8 @@ content_image_id_parse(const char *id, uint32_t *brand_id,
 	for (const char *p = id; *p; p++)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
 			return SIGIL_EINVAL;
-	if (sigil_hex_decode(id, 8, b) != 0 ||
-	    sigil_hex_decode(id + 8, 2 * STORE_IMAGE_HASH_LEN, hash) != 0)
+	if (sigil_hex_decode(id, 4, b) != 0 ||
+	    sigil_hex_decode(id + 8, STORE_IMAGE_HASH_LEN, hash) != 0)
 		return SIGIL_EINVAL;
 	*brand_id = sigil_be32_get(b);
 	return *brand_id != 0 ? 0 : SIGIL_EINVAL;
@@ -445,6 +446,12 @@ content_href_check(const char *href, char *out, size_t size, int *kind)
 	if (href == NULL || (n = strlen(href)) == 0 || n > CONTENT_HREF_MAX ||
 	    n + 1 > size)
 		return SIGIL_EINVAL;
+	/* Each '&' is five bytes on the page: bound what it takes there. */
+	for (const char *p = href; *p; p++)
+		if (*p == '&')
+			n += 4;
+	if (n > CONTENT_HREF_MAX + 64)
+		return SIGIL_EINVAL;
 	if (strncasecmp(href, "https://", 8) == 0 ||
 	    strncasecmp(href, "http://", 7) == 0) {
 		size_t s = href[4] == ':' ? 7 : 8;
@@ -612,7 +619,7 @@ brand_doc(struct check *k, const json_t *body, json_t *out)
 		    json_string_value(v), href, sizeof href, &kind) != 0 ||
 		    kind != HREF_WEB)
 			return refuse(k, "field '%s' must be an https:// or "
-			    "http:// URL of at most 300 characters",
+			    "http:// URL of at most 256 characters",
 			    "support_url");
 		json_object_set_new(out, "support_url", json_string(href));
 	}
@@ -630,7 +637,7 @@ buttons_field(struct check *k, const json_t *arr, json_t *out)
 
 	if (!json_is_array(arr) || json_array_size(arr) > PAGE_BUTTONS_MAX)
 		return refuse(k, "field '%s' must be an array of at most 4 "
-		    "{\"label\", \"href\"} objects", "buttons");
+		    "{label, href} objects", "buttons");
 	list = json_array();
 	json_array_foreach(arr, i, b) {
 		json_t *one = json_object();
@@ -650,7 +657,7 @@ buttons_field(struct check *k, const json_t *arr, json_t *out)
 		    "href")), href, sizeof href, &kind) != 0) {
 			json_decref(list);
 			return refuse(k, "field '%s': a button's href must be "
-			    "https:// or http:// (at most 300 characters, no "
+			    "https:// or http:// (at most 256 characters, no "
 			    "quotes, spaces or user info), tel:+digits, or "
 			    "link:gs1:TYPE with a GS1 link type; javascript:, "
 			    "data: and any other scheme are refused",
@@ -662,8 +669,8 @@ buttons_field(struct check *k, const json_t *arr, json_t *out)
 	return 0;
 bad_shape:
 	json_decref(list);
-	return refuse(k, "field '%s': each button is {\"label\": text of 1 "
-	    "to 24 characters, \"href\": URL}", "buttons");
+	return refuse(k, "field '%s': each button is {label: text of 1 to "
+	    "24 characters, href: URL} and nothing else", "buttons");
 }
 
 static int
@@ -680,8 +687,8 @@ product_doc(struct check *k, const json_t *body, json_t *out)
 	if ((v = json_object_get(out, "story")) != NULL &&
 	    story_html_len(json_string_value(v)) > CONTENT_STORY_HTML_MAX)
 		return refuse(k, "field '%s' is too long for the page once "
-		    "shown (at most 4500 bytes with its markup; fewer "
-		    "characters, or fewer of < > & \" ')", "story");
+		    "shown (at most 3800 bytes with its markup; fewer "
+		    "characters, or fewer of < > & and quotes)", "story");
 	if ((v = json_object_get(body, "images")) != NULL) {
 		json_t *list, *img, *e;
 
@@ -730,8 +737,12 @@ content_doc_check(struct store *st, uint32_t brand_id, int kind,
 
 		for (size_t i = 0; keys[i] != NULL; i++)
 			known |= strcmp(key, keys[i]) == 0;
+		/* The message is sent unescaped: name the key only when it
+		 * is plainly a name. */
 		if (!known)
-			return refuse(&k, "unknown field '%s'", key);
+			return refuse(&k, "unknown field '%s'", strlen(key) <= 32 &&
+			    strspn(key, "abcdefghijklmnopqrstuvwxyz_") ==
+			    strlen(key) ? key : "?");
 	}
 	if (json_object_size(body) == 0)
 		return refuse(&k, "the document is empty: give at least one "
@@ -886,7 +897,18 @@ step_add(struct content_view *v, int kind, int64_t at, const char *dist)
 	s->at = at;
 	s->distributor = NULL;
 	if (dist != NULL && dist[0] != '\0') {
-		snprintf(v->dist[i], sizeof v->dist[i], "%s", dist);
+		/* At most STEP_NAME_CHARS characters of the name: the card
+		 * must fit the page's 20 KB whatever a name holds. */
+		size_t n = 0, chars = 0;
+
+		while (dist[n] != '\0' && chars < STEP_NAME_CHARS) {
+			n++;
+			while (((unsigned char)dist[n] & 0xc0) == 0x80)
+				n++;
+			chars++;
+		}
+		snprintf(v->dist[i], sizeof v->dist[i], "%.*s%s", (int)n, dist,
+		    dist[n] != '\0' ? "\xe2\x80\xa6" : "");
 		s->distributor = v->dist[i];
 	}
 	v->pc.nsteps++;

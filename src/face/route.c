@@ -14,6 +14,7 @@
  */
 #include <stddef.h>
 
+#include "sigil/api.h"
 #include "sigil/consumer.h"
 #include "sigil/dashboard.h"
 #include "sigil/http.h"
@@ -50,8 +51,10 @@ static const struct http_route routes[] = {
 	{ "/member", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "member",
 	    loyalty_member_page },
 	{ "/api/v1/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST |
-	    HTTP_ROUTE_DELETE | HTTP_ROUTE_PATCH | HTTP_ROUTE_BRAND,
-	    "brand_api", route_api },
+	    HTTP_ROUTE_PUT | HTTP_ROUTE_DELETE | HTTP_ROUTE_PATCH |
+	    HTTP_ROUTE_BRAND, "brand_api", route_api },
+	{ "/i/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
+	    "image", content_image_serve },
 	{ "/epcis/events", HTTP_ROUTE_GET | HTTP_ROUTE_BRAND, "epcis_events",
 	    route_epcis },
 	{ "/.well-known/gs1resolver", HTTP_ROUTE_GET, "gs1resolver",
