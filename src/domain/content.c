@@ -846,11 +846,10 @@ str_of(const json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* The card's steps: the first making and packing, the last shipment
+ * and the receipt that followed it. */
 struct trace_walk {
-	struct app		*app;
-	struct content_view	*v;
 	int64_t			 made, packed;
-	const struct trace_event *ship, *recv;
 	struct trace_event	 last_ship, last_recv;
 	int			 has_ship, has_recv;
 };
@@ -926,10 +925,11 @@ static void
 trace_load(struct app *app, uint32_t brand_id, uint64_t serial,
     struct content_view *v)
 {
-	struct trace_walk t = { app, v, 0, 0, NULL, NULL, { 0 }, { 0 }, 0, 0 };
+	struct trace_walk t;
 
 	if (serial == 0)
 		return;
+	memset(&t, 0, sizeof t);
 	store_code_events(app->store, brand_id, serial, trace_step, &t);
 	if (t.made)
 		step_add(v, PAGE_STEP_MADE, t.made, NULL);
