@@ -78,7 +78,7 @@ content_key_put(const struct content_key *k, uint8_t *p)
 /* A stored row back into doc (its key parsed against the subject's). */
 static int
 content_decode(MDB_val k, MDB_val v, size_t subject_len,
-    const uint8_t *kb, struct content_doc *doc)
+    const uint8_t *kb, int keys_only, struct content_doc *doc)
 {
 	const uint8_t *p = k.mv_data;
 	size_t ll = k.mv_size - subject_len;
@@ -96,6 +96,8 @@ content_decode(MDB_val k, MDB_val v, size_t subject_len,
 	memcpy(doc->key.lang, p + subject_len, ll);
 	doc->updated = (int64_t)le64_get(v.mv_data);
 	doc->len = v.mv_size - 8;
+	if (keys_only)
+		doc->len = 0;
 	memcpy(doc->text, (const uint8_t *)v.mv_data + 8, doc->len);
 	doc->text[doc->len] = '\0';
 	return 0;
@@ -183,7 +185,7 @@ content_get_in(struct store *st, MDB_txn *txn, const struct content_key *k,
 
 	if ((rc = mdb_get(txn, st->content, &key, &v)) != 0)
 		return rc;
-	return content_decode(key, v, sn, kb, out);
+	return content_decode(key, v, sn, kb, 0, out);
 }
 
 int
@@ -223,6 +225,7 @@ struct content_walk {
 	const uint8_t	*prefix;
 	size_t		 n;
 	int		 whole_brand;	/* subjects vary: parse each key */
+	int		 keys_only;	/* the languages: no text copied */
 	int		(*fn)(void *arg, const struct content_doc *doc);
 	void		*arg;
 	struct content_doc doc;
@@ -261,7 +264,8 @@ content_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
 	sn = w->whole_brand ? key_subject_len(k) : w->n;
 	if (sn == 0 || sn >= k.mv_size)
 		return SIGIL_EIO;
-	if ((rc = content_decode(k, v, sn, k.mv_data, &w->doc)) != 0)
+	if ((rc = content_decode(k, v, sn, k.mv_data, w->keys_only,
+	    &w->doc)) != 0)
 		return rc;
 	*stop = w->fn(w->arg, &w->doc);
 	return 0;
@@ -293,6 +297,7 @@ store_content_langs(struct store *st, const struct content_key *k,
 	w->prefix = kb;
 	w->n = n;
 	w->whole_brand = 0;
+	w->keys_only = 1;
 	w->fn = fn;
 	w->arg = arg;
 	rc = content_walk_run(st, w);
@@ -316,6 +321,7 @@ store_content_each(struct store *st, uint32_t brand_id,
 	w->prefix = kb;
 	w->n = 4;
 	w->whole_brand = 1;
+	w->keys_only = 0;
 	w->fn = fn;
 	w->arg = arg;
 	rc = content_walk_run(st, w);

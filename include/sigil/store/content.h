@@ -59,7 +59,9 @@ int store_content_get(struct store *st, const struct content_key *k,
 int store_content_del(struct store *st, const struct content_key *k);
 /*
  * Every language of one subject (k's lang is ignored), in byte order of
- * the tags; fn's doc is valid during the call only. Stops on nonzero.
+ * the tags: fn's doc has its key and time, not its text (len 0), and is
+ * valid during the call only. Stops on nonzero. Cheap enough for every
+ * scan: no document is copied.
  */
 int store_content_langs(struct store *st, const struct content_key *k,
     int (*fn)(void *arg, const struct content_doc *doc), void *arg);
