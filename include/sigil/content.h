@@ -2,7 +2,7 @@
  * content.h - a brand's content for the landing page: what a document
  * may hold (and the checks that refuse everything else), the images it
  * shows, which language a phone gets, and the page view built from the
- * store for one scan. See src/domain/content.c.
+ * store for one scan. See src/domain/content.c and content_view.c.
  */
 #ifndef SIGIL_CONTENT_H
 #define SIGIL_CONTENT_H
