@@ -72,6 +72,9 @@ struct http_route {
 	int		flags;
 	const char	*name;		/* metrics label */
 	void		(*fn)(struct http_call *c);
+	/* A brand route's own, lower body limit (images: 2 MiB), applied
+	 * from the head like the others; 0: max_body_bytes. */
+	size_t		body_max;
 };
 
 /*

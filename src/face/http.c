@@ -278,6 +278,18 @@ conn_exempt(void *arg, const uint8_t addr[16])
 	return trusted(arg, addr);
 }
 
+/* The body limit of route idx: 16 KB, or a brand route's. */
+static size_t
+route_body_max(struct http_server *srv, int idx)
+{
+	const struct http_route *r = &srv->routes[idx];
+
+	if (!(r->flags & HTTP_ROUTE_BRAND))
+		return HTTP_CONSUMER_BODY_MAX;
+	return r->body_max != 0 && r->body_max < srv->cfg.max_body_bytes ?
+	    r->body_max : srv->cfg.max_body_bytes;
+}
+
 /*
  * The body limit, decided from the head before a byte of the body is
  * buffered: the brand API's limit only for a call that already carries
@@ -297,7 +309,7 @@ conn_body_limit(void *arg, const struct conn_head *h)
 	    srv->cfg.head_auth == NULL ||
 	    !srv->cfg.head_auth(srv->app, h->authorization, h->cookie))
 		return HTTP_CONSUMER_BODY_MAX;
-	return srv->cfg.max_body_bytes;
+	return route_body_max(srv, idx);
 }
 
 static const struct conn_guard_ops guard_ops = {
@@ -638,8 +650,7 @@ http_body_too_large(struct http_call *c)
 {
 	size_t n = evbuffer_get_length(evhttp_request_get_input_buffer(c->req));
 
-	return n > ((c->srv->routes[c->route].flags & HTTP_ROUTE_BRAND) ?
-	    c->srv->cfg.max_body_bytes : HTTP_CONSUMER_BODY_MAX);
+	return n > route_body_max(c->srv, c->route);
 }
 
 char *
@@ -649,8 +660,7 @@ http_body_text(struct http_call *c, size_t *len)
 	size_t n = evbuffer_get_length(in);
 	char *s;
 
-	if (n == 0 || n > ((c->srv->routes[c->route].flags & HTTP_ROUTE_BRAND) ?
-	    c->srv->cfg.max_body_bytes : HTTP_CONSUMER_BODY_MAX))
+	if (n == 0 || n > route_body_max(c->srv, c->route))
 		return NULL;
 	if ((s = malloc(n + 1)) == NULL)
 		return NULL;

@@ -20,6 +20,7 @@
 #include "sigil/http.h"
 #include "sigil/loyalty.h"
 #include "sigil/route.h"
+#include "sigil/store.h"
 
 static const struct http_route routes[] = {
 	{ "/S/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
@@ -50,6 +51,11 @@ static const struct http_route routes[] = {
 	    loyalty_reward },
 	{ "/member", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "member",
 	    loyalty_member_page },
+	/* The brand API too, with the images' own body limit: a larger
+	 * image is refused from its head, never read. */
+	{ "/api/v1/images", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET |
+	    HTTP_ROUTE_POST | HTTP_ROUTE_DELETE | HTTP_ROUTE_BRAND,
+	    "brand_api_images", route_api, STORE_IMAGE_MAX },
 	{ "/api/v1/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST |
 	    HTTP_ROUTE_PUT | HTTP_ROUTE_DELETE | HTTP_ROUTE_PATCH |
 	    HTTP_ROUTE_BRAND, "brand_api", route_api },
