@@ -9,7 +9,8 @@
  * verdict shows is page_content.c's rule.
  *
  * It runs for every scan answered with the page: the language choice
- * walks keys only, and at most three documents are read and parsed.
+ * walks keys only, and the chosen documents (at most three) are parsed
+ * once per thread and kept while their update time stays the same.
  *
  * Domain. May call content.c, the store (reads), lookup (distributor
  * names), util and jansson. Never writes; never sees HTTP.
@@ -37,9 +38,19 @@ content_link_resolver_set(content_link_fn fn)
 	link_resolver = fn;
 }
 
-/* The languages of one subject, and the chosen one's document. */
+/*
+ * The languages of the subjects a page draws on (the brand, or the
+ * product and its batch), each with its kind and update time, from the
+ * key walks: a document is read only when it is the one chosen.
+ */
+struct lang_ent {
+	char		tag[STORE_LANG_MAX + 1];
+	int		kind;
+	int64_t		updated;
+};
+
 struct langs {
-	char		tags[STORE_CONTENT_PER_SUBJECT][STORE_LANG_MAX + 1];
+	struct lang_ent	ents[2 * STORE_CONTENT_PER_SUBJECT];
 	size_t		n;
 };
 
@@ -47,44 +58,112 @@ static int
 langs_add(void *arg, const struct content_doc *doc)
 {
 	struct langs *l = arg;
+	struct lang_ent *e;
 
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->tags[i], doc->key.lang) == 0)
-			return 0;
-	if (l->n < STORE_CONTENT_PER_SUBJECT)
-		snprintf(l->tags[l->n++], STORE_LANG_MAX + 1, "%s",
-		    doc->key.lang);
+	if (l->n == sizeof l->ents / sizeof l->ents[0])
+		return 0;
+	e = &l->ents[l->n++];
+	snprintf(e->tag, sizeof e->tag, "%s", doc->key.lang);
+	e->kind = doc->key.kind;
+	e->updated = doc->updated;
 	return 0;
 }
 
 static const char *
 pick(const struct langs *l, const char *accept)
 {
-	const char *tags[STORE_CONTENT_PER_SUBJECT];
+	const char *tags[2 * STORE_CONTENT_PER_SUBJECT];
+	size_t n = 0, k, j;
 	int i;
 
-	for (size_t k = 0; k < l->n; k++)
-		tags[k] = l->tags[k];
-	i = content_lang_choose(accept, tags, l->n);
-	return i >= 0 ? l->tags[i] : NULL;
+	for (k = 0; k < l->n; k++) {
+		for (j = 0; j < n && strcmp(tags[j], l->ents[k].tag) != 0; j++)
+			;
+		if (j == n)
+			tags[n++] = l->ents[k].tag;
+	}
+	i = content_lang_choose(accept, tags, n);
+	return i >= 0 ? tags[i] : NULL;
 }
 
-static json_t *
-doc_load(struct store *st, struct content_key *key, const char *lang)
+/*
+ * Parsed documents, per thread: a page is rendered for every scan, and
+ * parsing its documents again each time would be most of its cost. A
+ * slot holds a document by its key and update time; a document written
+ * since has another time and is read again. Direct-mapped, per thread,
+ * so no lock and no reference shared between threads.
+ */
+#define DOC_CACHE_SLOTS		64
+
+struct doc_slot {
+	struct content_key	key;
+	int64_t			updated;
+	json_t			*doc;
+};
+
+static __thread struct doc_slot *doc_cache;
+
+static int
+key_eq(const struct content_key *a, const struct content_key *b)
 {
+	return a->brand_id == b->brand_id && a->kind == b->kind &&
+	    a->batch_id == b->batch_id && strcmp(a->sku, b->sku) == 0 &&
+	    strcmp(a->lang, b->lang) == 0;
+}
+
+static struct doc_slot *
+doc_slot(const struct content_key *k)
+{
+	uint32_t h = 2166136261u ^ k->brand_id ^ (uint32_t)k->kind << 24 ^
+	    (uint32_t)k->batch_id;
+
+	for (const char *p = k->sku; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	for (const char *p = k->lang; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	if (doc_cache == NULL &&
+	    (doc_cache = calloc(DOC_CACHE_SLOTS, sizeof *doc_cache)) == NULL)
+		return NULL;
+	return &doc_cache[h % DOC_CACHE_SLOTS];
+}
+
+/* The document of key's kind in lang, if the walk saw one; a reference
+ * the caller owns. */
+static json_t *
+doc_load(struct store *st, struct content_key *key, const char *lang,
+    const struct langs *l)
+{
+	const struct lang_ent *e = NULL;
 	struct content_doc *doc;
+	struct doc_slot *slot;
 	json_t *o = NULL;
 
-	if (lang == NULL || (doc = malloc(sizeof *doc)) == NULL)
+	for (size_t i = 0; lang != NULL && i < l->n; i++)
+		if (l->ents[i].kind == key->kind &&
+		    strcmp(l->ents[i].tag, lang) == 0)
+			e = &l->ents[i];
+	if (e == NULL)
 		return NULL;
 	snprintf(key->lang, sizeof key->lang, "%s", lang);
+	slot = doc_slot(key);
+	if (slot != NULL && slot->doc != NULL && slot->updated == e->updated &&
+	    key_eq(&slot->key, key))
+		return json_incref(slot->doc);
+	if ((doc = malloc(sizeof *doc)) == NULL)
+		return NULL;
 	if (store_content_get(st, key, doc) == 0)
 		o = json_loadb(doc->text, doc->len, 0, NULL);
-	free(doc);
 	if (o != NULL && !json_is_object(o)) {
 		json_decref(o);
 		o = NULL;
 	}
+	if (o != NULL && slot != NULL) {
+		json_decref(slot->doc);
+		slot->key = *key;
+		slot->updated = doc->updated;
+		slot->doc = json_incref(o);
+	}
+	free(doc);
 	return o;
 }
 
@@ -291,7 +370,7 @@ content_view_load(struct app *app, uint32_t brand_id, const char *sku,
 	store_content_langs(app->store, &key, langs_add, l);
 	if ((lang = pick(l, accept_language)) != NULL) {
 		snprintf(out->brand_lang, sizeof out->brand_lang, "%s", lang);
-		out->brand = doc_load(app->store, &key, lang);
+		out->brand = doc_load(app->store, &key, lang, l);
 	}
 	/* The product's and the batch's languages together. */
 	l->n = 0;
@@ -307,14 +386,15 @@ content_view_load(struct app *app, uint32_t brand_id, const char *sku,
 		out->product = json_deep_copy(draft);
 		lang = pick(l, accept_language);
 		if (lang != NULL)
-			out->batch = doc_load(app->store, &key, lang);
+			out->batch = doc_load(app->store, &key, lang, l);
 	} else if ((lang = pick(l, accept_language)) != NULL) {
 		snprintf(out->lang, sizeof out->lang, "%s", lang);
 		if (batch_id != 0)
-			out->batch = doc_load(app->store, &key, lang);
+			out->batch = doc_load(app->store, &key, lang, l);
 		key.kind = CONTENT_PRODUCT;
+		key.batch_id = 0;
 		if (sku != NULL)
-			out->product = doc_load(app->store, &key, lang);
+			out->product = doc_load(app->store, &key, lang, l);
 	}
 	free(l);
 

@@ -437,6 +437,8 @@ with Env() as env:
     st, h, html = page(srv, paths[6], "zh-CN")
     check(len(html.encode()) < 20 * 1024, "largest page %d bytes < 20 KB" %
           len(html.encode()))
+    check("標" * 80 in html and "明前龙井 250 克" not in html,
+          "a document written again is shown as written (no stale copy)")
 
     # ---- preview: renders, records nothing ----
     st0, s0 = srv.api("GET", "stats/overview", A)
