@@ -15,6 +15,7 @@
  * Domain. May call content.c, the store (reads), lookup (distributor
  * names), util and jansson. Never writes; never sees HTTP.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +102,26 @@ struct doc_slot {
 	json_t			*doc;
 };
 
-static __thread struct doc_slot *doc_cache;
+static pthread_key_t doc_cache_key;
+static pthread_once_t doc_cache_once = PTHREAD_ONCE_INIT;
+static int doc_cache_ok;
+
+/* A thread's cache goes with the thread. */
+static void
+doc_cache_free(void *p)
+{
+	struct doc_slot *c = p;
+
+	for (size_t i = 0; i < DOC_CACHE_SLOTS; i++)
+		json_decref(c[i].doc);
+	free(c);
+}
+
+static void
+doc_cache_init(void)
+{
+	doc_cache_ok = pthread_key_create(&doc_cache_key, doc_cache_free) == 0;
+}
 
 static int
 key_eq(const struct content_key *a, const struct content_key *b)
@@ -121,10 +141,20 @@ doc_slot(const struct content_key *k)
 		h = (h ^ (uint8_t)*p) * 16777619u;
 	for (const char *p = k->lang; *p; p++)
 		h = (h ^ (uint8_t)*p) * 16777619u;
-	if (doc_cache == NULL &&
-	    (doc_cache = calloc(DOC_CACHE_SLOTS, sizeof *doc_cache)) == NULL)
+	struct doc_slot *cache;
+
+	pthread_once(&doc_cache_once, doc_cache_init);
+	if (!doc_cache_ok)
 		return NULL;
-	return &doc_cache[h % DOC_CACHE_SLOTS];
+	if ((cache = pthread_getspecific(doc_cache_key)) == NULL) {
+		if ((cache = calloc(DOC_CACHE_SLOTS, sizeof *cache)) == NULL)
+			return NULL;
+		if (pthread_setspecific(doc_cache_key, cache) != 0) {
+			free(cache);
+			return NULL;
+		}
+	}
+	return &cache[h % DOC_CACHE_SLOTS];
 }
 
 /* The document of key's kind in lang, if the walk saw one; a reference
