@@ -17,6 +17,7 @@
 #include <event2/buffer.h>
 #include <jansson.h>
 
+#include "sigil/app.h"
 #include "sigil/content.h"
 #include "sigil/page.h"
 #include "sigil/store.h"
@@ -479,6 +480,136 @@ test_store_images(void **state)
 	free(big);
 }
 
+/* ---- one scan's view ---- */
+
+static void
+put_raw(struct store *st, int kind, const char *sku, uint64_t batch,
+    const char *lang, const char *json)
+{
+	struct content_doc *d = calloc(1, sizeof *d);
+
+	d->key.brand_id = 1;
+	d->key.kind = kind;
+	snprintf(d->key.sku, sizeof d->key.sku, "%s", sku ? sku : "");
+	d->key.batch_id = batch;
+	snprintf(d->key.lang, sizeof d->key.lang, "%s", lang);
+	d->len = strlen(json);
+	memcpy(d->text, json, d->len);
+	assert_int_equal(store_content_put(st, d), 0);
+	free(d);
+}
+
+static const char *resolved_href;
+
+static int
+fake_links(struct app *app, uint32_t brand_id, const char *sku,
+    uint64_t batch_id, uint64_t serial, const char *link_type, char *href,
+    size_t size)
+{
+	(void)app;
+	(void)brand_id;
+	(void)sku;
+	(void)batch_id;
+	(void)serial;
+	if (resolved_href == NULL || strcmp(link_type, "gs1:promotion") != 0)
+		return -1;
+	snprintf(href, size, "%s", resolved_href);
+	return 0;
+}
+
+static void
+test_view(void **state)
+{
+	struct fx *f = *state;
+	struct app app = { 0 };
+	struct content_view *v = calloc(1, sizeof *v);
+	json_t *draft;
+
+	app.store = f->st;
+	put_raw(f->st, CONTENT_BRAND, NULL, 0, "en",
+	    "{\"display_name\":\"Acme\",\"support_url\":\"https://a.example\"}");
+	put_raw(f->st, CONTENT_BRAND, NULL, 0, "zh-CN",
+	    "{\"display_name\":\"阿克米\"}");
+	/* Stored past the checks (an older sigil, a restored backup): the
+	 * view checks hrefs again and drops what is not http(s) or tel:. */
+	put_raw(f->st, CONTENT_PRODUCT, "P", 0, "en", "{\"title\":\"T\","
+	    "\"story\":\"S\",\"buttons\":[{\"label\":\"a\",\"href\":"
+	    "\"javascript:alert(1)\"},{\"label\":\"b\",\"href\":"
+	    "\"https://shop.example/\"},{\"label\":\"c\",\"href\":"
+	    "\"link:gs1:promotion\"}]}");
+	put_raw(f->st, CONTENT_BATCH, "P", 7, "en", "{\"title\":\"Batch T\"}");
+	put_raw(f->st, CONTENT_BATCH, "P", 7, "ja", "{\"title\":\"バッチ\"}");
+
+	/* English: the brand's en; the batch's title over the product's,
+	 * the product's story; the javascript: button dropped, the link
+	 * button left out while no resolver is set. */
+	content_link_resolver_set(NULL);
+	assert_int_equal(content_view_load(&app, 1, "P", 7, 0, "en", NULL, 0,
+	    v), 0);
+	assert_string_equal(v->pc.display_name, "Acme");
+	assert_string_equal(v->pc.brand_lang, "en");
+	assert_string_equal(v->pc.title, "Batch T");
+	assert_string_equal(v->pc.story, "S");
+	assert_int_equal(v->pc.nbuttons, 1);
+	assert_string_equal(v->pc.buttons[0].href, "https://shop.example/");
+	assert_int_equal(v->pc.nsteps, 0);
+	content_view_free(v);
+
+	/* A resolver: its href is checked like any other. */
+	content_link_resolver_set(fake_links);
+	resolved_href = "https://promo.example/cny";
+	assert_int_equal(content_view_load(&app, 1, "P", 7, 0, "en", NULL, 0,
+	    v), 0);
+	assert_int_equal(v->pc.nbuttons, 2);
+	assert_string_equal(v->pc.buttons[1].href, "https://promo.example/cny");
+	assert_string_equal(v->pc.buttons[1].label, "c");
+	content_view_free(v);
+	resolved_href = "javascript:alert(1)";
+	assert_int_equal(content_view_load(&app, 1, "P", 7, 0, "en", NULL, 0,
+	    v), 0);
+	assert_int_equal(v->pc.nbuttons, 1);
+	content_view_free(v);
+	content_link_resolver_set(NULL);
+
+	/* Japanese: only the batch has it; the product has no ja, so only
+	 * the batch's title. Chinese brand by default. */
+	assert_int_equal(content_view_load(&app, 1, "P", 7, 0, "ja", NULL, 0,
+	    v), 0);
+	assert_string_equal(v->pc.title, "バッチ");
+	assert_null(v->pc.story);
+	assert_string_equal(v->pc.display_name, "阿克米");
+	content_view_free(v);
+	/* Another batch of the product: the product's own title. */
+	assert_int_equal(content_view_load(&app, 1, "P", 8, 0, "en", NULL, 0,
+	    v), 0);
+	assert_string_equal(v->pc.title, "T");
+	content_view_free(v);
+	/* Written again: the new document, not a kept copy. */
+	put_raw(f->st, CONTENT_PRODUCT, "P", 0, "en", "{\"title\":\"T2\"}");
+	assert_int_equal(content_view_load(&app, 1, "P", 8, 0, "en", NULL, 0,
+	    v), 0);
+	assert_string_equal(v->pc.title, "T2");
+	assert_null(v->pc.story);
+	content_view_free(v);
+	/* Another brand sees nothing of it. */
+	assert_int_equal(content_view_load(&app, 2, "P", 7, 0, "en", NULL, 0,
+	    v), 0);
+	assert_null(v->pc.display_name);
+	assert_null(v->pc.title);
+	content_view_free(v);
+	/* A preview's draft replaces the product's document; sample trace. */
+	draft = json_pack("{s:s}", "story", "Draft");
+	assert_int_equal(content_view_load(&app, 1, "P", 0, 1, "en", draft, 1,
+	    v), 0);
+	assert_string_equal(v->pc.story, "Draft");
+	assert_null(v->pc.title);
+	assert_int_equal(v->pc.nsteps, 4);
+	assert_int_equal(v->pc.steps[3].kind, PAGE_STEP_RECEIVED);
+	content_view_free(v);
+	json_decref(draft);
+	free(v);
+}
+
 /* ---- the page blocks ---- */
 
 static char *
@@ -593,6 +724,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_images, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_view, setup, teardown),
 		cmocka_unit_test(test_page_blocks),
 	};
 
