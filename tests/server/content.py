@@ -10,7 +10,6 @@ import re
 import socket
 import struct
 import sys
-import time
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -138,8 +137,6 @@ with Env() as env:
             h["Content-Type"] = ctype
         st, _, raw = srv.request("POST", "/api/v1/images", body=data,
                                  headers=h, timeout=60)
-        if ctype is None:
-            pass
         check(st == want, "%s: %d (want %d) %s" % (what, st, want,
                                                    raw[:120]))
     st, doc = upload(srv, R, png(4, 4), "image/png")

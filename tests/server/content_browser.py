@@ -7,7 +7,6 @@ neither happens. The editor's preview is shown in a sandboxed iframe."""
 import http.server
 import json
 import os
-import re
 import socket
 import struct
 import subprocess
