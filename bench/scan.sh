@@ -61,6 +61,13 @@
 #
 #   6. durable scans/s with a redirect rule vs the plain page     (>= 0.9)
 #
+# CONTENT=1 adds a seventh, the same way: a durable server whose product
+# has the brand's content on its landing page (display name, logo, title,
+# a story, two images, two buttons, set through the brand API before the
+# load), so every scan reads and renders it.
+#
+#   7. durable scans/s with brand content vs the plain page       (>= 0.9)
+#
 # Exit status: 0 when every figure was measured (BENCH_STRICT=1: and every
 # goal met), 1 otherwise.
 #
@@ -84,6 +91,7 @@ SHM_DIR=${SHM_DIR:-/dev/shm}          # a tmpfs; empty skips the tmpfs runs
 SHUFFLE=${SHUFFLE:-1}                # 1: codes in random order; 0: serial order
 SYNC=${SYNC:-wal}                    # durable servers: wal (sigild's default) or lmdb (--no-wal)
 REDIRECT=${REDIRECT:-0}              # 1: also a durable server whose scans are redirected
+CONTENT=${CONTENT:-0}                # 1: also a durable server whose page shows brand content
 UA='Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.40'
 
 for t in wrk nginx curl python3 taskset cc; do
@@ -253,6 +261,7 @@ make_data big $((BIG_SCANS + 5000))
 make_data idle $((IDLE_CONNS + 10))
 [ "$SYNC" != wal ] || make_data lmdb $((2 * ROUNDS * SLICE))
 [ "$REDIRECT" != 1 ] || make_data redirect $((2 * ROUNDS * SLICE + 10))
+[ "$CONTENT" != 1 ] || make_data content $((2 * ROUNDS * SLICE + 10))
 if [ -n "$TMPFS" ]; then
 	make_data tmpfs $((2 * ROUNDS * SLICE + SLICE))
 	mv "$TMP/tmpfs" "$TMPFS/data"
@@ -269,6 +278,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	[ "$SYNC" != wal ] || slice lmdb $((2 * r - 1)) 2 "$TMP/l.wrk.$r"
 	[ -z "$TMPFS" ] || slice tmpfs $((2 * r - 1)) 2 "$TMP/t.wrk.$r"
 	[ "$REDIRECT" != 1 ] || slice redirect $((2 * r - 1)) 2 "$TMP/r.wrk.$r"
+	[ "$CONTENT" != 1 ] || slice content $((2 * r - 1)) 2 "$TMP/c.wrk.$r"
 done
 slice durable $((2 * ROUNDS + 1)) 1 "$TMP/d.rate"
 slice durable $((2 * ROUNDS + 2)) 2 "$TMP/d.hi"
@@ -317,6 +327,37 @@ if [ "$REDIRECT" = 1 ]; then
 	x=$(curl -s -o /dev/null -A "$UA" -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$P$(tail -n 1 "$TMP/redirect.paths")")
 	[ "$x" = "307 https://bench.example/cny" ] || { echo "scan.sh: the redirect server answered $x" >&2; exit 1; }
 fi
+if [ "$CONTENT" = 1 ]; then
+	CTOKEN=$("$SIGIL" token new --brand bench --role admin --json --data "$TMP/content" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+	P=$(free_port)
+	start_sigild "$TMP/content" "$P" "${DURABLE_ARGS[@]}"
+	CPID=$SPID
+	CPORT=$P
+	capi() { # METHOD PATH [CURL ARGS...]: the answer's body; fails on non-2xx
+		local m=$1 p=$2
+		shift 2
+		curl -s -f -X "$m" -H "Authorization: Bearer $CTOKEN" "$@" "http://127.0.0.1:$CPORT$p" ||
+			{ echo "scan.sh: content API $m $p refused" >&2; exit 1; }
+	}
+	IMGS=()
+	for n in 1 2 3; do
+		python3 -c 'import struct, sys, zlib
+w = h = 64 + int(sys.argv[1])
+raw = b"".join(b"\0" + bytes([(x * 7 + y) % 256 for x in range(w * 3)]) for y in range(h))
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+    chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))' "$n" >"$TMP/img$n.png"
+		IMGS+=("$(capi POST /api/v1/images -H 'Content-Type: image/png' --data-binary "@$TMP/img$n.png" |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')")
+	done
+	capi PUT /api/v1/content/brand/zh-CN -H 'Content-Type: application/json' -d "{\"display_name\": \"基准酒庄\", \"logo\": \"${IMGS[0]}\", \"support_phone\": \"+86 400-800-1234\", \"support_url\": \"https://bench.example/help\"}" >/dev/null
+	capi PUT /api/v1/content/products/B1/zh-CN -H 'Content-Type: application/json' -d "{\"title\": \"珍藏干红 2024\", \"story\": \"产自北坡的葡萄园，手工采摘。\\n\\n在橡木桶中陈酿十八个月，果香浓郁，单宁柔顺。每一瓶都有唯一的防伪码，扫码即可验证真伪并查看它的来历。\", \"images\": [\"${IMGS[1]}\", \"${IMGS[2]}\"], \"buttons\": [{\"label\": \"官方商城\", \"href\": \"https://shop.bench.example/red\"}, {\"label\": \"客服电话\", \"href\": \"tel:+86-400-800-1234\"}]}" >/dev/null
+	curl -s -A "$UA" -o "$TMP/content.html" "http://127.0.0.1:$P$(tail -n 1 "$TMP/content.paths")"
+	grep -q '珍藏干红' "$TMP/content.html" || { echo "scan.sh: the content server's page lacks the content" >&2; exit 1; }
+	CPAGE=$(wc -c <"$TMP/content.html")
+fi
 
 NG=$TMP/nginx
 mkdir -p "$NG/html" "$NG/logs" "$NG/tmp"
@@ -333,7 +374,7 @@ wait_port "$NPORT" "$NGPID"
 # for context, durable on tmpfs) take turns, ROUNDS times, and each keeps
 # its best round: a noisy neighbour lowers one round, not the ratio. All
 # stay up meanwhile; the idle ones cost no CPU.
-NGINX_RPS=0 DUR_RPS=0 NOSYNC_RPS=0 TMPFS_RPS=0 LMDB_RPS=0 RED_RPS=0 DISKS=""
+NGINX_RPS=0 DUR_RPS=0 NOSYNC_RPS=0 TMPFS_RPS=0 LMDB_RPS=0 RED_RPS=0 CON_RPS=0 DISKS=""
 max() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
 for r in $(seq 1 "$ROUNDS"); do
 	log "round $r/$ROUNDS: nginx (static ${PAGE}-byte page), sigild durable, sigild --no-sync${TMPFS:+, durable on tmpfs}; ${DUR}s each"
@@ -349,6 +390,9 @@ for r in $(seq 1 "$ROUNDS"); do
 	x=$(wrk_rps "$NSPORT" "$TMP/n.wrk.$r"); NOSYNC_RPS=$(max "$x" "$NOSYNC_RPS"); log "no-sync $x"
 	if [ "$REDIRECT" = 1 ]; then
 		x=$(wrk_rps "$RPORT" "$TMP/r.wrk.$r"); RED_RPS=$(max "$x" "$RED_RPS"); log "durable, redirected $x"
+	fi
+	if [ "$CONTENT" = 1 ]; then
+		x=$(wrk_rps "$CPORT" "$TMP/c.wrk.$r"); CON_RPS=$(max "$x" "$CON_RPS"); log "durable, brand content $x"
 	fi
 	if [ "$SYNC" = wal ]; then
 		x=$(wrk_rps "$LPORT" "$TMP/l.wrk.$r"); LMDB_RPS=$(max "$x" "$LMDB_RPS"); log "durable --no-wal $x"
@@ -373,6 +417,7 @@ if [ "$REDIRECT" = 1 ]; then
 	R307=$(metric "$RPORT" 'sigil_http_requests_total{route="scan",status="307"}' | head -n 1)
 	stop_pid "$RPID"
 fi
+[ "$CONTENT" != 1 ] || stop_pid "$CPID"
 S=$(scans_of "$TMP/durable")
 [ "$S" -le $((2 * ROUNDS * SLICE + 1)) ] || log "warning: wrk wrapped a code list; some scans were rescans"
 
@@ -387,6 +432,12 @@ if [ "$REDIRECT" = 1 ]; then
 	R6=$(ratio "$RED_RPS" "$DUR_RPS")
 	LR="scan_redirect durable rps=$RED_RPS plain durable rps=$DUR_RPS ratio=$R6 (goal >= 0.9; ${R307:-?} answers were 307)"
 	echo "$LR"
+fi
+LC=""
+if [ "$CONTENT" = 1 ]; then
+	R7=$(ratio "$CON_RPS" "$DUR_RPS")
+	LC="scan_content durable rps=$CON_RPS plain durable rps=$DUR_RPS ratio=$R7 (goal >= 0.9; page ${CPAGE} bytes with content, ${PAGE} plain)"
+	echo "$LC"
 fi
 LL=""
 if [ "$SYNC" = wal ]; then
@@ -585,8 +636,9 @@ ok2=$(meets "$R2 >= 0.9")
 ok3=$(meets "$P99 <= 3")
 ok4=$(meets "$BU <= 160")
 ok5=$(meets "$RSS1M <= 64")
-ok6=""
+ok6="" ok7=""
 [ "$REDIRECT" != 1 ] || ok6=$(meets "$R6 >= 0.9")
+[ "$CONTENT" != 1 ] || ok7=$(meets "$R7 >= 0.9")
 cat <<EOF
 
 ==== sigild scan path: summary ($(nproc) cores, server cpu $SERVER_CPU, load cpu $LOAD_CPU, wrk -t1 -c$CONNS -d${DUR}s, best of $ROUNDS rounds, codes $( [ "$SHUFFLE" = 1 ] && echo shuffled || echo "in serial order"), $(date -u +%FT%TZ))
@@ -597,12 +649,13 @@ $(printf '%-9s' "$ok3") scan_p99_ms=$P99 at rps=$RATE (goal <= 3; this disk's ow
 $(printf '%-9s' "$ok4") lmdb_bytes_per_scan=$BU (used; file $BF, allocated $BA) at scans=$N with ${BIG_ARGS[*]} (goal <= 160)
 $(printf '%-9s' "$ok5") sigild_rss_idle=${RSS1M}MiB with $OPEN idle conns, ${RSS0M}MiB before (goal <= 64)
 ${LR:+$(printf '%-9s' "$ok6") $LR
+}${LC:+$(printf '%-9s' "$ok7") $LC
 }context   ${LT:-scan_durable_tmpfs: skipped, no tmpfs at SHM_DIR=$SHM_DIR}
 ${LL:+context   $LL
 }context   $LW
 context   $LH
 EOF
 if [ -n "${BENCH_STRICT:-}" ]; then
-	case "$ok1$ok2$ok3$ok4$ok5$ok6" in *NO*) exit 1 ;; esac
+	case "$ok1$ok2$ok3$ok4$ok5$ok6$ok7" in *NO*) exit 1 ;; esac
 fi
 exit 0
