@@ -514,17 +514,32 @@ void
 http_reply_error(struct http_call *c, int status, const char *code,
     const char *message)
 {
-	char buf[512];
+	json_t *o;
+	char *text = NULL, *line = NULL;
+	size_t n;
 
-	/* code and message are ours, never client bytes: no escaping. */
-	snprintf(buf, sizeof buf,
-	    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n", code,
-	    message);
+	/*
+	 * JSON-escaped: a handler may quote what the client sent. A message
+	 * that is not UTF-8, or no memory, leaves the code alone.
+	 */
+	if ((o = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message",
+	    message)) == NULL)
+		o = json_pack("{s:{s:s}}", "error", "code", code);
+	if (o != NULL)
+		text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text != NULL && (line = malloc((n = strlen(text)) + 2)) != NULL) {
+		memcpy(line, text, n);
+		memcpy(line + n, "\n", 2);
+	}
+	free(text);
 	if (status == 429 && evhttp_find_header(
 	    evhttp_request_get_output_headers(c->req), "Retry-After") == NULL)
 		evhttp_add_header(evhttp_request_get_output_headers(c->req),
 		    "Retry-After", "1");
-	http_reply_json(c, status, buf);
+	http_reply_json(c, status, line != NULL ? line :
+	    "{\"error\":{\"code\":\"unavailable\"}}\n");
+	free(line);
 }
 
 void
