@@ -190,4 +190,15 @@ void api_redirects_get(struct api_call *a);
 void api_redirects_patch(struct api_call *a);
 void api_redirects_delete(struct api_call *a);
 
+/*
+ * ---- handlers: GS1 links (api_links.c) ----
+ * POST links, GET links (?gtin=&lot=&serial=&sku=&batch=), GET, PATCH
+ * and DELETE links/{id}; docs/api.md has the fields.
+ */
+void api_links_create(struct api_call *a);
+void api_links_list(struct api_call *a);
+void api_links_get(struct api_call *a);
+void api_links_patch(struct api_call *a);
+void api_links_delete(struct api_call *a);
+
 #endif

@@ -64,6 +64,7 @@ enum http_route_flags {
 	HTTP_ROUTE_DELETE = 1 << 4,
 	HTTP_ROUTE_BRAND = 1 << 5,	/* brand API: larger bodies allowed */
 	HTTP_ROUTE_PATCH = 1 << 6,
+	HTTP_ROUTE_OPTIONS = 1 << 7,	/* the handler answers OPTIONS */
 };
 
 struct http_route {

@@ -162,6 +162,7 @@ int store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes);
 #include "sigil/store/webhooks.h"
 #include "sigil/store/redirects.h"
 #include "sigil/store/counters.h"
+#include "sigil/store/links.h"
 
 /* ---- the physical scrub after an erasure (store_scrub.c) ---- */
 struct store_scrub_stats {

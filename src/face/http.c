@@ -828,7 +828,8 @@ dispatch(struct evhttp_request *req, void *arg)
 	    method == EVHTTP_REQ_HEAD)) || ((r->flags & HTTP_ROUTE_POST) &&
 	    method == EVHTTP_REQ_POST) || ((r->flags & HTTP_ROUTE_DELETE) &&
 	    method == EVHTTP_REQ_DELETE) || ((r->flags & HTTP_ROUTE_PATCH) &&
-	    method == EVHTTP_REQ_PATCH))) {
+	    method == EVHTTP_REQ_PATCH) || ((r->flags & HTTP_ROUTE_OPTIONS) &&
+	    method == EVHTTP_REQ_OPTIONS))) {
 		http_add_header(c, "Allow", (r->flags & HTTP_ROUTE_POST) ?
 		    "POST" : "GET, HEAD");
 		http_reply_error(c, 405, "method_not_allowed",

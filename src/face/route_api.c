@@ -125,6 +125,11 @@ static const struct api_route api_routes[] = {
 	    api_redirects_patch },
 	{ EVHTTP_REQ_DELETE, "redirects/*", ROLE_NEED_ADMIN,
 	    api_redirects_delete },
+	{ EVHTTP_REQ_GET, "links", ROLE_NEED_READ, api_links_list },
+	{ EVHTTP_REQ_POST, "links", ROLE_NEED_ADMIN, api_links_create },
+	{ EVHTTP_REQ_GET, "links/*", ROLE_NEED_READ, api_links_get },
+	{ EVHTTP_REQ_PATCH, "links/*", ROLE_NEED_ADMIN, api_links_patch },
+	{ EVHTTP_REQ_DELETE, "links/*", ROLE_NEED_ADMIN, api_links_delete },
 };
 
 static int

@@ -36,7 +36,7 @@
 /*
  * late: added after schema 1 shipped (1 trace, 2 the loyalty family:
  * store_customers.c, store_claims.c, ..., 3 code notes, 4 redirect rules
- * and device locations).
+ * and device locations, 5 links).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -102,6 +102,7 @@ static const struct dbdef dbdefs[] = {
 	{ "redirects", 0, offsetof(struct store, redirects), 4 },
 	{ "redirect_ids", 0, offsetof(struct store, redirect_ids), 4 },
 	{ "device_locs", 0, offsetof(struct store, device_locs), 4 },
+	{ "links", 0, offsetof(struct store, links), 5 },
 };
 
 static int
@@ -208,6 +209,8 @@ open_dbs(struct store *st, int create)
 		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
 			if (dbdefs[i].late == 4)
 				st->redirects_absent = 1;
+			else if (dbdefs[i].late == 5)
+				st->links_absent = 1;
 			else if (dbdefs[i].late == 3)
 				st->notes_absent = 1;
 			else if (dbdefs[i].late == 2)
