@@ -12,8 +12,13 @@ struct evbuffer;
 enum page_lang { PAGE_LANG_ZH = 0, PAGE_LANG_EN = 1 };
 
 /* What the page shows. Strings may be NULL (shown as absent). */
+/* Not a verdict: a product named without an item (a GTIN-level Digital
+ * Link), shown without any judgement. */
+#define PAGE_VIEW_PRODUCT	6
+
 struct page_view {
-	int		verdict;	/* enum scan_verdict (store.h) */
+	int		verdict;	/* enum scan_verdict (store.h), or
+					   PAGE_VIEW_PRODUCT */
 	int		first_scan;
 	uint32_t	scan_count;
 	int64_t		first_at;	/* 0 if unknown */
@@ -30,6 +35,8 @@ struct page_view {
 	const char	*scan_id;	/* for the share-location button */
 	int		diversion;
 	int		bot;		/* previewer: no location button */
+	const char	*support_url;	/* the brand's gs1:support link */
+	const char	*support_title;
 };
 
 /*

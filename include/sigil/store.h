@@ -193,7 +193,7 @@ struct store_stats {
 	uint64_t	brands, products, batches, codes_issued;
 	uint64_t	codes_scanned;		/* codes with >= 1 human scan */
 	uint64_t	scans;			/* all logged, bots included */
-	uint64_t	by_verdict[5];		/* human scans per verdict */
+	uint64_t	by_verdict[SCAN_VERDICTS];	/* human scans per verdict */
 	uint64_t	bots;
 };
 int store_stats(struct store *st, struct store_stats *out);

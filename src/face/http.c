@@ -64,7 +64,7 @@
 #define HTTP_URI_MAX		2048
 #define HTTP_PROXIES_MAX	8
 #define RATE_SETS		16384	/* x RATELIMIT_WAYS clients */
-#define ROUTES_MAX		32
+#define ROUTES_MAX		64
 
 static const int tracked_status[] = { 200, 201, 204, 301, 302, 304, 307,
     400, 401, 403, 404, 405, 408, 409, 410, 413, 414, 415, 422, 423, 429,
