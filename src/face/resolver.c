@@ -463,10 +463,9 @@ resolve(struct http_call *c, struct req *q)
 			    "for codes that verify (with their s=)");
 			return;
 		}
-		snprintf(link, sizeof link, "%s%s", q->anchor, q->tagq);
 		http_add_header(c, "Cache-Control", "no-store");
 		http_reply_jsont(c, 200, json_pack("{s:s,s:s,s:o}", "anchor",
-		    link, "verdict", scan_verdict_name(q->verdict), "trace",
+		    q->anchor, "verdict", scan_verdict_name(q->verdict), "trace",
 		    http_scan_trace(app, s->info.brand.id, q->code.serial)));
 		return;
 	}
