@@ -187,7 +187,8 @@ int code_gs1_parse_why(const char *path, size_t len, struct gs1_link *out,
     const char **why);
 
 /*
- * Builds the struct code behind a GS1 link: serial from AI 21 (decimal,
+ * Builds the struct code behind a GS1 link of a GTIN (key 01; any other
+ * key is SIGIL_EINVAL): serial from AI 21 (decimal,
  * 1..CODE_SERIAL_MAX) and version, key id and tag from the 20-character
  * s= value. 0 or SIGIL_EINVAL.
  */

@@ -21,6 +21,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sigil/links.h"
 #include "sigil/store.h"
@@ -64,6 +65,18 @@ static int
 lower(int ch)
 {
 	return ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch;
+}
+
+static int
+alpha(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+static int
+alnum(char ch)
+{
+	return alpha(ch) || (ch >= '0' && ch <= '9');
 }
 
 int
@@ -115,7 +128,9 @@ links_href_check(const char *href, char *out, size_t size, const char **why)
 			}
 			h++;
 		}
-		if (h == skip || href[skip] == '.' || href[h - 1] == '-')
+		/* Letters or digits at both ends, no empty label. */
+		if (h == skip || !alnum(href[skip]) || !alnum(href[h - 1]) ||
+		    memmem(href + skip, h - skip, "..", 2) != NULL)
 			return SIGIL_EINVAL;
 	}
 	if (h < n && href[h] == ':') {
@@ -132,18 +147,6 @@ links_href_check(const char *href, char *out, size_t size, const char **why)
 		    href[i]);
 	out[n] = '\0';
 	return 0;
-}
-
-static int
-alpha(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-}
-
-static int
-alnum(char ch)
-{
-	return alpha(ch) || (ch >= '0' && ch <= '9');
 }
 
 int

@@ -927,8 +927,9 @@ code_from_gs1(const struct gs1_link *l, struct code *out)
 	uint64_t serial = 0;
 	uint32_t head;
 
-	if (l == NULL || out == NULL || l->serial[0] < '1' ||
-	    l->serial[0] > '9')
+	/* A sigil code is a GTIN's serial: 8006's 21 names a piece. */
+	if (l == NULL || out == NULL || l->gtin[0] == '\0' ||
+	    l->serial[0] < '1' || l->serial[0] > '9')
 		return SIGIL_EINVAL;
 	if (sigil_parse_u64(l->serial, CODE_SERIAL_MAX, &serial) != 0)
 		return SIGIL_EINVAL;
