@@ -264,7 +264,8 @@ links_of_item(struct store *st, uint32_t brand_id,
 		free(c.v);
 		return rc;
 	}
-	qsort_r(c.v, c.n, sizeof *c.v, by_level, (void *)item);
+	if (c.n > 1)
+		qsort_r(c.v, c.n, sizeof *c.v, by_level, (void *)item);
 	*out = c.v;
 	*n = c.n;
 	return 0;
