@@ -538,7 +538,25 @@ with Env() as env:
     check(st == 307 and hdrs["Location"] == "https://brand.example/cb",
           "batch level first")
 
-    # ---- 12. upper-case --base-url: anchors and hrefs lower case ----
+    # ---- 12. a GTIN two brands hold: no brand's links at GTIN level ----
+    srv.api("POST", "products", B, {"sku": "SQ", "name": "Squatter",
+                                    "gtin": GTIN})
+    b0 = stats(env)
+    st, hdrs, body = srv.get(g, headers=HTML)
+    check(st == 200 and b'data-verdict="product"' in body and
+          b"Longjing" not in body and b"Squatter" not in body,
+          "GTIN held by two brands: a neutral product view, no redirect")
+    st, _, body = srv.get(g + "?linkType=all", headers=HTML)
+    ctx = json.loads(body)["linkset"][0]
+    check(not check_linkset(json.loads(body), ROOT, "two holders") and
+          ctx[GS1_VOC + "defaultLink"][0]["href"].startswith(ROOT) and
+          GS1_VOC + "promotion" not in ctx, "its linkset: sigil's own only")
+    st, hdrs, _ = srv.get(paths[4], headers=HTML)
+    check(st == 307 and hdrs["Location"] == "https://brand.example/Tea?x=1",
+          "a verified item still reaches its own brand's link")
+    check(stats(env)[0] == b0[0] + 1, "only the item was recorded")
+
+    # ---- 13. upper-case --base-url: anchors and hrefs lower case ----
     srv.stop()
     srv = env.start("--base-url", "HTTPS://ACME.EXAMPLE:8443/")
     st, _, body = srv.get(item + "&linkType=all", headers=HTML)
