@@ -11,7 +11,8 @@
  *      gs1:support link if it has one, never a redirect;
  *   3. linkType= naming a link the item has: 307 to it; else the first
  *      redirect rule that holds (redirect.h): 307 to its href;
- *   4. the item's default link (walked up): 307 to it;
+ *   4. the item's default link (walked up): 307 to it, unless gs1:pip
+ *      was asked for (sigil's own page is the product page then);
  *   5. sigil's page.
  * Every 307 carries the request's query minus linkType and s.
  */

@@ -348,7 +348,8 @@ scan_answer(struct http_call *c, struct scan_ctx *s)
 		free(links);
 		return;
 	}
-	if (to == NULL)
+	/* Without a page of the brand's, gs1:pip is sigil's own page. */
+	if (to == NULL && strcmp(s->link_type, "gs1:pip") != 0)
 		to = links_pick(links, n, &it, NULL);
 	if (to != NULL)
 		http_scan_redirect(c, to->href);

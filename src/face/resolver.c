@@ -340,7 +340,9 @@ product_reply(struct http_call *c, struct req *q)
 	if (q->gs1.link_type[0] != '\0')
 		to = links_pick(q->links, q->nlinks, &q->item,
 		    q->gs1.link_type);
-	if (to == NULL)
+	/* Without a page of the brand's, gs1:pip is sigil's product view
+	 * (the linkset offers it so). */
+	if (to == NULL && strcmp(q->gs1.link_type, "gs1:pip") != 0)
 		to = links_pick(q->links, q->nlinks, &q->item, NULL);
 	if (to != NULL) {
 		http_scan_redirect(c, to->href);

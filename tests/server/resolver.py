@@ -538,7 +538,24 @@ with Env() as env:
     check(st == 307 and hdrs["Location"] == "https://brand.example/cb",
           "batch level first")
 
-    # ---- 12. a GTIN two brands hold: no brand's links at GTIN level ----
+    # ---- 12. gs1:pip without a brand page of its own is sigil's page ----
+    st, bp = srv.api("POST", "links", B, {
+        "link_type": "gs1:promotion", "href": "https://beta.example/p",
+        "title": "Beta offer", "default": True})
+    bg = "/01/" + BETA_GTIN
+    st, hdrs, _ = srv.get(bg, headers=HTML)
+    check(st == 307 and hdrs["Location"] == "https://beta.example/p",
+          "beta's GTIN: its brand-level default")
+    st, _, body = srv.get(bg + "?linkType=all", headers=HTML)
+    ctx = json.loads(body)["linkset"][0]
+    pip = ctx[GS1_VOC + "pip"][0]["href"]
+    check(pip.startswith(ROOT) and "linkType=gs1:pip" in pip,
+          "its linkset offers sigil's page as gs1:pip")
+    st, hdrs, body = srv.get(path_of(pip), headers=HTML)
+    check(st == 200 and b'data-verdict="product"' in body,
+          "and that link answers sigil's page, not the default")
+
+    # ---- 13. a GTIN two brands hold: no brand's links at GTIN level ----
     srv.api("POST", "products", B, {"sku": "SQ", "name": "Squatter",
                                     "gtin": GTIN})
     b0 = stats(env)
@@ -556,7 +573,7 @@ with Env() as env:
           "a verified item still reaches its own brand's link")
     check(stats(env)[0] == b0[0] + 1, "only the item was recorded")
 
-    # ---- 13. upper-case --base-url: anchors and hrefs lower case ----
+    # ---- 14. upper-case --base-url: anchors and hrefs lower case ----
     srv.stop()
     srv = env.start("--base-url", "HTTPS://ACME.EXAMPLE:8443/")
     st, _, body = srv.get(item + "&linkType=all", headers=HTML)
