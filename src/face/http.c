@@ -527,21 +527,35 @@ http_metrics(struct http_server *srv, struct evbuffer *out)
 	for (size_t r = 0; r < srv->nroutes + 2; r++) {
 		const char *name = r < srv->nroutes ? srv->routes[r].name :
 		    r == srv->nroutes ? "none" : "rejected";
+		uint64_t sum[NSTATUS];
+		size_t e;
 
+		/* Routes sharing a name (/S/ and /s/, the GS1 keys) are one
+		 * series: a label set may appear once in an exposition. */
+		for (e = 0; e < r && r < srv->nroutes; e++)
+			if (strcmp(srv->routes[e].name, name) == 0)
+				break;
+		if (e < r && r < srv->nroutes)
+			continue;
+		memcpy(sum, srv->counts[r], sizeof sum);
+		for (e = r + 1; r < srv->nroutes && e < srv->nroutes; e++)
+			if (strcmp(srv->routes[e].name, name) == 0)
+				for (size_t s = 0; s < NSTATUS; s++)
+					sum[s] += srv->counts[e][s];
 		for (size_t s = 0; s < NSTATUS; s++) {
-			if (srv->counts[r][s] == 0)
+			if (sum[s] == 0)
 				continue;
 			if (s < NSTATUS - 1)
 				evbuffer_add_printf(out,
 				    "sigil_http_requests_total{route=\"%s\","
 				    "status=\"%d\"} %llu\n", name,
 				    tracked_status[s],
-				    (unsigned long long)srv->counts[r][s]);
+				    (unsigned long long)sum[s]);
 			else
 				evbuffer_add_printf(out,
 				    "sigil_http_requests_total{route=\"%s\","
 				    "status=\"other\"} %llu\n", name,
-				    (unsigned long long)srv->counts[r][s]);
+				    (unsigned long long)sum[s]);
 		}
 	}
 	evbuffer_add_printf(out,

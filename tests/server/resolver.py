@@ -518,6 +518,10 @@ with Env() as env:
     m = re.search(rb'sigil_scans_total\{verdict="unverified"\} (\d+)', met)
     check(m is not None and int(m.group(1)) >= 4,
           "/metrics counts unverified apart")
+    series = re.findall(rb'^(sigil_http_requests_total\{[^}]*\}) ', met, re.M)
+    check(len(series) == len(set(series)) and
+          b'route="scan_gs1",status="404"' in met,
+          "/metrics: each route name and status once (16 GS1 key routes)")
     out = env.sigil("stats").stdout
     check(re.search(r"unverified\s+\d+", out) is not None,
           "sigil stats shows unverified")
