@@ -110,6 +110,10 @@ consumer_scan(struct http_call *c)
 
 	if (s == NULL)
 		return;
+	/* ?linkType= asks for one of the item's links, as on a Digital Link. */
+	if (http_query(c, "linkType", s->link_type, sizeof s->link_type) ==
+	    NULL)
+		s->link_type[0] = '\0';
 	if (code_compact_decode(text, strlen(text), &code) == 0)
 		verdict = lookup_resolve(app, &code, NULL, &s->info, &s->known);
 	http_scan_submit(s, s->known ? &code : NULL, verdict, 0);

@@ -541,6 +541,13 @@ with Env() as env:
     st, hdrs, _ = srv.get(compact, headers=HTML)
     check(st == 307 and hdrs["Location"] == "https://brand.example/cb",
           "batch level first")
+    srv.api("POST", "links", A, {
+        "sku": "CMP", "link_type": "gs1:recipeInfo",
+        "href": "https://brand.example/recipes", "title": "Recipes"})
+    st, hdrs, _ = srv.get(compact + "?linkType=gs1:recipeInfo&x=1",
+                          headers=HTML)
+    check(st == 307 and hdrs["Location"] == "https://brand.example/recipes?x=1",
+          "compact code with ?linkType=: that link, the rest passed on")
 
     # ---- 12. gs1:pip without a brand page of its own is sigil's page ----
     st, bp = srv.api("POST", "links", B, {
