@@ -38,6 +38,10 @@ int links_lang_ok(const char *tag);
 struct links_item {
 	const char	*gtin, *lot, *serial, *sku;
 	uint64_t	batch;
+	/* The request's Accept-Language, or NULL: among links of one type
+	 * and level, the first language it names that a link's hreflang
+	 * fits (same tag or same primary language) wins. */
+	const char	*accept_language;
 };
 
 /*
@@ -57,8 +61,9 @@ int links_of_item(struct store *st, uint32_t brand_id,
 /*
  * From links_of_item's list: the link to answer with. link_type NULL or
  * "": the default link of the most specific level that has one;
- * otherwise the default of that type at the most specific level with a
- * link of that type, else its first link of that type. NULL when none.
+ * otherwise, among the links of that type at the most specific level
+ * with one (at most 64), the first to fit item->accept_language, else
+ * the type's default, else the first. NULL when none.
  */
 const struct link *links_pick(const struct link *v, size_t n,
     const struct links_item *item, const char *link_type);

@@ -271,11 +271,88 @@ links_of_item(struct store *st, uint32_t brand_id,
 	return 0;
 }
 
+/*
+ * Whether one of l's hreflang tags fits the language tag want (len
+ * bytes): equal, or the same primary language ("zh" fits "zh-CN").
+ */
+static int
+lang_fits(const struct link *l, const char *want, size_t len)
+{
+	const char *p = l->hreflang;
+	size_t wp = strcspn(want, "-");
+
+	if (wp > len)
+		wp = len;
+	while (*p != '\0') {
+		size_t n = strcspn(p, ","), pp = strcspn(p, "-,");
+
+		if ((n == len && strncasecmp(p, want, len) == 0) ||
+		    (pp == wp && strncasecmp(p, want, wp) == 0))
+			return 1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* Whether the parameters p..end of an Accept-Language entry say q=0. */
+static int
+refused(const char *p, const char *end)
+{
+	const char *q;
+
+	if (p == NULL)
+		return 0;
+	for (q = p; q + 2 <= end; q++)
+		if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
+			q += 2;
+			while (q < end && (*q == '0' || *q == '.'))
+				q++;
+			return q == end || *q == ' ' || *q == ';';
+		}
+	return 0;
+}
+
+/*
+ * Among the n candidates c (one level, one type): the first that fits a
+ * language of the Accept-Language header al, in the header's order
+ * (entries with q=0 skipped), else the type's default, else the first.
+ */
+static const struct link *
+by_language(const struct link *const *c, size_t n, const char *al)
+{
+	size_t seen = 0;
+
+	while (al != NULL && *al != '\0' && seen++ < 16) {
+		size_t len, entry = strcspn(al, ",");
+		const char *q = memchr(al, ';', entry);
+
+		while (*al == ' ')
+			al++, entry--;
+		len = q != NULL ? (size_t)(q - al) : entry;
+		while (len > 0 && al[len - 1] == ' ')
+			len--;
+		if (len > 0 && len <= LINK_LANG_MAX && !refused(q, al + entry))
+			for (size_t i = 0; i < n; i++)
+				if (lang_fits(c[i], al, len))
+					return c[i];
+		al += entry;
+		if (*al == ',')
+			al++;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (c[i]->type_default)
+			return c[i];
+	return n > 0 ? c[0] : NULL;
+}
+
 const struct link *
 links_pick(const struct link *v, size_t n, const struct links_item *item,
     const char *link_type)
 {
-	const struct link *first = NULL;
+	const struct link *cand[64];
+	size_t nc = 0;
 
 	/* v is most specific first: the first level with a match decides. */
 	for (size_t i = 0; i < n; i++) {
@@ -286,13 +363,11 @@ links_pick(const struct link *v, size_t n, const struct links_item *item,
 		}
 		if (strcmp(v[i].link_type, link_type) != 0)
 			continue;
-		if (first != NULL && links_level(&v[i], item) !=
-		    links_level(first, item))
+		if (nc > 0 && links_level(&v[i], item) !=
+		    links_level(cand[0], item))
 			break;
-		if (v[i].type_default)
-			return &v[i];
-		if (first == NULL)
-			first = &v[i];
+		if (nc < sizeof cand / sizeof cand[0])
+			cand[nc++] = &v[i];
 	}
-	return first;
+	return by_language(cand, nc, item->accept_language);
 }

@@ -235,6 +235,7 @@ item_of(const struct scan_ctx *s, struct links_item *it, char serial[24])
 		it->gtin = s->held_product.gtin;
 		it->sku = s->held_product.sku;
 	}
+	it->accept_language = http_header(s->call, "Accept-Language");
 }
 
 /*

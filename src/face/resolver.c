@@ -436,6 +436,7 @@ resolve(struct http_call *c, struct req *q)
 	q->item.gtin = q->gs1.gtin;
 	q->item.lot = q->gs1.lot;
 	q->item.serial = q->gs1.serial;
+	q->item.accept_language = http_header(c, "Accept-Language");
 	if (s->known) {
 		q->item.sku = s->info.product.sku;
 		q->item.batch = s->info.batch.id;

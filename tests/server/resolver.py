@@ -411,9 +411,22 @@ with Env() as env:
                           headers=HTML)
     check(st == 307 and hdrs["Location"] == "https://brand.example/cny?a=1",
           "GTIN+lot: 307 to the requested type, linkType dropped")
-    st, hdrs, _ = srv.get(g + "?linkType=gs1:recipeInfo", headers=HTML)
+    st, hdrs, _ = srv.get(g + "?linkType=gs1:review", headers=HTML)
     check(st == 307 and hdrs["Location"].startswith(
         "https://brand.example/Tea"), "a type it lacks: the default link")
+    srv.api("POST", "links", A, {
+        "gtin": GTIN, "link_type": "gs1:recipeInfo", "hreflang": ["en"],
+        "href": "https://brand.example/recipes/en", "title": "Recipes"})
+    srv.api("POST", "links", A, {
+        "gtin": GTIN, "link_type": "gs1:recipeInfo", "hreflang": ["zh-CN"],
+        "href": "https://brand.example/recipes/zh", "title": "食谱"})
+    for al, want in [("en-US,en;q=0.8", "en"), ("zh-TW,zh;q=0.9", "zh"),
+                     ("fr", "en")]:
+        st, hdrs, _ = srv.get(g + "?linkType=gs1:recipeInfo", headers={
+            "Accept": "text/html", "Accept-Language": al})
+        check(st == 307 and hdrs["Location"] ==
+              "https://brand.example/recipes/" + want,
+              "Accept-Language %s picks the %s link" % (al, want))
     check(stats(env) == before, "GTIN-level redirects record nothing")
     st, _, body = srv.get(g + "?linkType=all", headers=HTML)
     ctx = json.loads(body)["linkset"][0]

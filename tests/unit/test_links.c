@@ -227,6 +227,36 @@ test_store_and_walk_up(void **state)
 	    "https://p2/", 0, 1);
 	assert_string_equal(pick(st, f->a, &it, "gs1:promotion"),
 	    "https://p2/");
+	/* one type, two languages: Accept-Language chooses */
+	{
+		uint32_t en = add(st, f->a, G, "", "", "", 0, "gs1:recipeInfo",
+		    "https://en/", 0, 0);
+		uint32_t zh = add(st, f->a, G, "", "", "", 0, "gs1:recipeInfo",
+		    "https://zh/", 0, 1);
+		struct link *x = calloc(1, sizeof *x);
+
+		assert_non_null(x);
+		assert_int_equal(store_link_get(st, f->a, en, x), 0);
+		strcpy(x->hreflang, "en");
+		assert_int_equal(store_link_put(st, x), 0);
+		assert_int_equal(store_link_get(st, f->a, zh, x), 0);
+		strcpy(x->hreflang, "zh-CN");
+		assert_int_equal(store_link_put(st, x), 0);
+		free(x);
+		it.accept_language = "en-GB,en;q=0.9";
+		assert_string_equal(pick(st, f->a, &it, "gs1:recipeInfo"),
+		    "https://en/");
+		it.accept_language = "zh-TW";
+		assert_string_equal(pick(st, f->a, &it, "gs1:recipeInfo"),
+		    "https://zh/");
+		it.accept_language = "fr, en;q=0, *;q=0.1";
+		assert_string_equal(pick(st, f->a, &it, "gs1:recipeInfo"),
+		    "https://zh/");		/* en refused: the type default */
+		it.accept_language = "de";
+		assert_string_equal(pick(st, f->a, &it, "gs1:recipeInfo"),
+		    "https://zh/");
+		it.accept_language = NULL;
+	}
 	/* one default per level: the new one takes the flag */
 	lot_def2 = add(st, f->a, G, "L1", "", "", 0, "gs1:pip",
 	    "https://l1b/", 1, 0);
