@@ -488,6 +488,24 @@ with Env() as env:
     check(st == 307 and hdrs["Location"] == "https://brand.example/Tea?x=1",
           "lot links gone: walks up to the GTIN's default")
 
+    # ---- 9b. the order of CONTRACT.md: linkType, rule, default link ----
+    st, rule = srv.api("POST", "redirects", A, {
+        "sku": "TEA", "priority": 1, "href": "https://brand.example/rule",
+        "note": "resolver.py"})
+    check(st == 201, "a redirect rule for TEA (%s)" % st)
+    st, hdrs, _ = srv.get(paths[4] + "&utm=1", headers=HTML)
+    check(st == 307 and hdrs["Location"].startswith(
+        "https://brand.example/rule") and "utm=1" in hdrs["Location"],
+          "a holding rule comes before the default link (%s)" %
+          hdrs.get("Location"))
+    st, hdrs, _ = srv.get(paths[4] + "&linkType=gs1:promotion", headers=HTML)
+    check(st == 307 and hdrs["Location"] == "https://brand.example/cny",
+          "a requested link type comes before the rule")
+    st, hdrs, body = srv.get(revoked, headers=HTML)
+    check(st == 200 and b'data-verdict="revoked"' in body,
+          "no rule hides a revoked verdict")
+    srv.api("DELETE", "redirects/%d" % rule["id"], A)
+
     # ---- 10. genuineness first ----
     b0 = stats(env)
     st, hdrs, body = srv.get(strip_s(paths[5]), headers=HTML)
