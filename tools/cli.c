@@ -102,10 +102,11 @@ cli_state_name(int state)
 const char *
 cli_verdict_name(int verdict)
 {
-	static const char *names[] = { "genuine", "suspicious", "counterfeit",
-	    "revoked", "inactive" };
+	static const char *names[SCAN_VERDICTS] = { "genuine", "suspicious",
+	    "counterfeit", "revoked", "inactive", "unverified" };
 
-	return verdict >= 0 && verdict <= 4 ? names[verdict] : "unknown";
+	return verdict >= 0 && verdict < SCAN_VERDICTS ? names[verdict] :
+	    "unknown";
 }
 
 const char *

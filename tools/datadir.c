@@ -73,7 +73,7 @@ cmd_stats(struct opts *o)
 	if (o->json) {
 		json_t *v = json_object();
 
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < SCAN_VERDICTS; i++)
 			json_object_set_new(v, cli_verdict_name(i),
 			    json_integer((json_int_t)s.by_verdict[i]));
 		return cli_emit_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, "
@@ -95,7 +95,7 @@ cmd_stats(struct opts *o)
 	    (unsigned long long)s.codes_issued,
 	    (unsigned long long)s.codes_scanned, (unsigned long long)s.scans,
 	    (unsigned long long)s.bots);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < SCAN_VERDICTS; i++)
 		printf("  %-12s %llu\n", cli_verdict_name(i),
 		    (unsigned long long)s.by_verdict[i]);
 	print_wal(&w, replayed);

@@ -189,7 +189,7 @@ static int
 verify_stdin(struct verifier *v)
 {
 	char line[VERIFY_INPUT_MAX + 2], num[2][24];
-	uint64_t counts[5] = { 0 }, total = 0, bad_input = 0;
+	uint64_t counts[SCAN_VERDICTS] = { 0 }, total = 0, bad_input = 0;
 	static char obuf[1 << 16];
 	struct result r;
 

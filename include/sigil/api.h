@@ -208,4 +208,15 @@ void api_preview(struct api_call *a);
 /* GET /i/{id}: public, one image with its type, ETag and caching. */
 void content_image_serve(struct http_call *c);
 
+/*
+ * ---- handlers: GS1 links (api_links.c) ----
+ * POST links, GET links (?gtin=&lot=&serial=&sku=&batch=), GET, PATCH
+ * and DELETE links/{id}; docs/api.md has the fields.
+ */
+void api_links_create(struct api_call *a);
+void api_links_list(struct api_call *a);
+void api_links_get(struct api_call *a);
+void api_links_patch(struct api_call *a);
+void api_links_delete(struct api_call *a);
+
 #endif

@@ -26,7 +26,8 @@ struct app {
 	uint8_t			cookie_key[32];
 	int			secure_cookies;	/* under TLS */
 	int64_t			started;
-	uint64_t		scans_by_verdict[5], bot_scans, scan_errors;
+	uint64_t		scans_by_verdict[6];	/* SCAN_VERDICTS */
+	uint64_t		bot_scans, scan_errors;
 	uint64_t		locations;
 	unsigned		api_rate_limit;	/* brand API req/s per token */
 	const char		*base_url;	/* --base-url, or NULL */

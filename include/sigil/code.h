@@ -122,14 +122,47 @@ int code_url_compact(const char *base_url, const struct code *c, char *buf,
 int code_url_gs1(const char *base_url, const char *gtin14, const char *lot,
     const struct code *c, char *buf, size_t size);
 
-/* GS1 Digital Link: a parsed path. Empty strings for absent qualifiers. */
+/*
+ * GS1 Application Identifiers (src/ground/gs1_ai.c), from the GS1 Barcode
+ * Syntax Dictionary. code_ai_check(): 0 when value is well-formed for ai
+ * (length, character set, check digit, dates, ...), SIGIL_EINVAL when
+ * not, SIGIL_ENOTFOUND for an AI that does not exist. *flags (if not
+ * NULL) gets CODE_AI_ATTR when the AI may be a Digital Link data
+ * attribute (in the query) and CODE_AI_KEY when it is a primary key.
+ * code_ai_qualifiers(): a primary key's key qualifiers, as the dictionary
+ * writes them ("22,10,21|235": ordered, optional, alternatives split by
+ * '|'; "" none), or NULL for an AI that is not a primary key.
+ * code_ai82(): 1 for a byte of the AI encodable character set 82.
+ */
+#define CODE_AI_ATTR	1
+#define CODE_AI_KEY	2
+int code_ai_check(const char *ai, const char *value, int *flags);
+const char *code_ai_qualifiers(const char *ai);
+int code_ai82(unsigned char ch);
+
+#define GS1_AI_VALUE_MAX	90	/* the longest AI value (8030, 91-99) */
+
+/*
+ * GS1 Digital Link: a parsed URI path and query. Empty strings for what
+ * is absent. key_ai/key are the primary key (any of the dictionary's:
+ * 00, 01, 253, 255, 401, 402, 414, 415, 417, 8003, 8004, 8006, 8010,
+ * 8013, 8017, 8018); gtin is set only for 01 (zero-padded to 14).
+ * cpv/lot/serial/tpx are the qualifiers of 01 and 8006; qual_ai/qual the
+ * one qualifier of the other keys (254 or 7040, 8011, 8019, 8020).
+ */
 struct gs1_link {
+	char		key_ai[5];
+	char		key[31];
 	char		gtin[15];	/* AI 01, 14 digits, check digit ok */
 	char		cpv[21];	/* AI 22 */
 	char		lot[21];	/* AI 10 */
 	char		serial[21];	/* AI 21 */
+	char		tpx[29];	/* AI 235 */
+	char		qual_ai[5];
+	char		qual[26];
 	char		tag[CODE_GS1_TAG_LEN + 1];	/* ?s= when present */
 	char		link_type[64];	/* ?linkType= when present */
+	unsigned	attrs;		/* data attributes in the query */
 };
 
 /* 1 when gtin is 14 digits with a correct GS1 mod-10 check digit. */
@@ -137,15 +170,25 @@ int code_gtin_valid(const char *gtin);
 
 /*
  * Parses a Digital Link path and optional query ("/01/.../21/...?s=..").
- * GTIN-8/12/13 are zero-padded to 14. Key qualifiers must come in the
- * order 22, 10, 21, each at most once; values are GS1 AI 82 characters,
- * percent-decoded, within their AI's length. Unknown query parameters are
- * ignored. 0 or SIGIL_EINVAL. *out set on success only.
+ * The primary key and its qualifiers come from the GS1 syntax
+ * dictionary: each value is checked against its AI's specification
+ * (check digits, lengths, character set), qualifiers must follow one of
+ * the key's orders (01: 22, 10, 21 or 235 alone), each at most once.
+ * GTIN-8/12/13 are zero-padded to 14. Values are percent-decoded. In the
+ * query, a numeric parameter name of 2 to 4 digits is an AI: it must
+ * exist, be permitted as a data attribute, not repeat an AI of the path
+ * or of the query, and be well-formed (?17=201310 is not: month 13).
+ * Other parameters are not looked at, except s= and linkType=. 0 or
+ * SIGIL_EINVAL, with *why (if not NULL) a short English reason. *out set
+ * on success only.
  */
 int code_gs1_parse(const char *path, size_t len, struct gs1_link *out);
+int code_gs1_parse_why(const char *path, size_t len, struct gs1_link *out,
+    const char **why);
 
 /*
- * Builds the struct code behind a GS1 link: serial from AI 21 (decimal,
+ * Builds the struct code behind a GS1 link of a GTIN (key 01; any other
+ * key is SIGIL_EINVAL): serial from AI 21 (decimal,
  * 1..CODE_SERIAL_MAX) and version, key id and tag from the 20-character
  * s= value. 0 or SIGIL_EINVAL.
  */

@@ -58,8 +58,13 @@ struct page_content {
 };
 
 /* What the page shows. Strings may be NULL (shown as absent). */
+/* Not a verdict: a product named without an item (a GTIN-level Digital
+ * Link), shown without any judgement. */
+#define PAGE_VIEW_PRODUCT	6
+
 struct page_view {
-	int		verdict;	/* enum scan_verdict (store.h) */
+	int		verdict;	/* enum scan_verdict (store.h), or
+					   PAGE_VIEW_PRODUCT */
 	int		first_scan;
 	uint32_t	scan_count;
 	int64_t		first_at;	/* 0 if unknown */
@@ -79,6 +84,8 @@ struct page_view {
 	const struct page_content *content;	/* NULL: none */
 	int		preview;	/* the editor's preview: no scripts
 					   run, nothing is sent */
+	const char	*support_url;	/* the brand's gs1:support link */
+	const char	*support_title;
 };
 
 /*

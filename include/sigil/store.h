@@ -163,6 +163,7 @@ int store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes);
 #include "sigil/store/redirects.h"
 #include "sigil/store/counters.h"
 #include "sigil/store/content.h"
+#include "sigil/store/links.h"
 
 /* ---- the physical scrub after an erasure (store_scrub.c) ---- */
 struct store_scrub_stats {
@@ -193,7 +194,7 @@ struct store_stats {
 	uint64_t	brands, products, batches, codes_issued;
 	uint64_t	codes_scanned;		/* codes with >= 1 human scan */
 	uint64_t	scans;			/* all logged, bots included */
-	uint64_t	by_verdict[5];		/* human scans per verdict */
+	uint64_t	by_verdict[SCAN_VERDICTS];	/* human scans per verdict */
 	uint64_t	bots;
 };
 int store_stats(struct store *st, struct store_stats *out);

@@ -68,7 +68,7 @@ enum field {
 	F_LANG, F_VERDICT, F_VERDICT_TITLE, F_VERDICT_DETAIL, F_SCAN_INFO,
 	F_DIVERSION, F_BOT, F_FIRST_SCAN, F_SHARE, F_SCAN_ID,
 	F_HAS_PRODUCT, F_BRAND_NAME, F_PRODUCT_NAME, F_SKU, F_GTIN, F_BATCH,
-	F_LOT, F_EXPIRES, F_SERIAL,
+	F_LOT, F_EXPIRES, F_SERIAL, F_SUPPORT_URL, F_SUPPORT_TITLE,
 	F_HAS_FIRST, F_FIRST_TIME, F_FIRST_TIME_ISO, F_FIRST_PLACE,
 	F_PREVIEW, F_CSP,
 	/* blocks of HTML page_content.c renders, values escaped there */
@@ -76,7 +76,9 @@ enum field {
 	/* fixed strings, one per language */
 	T_TITLE,
 	T_V_GENUINE, T_V_SUSPICIOUS, T_V_COUNTERFEIT, T_V_REVOKED, T_V_INACTIVE,
+	T_V_UNVERIFIED, T_V_PRODUCT,
 	T_D_GENUINE, T_D_SUSPICIOUS, T_D_COUNTERFEIT, T_D_REVOKED, T_D_INACTIVE,
+	T_D_UNVERIFIED, T_D_PRODUCT, T_SUPPORT,
 	T_DIVERSION, T_PRODUCT_H, T_BRAND, T_PRODUCT, T_SKU, T_GTIN, T_BATCH,
 	T_LOT, T_EXPIRES, T_SERIAL, T_FIRST_H, T_FIRST_TIME, T_FIRST_PLACE,
 	T_SHARE, T_SHARE_NOTE, T_SHARE_WAIT, T_SHARE_OK, T_SHARE_DENIED,
@@ -98,6 +100,7 @@ static const char *const field_names[F_COUNT] = {
 	[F_BRAND_NAME] = "brand_name", [F_PRODUCT_NAME] = "product_name",
 	[F_SKU] = "sku", [F_GTIN] = "gtin", [F_BATCH] = "batch",
 	[F_LOT] = "lot", [F_EXPIRES] = "expires", [F_SERIAL] = "serial",
+	[F_SUPPORT_URL] = "support_url", [F_SUPPORT_TITLE] = "support_title",
 	[F_HAS_FIRST] = "has_first", [F_FIRST_TIME] = "first_time",
 	[F_FIRST_TIME_ISO] = "first_time_iso",
 	[F_FIRST_PLACE] = "first_place",
@@ -107,10 +110,12 @@ static const char *const field_names[F_COUNT] = {
 	[T_TITLE] = "t_title",
 	[T_V_GENUINE] = "t_v_genuine", [T_V_SUSPICIOUS] = "t_v_suspicious",
 	[T_V_COUNTERFEIT] = "t_v_counterfeit", [T_V_REVOKED] = "t_v_revoked",
-	[T_V_INACTIVE] = "t_v_inactive",
+	[T_V_INACTIVE] = "t_v_inactive", [T_V_UNVERIFIED] = "t_v_unverified",
+	[T_V_PRODUCT] = "t_v_product",
 	[T_D_GENUINE] = "t_d_genuine", [T_D_SUSPICIOUS] = "t_d_suspicious",
 	[T_D_COUNTERFEIT] = "t_d_counterfeit", [T_D_REVOKED] = "t_d_revoked",
-	[T_D_INACTIVE] = "t_d_inactive",
+	[T_D_INACTIVE] = "t_d_inactive", [T_D_UNVERIFIED] = "t_d_unverified",
+	[T_D_PRODUCT] = "t_d_product", [T_SUPPORT] = "t_support",
 	[T_DIVERSION] = "t_diversion", [T_PRODUCT_H] = "t_product_h",
 	[T_BRAND] = "t_brand", [T_PRODUCT] = "t_product", [T_SKU] = "t_sku",
 	[T_GTIN] = "t_gtin", [T_BATCH] = "t_batch", [T_LOT] = "t_lot",
@@ -139,6 +144,8 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	[T_V_COUNTERFEIT - T_TITLE] = { "假冒", "Counterfeit" },
 	[T_V_REVOKED - T_TITLE] = { "已撤销", "Revoked" },
 	[T_V_INACTIVE - T_TITLE] = { "未激活", "Not activated" },
+	[T_V_UNVERIFIED - T_TITLE] = { "未验证", "Not verified" },
+	[T_V_PRODUCT - T_TITLE] = { "产品信息", "Product information" },
 	[T_D_GENUINE - T_TITLE] = {
 	    "此码由品牌方签发，验证通过。",
 	    "This code was issued by the brand and checks out." },
@@ -158,6 +165,20 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	    "此码尚未激活，商品可能未经正常渠道出货。",
 	    "This code has not been activated; the item may not have left "
 	    "the brand's normal channels." },
+	[T_D_UNVERIFIED - T_TITLE] = {
+	    "此链接缺少防伪签名（s= 部分），无法判断真伪，但这不代表是假货。"
+	    "请用手机扫描商品上印的二维码本身，而不是手动输入或转发的链接，"
+	    "即可完成验证。",
+	    "This link lacks its security signature (the s= part), so it "
+	    "cannot be checked; that does not mean the item is fake. To "
+	    "check it, scan the QR code printed on the item itself rather "
+	    "than a typed or forwarded link." },
+	[T_D_PRODUCT - T_TITLE] = {
+	    "此链接指向一款产品，而不是某一件商品。如需验证真伪，"
+	    "请扫描商品上印的二维码。",
+	    "This link names a product, not one item. To check whether an "
+	    "item is genuine, scan the QR code printed on it." },
+	[T_SUPPORT - T_TITLE] = { "联系品牌客服", "Contact the brand" },
 	[T_DIVERSION - T_TITLE] = {
 	    "此商品出现在其授权销售区域之外（疑似窜货）。",
 	    "This item was found outside the sales region it was shipped "
@@ -215,7 +236,8 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 static const char *const verdict_keys[] = {
 	[VERDICT_GENUINE] = "genuine", [VERDICT_SUSPICIOUS] = "suspicious",
 	[VERDICT_COUNTERFEIT] = "counterfeit", [VERDICT_REVOKED] = "revoked",
-	[VERDICT_INACTIVE] = "inactive",
+	[VERDICT_INACTIVE] = "inactive", [VERDICT_UNVERIFIED] = "unverified",
+	[PAGE_VIEW_PRODUCT] = "product",
 };
 #define VERDICT_COUNT	(int)(sizeof(verdict_keys) / sizeof(verdict_keys[0]))
 
@@ -860,6 +882,8 @@ field_value(const struct render *r, int f)
 	case F_LOT:		return v->lot;
 	case F_EXPIRES:		return r->expires;
 	case F_SERIAL:		return r->serial;
+	case F_SUPPORT_URL:	return v->support_url;
+	case F_SUPPORT_TITLE:	return v->support_title;
 	case F_HAS_FIRST:
 		return r->first_time[0] || r->first_place[0] ? "1" : NULL;
 	case F_FIRST_TIME:	return r->first_time;

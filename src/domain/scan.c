@@ -39,6 +39,7 @@ scan_verdict_name(int verdict)
 	case VERDICT_SUSPICIOUS:	return "suspicious";
 	case VERDICT_REVOKED:		return "revoked";
 	case VERDICT_INACTIVE:		return "inactive";
+	case VERDICT_UNVERIFIED:	return "unverified";
 	}
 	return "counterfeit";
 }

@@ -64,7 +64,7 @@
 #define HTTP_URI_MAX		2048
 #define HTTP_PROXIES_MAX	8
 #define RATE_SETS		16384	/* x RATELIMIT_WAYS clients */
-#define ROUTES_MAX		32
+#define ROUTES_MAX		64
 
 static const int tracked_status[] = { 200, 201, 204, 301, 302, 304, 307,
     400, 401, 403, 404, 405, 408, 409, 410, 413, 414, 415, 422, 423, 429,
@@ -554,21 +554,35 @@ http_metrics(struct http_server *srv, struct evbuffer *out)
 	for (size_t r = 0; r < srv->nroutes + 2; r++) {
 		const char *name = r < srv->nroutes ? srv->routes[r].name :
 		    r == srv->nroutes ? "none" : "rejected";
+		uint64_t sum[NSTATUS];
+		size_t e;
 
+		/* Routes sharing a name (/S/ and /s/, the GS1 keys) are one
+		 * series: a label set may appear once in an exposition. */
+		for (e = 0; e < r && r < srv->nroutes; e++)
+			if (strcmp(srv->routes[e].name, name) == 0)
+				break;
+		if (e < r && r < srv->nroutes)
+			continue;
+		memcpy(sum, srv->counts[r], sizeof sum);
+		for (e = r + 1; r < srv->nroutes && e < srv->nroutes; e++)
+			if (strcmp(srv->routes[e].name, name) == 0)
+				for (size_t s = 0; s < NSTATUS; s++)
+					sum[s] += srv->counts[e][s];
 		for (size_t s = 0; s < NSTATUS; s++) {
-			if (srv->counts[r][s] == 0)
+			if (sum[s] == 0)
 				continue;
 			if (s < NSTATUS - 1)
 				evbuffer_add_printf(out,
 				    "sigil_http_requests_total{route=\"%s\","
 				    "status=\"%d\"} %llu\n", name,
 				    tracked_status[s],
-				    (unsigned long long)srv->counts[r][s]);
+				    (unsigned long long)sum[s]);
 			else
 				evbuffer_add_printf(out,
 				    "sigil_http_requests_total{route=\"%s\","
 				    "status=\"other\"} %llu\n", name,
-				    (unsigned long long)srv->counts[r][s]);
+				    (unsigned long long)sum[s]);
 		}
 	}
 	evbuffer_add_printf(out,
@@ -854,7 +868,8 @@ dispatch(struct evhttp_request *req, void *arg)
 	    method == EVHTTP_REQ_POST) || ((r->flags & HTTP_ROUTE_DELETE) &&
 	    method == EVHTTP_REQ_DELETE) || ((r->flags & HTTP_ROUTE_PATCH) &&
 	    method == EVHTTP_REQ_PATCH) || ((r->flags & HTTP_ROUTE_PUT) &&
-	    method == EVHTTP_REQ_PUT))) {
+	    method == EVHTTP_REQ_PUT) || ((r->flags & HTTP_ROUTE_OPTIONS) &&
+	    method == EVHTTP_REQ_OPTIONS))) {
 		http_add_header(c, "Allow", (r->flags & HTTP_ROUTE_POST) ?
 		    "POST" : "GET, HEAD");
 		http_reply_error(c, 405, "method_not_allowed",

@@ -19,6 +19,7 @@
 #include "sigil/dashboard.h"
 #include "sigil/http.h"
 #include "sigil/loyalty.h"
+#include "sigil/resolver.h"
 #include "sigil/route.h"
 #include "sigil/store.h"
 
@@ -27,8 +28,15 @@ static const struct http_route routes[] = {
 	    "scan", consumer_scan },
 	{ "/s/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
 	    "scan", consumer_scan },
-	{ "/01/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
-	    "scan_gs1", consumer_scan },
+#define GS1_KEY(p)	{ p, HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER |	\
+	    HTTP_ROUTE_GET | HTTP_ROUTE_OPTIONS, "scan_gs1", resolver_scan }
+	/* Every GS1 Digital Link primary key (code.c knows their syntax). */
+	GS1_KEY("/01/"), GS1_KEY("/00/"), GS1_KEY("/253/"), GS1_KEY("/255/"),
+	GS1_KEY("/401/"), GS1_KEY("/402/"), GS1_KEY("/414/"), GS1_KEY("/415/"),
+	GS1_KEY("/417/"), GS1_KEY("/8003/"), GS1_KEY("/8004/"),
+	GS1_KEY("/8006/"), GS1_KEY("/8010/"), GS1_KEY("/8013/"),
+	GS1_KEY("/8017/"), GS1_KEY("/8018/"),
+#undef GS1_KEY
 	{ "/api/v1/scans/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER |
 	    HTTP_ROUTE_POST, "scan_location", consumer_location },
 	{ "/api/v1/customers/otp", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
@@ -63,8 +71,8 @@ static const struct http_route routes[] = {
 	    "image", content_image_serve },
 	{ "/epcis/events", HTTP_ROUTE_GET | HTTP_ROUTE_BRAND, "epcis_events",
 	    route_epcis },
-	{ "/.well-known/gs1resolver", HTTP_ROUTE_GET, "gs1resolver",
-	    consumer_gs1resolver },
+	{ "/.well-known/gs1resolver", HTTP_ROUTE_GET | HTTP_ROUTE_OPTIONS,
+	    "gs1resolver", resolver_description },
 	{ "/healthz", HTTP_ROUTE_GET, "healthz", consumer_healthz },
 	{ "/admin", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST,
 	    "dashboard", dashboard_handle },

@@ -146,6 +146,11 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_POST, "images", ROLE_NEED_ADMIN, api_images_create },
 	{ EVHTTP_REQ_DELETE, "images/*", ROLE_NEED_ADMIN, api_images_delete },
 	{ EVHTTP_REQ_POST, "preview", ROLE_NEED_READ, api_preview },
+	{ EVHTTP_REQ_GET, "links", ROLE_NEED_READ, api_links_list },
+	{ EVHTTP_REQ_POST, "links", ROLE_NEED_ADMIN, api_links_create },
+	{ EVHTTP_REQ_GET, "links/*", ROLE_NEED_READ, api_links_get },
+	{ EVHTTP_REQ_PATCH, "links/*", ROLE_NEED_ADMIN, api_links_patch },
+	{ EVHTTP_REQ_DELETE, "links/*", ROLE_NEED_ADMIN, api_links_delete },
 };
 
 static int

@@ -49,6 +49,7 @@
 #define COMPACT_INPUT_MAX	64	/* code plus generous hyphenation */
 #define GS1_PATH_MAX		1024
 #define GS1_VALUE_MAX		20	/* AIs 22, 10 and 21 are all X..20 */
+#define GS1_SEEN_MAX		32	/* AIs in one Digital Link */
 #define PARSE_ANY_MAX		2048
 
 static const char b32_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -502,13 +503,6 @@ code_url_compact(const char *base_url, const struct code *c, char *buf,
 	return sbuf_finish(&s, buf, size);
 }
 
-/* GS1 AI encodable character set 82 (GS1 General Specifications 7.11). */
-static int
-ai82(unsigned char ch)
-{
-	return ch >= '!' && ch <= 'z' && strchr("#$@[\\]^`", ch) == NULL;
-}
-
 static int
 gs1_tag_encode(const struct code *c, char out[CODE_GS1_TAG_LEN + 1])
 {
@@ -544,7 +538,7 @@ code_url_gs1(const char *base_url, const char *gtin14, const char *lot,
 	if (lotlen > GS1_VALUE_MAX)
 		return SIGIL_EINVAL;
 	for (size_t i = 0; i < lotlen; i++)
-		if (!ai82((unsigned char)lot[i]))
+		if (!code_ai82((unsigned char)lot[i]))
 			return SIGIL_EINVAL;
 	if ((err = base_url_put(&s, base_url)) != 0)
 		return err;
@@ -634,7 +628,7 @@ pct_decode(const char *s, size_t len, char *out, size_t max)
 			ch = (unsigned char)(hi << 4 | lo);
 			i += 2;
 		}
-		if (!ai82(ch) || n == max)
+		if (!code_ai82(ch) || n == max)
 			return SIGIL_EINVAL;
 		out[n++] = (char)ch;
 	}
@@ -655,54 +649,163 @@ gtin_normalise(const char *v, char out[15])
 	return code_gtin_valid(out) ? 0 : SIGIL_EINVAL;
 }
 
+/*
+ * One query parameter: s=, linkType=, or an AI (a name of 2 to 4 digits)
+ * checked against the dictionary; seen lists the AIs met so far, path
+ * and query, 5 bytes each.
+ */
 static int
-gs1_query(const char *q, size_t len, struct gs1_link *l)
+gs1_param(const char *name, size_t nlen, const char *val, size_t vlen,
+    int has_val, struct gs1_link *l, char *seen, size_t *nseen,
+    int *have_s, int *have_lt, const char **why)
+{
+	char ai[5], v[GS1_AI_VALUE_MAX + 1];
+	int flags = 0;
+
+	if (nlen == 1 && name[0] == 's') {
+		char raw[CODE_GS1_TAG_LEN * 3 + 1];
+		uint8_t b[GS1_TAG_BYTES];
+
+		*why = "s= must appear once with a 20-character tag";
+		if ((*have_s)++ || !has_val ||
+		    pct_decode(val, vlen, raw, sizeof(raw) - 1) != 0)
+			return SIGIL_EINVAL;
+		/* Store the canonical spelling: upper case, no aliases. */
+		if (b32_decode(raw, strlen(raw), CODE_GS1_TAG_LEN, b,
+		    sizeof(b)) != 0)
+			return SIGIL_EINVAL;
+		b32_encode(b, CODE_GS1_TAG_LEN, l->tag);
+		return 0;
+	}
+	if (nlen == 8 && memcmp(name, "linkType", 8) == 0) {
+		*why = "linkType= must appear once, with a value";
+		if ((*have_lt)++ || !has_val || pct_decode(val, vlen,
+		    l->link_type, sizeof(l->link_type) - 1) != 0)
+			return SIGIL_EINVAL;
+		return 0;
+	}
+	if (nlen < 2 || nlen > 4)
+		return 0;
+	for (size_t i = 0; i < nlen; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+	memcpy(ai, name, nlen);
+	ai[nlen] = '\0';
+	*why = "a data attribute in the query is not a well-formed GS1 "
+	    "Application Identifier value";
+	if (!has_val || vlen > GS1_AI_VALUE_MAX * 3 ||
+	    pct_decode(val, vlen, v, GS1_AI_VALUE_MAX) != 0)
+		return SIGIL_EINVAL;
+	switch (code_ai_check(ai, v, &flags)) {
+	case 0:
+		break;
+	case SIGIL_ENOTFOUND:
+		*why = "the query names an Application Identifier that does "
+		    "not exist";
+		return SIGIL_EINVAL;
+	default:
+		return SIGIL_EINVAL;
+	}
+	if (!(flags & CODE_AI_ATTR)) {
+		*why = "this Application Identifier may not be a data "
+		    "attribute (key qualifiers belong in the path)";
+		return SIGIL_EINVAL;
+	}
+	for (size_t i = 0; i < *nseen; i++)
+		if (strcmp(seen + i * 5, ai) == 0) {
+			*why = "an Application Identifier appears twice";
+			return SIGIL_EINVAL;
+		}
+	if (*nseen == GS1_SEEN_MAX) {
+		*why = "too many data attributes";
+		return SIGIL_EINVAL;
+	}
+	memcpy(seen + (*nseen)++ * 5, ai, 5);
+	l->attrs++;
+	return 0;
+}
+
+static int
+gs1_query(const char *q, size_t len, struct gs1_link *l, char *seen,
+    size_t *nseen, const char **why)
 {
 	int have_s = 0, have_lt = 0;
 	size_t i = 0;
 
 	while (i <= len) {
 		size_t end = i, eq;
-		const char *val;
-		size_t vlen;
 
 		while (end < len && q[end] != '&')
 			end++;
 		for (eq = i; eq < end && q[eq] != '='; eq++)
 			;
-		val = q + eq + 1;
-		vlen = eq < end ? end - eq - 1 : 0;
-		if (eq - i == 1 && q[i] == 's') {
-			char raw[CODE_GS1_TAG_LEN * 3 + 1];
-			uint8_t b[GS1_TAG_BYTES];
-
-			if (have_s++ || eq == end ||
-			    pct_decode(val, vlen, raw, sizeof(raw) - 1) != 0)
-				return SIGIL_EINVAL;
-			/* Store the canonical spelling: upper case, no aliases. */
-			if (b32_decode(raw, strlen(raw), CODE_GS1_TAG_LEN, b,
-			    sizeof(b)) != 0)
-				return SIGIL_EINVAL;
-			b32_encode(b, CODE_GS1_TAG_LEN, l->tag);
-		} else if (eq - i == 8 && memcmp(q + i, "linkType", 8) == 0) {
-			if (have_lt++ || eq == end || pct_decode(val, vlen,
-			    l->link_type, sizeof(l->link_type) - 1) != 0)
-				return SIGIL_EINVAL;
-		}
+		if (gs1_param(q + i, eq - i, q + eq + 1, eq < end ?
+		    end - eq - 1 : 0, eq < end, l, seen, nseen, &have_s,
+		    &have_lt, why) != 0)
+			return SIGIL_EINVAL;
 		i = end + 1;
 	}
 	return 0;
 }
 
-int
-code_gs1_parse(const char *path, size_t len, struct gs1_link *out)
+/*
+ * Whether qualifier q may follow the qualifiers used so far (used, a
+ * list of 5-byte AIs) under the dictionary's orders alts ("22,10,21|235"):
+ * some alternative holds every used one and q, q after them all.
+ */
+static int
+qualifier_ok(const char *alts, const char *used, size_t nused,
+    const char *q)
 {
-	static const char *const quals[] = { "22", "10", "21" };
-	struct gs1_link l;
-	char value[GS1_VALUE_MAX + 1];
-	size_t plen, i;
-	int next_qual = 0;
+	const char *alt = alts;
 
+	while (*alt != '\0') {
+		size_t alen = strcspn(alt, "|");
+		int ok = 1, last = -1;
+		const char *p = alt;
+
+		/* Positions of the used ones and q in this alternative. */
+		for (size_t k = 0; k <= nused && ok; k++) {
+			const char *want = k < nused ? used + k * 5 : q;
+			size_t wl = strlen(want);
+			int at = -1, idx = 0;
+
+			for (p = alt; p < alt + alen; idx++) {
+				size_t tl = strcspn(p, ",|");
+
+				if (tl == wl && memcmp(p, want, wl) == 0)
+					at = idx;
+				p += tl;
+				if (*p == ',')
+					p++;
+				else
+					break;
+			}
+			if (at <= last)
+				ok = 0;
+			last = at;
+		}
+		if (ok)
+			return 1;
+		alt += alen;
+		if (*alt == '|')
+			alt++;
+	}
+	return 0;
+}
+
+int
+code_gs1_parse_why(const char *path, size_t len, struct gs1_link *out,
+    const char **why)
+{
+	struct gs1_link l;
+	char value[GS1_AI_VALUE_MAX + 1], ai[5], seen[GS1_SEEN_MAX * 5];
+	const char *quals = NULL, *dummy;
+	size_t plen, i, nseen = 0, nqual = 0;
+
+	if (why == NULL)
+		why = &dummy;
+	*why = "not a GS1 Digital Link path";
 	if (path == NULL || out == NULL || len > GS1_PATH_MAX ||
 	    memchr(path, '\0', len) != NULL)
 		return SIGIL_EINVAL;
@@ -715,57 +818,106 @@ code_gs1_parse(const char *path, size_t len, struct gs1_link *out)
 		}
 	for (plen = 0; plen < len && path[plen] != '?'; plen++)
 		;
-	if (plen < 4 || memcmp(path, "/01/", 4) != 0)
-		return SIGIL_EINVAL;
 
 	/* Walk "/AI/value" pairs; one trailing slash is allowed. */
 	i = 0;
 	while (i < plen) {
-		size_t ai, aie, v, ve;
-		char *dst;
+		size_t a, ae, v, ve;
+		int flags;
 
 		if (path[i] != '/')
 			return SIGIL_EINVAL;
 		if (i + 1 == plen && i > 0)
 			break;
-		ai = i + 1;
-		for (aie = ai; aie < plen && path[aie] != '/'; aie++)
+		a = i + 1;
+		for (ae = a; ae < plen && path[ae] != '/'; ae++)
 			;
-		if (aie == plen)
-			return SIGIL_EINVAL;	/* an AI without a value */
-		v = aie + 1;
+		if (ae == plen) {
+			*why = "an Application Identifier without a value";
+			return SIGIL_EINVAL;
+		}
+		v = ae + 1;
 		for (ve = v; ve < plen && path[ve] != '/'; ve++)
 			;
-		if (aie - ai != 2)
+		if (ae - a < 2 || ae - a > 4)
 			return SIGIL_EINVAL;
-		if (i == 0) {
-			if (memcmp(path + ai, "01", 2) != 0 ||
-			    ve - v > 14 ||
-			    pct_decode(path + v, ve - v, value, 14) != 0 ||
-			    gtin_normalise(value, l.gtin) != 0)
-				return SIGIL_EINVAL;
-		} else {
-			int q;
-
-			for (q = next_qual; q < 3; q++)
-				if (memcmp(path + ai, quals[q], 2) == 0)
-					break;
-			if (q == 3)
-				return SIGIL_EINVAL;	/* unknown, repeated
-							   or out of order */
-			next_qual = q + 1;
-			dst = q == 0 ? l.cpv : q == 1 ? l.lot : l.serial;
-			if (ve - v > GS1_VALUE_MAX * 3 ||
-			    pct_decode(path + v, ve - v, dst,
-			    GS1_VALUE_MAX) != 0)
-				return SIGIL_EINVAL;
+		memcpy(ai, path + a, ae - a);
+		ai[ae - a] = '\0';
+		if (ve - v > GS1_AI_VALUE_MAX * 3 || pct_decode(path + v,
+		    ve - v, value, GS1_AI_VALUE_MAX) != 0) {
+			*why = "a value is empty, too long, badly "
+			    "percent-encoded or outside the GS1 character set";
+			return SIGIL_EINVAL;
 		}
+		if (i == 0) {
+			if ((quals = code_ai_qualifiers(ai)) == NULL) {
+				*why = "the path does not start with a GS1 "
+				    "primary key";
+				return SIGIL_EINVAL;
+			}
+			*why = "the primary key is not well-formed (length, "
+			    "characters or check digit)";
+			if (strcmp(ai, "01") == 0) {
+				if (gtin_normalise(value, l.gtin) != 0)
+					return SIGIL_EINVAL;
+				memcpy(l.key, l.gtin, 15);
+			} else {
+				if (code_ai_check(ai, value, NULL) != 0 ||
+				    strlen(value) >= sizeof(l.key))
+					return SIGIL_EINVAL;
+				memcpy(l.key, value, strlen(value) + 1);
+			}
+			memcpy(l.key_ai, ai, 5);
+		} else {
+			char *dst;
+			size_t cap;
+
+			if (!qualifier_ok(quals, seen + 5, nqual, ai)) {
+				*why = "key qualifiers must be ones the "
+				    "primary key takes, in the standard's "
+				    "order (for 01: 22, 10, 21; or 235), "
+				    "each once";
+				return SIGIL_EINVAL;
+			}
+			if (code_ai_check(ai, value, &flags) != 0) {
+				*why = "a key qualifier is not well-formed";
+				return SIGIL_EINVAL;
+			}
+			if (strcmp(ai, "22") == 0)
+				dst = l.cpv, cap = sizeof(l.cpv);
+			else if (strcmp(ai, "10") == 0)
+				dst = l.lot, cap = sizeof(l.lot);
+			else if (strcmp(ai, "21") == 0)
+				dst = l.serial, cap = sizeof(l.serial);
+			else if (strcmp(ai, "235") == 0)
+				dst = l.tpx, cap = sizeof(l.tpx);
+			else {
+				memcpy(l.qual_ai, ai, 5);
+				dst = l.qual, cap = sizeof(l.qual);
+			}
+			if (strlen(value) >= cap)
+				return SIGIL_EINVAL;
+			memcpy(dst, value, strlen(value) + 1);
+			nqual++;
+		}
+		memcpy(seen + nseen++ * 5, ai, 5);
+		if (nseen == GS1_SEEN_MAX)
+			return SIGIL_EINVAL;
 		i = ve;
 	}
-	if (plen < len && gs1_query(path + plen + 1, len - plen - 1, &l) != 0)
+	if (l.key_ai[0] == '\0')
+		return SIGIL_EINVAL;
+	if (plen < len && gs1_query(path + plen + 1, len - plen - 1, &l,
+	    seen, &nseen, why) != 0)
 		return SIGIL_EINVAL;
 	*out = l;
 	return 0;
+}
+
+int
+code_gs1_parse(const char *path, size_t len, struct gs1_link *out)
+{
+	return code_gs1_parse_why(path, len, out, NULL);
 }
 
 int
@@ -775,8 +927,9 @@ code_from_gs1(const struct gs1_link *l, struct code *out)
 	uint64_t serial = 0;
 	uint32_t head;
 
-	if (l == NULL || out == NULL || l->serial[0] < '1' ||
-	    l->serial[0] > '9')
+	/* A sigil code is a GTIN's serial: 8006's 21 names a piece. */
+	if (l == NULL || out == NULL || l->gtin[0] == '\0' ||
+	    l->serial[0] < '1' || l->serial[0] > '9')
 		return SIGIL_EINVAL;
 	if (sigil_parse_u64(l->serial, CODE_SERIAL_MAX, &serial) != 0)
 		return SIGIL_EINVAL;

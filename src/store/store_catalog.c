@@ -597,6 +597,55 @@ store_product_get(struct store *st, uint32_t brand_id, const char *sku,
 }
 
 static int
+gtin_holders(struct store *st, MDB_txn *txn, const char *g, uint32_t *out,
+    size_t max, size_t *n)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, st->gtins, &cur)) != 0)
+		return map_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint32_t b;
+		size_t i;
+
+		/* brand ‖ GTIN, or (before December 2026) the GTIN alone
+		 * with brand ‖ sku as its value: see gtin_lookup(). */
+		if (k.mv_size == 18 && memcmp((const char *)k.mv_data + 4, g,
+		    14) == 0)
+			b = sigil_be32_get(k.mv_data);
+		else if (k.mv_size == 14 && memcmp(k.mv_data, g, 14) == 0 &&
+		    v.mv_size >= 5)
+			b = sigil_be32_get(v.mv_data);
+		else
+			continue;
+		for (i = 0; i < *n && i < max; i++)
+			if (out[i] == b)
+				break;
+		if (i < *n && i < max)
+			continue;
+		if (*n < max)
+			out[*n] = b;
+		(*n)++;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+int
+store_gtin_holders(struct store *st, const char *gtin14, uint32_t *out,
+    size_t max, size_t *n)
+{
+	*n = 0;
+	if (gtin14 == NULL || strnlen(gtin14, 15) != 14)
+		return 0;
+	return STORE_READ(st, gtin_holders(st, txn, gtin14, out, max, n));
+}
+
+static int
 product_by_gtin(struct store *st, MDB_txn *txn, uint32_t brand_id,
     const char *gtin14, struct product *out)
 {

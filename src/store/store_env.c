@@ -465,7 +465,7 @@ stats_read(struct store *st, MDB_txn *txn, struct store_stats *s)
 	    (rc = meta_get(st, txn, meta_key("stat/scans"), &s->scans)) != 0 ||
 	    (rc = meta_get(st, txn, meta_key("stat/bots"), &s->bots)) != 0)
 		return rc;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < SCAN_VERDICTS; i++) {
 		snprintf(name, sizeof(name), "stat/verdict/%d", i);
 		if ((rc = meta_get(st, txn, meta_key(name),
 		    &s->by_verdict[i])) != 0)

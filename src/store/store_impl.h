@@ -32,6 +32,7 @@
  *   store_webhooks.c  webhook subscriptions and their cursors
  *   store_redirects.c redirect rules, each device's last location
  *   store_content.c   landing-page content documents and images
+ *   store_links.c     the brand's GS1 links (the resolver's link store)
  *   store_scans.c     a scan committed, a location stored, a code's scans
  *   store_open.c      open and close: assembles all of the above
  *
@@ -94,6 +95,8 @@ struct store {
 	int		 notes_absent;	/* ... of a store without code_notes */
 	int		 redirects_absent;	/* ... without redirect rules */
 	int		 content_absent;	/* ... without content, images */
+	MDB_dbi		 links;		/* store_links.c */
+	int		 links_absent;	/* ... of a store without links */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;

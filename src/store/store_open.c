@@ -37,6 +37,7 @@
  * late: added after schema 1 shipped (1 trace, 2 the loyalty family:
  * store_customers.c, store_claims.c, ..., 3 code notes, 4 redirect rules
  * and device locations, 5 landing-page content and images).
+ * and device locations, 5 links).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -104,6 +105,7 @@ static const struct dbdef dbdefs[] = {
 	{ "device_locs", 0, offsetof(struct store, device_locs), 4 },
 	{ "content", 0, offsetof(struct store, content), 5 },
 	{ "images", 0, offsetof(struct store, images), 5 },
+	{ "links", 0, offsetof(struct store, links), 6 },
 };
 
 static int
@@ -212,6 +214,8 @@ open_dbs(struct store *st, int create)
 				st->content_absent = 1;
 			else if (dbdefs[i].late == 4)
 				st->redirects_absent = 1;
+			else if (dbdefs[i].late == 6)
+				st->links_absent = 1;
 			else if (dbdefs[i].late == 3)
 				st->notes_absent = 1;
 			else if (dbdefs[i].late == 2)

@@ -51,7 +51,7 @@ static int
 scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 {
 	struct commit_arg *a = p;
-	uint64_t next, scans = 0, bots = 0, verdicts[5] = { 0 }, scanned = 0;
+	uint64_t next, scans = 0, bots = 0, verdicts[SCAN_VERDICTS] = { 0 }, scanned = 0;
 	uint64_t first;
 	uint8_t kb[8], ck[CODE_KEY_LEN], vb[SCAN_REC_LEN], lb[SCAN_LOC_LEN];
 	MDB_val nk = meta_key("next_scan"), k, v;
@@ -117,7 +117,7 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 				pend_round_id(a->round, ri, first);
 			scanned += !was_scanned && cs->first_at != 0;
 		}
-		if (r->verdict > VERDICT_INACTIVE) {
+		if (r->verdict >= SCAN_VERDICTS) {
 			rc = SIGIL_EINVAL;
 			goto out;
 		}
@@ -151,7 +151,7 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 	    (rc = meta_add(st, txn, "stat/codes_scanned", scanned)) != 0 ||
 	    (rc = stats_flush(st, txn, &acc)) != 0)
 		goto out;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < SCAN_VERDICTS; i++) {
 		snprintf(name, sizeof(name), "stat/verdict/%d", i);
 		if ((rc = meta_add(st, txn, name, verdicts[i])) != 0)
 			goto out;

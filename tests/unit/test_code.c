@@ -541,6 +541,93 @@ test_gs1_good(void **state)
 	assert_int_equal(parse("/01/09506000134352/10/%41BCDEFGHIJKLMNOPQRS"
 	    "%54", &l), 0);
 	assert_string_equal(l.lot, "ABCDEFGHIJKLMNOPQRST");
+
+	/* 235 (TPX) is 01's other qualifier sequence, up to 28 characters */
+	assert_int_equal(parse("/01/09506000134352/235/ABCDEFGHIJKLMNOPQRSTUVWXYZ12",
+	    &l), 0);
+	assert_string_equal(l.tpx, "ABCDEFGHIJKLMNOPQRSTUVWXYZ12");
+	assert_string_equal(l.serial, "");
+	assert_string_equal(l.key_ai, "01");
+
+	/* the other primary keys: syntax and check digits only */
+	assert_int_equal(parse("/00/106141412345678908", &l), 0);
+	assert_string_equal(l.key_ai, "00");
+	assert_string_equal(l.key, "106141412345678908");
+	assert_string_equal(l.gtin, "");
+	assert_int_equal(parse("/414/9520123456788/254/32a%2Fb", &l), 0);
+	assert_string_equal(l.qual_ai, "254");
+	assert_string_equal(l.qual, "32a/b");
+	assert_int_equal(parse("/414/9520123456788/7040/1ABC", &l), 0);
+	assert_int_equal(parse("/417/9520123456788/7040/2a-_", &l), 0);
+	assert_int_equal(parse("/8004/9520123456788ASSET1/7040/1ABC", &l), 0);
+	assert_int_equal(parse("/8003/09520123456788SN1", &l), 0);
+	assert_int_equal(parse("/8006/095201234567880102/22/V/10/L/21/S", &l),
+	    0);
+	assert_string_equal(l.lot, "L");
+	assert_int_equal(parse("/8010/ABC-12%2F3/8011/0", &l), 0);
+	assert_int_equal(parse("/8017/106141412345678908/8019/123", &l), 0);
+	assert_int_equal(parse("/8018/106141412345678908", &l), 0);
+	assert_int_equal(parse("/253/4012345000009XYZ", &l), 0);
+	assert_int_equal(parse("/255/4012345000009123", &l), 0);
+	assert_int_equal(parse("/401/ANYTHING-30", &l), 0);
+	assert_int_equal(parse("/402/40123450000000009", &l), 0);
+	assert_int_equal(parse("/8013/GMN123", &l), 0);
+	assert_int_equal(parse("/415/9520123456788/8020/REF1", &l), 0);
+
+	/* data attributes: checked and counted; others passed on */
+	assert_int_equal(parse("/01/09506000134352/10/L?17=201231&11=200100"
+	    "&3103=000525&15=240229&7003=2012312359&20=07&30=12&37=1&"
+	    "8005=000100&7006=201231&7007=201231210101&4321=1&99=x&utm=1&"
+	    "a=%zz&linkType=gs1:pip", &l), 0);
+	assert_int_equal(l.attrs, 13);
+	assert_string_equal(l.link_type, "gs1:pip");
+	assert_int_equal(parse("/01/09506000134352?17=201200&16=000229", &l),
+	    0);
+}
+
+static void
+test_ai_check(void **state)
+{
+	int flags = 0;
+
+	(void)state;
+	assert_int_equal(code_ai_check("17", "261231", &flags), 0);
+	assert_true(flags & CODE_AI_ATTR);
+	assert_false(flags & CODE_AI_KEY);
+	assert_int_equal(code_ai_check("17", "261200", NULL), 0);
+	assert_int_equal(code_ai_check("17", "260431", NULL), SIGIL_EINVAL);
+	assert_int_equal(code_ai_check("17", "260430", NULL), 0);
+	assert_int_equal(code_ai_check("17", "261301", NULL), SIGIL_EINVAL);
+	assert_int_equal(code_ai_check("17", "260001", NULL), SIGIL_EINVAL);
+	assert_int_equal(code_ai_check("7006", "260100", NULL), SIGIL_EINVAL);
+	assert_int_equal(code_ai_check("7250", "20000229", NULL), 0);
+	assert_int_equal(code_ai_check("7250", "19000229", NULL),
+	    SIGIL_EINVAL);
+	assert_int_equal(code_ai_check("01", "09506000134352", &flags), 0);
+	assert_true(flags & CODE_AI_KEY);
+	assert_int_equal(code_ai_check("01", "09506000134353", NULL),
+	    SIGIL_EINVAL);
+	assert_int_equal(code_ai_check("21", "12", &flags), 0);
+	assert_false(flags & CODE_AI_ATTR);
+	assert_int_equal(code_ai_check("3955", "123456", NULL), 0);
+	assert_int_equal(code_ai_check("3956", "123456", NULL),
+	    SIGIL_ENOTFOUND);
+	assert_int_equal(code_ai_check("3692", "123456", NULL), 0);
+	assert_int_equal(code_ai_check("3380", "123456", NULL),
+	    SIGIL_ENOTFOUND);
+	assert_int_equal(code_ai_check("8008", "26123123", NULL), 0);
+	assert_int_equal(code_ai_check("8008", "2612312359", NULL), 0);
+	assert_int_equal(code_ai_check("8008", "261231235960", NULL),
+	    SIGIL_EINVAL);
+	assert_int_equal(code_ai_check("4309", "18000000003600000000", NULL),
+	    0);
+	assert_int_equal(code_ai_check("4309", "18000000013600000000", NULL),
+	    SIGIL_EINVAL);
+	assert_int_equal(code_ai_check("4330", "000123-", NULL), 0);
+	assert_int_equal(code_ai_check("4330", "000123+", NULL), SIGIL_EINVAL);
+	assert_string_equal(code_ai_qualifiers("01"), "22,10,21|235");
+	assert_string_equal(code_ai_qualifiers("00"), "");
+	assert_null(code_ai_qualifiers("17"));
 }
 
 static void
@@ -557,10 +644,46 @@ test_gs1_bad(void **state)
 		"/01/4006381333931/21/1/21/1",
 		"/01/4006381333931/17/261231",		/* unknown AI */
 		"/01/4006381333931/01/4006381333931",
-		"/01/4006381333931/235/1",
 		"/01/4006381333931/1/1",
-		"/414/4006381333931",			/* other key */
-		"/00/4006381333931",
+		"/01/4006381333931/10/A/235/1",		/* 235 is an */
+		"/01/4006381333931/235/1/21/1",		/* alternative */
+		"/01/4006381333931/235/ABCDEFGHIJKLMNOPQRSTUVWXYZ123",
+		"/414/4006381333932",			/* check digit */
+		"/414/9520123456788/7040/1ABC/254/1",	/* 254 or 7040 */
+		"/414/9520123456788/21/1",
+		"/00/4006381333931",			/* SSCC is 18 */
+		"/00/106141412345678904",		/* check digit */
+		"/8006/095201234567880300/10/L",	/* piece of 00 */
+		"/8010/abc/8011/1",			/* CPID: set 39 */
+		"/8010/ABC/8011/01",			/* zero prefix */
+		"/8017/106141412345678901",
+		"/17/261231",				/* not a key */
+		"/10/LOT",
+		"/9999/1",
+		"/01/4006381333931?17=201310",		/* month 13 */
+		"/01/4006381333931?17=200230",		/* 30 February */
+		"/01/4006381333931?17=210229",		/* not a leap year */
+		"/01/4006381333931?17=2012",
+		"/01/4006381333931?17=2012311",
+		"/01/4006381333931?17=20123A",
+		"/01/4006381333931?7006=200100",	/* DD=00: only yymmd0 */
+		"/01/4006381333931?7003=2012312460",	/* hour 24 */
+		"/01/4006381333931?3103=12345",		/* N6 */
+		"/01/4006381333931?3106=123456",	/* decimals 0..5 */
+		"/01/4006381333931?3170=123456",	/* no AI 317n */
+		"/01/4006381333931?20=1",
+		"/01/4006381333931?30=123456789",
+		"/01/4006381333931?21=5",		/* key qualifier */
+		"/01/4006381333931?22=5",
+		"/01/4006381333931?01=04006381333931",	/* twice */
+		"/01/4006381333931/10/L?10=L",
+		"/01/4006381333931?15=201231&15=201231",
+		"/01/4006381333931?99=",
+		"/01/4006381333931?12=",
+		"/01/4006381333931?12",
+		"/01/4006381333931?1234=1",		/* no such AI */
+		"/01/4006381333931?8005=12345",
+		"/01/4006381333931?7007=2001011",
 		"01/4006381333931",
 		"/01/",
 		"/01",
@@ -860,6 +983,7 @@ main(void)
 		cmocka_unit_test(test_gtin_valid),
 		cmocka_unit_test(test_gs1_good),
 		cmocka_unit_test(test_gs1_bad),
+		cmocka_unit_test(test_ai_check),
 		cmocka_unit_test(test_from_gs1),
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_parse_any),

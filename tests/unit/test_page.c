@@ -374,7 +374,7 @@ test_render_refuses_bad_view(void **state)
 	struct evbuffer *b = evbuffer_new();
 
 	(void)state;
-	v.verdict = 5;
+	v.verdict = PAGE_VIEW_PRODUCT + 1;	/* unverified (5), product (6) */
 	assert_int_equal(page_render(&v, PAGE_LANG_ZH, b), SIGIL_EINVAL);
 	v.verdict = -1;
 	assert_int_equal(page_render(&v, PAGE_LANG_ZH, b), SIGIL_EINVAL);
@@ -385,6 +385,43 @@ test_render_refuses_bad_view(void **state)
 	page_fini();
 	assert_int_equal(page_render(&v, PAGE_LANG_ZH, b), SIGIL_ESTATE);
 	assert_int_equal(page_init(web_dir()), 0);
+	evbuffer_free(b);
+}
+
+/* The unverified verdict and the product view, in both languages, and
+ * the brand's support link (escaped, shown only when set). */
+static void
+test_render_unverified(void **state)
+{
+	struct page_view v = view_full(VERDICT_UNVERIFIED);
+	struct evbuffer *b = evbuffer_new();
+	char *html;
+
+	(void)state;
+	v.support_url = "https://brand.example/help?a=1&b=\"x";
+	assert_int_equal(page_render(&v, PAGE_LANG_EN, b), 0);
+	html = buf_string(b);
+	assert_non_null(strstr(html, "data-verdict=\"unverified\""));
+	assert_non_null(strstr(html, "scan the QR code printed on the item"));
+	assert_non_null(strstr(html, "href=\"https://brand.example/help?a=1&amp;"
+	    "b=&quot;x\""));
+	assert_non_null(strstr(html, "Contact the brand"));
+	free(html);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	v.support_url = NULL;
+	assert_int_equal(page_render(&v, PAGE_LANG_ZH, b), 0);
+	html = buf_string(b);
+	assert_non_null(strstr(html, "未验证"));
+	assert_non_null(strstr(html, "扫描商品上印的二维码"));
+	assert_null(strstr(html, "id=\"support\""));
+	free(html);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	v.verdict = PAGE_VIEW_PRODUCT;
+	assert_int_equal(page_render(&v, PAGE_LANG_EN, b), 0);
+	html = buf_string(b);
+	assert_non_null(strstr(html, "data-verdict=\"product\""));
+	assert_non_null(strstr(html, "names a product, not one item"));
+	free(html);
 	evbuffer_free(b);
 }
 
@@ -691,6 +728,7 @@ main(void)
 		cmocka_unit_test(test_counterfeit_without_data),
 		cmocka_unit_test(test_diversion_and_bot),
 		cmocka_unit_test(test_render_refuses_bad_view),
+		cmocka_unit_test(test_render_unverified),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_init_refuses),
 		cmocka_unit_test(test_failed_init_keeps_template),

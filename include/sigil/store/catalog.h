@@ -79,6 +79,13 @@ struct product {
 int store_product_add(struct store *st, struct product *p);
 int store_product_get(struct store *st, uint32_t brand_id, const char *sku,
     struct product *out);
+/*
+ * The brands holding GTIN gtin14 (a product of theirs has it), at most
+ * max of them in out, *n how many were found (it may exceed max). Walks
+ * the gtins table: one row per product with a GTIN. 0 or an error.
+ */
+int store_gtin_holders(struct store *st, const char *gtin14, uint32_t *out,
+    size_t max, size_t *n);
 /* brand_id's product with GTIN gtin14, or SIGIL_ENOTFOUND. */
 int store_product_find_gtin(struct store *st, uint32_t brand_id,
     const char *gtin14, struct product *out);

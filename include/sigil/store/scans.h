@@ -22,7 +22,12 @@ enum scan_verdict {
 	VERDICT_COUNTERFEIT = 2,
 	VERDICT_REVOKED = 3,
 	VERDICT_INACTIVE = 4,
+	/* A Digital Link with a serial but no s= tag: nothing to check it
+	 * against. Recorded without brand, batch or serial, as counterfeit
+	 * scans are: it names no code sigil can vouch for. */
+	VERDICT_UNVERIFIED = 5,
 };
+#define SCAN_VERDICTS	6	/* the verdicts above: counters per verdict */
 
 enum scan_flags {
 	SCAN_BOT = 1 << 0,		/* previewer/bot/HEAD: never counted */
