@@ -28,7 +28,9 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "sigil/content.h"
 #include "sigil/lookup.h"
+#include "sigil/links.h"
 #include "sigil/dashboard.h"
 #include "sigil/egress.h"
 #include "sigil/http.h"
@@ -561,6 +563,8 @@ main(int argc, char **argv)
 		    sigil_strerror(err));
 		goto out;
 	}
+	/* Content buttons naming a link type find it in the link store. */
+	content_link_resolver_set(links_href_for);
 	if ((err = page_init(web)) != 0) {
 		fprintf(stderr, "sigild: cannot load %s/landing.html: %s\n",
 		    web, sigil_strerror(err));

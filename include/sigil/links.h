@@ -68,4 +68,16 @@ int links_of_item(struct store *st, uint32_t brand_id,
 const struct link *links_pick(const struct link *v, size_t n,
     const struct links_item *item, const char *link_type);
 
+/*
+ * The href of the item's link of link_type ("gs1:promotion"), the item
+ * named as a content page knows it (sku, batch, serial; the product's
+ * GTIN and the batch's lot are looked up), into href: 0, SIGIL_ENOTFOUND
+ * (no such link), SIGIL_EINVAL (href too small) or a store error. The
+ * content_link_fn sigild gives content.c (content.h).
+ */
+struct app;
+int links_href_for(struct app *app, uint32_t brand_id, const char *sku,
+    uint64_t batch_id, uint64_t serial, const char *link_type, char *href,
+    size_t size);
+
 #endif

@@ -19,10 +19,12 @@
  *
  * May call: store (reads), util. Never writes, never knows HTTP.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "sigil/app.h"
 #include "sigil/links.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -370,4 +372,49 @@ links_pick(const struct link *v, size_t n, const struct links_item *item,
 			cand[nc++] = &v[i];
 	}
 	return by_language(cand, nc, item->accept_language);
+}
+
+/*
+ * A content button's "link:gs1:TYPE" (content.h, content_link_fn): the
+ * item's link of that type, walking up serial -> lot -> GTIN -> brand
+ * and batch -> product -> brand as the resolver does.
+ */
+int
+links_href_for(struct app *app, uint32_t brand_id, const char *sku,
+    uint64_t batch_id, uint64_t serial, const char *link_type, char *href,
+    size_t size)
+{
+	struct product product;
+	struct batch batch;
+	struct links_item item = { 0 };
+	struct link *v = NULL;
+	const struct link *to;
+	char num[24];
+	size_t n = 0;
+	int err;
+
+	item.sku = sku != NULL ? sku : "";
+	item.batch = batch_id;
+	item.gtin = item.lot = item.serial = "";
+	if (sku != NULL && store_product_get(app->store, brand_id, sku,
+	    &product) == 0 && product.gtin[0] != '\0') {
+		item.gtin = product.gtin;
+		if (batch_id != 0 && store_batch_get(app->store, batch_id,
+		    &batch) == 0 && batch.brand_id == brand_id) {
+			item.lot = batch.lot;
+			if (serial != 0) {
+				snprintf(num, sizeof num, "%llu",
+				    (unsigned long long)serial);
+				item.serial = num;
+			}
+		}
+	}
+	if ((err = links_of_item(app->store, brand_id, &item, &v, &n)) != 0)
+		return err;
+	to = links_pick(v, n, &item, link_type);
+	err = to == NULL ? SIGIL_ENOTFOUND :
+	    (size_t)snprintf(href, size, "%s", to->href) >= size ?
+	    SIGIL_EINVAL : 0;
+	free(v);
+	return err;
 }

@@ -346,8 +346,18 @@ with Env() as env:
           "images from /i/")
     check('href="https://tmall.example/acme?a=1&amp;b=2"' in html and
           'href="tel:+86-400-800-1234"' in html, "buttons with their hrefs")
-    check("推广" not in html, "a link:gs1 button without a link store "
-          "resolver is left out")
+    check("推广" not in html, "a link:gs1 button is left out while the "
+          "brand has no link of that type")
+    st, doc = srv.api("POST", "links", A, {
+        "link_type": "gs1:promotion", "title": "Spring offer",
+        "href": "https://promo.acme.example/spring"})
+    check(st == 201, "a brand-level gs1:promotion link: %s" % st)
+    st, _, html2 = page(srv, paths[0], "zh-CN,zh;q=0.9")
+    check(st == 200 and "推广" in html2 and
+          'href="https://promo.acme.example/spring"' in html2,
+          "the link:gs1:promotion button shows the brand's link")
+    st, _ = srv.api("DELETE", "links/%d" % doc["id"], A)
+    check(st == 200, "the link deleted")
     check('href="tel:+864008001234"' in html and
           'href="https://acme.example/help"' in html, "support phone and link")
     pcsp = h.get("Content-Security-Policy", "")
