@@ -441,6 +441,8 @@ function hbars(entries) {
 
 const PAGES = ['overview', 'campaigns', 'geo', 'alerts', 'lookup',
     'customers', 'batches', 'users'];
+/* Pages other files add (editor.js) through sigilAdmin.registerPage. */
+const EXTRA = {};
 
 function main() {
 	return clear(document.getElementById('main'));
@@ -518,8 +520,9 @@ async function route() {
 	renderNav(page);
 	const box = main();
 	const fn = { overview, campaigns, geo, alerts, lookup, customers,
-	    batches, users }[page];
-	if (!can.operate() && page !== 'overview' && page !== 'users')
+	    batches, users }[page] || EXTRA[page].fn;
+	if (!can.operate() && page !== 'overview' && page !== 'users' &&
+	    !(EXTRA[page] && EXTRA[page].ownNote))
 		box.appendChild(el('div', { class: 'notice' }, t('roles_note')));
 	await fn(box, params);
 }
@@ -1431,6 +1434,26 @@ async function users(box) {
 	], (tlist.tokens || []).slice().reverse())));
 }
 
+/* ---- what other files of the dashboard use (editor.js) ---- */
+
+/*
+ * registerPage(name, after, fn, opts): a nav entry after the page named
+ * `after`; opts.ownNote: the page says itself what the role may not do.
+ */
+function registerPage(name, after, fn, opts) {
+	if (PAGES.includes(name))
+		return;
+	const i = PAGES.indexOf(after);
+	PAGES.splice(i < 0 ? PAGES.length : i + 1, 0, name);
+	EXTRA[name] = { fn, ownNote: !!(opts && opts.ownNote) };
+}
+
+window.sigilAdmin = Object.freeze({
+	TEXT, t, el, append, clear, clean, pill, toast, confirmBox, api,
+	ApiError, can, loading, failure, table, when, fmt, registerPage,
+	lang: () => lang, me: () => me, route,
+});
+
 /* ---- start ---- */
 
 document.getElementById('lang').addEventListener('click', () => {
@@ -1450,13 +1473,14 @@ document.getElementById('logout').addEventListener('click', async () => {
 });
 window.addEventListener('hashchange', route);
 
-(async function start() {
+/* After the other deferred scripts (editor.js) have registered. */
+document.addEventListener('DOMContentLoaded', async function start() {
 	try {
 		me = await api('GET', '/admin/me');
 	} catch (e) {
 		me = null;
 	}
 	route();
-})();
+});
 
 })();
