@@ -33,7 +33,7 @@ Object.assign(A.TEXT.zh, {
 	ed_support_url: '客服网址', ed_product_content: '产品页面',
 	ed_target: '适用于', ed_target_product: '本产品的所有批次',
 	ed_target_batch: '仅批次', ed_batch_note: '批次内容逐项覆盖产品内容：留空的项目沿用产品内容。',
-	ed_title: '标题', ed_story: '品牌故事（空一行分段）', ed_images: '图片',
+	ed_title: '标题', ed_story: '产品故事（空一行分段）', ed_images: '图片',
 	ed_upload: '上传图片', ed_uploading: '正在上传…', ed_buttons: '按钮',
 	ed_add_button: '添加按钮', ed_label: '按钮文字', ed_kind: '类型',
 	ed_kind_url: '网址', ed_kind_tel: '电话', ed_kind_link: '链接类型',
@@ -757,7 +757,9 @@ function imagePicker(S, pick, id) {
 	const file = el('input', { type: 'file', id, 'aria-label': t('ed_upload') });
 	file.accept = 'image/png,image/jpeg,image/webp,image/gif';
 	const msg = el('span', { class: 'field-error', hidden: true });
-	const wrap = el('span', { class: 'img-pick' }, file, msg);
+	/* The browser's own file button speaks the browser's language. */
+	const wrap = el('span', { class: 'img-pick' }, el('label',
+	    { class: 'button upload' }, t('ed_upload'), file), msg);
 	file.addEventListener('change', async () => {
 		const f = file.files && file.files[0];
 		if (!f)
