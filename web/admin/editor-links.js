@@ -19,13 +19,14 @@ const { el, append, clear, t, api, toast, confirmBox } = A;
  * The link types of the GS1 Web Vocabulary (https://ref.gs1.org/voc/,
  * "linkType" terms) a brand may choose, with names people read.
  * gs1:defaultLink and gs1:defaultLinkMulti are not offered: a link is
- * made the default with its "default" flag.
+ * made the default with its "default" flag. The same list as sigild's
+ * (src/domain/links.c); gs1:customerSupport, which sigild takes as
+ * gs1:support, is offered as gs1:support.
  */
 const LINK_TYPES = [
 	['pip', '产品信息页', 'Product information page'],
 	['promotion', '促销活动', 'Promotion'],
-	['customerSupport', '客户服务', 'Customer support'],
-	['support', '支持', 'Support'],
+	['support', '客户服务', 'Customer support'],
 	['registerProduct', '产品注册', 'Register the product'],
 	['review', '评价', 'Reviews'], ['leaveReview', '写评价', 'Leave a review'],
 	['traceability', '溯源信息', 'Traceability'],
@@ -52,15 +53,15 @@ const LINK_TYPES = [
 	['appDownload', '下载应用', 'App download'],
 	['activityIdeas', '活动创意', 'Activity ideas'],
 	['eventsInfo', '活动信息', 'Events'],
-	['educationalMaterial', '教育资料', 'Educational material'],
 	['homepage', '主页', 'Home page'],
 	['brandHomepageClinical', '品牌主页（医疗专业）', 'Brand home page (clinical)'],
 	['brandHomepagePatient', '品牌主页（患者）', 'Brand home page (patient)'],
 	['epil', '电子说明书', 'Electronic patient leaflet'],
 	['smpc', '产品特性概要', 'Summary of product characteristics'],
-	['leaflet', '说明页', 'Leaflet'], ['whatsInTheBox', '包装清单', 'What is in the box'],
+	['eifu', '电子使用说明', 'Electronic instructions for use'],
+	['assemblyInstructions', '组装说明', 'Assembly instructions'],
+	['whatsInTheBox', '包装清单', 'What is in the box'],
 	['serviceInfo', '服务信息', 'Service information'],
-	['warrantyInfo', '保修信息', 'Warranty'],
 	['userAgreement', '用户协议', 'User agreement'],
 	['subscribe', '订阅', 'Subscribe'],
 	['verificationService', '验证服务', 'Verification service'],
@@ -572,7 +573,8 @@ function ruleForm(S, rule, rules, done) {
 			toast(t('ed_saved'));
 			done(true);
 		} catch (e) {
-			errs.show(e, (f) => f.name === 'when' && f.sub ? f.sub : null);
+			errs.show(e, (f) => f.name !== 'when' ? null : f.sub ? f.sub :
+			    /before until/.test(e.message || '') ? 'until' : null);
 		}
 	});
 	return el('div', { class: 'card' }, el('h2', {}, rule ? t('ed_edit_rule') :

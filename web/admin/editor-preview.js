@@ -60,13 +60,19 @@ function previewPane(S) {
 			return;
 		}
 		const seq = ++S.seq;
+		/*
+		 * The draft is the product's content (with a batch's draft
+		 * over it): the server would lay the stored batch document
+		 * over the draft, so a batch's draft goes without "batch".
+		 * The brand's name, logo and support show once saved: the
+		 * preview takes no brand draft. An empty draft is left out:
+		 * the page then shows what a consumer would (another language).
+		 */
 		const req = { sku: S.product.sku, lang: S.pvLang,
-		    verdict: S.pvVerdict, content: body(merged(S, S.pvLang)) };
-		if (S.target)
-			req.batch = S.target;
-		const bd = body(S.draft.brand[S.pvLang] || {});
-		if (Object.keys(bd).length)
-			req.brand = bd;
+		    verdict: S.pvVerdict };
+		const draft = body(merged(S, S.pvLang));
+		if (Object.keys(draft).length)
+			req.content = draft;
 		frame.dataset.state = 'loading';
 		try {
 			const r = await fetch('/api/v1/preview', { method: 'POST',

@@ -58,13 +58,14 @@ Object.assign(A.TEXT.zh, {
 	err_rate_limited: '操作过于频繁，请稍后再试',
 	err_unavailable: '服务器暂时不可用，请稍后再试',
 	err_network: '无法连接服务器', err_other: '操作失败',
-	f_title: '标题必填，最多 200 个字符', f_story: '故事过长或含不允许的字符',
+	f_title: '标题最多 80 个字符，且不能含控制字符', f_story: '故事过长或含不允许的字符',
 	f_images: '图片不存在或数量过多', f_buttons: '按钮无效',
-	f_label: '按钮文字必填，且不能过长',
+	f_label: '按钮文字必填，最多 24 个字符',
 	f_href: '须是完整网址（http:// 或 https:// 开头）',
 	f_button_href: '须是 https:// 网址、tel: 电话或 link:gs1: 链接类型',
 	f_display_name: '名称必填，且不能过长', f_logo: '所选图片不存在',
-	f_support_phone: '电话号码无效（6–15 位数字，可带 +86）',
+	f_support_phone: '电话号码无效：可带 +，3–20 位数字，可含空格和 -',
+	ed_img_full: '品牌图片总量已达上限，请先删除不用的图片。',
 	f_support_url: '须是完整网址（http:// 或 https:// 开头）',
 	f_link_type: '须是 GS1 Web 词汇表中的链接类型（如 gs1:pip）',
 	f_hreflang: '语言代码无效（如 zh-CN、en）',
@@ -124,7 +125,7 @@ Object.assign(A.TEXT.en, {
 	err_too_large: 'Too large', err_rate_limited: 'Too many requests; wait a moment',
 	err_unavailable: 'The server is busy; try again shortly',
 	err_network: 'The server cannot be reached', err_other: 'It did not work',
-	f_title: 'A title is required, at most 200 characters',
+	f_title: 'A title has at most 80 characters',
 	f_story: 'The story is too long or has characters that are not allowed',
 	f_images: 'An image does not exist, or there are too many',
 	f_buttons: 'A button is not valid',
@@ -133,7 +134,8 @@ Object.assign(A.TEXT.en, {
 	f_button_href: 'Must be an https:// address, tel: number or link:gs1: link type',
 	f_display_name: 'A name is required and must not be too long',
 	f_logo: 'The chosen image does not exist',
-	f_support_phone: 'Not a phone number (6-15 digits, +86 optional)',
+	f_support_phone: 'Not a phone number: an optional +, 3 to 20 digits, spaces and -',
+	ed_img_full: 'The brand\'s images are at their limit; delete unused ones first.',
 	f_support_url: 'Must be a full address starting with http:// or https://',
 	f_link_type: 'Must be a link type of the GS1 Web Vocabulary (e.g. gs1:pip)',
 	f_hreflang: 'Not a language code (e.g. zh-CN, en)',
@@ -300,6 +302,8 @@ function uploadError(e) {
 		return t(e.local);
 	if (e.status === 413)
 		return t('ed_img_big');
+	if (e.code === 'images_full')
+		return t('ed_img_full');
 	if (e.status === 415 || (e.status === 422 && /type|svg|image/i.test(e.message)))
 		return t('ed_img_type');
 	return errText(e);
@@ -464,8 +468,14 @@ function emptyBrand() {
 	return { display_name: '', logo: '', support_phone: '', support_url: '' };
 }
 
+/* GET content/... answers {kind, lang, updated, content: {...}}. */
+function inner(d) {
+	return d && d.content && typeof d.content === 'object' ? d.content : d;
+}
+
 function normProduct(d) {
 	const c = emptyProduct();
+	d = inner(d);
 	if (d) {
 		c.title = d.title || '';
 		c.story = d.story || '';
@@ -478,6 +488,7 @@ function normProduct(d) {
 
 function normBrand(d) {
 	const c = emptyBrand();
+	d = inner(d);
 	for (const k of Object.keys(c))
 		if (d && d[k])
 			c[k] = String(d[k]);
@@ -499,26 +510,35 @@ async function loadContent(S) {
 	S.draft = { brand: {}, product: {}, batch: {} };
 	S.target = S.target && S.batches.some((b) => b.id === S.target) ?
 	    S.target : 0;
+	/*
+	 * What exists, from the list: only those documents are asked for
+	 * (a missing one would be a 404 in the browser's console).
+	 */
+	const list = await api('GET', '/api/v1/content');
+	S.docs = (list && list.content) || [];
+	const has = (kind, l, extra) => S.docs.some((it) => it && it.lang === l &&
+	    it.kind === kind && Object.entries(extra || {}).every(([k, v]) =>
+	    String(it[k]) === String(v)));
 	const langs = new Set(LANGS);
-	try {
-		const list = await getOr404('/api/v1/content');
-		for (const it of (list && (list.content || list.items)) || [])
-			if (it && typeof it.lang === 'string' && (it.kind === 'brand' ||
-			    it.sku === S.product.sku))
-				langs.add(it.lang);
-	} catch (e) {
-		/* The list only adds languages; the two main ones show anyway. */
-	}
+	for (const it of S.docs)
+		if (it && typeof it.lang === 'string' && (it.kind === 'brand' ||
+		    it.sku === S.product.sku))
+			langs.add(it.lang);
 	S.langs = [...langs];
 	S.editLang = S.langs.includes(S.editLang) ? S.editLang : S.pvLang;
+	S.has = has;
 	const jobs = [];
 	for (const l of S.langs) {
-		jobs.push(getOr404(`/api/v1/content/brand/${l}`).then((d) => {
-			S.saved.brand[l] = d ? normBrand(d) : null;
-		}));
-		jobs.push(getOr404(`/api/v1/content/products/${sku}/${l}`).then((d) => {
-			S.saved.product[l] = d ? normProduct(d) : null;
-		}));
+		S.saved.brand[l] = S.saved.product[l] = null;
+		if (has('brand', l))
+			jobs.push(api('GET', `/api/v1/content/brand/${l}`).then((d) => {
+				S.saved.brand[l] = normBrand(d);
+			}));
+		if (has('products', l, { sku: S.product.sku }))
+			jobs.push(api('GET', `/api/v1/content/products/${sku}/${l}`)
+			    .then((d) => {
+				S.saved.product[l] = normProduct(d);
+			}));
 	}
 	await Promise.all(jobs);
 	for (const kind of ['brand', 'product'])
@@ -532,11 +552,12 @@ async function loadContent(S) {
 async function loadBatch(S, id) {
 	S.saved.batch = {};
 	S.draft.batch = {};
-	await Promise.all(S.langs.map((l) => getOr404(
-	    `/api/v1/content/batches/${id}/${l}`).then((d) => {
+	await Promise.all(S.langs.map(async (l) => {
+		const d = S.has('batches', l, { batch: id }) ? await api('GET',
+		    `/api/v1/content/batches/${id}/${l}`) : null;
 		S.saved.batch[l] = d ? normProduct(d) : null;
 		S.draft.batch[l] = normProduct(d);
-	})));
+	}));
 }
 
 /* What a page shows for lang: the batch's fields over the product's. */
@@ -561,6 +582,17 @@ function changed(S) {
 				out.push([kind, l]);
 		}
 	return out;
+}
+
+/* Keeps the list of what exists in step with a save or a delete. */
+function noteSaved(S, kind, l, exists) {
+	const k = { brand: 'brand', product: 'products', batch: 'batches' }[kind];
+	const extra = kind === 'product' ? { sku: S.product.sku } :
+	    kind === 'batch' ? { batch: S.target } : {};
+	S.docs = S.docs.filter((it) => !(it.kind === k && it.lang === l &&
+	    Object.entries(extra).every(([n, v]) => String(it[n]) === String(v))));
+	if (exists)
+		S.docs.push(Object.assign({ kind: k, lang: l }, extra));
 }
 
 function contentPath(S, kind, l) {
@@ -673,6 +705,7 @@ async function contentTab(panel, S) {
 					await api('DELETE', contentPath(S, kind, l));
 				S.saved[kind][l] = Object.keys(b).length ?
 				    JSON.parse(JSON.stringify(S.draft[kind][l])) : null;
+				noteSaved(S, kind, l, !!S.saved[kind][l]);
 			} catch (e) {
 				failed = true;
 				if (S.editLang !== l) {
@@ -680,13 +713,13 @@ async function contentTab(panel, S) {
 					draw();
 				}
 				(kind === 'brand' ? errs.brand : errs.page).show(e,
-				    (f) => f.name === 'buttons' && f.index !== undefined ?
-				    `buttons#${f.index}.${f.sub === 'label' ? 'label' :
-				    'href'}` : null);
+				    (f) => f.name === 'buttons' ? buttonField(
+				    S.draft[kind][l].buttons, f, e.message) : null);
 				break;
 			}
 		}
 		touched();
+		S.refreshPreview(true);
 		if (!failed) {
 			status.textContent = t('ed_saved');
 			toast(t('ed_saved'));
@@ -739,10 +772,10 @@ function brandForm(box, S, l, ro, touched) {
 	box.appendChild(el('div', { class: 'card', id: 'ed-brand' },
 	    el('h2', {}, t('ed_brand'), ' · ', langName(l)), top,
 	    el('div', { class: 'stack' },
-	    field(t('ed_display_name'), inp('display_name', { maxlength: 100 })),
-	    field(t('ed_support_phone'), inp('support_phone', { maxlength: 32,
+	    field(t('ed_display_name'), inp('display_name', { maxlength: 40 })),
+	    field(t('ed_support_phone'), inp('support_phone', { maxlength: 24,
 	    inputmode: 'tel' })),
-	    field(t('ed_support_url'), inp('support_url', { maxlength: 500,
+	    field(t('ed_support_url'), inp('support_url', { maxlength: 256,
 	    placeholder: 'https://' }), true),
 	    el('div', { class: 'wide' }, el('span', { class: 'lbl' }, t('ed_logo')),
 	    logo))));
@@ -839,7 +872,7 @@ function productForm(box, S, l, ro, touched, redraw) {
 	});
 	const inherit = (v) => batch && v ? el('span', { class: 'sub' },
 	    t('ed_inherit'), v.length > 60 ? v.slice(0, 60) + '…' : v) : null;
-	const title = el('input', { name: 'title', value: d.title, maxlength: 200,
+	const title = el('input', { name: 'title', value: d.title, maxlength: 80,
 	    disabled: ro, id: 'ed-title', placeholder: batch ? base.title : '' });
 	title.addEventListener('input', () => {
 		d.title = title.value;
@@ -849,6 +882,7 @@ function productForm(box, S, l, ro, touched, redraw) {
 	const story = el('textarea', { name: 'story', disabled: ro,
 	    id: 'ed-story' });
 	story.rows = 8;
+	story.maxLength = 2000;
 	story.value = d.story;
 	story.placeholder = batch ? base.story : '';
 	story.addEventListener('input', () => {
@@ -872,7 +906,7 @@ function productForm(box, S, l, ro, touched, redraw) {
 		if (batch && !d.images.length && base.images.length)
 			images.appendChild(el('span', { class: 'muted' }, t('ed_inherit'),
 			    String(base.images.length)));
-		if (!ro)
+		if (!ro && d.images.length < 6)
 			images.appendChild(imagePicker(S, (id) => {
 				d.images.push(id);
 				drawImages();
@@ -889,7 +923,7 @@ function productForm(box, S, l, ro, touched, redraw) {
 			drawButtons();
 			touched();
 		}, touched)));
-		if (!ro) {
+		if (!ro && d.buttons.length < 4) {
 			const add = el('button', { type: 'button', id: 'ed-add-button' },
 			    t('ed_add_button'));
 			add.addEventListener('click', () => {
@@ -930,6 +964,23 @@ function productForm(box, S, l, ro, touched, redraw) {
 	return errs;
 }
 
+/*
+ * The button row an error about 'buttons' is about: the index if the
+ * server names one, else the first button whose text or address could
+ * be what it refuses.
+ */
+function buttonField(list, f, msg) {
+	const part = f.sub === 'label' || (!f.sub && /label|text/.test(msg) &&
+	    !/href/.test(msg)) ? 'label' : 'href';
+	let i = f.index !== undefined ? Number(f.index) : list.findIndex((b) =>
+	    part === 'label' ? !b.label.trim() || b.label.length > 24 :
+	    !/^(https?:\/\/[^\s"'<>]+|tel:\+?[0-9][0-9 -]*|link:gs1:[A-Za-z]+)$/
+	    .test(b.href));
+	if (i < 0)
+		i = 0;
+	return `buttons#${i}.${part}`;
+}
+
 /* Up, down and remove buttons for item i of list. */
 function rowButtons(list, i, redraw) {
 	const mk = (label, fn, dis) => {
@@ -955,7 +1006,7 @@ function buttonRow(b, i, d, ro, errs, redraw, touched) {
 	const kindOf = (h) => /^tel:/i.test(h) ? 'tel' : /^link:/i.test(h) ?
 	    'link' : 'url';
 	let kind = kindOf(b.href);
-	const label = el('input', { value: b.label, maxlength: 40, disabled: ro,
+	const label = el('input', { value: b.label, maxlength: 24, disabled: ro,
 	    class: 'btn-label', 'aria-label': t('ed_label'),
 	    placeholder: t('ed_label') });
 	label.addEventListener('input', () => {
@@ -983,7 +1034,7 @@ function buttonRow(b, i, d, ro, errs, redraw, touched) {
 		const v = el('input', { disabled: ro, class: 'btn-href',
 		    'aria-label': t('ed_kind_' + kind), value: kind === 'tel' ?
 		    b.href.replace(/^tel:/i, '') : b.href,
-		    inputmode: kind === 'tel' ? 'tel' : null, maxlength: 500,
+		    inputmode: kind === 'tel' ? 'tel' : null, maxlength: 256,
 		    placeholder: kind === 'tel' ? '+86…' : 'https://' });
 		v.addEventListener('input', () => {
 			b.href = (kind === 'tel' ? 'tel:' : '') + v.value.trim();
