@@ -455,6 +455,7 @@ async function editorPage(box, params) {
 	}
 	/* The content draft is loaded once, whatever tab shows first. */
 	S.ready = loadContent(S);
+	S.ready.catch(() => {});	/* each tab that needs it reports it */
 	show(['content', 'links', 'rules'].includes(S.tab) ? S.tab : 'content');
 }
 
