@@ -98,8 +98,10 @@ async function main(argv) {
 			if (locator) {
 				/* Exactly the element's pixels (it may sit at a fraction). */
 				const r = await page.locator(locator).boundingBox();
-				await page.screenshot({ path: file, clip: { x: Math.round(r.x),
-				    y: Math.round(r.y), width: Math.round(r.width),
+				const y = await page.evaluate(() => window.scrollY);
+				await page.screenshot({ path: file, fullPage: true, clip: {
+				    x: Math.round(r.x), y: Math.round(r.y + y),
+				    width: Math.round(r.width),
 				    height: Math.round(r.height) } });
 			}
 			else
@@ -231,6 +233,12 @@ async function main(argv) {
 		await page.fill('#ed-brand-display-name', BRAND_EN);
 		await page.fill('#ed-title', EN_TITLE);
 		await page.fill('#ed-story', EN_STORY);
+		/* The same image, chosen from those uploaded (in-page dialog). */
+		await page.click('#ed-images .img-pick button');
+		await page.waitForSelector('#modal:not([hidden]) .img-choice');
+		await page.click('#modal .img-choice');
+		await page.click('#modal-ok');
+		await page.waitForSelector('#ed-images img.thumb');
 		await previewHas([EN_TITLE, 'Helan Mountains', HOSTILE],
 		    'the English preview shows the English draft, the hostile text as text');
 		check(await page.$eval('#ed-preview', (f) =>

@@ -41,7 +41,7 @@ Object.assign(A.TEXT.zh, {
 	ed_save: '保存修改', ed_saving: '正在保存…', ed_saved: '已保存',
 	ed_discard: '放弃修改', ed_unsaved: '有未保存的修改',
 	ed_confirm_discard: '未保存的修改将丢失。', ed_none_img: '未选图片',
-	ed_pick_logo: '从已上传图片中选择', ed_clear: '清除',
+	ed_pick_image: '从已上传图片中选择', ed_clear: '清除',
 	ed_read_only: '当前角色只读：可查看内容、链接、规则和预览，不能修改。',
 	ed_admin_only: '只有管理员可以修改页面内容、链接与跳转规则。',
 	ed_verdict: '验证结果', ed_fix_fields: '请修改标出的项目后再保存。',
@@ -103,7 +103,7 @@ Object.assign(A.TEXT.en, {
 	ed_save: 'Save changes', ed_saving: 'Saving…', ed_saved: 'Saved',
 	ed_discard: 'Discard changes', ed_unsaved: 'Unsaved changes',
 	ed_confirm_discard: 'Your unsaved changes will be lost.',
-	ed_none_img: 'no image', ed_pick_logo: 'Choose an uploaded image',
+	ed_none_img: 'no image', ed_pick_image: 'Choose an uploaded image',
 	ed_clear: 'Clear',
 	ed_read_only: 'Your role is read-only: you see the content, links, ' +
 	    'rules and preview, and change nothing.',
@@ -813,7 +813,7 @@ function imagePicker(S, pick, id) {
 		file.value = '';
 	});
 	const choose = el('button', { type: 'button', class: 'ghost' },
-	    t('ed_pick_logo'));
+	    t('ed_pick_image'));
 	choose.addEventListener('click', async () => {
 		try {
 			S.images = (await api('GET', '/api/v1/images')).images || [];
@@ -838,7 +838,7 @@ function imagePicker(S, pick, id) {
 		}
 		if (!S.images.length)
 			grid.appendChild(el('p', { class: 'empty' }, t('no_data')));
-		if (await confirmBox(t('ed_pick_logo'), grid) && chosen)
+		if (await confirmBox(t('ed_pick_image'), grid) && chosen)
 			pick(chosen);
 	});
 	wrap.appendChild(choose);
