@@ -70,7 +70,11 @@ function previewPane(S) {
 		 */
 		const req = { sku: S.product.sku, lang: S.pvLang,
 		    verdict: S.pvVerdict };
-		const draft = body(merged(S, S.pvLang));
+		/* A button still being written (no text, or a bare scheme) waits. */
+		const m = merged(S, S.pvLang);
+		const draft = body(Object.assign({}, m, { buttons: m.buttons.filter(
+		    (b) => b.label.trim() && !/^(https?:\/\/|tel:|link:)?$/i
+		    .test(b.href.trim())) }));
 		if (Object.keys(draft).length)
 			req.content = draft;
 		frame.dataset.state = 'loading';
@@ -93,16 +97,21 @@ function previewPane(S) {
 			}
 			render(frame, text);
 			msg.hidden = true;
+			if (S.onPreview && S.pvLang === S.editLang)
+				S.onPreview(null);
 			frame.dataset.state = 'ready';
 			frame.dataset.seq = String(seq);
 			frame.dataset.lang = req.lang;
 		} catch (e) {
 			if (seq !== S.seq)
 				return;
-			msg.textContent = t('ed_preview_failed') + ': ' + (e.status === 404 &&
+			msg.textContent = e.status === 422 ? t('ed_preview_invalid') :
+			    t('ed_preview_failed') + ': ' + (e.status === 404 &&
 			    e.code === 'not_found' && !/product/.test(e.message || '') ?
 			    t('ed_not_ready') : errText(e));
 			msg.hidden = false;
+			if (e.status === 422 && S.onPreview && S.pvLang === S.editLang)
+				S.onPreview(e);
 			frame.dataset.state = 'error';
 		}
 	};

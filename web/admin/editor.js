@@ -44,7 +44,8 @@ Object.assign(A.TEXT.zh, {
 	ed_pick_image: '从已上传图片中选择', ed_clear: '清除',
 	ed_read_only: '当前角色只读：可查看内容、链接、规则和预览，不能修改。',
 	ed_admin_only: '只有管理员可以修改页面内容、链接与跳转规则。',
-	ed_verdict: '验证结果', ed_fix_fields: '请修改标出的项目后再保存。',
+	ed_verdict: '验证结果',
+	ed_preview_invalid: '草稿中有服务器不接受的内容（已在左侧标出）；预览显示上一个有效版本。', ed_fix_fields: '请修改标出的项目后再保存。',
 	ed_img_type: '只支持 PNG、JPEG、WebP 或 GIF 图片（不支持 SVG）。',
 	ed_img_big: '图片超过 2 MB，请压缩后再上传。',
 	ed_preview_failed: '预览暂不可用', ed_not_ready: '此功能的接口尚未上线（服务器返回 404）。',
@@ -108,7 +109,8 @@ Object.assign(A.TEXT.en, {
 	ed_read_only: 'Your role is read-only: you see the content, links, ' +
 	    'rules and preview, and change nothing.',
 	ed_admin_only: 'Only admins change page content, links and redirect rules.',
-	ed_verdict: 'Verdict', ed_fix_fields: 'Please correct the marked fields and save again.',
+	ed_verdict: 'Verdict',
+	ed_preview_invalid: 'The draft holds something the server refuses (marked on the left); the preview shows the last valid version.', ed_fix_fields: 'Please correct the marked fields and save again.',
 	ed_img_type: 'Only PNG, JPEG, WebP or GIF images (no SVG).',
 	ed_img_big: 'The image is over 2 MB; please make it smaller.',
 	ed_preview_failed: 'Preview unavailable',
@@ -221,7 +223,7 @@ function errorPlaces(top) {
 					p.field.removeAttribute('aria-invalid');
 			top.hidden = true;
 		},
-		at(name, text) {
+		at(name, text, quiet) {
 			const p = places.get(name);
 			if (!p) {
 				top.textContent = A.clean(text);
@@ -233,10 +235,11 @@ function errorPlaces(top) {
 			p.field.setAttribute('aria-invalid', 'true');
 			p.field.insertAdjacentElement('afterend', m);
 			shown.push(m);
-			if (p.field.focus)
+			if (p.field.focus && !quiet)
 				p.field.focus();
 		},
-		show(err, resolve) {
+		/* quiet: while typing (the preview's check): no focus moved. */
+		show(err, resolve, quiet) {
 			self.clearAll();
 			const names = [...new Set([...places.keys()].map((k) =>
 			    k.split('#')[0]))];
@@ -246,7 +249,7 @@ function errorPlaces(top) {
 				name = resolve(f);
 			if (name && places.has(name) && (err.status === 422 ||
 			    err.status === 400 || (err.status === 404 && f))) {
-				self.at(name, fieldText(places.get(name).key, err));
+				self.at(name, fieldText(places.get(name).key, err), quiet);
 				return;
 			}
 			top.textContent = A.clean(errText(err));
@@ -672,6 +675,20 @@ async function contentTab(panel, S) {
 		clear(forms);
 		errs.brand = brandForm(forms, S, S.editLang, ro, touched);
 		errs.page = productForm(forms, S, S.editLang, ro, touched, draw);
+	};
+	/*
+	 * The preview checks the product draft as the server would save it:
+	 * what it refuses is shown at its field while typing, and goes when
+	 * the draft passes again.
+	 */
+	S.onPreview = (err) => {
+		if (!errs.page || !panel.isConnected)
+			return;
+		if (err)
+			errs.page.show(err, (f) => f.name === 'buttons' ? buttonField(
+			    merged(S, S.pvLang).buttons, f, err.message) : null, true);
+		else
+			errs.page.clearAll();
 	};
 	append(panel, [el('div', { class: 'toolbar' }, langBar,
 	    el('span', { class: 'spacer' }), status, discardBtn, saveBtn), top,
