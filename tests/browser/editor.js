@@ -264,6 +264,21 @@ async function main(argv) {
 		    '中文, with the saved brand name');
 		await shot('preview-zh', '#ed-preview');
 
+		/* Unsaved work is not lost by a click elsewhere. */
+		await page.fill('#ed-title', 'unsaved 未保存');
+		await page.click('nav#nav a[data-page=overview]');
+		await page.waitForSelector('#modal:not([hidden])');
+		await page.click('#modal-cancel');
+		check(await page.inputValue('#ed-title') === 'unsaved 未保存' &&
+		    /#\/editor/.test(await page.evaluate(() => location.hash)),
+		    'leaving with unsaved changes asks first; "cancel" stays with them');
+		await page.click('#ed-discard');
+		await page.waitForSelector('#modal:not([hidden])');
+		await page.click('#modal-ok');
+		await page.waitForFunction((x) => document.getElementById('ed-title')
+		    .value === x, ZH_TITLE).then(() => check(true, '"discard" ' +
+		    'goes back to what is saved'), () => check(false, 'discard'));
+
 		/* ---- links ---- */
 		await page.click('#ed-tab-links');
 		await page.waitForSelector('#ed-new-link', { timeout: 10000 });

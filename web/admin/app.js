@@ -509,7 +509,25 @@ function parseHash() {
 	    params: new URLSearchParams(query || '') };
 }
 
+/*
+ * A page with unsaved work sets a guard (setLeaveGuard): route() asks it
+ * before drawing anything else, and stays (false) when it says no.
+ */
+let leaveGuard = null;
+let shownHash = location.hash;
+
+function setLeaveGuard(fn) {
+	leaveGuard = fn;
+}
+
 async function route() {
+	if (leaveGuard && me && !await leaveGuard()) {
+		if (location.hash !== shownHash)
+			history.replaceState(null, '', shownHash || '#');
+		return false;
+	}
+	leaveGuard = null;
+	shownHash = location.hash;
 	renderHeader();
 	if (!me) {
 		renderNav(null);
@@ -1451,15 +1469,19 @@ function registerPage(name, after, fn, opts) {
 window.sigilAdmin = Object.freeze({
 	TEXT, t, el, append, clear, clean, pill, toast, confirmBox, api,
 	ApiError, can, loading, failure, table, when, fmt, registerPage,
-	lang: () => lang, me: () => me, route,
+	setLeaveGuard, lang: () => lang, me: () => me, route,
 });
 
 /* ---- start ---- */
 
-document.getElementById('lang').addEventListener('click', () => {
+document.getElementById('lang').addEventListener('click', async () => {
+	const was = lang;
 	lang = lang === 'zh' ? 'en' : 'zh';
-	localStorage.setItem('sigil.lang', lang);
-	route();
+	if (await route() === false)
+		lang = was;
+	else
+		localStorage.setItem('sigil.lang', lang);
+	renderHeader();
 });
 document.getElementById('logout').addEventListener('click', async () => {
 	try {

@@ -457,6 +457,9 @@ async function editorPage(box, params) {
 		tabs.appendChild(b);
 	}
 	/* The content draft is loaded once, whatever tab shows first. */
+	/* Unsaved content is not lost by a click elsewhere. */
+	A.setLeaveGuard(async () => !S.dirty || await confirmBox(t('ed_discard'),
+	    el('p', {}, t('ed_confirm_discard'))));
 	S.ready = loadContent(S);
 	S.ready.catch(() => {});	/* each tab that needs it reports it */
 	show(['content', 'links', 'rules'].includes(S.tab) ? S.tab : 'content');
@@ -1077,6 +1080,14 @@ function buttonRow(b, i, d, ro, errs, redraw, touched) {
 
 window.sigilEditor = Object.assign(window.sigilEditor || {}, {
 	fieldOf, errText, fieldText, errorPlaces, LANGS, langName, body, merged,
+});
+
+/* Closing or reloading the tab with unsaved content asks the browser's way. */
+window.addEventListener('beforeunload', (ev) => {
+	if (state.dirty && /^#\/editor/.test(location.hash)) {
+		ev.preventDefault();
+		ev.returnValue = '';
+	}
 });
 
 A.registerPage('editor', 'batches', editorPage, { ownNote: true });
