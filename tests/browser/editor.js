@@ -13,7 +13,8 @@
  *       ZH_CODE_PATH EN_CODE_PATH OUTDIR
  *
  * Environment: SIGIL_TEST_PASSWORD (both users), SIGIL_TEST_IMAGE (a PNG
- * file), SIGIL_TEST_FAKE_IMAGE (an SVG with script, named .png).
+ * file), SIGIL_TEST_FAKE_IMAGE (an SVG with script, named .png),
+ * SIGIL_TEST_BATCH2 (a second batch of SKU, given its own title).
  * Prints one line per step ("ok ..."/"FAIL ...") and, last, one line of
  * JSON: {"failures": n, "dialogs": [...], "console_errors": [...],
  * "external_requests": [...], "shots": [...], "preview_requests": n,
@@ -263,6 +264,31 @@ async function main(argv) {
 		await previewHas([BRAND_ZH, ZH_TITLE, '官方商城'], 'the preview switch: ' +
 		    '中文, with the saved brand name');
 		await shot('preview-zh', '#ed-preview');
+
+		/* A batch's override: its own title, the product's story. */
+		const batch2 = process.env.SIGIL_TEST_BATCH2;
+		if (batch2) {
+			await page.click('#ed-langs [data-lang=zh-CN]');
+			await page.selectOption('#ed-target', batch2);
+			await page.waitForFunction(() => document.getElementById(
+			    'ed-title').placeholder !== '', null, { timeout: 10000 });
+			check(await page.inputValue('#ed-title') === '' &&
+			    await page.getAttribute('#ed-title', 'placeholder') === ZH_TITLE,
+			    'a batch starts empty, the product\'s title shown as its default');
+			await page.fill('#ed-title', '珍藏干红 2024 · 限量批次');
+			await previewHas(['限量批次', '贺兰山东麓'], 'the preview shows ' +
+			    'the batch\'s title over the product\'s story');
+			await page.click('#ed-save');
+			await page.waitForFunction(() => /已保存/.test(document
+			    .getElementById('ed-status').textContent), null,
+			    { timeout: 10000 }).then(() => check(true, 'the batch ' +
+			    'override is saved'), () => check(false, 'batch saved'));
+			await page.selectOption('#ed-target', '0');
+			await page.waitForFunction((x) => document.getElementById(
+			    'ed-title').value === x, ZH_TITLE, { timeout: 10000 })
+			    .then(() => check(true, 'back to the product\'s own content'),
+			    () => check(false, 'back to the product'));
+		}
 
 		/* Unsaved work is not lost by a click elsewhere. */
 		const savedTitle = await page.inputValue('#ed-title');

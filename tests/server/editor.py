@@ -53,6 +53,13 @@ with Env() as env:
     env.sigil("batch", "activate", "--batch", str(b["id"]))
     env.sigil("batch", "new", "--brand", "acme", "--sku", "X2", "--count",
               "5")
+    b2 = json.loads(env.sigil("batch", "new", "--brand", "acme", "--sku", SKU,
+                              "--count", "5", "--lot", "L2501",
+                              "--json").stdout)
+    env.sigil("batch", "activate", "--batch", str(b2["id"]))
+    paths2 = [re.sub(r"^https?://[^/]+", "", u) for u in env.sigil(
+        "mint", "--batch", str(b2["id"]), "--format", "txt", "--out",
+        "-").stdout.split()]
     urls = env.sigil("mint", "--batch", str(b["id"]), "--format", "txt",
                      "--out", "-").stdout.split()
     paths = [re.sub(r"^https?://[^/]+", "", u) for u in urls]
@@ -102,7 +109,8 @@ with Env() as env:
          paths[0], paths[1], ART], capture_output=True, text=True,
         timeout=600, env=dict(os.environ, SIGIL_TEST_PASSWORD=PW,
                               SIGIL_TEST_IMAGE=image_file,
-                              SIGIL_TEST_FAKE_IMAGE=fake_file))
+                              SIGIL_TEST_FAKE_IMAGE=fake_file,
+                              SIGIL_TEST_BATCH2=str(b2["id"])))
     print(r.stdout)
     print(r.stderr[-3000:])
     lines = r.stdout.strip().split("\n")
@@ -149,6 +157,16 @@ with Env() as env:
     check(st == 200 and d.get("title") == "Reserve Red 2024" and
           "<img src=x onerror=alert(1)>" in d.get("story", ""),
           "the English product content, the hostile text kept as text")
+    st, d = content("batches/%d/zh-CN" % b2["id"])
+    check(st == 200 and d == {"title": "珍藏干红 2024 · 限量批次"},
+          "the second batch holds its title only: %s" % (d,))
+    st, _ = content("batches/%d/zh-CN" % b["id"])
+    check(st == 404, "the first batch has no override (%d)" % st)
+    st, h, body = srv.request("GET", paths2[0], headers={
+        "Accept-Language": "zh-CN", "User-Agent": DESKTOP_UA})
+    page = body.decode("utf-8", "replace")
+    check(st == 200 and "限量批次" in page and "贺兰山东麓" in page,
+          "a code of the second batch: its title, the product's story")
     st, d = content("brand/zh-CN")
     check(st == 200 and d.get("display_name") == "贺兰酒庄",
           "the brand's zh-CN display name")
