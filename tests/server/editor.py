@@ -25,6 +25,7 @@ os.makedirs(ART, exist_ok=True)
 BROWSER = os.path.join(ROOT, "tests", "browser", "editor.js")
 PW = "correct horse battery staple"
 SKU = "X1"
+GTIN = "09506000134352"
 DESKTOP_UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
               "(KHTML, like Gecko) Chrome/120.0 Safari/537.36")
 
@@ -43,8 +44,9 @@ def png(w, h, rgb):
 
 with Env() as env:
     env.sigil("init", "--brand", "acme", "--base-url", "https://ACME.EXAMPLE")
+    # Printed as GS1 Digital Links: sigild answers linkType= on those.
     env.sigil("product", "add", "--brand", "acme", "--sku", SKU, "--name",
-              "Reserve Red 珍藏干红")
+              "Reserve Red 珍藏干红", "--gtin", GTIN, "--gs1")
     env.sigil("product", "add", "--brand", "acme", "--sku", "X2", "--name",
               "Other product")
     b = json.loads(env.sigil("batch", "new", "--brand", "acme", "--sku", SKU,
@@ -182,9 +184,9 @@ with Env() as env:
           "one image stored: the SVG was refused (%s)" % (d,))
     st, d = srv.api("GET", "links", token=analyst)
     links = d.get("links", []) if isinstance(d, dict) else []
-    check(st == 200 and [(x.get("link_type"), x.get("title"), x.get("href"),
-                          x.get("hreflang")) for x in links] ==
-          [("gs1:promotion", "双十二", "https://promo.acme.example/1212",
+    check(st == 200 and [(x.get("gtin"), x.get("link_type"), x.get("title"),
+                          x.get("href"), x.get("hreflang")) for x in links] ==
+          [(GTIN, "gs1:promotion", "双十二", "https://promo.acme.example/1212",
             ["zh-CN"])],
           "one link left, as the editor made it (the recipe one deleted): %s"
           % (links,))
@@ -203,8 +205,9 @@ with Env() as env:
           % (rules,))
 
     # ---- what a scan does with it ----
-    # A linkType= the item has: 307 to the link.
-    st, h, _ = srv.request("GET", paths[2] + "?linkType=gs1:promotion",
+    # A linkType= the item has: 307 to the link (at the product's GTIN).
+    st, h, _ = srv.request("GET", paths[2] + ("&" if "?" in paths[2] else
+                                              "?") + "linkType=gs1:promotion",
                            headers={"User-Agent": DESKTOP_UA})
     check(st == 307 and h.get("Location") ==
           "https://promo.acme.example/1212",
