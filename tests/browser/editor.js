@@ -407,6 +407,9 @@ async function main(argv) {
 		}, null, { timeout: 10000 }).then(() => check(true, 'edited to ' +
 		    'priority 1, the spare rule is listed first'), () => check(false,
 		    'the edited rule moves to the top'));
+		const second = await page.textContent('#ed-rules tbody tr:nth-child(2)');
+		check(/永不生效：被规则覆盖 #1/.test(second), 'a rule behind one ' +
+		    'without conditions is marked as never applying: ' + second);
 		const ruleText = await page.textContent('#ed-rules');
 		check(/2026-01-01 08:00 UTC\+8/.test(ruleText) && /在微信内/.test(ruleText),
 		    'the rule reads in Chinese, its window in ISO local time with the zone');
@@ -419,6 +422,9 @@ async function main(argv) {
 		    .getElementById('ed-rules') || {}).textContent || ''), null,
 		    { timeout: 10000 }).then(() => check(true, 'a rule is deleted'),
 		    () => check(false, 'a rule is deleted'));
+		check(/生效中/.test(await page.textContent('#ed-rules tbody tr')) &&
+		    /已删除/.test(await page.textContent('#ed-list-status')),
+		    'the remaining rule is live; the list says what was done');
 		facts.rules = await page.$$eval('#ed-rules tbody tr', (rs) =>
 		    rs.map((r) => r.textContent));
 

@@ -13,7 +13,7 @@ const A = window.sigilAdmin;
 const E = window.sigilEditor;
 if (!A || !E)
 	return;
-const { el, append, clear, t, api, toast, confirmBox } = A;
+const { el, append, clear, t, api, confirmBox } = A;
 
 /*
  * The link types of the GS1 Web Vocabulary (https://ref.gs1.org/voc/,
@@ -113,7 +113,8 @@ Object.assign(A.TEXT.zh, {
 	ed_no_distributors: '还没有经销商', ed_note: '备注',
 	ed_confirm_delete_rule: '此规则将被删除。', ed_lang_is: '语言',
 	ed_in_wechat: '在微信内', ed_not_wechat: '不在微信内', ed_region_is: '地区',
-	ed_first: '先生效',
+	ed_first: '先生效', ed_deleted: '已删除',
+	ed_shadowed: '永不生效：被规则覆盖', ed_ended: '已结束', ed_not_started: '未开始',
 });
 Object.assign(A.TEXT.en, {
 	ed_links_of: 'Links', ed_links_note: 'A scan looks for links from the ' +
@@ -145,7 +146,9 @@ Object.assign(A.TEXT.en, {
 	ed_no_distributors: 'No distributors yet', ed_note: 'Note',
 	ed_confirm_delete_rule: 'This rule is deleted.', ed_lang_is: 'language',
 	ed_in_wechat: 'in WeChat', ed_not_wechat: 'not in WeChat',
-	ed_region_is: 'region', ed_first: 'tried first',
+	ed_region_is: 'region', ed_first: 'tried first', ed_deleted: 'Deleted',
+	ed_shadowed: 'never applies: covered by rule', ed_ended: 'ended',
+	ed_not_started: 'not started',
 });
 
 /* ---- shared ---- */
@@ -203,6 +206,24 @@ function frame(panel, title, note) {
 	append(panel, [el('p', { class: 'muted' }, note), formBox, list]);
 	A.loading(list);
 	return { formBox, list };
+}
+
+/*
+ * The list's heading: what the last change did (said here, in the page,
+ * not in a toast that would outlive it), and an error of a delete.
+ */
+function listHead(S, title, addButton) {
+	const status = el('span', { class: 'muted', id: 'ed-list-status' },
+	    S.flash || '');
+	S.flash = null;
+	const error = el('div', { class: 'notice error', hidden: true,
+	    id: 'ed-list-error' });
+	const bar = el('div', { class: 'toolbar' }, el('h2', {}, title),
+	    el('span', { class: 'spacer' }), status, addButton);
+	return { bar, error, fail: (e) => {
+		error.textContent = A.clean(E.errText(e));
+		error.hidden = false;
+	} };
 }
 
 /* ---- links ---- */
@@ -270,8 +291,10 @@ async function linksTab(panel, S) {
 	const open = (link) => {
 		append(clear(formBox), [linkForm(S, link, (saved) => {
 			clear(formBox);
-			if (saved)
+			if (saved) {
+				S.flash = t('ed_saved');
 				reload();
+			}
 		})]);
 		formBox.scrollIntoView({ block: 'nearest' });
 	};
@@ -279,15 +302,10 @@ async function linksTab(panel, S) {
 	links.sort((a, b) => rank[levelOf(a)[0]] - rank[levelOf(b)[0]] ||
 	    a.id - b.id);
 	clear(list);
-	const headBar = el('div', { class: 'toolbar' }, el('h2', {}, t('ed_links_of')),
-	    el('span', { class: 'spacer' }));
-	if (!ro) {
-		const add = el('button', { type: 'button', class: 'primary',
-		    id: 'ed-new-link' }, t('ed_new_link'));
-		add.addEventListener('click', () => open(null));
-		headBar.appendChild(add);
-	}
-	append(list, [headBar, A.table([
+	const add = ro ? null : el('button', { type: 'button', class: 'primary',
+	    id: 'ed-new-link', on: { click: () => open(null) } }, t('ed_new_link'));
+	const head = listHead(S, t('ed_links_of'), add);
+	append(list, [head.bar, head.error, A.table([
 	    { label: t('ed_level'), render: (l) => levelOf(l)[1] },
 	    { label: t('ed_link_type'), render: (l) => [typeName(l.link_type),
 	      el('span', { class: 'sub mono' }, l.link_type)] },
@@ -305,9 +323,10 @@ async function linksTab(panel, S) {
 	          return;
 	        try {
 	          await api('DELETE', `/api/v1/links/${l.id}`);
+	          S.flash = t('ed_deleted');
 	          reload();
 	        } catch (e) {
-	          toast(E.errText(e), true);
+	          head.fail(e);
 	        }
 	      } } }, t('ed_delete'))] },
 	], links)]);
@@ -387,7 +406,6 @@ function linkForm(S, link, done) {
 			} else {
 				await api('POST', '/api/v1/links', req);
 			}
-			toast(t('ed_saved'));
 			done(true);
 		} catch (e) {
 			errs.show(e);
@@ -400,6 +418,26 @@ function linkForm(S, link, done) {
 }
 
 /* ---- redirect rules ---- */
+
+/*
+ * What a rule does now (review item 5: a setting that can never apply is
+ * said so): shadowed by an earlier rule without conditions for the same
+ * codes, ended, not started, or live.
+ */
+function ruleState(r, rules, now) {
+	const w = r.when || {};
+	const i = rules.indexOf(r);
+	const over = rules.slice(0, i).find((o) => Object.keys(o.when || {})
+	    .length === 0 && (!o.batch || o.batch === r.batch));
+	if (over)
+		return A.pill(t('ed_shadowed') + ' #' + (rules.indexOf(over) + 1),
+		    'bad');
+	if (w.until && Date.parse(w.until) <= now)
+		return A.pill(t('ed_ended'), 'warn');
+	if (w.from && Date.parse(w.from) > now)
+		return A.pill(t('ed_not_started'), 'info');
+	return A.pill(t('active'), 'ok');
+}
 
 /* The order a scan tries rules in: batch rules, then priority, then id. */
 function ruleOrder(a, b) {
@@ -449,27 +487,26 @@ async function rulesTab(panel, S) {
 	const open = (rule) => {
 		append(clear(formBox), [ruleForm(S, rule, rules, (saved) => {
 			clear(formBox);
-			if (saved)
+			if (saved) {
+				S.flash = t('ed_saved');
 				reload();
+			}
 		})]);
 		formBox.scrollIntoView({ block: 'nearest' });
 	};
 	clear(list);
-	const headBar = el('div', { class: 'toolbar' }, el('h2', {},
-	    t('ed_tab_rules')), el('span', { class: 'spacer' }));
-	if (!ro) {
-		const add = el('button', { type: 'button', class: 'primary',
-		    id: 'ed-new-rule' }, t('ed_new_rule'));
-		add.addEventListener('click', () => open(null));
-		headBar.appendChild(add);
-	}
-	append(list, [headBar, A.table([
+	const add = ro ? null : el('button', { type: 'button', class: 'primary',
+	    id: 'ed-new-rule', on: { click: () => open(null) } }, t('ed_new_rule'));
+	const head = listHead(S, t('ed_tab_rules'), add);
+	const now = Date.now();
+	append(list, [head.bar, head.error, A.table([
 	    { label: t('ed_order'), render: (r) => [String(rules.indexOf(r) + 1),
 	      rules.indexOf(r) === 0 ? el('span', { class: 'sub' }, t('ed_first')) : null] },
 	    { label: t('ed_rule_batch'), render: (r) => r.batch ? '#' + r.batch :
 	      t('ed_all_batches') },
 	    { label: t('ed_priority'), key: 'priority', num: true },
 	    { label: t('ed_when'), render: (r) => whenText(S, r.when) },
+	    { label: t('state'), render: (r) => ruleState(r, rules, now) },
 	    { label: t('ed_href'), render: (r) => [el('span', { class: 'mono' }, r.href),
 	      r.note ? el('span', { class: 'sub' }, r.note) : null] },
 	    { label: t('actions'), render: (r) => ro ? '' : [
@@ -481,9 +518,10 @@ async function rulesTab(panel, S) {
 	          return;
 	        try {
 	          await api('DELETE', `/api/v1/redirects/${r.id}`);
+	          S.flash = t('ed_deleted');
 	          reload();
 	        } catch (e) {
-	          toast(E.errText(e), true);
+	          head.fail(e);
 	        }
 	      } } }, t('ed_delete'))] },
 	], rules)]);
@@ -570,7 +608,6 @@ function ruleForm(S, rule, rules, done) {
 			} else {
 				await api('POST', '/api/v1/redirects', req);
 			}
-			toast(t('ed_saved'));
 			done(true);
 		} catch (e) {
 			errs.show(e, (f) => f.name !== 'when' ? null : f.sub ? f.sub :

@@ -19,7 +19,7 @@
 const A = window.sigilAdmin;
 if (!A)
 	return;
-const { el, append, clear, t, api, toast, confirmBox } = A;
+const { el, append, clear, t, api, confirmBox } = A;
 
 Object.assign(A.TEXT.zh, {
 	editor: '内容编辑', ed_pick: '选择产品', ed_sku_other: '其他 SKU…',
@@ -741,10 +741,8 @@ async function contentTab(panel, S) {
 		}
 		touched();
 		S.refreshPreview(true);
-		if (!failed) {
+		if (!failed)
 			status.textContent = t('ed_saved');
-			toast(t('ed_saved'));
-		}
 	});
 }
 
