@@ -115,6 +115,7 @@ Object.assign(A.TEXT.zh, {
 	ed_in_wechat: '在微信内', ed_not_wechat: '不在微信内', ed_region_is: '地区',
 	ed_first: '先生效', ed_deleted: '已删除',
 	ed_shadowed: '永不生效：被规则覆盖', ed_ended: '已结束', ed_not_started: '未开始',
+	ed_live: '生效中',
 });
 Object.assign(A.TEXT.en, {
 	ed_links_of: 'Links', ed_links_note: 'A scan looks for links from the ' +
@@ -148,7 +149,7 @@ Object.assign(A.TEXT.en, {
 	ed_in_wechat: 'in WeChat', ed_not_wechat: 'not in WeChat',
 	ed_region_is: 'region', ed_first: 'tried first', ed_deleted: 'Deleted',
 	ed_shadowed: 'never applies: covered by rule', ed_ended: 'ended',
-	ed_not_started: 'not started',
+	ed_not_started: 'not started', ed_live: 'live',
 });
 
 /* ---- shared ---- */
@@ -436,7 +437,7 @@ function ruleState(r, rules, now) {
 		return A.pill(t('ed_ended'), 'warn');
 	if (w.from && Date.parse(w.from) > now)
 		return A.pill(t('ed_not_started'), 'info');
-	return A.pill(t('active'), 'ok');
+	return A.pill(t('ed_live'), 'ok');
 }
 
 /* The order a scan tries rules in: batch rules, then priority, then id. */
