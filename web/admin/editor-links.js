@@ -115,7 +115,7 @@ Object.assign(A.TEXT.zh, {
 	ed_in_wechat: '在微信内', ed_not_wechat: '不在微信内', ed_region_is: '地区',
 	ed_first: '先生效', ed_deleted: '已删除',
 	ed_shadowed: '永不生效：被规则覆盖', ed_ended: '已结束', ed_not_started: '未开始',
-	ed_live: '生效中',
+	ed_live: '生效中', ed_priority_short: '优先级',
 });
 Object.assign(A.TEXT.en, {
 	ed_links_of: 'Links', ed_links_note: 'A scan looks for links from the ' +
@@ -150,6 +150,7 @@ Object.assign(A.TEXT.en, {
 	ed_region_is: 'region', ed_first: 'tried first', ed_deleted: 'Deleted',
 	ed_shadowed: 'never applies: covered by rule', ed_ended: 'ended',
 	ed_not_started: 'not started', ed_live: 'live',
+	ed_priority_short: 'Priority',
 });
 
 /* ---- shared ---- */
@@ -505,7 +506,7 @@ async function rulesTab(panel, S) {
 	      rules.indexOf(r) === 0 ? el('span', { class: 'sub' }, t('ed_first')) : null] },
 	    { label: t('ed_rule_batch'), render: (r) => r.batch ? '#' + r.batch :
 	      t('ed_all_batches') },
-	    { label: t('ed_priority'), key: 'priority', num: true },
+	    { label: t('ed_priority_short'), key: 'priority', num: true },
 	    { label: t('ed_when'), render: (r) => whenText(S, r.when) },
 	    { label: t('state'), render: (r) => ruleState(r, rules, now) },
 	    { label: t('ed_href'), render: (r) => [el('span', { class: 'mono' }, r.href),
