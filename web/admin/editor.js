@@ -456,10 +456,10 @@ async function editorPage(box, params) {
 		});
 		tabs.appendChild(b);
 	}
-	/* The content draft is loaded once, whatever tab shows first. */
 	/* Unsaved content is not lost by a click elsewhere. */
 	A.setLeaveGuard(async () => !S.dirty || await confirmBox(t('ed_discard'),
 	    el('p', {}, t('ed_confirm_discard'))));
+	/* The content draft is loaded once, whatever tab shows first. */
 	S.ready = loadContent(S);
 	S.ready.catch(() => {});	/* each tab that needs it reports it */
 	show(['content', 'links', 'rules'].includes(S.tab) ? S.tab : 'content');
