@@ -340,6 +340,17 @@ async function main(argv) {
 		await page.waitForFunction(() => /Recipes/.test((document
 		    .getElementById('ed-links') || {}).textContent || ''), null,
 		    { timeout: 10000 }).catch(() => {});
+		/* A second default at the same level: the form says which goes. */
+		await page.click('#ed-new-link');
+		await page.waitForSelector('#ed-link-form');
+		await page.check('#ed-link-default');
+		check(/Recipes/.test(await page.textContent('#ed-link-hint')),
+		    'a new default link names the default it replaces: ' +
+		    await page.textContent('#ed-link-hint'));
+		await page.click('#ed-link-form button[type=button]');
+		await page.waitForFunction(() => /Recipes/.test((document
+		    .getElementById('ed-links') || {}).textContent || ''), null,
+		    { timeout: 10000 }).catch(() => {});
 		/* Edit the recipe link, then delete it. */
 		let row = page.locator('#ed-links tr', { hasText: 'Recipes' });
 		await row.locator('.ed-edit').click();

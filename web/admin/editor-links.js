@@ -114,6 +114,8 @@ Object.assign(A.TEXT.zh, {
 	ed_confirm_delete_rule: '此规则将被删除。', ed_lang_is: '语言',
 	ed_in_wechat: '在微信内', ed_not_wechat: '不在微信内', ed_region_is: '地区',
 	ed_first: '先生效', ed_deleted: '已删除',
+	ed_replaces_default: '保存后取代本层级当前的默认链接：',
+	ed_replaces_type_default: '保存后取代同类型当前的默认链接：',
 	ed_shadowed: '永不生效：被规则覆盖', ed_ended: '已结束', ed_not_started: '未开始',
 	ed_live: '生效中', ed_priority_short: '优先级',
 });
@@ -148,6 +150,8 @@ Object.assign(A.TEXT.en, {
 	ed_confirm_delete_rule: 'This rule is deleted.', ed_lang_is: 'language',
 	ed_in_wechat: 'in WeChat', ed_not_wechat: 'not in WeChat',
 	ed_region_is: 'region', ed_first: 'tried first', ed_deleted: 'Deleted',
+	ed_replaces_default: 'Saving replaces the level\'s current default:',
+	ed_replaces_type_default: 'Saving replaces the type\'s current default:',
 	ed_shadowed: 'never applies: covered by rule', ed_ended: 'ended',
 	ed_not_started: 'not started', ed_live: 'live',
 	ed_priority_short: 'Priority',
@@ -291,7 +295,7 @@ async function linksTab(panel, S) {
 		return;
 	}
 	const open = (link) => {
-		append(clear(formBox), [linkForm(S, link, (saved) => {
+		append(clear(formBox), [linkForm(S, link, links, (saved) => {
 			clear(formBox);
 			if (saved) {
 				S.flash = t('ed_saved');
@@ -337,7 +341,7 @@ async function linksTab(panel, S) {
 		tbl.id = 'ed-links';
 }
 
-function linkForm(S, link, done) {
+function linkForm(S, link, links, done) {
 	const lv = levels(S);
 	const cur = link || { link_type: 'gs1:pip', hreflang: [], default: false,
 	    type_default: false };
@@ -368,6 +372,24 @@ function linkForm(S, link, done) {
 	    id: 'ed-link-default', checked: !!cur.default }));
 	const tdef = errs.add('type_default', el('input', { type: 'checkbox',
 	    id: 'ed-link-type-default', checked: !!cur.type_default }));
+	/* sigild keeps one default per level (and per type): say which goes. */
+	const hint = el('div', { class: 'muted small wide', id: 'ed-link-hint' });
+	const keyNow = () => Number(levelSel.value) >= 0 ?
+	    lv[Number(levelSel.value)].key : link;
+	const drawHint = () => {
+		const k = keyNow();
+		const others = links.filter((o) => (!link || o.id !== link.id) &&
+		    sameKey(o, k));
+		const d = def.checked && others.find((o) => o.default);
+		const td = tdef.checked && others.find((o) => o.type_default &&
+		    o.link_type === type.value);
+		hint.textContent = A.clean([d ? t('ed_replaces_default') + ' ' +
+		    d.title : '', td ? t('ed_replaces_type_default') + ' ' + td.title :
+		    ''].filter(Boolean).join(' · '));
+	};
+	for (const x of [def, tdef, levelSel, type])
+		x.addEventListener('change', drawHint);
+	drawHint();
 	const form = el('form', { class: 'stack', id: 'ed-link-form' },
 	    el('label', {}, t('ed_level'), levelSel),
 	    el('label', {}, t('ed_link_type'), type),
@@ -378,7 +400,7 @@ function linkForm(S, link, done) {
 	    el('label', {}, t('ed_context'), context),
 	    el('label', {}, t('ed_media_type'), media),
 	    el('label', { class: 'check' }, def, t('ed_default')),
-	    el('label', { class: 'check' }, tdef, t('ed_type_default')),
+	    el('label', { class: 'check' }, tdef, t('ed_type_default')), hint,
 	    el('div', { class: 'actions' },
 	    el('button', { type: 'submit', class: 'primary' }, t('save')),
 	    el('button', { type: 'button', on: { click: () => done(false) } },
