@@ -324,13 +324,31 @@ async function getOr404(path) {
 	}
 }
 
-/* The products a brand can pick: every SKU of its batches, with names. */
+/*
+ * The products a brand can pick: every SKU of its batches (there is no
+ * product list endpoint), newest batch first. The first NAMED_MAX are
+ * named by GET products/{sku}, a few at a time, so that a brand with
+ * many SKUs stays well inside the API's per-user rate; the others show
+ * by SKU (and any SKU can be typed).
+ */
+const NAMED_MAX = 60;
+
 async function loadProducts() {
 	const bl = (await api('GET', '/api/v1/batches')).batches || [];
-	const skus = [...new Set(bl.map((b) => b.sku))];
-	const prods = await Promise.all(skus.map((s) =>
-	    getOr404('/api/v1/products/' + encodeURIComponent(s))));
-	return { batches: bl, products: prods.filter(Boolean) };
+	const skus = [...new Set(bl.slice().reverse().map((b) => b.sku))];
+	const named = new Map();
+	const queue = skus.slice(0, NAMED_MAX);
+	await Promise.all([0, 1, 2, 3].map(async () => {
+		for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
+			const p = await getOr404('/api/v1/products/' +
+			    encodeURIComponent(s));
+			if (p)
+				named.set(s, p);
+		}
+	}));
+	return { batches: bl, products: skus.map((s) => named.get(s) ||
+	    (skus.indexOf(s) >= NAMED_MAX ? { sku: s, name: s, unnamed: true } :
+	    null)).filter(Boolean) };
 }
 
 const state = {};
@@ -409,7 +427,7 @@ async function editorPage(box, params) {
 		append(clear(body), [el('p', { class: 'empty' }, t('ed_no_products'))]);
 		return;
 	}
-	let product = S.products.find((p) => p.sku === sku);
+	let product = S.products.find((p) => p.sku === sku && !p.unnamed);
 	if (!product) {
 		try {
 			product = await api('GET', '/api/v1/products/' +
@@ -420,8 +438,13 @@ async function editorPage(box, params) {
 			    errText(e))]);
 			return;
 		}
-		picker.insertBefore(el('option', { value: product.sku, selected: true },
-		    `${product.name} · ${product.sku}`), picker.firstChild);
+		const known = [...picker.options].find((o) => o.value === product.sku);
+		if (known)
+			known.textContent = A.clean(`${product.name} · ${product.sku}`);
+		else
+			picker.insertBefore(el('option', { value: product.sku,
+			    selected: true }, `${product.name} · ${product.sku}`),
+			    picker.firstChild);
 	}
 	S.product = product;
 	S.batches = S.allBatches.filter((b) => b.sku === sku);
