@@ -384,7 +384,7 @@ async function editorPage(box, params) {
 	const sku = params.get('sku') || (S.products[0] && S.products[0].sku);
 	const picker = el('select', { id: 'ed-product', 'aria-label': t('ed_pick') },
 	    S.products.map((p) => el('option', { value: p.sku,
-	    selected: p.sku === sku }, `${p.name} · ${p.sku}` +
+	    selected: p.sku === sku }, p.unnamed ? p.sku : `${p.name} · ${p.sku}` +
 	    (p.gtin ? ` · GTIN ${p.gtin}` : ''))),
 	    el('option', { value: '' }, t('ed_sku_other')));
 	const other = el('input', { id: 'ed-sku', placeholder: 'SKU', size: 14,
