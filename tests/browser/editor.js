@@ -351,6 +351,11 @@ async function main(argv) {
 		await page.waitForFunction(() => /Recipes/.test((document
 		    .getElementById('ed-links') || {}).textContent || ''), null,
 		    { timeout: 10000 }).catch(() => {});
+		await page.waitForFunction(() => /Recipes/.test((document
+		    .getElementById('pv-away') || {}).textContent || ''), null,
+		    { timeout: 10000 }).then(() => check(true, 'with a default ' +
+		    'link the preview warns that genuine scans go there'), () =>
+		    check(false, 'the preview warns of the default link'));
 		/* Edit the recipe link, then delete it. */
 		let row = page.locator('#ed-links tr', { hasText: 'Recipes' });
 		await row.locator('.ed-edit').click();
@@ -372,6 +377,7 @@ async function main(argv) {
 		    .getElementById('ed-links') || {}).textContent || ''), null,
 		    { timeout: 10000 }).then(() => check(true, 'a link is deleted ' +
 		    'after an in-page confirmation'), () => check(false, 'a link is deleted'));
+		check(await page.isHidden('#pv-away'), 'without it, no warning');
 		facts.links = await page.$$eval('#ed-links tbody tr', (rs) =>
 		    rs.map((r) => r.textContent));
 

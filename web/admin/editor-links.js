@@ -284,6 +284,8 @@ async function linksTab(panel, S) {
 	const reload = () => {
 		clear(panel);
 		linksTab(panel, S);
+		if (S.refreshAway)
+			S.refreshAway();
 	};
 	let links;
 	try {

@@ -115,6 +115,29 @@ function previewPane(S) {
 			frame.dataset.state = 'error';
 		}
 	};
+	/*
+	 * A genuine scan goes to the default link, when there is one, instead
+	 * of this page (CONTRACT.md's order): say so above the preview.
+	 */
+	const away = el('div', { class: 'notice', hidden: true, id: 'pv-away' });
+	S.refreshAway = async () => {
+		let links = [];
+		try {
+			links = (await A.api('GET', '/api/v1/links')).links || [];
+		} catch (e) {
+			links = [];
+		}
+		const p = S.product;
+		const lv = (l) => l.serial || l.lot || l.batch ? 9 : l.gtin ?
+		    (l.gtin === p.gtin ? (p.gs1 ? 0 : 1) : 9) : l.sku ?
+		    (l.sku === p.sku ? (p.gs1 ? 1 : 0) : 9) : 2;
+		const d = links.filter((l) => l.default && lv(l) < 9)
+		    .sort((a, b) => lv(a) - lv(b))[0];
+		away.hidden = !d;
+		away.textContent = d ? A.clean(t('ed_goes_away') + ' ' + d.title +
+		    ' (' + d.href + ')') : '';
+	};
+	S.refreshAway();
 	S.refreshPreview = (now) => {
 		clearTimeout(timer);
 		timer = setTimeout(run, now ? 0 : 350);
@@ -144,7 +167,7 @@ function previewPane(S) {
 	return el('aside', { class: 'ed-preview card' },
 	    el('div', { class: 'toolbar' }, el('h2', {}, t('ed_preview')),
 	    el('span', { class: 'spacer' }), langs, verdict),
-	    el('p', { class: 'muted small' }, t('ed_preview_note')), msg,
+	    el('p', { class: 'muted small' }, t('ed_preview_note')), msg, away,
 	    el('div', { class: 'phone' }, frame));
 }
 
