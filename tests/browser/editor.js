@@ -377,7 +377,9 @@ async function main(argv) {
 		    .getElementById('ed-links') || {}).textContent || ''), null,
 		    { timeout: 10000 }).then(() => check(true, 'a link is deleted ' +
 		    'after an in-page confirmation'), () => check(false, 'a link is deleted'));
-		check(await page.isHidden('#pv-away'), 'without it, no warning');
+		await page.waitForSelector('#pv-away', { state: 'hidden',
+		    timeout: 10000 }).then(() => check(true, 'without it, no ' +
+		    'warning'), () => check(false, 'the warning goes with the link'));
 		facts.links = await page.$$eval('#ed-links tbody tr', (rs) =>
 		    rs.map((r) => r.textContent));
 
