@@ -127,12 +127,12 @@ function previewPane(S) {
 		} catch (e) {
 			links = [];
 		}
-		/* The walk up of this product's codes: Digital Links by GTIN,
-		 * short codes by SKU, then the brand. */
+		/* sigild's walk up for any code of the product: its GTIN or
+		 * SKU level, then the brand (batch and lot levels aside). */
 		const p = S.product;
 		const lv = (l) => l.serial || l.lot || l.batch ? 9 : l.gtin ?
-		    (p.gs1 && l.gtin === p.gtin ? 0 : 9) : l.sku ?
-		    (!p.gs1 && l.sku === p.sku ? 0 : 9) : 1;
+		    (l.gtin === p.gtin ? 0 : 9) : l.sku ? (l.sku === p.sku ? 0 :
+		    9) : 1;
 		const d = links.filter((l) => l.default && lv(l) < 9)
 		    .sort((a, b) => lv(a) - lv(b))[0];
 		away.hidden = !d;
