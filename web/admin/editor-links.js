@@ -94,8 +94,8 @@ function linkTypeSelect(current, disabled) {
 
 Object.assign(A.TEXT.zh, {
 	ed_links_of: '链接', ed_links_note: '扫码时按 序列号 → 批号 → 产品 → 品牌 的顺序查找链接；每一层可有一个默认链接。',
-	ed_level: '层级', ed_level_brand: '品牌（所有产品）', ed_level_gtin: '产品 GTIN',
-	ed_level_sku: '产品 SKU（短码）', ed_level_lot: '批号', ed_level_batch: '批次',
+	ed_level: '层级', ed_level_brand: '品牌（所有产品）', ed_level_gtin: '产品（按 GTIN）',
+	ed_level_sku: '产品（按 SKU）', ed_level_lot: '批号', ed_level_batch: '批次',
 	ed_level_serial: '序列号', ed_link_type: '链接类型', ed_link_title: '标题',
 	ed_href: '链接地址', ed_hreflang: '页面语言', ed_hreflang_other: '其他（逗号分隔）',
 	ed_context: '上下文（可选）', ed_media_type: '媒体类型（可选）',
@@ -124,7 +124,7 @@ Object.assign(A.TEXT.en, {
 	    'serial, to the lot, the product, the brand; each level may have ' +
 	    'one default link.',
 	ed_level: 'Level', ed_level_brand: 'Brand (every product)',
-	ed_level_gtin: 'Product GTIN', ed_level_sku: 'Product SKU (short codes)',
+	ed_level_gtin: 'Product by GTIN', ed_level_sku: 'Product by SKU',
 	ed_level_lot: 'Lot', ed_level_batch: 'Batch', ed_level_serial: 'Serial',
 	ed_link_type: 'Link type', ed_link_title: 'Title', ed_href: 'Address',
 	ed_hreflang: 'Page language', ed_hreflang_other: 'Others (comma-separated)',
@@ -206,7 +206,7 @@ function langChecks(values, disabled, name) {
 }
 
 /* A list card, a form slot and a reload for a tab. */
-function frame(panel, title, note) {
+function frame(panel, note) {
 	const formBox = el('div', {});
 	const list = el('div', { class: 'card' });
 	append(panel, [el('p', { class: 'muted' }, note), formBox, list]);
@@ -280,7 +280,7 @@ function mine(S, l) {
 
 async function linksTab(panel, S) {
 	const ro = !S.canEdit;
-	const { formBox, list } = frame(panel, t('ed_links_of'), t('ed_links_note'));
+	const { formBox, list } = frame(panel, t('ed_links_note'));
 	const reload = () => {
 		clear(panel);
 		linksTab(panel, S);
@@ -494,7 +494,7 @@ function whenText(S, w) {
 
 async function rulesTab(panel, S) {
 	const ro = !S.canEdit;
-	const { formBox, list } = frame(panel, t('ed_tab_rules'), t('ed_rules_note'));
+	const { formBox, list } = frame(panel, t('ed_rules_note'));
 	const reload = () => {
 		clear(panel);
 		rulesTab(panel, S);
