@@ -554,7 +554,8 @@ async function loadContent(S) {
 	const langs = new Set(LANGS);
 	for (const it of S.docs)
 		if (it && typeof it.lang === 'string' && (it.kind === 'brand' ||
-		    it.sku === S.product.sku))
+		    it.sku === S.product.sku || (it.kind === 'batches' &&
+		    S.batches.some((b) => b.id === it.batch))))
 			langs.add(it.lang);
 	S.langs = [...langs];
 	S.editLang = S.langs.includes(S.editLang) ? S.editLang : S.pvLang;
