@@ -383,6 +383,38 @@ async function main(argv) {
 		facts.links = await page.$$eval('#ed-links tbody tr', (rs) =>
 		    rs.map((r) => r.textContent));
 
+		/* A button to a link by its type: the promotion link just made. */
+		await page.click('#ed-tab-content');
+		await page.waitForSelector('#ed-add-button');
+		await page.click('#ed-langs [data-lang=zh-CN]');
+		await page.click('#ed-add-button');
+		const last = '#ed-buttons .btn-row:last-of-type';
+		await page.fill(last + ' .btn-label', '双十二活动');
+		await page.selectOption(last + ' .btn-kind', 'link');
+		await page.selectOption(last + ' select.btn-href', 'gs1:promotion');
+		await previewHas(['双十二活动'], 'a button to the gs1:promotion link ' +
+		    'shows in the preview');
+		const promo = await page.evaluate(() => {
+			const d = document.getElementById('ed-preview').contentDocument;
+			const a = [...d.querySelectorAll('a')].find((x) =>
+			    x.textContent.includes('双十二活动'));
+			return a ? a.getAttribute('href') : null;
+		});
+		check(promo === 'https://promo.acme.example/1212', 'it goes to the ' +
+		    'link\'s address: ' + promo);
+		await page.click('#ed-save');
+		await page.waitForFunction(() => /已保存/.test(document
+		    .getElementById('ed-status').textContent), null, { timeout: 10000 })
+		    .then(() => check(true, 'saved with the link button'), () =>
+		    check(false, 'saved with the link button'));
+		/* Another verdict: sigil's page, no marketing. */
+		await page.selectOption('#pv-verdict', 'counterfeit');
+		await previewHas(['假冒'], 'the preview of a counterfeit verdict');
+		check(!(await frameText()).includes('贺兰山东麓'), 'a counterfeit ' +
+		    'page shows none of the story');
+		await shot('preview-counterfeit-zh', '#ed-preview');
+		await page.selectOption('#pv-verdict', 'genuine');
+
 		/* ---- redirect rules ---- */
 		await page.click('#ed-tab-rules');
 		await page.waitForSelector('#ed-new-rule', { timeout: 10000 });
@@ -459,7 +491,7 @@ async function main(argv) {
 
 		/* ---- the real consumer page ---- */
 		for (const [loc, p, want] of [['zh-CN', zhPath, [BRAND_ZH, ZH_TITLE,
-		    '贺兰山东麓', '官方商城']], ['en-US', enPath, [BRAND_EN, EN_TITLE,
+		    '贺兰山东麓', '官方商城', '双十二活动']], ['en-US', enPath, [BRAND_EN, EN_TITLE,
 		    'Helan Mountains', HOSTILE]]]) {
 			const c = await browser.newContext({ viewport: { width: 390,
 			    height: 844 }, deviceScaleFactor: 2, isMobile: true,

@@ -153,7 +153,9 @@ with Env() as env:
     check(st == 200 and d.get("title") == "珍藏干红 2024" and
           "贺兰山东麓" in d.get("story", "") and d.get("images") == [img] and
           d.get("buttons") == [{"label": "官方商城",
-                                "href": "https://shop.acme.example/x1"}],
+                                "href": "https://shop.acme.example/x1"},
+                               {"label": "双十二活动",
+                                "href": "link:gs1:promotion"}],
           "the zh-CN product content as the editor saved it: %s" % (d,))
     st, d = content("products/%s/en" % SKU)
     check(st == 200 and d.get("title") == "Reserve Red 2024" and
