@@ -59,6 +59,15 @@ char *sigil_time_format(int64_t t, char *buf);
  */
 int sigil_time_parse(const char *s, int64_t *out);
 
+/*
+ * An RFC 3339 date-time, "YYYY-MM-DDTHH:MM:SS[.F](Z|+HH:MM|-HH:MM)" (T
+ * and Z in either case, one to nine fraction digits, cut to
+ * microseconds; a leap second :60 counts as the next second). 0 and
+ * *out (microseconds since 1970, negative before it), or SIGIL_EINVAL
+ * for anything else, impossible dates included; *out untouched then.
+ */
+int sigil_time_parse_rfc3339(const char *s, int64_t *out);
+
 /* Fills buf with n bytes from the OS CSPRNG. 0 or SIGIL_ECRYPTO. */
 int sigil_random(void *buf, size_t n);
 

@@ -22,83 +22,20 @@
 #include "sigil/epcis_query.h"
 #include "sigil/util.h"
 
-/* ---- times ---- */
-
-static int
-num(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t
-days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int
 epcis_time_parse(const char *s, int64_t *out)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 1, leap;
-	int64_t frac = 0, scale = 100000, t;
-	const char *p;
+	char buf[48];
+	size_t n;
 
-	if (s == NULL || strlen(s) < 20 || num(s, 4, &y) || s[4] != '-' ||
-	    num(s + 5, 2, &mo) || s[7] != '-' || num(s + 8, 2, &d) ||
-	    (s[10] != 'T' && s[10] != 't') || num(s + 11, 2, &h) ||
-	    s[13] != ':' || num(s + 14, 2, &mi) || s[16] != ':' ||
-	    num(s + 17, 2, &sec))
+	/* A '+' before the offset arrives as ' ' from a form-decoded
+	 * query string. */
+	if (s == NULL || (n = strlen(s)) >= sizeof buf)
 		return SIGIL_EINVAL;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 60)
-		return SIGIL_EINVAL;
-	p = s + 19;
-	if (*p == '.') {
-		int n = 0;
-
-		for (p++; *p >= '0' && *p <= '9'; p++, n++) {
-			if (n >= 9)
-				return SIGIL_EINVAL;
-			if (scale > 0) {
-				frac += (*p - '0') * scale;
-				scale /= 10;
-			}
-		}
-		if (n == 0)
-			return SIGIL_EINVAL;
-	}
-	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
-		/* UTC */
-	} else if ((*p == '+' || *p == '-' || *p == ' ') && strlen(p) == 6 &&
-	    num(p + 1, 2, &oh) == 0 && p[3] == ':' &&
-	    num(p + 4, 2, &om) == 0 && oh <= 23 && om <= 59) {
-		sign = *p == '-' ? -1 : 1;
-	} else {
-		return SIGIL_EINVAL;
-	}
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-	    sign * (oh * 3600 + om * 60);
-	*out = t * 1000000 + frac;
-	return 0;
+	memcpy(buf, s, n + 1);
+	if (n > 20 && buf[n - 6] == ' ')
+		buf[n - 6] = '+';
+	return sigil_time_parse_rfc3339(buf, out);
 }
 
 /* ---- business steps and event types ---- */

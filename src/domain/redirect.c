@@ -320,81 +320,17 @@ redirect_href_check(const char *href, char *out, size_t size,
 	return 0;
 }
 
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-digits(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 int
 redirect_time_parse(const char *s, int64_t *out)
 {
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0, dim;
-	int64_t us = 0, t;
-	const char *p;
+	int64_t t;
 
-	if (s == NULL || strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' ||
-	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d) ||
-	    (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
-	    s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
-	    digits(s + 17, 2, &sec))
+	/* A window's edge is a plain instant: no leap second, not before
+	 * 1970. */
+	if (sigil_time_parse_rfc3339(s, &t) != 0 || (s[17] == '6' &&
+	    s[18] == '0') || t < 0)
 		return SIGIL_EINVAL;
-	p = s + 19;
-	if (*p == '.') {
-		int n = 0;
-
-		for (p++; isdigit((unsigned char)*p); p++, n++)
-			if (n < 6)
-				us = us * 10 + (*p - '0');
-		if (n == 0)
-			return SIGIL_EINVAL;
-		for (; n < 6; n++)
-			us *= 10;
-	}
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if (*p == '+' || *p == '-') {
-		sign = *p == '-' ? -1 : 1;
-		if (digits(p + 1, 2, &oh) || p[3] != ':' ||
-		    digits(p + 4, 2, &om) || oh > 23 || om > 59)
-			return SIGIL_EINVAL;
-		p += 6;
-	} else
-		return SIGIL_EINVAL;
-	if (*p != '\0' || y < 1970 || y > 9999 || mo < 1 || mo > 12)
-		return SIGIL_EINVAL;
-	dim = mdays[mo - 1] + (mo == 2 && y % 4 == 0 &&
-	    (y % 100 != 0 || y % 400 == 0));
-	if (d < 1 || d > dim || h > 23 || mi > 59 || sec > 59)
-		return SIGIL_EINVAL;
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-	    sign * (oh * 3600 + om * 60);
-	if (t < 0)
-		return SIGIL_EINVAL;
-	*out = t * 1000000 + us;
+	*out = t;
 	return 0;
 }
 

@@ -190,6 +190,61 @@ sigil_time_parse(const char *s, int64_t *out)
 	return 0;
 }
 
+/* n decimal digits at s into *out: 0, or -1 for anything else. */
+static int
+digits_n(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int
+sigil_time_parse_rfc3339(const char *s, int64_t *out)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0, n = 0;
+	int64_t us = 0;
+	const char *p;
+
+	if (s == NULL || strnlen(s, 20) < 20 || digits_n(s, 4, &y) ||
+	    s[4] != '-' || digits_n(s + 5, 2, &mo) || s[7] != '-' ||
+	    digits_n(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
+	    digits_n(s + 11, 2, &h) || s[13] != ':' ||
+	    digits_n(s + 14, 2, &mi) || s[16] != ':' ||
+	    digits_n(s + 17, 2, &sec))
+		return SIGIL_EINVAL;
+	p = s + 19;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, n++)
+			if (n < 6)
+				us = us * 10 + (*p - '0');
+		if (n == 0 || n > 9)
+			return SIGIL_EINVAL;
+		for (; n < 6; n++)
+			us *= 10;
+	}
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+		;
+	else if ((*p == '+' || *p == '-') && digits_n(p + 1, 2, &oh) == 0 &&
+	    p[3] == ':' && digits_n(p + 4, 2, &om) == 0 && p[6] == '\0' &&
+	    oh <= 23 && om <= 59)
+		sign = *p == '-' ? -1 : 1;
+	else
+		return SIGIL_EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
+	    h > 23 || mi > 59 || sec > 60)
+		return SIGIL_EINVAL;
+	*out = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    sign * (oh * 3600 + om * 60)) * 1000000 + us;
+	return 0;
+}
+
 int
 sigil_random(void *buf, size_t n)
 {

@@ -22,7 +22,7 @@
 #include "sigil/page.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
-#include "tmpdir.h"
+#include "storefix.h"
 
 static const uint8_t png_head[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
     '\n', 0, 0, 0, 13 };
@@ -278,8 +278,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	store_close(f->st);
-	tmpdir_remove(f->dir);
+	storefix_close(f->dir, f->st);
 	free(f);
 	return 0;
 }

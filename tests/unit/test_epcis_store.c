@@ -22,7 +22,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
-#include "tmpdir.h"
+#include "storefix.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 
@@ -33,7 +33,7 @@ struct fixture {
 };
 
 static uint32_t
-add_brand(struct store *st, const char *name)
+brand_with_batch(struct store *st, const char *name)
 {
 	struct brand b = { 0 };
 	struct product p = { .max_scanners = 5 };
@@ -60,11 +60,11 @@ setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 
-	if (f == NULL || tmpdir_new(f->dir, sizeof f->dir, "epcis") == NULL ||
-	    store_open(f->dir, STORE_CREATE | STORE_NOSYNC, &f->st) != 0)
+	if (f == NULL || storefix_open(f->dir, sizeof f->dir, "epcis",
+	    STORE_CREATE | STORE_NOSYNC, &f->st) != 0)
 		return -1;
-	f->brand = add_brand(f->st, "acme");
-	f->other = add_brand(f->st, "beta");
+	f->brand = brand_with_batch(f->st, "acme");
+	f->other = brand_with_batch(f->st, "beta");
 	*state = f;
 	return 0;
 }
@@ -74,8 +74,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	store_close(f->st);
-	tmpdir_remove(f->dir);
+	storefix_close(f->dir, f->st);
 	free(f);
 	return 0;
 }

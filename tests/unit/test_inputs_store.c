@@ -14,21 +14,10 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
-#include "tmpdir.h"
+#include "storefix.h"
 
 #include "sigil/store.h"
 #include "sigil/util.h"
-
-static uint32_t
-add_brand(struct store *st, const char *name)
-{
-	struct brand b = { 0 };
-
-	strcpy(b.name, name);
-	strcpy(b.base_url, "HTTPS://EXAMPLE.COM");
-	assert_int_equal(store_brand_add(st, &b), 0);
-	return b.id;
-}
 
 static int
 add_product(struct store *st, uint32_t brand, const char *sku,

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "tmpdir.h"
+#include "storefix.h"
 
 #include "sigil/links.h"
 #include "sigil/store.h"
@@ -116,8 +116,8 @@ setup(void **state)
 	struct fixture *f = calloc(1, sizeof *f);
 	struct brand br = { 0 };
 
-	if (f == NULL || tmpdir_new(f->dir, sizeof f->dir, "links") == NULL ||
-	    store_open(f->dir, STORE_CREATE, &f->st) != 0)
+	if (f == NULL || storefix_open(f->dir, sizeof f->dir, "links",
+	    STORE_CREATE, &f->st) != 0)
 		return -1;
 	strcpy(br.name, "acme");
 	strcpy(br.base_url, "https://acme.example");
@@ -137,8 +137,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	store_close(f->st);
-	tmpdir_remove(f->dir);
+	storefix_close(f->dir, f->st);
 	free(f);
 	return 0;
 }

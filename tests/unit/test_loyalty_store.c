@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "tmpdir.h"
+#include "storefix.h"
 
 #include "sigil/ledger.h"
 #include "sigil/store.h"
@@ -64,8 +64,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	store_close(f->st);
-	tmpdir_remove(f->dir);
+	storefix_close(f->dir, f->st);
 	free(f);
 	return 0;
 }

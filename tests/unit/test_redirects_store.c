@@ -20,7 +20,7 @@
 
 #include "sigil/store.h"
 #include "sigil/util.h"
-#include "tmpdir.h"
+#include "storefix.h"
 
 struct fixture {
 	char		 dir[64];
@@ -28,17 +28,6 @@ struct fixture {
 	uint32_t	 brand, other, dist;
 	uint64_t	 b1, b2, bx;	/* TEA's two batches, COFFEE's one */
 };
-
-static uint32_t
-add_brand(struct store *st, const char *name)
-{
-	struct brand b = { 0 };
-
-	strcpy(b.name, name);
-	strcpy(b.base_url, "HTTPS://EXAMPLE.COM");
-	assert_int_equal(store_brand_add(st, &b), 0);
-	return b.id;
-}
 
 static uint64_t
 add_batch(struct store *st, uint32_t brand, uint16_t key, const char *sku)
@@ -67,9 +56,8 @@ setup(void **state)
 	struct distributor d = { 0 };
 	struct key_meta k;
 
-	if (f == NULL || tmpdir_new(f->dir, sizeof f->dir, "redirects") ==
-	    NULL || store_open(f->dir, STORE_CREATE | STORE_NOSYNC, &f->st) !=
-	    0)
+	if (f == NULL || storefix_open(f->dir, sizeof f->dir, "redirects",
+	    STORE_CREATE | STORE_NOSYNC, &f->st) != 0)
 		return -1;
 	f->brand = add_brand(f->st, "acme");
 	f->other = add_brand(f->st, "beta");
@@ -93,8 +81,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	store_close(f->st);
-	tmpdir_remove(f->dir);
+	storefix_close(f->dir, f->st);
 	free(f);
 	return 0;
 }

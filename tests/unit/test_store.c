@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "tmpdir.h"
+#include "storefix.h"
 
 #include "sigil/code.h"
 #include "sigil/store.h"
@@ -59,21 +59,9 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	store_close(f->st);
-	tmpdir_remove(f->dir);
+	storefix_close(f->dir, f->st);
 	free(f);
 	return 0;
-}
-
-static uint32_t
-add_brand(struct store *st, const char *name)
-{
-	struct brand b = { 0 };
-
-	strcpy(b.name, name);
-	strcpy(b.base_url, "HTTPS://EXAMPLE.COM");
-	assert_int_equal(store_brand_add(st, &b), 0);
-	return b.id;
 }
 
 static void

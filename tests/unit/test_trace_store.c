@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "tmpdir.h"
+#include "storefix.h"
 #include <lmdb.h>
 
 #include "sigil/code.h"
@@ -45,17 +45,6 @@ struct fixture {
 	uint32_t	 brand, other;
 	uint16_t	 key, other_key;
 };
-
-static uint32_t
-add_brand(struct store *st, const char *name)
-{
-	struct brand b = { 0 };
-
-	strcpy(b.name, name);
-	strcpy(b.base_url, "HTTPS://EXAMPLE.COM");
-	assert_int_equal(store_brand_add(st, &b), 0);
-	return b.id;
-}
 
 static uint16_t
 add_key_product(struct store *st, uint32_t brand)
@@ -123,8 +112,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	store_close(f->st);
-	tmpdir_remove(f->dir);
+	storefix_close(f->dir, f->st);
 	free(f);
 	return 0;
 }

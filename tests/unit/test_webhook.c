@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "tmpdir.h"
+#include "storefix.h"
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -51,17 +51,6 @@ struct fixture {
 	struct batch	batch, other_batch;
 	uint8_t		cookie_key[32];
 };
-
-static uint32_t
-add_brand(struct store *st, const char *name)
-{
-	struct brand b = { 0 };
-
-	strcpy(b.name, name);
-	strcpy(b.base_url, "HTTPS://EXAMPLE.COM");
-	assert_int_equal(store_brand_add(st, &b), 0);
-	return b.id;
-}
 
 static void
 add_batch(struct store *st, uint32_t brand, struct batch *out)
@@ -110,8 +99,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	keyring_free(f->kr);
-	store_close(f->st);
-	tmpdir_remove(f->dir);
+	storefix_close(f->dir, f->st);
 	free(f);
 	return 0;
 }
