@@ -68,6 +68,12 @@ int sigil_time_parse(const char *s, int64_t *out);
  */
 int sigil_time_parse_rfc3339(const char *s, int64_t *out);
 
+/*
+ * An RFC 9110 qvalue in s[0..n): "0" ["." 0-3 digits] or "1" ["." 0-3
+ * zeros], as thousandths; -1 if it is not one.
+ */
+int sigil_qvalue_parse(const char *s, size_t n);
+
 /* Fills buf with n bytes from the OS CSPRNG. 0 or SIGIL_ECRYPTO. */
 int sigil_random(void *buf, size_t n);
 

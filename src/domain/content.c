@@ -221,26 +221,6 @@ struct lang_range {
 	int	at;
 };
 
-static int
-q_parse(const char *s, size_t n)
-{
-	int q, scale = 100;
-
-	if (n == 0 || (s[0] != '0' && s[0] != '1'))
-		return -1;
-	q = (s[0] - '0') * 1000;
-	if (n == 1)
-		return q;
-	if (s[1] != '.' || n > 5)
-		return -1;
-	for (size_t i = 2; i < n; i++, scale /= 10) {
-		if (!is_digit(s[i]))
-			return -1;
-		q += (s[i] - '0') * scale;
-	}
-	return q > 1000 ? -1 : q;
-}
-
 static size_t
 ranges_parse(const char *h, struct lang_range *r, size_t max)
 {
@@ -283,7 +263,7 @@ ranges_parse(const char *h, struct lang_range *r, size_t max)
 					for (e = v + 2; e < end && h[e] != ';' &&
 					    h[e] != ' ' && h[e] != '\t'; e++)
 						;
-					q = q_parse(h + v + 2, e - v - 2);
+					q = sigil_qvalue_parse(h + v + 2, e - v - 2);
 				}
 			}
 		}

@@ -570,33 +570,6 @@ is_ows(int c)
 }
 
 /*
- * RFC 9110 qvalue: "0" ["." 0-3 digits] or "1" ["." 0-3 zeros], as
- * thousandths. -1 if s[0..n) is not one.
- */
-static int
-qvalue_parse(const char *s, size_t n)
-{
-	int q;
-	size_t i;
-
-	if (n == 0 || (s[0] != '0' && s[0] != '1'))
-		return -1;
-	q = (s[0] - '0') * 1000;
-	if (n == 1)
-		return q;
-	if (s[1] != '.' || n > 5)
-		return -1;
-	for (i = 2; i < n; i++) {
-		int scale = i == 2 ? 100 : i == 3 ? 10 : 1;
-
-		if (s[i] < '0' || s[i] > '9' || (q == 1000 && s[i] != '0'))
-			return -1;
-		q += (s[i] - '0') * scale;
-	}
-	return q;
-}
-
-/*
  * Parses one list element s[0..n): language-range *(OWS ";" OWS param).
  * Sets *lang to PAGE_LANG_ZH/EN, LANG_STAR or -1 (another language) and
  * *q (thousandths). -1 if the element is malformed. n > 0.
@@ -652,7 +625,7 @@ lang_entry_parse(const char *s, size_t n, int *lang, int *q)
 			;
 		vend = i;
 		if (eq - name == 1 && ascii_lower(s[name]) == 'q') {
-			if ((*q = qvalue_parse(s + value, vend - value)) < 0)
+			if ((*q = sigil_qvalue_parse(s + value, vend - value)) < 0)
 				return -1;
 		} else if (vend == value) {
 			return -1;

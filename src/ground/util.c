@@ -246,6 +246,28 @@ sigil_time_parse_rfc3339(const char *s, int64_t *out)
 }
 
 int
+sigil_qvalue_parse(const char *s, size_t n)
+{
+	int q;
+
+	if (n == 0 || (s[0] != '0' && s[0] != '1'))
+		return -1;
+	q = (s[0] - '0') * 1000;
+	if (n == 1)
+		return q;
+	if (s[1] != '.' || n > 5)
+		return -1;
+	for (size_t i = 2; i < n; i++) {
+		int scale = i == 2 ? 100 : i == 3 ? 10 : 1;
+
+		if (s[i] < '0' || s[i] > '9' || (q == 1000 && s[i] != '0'))
+			return -1;
+		q += (s[i] - '0') * scale;
+	}
+	return q;
+}
+
+int
 sigil_random(void *buf, size_t n)
 {
 	if (n > 0 && RAND_bytes(buf, (int)n) != 1)
