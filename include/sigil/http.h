@@ -65,7 +65,8 @@ enum http_route_flags {
 	HTTP_ROUTE_BRAND = 1 << 5,	/* brand API: larger bodies allowed */
 	HTTP_ROUTE_PATCH = 1 << 6,
 	HTTP_ROUTE_PUT = 1 << 7,
-	HTTP_ROUTE_OPTIONS = 1 << 8,	/* the handler answers OPTIONS */
+	HTTP_ROUTE_OPTIONS = 1 << 8,	/* the handler answers OPTIONS; every
+					   answer carries CORS headers */
 };
 
 struct http_route {

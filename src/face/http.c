@@ -863,6 +863,20 @@ dispatch(struct evhttp_request *req, void *arg)
 	}
 	c->route = idx;
 	r = &srv->routes[idx];
+	/*
+	 * A route that answers OPTIONS is open to every origin (the GS1
+	 * resolver): its 405 and 429 carry the CORS headers as well, or a
+	 * page's script could not even read why it was refused.
+	 */
+	if (r->flags & HTTP_ROUTE_OPTIONS) {
+		http_add_header(c, "Access-Control-Allow-Origin", "*");
+		http_add_header(c, "Access-Control-Allow-Methods",
+		    "GET, HEAD, OPTIONS");
+		http_add_header(c, "Access-Control-Allow-Headers",
+		    "Accept, Accept-Language, Content-Type");
+		http_add_header(c, "Access-Control-Expose-Headers",
+		    "Link, Location, Content-Type, Retry-After");
+	}
 	if (!(((r->flags & HTTP_ROUTE_GET) && (method == EVHTTP_REQ_GET ||
 	    method == EVHTTP_REQ_HEAD)) || ((r->flags & HTTP_ROUTE_POST) &&
 	    method == EVHTTP_REQ_POST) || ((r->flags & HTTP_ROUTE_DELETE) &&

@@ -58,17 +58,6 @@
 #define ANCHOR_MAX	700
 #define HOLDERS_MAX	4
 
-static void
-cors(struct http_call *c)
-{
-	http_add_header(c, "Access-Control-Allow-Origin", "*");
-	http_add_header(c, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
-	http_add_header(c, "Access-Control-Allow-Headers",
-	    "Accept, Accept-Language, Content-Type");
-	http_add_header(c, "Access-Control-Expose-Headers",
-	    "Link, Location, Content-Type");
-}
-
 /* OPTIONS: 1 when answered (204 with what is allowed). */
 static int
 options(struct http_call *c)
@@ -489,7 +478,6 @@ resolver_scan(struct http_call *c)
 {
 	struct req *q;
 
-	cors(c);
 	if (options(c))
 		return;
 	if ((q = calloc(1, sizeof *q)) == NULL) {
@@ -510,7 +498,6 @@ resolver_description(struct http_call *c)
 {
 	char root[ROOT_MAX];
 
-	cors(c);
 	if (options(c))
 		return;
 	resolver_root(c, root, sizeof root);

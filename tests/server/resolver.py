@@ -625,4 +625,24 @@ with Env() as env:
     st, _, body = srv.get("/.well-known/gs1resolver")
     check(json.loads(body)["resolverRoot"] == "https://acme.example:8443",
           "resolverRoot lower case, trailing slash dropped")
+
+    # ---- 15. refusals before the handler carry CORS too ----
+    srv.stop()
+    srv = env.start("--rate-limit", "1")
+    st, hdrs, _ = srv.request("DELETE", item)
+    check(st == 405 and hdrs.get("Access-Control-Allow-Origin") == "*",
+          "a 405 on a resolver path carries CORS: %s" % st)
+    seen = None
+    for _ in range(60):
+        st, hdrs, _ = srv.get(item + "&linkType=all", headers=HTML)
+        if st == 429:
+            seen = hdrs
+            break
+    check(seen is not None and
+          seen.get("Access-Control-Allow-Origin") == "*" and
+          "Retry-After" in seen.get("Access-Control-Expose-Headers", ""),
+          "a 429 on a resolver path carries CORS and exposes Retry-After")
+    st, hdrs, _ = srv.get("/healthz")
+    check("Access-Control-Allow-Origin" not in hdrs,
+          "a route that is not the resolver's gets no CORS headers")
 done()
