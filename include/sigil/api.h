@@ -162,6 +162,10 @@ void api_codes_get(struct api_call *a);
 void api_codes_clear(struct api_call *a);
 void api_codes_pin_unlock(struct api_call *a);
 void api_alerts_list(struct api_call *a);
+/* api_alerts.c: one alert, its status, the actions on its code. */
+void api_alerts_get(struct api_call *a);
+void api_alerts_patch(struct api_call *a);
+void api_alerts_action(struct api_call *a);
 
 /* ---- handlers: the dashboard's statistics (api_stats.c) ---- */
 void api_stats_get(struct api_call *a);		/* stats/{what} */

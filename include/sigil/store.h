@@ -146,6 +146,7 @@ int store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes);
 #include "sigil/store/scans.h"
 #include "sigil/store/tokens.h"
 #include "sigil/store/trace.h"
+#include "sigil/store/alerts.h"
 
 /*
  * ==== customers, loyalty, webhooks, users, counters ====

@@ -4,7 +4,7 @@
  * scans, first scan and clone signals, PIN lock, notes, trace events
  * and loyalty claims), the two corrections a brand may make to a code
  * with a reason kept in its notes (clear a clone flag it found false,
- * lift a PIN lock), and the alert feed (clones, diversion).
+ * lift a PIN lock). The alerts are api_alerts.c's.
  *
  * A handler: route_api.c calls it after authentication and the role
  * check. May call http_api.c, trace (step names), scan (verdict names),
@@ -345,82 +345,4 @@ api_codes_get(struct api_call *a)
 		json_object_set_new(o, "claims", claims);
 	}
 	api_reply(a, 200, o);
-}
-
-/* ---- alerts ---- */
-
-static const char *
-alert_type_name(int type)
-{
-	switch (type) {
-	case ALERT_CLONE_SCANNERS:	return "too_many_scanners";
-	case ALERT_CLONE_TRAVEL:	return "impossible_travel";
-	case ALERT_DIVERSION:		return "diversion";
-	}
-	return "unknown";
-}
-
-struct alert_page {
-	json_t		*arr;
-	uint64_t	last;
-};
-
-static int
-alert_one(void *arg, const struct alert *al)
-{
-	struct alert_page *pg = arg;
-	char t[SIGIL_TIME_LEN + 1];
-	json_t *o;
-
-	o = json_pack("{s:I,s:s,s:s,s:I,s:I}", "id", (json_int_t)al->id,
-	    "type", alert_type_name(al->type), "at",
-	    sigil_time_format(al->at, t), "serial", (json_int_t)al->serial,
-	    "scan", (json_int_t)al->scan_id);
-	if (al->type == ALERT_DIVERSION) {
-		json_object_set_new(o, "distributor",
-		    json_integer(al->distributor));
-		json_object_set_new(o, "distance_km",
-		    json_real(round(al->distance_km * 10) / 10));
-	}
-	if (al->lat != 0 || al->lng != 0)
-		json_object_set_new(o, "location", json_pack("{s:f,s:f}",
-		    "lat", round6(al->lat), "lng", round6(al->lng)));
-	json_array_append_new(pg->arr, o);
-	pg->last = al->id;
-	return 0;
-}
-
-void
-api_alerts_list(struct api_call *a)
-{
-	struct alert_page pg = { NULL, 0 };
-	char v[32];
-	uint64_t after;
-	size_t limit;
-	int64_t since;
-	int type = 0, err;
-
-	if (api_paging(a, &after, &limit, &since) != 0)
-		return;
-	if (api_query(a, "type", v, sizeof v) != NULL) {
-		for (type = ALERT_CLONE_SCANNERS; type <= ALERT_DIVERSION; type++)
-			if (strcmp(v, alert_type_name(type)) == 0)
-				break;
-		if (type > ALERT_DIVERSION) {
-			api_fail(a, 400, "bad_query", "type must be "
-			    "too_many_scanners, impossible_travel or diversion");
-			return;
-		}
-	}
-	pg.arr = json_array();
-	err = store_alert_each(a->app->store, a->brand.id, after, type, since,
-	    limit, alert_one, &pg);
-	if (err < 0) {
-		json_decref(pg.arr);
-		api_store_fail(a, err, "alerts");
-		return;
-	}
-	api_reply(a, 200, json_pack("{s:o,s:o}", "alerts", pg.arr, "next",
-	    json_array_size(pg.arr) == limit ? json_integer((json_int_t)pg.last)
-	    : json_null()));
 }

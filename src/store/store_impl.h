@@ -16,7 +16,8 @@
  *   store_scrub.c     zeroing what an erasure freed
  *   store_catalog.c   brands, keys, products, batches
  *   store_tokens.c    brand API tokens
- *   store_trace.c     distributors, the event log, alerts
+ *   store_trace.c     distributors, the event log
+ *   store_alerts.c    alerts: one per code and signal, their status
  *   store_custody.c   aggregation, shipments, a code's history
  *   store_scanlog.c   the scan log, locations, code_state rows, state rules
  *   store_state.c     the pending layer of per-code state
@@ -96,6 +97,8 @@ struct store {
 	int		 redirects_absent;	/* ... without redirect rules */
 	int		 content_absent;	/* ... without content, images */
 	MDB_dbi		 links;		/* store_links.c */
+	MDB_dbi		 alert_codes;	/* store_alerts.c */
+	int		 alert_codes_absent;	/* ... without alert_codes */
 	int		 links_absent;	/* ... of a store without links */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];

@@ -37,7 +37,8 @@
  * late: added after schema 1 shipped (1 trace, 2 the loyalty family:
  * store_customers.c, store_claims.c, ..., 3 code notes, 4 redirect rules
  * and device locations, 5 landing-page content and images).
- * and device locations, 5 links).
+ * and device locations, 5 links, 7 alert_codes: one alert per code and
+ * signal).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -106,6 +107,7 @@ static const struct dbdef dbdefs[] = {
 	{ "content", 0, offsetof(struct store, content), 5 },
 	{ "images", 0, offsetof(struct store, images), 5 },
 	{ "links", 0, offsetof(struct store, links), 6 },
+	{ "alert_codes", 0, offsetof(struct store, alert_codes), 7 },
 };
 
 static int
@@ -216,6 +218,8 @@ open_dbs(struct store *st, int create)
 				st->redirects_absent = 1;
 			else if (dbdefs[i].late == 6)
 				st->links_absent = 1;
+			else if (dbdefs[i].late == 7)
+				st->alert_codes_absent = 1;
 			else if (dbdefs[i].late == 3)
 				st->notes_absent = 1;
 			else if (dbdefs[i].late == 2)

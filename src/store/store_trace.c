@@ -1,16 +1,15 @@
 /*
- * store_trace.c - the trace log: distributors, the EPCIS event log and
- * alerts.
+ * store_trace.c - the trace log: distributors and the EPCIS event log.
  *
- * Owns the tables distributors, events, brand_events, code_events,
- * batch_events, alerts and brand_alerts, their encodings, and the meta
- * counters next_distributor/<brand>, next_event and next_alert. Events
- * and alerts are append-only, numbered in one sequence each, and indexed
- * by brand (and events by code and batch) so that a brand's feed or a
- * code's history never walks another brand's rows.
+ * Owns the tables distributors, events, brand_events, code_events and
+ * batch_events, their encodings, and the meta counters
+ * next_distributor/<brand> and next_event. Events are append-only,
+ * numbered in one sequence, and indexed by brand, code and batch so that
+ * a brand's feed or a code's history never walks another brand's rows.
+ * (Alerts, which were here, are store_alerts.c's.)
  * May call: libc, LMDB, util.c, store_env.c and store_catalog.c (an
  * event's brand and batch must exist). store_custody.c appends its
- * events here (event_append); store_scans.c its alerts (scan_alerts).
+ * events here (event_append).
  * Must never: call those two back, or any family above the catalog.
  *
  * Traceability lives in tables added after schema 1 without touching
@@ -31,7 +30,6 @@
 #define DIST_FIXED_LEN		10
 #define DIST_GLN_LEN		13
 #define EVENT_FIXED_LEN		53
-#define ALERT_REC_LEN		45
 
 /* ---- distributors ---- */
 
@@ -214,7 +212,7 @@ store_distributor_each(struct store *st, uint32_t brand_id,
 }
 
 /*
- * A brand's feed: the ids its index (brand_events, brand_alerts: keys
+ * A brand's feed: the ids its index (brand_events: keys
  * brand_id BE32 || id BE64) holds after `after`, in id order. item loads
  * one and hands it to the caller's callback as a walk's row would (0, an
  * error, *stop), or sets skip when the caller's filter leaves it out;
@@ -228,7 +226,7 @@ struct feed {
 			    int *stop);
 };
 
-/* ---- a brand's feeds: the indexes of the event and alert logs ---- */
+/* ---- a brand's feeds: the index of the event log ---- */
 
 /* A brand's index of its log (brand_id BE32 || id BE64 -> empty). */
 static int
@@ -531,135 +529,4 @@ store_event_each(struct store *st, uint32_t brand_id, uint64_t after,
 	rc = feed_walk(st, st->brand_events, brand_id, after, limit, &e.f);
 	free(e.buf.v);
 	return rc;
-}
-
-/* ---- alerts ---- */
-
-static int
-alert_append(struct store *st, MDB_txn *txn, const struct alert *al)
-{
-	uint8_t idb[8], vb[ALERT_REC_LEN];
-	MDB_val k = mval(idb, 8), v = mval(vb, ALERT_REC_LEN);
-	uint64_t id;
-	int rc;
-
-	if ((rc = meta_next(st, txn, meta_key("next_alert"), 1,
-	    UINT64_MAX - 1, &id)) != 0)
-		return rc;
-	sigil_be64_put(idb, id);
-	le32_put(vb, al->brand_id);
-	vb[4] = (uint8_t)al->type;
-	le64_put(vb + 5, (uint64_t)al->at);
-	le64_put(vb + 13, al->serial);
-	le64_put(vb + 21, al->scan_id);
-	le32_put(vb + 29, al->distributor);
-	lef32_put(vb + 33, al->distance_km);
-	lef32_put(vb + 37, al->lat);
-	lef32_put(vb + 41, al->lng);
-	if ((rc = mdb_put(txn, st->alerts, &k, &v, MDB_APPEND)) != 0)
-		return rc;
-	return feed_index(txn, st->brand_alerts, al->brand_id, id);
-}
-
-static int
-alert_decode(uint64_t id, MDB_val v, struct alert *out)
-{
-	const uint8_t *p = v.mv_data;
-	struct alert a = { .id = id };
-
-	if (v.mv_size != ALERT_REC_LEN || p[4] < ALERT_CLONE_SCANNERS ||
-	    p[4] > ALERT_DIVERSION)
-		return SIGIL_EIO;
-	a.brand_id = le32_get(p);
-	a.type = p[4];
-	a.at = (int64_t)le64_get(p + 5);
-	a.serial = le64_get(p + 13);
-	a.scan_id = le64_get(p + 21);
-	a.distributor = le32_get(p + 29);
-	a.distance_km = lef32_get(p + 33);
-	a.lat = lef32_get(p + 37);
-	a.lng = lef32_get(p + 41);
-	*out = a;
-	return 0;
-}
-
-/* One alert per evidence flag in flags, for the judged scan r. */
-int
-scan_alerts(struct store *st, MDB_txn *txn, const struct scan_rec *r,
-    unsigned flags, int64_t at)
-{
-	static const struct {
-		unsigned	flag;
-		int		type;
-	} kinds[] = {
-		{ SCAN_CLONE_SCANNERS, ALERT_CLONE_SCANNERS },
-		{ SCAN_CLONE_TRAVEL, ALERT_CLONE_TRAVEL },
-		{ SCAN_DIVERSION, ALERT_DIVERSION },
-	};
-	int rc;
-
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		struct alert al = { 0 };
-
-		if (!(flags & kinds[i].flag))
-			continue;
-		al.brand_id = r->brand_id;
-		al.type = kinds[i].type;
-		al.at = at;
-		al.serial = r->serial;
-		al.scan_id = r->id;
-		if (kinds[i].type == ALERT_DIVERSION) {
-			al.distributor = r->distributor;
-			al.distance_km = r->diversion_km;
-		}
-		if (r->flags & SCAN_HAS_LOC) {
-			al.lat = r->lat;
-			al.lng = r->lng;
-		}
-		if ((rc = alert_append(st, txn, &al)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
-struct alert_feed {
-	struct feed	 f;		/* first: item gets it back */
-	struct store	*st;
-	int		 type;
-	int64_t		 since;
-	int		(*fn)(void *arg, const struct alert *a);
-	void		*arg;
-};
-
-static int
-alert_item(struct feed *f, MDB_txn *txn, uint64_t id, int *stop)
-{
-	struct alert_feed *a = (struct alert_feed *)f;
-	struct alert al;
-	MDB_val v;
-	int rc;
-
-	if ((rc = id_get(txn, a->st->alerts, id, &v)) != 0)
-		return rc == MDB_NOTFOUND ? SIGIL_EIO : rc;
-	if ((rc = alert_decode(id, v, &al)) != 0)
-		return rc;
-	if ((a->type && al.type != a->type) || al.at < a->since) {
-		f->skip = 1;
-		return 0;
-	}
-	*stop = a->fn(a->arg, &al);
-	return 0;
-}
-
-int
-store_alert_each(struct store *st, uint32_t brand_id, uint64_t after,
-    int type, int64_t since, size_t limit,
-    int (*fn)(void *arg, const struct alert *a), void *arg)
-{
-	struct alert_feed a = { { .item = alert_item }, st, type, since, fn,
-	    arg };
-
-	if (st->trace_absent || after == UINT64_MAX)
-		return 0;
-	return feed_walk(st, st->brand_alerts, brand_id, after, limit, &a.f);
 }

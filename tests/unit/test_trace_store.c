@@ -964,6 +964,17 @@ collect_alert(void *arg, const struct alert *a)
 	return 0;
 }
 
+/* The feed a machine follows: ids > after, oldest first. */
+static int
+alerts_after(struct store *st, uint32_t brand, uint64_t after, int type,
+    int64_t since, size_t limit, struct alertlist *l)
+{
+	struct alert_query q = { .oldest_first = 1, .after = after,
+	    .type = type, .since = since, .limit = limit };
+
+	return store_alert_each(st, brand, &q, collect_alert, l);
+}
+
 /* device 1: clone (scanners); 2: travel + diversion; else clean. */
 static void
 flag_judge(void *arg, size_t index, struct scan_rec *r,
@@ -1039,8 +1050,7 @@ test_alerts(void **state)
 	assert_int_equal(store_scans_commit(f->st, recs, 5, flag_judge, NULL),
 	    0);
 
-	assert_int_equal(store_alert_each(f->st, f->brand, 0, 0, 0, 0,
-	    collect_alert, &l), 0);
+	assert_int_equal(alerts_after(f->st, f->brand, 0, 0, 0, 0, &l), 0);
 	assert_int_equal(l.n, 3);
 	assert_int_equal(l.a[0].type, ALERT_CLONE_SCANNERS);
 	assert_int_equal(l.a[0].scan_id, recs[0].id);
@@ -1053,14 +1063,12 @@ test_alerts(void **state)
 	assert_true(fabsf(l.a[2].distance_km - 12.5f) < 1e-6f);
 	assert_true(l.a[0].id < l.a[1].id && l.a[1].id < l.a[2].id);
 	l.n = 0;
-	assert_int_equal(store_alert_each(f->st, f->other, 0, 0, 0, 0,
-	    collect_alert, &l), 0);
+	assert_int_equal(alerts_after(f->st, f->other, 0, 0, 0, 0, &l), 0);
 	assert_int_equal(l.n, 1);
 	assert_true(fabsf(l.a[0].lat - 10) < 1e-6f);
 	assert_true(fabsf(l.a[0].lng - 20) < 1e-6f);
 	l.n = 0;
-	assert_int_equal(store_alert_each(f->st, 0, 0, 0, 0, 0,
-	    collect_alert, &l), 0);
+	assert_int_equal(alerts_after(f->st, 0, 0, 0, 0, 0, &l), 0);
 	assert_int_equal(l.n, 0);
 
 	/* Located scan 2 turns out diverted: an alert, and the flag is kept
@@ -1073,8 +1081,7 @@ test_alerts(void **state)
 	assert_true(out.flags & SCAN_CLONE_SCANNERS);
 	assert_false(out.flags & SCAN_DIVERSION);
 	l.n = 0;
-	assert_int_equal(store_alert_each(f->st, f->brand, 0, 0, 0, 0,
-	    collect_alert, &l), 0);
+	assert_int_equal(alerts_after(f->st, f->brand, 0, 0, 0, 0, &l), 0);
 	assert_int_equal(l.n, 4);
 	assert_int_equal(l.a[3].type, ALERT_DIVERSION);
 	assert_int_equal(l.a[3].scan_id, recs[1].id);
@@ -1097,24 +1104,99 @@ test_alerts(void **state)
 
 	/* Filters: type, since, after, limit. */
 	l.n = 0;
-	assert_int_equal(store_alert_each(f->st, f->brand, 0, ALERT_DIVERSION,
-	    0, 0, collect_alert, &l), 0);
+	assert_int_equal(alerts_after(f->st, f->brand, 0, ALERT_DIVERSION, 0,
+	    0, &l), 0);
 	assert_int_equal(l.n, 2);
 	l.n = 0;
-	assert_int_equal(store_alert_each(f->st, f->brand, 0, 0, 2000, 0,
-	    collect_alert, &l), 0);
+	assert_int_equal(alerts_after(f->st, f->brand, 0, 0, 2000, 0, &l), 0);
 	assert_int_equal(l.n, 3);
 	assert_int_equal(l.a[0].type, ALERT_CLONE_TRAVEL);
 	l.n = 0;
-	assert_int_equal(store_alert_each(f->st, f->brand, 0, 0, 0, 2,
-	    collect_alert, &l), 0);
+	assert_int_equal(alerts_after(f->st, f->brand, 0, 0, 0, 2, &l), 0);
 	assert_int_equal(l.n, 2);
 	l.n = 0;
-	assert_int_equal(store_alert_each(f->st, f->brand, l.a[1].id, 0, 0, 0,
-	    collect_alert, &l), 0);
+	assert_int_equal(alerts_after(f->st, f->brand, l.a[1].id, 0, 0, 0,
+	    &l), 0);
 	assert_int_equal(l.n, 2);
 	assert_int_equal(l.a[0].type, ALERT_DIVERSION);
 	assert_int_equal(l.a[1].scan_id, recs[1].id);
+}
+
+/*
+ * One alert per code and signal: a second clone scan of serial 1 updates
+ * its alert (count, last seen, latest scan); the inbox is newest first
+ * and pages with before; a resolved alert raised again is new again.
+ */
+static void
+test_alerts_inbox(void **state)
+{
+	struct fixture *f = *state;
+	struct scan_rec r;
+	struct alertlist l = { .n = 0 };
+	struct alert_query q = { .limit = 2 };
+	struct alert a;
+	uint64_t first;
+
+	new_batch(f, f->brand, 10);
+	for (uint64_t serial = 1; serial <= 3; serial++) {
+		r = mkscan(f->brand, serial, 1, (int64_t)serial * 1000);
+		assert_int_equal(store_scans_commit(f->st, &r, 1, flag_judge,
+		    NULL), 0);
+	}
+	r = mkscan(f->brand, 1, 1, 9000);
+	assert_int_equal(store_scans_commit(f->st, &r, 1, flag_judge, NULL),
+	    0);
+	assert_int_equal(store_alert_each(f->st, f->brand, &q, collect_alert,
+	    &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.a[0].serial, 3);
+	assert_int_equal(l.a[1].serial, 2);
+	q.before = l.a[1].id;
+	l.n = 0;
+	assert_int_equal(store_alert_each(f->st, f->brand, &q, collect_alert,
+	    &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.a[0].serial, 1);
+	assert_int_equal(l.a[0].count, 2);
+	assert_int_equal(l.a[0].at, 1000);
+	assert_int_equal(l.a[0].last_at, 9000);
+	assert_int_equal(l.a[0].last_scan, r.id);
+	assert_int_equal(l.a[0].status, ALERT_NEW);
+	first = l.a[0].id;
+
+	/* Status: who and when; not through another brand. */
+	assert_int_equal(store_alert_set_status(f->st, f->other, first,
+	    ALERT_RESOLVED, 7, 9500, &a), SIGIL_ENOTFOUND);
+	assert_int_equal(store_alert_set_status(f->st, f->brand, first, 9,
+	    7, 9500, &a), SIGIL_EINVAL);
+	assert_int_equal(store_alert_set_status(f->st, f->brand, first,
+	    ALERT_RESOLVED, 7, 9500, &a), 0);
+	assert_int_equal(a.status_by, 7);
+	assert_int_equal(a.status_at, 9500);
+	q = (struct alert_query){ .statuses = 1u << ALERT_NEW };
+	l.n = 0;
+	assert_int_equal(store_alert_each(f->st, f->brand, &q, collect_alert,
+	    &l), 0);
+	assert_int_equal(l.n, 2);
+
+	/* Raised again: the same alert, new again, by the server. */
+	r = mkscan(f->brand, 1, 1, 10000);
+	assert_int_equal(store_scans_commit(f->st, &r, 1, flag_judge, NULL),
+	    0);
+	assert_int_equal(store_alert_get(f->st, f->brand, first, &a), 0);
+	assert_int_equal(a.count, 3);
+	assert_int_equal(a.status, ALERT_NEW);
+	assert_int_equal(a.status_by, 0);
+	assert_int_equal(store_alert_get(f->st, f->other, first, &a),
+	    SIGIL_ENOTFOUND);
+	assert_string_equal(store_alert_type_name(ALERT_DIVERSION),
+	    "diversion");
+	assert_int_equal(store_alert_type_parse("impossible_travel"),
+	    ALERT_CLONE_TRAVEL);
+	assert_int_equal(store_alert_type_parse("nope"), 0);
+	assert_int_equal(store_alert_status_parse("acknowledged"),
+	    ALERT_ACKNOWLEDGED);
+	assert_int_equal(store_alert_status_parse("open"), -1);
 }
 
 /* A failed commit (bad verdict from the judge) leaves no alert. */
@@ -1137,8 +1219,7 @@ test_alerts_rollback(void **state)
 	recs[1] = mkscan(f->brand, 2, 2, 2000);
 	assert_int_equal(store_scans_commit(f->st, recs, 2, bad_judge, NULL),
 	    SIGIL_EINVAL);
-	assert_int_equal(store_alert_each(f->st, f->brand, 0, 0, 0, 0,
-	    collect_alert, &l), 0);
+	assert_int_equal(alerts_after(f->st, f->brand, 0, 0, 0, 0, &l), 0);
 	assert_int_equal(l.n, 0);
 }
 
@@ -1205,8 +1286,7 @@ test_legacy_store(void **state)
 	assert_int_equal(store_event_each(ro, 1, 0, 0, 0, 0, 0, collect_event,
 	    &l), 0);
 	assert_int_equal(store_code_events(ro, 1, 1, collect_event, &l), 0);
-	assert_int_equal(store_alert_each(ro, 1, 0, 0, 0, 0, collect_alert,
-	    &al), 0);
+	assert_int_equal(alerts_after(ro, 1, 0, 0, 0, 0, &al), 0);
 	assert_int_equal(l.n, 0);
 	assert_int_equal(al.n, 0);
 	assert_int_equal(store_token_add(ro, hash, &t), SIGIL_EDENIED);
@@ -1259,6 +1339,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_events_each, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alerts_inbox, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_alerts_rollback, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_legacy_store, setup,

@@ -1,7 +1,7 @@
 /*
  * sigil/store/trace.h - traceability: distributors, aggregation,
- * shipments, the EPCIS event log and alerts. In src/store/store_trace.c
- * (distributors, events, alerts) and store_custody.c (aggregation,
+ * shipments and the EPCIS event log. In src/store/store_trace.c
+ * (distributors, events) and store_custody.c (aggregation,
  * shipments, a code's events).
  *
  * One slice of the storage module's contract: include "sigil/store.h",
@@ -163,39 +163,5 @@ int store_code_was_parent(struct store *st, uint32_t brand_id,
  */
 int store_code_events(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct trace_event *ev), void *arg);
-
-/* ---- alerts: clone and diversion evidence, append-only ---- */
-enum alert_type {
-	ALERT_CLONE_SCANNERS = 1,
-	ALERT_CLONE_TRAVEL = 2,
-	ALERT_DIVERSION = 3,
-};
-
-struct alert {
-	uint64_t	id;		/* monotonic */
-	uint32_t	brand_id;
-	int		type;		/* enum alert_type */
-	int64_t		at;
-	uint64_t	serial;
-	uint64_t	scan_id;
-	uint32_t	distributor;	/* DIVERSION */
-	float		distance_km;	/* DIVERSION: outside the territory by */
-	float		lat, lng;
-};
-
-/*
- * Alerts are written by store_scans_commit and store_scan_locate in the
- * same transaction as the scan: one per judged scan whose rec->flags
- * carry SCAN_CLONE_SCANNERS, SCAN_CLONE_TRAVEL or SCAN_DIVERSION (one
- * alert per flag). A diversion alert takes its distributor and distance
- * from rec->distributor and rec->diversion_km, which the caller fills
- * before the commit (they are not part of the logged record); at locate
- * time, judge fills them, and only flags judge adds there raise alerts.
- * The brand's alerts with id > after, of the given type (0 = any), with
- * at >= since, in id order, at most limit of them (0 = no limit).
- */
-int store_alert_each(struct store *st, uint32_t brand_id, uint64_t after,
-    int type, int64_t since, size_t limit,
-    int (*fn)(void *arg, const struct alert *a), void *arg);
 
 #endif
