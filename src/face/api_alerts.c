@@ -209,11 +209,13 @@ api_alerts_list(struct api_call *a)
 		    "(too_many_scanners, impossible_travel, diversion...)");
 		return;
 	}
-	if ((buf.v = calloc(q.limit, sizeof *buf.v)) == NULL) {
+	/* One more than a page: next is null when nothing follows. */
+	if ((buf.v = calloc(q.limit + 1, sizeof *buf.v)) == NULL) {
 		api_store_fail(a, SIGIL_ENOMEM, "alerts");
 		return;
 	}
-	buf.cap = q.limit;
+	buf.cap = q.limit + 1;
+	q.limit++;
 	err = store_alert_each(a->app->store, a->brand.id, &q, alert_keep,
 	    &buf);
 	if (err < 0) {
@@ -222,11 +224,11 @@ api_alerts_list(struct api_call *a)
 		return;
 	}
 	arr = json_array();
-	for (size_t i = 0; i < buf.n; i++)
+	for (size_t i = 0; i < buf.n && i + 1 < q.limit; i++)
 		json_array_append_new(arr, alert_json(a, &buf.v[i], &nm));
 	/* next: the cursor of the next page (after= or before= it). */
 	api_reply(a, 200, json_pack("{s:o,s:o}", "alerts", arr, "next",
-	    buf.n == q.limit ? json_integer((json_int_t)buf.v[buf.n - 1].id)
+	    buf.n == q.limit ? json_integer((json_int_t)buf.v[buf.n - 2].id)
 	    : json_null()));
 	free(buf.v);
 }

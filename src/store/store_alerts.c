@@ -17,7 +17,9 @@
  * Record (docs/storage.md): brand u32, type u8, at i64, serial u64,
  * scan u64, distributor u32, distance f32, lat f32, lng f32 (45 bytes,
  * the first layout, still read: count 1, never changed), then count u32,
- * last_at i64, last_scan u64, status u8, status_by u32, status_at i64.
+ * last_at i64, last_scan u64, status u8, status_by u32, status_at i64,
+ * loc_scan u64 (the scan lat/lng came from: store_erase.c coarsens the
+ * alert with that scan).
  *
  * May call: libc, LMDB, util.c, store_env.c. store_scans.c calls
  * scan_alerts. Must never call any other family.
@@ -30,7 +32,7 @@
 #include "store_impl.h"
 
 #define ALERT_REC_V1	45
-#define ALERT_REC_LEN	78
+#define ALERT_REC_LEN	86
 #define ALERT_CODE_KEY	(CODE_KEY_LEN + 1)
 
 static const struct {
@@ -103,6 +105,7 @@ alert_encode(const struct alert *al, uint8_t *vb)
 	vb[65] = (uint8_t)al->status;
 	le32_put(vb + 66, al->status_by);
 	le64_put(vb + 70, (uint64_t)al->status_at);
+	le64_put(vb + 78, al->loc_scan);
 }
 
 static int
@@ -126,6 +129,7 @@ alert_decode(uint64_t id, MDB_val v, struct alert *out)
 	a.count = 1;
 	a.last_at = a.at;
 	a.last_scan = a.scan_id;
+	a.loc_scan = a.scan_id;
 	if (v.mv_size == ALERT_REC_LEN) {
 		a.count = le32_get(p + 45);
 		a.last_at = (int64_t)le64_get(p + 49);
@@ -133,6 +137,7 @@ alert_decode(uint64_t id, MDB_val v, struct alert *out)
 		a.status = p[65];
 		a.status_by = le32_get(p + 66);
 		a.status_at = (int64_t)le64_get(p + 70);
+		a.loc_scan = le64_get(p + 78);
 		if (a.status > ALERT_RESOLVED || a.count == 0)
 			return SIGIL_EIO;
 	}
@@ -193,6 +198,7 @@ alert_raise(struct store *st, MDB_txn *txn, struct alert *al)
 		if (al->lat != 0 || al->lng != 0) {
 			old.lat = al->lat;
 			old.lng = al->lng;
+			old.loc_scan = al->scan_id;
 		}
 		if (al->type == ALERT_DIVERSION) {
 			old.distributor = al->distributor;
@@ -211,6 +217,7 @@ alert_raise(struct store *st, MDB_txn *txn, struct alert *al)
 	al->count = 1;
 	al->last_at = al->at;
 	al->last_scan = al->scan_id;
+	al->loc_scan = al->scan_id;
 	if ((rc = alert_put(st, txn, al, MDB_APPEND)) != 0)
 		return rc;
 	sigil_be32_put(bk, al->brand_id);

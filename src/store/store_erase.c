@@ -339,7 +339,7 @@ static int
 alert_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
 {
 	struct alert_coarsen *w = ctx;
-	uint8_t ab[8], vb[64];
+	uint8_t ab[8], vb[96];
 	MDB_val akey = mval(ab, 8), av;
 	int rc;
 
@@ -350,8 +350,10 @@ alert_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
 	memcpy(ab, (const uint8_t *)k.mv_data + 4, 8);
 	if ((rc = mdb_get(txn, w->st->alerts, &akey, &av)) != 0)
 		return rc == MDB_NOTFOUND ? 0 : rc;
+	/* The scan the location came from (store_alerts.c's layouts). */
 	if (av.mv_size < 45 || av.mv_size > sizeof(vb) ||
-	    !idset_has(w->done, le64_get((const uint8_t *)av.mv_data + 21)))
+	    !idset_has(w->done, le64_get((const uint8_t *)av.mv_data +
+	    (av.mv_size >= 86 ? 78 : 21))))
 		return 0;
 	memcpy(vb, av.mv_data, av.mv_size);
 	lef32_put(vb + 37, erase_coarse(lef32_get(vb + 37)));

@@ -48,6 +48,7 @@ struct alert {
 					   0: the server (a resolved alert
 					   raised again is new again) */
 	int64_t		status_at;	/* 0 while never changed */
+	uint64_t	loc_scan;	/* the scan lat, lng came from */
 };
 
 /* The type's API name ("too_many_scanners"...), NULL if it has none. */
