@@ -632,6 +632,30 @@ open_partial(struct mint *m, int *fd)
 	return 0;
 }
 
+/*
+ * A complete PIN print file: noted in the store (pins.h), so that the
+ * server knows the batch's codes carry PINs a consumer can scratch off
+ * and lets a campaign require them. The file is made either way; a note
+ * that fails is said on standard error.
+ */
+static void
+note_pin_file(struct mint *m)
+{
+	struct store *st;
+	int rc;
+
+	if (cli_store_open(m->o, 0, &st))
+		return;
+	rc = store_pin_file_note(st, m->batch.brand_id, m->batch.id, m->n,
+	    sigil_now_us());
+	store_close(st);
+	if (rc != 0)
+		fprintf(stderr, "sigil: the PIN file is complete, but the store "
+		    "could not note it (%s): a campaign requiring PINs will "
+		    "refuse batch %llu\n", sigil_strerror(rc),
+		    (unsigned long long)m->batch.id);
+}
+
 int
 cmd_mint(struct opts *o)
 {
@@ -755,6 +779,8 @@ cmd_mint(struct opts *o)
 			cli_fail(EXIT_USAGE, "%s", m->errmsg);
 		goto restore;
 	}
+	if (o->pin)
+		note_pin_file(m);
 	if (!to_stdout) {
 		double secs = (double)(sigil_now_us() - m->started) / 1e6;
 

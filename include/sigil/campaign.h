@@ -97,6 +97,45 @@ const struct campaign_rules *campaign_find(struct app *app,
     uint32_t brand_id, uint64_t batch_id, const char *sku, int role,
     int64_t now);
 
+/*
+ * The brand's readable campaigns, parsed, in the order campaign_find
+ * tries them (id order: the oldest running one wins), *n of them; NULL
+ * when none or unreadable. Valid as campaign_find's result is.
+ */
+const struct campaign_rules *const *campaign_rules_of(struct app *app,
+    uint32_t brand_id, size_t *n);
+
+/* ---- campaign_check.c: a campaign against the catalog and the others */
+
+/*
+ * Checks that what canon (a loyalty_campaign_check'd configuration)
+ * names exists for brand_id: each of 'skus' a product, each of
+ * 'batches' a batch of the brand not revoked, 'territory' a
+ * distributor; and, with 'require_pin', that a PIN print file was made
+ * (store/pins.h) for each batch named and for at least one batch of each
+ * SKU named. 0, or SIGIL_EINVAL with field (as "skus[2]"), code (an API
+ * error code: unknown_product, unknown_batch, unknown_distributor,
+ * no_pin_file) and msg set; or a storage error.
+ */
+struct campaign_refusal {
+	char	field[32];
+	char	code[32];
+	char	msg[320];
+};
+int campaign_targets_check(struct store *st, uint32_t brand_id,
+    const char *canon, struct campaign_refusal *out);
+
+/*
+ * What campaign id shares with the ones campaign_find tries before it,
+ * as JSON: "overridden_by", the id of an earlier campaign that takes
+ * every claim this one would reward while it runs (null if none);
+ * "overlaps", the earlier ones that take some of them; and, when it
+ * requires a PIN, "batches_without_pins", the batches it covers that no
+ * PIN print file was made for. NULL when id is not readable.
+ */
+struct json_t *campaign_overlap_json(struct app *app, uint32_t brand_id,
+    uint32_t id);
+
 /* The cache app->loyalty holds (loyalty_core.c makes and frees it). */
 int campaign_cache_new(struct campaign_cache **out);
 void campaign_cache_free(struct campaign_cache *cc);

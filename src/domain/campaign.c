@@ -456,6 +456,15 @@ campaign_find(struct app *app, uint32_t brand_id, uint64_t batch_id,
 	return NULL;
 }
 
+const struct campaign_rules *const *
+campaign_rules_of(struct app *app, uint32_t brand_id, size_t *n)
+{
+	struct camp_set *s = camps_of(app->loyalty->camps, app, brand_id);
+
+	*n = s ? s->n : 0;
+	return s ? (const struct campaign_rules *const *)s->v : NULL;
+}
+
 /* A pause or resume: the stored configuration with "paused" changed. */
 static int
 save_pause(struct store *st, struct campaign_save *x)

@@ -110,6 +110,20 @@ campaign_list_one(void *arg, const struct campaign *cp)
 	return json_array_size(arg) >= LOYALTY_LIST_MAX;
 }
 
+/* o, a campaign's JSON, with what it shares with earlier campaigns. */
+static json_t *
+campaign_shown(struct app *app, uint32_t brand_id, json_t *o)
+{
+	json_t *ov = campaign_overlap_json(app, brand_id, (uint32_t)
+	    json_integer_value(json_object_get(o, "id")));
+
+	if (ov != NULL) {
+		json_object_update(o, ov);
+		json_decref(ov);
+	}
+	return o;
+}
+
 /*
  * The reply to a failed change: stage and rc say where and what (the
  * messages of the steps the handler once took one after the other).
@@ -160,8 +174,8 @@ campaign_written(struct http_call *c, void *arg, int err)
 	if (err != 0)
 		campaign_failed(c, x->s.stage, err, x->s.err);
 	else
-		http_reply_jsont(c, x->created ? 201 : 200,
-		    campaign_json(&x->s.out));
+		http_reply_jsont(c, x->created ? 201 : 200, campaign_shown(
+		    c->app, x->s.brand_id, campaign_json(&x->s.out)));
 	store_campaign_clear(&x->s.out);
 }
 
@@ -170,6 +184,7 @@ static void
 campaign_write(struct loyalty_api *a, uint32_t id, json_t *cfg)
 {
 	struct campaign_job x = { { 0 } };
+	struct campaign_refusal ref;
 	char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
 	int rc;
 
@@ -182,6 +197,18 @@ campaign_write(struct loyalty_api *a, uint32_t id, json_t *cfg)
 	free(text);
 	if (rc != 0) {
 		campaign_failed(a->c, CAMPAIGN_CHECK, rc, x.s.err);
+		return;
+	}
+	if ((rc = campaign_targets_check(a->app->store, a->brand_id,
+	    x.s.canon, &ref)) != 0) {
+		free(x.s.canon);
+		if (rc == SIGIL_EINVAL)
+			http_reply_jsont(a->c, 422, json_pack(
+			    "{s:{s:s,s:s,s:s}}", "error", "code", ref.code,
+			    "message", ref.msg, "field", ref.field));
+		else
+			http_reply_error(a->c, 503, "unavailable",
+			    "storage error; try again");
 		return;
 	}
 	x.s.brand_id = a->brand_id;
@@ -216,10 +243,13 @@ campaigns(struct loyalty_api *a)
 	if (a->nseg >= 2 && api_id(a, a->seg[1], UINT32_MAX, &id) != 0)
 		return;
 	if (a->method == EVHTTP_REQ_GET && a->nseg == 1) {
-		json_t *arr = json_array();
+		json_t *arr = json_array(), *one;
+		size_t i;
 
 		store_campaign_each(a->app->store, a->brand_id,
 		    campaign_list_one, arr);
+		json_array_foreach(arr, i, one)
+			campaign_shown(a->app, a->brand_id, one);
 		api_list(a, "campaigns", arr);
 		return;
 	}
@@ -229,7 +259,8 @@ campaigns(struct loyalty_api *a)
 			api_fail_row(a, rc, "campaign not found");
 			return;
 		}
-		http_reply_jsont(a->c, 200, campaign_json(&cp));
+		http_reply_jsont(a->c, 200, campaign_shown(a->app,
+		    a->brand_id, campaign_json(&cp)));
 		store_campaign_clear(&cp);
 		return;
 	}

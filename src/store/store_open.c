@@ -38,7 +38,7 @@
  * store_customers.c, store_claims.c, ..., 3 code notes, 4 redirect rules
  * and device locations, 5 landing-page content and images).
  * and device locations, 5 links, 7 alert_codes: one alert per code and
- * signal).
+ * signal, 8 pin_files: the PIN print files made).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -108,6 +108,7 @@ static const struct dbdef dbdefs[] = {
 	{ "images", 0, offsetof(struct store, images), 5 },
 	{ "links", 0, offsetof(struct store, links), 6 },
 	{ "alert_codes", 0, offsetof(struct store, alert_codes), 7 },
+	{ "pin_files", 0, offsetof(struct store, pin_files), 8 },
 };
 
 static int
@@ -220,6 +221,8 @@ open_dbs(struct store *st, int create)
 				st->links_absent = 1;
 			else if (dbdefs[i].late == 7)
 				st->alert_codes_absent = 1;
+			else if (dbdefs[i].late == 8)
+				st->pin_files_absent = 1;
 			else if (dbdefs[i].late == 3)
 				st->notes_absent = 1;
 			else if (dbdefs[i].late == 2)
