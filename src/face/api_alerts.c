@@ -115,7 +115,7 @@ alert_json(struct api_call *a, const struct alert *al,
 		    nm->b.state == BATCH_REVOKED ? "revoked" :
 		    nm->b.state == BATCH_ACTIVE ? "active" : "inactive"));
 		if (api_code_url(a, &nm->b, al->serial, url, sizeof url) == 0) {
-			json_object_set_new(o, "code", json_string(url));
+			json_object_set_new(o, "url", json_string(url));
 			json_object_set_new(o, "lookup", lookup_link(url));
 		}
 	}

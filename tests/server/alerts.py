@@ -112,7 +112,7 @@ with Env() as env:
     a = mine[0]
     check(a["product"] == {"sku": "TEA", "name": "Product TEA"} and
           a["batch"]["lot"] is not None and a["batch"]["state"] == "active"
-          and a["code"].endswith(code_of(codes[0])),
+          and a["url"].endswith(code_of(codes[0])),
           "names: product, batch lot, the code (%s)" % a)
     check(a["lookup"].startswith("/admin/#/lookup?code=") and
           code_of(codes[0]) in a["lookup"], "a link to the code's lookup")
