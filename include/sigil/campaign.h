@@ -129,7 +129,8 @@ int campaign_targets_check(struct store *st, uint32_t brand_id,
  * What campaign id shares with the ones campaign_find tries before it,
  * as JSON: "overridden_by", the id of an earlier campaign that takes
  * every claim this one would reward while it runs (null if none);
- * "overlaps", the earlier ones that take some of them; and, when it
+ * "overlaps", the earlier ones that take some of them (an earlier one
+ * itself wholly overridden takes none); and, when it
  * requires a PIN, "batches_without_pins", the batches it covers that no
  * PIN print file was made for. NULL when id is not readable.
  */

@@ -15,7 +15,8 @@
  * a later campaign on the same products is silently dead where an
  * earlier one runs. This says which earlier campaign overrides it
  * entirely ("overridden_by") or in part ("overlaps"), from the same
- * rules campaign_find uses.
+ * rules campaign_find uses. An earlier campaign that is itself wholly
+ * overridden takes nothing, so it is named in neither.
  *
  * May call store (reads), campaign.c (the parsed rules) and util. Never
  * writes, never knows about HTTP.
@@ -256,6 +257,20 @@ rules_shadow(struct store *st, const struct campaign_rules *e,
 	return 1;
 }
 
+/*
+ * Whether v[i] never takes a claim: an earlier campaign takes all of
+ * them. Such a campaign overrides nothing and overlaps nothing.
+ */
+static int
+rules_dead(struct store *st, const struct campaign_rules *const *v,
+    size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (rules_shadow(st, v[j], v[i]) == 2)
+			return 1;
+	return 0;
+}
+
 struct pinless {
 	struct store	*st;
 	const struct campaign_rules *c;
@@ -294,7 +309,7 @@ campaign_overlap_json(struct app *app, uint32_t brand_id, uint32_t id)
 	for (size_t i = 0; i + 1 < k; i++) {
 		int how = rules_shadow(app->store, v[i], c);
 
-		if (how == 0)
+		if (how == 0 || rules_dead(app->store, v, i))
 			continue;
 		json_array_append_new(overlaps, json_integer(v[i]->id));
 		if (how == 2 && by == 0)
