@@ -324,7 +324,9 @@ async function api(method, path, body) {
 			me = null;
 			route();
 		}
-		throw new ApiError(r.status, err.code, err.message);
+		/* field: which field a 422 is about, when the server says. */
+		throw Object.assign(new ApiError(r.status, err.code, err.message),
+		    { field: err.field });
 	}
 	return doc;
 }
@@ -439,9 +441,11 @@ function hbars(entries) {
 
 /* ---- page frame ---- */
 
-const PAGES = ['overview', 'campaigns', 'geo', 'alerts', 'lookup',
-    'customers', 'batches', 'users'];
-/* Pages other files add (editor.js) through sigilAdmin.registerPage. */
+const PAGES = ['overview', 'geo', 'lookup', 'customers', 'batches', 'users'];
+/*
+ * Pages other files add (campaigns.js, alerts.js, editor.js) through
+ * sigilAdmin.registerPage.
+ */
 const EXTRA = {};
 
 function main() {
@@ -537,8 +541,8 @@ async function route() {
 	const { page, params } = parseHash();
 	renderNav(page);
 	const box = main();
-	const fn = { overview, campaigns, geo, alerts, lookup, customers,
-	    batches, users }[page] || EXTRA[page].fn;
+	const fn = { overview, geo, lookup, customers, batches, users }[page] ||
+	    EXTRA[page].fn;
 	if (!can.operate() && page !== 'overview' && page !== 'users' &&
 	    !(EXTRA[page] && EXTRA[page].ownNote))
 		box.appendChild(el('div', { class: 'notice' }, t('roles_note')));
@@ -676,148 +680,6 @@ async function overview(box, params) {
 	}
 }
 
-/* ---- campaigns ---- */
-
-function splitList(s, num) {
-	return s.split(/[,，\s]+/).map((x) => x.trim()).filter(Boolean)
-	    .map((x) => num ? Number(x) : x);
-}
-
-function dateOnly(iso) {
-	return iso ? String(iso).slice(0, 10) : '';
-}
-
-function campaignForm(existing, done) {
-	const c = existing ? existing.config : {};
-	const today = new Date().toISOString().slice(0, 10);
-	const later = new Date(Date.now() + 90 * 86400000).toISOString().slice(0, 10);
-	const f = {
-		name: el('input', { name: 'name', required: true, maxlength: 100,
-		    value: c.name || '' }),
-		skus: el('input', { name: 'skus', value: (c.skus || []).join(', ') }),
-		batches: el('input', { name: 'batches', inputmode: 'numeric',
-		    value: (c.batches || []).join(', ') }),
-		starts: el('input', { name: 'starts', type: 'date', required: true,
-		    value: dateOnly(c.starts) || today }),
-		ends: el('input', { name: 'ends', type: 'date', required: true,
-		    value: dateOnly(c.ends) || later }),
-		points: el('input', { name: 'points', type: 'number', min: 1,
-		    required: true, value: c.points || 10 }),
-		daily_cap: el('input', { name: 'daily_cap', type: 'number', min: 0,
-		    value: c.daily_cap || 0 }),
-		budget: el('input', { name: 'budget', type: 'number', min: 0,
-		    value: c.budget || 0 }),
-		require_pin: el('input', { name: 'require_pin', type: 'checkbox',
-		    checked: !!c.require_pin }),
-	};
-	const msg = el('div', { class: 'notice error', hidden: true });
-	const form = el('form', { class: 'stack', id: 'campaign-form' },
-	    el('label', {}, t('name'), f.name),
-	    el('label', {}, t('skus'), f.skus),
-	    el('label', {}, t('batch_ids'), f.batches),
-	    el('label', {}, t('starts'), f.starts),
-	    el('label', {}, t('ends'), f.ends),
-	    el('label', {}, t('points_per_claim'), f.points),
-	    el('label', {}, t('daily_cap'), f.daily_cap),
-	    el('label', {}, t('budget'), f.budget),
-	    el('label', { class: 'check' }, f.require_pin, t('require_pin')),
-	    el('div', { class: 'actions' },
-	    el('button', { type: 'submit', class: 'primary' }, t('save')),
-	    el('button', { type: 'button', on: { click: () => done(false) } },
-	    t('cancel'))));
-	form.addEventListener('submit', async (ev) => {
-		ev.preventDefault();
-		const cfg = Object.assign({}, c, {
-			name: f.name.value.trim(),
-			starts: f.starts.value, ends: f.ends.value,
-			points: Number(f.points.value),
-			daily_cap: Number(f.daily_cap.value) || 0,
-			budget: Number(f.budget.value) || 0,
-			require_pin: f.require_pin.checked,
-		});
-		const skus = splitList(f.skus.value, false);
-		const bats = splitList(f.batches.value, true);
-		if (skus.length) cfg.skus = skus; else delete cfg.skus;
-		if (bats.length) cfg.batches = bats; else delete cfg.batches;
-		try {
-			if (existing)
-				await api('POST', `/api/v1/campaigns/${existing.id}/update`, cfg);
-			else
-				await api('POST', '/api/v1/campaigns', cfg);
-			toast(t('saved'));
-			done(true);
-		} catch (e) {
-			msg.textContent = clean(e.message);
-			msg.hidden = false;
-		}
-	});
-	return el('div', { class: 'card' }, el('h2', {}, existing ?
-	    t('edit') + ' · ' + (c.name || '') : t('new_campaign')), msg, form);
-}
-
-async function campaigns(box) {
-	const head = el('div', { class: 'toolbar' }, el('h1', {}, t('campaigns')),
-	    el('span', { class: 'spacer' }));
-	const formBox = el('div', {});
-	const body = el('div', {});
-	body.dataset.optional = '1';
-	append(box, [head, formBox, body]);
-	const reload = () => campaigns(main());
-	const showForm = (existing) => {
-		append(clear(formBox), [campaignForm(existing, (saved) => {
-			clear(formBox);
-			if (saved)
-				reload();
-		})]);
-		formBox.scrollIntoView({ block: 'start' });
-	};
-	loading(body);
-	let list, stats;
-	try {
-		[list, stats] = await Promise.all([api('GET', '/api/v1/campaigns'),
-		    api('GET', '/api/v1/stats/campaigns?' + rangeQuery('day', 365))]);
-	} catch (e) {
-		failure(body, e, reload);
-		return;
-	}
-	if (can.admin())
-		head.appendChild(el('button', { type: 'button', class: 'primary',
-		    id: 'new-campaign', on: { click: () => showForm(null) } },
-		    t('new_campaign')));
-	const byId = new Map((stats.campaigns || []).map((s) => [s.campaign, s]));
-	clear(body);
-	const rows = list.campaigns || [];
-	body.appendChild(el('div', { class: 'card' }, table([
-	    { label: t('name'), render: (c) => [c.config && c.config.name || '–',
-	      el('span', { class: 'sub' }, `${dateOnly(c.config && c.config.starts)} → ${dateOnly(c.config && c.config.ends)}`)] },
-	    { label: t('state'), render: (c) => c.active ?
-	      pill(t('active'), 'ok') : pill(t('paused'), 'warn') },
-	    { label: t('points_per_claim'), num: true,
-	      render: (c) => fmt(c.config && c.config.points) },
-	    { label: t('claims'), num: true,
-	      render: (c) => fmt(c.results ? c.results.claims : 0) },
-	    { label: t('points'), num: true,
-	      render: (c) => fmt(c.results ? c.results.points : 0) },
-	    { label: t('budget_used'), num: true, render: (c) => {
-	      const b = c.config && c.config.budget;
-	      const used = c.results ? c.results.points : 0;
-	      return b ? `${fmt(used)} / ${fmt(b)} (${Math.round(100 * used / b)}%)` : fmt(used);
-	    } },
-	    { label: t('redemptions'), num: true, render: (c) => fmt((byId.get(c.id) ||
-	      {}).redemptions || 0) },
-	    { label: t('prizes_given'), num: true,
-	      render: (c) => fmt(c.results ? c.results.prizes_given : 0) },
-	    { label: t('actions'), render: (c) => can.admin() ? [
-	      el('button', { type: 'button', on: { click: () => showForm(c) } }, t('edit')), ' ',
-	      el('button', { type: 'button', on: { click: async () => {
-	        try {
-	          await api('POST', `/api/v1/campaigns/${c.id}/${c.active ? 'pause' : 'resume'}`, {});
-	          reload();
-	        } catch (e) { toast(e.message, true); }
-	      } } }, c.active ? t('pause') : t('resume'))] : '' },
-	], rows)));
-}
-
 /* ---- geography ---- */
 
 /* China's bounding box, with a few cities to read the plot by. */
@@ -892,117 +754,11 @@ async function geo(box) {
 		    el('p', { class: 'muted' }, t('region_note'),
 		    outside ? ` (${fmt(outside)} ${t('scans')} outside)` : '')]);
 		append(clear(alertCard), [el('h2', {}, t('diversion_alerts')),
-		    table(alertCols(false), al.alerts)]);
+		    window.sigilAlerts ? window.sigilAlerts.table(al.alerts) : '']);
 	} catch (e) {
 		failure(mapCard, e, () => route());
 		clear(alertCard);
 	}
-}
-
-/* ---- alerts ---- */
-
-function evidence(a) {
-	const parts = [];
-	if (a.type === 'diversion')
-		parts.push(`${t('distributor')} #${a.distributor}`,
-		    `${t('distance')} ${a.distance_km} km`);
-	if (a.location)
-		parts.push(`${a.location.lat}, ${a.location.lng}`);
-	return parts.join(' · ') || '–';
-}
-
-function alertCols(selectable, selected) {
-	const cols = [];
-	if (selectable)
-		cols.push({ label: t('select'), render: (a) => el('input', {
-		    type: 'checkbox', class: 'pick', 'aria-label': t('select'),
-		    on: { change: (ev) => ev.target.checked ? selected.add(a) :
-		    selected.delete(a) } }) });
-	cols.push(
-	    { label: t('at'), render: (a) => when(a.at) },
-	    { label: t('type'), render: (a) => pill(t(a.type), a.type ===
-	      'diversion' ? 'warn' : 'bad') },
-	    { label: t('serial'), key: 'serial' },
-	    { label: t('scan'), key: 'scan' },
-	    { label: t('evidence'), render: evidence });
-	return cols;
-}
-
-async function loadBatches() {
-	const r = await api('GET', '/api/v1/batches');
-	return r.batches || [];
-}
-
-function batchOfSerial(list, serial) {
-	return list.find((b) => serial >= b.first_serial &&
-	    serial < b.first_serial + b.count);
-}
-
-async function alerts(box) {
-	const typeSel = el('select', { id: 'alert-type' },
-	    el('option', { value: '' }, t('all_types')),
-	    ['too_many_scanners', 'impossible_travel', 'diversion'].map((k) =>
-	    el('option', { value: k }, t(k))));
-	const selected = new Set();
-	const revokeBtn = can.operate() ? el('button', { type: 'button',
-	    class: 'danger', id: 'revoke-selected' }, t('revoke_selected')) : null;
-	append(box, [el('div', { class: 'toolbar' }, el('h1', {}, t('alerts')),
-	    el('span', { class: 'spacer' }), typeSel, revokeBtn)]);
-	const body = el('div', { class: 'card' });
-	box.appendChild(body);
-	const load = async () => {
-		selected.clear();
-		loading(body);
-		try {
-			const q = typeSel.value ? '&type=' + typeSel.value : '';
-			const r = await api('GET', '/api/v1/alerts?limit=500' + q);
-			append(clear(body), [table(alertCols(!!revokeBtn, selected),
-			    r.alerts.slice().reverse())]);
-		} catch (e) {
-			failure(body, e, load);
-		}
-	};
-	typeSel.addEventListener('change', load);
-	if (revokeBtn)
-		revokeBtn.addEventListener('click', async () => {
-			if (!selected.size)
-				return;
-			let list;
-			try {
-				list = await loadBatches();
-			} catch (e) {
-				toast(e.message, true);
-				return;
-			}
-			const ids = new Map();
-			for (const a of selected) {
-				const b = batchOfSerial(list, a.serial);
-				if (b && b.state !== 'revoked')
-					ids.set(b.id, b);
-			}
-			if (!ids.size) {
-				toast(t('none'));
-				return;
-			}
-			const ok = await confirmBox(t('revoke_selected'), el('div', {},
-			    el('p', {}, t('confirm_revoke')), el('ul', {},
-			    [...ids.values()].map((b) => el('li', {},
-			    `#${b.id} · ${b.sku} ${b.lot || ''} · ${fmt(b.count)}`)))));
-			if (!ok)
-				return;
-			let done = 0;
-			for (const id of ids.keys()) {
-				try {
-					await api('POST', `/api/v1/batches/${id}/revoke`, {});
-					done++;
-				} catch (e) {
-					toast(e.message, true);
-				}
-			}
-			toast(t('revoked_n') + done);
-			load();
-		});
-	load();
 }
 
 /* ---- code lookup ---- */
