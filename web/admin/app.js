@@ -1028,6 +1028,11 @@ async function customers(box) {
 
 /* ---- batches ---- */
 
+async function loadBatches() {
+	const r = await api('GET', '/api/v1/batches');
+	return r.batches || [];
+}
+
 async function batches(box) {
 	const head = el('div', { class: 'toolbar' }, el('h1', {}, t('batches')),
 	    el('span', { class: 'spacer' }));
