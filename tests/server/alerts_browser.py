@@ -1,0 +1,101 @@
+"""The dashboard's campaigns and alerts pages (issue 19 items 3 and 4) in
+headless Chromium, in Shanghai time and zh-CN: tests/browser/alerts.js
+against the real sigild, with 56 clone alerts (more than a page) and a
+PIN file made by `sigil mint --pin`. Screenshots are kept in
+build/test-artifacts/."""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from sigiltest import ROOT, Env, check, done  # noqa: E402
+
+ART = os.path.join(ROOT, "build", "test-artifacts")
+os.makedirs(ART, exist_ok=True)
+SCRIPT = os.path.join(ROOT, "tests", "browser", "alerts.js")
+PW = "correct horse battery staple"
+
+
+def batch(env, sku, lot, count):
+    env.sigil("product", "add", "--brand", "acme", "--sku", sku, "--name",
+              "Product " + sku, "--max-scanners", "2")
+    b = json.loads(env.sigil("batch", "new", "--brand", "acme", "--sku", sku,
+                             "--count", str(count), "--lot", lot,
+                             "--json").stdout)
+    env.sigil("batch", "activate", "--batch", str(b["id"]))
+    urls = env.sigil("mint", "--batch", str(b["id"]), "--format", "txt",
+                     "--out", "-").stdout.split()
+    return b["id"], ["/S/" + u.split("/")[-1] for u in urls]
+
+
+with Env() as env:
+    env.sigil("init", "--brand", "acme", "--base-url", "https://ACME.EXAMPLE")
+    _, wine = batch(env, "WINE", "L-WINE", 60)
+    tea_id, tea = batch(env, "TEA", "L-TEA", 5)
+    env.sigil("mint", "--batch", str(tea_id), "--format", "csv", "--pin",
+              "--out", os.path.join(env.dir, "tea-pins.csv"))
+    for email, role in [("ann@acme.test", "admin"),
+                        ("ana@acme.test", "analyst")]:
+        env.sigil("user", "add", "--brand", "acme", "--email", email,
+                  "--role", role, stdin=PW + "\n")
+    A = env.token("acme", "admin")
+    srv = env.start("--trusted-proxy", "127.0.0.1/32")
+    st, _ = srv.api("POST", "distributors", A, {
+        "name": "杭州经销商", "territory": {"type": "Polygon", "coordinates": [[
+            [118.0, 27.0], [122.9, 27.0], [122.9, 31.2], [118.0, 31.2],
+            [118.0, 27.0]]]}})
+    check(st == 201, "a distributor for the territory picker")
+    net = [0]
+
+    def clone(path):
+        """Three scanners from three networks: one too many for 2."""
+        for _ in range(3):
+            net[0] += 1
+            st, _, _ = srv.scan(path, source="127.%d.%d.1" % (
+                net[0] // 250 + 1, net[0] % 250 + 1))
+            if st != 200:
+                raise RuntimeError("scan %d" % st)
+
+    for i, path in enumerate(wine[:55]):
+        clone(path)
+        if i == 30:
+            clone(tea[0])
+    st, doc = srv.api("GET", "alerts?limit=1000", A)
+    check(len(doc["alerts"]) == 56, "56 clone alerts (%d)" %
+          len(doc["alerts"]))
+
+    base = "http://127.0.0.1:%d" % srv.port
+    r = subprocess.run(["node", SCRIPT, base, "ann@acme.test",
+                        "ana@acme.test", ART], capture_output=True,
+                       text=True, timeout=300,
+                       env=dict(os.environ, SIGIL_TEST_PASSWORD=PW))
+    lines = r.stdout.strip().split("\n")
+    if r.returncode != 0:
+        print(r.stdout[-4000:], r.stderr[-3000:])
+    checks = [x for x in lines[:-1] if x.startswith(("ok", "FAIL"))]
+    check(len(checks) >= 20, "the browser ran all checks (%d)" % len(checks))
+    for line in checks:
+        check(line.startswith("ok"), "browser: " + line[5:])
+    try:
+        facts = json.loads(lines[-1])
+    except ValueError:
+        facts = {"failures": -1}
+    check(r.returncode == 0 and facts.get("failures") == 0,
+          "alerts.js: every step passed")
+    check(len(facts.get("shots", [])) >= 8 and all(
+        os.path.getsize(f) > 5000 for f in facts.get("shots", [])),
+        "screenshots kept in build/test-artifacts/")
+
+    # What the pages did, seen through the API.
+    st, doc = srv.api("GET", "alerts?status=resolved", A)
+    check(st == 200 and len(doc["alerts"]) == 2 and
+          all(a["status_by"] and "user" in a["status_by"]
+              for a in doc["alerts"]),
+          "two alerts resolved in the page, by a dashboard user")
+    st, doc = srv.api("GET", "campaigns", A)
+    check([c["overridden_by"] for c in doc["campaigns"]] ==
+          [None, doc["campaigns"][0]["id"], None],
+          "three campaigns, the second overridden by the first")
+    srv.stop()
+done()
