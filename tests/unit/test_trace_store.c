@@ -1199,6 +1199,31 @@ test_alerts_inbox(void **state)
 	assert_int_equal(store_alert_status_parse("open"), -1);
 }
 
+/* PIN print files: noted per brand and batch, counted, never another's. */
+static void
+test_pin_files(void **state)
+{
+	struct fixture *f = *state;
+	struct batch b = new_batch(f, f->brand, 10);
+	struct pin_file pf;
+
+	assert_int_equal(store_pin_file_get(f->st, f->brand, b.id, &pf),
+	    SIGIL_ENOTFOUND);
+	assert_int_equal(store_pin_file_note(f->st, f->brand, b.id, 0, 100),
+	    SIGIL_EINVAL);
+	assert_int_equal(store_pin_file_note(f->st, f->brand, b.id, 10, 100),
+	    0);
+	assert_int_equal(store_pin_file_note(f->st, f->brand, b.id, 4, 200),
+	    0);
+	assert_int_equal(store_pin_file_get(f->st, f->brand, b.id, &pf), 0);
+	assert_int_equal(pf.first_at, 100);
+	assert_int_equal(pf.last_at, 200);
+	assert_int_equal(pf.files, 2);
+	assert_int_equal(pf.codes, 4);
+	assert_int_equal(store_pin_file_get(f->st, f->other, b.id, &pf),
+	    SIGIL_ENOTFOUND);
+}
+
 /* A failed commit (bad verdict from the judge) leaves no alert. */
 static void
 bad_judge(void *arg, size_t index, struct scan_rec *r, struct code_state *s)
@@ -1341,6 +1366,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts_inbox, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_pin_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts_rollback, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_legacy_store, setup,
