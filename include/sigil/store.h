@@ -148,6 +148,7 @@ int store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes);
 #include "sigil/store/trace.h"
 #include "sigil/store/alerts.h"
 #include "sigil/store/pins.h"
+#include "sigil/store/revoked.h"
 
 /*
  * ==== customers, loyalty, webhooks, users, counters ====

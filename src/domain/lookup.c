@@ -43,7 +43,8 @@ lookup_resolve(struct app *app, const struct code *code,
 		return VERDICT_COUNTERFEIT;
 	*known = 1;
 	out->serial = code->serial;
-	if (meta.revoked != 0 || out->batch.state == BATCH_REVOKED)
+	if (meta.revoked != 0 || out->batch.state == BATCH_REVOKED ||
+	    store_code_revoked(app->store, brand_id, code->serial, NULL) == 0)
 		out->verdict = VERDICT_REVOKED;
 	else if (out->batch.state != BATCH_ACTIVE && store_code_shipment(
 	    app->store, brand_id, code->serial, &shipment) != 0)

@@ -9,8 +9,9 @@
  *   GET   /api/v1/alerts/{id}            one alert
  *   PATCH /api/v1/alerts/{id}            {"status"}: acknowledge, resolve
  *   POST  /api/v1/alerts/{id}/actions    {"action", "reason"}: clear the
- *                                        code's false flag, or revoke the
- *                                        code's batch; the alert resolved
+ *                                        code's false flag, revoke the
+ *                                        code alone, or revoke its batch;
+ *                                        the alert resolved
  *
  * A handler: route_api.c calls it after authentication and the role
  * check. May call http_api.c, store (reads), http and http_write; never
@@ -264,7 +265,9 @@ api_alerts_get(struct api_call *a)
 
 /* ---- PATCH /api/v1/alerts/{id} and POST .../actions ---- */
 
-enum alert_action { ACTION_STATUS, ACTION_CLEAR, ACTION_REVOKE_BATCH };
+enum alert_action {
+	ACTION_STATUS, ACTION_CLEAR, ACTION_REVOKE_CODE, ACTION_REVOKE_BATCH
+};
 
 struct alert_job {
 	uint32_t		brand_id;
@@ -289,6 +292,14 @@ alert_job_run(struct store *st, void *arg)
 	    (err = store_code_clear(st, x->brand_id, x->serial,
 	    &x->note)) != 0)
 		return err;
+	if (x->action == ACTION_REVOKE_CODE) {
+		struct code_revocation r = { .at = x->at, .by = x->actor };
+
+		snprintf(r.reason, sizeof r.reason, "%s", x->note.reason);
+		if ((err = store_code_revoke(st, x->brand_id, x->serial,
+		    &r)) != 0)
+			return err;
+	}
 	if (x->action == ACTION_REVOKE_BATCH) {
 		if ((err = store_batch_set_state(st, x->batch_id,
 		    BATCH_REVOKED)) != 0)
@@ -312,13 +323,14 @@ static const struct writer_op op_alert_action = { "alert_action",
 static void
 alert_job_done(struct http_call *c, void *arg, int err)
 {
-	static const char *names[] = { "status", "clear", "revoke_batch" };
+	static const char *names[] = { "status", "clear", "revoke_code",
+	    "revoke_batch" };
 	struct alert_job *x = arg;
 	char t[SIGIL_TIME_LEN + 1];
 
 	if (err != 0) {
 		api_write_fail(c, err, x->action == ACTION_REVOKE_BATCH ?
-		    "batch" : "alert");
+		    "batch" : x->action == ACTION_REVOKE_CODE ? "code" : "alert");
 		return;
 	}
 	if (x->action == ACTION_REVOKE_BATCH && x->note.count)
@@ -371,11 +383,13 @@ api_alerts_action(struct api_call *a)
 		return;
 	if (strcmp(action, "clear") == 0)
 		x.action = ACTION_CLEAR;
+	else if (strcmp(action, "revoke_code") == 0)
+		x.action = ACTION_REVOKE_CODE;
 	else if (strcmp(action, "revoke_batch") == 0)
 		x.action = ACTION_REVOKE_BATCH;
 	else {
-		api_fail(a, 422, "invalid", "field 'action' must be clear or "
-		    "revoke_batch");
+		api_fail(a, 422, "invalid", "field 'action' must be clear, "
+		    "revoke_code or revoke_batch");
 		return;
 	}
 	if (strspn(x.note.reason, " ") == strlen(x.note.reason)) {
@@ -394,6 +408,12 @@ api_alerts_action(struct api_call *a)
 	}
 	if (x.action == ACTION_REVOKE_BATCH && b.state == BATCH_REVOKED) {
 		api_fail(a, 409, "conflict", "the batch is already revoked");
+		return;
+	}
+	if (x.action == ACTION_REVOKE_CODE && (b.state == BATCH_REVOKED ||
+	    store_code_revoked(a->app->store, a->brand.id, x.res.serial,
+	    NULL) == 0)) {
+		api_fail(a, 409, "conflict", "the code is already revoked");
 		return;
 	}
 	x.brand_id = a->brand.id;

@@ -327,6 +327,15 @@ api_codes_get(struct api_call *a)
 	}
 	json_object_set_new(o, "scans", scans);
 	{
+		struct code_revocation rv;
+
+		json_object_set_new(o, "revoked", store_code_revoked(
+		    a->app->store, a->brand.id, serial, &rv) == 0 ?
+		    json_pack("{s:s,s:o,s:s}", "at", sigil_time_format(rv.at,
+		    t), "by", note_actor(rv.by), "reason", rv.reason) :
+		    json_null());
+	}
+	{
 		json_t *notes = json_array();
 
 		store_code_notes(a->app->store, a->brand.id, serial,

@@ -19,6 +19,7 @@
  *   store_trace.c     distributors, the event log
  *   store_alerts.c    alerts: one per code and signal, their status
  *   store_pins.c      the PIN print files made per batch
+ *   store_revoked.c   single codes a brand revoked
  *   store_custody.c   aggregation, shipments, a code's history
  *   store_scanlog.c   the scan log, locations, code_state rows, state rules
  *   store_state.c     the pending layer of per-code state
@@ -102,6 +103,8 @@ struct store {
 	int		 alert_codes_absent;	/* ... without alert_codes */
 	MDB_dbi		 pin_files;	/* store_pins.c */
 	int		 pin_files_absent;	/* ... without pin_files */
+	MDB_dbi		 code_revocations;	/* store_revoked.c */
+	int		 code_revocations_absent;	/* ... without it */
 	int		 links_absent;	/* ... of a store without links */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];

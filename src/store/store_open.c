@@ -38,7 +38,8 @@
  * store_customers.c, store_claims.c, ..., 3 code notes, 4 redirect rules
  * and device locations, 5 landing-page content and images).
  * and device locations, 5 links, 7 alert_codes: one alert per code and
- * signal, 8 pin_files: the PIN print files made).
+ * signal, 8 pin_files: the PIN print files made, 9 code_revocations:
+ * single codes revoked).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -109,6 +110,7 @@ static const struct dbdef dbdefs[] = {
 	{ "links", 0, offsetof(struct store, links), 6 },
 	{ "alert_codes", 0, offsetof(struct store, alert_codes), 7 },
 	{ "pin_files", 0, offsetof(struct store, pin_files), 8 },
+	{ "code_revocations", 0, offsetof(struct store, code_revocations), 9 },
 };
 
 static int
@@ -223,6 +225,8 @@ open_dbs(struct store *st, int create)
 				st->alert_codes_absent = 1;
 			else if (dbdefs[i].late == 8)
 				st->pin_files_absent = 1;
+			else if (dbdefs[i].late == 9)
+				st->code_revocations_absent = 1;
 			else if (dbdefs[i].late == 3)
 				st->notes_absent = 1;
 			else if (dbdefs[i].late == 2)

@@ -12,8 +12,8 @@
  *
  *   alerts: newest first, 50 a page and "更早的告警" for the rest, times
  *   in Shanghai time; acknowledge (who and when shown); clear one code's
- *   false flag (a reason required, asked in the page); revoke one
- *   alert's batch; the status filter; the trace link;
+ *   false flag (a reason required, asked in the page); revoke one code
+ *   alone; revoke one alert's batch; the status filter; the trace link;
  *
  *   an analyst is offered no change on either page.
  *
@@ -250,6 +250,23 @@ async function main(argv) {
 		    code.notes[0].reason === '门店员工扫码',
 		    'cleared: resolved, the code genuine again, the reason kept');
 
+		/* Revoke one code alone. */
+		const third = (await get('/api/v1/alerts?limit=3')).alerts[2];
+		await rowButton('#' + third.serial + ' ', '作废此码');
+		await page.waitForSelector('#modal:not([hidden])');
+		check((await page.textContent('#modal-body')).includes(
+		    '#' + third.serial), 'the confirmation names the code');
+		await page.fill('#reason-input', '标签被复制');
+		await page.click('#modal-ok');
+		await page.waitForFunction((s) => ![...document.querySelectorAll(
+		    '#main table tbody tr')].some((x) => x.textContent.includes(s)),
+		    '#' + third.serial + ' ', { timeout: 10000 });
+		const gone = await get('/api/v1/codes/' + third.url.split('/').pop());
+		const kept = await get('/api/v1/batches/' + third.batch.id);
+		check(gone.revoked && gone.revoked.reason === '标签被复制' &&
+		    kept.state === 'active', 'the code alone is revoked, its batch ' +
+		    'stays active');
+
 		/* Revoke one alert's batch (TEA's). */
 		const tea = (await get('/api/v1/alerts?limit=1000')).alerts.find(
 		    (x) => x.product.sku === 'TEA');
@@ -270,9 +287,12 @@ async function main(argv) {
 
 		/* The status filter. */
 		await page.selectOption('#alert-status', 'resolved');
-		await page.waitForFunction(() => document.querySelectorAll(
-		    '#main table tbody tr').length === 2, null, { timeout: 10000 });
-		check(true, 'the resolved ones: the cleared and the revoked');
+		let n = 0;
+		for (let i = 0; i < 40 && n !== 3; i++) {
+			await page.waitForTimeout(250);
+			n = (await rows()).length;
+		}
+		check(n === 3, `the resolved ones: the cleared and the two revoked (${n})`);
 		await shot('alerts-resolved');
 		await page.selectOption('#alert-status', 'new,acknowledged');
 		await page.waitForSelector('#main .trace-link');

@@ -1,8 +1,8 @@
 """Alerts a brand can act on (issue 19, item 3), against the real sigild:
 newest first with paging; one alert per code and signal, updated (count,
 last seen) rather than repeated; a status (new, acknowledged, resolved)
-with who and when; actions on one code (clear a false flag) and on its
-batch (revoke); names instead of ids and a link to the code's lookup;
+with who and when; actions on one code (clear a false flag, revoke it alone) and on
+its batch (revoke); names instead of ids and a link to the code's lookup;
 roles, brand isolation, and bad input answered 4xx with nothing changed."""
 import json
 import os
@@ -213,6 +213,28 @@ with Env() as env:
           one["count"] == 4, "raised again: the same alert, new again "
           "(%s, count %s)" % (one["status"], one["count"]))
     check(len(alerts()["alerts"]) == 6, "still six alerts")
+
+    # ---- action on one code: revoke it, not its batch ----
+    two = [x for x in alerts()["alerts"] if x["serial"] == 2][0]
+    st, res = srv.api("POST", "alerts/%d/actions" % two["id"], OP,
+                      {"action": "revoke_code", "reason": "cloned label"})
+    check(st == 200 and res["action"] == "revoke_code" and
+          res["status"] == "resolved", "revoke_code: the alert resolved")
+    st, d, _ = srv.scan(codes[1])
+    check(d["verdict"] == "revoked", "that code scans revoked (%s)" %
+          d["verdict"])
+    st, d, _ = srv.scan(codes[6])
+    check(d["verdict"] == "genuine", "its batch's other codes do not (%s)"
+          % d["verdict"])
+    st, look = srv.api("GET", "codes/" + code_of(codes[1]), AN)
+    check(look["revoked"]["reason"] == "cloned label" and
+          look["revoked"]["by"] == {"token": op_id},
+          "the lookup says who revoked it and why")
+    check(srv.api("GET", "codes/" + code_of(codes[6]), AN)[1]["revoked"]
+          is None, "and the others are not revoked")
+    st, res = srv.api("POST", "alerts/%d/actions" % two["id"], OP,
+                      {"action": "revoke_code", "reason": "again"})
+    check(st == 409, "revoking it again: 409")
 
     # ---- action on the batch: revoke RICE's ----
     rice = [x for x in alerts()["alerts"]

@@ -89,10 +89,10 @@ with Env() as env:
 
     # What the pages did, seen through the API.
     st, doc = srv.api("GET", "alerts?status=resolved", A)
-    check(st == 200 and len(doc["alerts"]) == 2 and
+    check(st == 200 and len(doc["alerts"]) == 3 and
           all(a["status_by"] and "user" in a["status_by"]
               for a in doc["alerts"]),
-          "two alerts resolved in the page, by a dashboard user")
+          "three alerts resolved in the page, by a dashboard user")
     st, doc = srv.api("GET", "campaigns", A)
     check([c["overridden_by"] for c in doc["campaigns"]] ==
           [None, doc["campaigns"][0]["id"], None],

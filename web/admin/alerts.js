@@ -5,8 +5,8 @@
  * last seen, its status (new, acknowledged, resolved: by whom, when),
  * the product, lot and distributor by name, a link to the code's trace,
  * and what can be done about it: acknowledge, resolve, reopen, clear a
- * false clone flag on this one code, or revoke the code's batch (one
- * alert's, or the batches of the selected alerts).
+ * false clone flag on this one code, revoke this one code, or revoke the
+ * code's batch (one alert's, or the batches of the selected alerts).
  *
  * It keeps the rules of app.js (whose helpers it uses through
  * window.sigilAdmin): server data reaches the page as text only, every
@@ -34,12 +34,13 @@ Object.assign(A.TEXT.zh, {
 	al_times: '次', al_code: '码', al_by_user: '用户', al_by_token: 'API 令牌',
 	al_by_server: '再次出现，已重新打开', al_ack: '确认处理',
 	al_resolve: '标记已解决', al_reopen: '重新打开', al_trace: '溯源',
-	al_clear: '误报：清除此码可疑标记', al_revoke_batch: '作废整批',
+	al_clear: '误报：清除此码可疑标记', al_revoke_code: '作废此码',
+	al_revoke_batch: '作废整批',
 	al_more: '更早的告警', al_reason: '原因（必填，将记入记录）',
 	al_confirm_clear: '此码的仿冒证据将被清除（原因记入此码的记录），告警标记为已解决。只影响这一个码。',
+	al_confirm_revoke_code: '只作废这一个码：之后扫码显示“已作废”，不能领奖；同批次的其他码不受影响。此操作不可撤销。',
 	al_confirm_revoke_batch: '整批作废：此批次中的所有码之后都会显示“已作废”，包括正品。此操作不可撤销。',
 	al_done: '已处理', al_no_batch: '（批次未知）',
-	al_one_code_note: '单个码暂不能作废：可清除误报，或作废整批。',
 	al_outside: '越界', al_at: '位置',
 });
 Object.assign(A.TEXT.en, {
@@ -51,17 +52,19 @@ Object.assign(A.TEXT.en, {
 	al_by_server: 'seen again, reopened', al_ack: 'Acknowledge',
 	al_resolve: 'Resolve', al_reopen: 'Reopen', al_trace: 'Trace',
 	al_clear: 'False alarm: clear this code\'s flag',
-	al_revoke_batch: 'Revoke the batch', al_more: 'Older alerts',
+	al_revoke_code: 'Revoke this code', al_revoke_batch: 'Revoke the batch',
+	al_more: 'Older alerts',
 	al_reason: 'Reason (required; kept on record)',
 	al_confirm_clear: 'The clone evidence of this code is cleared (the ' +
 	    'reason is kept in its history) and the alert resolved. Only ' +
 	    'this one code is affected.',
+	al_confirm_revoke_code: 'Only this code is revoked: every later scan ' +
+	    'of it shows "revoked" and cannot claim; the other codes of its ' +
+	    'batch are not affected. This cannot be undone.',
 	al_confirm_revoke_batch: 'The whole batch is revoked: every code in ' +
 	    'it will show "revoked" from now on, genuine ones included. This ' +
 	    'cannot be undone.',
 	al_done: 'Done', al_no_batch: '(batch unknown)',
-	al_one_code_note: 'A single code cannot be revoked yet: clear a ' +
-	    'false alarm, or revoke the whole batch.',
 	al_outside: 'outside by', al_at: 'at',
 });
 
@@ -163,11 +166,10 @@ async function alertsPage(box) {
 	    class: 'danger', id: 'revoke-selected' }, t('revoke_selected')) : null;
 	append(box, [el('div', { class: 'toolbar' }, el('h1', {}, t('alerts')),
 	    el('span', { class: 'spacer' }), typeSel, statusSel, revokeBtn)]);
-	if (operate)
-		box.appendChild(el('p', { class: 'muted' }, t('al_one_code_note')));
 	const body = el('div', { class: 'card' });
 	box.appendChild(body);
-	let rows = [], next = null;
+	/* gen: a newer load (a filter changed) drops an older one's answer. */
+	let rows = [], next = null, gen = 0;
 
 	const act = async (a, path, payload, msg) => {
 		try {
@@ -183,9 +185,9 @@ async function alertsPage(box) {
 	const action = async (a, kind) => {
 		const what = `${a.product ? a.product.name : ''} · ${t('lot')} ` +
 		    `${a.batch ? a.batch.lot || '–' : ''} · #${a.batch ? a.batch.id : ''}`;
-		const reason = await askReason(kind === 'clear' ? t('al_clear') :
-		    t('al_revoke_batch'), kind === 'clear' ? t('al_confirm_clear') :
-		    `${what}: ${t('al_confirm_revoke_batch')}`);
+		const reason = await askReason(t('al_' + kind), kind === 'clear' ?
+		    t('al_confirm_clear') : `#${a.serial} · ${what}: ` +
+		    t('al_confirm_' + kind));
 		if (reason !== null)
 			act(a, { method: 'POST', url: `/api/v1/alerts/${a.id}/actions` },
 			    { action: kind, reason });
@@ -202,9 +204,13 @@ async function alertsPage(box) {
 			b.push(btn(t('al_reopen'), () => setStatus(a, 'new')));
 		if (a.type !== 'diversion' && a.status !== 'resolved')
 			b.push(btn(t('al_clear'), () => action(a, 'clear')));
-		if (a.batch && a.batch.state !== 'revoked')
+		if (a.batch && a.batch.state !== 'revoked') {
+			if (a.status !== 'resolved')
+				b.push(btn(t('al_revoke_code'), () =>
+				    action(a, 'revoke_code'), 'danger'));
 			b.push(btn(t('al_revoke_batch'), () => action(a, 'revoke_batch'),
 			    'danger'));
+		}
 		return el('div', { class: 'row-actions' }, b);
 	} : null;
 
@@ -226,16 +232,21 @@ async function alertsPage(box) {
 		return '/api/v1/alerts?' + q;
 	};
 	const page = async (before) => {
+		const mine = gen;
 		try {
 			const r = await api('GET', query(before));
+			if (mine !== gen)
+				return;
 			rows = rows.concat(r.alerts);
 			next = r.next;
 			draw();
 		} catch (e) {
-			failure(body, e, load);
+			if (mine === gen)
+				failure(body, e, load);
 		}
 	};
 	const load = () => {
+		gen++;
 		selected.clear();
 		rows = [];
 		next = null;
