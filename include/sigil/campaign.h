@@ -136,6 +136,10 @@ int campaign_targets_check(struct store *st, uint32_t brand_id,
  */
 struct json_t *campaign_overlap_json(struct app *app, uint32_t brand_id,
     uint32_t id);
+/* The same for every campaign object (with its "id") in the array arr,
+ * added to each; n campaigns cost n^2 comparisons. */
+void campaign_overlap_list(struct app *app, uint32_t brand_id,
+    struct json_t *arr);
 
 /* The cache app->loyalty holds (loyalty_core.c makes and frees it). */
 int campaign_cache_new(struct campaign_cache **out);

@@ -23,6 +23,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -259,16 +260,20 @@ rules_shadow(struct store *st, const struct campaign_rules *e,
 
 /*
  * Whether v[i] never takes a claim: an earlier campaign takes all of
- * them. Such a campaign overrides nothing and overlaps nothing.
+ * them. Such a campaign overrides nothing and overlaps nothing. dead[i]
+ * remembers the answer (-1: not known yet), so that a list of n
+ * campaigns costs n^2 comparisons, not n^3.
  */
 static int
 rules_dead(struct store *st, const struct campaign_rules *const *v,
-    size_t i)
+    size_t i, signed char *dead)
 {
-	for (size_t j = 0; j < i; j++)
-		if (rules_shadow(st, v[j], v[i]) == 2)
-			return 1;
-	return 0;
+	if (dead[i] < 0) {
+		dead[i] = 0;
+		for (size_t j = 0; j < i && !dead[i]; j++)
+			dead[i] = rules_shadow(st, v[j], v[i]) == 2;
+	}
+	return dead[i];
 }
 
 struct pinless {
@@ -291,25 +296,19 @@ pinless_batch(void *arg, const struct batch *b)
 	return json_array_size(x->arr) >= PINLESS_MAX;
 }
 
-json_t *
-campaign_overlap_json(struct app *app, uint32_t brand_id, uint32_t id)
+/* What v[k] shares with v[0..k), as campaign_overlap_json says. */
+static json_t *
+overlap_of(struct app *app, uint32_t brand_id,
+    const struct campaign_rules *const *v, size_t k, signed char *dead)
 {
-	const struct campaign_rules *const *v, *c = NULL;
-	json_t *o, *overlaps;
+	const struct campaign_rules *c = v[k];
+	json_t *o, *overlaps = json_array();
 	uint32_t by = 0;
-	size_t n, k;
 
-	v = campaign_rules_of(app, brand_id, &n);
-	for (k = 0; k < n && c == NULL; k++)
-		if (v[k]->id == id)
-			c = v[k];
-	if (c == NULL)
-		return NULL;
-	overlaps = json_array();
-	for (size_t i = 0; i + 1 < k; i++) {
+	for (size_t i = 0; i < k; i++) {
 		int how = rules_shadow(app->store, v[i], c);
 
-		if (how == 0 || rules_dead(app->store, v, i))
+		if (how == 0 || rules_dead(app->store, v, i, dead))
 			continue;
 		json_array_append_new(overlaps, json_integer(v[i]->id));
 		if (how == 2 && by == 0)
@@ -324,4 +323,61 @@ campaign_overlap_json(struct app *app, uint32_t brand_id, uint32_t id)
 		json_object_set_new(o, "batches_without_pins", x.arr);
 	}
 	return o;
+}
+
+static signed char *
+dead_new(size_t n)
+{
+	signed char *dead = malloc(n ? n : 1);
+
+	if (dead != NULL)
+		memset(dead, -1, n);
+	return dead;
+}
+
+json_t *
+campaign_overlap_json(struct app *app, uint32_t brand_id, uint32_t id)
+{
+	const struct campaign_rules *const *v;
+	signed char *dead;
+	json_t *o = NULL;
+	size_t n;
+
+	v = campaign_rules_of(app, brand_id, &n);
+	for (size_t k = 0; k < n; k++) {
+		if (v[k]->id != id)
+			continue;
+		if ((dead = dead_new(n)) != NULL)
+			o = overlap_of(app, brand_id, v, k, dead);
+		free(dead);
+		break;
+	}
+	return o;
+}
+
+void
+campaign_overlap_list(struct app *app, uint32_t brand_id, json_t *arr)
+{
+	const struct campaign_rules *const *v;
+	signed char *dead;
+	json_t *one, *o;
+	size_t n, i;
+
+	v = campaign_rules_of(app, brand_id, &n);
+	if (n == 0 || (dead = dead_new(n)) == NULL)
+		return;
+	json_array_foreach(arr, i, one) {
+		json_int_t id = json_integer_value(json_object_get(one, "id"));
+
+		for (size_t k = 0; k < n; k++) {
+			if (v[k]->id != id)
+				continue;
+			if ((o = overlap_of(app, brand_id, v, k, dead)) != NULL) {
+				json_object_update(one, o);
+				json_decref(o);
+			}
+			break;
+		}
+	}
+	free(dead);
 }

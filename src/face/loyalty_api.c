@@ -243,13 +243,11 @@ campaigns(struct loyalty_api *a)
 	if (a->nseg >= 2 && api_id(a, a->seg[1], UINT32_MAX, &id) != 0)
 		return;
 	if (a->method == EVHTTP_REQ_GET && a->nseg == 1) {
-		json_t *arr = json_array(), *one;
-		size_t i;
+		json_t *arr = json_array();
 
 		store_campaign_each(a->app->store, a->brand_id,
 		    campaign_list_one, arr);
-		json_array_foreach(arr, i, one)
-			campaign_shown(a->app, a->brand_id, one);
+		campaign_overlap_list(a->app, a->brand_id, arr);
 		api_list(a, "campaigns", arr);
 		return;
 	}
