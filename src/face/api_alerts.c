@@ -288,10 +288,15 @@ alert_job_run(struct store *st, void *arg)
 	struct trace_event ev = { 0 };
 	int err;
 
-	if (x->action == ACTION_CLEAR &&
-	    (err = store_code_clear(st, x->brand_id, x->serial,
-	    &x->note)) != 0)
-		return err;
+	if (x->action == ACTION_CLEAR) {
+		if ((err = store_code_clear(st, x->brand_id, x->serial,
+		    &x->note)) != 0)
+			return err;
+		/* Both clone signals' evidence is gone, not only this one's. */
+		store_alert_code_status(st, x->brand_id, x->serial,
+		    x->res.type == ALERT_CLONE_SCANNERS ? ALERT_CLONE_TRAVEL :
+		    ALERT_CLONE_SCANNERS, ALERT_RESOLVED, x->actor, x->at);
+	}
 	if (x->action == ACTION_REVOKE_CODE) {
 		struct code_revocation r = { .at = x->at, .by = x->actor };
 

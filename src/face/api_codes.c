@@ -10,7 +10,8 @@
  * check. May call http_api.c, trace (step names), scan (verdict names),
  * store (reads), http and http_write; never calls another handler file.
  * Never writes to the store on the loop: every write is a writer op
- * (code_clear, code_pin_unlock), answered after the commit.
+ * (code_clear, code_pin_unlock), answered after the commit. A clear
+ * resolves the code's clone alerts too.
  */
 #include <math.h>
 #include <stdio.h>
@@ -136,6 +137,11 @@ correct_run(struct store *st, void *arg)
 	if ((rc = store_code_clear(st, x->brand_id, x->serial,
 	    &x->note)) != 0)
 		return rc;
+	/* The evidence is gone: so is what the alerts said (best effort). */
+	store_alert_code_status(st, x->brand_id, x->serial,
+	    ALERT_CLONE_SCANNERS, ALERT_RESOLVED, x->note.token_id, x->note.at);
+	store_alert_code_status(st, x->brand_id, x->serial,
+	    ALERT_CLONE_TRAVEL, ALERT_RESOLVED, x->note.token_id, x->note.at);
 	if (store_code_state(st, x->brand_id, x->serial, &x->cs) != 0)
 		memset(&x->cs, 0, sizeof x->cs);
 	return 0;

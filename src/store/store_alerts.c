@@ -409,3 +409,51 @@ store_alert_set_status(struct store *st, uint32_t brand_id, uint64_t id,
 		return SIGIL_ENOTFOUND;
 	return STORE_WRITE_OUT(st, status_set_fn, &x, x.res, out);
 }
+
+struct code_status_set {
+	uint32_t	brand_id;
+	uint64_t	serial;
+	int		type, status;
+	uint32_t	actor;
+	int64_t		at;
+};
+
+static int
+code_status_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct code_status_set *x = arg;
+	uint8_t ck[ALERT_CODE_KEY];
+	MDB_val k = mval(ck, ALERT_CODE_KEY), v;
+	struct alert al;
+	int rc;
+
+	code_key_put(ck, x->brand_id, x->serial);
+	ck[CODE_KEY_LEN] = (uint8_t)x->type;
+	if ((rc = mdb_get(txn, st->alert_codes, &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? SIGIL_ENOTFOUND : rc;
+	if (v.mv_size != 8)
+		return SIGIL_EIO;
+	if ((rc = alert_of_brand(st, txn, x->brand_id,
+	    sigil_be64_get(v.mv_data), &al)) != 0)
+		return rc;
+	if (al.status == x->status)
+		return 0;
+	al.status = x->status;
+	al.status_by = x->actor;
+	al.status_at = x->at;
+	return alert_put(st, txn, &al, 0);
+}
+
+int
+store_alert_code_status(struct store *st, uint32_t brand_id,
+    uint64_t serial, int type, int status, uint32_t actor, int64_t at)
+{
+	struct code_status_set x = { brand_id, serial, type, status, actor,
+	    at };
+
+	if (status < ALERT_NEW || status > ALERT_RESOLVED)
+		return SIGIL_EINVAL;
+	if (st->trace_absent || st->alert_codes_absent)
+		return SIGIL_ENOTFOUND;
+	return store_write(st, code_status_fn, &x);
+}

@@ -214,6 +214,16 @@ with Env() as env:
           "(%s, count %s)" % (one["status"], one["count"]))
     check(len(alerts()["alerts"]) == 6, "still six alerts")
 
+    # A clear from the code lookup resolves the code's clone alert too.
+    three = [x for x in alerts()["alerts"] if x["serial"] == 3][0]
+    st, res = srv.api("POST", "codes/%s/clear" % code_of(codes[2]), OP,
+                      {"reason": "our shop's demo bottle"})
+    st, one = alert(three["id"])
+    check(st == 200 and one["status"] == "resolved" and
+          one["status_by"] == {"token": op_id},
+          "a clear on the lookup page resolves the code's alert (%s)" %
+          one["status"])
+
     # ---- action on one code: revoke it, not its batch ----
     two = [x for x in alerts()["alerts"] if x["serial"] == 2][0]
     st, res = srv.api("POST", "alerts/%d/actions" % two["id"], OP,

@@ -106,4 +106,12 @@ int store_alert_get(struct store *st, uint32_t brand_id, uint64_t id,
 int store_alert_set_status(struct store *st, uint32_t brand_id, uint64_t id,
     int status, uint32_t actor, int64_t at, struct alert *out);
 
+/*
+ * The same for the code's alert of type (the one alert_codes names), and
+ * only if its status differs: 0, SIGIL_ENOTFOUND when the code has no
+ * such alert (or only one from before alert_codes).
+ */
+int store_alert_code_status(struct store *st, uint32_t brand_id,
+    uint64_t serial, int type, int status, uint32_t actor, int64_t at);
+
 #endif
