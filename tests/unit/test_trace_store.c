@@ -1224,6 +1224,49 @@ test_pin_files(void **state)
 	    SIGIL_ENOTFOUND);
 }
 
+/* One code revoked, its neighbour not; by the code's alert, a status. */
+static void
+test_code_revoked(void **state)
+{
+	struct fixture *f = *state;
+	struct code_revocation r = { .at = 500, .by = 9 }, got;
+	struct scan_rec rec;
+	struct alert a;
+	struct alertlist l = { .n = 0 };
+
+	new_batch(f, f->brand, 10);
+	assert_int_equal(store_code_revoke(f->st, f->brand, 4, &r),
+	    SIGIL_EINVAL);
+	strcpy(r.reason, "cloned label");
+	assert_int_equal(store_code_revoke(f->st, f->brand, 4, &r), 0);
+	assert_int_equal(store_code_revoke(f->st, f->brand, 4, &r),
+	    SIGIL_EEXIST);
+	assert_int_equal(store_code_revoked(f->st, f->brand, 4, &got), 0);
+	assert_int_equal(got.at, 500);
+	assert_int_equal(got.by, 9);
+	assert_string_equal(got.reason, "cloned label");
+	assert_int_equal(store_code_revoked(f->st, f->brand, 5, NULL),
+	    SIGIL_ENOTFOUND);
+	assert_int_equal(store_code_revoked(f->st, f->other, 4, NULL),
+	    SIGIL_ENOTFOUND);
+
+	assert_int_equal(store_alert_code_status(f->st, f->brand, 1,
+	    ALERT_CLONE_SCANNERS, ALERT_RESOLVED, 3, 700), SIGIL_ENOTFOUND);
+	rec = mkscan(f->brand, 1, 1, 600);
+	assert_int_equal(store_scans_commit(f->st, &rec, 1, flag_judge, NULL),
+	    0);
+	assert_int_equal(alerts_after(f->st, f->brand, 0, 0, 0, 0, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(store_alert_code_status(f->st, f->other, 1,
+	    ALERT_CLONE_SCANNERS, ALERT_RESOLVED, 3, 700), SIGIL_ENOTFOUND);
+	assert_int_equal(store_alert_code_status(f->st, f->brand, 1,
+	    ALERT_CLONE_SCANNERS, ALERT_RESOLVED, 3, 700), 0);
+	assert_int_equal(store_alert_get(f->st, f->brand, l.a[0].id, &a), 0);
+	assert_int_equal(a.status, ALERT_RESOLVED);
+	assert_int_equal(a.status_by, 3);
+	assert_int_equal(a.status_at, 700);
+}
+
 /* A failed commit (bad verdict from the judge) leaves no alert. */
 static void
 bad_judge(void *arg, size_t index, struct scan_rec *r, struct code_state *s)
@@ -1367,6 +1410,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_alerts_inbox, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pin_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_code_revoked, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_alerts_rollback, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_legacy_store, setup,
