@@ -86,6 +86,9 @@ struct page_view {
 					   run, nothing is sent */
 	const char	*support_url;	/* the brand's gs1:support link */
 	const char	*support_title;
+	int		reward;		/* a campaign rewards this item: the
+					   reward card (genuine and suspicious
+					   verdicts only) */
 };
 
 /*

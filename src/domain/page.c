@@ -70,7 +70,7 @@ enum field {
 	F_HAS_PRODUCT, F_BRAND_NAME, F_PRODUCT_NAME, F_SKU, F_GTIN, F_BATCH,
 	F_LOT, F_EXPIRES, F_SERIAL, F_SUPPORT_URL, F_SUPPORT_TITLE,
 	F_HAS_FIRST, F_FIRST_TIME, F_FIRST_TIME_ISO, F_FIRST_PLACE,
-	F_PREVIEW, F_CSP,
+	F_PREVIEW, F_CSP, F_REWARD, F_SCAN_TIME,
 	/* blocks of HTML page_content.c renders, values escaped there */
 	F_C_BRAND, F_C_STORY, F_C_TRACE, F_C_SUPPORT,
 	/* fixed strings, one per language */
@@ -82,11 +82,12 @@ enum field {
 	T_DIVERSION, T_PRODUCT_H, T_BRAND, T_PRODUCT, T_SKU, T_GTIN, T_BATCH,
 	T_LOT, T_EXPIRES, T_SERIAL, T_FIRST_H, T_FIRST_TIME, T_FIRST_PLACE,
 	T_SHARE, T_SHARE_NOTE, T_SHARE_WAIT, T_SHARE_OK, T_SHARE_DENIED,
-	T_SHARE_FAIL, T_REWARD_H, T_REWARD_SOON, T_SCAN_ID,
+	T_SHARE_FAIL, T_REWARD_H, T_SCAN_ID,
 	/* the reward part (the loyalty endpoints, driven by the script) */
 	T_RW_OFFER, T_RW_BALANCE, T_RW_PHONE, T_RW_SEND, T_RW_SENT, T_RW_OTP,
 	T_RW_LOGIN, T_RW_PIN, T_RW_CLAIM, T_RW_DONE, T_RW_PRIZE, T_RW_CLAIMED,
-	T_RW_LOCKED, T_RW_FAIL, T_RW_MEMBER,
+	T_RW_LOCKED, T_RW_FAIL, T_RW_MEMBER, T_RW_RESEND, T_RW_PIN_LEFT,
+	T_RW_OTP_LEFT, T_RW_ERRORS,
 	F_COUNT
 };
 
@@ -104,7 +105,8 @@ static const char *const field_names[F_COUNT] = {
 	[F_HAS_FIRST] = "has_first", [F_FIRST_TIME] = "first_time",
 	[F_FIRST_TIME_ISO] = "first_time_iso",
 	[F_FIRST_PLACE] = "first_place",
-	[F_PREVIEW] = "preview", [F_CSP] = "csp",
+	[F_PREVIEW] = "preview", [F_CSP] = "csp", [F_REWARD] = "reward",
+	[F_SCAN_TIME] = "scan_time",
 	[F_C_BRAND] = "c_brand", [F_C_STORY] = "c_story",
 	[F_C_TRACE] = "c_trace", [F_C_SUPPORT] = "c_support",
 	[T_TITLE] = "t_title",
@@ -125,7 +127,7 @@ static const char *const field_names[F_COUNT] = {
 	[T_SHARE_NOTE] = "t_share_note", [T_SHARE_WAIT] = "t_share_wait",
 	[T_SHARE_OK] = "t_share_ok", [T_SHARE_DENIED] = "t_share_denied",
 	[T_SHARE_FAIL] = "t_share_fail", [T_REWARD_H] = "t_reward_h",
-	[T_REWARD_SOON] = "t_reward_soon", [T_SCAN_ID] = "t_scan_id",
+	[T_SCAN_ID] = "t_scan_id",
 	[T_RW_OFFER] = "t_rw_offer", [T_RW_BALANCE] = "t_rw_balance",
 	[T_RW_PHONE] = "t_rw_phone", [T_RW_SEND] = "t_rw_send",
 	[T_RW_SENT] = "t_rw_sent", [T_RW_OTP] = "t_rw_otp",
@@ -133,7 +135,9 @@ static const char *const field_names[F_COUNT] = {
 	[T_RW_CLAIM] = "t_rw_claim", [T_RW_DONE] = "t_rw_done",
 	[T_RW_PRIZE] = "t_rw_prize", [T_RW_CLAIMED] = "t_rw_claimed",
 	[T_RW_LOCKED] = "t_rw_locked", [T_RW_FAIL] = "t_rw_fail",
-	[T_RW_MEMBER] = "t_rw_member",
+	[T_RW_MEMBER] = "t_rw_member", [T_RW_RESEND] = "t_rw_resend",
+	[T_RW_PIN_LEFT] = "t_rw_pin_left", [T_RW_OTP_LEFT] = "t_rw_otp_left",
+	[T_RW_ERRORS] = "t_rw_errors",
 };
 
 /* [T_x][lang]; indexed from T_TITLE. */
@@ -209,7 +213,6 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	[T_SHARE_FAIL - T_TITLE] = { "提交失败，请稍后重试。",
 	    "Could not send it. Please try again later." },
 	[T_REWARD_H - T_TITLE] = { "扫码积分", "Rewards" },
-	[T_REWARD_SOON - T_TITLE] = { "扫码积分即将开放", "Rewards coming soon" },
 	[T_SCAN_ID - T_TITLE] = { "查询编号", "Check ID" },
 	/* {n} is filled in by the script with a number it received. */
 	[T_RW_OFFER - T_TITLE] = { "扫码可得 {n} 积分", "This code earns {n} points" },
@@ -231,6 +234,74 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	    "Too many wrong PINs: this code's points are locked." },
 	[T_RW_FAIL - T_TITLE] = { "操作失败", "That did not work" },
 	[T_RW_MEMBER - T_TITLE] = { "我的积分与兑换", "My points and rewards" },
+	[T_RW_RESEND - T_TITLE] = { "重新获取({n}s)", "Resend ({n} s)" },
+	[T_RW_PIN_LEFT - T_TITLE] = { "暗码错误，还可尝试 {n} 次",
+	    "Wrong PIN: {n} tries left" },
+	[T_RW_OTP_LEFT - T_TITLE] = { "验证码错误，还可尝试 {n} 次",
+	    "Wrong code: {n} tries left" },
+	/*
+	 * What the consumer reads for each error code the reward endpoints
+	 * answer (docs/api.md), "code=text" joined by "|": the script never
+	 * shows the server's own message, which is English. A code not
+	 * listed reads as t_rw_fail; "net" is no answer at all.
+	 */
+	[T_RW_ERRORS - T_TITLE] = {
+	    "bad_phone=请输入正确的手机号（6至15位数字）"
+	    "|otp_too_soon=验证码刚刚发送，请稍后再获取"
+	    "|otp_daily_limit=今天获取验证码的次数已达上限，请明天再试"
+	    "|rate_limited=操作过于频繁，请稍后再试"
+	    "|otp_invalid=请先获取验证码"
+	    "|otp_wrong=验证码错误"
+	    "|otp_expired=验证码已过期，请重新获取"
+	    "|otp_locked=验证码错误次数过多，请稍后重新获取"
+	    "|invalid=请检查输入的内容"
+	    "|bad_code=无法识别此码|unknown_code=无法识别此码"
+	    "|code_not_active=此码尚未激活"
+	    "|login_required=请先用手机号登录"
+	    "|role_not_registered=您的账号未登记为此身份"
+	    "|scan_first=请先用本机扫描此码"
+	    "|no_campaign=此码当前没有积分活动"
+	    "|already_claimed=此码积分已被领取"
+	    "|pin_required=请刮开涂层，输入暗码"
+	    "|wrong_pin=暗码错误"
+	    "|locked=暗码错误次数过多，积分已锁定"
+	    "|customer_locked=您输错暗码的次数过多，请明天再试"
+	    "|location_required=此活动限定地区：请先分享位置"
+	    "|outside_region=您所在地区不参与此活动"
+	    "|budget_exhausted=本活动积分已全部发放"
+	    "|daily_cap=您今天的领取次数已达上限"
+	    "|not_found=未找到此次查询，请重新扫码"
+	    "|unavailable=服务繁忙，请稍后再试"
+	    "|net=网络异常，请检查网络后重试",
+	    "bad_phone=Enter a phone number of 6 to 15 digits"
+	    "|otp_too_soon=A code was just sent; please wait a moment"
+	    "|otp_daily_limit=You asked for too many codes today; try "
+	    "tomorrow"
+	    "|rate_limited=Too many tries; please wait a moment"
+	    "|otp_invalid=Ask for a code first"
+	    "|otp_wrong=That code is not right"
+	    "|otp_expired=That code has expired; ask for a new one"
+	    "|otp_locked=Too many wrong codes; ask for a new one later"
+	    "|invalid=Please check what you entered"
+	    "|bad_code=This code is not recognised"
+	    "|unknown_code=This code is not recognised"
+	    "|code_not_active=This code is not activated"
+	    "|login_required=Log in with your phone number first"
+	    "|role_not_registered=Your account is not registered for this"
+	    "|scan_first=Scan this code with this phone first"
+	    "|no_campaign=No reward is running for this code"
+	    "|already_claimed=This code's points were already claimed"
+	    "|pin_required=Scratch the label and enter the PIN"
+	    "|wrong_pin=Wrong PIN"
+	    "|locked=Too many wrong PINs: this code's points are locked"
+	    "|customer_locked=You entered too many wrong PINs; try tomorrow"
+	    "|location_required=A regional reward: share your location first"
+	    "|outside_region=This reward is not offered where you are"
+	    "|budget_exhausted=This campaign's points are all given out"
+	    "|daily_cap=You reached today's claim limit"
+	    "|not_found=This check was not found; scan the code again"
+	    "|unavailable=The service is busy; please try again"
+	    "|net=No connection; check your network and try again" },
 };
 
 static const char *const verdict_keys[] = {
@@ -770,13 +841,15 @@ scan_info_format(const struct render *r, char *buf, size_t size)
 		snprintf(buf, size, "%s", zh ? "首次查询：您是第一位查询此码的人" :
 		    "First check: you are the first to check this code");
 	} else if (v->scan_count > 0 && v->first_at != 0) {
+		/* The time follows in its own <time> (the template's
+		 * scan_time), which the page's script shows in the
+		 * phone's own zone. */
 		if (zh)
-			snprintf(buf, size, "此码已被查询 %u 次，首次查询时间 %s",
-			    v->scan_count, r->first_time);
+			snprintf(buf, size, "此码已被查询 %u 次，首次查询时间",
+			    v->scan_count);
 		else
-			snprintf(buf, size, "Checked %u time%s, first at %s",
-			    v->scan_count, v->scan_count == 1 ? "" : "s",
-			    r->first_time);
+			snprintf(buf, size, "Checked %u time%s, first at",
+			    v->scan_count, v->scan_count == 1 ? "" : "s");
 	} else if (v->scan_count > 0) {
 		if (zh)
 			snprintf(buf, size, "此码已被查询 %u 次", v->scan_count);
@@ -858,7 +931,17 @@ field_value(const struct render *r, int f)
 	case F_SUPPORT_URL:	return v->support_url;
 	case F_SUPPORT_TITLE:	return v->support_title;
 	case F_HAS_FIRST:
-		return r->first_time[0] || r->first_place[0] ? "1" : NULL;
+		/* The first check's time is in the banner already. */
+		return !v->first_scan && r->first_place[0] ? "1" : NULL;
+	case F_SCAN_TIME:
+		return !v->first_scan && v->scan_count > 0 && r->first_time[0] ?
+		    "1" : NULL;
+	case F_REWARD:
+		/* Never a reward on a code the brand did not issue, revoked,
+		 * has not activated, or that could not be checked. */
+		return v->reward && !v->bot && !v->preview &&
+		    str_present(v->scan_id) && (v->verdict == VERDICT_GENUINE ||
+		    v->verdict == VERDICT_SUSPICIOUS) ? "1" : NULL;
 	case F_FIRST_TIME:	return r->first_time;
 	case F_FIRST_TIME_ISO:	return r->first_time_iso;
 	case F_FIRST_PLACE:	return r->first_place;

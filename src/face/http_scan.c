@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "sigil/app.h"
+#include "sigil/campaign.h"
 #include "sigil/content.h"
 #include "sigil/http.h"
 #include "sigil/http_scan.h"
@@ -276,6 +277,10 @@ page_answer(struct http_call *c, struct scan_ctx *s, const struct link *sup)
 		v.batch_id = s->info.batch.id;
 		v.serial = job->rec.serial;
 		v.expires = s->info.batch.expires;
+		/* page.c shows the reward card only where a verdict allows. */
+		v.reward = campaign_find(app, s->info.brand.id,
+		    s->info.batch.id, s->info.product.sku, 0, sigil_now_us()) !=
+		    NULL;
 		/* The brand's content (page_content.c decides what each
 		 * verdict shows of it). */
 		if (content_view_load(app, s->info.brand.id,

@@ -46,7 +46,7 @@ function watch() {
 function facts() {
 	const doc = document;
 	const $ = (s) => Array.from(doc.querySelectorAll(s));
-	const send = doc.getElementById('rw-send');
+	const send = doc.getElementById('share');
 	return {
 		text: doc.body ? doc.body.innerText : '',
 		lang: doc.documentElement.lang,

@@ -169,9 +169,8 @@ test_verdicts_both_languages(void **state)
 			    "content=\"width=device-width,initial-scale=1\">");
 			assert_contains(html,
 			    "<meta name=\"robots\" content=\"noindex\">");
-			assert_contains(html, "id=\"reward\"");
-			assert_contains(html, lang == PAGE_LANG_ZH ?
-			    "扫码积分即将开放" : "Rewards coming soon");
+			/* No campaign: no reward card, and no teaser. */
+			assert_lacks(html, "id=\"reward\"");
 			/* The banner comes before anything else in <main>. */
 			assert_true(strstr(html, "id=\"banner\"") <
 			    strstr(html, "id=\"product\""));
@@ -201,6 +200,7 @@ test_self_contained_and_small(void **state)
 	v.lot = "&&&&&&&&&&&&&&&&&&&&";
 	v.scan_count = UINT32_MAX;
 	v.diversion = 1;
+	v.reward = 1;	/* the card and its error texts count too */
 	for (int lang = PAGE_LANG_ZH; lang <= PAGE_LANG_EN; lang++) {
 		html = render(&v, lang);
 		assert_true(strlen(html) < 20 * 1024);
@@ -281,7 +281,7 @@ test_first_scan_and_repeat(void **state)
 	v.scan_count = 3;
 	html = render(&v, PAGE_LANG_ZH);
 	info = element_text(html, "scan-info");
-	assert_string_equal(info, "此码已被查询 3 次，首次查询时间 2026-11-23 16:01");
+	assert_string_equal(info, "此码已被查询 3 次，首次查询时间 ");
 	assert_contains(html, "<time datetime=\"2026-11-23T08:01:02.000Z\">"
 	    "2026-11-23 16:01</time>");
 	assert_contains(html, "<dd>北纬 31.2°，东经 121.5°</dd>");
@@ -295,7 +295,9 @@ test_first_scan_and_repeat(void **state)
 	v.first_lng = -151.2093;
 	html = render(&v, PAGE_LANG_EN);
 	info = element_text(html, "scan-info");
-	assert_string_equal(info, "Checked 3 times, first at 2026-11-23 08:01 UTC");
+	assert_string_equal(info, "Checked 3 times, first at ");
+	assert_contains(html, "first at <time datetime=\"2026-11-23T08:01:02.000Z\">"
+	    "2026-11-23 08:01 UTC</time>");
 	assert_contains(html, "<dd>33.9°S, 151.2°W</dd>");
 	free(info);
 	free(html);
@@ -309,6 +311,48 @@ test_first_scan_and_repeat(void **state)
 	assert_lacks(html, "id=\"first\"");
 	free(info);
 	free(html);
+}
+
+/* The reward card: only with a campaign, and only where a verdict allows. */
+static void
+test_reward_card(void **state)
+{
+	static const struct { int verdict, shown; } cases[] = {
+		{ VERDICT_GENUINE, 1 }, { VERDICT_SUSPICIOUS, 1 },
+		{ VERDICT_COUNTERFEIT, 0 }, { VERDICT_REVOKED, 0 },
+		{ VERDICT_INACTIVE, 0 }, { VERDICT_UNVERIFIED, 0 },
+		{ PAGE_VIEW_PRODUCT, 0 },
+	};
+	char *html;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (int lang = PAGE_LANG_ZH; lang <= PAGE_LANG_EN; lang++) {
+			struct page_view v = view_full(cases[i].verdict);
+
+			v.reward = 1;
+			html = render(&v, lang);
+			if (cases[i].shown) {
+				assert_contains(html, "id=\"reward\" hidden");
+				assert_contains(html, lang == PAGE_LANG_ZH ?
+				    "wrong_pin=暗码错误" : "wrong_pin=Wrong PIN");
+				assert_contains(html, lang == PAGE_LANG_ZH ?
+				    "暗码错误，还可尝试 {n} 次" :
+				    "Wrong PIN: {n} tries left");
+			} else
+				assert_lacks(html, "id=\"reward\"");
+			free(html);
+		}
+	}
+	{
+		struct page_view v = view_full(VERDICT_GENUINE);
+
+		v.reward = 1;
+		v.bot = 1;
+		html = render(&v, PAGE_LANG_ZH);
+		assert_lacks(html, "id=\"reward\"");
+		free(html);
+	}
 }
 
 static void
@@ -725,6 +769,7 @@ main(void)
 		cmocka_unit_test(test_hostile_values_are_text),
 		cmocka_unit_test(test_invalid_utf8_value_replaced),
 		cmocka_unit_test(test_first_scan_and_repeat),
+		cmocka_unit_test(test_reward_card),
 		cmocka_unit_test(test_counterfeit_without_data),
 		cmocka_unit_test(test_diversion_and_bot),
 		cmocka_unit_test(test_render_refuses_bad_view),
