@@ -141,6 +141,8 @@ void api_batches_print(struct api_call *a);	/* codes.csv */
 /* ---- handlers: the supply chain (api_trace.c) ---- */
 void api_aggregations_pack(struct api_call *a);
 void api_aggregations_unpack(struct api_call *a);
+void api_orders_list(struct api_call *a);	/* api_orders.c */
+void api_orders_fulfil(struct api_call *a);
 void api_distributors_create(struct api_call *a);
 void api_distributors_list(struct api_call *a);
 void api_distributors_get(struct api_call *a);

@@ -127,6 +127,16 @@ int content_view_load(struct app *app, uint32_t brand_id, const char *sku,
     const struct json_t *draft, int sample_trace, struct content_view *out);
 void content_view_free(struct content_view *v);
 
+/*
+ * The brand's display name (its brand document's display_name, in the
+ * language the page would pick) into out, cut to size. 0,
+ * SIGIL_ENOTFOUND (no document or no name), SIGIL_ENOMEM. Where a page
+ * or an answer shows the brand to a consumer it shows this, not the
+ * slug.
+ */
+int content_display_name(struct app *app, uint32_t brand_id,
+    const char *accept_language, char *out, size_t size);
+
 /* A kind's name in the API ("brand", "products", "batches"), and back. */
 const char *content_kind_name(int kind);
 

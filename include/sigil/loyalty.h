@@ -25,6 +25,7 @@ void loyalty_claim(struct http_call *c);	/* POST /api/v1/claims */
 /* src/face/loyalty_member.c */
 void loyalty_me(struct http_call *c);		/* GET /api/v1/me */
 void loyalty_me_ledger(struct http_call *c);	/* GET /api/v1/me/ledger */
+void loyalty_me_orders(struct http_call *c);	/* GET /api/v1/me/orders */
 void loyalty_redeem(struct http_call *c);	/* POST /api/v1/redemptions */
 void loyalty_catalog(struct http_call *c);	/* GET /api/v1/catalog */
 void loyalty_feedback(struct http_call *c);	/* POST /api/v1/feedback */

@@ -118,4 +118,15 @@ int member_item_append(void *arg, const struct reward_item *it);
 int member_item_parse(struct json_t *body, uint32_t brand_id,
     struct reward_item *it, char *msg, size_t msize);
 
+/*
+ * A redemption order as JSON: id, item, item_name, kind ("delivery" or
+ * "pickup"), status ("open" or "fulfilled"), created, fulfilled, and
+ * pickup_code or delivery {name, phone, address} (null once erased);
+ * full adds the customer id (the brand's fulfilment list). New
+ * reference.
+ */
+struct redeem_order;
+struct json_t *member_order_json(struct app *app,
+    const struct redeem_order *o, int full);
+
 #endif

@@ -79,6 +79,7 @@ struct page_view {
 	uint64_t	serial;
 	int64_t		expires;	/* 0 if none */
 	const char	*scan_id;	/* for the share-location button */
+	const char	*check_id;	/* shown: scan_check_format's */
 	int		diversion;
 	int		bot;		/* previewer: no location button */
 	const struct page_content *content;	/* NULL: none */

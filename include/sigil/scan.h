@@ -66,4 +66,17 @@ void scan_id_format(const uint8_t key[32], uint64_t id,
     char out[SCAN_ID_LEN + 1]);
 int scan_id_parse(const uint8_t key[32], const char *s, uint64_t *id);
 
+/*
+ * The check id a person reads out to the brand's support line: the scan's
+ * log id in decimal, "-", and a Luhn check digit over it ("1234-7"), so
+ * that a digit misheard or two swapped is caught. It names a scan, and
+ * proves nothing: the brand finds the scan with it (GET
+ * /api/v1/codes/{check id}), within its own scans only.
+ * scan_check_parse takes the same with spaces anywhere; 0 or
+ * SIGIL_EINVAL (not that form, a wrong check digit, or id 0).
+ */
+#define SCAN_CHECK_LEN		22	/* 20 digits, "-", the check digit */
+void scan_check_format(uint64_t id, char out[SCAN_CHECK_LEN + 1]);
+int scan_check_parse(const char *s, uint64_t *id);
+
 #endif

@@ -457,3 +457,32 @@ content_view_free(struct content_view *v)
 	json_decref(v->batch);
 	memset(v, 0, sizeof *v);
 }
+
+int
+content_display_name(struct app *app, uint32_t brand_id,
+    const char *accept_language, char *out, size_t size)
+{
+	struct content_key key;
+	struct langs *l;
+	const char *lang, *name;
+	json_t *doc = NULL;
+	int err = SIGIL_ENOTFOUND;
+
+	if ((l = malloc(sizeof *l)) == NULL)
+		return SIGIL_ENOMEM;
+	memset(&key, 0, sizeof key);
+	key.brand_id = brand_id;
+	key.kind = CONTENT_BRAND;
+	l->n = 0;
+	store_content_langs(app->store, &key, langs_add, l);
+	if ((lang = pick(l, accept_language)) != NULL)
+		doc = doc_load(app->store, &key, lang, l);
+	if ((name = str_of(doc, "display_name")) != NULL && name[0] != '\0' &&
+	    size > 0) {
+		snprintf(out, size, "%s", name);
+		err = 0;
+	}
+	json_decref(doc);
+	free(l);
+	return err;
+}

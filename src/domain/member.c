@@ -236,6 +236,31 @@ tier_of(json_t *settings, int64_t pts, char *out, size_t size)
 	return out;
 }
 
+/* The first tier above pts (tiers ascend), as {name, min,
+ * points_needed}, or JSON null at the top. */
+static json_t *
+next_tier_of(json_t *settings, int64_t pts)
+{
+	json_t *tiers = json_object_get(settings, "tiers"), *t, *def = NULL;
+	json_t *o = NULL;
+	json_int_t min;
+	size_t i;
+
+	if (!json_is_array(tiers))
+		tiers = def = member_tiers_default();
+	json_array_foreach(tiers, i, t) {
+		min = json_integer_value(json_object_get(t, "min"));
+		if (min > pts && json_is_string(json_object_get(t, "name"))) {
+			o = json_pack("{s:s,s:I,s:I}", "name", json_string_value(
+			    json_object_get(t, "name")), "min", min,
+			    "points_needed", min - (json_int_t)pts);
+			break;
+		}
+	}
+	json_decref(def);
+	return o != NULL ? o : json_null();
+}
+
 int
 member_tiers_check(json_t *body, char **tiers, char *msg, size_t msize)
 {
@@ -407,6 +432,7 @@ member_summary(struct app *app, const struct customer *cu, int full)
 	    "tier", tier, "points_12m", (json_int_t)pts, "segment", seg,
 	    "claims", (json_int_t)claims, "created",
 	    sigil_time_format(cu->created, ts));
+	json_object_set_new(o, "next_tier", next_tier_of(settings, pts));
 	if ((role = member_role_in(settings, cu->id)) != 0)
 		json_object_set_new(o, "role", json_string(
 		    loyalty_role_name(role)));
@@ -423,6 +449,36 @@ member_summary(struct app *app, const struct customer *cu, int full)
 		    (json_int_t)devices));
 	}
 	return o;
+}
+
+/* An order as the member and the brand see it (full: the brand's
+ * fulfilment list, with the customer id). */
+json_t *
+member_order_json(struct app *app, const struct redeem_order *o, int full)
+{
+	char t[SIGIL_TIME_LEN + 1];
+	struct reward_item it;
+	json_t *j = json_pack("{s:I,s:i,s:s,s:s,s:s}", "id",
+	    (json_int_t)o->id, "item", (int)o->item_id, "kind",
+	    o->kind == ORDER_PICKUP ? "pickup" : "delivery", "status",
+	    o->status == ORDER_FULFILLED ? "fulfilled" : "open", "created",
+	    sigil_time_format(o->created, t));
+
+	if (store_item_get(app->store, o->brand_id, o->item_id, &it) == 0)
+		json_object_set_new(j, "item_name", json_string(it.name));
+	json_object_set_new(j, "fulfilled", o->fulfilled ? json_string(
+	    sigil_time_format(o->fulfilled, t)) : json_null());
+	if (o->kind == ORDER_PICKUP)
+		json_object_set_new(j, "pickup_code",
+		    json_string(o->pickup_code));
+	else
+		json_object_set_new(j, "delivery", o->name[0] ? json_pack(
+		    "{s:s,s:s,s:s}", "name", o->name, "phone", o->phone,
+		    "address", o->address) : json_null());
+	if (full)
+		json_object_set_new(j, "customer", o->customer_id ?
+		    json_integer((json_int_t)o->customer_id) : json_null());
+	return j;
 }
 
 /* ---- the redemption catalog ---- */

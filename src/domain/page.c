@@ -70,7 +70,7 @@ enum field {
 	F_HAS_PRODUCT, F_BRAND_NAME, F_PRODUCT_NAME, F_SKU, F_GTIN, F_BATCH,
 	F_LOT, F_EXPIRES, F_SERIAL, F_SUPPORT_URL, F_SUPPORT_TITLE,
 	F_HAS_FIRST, F_FIRST_TIME, F_FIRST_TIME_ISO, F_FIRST_PLACE,
-	F_PREVIEW, F_CSP, F_REWARD, F_SCAN_TIME,
+	F_PREVIEW, F_CSP, F_REWARD, F_SCAN_TIME, F_CHECK_ID,
 	/* blocks of HTML page_content.c renders, values escaped there */
 	F_C_BRAND, F_C_STORY, F_C_TRACE, F_C_SUPPORT,
 	/* fixed strings, one per language */
@@ -106,7 +106,7 @@ static const char *const field_names[F_COUNT] = {
 	[F_FIRST_TIME_ISO] = "first_time_iso",
 	[F_FIRST_PLACE] = "first_place",
 	[F_PREVIEW] = "preview", [F_CSP] = "csp", [F_REWARD] = "reward",
-	[F_SCAN_TIME] = "scan_time",
+	[F_SCAN_TIME] = "scan_time", [F_CHECK_ID] = "check_id",
 	[F_C_BRAND] = "c_brand", [F_C_STORY] = "c_story",
 	[F_C_TRACE] = "c_trace", [F_C_SUPPORT] = "c_support",
 	[T_TITLE] = "t_title",
@@ -912,6 +912,7 @@ field_value(const struct render *r, int f)
 	case F_SHARE:
 		return !v->bot && str_present(v->scan_id) ? "1" : NULL;
 	case F_SCAN_ID:		return v->scan_id;
+	case F_CHECK_ID:	return v->check_id;
 	case F_HAS_PRODUCT:
 		return str_present(v->brand_name) ||
 		    str_present(v->product_name) || str_present(v->sku) ||

@@ -275,3 +275,66 @@ scan_id_parse(const uint8_t key[32], const char *s, uint64_t *id)
 {
 	return tagged_parse(key, "sigil/scan-id/v1", "", s, id);
 }
+
+/* The Luhn digit that makes digits[0..n) plus it pass the check. */
+static int
+luhn_digit(const char *digits, size_t n)
+{
+	int sum = 0, dbl = 1;
+
+	for (size_t i = n; i-- > 0; dbl = !dbl) {
+		int d = digits[i] - '0';
+
+		if (dbl && (d *= 2) > 9)
+			d -= 9;
+		sum += d;
+	}
+	return (10 - sum % 10) % 10;
+}
+
+void
+scan_check_format(uint64_t id, char out[SCAN_CHECK_LEN + 1])
+{
+	int n = snprintf(out, SCAN_CHECK_LEN + 1, "%llu",
+	    (unsigned long long)id);
+
+	snprintf(out + n, (size_t)(SCAN_CHECK_LEN + 1 - n), "-%d",
+	    luhn_digit(out, (size_t)n));
+}
+
+int
+scan_check_parse(const char *s, uint64_t *id)
+{
+	char digits[21];
+	size_t n = 0;
+	int check = -1;
+	uint64_t v = 0;
+
+	if (s == NULL)
+		return SIGIL_EINVAL;
+	for (; *s != '\0'; s++) {
+		if (*s == ' ')
+			continue;
+		if (*s == '-' && check < 0 && n > 0) {
+			check = 10;	/* the digit comes next */
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return SIGIL_EINVAL;
+		if (check == 10)
+			check = *s - '0';
+		else if (check >= 0 || n == sizeof digits - 1)
+			return SIGIL_EINVAL;
+		else {
+			if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+				return SIGIL_EINVAL;
+			v = v * 10 + (uint64_t)(*s - '0');
+			digits[n++] = *s;
+		}
+	}
+	if (n == 0 || check < 0 || check > 9 || v == 0 ||
+	    luhn_digit(digits, n) != check)
+		return SIGIL_EINVAL;
+	*id = v;
+	return 0;
+}

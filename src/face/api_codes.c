@@ -52,13 +52,14 @@ lookup_scan(void *arg, const struct scan_rec *r)
 {
 	struct scan_list *sl = arg;
 	json_t *arr = sl->arr, *o;
-	char t[SIGIL_TIME_LEN + 1], dev[17];
+	char t[SIGIL_TIME_LEN + 1], dev[17], check[SCAN_CHECK_LEN + 1];
 	uint8_t b[8];
 
+	scan_check_format(r->id, check);
 	sigil_be64_put(b, r->device);
 	sigil_hex_encode(b, 8, dev);
-	o = json_pack("{s:I,s:s,s:s,s:b,s:b,s:s,s:b,s:b}", "scan",
-	    (json_int_t)r->id, "at", sigil_time_format(r->at, t), "verdict",
+	o = json_pack("{s:I,s:s,s:s,s:s,s:b,s:b,s:s,s:b,s:b}", "scan",
+	    (json_int_t)r->id, "check_id", check, "at", sigil_time_format(r->at, t), "verdict",
 	    scan_verdict_name(r->verdict), "bot", (r->flags & SCAN_BOT) != 0,
 	    "first_scan", r->id == sl->first, "device", dev,
 	    "anonymous", (r->flags & SCAN_ANON) != 0,
@@ -276,10 +277,27 @@ api_codes_get(struct api_call *a)
 	uint64_t serial, up, cur;
 	json_t *o, *parents, *scans, *events;
 	int depth;
+	struct scan_rec check_scan;
+	uint64_t check_id = 0;
 
-	if (api_code_of_brand(a, a->seg[1], &serial, &b) != 0)
+	/* A check id a consumer read out names its scan's code. */
+	if (scan_check_parse(a->seg[1], &check_id) == 0) {
+		if (store_scan_get(a->app->store, check_id, &check_scan) != 0 ||
+		    check_scan.brand_id != a->brand.id ||
+		    store_batch_get(a->app->store, check_scan.batch_id, &b) !=
+		    0) {
+			api_fail(a, 404, "not_found", "no such check id");
+			return;
+		}
+		serial = check_scan.serial;
+	} else if (api_code_of_brand(a, a->seg[1], &serial, &b) != 0)
 		return;
 	o = json_object();
+	if (check_id != 0)
+		json_object_set_new(o, "check", json_pack("{s:s,s:I,s:s,s:s}",
+		    "check_id", a->seg[1], "scan", (json_int_t)check_id, "at",
+		    sigil_time_format(check_scan.at, t), "verdict",
+		    scan_verdict_name(check_scan.verdict)));
 	json_object_set_new(o, "serial", json_integer((json_int_t)serial));
 	if (api_code_url(a, &b, serial, url, sizeof url) == 0)
 		json_object_set_new(o, "url", json_string(url));

@@ -129,9 +129,11 @@ scan_json(struct app *app, struct scan_ctx *s)
 	const struct scan_rec *r = &s->job.rec;
 	const struct code_state *st = &s->job.state;
 	char id[SCAN_ID_LEN + 1], t[SIGIL_TIME_LEN + 1];
+	char check[SCAN_CHECK_LEN + 1];
 	json_t *o = json_object(), *signals = json_array();
 
 	scan_id_format(app->cookie_key, r->id, id);
+	scan_check_format(r->id, check);
 	json_object_set_new(o, "verdict",
 	    json_string(scan_verdict_name(r->verdict)));
 	json_object_set_new(o, "first_scan",
@@ -142,8 +144,13 @@ scan_json(struct app *app, struct scan_ctx *s)
 	if (s->known) {
 		json_object_set_new(o, "serial", json_integer(
 		    (json_int_t)r->serial));
-		json_object_set_new(o, "brand", json_pack("{s:s}", "name",
-		    s->info.brand.name));
+		char shown[STORE_TEXT_BYTES + 1];
+
+		json_object_set_new(o, "brand", json_pack("{s:s,s:s?}", "name",
+		    s->info.brand.name, "display_name", content_display_name(
+		    app, s->info.brand.id, http_header(s->call,
+		    "Accept-Language"), shown, sizeof shown) == 0 ? shown :
+		    NULL));
 		json_object_set_new(o, "product", json_pack("{s:s,s:s,s:s?}",
 		    "sku", s->info.product.sku, "name", s->info.product.name, "gtin",
 		    s->info.product.gtin[0] ? s->info.product.gtin : NULL));
@@ -174,6 +181,7 @@ scan_json(struct app *app, struct scan_ctx *s)
 	    loyalty_reward_json(app, s->info.brand.id, s->info.batch.id, s->info.product.sku,
 	    r->serial, r->device) : json_null());
 	json_object_set_new(o, "scan_id", json_string(id));
+	json_object_set_new(o, "check_id", json_string(check));
 	return o;
 }
 
@@ -252,7 +260,8 @@ page_answer(struct http_call *c, struct scan_ctx *s, const struct link *sup)
 	struct app *app = c->app;
 	struct writer_job *job = &s->job;
 	struct evbuffer *body = evbuffer_new();
-	char id[SCAN_ID_LEN + 1];
+	char id[SCAN_ID_LEN + 1], check[SCAN_CHECK_LEN + 1];
+	char shown[STORE_TEXT_BYTES + 1];
 	struct page_view v = { 0 };
 	struct content_view cv = { 0 };
 
@@ -266,6 +275,8 @@ page_answer(struct http_call *c, struct scan_ctx *s, const struct link *sup)
 	v.scan_count = job->state.scan_count;
 	v.first_at = job->state.first_at;
 	v.scan_id = id;
+	scan_check_format(job->rec.id, check);
+	v.check_id = check;
 	v.bot = (job->rec.flags & SCAN_BOT) != 0;
 	v.diversion = (job->rec.flags & SCAN_DIVERSION) != 0;
 	if (s->known) {
@@ -289,7 +300,9 @@ page_answer(struct http_call *c, struct scan_ctx *s, const struct link *sup)
 			v.content = &cv.pc;
 	} else if (s->held && job->rec.verdict == VERDICT_UNVERIFIED) {
 		/* The product the link claims; nothing about the item. */
-		v.brand_name = s->held_brand.name;
+		v.brand_name = content_display_name(app, s->held_brand.id,
+		    http_header(c, "Accept-Language"), shown, sizeof shown) ==
+		    0 ? shown : s->held_brand.name;
 		v.product_name = s->held_product.name;
 		v.gtin = s->held_product.gtin;
 	}

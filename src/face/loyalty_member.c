@@ -27,6 +27,7 @@
 
 #include "sigil/app.h"
 #include "sigil/code.h"
+#include "sigil/content.h"
 #include "sigil/customer.h"
 #include "sigil/http.h"
 #include "sigil/http_write.h"
@@ -85,13 +86,17 @@ session_or_fail(struct http_call *c, struct brand *b, struct customer *cu)
 	return -1;
 }
 
-/* Sends {"brand": {"name"}, key: o} (o stolen). */
+/* Sends {"brand": {"name", "display_name"?}, key: o} (o stolen). */
 static void
 reply_brand(struct http_call *c, const struct brand *b, const char *key,
     json_t *o)
 {
-	http_reply_jsont(c, 200, json_pack("{s:{s:s},s:o}", "brand", "name",
-	    b->name, key, o));
+	char shown[STORE_TEXT_BYTES + 1];
+
+	http_reply_jsont(c, 200, json_pack("{s:{s:s,s:s?},s:o}", "brand",
+	    "name", b->name, "display_name", content_display_name(c->app,
+	    b->id, http_header(c, "Accept-Language"), shown, sizeof shown) ==
+	    0 ? shown : NULL, key, o));
 }
 
 void
@@ -131,6 +136,40 @@ loyalty_me_ledger(struct http_call *c)
 	    (json_int_t)member_balance_of(lb.v, lb.n, sigil_now_us()),
 	    "entries", arr));
 	free(lb.v);
+}
+
+struct my_orders {
+	struct app	*app;
+	uint64_t	 customer_id;
+	json_t		*arr;
+};
+
+static int
+my_order(void *arg, const struct redeem_order *o)
+{
+	struct my_orders *m = arg;
+
+	if (o->customer_id == m->customer_id)
+		json_array_insert_new(m->arr, 0, member_order_json(m->app, o,
+		    0));
+	return json_array_size(m->arr) >= LEDGER_SHOWN;
+}
+
+void
+loyalty_me_orders(struct http_call *c)
+{
+	struct customer cu;
+	struct brand b;
+	struct my_orders m;
+
+	if (session_or_fail(c, &b, &cu) != 0)
+		return;
+	m.app = c->app;
+	m.customer_id = cu.id;
+	m.arr = json_array();
+	store_order_each(m.app->store, b.id, my_order, &m);
+	http_add_header(c, "Cache-Control", "no-store");
+	reply_brand(c, &b, "orders", m.arr);
 }
 
 void
@@ -173,12 +212,14 @@ static const struct loyalty_refusal redeem_refusals[] = {
 	{ 0 }
 };
 
-/* A redemption: store_redeem's arguments and its entry. */
+/* A redemption: store_redeem's arguments, its order, and its entry. */
 struct redeem_job {
 	uint32_t		brand_id, item_id;
 	uint64_t		customer_id;
 	int64_t			now;
 	struct ledger_entry	e;
+	int			has_order;
+	struct redeem_order	order;
 };
 
 static int
@@ -186,8 +227,61 @@ redeem_run(struct store *st, void *arg)
 {
 	struct redeem_job *x = arg;
 
+	if (x->has_order)
+		return store_redeem_order(st, x->brand_id, x->customer_id,
+		    x->item_id, x->now, &x->order, &x->e);
 	return store_redeem(st, x->brand_id, x->customer_id, x->item_id,
 	    x->now, &x->e);
+}
+
+/*
+ * The order a redemption body asks for: {"delivery": {"name", "phone",
+ * "address"}} or {"pickup": true}, or neither (no order, as before).
+ * 0 (*has set when there is one), or -1 after replying 422.
+ */
+static int
+order_parse(struct http_call *c, json_t *body, struct redeem_order *o,
+    int *has)
+{
+	json_t *d = json_object_get(body, "delivery");
+	json_t *p = json_object_get(body, "pickup");
+	const char *name, *phone, *addr;
+	uint64_t r;
+
+	*has = 0;
+	memset(o, 0, sizeof *o);
+	if (d == NULL && (p == NULL || json_is_false(p)))
+		return 0;
+	if (d != NULL && p != NULL && !json_is_false(p))
+		goto bad;
+	if (d == NULL) {
+		if (!json_is_true(p) || sigil_random(&r, sizeof r) != 0)
+			goto bad;
+		o->kind = ORDER_PICKUP;
+		snprintf(o->pickup_code, sizeof o->pickup_code, "%08llu",
+		    (unsigned long long)(r % 100000000ULL));
+		*has = 1;
+		return 0;
+	}
+	name = json_string_value(json_object_get(d, "name"));
+	phone = json_string_value(json_object_get(d, "phone"));
+	addr = json_string_value(json_object_get(d, "address"));
+	if (!json_is_object(d) || json_object_size(d) != 3 || name == NULL ||
+	    phone == NULL || addr == NULL || strlen(name) >= sizeof o->name ||
+	    strlen(phone) >= sizeof o->phone ||
+	    strlen(addr) >= sizeof o->address)
+		goto bad;
+	o->kind = ORDER_DELIVERY;
+	snprintf(o->name, sizeof o->name, "%s", name);
+	snprintf(o->phone, sizeof o->phone, "%s", phone);
+	snprintf(o->address, sizeof o->address, "%s", addr);
+	*has = 1;
+	return 0;
+bad:
+	http_reply_error(c, 422, "invalid", "expected \"delivery\": "
+	    "{\"name\": 1-50 characters, \"phone\": 6-20 digits, "
+	    "\"address\": 1-200 characters} or \"pickup\": true, not both");
+	return -1;
 }
 
 static const struct writer_op op_redeem = { "redeem", redeem_run };
@@ -197,11 +291,23 @@ redeemed(struct http_call *c, void *arg, int err)
 {
 	struct redeem_job *x = arg;
 
-	if (!http_loyalty_busy(c, err) &&
-	    !http_loyalty_refuse(c, err, 0, redeem_refusals))
-		http_reply_jsont(c, 201, json_pack("{s:o,s:I}", "redemption",
-		    member_ledger_json(&x->e), "balance", (json_int_t)
-		    member_balance(c->app, x->brand_id, x->customer_id)));
+	json_t *o;
+
+	if (err == SIGIL_EINVAL) {
+		http_reply_error(c, 422, "invalid", "the delivery name, phone "
+		    "or address has characters it may not hold");
+		return;
+	}
+	if (http_loyalty_busy(c, err) ||
+	    http_loyalty_refuse(c, err, 0, redeem_refusals))
+		return;
+	o = json_pack("{s:o,s:I}", "redemption", member_ledger_json(&x->e),
+	    "balance", (json_int_t)member_balance(c->app, x->brand_id,
+	    x->customer_id));
+	if (x->has_order)
+		json_object_set_new(o, "order", member_order_json(c->app,
+		    &x->order, 0));
+	http_reply_jsont(c, 201, o);
 }
 
 void
@@ -221,6 +327,10 @@ loyalty_redeem(struct http_call *c)
 		json_decref(body);
 		http_reply_error(c, 422, "invalid", "expected {\"item\": a "
 		    "catalog item id}");
+		return;
+	}
+	if (order_parse(c, body, &x.order, &x.has_order) != 0) {
+		json_decref(body);
 		return;
 	}
 	x.brand_id = b.id;

@@ -41,6 +41,7 @@
 #include <jansson.h>
 
 #include "sigil/app.h"
+#include "sigil/content.h"
 #include "sigil/code.h"
 #include "sigil/http.h"
 #include "sigil/http_scan.h"
@@ -325,6 +326,7 @@ product_reply(struct http_call *c, struct req *q)
 	const struct link *to = NULL;
 	struct evbuffer *body;
 	struct page_view v = { 0 };
+	char shown[STORE_TEXT_BYTES + 1];
 
 	if (q->gs1.link_type[0] != '\0')
 		to = links_pick(q->links, q->nlinks, &q->item,
@@ -344,7 +346,9 @@ product_reply(struct http_call *c, struct req *q)
 	v.verdict = PAGE_VIEW_PRODUCT;
 	v.bot = 1;	/* no scan, so no location to share */
 	if (q->brand != 0) {
-		v.brand_name = q->s->held_brand.name;
+		v.brand_name = content_display_name(c->app,
+		    q->s->held_brand.id, http_header(c, "Accept-Language"),
+		    shown, sizeof shown) == 0 ? shown : q->s->held_brand.name;
 		v.product_name = q->s->held_product.name;
 	}
 	v.gtin = q->gs1.gtin;

@@ -49,6 +49,8 @@ static const struct http_route routes[] = {
 	    loyalty_me },
 	{ "/api/v1/me/ledger", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
 	    "me_ledger", loyalty_me_ledger },
+	{ "/api/v1/me/orders", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
+	    "me_orders", loyalty_me_orders },
 	{ "/api/v1/redemptions", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
 	    "redeem", loyalty_redeem },
 	{ "/api/v1/catalog", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "catalog",

@@ -10,6 +10,9 @@
  *               or redemption id) are overwritten with zeros, then cut;
  *   claims      the customer id of the customer's claims becomes 0, so a
  *               code's claims no longer name anybody (the counts stay);
+ *   orders      the customer's redemption orders keep item, kind, times
+ *               and status; name, phone and address are zeroed, then
+ *               cut, and the customer id becomes 0 (store_orders.c);
  *   locations   the scans of the codes the customer claimed or gave
  *               feedback on that came from the customer's devices (and
  *               the feedback scans themselves) keep only a 0.1-degree
@@ -466,7 +469,8 @@ erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
 		if ((rc = idset_add(&devs, devices[i])) != 0)
 			goto out;
 	if ((rc = erase_activity(st, txn, brand_id, id, &fscans)) != 0 ||
-	    (rc = erase_claims(st, txn, brand_id, id, &codes)) != 0)
+	    (rc = erase_claims(st, txn, brand_id, id, &codes)) != 0 ||
+	    (rc = orders_erase(st, txn, brand_id, id)) != 0)
 		goto out;
 	for (size_t i = 0; i < codes.n; i++)
 		if ((rc = keys_add(&ck, codes.v + i * codes.klen)) != 0)

@@ -26,6 +26,8 @@
  *   store_notes.c     a brand's corrections to a code, and their notes
  *   store_erase.c     what an erasure rewrites beyond the customer row
  *   store_rows.c      the row helpers the late tables share
+ *   store_orders.c    redemption orders (store_erase.c, above, calls
+ *                     its orders_erase: the one call upwards)
  *   store_counters.c  dashboard counters, distinct devices a day
  *   store_customers.c customers, devices, one-time codes, activity
  *   ledger.c          the points arithmetic (calls nothing)
@@ -106,6 +108,8 @@ struct store {
 	MDB_dbi		 code_revocations;	/* store_revoked.c */
 	int		 code_revocations_absent;	/* ... without it */
 	int		 links_absent;	/* ... of a store without links */
+	MDB_dbi		 orders;	/* store_orders.c */
+	int		 orders_absent;	/* ... of a store without orders */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -785,6 +789,14 @@ name(MDB_val k, MDB_val v, void *p)					\
 }
 
 /* ---- what a late table's file offers the ones above it ---- */
+
+/* store_orders.c: an order's check (0 or SIGIL_EINVAL), its row written
+ * in the redemption's transaction, and the erasure of a customer's
+ * delivery details. */
+int order_check(const struct redeem_order *o);
+int order_put(struct store *st, MDB_txn *txn, const struct redeem_order *o);
+int orders_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id);
 
 /*
  * store_customers.c: a customer who may still earn and log in (ESTATE

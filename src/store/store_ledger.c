@@ -287,6 +287,7 @@ struct redeem_arg {
 	uint64_t		customer_id;
 	int64_t			now;
 	struct ledger_entry	e;
+	struct redeem_order	*order;	/* NULL: none */
 };
 
 static int
@@ -326,6 +327,17 @@ redeem_fn(struct store *st, MDB_txn *txn, void *p)
 	a->e.ref = a->item_id;
 	if ((rc = ledger_put(st, txn, &a->e, NULL)) != 0)
 		return rc;
+	if (a->order != NULL) {
+		a->order->brand_id = a->brand_id;
+		a->order->id = a->e.id;
+		a->order->customer_id = a->customer_id;
+		a->order->item_id = a->item_id;
+		a->order->status = ORDER_OPEN;
+		a->order->created = a->now;
+		a->order->fulfilled = 0;
+		if ((rc = order_put(st, txn, a->order)) != 0)
+			return rc;
+	}
 	if (it.stock > 0) {
 		it.stock--;
 		if ((rc = item_put(st, txn, &it)) != 0)
@@ -348,7 +360,26 @@ int
 store_redeem(struct store *st, uint32_t brand_id, uint64_t customer_id,
     uint32_t item_id, int64_t now, struct ledger_entry *entry)
 {
-	struct redeem_arg a = { brand_id, item_id, customer_id, now, { 0 } };
+	struct redeem_arg a = { brand_id, item_id, customer_id, now, { 0 },
+	    NULL };
 
 	return STORE_WRITE_OUT(st, redeem_fn, &a, a.e, entry);
+}
+
+int
+store_redeem_order(struct store *st, uint32_t brand_id,
+    uint64_t customer_id, uint32_t item_id, int64_t now,
+    struct redeem_order *order, struct ledger_entry *entry)
+{
+	struct redeem_order w;
+	struct redeem_arg a = { brand_id, item_id, customer_id, now, { 0 },
+	    &w };
+	int rc;
+
+	if (order == NULL || order_check(order) != 0)
+		return SIGIL_EINVAL;
+	w = *order;
+	if ((rc = STORE_WRITE_OUT(st, redeem_fn, &a, a.e, entry)) == 0)
+		*order = w;
+	return rc;
 }

@@ -111,6 +111,7 @@ static const struct dbdef dbdefs[] = {
 	{ "alert_codes", 0, offsetof(struct store, alert_codes), 7 },
 	{ "pin_files", 0, offsetof(struct store, pin_files), 8 },
 	{ "code_revocations", 0, offsetof(struct store, code_revocations), 9 },
+	{ "orders", 0, offsetof(struct store, orders), 10 },
 };
 
 static int
@@ -215,7 +216,9 @@ open_dbs(struct store *st, int create)
 			f |= MDB_CREATE;
 		rc = mdb_dbi_open(txn, dbdefs[i].name, f, dbi);
 		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
-			if (dbdefs[i].late == 5)
+			if (dbdefs[i].late == 10)
+				st->orders_absent = 1;
+			else if (dbdefs[i].late == 5)
 				st->content_absent = 1;
 			else if (dbdefs[i].late == 4)
 				st->redirects_absent = 1;

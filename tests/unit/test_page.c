@@ -19,6 +19,7 @@
 #include <event2/buffer.h>
 
 #include "sigil/page.h"
+#include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 
@@ -311,6 +312,37 @@ test_first_scan_and_repeat(void **state)
 	assert_lacks(html, "id=\"first\"");
 	free(info);
 	free(html);
+}
+
+/* The check id: Luhn over the decimal scan id, read back with spaces. */
+static void
+test_check_id(void **state)
+{
+	char out[SCAN_CHECK_LEN + 1];
+	uint64_t id = 0;
+
+	(void)state;
+	scan_check_format(7992739871ULL, out);
+	assert_string_equal(out, "7992739871-3");	/* the textbook Luhn */
+	assert_int_equal(scan_check_parse("7992 7398 71-3", &id), 0);
+	assert_true(id == 7992739871ULL);
+	scan_check_format(UINT64_MAX, out);
+	assert_int_equal(scan_check_parse(out, &id), 0);
+	assert_true(id == UINT64_MAX);
+	scan_check_format(1, out);
+	assert_string_equal(out, "1-8");
+	assert_int_equal(scan_check_parse("7992739871-4", &id),
+	    SIGIL_EINVAL);			/* a wrong check digit */
+	assert_int_equal(scan_check_parse("7992739817-3", &id),
+	    SIGIL_EINVAL);			/* two digits swapped */
+	assert_int_equal(scan_check_parse("7992739871", &id), SIGIL_EINVAL);
+	assert_int_equal(scan_check_parse("-3", &id), SIGIL_EINVAL);
+	assert_int_equal(scan_check_parse("0-0", &id), SIGIL_EINVAL);
+	assert_int_equal(scan_check_parse("12-34", &id), SIGIL_EINVAL);
+	assert_int_equal(scan_check_parse("1a-8", &id), SIGIL_EINVAL);
+	assert_int_equal(scan_check_parse("99999999999999999999-0", &id),
+	    SIGIL_EINVAL);			/* past 64 bits */
+	assert_int_equal(scan_check_parse(NULL, &id), SIGIL_EINVAL);
 }
 
 /* The reward card: only with a campaign, and only where a verdict allows. */
@@ -770,6 +802,7 @@ main(void)
 		cmocka_unit_test(test_invalid_utf8_value_replaced),
 		cmocka_unit_test(test_first_scan_and_repeat),
 		cmocka_unit_test(test_reward_card),
+		cmocka_unit_test(test_check_id),
 		cmocka_unit_test(test_counterfeit_without_data),
 		cmocka_unit_test(test_diversion_and_bot),
 		cmocka_unit_test(test_render_refuses_bad_view),

@@ -1,0 +1,116 @@
+/*
+ * api_orders.c - the brand API's redemption orders: the list a brand
+ * fulfils from (GET /api/v1/orders, newest first, ?status=open or
+ * fulfilled) and the mark that one went out (POST
+ * /api/v1/orders/{id}/fulfil). An order is made by the member's
+ * redemption (loyalty_member.c), in its transaction; its JSON is
+ * member.c's.
+ *
+ * The list holds delivery names, phones and addresses, which the brand
+ * needs to ship: operators and admins only, like the other tasks that
+ * act on a customer's goods.
+ *
+ * A handler. May call the store (reads), member (the JSON), http and
+ * http_write; never calls another handler file.
+ */
+#include <string.h>
+
+#include <jansson.h>
+
+#include "sigil/api.h"
+#include "sigil/app.h"
+#include "sigil/http.h"
+#include "sigil/http_write.h"
+#include "sigil/member.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "sigil/writer.h"
+
+struct order_list {
+	struct app	*app;
+	int		 status;	/* -1: any */
+	json_t		*arr;
+};
+
+static int
+order_one(void *arg, const struct redeem_order *o)
+{
+	struct order_list *l = arg;
+
+	if (l->status >= 0 && o->status != l->status)
+		return 0;
+	/* Oldest first from the store: each goes in front. */
+	json_array_insert_new(l->arr, 0, member_order_json(l->app, o, 1));
+	if (json_array_size(l->arr) > API_LIST_MAX)
+		json_array_remove(l->arr, json_array_size(l->arr) - 1);
+	return 0;
+}
+
+void
+api_orders_list(struct api_call *a)
+{
+	struct order_list l = { a->app, -1, NULL };
+	char status[16];
+	int err;
+
+	if (api_query(a, "status", status, sizeof status) != NULL) {
+		if (strcmp(status, "open") == 0)
+			l.status = ORDER_OPEN;
+		else if (strcmp(status, "fulfilled") == 0)
+			l.status = ORDER_FULFILLED;
+		else {
+			api_fail(a, 400, "bad_query", "status must be open or "
+			    "fulfilled");
+			return;
+		}
+	}
+	l.arr = json_array();
+	err = store_order_each(a->app->store, a->brand.id, order_one, &l);
+	api_reply_list(a, "orders", l.arr, err);
+}
+
+struct fulfil_job {
+	uint32_t		brand_id;
+	uint64_t		id;
+	struct redeem_order	o;
+	struct app		*app;
+};
+
+static int
+fulfil_run(struct store *st, void *arg)
+{
+	struct fulfil_job *x = arg;
+
+	return store_order_fulfil(st, x->brand_id, x->id, sigil_now_us(),
+	    &x->o);
+}
+
+static const struct writer_op op_order_fulfil = { "order_fulfil",
+    fulfil_run };
+
+static void
+fulfilled(struct http_call *c, void *arg, int err)
+{
+	struct fulfil_job *x = arg;
+
+	if (err == SIGIL_ESTATE)
+		http_reply_error(c, 409, "already_fulfilled",
+		    "this order was fulfilled already");
+	else
+		api_write_reply(c, err, "order", 200, err == 0 ?
+		    member_order_json(x->app, &x->o, 1) : NULL);
+}
+
+void
+api_orders_fulfil(struct api_call *a)
+{
+	struct fulfil_job x = { 0 };
+
+	if (api_parse_id(a->seg[1], UINT64_MAX, &x.id) != 0) {
+		api_fail(a, 404, "not_found", "no such order");
+		return;
+	}
+	x.brand_id = a->brand.id;
+	x.app = a->app;
+	http_write(a->c, &op_order_fulfil, &x, sizeof x, fulfilled);
+}
