@@ -68,8 +68,14 @@ function facts() {
 		    (e) => [e.getAttribute('datetime'), e.textContent]),
 		balance: txt('balance'),
 		tier: txt('tier'),
+		tier_visible: !!($('tier') && getComputedStyle($('tier')).display !== 'none'),
 		buttons: Array.from(document.querySelectorAll('#catalog button')).map(
 		    (b) => ({ label: b.textContent, disabled: b.disabled })),
+		login_shown: !!($('login') && !$('login').hidden),
+		confirm: $('confirm') && !$('confirm').hidden ? txt('confirm-t') : null,
+		next: $('next') && !$('next').hidden ? txt('next-t') : null,
+		expiry: $('expiry') && !$('expiry').hidden ? txt('expiry') : null,
+		orders: $('orders-c') && !$('orders-c').hidden ? $('orders').innerText : null,
 		ledger: Array.from(document.querySelectorAll('#ledger .row')).map(
 		    (r) => r.innerText.replace(/\s+/g, ' ').trim()),
 	};

@@ -71,6 +71,7 @@ with Env() as env:
               "https://BETA.EXAMPLE")
     A = env.token("acme", "admin")
     AN = env.token("acme", "analyst")
+    OP = env.token("acme", "operator")
     BETA = env.token("beta", "analyst")
     srv = env.start()
     base = "http://127.0.0.1:%d" % srv.port
@@ -84,8 +85,13 @@ with Env() as env:
                  {"name": "礼盒", "cost": 5000}):
         st, doc = srv.api("POST", "catalog/items", A, item)
         check(st == 201, "catalog item %s" % item["name"])
-    for _ in range(2):      # two other phones: the third is one too many
-        srv.scan(sus[0])
+    st, doc = srv.api("PUT", "content/brand/zh-CN", A,
+                      {"display_name": "阿克米茶业"})
+    check(st == 200, "brand display name set: %d" % st)
+    # Two phones on two other networks: the browser is the third scanner
+    # of a product allowing two, from a third network.
+    for i in range(2):
+        srv.scan(sus[0], source="127.0.0.%d" % (i + 2))
     fake = tea[0][:-1] + ("0" if tea[0][-1] != "0" else "1")
     bad_pin = lambda p: "%08d" % ((int(pin_of[p]) + 1) % 100000000)  # noqa
 
@@ -113,6 +119,13 @@ with Env() as env:
         {"snap": "consumer-zh-13-pin-claimed"},
         {"goto": base + "/member"}, {"wait": 500},
         {"snap": "consumer-zh-14-member"},
+        {"tap": "#catalog .row:first-child button"},
+        {"snap": "consumer-zh-15-confirm"},
+        {"fill": ["#ship-name", "张三"]},
+        {"fill": ["#ship-phone", "13800000001"]},
+        {"fill": ["#ship-addr", "浙江省杭州市西湖区文三路 1 号"]},
+        {"click": "#confirm-go"}, {"wait": 1000},
+        {"snap": "consumer-zh-16-redeemed"},
     ])
     check(z is not None, "zh journey ran in Chromium")
     if z:
@@ -185,6 +198,58 @@ with Env() as env:
         m = s["consumer-zh-14-member"]
         check(m["balance"] == "70", "zh: member page balance 70: %r" %
               m["balance"])
+        check("阿克米茶业" in m["text"] and "acme" not in m["text"],
+              "zh: the member page names the brand by its display name")
+        check(m["buttons"] == [{"label": "兑换", "disabled": False},
+                               {"label": "积分不足", "disabled": True}],
+              "zh: an item the balance cannot cover is disabled: %r" %
+              m["buttons"])
+        check(m["next"] == "距银 Silver还差 430 积分",
+              "zh: progress to the next tier: %r" % m["next"])
+        exp = (datetime.datetime.now(CST) + datetime.timedelta(days=365))
+        check(m["expiry"] is not None and "积分将于 " in m["expiry"] and
+              m["expiry"].endswith(" 到期") and
+              abs((datetime.date.fromisoformat(m["expiry"].split("将于 ")[1]
+                                               [:10]) -
+                   exp.date()).days) <= 1,
+              "zh: when points expire: %r" % m["expiry"])
+        check(any("· 到期 " in x for x in m["ledger"]),
+              "zh: each earning says when it expires: %r" % m["ledger"])
+        c = s["consumer-zh-15-confirm"]
+        check(c["confirm"] == "用 30 积分兑换「品鉴杯」？" and
+              c["balance"] == "70",
+              "zh: a tap asks first, nothing spent: %r" % c["confirm"])
+        d = s["consumer-zh-16-redeemed"]
+        check(d["status"] == "兑换成功！" and d["balance"] == "40",
+              "zh: redeemed after confirming: %r %r" % (d["status"],
+                                                        d["balance"]))
+        check(d["ledger"] and d["ledger"][0].startswith("兑换 · 品鉴杯") and
+              d["ledger"][0].endswith("-30"),
+              "zh: the ledger line names the item: %r" % d["ledger"][:1])
+        check(d["orders"] and "浙江省杭州市西湖区文三路 1 号" in d["orders"]
+              and "待处理" in d["orders"],
+              "zh: the member sees the order: %r" % d["orders"])
+        st, doc = srv.api("GET", "orders", AN)
+        check(st == 403, "analysts do not see delivery addresses: %d" % st)
+        st, doc = srv.api("GET", "orders?status=open", OP)
+        o = doc["orders"][0] if st == 200 and doc["orders"] else {}
+        check(st == 200 and len(doc["orders"]) == 1 and
+              o.get("item_name") == "品鉴杯" and
+              o.get("delivery") == {"name": "张三", "phone": "13800000001",
+                                    "address": "浙江省杭州市西湖区文三路 1 号"}
+              and o.get("status") == "open",
+              "the brand lists the order to fulfil: %r" % doc)
+        st, doc = srv.api("POST", "orders/%d/fulfil" % o.get("id", 0), OP)
+        check(st == 200 and doc["status"] == "fulfilled" and doc["fulfilled"],
+              "the brand marks it fulfilled: %d" % st)
+        st, doc = srv.api("POST", "orders/%d/fulfil" % o.get("id", 0), OP)
+        check(st == 409, "fulfilled twice: 409 (%d)" % st)
+        st, doc = srv.api("GET", "orders?status=open", OP)
+        check(st == 200 and doc["orders"] == [], "no open order left")
+        st, doc = srv.api("GET", "orders?status=lost", OP)
+        check(st == 400, "an unknown status filter: 400")
+        st, doc = srv.api("POST", "orders/999999/fulfil", OP)
+        check(st == 404, "an unknown order: 404 (%d)" % st)
         check(not z["leaks"], "zh: no server message shown: %r (of %r)" % (
             z["leaks"], z["messages"]))
         check(len(z["messages"]) >= 3, "zh: the journey met server errors "
@@ -197,18 +262,24 @@ with Env() as env:
 
     # ---- English, once ----
     e = journey(env, "en-US", [
+        {"goto": base + "/member?brand=acme"},
+        {"snap": "consumer-en-00-member-logged-out"},
         {"goto": base + tea[1]}, {"snap": "consumer-en-01-genuine"},
         {"fill": ["#rw-phone", "12ab"]}, {"click": "#rw-send"},
         {"snap": "consumer-en-02-bad-phone"},
         {"fill": ["#rw-phone", "13800000002"]}, {"click": "#rw-send"},
         {"snap": "consumer-en-03-otp-sent"},
         {"otp": ["#rw-otp", "13800000002"]}, {"click": "#rw-verify"},
-        {"wait": 500},
+        {"wait": 500}, {"click": "#rw-go"},
         {"goto": base + pins[1]},
         {"fill": ["#rw-pin", bad_pin(pins[1])]}, {"click": "#rw-go"},
         {"snap": "consumer-en-04-wrong-pin"},
         {"goto": base + tea[1]}, {"snap": "consumer-en-05-repeat"},
         {"goto": base + fake}, {"snap": "consumer-en-06-counterfeit"},
+        {"goto": base + "/member"}, {"wait": 500},
+        {"tap": "#catalog .row:first-child button"}, {"tap": "#how-pick"},
+        {"click": "#confirm-go"}, {"wait": 1000},
+        {"snap": "consumer-en-07-pickup"},
     ])
     check(e is not None, "en journey ran in Chromium")
     if e:
@@ -231,5 +302,14 @@ with Env() as env:
               "en: times in the browser's zone, not 'UTC': %r" % ts)
         check(s["consumer-en-06-counterfeit"]["reward"] == "absent",
               "en: no reward card on a counterfeit")
+        lo = s["consumer-en-00-member-logged-out"]
+        check(lo["login_shown"] and not lo["tier_visible"],
+              "en: logged out, the member page offers a login and no "
+              "empty tier pill")
+        pk = s["consumer-en-07-pickup"]
+        check(re.fullmatch(r"Redeemed! Pick-up code \d{8}", pk["status"] or "")
+              and pk["balance"] == "20" and pk["orders"] and
+              "Pick-up code " in pk["orders"],
+              "en: redeemed for pick-up, the code shown: %r" % pk["status"])
         check(not e["leaks"], "en: no server message shown: %r" % e["leaks"])
 done()
