@@ -91,7 +91,7 @@ with Env() as env:
     # Two phones on two other networks: the browser is the third scanner
     # of a product allowing two, from a third network.
     for i in range(2):
-        srv.scan(sus[0], source="127.0.0.%d" % (i + 2))
+        srv.scan(sus[0], source="127.0.%d.1" % (i + 2))
     fake = tea[0][:-1] + ("0" if tea[0][-1] != "0" else "1")
     bad_pin = lambda p: "%08d" % ((int(pin_of[p]) + 1) % 100000000)  # noqa
 
