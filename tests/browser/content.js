@@ -46,7 +46,7 @@ function watch() {
 function facts() {
 	const doc = document;
 	const $ = (s) => Array.from(doc.querySelectorAll(s));
-	const send = doc.getElementById('share');
+	const ran = doc.documentElement.classList.contains('js');
 	return {
 		text: doc.body ? doc.body.innerText : '',
 		lang: doc.documentElement.lang,
@@ -57,7 +57,7 @@ function facts() {
 		buttons: $('a.btn').map((a) => ({ href: a.getAttribute('href'),
 			label: a.textContent })),
 		scripts: $('script').length,
-		own_script_ran: !!(send && typeof send.onclick === 'function'),
+		own_script_ran: ran,
 		injected: $('script,iframe,object,embed,svg [onload],[onerror],' +
 		    '[onclick],[onmouseover]').filter((e) =>
 		    e.tagName !== 'SCRIPT' || e.textContent.indexOf('pwned') >= 0)

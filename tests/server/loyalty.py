@@ -507,7 +507,7 @@ with Env() as env:
     # ---- pages ----
     st, hdrs, body = srv.get(race[7], {"Cookie": "sg_d=" + devC1})
     html = body.decode()
-    check(st == 200 and 'id="reward" data-scan="' in html and
+    check(st == 200 and 'id="reward" hidden data-scan="' in html and
           len(body) < 20 * 1024, "landing page: reward part, %d bytes" %
           len(body))
     sid = re.search(r'data-scan="([0-9a-f]{32})"', html).group(1)
