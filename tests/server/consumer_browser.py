@@ -312,4 +312,24 @@ with Env() as env:
               "Pick-up code " in pk["orders"],
               "en: redeemed for pick-up, the code shown: %r" % pk["status"])
         check(not e["leaks"], "en: no server message shown: %r" % e["leaks"])
+
+    # ---- logging in on the member page itself (a phone new to it) ----
+    m = journey(env, "zh-CN", [
+        {"goto": base + "/member?brand=acme"},
+        {"fill": ["#phone", "13800000003"]}, {"click": "#send"},
+        {"snap": "consumer-zh-20-member-code-sent"},
+        {"otp": ["#otp", "13800000003"]}, {"click": "#verify"},
+        {"wait": 1000}, {"snap": "consumer-zh-21-member-logged-in"},
+    ])
+    check(m is not None, "member login journey ran")
+    if m:
+        s = m["snaps"]
+        a = s["consumer-zh-20-member-code-sent"]
+        check(a["login_shown"] and a["status"].startswith("验证码已发送"),
+              "zh: the member page sends a code itself: %r" % a["status"])
+        b = s["consumer-zh-21-member-logged-in"]
+        check(not b["login_shown"] and b["balance"] == "0" and
+              b["tier_visible"] and "阿克米茶业" in b["text"],
+              "zh: logged in on the member page: balance %r" % b["balance"])
+        check(not m["leaks"], "zh member: no server message shown")
 done()
