@@ -117,7 +117,7 @@ with Env() as env:
         {"snap": "consumer-zh-12-wrong-pin"},
         {"fill": ["#rw-pin", pin_of[pins[0]]]}, {"click": "#rw-go"},
         {"snap": "consumer-zh-13-pin-claimed"},
-        {"goto": base + "/member"}, {"wait": 500},
+        {"tap": "#rw-member"}, {"wait": 1500},
         {"snap": "consumer-zh-14-member"},
         {"tap": "#catalog .row:first-child button"},
         {"snap": "consumer-zh-15-confirm"},
