@@ -149,10 +149,13 @@ my_order(void *arg, const struct redeem_order *o)
 {
 	struct my_orders *m = arg;
 
-	if (o->customer_id == m->customer_id)
-		json_array_insert_new(m->arr, 0, member_order_json(m->app, o,
-		    0));
-	return json_array_size(m->arr) >= LEDGER_SHOWN;
+	/* Oldest first from the store: the newest LEDGER_SHOWN are kept. */
+	if (o->customer_id != m->customer_id)
+		return 0;
+	json_array_insert_new(m->arr, 0, member_order_json(m->app, o, 0));
+	if (json_array_size(m->arr) > LEDGER_SHOWN)
+		json_array_remove(m->arr, json_array_size(m->arr) - 1);
+	return 0;
 }
 
 void
