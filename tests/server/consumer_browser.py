@@ -332,4 +332,44 @@ with Env() as env:
               b["tier_visible"] and "阿克米茶业" in b["text"],
               "zh: logged in on the member page: balance %r" % b["balance"])
         check(not m["leaks"], "zh member: no server message shown")
+
+    # ---- bad orders: a clear 422, nothing spent ----
+    NET = "127.0.9.1"
+
+    def post(path, body, dev):
+        st, _, data = srv.request("POST", path, body=body, source=NET,
+                                  headers={"Cookie": "sg_d=" + dev})
+        return st, json.loads(data)
+
+    _, _, dev = srv.scan(tea[2], source=NET)
+    post("/api/v1/customers/otp", {"phone": "13800000004", "code": tea[2]},
+         dev)
+    code = None
+    with open(os.path.join(env.data, "otp-outbox.log")) as f:
+        for line in f:
+            if "phone=8613800000004 " in line:
+                code = line.split("code=")[1].strip()
+    st, _ = post("/api/v1/customers/verify", {"phone": "13800000004",
+                                              "code": tea[2], "otp": code},
+                 dev)
+    st2, _ = post("/api/v1/claims", {"code": tea[2]}, dev)
+    check(st == 200 and st2 == 201, "a customer with 50 points over HTTP")
+    ok = {"name": "李四", "phone": "13800000004", "address": "杭州"}
+    for body in ({"item": 1, "pickup": True, "delivery": ok},
+                 {"item": 1, "delivery": dict(ok, phone="call me")},
+                 {"item": 1, "delivery": dict(ok, name="")},
+                 {"item": 1, "delivery": dict(ok, address="杭\u202e州")},
+                 {"item": 1, "delivery": dict(ok, extra=1)},
+                 {"item": 1, "delivery": "杭州"},
+                 {"item": 1, "pickup": "yes"}):
+        st, doc = post("/api/v1/redemptions", body, dev)
+        check(st == 422 and doc["error"]["code"] == "invalid",
+              "refused: %r -> %d" % (body, st))
+    st, _, data = srv.request("GET", "/api/v1/me", source=NET,
+                              headers={"Cookie": "sg_d=" + dev})
+    check(json.loads(data)["customer"]["balance"] == 50,
+          "nothing was spent by the refused orders")
+    st, doc = post("/api/v1/redemptions", {"item": 1, "pickup": True}, dev)
+    check(st == 201 and re.fullmatch(r"\d{8}", doc["order"]["pickup_code"])
+          and doc["balance"] == 20, "a pick-up order over HTTP: %d" % st)
 done()
