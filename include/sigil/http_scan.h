@@ -47,6 +47,8 @@ struct scan_ctx {
 	int			held;
 	struct brand		held_brand;
 	struct product		held_product;
+	/* Unknown code: the brand its key id names (lookup_key_brand). */
+	uint32_t		key_brand;
 };
 
 /* A new context for c (Accept and Accept-Language read), or NULL after

@@ -36,6 +36,13 @@ int lookup_resolve(struct app *app, const struct code *code,
     const struct gs1_link *gs1, struct code_info *out, int *known);
 
 /*
+ * The brand whose key key_id is (a forged tag still names one): the
+ * brand a counterfeit scan of it counts for; 0 when the key id is not
+ * in the keyring or its brand is gone.
+ */
+uint32_t lookup_key_brand(struct app *app, uint16_t key_id);
+
+/*
  * Resolves a code, a compact code URL or a Digital Link like GET /S/ does
  * (key, signature, batch, product; revoked/inactive): 0 with *out set
  * when the code's key verifies (out->verdict genuine, revoked or

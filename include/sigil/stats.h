@@ -30,7 +30,9 @@ struct stats_range {
 /*
  * The range of a stats request at now from its parameters (each NULL when
  * absent): bucket "hour" or "day", tz -12..14 hours, from and to dates
- * or times read in that zone (a date "to" includes its day). Defaults:
+ * (YYYY-MM-DD, local days in zone tz; a date "to" includes its day) or
+ * RFC 3339 instants with Z or an offset (never moved by tz); by day the
+ * range then widens to whole local days. Defaults:
  * the last 30 days by day, or the last 48 hours by hour. 0; SIGIL_EINVAL
  * (a malformed value); SIGIL_EFULL (from not before to, or longer than
  * STATS_HOURS_MAX, or STATS_HOUR_POINTS_MAX by hour).

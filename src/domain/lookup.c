@@ -54,6 +54,19 @@ lookup_resolve(struct app *app, const struct code *code,
 	return out->verdict;
 }
 
+uint32_t
+lookup_key_brand(struct app *app, uint16_t key_id)
+{
+	struct code_key key;
+	struct brand b;
+	uint32_t brand_id;
+
+	if (keyring_key_get(app->keyring, key_id, &key, &brand_id) != 0 ||
+	    store_brand_get(app->store, brand_id, &b) != 0)
+		return 0;
+	return brand_id;
+}
+
 int
 lookup_code(struct app *app, const char *text, struct code_info *out)
 {

@@ -5,7 +5,8 @@
  * dimension and hour (store_stat_range, store_stat_keys); nothing here
  * reads the scan log, so a request costs the same over ten scans or ten
  * million. Ranges are whole hours in UTC; a time zone only moves the
- * edges of the days they are cut into.
+ * edges of the days they are cut into and the midnight of a date-only
+ * bound, never an instant given with Z or an offset.
  *
  * Counters of hours that ended more than an hour ago no longer change (a
  * scan or claim counts in the hour it happens, committed within
@@ -39,11 +40,32 @@ floor_div(int64_t a, int64_t b)
 
 /* ---- ranges ---- */
 
+/*
+ * A bound: a date (YYYY-MM-DD, local midnight in zone tz) or an RFC 3339
+ * instant with Z or an offset (never shifted); its hour, rounded down.
+ */
+static int
+bound_parse(const char *s, int tz, int64_t *hour)
+{
+	int64_t t;
+
+	if (strlen(s) == 10) {
+		if (sigil_time_parse(s, &t) != 0)
+			return SIGIL_EINVAL;
+		*hour = floor_div(t, STATS_HOUR_US) - tz;
+		return 0;
+	}
+	if (sigil_time_parse_rfc3339(s, &t) != 0)
+		return SIGIL_EINVAL;
+	*hour = floor_div(t, STATS_HOUR_US);
+	return 0;
+}
+
 int
 stats_range_parse(const char *bucket, const char *tz, const char *from,
     const char *to, int64_t now, struct stats_range *r)
 {
-	int64_t now_h = floor_div(now, STATS_HOUR_US), t, span;
+	int64_t now_h = floor_div(now, STATS_HOUR_US), span;
 	uint64_t n;
 	int neg;
 
@@ -70,19 +92,19 @@ stats_range_parse(const char *bucket, const char *tz, const char *from,
 		r->to_hour = now_h + 1;
 		r->from_hour = r->to_hour - 48;
 	}
+	/*
+	 * A date names a local day: its midnight is tz hours before UTC's,
+	 * and a date "to" includes its day. A time carries its own zone (Z
+	 * or an offset) and is an instant: the zone never moves it.
+	 */
 	if (to != NULL) {
-		if (sigil_time_parse(to, &t) != 0)
+		if (bound_parse(to, r->tz, &r->to_hour) != 0)
 			return SIGIL_EINVAL;
-		r->to_hour = floor_div(t, STATS_HOUR_US) - r->tz;
-		/* A date "to" includes the day. */
-		if (r->bucket_hours == 24 && strlen(to) == 10)
+		if (strlen(to) == 10)
 			r->to_hour += 24;
 	}
-	if (from != NULL) {
-		if (sigil_time_parse(from, &t) != 0)
-			return SIGIL_EINVAL;
-		r->from_hour = floor_div(t, STATS_HOUR_US) - r->tz;
-	}
+	if (from != NULL && bound_parse(from, r->tz, &r->from_hour) != 0)
+		return SIGIL_EINVAL;
 	if (r->bucket_hours == 24) {
 		/* Whole local days. */
 		r->from_hour = floor_div(r->from_hour + r->tz, 24) * 24 - r->tz;
@@ -347,7 +369,7 @@ prewarm_brand(void *arg, const struct brand *b)
 {
 	int64_t to = floor_div(sigil_now_us(), STATS_HOUR_US) + 1;
 
-	for (int kind = STAT_SCANS; kind <= STAT_REDEMPTIONS; kind++)
+	for (int kind = STAT_SCANS; kind <= STAT_UNVERIFIED; kind++)
 		for (int dim = DIM_BRAND; dim <= DIM_REGION; dim++)
 			if (atomic_load(&prewarm_stop_flag) ||
 			    store_stat_keys(arg, b->id, kind, dim,

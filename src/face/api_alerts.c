@@ -207,7 +207,8 @@ api_alerts_list(struct api_call *a)
 	if (api_query(a, "type", v, sizeof v) != NULL &&
 	    (q.type = store_alert_type_parse(v)) == 0) {
 		api_fail(a, 400, "bad_query", "type must be an alert type "
-		    "(too_many_scanners, impossible_travel, diversion...)");
+		    "(too_many_scanners, impossible_travel, diversion, "
+		    "counterfeit...)");
 		return;
 	}
 	/* One more than a page: next is null when nothing follows. */

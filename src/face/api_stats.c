@@ -45,7 +45,7 @@ range_of(struct http_call *c, struct stats_range *r)
 	}
 	if (rc != 0) {
 		http_reply_error(c, 400, "bad_query", "from/to are YYYY-MM-DD "
-		    "or ISO-8601 UTC, bucket is hour or day, tz is -12 to 14 "
+		    "(a local date) or RFC 3339 times with Z or an offset, bucket is hour or day, tz is -12 to 14 "
 		    "hours");
 		return -1;
 	}
@@ -65,12 +65,12 @@ range_json(const struct stats_range *r)
 
 static const char *const overview_names[] = {
 	"scans", "scanners", "first_scans", "suspicious", "counterfeit",
-	"diversion", "claims", "points", "redemptions",
+	"diversion", "claims", "points", "redemptions", "unverified",
 };
 static const int overview_kinds[] = {
 	STAT_SCANS, STAT_SCANNERS, STAT_FIRST, STAT_SUSPICIOUS,
 	STAT_COUNTERFEIT, STAT_DIVERSION, STAT_CLAIMS, STAT_POINTS,
-	STAT_REDEMPTIONS,
+	STAT_REDEMPTIONS, STAT_UNVERIFIED,
 };
 #define NKINDS (sizeof overview_kinds / sizeof overview_kinds[0])
 
@@ -206,13 +206,13 @@ stats_keys(struct http_call *c, struct app *app, uint32_t brand_id,
 	static const int campaign_kinds[] = { STAT_CLAIMS, STAT_POINTS,
 	    STAT_REDEMPTIONS };
 	static const int region_kinds[] = { STAT_SCANS, STAT_DIVERSION,
-	    STAT_SUSPICIOUS };
+	    STAT_SUSPICIOUS, STAT_COUNTERFEIT };
 	static const char *const product_cols[] = { "scans", "first_scans",
 	    "suspicious", "claims" };
 	static const char *const campaign_cols[] = { "claims", "points",
 	    "redemptions" };
 	static const char *const region_cols[] = { "scans", "diversion",
-	    "suspicious" };
+	    "suspicious", "counterfeit" };
 	struct sku_names names = { app, NULL };
 	const int *kinds;
 	const char *const *cols;
@@ -237,7 +237,7 @@ stats_keys(struct http_call *c, struct app *app, uint32_t brand_id,
 		dim = DIM_REGION;
 		kinds = region_kinds;
 		cols = region_cols;
-		nkinds = 3;
+		nkinds = 4;
 		limit = STATS_REGIONS_MAX;
 	}
 	if (http_query(c, "limit", v, sizeof v) != NULL) {

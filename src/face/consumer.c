@@ -114,8 +114,11 @@ consumer_scan(struct http_call *c)
 	if (http_query(c, "linkType", s->link_type, sizeof s->link_type) ==
 	    NULL)
 		s->link_type[0] = '\0';
-	if (code_compact_decode(text, strlen(text), &code) == 0)
+	if (code_compact_decode(text, strlen(text), &code) == 0) {
 		verdict = lookup_resolve(app, &code, NULL, &s->info, &s->known);
+		if (!s->known)
+			s->key_brand = lookup_key_brand(app, code.key_id);
+	}
 	http_scan_submit(s, s->known ? &code : NULL, verdict, 0);
 }
 

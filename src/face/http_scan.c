@@ -432,7 +432,10 @@ http_scan_submit(struct scan_ctx *s, const struct code *code, int verdict,
 		r->brand_id = s->info.brand.id;
 		r->batch_id = s->info.batch.id;
 		r->serial = code->serial;
-	}
+	} else if (verdict == VERDICT_COUNTERFEIT)
+		r->attr_brand = s->key_brand;
+	else if (verdict == VERDICT_UNVERIFIED && s->held)
+		r->attr_brand = s->held_brand.id;
 	if (is_gs1)
 		r->flags |= SCAN_GS1;
 	purpose = http_header(c, "Sec-Purpose");

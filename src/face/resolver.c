@@ -412,9 +412,12 @@ resolve(struct http_call *c, struct req *q)
 	snprintf(s->link_type, sizeof s->link_type, "%s", q->gs1.link_type);
 	q->verdict = VERDICT_COUNTERFEIT;
 	if (q->gs1.serial[0] != '\0' && q->gs1.tag[0] != '\0' &&
-	    code_from_gs1(&q->gs1, &q->code) == 0)
+	    code_from_gs1(&q->gs1, &q->code) == 0) {
 		q->verdict = lookup_resolve(app, &q->code, &q->gs1, &s->info,
 		    &s->known);
+		if (!s->known)
+			s->key_brand = lookup_key_brand(app, q->code.key_id);
+	}
 	if (holder(app, q) != 0) {
 		http_reply_error(c, 404, "not_found", "no product here has "
 		    "this GTIN");

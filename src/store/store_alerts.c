@@ -42,6 +42,7 @@ static const struct {
 	{ ALERT_CLONE_SCANNERS, "too_many_scanners" },
 	{ ALERT_CLONE_TRAVEL, "impossible_travel" },
 	{ ALERT_DIVERSION, "diversion" },
+	{ ALERT_COUNTERFEIT, "counterfeit" },
 };
 
 static const char *const alert_statuses[] = {
@@ -249,6 +250,23 @@ scan_alerts(struct store *st, MDB_txn *txn, const struct scan_rec *r,
 	};
 	int rc;
 
+	/* A forged code of the brand's key: no per-code evidence flags. */
+	if (r->brand_id == 0) {
+		struct alert al = { 0 };
+
+		if (r->attr_brand == 0 || r->verdict != VERDICT_COUNTERFEIT ||
+		    (r->flags & SCAN_BOT))
+			return 0;
+		al.brand_id = r->attr_brand;
+		al.type = ALERT_COUNTERFEIT;
+		al.at = at;
+		al.scan_id = r->id;
+		if (r->flags & SCAN_HAS_LOC) {
+			al.lat = r->lat;
+			al.lng = r->lng;
+		}
+		return alert_raise(st, txn, &al);
+	}
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		struct alert al = { 0 };
 
@@ -271,6 +289,37 @@ scan_alerts(struct store *st, MDB_txn *txn, const struct scan_rec *r,
 			return rc;
 	}
 	return 0;
+}
+
+int
+scan_alert_place(struct store *st, MDB_txn *txn, const struct scan_rec *r)
+{
+	uint8_t ck[ALERT_CODE_KEY];
+	MDB_val k = mval(ck, ALERT_CODE_KEY), v;
+	struct alert al;
+	int rc;
+
+	if (r->brand_id != 0 || r->attr_brand == 0 ||
+	    r->verdict != VERDICT_COUNTERFEIT || (r->flags & SCAN_BOT) ||
+	    !(r->flags & SCAN_HAS_LOC) || st->alert_codes_absent)
+		return 0;
+	code_key_put(ck, r->attr_brand, 0);
+	ck[CODE_KEY_LEN] = ALERT_COUNTERFEIT;
+	if ((rc = mdb_get(txn, st->alert_codes, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return SIGIL_EIO;
+	if ((rc = alert_load(st, txn, sigil_be64_get(v.mv_data), &al)) != 0)
+		return rc == MDB_NOTFOUND ? SIGIL_EIO : rc;
+	/* The latest place: a later scan's, never an older one's. */
+	if (al.loc_scan > r->id && (al.lat != 0 || al.lng != 0))
+		return 0;
+	al.lat = r->lat;
+	al.lng = r->lng;
+	al.loc_scan = r->id;
+	return alert_put(st, txn, &al, 0);
 }
 
 /* ---- the inbox ---- */

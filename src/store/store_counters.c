@@ -35,7 +35,7 @@
 #include "store_impl.h"
 
 #define COUNTER_KEY_LEN		18
-#define STAT_KIND_MAX		STAT_REDEMPTIONS
+#define STAT_KIND_MAX		STAT_UNVERIFIED
 #define STAT_DIM_MAX		DIM_REGION
 
 static void
@@ -200,6 +200,37 @@ device_first_today(struct store *st, MDB_txn *txn, struct stat_acc *acc,
 	return rc == 0 ? 1 : rc;
 }
 
+/*
+ * A scan of an unknown code attributed to a brand (scan_rec.attr_brand):
+ * COUNTERFEIT or UNVERIFIED by DIM_BRAND, and by DIM_REGION when
+ * located. Nothing per product or batch: the code names none.
+ */
+static int
+unknown_kind(const struct scan_rec *r)
+{
+	if (r->brand_id != 0 || r->attr_brand == 0)
+		return 0;
+	return r->verdict == VERDICT_COUNTERFEIT ? STAT_COUNTERFEIT :
+	    r->verdict == VERDICT_UNVERIFIED ? STAT_UNVERIFIED : 0;
+}
+
+static int
+stats_unknown(struct store *st, MDB_txn *txn, struct stat_acc *acc,
+    const struct scan_rec *r, uint32_t h)
+{
+	int kind = unknown_kind(r), rc;
+
+	if (kind == 0)
+		return 0;
+	if ((rc = stats_add(st, txn, acc, r->attr_brand, kind, DIM_BRAND, 0,
+	    h, 1)) != 0)
+		return rc;
+	if (!(r->flags & SCAN_HAS_LOC))
+		return 0;
+	return stats_add(st, txn, acc, r->attr_brand, kind, DIM_REGION,
+	    store_region_cell(r->lat, r->lng), h, 1);
+}
+
 int
 stats_scan(struct store *st, MDB_txn *txn, struct stat_acc *acc,
     const struct scan_rec *r)
@@ -210,8 +241,10 @@ stats_scan(struct store *st, MDB_txn *txn, struct stat_acc *acc,
 	int64_t day;
 	uint32_t h;
 
-	if (r->brand_id == 0 || (r->flags & SCAN_BOT) || !stats_hour(r->at, &h))
+	if ((r->flags & SCAN_BOT) || !stats_hour(r->at, &h))
 		return 0;
+	if (r->brand_id == 0)
+		return stats_unknown(st, txn, acc, r, h);
 	if (r->batch_id != 0) {
 		if (acc->batch_id != r->batch_id) {
 			struct batch b;
@@ -268,9 +301,15 @@ stats_locate(struct store *st, MDB_txn *txn, struct stat_acc *acc,
 	uint32_t h;
 	int rc;
 
-	if (r->brand_id == 0 || (r->flags & SCAN_BOT) ||
-	    !stats_hour(r->at, &h) || !(r->flags & SCAN_HAS_LOC))
+	if ((r->flags & SCAN_BOT) || !stats_hour(r->at, &h) ||
+	    !(r->flags & SCAN_HAS_LOC))
 		return 0;
+	if (r->brand_id == 0) {
+		int kind = unknown_kind(r);
+
+		return kind == 0 ? 0 : stats_add(st, txn, acc, r->attr_brand,
+		    kind, DIM_REGION, store_region_cell(r->lat, r->lng), h, 1);
+	}
 	cell = store_region_cell(r->lat, r->lng);
 	if ((rc = stats_add(st, txn, acc, r->brand_id, STAT_SCANS, DIM_REGION,
 	    cell, h, 1)) != 0)

@@ -513,6 +513,12 @@ int event_load(struct store *st, MDB_txn *txn, uint64_t id,
  */
 int scan_alerts(struct store *st, MDB_txn *txn, const struct scan_rec *r,
     unsigned flags, int64_t at);
+/*
+ * A counterfeit scan attributed to a brand got its place (locate): the
+ * brand's ALERT_COUNTERFEIT takes it, unless it holds a later scan's.
+ */
+int scan_alert_place(struct store *st, MDB_txn *txn,
+    const struct scan_rec *r);
 
 /* ---- per-code state (store_scanlog.c encodes, store_state.c keeps pending) */
 

@@ -156,16 +156,23 @@ void
 scan_encode(const struct scan_rec *r, uint8_t *p)
 {
 	uint64_t s = r->serial;
+	uint16_t flags = r->flags & ~(SCAN_HAS_LOC | SCAN_ATTRIBUTED);
 
 	le64_put(p, (uint64_t)r->at);
-	le32_put(p + 8, r->brand_id);
+
+	/* An unknown code's brand, if it names one (scan_rec.attr_brand). */
+	if (r->brand_id == 0 && r->attr_brand != 0) {
+		le32_put(p + 8, r->attr_brand);
+		flags |= SCAN_ATTRIBUTED;
+	} else
+		le32_put(p + 8, r->brand_id);
 	for (int i = 0; i < 5; i++, s >>= 8)
 		p[12 + i] = (uint8_t)s;
 	le32_put(p + 17, (uint32_t)r->batch_id);
 	le64_put(p + 21, r->device);
 	memcpy(p + 29, r->ip, 16);
 	p[45] = r->verdict;
-	le16_put(p + 46, r->flags & ~SCAN_HAS_LOC);
+	le16_put(p + 46, flags);
 }
 
 static int
@@ -185,6 +192,9 @@ scan_decode(uint64_t id, MDB_val v, struct scan_rec *out)
 	memcpy(r.ip, p + 29, 16);
 	r.verdict = p[45];
 	r.flags = le16_get(p + 46);
+	r.attr_brand = r.brand_id;
+	if (r.flags & SCAN_ATTRIBUTED)
+		r.brand_id = 0;
 	*out = r;
 	return 0;
 }

@@ -116,6 +116,12 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 				 * first scan needs its row now. */
 				pend_round_id(a->round, ri, first);
 			scanned += !was_scanned && cs->first_at != 0;
+		} else if (r->attr_brand != 0) {
+			/* Counted and alerted for the brand its tag names;
+			 * no per-code state (scan_rec.attr_brand). */
+			if ((rc = scan_alerts(st, txn, r, 0, r->at)) != 0 ||
+			    (rc = stats_scan(st, txn, &acc, r)) != 0)
+				goto out;
 		}
 		if (r->verdict >= SCAN_VERDICTS) {
 			rc = SIGIL_EINVAL;
@@ -260,8 +266,13 @@ locate_fn(struct store *st, MDB_txn *txn, void *p)
 	v = mval(lb, lb[18] ? SCAN_LOC_FLAGS_LEN : SCAN_LOC_LEN);
 	if ((rc = mdb_put(txn, st->scan_locs, &k, &v, MDB_NOOVERWRITE)) != 0)
 		return rc;
-	if (a->rec.brand_id == 0)
-		return 0;
+	if (a->rec.brand_id == 0) {
+		/* An attributed scan's place: its brand's map and alert. */
+		if ((rc = stats_locate(st, txn, &acc, &a->rec, 0)) != 0 ||
+		    (rc = scan_alert_place(st, txn, &a->rec)) != 0)
+			return rc;
+		return stats_flush(st, txn, &acc);
+	}
 	if ((rc = device_loc_put(st, txn, a->rec.brand_id, a->rec.device,
 	    a->lat, a->lng, a->now)) != 0 ||
 	    (rc = scan_alerts(st, txn, &a->rec, added, a->now)) != 0 ||

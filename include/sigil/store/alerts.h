@@ -21,6 +21,13 @@ enum alert_type {
 	ALERT_CLONE_SCANNERS = 1,
 	ALERT_CLONE_TRAVEL = 2,
 	ALERT_DIVERSION = 3,
+	/*
+	 * Human scans of forged codes whose tag names the brand's key id
+	 * (scan_rec.attr_brand): serial 0, so one alert per brand, its
+	 * count the fakes scanned and its place the latest one a consumer
+	 * shared from the counterfeit page.
+	 */
+	ALERT_COUNTERFEIT = 4,
 };
 #define ALERT_TYPE_MAX	255
 
@@ -71,7 +78,9 @@ int store_alert_status_parse(const char *name);
  * alert takes its distributor and distance from rec->distributor and
  * rec->diversion_km, which the caller fills before the commit; at
  * locate time, judge fills them, and only flags judge adds there raise
- * alerts.
+ * alerts. A human counterfeit scan attributed to a brand raises (or
+ * updates) the brand's ALERT_COUNTERFEIT at commit; its place, shared
+ * later, moves the alert's location without counting the scan again.
  */
 
 /*

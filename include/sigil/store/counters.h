@@ -23,6 +23,7 @@ enum stat_kind {
 	STAT_POINTS = 7,
 	STAT_DIVERSION = 8,
 	STAT_REDEMPTIONS = 9,
+	STAT_UNVERIFIED = 10,	/* brand known from the GTIN only */
 };
 
 enum stat_dim {
@@ -57,7 +58,10 @@ int store_stat_keys(struct store *st, uint32_t brand_id, int kind, int dim,
  * DIM_BRAND for a device's first scan of the (UTC) day; SCANS by
  * DIM_REGION and DIVERSION by DIM_BRAND and DIM_REGION when located.
  * store_scan_locate: SCANS by DIM_REGION, DIVERSION when it adds the
- * flag. store_claim: CLAIMS and POINTS by DIM_BRAND and DIM_CAMPAIGN.
+ * flag. A human scan of an unknown code attributed to a brand
+ * (scan_rec.attr_brand, brand_id 0): COUNTERFEIT or UNVERIFIED (its
+ * verdict) by DIM_BRAND at commit, and by DIM_REGION at commit or
+ * locate, whichever gives it its place. store_claim: CLAIMS and POINTS by DIM_BRAND and DIM_CAMPAIGN.
  * store_redeem: REDEMPTIONS by DIM_BRAND.
  *
  * Added: the DIM_PRODUCT key of a SKU (64-bit FNV-1a of its bytes) and

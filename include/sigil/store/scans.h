@@ -39,6 +39,8 @@ enum scan_flags {
 	SCAN_GS1 = 1 << 6,		/* arrived as a Digital Link */
 	SCAN_CLAIMED_OTHER = 1 << 7,	/* after another customer claimed */
 	SCAN_ANON = 1 << 8,		/* no device cookie: a new device */
+	/* In the log only: brand_id holds attr_brand (see scan_rec). */
+	SCAN_ATTRIBUTED = 1 << 9,
 };
 
 /* One scan as logged. Fixed-size binary value, see docs/storage.md. */
@@ -46,6 +48,16 @@ struct scan_rec {
 	uint64_t	id;		/* assigned at commit, monotonic */
 	int64_t		at;		/* microseconds */
 	uint32_t	brand_id;	/* 0 when unknown (counterfeit) */
+	/*
+	 * The brand a scan counts for: brand_id for a known code; for a
+	 * counterfeit one the brand whose key id the forged tag names, for
+	 * an unverified one the brand holding its GTIN; 0 when none. Such a
+	 * scan still has brand_id 0 (no per-code state, no code's history:
+	 * its serial is not one sigil can vouch for); the log keeps
+	 * attr_brand in brand_id's bytes with SCAN_ATTRIBUTED set, and only
+	 * the dashboard counters and the counterfeit alert read it.
+	 */
+	uint32_t	attr_brand;
 	uint64_t	serial;
 	uint64_t	batch_id;
 	uint64_t	device;		/* device id from the cookie */
