@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+/*
+ * overview.js - the dashboard's overview in headless Chromium in a given
+ * time zone (issue 19 item 1): the hourly view shows the last hour's
+ * scans, the daily view the same, the counterfeit KPI counts the fakes
+ * of the brand's key, and the map marks where one was scanned.
+ *
+ *   node tests/browser/overview.js BASE_URL EMAIL OUTDIR TIMEZONE LOCALE \
+ *       SCANS COUNTERFEIT
+ *
+ * The password comes from SIGIL_TEST_PASSWORD. SCANS and COUNTERFEIT are
+ * the totals the caller made in the last hour. Prints one line per step
+ * ("ok ..."/"FAIL ...") and, last, one line of JSON:
+ *   {"failures": n, "console_errors": [...], "queries": [...],
+ *    "shots": [...]}
+ * Exit status 0 when every step passed, 1 otherwise, 2 on bad usage.
+ */
+'use strict';
+
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const CHROMIUM = process.env.SIGIL_CHROMIUM || '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
+	'--no-first-run', '--disable-background-networking',
+	'--disable-component-update', '--disable-sync'];
+
+let failures = 0;
+function check(cond, what) {
+	process.stdout.write((cond ? 'ok   ' : 'FAIL ') + what + '\n');
+	if (!cond)
+		failures++;
+	return cond;
+}
+
+const num = (s) => Number(String(s).replace(/[^0-9]/g, ''));
+
+async function main(argv) {
+	if (argv.length !== 7) {
+		process.stderr.write('usage: node overview.js BASE EMAIL OUTDIR ' +
+		    'TIMEZONE LOCALE SCANS COUNTERFEIT\n');
+		process.exit(2);
+	}
+	const [base, email, outdir, tz, locale, scansArg, fakesArg] = argv;
+	const scans = Number(scansArg), fakes = Number(fakesArg);
+	const password = process.env.SIGIL_TEST_PASSWORD;
+	const tag = tz.replace(/\W+/g, '-') + '-' + locale;
+	const facts = { console_errors: [], queries: [], shots: [] };
+	const browser = await chromium.launch({ executablePath: CHROMIUM,
+	    args: ARGS });
+	try {
+		const context = await browser.newContext({
+			viewport: { width: 1440, height: 900 },
+			locale, timezoneId: tz,
+		});
+		const page = await context.newPage();
+		page.on('console', (m) => {
+			if (m.type() === 'error' && !/status of 401/.test(m.text()))
+				facts.console_errors.push(m.text());
+		});
+		page.on('pageerror', (e) => facts.console_errors.push(String(e)));
+		const answers = [];
+		page.on('response', async (r) => {
+			if (!r.url().includes('/api/v1/stats/overview'))
+				return;
+			facts.queries.push(new URL(r.url()).search);
+			try {
+				answers.push(await r.json());
+			} catch (e) {
+				/* not JSON: the check below fails */
+			}
+		});
+		const shot = async (name) => {
+			const file = path.join(outdir, `overview-${tag}-${name}.png`);
+			await page.waitForTimeout(150);
+			await page.screenshot({ path: file, fullPage: true });
+			facts.shots.push(file);
+		};
+		const kpis = async () => ({
+			scans: num(await page.textContent('#kpi-scans .value')),
+			counterfeit: num(await page.textContent(
+			    '#kpi-counterfeit .value')),
+		});
+
+		const offset = await page.evaluate(() =>
+		    new Date().getTimezoneOffset());
+		check(true, `the browser's offset: ${-offset} minutes`);
+
+		await page.goto(base + '/admin/', { waitUntil: 'load' });
+		await page.waitForSelector('#login-form');
+		await page.fill('#login-email', email);
+		await page.fill('#login-password', password);
+		await page.click('#login-form button[type=submit]');
+		await page.waitForSelector('#kpi-scans', { timeout: 10000 });
+
+		/* By hour: the last hour's scans are there. */
+		answers.length = 0;
+		await page.evaluate(() => {
+			location.hash = '#/overview?bucket=hour&days=1';
+		});
+		await page.waitForFunction(() => document.querySelector(
+		    '#bucket') && document.querySelector('#bucket').value ===
+		    'hour' && document.querySelector('#kpi-scans'), null,
+		    { timeout: 10000 });
+		for (let i = 0; i < 100 && !answers.length; i++)
+			await page.waitForTimeout(100);
+		await page.waitForTimeout(300);
+		let k = await kpis();
+		check(k.scans === scans, `by hour: KPI scans ${k.scans} = ${scans}`);
+		check(k.counterfeit === fakes,
+		    `by hour: KPI counterfeit ${k.counterfeit} = ${fakes}`);
+		const last = answers[answers.length - 1];
+		const q = new URLSearchParams(facts.queries[facts.queries.length - 1]);
+		check(q.get('tz') === String(-offset / 60) &&
+		    /Z$/.test(q.get('from')) && /Z$/.test(q.get('to')),
+		    `by hour the page asks in instants with tz ${q.get('tz')}`);
+		check(last && last.from.replace('.000Z', 'Z') === q.get('from'),
+		    'the server keeps the instants it was given');
+		const series = last ? last.series : [];
+		const recent = series.slice(-2).reduce((s, b) => s + b.scans, 0);
+		check(recent === scans, `the last hour's buckets hold the ${scans} ` +
+		    `scans (${series.map((b) => b.scans).join(',')})`);
+		const bars = await page.$$eval('#main svg.chart', (l) => l.length);
+		check(bars >= 2, 'both charts drawn');
+		await shot('hour');
+
+		/* By day: the same scans today. */
+		await page.evaluate(() => {
+			location.hash = '#/overview?bucket=day&days=7';
+		});
+		await page.waitForFunction(() => document.querySelector(
+		    '#bucket') && document.querySelector('#bucket').value ===
+		    'day' && document.querySelector('#kpi-scans'), null,
+		    { timeout: 10000 });
+		await page.waitForTimeout(300);
+		k = await kpis();
+		check(k.scans === scans && k.counterfeit === fakes,
+		    `by day: ${k.scans} scans, ${k.counterfeit} counterfeit`);
+		const dq = new URLSearchParams(facts.queries[facts.queries.length - 1]);
+		const today = await page.evaluate(() => {
+			const d = new Date();
+			return `${d.getFullYear()}-${String(d.getMonth() + 1)
+			    .padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+		});
+		check(dq.get('to') === today, `by day the page asks for local ` +
+		    `dates (to=${dq.get('to')}, today ${today})`);
+		const cls = await page.getAttribute('#kpi-counterfeit', 'class');
+		check(fakes === 0 || /\bbad\b/.test(cls),
+		    'a counterfeit count is shown as bad');
+		await shot('day');
+
+		/* The map: a red dot where the fake was scanned. */
+		await page.evaluate(() => { location.hash = '#/geo'; });
+		await page.waitForSelector('#region-map', { timeout: 10000 });
+		const dots = await page.$$eval('#region-map .counterfeit-cell',
+		    (l) => l.length);
+		check(fakes === 0 || dots >= 1, `the map marks counterfeit cells ` +
+		    `(${dots})`);
+		await shot('geo');
+	} finally {
+		await browser.close();
+	}
+	process.stdout.write(JSON.stringify(Object.assign({ failures },
+	    facts)) + '\n');
+	process.exit(failures ? 1 : 0);
+}
+
+main(process.argv.slice(2)).catch((e) => {
+	process.stdout.write('FAIL ' + (e && e.stack || e) + '\n');
+	process.stdout.write(JSON.stringify({ failures: failures + 1 }) + '\n');
+	process.exit(1);
+});

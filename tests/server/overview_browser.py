@@ -1,0 +1,63 @@
+"""The overview in headless Chromium in UTC+8 (issue 19 item 1): with a
+browser in Asia/Shanghai (zh-CN), then in UTC (English), the hourly and
+daily overviews show the scans of the last hour, the counterfeit KPI the
+fakes of the brand's key, and the map the cell where one was scanned
+(tests/browser/overview.js; screenshots in build/test-artifacts/)."""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from sigiltest import ROOT, Env, check, done  # noqa: E402
+
+ART = os.path.join(ROOT, "build", "test-artifacts")
+os.makedirs(ART, exist_ok=True)
+BROWSER = os.path.join(ROOT, "tests", "browser", "overview.js")
+PW = "correct horse battery staple"
+
+
+def flip(path):
+    last = path[-1]
+    return path[:-1] + ("0" if last != "0" else "1")
+
+
+with Env() as env:
+    batch, paths = env.setup_brand("acme", count=10)
+    env.sigil("user", "add", "--brand", "acme", "--email", "admin@acme.test",
+              "--role", "admin", stdin=PW + "\n")
+    srv = env.start("--api-rate-limit", "0")
+    for p in paths[:4]:
+        srv.scan(p)
+    fakes = 0
+    for i, p in enumerate(paths[4:6]):
+        st, doc, dev = srv.scan(flip(p))
+        fakes += doc["verdict"] == "counterfeit"
+        if i == 0:
+            st, _, _ = srv.request(
+                "POST", "/api/v1/scans/%s/location" % doc["scan_id"],
+                {"lat": 34.26, "lng": 108.94},
+                headers={"Cookie": "sg_d=" + dev})
+            check(st == 200, "a fake located in Xi'an")
+    check(fakes == 2, "two fakes of acme's key")
+    base = "http://127.0.0.1:%d" % srv.port
+    for tz, locale in (("Asia/Shanghai", "zh-CN"), ("UTC", "en-US"),
+                       ("America/New_York", "en-US")):
+        r = subprocess.run(["node", BROWSER, base, "admin@acme.test", ART,
+                            tz, locale, "4", "2"], capture_output=True,
+                           text=True, timeout=300,
+                           env=dict(os.environ, SIGIL_TEST_PASSWORD=PW))
+        print(r.stdout)
+        print(r.stderr[-3000:])
+        try:
+            facts = json.loads(r.stdout.strip().split("\n")[-1])
+        except ValueError:
+            facts = {"failures": -1}
+        check(r.returncode == 0 and facts.get("failures") == 0,
+              "%s %s: every step passed" % (tz, locale))
+        check(not facts.get("console_errors"), "%s: no console errors (%s)" %
+              (tz, facts.get("console_errors")))
+        check(len(facts.get("shots", [])) == 3 and all(
+            os.path.getsize(f) > 5000 for f in facts.get("shots", [])),
+            "%s: screenshots kept" % tz)
+done()
