@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <jansson.h>
 
@@ -458,6 +459,202 @@ customer_role(struct loyalty_api *a, const struct customer *cu)
 	http_write(a->c, &member_role_op, &x, sizeof x, customer_role_set);
 }
 
+/*
+ * GET /customers/summary: every customer counted on the server (no page
+ * limit): total, erased, and the live ones by segment, tier and staff
+ * role, as the list computes them (member_summary). It reads each
+ * customer's ledger once, on the loop: about a millisecond per thousand
+ * customers.
+ */
+struct cust_count {
+	struct app	*app;
+	json_t		*o;
+};
+
+static void
+count_in(json_t *o, const char *group, const char *key)
+{
+	json_t *g = json_object_get(o, group);
+
+	json_object_set_new(g, key, json_integer(json_integer_value(
+	    json_object_get(g, key)) + 1));
+}
+
+static int
+cust_count_one(void *arg, const struct customer *cu)
+{
+	struct cust_count *n = arg;
+	json_t *sum;
+	const char *role;
+
+	json_object_set_new(n->o, "total", json_integer(json_integer_value(
+	    json_object_get(n->o, "total")) + 1));
+	if (cu->erased) {
+		json_object_set_new(n->o, "erased", json_integer(
+		    json_integer_value(json_object_get(n->o, "erased")) + 1));
+		return 0;
+	}
+	sum = member_summary(n->app, cu, 0);
+	count_in(n->o, "segments", json_string_value(json_object_get(sum,
+	    "segment")));
+	count_in(n->o, "tiers", json_string_value(json_object_get(sum,
+	    "tier")));
+	role = json_string_value(json_object_get(sum, "role"));
+	count_in(n->o, "roles", role ? role : "consumer");
+	json_decref(sum);
+	return 0;
+}
+
+static void
+customer_summary(struct loyalty_api *a)
+{
+	static const char *const segs[] = { "champions", "loyal", "new",
+	    "promising", "at_risk", "hibernating" };
+	struct cust_count n = { a->app, json_pack("{s:i,s:i,s:{},s:{},s:{}}",
+	    "total", 0, "erased", 0, "segments", "tiers", "roles") };
+	json_t *tiers, *settings, *t;
+	size_t i;
+
+	/* Every segment and tier appears, with 0 when nobody is in it. */
+	for (i = 0; i < sizeof segs / sizeof segs[0]; i++)
+		json_object_set_new(json_object_get(n.o, "segments"), segs[i],
+		    json_integer(0));
+	settings = member_settings(a->app, a->brand_id);
+	tiers = json_object_get(settings, "tiers");
+	if (!json_is_array(tiers)) {
+		json_decref(settings);
+		settings = NULL;
+		tiers = member_tiers_default();
+	}
+	json_array_foreach(tiers, i, t)
+		if (json_is_string(json_object_get(t, "name")))
+			json_object_set_new(json_object_get(n.o, "tiers"),
+			    json_string_value(json_object_get(t, "name")),
+			    json_integer(0));
+	if (settings != NULL)
+		json_decref(settings);
+	else
+		json_decref(tiers);
+	if (store_customer_each(a->app->store, a->brand_id, 0, cust_count_one,
+	    &n) < 0) {
+		json_decref(n.o);
+		api_fail(a, 503, "unavailable", "storage error; try again");
+		return;
+	}
+	http_reply_jsont(a->c, 200, n.o);
+}
+
+/*
+ * GET /customers/export.csv: every customer as the list shows them
+ * (phone masked), streamed 256 at a time in id order, with a header
+ * line; UTF-8 with a BOM so that spreadsheet programs read the tier
+ * names right. Cells are quoted (RFC 4180), and a cell a spreadsheet
+ * would run as a formula (=, +, -, @ first) gets a leading '.
+ */
+struct cust_csv {
+	struct app	*app;
+	uint32_t	brand_id;
+	uint64_t	after;
+	int		started, done;
+	struct evbuffer	*out;
+	size_t		rows;
+};
+
+static void
+csv_cell(struct evbuffer *out, const char *v, int last)
+{
+	if (v == NULL)
+		v = "";
+	evbuffer_add(out, "\"", 1);
+	if (strchr("=+-@", v[0]) != NULL && v[0] != '\0')
+		evbuffer_add(out, "'", 1);
+	for (const char *p = v; *p; p++) {
+		if (*p == '"')
+			evbuffer_add(out, "\"", 1);
+		if (*p != '\r' && *p != '\n')
+			evbuffer_add(out, p, 1);
+	}
+	evbuffer_add(out, last ? "\"\r\n" : "\",", last ? 3 : 2);
+}
+
+static const char *const csv_cols[] = { "id", "phone", "role", "tier",
+	"segment", "balance", "points_12m", "claims", "created", "last_login",
+	"erased" };
+#define CSV_NCOLS	(sizeof csv_cols / sizeof csv_cols[0])
+
+static int
+cust_csv_one(void *arg, const struct customer *cu)
+{
+	struct cust_csv *x = arg;
+	json_t *sum = member_summary(x->app, cu, 0), *v;
+	char num[24];
+
+	for (size_t i = 0; i < CSV_NCOLS; i++) {
+		v = json_object_get(sum, csv_cols[i]);
+		if (json_is_integer(v)) {
+			snprintf(num, sizeof num, "%lld",
+			    (long long)json_integer_value(v));
+			csv_cell(x->out, num, i + 1 == CSV_NCOLS);
+		} else
+			csv_cell(x->out, i == 2 && v == NULL && !cu->erased ?
+			    "consumer" : json_string_value(v),
+			    i + 1 == CSV_NCOLS);
+	}
+	json_decref(sum);
+	x->after = cu->id;
+	return ++x->rows >= 256;
+}
+
+static int
+cust_csv_next(struct http_call *c, void *arg, struct evbuffer *out)
+{
+	struct cust_csv *x = arg;
+
+	(void)c;
+	if (!x->started) {
+		evbuffer_add(out, "\xef\xbb\xbf", 3);
+		for (size_t i = 0; i < CSV_NCOLS; i++)
+			csv_cell(out, csv_cols[i], i + 1 == CSV_NCOLS);
+		x->started = 1;
+	}
+	x->out = out;
+	x->rows = 0;
+	if (store_customer_each(x->app->store, x->brand_id, x->after,
+	    cust_csv_one, x) < 0 || x->rows < 256) {
+		free(x);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+cust_csv_gone(struct http_call *c, void *arg)
+{
+	(void)c;
+	free(arg);
+}
+
+static const struct http_stream_ops cust_csv_ops = { cust_csv_next,
+	cust_csv_gone };
+
+static void
+customer_csv(struct loyalty_api *a)
+{
+	struct cust_csv *x = calloc(1, sizeof *x);
+
+	if (x == NULL) {
+		api_fail(a, 503, "unavailable", "out of memory");
+		return;
+	}
+	x->app = a->app;
+	x->brand_id = a->brand_id;
+	http_add_header(a->c, "Content-Disposition",
+	    "attachment; filename=\"customers.csv\"");
+	http_add_header(a->c, "Cache-Control", "no-store");
+	http_stream_start(a->c, 200, "text/csv; charset=utf-8", &cust_csv_ops,
+	    x);
+}
+
 static void
 customers(struct loyalty_api *a)
 {
@@ -473,6 +670,16 @@ customers(struct loyalty_api *a)
 			customer_search(a, q);
 		else
 			customer_list(a);
+		return;
+	}
+	if (a->nseg == 2 && a->method == EVHTTP_REQ_GET &&
+	    strcmp(a->seg[1], "summary") == 0) {
+		customer_summary(a);
+		return;
+	}
+	if (a->nseg == 2 && a->method == EVHTTP_REQ_GET &&
+	    strcmp(a->seg[1], "export.csv") == 0) {
+		customer_csv(a);
 		return;
 	}
 	if (api_id(a, a->seg[1], UINT64_MAX, &id) != 0)
