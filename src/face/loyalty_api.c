@@ -566,7 +566,7 @@ csv_cell(struct evbuffer *out, const char *v, int last)
 	if (v == NULL)
 		v = "";
 	evbuffer_add(out, "\"", 1);
-	if (strchr("=+-@", v[0]) != NULL && v[0] != '\0')
+	if (v[0] != '\0' && strchr("=+-@\t", v[0]) != NULL)
 		evbuffer_add(out, "'", 1);
 	for (const char *p = v; *p; p++) {
 		if (*p == '"')

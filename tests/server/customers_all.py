@@ -8,11 +8,16 @@ import io
 import json
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import Env, check, done  # noqa: E402
+from sigiltest import ROOT, Env, check, done  # noqa: E402
 
+ART = os.path.join(ROOT, "build", "test-artifacts")
+os.makedirs(ART, exist_ok=True)
+BROWSER = os.path.join(ROOT, "tests", "browser", "customers.js")
+PW = "correct horse battery staple"
 N = 2000
 RICH = 40          # customers given 600 points: Silver (500+)
 ERASED = 3
@@ -30,6 +35,8 @@ with Env() as env:
     _, bpaths = env.setup_brand("beta", "https://BETA.EXAMPLE", sku="B1",
                                 count=2, init=False)
     A = env.token("acme", "admin")
+    env.sigil("user", "add", "--brand", "acme", "--email", "ana@acme.test",
+              "--role", "analyst", stdin=PW + "\n")
     AN = env.token("acme", "analyst")
     B = env.token("beta", "admin")
     srv = env.start("--api-rate-limit", "0", "--trusted-proxy",
@@ -149,4 +156,20 @@ with Env() as env:
     check(st == 200, "unknown query parameters are ignored")
     st, d = srv.api("POST", "customers/summary", A, {})
     check(st in (404, 405), "POST summary refused (%d)" % st)
+
+    # ---- the customers page in Chromium (zh-CN, UTC+8) ----
+    r = subprocess.run(["node", BROWSER, "http://127.0.0.1:%d" % srv.port,
+                        "ana@acme.test", ART, str(N), str(N - ERASED)],
+                       capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, SIGIL_TEST_PASSWORD=PW))
+    print(r.stdout)
+    print(r.stderr[-3000:])
+    try:
+        facts = json.loads(r.stdout.strip().split("\n")[-1])
+    except ValueError:
+        facts = {"failures": -1}
+    check(r.returncode == 0 and facts.get("failures") == 0,
+          "browser: the page's counts, paging and CSV cover all %d" % N)
+    check(not facts.get("console_errors"), "browser: no console errors (%s)"
+          % facts.get("console_errors"))
 done()

@@ -929,26 +929,6 @@ async function lookup(box, params) {
 
 /* ---- customers ---- */
 
-function csvCell(v) {
-	let s = v === null || v === undefined ? '' : String(v);
-	/* Cells a spreadsheet would run as formulas are quoted as text. */
-	if (/^[=+\-@\t\r]/.test(s))
-		s = '\'' + s;
-	return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
-}
-
-function downloadCsv(name, cols, rows) {
-	const lines = [cols.map(csvCell).join(',')];
-	for (const r of rows)
-		lines.push(cols.map((c) => csvCell(r[c])).join(','));
-	const blob = new Blob(['\ufeff' + lines.join('\r\n') + '\r\n'],
-	    { type: 'text/csv;charset=utf-8' });
-	const a = el('a', { href: URL.createObjectURL(blob), download: name });
-	document.body.appendChild(a);
-	a.click();
-	setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-}
-
 async function customers(box) {
 	const phone = el('input', { id: 'phone-search', type: 'search',
 	    inputmode: 'tel', placeholder: t('search_phone') });
@@ -962,15 +942,13 @@ async function customers(box) {
 	const body = el('div', { class: 'card' });
 	body.dataset.optional = '1';
 	append(box, [form, summary, body]);
-	let rows = [];
+	let rows = [], next = null, sum = null;
+	/* The charts count every customer on the server (customers/summary),
+	 * not the rows loaded; the list pages on, 1,000 at a time. */
 	const show = () => {
-		const seg = new Map(), tier = new Map();
-		for (const c of rows) {
-			if (c.erased)
-				continue;
-			seg.set(t(c.segment), (seg.get(t(c.segment)) || 0) + 1);
-			tier.set(c.tier, (tier.get(c.tier) || 0) + 1);
-		}
+		const seg = new Map(Object.entries(sum ? sum.segments : {})
+		    .filter(([, n]) => n > 0).map(([k, n]) => [t(k), n]));
+		const tier = new Map(Object.entries(sum ? sum.tiers : {}));
 		append(clear(summary), [
 		    el('div', { class: 'card' }, el('h2', {}, t('segments')),
 		    seg.size ? hbars([...seg.entries()]) : el('p', { class: 'empty' }, t('no_data'))),
@@ -1002,14 +980,25 @@ async function customers(box) {
 		          load();
 		        } catch (e) { toast(e.message, true); }
 		      } } }, t('erase'))] : '' },
-		], rows)]);
+		], rows), el('p', { class: 'muted', id: 'customer-count' },
+		    `${fmt(rows.length)} / ${fmt(sum ? sum.total : rows.length)}`,
+		    next !== null ? [' ', el('button', { type: 'button',
+		    id: 'more-customers', on: { click: () => load(next) } },
+		    t('more'))] : null)]);
 	};
-	const load = async () => {
-		loading(body);
+	const load = async (after) => {
+		if (!after)
+			loading(body);
 		try {
 			const q = phone.value.trim() ? '?phone=' +
-			    encodeURIComponent(phone.value.trim()) : '?limit=1000';
-			rows = (await api('GET', '/api/v1/customers' + q)).customers || [];
+			    encodeURIComponent(phone.value.trim()) : '?limit=1000' +
+			    (after ? '&after=' + after : '');
+			const [d, s] = await Promise.all([
+			    api('GET', '/api/v1/customers' + q),
+			    after ? sum : api('GET', '/api/v1/customers/summary')]);
+			rows = (after ? rows : []).concat(d.customers || []);
+			next = d.next === undefined ? null : d.next;
+			sum = s;
 			show();
 		} catch (e) {
 			clear(summary);
@@ -1020,9 +1009,14 @@ async function customers(box) {
 		ev.preventDefault();
 		load();
 	});
-	exportBtn.addEventListener('click', () => downloadCsv('customers.csv',
-	    ['id', 'phone', 'tier', 'segment', 'balance', 'points_12m', 'claims',
-	    'created', 'last_login', 'erased'], rows));
+	/* Every customer, streamed by the server (not the rows loaded). */
+	exportBtn.addEventListener('click', () => {
+		const a = el('a', { href: '/api/v1/customers/export.csv',
+		    download: 'customers.csv' });
+		document.body.appendChild(a);
+		a.click();
+		a.remove();
+	});
 	load();
 }
 
