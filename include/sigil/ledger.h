@@ -43,6 +43,16 @@ int ledger_due_expiries(const struct ledger_entry *e, size_t n, int64_t now,
     struct ledger_entry **out, size_t *nout);
 
 /*
+ * The lot (its entry id) a spend of amount (> 0) at t, after entries
+ * e[0..n), would take the most points from, oldest lot first as every
+ * spend is taken; of lots giving equal points, the oldest. *lot is 0 when
+ * no lot would give any (no points, or all lapsed). 0 or SIGIL_EINVAL,
+ * SIGIL_ENOMEM.
+ */
+int ledger_spend_lot(const struct ledger_entry *e, size_t n, int64_t amount,
+    int64_t t, uint64_t *lot);
+
+/*
  * Points earned (EARN entries only, spent or not) with at in
  * (now - LEDGER_YEAR_US, now]: the tier measure.
  */

@@ -188,6 +188,37 @@ ledger_due_expiries(const struct ledger_entry *e, size_t n, int64_t now,
 }
 
 int
+ledger_spend_lot(const struct ledger_entry *e, size_t n, int64_t amount,
+    int64_t t, uint64_t *lot)
+{
+	struct replay r;
+	int64_t best = 0;
+	int rc;
+
+	*lot = 0;
+	if (amount <= 0)
+		return SIGIL_EINVAL;
+	if ((rc = replay(e, n, &r)) != 0)
+		return rc;
+	/* As consume() takes it, minus the taking: only who gives most. */
+	for (size_t i = 0; i < r.n && amount > 0; i++) {
+		const struct lot *l = &r.lots[i];
+		int64_t take;
+
+		if (l->left == 0 || !valid_at(l, t))
+			continue;
+		take = l->left < amount ? l->left : amount;
+		amount -= take;
+		if (take > best) {
+			best = take;
+			*lot = l->id;
+		}
+	}
+	free(r.lots);
+	return 0;
+}
+
+int
 ledger_earned_12m(const struct ledger_entry *e, size_t n, int64_t now,
     int64_t *earned)
 {

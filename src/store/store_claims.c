@@ -447,6 +447,8 @@ claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
 	    NULL);
 	if (rc == 0)
 		rc = ledger_put(st, txn, &earn, NULL);
+	if (rc == 0)
+		rc = ledger_earn_campaign(st, txn, &earn, c->campaign_id);
 	free(all.v);
 	if (rc != 0)
 		return rc;

@@ -110,6 +110,9 @@ struct store {
 	int		 links_absent;	/* ... of a store without links */
 	MDB_dbi		 orders;	/* store_orders.c */
 	int		 orders_absent;	/* ... of a store without orders */
+	/* store_ledger.c: brand || EARN entry id -> its campaign; read and
+	 * written in write transactions only (none in a read-only open). */
+	MDB_dbi		 earn_campaigns;
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -831,5 +834,12 @@ int ledger_put(struct store *st, MDB_txn *txn, struct ledger_entry *e,
 int ledger_settle(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t customer_id, int64_t now, struct ledger_entries *all,
     int64_t *balance);
+/*
+ * Notes which campaign an EARN entry's points came from (earn->id set by
+ * ledger_put), so that a redemption spending them counts for that
+ * campaign (store_redeem). store_claims.c calls it after the EARN entry.
+ */
+int ledger_earn_campaign(struct store *st, MDB_txn *txn,
+    const struct ledger_entry *earn, uint32_t campaign_id);
 
 #endif

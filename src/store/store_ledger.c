@@ -9,9 +9,12 @@
  * (ledger_settle), so the ledger on disk always reads the same as the
  * arithmetic. A redemption is one transaction: it settles, checks the
  * balance and the stock, appends the REDEEM entry, draws the stock down
- * and logs the activity and the counter.
+ * and logs the activity and the counters: the brand's, and the campaign's
+ * whose points it spends most of (earn_campaigns, written beside each
+ * claim's EARN entry).
  *
- * Owns the tables ledger and items, and the meta counter next_ledger.
+ * Owns the tables ledger, items and earn_campaigns, and the meta counter
+ * next_ledger.
  * It may call store_env.c's runner and snapshot, store_rows.c,
  * store_customers.c (customer_live, activity_event), store_counters.c
  * (stats_add, stats_flush) and ledger.c (pure arithmetic); it must never
@@ -282,6 +285,53 @@ store_item_each(struct store *st, uint32_t brand_id,
 	    arg);
 }
 
+int
+ledger_earn_campaign(struct store *st, MDB_txn *txn,
+    const struct ledger_entry *earn, uint32_t campaign_id)
+{
+	uint8_t kb[12], vb[4];
+	MDB_val k = mval(kb, 12), v = mval(vb, 4);
+
+	if (campaign_id == 0)
+		return 0;
+	sigil_be32_put(kb, earn->brand_id);
+	sigil_be64_put(kb + 4, earn->id);
+	le32_put(vb, campaign_id);
+	return mdb_put(txn, st->earn_campaigns, &k, &v, 0);
+}
+
+/*
+ * The campaign whose points a redemption of cost at now spends most of
+ * (ledger_spend_lot: oldest points first, as spending and expiry go);
+ * 0 when they came from no campaign (an adjustment, or points earned
+ * before campaigns were noted).
+ */
+static int
+redeem_campaign(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    const struct ledger_entries *all, int64_t cost, int64_t now,
+    uint32_t *campaign_id)
+{
+	uint8_t kb[12];
+	MDB_val k = mval(kb, 12), v;
+	uint64_t lot = 0;
+	int rc;
+
+	*campaign_id = 0;
+	if (ledger_spend_lot(all->v, all->n, cost, now, &lot) != 0 ||
+	    lot == 0)
+		return 0;
+	sigil_be32_put(kb, brand_id);
+	sigil_be64_put(kb + 4, lot);
+	if ((rc = mdb_get(txn, st->earn_campaigns, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 4)
+		return SIGIL_EIO;
+	*campaign_id = le32_get(v.mv_data);
+	return 0;
+}
+
 struct redeem_arg {
 	uint32_t		brand_id, item_id;
 	uint64_t		customer_id;
@@ -300,7 +350,7 @@ redeem_fn(struct store *st, MDB_txn *txn, void *p)
 	struct stat_acc *acc;
 	struct customer c;
 	int64_t bal;
-	uint32_t h;
+	uint32_t h, campaign_id = 0;
 	int rc;
 
 	if ((rc = customer_live(st, txn, a->brand_id, a->customer_id,
@@ -311,6 +361,9 @@ redeem_fn(struct store *st, MDB_txn *txn, void *p)
 		return rc;
 	rc = ledger_settle(st, txn, a->brand_id, a->customer_id, a->now, &all,
 	    &bal);
+	if (rc == 0 && bal >= it.cost)
+		rc = redeem_campaign(st, txn, a->brand_id, &all, it.cost, a->now,
+		    &campaign_id);
 	free(all.v);
 	if (rc != 0)
 		return rc;
@@ -350,7 +403,9 @@ redeem_fn(struct store *st, MDB_txn *txn, void *p)
 	if ((acc = calloc(1, sizeof(*acc))) == NULL)
 		return SIGIL_ENOMEM;
 	if ((rc = stats_add(st, txn, acc, a->brand_id, STAT_REDEMPTIONS,
-	    DIM_BRAND, 0, h, 1)) == 0)
+	    DIM_BRAND, 0, h, 1)) == 0 && (campaign_id == 0 ||
+	    (rc = stats_add(st, txn, acc, a->brand_id, STAT_REDEMPTIONS,
+	    DIM_CAMPAIGN, campaign_id, h, 1)) == 0))
 		rc = stats_flush(st, txn, acc);
 	free(acc);
 	return rc;

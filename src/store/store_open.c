@@ -39,7 +39,8 @@
  * and device locations, 5 landing-page content and images).
  * and device locations, 5 links, 7 alert_codes: one alert per code and
  * signal, 8 pin_files: the PIN print files made, 9 code_revocations:
- * single codes revoked).
+ * single codes revoked, 10 orders, 11 earn_campaigns: the campaigns of earned
+ * points).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -112,6 +113,7 @@ static const struct dbdef dbdefs[] = {
 	{ "pin_files", 0, offsetof(struct store, pin_files), 8 },
 	{ "code_revocations", 0, offsetof(struct store, code_revocations), 9 },
 	{ "orders", 0, offsetof(struct store, orders), 10 },
+	{ "earn_campaigns", 0, offsetof(struct store, earn_campaigns), 11 },
 };
 
 static int
@@ -216,6 +218,8 @@ open_dbs(struct store *st, int create)
 			f |= MDB_CREATE;
 		rc = mdb_dbi_open(txn, dbdefs[i].name, f, dbi);
 		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
+			if (dbdefs[i].late == 11)
+				continue;	/* written and read by writers only */
 			if (dbdefs[i].late == 10)
 				st->orders_absent = 1;
 			else if (dbdefs[i].late == 5)

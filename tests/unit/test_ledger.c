@@ -1,7 +1,8 @@
 /*
  * test_ledger.c - ledger arithmetic: balances with oldest-first
  * consumption, lapsed lots, due EXPIRE entries and their idempotence,
- * debts, the rolling 12-month tier measure, and malformed ledgers.
+ * debts, the rolling 12-month tier measure, the lot a spend takes most
+ * from (a redemption's campaign), and malformed ledgers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -242,6 +243,49 @@ test_malformed(void **state)
 }
 
 /* Many lots, random spending: the balance equals a brute-force sum. */
+/* Which lot a spend takes most from: oldest first, as consume() does. */
+static void
+test_spend_lot(void **state)
+{
+	struct ledger_entry e[5];
+	uint64_t lot = 99;
+
+	(void)state;
+	assert_int_equal(ledger_spend_lot(NULL, 0, 10, DAY, &lot), 0);
+	assert_int_equal(lot, 0);
+	assert_int_equal(ledger_spend_lot(NULL, 0, 0, DAY, &lot), SIGIL_EINVAL);
+	e[0] = ent(1, LEDGER_EARN, 100, 1 * DAY, 30 * DAY, 0);
+	e[1] = ent(2, LEDGER_EARN, 300, 2 * DAY, 0, 0);
+	/* 50: all from lot 1, the oldest. */
+	assert_int_equal(ledger_spend_lot(e, 2, 50, 3 * DAY, &lot), 0);
+	assert_int_equal(lot, 1);
+	/* 250: 100 from lot 1, 150 from lot 2: lot 2 gives most. */
+	assert_int_equal(ledger_spend_lot(e, 2, 250, 3 * DAY, &lot), 0);
+	assert_int_equal(lot, 2);
+	/* 200: 100 and 100, a tie: the oldest. */
+	assert_int_equal(ledger_spend_lot(e, 2, 200, 3 * DAY, &lot), 0);
+	assert_int_equal(lot, 1);
+	/* Lot 1 lapsed at day 30: everything from lot 2. */
+	assert_int_equal(ledger_spend_lot(e, 2, 50, 31 * DAY, &lot), 0);
+	assert_int_equal(lot, 2);
+	/* After a redemption spent lot 1, lot 2 pays. */
+	e[2] = ent(3, LEDGER_REDEEM, -100, 3 * DAY, 0, 9);
+	assert_int_equal(ledger_spend_lot(e, 3, 10, 4 * DAY, &lot), 0);
+	assert_int_equal(lot, 2);
+	/* An adjustment is a lot too (it names no campaign: the caller
+	 * finds none for it). */
+	e[3] = ent(4, LEDGER_REDEEM, -300, 4 * DAY, 0, 9);
+	e[4] = ent(5, LEDGER_ADJUST, 40, 5 * DAY, 0, 0);
+	assert_int_equal(ledger_spend_lot(e, 5, 10, 6 * DAY, &lot), 0);
+	assert_int_equal(lot, 5);
+	/* Nothing left: no lot. */
+	assert_int_equal(ledger_spend_lot(e, 4, 10, 6 * DAY, &lot), 0);
+	assert_int_equal(lot, 0);
+	/* A malformed ledger is refused. */
+	e[0].points = -1;
+	assert_int_equal(ledger_spend_lot(e, 2, 10, DAY, &lot), SIGIL_EINVAL);
+}
+
 static void
 test_many_lots(void **state)
 {
@@ -287,6 +331,7 @@ main(void)
 		cmocka_unit_test(test_redeem_skips_lapsed),
 		cmocka_unit_test(test_due_order_and_several),
 		cmocka_unit_test(test_adjust_and_debt),
+		cmocka_unit_test(test_spend_lot),
 		cmocka_unit_test(test_earned_12m),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_many_lots),
