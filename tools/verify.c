@@ -400,7 +400,8 @@ export_one(void *arg, const struct scan_rec *r)
 	char t[SIGIL_TIME_LEN + 1], ip[INET6_ADDRSTRLEN], dev[17],
 	    id[SCAN_ID_LEN + 1];
 	uint8_t devb[8];
-	const char *brand = export_brand(e, r->brand_id);
+	/* A forged code of a brand's key is that brand's (attr_brand). */
+	const char *brand = export_brand(e, r->attr_brand);
 	int loc = (r->flags & SCAN_HAS_LOC) != 0;
 
 	sigil_time_format(r->at, t);

@@ -194,4 +194,13 @@ with Env() as env:
     stj = json.loads(ex.stdout)
     check(stj["by_verdict"]["counterfeit"] >= 4,
           "sigil stats still counts every counterfeit scan")
+    rows = [json.loads(l) for l in env.sigil(
+        "export", "scans", "--format", "ndjson").stdout.splitlines()]
+    fakes = [r for r in rows if r.get("verdict") == "counterfeit"]
+    check(sorted(r.get("brand") for r in fakes) ==
+          ["", "acme", "acme", "acme", "beta"] and
+          all(not r.get("serial") for r in fakes),
+          "sigil export scans names the brand a fake's key is (none for a "
+          "code naming no key, none for serials): %s" % [
+              (r.get("brand"), r.get("serial")) for r in fakes])
 done()
