@@ -488,7 +488,9 @@ erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
 		if (v.mv_size < SCAN_DEVICE_OFF + 8)
 			continue;
 		p = v.mv_data;
-		if (le32_get(p + 8) == brand_id) {
+		/* A fake attributed to the brand names no code of it. */
+		if (le32_get(p + 8) == brand_id &&
+		    !(le16_get(p + 46) & SCAN_ATTRIBUTED)) {
 			uint64_t serial = 0;
 
 			for (int j = 4; j >= 0; j--)
