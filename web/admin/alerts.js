@@ -68,7 +68,8 @@ Object.assign(A.TEXT.en, {
 	al_outside: 'outside by', al_at: 'at',
 });
 
-const TYPES = ['too_many_scanners', 'impossible_travel', 'diversion'];
+const TYPES = ['too_many_scanners', 'impossible_travel', 'diversion',
+    'counterfeit'];
 const STATUS_KIND = { new: 'bad', acknowledged: 'warn', resolved: 'ok' };
 
 /* Who set the status, and when. */
@@ -82,6 +83,9 @@ function statusCell(a) {
 }
 
 function productCell(a) {
+	/* A forged code names no item: its alert counts the brand's fakes. */
+	if (a.type === 'counterfeit')
+		return '–';
 	if (!a.batch)
 		return t('al_no_batch');
 	return [a.product ? a.product.name : '–', el('span', { class: 'sub' },
@@ -102,6 +106,8 @@ function evidence(a) {
 }
 
 function codeCell(a) {
+	if (a.type === 'counterfeit')
+		return '–';
 	const link = a.lookup ? el('a', { href: a.lookup.replace(/^\/admin\//, ''),
 	    class: 'trace-link' }, t('al_trace')) : null;
 	return [`#${a.serial}`, ' ', link];
@@ -202,7 +208,8 @@ async function alertsPage(box) {
 			b.push(btn(t('al_resolve'), () => setStatus(a, 'resolved')));
 		else
 			b.push(btn(t('al_reopen'), () => setStatus(a, 'new')));
-		if (a.type !== 'diversion' && a.status !== 'resolved')
+		if (a.type !== 'diversion' && a.type !== 'counterfeit' &&
+		    a.status !== 'resolved')
 			b.push(btn(t('al_clear'), () => action(a, 'clear')));
 		if (a.batch && a.batch.state !== 'revoked') {
 			if (a.status !== 'resolved')
