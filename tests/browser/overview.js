@@ -157,6 +157,18 @@ async function main(argv) {
 		check(fakes === 0 || dots >= 1, `the map marks counterfeit cells ` +
 		    `(${dots})`);
 		await shot('geo');
+
+		/* The alerts page lists the fakes as counterfeit alerts. */
+		await page.evaluate(() => { location.hash = '#/alerts'; });
+		await page.waitForSelector('#alert-type', { timeout: 10000 });
+		await page.selectOption('#alert-type', 'counterfeit');
+		await page.waitForFunction((n) => document.querySelectorAll(
+		    '#main table tbody tr').length >= n, fakes, { timeout: 10000 })
+		    .catch(() => {});
+		const alertRows = await page.$$eval('#main table tbody tr',
+		    (l) => l.length);
+		check(alertRows === fakes, `the alerts page lists ${fakes} ` +
+		    `counterfeit alerts (${alertRows})`);
 	} finally {
 		await browser.close();
 	}
