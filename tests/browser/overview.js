@@ -9,7 +9,9 @@
  *       SCANS COUNTERFEIT
  *
  * The password comes from SIGIL_TEST_PASSWORD. SCANS and COUNTERFEIT are
- * the totals the caller made in the last hour. Prints one line per step
+ * the totals in the last hour, counting the one this script makes when
+ * SIGIL_TEST_FAKE_PATH names a forged code: a consumer (a phone in Xi'an)
+ * opens it, sees the counterfeit page and taps its share-location button. Prints one line per step
  * ("ok ..."/"FAIL ...") and, last, one line of JSON:
  *   {"failures": n, "console_errors": [...], "queries": [...],
  *    "shots": [...]}
@@ -81,6 +83,32 @@ async function main(argv) {
 			counterfeit: num(await page.textContent(
 			    '#kpi-counterfeit .value')),
 		});
+
+		const fake = process.env.SIGIL_TEST_FAKE_PATH;
+		if (fake) {
+			const phone = await browser.newContext({ locale,
+			    timezoneId: tz, viewport: { width: 390, height: 844 },
+			    geolocation: { latitude: 34.26, longitude: 108.94,
+			    accuracy: 30 }, permissions: ['geolocation'],
+			    userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like ' +
+			    'Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) ' +
+			    'Mobile/15E148 MicroMessenger/8.0.40' });
+			const p = await phone.newPage();
+			await p.goto(base + fake, { waitUntil: 'load' });
+			check(await p.getAttribute('[data-verdict]', 'data-verdict') ===
+			    'counterfeit', 'the consumer sees the counterfeit page');
+			const ok = await p.getAttribute('#share', 'data-ok');
+			await p.click('#share');
+			await p.waitForFunction((t) => document.getElementById(
+			    'share-status').textContent === t, ok, { timeout: 10000 })
+			    .catch(() => {});
+			check(await p.textContent('#share-status') === ok,
+			    'the consumer shares the place from the counterfeit page');
+			const file = path.join(outdir, `overview-${tag}-fake-shared.png`);
+			await p.screenshot({ path: file, fullPage: true });
+			facts.shots.push(file);
+			await phone.close();
+		}
 
 		const offset = await page.evaluate(() =>
 		    new Date().getTimezoneOffset());

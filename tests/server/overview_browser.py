@@ -29,24 +29,20 @@ with Env() as env:
     srv = env.start("--api-rate-limit", "0")
     for p in paths[:4]:
         srv.scan(p)
-    fakes = 0
-    for i, p in enumerate(paths[4:6]):
-        st, doc, dev = srv.scan(flip(p))
-        fakes += doc["verdict"] == "counterfeit"
-        if i == 0:
-            st, _, _ = srv.request(
-                "POST", "/api/v1/scans/%s/location" % doc["scan_id"],
-                {"lat": 34.26, "lng": 108.94},
-                headers={"Cookie": "sg_d=" + dev})
-            check(st == 200, "a fake located in Xi'an")
-    check(fakes == 2, "two fakes of acme's key")
+    # One fake scanned here, with no place; the first browser run makes
+    # the second as a consumer would, sharing the place from the page.
+    st, doc, dev = srv.scan(flip(paths[4]))
+    check(doc["verdict"] == "counterfeit", "a fake of acme's key")
     base = "http://127.0.0.1:%d" % srv.port
-    for tz, locale in (("Asia/Shanghai", "zh-CN"), ("UTC", "en-US"),
-                       ("America/New_York", "en-US")):
+    for i, (tz, locale) in enumerate((("Asia/Shanghai", "zh-CN"),
+                                      ("UTC", "en-US"),
+                                      ("America/New_York", "en-US"))):
+        extra = {"SIGIL_TEST_FAKE_PATH": flip(paths[5])} if i == 0 else {}
         r = subprocess.run(["node", BROWSER, base, "admin@acme.test", ART,
                             tz, locale, "4", "2"], capture_output=True,
                            text=True, timeout=300,
-                           env=dict(os.environ, SIGIL_TEST_PASSWORD=PW))
+                           env=dict(os.environ, SIGIL_TEST_PASSWORD=PW,
+                                    **extra))
         print(r.stdout)
         print(r.stderr[-3000:])
         try:
@@ -57,7 +53,12 @@ with Env() as env:
               "%s %s: every step passed" % (tz, locale))
         check(not facts.get("console_errors"), "%s: no console errors (%s)" %
               (tz, facts.get("console_errors")))
-        check(len(facts.get("shots", [])) == 3 and all(
+        check(len(facts.get("shots", [])) == (4 if i == 0 else 3) and all(
             os.path.getsize(f) > 5000 for f in facts.get("shots", [])),
             "%s: screenshots kept" % tz)
+    st, al = srv.api("GET", "alerts?type=counterfeit",
+                     env.token("acme", "analyst"))
+    check(st == 200 and len(al["alerts"]) == 2 and
+          sum("location" in a for a in al["alerts"]) == 1,
+          "two counterfeit alerts, the one shared from the page located")
 done()
