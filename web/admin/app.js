@@ -41,7 +41,7 @@ const TEXT = {
 		require_pin: '需要刮开密码', active: '进行中', paused: '已暂停',
 		budget_used: '预算使用', results: '效果', not_available:
 		'此功能的接口尚未上线（服务器返回 404）。上线后此页面将自动可用。',
-		regions: '扫码地域分布', region_note: '每格为 1°×1° 经纬度网格；红框为窜货格。',
+		regions: '扫码地域分布', region_note: '每格为 1°×1° 经纬度网格；红框为窜货格，红点为扫到假冒码的格（消费者分享了位置）。',
 		diversion_alerts: '窜货告警', distributor: '经销商',
 		distance: '越界距离', location: '位置', at: '时间', serial: '序列号',
 		scan: '扫码', type: '类型', evidence: '证据',
@@ -114,7 +114,8 @@ const TEXT = {
 		    '(the server answers 404). The page works as soon as it is.',
 		regions: 'Scans by region',
 		region_note: 'Each cell is 1°×1° of latitude and longitude; cells ' +
-		    'outlined in red had diversion.',
+		    'outlined in red had diversion; a red dot marks where counterfeit ' +
+		    'codes were scanned (the consumer shared the place).',
 		diversion_alerts: 'Diversion alerts', distributor: 'Distributor',
 		distance: 'Outside by', location: 'Location', at: 'Time',
 		serial: 'Serial', scan: 'Scan', type: 'Type', evidence: 'Evidence',
