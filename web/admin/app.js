@@ -442,7 +442,7 @@ function hbars(entries) {
 
 /* ---- page frame ---- */
 
-const PAGES = ['overview', 'geo', 'lookup', 'customers', 'batches', 'users'];
+const PAGES = ['geo', 'lookup', 'customers', 'batches', 'users'];
 /*
  * Pages other files add (campaigns.js, alerts.js, editor.js) through
  * sigilAdmin.registerPage.
@@ -542,7 +542,7 @@ async function route() {
 	const { page, params } = parseHash();
 	renderNav(page);
 	const box = main();
-	const fn = { overview, geo, lookup, customers, batches, users }[page] ||
+	const fn = { geo, lookup, customers, batches, users }[page] ||
 	    EXTRA[page].fn;
 	if (!can.operate() && page !== 'overview' && page !== 'users' &&
 	    !(EXTRA[page] && EXTRA[page].ownNote))
@@ -586,12 +586,7 @@ function loginPage() {
 	email.focus();
 }
 
-/* ---- overview ---- */
-
-const RANGES = {
-	hour: [['last_24h', 1], ['last_48h', 2], ['last_7d', 7]],
-	day: [['last_7d', 7], ['last_30d', 30], ['last_90d', 90], ['last_365d', 365]],
-};
+/* ---- ranges of the stats API (the overview is overview.js) ---- */
 
 function tzHours() {
 	const m = -new Date().getTimezoneOffset();
@@ -615,71 +610,6 @@ function rangeQuery(bucket, days) {
 	return q.toString();
 }
 
-async function overview(box, params) {
-	const bucket = params.get('bucket') === 'hour' ? 'hour' : 'day';
-	const days = Number(params.get('days')) ||
-	    (bucket === 'hour' ? 2 : 30);
-	const setParams = (b, d) => {
-		location.hash = `#/overview?bucket=${b}&days=${d}`;
-	};
-	const bucketSel = el('select', { id: 'bucket', on: { change: () =>
-	    setParams(bucketSel.value, bucketSel.value === 'hour' ? 2 : 30) } },
-	    ['day', 'hour'].map((b) => el('option', { value: b,
-	    selected: b === bucket }, t(b))));
-	const rangeSel = el('select', { id: 'range', on: { change: () =>
-	    setParams(bucket, rangeSel.value) } },
-	    RANGES[bucket].map(([k, d]) => el('option', { value: d,
-	    selected: d === days }, t(k))));
-	append(box, [el('div', { class: 'toolbar' }, el('h1', {}, t('overview')),
-	    el('span', { class: 'spacer' }), bucketSel, rangeSel)]);
-	const body = el('div', {});
-	box.appendChild(body);
-	loading(body);
-	const q = rangeQuery(bucket, days);
-	try {
-		const [ov, prods, bats] = await Promise.all([
-		    api('GET', '/api/v1/stats/overview?' + q),
-		    api('GET', '/api/v1/stats/products?limit=10&' + q),
-		    api('GET', '/api/v1/stats/batches?limit=10&' + q)]);
-		clear(body);
-		const kpi = (key, bad) => el('div', { class: 'kpi' +
-		    (bad && ov.totals[key] > 0 ? ' bad' : ''), id: 'kpi-' + key },
-		    el('div', { class: 'label' }, t(key)),
-		    el('div', { class: 'value' }, fmt(ov.totals[key])));
-		body.appendChild(el('div', { class: 'kpis' },
-		    kpi('scans'), kpi('scanners'), kpi('first_scans'),
-		    kpi('claims'), kpi('points'), kpi('suspicious', true),
-		    kpi('counterfeit', true), kpi('diversion', true)));
-		body.appendChild(el('div', { class: 'grid two' },
-		    el('div', { class: 'card' }, el('h2', {}, t('scans_over_time')),
-		    chart(ov.series, [{ key: 'scans', label: t('scans') },
-		    { key: 'scanners', label: t('scanners') },
-		    { key: 'first_scans', label: t('first_scans') }], { bucket })),
-		    el('div', { class: 'card' }, el('h2', {}, t('claims_over_time')),
-		    chart(ov.series, [{ key: 'claims', label: t('claims') },
-		    { key: 'suspicious', label: t('suspicious') }],
-		    { bucket, bars: true }))));
-		body.appendChild(el('div', { class: 'grid two' },
-		    el('div', { class: 'card', id: 'top-products' },
-		    el('h2', {}, t('top_products')), table([
-		    { label: t('product'), render: (r) => [r.name || '–',
-		      el('span', { class: 'sub' }, r.sku || '')] },
-		    { label: t('scans'), key: 'scans', num: true },
-		    { label: t('first_scans'), key: 'first_scans', num: true },
-		    { label: t('suspicious'), key: 'suspicious', num: true },
-		    ], prods.products)),
-		    el('div', { class: 'card' }, el('h2', {}, t('top_batches')),
-		    table([
-		    { label: t('batch'), render: (r) => ['#' + r.batch,
-		      el('span', { class: 'sub' }, [r.sku, r.lot].filter(Boolean).join(' · '))] },
-		    { label: t('scans'), key: 'scans', num: true },
-		    { label: t('first_scans'), key: 'first_scans', num: true },
-		    { label: t('suspicious'), key: 'suspicious', num: true },
-		    ], bats.batches))));
-	} catch (e) {
-		failure(body, e, () => route());
-	}
-}
 
 /* ---- geography ---- */
 
@@ -727,7 +657,14 @@ function regionMap(regions) {
 		    stroke: r.diversion ? '#cf222e' : 'none',
 		    'stroke-width': r.diversion ? 2 : 0 },
 		    svg('title', {}, `${r.lat}°…${r.lat + 1}°N, ${r.lng}°…${r.lng + 1}°E · ` +
-		    `${t('scans')}: ${fmt(r.scans)} · ${t('diversion')}: ${fmt(r.diversion)}`)));
+		    `${t('scans')}: ${fmt(r.scans)} · ${t('diversion')}: ${fmt(r.diversion)}` +
+		    (r.counterfeit ? ` · ${t('counterfeit')}: ${fmt(r.counterfeit)}` : ''))));
+		/* Where fakes were scanned: a red dot in the cell. */
+		if (r.counterfeit)
+			root.appendChild(svg('circle', { cx: X(r.lng + 0.5),
+			    cy: Y(r.lat + 0.5), r: Math.max(3, sx / 3),
+			    fill: '#cf222e', class: 'counterfeit-cell' },
+			    svg('title', {}, `${t('counterfeit')}: ${fmt(r.counterfeit)}`)));
 	}
 	for (const [name, lat, lng] of CITIES) {
 		root.appendChild(svg('circle', { cx: X(lng), cy: Y(lat), r: 2.5,
@@ -1212,19 +1149,21 @@ async function users(box) {
 
 /*
  * registerPage(name, after, fn, opts): a nav entry after the page named
- * `after`; opts.ownNote: the page says itself what the role may not do.
+ * `after` (null: the first); opts.ownNote: the page says itself what the
+ * role may not do.
  */
 function registerPage(name, after, fn, opts) {
 	if (PAGES.includes(name))
 		return;
-	const i = PAGES.indexOf(after);
-	PAGES.splice(i < 0 ? PAGES.length : i + 1, 0, name);
+	const i = after === null ? -1 : PAGES.indexOf(after);
+	PAGES.splice(after === null ? 0 : i < 0 ? PAGES.length : i + 1, 0, name);
 	EXTRA[name] = { fn, ownNote: !!(opts && opts.ownNote) };
 }
 
 window.sigilAdmin = Object.freeze({
 	TEXT, t, el, append, clear, clean, pill, toast, confirmBox, api,
 	ApiError, can, loading, failure, table, when, fmt, registerPage,
+	chart, rangeQuery, svg,
 	setLeaveGuard, lang: () => lang, me: () => me, route,
 });
 
