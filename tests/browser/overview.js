@@ -186,17 +186,21 @@ async function main(argv) {
 		    `(${dots})`);
 		await shot('geo');
 
-		/* The alerts page lists the fakes as counterfeit alerts. */
+		/* The alerts page: the brand's one counterfeit alert, counting
+		 * the fakes (one alert per code and signal; a fake has no code). */
 		await page.evaluate(() => { location.hash = '#/alerts'; });
 		await page.waitForSelector('#alert-type', { timeout: 10000 });
 		await page.selectOption('#alert-type', 'counterfeit');
-		await page.waitForFunction((n) => document.querySelectorAll(
-		    '#main table tbody tr').length >= n, fakes, { timeout: 10000 })
+		await page.waitForFunction(() => document.querySelectorAll(
+		    '#main table tbody tr').length >= 1, null, { timeout: 10000 })
 		    .catch(() => {});
-		const alertRows = await page.$$eval('#main table tbody tr',
-		    (l) => l.length);
-		check(alertRows === fakes, `the alerts page lists ${fakes} ` +
-		    `counterfeit alerts (${alertRows})`);
+		await page.waitForTimeout(300);
+		const rowsText = await page.$$eval('#main table tbody tr',
+		    (l) => l.map((r) => r.textContent));
+		check(rowsText.length === (fakes ? 1 : 0) && (fakes < 2 ||
+		    rowsText[0].includes(String(fakes))), `the alerts page: one ` +
+		    `counterfeit alert counting ${fakes} (${rowsText.join(' | ')})`);
+		await shot('alerts');
 	} finally {
 		await browser.close();
 	}
