@@ -49,6 +49,7 @@ test_attributed(void **state)
 	struct store *st;
 	struct scan_rec r[4], back;
 	struct code_state cs;
+	struct alert_query q = { 0 };
 	const struct alert *al = NULL;
 	int64_t now = sigil_now_us(), h = now / HOUR_US;
 	uint32_t acme, beta;
@@ -91,14 +92,16 @@ test_attributed(void **state)
 	assert_int_equal(total(st, beta, STAT_COUNTERFEIT, DIM_BRAND, 0, h), 0);
 
 	/* One counterfeit alert, acme's, for the human scan. */
-	assert_int_equal(store_alert_each(st, acme, 0, ALERT_COUNTERFEIT, 0, 0,
-	    count_alert, &al), 0);
+	q.type = ALERT_COUNTERFEIT;
+	assert_int_equal(store_alert_each(st, acme, &q, count_alert, &al), 0);
 	assert_non_null(al);
 	assert_int_equal(al->scan_id, r[0].id);
 	assert_int_equal(al->serial, 0);
+	assert_int_equal(al->count, 1);
+	assert_true(al->lat == 0 && al->lng == 0);
 	al = NULL;
-	assert_int_equal(store_alert_each(st, beta, 0, 0, 0, 0, count_alert,
-	    &al), 0);
+	q.type = 0;
+	assert_int_equal(store_alert_each(st, beta, &q, count_alert, &al), 0);
 	assert_null(al);
 
 	/* Located: its cell counts it, once. */
@@ -112,6 +115,25 @@ test_attributed(void **state)
 	assert_int_equal(store_scan_get(st, r[0].id, &back), 0);
 	assert_true(back.flags & SCAN_HAS_LOC);
 	assert_int_equal(back.attr_brand, acme);
+	/* The alert takes the place, without counting the scan again. */
+	al = NULL;
+	q.type = ALERT_COUNTERFEIT;
+	assert_int_equal(store_alert_each(st, acme, &q, count_alert, &al), 0);
+	assert_non_null(al);
+	assert_int_equal(al->count, 1);
+	assert_true(al->lat > 34.2f && al->lat < 34.3f);
+	/* A second fake updates the same alert. */
+	memset(&r[0], 0, sizeof r[0]);
+	r[0].at = now;
+	r[0].device = 200;
+	r[0].verdict = VERDICT_COUNTERFEIT;
+	r[0].attr_brand = acme;
+	assert_int_equal(store_scans_commit(st, r, 1, NULL, NULL), 0);
+	al = NULL;
+	assert_int_equal(store_alert_each(st, acme, &q, count_alert, &al), 0);
+	assert_int_equal(al->count, 2);
+	assert_int_equal(al->last_scan, r[0].id);
+	assert_true(al->lat > 34.2f && al->lat < 34.3f);
 	storefix_close(dir, st);
 }
 
