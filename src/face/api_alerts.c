@@ -402,6 +402,12 @@ api_alerts_action(struct api_call *a)
 		api_fail(a, 422, "invalid", "field 'reason' must say why");
 		return;
 	}
+	if (x.res.type == ALERT_COUNTERFEIT) {
+		api_fail(a, 422, "invalid", "a counterfeit alert names no code "
+		    "of yours (forged codes have none): acknowledge or resolve "
+		    "it instead");
+		return;
+	}
 	if (x.action == ACTION_CLEAR && x.res.type == ALERT_DIVERSION) {
 		api_fail(a, 422, "invalid", "a diversion is no clone flag to "
 		    "clear: resolve the alert instead");

@@ -158,6 +158,21 @@ with Env() as env:
     check(sdoc["verdict"] == "genuine" and sdoc["scan_count"] == 2,
           "the genuine code: 2 scans, its fake not among them (%s)" %
           sdoc["scan_count"])
+    check(srv.api("POST", "alerts/%d/actions" % al["alerts"][0]["id"], A,
+                  {"action": "clear", "reason": "x"})[0] == 404,
+          "beta's alert is not acme's to act on")
+    st, al = srv.api("GET", "alerts?type=counterfeit", A)
+    aid = al["alerts"][0]["id"]
+    for act in ("clear", "revoke_code", "revoke_batch"):
+        st, d = srv.api("POST", "alerts/%d/actions" % aid, A,
+                        {"action": act, "reason": "test"})
+        check(st == 422 and "counterfeit" in d["error"]["message"],
+              "%s on a counterfeit alert: 422, nothing changed (%s %s)" % (
+                  act, st, d))
+    st, d = srv.api("PATCH", "alerts/%d" % aid, A, {"status": "resolved"})
+    check(st == 200 and d["status"] == "resolved",
+          "a counterfeit alert can be resolved (%s %s)" % (st, d))
+    st, d = srv.api("PATCH", "alerts/%d" % aid, A, {"status": "new"})
     st, bad = srv.api("GET", "alerts?type=fake", A)
     check(st == 400 and "counterfeit" in bad["error"]["message"],
           "an unknown alert type is refused, naming counterfeit")
