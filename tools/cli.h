@@ -13,6 +13,7 @@
  *   token.c    token (brand API tokens)
  *   user.c     user (dashboard logins)
  *   mint.c     mint
+ *   qrterm.c   qr (a symbol drawn in the terminal)
  *   verify.c   verify, export scans
  *
  * The tool is the top layer (with src/sigild.c): its files may call any
@@ -142,6 +143,7 @@ cmd_fn cmd_token_new, cmd_token_list, cmd_token_revoke;		/* token.c */
 cmd_fn cmd_user_add, cmd_user_list, cmd_user_disable;		/* user.c */
 cmd_fn cmd_user_enable, cmd_user_remove, cmd_user_password;
 cmd_fn cmd_mint;						/* mint.c */
+cmd_fn cmd_qr;							/* qrterm.c */
 cmd_fn cmd_verify, cmd_export;					/* verify.c */
 
 #endif

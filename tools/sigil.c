@@ -201,7 +201,21 @@ static const struct command commands[] = {
 	  0, cmd_mint,
 	  "mint --batch ID --format csv|txt|svg|png|pdf --out PATH|- [--pin]\n"
 	  "    [--jobs N] [--level L|M|Q|H] [--module PX] [--from SERIAL]\n"
-	  "    [--limit N] [--force]" },
+	  "    [--limit N] [--force]\n"
+	  "    print files for a batch: csv (serial,url[,pin]) and txt (one\n"
+	  "    URL a line) as one file, svg/png as a directory of one image a\n"
+	  "    code, pdf as label sheets\n"
+	  "    --pin     add each code's hidden PIN (csv only)\n"
+	  "    --jobs    threads (default: the CPUs; 1 for images)\n"
+	  "    --level   QR error correction, L 7% M 15% (default) Q 25% H 30%\n"
+	  "    --module  size of one QR module: pixels (png, default 8) or\n"
+	  "              SVG user units (svg, default 4)\n"
+	  "    --from    first serial to print (default 1); --limit how many\n"
+	  "    --force   replace an existing output" },
+	{ "qr", " level ", 1, cmd_qr,
+	  "qr TEXT [--level L|M|Q|H]\n"
+	  "    draws TEXT (a URL) as a QR symbol in the terminal, to scan\n"
+	  "    from the screen" },
 	{ "verify", " json stdin ", 1, cmd_verify,
 	  "verify CODE_OR_URL [--json]    (exit 0 genuine, 1 otherwise)\n"
 	  "verify --stdin                 (one code or URL a line)" },
@@ -216,16 +230,21 @@ static const struct command commands[] = {
 	  "    [--expires SECONDS|DATE] [--json]\n"
 	  "    a brand API token, shown once (only its hash is stored)" },
 	{ "token list", " brand json ", 0, cmd_token_list,
-	  "token list --brand NAME [--json]" },
+	  "token list --brand NAME [--json]\n"
+	  "    id, role, created, expires and state of each token (never\n"
+	  "    the token text)" },
 	{ "token revoke", " brand key ", 0, cmd_token_revoke,
-	  "token revoke --brand NAME --key TOKEN_ID" },
+	  "token revoke --brand NAME --key TOKEN_ID\n"
+	  "    TOKEN_ID is the id 'token list' shows; at once, also for a\n"
+	  "    running sigild" },
 	{ "user add", " brand email role password-file json ", 0, cmd_user_add,
 	  "user add --brand NAME --email EMAIL --role admin|operator|analyst\n"
 	  "    [--password-file FILE] [--json]\n"
 	  "    a dashboard login; the password (10+ characters) is read from\n"
 	  "    the file or standard input, never from the command line" },
 	{ "user list", " brand json ", 0, cmd_user_list,
-	  "user list --brand NAME [--json]" },
+	  "user list --brand NAME [--json]\n"
+	  "    id, email, role, created and enabled/disabled of each user" },
 	{ "user disable", " brand email ", 0, cmd_user_disable,
 	  "user disable --brand NAME --email EMAIL\n"
 	  "    no more logins; live sessions and the tokens the user made\n"
@@ -237,7 +256,12 @@ static const struct command commands[] = {
 	{ "user password", " brand email password-file ", 0, cmd_user_password,
 	  "user password --brand NAME --email EMAIL [--password-file FILE]\n"
 	  "    sets a new password (read like user add's)" },
-	{ "help", " ", 1, cmd_help, "help [COMMAND]" },
+	{ "user passwd", " brand email password-file ", 0, cmd_user_password,
+	  "user passwd ...   (the same as user password)" },
+	{ "help", " ", 2, cmd_help,
+	  "help [COMMAND [SUBCOMMAND]]\n"
+	  "    'sigil help' lists every command; 'sigil help user' shows all\n"
+	  "    of user's subcommands in full" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -263,13 +287,28 @@ cmd_help(struct opts *o)
 		usage_all(stdout);
 		return EXIT_OK;
 	}
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (!strncmp(commands[i].words, o->pos[0], strlen(o->pos[0]))) {
-			printf("usage: sigil %s\n", commands[i].usage);
-			return EXIT_OK;
+	char want[64];
+	int found = 0;
+
+	/* "help user", "help user add" and "help 'user add'" all work: every
+	 * row whose words are the asked ones or start with them and a space. */
+	if (snprintf(want, sizeof want, "%s%s%s", o->pos[0], o->npos > 1 ?
+	    " " : "", o->npos > 1 ? o->pos[1] : "") >= (int)sizeof want)
+		return cli_fail(EXIT_USAGE, "no command '%.40s' (see 'sigil "
+		    "help')", o->pos[0]);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const char *w = commands[i].words;
+		size_t n = strlen(want);
+
+		if (!strncmp(w, want, n) && (w[n] == '\0' || w[n] == ' ')) {
+			printf("%s sigil %s\n", found++ ? "      " : "usage:",
+			    commands[i].usage);
 		}
+	}
+	if (found)
+		return EXIT_OK;
 	return cli_fail(EXIT_USAGE, "no command '%.40s' (see 'sigil help')",
-	    o->pos[0]);
+	    want);
 }
 
 int

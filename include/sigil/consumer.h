@@ -14,6 +14,8 @@ struct http_call;
 void consumer_scan(struct http_call *c);
 /* POST /api/v1/scans/{id}/location */
 void consumer_location(struct http_call *c);
+/* GET /: a short bilingual page linking the dashboard. */
+void consumer_home(struct http_call *c);
 void consumer_healthz(struct http_call *c);
 void consumer_metrics(struct http_call *c);
 #ifdef SIGIL_FAULT_INJECTION

@@ -16,8 +16,9 @@
  * attaches a consented location to a scan made by the same device and
  * re-runs the clone checks.
  *
- * Also /.well-known/gs1resolver, /healthz, /metrics (and /debug/faults
- * in fault-injection builds): route.c names every entry point here.
+ * Also / (a short page saying what this server is, linking the
+ * dashboard), /.well-known/gs1resolver, /healthz, /metrics (and
+ * /debug/faults in fault-injection builds): route.c names every entry point here.
  *
  * A handler. May call code, keyring, lookup, store (reads only), scan,
  * trace (step names), rewards (the scan's reward, the claimed-by-another
@@ -263,6 +264,45 @@ consumer_location(struct http_call *c)
 }
 
 /* ---- health and metrics ---- */
+
+/* GET /: someone who opens the server's address (a newcomer after `make
+ * run`, or a curious consumer) learns what it is and where the dashboard
+ * is, in both languages, rather than a JSON 404. */
+static const char home_html[] =
+    "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width,"
+    "initial-scale=1\"><title>sigil</title><style>"
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:36em;"
+    "margin:2em auto;padding:0 1em;color:#222}"
+    "a.btn{display:inline-block;padding:.5em 1em;background:#1a5fb4;"
+    "color:#fff;border-radius:4px;text-decoration:none}"
+    "p.en{color:#555}</style></head><body>\n"
+    "<h1>sigil 一物一码</h1>\n"
+    "<p>这是一台 sigil 服务器：每件商品一个签名二维码。消费者扫码即可"
+    "验证真伪、领取积分；品牌团队在管理后台管理商品、批次、活动与数据。</p>\n"
+    "<p class=\"en\" lang=\"en\">This is a sigil server: one signed QR "
+    "code per item. Consumers scan to check it is genuine and to earn "
+    "rewards; brand teams run products, batches, campaigns and reports "
+    "from the dashboard.</p>\n"
+    "<p><a class=\"btn\" href=\"/admin/\">管理后台 · Dashboard</a></p>\n"
+    "<p class=\"en\" lang=\"en\">Scan a code on a product to check it. "
+    "Health: <a href=\"/healthz\">/healthz</a>.</p>\n"
+    "</body></html>\n";
+
+void
+consumer_home(struct http_call *c)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL || evbuffer_add(b, home_html, sizeof home_html - 1)) {
+		if (b != NULL)
+			evbuffer_free(b);
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	http_reply(c, 200, "text/html; charset=utf-8", b);
+	evbuffer_free(b);
+}
 
 void
 consumer_healthz(struct http_call *c)

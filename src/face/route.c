@@ -75,6 +75,7 @@ static const struct http_route routes[] = {
 	    route_epcis },
 	{ "/.well-known/gs1resolver", HTTP_ROUTE_GET | HTTP_ROUTE_OPTIONS,
 	    "gs1resolver", resolver_description },
+	{ "/", HTTP_ROUTE_GET, "home", consumer_home },
 	{ "/healthz", HTTP_ROUTE_GET, "healthz", consumer_healthz },
 	{ "/admin", HTTP_ROUTE_PREFIX | HTTP_ROUTE_GET | HTTP_ROUTE_POST,
 	    "dashboard", dashboard_handle },
