@@ -81,6 +81,11 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# `make run` needs only the compiler and libraries (deps.sh run): no
+# browser, node or test tools; `make test` needs them all.
+deps-run:
+	@sh scripts/deps.sh run
+
 deps:
 	@sh scripts/deps.sh build browser
 	@[ -d tests/browser/node_modules ] || (cd tests/browser && \
@@ -109,7 +114,7 @@ check: all layers unit fault $(WTRACE)
 test: deps
 	@$(MAKE) --no-print-directory check
 
-run: deps
+run: deps-run
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh $(BINDIR)
 
@@ -125,7 +130,7 @@ layers: all
 clean:
 	rm -rf build bin
 
-.PHONY: all deps unit fault check test run fuzz layers clean
+.PHONY: all deps deps-run unit fault check test run fuzz layers clean
 .PRECIOUS: $(O)/tests/unit/%.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)

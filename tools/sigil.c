@@ -277,7 +277,8 @@ usage_all(FILE *f)
 	}
 	fprintf(f, "\n--data DIR defaults to ./data; the keyring is DIR/keyring "
 	    "unless --keyring\nor $SIGIL_KEYRING names another file.\n"
-	    "Exit status: 0 success, 1 negative answer, 2 bad usage or input.\n");
+	    "Exit status: 0 success, 1 negative answer, 2 bad usage or input.\n"
+	    "'sigil help COMMAND' (or COMMAND --help) shows one in full.\n");
 }
 
 static int

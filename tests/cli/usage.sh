@@ -9,6 +9,32 @@ ok "mint --help" "$S" mint --help
 grep -q -- '--format' "$T/out" || fail "mint --help lacks --format"
 "$S" help | grep -Eq '^  user add' || fail "help does not list user add"
 "$S" help | grep -Eq '^  token new' || fail "help does not list token new"
+# `sigil help FAMILY` shows every subcommand of it, in full; every
+# command `sigil help` lists answers `sigil help CMD` and `CMD --help`.
+ok "help token" "$S" help token
+for sub in new list revoke; do
+	grep -q "sigil token $sub" "$T/out" || fail "help token lacks $sub"
+done
+ok "help user" "$S" help user
+for sub in add list disable enable remove password passwd; do
+	grep -q "sigil user $sub " "$T/out" || fail "help user lacks $sub"
+done
+ok "help mint" "$S" help mint
+grep -q -- '--jobs    threads' "$T/out" || fail "help mint does not explain --jobs"
+"$S" help | sed -n 's/^  \([a-z]*\( [a-z]*\)\?\) .*/\1/p' | sed 's/ --.*//; s/ [A-Z].*//' |
+    sort -u >"$T/cmds"
+[ "$(wc -l <"$T/cmds")" -ge 25 ] || fail "help lists too few commands: $(cat "$T/cmds")"
+while read -r cmd; do
+	# shellcheck disable=SC2086
+	"$S" help $cmd >"$T/h" 2>&1 || fail "sigil help $cmd: $(cat "$T/h")"
+	grep -q "sigil $cmd" "$T/h" || fail "sigil help $cmd lacks its usage"
+	"$S" $cmd --help >"$T/h" 2>&1 || fail "sigil $cmd --help: $(cat "$T/h")"
+done <"$T/cmds"
+bad 2 "help of no command" "$S" help nosuch
+ok qr "$S" qr HTTPS://EXAMPLE.COM/S/1
+[ "$(wc -l <"$T/out")" -ge 10 ] && grep -q '█' "$T/out" || fail "qr draws no symbol"
+bad 2 "qr without text" "$S" qr
+bad 2 "qr bad level" "$S" qr X --level Z
 
 bad 2 "no command" "$S"
 bad 2 "unknown command" "$S" frobnicate
