@@ -31,9 +31,9 @@ B=build/fuzz
 CRASH=build/fuzz-crashes
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all \
     -fno-omit-frame-pointer"
-CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -pthread -Wall -Wextra"
+CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -I/usr/include/freetype2 -pthread -Wall -Wextra"
 LIBS="-levent -levent_openssl -levent_pthreads -llmdb -lqrencode -lpng \
-    -ljansson -lssl -lcrypto -lz -lm -pthread"
+    -ljansson -lssl -lcrypto -lz -lfreetype -lm -pthread"
 
 if ! command -v "$CC" >/dev/null 2>&1; then
 	echo "fuzz: $CC not found (apt-get install clang)" >&2

@@ -16,7 +16,7 @@ if [ "${1:-}" = "--list" ]; then
 fi
 [ $# -gt 0 ] || set -- build
 want="build-essential pkg-config libevent-dev liblmdb-dev libssl-dev
-libqrencode-dev libpng-dev zlib1g-dev libjansson-dev
+libqrencode-dev libpng-dev zlib1g-dev libjansson-dev libfreetype-dev
 curl openssl procps"
 test_tools="lmdb-utils libcmocka-dev zbar-tools poppler-utils librsvg2-bin
 python3 iproute2 util-linux"

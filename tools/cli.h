@@ -50,7 +50,8 @@ struct opts {
 	const char	*since;
 	const char	*role;
 	const char	*email, *password_file;
-	int		 json, pin, force, gs1, help, use_stdin;
+	const char	*stock, *font, *module_mm, *caption;
+	int		 json, pin, force, gs1, help, use_stdin, cut_marks;
 	const char	*pos[4];	/* positional arguments */
 	int		 npos;
 };

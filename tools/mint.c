@@ -28,7 +28,14 @@
  *
  * Owns: the print formats (csv, txt, svg, png, pdf) and the .partial
  * discipline above.
- * May call: cli.c, the store (read-only), the keyring, code.h and qr.h.
+ * Labels: pdf and svg carry a caption (--caption full: the product's
+ * name, the lot, the serial; serial; none) drawn with a font that covers
+ * CJK (--font, else Noto Sans CJK SC from fonts-noto-cjk), only the glyphs
+ * used embedded; pdf lays labels out on a --stock with optional
+ * --cut-marks; png and svg carry their printed size (--module-mm).
+ *
+ * May call: cli.c, the store (read-only), the keyring, code.h, qr.h and
+ * font.h.
  * Must never: write to the store, or leave output at PATH that is not
  * complete.
  */
@@ -45,6 +52,7 @@
 #include <unistd.h>
 
 #include "sigil/code.h"
+#include "sigil/font.h"
 #include "sigil/keyring.h"
 #include "sigil/qr.h"
 #include "sigil/store.h"
@@ -58,6 +66,8 @@
 #define MODULE_MAX	100
 
 enum format { FMT_CSV, FMT_TXT, FMT_SVG, FMT_PNG, FMT_PDF };
+enum { CAP_FULL, CAP_SERIAL, CAP_NONE };
+#define CAPTION_MAX	(sizeof(((struct product *)0)->name) + 128)
 static const char *const format_names[] = { "csv", "txt", "svg", "png",
     "pdf" };
 
@@ -79,6 +89,10 @@ struct mint {
 	uint64_t		 from, n;
 	int			 level, module, jobs;
 	int			 gs1;
+	int			 caption;	/* CAP_* */
+	double			 module_mm;
+	const struct qr_stock	*stock;
+	struct font		*font;		/* NULL: no caption font */
 	char			 prefix[STORE_URL_MAX + 8];
 	size_t			 prefix_len;
 	const char		*out;
@@ -271,10 +285,30 @@ struct slice {
 	pthread_t	 thread;
 };
 
+/* A label's caption: product name, lot, serial (one a line). */
+static const char *
+caption_text(const struct mint *m, uint64_t serial, char *buf, size_t size)
+{
+	char num[24];
+
+	num[cli_u64(num, serial)] = '\0';
+	if (m->caption == CAP_NONE)
+		return NULL;
+	if (m->caption == CAP_SERIAL)
+		snprintf(buf, size, "%s", num);
+	else if (m->batch.lot[0] != '\0')
+		snprintf(buf, size, "%s\n\xe6\x89\xb9\xe5\x8f\xb7 LOT %s\n%s",
+		    m->product.name, m->batch.lot, num);
+	else
+		snprintf(buf, size, "%s\n%s", m->product.name, num);
+	return buf;
+}
+
 static int
 write_image(struct mint *m, uint64_t serial, const struct qr *q,
     char *iobuf)
 {
+	char cap[CAPTION_MAX];
 	char name[32];
 	FILE *f;
 	int fd, rc, len = cli_u64(name, serial);
@@ -301,8 +335,9 @@ write_image(struct mint *m, uint64_t serial, const struct qr *q,
 	/* One caller-owned buffer: no malloc and no fstat per file, and
 	 * a symbol of the usual size goes out in a single write(2). */
 	setvbuf(f, iobuf, _IOFBF, IMAGE_BUF);
-	rc = m->fmt == FMT_SVG ? qr_write_svg(q, m->module, 4, f) :
-	    qr_write_png(q, m->module, 4, f);
+	rc = m->fmt == FMT_SVG ? qr_write_svg_label(q, m->module, 4,
+	    m->module_mm, caption_text(m, serial, cap, sizeof cap), m->font,
+	    f) : qr_write_png_phys(q, m->module, 4, m->module_mm, f);
 	if (fclose(f) != 0 && rc == 0)
 		rc = SIGIL_EIO;
 	if (rc != 0) {
@@ -397,20 +432,21 @@ mint_images(struct mint *m)
 static int
 mint_pdf(struct mint *m, FILE *f)
 {
+	struct qr_pdf_opts po = { m->stock, m->font, m->o->cut_marks };
 	struct qr_pdf *pdf;
 	struct qr *q;
-	char caption[24];
+	char caption[CAPTION_MAX];
 	int rc;
 
-	if ((rc = qr_pdf_open(f, &pdf)) != 0) {
+	if ((rc = qr_pdf_open_opts(f, &po, &pdf)) != 0) {
 		mint_error(m, "cannot start PDF '%s': %s", m->partial, rc);
 		return -1;
 	}
 	for (uint64_t s = m->from; s < m->from + m->n; s++) {
 		if (stop_signal || encode_serial(m, s, &q) != 0)
 			goto fail;
-		caption[cli_u64(caption, s)] = '\0';
-		rc = qr_pdf_add(pdf, q, caption);
+		rc = qr_pdf_add(pdf, q, caption_text(m, s, caption,
+		    sizeof caption));
 		qr_free(q);
 		if (rc != 0) {
 			mint_error(m, "cannot write PDF '%s': %s", m->partial, rc);
@@ -523,6 +559,50 @@ mint_args(struct mint *m, uint64_t *batch_id, uint64_t *from, uint64_t *limit)
 			return EXIT_USAGE;
 		m->module = (int)v;
 	}
+	m->module_mm = 0.5;
+	if (o->module_mm != NULL) {
+		char *end;
+
+		m->module_mm = strtod(o->module_mm, &end);
+		if (*end != '\0' || !(m->module_mm >= 0.1 &&
+		    m->module_mm <= 10))
+			return cli_fail(EXIT_USAGE, "--module-mm must be 0.1 to "
+			    "10 (millimetres)");
+		if (m->fmt != FMT_PNG && m->fmt != FMT_SVG)
+			return cli_fail(EXIT_USAGE, "--module-mm is for png and "
+			    "svg (pdf labels size their symbols themselves)");
+	}
+	m->caption = CAP_FULL;
+	if (o->caption != NULL) {
+		if (!strcmp(o->caption, "full"))
+			m->caption = CAP_FULL;
+		else if (!strcmp(o->caption, "serial"))
+			m->caption = CAP_SERIAL;
+		else if (!strcmp(o->caption, "none"))
+			m->caption = CAP_NONE;
+		else
+			return cli_fail(EXIT_USAGE, "--caption must be full, "
+			    "serial or none");
+		if (m->fmt != FMT_PDF && m->fmt != FMT_SVG)
+			return cli_fail(EXIT_USAGE, "--caption is for pdf and "
+			    "svg");
+	}
+	if ((o->stock != NULL || o->cut_marks) && m->fmt != FMT_PDF)
+		return cli_fail(EXIT_USAGE, "--stock and --cut-marks are for "
+		    "pdf");
+	if (o->stock != NULL && (m->stock = qr_stock_find(o->stock)) == NULL) {
+		size_t n;
+		const struct qr_stock *st = qr_stock_list(&n);
+		char names[256] = "";
+
+		for (size_t i = 0; i < n; i++)
+			snprintf(names + strlen(names), sizeof names -
+			    strlen(names), "%s%s", i ? ", " : "", st[i].name);
+		return cli_fail(EXIT_USAGE, "--stock must be one of %s (see "
+		    "'sigil help mint')", names);
+	}
+	if (o->font != NULL && m->fmt != FMT_PDF && m->fmt != FMT_SVG)
+		return cli_fail(EXIT_USAGE, "--font is for pdf and svg");
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	m->jobs = m->fmt == FMT_SVG || m->fmt == FMT_PNG ?
 	    (int)(cpus < 1 ? 1 : cpus > JOBS_MAX ? JOBS_MAX : cpus) : 1;
@@ -693,6 +773,20 @@ cmd_mint(struct opts *o)
 	}
 	if (mint_load(m, batch_id, from, limit))
 		goto out;
+	if ((m->fmt == FMT_PDF || m->fmt == FMT_SVG) && m->caption != CAP_NONE) {
+		rc = font_open(o->font, &m->font);
+		if (rc != 0 && o->font != NULL) {
+			cli_fail(EXIT_USAGE, "cannot use font '%s': %s", o->font,
+			    rc == SIGIL_ENOTFOUND ? "no such file" :
+			    "not a font with a Unicode map");
+			goto out;
+		}
+		if (rc != 0)
+			fprintf(stderr, "sigil: no caption font found (apt-get "
+			    "install fonts-noto-cjk, or --font FILE): captions "
+			    "print in %s, ASCII only\n", m->fmt == FMT_PDF ?
+			    "Helvetica" : "the viewer's sans-serif");
+	}
 	if (m->fmt != FMT_CSV && m->fmt != FMT_TXT) {
 		struct qr *q;
 
@@ -791,6 +885,19 @@ cmd_mint(struct opts *o)
 		else
 			printf("minted %llu codes to %s\n",
 			    (unsigned long long)m->n, m->out);
+		if (m->fmt == FMT_PNG || m->fmt == FMT_SVG)
+			printf("printed size: module %.2f mm, symbol %.1f mm "
+			    "with its quiet zone (%s)\n", m->module_mm,
+			    m->module_mm * (17 + 4 * version + 8),
+			    m->fmt == FMT_PNG ? "set as the PNG's dpi" :
+			    "the SVG's width and height in mm");
+		if (m->fmt == FMT_PDF)
+			printf("labels: %s%s\n", (m->stock != NULL ? m->stock :
+			    qr_stock_list(&(size_t){ 0 }))->describe,
+			    m->o->cut_marks ? ", cut marks" : "");
+		if (m->font != NULL)
+			printf("caption font: %s (only the glyphs used are "
+			    "embedded)\n", font_describe(m->font));
 		if (m->tty && secs > 0)
 			fprintf(stderr, "%.1f s, %.0f codes/s\n", secs,
 			    (double)m->n / secs);
@@ -807,6 +914,7 @@ out:
 	pthread_mutex_destroy(&m->errlock);
 	pthread_mutex_destroy(&m->dirlock);
 	explicit_bzero(&m->key, sizeof(m->key));
+	font_free(m->font);
 	free(m);
 	return ret;
 }

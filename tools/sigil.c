@@ -63,6 +63,11 @@ static const struct optdef {
 	{ "role", OPT_VALUE, offsetof(struct opts, role) },
 	{ "email", OPT_VALUE, offsetof(struct opts, email) },
 	{ "password-file", OPT_VALUE, offsetof(struct opts, password_file) },
+	{ "stock", OPT_VALUE, offsetof(struct opts, stock) },
+	{ "font", OPT_VALUE, offsetof(struct opts, font) },
+	{ "module-mm", OPT_VALUE, offsetof(struct opts, module_mm) },
+	{ "caption", OPT_VALUE, offsetof(struct opts, caption) },
+	{ "cut-marks", OPT_FLAG, offsetof(struct opts, cut_marks) },
 	{ "json", OPT_FLAG, offsetof(struct opts, json) },
 	{ "pin", OPT_FLAG, offsetof(struct opts, pin) },
 	{ "force", OPT_FLAG, offsetof(struct opts, force) },
@@ -197,11 +202,14 @@ static const struct command commands[] = {
 	  "batch list --brand NAME [--json]" },
 	{ "batch show", " batch json ", 0, cmd_batch_show,
 	  "batch show --batch ID [--json]" },
-	{ "mint", " batch format out pin jobs level module from limit force ",
+	{ "mint", " batch format out pin jobs level module from limit force "
+	  "stock cut-marks font module-mm caption ",
 	  0, cmd_mint,
 	  "mint --batch ID --format csv|txt|svg|png|pdf --out PATH|- [--pin]\n"
 	  "    [--jobs N] [--level L|M|Q|H] [--module PX] [--from SERIAL]\n"
-	  "    [--limit N] [--force]\n"
+	  "    [--limit N] [--force] [--stock NAME] [--cut-marks]\n"
+	  "    [--caption full|serial|none] [--font FILE[:INDEX]]\n"
+	  "    [--module-mm MM]\n"
 	  "    print files for a batch: csv (serial,url[,pin]) and txt (one\n"
 	  "    URL a line) as one file, svg/png as a directory of one image a\n"
 	  "    code, pdf as label sheets\n"
@@ -211,7 +219,18 @@ static const struct command commands[] = {
 	  "    --module  size of one QR module: pixels (png, default 8) or\n"
 	  "              SVG user units (svg, default 4)\n"
 	  "    --from    first serial to print (default 1); --limit how many\n"
-	  "    --force   replace an existing output" },
+	  "    --force   replace an existing output\n"
+	  "    --stock   pdf label stock: a4-4x6 (default), a4-3x7 (63.5x38.1\n"
+	  "              mm, L7160), a4-2x7 (99.1x38.1, L7163), a4-3x8 (70x36),\n"
+	  "              a4-4x10 (48.5x25.4); one label a page for thermal\n"
+	  "              printers: 40x30, 50x30, 60x40, 100x50 (mm)\n"
+	  "    --cut-marks  pdf: crop marks in the sheet margins at label edges\n"
+	  "    --caption pdf/svg text: full (product name, lot, serial;\n"
+	  "              default), serial, or none\n"
+	  "    --font    caption font, any script (default Noto Sans CJK SC\n"
+	  "              from fonts-noto-cjk); only the glyphs used go in\n"
+	  "    --module-mm  png/svg printed module size (default 0.5): the\n"
+	  "              svg's mm size, the png's dpi" },
 	{ "qr", " level ", 1, cmd_qr,
 	  "qr TEXT [--level L|M|Q|H]\n"
 	  "    draws TEXT (a URL) as a QR symbol in the terminal, to scan\n"

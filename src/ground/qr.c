@@ -46,6 +46,7 @@
 #include <qrencode.h>
 #include <zlib.h>
 
+#include "sigil/font.h"
 #include "sigil/qr.h"
 #include "sigil/util.h"
 
@@ -149,8 +150,7 @@ qr_side(const struct qr *q, int module_px, int margin)
 	return side > QR_MAX_SIDE ? 0 : (int)side;
 }
 
-/* Length of the run of dark modules starting at (x, y). */
-static int
+int
 qr_run(const struct qr *q, int x, int y)
 {
 	const unsigned char *row = q->code->data + (size_t)y * q->code->width;
@@ -202,28 +202,191 @@ svg_op(struct svg_out *o, char c, int v)
 		o->buf[o->len++] = digits[--n];
 }
 
+/* Writes s as XML character data (caption text of a <title>). */
+static void
+svg_escape(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else if (*s == '"')
+			fputs("&quot;", f);
+		else if (*s == '\n')
+			fputs(" / ", f);
+		else if ((unsigned char)*s >= 0x20 && *s != 0x7f)
+			fputc(*s, f);
+	}
+}
+
+#define SVG_EM		4.0	/* caption em in modules (2 mm at 0.5 mm) */
+#define SVG_LINE	(SVG_EM * 1.25)
+#define SVG_LINES_MAX	4
+#define SVG_GLYPHS_MAX	256	/* distinct characters a caption may use */
+
+struct svg_glyph {
+	uint32_t cp;
+	unsigned gid;
+	int adv;
+};
+
+struct svg_pen {
+	FILE *f;
+};
+
+static void
+svg_glyph_pen(void *arg, char op, const double *xy, int n)
+{
+	struct svg_pen *p = arg;
+
+	fputc(op, p->f);
+	for (int i = 0; i < n; i++)
+		fprintf(p->f, "%s%.0f %.0f", i ? " " : "", xy[2 * i],
+		    xy[2 * i + 1]);
+}
+
+/*
+ * The caption under the symbol, from y (module units) down: with a font,
+ * one <path> per distinct glyph in <defs> and a <use> per character,
+ * each line in a group scaled from 1/1000 em; without, <text>.
+ */
+static void
+svg_caption(FILE *f, const char *caption, struct font *font, int units,
+    double y)
+{
+	struct svg_glyph g[SVG_GLYPHS_MAX];
+	int ng = 0, line = 0;
+	const char *s = caption;
+
+	if (font == NULL) {
+		for (; *s != '\0' && line < SVG_LINES_MAX; line++) {
+			size_t len = strcspn(s, "\n");
+			char text[512];
+
+			snprintf(text, sizeof text, "%.*s", (int)len, s);
+			fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"%.1f\" "
+			    "font-family=\"sans-serif\" text-anchor=\"middle\">",
+			    units / 2.0, y + SVG_EM * 0.8 + line * SVG_LINE,
+			    SVG_EM);
+			svg_escape(f, text);
+			fputs("</text>", f);
+			s += len;
+			if (*s == '\n')
+				s++;
+		}
+		return;
+	}
+	/* The glyphs first: each distinct character's outline once. */
+	fputs("<defs>", f);
+	for (const char *p = caption; *p != '\0';) {
+		uint32_t cp = font_utf8_next(&p);
+		int k;
+
+		if (cp < 0x20)
+			continue;
+		for (k = 0; k < ng && g[k].cp != cp; k++)
+			;
+		if (k < ng || ng == SVG_GLYPHS_MAX)
+			continue;
+		g[ng].cp = cp;
+		font_glyph(font, cp, &g[ng].gid, &g[ng].adv);
+		fprintf(f, "<path id=\"g%d\" d=\"", ng);
+		struct svg_pen pen = { f };
+		font_outline(font, g[ng].gid, svg_glyph_pen, &pen);
+		fputs("\"/>", f);
+		ng++;
+	}
+	fputs("</defs>", f);
+	for (; *s != '\0' && line < SVG_LINES_MAX; line++) {
+		size_t len = strcspn(s, "\n");
+		const char *p = s, *end = s + len;
+		double w = 0, max = (units - 1) * 1000.0 / SVG_EM, x = 0;
+		int idx[512], n = 0;
+
+		while (p < end && n < 512) {
+			uint32_t cp = font_utf8_next(&p);
+			int k;
+
+			for (k = 0; k < ng && g[k].cp != cp; k++)
+				;
+			if (k == ng || w + g[k].adv > max)
+				continue;
+			w += g[k].adv;
+			idx[n++] = k;
+		}
+		fprintf(f, "<g transform=\"translate(%.2f %.2f) scale(%.4f %.4f)\">",
+		    (units - w * SVG_EM / 1000.0) / 2,
+		    y + SVG_EM * 0.85 + line * SVG_LINE, SVG_EM / 1000.0,
+		    -SVG_EM / 1000.0);
+		for (int i = 0; i < n; i++) {
+			fprintf(f, "<use href=\"#g%d\" xlink:href=\"#g%d\" "
+			    "x=\"%.0f\"/>", idx[i], idx[i], x);
+			x += g[idx[i]].adv;
+		}
+		fputs("</g>", f);
+		s = end;
+		if (*s == '\n')
+			s++;
+	}
+}
+
 int
 qr_write_svg(const struct qr *q, int module_px, int margin, FILE *f)
 {
+	return qr_write_svg_label(q, module_px, margin, 0, NULL, NULL, f);
+}
+
+int
+qr_write_svg_label(const struct qr *q, int module_px, int margin,
+    double module_mm, const char *caption, struct font *font, FILE *f)
+{
 	int side = qr_side(q, module_px, margin);
 	struct svg_out out, *o = &out;
-	int w, units, x, y, n, penx, peny;
+	int w, units, x, y, n, penx, peny, lines = 0;
+	double height;
+	char wbuf[40], hbuf[40];
 
-	if (side == 0 || f == NULL)
+	if (side == 0 || f == NULL || module_mm < 0 || module_mm > 100)
 		return SIGIL_EINVAL;
+	if (caption != NULL && *caption != '\0') {
+		lines = 1;
+		for (const char *c = caption; *c != '\0'; c++)
+			lines += *c == '\n' && c[1] != '\0';
+		if (lines > SVG_LINES_MAX)
+			lines = SVG_LINES_MAX;
+	}
 	o->f = f;
 	o->len = 0;
 	o->failed = 0;
 	w = q->code->width;
 	units = w + 2 * margin;
+	/* The caption sits in the lower quiet zone's second half and below. */
+	height = units + (lines ? lines * SVG_LINE - margin / 2.0 : 0);
+	if (module_mm > 0) {
+		snprintf(wbuf, sizeof wbuf, "%.2fmm", units * module_mm);
+		snprintf(hbuf, sizeof hbuf, "%.2fmm", height * module_mm);
+	} else {
+		snprintf(wbuf, sizeof wbuf, "%d", side);
+		snprintf(hbuf, sizeof hbuf, "%.0f", height * module_px);
+	}
 	if (fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-	    "height=\"%d\" viewBox=\"0 0 %d %d\" "
-	    "shape-rendering=\"crispEdges\">"
-	    "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
-	    "<path fill=\"none\" stroke=\"#000\" d=\"",
-	    side, side, units, units, units, units) < 0)
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\"%s width=\"%s\" "
+	    "height=\"%s\" viewBox=\"0 0 %d %g\">",
+	    lines && font != NULL ?
+	    " xmlns:xlink=\"http://www.w3.org/1999/xlink\"" : "", wbuf, hbuf,
+	    units, height) < 0)
 		o->failed = 1;
+	if (lines) {
+		fputs("<title>", f);
+		svg_escape(f, caption);
+		fputs("</title>", f);
+	}
+	fprintf(f, "<rect width=\"%d\" height=\"%g\" fill=\"#fff\"/>"
+	    "<path fill=\"none\" stroke=\"#000\" shape-rendering=\"crispEdges\" "
+	    "d=\"", units, height);
 	/*
 	 * The pen rides on the centre line of each row (y + 0.5), so a
 	 * stroke of width 1 covers exactly one module row; after "h" it sits
@@ -250,7 +413,10 @@ qr_write_svg(const struct qr *q, int module_px, int margin, FILE *f)
 		}
 	}
 	svg_flush(o);
-	fputs("\"/></svg>\n", f);
+	fputs("\"/>", f);
+	if (lines)
+		svg_caption(f, caption, font, units, units - margin / 2.0);
+	fputs("</svg>\n", f);
 	return o->failed || fflush(f) != 0 || ferror(f) ? SIGIL_EIO : 0;
 }
 
@@ -271,6 +437,13 @@ qr_png_warning(png_structp png, png_const_charp msg)
 int
 qr_write_png(const struct qr *q, int module_px, int margin, FILE *f)
 {
+	return qr_write_png_phys(q, module_px, margin, 0, f);
+}
+
+int
+qr_write_png_phys(const struct qr *q, int module_px, int margin,
+    double module_mm, FILE *f)
+{
 	int side = qr_side(q, module_px, margin);
 	png_structp png = NULL;
 	png_infop info = NULL;
@@ -279,7 +452,7 @@ qr_write_png(const struct qr *q, int module_px, int margin, FILE *f)
 	volatile int ret = SIGIL_EIO;
 	int px, y;
 
-	if (side == 0 || f == NULL)
+	if (side == 0 || f == NULL || module_mm < 0 || module_mm > 100)
 		return SIGIL_EINVAL;
 	/* Allocated before setjmp and never reassigned, so it survives the
 	 * longjmp without being volatile. */
@@ -305,6 +478,11 @@ qr_write_png(const struct qr *q, int module_px, int margin, FILE *f)
 	    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	/* Filters buy nothing on a two-tone image of long runs. */
 	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+	/* The printed size: pixels per metre, as pHYs has it. */
+	if (module_mm > 0)
+		png_set_pHYs(png, info, (png_uint_32)(module_px * 1000.0 /
+		    module_mm + 0.5), (png_uint_32)(module_px * 1000.0 /
+		    module_mm + 0.5), PNG_RESOLUTION_METER);
 	/* A symbol is a few KB of pixels: zlib's default 256 KB of state
 	 * cost more in malloc and page faults than the compression. */
 	png_set_compression_mem_level(png, 2);
@@ -330,361 +508,4 @@ cleanup:
 	png_destroy_write_struct(&png, &info);
 	free(row);
 	return ret;
-}
-
-/*
- * PDF label sheet.
- */
-
-#define PDF_PAGE_W	595.0
-#define PDF_PAGE_H	842.0
-#define PDF_COLS	4
-#define PDF_ROWS	6
-#define PDF_PER_PAGE	(PDF_COLS * PDF_ROWS)
-#define PDF_MARGIN_X	28.35		/* 10 mm */
-#define PDF_MARGIN_Y	28.35
-#define PDF_CELL_W	((PDF_PAGE_W - 2 * PDF_MARGIN_X) / PDF_COLS)
-#define PDF_CELL_H	((PDF_PAGE_H - 2 * PDF_MARGIN_Y) / PDF_ROWS)
-#define PDF_QR_SIDE	56.69		/* 20 mm: symbol without quiet zone */
-#define PDF_MIN_MODULE	1.134		/* 0.4 mm: below this, grow the symbol */
-#define PDF_FONT_SIZE	7.0
-#define PDF_CAPTION_MAX	128		/* bytes of caption considered */
-
-#define PDF_OBJ_CATALOG	1
-#define PDF_OBJ_PAGES	2
-#define PDF_OBJ_FONT	3
-#define PDF_OBJ_FIRST	4		/* content 4+2k, page 5+2k */
-/* The xref table has ten digits for an offset. */
-#define PDF_MAX_OFFSET	9999999999ULL
-
-/* Helvetica advance widths (1/1000 em), WinAnsiEncoding, ' ' to '~'. */
-static const unsigned short helvetica_w[95] = {
-	278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333,
-	278, 278, 556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278,
-	584, 584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278,
-	500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944,
-	667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556,
-	278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500,
-	278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
-};
-
-struct pdf_buf {
-	char *p;
-	size_t len, cap;
-	int failed;		/* an allocation failed; contents are short */
-};
-
-struct qr_pdf {
-	FILE *f;
-	uint64_t pos;		/* bytes written so far */
-	int failed;		/* a write failed; close reports SIGIL_EIO */
-	uint64_t *offsets;	/* offsets[obj], 0 for not yet written */
-	size_t noffsets;
-	size_t pages;		/* pages written */
-	int labels;		/* labels on the current page */
-	struct pdf_buf content;
-};
-
-static void
-buf_printf(struct pdf_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->failed)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = 1;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 16384;
-		while (cap - b->len <= (size_t)n)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
-static void
-pdf_write(struct qr_pdf *pdf, const void *p, size_t n)
-{
-	if (pdf->failed)
-		return;
-	if (fwrite(p, 1, n, pdf->f) != n)
-		pdf->failed = 1;
-	pdf->pos += n;
-}
-
-static void
-pdf_printf(struct qr_pdf *pdf, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (pdf->failed)
-		return;
-	va_start(ap, fmt);
-	n = vfprintf(pdf->f, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		pdf->failed = 1;
-	else
-		pdf->pos += (uint64_t)n;
-}
-
-/* Records where object obj starts and writes its header. */
-static int
-pdf_obj_begin(struct qr_pdf *pdf, size_t obj)
-{
-	if (obj >= pdf->noffsets) {
-		size_t n = pdf->noffsets ? pdf->noffsets * 2 : 64;
-		uint64_t *o;
-
-		while (n <= obj)
-			n *= 2;
-		o = realloc(pdf->offsets, n * sizeof(*o));
-		if (o == NULL)
-			return SIGIL_ENOMEM;
-		memset(o + pdf->noffsets, 0,
-		    (n - pdf->noffsets) * sizeof(*o));
-		pdf->offsets = o;
-		pdf->noffsets = n;
-	}
-	if (pdf->pos > PDF_MAX_OFFSET)
-		return SIGIL_EFULL;
-	pdf->offsets[obj] = pdf->pos;
-	pdf_printf(pdf, "%zu 0 obj\n", obj);
-	return 0;
-}
-
-static void
-qr_pdf_free(struct qr_pdf *pdf)
-{
-	free(pdf->content.p);
-	free(pdf->offsets);
-	free(pdf);
-}
-
-int
-qr_pdf_open(FILE *f, struct qr_pdf **out)
-{
-	/* The binary comment line tells transfer tools the file is binary. */
-	static const char header[] = "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n";
-	struct qr_pdf *pdf;
-	int ret;
-
-	if (f == NULL)
-		return SIGIL_EINVAL;
-	pdf = calloc(1, sizeof(*pdf));
-	if (pdf == NULL)
-		return SIGIL_ENOMEM;
-	pdf->f = f;
-	pdf_write(pdf, header, sizeof(header) - 1);
-	if ((ret = pdf_obj_begin(pdf, PDF_OBJ_CATALOG)) != 0)
-		goto fail;
-	pdf_printf(pdf, "<< /Type /Catalog /Pages %d 0 R >>\nendobj\n",
-	    PDF_OBJ_PAGES);
-	if ((ret = pdf_obj_begin(pdf, PDF_OBJ_FONT)) != 0)
-		goto fail;
-	pdf_printf(pdf, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica"
-	    " /Encoding /WinAnsiEncoding >>\nendobj\n");
-	if (pdf->failed) {
-		ret = SIGIL_EIO;
-		goto fail;
-	}
-	*out = pdf;
-	return 0;
-fail:
-	qr_pdf_free(pdf);
-	return ret;
-}
-
-/* Deflates the current page's content and writes it with its page. */
-static int
-pdf_page_flush(struct qr_pdf *pdf)
-{
-	size_t content = PDF_OBJ_FIRST + 2 * pdf->pages;
-	uLongf zlen;
-	Bytef *z;
-	int ret;
-
-	if (pdf->content.failed)
-		return SIGIL_ENOMEM;
-	zlen = compressBound((uLong)pdf->content.len);
-	z = malloc(zlen);
-	if (z == NULL)
-		return SIGIL_ENOMEM;
-	if (compress2(z, &zlen, (const Bytef *)pdf->content.p,
-	    (uLong)pdf->content.len, 6) != Z_OK) {
-		ret = SIGIL_ENOMEM;
-		goto cleanup;
-	}
-	if ((ret = pdf_obj_begin(pdf, content)) != 0)
-		goto cleanup;
-	pdf_printf(pdf, "<< /Length %lu /Filter /FlateDecode >>\nstream\n",
-	    (unsigned long)zlen);
-	pdf_write(pdf, z, zlen);
-	pdf_printf(pdf, "\nendstream\nendobj\n");
-	if ((ret = pdf_obj_begin(pdf, content + 1)) != 0)
-		goto cleanup;
-	pdf_printf(pdf, "<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %.0f %.0f]"
-	    " /Resources << /Font << /F1 %d 0 R >> >> /Contents %zu 0 R >>\n"
-	    "endobj\n", PDF_OBJ_PAGES, PDF_PAGE_W, PDF_PAGE_H, PDF_OBJ_FONT,
-	    content);
-	pdf->pages++;
-	pdf->labels = 0;
-	pdf->content.len = 0;
-	ret = pdf->failed ? SIGIL_EIO : 0;
-cleanup:
-	free(z);
-	return ret;
-}
-
-/* Appends the caption as a PDF string, centred on cx, cut to max_w. */
-static void
-pdf_caption(struct pdf_buf *b, const char *caption, double cx, double y,
-    double max_w)
-{
-	char text[PDF_CAPTION_MAX + 1];
-	double w = 0;
-	size_t n = 0;
-
-	for (const char *s = caption; *s != '\0' && n < PDF_CAPTION_MAX; s++) {
-		unsigned char c = (unsigned char)*s;
-		double cw;
-
-		/* Only printable ASCII has the same glyph in every encoding. */
-		if (c < 0x20 || c > 0x7e)
-			c = '?';
-		cw = helvetica_w[c - 0x20] * PDF_FONT_SIZE / 1000.0;
-		if (w + cw > max_w)
-			break;
-		w += cw;
-		text[n++] = (char)c;
-	}
-	if (n == 0)
-		return;
-	buf_printf(b, "BT /F1 %.0f Tf %.2f %.2f Td (", PDF_FONT_SIZE,
-	    cx - w / 2, y);
-	for (size_t i = 0; i < n; i++) {
-		if (text[i] == '(' || text[i] == ')' || text[i] == '\\')
-			buf_printf(b, "\\%c", text[i]);
-		else
-			buf_printf(b, "%c", text[i]);
-	}
-	buf_printf(b, ") Tj ET\n");
-}
-
-int
-qr_pdf_add(struct qr_pdf *pdf, const struct qr *q, const char *caption)
-{
-	struct pdf_buf *b;
-	int col, row, w, quiet, x, y, n;
-	double module, side, left, top, cell_x, cell_top;
-
-	if (pdf == NULL || q == NULL)
-		return SIGIL_EINVAL;
-	if (pdf->failed)
-		return SIGIL_EIO;
-	b = &pdf->content;
-	w = q->code->width;
-	quiet = 4;
-	/* 20 mm for the usual small versions; bigger versions grow so a
-	 * module stays printable, up to what the cell can hold. */
-	module = PDF_QR_SIDE / w;
-	if (module < PDF_MIN_MODULE)
-		module = PDF_MIN_MODULE;
-	if ((w + 2 * quiet) * module > PDF_CELL_W)
-		module = PDF_CELL_W / (w + 2 * quiet);
-	if ((w + 2 * quiet) * module + PDF_FONT_SIZE > PDF_CELL_H)
-		module = (PDF_CELL_H - PDF_FONT_SIZE) / (w + 2 * quiet);
-	side = w * module;
-	col = pdf->labels % PDF_COLS;
-	row = pdf->labels / PDF_COLS;
-	cell_x = PDF_MARGIN_X + col * PDF_CELL_W;
-	cell_top = PDF_PAGE_H - PDF_MARGIN_Y - row * PDF_CELL_H;
-	left = cell_x + (PDF_CELL_W - side) / 2;
-	/* Symbol, a quiet zone's gap, then the caption, centred in the cell. */
-	top = cell_top - (PDF_CELL_H - side - quiet * module - PDF_FONT_SIZE) / 2;
-
-	/* Module units, y growing downwards from the symbol's top-left. */
-	buf_printf(b, "q %.4f 0 0 %.4f %.3f %.3f cm\n", module, -module, left,
-	    top);
-	for (y = 0; y < w; y++) {
-		for (x = 0; x < w; x += n > 0 ? n : 1) {
-			n = qr_run(q, x, y);
-			if (n > 0)
-				buf_printf(b, "%d %d %d 1 re\n", x, y, n);
-		}
-	}
-	buf_printf(b, "f Q\n");
-	if (caption != NULL)
-		pdf_caption(b, caption, cell_x + PDF_CELL_W / 2,
-		    top - side - quiet * module - PDF_FONT_SIZE * 0.75,
-		    PDF_CELL_W - 4);
-	if (b->failed)
-		return SIGIL_ENOMEM;
-	if (++pdf->labels == PDF_PER_PAGE)
-		return pdf_page_flush(pdf);
-	return 0;
-}
-
-int
-qr_pdf_close(struct qr_pdf *pdf)
-{
-	size_t nobj, i;
-	uint64_t xref;
-	int ret;
-
-	if (pdf == NULL)
-		return SIGIL_EINVAL;
-	/* An empty sheet still gets one blank page: a PDF without pages is
-	 * refused by some viewers and printers. */
-	if (pdf->labels > 0 || pdf->pages == 0) {
-		if ((ret = pdf_page_flush(pdf)) != 0)
-			goto cleanup;
-	}
-	if ((ret = pdf_obj_begin(pdf, PDF_OBJ_PAGES)) != 0)
-		goto cleanup;
-	pdf_printf(pdf, "<< /Type /Pages /Count %zu /Kids [", pdf->pages);
-	for (i = 0; i < pdf->pages; i++)
-		pdf_printf(pdf, "%s%zu 0 R", i % 16 ? " " : "\n",
-		    PDF_OBJ_FIRST + 2 * i + 1);
-	pdf_printf(pdf, "] >>\nendobj\n");
-	nobj = PDF_OBJ_FIRST + 2 * pdf->pages;
-	xref = pdf->pos;
-	pdf_printf(pdf, "xref\n0 %zu\n0000000000 65535 f \n", nobj);
-	for (i = 1; i < nobj; i++)
-		pdf_printf(pdf, "%010llu 00000 n \n",
-		    (unsigned long long)pdf->offsets[i]);
-	pdf_printf(pdf, "trailer\n<< /Size %zu /Root %d 0 R >>\nstartxref\n"
-	    "%llu\n%%%%EOF\n", nobj, PDF_OBJ_CATALOG, (unsigned long long)xref);
-	if (fflush(pdf->f) != 0 || ferror(pdf->f))
-		pdf->failed = 1;
-	ret = pdf->failed ? SIGIL_EIO : 0;
-cleanup:
-	qr_pdf_free(pdf);
-	return ret;
-}
-
-void
-qr_pdf_abort(struct qr_pdf *pdf)
-{
-	if (pdf != NULL)
-		qr_pdf_free(pdf);
 }
