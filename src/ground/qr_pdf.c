@@ -582,17 +582,18 @@ qr_pdf_add(struct qr_pdf *pdf, const struct qr *q, const char *caption)
 		max_w = lw - 2 * PDF_PAD - (w + 2 * PDF_QUIET) * module;
 		max_lines = (int)((lh - 2 * PDF_PAD) / PDF_LINE);
 	} else {
-		/* Lines that would shrink the symbol below its size are left
-		 * out (one line always stays): the code comes first. */
-		double room = lh - (w + 2 * PDF_QUIET) * (module * (w + 2 *
-		    PDF_QUIET) > lw ? lw / (w + 2 * PDF_QUIET) : module);
-
 		max_w = lw - 2 * PDF_PAD;
-		max_lines = room > PDF_LINE ? (int)(room / PDF_LINE) : 1;
+		max_lines = PDF_LINES_MAX;
 	}
 	if (caption != NULL && (rc = caption_layout(pdf, caption, max_w,
 	    max_lines, lines, &nlines)) != 0)
 		return rc;
+	/* Under the symbol, a small label shrinks the symbol for its
+	 * caption, but never to modules under 0.4 mm: the last lines go
+	 * first (the code comes first). */
+	while (!side_text && nlines > 1 && (lh - nlines * PDF_LINE) /
+	    (w + 2 * PDF_QUIET) < PDF_MIN_MODULE)
+		nlines--;
 	if (!side_text) {
 		if ((w + 2 * PDF_QUIET) * module > lw)
 			module = lw / (w + 2 * PDF_QUIET);
