@@ -103,6 +103,8 @@ static const char usage[] =
 "                      log (the default, and what --wal asks for) is\n"
 "                      described in docs/storage.md\n"
 "  --no-sync           no fsync on commit: benchmarks only, loses scans\n"
+"  --quiet             log warnings and errors only (none of the info\n"
+"                      lines, such as listening=...)\n"
 "\n"
 "SIGTERM stops cleanly. SIGHUP rereads the keyring (keys made with `sigil key\n"
 "new` are also found without it, on first use).\n";
