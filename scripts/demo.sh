@@ -76,7 +76,7 @@ if [ ! -e "$data/demo-campaign.json" ]; then
 	    -H 'Content-Type: application/json' \
 	    -d '{"name": "品鉴杯 Tasting cup", "cost": 30, "stock": 100}' \
 	    >/dev/null || ok=0
-	"$sigil" token revoke --data "$data" --brand demo --key "$tid" \
+	"$sigil" token revoke --data "$data" --brand demo --id "$tid" \
 	    >/dev/null
 	if [ $ok = 1 ]; then
 		mv "$data/demo-campaign.json.tmp" "$data/demo-campaign.json"

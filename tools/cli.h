@@ -50,7 +50,7 @@ struct opts {
 	const char	*since;
 	const char	*role;
 	const char	*email, *password_file;
-	const char	*stock, *font, *module_mm, *caption;
+	const char	*stock, *font, *module_mm, *caption, *id;
 	int		 json, pin, force, gs1, help, use_stdin, cut_marks;
 	const char	*pos[4];	/* positional arguments */
 	int		 npos;

@@ -63,6 +63,7 @@ static const struct optdef {
 	{ "role", OPT_VALUE, offsetof(struct opts, role) },
 	{ "email", OPT_VALUE, offsetof(struct opts, email) },
 	{ "password-file", OPT_VALUE, offsetof(struct opts, password_file) },
+	{ "id", OPT_VALUE, offsetof(struct opts, id) },
 	{ "stock", OPT_VALUE, offsetof(struct opts, stock) },
 	{ "font", OPT_VALUE, offsetof(struct opts, font) },
 	{ "module-mm", OPT_VALUE, offsetof(struct opts, module_mm) },
@@ -252,10 +253,10 @@ static const struct command commands[] = {
 	  "token list --brand NAME [--json]\n"
 	  "    id, role, created, expires and state of each token (never\n"
 	  "    the token text)" },
-	{ "token revoke", " brand key ", 0, cmd_token_revoke,
-	  "token revoke --brand NAME --key TOKEN_ID\n"
-	  "    TOKEN_ID is the id 'token list' shows; at once, also for a\n"
-	  "    running sigild" },
+	{ "token revoke", " brand id key ", 0, cmd_token_revoke,
+	  "token revoke --brand NAME --id TOKEN_ID\n"
+	  "    TOKEN_ID is the id 'token list' shows (--key ID works too);\n"
+	  "    at once, also for a running sigild" },
 	{ "user add", " brand email role password-file json ", 0, cmd_user_add,
 	  "user add --brand NAME --email EMAIL --role admin|operator|analyst\n"
 	  "    [--password-file FILE] [--json]\n"

@@ -115,6 +115,8 @@ cmd_token_list(struct opts *o)
 	if (cli_require(o->brand, "brand") ||
 	    cli_open_brand(o, STORE_RDONLY, &st, &br))
 		return EXIT_USAGE;
+	if (!o->json)
+		printf("id\trole\tcreated\trevoked\texpires\n");
 	rc = store_token_each(st, br.id, token_print, o);
 	store_close(st);
 	return rc >= 0 ? EXIT_OK : EXIT_USAGE;
@@ -129,9 +131,16 @@ cmd_token_revoke(struct opts *o)
 	uint64_t id;
 	int rc, ret = EXIT_USAGE;
 
-	if (cli_require(o->brand, "brand") ||
-	    cli_parse_num("key", o->key, UINT32_MAX, &id) || id == 0)
-		return cli_fail(EXIT_USAGE, "--key must name a token id");
+	/* --id, or --key as it was first called. */
+	if (o->id != NULL && o->key != NULL)
+		return cli_fail(EXIT_USAGE, "give --id or --key, not both");
+	if (cli_require(o->brand, "brand"))
+		return EXIT_USAGE;
+	if (o->id == NULL && o->key == NULL)
+		return cli_fail(EXIT_USAGE, "missing --id (the token's id, as "
+		    "'token list' shows it)");
+	if (cli_parse_num("id", o->id ? o->id : o->key, UINT32_MAX, &id))
+		return EXIT_USAGE;
 	if (cli_open_brand(o, 0, &st, &br))
 		return EXIT_USAGE;
 	/* Another brand's token is no token of this brand. */

@@ -225,8 +225,12 @@ cmd_user_list(struct opts *o)
 		return EXIT_USAGE;
 	if (store_brand_find(st, o->brand, &br) != 0)
 		cli_fail(EXIT_USAGE, "no brand '%.64s'", o->brand);
-	else if (store_user_each(st, br.id, user_print, o) >= 0)
-		ret = EXIT_OK;
+	else {
+		if (!o->json)
+			printf("id\temail\trole\tcreated\tstate\n");
+		if (store_user_each(st, br.id, user_print, o) >= 0)
+			ret = EXIT_OK;
+	}
 	store_close(st);
 	return ret;
 }

@@ -135,4 +135,17 @@ b "verify oversize input" "$S" verify --data "$D" "$(head -c 3000 /dev/zero | tr
 chmod 0644 "$D/keyring"
 bad 2 "world-readable keyring" "$S" mint --data "$D" --batch "$batch" --format csv --out -
 chmod 0600 "$D/keyring"
+# token and user lists have a header row; token revoke takes --id (or
+# --key, as before), not both.
+ok "token new" "$S" token new --data "$D" --brand Acme --role analyst --json
+tid=$(sed 's/.*"id": *\([0-9]*\).*/\1/' "$T/out")
+ok "token list" "$S" token list --data "$D" --brand Acme
+[ "$(head -n 1 "$T/out")" = "$(printf 'id\trole\tcreated\trevoked\texpires')" ] || fail "token list header: $(cat "$T/out")"
+grep -q "^$tid	analyst	" "$T/out" || fail "token list row: $(cat "$T/out")"
+bad 2 "token revoke both" "$S" token revoke --data "$D" --brand Acme --id "$tid" --key "$tid"
+bad 2 "token revoke none" "$S" token revoke --data "$D" --brand Acme
+bad 2 "token revoke zero" "$S" token revoke --data "$D" --brand Acme --id 0
+ok "token revoke --id" "$S" token revoke --data "$D" --brand Acme --id "$tid"
+ok "user list" "$S" user list --data "$D" --brand Acme
+[ "$(head -n 1 "$T/out")" = "$(printf 'id\temail\trole\tcreated\tstate')" ] || fail "user list header: $(cat "$T/out")"
 echo "usage: all bad input refused with one line, exit 2, nothing changed"
