@@ -547,7 +547,7 @@ cut_marks(struct qr_pdf *pdf)
 int
 qr_pdf_add(struct qr_pdf *pdf, const struct qr *q, const char *caption)
 {
-	struct caption_line *lines = pdf->lines;
+	struct caption_line *lines;
 	const struct qr_stock *s;
 	struct pdf_buf *b;
 	int col, row, w, x, y, n, nlines = 0, side_text, rc, max_lines;
@@ -555,6 +555,7 @@ qr_pdf_add(struct qr_pdf *pdf, const struct qr *q, const char *caption)
 
 	if (pdf == NULL || q == NULL)
 		return SIGIL_EINVAL;
+	lines = pdf->lines;
 	if (pdf->failed)
 		return SIGIL_EIO;
 	b = &pdf->content;
