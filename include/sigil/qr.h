@@ -45,7 +45,8 @@ struct font;
  * the SVG's width and height are then in mm, the PNG carries it as its
  * pixel density (pHYs, pixels per metre = module_px * 1000 / module_mm).
  * caption (SVG only; NULL or "" for none) is up to four lines (split at
- * '\n') centred under the symbol, drawn with font's glyph outlines (only
+ * '\n', and with a font wrapped at spaces to the symbol's width) centred
+ * under the symbol, drawn with font's glyph outlines (only
  * the glyphs used, so any script prints without the font installed) and
  * kept as the image's <title> so the text can be found; font NULL
  * writes the caption as SVG text in a sans-serif font of the viewer's.

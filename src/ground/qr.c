@@ -226,11 +226,22 @@ svg_escape(FILE *f, const char *s)
 #define SVG_LINE	(SVG_EM * 1.25)
 #define SVG_LINES_MAX	4
 #define SVG_GLYPHS_MAX	256	/* distinct characters a caption may use */
+#define SVG_LINE_CHARS	256
 
 struct svg_glyph {
 	uint32_t cp;
 	unsigned gid;
 	int adv;
+};
+
+/* A caption laid out with a font: its distinct glyphs, and per line the
+ * glyph indexes and width (1/1000 em). */
+struct svg_layout {
+	struct svg_glyph g[SVG_GLYPHS_MAX];
+	int ng, nlines;
+	int idx[SVG_LINES_MAX][SVG_LINE_CHARS];
+	int n[SVG_LINES_MAX];
+	double w[SVG_LINES_MAX];
 };
 
 struct svg_pen {
@@ -248,86 +259,128 @@ svg_glyph_pen(void *arg, char op, const double *xy, int n)
 		    xy[2 * i + 1]);
 }
 
+static int
+svg_glyph(struct svg_layout *l, struct font *font, uint32_t cp)
+{
+	int k;
+
+	for (k = 0; k < l->ng && l->g[k].cp != cp; k++)
+		;
+	if (k < l->ng)
+		return k;
+	if (l->ng == SVG_GLYPHS_MAX)
+		return -1;
+	l->g[k].cp = cp;
+	font_glyph(font, cp, &l->g[k].gid, &l->g[k].adv);
+	l->ng++;
+	return k;
+}
+
 /*
- * The caption under the symbol, from y (module units) down: with a font,
- * one <path> per distinct glyph in <defs> and a <use> per character,
- * each line in a group scaled from 1/1000 em; without, <text>.
+ * Lays caption out in lines of at most units - 1 modules: split at its
+ * newlines, wrapped at the last space that fits (else anywhere), at most
+ * SVG_LINES_MAX lines; the rest is cut.
  */
 static void
-svg_caption(FILE *f, const char *caption, struct font *font, int units,
-    double y)
+svg_layout(struct svg_layout *l, const char *caption, struct font *font,
+    int units)
 {
-	struct svg_glyph g[SVG_GLYPHS_MAX];
-	int ng = 0, line = 0;
+	double max = (units - 1) * 1000.0 / SVG_EM;
 	const char *s = caption;
 
-	if (font == NULL) {
-		for (; *s != '\0' && line < SVG_LINES_MAX; line++) {
-			size_t len = strcspn(s, "\n");
-			char text[512];
-
-			snprintf(text, sizeof text, "%.*s", (int)len, s);
-			fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"%.1f\" "
-			    "font-family=\"sans-serif\" text-anchor=\"middle\">",
-			    units / 2.0, y + SVG_EM * 0.8 + line * SVG_LINE,
-			    SVG_EM);
-			svg_escape(f, text);
-			fputs("</text>", f);
-			s += len;
-			if (*s == '\n')
-				s++;
-		}
-		return;
-	}
-	/* The glyphs first: each distinct character's outline once. */
-	fputs("<defs>", f);
-	for (const char *p = caption; *p != '\0';) {
-		uint32_t cp = font_utf8_next(&p);
-		int k;
-
-		if (cp < 0x20)
-			continue;
-		for (k = 0; k < ng && g[k].cp != cp; k++)
-			;
-		if (k < ng || ng == SVG_GLYPHS_MAX)
-			continue;
-		g[ng].cp = cp;
-		font_glyph(font, cp, &g[ng].gid, &g[ng].adv);
-		fprintf(f, "<path id=\"g%d\" d=\"", ng);
-		struct svg_pen pen = { f };
-		font_outline(font, g[ng].gid, svg_glyph_pen, &pen);
-		fputs("\"/>", f);
-		ng++;
-	}
-	fputs("</defs>", f);
-	for (; *s != '\0' && line < SVG_LINES_MAX; line++) {
+	l->ng = l->nlines = 0;
+	while (*s != '\0' && l->nlines < SVG_LINES_MAX) {
+		int chars[SVG_LINE_CHARS], n = 0, i = 0;
 		size_t len = strcspn(s, "\n");
 		const char *p = s, *end = s + len;
-		double w = 0, max = (units - 1) * 1000.0 / SVG_EM, x = 0;
-		int idx[512], n = 0;
 
-		while (p < end && n < 512) {
+		while (p < end && n < SVG_LINE_CHARS) {
 			uint32_t cp = font_utf8_next(&p);
-			int k;
+			int k = cp >= 0x20 ? svg_glyph(l, font, cp) : -1;
 
-			for (k = 0; k < ng && g[k].cp != cp; k++)
-				;
-			if (k == ng || w + g[k].adv > max)
-				continue;
-			w += g[k].adv;
-			idx[n++] = k;
+			if (k >= 0)
+				chars[n++] = k;
 		}
-		fprintf(f, "<g transform=\"translate(%.2f %.2f) scale(%.4f %.4f)\">",
-		    (units - w * SVG_EM / 1000.0) / 2,
+		while (i < n && l->nlines < SVG_LINES_MAX) {
+			int line = l->nlines++, e = i, brk = -1;
+			double w = 0;
+
+			while (e < n && w + l->g[chars[e]].adv <= max) {
+				w += l->g[chars[e]].adv;
+				if (l->g[chars[e]].cp == ' ')
+					brk = e;
+				e++;
+			}
+			if (e < n && brk > i)
+				e = brk;
+			if (e == i)
+				e = i + 1;
+			l->n[line] = e - i;
+			l->w[line] = 0;
+			for (int k = i; k < e; k++) {
+				l->idx[line][k - i] = chars[k];
+				l->w[line] += l->g[chars[k]].adv;
+			}
+			for (i = e; i < n && l->g[chars[i]].cp == ' '; i++)
+				;
+		}
+		s = end;
+		if (*s == '\n')
+			s++;
+	}
+}
+
+/* The laid-out caption from y (module units) down: one <path> per
+ * distinct glyph in <defs>, a <use> per character, each line a group
+ * scaled from 1/1000 em. */
+static void
+svg_draw(FILE *f, const struct svg_layout *l, struct font *font, int units,
+    double y)
+{
+	struct svg_pen pen = { f };
+
+	fputs("<defs>", f);
+	for (int k = 0; k < l->ng; k++) {
+		fprintf(f, "<path id=\"g%d\" d=\"", k);
+		font_outline(font, l->g[k].gid, svg_glyph_pen, &pen);
+		fputs("\"/>", f);
+	}
+	fputs("</defs>", f);
+	for (int line = 0; line < l->nlines; line++) {
+		double x = 0;
+
+		fprintf(f, "<g transform=\"translate(%.2f %.2f) scale(%.4f "
+		    "%.4f)\">", (units - l->w[line] * SVG_EM / 1000.0) / 2,
 		    y + SVG_EM * 0.85 + line * SVG_LINE, SVG_EM / 1000.0,
 		    -SVG_EM / 1000.0);
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < l->n[line]; i++) {
+			int k = l->idx[line][i];
+
 			fprintf(f, "<use href=\"#g%d\" xlink:href=\"#g%d\" "
-			    "x=\"%.0f\"/>", idx[i], idx[i], x);
-			x += g[idx[i]].adv;
+			    "x=\"%.0f\"/>", k, k, x);
+			x += l->g[k].adv;
 		}
 		fputs("</g>", f);
-		s = end;
+	}
+}
+
+/* Without a font: each caption line as <text> (the viewer's font). */
+static void
+svg_text(FILE *f, const char *caption, int units, double y)
+{
+	const char *s = caption;
+
+	for (int line = 0; *s != '\0' && line < SVG_LINES_MAX; line++) {
+		size_t len = strcspn(s, "\n");
+		char text[512];
+
+		snprintf(text, sizeof text, "%.*s", (int)len, s);
+		fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"%.1f\" "
+		    "font-family=\"sans-serif\" text-anchor=\"middle\">",
+		    units / 2.0, y + SVG_EM * 0.8 + line * SVG_LINE, SVG_EM);
+		svg_escape(f, text);
+		fputs("</text>", f);
+		s += len;
 		if (*s == '\n')
 			s++;
 	}
@@ -346,12 +399,20 @@ qr_write_svg_label(const struct qr *q, int module_px, int margin,
 	int side = qr_side(q, module_px, margin);
 	struct svg_out out, *o = &out;
 	int w, units, x, y, n, penx, peny, lines = 0;
+	struct svg_layout *lay = NULL;
 	double height;
 	char wbuf[40], hbuf[40];
 
 	if (side == 0 || f == NULL || module_mm < 0 || module_mm > 100)
 		return SIGIL_EINVAL;
-	if (caption != NULL && *caption != '\0') {
+	w = q->code->width;
+	units = w + 2 * margin;
+	if (caption != NULL && *caption != '\0' && font != NULL) {
+		if ((lay = malloc(sizeof(*lay))) == NULL)
+			return SIGIL_ENOMEM;
+		svg_layout(lay, caption, font, units);
+		lines = lay->nlines;
+	} else if (caption != NULL && *caption != '\0') {
 		lines = 1;
 		for (const char *c = caption; *c != '\0'; c++)
 			lines += *c == '\n' && c[1] != '\0';
@@ -361,10 +422,9 @@ qr_write_svg_label(const struct qr *q, int module_px, int margin,
 	o->f = f;
 	o->len = 0;
 	o->failed = 0;
-	w = q->code->width;
-	units = w + 2 * margin;
 	/* The caption sits in the lower quiet zone's second half and below. */
-	height = units + (lines ? lines * SVG_LINE - margin / 2.0 : 0);
+	height = units + (lines ? lines * SVG_LINE + SVG_EM * 0.3 - margin / 2.0 :
+	    0);
 	if (module_mm > 0) {
 		snprintf(wbuf, sizeof wbuf, "%.2fmm", units * module_mm);
 		snprintf(hbuf, sizeof hbuf, "%.2fmm", height * module_mm);
@@ -375,7 +435,7 @@ qr_write_svg_label(const struct qr *q, int module_px, int margin,
 	if (fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\"%s width=\"%s\" "
 	    "height=\"%s\" viewBox=\"0 0 %d %g\">",
-	    lines && font != NULL ?
+	    lay != NULL ?
 	    " xmlns:xlink=\"http://www.w3.org/1999/xlink\"" : "", wbuf, hbuf,
 	    units, height) < 0)
 		o->failed = 1;
@@ -414,8 +474,11 @@ qr_write_svg_label(const struct qr *q, int module_px, int margin,
 	}
 	svg_flush(o);
 	fputs("\"/>", f);
-	if (lines)
-		svg_caption(f, caption, font, units, units - margin / 2.0);
+	if (lay != NULL)
+		svg_draw(f, lay, font, units, units - margin / 2.0);
+	else if (lines)
+		svg_text(f, caption, units, units - margin / 2.0);
+	free(lay);
 	fputs("</svg>\n", f);
 	return o->failed || fflush(f) != 0 || ferror(f) ? SIGIL_EIO : 0;
 }

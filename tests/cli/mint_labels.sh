@@ -59,6 +59,8 @@ tail -n +2 "$T/codes.csv" | while IFS=, read -r serial url; do
 	grep -q "<title>$name / 批号 LOT L2026A / $serial</title>" "$f" ||
 		fail "svg $serial: caption missing: $(head -c 400 "$f")"
 	grep -q '<use href="#g' "$f" || fail "svg $serial: caption not drawn"
+	# The name wraps at a space to a second line: 4 lines in all.
+	[ "$(grep -o '<g transform' "$f" | wc -l)" -eq 4 ] || fail "svg $serial: not 4 caption lines"
 	rsvg-convert -d 600 -p 600 -o "$T/svg.png" "$f" || fail "rsvg-convert $serial.svg"
 	got=$(zbarimg --raw -q "$T/svg.png" 2>/dev/null)
 	[ "$got" = "$url" ] || fail "svg $serial decodes to '$got', want '$url'"
