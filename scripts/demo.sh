@@ -36,8 +36,11 @@ fi
 # The dashboard login: made once, its generated password kept for reruns.
 if [ ! -e "$login" ]; then
 	pw=$(openssl rand -base64 18 | tr -d '/+=\n' | cut -c1-16)
+	# An older demo dir may have the user already: then set its password.
 	printf '%s' "$pw" | "$sigil" user add --data "$data" --brand demo \
-	    --email "$email" --role admin >/dev/null
+	    --email "$email" --role admin >/dev/null 2>&1 ||
+	printf '%s' "$pw" | "$sigil" user password --data "$data" \
+	    --brand demo --email "$email" >/dev/null
 	(umask 077 && printf '%s\n%s\n' "$email" "$pw" >"$login.tmp")
 	mv "$login.tmp" "$login"
 fi

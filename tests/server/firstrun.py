@@ -213,5 +213,19 @@ with Env() as env:
     check(st == 200, "the login still works (%d)" % st)
     rc = stop_demo(p)
     check(rc == 0, "stopped cleanly (%r)" % rc)
+
+    # -- the login file lost: a rerun sets a new password for the user
+    os.unlink(os.path.join(data, "demo-login.txt"))
+    port3 = free_port()
+    p, out3 = run_demo(data, port3, log)
+    pw3 = re.search(r"^  password: +(\S+)$", out3, re.M)
+    check(pw3 is not None and pw3.group(1) != pw.group(1),
+          "a lost login file gets a new password")
+    if pw3:
+        st, _ = admin_login(Attached(env, port3), em.group(1), pw3.group(1),
+                            "10.7")
+        check(st == 200, "which works (%d)" % st)
+    rc = stop_demo(p)
+    check(rc == 0, "stopped cleanly (%r)" % rc)
     log.close()
 done()
