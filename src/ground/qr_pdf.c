@@ -139,6 +139,7 @@ struct pdf_glyph {
 	uint32_t cp;
 	unsigned gid;
 	int adv;		/* 1/1000 em */
+	int used;		/* drawn (not only measured and cut) */
 };
 
 struct qr_pdf {
@@ -368,6 +369,7 @@ glyph_index(struct qr_pdf *pdf, uint32_t cp)
 	}
 	g = &pdf->glyphs[pdf->nglyphs];
 	g->cp = cp;
+	g->used = 0;
 	font_glyph(pdf->font, cp, &g->gid, &g->adv);
 	pdf->hash[h] = (uint16_t)(pdf->nglyphs + 1);
 	return (int)pdf->nglyphs++;
@@ -431,6 +433,8 @@ draw_chars(struct qr_pdf *pdf, const struct pdf_char *c, size_t n, double x,
 		}
 		buf_printf(b, "%02X", pdf->font == NULL ? c[i].glyph :
 		    c[i].glyph % GLYPHS_PER_FONT + 1);
+		if (pdf->font != NULL)
+			pdf->glyphs[c[i].glyph].used = 1;
 	}
 	buf_printf(b, "> Tj ET\n");
 }
@@ -706,10 +710,17 @@ type3_font(struct qr_pdf *pdf, size_t k, size_t obj)
 
 		g.len = 0;
 		buf_printf(&g, "%d 0 d0\n", gl->adv);
-		if (font_outline(pdf->font, gl->gid, glyph_pen, &g) != 0)
-			g.len = 0, buf_printf(&g, "%d 0 d0\n", gl->adv);
-		else
-			buf_printf(&g, "f\n");
+		/* A character measured for a line that was then cut is
+		 * never drawn: its glyph stays empty. */
+		if (gl->used) {
+			if (font_outline(pdf->font, gl->gid, glyph_pen,
+			    &g) == 0)
+				buf_printf(&g, "f\n");
+			else {
+				g.len = 0;
+				buf_printf(&g, "%d 0 d0\n", gl->adv);
+			}
+		}
 		ret = pdf_stream(pdf, obj + 2 + i, &g);
 	}
 	free(g.p);

@@ -783,6 +783,51 @@ test_pdf_font_stock(void **state)
 	assert_int_equal(run(out, sizeof(out), "pdfinfo '%s' 2>&1", pdf), 0);
 	assert_null(strstr(out, "rror"));
 	assert_page_decodes(pdf, 1, urls, 3);
+
+	/*
+	 * More distinct characters than one Type 3 font holds (255): 12
+	 * labels of 30 different CJK characters each (U+4E00 on, 3 lines of
+	 * 10) and an emoji outside the BMP go into two fonts, and they come
+	 * back out of pdftotext.
+	 */
+	o.stock = qr_stock_find("a4-2x7");
+	o.cut_marks = 0;
+	snprintf(pdf, sizeof(pdf), "%s/many.pdf", tmpdir);
+	f = fopen(pdf, "wb");
+	assert_non_null(f);
+	assert_int_equal(qr_pdf_open_opts(f, &o, &p), 0);
+	for (int i = 0; i < 12; i++) {
+		static char cap[1024];
+		char *c = cap;
+		struct qr *q;
+
+		strcpy(c, "\xf0\x9f\x8d\xb5 ");	/* U+1F375 teacup */
+		c += strlen(c);
+		for (int k = 0; k < 30; k++) {
+			unsigned cp = 0x4e00 + i * 30 + k;
+
+			*c++ = (char)(0xe0 | cp >> 12);
+			*c++ = (char)(0x80 | (cp >> 6 & 0x3f));
+			*c++ = (char)(0x80 | (cp & 0x3f));
+			if (k % 10 == 9)
+				*c++ = '\n';
+		}
+		*c = '\0';
+		assert_int_equal(qr_encode(urls[i % 3], QR_LEVEL_M, &q), 0);
+		assert_int_equal(qr_pdf_add(p, q, cap), 0);
+		qr_free(q);
+	}
+	assert_int_equal(qr_pdf_close(p), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(run(out, sizeof(out), "pdffonts '%s' 2>&1 | "
+	    "grep -c 'Type 3'", pdf), 0);
+	assert_int_equal(atoi(out), 2);
+	assert_int_equal(run(out, sizeof(out), "pdftotext '%s' - 2>&1", pdf),
+	    0);
+	/* The last label's last line, U+4F5E .. U+4F67 (in the second
+	 * font), and the teacup. */
+	assert_non_null(strstr(out, "\xe4\xbd\xa2\xe4\xbd\xa3\xe4\xbd\xa4"));
+	assert_non_null(strstr(out, "\xf0\x9f\x8d\xb5"));
 	font_free(font);
 }
 
