@@ -1,11 +1,11 @@
 /*
- * qr.c - QR symbols for print: the matrix from libqrencode, then three
- * writers (SVG, 1-bit PNG, an A4 PDF label sheet).
+ * qr.c - QR symbols for print: the matrix from libqrencode, then two
+ * image writers (SVG and 1-bit PNG); the PDF label sheets are qr_pdf.c.
  *
- * Owns struct qr (a QRcode* from libqrencode) and struct qr_pdf (a FILE
- * it does not own plus the byte offsets of the objects written so far).
- * It may call libc, libqrencode, libpng and zlib; it never touches the
- * store, keys or the network, so `sigil mint` can run it on any machine.
+ * Owns struct qr (a QRcode* from libqrencode). It may call libc,
+ * libqrencode, libpng, zlib and font.h (caption glyphs); it never touches
+ * the store, keys or the network, so `sigil mint` can run it on any
+ * machine.
  *
  * Encoding: QRcode_encodeString with hint QR_MODE_8 and case sensitivity
  * on lets libqrencode split the text into mode segments itself; an
@@ -17,23 +17,16 @@
  * SVG: one <path> stroked one module wide through the middle of each
  * row, one "h" segment per horizontal run of dark modules, with relative
  * moves between runs. A version-3 symbol comes out near 1.5 KB, small
- * enough to inline in HTML or ship by the million.
+ * enough to inline in HTML or ship by the million. The viewBox is in
+ * modules; with a printed module size the width and height are in mm. A
+ * caption goes under the symbol: with a font, each distinct character's
+ * outline once in <defs> and a <use> per character (the file needs no
+ * font to print), the text itself in <title>.
  *
  * PNG: 1-bit grayscale straight from the matrix, one row buffer, libpng's
- * error longjmp caught with setjmp and turned into SIGIL_EIO. Errors are
- * not printed by libpng: the caller decides what to log.
- *
- * PDF: the sheet is written as the labels arrive so `sigil mint` can print
- * ten million codes in flat memory. Object numbers are fixed up front
- * (1 Catalog, 2 Pages, 3 Font, then content 4+2k and page 5+2k for page
- * k), so a page can name its /Parent before the Pages object exists.
- * Each page's labels are gathered in one buffer, deflated with zlib and
- * written with its page object as soon as the page is full; only the
- * object offsets survive until close writes Pages, xref and trailer.
- * Byte offsets are counted, not asked of ftell, so the sheet can go to a
- * pipe. Every label is drawn in module units under a "cm" transform, so
- * each horizontal run is one integer "re" and adjacent rows share exact
- * edges; the caption is Helvetica (a standard-14 font, nothing embedded).
+ * error longjmp caught with setjmp and turned into SIGIL_EIO; with a
+ * printed module size, a pHYs chunk. Errors are not printed by libpng:
+ * the caller decides what to log.
  */
 #include <errno.h>
 #include <setjmp.h>

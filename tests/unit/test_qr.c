@@ -831,6 +831,39 @@ test_pdf_font_stock(void **state)
 	font_free(font);
 }
 
+/* font_utf8_next: every length, and each kind of bad sequence gives one
+ * U+FFFD for its first byte and goes on. */
+static void
+test_utf8_next(void **state)
+{
+	static const struct {
+		const char *in;
+		uint32_t want[6];
+	} cases[] = {
+		{ "a\xc3\xa9\xe6\x98\x8e\xf0\x9f\x8d\xb5",
+		  { 'a', 0xe9, 0x660e, 0x1f375, 0 } },
+		{ "\xc0\xaf", { 0xfffd, 0xfffd, 0 } },		/* overlong */
+		{ "\xe0\x80\xaf", { 0xfffd, 0xfffd, 0xfffd, 0 } },	/* overlong */
+		{ "\xed\xa0\x80x", { 0xfffd, 0xfffd, 0xfffd, 'x', 0 } }, /* surrogate */
+		{ "\xf4\x90\x80\x80", { 0xfffd, 0xfffd, 0xfffd, 0xfffd, 0 } },
+		{ "\xe6\x98", { 0xfffd, 0xfffd, 0 } },		/* cut short */
+		{ "\x80z", { 0xfffd, 'z', 0 } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *p = cases[i].in;
+
+		for (int k = 0;; k++) {
+			uint32_t cp = font_utf8_next(&p);
+
+			assert_int_equal(cp, cases[i].want[k]);
+			if (cp == 0)
+				break;
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -846,6 +879,7 @@ main(void)
 		cmocka_unit_test(test_pdf_sheet),
 		cmocka_unit_test(test_pdf_edges),
 		cmocka_unit_test(test_pdf_font_stock),
+		cmocka_unit_test(test_utf8_next),
 	};
 
 	return cmocka_run_group_tests_name("qr", tests, setup, teardown);
