@@ -100,7 +100,15 @@ echo "  email:    $email"
 echo "  password: $pw"
 echo "  (brand 'demo'; more logins: $sigil user add --brand demo ...)"
 echo
-echo "Scan this code with a phone on the same network, or open the URL:"
+case $listen in
+127.*|localhost:*|\[::1\]:*)
+	echo "(${listen%:*} is this machine only: for a phone on your network, rerun"
+	echo "with LISTEN=<this machine's LAN address>:${listen##*:}.)" ;;
+0.0.0.0:*|\[::\]:*)
+	echo "(Listening on every address: a phone on your network uses this"
+	echo "machine's address in place of ${listen%:*}.)" ;;
+esac
+echo "Scan this code with a phone, or open the URL:"
 "$sigil" qr "$first"
 echo "$first"
 echo "More genuine codes (add -H 'Accept: application/json' to curl for JSON):"

@@ -141,7 +141,7 @@ with Env() as env:
     check(st == 401, "a wrong password does not (%d)" % st)
 
     lines = out.split("\n")
-    i = next(k for k, l in enumerate(lines) if l.startswith("Scan this"))
+    i = next(k for k, l in enumerate(lines) if l.endswith("open the URL:"))
     art = []
     for l in lines[i + 1:]:
         if l.startswith("http"):
