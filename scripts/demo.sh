@@ -70,15 +70,19 @@ if [ ! -e "$data/demo-campaign.json" ]; then
 	    --expires 3600 --json)
 	secret=$(printf '%s' "$tok" | sed 's/.*"token": *"\([^"]*\)".*/\1/')
 	tid=$(printf '%s' "$tok" | sed 's/.*"id": *\([0-9]*\).*/\1/')
+	# The token goes to curl in a 0600 file, not on its command line
+	# (which other users can read in /proc).
+	auth="$data/demo-auth.tmp"
+	(umask 077 && printf 'Authorization: Bearer %s\n' "$secret" >"$auth")
 	ok=1
-	curl -fsS "$base/api/v1/campaigns" -H "Authorization: Bearer $secret" \
+	curl -fsS "$base/api/v1/campaigns" -H "@$auth" \
 	    -H 'Content-Type: application/json' -d '{"name": "明前茶扫码有礼 Spring tea points", "skus": ["TEA-250"], "starts": "'"$(date -u +%F)"'", "ends": "2099-12-31", "points": 50, "expiry_days": 365}' \
 	    >"$data/demo-campaign.json.tmp" || ok=0
-	[ $ok = 0 ] || curl -fsS "$base/api/v1/catalog/items" \
-	    -H "Authorization: Bearer $secret" \
+	[ $ok = 0 ] || curl -fsS "$base/api/v1/catalog/items" -H "@$auth" \
 	    -H 'Content-Type: application/json' \
 	    -d '{"name": "品鉴杯 Tasting cup", "cost": 30, "stock": 100}' \
 	    >/dev/null || ok=0
+	rm -f "$auth"
 	"$sigil" token revoke --data "$data" --brand demo --id "$tid" \
 	    >/dev/null
 	if [ $ok = 1 ]; then

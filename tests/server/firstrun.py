@@ -11,6 +11,7 @@ prints everything a newcomer needs, and all of it works:
  - `make run`'s deps step (deps.sh run, Makefile's deps-run) names no
    browser, node or font package.
 """
+import json
 import os
 import re
 import signal
@@ -198,6 +199,14 @@ with Env() as env:
     rc = stop_demo(p)
     check(rc == 0, "Ctrl-C (SIGTERM to the script) stops sigild cleanly "
           "(%r)" % rc)
+    r = subprocess.run([os.path.join(BIN, "sigil"), "token", "list",
+                        "--brand", "demo", "--data", data, "--json"],
+                       capture_output=True, text=True)
+    toks = [json.loads(l) for l in r.stdout.splitlines()]
+    check(len(toks) == 1 and toks[0]["revoked"] is not None,
+          "the setup's admin token is revoked: %s" % r.stdout.strip())
+    check(not os.path.exists(os.path.join(data, "demo-auth.tmp")),
+          "and its header file removed")
 
     # -- second run, another LISTEN: same data, same login, new URLs
     port2 = free_port()
