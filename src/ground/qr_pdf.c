@@ -743,11 +743,15 @@ qr_pdf_close(struct qr_pdf *pdf)
 			goto cleanup;
 	}
 	nobj = PDF_OBJ_FIRST + 2 * pdf->pages;
-	helv = nobj++;
-	if ((ret = pdf_obj_begin(pdf, helv)) != 0)
-		goto cleanup;
-	pdf_printf(pdf, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica"
-	    " /Encoding /WinAnsiEncoding >>\nendobj\n");
+	/* Helvetica only without a font: a print shop's preflight flags
+	 * any font that is not embedded, used or not. */
+	helv = pdf->font == NULL ? nobj++ : 0;
+	if (helv != 0) {
+		if ((ret = pdf_obj_begin(pdf, helv)) != 0)
+			goto cleanup;
+		pdf_printf(pdf, "<< /Type /Font /Subtype /Type1 /BaseFont "
+		    "/Helvetica /Encoding /WinAnsiEncoding >>\nendobj\n");
+	}
 	nfonts = (pdf->nglyphs + GLYPHS_PER_FONT - 1) / GLYPHS_PER_FONT;
 	size_t font_obj[GLYPHS_MAX / GLYPHS_PER_FONT];
 	for (i = 0; i < nfonts; i++) {
@@ -760,7 +764,9 @@ qr_pdf_close(struct qr_pdf *pdf)
 	}
 	if ((ret = pdf_obj_begin(pdf, PDF_OBJ_RES)) != 0)
 		goto cleanup;
-	pdf_printf(pdf, "<< /Font << /F0 %zu 0 R", helv);
+	pdf_printf(pdf, "<< /Font <<");
+	if (helv != 0)
+		pdf_printf(pdf, " /F0 %zu 0 R", helv);
 	for (i = 0; i < nfonts; i++)
 		pdf_printf(pdf, " /T%zu %zu 0 R", i, font_obj[i]);
 	pdf_printf(pdf, " >> >>\nendobj\n");

@@ -32,6 +32,9 @@ for stock in a4-4x6 a4-3x7 a4-2x7 a4-3x8 a4-4x10 40x30 50x30 60x40 100x50; do
 	esac
 	pdffonts "$T/$stock.pdf" | grep -q "Type 3 .* yes .* yes" ||
 		fail "$stock: caption font not embedded with a ToUnicode map: $(pdffonts "$T/$stock.pdf")"
+	# Every font in the file is embedded (a print shop's preflight).
+	! pdffonts "$T/$stock.pdf" | tail -n +3 | grep -q " no  *no  *no " ||
+		fail "$stock: a font is not embedded: $(pdffonts "$T/$stock.pdf")"
 	rm -f "$T"/pg*.png
 	pdftoppm -r 300 -png "$T/$stock.pdf" "$T/pg" || fail "$stock: pdftoppm"
 	pdftoppm -r 400 -png "$T/$stock.pdf" "$T/pg4" || fail "$stock: pdftoppm"
