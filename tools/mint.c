@@ -28,7 +28,7 @@
  *
  * Owns: the print formats (csv, txt, svg, png, pdf) and the .partial
  * discipline above.
- * Labels: pdf and svg carry a caption (--caption full: the product's
+ * Labels: pdf, svg and png carry a caption (--caption full: the product's
  * name, the lot, the serial; serial; none) drawn with a font that covers
  * CJK (--font, else Noto Sans CJK SC from fonts-noto-cjk), only the glyphs
  * used embedded; pdf lays labels out on a --stock with optional
@@ -337,7 +337,8 @@ write_image(struct mint *m, uint64_t serial, const struct qr *q,
 	setvbuf(f, iobuf, _IOFBF, IMAGE_BUF);
 	rc = m->fmt == FMT_SVG ? qr_write_svg_label(q, m->module, 4,
 	    m->module_mm, caption_text(m, serial, cap, sizeof cap), m->font,
-	    f) : qr_write_png_phys(q, m->module, 4, m->module_mm, f);
+	    f) : qr_write_png_label(q, m->module, 4, m->module_mm,
+	    caption_text(m, serial, cap, sizeof cap), m->font, f);
 	if (fclose(f) != 0 && rc == 0)
 		rc = SIGIL_EIO;
 	if (rc != 0) {
@@ -583,9 +584,9 @@ mint_args(struct mint *m, uint64_t *batch_id, uint64_t *from, uint64_t *limit)
 		else
 			return cli_fail(EXIT_USAGE, "--caption must be full, "
 			    "serial or none");
-		if (m->fmt != FMT_PDF && m->fmt != FMT_SVG)
-			return cli_fail(EXIT_USAGE, "--caption is for pdf and "
-			    "svg");
+		if (m->fmt == FMT_CSV || m->fmt == FMT_TXT)
+			return cli_fail(EXIT_USAGE, "--caption is for pdf, svg "
+			    "and png");
 	}
 	if ((o->stock != NULL || o->cut_marks) && m->fmt != FMT_PDF)
 		return cli_fail(EXIT_USAGE, "--stock and --cut-marks are for "
@@ -601,8 +602,8 @@ mint_args(struct mint *m, uint64_t *batch_id, uint64_t *from, uint64_t *limit)
 		return cli_fail(EXIT_USAGE, "--stock must be one of %s (see "
 		    "'sigil help mint')", names);
 	}
-	if (o->font != NULL && m->fmt != FMT_PDF && m->fmt != FMT_SVG)
-		return cli_fail(EXIT_USAGE, "--font is for pdf and svg");
+	if (o->font != NULL && (m->fmt == FMT_CSV || m->fmt == FMT_TXT))
+		return cli_fail(EXIT_USAGE, "--font is for pdf, svg and png");
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	m->jobs = m->fmt == FMT_SVG || m->fmt == FMT_PNG ?
 	    (int)(cpus < 1 ? 1 : cpus > JOBS_MAX ? JOBS_MAX : cpus) : 1;
@@ -773,7 +774,7 @@ cmd_mint(struct opts *o)
 	}
 	if (mint_load(m, batch_id, from, limit))
 		goto out;
-	if ((m->fmt == FMT_PDF || m->fmt == FMT_SVG) && m->caption != CAP_NONE) {
+	if (m->fmt != FMT_CSV && m->fmt != FMT_TXT && m->caption != CAP_NONE) {
 		rc = font_open(o->font, &m->font);
 		if (rc != 0 && o->font != NULL) {
 			cli_fail(EXIT_USAGE, "cannot use font '%s': %s", o->font,
@@ -783,9 +784,11 @@ cmd_mint(struct opts *o)
 		}
 		if (rc != 0)
 			fprintf(stderr, "sigil: no caption font found (apt-get "
-			    "install fonts-noto-cjk, or --font FILE): captions "
-			    "print in %s, ASCII only\n", m->fmt == FMT_PDF ?
-			    "Helvetica" : "the viewer's sans-serif");
+			    "install fonts-noto-cjk, or --font FILE): %s\n",
+			    m->fmt == FMT_PDF ? "captions print in Helvetica, "
+			    "ASCII only" : m->fmt == FMT_SVG ? "captions are "
+			    "SVG text in the viewer's font" : "the PNGs get no "
+			    "caption");
 	}
 	if (m->fmt != FMT_CSV && m->fmt != FMT_TXT) {
 		struct qr *q;
@@ -896,8 +899,9 @@ cmd_mint(struct opts *o)
 			    qr_stock_list(&(size_t){ 0 }))->describe,
 			    m->o->cut_marks ? ", cut marks" : "");
 		if (m->font != NULL)
-			printf("caption font: %s (only the glyphs used are "
-			    "embedded)\n", font_describe(m->font));
+			printf("caption font: %s%s\n", font_describe(m->font),
+			    m->fmt == FMT_PNG ? "" : " (only the glyphs used "
+			    "are embedded)");
 		if (m->tty && secs > 0)
 			fprintf(stderr, "%.1f s, %.0f codes/s\n", secs,
 			    (double)m->n / secs);

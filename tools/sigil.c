@@ -226,7 +226,7 @@ static const struct command commands[] = {
 	  "              a4-4x10 (48.5x25.4); one label a page for thermal\n"
 	  "              printers: 40x30, 50x30, 60x40, 100x50 (mm)\n"
 	  "    --cut-marks  pdf: crop marks in the sheet margins at label edges\n"
-	  "    --caption pdf/svg text: full (product name, lot, serial;\n"
+	  "    --caption pdf/svg/png text: full (product name, lot, serial;\n"
 	  "              default), serial, or none\n"
 	  "    --font    caption font, any script (default Noto Sans CJK SC\n"
 	  "              from fonts-noto-cjk); only the glyphs used go in\n"

@@ -46,6 +46,19 @@ typedef void font_pen(void *arg, char op, const double *xy, int npoints);
 int font_outline(struct font *f, unsigned gid, font_pen *pen, void *arg);
 
 /*
+ * Glyph gid drawn 1 bit a pixel, px pixels to the em (for PNG labels):
+ * bits is malloc'd (the caller frees it), rows of pitch bytes, the most
+ * significant bit leftmost, 1 for ink; the bitmap's top-left corner is
+ * left pixels right of the pen and top pixels above the baseline. 0,
+ * SIGIL_EINVAL (no such glyph, px out of 1..1000), SIGIL_EIO, SIGIL_ENOMEM.
+ */
+struct font_bitmap {
+	unsigned char	*bits;
+	int		 width, rows, pitch, left, top;
+};
+int font_render(struct font *f, unsigned gid, int px, struct font_bitmap *bm);
+
+/*
  * Decodes one UTF-8 character at *s (advancing *s); U+FFFD for a bad
  * sequence (one byte skipped). Returns 0 at the terminating NUL.
  */

@@ -44,18 +44,23 @@ struct font;
  * The same for print. module_mm > 0 is the printed size of one module:
  * the SVG's width and height are then in mm, the PNG carries it as its
  * pixel density (pHYs, pixels per metre = module_px * 1000 / module_mm).
- * caption (SVG only; NULL or "" for none) is up to four lines (split at
- * '\n', and with a font wrapped at spaces to the symbol's width) centred
- * under the symbol, drawn with font's glyph outlines (only
- * the glyphs used, so any script prints without the font installed) and
- * kept as the image's <title> so the text can be found; font NULL
- * writes the caption as SVG text in a sans-serif font of the viewer's.
+ * caption (NULL or "" for none) is up to four lines (split at '\n',
+ * and with a font wrapped at spaces to the symbol's width) centred under
+ * the symbol. In SVG it is drawn with font's glyph outlines (only the
+ * glyphs used, so any script prints without the font installed) and kept
+ * as the image's <title> so the text can be found; font NULL writes SVG
+ * text in the viewer's sans-serif. In PNG it is drawn 1 bit a pixel with
+ * font's glyphs; font NULL leaves it out.
  * Errors as above.
  */
 int qr_write_svg_label(const struct qr *q, int module_px, int margin,
     double module_mm, const char *caption, struct font *font, FILE *f);
 int qr_write_png_phys(const struct qr *q, int module_px, int margin,
     double module_mm, FILE *f);
+/* A PNG with the caption under the symbol, laid out as the SVG's and
+ * drawn 1 bit a pixel with font's glyphs (font NULL: no caption). */
+int qr_write_png_label(const struct qr *q, int module_px, int margin,
+    double module_mm, const char *caption, struct font *font, FILE *f);
 
 /*
  * Label stocks (qr_pdf.c): the page and the grid of labels on it, in mm.

@@ -259,6 +259,44 @@ font_outline(struct font *f, unsigned gid, font_pen *pen, void *arg)
 	return rc;
 }
 
+int
+font_render(struct font *f, unsigned gid, int px, struct font_bitmap *bm)
+{
+	FT_Bitmap *b;
+	int rc = 0;
+
+	if (px < 1 || px > 1000)
+		return SIGIL_EINVAL;
+	pthread_mutex_lock(&f->lock);
+	if (gid >= (unsigned)f->face->num_glyphs)
+		rc = SIGIL_EINVAL;
+	else if (FT_Set_Pixel_Sizes(f->face, 0, (FT_UInt)px) != 0 ||
+	    FT_Load_Glyph(f->face, gid, FT_LOAD_RENDER | FT_LOAD_MONOCHROME |
+	    FT_LOAD_TARGET_MONO) != 0 ||
+	    f->face->glyph->bitmap.pixel_mode != FT_PIXEL_MODE_MONO)
+		rc = SIGIL_EIO;
+	else {
+		b = &f->face->glyph->bitmap;
+		bm->width = (int)b->width;
+		bm->rows = (int)b->rows;
+		bm->pitch = b->pitch < 0 ? -b->pitch : b->pitch;
+		bm->left = f->face->glyph->bitmap_left;
+		bm->top = f->face->glyph->bitmap_top;
+		bm->bits = malloc((size_t)bm->pitch * (size_t)bm->rows + 1);
+		if (bm->bits == NULL)
+			rc = SIGIL_ENOMEM;
+		else
+			for (int r = 0; r < bm->rows; r++)
+				memcpy(bm->bits + (size_t)r * (size_t)bm->pitch,
+				    b->pitch < 0 ? b->buffer + (size_t)(bm->rows -
+				    1 - r) * (size_t)bm->pitch : b->buffer +
+				    (size_t)r * (size_t)bm->pitch,
+				    (size_t)bm->pitch);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
 uint32_t
 font_utf8_next(const char **sp)
 {

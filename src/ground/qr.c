@@ -493,14 +493,70 @@ qr_png_warning(png_structp png, png_const_charp msg)
 int
 qr_write_png(const struct qr *q, int module_px, int margin, FILE *f)
 {
-	return qr_write_png_phys(q, module_px, margin, 0, f);
+	return qr_write_png_label(q, module_px, margin, 0, NULL, NULL, f);
 }
 
 int
 qr_write_png_phys(const struct qr *q, int module_px, int margin,
     double module_mm, FILE *f)
 {
-	int side = qr_side(q, module_px, margin);
+	return qr_write_png_label(q, module_px, margin, module_mm, NULL, NULL,
+	    f);
+}
+
+/*
+ * The caption rows of a PNG label: side x rows pixels, one byte each (1
+ * ink), the text laid out as for SVG and drawn
+ * with the font's 1-bit glyphs at SVG_EM modules to the em.
+ */
+static unsigned char *
+png_caption(const struct svg_layout *l, struct font *font, int units,
+    int module_px, int side, int rows)
+{
+	unsigned char *c = calloc((size_t)side * (size_t)rows, 1);
+	int em = (int)(SVG_EM * module_px + 0.5);
+
+	if (c == NULL)
+		return NULL;
+	for (int line = 0; line < l->nlines; line++) {
+		double x = (units - l->w[line] * SVG_EM / 1000.0) / 2 *
+		    module_px;
+		/* The baseline, from the caption's first row. */
+		int base = (int)((SVG_EM * 0.85 + line * SVG_LINE) *
+		    module_px + 0.5);
+
+		for (int i = 0; i < l->n[line]; i++) {
+			const struct svg_glyph *g = &l->g[l->idx[line][i]];
+			struct font_bitmap bm;
+
+			if (font_render(font, g->gid, em, &bm) == 0) {
+				for (int r = 0; r < bm.rows; r++)
+					for (int k = 0; k < bm.width; k++) {
+						int yy = base - bm.top + r;
+						int xx = (int)x + bm.left + k;
+
+						if (yy >= 0 && yy < rows &&
+						    xx >= 0 && xx < side &&
+						    (bm.bits[r * bm.pitch +
+						    (k >> 3)] & (0x80 >>
+						    (k & 7))))
+							c[(size_t)yy * side +
+							    xx] = 1;
+					}
+				free(bm.bits);
+			}
+			x += g->adv * em / 1000.0;
+		}
+	}
+	return c;
+}
+
+/* Writes the PNG: symbol rows, then (cap non-NULL) the caption rows from
+ * pixel row cap_top to height. */
+static int
+png_emit(const struct qr *q, int module_px, int margin, double module_mm,
+    int side, int height, const unsigned char *cap, int cap_top, FILE *f)
+{
 	png_structp png = NULL;
 	png_infop info = NULL;
 	png_bytep row;
@@ -508,9 +564,7 @@ qr_write_png_phys(const struct qr *q, int module_px, int margin,
 	volatile int ret = SIGIL_EIO;
 	int px, y;
 
-	if (side == 0 || f == NULL || module_mm < 0 || module_mm > 100)
-		return SIGIL_EINVAL;
-	/* Allocated before setjmp and never reassigned, so it survives the
+	/* Allocated before setjmp and never reassigned, so they survive the
 	 * longjmp without being volatile. */
 	row = malloc(((size_t)side + 7) / 8);
 	if (row == NULL)
@@ -529,7 +583,7 @@ qr_write_png_phys(const struct qr *q, int module_px, int margin,
 	if (setjmp(png_jmpbuf(png)))
 		goto cleanup;
 	png_init_io(png, f);
-	png_set_IHDR(png, info, (png_uint_32)side, (png_uint_32)side, 1,
+	png_set_IHDR(png, info, (png_uint_32)side, (png_uint_32)height, 1,
 	    PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
 	    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	/* Filters buy nothing on a two-tone image of long runs. */
@@ -543,9 +597,16 @@ qr_write_png_phys(const struct qr *q, int module_px, int margin,
 	 * cost more in malloc and page faults than the compression. */
 	png_set_compression_mem_level(png, 2);
 	png_write_info(png, info);
-	/* One pixel row per module row, written module_px times. */
-	for (y = 0; y < side; y++) {
-		if (y % module_px == 0) {
+	/* One pixel row per module row, written module_px times; then the
+	 * caption's rows (the lower quiet zone's second half and below). */
+	for (y = 0; y < height; y++) {
+		if (cap != NULL && y >= cap_top) {
+			memset(row, 0xff, ((size_t)side + 7) / 8);
+			for (px = 0; px < side; px++)
+				if (cap[(size_t)(y - cap_top) * side + px])
+					row[px >> 3] &=
+					    (png_byte)~(0x80 >> (px & 7));
+		} else if (y % module_px == 0) {
 			int my = y / module_px - margin;
 
 			/* Gray 1 bit: 1 is white; start white, clear darks. */
@@ -564,4 +625,41 @@ cleanup:
 	png_destroy_write_struct(&png, &info);
 	free(row);
 	return ret;
+}
+
+int
+qr_write_png_label(const struct qr *q, int module_px, int margin,
+    double module_mm, const char *caption, struct font *font, FILE *f)
+{
+	int side = qr_side(q, module_px, margin), height, cap_top = 0, rc;
+	unsigned char *cap = NULL;
+
+	if (side == 0 || f == NULL || module_mm < 0 || module_mm > 100)
+		return SIGIL_EINVAL;
+	height = side;
+	if (caption != NULL && *caption != '\0' && font != NULL) {
+		int units = qr_width(q) + 2 * margin;
+		struct svg_layout *lay = malloc(sizeof(*lay));
+		double top = units - margin / 2.0;
+
+		if (lay == NULL)
+			return SIGIL_ENOMEM;
+		svg_layout(lay, caption, font, units);
+		height = (int)((top + lay->nlines * SVG_LINE + SVG_EM * 0.3) *
+		    module_px + 0.5);
+		cap_top = (int)(top * module_px);
+		if (height > QR_MAX_SIDE) {
+			free(lay);
+			return SIGIL_EINVAL;
+		}
+		cap = png_caption(lay, font, units, module_px, side,
+		    height - cap_top);
+		free(lay);
+		if (cap == NULL)
+			return SIGIL_ENOMEM;
+	}
+	rc = png_emit(q, module_px, margin, module_mm, side, height, cap,
+	    cap_top, f);
+	free(cap);
+	return rc;
 }

@@ -83,6 +83,19 @@ assert (x, y, unit) == (16000, 16000, 1), (x, y, unit)
 PY
 got=$(zbarimg --raw -q "$T/png/1.png" 2>/dev/null)
 [ "$got" = "$(sed -n 2p "$T/codes.csv" | cut -d, -f2)" ] || fail "png decodes to '$got'"
+# The caption is drawn under the symbol: 37 modules of 8 px wide, taller
+# by the 4 lines; without a caption, square.
+python3 - "$T/png/1.png" <<'PY' || fail "png caption size"
+import struct, sys
+w, h = struct.unpack(">II", open(sys.argv[1], "rb").read()[16:24])
+assert w == 296 and h > 296 + 4 * 30, (w, h)
+PY
+ok "png no caption" "$S" mint --data "$D" --batch "$batch" --format png --out "$T/png0" --caption none
+python3 - "$T/png0/1.png" <<'PY' || fail "png without caption is not square"
+import struct, sys
+w, h = struct.unpack(">II", open(sys.argv[1], "rb").read()[16:24])
+assert w == h == 296, (w, h)
+PY
 
 # Bad label options: one line, exit 2, nothing written.
 bad 2 "unknown stock" "$S" mint --data "$D" --batch "$batch" --format pdf --stock a5-9x9 --out "$T/x.pdf"
