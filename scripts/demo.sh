@@ -120,7 +120,8 @@ sed -n '3,6p' "$csv" | cut -d, -f2 | rebase
 echo "Not yet activated (shows 'inactive'):"
 head -n 1 "$data/demo-inactive.txt" | rebase
 echo "A forged one (shows 'counterfeit'):"
-sed -n '2p' "$csv" | cut -d, -f2 | sed 's/.$/0/' | rebase
+# The last character changed (to 0, or to 1 when it is 0): the MAC fails.
+sed -n '2p' "$csv" | cut -d, -f2 | sed 's/[^0]$/0/; t; s/0$/1/' | rebase
 echo
 echo "Reward: campaign '明前茶扫码有礼 Spring tea points' gives 50 points per"
 echo "  code; the catalog's 品鉴杯 Tasting cup costs 30. Log in on the scan"

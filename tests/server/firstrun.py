@@ -164,9 +164,11 @@ with Env() as env:
     rw = (doc or {}).get("reward") or {}
     check(rw.get("points") == 50, "with the demo reward: %r" % rw)
     forged = re.search(r"shows 'counterfeit'\):\n(\S+)", out).group(1)
+    check(forged != url and forged[:-1] == url[:-1],
+          "the forged code is the genuine one with another last character")
     st, doc2, _ = srv.scan(forged[len(base):])
     check((doc2 or {}).get("verdict") == "counterfeit",
-          "the printed forged code is counterfeit")
+          "the printed forged code is counterfeit: %d %r" % (st, doc2))
 
     st, _, b = srv.get("/")
     check(st == 200 and b'href="/admin/"' in b and "一物一码".encode() in b,
