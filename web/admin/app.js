@@ -241,17 +241,14 @@ function svg(tag, attrs, ...children) {
 }
 
 function fmt(n) {
-	if (n === null || n === undefined)
-		return '–';
-	return Number(n).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US');
+	return n === null || n === undefined ? '–' :
+	    Number(n).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US');
 }
 
 function when(iso) {
-	if (!iso)
-		return '–';
 	const d = new Date(iso);
-	if (isNaN(d))
-		return String(iso);
+	if (!iso || isNaN(d))
+		return iso ? String(iso) : '–';
 	return d.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB',
 	    { year: 'numeric', month: '2-digit', day: '2-digit',
 	      hour: '2-digit', minute: '2-digit' });
@@ -609,7 +606,6 @@ function rangeQuery(bucket, days) {
 	}
 	return q.toString();
 }
-
 
 /* ---- geography ---- */
 
