@@ -26,21 +26,9 @@
 'use strict';
 
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { check, launch, tally } = require('./lib');
 
-const CHROMIUM = process.env.SIGIL_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
-	'--no-first-run', '--disable-background-networking',
-	'--disable-component-update', '--disable-sync'];
 const TZ = 'Asia/Shanghai';
-
-let failures = 0;
-function check(cond, what) {
-	process.stdout.write((cond ? 'ok   ' : 'FAIL ') + what + '\n');
-	if (!cond)
-		failures++;
-	return cond;
-}
 
 /* The dashboard's when(), as a person in Shanghai reads it. */
 function shanghai(iso) {
@@ -64,8 +52,7 @@ async function main(argv) {
 	const [base, admin, analyst, outdir] = argv;
 	const pw = process.env.SIGIL_TEST_PASSWORD;
 	const facts = { dialogs: [], console_errors: [], shots: [] };
-	const browser = await chromium.launch({ executablePath: CHROMIUM,
-	    args: ARGS });
+	const browser = await launch();
 	try {
 		const context = await browser.newContext({
 			viewport: { width: 1440, height: 900 }, locale: 'zh-CN',
@@ -338,14 +325,14 @@ async function main(argv) {
 	    JSON.stringify(facts.dialogs));
 	check(facts.console_errors.length === 0, 'no console errors: ' +
 	    JSON.stringify(facts.console_errors));
-	facts.failures = failures;
+	facts.failures = tally.failures;
 	process.stdout.write(JSON.stringify(facts) + '\n');
-	return failures === 0 ? 0 : 1;
+	return tally.failures === 0 ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then((rc) => process.exit(rc)).catch((e) => {
 	process.stderr.write(`alerts.js: ${e && e.stack ? e.stack : e}\n`);
-	process.stdout.write(JSON.stringify({ failures: failures + 1,
+	process.stdout.write(JSON.stringify({ failures: tally.failures + 1,
 	    error: String(e && e.message ? e.message : e) }) + '\n');
 	process.exit(1);
 });

@@ -19,23 +19,11 @@
 'use strict';
 
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { check, launch, tally } = require('./lib');
 
-const CHROMIUM = process.env.SIGIL_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
-	'--no-first-run', '--disable-background-networking',
-	'--disable-component-update', '--disable-sync'];
 const RLO = '\u202e';
 const PHONE = '138****0731';
 const DATES = '2026-01-01 → 2026-12-31';
-
-let failures = 0;
-function check(cond, what) {
-	process.stdout.write((cond ? 'ok   ' : 'FAIL ') + what + '\n');
-	if (!cond)
-		failures++;
-	return cond;
-}
 
 /*
  * In the page: whether needle, inside the element matching selector, is
@@ -155,8 +143,7 @@ async function main(argv) {
 		process.exit(2);
 	}
 	const [base, outdir] = argv;
-	const browser = await chromium.launch({ executablePath: CHROMIUM,
-	    args: ARGS });
+	const browser = await launch();
 	try {
 		await member(browser, base, outdir);
 		await dashboard(browser, base, outdir);
@@ -165,8 +152,8 @@ async function main(argv) {
 	} finally {
 		await browser.close();
 	}
-	process.stdout.write(JSON.stringify({ failures }) + '\n');
-	process.exit(failures ? 1 : 0);
+	process.stdout.write(JSON.stringify({ failures: tally.failures }) + '\n');
+	process.exit(tally.failures ? 1 : 0);
 }
 
 main(process.argv.slice(2));

@@ -27,12 +27,8 @@
 
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./lib');
 
-const CHROMIUM = process.env.SIGIL_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
-	'--no-first-run', '--disable-background-networking',
-	'--disable-component-update', '--disable-sync'];
 
 function lastOtp(outbox, phone) {
 	let code = null;
@@ -87,7 +83,7 @@ async function main(argv) {
 		process.exit(2);
 	}
 	const plan = JSON.parse(fs.readFileSync(argv[0], 'utf8'));
-	const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+	const browser = await launch();
 	const out = { snaps: {}, messages: [], leaks: [], console_errors: [],
 		external_requests: [] };
 	let origin = null;

@@ -21,12 +21,8 @@
 'use strict';
 
 const fs = require('fs');
-const { chromium } = require('playwright-core');
+const { launch } = require('./lib');
 
-const CHROMIUM = process.env.SIGIL_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
-	'--no-first-run', '--disable-background-networking',
-	'--disable-component-update', '--disable-sync'];
 
 function usage() {
 	process.stderr.write('usage: node content.js page URL OUT.png | ' +
@@ -73,7 +69,7 @@ async function main(argv) {
 	const url = argv[1];
 	const out = argv[argv.length - 1];
 	const origin = new URL(url).origin;
-	const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+	const browser = await launch();
 	try {
 		const context = await browser.newContext({
 			viewport: { width: 390, height: 844 },

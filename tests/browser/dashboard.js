@@ -22,21 +22,9 @@
 'use strict';
 
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { check, launch, tally } = require('./lib');
 
-const CHROMIUM = process.env.SIGIL_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
-	'--no-first-run', '--disable-background-networking',
-	'--disable-component-update', '--disable-sync'];
 const HOSTILE = '<img src=x onerror=alert(1)>';
-
-let failures = 0;
-function check(cond, what) {
-	process.stdout.write((cond ? 'ok   ' : 'FAIL ') + what + '\n');
-	if (!cond)
-		failures++;
-	return cond;
-}
 
 async function main(argv) {
 	if (argv.length !== 5 && argv.length !== 6) {
@@ -51,8 +39,7 @@ async function main(argv) {
 	const facts = { dialogs: [], console_errors: [], external_requests: [],
 	    campaigns: null, shots: [] };
 
-	const browser = await chromium.launch({ executablePath: CHROMIUM,
-	    args: ARGS });
+	const browser = await launch();
 	try {
 		const context = await browser.newContext({
 			viewport: { width: 1280, height: 860 },
@@ -324,14 +311,14 @@ async function main(argv) {
 	check(facts.dialogs.length === 0, 'no dialog fired: ' +
 	    JSON.stringify(facts.dialogs));
 	check(facts.external_requests.length === 0, 'no external requests');
-	facts.failures = failures;
+	facts.failures = tally.failures;
 	process.stdout.write(JSON.stringify(facts) + '\n');
-	return failures === 0 ? 0 : 1;
+	return tally.failures === 0 ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then((rc) => process.exit(rc)).catch((e) => {
 	process.stderr.write(`dashboard.js: ${e && e.stack ? e.stack : e}\n`);
-	process.stdout.write(JSON.stringify({ failures: failures + 1,
+	process.stdout.write(JSON.stringify({ failures: tally.failures + 1,
 	    error: String(e && e.message ? e.message : e) }) + '\n');
 	process.exit(1);
 });

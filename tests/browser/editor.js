@@ -24,12 +24,8 @@
 'use strict';
 
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { check, launch, tally } = require('./lib');
 
-const CHROMIUM = process.env.SIGIL_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
-	'--no-first-run', '--disable-background-networking',
-	'--disable-component-update', '--disable-sync'];
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 ' +
     '(KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -41,14 +37,6 @@ const EN_STORY = 'Our grapes grow on the eastern slopes of the Helan ' +
     'Mountains.\n\nEvery bottle spends eighteen months in oak ' + HOSTILE;
 const BRAND_ZH = '贺兰酒庄';
 const BRAND_EN = 'Helan Winery';
-
-let failures = 0;
-function check(cond, what) {
-	process.stdout.write((cond ? 'ok   ' : 'FAIL ') + what + '\n');
-	if (!cond)
-		failures++;
-	return cond;
-}
 
 async function main(argv) {
 	if (argv.length !== 7) {
@@ -62,8 +50,7 @@ async function main(argv) {
 	const facts = { dialogs: [], console_errors: [], external_requests: [],
 	    shots: [], preview_requests: 0, keystrokes: 0, links: [], rules: [] };
 
-	const browser = await chromium.launch({ executablePath: CHROMIUM,
-	    args: ARGS });
+	const browser = await launch();
 	const watch = (page) => {
 		page.on('dialog', async (d) => {
 			facts.dialogs.push(d.type() + ': ' + d.message());
@@ -569,14 +556,14 @@ async function main(argv) {
 	    JSON.stringify(facts.dialogs));
 	check(facts.external_requests.length === 0, 'no external requests: ' +
 	    JSON.stringify(facts.external_requests));
-	facts.failures = failures;
+	facts.failures = tally.failures;
 	process.stdout.write(JSON.stringify(facts) + '\n');
-	return failures === 0 ? 0 : 1;
+	return tally.failures === 0 ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then((rc) => process.exit(rc)).catch((e) => {
 	process.stderr.write(`editor.js: ${e && e.stack ? e.stack : e}\n`);
-	process.stdout.write(JSON.stringify({ failures: failures + 1,
+	process.stdout.write(JSON.stringify({ failures: tally.failures + 1,
 	    error: String(e && e.message ? e.message : e) }) + '\n');
 	process.exit(1);
 });

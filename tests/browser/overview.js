@@ -20,20 +20,8 @@
 'use strict';
 
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { check, launch, tally } = require('./lib');
 
-const CHROMIUM = process.env.SIGIL_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
-	'--no-first-run', '--disable-background-networking',
-	'--disable-component-update', '--disable-sync'];
-
-let failures = 0;
-function check(cond, what) {
-	process.stdout.write((cond ? 'ok   ' : 'FAIL ') + what + '\n');
-	if (!cond)
-		failures++;
-	return cond;
-}
 
 const num = (s) => Number(String(s).replace(/[^0-9]/g, ''));
 
@@ -48,8 +36,7 @@ async function main(argv) {
 	const password = process.env.SIGIL_TEST_PASSWORD;
 	const tag = tz.replace(/\W+/g, '-') + '-' + locale;
 	const facts = { console_errors: [], queries: [], shots: [] };
-	const browser = await chromium.launch({ executablePath: CHROMIUM,
-	    args: ARGS });
+	const browser = await launch();
 	try {
 		const context = await browser.newContext({
 			viewport: { width: 1440, height: 900 },
@@ -204,13 +191,13 @@ async function main(argv) {
 	} finally {
 		await browser.close();
 	}
-	process.stdout.write(JSON.stringify(Object.assign({ failures },
+	process.stdout.write(JSON.stringify(Object.assign({ failures: tally.failures },
 	    facts)) + '\n');
-	process.exit(failures ? 1 : 0);
+	process.exit(tally.failures ? 1 : 0);
 }
 
 main(process.argv.slice(2)).catch((e) => {
 	process.stdout.write('FAIL ' + (e && e.stack || e) + '\n');
-	process.stdout.write(JSON.stringify({ failures: failures + 1 }) + '\n');
+	process.stdout.write(JSON.stringify({ failures: tally.failures + 1 }) + '\n');
 	process.exit(1);
 });

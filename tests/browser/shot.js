@@ -17,12 +17,8 @@
  */
 'use strict';
 
-const { chromium } = require('playwright-core');
+const { launch } = require('./lib');
 
-const CHROMIUM = process.env.SIGIL_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
-	'--no-first-run', '--disable-background-networking',
-	'--disable-component-update', '--disable-sync'];
 
 function usage() {
 	process.stderr.write('usage: node shot.js URL OUT.png [width height]\n');
@@ -40,7 +36,7 @@ async function main(argv) {
 		usage();
 	const origin = new URL(url).origin;
 
-	const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+	const browser = await launch();
 	try {
 		const context = await browser.newContext({
 			viewport: { width, height },

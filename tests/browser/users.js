@@ -16,20 +16,8 @@
 'use strict';
 
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { check, launch, tally } = require('./lib');
 
-const CHROMIUM = process.env.SIGIL_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
-	'--no-first-run', '--disable-background-networking',
-	'--disable-component-update', '--disable-sync'];
-
-let failures = 0;
-function check(cond, what) {
-	process.stdout.write((cond ? 'ok   ' : 'FAIL ') + what + '\n');
-	if (!cond)
-		failures++;
-	return cond;
-}
 
 async function main(argv) {
 	if (argv.length !== 5) {
@@ -41,8 +29,7 @@ async function main(argv) {
 	const pw = process.env.SIGIL_TEST_PASSWORD;
 	const newPw = process.env.SIGIL_TEST_NEW_PASSWORD;
 	const dialogs = [];
-	const browser = await chromium.launch({ executablePath: CHROMIUM,
-	    args: ARGS });
+	const browser = await launch();
 	try {
 		const context = await browser.newContext({
 			viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
@@ -142,8 +129,8 @@ async function main(argv) {
 		await browser.close();
 	}
 	check(dialogs.length === 0, 'no browser dialog fired');
-	process.stdout.write(JSON.stringify({ failures, dialogs }) + '\n');
-	process.exit(failures ? 1 : 0);
+	process.stdout.write(JSON.stringify({ failures: tally.failures, dialogs }) + '\n');
+	process.exit(tally.failures ? 1 : 0);
 }
 
 main(process.argv.slice(2));
