@@ -1,7 +1,7 @@
 /*
  * storefix.h - what the store's unit tests all set up: a store in a
- * scratch directory, a brand in it, and the teardown. Header-only, like
- * tmpdir.h: each test binary is one file.
+ * scratch directory, a brand in it, the teardown, and the alert feed
+ * read back. Header-only, like tmpdir.h: each test binary is one file.
  */
 #ifndef SIGIL_TEST_STOREFIX_H
 #define SIGIL_TEST_STOREFIX_H
@@ -41,6 +41,34 @@ add_brand(struct store *st, const char *name)
 	strcpy(b.base_url, "HTTPS://EXAMPLE.COM");
 	assert_int_equal(store_brand_add(st, &b), 0);
 	return b.id;
+}
+
+/* Alerts as store_alert_each gives them: the first 16, and how many. */
+struct alertlist {
+	struct alert	a[16];
+	size_t		n;
+};
+
+static inline int
+collect_alert(void *arg, const struct alert *a)
+{
+	struct alertlist *l = arg;
+
+	if (l->n < 16)
+		l->a[l->n] = *a;
+	l->n++;
+	return 0;
+}
+
+/* The feed a machine follows: ids > after, oldest first. */
+static inline int
+alerts_after(struct store *st, uint32_t brand, uint64_t after, int type,
+    int64_t since, size_t limit, struct alertlist *l)
+{
+	struct alert_query q = { .oldest_first = 1, .after = after,
+	    .type = type, .since = since, .limit = limit };
+
+	return store_alert_each(st, brand, &q, collect_alert, l);
 }
 
 #endif

@@ -69,32 +69,6 @@ new_batch(struct fixture *f, uint32_t brand, uint64_t count)
 	return b;
 }
 
-struct alertlist {
-	struct alert	a[16];
-	size_t		n;
-};
-
-static int
-collect_alert(void *arg, const struct alert *a)
-{
-	struct alertlist *l = arg;
-
-	if (l->n < 16)
-		l->a[l->n] = *a;
-	l->n++;
-	return 0;
-}
-
-static int
-alerts_after(struct store *st, uint32_t brand, uint64_t after, int type,
-    int64_t since, size_t limit, struct alertlist *l)
-{
-	struct alert_query q = { .oldest_first = 1, .after = after,
-	    .type = type, .since = since, .limit = limit };
-
-	return store_alert_each(st, brand, &q, collect_alert, l);
-}
-
 /* device 1: a clone (too many scanners); anything else clean. */
 static void
 flag_judge(void *arg, size_t index, struct scan_rec *r,

@@ -948,33 +948,6 @@ test_events_each(void **state)
 
 /* ---- alerts ---- */
 
-struct alertlist {
-	struct alert	a[16];
-	size_t		n;
-};
-
-static int
-collect_alert(void *arg, const struct alert *a)
-{
-	struct alertlist *l = arg;
-
-	if (l->n < 16)
-		l->a[l->n] = *a;
-	l->n++;
-	return 0;
-}
-
-/* The feed a machine follows: ids > after, oldest first. */
-static int
-alerts_after(struct store *st, uint32_t brand, uint64_t after, int type,
-    int64_t since, size_t limit, struct alertlist *l)
-{
-	struct alert_query q = { .oldest_first = 1, .after = after,
-	    .type = type, .since = since, .limit = limit };
-
-	return store_alert_each(st, brand, &q, collect_alert, l);
-}
-
 /* device 1: clone (scanners); 2: travel + diversion; else clean. */
 static void
 flag_judge(void *arg, size_t index, struct scan_rec *r,
