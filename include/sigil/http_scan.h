@@ -65,8 +65,9 @@ void http_scan_submit(struct scan_ctx *s, const struct code *code,
     int verdict, int is_gs1);
 
 /*
- * 307 to href with the request's query passed on, minus linkType and s
- * (RFC 3986: appended with '?' or '&'). Sends and frees c.
+ * 307 to href with the request's query passed on, minus linkType and s,
+ * before href's fragment (redirect_location, redirect.h). The caller
+ * sets Cache-Control. Sends and frees c.
  */
 void http_scan_redirect(struct http_call *c, const char *href);
 

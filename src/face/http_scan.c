@@ -185,49 +185,16 @@ scan_json(struct app *app, struct scan_ctx *s)
 	return o;
 }
 
-/* Whether query parameter p (up to its '=' or end) is linkType or s. */
-static int
-dropped_param(const char *p, size_t n)
-{
-	size_t k = strcspn(p, "=");
-
-	if (k > n)
-		k = n;
-	return (k == 1 && p[0] == 's') || (k == 8 && memcmp(p, "linkType",
-	    8) == 0);
-}
-
 void
 http_scan_redirect(struct http_call *c, const char *href)
 {
-	struct evbuffer *loc = evbuffer_new();
-	const char *q = c->query;
-	char sep = strchr(href, '?') != NULL ? '&' : '?';
-	char *text;
+	char loc[REDIRECT_URL_MAX];
 
-	if (loc == NULL) {
-		http_reply_error(c, 503, "unavailable", "out of memory");
-		return;
-	}
-	evbuffer_add(loc, href, strlen(href));
-	while (q != NULL && *q != '\0') {
-		size_t n = strcspn(q, "&");
-
-		if (n > 0 && !dropped_param(q, n)) {
-			evbuffer_add(loc, &sep, 1);
-			evbuffer_add(loc, q, n);
-			sep = '&';
-		}
-		q += n;
-		if (*q == '&')
-			q++;
-	}
-	evbuffer_add(loc, "", 1);
-	text = (char *)evbuffer_pullup(loc, -1);
-	http_add_header(c, "Location", text);
-	http_add_header(c, "Cache-Control", "no-store");
+	/* Too long to pass the query on: href alone (redirect.h). */
+	(void)redirect_location(href, evhttp_request_get_uri(c->req), loc,
+	    sizeof loc);
+	http_add_header(c, "Location", loc);
 	http_reply(c, 307, NULL, NULL);
-	evbuffer_free(loc);
 }
 
 /* The item's links as the walk-up sees them (links.h). */
@@ -328,7 +295,7 @@ rule_redirect(struct http_call *c, struct scan_ctx *s)
 {
 	const struct scan_rec *r = &s->job.rec;
 	struct redirect_in in;
-	char href[REDIRECT_HREF_MAX + 1], loc[REDIRECT_URL_MAX];
+	char href[REDIRECT_HREF_MAX + 1];
 
 	if (!s->known || r->verdict != VERDICT_GENUINE || (r->flags & SCAN_BOT))
 		return 0;
@@ -337,9 +304,7 @@ rule_redirect(struct http_call *c, struct scan_ctx *s)
 	if (redirect_pick(c->app, s->info.brand.id, s->info.product.sku,
 	    s->info.batch.id, &in, href, sizeof href) != 0)
 		return 0;
-	redirect_location(href, evhttp_request_get_uri(c->req), loc, sizeof loc);
-	http_add_header(c, "Location", loc);
-	http_reply(c, 307, NULL, NULL);
+	http_scan_redirect(c, href);
 	return 1;
 }
 

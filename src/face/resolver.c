@@ -335,6 +335,7 @@ product_reply(struct http_call *c, struct req *q)
 	 * (the linkset offers it so). */
 	if (to == NULL && strcmp(q->gs1.link_type, "gs1:pip") != 0)
 		to = links_pick(q->links, q->nlinks, &q->item, NULL);
+	http_add_header(c, "Cache-Control", "no-store");
 	if (to != NULL) {
 		http_scan_redirect(c, to->href);
 		return;
@@ -354,7 +355,6 @@ product_reply(struct http_call *c, struct req *q)
 	v.gtin = q->gs1.gtin;
 	v.lot = q->gs1.lot[0] ? q->gs1.lot : NULL;
 	page_render(&v, q->s->lang, body);
-	http_add_header(c, "Cache-Control", "no-store");
 	http_add_header(c, "Vary", "Accept, Accept-Language");
 	http_add_header(c, "Content-Security-Policy", page_csp(0));
 	http_reply(c, 200, "text/html; charset=utf-8", body);
