@@ -272,6 +272,27 @@ function sameKey(a, b) {
 	return f(a) === f(b);
 }
 
+/*
+ * A row's edit and delete buttons: edit calls edit(); delete asks with
+ * question, then DELETEs url and reloads, or shows the error in head.
+ */
+function rowActions(S, head, reload, edit, question, url) {
+	return [
+		el('button', { type: 'button', class: 'ed-edit',
+		    on: { click: edit } }, t('edit')), ' ',
+		el('button', { type: 'button', class: 'ed-delete', on: { click: async () => {
+			if (!await confirmBox(t('ed_delete'), el('p', {}, question)))
+				return;
+			try {
+				await api('DELETE', url);
+				S.flash = t('ed_deleted');
+				reload();
+			} catch (e) {
+				head.fail(e);
+			}
+		} } }, t('ed_delete'))];
+}
+
 function mine(S, l) {
 	const p = S.product;
 	return (!l.gtin && !l.sku) || (p.gtin && l.gtin === p.gtin) ||
@@ -322,21 +343,9 @@ async function linksTab(panel, S) {
 	    { label: t('ed_hreflang'), render: (l) => (l.hreflang || []).join(', ') || '–' },
 	    { label: t('ed_flags'), render: (l) => [l.default ? A.pill(t('ed_default'),
 	      'ok') : null, l.type_default ? A.pill(t('ed_type_default'), 'info') : null] },
-	    { label: t('actions'), render: (l) => ro ? '' : [
-	      el('button', { type: 'button', class: 'ed-edit', on: { click: () =>
-	        open(l) } }, t('edit')), ' ',
-	      el('button', { type: 'button', class: 'ed-delete', on: { click: async () => {
-	        if (!await confirmBox(t('ed_delete'), el('p', {},
-	            `${l.title}: ${t('ed_confirm_delete_link')}`)))
-	          return;
-	        try {
-	          await api('DELETE', `/api/v1/links/${l.id}`);
-	          S.flash = t('ed_deleted');
-	          reload();
-	        } catch (e) {
-	          head.fail(e);
-	        }
-	      } } }, t('ed_delete'))] },
+	    { label: t('actions'), render: (l) => ro ? '' : rowActions(S, head,
+	      reload, () => open(l), `${l.title}: ${t('ed_confirm_delete_link')}`,
+	      `/api/v1/links/${l.id}`) },
 	], links)]);
 	const tbl = list.querySelector('table');
 	if (tbl)
@@ -535,21 +544,9 @@ async function rulesTab(panel, S) {
 	    { label: t('state'), render: (r) => ruleState(r, rules, now) },
 	    { label: t('ed_href'), render: (r) => [el('span', { class: 'mono' }, r.href),
 	      r.note ? el('span', { class: 'sub' }, r.note) : null] },
-	    { label: t('actions'), render: (r) => ro ? '' : [
-	      el('button', { type: 'button', class: 'ed-edit', on: { click: () =>
-	        open(r) } }, t('edit')), ' ',
-	      el('button', { type: 'button', class: 'ed-delete', on: { click: async () => {
-	        if (!await confirmBox(t('ed_delete'), el('p', {},
-	            `${r.href}: ${t('ed_confirm_delete_rule')}`)))
-	          return;
-	        try {
-	          await api('DELETE', `/api/v1/redirects/${r.id}`);
-	          S.flash = t('ed_deleted');
-	          reload();
-	        } catch (e) {
-	          head.fail(e);
-	        }
-	      } } }, t('ed_delete'))] },
+	    { label: t('actions'), render: (r) => ro ? '' : rowActions(S, head,
+	      reload, () => open(r), `${r.href}: ${t('ed_confirm_delete_rule')}`,
+	      `/api/v1/redirects/${r.id}`) },
 	], rules)]);
 	const tbl = list.querySelector('table');
 	if (tbl)
