@@ -31,8 +31,9 @@ const { check, launch, tally } = require('./lib');
 const TZ = 'Asia/Shanghai';
 
 /* The dashboard's when(), as a person in Shanghai reads it. */
+/* The dashboard's ISO form, "2026-12-07 23:08", in Shanghai time. */
 function shanghai(iso) {
-	return new Date(iso).toLocaleString('zh-CN', { timeZone: TZ,
+	return new Date(iso).toLocaleString('sv-SE', { timeZone: TZ,
 	    year: 'numeric', month: '2-digit', day: '2-digit',
 	    hour: '2-digit', minute: '2-digit' });
 }

@@ -127,9 +127,11 @@ async function main(argv) {
 
 		/* ---- a brand admin ---- */
 		await login(admin);
-		check(/内容编辑/.test(await page.textContent('nav#nav')),
-		    'the nav has the editor (内容编辑)');
-		await page.click('nav#nav a[data-page=editor]');
+		await page.click('nav#nav a[data-group=marketing]');
+		await page.waitForSelector('nav#subnav a[data-page=editor]');
+		check(/内容编辑/.test(await page.textContent('nav#subnav')),
+		    'the marketing group has the editor (内容编辑)');
+		await page.click('nav#subnav a[data-page=editor]');
 		await page.waitForSelector('#ed-product', { timeout: 10000 });
 		const options = await page.$$eval('#ed-product option',
 		    (os) => os.map((o) => o.value));
@@ -280,7 +282,7 @@ async function main(argv) {
 		/* Unsaved work is not lost by a click elsewhere. */
 		const savedTitle = await page.inputValue('#ed-title');
 		await page.fill('#ed-title', 'unsaved 未保存');
-		await page.click('nav#nav a[data-page=overview]');
+		await page.click('nav#nav a[data-group=overview]');
 		await page.waitForSelector('#modal:not([hidden])');
 		await page.click('#modal-cancel');
 		check(await page.inputValue('#ed-title') === 'unsaved 未保存' &&

@@ -54,8 +54,11 @@ async function main(argv) {
 		    `${table} tr`, { hasText: text });
 
 		await login(admin, pw);
-		check((await page.textContent('nav#nav')).includes('账户'),
-		    'the nav offers 账户 (Users) in Chinese');
+		await page.click('nav#nav a[data-group=settings]');
+		await page.waitForSelector('nav#subnav:not([hidden]), #password-form');
+		check((await page.textContent('nav#nav')).includes('设置') &&
+		    (await page.textContent('#main h1')).includes('账户'),
+		    'the nav\'s 设置 (Settings) group leads to 账户 (Users)');
 		await usersPage();
 		await page.waitForSelector('#users-table table');
 		const ut = await page.textContent('#users-table');
@@ -93,14 +96,57 @@ async function main(argv) {
 		    { timeout: 10000 });
 		check(true, 'a token is revoked from the tokens table');
 
+		/* Invite a user: the first password is shown once, and works. */
+		const invited = 'invited-' + Date.now() + '@example.com';
+		await page.fill('#invite-email', invited);
+		await page.selectOption('#invite-role', 'analyst');
+		const firstPw = await page.inputValue('#invite-password');
+		check(firstPw.length >= 20, 'the invite form offers a long first ' +
+		    'password');
+		await page.click('#invite-form button[type=submit]');
+		await page.waitForSelector('#shown-once');
+		check((await page.textContent('#shown-once')).includes(firstPw),
+		    'the first password is shown once after the invite');
+		await page.waitForFunction((o) => [...document.querySelectorAll(
+		    '#users-table tr')].some((tr) => tr.textContent.includes(o)),
+		    invited, { timeout: 10000 });
+		const inv = await page.evaluate(async () =>
+		    (await (await fetch('/api/v1/users')).json()).users);
+		check(inv.some((u) => u.email === invited && u.role === 'analyst' &&
+		    !u.disabled), 'the invited analyst exists on the server');
+		await page.screenshot({ path: path.join(outdir,
+		    'users-invited.png'), fullPage: true });
+
+		/* A token: its secret is shown once and authenticates. */
+		await page.selectOption('#token-role', 'operator');
+		await page.fill('#token-days', '30');
+		await page.click('#token-form button[type=submit]');
+		await page.waitForFunction(() => {
+			const b = document.getElementById('shown-once');
+			return b && /sgt_/.test(b.textContent);
+		}, null, { timeout: 10000 });
+		const secret = (await page.textContent('#shown-once code'))
+		    .trim();
+		const auth = await page.evaluate(async (k) => (await fetch(
+		    '/api/v1/batches', { credentials: 'omit', headers:
+		    { Authorization: 'Bearer ' + k } })).status, secret);
+		check(auth === 200, 'the new token authenticates (' + auth + ')');
+		const made = await page.evaluate(async () =>
+		    (await (await fetch('/api/v1/tokens')).json()).tokens);
+		const newest = made.reduce((a, b) => (a.id > b.id ? a : b));
+		check(newest.role === 'operator' && newest.active &&
+		    newest.expires !== null, 'the token is an operator\'s, with ' +
+		    'an expiry');
+		await page.screenshot({ path: path.join(outdir,
+		    'users-token.png'), fullPage: true });
+
 		/* Own password. */
 		await page.fill('#old-password', 'not my password');
 		await page.fill('#new-password', newPw);
 		await page.click('#password-form button[type=submit]');
 		await page.waitForSelector('#toast:not([hidden])');
-		check(/old password|错误|wrong/i.test(
-		    await page.textContent('#toast')),
-		    'a wrong current password is refused with a message');
+		check((await page.textContent('#toast')).includes('当前密码不正确'),
+		    'a wrong current password is refused in Chinese');
 		await page.fill('#old-password', pw);
 		await page.fill('#new-password', newPw);
 		await page.click('#password-form button[type=submit]');

@@ -309,6 +309,6 @@ window.sigilAlerts = Object.freeze({
 	table: (list) => table(columns(false), list),
 });
 
-A.registerPage('alerts', 'geo', alertsPage);
+A.registerPage('alerts', 'geo', alertsPage, { group: 'trace' });
 
 })();

@@ -19,6 +19,8 @@
 const TEXT = {
 	zh: {
 		title: 'sigil 品牌控制台', overview: '概览', campaigns: '营销活动',
+		g_overview: '概览', g_marketing: '营销', g_trace: '防伪溯源',
+		g_production: '生产', g_customers: '会员', g_settings: '设置',
 		geo: '地域', alerts: '告警', lookup: '码查询', customers: '会员',
 		batches: '批次', logout: '退出', login: '登录', email: '邮箱',
 		password: '密码', login_title: '登录品牌控制台',
@@ -72,17 +74,13 @@ const TEXT = {
 		lang_switch: 'EN', products: '产品', customer: '会员',
 		device: '设备', accuracy: '精度', claims_total: '累计领奖',
 		prizes_given: '已发奖品', budget_left: '剩余预算',
-		users: '账户', change_password: '修改我的密码',
-		old_password: '当前密码', new_password: '新密码（至少 10 个字符）',
-		role: '角色', disabled: '已停用', enable: '启用', disable: '停用',
-		reset_password: '重设密码', remove: '删除', tokens: 'API 令牌',
-		never: '永不过期', expired: '已过期',
-		confirm_disable: '停用后该用户无法登录，现有会话立即失效，其在控制台创建的 API 令牌将被作废。',
-		confirm_remove: '将永久删除该用户，现有会话立即失效，其在控制台创建的 API 令牌将被作废。',
-		confirm_revoke_token: '此令牌将立即失效。',
+		role: '角色', disabled: '已停用',
 	},
 	en: {
 		title: 'sigil brand dashboard', overview: 'Overview',
+		g_overview: 'Overview', g_marketing: 'Marketing',
+		g_trace: 'Trace & protect', g_production: 'Production',
+		g_customers: 'Customers', g_settings: 'Settings',
 		campaigns: 'Campaigns', geo: 'Geography', alerts: 'Alerts',
 		lookup: 'Code lookup', customers: 'Customers', batches: 'Batches',
 		logout: 'Log out', login: 'Log in', email: 'Email',
@@ -154,17 +152,7 @@ const TEXT = {
 		lang_switch: '中文', products: 'Products', customer: 'Customer',
 		device: 'Device', accuracy: 'Accuracy', claims_total: 'Claims (all time)',
 		prizes_given: 'Prizes given', budget_left: 'Budget left',
-		users: 'Users', change_password: 'Change my password',
-		old_password: 'Current password',
-		new_password: 'New password (10+ characters)', role: 'Role',
-		disabled: 'Disabled', enable: 'Enable', disable: 'Disable',
-		reset_password: 'Reset password', remove: 'Remove',
-		tokens: 'API tokens', never: 'never', expired: 'Expired',
-		confirm_disable: 'The user can no longer sign in; their sessions ' +
-		    'end now and the API tokens they made in the dashboard are revoked.',
-		confirm_remove: 'The user is removed for good; their sessions end ' +
-		    'now and the API tokens they made in the dashboard are revoked.',
-		confirm_revoke_token: 'This token stops working at once.',
+		role: 'Role', disabled: 'Disabled',
 	},
 };
 
@@ -190,7 +178,8 @@ function clean(s) {
 const SAFE_ATTRS = new Set(['class', 'type', 'name', 'value', 'placeholder',
     'id', 'for', 'href', 'download', 'min', 'max', 'step', 'required',
     'autocomplete', 'role', 'aria-label', 'title', 'colspan', 'inputmode',
-    'data-page', 'maxlength', 'size', 'dir']);
+    'data-page', 'data-group', 'maxlength', 'minlength', 'size', 'dir',
+    'spellcheck']);
 
 function el(tag, attrs, ...children) {
 	const e = document.createElement(tag);
@@ -245,13 +234,14 @@ function fmt(n) {
 	    Number(n).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US');
 }
 
+/* ISO date and local time, "2026-12-07 14:05", in every language. */
 function when(iso) {
 	const d = new Date(iso);
 	if (!iso || isNaN(d))
 		return iso ? String(iso) : '–';
-	return d.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB',
-	    { year: 'numeric', month: '2-digit', day: '2-digit',
-	      hour: '2-digit', minute: '2-digit' });
+	const p = (n) => String(n).padStart(2, '0');
+	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+	    `${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 function pill(text, kind) {
@@ -439,7 +429,16 @@ function hbars(entries) {
 
 /* ---- page frame ---- */
 
-const PAGES = ['geo', 'lookup', 'customers', 'batches', 'users'];
+const PAGES = ['geo', 'lookup', 'customers', 'batches'];
+/*
+ * The nav is two rows: the groups, then the pages of the group shown.
+ * A page not in the nav (opts.hidden: a detail view) still belongs to a
+ * group, which is then marked.
+ */
+const GROUPS = ['overview', 'marketing', 'trace', 'production',
+    'customers', 'settings'];
+const GROUP_OF = { geo: 'trace', lookup: 'trace', customers: 'customers',
+    batches: 'production' };
 /*
  * Pages other files add (campaigns.js, alerts.js, editor.js) through
  * sigilAdmin.registerPage.
@@ -480,15 +479,35 @@ function table(cols, rows, empty) {
 	    '–' : String(r[c.key])))))))));
 }
 
+function groupOf(page) {
+	return GROUP_OF[page] || 'overview';
+}
+
+function navLink(page, text, active, data) {
+	return el('a', Object.assign({ href: '#/' + page,
+	    class: active ? 'active' : null }, data), text);
+}
+
 function renderNav(active) {
 	const nav = document.getElementById('nav');
+	const sub = document.getElementById('subnav');
 	clear(nav);
-	nav.hidden = !me;
+	clear(sub);
+	nav.hidden = sub.hidden = !me;
 	if (!me)
 		return;
-	for (const p of PAGES)
-		nav.appendChild(el('a', { href: '#/' + p, class: p === active ?
-		    'active' : null, 'data-page': p }, t(p)));
+	const shown = PAGES.filter((p) => !(EXTRA[p] && EXTRA[p].hidden));
+	const group = groupOf(active);
+	for (const g of GROUPS) {
+		const pages = shown.filter((p) => groupOf(p) === g);
+		if (pages.length)
+			nav.appendChild(navLink(pages[0], t('g_' + g), g === group,
+			    { 'data-group': g }));
+	}
+	const mine = shown.filter((p) => groupOf(p) === group);
+	sub.hidden = mine.length < 2;
+	for (const p of mine)
+		sub.appendChild(navLink(p, t(p), p === active, { 'data-page': p }));
 }
 
 function renderHeader() {
@@ -539,9 +558,9 @@ async function route() {
 	const { page, params } = parseHash();
 	renderNav(page);
 	const box = main();
-	const fn = { geo, lookup, customers, batches, users }[page] ||
+	const fn = { geo, lookup, customers, batches }[page] ||
 	    EXTRA[page].fn;
-	if (!can.operate() && page !== 'overview' && page !== 'users' &&
+	if (!can.operate() && page !== 'overview' &&
 	    !(EXTRA[page] && EXTRA[page].ownNote))
 		box.appendChild(el('div', { class: 'notice' }, t('roles_note')));
 	await fn(box, params);
@@ -1042,118 +1061,23 @@ async function batches(box) {
 	], list.slice().reverse())]);
 }
 
-/* ---- users and tokens (accounts) ---- */
-
-async function users(box) {
-	const head = el('h1', {}, t('users'));
-	box.appendChild(head);
-	/* Everyone: their own password (the old one is needed). */
-	const oldPw = el('input', { type: 'password', id: 'old-password',
-	    autocomplete: 'current-password', required: true });
-	const newPw = el('input', { type: 'password', id: 'new-password',
-	    autocomplete: 'new-password', required: true, min: 10 });
-	const pwForm = el('form', { id: 'password-form', class: 'card' },
-	    el('h2', {}, t('change_password')),
-	    el('label', {}, t('old_password'), oldPw),
-	    el('label', {}, t('new_password'), newPw),
-	    el('button', { type: 'submit', class: 'primary' }, t('save')));
-	pwForm.addEventListener('submit', async (ev) => {
-		ev.preventDefault();
-		try {
-			await api('POST', '/api/v1/users/me/password',
-			    { old_password: oldPw.value, new_password: newPw.value });
-			oldPw.value = newPw.value = '';
-			toast(t('saved'));
-		} catch (e) {
-			toast(e.code === 'rate_limited' ? t('rate_limited') :
-			    e.message, true);
-		}
-	});
-	box.appendChild(pwForm);
-	if (!can.admin())
-		return;
-	const body = el('div', {});
-	box.appendChild(body);
-	const reload = () => users(clear(box));
-	loading(body);
-	let ulist, tlist;
-	try {
-		[ulist, tlist] = await Promise.all([api('GET', '/api/v1/users'),
-		    api('GET', '/api/v1/tokens')]);
-	} catch (e) {
-		failure(body, e, reload);
-		return;
-	}
-	const act = (method, path, question, payload) => async () => {
-		if (question && !await confirmBox(t('confirm'),
-		    el('p', {}, question)))
-			return;
-		try {
-			await api(method, path, payload === undefined ? {} : payload);
-			reload();
-		} catch (e) {
-			toast(e.message, true);
-		}
-	};
-	const self = me.user.email;
-	clear(body);
-	body.appendChild(el('div', { class: 'card', id: 'users-table' },
-	    el('h2', {}, t('users')), table([
-	    { label: '#', key: 'id' },
-	    { label: t('email'), key: 'email' },
-	    { label: t('role'), key: 'role' },
-	    { label: t('state'), render: (u) => u.disabled ?
-	      pill(t('disabled'), 'bad') : pill(t('active'), 'ok') },
-	    { label: t('created'), render: (u) => when(u.created) },
-	    { label: t('actions'), render: (u) => u.email === self ? '' : [
-	      el('button', { type: 'button', on: { click: u.disabled ?
-	        act('POST', `/api/v1/users/${u.id}/enable`) :
-	        act('POST', `/api/v1/users/${u.id}/disable`,
-	        `${u.email}: ${t('confirm_disable')}`) } },
-	        u.disabled ? t('enable') : t('disable')), ' ',
-	      el('button', { type: 'button', on: { click: async () => {
-	        const input = el('input', { type: 'password', min: 10,
-	          autocomplete: 'new-password', id: 'reset-password' });
-	        if (!await confirmBox(t('reset_password'), el('label', {},
-	            `${u.email}: ${t('new_password')}`, input)))
-	          return;
-	        await act('POST', `/api/v1/users/${u.id}/password`, null,
-	          { password: input.value })();
-	      } } }, t('reset_password')), ' ',
-	      el('button', { type: 'button', on: { click:
-	        act('DELETE', `/api/v1/users/${u.id}`,
-	        `${u.email}: ${t('confirm_remove')}`) } }, t('remove'))] },
-	], ulist.users || [])));
-	body.appendChild(el('div', { class: 'card', id: 'tokens-table' },
-	    el('h2', {}, t('tokens')), table([
-	    { label: '#', key: 'id' },
-	    { label: t('role'), key: 'role' },
-	    { label: t('created'), render: (k) => when(k.created) },
-	    { label: t('expires'), render: (k) => k.expires ? when(k.expires) :
-	      t('never') },
-	    { label: t('state'), render: (k) => k.active ?
-	      pill(t('active'), 'ok') : pill(k.revoked ? t('revoked') :
-	      t('expired'), 'bad') },
-	    { label: t('actions'), render: (k) => k.revoked ? '' :
-	      el('button', { type: 'button', on: { click:
-	        act('POST', `/api/v1/tokens/${k.id}/revoke`,
-	        `#${k.id}: ${t('confirm_revoke_token')}`) } }, t('revoke')) },
-	], (tlist.tokens || []).slice().reverse())));
-}
-
 /* ---- what other files of the dashboard use (editor.js) ---- */
 
 /*
  * registerPage(name, after, fn, opts): a nav entry after the page named
- * `after` (null: the first); opts.ownNote: the page says itself what the
- * role may not do.
+ * `after` (null: the first), in opts.group (one of GROUPS); opts.ownNote:
+ * the page says itself what the role may not do; opts.hidden: routable
+ * (#/name?...) but not in the nav, a detail view.
  */
 function registerPage(name, after, fn, opts) {
 	if (PAGES.includes(name))
 		return;
 	const i = after === null ? -1 : PAGES.indexOf(after);
 	PAGES.splice(after === null ? 0 : i < 0 ? PAGES.length : i + 1, 0, name);
-	EXTRA[name] = { fn, ownNote: !!(opts && opts.ownNote) };
+	EXTRA[name] = { fn, ownNote: !!(opts && opts.ownNote),
+	    hidden: !!(opts && opts.hidden) };
+	if (opts && GROUPS.includes(opts.group))
+		GROUP_OF[name] = opts.group;
 }
 
 window.sigilAdmin = Object.freeze({

@@ -398,6 +398,7 @@ async function campaignsPage(box) {
 	], list.campaigns || [])));
 }
 
-A.registerPage('campaigns', 'overview', campaignsPage);
+A.registerPage('campaigns', 'overview', campaignsPage,
+    { group: 'marketing' });
 
 })();

@@ -1114,6 +1114,7 @@ window.addEventListener('beforeunload', (ev) => {
 	}
 });
 
-A.registerPage('editor', 'batches', editorPage, { ownNote: true });
+A.registerPage('editor', 'campaigns', editorPage, { ownNote: true,
+    group: 'marketing' });
 
 })();

@@ -109,6 +109,7 @@ async function overview(box, params) {
 	}
 }
 
-A.registerPage('overview', null, overview, { ownNote: true });
+A.registerPage('overview', null, overview, { ownNote: true,
+    group: 'overview' });
 
 })();
