@@ -496,10 +496,14 @@ http_stream_start(struct http_call *c, int status, const char *content_type,
 	stream_pump(NULL, s);
 }
 
+/*
+ * Reals with 15 significant digits, the most a double always round-trips
+ * as written: 642.6, not 642.60000000000002.
+ */
 void
 http_reply_jsont(struct http_call *c, int status, void *o)
 {
-	char *text = json_dumps(o, JSON_COMPACT);
+	char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
 
 	json_decref(o);
 	if (text == NULL) {

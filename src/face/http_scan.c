@@ -217,6 +217,28 @@ item_of(const struct scan_ctx *s, struct links_item *it, char serial[24])
 }
 
 /*
+ * Where the code was first checked, when that scan's place was shared
+ * (page.c rounds it to 0.1 degree): a later scanner far from it learns
+ * the code has been read elsewhere. One read of the first scan, on
+ * repeat scans only.
+ */
+static void
+first_place(struct app *app, const struct writer_job *job,
+    struct page_view *v)
+{
+	struct scan_rec first;
+
+	if ((job->rec.flags & SCAN_FIRST) || job->state.first_scan_id == 0 ||
+	    job->state.first_scan_id == job->rec.id ||
+	    store_scan_get(app->store, job->state.first_scan_id, &first) != 0 ||
+	    !(first.flags & SCAN_HAS_LOC))
+		return;
+	v->has_first_place = 1;
+	v->first_lat = first.lat;
+	v->first_lng = first.lng;
+}
+
+/*
  * The page, for any verdict: the product as far as it is known, and for
  * a verdict other than genuine the brand's support link (support, a
  * link of links, or NULL).
@@ -241,6 +263,7 @@ page_answer(struct http_call *c, struct scan_ctx *s, const struct link *sup)
 	v.first_scan = (job->rec.flags & SCAN_FIRST) != 0;
 	v.scan_count = job->state.scan_count;
 	v.first_at = job->state.first_at;
+	first_place(app, job, &v);
 	v.scan_id = id;
 	scan_check_format(job->rec.id, check);
 	v.check_id = check;

@@ -2,6 +2,7 @@
 every endpoint, products and batches, aggregation item -> case -> pallet,
 shipments, territories and diversion, code lookup, alerts, bad input."""
 import json
+import re
 import os
 import sys
 import time
@@ -162,19 +163,31 @@ with Env() as env:
                                    % d["scan_id"], {"lat": where[0],
                                                     "lng": where[1]},
                                    headers={"Cookie": "sg_d=" + dev})
+        raws.append(body.decode())
         return d, st2, json.loads(body)
+    raws = []
     d, st, inside = scan_at(items[5], HANGZHOU)
     check(st == 200 and inside["diversion"] is False,
           "item scanned inside the territory: diversion false")
     check([t["step"] for t in d["trace"]][:3] ==
           ["commissioning", "shipping", "receiving"],
           "consumer sees the trace (%s)" % [t["step"] for t in d["trace"]])
+    # A repeat check of items[5] shows where it was first checked
+    # (rounded to 0.1 degree): 北纬 30.3°，东经 120.2° (Hangzhou).
+    st, _, page = srv.request("GET", "/S/" + items[5].split("/")[-1],
+                              headers={"Accept": "text/html",
+                                       "Accept-Language": "zh-CN"})
+    check(st == 200 and re.search(r"北纬 30\.3°，东经 120\.[12]°",
+                                  page.decode()) is not None,
+          "a repeat check shows the first check's place, rounded")
     d, st, outside = scan_at(items[6], BEIJING)
     check(st == 200 and outside["diversion"] is True and
           outside["distributor"]["name"] == "Hangzhou Co" and
           outside["distance_km"] > 500,
           "item scanned in Beijing: diversion true, %s km" %
           outside.get("distance_km"))
+    check(re.search(r'"distance_km":\d+\.\d[,}]', raws[-1]) is not None,
+          "distance_km is written with one decimal (%s)" % raws[-1][-60:])
     st, doc = srv.api("GET", "alerts?type=diversion", AN)
     check(st == 200 and len(doc["alerts"]) == 1 and
           doc["alerts"][0]["distributor"] == dist, "diversion alert listed")
