@@ -339,10 +339,15 @@ consumer_metrics(struct http_call *c)
 		evbuffer_add_printf(b, "sigil_scans_total{verdict=\"%s\"} %llu\n",
 		    scan_verdict_name(v),
 		    (unsigned long long)app->scans_by_verdict[v]);
-	evbuffer_add_printf(b, "# TYPE sigil_bot_scans_total counter\n"
+	evbuffer_add_printf(b, "# HELP sigil_bot_scans_total Scans by "
+	    "link-preview bots and crawlers (not human scans).\n"
+	    "# TYPE sigil_bot_scans_total counter\n"
 	    "sigil_bot_scans_total %llu\n"
+	    "# HELP sigil_scan_errors_total Scans that could not be recorded "
+	    "(answered 503).\n"
 	    "# TYPE sigil_scan_errors_total counter\n"
 	    "sigil_scan_errors_total %llu\n"
+	    "# HELP sigil_locations_total Consented scan locations stored.\n"
 	    "# TYPE sigil_locations_total counter\n"
 	    "sigil_locations_total %llu\n",
 	    (unsigned long long)app->bot_scans,
@@ -374,6 +379,8 @@ consumer_metrics(struct http_call *c)
 	cum += ws.latency_hist[11];
 	evbuffer_add_printf(b, "sigil_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
 	    "sigil_commit_seconds_sum %.6f\nsigil_commit_seconds_count %llu\n"
+	    "# HELP sigil_commit_failures_total Writer rounds whose LMDB "
+	    "commit failed (answered 503).\n"
 	    "# TYPE sigil_commit_failures_total counter\n"
 	    "sigil_commit_failures_total %llu\n", (unsigned long long)cum,
 	    ws.latency_sum_s, (unsigned long long)ws.commits,
@@ -382,6 +389,8 @@ consumer_metrics(struct http_call *c)
 		evbuffer_add_printf(b, "# HELP sigil_lmdb_map_bytes LMDB map "
 		    "size.\n# TYPE sigil_lmdb_map_bytes gauge\n"
 		    "sigil_lmdb_map_bytes %llu\n"
+		    "# HELP sigil_lmdb_used_bytes Bytes of the LMDB map in "
+		    "use.\n"
 		    "# TYPE sigil_lmdb_used_bytes gauge\n"
 		    "sigil_lmdb_used_bytes %llu\n", (unsigned long long)map,
 		    (unsigned long long)used);
@@ -391,12 +400,16 @@ consumer_metrics(struct http_call *c)
 		    "Transactions written to the write-ahead log.\n"
 		    "# TYPE sigil_wal_records_total counter\n"
 		    "sigil_wal_records_total %llu\n"
+		    "# HELP sigil_wal_bytes_total Bytes appended to the "
+		    "write-ahead log.\n"
 		    "# TYPE sigil_wal_bytes_total counter\n"
 		    "sigil_wal_bytes_total %llu\n"
 		    "# HELP sigil_wal_checkpoints_total Checkpoints of data.mdb "
 		    "(the log before them is no longer needed).\n"
 		    "# TYPE sigil_wal_checkpoints_total counter\n"
 		    "sigil_wal_checkpoints_total %llu\n"
+		    "# HELP sigil_wal_checkpoint_failures_total Write-ahead "
+		    "log checkpoints that failed.\n"
 		    "# TYPE sigil_wal_checkpoint_failures_total counter\n"
 		    "sigil_wal_checkpoint_failures_total %llu\n",
 		    (unsigned long long)wst.records,
@@ -404,12 +417,16 @@ consumer_metrics(struct http_call *c)
 		    (unsigned long long)wst.checkpoints,
 		    (unsigned long long)wst.checkpoint_failures);
 	store_state_info(app->store, &si);
-	evbuffer_add_printf(b, "# TYPE sigil_writer_pending gauge\n"
+	evbuffer_add_printf(b, "# HELP sigil_writer_pending Write requests "
+	    "queued for the writer thread.\n"
+	    "# TYPE sigil_writer_pending gauge\n"
 	    "sigil_writer_pending %u\n"
 	    "# HELP sigil_state_pending_codes Codes whose state is not yet "
 	    "merged into code_state.\n"
 	    "# TYPE sigil_state_pending_codes gauge\n"
 	    "sigil_state_pending_codes %zu\n"
+	    "# HELP sigil_state_merged_codes_total Code states merged from the "
+	    "scan log into the state table.\n"
 	    "# TYPE sigil_state_merged_codes_total counter\n"
 	    "sigil_state_merged_codes_total %llu\n",
 	    writer_pending(app->writer), si.pending,

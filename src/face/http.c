@@ -66,9 +66,11 @@
 #define RATE_SETS		16384	/* x RATELIMIT_WAYS clients */
 #define ROUTES_MAX		64
 
-static const int tracked_status[] = { 200, 201, 204, 301, 302, 304, 307,
-    400, 401, 403, 404, 405, 408, 409, 410, 413, 414, 415, 422, 423, 429,
-    431, 500, 503 };
+static const int tracked_status[] = { 200, 201, 202, 204, 206, 301, 302,
+    303, 304, 307, 308,
+    400, 401, 403, 404, 405, 408, 409, 410, 411, 412, 413, 414, 415, 416,
+    422, 423, 429,
+    431, 500, 501, 502, 503, 504 };
 #define NSTATUS (sizeof tracked_status / sizeof tracked_status[0] + 1)
 
 struct cidr {
@@ -593,6 +595,7 @@ http_metrics(struct http_server *srv, struct evbuffer *out)
 	    "# HELP sigil_http_connections_open Open client connections.\n"
 	    "# TYPE sigil_http_connections_open gauge\n"
 	    "sigil_http_connections_open %u\n"
+	    "# HELP sigil_http_connections_total Client connections accepted.\n"
 	    "# TYPE sigil_http_connections_total counter\n"
 	    "sigil_http_connections_total %llu\n"
 	    "# HELP sigil_http_connections_closed_total Connections the "
@@ -607,8 +610,12 @@ http_metrics(struct http_server *srv, struct evbuffer *out)
 	    "sigil_http_connections_closed_total{reason=\"body_timeout\"} "
 	    "%llu\n"
 	    "sigil_http_connections_closed_total{reason=\"framing\"} %llu\n"
+	    "# HELP sigil_http_accept_errors_total accept() failures on the "
+	    "listening socket.\n"
 	    "# TYPE sigil_http_accept_errors_total counter\n"
 	    "sigil_http_accept_errors_total %llu\n"
+	    "# HELP sigil_http_rate_limited_total Requests refused by the "
+	    "per-client rate limit (429).\n"
 	    "# TYPE sigil_http_rate_limited_total counter\n"
 	    "sigil_http_rate_limited_total %llu\n",
 	    st.open, (unsigned long long)st.total,

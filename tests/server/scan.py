@@ -1,6 +1,7 @@
 """sigild scan path, end to end: verdicts, counts, letter case, bots,
 clone signals, locations, JSON shape and the HTML page."""
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -164,6 +165,22 @@ with Env() as env:
     check(st == 200 and b'sigil_scans_total{verdict="genuine"}' in body and
           b"sigil_commit_batch_size_bucket" in body and
           b"sigil_lmdb_map_bytes" in body, "metrics in Prometheus text")
+    # Every family says what it is (HELP) and its type (TYPE).
+    text = body.decode()
+    typed = set(re.findall(r"^# TYPE (\w+) ", text, re.M))
+    helped = set(re.findall(r"^# HELP (\w+) ", text, re.M))
+    samples = {re.sub(r"_(bucket|sum|count)$", "", n)
+               if re.sub(r"_(bucket|sum|count)$", "", n) in typed else n
+               for n in re.findall(r"^([a-z_]+)[{ ]", text, re.M)}
+    check(samples <= typed and typed <= helped,
+          "every metric family has HELP and TYPE (untyped %s, no HELP %s)"
+          % (sorted(samples - typed), sorted(typed - helped)))
+    # A 308 (/admin to /admin/) is counted under its own status.
+    srv.request("GET", "/admin")
+    st, _, body = srv.get("/metrics")
+    check(b'route="dashboard",status="308"} 1' in body and
+          b'status="other"' not in body,
+          "a 308 is counted by its number, not as other")
     st, _, body = srv.get("/healthz")
     check(st == 200 and b"ok" in body, "healthz")
 
