@@ -146,7 +146,7 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	[T_V_GENUINE - T_TITLE] = { "正品", "Genuine" },
 	[T_V_SUSPICIOUS - T_TITLE] = { "可疑", "Suspicious" },
 	[T_V_COUNTERFEIT - T_TITLE] = { "假冒", "Counterfeit" },
-	[T_V_REVOKED - T_TITLE] = { "已撤销", "Revoked" },
+	[T_V_REVOKED - T_TITLE] = { "已作废", "Revoked" },
 	[T_V_INACTIVE - T_TITLE] = { "未激活", "Not activated" },
 	[T_V_UNVERIFIED - T_TITLE] = { "未验证", "Not verified" },
 	[T_V_PRODUCT - T_TITLE] = { "产品信息", "Product information" },
@@ -163,7 +163,7 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	    "This code was not issued by the brand. The item may be "
 	    "counterfeit." },
 	[T_D_REVOKED - T_TITLE] = {
-	    "品牌方已撤销此码，请联系品牌方核实。",
+	    "品牌方已作废此码，请联系品牌方核实。",
 	    "The brand has revoked this code. Please check with the brand." },
 	[T_D_INACTIVE - T_TITLE] = {
 	    "此码尚未激活，商品可能未经正常渠道出货。",

@@ -145,7 +145,7 @@ test_verdicts_both_languages(void **state)
 		{ VERDICT_GENUINE, "genuine", "正品", "Genuine" },
 		{ VERDICT_SUSPICIOUS, "suspicious", "可疑", "Suspicious" },
 		{ VERDICT_COUNTERFEIT, "counterfeit", "假冒", "Counterfeit" },
-		{ VERDICT_REVOKED, "revoked", "已撤销", "Revoked" },
+		{ VERDICT_REVOKED, "revoked", "已作废", "Revoked" },
 		{ VERDICT_INACTIVE, "inactive", "未激活", "Not activated" },
 	};
 	(void)state;

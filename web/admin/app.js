@@ -548,6 +548,9 @@ async function route() {
 		return false;
 	}
 	leaveGuard = null;
+	/* A toast belongs to the page it was said on. */
+	if (location.hash !== shownHash)
+		document.getElementById('toast').hidden = true;
 	shownHash = location.hash;
 	renderHeader();
 	if (!me) {
