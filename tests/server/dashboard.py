@@ -383,6 +383,15 @@ with Env() as env:
         os.path.getsize(f) > 5000 for f in facts.get("shots", [])),
         "browser: screenshots of every page kept in build/test-artifacts/")
 
+    # The browser tests' watch for the server's English on zh-CN pages
+    # (tests/browser/lib.js) fails when a page shows it, not otherwise.
+    r = subprocess.run(["node", os.path.join(ROOT, "tests", "browser",
+                                              "lib_selftest.js"), ART],
+                       capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0 and '"zh":1' in r.stdout and '"en":0' in r.stdout,
+          "the zh-CN English watch trips on a page that shows the server's "
+          "message, and only in zh-CN (%s)" % r.stdout.strip()[-80:])
+
     # ---- login rate limit per address (last: it blocks this address) ----
     codes = [login(srv, "nobody@acme.test", "x" * 12, headers={
         "X-Forwarded-For": "192.0.2.1"})[0] for _ in range(15)]

@@ -183,7 +183,7 @@ async function alertsPage(box) {
 			toast(msg || t('al_done'));
 			load();
 		} catch (e) {
-			toast(e.message, true);
+			toast(A.errText(e), true);
 		}
 	};
 	const setStatus = (a, status) => act(a, { method: 'PATCH',
@@ -270,7 +270,7 @@ async function alertsPage(box) {
 			try {
 				list = await loadAll('/api/v1/batches');
 			} catch (e) {
-				toast(e.message, true);
+				toast(A.errText(e), true);
 				return;
 			}
 			const ids = new Map();
@@ -295,7 +295,7 @@ async function alertsPage(box) {
 					await api('POST', `/api/v1/batches/${id}/revoke`, {});
 					done++;
 				} catch (e) {
-					toast(e.message, true);
+					toast(A.errText(e), true);
 				}
 			}
 			toast(t('revoked_n') + done);

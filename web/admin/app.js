@@ -21,6 +21,13 @@ const TEXT = {
 		title: 'sigil 品牌控制台', overview: '概览', campaigns: '营销活动',
 		g_overview: '概览', g_marketing: '营销', g_trace: '防伪溯源',
 		g_production: '生产', g_customers: '会员', g_settings: '设置',
+		err_invalid: '此项无效', err_input: '输入有误，请检查后重试',
+		err_not_found: '找不到该对象（可能已被删除）',
+		err_forbidden: '当前角色不能执行此操作', err_csrf: '会话已过期，请刷新页面',
+		err_conflict: '与已有数据冲突', err_too_large: '内容过大',
+		err_rate_limited: '操作过于频繁，请稍后再试',
+		err_unavailable: '服务器暂时不可用，请稍后再试',
+		err_network: '无法连接服务器', err_other: '操作失败',
 		geo: '地域', alerts: '告警', lookup: '码查询', customers: '会员',
 		batches: '批次', logout: '退出', login: '登录', email: '邮箱',
 		password: '密码', login_title: '登录品牌控制台',
@@ -81,6 +88,16 @@ const TEXT = {
 		g_overview: 'Overview', g_marketing: 'Marketing',
 		g_trace: 'Trace & protect', g_production: 'Production',
 		g_customers: 'Customers', g_settings: 'Settings',
+		err_invalid: 'Not valid', err_input: 'Check what you entered',
+		err_not_found: 'Not found (it may have been deleted)',
+		err_forbidden: 'Your role may not do this',
+		err_csrf: 'Your session has expired; reload the page',
+		err_conflict: 'This conflicts with existing data',
+		err_too_large: 'Too large',
+		err_rate_limited: 'Too many requests; wait a moment',
+		err_unavailable: 'The server is busy; try again shortly',
+		err_network: 'The server cannot be reached',
+		err_other: 'It did not work',
 		campaigns: 'Campaigns', geo: 'Geography', alerts: 'Alerts',
 		lookup: 'Code lookup', customers: 'Customers', batches: 'Batches',
 		logout: 'Log out', login: 'Log in', email: 'Email',
@@ -319,6 +336,26 @@ async function api(method, path, body) {
 	return doc;
 }
 
+/*
+ * An API error as a sentence in the dashboard's language: the page's own
+ * text for its code (TEXT[prefix + code]) if there is one, else the
+ * server's message in English, else one by status. A zh-CN page never
+ * shows the server's English.
+ */
+function errText(err, prefix) {
+	if (!(err instanceof ApiError))
+		return t('err_network');
+	if (prefix && TEXT.zh[prefix + err.code])
+		return t(prefix + err.code);
+	if (lang === 'en' && err.message)
+		return err.message;
+	const by = { 404: 'err_not_found', 403: err.code === 'csrf' ? 'err_csrf' :
+	    'err_forbidden', 409: 'err_conflict', 413: 'err_too_large',
+	    429: 'err_rate_limited', 503: 'err_unavailable',
+	    400: 'err_input', 422: 'err_input' }[err.status];
+	return t(by || 'err_other');
+}
+
 const can = {
 	operate: () => me && (me.user.role === 'admin' || me.user.role === 'operator'),
 	admin: () => me && me.user.role === 'admin',
@@ -461,7 +498,7 @@ function failure(box, err, again) {
 		return;
 	}
 	append(clear(box), [el('div', { class: 'notice error' },
-	    t('error') + ': ' + (err && err.message ? err.message : String(err)),
+	    t('error') + ': ' + errText(err),
 	    ' ', again ? el('button', { type: 'button', on: { click: again } },
 	    t('retry')) : null)]);
 }
@@ -596,7 +633,7 @@ function loginPage() {
 		} catch (e) {
 			msg.textContent = e.code === 'bad_credentials' ?
 			    t('bad_credentials') : e.code === 'busy' ? t('busy') :
-			    e.code === 'rate_limited' ? t('rate_limited') : e.message;
+			    e.code === 'rate_limited' ? t('rate_limited') : errText(e);
 			msg.hidden = false;
 		}
 	});
@@ -766,7 +803,7 @@ async function correctCode(code, action, title, note) {
 		await api('POST', '/api/v1/codes/' + encodeURIComponent(code) +
 		    '/' + action, { reason: text });
 	} catch (e) {
-		toast(e.message, true);
+		toast(errText(e), true);
 		return;
 	}
 	toast(t(action === 'clear' ? 'cleared' : 'unlocked'));
@@ -926,7 +963,7 @@ async function customers(box) {
 		          const blob = new Blob([JSON.stringify(d, null, 2)], { type: 'application/json' });
 		          const a = el('a', { href: URL.createObjectURL(blob), download: `customer-${c.id}.json` });
 		          document.body.appendChild(a); a.click(); a.remove();
-		        } catch (e) { toast(e.message, true); }
+		        } catch (e) { toast(errText(e), true); }
 		      } } }, t('export')), ' ',
 		      el('button', { type: 'button', class: 'danger', on: { click: async () => {
 		        if (!await confirmBox(t('erase'), el('p', {}, `#${c.id} ${c.phone}: ${t('confirm_erase')}`)))
@@ -934,7 +971,7 @@ async function customers(box) {
 		        try {
 		          await api('POST', `/api/v1/customers/${c.id}/erase`, {});
 		          load();
-		        } catch (e) { toast(e.message, true); }
+		        } catch (e) { toast(errText(e), true); }
 		      } } }, t('erase'))] : '' },
 		], rows), el('p', { class: 'muted', id: 'customer-count' },
 		    `${fmt(rows.length)} / ${fmt(sum ? sum.total : rows.length)}`,
@@ -1016,7 +1053,7 @@ async function batches(box) {
 				toast(t('saved'));
 				reload();
 			} catch (e) {
-				msg.textContent = clean(e.message);
+				msg.textContent = errText(e);
 				msg.hidden = false;
 			}
 		});
@@ -1041,7 +1078,7 @@ async function batches(box) {
 			await api('POST', `/api/v1/batches/${b.id}/${what}`, {});
 			reload();
 		} catch (e) {
-			toast(e.message, true);
+			toast(errText(e), true);
 		}
 	};
 	append(clear(body), [table([
@@ -1085,7 +1122,7 @@ function registerPage(name, after, fn, opts) {
 
 window.sigilAdmin = Object.freeze({
 	TEXT, t, el, append, clear, clean, pill, toast, confirmBox, api,
-	ApiError, can, loading, failure, table, when, fmt, registerPage,
+	ApiError, can, loading, failure, table, when, fmt, registerPage, errText,
 	chart, rangeQuery, svg,
 	setLeaveGuard, lang: () => lang, me: () => me, route,
 });

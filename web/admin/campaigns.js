@@ -264,7 +264,7 @@ function campaignForm(existing, batches, distributors, done) {
 			const known = { unknown_product: 1, unknown_batch: 1,
 			    unknown_distributor: 1, no_pin_file: 1 };
 			const text = known[e.code] ? tf('cp_' + e.code, value) :
-			    e.message;
+			    A.errText(e);
 			if (input) {
 				mark(input, text);
 				msg.textContent = t('cp_field_error');
@@ -392,7 +392,7 @@ async function campaignsPage(box) {
 	            (c.active ? 'pause' : 'resume'), {});
 	          reload();
 	        } catch (e) {
-	          toast(e.message, true);
+	          toast(A.errText(e), true);
 	        }
 	      } } }, c.active ? t('pause') : t('resume'))) : '' },
 	], list.campaigns || [])));

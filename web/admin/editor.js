@@ -53,13 +53,7 @@ Object.assign(A.TEXT.zh, {
 	ed_inherit: '沿用产品内容：', ed_delete_lang: '删除此语言的内容',
 	ed_confirm_delete_lang: '此语言的内容将被删除，消费者将看到其他语言的内容或默认页面。',
 	ed_lang_other: '其他语言代码（如 ja）', ed_add: '添加',
-	err_invalid: '此项无效', err_required: '必填',
-	err_not_found: '找不到该对象（可能已被删除）',
-	err_forbidden: '当前角色不能执行此操作', err_csrf: '会话已过期，请刷新页面',
-	err_conflict: '与已有数据冲突', err_too_large: '内容过大',
-	err_rate_limited: '操作过于频繁，请稍后再试',
-	err_unavailable: '服务器暂时不可用，请稍后再试',
-	err_network: '无法连接服务器', err_other: '操作失败',
+	err_required: '必填',
 	f_title: '标题最多 80 个字符，且不能含控制字符', f_story: '故事过长或含不允许的字符',
 	f_images: '图片不存在或数量过多', f_buttons: '按钮无效',
 	f_label: '按钮文字必填，最多 24 个字符',
@@ -121,14 +115,7 @@ Object.assign(A.TEXT.en, {
 	ed_confirm_delete_lang: 'The content in this language is deleted; ' +
 	    'consumers see another language or the default page.',
 	ed_lang_other: 'Other language code (e.g. ja)', ed_add: 'Add',
-	err_invalid: 'Not valid', err_required: 'Required',
-	err_not_found: 'Not found (it may have been deleted)',
-	err_forbidden: 'Your role may not do this',
-	err_csrf: 'Your session has expired; reload the page',
-	err_conflict: 'This conflicts with existing data',
-	err_too_large: 'Too large', err_rate_limited: 'Too many requests; wait a moment',
-	err_unavailable: 'The server is busy; try again shortly',
-	err_network: 'The server cannot be reached', err_other: 'It did not work',
+	err_required: 'Required',
 	f_title: 'A title has at most 80 characters',
 	f_story: 'The story is too long or has characters that are not allowed',
 	f_images: 'An image does not exist, or there are too many',
@@ -181,20 +168,8 @@ function fieldOf(err, names) {
 	return best;
 }
 
-/* A sentence for an API error without a field, in the dashboard's language. */
-function errText(err) {
-	if (!err || err.status === undefined)
-		return t('err_network');
-	const by = { 404: 'err_not_found', 403: err.code === 'csrf' ? 'err_csrf' :
-	    'err_forbidden', 409: 'err_conflict', 413: 'err_too_large',
-	    429: 'err_rate_limited', 503: 'err_unavailable' }[err.status];
-	if (by)
-		return t(by);
-	if (A.lang() === 'en' && err.message)
-		return err.message;
-	return t(err.status === 422 || err.status === 400 ? 'err_invalid' :
-	    'err_other');
-}
+/* A sentence for an API error without a field: app.js's errText. */
+const errText = (err) => A.errText(err);
 
 /* The sentence shown at field `key` (f_KEY) for a server error. */
 function fieldText(key, err) {
