@@ -86,6 +86,17 @@ const char *api_query(struct api_call *a, const char *name, char *out,
 int api_paging(struct api_call *a, uint64_t *after, size_t *limit,
     int64_t *since);
 
+/*
+ * The paged lists' query, refusing with 422 `invalid`:
+ * ?limit= 1..API_LIST_MAX (100 when absent); an id parameter 1..max (out
+ * 0 when absent). 0, or -1 after replying.
+ */
+int api_query_limit(struct api_call *a, size_t *limit);
+/* Was the query parameter name sent at all (even empty or not text)? */
+int api_query_present(struct api_call *a, const char *name);
+int api_query_id(struct api_call *a, const char *name, uint64_t max,
+    uint64_t *out);
+
 /* Parses the body as a JSON object into a->body: 0, or -1 after replying
  * (413 too large, 400 not a JSON object). */
 int api_body(struct api_call *a);
@@ -137,6 +148,11 @@ void api_batches_get(struct api_call *a);
 void api_batches_activate(struct api_call *a);
 void api_batches_revoke(struct api_call *a);
 void api_batches_print(struct api_call *a);	/* codes.csv */
+
+/* ---- handlers: paged lists, a product's change (api_lists.c) ---- */
+void api_products_list(struct api_call *a);
+void api_products_patch(struct api_call *a);
+void api_shipments_list(struct api_call *a);
 
 /* ---- handlers: the supply chain (api_trace.c) ---- */
 void api_aggregations_pack(struct api_call *a);

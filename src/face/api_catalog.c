@@ -174,19 +174,72 @@ api_batches_create(struct api_call *a)
 	http_write(a->c, &op_batch_new, &b, sizeof b, batch_made);
 }
 
+/* A page of batches: limit rows, then one more sets more. */
+struct batch_page {
+	json_t		*arr;
+	size_t		 limit;
+	int		 more;
+	uint64_t	 last;
+};
+
 static int
 batch_list_one(void *arg, const struct batch *b)
 {
-	return api_list_add(arg, api_batch_json(b));
+	struct batch_page *pg = arg;
+
+	if (json_array_size(pg->arr) == pg->limit) {
+		pg->more = 1;
+		return 1;
+	}
+	json_array_append_new(pg->arr, api_batch_json(b));
+	pg->last = b->id;
+	return 0;
 }
 
+/*
+ * Oldest first (?after=), or newest first (?before=, or ?order=newest
+ * for the first page); "next" is the cursor of the next page.
+ */
 void
 api_batches_list(struct api_call *a)
 {
-	json_t *arr = json_array();
+	struct batch_page pg = { 0 };
+	uint64_t after, before;
+	char order[16];
+	int newest = 0, err;
 
-	api_reply_list(a, "batches", arr, store_batch_each(a->app->store,
-	    a->brand.id, batch_list_one, arr));
+	if (api_query_limit(a, &pg.limit) != 0 ||
+	    api_query_id(a, "after", UINT64_MAX, &after) != 0 ||
+	    api_query_id(a, "before", UINT64_MAX, &before) != 0)
+		return;
+	if (http_query(a->c, "order", order, sizeof order) != NULL) {
+		if (strcmp(order, "newest") == 0)
+			newest = 1;
+		else if (strcmp(order, "oldest") != 0) {
+			api_fail(a, 422, "invalid",
+			    "order must be newest or oldest");
+			return;
+		}
+	}
+	if ((after != 0 && (before != 0 || newest)) ||
+	    (before != 0 && http_query(a->c, "order", order, sizeof order) &&
+	    !newest)) {
+		api_fail(a, 422, "invalid", "after pages oldest first, before "
+		    "newest first: give one of them");
+		return;
+	}
+	if (before != 0)
+		newest = 1;
+	pg.arr = json_array();
+	err = store_batch_page(a->app->store, a->brand.id, newest ? before :
+	    after, newest, batch_list_one, &pg);
+	if (err < 0) {
+		json_decref(pg.arr);
+		api_store_fail(a, err, "batches");
+		return;
+	}
+	api_reply(a, 200, json_pack("{s:o,s:o}", "batches", pg.arr, "next",
+	    pg.more ? json_integer((json_int_t)pg.last) : json_null()));
 }
 
 void

@@ -232,19 +232,48 @@ api_distributors_get(struct api_call *a)
 	store_distributor_clear(&d);
 }
 
+struct distributor_page {
+	json_t		*arr;
+	size_t		 limit;
+	int		 more;
+	uint32_t	 last;
+};
+
 static int
 distributor_list_one(void *arg, const struct distributor *d)
 {
-	return api_list_add(arg, distributor_json(d, 0));
+	struct distributor_page *pg = arg;
+
+	if (json_array_size(pg->arr) == pg->limit) {
+		pg->more = 1;
+		return 1;
+	}
+	json_array_append_new(pg->arr, distributor_json(d, 0));
+	pg->last = d->id;
+	return 0;
 }
 
+/* In id order, ?after= the next of the previous page. */
 void
 api_distributors_list(struct api_call *a)
 {
-	json_t *arr = json_array();
+	struct distributor_page pg = { 0 };
+	uint64_t after;
+	int err;
 
-	api_reply_list(a, "distributors", arr, store_distributor_each(
-	    a->app->store, a->brand.id, distributor_list_one, arr));
+	if (api_query_limit(a, &pg.limit) != 0 ||
+	    api_query_id(a, "after", UINT32_MAX, &after) != 0)
+		return;
+	pg.arr = json_array();
+	err = store_distributor_page(a->app->store, a->brand.id,
+	    (uint32_t)after, distributor_list_one, &pg);
+	if (err < 0) {
+		json_decref(pg.arr);
+		api_store_fail(a, err, "distributors");
+		return;
+	}
+	api_reply(a, 200, json_pack("{s:o,s:o}", "distributors", pg.arr,
+	    "next", pg.more ? json_integer(pg.last) : json_null()));
 }
 
 /* ---- shipments ---- */

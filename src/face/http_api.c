@@ -350,6 +350,56 @@ api_paging(struct api_call *a, uint64_t *after, size_t *limit, int64_t *since)
 	return 0;
 }
 
+/* ---- the paged lists' query ---- */
+
+/* Was name sent at all (even empty, too long or not text)? */
+int
+api_query_present(struct api_call *a, const char *name)
+{
+	char v[2100];	/* a request target is at most 2048 bytes */
+
+	return http_query(a->c, name, v, sizeof v) != NULL;
+}
+
+int
+api_query_limit(struct api_call *a, size_t *limit)
+{
+	char v[32];
+	uint64_t n;
+
+	*limit = 100;
+	if (api_query(a, "limit", v, sizeof v) == NULL) {
+		if (api_query_present(a, "limit"))
+			goto bad;
+		return 0;
+	}
+	if (sigil_parse_u64(v, API_LIST_MAX, &n) != 0 || n == 0)
+		goto bad;
+	*limit = (size_t)n;
+	return 0;
+bad:
+	api_fail(a, 422, "invalid", "limit must be a number from 1 to 1000");
+	return -1;
+}
+
+int
+api_query_id(struct api_call *a, const char *name, uint64_t max,
+    uint64_t *out)
+{
+	char v[32], msg[96];
+
+	*out = 0;
+	if (api_query(a, name, v, sizeof v) != NULL &&
+	    sigil_parse_u64(v, max, out) == 0 && *out != 0)
+		return 0;
+	if (!api_query_present(a, name))
+		return 0;
+	snprintf(msg, sizeof msg, "%s must be an id (a whole number from 1)",
+	    name);
+	api_fail(a, 422, "invalid", msg);
+	return -1;
+}
+
 /* ---- the JSON of objects several resources show ---- */
 
 json_t *

@@ -74,7 +74,9 @@ token_rate_allow(uint32_t id, unsigned rate)
 /* ---- the table ---- */
 
 static const struct api_route api_routes[] = {
+	{ EVHTTP_REQ_GET, "products", ROLE_NEED_READ, api_products_list },
 	{ EVHTTP_REQ_GET, "products/*", ROLE_NEED_READ, api_products_get },
+	{ EVHTTP_REQ_PATCH, "products/*", ROLE_NEED_ADMIN, api_products_patch },
 	{ EVHTTP_REQ_POST, "products", ROLE_NEED_ADMIN, api_products_create },
 	{ EVHTTP_REQ_GET, "batches", ROLE_NEED_READ, api_batches_list },
 	{ EVHTTP_REQ_POST, "batches", ROLE_NEED_OPERATE, api_batches_create },
@@ -94,6 +96,7 @@ static const struct api_route api_routes[] = {
 	    api_distributors_create },
 	{ EVHTTP_REQ_GET, "distributors/*", ROLE_NEED_READ,
 	    api_distributors_get },
+	{ EVHTTP_REQ_GET, "shipments", ROLE_NEED_READ, api_shipments_list },
 	{ EVHTTP_REQ_POST, "shipments", ROLE_NEED_OPERATE,
 	    api_shipments_create },
 	{ EVHTTP_REQ_GET, "shipments/*", ROLE_NEED_READ, api_shipments_get },

@@ -596,6 +596,105 @@ store_product_get(struct store *st, uint32_t brand_id, const char *sku,
 	return STORE_READ(st, product_load(st, txn, brand_id, sku, out));
 }
 
+/* A products row of the walk's brand; after (the arg) itself is passed. */
+static int
+product_each_load(const struct each_ctx *c, MDB_txn *txn, MDB_val k,
+    MDB_val v, struct product *p)
+{
+	(void)txn;
+	if (k.mv_size < 5 || sigil_be32_get(k.mv_data) != c->brand_id)
+		return MDB_NOTFOUND;
+	return product_decode(k, v, p);
+}
+
+struct product_walk {
+	struct each_ctx	 c;
+	const char	*after;
+};
+
+static int
+product_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	const struct product_walk *w = ctx;
+	struct product p;
+	int rc = product_each_load(&w->c, txn, k, v, &p);
+
+	if (rc == 0 && strcmp(p.sku, w->after) != 0)
+		*stop = ((int (*)(void *, const struct product *))w->c.fn)(
+		    w->c.arg, &p);
+	return rc;
+}
+
+int
+store_product_each(struct store *st, uint32_t brand_id, const char *after,
+    int (*fn)(void *arg, const struct product *p), void *arg)
+{
+	struct product_walk w = { { st, brand_id, (any_fn)fn, arg },
+	    after == NULL ? "" : after };
+	uint8_t kb[4 + STORE_NAME_BYTES];
+	size_t n = strnlen(w.after, STORE_NAME_BYTES + 1);
+
+	if (n > STORE_NAME_BYTES)
+		return SIGIL_EINVAL;
+	sigil_be32_put(kb, brand_id);
+	memcpy(kb + 4, w.after, n);
+	return store_walk(st, st->products, WALK_RANGE, mval(kb, 4 + n),
+	    product_row, &w);
+}
+
+/* Rewrites the name and max_scanners of an existing product. */
+static int
+product_update_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct product *p = arg;
+	struct product old;
+	uint8_t kb[4 + STORE_NAME_BYTES];
+	size_t n = strlen(p->sku);
+	MDB_val k = mval(kb, 4 + n), v;
+	json_t *j;
+	char *text;
+	int rc;
+
+	if ((rc = product_load(st, txn, p->brand_id, p->sku, &old)) != 0)
+		return rc;
+	if (p->name[0] == '\0')
+		memcpy(p->name, old.name, sizeof p->name);
+	if (p->max_scanners == 0)
+		p->max_scanners = old.max_scanners;
+	memcpy(p->gtin, old.gtin, sizeof p->gtin);
+	p->gs1_form = old.gs1_form;
+	p->created = old.created;
+	sigil_be32_put(kb, p->brand_id);
+	memcpy(kb + 4, p->sku, n);
+	if ((j = json_pack("{s:s, s:s, s:I, s:b, s:I}", "name", p->name,
+	    "gtin", p->gtin, "max_scanners", (json_int_t)p->max_scanners,
+	    "gs1_form", p->gs1_form != 0, "created",
+	    (json_int_t)p->created)) == NULL)
+		return SIGIL_EINVAL;
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (text == NULL)
+		return SIGIL_ENOMEM;
+	v = mval(text, strlen(text));
+	rc = mdb_put(txn, st->products, &k, &v, 0);
+	free(text);
+	return rc;
+}
+
+int
+store_product_update(struct store *st, struct product *p)
+{
+	struct product work;
+
+	if (!lookup_ok(p->sku, STORE_NAME_BYTES) ||
+	    (p->name[0] != '\0' &&
+	    !text_ok(p->name, sizeof(p->name), STORE_TEXT_MAX, 0)) ||
+	    p->max_scanners > STORE_SCANNERS_MAX)
+		return SIGIL_EINVAL;
+	work = *p;
+	return STORE_WRITE_OUT(st, product_update_fn, &work, work, p);
+}
+
 static int
 gtin_holders(struct store *st, MDB_txn *txn, const char *g, uint32_t *out,
     size_t max, size_t *n)
@@ -909,4 +1008,49 @@ store_batch_each(struct store *st, uint32_t brand_id,
 	sigil_be32_put(kb, brand_id);
 	return store_walk(st, st->batch_ranges, WALK_RANGE, mval(kb, 12),
 	    batch_row, &c);
+}
+
+/* The walk of store_batch_page: ids past the cursor only. */
+struct batch_walk {
+	struct each_ctx	 c;
+	uint64_t	 cursor;
+	int		 newest;
+};
+
+static int
+batch_page_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	const struct batch_walk *w = ctx;
+	struct batch b;
+	int rc = batch_each_load(&w->c, txn, k, v, &b);
+
+	if (rc == 0 && (w->cursor == 0 || (w->newest ? b.id < w->cursor :
+	    b.id > w->cursor)))
+		*stop = ((int (*)(void *, const struct batch *))w->c.fn)(
+		    w->c.arg, &b);
+	return rc;
+}
+
+int
+store_batch_page(struct store *st, uint32_t brand_id, uint64_t cursor,
+    int newest, int (*fn)(void *arg, const struct batch *b), void *arg)
+{
+	struct batch_walk w = { { st, brand_id, (any_fn)fn, arg }, cursor,
+	    newest };
+	uint8_t kb[12];
+	struct batch b;
+	uint64_t from = newest ? UINT64_MAX : 0;
+
+	/* Seek to the cursor's range when it is one of the brand's. */
+	if (cursor != 0 && store_batch_get(st, cursor, &b) == 0 &&
+	    b.brand_id == brand_id)
+		from = newest ? b.first_serial + b.count - 1 :
+		    b.first_serial + b.count;
+	sigil_be32_put(kb, brand_id);
+	sigil_be64_put(kb + 4, from);
+	if (newest)
+		return store_walk_before(st, st->batch_ranges, mval(kb, 12),
+		    batch_page_row, &w);
+	return store_walk(st, st->batch_ranges, WALK_RANGE, mval(kb, 12),
+	    batch_page_row, &w);
 }

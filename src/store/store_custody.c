@@ -538,6 +538,41 @@ store_shipment_get(struct store *st, uint64_t id, struct shipment *out)
 	return STORE_READ(st, shipment_load(st, txn, id, out, NULL));
 }
 
+/* The walk of store_shipment_each_before: the brand's rows only. */
+static int
+shipment_back_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
+{
+	const struct each_ctx *c = ctx;
+	struct shipment s;
+	int rc;
+
+	(void)v;
+	if (k.mv_size != 8)
+		return SIGIL_EIO;
+	if ((rc = shipment_load(c->st, txn, sigil_be64_get(k.mv_data), &s,
+	    NULL)) != 0)
+		return rc;
+	if (s.brand_id == c->brand_id)
+		*stop = ((int (*)(void *, const struct shipment *))c->fn)(
+		    c->arg, &s);
+	return 0;
+}
+
+int
+store_shipment_each_before(struct store *st, uint32_t brand_id,
+    uint64_t before, int (*fn)(void *arg, const struct shipment *s),
+    void *arg)
+{
+	struct each_ctx c = { st, brand_id, (any_fn)fn, arg };
+	uint8_t kb[8];
+
+	if (st->trace_absent)
+		return 0;
+	sigil_be64_put(kb, before == 0 ? UINT64_MAX : before);
+	return store_walk_before(st, st->shipments, mval(kb, 8),
+	    shipment_back_row, &c);
+}
+
 struct receive_arg {
 	uint64_t	id;
 	int64_t		now;

@@ -605,6 +605,39 @@ store_walk(struct store *st, MDB_dbi dbi, enum walk_how how, MDB_val key,
 	return stop ? stop : map_err(rc);
 }
 
+/*
+ * A walk backwards from the last key below key (exclusive), or from the
+ * table's last row when no key is at or above key: the newest-first
+ * walks (a brand's batches, shipments) that page with a `before`.
+ */
+int
+store_walk_before(struct store *st, MDB_dbi dbi, MDB_val key, walk_fn row,
+    void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k = key, v;
+	int rc, stop = 0;
+
+	if ((rc = read_begin(st, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
+		read_end(st);
+		return map_err(rc);
+	}
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV))
+		if ((rc = row(ctx, txn, k, v, &stop)) != 0 || stop != 0)
+			break;
+	mdb_cursor_close(cur);
+	read_end(st);
+	return stop ? stop : map_err(rc == MDB_NOTFOUND ? 0 : rc);
+}
+
 static int
 dup_push(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
 {

@@ -413,6 +413,9 @@ int txn_walk(MDB_txn *txn, MDB_dbi dbi, enum walk_how how, MDB_val key,
     walk_fn row, void *ctx, int *stop);
 int store_walk(struct store *st, MDB_dbi dbi, enum walk_how how, MDB_val key,
     walk_fn row, void *ctx);
+/* The same backwards, from the last row below key (exclusive). */
+int store_walk_before(struct store *st, MDB_dbi dbi, MDB_val key,
+    walk_fn row, void *ctx);
 
 /*
  * A typed *_each over store_walk. Its context is a struct each_ctx: the

@@ -211,6 +211,44 @@ store_distributor_each(struct store *st, uint32_t brand_id,
 	    dist_row, &c);
 }
 
+int
+store_distributor_page(struct store *st, uint32_t brand_id, uint32_t after,
+    int (*fn)(void *arg, const struct distributor *d), void *arg)
+{
+	struct each_ctx c = { st, brand_id, (any_fn)fn, arg };
+	uint8_t kb[8];
+
+	if (st->trace_absent || after == UINT32_MAX)
+		return 0;
+	bid_key(kb, brand_id, after + 1);
+	return store_walk(st, st->distributors, WALK_RANGE, mval(kb, 8),
+	    dist_row, &c);
+}
+
+static int
+distributor_name_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint32_t id, struct distributor *out)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	bid_key(kb, brand_id, id);
+	if ((rc = mdb_get(txn, st->distributors, &k, &v)) != 0)
+		return rc;
+	return distributor_decode(k, v, 0, out);
+}
+
+int
+store_distributor_name(struct store *st, uint32_t brand_id, uint32_t id,
+    struct distributor *out)
+{
+	if (st->trace_absent)
+		return SIGIL_ENOTFOUND;
+	return STORE_READ(st, distributor_name_load(st, txn, brand_id, id,
+	    out));
+}
+
 /*
  * A brand's feed: the ids its index (brand_events: keys
  * brand_id BE32 || id BE64) holds after `after`, in id order. item loads

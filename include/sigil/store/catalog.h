@@ -80,6 +80,21 @@ int store_product_add(struct store *st, struct product *p);
 int store_product_get(struct store *st, uint32_t brand_id, const char *sku,
     struct product *out);
 /*
+ * brand_id's products in SKU byte order, from the first SKU after after
+ * ("" or NULL: from the first); fn returns nonzero to stop (the walk
+ * returns it). SIGIL_EINVAL for an after longer than a SKU.
+ */
+int store_product_each(struct store *st, uint32_t brand_id, const char *after,
+    int (*fn)(void *arg, const struct product *p), void *arg);
+/*
+ * Changes p->brand_id's product p->sku: its name (unless p->name is "")
+ * and max_scanners (unless 0); its GTIN and code form never change (the
+ * codes are printed). p is filled with the product as stored.
+ * SIGIL_ENOTFOUND for an unknown product; SIGIL_EINVAL for a bad name or
+ * max_scanners above STORE_SCANNERS_MAX.
+ */
+int store_product_update(struct store *st, struct product *p);
+/*
  * The brands holding GTIN gtin14 (a product of theirs has it), at most
  * max of them in out, *n how many were found (it may exceed max). Walks
  * the gtins table: one row per product with a GTIN. 0 or an error.
@@ -133,5 +148,11 @@ int store_batch_set_state(struct store *st, uint64_t id, int state);
 /* The brand's batches in serial (= id) order. */
 int store_batch_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct batch *b), void *arg);
+/*
+ * One page of them: oldest first after the batch id cursor, or (newest)
+ * newest first before it; cursor 0 starts at the first (or the last).
+ */
+int store_batch_page(struct store *st, uint32_t brand_id, uint64_t cursor,
+    int newest, int (*fn)(void *arg, const struct batch *b), void *arg);
 
 #endif

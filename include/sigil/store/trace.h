@@ -42,6 +42,13 @@ void store_distributor_clear(struct distributor *d);
 /* Without territories (d->territory is NULL in the callback). */
 int store_distributor_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct distributor *d), void *arg);
+/* The same from the first id after after (ids in order). */
+int store_distributor_page(struct store *st, uint32_t brand_id,
+    uint32_t after, int (*fn)(void *arg, const struct distributor *d),
+    void *arg);
+/* One distributor without its territory (nothing to clear). */
+int store_distributor_name(struct store *st, uint32_t brand_id, uint32_t id,
+    struct distributor *out);
 
 /* ---- trace: aggregation, shipments, and the EPCIS event log ---- */
 #define STORE_AGG_MAX		100000	/* children in one call */
@@ -126,6 +133,14 @@ struct shipment {
 int store_ship(struct store *st, uint32_t brand_id, uint32_t distributor,
     const uint64_t *codes, size_t n, struct shipment *out);
 int store_shipment_get(struct store *st, uint64_t id, struct shipment *out);
+/*
+ * brand_id's shipments newest first, from the last id below before (0:
+ * from the newest); fn returns nonzero to stop. Shipment ids are global:
+ * the walk passes over other brands' rows.
+ */
+int store_shipment_each_before(struct store *st, uint32_t brand_id,
+    uint64_t before, int (*fn)(void *arg, const struct shipment *s),
+    void *arg);
 /* Marks the shipment received (SIGIL_ESTATE if already) + RECEIVE event. */
 int store_shipment_receive(struct store *st, uint64_t id, struct shipment *out);
 /* The shipment that last covered serial; SIGIL_ENOTFOUND if never shipped. */
