@@ -460,7 +460,8 @@ with Env() as env:
                   "section %s %s has a curl example" % h)
 
     # What the doc says is not implemented is not.
-    check(len(notimpl) >= 6, "doc lists %d not-implemented endpoints"
+    # (the table shrinks as endpoints land: products and shipments did)
+    check(len(notimpl) >= 1, "doc lists %d not-implemented endpoints"
           % len(notimpl))
     for method, path in notimpl:
         st, doc = srv.api(method, path[len("/api/v1/"):].replace("{id}", "1"),
