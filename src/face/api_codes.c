@@ -221,9 +221,12 @@ lookup_event(void *arg, const struct trace_event *ev)
 
 	o = json_pack("{s:I,s:s,s:s}", "event", (json_int_t)ev->id, "step",
 	    trace_event_name(ev->type), "at", sigil_time_format(ev->at, t));
-	if (ev->type == EVENT_AGGREGATE || ev->type == EVENT_DISAGGREGATE)
+	if (ev->type == EVENT_AGGREGATE || ev->type == EVENT_DISAGGREGATE) {
 		json_object_set_new(o, "parent", json_integer(
 		    (json_int_t)ev->parent));
+		json_object_set_new(o, "children", json_integer(
+		    (json_int_t)ev->n));
+	}
 	if (ev->type == EVENT_SHIP || ev->type == EVENT_RECEIVE) {
 		json_object_set_new(o, "shipment", json_integer(
 		    (json_int_t)ev->shipment));
@@ -252,16 +255,53 @@ lookup_claim(void *arg, const struct claim *cl)
 	return 0;
 }
 
+/* The direct children: how many, and the first CODES_CONTENTS_MAX. */
+#define CODES_CONTENTS_MAX	100
 struct child_count {
 	uint64_t	n;
+	uint64_t	first[CODES_CONTENTS_MAX];
 };
 
 static int
 count_child(void *arg, uint64_t child)
 {
-	(void)child;
-	((struct child_count *)arg)->n++;
+	struct child_count *k = arg;
+
+	if (k->n < CODES_CONTENTS_MAX)
+		k->first[k->n] = child;
+	k->n++;
 	return 0;
+}
+
+/* {serial, url} of one of the brand's codes (url null if unsignable). */
+static json_t *
+code_ref(struct api_call *a, uint64_t serial)
+{
+	char url[CODE_URL_MAX];
+	struct batch b;
+
+	return json_pack("{s:I,s:o}", "serial", (json_int_t)serial, "url",
+	    store_batch_find_serial(a->app->store, a->brand.id, serial, &b) ==
+	    0 && api_code_url(a, &b, serial, url, sizeof url) == 0 ?
+	    json_string(url) : json_null());
+}
+
+/* The distributor's name on each shipping and receiving event. */
+static void
+events_name(struct api_call *a, json_t *events)
+{
+	struct distributor d;
+	size_t i;
+	json_t *e, *id;
+
+	json_array_foreach(events, i, e) {
+		if ((id = json_object_get(e, "distributor")) == NULL)
+			continue;
+		json_object_set_new(e, "distributor_name",
+		    store_distributor_name(a->app->store, a->brand.id,
+		    (uint32_t)json_integer_value(id), &d) == 0 ?
+		    json_string(d.name) : json_null());
+	}
 }
 
 void
@@ -275,7 +315,7 @@ api_codes_get(struct api_call *a)
 	struct child_count kids = { 0 };
 	char url[CODE_URL_MAX], t[SIGIL_TIME_LEN + 1];
 	uint64_t serial, up, cur;
-	json_t *o, *parents, *scans, *events;
+	json_t *o, *parents, *containers, *contents, *scans, *events;
 	int depth;
 	struct scan_rec check_scan;
 	uint64_t check_id = 0;
@@ -305,13 +345,21 @@ api_codes_get(struct api_call *a)
 	if (store_product_get(a->app->store, a->brand.id, b.sku, &p) == 0)
 		json_object_set_new(o, "product", api_product_json(&p));
 	parents = json_array();
+	containers = json_array();
 	for (cur = serial, depth = 0; depth < 16 && store_parent(a->app->store,
-	    a->brand.id, cur, &up) == 0; depth++, cur = up)
+	    a->brand.id, cur, &up) == 0; depth++, cur = up) {
 		json_array_append_new(parents, json_integer((json_int_t)up));
+		json_array_append_new(containers, code_ref(a, up));
+	}
 	json_object_set_new(o, "parents", parents);
+	json_object_set_new(o, "containers", containers);
 	store_children_each(a->app->store, a->brand.id, serial, count_child,
 	    &kids);
 	json_object_set_new(o, "children", json_integer((json_int_t)kids.n));
+	contents = json_array();
+	for (uint64_t i = 0; i < kids.n && i < CODES_CONTENTS_MAX; i++)
+		json_array_append_new(contents, code_ref(a, kids.first[i]));
+	json_object_set_new(o, "contents", contents);
 	if (store_code_shipment(a->app->store, a->brand.id, serial, &s) == 0) {
 		json_t *so = api_shipment_json(&s);
 
@@ -369,6 +417,7 @@ api_codes_get(struct api_call *a)
 	events = json_array();
 	store_code_events(a->app->store, a->brand.id, serial, lookup_event,
 	    events);
+	events_name(a, events);
 	json_object_set_new(o, "events", events);
 	{
 		json_t *claims = json_array();
