@@ -88,10 +88,10 @@ int api_paging(struct api_call *a, uint64_t *after, size_t *limit,
 
 /*
  * The paged lists' query, refusing with 422 `invalid`:
- * ?limit= 1..API_LIST_MAX (100 when absent); an id parameter 1..max (out
- * 0 when absent). 0, or -1 after replying.
+ * ?limit= 1..API_LIST_MAX (dflt when absent); an id parameter 1..max
+ * (out 0 when absent). 0, or -1 after replying.
  */
-int api_query_limit(struct api_call *a, size_t *limit);
+int api_query_limit(struct api_call *a, size_t dflt, size_t *limit);
 /* Was the query parameter name sent at all (even empty or not text)? */
 int api_query_present(struct api_call *a, const char *name);
 int api_query_id(struct api_call *a, const char *name, uint64_t max,

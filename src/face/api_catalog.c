@@ -208,7 +208,7 @@ api_batches_list(struct api_call *a)
 	char order[16];
 	int newest = 0, err;
 
-	if (api_query_limit(a, &pg.limit) != 0 ||
+	if (api_query_limit(a, API_LIST_MAX, &pg.limit) != 0 ||
 	    api_query_id(a, "after", UINT64_MAX, &after) != 0 ||
 	    api_query_id(a, "before", UINT64_MAX, &before) != 0)
 		return;

@@ -83,7 +83,7 @@ api_products_list(struct api_call *a)
 	char after[STORE_NAME_BYTES + 2], q[SEARCH_MAX + 2];
 	int err;
 
-	if (api_query_limit(a, &pg.limit) != 0)
+	if (api_query_limit(a, 100, &pg.limit) != 0)
 		return;
 	if (api_query(a, "after", after, sizeof after) == NULL) {
 		if (api_query_present(a, "after")) {
@@ -204,7 +204,7 @@ api_shipments_list(struct api_call *a)
 	size_t i;
 	int err;
 
-	if (api_query_limit(a, &pg.limit) != 0 ||
+	if (api_query_limit(a, 100, &pg.limit) != 0 ||
 	    api_query_id(a, "before", UINT64_MAX, &before) != 0 ||
 	    api_query_id(a, "distributor", UINT32_MAX, &dist) != 0)
 		return;

@@ -261,7 +261,7 @@ api_distributors_list(struct api_call *a)
 	uint64_t after;
 	int err;
 
-	if (api_query_limit(a, &pg.limit) != 0 ||
+	if (api_query_limit(a, API_LIST_MAX, &pg.limit) != 0 ||
 	    api_query_id(a, "after", UINT32_MAX, &after) != 0)
 		return;
 	pg.arr = json_array();

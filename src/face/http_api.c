@@ -362,12 +362,12 @@ api_query_present(struct api_call *a, const char *name)
 }
 
 int
-api_query_limit(struct api_call *a, size_t *limit)
+api_query_limit(struct api_call *a, size_t dflt, size_t *limit)
 {
 	char v[32];
 	uint64_t n;
 
-	*limit = 100;
+	*limit = dflt;
 	if (api_query(a, "limit", v, sizeof v) == NULL) {
 		if (api_query_present(a, "limit"))
 			goto bad;

@@ -185,10 +185,11 @@ with Env() as env:
     st, doc = api("POST", "batches", B, {"sku": "BETA-1", "count": 1})
     check(st in (201, 409), "a beta batch (or no key: %s)" % st)
     st, doc = api("GET", "batches", AN)
-    check(st == 200 and len(doc["batches"]) == 100 and
+    check(st == 200 and len(doc["batches"]) == 1000 and
           doc["next"] == doc["batches"][-1]["id"] and
           set(doc["batches"][0]) >= {"id", "sku", "state", "count"},
-          "batches: a first page of 100, fields kept, next the last id")
+          "batches: a first page of 1000 (as before, now with next), fields "
+          "kept, next the last id")
     ids, after = [], ""
     for _ in range(5):
         st, doc = api("GET", "batches?limit=1000" + after, AN)
