@@ -180,6 +180,7 @@ struct batch_page {
 	size_t		 limit;
 	int		 more;
 	uint64_t	 last;
+	char		 sku[STORE_NAME_BYTES + 2];	/* "" any */
 };
 
 static int
@@ -187,6 +188,8 @@ batch_list_one(void *arg, const struct batch *b)
 {
 	struct batch_page *pg = arg;
 
+	if (pg->sku[0] != '\0' && strcmp(pg->sku, b->sku) != 0)
+		return 0;
 	if (json_array_size(pg->arr) == pg->limit) {
 		pg->more = 1;
 		return 1;
@@ -198,7 +201,8 @@ batch_list_one(void *arg, const struct batch *b)
 
 /*
  * Oldest first (?after=), or newest first (?before=, or ?order=newest
- * for the first page); "next" is the cursor of the next page.
+ * for the first page), ?sku= one product's only; "next" is the cursor
+ * of the next page.
  */
 void
 api_batches_list(struct api_call *a)
@@ -226,6 +230,16 @@ api_batches_list(struct api_call *a)
 	    !newest)) {
 		api_fail(a, 422, "invalid", "after pages oldest first, before "
 		    "newest first: give one of them");
+		return;
+	}
+	if (api_query(a, "sku", pg.sku, sizeof pg.sku) == NULL) {
+		if (api_query_present(a, "sku")) {
+			api_fail(a, 422, "invalid", "sku must be a SKU");
+			return;
+		}
+		pg.sku[0] = '\0';
+	} else if (strlen(pg.sku) > STORE_NAME_BYTES || pg.sku[0] == '\0') {
+		api_fail(a, 422, "invalid", "sku must be a SKU");
 		return;
 	}
 	if (before != 0)

@@ -212,12 +212,26 @@ with Env() as env:
     st, doc = api("GET", "batches?limit=2&before=%d" % ids[10], AN)
     check([b["id"] for b in doc["batches"]] == [ids[9], ids[8]],
           "before an id: the two older")
+    st, doc = api("GET", "batches?sku=A-0000&order=newest", AN)
+    check([b["sku"] for b in doc["batches"]] == ["A-0000"] and
+          doc["next"] is None, "?sku=: one product's batches only")
+    st, doc = api("GET", "batches?sku=P-0003&limit=500", AN)
+    check(len(doc["batches"]) == 500 and doc["next"] is not None and
+          all(b["sku"] == "P-0003" for b in doc["batches"]),
+          "?sku= paged: 500 and next")
+    st, doc = api("GET", "batches?sku=P-0003&limit=1000&after=%d"
+                  % doc["next"], AN)
+    check(len(doc["batches"]) == NBATCH - 501 and doc["next"] is None,
+          "?sku= second page: the rest (%d)" % len(doc["batches"]))
+    st, doc = api("GET", "batches?sku=P-0001", B)
+    check(doc["batches"] == [], "beta: none of acme's by sku")
     st, doc = api("GET", "batches", B)
     check(all(b["sku"] == "BETA-1" for b in doc["batches"]),
           "beta's batch list holds none of acme's")
     for bad in ["limit=0", "limit=5000", "after=x", "after=0", "before=-3",
                 "after=3&before=9", "order=sideways",
-                "order=oldest&before=4", "order=newest&after=4"]:
+                "order=oldest&before=4", "order=newest&after=4", "sku=",
+                "sku=" + "x" * 257, "sku=%01"]:
         invalid("batches?" + bad)
 
     # ---- distributors, paged ----
