@@ -817,41 +817,6 @@ function codeOf(text) {
 	return m ? m[1] : s;
 }
 
-function timelineItems(doc) {
-	const items = [];
-	for (const e of doc.events || []) {
-		let what = t(e.step);
-		if (e.parent !== undefined)
-			what += ` · ${t('parents')} ${e.parent}`;
-		if (e.shipment !== undefined)
-			what += ` · ${t('shipment')} #${e.shipment} · ${t('distributor')} #${e.distributor}`;
-		items.push({ at: e.at, cls: e.step === 'decommissioning' ? 'bad' : '',
-		    text: what });
-	}
-	for (const s of doc.scans || []) {
-		const flags = [t(s.verdict)];
-		if (s.first_scan) flags.push(t('first'));
-		if (s.bot) flags.push(t('bot'));
-		if (s.anonymous) flags.push(t('anonymous'));
-		if (s.diversion) flags.push(t('diversion'));
-		let what = `${t('scan')} #${s.scan} · ${flags.join(' · ')} · ${t('device')} ${s.device}`;
-		if (s.location)
-			what += ` · ${s.location.lat}, ${s.location.lng} (±${s.location.accuracy_m} m)`;
-		items.push({ at: s.at, cls: s.verdict === 'genuine' ? 'scan' : 'bad',
-		    text: what });
-	}
-	for (const c of doc.claims || [])
-		items.push({ at: c.at, cls: 'claim', text: `${t('claim')} · ` +
-		    `${t(c.role) || c.role || ''} · ${fmt(c.points)} ${t('points')}` +
-		    (c.campaign ? ` · #${c.campaign}` : '') });
-	for (const n of doc.notes || [])
-		items.push({ at: n.at, cls: 'note', text: `${t('note_' + n.action)} · ` +
-		    `${n.by.user !== undefined ? t('by_user') + ' #' + n.by.user :
-		    t('by_token') + ' #' + n.by.token} · ${n.reason}` });
-	items.sort((a, b) => String(a.at).localeCompare(String(b.at)));
-	return items;
-}
-
 async function lookup(box, params) {
 	const input = el('input', { id: 'code-input', placeholder: t('code'),
 	    size: 40, value: params.get('code') || '' });
@@ -874,7 +839,11 @@ async function lookup(box, params) {
 	try {
 		doc = await api('GET', '/api/v1/codes/' + encodeURIComponent(codeOf(code)));
 	} catch (e) {
-		failure(body, e);
+		if (e.code === 'not_found' || e.code === 'bad_code')
+			append(clear(body), [el('div', { class: 'notice error',
+			    id: 'lookup-error' }, t('tr_err_' + e.code))]);
+		else
+			failure(body, e);
 		return;
 	}
 	clear(body);
@@ -890,8 +859,7 @@ async function lookup(box, params) {
 	    [t('signals'), (doc.signals || []).map((x) => t(x)).join(' · ') || t('none')],
 	    [t('pin_state'), doc.pin ? `${fmt(doc.pin.wrong)} ${t('pin_wrong')}` +
 	      (doc.pin.locked ? ` · ${t('pin_locked')}` : '') : t('none')],
-	    [t('parents'), (doc.parents || []).join(' → ') || t('none')],
-	    [t('children'), fmt(doc.children)],
+	    ...window.sigilTrace.facts(doc),
 	    [t('shipment'), doc.shipment ? `#${doc.shipment.id} · ` +
 	      `${doc.shipment.distributor_name || '#' + doc.shipment.distributor} · ` +
 	      when(doc.shipment.shipped_at) : t('none')],
@@ -899,7 +867,7 @@ async function lookup(box, params) {
 	const dl = el('dl', { class: 'facts', id: 'code-facts' });
 	for (const [k, v] of facts)
 		append(dl, [el('dt', {}, k), el('dd', {}, v)]);
-	const items = timelineItems(doc);
+	const items = await window.sigilTrace.timeline(doc);
 	const fixes = el('div', { class: 'toolbar', id: 'code-actions' });
 	const c = codeOf(code);
 	if (can.operate() && (doc.suspicious || (doc.signals || []).length))
