@@ -111,6 +111,7 @@ function itemForm(onDone) {
 	    el('p', { class: 'sub muted' }, t('ca_stock_note')),
 	    el('div', { class: 'actions' }, el('button', { type: 'submit',
 	    class: 'primary', id: 'ca-item-add' }, t('ca_add'))));
+	form.noValidate = true;	/* the page's own words for a bad field */
 	form.addEventListener('submit', async (ev) => {
 		ev.preventDefault();
 		msg.hidden = true;

@@ -248,6 +248,11 @@ function packForm() {
 		const body = { parent: parent.value.trim() };
 		if (list.length)
 			body.children = list;
+		/* Unpacking everything: the answer counts none, the lookup does. */
+		let had = null;
+		if (mode === 'unpack' && !list.length)
+			had = await api('GET', '/api/v1/codes/' + encodeURIComponent(
+			    T.codeOf(parent.value))).then((d) => d.children, () => null);
 		pack.disabled = unpack.disabled = true;
 		try {
 			const r = await api('POST', mode === 'pack' ?
@@ -264,7 +269,8 @@ function packForm() {
 				show('ok', tx('ag_packed', fmt(r.children)), parentLink(),
 				    doc ? [t('ag_now'), T.refs(doc.contents || [])] : '');
 			} else
-				show('ok', tx('ag_unpacked', fmt(r.children)), parentLink());
+				show('ok', tx('ag_unpacked', fmt(had !== null ? had :
+				    r.children)), parentLink());
 			kids.area.value = '';
 			kids.count.textContent = `${t('sh_line_count')} 0`;
 		} catch (e) {
