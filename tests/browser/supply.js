@@ -253,6 +253,7 @@ async function main(argv) {
 		f = await text('#code-facts');
 		check(/装入 2 件：#12、#13/.test(f) && /#21/.test(f),
 		    'the case: its contents and its pallet: ' + f);
+		await shot('lookup-case');
 		const t1 = await text('#timeline');
 		check(/装箱 · 装入 2 件/.test(t1) && !/上级包装 11\b/.test(t1),
 		    'the case\'s own packing reads "装入 2 件", not "packed into ' +
@@ -386,16 +387,20 @@ async function main(argv) {
 		await goto('#/products', '#pr-list table');
 		check(/Products/.test(await text('#main h1')) &&
 		    /More products/.test(await text('#main')), 'products in English');
+		await shot('products-en');
 		await goto('#/shipments', '#sh-list table');
 		check(/Shipments/.test(await text('#main h1')) &&
 		    /In transit|Received/.test(await text('#sh-list')),
 		    'shipments in English');
+		await shot('shipments-en');
 		await goto('#/lookup?code=' + code(10), '#code-facts');
 		check(/holds 1 item: #12/.test(await text('#code-facts')) ||
 		    /holds \d items?: #/.test(await text('#code-facts')),
 		    'the lookup in English: ' + await text('#code-facts'));
+		await shot('lookup-en');
 		await goto('#/catalog', '#ca-tiers');
 		check(/Member tiers/.test(await text('#main')), 'catalog in English');
+		await shot('catalog-en');
 		await goto('#/webhooks', '#wh-form');
 		check(/New webhook/.test(await text('#main')), 'webhooks in English');
 		await shot('webhooks-en');

@@ -23,7 +23,7 @@ const { el, t, api, fmt } = A;
 
 Object.assign(A.TEXT.zh, {
 	tr_holds: '装入 {n} 件', tr_packed_into: '装入上级包装',
-	tr_unpacked_from: '从上级包装取出', tr_taken_out: '取出 {n} 件',
+	tr_unpacked_from: '取出自上级包装', tr_taken_out: '取出 {n} 件',
 	tr_container: '上级包装', tr_inside: '所在包装', tr_contents: '内含',
 	tr_and_more: '（共 {n} 件）', tr_none: '无',
 	tr_shipment: '发货单', tr_near: '约', tr_m: '米',
@@ -32,7 +32,7 @@ Object.assign(A.TEXT.zh, {
 });
 Object.assign(A.TEXT.en, {
 	tr_holds: 'holds {n} items', tr_holds_1: 'holds 1 item',
-	tr_packed_into: 'packed into', tr_unpacked_from: 'taken out of',
+	tr_packed_into: 'into', tr_unpacked_from: 'out of',
 	tr_taken_out: '{n} items taken out', tr_taken_out_1: '1 item taken out',
 	tr_container: 'container', tr_inside: 'Inside', tr_contents: 'Contents',
 	tr_and_more: '({n} in all)', tr_none: 'none',
