@@ -34,7 +34,6 @@ Object.assign(A.TEXT.zh, {
 	ca_bad_name: (i) => `第 ${i} 级：名称须为 1-32 个字符。`,
 	ca_bad_min: (i) => `第 ${i} 级：门槛须为整数，且高于第 ${i - 1} 级。`,
 	ca_bad_count: '等级须为 1 到 8 个。',
-	ca_err: '操作失败，请检查输入后重试。',
 	ca_err_invalid: '输入有误：名称 1-200 个字符，积分至少 1，库存为 0 或以上的整数。',
 	ca_err_forbidden: '只有管理员可以修改商品和等级。',
 	ca_err_rate_limited: '操作太频繁，请稍后再试。',
@@ -55,7 +54,6 @@ Object.assign(A.TEXT.en, {
 	ca_bad_name: (i) => `Tier ${i}: a name of 1-32 characters.`,
 	ca_bad_min: (i) => `Tier ${i}: a whole number above tier ${i - 1}'s.`,
 	ca_bad_count: 'Between 1 and 8 tiers.',
-	ca_err: 'That did not work; check the input and try again.',
 	ca_err_invalid: 'Check the input: name 1-200 characters, cost at ' +
 	    'least 1, stock a whole number from 0.',
 	ca_err_forbidden: 'Only an admin may change items and tiers.',
@@ -70,7 +68,7 @@ function tx(key, ...args) {
 
 function errText(e) {
 	const key = 'ca_err_' + (e && e.code);
-	return A.TEXT[A.lang()][key] ? t(key) : t('ca_err');
+	return A.TEXT[A.lang()][key] ? t(key) : A.errText(e);
 }
 
 /* Code points, as the server counts a name's length. */

@@ -38,7 +38,6 @@ Object.assign(A.TEXT.zh, {
 	pr_no_batches: '此产品还没有批次。', pr_batches_more: '更多批次',
 	pr_new_batch: '去创建批次', pr_hide: '收起', pr_none: '还没有产品。',
 	pr_no_match: '没有匹配的产品。', pr_count: '已显示',
-	pr_err: '操作失败，请检查输入后重试。',
 	pr_err_exists: '此 SKU 或 GTIN 已被本品牌的其他产品使用。',
 	pr_err_invalid: '输入有误：SKU 1-64 个字符，名称 1-200 个字符，人数 1-15。',
 	pr_err_not_found: '产品不存在（可能已被删除）。',
@@ -66,7 +65,6 @@ Object.assign(A.TEXT.en, {
 	pr_batches_more: 'More batches', pr_new_batch: 'Create a batch',
 	pr_hide: 'Hide', pr_none: 'No products yet.',
 	pr_no_match: 'No product matches.', pr_count: 'Shown',
-	pr_err: 'That did not work; check the input and try again.',
 	pr_err_exists: 'Another product of this brand has this SKU or GTIN.',
 	pr_err_invalid: 'Check the input: SKU 1-64 characters, name 1-200, ' +
 	    'scanners 1-15.',
@@ -79,10 +77,10 @@ Object.assign(A.TEXT.en, {
 	pr_err_load: 'The product list could not be loaded.',
 });
 
-/* A localised line for an API error: by its code, else a generic one. */
+/* A localised line for an API error: this page's by its code, else app.js's. */
 function errText(e) {
 	const key = 'pr_err_' + (e && e.code);
-	return A.TEXT[A.lang()][key] ? t(key) : t('pr_err');
+	return A.TEXT[A.lang()][key] ? t(key) : A.errText(e);
 }
 
 /* GS1 General Specifications 7.9.1: the mod-10 check digit. */

@@ -46,7 +46,6 @@ Object.assign(A.TEXT.zh, {
 	ag_packed: (n) => `已将 ${n} 件装入 `, ag_now: '。现内含：',
 	ag_unpacked: (n) => `已取出 ${n} 件，上级包装：`,
 	ag_confirm_unpack_all: '将取出此包装内的全部码。确定吗？',
-	sh_err: '操作失败，请检查输入后重试。',
 	sh_err_not_found: '有码不属于本品牌或不存在，或经销商不存在。',
 	sh_err_bad_code: '有一行不是有效的码或码链接。',
 	sh_err_invalid: '输入有误：请至少填写一个码，且不要重复。',
@@ -85,7 +84,6 @@ Object.assign(A.TEXT.en, {
 	ag_unpacked: (n) => `Took ${n} out of `,
 	ag_confirm_unpack_all: 'Every code inside this container will be ' +
 	    'taken out. Go ahead?',
-	sh_err: 'That did not work; check the input and try again.',
 	sh_err_not_found: 'A code is not this brand\'s or does not exist, or ' +
 	    'the distributor does not.',
 	sh_err_bad_code: 'A line is not a valid code or code URL.',
@@ -116,7 +114,7 @@ function errText(e, prefix) {
 	for (const p of [prefix, 'sh'])
 		if (p && A.TEXT[A.lang()][`${p}_err_${code}`])
 			return t(`${p}_err_${code}`);
-	return t('sh_err');
+	return A.errText(e);
 }
 
 /*

@@ -36,7 +36,6 @@ Object.assign(A.TEXT.zh, {
 	wh_refresh: '刷新状态', wh_none: '还没有 Webhook。',
 	wh_admin_only: '只有管理员可以查看和管理 Webhook（地址中可能含有凭据）。',
 	wh_pick_event: '请至少选择一种事件。',
-	wh_err: '操作失败，请检查输入后重试。',
 	wh_err_invalid: '地址或事件有误：须为 http:// 或 https:// 开头、不超过 256 个字符的地址，且至少选择一种事件。',
 	wh_err_refused_target: '不允许推送到此地址（本机、内网或保留地址）。',
 	wh_err_not_found: '此 Webhook 已不存在。',
@@ -62,7 +61,6 @@ Object.assign(A.TEXT.en, {
 	wh_admin_only: 'Only an admin may see and manage webhooks (a URL may ' +
 	    'carry a credential).',
 	wh_pick_event: 'Choose at least one event.',
-	wh_err: 'That did not work; check the input and try again.',
 	wh_err_invalid: 'Check the URL and events: an http:// or https:// URL ' +
 	    'of at most 256 characters, and at least one event.',
 	wh_err_refused_target: 'Webhooks may not point at this address ' +
@@ -75,7 +73,7 @@ Object.assign(A.TEXT.en, {
 
 function errText(e) {
 	const key = 'wh_err_' + (e && e.code);
-	return A.TEXT[A.lang()][key] ? t(key) : t('wh_err');
+	return A.TEXT[A.lang()][key] ? t(key) : A.errText(e);
 }
 
 function delivery(w) {
