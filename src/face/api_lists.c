@@ -30,6 +30,13 @@
 #include "sigil/writer.h"
 
 #define SEARCH_MAX	200	/* ?q= bytes */
+/*
+ * Rows one request looks at before it answers the page it has (with the
+ * cursor to go on from), so a search or filter that matches little never
+ * holds the event loop for long: a page may then be short, even empty,
+ * with a next.
+ */
+#define WALK_BUDGET	20000
 
 /* A page being filled: rows up to limit, then one more means "more". */
 struct page {
@@ -39,6 +46,7 @@ struct page {
 	/* products */
 	const char	*q;
 	char		 last_sku[STORE_NAME_BYTES + 1];
+	size_t		 seen;
 	/* shipments */
 	uint32_t	 distributor;
 	int		 status;	/* 0 any, 1 open, 2 received */
@@ -64,15 +72,21 @@ product_row(void *arg, const struct product *p)
 {
 	struct page *pg = arg;
 
-	if (pg->q[0] != '\0' && !contains_ci(p->sku, pg->q) &&
-	    !contains_ci(p->name, pg->q))
-		return 0;
-	if (json_array_size(pg->arr) == pg->limit) {
+	if (pg->q[0] == '\0' || contains_ci(p->sku, pg->q) ||
+	    contains_ci(p->name, pg->q)) {
+		if (json_array_size(pg->arr) == pg->limit) {
+			pg->more = 1;
+			return 1;
+		}
+		json_array_append_new(pg->arr, api_product_json(p));
+		snprintf(pg->last_sku, sizeof pg->last_sku, "%s", p->sku);
+	}
+	if (++pg->seen >= WALK_BUDGET) {
+		/* Go on after this one, matched or not. */
 		pg->more = 1;
+		snprintf(pg->last_sku, sizeof pg->last_sku, "%s", p->sku);
 		return 1;
 	}
-	json_array_append_new(pg->arr, api_product_json(p));
-	snprintf(pg->last_sku, sizeof pg->last_sku, "%s", p->sku);
 	return 0;
 }
 
@@ -199,7 +213,7 @@ void
 api_shipments_list(struct api_call *a)
 {
 	struct page pg = { 0 };
-	uint64_t before, dist;
+	uint64_t before, dist, stopped;
 	char status[16];
 	size_t i;
 	int err;
@@ -221,7 +235,7 @@ api_shipments_list(struct api_call *a)
 	pg.distributor = (uint32_t)dist;
 	pg.arr = json_array();
 	err = store_shipment_each_before(a->app->store, a->brand.id, before,
-	    shipment_row, &pg);
+	    WALK_BUDGET, &stopped, shipment_row, &pg);
 	if (err < 0) {
 		json_decref(pg.arr);
 		api_store_fail(a, err, "shipments");
@@ -237,6 +251,10 @@ api_shipments_list(struct api_call *a)
 		json_object_set_new(o, "distributor_name",
 		    store_distributor_name(a->app->store, a->brand.id, id,
 		    &d) == 0 ? json_string(d.name) : json_null());
+	}
+	if (!pg.more && stopped != 0) {
+		pg.more = 1;
+		pg.last_id = stopped;
 	}
 	api_reply(a, 200, json_pack("{s:o,s:o}", "shipments", pg.arr, "next",
 	    pg.more ? json_integer((json_int_t)pg.last_id) : json_null()));

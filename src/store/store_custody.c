@@ -539,38 +539,53 @@ store_shipment_get(struct store *st, uint64_t id, struct shipment *out)
 }
 
 /* The walk of store_shipment_each_before: the brand's rows only. */
+struct ship_walk {
+	struct each_ctx	 c;
+	size_t		 budget, seen;
+	uint64_t	*stopped_at;
+};
+
 static int
 shipment_back_row(void *ctx, MDB_txn *txn, MDB_val k, MDB_val v, int *stop)
 {
-	const struct each_ctx *c = ctx;
+	struct ship_walk *w = ctx;
 	struct shipment s;
 	int rc;
 
 	(void)v;
 	if (k.mv_size != 8)
 		return SIGIL_EIO;
-	if ((rc = shipment_load(c->st, txn, sigil_be64_get(k.mv_data), &s,
+	if ((rc = shipment_load(w->c.st, txn, sigil_be64_get(k.mv_data), &s,
 	    NULL)) != 0)
 		return rc;
-	if (s.brand_id == c->brand_id)
-		*stop = ((int (*)(void *, const struct shipment *))c->fn)(
-		    c->arg, &s);
+	if (s.brand_id == w->c.brand_id)
+		*stop = ((int (*)(void *, const struct shipment *))w->c.fn)(
+		    w->c.arg, &s);
+	if (*stop == 0 && w->budget != 0 && ++w->seen >= w->budget) {
+		*w->stopped_at = s.id;
+		*stop = 1;
+	}
 	return 0;
 }
 
 int
 store_shipment_each_before(struct store *st, uint32_t brand_id,
-    uint64_t before, int (*fn)(void *arg, const struct shipment *s),
-    void *arg)
+    uint64_t before, size_t budget, uint64_t *stopped_at,
+    int (*fn)(void *arg, const struct shipment *s), void *arg)
 {
-	struct each_ctx c = { st, brand_id, (any_fn)fn, arg };
+	uint64_t dummy;
+	struct ship_walk w = { { st, brand_id, (any_fn)fn, arg }, budget, 0,
+	    stopped_at != NULL ? stopped_at : &dummy };
 	uint8_t kb[8];
+	int rc;
 
+	*w.stopped_at = 0;
 	if (st->trace_absent)
 		return 0;
 	sigil_be64_put(kb, before == 0 ? UINT64_MAX : before);
-	return store_walk_before(st, st->shipments, mval(kb, 8),
-	    shipment_back_row, &c);
+	rc = store_walk_before(st, st->shipments, mval(kb, 8),
+	    shipment_back_row, &w);
+	return *w.stopped_at != 0 && rc == 1 ? 0 : rc;
 }
 
 struct receive_arg {

@@ -316,6 +316,35 @@ with Env() as env:
     st, _ = srv.api("GET", "products", None)
     check(st == 401, "no token on products: 401")
 
+    # ---- a search over more products than one request looks at ----
+    for i in range(NPROD, 20100):
+        st, _ = api("POST", "products", body={"sku": "Q-%05d" % i,
+                                              "name": "Bulk %d" % i})
+        if st != 201:
+            check(False, "bulk product %d: %d" % (i, st))
+            break
+    pages, found, after = 0, [], ""
+    while pages < 10:
+        st, doc = api("GET", "products?limit=1000&q=nothing-like-this" +
+                      after, AN)
+        pages += 1
+        found += doc["products"]
+        if doc["next"] is None:
+            break
+        after = "&after=" + q(doc["next"])
+    check(pages == 2 and found == [],
+          "a search matching nothing in 20,100 products: an empty page with "
+          "next after 20,000 looked at, then the empty last page (%d pages)"
+          % pages)
+    st, doc = api("GET", "products?limit=1000&q=Bulk%2020099", AN)
+    walked, after = doc["products"], ""
+    while doc["next"] is not None and len(walked) == 0:
+        st, doc = api("GET", "products?limit=1000&q=Bulk%2020099&after=" +
+                      q(doc["next"]), AN)
+        walked += doc["products"]
+    check([p["sku"] for p in walked] == ["Q-20099"],
+          "the one match past the bound is found by following next")
+
     # the scan path still reads a renamed product
     st, doc, _ = srv.scan("/" + urls[0].split("/", 3)[3])
     check(st == 200, "a code still scans after its product's change")

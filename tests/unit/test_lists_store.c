@@ -315,23 +315,40 @@ test_distributors_shipments(void **state)
 		ids[i] = sh.id;
 	}
 	memset(&s, 0, sizeof s);
-	assert_int_equal(store_shipment_each_before(f->st, f->a, 0, seen_ship,
-	    &s), 0);
+	assert_int_equal(store_shipment_each_before(f->st, f->a, 0, 0, NULL,
+	    seen_ship, &s), 0);
 	assert_int_equal(s.n, 4);
 	assert_int_equal(s.id[0], ids[5]);
 	assert_int_equal(s.id[1], ids[3]);
 	assert_int_equal(s.id[2], ids[2]);
 	assert_int_equal(s.id[3], ids[0]);
 	memset(&s, 0, sizeof s);
-	assert_int_equal(store_shipment_each_before(f->st, f->a, ids[3],
-	    seen_ship, &s), 0);
+	assert_int_equal(store_shipment_each_before(f->st, f->a, ids[3], 0,
+	    NULL, seen_ship, &s), 0);
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.id[0], ids[2]);
 	memset(&s, 0, sizeof s);
 	s.stop = 1;
-	assert_int_equal(store_shipment_each_before(f->st, f->b, 0, seen_ship,
-	    &s), 1);
+	assert_int_equal(store_shipment_each_before(f->st, f->b, 0, 0, NULL,
+	    seen_ship, &s), 1);
 	assert_int_equal(s.id[0], ids[4]);
+	/* A bound of 2 rows: brand b's walk stops at ids[4] after one of
+	 * its own and one of a's, and says where. */
+	{
+		uint64_t at = 99;
+
+		memset(&s, 0, sizeof s);
+		assert_int_equal(store_shipment_each_before(f->st, f->b, 0, 2,
+		    &at, seen_ship, &s), 0);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(at, ids[4]);
+		memset(&s, 0, sizeof s);
+		assert_int_equal(store_shipment_each_before(f->st, f->b, at, 0,
+		    &at, seen_ship, &s), 0);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(s.id[0], ids[1]);
+		assert_int_equal(at, 0);
+	}
 }
 
 int

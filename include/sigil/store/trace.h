@@ -135,12 +135,15 @@ int store_ship(struct store *st, uint32_t brand_id, uint32_t distributor,
 int store_shipment_get(struct store *st, uint64_t id, struct shipment *out);
 /*
  * brand_id's shipments newest first, from the last id below before (0:
- * from the newest); fn returns nonzero to stop. Shipment ids are global:
- * the walk passes over other brands' rows.
+ * from the newest); fn returns nonzero to stop (the walk returns it).
+ * Shipment ids are global: the walk passes over other brands' rows, at
+ * most budget rows in all (0: no bound); when the bound ends it,
+ * *stopped_at (may be NULL) is the last id looked at (a `before` to go
+ * on from), else 0.
  */
 int store_shipment_each_before(struct store *st, uint32_t brand_id,
-    uint64_t before, int (*fn)(void *arg, const struct shipment *s),
-    void *arg);
+    uint64_t before, size_t budget, uint64_t *stopped_at,
+    int (*fn)(void *arg, const struct shipment *s), void *arg);
 /* Marks the shipment received (SIGIL_ESTATE if already) + RECEIVE event. */
 int store_shipment_receive(struct store *st, uint64_t id, struct shipment *out);
 /* The shipment that last covered serial; SIGIL_ENOTFOUND if never shipped. */
