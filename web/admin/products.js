@@ -239,8 +239,12 @@ async function productsPage(box, params) {
 	const reload = () => A.route();
 	if (can.admin())
 		box.appendChild(createForm((sku) => {
-			location.hash = '#/products?q=' + encodeURIComponent(sku);
-			reload();
+			/* Show the new product: a new hash redraws by itself. */
+			const h = '#/products?q=' + encodeURIComponent(sku);
+			if (location.hash !== h)
+				location.hash = h;
+			else
+				reload();
 		}));
 	append(box, [list, detail]);
 	bar.addEventListener('submit', (ev) => {
