@@ -45,7 +45,14 @@ LIB	 = $(O)/libsigil.a
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
-all: $(BINDIR)/sigild $(BINDIR)/sigil
+all: $(BINDIR)/sigild $(BINDIR)/sigil $(VENDOR)
+
+# The dashboard's ECharts and map data (scripts/vendor.lock: pinned
+# versions, checked sha512), fetched with curl into web/admin/vendor/
+# (not committed); again only when the lock or the script changes.
+VENDOR	= web/admin/vendor/.lock
+$(VENDOR): scripts/vendor.lock scripts/vendor.sh
+	@sh scripts/vendor.sh scripts/vendor.lock web/admin/vendor
 
 # The write tracer tests/server/powercut.py preloads into sigild and sigil
 # (tests/lib/wtrace.c); built without the sanitizers in either build.
@@ -93,6 +100,8 @@ deps:
 	@[ -d tests/browser/node_modules ] || (cd tests/browser && \
 	    npm ci --no-audit --no-fund --loglevel=error)
 
+vendor: $(VENDOR)
+
 unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
 
@@ -132,7 +141,7 @@ layers: all
 clean:
 	rm -rf build bin
 
-.PHONY: all deps deps-run unit fault check test run fuzz layers clean
+.PHONY: all vendor deps deps-run unit fault check test run fuzz layers clean
 .PRECIOUS: $(O)/tests/unit/%.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)

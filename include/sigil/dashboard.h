@@ -16,6 +16,13 @@ struct http_call;
  */
 int dashboard_init(const char *web_dir);
 
+/*
+ * 1 when an Accept-Encoding value (NULL: none) accepts gzip: "gzip" or
+ * "x-gzip", else "*", with a q other than 0. Static files are then sent
+ * precompressed (NAME.gz) when there is such a file.
+ */
+int dashboard_accepts_gzip(const char *accept_encoding);
+
 /* The handler behind the /admin prefix route. */
 void dashboard_handle(struct http_call *c);
 

@@ -10,10 +10,17 @@
  * from /api/v1/stats/ (api_stats.c over stats.c).
  *
  * Static files: only names of the form [a-z0-9-]+.(html|js|css|svg) in
- * the one directory web/admin/ are served (no slash, so no traversal and
- * no subdirectory), opened with O_NOFOLLOW, with a content type fixed by
- * the extension and a Content-Security-Policy of default-src 'self':
- * nothing inline, nothing from elsewhere.
+ * the directory web/admin/, and [a-z0-9-]+.(js|json) in its one fixed
+ * subdirectory web/admin/vendor/ (ECharts and the map data that
+ * scripts/vendor.sh fetches), are served: no other slash, so no
+ * traversal and no other directory. The vendor directory and the file
+ * are opened with O_NOFOLLOW (a symlink is refused), only regular files
+ * of at most STATIC_MAX bytes, with a content type fixed by the extension
+ * and a Content-Security-Policy of default-src 'self': nothing inline,
+ * nothing from elsewhere. A client that accepts gzip gets NAME.gz (made
+ * by vendor.sh) when there is one, with Content-Encoding: gzip. Every
+ * file carries an ETag of its size and modification time, and
+ * If-None-Match answers 304.
  *
  * Login is guarded by the limits of http_login.c (per client, per account
  * and client, per account unless the client signed in before, global);
@@ -58,7 +65,8 @@
 #include "sigil/util.h"
 #include "sigil/writer.h"
 
-#define STATIC_MAX		(1024 * 1024)
+#define STATIC_MAX		(4 * 1024 * 1024)
+#define VENDOR_DIR		"vendor/"
 
 static char admin_dir[PATH_MAX];
 
@@ -81,16 +89,23 @@ dashboard_init(const char *web_dir)
 	return 0;
 }
 
+/*
+ * The content type of a servable name, or NULL: [a-z0-9-]{1,64} and one
+ * of the extensions; .json only in vendor/ (vendor set), and there only
+ * .js and .json.
+ */
 static const char *
-static_type(const char *name)
+static_type(const char *name, int vendor)
 {
 	static const struct {
 		const char	*ext, *type;
+		int		 where;	/* 1: admin/, 2: vendor/, 3: both */
 	} types[] = {
-		{ ".html", "text/html; charset=utf-8" },
-		{ ".js", "text/javascript; charset=utf-8" },
-		{ ".css", "text/css; charset=utf-8" },
-		{ ".svg", "image/svg+xml" },
+		{ ".html", "text/html; charset=utf-8", 1 },
+		{ ".js", "text/javascript; charset=utf-8", 3 },
+		{ ".css", "text/css; charset=utf-8", 1 },
+		{ ".svg", "image/svg+xml", 1 },
+		{ ".json", "application/json", 2 },
 	};
 	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-");
 	const char *ext = name + n;
@@ -98,9 +113,58 @@ static_type(const char *name)
 	if (n == 0 || n > 64)
 		return NULL;
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (strcmp(ext, types[i].ext) == 0)
+		if (strcmp(ext, types[i].ext) == 0 &&
+		    (types[i].where & (vendor ? 2 : 1)))
 			return types[i].type;
 	return NULL;
+}
+
+/*
+ * Whether Accept-Encoding accepts gzip: a "gzip" (or "x-gzip") or "*"
+ * coding whose q is not zero (RFC 9110 12.5.3). Anything unparsable
+ * counts as no.
+ */
+int
+dashboard_accepts_gzip(const char *h)
+{
+	int gzip = -1, star = -1;
+
+	while (h != NULL && *h != '\0') {
+		size_t len, tok;
+		const char *end = strchr(h, ',');
+		const char *q;
+		int zero = 0;
+
+		h += strspn(h, " \t");
+		len = end ? (size_t)(end - h) : strlen(h);
+		tok = strcspn(h, " \t;,");
+		if (tok > len)
+			tok = len;
+		q = memchr(h, ';', len);
+		if (q != NULL) {
+			const char *v = q + 1;
+
+			v += strspn(v, " \t");
+			if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=') {
+				v += 2;
+				/* 0, 0., 0.0, 0.00, 0.000: zero; else not */
+				if (v[0] == '0') {
+					zero = 1;
+					for (v++, v += *v == '.'; *v >= '0' &&
+					    *v <= '9'; v++)
+						if (*v != '0')
+							zero = 0;
+				}
+			}
+		}
+		if ((tok == 4 && strncasecmp(h, "gzip", 4) == 0) ||
+		    (tok == 6 && strncasecmp(h, "x-gzip", 6) == 0))
+			gzip = !zero;
+		else if (tok == 1 && h[0] == '*')
+			star = !zero;
+		h = end ? end + 1 : NULL;
+	}
+	return gzip >= 0 ? gzip : star > 0;
 }
 
 static void
@@ -112,26 +176,78 @@ security_headers(struct http_call *c)
 	http_add_header(c, "X-Frame-Options", "DENY");
 }
 
+/*
+ * Opens NAME in the directory dfd: a regular file, no symlink, at most
+ * STATIC_MAX bytes. -1 when it is not there or not servable.
+ */
+static int
+open_static(int dfd, const char *name, struct stat *sb)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode) ||
+	    sb->st_size > STATIC_MAX) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void
 serve_static(struct http_call *c, const char *name)
 {
-	char path[PATH_MAX];
-	const char *type = static_type(name);
+	char gz[80], etag[64];
+	const char *type, *inm;
 	struct evbuffer *b = NULL;
 	struct stat sb;
-	int fd = -1;
+	int vendor = strncmp(name, VENDOR_DIR, strlen(VENDOR_DIR)) == 0;
+	int dfd = -1, fd = -1, zipped = 0;
 
-	if (type == NULL || admin_dir[0] == '\0' || snprintf(path, sizeof path,
-	    "%s/%s", admin_dir, name) >= (int)sizeof path) {
+	if (vendor)
+		name += strlen(VENDOR_DIR);
+	type = static_type(name, vendor);
+	if (type == NULL || admin_dir[0] == '\0' ||
+	    (dfd = open(admin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		http_reply_error(c, 404, "not_found", "no such file");
 		return;
 	}
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    sb.st_size > STATIC_MAX) {
-		if (fd >= 0)
-			close(fd);
+	if (vendor) {
+		int vfd = openat(dfd, "vendor", O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+
+		close(dfd);
+		dfd = vfd;
+	}
+	if (dfd >= 0 && dashboard_accepts_gzip(http_header(c,
+	    "Accept-Encoding"))) {
+		snprintf(gz, sizeof gz, "%s.gz", name);	/* name <= 69 */
+		if ((fd = open_static(dfd, gz, &sb)) >= 0)
+			zipped = 1;
+	}
+	if (dfd >= 0 && fd < 0)
+		fd = open_static(dfd, name, &sb);
+	if (dfd >= 0)
+		close(dfd);
+	if (fd < 0) {
 		http_reply_error(c, 404, "not_found", "no such file");
+		return;
+	}
+	security_headers(c);
+	/* The files change with each release: revalidate every time. */
+	http_add_header(c, "Cache-Control", "no-cache");
+	http_add_header(c, "Vary", "Accept-Encoding");
+	snprintf(etag, sizeof etag, "\"%llx-%llx%s\"",
+	    (unsigned long long)sb.st_size,
+	    (unsigned long long)sb.st_mtim.tv_sec * 1000 +
+	    (unsigned long long)sb.st_mtim.tv_nsec / 1000000,
+	    zipped ? "-gz" : "");
+	http_add_header(c, "ETag", etag);
+	if ((inm = http_header(c, "If-None-Match")) != NULL &&
+	    strstr(inm, etag) != NULL) {
+		close(fd);
+		http_reply(c, 304, NULL, NULL);
 		return;
 	}
 	if ((b = evbuffer_new()) == NULL || (sb.st_size > 0 &&
@@ -146,9 +262,8 @@ serve_static(struct http_call *c, const char *name)
 	}
 	if (sb.st_size == 0)
 		close(fd);
-	security_headers(c);
-	/* The files change with each release: revalidate every time. */
-	http_add_header(c, "Cache-Control", "no-cache");
+	if (zipped)
+		http_add_header(c, "Content-Encoding", "gzip");
 	http_reply(c, 200, type, b);
 	evbuffer_free(b);
 }
