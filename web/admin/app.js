@@ -8,7 +8,8 @@
  *  - Every request that changes something sends X-CSRF-Token.
  *  - Buttons that change something are only drawn for roles that may use
  *    them; the API enforces the same roles regardless.
- *  - No network beyond this origin; charts are SVG drawn here.
+ *  - No network beyond this origin; charts and maps are ECharts
+ *    (vendor/, served by sigild; see map.js and overview.js).
  */
 'use strict';
 
@@ -50,8 +51,7 @@ const TEXT = {
 		require_pin: '需要刮开密码', active: '进行中', paused: '已暂停',
 		budget_used: '预算使用', results: '效果', not_available:
 		'此功能的接口尚未上线（服务器返回 404）。上线后此页面将自动可用。',
-		regions: '扫码地域分布', region_note: '每格为 1°×1° 经纬度网格；红框为窜货格，红点为扫到假冒码的格（消费者分享了位置）。',
-		diversion_alerts: '窜货告警', distributor: '经销商',
+		distributor: '经销商',
 		distance: '越界距离', location: '位置', at: '时间', serial: '序列号',
 		scan: '扫码', type: '类型', evidence: '证据',
 		too_many_scanners: '扫码人过多', impossible_travel: '不可能的位移',
@@ -127,11 +127,7 @@ const TEXT = {
 		paused: 'Paused', budget_used: 'Budget used', results: 'Results',
 		not_available: 'The API behind this page is not available yet ' +
 		    '(the server answers 404). The page works as soon as it is.',
-		regions: 'Scans by region',
-		region_note: 'Each cell is 1°×1° of latitude and longitude; cells ' +
-		    'outlined in red had diversion; a red dot marks where counterfeit ' +
-		    'codes were scanned (the consumer shared the place).',
-		diversion_alerts: 'Diversion alerts', distributor: 'Distributor',
+		distributor: 'Distributor',
 		distance: 'Outside by', location: 'Location', at: 'Time',
 		serial: 'Serial', scan: 'Scan', type: 'Type', evidence: 'Evidence',
 		too_many_scanners: 'Too many scanners',
@@ -366,86 +362,6 @@ const can = {
 const COLORS = ['var(--c1)', 'var(--c2)', 'var(--c3)', 'var(--c4)',
     'var(--c5)', 'var(--c6)'];
 
-/* A top for four grid steps of whole, round numbers. */
-function niceMax(v) {
-	const raw = Math.max(1, Math.ceil(v / 4));
-	const p = Math.pow(10, Math.floor(Math.log10(raw)));
-	for (const m of [1, 2, 2.5, 5, 10])
-		if (m * p >= raw && Number.isInteger(m * p))
-			return 4 * m * p;
-	return 40 * p;
-}
-
-function tickLabel(iso, bucket) {
-	const d = new Date(iso);
-	if (bucket === 'hour')
-		return String(d.getHours()).padStart(2, '0') + ':00';
-	return (d.getMonth() + 1) + '/' + d.getDate();
-}
-
-/* A line or bar chart of rows[i][key] for each series {key, label}. */
-function chart(rows, series, opts) {
-	const W = 720, H = 240, L = 48, R = 12, T = 12, B = 28;
-	const pw = W - L - R, ph = H - T - B;
-	const n = rows.length;
-	let max = 0;
-	for (const r of rows)
-		for (const s of series)
-			max = Math.max(max, r[s.key] || 0);
-	max = niceMax(max);
-	const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart',
-	    role: 'img' });
-	for (let i = 0; i <= 4; i++) {
-		const y = T + ph - ph * i / 4;
-		root.appendChild(svg('line', { x1: L, x2: W - R, y1: y, y2: y,
-		    class: i ? 'grid-line' : 'axis' }));
-		root.appendChild(svg('text', { x: L - 6, y: y + 4,
-		    'text-anchor': 'end' }, fmt(max * i / 4)));
-	}
-	const step = Math.max(1, Math.ceil(n / 8));
-	const xOf = (i) => L + (n <= 1 ? pw / 2 : pw * i / (n - 1));
-	const bw = Math.max(2, pw / Math.max(n, 1) / (series.length + 0.5));
-	rows.forEach((r, i) => {
-		if (i % step === 0)
-			root.appendChild(svg('text', { x: opts.bars ?
-			    L + pw * (i + 0.5) / n : xOf(i), y: H - 8,
-			    'text-anchor': 'middle' }, tickLabel(r.t, opts.bucket)));
-	});
-	series.forEach((s, k) => {
-		const color = COLORS[k % COLORS.length];
-		if (opts.bars) {
-			rows.forEach((r, i) => {
-				const v = r[s.key] || 0;
-				const h = ph * v / max;
-				const x = L + pw * i / n + bw * (k + 0.25);
-				root.appendChild(svg('rect', { x, y: T + ph - h,
-				    width: bw, height: Math.max(h, 0),
-				    fill: color }, svg('title', {},
-				    `${when(r.t)} · ${s.label}: ${fmt(v)}`)));
-			});
-			return;
-		}
-		const pts = rows.map((r, i) =>
-		    `${xOf(i).toFixed(1)},${(T + ph - ph * (r[s.key] || 0) / max).toFixed(1)}`);
-		root.appendChild(svg('polyline', { points: pts.join(' '),
-		    fill: 'none', stroke: color, 'stroke-width': 2,
-		    'stroke-linejoin': 'round' }));
-		rows.forEach((r, i) => {
-			root.appendChild(svg('circle', { cx: xOf(i),
-			    cy: T + ph - ph * (r[s.key] || 0) / max,
-			    r: n > 60 ? 1.5 : 3, fill: color },
-			    svg('title', {}, `${when(r.t)} · ${s.label}: ${fmt(r[s.key] || 0)}`)));
-		});
-	});
-	const legend = el('div', { class: 'legend' });
-	series.forEach((s, k) => {
-		const item = el('span', {}, s.label);
-		item.style.setProperty('--swatch', COLORS[k % COLORS.length]);
-		legend.appendChild(item);
-	});
-	return el('div', {}, root, legend);
-}
-
 /* Horizontal bars for a small {label: count} table. */
 function hbars(entries) {
 	const W = 520, rowH = 26, L = 130;
@@ -466,7 +382,7 @@ function hbars(entries) {
 
 /* ---- page frame ---- */
 
-const PAGES = ['geo', 'lookup', 'customers', 'batches'];
+const PAGES = ['lookup', 'customers', 'batches'];
 /*
  * The nav is two rows: the groups, then the pages of the group shown.
  * A page not in the nav (opts.hidden: a detail view) still belongs to a
@@ -474,7 +390,7 @@ const PAGES = ['geo', 'lookup', 'customers', 'batches'];
  */
 const GROUPS = ['overview', 'marketing', 'trace', 'production',
     'customers', 'settings'];
-const GROUP_OF = { geo: 'trace', lookup: 'trace', customers: 'customers',
+const GROUP_OF = { lookup: 'trace', customers: 'customers',
     batches: 'production' };
 /*
  * Pages other files add (campaigns.js, alerts.js, editor.js) through
@@ -598,7 +514,7 @@ async function route() {
 	const { page, params } = parseHash();
 	renderNav(page);
 	const box = main();
-	const fn = { geo, lookup, customers, batches }[page] ||
+	const fn = { lookup, customers, batches }[page] ||
 	    EXTRA[page].fn;
 	if (!can.operate() && page !== 'overview' &&
 	    !(EXTRA[page] && EXTRA[page].ownNote))
@@ -664,94 +580,6 @@ function rangeQuery(bucket, days) {
 		q.set('to', local(to));
 	}
 	return q.toString();
-}
-
-/* ---- geography ---- */
-
-/* China's bounding box, with a few cities to read the plot by. */
-const BOX = { w: 73, e: 135, s: 18, n: 54 };
-const CITIES = [['北京 Beijing', 39.9, 116.4], ['上海 Shanghai', 31.2, 121.5],
-    ['广州 Guangzhou', 23.1, 113.3], ['成都 Chengdu', 30.7, 104.1],
-    ['武汉 Wuhan', 30.6, 114.3], ['西安 Xi\'an', 34.3, 108.9],
-    ['哈尔滨 Harbin', 45.8, 126.5], ['乌鲁木齐 Ürümqi', 43.8, 87.6],
-    ['拉萨 Lhasa', 29.7, 91.1], ['昆明 Kunming', 25.0, 102.7]];
-
-function regionMap(regions) {
-	const W = 760, H = 460, P = 30;
-	const sx = (W - 2 * P) / (BOX.e - BOX.w), sy = (H - 2 * P) / (BOX.n - BOX.s);
-	const X = (lng) => P + (lng - BOX.w) * sx;
-	const Y = (lat) => H - P - (lat - BOX.s) * sy;
-	const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart',
-	    role: 'img', id: 'region-map' });
-	root.appendChild(svg('rect', { x: P, y: P, width: W - 2 * P,
-	    height: H - 2 * P, fill: '#f8fafc', stroke: '#cbd5e1' }));
-	for (let lng = 75; lng <= 135; lng += 10) {
-		root.appendChild(svg('line', { x1: X(lng), x2: X(lng), y1: P,
-		    y2: H - P, class: 'grid-line' }));
-		root.appendChild(svg('text', { x: X(lng), y: H - P + 16,
-		    'text-anchor': 'middle' }, lng + '°E'));
-	}
-	for (let lat = 20; lat <= 50; lat += 10) {
-		root.appendChild(svg('line', { x1: P, x2: W - P, y1: Y(lat),
-		    y2: Y(lat), class: 'grid-line' }));
-		root.appendChild(svg('text', { x: P - 4, y: Y(lat) + 4,
-		    'text-anchor': 'end' }, lat + '°N'));
-	}
-	const max = Math.max(1, ...regions.map((r) => r.scans));
-	let outside = 0;
-	for (const r of regions) {
-		if (r.lng + 1 <= BOX.w || r.lng >= BOX.e || r.lat + 1 <= BOX.s ||
-		    r.lat >= BOX.n) {
-			outside += r.scans;
-			continue;
-		}
-		const a = 0.15 + 0.85 * Math.sqrt(r.scans / max);
-		root.appendChild(svg('rect', { x: X(r.lng), y: Y(r.lat + 1),
-		    width: sx, height: sy, fill: '#1f6feb',
-		    'fill-opacity': a.toFixed(2),
-		    stroke: r.diversion ? '#cf222e' : 'none',
-		    'stroke-width': r.diversion ? 2 : 0 },
-		    svg('title', {}, `${r.lat}°…${r.lat + 1}°N, ${r.lng}°…${r.lng + 1}°E · ` +
-		    `${t('scans')}: ${fmt(r.scans)} · ${t('diversion')}: ${fmt(r.diversion)}` +
-		    (r.counterfeit ? ` · ${t('counterfeit')}: ${fmt(r.counterfeit)}` : ''))));
-		/* Where fakes were scanned: a red dot in the cell. */
-		if (r.counterfeit)
-			root.appendChild(svg('circle', { cx: X(r.lng + 0.5),
-			    cy: Y(r.lat + 0.5), r: Math.max(3, sx / 3),
-			    fill: '#cf222e', class: 'counterfeit-cell' },
-			    svg('title', {}, `${t('counterfeit')}: ${fmt(r.counterfeit)}`)));
-	}
-	for (const [name, lat, lng] of CITIES) {
-		root.appendChild(svg('circle', { cx: X(lng), cy: Y(lat), r: 2.5,
-		    fill: '#111827' }));
-		root.appendChild(svg('text', { x: X(lng) + 5, y: Y(lat) - 4,
-		    fill: '#374151' }, lang === 'zh' ? name.split(' ')[0] :
-		    name.split(' ').slice(1).join(' ')));
-	}
-	return { root, outside };
-}
-
-async function geo(box) {
-	append(box, [el('div', { class: 'toolbar' }, el('h1', {}, t('geo')))]);
-	const mapCard = el('div', { class: 'card map-wrap' });
-	const alertCard = el('div', { class: 'card' });
-	append(box, [mapCard, alertCard]);
-	loading(mapCard);
-	loading(alertCard);
-	try {
-		const [reg, al] = await Promise.all([
-		    api('GET', '/api/v1/stats/regions?' + rangeQuery('day', 90)),
-		    api('GET', '/api/v1/alerts?type=diversion&limit=200')]);
-		const { root, outside } = regionMap(reg.regions);
-		append(clear(mapCard), [el('h2', {}, t('regions')), root,
-		    el('p', { class: 'muted' }, t('region_note'),
-		    outside ? ` (${fmt(outside)} ${t('scans')} outside)` : '')]);
-		append(clear(alertCard), [el('h2', {}, t('diversion_alerts')),
-		    window.sigilAlerts ? window.sigilAlerts.table(al.alerts) : '']);
-	} catch (e) {
-		failure(mapCard, e, () => route());
-		clear(alertCard);
-	}
 }
 
 /* ---- code lookup ---- */
@@ -1091,7 +919,7 @@ function registerPage(name, after, fn, opts) {
 window.sigilAdmin = Object.freeze({
 	TEXT, t, el, append, clear, clean, pill, toast, confirmBox, api,
 	ApiError, can, loading, failure, table, when, fmt, registerPage, errText,
-	chart, rangeQuery, svg,
+	rangeQuery, svg,
 	setLeaveGuard, lang: () => lang, me: () => me, route,
 });
 

@@ -10,6 +10,13 @@
  * hour's bar. Counterfeit and unverified scans are those of codes that
  * name this brand (a forged tag's key id, a Digital Link's GTIN).
  *
+ * Charts (issue 19 item 6) are Apache ECharts (vendor/echarts.js), one
+ * meaning each: scans, risky scans, reward events (claims and
+ * redemptions, both counts); points issued is a KPI. Dates on the axes
+ * are ISO (MM-DD, HH:00; YYYY-MM-DD in the tooltips) in both languages.
+ * KPI cards come in two rows of one meaning (activity, risk), each an
+ * auto-fit grid, so neither leaves a card alone on a row at 1024 px.
+ *
  * It keeps the rules of app.js, whose helpers it uses through
  * window.sigilAdmin, and registers itself as the first page.
  */
@@ -20,18 +27,91 @@
 const A = window.sigilAdmin;
 if (!A)
 	return;
-const { el, append, clear, t, api, fmt, loading, failure, table, chart,
+const { el, append, clear, t, api, fmt, loading, failure, table,
     rangeQuery } = A;
 const route = () => A.route();
 
 Object.assign(A.TEXT.zh, {
 	unverified: '未验证',
 	unverified_note: '未验证：没有防伪标签的 GS1 数字链接（只有商品码，无法核验）。',
+	ov_points_issued: '发放积分', ov_redemptions: '兑换次数',
+	ov_new_scanners: '新扫码设备', ov_activity: '扫码与领奖',
+	ov_risk: '风险', ov_risk_over_time: '风险扫码趋势',
+	ov_rewards_over_time: '领奖与兑换（次数）',
+	ov_scans_over_time: '扫码趋势（次数）', ov_no_lib: '图表组件未加载。',
 });
 Object.assign(A.TEXT.en, {
 	unverified: 'Unverified',
 	unverified_note: 'Unverified: GS1 Digital Links without the security tag (only the product code; nothing to check).',
+	ov_points_issued: 'Points issued', ov_redemptions: 'Redemptions',
+	ov_new_scanners: 'New scanning devices', ov_activity: 'Scans and rewards',
+	ov_risk: 'Risk', ov_risk_over_time: 'Risky scans over time',
+	ov_rewards_over_time: 'Claims and redemptions (count)',
+	ov_scans_over_time: 'Scans over time (count)',
+	ov_no_lib: 'The chart library is not loaded.',
 });
+
+const pad = (n) => String(n).padStart(2, '0');
+/* ISO local dates and hours, the same in both languages. */
+function isoDay(d) {
+	return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+function tick(iso, bucket) {
+	const d = new Date(iso);
+	return bucket === 'hour' ? `${pad(d.getHours())}:00` :
+	    `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+function full(iso, bucket) {
+	const d = new Date(iso);
+	return bucket === 'hour' ? `${isoDay(d)} ${pad(d.getHours())}:00` :
+	    isoDay(d);
+}
+
+const COLORS = ['#1f6feb', '#8250df', '#1a7f37', '#d4a72c', '#cf222e',
+    '#0598bc'];
+
+/*
+ * One ECharts chart of rows[i][key] for each series {key, label, color};
+ * opts.bars for bars. Tick labels 12 px, thinned by ECharts so they never
+ * overlap; tooltips drawn by ECharts itself (richText), never HTML.
+ */
+function chart(rows, series, opts) {
+	const box = el('div', { class: 'ov-chart', id: opts.id });
+	if (!window.echarts) {
+		box.appendChild(el('p', { class: 'empty' }, t('ov_no_lib')));
+		return box;
+	}
+	const c = window.echarts.init(box, null, { renderer: 'svg' });
+	c.setOption({
+		animation: false,
+		color: series.map((s) => s.color),
+		grid: { left: 8, right: 16, top: 16, bottom: 40,
+		    containLabel: true },
+		legend: { bottom: 0, textStyle: { fontSize: 12 } },
+		tooltip: { trigger: 'axis', renderMode: 'richText' },
+		xAxis: { type: 'category', boundaryGap: !!opts.bars,
+		    data: rows.map((r) => full(r.t, opts.bucket)),
+		    axisLabel: { fontSize: 12, hideOverlap: true,
+		    formatter: (v, i) => tick(rows[i] ? rows[i].t : v,
+		    opts.bucket) } },
+		yAxis: { type: 'value', minInterval: 1,
+		    axisLabel: { fontSize: 12, formatter: (v) => fmt(v) } },
+		series: series.map((s) => ({
+			type: opts.bars ? 'bar' : 'line', name: s.label,
+			data: rows.map((r) => r[s.key] || 0),
+			showSymbol: rows.length <= 60, symbolSize: 5,
+			barMaxWidth: 18,
+		})),
+	});
+	if (window.ResizeObserver)
+		new ResizeObserver(() => {
+			if (box.isConnected)
+				c.resize();
+			else
+				c.dispose();
+		}).observe(box);
+	return box;
+}
 
 const RANGES = {
 	hour: [['last_24h', 1], ['last_48h', 2], ['last_7d', 7]],
@@ -66,27 +146,46 @@ async function overview(box, params) {
 		    api('GET', '/api/v1/stats/products?limit=10&' + q),
 		    api('GET', '/api/v1/stats/batches?limit=10&' + q)]);
 		clear(body);
-		const kpi = (key, bad) => el('div', { class: 'kpi' +
+		const kpi = (key, label, bad) => el('div', { class: 'kpi' +
 		    (bad && ov.totals[key] > 0 ? ' bad' : ''), id: 'kpi-' + key },
-		    el('div', { class: 'label' }, t(key)),
+		    el('div', { class: 'label' }, label),
 		    el('div', { class: 'value' }, fmt(ov.totals[key])));
-		body.appendChild(el('div', { class: 'kpis' },
-		    kpi('scans'), kpi('scanners'), kpi('first_scans'),
-		    kpi('claims'), kpi('points'), kpi('suspicious', true),
-		    kpi('counterfeit', true), kpi('unverified', true),
-		    kpi('diversion', true)));
+		/* Two rows of one meaning each: activity, then risk. */
+		body.appendChild(el('div', { class: 'kpis', id: 'kpis-activity',
+		    'aria-label': t('ov_activity') },
+		    kpi('scans', t('scans')), kpi('scanners', t('ov_new_scanners')),
+		    kpi('first_scans', t('first_scans')), kpi('claims', t('claims')),
+		    kpi('points', t('ov_points_issued')),
+		    kpi('redemptions', t('ov_redemptions'))));
+		body.appendChild(el('div', { class: 'kpis', id: 'kpis-risk',
+		    'aria-label': t('ov_risk') },
+		    kpi('suspicious', t('suspicious'), true),
+		    kpi('counterfeit', t('counterfeit'), true),
+		    kpi('unverified', t('unverified'), true),
+		    kpi('diversion', t('diversion'), true)));
 		if (ov.totals.unverified > 0)
 			body.appendChild(el('p', { class: 'muted' },
 			    t('unverified_note')));
+		const card = (title, c) => el('div', { class: 'card' },
+		    el('h2', {}, title), c);
+		const series = ov.series || [];
+		body.appendChild(card(t('ov_scans_over_time'), chart(series, [
+		    { key: 'scans', label: t('scans'), color: COLORS[0] },
+		    { key: 'first_scans', label: t('first_scans'), color: COLORS[2] },
+		    { key: 'scanners', label: t('ov_new_scanners'), color: COLORS[1] },
+		    ], { bucket, id: 'chart-scans' })));
 		body.appendChild(el('div', { class: 'grid two' },
-		    el('div', { class: 'card' }, el('h2', {}, t('scans_over_time')),
-		    chart(ov.series, [{ key: 'scans', label: t('scans') },
-		    { key: 'scanners', label: t('scanners') },
-		    { key: 'first_scans', label: t('first_scans') }], { bucket })),
-		    el('div', { class: 'card' }, el('h2', {}, t('claims_over_time')),
-		    chart(ov.series, [{ key: 'claims', label: t('claims') },
-		    { key: 'suspicious', label: t('suspicious') }],
-		    { bucket, bars: true }))));
+		    card(t('ov_risk_over_time'), chart(series, [
+		    { key: 'suspicious', label: t('suspicious'), color: COLORS[3] },
+		    { key: 'counterfeit', label: t('counterfeit'), color: COLORS[4] },
+		    { key: 'diversion', label: t('diversion'), color: '#8250df' },
+		    { key: 'unverified', label: t('unverified'), color: '#6b7385' },
+		    ], { bucket, bars: true, id: 'chart-risk' })),
+		    card(t('ov_rewards_over_time'), chart(series, [
+		    { key: 'claims', label: t('claims'), color: COLORS[0] },
+		    { key: 'redemptions', label: t('ov_redemptions'),
+		      color: COLORS[5] },
+		    ], { bucket, bars: true, id: 'chart-rewards' }))));
 		body.appendChild(el('div', { class: 'grid two' },
 		    el('div', { class: 'card', id: 'top-products' },
 		    el('h2', {}, t('top_products')), table([
