@@ -367,8 +367,9 @@ function cellPoints(regions) {
 	const pts = [];
 	for (const r of regions || []) {
 		const lng = r.lng + 0.5, lat = r.lat + 0.5;
-		const bad = (r.suspicious || 0) + (r.counterfeit || 0);
-		const genuine = Math.max(0, (r.scans || 0) - bad);
+		/* scans: the brand's own codes (suspicious among them);
+		 * counterfeit scans are not in scans. */
+		const genuine = Math.max(0, (r.scans || 0) - (r.suspicious || 0));
 		const cell = `${r.lat}°…${r.lat + 1}°N ${r.lng}°…${r.lng + 1}°E`;
 		for (const [kind, n] of [['genuine', genuine],
 		    ['suspicious', r.suspicious], ['diversion', r.diversion],
@@ -558,10 +559,23 @@ async function china(box, opts) {
 		m.corners.push([round3(c[0]), round3(c[1])]);
 		changed();
 	});
+	/*
+	 * Resized only when the box really changed size (not for the
+	 * observer's first call): ECharts 6 can fail in a geo resize that
+	 * comes while it sets up the map, and a redraw puts it right.
+	 */
+	let size = wrap.clientWidth + 'x' + wrap.clientHeight;
 	if (window.ResizeObserver)
 		new ResizeObserver(() => {
-			if (wrap.isConnected)
+			const now = wrap.clientWidth + 'x' + wrap.clientHeight;
+			if (!wrap.isConnected || now === size || !wrap.clientWidth)
+				return;
+			size = now;
+			try {
 				m.chart.resize();
+			} catch (e) {
+				draw();
+			}
 		}).observe(wrap);
 	const handle = {
 		chart: m.chart,
