@@ -135,8 +135,38 @@ async function main(argv) {
 		const recent = series.slice(-2).reduce((s, b) => s + b.scans, 0);
 		check(recent === scans, `the last hour's buckets hold the ${scans} ` +
 		    `scans (${series.map((b) => b.scans).join(',')})`);
-		const bars = await page.$$eval('#main svg.chart', (l) => l.length);
-		check(bars >= 2, 'both charts drawn');
+		await page.waitForSelector('#chart-rewards svg', { timeout: 10000 });
+		const charts = await page.$$eval('#main .ov-chart svg',
+		    (l) => l.length);
+		check(charts === 3, `three ECharts charts drawn (${charts})`);
+		/* Each chart one meaning: claims never share a chart with
+		 * suspicious scans. */
+		const names = await page.evaluate(() => ['chart-scans',
+		    'chart-risk', 'chart-rewards'].map((id) => window.echarts
+		    .getInstanceByDom(document.getElementById(id)).getOption()
+		    .series.map((s) => s.name)));
+		check(names[2].length === 2 && !names[2].some((n) =>
+		    /可疑|Suspicious/.test(n)) && names[1].some((n) =>
+		    /可疑|Suspicious/.test(n)), 'claims and suspicious scans on ' +
+		    `different charts (${JSON.stringify(names)})`);
+		const ticks = await page.evaluate(() => window.echarts
+		    .getInstanceByDom(document.getElementById('chart-scans'))
+		    .getOption().xAxis[0].data);
+		check(ticks.length > 0 && ticks.every((x) =>
+		    /^\d{4}-\d\d-\d\d \d\d:00$/.test(x)),
+		    `hour buckets as ISO local times (${ticks.slice(-2)})`);
+		const lastTick = ticks[ticks.length - 1];
+		const expect = await page.evaluate(() => {
+			const d = new Date(Math.ceil(Date.now() / 3600000) *
+			    3600000 - 3600000);
+			const p = (n) => String(n).padStart(2, '0');
+			return `${d.getFullYear()}-${p(d.getMonth() + 1)}-` +
+			    `${p(d.getDate())} ${p(d.getHours())}:00`;
+		});
+		check(lastTick === expect, `the last bucket is this local hour ` +
+		    `(${lastTick} = ${expect})`);
+		check(/(发放积分|Points issued)/.test(await page.textContent(
+		    '#kpi-points .label')), 'points are said to be issued');
 		await shot('hour');
 
 		/* By day: the same scans today. */
@@ -162,15 +192,49 @@ async function main(argv) {
 		const cls = await page.getAttribute('#kpi-counterfeit', 'class');
 		check(fakes === 0 || /\bbad\b/.test(cls),
 		    'a counterfeit count is shown as bad');
+		const dticks = await page.evaluate(() => window.echarts
+		    .getInstanceByDom(document.getElementById('chart-scans'))
+		    .getOption().xAxis[0].data);
+		check(dticks.length === 7 && dticks[6] === today &&
+		    dticks.every((x) => /^\d{4}-\d\d-\d\d$/.test(x)),
+		    `day buckets as ISO dates (${dticks[0]} … ${dticks[6]})`);
 		await shot('day');
+
+		/* The tablet: KPI cards wrap in whole rows, no card alone;
+		 * tick labels of 12 px. */
+		await page.setViewportSize({ width: 1024, height: 768 });
+		await page.waitForTimeout(400);
+		const rows = await page.$$eval('#main .kpi', (l) => {
+			const byTop = {};
+			for (const k of l) {
+				const top = Math.round(k.getBoundingClientRect().top);
+				byTop[top] = (byTop[top] || 0) + 1;
+			}
+			return Object.values(byTop);
+		});
+		check(rows.length >= 2 && rows.every((n) => n >= 2),
+		    `1024 px: KPI rows of ${rows.join(' + ')} cards, none alone`);
+		const sizes = await page.$$eval('#chart-scans svg text', (l) =>
+		    l.map((x) => parseFloat(getComputedStyle(x).fontSize)));
+		check(sizes.length > 0 && Math.min(...sizes) >= 12,
+		    `1024 px: chart labels of ${Math.min(...sizes)} px or more`);
+		await shot('day-1024');
+		await page.setViewportSize({ width: 1440, height: 900 });
 
 		/* The map: a red dot where the fake was scanned. */
 		await page.evaluate(() => { location.hash = '#/geo'; });
-		await page.waitForSelector('#region-map', { timeout: 10000 });
-		const dots = await page.$$eval('#region-map .counterfeit-cell',
-		    (l) => l.length);
-		check(fakes === 0 || dots >= 1, `the map marks counterfeit cells ` +
-		    `(${dots})`);
+		await page.waitForSelector('#region-map .map-box svg path',
+		    { timeout: 10000 });
+		const dots = await page.evaluate(() => {
+			const c = window.echarts.getInstanceByDom(
+			    document.querySelector('#region-map .map-box'));
+			const s = c.getOption().series.find((x) =>
+			    x.type === 'scatter' && /假冒|Counterfeit/.test(x.name));
+			return s ? s.data.map((d) => d.value) : [];
+		});
+		check(fakes === 0 || dots.some((v) => v[0] === 108.5 &&
+		    v[1] === 34.5), `the map marks where a counterfeit was ` +
+		    `scanned (Xi'an's cell: ${JSON.stringify(dots)})`);
 		await shot('geo');
 
 		/* The alerts page: the brand's one counterfeit alert, counting

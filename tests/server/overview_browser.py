@@ -53,7 +53,7 @@ with Env() as env:
               "%s %s: every step passed" % (tz, locale))
         check(not facts.get("console_errors"), "%s: no console errors (%s)" %
               (tz, facts.get("console_errors")))
-        check(len(facts.get("shots", [])) == (5 if i == 0 else 4) and all(
+        check(len(facts.get("shots", [])) == (6 if i == 0 else 5) and all(
             os.path.getsize(f) > 5000 for f in facts.get("shots", [])),
             "%s: screenshots kept" % tz)
     st, al = srv.api("GET", "alerts?type=counterfeit",
