@@ -50,12 +50,11 @@ async function territories() {
 	    .map((d) => ({ name: d.name, territory: d.territory }));
 }
 
-/* The cells summed per province (by the cell's centre). */
+/* The cells summed per province (the one covering most of the cell). */
 function byArea(regions) {
 	const rows = new Map();
 	for (const r of regions) {
-		const name = window.sigilMap.areaAt(r.lng + 0.5, r.lat + 0.5) ||
-		    '';
+		const name = window.sigilMap.areaOfCell(r.lat, r.lng) || '';
 		const x = rows.get(name) || { name, scans: 0, suspicious: 0,
 		    counterfeit: 0, diversion: 0 };
 		for (const k of ['scans', 'suspicious', 'counterfeit', 'diversion'])

@@ -11,7 +11,7 @@
  *
  *   regions: the rows of GET /api/v1/stats/regions (1-degree cells):
  *     provinces (or countries, in the world view) are shaded by the scans
- *     of the cells whose centre they hold, with a legend (visualMap); the
+ *     of the cells they cover most of, with a legend (visualMap); the
  *     cells are also drawn as points: genuine, suspicious, counterfeit
  *     and diversion scans, each its own series in the legend;
  *   points: more points [{lng, lat, kind, n, label}] (kind as above);
@@ -40,7 +40,7 @@ Object.assign(A.TEXT.zh, {
 	mp_counterfeit: '假冒扫码', mp_diversion: '窜货扫码',
 	mp_territory: '经销区域', mp_draft: '正在绘制',
 	mp_no_lib: '地图组件未加载（vendor/echarts.js 缺失：请运行 make 获取）。',
-	mp_note: '省份（世界视图为国家）按其范围内 1°×1° 网格中心的扫码次数着色；圆点为各网格的扫码位置（消费者同意分享位置时）。滚轮缩放、拖动平移。',
+	mp_note: '省份（世界视图为国家）按 1°×1° 网格的扫码次数着色（网格计入覆盖其大部分的省份）；圆点为各网格的扫码位置（消费者同意分享位置时）。滚轮缩放、拖动平移。',
 	mp_south_sea: '南海诸岛', mp_roam: '滚轮缩放、拖动平移。',
 });
 Object.assign(A.TEXT.en, {
@@ -51,7 +51,8 @@ Object.assign(A.TEXT.en, {
 	mp_no_lib: 'The map library is not loaded (vendor/echarts.js is ' +
 	    'missing: run make to fetch it).',
 	mp_note: 'Provinces (countries in the world view) are shaded by the ' +
-	    'scans of the 1°×1° cells whose centre they hold; dots are where ' +
+	    'scans of 1°×1° cells (a cell counts for the province covering ' +
+	    'most of it); dots are where ' +
 	    'the scans of each cell were made (when the consumer shared the ' +
 	    'place). Scroll to zoom, drag to pan.',
 	mp_south_sea: 'South China Sea Islands',
@@ -226,6 +227,34 @@ function areaAt(view, lng, lat) {
 	return null;
 }
 
+/*
+ * The area (province or country) a 1-degree cell counts for: the one
+ * that holds most of 9 points spread over the cell (its centre alone is
+ * often sea on the coast: Shanghai's cell centre is in the estuary), or
+ * null when none holds any. Cached per view.
+ */
+const cellCache = { china: new Map(), world: new Map() };
+function areaOfCell(view, lat, lng) {
+	const key = lat + ',' + lng, cache = cellCache[view];
+	if (cache.has(key))
+		return cache.get(key);
+	const votes = new Map();
+	let best = null;
+	for (const dy of [0.17, 0.5, 0.83])
+		for (const dx of [0.17, 0.5, 0.83]) {
+			const a = areaAt(view, lng + dx, lat + dy);
+			if (!a)
+				continue;
+			const n = (votes.get(a) || 0) + 1;
+			votes.set(a, n);
+			if (!best || n > votes.get(best) ||
+			    (n === votes.get(best) && dx === 0.5 && dy === 0.5))
+				best = a;
+		}
+	cache.set(key, best);
+	return best;
+}
+
 /* ---- territories: provinces and clicked corners to GeoJSON ---- */
 
 function sqSegDist(p, a, b) {
@@ -384,7 +413,7 @@ function option(m) {
 	const o = m.opts, view = m.view;
 	const sums = new Map();
 	for (const r of o.regions || []) {
-		const a = areaAt(view, r.lng + 0.5, r.lat + 0.5);
+		const a = areaOfCell(view, r.lat, r.lng);
 		if (a)
 			sums.set(a.name, (sums.get(a.name) || 0) + (r.scans || 0));
 	}
@@ -394,7 +423,8 @@ function option(m) {
 	const size = (n) => 6 + 18 * Math.sqrt((n || 1) / pmax);
 	const series = [{
 		type: 'map', geoIndex: 0, name: t('mp_scans'),
-		data: [...sums].map(([name, value]) => ({ name, value })),
+		data: [...sums].filter(([, v]) => v > 0)
+		    .map(([name, value]) => ({ name, value })),
 	}];
 	for (const kind of KINDS)
 		series.push({
@@ -638,8 +668,8 @@ function inspect(m) {
 
 window.sigilMap = Object.freeze({ china, load, territory,
     provinces: () => (MAPS.china || []).map((a) => a.name),
-    areaAt: (lng, lat, view) => {
-	    const a = areaAt(view || 'china', lng, lat);
+    areaOfCell: (lat, lng, view) => {
+	    const a = areaOfCell(view || 'china', lat, lng);
 	    return a ? a.name : null;
     },
     labelOf: (name, view) => labelOf(view || 'china', name) });
