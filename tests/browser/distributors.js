@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+/*
+ * distributors.js - the distributors page (issue 19 item 5) in Debian's
+ * headless Chromium, as a brand admin and an analyst use it:
+ *
+ *   the list with GLN; a distributor's territory drawn on the map; a new
+ *   distributor: a wrong GLN refused (the field marked, the message in
+ *   the page's language); provinces picked by clicking them on the map;
+ *   a polygon whose corners are all one spot refused by the server (422
+ *   bad_territory, shown localised: no English in zh-CN), then undone; a
+ *   real polygon drawn by its corners; saved: the detail page draws the
+ *   territory the server kept; an analyst sees the list, no create.
+ *
+ *   node tests/browser/distributors.js BASE ADMIN ANALYST OUTDIR LOCALE NAME
+ *
+ * zh-CN picks Zhejiang and Jiangsu and draws a triangle; en-US picks
+ * Guangdong only. The password is SIGIL_TEST_PASSWORD. Prints one line
+ * per check, then one line of JSON {"failures", "console_errors",
+ * "shots", "created"}.
+ */
+'use strict';
+
+const path = require('path');
+const { check, launch, tally } = require('./lib');
+
+/* Where on the page a [lng, lat] of the map is. */
+async function pixel(page, lng, lat) {
+	return page.evaluate(([x, y]) => {
+		const box = document.querySelector('#ds-map .map-box');
+		const p = window.echarts.getInstanceByDom(box)
+		    .convertToPixel({ geoIndex: 0 }, [x, y]);
+		const r = box.getBoundingClientRect();
+		return [r.left + p[0], r.top + p[1]];
+	}, [lng, lat]);
+}
+
+async function main(argv) {
+	if (argv.length !== 6) {
+		process.stderr.write('usage: node distributors.js BASE ADMIN ' +
+		    'ANALYST OUTDIR LOCALE NAME\n');
+		process.exit(2);
+	}
+	const [base, admin, analyst, outdir, locale, name] = argv;
+	const zh = locale.startsWith('zh');
+	const pw = process.env.SIGIL_TEST_PASSWORD;
+	const facts = { console_errors: [], shots: [], created: null };
+	const browser = await launch();
+	try {
+		const context = await browser.newContext({
+			viewport: { width: 1440, height: 900 }, locale,
+			timezoneId: 'Asia/Shanghai' });
+		const page = await context.newPage();
+		page.on('console', (m) => {
+			/* 401: /admin/me before login; 422: the refusals tried. */
+			if (m.type() === 'error' &&
+			    !/status of (401|422)/.test(m.text()))
+				facts.console_errors.push(m.text());
+		});
+		page.on('pageerror', (e) => facts.console_errors.push(String(e)));
+		page.on('dialog', (d) => {
+			facts.console_errors.push('dialog: ' + d.message());
+			d.dismiss();
+		});
+		const shot = async (n) => {
+			const file = path.join(outdir, `distributors-${locale}-${n}.png`);
+			await page.waitForTimeout(200);
+			await page.screenshot({ path: file, fullPage: true });
+			facts.shots.push(file);
+		};
+		const login = async (email) => {
+			await page.goto(base + '/admin/', { waitUntil: 'load' });
+			await page.waitForSelector('#login-form');
+			await page.fill('#login-email', email);
+			await page.fill('#login-password', pw);
+			await page.click('#login-form button[type=submit]');
+			await page.waitForSelector('#nav a[data-page=distributors]',
+			    { timeout: 10000 });
+		};
+		await login(admin);
+		await page.click('#nav a[data-page=distributors]');
+		await page.waitForSelector('#ds-list table', { timeout: 10000 });
+		const list = await page.textContent('#ds-list table');
+		check(list.includes('宁波港贸易') && list.includes('9520123456788'),
+		    'the list shows the distributor and its GLN');
+		await shot('list');
+
+		/* One distributor: its territory drawn. */
+		await page.click('#ds-list a.button');
+		await page.waitForSelector('#ds-map .map-box svg path',
+		    { timeout: 15000 });
+		await page.waitForTimeout(300);
+		const drawn = await page.evaluate(() => window.echarts
+		    .getInstanceByDom(document.querySelector('#ds-map .map-box'))
+		    .getOption().series.filter((s) => s.type === 'custom')
+		    .map((s) => s.data.length));
+		check(drawn[0] === 1, `its territory drawn on the map (${drawn})`);
+		check((await page.textContent('#ds-detail')).includes(
+		    '9520123456788'), 'the detail shows the GLN');
+		await shot('detail');
+
+		/* A new one. */
+		await page.click('a[data-page=distributors], #nav a[data-page=distributors]');
+		await page.waitForSelector('#ds-new', { timeout: 10000 });
+		await page.click('#ds-new');
+		await page.waitForSelector('#ds-map .map-box svg path',
+		    { timeout: 15000 });
+		await page.waitForTimeout(400);
+		await page.fill('#ds-name', name);
+		await page.fill('#ds-gln', '9520123456787');
+		const picks = zh ? [[120.15, 29.3], [119.4, 33.2]] : [[113.4, 23.6]];
+		for (const [lng, lat] of picks) {
+			const [x, y] = await pixel(page, lng, lat);
+			await page.mouse.click(x, y);
+			await page.waitForTimeout(200);
+		}
+		const picked = await page.textContent('#ds-picked');
+		check(zh ? picked.includes('浙江') && picked.includes('江苏') :
+		    picked.includes('Guangdong'), `provinces picked by clicking ` +
+		    `them on the map (${picked})`);
+		const size = await page.textContent('#ds-size');
+		check(/KiB/.test(size), `the territory's size shown (${size})`);
+		await shot('picked');
+
+		await page.click('#ds-save');
+		await page.waitForSelector('#ds-error:not([hidden])',
+		    { timeout: 10000 });
+		let err = await page.textContent('#ds-error');
+		check(zh ? err.includes('GLN 无效') && !/[a-z]{4}/.test(err) :
+		    /Not a GLN/.test(err), `a wrong GLN refused: "${err}"`);
+		check(await page.getAttribute('#ds-gln', 'aria-invalid') === 'true',
+		    'the GLN field is marked');
+		await page.fill('#ds-gln', zh ? '9520123456788' : '');
+
+		/* Corners: three clicks on one spot make no area. */
+		await page.click('#ds-mode-corners');
+		const [cx, cy] = await pixel(page, zh ? 117.2 : 110.3,
+		    zh ? 31.8 : 20.0);
+		for (let i = 0; i < 3; i++) {
+			await page.mouse.click(cx, cy);
+			await page.waitForTimeout(120);
+		}
+		check(await page.textContent('#ds-corners') === '3',
+		    'three corners clicked');
+		await page.click('#ds-close-ring');
+		await page.click('#ds-save');
+		await page.waitForFunction(() => /面积为零|zero area/.test(
+		    document.querySelector('#ds-error').textContent), null,
+		    { timeout: 10000 }).catch(() => {});
+		err = await page.textContent('#ds-error');
+		check(zh ? /经销区域无效：第 \d+ 个多边形第 1 个环：面积为零/.test(err) &&
+		    !/[a-z]{4}/.test(err) : /not valid: polygon \d+, ring 1: it has zero area/.test(err),
+		    `the server's bad_territory, localised: "${err}"`);
+		await shot('bad-territory');
+		await page.click('#ds-undo');
+		check(await page.textContent('#ds-drawn') === '0',
+		    'undo takes the bad polygon away');
+		if (zh) {
+			/* A real triangle in Anhui, by its corners. */
+			for (const [lng, lat] of [[116.8, 31.6], [117.6, 31.6],
+			    [117.2, 32.3]]) {
+				const [x, y] = await pixel(page, lng, lat);
+				await page.mouse.click(x, y);
+				await page.waitForTimeout(120);
+			}
+			await page.click('#ds-close-ring');
+			check(await page.textContent('#ds-drawn') === '1',
+			    'a triangle drawn by its corners');
+		}
+		await shot('ready');
+		await page.click('#ds-save');
+		await page.waitForSelector('#ds-detail h1', { timeout: 10000 });
+		await page.waitForSelector('#ds-map .map-box svg path',
+		    { timeout: 15000 });
+		await page.waitForTimeout(300);
+		const h1 = await page.textContent('#ds-detail h1');
+		facts.created = (page.url().match(/id=(\d+)/) || [])[1] || null;
+		const polys = await page.evaluate(() => window.echarts
+		    .getInstanceByDom(document.querySelector('#ds-map .map-box'))
+		    .getOption().series.filter((s) => s.type === 'custom')
+		    .map((s) => s.data.length));
+		check(h1 === name && facts.created && polys[0] >= (zh ? 3 : 1),
+		    `saved, and the detail draws the territory the server kept ` +
+		    `(${polys[0]} polygons)`);
+		await shot('created');
+
+		/* An analyst: the list, no create. */
+		await page.click('#logout');
+		await login(analyst);
+		await page.evaluate(() => { location.hash = '#/distributors?new=1'; });
+		await page.waitForSelector('#ds-list table', { timeout: 10000 });
+		check(!(await page.$('#ds-new')) && !(await page.$('#ds-form')),
+		    'an analyst: the list, no create button or form');
+		await shot('analyst');
+	} finally {
+		await browser.close();
+	}
+	process.stdout.write(JSON.stringify(Object.assign(
+	    { failures: tally.failures }, facts)) + '\n');
+	process.exit(tally.failures ? 1 : 0);
+}
+
+main(process.argv.slice(2)).catch((e) => {
+	process.stdout.write('FAIL ' + (e && e.stack || e) + '\n');
+	process.stdout.write(JSON.stringify({ failures: tally.failures + 1 }) +
+	    '\n');
+	process.exit(1);
+});
