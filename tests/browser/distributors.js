@@ -51,9 +51,10 @@ async function main(argv) {
 			timezoneId: 'Asia/Shanghai' });
 		const page = await context.newPage();
 		page.on('console', (m) => {
-			/* 401: /admin/me before login; 422: the refusals tried. */
+			/* 401: /admin/me before login; 422: the refusals tried;
+			 * 404: the unknown distributor asked for. */
 			if (m.type() === 'error' &&
-			    !/status of (401|422)/.test(m.text()))
+			    !/status of (401|404|422)/.test(m.text()))
 				facts.console_errors.push(m.text());
 		});
 		page.on('pageerror', (e) => facts.console_errors.push(String(e)));
@@ -200,6 +201,12 @@ async function main(argv) {
 			check(all.id && all.bytes < 300 * 1024, `all 34 provinces: ` +
 			    `${all.bytes} bytes, accepted (${JSON.stringify(all)})`);
 		}
+
+		await page.evaluate(() => { location.hash = '#/distributors?id=999'; });
+		await page.waitForSelector('#ds-detail .notice', { timeout: 10000 });
+		const nf = await page.textContent('#ds-detail .notice');
+		check(zh ? nf === '没有这个经销商。' : nf === 'No such distributor.',
+		    `an unknown distributor, said in the page's language: "${nf}"`);
 
 		/* An analyst: the list, no create. */
 		await page.click('#logout');

@@ -36,6 +36,7 @@ Object.assign(A.TEXT.zh, {
 	ds_name_required: '请填写名称', ds_count: '共 {n} 个经销商',
 	ds_cap: '服务器最多返回 1,000 个经销商。',
 	ds_no_territory: '无区域', ds_gln_none: '–',
+	ds_not_found: '没有这个经销商。',
 	ds_err_bad_gln: 'GLN 无效：应为 13 位数字且 GS1 校验位正确',
 	ds_err_invalid: '输入无效（名称 1–200 个字符）',
 	ds_err_forbidden: '只有管理员可以新建经销商',
@@ -68,6 +69,7 @@ Object.assign(A.TEXT.en, {
 	ds_name_required: 'Please give a name', ds_count: '{n} distributors',
 	ds_cap: 'The server lists at most 1,000 distributors.',
 	ds_no_territory: 'no territory', ds_gln_none: '–',
+	ds_not_found: 'No such distributor.',
 	ds_err_bad_gln: 'Not a GLN: 13 digits with a correct GS1 check digit',
 	ds_err_invalid: 'Invalid input (a name of 1-200 characters)',
 	ds_err_forbidden: 'Only admins can add distributors',
@@ -157,7 +159,11 @@ async function detailView(box, id) {
 		d = await api('GET', '/api/v1/distributors/' +
 		    encodeURIComponent(id));
 	} catch (e) {
-		failure(card, e, () => A.route());
+		if (e.status === 404)
+			append(clear(card), [el('div', { class: 'notice error' },
+			    t('ds_not_found'))]);
+		else
+			failure(card, e, () => A.route());
 		return;
 	}
 	const polys = d.territory && d.territory.type === 'MultiPolygon' ?
