@@ -74,11 +74,12 @@ async function main(argv) {
 			await page.fill('#login-email', email);
 			await page.fill('#login-password', pw);
 			await page.click('#login-form button[type=submit]');
-			await page.waitForSelector('#nav a[data-page=distributors]',
+			await page.waitForSelector('#nav a[data-group=trace]',
 			    { timeout: 10000 });
 		};
 		await login(admin);
-		await page.click('#nav a[data-page=distributors]');
+		await page.click('#nav a[data-group=trace]');
+		await page.click('#subnav a[data-page=distributors]');
 		await page.waitForSelector('#ds-list table', { timeout: 10000 });
 		const list = await page.textContent('#ds-list table');
 		check(list.includes('宁波港贸易') && list.includes('9520123456788'),
@@ -100,7 +101,7 @@ async function main(argv) {
 		await shot('detail');
 
 		/* A new one. */
-		await page.click('a[data-page=distributors], #nav a[data-page=distributors]');
+		await page.click('#subnav a[data-page=distributors]');
 		await page.waitForSelector('#ds-new', { timeout: 10000 });
 		await page.click('#ds-new');
 		await page.waitForSelector('#ds-map .map-box svg path',

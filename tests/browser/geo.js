@@ -71,8 +71,10 @@ async function main(argv) {
 		await page.fill('#login-email', email);
 		await page.fill('#login-password', process.env.SIGIL_TEST_PASSWORD);
 		await page.click('#login-form button[type=submit]');
-		await page.waitForSelector('#nav a', { timeout: 10000 });
-		await page.click('#nav a[data-page=geo]');
+		await page.waitForSelector('#nav a[data-group=trace]',
+		    { timeout: 10000 });
+		await page.click('#nav a[data-group=trace]');
+		await page.click('#subnav a[data-page=geo]');
 		await page.waitForSelector('#region-map .map-box svg path',
 		    { timeout: 15000 });
 		await page.waitForTimeout(300);

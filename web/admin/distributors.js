@@ -110,7 +110,7 @@ function errorText(e) {
 		return territoryMessage(e.message);
 	const key = { bad_gln: 'ds_err_bad_gln', invalid: 'ds_err_invalid',
 	    forbidden: 'ds_err_forbidden', too_large: 'ds_err_too_large' }[e.code];
-	return key ? t(key) : t('error') + (e.status ? ` (${e.status})` : '');
+	return key ? t(key) : A.errText(e);
 }
 
 const kib = (n) => (n / 1024).toFixed(n < 10240 ? 1 : 0) + ' KiB';
