@@ -190,6 +190,9 @@ function load() {
 		const [china, world] = await Promise.all([get('china.json'),
 		    get('world.json')]);
 		decode(china);
+		/* Antarctica takes a third of the world view's height. */
+		world.features = world.features.filter((f) =>
+		    f.properties.iso_a2 !== 'AQ');
 		window.echarts.registerMap('china', china);
 		window.echarts.registerMap('world', world);
 		const en = typeof Intl.DisplayNames === 'function' ?
