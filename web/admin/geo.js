@@ -24,17 +24,17 @@ const { el, append, clear, t, api, fmt, loading, failure, table,
 Object.assign(A.TEXT.zh, {
 	ge_regions: '扫码地域分布', ge_by_area: '各省扫码',
 	ge_area: '省份 / 地区', ge_other: '中国境外或未能归入省份',
-	ge_diversion_alerts: '最新窜货告警', ge_cells: '网格',
+	ge_diversion_alerts: '最新窜货告警',
 	ge_truncated: '仅显示扫码最多的 {n} 个网格（共 {m} 个）。',
-	ge_territories: '显示经销区域', ge_all_alerts: '全部告警',
+	ge_all_alerts: '全部告警',
 });
 Object.assign(A.TEXT.en, {
 	ge_regions: 'Scans by region', ge_by_area: 'Scans by province',
 	ge_area: 'Province / region', ge_other: 'Outside China or not in a province',
-	ge_diversion_alerts: 'Newest diversion alerts', ge_cells: 'cells',
+	ge_diversion_alerts: 'Newest diversion alerts',
 	ge_truncated: 'Only the {n} cells with the most scans are shown ' +
 	    '(of {m}).',
-	ge_territories: 'Show territories', ge_all_alerts: 'All alerts',
+	ge_all_alerts: 'All alerts',
 });
 
 const RANGES = [['last_30d', 30], ['last_90d', 90], ['last_365d', 365]];

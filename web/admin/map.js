@@ -515,8 +515,9 @@ function hexAlpha(hex, a) {
 
 function tip(m, p) {
 	if (p.seriesType === 'map' || p.componentType === 'geo')
-		return `${labelOf(m.view, p.name)}\n${t('mp_scans')}: ` +
-		    fmt(p.value > 0 ? p.value : 0);
+		return m.opts.regions ? `${labelOf(m.view, p.name)}\n` +
+		    `${t('mp_scans')}: ${fmt(p.value > 0 ? p.value : 0)}` :
+		    labelOf(m.view, p.name);
 	if (p.seriesType === 'scatter')
 		return `${p.seriesName}: ${fmt(p.value[2])}\n${p.data.label || ''}`;
 	return `${p.seriesName}: ${p.name || ''}`;
