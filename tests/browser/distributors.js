@@ -84,7 +84,22 @@ async function main(argv) {
 		const list = await page.textContent('#ds-list table');
 		check(list.includes('宁波港贸易') && list.includes('9520123456788'),
 		    'the list shows the distributor and its GLN');
+		let rows = await page.$$eval('#ds-list tbody tr', (l) => l.length);
+		check(rows === 50 && !!(await page.$('#ds-more')),
+		    `the first page: 50 rows and "more" (${rows})`);
 		await shot('list');
+		await page.click('#ds-more');
+		await page.waitForFunction(() => document.querySelectorAll(
+		    '#ds-list tbody tr').length > 50, null, { timeout: 10000 });
+		rows = await page.$$eval('#ds-list tbody tr', (l) => l.length);
+		const ids = await page.$$eval('#ds-list tbody tr td:first-child',
+		    (l) => l.map((x) => Number(x.textContent)));
+		check(rows > 50 && !(await page.$('#ds-more')) &&
+		    new Set(ids).size === ids.length &&
+		    ids.every((x, i) => i === 0 || x > ids[i - 1]),
+		    `"more": the rest, in id order, none twice (${rows} rows)`);
+		await shot('list-more');
+		await page.evaluate(() => window.scrollTo(0, 0));
 
 		/* One distributor: its territory drawn. */
 		await page.click('#ds-list a.button');

@@ -8,7 +8,7 @@
  * territory (422 bad_territory): its message is shown in the page's
  * language, by what it says (the code alone would not tell which ring).
  *
- * API: GET /api/v1/distributors (at most 1,000, not paged by the server),
+ * API: GET /api/v1/distributors (50 a page, "more" for the next),
  * GET /api/v1/distributors/{id}, POST /api/v1/distributors (admin).
  */
 'use strict';
@@ -33,8 +33,8 @@ Object.assign(A.TEXT.zh, {
 	ds_help_provinces: '在地图上点击省份即可选中或取消；所选省份的边界（简化到约 1 公里）组成经销区域。',
 	ds_help_corners: '在地图上依次点击多边形的角点（至少 3 个），再点“完成此多边形”。可与省份组合。',
 	ds_created: '已创建经销商', ds_none_picked: '请先在地图上选择省份或绘制多边形',
-	ds_name_required: '请填写名称', ds_count: '共 {n} 个经销商',
-	ds_cap: '服务器最多返回 1,000 个经销商。',
+	ds_name_required: '请填写名称', ds_count: '已显示 {n} 个经销商',
+	ds_count_more: '，还有更多',
 	ds_no_territory: '无区域', ds_gln_none: '–',
 	ds_not_found: '没有这个经销商。',
 	ds_err_bad_gln: 'GLN 无效：应为 13 位数字且 GS1 校验位正确',
@@ -66,8 +66,8 @@ Object.assign(A.TEXT.en, {
 	    '(3 or more), then "Finish this polygon". Provinces can be added too.',
 	ds_created: 'Distributor created',
 	ds_none_picked: 'Pick provinces or draw a polygon on the map first',
-	ds_name_required: 'Please give a name', ds_count: '{n} distributors',
-	ds_cap: 'The server lists at most 1,000 distributors.',
+	ds_name_required: 'Please give a name',
+	ds_count: '{n} distributors shown', ds_count_more: '; there are more',
 	ds_no_territory: 'no territory', ds_gln_none: '–',
 	ds_not_found: 'No such distributor.',
 	ds_err_bad_gln: 'Not a GLN: 13 digits with a correct GS1 check digit',
@@ -117,6 +117,8 @@ const kib = (n) => (n / 1024).toFixed(n < 10240 ? 1 : 0) + ' KiB';
 
 /* ---- the list ---- */
 
+const PAGE = 50;
+
 async function listView(box) {
 	const bar = el('div', { class: 'toolbar' }, el('h1', {},
 	    t('distributors')), el('span', { class: 'spacer' }));
@@ -126,12 +128,12 @@ async function listView(box) {
 	const card = el('div', { class: 'card', id: 'ds-list' });
 	append(box, [bar, card]);
 	loading(card);
-	try {
-		const doc = await api('GET', '/api/v1/distributors');
-		const list = doc.distributors || [];
+	const list = [];
+	let next = null;
+	const draw = () => {
 		append(clear(card), [el('p', { class: 'muted' },
-		    t('ds_count').replace('{n}', fmt(list.length)),
-		    list.length >= 1000 ? ' ' + t('ds_cap') : ''), table([
+		    t('ds_count').replace('{n}', fmt(list.length)) +
+		    (next !== null ? t('ds_count_more') : '')), table([
 		    { label: '#', key: 'id' },
 		    { label: t('ds_name'), key: 'name' },
 		    { label: 'GLN', render: (d) => d.gln ?
@@ -140,10 +142,22 @@ async function listView(box) {
 		    { label: t('actions'), render: (d) => el('a', {
 		      href: '#/distributors?id=' + d.id, class: 'button',
 		      'data-page': 'ds-view-' + d.id }, t('ds_view')) },
-		], list)]);
-	} catch (e) {
-		failure(card, e, () => A.route());
-	}
+		], list), next === null ? null : el('button', { type: 'button',
+		    id: 'ds-more', on: { click: () => more() } }, t('more'))]);
+	};
+	const more = async () => {
+		try {
+			const doc = await api('GET', '/api/v1/distributors?limit=' +
+			    PAGE + (next !== null ? '&after=' +
+			    encodeURIComponent(next) : ''));
+			list.push(...(doc.distributors || []));
+			next = doc.next === undefined ? null : doc.next;
+			draw();
+		} catch (e) {
+			failure(card, e, () => A.route());
+		}
+	};
+	await more();
 }
 
 /* ---- one distributor ---- */

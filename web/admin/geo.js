@@ -8,7 +8,8 @@
  * provinces as a table and the newest diversion alerts.
  *
  * Data: GET /api/v1/stats/regions (1-degree cells, up to 5,000) over the
- * chosen range, GET /api/v1/distributors and each one's territory, GET
+ * chosen range, GET /api/v1/distributors (the first 50) and each one's
+ * territory, GET
  * /api/v1/alerts?type=diversion (the newest page).
  */
 'use strict';
@@ -27,6 +28,7 @@ Object.assign(A.TEXT.zh, {
 	ge_diversion_alerts: '最新窜货告警',
 	ge_truncated: '仅显示扫码最多的 {n} 个网格（共 {m} 个）。',
 	ge_all_alerts: '全部告警',
+	ge_territories_max: '只绘出前 {n} 个经销商的区域。',
 });
 Object.assign(A.TEXT.en, {
 	ge_regions: 'Scans by region', ge_by_area: 'Scans by province',
@@ -35,6 +37,8 @@ Object.assign(A.TEXT.en, {
 	ge_truncated: 'Only the {n} cells with the most scans are shown ' +
 	    '(of {m}).',
 	ge_all_alerts: 'All alerts',
+	ge_territories_max: 'Only the territories of the first {n} ' +
+	    'distributors are drawn.',
 });
 
 const RANGES = [['last_30d', 30], ['last_90d', 90], ['last_365d', 365]];
@@ -42,12 +46,15 @@ const TERRITORIES_MAX = 50;
 
 /* Each distributor's territory (at most TERRITORIES_MAX of them). */
 async function territories() {
-	const list = await api('GET', '/api/v1/distributors');
+	const list = await api('GET', '/api/v1/distributors?limit=' +
+	    TERRITORIES_MAX);
 	const ds = (list.distributors || []).slice(0, TERRITORIES_MAX);
 	const full = await Promise.all(ds.map((d) =>
 	    api('GET', '/api/v1/distributors/' + d.id).catch(() => null)));
-	return full.filter((d) => d && d.territory)
+	const out = full.filter((d) => d && d.territory)
 	    .map((d) => ({ name: d.name, territory: d.territory }));
+	out.more = list.next !== null && list.next !== undefined;
+	return out;
 }
 
 /* The cells summed per province (the one covering most of the cell). */
@@ -104,6 +111,9 @@ async function geo(box, params) {
 		clear(alertCard);
 		return;
 	}
+	if (terr.more)
+		mapCard.appendChild(el('p', { class: 'muted' },
+		    t('ge_territories_max').replace('{n}', TERRITORIES_MAX)));
 	if (reg.total_rows > regions.length)
 		mapCard.appendChild(el('p', { class: 'muted' }, t('ge_truncated')
 		    .replace('{n}', fmt(regions.length))
