@@ -84,6 +84,9 @@ async function main(argv) {
 		const list = await page.textContent('#ds-list table');
 		check(list.includes('宁波港贸易') && list.includes('9520123456788'),
 		    'the list shows the distributor and its GLN');
+		const xss = '<img src=x onerror="window.__xss=1">';
+		check(list.includes(xss) && !(await page.$('#ds-list img')),
+		    'a name like markup is shown as text');
 		let rows = await page.$$eval('#ds-list tbody tr', (l) => l.length);
 		check(rows === 50 && !!(await page.$('#ds-more')),
 		    `the first page: 50 rows and "more" (${rows})`);
@@ -99,6 +102,21 @@ async function main(argv) {
 		    ids.every((x, i) => i === 0 || x > ids[i - 1]),
 		    `"more": the rest, in id order, none twice (${rows} rows)`);
 		await shot('list-more');
+		await page.click('a[data-page=ds-view-2]');
+		await page.waitForSelector('#ds-map .map-box svg path',
+		    { timeout: 15000 });
+		await page.waitForTimeout(300);
+		const box = await page.$('#ds-map .map-box');
+		const bb = await box.boundingBox();
+		for (let i = 0; i < 12; i++)	/* tooltips over the territory */
+			await page.mouse.move(bb.x + bb.width * (0.3 + i * 0.04),
+			    bb.y + bb.height * (0.5 + (i % 3) * 0.05));
+		check(await page.textContent('#ds-detail h1') === xss &&
+		    !(await page.$('#main img')) &&
+		    await page.evaluate(() => window.__xss) === undefined,
+		    'its detail and map: the name as text, no markup run');
+		await page.goBack();
+		await page.waitForSelector('#ds-list table', { timeout: 10000 });
 		await page.evaluate(() => window.scrollTo(0, 0));
 
 		/* One distributor: its territory drawn. */
