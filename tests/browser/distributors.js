@@ -131,6 +131,8 @@ async function main(argv) {
 		check(drawn[0] === 1, `its territory drawn on the map (${drawn})`);
 		check((await page.textContent('#ds-detail')).includes(
 		    '9520123456788'), 'the detail shows the GLN');
+		check(await page.getAttribute('#ds-shipments', 'href') ===
+		    '#/shipments?distributor=1', 'a link to its shipments');
 		await shot('detail');
 
 		/* A new one. */

@@ -36,7 +36,7 @@ Object.assign(A.TEXT.zh, {
 	ds_name_required: '请填写名称', ds_count: '已显示 {n} 个经销商',
 	ds_count_more: '，还有更多',
 	ds_no_territory: '无区域', ds_gln_none: '–',
-	ds_not_found: '没有这个经销商。',
+	ds_not_found: '没有这个经销商。', ds_shipments: '发往此经销商的货',
 	ds_err_bad_gln: 'GLN 无效：应为 13 位数字且 GS1 校验位正确',
 	ds_err_invalid: '输入无效（名称 1–200 个字符）',
 	ds_err_forbidden: '只有管理员可以新建经销商',
@@ -70,6 +70,7 @@ Object.assign(A.TEXT.en, {
 	ds_count: '{n} distributors shown', ds_count_more: '; there are more',
 	ds_no_territory: 'no territory', ds_gln_none: '–',
 	ds_not_found: 'No such distributor.',
+	ds_shipments: 'Shipments to this distributor',
 	ds_err_bad_gln: 'Not a GLN: 13 digits with a correct GS1 check digit',
 	ds_err_invalid: 'Invalid input (a name of 1-200 characters)',
 	ds_err_forbidden: 'Only admins can add distributors',
@@ -163,8 +164,9 @@ async function listView(box) {
 /* ---- one distributor ---- */
 
 async function detailView(box, id) {
-	append(box, [el('div', { class: 'toolbar' },
-	    el('a', { href: '#/distributors', class: 'button' }, t('ds_back')))]);
+	const bar = el('div', { class: 'toolbar' },
+	    el('a', { href: '#/distributors', class: 'button' }, t('ds_back')));
+	box.appendChild(bar);
 	const card = el('div', { class: 'card', id: 'ds-detail' });
 	box.appendChild(card);
 	loading(card);
@@ -182,6 +184,9 @@ async function detailView(box, id) {
 	}
 	const polys = d.territory && d.territory.type === 'MultiPolygon' ?
 	    d.territory.coordinates.length : d.territory ? 1 : 0;
+	bar.appendChild(el('a', { href: '#/shipments?distributor=' +
+	    encodeURIComponent(d.id), class: 'button', id: 'ds-shipments' },
+	    t('ds_shipments')));
 	append(clear(card), [el('h1', {}, d.name), el('dl', { class: 'facts' },
 	    el('dt', {}, '#'), el('dd', {}, String(d.id)),
 	    el('dt', {}, 'GLN'), el('dd', { class: 'mono' },
