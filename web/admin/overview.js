@@ -58,7 +58,9 @@ function isoDay(d) {
 }
 function tick(iso, bucket) {
 	const d = new Date(iso);
-	return bucket === 'hour' ? `${pad(d.getHours())}:00` :
+	/* By hour, midnight says the day instead. */
+	return bucket === 'hour' && d.getHours() !== 0 ?
+	    `${pad(d.getHours())}:00` :
 	    `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 function full(iso, bucket) {
