@@ -198,7 +198,8 @@ async function detailView(box, id) {
 	box.appendChild(el('div', { class: 'card' }, el('h2', {},
 	    t('ds_territory')), mapBox));
 	await window.sigilMap.china(mapBox, { territories: d.territory ?
-	    [{ name: d.name, territory: d.territory }] : [] })
+	    [{ name: d.name, territory: d.territory }] : [],
+	    focus: d.territory || undefined })
 	    .catch(() => null);
 }
 

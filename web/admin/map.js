@@ -16,7 +16,7 @@
  *     and diversion scans, each its own series in the legend;
  *   points: more points [{lng, lat, kind, n, label}] (kind as above);
  *   territories: [{name, territory (GeoJSON Polygon/MultiPolygon)}], drawn
- *     as outlined areas;
+ *     as outlined areas; focus: a geometry the China view starts around;
  *   pick: the map becomes an editor: clicking a province selects it (or
  *     not), or, in corner mode, each click adds a corner of a polygon;
  *     m.territory() is the MultiPolygon of both, simplified.
@@ -470,6 +470,7 @@ function option(m) {
 		    undefined,
 		geo: {
 			map: view, roam: true,
+			...(view === 'china' && o.focus ? focusView(o.focus) : {}),
 			scaleLimit: { min: 0.8, max: 30 },
 			itemStyle: { areaColor: '#f3f4f6', borderColor: '#8b95a7',
 			    borderWidth: 0.8 },
@@ -483,6 +484,21 @@ function option(m) {
 		},
 		series,
 	};
+}
+
+/*
+ * The China view around a GeoJSON geometry: centred on its box, zoomed
+ * so that the box with a margin fills about the map (China is about 62
+ * by 36 degrees), never closer than 6 degrees across.
+ */
+function focusView(g) {
+	const b = bboxOf(polygonsOf(g));
+	if (!isFinite(b[0]))
+		return {};
+	const w = Math.max(6, (b[2] - b[0]) * 1.6);
+	const h = Math.max(4, (b[3] - b[1]) * 1.6);
+	return { center: [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2],
+	    zoom: Math.max(1, Math.min(12, 62 / w, 36 / h)) };
 }
 
 function polySeries(name, polys, color, alpha) {
