@@ -2,7 +2,8 @@
 # Fetches the dashboard's vendored libraries (scripts/vendor.lock) into
 # web/admin/vendor/ without node: each tarball from the npm registry with
 # curl, checked against the pinned sha512 integrity before anything is
-# extracted, then only the files named in the lock, each also gzipped
+# extracted, then only the files named in the lock (MEMBER=FILE, or
+# MEMBER=FILE:geo2 for GeoJSON cut to 0.01 degree), each also gzipped
 # (sigild serves FILE.gz to clients that accept gzip).
 #   vendor.sh [LOCK [OUTDIR [CACHEDIR]]]
 # SIGIL_NPM_REGISTRY overrides https://registry.npmjs.org (the test of a
@@ -47,11 +48,23 @@ grep -v '^[[:space:]]*\(#\|$\)' "$lock" | while read -r name version integrity m
 	for m in $members; do
 		member=${m%%=*}
 		file=${m#*=}
+		how=
+		case $file in
+		*:geo2) how=geo2; file=${file%:geo2} ;;
+		*:*) die "$name: unknown transform in '$file'" ;;
+		esac
 		case $file in
 		*/* | .* | "") die "$name: bad file name '$file'" ;;
 		esac
 		tar -xzOf "$tgz" "$member" >"$tmp/out/$file" ||
 			die "$name@$version: no $member in the tarball"
+		# geo2: GeoJSON for an overview map: coordinates cut to 0.01
+		# degree (about 1 km) and no full_name property; a third smaller.
+		if [ "$how" = geo2 ]; then
+			sed -E 's/"full_name":"[^"]*",//g; s/(-?[0-9]+\.[0-9]{2})[0-9]+/\1/g' \
+			    "$tmp/out/$file" >"$tmp/out/$file.t" &&
+				mv "$tmp/out/$file.t" "$tmp/out/$file"
+		fi
 	done
 done
 

@@ -1,6 +1,7 @@
 """scripts/vendor.sh (issue 19 item 6): fetches pinned npm tarballs,
 checks the sha512 integrity before extracting anything, extracts only
-the files the lock names and gzips them. Against a registry served on
+the files the lock names (GeoJSON marked geo2 cut to 0.01 degree) and
+gzips them. Against a registry served on
 loopback: a right hash vendors the files; a wrong hash fails with a
 clear message, extracts nothing and leaves the last good directory as it
 was; a missing member and a failed download fail too. Also: the real
@@ -11,6 +12,7 @@ import gzip
 import hashlib
 import http.server
 import io
+import json
 import os
 import re
 import subprocess
@@ -47,7 +49,11 @@ with Env() as env:
                    "README.md": b"not wanted\n"})
     with open(os.path.join(reg, "charts", "-", "charts-1.2.3.tgz"), "wb") as f:
         f.write(tgz)
-    geo = b'{"type":"FeatureCollection","features":[]}'
+    geo = (b'{"type":"FeatureCollection","features":[{"type":"Feature",'
+           b'"properties":{"name":"X","full_name":"Long X","iso_a2":"XX"},'
+           b'"geometry":{"type":"Polygon","coordinates":[[[31.287891,'
+           b'-22.402051],[32.4,-21.2],[-0.123456,10],[31.287891,'
+           b'-22.402051]]]}}]}')
     tgz2 = tarball({"world.json": geo})
     with open(os.path.join(reg, "@geo", "maps", "-", "maps-0.1.0.tgz"),
               "wb") as f:
@@ -73,7 +79,7 @@ with Env() as env:
     good = ("# test lock\n"
             "charts 1.2.3 %s package/dist/charts.min.js=charts.js "
             "package/LICENSE=LICENSE-charts\n"
-            "@geo/maps 0.1.0 %s package/world.json=world.json\n" %
+            "@geo/maps 0.1.0 %s package/world.json=world.json:geo2\n" %
             (integrity(tgz), integrity(tgz2)))
     r, out, cache = run(good, "good")
     check(r.returncode == 0, "a right hash: vendored (%s)" % r.stderr)
@@ -85,6 +91,18 @@ with Env() as env:
         check(f.read() == lib, "charts.js is the tarball's file")
     with open(os.path.join(out, "charts.js.gz"), "rb") as f:
         check(gzip.decompress(f.read()) == lib, "charts.js.gz decompresses")
+    with open(os.path.join(out, "world.json"), "rb") as f:
+        w = json.loads(f.read())
+    props = w["features"][0]["properties"]
+    ring = w["features"][0]["geometry"]["coordinates"][0]
+    check(props == {"name": "X", "iso_a2": "XX"} and
+          ring == [[31.28, -22.40], [32.4, -21.2], [-0.12, 10],
+                   [31.28, -22.40]],
+          "geo2: valid GeoJSON cut to 0.01 degree, no full_name: %s %s" %
+          (props, ring))
+    r, out2, _ = run(good.replace(":geo2", ":zip"), "transform")
+    check(r.returncode != 0 and "unknown transform" in r.stderr,
+          "an unknown transform fails: %s" % r.stderr.strip())
 
     bad = good.replace(integrity(tgz), integrity(tgz + b"x"))
     r, out, cache = run(bad, "bad")
@@ -113,7 +131,7 @@ with Env() as env:
         re.fullmatch(r"\d+\.\d+\.\d+", x[1]) and
         re.fullmatch(r"sha512-[A-Za-z0-9+/]{86}==", x[2]) for x in lines),
         "scripts/vendor.lock pins exact versions by sha512")
-    names = {m.split("=")[1] for x in lines for m in x[3:]}
+    names = {m.split("=")[1].split(":")[0] for x in lines for m in x[3:]}
     check({"echarts.js", "china.json", "world.json"} <= names,
           "the lock vendors ECharts, the China map and the world map")
 done()
