@@ -158,6 +158,17 @@ async function main(argv) {
 		check(/KiB/.test(size), `the territory's size shown (${size})`);
 		await shot('picked');
 
+		/* Leaving with picks not saved asks in the page; cancel stays. */
+		await page.click('#subnav a[data-page=geo]');
+		await page.waitForSelector('#modal:not([hidden])', { timeout: 5000 });
+		await shot('leave-confirm');
+		await page.click('#modal-cancel');
+		await page.waitForTimeout(200);
+		check(!!(await page.$('#ds-form')) &&
+		    (await page.textContent('#ds-picked')) === picked &&
+		    /#\/distributors\?new=1$/.test(page.url()),
+		    'leaving with picks not saved asks; cancel keeps them');
+
 		await page.click('#ds-save');
 		await page.waitForSelector('#ds-error:not([hidden])',
 		    { timeout: 10000 });

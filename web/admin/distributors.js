@@ -37,6 +37,7 @@ Object.assign(A.TEXT.zh, {
 	ds_count_more: '，还有更多',
 	ds_no_territory: '无区域', ds_gln_none: '–',
 	ds_not_found: '没有这个经销商。', ds_shipments: '发往此经销商的货',
+	ds_leave: '离开此页？', ds_leave_note: '尚未保存的经销商和区域将丢失。',
 	ds_err_bad_gln: 'GLN 无效：应为 13 位数字且 GS1 校验位正确',
 	ds_err_invalid: '输入无效（名称 1–200 个字符）',
 	ds_err_forbidden: '只有管理员可以新建经销商',
@@ -71,6 +72,8 @@ Object.assign(A.TEXT.en, {
 	ds_no_territory: 'no territory', ds_gln_none: '–',
 	ds_not_found: 'No such distributor.',
 	ds_shipments: 'Shipments to this distributor',
+	ds_leave: 'Leave this page?',
+	ds_leave_note: 'The distributor and territory not saved yet are lost.',
 	ds_err_bad_gln: 'Not a GLN: 13 digits with a correct GS1 check digit',
 	ds_err_invalid: 'Invalid input (a name of 1-200 characters)',
 	ds_err_forbidden: 'Only admins can add distributors',
@@ -291,6 +294,10 @@ async function createView(box) {
 	});
 	closeBtn.addEventListener('click', () => map.closeRing());
 	refresh();
+	/* Leaving with a territory or name not saved asks first. */
+	A.setLeaveGuard(async () => (!map.territory() && !map.corners().length &&
+	    !name.value.trim()) || await A.confirmBox(t('ds_leave'),
+	    el('p', {}, t('ds_leave_note'))));
 	const show = (text) => {
 		msg.textContent = text;
 		msg.hidden = false;
