@@ -65,6 +65,9 @@ with Env() as env:
         f.truncate(4 * 1024 * 1024 + 1)
     with open(os.path.join(web, "admin", "data.json"), "w") as f:
         f.write("{}\n")
+    os.symlink(secret, os.path.join(web, "admin", "evil.js"))
+    os.symlink(os.path.join(vendor, "lib.js"),
+               os.path.join(web, "admin", "lib.js"))
 
     srv = env.start("--web", web)
     st, h, body = srv.get("/admin/vendor/lib.js")
@@ -118,6 +121,8 @@ with Env() as env:
             "/admin/vendor/" + "a" * 65 + ".js",
             "/admin/vendor/lib.js%3f",
             "/admin/vendor/secret.txt",
+            "/admin/evil.js",                   # symlinks in admin/ too
+            "/admin/lib.js",
     ]:
         st, h, body = srv.get(path, {"Accept-Encoding": "gzip"})
         check(st in (400, 404) and b"secret" not in body and
