@@ -154,6 +154,10 @@ void api_products_list(struct api_call *a);
 void api_products_patch(struct api_call *a);
 void api_shipments_list(struct api_call *a);
 
+/* ---- handlers: the audit trail (api_audit.c) ---- */
+void api_audit_list(struct api_call *a);
+void api_audit_export(struct api_call *a);	/* audit/export.csv */
+
 /* ---- handlers: the supply chain (api_trace.c) ---- */
 void api_aggregations_pack(struct api_call *a);
 void api_aggregations_unpack(struct api_call *a);

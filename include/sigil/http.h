@@ -54,6 +54,18 @@ struct http_call {
 	uint8_t		client[16];	/* client address, v4-mapped */
 	char		client_text[48];
 	void		*app;		/* the application's context */
+	/*
+	 * Who is calling, once the brand API's router authenticated a token
+	 * or a dashboard session (route_api.c); kind 0 for everyone else
+	 * (consumers, the public). A write submitted with http_write() by a
+	 * call with a kind is recorded in the audit trail.
+	 */
+	struct {
+		int		kind;	/* enum audit_actor_kind, 0 none */
+		int		role;	/* enum token_role */
+		uint32_t	brand_id;
+		uint32_t	id;	/* token id, or dashboard user id */
+	} who;
 };
 
 enum http_route_flags {

@@ -31,6 +31,7 @@
 
 #include <stddef.h>
 
+struct audit_entry;
 struct http_call;
 struct writer_op;
 
@@ -51,5 +52,26 @@ typedef void (*http_write_reply)(struct http_call *c, void *arg, int err);
  */
 void http_write(struct http_call *c, const struct writer_op *op, void *arg,
     size_t size, http_write_reply reply);
+
+/*
+ * The audit entry of a change c makes (sigil/store/audit.h): its brand,
+ * actor, role and client address, action and the rest left empty. 1 when
+ * c is a brand API or dashboard caller, 0 (e untouched) for anyone else.
+ * http_write() records every such caller's write with it, generically.
+ */
+int http_audit_entry(struct http_call *c, struct audit_entry *e);
+
+/*
+ * Records an action that changes nothing but must be in the trail (an
+ * export of personal data) for c's caller: target type and id, detail
+ * "" or a JSON object (kept only if audit.h's deny-list leaves it
+ * whole). Fire and forget, through the writer; nothing for a call that
+ * is not a brand API caller.
+ */
+void http_audit_note(struct http_call *c, const char *action,
+    const char *ttype, const char *tid, const char *detail);
+
+/* The caller for a log line: "user=3", "token=5", or "actor=-". */
+void http_actor_text(struct http_call *c, char *out, size_t size);
 
 #endif

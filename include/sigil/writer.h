@@ -38,7 +38,9 @@ enum writer_kind { WRITER_SCAN, WRITER_LOCATE, WRITER_CLAIM, WRITER_OP };
  * enum would make the storage layer include every one of them (a layer
  * looking up); a new write lands beside its handler without touching
  * this file. The descriptor's address is the op's identity (per-op
- * counters are keyed by it), its name is for logs and /metrics.
+ * counters are keyed by it), its name is for logs, /metrics and the
+ * audit trail's action (so name it for what it does: product_create,
+ * shipment_receive).
  *
  * run executes on the writer thread with the job's op_arg, which is its
  * input and output. It calls the store's public write functions (each
@@ -46,10 +48,21 @@ enum writer_kind { WRITER_SCAN, WRITER_LOCATE, WRITER_CLAIM, WRITER_OP };
  * or a SIGIL_E* code, which becomes job->err. It must touch nothing but
  * st and op_arg: no libevent, no HTTP call, no cache or counter the loop
  * owns (do that in done(), on the loop, after the write).
+ *
+ * audit, optional, describes the change for the audit trail (an op
+ * submitted with an audit entry, see writer_job.audit): called on the
+ * writer thread before run with after = 0, to set the entry's target
+ * and its detail (audit.h: audit_target, audit_detail_set), reading
+ * the store for the "before" side if it likes (nothing else writes
+ * meanwhile); and after a successful run with after = 1, when arg holds
+ * run's outputs (a create's new id), returning 1 when it changed the
+ * entry (which is then rewritten) and 0 when not. It must not write.
  */
 struct writer_op {
 	const char	*name;
 	int		(*run)(struct store *st, void *arg);
+	int		(*audit)(struct store *st, const void *arg,
+			    struct audit_entry *e, int after);
 };
 
 /*
@@ -88,6 +101,16 @@ struct writer_job {
 	struct claim_limits claim_limits;	/* CLAIM */
 	const struct writer_op *op;	/* OP: what to run */
 	void		*op_arg;	/* OP: run's argument, in and out */
+	/*
+	 * OP: NULL, or the audit entry of a brand's change (actor, role,
+	 * brand, ip filled in by the submitter; owned by it like the job).
+	 * The writer sets its action to op->name, lets op->audit describe
+	 * it, and records it in the first transaction run commits, so the
+	 * change and its entry commit together; a run that fails records
+	 * nothing. The brand API and the dashboard submit every write with
+	 * one (http_write.c); consumers and sigild's own bookkeeping never.
+	 */
+	struct audit_entry *audit;
 	/*
 	 * The loop done() runs on: the submitter's own base, or NULL for
 	 * the one writer_start() was given (writer_submit fills it in).

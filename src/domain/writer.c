@@ -36,7 +36,9 @@
  *
  * Every other write is an op job (WRITER_OP, a struct writer_op from the
  * code that needs it): run() calls the store's public write functions,
- * each its own transaction. Ops are not group-committed; a run of ops
+ * each its own transaction. An op job of a brand's change carries its
+ * audit entry (job->audit), armed around run so that the first
+ * transaction run commits records it too (store/audit.h). Ops are not group-committed; a run of ops
  * is a round of its own. Order: jobs take effect in the order they were
  * queued, but for one exception that group commit makes: in a run of
  * scan, claim and location jobs with no op between them the scans
@@ -66,14 +68,17 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
 
+#include "sigil/audit.h"
 #include "sigil/log.h"
 #include "sigil/loop_guard.h"
+#include "sigil/role.h"
 #include "sigil/scan.h"
 #include "sigil/util.h"
 #include "sigil/writer.h"
@@ -264,6 +269,67 @@ op_note(struct writer *w, const struct writer_op *op, double secs, int err)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/*
+ * The audit entry of an op job, before run: its action, the op's own
+ * description, and a last check that the detail holds nothing the trail
+ * must not (audit.c); then armed, so run's first commit carries it.
+ */
+static void
+audit_arm(struct writer *w, struct writer_job *job)
+{
+	struct audit_entry *e = job->audit;
+
+	if (e->action[0] == '\0')	/* else named by the submitter */
+		snprintf(e->action, sizeof e->action, "%s", job->op->name);
+	e->seq = 0;
+	e->at = 0;
+	e->outcome = 0;
+	if (job->op->audit != NULL)
+		job->op->audit(w->store, job->op_arg, e, 0);
+	if (!audit_detail_safe(e->detail))
+		e->detail[0] = '\0';
+	store_audit_arm(w->store, e);
+}
+
+/*
+ * After run: a success that committed nothing (a change to what it
+ * already was) is recorded on its own; the op may add what run made
+ * (a new id); a failure after a commit that carried the entry marks it
+ * with the error. One log line per recorded change, with its actor.
+ */
+static void
+audit_finish(struct writer *w, struct writer_job *job)
+{
+	struct audit_entry *e = job->audit;
+	char who[AUDIT_ACTOR_MAX + 16];
+	int recorded = store_audit_disarm(w->store, e), rc = 0;
+
+	if (job->err == 0) {
+		if (!recorded)
+			rc = store_audit_add(w->store, e);
+		else if (job->op->audit != NULL &&
+		    job->op->audit(w->store, job->op_arg, e, 1)) {
+			if (!audit_detail_safe(e->detail))
+				e->detail[0] = '\0';
+			rc = store_audit_update(w->store, e);
+		}
+	} else if (recorded) {
+		e->outcome = job->err;
+		rc = store_audit_update(w->store, e);
+	} else
+		return;
+	if (rc != 0)
+		log_error("audit", "brand=%u action=%s err=\"%s\"",
+		    e->brand_id, e->action, sigil_strerror(rc));
+	audit_actor_text(e, who, sizeof who);
+	log_info("change", "brand=%u actor=%s role=%s action=%s target=%s%s%s "
+	    "ip=%s outcome=%s seq=%llu", e->brand_id, who, role_name(e->role),
+	    e->action, e->target_type[0] ? e->target_type : "-",
+	    e->target_type[0] ? ":" : "", e->target_id,
+	    e->ip[0] ? e->ip : "-", job->err ? sigil_strerror(job->err) : "ok",
+	    (unsigned long long)e->seq);
+}
+
 /* Runs a round of op jobs, one after the other, each its own commit. */
 static void
 run_ops(struct writer *w, struct writer_job *list)
@@ -273,7 +339,11 @@ run_ops(struct writer *w, struct writer_job *list)
 
 	for (job = list; job != NULL; job = job->next) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (job->audit != NULL)
+			audit_arm(w, job);
 		job->err = job->op->run(w->store, job->op_arg);
+		if (job->audit != NULL)
+			audit_finish(w, job);
 		op_note(w, job->op, elapsed_s(&t0), job->err);
 	}
 }

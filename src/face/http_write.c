@@ -17,6 +17,7 @@
  * writer). Never runs an op itself, never touches the store.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@
 
 struct http_write {
 	struct writer_job	job;
+	struct audit_entry	audit;	/* a brand API caller's change */
 	struct http_call	*call;
 	http_write_reply	reply;
 	size_t			size;
@@ -46,6 +48,82 @@ write_done(struct writer_job *job)
 	x->reply(x->call, x->arg, job->err);
 	OPENSSL_cleanse(x->arg, x->size);
 	free(x);
+}
+
+int
+http_audit_entry(struct http_call *c, struct audit_entry *e)
+{
+	if (c->who.kind == 0)
+		return 0;
+	memset(e, 0, sizeof *e);
+	e->brand_id = c->who.brand_id;
+	e->actor_kind = c->who.kind;
+	e->role = c->who.role;
+	snprintf(e->actor, sizeof e->actor, "%u", c->who.id);
+	snprintf(e->ip, sizeof e->ip, "%s", c->client_text);
+	return 1;
+}
+
+void
+http_actor_text(struct http_call *c, char *out, size_t size)
+{
+	if (c->who.kind == AUDIT_ACTOR_USER)
+		snprintf(out, size, "user=%u", c->who.id);
+	else if (c->who.kind == AUDIT_ACTOR_TOKEN)
+		snprintf(out, size, "token=%u", c->who.id);
+	else
+		snprintf(out, size, "actor=-");
+}
+
+/* An audit-only op: the entry, armed around it, is the whole write. */
+static int
+note_run(struct store *st, void *arg)
+{
+	(void)st;
+	(void)arg;
+	return 0;
+}
+
+static const struct writer_op op_audit_note = { "audit_note", note_run };
+
+static void
+note_done(struct writer_job *job)
+{
+	free(job->arg);
+}
+
+void
+http_audit_note(struct http_call *c, const char *action, const char *ttype,
+    const char *tid, const char *detail)
+{
+	struct note {
+		struct writer_job	job;
+		struct audit_entry	e;
+	} *n;
+	struct app *app = c->app;
+	struct evhttp_connection *evcon;
+
+	if (c->who.kind == 0 || (n = calloc(1, sizeof *n)) == NULL)
+		return;
+	http_audit_entry(c, &n->e);
+	n->job.kind = WRITER_OP;
+	n->job.op = &op_audit_note;
+	n->job.op_arg = &n->e;
+	n->job.audit = &n->e;
+	n->job.done = note_done;
+	n->job.arg = n;
+	snprintf(n->e.target_type, sizeof n->e.target_type, "%s", ttype);
+	snprintf(n->e.target_id, sizeof n->e.target_id, "%s", tid);
+	snprintf(n->e.detail, sizeof n->e.detail, "%s", detail ? detail : "");
+	/* Named by the caller: the writer keeps an action already set. */
+	snprintf(n->e.action, sizeof n->e.action, "%s", action);
+	if ((evcon = evhttp_request_get_connection(c->req)) != NULL)
+		n->job.base = evhttp_connection_get_base(evcon);
+	if (writer_submit(app->writer, &n->job) != 0) {
+		log_error("audit", "brand=%u action=%s err=\"not recorded\"",
+		    n->e.brand_id, action);
+		free(n);
+	}
 }
 
 void
@@ -70,6 +148,8 @@ http_write(struct http_call *c, const struct writer_op *op, void *arg,
 	x->job.op_arg = x->arg;
 	x->job.done = write_done;
 	x->job.arg = x;
+	if (http_audit_entry(c, &x->audit))
+		x->job.audit = &x->audit;
 	/* The loop this request came in on answers it. */
 	if ((evcon = evhttp_request_get_connection(c->req)) != NULL)
 		x->job.base = evhttp_connection_get_base(evcon);

@@ -156,6 +156,8 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_POST, "images", ROLE_NEED_ADMIN, api_images_create },
 	{ EVHTTP_REQ_DELETE, "images/*", ROLE_NEED_ADMIN, api_images_delete },
 	{ EVHTTP_REQ_POST, "preview", ROLE_NEED_READ, api_preview },
+	{ EVHTTP_REQ_GET, "audit", ROLE_NEED_ADMIN, api_audit_list },
+	{ EVHTTP_REQ_GET, "audit/*", ROLE_NEED_ADMIN, api_audit_export },
 	{ EVHTTP_REQ_GET, "links", ROLE_NEED_READ, api_links_list },
 	{ EVHTTP_REQ_POST, "links", ROLE_NEED_ADMIN, api_links_create },
 	{ EVHTTP_REQ_GET, "links/*", ROLE_NEED_READ, api_links_get },
@@ -218,6 +220,24 @@ deny_problem(struct api_call *a)
 	    "bearer token is required\"}");
 }
 
+/* Notes the caller on the call, for the audit trail (http_write.c). */
+static int
+authenticated(struct api_call *a)
+{
+	struct http_call *c = a->c;
+
+	c->who.brand_id = a->brand.id;
+	c->who.role = a->tok.role;
+	if (a->tok.id & SESSION_TOKEN_BIT) {
+		c->who.kind = AUDIT_ACTOR_USER;
+		c->who.id = a->tok.id & ~SESSION_TOKEN_BIT;
+	} else {
+		c->who.kind = AUDIT_ACTOR_TOKEN;
+		c->who.id = a->tok.id;
+	}
+	return 0;
+}
+
 static int
 authenticate(struct api_call *a, int problem)
 {
@@ -235,7 +255,7 @@ authenticate(struct api_call *a, int problem)
 			if (store_brand_get(a->app->store, a->tok.brand_id,
 			    &a->brand) != 0)
 				goto deny;
-			return 0;
+			return authenticated(a);
 		case SIGIL_EFORGED:
 			api_fail(a, 403, "csrf", "missing or wrong "
 			    "X-CSRF-Token");
@@ -246,7 +266,7 @@ authenticate(struct api_call *a, int problem)
 	if (bearer_token(a->app, h, &a->tok) != 0 ||
 	    store_brand_get(a->app->store, a->tok.brand_id, &a->brand) != 0)
 		goto deny;
-	return 0;
+	return authenticated(a);
 deny:
 	if (problem) {
 		deny_problem(a);

@@ -256,6 +256,20 @@ read_end(struct store *st)
  * map (up to STORE_MAP_MAX) and runs fn again from the start. fn returns
  * 0, a SIGIL_E* code or an LMDB code; nonzero aborts.
  */
+/*
+ * The rider this thread armed (store_audit.c): put runs inside the next
+ * write transaction of st that fn completes, before its commit, and
+ * done is set once that commit succeeded. Thread-local, so a scan
+ * round (whose thread never arms one) pays one load of a NULL.
+ */
+static __thread struct txn_rider *rider;
+
+void
+txn_rider_set(struct txn_rider *r)
+{
+	rider = r;
+}
+
 int
 store_write(struct store *st, write_fn fn, void *arg)
 {
@@ -284,6 +298,9 @@ store_write(struct store *st, write_fn fn, void *arg)
 		mdb_env_info(st->env, &info);
 		wal_txn_begin(st);
 		rc = fn(st, txn, arg);
+		if (rc == 0 && rider != NULL && rider->st == st &&
+		    !rider->done)
+			rc = rider->put(st, txn, rider->arg);
 		/* Test builds only (fault.h): a full map, a failed commit. */
 		if (rc == 0 && fault_hit("map_full"))
 			rc = MDB_MAP_FULL;
@@ -296,6 +313,8 @@ store_write(struct store *st, write_fn fn, void *arg)
 		/* A sync that failed after the pages reached the file. */
 		if (rc == 0 && fault_hit("fsync"))
 			rc = EIO;
+		if (rc == 0 && rider != NULL && rider->st == st)
+			rider->done = 1;
 		release(st, s);
 		if (rc == 0 && s->lock_depth == 0)
 			map_headroom(st);

@@ -38,6 +38,7 @@
  *   store_redirects.c redirect rules, each device's last location
  *   store_content.c   landing-page content documents and images
  *   store_links.c     the brand's GS1 links (the resolver's link store)
+ *   store_audit.c     the audit trail: who changed what, per brand
  *   store_scans.c     a scan committed, a location stored, a code's scans
  *   store_open.c      open and close: assembles all of the above
  *
@@ -113,6 +114,8 @@ struct store {
 	/* store_ledger.c: brand || EARN entry id -> its campaign; read and
 	 * written in write transactions only (none in a read-only open). */
 	MDB_dbi		 earn_campaigns;
+	MDB_dbi		 audit;		/* store_audit.c */
+	int		 audit_absent;	/* ... of a store without it */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -353,6 +356,21 @@ void read_end(struct store *st);
  */
 typedef int (*write_fn)(struct store *st, MDB_txn *txn, void *arg);
 int store_write(struct store *st, write_fn fn, void *arg);
+
+/*
+ * A rider (store_audit.c's armed entry): store_write runs put(st, txn,
+ * arg) after fn succeeded in the next write transaction of st on this
+ * thread, so both commit together, and sets done once one has
+ * committed; put runs again if the transaction is run again. NULL ends
+ * it. Through a pointer, so store_env.c calls nothing above it.
+ */
+struct txn_rider {
+	struct store	*st;
+	write_fn	 put;
+	void		*arg;
+	int		 done;
+};
+void txn_rider_set(struct txn_rider *r);
 
 /*
  * STORE_WRITE_OUT(st, fn, arg, res, dst): the one shape of a write whose
