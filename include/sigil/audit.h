@@ -40,6 +40,19 @@ int audit_detail_safe(const char *text);
 void audit_target(struct audit_entry *e, const char *type, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
 
+/* Names the action more precisely than the op (campaign_create). */
+void audit_action(struct audit_entry *e, const char *name);
+
+/*
+ * The changes from one JSON object to another (either may be NULL: a
+ * create, a delete), member by member: {key: {"before": b, "after": a}}
+ * for each member that differs, each value as it is when its text is at
+ * most AUDIT_VALUE_MAX bytes, else {"changed": true}. _text parses.
+ */
+#define AUDIT_VALUE_MAX	160
+struct json_t *audit_diff(struct json_t *before, struct json_t *after);
+struct json_t *audit_diff_text(const char *before, const char *after);
+
 /* "user:3", "token:5", "cli:alice": the actor as the trail shows it. */
 void audit_actor_text(const struct audit_entry *e, char *out, size_t size);
 

@@ -19,7 +19,8 @@ struct writer_op;
  * clear (+digits, unless erased), the device ids and the whole ledger.
  * Logged (customer_export, no personal data). A new jansson object.
  */
-struct json_t *privacy_export(struct app *app, const struct customer *cu);
+struct json_t *privacy_export(struct app *app, const struct customer *cu,
+    const char *by);
 
 /*
  * Erasure, in three steps. privacy_erase_prepare, on the loop, rewrites
@@ -40,6 +41,6 @@ struct privacy_erase {
 void privacy_erase_prepare(struct app *app, const struct customer *cu,
     struct privacy_erase *x);
 extern const struct writer_op privacy_erase_op;
-void privacy_erased(const struct privacy_erase *x);
+void privacy_erased(const struct privacy_erase *x, const char *by);
 
 #endif

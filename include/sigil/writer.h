@@ -83,6 +83,15 @@ struct writer_op {
 	}								\
 	static const struct writer_op op = { opname, op##_run }
 
+/* The same with an audit hook (see writer_op.audit). */
+#define WRITER_OP_STORE_AUDIT(op, opname, store_fn, audit_fn)		\
+	static int							\
+	op##_run(struct store *st, void *arg)				\
+	{								\
+		return store_fn(st, arg);				\
+	}								\
+	static const struct writer_op op = { opname, op##_run, audit_fn }
+
 /*
  * One unit of work, owned by the submitter; the writer borrows it from
  * writer_submit() until done() runs on the event loop thread.

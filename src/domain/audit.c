@@ -21,6 +21,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,4 +237,68 @@ audit_actor_text(const struct audit_entry *e, char *out, size_t size)
 {
 	snprintf(out, size, "%s:%s", audit_actor_kind_name(e->actor_kind),
 	    e->actor);
+}
+
+void
+audit_action(struct audit_entry *e, const char *name)
+{
+	snprintf(e->action, sizeof e->action, "%s", name);
+}
+
+/* v itself when its compact text is short, else {"changed": true}. */
+static json_t *
+small_or_marker(json_t *v)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	size_t n = text != NULL ? strlen(text) : SIZE_MAX;
+
+	free(text);
+	if (n <= AUDIT_VALUE_MAX)
+		return json_incref(v);
+	return json_pack("{s:b}", "changed", 1);
+}
+
+json_t *
+audit_diff(json_t *before, json_t *after)
+{
+	json_t *out = json_object(), *b, *a, *d;
+	const char *key;
+
+	if (!json_is_object(before))
+		before = NULL;
+	if (!json_is_object(after))
+		after = NULL;
+	if (after != NULL)
+		json_object_foreach(after, key, a) {
+			b = before != NULL ? json_object_get(before, key) :
+			    NULL;
+			if (b != NULL && json_equal(a, b))
+				continue;
+			d = json_object();
+			if (b != NULL)
+				json_object_set_new(d, "before",
+				    small_or_marker(b));
+			json_object_set_new(d, "after", small_or_marker(a));
+			json_object_set_new(out, key, d);
+		}
+	if (before != NULL)
+		json_object_foreach(before, key, b) {
+			if (after != NULL && json_object_get(after, key))
+				continue;
+			json_object_set_new(out, key, json_pack("{s:o}",
+			    "before", small_or_marker(b)));
+		}
+	return out;
+}
+
+json_t *
+audit_diff_text(const char *before, const char *after)
+{
+	json_t *b = before != NULL ? json_loads(before, 0, NULL) : NULL;
+	json_t *a = after != NULL ? json_loads(after, 0, NULL) : NULL;
+	json_t *d = audit_diff(b, a);
+
+	json_decref(b);
+	json_decref(a);
+	return d;
 }

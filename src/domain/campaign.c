@@ -34,6 +34,7 @@
 #include <jansson.h>
 
 #include "sigil/app.h"
+#include "sigil/audit.h"
 #include "sigil/campaign.h"
 #include "sigil/log.h"
 #include "sigil/loyalty_core.h"
@@ -517,7 +518,53 @@ save_run(struct store *st, void *arg)
 	return rc;
 }
 
-const struct writer_op campaign_save_op = { "campaign_save", save_run };
+/*
+ * The audit trail's words for a save: campaign_create, campaign_update
+ * (the members that changed), campaign_pause or campaign_resume; the
+ * new campaign's id once run made it.
+ */
+static int
+save_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct campaign_save *x = arg;
+	struct campaign cp;
+	json_t *d;
+
+	if (after) {
+		if (e->target_id[0] != '\0')
+			return 0;
+		audit_target(e, "campaign", "%u", x->id);
+		return 1;
+	}
+	if (x->id == 0) {
+		audit_action(e, "campaign_create");
+		audit_detail_set(e, json_pack("{s:o}", "changes",
+		    audit_diff_text(NULL, x->canon)));
+		return 0;
+	}
+	audit_target(e, "campaign", "%u", x->id);
+	if (store_campaign_get(st, x->brand_id, x->id, &cp) != 0)
+		return 0;
+	if (x->canon == NULL) {
+		audit_action(e, x->paused ? "campaign_pause" :
+		    "campaign_resume");
+		d = json_loads(cp.config, 0, NULL);
+		audit_detail_set(e, json_pack("{s:{s:{s:O?,s:b}}}", "changes",
+		    "paused", "before", json_object_get(d, "paused"), "after",
+		    x->paused));
+		json_decref(d);
+	} else {
+		audit_action(e, "campaign_update");
+		audit_detail_set(e, json_pack("{s:o}", "changes",
+		    audit_diff_text(cp.config, x->canon)));
+	}
+	store_campaign_clear(&cp);
+	return 0;
+}
+
+const struct writer_op campaign_save_op = { "campaign_save", save_run,
+    save_audit };
 
 void
 campaign_saved(struct app *app, struct campaign_save *x)

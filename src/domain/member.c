@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "sigil/app.h"
+#include "sigil/audit.h"
 #include "sigil/customer.h"
 #include "sigil/ledger.h"
 #include "sigil/loyalty_util.h"
@@ -313,7 +314,27 @@ tiers_run(struct store *st, void *arg)
 	return rc;
 }
 
-const struct writer_op member_tiers_op = { "brand_tiers", tiers_run };
+/* The tiers before and after (names and thresholds: small). */
+static int
+tiers_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct member_tiers *x = arg;
+	json_t *settings, *now;
+
+	if (after)
+		return 0;
+	audit_target(e, "settings", "tiers");
+	settings = settings_load(st, x->brand_id);
+	now = json_loads(x->tiers, 0, NULL);
+	audit_detail_set(e, json_pack("{s:O?,s:o?}", "before",
+	    json_object_get(settings, "tiers"), "after", now));
+	json_decref(settings);
+	return 0;
+}
+
+const struct writer_op member_tiers_op = { "brand_tiers", tiers_run,
+    tiers_audit };
 
 static void
 staff_key(uint64_t customer, char out[24])
@@ -379,7 +400,30 @@ role_run(struct store *st, void *arg)
 	return rc;
 }
 
-const struct writer_op member_role_op = { "customer_role", role_run };
+/* The customer (by id only) and the staff role before and after. */
+static int
+role_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct member_role *x = arg;
+	json_t *settings;
+	int before;
+
+	if (after)
+		return 0;
+	audit_target(e, "customer", "%llu",
+	    (unsigned long long)x->customer_id);
+	settings = settings_load(st, x->brand_id);
+	before = member_role_in(settings, x->customer_id);
+	json_decref(settings);
+	audit_detail_set(e, json_pack("{s:{s:s,s:s}}", "role", "before",
+	    loyalty_role_name(before != 0 ? before : CLAIM_CONSUMER),
+	    "after", loyalty_role_name(x->role)));
+	return 0;
+}
+
+const struct writer_op member_role_op = { "customer_role", role_run,
+    role_audit };
 
 int
 member_role_forget(struct store *st, uint32_t brand_id, uint64_t customer)

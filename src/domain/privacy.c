@@ -30,6 +30,7 @@
 #include <openssl/crypto.h>
 
 #include "sigil/app.h"
+#include "sigil/audit.h"
 #include "sigil/customer.h"
 #include "sigil/log.h"
 #include "sigil/member.h"
@@ -50,7 +51,7 @@ export_device(void *arg, uint64_t device)
 }
 
 json_t *
-privacy_export(struct app *app, const struct customer *cu)
+privacy_export(struct app *app, const struct customer *cu, const char *by)
 {
 	struct ledger_buf lb;
 	char phone[LOYALTY_PHONE_MAX + 2] = "+";
@@ -69,8 +70,8 @@ privacy_export(struct app *app, const struct customer *cu)
 		free(lb.v);
 	}
 	json_object_set_new(o, "ledger", ledger);
-	log_info("customer_export", "brand=%u customer=%llu", cu->brand_id,
-	    (unsigned long long)cu->id);
+	log_info("customer_export", "brand=%u customer=%llu %s", cu->brand_id,
+	    (unsigned long long)cu->id, by);
 	return o;
 }
 
@@ -117,14 +118,29 @@ erase_run(struct store *st, void *arg)
 	return 0;
 }
 
-const struct writer_op privacy_erase_op = { "customer_erase", erase_run };
+/* The trail names the customer by id only: nothing else of theirs. */
+static int
+erase_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct privacy_erase *x = arg;
+
+	(void)st;
+	if (!after)
+		audit_target(e, "customer", "%llu",
+		    (unsigned long long)x->customer_id);
+	return 0;
+}
+
+const struct writer_op privacy_erase_op = { "customer_erase", erase_run,
+    erase_audit };
 
 void
-privacy_erased(const struct privacy_erase *x)
+privacy_erased(const struct privacy_erase *x, const char *by)
 {
-	log_info("customer_erase", "brand=%u customer=%llu scrubbed=%d "
+	log_info("customer_erase", "brand=%u customer=%llu %s scrubbed=%d "
 	    "pages=%llu freed=%llu gaps=%llu ms=%lld", x->brand_id,
-	    (unsigned long long)x->customer_id, x->scrubbed,
+	    (unsigned long long)x->customer_id, by, x->scrubbed,
 	    (unsigned long long)x->ss.pages,
 	    (unsigned long long)x->ss.free_pages,
 	    (unsigned long long)x->ss.gap_pages, (long long)x->ss.ms);

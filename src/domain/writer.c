@@ -279,8 +279,7 @@ audit_arm(struct writer *w, struct writer_job *job)
 {
 	struct audit_entry *e = job->audit;
 
-	if (e->action[0] == '\0')	/* else named by the submitter */
-		snprintf(e->action, sizeof e->action, "%s", job->op->name);
+	snprintf(e->action, sizeof e->action, "%s", job->op->name);
 	e->seq = 0;
 	e->at = 0;
 	e->outcome = 0;
@@ -292,35 +291,35 @@ audit_arm(struct writer *w, struct writer_job *job)
 }
 
 /*
- * After run: a success that committed nothing (a change to what it
- * already was) is recorded on its own; the op may add what run made
- * (a new id); a failure after a commit that carried the entry marks it
- * with the error. One log line per recorded change, with its actor.
+ * After run. The entry was recorded when a transaction of run committed:
+ * the op may then add what run made (a new id); a failure after that
+ * commit marks the entry with the error. A run that committed nothing
+ * changed nothing (a refusal answered in its argument, a state set to
+ * what it was) and is not recorded. One log line per recorded change,
+ * with its actor.
  */
 static void
 audit_finish(struct writer *w, struct writer_job *job)
 {
 	struct audit_entry *e = job->audit;
 	char who[AUDIT_ACTOR_MAX + 16];
-	int recorded = store_audit_disarm(w->store, e), rc = 0;
+	int rc = 0;
 
-	if (job->err == 0) {
-		if (!recorded)
-			rc = store_audit_add(w->store, e);
-		else if (job->op->audit != NULL &&
-		    job->op->audit(w->store, job->op_arg, e, 1)) {
-			if (!audit_detail_safe(e->detail))
-				e->detail[0] = '\0';
-			rc = store_audit_update(w->store, e);
-		}
-	} else if (recorded) {
+	if (!store_audit_disarm(w->store, e))
+		return;
+	if (job->err != 0) {
 		e->outcome = job->err;
 		rc = store_audit_update(w->store, e);
-	} else
-		return;
+	} else if (job->op->audit != NULL &&
+	    job->op->audit(w->store, job->op_arg, e, 1)) {
+		if (!audit_detail_safe(e->detail))
+			e->detail[0] = '\0';
+		rc = store_audit_update(w->store, e);
+	}
 	if (rc != 0)
-		log_error("audit", "brand=%u action=%s err=\"%s\"",
-		    e->brand_id, e->action, sigil_strerror(rc));
+		log_error("audit", "brand=%u action=%s seq=%llu err=\"%s\"",
+		    e->brand_id, e->action, (unsigned long long)e->seq,
+		    sigil_strerror(rc));
 	audit_actor_text(e, who, sizeof who);
 	log_info("change", "brand=%u actor=%s role=%s action=%s target=%s%s%s "
 	    "ip=%s outcome=%s seq=%llu", e->brand_id, who, role_name(e->role),

@@ -37,6 +37,7 @@
 
 #include "sigil/accounts.h"
 #include "sigil/api.h"
+#include "sigil/audit.h"
 #include "sigil/app.h"
 #include "sigil/http.h"
 #include "sigil/http_write.h"
@@ -385,9 +386,36 @@ password_run(struct store *st, void *arg)
 	return j->err != 0 ? j->err : password_store(st, j);
 }
 
-static const struct writer_op op_user_add = { "user_add", user_add_run };
-static const struct writer_op op_change = { "password_change", password_run };
-static const struct writer_op op_reset = { "password_reset", password_run };
+/*
+ * The audit trail's entry of a user made or a password set: the user's
+ * id and role, never the email (personal data) nor anything of the
+ * password.
+ */
+static int
+pw_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct pw_job *j = arg;
+
+	(void)st;
+	if (!after) {
+		if (j->kind != PW_CREATE)
+			audit_target(e, "user", "%u", j->user_id);
+		return 0;
+	}
+	if (j->kind != PW_CREATE)
+		return 0;
+	audit_target(e, "user", "%u", j->u.id);
+	audit_detail_set(e, json_pack("{s:s}", "role", role_name(j->u.role)));
+	return 1;
+}
+
+static const struct writer_op op_user_add = { "user_add", user_add_run,
+    pw_audit };
+static const struct writer_op op_change = { "password_change", password_run,
+    pw_audit };
+static const struct writer_op op_reset = { "password_reset", password_run,
+    pw_audit };
 
 /* On the loop thread again: the answer. */
 
@@ -624,7 +652,33 @@ change_run(struct store *st, void *arg)
 	return store_user_set_disabled(st, x->u.id, x->off);
 }
 
-static const struct writer_op op_user_change = { "user_change", change_run };
+/* user_disable, user_enable or user_remove, with the state before. */
+static int
+change_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct user_change_job *x = arg;
+	struct user u;
+
+	if (after) {
+		if (!x->off)
+			return 0;
+		audit_detail_set(e, json_pack("{s:s,s:b,s:I}", "role",
+		    role_name(x->u.role), "disabled_before", x->u.disabled,
+		    "tokens_revoked", (json_int_t)x->revoked));
+		return 1;
+	}
+	audit_action(e, x->remove ? "user_remove" : x->off ? "user_disable" :
+	    "user_enable");
+	audit_target(e, "user", "%u", x->u.id);
+	if (store_user_get(st, x->u.id, &u) == 0)
+		audit_detail_set(e, json_pack("{s:s,s:b}", "role",
+		    role_name(u.role), "disabled_before", u.disabled));
+	return 0;
+}
+
+static const struct writer_op op_user_change = { "user_change", change_run,
+    change_audit };
 
 static void
 user_changed(struct http_call *c, void *arg, int rc)
@@ -751,7 +805,26 @@ token_new_run(struct store *st, void *arg)
 	    x->text, &x->t);
 }
 
-static const struct writer_op op_token_new = { "token_new", token_new_run };
+/* The token's id, role and expiry: never its text. */
+static int
+token_new_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct token_new_job *x = arg;
+	char t[SIGIL_TIME_LEN + 1];
+
+	(void)st;
+	if (!after)
+		return 0;
+	audit_target(e, "token", "%u", x->t.id);
+	audit_detail_set(e, json_pack("{s:s,s:s?}", "role",
+	    role_name(x->role), "expires", x->expires != 0 ?
+	    sigil_time_format(x->expires, t) : NULL));
+	return 1;
+}
+
+static const struct writer_op op_token_new = { "token_new", token_new_run,
+    token_new_audit };
 
 static void
 token_made(struct http_call *c, void *arg, int rc)
@@ -830,7 +903,24 @@ revoke_run(struct store *st, void *arg)
 	return 0;
 }
 
-static const struct writer_op op_token_revoke = { "token_revoke", revoke_run };
+static int
+revoke_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct token_revoke_job *x = arg;
+	struct token t;
+
+	if (after)
+		return 0;
+	audit_target(e, "token", "%u", x->id);
+	if (store_token_get(st, x->id, &t) == 0)
+		audit_detail_set(e, json_pack("{s:s,s:b}", "role",
+		    role_name(t.role), "made_by_user", t.user_id != 0));
+	return 0;
+}
+
+static const struct writer_op op_token_revoke = { "token_revoke", revoke_run,
+    revoke_audit };
 
 static void
 token_revoked(struct http_call *c, void *arg, int rc)

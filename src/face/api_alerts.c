@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "sigil/api.h"
+#include "sigil/audit.h"
 #include "sigil/app.h"
 #include "sigil/code.h"
 #include "sigil/http.h"
@@ -321,10 +322,46 @@ alert_job_run(struct store *st, void *arg)
 	    x->actor, x->at, &x->res);
 }
 
+/*
+ * The audit trail's words: alert_status (the status before and after),
+ * or alert_clear, alert_revoke_code, alert_revoke_batch; the alert is
+ * the target. No free text (a reason may name a person).
+ */
+static int
+alert_job_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct alert_job *x = arg;
+	static const char *const names[] = { "alert_status", "alert_clear",
+	    "alert_revoke_code", "alert_revoke_batch" };
+	struct alert al;
+	json_t *d;
+
+	if (after)
+		return 0;
+	if (x->action >= 0 && x->action < 4)
+		audit_action(e, names[x->action]);
+	audit_target(e, "alert", "%llu", (unsigned long long)x->id);
+	if (store_alert_get(st, x->brand_id, x->id, &al) != 0)
+		return 0;
+	d = json_pack("{s:s,s:{s:s,s:s}}", "type",
+	    store_alert_type_name(al.type), "status", "before",
+	    store_alert_status_name(al.status), "after",
+	    store_alert_status_name(x->status));
+	if (x->action == ACTION_REVOKE_BATCH)
+		json_object_set_new(d, "batch",
+		    json_integer((json_int_t)x->batch_id));
+	if (x->action == ACTION_REVOKE_CODE || x->action == ACTION_CLEAR)
+		json_object_set_new(d, "serial",
+		    json_integer((json_int_t)x->serial));
+	audit_detail_set(e, d);
+	return 0;
+}
+
 static const struct writer_op op_alert_status = { "alert_status",
-    alert_job_run };
+    alert_job_run, alert_job_audit };
 static const struct writer_op op_alert_action = { "alert_action",
-    alert_job_run };
+    alert_job_run, alert_job_audit };
 
 static void
 alert_job_done(struct http_call *c, void *arg, int err)

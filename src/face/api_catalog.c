@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "sigil/api.h"
+#include "sigil/audit.h"
 #include "sigil/app.h"
 #include "sigil/code.h"
 #include "sigil/http.h"
@@ -36,7 +37,24 @@
 
 /* ---- products ---- */
 
-WRITER_OP_STORE(op_product_add, "product_add", store_product_add);
+static int
+product_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct product *p = arg;
+
+	(void)st;
+	if (after)
+		return 0;
+	audit_target(e, "product", "%s", p->sku);
+	audit_detail_set(e, json_pack("{s:s,s:s?,s:i,s:b}", "name", p->name,
+	    "gtin", p->gtin[0] ? p->gtin : NULL, "max_scanners",
+	    (int)p->max_scanners, "gs1", p->gs1_form));
+	return 0;
+}
+
+WRITER_OP_STORE_AUDIT(op_product_add, "product_add", store_product_add,
+    product_audit);
 
 static void
 product_added(struct http_call *c, void *arg, int err)
@@ -125,7 +143,25 @@ batch_of_brand(struct api_call *a, const char *id, struct batch *b)
 	return 0;
 }
 
-WRITER_OP_STORE(op_batch_new, "batch_new", store_batch_new);
+static int
+batch_new_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct batch *b = arg;
+
+	(void)st;
+	if (!after) {
+		audit_detail_set(e, json_pack("{s:s,s:I,s:s?}", "sku", b->sku,
+		    "count", (json_int_t)b->count, "lot", b->lot[0] ? b->lot :
+		    NULL));
+		return 0;
+	}
+	audit_target(e, "batch", "%llu", (unsigned long long)b->id);
+	return 1;
+}
+
+WRITER_OP_STORE_AUDIT(op_batch_new, "batch_new", store_batch_new,
+    batch_new_audit);
 
 static void
 batch_made(struct http_call *c, void *arg, int err)
@@ -295,7 +331,35 @@ state_run(struct store *st, void *arg)
 	return 0;
 }
 
-static const struct writer_op op_batch_state = { "batch_state", state_run };
+static const char *
+state_word(int state)
+{
+	return state == BATCH_ACTIVE ? "active" : state == BATCH_REVOKED ?
+	    "revoked" : "inactive";
+}
+
+/* batch_activate or batch_revoke, with the state before and after. */
+static int
+state_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct batch_state_job *x = arg;
+	struct batch b;
+
+	if (after)
+		return 0;
+	audit_action(e, x->state == BATCH_ACTIVE ? "batch_activate" :
+	    "batch_revoke");
+	audit_target(e, "batch", "%llu", (unsigned long long)x->b.id);
+	if (store_batch_get(st, x->b.id, &b) == 0)
+		audit_detail_set(e, json_pack("{s:{s:s,s:s},s:s}", "state",
+		    "before", state_word(b.state), "after",
+		    state_word(x->state), "sku", b.sku));
+	return 0;
+}
+
+static const struct writer_op op_batch_state = { "batch_state", state_run,
+    state_audit };
 
 static void
 batch_changed(struct http_call *c, void *arg, int err)
@@ -394,7 +458,7 @@ void
 api_batches_print(struct api_call *a)
 {
 	struct print_stream *p;
-	char disp[96];
+	char disp[96], who[32];
 
 	if (strcmp(a->seg[2], "codes.csv") != 0) {
 		api_fail(a, 404, "not_found", "no such resource");
@@ -422,8 +486,9 @@ api_batches_print(struct api_call *a)
 	    (unsigned long long)p->batch.id);
 	http_add_header(a->c, "Content-Disposition", disp);
 	http_add_header(a->c, "Cache-Control", "no-store");
-	log_info("print_file", "brand=%u batch=%llu token=%u codes=%llu",
-	    a->brand.id, (unsigned long long)p->batch.id, a->tok.id,
+	http_actor_text(a->c, who, sizeof who);
+	log_info("print_file", "brand=%u batch=%llu %s codes=%llu",
+	    a->brand.id, (unsigned long long)p->batch.id, who,
 	    (unsigned long long)p->batch.count);
 	http_stream_start(a->c, 200, "text/csv; charset=utf-8", &print_ops, p);
 }

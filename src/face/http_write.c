@@ -25,6 +25,7 @@
 #include <openssl/crypto.h>
 
 #include "sigil/app.h"
+#include "sigil/audit.h"
 #include "sigil/http.h"
 #include "sigil/http_write.h"
 #include "sigil/log.h"
@@ -75,13 +76,14 @@ http_actor_text(struct http_call *c, char *out, size_t size)
 		snprintf(out, size, "actor=-");
 }
 
-/* An audit-only op: the entry, armed around it, is the whole write. */
+/*
+ * An audit-only op: the entry is the whole write, its own transaction
+ * (the job carries no armed entry: nothing else commits).
+ */
 static int
 note_run(struct store *st, void *arg)
 {
-	(void)st;
-	(void)arg;
-	return 0;
+	return store_audit_add(st, arg);
 }
 
 static const struct writer_op op_audit_note = { "audit_note", note_run };
@@ -89,6 +91,9 @@ static const struct writer_op op_audit_note = { "audit_note", note_run };
 static void
 note_done(struct writer_job *job)
 {
+	if (job->err != 0)
+		log_error("audit", "action=audit_note err=\"%s\"",
+		    sigil_strerror(job->err));
 	free(job->arg);
 }
 
@@ -109,13 +114,12 @@ http_audit_note(struct http_call *c, const char *action, const char *ttype,
 	n->job.kind = WRITER_OP;
 	n->job.op = &op_audit_note;
 	n->job.op_arg = &n->e;
-	n->job.audit = &n->e;
 	n->job.done = note_done;
 	n->job.arg = n;
 	snprintf(n->e.target_type, sizeof n->e.target_type, "%s", ttype);
 	snprintf(n->e.target_id, sizeof n->e.target_id, "%s", tid);
-	snprintf(n->e.detail, sizeof n->e.detail, "%s", detail ? detail : "");
-	/* Named by the caller: the writer keeps an action already set. */
+	if (detail != NULL && audit_detail_safe(detail))
+		snprintf(n->e.detail, sizeof n->e.detail, "%s", detail);
 	snprintf(n->e.action, sizeof n->e.action, "%s", action);
 	if ((evcon = evhttp_request_get_connection(c->req)) != NULL)
 		n->job.base = evhttp_connection_get_base(evcon);

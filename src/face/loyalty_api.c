@@ -402,7 +402,12 @@ customer_erased(struct http_call *c, void *arg, int err)
 		    "storage error; try again");
 		return;
 	}
-	privacy_erased(x);
+	{
+		char who[32];
+
+		http_actor_text(c, who, sizeof who);
+		privacy_erased(x, who);
+	}
 	http_reply_jsont(c, 200, json_pack("{s:I,s:b,s:b}", "id",
 	    (json_int_t)x->customer_id, "erased", 1, "scrubbed",
 	    x->scrubbed));
@@ -648,6 +653,13 @@ customer_csv(struct loyalty_api *a)
 	}
 	x->app = a->app;
 	x->brand_id = a->brand_id;
+	{
+		char who[32];
+
+		http_actor_text(a->c, who, sizeof who);
+		log_info("customers_export", "brand=%u %s", a->brand_id, who);
+		http_audit_note(a->c, "customers_export", "", "", NULL);
+	}
 	http_add_header(a->c, "Content-Disposition",
 	    "attachment; filename=\"customers.csv\"");
 	http_add_header(a->c, "Cache-Control", "no-store");
@@ -701,7 +713,14 @@ customers(struct loyalty_api *a)
 	if (api_admin(a, "only an admin token may do this") != 0)
 		return;
 	if (strcmp(a->seg[2], "export") == 0 && a->method == EVHTTP_REQ_GET) {
-		json_t *o = privacy_export(a->app, &cu);
+		char who[32], tid[24];
+		json_t *o;
+
+		http_actor_text(a->c, who, sizeof who);
+		o = privacy_export(a->app, &cu, who);
+		snprintf(tid, sizeof tid, "%llu", (unsigned long long)cu.id);
+		http_audit_note(a->c, "customer_export", "customer", tid,
+		    NULL);
 
 		http_add_header(a->c, "Cache-Control", "no-store");
 		http_reply_jsont(a->c, 200, json_pack("{s:o}", "customer", o));
