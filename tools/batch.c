@@ -66,7 +66,12 @@ cmd_product_add(struct opts *o)
 	snprintf(p.name, sizeof(p.name), "%s", o->name);
 	p.max_scanners = (uint32_t)max;
 	p.gs1_form = o->gs1;
-	if ((rc = store_product_add(st, &p)) != 0) {
+	cli_audit_arm(st, b.id, "product_add", "product", p.sku,
+	    json_pack("{s:s,s:s?}", "name", p.name, "gtin", p.gtin[0] ? p.gtin :
+	    NULL));
+	rc = store_product_add(st, &p);
+	cli_audit_done(st, rc, NULL);
+	if (rc != 0) {
 		if (rc == SIGIL_EEXIST)
 			cli_fail(EXIT_USAGE, "product '%s' or GTIN already exists",
 			    o->sku);
@@ -180,7 +185,17 @@ cmd_batch_new(struct opts *o)
 		snprintf(b.lot, sizeof(b.lot), "%s", o->lot);
 	b.count = count;
 	b.expires = expires;
-	if ((rc = store_batch_new(st, &b)) != 0) {
+	cli_audit_arm(st, br.id, "batch_new", "batch", NULL,
+	    json_pack("{s:s,s:I,s:s?}", "sku", b.sku, "count",
+	    (json_int_t)b.count, "lot", b.lot[0] ? b.lot : NULL));
+	rc = store_batch_new(st, &b);
+	{
+		char tid[24];
+
+		snprintf(tid, sizeof tid, "%llu", (unsigned long long)b.id);
+		cli_audit_done(st, rc, rc == 0 ? tid : NULL);
+	}
+	if (rc != 0) {
 		cli_fail(EXIT_USAGE, rc == SIGIL_EFULL ?
 		    "brand '%s' has fewer than %llu serials left" :
 		    "cannot create batch for '%s' (%llu codes)", br.name,
@@ -211,7 +226,18 @@ batch_set(struct opts *o, int state)
 		return EXIT_USAGE;
 	if (get_batch(st, o->batch, &b))
 		goto out;
-	if ((rc = store_batch_set_state(st, b.id, state)) != 0) {
+	{
+		char tid[24];
+
+		snprintf(tid, sizeof tid, "%llu", (unsigned long long)b.id);
+		cli_audit_arm(st, b.brand_id, state == BATCH_ACTIVE ?
+		    "batch_activate" : "batch_revoke", "batch", tid,
+		    json_pack("{s:{s:s,s:s}}", "state", "before",
+		    cli_state_name(b.state), "after", cli_state_name(state)));
+	}
+	rc = store_batch_set_state(st, b.id, state);
+	cli_audit_done(st, rc, NULL);
+	if (rc != 0) {
 		if (rc == SIGIL_ESTATE)
 			cli_fail(EXIT_USAGE, "batch %llu is %s",
 			    (unsigned long long)b.id, cli_state_name(b.state));

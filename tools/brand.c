@@ -97,7 +97,18 @@ brand_create(struct store *st, const struct opts *o, const char *name,
 	}
 	snprintf(b.name, sizeof(b.name), "%s", name);
 	snprintf(b.base_url, sizeof(b.base_url), "%s", base_url);
-	if ((rc = store_brand_add(st, &b)) != 0) {
+	cli_audit_arm(st, 0, "brand_add", "brand", NULL, json_pack("{s:s,s:s}",
+	    "name", name, "base_url", base_url));
+	rc = store_brand_add(st, &b);
+	if (rc == 0) {
+		char tid[16];
+
+		snprintf(tid, sizeof tid, "%u", (unsigned)b.id);
+		cli_audit_brand(b.id);
+		cli_audit_done(st, 0, tid);
+	} else
+		cli_audit_done(st, rc, NULL);
+	if (rc != 0) {
 		if (rc == SIGIL_EEXIST)
 			cli_fail(EXIT_USAGE, "brand '%s' already exists", name);
 		else
@@ -231,10 +242,18 @@ cmd_key_new(struct opts *o)
 		    sigil_strerror(rc));
 		goto out;
 	}
+	cli_audit_arm(st, b.id, "key_new", "key", NULL, NULL);
 	if ((rc = store_key_add(st, b.id, &km)) != 0 ||
 	    (rc = keyring_key_generate(kr, km.id, b.id)) != 0) {
+		cli_audit_done(st, rc, NULL);
 		cli_fail(EXIT_USAGE, "cannot add key: %s", sigil_strerror(rc));
 		goto out;
+	}
+	{
+		char tid[16];
+
+		snprintf(tid, sizeof tid, "%u", (unsigned)km.id);
+		cli_audit_done(st, 0, tid);
 	}
 	if (o->json)
 		printf("{\"key_id\": %u, \"brand_id\": %u}\n",
@@ -304,7 +323,15 @@ cmd_key_revoke(struct opts *o)
 		    (unsigned long long)id);
 		goto out;
 	}
-	if ((rc = store_key_revoke(st, (uint16_t)id)) != 0) {
+	{
+		char tid[16];
+
+		snprintf(tid, sizeof tid, "%llu", (unsigned long long)id);
+		cli_audit_arm(st, b.id, "key_revoke", "key", tid, NULL);
+	}
+	rc = store_key_revoke(st, (uint16_t)id);
+	cli_audit_done(st, rc, NULL);
+	if (rc != 0) {
 		cli_fail(EXIT_USAGE, "cannot revoke key: %s", sigil_strerror(rc));
 		goto out;
 	}

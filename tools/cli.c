@@ -11,6 +11,7 @@
  * the subcommands' output), or call a subcommand.
  */
 #include <dirent.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "sigil/audit.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "cli.h"
@@ -221,4 +223,71 @@ cli_remove_dir(const char *dir)
 	}
 	closedir(d);
 	return rmdir(dir);
+}
+
+/* ---- the audit trail ---- */
+
+static struct audit_entry cli_audit;
+static int cli_audit_armed;
+
+void
+cli_audit_arm(struct store *st, uint32_t brand_id, const char *action,
+    const char *ttype, const char *tid, json_t *detail)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	memset(&cli_audit, 0, sizeof cli_audit);
+	cli_audit.brand_id = brand_id;
+	cli_audit.actor_kind = AUDIT_ACTOR_CLI;
+	if (pw != NULL && pw->pw_name != NULL &&
+	    strlen(pw->pw_name) < sizeof cli_audit.actor)
+		snprintf(cli_audit.actor, sizeof cli_audit.actor, "%s",
+		    pw->pw_name);
+	else
+		snprintf(cli_audit.actor, sizeof cli_audit.actor, "uid%u",
+		    (unsigned)geteuid());
+	snprintf(cli_audit.action, sizeof cli_audit.action, "%s", action);
+	snprintf(cli_audit.target_type, sizeof cli_audit.target_type, "%s",
+	    ttype != NULL ? ttype : "");
+	snprintf(cli_audit.target_id, sizeof cli_audit.target_id, "%s",
+	    tid != NULL ? tid : "");
+	audit_detail_set(&cli_audit, detail);
+	cli_audit_armed = st != NULL;
+	if (st != NULL && brand_id != 0)
+		store_audit_arm(st, &cli_audit);
+}
+
+void
+cli_audit_done(struct store *st, int rc, const char *tid)
+{
+	int recorded, err = 0;
+
+	if (st == NULL || !cli_audit_armed)
+		return;
+	cli_audit_armed = 0;
+	recorded = cli_audit.brand_id != 0 &&
+	    store_audit_disarm(st, &cli_audit);
+	if (tid != NULL)
+		snprintf(cli_audit.target_id, sizeof cli_audit.target_id, "%s",
+		    tid);
+	if (rc != 0) {
+		if (recorded) {
+			cli_audit.outcome = rc;
+			err = store_audit_update(st, &cli_audit);
+		}
+	} else if (!recorded)
+		err = cli_audit.brand_id != 0 ?
+		    store_audit_add(st, &cli_audit) : SIGIL_EINVAL;
+	else if (tid != NULL)
+		err = store_audit_update(st, &cli_audit);
+	if (err != 0)
+		fprintf(stderr, "sigil: warning: the audit trail did not "
+		    "record %s: %s\n", cli_audit.action, sigil_strerror(err));
+}
+
+/* The brand of a change the CLI makes after the brand exists. */
+void
+cli_audit_brand(uint32_t brand_id)
+{
+	cli_audit.brand_id = brand_id;
 }

@@ -73,6 +73,21 @@ int cli_check_text(const char *flag, const char *val, size_t max);
 int cli_parse_num(const char *flag, const char *s, uint64_t max,
     uint64_t *out);
 
+/*
+ * The audit trail (sigil/store/audit.h): every change the tool makes is
+ * an entry of actor cli:<Unix user>. cli_audit_arm, before the write,
+ * arms it (detail: a JSON object, stolen, or NULL; audit.h's deny-list
+ * applies), so the write's transaction records it too; cli_audit_done,
+ * after, with the write's result: a success no transaction carried (a
+ * brand that did not exist when armed) is recorded on its own; tid, if
+ * not NULL, sets the target id a create made. Both ignore st NULL.
+ */
+void cli_audit_arm(struct store *st, uint32_t brand_id, const char *action,
+    const char *ttype, const char *tid, json_t *detail);
+void cli_audit_done(struct store *st, int rc, const char *tid);
+/* Sets the brand of the armed entry (a brand the change just made). */
+void cli_audit_brand(uint32_t brand_id);
+
 /* The keyring path: --keyring, then $SIGIL_KEYRING, then DIR/keyring. */
 const char *cli_keyring_path(const struct opts *o, char *buf, size_t size);
 

@@ -714,21 +714,31 @@ open_partial(struct mint *m, int *fd)
 }
 
 /*
- * A complete PIN print file: noted in the store (pins.h), so that the
- * server knows the batch's codes carry PINs a consumer can scratch off
- * and lets a campaign require them. The file is made either way; a note
- * that fails is said on standard error.
+ * The audit trail's entry of a mint (action mint, the batch its target):
+ * how many codes, which format, from which serial. A complete PIN print
+ * file is also noted in the store (pins.h), in the same transaction, so
+ * that a campaign requiring PINs accepts the batch; a note that fails
+ * is said on standard error.
  */
 static void
-note_pin_file(struct mint *m)
+note_mint(struct mint *m)
 {
 	struct store *st;
-	int rc;
+	char tid[24];
+	int rc = 0;
 
 	if (cli_store_open(m->o, 0, &st))
 		return;
-	rc = store_pin_file_note(st, m->batch.brand_id, m->batch.id, m->n,
-	    sigil_now_us());
+	snprintf(tid, sizeof tid, "%llu", (unsigned long long)m->batch.id);
+	cli_audit_arm(st, m->batch.brand_id, "mint", "batch", tid,
+	    json_pack("{s:I,s:I,s:s,s:s}", "codes", (json_int_t)m->n, "from",
+	    (json_int_t)m->from, "format", m->o->format != NULL ?
+	    m->o->format : "csv", "file", m->o->pin ? "codes with PINs" :
+	    "codes"));
+	if (m->o->pin)
+		rc = store_pin_file_note(st, m->batch.brand_id, m->batch.id,
+		    m->n, sigil_now_us());
+	cli_audit_done(st, rc, NULL);
 	store_close(st);
 	if (rc != 0)
 		fprintf(stderr, "sigil: the PIN file is complete, but the store "
@@ -876,8 +886,7 @@ cmd_mint(struct opts *o)
 			cli_fail(EXIT_USAGE, "%s", m->errmsg);
 		goto restore;
 	}
-	if (o->pin)
-		note_pin_file(m);
+	note_mint(m);
 	if (!to_stdout) {
 		double secs = (double)(sigil_now_us() - m->started) / 1e6;
 

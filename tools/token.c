@@ -55,8 +55,16 @@ cmd_token_new(struct opts *o)
 			goto out;
 		}
 	}
-	if ((rc = token_new(st, br.id, role, expires, 0, text,
-	    &t)) != 0) {
+	cli_audit_arm(st, br.id, "token_new", "token", NULL,
+	    json_pack("{s:s}", "role", role_name(role)));
+	rc = token_new(st, br.id, role, expires, 0, text, &t);
+	{
+		char tid[16];
+
+		snprintf(tid, sizeof tid, "%u", t.id);
+		cli_audit_done(st, rc, rc == 0 ? tid : NULL);
+	}
+	if (rc != 0) {
 		cli_fail(EXIT_USAGE, "cannot create token: %s",
 		    sigil_strerror(rc));
 		goto out;
@@ -147,7 +155,16 @@ cmd_token_revoke(struct opts *o)
 	if ((rc = store_token_get(st, (uint32_t)id, &t)) == 0 &&
 	    t.brand_id != br.id)
 		rc = SIGIL_ENOTFOUND;
-	if (rc != 0 || (rc = store_token_revoke(st, (uint32_t)id)) != 0) {
+	if (rc == 0) {
+		char tid[16];
+
+		snprintf(tid, sizeof tid, "%llu", (unsigned long long)id);
+		cli_audit_arm(st, br.id, "token_revoke", "token", tid,
+		    json_pack("{s:s}", "role", role_name(t.role)));
+		rc = store_token_revoke(st, (uint32_t)id);
+		cli_audit_done(st, rc, NULL);
+	}
+	if (rc != 0) {
 		cli_fail(EXIT_USAGE, "cannot revoke token %llu: %s",
 		    (unsigned long long)id, sigil_strerror(rc));
 		goto out;

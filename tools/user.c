@@ -122,8 +122,16 @@ cmd_user_add(struct opts *o)
 		cli_fail(EXIT_USAGE, "no brand '%.64s'", o->brand);
 		goto out;
 	}
-	if ((rc = user_new(st, br.id, o->email, role, pw, len, &u,
-	    err, sizeof err)) != 0) {
+	cli_audit_arm(st, br.id, "user_add", "user", NULL,
+	    json_pack("{s:s}", "role", role_name(role)));
+	rc = user_new(st, br.id, o->email, role, pw, len, &u, err, sizeof err);
+	{
+		char tid[16];
+
+		snprintf(tid, sizeof tid, "%u", u.id);
+		cli_audit_done(st, rc, rc == 0 ? tid : NULL);
+	}
+	if (rc != 0) {
 		cli_fail(EXIT_USAGE, "cannot add user: %s", err);
 		goto out;
 	}
@@ -246,11 +254,21 @@ user_change(struct opts *o, int disabled)
 
 	if (user_open(o, &st, &u) != EXIT_OK)
 		return EXIT_USAGE;
+	{
+		char tid[16];
+
+		snprintf(tid, sizeof tid, "%u", u.id);
+		cli_audit_arm(st, u.brand_id, disabled < 0 ? "user_remove" :
+		    disabled ? "user_disable" : "user_enable", "user", tid,
+		    json_pack("{s:s,s:b}", "role", role_name(u.role),
+		    "disabled_before", u.disabled));
+	}
 	rc = disabled != 0 ? token_revoke_user(st, u.brand_id, u.id,
 	    &revoked) : 0;
 	if (rc == 0)
 		rc = disabled < 0 ? store_user_del(st, u.id) :
 		    store_user_set_disabled(st, u.id, disabled);
+	cli_audit_done(st, rc, NULL);
 	store_close(st);
 	OPENSSL_cleanse(&u, sizeof u);
 	if (rc != 0)
@@ -311,8 +329,15 @@ cmd_user_password(struct opts *o)
 		cli_fail(EXIT_USAGE, "cannot hash the password: %s",
 		    sigil_strerror(rc));
 	else {
-		if ((rc = store_user_update(st, &u)) != 0 ||
-		    (rc = store_session_del_user(st, u.id, NULL)) != 0)
+		char tid[16];
+
+		snprintf(tid, sizeof tid, "%u", u.id);
+		cli_audit_arm(st, u.brand_id, "password_reset", "user", tid,
+		    NULL);
+		if ((rc = store_user_update(st, &u)) == 0)
+			rc = store_session_del_user(st, u.id, NULL);
+		cli_audit_done(st, rc, NULL);
+		if (rc != 0)
 			cli_fail(EXIT_USAGE, "cannot store the password: %s",
 			    sigil_strerror(rc));
 		else {

@@ -27,6 +27,7 @@
 #include "sigil/api.h"
 #include "sigil/app.h"
 #include "sigil/code.h"
+#include "sigil/audit.h"
 #include "sigil/epcis.h"
 #include "sigil/geo.h"
 #include "sigil/http.h"
@@ -58,8 +59,24 @@ pack_run(struct store *st, void *arg)
 	    &x->event);
 }
 
-static const struct writer_op op_aggregate = { "aggregate", pack_run };
-static const struct writer_op op_disaggregate = { "disaggregate", pack_run };
+static int
+pack_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct pack_job *x = arg;
+
+	(void)st;
+	if (after)
+		return 0;
+	audit_target(e, "code", "%llu", (unsigned long long)x->parent);
+	audit_detail_set(e, json_pack("{s:I}", "children", (json_int_t)x->n));
+	return 0;
+}
+
+static const struct writer_op op_aggregate = { "aggregate", pack_run,
+    pack_audit };
+static const struct writer_op op_disaggregate = { "disaggregate", pack_run,
+    pack_audit };
 
 static void
 packed(struct http_call *c, void *arg, int err)
@@ -146,8 +163,22 @@ distributor_json(const struct distributor *d, int with_territory)
 	return o;
 }
 
-WRITER_OP_STORE(op_distributor_add, "distributor_add",
-    store_distributor_add);
+static int
+distributor_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct distributor *d = arg;
+
+	(void)st;
+	if (!after)
+		return 0;
+	audit_target(e, "distributor", "%u", d->id);
+	audit_detail_set(e, json_pack("{s:s}", "name", d->name));
+	return 1;
+}
+
+WRITER_OP_STORE_AUDIT(op_distributor_add, "distributor_add",
+    store_distributor_add, distributor_audit);
 
 /* arg is the struct distributor added; its territory is freed here. */
 static void
@@ -298,8 +329,32 @@ ship_run(struct store *st, void *arg)
 	    &x->s);
 }
 
-static const struct writer_op op_ship = { "ship", ship_run };
-static const struct writer_op op_receive = { "shipment_receive", ship_run };
+static int
+ship_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct ship_job *x = arg;
+
+	(void)st;
+	if (!after) {
+		if (x->receive)
+			audit_target(e, "shipment", "%llu",
+			    (unsigned long long)x->s.id);
+		else
+			audit_detail_set(e, json_pack("{s:i,s:I}",
+			    "distributor", (int)x->distributor, "codes",
+			    (json_int_t)x->n));
+		return 0;
+	}
+	if (x->receive)
+		return 0;
+	audit_target(e, "shipment", "%llu", (unsigned long long)x->s.id);
+	return 1;
+}
+
+static const struct writer_op op_ship = { "ship", ship_run, ship_audit };
+static const struct writer_op op_receive = { "shipment_receive", ship_run,
+    ship_audit };
 
 static void
 shipment_written(struct http_call *c, void *arg, int err)
