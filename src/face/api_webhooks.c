@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 
 #include "sigil/api.h"
+#include "sigil/audit.h"
 #include "sigil/app.h"
 #include "sigil/egress.h"
 #include "sigil/http.h"
@@ -49,7 +50,23 @@ create_run(struct store *st, void *arg)
 	return store_webhook_add(st, &x->w);
 }
 
-static const struct writer_op op_webhook_add = { "webhook_add", create_run };
+/* The id a create made; never the URL (it may hold a credential) nor the
+ * secret. */
+static int
+create_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct create_job *x = arg;
+
+	(void)st;
+	if (!after)
+		return 0;
+	audit_target(e, "webhook", "%u", x->w.id);
+	return 1;
+}
+
+static const struct writer_op op_webhook_add = { "webhook_add", create_run,
+    create_audit };
 
 static void
 create_failed(struct http_call *c, uint32_t brand_id, int rc)
@@ -220,7 +237,20 @@ delete_run(struct store *st, void *arg)
 	return store_webhook_del(st, x->brand_id, x->id);
 }
 
-static const struct writer_op op_webhook_del = { "webhook_del", delete_run };
+static int
+delete_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct delete_job *x = arg;
+
+	(void)st;
+	if (!after)
+		audit_target(e, "webhook", "%u", x->id);
+	return 0;
+}
+
+static const struct writer_op op_webhook_del = { "webhook_del", delete_run,
+    delete_audit };
 
 static void
 deleted(struct http_call *c, void *arg, int err)
