@@ -39,7 +39,7 @@
 
 static const char *const point_names[] = {
 	"map_full", "commit", "fsync", "alloc_request", "wal_write", "wal_ckpt",
-	"scrub",
+	"scrub", "audit",
 };
 #define NPOINTS (sizeof point_names / sizeof point_names[0])
 

@@ -16,11 +16,13 @@
  * thread arms one around each brand API op (writer.c); the CLI around
  * each of its writes. A late table: a store without it reads as empty.
  *
- * May call: libc, LMDB, util.c, store_env.c, store_rows.c (JSON text
- * check). Must never call another family.
+ * May call: libc, LMDB, util.c, fault.h's test hook, store_env.c,
+ * store_rows.c (JSON text check). Must never call another family.
  */
+#include <errno.h>
 #include <string.h>
 
+#include "sigil/fault.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "store_impl.h"
@@ -201,6 +203,9 @@ armed_put(struct store *st, MDB_txn *txn, void *arg)
 
 	/* Run again after a full map: start from the entry as armed. */
 	a->e.at = a->at0;
+	/* Test builds (fault.h): the entry fails, so must its change. */
+	if (fault_hit("audit"))
+		return EIO;
 	return add_fn(st, txn, &a->e);
 }
 
