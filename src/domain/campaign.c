@@ -550,9 +550,9 @@ save_audit(struct store *st, const void *arg, struct audit_entry *e,
 		audit_action(e, x->paused ? "campaign_pause" :
 		    "campaign_resume");
 		d = json_loads(cp.config, 0, NULL);
-		audit_detail_set(e, json_pack("{s:{s:{s:O?,s:b}}}", "changes",
-		    "paused", "before", json_object_get(d, "paused"), "after",
-		    x->paused));
+		audit_detail_set(e, json_pack("{s:{s:{s:b,s:b}}}", "changes",
+		    "paused", "before", json_is_true(json_object_get(d,
+		    "paused")), "after", x->paused));
 		json_decref(d);
 	} else {
 		audit_action(e, "campaign_update");
