@@ -369,7 +369,7 @@ alert_job_done(struct http_call *c, void *arg, int err)
 	static const char *names[] = { "status", "clear", "revoke_code",
 	    "revoke_batch" };
 	struct alert_job *x = arg;
-	char t[SIGIL_TIME_LEN + 1];
+	char t[SIGIL_TIME_LEN + 1], who[32];
 
 	if (err != 0) {
 		api_write_fail(c, err, x->action == ACTION_REVOKE_BATCH ?
@@ -379,9 +379,10 @@ alert_job_done(struct http_call *c, void *arg, int err)
 	if (x->action == ACTION_REVOKE_BATCH && x->note.count)
 		log_error("api", "event=decommission batch=%llu",
 		    (unsigned long long)x->batch_id);
+	http_actor_text(c, who, sizeof who);
 	log_info("alert_action", "brand=%u alert=%llu action=%s status=%s "
-	    "by=%u", x->brand_id, (unsigned long long)x->id,
-	    names[x->action], store_alert_status_name(x->status), x->actor);
+	    "%s", x->brand_id, (unsigned long long)x->id,
+	    names[x->action], store_alert_status_name(x->status), who);
 	http_reply_jsont(c, 200, json_pack("{s:I,s:s,s:s,s:o,s:s}", "id",
 	    (json_int_t)x->res.id, "action", names[x->action], "status",
 	    store_alert_status_name(x->res.status), "status_by",

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "sigil/api.h"
+#include "sigil/audit.h"
 #include "sigil/app.h"
 #include "sigil/code.h"
 #include "sigil/http.h"
@@ -148,14 +149,30 @@ correct_run(struct store *st, void *arg)
 	return 0;
 }
 
-static const struct writer_op op_clear = { "code_clear", correct_run };
-static const struct writer_op op_unlock = { "code_pin_unlock", correct_run };
+static int
+correct_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct correct_job *x = arg;
+
+	(void)st;
+	if (after)
+		return 0;
+	audit_target(e, "code", "%llu", (unsigned long long)x->serial);
+	return 0;
+}
+
+static const struct writer_op op_clear = { "code_clear", correct_run,
+    correct_audit };
+static const struct writer_op op_unlock = { "code_pin_unlock", correct_run,
+    correct_audit };
 
 static void
 code_corrected(struct http_call *c, void *arg, int rc)
 {
 	struct correct_job *x = arg;
 	int clear = x->note.kind == NOTE_CLEAR;
+	char who[32];
 
 	if (rc != 0) {
 		http_reply_error(c, rc == SIGIL_EINVAL ? 422 : 503,
@@ -163,9 +180,10 @@ code_corrected(struct http_call *c, void *arg, int rc)
 		    sigil_strerror(rc));
 		return;
 	}
+	http_actor_text(c, who, sizeof who);
 	log_info(clear ? "code_clear" : "code_pin_unlock",
-	    "brand=%u serial=%llu by=%u", x->brand_id,
-	    (unsigned long long)x->serial, x->note.token_id);
+	    "brand=%u serial=%llu %s", x->brand_id,
+	    (unsigned long long)x->serial, who);
 	if (clear)
 		http_reply_jsont(c, 200, json_pack("{s:I,s:b,s:o,s:I}",
 		    "serial", (json_int_t)x->serial, "suspicious",

@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "sigil/api.h"
+#include "sigil/audit.h"
 #include "sigil/app.h"
 #include "sigil/epcis.h"
 #include "sigil/epcis_query.h"
@@ -835,7 +836,24 @@ gcp_run(struct store *st, void *arg)
 	return rc;
 }
 
-static const struct writer_op op_gcp = { "epcis_gcp", gcp_run };
+/* The company prefix before and after (a public number, not a secret). */
+static int
+gcp_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct gcp_job *x = arg;
+	char gcp[13];
+
+	if (after)
+		return 0;
+	audit_target(e, "settings", API_GCP_KEY);
+	audit_detail_set(e, json_pack("{s:{s:s?,s:s?}}", API_GCP_KEY, "before",
+	    api_brand_gcp(st, x->brand_id, gcp) == 0 ? gcp : NULL, "after",
+	    x->gcp[0] ? x->gcp : NULL));
+	return 0;
+}
+
+static const struct writer_op op_gcp = { "epcis_gcp", gcp_run, gcp_audit };
 
 static void
 gcp_written(struct http_call *c, void *arg, int err)

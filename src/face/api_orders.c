@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "sigil/api.h"
+#include "sigil/audit.h"
 #include "sigil/app.h"
 #include "sigil/http.h"
 #include "sigil/http_write.h"
@@ -85,8 +86,20 @@ fulfil_run(struct store *st, void *arg)
 	    &x->o);
 }
 
+static int
+fulfil_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct fulfil_job *x = arg;
+
+	(void)st;
+	if (!after)
+		audit_target(e, "order", "%llu", (unsigned long long)x->id);
+	return 0;
+}
+
 static const struct writer_op op_order_fulfil = { "order_fulfil",
-    fulfil_run };
+    fulfil_run, fulfil_audit };
 
 static void
 fulfilled(struct http_call *c, void *arg, int err)

@@ -38,6 +38,7 @@
 #include <jansson.h>
 
 #include "sigil/app.h"
+#include "sigil/audit.h"
 #include "sigil/campaign.h"
 #include "sigil/customer.h"
 #include "sigil/http.h"
@@ -738,7 +739,24 @@ customers(struct loyalty_api *a)
 
 /* ---- catalog items, settings ---- */
 
-WRITER_OP_STORE(op_item_add, "item_add", store_item_add);
+static int
+item_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct reward_item *it = arg;
+
+	(void)st;
+	if (!after) {
+		audit_detail_set(e, json_pack("{s:s,s:I,s:I}", "name", it->name,
+		    "cost", (json_int_t)it->cost, "stock",
+		    (json_int_t)it->stock));
+		return 0;
+	}
+	audit_target(e, "item", "%u", it->id);
+	return 1;
+}
+
+WRITER_OP_STORE_AUDIT(op_item_add, "item_add", store_item_add, item_audit);
 
 static void
 item_added(struct http_call *c, void *arg, int err)
