@@ -100,9 +100,10 @@ async function main(argv) {
 		};
 
 		await login(admin);
-		const nav = await page.$('#nav a[data-page=audit]');
+		await page.click('#nav a[data-group=settings]');
+		const nav = await page.waitForSelector('#subnav a[data-page=audit]');
 		check(nav !== null && (await nav.textContent()) === '操作记录',
-		    'the nav has 操作记录');
+		    'the nav\'s 设置 group has 操作记录');
 		await nav.click();
 		await settled();
 		const trail = await all('');
@@ -116,9 +117,10 @@ async function main(argv) {
 		/* when() in Shanghai: the same instant as the API's. */
 		const shown = await page.$eval('#audit-body table tbody tr td',
 		    (td) => td.firstChild.textContent);
-		const expect = new Date(newest.at).toLocaleString('zh-CN', {
-		    timeZone: TZ, year: 'numeric', month: '2-digit',
-		    day: '2-digit', hour: '2-digit', minute: '2-digit' });
+		const expect = shanghaiDate(new Date(newest.at)) + ' ' +
+		    new Intl.DateTimeFormat('en-GB', { timeZone: TZ,
+		    hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+		    .format(new Date(newest.at));
 		check(shown === expect, `its time in Shanghai time (${shown} = ` +
 		    `${expect})`);
 		await shot('zh-first-page');
@@ -216,8 +218,12 @@ async function main(argv) {
 		await page.fill('#audit-from', tomorrow);
 		await page.$eval('#audit-from', (e) => e.dispatchEvent(
 		    new Event('change')));
-		await page.waitForSelector('#audit-body p.empty');
-		check(/没有符合条件的记录/.test(await page.textContent('#audit-body')),
+		await page.waitForFunction(() => !document.querySelector(
+		    '#audit-body table') && /没有符合条件的记录/.test(
+		    document.querySelector('#audit-body').textContent),
+		    null, { timeout: 10000 }).catch(() => null);
+		check(/没有符合条件的记录/.test(await page.textContent('#audit-body')) &&
+		    await page.$('#audit-body table') === null,
 		    'from tomorrow: 没有符合条件的记录');
 		await shot('zh-empty');
 		await page.fill('#audit-from', today);

@@ -114,9 +114,8 @@ Object.assign(A.TEXT.zh, {
 	au_admin_only: '操作记录只有管理员可以查看。',
 	au_cli_where: '服务器命令行', au_outcome_failed: '部分失败',
 	au_id: '编号', au_actor_id: '操作人编号（可选）',
-	au_bad_query: '筛选条件无效，请检查日期和操作人。',
-	au_forbidden: '只有管理员可以查看操作记录。',
-	au_error: '无法读取操作记录，请稍后重试。',
+	au_err_bad_query: '筛选条件无效，请检查日期和操作人。',
+	au_err_forbidden: '只有管理员可以查看操作记录。',
 	au_count: '已显示', au_role_admin: '管理员', au_role_operator: '操作员',
 	au_role_analyst: '分析员', au_changed: '已修改',
 	au_true: '是', au_false: '否',
@@ -135,9 +134,9 @@ Object.assign(A.TEXT.en, {
 	au_admin_only: 'Only admins may read the audit trail.',
 	au_cli_where: 'server command line', au_outcome_failed: 'partly failed',
 	au_id: 'ID', au_actor_id: 'Actor ID (optional)',
-	au_bad_query: 'A filter is not valid: check the dates and the actor.',
-	au_forbidden: 'Only admins may read the audit trail.',
-	au_error: 'The audit trail could not be read; try again later.',
+	au_err_bad_query: 'A filter is not valid: check the dates and the ' +
+	    'actor.',
+	au_err_forbidden: 'Only admins may read the audit trail.',
 	au_count: 'Shown', au_role_admin: 'admin', au_role_operator: 'operator',
 	au_role_analyst: 'analyst', au_changed: 'changed',
 	au_true: 'yes', au_false: 'no',
@@ -145,11 +144,9 @@ Object.assign(A.TEXT.en, {
 
 const zh = () => A.lang() === 'zh';
 
-/* An error by its code, in the page's language. */
+/* An error by its code, in the page's language (app.js's errText). */
 function errorLine(e) {
-	const code = e && e.code;
-	return t(code === 'bad_query' ? 'au_bad_query' : code === 'forbidden' ?
-	    'au_forbidden' : 'au_error');
+	return A.errText(e, 'au_err_');
 }
 
 function roleText(r) {
