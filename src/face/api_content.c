@@ -35,6 +35,7 @@
 #include <jansson.h>
 
 #include "sigil/api.h"
+#include "sigil/audit.h"
 #include "sigil/app.h"
 #include "sigil/content.h"
 #include "sigil/http.h"
@@ -122,7 +123,31 @@ doc_json(const struct content_doc *d)
 	return o;
 }
 
-WRITER_OP_STORE(op_content_put, "content_put", store_content_put);
+/*
+ * The document's place (brand/zh, product/W1/zh, batch/5/en): a put's
+ * argument is a content_doc, which starts with its key, as a delete's is.
+ */
+static int
+content_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct content_key *k = arg;
+
+	(void)st;
+	if (after)
+		return 0;
+	if (k->kind == CONTENT_PRODUCT)
+		audit_target(e, "content", "product/%s/%s", k->sku, k->lang);
+	else if (k->kind == CONTENT_BATCH)
+		audit_target(e, "content", "batch/%llu/%s",
+		    (unsigned long long)k->batch_id, k->lang);
+	else
+		audit_target(e, "content", "brand/%s", k->lang);
+	return 0;
+}
+
+WRITER_OP_STORE_AUDIT(op_content_put, "content_put", store_content_put,
+    content_audit);
 
 static void
 content_stored(struct http_call *c, void *arg, int err)
@@ -193,7 +218,8 @@ api_content_get(struct api_call *a)
 	free(d);
 }
 
-WRITER_OP_STORE(op_content_del, "content_del", store_content_del);
+WRITER_OP_STORE_AUDIT(op_content_del, "content_del", store_content_del,
+    content_audit);
 
 static void
 content_deleted(struct http_call *c, void *arg, int err)
@@ -249,7 +275,34 @@ image_put_run(struct store *st, void *arg)
 	return store_image_put(st, &x->m, x->data, &x->existed);
 }
 
-static const struct writer_op op_image_put = { "image_put", image_put_run };
+/* The image by its hash's first 8 bytes, as hex. */
+static void
+image_target(struct audit_entry *e, const uint8_t *hash)
+{
+	char hex[17];
+
+	for (int i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+	audit_target(e, "image", "%s", hex);
+}
+
+static int
+image_put_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct image_job *x = arg;
+
+	(void)st;
+	if (!after) {
+		image_target(e, x->m.hash);
+		audit_detail_set(e, json_pack("{s:I}", "bytes",
+		    (json_int_t)x->m.bytes));
+	}
+	return 0;
+}
+
+static const struct writer_op op_image_put = { "image_put", image_put_run,
+    image_put_audit };
 
 static json_t *
 image_json(const struct image_meta *m)
@@ -368,7 +421,20 @@ image_del_run(struct store *st, void *arg)
 	return store_image_del(st, x->brand_id, x->hash);
 }
 
-static const struct writer_op op_image_del = { "image_del", image_del_run };
+static int
+image_del_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct image_del_job *x = arg;
+
+	(void)st;
+	if (!after)
+		image_target(e, x->hash);
+	return 0;
+}
+
+static const struct writer_op op_image_del = { "image_del", image_del_run,
+    image_del_audit };
 
 static void
 image_deleted(struct http_call *c, void *arg, int err)

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "sigil/api.h"
+#include "sigil/audit.h"
 #include "sigil/app.h"
 #include "sigil/code.h"
 #include "sigil/http.h"
@@ -293,7 +294,27 @@ add_run(struct store *st, void *arg)
 	return store_link_add(st, arg);
 }
 
-static const struct writer_op op_link_add = { "link_add", add_run };
+/* The link's id (a create's once made); its href and title are public. */
+static int
+link_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct link *l = arg;
+
+	(void)st;
+	if (!after) {
+		if (l->id != 0)
+			audit_target(e, "link", "%u", l->id);
+		return 0;
+	}
+	if (e->target_id[0] != '\0')
+		return 0;
+	audit_target(e, "link", "%u", l->id);
+	return 1;
+}
+
+static const struct writer_op op_link_add = { "link_add", add_run,
+    link_audit };
 
 static void
 added(struct http_call *c, void *arg, int err)
@@ -418,7 +439,8 @@ put_run(struct store *st, void *arg)
 	return store_link_put(st, arg);
 }
 
-static const struct writer_op op_link_put = { "link_put", put_run };
+static const struct writer_op op_link_put = { "link_put", put_run,
+    link_audit };
 
 static void
 patched(struct http_call *c, void *arg, int err)
@@ -454,7 +476,20 @@ del_run(struct store *st, void *arg)
 	return store_link_del(st, x->brand_id, x->id);
 }
 
-static const struct writer_op op_link_del = { "link_del", del_run };
+static int
+link_del_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct del_job *x = arg;
+
+	(void)st;
+	if (!after)
+		audit_target(e, "link", "%u", x->id);
+	return 0;
+}
+
+static const struct writer_op op_link_del = { "link_del", del_run,
+    link_del_audit };
 
 static void
 deleted(struct http_call *c, void *arg, int err)

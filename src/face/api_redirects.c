@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "sigil/api.h"
+#include "sigil/audit.h"
 #include "sigil/app.h"
 #include "sigil/http.h"
 #include "sigil/http_write.h"
@@ -36,9 +37,32 @@
 
 #define HTTP_QUERY_PROBE	2048
 
-WRITER_OP_STORE(op_redirect_add, "redirect_add", store_redirect_add);
-WRITER_OP_STORE(op_redirect_update, "redirect_update",
-    store_redirect_update);
+/* The rule's id (a create's once made), its product and batch. */
+static int
+rule_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct redirect_rule *r = arg;
+
+	(void)st;
+	if (!after) {
+		audit_detail_set(e, json_pack("{s:s,s:I,s:i}", "sku", r->sku,
+		    "batch", (json_int_t)r->batch, "priority",
+		    (int)r->priority));
+		if (r->id != 0)
+			audit_target(e, "redirect", "%u", r->id);
+		return 0;
+	}
+	if (e->target_id[0] != '\0')
+		return 0;
+	audit_target(e, "redirect", "%u", r->id);
+	return 1;
+}
+
+WRITER_OP_STORE_AUDIT(op_redirect_add, "redirect_add", store_redirect_add,
+    rule_audit);
+WRITER_OP_STORE_AUDIT(op_redirect_update, "redirect_update",
+    store_redirect_update, rule_audit);
 
 /*
  * 422 with msg, which may quote the request's own field names and values
@@ -193,7 +217,20 @@ del_run(struct store *st, void *arg)
 	return store_redirect_del(st, x->brand_id, x->id);
 }
 
-static const struct writer_op op_redirect_del = { "redirect_del", del_run };
+static int
+del_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct del_job *x = arg;
+
+	(void)st;
+	if (!after)
+		audit_target(e, "redirect", "%u", x->id);
+	return 0;
+}
+
+static const struct writer_op op_redirect_del = { "redirect_del", del_run,
+    del_audit };
 
 static void
 rule_deleted(struct http_call *c, void *arg, int err)

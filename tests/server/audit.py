@@ -343,6 +343,21 @@ with Env() as env:
                            headers={"Authorization": "Bearer " + A})
     check(st == 400, "and refuses a bad one: 400")
 
+    # ---- ops nobody wrote a hook for this round are covered too ----
+    st, rule = srv.api("POST", "redirects", A,
+                       {"sku": "W1", "href": "https://brand.example/x"})
+    check(st == 201, "admin adds a redirect rule")
+    st, _ = srv.api("DELETE", "redirects/%d" % rule["id"], OP)
+    check(st == 403, "an operator may not delete it (403)")
+    st, _ = srv.api("DELETE", "redirects/%d" % rule["id"], A)
+    check(st == 204 or st == 200, "admin deletes it (%d)" % st)
+    st, d = srv.api("GET", "audit?limit=3", A)
+    check([(e["action"], e["target"]) for e in d["entries"][:2]] ==
+          [("redirect_del", {"type": "redirect", "id": str(rule["id"])}),
+           ("redirect_add", {"type": "redirect", "id": str(rule["id"])})],
+          "redirect_add and redirect_del, with the rule's id; the refused "
+          "delete is not there")
+
     # ---- no secret anywhere ----
     blob = json.dumps(full) + raw.decode()
     for name, secret in [("the API token's secret", tok["token"]),
