@@ -7,7 +7,10 @@
  * syncs ops are answered too; a drain runs and answers the ops already
  * queued; a second loop gets its own results; and with SIGIL_LOOP_GUARD
  * set, a store write on the marked loop thread is refused while the
- * same write as an op succeeds.
+ * same write as an op succeeds. An op job with an audit entry records it
+ * in the op's own commit, with the op's name, its hook's target and
+ * detail (a detail naming a secret is dropped), and records nothing for
+ * an op that fails or commits nothing, or for a job without an entry.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -222,6 +225,136 @@ scan_job(struct fixture *f, int i)
 	return job;
 }
 
+/* ---- audited ops ---- */
+
+struct product_arg {
+	struct product	p;
+	int		hook_calls;
+	const char	*raw_detail;	/* the hook writes this as is */
+};
+
+static int
+product_run(struct store *st, void *arg)
+{
+	struct product_arg *x = arg;
+
+	if (x->p.sku[0] == '\0')
+		return 0;		/* commits nothing */
+	return store_product_add(st, &x->p);
+}
+
+static int
+product_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	struct product_arg *x = (struct product_arg *)arg;
+
+	(void)st;
+	x->hook_calls++;
+	if (!after) {
+		snprintf(e->target_type, sizeof e->target_type, "product");
+		snprintf(e->target_id, sizeof e->target_id, "%.90s", x->p.sku);
+		if (x->raw_detail != NULL)
+			snprintf(e->detail, sizeof e->detail, "%s",
+			    x->raw_detail);
+		return 0;
+	}
+	if (x->raw_detail != NULL)
+		return 0;
+	snprintf(e->detail, sizeof e->detail, "{\"created\":%s}",
+	    x->p.created != 0 ? "true" : "false");
+	return 1;
+}
+
+static const struct writer_op op_product = { "product_make", product_run,
+    product_audit };
+
+static int
+trail_collect(void *arg, const struct audit_entry *e)
+{
+	struct audit_entry *out = arg;
+	size_t i = 0;
+
+	while (i < 8 && out[i].seq != 0)
+		i++;
+	if (i == 8)
+		return 1;
+	out[i] = *e;
+	return 0;
+}
+
+static void
+test_audited_ops(void **state)
+{
+	struct fixture *f = *state;
+	struct op_arg brand = { .name = "acme" };
+	struct product_arg x[5];
+	struct audit_entry entry, got[8], entries[5];
+	struct brand b;
+	int i;
+
+	assert_int_equal(writer_submit(f->w, op_job(f, 0, &op_note, &brand)),
+	    0);
+	run_until(f, f->base, 1);
+	assert_int_equal(store_brand_find(f->st, "acme", &b), 0);
+	memset(&entry, 0, sizeof entry);
+	entry.brand_id = b.id;
+	entry.actor_kind = AUDIT_ACTOR_USER;
+	entry.role = 1;
+	snprintf(entry.actor, sizeof entry.actor, "7");
+	snprintf(entry.ip, sizeof entry.ip, "10.0.0.1");
+	memset(x, 0, sizeof x);
+	for (i = 0; i < 5; i++) {
+		x[i].p.brand_id = b.id;
+		snprintf(x[i].p.name, sizeof x[i].p.name, "P");
+		snprintf(x[i].p.sku, sizeof x[i].p.sku, "S%d", i);
+		x[i].p.max_scanners = 5;
+	}
+	snprintf(x[1].p.sku, sizeof x[1].p.sku, "S0");	/* exists: fails */
+	x[2].p.sku[0] = '\0';				/* commits nothing */
+	x[4].raw_detail = "{\"new_password\":\"hunter22\"}";
+	for (i = 0; i < 5; i++) {
+		struct writer_job *job = &f->jobs[1 + i];
+
+		memset(job, 0, sizeof *job);
+		job->kind = WRITER_OP;
+		job->op = &op_product;
+		job->op_arg = &x[i];
+		job->done = done;
+		job->arg = f;
+
+		entries[i] = entry;
+		/* Job 3 is no brand caller's: no entry. */
+		job->audit = i == 3 ? NULL : &entries[i];
+		assert_int_equal(writer_submit(f->w, job), 0);
+	}
+	run_until(f, f->base, 6);
+	assert_int_equal(f->jobs[1].err, 0);
+	assert_int_equal(f->jobs[2].err, SIGIL_EEXIST);
+	assert_int_equal(f->jobs[3].err, 0);
+	assert_int_equal(f->jobs[4].err, 0);
+	assert_int_equal(f->jobs[5].err, 0);
+	assert_int_equal(x[3].hook_calls, 0);
+	assert_int_equal(x[0].hook_calls, 2);
+
+	memset(got, 0, sizeof got);
+	assert_int_equal(store_audit_each(f->st, b.id, 0, trail_collect, got),
+	    0);
+	/* Newest first: job 5 (S4, its detail dropped), then job 1 (S0). */
+	assert_true(got[0].seq != 0 && got[1].seq != 0 && got[2].seq == 0);
+	assert_string_equal(got[0].target_id, "S4");
+	assert_string_equal(got[0].detail, "");
+	assert_string_equal(got[1].action, "product_make");
+	assert_string_equal(got[1].target_type, "product");
+	assert_string_equal(got[1].target_id, "S0");
+	assert_string_equal(got[1].detail, "{\"created\":true}");
+	assert_string_equal(got[1].actor, "7");
+	assert_int_equal(got[1].actor_kind, AUDIT_ACTOR_USER);
+	assert_string_equal(got[1].ip, "10.0.0.1");
+	assert_int_equal(got[1].outcome, 0);
+	assert_true(got[1].seq == entries[0].seq);
+}
+
 static void
 test_op_runs_on_writer(void **state)
 {
@@ -427,6 +560,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_two_loops, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_guard, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audited_ops, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
