@@ -115,9 +115,11 @@ struct writer_job {
 	 * brand, ip filled in by the submitter; owned by it like the job).
 	 * The writer sets its action to op->name, lets op->audit describe
 	 * it, and records it in the first transaction run commits, so the
-	 * change and its entry commit together; a run that fails records
-	 * nothing. The brand API and the dashboard submit every write with
-	 * one (http_write.c); consumers and sigild's own bookkeeping never.
+	 * change and its entry commit together; a run that fails before
+	 * committing, or commits nothing (a refusal it answers in op_arg),
+	 * records nothing. On return the entry holds what was stored (seq).
+	 * The brand API and the dashboard submit every write with one
+	 * (http_write.c); consumers and sigild's own bookkeeping never.
 	 */
 	struct audit_entry *audit;
 	/*
