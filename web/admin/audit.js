@@ -199,6 +199,9 @@ function valueText(v) {
 	if (typeof v === 'object')
 		return v.changed === true && Object.keys(v).length === 1 ?
 		    t('au_changed') : JSON.stringify(v);
+	/* An instant (a campaign's start): local time, as every date. */
+	if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v))
+		return when(v);
 	return String(v);
 }
 
