@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "sigil/api.h"
+#include "sigil/audit.h"
 #include "sigil/app.h"
 #include "sigil/http.h"
 #include "sigil/http_write.h"
@@ -138,7 +139,41 @@ api_products_list(struct api_call *a)
 
 /* ---- PATCH /api/v1/products/{sku} ---- */
 
-WRITER_OP_STORE(op_product_update, "product_update", store_product_update);
+/* The audit trail: the product, and what changed (name, max_scanners). */
+static int
+product_update_audit(struct store *st, const void *arg,
+    struct audit_entry *e, int after)
+{
+	const struct product *p = arg;
+	struct product was;
+	json_t *b, *n;
+
+	if (after)
+		return 0;
+	audit_target(e, "product", "%s", p->sku);
+	if (store_product_get(st, p->brand_id, p->sku, &was) != 0)
+		return 0;
+	/* An empty name or a 0 max_scanners is left as it was. */
+	b = json_object();
+	n = json_object();
+	if (p->name[0] != '\0') {
+		json_object_set_new(b, "name", json_string(was.name));
+		json_object_set_new(n, "name", json_string(p->name));
+	}
+	if (p->max_scanners != 0) {
+		json_object_set_new(b, "max_scanners",
+		    json_integer(was.max_scanners));
+		json_object_set_new(n, "max_scanners",
+		    json_integer(p->max_scanners));
+	}
+	audit_detail_set(e, json_pack("{s:o}", "changes", audit_diff(b, n)));
+	json_decref(b);
+	json_decref(n);
+	return 0;
+}
+
+WRITER_OP_STORE_AUDIT(op_product_update, "product_update",
+    store_product_update, product_update_audit);
 
 static void
 product_updated(struct http_call *c, void *arg, int err)

@@ -358,6 +358,15 @@ with Env() as env:
           "redirect_add and redirect_del, with the rule's id; the refused "
           "delete is not there")
 
+    st, _ = srv.api("PATCH", "products/W1", A, {"name": "Renamed"})
+    check(st == 200, "admin renames a product")
+    st, d = srv.api("GET", "audit?limit=1&action=product_update", A)
+    check(d["entries"][0]["target"] == {"type": "product", "id": "W1"} and
+          d["entries"][0]["detail"] == {"changes": {"name": {
+              "before": "Product W1", "after": "Renamed"}}},
+          "product_update: the product, its name before and after only: %r"
+          % d["entries"][0]["detail"])
+
     # ---- no secret anywhere ----
     blob = json.dumps(full) + raw.decode()
     for name, secret in [("the API token's secret", tok["token"]),

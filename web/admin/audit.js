@@ -30,6 +30,7 @@ const ACTIONS = {
 	campaign_resume: ['恢复营销活动', 'Resumed a campaign'],
 	campaign_save: ['保存营销活动', 'Saved a campaign'],
 	product_add: ['新增产品', 'Added a product'],
+	product_update: ['修改产品', 'Changed a product'],
 	product_create: ['新增产品', 'Added a product'],
 	batch_new: ['新建批次', 'Created a batch'],
 	batch_activate: ['激活批次', 'Activated a batch'],
@@ -85,8 +86,14 @@ const ACTIONS = {
 const TARGETS = {
 	campaign: ['营销活动', 'campaign', () => '#/campaigns'],
 	batch: ['批次', 'batch', () => '#/batches'],
-	product: ['产品', 'product', (id) => '#/products?sku=' +
+	product: ['产品', 'product', (id) => '#/products?q=' +
 	    encodeURIComponent(id)],
+	item: ['兑换商品', 'catalog item', () => '#/catalog'],
+	redirect: ['跳转规则', 'redirect rule', () => '#/editor'],
+	link: ['GS1 链接', 'GS1 link', () => '#/editor'],
+	content: ['落地页内容', 'page content', () => '#/editor'],
+	image: ['图片', 'image', null],
+	order: ['兑换订单', 'order', () => '#/orders'],
 	user: ['账户', 'user', () => '#/users'],
 	token: ['API 令牌', 'API token', () => '#/users'],
 	alert: ['告警', 'alert', () => '#/alerts'],
@@ -372,7 +379,7 @@ async function auditPage(box, params) {
 	await load();
 }
 
-A.registerPage('audit', 'users', auditPage, { group: 'settings',
+A.registerPage('audit', 'webhooks', auditPage, { group: 'settings',
     ownNote: true });
 
 })();
