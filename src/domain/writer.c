@@ -38,11 +38,12 @@
  * code that needs it): run() calls the store's public write functions,
  * each its own transaction. An op job of a brand's change carries its
  * audit entry (job->audit), armed around run so that the first
- * transaction run commits records it too (store/audit.h). Ops are not group-committed; a run of ops
- * is a round of its own. Order: jobs take effect in the order they were
- * queued, but for one exception that group commit makes: in a run of
- * scan, claim and location jobs with no op between them the scans
- * commit first, then the claims, then the locations. An op never passes
+ * transaction run commits records it too (store/audit.h). Ops are not
+ * group-committed; a run of ops is a round of its own. Order: jobs take
+ * effect in the order they were queued, but for one exception that
+ * group commit makes: in a run of scan, claim and location jobs with no
+ * op between them the scans commit first, then the claims, then the
+ * locations. An op never passes
  * a job queued before it, nor is it passed by one queued after it. With
  * deferred sync a round of ops ends with one explicit sync, which makes
  * it durable together with the held round before it, and both are

@@ -252,11 +252,6 @@ read_end(struct store *st)
 }
 
 /*
- * Runs fn in a write transaction and commits; on MDB_MAP_FULL doubles the
- * map (up to STORE_MAP_MAX) and runs fn again from the start. fn returns
- * 0, a SIGIL_E* code or an LMDB code; nonzero aborts.
- */
-/*
  * The rider this thread armed (store_audit.c): put runs inside the next
  * write transaction of st that fn completes, before its commit, and
  * done is set once that commit succeeded. Thread-local, so a scan
@@ -270,6 +265,11 @@ txn_rider_set(struct txn_rider *r)
 	rider = r;
 }
 
+/*
+ * Runs fn in a write transaction and commits; on MDB_MAP_FULL doubles the
+ * map (up to STORE_MAP_MAX) and runs fn again from the start. fn returns
+ * 0, a SIGIL_E* code or an LMDB code; nonzero aborts.
+ */
 int
 store_write(struct store *st, write_fn fn, void *arg)
 {
