@@ -267,15 +267,25 @@ csv_next(struct http_call *c, void *arg, struct evbuffer *out)
 			cell(out, csv_head[i], i + 1 == CSV_NCOLS);
 		return 1;
 	}
-	w.f = &x->f;
-	w.keep = x->chunk;
-	w.want = AUDIT_CHUNK;
-	w.scan_max = AUDIT_CHUNK * 16;
-	if (walk(x->app->store, x->brand_id, x->before, &w, &more) != 0) {
-		log_error("audit_export", "brand=%u err=\"read failed\"",
-		    x->brand_id);
-		more = 0;	/* the CSV ends short; the log says why */
-	}
+	/*
+	 * A piece holds at least one row (http.h: next appends a byte
+	 * whenever it returns 1), so walk on past entries the filters skip.
+	 */
+	do {
+		memset(&w, 0, sizeof w);
+		w.f = &x->f;
+		w.keep = x->chunk;
+		w.want = AUDIT_CHUNK;
+		w.scan_max = AUDIT_CHUNK * 16;
+		if (walk(x->app->store, x->brand_id, x->before, &w,
+		    &more) != 0) {
+			log_error("audit_export", "brand=%u err=\"read "
+			    "failed\"", x->brand_id);
+			more = 0;	/* the CSV ends short; the log says why */
+		}
+		if (w.last != 0)
+			x->before = w.last;
+	} while (w.n == 0 && more && w.last > 1);
 	for (size_t i = 0; i < w.n; i++) {
 		const struct audit_entry *e = &x->chunk[i];
 
@@ -293,8 +303,7 @@ csv_next(struct http_call *c, void *arg, struct evbuffer *out)
 		    sigil_strerror(e->outcome), 0);
 		cell(out, e->detail, 1);
 	}
-	x->before = w.last;
-	if (more && w.last > 1)
+	if (more && w.n > 0 && w.last > 1)
 		return 1;
 	free(x);
 	return 0;
