@@ -165,6 +165,20 @@ async function main(argv) {
 		    rows.every((r) => /user:\d+/.test(r)),
 		    `who = 控制台账户: only users' entries (${rows.length})`);
 		await shot('zh-filter-user');
+		/* One user, picked by email. */
+		const annId = await page.$eval('#audit-user', (sel) =>
+		    [...sel.options].find((o) => o.textContent ===
+		    'ann@acme.test').value);
+		await page.selectOption('#audit-user', annId);
+		await page.waitForFunction((id) => [...document.querySelectorAll(
+		    '#audit-body table tbody tr')].every((tr) =>
+		    tr.textContent.includes('user:' + id)), annId);
+		rows = await page.$$eval('#audit-body table tbody tr',
+		    (trs) => trs.map((tr) => tr.textContent));
+		const anns = await all('&actor=user:' + annId);
+		check(rows.length === anns.length && rows.length > 0 &&
+		    rows.every((r) => r.includes('ann@acme.test')),
+		    `who = ann@acme.test (picked by email): her ${anns.length}`);
 		await page.selectOption('#audit-kind', 'token');
 		await page.fill('#audit-actor-id', '1');
 		await page.press('#audit-actor-id', 'Enter');
@@ -237,7 +251,7 @@ async function main(argv) {
 		/* A filter the server refuses: said in Chinese. */
 		await page.click('#audit-reset');
 		await settled();
-		await page.selectOption('#audit-kind', 'user');
+		await page.selectOption('#audit-kind', 'cli');
 		await settled();
 		await page.fill('#audit-actor-id', 'x'.repeat(70));
 		await page.$eval('#audit-actor-id', (e) => e.dispatchEvent(

@@ -116,6 +116,7 @@ Object.assign(A.TEXT.zh, {
 	au_all_actors: '全部操作人', au_kind_user: '控制台账户',
 	au_kind_token: 'API 令牌', au_kind_cli: '命令行', au_kind_system: '系统',
 	au_all_actions: '全部操作', au_from: '从', au_to: '到',
+	au_all_users: '全部账户',
 	au_apply: '筛选', au_reset: '清除筛选', au_export: '导出 CSV',
 	au_more: '更早的记录', au_none: '没有符合条件的记录。',
 	au_admin_only: '操作记录只有管理员可以查看。',
@@ -135,6 +136,7 @@ Object.assign(A.TEXT.en, {
 	au_all_actors: 'Everyone', au_kind_user: 'Dashboard user',
 	au_kind_token: 'API token', au_kind_cli: 'Command line',
 	au_kind_system: 'System', au_all_actions: 'All actions',
+	au_all_users: 'All users',
 	au_from: 'From', au_to: 'To', au_apply: 'Filter',
 	au_reset: 'Clear filters', au_export: 'Export CSV',
 	au_more: 'Older entries', au_none: 'No entries match.',
@@ -265,6 +267,14 @@ async function auditPage(box, params) {
 	const actorId = el('input', { id: 'audit-actor-id', type: 'text',
 	    maxlength: '100', size: '8', placeholder: t('au_id'),
 	    'aria-label': t('au_actor_id') });
+	/* Dashboard users are picked by email (filled once the list came). */
+	const userSel = el('select', { id: 'audit-user', hidden: true,
+	    'aria-label': t('au_kind_user') },
+	    el('option', { value: '' }, t('au_all_users')));
+	const showActor = () => {
+		userSel.hidden = kindSel.value !== 'user';
+		actorId.hidden = kindSel.value === 'user';
+	};
 	const actionSel = el('select', { id: 'audit-action',
 	    'aria-label': t('au_what') },
 	    el('option', { value: '' }, t('au_all_actions')),
@@ -286,7 +296,7 @@ async function auditPage(box, params) {
 		if (params && params.get(k))
 			input.value = params.get(k);
 	append(box, [el('div', { class: 'toolbar filters' },
-	    el('label', {}, t('au_who'), ' ', kindSel), actorId,
+	    el('label', {}, t('au_who'), ' ', kindSel), userSel, actorId,
 	    el('label', {}, t('au_what'), ' ', actionSel),
 	    el('label', {}, t('au_from'), ' ', from),
 	    el('label', {}, t('au_to'), ' ', to), reset,
@@ -303,13 +313,19 @@ async function auditPage(box, params) {
 	} catch (e) {
 		/* Ids are shown instead. */
 	}
+	for (const [id, email] of emails)
+		userSel.appendChild(el('option', { value: id }, email));
+	if (params && params.get('kind') === 'user' && params.get('actor'))
+		userSel.value = params.get('actor');
+	showActor();
 
 	let rows = [], next = null, gen = 0;
 	const filters = () => {
 		const q = new URLSearchParams();
+		const id = kindSel.value === 'user' ? userSel.value :
+		    actorId.value.trim();
 		if (kindSel.value)
-			q.set('actor', kindSel.value + (actorId.value.trim() ?
-			    ':' + actorId.value.trim() : ''));
+			q.set('actor', kindSel.value + (id ? ':' + id : ''));
 		if (actionSel.value)
 			q.set('action', actionSel.value);
 		const since = dayBound(from.value, false);
@@ -368,12 +384,14 @@ async function auditPage(box, params) {
 		loading(body);
 		return page(null);
 	};
-	for (const input of [kindSel, actionSel, from, to])
+	kindSel.addEventListener('change', showActor);
+	for (const input of [kindSel, userSel, actionSel, from, to])
 		input.addEventListener('change', load);
 	actorId.addEventListener('change', load);
 	reset.addEventListener('click', () => {
 		kindSel.value = actionSel.value = from.value = to.value = '';
-		actorId.value = '';
+		actorId.value = userSel.value = '';
+		showActor();
 		load();
 	});
 	await load();
