@@ -45,12 +45,13 @@ LIB	 = $(O)/libsigil.a
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
-all: $(BINDIR)/sigild $(BINDIR)/sigil $(VENDOR)
-
 # The dashboard's ECharts and map data (scripts/vendor.lock: pinned
 # versions, checked sha512), fetched with curl into web/admin/vendor/
 # (not committed); again only when the lock or the script changes.
 VENDOR	= web/admin/vendor/.lock
+
+all: $(BINDIR)/sigild $(BINDIR)/sigil $(VENDOR)
+
 $(VENDOR): scripts/vendor.lock scripts/vendor.sh
 	@sh scripts/vendor.sh scripts/vendor.lock web/admin/vendor
 
