@@ -36,6 +36,7 @@
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
+#include "sigil/http_job.h"
 #include "sigil/loginguard.h"
 #include "sigil/loyalty.h"
 #include "sigil/page.h"
@@ -589,7 +590,8 @@ main(int argc, char **argv)
 	stats_prewarm_start(app.store);
 	if ((app.base = base_new()) == NULL ||
 	    writer_start(app.store, app.base, !nosync && !wal, &app.writer) != 0 ||
-	    loginguard_init(app.base, &gcfg) != 0) {
+	    loginguard_init(app.base, &gcfg) != 0 ||
+	    http_job_init(app.base) != 0) {
 		fprintf(stderr, "sigild: cannot start the event loop\n");
 		goto out;
 	}
@@ -661,6 +663,7 @@ out:
 		event_free(tidy);
 	webhook_dispatcher_free(hooks);
 	loginguard_fini();	/* answers the logins being hashed */
+	http_job_fini();	/* print files being made: cancelled */
 	http_server_free(app.http);
 	writer_free(app.writer);
 	/* Last on the loop: SMS requests still in flight are dropped. */

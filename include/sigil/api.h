@@ -147,7 +147,8 @@ void api_batches_list(struct api_call *a);
 void api_batches_get(struct api_call *a);
 void api_batches_activate(struct api_call *a);
 void api_batches_revoke(struct api_call *a);
-void api_batches_print(struct api_call *a);	/* codes.csv */
+void api_batches_print(struct api_call *a);	/* api_print.c */
+void api_label_stocks(struct api_call *a);
 
 /* ---- handlers: paged lists, a product's change (api_lists.c) ---- */
 void api_products_list(struct api_call *a);

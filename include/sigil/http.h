@@ -133,6 +133,16 @@ struct http_stream_ops {
 };
 void http_stream_start(struct http_call *c, int status,
     const char *content_type, const struct http_stream_ops *ops, void *arg);
+/*
+ * A body made elsewhere (a worker thread): next may also return
+ * HTTP_STREAM_WAIT with nothing appended when no piece is ready yet;
+ * the handler then calls http_stream_wake(c) on the loop thread once one
+ * is (or the body has ended), and next is called again. A wake while
+ * next is not waiting does nothing (the piece in flight calls next when
+ * it has been written).
+ */
+#define HTTP_STREAM_WAIT 2
+void http_stream_wake(struct http_call *c);
 
 /* Request helpers. */
 const char *http_header(struct http_call *c, const char *name);

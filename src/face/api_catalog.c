@@ -2,7 +2,7 @@
  * api_catalog.c - the brand API's catalog: products (a SKU, a name, a
  * GTIN, how many scanners a genuine item may have) and batches (a run of
  * serials signed with the brand's current key, inactive until
- * activated, revocable), and a batch's print file of code URLs.
+ * activated, revocable). Their print files are api_print.c's.
  *
  * Brand isolation is structural: every lookup takes the brand from the
  * caller, and another brand's batch is reported exactly like a missing
@@ -396,99 +396,4 @@ void
 api_batches_revoke(struct api_call *a)
 {
 	batch_change(a, BATCH_REVOKED);
-}
-
-/*
- * GET /api/v1/batches/{id}/codes.csv: the print file, streamed. Hidden
- * PINs are never served over the API (SPEC §8): a PIN print file is made
- * offline with `sigil mint --pin` on the packaging line's machine.
- */
-struct print_stream {
-	struct batch	batch;
-	struct product	product;
-	struct code_key	key;
-	char		base[STORE_URL_MAX + 1];
-	uint64_t	next, end;
-	int		header;
-};
-
-static int
-print_next(struct http_call *c, void *arg, struct evbuffer *out)
-{
-	struct print_stream *p = arg;
-	char url[CODE_URL_MAX];
-	struct code code;
-
-	(void)c;
-	if (p->header) {
-		evbuffer_add_printf(out, "serial,url\n");
-		p->header = 0;
-	}
-	for (int i = 0; i < 4096 && p->next < p->end; i++, p->next++) {
-		if (code_sign(&p->key, p->next, &code) != 0)
-			break;
-		if (p->product.gs1_form)
-			code_url_gs1(p->base, p->product.gtin, p->batch.lot,
-			    &code, url, sizeof url);
-		else
-			code_url_compact(p->base, &code, url, sizeof url);
-		evbuffer_add_printf(out, "%llu,%s\n",
-		    (unsigned long long)p->next, url);
-	}
-	if (p->next < p->end)
-		return 1;
-	OPENSSL_cleanse(&p->key, sizeof p->key);
-	free(p);
-	return 0;
-}
-
-static void
-print_gone(struct http_call *c, void *arg)
-{
-	struct print_stream *p = arg;
-
-	(void)c;
-	OPENSSL_cleanse(&p->key, sizeof p->key);
-	free(p);
-}
-
-static const struct http_stream_ops print_ops = { print_next, print_gone };
-
-void
-api_batches_print(struct api_call *a)
-{
-	struct print_stream *p;
-	char disp[96], who[32];
-
-	if (strcmp(a->seg[2], "codes.csv") != 0) {
-		api_fail(a, 404, "not_found", "no such resource");
-		return;
-	}
-	if ((p = calloc(1, sizeof *p)) == NULL) {
-		api_fail(a, 503, "unavailable", "out of memory");
-		return;
-	}
-	if (batch_of_brand(a, a->seg[1], &p->batch) != 0 ||
-	    store_product_get(a->app->store, a->brand.id, p->batch.sku,
-	    &p->product) != 0 || keyring_key_get(a->app->keyring,
-	    p->batch.key_id, &p->key, NULL) != 0) {
-		if (p->batch.id != 0 && p->batch.brand_id == a->brand.id)
-			api_fail(a, 503, "unavailable", "batch key or product "
-			    "missing");
-		free(p);
-		return;
-	}
-	snprintf(p->base, sizeof p->base, "%s", a->brand.base_url);
-	p->next = p->batch.first_serial;
-	p->end = p->batch.first_serial + p->batch.count;
-	p->header = 1;
-	snprintf(disp, sizeof disp, "attachment; filename=\"batch-%llu.csv\"",
-	    (unsigned long long)p->batch.id);
-	http_add_header(a->c, "Content-Disposition", disp);
-	http_add_header(a->c, "Cache-Control", "no-store");
-	http_actor_text(a->c, who, sizeof who);
-	log_info("print_file", "brand=%u batch=%llu %s codes=%llu",
-	    a->brand.id, (unsigned long long)p->batch.id, who,
-	    (unsigned long long)p->batch.count);
-	http_stream_start(a->c, 200, "text/csv; charset=utf-8", &print_ops, p);
 }

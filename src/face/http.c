@@ -83,6 +83,7 @@ struct http_stream {
 	struct evhttp_connection *evcon;
 	const struct http_stream_ops *ops;
 	void			*arg;
+	int			waiting;	/* next said HTTP_STREAM_WAIT */
 	struct http_stream	*next;
 };
 
@@ -461,7 +462,12 @@ stream_pump(struct evhttp_connection *evcon, void *arg)
 	}
 	/* next() appends at least one byte whenever it returns 1. */
 	more = s->ops->next(s->call, s->arg, out);
-	assert(!more || evbuffer_get_length(out) > 0);
+	assert(more != 1 || evbuffer_get_length(out) > 0);
+	if (more == HTTP_STREAM_WAIT && evbuffer_get_length(out) == 0) {
+		s->waiting = 1;	/* http_stream_wake() pumps again */
+		evbuffer_free(out);
+		return;
+	}
 	if (evbuffer_get_length(out) > 0)
 		evhttp_send_reply_chunk_with_cb(s->call->req, out,
 		    more ? stream_pump : NULL, s);
@@ -473,6 +479,21 @@ stream_pump(struct evhttp_connection *evcon, void *arg)
 		call_finish(s->call, 200);
 		stream_drop(srv, s);
 	}
+}
+
+void
+http_stream_wake(struct http_call *c)
+{
+	struct http_stream *s;
+
+	for (s = c->srv->streams; s != NULL; s = s->next)
+		if (s->call == c) {
+			if (s->waiting) {
+				s->waiting = 0;
+				stream_pump(NULL, s);
+			}
+			return;
+		}
 }
 
 void

@@ -86,6 +86,7 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_POST, "batches/*/revoke", ROLE_NEED_OPERATE,
 	    api_batches_revoke },
 	{ EVHTTP_REQ_GET, "batches/*/*", ROLE_NEED_OPERATE, api_batches_print },
+	{ EVHTTP_REQ_GET, "label-stocks", ROLE_NEED_READ, api_label_stocks },
 	{ EVHTTP_REQ_POST, "aggregations", ROLE_NEED_OPERATE,
 	    api_aggregations_pack },
 	{ EVHTTP_REQ_POST, "aggregations/unpack", ROLE_NEED_OPERATE,
