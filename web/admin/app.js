@@ -30,7 +30,7 @@ const TEXT = {
 		err_unavailable: '服务器暂时不可用，请稍后再试',
 		err_network: '无法连接服务器', err_other: '操作失败',
 		geo: '地域', alerts: '告警', lookup: '码查询', customers: '会员',
-		batches: '批次', logout: '退出', login: '登录', email: '邮箱',
+		logout: '退出', login: '登录', email: '邮箱',
 		password: '密码', login_title: '登录品牌控制台',
 		bad_credentials: '邮箱或密码错误', busy: '登录请求较多，请稍后再试',
 		rate_limited: '尝试过于频繁，请稍后再试', scans: '扫码次数',
@@ -41,7 +41,7 @@ const TEXT = {
 		last_30d: '最近 30 天', last_90d: '最近 90 天', last_365d: '最近一年',
 		scans_over_time: '扫码趋势', claims_over_time: '领奖趋势',
 		top_products: '产品排行', top_batches: '批次排行', product: '产品',
-		sku: 'SKU', batch: '批次', lot: '批号', count: '数量',
+		sku: 'SKU', batch: '批次', lot: '批号',
 		state: '状态', created: '创建时间', actions: '操作',
 		new_campaign: '新建活动', edit: '编辑', pause: '暂停', resume: '恢复',
 		save: '保存', cancel: '取消', name: '名称',
@@ -69,8 +69,7 @@ const TEXT = {
 		search_phone: '按手机号搜索', export_csv: '导出 CSV', export: '导出',
 		erase: '删除个人数据', confirm_erase: '将永久删除此会员的手机号与设备关联（匿名统计保留）。',
 		erased: '已删除', segments: '分群分布', tiers: '等级分布',
-		new_batch: '新建批次', create: '创建', activate: '激活',
-		download: '下载印刷文件', revoke: '作废', expires: '有效期至',
+		create: '创建', revoke: '作废', expires: '有效期至',
 		none: '无', loading: '加载中…', error: '出错了', retry: '重试',
 		saved: '已保存', all_types: '全部类型', select: '选择',
 		no_data: '暂无数据', roles_note: '当前角色只读：修改按钮已隐藏。',
@@ -99,7 +98,7 @@ const TEXT = {
 		err_network: 'The server cannot be reached',
 		err_other: 'It did not work',
 		campaigns: 'Campaigns', geo: 'Geography', alerts: 'Alerts',
-		lookup: 'Code lookup', customers: 'Customers', batches: 'Batches',
+		lookup: 'Code lookup', customers: 'Customers',
 		logout: 'Log out', login: 'Log in', email: 'Email',
 		password: 'Password', login_title: 'Sign in to the brand dashboard',
 		bad_credentials: 'Wrong email or password',
@@ -115,7 +114,7 @@ const TEXT = {
 		scans_over_time: 'Scans over time', claims_over_time: 'Claims over time',
 		top_products: 'Top products', top_batches: 'Top batches',
 		product: 'Product', sku: 'SKU', batch: 'Batch', lot: 'Lot',
-		count: 'Count', state: 'State', created: 'Created',
+		state: 'State', created: 'Created',
 		actions: 'Actions', new_campaign: 'New campaign', edit: 'Edit',
 		pause: 'Pause', resume: 'Resume', save: 'Save', cancel: 'Cancel',
 		name: 'Name', skus: 'Product SKUs (comma-separated)',
@@ -152,8 +151,7 @@ const TEXT = {
 		confirm_erase: 'This permanently erases the customer\'s phone ' +
 		    'number and device links (anonymous counts stay).',
 		erased: 'Erased', segments: 'Segments', tiers: 'Tiers',
-		new_batch: 'New batch', create: 'Create', activate: 'Activate',
-		download: 'Download print file', revoke: 'Revoke',
+		create: 'Create', revoke: 'Revoke',
 		expires: 'Expires', none: 'none', loading: 'Loading…',
 		error: 'Something went wrong', retry: 'Retry', saved: 'Saved',
 		all_types: 'All types', select: 'Select', no_data: 'No data yet',
@@ -382,7 +380,7 @@ function hbars(entries) {
 
 /* ---- page frame ---- */
 
-const PAGES = ['lookup', 'customers', 'batches'];
+const PAGES = ['lookup', 'customers'];
 /*
  * The nav is two rows: the groups, then the pages of the group shown.
  * A page not in the nav (opts.hidden: a detail view) still belongs to a
@@ -390,8 +388,7 @@ const PAGES = ['lookup', 'customers', 'batches'];
  */
 const GROUPS = ['overview', 'marketing', 'trace', 'production',
     'customers', 'settings'];
-const GROUP_OF = { lookup: 'trace', customers: 'customers',
-    batches: 'production' };
+const GROUP_OF = { lookup: 'trace', customers: 'customers' };
 /*
  * Pages other files add (campaigns.js, alerts.js, editor.js) through
  * sigilAdmin.registerPage.
@@ -514,7 +511,7 @@ async function route() {
 	const { page, params } = parseHash();
 	renderNav(page);
 	const box = main();
-	const fn = { lookup, customers, batches }[page] ||
+	const fn = { lookup, customers }[page] ||
 	    EXTRA[page].fn;
 	if (!can.operate() && page !== 'overview' &&
 	    !(EXTRA[page] && EXTRA[page].ownNote))
@@ -807,94 +804,6 @@ async function customers(box) {
 		a.remove();
 	});
 	load();
-}
-
-/* ---- batches ---- */
-
-async function loadBatches() {
-	const r = await api('GET', '/api/v1/batches');
-	return r.batches || [];
-}
-
-async function batches(box) {
-	const head = el('div', { class: 'toolbar' }, el('h1', {}, t('batches')),
-	    el('span', { class: 'spacer' }));
-	const formBox = el('div', {});
-	const body = el('div', { class: 'card' });
-	append(box, [head, formBox, body]);
-	const reload = () => batches(main());
-	if (can.operate()) {
-		const f = {
-			sku: el('input', { name: 'sku', required: true, maxlength: 64 }),
-			count: el('input', { name: 'count', type: 'number', min: 1,
-			    required: true, value: 1000 }),
-			lot: el('input', { name: 'lot', maxlength: 20 }),
-			expires: el('input', { name: 'expires', type: 'date' }),
-		};
-		const msg = el('div', { class: 'notice error', hidden: true });
-		const form = el('form', { class: 'stack', id: 'batch-form' },
-		    el('label', {}, t('sku'), f.sku),
-		    el('label', {}, t('count'), f.count),
-		    el('label', {}, t('lot'), f.lot),
-		    el('label', {}, t('expires'), f.expires),
-		    el('div', { class: 'actions' }, el('button', { type: 'submit',
-		    class: 'primary' }, t('create'))));
-		form.addEventListener('submit', async (ev) => {
-			ev.preventDefault();
-			const req = { sku: f.sku.value.trim(), count: Number(f.count.value) };
-			if (f.lot.value.trim()) req.lot = f.lot.value.trim();
-			if (f.expires.value) req.expires = f.expires.value;
-			try {
-				await api('POST', '/api/v1/batches', req);
-				toast(t('saved'));
-				reload();
-			} catch (e) {
-				msg.textContent = errText(e);
-				msg.hidden = false;
-			}
-		});
-		formBox.appendChild(el('div', { class: 'card' },
-		    el('h2', {}, t('new_batch')), msg, form));
-	}
-	loading(body);
-	let list, stats;
-	try {
-		[list, stats] = await Promise.all([loadBatches(),
-		    api('GET', '/api/v1/stats/batches?limit=1000&' + rangeQuery('day', 365))]);
-	} catch (e) {
-		failure(body, e, reload);
-		return;
-	}
-	const byId = new Map(stats.batches.map((s) => [s.batch, s]));
-	const act = (b, what) => async () => {
-		if (what === 'revoke' && !await confirmBox(t('revoke'),
-		    el('p', {}, `#${b.id}: ${t('confirm_revoke')}`)))
-			return;
-		try {
-			await api('POST', `/api/v1/batches/${b.id}/${what}`, {});
-			reload();
-		} catch (e) {
-			toast(errText(e), true);
-		}
-	};
-	append(clear(body), [table([
-	    { label: '#', key: 'id' },
-	    { label: t('sku'), key: 'sku' },
-	    { label: t('lot'), key: 'lot' },
-	    { label: t('count'), key: 'count', num: true },
-	    { label: t('serial'), render: (b) => `${b.first_serial}…${b.first_serial + b.count - 1}` },
-	    { label: t('state'), render: (b) => pill(t(b.state), b.state === 'active' ?
-	      'ok' : b.state === 'revoked' ? 'bad' : 'warn') },
-	    { label: t('scans'), num: true, render: (b) => fmt((byId.get(b.id) || {}).scans || 0) },
-	    { label: t('created'), render: (b) => when(b.created) },
-	    { label: t('actions'), render: (b) => can.operate() ? [
-	      b.state === 'inactive' ? el('button', { type: 'button',
-	        on: { click: act(b, 'activate') } }, t('activate')) : null, ' ',
-	      el('a', { class: 'button', href: `/api/v1/batches/${b.id}/codes.csv`,
-	        download: `batch-${b.id}.csv` }, t('download')), ' ',
-	      b.state !== 'revoked' ? el('button', { type: 'button',
-	        on: { click: act(b, 'revoke') } }, t('revoke')) : null] : '' },
-	], list.slice().reverse())]);
 }
 
 /* ---- what other files of the dashboard use (editor.js) ---- */
