@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/http.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 
@@ -376,12 +377,27 @@ api_batches_print(struct api_call *a)
 	p->now = sigil_now_us();
 	snprintf(disp, sizeof disp, "attachment; filename=\"batch-%llu%s\"",
 	    (unsigned long long)p->batch.id, files[i].suffix);
-	log_info("print_file", "brand=%u batch=%llu token=%u file=%s "
-	    "codes=%llu", a->brand.id, (unsigned long long)p->batch.id,
-	    a->tok.id, files[i].name, (unsigned long long)p->batch.count);
+	if (a->c->method != EVHTTP_REQ_HEAD)
+		log_info("print_file", "brand=%u batch=%llu token=%u file=%s "
+		    "codes=%llu", a->brand.id, (unsigned long long)p->batch.id,
+		    a->tok.id, files[i].name,
+		    (unsigned long long)p->batch.count);
 	http_add_header(a->c, "Content-Disposition", disp);
 	http_add_header(a->c, "Cache-Control", "no-store");
+	if (a->c->method == EVHTTP_REQ_HEAD) {
+		/* The headers only: no file is made for nobody. */
+		http_reply(a->c, 200, files[i].type, NULL);
+		print_free(p);
+		return;
+	}
 	http_job_stream(a->c, files[i].type, print_run, print_free, p);
+}
+
+/* A length in mm to 0.01 mm, as a print shop states it. */
+static double
+mm2(double mm)
+{
+	return round(mm * 100) / 100;
 }
 
 void
@@ -396,10 +412,10 @@ api_label_stocks(struct api_call *a)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:f, "
 		    "s:f, s:i, s:i, s:f, s:f}", "name", st[i].name,
 		    "describe", st[i].describe, "sheet", st[i].cols *
-		    st[i].rows > 1, "page_w_mm", st[i].page_w, "page_h_mm",
-		    st[i].page_h, "cols", st[i].cols, "rows", st[i].rows,
-		    "label_w_mm", st[i].label_w, "label_h_mm",
-		    st[i].label_h));
+		    st[i].rows > 1, "page_w_mm", mm2(st[i].page_w),
+		    "page_h_mm", mm2(st[i].page_h), "cols", st[i].cols,
+		    "rows", st[i].rows, "label_w_mm", mm2(st[i].label_w),
+		    "label_h_mm", mm2(st[i].label_h)));
 	json_object_set_new(o, "stocks", arr);
 	json_object_set_new(o, "default", json_string(st[0].name));
 	api_reply(a, 200, o);

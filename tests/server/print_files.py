@@ -253,6 +253,17 @@ with Env() as env:
         st, _, _ = get(srv, path, OP)
         check(st == 404, "%s: 404" % path)
 
+    # HEAD: the headers a GET would have, no file made, nothing logged.
+    lines_before = srv.logtext().count("print_file")
+    st, hdrs, raw = srv.request("HEAD", "/api/v1/batches/%d/labels.pdf" % bid,
+                                headers={"Authorization": "Bearer " + OP})
+    check(st == 200 and hdrs.get("Content-Type") == "application/pdf" and
+          raw == b"" and srv.logtext().count("print_file") == lines_before,
+          "HEAD labels.pdf: headers only, no job, not logged")
+    st, _, _ = srv.request("HEAD", "/api/v1/batches/%d/labels-png.zip?dpi=1"
+                           % bid, headers={"Authorization": "Bearer " + OP})
+    check(st == 422, "HEAD with a bad dpi: 422")
+
     # ---- roles and brands ----
     for f in ["codes.csv", "codes.txt", "labels.pdf", "labels-png.zip",
               "labels-svg.zip"]:
@@ -382,5 +393,15 @@ with Env() as env:
     time.sleep(1)
     st, _, _ = get(srv, "batches/%d/codes.txt" % bid, OP)
     check(st == 200, "free again once they left")
-    check(srv.stop() == 0, "sigild stops cleanly")
+    # SIGTERM while a slow client is taking a 100,000-label PDF: the job
+    # is cancelled and sigild exits 0 at once, not when the file is done.
+    sk = socket.create_connection(("127.0.0.1", srv.port))
+    sk.sendall(("GET /api/v1/batches/%d/labels.pdf HTTP/1.1\r\nHost: x\r\n"
+                "Authorization: Bearer %s\r\n\r\n" % (big, OP)).encode())
+    check(b"200 OK" in sk.recv(4096), "a slow PDF download under way")
+    time.sleep(0.5)
+    t0 = time.time()
+    check(srv.stop() == 0 and time.time() - t0 < 10,
+          "sigild stops cleanly during it (%.1f s)" % (time.time() - t0))
+    sk.close()
 done()

@@ -357,7 +357,7 @@ async function batches(box, params) {
 	const formBox = el('div', {});
 	const body = el('div', { class: 'card' });
 	const panelBox = el('div', { id: 'bt-panels' });
-	append(box, [head, formBox, body, panelBox]);
+	append(box, [head, formBox, panelBox, body]);
 	const open = new Set((params && params.get('open') ?
 	    params.get('open').split(',') : []).map(Number));
 	const reload = (id) => {
