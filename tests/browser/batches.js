@@ -80,9 +80,11 @@ async function main(argv) {
 		};
 
 		await login(admin);
-		check(/批次/.test(await page.textContent('nav#nav')),
-		    'the nav has 批次');
 		await goto('#/batches', '#batch-form');
+		check(await page.getAttribute('nav#nav [data-group=production]',
+		    'href') === '#/batches' || (await page.$(
+		    '#subnav [data-page=batches]')) !== null,
+		    'the nav leads to 批次 in the production group');
 		await shot('empty');
 		const before = (await get('/api/v1/batches')).batches.length;
 		const picker = !!(await page.$('#bt-product'));
@@ -235,6 +237,32 @@ async function main(argv) {
 		check((await get('/api/v1/batches/' + b.id)).state === 'revoked',
 		    'revoked through the page');
 		await shot('revoked');
+
+		/* Paging: newest first, 50 a page, "更早的批次" for the rest,
+		 * where the server pages its list. */
+		await goto('#/batches', '#main table');
+		const paged = 'next' in await get('/api/v1/batches?' +
+		    'order=newest&limit=1');
+		const count = async () => (await page.$$('#main table tbody tr'))
+		    .length;
+		const total = (await get('/api/v1/batches?limit=1000')).batches
+		    .length;
+		if (paged) {
+			check(await count() === 50 && !!(await page.$('#bt-more')),
+			    'the list shows 50 and offers the rest');
+			check(/L2026A/.test(await page.textContent(
+			    '#main table tbody tr')), 'newest first');
+			await page.click('#bt-more');
+			await page.waitForFunction((n) => document.querySelectorAll(
+			    '#main table tbody tr').length === n, total,
+			    { timeout: 10000 });
+			check(!(await page.$('#bt-more')), `all ${total} after ` +
+			    '"more", and no more button');
+			await shot('paged');
+		} else
+			check(await count() === total && /L2026A/.test(
+			    await page.textContent('#main table tbody tr')),
+			    `a server without paging: all ${total} at once, newest first`);
 
 		/* The tablet. */
 		await page.setViewportSize({ width: 1024, height: 768 });

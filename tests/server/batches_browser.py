@@ -33,8 +33,11 @@ with Env() as env:
                   "--role", role, stdin=PW + "\n")
     A = env.token("acme", "admin")
     srv = env.start()
-    st, _ = srv.api("POST", "batches", A, {"sku": "WINE", "count": 3})
-    check(st == 201, "an earlier batch to list")
+    # 55 earlier batches: more than the page's 50 a page.
+    for i in range(55):
+        st, _ = srv.api("POST", "batches", A, {"sku": "WINE", "count": 3,
+                                               "lot": "W%02d" % i})
+    check(st == 201, "55 earlier batches to list")
 
     base = "http://127.0.0.1:%d" % srv.port
     r = subprocess.run(["node", SCRIPT, base, "ann@acme.test",
@@ -66,7 +69,7 @@ with Env() as env:
           b["activated"] and b["expires"].startswith("2028-12-31"),
           "the page's batch: TEA x 30, lot L2026A, activated then revoked")
     st, doc = srv.api("GET", "batches", A)
-    check(len(doc["batches"]) == 2, "exactly one batch made by the page")
+    check(len(doc["batches"]) == 56, "exactly one batch made by the page")
 
     # The downloads are the batch's print files.
     dl = facts.get("downloads", {})

@@ -54,7 +54,7 @@ Object.assign(A.TEXT.zh, {
 	bt_size_note: '每个二维码模块打印为 ',
 	bt_pin_note: '刮开密码（暗码）印刷文件不经服务器提供：服务器只保存核对暗码所需的数据。请在包装线电脑上用 ',
 	bt_pin_note2: ' 生成（含 PIN 列的 CSV），该文件不要上传或通过邮件发送。',
-	bt_cap_note: '最多显示 1,000 个批次。',
+	bt_more: '更早的批次', bt_f_lot_col: '批号',
 	bt_err_not_found: '找不到该产品：请先在“产品”页创建，或检查 SKU。',
 	bt_err_invalid: '输入有误，请检查：', bt_err_no_key: '品牌没有可用的签名密钥，请联系管理员（sigil key new）。',
 	bt_err_wrong_state: '批次当前状态不允许此操作（可能已被他人修改），已刷新。',
@@ -99,7 +99,7 @@ Object.assign(A.TEXT.en, {
 	    'packaging line\'s machine with ',
 	bt_pin_note2: ' (a CSV with a PIN column); do not upload or e-mail ' +
 	    'that file.',
-	bt_cap_note: 'At most 1,000 batches are shown.',
+	bt_more: 'Older batches', bt_f_lot_col: 'Lot',
 	bt_err_not_found: 'No such product: create it on the products page ' +
 	    'first, or check the SKU.',
 	bt_err_invalid: 'Please check: ', bt_err_no_key: 'The brand has no ' +
@@ -133,6 +133,8 @@ function errText(e) {
 	}
 	return A.errText(e, 'bt_err_');
 }
+
+const PAGE = 50;	/* batches a page */
 
 const FILES = [
 	{ file: 'codes.csv', text: 'bt_f_csv', opts: [] },
@@ -378,17 +380,35 @@ async function batches(box, params) {
 		await loadStocks();
 	}
 	loading(body);
-	let list, stats;
+	/*
+	 * Newest first, PAGE at a time, "more" for the next page (GET
+	 * /api/v1/batches?order=newest&before=); a server whose list does
+	 * not page (no "next" in the answer) gives every batch at once,
+	 * oldest first.
+	 */
+	let shown = [], next = null, stats;
+	const fetchPage = async () => {
+		const q = new URLSearchParams({ order: 'newest',
+		    limit: String(PAGE) });
+		if (next !== null)
+			q.set('before', String(next));
+		const r = await api('GET', '/api/v1/batches?' + q);
+		const got = r.batches || [];
+		if (!('next' in r)) {
+			next = null;
+			return got.slice().reverse();
+		}
+		next = r.next;
+		return got;
+	};
 	try {
-		[list, stats] = await Promise.all([
-		    api('GET', '/api/v1/batches'),
+		[shown, stats] = await Promise.all([fetchPage(),
 		    api('GET', '/api/v1/stats/batches?limit=1000&' +
 		    A.rangeQuery('day', 365)).catch(() => ({ batches: [] }))]);
 	} catch (e) {
 		failure(body, e, () => reload());
 		return;
 	}
-	list = list.batches || [];
 	const byId = new Map((stats.batches || []).map((s) => [s.batch, s]));
 	const act = (b, what) => async () => {
 		if (what === 'revoke' && !await confirmBox(t('bt_revoke'),
@@ -405,43 +425,62 @@ async function batches(box, params) {
 				reload();
 		}
 	};
-	const toggle = (b) => () => {
+	const KIND = { active: 'ok', revoked: 'bad', inactive: 'warn' };
+	const more = el('button', { type: 'button', id: 'bt-more',
+	    class: 'ghost' }, t('bt_more'));
+	const render = () => {
+		append(clear(body), [table([
+		    { label: '#', key: 'id' },
+		    { label: 'SKU', key: 'sku' },
+		    { label: t('bt_f_lot_col'), key: 'lot' },
+		    { label: t('bt_count'), key: 'count', num: true },
+		    { label: t('bt_serials'), render: (b) =>
+		      `${b.first_serial}–${b.first_serial + b.count - 1}` },
+		    { label: t('bt_state'), render: (b) => pill(t('bt_' + b.state),
+		      KIND[b.state] || '') },
+		    { label: t('bt_scans'), num: true, render: (b) =>
+		      fmt((byId.get(b.id) || {}).scans || 0) },
+		    { label: t('bt_created_at'), render: (b) => when(b.created) },
+		    { label: t('bt_actions'), render: (b) => can.operate() ? [
+		      b.state === 'inactive' ? el('button', { type: 'button',
+		        class: 'bt-activate', on: { click: act(b, 'activate') } },
+		        t('bt_activate')) : null, ' ',
+		      el('button', { type: 'button', class: 'bt-files',
+		        on: { click: () => toggle(b) } }, open.has(b.id) ?
+		        t('bt_hide') : t('bt_files')), ' ',
+		      b.state !== 'revoked' ? el('button', { type: 'button',
+		        class: 'bt-revoke danger', on: { click: act(b, 'revoke') } },
+		        t('bt_revoke')) : null] : '' },
+		], shown, t('bt_no_batches')), next !== null ?
+		    el('div', { class: 'actions' }, more) : null]);
+		clear(panelBox);
+		if (can.operate())
+			for (const b of shown)
+				if (open.has(b.id))
+					panelBox.appendChild(downloadPanel(b));
+	};
+	/* A panel opens above the list, where the page scrolls to. */
+	const toggle = (b) => {
 		if (open.has(b.id))
 			open.delete(b.id);
 		else
 			open.add(b.id);
-		reload();
+		render();
+		const p = document.getElementById(`bt-panel-${b.id}`);
+		if (p)
+			p.scrollIntoView({ block: 'nearest' });
 	};
-	const KIND = { active: 'ok', revoked: 'bad', inactive: 'warn' };
-	append(clear(body), [table([
-	    { label: '#', key: 'id' },
-	    { label: 'SKU', key: 'sku' },
-	    { label: t('bt_lot').replace(/（.*|\s*\(.*/, ''), key: 'lot' },
-	    { label: t('bt_count'), key: 'count', num: true },
-	    { label: t('bt_serials'), render: (b) =>
-	      `${b.first_serial}–${b.first_serial + b.count - 1}` },
-	    { label: t('bt_state'), render: (b) => pill(t('bt_' + b.state),
-	      KIND[b.state] || '') },
-	    { label: t('bt_scans'), num: true, render: (b) =>
-	      fmt((byId.get(b.id) || {}).scans || 0) },
-	    { label: t('bt_created_at'), render: (b) => when(b.created) },
-	    { label: t('bt_actions'), render: (b) => can.operate() ? [
-	      b.state === 'inactive' ? el('button', { type: 'button',
-	        class: 'bt-activate',
-	        on: { click: act(b, 'activate') } }, t('bt_activate')) : null, ' ',
-	      el('button', { type: 'button', class: 'bt-files',
-	        on: { click: toggle(b) } }, open.has(b.id) ? t('bt_hide') :
-	        t('bt_files')), ' ',
-	      b.state !== 'revoked' ? el('button', { type: 'button',
-	        class: 'bt-revoke danger',
-	        on: { click: act(b, 'revoke') } }, t('bt_revoke')) : null] : '' },
-	], list.slice().reverse(), t('bt_no_batches')),
-	    list.length >= 1000 ? el('p', { class: 'muted' }, t('bt_cap_note')) :
-	    null]);
-	if (can.operate())
-		for (const b of list.slice().reverse())
-			if (open.has(b.id))
-				panelBox.appendChild(downloadPanel(b));
+	more.addEventListener('click', async () => {
+		more.disabled = true;
+		try {
+			shown = shown.concat(await fetchPage());
+			render();
+		} catch (e) {
+			toast(errText(e), true);
+		}
+		more.disabled = false;
+	});
+	render();
 }
 
 A.registerPage('batches', 'customers', batches, { group: 'production' });
