@@ -382,6 +382,15 @@ api_batches_print(struct api_call *a)
 		    "codes=%llu", a->brand.id, (unsigned long long)p->batch.id,
 		    a->tok.id, files[i].name,
 		    (unsigned long long)p->batch.count);
+	if (a->c->method == EVHTTP_REQ_HEAD && http_job_live() >=
+	    HTTP_JOB_MAX) {
+		/* What a GET would meet now: the dashboard asks first. */
+		print_free(p);
+		http_add_header(a->c, "Retry-After", "5");
+		api_fail(a, 503, "busy", "too many print files are being "
+		    "made; try again in a moment");
+		return;
+	}
 	http_add_header(a->c, "Content-Disposition", disp);
 	http_add_header(a->c, "Cache-Control", "no-store");
 	if (a->c->method == EVHTTP_REQ_HEAD) {

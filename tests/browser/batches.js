@@ -286,9 +286,29 @@ async function main(argv) {
 		await shot('en');
 		await page.click('#lang');
 
+		/* Signed out elsewhere (another tab): the download asks HEAD
+		 * first, so the page goes to the login form instead of saving
+		 * the server's refusal as a file. */
+		await goto('#/batches', '.bt-files');
+		await page.locator('.bt-files').first().click();
+		await page.waitForSelector('.bt-panel a.button[href]');
+		await page.evaluate(async () => fetch('/admin/logout', {
+		    method: 'POST', credentials: 'same-origin',
+		    headers: { 'X-CSRF-Token': window.sigilAdmin.me().csrf,
+		    'Content-Type': 'application/json' }, body: '{}' }));
+		let saved = false;
+		page.once('download', () => { saved = true; });
+		await page.click('.bt-panel a.button[href]');
+		await page.waitForSelector('#login-form', { timeout: 10000 });
+		await page.waitForTimeout(500);
+		check(!saved, 'signed out: no file saved, the login form shown');
+		await shot('signed-out');
+
 		/* The analyst. */
-		await page.click('#logout');
-		await page.waitForSelector('#login-form');
+		if (!(await page.$('#login-form'))) {
+			await page.click('#logout');
+			await page.waitForSelector('#login-form');
+		}
 		await login(analyst);
 		await goto('#/batches', '#main table');
 		await page.waitForTimeout(300);

@@ -385,9 +385,14 @@ with Env() as env:
                    .encode())
         socks.append(sk)
     time.sleep(0.5)
+    st, hdrs, _ = srv.request("HEAD", "/api/v1/batches/%d/codes.txt" % bid,
+                              headers={"Authorization": "Bearer " + OP})
+    check(st == 503 and hdrs.get("Retry-After"), "HEAD while 4 are made: "
+          "503 busy, as a GET would meet (%s)" % st)
     st, hdrs, raw = get(srv, "batches/%d/codes.txt" % bid, OP)
-    check(st == 503 and hdrs.get("Retry-After"), "a fifth at once: 503 busy "
-          "with Retry-After (%s)" % st)
+    check(st == 503 and hdrs.get("Retry-After") and
+          json.loads(raw)["error"]["code"] == "busy",
+          "a fifth at once: 503 busy with Retry-After (%s)" % st)
     for sk in socks:
         sk.close()
     time.sleep(1)

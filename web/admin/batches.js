@@ -55,6 +55,7 @@ Object.assign(A.TEXT.zh, {
 	bt_pin_note: '刮开密码（暗码）印刷文件不经服务器提供：服务器只保存核对暗码所需的数据。请在包装线电脑上用 ',
 	bt_pin_note2: ' 生成（含 PIN 列的 CSV），该文件不要上传或通过邮件发送。',
 	bt_more: '更早的批次', bt_f_lot_col: '批号',
+	bt_err_gone: '此批次已不存在（可能已被删除或不属于本品牌），请刷新页面。',
 	bt_err_not_found: '找不到该产品：请先在“产品”页创建，或检查 SKU。',
 	bt_err_invalid: '输入有误，请检查：', bt_err_no_key: '品牌没有可用的签名密钥，请联系管理员（sigil key new）。',
 	bt_err_wrong_state: '批次当前状态不允许此操作（可能已被他人修改），已刷新。',
@@ -100,6 +101,7 @@ Object.assign(A.TEXT.en, {
 	bt_pin_note2: ' (a CSV with a PIN column); do not upload or e-mail ' +
 	    'that file.',
 	bt_more: 'Older batches', bt_f_lot_col: 'Lot',
+	bt_err_gone: 'This batch is not there any more; reload the page.',
 	bt_err_not_found: 'No such product: create it on the products page ' +
 	    'first, or check the SKU.',
 	bt_err_invalid: 'Please check: ', bt_err_no_key: 'The brand has no ' +
@@ -234,6 +236,43 @@ function downloadPanel(b) {
 		link.download = `batch-${b.id}` + (f.file === 'codes.csv' ? '.csv' :
 		    f.file === 'codes.txt' ? '.txt' : '-' + f.file);
 	};
+	/*
+	 * Before the browser saves the stream, HEAD of the same address: a
+	 * refusal (busy, signed out, the batch gone) is said here instead of
+	 * saved as the file. Then the link is followed for real.
+	 */
+	let passing = false;
+	link.addEventListener('click', async (ev) => {
+		if (passing) {
+			passing = false;
+			return;
+		}
+		ev.preventDefault();
+		if (!link.href)
+			return;
+		msg.hidden = true;
+		let r;
+		try {
+			r = await fetch(link.href, { method: 'HEAD',
+			    credentials: 'same-origin' });
+		} catch (e) {
+			msg.textContent = errText(e);
+			msg.hidden = false;
+			return;
+		}
+		if (r.ok) {
+			passing = true;
+			link.click();
+			return;
+		}
+		const code = { 401: 'unauthorized', 403: 'forbidden',
+		    404: 'not_found', 422: 'invalid', 503: 'busy' }[r.status];
+		msg.textContent = code === 'not_found' ? t('bt_err_gone') :
+		    errText(new A.ApiError(r.status, code, ''));
+		msg.hidden = false;
+		if (r.status === 401)
+			A.route();
+	});
 	for (const c of [format, stock, cut, caption, dpi, module]) {
 		c.addEventListener('change', update);
 		c.addEventListener('input', update);
