@@ -195,6 +195,36 @@ with Env() as env:
     check(st == 200 and w == h == 37 * 6, "caption=none at 300 dpi: square, "
           "6 px modules (%dx%d)" % (w, h))
 
+    # level=H: more error correction, a larger symbol, still the URL.
+    st, _, raw = get(srv, "batches/%d/labels-png.zip?caption=none&dpi=300"
+                     "&level=H" % bid, OP)
+    z = zipfile.ZipFile(io.BytesIO(raw))
+    data = z.read("%d.png" % first)
+    w, h = struct.unpack(">II", data[16:24])
+    p = os.path.join(tmp, "h.png")
+    open(p, "wb").write(data)
+    check(st == 200 and w == h and w > 37 * 6 and zbar([p]) == [urls[0]],
+          "level=H: a larger symbol (%d px) that decodes" % w)
+
+    # A GS1 product: Digital Link URLs on the labels.
+    env.sigil("product", "add", "--brand", "acme", "--sku", "DL", "--name",
+              "葡萄酒 750 ml", "--gtin", "04006381333931", "--gs1")
+    st, doc = srv.api("POST", "batches", OP, {"sku": "DL", "count": 2,
+                                              "lot": "AB12"})
+    dl = doc["id"]
+    st, _, raw = get(srv, "batches/%d/codes.txt" % dl, OP)
+    dl_urls = raw.decode().split()
+    check(all("/01/04006381333931/10/AB12/21/" in u for u in dl_urls),
+          "codes.txt of a GS1 product: Digital Link URLs")
+    st, _, raw = get(srv, "batches/%d/labels-png.zip?dpi=600" % dl, OP)
+    z = zipfile.ZipFile(io.BytesIO(raw))
+    for i, n in enumerate(sorted(z.namelist(), key=lambda x: int(
+            x.split(".")[0]))):
+        p = os.path.join(tmp, "dl-" + n)
+        open(p, "wb").write(z.read(n))
+        check(zbar([p]) == [dl_urls[i]], "GS1 label %s decodes to its "
+              "Digital Link URL" % n)
+
     # ---- labels-svg.zip: size in mm, caption, decodes ----
     st, hdrs, raw = get(srv, "batches/%d/labels-svg.zip?module=0.6" % bid, OP)
     zpath = os.path.join(tmp, "svg.zip")
