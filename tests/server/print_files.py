@@ -23,9 +23,14 @@ import time
 import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import Env, check, done  # noqa: E402
+from sigiltest import BIN, Env, check, done  # noqa: E402
 
 NAME = "明前龙井 Longjing tea 250 g"
+# The large batch: 100,000 codes (past ZIP64's 65,535 entries). Under a
+# sanitizer (make SANITIZE=1 / TSAN=1) 20,000, and memory is not measured
+# (shadow memory is not the server's); PRINT_BIG overrides.
+SANITIZED = "san/" in BIN
+BIG = int(os.environ.get("PRINT_BIG") or (20000 if SANITIZED else 100000))
 STOCKS = ["a4-4x6", "a4-3x7", "a4-2x7", "a4-3x8", "a4-4x10", "40x30",
           "50x30", "60x40", "100x50"]
 
@@ -319,7 +324,7 @@ with Env() as env:
           "a download's log line names the file, batch and token")
 
     # ---- 100,000 codes: streamed, memory flat, scans answered ----
-    st, doc = srv.api("POST", "batches", OP, {"sku": "TEA", "count": 100000,
+    st, doc = srv.api("POST", "batches", OP, {"sku": "TEA", "count": BIG,
                                               "lot": "BIG"})
     big = doc["id"]
     srv.api("POST", "batches/%d/activate" % big, OP)
@@ -359,10 +364,10 @@ with Env() as env:
         peak = max(peak, rss_kb(pid))
     out.close()
     conn.close()
-    print("100,000 PNG labels: %d bytes in %.1f s, VmRSS %d -> peak %d kB"
-          % (got, time.time() - t0, base_rss, peak))
-    check(got > 100000 * 300, "the whole archive came (%d bytes)" % got)
-    check(peak - base_rss < 32 * 1024,
+    print("%d PNG labels: %d bytes in %.1f s, VmRSS %d -> peak %d kB"
+          % (BIG, got, time.time() - t0, base_rss, peak))
+    check(got > BIG * 300, "the whole archive came (%d bytes)" % got)
+    check(SANITIZED or peak - base_rss < 32 * 1024,
           "server memory flat: +%d kB for a %d MB file"
           % (peak - base_rss, got >> 20))
 
@@ -371,7 +376,7 @@ with Env() as env:
     st, hdrs, raw = get(srv, "batches/%d/codes.csv" % big, OP)
     big_urls = dict((int(a), b) for a, b in (line.split(",") for line in
                     raw.decode().strip().split("\n")[1:]))
-    check(len(big_urls) == 100000, "100,000-row codes.csv")
+    check(len(big_urls) == BIG, "%d-row codes.csv" % BIG)
     # (the slow reader's first bytes were not kept: fetch it again whole)
     st, hdrs, raw = get(srv, "batches/%d/labels-png.zip?caption=serial"
                         % big, OP, timeout=600)
@@ -381,13 +386,16 @@ with Env() as env:
     t = subprocess.run(["unzip", "-tq", zpath], capture_output=True,
                        text=True)
     check(t.returncode == 0 and "No errors detected" in t.stdout,
-          "unzip -t accepts 100,000 entries (ZIP64): " + t.stdout[-200:])
+          "unzip -t accepts %d entries%s: " % (BIG, " (ZIP64)" if BIG >
+                                               65535 else "")
+          + t.stdout[-200:])
     z = zipfile.ZipFile(zpath)
     names = z.namelist()
-    check(len(names) == 100000, "100,000 entries")
+    check(len(names) == BIG, "%d entries" % BIG)
     d = os.path.join(tmp, "big")
     os.mkdir(d)
-    for k in [0, 1, 4999, 65535, 65536, 99999]:
+    for k in sorted({0, 1, 4999, min(65535, BIG - 2), min(65536, BIG - 1),
+                     BIG - 1}):
         n = names[k]
         z.extract(n, d)
         s = int(n.split(".")[0])
@@ -439,4 +447,8 @@ with Env() as env:
     check(srv.stop() == 0 and time.time() - t0 < 10,
           "sigild stops cleanly during it (%.1f s)" % (time.time() - t0))
     sk.close()
+    log = srv.logtext()
+    check(not any(w in log for w in ("ThreadSanitizer", "AddressSanitizer",
+                                     "LeakSanitizer", "runtime error")),
+          "no sanitizer report in sigild's log")
 done()
