@@ -268,9 +268,18 @@ conn_closed(void *arg, struct evhttp_connection *evcon)
 	for (s = srv->streams; s != NULL; s = next) {
 		next = s->next;
 		if (s->evcon == evcon) {
+			struct evhttp_request *req = s->call->req;
+
 			s->ops->gone(s->call, s->arg);
 			call_finish(s->call, 499);
 			stream_drop(srv, s);
+			/*
+			 * A reply not ended when the client went away: evhttp
+			 * detached the request from the connection (and so
+			 * will not free it) and leaves it to us.
+			 */
+			if (evhttp_request_get_connection(req) == NULL)
+				evhttp_request_free(req);
 		}
 	}
 }
