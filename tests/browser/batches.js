@@ -264,6 +264,13 @@ async function main(argv) {
 			    await page.textContent('#main table tbody tr')),
 			    `a server without paging: all ${total} at once, newest first`);
 
+		/* #/batches?sku=TEA: the form comes with TEA picked. */
+		await goto('#/batches?sku=TEA', '#batch-form');
+		const picked = await page.$('#bt-product') ?
+		    await page.inputValue('#bt-product') :
+		    await page.inputValue('#bt-sku');
+		check(picked === 'TEA', '#/batches?sku=TEA picks TEA: ' + picked);
+
 		/* The tablet. */
 		await page.setViewportSize({ width: 1024, height: 768 });
 		await goto('#/batches', '#main table');

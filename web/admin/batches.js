@@ -294,7 +294,7 @@ function downloadPanel(b) {
  * select, with "more" while the server has a next page; without that
  * endpoint, a typed SKU.
  */
-async function productPicker() {
+async function productPicker(sku) {
 	const q = el('input', { id: 'bt-product-q', type: 'search',
 	    placeholder: t('bt_search'), autocomplete: 'off' });
 	const sel = el('select', { id: 'bt-product', name: 'sku', required: true });
@@ -322,14 +322,18 @@ async function productPicker() {
 		next = r.next || null;
 		more.hidden = !next;
 	};
+	if (sku)
+		q.value = sku;	/* #/batches?sku=: that product, picked */
 	try {
 		await fill(false);
+		if (sku && [...sel.options].some((o) => o.value === sku))
+			sel.value = sku;
 	} catch (e) {
 		if (!(e.status === 404 || e.status === 405))
 			throw e;
 		/* No catalog list on this server: type the SKU. */
 		const typed = el('input', { id: 'bt-sku', name: 'sku', required: true,
-		    maxlength: 64, autocomplete: 'off' });
+		    maxlength: 64, autocomplete: 'off', value: sku || null });
 		return {
 			node: el('label', {}, t('bt_sku_typed'), typed),
 			value: async () => {
@@ -352,8 +356,8 @@ async function productPicker() {
 	};
 }
 
-async function createForm(box, reload) {
-	const picker = await productPicker();
+async function createForm(box, reload, sku) {
+	const picker = await productPicker(sku);
 	const f = {
 		count: el('input', { name: 'count', id: 'bt-count', type: 'number',
 		    min: 1, required: true, value: 1000 }),
@@ -412,7 +416,7 @@ async function batches(box, params) {
 	};
 	if (can.operate()) {
 		try {
-			await createForm(formBox, reload);
+			await createForm(formBox, reload, params && params.get('sku'));
 		} catch (e) {
 			failure(formBox, e, () => reload());
 		}
