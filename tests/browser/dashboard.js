@@ -56,13 +56,8 @@ async function main(argv) {
 		});
 		page.on('console', (m) => {
 			// 401s are answers the app expects (before login, after
-			// logout); so is the batches page's 404 or 405 asking for
-			// the product list on a server without one (it then takes
-			// a typed SKU); anything else is an error of the page.
-			const url = (m.location() || {}).url || '';
-			if (m.type() === 'error' && !/status of 401/.test(m.text()) &&
-			    !(/status of 40[45]/.test(m.text()) &&
-			    /\/api\/v1\/products\?/.test(url)))
+			// logout); anything else is an error of the page.
+			if (m.type() === 'error' && !/status of 401/.test(m.text()))
 				facts.console_errors.push(m.text());
 		});
 		page.on('pageerror', (e) => facts.console_errors.push(String(e)));
