@@ -362,6 +362,13 @@ api_batches_print(struct api_call *a)
 		free(p);
 		return;
 	}
+	if (p->batch.state == BATCH_REVOKED) {
+		/* As `sigil mint` refuses: its codes would all scan revoked. */
+		api_fail(a, 409, "wrong_state", "the batch is revoked: its codes "
+		    "scan revoked, print none of them");
+		free(p);
+		return;
+	}
 	if (params(a, p) != 0) {
 		free(p);
 		return;

@@ -299,6 +299,17 @@ with Env() as env:
                            % bid, headers={"Authorization": "Bearer " + OP})
     check(st == 422, "HEAD with a bad dpi: 422")
 
+    # A revoked batch prints nothing (as `sigil mint` refuses it).
+    st, doc = srv.api("POST", "batches", OP, {"sku": "TEA", "count": 2})
+    gone = doc["id"]
+    st, _ = srv.api("POST", "batches/%d/revoke" % gone, OP)
+    for f in ["codes.csv", "codes.txt", "labels.pdf", "labels-png.zip",
+              "labels-svg.zip"]:
+        st, hdrs, raw = get(srv, "batches/%d/%s" % (gone, f), OP)
+        check(st == 409 and json.loads(raw)["error"]["code"] ==
+              "wrong_state" and "Content-Disposition" not in hdrs,
+              "revoked batch: %s 409 wrong_state" % f)
+
     # ---- roles and brands ----
     for f in ["codes.csv", "codes.txt", "labels.pdf", "labels-png.zip",
               "labels-svg.zip"]:

@@ -56,6 +56,7 @@ Object.assign(A.TEXT.zh, {
 	bt_pin_note2: ' 生成（含 PIN 列的 CSV），该文件不要上传或通过邮件发送。',
 	bt_more: '更早的批次', bt_f_lot_col: '批号',
 	bt_err_gone: '此批次已不存在（可能已被删除或不属于本品牌），请刷新页面。',
+	bt_err_wrong_state_dl: '此批次已作废，不能再印刷。',
 	bt_err_not_found: '找不到该产品：请先在“产品”页创建，或检查 SKU。',
 	bt_err_invalid: '输入有误，请检查：', bt_err_no_key: '品牌没有可用的签名密钥，请联系管理员（sigil key new）。',
 	bt_err_wrong_state: '批次当前状态不允许此操作（可能已被他人修改），已刷新。',
@@ -102,6 +103,7 @@ Object.assign(A.TEXT.en, {
 	    'that file.',
 	bt_more: 'Older batches', bt_f_lot_col: 'Lot',
 	bt_err_gone: 'This batch is not there any more; reload the page.',
+	bt_err_wrong_state_dl: 'This batch is revoked: it cannot be printed.',
 	bt_err_not_found: 'No such product: create it on the products page ' +
 	    'first, or check the SKU.',
 	bt_err_invalid: 'Please check: ', bt_err_no_key: 'The brand has no ' +
@@ -266,8 +268,10 @@ function downloadPanel(b) {
 			return;
 		}
 		const code = { 401: 'unauthorized', 403: 'forbidden',
-		    404: 'not_found', 422: 'invalid', 503: 'busy' }[r.status];
+		    404: 'not_found', 409: 'wrong_state', 422: 'invalid',
+		    503: 'busy' }[r.status];
 		msg.textContent = code === 'not_found' ? t('bt_err_gone') :
+		    code === 'wrong_state' ? t('bt_err_wrong_state_dl') :
 		    errText(new A.ApiError(r.status, code, ''));
 		msg.hidden = false;
 		if (r.status === 401)
@@ -488,9 +492,9 @@ async function batches(box, params) {
 		      b.state === 'inactive' ? el('button', { type: 'button',
 		        class: 'bt-activate', on: { click: act(b, 'activate') } },
 		        t('bt_activate')) : null, ' ',
-		      el('button', { type: 'button', class: 'bt-files',
-		        on: { click: () => toggle(b) } }, open.has(b.id) ?
-		        t('bt_hide') : t('bt_files')), ' ',
+		      b.state !== 'revoked' ? el('button', { type: 'button',
+		        class: 'bt-files', on: { click: () => toggle(b) } },
+		        open.has(b.id) ? t('bt_hide') : t('bt_files')) : null, ' ',
 		      b.state !== 'revoked' ? el('button', { type: 'button',
 		        class: 'bt-revoke danger', on: { click: act(b, 'revoke') } },
 		        t('bt_revoke')) : null] : '' },
@@ -499,7 +503,7 @@ async function batches(box, params) {
 		clear(panelBox);
 		if (can.operate())
 			for (const b of shown)
-				if (open.has(b.id))
+				if (open.has(b.id) && b.state !== 'revoked')
 					panelBox.appendChild(downloadPanel(b));
 	};
 	/* A panel opens above the list, where the page scrolls to. */
