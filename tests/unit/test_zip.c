@@ -139,6 +139,58 @@ test_two_entries(void **state)
 	free(back);
 }
 
+/* An entry larger than the writer's 16 KiB buffer, incompressible (so
+ * deflate's output fills the buffer many times), in odd-sized pieces. */
+static void
+test_large_deflated(void **state)
+{
+	size_t n = 200000, len = 0, at = 0;
+	unsigned char *data = malloc(n), *back = malloc(n);
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, &len);
+	struct zip *z;
+	const unsigned char *p, *d;
+	z_stream zs = { 0 };
+	uint32_t x = 2463534242u;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {	/* xorshift32 */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		data[i] = (unsigned char)x;
+	}
+	assert_int_equal(zip_open(f, 0, &z), 0);
+	assert_int_equal(zip_begin(z, "big.bin", ZIP_DEFLATE), 0);
+	while (at < n) {
+		size_t k = n - at < 7777 ? n - at : 7777;
+
+		assert_int_equal(zip_write(z, data + at, k), 0);
+		at += k;
+	}
+	assert_int_equal(zip_end(z), 0);
+	assert_int_equal(zip_close(z), 0);
+	fclose(f);
+	p = (const unsigned char *)buf;
+	inflateInit2(&zs, -15);
+	zs.next_in = (Bytef *)(uintptr_t)(p + 30 + 7);
+	zs.avail_in = (uInt)(len - 37);
+	zs.next_out = back;
+	zs.avail_out = (uInt)n;
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(zs.total_out, n);
+	assert_memory_equal(back, data, n);
+	d = p + 37 + zs.total_in;
+	assert_int_equal(rd32(d), 0x08074b50);
+	assert_int_equal(rd32(d + 4), crc32(0, data, (uInt)n));
+	assert_int_equal(rd32(d + 8), zs.total_in);
+	assert_int_equal(rd32(d + 12), n);
+	inflateEnd(&zs);
+	free(buf);
+	free(data);
+	free(back);
+}
+
 /* 70,000 entries: the classic record cannot count them. */
 static void
 test_zip64(void **state)
@@ -239,6 +291,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_entries),
+		cmocka_unit_test(test_large_deflated),
 		cmocka_unit_test(test_zip64),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_unzip_accepts),
