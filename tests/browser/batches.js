@@ -91,7 +91,8 @@ async function main(argv) {
 		check(true, 'product picker: ' + (picker ? 'GET /api/v1/products' :
 		    'typed SKU (no product list on this server)'));
 
-		/* A product that does not exist (typed SKU only). */
+		/* A product that does not exist (typed SKU only; see the
+		 * simulated server without a product list below). */
 		if (!picker) {
 			await page.fill('#bt-sku', 'NOPE-1');
 			await page.fill('#bt-count', '5');
@@ -270,6 +271,33 @@ async function main(argv) {
 		    await page.inputValue('#bt-product') :
 		    await page.inputValue('#bt-sku');
 		check(picked === 'TEA', '#/batches?sku=TEA picks TEA: ' + picked);
+
+		/* A server without the product list (simulated: its answer is
+		 * replaced by a 404): the SKU is typed and checked with GET
+		 * /api/v1/products/{sku} (real) before the batch is asked for. */
+		await page.route(/\/api\/v1\/products\?/, (r) => r.fulfill({
+		    status: 404, contentType: 'application/json',
+		    body: '{"error":{"code":"not_found","message":"no such ' +
+		    'resource"}}' }));
+		await goto('#/batches?sku=', '#bt-sku');
+		const n0 = (await get('/api/v1/batches?limit=1000')).batches.length;
+		await page.fill('#bt-sku', 'NOPE-1');
+		await page.fill('#bt-count', '2');
+		await page.click('#batch-form button[type=submit]');
+		await page.waitForSelector('#bt-error:not([hidden])');
+		const typedErr = await page.textContent('#bt-error');
+		check(/找不到该产品/.test(typedErr) && !/not found/i.test(typedErr),
+		    'typed SKU: an unknown one refused in Chinese: ' + typedErr);
+		await shot('typed-unknown');
+		await page.fill('#bt-sku', 'TEA');
+		await page.fill('#bt-lot', 'TYPED');
+		await page.click('#batch-form button[type=submit]');
+		await page.waitForSelector('.bt-panel', { timeout: 10000 });
+		const after = (await get('/api/v1/batches?limit=1000')).batches;
+		check(after.length === n0 + 1 && after[after.length - 1].lot ===
+		    'TYPED' && after[after.length - 1].sku === 'TEA',
+		    'typed SKU: the batch is created');
+		await page.unroute(/\/api\/v1\/products\?/);
 
 		/* The tablet. */
 		await page.setViewportSize({ width: 1024, height: 768 });

@@ -69,7 +69,9 @@ with Env() as env:
           b["activated"] and b["expires"].startswith("2028-12-31"),
           "the page's batch: TEA x 30, lot L2026A, activated then revoked")
     st, doc = srv.api("GET", "batches", A)
-    check(len(doc["batches"]) == 56, "exactly one batch made by the page")
+    check(len(doc["batches"]) == 57 and doc["batches"][-1]["lot"] == "TYPED"
+          and doc["batches"][-1]["count"] == 2,
+          "exactly two batches made by the page (one with a typed SKU)")
 
     # The downloads are the batch's print files.
     dl = facts.get("downloads", {})
