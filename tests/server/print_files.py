@@ -447,6 +447,26 @@ with Env() as env:
     time.sleep(1)
     st, _, _ = get(srv, "batches/%d/codes.txt" % bid, OP)
     check(st == 200, "free again once they left")
+    # Clients that stop reading: sigild's write timeout (--timeout, 10 s)
+    # drops them, their jobs stop, and the workers are free again.
+    socks = []
+    for i in range(4):
+        sk = socket.create_connection(("127.0.0.1", srv.port))
+        sk.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sk.sendall(("GET /api/v1/batches/%d/labels-svg.zip HTTP/1.1\r\n"
+                    "Host: x\r\nAuthorization: Bearer %s\r\n\r\n"
+                    % (big, OP)).encode())
+        socks.append(sk)
+    time.sleep(1)
+    st, _, _ = get(srv, "batches/%d/codes.txt" % bid, OP)
+    check(st == 503, "four stalled readers hold the four workers (%d)" % st)
+    time.sleep(13)
+    st, _, raw = get(srv, "batches/%d/codes.txt" % bid, OP)
+    check(st == 200 and raw.decode().split("\n")[:-1] == urls,
+          "after the write timeout they are dropped and a download works")
+    for sk in socks:
+        sk.close()
+
     # SIGTERM while a slow client is taking a 100,000-label PDF: the job
     # is cancelled and sigild exits 0 at once, not when the file is done.
     sk = socket.create_connection(("127.0.0.1", srv.port))
