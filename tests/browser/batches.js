@@ -305,6 +305,13 @@ async function main(argv) {
 		const overflow = await page.evaluate(() =>
 		    document.documentElement.scrollWidth > window.innerWidth + 1);
 		check(!overflow, 'no sideways scrolling at 1024x768');
+		const revokedRows = await page.$$eval('#main table tbody tr',
+		    (trs) => trs.filter((tr) => /已作废/.test(tr.textContent))
+		    .map((tr) => tr.cells[0].textContent + ' ' +
+		    tr.cells[2].textContent));
+		check(revokedRows.length === 1 && revokedRows[0] ===
+		    `${b.id} L2026A`, 'the list shows the one revoked batch: ' +
+		    JSON.stringify(revokedRows));
 		await shot('tablet');
 		await page.setViewportSize({ width: 1440, height: 900 });
 

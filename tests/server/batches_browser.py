@@ -69,6 +69,10 @@ with Env() as env:
           b["activated"] and b["expires"].startswith("2028-12-31"),
           "the page's batch: TEA x 30, lot L2026A, activated then revoked")
     st, doc = srv.api("GET", "batches", A)
+    revoked = [x["id"] for x in doc["batches"] if x["state"] == "revoked"]
+    check(revoked == [bid], "only the page's batch was revoked: %s" % revoked)
+    active = [x["id"] for x in doc["batches"] if x["state"] == "active"]
+    check(active == [], "no other batch was activated: %s" % active)
     check(len(doc["batches"]) == 57 and doc["batches"][-1]["lot"] == "TYPED"
           and doc["batches"][-1]["count"] == 2,
           "exactly two batches made by the page (one with a typed SKU)")
