@@ -45,6 +45,7 @@
 #include "sigil/font.h"
 #include "sigil/http.h"
 #include "sigil/http_job.h"
+#include "sigil/http_write.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
 #include "sigil/qr.h"
@@ -338,7 +339,7 @@ void
 api_batches_print(struct api_call *a)
 {
 	struct print_job *p;
-	char disp[128];
+	char disp[128], who[32], tid[24], detail[96];
 	uint64_t id;
 	size_t i;
 
@@ -384,14 +385,9 @@ api_batches_print(struct api_call *a)
 	p->now = sigil_now_us();
 	snprintf(disp, sizeof disp, "attachment; filename=\"batch-%llu%s\"",
 	    (unsigned long long)p->batch.id, files[i].suffix);
-	if (a->c->method != EVHTTP_REQ_HEAD)
-		log_info("print_file", "brand=%u batch=%llu token=%u file=%s "
-		    "codes=%llu", a->brand.id, (unsigned long long)p->batch.id,
-		    a->tok.id, files[i].name,
-		    (unsigned long long)p->batch.count);
-	if (a->c->method == EVHTTP_REQ_HEAD && http_job_live() >=
-	    HTTP_JOB_MAX) {
-		/* What a GET would meet now: the dashboard asks first. */
+	if (http_job_live() >= HTTP_JOB_MAX) {
+		/* Refused before anything is logged (HEAD meets it too: the
+		 * dashboard asks first). */
 		print_free(p);
 		http_add_header(a->c, "Retry-After", "5");
 		api_fail(a, 503, "busy", "too many print files are being "
@@ -406,6 +402,16 @@ api_batches_print(struct api_call *a)
 		print_free(p);
 		return;
 	}
+	/* Who took the batch's codes: the log line and the audit trail, as
+	 * `sigil mint` records its files (action mint). */
+	http_actor_text(a->c, who, sizeof who);
+	log_info("print_file", "brand=%u batch=%llu %s file=%s codes=%llu",
+	    a->brand.id, (unsigned long long)p->batch.id, who, files[i].name,
+	    (unsigned long long)p->batch.count);
+	snprintf(tid, sizeof tid, "%llu", (unsigned long long)p->batch.id);
+	snprintf(detail, sizeof detail, "{\"file\":\"%s\",\"codes\":%llu}",
+	    files[i].name, (unsigned long long)p->batch.count);
+	http_audit_note(a->c, "print_file", "batch", tid, detail);
 	http_job_stream(a->c, files[i].type, print_run, print_free, p);
 }
 

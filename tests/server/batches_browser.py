@@ -128,7 +128,13 @@ with Env() as env:
     check('width="22.20mm"' in svg, "SVG at 0.6 mm a module")
     log = srv.logtext()
     check(sum(1 for line in log.splitlines() if "print_file" in line and
-              "batch=%s " % bid in line and "token=" in line) == 6,
-          "the six downloads logged with the batch and the caller")
+              "batch=%s " % bid in line and "user=" in line) == 6,
+          "the six downloads logged with the batch and the dashboard user")
+    st, doc = srv.api("GET", "audit?action=print_file&limit=1000", A)
+    mine = [e for e in doc.get("entries", []) if e["target"]["id"] ==
+            str(bid)]
+    check(st == 200 and len(mine) == 6 and
+          all(e["actor"]["kind"] == "user" for e in mine),
+          "the six downloads are in the audit trail, by the user")
     srv.stop()
 done()

@@ -329,10 +329,26 @@ with Env() as env:
     st, _ = srv.api("GET", "label-stocks")
     check(st == 401, "label-stocks needs a token")
     log = srv.logtext()
-    check("event=print_file" in log or "print_file" in log, "downloads logged")
-    check(any("file=labels-png.zip" in line and "batch=%d" % bid in line and
-              "token=" in line for line in log.splitlines()),
-          "a download's log line names the file, batch and token")
+    op_id = json.loads(env.sigil("token", "list", "--brand", "acme",
+                                 "--json").stdout.splitlines()[0])["id"]
+    check(any("file=labels-png.zip" in line and "batch=%d " % bid in line and
+              "token=%d " % op_id in line for line in log.splitlines()),
+          "a download's log line names the file, batch and the operator's "
+          "token (%d)" % op_id)
+    # ... and the audit trail has it, as it has the CLI's mint.
+    st, doc = srv.api("GET", "audit?action=print_file&limit=1000", AD)
+    mine = [e for e in doc.get("entries", []) if e["target"] ==
+            {"type": "batch", "id": str(bid)}]
+    files = sorted({e["detail"]["file"] for e in mine})
+    check(st == 200 and files == ["codes.csv", "codes.txt", "labels-png.zip",
+                                  "labels-svg.zip", "labels.pdf"] and
+          all(e["detail"]["codes"] == 6 and e["actor"]["kind"] == "token"
+              for e in mine),
+          "every download in the audit trail: print_file, the batch, the "
+          "file, the token (%s)" % files)
+    check(not any(e["target"]["id"] == str(gone) for e in
+                  doc.get("entries", [])),
+          "refused downloads are not in the trail")
 
     # ---- 100,000 codes: streamed, memory flat, scans answered ----
     st, doc = srv.api("POST", "batches", OP, {"sku": "TEA", "count": BIG,
