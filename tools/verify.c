@@ -17,12 +17,12 @@
  *
  * Both open the store read-only, so they work beside a running sigild.
  *
- * Owns: the offline verdict's wording and the export formats.
+ * Owns: the offline verdict's wording. The export's lines are
+ * scan_export.c's (shared with GET /api/v1/exports/scans).
  * May call: cli.c, the store (read-only), the keyring, code.h, scan.h.
  * Must never: write to the store, or call a code genuine before its tag
  * verifies.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -38,6 +38,7 @@
 #include "sigil/code.h"
 #include "sigil/keyring.h"
 #include "sigil/scan.h"
+#include "sigil/scan_export.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "cli.h"
@@ -354,106 +355,27 @@ export_brand(struct exporter *e, uint32_t id)
 	return e->brand_names[slot];
 }
 
-static void
-ip_text(const uint8_t ip[16], char *buf, size_t size)
-{
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff };
-
-	if (!memcmp(ip, mapped, 12))
-		inet_ntop(AF_INET, ip + 12, buf, (socklen_t)size);
-	else
-		inet_ntop(AF_INET6, ip, buf, (socklen_t)size);
-}
-
-/*
- * CSV field: a text a spreadsheet would run as a formula (starting with
- * = + - @ TAB or CR) gets a leading ', as the dashboard's csvCell does;
- * quoted when it holds a comma, quote or line break.
- */
-static void
-csv_field(FILE *f, const char *s)
-{
-	int formula = s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
-
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		if (formula)
-			putc('\'', f);
-		fputs(s, f);
-		return;
-	}
-	putc('"', f);
-	if (formula)
-		putc('\'', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			putc('"', f);
-		putc(*s, f);
-	}
-	putc('"', f);
-}
-
 static int
 export_one(void *arg, const struct scan_rec *r)
 {
 	struct exporter *e = arg;
-	char t[SIGIL_TIME_LEN + 1], ip[INET6_ADDRSTRLEN], dev[17],
-	    id[SCAN_ID_LEN + 1];
-	uint8_t devb[8];
+	char t[SIGIL_TIME_LEN + 1], id[SCAN_ID_LEN + 1];
+	char line[SCAN_EXPORT_LINE_MAX];
 	/* A forged code of a brand's key is that brand's (attr_brand). */
-	const char *brand = export_brand(e, r->attr_brand);
-	int loc = (r->flags & SCAN_HAS_LOC) != 0;
+	struct scan_export_row row = { r, id, export_brand(e, r->attr_brand),
+	    sigil_time_format(r->at, t) };
+	size_t n;
 
-	sigil_time_format(r->at, t);
-	ip_text(r->ip, ip, sizeof(ip));
-	sigil_be64_put(devb, r->device);
-	sigil_hex_encode(devb, 8, dev);
 	/* The id sigild answered with, so clients can match their scans. */
 	if (e->have_key)
 		scan_id_format(e->cookie_key, r->id, id);
 	else
 		id[cli_u64(id, r->id)] = '\0';
-	if (e->csv) {
-		fprintf(e->f, "%s,", id);
-		csv_field(e->f, brand);
-		fprintf(e->f, ",%llu,%llu,%s,%s,%s,%s,%s,%s,",
-		    (unsigned long long)r->serial,
-		    (unsigned long long)r->batch_id, t,
-		    cli_verdict_name(r->verdict),
-		    r->flags & SCAN_BOT ? "true" : "false",
-		    r->flags & SCAN_FIRST ? "true" : "false", dev, ip);
-		if (loc)
-			fprintf(e->f, "%.6f,%.6f,%u,", (double)r->lat,
-			    (double)r->lng, (unsigned)r->accuracy_m);
-		else
-			fputs(",,,", e->f);
-		fputs(r->flags & SCAN_DIVERSION ? "true\n" : "false\n", e->f);
-	} else {
-		json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:b, "
-		    "s:b, s:s, s:s}", "scan_id", id, "brand", brand,
-		    "serial", (json_int_t)r->serial,
-		    "batch", (json_int_t)r->batch_id, "time", t,
-		    "verdict", cli_verdict_name(r->verdict),
-		    "bot", (r->flags & SCAN_BOT) != 0,
-		    "first_scan", (r->flags & SCAN_FIRST) != 0,
-		    "device", dev, "ip", ip);
-
-		if (j == NULL) {
-			e->err = ENOMEM;
-			return 1;
-		}
-		if (loc) {
-			json_object_set_new(j, "lat", json_real(r->lat));
-			json_object_set_new(j, "lng", json_real(r->lng));
-			json_object_set_new(j, "accuracy_m",
-			    json_integer(r->accuracy_m));
-		}
-		json_object_set_new(j, "diversion",
-		    json_boolean(r->flags & SCAN_DIVERSION));
-		json_dumpf(j, e->f, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		putc('\n', e->f);
-		json_decref(j);
+	if ((n = scan_export_line(line, sizeof line, &row, e->csv)) == 0) {
+		e->err = ENOMEM;
+		return 1;
 	}
+	fwrite(line, 1, n, e->f);
 	e->n++;
 	if (ferror(e->f)) {
 		e->err = errno ? errno : EIO;
@@ -514,9 +436,12 @@ cmd_export(struct opts *o)
 			goto close;
 		}
 	}
-	if (e->csv)
-		fputs("scan_id,brand,serial,batch,time,verdict,bot,first_scan,"
-		    "device,ip,lat,lng,accuracy_m,diversion\n", e->f);
+	if (e->csv) {
+		char head[256];
+
+		if (scan_export_header(head, sizeof head, 0) > 0)
+			fputs(head, e->f);
+	}
 	rc = store_scan_each(e->st, since, export_one, e);
 	if (fflush(e->f) != 0 && e->err == 0)
 		e->err = errno ? errno : EIO;

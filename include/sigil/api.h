@@ -96,6 +96,24 @@ int api_query_limit(struct api_call *a, size_t dflt, size_t *limit);
 int api_query_present(struct api_call *a, const char *name);
 int api_query_id(struct api_call *a, const char *name, uint64_t max,
     uint64_t *out);
+/*
+ * The query parameter name into out: 1, 0 when absent, or -1 after
+ * replying 400 bad_query (longer than size - 1, not UTF-8, a control
+ * byte): a filter given is never silently dropped.
+ */
+int api_query_arg(struct api_call *a, const char *name, char *out,
+    size_t size);
+/* A newest-first page: limit (1..max, def when absent) and before (an
+ * id, 0 when absent): 0, or -1 after replying 400. */
+int api_page_back(struct api_call *a, size_t def, size_t max, size_t *limit,
+    uint64_t *before);
+/* ?tz= as minutes east of UTC (scan_export_tz_parse; 0 when absent):
+ * 0, or -1 after replying 400. */
+int api_query_zone(struct api_call *a, int *tz_minutes);
+/* A time bound ?name= (scan_export_bound: a date is local in the zone,
+ * end 1 for the day after): 1 with *out, 0 absent, -1 after 400. */
+int api_query_bound(struct api_call *a, const char *name, int tz_minutes,
+    int end, int64_t *out);
 
 /* Parses the body as a JSON object into a->body: 0, or -1 after replying
  * (413 too large, 400 not a JSON object). */
@@ -189,6 +207,17 @@ void api_alerts_list(struct api_call *a);
 void api_alerts_get(struct api_call *a);
 void api_alerts_patch(struct api_call *a);
 void api_alerts_action(struct api_call *a);
+
+/*
+ * ---- handlers: the brand's people (api_feedback.c, api_exports.c,
+ * api_history.c) ----
+ * GET feedback (the inbox, newest first), GET exports/scans (streamed
+ * CSV or NDJSON), GET customers/{id}/history (scans, claims, orders,
+ * ledger, each newest first and paged).
+ */
+void api_feedback_list(struct api_call *a);
+void api_exports_scans(struct api_call *a);
+void api_customer_history(struct api_call *a);
 
 /* ---- handlers: the dashboard's statistics (api_stats.c) ---- */
 void api_stats_get(struct api_call *a);		/* stats/{what} */

@@ -6,6 +6,9 @@
  * redemption (loyalty_member.c), in its transaction; its JSON is
  * member.c's.
  *
+ * The list is paged newest first: ?limit= (1..1000, 1000 when absent),
+ * ?before= (the previous page's next), ?status=.
+ *
  * The list holds delivery names, phones and addresses, which the brand
  * needs to ship: operators and admins only, like the other tasks that
  * act on a customer's goods.
@@ -13,6 +16,7 @@
  * A handler. May call the store (reads), member (the JSON), http and
  * http_write; never calls another handler file.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -27,10 +31,15 @@
 #include "sigil/util.h"
 #include "sigil/writer.h"
 
+/*
+ * The newest limit + 1 orders below before (status filtered) in a ring:
+ * the store hands them oldest first.
+ */
 struct order_list {
-	struct app	*app;
-	int		 status;	/* -1: any */
-	json_t		*arr;
+	int			 status;	/* -1: any */
+	uint64_t		 before;	/* 0: none */
+	struct redeem_order	*ring;
+	size_t			 cap, n;	/* n: seen in total */
 };
 
 static int
@@ -38,23 +47,27 @@ order_one(void *arg, const struct redeem_order *o)
 {
 	struct order_list *l = arg;
 
-	if (l->status >= 0 && o->status != l->status)
+	if ((l->status >= 0 && o->status != l->status) ||
+	    (l->before && o->id >= l->before))
 		return 0;
-	/* Oldest first from the store: each goes in front. */
-	json_array_insert_new(l->arr, 0, member_order_json(l->app, o, 1));
-	if (json_array_size(l->arr) > API_LIST_MAX)
-		json_array_remove(l->arr, json_array_size(l->arr) - 1);
+	l->ring[l->n++ % l->cap] = *o;
 	return 0;
 }
 
 void
 api_orders_list(struct api_call *a)
 {
-	struct order_list l = { a->app, -1, NULL };
+	struct order_list l = { -1, 0, NULL, 0, 0 };
 	char status[16];
-	int err;
+	size_t limit, shown;
+	json_t *arr;
+	int got, err;
 
-	if (api_query(a, "status", status, sizeof status) != NULL) {
+	if (api_page_back(a, API_LIST_MAX, API_LIST_MAX, &limit,
+	    &l.before) != 0 ||
+	    (got = api_query_arg(a, "status", status, sizeof status)) < 0)
+		return;
+	if (got) {
 		if (strcmp(status, "open") == 0)
 			l.status = ORDER_OPEN;
 		else if (strcmp(status, "fulfilled") == 0)
@@ -65,9 +78,27 @@ api_orders_list(struct api_call *a)
 			return;
 		}
 	}
-	l.arr = json_array();
+	l.cap = limit + 1;
+	if ((l.ring = calloc(l.cap, sizeof *l.ring)) == NULL) {
+		api_store_fail(a, SIGIL_ENOMEM, "orders");
+		return;
+	}
 	err = store_order_each(a->app->store, a->brand.id, order_one, &l);
-	api_reply_list(a, "orders", l.arr, err);
+	if (err < 0) {
+		free(l.ring);
+		api_store_fail(a, err, "orders");
+		return;
+	}
+	arr = json_array();
+	shown = l.n < limit ? l.n : limit;
+	/* Newest first: back from the last one put in the ring. */
+	for (size_t i = 0; i < shown; i++)
+		json_array_append_new(arr, member_order_json(a->app,
+		    &l.ring[(l.n - 1 - i) % l.cap], 1));
+	api_reply(a, 200, json_pack("{s:o,s:o}", "orders", arr, "next",
+	    l.n > limit ? json_integer((json_int_t)l.ring[(l.n - shown) %
+	    l.cap].id) : json_null()));
+	free(l.ring);
 }
 
 struct fulfil_job {

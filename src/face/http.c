@@ -832,18 +832,50 @@ http_query(struct http_call *c, const char *name, char *out, size_t size)
 }
 
 static int
-route_find(struct http_server *srv, const char *path)
+route_method_ok(const struct http_route *r, int method)
 {
+	return ((r->flags & HTTP_ROUTE_GET) && (method == EVHTTP_REQ_GET ||
+	    method == EVHTTP_REQ_HEAD)) || ((r->flags & HTTP_ROUTE_POST) &&
+	    method == EVHTTP_REQ_POST) || ((r->flags & HTTP_ROUTE_DELETE) &&
+	    method == EVHTTP_REQ_DELETE) || ((r->flags & HTTP_ROUTE_PATCH) &&
+	    method == EVHTTP_REQ_PATCH) || ((r->flags & HTTP_ROUTE_PUT) &&
+	    method == EVHTTP_REQ_PUT) || ((r->flags & HTTP_ROUTE_OPTIONS) &&
+	    method == EVHTTP_REQ_OPTIONS);
+}
+
+/*
+ * The first route of path; with a method (>= 0), a later exact route of
+ * the very same path that takes the method wins over one that does not
+ * (one path, a route per method: /api/v1/feedback).
+ */
+static int
+route_find_for(struct http_server *srv, const char *path, int method)
+{
+	int first = -1;
+
 	for (size_t i = 0; i < srv->nroutes; i++) {
 		const struct http_route *r = &srv->routes[i];
 
 		if (r->flags & HTTP_ROUTE_PREFIX) {
-			if (strncmp(path, r->pattern, strlen(r->pattern)) == 0)
+			if (first < 0 &&
+			    strncmp(path, r->pattern, strlen(r->pattern)) == 0)
 				return (int)i;
-		} else if (strcmp(path, r->pattern) == 0)
+			continue;
+		}
+		if (strcmp(path, r->pattern) != 0)
+			continue;
+		if (method < 0 || route_method_ok(r, method))
 			return (int)i;
+		if (first < 0)
+			first = (int)i;
 	}
-	return -1;
+	return first;
+}
+
+static int
+route_find(struct http_server *srv, const char *path)
+{
+	return route_find_for(srv, path, -1);
 }
 
 static void
@@ -898,7 +930,7 @@ dispatch(struct evhttp_request *req, void *arg)
 		    "malformed path: bad percent-encoding, UTF-8 or segment");
 		return;
 	}
-	if ((idx = route_find(srv, c->path)) < 0) {
+	if ((idx = route_find_for(srv, c->path, method)) < 0) {
 		http_reply_error(c, 404, "not_found", "no such resource");
 		return;
 	}
@@ -918,13 +950,7 @@ dispatch(struct evhttp_request *req, void *arg)
 		http_add_header(c, "Access-Control-Expose-Headers",
 		    "Link, Location, Content-Type, Retry-After");
 	}
-	if (!(((r->flags & HTTP_ROUTE_GET) && (method == EVHTTP_REQ_GET ||
-	    method == EVHTTP_REQ_HEAD)) || ((r->flags & HTTP_ROUTE_POST) &&
-	    method == EVHTTP_REQ_POST) || ((r->flags & HTTP_ROUTE_DELETE) &&
-	    method == EVHTTP_REQ_DELETE) || ((r->flags & HTTP_ROUTE_PATCH) &&
-	    method == EVHTTP_REQ_PATCH) || ((r->flags & HTTP_ROUTE_PUT) &&
-	    method == EVHTTP_REQ_PUT) || ((r->flags & HTTP_ROUTE_OPTIONS) &&
-	    method == EVHTTP_REQ_OPTIONS))) {
+	if (!route_method_ok(r, method)) {
 		http_add_header(c, "Allow", (r->flags & HTTP_ROUTE_POST) ?
 		    "POST" : "GET, HEAD");
 		http_reply_error(c, 405, "method_not_allowed",

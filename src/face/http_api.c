@@ -25,6 +25,7 @@
 #include "sigil/code.h"
 #include "sigil/epcis.h"
 #include "sigil/http.h"
+#include "sigil/scan_export.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
 #include "sigil/store.h"
@@ -398,6 +399,90 @@ api_query_id(struct api_call *a, const char *name, uint64_t max,
 	    name);
 	api_fail(a, 422, "invalid", msg);
 	return -1;
+}
+
+int
+api_query_arg(struct api_call *a, const char *name, char *out, size_t size)
+{
+	char whole[2048];
+
+	if (http_query(a->c, name, whole, sizeof whole) == NULL)
+		return 0;
+	if (strlen(whole) >= size || api_query(a, name, out, size) == NULL) {
+		char msg[96];
+
+		snprintf(msg, sizeof msg, "%.32s: too long, or not text",
+		    name);
+		api_fail(a, 400, "bad_query", msg);
+		return -1;
+	}
+	return 1;
+}
+
+int
+api_page_back(struct api_call *a, size_t def, size_t max, size_t *limit,
+    uint64_t *before)
+{
+	char v[64], msg[64];
+	uint64_t n;
+	int got;
+
+	*limit = def;
+	*before = 0;
+	if ((got = api_query_arg(a, "limit", v, sizeof v)) < 0)
+		return -1;
+	if (got && (sigil_parse_u64(v, max, &n) != 0 || n == 0)) {
+		snprintf(msg, sizeof msg, "limit must be 1 to %zu", max);
+		api_fail(a, 400, "bad_query", msg);
+		return -1;
+	}
+	if (got)
+		*limit = (size_t)n;
+	if ((got = api_query_arg(a, "before", v, sizeof v)) < 0)
+		return -1;
+	if (got && (sigil_parse_u64(v, UINT64_MAX, before) != 0 ||
+	    *before == 0)) {
+		api_fail(a, 400, "bad_query", "before must be an id (a "
+		    "list's next)");
+		return -1;
+	}
+	return 0;
+}
+
+int
+api_query_zone(struct api_call *a, int *tz_minutes)
+{
+	char v[16];
+	int got;
+
+	*tz_minutes = 0;
+	if ((got = api_query_arg(a, "tz", v, sizeof v)) < 0)
+		return -1;
+	if (got && scan_export_tz_parse(v, tz_minutes) != 0) {
+		api_fail(a, 400, "bad_query", "tz must be a UTC offset: 8, "
+		    "-5, +05:30 (hours east of UTC, -12..14)");
+		return -1;
+	}
+	return 0;
+}
+
+int
+api_query_bound(struct api_call *a, const char *name, int tz_minutes,
+    int end, int64_t *out)
+{
+	char v[64], msg[128];
+	int got;
+
+	if ((got = api_query_arg(a, name, v, sizeof v)) <= 0)
+		return got;
+	if (scan_export_bound(v, tz_minutes, end, out) != 0) {
+		snprintf(msg, sizeof msg, "%.16s must be a date (YYYY-MM-DD, "
+		    "local in tz) or an ISO-8601 time with Z or an offset",
+		    name);
+		api_fail(a, 400, "bad_query", msg);
+		return -1;
+	}
+	return 1;
 }
 
 /* ---- the JSON of objects several resources show ---- */

@@ -50,6 +50,7 @@
 #include "sigil/member.h"
 #include "sigil/privacy.h"
 #include "sigil/ratelimit.h"
+#include "sigil/scan_export.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "sigil/writer.h"
@@ -556,6 +557,11 @@ customer_summary(struct loyalty_api *a)
  * line; UTF-8 with a BOM so that spreadsheet programs read the tier
  * names right. Cells are quoted (RFC 4180), and a cell a spreadsheet
  * would run as a formula (=, +, -, @ first) gets a leading '.
+ * ?lang=zh gives Chinese column names and role and segment words (a
+ * default tier name, "铜 Bronze", its Chinese half); ?tz= (a UTC
+ * offset, 8 or +05:30) gives the times local with that offset. Without
+ * either the file is as it always was, for machines: English codes and
+ * UTC times.
  */
 struct cust_csv {
 	struct app	*app;
@@ -564,6 +570,7 @@ struct cust_csv {
 	int		started, done;
 	struct evbuffer	*out;
 	size_t		rows;
+	int		zh, has_tz, tz;
 };
 
 static void
@@ -587,13 +594,52 @@ static const char *const csv_cols[] = { "id", "phone", "role", "tier",
 	"segment", "balance", "points_12m", "claims", "created", "last_login",
 	"erased" };
 #define CSV_NCOLS	(sizeof csv_cols / sizeof csv_cols[0])
+static const char *const csv_cols_zh[CSV_NCOLS] = { "编号", "手机号",
+	"身份", "等级", "分群", "积分余额", "近12个月积分", "领取次数",
+	"注册时间", "最近登录", "删除时间" };
+/* The dashboard's words (web/admin/app.js) for roles and segments. */
+static const char *const csv_words_zh[][2] = {
+	{ "consumer", "消费者" }, { "retailer", "零售商" },
+	{ "sales", "业务员" }, { "champions", "核心" }, { "loyal", "忠诚" },
+	{ "promising", "潜力" }, { "new", "新客" },
+	{ "at_risk", "流失风险" }, { "hibernating", "沉睡" },
+};
+
+/* A cell's text as the file's language and zone want it; buf if new. */
+static const char *
+cust_csv_value(const struct cust_csv *x, size_t col, const char *v,
+    char *buf, size_t size)
+{
+	int64_t t;
+
+	if (v == NULL || v[0] == '\0')
+		return v;
+	if (x->has_tz && col >= 8 && sigil_time_parse(v, &t) == 0 &&
+	    size > SCAN_EXPORT_TIME_LEN)
+		return scan_export_time(t, x->tz, buf);
+	if (!x->zh)
+		return v;
+	if (col == 2 || col == 4) {
+		for (size_t i = 0; i < sizeof csv_words_zh /
+		    sizeof csv_words_zh[0]; i++)
+			if (strcmp(v, csv_words_zh[i][0]) == 0)
+				return csv_words_zh[i][1];
+	}
+	/* "铜 Bronze": the half before the space, when it is not ASCII. */
+	if (col == 3 && (unsigned char)v[0] >= 0x80 && strchr(v, ' ') &&
+	    (size_t)(strchr(v, ' ') - v) < size) {
+		snprintf(buf, size, "%.*s", (int)(strchr(v, ' ') - v), v);
+		return buf;
+	}
+	return v;
+}
 
 static int
 cust_csv_one(void *arg, const struct customer *cu)
 {
 	struct cust_csv *x = arg;
 	json_t *sum = member_summary(x->app, cu, 0), *v;
-	char num[24];
+	char num[24], buf[STORE_NAME_BYTES + 1];
 
 	for (size_t i = 0; i < CSV_NCOLS; i++) {
 		v = json_object_get(sum, csv_cols[i]);
@@ -602,8 +648,9 @@ cust_csv_one(void *arg, const struct customer *cu)
 			    (long long)json_integer_value(v));
 			csv_cell(x->out, num, i + 1 == CSV_NCOLS);
 		} else
-			csv_cell(x->out, i == 2 && v == NULL && !cu->erased ?
-			    "consumer" : json_string_value(v),
+			csv_cell(x->out, cust_csv_value(x, i, i == 2 &&
+			    v == NULL && !cu->erased ? "consumer" :
+			    json_string_value(v), buf, sizeof buf),
 			    i + 1 == CSV_NCOLS);
 	}
 	json_decref(sum);
@@ -620,7 +667,8 @@ cust_csv_next(struct http_call *c, void *arg, struct evbuffer *out)
 	if (!x->started) {
 		evbuffer_add(out, "\xef\xbb\xbf", 3);
 		for (size_t i = 0; i < CSV_NCOLS; i++)
-			csv_cell(out, csv_cols[i], i + 1 == CSV_NCOLS);
+			csv_cell(out, x->zh ? csv_cols_zh[i] : csv_cols[i],
+			    i + 1 == CSV_NCOLS);
 		x->started = 1;
 	}
 	x->out = out;
@@ -647,10 +695,28 @@ static void
 customer_csv(struct loyalty_api *a)
 {
 	struct cust_csv *x = calloc(1, sizeof *x);
+	char q[2048];
 
 	if (x == NULL) {
 		api_fail(a, 503, "unavailable", "out of memory");
 		return;
+	}
+	if (http_query(a->c, "lang", q, sizeof q) != NULL) {
+		x->zh = strcmp(q, "zh") == 0;
+		if (!x->zh && strcmp(q, "en") != 0) {
+			free(x);
+			api_fail(a, 400, "bad_query", "lang must be en or zh");
+			return;
+		}
+	}
+	if (http_query(a->c, "tz", q, sizeof q) != NULL) {
+		x->has_tz = 1;
+		if (scan_export_tz_parse(q, &x->tz) != 0) {
+			free(x);
+			api_fail(a, 400, "bad_query", "tz must be a UTC offset: "
+			    "8, -5, +05:30 (-12..14)");
+			return;
+		}
 	}
 	x->app = a->app;
 	x->brand_id = a->brand_id;
@@ -870,6 +936,9 @@ loyalty_api_route(struct loyalty_api *a)
 		a->method = EVHTTP_REQ_GET;
 	if (strcmp(s, "campaigns") == 0)
 		campaigns(a);
+	else if (strcmp(s, "customers") == 0 && a->nseg == 3 &&
+	    strcmp(a->seg[2], "history") == 0)
+		return 0;	/* route_api.c's table: api_history.c */
 	else if (strcmp(s, "customers") == 0)
 		customers(a);
 	else if (strcmp(s, "catalog") == 0 && a->nseg >= 2 &&

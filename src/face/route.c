@@ -57,6 +57,10 @@ static const struct http_route routes[] = {
 	    loyalty_catalog },
 	{ "/api/v1/feedback", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
 	    "feedback", loyalty_feedback },
+	/* The same path read by the brand (its feedback inbox): a route
+	 * of the same path for another method (http.c picks by method). */
+	{ "/api/v1/feedback", HTTP_ROUTE_GET | HTTP_ROUTE_BRAND,
+	    "brand_api_feedback", route_api },
 	{ "/api/v1/reward", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "reward",
 	    loyalty_reward },
 	{ "/member", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "member",

@@ -611,6 +611,17 @@ store_code_claims(struct store *st, uint32_t brand_id, uint64_t serial,
 	    claim_each_one, (any_fn)fn, arg);
 }
 
+int
+store_brand_claims(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct claim *c), void *arg)
+{
+	uint8_t kb[CLAIM_KEY_LEN];
+
+	claim_key(kb, brand_id, 0, 0);
+	return rows_each(st, st->claims, kb, CLAIM_KEY_LEN, 4,
+	    claim_each_one, (any_fn)fn, arg);
+}
+
 /* ---- hidden PIN failures ---- */
 
 /*

@@ -673,3 +673,79 @@ store_activity_each(struct store *st, uint32_t brand_id, uint64_t after,
 	free(w);
 	return rc;
 }
+
+/* ---- the activity log newest first (the brand's feedback inbox) ---- */
+
+struct act_back {
+	uint32_t	brand_id;
+	uint64_t	before;
+	int		type;
+	int		(*fn)(void *arg, const struct activity *a);
+	void		*arg;
+	struct activity	a;
+	int		stop;
+};
+
+static int
+activity_back_walk(struct store *st, MDB_txn *txn, struct act_back *w)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t kb[12];
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->activity, &cur)) != 0)
+		return rc;
+	/* The first key past the range, then one step back. */
+	if (w->before != 0)
+		brand64_key(kb, w->brand_id, w->before);
+	else
+		brand64_key(kb, w->brand_id + 1, 0);
+	k = mval(kb, 12);
+	if (w->before == 0 && w->brand_id == UINT32_MAX)
+		rc = MDB_NOTFOUND;
+	else
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	else if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+		if (k.mv_size != 12 || sigil_be32_get(k.mv_data) !=
+		    w->brand_id)
+			break;
+		if (w->type != 0 && v.mv_size >= 1 &&
+		    ((const uint8_t *)v.mv_data)[0] != w->type)
+			continue;
+		if ((rc = activity_decode(k, v, &w->a)) != 0)
+			break;
+		if ((w->stop = w->fn(w->arg, &w->a)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_activity_back(struct store *st, uint32_t brand_id, uint64_t before,
+    int type, int (*fn)(void *arg, const struct activity *a), void *arg)
+{
+	struct act_back *w;
+	int rc;
+
+	if (before == 1)
+		return 0;
+	/* A 2-KiB entry: off the stack of server threads. */
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return SIGIL_ENOMEM;
+	w->brand_id = brand_id;
+	w->before = before;
+	w->type = type;
+	w->fn = fn;
+	w->arg = arg;
+	rc = STORE_READ(st, activity_back_walk(st, txn, w));
+	if (w->stop)
+		rc = w->stop;
+	free(w);
+	return rc;
+}

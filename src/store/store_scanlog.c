@@ -572,3 +572,142 @@ store_scan_after(struct store *st, uint64_t after, size_t limit,
 	rc = scan_walk(st, after + 1, INT64_MIN, scan_limit_one, &l);
 	return l.full ? 0 : rc;
 }
+
+/* ---- walking the log by time, and backwards ---- */
+
+/* The time of the first scan with id >= id: 0 with *rid and *at, or
+ * MDB_NOTFOUND past the end. */
+static int
+scan_at_from(MDB_cursor *cur, uint64_t id, uint64_t *rid, int64_t *at)
+{
+	uint8_t kb[8];
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	sigil_be64_put(kb, id);
+	if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) != 0)
+		return rc;
+	if (k.mv_size != 8 || v.mv_size != SCAN_REC_LEN)
+		return SIGIL_EIO;
+	*rid = sigil_be64_get(k.mv_data);
+	*at = (int64_t)le64_get(v.mv_data);
+	return 0;
+}
+
+static int
+scan_seek(struct store *st, MDB_txn *txn, int64_t since, uint64_t *after)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t lo = 1, hi, mid, rid;
+	int64_t at;
+	int rc;
+
+	*after = 0;
+	if ((rc = mdb_cursor_open(txn, st->scans, &cur)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_get(cur, &k, &v, MDB_LAST)) != 0) {
+		mdb_cursor_close(cur);
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
+	hi = sigil_be64_get(k.mv_data) + 1;
+	/*
+	 * Below lo every scan is older than since, from hi on none is (ids
+	 * are given at commit, in time order).
+	 */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		rc = scan_at_from(cur, mid, &rid, &at);
+		if (rc == MDB_NOTFOUND || (rc == 0 && (rid >= hi ||
+		    at >= since)))
+			hi = mid;
+		else if (rc == 0)
+			lo = rid + 1;
+		else
+			break;
+		rc = 0;
+	}
+	mdb_cursor_close(cur);
+	*after = lo - 1;
+	return rc;
+}
+
+int
+store_scan_seek(struct store *st, int64_t since, uint64_t *after)
+{
+	return STORE_READ(st, scan_seek(st, txn, since, after));
+}
+
+struct scan_back {
+	uint64_t	before;
+	size_t		budget;
+	int		(*keep)(void *arg, const struct scan_rec *r);
+	int		(*fn)(void *arg, const struct scan_rec *r);
+	void		*arg;
+	uint64_t	last;
+	int		stop;
+};
+
+static int
+scan_back_walk(struct store *st, MDB_txn *txn, struct scan_back *w)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t kb[8];
+	struct scan_rec r;
+	size_t n = 0;
+	int rc;
+
+	w->last = 0;
+	if ((rc = mdb_cursor_open(txn, st->scans, &cur)) != 0)
+		return rc;
+	sigil_be64_put(kb, w->before);
+	k = mval(kb, 8);
+	if (w->before == 0 || (rc = mdb_cursor_get(cur, &k, &v,
+	    MDB_SET_RANGE)) == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	else if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+		if (n++ == w->budget)
+			break;
+		if (k.mv_size != 8) {
+			rc = SIGIL_EIO;
+			break;
+		}
+		if ((rc = scan_decode(sigil_be64_get(k.mv_data), v, &r)) != 0)
+			break;
+		w->last = r.id;
+		if (w->keep != NULL && !w->keep(w->arg, &r))
+			continue;
+		if ((rc = scan_load(st, txn, r.id, &r)) != 0)
+			break;
+		if ((w->stop = w->fn(w->arg, &r)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	/* The log's start reached: nothing before the last one read. */
+	if (rc == MDB_NOTFOUND) {
+		w->last = 0;
+		rc = 0;
+	}
+	return rc;
+}
+
+int
+store_scan_back(struct store *st, uint64_t before, size_t budget,
+    int (*keep)(void *arg, const struct scan_rec *r),
+    int (*fn)(void *arg, const struct scan_rec *r), void *arg,
+    uint64_t *last)
+{
+	struct scan_back w = { before, budget, keep, fn, arg, 0, 0 };
+	int rc;
+
+	if (before == 1) {
+		*last = 0;
+		return 0;
+	}
+	rc = STORE_READ(st, scan_back_walk(st, txn, &w));
+	*last = w.last;
+	return w.stop ? w.stop : rc;
+}

@@ -114,6 +114,10 @@ int store_claim_get(struct store *st, uint32_t brand_id, uint64_t serial,
 int store_code_claims(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct claim *c), void *arg);
 
+/* Every claim of the brand, in code order, in one snapshot (a customer's
+ * claims are found by walking them: there is no index by customer). */
+int store_brand_claims(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct claim *c), void *arg);
 /*
  * Wrong hidden PINs, counted three ways in pin_fails: per (code,
  * customer), per customer per (China) day, and per code. A customer is

@@ -100,5 +100,12 @@ struct activity {
 int store_activity_add(struct store *st, struct activity *a);
 int store_activity_each(struct store *st, uint32_t brand_id, uint64_t after,
     size_t limit, int (*fn)(void *arg, const struct activity *a), void *arg);
+/*
+ * The brand's entries with id < before (0: from the newest), newest
+ * first, of one type (0: all), in one snapshot; fn stops the walk by
+ * returning nonzero (returned).
+ */
+int store_activity_back(struct store *st, uint32_t brand_id, uint64_t before,
+    int type, int (*fn)(void *arg, const struct activity *a), void *arg);
 
 #endif

@@ -257,6 +257,25 @@ int store_scan_each(struct store *st, int64_t since,
 int store_scan_after(struct store *st, uint64_t after, size_t limit,
     int (*fn)(void *arg, const struct scan_rec *r), void *arg);
 
+/*
+ * The id just before the first scan logged at or after since (0: from
+ * the log's start), by bisection over the ids: ids are given at commit,
+ * so their times rise (a scan may be logged a little after its at: a
+ * caller wanting every scan from a time seeks a minute earlier).
+ */
+int store_scan_seek(struct store *st, int64_t since, uint64_t *after);
+/*
+ * The scans with id < before (before 0: from the newest), newest first,
+ * in one snapshot, reading at most budget log records: fn gets each
+ * (with its location) for which keep (NULL: every one) says 1, and
+ * stops the walk by returning nonzero (returned). *last is the id of
+ * the last record read, where the next walk goes on (before = *last),
+ * or 0 when the log's start was reached.
+ */
+int store_scan_back(struct store *st, uint64_t before, size_t budget,
+    int (*keep)(void *arg, const struct scan_rec *r),
+    int (*fn)(void *arg, const struct scan_rec *r), void *arg,
+    uint64_t *last);
 /* Every scan of one code, in id order (an index, no log scan). */
 int store_code_scans(struct store *st, uint32_t brand_id, uint64_t serial,
     int (*fn)(void *arg, const struct scan_rec *r), void *arg);
