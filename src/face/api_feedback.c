@@ -11,7 +11,7 @@
  * the dashboard's lookup takes), the product and lot, and the customer
  * when the device had logged in. A customer's erasure cuts the text and
  * the scan out of the entry (store_erase.c): the rating and the time
- * stay, text, scan and code are null. Every role may read it.
+ * stay, text, scan and url are null. Every role may read it.
  *
  * A handler. May call the store (reads), scan (ids), http_api.c and
  * http; never another handler.
@@ -105,7 +105,7 @@ fb_one(void *arg, const struct activity *act)
 		json_object_set_new(o, "scan", json_null());
 		json_object_set_new(o, "serial", json_null());
 	}
-	json_object_set_new(o, "code", have_scan && q->have_b &&
+	json_object_set_new(o, "url", have_scan && q->have_b &&
 	    api_code_url(a, &q->b, r.serial, url, sizeof url) == 0 ?
 	    json_string(url) : json_null());
 	json_object_set_new(o, "sku", have_scan && q->have_b ?

@@ -101,7 +101,7 @@ code_names(struct hist *h, json_t *o, uint64_t batch_id, uint64_t serial)
 	    json_string(h->p.name) : json_null());
 	json_object_set_new(o, "lot", h->have_b ? json_string(h->b.lot) :
 	    json_null());
-	json_object_set_new(o, "code", h->have_b && api_code_url(h->a, &h->b,
+	json_object_set_new(o, "url", h->have_b && api_code_url(h->a, &h->b,
 	    serial, url, sizeof url) == 0 ? json_string(url) : json_null());
 }
 
