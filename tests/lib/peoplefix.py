@@ -43,7 +43,9 @@ class People:
     pass
 
 
-def build(env, n=2000, extra=EXTRA, start_args=()):
+def build(env, n=2000, extra=EXTRA, start_args=(), users=(), password=None):
+    """users: (email, role) of acme's dashboard users, made before the
+    server starts, with password."""
     P = People()
     P.n = n
     _, w1 = env.setup_brand("acme", sku="W1", count=n + 10)
@@ -65,6 +67,9 @@ def build(env, n=2000, extra=EXTRA, start_args=()):
     P.operator = env.token("acme", "operator")
     P.analyst = env.token("acme", "analyst")
     P.beta = env.token("beta", "admin")
+    for email, role in users:
+        env.sigil("user", "add", "--brand", "acme", "--email", email,
+                  "--role", role, stdin=password + "\n")
     srv = env.start("--api-rate-limit", "0", "--trusted-proxy",
                     "127.0.0.1/32", "--otp-per-hour", "100000",
                     "--no-sync", *start_args)

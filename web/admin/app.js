@@ -741,7 +741,7 @@ async function customers(box) {
 		    el('div', { class: 'card' }, el('h2', {}, t('tiers')),
 		    tier.size ? hbars([...tier.entries()]) : el('p', { class: 'empty' }, t('no_data')))]);
 		append(clear(body), [table([
-		    { label: '#', key: 'id' },
+		    { label: '#', render: (c) => el('a', { href: '#/customer?id=' + c.id, class: 'customer-link' }, '#' + c.id) },
 		    { label: t('phone'), render: (c) => c.erased ? pill(t('erased')) : c.phone },
 		    { label: t('tier'), key: 'tier' },
 		    { label: t('segment'), render: (c) => pill(t(c.segment), 'info') },
