@@ -96,7 +96,7 @@ const SECTIONS = {
 	    { label: t('cu_first'), render: (s) => s.first_scan ? t('yes') : t('no') },
 	    { label: t('cu_where'), render: (s) => s.location ?
 	      `${s.location.lat.toFixed(2)}, ${s.location.lng.toFixed(2)}` : '–' },
-	    { label: t('code'), render: (s) => P.lookupLink(s.url) }],
+	    { label: t('pp_code'), render: (s) => P.lookupLink(s.url) }],
 	claims: () => [
 	    { label: t('cu_time'), render: (c) => when(c.at) },
 	    { label: t('product'), render: (c) => P.productCell(c.product_name,
@@ -105,7 +105,7 @@ const SECTIONS = {
 	    { label: t('cu_role'), render: (c) => t(c.role) },
 	    { label: t('cu_campaign'), render: (c) => c.campaign ? '#' + c.campaign : '–' },
 	    { label: t('cu_expires'), render: (c) => c.expires_at ? when(c.expires_at) : '–' },
-	    { label: t('code'), render: (c) => P.lookupLink(c.url) }],
+	    { label: t('pp_code'), render: (c) => P.lookupLink(c.url) }],
 	orders: () => [
 	    { label: t('cu_time'), render: (o) => when(o.created) },
 	    { label: t('cu_item'), render: (o) => o.item_name || '#' + o.item },

@@ -72,7 +72,7 @@ async function feedbackPage(box) {
 	      el('div', { class: 'fb-text' }, f.text) },
 	    { label: t('product'), render: (f) => P.productCell(f.product_name,
 	      f.sku, f.lot) },
-	    { label: t('code'), render: (f) => P.lookupLink(f.url) },
+	    { label: t('pp_code'), render: (f) => P.lookupLink(f.url) },
 	    { label: t('fb_customer'), render: (f) => P.customerLink(f.customer) }];
 	const query = () => {
 		const q = new URLSearchParams({ limit: '50', tz: P.tzParam() });

@@ -92,7 +92,8 @@ async function ordersPage(box, params) {
 	      el('span', { class: 'sub' }, when(o.fulfilled)) : null] },
 	    { label: t('actions'), render: (o) => o.status === 'open' ?
 	      el('button', { type: 'button', class: 'primary fulfil',
-	      on: { click: fulfil(o) } }, t('or_fulfil')) : '' }];
+	      id: 'fulfil-' + o.id, on: { click: fulfil(o) } }, t('or_fulfil')) :
+	      '' }];
 	const list = P.pagedList(body, 'more-orders', cols, async (cursor) => {
 		const s = status.value;
 		const d = await api('GET', '/api/v1/orders?limit=50' +

@@ -32,7 +32,7 @@ Object.assign(A.TEXT.zh, {
 	pp_more: '加载更多', pp_shown: '已显示', pp_all_shown: '已全部显示',
 	pp_retry: '重试', pp_all: '全部', pp_all_products: '全部产品',
 	pp_from: '开始日期', pp_to: '结束日期', pp_apply: '筛选',
-	pp_anonymous: '未登录用户', pp_lookup: '查码',
+	pp_anonymous: '未登录用户', pp_lookup: '查码', pp_code: '码',
 });
 Object.assign(A.TEXT.en, {
 	pp_err_generic: 'Something went wrong; please try again',
@@ -48,7 +48,7 @@ Object.assign(A.TEXT.en, {
 	pp_more: 'Load more', pp_shown: 'Shown', pp_all_shown: 'All shown',
 	pp_retry: 'Retry', pp_all: 'All', pp_all_products: 'All products',
 	pp_from: 'From', pp_to: 'To', pp_apply: 'Filter',
-	pp_anonymous: 'Not logged in', pp_lookup: 'Look up',
+	pp_anonymous: 'Not logged in', pp_lookup: 'Look up', pp_code: 'Code',
 });
 
 /* An error as the page's language says it: by its code, else generic. */
