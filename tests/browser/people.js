@@ -33,8 +33,9 @@ const { check, launch, tally } = require('./lib');
 
 const TZ = 'Asia/Shanghai';
 
+/* The dashboard's when(): ISO, local (2026-12-07 14:05), in Shanghai. */
 function shanghai(iso) {
-	return new Date(iso).toLocaleString('zh-CN', { timeZone: TZ,
+	return new Date(iso).toLocaleString('sv-SE', { timeZone: TZ,
 	    year: 'numeric', month: '2-digit', day: '2-digit',
 	    hour: '2-digit', minute: '2-digit' });
 }
@@ -136,11 +137,18 @@ async function main(argv) {
 		};
 
 		await login(admin);
-		check(!await page.isVisible('#nav a[data-page="customer"]') &&
-		    await page.isVisible('#nav a[data-page="orders"]') &&
-		    await page.isVisible('#nav a[data-page="feedback"]') &&
-		    await page.isVisible('#nav a[data-page="exports"]'),
-		    'nav: orders, feedback, exports; no customer entry');
+		await goto('#/customers', '#main table tbody tr');
+		const subnav = () => page.$$eval('#subnav a', (as) =>
+		    as.map((a) => a.getAttribute('data-page')));
+		let pages = await subnav();
+		check(pages.includes('feedback') && pages.includes('exports') &&
+		    !pages.includes('customer'),
+		    'the customers group: feedback and exports, no customer entry ' +
+		    JSON.stringify(pages));
+		await goto('#/orders', '#orders-list');
+		pages = await subnav();
+		check(pages.includes('orders') && pages.includes('campaigns'),
+		    'orders in the marketing group ' + JSON.stringify(pages));
 
 		/* ---- customers list → customer detail ---- */
 		await goto('#/customers', '#main table tbody tr');

@@ -208,6 +208,6 @@ function page(d, s) {
 }
 
 A.registerPage('customer', 'customers', customerPage,
-    { group: 'customers', nav: false });
+    { group: 'customers', hidden: true });
 
 })();

@@ -51,10 +51,10 @@ Object.assign(A.TEXT.en, {
 	pp_anonymous: 'Not logged in', pp_lookup: 'Look up', pp_code: 'Code',
 });
 
-/* An error as the page's language says it: by its code, else generic. */
+/* An error as the page's language says it: by its code (these texts
+ * first, then app.js's), never the server's English in zh. */
 function errText(e) {
-	const key = 'pp_err_' + (e && e.code ? e.code : '');
-	return A.TEXT.en[key] ? t(key) : t('pp_err_generic');
+	return A.errText(e, 'pp_err_');
 }
 
 function failBox(box, e, again) {
