@@ -37,6 +37,7 @@
 #include "sigil/util.h"
 
 #define SCANS_CHUNK	2048
+#define SCANS_PIECE	16	/* chunks read at most per piece */
 #define SKU_CACHE	64
 /* A scan is logged at commit, a little after its time: seek earlier. */
 #define SEEK_SLACK_US	(60LL * 1000000)
@@ -133,10 +134,13 @@ export_next(struct http_call *c, void *arg, struct evbuffer *out)
 		}
 	}
 	/*
-	 * Chunk after chunk until this piece holds a line (the stream
-	 * needs a byte whenever more follows) or the range is done.
+	 * Chunk after chunk until this piece holds a line, the range is
+	 * done, or SCANS_PIECE chunks were read: an empty piece is asked
+	 * for again on the loop's next turn (http.h), so the scans of other
+	 * brands never hold the loop for long.
 	 */
-	while (!x->done && evbuffer_get_length(out) == 0) {
+	for (int i = 0; i < SCANS_PIECE && !x->done &&
+	    evbuffer_get_length(out) == 0; i++) {
 		before = x->after;
 		err = store_scan_after(x->app->store, x->after, SCANS_CHUNK,
 		    export_one, x);

@@ -32,7 +32,6 @@
  * table it is given; never reads the store, a code or a token.
  */
 #include <arpa/inet.h>
-#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -85,6 +84,7 @@ struct http_stream {
 	void			*arg;
 	int			waiting;	/* next said HTTP_STREAM_WAIT */
 	struct http_stream	*next;
+	struct event		*again;	/* next() gave an empty piece */
 };
 
 struct http_server {
@@ -448,7 +448,19 @@ stream_drop(struct http_server *srv, struct http_stream *s)
 			*pp = s->next;
 			break;
 		}
+	if (s->again != NULL)
+		event_free(s->again);
 	free(s);
+}
+
+static void stream_pump(struct evhttp_connection *, void *);
+
+static void
+stream_again(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	stream_pump(NULL, arg);
 }
 
 static void
@@ -469,12 +481,31 @@ stream_pump(struct evhttp_connection *evcon, void *arg)
 		stream_drop(srv, s);
 		return;
 	}
-	/* next() appends at least one byte whenever it returns 1. */
 	more = s->ops->next(s->call, s->arg, out);
-	assert(more != 1 || evbuffer_get_length(out) > 0);
 	if (more == HTTP_STREAM_WAIT && evbuffer_get_length(out) == 0) {
 		s->waiting = 1;	/* http_stream_wake() pumps again */
 		evbuffer_free(out);
+		return;
+	}
+	/*
+	 * An empty piece with more to follow (a filter passed over a whole
+	 * chunk): next() again on the loop's next turn, after the other
+	 * events waiting, so a long search never holds the loop.
+	 */
+	if (more == 1 && evbuffer_get_length(out) == 0) {
+		static const struct timeval now = { 0, 0 };
+
+		evbuffer_free(out);
+		if (s->again == NULL)
+			s->again = evtimer_new(srv->base, stream_again, s);
+		if (s->again != NULL && evtimer_add(s->again, &now) == 0)
+			return;
+		s->ops->gone(s->call, s->arg);
+		conn_guard_idle(srv->guard,
+		    evhttp_request_get_connection(s->call->req));
+		evhttp_send_reply_end(s->call->req);
+		call_finish(s->call, 500);
+		stream_drop(srv, s);
 		return;
 	}
 	if (evbuffer_get_length(out) > 0)

@@ -3,7 +3,8 @@ scan export, memory flat): the log is filled straight through the store
 (bench/stats_fill.c, 1,000,000 scans over 30 days and two brands), then
 sigild streams the brand's file while a slow reader takes it: sigild's
 anonymous memory (RssAnon: the heap, not the mapped data file) stays
-flat, every scan of the brand is in the file once and in log order, a
+flat, every scan of the brand is in the file once and in log order, the
+loop keeps answering while a brand with few scans waits for its next, a
 day-aligned range (found by bisection over the log) holds exactly the
 scans of those days, and the other brand's file holds the rest.
 
@@ -54,6 +55,13 @@ with Env() as env:
                                      "--sku", sku, "--count", "200000",
                                      "--json").stdout)
             env.sigil("batch", "activate", "--batch", str(b["id"]))
+    # A brand with no scans at all (its batch never activated).
+    env.sigil("brand", "add", "--brand", "none", "--base-url",
+              "https://NONE.EXAMPLE")
+    env.sigil("product", "add", "--brand", "none", "--sku", "N1", "--name",
+              "Product N1")
+    env.sigil("batch", "new", "--brand", "none", "--sku", "N1", "--count",
+              "10")
     t0 = time.time()
     r = subprocess.run([fill, env.data, str(SCANS), str(DAYS)],
                        capture_output=True, text=True)
@@ -61,6 +69,7 @@ with Env() as env:
           % (SCANS, time.time() - t0))
     big = env.token("big", "operator")
     small = env.token("small", "operator")
+    none = env.token("none", "operator")
     srv = env.start("--api-rate-limit", "0")
 
     def stream(q, tok, slow=False):
@@ -100,6 +109,31 @@ with Env() as env:
           "took it: RssAnon +%d KiB" % grew)
     check(len(set(ids)) == len(ids) and ids == sorted(ids),
           "every scan once, in log order")
+    # A brand without scans: its stream reads the whole log and finds
+    # nothing, piece by piece, and the loop answers meanwhile.
+    import threading
+    lat = []
+    stop = threading.Event()
+
+    def ping():
+        while not stop.is_set():
+            t = time.time()
+            srv.request("GET", "/healthz")
+            lat.append(time.time() - t)
+            time.sleep(0.01)
+    th = threading.Thread(target=ping)
+    th.start()
+    t0 = time.time()
+    st, n_none, _, _, _ = stream("", none)
+    took = time.time() - t0
+    stop.set()
+    th.join()
+    lat.sort()
+    check(st == 200 and n_none == 1, "a brand without scans: the header "
+          "only, after reading the log (%.2f s)" % took)
+    check(lat and lat[-1] < 0.1 and len(lat) >= 3,
+          "meanwhile /healthz answered in at most %.0f ms (%d asked)" % (
+              lat[-1] * 1000 if lat else -1, len(lat)))
     st, n_small, _, _, _ = stream("format=ndjson", small)
     check(n + n_small == SCANS and n_small > 0,
           "big's %d and small's %d scans are all %d" % (n, n_small, SCANS))
