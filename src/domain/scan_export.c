@@ -21,8 +21,9 @@
 
 static const char *const cols_en = "scan_id,brand,serial,batch,time,"
     "verdict,bot,first_scan,device,ip,lat,lng,accuracy_m,diversion\n";
-static const char *const cols_zh = "扫码编号,品牌,序列号,批次,时间,结果,"
-    "机器访问,首次扫码,设备,IP地址,纬度,经度,定位精度(米),窜货\n";
+static const char *const cols_zh = "扫码编号,品牌,序列号,批次,"
+    "时间,结果,机器访问,首次扫码,设备,IP地址,纬度,经度,"
+    "定位精度(米),窜货\n";
 
 size_t
 scan_export_header(char *buf, size_t size, int zh)

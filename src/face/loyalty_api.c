@@ -595,8 +595,8 @@ static const char *const csv_cols[] = { "id", "phone", "role", "tier",
 	"erased" };
 #define CSV_NCOLS	(sizeof csv_cols / sizeof csv_cols[0])
 static const char *const csv_cols_zh[CSV_NCOLS] = { "编号", "手机号",
-	"身份", "等级", "分群", "积分余额", "近12个月积分", "领取次数",
-	"注册时间", "最近登录", "删除时间" };
+	"身份", "等级", "分群", "积分余额", "近12个月积分",
+	"领取次数", "注册时间", "最近登录", "删除时间" };
 /* The dashboard's words (web/admin/app.js) for roles and segments. */
 static const char *const csv_words_zh[][2] = {
 	{ "consumer", "消费者" }, { "retailer", "零售商" },
