@@ -257,7 +257,8 @@ section_claims(struct hist *h, json_t *out)
 		json_decref(arr);
 		return err;
 	}
-	qsort(cv.v, cv.n, sizeof *cv.v, claim_newer);
+	if (cv.n > 1)
+		qsort(cv.v, cv.n, sizeof *cv.v, claim_newer);
 	for (i = 0; i < cv.n; i++) {
 		const struct claim *c = &cv.v[i];
 
