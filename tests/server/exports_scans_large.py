@@ -70,6 +70,11 @@ with Env() as env:
     big = env.token("big", "operator")
     small = env.token("small", "operator")
     none = env.token("none", "operator")
+    # Under AddressSanitizer (make SANITIZE=1) freed memory waits in a
+    # quarantine and the allocator keeps its own caches: the heap is not
+    # measured there (the release build is).
+    with open(os.path.join(BIN, "sigild"), "rb") as f:
+        asan = b"__asan_init" in f.read()
     srv = env.start("--api-rate-limit", "0")
 
     def stream(q, tok, slow=False):
@@ -105,8 +110,12 @@ with Env() as env:
     st, n, grew, size, ids = stream("format=ndjson", big, slow=True)
     check(st == 200 and size > 100 * SCANS,
           "big's file streamed: %d lines, %.0f MB" % (n, size / 1e6))
-    check(grew < 32 * 1024, "sigild's heap stayed flat while a slow reader "
-          "took it: RssAnon +%d KiB" % grew)
+    if asan:
+        print("skip the heap check: an AddressSanitizer build (RssAnon "
+              "+%d KiB)" % grew)
+    else:
+        check(grew < 32 * 1024, "sigild's heap stayed flat while a slow "
+              "reader took it: RssAnon +%d KiB" % grew)
     check(len(set(ids)) == len(ids) and ids == sorted(ids),
           "every scan once, in log order")
     # A brand without scans: its stream reads the whole log and finds
