@@ -262,7 +262,10 @@ async function main(argv) {
 		await shot('feedback-filtered');
 		await page.fill('#feedback-filters input[name=since]', shanghaiDate(1));
 		await page.click('#feedback-filters button[type=submit]');
-		await page.waitForSelector('#feedback-list p.empty');
+		/* (p.empty is the loading line too: wait for the answer.) */
+		await page.waitForFunction(() => !document.querySelector(
+		    '#feedback-list table') && !/加载中/.test(document.querySelector(
+		    '#feedback-list').textContent), null, { timeout: 10000 });
 		check((await page.textContent('#feedback-list')).includes('没有符合条件的反馈'),
 		    'since tomorrow (Shanghai): none, said so');
 		await page.fill('#feedback-filters input[name=since]', shanghaiDate(0));
