@@ -124,11 +124,11 @@ void http_reply_error(struct http_call *c, int status, const char *code,
  * is called whenever the previous piece has been written, and appends
  * the next piece to out, returning 1 while more follows and 0 at the end
  * (the reply is then finished and c freed). A piece may be empty while
- * more follows: next is then called again on the loop's next turn, after
- * the events waiting (a search that finds nothing for a while never holds
- * the loop). If the client goes away,
- * gone is called once instead and c is freed; the handler frees its own
- * state in whichever of the two comes last.
+ * more follows (1): next is then called again on the loop's next turn,
+ * after the events waiting, so a search that finds nothing for a while
+ * never holds the loop. If the client goes away, gone is called once
+ * instead and c is freed; the handler frees its own state in whichever
+ * of the two comes last.
  */
 struct http_stream_ops {
 	int	(*next)(struct http_call *c, void *arg, struct evbuffer *out);
