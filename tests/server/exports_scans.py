@@ -109,11 +109,13 @@ with Env() as env:
             return -st
         return len([x for x in raw.decode().split("\n")[1:] if x])
 
-    check(count("from=%s&tz=8" % local_day(0)) == len(rows),
-          "from today (UTC+8): every scan")
+    # (Yesterday on: the data may have been made before a local midnight.)
+    check(count("from=%s&tz=8" % local_day(-1)) == len(rows),
+          "from yesterday (UTC+8): every scan")
     check(count("from=%s&tz=8" % local_day(1)) == 0,
           "from tomorrow: none (the header only)")
-    check(count("to=%s&tz=8" % local_day(-1)) == 0, "to yesterday: none")
+    check(count("to=%s&tz=8" % local_day(-2)) == 0,
+          "to the day before yesterday: none")
     check(count("to=%s&tz=8" % local_day(0)) == len(rows),
           "to today, a date including its day: every scan")
     mid = rows[len(rows) // 2]["time"]
@@ -129,7 +131,7 @@ with Env() as env:
     w1 = len([r for r in rows if r["batch"] == "1"])
     check(w1 == N and count("sku=W1") == w1, "sku=W1: its %d scans" % w1)
     check(count("sku=W2") == len(rows) - w1, "sku=W2: the rest")
-    check(count("sku=W2&verdict=genuine&from=%s&tz=8" % local_day(0)) ==
+    check(count("sku=W2&verdict=genuine&from=%s&tz=8" % local_day(-1)) ==
           len([r for r in rows if r["batch"] != "1" and
                r["verdict"] == "genuine"]), "filters together")
 
