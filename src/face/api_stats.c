@@ -74,26 +74,23 @@ static const int overview_kinds[] = {
 };
 #define NKINDS (sizeof overview_kinds / sizeof overview_kinds[0])
 
-static void
-stats_overview(struct http_call *c, struct app *app, uint32_t brand_id,
-    const struct stats_range *r)
+/*
+ * The series and totals of one range into o: 0, or the store's error.
+ */
+static int
+overview_fill(struct app *app, uint32_t brand_id,
+    const struct stats_range *r, json_t *o)
 {
 	size_t nb = stats_buckets(r);
 	int64_t *v = malloc(NKINDS * nb * sizeof *v), total;
-	json_t *series, *totals, *o;
+	json_t *series, *totals;
 	char t[SIGIL_TIME_LEN + 1];
 	int err = v == NULL ? SIGIL_ENOMEM : stats_series(app->store,
 	    brand_id, overview_kinds, NKINDS, r, v);
 
 	if (err != 0) {
 		free(v);
-		if (err == SIGIL_ENOMEM)
-			http_reply_error(c, 503, "unavailable",
-			    "out of memory");
-		else
-			http_reply_error(c, 503, "unavailable", "storage "
-			    "error; try again");
-		return;
+		return err;
 	}
 	series = json_array();
 	totals = json_object();
@@ -112,9 +109,72 @@ stats_overview(struct http_call *c, struct app *app, uint32_t brand_id,
 		    json_integer(total));
 	}
 	free(v);
-	o = range_json(r);
 	json_object_set_new(o, "series", series);
 	json_object_set_new(o, "totals", totals);
+	return 0;
+}
+
+/*
+ * ?compare=previous: the period of the same length just before r (the
+ * 7 days before the last 7, the 24 hours before the last 24), so its
+ * edges are r's edges moved back: whole local days of r's tz by day,
+ * whole hours by hour. 0, 1 when compare is absent, or -1 after 400.
+ */
+static int
+previous_of(struct http_call *c, const struct stats_range *r,
+    struct stats_range *p)
+{
+	char v[2049];	/* a URI's whole length: too long is never absent */
+	int64_t span = r->to_hour - r->from_hour;
+
+	if (http_query(c, "compare", v, sizeof v) == NULL)
+		return 1;
+	if (strcmp(v, "previous") != 0) {
+		http_reply_error(c, 400, "bad_query", "compare must be "
+		    "previous");
+		return -1;
+	}
+	*p = *r;
+	p->to_hour = r->from_hour;
+	p->from_hour = r->from_hour - span;
+	if (p->from_hour < 0) {
+		http_reply_error(c, 400, "bad_range", "the previous period "
+		    "would start before 1970");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+stats_overview(struct http_call *c, struct app *app, uint32_t brand_id,
+    const struct stats_range *r)
+{
+	struct stats_range pr;
+	char f[SIGIL_TIME_LEN + 1], t[SIGIL_TIME_LEN + 1];
+	int want = previous_of(c, r, &pr), err;
+	json_t *o, *prev = NULL;
+
+	if (want < 0)
+		return;
+	o = range_json(r);
+	err = overview_fill(app, brand_id, r, o);
+	if (err == 0 && want == 0) {
+		prev = json_pack("{s:s,s:s}", "from", sigil_time_format(
+		    pr.from_hour * STATS_HOUR_US, f), "to", sigil_time_format(
+		    pr.to_hour * STATS_HOUR_US, t));
+		err = overview_fill(app, brand_id, &pr, prev);
+		json_object_set_new(o, "previous", prev);
+	}
+	if (err != 0) {
+		json_decref(o);
+		if (err == SIGIL_ENOMEM)
+			http_reply_error(c, 503, "unavailable",
+			    "out of memory");
+		else
+			http_reply_error(c, 503, "unavailable", "storage "
+			    "error; try again");
+		return;
+	}
 	http_reply_jsont(c, 200, o);
 }
 

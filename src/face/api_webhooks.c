@@ -160,8 +160,12 @@ api_webhooks_create(struct api_call *a)
 struct list_ctx {
 	uint32_t	brand_id;
 	json_t		*arr;
+	uint64_t	after;		/* ids above this one */
+	size_t		limit;
+	int		more;		/* one more was there after the page */
 };
 
+/* The store's rows are brand || id: one brand's in id order. */
 static int
 list_one(void *arg, const struct webhook *w)
 {
@@ -169,29 +173,46 @@ list_one(void *arg, const struct webhook *w)
 
 	struct webhook shown;
 
-	if (w->brand_id != l->brand_id)
+	if (w->brand_id != l->brand_id || w->id <= l->after)
 		return 0;
+	if (json_array_size(l->arr) >= l->limit) {
+		l->more = 1;
+		return 1;
+	}
 	shown = *w;
 	webhook_progress_overlay(&shown);
 	if (json_array_append_new(l->arr, webhook_json(&shown)) != 0)
 		return SIGIL_ENOMEM;
-	return json_array_size(l->arr) >= WEBHOOK_LIST_MAX;
+	return 0;
 }
 
+/*
+ * GET /api/v1/webhooks: oldest first, ?limit= 1-1000 [1000] and ?after=
+ * (an id: the page after it); "next" is the last id shown when there is
+ * more, else null.
+ */
 void
 api_webhooks_list(struct api_call *a)
 {
-	struct list_ctx l = { a->brand.id, json_array() };
+	struct list_ctx l = { a->brand.id, NULL, 0, WEBHOOK_LIST_MAX, 0 };
+	json_t *next;
 	int rc;
 
-	if (l.arr == NULL || (rc = store_webhook_each(a->app->store, list_one,
-	    &l)) < 0) {
+	if (api_query_limit(a, WEBHOOK_LIST_MAX, &l.limit) != 0 ||
+	    api_query_id(a, "after", UINT32_MAX, &l.after) != 0)
+		return;
+	if ((l.arr = json_array()) == NULL || (rc = store_webhook_each(
+	    a->app->store, list_one, &l)) < 0) {
 		json_decref(l.arr);
 		http_reply_error(a->c, 500, "internal", "could not list "
 		    "webhooks");
 		return;
 	}
-	http_reply_jsont(a->c, 200, json_pack("{s:o}", "webhooks", l.arr));
+	next = l.more && json_array_size(l.arr) > 0 ? json_incref(
+	    json_object_get(json_array_get(l.arr, json_array_size(l.arr) -
+	    1), "id")) : json_null();
+	http_reply_jsont(a->c, 200, json_pack("{s:o,s:o}", "webhooks", l.arr,
+	    "next", next));
 }
 
 void

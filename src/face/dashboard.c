@@ -301,9 +301,10 @@ me_json(struct app *app, const struct user *u, const struct session *s)
 
 	store_brand_get(app->store, u->brand_id, &b);
 	sigil_hex_encode(s->csrf, 32, csrf);
-	return json_pack("{s:{s:s,s:s},s:{s:i,s:s},s:s,s:s}", "user",
+	return json_pack("{s:{s:s,s:s},s:{s:i,s:s,s:s},s:s,s:s}", "user",
 	    "email", u->email, "role", role_name(u->role), "brand", "id",
-	    (int)b.id, "name", b.name, "csrf", csrf, "expires",
+	    (int)b.id, "name", b.name, "base_url", b.base_url, "csrf", csrf,
+	    "expires",
 	    sigil_time_format(s->expires, t));
 }
 

@@ -83,6 +83,20 @@ function errText(e) {
 	return A.TEXT[A.lang()][key] ? t(key) : A.errText(e);
 }
 
+/*
+ * The product's GS1 Digital Link at the brand's resolver (its base_url,
+ * as GET /admin/me gives it): the URI the brand's codes carry, less the
+ * serial (GS1 Digital Link URI syntax 1.2, the /01/{gtin} path).
+ */
+function gs1Link(gtin) {
+	const me = A.me();
+	let base = ((me && me.brand && me.brand.base_url) || '')
+	    .replace(/\/+$/, '');
+	if (!/^https?:\/\//i.test(base))
+		base = '';	/* never another scheme in an href */
+	return base + '/01/' + encodeURIComponent(gtin);
+}
+
 /* GS1 General Specifications 7.9.1: the mod-10 check digit. */
 function gtinOk(s) {
 	if (!/^(\d{8}|\d{12,14})$/.test(s))
@@ -267,8 +281,8 @@ async function productsPage(box, params) {
 	      on: { click: () => show(p) } }, t('pr_batches')),
 	    el('a', { class: 'button', href: '#/editor?sku=' +
 	      encodeURIComponent(p.sku) }, t('pr_content')),
-	    p.gtin ? el('a', { class: 'button pr-gs1-link', href: '/01/' + p.gtin,
-	      title: `https://id.gs1.org/01/${p.gtin}` }, t('pr_gs1_link')) : null,
+	    p.gtin ? el('a', { class: 'button pr-gs1-link', href: gs1Link(p.gtin),
+	      title: gs1Link(p.gtin) }, t('pr_gs1_link')) : null,
 	    can.admin() ? el('button', { type: 'button', class: 'pr-edit',
 	      on: { click: () => editProduct(p, reload) } }, t('pr_edit')) : null);
 	const draw = () => {
