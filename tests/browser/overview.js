@@ -11,7 +11,11 @@
  * The password comes from SIGIL_TEST_PASSWORD. SCANS and COUNTERFEIT are
  * the totals in the last hour, counting the one this script makes when
  * SIGIL_TEST_FAKE_PATH names a forged code: a consumer (a phone in Xi'an)
- * opens it, sees the counterfeit page and taps its share-location button. Prints one line per step
+ * opens it, sees the counterfeit page and taps its share-location button.
+ * SIGIL_TEST_PREV "S,C": the scans and counterfeits of the daily view's
+ * previous 7 days (none in the hourly view's previous 24 hours); each
+ * KPI card's change against them is checked, and the alert counts them
+ * too. Prints one line per step
  * ("ok ..."/"FAIL ...") and, last, one line of JSON:
  *   {"failures": n, "console_errors": [...], "queries": [...],
  *    "shots": [...]}
@@ -33,6 +37,19 @@ async function main(argv) {
 	}
 	const [base, email, outdir, tz, locale, scansArg, fakesArg] = argv;
 	const scans = Number(scansArg), fakes = Number(fakesArg);
+	const [prevScans, prevFakes] = (process.env.SIGIL_TEST_PREV || '0,0')
+	    .split(',').map(Number);
+	/* As the page words a change: whole percent from 10 %. */
+	const pctText = (cur, prev) => {
+		const pct = (cur - prev) / prev * 100, abs = Math.abs(pct);
+		const n = abs < 10 ? abs.toFixed(1).replace(/\.0$/, '') :
+		    String(Math.round(abs));
+		return n === '0' ? '±0%' : (pct > 0 ? '▲ +' : '▼ −') + n + '%';
+	};
+	const deltaOf = (page, key) => page.$eval(`#kpi-${key}-delta`, (e) =>
+	    ({ chg: e.querySelector('.chg').textContent,
+	      prev: e.querySelector('.prev').textContent,
+	      cls: e.className, title: e.title }));
 	const password = process.env.SIGIL_TEST_PASSWORD;
 	const tag = tz.replace(/\W+/g, '-') + '-' + locale;
 	const facts = { console_errors: [], queries: [], shots: [] };
@@ -167,6 +184,23 @@ async function main(argv) {
 		    `(${lastTick} = ${expect})`);
 		check(/(发放积分|Points issued)/.test(await page.textContent(
 		    '#kpi-points .label')), 'points are said to be issued');
+		/* The 24 hours before had nothing: "–", no colour. */
+		check(/compare=previous/.test(facts.queries[facts.queries.length -
+		    1]), 'the page asks for the period before');
+		const prevAns = last && last.previous;
+		check(prevAns && prevAns.to === last.from &&
+		    new Date(last.from) - new Date(prevAns.from) ===
+		    new Date(last.to) - new Date(last.from),
+		    'by hour the period before is as long and ends where this ' +
+		    `starts (${prevAns && prevAns.from})`);
+		for (const key of ['scans', 'counterfeit', 'claims']) {
+			const d = await deltaOf(page, key);
+			check(d.chg === '–' && /\bflat\b/.test(d.cls) &&
+			    /(上期|Previous) 0$/.test(d.prev) &&
+			    /(上期|Previous period)/.test(d.title),
+			    `by hour ${key}: "–" against an empty period before ` +
+			    `(${d.chg} · ${d.prev} · ${d.title})`);
+		}
 		await shot('hour');
 
 		/* By day: the same scans today. */
@@ -198,6 +232,39 @@ async function main(argv) {
 		check(dticks.length === 7 && dticks[6] === today &&
 		    dticks.every((x) => /^\d{4}-\d\d-\d\d$/.test(x)),
 		    `day buckets as ISO dates (${dticks[0]} … ${dticks[6]})`);
+		/* The 7 days before: more scans is good (green), more
+		 * counterfeit bad (red); the value before beside it, the
+		 * period's local dates in the title. */
+		const ds = await deltaOf(page, 'scans');
+		const dc = await deltaOf(page, 'counterfeit');
+		const first = await page.evaluate(() => {
+			const d = new Date(Date.now() - 13 * 86400000);
+			const p = (n) => String(n).padStart(2, '0');
+			return `${d.getFullYear()}-${p(d.getMonth() + 1)}-` +
+			    `${p(d.getDate())}`;
+		});
+		const cmp = (cur, prev, d, mood, key) => check(prev === 0 ?
+		    d.chg === '–' : d.chg === pctText(cur, prev) &&
+		    new RegExp(`\\b${mood}\\b`).test(d.cls) &&
+		    d.prev.endsWith(' ' + prev) && d.title.includes(first),
+		    `by day ${key}: ${d.chg} (${d.cls}) against ${d.prev}; ` +
+		    `${d.title}`);
+		cmp(scans, prevScans, ds, scans >= prevScans ? 'good' : 'bad',
+		    'scans');
+		cmp(fakes, prevFakes, dc, fakes > prevFakes ? 'bad' : 'good',
+		    'counterfeit');
+		const dashed = await page.evaluate(() => {
+			const s = window.echarts.getInstanceByDom(document
+			    .getElementById('chart-scans')).getOption().series;
+			const d = s.find((x) => x.lineStyle &&
+			    x.lineStyle.type === 'dashed');
+			return d ? { name: d.name, sum: d.data.reduce((a, b) =>
+			    a + (b || 0), 0), n: d.data.length } : null;
+		});
+		check(dashed && dashed.sum === prevScans && dashed.n === 7 &&
+		    /(上期扫码|previous period)/.test(dashed.name),
+		    `the scans chart: the 7 days before dashed ` +
+		    `(${JSON.stringify(dashed)})`);
 		await shot('day');
 
 		/* The tablet: KPI cards wrap in whole rows, no card alone;
@@ -214,6 +281,12 @@ async function main(argv) {
 		});
 		check(rows.length >= 2 && rows.every((n) => n >= 2),
 		    `1024 px: KPI rows of ${rows.join(' + ')} cards, none alone`);
+		const spill = await page.$$eval('#main .kpi', (l) => l.filter(
+		    (k) => k.scrollWidth > k.clientWidth + 1 || [...k.querySelectorAll(
+		    '.delta span')].some((s) => s.getBoundingClientRect().right >
+		    k.getBoundingClientRect().right)).map((k) => k.id));
+		check(spill.length === 0, '1024 px: every comparison line fits ' +
+		    `its card (${spill.join(', ')})`);
 		const sizes = await page.$$eval('#chart-scans svg text', (l) =>
 		    l.map((x) => parseFloat(getComputedStyle(x).fontSize)));
 		check(sizes.length > 0 && Math.min(...sizes) >= 12,
@@ -248,9 +321,11 @@ async function main(argv) {
 		await page.waitForTimeout(300);
 		const rowsText = await page.$$eval('#main table tbody tr',
 		    (l) => l.map((r) => r.textContent));
-		check(rowsText.length === (fakes ? 1 : 0) && (fakes < 2 ||
-		    rowsText[0].includes(String(fakes))), `the alerts page: one ` +
-		    `counterfeit alert counting ${fakes} (${rowsText.join(' | ')})`);
+		const allFakes = fakes + prevFakes;
+		check(rowsText.length === (allFakes ? 1 : 0) && (allFakes < 2 ||
+		    rowsText[0].includes(String(allFakes))), `the alerts page: ` +
+		    `one counterfeit alert counting ${allFakes} ` +
+		    `(${rowsText.join(' | ')})`);
 		await shot('alerts');
 	} finally {
 		await browser.close();

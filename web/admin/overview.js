@@ -16,6 +16,13 @@
  * are ISO (MM-DD, HH:00; YYYY-MM-DD in the tooltips) in both languages.
  * KPI cards come in two rows of one meaning (activity, risk), each an
  * auto-fit grid, so neither leaves a card alone on a row at 1024 px.
+ * Each card shows its change against the period of the same length just
+ * before (the server's ?compare=previous, so the same zone rules): an
+ * arrow and a signed percentage, green when it is good news for that
+ * KPI (more scans; fewer counterfeits), red when bad, "–" when the
+ * period before had none; the value before on the same line and the
+ * period's dates in its title. The scans chart draws the period before
+ * as a dashed line, bucket for bucket.
  *
  * It keeps the rules of app.js, whose helpers it uses through
  * window.sigilAdmin, and registers itself as the first page.
@@ -39,6 +46,8 @@ Object.assign(A.TEXT.zh, {
 	ov_risk: '风险', ov_risk_over_time: '风险扫码趋势',
 	ov_rewards_over_time: '领奖与兑换（次数）',
 	ov_scans_over_time: '扫码趋势（次数）', ov_no_lib: '图表组件未加载。',
+	ov_prev: '上期', ov_prev_period: '上期（{a} 至 {b}）：{n}',
+	ov_prev_none: '上期为 0，无法计算变化', ov_prev_scans: '上期扫码',
 });
 Object.assign(A.TEXT.en, {
 	unverified: 'Unverified',
@@ -49,6 +58,9 @@ Object.assign(A.TEXT.en, {
 	ov_rewards_over_time: 'Claims and redemptions (count)',
 	ov_scans_over_time: 'Scans over time (count)',
 	ov_no_lib: 'The chart library is not loaded.',
+	ov_prev: 'Previous', ov_prev_period: 'Previous period ({a} to {b}): {n}',
+	ov_prev_none: 'Previous period 0: no change to show',
+	ov_prev_scans: 'Scans, previous period',
 });
 
 const pad = (n) => String(n).padStart(2, '0');
@@ -67,6 +79,33 @@ function full(iso, bucket) {
 	const d = new Date(iso);
 	return bucket === 'hour' ? `${isoDay(d)} ${pad(d.getHours())}:00` :
 	    isoDay(d);
+}
+
+/*
+ * The change of cur against prev: {text, dir} with text a signed
+ * percentage (one decimal below 10 %, whole above) and dir up, down or
+ * flat; null when prev is 0 (no percentage to give).
+ */
+function change(cur, prev) {
+	if (!prev)
+		return null;
+	const pct = (cur - prev) / prev * 100;
+	const abs = Math.abs(pct);
+	const num = abs < 10 ? abs.toFixed(1).replace(/\.0$/, '') :
+	    String(Math.round(abs));
+	if (num === '0')
+		return { text: '±0%', dir: 'flat' };
+	return { text: (pct > 0 ? '+' : '−') + num + '%',
+	    dir: pct > 0 ? 'up' : 'down' };
+}
+
+/* The previous period's bounds as the page shows them: local dates by
+ * day (to is exclusive: its day before), local hours by hour. */
+function periodText(p, bucket) {
+	if (bucket === 'hour')
+		return [full(p.from, 'hour'), full(p.to, 'hour')];
+	return [isoDay(new Date(p.from)),
+	    isoDay(new Date(new Date(p.to).getTime() - 3600000))];
 }
 
 const COLORS = ['#1f6feb', '#8250df', '#1a7f37', '#d4a72c', '#cf222e',
@@ -100,9 +139,13 @@ function chart(rows, series, opts) {
 		    axisLabel: { fontSize: 12, formatter: (v) => fmt(v) } },
 		series: series.map((s) => ({
 			type: opts.bars ? 'bar' : 'line', name: s.label,
-			data: rows.map((r) => r[s.key] || 0),
+			data: s.rows ? rows.map((r, i) => s.rows[i] ?
+			    s.rows[i][s.key] || 0 : null) :
+			    rows.map((r) => r[s.key] || 0),
 			showSymbol: rows.length <= 60, symbolSize: 5,
 			barMaxWidth: 18,
+			lineStyle: s.dashed ? { type: 'dashed', width: 1.5 } :
+			    undefined,
 		})),
 	});
 	if (window.ResizeObserver)
@@ -144,14 +187,35 @@ async function overview(box, params) {
 	const q = rangeQuery(bucket, days);
 	try {
 		const [ov, prods, bats] = await Promise.all([
-		    api('GET', '/api/v1/stats/overview?' + q),
+		    api('GET', '/api/v1/stats/overview?compare=previous&' + q),
 		    api('GET', '/api/v1/stats/products?limit=10&' + q),
 		    api('GET', '/api/v1/stats/batches?limit=10&' + q)]);
 		clear(body);
+		const prev = ov.previous || null;
+		/* The change against the period before: more is good for
+		 * activity, bad for risk (more counterfeit is bad). */
+		const delta = (key, bad) => {
+			if (!prev)
+				return null;
+			const p = prev.totals[key] || 0;
+			const ch = change(ov.totals[key] || 0, p);
+			const [a, b] = periodText(prev, bucket);
+			const title = t('ov_prev_period').replace('{a}', a)
+			    .replace('{b}', b).replace('{n}', fmt(p));
+			const mood = !ch || ch.dir === 'flat' ? 'flat' :
+			    (ch.dir === 'up') !== !!bad ? 'good' : 'bad';
+			return el('div', { class: 'delta ' + mood, id: 'kpi-' + key +
+			    '-delta', title: ch ? title : title + ' · ' +
+			    t('ov_prev_none') },
+			    el('span', { class: 'chg' }, ch ? (ch.dir === 'up' ?
+			    '▲ ' : ch.dir === 'down' ? '▼ ' : '') + ch.text : '–'),
+			    el('span', { class: 'prev' }, `${t('ov_prev')} ${fmt(p)}`));
+		};
 		const kpi = (key, label, bad) => el('div', { class: 'kpi' +
 		    (bad && ov.totals[key] > 0 ? ' bad' : ''), id: 'kpi-' + key },
 		    el('div', { class: 'label' }, label),
-		    el('div', { class: 'value' }, fmt(ov.totals[key])));
+		    el('div', { class: 'value' }, fmt(ov.totals[key])),
+		    delta(key, bad));
 		/* Two rows of one meaning each: activity, then risk. */
 		body.appendChild(el('div', { class: 'kpis', id: 'kpis-activity',
 		    'aria-label': t('ov_activity') },
@@ -175,7 +239,9 @@ async function overview(box, params) {
 		    { key: 'scans', label: t('scans'), color: COLORS[0] },
 		    { key: 'first_scans', label: t('first_scans'), color: COLORS[2] },
 		    { key: 'scanners', label: t('ov_new_scanners'), color: COLORS[1] },
-		    ], { bucket, id: 'chart-scans' })));
+		    ].concat(prev && prev.series ? [{ key: 'scans', rows:
+		    prev.series, dashed: true, label: t('ov_prev_scans'),
+		    color: '#8c95a6' }] : []), { bucket, id: 'chart-scans' })));
 		body.appendChild(el('div', { class: 'grid two' },
 		    card(t('ov_risk_over_time'), chart(series, [
 		    { key: 'suspicious', label: t('suspicious'), color: COLORS[3] },
