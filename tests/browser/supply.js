@@ -140,8 +140,13 @@ async function main(argv) {
 		check(p.name === '新品 白茶' && p.gtin === '04006381333931' &&
 		    p.gs1 === true && p.max_scanners === 4,
 		    'created through the page: ' + JSON.stringify(p));
-		check((await page.getAttribute('#pr-list .pr-gs1-link', 'href')) ===
-		    '/01/04006381333931', 'its GS1 Digital Link');
+		/* At the brand's resolver (its base_url), not this server. */
+		const me = (await get('/admin/me')).body;
+		const gs1 = await page.getAttribute('#pr-list .pr-gs1-link', 'href');
+		check(/^https:\/\/acme\.example$/i.test(me.brand.base_url) &&
+		    gs1 === me.brand.base_url.replace(/\/+$/, '') +
+		    '/01/04006381333931', `its GS1 Digital Link at the brand's ` +
+		    `resolver (${gs1})`);
 		check((await page.getAttribute('#pr-list a[href^="#/editor"]', 'href')) ===
 		    '#/editor?sku=NEW-1', 'a link to its content in the editor');
 		await page.fill('#pr-sku', 'NEW-1');
@@ -368,6 +373,34 @@ async function main(argv) {
 		    .querySelector('#wh-list').textContent));
 		check((await get('/api/v1/webhooks')).body.webhooks.length === 0,
 		    'deleted after the confirmation');
+		/* More than a page (100): the rest behind "加载更多". */
+		const made = await page.evaluate(async () => {
+			const ids = [];
+			for (let i = 0; i < 105; i++)
+				ids.push((await window.sigilAdmin.api('POST',
+				    '/api/v1/webhooks', { url: `http://127.0.0.1:9/h${i}`,
+				    events: ['customer'] })).id);
+			return ids;
+		});
+		await goto('#/overview', '#kpi-scans');
+		await goto('#/webhooks', '#wh-list table');
+		check(await waitRows('#wh-list', 100) === 100 &&
+		    await page.$('#wh-more'), 'webhooks: 100 a page and "加载更多"');
+		await page.click('#wh-more');
+		const allHooks = await waitRows('#wh-list', 105);
+		const shownIds = await page.$$eval('#wh-list tbody tr td:first-child',
+		    (l) => l.map((x) => Number(x.textContent)));
+		check(allHooks === 105 && !await page.$('#wh-more') &&
+		    shownIds.join() === made.join(), 'webhooks: all 105 reached in ' +
+		    `order, then no more button (${allHooks})`);
+		await shot('webhooks-more');
+		await page.evaluate(async (ids) => {
+			for (const id of ids)
+				await window.sigilAdmin.api('DELETE',
+				    `/api/v1/webhooks/${id}`);
+		}, made);
+		check((await get('/api/v1/webhooks')).body.webhooks.length === 0,
+		    'the 105 removed again');
 
 		/* ---- the tablet ---- */
 		await page.setViewportSize({ width: 1024, height: 768 });

@@ -5,7 +5,9 @@
  * a new one (URL and events; the signing secret the API answers is shown
  * this once, with a note that it cannot be shown again), and removal
  * after a confirmation in the page. Admin only, as in the API; other
- * roles are told so.
+ * roles are told so. The list is the server's pages (oldest first,
+ * PAGE at a time, its `next` as `after`) behind a "more" button, so no
+ * subscription is left out past the first page.
  *
  * It keeps the rules of app.js (window.sigilAdmin): text only, the CSRF
  * token on every change (api()), errors by code in the page's language.
@@ -21,6 +23,7 @@ const { el, append, clear, t, api, can, toast, confirmBox, pill, when,
     fmt, table, loading } = A;
 
 const EVENTS = ['scan', 'claim', 'customer'];
+const PAGE = 100;
 
 Object.assign(A.TEXT.zh, {
 	webhooks: 'Webhook', wh_url: '接收地址（http:// 或 https://）',
@@ -41,7 +44,7 @@ Object.assign(A.TEXT.zh, {
 	wh_err_not_found: '此 Webhook 已不存在。',
 	wh_err_forbidden: '只有管理员可以管理 Webhook。',
 	wh_err_rate_limited: '操作太频繁，请稍后再试。',
-	wh_err_load: 'Webhook 列表加载失败。',
+	wh_err_load: 'Webhook 列表加载失败。', wh_more: '加载更多',
 });
 Object.assign(A.TEXT.en, {
 	webhooks: 'Webhooks', wh_url: 'Receiver URL (http:// or https://)',
@@ -68,7 +71,7 @@ Object.assign(A.TEXT.en, {
 	wh_err_not_found: 'This webhook no longer exists.',
 	wh_err_forbidden: 'Only an admin may manage webhooks.',
 	wh_err_rate_limited: 'Too many requests; try again shortly.',
-	wh_err_load: 'The webhooks could not be loaded.',
+	wh_err_load: 'The webhooks could not be loaded.', wh_more: 'More',
 });
 
 function errText(e) {
@@ -145,19 +148,39 @@ async function webhooksPage(box) {
 	const list = el('div', { class: 'card', id: 'wh-list' });
 	const refresh = el('button', { type: 'button', id: 'wh-refresh' },
 	    t('wh_refresh'));
+	const more = el('button', { type: 'button', id: 'wh-more' }, t('wh_more'));
+	let rows = [], next = null;
+	/* One page of the server's list after `after` (null: the first). */
+	const page = async (after) => {
+		const r = await api('GET', `/api/v1/webhooks?limit=${PAGE}` +
+		    (after ? `&after=${after}` : ''));
+		return [r.webhooks || [], r.next || null];
+	};
 	const load = async () => {
 		loading(list);
-		let rows;
 		try {
-			const r = await api('GET', '/api/v1/webhooks');
-			/* Each one's delivery as the server has it now. */
-			rows = await Promise.all((r.webhooks || []).map((w) =>
-			    api('GET', `/api/v1/webhooks/${w.id}`).catch(() => w)));
+			[rows, next] = await page(null);
 		} catch (e) {
 			append(clear(list), [el('div', { class: 'notice error' },
 			    t('wh_err_load'), ' ', errText(e))]);
 			return;
 		}
+		draw();
+	};
+	more.addEventListener('click', async () => {
+		more.disabled = true;
+		try {
+			const [got, n] = await page(next);
+			rows = rows.concat(got);
+			next = n;
+			draw();
+		} catch (e) {
+			toast(errText(e), true);
+		} finally {
+			more.disabled = false;
+		}
+	});
+	const draw = () => {
 		const del = async (w) => {
 			if (!await confirmBox(`${t('wh_delete')} #${w.id}`, el('p', {},
 			    `${w.url}: ${t('wh_confirm_delete')}`)))
@@ -181,7 +204,8 @@ async function webhooksPage(box) {
 		    { label: t('actions'), render: (w) => el('button', {
 		      type: 'button', class: 'danger wh-delete',
 		      on: { click: () => del(w) } }, t('wh_delete')) },
-		], rows, t('wh_none'))]);
+		], rows, t('wh_none')), next ? el('div', { class: 'actions' },
+		    more) : null]);
 	};
 	refresh.addEventListener('click', load);
 	append(box, [createForm(load), list]);
