@@ -44,6 +44,15 @@ int stats_range_parse(const char *bucket, const char *tz, const char *from,
 size_t stats_buckets(const struct stats_range *r);
 
 /*
+ * The period of the same length just before r, into *prev: r's edges
+ * moved back by its length, so local midnights of r's tz by day and
+ * whole hours by hour (the 7 days before the last 7). 0, or SIGIL_EFULL
+ * when it would start before 1970.
+ */
+int stats_range_previous(const struct stats_range *r,
+    struct stats_range *prev);
+
+/*
  * The brand's totals (DIM_BRAND) of kinds[0..nkinds) (enum stat_kind)
  * per bucket of r: out[k * stats_buckets(r) + b]. 0, SIGIL_ENOMEM or a
  * storage error.

@@ -124,6 +124,17 @@ stats_buckets(const struct stats_range *r)
 	return (size_t)(r->to_hour - r->from_hour) / (size_t)r->bucket_hours;
 }
 
+int
+stats_range_previous(const struct stats_range *r, struct stats_range *prev)
+{
+	int64_t span = r->to_hour - r->from_hour;
+
+	*prev = *r;
+	prev->to_hour = r->from_hour;
+	prev->from_hour = r->from_hour - span;
+	return prev->from_hour < 0 ? SIGIL_EFULL : 0;
+}
+
 /* ---- the brand's series ---- */
 
 int

@@ -115,17 +115,14 @@ overview_fill(struct app *app, uint32_t brand_id,
 }
 
 /*
- * ?compare=previous: the period of the same length just before r (the
- * 7 days before the last 7, the 24 hours before the last 24), so its
- * edges are r's edges moved back: whole local days of r's tz by day,
- * whole hours by hour. 0, 1 when compare is absent, or -1 after 400.
+ * ?compare=previous: the period of the same length just before r
+ * (stats_range_previous). 0, 1 when compare is absent, or -1 after 400.
  */
 static int
 previous_of(struct http_call *c, const struct stats_range *r,
     struct stats_range *p)
 {
 	char v[2049];	/* a URI's whole length: too long is never absent */
-	int64_t span = r->to_hour - r->from_hour;
 
 	if (http_query(c, "compare", v, sizeof v) == NULL)
 		return 1;
@@ -134,10 +131,7 @@ previous_of(struct http_call *c, const struct stats_range *r,
 		    "previous");
 		return -1;
 	}
-	*p = *r;
-	p->to_hour = r->from_hour;
-	p->from_hour = r->from_hour - span;
-	if (p->from_hour < 0) {
+	if (stats_range_previous(r, p) != 0) {
 		http_reply_error(c, 400, "bad_range", "the previous period "
 		    "would start before 1970");
 		return -1;

@@ -151,6 +151,37 @@ test_refused(void **state)
 	    "2026-12-05", now, &r), SIGIL_EFULL);
 }
 
+/* The period before: as long, ending where r starts, on the same edges. */
+static void
+test_previous(void **state)
+{
+	int64_t now = now_at("2026-12-07T05:30:00Z");
+	struct stats_range r, p;
+
+	(void)state;
+	/* 7 local days in UTC+8: the 7 before, from local midnight. */
+	assert_int_equal(stats_range_parse("day", "8", "2026-12-01",
+	    "2026-12-07", now, &r), 0);
+	assert_int_equal(stats_range_previous(&r, &p), 0);
+	assert_int_equal(p.to_hour, r.from_hour);
+	assert_int_equal(p.from_hour, hour_of("2026-11-23T16:00:00Z"));
+	assert_int_equal(p.to_hour, hour_of("2026-11-30T16:00:00Z"));
+	assert_int_equal(stats_buckets(&p), 7);
+	assert_int_equal(p.bucket_hours, 24);
+	assert_int_equal(p.tz, 8);
+	/* 24 hours of instants: the 24 before, tz moving nothing. */
+	assert_int_equal(stats_range_parse("hour", "-5",
+	    "2026-12-06T06:00:00Z", "2026-12-07T06:00:00Z", now, &r), 0);
+	assert_int_equal(stats_range_previous(&r, &p), 0);
+	assert_int_equal(p.from_hour, hour_of("2026-12-05T06:00:00Z"));
+	assert_int_equal(p.to_hour, hour_of("2026-12-06T06:00:00Z"));
+	assert_int_equal(stats_buckets(&p), 24);
+	/* Before 1970: refused. */
+	assert_int_equal(stats_range_parse("day", "0", "1970-01-02",
+	    "1970-01-05", now, &r), 0);
+	assert_int_equal(stats_range_previous(&r, &p), SIGIL_EFULL);
+}
+
 int
 main(void)
 {
@@ -159,6 +190,7 @@ main(void)
 		cmocka_unit_test(test_dates_are_local_days),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_previous),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
