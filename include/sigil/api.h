@@ -275,4 +275,13 @@ void api_links_get(struct api_call *a);
 void api_links_patch(struct api_call *a);
 void api_links_delete(struct api_call *a);
 
+/*
+ * ---- handlers: the customer list and counts (customers_api.c) ----
+ * GET customers (paged, ?tier=&segment=&role= filters; the ?phone=
+ * search stays loyalty_api.c's) and GET customers/summary (counted on
+ * a worker thread; 503 busy when they are all taken).
+ */
+void customers_api_list(struct api_call *a);
+void customers_api_summary(struct api_call *a);
+
 #endif

@@ -21,10 +21,21 @@ struct http_call;
  */
 typedef int http_job_fn(FILE *f, void *arg);
 
+/* Long reads (a count over every customer) running or queued at once. */
+#define HTTP_JOB_READS	2
+
 /* Starts the workers on base (thread-aware). 0, SIGIL_ENOMEM, SIGIL_EIO. */
 int http_job_init(struct event_base *base);
 /* Cancels the jobs still running, waits for them, stops the workers. */
 void http_job_fini(void);
+
+/*
+ * A long read off the loop: work(arg) on a worker thread (its own store
+ * read transaction; nothing of the loop's), then done(arg) on the loop,
+ * which answers. 0, or SIGIL_EFULL when HTTP_JOB_READS already run or
+ * wait (nothing queued: answer 503 busy), SIGIL_ENOMEM.
+ */
+int http_job_read(void (*work)(void *), void (*done)(void *), void *arg);
 
 /*
  * Answers c with status 200 and content_type (headers added before the

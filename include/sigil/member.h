@@ -59,6 +59,22 @@ const char *loyalty_segment(const struct ledger_entry *e, size_t n,
 struct json_t *member_summary(struct app *app, const struct customer *cu,
     int full);
 
+/*
+ * What the customer lists filter and count by, as member_summary has
+ * it: segment, tier (under settings, member_settings's), staff role
+ * ("consumer" when none) and 12-month points, at now. Reads only the
+ * store (st's read transaction of the calling thread) and settings, so
+ * a worker thread may call it. 0 or a store error / SIGIL_ENOMEM.
+ */
+struct member_class {
+	const char	*segment;	/* static */
+	const char	*role;		/* static */
+	int64_t		points_12m;
+	char		tier[32 * 4 + 1];
+};
+int member_classify(struct store *st, struct json_t *settings,
+    const struct customer *cu, int64_t now, struct member_class *out);
+
 /* ---- brand settings: tiers and staff roles ---- */
 
 /* The brand's settings object (a new reference; {} when none). */

@@ -495,6 +495,37 @@ member_summary(struct app *app, const struct customer *cu, int full)
 	return o;
 }
 
+/*
+ * Only store reads (this thread's read transaction) and arithmetic: no
+ * keyring, no cache, no libevent, so a worker thread may call it.
+ */
+int
+member_classify(struct store *st, struct json_t *settings,
+    const struct customer *cu, int64_t now, struct member_class *out)
+{
+	struct ledger_buf lb;
+	size_t freq;
+	int64_t first, last, pts = 0;
+	int err, role;
+
+	memset(&lb, 0, sizeof lb);
+	err = store_ledger_each(st, cu->brand_id, cu->id, ledger_collect, &lb);
+	if (lb.oom)
+		err = SIGIL_ENOMEM;
+	if (err != 0 && err != SIGIL_ENOTFOUND) {
+		free(lb.v);
+		return err;
+	}
+	pts = points_12m(lb.v, lb.n, now, &freq, &first, &last);
+	out->segment = loyalty_segment(lb.v, lb.n, cu->created, now);
+	free(lb.v);
+	out->points_12m = pts;
+	tier_of(settings, pts, out->tier, sizeof out->tier);
+	role = member_role_in(settings, cu->id);
+	out->role = loyalty_role_name(role != 0 ? role : CLAIM_CONSUMER);
+	return 0;
+}
+
 /* An order as the member and the brand see it (full: the brand's
  * fulfilment list, with the customer id). */
 json_t *

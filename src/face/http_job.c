@@ -66,6 +66,7 @@ struct job {
 static struct {
 	struct event_base *base;
 	struct workpool	*pool;
+	struct workpool	*reads;		/* http_job_read's */
 	struct job	*jobs;
 	unsigned	 live;
 } g;
@@ -285,8 +286,26 @@ http_job_live(void)
 int
 http_job_init(struct event_base *base)
 {
+	int err;
+
 	g.base = base;
-	return workpool_new(base, HTTP_JOB_MAX, HTTP_JOB_MAX, &g.pool);
+	if ((err = workpool_new(base, HTTP_JOB_MAX, HTTP_JOB_MAX,
+	    &g.pool)) != 0)
+		return err;
+	if ((err = workpool_new(base, HTTP_JOB_READS, HTTP_JOB_READS,
+	    &g.reads)) != 0) {
+		workpool_free(g.pool);
+		g.pool = NULL;
+	}
+	return err;
+}
+
+int
+http_job_read(void (*rwork)(void *), void (*rdone)(void *), void *arg)
+{
+	if (g.reads == NULL)
+		return SIGIL_EFULL;
+	return workpool_submit(g.reads, rwork, rdone, arg);
 }
 
 void
@@ -302,4 +321,6 @@ http_job_fini(void)
 	}
 	workpool_free(g.pool);	/* done() of every job, here */
 	g.pool = NULL;
+	workpool_free(g.reads);	/* the long reads finish, answered here */
+	g.reads = NULL;
 }

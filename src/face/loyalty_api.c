@@ -290,23 +290,6 @@ campaigns(struct loyalty_api *a)
 
 /* ---- customers ---- */
 
-struct cust_list {
-	struct app	*app;
-	json_t		*arr;
-	size_t		limit;
-	uint64_t	last;
-};
-
-static int
-cust_list_one(void *arg, const struct customer *cu)
-{
-	struct cust_list *l = arg;
-
-	json_array_append_new(l->arr, member_summary(l->app, cu, 0));
-	l->last = cu->id;
-	return json_array_size(l->arr) >= l->limit;
-}
-
 /* The number appears as the first 6 bytes of its keyed hash (the key is
  * the keyring's; the log alone cannot be reversed), never as digits. */
 static void
@@ -357,34 +340,6 @@ customer_search(struct loyalty_api *a, const char *q)
 		json_array_append_new(arr, member_summary(app, &cu, 0));
 	phone_search_log(a, phone, found);
 	api_list(a, "customers", arr);
-}
-
-/* GET /customers[?after=&limit=]: a page, in id order. */
-static void
-customer_list(struct loyalty_api *a)
-{
-	struct cust_list l = { a->app, NULL, 0, 0 };
-	char q[64];
-	uint64_t after = 0, limit = 100;
-	json_t *o;
-
-	if ((http_loyalty_query(a->c, "after", q, sizeof q) != NULL &&
-	    sigil_parse_u64(q, UINT64_MAX, &after) != 0) ||
-	    (http_loyalty_query(a->c, "limit", q, sizeof q) != NULL &&
-	    (sigil_parse_u64(q, LOYALTY_LIST_MAX, &limit) != 0 ||
-	    limit == 0))) {
-		api_fail(a, 422, "invalid", "after is a customer id, limit "
-		    "1..1000");
-		return;
-	}
-	l.arr = json_array();
-	l.limit = (size_t)limit;
-	store_customer_each(a->app->store, a->brand_id, after, cust_list_one,
-	    &l);
-	o = json_pack("{s:o}", "customers", l.arr);
-	json_object_set_new(o, "next", json_array_size(l.arr) == l.limit ?
-	    json_integer((json_int_t)l.last) : json_null());
-	http_reply_jsont(a->c, 200, o);
 }
 
 static void
@@ -464,91 +419,6 @@ customer_role(struct loyalty_api *a, const struct customer *cu)
 		return;
 	}
 	http_write(a->c, &member_role_op, &x, sizeof x, customer_role_set);
-}
-
-/*
- * GET /customers/summary: every customer counted on the server (no page
- * limit): total, erased, and the live ones by segment, tier and staff
- * role, as the list computes them (member_summary). It reads each
- * customer's ledger once, on the loop: about a millisecond per thousand
- * customers.
- */
-struct cust_count {
-	struct app	*app;
-	json_t		*o;
-};
-
-static void
-count_in(json_t *o, const char *group, const char *key)
-{
-	json_t *g = json_object_get(o, group);
-
-	json_object_set_new(g, key, json_integer(json_integer_value(
-	    json_object_get(g, key)) + 1));
-}
-
-static int
-cust_count_one(void *arg, const struct customer *cu)
-{
-	struct cust_count *n = arg;
-	json_t *sum;
-	const char *role;
-
-	json_object_set_new(n->o, "total", json_integer(json_integer_value(
-	    json_object_get(n->o, "total")) + 1));
-	if (cu->erased) {
-		json_object_set_new(n->o, "erased", json_integer(
-		    json_integer_value(json_object_get(n->o, "erased")) + 1));
-		return 0;
-	}
-	sum = member_summary(n->app, cu, 0);
-	count_in(n->o, "segments", json_string_value(json_object_get(sum,
-	    "segment")));
-	count_in(n->o, "tiers", json_string_value(json_object_get(sum,
-	    "tier")));
-	role = json_string_value(json_object_get(sum, "role"));
-	count_in(n->o, "roles", role ? role : "consumer");
-	json_decref(sum);
-	return 0;
-}
-
-static void
-customer_summary(struct loyalty_api *a)
-{
-	static const char *const segs[] = { "champions", "loyal", "new",
-	    "promising", "at_risk", "hibernating" };
-	struct cust_count n = { a->app, json_pack("{s:i,s:i,s:{},s:{},s:{}}",
-	    "total", 0, "erased", 0, "segments", "tiers", "roles") };
-	json_t *tiers, *settings, *t;
-	size_t i;
-
-	/* Every segment and tier appears, with 0 when nobody is in it. */
-	for (i = 0; i < sizeof segs / sizeof segs[0]; i++)
-		json_object_set_new(json_object_get(n.o, "segments"), segs[i],
-		    json_integer(0));
-	settings = member_settings(a->app, a->brand_id);
-	tiers = json_object_get(settings, "tiers");
-	if (!json_is_array(tiers)) {
-		json_decref(settings);
-		settings = NULL;
-		tiers = member_tiers_default();
-	}
-	json_array_foreach(tiers, i, t)
-		if (json_is_string(json_object_get(t, "name")))
-			json_object_set_new(json_object_get(n.o, "tiers"),
-			    json_string_value(json_object_get(t, "name")),
-			    json_integer(0));
-	if (settings != NULL)
-		json_decref(settings);
-	else
-		json_decref(tiers);
-	if (store_customer_each(a->app->store, a->brand_id, 0, cust_count_one,
-	    &n) < 0) {
-		json_decref(n.o);
-		api_fail(a, 503, "unavailable", "storage error; try again");
-		return;
-	}
-	http_reply_jsont(a->c, 200, n.o);
 }
 
 /*
@@ -748,12 +618,7 @@ customers(struct loyalty_api *a)
 		else if (http_loyalty_query(a->c, "phone", q, sizeof q) != NULL)
 			customer_search(a, q);
 		else
-			customer_list(a);
-		return;
-	}
-	if (a->nseg == 2 && a->method == EVHTTP_REQ_GET &&
-	    strcmp(a->seg[1], "summary") == 0) {
-		customer_summary(a);
+			api_fail(a, 422, "bad_phone", "not a phone number");
 		return;
 	}
 	if (a->nseg == 2 && a->method == EVHTTP_REQ_GET &&
@@ -931,6 +796,7 @@ int
 loyalty_api_route(struct loyalty_api *a)
 {
 	const char *s = a->nseg > 0 ? a->seg[0] : "";
+	char q[2048];
 
 	if (a->method == EVHTTP_REQ_HEAD)
 		a->method = EVHTTP_REQ_GET;
@@ -939,6 +805,10 @@ loyalty_api_route(struct loyalty_api *a)
 	else if (strcmp(s, "customers") == 0 && a->nseg == 3 &&
 	    strcmp(a->seg[2], "history") == 0)
 		return 0;	/* route_api.c's table: api_history.c */
+	else if (strcmp(s, "customers") == 0 && a->method == EVHTTP_REQ_GET &&
+	    ((a->nseg == 1 && http_query(a->c, "phone", q, sizeof q) ==
+	    NULL) || (a->nseg == 2 && strcmp(a->seg[1], "summary") == 0)))
+		return 0;	/* route_api.c's table: customers_api.c */
 	else if (strcmp(s, "customers") == 0)
 		customers(a);
 	else if (strcmp(s, "catalog") == 0 && a->nseg >= 2 &&
