@@ -183,6 +183,7 @@ void api_aggregations_unpack(struct api_call *a);
 void api_orders_list(struct api_call *a);	/* api_orders.c */
 void api_orders_fulfil(struct api_call *a);
 void api_distributors_create(struct api_call *a);
+void api_distributors_patch(struct api_call *a);
 void api_distributors_list(struct api_call *a);
 void api_distributors_get(struct api_call *a);
 void api_shipments_create(struct api_call *a);

@@ -51,7 +51,8 @@ uint32_t lookup_key_brand(struct app *app, uint16_t key_id);
  */
 int lookup_code(struct app *app, const char *text, struct code_info *out);
 
-/* A distributor's territory, parsed once and kept (they never change). */
+/* A distributor's territory, parsed once and kept until it is edited
+ * (the loop's cache: call from the loop thread only). */
 struct territory {
 	uint32_t	brand_id, distributor;
 	struct geo_area	*area;		/* NULL: none or unusable */
@@ -61,6 +62,10 @@ struct territory {
 /* The territory of (brand_id, distributor), or NULL if no such one. */
 const struct territory *lookup_territory(struct app *app, uint32_t brand_id,
     uint32_t distributor);
+
+/* Drops (brand_id, distributor) from the cache: it was edited, the next
+ * lookup reads it again. */
+void lookup_territory_forget(uint32_t brand_id, uint32_t distributor);
 
 /* Frees the territory cache at shutdown. */
 void lookup_fini(void);

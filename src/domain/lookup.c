@@ -89,7 +89,11 @@ lookup_code(struct app *app, const char *text, struct code_info *out)
 	return err;
 }
 
-/* ---- territories: parsed once, kept (they never change) ---- */
+/*
+ * ---- territories: parsed once, kept until the distributor is edited
+ * (lookup_territory_forget, called on the loop once the edit committed)
+ * ----
+ */
 
 #define TERRITORY_CACHE	256
 
@@ -116,6 +120,20 @@ lookup_territory(struct app *app, uint32_t brand_id, uint32_t distributor)
 		    0);
 	store_distributor_clear(&d);
 	return t;
+}
+
+void
+lookup_territory_forget(uint32_t brand_id, uint32_t distributor)
+{
+	struct territory *t = &territories[(brand_id * 31u + distributor) %
+	    TERRITORY_CACHE];
+
+	if (t->brand_id == brand_id && t->distributor == distributor) {
+		geo_area_free(t->area);
+		t->area = NULL;
+		t->brand_id = 0;
+		t->distributor = 0;
+	}
 }
 
 void

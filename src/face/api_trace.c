@@ -14,7 +14,9 @@
  * check. May call http_api.c, epcis, geo, store (reads), http and
  * http_write; never calls another handler file. Never writes to the
  * store on the loop: every write is a writer op (aggregate, disaggregate,
- * distributor_add, ship, shipment_receive), answered after the commit;
+ * distributor_add, distributor_update, ship, shipment_receive), answered
+ * after the commit (an edited distributor's cached territory is then
+ * forgotten: lookup_territory_forget);
  * the codes named are resolved and the territory parsed before, on the
  * loop.
  */
@@ -32,6 +34,7 @@
 #include "sigil/geo.h"
 #include "sigil/http.h"
 #include "sigil/http_write.h"
+#include "sigil/lookup.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -261,6 +264,154 @@ api_distributors_get(struct api_call *a)
 		return;
 	api_reply(a, 200, distributor_json(&d, 1));
 	store_distributor_clear(&d);
+}
+
+/* ---- PATCH /api/v1/distributors/{id} ---- */
+
+/* The op's argument: what to set, and the distributor as it was. */
+struct dist_edit {
+	struct distributor	d;	/* d.territory malloc'd or NULL */
+	unsigned		fields;
+	char			*territory;	/* freed by the reply */
+};
+
+static int
+dist_edit_run(struct store *st, void *arg)
+{
+	struct dist_edit *x = arg;
+
+	return store_distributor_update(st, &x->d, x->fields);
+}
+
+/* Before the change: the distributor, and what changes (name, gln;
+ * the territory as changed or not, not its megabyte of text). */
+static int
+dist_edit_audit(struct store *st, const void *arg, struct audit_entry *e,
+    int after)
+{
+	const struct dist_edit *x = arg;
+	struct distributor was;
+	json_t *b, *n;
+
+	if (after)
+		return 0;
+	audit_target(e, "distributor", "%u", x->d.id);
+	if (store_distributor_name(st, x->d.brand_id, x->d.id, &was) != 0)
+		return 0;
+	b = json_object();
+	n = json_object();
+	if (x->fields & STORE_DIST_NAME) {
+		json_object_set_new(b, "name", json_string(was.name));
+		json_object_set_new(n, "name", json_string(x->d.name));
+	}
+	if (x->fields & STORE_DIST_GLN) {
+		json_object_set_new(b, "gln", was.gln[0] ?
+		    json_string(was.gln) : json_null());
+		json_object_set_new(n, "gln", x->d.gln[0] ?
+		    json_string(x->d.gln) : json_null());
+	}
+	audit_detail_set(e, json_pack("{s:o,s:b}", "changes", audit_diff(b, n),
+	    "territory_changed", (x->fields & STORE_DIST_TERRITORY) != 0));
+	json_decref(b);
+	json_decref(n);
+	return 0;
+}
+
+static const struct writer_op op_distributor_update = { "distributor_update",
+    dist_edit_run, dist_edit_audit };
+
+static void
+distributor_updated(struct http_call *c, void *arg, int err)
+{
+	struct dist_edit *x = arg;
+
+	/* Scans from now on are judged against the new territory. */
+	if (err == 0)
+		lookup_territory_forget(x->d.brand_id, x->d.id);
+	api_write_reply(c, err, "distributor", 200, distributor_json(&x->d,
+	    0));
+	free(x->territory);
+}
+
+void
+api_distributors_patch(struct api_call *a)
+{
+	struct dist_edit x;
+	struct distributor cur;
+	struct geo_area *area = NULL;
+	const char *key;
+	json_t *v;
+	char err_text[160];
+	uint64_t id;
+
+	memset(&x, 0, sizeof x);
+	if (api_parse_id(a->seg[1], UINT32_MAX, &id) != 0 || id == 0 ||
+	    store_distributor_name(a->app->store, a->brand.id, (uint32_t)id,
+	    &cur) != 0) {
+		api_fail(a, 404, "not_found", "distributor not found");
+		return;
+	}
+	if (api_body(a) != 0)
+		return;
+	json_object_foreach(a->body, key, v) {
+		if (strcmp(key, "name") != 0 && strcmp(key, "territory") != 0 &&
+		    strcmp(key, "gln") != 0) {
+			api_fail(a, 422, "invalid", "only name, territory and "
+			    "gln may change");
+			return;
+		}
+	}
+	if (json_object_size(a->body) == 0) {
+		api_fail(a, 422, "invalid", "give name, territory or gln");
+		return;
+	}
+	if ((v = json_object_get(a->body, "name")) != NULL) {
+		if (api_field_str(a, "name", STORE_TEXT_MAX, 1, x.d.name,
+		    sizeof x.d.name) != 0)
+			return;
+		x.fields |= STORE_DIST_NAME;
+	}
+	if ((v = json_object_get(a->body, "gln")) != NULL) {
+		if (!json_is_null(v) && (!json_is_string(v) ||
+		    !epcis_gln_ok(json_string_value(v)))) {
+			api_fail(a, 422, "bad_gln", "field 'gln' must be a GLN: "
+			    "13 digits with a correct GS1 check digit, or null");
+			return;
+		}
+		if (json_is_string(v))
+			snprintf(x.d.gln, sizeof x.d.gln, "%s",
+			    json_string_value(v));
+		x.fields |= STORE_DIST_GLN;
+	}
+	if ((v = json_object_get(a->body, "territory")) != NULL) {
+		if (!json_is_object(v)) {
+			api_fail(a, 422, "bad_territory",
+			    "field 'territory' (a GeoJSON Polygon "
+			    "or MultiPolygon) is required");
+			return;
+		}
+		if ((x.territory = json_dumps(v, JSON_COMPACT)) == NULL) {
+			api_fail(a, 503, "unavailable", "out of memory");
+			return;
+		}
+		if (strlen(x.territory) > STORE_GEOJSON_MAX ||
+		    geo_area_parse(x.territory, strlen(x.territory), &area,
+		    err_text, sizeof err_text) != 0) {
+			if (strlen(x.territory) > STORE_GEOJSON_MAX)
+				snprintf(err_text, sizeof err_text, "territory "
+				    "larger than %d bytes", STORE_GEOJSON_MAX);
+			free(x.territory);
+			api_fail(a, 422, "bad_territory", err_text);
+			return;
+		}
+		geo_area_free(area);
+		x.d.territory = x.territory;
+		x.fields |= STORE_DIST_TERRITORY;
+	}
+	x.d.brand_id = a->brand.id;
+	x.d.id = (uint32_t)id;
+	http_write(a->c, &op_distributor_update, &x, sizeof x,
+	    distributor_updated);
 }
 
 struct distributor_page {

@@ -97,6 +97,8 @@ static const struct api_route api_routes[] = {
 	    api_distributors_create },
 	{ EVHTTP_REQ_GET, "distributors/*", ROLE_NEED_READ,
 	    api_distributors_get },
+	{ EVHTTP_REQ_PATCH, "distributors/*", ROLE_NEED_ADMIN,
+	    api_distributors_patch },
 	{ EVHTTP_REQ_GET, "shipments", ROLE_NEED_READ, api_shipments_list },
 	{ EVHTTP_REQ_POST, "shipments", ROLE_NEED_OPERATE,
 	    api_shipments_create },

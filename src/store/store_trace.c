@@ -79,29 +79,20 @@ struct dist_arg {
 	size_t			tlen;
 };
 
+/* Writes a->d under its key: the packed value (layout in docs/storage.md). */
 static int
-distributor_add_fn(struct store *st, MDB_txn *txn, void *arg)
+distributor_put(struct store *st, MDB_txn *txn, struct dist_arg *a,
+    unsigned flags)
 {
-	struct dist_arg *a = arg;
-	uint8_t sk[17 + 4], kb[8], *p;
+	uint8_t kb[8], *p;
 	size_t nl = strlen(a->d.name), gl = a->d.gln[0] ? DIST_GLN_LEN : 0;
 	MDB_val k = mval(kb, 8), v;
-	struct brand b;
-	uint64_t id;
 	int rc;
 
-	if ((rc = brand_load(st, txn, a->d.brand_id, &b)) != 0)
-		return rc;
-	memcpy(sk, "next_distributor/", 17);
-	sigil_be32_put(sk + 17, a->d.brand_id);
-	if ((rc = meta_next(st, txn, mval(sk, sizeof(sk)), 1, UINT32_MAX,
-	    &id)) != 0)
-		return rc;
-	a->d.id = (uint32_t)id;
 	bid_key(kb, a->d.brand_id, a->d.id);
 	v = mval(NULL, DIST_FIXED_LEN + gl + nl + a->tlen);
-	if ((rc = mdb_put(txn, st->distributors, &k, &v,
-	    MDB_NOOVERWRITE | MDB_RESERVE)) != 0)
+	if ((rc = mdb_put(txn, st->distributors, &k, &v, flags |
+	    MDB_RESERVE)) != 0)
 		return rc;
 	p = v.mv_data;
 	le64_put(p, (uint64_t)a->d.created);
@@ -115,26 +106,108 @@ distributor_add_fn(struct store *st, MDB_txn *txn, void *arg)
 	return 0;
 }
 
+static int
+distributor_add_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct dist_arg *a = arg;
+	uint8_t sk[17 + 4];
+	struct brand b;
+	uint64_t id;
+	int rc;
+
+	if ((rc = brand_load(st, txn, a->d.brand_id, &b)) != 0)
+		return rc;
+	memcpy(sk, "next_distributor/", 17);
+	sigil_be32_put(sk + 17, a->d.brand_id);
+	if ((rc = meta_next(st, txn, mval(sk, sizeof(sk)), 1, UINT32_MAX,
+	    &id)) != 0)
+		return rc;
+	a->d.id = (uint32_t)id;
+	return distributor_put(st, txn, a, MDB_NOOVERWRITE);
+}
+
+/* The fields named (STORE_DIST_*, all for an add) are as the store
+ * takes them; *tlen the territory's length. */
+static int
+dist_fields_ok(const struct distributor *d, unsigned fields, size_t *tlen)
+{
+	if ((fields & STORE_DIST_NAME) &&
+	    !text_ok(d->name, sizeof(d->name), STORE_TEXT_MAX, 0))
+		return 0;
+	if ((fields & STORE_DIST_GLN) && d->gln[0] != '\0') {
+		if (strnlen(d->gln, sizeof d->gln) != DIST_GLN_LEN)
+			return 0;
+		for (size_t i = 0; i < DIST_GLN_LEN; i++)
+			if (d->gln[i] < '0' || d->gln[i] > '9')
+				return 0;
+	}
+	*tlen = 0;
+	return !(fields & STORE_DIST_TERRITORY) || d->territory == NULL ||
+	    (*tlen = strnlen(d->territory, STORE_GEOJSON_MAX + 1)) <=
+	    STORE_GEOJSON_MAX;
+}
+
+struct dist_update {
+	struct dist_arg	a;
+	unsigned	fields;
+	struct distributor out;		/* as it is now, without territory */
+};
+
+static int
+distributor_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint32_t id, struct distributor *out);
+
+static int
+distributor_update_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct dist_update *u = arg;
+	struct distributor cur;
+	struct dist_arg w;
+	int rc;
+
+	if ((rc = distributor_load(st, txn, u->a.d.brand_id, u->a.d.id,
+	    &cur)) != 0)
+		return rc;
+	w.d = cur;
+	if (u->fields & STORE_DIST_NAME)
+		memcpy(w.d.name, u->a.d.name, sizeof w.d.name);
+	if (u->fields & STORE_DIST_GLN)
+		memcpy(w.d.gln, u->a.d.gln, sizeof w.d.gln);
+	if (u->fields & STORE_DIST_TERRITORY)
+		w.d.territory = u->a.d.territory;
+	w.tlen = w.d.territory != NULL ? strlen(w.d.territory) : 0;
+	rc = distributor_put(st, txn, &w, 0);
+	u->out = w.d;
+	u->out.territory = NULL;
+	free(cur.territory);
+	return rc;
+}
+
+int
+store_distributor_update(struct store *st, struct distributor *d,
+    unsigned fields)
+{
+	struct dist_update u;
+
+	memset(&u, 0, sizeof u);
+	if (d == NULL || fields == 0 || !dist_fields_ok(d, fields, &u.a.tlen))
+		return SIGIL_EINVAL;
+	if (st->trace_absent)
+		return SIGIL_ENOTFOUND;
+	u.a.d = *d;
+	u.fields = fields;
+	return STORE_WRITE_OUT(st, distributor_update_fn, &u, u.out, d);
+}
+
 int
 store_distributor_add(struct store *st, struct distributor *d)
 {
 	struct dist_arg a;
 
-	if (d == NULL || !text_ok(d->name, sizeof(d->name), STORE_TEXT_MAX, 0))
+	if (d == NULL || !dist_fields_ok(d, STORE_DIST_NAME | STORE_DIST_GLN |
+	    STORE_DIST_TERRITORY, &a.tlen))
 		return SIGIL_EINVAL;
-	if (d->gln[0] != '\0') {
-		if (strnlen(d->gln, sizeof d->gln) != DIST_GLN_LEN)
-			return SIGIL_EINVAL;
-		for (size_t i = 0; i < DIST_GLN_LEN; i++)
-			if (d->gln[i] < '0' || d->gln[i] > '9')
-				return SIGIL_EINVAL;
-	}
 	a.d = *d;
-	a.tlen = 0;
-	if (d->territory != NULL &&
-	    (a.tlen = strnlen(d->territory, STORE_GEOJSON_MAX + 1)) >
-	    STORE_GEOJSON_MAX)
-		return SIGIL_EINVAL;
 	a.d.created = sigil_now_us();
 	return STORE_WRITE_OUT(st, distributor_add_fn, &a, a.d, d);
 }

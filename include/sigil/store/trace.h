@@ -35,6 +35,19 @@ struct distributor {
  * longer than STORE_GEOJSON_MAX; SIGIL_ENOTFOUND for an unknown brand.
  */
 int store_distributor_add(struct store *st, struct distributor *d);
+/*
+ * Changes the fields named (STORE_DIST_*) of distributor (d->brand_id,
+ * d->id) to d's, in one transaction; the others and created are kept.
+ * d->territory NULL with STORE_DIST_TERRITORY removes it. On success *d
+ * is the distributor as stored, without its territory (d->territory
+ * NULL: the caller keeps its own pointer to free). SIGIL_EINVAL as for
+ * add, or no field; SIGIL_ENOTFOUND: no such distributor of the brand.
+ */
+#define STORE_DIST_NAME		1u
+#define STORE_DIST_GLN		2u
+#define STORE_DIST_TERRITORY	4u
+int store_distributor_update(struct store *st, struct distributor *d,
+    unsigned fields);
 /* *out->territory is malloc'd: free it with store_distributor_clear(). */
 int store_distributor_get(struct store *st, uint32_t brand_id, uint32_t id,
     struct distributor *out);
