@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import ROOT, Env, check, done  # noqa: E402
@@ -159,7 +160,8 @@ with Env() as env:
 
     # ---- the customers page in Chromium (zh-CN, UTC+8) ----
     r = subprocess.run(["node", BROWSER, "http://127.0.0.1:%d" % srv.port,
-                        "ana@acme.test", ART, str(N), str(N - ERASED)],
+                        "ana@acme.test", ART, str(N), str(N - ERASED),
+                        str(RICH)],
                        capture_output=True, text=True, timeout=300,
                        env=dict(os.environ, SIGIL_TEST_PASSWORD=PW))
     print(r.stdout)
@@ -172,4 +174,22 @@ with Env() as env:
           "browser: the page's counts, paging and CSV cover all %d" % N)
     check(not facts.get("console_errors"), "browser: no console errors (%s)"
           % facts.get("console_errors"))
+
+    def api_ids(q):
+        out, after = [], None
+        while True:
+            st, d = srv.api("GET", "customers?limit=1000&" + q + (
+                "&after=%d" % after if after else ""), AN)
+            assert st == 200, (st, d)
+            out += [c["id"] for c in d["customers"]]
+            after = d["next"]
+            if after is None:
+                return out
+    silver = api_ids("tier=" + urllib.parse.quote("银 Silver"))
+    check(len(silver) == RICH and facts.get("silver_ids") == silver,
+          "browser: the Silver bar listed exactly the API's %d Silver "
+          "customers" % len(silver))
+    check(facts.get("silver_new_ids") == api_ids(
+        "tier=" + urllib.parse.quote("银 Silver") + "&segment=new"),
+          "browser: 新客 and 银 Silver as the API filters them")
 done()

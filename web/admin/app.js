@@ -69,6 +69,8 @@ const TEXT = {
 		search_phone: '按手机号搜索', export_csv: '导出 CSV', export: '导出',
 		erase: '删除个人数据', confirm_erase: '将永久删除此会员的手机号与设备关联（匿名统计保留）。',
 		erased: '已删除', segments: '分群分布', tiers: '等级分布',
+		cu_all_segments: '全部分群', cu_all_tiers: '全部等级',
+		cu_all_roles: '全部身份', cu_filter_by: '只看：',
 		create: '创建', revoke: '作废', expires: '有效期至',
 		none: '无', loading: '加载中…', error: '出错了', retry: '重试',
 		saved: '已保存', all_types: '全部类型', select: '选择',
@@ -151,6 +153,8 @@ const TEXT = {
 		confirm_erase: 'This permanently erases the customer\'s phone ' +
 		    'number and device links (anonymous counts stay).',
 		erased: 'Erased', segments: 'Segments', tiers: 'Tiers',
+		cu_all_segments: 'All segments', cu_all_tiers: 'All tiers',
+		cu_all_roles: 'All roles', cu_filter_by: 'Show only: ',
 		create: 'Create', revoke: 'Revoke',
 		expires: 'Expires', none: 'none', loading: 'Loading…',
 		error: 'Something went wrong', retry: 'Retry', saved: 'Saved',
@@ -715,11 +719,29 @@ async function lookup(box, params) {
 
 /* ---- customers ---- */
 
+const SEGMENTS = ['champions', 'loyal', 'new', 'promising', 'at_risk',
+    'hibernating'];
+
+/* "+08:00": the browser's UTC offset now, as the exports take it. */
+function tzOffset() {
+	const m = -new Date().getTimezoneOffset(), a = Math.abs(m);
+	return (m < 0 ? '-' : '+') + String(Math.floor(a / 60)).padStart(2, '0') +
+	    ':' + String(a % 60).padStart(2, '0');
+}
+
 async function customers(box) {
 	const phone = el('input', { id: 'phone-search', type: 'search',
 	    inputmode: 'tel', placeholder: t('search_phone') });
+	const pick = (id, all, opts) => el('select', { id, 'aria-label': all },
+	    el('option', { value: '' }, all),
+	    opts.map(([v, label]) => el('option', { value: v }, label)));
+	const segSel = pick('filter-segment', t('cu_all_segments'),
+	    SEGMENTS.map((k) => [k, t(k)]));
+	const roleSel = pick('filter-role', t('cu_all_roles'),
+	    ['consumer', 'retailer', 'sales'].map((k) => [k, t(k)]));
+	let tierSel = pick('filter-tier', t('cu_all_tiers'), []);
 	const form = el('form', { class: 'toolbar' }, el('h1', {}, t('customers')),
-	    el('span', { class: 'spacer' }), phone,
+	    el('span', { class: 'spacer' }), segSel, tierSel, roleSel, phone,
 	    el('button', { type: 'submit' }, t('search')));
 	const exportBtn = el('button', { type: 'button', id: 'export-csv' },
 	    t('export_csv'));
@@ -728,18 +750,59 @@ async function customers(box) {
 	const body = el('div', { class: 'card' });
 	body.dataset.optional = '1';
 	append(box, [form, summary, body]);
-	let rows = [], next = null, sum = null;
-	/* The charts count every customer on the server (customers/summary),
-	 * not the rows loaded; the list pages on, 1,000 at a time. */
+	let rows = [], next = null, sum = null, gen = 0;
+	/* Tiers for the select: the brand's settings (names as the list
+	 * shows them). */
+	api('GET', '/api/v1/settings').then((st) => {
+		const sel = pick('filter-tier', t('cu_all_tiers'),
+		    (st.tiers || []).map((x) => [x.name, x.name]));
+		sel.value = tierSel.value;
+		sel.addEventListener('change', () => load());
+		tierSel.replaceWith(sel);
+		tierSel = sel;
+	}).catch(() => {});
+	const filters = () => [['segment', segSel.value], ['tier', tierSel.value],
+	    ['role', roleSel.value]].filter(([, v]) => v);
+	/* How many the filter matches, when the summary says (one filter). */
+	const expected = () => {
+		const f = filters();
+		if (!sum)
+			return null;
+		if (!f.length)
+			return sum.total;
+		if (f.length > 1)
+			return null;
+		const g = { segment: sum.segments, tier: sum.tiers, role: sum.roles }[f[0][0]];
+		return g && g[f[0][1]] !== undefined ? g[f[0][1]] : 0;
+	};
+	/* A bar of a chart filters the list by what it counts. */
+	const chart = (entries, sel, id) => {
+		const c = hbars(entries.map(([, label, n]) => [label, n]));
+		c.id = id;
+		c.querySelectorAll('rect').forEach((r, i) => {
+			r.style.cursor = 'pointer';
+			r.dataset.key = entries[i][0];
+			append(r, [svg('title', {}, t('cu_filter_by') + entries[i][1])]);
+			r.addEventListener('click', () => {
+				if (![...sel.options].some((o) => o.value === entries[i][0]))
+					sel.appendChild(el('option', { value: entries[i][0] }, entries[i][0]));
+				sel.value = entries[i][0];
+				phone.value = '';
+				load();
+			});
+		});
+		return c;
+	};
 	const show = () => {
-		const seg = new Map(Object.entries(sum ? sum.segments : {})
-		    .filter(([, n]) => n > 0).map(([k, n]) => [t(k), n]));
-		const tier = new Map(Object.entries(sum ? sum.tiers : {}));
+		const seg = SEGMENTS.filter((k) => sum && sum.segments[k] > 0)
+		    .map((k) => [k, t(k), sum.segments[k]]);
+		const tier = Object.entries(sum ? sum.tiers : {}).map(([k, n]) => [k, k, n]);
 		append(clear(summary), [
 		    el('div', { class: 'card' }, el('h2', {}, t('segments')),
-		    seg.size ? hbars([...seg.entries()]) : el('p', { class: 'empty' }, t('no_data'))),
+		    seg.length ? chart(seg, segSel, 'segment-chart') : el('p', { class: 'empty' }, t('no_data'))),
 		    el('div', { class: 'card' }, el('h2', {}, t('tiers')),
-		    tier.size ? hbars([...tier.entries()]) : el('p', { class: 'empty' }, t('no_data')))]);
+		    tier.length ? chart(tier, tierSel, 'tier-chart') : el('p', { class: 'empty' }, t('no_data')))]);
+		const want = expected();
 		append(clear(body), [table([
 		    { label: '#', render: (c) => el('a', { href: '#/customer?id=' + c.id, class: 'customer-link' }, '#' + c.id) },
 		    { label: t('phone'), render: (c) => c.erased ? pill(t('erased')) : c.phone },
@@ -767,26 +830,43 @@ async function customers(box) {
 		        } catch (e) { toast(errText(e), true); }
 		      } } }, t('erase'))] : '' },
 		], rows), el('p', { class: 'muted', id: 'customer-count' },
-		    `${fmt(rows.length)} / ${fmt(sum ? sum.total : rows.length)}`,
+		    filters().length && !phone.value.trim() ? [el('span',
+		    { id: 'filter-note' }, filters().map(([k, v]) =>
+		    k === 'tier' ? v : t(v)).join(' · ')), ' '] : null,
+		    want === null ? fmt(rows.length) : `${fmt(rows.length)} / ${fmt(want)}`,
 		    next !== null ? [' ', el('button', { type: 'button',
 		    id: 'more-customers', on: { click: () => load(next) } },
 		    t('more'))] : null)]);
 	};
+	/* A filter that matches few may answer short pages (the server
+	 * looks at 1,000 customers a request): go on until 100 are in. */
 	const load = async (after) => {
+		const my = ++gen;
 		if (!after)
 			loading(body);
 		try {
-			const q = phone.value.trim() ? '?phone=' +
-			    encodeURIComponent(phone.value.trim()) : '?limit=1000' +
-			    (after ? '&after=' + after : '');
-			const [d, s] = await Promise.all([
-			    api('GET', '/api/v1/customers' + q),
-			    after ? sum : api('GET', '/api/v1/customers/summary')]);
-			rows = (after ? rows : []).concat(d.customers || []);
-			next = d.next === undefined ? null : d.next;
-			sum = s;
+			let got = after ? rows : [], cur = after || null, d;
+			const f = filters().map(([k, v]) => `&${k}=${encodeURIComponent(v)}`).join('');
+			const s = after ? sum : api('GET', '/api/v1/customers/summary');
+			for (let n = 0; ; n++) {
+				const q = phone.value.trim() ? '?phone=' +
+				    encodeURIComponent(phone.value.trim()) : '?limit=1000' + f +
+				    (cur ? '&after=' + cur : '');
+				d = await api('GET', '/api/v1/customers' + q);
+				got = got.concat(d.customers || []);
+				cur = d.next === undefined ? null : d.next;
+				if (cur === null || got.length - (after ? rows.length : 0) >= 100 || n >= 30)
+					break;
+			}
+			sum = await s;
+			if (my !== gen)
+				return;
+			rows = got;
+			next = cur;
 			show();
 		} catch (e) {
+			if (my !== gen)
+				return;
 			clear(summary);
 			failure(body, e, load);
 		}
@@ -795,9 +875,13 @@ async function customers(box) {
 		ev.preventDefault();
 		load();
 	});
-	/* Every customer, streamed by the server (not the rows loaded). */
+	for (const s of [segSel, roleSel, tierSel])
+		s.addEventListener('change', () => load());
+	/* Every customer, streamed by the server (not the rows loaded): in
+	 * Chinese in a Chinese dashboard, times in the browser's zone. */
 	exportBtn.addEventListener('click', () => {
-		const a = el('a', { href: '/api/v1/customers/export.csv',
+		const a = el('a', { href: '/api/v1/customers/export.csv?lang=' +
+		    (lang === 'zh' ? 'zh' : 'en') + '&tz=' + encodeURIComponent(tzOffset()),
 		    download: 'customers.csv' });
 		document.body.appendChild(a);
 		a.click();
