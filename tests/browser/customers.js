@@ -110,9 +110,10 @@ async function main(argv) {
 		check(tierOpts.map((o) => o[0]).join('|') ===
 		    '|铜 Bronze|银 Silver|金 Gold', `tier filter from the brand's ` +
 		    `tiers (${tierOpts.map((o) => o[1]).join(' ')})`);
-		const countIs = (re) => page.waitForFunction((src) =>
-		    new RegExp(src).test(document.querySelector('#customer-count')
-		    .textContent.replace(/\s+/g, ' ')), re.source, { timeout: 20000 });
+		const countIs = (re) => page.waitForFunction((src) => {
+			const c = document.querySelector('#customer-count');
+			return c && new RegExp(src).test(c.textContent.replace(/\s+/g, ' '));
+		}, re.source, { timeout: 20000 });
 		const tableIds = () => page.$$eval('#main table tbody tr a.customer-link',
 		    (l) => l.map((a) => Number(a.textContent.replace('#', ''))));
 		const tierCells = () => page.$$eval('#main table tbody tr',

@@ -9,14 +9,17 @@
  *   a polygon whose corners are all one spot refused by the server (422
  *   bad_territory, shown localised: no English in zh-CN), then undone; a
  *   real polygon drawn by its corners; saved: the detail page draws the
- *   territory the server kept; an analyst sees the list, no create.
+ *   territory the server kept; then edited (the editor starts from the
+ *   territory as it is, drawn): a wrong GLN refused, then a new name
+ *   (and in zh-CN a province more: Fujian) saved; an analyst sees the
+ *   list, no create, no edit.
  *
  *   node tests/browser/distributors.js BASE ADMIN ANALYST OUTDIR LOCALE NAME
  *
  * zh-CN picks Zhejiang and Jiangsu and draws a triangle; en-US picks
  * Guangdong only. The password is SIGIL_TEST_PASSWORD. Prints one line
  * per check, then one line of JSON {"failures", "console_errors",
- * "shots", "created"}.
+ * "shots", "created", "edited"} (edited: the name it was given).
  */
 'use strict';
 
@@ -230,6 +233,59 @@ async function main(argv) {
 		    `saved, and the detail draws the territory the server kept ` +
 		    `(${polys[0]} polygons)`);
 		await shot('created');
+
+		/* Edit it: the form starts from what the server has. */
+		check(!!(await page.$('#ds-edit')), 'an admin: an edit button');
+		await page.click('#ds-edit');
+		await page.waitForSelector('#ds-form', { timeout: 10000 });
+		await page.waitForSelector('#ds-map .map-box svg path',
+		    { timeout: 15000 });
+		await page.waitForTimeout(400);
+		check(await page.inputValue('#ds-name') === name &&
+		    await page.textContent('#ds-drawn') === String(polys[0]) &&
+		    /KiB/.test(await page.textContent('#ds-size')),
+		    `the edit form starts from the distributor: its name, and its ` +
+		    `territory drawn (${await page.textContent('#ds-drawn')} ` +
+		    'polygons)');
+		await shot('edit');
+		await page.click('#ds-save');
+		await page.waitForSelector('#ds-error:not([hidden])',
+		    { timeout: 10000 });
+		err = await page.textContent('#ds-error');
+		check(err === (zh ? '没有修改' : 'Nothing changed'),
+		    `saving with nothing changed says so: "${err}"`);
+		await page.fill('#ds-gln', '9520123456780');
+		await page.click('#ds-save');
+		await page.waitForFunction(() => /GLN/.test(
+		    document.querySelector('#ds-error').textContent), null,
+		    { timeout: 10000 });
+		err = await page.textContent('#ds-error');
+		check(zh ? err.includes('GLN 无效') && !/[a-z]{4}/.test(err) :
+		    /Not a GLN/.test(err), `edit: a wrong GLN refused: "${err}"`);
+		await shot('edit-bad-gln');
+		await page.fill('#ds-gln', zh ? '9520123456788' : '');
+		facts.edited = zh ? name + '（新）' : name + ' Ltd';
+		await page.fill('#ds-name', facts.edited);
+		if (zh) {
+			/* One province more, by a click: Fujian. */
+			const [x, y] = await pixel(page, 118.6, 26.8);
+			await page.mouse.click(x, y);
+			await page.waitForTimeout(200);
+			check((await page.textContent('#ds-picked')).includes('福建'),
+			    'edit: Fujian added by clicking it');
+		}
+		await shot('edit-ready');
+		await page.click('#ds-save');
+		await page.waitForFunction((n) => {
+			const h = document.querySelector('#ds-detail h1');
+			return h && h.textContent === n;
+		}, facts.edited, { timeout: 10000 });
+		await page.waitForSelector('#ds-map .map-box svg path',
+		    { timeout: 15000 });
+		await page.waitForTimeout(300);
+		check(/id=\d+$/.test(page.url()) && !/edit/.test(page.url()),
+		    `saved: the detail shows the new name "${facts.edited}"`);
+		await shot('edited');
 		if (zh) {
 			/* Every province at once: still far under the API's 1 MiB,
 			 * and a territory the server takes. */
@@ -263,6 +319,10 @@ async function main(argv) {
 		check(!(await page.$('#ds-new')) && !(await page.$('#ds-form')),
 		    'an analyst: the list, no create button or form');
 		await shot('analyst');
+		await page.evaluate(() => { location.hash = '#/distributors?id=1&edit=1'; });
+		await page.waitForSelector('#ds-detail h1', { timeout: 10000 });
+		check(!(await page.$('#ds-edit')) && !(await page.$('#ds-form')),
+		    'an analyst: the detail, no edit button or form');
 	} finally {
 		await browser.close();
 	}

@@ -3,8 +3,9 @@ the real sigild (tests/browser/distributors.js), in zh-CN Asia/Shanghai
 and once in English: the list with GLN; a distributor's territory drawn
 on the map; an admin creates one by clicking provinces on the map (and
 the corners of a polygon), with a wrong GLN and a degenerate polygon
-refused first, their messages in the page's language; an analyst gets no
-create button. Then, through the API: the territories the page made are
+refused first, their messages in the page's language; then edits it
+(the form starts from its territory; a wrong GLN refused; a new name,
+and in zh-CN Fujian added); an analyst gets no create or edit button. Then, through the API: the territories the page made are
 MultiPolygons well under the API's 1 MiB, holding the provinces' cities
 and not others. Screenshots in build/test-artifacts/."""
 import json
@@ -69,7 +70,7 @@ with Env() as env:
             raise RuntimeError("filler %d" % st)
 
     base = "http://127.0.0.1:%d" % srv.port
-    made = {}
+    made, edited = {}, {}
     for locale, name in (("zh-CN", "华东经销商"), ("en-US", "South Trading")):
         r = subprocess.run(["node", SCRIPT, base, "ann@acme.test",
                             "ana@acme.test", ART, locale, name],
@@ -92,11 +93,14 @@ with Env() as env:
             os.path.getsize(f) > 5000 for f in facts.get("shots", [])),
             "%s: screenshots kept" % locale)
         made[locale] = facts.get("created")
+        edited[locale] = facts.get("edited")
 
     st, doc = srv.api("GET", "distributors", A)
     names = [d["name"] for d in doc["distributors"]]
     check(len(names) == 58 and names[:2] == ["宁波港贸易", XSS] and
-          names[-3:] == ["华东经销商", "全国", "South Trading"],
+          names[-3:] == ["华东经销商（新）", "全国", "South Trading Ltd"] and
+          edited == {"zh-CN": "华东经销商（新）",
+                     "en-US": "South Trading Ltd"},
           "the page made three, none from the refused tries: %s" %
           names[-4:])
     st, d = srv.api("GET", "distributors/%s" % made.get("zh-CN"), A)
@@ -111,12 +115,16 @@ with Env() as env:
           "zh: Hangzhou (Zhejiang) and Nanjing (Jiangsu) are inside")
     check(not holds(t, 116.40, 39.90) and not holds(t, 113.26, 23.13),
           "zh: Beijing and Guangzhou are not")
-    check(len(t["coordinates"]) >= 3,
-          "zh: the provinces' polygons and the one drawn by corners")
+    check(len(t["coordinates"]) >= 4,
+          "zh: the provinces' polygons, the one drawn by corners, and "
+          "Fujian's")
+    check(holds(t, 118.6, 26.8) and holds(t, 117.2, 31.8),
+          "zh, edited: Fujian added, the triangle in Anhui kept")
     st, d = srv.api("GET", "distributors/%s" % made.get("en-US"), A)
     t = d.get("territory") or {"type": "", "coordinates": []}
     check(st == 200 and holds(t, 113.26, 23.13) and
-          not holds(t, 120.15, 30.28),
-          "en: Guangdong picked: Guangzhou inside, Hangzhou not")
+          not holds(t, 120.15, 30.28) and "gln" not in d,
+          "en: Guangdong picked: Guangzhou inside, Hangzhou not; the edit "
+          "(name only) kept it, the GLN left empty")
     srv.stop()
 done()

@@ -1,15 +1,17 @@
 /*
  * distributors.js - the dashboard's distributors page (issue 19 item 5):
  * the list (with GLN), one distributor with its territory drawn on the
- * map, and (admins) a new distributor whose territory is drawn on the
- * map, never typed as GeoJSON: whole provinces picked by clicking them
+ * map, and (admins) a new distributor, or a change of one (name, GLN,
+ * territory; the editor starts from the current territory), whose
+ * territory is drawn on the map, never typed as GeoJSON: whole provinces picked by clicking them
  * (their outlines, simplified, become the polygons of a MultiPolygon)
  * and/or polygons drawn by clicking their corners. The server checks the
  * territory (422 bad_territory): its message is shown in the page's
  * language, by what it says (the code alone would not tell which ring).
  *
  * API: GET /api/v1/distributors (50 a page, "more" for the next),
- * GET /api/v1/distributors/{id}, POST /api/v1/distributors (admin).
+ * GET /api/v1/distributors/{id}, POST /api/v1/distributors and PATCH
+ * /api/v1/distributors/{id} (admin; only the fields changed are sent).
  */
 'use strict';
 
@@ -41,6 +43,10 @@ Object.assign(A.TEXT.zh, {
 	ds_err_bad_gln: 'GLN 无效：应为 13 位数字且 GS1 校验位正确',
 	ds_err_invalid: '输入无效（名称 1–200 个字符）',
 	ds_err_forbidden: '只有管理员可以新建经销商',
+	ds_edit: '编辑经销商', ds_saved: '已保存经销商',
+	ds_err_forbidden_edit: '只有管理员可以修改经销商',
+	ds_unchanged: '没有修改',
+	ds_help_edit: '现有区域已画在地图上（作为多边形）。可添加省份或多边形，或“撤销”“清空”后重画；不动区域则区域保持不变。',
 	ds_err_too_large: '区域数据过大，请减少省份或角点',
 	ds_bt: '经销区域无效', ds_bt_where: '第 {p} 个多边形第 {r} 个环：',
 	ds_bt_closed: '环未闭合（首尾坐标不同）',
@@ -77,6 +83,12 @@ Object.assign(A.TEXT.en, {
 	ds_err_bad_gln: 'Not a GLN: 13 digits with a correct GS1 check digit',
 	ds_err_invalid: 'Invalid input (a name of 1-200 characters)',
 	ds_err_forbidden: 'Only admins can add distributors',
+	ds_edit: 'Edit distributor', ds_saved: 'Distributor saved',
+	ds_err_forbidden_edit: 'Only admins can change distributors',
+	ds_unchanged: 'Nothing changed',
+	ds_help_edit: 'The current territory is drawn on the map (as polygons). ' +
+	    'Add provinces or polygons, or undo or clear and draw again; left ' +
+	    'alone, the territory stays as it is.',
 	ds_err_too_large: 'The territory is too large: fewer provinces or corners',
 	ds_bt: 'The territory is not valid', ds_bt_where: 'polygon {p}, ring {r}: ',
 	ds_bt_closed: 'the ring is not closed',
@@ -109,11 +121,14 @@ function territoryMessage(msg) {
 	    .replace('{r}', where[2]) : '') + t(hit[1]) : '');
 }
 
-function errorText(e) {
+function errorText(e, editing) {
 	if (e.code === 'bad_territory')
 		return territoryMessage(e.message);
+	if (editing && e.status === 404)
+		return t('ds_not_found');
 	const key = { bad_gln: 'ds_err_bad_gln', invalid: 'ds_err_invalid',
-	    forbidden: 'ds_err_forbidden', too_large: 'ds_err_too_large' }[e.code];
+	    forbidden: editing ? 'ds_err_forbidden_edit' : 'ds_err_forbidden',
+	    too_large: 'ds_err_too_large' }[e.code];
 	return key ? t(key) : A.errText(e);
 }
 
@@ -190,6 +205,10 @@ async function detailView(box, id) {
 	bar.appendChild(el('a', { href: '#/shipments?distributor=' +
 	    encodeURIComponent(d.id), class: 'button', id: 'ds-shipments' },
 	    t('ds_shipments')));
+	if (A.can.admin())
+		bar.appendChild(el('a', { href: '#/distributors?id=' +
+		    encodeURIComponent(d.id) + '&edit=1', class: 'button',
+		    id: 'ds-edit' }, t('edit')));
 	append(clear(card), [el('h1', {}, d.name), el('dl', { class: 'facts' },
 	    el('dt', {}, '#'), el('dd', {}, String(d.id)),
 	    el('dt', {}, 'GLN'), el('dd', { class: 'mono' },
@@ -206,12 +225,14 @@ async function detailView(box, id) {
 	    .catch(() => null);
 }
 
-/* ---- a new distributor ---- */
+/* ---- a new distributor, or a change of one (d: as GET gives it) ---- */
 
-async function createView(box) {
-	append(box, [el('div', { class: 'toolbar' }, el('h1', {}, t('ds_new')),
+async function createView(box, d) {
+	const title = d ? t('ds_edit') : t('ds_new');
+	append(box, [el('div', { class: 'toolbar' }, el('h1', {}, title),
 	    el('span', { class: 'spacer' }),
-	    el('a', { href: '#/distributors', class: 'button' }, t('ds_back')))]);
+	    el('a', { href: d ? '#/distributors?id=' + encodeURIComponent(d.id) :
+	    '#/distributors', class: 'button' }, t('ds_back')))]);
 	const msg = el('div', { class: 'notice error', id: 'ds-error',
 	    hidden: true, role: 'alert' });
 	const name = el('input', { id: 'ds-name', maxlength: '200',
@@ -223,16 +244,21 @@ async function createView(box) {
 	const corners = el('span', { id: 'ds-corners' }, '0');
 	const size = el('span', { id: 'ds-size' }, '–');
 	const help = el('p', { class: 'muted small', id: 'ds-help' },
-	    t('ds_help_provinces'));
+	    t(d ? 'ds_help_edit' : 'ds_help_provinces'));
+	if (d) {
+		name.value = d.name;
+		gln.value = d.gln || '';
+	}
+	let touched = false;	/* the territory changed on the map */
 	const closeBtn = el('button', { type: 'button', id: 'ds-close-ring',
 	    disabled: true }, t('ds_close_ring'));
 	const modes = el('div', { class: 'seg', role: 'radiogroup' });
 	const addSel = el('select', { id: 'ds-add-province' });
 	const save = el('button', { type: 'submit', class: 'primary',
-	    id: 'ds-save' }, t('create'));
+	    id: 'ds-save' }, d ? t('save') : t('create'));
 	const mapBox = el('div', { id: 'ds-map' });
 	const form = el('form', { id: 'ds-form', class: 'card' },
-	    el('h2', {}, t('ds_new')), msg,
+	    el('h2', {}, title), msg,
 	    el('div', { class: 'stack' },
 	    el('label', { class: 'wide' }, t('ds_name'), name),
 	    el('label', { class: 'wide' }, t('ds_gln'), gln)),
@@ -265,7 +291,9 @@ async function createView(box) {
 	};
 	try {
 		map = await window.sigilMap.china(mapBox, { pick: { onChange:
-		    () => refresh() } });
+		    () => { touched = true; refresh(); },
+		    start: d ? d.territory : undefined },
+		    focus: d && d.territory ? d.territory : undefined });
 	} catch (e) {
 		save.disabled = true;
 		return;
@@ -295,9 +323,11 @@ async function createView(box) {
 	closeBtn.addEventListener('click', () => map.closeRing());
 	refresh();
 	/* Leaving with a territory or name not saved asks first. */
-	A.setLeaveGuard(async () => (!map.territory() && !map.corners().length &&
-	    !name.value.trim()) || await A.confirmBox(t('ds_leave'),
-	    el('p', {}, t('ds_leave_note'))));
+	const untouched = () => d ? !touched && name.value.trim() === d.name &&
+	    gln.value.trim() === (d.gln || '') : !map.territory() &&
+	    !map.corners().length && !name.value.trim();
+	A.setLeaveGuard(async () => untouched() || await A.confirmBox(
+	    t('ds_leave'), el('p', {}, t('ds_leave_note'))));
 	const show = (text) => {
 		msg.textContent = text;
 		msg.hidden = false;
@@ -310,22 +340,38 @@ async function createView(box) {
 			name.focus();
 			return;
 		}
-		const territory = map.territory();
-		if (!territory) {
+		const territory = !d || touched ? map.territory() : null;
+		if ((!d || touched) && !territory) {
 			show(t('ds_none_picked'));
 			return;
 		}
-		const body = { name: name.value.trim(), territory };
+		let body = { name: name.value.trim(), territory };
 		if (gln.value.trim())
 			body.gln = gln.value.trim();
+		if (d) {
+			/* Only what changed: a territory left alone is not sent. */
+			body = {};
+			if (name.value.trim() !== d.name)
+				body.name = name.value.trim();
+			if (gln.value.trim() !== (d.gln || ''))
+				body.gln = gln.value.trim() || null;
+			if (touched)
+				body.territory = territory;
+			if (!Object.keys(body).length) {
+				show(t('ds_unchanged'));
+				return;
+			}
+		}
 		save.disabled = true;
 		try {
-			const d = await api('POST', '/api/v1/distributors', body);
+			const r = d ? await api('PATCH', '/api/v1/distributors/' +
+			    encodeURIComponent(d.id), body) :
+			    await api('POST', '/api/v1/distributors', body);
 			A.setLeaveGuard(null);
-			A.toast(t('ds_created'));
-			location.hash = '#/distributors?id=' + d.id;
+			A.toast(t(d ? 'ds_saved' : 'ds_created'));
+			location.hash = '#/distributors?id=' + r.id;
 		} catch (e) {
-			show(errorText(e));
+			show(errorText(e, !!d));
 			if (e.code === 'bad_gln')
 				gln.setAttribute('aria-invalid', 'true');
 		} finally {
@@ -335,9 +381,31 @@ async function createView(box) {
 	gln.addEventListener('input', () => gln.removeAttribute('aria-invalid'));
 }
 
+/* The edit form, from the distributor as it is now. */
+async function editView(box, id) {
+	const wait = el('div', { class: 'card' });
+	box.appendChild(wait);
+	loading(wait);
+	let d;
+	try {
+		d = await api('GET', '/api/v1/distributors/' + encodeURIComponent(id));
+	} catch (e) {
+		if (e.status === 404)
+			append(clear(wait), [el('div', { class: 'notice error' },
+			    t('ds_not_found'))]);
+		else
+			failure(wait, e, () => A.route());
+		return;
+	}
+	wait.remove();
+	return createView(box, d);
+}
+
 async function distributorsPage(box, params) {
 	if (params.get('new') && A.can.admin())
 		return createView(box);
+	if (params.get('id') && params.get('edit') && A.can.admin())
+		return editView(box, params.get('id'));
 	if (params.get('id'))
 		return detailView(box, params.get('id'));
 	return listView(box);

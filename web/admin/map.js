@@ -19,7 +19,8 @@
  *     as outlined areas; focus: a geometry the China view starts around;
  *   pick: the map becomes an editor: clicking a province selects it (or
  *     not), or, in corner mode, each click adds a corner of a polygon;
- *     m.territory() is the MultiPolygon of both, simplified.
+ *     m.territory() is the MultiPolygon of both, simplified; pick.start
+ *     (a Polygon/MultiPolygon) starts it from a territory, drawn.
  *
  * Rules: no eval (the map data is given to ECharts as objects, never as
  * text); tooltips are drawn by ECharts in the canvas/SVG (renderMode
@@ -563,6 +564,13 @@ async function china(box, opts) {
 	const m = { box: wrap, opts: Object.assign({}, opts),
 	    view: (opts && opts.view) || 'china', picked: [], drawn: [],
 	    corners: [], mode: 'provinces' };
+	/* pick.start: a territory to edit; its polygons' outer rings become
+	 * drawn polygons (distributors.js's edit mode). */
+	const start = opts && opts.pick && opts.pick.start;
+	if (start && (start.type === 'Polygon' || start.type === 'MultiPolygon'))
+		m.drawn = (start.type === 'Polygon' ? [start.coordinates] :
+		    start.coordinates).map((p) => (p[0] || []).slice(0, -1)
+		    .map((c) => [c[0], c[1]])).filter((r) => r.length >= 3);
 	m.chart = window.echarts.init(wrap, null, { renderer: 'svg' });
 	live.add(m);
 	const draw = () => {
