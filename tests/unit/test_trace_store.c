@@ -394,6 +394,78 @@ test_distributors(void **state)
 	free(big);
 }
 
+/* An edit changes the fields named, in place; the rest is kept. */
+static void
+test_distributor_update(void **state)
+{
+	struct fixture *f = *state;
+	const char *t1 = "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],"
+	    "[1,0],[1,1],[0,0]]]}";
+	const char *t2 = "{\"type\":\"Polygon\",\"coordinates\":[[[5,5],"
+	    "[6,5],[6,6],[5,5]]]}";
+	struct distributor d = { .brand_id = f->brand }, u, got;
+
+	strcpy(d.name, "Hangzhou Co");
+	strcpy(d.gln, "9506000134352");
+	d.territory = (char *)t1;
+	assert_int_equal(store_distributor_add(f->st, &d), 0);
+
+	/* The name alone: territory, GLN and created kept. */
+	memset(&u, 0, sizeof u);
+	u.brand_id = f->brand;
+	u.id = d.id;
+	strcpy(u.name, "Beijing Co");
+	assert_int_equal(store_distributor_update(f->st, &u, STORE_DIST_NAME),
+	    0);
+	assert_string_equal(u.name, "Beijing Co");
+	assert_null(u.territory);
+	assert_int_equal(store_distributor_get(f->st, f->brand, d.id, &got), 0);
+	assert_string_equal(got.name, "Beijing Co");
+	assert_string_equal(got.gln, "9506000134352");
+	assert_string_equal(got.territory, t1);
+	assert_true(got.created == d.created);
+	store_distributor_clear(&got);
+
+	/* The territory and the GLN (cleared); the name kept. */
+	memset(&u, 0, sizeof u);
+	u.brand_id = f->brand;
+	u.id = d.id;
+	u.territory = (char *)t2;
+	assert_int_equal(store_distributor_update(f->st, &u,
+	    STORE_DIST_TERRITORY | STORE_DIST_GLN), 0);
+	assert_int_equal(store_distributor_get(f->st, f->brand, d.id, &got), 0);
+	assert_string_equal(got.name, "Beijing Co");
+	assert_string_equal(got.gln, "");
+	assert_string_equal(got.territory, t2);
+	store_distributor_clear(&got);
+
+	/* Refused: nothing named, a bad name or GLN, another brand's id, an
+	 * unknown id; nothing changes. */
+	memset(&u, 0, sizeof u);
+	u.brand_id = f->brand;
+	u.id = d.id;
+	assert_int_equal(store_distributor_update(f->st, &u, 0), SIGIL_EINVAL);
+	assert_int_equal(store_distributor_update(f->st, &u, STORE_DIST_NAME),
+	    SIGIL_EINVAL);
+	strcpy(u.gln, "12345");
+	assert_int_equal(store_distributor_update(f->st, &u, STORE_DIST_GLN),
+	    SIGIL_EINVAL);
+	strcpy(u.name, "Thief");
+	u.brand_id = f->other;
+	assert_int_equal(store_distributor_update(f->st, &u, STORE_DIST_NAME),
+	    SIGIL_ENOTFOUND);
+	u.brand_id = f->brand;
+	u.id = 999;
+	assert_int_equal(store_distributor_update(f->st, &u, STORE_DIST_NAME),
+	    SIGIL_ENOTFOUND);
+	assert_int_equal(store_distributor_update(f->st, NULL,
+	    STORE_DIST_NAME), SIGIL_EINVAL);
+	assert_int_equal(store_distributor_get(f->st, f->brand, d.id, &got), 0);
+	assert_string_equal(got.name, "Beijing Co");
+	assert_string_equal(got.territory, t2);
+	store_distributor_clear(&got);
+}
+
 /* ---- aggregation ---- */
 
 static size_t
@@ -1222,6 +1294,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_distributor_update, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_distributors, setup_small,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_aggregate, setup,
