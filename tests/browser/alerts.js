@@ -25,24 +25,8 @@
  */
 'use strict';
 
-const path = require('path');
-const { check, launch, tally } = require('./lib');
-
-const TZ = 'Asia/Shanghai';
-
-/* The dashboard's when(), as a person in Shanghai reads it. */
-/* The dashboard's ISO form, "2026-12-07 23:08", in Shanghai time. */
-function shanghai(iso) {
-	return new Date(iso).toLocaleString('sv-SE', { timeZone: TZ,
-	    year: 'numeric', month: '2-digit', day: '2-digit',
-	    hour: '2-digit', minute: '2-digit' });
-}
-
-function shanghaiDate(d) {
-	const p = new Intl.DateTimeFormat('en-CA', { timeZone: TZ,
-	    year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
-	return p;
-}
+const { TZ, check, dashboard, finish, launch, run, shanghai, shanghaiDate,
+    shooter, watch } = require('./lib');
 
 async function main(argv) {
 	if (argv.length !== 4) {
@@ -51,7 +35,6 @@ async function main(argv) {
 		process.exit(2);
 	}
 	const [base, admin, analyst, outdir] = argv;
-	const pw = process.env.SIGIL_TEST_PASSWORD;
 	const facts = { dialogs: [], console_errors: [], shots: [] };
 	const browser = await launch();
 	try {
@@ -59,37 +42,9 @@ async function main(argv) {
 			viewport: { width: 1440, height: 900 }, locale: 'zh-CN',
 			timezoneId: TZ });
 		const page = await context.newPage();
-		page.on('dialog', async (d) => {
-			facts.dialogs.push(d.type() + ': ' + d.message());
-			await d.dismiss();
-		});
-		page.on('console', (m) => {
-			/* 4xx answers the page expects and shows (422 refusals). */
-			if (m.type() === 'error' &&
-			    !/status of (401|422)/.test(m.text()))
-				facts.console_errors.push(m.text());
-		});
-		page.on('pageerror', (e) => facts.console_errors.push(String(e)));
-		const shot = async (name) => {
-			const file = path.join(outdir, name + '.png');
-			await page.waitForTimeout(150);
-			await page.screenshot({ path: file, fullPage: true });
-			facts.shots.push(file);
-		};
-		const get = (p) => page.evaluate(async (u) =>
-		    (await fetch(u)).json(), p);
-		const goto = async (hash, selector) => {
-			await page.evaluate((h) => { location.hash = h; }, hash);
-			await page.waitForSelector(selector, { timeout: 10000 });
-		};
-		const login = async (email) => {
-			await page.goto(base + '/admin/', { waitUntil: 'load' });
-			await page.waitForSelector('#login-form');
-			await page.fill('#login-email', email);
-			await page.fill('#login-password', pw);
-			await page.click('#login-form button[type=submit]');
-			await page.waitForSelector('#kpi-scans', { timeout: 10000 });
-		};
+		watch(page, facts, { allow: [401, 422] });
+		const shot = shooter(page, facts, outdir);
+		const { get, goto, login } = dashboard(page, base);
 		const rows = () => page.$$eval('#main table tbody tr',
 		    (trs) => trs.map((tr) => tr.textContent));
 		const rowButton = async (rowText, label) => {
@@ -322,18 +277,7 @@ async function main(argv) {
 	} finally {
 		await browser.close();
 	}
-	check(facts.dialogs.length === 0, 'no dialog fired: ' +
-	    JSON.stringify(facts.dialogs));
-	check(facts.console_errors.length === 0, 'no console errors: ' +
-	    JSON.stringify(facts.console_errors));
-	facts.failures = tally.failures;
-	process.stdout.write(JSON.stringify(facts) + '\n');
-	return tally.failures === 0 ? 0 : 1;
+	return finish(facts);
 }
 
-main(process.argv.slice(2)).then((rc) => process.exit(rc)).catch((e) => {
-	process.stderr.write(`alerts.js: ${e && e.stack ? e.stack : e}\n`);
-	process.stdout.write(JSON.stringify({ failures: tally.failures + 1,
-	    error: String(e && e.message ? e.message : e) }) + '\n');
-	process.exit(1);
-});
+run('alerts.js', main);

@@ -25,14 +25,8 @@
 
 const fs = require('fs');
 const path = require('path');
-const { check, launch, tally } = require('./lib');
-
-const TZ = 'Asia/Shanghai';
-
-function shanghaiDate(d) {
-	return new Intl.DateTimeFormat('en-CA', { timeZone: TZ,
-	    year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
-}
+const { TZ, check, dashboard, finish, launch, run, shanghaiDate, shooter,
+    watch } = require('./lib');
 
 async function main(argv) {
 	if (argv.length !== 4) {
@@ -41,7 +35,6 @@ async function main(argv) {
 		process.exit(2);
 	}
 	const [base, admin, analyst, outdir] = argv;
-	const pw = process.env.SIGIL_TEST_PASSWORD;
 	const facts = { dialogs: [], console_errors: [], shots: [], csv: {} };
 	const browser = await launch();
 	try {
@@ -49,45 +42,18 @@ async function main(argv) {
 		    viewport: { width: 1440, height: 900 }, locale: 'zh-CN',
 		    timezoneId: TZ });
 		const page = await context.newPage();
-		page.on('dialog', async (d) => {
-			facts.dialogs.push(d.type() + ': ' + d.message());
-			await d.dismiss();
-		});
 		/*
 		 * ECharts is fetched by `make vendor` (from a registry: not in
 		 * a tree built offline). When it is absent, the frame's 404
 		 * for it is said once and not counted; when present, any error
-		 * about it counts as every other.
+		 * about it counts as every other. The 400 of the bad filter is
+		 * expected and shown.
 		 */
 		const vendor = await fetch(base + '/admin/vendor/echarts.js');
 		facts.vendor = vendor.status;
-		page.on('console', (m) => {
-			const url = (m.location() && m.location().url) || '';
-			if (vendor.status === 404 && (/\/admin\/vendor\//.test(url) ||
-			    /\/admin\/vendor\//.test(m.text())))
-				return;
-			/* The 400 of the bad filter is expected and shown. */
-			if (m.type() === 'error' &&
-			    !/status of (400|401)/.test(m.text()))
-				facts.console_errors.push(m.text());
-		});
-		page.on('pageerror', (e) => facts.console_errors.push(String(e)));
-		const shot = async (name) => {
-			const file = path.join(outdir, 'audit-' + name + '.png');
-			await page.waitForTimeout(150);
-			await page.screenshot({ path: file, fullPage: true });
-			facts.shots.push(file);
-		};
-		const get = (p) => page.evaluate(async (u) =>
-		    (await fetch(u)).json(), p);
-		const login = async (email) => {
-			await page.goto(base + '/admin/', { waitUntil: 'load' });
-			await page.waitForSelector('#login-form');
-			await page.fill('#login-email', email);
-			await page.fill('#login-password', pw);
-			await page.click('#login-form button[type=submit]');
-			await page.waitForSelector('#kpi-scans', { timeout: 10000 });
-		};
+		watch(page, facts, { allow: [400, 401], vendor: vendor.status });
+		const shot = shooter(page, facts, outdir, 'audit-');
+		const { get, login } = dashboard(page, base);
 		const rowCount = () => page.$$eval('#audit-body table tbody tr',
 		    (trs) => trs.length);
 		const settled = async () => {
@@ -316,18 +282,7 @@ async function main(argv) {
 	} finally {
 		await browser.close();
 	}
-	check(facts.dialogs.length === 0, 'no dialog fired: ' +
-	    JSON.stringify(facts.dialogs));
-	check(facts.console_errors.length === 0, 'no console errors: ' +
-	    JSON.stringify(facts.console_errors));
-	facts.failures = tally.failures;
-	process.stdout.write(JSON.stringify(facts) + '\n');
-	return tally.failures === 0 ? 0 : 1;
+	return finish(facts);
 }
 
-main(process.argv.slice(2)).then((rc) => process.exit(rc)).catch((e) => {
-	process.stderr.write(`audit.js: ${e && e.stack ? e.stack : e}\n`);
-	process.stdout.write(JSON.stringify({ failures: tally.failures + 1,
-	    error: String(e && e.message ? e.message : e) }) + '\n');
-	process.exit(1);
-});
+run('audit.js', main);

@@ -25,9 +25,8 @@
 
 const fs = require('fs');
 const path = require('path');
-const { check, launch, tally } = require('./lib');
-
-const TZ = 'Asia/Shanghai';
+const { TZ, check, dashboard, finish, launch, shooter, watch } =
+    require('./lib');
 
 async function main(argv) {
 	if (argv.length !== 4) {
@@ -36,7 +35,6 @@ async function main(argv) {
 		process.exit(2);
 	}
 	const [base, admin, analyst, outdir] = argv;
-	const pw = process.env.SIGIL_TEST_PASSWORD;
 	const facts = { dialogs: [], console_errors: [], shots: [],
 	    downloads: {} };
 	const dldir = path.join(outdir, 'batches-downloads');
@@ -47,37 +45,10 @@ async function main(argv) {
 			viewport: { width: 1440, height: 900 }, locale: 'zh-CN',
 			timezoneId: TZ, acceptDownloads: true });
 		const page = await context.newPage();
-		page.on('dialog', async (d) => {
-			facts.dialogs.push(d.type() + ': ' + d.message());
-			await d.dismiss();
-		});
-		page.on('console', (m) => {
-			/* 4xx answers the page expects and shows. */
-			if (m.type() === 'error' &&
-			    !/status of (401|404|405|422)/.test(m.text()))
-				facts.console_errors.push(m.text());
-		});
-		page.on('pageerror', (e) => facts.console_errors.push(String(e)));
-		const shot = async (name) => {
-			const file = path.join(outdir, 'batches-' + name + '.png');
-			await page.waitForTimeout(150);
-			await page.screenshot({ path: file, fullPage: true });
-			facts.shots.push(file);
-		};
-		const get = (p) => page.evaluate(async (u) =>
-		    (await fetch(u)).json(), p);
-		const goto = async (hash, selector) => {
-			await page.evaluate((h) => { location.hash = h; }, hash);
-			await page.waitForSelector(selector, { timeout: 10000 });
-		};
-		const login = async (email) => {
-			await page.goto(base + '/admin/', { waitUntil: 'load' });
-			await page.waitForSelector('#login-form');
-			await page.fill('#login-email', email);
-			await page.fill('#login-password', pw);
-			await page.click('#login-form button[type=submit]');
-			await page.waitForSelector('#kpi-scans', { timeout: 10000 });
-		};
+		/* 4xx answers the page expects and shows. */
+		watch(page, facts, { allow: [401, 404, 405, 422] });
+		const shot = shooter(page, facts, outdir, 'batches-');
+		const { get, goto, login } = dashboard(page, base);
 
 		await login(admin);
 		await goto('#/batches', '#batch-form');
@@ -367,13 +338,7 @@ async function main(argv) {
 	} finally {
 		await browser.close();
 	}
-	check(facts.dialogs.length === 0, 'no browser dialogs: ' +
-	    JSON.stringify(facts.dialogs));
-	check(facts.console_errors.length === 0, 'no console errors: ' +
-	    JSON.stringify(facts.console_errors));
-	facts.failures = tally.failures;
-	process.stdout.write(JSON.stringify(facts) + '\n');
-	process.exit(tally.failures ? 1 : 0);
+	process.exit(finish(facts));
 }
 
 main(process.argv.slice(2));

@@ -21,7 +21,7 @@
 'use strict';
 
 const fs = require('fs');
-const { launch } = require('./lib');
+const { launch, watch: watchPage } = require('./lib');
 
 
 function usage() {
@@ -78,18 +78,8 @@ async function main(argv) {
 		});
 		await context.addInitScript(watch);
 		const page = await context.newPage();
-		const consoleErrors = [], external = [];
-		page.on('console', (m) => {
-			if (m.type() === 'error')
-				consoleErrors.push(m.text());
-		});
-		page.on('pageerror', (e) => consoleErrors.push(String(e)));
-		page.on('request', (r) => {
-			const u = r.url();
-			if (!u.startsWith('data:') && !u.startsWith('about:') &&
-			    new URL(u).origin !== origin)
-				external.push(u);
-		});
+		const noted = {};
+		watchPage(page, noted, { allow: [], origin });
 		const resp = await page.goto(url, { waitUntil: 'load', timeout: 30000 });
 		let doc = 'document', frame = page.mainFrame();
 		if (mode === 'frame') {
@@ -127,8 +117,8 @@ async function main(argv) {
 			status: resp ? resp.status() : null,
 			pwned: g.pwned || framePwned,
 			csp_violations: g.csp,
-			console_errors: consoleErrors,
-			external_requests: external,
+			console_errors: noted.console_errors,
+			external_requests: noted.external_requests,
 		})) + '\n');
 	} finally {
 		await browser.close();

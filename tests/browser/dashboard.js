@@ -22,7 +22,8 @@
 'use strict';
 
 const path = require('path');
-const { check, launch, tally } = require('./lib');
+const { check, dashboard, finish, launch, run, shooter, watch } =
+    require('./lib');
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -50,29 +51,10 @@ async function main(argv) {
 			    '(KHTML, like Gecko) Chrome/120.0 Safari/537.36',
 		});
 		const page = await context.newPage();
-		page.on('dialog', async (d) => {
-			facts.dialogs.push(d.type() + ': ' + d.message());
-			await d.dismiss();
-		});
-		page.on('console', (m) => {
-			// 401s are answers the app expects (before login, after
-			// logout); anything else is an error of the page.
-			if (m.type() === 'error' && !/status of 401/.test(m.text()))
-				facts.console_errors.push(m.text());
-		});
-		page.on('pageerror', (e) => facts.console_errors.push(String(e)));
-		page.on('request', (r) => {
-			const u = r.url();
-			if (!u.startsWith('data:') && !u.startsWith('blob:') &&
-			    new URL(u).origin !== origin)
-				facts.external_requests.push(u);
-		});
-		const shot = async (name) => {
-			const file = path.join(outdir, 'dashboard-' + name + '.png');
-			await page.waitForTimeout(150);
-			await page.screenshot({ path: file, fullPage: true });
-			facts.shots.push(file);
-		};
+		/* 401s are answers the app expects (before login, after
+		 * logout); anything else is an error of the page. */
+		watch(page, facts, { origin });
+		const shot = shooter(page, facts, outdir, 'dashboard-');
 		const goto = async (hash, selector) => {
 			await page.evaluate((h) => { location.hash = h; }, hash);
 			if (selector)
@@ -283,10 +265,7 @@ async function main(argv) {
 
 		/* An analyst sees every page but no button that changes. */
 		if (analyst) {
-			await page.fill('#login-email', analyst);
-			await page.fill('#login-password', password);
-			await page.click('#login-form button[type=submit]');
-			await page.waitForSelector('#kpi-scans', { timeout: 10000 });
+			await dashboard(page, base).login(analyst, password);
 			const offered = [];
 			for (const [name, sel] of [['campaigns', '#main h1'],
 			    ['alerts', '#alert-type'], ['customers', '#phone-search'],
@@ -308,17 +287,7 @@ async function main(argv) {
 	} finally {
 		await browser.close();
 	}
-	check(facts.dialogs.length === 0, 'no dialog fired: ' +
-	    JSON.stringify(facts.dialogs));
-	check(facts.external_requests.length === 0, 'no external requests');
-	facts.failures = tally.failures;
-	process.stdout.write(JSON.stringify(facts) + '\n');
-	return tally.failures === 0 ? 0 : 1;
+	return finish(facts);
 }
 
-main(process.argv.slice(2)).then((rc) => process.exit(rc)).catch((e) => {
-	process.stderr.write(`dashboard.js: ${e && e.stack ? e.stack : e}\n`);
-	process.stdout.write(JSON.stringify({ failures: tally.failures + 1,
-	    error: String(e && e.message ? e.message : e) }) + '\n');
-	process.exit(1);
-});
+run('dashboard.js', main);

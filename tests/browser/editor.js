@@ -23,8 +23,8 @@
  */
 'use strict';
 
-const path = require('path');
-const { check, launch, tally } = require('./lib');
+const { check, dashboard, finish, launch, run, shooter, watch } =
+    require('./lib');
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 ' +
     '(KHTML, like Gecko) Chrome/120.0 Safari/537.36';
@@ -45,29 +45,17 @@ async function main(argv) {
 		process.exit(2);
 	}
 	const [base, admin, analyst, sku, zhPath, enPath, outdir] = argv;
-	const password = process.env.SIGIL_TEST_PASSWORD;
 	const origin = new URL(base).origin;
 	const facts = { dialogs: [], console_errors: [], external_requests: [],
 	    shots: [], preview_requests: 0, keystrokes: 0, links: [], rules: [] };
 
 	const browser = await launch();
-	const watch = (page) => {
-		page.on('dialog', async (d) => {
-			facts.dialogs.push(d.type() + ': ' + d.message());
-			await d.dismiss();
-		});
-		page.on('console', (m) => {
-			// 401 after logout; 415 and 422 are the refusals this
-			// test provokes (an SVG upload, bad addresses and times).
-			if (m.type() === 'error' && !/status of (401|415|422)/.test(m.text()))
-				facts.console_errors.push(m.text());
-		});
-		page.on('pageerror', (e) => facts.console_errors.push(String(e)));
+	/* 401 after logout; 415 and 422 are the refusals this test
+	 * provokes (an SVG upload, bad addresses and times). */
+	const watchPage = (page) => {
+		watch(page, facts, { allow: [401, 415, 422], origin });
 		page.on('request', (r) => {
-			const u = r.url();
-			if (!/^(data|blob|about):/.test(u) && new URL(u).origin !== origin)
-				facts.external_requests.push(u);
-			if (u.endsWith('/api/v1/preview'))
+			if (r.url().endsWith('/api/v1/preview'))
 				facts.preview_requests++;
 		});
 	};
@@ -79,23 +67,8 @@ async function main(argv) {
 		await context.route((u) => !u.href.startsWith(origin) &&
 		    /^https?:/.test(u.href), (r) => r.abort());
 		const page = await context.newPage();
-		watch(page);
-		const shot = async (name, locator) => {
-			const file = path.join(outdir, 'editor-' + name + '.png');
-			await page.waitForTimeout(200);
-			if (locator) {
-				/* Exactly the element's pixels (it may sit at a fraction). */
-				const r = await page.locator(locator).boundingBox();
-				const y = await page.evaluate(() => window.scrollY);
-				await page.screenshot({ path: file, fullPage: true, clip: {
-				    x: Math.round(r.x), y: Math.round(r.y + y),
-				    width: Math.round(r.width),
-				    height: Math.round(r.height) } });
-			}
-			else
-				await page.screenshot({ path: file, fullPage: true });
-			facts.shots.push(file);
-		};
+		watchPage(page);
+		const shot = shooter(page, facts, outdir, 'editor-', { wait: 200 });
 		const frameText = () => page.evaluate(() => {
 			const d = document.getElementById('ed-preview').contentDocument;
 			return d && d.body ? d.body.textContent : '';
@@ -116,14 +89,7 @@ async function main(argv) {
 				    (await frameText()).replace(/\s+/g, ' ').slice(0, 300) + ')');
 			}
 		};
-		const login = async (email) => {
-			await page.goto(base + '/admin/', { waitUntil: 'load' });
-			await page.waitForSelector('#login-form');
-			await page.fill('#login-email', email);
-			await page.fill('#login-password', password);
-			await page.click('#login-form button[type=submit]');
-			await page.waitForSelector('#kpi-scans', { timeout: 10000 });
-		};
+		const { login } = dashboard(page, base);
 
 		/* ---- a brand admin ---- */
 		await login(admin);
@@ -488,7 +454,7 @@ async function main(argv) {
 			await c.route((u) => !u.href.startsWith(origin) &&
 			    /^https?:/.test(u.href), (r) => r.abort());
 			const s = await c.newPage();
-			watch(s);
+			watchPage(s);
 			const resp = await s.goto(base + p, { waitUntil: 'load' });
 			const text = await s.evaluate(() => document.body.innerText);
 			check(resp && resp.status() === 200 && want.every((w) =>
@@ -507,9 +473,7 @@ async function main(argv) {
 				    () => 0);
 			}
 			check(img > 0, `the scanned page (${loc}) shows the uploaded image`);
-			const file = path.join(outdir, `editor-scan-${loc}.png`);
-			await s.screenshot({ path: file, fullPage: true });
-			facts.shots.push(file);
+			await shooter(s, facts, outdir, 'editor-scan-')(loc);
 			await c.close();
 		}
 
@@ -554,18 +518,7 @@ async function main(argv) {
 	} finally {
 		await browser.close();
 	}
-	check(facts.dialogs.length === 0, 'no dialog fired: ' +
-	    JSON.stringify(facts.dialogs));
-	check(facts.external_requests.length === 0, 'no external requests: ' +
-	    JSON.stringify(facts.external_requests));
-	facts.failures = tally.failures;
-	process.stdout.write(JSON.stringify(facts) + '\n');
-	return tally.failures === 0 ? 0 : 1;
+	return finish(facts);
 }
 
-main(process.argv.slice(2)).then((rc) => process.exit(rc)).catch((e) => {
-	process.stderr.write(`editor.js: ${e && e.stack ? e.stack : e}\n`);
-	process.stdout.write(JSON.stringify({ failures: tally.failures + 1,
-	    error: String(e && e.message ? e.message : e) }) + '\n');
-	process.exit(1);
-});
+run('editor.js', main);

@@ -14,8 +14,8 @@
  */
 'use strict';
 
-const path = require('path');
-const { check, launch, tally } = require('./lib');
+const { check, dashboard, finish, launch, run, shooter, watch } =
+    require('./lib');
 
 /* What the chart was given, read back from ECharts. */
 function mapState() {
@@ -56,23 +56,11 @@ async function main(argv) {
 			viewport: { width: 1440, height: 900 }, locale,
 			timezoneId: tz });
 		const page = await context.newPage();
-		page.on('console', (m) => {
-			if (m.type() === 'error' && !/status of 401/.test(m.text()))
-				facts.console_errors.push(m.text());
-		});
-		page.on('pageerror', (e) => facts.console_errors.push(String(e)));
-		const shot = async (name) => {
-			const file = path.join(outdir, `geo-${locale}-${name}.png`);
-			await page.waitForTimeout(200);
-			await page.screenshot({ path: file, fullPage: true });
-			facts.shots.push(file);
-		};
-		await page.goto(base + '/admin/', { waitUntil: 'load' });
-		await page.fill('#login-email', email);
-		await page.fill('#login-password', process.env.SIGIL_TEST_PASSWORD);
-		await page.click('#login-form button[type=submit]');
-		await page.waitForSelector('#nav a[data-group=trace]',
-		    { timeout: 10000 });
+		watch(page, facts);
+		const shot = shooter(page, facts, outdir, `geo-${locale}-`,
+		    { wait: 200 });
+		const { login } = dashboard(page, base, '#nav a[data-group=trace]');
+		await login(email);
 		await page.click('#nav a[data-group=trace]');
 		await page.click('#subnav a[data-page=geo]');
 		await page.waitForSelector('#region-map .map-box svg path',
@@ -143,14 +131,7 @@ async function main(argv) {
 	} finally {
 		await browser.close();
 	}
-	process.stdout.write(JSON.stringify(Object.assign(
-	    { failures: tally.failures }, facts)) + '\n');
-	process.exit(tally.failures ? 1 : 0);
+	return finish(facts);
 }
 
-main(process.argv.slice(2)).catch((e) => {
-	process.stdout.write('FAIL ' + (e && e.stack || e) + '\n');
-	process.stdout.write(JSON.stringify({ failures: tally.failures + 1 }) +
-	    '\n');
-	process.exit(1);
-});
+run('geo.js', main);

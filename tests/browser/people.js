@@ -28,23 +28,8 @@
 'use strict';
 
 const fs = require('fs');
-const path = require('path');
-const { check, launch, tally } = require('./lib');
-
-const TZ = 'Asia/Shanghai';
-
-/* The dashboard's when(): ISO, local (2026-12-07 14:05), in Shanghai. */
-function shanghai(iso) {
-	return new Date(iso).toLocaleString('sv-SE', { timeZone: TZ,
-	    year: 'numeric', month: '2-digit', day: '2-digit',
-	    hour: '2-digit', minute: '2-digit' });
-}
-
-function shanghaiDate(offset) {
-	return new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric',
-	    month: '2-digit', day: '2-digit' }).format(new Date(Date.now() +
-	    (offset || 0) * 86400000));
-}
+const { TZ, check, dashboard, finish, launch, run, shanghai, shanghaiDate,
+    shooter, watch } = require('./lib');
 
 async function main(argv) {
 	if (argv.length !== 6) {
@@ -54,7 +39,6 @@ async function main(argv) {
 	}
 	const [base, admin, operator, analyst, outdir, factsFile] = argv;
 	const F = JSON.parse(fs.readFileSync(factsFile, 'utf8'));
-	const pw = process.env.SIGIL_TEST_PASSWORD;
 	const facts = { dialogs: [], console_errors: [], shots: [], done: {} };
 	const browser = await launch();
 	try {
@@ -62,49 +46,17 @@ async function main(argv) {
 			viewport: { width: 1440, height: 900 }, locale: 'zh-CN',
 			timezoneId: TZ, acceptDownloads: true });
 		const page = await context.newPage();
-		page.on('dialog', async (d) => {
-			facts.dialogs.push(d.type() + ': ' + d.message());
-			await d.dismiss();
-		});
 		/*
 		 * ECharts is fetched by `make vendor` (not in a tree built
 		 * offline): when it is absent, what the frame says about it is
 		 * not counted; when present, it counts as every other error.
+		 * 4xx answers the page expects and shows are not counted.
 		 */
 		const vendor = await fetch(base + '/admin/vendor/echarts.js');
-		page.on('console', (m) => {
-			const url = (m.location() && m.location().url) || '';
-			if (vendor.status === 404 && (/\/admin\/vendor\//.test(url) ||
-			    /\/admin\/vendor\//.test(m.text())))
-				return;
-			/* 4xx answers the page expects and shows. */
-			if (m.type() === 'error' &&
-			    !/status of (401|403|404)/.test(m.text()))
-				facts.console_errors.push(m.text());
-		});
-		page.on('pageerror', (e) => facts.console_errors.push(String(e)));
-		let shotNo = 0;
-		const shot = async (name) => {
-			const file = path.join(outdir, `people-${String(++shotNo)
-			    .padStart(2, '0')}-${name}.png`);
-			await page.waitForTimeout(150);
-			await page.screenshot({ path: file, fullPage: true });
-			facts.shots.push(file);
-		};
-		const get = (p) => page.evaluate(async (u) =>
-		    (await fetch(u)).json(), p);
-		const goto = async (hash, selector) => {
-			await page.evaluate((h) => { location.hash = h; }, hash);
-			await page.waitForSelector(selector, { timeout: 10000 });
-		};
-		const login = async (email) => {
-			await page.goto(base + '/admin/', { waitUntil: 'load' });
-			await page.waitForSelector('#login-form');
-			await page.fill('#login-email', email);
-			await page.fill('#login-password', pw);
-			await page.click('#login-form button[type=submit]');
-			await page.waitForSelector('#nav a', { timeout: 10000 });
-		};
+		watch(page, facts, { allow: [401, 403, 404], vendor: vendor.status });
+		const shot = shooter(page, facts, outdir, (name, n) =>
+		    `people-${String(n).padStart(2, '0')}-${name}`);
+		const { get, goto, login } = dashboard(page, base, '#nav a');
 		const logout = async () => {
 			await page.click('#logout');
 			await page.waitForSelector('#login-form');
@@ -409,18 +361,7 @@ async function main(argv) {
 	} finally {
 		await browser.close();
 	}
-	check(facts.dialogs.length === 0, 'no dialog fired: ' +
-	    JSON.stringify(facts.dialogs));
-	check(facts.console_errors.length === 0, 'no console errors: ' +
-	    JSON.stringify(facts.console_errors));
-	facts.failures = tally.failures;
-	process.stdout.write(JSON.stringify(facts) + '\n');
-	return tally.failures === 0 ? 0 : 1;
+	return finish(facts);
 }
 
-main(process.argv.slice(2)).then((rc) => process.exit(rc)).catch((e) => {
-	process.stderr.write(`people.js: ${e && e.stack ? e.stack : e}\n`);
-	process.stdout.write(JSON.stringify({ failures: tally.failures + 1,
-	    error: String(e && e.message ? e.message : e) }) + '\n');
-	process.exit(1);
-});
+run('people.js', main);

@@ -18,8 +18,8 @@
  */
 'use strict';
 
-const path = require('path');
-const { check, launch, tally } = require('./lib');
+const { check, dashboard, finish, launch, shooter, watch } =
+    require('./lib');
 
 async function main(argv) {
 	if (argv.length < 7) {
@@ -31,27 +31,17 @@ async function main(argv) {
 	const [width, height] = size.split('x').map(Number);
 	const tag = `${email.split("@")[0]}-${locale}-${width}`;
 	const facts = { pages: [], shots: [] };
-	const errors = [];
 	const browser = await launch();
 	try {
 		const context = await browser.newContext({ locale, timezoneId: tz,
 		    viewport: { width, height } });
 		const page = await context.newPage();
-		page.on('console', (m) => {
-			if (m.type() === 'error')
-				errors.push(m.text());
-		});
-		page.on('pageerror', (e) => errors.push(String(e)));
-		page.on('dialog', (d) => {
-			errors.push('dialog: ' + d.message());
-			d.dismiss();
-		});
-		await page.goto(base + '/admin/', { waitUntil: 'load' });
-		await page.waitForSelector('#login-form');
-		await page.fill('#login-email', email);
-		await page.fill('#login-password', process.env.SIGIL_TEST_PASSWORD);
-		await page.click('#login-form button[type=submit]');
-		await page.waitForSelector('nav#nav a[data-group]');
+		/* Every console error, page error and dialog counts. */
+		const noted = { console_errors: [] };
+		const errors = noted.dialogs = noted.console_errors;
+		watch(page, noted, { allow: [] });
+		const shot = shooter(page, facts, outdir, `sweep-${tag}-`);
+		await dashboard(page, base, 'nav#nav a[data-group]').login(email);
 
 		/* Every group, then every page of it, by clicking. */
 		const groups = await page.$$eval('nav#nav a[data-group]',
@@ -87,9 +77,7 @@ async function main(argv) {
 				check(errors.length === before, `${tag} ${p}: no console ` +
 				    `or page error (${errors.slice(before).join(' | ')
 				    .slice(0, 300)})`);
-				const file = path.join(outdir, `sweep-${tag}-${p}.png`);
-				await page.screenshot({ path: file, fullPage: true });
-				facts.shots.push(file);
+				await shot(p);
 			}
 		}
 		const seen = new Set(facts.pages);
@@ -102,9 +90,7 @@ async function main(argv) {
 	} finally {
 		await browser.close();
 	}
-	process.stdout.write(JSON.stringify(Object.assign({ failures:
-	    tally.failures }, facts)) + '\n');
-	process.exit(tally.failures ? 1 : 0);
+	process.exit(finish(facts));
 }
 
 main(process.argv.slice(2));

@@ -11,12 +11,13 @@
  *
  * Passwords come from SIGIL_TEST_PASSWORD (everyone's) and
  * SIGIL_TEST_NEW_PASSWORD (the admin's new one). Prints one line per
- * check ("ok ..."/"FAIL ..."), then {"failures": n, "dialogs": [...]}.
+ * check ("ok ..."/"FAIL ..."), then {"failures": n, "dialogs": [...],
+ * "console_errors": [...], "shots": [...]}.
  */
 'use strict';
 
-const path = require('path');
-const { check, launch, tally } = require('./lib');
+const { check, dashboard, finish, launch, shooter, watch } =
+    require('./lib');
 
 
 async function main(argv) {
@@ -28,24 +29,16 @@ async function main(argv) {
 	const [base, admin, operator, other, outdir] = argv;
 	const pw = process.env.SIGIL_TEST_PASSWORD;
 	const newPw = process.env.SIGIL_TEST_NEW_PASSWORD;
-	const dialogs = [];
+	const facts = {};
 	const browser = await launch();
 	try {
 		const context = await browser.newContext({
 			viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
 		const page = await context.newPage();
-		page.on('dialog', async (d) => {
-			dialogs.push(d.type() + ': ' + d.message());
-			await d.dismiss();
-		});
-		const login = async (email, password) => {
-			await page.goto(base + '/admin/', { waitUntil: 'load' });
-			await page.waitForSelector('#login-form');
-			await page.fill('#login-email', email);
-			await page.fill('#login-password', password);
-			await page.click('#login-form button[type=submit]');
-			await page.waitForSelector('#kpi-scans', { timeout: 10000 });
-		};
+		/* The 403 of a wrong current password is expected and shown. */
+		watch(page, facts, { allow: [401, 403] });
+		const shot = shooter(page, facts, outdir, 'users-');
+		const { login } = dashboard(page, base);
 		const usersPage = async () => {
 			await page.evaluate(() => { location.hash = '#/users'; });
 			await page.waitForSelector('#password-form', { timeout: 10000 });
@@ -64,8 +57,7 @@ async function main(argv) {
 		const ut = await page.textContent('#users-table');
 		check(ut.includes(other) && ut.includes(operator) &&
 		    ut.includes(admin), 'the users table lists the brand\'s users');
-		await page.screenshot({ path: path.join(outdir, 'users-admin.png'),
-		    fullPage: true });
+		await shot('admin');
 
 		/* Disable the other user through the in-page confirmation. */
 		await rowOf('#users-table', other).getByRole('button',
@@ -114,8 +106,7 @@ async function main(argv) {
 		    (await (await fetch('/api/v1/users')).json()).users);
 		check(inv.some((u) => u.email === invited && u.role === 'analyst' &&
 		    !u.disabled), 'the invited analyst exists on the server');
-		await page.screenshot({ path: path.join(outdir,
-		    'users-invited.png'), fullPage: true });
+		await shot('invited');
 
 		/* A token: its secret is shown once and authenticates. */
 		await page.selectOption('#token-role', 'operator');
@@ -137,8 +128,7 @@ async function main(argv) {
 		check(newest.role === 'operator' && newest.active &&
 		    newest.expires !== null, 'the token is an operator\'s, with ' +
 		    'an expiry');
-		await page.screenshot({ path: path.join(outdir,
-		    'users-token.png'), fullPage: true });
+		await shot('token');
 
 		/* Own password. */
 		await page.fill('#old-password', 'not my password');
@@ -167,16 +157,13 @@ async function main(argv) {
 		check(await page.$('#users-table') === null &&
 		    await page.$('#tokens-table') === null,
 		    'an operator sees no users or tokens table');
-		await page.screenshot({ path: path.join(outdir,
-		    'users-operator.png'), fullPage: true });
+		await shot('operator');
 	} catch (e) {
 		check(false, 'no exception: ' + (e && e.stack || e));
 	} finally {
 		await browser.close();
 	}
-	check(dialogs.length === 0, 'no browser dialog fired');
-	process.stdout.write(JSON.stringify({ failures: tally.failures, dialogs }) + '\n');
-	process.exit(tally.failures ? 1 : 0);
+	process.exit(finish(facts));
 }
 
 main(process.argv.slice(2));

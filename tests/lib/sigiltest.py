@@ -95,6 +95,48 @@ def read_until_close(sock, timeout=3):
     return buf
 
 
+ARTIFACTS = os.path.join(ROOT, "build", "test-artifacts")
+
+
+def browser(script, args, password, checks=0, shots=0, timeout=300,
+            label="", env=None):
+    """Runs tests/browser/SCRIPT with node and ARGS (the password in
+    SIGIL_TEST_PASSWORD; env adds variables), prints the tails of its
+    output when it fails, and checks what every browser test's driver
+    checks: at least `checks` "ok"/"FAIL" lines, each one "ok"; an exit
+    status 0 and a last line of JSON saying no failure; at least `shots`
+    screenshots (exactly -shots when negative), each a real image (over
+    5000 bytes). Returns that JSON (failures -1 when there is none).
+    label prefixes what is checked."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    r = subprocess.run(["node", os.path.join(ROOT, "tests", "browser",
+                                             script)] + list(args),
+                       capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, SIGIL_TEST_PASSWORD=password,
+                                **(env or {})))
+    if r.returncode != 0:
+        print(r.stdout[-4000:], r.stderr[-3000:])
+    lines = r.stdout.strip().split("\n")
+    said = [x for x in lines[:-1] if x.startswith(("ok", "FAIL"))]
+    if checks:
+        check(len(said) >= checks, "%sthe browser ran all checks (%d)" %
+              (label, len(said)))
+    for line in said:
+        check(line.startswith("ok"), "%sbrowser: %s" % (label, line[5:]))
+    try:
+        facts = json.loads(lines[-1])
+    except ValueError:
+        facts = {"failures": -1}
+    check(r.returncode == 0 and facts.get("failures") == 0,
+          "%s%s: every step passed" % (label, script))
+    kept = facts.get("shots", [])
+    check((len(kept) == -shots if shots < 0 else len(kept) >= shots) and
+          all(os.path.getsize(f) > 5000 for f in kept),
+          "%sscreenshots kept in build/test-artifacts/ (%d)" %
+          (label, len(kept)))
+    return facts
+
+
 def done():
     print("%d failed" % failures)
     sys.exit(1 if failures else 0)

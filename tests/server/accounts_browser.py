@@ -1,17 +1,12 @@
 """The dashboard's Users page in headless Chromium (review F23):
 tests/browser/users.js against the real sigild. Screenshots are kept in
 build/test-artifacts/."""
-import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import ROOT, Env, check, done  # noqa: E402
+from sigiltest import ARTIFACTS as ART, Env, browser, check, done  # noqa: E402
 
-ART = os.path.join(ROOT, "build", "test-artifacts")
-os.makedirs(ART, exist_ok=True)
-USERS = os.path.join(ROOT, "tests", "browser", "users.js")
 PW = "correct horse battery staple"
 NEW = "a brand new passphrase"
 
@@ -26,18 +21,9 @@ with Env() as env:
     env.token("acme", "operator")
     srv = env.start("--trusted-proxy", "127.0.0.1/32")
     base = "http://127.0.0.1:%d" % srv.port
-    e = dict(os.environ, SIGIL_TEST_PASSWORD=PW, SIGIL_TEST_NEW_PASSWORD=NEW)
-    r = subprocess.run(["node", USERS, base, "ann@acme.test",
-                        "otto@acme.test", "olga@acme.test", ART],
-                       capture_output=True, text=True, timeout=240, env=e)
-    lines = r.stdout.strip().split("\n")
-    checks = [x for x in lines[:-1] if x.startswith(("ok", "FAIL"))]
-    if r.returncode != 0:
-        print(r.stdout[-3000:], r.stderr[-2000:])
-    check(len(checks) >= 8, "the browser ran all checks (%d)" % len(checks))
-    for line in checks:
-        check(line.startswith("ok"), "browser: " + line[5:])
-    check(r.returncode == 0, "users.js exit status 0 (%d)" % r.returncode)
+    browser("users.js", [base, "ann@acme.test", "otto@acme.test",
+                          "olga@acme.test", ART], PW, checks=8, shots=4,
+            timeout=240, env={"SIGIL_TEST_NEW_PASSWORD": NEW})
     # What the page did, seen by the server
     st, hdrs, raw = srv.request("POST", "/admin/login", body={
         "email": "olga@acme.test", "password": PW},

@@ -5,15 +5,11 @@ PIN file made by `sigil mint --pin`. Screenshots are kept in
 build/test-artifacts/."""
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import ROOT, Env, check, done  # noqa: E402
+from sigiltest import ARTIFACTS as ART, Env, browser, check, done  # noqa: E402
 
-ART = os.path.join(ROOT, "build", "test-artifacts")
-os.makedirs(ART, exist_ok=True)
-SCRIPT = os.path.join(ROOT, "tests", "browser", "alerts.js")
 PW = "correct horse battery staple"
 
 
@@ -66,26 +62,8 @@ with Env() as env:
           len(doc["alerts"]))
 
     base = "http://127.0.0.1:%d" % srv.port
-    r = subprocess.run(["node", SCRIPT, base, "ann@acme.test",
-                        "ana@acme.test", ART], capture_output=True,
-                       text=True, timeout=300,
-                       env=dict(os.environ, SIGIL_TEST_PASSWORD=PW))
-    lines = r.stdout.strip().split("\n")
-    if r.returncode != 0:
-        print(r.stdout[-4000:], r.stderr[-3000:])
-    checks = [x for x in lines[:-1] if x.startswith(("ok", "FAIL"))]
-    check(len(checks) >= 20, "the browser ran all checks (%d)" % len(checks))
-    for line in checks:
-        check(line.startswith("ok"), "browser: " + line[5:])
-    try:
-        facts = json.loads(lines[-1])
-    except ValueError:
-        facts = {"failures": -1}
-    check(r.returncode == 0 and facts.get("failures") == 0,
-          "alerts.js: every step passed")
-    check(len(facts.get("shots", [])) >= 8 and all(
-        os.path.getsize(f) > 5000 for f in facts.get("shots", [])),
-        "screenshots kept in build/test-artifacts/")
+    facts = browser("alerts.js", [base, "ann@acme.test", "ana@acme.test",
+                                  ART], PW, checks=20, shots=8)
 
     # What the pages did, seen through the API.
     st, doc = srv.api("GET", "alerts?status=resolved", A)

@@ -7,17 +7,13 @@ the page downloads is checked against the API."""
 import csv
 import datetime
 import io
-import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import ROOT, Env, admin_login, check, done  # noqa: E402
+from sigiltest import (ARTIFACTS as ART, Env, admin_login,  # noqa: E402
+                       browser, check, done)
 
-ART = os.path.join(ROOT, "build", "test-artifacts")
-os.makedirs(ART, exist_ok=True)
-SCRIPT = os.path.join(ROOT, "tests", "browser", "audit.js")
 PW = "correct horse battery staple"
 
 
@@ -62,26 +58,8 @@ with Env() as env:
     check(total > 60, "a trail of %d entries" % total)
 
     base = "http://127.0.0.1:%d" % srv.port
-    r = subprocess.run(["node", SCRIPT, base, "ann@acme.test",
-                        "ana@acme.test", ART], capture_output=True,
-                       text=True, timeout=300,
-                       env=dict(os.environ, SIGIL_TEST_PASSWORD=PW))
-    lines = r.stdout.strip().split("\n")
-    if r.returncode != 0:
-        print(r.stdout[-4000:], r.stderr[-3000:])
-    checks = [x for x in lines[:-1] if x.startswith(("ok", "FAIL"))]
-    check(len(checks) >= 25, "the browser ran all checks (%d)" % len(checks))
-    for line in checks:
-        check(line.startswith("ok"), "browser: " + line[5:])
-    try:
-        facts = json.loads(lines[-1])
-    except ValueError:
-        facts = {"failures": -1}
-    check(r.returncode == 0 and facts.get("failures") == 0,
-          "audit.js: every step passed")
-    check(len(facts.get("shots", [])) >= 9 and all(
-        os.path.getsize(f) > 5000 for f in facts.get("shots", [])),
-        "screenshots kept in build/test-artifacts/")
+    facts = browser("audit.js", [base, "ann@acme.test", "ana@acme.test",
+                                 ART], PW, checks=25, shots=9)
 
     # The server's side: the downloaded CSV is the API's selection, and
     # reading the trail changed nothing in it.

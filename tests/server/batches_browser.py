@@ -6,18 +6,14 @@ downloads are checked against the batch (the URLs `sigil mint` makes,
 `unzip -t`, zbarimg on the PNG labels, pdfinfo/pdftotext on the PDFs) and
 the server's state after. Screenshots are kept in build/test-artifacts/."""
 import csv
-import json
 import os
 import subprocess
 import sys
 import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import ROOT, Env, check, done  # noqa: E402
+from sigiltest import ARTIFACTS as ART, Env, browser, check, done  # noqa: E402
 
-ART = os.path.join(ROOT, "build", "test-artifacts")
-os.makedirs(ART, exist_ok=True)
-SCRIPT = os.path.join(ROOT, "tests", "browser", "batches.js")
 PW = "correct horse battery staple"
 NAME = "明前龙井 Longjing tea 250 g"
 
@@ -40,26 +36,8 @@ with Env() as env:
     check(st == 201, "55 earlier batches to list")
 
     base = "http://127.0.0.1:%d" % srv.port
-    r = subprocess.run(["node", SCRIPT, base, "ann@acme.test",
-                        "ana@acme.test", ART], capture_output=True,
-                       text=True, timeout=600,
-                       env=dict(os.environ, SIGIL_TEST_PASSWORD=PW))
-    lines = r.stdout.strip().split("\n")
-    if r.returncode != 0:
-        print(r.stdout[-4000:], r.stderr[-3000:])
-    checks = [x for x in lines[:-1] if x.startswith(("ok", "FAIL"))]
-    check(len(checks) >= 25, "the browser ran all checks (%d)" % len(checks))
-    for line in checks:
-        check(line.startswith("ok"), "browser: " + line[5:])
-    try:
-        facts = json.loads(lines[-1])
-    except ValueError:
-        facts = {"failures": -1}
-    check(r.returncode == 0 and facts.get("failures") == 0,
-          "batches.js: every step passed")
-    check(len(facts.get("shots", [])) >= 10 and all(
-        os.path.getsize(f) > 5000 for f in facts.get("shots", [])),
-        "screenshots kept in build/test-artifacts/")
+    facts = browser("batches.js", [base, "ann@acme.test", "ana@acme.test",
+                                   ART], PW, checks=25, shots=10, timeout=600)
 
     # The server's state: the page's batch, revoked, as created.
     bid = facts.get("batch")

@@ -8,17 +8,12 @@ territory drawn, the world view (a scan in Paris shades France), the
 provinces table, the page using the full width at 1440 px and at 1024 px,
 and no console error (so no CSP violation: ECharts runs without eval
 and inline styles). Screenshots in build/test-artifacts/."""
-import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import ROOT, Env, check, done  # noqa: E402
+from sigiltest import ARTIFACTS as ART, Env, browser, check, done  # noqa: E402
 
-ART = os.path.join(ROOT, "build", "test-artifacts")
-os.makedirs(ART, exist_ok=True)
-SCRIPT = os.path.join(ROOT, "tests", "browser", "geo.js")
 PW = "correct horse battery staple"
 
 PLACES = [("上海 Shanghai", 31.23, 121.47, 3), ("西安 Xi'an", 34.26, 108.94, 2),
@@ -64,25 +59,7 @@ with Env() as env:
 
     base = "http://127.0.0.1:%d" % srv.port
     for locale, tz in (("zh-CN", "Asia/Shanghai"), ("en-US", "Asia/Shanghai")):
-        r = subprocess.run(["node", SCRIPT, base, "ann@acme.test", ART,
-                            locale, tz], capture_output=True, text=True,
-                           timeout=300,
-                           env=dict(os.environ, SIGIL_TEST_PASSWORD=PW))
-        print(r.stdout[-6000:], r.stderr[-3000:])
-        lines = r.stdout.strip().split("\n")
-        try:
-            facts = json.loads(lines[-1])
-        except ValueError:
-            facts = {"failures": -1}
-        checks = [x for x in lines[:-1] if x.startswith(("ok", "FAIL"))]
-        check(len(checks) >= 12, "%s: the browser ran all checks (%d)" %
-              (locale, len(checks)))
-        check(r.returncode == 0 and facts.get("failures") == 0,
-              "%s: every step passed" % locale)
-        check(not facts.get("console_errors"), "%s: no console errors: %s"
-              % (locale, facts.get("console_errors")))
-        check(len(facts.get("shots", [])) >= 4 and all(
-            os.path.getsize(f) > 5000 for f in facts.get("shots", [])),
-            "%s: screenshots kept" % locale)
+        browser("geo.js", [base, "ann@acme.test", ART, locale, tz],
+                PW, checks=12, shots=4, label=locale + ": ")
     srv.stop()
 done()

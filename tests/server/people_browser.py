@@ -8,16 +8,12 @@ build/test-artifacts/ (people-*.png)."""
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import ROOT, Env, check, done  # noqa: E402
+from sigiltest import ARTIFACTS as ART, Env, browser, check, done  # noqa: E402
 import peoplefix  # noqa: E402
 
-ART = os.path.join(ROOT, "build", "test-artifacts")
-os.makedirs(ART, exist_ok=True)
-SCRIPT = os.path.join(ROOT, "tests", "browser", "people.js")
 PW = "correct horse battery staple"
 N = int(os.environ.get("PEOPLE_N", "2000"))
 USERS = [("ann@acme.test", "admin"), ("olly@acme.test", "operator"),
@@ -76,27 +72,8 @@ with Env() as env:
         json.dump(facts, f)
 
     base = "http://127.0.0.1:%d" % srv.port
-    r = subprocess.run(["node", SCRIPT, base] + [u[0] for u in USERS] +
-                       [ART, ffile], capture_output=True, text=True,
-                       timeout=600,
-                       env=dict(os.environ, SIGIL_TEST_PASSWORD=PW))
-    lines = r.stdout.strip().split("\n")
-    if r.returncode != 0:
-        print(r.stdout[-4000:], r.stderr[-3000:])
-    checks = [x for x in lines[:-1] if x.startswith(("ok", "FAIL"))]
-    check(len(checks) >= 50, "the browser ran all checks (%d)" % len(checks))
-    for line in checks:
-        check(line.startswith("ok"), "browser: " + line[5:])
-    try:
-        out = json.loads(lines[-1])
-    except ValueError:
-        out = {"failures": -1}
-    check(r.returncode == 0 and out.get("failures") == 0,
-          "people.js: every step passed")
-    check(len(out.get("shots", [])) >= 20 and all(
-        os.path.getsize(f) > 5000 for f in out.get("shots", [])),
-        "screenshots kept in build/test-artifacts/ (%d)" %
-        len(out.get("shots", [])))
+    out = browser("people.js", [base] + [u[0] for u in USERS] +
+                  [ART, ffile], PW, checks=50, shots=20, timeout=600)
 
     # What the pages did, seen on the server.
     did = out.get("done", {})

@@ -10,15 +10,11 @@ import datetime
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import ROOT, Env, check, done  # noqa: E402
+from sigiltest import ARTIFACTS as ART, Env, browser, check, done  # noqa: E402
 
-ART = os.path.join(ROOT, "build", "test-artifacts")
-os.makedirs(ART, exist_ok=True)
-DRIVER = os.path.join(ROOT, "tests", "browser", "sweep.js")
 PW = "correct horse battery staple"
 ADMIN_PAGES = ["overview", "campaigns", "catalog", "orders", "editor",
                "alerts", "geo", "lookup", "distributors", "shipments",
@@ -110,21 +106,8 @@ with Env() as env:
             ("analyst@acme.test", "Asia/Shanghai", "zh-CN", "1440x900",
              ADMIN_PAGES))
     for email, tz, locale, size, pages in runs:
-        r = subprocess.run(["node", DRIVER, base, email, ART, tz, locale,
-                            size] + pages, capture_output=True, text=True,
-                           timeout=600,
-                           env=dict(os.environ, SIGIL_TEST_PASSWORD=PW))
-        print(r.stdout)
-        print(r.stderr[-2000:])
-        try:
-            facts = json.loads(r.stdout.strip().split("\n")[-1])
-        except ValueError:
-            facts = {"failures": -1}
-        check(r.returncode == 0 and facts.get("failures") == 0,
-              "%s %s %s: every page passed" % (email, locale, size))
-        check(len(facts.get("shots", [])) == len(pages) and all(
-            os.path.getsize(f) > 5000 for f in facts.get("shots", [])),
-            "%s %s: a screenshot of each of the %d pages" %
-            (locale, size, len(pages)))
+        browser("sweep.js", [base, email, ART, tz, locale, size] + pages, PW,
+                shots=-len(pages), timeout=600,
+                label="%s %s %s: " % (email, locale, size))
     srv.stop()
 done()
