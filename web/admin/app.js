@@ -73,6 +73,7 @@ const TEXT = {
 		cu_all_roles: '全部身份', cu_filter_by: '只看：',
 		create: '创建', revoke: '作废', expires: '有效期至',
 		none: '无', loading: '加载中…', error: '出错了', retry: '重试',
+		list_more: '加载更多', list_shown: '已显示', list_all_shown: '已全部显示',
 		saved: '已保存', all_types: '全部类型', select: '选择',
 		no_data: '暂无数据', roles_note: '当前角色只读：修改按钮已隐藏。',
 		consumer: '消费者', retailer: '零售商', sales: '业务员',
@@ -158,6 +159,7 @@ const TEXT = {
 		create: 'Create', revoke: 'Revoke',
 		expires: 'Expires', none: 'none', loading: 'Loading…',
 		error: 'Something went wrong', retry: 'Retry', saved: 'Saved',
+		list_more: 'Load more', list_shown: 'Shown', list_all_shown: 'All shown',
 		all_types: 'All types', select: 'Select', no_data: 'No data yet',
 		roles_note: 'Your role is read-only: change buttons are hidden.',
 		consumer: 'Consumer', retailer: 'Retailer', sales: 'Sales rep',
@@ -418,6 +420,71 @@ function failure(box, err, again) {
 	    t('error') + ': ' + errText(err),
 	    ' ', again ? el('button', { type: 'button', on: { click: again } },
 	    t('retry')) : null)]);
+}
+
+/*
+ * A list the server pages, drawn in box as a table of cols (or of
+ * cols()): fetchPage(cursor) resolves to {rows, next, note}, cursor null
+ * for the first page; the table grows with each "more" (#ID-more) until
+ * next is null, so nothing silently stops at the first page, and
+ * #ID-count says how many are shown. An answer that comes after a newer
+ * reload is dropped. opts: empty (the empty list's line), more (the
+ * button's label), fail(box, err, again) (failure() when not given).
+ * Returns {reload, first(d) (draws a first page fetched elsewhere),
+ * rows(), redraw}.
+ */
+function pagedList(box, id, cols, fetchPage, opts = {}) {
+	let rows = [], next = null, note = null, gen = 0;
+	const draw = () => {
+		append(clear(box), [table(typeof cols === 'function' ? cols() : cols,
+		    rows, opts.empty), el('p', { class: 'muted small',
+		    id: id + '-count' }, `${t('list_shown')} ${fmt(rows.length)}`,
+		    next === null ? ` · ${t('list_all_shown')}` : null,
+		    note ? [' · ', note] : null,
+		    next !== null ? [' ', el('button', { type: 'button',
+		    id: id + '-more', on: { click: () => load(next) } },
+		    opts.more || t('list_more'))] : null)]);
+	};
+	const take = (d, more) => {
+		rows = (more ? rows : []).concat(d.rows);
+		next = d.next === undefined ? null : d.next;
+		note = d.note || null;
+		draw();
+	};
+	const load = async (cursor) => {
+		const more = cursor !== undefined && cursor !== null;
+		const mine = more ? gen : ++gen;
+		if (!more)
+			loading(box);
+		try {
+			const d = await fetchPage(more ? cursor : null);
+			if (mine === gen)
+				take(d, more);
+		} catch (e) {
+			if (mine === gen)
+				(opts.fail || failure)(box, e, () => load(cursor));
+		}
+	};
+	return { reload: () => load(null), first: (d) => { gen++; take(d, false); },
+		rows: () => rows, redraw: draw };
+}
+
+/*
+ * A date range: two date inputs (attrs: each one's own, name, value...)
+ * and the line saying when from is after to; ok() shows or hides that
+ * line and says whether the range holds.
+ */
+function dateRange(fromAttrs, toAttrs, badText) {
+	const from = el('input', Object.assign({ type: 'date' }, fromAttrs));
+	const to = el('input', Object.assign({ type: 'date' }, toAttrs));
+	const err = el('div', { class: 'field-error', role: 'alert', hidden: true });
+	const ok = () => {
+		const bad = !!(from.value && to.value && from.value > to.value);
+		err.hidden = !bad;
+		err.textContent = bad ? badText : '';
+		return !bad;
+	};
+	return { from, to, err, ok };
 }
 
 function table(cols, rows, empty) {
@@ -911,8 +978,8 @@ function registerPage(name, after, fn, opts) {
 
 window.sigilAdmin = Object.freeze({
 	TEXT, t, el, append, clear, clean, pill, toast, confirmBox, api,
-	ApiError, can, loading, failure, table, when, fmt, registerPage, errText,
-	rangeQuery, svg,
+	ApiError, can, loading, failure, table, pagedList, dateRange, when, fmt,
+	registerPage, errText, rangeQuery, svg,
 	setLeaveGuard, lang: () => lang, me: () => me, route,
 });
 

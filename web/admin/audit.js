@@ -20,7 +20,7 @@
 const A = window.sigilAdmin;
 if (!A)
 	return;
-const { el, append, clear, t, api, can, when, fmt, table, loading } = A;
+const { el, append, clear, t, api, can, when, fmt } = A;
 
 /* What each action is, in words (the raw name is shown beside it). */
 const ACTIONS = {
@@ -124,7 +124,7 @@ Object.assign(A.TEXT.zh, {
 	au_id: '编号', au_actor_id: '操作人编号（可选）',
 	au_err_bad_query: '筛选条件无效，请检查日期和操作人。',
 	au_err_forbidden: '只有管理员可以查看操作记录。',
-	au_count: '已显示', au_role_admin: '管理员', au_role_operator: '操作员',
+	au_role_admin: '管理员', au_role_operator: '操作员',
 	au_role_analyst: '分析员', au_changed: '已修改',
 	au_true: '是', au_false: '否',
 });
@@ -146,7 +146,7 @@ Object.assign(A.TEXT.en, {
 	au_err_bad_query: 'A filter is not valid: check the dates and the ' +
 	    'actor.',
 	au_err_forbidden: 'Only admins may read the audit trail.',
-	au_count: 'Shown', au_role_admin: 'admin', au_role_operator: 'operator',
+	au_role_admin: 'admin', au_role_operator: 'operator',
 	au_role_analyst: 'analyst', au_changed: 'changed',
 	au_true: 'yes', au_false: 'no',
 });
@@ -319,7 +319,6 @@ async function auditPage(box, params) {
 		userSel.value = params.get('actor');
 	showActor();
 
-	let rows = [], next = null, gen = 0;
 	const filters = () => {
 		const q = new URLSearchParams();
 		const id = kindSel.value === 'user' ? userSel.value :
@@ -346,43 +345,21 @@ async function auditPage(box, params) {
 	    { label: t('au_detail'), render: detailCell },
 	    { label: t('au_where'), render: whereCell },
 	];
-	const draw = () => {
-		const more = next !== null ? el('button', { type: 'button',
-		    id: 'audit-more', on: { click: () => page(next) } },
-		    t('au_more')) : null;
-		append(clear(body), [table(cols, rows, t('au_none')),
-		    el('p', { class: 'sub', id: 'audit-count' },
-		    `${t('au_count')} ${fmt(rows.length)}`), more]);
-	};
-	const page = async (before) => {
-		const mine = gen;
+	const list = A.pagedList(body, 'audit', cols, async (before) => {
 		const q = filters();
 		q.set('limit', '50');
 		if (before)
 			q.set('before', String(before));
-		try {
-			const r = await api('GET', '/api/v1/audit?' + q);
-			if (mine !== gen)
-				return;
-			rows = rows.concat(r.entries);
-			next = r.next;
-			draw();
-		} catch (e) {
-			if (mine === gen)
-				append(clear(body), [el('div', {
-				    class: 'notice error', id: 'audit-error' },
-				    errorLine(e), ' ', el('button', { type: 'button',
-				    on: { click: load } }, t('retry')))]);
-		}
-	};
+		const r = await api('GET', '/api/v1/audit?' + q);
+		return { rows: r.entries, next: r.next };
+	}, { empty: t('au_none'), more: t('au_more'), fail: (box, e, again) =>
+	    append(clear(box), [el('div', { class: 'notice error',
+	    id: 'audit-error' }, errorLine(e), ' ', el('button', {
+	    type: 'button', on: { click: again } }, t('retry')))]) });
 	const load = () => {
-		gen++;
-		rows = [];
-		next = null;
 		exportLink.href = '/api/v1/audit/export.csv' +
 		    (filters().toString() ? '?' + filters() : '');
-		loading(body);
-		return page(null);
+		return list.reload();
 	};
 	kindSel.addEventListener('change', showActor);
 	for (const input of [kindSel, userSel, actionSel, from, to])

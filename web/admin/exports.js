@@ -65,9 +65,9 @@ function langSelect(name) {
 }
 
 function scanCard() {
-	const from = el('input', { type: 'date', name: 'from',
-	    value: P.localDate(-30) });
-	const to = el('input', { type: 'date', name: 'to', value: P.localDate(0) });
+	const range = A.dateRange({ name: 'from', value: P.localDate(-30) },
+	    { name: 'to', value: P.localDate(0) }, t('ex_bad_range'));
+	const { from, to, err } = range;
 	const verdict = el('select', { name: 'verdict', 'aria-label':
 	    t('ex_verdict') }, el('option', { value: '' }, t('ex_all_verdicts')),
 	    VERDICTS.map((v) => el('option', { value: v }, t(v))));
@@ -77,14 +77,10 @@ function scanCard() {
 	    t('ex_format') }, el('option', { value: 'csv' }, t('ex_csv')),
 	    el('option', { value: 'ndjson' }, t('ex_ndjson')));
 	const lang = langSelect('lang');
-	const err = el('div', { class: 'field-error', role: 'alert', hidden: true });
 	const link = el('a', { class: 'button primary', id: 'export-scans',
 	    download: 'scans.csv' }, t('ex_download'));
 	const update = () => {
-		const bad = from.value && to.value && from.value > to.value;
-		err.hidden = !bad;
-		err.textContent = bad ? t('ex_bad_range') : '';
-		link.hidden = bad;
+		link.hidden = !range.ok();
 		const q = new URLSearchParams({ format: format.value, tz: P.tzParam() });
 		if (from.value)
 			q.set('from', from.value);

@@ -43,13 +43,11 @@ async function feedbackPage(box) {
 	    el('option', { value: '' }, t('fb_all_ratings')),
 	    [5, 4, 3, 2, 1].map((n) => el('option', { value: String(n) },
 	    `${'★'.repeat(n)} ${n}`)));
-	const since = el('input', { type: 'date', name: 'since',
-	    'aria-label': t('pp_from') });
-	const until = el('input', { type: 'date', name: 'until',
-	    'aria-label': t('pp_to') });
+	const range = A.dateRange({ name: 'since', 'aria-label': t('pp_from') },
+	    { name: 'until', 'aria-label': t('pp_to') }, t('fb_bad_range'));
+	const { from: since, to: until, err } = range;
 	const sku = el('select', { name: 'sku', 'aria-label': t('product') },
 	    el('option', { value: '' }, t('pp_all_products')));
-	const err = el('div', { class: 'field-error', role: 'alert', hidden: true });
 	const form = el('form', { class: 'toolbar', id: 'feedback-filters' },
 	    el('h1', {}, t('fb_title')), el('span', { class: 'spacer' }),
 	    rating, sku, el('label', { class: 'inline' }, t('pp_from'), ' ', since),
@@ -95,10 +93,7 @@ async function feedbackPage(box) {
 	}, t('fb_none'));
 	form.addEventListener('submit', (ev) => {
 		ev.preventDefault();
-		const bad = since.value && until.value && since.value > until.value;
-		err.hidden = !bad;
-		err.textContent = bad ? t('fb_bad_range') : '';
-		if (!bad)
+		if (range.ok())
 			list.reload();
 	});
 	list.reload();

@@ -29,7 +29,6 @@ Object.assign(A.TEXT.zh, {
 	pp_err_already_fulfilled: '此订单已经处理过了',
 	pp_err_already_erased: '此会员的个人数据已删除',
 	pp_err_csrf: '登录状态已过期，请刷新页面',
-	pp_more: '加载更多', pp_shown: '已显示', pp_all_shown: '已全部显示',
 	pp_retry: '重试', pp_all: '全部', pp_all_products: '全部产品',
 	pp_from: '开始日期', pp_to: '结束日期', pp_apply: '筛选',
 	pp_anonymous: '未登录用户', pp_lookup: '查码', pp_code: '码',
@@ -45,7 +44,6 @@ Object.assign(A.TEXT.en, {
 	pp_err_already_fulfilled: 'This order was fulfilled already',
 	pp_err_already_erased: 'This customer\'s data was erased already',
 	pp_err_csrf: 'Your session has expired; please reload the page',
-	pp_more: 'Load more', pp_shown: 'Shown', pp_all_shown: 'All shown',
 	pp_retry: 'Retry', pp_all: 'All', pp_all_products: 'All products',
 	pp_from: 'From', pp_to: 'To', pp_apply: 'Filter',
 	pp_anonymous: 'Not logged in', pp_lookup: 'Look up', pp_code: 'Code',
@@ -78,44 +76,9 @@ function localDate(days) {
 	    String(d.getDate()).padStart(2, '0');
 }
 
-/*
- * A list the server pages, drawn in box: fetchPage(cursor) resolves to
- * {rows, next, note}; the table grows with each "more" until next is
- * null, so nothing silently stops at the first page. Returns
- * {reload, rows()}.
- */
+/* A list the server pages (A.pagedList), its errors in these texts. */
 function pagedList(box, id, cols, fetchPage, empty) {
-	let rows = [], next = null, note = null;
-	const draw = () => {
-		append(clear(box), [A.table(cols(), rows, empty),
-		    el('p', { class: 'muted small', id: id + '-count' },
-		    `${t('pp_shown')} ${A.fmt(rows.length)}`,
-		    next === null ? ` · ${t('pp_all_shown')}` : null,
-		    note ? [' · ', note] : null,
-		    next !== null ? [' ', el('button', { type: 'button',
-		    id: id + '-more', on: { click: () => load(next) } },
-		    t('pp_more'))] : null)]);
-	};
-	const load = async (cursor) => {
-		const more = cursor !== undefined && cursor !== null;
-		if (!more)
-			append(clear(box), [el('p', { class: 'empty' }, t('loading'))]);
-		try {
-			const d = await fetchPage(more ? cursor : null);
-			rows = (more ? rows : []).concat(d.rows);
-			next = d.next === undefined ? null : d.next;
-			note = d.note || null;
-			draw();
-		} catch (e) {
-			failBox(box, e, () => load(cursor));
-		}
-	};
-	return { reload: () => load(null), first: (d) => {
-		rows = d.rows;
-		next = d.next === undefined ? null : d.next;
-		note = d.note || null;
-		draw();
-	}, rows: () => rows, redraw: draw };
+	return A.pagedList(box, id, cols, fetchPage, { empty, fail: failBox });
 }
 
 /* The brand's products [{sku, name}] for a picker: GET products (paged),
