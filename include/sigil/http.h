@@ -146,6 +146,12 @@ void http_stream_start(struct http_call *c, int status,
  */
 #define HTTP_STREAM_WAIT 2
 void http_stream_wake(struct http_call *c);
+/*
+ * One CSV cell of a streamed export (http_csv.c): quoted, line breaks
+ * dropped, a leading = + - @ or tab defused with '; NULL is empty; last
+ * ends the row (CRLF), else a comma follows.
+ */
+void http_csv_cell(struct evbuffer *out, const char *v, int last);
 
 /* Request helpers. */
 const char *http_header(struct http_call *c, const char *name);

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "sigil/log.h"
+#include "sigil/scan_export.h"
 #include "sigil/stats.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -41,21 +42,16 @@ floor_div(int64_t a, int64_t b)
 /* ---- ranges ---- */
 
 /*
- * A bound: a date (YYYY-MM-DD, local midnight in zone tz) or an RFC 3339
- * instant with Z or an offset (never shifted); its hour, rounded down.
+ * A bound, as an export takes it (scan_export_bound): a date (YYYY-MM-DD,
+ * local midnight in zone tz, in hours) or an RFC 3339 instant with Z or
+ * an offset (never shifted); its hour, rounded down.
  */
 static int
 bound_parse(const char *s, int tz, int64_t *hour)
 {
 	int64_t t;
 
-	if (strlen(s) == 10) {
-		if (sigil_time_parse(s, &t) != 0)
-			return SIGIL_EINVAL;
-		*hour = floor_div(t, STATS_HOUR_US) - tz;
-		return 0;
-	}
-	if (sigil_time_parse_rfc3339(s, &t) != 0)
+	if (scan_export_bound(s, tz * 60, 0, &t) != 0)
 		return SIGIL_EINVAL;
 	*hour = floor_div(t, STATS_HOUR_US);
 	return 0;

@@ -236,22 +236,6 @@ struct audit_csv {
 	struct audit_entry	chunk[AUDIT_CHUNK];
 };
 
-/* A cell, quoted; a leading = + - @ or tab is defused with a quote. */
-static void
-cell(struct evbuffer *out, const char *v, int last)
-{
-	evbuffer_add(out, "\"", 1);
-	if (v[0] != '\0' && strchr("=+-@\t", v[0]) != NULL)
-		evbuffer_add(out, "'", 1);
-	for (const char *p = v; *p; p++) {
-		if (*p == '"')
-			evbuffer_add(out, "\"", 1);
-		if (*p != '\r' && *p != '\n')
-			evbuffer_add(out, p, 1);
-	}
-	evbuffer_add(out, last ? "\"\r\n" : "\",", last ? 3 : 2);
-}
-
 static int
 csv_next(struct http_call *c, void *arg, struct evbuffer *out)
 {
@@ -264,7 +248,7 @@ csv_next(struct http_call *c, void *arg, struct evbuffer *out)
 	if (!x->started) {
 		x->started = 1;
 		for (size_t i = 0; i < CSV_NCOLS; i++)
-			cell(out, csv_head[i], i + 1 == CSV_NCOLS);
+			http_csv_cell(out, csv_head[i], i + 1 == CSV_NCOLS);
 		return 1;
 	}
 	/*
@@ -290,18 +274,18 @@ csv_next(struct http_call *c, void *arg, struct evbuffer *out)
 		const struct audit_entry *e = &x->chunk[i];
 
 		snprintf(seq, sizeof seq, "%llu", (unsigned long long)e->seq);
-		cell(out, seq, 0);
-		cell(out, sigil_time_format(e->at, t), 0);
-		cell(out, audit_actor_kind_name(e->actor_kind), 0);
-		cell(out, e->actor, 0);
-		cell(out, e->role != 0 ? role_name(e->role) : "", 0);
-		cell(out, e->action, 0);
-		cell(out, e->target_type, 0);
-		cell(out, e->target_id, 0);
-		cell(out, e->ip, 0);
-		cell(out, e->outcome == 0 ? "ok" :
+		http_csv_cell(out, seq, 0);
+		http_csv_cell(out, sigil_time_format(e->at, t), 0);
+		http_csv_cell(out, audit_actor_kind_name(e->actor_kind), 0);
+		http_csv_cell(out, e->actor, 0);
+		http_csv_cell(out, e->role != 0 ? role_name(e->role) : "", 0);
+		http_csv_cell(out, e->action, 0);
+		http_csv_cell(out, e->target_type, 0);
+		http_csv_cell(out, e->target_id, 0);
+		http_csv_cell(out, e->ip, 0);
+		http_csv_cell(out, e->outcome == 0 ? "ok" :
 		    sigil_strerror(e->outcome), 0);
-		cell(out, e->detail, 1);
+		http_csv_cell(out, e->detail, 1);
 	}
 	if (more && w.n > 0 && w.last > 1)
 		return 1;

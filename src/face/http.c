@@ -463,6 +463,21 @@ stream_again(evutil_socket_t fd, short what, void *arg)
 	stream_pump(NULL, arg);
 }
 
+/* The stream ends with status: reply ended, call logged, stream freed;
+ * a failed one's source is told first (gone()). */
+static void
+stream_end(struct http_stream *s, int status)
+{
+	struct http_server *srv = s->call->srv;
+
+	if (status != 200)
+		s->ops->gone(s->call, s->arg);
+	conn_guard_idle(srv->guard, evhttp_request_get_connection(s->call->req));
+	evhttp_send_reply_end(s->call->req);
+	call_finish(s->call, status);
+	stream_drop(srv, s);
+}
+
 static void
 stream_pump(struct evhttp_connection *evcon, void *arg)
 {
@@ -473,12 +488,7 @@ stream_pump(struct evhttp_connection *evcon, void *arg)
 
 	(void)evcon;
 	if (out == NULL) {
-		s->ops->gone(s->call, s->arg);
-		conn_guard_idle(srv->guard,
-		    evhttp_request_get_connection(s->call->req));
-		evhttp_send_reply_end(s->call->req);
-		call_finish(s->call, 500);
-		stream_drop(srv, s);
+		stream_end(s, 500);
 		return;
 	}
 	more = s->ops->next(s->call, s->arg, out);
@@ -500,25 +510,15 @@ stream_pump(struct evhttp_connection *evcon, void *arg)
 			s->again = evtimer_new(srv->base, stream_again, s);
 		if (s->again != NULL && evtimer_add(s->again, &now) == 0)
 			return;
-		s->ops->gone(s->call, s->arg);
-		conn_guard_idle(srv->guard,
-		    evhttp_request_get_connection(s->call->req));
-		evhttp_send_reply_end(s->call->req);
-		call_finish(s->call, 500);
-		stream_drop(srv, s);
+		stream_end(s, 500);
 		return;
 	}
 	if (evbuffer_get_length(out) > 0)
 		evhttp_send_reply_chunk_with_cb(s->call->req, out,
 		    more ? stream_pump : NULL, s);
 	evbuffer_free(out);
-	if (!more) {
-		conn_guard_idle(srv->guard,
-		    evhttp_request_get_connection(s->call->req));
-		evhttp_send_reply_end(s->call->req);
-		call_finish(s->call, 200);
-		stream_drop(srv, s);
-	}
+	if (!more)
+		stream_end(s, 200);
 }
 
 void

@@ -443,23 +443,6 @@ struct cust_csv {
 	int		zh, has_tz, tz;
 };
 
-static void
-csv_cell(struct evbuffer *out, const char *v, int last)
-{
-	if (v == NULL)
-		v = "";
-	evbuffer_add(out, "\"", 1);
-	if (v[0] != '\0' && strchr("=+-@\t", v[0]) != NULL)
-		evbuffer_add(out, "'", 1);
-	for (const char *p = v; *p; p++) {
-		if (*p == '"')
-			evbuffer_add(out, "\"", 1);
-		if (*p != '\r' && *p != '\n')
-			evbuffer_add(out, p, 1);
-	}
-	evbuffer_add(out, last ? "\"\r\n" : "\",", last ? 3 : 2);
-}
-
 static const char *const csv_cols[] = { "id", "phone", "role", "tier",
 	"segment", "balance", "points_12m", "claims", "created", "last_login",
 	"erased" };
@@ -516,9 +499,9 @@ cust_csv_one(void *arg, const struct customer *cu)
 		if (json_is_integer(v)) {
 			snprintf(num, sizeof num, "%lld",
 			    (long long)json_integer_value(v));
-			csv_cell(x->out, num, i + 1 == CSV_NCOLS);
+			http_csv_cell(x->out, num, i + 1 == CSV_NCOLS);
 		} else
-			csv_cell(x->out, cust_csv_value(x, i, i == 2 &&
+			http_csv_cell(x->out, cust_csv_value(x, i, i == 2 &&
 			    v == NULL && !cu->erased ? "consumer" :
 			    json_string_value(v), buf, sizeof buf),
 			    i + 1 == CSV_NCOLS);
@@ -537,7 +520,7 @@ cust_csv_next(struct http_call *c, void *arg, struct evbuffer *out)
 	if (!x->started) {
 		evbuffer_add(out, "\xef\xbb\xbf", 3);
 		for (size_t i = 0; i < CSV_NCOLS; i++)
-			csv_cell(out, x->zh ? csv_cols_zh[i] : csv_cols[i],
+			http_csv_cell(out, x->zh ? csv_cols_zh[i] : csv_cols[i],
 			    i + 1 == CSV_NCOLS);
 		x->started = 1;
 	}

@@ -101,14 +101,7 @@ encode(const struct audit_entry *e, uint8_t *vb)
 	vb[9] = (uint8_t)e->role;
 	le16_put(vb + 10, (uint16_t)(int16_t)e->outcome);
 	strs_of(e, s);
-	for (int i = 0; i < AUDIT_STRS; i++) {
-		size_t n = strlen(s[i]);
-
-		le16_put(vb + off, (uint16_t)n);
-		memcpy(vb + off + 2, s[i], n);
-		off += 2 + n;
-	}
-	return off;
+	return lstrs_put(vb, off, s, AUDIT_STRS);
 }
 
 static int
@@ -131,19 +124,8 @@ decode(MDB_val k, MDB_val v, struct audit_entry *e)
 	e->actor_kind = p[8];
 	e->role = p[9];
 	e->outcome = (int16_t)le16_get(p + 10);
-	for (int i = 0; i < AUDIT_STRS; i++) {
-		size_t n;
-
-		if (off + 2 > v.mv_size)
-			return SIGIL_EIO;
-		n = le16_get(p + off);
-		if (n >= caps[i] || off + 2 + n > v.mv_size)
-			return SIGIL_EIO;
-		memcpy(s[i], p + off + 2, n);
-		s[i][n] = '\0';
-		off += 2 + n;
-	}
-	return 0;
+	return lstrs_get(p, v.mv_size, off, s, caps, AUDIT_STRS) != 0 ? 0 :
+	    SIGIL_EIO;
 }
 
 /* The write closure: e (its own context) gets seq and at, then its row. */

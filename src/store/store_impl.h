@@ -229,6 +229,45 @@ le64_get(const uint8_t *p)
 	return le32_get(p) | (uint64_t)le32_get(p + 4) << 32;
 }
 
+/*
+ * A row's strings, one after another from off on, each a 16-bit length
+ * and its bytes: lstrs_put writes the n of s and returns where they end;
+ * lstrs_get reads n of them (of the size bytes at p) into s, caps[i]
+ * bytes with the NUL, and returns where they end, 0 when one is cut
+ * short or too long for its field.
+ */
+static inline size_t
+lstrs_put(uint8_t *p, size_t off, const char *const *s, int n)
+{
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(s[i]);
+
+		le16_put(p + off, (uint16_t)len);
+		memcpy(p + off + 2, s[i], len);
+		off += 2 + len;
+	}
+	return off;
+}
+
+static inline size_t
+lstrs_get(const uint8_t *p, size_t size, size_t off, char *const *s,
+    const size_t *caps, int n)
+{
+	for (int i = 0; i < n; i++) {
+		size_t len;
+
+		if (off + 2 > size)
+			return 0;
+		len = le16_get(p + off);
+		if (len >= caps[i] || off + 2 + len > size)
+			return 0;
+		memcpy(s[i], p + off + 2, len);
+		s[i][len] = '\0';
+		off += 2 + len;
+	}
+	return off;
+}
+
 static inline void
 lef32_put(uint8_t *p, float f)
 {

@@ -59,20 +59,12 @@ static size_t
 link_encode(const struct link *l, uint8_t *p)
 {
 	const char *f[] = LINK_FIELDS(l);
-	size_t n = LINK_FIXED;
 
 	p[0] = (uint8_t)((l->is_default ? F_DEFAULT : 0) |
 	    (l->type_default ? F_TYPE_DEFAULT : 0));
 	le64_put(p + 1, l->batch);
 	le64_put(p + 9, (uint64_t)l->created);
-	for (int i = 0; i < LINK_STRINGS; i++) {
-		size_t len = strlen(f[i]);
-
-		le16_put(p + n, (uint16_t)len);
-		memcpy(p + n + 2, f[i], len);
-		n += 2 + len;
-	}
-	return n;
+	return lstrs_put(p, LINK_FIXED, f, LINK_STRINGS);
 }
 
 static int
@@ -92,19 +84,8 @@ link_decode(MDB_val k, MDB_val v, void *out)
 	l->type_default = (p[0] & F_TYPE_DEFAULT) != 0;
 	l->batch = le64_get(p + 1);
 	l->created = (int64_t)le64_get(p + 9);
-	for (int i = 0; i < LINK_STRINGS; i++) {
-		size_t len;
-
-		if (n + 2 > v.mv_size)
-			return SIGIL_EIO;
-		len = le16_get(p + n);
-		if (len >= caps[i] || n + 2 + len > v.mv_size)
-			return SIGIL_EIO;
-		memcpy(f[i], p + n + 2, len);
-		f[i][len] = '\0';
-		n += 2 + len;
-	}
-	return n == v.mv_size ? 0 : SIGIL_EIO;
+	n = lstrs_get(p, v.mv_size, n, f, caps, LINK_STRINGS);
+	return n != 0 && n == v.mv_size ? 0 : SIGIL_EIO;
 }
 
 static int

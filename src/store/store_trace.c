@@ -223,9 +223,10 @@ distributor_exists(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	return mdb_get(txn, st->distributors, &k, &v);
 }
 
+/* One distributor, with its territory or (territory 0) its name alone. */
 static int
 distributor_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint32_t id, struct distributor *out)
+    uint32_t id, int territory, struct distributor *out)
 {
 	uint8_t kb[8];
 	MDB_val k = mval(kb, 8), v;
@@ -234,7 +235,7 @@ distributor_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	bid_key(kb, brand_id, id);
 	if ((rc = mdb_get(txn, st->distributors, &k, &v)) != 0)
 		return rc;
-	return distributor_decode(k, v, 1, out);
+	return distributor_decode(k, v, territory, out);
 }
 
 int
@@ -243,7 +244,8 @@ store_distributor_get(struct store *st, uint32_t brand_id, uint32_t id,
 {
 	if (st->trace_absent)
 		return SIGIL_ENOTFOUND;
-	return STORE_READ(st, distributor_load(st, txn, brand_id, id, out));
+	return STORE_READ(st, distributor_load(st, txn, brand_id, id, 1,
+	    out));
 }
 
 void
@@ -270,8 +272,9 @@ dist_each_load(const struct each_ctx *c, MDB_txn *txn, MDB_val k, MDB_val v,
 
 EACH_ROW(dist_row, struct distributor, dist_each_load, 1)
 
-int
-store_distributor_each(struct store *st, uint32_t brand_id,
+/* The brand's distributors from id first on, in id order. */
+static int
+distributor_walk(struct store *st, uint32_t brand_id, uint32_t first,
     int (*fn)(void *arg, const struct distributor *d), void *arg)
 {
 	struct each_ctx c = { st, brand_id, (any_fn)fn, arg };
@@ -279,37 +282,25 @@ store_distributor_each(struct store *st, uint32_t brand_id,
 
 	if (st->trace_absent)
 		return 0;
-	bid_key(kb, brand_id, 0);
+	bid_key(kb, brand_id, first);
 	return store_walk(st, st->distributors, WALK_RANGE, mval(kb, 8),
 	    dist_row, &c);
+}
+
+int
+store_distributor_each(struct store *st, uint32_t brand_id,
+    int (*fn)(void *arg, const struct distributor *d), void *arg)
+{
+	return distributor_walk(st, brand_id, 0, fn, arg);
 }
 
 int
 store_distributor_page(struct store *st, uint32_t brand_id, uint32_t after,
     int (*fn)(void *arg, const struct distributor *d), void *arg)
 {
-	struct each_ctx c = { st, brand_id, (any_fn)fn, arg };
-	uint8_t kb[8];
-
-	if (st->trace_absent || after == UINT32_MAX)
+	if (after == UINT32_MAX)
 		return 0;
-	bid_key(kb, brand_id, after + 1);
-	return store_walk(st, st->distributors, WALK_RANGE, mval(kb, 8),
-	    dist_row, &c);
-}
-
-static int
-distributor_name_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint32_t id, struct distributor *out)
-{
-	uint8_t kb[8];
-	MDB_val k = mval(kb, 8), v;
-	int rc;
-
-	bid_key(kb, brand_id, id);
-	if ((rc = mdb_get(txn, st->distributors, &k, &v)) != 0)
-		return rc;
-	return distributor_decode(k, v, 0, out);
+	return distributor_walk(st, brand_id, after + 1, fn, arg);
 }
 
 int
@@ -318,7 +309,7 @@ store_distributor_name(struct store *st, uint32_t brand_id, uint32_t id,
 {
 	if (st->trace_absent)
 		return SIGIL_ENOTFOUND;
-	return STORE_READ(st, distributor_name_load(st, txn, brand_id, id,
+	return STORE_READ(st, distributor_load(st, txn, brand_id, id, 0,
 	    out));
 }
 
