@@ -25,8 +25,8 @@
  */
 'use strict';
 
-const { TZ, check, dashboard, finish, launch, run, shanghai, shanghaiDate,
-    shooter, watch } = require('./lib');
+const { check, dashboard, finish, launch, run, shanghai, shanghaiDate,
+    shooter, watch, zhPage } = require('./lib');
 
 async function main(argv) {
 	if (argv.length !== 4) {
@@ -38,10 +38,7 @@ async function main(argv) {
 	const facts = { dialogs: [], console_errors: [], shots: [] };
 	const browser = await launch();
 	try {
-		const context = await browser.newContext({
-			viewport: { width: 1440, height: 900 }, locale: 'zh-CN',
-			timezoneId: TZ });
-		const page = await context.newPage();
+		const page = await zhPage(browser);
 		watch(page, facts, { allow: [401, 422] });
 		const shot = shooter(page, facts, outdir);
 		const { get, goto, login } = dashboard(page, base);

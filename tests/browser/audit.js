@@ -26,7 +26,7 @@
 const fs = require('fs');
 const path = require('path');
 const { TZ, check, dashboard, finish, launch, run, shanghaiDate, shooter,
-    watch } = require('./lib');
+    watch, zhPage } = require('./lib');
 
 async function main(argv) {
 	if (argv.length !== 4) {
@@ -38,10 +38,7 @@ async function main(argv) {
 	const facts = { dialogs: [], console_errors: [], shots: [], csv: {} };
 	const browser = await launch();
 	try {
-		const context = await browser.newContext({ acceptDownloads: true,
-		    viewport: { width: 1440, height: 900 }, locale: 'zh-CN',
-		    timezoneId: TZ });
-		const page = await context.newPage();
+		const page = await zhPage(browser);
 		/*
 		 * ECharts is fetched by `make vendor` (from a registry: not in
 		 * a tree built offline). When it is absent, the frame's 404

@@ -25,8 +25,8 @@
 
 const fs = require('fs');
 const path = require('path');
-const { TZ, check, dashboard, finish, launch, shooter, watch } =
-    require('./lib');
+const { check, dashboard, finish, launch, run, shooter, watch,
+    zhPage } = require('./lib');
 
 async function main(argv) {
 	if (argv.length !== 4) {
@@ -41,10 +41,7 @@ async function main(argv) {
 	fs.mkdirSync(dldir, { recursive: true });
 	const browser = await launch();
 	try {
-		const context = await browser.newContext({
-			viewport: { width: 1440, height: 900 }, locale: 'zh-CN',
-			timezoneId: TZ, acceptDownloads: true });
-		const page = await context.newPage();
+		const page = await zhPage(browser);
 		/* 4xx answers the page expects and shows. */
 		watch(page, facts, { allow: [401, 404, 405, 422] });
 		const shot = shooter(page, facts, outdir, 'batches-');
@@ -333,12 +330,10 @@ async function main(argv) {
 		check(offered.length === 0, 'the analyst is offered no change ' +
 		    'and no download: ' + JSON.stringify(offered));
 		await shot('analyst');
-	} catch (e) {
-		check(false, 'unexpected: ' + (e && e.stack ? e.stack : e));
 	} finally {
 		await browser.close();
 	}
-	process.exit(finish(facts));
+	return finish(facts);
 }
 
-main(process.argv.slice(2));
+run('batches.js', main);

@@ -103,6 +103,15 @@ async function launch() {
 	return browser;
 }
 
+/* A page as a brand team in China sees the dashboard: zh-CN, Shanghai
+ * time, 1440x900, downloads kept. */
+async function zhPage(browser) {
+	const context = await browser.newContext({ locale: 'zh-CN',
+	    timezoneId: TZ, viewport: { width: 1440, height: 900 },
+	    acceptDownloads: true });
+	return context.newPage();
+}
+
 /*
  * What every dashboard test counts against a page, noted in facts: a
  * dialog (pages confirm in the page, never with confirm()) in
@@ -233,4 +242,4 @@ function run(name, main) {
 }
 
 module.exports = { TZ, check, dashboard, finish, launch, run, shanghai,
-	shanghaiDate, shooter, tally, watch };
+	shanghaiDate, shooter, tally, watch, zhPage };

@@ -28,8 +28,8 @@
 'use strict';
 
 const fs = require('fs');
-const { TZ, check, dashboard, finish, launch, run, shanghai, shanghaiDate,
-    shooter, watch } = require('./lib');
+const { check, dashboard, finish, launch, run, shanghai, shanghaiDate,
+    shooter, watch, zhPage } = require('./lib');
 
 async function main(argv) {
 	if (argv.length !== 6) {
@@ -42,10 +42,7 @@ async function main(argv) {
 	const facts = { dialogs: [], console_errors: [], shots: [], done: {} };
 	const browser = await launch();
 	try {
-		const context = await browser.newContext({
-			viewport: { width: 1440, height: 900 }, locale: 'zh-CN',
-			timezoneId: TZ, acceptDownloads: true });
-		const page = await context.newPage();
+		const page = await zhPage(browser);
 		/*
 		 * ECharts is fetched by `make vendor` (not in a tree built
 		 * offline): when it is absent, what the frame says about it is
