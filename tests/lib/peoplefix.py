@@ -39,6 +39,13 @@ def day(offset):
             datetime.timedelta(days=offset)).isoformat()
 
 
+def local_day(offset, tz=8):
+    """The date offset days from today in the zone UTC+tz."""
+    now = datetime.datetime.now(datetime.timezone.utc) + \
+        datetime.timedelta(hours=tz)
+    return (now.date() + datetime.timedelta(days=offset)).isoformat()
+
+
 class People:
     pass
 

@@ -18,16 +18,11 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import Env, check, done  # noqa: E402
 import peoplefix  # noqa: E402
+from peoplefix import local_day  # noqa: E402
 
 N = int(os.environ.get("PEOPLE_N", "2000"))
 HEAD_EN = ("scan_id,brand,serial,batch,time,verdict,bot,first_scan,device,"
            "ip,lat,lng,accuracy_m,diversion")
-
-
-def local_day(offset, tz=8):
-    now = datetime.datetime.now(datetime.timezone.utc) + \
-        datetime.timedelta(hours=tz)
-    return (now.date() + datetime.timedelta(days=offset)).isoformat()
 
 
 with Env() as env:

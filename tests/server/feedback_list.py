@@ -5,7 +5,6 @@ first; the filters (rating, sku, since/until in a zone); an erased
 customer's text and scan gone; bad input of every kind a clear 400 that
 changes nothing; brand isolation; roles; the consumer's POST on the same
 path still answered by its own route."""
-import datetime
 import json
 import os
 import sys
@@ -14,14 +13,9 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import Env, check, done  # noqa: E402
 import peoplefix  # noqa: E402
+from peoplefix import local_day  # noqa: E402
 
 N = int(os.environ.get("PEOPLE_N", "2000"))
-
-
-def local_day(offset, tz=8):
-    now = datetime.datetime.now(datetime.timezone.utc) + \
-        datetime.timedelta(hours=tz)
-    return (now.date() + datetime.timedelta(days=offset)).isoformat()
 
 
 with Env() as env:

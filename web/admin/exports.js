@@ -71,8 +71,7 @@ function scanCard() {
 	const verdict = el('select', { name: 'verdict', 'aria-label':
 	    t('ex_verdict') }, el('option', { value: '' }, t('ex_all_verdicts')),
 	    VERDICTS.map((v) => el('option', { value: v }, t(v))));
-	const sku = el('select', { name: 'sku', 'aria-label': t('product') },
-	    el('option', { value: '' }, t('pp_all_products')));
+	const sku = P.productSelect('sku', () => update());
 	const format = el('select', { name: 'format', 'aria-label':
 	    t('ex_format') }, el('option', { value: 'csv' }, t('ex_csv')),
 	    el('option', { value: 'ndjson' }, t('ex_ndjson')));
@@ -106,11 +105,6 @@ function scanCard() {
 	    el('p', { class: 'sub muted small' }, `${t('ex_range_all')} ` +
 	    `${t('ex_zone')}: UTC${P.tzParam()}`), err,
 	    el('div', { class: 'actions' }, link));
-	P.products().then((list) => {
-		append(sku, list.map((p) => el('option', { value: p.sku },
-		    `${p.name} (${p.sku})`)));
-		update();
-	}).catch(() => {});
 	update();
 	return el('div', { class: 'card', id: 'scan-export' },
 	    el('h2', {}, t('ex_scans')), el('p', { class: 'muted' },

@@ -46,8 +46,7 @@ async function feedbackPage(box) {
 	const range = A.dateRange({ name: 'since', 'aria-label': t('pp_from') },
 	    { name: 'until', 'aria-label': t('pp_to') }, t('fb_bad_range'));
 	const { from: since, to: until, err } = range;
-	const sku = el('select', { name: 'sku', 'aria-label': t('product') },
-	    el('option', { value: '' }, t('pp_all_products')));
+	const sku = P.productSelect('sku');
 	const form = el('form', { class: 'toolbar', id: 'feedback-filters' },
 	    el('h1', {}, t('fb_title')), el('span', { class: 'spacer' }),
 	    rating, sku, el('label', { class: 'inline' }, t('pp_from'), ' ', since),
@@ -55,12 +54,6 @@ async function feedbackPage(box) {
 	    el('button', { type: 'submit' }, t('pp_apply')));
 	const body = el('div', { class: 'card', id: 'feedback-list' });
 	append(box, [form, err, body]);
-	P.products().then((list) => {
-		const picked = sku.value;
-		append(sku, list.map((p) => el('option', { value: p.sku },
-		    `${p.name} (${p.sku})`)));
-		sku.value = picked;
-	}).catch(() => {});
 	const cols = () => [
 	    { label: t('fb_time'), render: (f) => when(f.created) },
 	    { label: t('fb_rating'), render: (f) => stars(f.rating) },

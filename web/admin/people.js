@@ -109,11 +109,20 @@ async function products() {
 	}
 }
 
-function productSelect(name, list) {
-	return el('select', { name, 'aria-label': t('product') },
-	    el('option', { value: '' }, t('pp_all_products')),
-	    list.map((p) => el('option', { value: p.sku },
-	    `${p.name} (${p.sku})`)));
+/* A product filter: "all products", then the brand's products as they
+ * arrive (a pick made meanwhile kept), and filled() once they have. */
+function productSelect(name, filled) {
+	const sel = el('select', { name, 'aria-label': t('product') },
+	    el('option', { value: '' }, t('pp_all_products')));
+	products().then((list) => {
+		const picked = sel.value;
+		append(sel, list.map((p) => el('option', { value: p.sku },
+		    `${p.name} (${p.sku})`)));
+		sel.value = picked;
+		if (filled)
+			filled();
+	}).catch(() => {});
+	return sel;
 }
 
 /* A product cell: name, then SKU and lot. */
