@@ -95,6 +95,18 @@ def read_until_close(sock, timeout=3):
     return buf
 
 
+def outbox_code(data, phone):
+    """The last login code sigild's outbox (DATA/otp-outbox.log) sent to
+    the mainland number phone, or None."""
+    code = None
+    with open(os.path.join(data, "otp-outbox.log")) as f:
+        for line in f:
+            m = re.search(r" phone=(\d+) code=(\d{6})$", line.strip())
+            if m and m.group(1) == "86" + phone:
+                code = m.group(2)
+    return code
+
+
 ARTIFACTS = os.path.join(ROOT, "build", "test-artifacts")
 
 

@@ -18,7 +18,8 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import Env, admin_login, check, done  # noqa: E402
+from sigiltest import (Env, admin_login, check, done,  # noqa: E402
+                       outbox_code)
 
 PW = "correct horse battery staple"
 PHONE = "13800138000"
@@ -66,16 +67,6 @@ def user_add(env, email, role):
     return json.loads(env.sigil("user", "add", "--brand", "acme", "--email",
                                 email, "--role", role, "--json",
                                 stdin=PW + "\n").stdout)["id"]
-
-
-def outbox_code(data, phone):
-    code = None
-    with open(os.path.join(data, "otp-outbox.log")) as f:
-        for line in f:
-            m = re.search(r" phone=(\d+) code=(\d{6})$", line.strip())
-            if m and m.group(1) == "86" + phone:
-                code = m.group(2)
-    return code
 
 
 with Env() as env:

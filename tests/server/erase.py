@@ -17,7 +17,6 @@ with the write-ahead log (default) and with --no-wal."""
 import glob
 import json
 import os
-import re
 import signal
 import struct
 import subprocess
@@ -25,7 +24,7 @@ import sys
 import datetime
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import Env, check, done  # noqa: E402
+from sigiltest import Env, check, done, outbox_code  # noqa: E402
 
 LAT, LNG = 31.234567, 121.473701
 
@@ -76,14 +75,6 @@ class Client:
         except ValueError:
             return st, None
 
-    def outbox(self, data, phone):
-        code = None
-        with open(os.path.join(data, "otp-outbox.log")) as f:
-            for line in f:
-                m = re.search(r" phone=(\d+) code=(\d{6})$", line.strip())
-                if m and m.group(1) == "86" + phone:
-                    code = m.group(2)
-        return code
 
 
 def customer(env, srv, cl, codes, phone, text, lat=None, lng=None):
@@ -101,7 +92,7 @@ def customer(env, srv, cl, codes, phone, text, lat=None, lng=None):
     check(st == 202, "one-time code sent")
     st, doc = cl.post("/api/v1/customers/verify",
                       {"phone": phone, "code": codes[0],
-                       "otp": cl.outbox(env.data, phone)}, dev)
+                       "otp": outbox_code(env.data, phone)}, dev)
     check(st == 200, "logged in")
     cid = doc["customer"]["id"]
     st, doc = cl.post("/api/v1/claims", {"code": codes[0]}, dev)

@@ -9,11 +9,11 @@ kept as build/test-artifacts/sweep-*.png (tests/browser/sweep.js)."""
 import datetime
 import json
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import ARTIFACTS as ART, Env, browser, check, done  # noqa: E402
+from sigiltest import (ARTIFACTS as ART, Env, browser, check, done,  # noqa: E402
+                       outbox_code)
 
 PW = "correct horse battery staple"
 ADMIN_PAGES = ["overview", "campaigns", "catalog", "orders", "editor",
@@ -73,12 +73,7 @@ with Env() as env:
         return st, json.loads(raw) if raw else {}
     phone = "13900000007"
     post("/api/v1/customers/otp", {"phone": phone, "code": codes[0]})
-    otp = None
-    with open(os.path.join(env.data, "otp-outbox.log")) as f:
-        for line in f:
-            m = re.search(r" phone=86(\d+) code=(\d{6})$", line.strip())
-            if m and m.group(1) == phone:
-                otp = m.group(2)
+    otp = outbox_code(env.data, phone)
     st, _ = post("/api/v1/customers/verify", {"phone": phone,
                                               "code": codes[0], "otp": otp})
     check(st == 200, "a customer logged in")
