@@ -155,7 +155,7 @@ struct dist_update {
 
 static int
 distributor_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint32_t id, struct distributor *out);
+    uint32_t id, int territory, struct distributor *out);
 
 static int
 distributor_update_fn(struct store *st, MDB_txn *txn, void *arg)
@@ -165,7 +165,7 @@ distributor_update_fn(struct store *st, MDB_txn *txn, void *arg)
 	struct dist_arg w;
 	int rc;
 
-	if ((rc = distributor_load(st, txn, u->a.d.brand_id, u->a.d.id,
+	if ((rc = distributor_load(st, txn, u->a.d.brand_id, u->a.d.id, 1,
 	    &cur)) != 0)
 		return rc;
 	w.d = cur;
