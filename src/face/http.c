@@ -732,20 +732,6 @@ path_has_dotdot(const char *p)
 	return strchr(p, '\\') != NULL;
 }
 
-const char *
-http_header(struct http_call *c, const char *name)
-{
-	return evhttp_find_header(evhttp_request_get_input_headers(c->req),
-	    name);
-}
-
-void
-http_add_header(struct http_call *c, const char *name, const char *value)
-{
-	evhttp_add_header(evhttp_request_get_output_headers(c->req), name,
-	    value);
-}
-
 int
 http_body_too_large(struct http_call *c)
 {
@@ -807,59 +793,6 @@ http_body_json(struct http_call *c, const char *unreadable, json_t **out)
 		return -1;
 	}
 	return 0;
-}
-
-int
-http_cookie_in(const char *h, const char *name, char *out, size_t size)
-{
-	const char *p;
-	size_t nlen = strlen(name);
-
-	if (h == NULL || strlen(h) > 4096)
-		return SIGIL_ENOTFOUND;
-	for (p = h; *p != '\0';) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			const char *v = p + nlen + 1;
-			size_t vlen = strcspn(v, ";");
-
-			while (vlen > 0 && v[vlen - 1] == ' ')
-				vlen--;
-			if (vlen >= size)
-				return SIGIL_ENOTFOUND;
-			memcpy(out, v, vlen);
-			out[vlen] = '\0';
-			return 0;
-		}
-		p += strcspn(p, ";");
-	}
-	return SIGIL_ENOTFOUND;
-}
-
-int
-http_cookie(struct http_call *c, const char *name, char *out, size_t size)
-{
-	return http_cookie_in(http_header(c, "Cookie"), name, out, size);
-}
-
-const char *
-http_query(struct http_call *c, const char *name, char *out, size_t size)
-{
-	struct evkeyvalq q;
-	const char *v, *r = NULL;
-
-	if (c->query == NULL)
-		return NULL;
-	memset(&q, 0, sizeof q);
-	if (evhttp_parse_query_str(c->query, &q) != 0)
-		return NULL;
-	if ((v = evhttp_find_header(&q, name)) != NULL && strlen(v) < size) {
-		strcpy(out, v);
-		r = out;
-	}
-	evhttp_clear_headers(&q);
-	return r;
 }
 
 static int
