@@ -27,6 +27,7 @@
 #include "sigil/http_write.h"
 #include "sigil/log.h"
 #include "sigil/role.h"
+#include "sigil/scan_export.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 
@@ -88,18 +89,18 @@ walk(struct store *st, uint32_t brand_id, uint64_t before,
 	return 0;
 }
 
-/* A bound: a day (since: its start; until: its end) or an instant. */
+/*
+ * A bound: a UTC day (since: its start; until: its last microsecond, as
+ * until is inclusive) or an instant: scan_export_bound's rule at tz 0.
+ */
 static int
 time_bound(const char *v, int end, int64_t *out)
 {
-	if (strlen(v) == 10) {
-		if (sigil_time_parse(v, out) != 0)
-			return -1;
-		if (end)
-			*out += 86400LL * 1000000 - 1;
-		return 0;
-	}
-	return sigil_time_parse_rfc3339(v, out) == 0 ? 0 : -1;
+	if (scan_export_bound(v, 0, end, out) != 0)
+		return -1;
+	if (end && strlen(v) == 10)
+		*out -= 1;
+	return 0;
 }
 
 /* The filters and paging: 0, or -1 after replying 400. */
@@ -108,21 +109,10 @@ audit_query(struct api_call *a, struct audit_filter *f, uint64_t *before,
     size_t *limit)
 {
 	char v[128], *colon;
-	uint64_t n;
 
 	memset(f, 0, sizeof *f);
-	*before = 0;
-	*limit = 100;
-	if (api_query(a, "limit", v, sizeof v) != NULL) {
-		if (sigil_parse_u64(v, API_LIST_MAX, &n) != 0 || n == 0)
-			goto bad_limit;
-		*limit = (size_t)n;
-	}
-	if (api_query(a, "before", v, sizeof v) != NULL &&
-	    (sigil_parse_u64(v, UINT64_MAX, before) != 0 || *before == 0)) {
-		api_fail(a, 400, "bad_query", "before must be an entry's seq");
+	if (api_page_back(a, 100, API_LIST_MAX, limit, before) != 0)
 		return -1;
-	}
 	if (api_query(a, "actor", v, sizeof v) != NULL) {
 		if ((colon = strchr(v, ':')) != NULL)
 			*colon = '\0';
@@ -161,9 +151,6 @@ audit_query(struct api_call *a, struct audit_filter *f, uint64_t *before,
 		return -1;
 	}
 	return 0;
-bad_limit:
-	api_fail(a, 400, "bad_query", "limit must be 1 to 1000");
-	return -1;
 }
 
 static json_t *
