@@ -22,8 +22,9 @@ every role; the server runs with --no-sync (the data is not the test).
 """
 import datetime
 import json
-import os
 import re
+
+from sigiltest import Outbox
 
 CLAIMERS = 40
 ORDERS = 30
@@ -94,16 +95,7 @@ def build(env, n=2000, extra=EXTRA, start_args=(), users=(), password=None):
                           {"name": "Mug", "cost": 50})
     assert st == 201
 
-    outbox, codes = [], {}
-
-    def otp(phone):
-        if not outbox:
-            outbox.append(open(os.path.join(env.data, "otp-outbox.log")))
-        for line in outbox[0]:
-            m = re.search(r" phone=86(\d+) code=(\d{6})$", line.strip())
-            if m:
-                codes[m.group(1)] = m.group(2)
-        return codes.get(phone)
+    otp = Outbox(env.data).code
 
     def post(path, body, device, ip):
         h = {"Accept": "application/json", "Cookie": "sg_d=" + device,

@@ -95,16 +95,39 @@ def read_until_close(sock, timeout=3):
     return buf
 
 
+class Outbox:
+    """The login codes sigild's outbox (DATA/otp-outbox.log) has sent,
+    read as the file grows (a test logging in thousands of customers
+    reads each line once)."""
+
+    def __init__(self, data):
+        self.path = os.path.join(data, "otp-outbox.log")
+        self.file = None
+        self.codes = {}
+
+    def code(self, phone):
+        """The last code sent to the mainland number phone, or None."""
+        if self.file is None:
+            self.file = open(self.path)
+        for line in self.file:
+            m = re.search(r" phone=86(\d+) code=(\d{6})$", line.strip())
+            if m:
+                self.codes[m.group(1)] = m.group(2)
+        return self.codes.get(phone)
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+
+
 def outbox_code(data, phone):
-    """The last login code sigild's outbox (DATA/otp-outbox.log) sent to
-    the mainland number phone, or None."""
-    code = None
-    with open(os.path.join(data, "otp-outbox.log")) as f:
-        for line in f:
-            m = re.search(r" phone=(\d+) code=(\d{6})$", line.strip())
-            if m and m.group(1) == "86" + phone:
-                code = m.group(2)
-    return code
+    """The last login code sigild's outbox sent to the mainland number
+    phone, or None."""
+    box = Outbox(data)
+    try:
+        return box.code(phone)
+    finally:
+        box.close()
 
 
 ARTIFACTS = os.path.join(ROOT, "build", "test-artifacts")

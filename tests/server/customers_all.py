@@ -7,13 +7,12 @@ import datetime
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import ROOT, Env, check, done  # noqa: E402
+from sigiltest import ROOT, Env, Outbox, check, done  # noqa: E402
 
 ART = os.path.join(ROOT, "build", "test-artifacts")
 os.makedirs(ART, exist_ok=True)
@@ -47,17 +46,7 @@ with Env() as env:
         "points": 600})
     check(st in (200, 201), "a campaign of 600 points (%d %s)" % (st, camp))
 
-    outbox = []
-    codes = {}
-
-    def code_for(phone):
-        if not outbox:
-            outbox.append(open(os.path.join(env.data, "otp-outbox.log")))
-        for line in outbox[0]:
-            m = re.search(r" phone=86(\d+) code=(\d{6})$", line.strip())
-            if m:
-                codes[m.group(1)] = m.group(2)
-        return codes.get(phone)
+    code_for = Outbox(env.data).code
 
     def post(path, body, device, ip):
         h = {"Accept": "application/json", "Cookie": "sg_d=" + device,
