@@ -6,7 +6,8 @@
  * It knows nothing of codes or scans: the table is route.c's, and its
  * handlers (consumer.c, loyalty.c, dashboard.c, the brand API behind
  * route_api.c) get a struct http_call that has already passed every
- * generic check, and the request helpers below.
+ * generic check, and the request helpers below (headers, cookies and
+ * the query string are http_request.c's).
  *
  * Limits, in the order a request meets them:
  *   - connections, framing, the head deadline and the body limit:
