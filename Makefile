@@ -143,6 +143,8 @@ clean:
 	rm -rf build bin
 
 .PHONY: all vendor deps deps-run unit fault check test run fuzz layers clean
-.PRECIOUS: $(O)/tests/unit/%.o
+# The unit tests' objects are kept (not removed as intermediates at the
+# end of every run): named one by one, which .SECONDARY needs.
+.SECONDARY: $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%.o)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
