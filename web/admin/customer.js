@@ -162,6 +162,13 @@ async function customerPage(box, params) {
 	c = c.customer;
 	append(top, [el('h2', {}, t('cu_profile')), profile(c),
 	    c.erased ? el('div', { class: 'notice' }, t('cu_erased_note')) : null]);
+	/* What other files show of a customer (identities, consent,
+	 * profile): each block is a card of its own below this one. */
+	for (const block of P.customerBlocks) {
+		const card = block(c, base);
+		if (card)
+			box.appendChild(card);
+	}
 	if (can.admin() && !c.erased) {
 		head.appendChild(el('button', { type: 'button', id: 'customer-export',
 		    on: { click: async () => {

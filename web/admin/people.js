@@ -145,8 +145,15 @@ function customerLink(id) {
 	    `#${id}`);
 }
 
+/*
+ * Cards the customer page shows below its profile, in this order: each
+ * a function (customer, apiBase) returning an element or null. Files
+ * loaded after this one push theirs (identities, consent, profile).
+ */
+const customerBlocks = [];
+
 window.sigilPeople = Object.freeze({ errText, failBox, tzParam, localDate,
 	pagedList, products, productSelect, productCell, lookupLink,
-	customerLink });
+	customerLink, customerBlocks });
 
 })();
