@@ -2,14 +2,14 @@
 
 CC	?= cc
 PKGS	 = libevent libevent_openssl libevent_pthreads lmdb libqrencode libpng \
-	   jansson openssl zlib freetype2
+	   jansson openssl zlib freetype2 libmaxminddb
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	   -Wno-missing-field-initializers -Iinclude -MMD -MP -pthread \
 	   $(shell pkg-config --cflags freetype2 2>/dev/null || \
 	   echo -I/usr/include/freetype2)
 LDLIBS	+= -levent -levent_openssl -levent_pthreads -llmdb -lqrencode -lpng \
-	   -ljansson -lssl -lcrypto -lz -lfreetype -lm -pthread
+	   -ljansson -lssl -lcrypto -lz -lfreetype -lmaxminddb -lm -pthread
 
 ifeq ($(SANITIZE),1)
 O	?= build/san

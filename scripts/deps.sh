@@ -17,9 +17,10 @@ fi
 [ $# -gt 0 ] || set -- build
 want="build-essential pkg-config libevent-dev liblmdb-dev libssl-dev
 libqrencode-dev libpng-dev zlib1g-dev libjansson-dev libfreetype-dev
+libmaxminddb-dev
 curl openssl procps"
 test_tools="lmdb-utils libcmocka-dev zbar-tools poppler-utils librsvg2-bin
-python3 iproute2 util-linux"
+python3 iproute2 util-linux libmaxmind-db-writer-perl"
 # mint's PDF and SVG captions (CJK too) use this font, subset into the file.
 mint_font="fonts-noto-cjk"
 for extra in "$@"; do

@@ -36,7 +36,7 @@
 
 #define COUNTER_KEY_LEN		18
 #define STAT_KIND_MAX		STAT_UNVERIFIED
-#define STAT_DIM_MAX		DIM_REGION
+#define STAT_DIM_MAX		DIM_CITY
 
 static void
 counter_key(uint8_t *p, uint32_t brand_id, int kind, int dim, uint64_t key,
@@ -231,6 +231,51 @@ stats_unknown(struct store *st, MDB_txn *txn, struct stat_acc *acc,
 	    store_region_cell(r->lat, r->lng), h, 1);
 }
 
+/*
+ * A scan counted by the region of its address (delta 1), or taken back
+ * when a consented location arrives for it (delta -1: GPS wins). The
+ * kinds mirror each other, and a logged verdict never changes, so the
+ * two cancel exactly.
+ */
+int
+stats_region(struct store *st, MDB_txn *txn, struct stat_acc *acc,
+    const struct scan_rec *r, int64_t delta)
+{
+	int kinds[2], nk = 0, rc;
+	uint32_t brand = r->brand_id, province = r->region_province, h;
+
+	if (r->region == 0 || (r->flags & SCAN_BOT) || !stats_hour(r->at, &h))
+		return 0;
+	if (brand == 0) {
+		if ((kinds[nk] = unknown_kind(r)) != 0)
+			nk++;
+		brand = r->attr_brand;
+	} else {
+		kinds[nk++] = STAT_SCANS;
+		if (r->verdict == VERDICT_SUSPICIOUS)
+			kinds[nk++] = STAT_SUSPICIOUS;
+	}
+	if (nk == 0)
+		return 0;
+	if (province == 0) {
+		struct store_region reg;
+
+		rc = region_load(st, txn, r->region, &reg);
+		if (rc == MDB_NOTFOUND || rc == SIGIL_EIO)
+			return 0;	/* dashboard arithmetic: never fails */
+		if (rc != 0)
+			return rc;
+		province = reg.province_id;
+	}
+	for (int i = 0; i < nk; i++)
+		if ((rc = stats_add(st, txn, acc, brand, kinds[i], DIM_PROVINCE,
+		    province, h, delta)) != 0 ||
+		    (rc = stats_add(st, txn, acc, brand, kinds[i], DIM_CITY,
+		    r->region, h, delta)) != 0)
+			return rc;
+	return 0;
+}
+
 int
 stats_scan(struct store *st, MDB_txn *txn, struct stat_acc *acc,
     const struct scan_rec *r)
@@ -243,6 +288,9 @@ stats_scan(struct store *st, MDB_txn *txn, struct stat_acc *acc,
 
 	if ((r->flags & SCAN_BOT) || !stats_hour(r->at, &h))
 		return 0;
+	if (!(r->flags & SCAN_HAS_LOC) &&
+	    (rc = stats_region(st, txn, acc, r, 1)) != 0)
+		return rc;
 	if (r->brand_id == 0)
 		return stats_unknown(st, txn, acc, r, h);
 	if (r->batch_id != 0) {

@@ -116,6 +116,8 @@ struct store {
 	MDB_dbi		 earn_campaigns;
 	MDB_dbi		 audit;		/* store_audit.c */
 	int		 audit_absent;	/* ... of a store without it */
+	MDB_dbi		 regions, region_keys;	/* store_regions.c */
+	int		 regions_absent;	/* ... of a store without them */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -535,14 +537,16 @@ int batch_find(struct store *st, MDB_txn *txn, uint32_t brand_id,
 
 /* ---- the scan log and code_state's row (store_scanlog.c) ---- */
 
-#define SCAN_REC_LEN		48	/* a scans value */
+#define SCAN_REC_LEN		48	/* a scans value ... */
+#define SCAN_REC_REGION_LEN	52	/* ... with a region id */
 #define SCAN_LOC_LEN		18	/* a scan_locs value ... */
 #define SCAN_LOC_FLAGS_LEN	19	/* ... with a locate-time flags byte */
 #define LOC_FLAGS_KEPT		(SCAN_DIVERSION | SCAN_CLONE_SCANNERS | \
 				    SCAN_CLONE_TRAVEL)
 
-/* A log record (SCAN_REC_LEN bytes; no location: see scan_locs). */
-void scan_encode(const struct scan_rec *r, uint8_t *p);
+/* A log record (no location: see scan_locs); returns its length,
+ * SCAN_REC_LEN, or SCAN_REC_REGION_LEN when r has a region. */
+size_t scan_encode(const struct scan_rec *r, uint8_t *p);
 /* A scan_locs value's first SCAN_LOC_LEN bytes. */
 void loc_encode(uint8_t *p, float lat, float lng, uint16_t accuracy_m,
     int64_t at);
@@ -554,6 +558,19 @@ int scan_load(struct store *st, MDB_txn *txn, uint64_t id,
 /* A code_state value (the short form reads its scan from the log). */
 int state_decode(struct store *st, MDB_txn *txn, MDB_val v,
     struct code_state *out);
+
+/* ---- regions (store_regions.c) ---- */
+
+/*
+ * The region id of place p (made, with its parents, if new) and the id
+ * its by-province counters use. In a write transaction. SIGIL_EINVAL
+ * for a place without a country or a store without the tables.
+ */
+int region_resolve(struct store *st, MDB_txn *txn, const struct geoip_place *p,
+    uint32_t *region, uint32_t *province);
+/* store_region_get inside txn. */
+int region_load(struct store *st, MDB_txn *txn, uint32_t id,
+    struct store_region *out);
 
 /* ---- trace (store_trace.c), for the chain of custody and the scans ---- */
 
@@ -745,6 +762,9 @@ int stats_scan(struct store *st, MDB_txn *txn, struct stat_acc *acc,
 /* Counts a location stored for r; added are the flags locate added. */
 int stats_locate(struct store *st, MDB_txn *txn, struct stat_acc *acc,
     const struct scan_rec *r, unsigned added);
+/* Counts r by its address's region (delta 1), or takes it back (-1). */
+int stats_region(struct store *st, MDB_txn *txn, struct stat_acc *acc,
+    const struct scan_rec *r, int64_t delta);
 /* Writes the sums and empties acc. */
 int stats_flush(struct store *st, MDB_txn *txn, struct stat_acc *acc);
 /* Adds delta to a counter in acc (claims, redemptions: enum stat_kind). */

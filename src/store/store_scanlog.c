@@ -152,7 +152,7 @@ state_clear(struct code_state *s, uint64_t through)
  * The log record keeps no coordinates: locations are rare (consented) and
  * live in scan_locs, so the common scan does not carry 10 empty bytes.
  */
-void
+size_t
 scan_encode(const struct scan_rec *r, uint8_t *p)
 {
 	uint64_t s = r->serial;
@@ -173,6 +173,11 @@ scan_encode(const struct scan_rec *r, uint8_t *p)
 	memcpy(p + 29, r->ip, 16);
 	p[45] = r->verdict;
 	le16_put(p + 46, flags);
+	/* A scan without a region keeps the 48 bytes every build reads. */
+	if (r->region == 0)
+		return SCAN_REC_LEN;
+	le32_put(p + 48, r->region);
+	return SCAN_REC_REGION_LEN;
 }
 
 static int
@@ -181,7 +186,7 @@ scan_decode(uint64_t id, MDB_val v, struct scan_rec *out)
 	const uint8_t *p = v.mv_data;
 	struct scan_rec r = { .id = id };
 
-	if (v.mv_size != SCAN_REC_LEN)
+	if (v.mv_size != SCAN_REC_LEN && v.mv_size != SCAN_REC_REGION_LEN)
 		return SIGIL_EIO;
 	r.at = (int64_t)le64_get(p);
 	r.brand_id = le32_get(p + 8);
@@ -192,6 +197,8 @@ scan_decode(uint64_t id, MDB_val v, struct scan_rec *out)
 	memcpy(r.ip, p + 29, 16);
 	r.verdict = p[45];
 	r.flags = le16_get(p + 46);
+	if (v.mv_size == SCAN_REC_REGION_LEN)
+		r.region = le32_get(p + 48);
 	r.attr_brand = r.brand_id;
 	if (r.flags & SCAN_ATTRIBUTED)
 		r.brand_id = 0;
@@ -587,7 +594,8 @@ scan_at_from(MDB_cursor *cur, uint64_t id, uint64_t *rid, int64_t *at)
 	sigil_be64_put(kb, id);
 	if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) != 0)
 		return rc;
-	if (k.mv_size != 8 || v.mv_size != SCAN_REC_LEN)
+	if (k.mv_size != 8 || (v.mv_size != SCAN_REC_LEN &&
+	    v.mv_size != SCAN_REC_REGION_LEN))
 		return SIGIL_EIO;
 	*rid = sigil_be64_get(k.mv_data);
 	*at = (int64_t)le64_get(v.mv_data);

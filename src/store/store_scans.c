@@ -53,7 +53,8 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 	struct commit_arg *a = p;
 	uint64_t next, scans = 0, bots = 0, verdicts[SCAN_VERDICTS] = { 0 }, scanned = 0;
 	uint64_t first;
-	uint8_t kb[8], ck[CODE_KEY_LEN], vb[SCAN_REC_LEN], lb[SCAN_LOC_LEN];
+	uint8_t kb[8], ck[CODE_KEY_LEN], vb[SCAN_REC_REGION_LEN];
+	uint8_t lb[SCAN_LOC_LEN];
 	MDB_val nk = meta_key("next_scan"), k, v;
 	MDB_cursor *cur;
 	struct code_state *cs;
@@ -74,6 +75,12 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 		struct scan_rec *r = &a->work[i];
 
 		r->id = next++;
+		r->region = r->region_province = 0;
+		if (r->place != NULL && r->place->country[0] != '\0' &&
+		    !st->regions_absent && (rc = region_resolve(st, txn,
+		    r->place, &r->region, &r->region_province)) != 0)
+			goto out;
+		r->place = NULL;
 		if (r->brand_id != 0) {
 			int was_scanned;
 
@@ -140,8 +147,7 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 			    MDB_NOOVERWRITE)) != 0)
 				goto out;
 		}
-		scan_encode(r, vb);
-		v = mval(vb, SCAN_REC_LEN);
+		v = mval(vb, scan_encode(r, vb));
 		if ((rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND)) != 0)
 			goto out;
 		scans++;
@@ -265,6 +271,9 @@ locate_fn(struct store *st, MDB_txn *txn, void *p)
 	/* Older readers know 18 bytes: write 19 only when there is a flag. */
 	v = mval(lb, lb[18] ? SCAN_LOC_FLAGS_LEN : SCAN_LOC_LEN);
 	if ((rc = mdb_put(txn, st->scan_locs, &k, &v, MDB_NOOVERWRITE)) != 0)
+		return rc;
+	/* GPS wins: the address's region no longer counts the scan. */
+	if ((rc = stats_region(st, txn, &acc, &a->rec, -1)) != 0)
 		return rc;
 	if (a->rec.brand_id == 0) {
 		/* An attributed scan's place: its brand's map and alert. */

@@ -32,6 +32,8 @@ enum stat_dim {
 	DIM_BATCH = 2,		/* key: batch id */
 	DIM_CAMPAIGN = 3,	/* key: campaign id */
 	DIM_REGION = 4,		/* key: 1-degree cell, (lat+90)*360+(lng+180) */
+	DIM_PROVINCE = 5,	/* key: region id of the address's province */
+	DIM_CITY = 6,		/* key: region id of the address's city */
 };
 
 /*
@@ -63,6 +65,12 @@ int store_stat_keys(struct store *st, uint32_t brand_id, int kind, int dim,
  * verdict) by DIM_BRAND at commit, and by DIM_REGION at commit or
  * locate, whichever gives it its place. store_claim: CLAIMS and POINTS by DIM_BRAND and DIM_CAMPAIGN.
  * store_redeem: REDEMPTIONS by DIM_BRAND.
+ * The region of a scan's address (scan_rec.region), when it has one and
+ * the scan has no consented location (GPS wins, and is counted by
+ * DIM_REGION): SCANS and SUSPICIOUS (known codes), COUNTERFEIT or
+ * UNVERIFIED (attributed ones) by DIM_PROVINCE (key region_province) and
+ * DIM_CITY (key region) at commit; store_scan_locate takes them back
+ * when a location arrives for such a scan.
  *
  * Added: the DIM_PRODUCT key of a SKU (64-bit FNV-1a of its bytes) and
  * the DIM_REGION key of a point (1-degree cell, the poles and the

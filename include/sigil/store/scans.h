@@ -69,6 +69,17 @@ struct scan_rec {
 	/* In memory only, for the diversion alert (see alerts below). */
 	uint32_t	distributor;
 	float		diversion_km;
+	/*
+	 * The region of the scan's address (store/regions.h), 0 when none:
+	 * a guess from the operator's database, low-confidence, never a
+	 * clone or diversion signal. Logged. To record it, the caller sets
+	 * place (in memory only; NULL: none) and store_scans_commit makes
+	 * region from it, and region_province (in memory only) the id the
+	 * by-province counters use.
+	 */
+	uint32_t	region;
+	uint32_t	region_province;
+	const struct geoip_place *place;
 };
 
 /*
