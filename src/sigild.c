@@ -33,6 +33,7 @@
 #include "sigil/links.h"
 #include "sigil/dashboard.h"
 #include "sigil/egress.h"
+#include "sigil/geoip.h"
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
@@ -59,7 +60,7 @@ static const char usage[] =
 "              [--sms-webhook URL --sms-secret-file FILE]\n"
 "              [--webhook-allow CIDR]... [--webhook-ca FILE]\n"
 "              [--webhook-dns IP[:PORT]]\n"
-"              [--no-wal | --no-sync] [--quiet]\n"
+"              [--geoip FILE] [--no-wal | --no-sync] [--quiet]\n"
 "\n"
 "  --data DIR          data directory made by `sigil init` (./data)\n"
 "  --listen HOST:PORT  address to serve on (127.0.0.1:8080); port 0 picks one\n"
@@ -84,6 +85,10 @@ static const char usage[] =
 "                      whole request head may take, in seconds (10)\n"
 "  --body-min-rate B   a request body must arrive at B bytes/s or more\n"
 "                      on top of --timeout (4096; 0 = off)\n"
+"  --geoip FILE        a MaxMind-format .mmdb (GeoLite2-City, DB-IP Lite City)\n"
+"                      giving each scan the region (country, province, city)\n"
+"                      of its address, marked low-confidence; without it\n"
+"                      scans have no region\n"
 "  --keyring FILE      keyring outside the data dir (DIR/keyring)\n"
 "  --web DIR           templates and static files (next to the binary)\n"
 "  --sms-webhook URL   POST login codes as {phone, text} to this http(s):// URL\n"
@@ -365,6 +370,7 @@ main(int argc, char **argv)
 		{ "login-rate", required_argument, NULL, 'L' },
 		{ "otp-per-hour", required_argument, NULL, 'H' },
 		{ "rate-v6-56", no_argument, NULL, '6' },
+		{ "geoip", required_argument, NULL, 'G' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -389,6 +395,7 @@ main(int argc, char **argv)
 	const char *sms_secret_file = NULL, *why;
 	char sms_secret[LOYALTY_SMS_SECRET_MAX + 1] = "";
 	const char *data = "./data", *keyring_path = NULL, *base_url = NULL;
+	const char *geoip_path = NULL;
 	char keyring_buf[PATH_MAX], web[PATH_MAX] = "";
 	const struct http_route *routes;
 	size_t nroutes;
@@ -452,6 +459,7 @@ main(int argc, char **argv)
 			cfg.rate_v6_56 = 1;
 			lcfg.rate_flags = gcfg.rate_flags = RATELIMIT_V6_56;
 			break;
+		case 'G': geoip_path = optarg; break;
 		case 'q': log_set_level(LOG_LEVEL_WARN); break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
@@ -573,6 +581,22 @@ main(int argc, char **argv)
 		    web, sigil_strerror(err));
 		goto out;
 	}
+	if (geoip_path != NULL) {
+		char why_geo[128] = "";
+
+		if ((err = geoip_open(geoip_path, &app.geoip, why_geo,
+		    sizeof why_geo)) != 0) {
+			fprintf(stderr, "sigild: --geoip %s: %s\n", geoip_path,
+			    err == SIGIL_ENOTFOUND ? "no such file" : why_geo);
+			rc = 2;
+			goto out;
+		}
+		log_info("geoip", "state=on type=%s built=%llu",
+		    geoip_type(app.geoip),
+		    (unsigned long long)geoip_built(app.geoip));
+	} else
+		log_info("geoip", "state=off reason=\"no --geoip database: "
+		    "scans get no region\"");
 	lcfg.data_dir = data;
 	lcfg.web_dir = web;
 	err = loyalty_init(&app, &lcfg);
@@ -677,5 +701,6 @@ out:
 		keyring_free(app.keyring);
 	stats_prewarm_stop();
 	store_close(app.store);
+	geoip_close(app.geoip);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct egress;
+struct geoip;
 struct event_base;
 struct http_server;
 struct keyring;
@@ -34,6 +35,8 @@ struct app {
 	uint64_t		last_device;	/* newest device id issued */
 	struct loyalty		*loyalty;	/* loyalty_core.h */
 	struct egress		*egress;	/* outbound HTTP (egress.h) */
+	struct geoip		*geoip;	/* --geoip database, or NULL: off */
+	uint64_t		scans_placed;	/* scans the database placed */
 };
 
 #endif

@@ -59,7 +59,8 @@ void geoip_close(struct geoip *g);
 int geoip_lookup(struct geoip *g, const uint8_t ip[16],
     struct geoip_place *out);
 
-/* The database's type ("GeoLite2-City"...) and build time (seconds). */
+/* The database's type ("GeoLite2-City"...; characters other than
+ * letters, digits, '.' and '-' shown as '_') and build time (seconds). */
 const char *geoip_type(const struct geoip *g);
 uint64_t geoip_built(const struct geoip *g);
 

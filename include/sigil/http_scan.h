@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "sigil/code.h"
+#include "sigil/geoip.h"
 #include "sigil/lookup.h"
 #include "sigil/writer.h"
 
@@ -49,6 +50,8 @@ struct scan_ctx {
 	struct product		held_product;
 	/* Unknown code: the brand its key id names (lookup_key_brand). */
 	uint32_t		key_brand;
+	/* The address's place (--geoip), which job.rec.place points to. */
+	struct geoip_place	place;
 };
 
 /* A new context for c (Accept and Accept-Language read), or NULL after

@@ -377,7 +377,7 @@ prewarm_brand(void *arg, const struct brand *b)
 	int64_t to = floor_div(sigil_now_us(), STATS_HOUR_US) + 1;
 
 	for (int kind = STAT_SCANS; kind <= STAT_UNVERIFIED; kind++)
-		for (int dim = DIM_BRAND; dim <= DIM_REGION; dim++)
+		for (int dim = DIM_BRAND; dim <= DIM_CITY; dim++)
 			if (atomic_load(&prewarm_stop_flag) ||
 			    store_stat_keys(arg, b->id, kind, dim,
 			    to - STATS_HOURS_MAX, to, prewarm_one, NULL) < 0)

@@ -1,6 +1,8 @@
 /*
  * api_stats.c - GET /api/v1/stats/{overview|products|batches|campaigns|
- * regions}: the statistics behind the dashboard's charts, as JSON.
+ * regions|provinces|cities}: the statistics behind the dashboard's
+ * charts, as JSON (provinces and cities: by the region of the scans'
+ * addresses, low-confidence, for scans without a consented location).
  *
  * stats.c computes (the range, the brand's series, the per-key tables
  * and their cache); this file reads the query, names the rows (a SKU's
@@ -20,6 +22,7 @@
 #include "sigil/api.h"
 #include "sigil/app.h"
 #include "sigil/http.h"
+#include "sigil/region.h"
 #include "sigil/stats.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -242,6 +245,11 @@ row_names(struct app *app, uint32_t brand_id, int dim,
 			json_decref(cfg);
 			store_campaign_clear(&cp);
 		}
+	} else if (dim == DIM_PROVINCE || dim == DIM_CITY) {
+		json_t *reg = row->key <= UINT32_MAX ? region_json(app->store,
+		    (uint32_t)row->key) : NULL;
+
+		json_object_set_new(e, "region", reg ? reg : json_null());
 	} else {
 		/* The cell's south-west corner, 1 degree square. */
 		json_object_set_new(e, "lat", json_integer(
@@ -267,6 +275,10 @@ stats_keys(struct http_call *c, struct app *app, uint32_t brand_id,
 	    "redemptions" };
 	static const char *const region_cols[] = { "scans", "diversion",
 	    "suspicious", "counterfeit" };
+	static const int area_kinds[] = { STAT_SCANS, STAT_SUSPICIOUS,
+	    STAT_COUNTERFEIT, STAT_UNVERIFIED };
+	static const char *const area_cols[] = { "scans", "suspicious",
+	    "counterfeit", "unverified" };
 	struct sku_names names = { app, NULL };
 	const int *kinds;
 	const char *const *cols;
@@ -287,6 +299,13 @@ stats_keys(struct http_call *c, struct app *app, uint32_t brand_id,
 		kinds = campaign_kinds;
 		cols = campaign_cols;
 		nkinds = 3;
+	} else if (strcmp(what, "provinces") == 0 ||
+	    strcmp(what, "cities") == 0) {
+		dim = what[0] == 'p' ? DIM_PROVINCE : DIM_CITY;
+		kinds = area_kinds;
+		cols = area_cols;
+		nkinds = 4;
+		limit = STATS_REGIONS_MAX;
 	} else {
 		dim = DIM_REGION;
 		kinds = region_kinds;
@@ -297,7 +316,8 @@ stats_keys(struct http_call *c, struct app *app, uint32_t brand_id,
 	if (http_query(c, "limit", v, sizeof v) != NULL) {
 		if (sigil_parse_u64(v, limit, &n) != 0 || n == 0) {
 			http_reply_error(c, 400, "bad_query", "limit must be "
-			    "1 to 1000 (5000 for regions)");
+			    "1 to 1000 (5000 for regions, provinces and "
+			    "cities)");
 			return;
 		}
 		limit = (size_t)n;
@@ -326,6 +346,10 @@ stats_keys(struct http_call *c, struct app *app, uint32_t brand_id,
 	o = range_json(r);
 	json_object_set_new(o, what, arr);
 	json_object_set_new(o, "total_rows", json_integer((json_int_t)nrows));
+	if (dim == DIM_PROVINCE || dim == DIM_CITY || dim == DIM_REGION)
+		/* Whether addresses are placed at all (--geoip). */
+		json_object_set_new(o, "geoip", json_string(app->geoip ? "on" :
+		    "off"));
 	free(rows);
 	http_reply_jsont(c, 200, o);
 }
@@ -338,7 +362,8 @@ api_stats_get(struct api_call *a)
 
 	if (strcmp(what, "overview") != 0 && strcmp(what, "products") != 0 &&
 	    strcmp(what, "batches") != 0 && strcmp(what, "campaigns") != 0 &&
-	    strcmp(what, "regions") != 0) {
+	    strcmp(what, "regions") != 0 && strcmp(what, "provinces") != 0 &&
+	    strcmp(what, "cities") != 0) {
 		api_fail(a, 404, "not_found", "no such resource");
 		return;
 	}

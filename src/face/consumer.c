@@ -313,8 +313,10 @@ consumer_healthz(struct http_call *c)
 
 	if (err != 0 && err != SIGIL_ENOTFOUND)
 		http_reply_error(c, 503, "unhealthy", "storage unreadable");
+	else if (app->geoip != NULL)
+		http_reply_json(c, 200, "{\"status\":\"ok\",\"geoip\":\"on\"}\n");
 	else
-		http_reply_json(c, 200, "{\"status\":\"ok\"}\n");
+		http_reply_json(c, 200, "{\"status\":\"ok\",\"geoip\":\"off\"}\n");
 }
 
 void
@@ -431,6 +433,15 @@ consumer_metrics(struct http_call *c)
 	    "sigil_state_merged_codes_total %llu\n",
 	    writer_pending(app->writer), si.pending,
 	    (unsigned long long)si.merged);
+	evbuffer_add_printf(b, "# HELP sigil_geoip_enabled 1 when a --geoip "
+	    "database gives scans a region, 0 when the feature is off.\n"
+	    "# TYPE sigil_geoip_enabled gauge\n"
+	    "sigil_geoip_enabled %d\n"
+	    "# HELP sigil_scans_placed_total Scans the --geoip database gave "
+	    "a region (low-confidence).\n"
+	    "# TYPE sigil_scans_placed_total counter\n"
+	    "sigil_scans_placed_total %llu\n", app->geoip != NULL,
+	    (unsigned long long)app->scans_placed);
 	http_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", b);
 	evbuffer_free(b);
 }

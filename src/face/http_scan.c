@@ -29,6 +29,7 @@
 #include "sigil/app.h"
 #include "sigil/campaign.h"
 #include "sigil/content.h"
+#include "sigil/geoip.h"
 #include "sigil/http.h"
 #include "sigil/http_scan.h"
 #include "sigil/links.h"
@@ -385,6 +386,8 @@ scan_done(struct writer_job *job)
 		    "the scan could not be recorded; try again");
 		goto out;
 	}
+	if (job->rec.region != 0)
+		app->scans_placed++;
 	if (job->rec.flags & SCAN_BOT)
 		app->bot_scans++;
 	else
@@ -440,6 +443,9 @@ http_scan_submit(struct scan_ctx *s, const struct code *code, int verdict,
 	if (s->new_device)
 		r->flags |= SCAN_ANON;
 	memcpy(r->ip, c->client, sizeof r->ip);
+	/* The address's region: a guess, low-confidence (geoip.h). */
+	if (app->geoip != NULL && geoip_lookup(app->geoip, r->ip, &s->place))
+		r->place = &s->place;
 	/* A claimed label scanned by someone else is a clone signal (§4). */
 	if (s->known && !(r->flags & SCAN_BOT) && loyalty_claimed_by_other(app,
 	    s->info.brand.id, r->serial, r->device))

@@ -43,6 +43,7 @@
 struct geoip {
 	MMDB_s	db;
 	uint64_t serial;	/* tells this database's cache lines apart */
+	char	type[64];	/* database_type, [A-Za-z0-9._-] only (logged) */
 };
 
 struct cache_slot {
@@ -281,6 +282,16 @@ geoip_open(const char *path, struct geoip **out, char *err, size_t errsize)
 		    SIGIL_EINVAL;
 	}
 	g->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
+	if (g->db.metadata.database_type != NULL) {
+		size_t n = 0;
+
+		for (const char *c = g->db.metadata.database_type;
+		    *c != '\0' && n + 1 < sizeof g->type; c++)
+			g->type[n++] = (*c >= 'A' && *c <= 'Z') ||
+			    (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+			    *c == '.' || *c == '-' ? *c : '_';
+		g->type[n] = '\0';
+	}
 	*out = g;
 	return 0;
 }
@@ -335,8 +346,7 @@ geoip_lookup(struct geoip *g, const uint8_t ip[16], struct geoip_place *out)
 const char *
 geoip_type(const struct geoip *g)
 {
-	return g->db.metadata.database_type != NULL ?
-	    g->db.metadata.database_type : "";
+	return g->type;
 }
 
 uint64_t
