@@ -37,6 +37,7 @@
 
 #include "sigil/code.h"
 #include "sigil/keyring.h"
+#include "sigil/region.h"
 #include "sigil/scan.h"
 #include "sigil/scan_export.h"
 #include "sigil/store.h"
@@ -334,6 +335,7 @@ struct exporter {
 	int		 err;
 	int		 have_key;	/* scan ids in sigild's public form */
 	uint8_t		 cookie_key[32];
+	struct region_cache regions;	/* the scans' regions, by id */
 };
 
 static const char *
@@ -363,7 +365,7 @@ export_one(void *arg, const struct scan_rec *r)
 	char line[SCAN_EXPORT_LINE_MAX];
 	/* A forged code of a brand's key is that brand's (attr_brand). */
 	struct scan_export_row row = { r, id, export_brand(e, r->attr_brand),
-	    sigil_time_format(r->at, t) };
+	    sigil_time_format(r->at, t), NULL };
 	size_t n;
 
 	/* The id sigild answered with, so clients can match their scans. */
@@ -371,6 +373,7 @@ export_one(void *arg, const struct scan_rec *r)
 		scan_id_format(e->cookie_key, r->id, id);
 	else
 		id[cli_u64(id, r->id)] = '\0';
+	row.region = region_cached(&e->regions, e->st, r->region);
 	if ((n = scan_export_line(line, sizeof line, &row, e->csv)) == 0) {
 		e->err = ENOMEM;
 		return 1;

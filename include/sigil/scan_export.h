@@ -23,6 +23,8 @@ struct scan_export_row {
 	const char		*scan_id;	/* the public id, or the log's */
 	const char		*brand;		/* the brand's name, "" none */
 	const char		*time;		/* scan_export_time(), or UTC */
+	/* The region of the scan's address (region_cached), NULL none. */
+	const struct store_region *region;
 };
 
 /*

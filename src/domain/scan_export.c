@@ -20,10 +20,12 @@
 #define MIN_US	(60LL * 1000000)
 
 static const char *const cols_en = "scan_id,brand,serial,batch,time,"
-    "verdict,bot,first_scan,device,ip,lat,lng,accuracy_m,diversion\n";
+    "verdict,bot,first_scan,device,ip,lat,lng,accuracy_m,diversion,"
+    "country,province,city,province_zh,city_zh,region_source\n";
 static const char *const cols_zh = "扫码编号,品牌,序列号,批次,"
     "时间,结果,机器访问,首次扫码,设备,IP地址,纬度,经度,"
-    "定位精度(米),窜货\n";
+    "定位精度(米),窜货,国家,省份,城市,省份(中文),城市(中文),"
+    "地域来源\n";
 
 size_t
 scan_export_header(char *buf, size_t size, int zh)
@@ -94,6 +96,55 @@ ip_text(const uint8_t ip[16], char *buf, size_t size)
 		inet_ntop(AF_INET6, ip, buf, (socklen_t)size);
 }
 
+/*
+ * The region columns: country code, province and city in English and
+ * in zh-CN, and where the region came from ("ip": the address, a
+ * low-confidence guess); all empty without one.
+ */
+static void
+region_csv(struct line *l, const struct store_region *reg)
+{
+	const struct geoip_place *p = reg ? &reg->place : NULL;
+	int prov = reg && reg->province_id != reg->country_id;
+	int city = reg && reg->level == 3;
+
+	if (reg == NULL) {
+		puts_(l, ",,,,,\n");
+		return;
+	}
+	csv_field(l, p->country);
+	put(l, ",", 1);
+	csv_field(l, prov ? p->province_en : "");
+	put(l, ",", 1);
+	csv_field(l, city ? p->city_en : "");
+	put(l, ",", 1);
+	csv_field(l, prov ? p->province_zh : "");
+	put(l, ",", 1);
+	csv_field(l, city ? p->city_zh : "");
+	puts_(l, ",ip\n");
+}
+
+static void
+region_ndjson(json_t *j, const struct store_region *reg)
+{
+	const struct geoip_place *p;
+
+	if (reg == NULL)
+		return;
+	p = &reg->place;
+	json_object_set_new(j, "country", json_string(p->country));
+	if (reg->province_id != reg->country_id) {
+		json_object_set_new(j, "province", json_string(p->province_en));
+		json_object_set_new(j, "province_zh",
+		    json_string(p->province_zh));
+	}
+	if (reg->level == 3) {
+		json_object_set_new(j, "city", json_string(p->city_en));
+		json_object_set_new(j, "city_zh", json_string(p->city_zh));
+	}
+	json_object_set_new(j, "region_source", json_string("ip"));
+}
+
 size_t
 scan_export_line(char *buf, size_t size, const struct scan_export_row *row,
     int csv)
@@ -134,7 +185,8 @@ scan_export_line(char *buf, size_t size, const struct scan_export_row *row,
 			puts_(&l, num);
 		} else
 			puts_(&l, ",,,");
-		puts_(&l, r->flags & SCAN_DIVERSION ? "true\n" : "false\n");
+		puts_(&l, r->flags & SCAN_DIVERSION ? "true," : "false,");
+		region_csv(&l, row->region);
 	} else {
 		json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:b, "
 		    "s:b, s:s, s:s}", "scan_id", row->scan_id, "brand",
@@ -156,6 +208,7 @@ scan_export_line(char *buf, size_t size, const struct scan_export_row *row,
 		}
 		json_object_set_new(j, "diversion",
 		    json_boolean(r->flags & SCAN_DIVERSION));
+		region_ndjson(j, row->region);
 		n = json_dumpb(j, buf, size - 1, JSON_COMPACT |
 		    JSON_PRESERVE_ORDER);
 		json_decref(j);

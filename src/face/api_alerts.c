@@ -32,6 +32,7 @@
 #include "sigil/http.h"
 #include "sigil/http_write.h"
 #include "sigil/log.h"
+#include "sigil/region.h"
 #include "sigil/session.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -76,6 +77,33 @@ lookup_link(const char *url)
 	}
 	out[n] = '\0';
 	return json_string(out);
+}
+
+/* The region of a scan's address, or null. */
+static json_t *
+scan_region(struct api_call *a, uint64_t scan_id)
+{
+	struct scan_rec r;
+	json_t *reg;
+
+	if (scan_id == 0 || store_scan_get(a->app->store, scan_id, &r) != 0)
+		return json_null();
+	reg = region_json(a->app->store, r.region);
+	return reg ? reg : json_null();
+}
+
+/*
+ * The evidence's places: the region of the first and of the latest scan
+ * that raised the alert (from their addresses: low-confidence, shown,
+ * never what raised it).
+ */
+static void
+alert_regions(struct api_call *a, const struct alert *al, json_t *o)
+{
+	json_object_set_new(o, "region", scan_region(a, al->scan_id));
+	json_object_set_new(o, "last_region", al->last_scan == al->scan_id ?
+	    json_deep_copy(json_object_get(o, "region")) :
+	    scan_region(a, al->last_scan));
 }
 
 /* The names of an alert: read once per batch while a page is built. */
@@ -141,6 +169,7 @@ alert_json(struct api_call *a, const struct alert *al,
 	if (al->lat != 0 || al->lng != 0)
 		json_object_set_new(o, "location", json_pack("{s:f,s:f}",
 		    "lat", round6(al->lat), "lng", round6(al->lng)));
+	alert_regions(a, al, o);
 	return o;
 }
 
@@ -236,6 +265,84 @@ api_alerts_list(struct api_call *a)
 	free(buf.v);
 }
 
+#define EVIDENCE_SCANS_MAX	1000	/* a code's scans read for its places */
+#define EVIDENCE_AREAS_MAX	32
+
+struct area_count {
+	uint32_t	first_region[EVIDENCE_AREAS_MAX];
+	uint32_t	scans[EVIDENCE_AREAS_MAX];
+	size_t		n, read, unplaced;
+};
+
+static int
+area_one(void *arg, const struct scan_rec *r)
+{
+	struct area_count *c = arg;
+	size_t i;
+
+	if (++c->read > EVIDENCE_SCANS_MAX)
+		return 1;
+	if (r->flags & SCAN_BOT)
+		return 0;
+	if (r->region == 0) {
+		c->unplaced++;
+		return 0;
+	}
+	for (i = 0; i < c->n && c->first_region[i] != r->region; i++)
+		;
+	if (i == c->n) {
+		if (c->n == EVIDENCE_AREAS_MAX) {
+			c->unplaced++;
+			return 0;
+		}
+		c->first_region[c->n] = r->region;
+		c->scans[c->n++] = 0;
+	}
+	c->scans[i]++;
+	return 0;
+}
+
+/*
+ * The evidence of one code's alert, by place: the provinces its human
+ * scans came from (by address; low-confidence), from its first
+ * EVIDENCE_SCANS_MAX scans.
+ */
+static void
+code_provinces(struct api_call *a, const struct alert *al, json_t *o)
+{
+	struct area_count c;
+	json_t *arr = json_array(), *seen = json_object();
+	char key[16];
+
+	memset(&c, 0, sizeof c);
+	store_code_scans(a->app->store, a->brand.id, al->serial, area_one, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		struct store_region reg;
+		json_t *row, *r;
+
+		if (store_region_get(a->app->store, c.first_region[i],
+		    &reg) != 0)
+			continue;
+		snprintf(key, sizeof key, "%u", reg.province_id);
+		if ((row = json_object_get(seen, key)) != NULL) {
+			json_object_set_new(row, "scans", json_integer(
+			    json_integer_value(json_object_get(row, "scans")) +
+			    c.scans[i]));
+			continue;
+		}
+		if ((r = region_json(a->app->store, reg.province_id)) == NULL)
+			continue;
+		row = json_pack("{s:o,s:I}", "region", r, "scans",
+		    (json_int_t)c.scans[i]);
+		json_object_set(seen, key, row);
+		json_array_append_new(arr, row);
+	}
+	json_decref(seen);
+	json_object_set_new(o, "scan_provinces", arr);
+	json_object_set_new(o, "scans_unplaced", json_integer(
+	    (json_int_t)c.unplaced));
+}
+
 static int
 alert_of_call(struct api_call *a, struct alert *out)
 {
@@ -259,10 +366,14 @@ api_alerts_get(struct api_call *a)
 {
 	struct alert al;
 	struct alert_names nm = { .have_b = 0 };
+	json_t *o;
 
 	if (alert_of_call(a, &al) != 0)
 		return;
-	api_reply(a, 200, alert_json(a, &al, &nm));
+	o = alert_json(a, &al, &nm);
+	if (al.serial != 0)
+		code_provinces(a, &al, o);
+	api_reply(a, 200, o);
 }
 
 /* ---- PATCH /api/v1/alerts/{id} and POST .../actions ---- */

@@ -26,6 +26,7 @@
 #include "sigil/http.h"
 #include "sigil/http_write.h"
 #include "sigil/log.h"
+#include "sigil/region.h"
 #include "sigil/scan.h"
 #include "sigil/session.h"
 #include "sigil/store.h"
@@ -46,6 +47,8 @@ round6(float v)
 struct scan_list {
 	json_t		*arr;
 	uint64_t	 first;
+	struct store	*store;
+	struct region_cache regions;	/* the scans' regions, by id */
 };
 
 static int
@@ -69,6 +72,14 @@ lookup_scan(void *arg, const struct scan_rec *r)
 		json_object_set_new(o, "location", json_pack("{s:f,s:f,s:i}",
 		    "lat", round6(r->lat), "lng", round6(r->lng), "accuracy_m",
 		    (int)r->accuracy_m));
+	if (r->region != 0) {
+		const struct store_region *reg = region_cached(&sl->regions,
+		    sl->store, r->region);
+		json_t *rj = reg ? region_json_of(reg) : NULL;
+
+		if (rj != NULL)
+			json_object_set_new(o, "region", rj);
+	}
 	return api_list_add(arr, o);
 }
 
@@ -409,7 +420,8 @@ api_codes_get(struct api_call *a)
 		    pf.code >= STORE_PIN_CODE_TRIES));
 	}
 	{
-		struct scan_list sl = { json_array(), cs.first_scan_id };
+		struct scan_list sl = { json_array(), cs.first_scan_id,
+		    a->app->store };
 
 		store_code_scans(a->app->store, a->brand.id, serial,
 		    lookup_scan, &sl);

@@ -30,6 +30,7 @@
 #include "sigil/app.h"
 #include "sigil/http.h"
 #include "sigil/log.h"
+#include "sigil/region.h"
 #include "sigil/scan.h"
 #include "sigil/scan_export.h"
 #include "sigil/session.h"
@@ -56,6 +57,7 @@ struct scan_export {
 	struct evbuffer	*out;
 	uint64_t	batch_id[SKU_CACHE];	/* batch -> its sku matches */
 	uint8_t		batch_ok[SKU_CACHE];
+	struct region_cache regions;	/* the scans' regions, by id */
 };
 
 static int
@@ -81,7 +83,7 @@ export_one(void *arg, const struct scan_rec *r)
 	struct scan_export *x = arg;
 	char id[SCAN_ID_LEN + 1], t[SCAN_EXPORT_TIME_LEN + 1];
 	char line[SCAN_EXPORT_LINE_MAX];
-	struct scan_export_row row = { r, id, x->brand, t };
+	struct scan_export_row row = { r, id, x->brand, t, NULL };
 	size_t n;
 
 	x->after = r->id;
@@ -95,6 +97,7 @@ export_one(void *arg, const struct scan_rec *r)
 		return 0;
 	scan_id_format(x->app->cookie_key, r->id, id);
 	scan_export_time(r->at, x->tz, t);
+	row.region = region_cached(&x->regions, x->app->store, r->region);
 	if ((n = scan_export_line(line, sizeof line, &row, x->csv)) > 0) {
 		evbuffer_add(x->out, line, n);
 		x->rows++;

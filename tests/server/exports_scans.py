@@ -22,7 +22,8 @@ from peoplefix import local_day  # noqa: E402
 
 N = int(os.environ.get("PEOPLE_N", "2000"))
 HEAD_EN = ("scan_id,brand,serial,batch,time,verdict,bot,first_scan,device,"
-           "ip,lat,lng,accuracy_m,diversion")
+           "ip,lat,lng,accuracy_m,diversion,country,province,city,"
+           "province_zh,city_zh,region_source")
 
 
 with Env() as env:

@@ -6,7 +6,9 @@
  * there is one; the header in English or Chinese; UTC offsets parsed
  * ("8", "+05:30", "-12"; not "15", "+5:3", "8h") and times written with
  * them; a date bound is local midnight in the zone (end: the next one),
- * an instant is never moved; a line that does not fit is refused.
+ * an instant is never moved; a line that does not fit is refused; the
+ * region columns (country, province and city in English and zh-CN, the
+ * source) filled by level and empty without a region.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -48,7 +50,7 @@ test_csv(void **state)
 	(void)state;
 	assert_true(scan_export_line(buf, sizeof buf, &row, 1) > 0);
 	assert_string_equal(buf, "ID7,acme,12,3,2026-12-07T22:05:00.123+08:00,"
-	    "suspicious,false,true,27fa9d28f27a8a81,10.0.0.9,,,,false\n");
+	    "suspicious,false,true,27fa9d28f27a8a81,10.0.0.9,,,,false,,,,,,\n");
 	r.flags |= SCAN_HAS_LOC | SCAN_DIVERSION | SCAN_BOT;
 	r.lat = 30.25f;
 	r.lng = 120.5f;
@@ -57,12 +59,61 @@ test_csv(void **state)
 	assert_true(scan_export_line(buf, sizeof buf, &row, 1) > 0);
 	assert_string_equal(buf, "ID7,\"'=cmd,\"\"x\"\"\",12,3,"
 	    "2026-12-07T22:05:00.123+08:00,suspicious,true,true,"
-	    "27fa9d28f27a8a81,10.0.0.9,30.250000,120.500000,40,true\n");
+	    "27fa9d28f27a8a81,10.0.0.9,30.250000,120.500000,40,true,,,,,,\n");
 	row.brand = "@plain";
 	assert_true(scan_export_line(buf, sizeof buf, &row, 1) > 0);
 	assert_non_null(strstr(buf, ",'@plain,"));
 	/* Too small a buffer: refused, never cut. */
 	assert_int_equal(scan_export_line(buf, 20, &row, 1), 0);
+}
+
+/* The region columns: code, English and zh-CN names, the source. */
+static struct store_region
+region(int level)
+{
+	struct store_region g;
+
+	memset(&g, 0, sizeof g);
+	g.id = level == 3 ? 3 : 2;
+	g.country_id = 1;
+	g.province_id = level >= 2 ? 2 : 1;
+	g.level = level;
+	strcpy(g.place.country, "CN");
+	strcpy(g.place.province_en, "Guangdong");
+	strcpy(g.place.province_zh, "广东省");
+	strcpy(g.place.city_en, "Shenzhen, \"Nanshan\"");
+	strcpy(g.place.city_zh, "深圳");
+	return g;
+}
+
+static void
+test_region(void **state)
+{
+	struct scan_rec r = rec();
+	struct store_region city = region(3), prov = region(2),
+	    country = region(1);
+	struct scan_export_row row = { &r, "ID7", "acme", "T", &city };
+	char buf[SCAN_EXPORT_LINE_MAX];
+
+	(void)state;
+	assert_true(scan_export_line(buf, sizeof buf, &row, 1) > 0);
+	assert_non_null(strstr(buf, ",false,CN,Guangdong,"
+	    "\"Shenzhen, \"\"Nanshan\"\"\",广东省,深圳,ip\n"));
+	row.region = &prov;
+	assert_true(scan_export_line(buf, sizeof buf, &row, 1) > 0);
+	assert_non_null(strstr(buf, ",false,CN,Guangdong,,广东省,,ip\n"));
+	row.region = &country;
+	assert_true(scan_export_line(buf, sizeof buf, &row, 1) > 0);
+	assert_non_null(strstr(buf, ",false,CN,,,,,ip\n"));
+	row.region = &city;
+	assert_true(scan_export_line(buf, sizeof buf, &row, 0) > 0);
+	assert_non_null(strstr(buf, "\"diversion\":false,\"country\":\"CN\","
+	    "\"province\":\"Guangdong\",\"province_zh\":\"广东省\","
+	    "\"city\":\"Shenzhen, \\\"Nanshan\\\"\",\"city_zh\":\"深圳\","
+	    "\"region_source\":\"ip\"}\n"));
+	row.region = &country;
+	assert_true(scan_export_line(buf, sizeof buf, &row, 0) > 0);
+	assert_null(strstr(buf, "province"));
 }
 
 static void
@@ -98,7 +149,8 @@ test_header(void **state)
 	(void)state;
 	assert_true(scan_export_header(buf, sizeof buf, 0) > 0);
 	assert_string_equal(buf, "scan_id,brand,serial,batch,time,verdict,bot,"
-	    "first_scan,device,ip,lat,lng,accuracy_m,diversion\n");
+	    "first_scan,device,ip,lat,lng,accuracy_m,diversion,country,"
+	    "province,city,province_zh,city_zh,region_source\n");
 	assert_true(scan_export_header(buf, sizeof buf, 1) > 0);
 	assert_true(strncmp(buf, "扫码编号,品牌,序列号,批次,时间,结果,", 46) == 0);
 	assert_int_equal(scan_export_header(buf, 10, 0), 0);
@@ -169,6 +221,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_ndjson),
+		cmocka_unit_test(test_region),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_zones),
 		cmocka_unit_test(test_bounds),
