@@ -8,7 +8,8 @@
  * provinces as a table and the newest diversion alerts.
  *
  * Data: GET /api/v1/stats/regions (1-degree cells, up to 5,000) over the
- * chosen range, GET /api/v1/distributors (the first 50) and each one's
+ * chosen range, GET /api/v1/stats/provinces (the scans without a shared
+ * place, by the province of their address: low-confidence), GET /api/v1/distributors (the first 50) and each one's
  * territory, GET
  * /api/v1/alerts?type=diversion (the newest page).
  */
@@ -29,6 +30,7 @@ Object.assign(A.TEXT.zh, {
 	ge_truncated: '仅显示扫码最多的 {n} 个网格（共 {m} 个）。',
 	ge_all_alerts: '全部告警',
 	ge_territories_max: '只绘出前 {n} 个经销商的区域。',
+	ge_by_ip: '其中据 IP 推断',
 });
 Object.assign(A.TEXT.en, {
 	ge_regions: 'Scans by region', ge_by_area: 'Scans by province',
@@ -39,6 +41,7 @@ Object.assign(A.TEXT.en, {
 	ge_all_alerts: 'All alerts',
 	ge_territories_max: 'Only the territories of the first {n} ' +
 	    'distributors are drawn.',
+	ge_by_ip: 'Of which placed by IP',
 });
 
 const RANGES = [['last_30d', 30], ['last_90d', 90], ['last_365d', 365]];
@@ -57,15 +60,31 @@ async function territories() {
 	return out;
 }
 
-/* The cells summed per province (the one covering most of the cell). */
-function byArea(regions) {
+/*
+ * The cells summed per province (the one covering most of the cell),
+ * plus the scans without a shared place by their address's province
+ * (areas: GET /api/v1/stats/provinces; "ip" counts how many of a row's
+ * came that way). A consented place wins: the server counts a located
+ * scan by its cell only.
+ */
+function byArea(regions, areas) {
 	const rows = new Map();
+	const row = (name) => rows.get(name) || { name, scans: 0,
+	    suspicious: 0, counterfeit: 0, diversion: 0, ip: 0 };
 	for (const r of regions) {
 		const name = window.sigilMap.areaOfCell(r.lat, r.lng) || '';
-		const x = rows.get(name) || { name, scans: 0, suspicious: 0,
-		    counterfeit: 0, diversion: 0 };
+		const x = row(name);
 		for (const k of ['scans', 'suspicious', 'counterfeit', 'diversion'])
 			x[k] += r[k] || 0;
+		rows.set(name, x);
+	}
+	for (const r of areas) {
+		const name = window.sigilMap.areaOfRegion(r.region) || '';
+		const x = row(name);
+		x.scans += r.scans || 0;
+		x.suspicious += r.suspicious || 0;
+		x.counterfeit += (r.counterfeit || 0) + (r.unverified || 0);
+		x.ip += (r.scans || 0) + (r.counterfeit || 0) + (r.unverified || 0);
 		rows.set(name, x);
 	}
 	return [...rows.values()].sort((a, b) => b.scans - a.scans);
@@ -87,10 +106,12 @@ async function geo(box, params) {
 	loading(mapCard);
 	loading(areaCard);
 	loading(alertCard);
-	let reg, terr, al;
+	let reg, prov, terr, al;
 	try {
-		[reg, terr, al] = await Promise.all([
+		[reg, prov, terr, al] = await Promise.all([
 		    api('GET', '/api/v1/stats/regions?limit=5000&' +
+			rangeQuery('day', days)),
+		    api('GET', '/api/v1/stats/provinces?limit=5000&' +
 			rangeQuery('day', days)),
 		    territories(),
 		    api('GET', '/api/v1/alerts?type=diversion&limit=20')]);
@@ -101,11 +122,13 @@ async function geo(box, params) {
 		return;
 	}
 	const regions = reg.regions || [];
+	const areas = prov.provinces || [];
 	clear(mapCard).appendChild(el('h2', {}, t('ge_regions')));
 	const mapBox = el('div', { id: 'region-map' });
 	mapCard.appendChild(mapBox);
 	try {
-		await window.sigilMap.china(mapBox, { regions, territories: terr });
+		await window.sigilMap.china(mapBox, { regions, areas,
+		    geoip: prov.geoip, territories: terr });
 	} catch (e) {
 		clear(areaCard);
 		clear(alertCard);
@@ -125,7 +148,8 @@ async function geo(box, params) {
 	    { label: t('suspicious'), key: 'suspicious', num: true },
 	    { label: t('counterfeit'), key: 'counterfeit', num: true },
 	    { label: t('diversion'), key: 'diversion', num: true },
-	], byArea(regions))]);
+	    { label: t('ge_by_ip'), key: 'ip', num: true },
+	], byArea(regions, areas))]);
 	append(clear(alertCard), [el('h2', {}, t('ge_diversion_alerts')),
 	    window.sigilAlerts ? window.sigilAlerts.table(al.alerts || []) : '',
 	    el('p', {}, el('a', { href: '#/alerts' }, t('ge_all_alerts')))]);

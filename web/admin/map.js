@@ -14,6 +14,10 @@
  *     of the cells they cover most of, with a legend (visualMap); the
  *     cells are also drawn as points: genuine, suspicious, counterfeit
  *     and diversion scans, each its own series in the legend;
+ *   areas: the rows of GET /api/v1/stats/provinces (the scans without a
+ *     shared place, by the province of their address): added to the
+ *     shading of the province (or country) they name; geoip: that
+ *     answer's "geoip" ("off": the note says the feature is off);
  *   points: more points [{lng, lat, kind, n, label}] (kind as above);
  *   territories: [{name, territory (GeoJSON Polygon/MultiPolygon)}], drawn
  *     as outlined areas; focus: a geometry the China view starts around;
@@ -43,6 +47,8 @@ Object.assign(A.TEXT.zh, {
 	mp_no_lib: '地图组件未加载（vendor/echarts.js 缺失：请运行 make 获取）。',
 	mp_note: '省份（世界视图为国家）按 1°×1° 网格的扫码次数着色（网格计入覆盖其大部分的省份）；圆点为各网格的扫码位置（消费者同意分享位置时）。滚轮缩放、拖动平移。',
 	mp_south_sea: '南海诸岛', mp_roam: '滚轮缩放、拖动平移。',
+	mp_ip_note: '未分享位置的扫码按其网络地址所属省份计入（据 IP 推断，可信度低，仅供参考，不作为窜货或仿冒依据）。',
+	mp_ip_off: '未配置 IP 地域库（sigild 未使用 --geoip 启动）：未分享位置的扫码不计入省份。',
 });
 Object.assign(A.TEXT.en, {
 	mp_china: 'China', mp_world: 'World', mp_scans: 'Scans',
@@ -58,6 +64,11 @@ Object.assign(A.TEXT.en, {
 	    'place). Scroll to zoom, drag to pan.',
 	mp_south_sea: 'South China Sea Islands',
 	mp_roam: 'Scroll to zoom, drag to pan.',
+	mp_ip_note: 'Scans without a shared place count for the province of ' +
+	    'their network address (a low-confidence guess from the IP, ' +
+	    'never a diversion or clone signal).',
+	mp_ip_off: 'No IP region database (sigild runs without --geoip): ' +
+	    'scans without a shared place count for no province.',
 });
 
 /* Province names in English, by administrative code. */
@@ -171,7 +182,8 @@ function areasOf(json, labelOf) {
 	return json.features.map((f) => {
 		const polys = polygonsOf(f.geometry);
 		return { name: f.properties.name, label: labelOf(f),
-		    polys, bbox: bboxOf(polys), id: f.properties.id || f.id };
+		    polys, bbox: bboxOf(polys), id: f.properties.id || f.id,
+		    iso: f.properties.iso_a2 };
 	});
 }
 
@@ -256,6 +268,34 @@ function areaOfCell(view, lat, lng) {
 				best = a;
 		}
 	cache.set(key, best);
+	return best;
+}
+
+/*
+ * The area (province, or country in the world view) of a region of GET
+ * /api/v1/stats/provinces (the scans' network addresses), or null. The
+ * China map names its provinces short ("广东", "内蒙古"); the server
+ * gives full names ("广东省", "内蒙古自治区"), so a province is the area
+ * whose name starts its zh-CN name. Hong Kong, Macao and Taiwan are
+ * provinces of the China map whichever way the database files them.
+ */
+function areaOfRegion(view, reg) {
+	if (!reg || !reg.country)
+		return null;
+	if (view === 'world') {
+		const iso = ['HK', 'MO', 'TW'].includes(reg.country) ? 'CN' :
+		    reg.country;
+		const a = (MAPS.world || []).find((x) => x.iso === iso) ||
+		    (MAPS.world || []).find((x) => x.iso === reg.country);
+		return a ? a.name : null;
+	}
+	if (!['CN', 'HK', 'MO', 'TW'].includes(reg.country) || !reg.province)
+		return null;
+	const zh = reg.province['zh-CN'] || '';
+	let best = null;
+	for (const a of MAPS.china || [])
+		if (zh.startsWith(a.name) && (!best || a.name.length > best.length))
+			best = a.name;
 	return best;
 }
 
@@ -421,6 +461,13 @@ function option(m) {
 		if (a)
 			sums.set(a.name, (sums.get(a.name) || 0) + (r.scans || 0));
 	}
+	/* Scans without a shared place, by their address's province. */
+	for (const r of o.areas || []) {
+		const name = areaOfRegion(view, r.region);
+		if (name)
+			sums.set(name, (sums.get(name) || 0) + (r.scans || 0) +
+			    (r.counterfeit || 0) + (r.unverified || 0));
+	}
 	const max = Math.max(1, ...sums.values());
 	const points = cellPoints(o.regions).concat(o.points || []);
 	const pmax = Math.max(1, ...points.map((p) => p.n || 1));
@@ -462,7 +509,7 @@ function option(m) {
 		tooltip: { trigger: 'item', renderMode: 'richText',
 		    formatter: (p) => tip(m, p) },
 		legend: { data: legend, bottom: 0, textStyle: { fontSize: 13 } },
-		visualMap: o.regions ? { type: 'continuous', min: 0, max, seriesIndex: 0,
+		visualMap: o.regions || o.areas ? { type: 'continuous', min: 0, max, seriesIndex: 0,
 		    left: 8, bottom: 36,
 		    text: [fmt(max) + ' ' + t('mp_scans'), '0'],
 		    calculable: false, itemHeight: 110,
@@ -532,7 +579,8 @@ function hexAlpha(hex, a) {
 
 function tip(m, p) {
 	if (p.seriesType === 'map' || p.componentType === 'geo')
-		return m.opts.regions ? `${labelOf(m.view, p.name)}\n` +
+		return m.opts.regions || m.opts.areas ?
+		    `${labelOf(m.view, p.name)}\n` +
 		    `${t('mp_scans')}: ${fmt(p.value > 0 ? p.value : 0)}` :
 		    labelOf(m.view, p.name);
 	if (p.seriesType === 'scatter')
@@ -550,6 +598,9 @@ async function china(box, opts) {
 	const wrap = el('div', { class: 'map-box' });
 	const note = el('p', { class: 'muted small' },
 	    opts && opts.regions ? t('mp_note') : t('mp_roam'));
+	if (opts && opts.areas)
+		note.appendChild(el('span', { id: 'map-ip-note' }, ' ' + t(
+		    opts.geoip === 'off' ? 'mp_ip_off' : 'mp_ip_note')));
 	const viewBtns = el('div', { class: 'seg map-views' });
 	box.appendChild(el('div', {}, viewBtns, wrap, note));
 	try {
@@ -696,6 +747,7 @@ function inspect(m) {
 
 window.sigilMap = Object.freeze({ china, load, territory,
     provinces: () => (MAPS.china || []).map((a) => a.name),
+    areaOfRegion: (region, view) => areaOfRegion(view || 'china', region),
     areaOfCell: (lat, lng, view) => {
 	    const a = areaOfCell(view || 'china', lat, lng);
 	    return a ? a.name : null;
