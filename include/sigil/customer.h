@@ -65,7 +65,11 @@ int customer_first_brand(struct app *app, uint64_t device, struct brand *out);
  * (guess.out OTP_OK), the brand's customer of the phone found or created
  * with the sealed phone (*created says which), device made its session
  * and the login logged at guess.now (ACTIVITY_CUSTOMER_NEW or
- * ACTIVITY_LOGIN). With device 0 (none could be drawn) the customer is
+ * ACTIVITY_LOGIN). When device is a customer's without a phone (a
+ * WeChat customer), a new phone is bound to that customer (bound), and
+ * a phone another customer has merges the two (merged: the id that
+ * went; store_phone_login). SIGIL_ECONFLICT: they could not be merged
+ * (two openids of one app), nothing changed but the code spent. With device 0 (none could be drawn) the customer is
  * made but no device linked. run returns 0 also when the code was not
  * right (guess.out says why), else a store error.
  *
@@ -79,6 +83,8 @@ struct customer_login {
 	uint64_t		device;
 	struct customer		cu;		/* out */
 	int			created;	/* out */
+	int			bound;		/* out: phone bound */
+	uint64_t		merged;		/* out: the id merged in */
 };
 int customer_login_prepare(struct app *app, uint32_t brand_id,
     const char *phone, struct customer_login *l);

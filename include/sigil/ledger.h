@@ -12,6 +12,16 @@
  * valid at now, minus the debt: a lapsed lot stops counting at once,
  * whether or not its EXPIRE entry has been written yet.
  *
+ * Merged ledgers. A merge (store_merge.c) moves one customer's entries
+ * into another's, ids and times unchanged, each marked with its origin,
+ * and appends a LEDGER_MERGE entry (points 0, ref the customer merged
+ * in). Every entry belongs to a pool: its origin, or its customer when
+ * it has none. A spend or a debt stays within its pool, so each
+ * customer's entries replay as they did before the merge; at the MERGE
+ * entry the merged customer's pool (lots and debt) joins the entry's.
+ * The balance is every valid lot less every debt, so a merge adds the
+ * two balances, and every lot keeps its own expiry.
+ *
  * Entries must be in id order. Sign rules (EINVAL otherwise): EARN > 0,
  * REDEEM < 0, EXPIRE < 0, ADJUST != 0; sums that would overflow int64
  * are EINVAL too.

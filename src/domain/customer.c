@@ -206,24 +206,34 @@ customer_login_prepare(struct app *app, uint32_t brand_id, const char *phone,
 	    sizeof l->ct, &l->ct_len);
 }
 
-/* The writer thread: the code, then the customer, the link, the log. */
+/*
+ * The writer thread: the code, then the customer, the link, the log.
+ * On a device whose customer has no phone (a WeChat customer) the phone
+ * is bound to it, or, when another customer has the phone, the two are
+ * merged (store_phone_login, store_merge.c: the merge's own activity
+ * and audit entries ride in its transaction).
+ */
 static int
 login_run(struct store *st, void *arg)
 {
 	struct customer_login *l = arg;
 	struct otp_guess *g = &l->guess;
+	struct phone_login pl;
 	struct activity act = { 0 };
 	int err;
 
 	/* A code is good once: spent before anything else. */
 	if ((err = otp_guess_check(st, g)) != 0 || g->out.result != OTP_OK)
 		return err;
-	if ((err = store_customer_by_phone(st, g->brand_id, g->phash, l->ct,
-	    l->ct_len, &l->cu, &l->created)) != 0 || l->device == 0)
+	if ((err = store_phone_login(st, g->brand_id, l->device, g->phash,
+	    l->ct, l->ct_len, g->now, &pl)) != 0)
 		return err;
-	if ((err = store_device_link(st, g->brand_id, l->device, l->cu.id,
-	    g->now)) != 0)
-		return err;
+	l->cu = pl.cu;
+	l->created = pl.created;
+	l->bound = pl.bound;
+	l->merged = pl.merged;
+	if (l->device == 0)
+		return 0;
 	act.brand_id = g->brand_id;
 	act.at = g->now;
 	act.customer_id = l->cu.id;

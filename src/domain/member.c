@@ -110,6 +110,7 @@ ledger_type_name(int t)
 	case LEDGER_REDEEM:	return "redeem";
 	case LEDGER_EXPIRE:	return "expire";
 	case LEDGER_ADJUST:	return "adjust";
+	case LEDGER_MERGE:	return "merge";
 	}
 	return "other";
 }
@@ -118,13 +119,18 @@ json_t *
 member_ledger_json(const struct ledger_entry *e)
 {
 	char ts[SIGIL_TIME_LEN + 1], te[SIGIL_TIME_LEN + 1];
-
-	return json_pack("{s:I,s:s,s:I,s:s,s:s?,s:I}", "id",
+	json_t *o = json_pack("{s:I,s:s,s:I,s:s,s:s?,s:I}", "id",
 	    (json_int_t)e->id, "type", ledger_type_name(e->type), "points",
 	    (json_int_t)e->points, "at", sigil_time_format(e->at, ts),
 	    "expires_at", e->type == LEDGER_EARN && e->expires_at ?
 	    sigil_time_format(e->expires_at, te) : NULL, "ref",
 	    (json_int_t)e->ref);
+
+	/* an entry a merge brought: the customer it was written for */
+	if (o != NULL && e->origin != 0)
+		json_object_set_new(o, "from_customer",
+		    json_integer((json_int_t)e->origin));
+	return o;
 }
 
 /* RFM inputs: 12-month points, claims in 12 months, first and last earn. */

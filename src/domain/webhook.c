@@ -206,6 +206,7 @@ webhook_activity_bit(int type)
 	case ACTIVITY_ERASE:
 	case ACTIVITY_REDEEM:
 	case ACTIVITY_FEEDBACK:
+	case ACTIVITY_MERGE:
 		return HOOK_CUSTOMER;
 	}
 	return 0;
@@ -221,6 +222,7 @@ activity_name(int type)
 	case ACTIVITY_ERASE:		return "customer.erase";
 	case ACTIVITY_REDEEM:		return "customer.redeem";
 	case ACTIVITY_FEEDBACK:		return "customer.feedback";
+	case ACTIVITY_MERGE:		return "customer.merged";
 	}
 	return "unknown";
 }
@@ -429,8 +431,13 @@ webhook_activity_event(const struct activity *a)
 	    json_integer((json_int_t)a->customer_id) : json_null());
 	if (a->ref != 0)
 		json_object_set_new(o, "ref", json_integer((json_int_t)a->ref));
-	if (a->type == ACTIVITY_CLAIM || a->type == ACTIVITY_REDEEM)
+	if (a->type == ACTIVITY_CLAIM || a->type == ACTIVITY_REDEEM ||
+	    a->type == ACTIVITY_MERGE)
 		json_object_set_new(o, "points", json_integer(a->points));
+	/* the customer that went into customer_id (0 once erased) */
+	if (a->type == ACTIVITY_MERGE)
+		json_object_set_new(o, "merged_customer_id", a->ref != 0 ?
+		    json_integer((json_int_t)a->ref) : json_null());
 	if (a->type == ACTIVITY_FEEDBACK) {
 		json_object_set_new(o, "rating", json_integer(a->rating));
 		json_object_set_new(o, "text", json_stringn(a->text,

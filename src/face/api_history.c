@@ -427,11 +427,12 @@ api_customer_history(struct api_call *a)
 	}
 	h->a = a;
 	if (api_parse_id(a->seg[1], UINT64_MAX, &h->customer) != 0 ||
-	    store_customer_get(a->app->store, a->brand.id, h->customer,
+	    store_customer_resolve(a->app->store, a->brand.id, h->customer,
 	    &cu) != 0) {
 		api_fail(a, 404, "not_found", "customer not found");
 		goto out;
 	}
+	h->customer = cu.id;
 	if (api_page_back(a, HIST_PAGE, HIST_MAX, &h->limit, &h->before) != 0 ||
 	    (got = api_query_arg(a, "section", v, sizeof v)) < 0)
 		goto out;

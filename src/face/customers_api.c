@@ -72,6 +72,9 @@ page_one(void *arg, const struct customer *cu)
 	struct member_class mc;
 
 	p->last = cu->id;
+	/* a merged customer is listed as the one it was merged into */
+	if (cu->merged_into != 0)
+		return 0;
 	if (p->filtered) {
 		if (++p->seen > WALK_BUDGET)
 			return 1;
@@ -200,6 +203,10 @@ sum_one(void *arg, const struct customer *cu)
 	struct sum_job *j = arg;
 	struct member_class mc;
 
+	if (cu->merged_into != 0) {
+		count_add(j->o, "merged");
+		return 0;
+	}
 	count_add(j->o, "total");
 	if (cu->erased) {
 		count_add(j->o, "erased");
@@ -258,7 +265,8 @@ customers_api_summary(struct api_call *a)
 	j->brand_id = a->brand.id;
 	j->now = sigil_now_us();
 	j->settings = member_settings(a->app, a->brand.id);
-	j->o = json_pack("{s:i,s:i,s:{},s:{},s:{}}", "total", 0, "erased", 0,
+	j->o = json_pack("{s:i,s:i,s:i,s:{},s:{},s:{}}", "total", 0, "erased",
+	    0, "merged", 0,
 	    "segments", "tiers", "roles");
 	/* Every segment and tier appears, with 0 when nobody is in it. */
 	for (i = 0; i < NSEGMENTS; i++)

@@ -491,8 +491,14 @@ static int
 cust_csv_one(void *arg, const struct customer *cu)
 {
 	struct cust_csv *x = arg;
-	json_t *sum = member_summary(x->app, cu, 0), *v;
+	json_t *sum, *v;
 	char num[24], buf[STORE_NAME_BYTES + 1];
+
+	if (cu->merged_into != 0) {
+		x->after = cu->id;
+		return 0;
+	}
+	sum = member_summary(x->app, cu, 0);
 
 	for (size_t i = 0; i < CSV_NCOLS; i++) {
 		v = json_object_get(sum, csv_cols[i]);
@@ -611,8 +617,9 @@ customers(struct loyalty_api *a)
 	}
 	if (api_id(a, a->seg[1], UINT64_MAX, &id) != 0)
 		return;
-	if ((rc = store_customer_get(a->app->store, a->brand_id, id, &cu)) !=
-	    0) {
+	/* a merged customer's id names the one it was merged into */
+	if ((rc = store_customer_resolve(a->app->store, a->brand_id, id,
+	    &cu)) != 0) {
 		api_fail_row(a, rc, "customer not found");
 		return;
 	}

@@ -228,6 +228,12 @@ verified(struct http_call *c, void *arg, int err)
 	if (err == 0 && http_loyalty_refuse(c, out->result, out->retry_us,
 	    refusals))
 		return;
+	if (err == SIGIL_ECONFLICT) {
+		http_reply_error(c, 409, "merge_conflict", "this phone's "
+		    "account is already linked to another WeChat account of "
+		    "this app: nothing was merged");
+		return;
+	}
 	if (err != 0) {
 		log_error("login", "brand=%u err=\"%s\"", brand_id,
 		    sigil_strerror(err));
@@ -240,12 +246,15 @@ verified(struct http_call *c, void *arg, int err)
 	}
 	if (x->fresh)
 		cookie_set(c, x->l.device);
-	log_info("login", "brand=%u customer=%llu new=%d", brand_id,
-	    (unsigned long long)x->l.cu.id, x->l.created);
+	log_info("login", "brand=%u customer=%llu new=%d bound=%d merged=%llu",
+	    brand_id, (unsigned long long)x->l.cu.id, x->l.created,
+	    x->l.bound, (unsigned long long)x->l.merged);
 	loyalty_phone_mask(x->phone, masked, sizeof masked);
-	http_reply_jsont(c, 200, json_pack("{s:{s:I,s:s},s:b}", "customer",
-	    "id", (json_int_t)x->l.cu.id, "phone", masked, "created",
-	    x->l.created));
+	http_reply_jsont(c, 200, json_pack("{s:{s:I,s:s},s:b,s:b,s:o}",
+	    "customer", "id", (json_int_t)x->l.cu.id, "phone", masked,
+	    "created", x->l.created, "bound", x->l.bound, "merged",
+	    x->l.merged ? json_integer((json_int_t)x->l.merged) :
+	    json_null()));
 }
 
 /*

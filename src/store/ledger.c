@@ -25,14 +25,52 @@ struct lot {
 	uint64_t	id;
 	int64_t		left;
 	int64_t		expires_at;	/* 0 = never */
+	uint64_t	pool;		/* see ledger.h: merged ledgers */
 	const struct ledger_entry *src;
+};
+
+/* Consumption no lot of the pool covered. */
+struct debt {
+	uint64_t	pool;
+	int64_t		amount;
 };
 
 struct replay {
 	struct lot	*lots;
 	size_t		 n;
-	int64_t		 debt;		/* consumption no lot covered */
+	struct debt	*debts;		/* one per pool seen */
+	size_t		 ndebts;
 };
+
+static uint64_t
+pool_of(const struct ledger_entry *e)
+{
+	return e->origin != 0 ? e->origin : e->customer_id;
+}
+
+/* The pool's debt (room for one per entry was made by replay()). */
+static struct debt *
+debt_of(struct replay *r, uint64_t pool)
+{
+	for (size_t i = 0; i < r->ndebts; i++)
+		if (r->debts[i].pool == pool)
+			return &r->debts[i];
+	r->debts[r->ndebts].pool = pool;
+	r->debts[r->ndebts].amount = 0;
+	return &r->debts[r->ndebts++];
+}
+
+static int
+total_debt(const struct replay *r, int64_t *out)
+{
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < r->ndebts; i++)
+		if (__builtin_add_overflow(sum, r->debts[i].amount, &sum))
+			return SIGIL_EINVAL;
+	*out = sum;
+	return 0;
+}
 
 static int
 valid_at(const struct lot *l, int64_t t)
@@ -48,41 +86,66 @@ sign_ok(const struct ledger_entry *e)
 	case LEDGER_REDEEM:	/* fallthrough */
 	case LEDGER_EXPIRE:	return e->points < 0 && e->points != INT64_MIN;
 	case LEDGER_ADJUST:	return e->points != 0 && e->points != INT64_MIN;
+	case LEDGER_MERGE:	return e->points == 0 && e->ref != 0 &&
+				    e->ref != pool_of(e);
 	}
 	return 0;
 }
 
-/* A new lot pays the debt first. */
+/* A new lot pays its pool's debt first. */
 static int
 lot_add(struct replay *r, const struct ledger_entry *e)
 {
 	struct lot *l = &r->lots[r->n++];
-	int64_t pay = e->points < r->debt ? e->points : r->debt;
+	struct debt *d = debt_of(r, pool_of(e));
+	int64_t pay = e->points < d->amount ? e->points : d->amount;
 
 	l->id = e->id;
 	l->left = e->points - pay;
 	l->expires_at = e->expires_at;
+	l->pool = pool_of(e);
 	l->src = e;
-	r->debt -= pay;
+	d->amount -= pay;
 	return 0;
 }
 
-/* Spends amount (> 0) from the lots valid at t, oldest first. */
+/* Spends amount (> 0) from the pool's lots valid at t, oldest first. */
 static int
-consume(struct replay *r, int64_t amount, int64_t t)
+consume(struct replay *r, int64_t amount, int64_t t, uint64_t pool)
 {
+	struct debt *d;
+
 	for (size_t i = 0; i < r->n && amount > 0; i++) {
 		struct lot *l = &r->lots[i];
 		int64_t take;
 
-		if (l->left == 0 || !valid_at(l, t))
+		if (l->left == 0 || l->pool != pool || !valid_at(l, t))
 			continue;
 		take = l->left < amount ? l->left : amount;
 		l->left -= take;
 		amount -= take;
 	}
-	if (amount > 0 && __builtin_add_overflow(r->debt, amount, &r->debt))
+	d = debt_of(r, pool);
+	if (amount > 0 && __builtin_add_overflow(d->amount, amount,
+	    &d->amount))
 		return SIGIL_EINVAL;
+	return 0;
+}
+
+/* A MERGE entry: the pool of the customer merged in joins the entry's. */
+static int
+join(struct replay *r, const struct ledger_entry *e)
+{
+	uint64_t to = pool_of(e);
+	struct debt *from = debt_of(r, e->ref), *d = debt_of(r, to);
+
+	/* debt_of may have added the second: from stays valid (no realloc). */
+	for (size_t i = 0; i < r->n; i++)
+		if (r->lots[i].pool == e->ref)
+			r->lots[i].pool = to;
+	if (__builtin_add_overflow(d->amount, from->amount, &d->amount))
+		return SIGIL_EINVAL;
+	from->amount = 0;
 	return 0;
 }
 
@@ -110,22 +173,32 @@ replay(const struct ledger_entry *e, size_t n, struct replay *r)
 	int rc = 0;
 
 	r->n = 0;
-	r->debt = 0;
-	if ((r->lots = calloc(n ? n : 1, sizeof(*r->lots))) == NULL)
+	r->ndebts = 0;
+	r->lots = calloc(n ? n : 1, sizeof(*r->lots));
+	/* A pool per entry at most, and two more for a MERGE's. */
+	r->debts = calloc(n + 2, sizeof(*r->debts));
+	if (r->lots == NULL || r->debts == NULL) {
+		free(r->lots);
+		free(r->debts);
 		return SIGIL_ENOMEM;
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (!sign_ok(&e[i]))
 			rc = SIGIL_EINVAL;
+		else if (e[i].type == LEDGER_MERGE)
+			rc = join(r, &e[i]);
 		else if (e[i].points > 0)
 			rc = lot_add(r, &e[i]);
 		else if (e[i].type == LEDGER_EXPIRE)
 			rc = expire(r, &e[i]);
 		else
-			rc = consume(r, -e[i].points, e[i].at);
+			rc = consume(r, -e[i].points, e[i].at, pool_of(&e[i]));
 	}
 	if (rc != 0) {
 		free(r->lots);
+		free(r->debts);
 		r->lots = NULL;
+		r->debts = NULL;
 	}
 	return rc;
 }
@@ -135,7 +208,7 @@ ledger_balance(const struct ledger_entry *e, size_t n, int64_t now,
     int64_t *balance)
 {
 	struct replay r;
-	int64_t sum = 0;
+	int64_t sum = 0, debt = 0;
 	int rc;
 
 	if ((rc = replay(e, n, &r)) != 0)
@@ -146,9 +219,12 @@ ledger_balance(const struct ledger_entry *e, size_t n, int64_t now,
 			rc = SIGIL_EINVAL;
 			break;
 		}
-	free(r.lots);
 	if (rc == 0)
-		*balance = sum - r.debt;
+		rc = total_debt(&r, &debt);
+	free(r.lots);
+	free(r.debts);
+	if (rc == 0 && __builtin_sub_overflow(sum, debt, balance))
+		rc = SIGIL_EINVAL;
 	return rc;
 }
 
@@ -171,6 +247,7 @@ ledger_due_expiries(const struct ledger_entry *e, size_t n, int64_t now,
 			continue;
 		if (due == NULL && (due = calloc(r.n, sizeof(*due))) == NULL) {
 			free(r.lots);
+			free(r.debts);
 			return SIGIL_ENOMEM;
 		}
 		x.brand_id = l->src->brand_id;
@@ -182,6 +259,7 @@ ledger_due_expiries(const struct ledger_entry *e, size_t n, int64_t now,
 		due[k++] = x;
 	}
 	free(r.lots);
+	free(r.debts);
 	*out = due;
 	*nout = k;
 	return 0;
@@ -215,6 +293,7 @@ ledger_spend_lot(const struct ledger_entry *e, size_t n, int64_t amount,
 		}
 	}
 	free(r.lots);
+	free(r.debts);
 	return 0;
 }
 

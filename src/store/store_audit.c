@@ -35,18 +35,19 @@
 
 
 static const char *const kind_names[] = { "", "token", "user", "cli",
-    "system" };
+    "system", "customer" };
 
 const char *
 audit_actor_kind_name(int kind)
 {
-	return kind > 0 && kind <= AUDIT_ACTOR_SYSTEM ? kind_names[kind] : "";
+	return kind > 0 && kind <= AUDIT_ACTOR_CUSTOMER ? kind_names[kind] :
+	    "";
 }
 
 int
 audit_actor_kind_parse(const char *s)
 {
-	for (int i = 1; i <= AUDIT_ACTOR_SYSTEM; i++)
+	for (int i = 1; i <= AUDIT_ACTOR_CUSTOMER; i++)
 		if (strcmp(s, kind_names[i]) == 0)
 			return i;
 	return 0;
@@ -149,6 +150,16 @@ add_fn(struct store *st, MDB_txn *txn, void *arg)
 	key_put(kb, e->brand_id, seq);
 	v = mval(vb, encode(e, vb));
 	return mdb_put(txn, st->audit, &k, &v, MDB_NOOVERWRITE);
+}
+
+int
+audit_put(struct store *st, MDB_txn *txn, struct audit_entry *e)
+{
+	if (!entry_ok(e))
+		return SIGIL_EINVAL;
+	if (st->audit_absent)
+		return 0;
+	return add_fn(st, txn, e);
 }
 
 int

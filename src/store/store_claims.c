@@ -773,6 +773,168 @@ store_pin_unlock(struct store *st, uint32_t brand_id, uint64_t serial,
 	return store_write(st, correction_fn, &c);
 }
 
+/* ---- a merge: one customer's claims and counts made another's ---- */
+
+/* Adds the u32 count under from's key kf to to's key kt, deletes kf. */
+static int
+count_move(MDB_txn *txn, MDB_dbi dbi, const uint8_t *kf, const uint8_t *kt,
+    size_t klen)
+{
+	MDB_val k = mval(kf, klen), v;
+	uint32_t n, m = 0;
+	uint8_t vb[4];
+	int rc;
+
+	if ((rc = mdb_get(txn, dbi, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size != 4)
+		return SIGIL_EIO;
+	n = le32_get(v.mv_data);
+	if ((rc = mdb_del(txn, dbi, &k, NULL)) != 0)
+		return rc;
+	k = mval(kt, klen);
+	if ((rc = mdb_get(txn, dbi, &k, &v)) == 0 && v.mv_size == 4)
+		m = le32_get(v.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	le32_put(vb, n > UINT32_MAX - m ? UINT32_MAX : n + m);
+	v = mval(vb, 4);
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+/* The keys of dbi from prefix (plen bytes) on that keep says to take. */
+static int
+keys_take(MDB_txn *txn, MDB_dbi dbi, const uint8_t *prefix, size_t plen,
+    int (*keep)(MDB_val k, MDB_val v, uint64_t from), uint64_t from,
+    uint8_t **out, size_t *n, size_t width)
+{
+	MDB_cursor *cur;
+	MDB_val k = mval(prefix, plen), v;
+	uint8_t *nb;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if (k.mv_size > width || !keep(k, v, from))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nb = realloc(*out, cap * (width + 1))) == NULL) {
+				rc = SIGIL_ENOMEM;
+				break;
+			}
+			*out = nb;
+		}
+		/* a length byte, then the key */
+		(*out)[*n * (width + 1)] = (uint8_t)k.mv_size;
+		memcpy(*out + *n * (width + 1) + 1, k.mv_data, k.mv_size);
+		(*n)++;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+claim_of(MDB_val k, MDB_val v, uint64_t from)
+{
+	return k.mv_size == CLAIM_KEY_LEN && v.mv_size >= 16 &&
+	    le64_get((const uint8_t *)v.mv_data + 8) == from;
+}
+
+/* pin_fails: code key || customer (17), brand || customer || day (16). */
+static int
+pin_of(MDB_val k, MDB_val v, uint64_t from)
+{
+	const uint8_t *p = k.mv_data;
+
+	(void)v;
+	return (k.mv_size == CODE_KEY_LEN + 8 &&
+	    sigil_be64_get(p + CODE_KEY_LEN) == from) ||
+	    (k.mv_size == 16 && sigil_be64_get(p + 4) == from);
+}
+
+static int
+any_row(MDB_val k, MDB_val v, uint64_t from)
+{
+	(void)k;
+	(void)v;
+	(void)from;
+	return 1;
+}
+
+int
+claims_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to, size_t *claims)
+{
+	uint8_t pre[12], *keys = NULL, kt[CODE_KEY_LEN + 8], vb[64];
+	size_t n = 0;
+	MDB_val k, v;
+	int rc;
+
+	/* claims: the customer field, in place */
+	sigil_be32_put(pre, brand_id);
+	if ((rc = keys_take(txn, st->claims, pre, 4, claim_of, from, &keys,
+	    &n, CLAIM_KEY_LEN)) != 0)
+		goto out;
+	*claims = n;
+	for (size_t i = 0; i < n; i++) {
+		k = mval(keys + i * (CLAIM_KEY_LEN + 1) + 1, CLAIM_KEY_LEN);
+		if ((rc = mdb_get(txn, st->claims, &k, &v)) != 0)
+			goto out;
+		if (v.mv_size > sizeof vb || v.mv_size < 16) {
+			rc = SIGIL_EIO;
+			goto out;
+		}
+		memcpy(vb, v.mv_data, v.mv_size);
+		le64_put(vb + 8, to);
+		v = mval(vb, v.mv_size);
+		if ((rc = mdb_put(txn, st->claims, &k, &v, 0)) != 0)
+			goto out;
+	}
+	free(keys);
+	keys = NULL;
+	/* claim_days: brand || customer || day, the counts added up */
+	sigil_be64_put(pre + 4, from);
+	if ((rc = keys_take(txn, st->claim_days, pre, 12, any_row, from,
+	    &keys, &n, 16)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *kf = keys + i * 17 + 1;
+
+		if (kf[-1] != 16)
+			continue;
+		memcpy(kt, kf, 16);
+		sigil_be64_put(kt + 4, to);
+		if ((rc = count_move(txn, st->claim_days, kf, kt, 16)) != 0)
+			goto out;
+	}
+	free(keys);
+	keys = NULL;
+	/* pin_fails: per code and per day, the counts added up */
+	if ((rc = keys_take(txn, st->pin_fails, pre, 4, pin_of, from, &keys,
+	    &n, CODE_KEY_LEN + 8)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *kf = keys + i * (CODE_KEY_LEN + 9) + 1;
+		size_t len = kf[-1];
+
+		memcpy(kt, kf, len);
+		sigil_be64_put(kt + (len == 16 ? 4 : CODE_KEY_LEN), to);
+		if ((rc = count_move(txn, st->pin_fails, kf, kt, len)) != 0)
+			goto out;
+	}
+out:
+	free(keys);
+	return rc;
+}
+
 /* ---- brand settings ---- */
 
 static int

@@ -36,6 +36,7 @@
 #include "store_impl.h"
 
 #define CUSTOMER_FIXED_LEN	57
+#define CUSTOMER_MERGE_LEN	16	/* merged_into, merged_at: merged rows */
 #define OTP_LEN			64
 #define ACTIVITY_FIXED_LEN	36
 
@@ -64,7 +65,12 @@ customer_encode(const struct customer *c, uint8_t *p)
 	memcpy(p + 24, c->phone_hash, 32);
 	p[56] = (uint8_t)c->phone_ct_len;
 	memcpy(p + CUSTOMER_FIXED_LEN, c->phone_ct, c->phone_ct_len);
-	return CUSTOMER_FIXED_LEN + c->phone_ct_len;
+	if (c->merged_into == 0)
+		return CUSTOMER_FIXED_LEN + c->phone_ct_len;
+	p += CUSTOMER_FIXED_LEN + c->phone_ct_len;
+	le64_put(p, c->merged_into);
+	le64_put(p + 8, (uint64_t)c->merged_at);
+	return CUSTOMER_FIXED_LEN + c->phone_ct_len + CUSTOMER_MERGE_LEN;
 }
 
 static int
@@ -75,7 +81,9 @@ customer_decode(MDB_val k, MDB_val v, void *out)
 
 	if (k.mv_size != 12 || v.mv_size < CUSTOMER_FIXED_LEN ||
 	    p[56] > STORE_PHONE_CT_MAX ||
-	    v.mv_size != CUSTOMER_FIXED_LEN + (size_t)p[56])
+	    (v.mv_size != CUSTOMER_FIXED_LEN + (size_t)p[56] &&
+	    v.mv_size != CUSTOMER_FIXED_LEN + (size_t)p[56] +
+	    CUSTOMER_MERGE_LEN))
 		return SIGIL_EIO;
 	c.brand_id = sigil_be32_get(k.mv_data);
 	c.id = sigil_be64_get((const uint8_t *)k.mv_data + 4);
@@ -85,11 +93,16 @@ customer_decode(MDB_val k, MDB_val v, void *out)
 	memcpy(c.phone_hash, p + 24, 32);
 	c.phone_ct_len = p[56];
 	memcpy(c.phone_ct, p + CUSTOMER_FIXED_LEN, c.phone_ct_len);
+	if (v.mv_size > CUSTOMER_FIXED_LEN + c.phone_ct_len) {
+		p += CUSTOMER_FIXED_LEN + c.phone_ct_len;
+		c.merged_into = le64_get(p);
+		c.merged_at = (int64_t)le64_get(p + 8);
+	}
 	*(struct customer *)out = c;
 	return 0;
 }
 
-static int
+int
 customer_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t id, struct customer *out)
 {
@@ -100,7 +113,7 @@ customer_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	    out));
 }
 
-static int
+int
 customer_store(struct store *st, MDB_txn *txn, const struct customer *c)
 {
 	uint8_t kb[12], vb[CUSTOMER_FIXED_LEN + STORE_PHONE_CT_MAX];
@@ -117,7 +130,7 @@ customer_live(struct store *st, MDB_txn *txn, uint32_t brand_id,
 {
 	int rc = customer_load(st, txn, brand_id, id, out);
 
-	if (rc == 0 && out->erased != 0)
+	if (rc == 0 && (out->erased != 0 || out->merged_into != 0))
 		return SIGIL_ESTATE;
 	return rc;
 }
@@ -138,6 +151,50 @@ phone_customer(struct store *st, MDB_txn *txn, const uint8_t *pk,
 	    sigil_be64_get(v.mv_data), out);
 }
 
+int
+customer_by_phone_txn(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    const uint8_t *hash, const uint8_t *ct, size_t ct_len, int64_t now,
+    struct customer *out, int *created)
+{
+	uint8_t pk[36], ib[8];
+	MDB_val k = mval(pk, 36), v;
+	uint64_t id;
+	int rc;
+
+	phone_key(pk, brand_id, hash);
+	if ((rc = phone_customer(st, txn, pk, out)) != MDB_NOTFOUND) {
+		*created = 0;
+		return rc;
+	}
+	if ((rc = brand_exists(st, txn, brand_id)) != 0 ||
+	    (rc = rows_global_id(st, txn, "next_customer", &id)) != 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	out->brand_id = brand_id;
+	memcpy(out->phone_hash, hash, 32);
+	memcpy(out->phone_ct, ct, ct_len);
+	out->phone_ct_len = ct_len;
+	out->created = now;
+	*created = 1;
+	sigil_be64_put(ib, id);
+	v = mval(ib, 8);
+	if ((rc = mdb_put(txn, st->customer_phones, &k, &v,
+	    MDB_NOOVERWRITE)) != 0)
+		return rc;
+	return customer_store(st, txn, out);
+}
+
+int
+customer_phone_find(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    const uint8_t *hash, struct customer *out)
+{
+	uint8_t pk[36];
+
+	phone_key(pk, brand_id, hash);
+	return phone_customer(st, txn, pk, out);
+}
+
 struct by_phone_arg {
 	uint32_t	 brand_id;
 	const uint8_t	*hash;
@@ -152,33 +209,9 @@ static int
 by_phone_fn(struct store *st, MDB_txn *txn, void *p)
 {
 	struct by_phone_arg *a = p;
-	uint8_t pk[36], ib[8];
-	MDB_val k = mval(pk, 36), v;
-	uint64_t id;
-	int rc;
 
-	phone_key(pk, a->brand_id, a->hash);
-	if ((rc = phone_customer(st, txn, pk, &a->c)) != MDB_NOTFOUND) {
-		a->created = 0;
-		return rc;
-	}
-	if ((rc = brand_exists(st, txn, a->brand_id)) != 0 ||
-	    (rc = rows_global_id(st, txn, "next_customer", &id)) != 0)
-		return rc;
-	memset(&a->c, 0, sizeof(a->c));
-	a->c.id = id;
-	a->c.brand_id = a->brand_id;
-	memcpy(a->c.phone_hash, a->hash, 32);
-	memcpy(a->c.phone_ct, a->ct, a->ct_len);
-	a->c.phone_ct_len = a->ct_len;
-	a->c.created = a->now;
-	a->created = 1;
-	sigil_be64_put(ib, id);
-	v = mval(ib, 8);
-	if ((rc = mdb_put(txn, st->customer_phones, &k, &v,
-	    MDB_NOOVERWRITE)) != 0)
-		return rc;
-	return customer_store(st, txn, &a->c);
+	return customer_by_phone_txn(st, txn, a->brand_id, a->hash, a->ct,
+	    a->ct_len, a->now, &a->c, &a->created);
 }
 
 int
@@ -208,6 +241,27 @@ store_customer_get(struct store *st, uint32_t brand_id, uint64_t id,
 
 	brand64_key(kb, brand_id, id);
 	return rows_get(st, st->customers, kb, 12, customer_decode, out);
+}
+
+static int
+resolve_txn(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
+    struct customer *out)
+{
+	int rc = customer_load(st, txn, brand_id, id, out);
+
+	for (int i = 0; rc == 0 && out->merged_into != 0; i++)
+		rc = i == STORE_MERGE_DEPTH ? SIGIL_EIO :
+		    customer_load(st, txn, brand_id, out->merged_into, out);
+	return rc;
+}
+
+int
+store_customer_resolve(struct store *st, uint32_t brand_id, uint64_t id,
+    struct customer *out)
+{
+	if (st->loyalty_absent)
+		return SIGIL_ENOTFOUND;
+	return STORE_READ(st, resolve_txn(st, txn, brand_id, id, out));
 }
 
 int
@@ -247,6 +301,62 @@ link_keys(uint8_t *lk, uint8_t *rk, uint32_t brand_id, uint64_t device,
 	sigil_be64_put(rk + 12, device);
 }
 
+int
+device_link_txn(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t device, uint64_t customer_id, int64_t now, uint64_t *from)
+{
+	uint8_t lk[12], rk[20], cb[8];
+	MDB_val k = mval(lk, 12), v;
+	struct customer c;
+	int rc;
+
+	*from = 0;
+	if ((rc = customer_live(st, txn, brand_id, customer_id, &c)) != 0)
+		return rc;
+	link_keys(lk, rk, brand_id, device, customer_id);
+	rc = mdb_get(txn, st->device_links, &k, &v);
+	if (rc == 0 && v.mv_size == 8 &&
+	    sigil_be64_get(v.mv_data) != customer_id) {
+		/* The device changes hands: drop the old reverse entry. */
+		*from = sigil_be64_get(v.mv_data);
+		link_keys(lk, rk, brand_id, device, *from);
+		k = mval(rk, 20);
+		if ((rc = mdb_del(txn, st->customer_devices, &k, NULL)) != 0 &&
+		    rc != MDB_NOTFOUND)
+			return rc;
+	} else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	link_keys(lk, rk, brand_id, device, customer_id);
+	sigil_be64_put(cb, customer_id);
+	k = mval(lk, 12);
+	v = mval(cb, 8);
+	if ((rc = mdb_put(txn, st->device_links, &k, &v, 0)) != 0)
+		return rc;
+	k = mval(rk, 20);
+	v = mval("", 0);
+	if ((rc = mdb_put(txn, st->customer_devices, &k, &v, 0)) != 0)
+		return rc;
+	c.last_login = now;
+	return customer_store(st, txn, &c);
+}
+
+int
+customer_new(struct store *st, MDB_txn *txn, uint32_t brand_id, int64_t now,
+    struct customer *out)
+{
+	uint64_t id;
+	int rc;
+
+	if ((rc = brand_exists(st, txn, brand_id)) != 0 ||
+	    (rc = rows_global_id(st, txn, "next_customer", &id)) != 0)
+		return rc;
+	memset(out, 0, sizeof *out);
+	out->id = id;
+	out->brand_id = brand_id;
+	out->created = now;
+	return customer_store(st, txn, out);
+}
+
 struct link_arg {
 	uint32_t	brand_id;
 	uint64_t	device, customer_id;
@@ -257,39 +367,10 @@ static int
 link_fn(struct store *st, MDB_txn *txn, void *p)
 {
 	struct link_arg *a = p;
-	uint8_t lk[12], rk[20], cb[8];
-	MDB_val k = mval(lk, 12), v;
-	struct customer c;
-	int rc;
+	uint64_t from;
 
-	if ((rc = customer_live(st, txn, a->brand_id, a->customer_id,
-	    &c)) != 0)
-		return rc;
-	link_keys(lk, rk, a->brand_id, a->device, a->customer_id);
-	rc = mdb_get(txn, st->device_links, &k, &v);
-	if (rc == 0 && v.mv_size == 8 &&
-	    sigil_be64_get(v.mv_data) != a->customer_id) {
-		/* The device changes hands: drop the old reverse entry. */
-		link_keys(lk, rk, a->brand_id, a->device,
-		    sigil_be64_get(v.mv_data));
-		k = mval(rk, 20);
-		if ((rc = mdb_del(txn, st->customer_devices, &k, NULL)) != 0 &&
-		    rc != MDB_NOTFOUND)
-			return rc;
-	} else if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	link_keys(lk, rk, a->brand_id, a->device, a->customer_id);
-	sigil_be64_put(cb, a->customer_id);
-	k = mval(lk, 12);
-	v = mval(cb, 8);
-	if ((rc = mdb_put(txn, st->device_links, &k, &v, 0)) != 0)
-		return rc;
-	k = mval(rk, 20);
-	v = mval("", 0);
-	if ((rc = mdb_put(txn, st->customer_devices, &k, &v, 0)) != 0)
-		return rc;
-	c.last_login = a->now;
-	return customer_store(st, txn, &c);
+	return device_link_txn(st, txn, a->brand_id, a->device,
+	    a->customer_id, a->now, &from);
 }
 
 int
@@ -344,6 +425,134 @@ store_customer_devices(struct store *st, uint32_t brand_id,
 	link_keys(rk, rk, brand_id, 0, customer_id);
 	return rows_each(st, st->customer_devices, rk, 20, 12, device_each_one,
 	    (any_fn)fn, arg);
+}
+
+/* ---- what a merge (store_merge.c) does to these tables ---- */
+
+int
+customer_phone_set(struct store *st, MDB_txn *txn, struct customer *c,
+    const uint8_t *hash, const uint8_t *ct, size_t ct_len)
+{
+	uint8_t pk[36], ib[8];
+	MDB_val k = mval(pk, 36), v = mval(ib, 8);
+	int rc;
+
+	if (c->phone_ct_len != 0 || ct_len == 0 || ct_len > STORE_PHONE_CT_MAX)
+		return SIGIL_EINVAL;
+	phone_key(pk, c->brand_id, hash);
+	sigil_be64_put(ib, c->id);
+	if ((rc = mdb_put(txn, st->customer_phones, &k, &v,
+	    MDB_NOOVERWRITE)) != 0)
+		return rc == MDB_KEYEXIST ? SIGIL_ECONFLICT : rc;
+	memcpy(c->phone_hash, hash, 32);
+	memcpy(c->phone_ct, ct, ct_len);
+	c->phone_ct_len = ct_len;
+	return customer_store(st, txn, c);
+}
+
+int
+customer_phone_unbind(struct store *st, MDB_txn *txn,
+    const struct customer *c)
+{
+	uint8_t pk[36];
+	MDB_val k = mval(pk, 36);
+	int rc;
+
+	phone_key(pk, c->brand_id, c->phone_hash);
+	rc = mdb_del(txn, st->customer_phones, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+customer_devices_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to, size_t *moved)
+{
+	struct u64vec devs = { NULL, 0, 0 };
+	uint8_t lk[12], rk[20], cb[8];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->customer_devices, &cur)) != 0)
+		return rc;
+	link_keys(lk, rk, brand_id, 0, from);
+	k = mval(rk, 20);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 20 || memcmp(k.mv_data, rk, 12) != 0)
+			break;
+		if ((rc = u64vec_push(&devs, sigil_be64_get(
+		    (const uint8_t *)k.mv_data + 12))) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < devs.n; i++) {
+		link_keys(lk, rk, brand_id, devs.v[i], from);
+		k = mval(rk, 20);
+		if ((rc = mdb_del(txn, st->customer_devices, &k, NULL)) != 0)
+			break;
+		link_keys(lk, rk, brand_id, devs.v[i], to);
+		k = mval(rk, 20);
+		v = mval("", 0);
+		if ((rc = mdb_put(txn, st->customer_devices, &k, &v, 0)) != 0)
+			break;
+		sigil_be64_put(cb, to);
+		k = mval(lk, 12);
+		v = mval(cb, 8);
+		rc = mdb_put(txn, st->device_links, &k, &v, 0);
+	}
+	*moved = devs.n;
+	free(devs.v);
+	return rc;
+}
+
+int
+activity_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to)
+{
+	struct u64vec ids = { NULL, 0, 0 };
+	uint8_t kb[12], *vb = NULL;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->activity, &cur)) != 0)
+		return rc;
+	brand64_key(kb, brand_id, 0);
+	k = mval(kb, 12);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 12 || sigil_be32_get(k.mv_data) != brand_id)
+			break;
+		if (v.mv_size >= ACTIVITY_FIXED_LEN &&
+		    le64_get((const uint8_t *)v.mv_data + 9) == from &&
+		    (rc = u64vec_push(&ids, sigil_be64_get(
+		    (const uint8_t *)k.mv_data + 4))) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < ids.n; i++) {
+		brand64_key(kb, brand_id, ids.v[i]);
+		k = mval(kb, 12);
+		if ((rc = mdb_get(txn, st->activity, &k, &v)) != 0)
+			break;
+		/* v points into the map: copy before writing. */
+		if ((vb = malloc(v.mv_size)) == NULL) {
+			rc = SIGIL_ENOMEM;
+			break;
+		}
+		memcpy(vb, v.mv_data, v.mv_size);
+		le64_put(vb + 9, to);
+		v = mval(vb, v.mv_size);
+		rc = mdb_put(txn, st->activity, &k, &v, 0);
+		free(vb);
+	}
+	free(ids.v);
+	return rc;
 }
 
 struct erase_arg {

@@ -40,6 +40,7 @@
  *   store_links.c     the brand's GS1 links (the resolver's link store)
  *   store_audit.c     the audit trail: who changed what, per brand
  *   store_scans.c     a scan committed, a location stored, a code's scans
+ *   store_merge.c     two customers made one: calls every table's move
  *   store_open.c      open and close: assembles all of the above
  *
  * (store_scans.c, store_claims.c and store_ledger.c call the dashboard
@@ -886,6 +887,9 @@ int order_check(const struct redeem_order *o);
 int order_put(struct store *st, MDB_txn *txn, const struct redeem_order *o);
 int orders_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t customer_id);
+/* store_orders.c: the orders of customer from made to's (store_merge.c). */
+int orders_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
 
 /*
  * store_customers.c: a customer who may still earn and log in (ESTATE
@@ -894,9 +898,44 @@ int orders_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
  */
 int customer_live(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t id, struct customer *out);
+/* The row as it is (erased, merged or not), and a row written back. */
+int customer_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t id, struct customer *out);
+int customer_store(struct store *st, MDB_txn *txn, const struct customer *c);
+/* The customer of a phone hash (MDB_NOTFOUND: none), and the same made
+ * when there is none (*created says which). */
+int customer_phone_find(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    const uint8_t *hash, struct customer *out);
+int customer_by_phone_txn(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    const uint8_t *hash, const uint8_t *ct, size_t ct_len, int64_t now,
+    struct customer *out, int *created);
+/*
+ * For store_merge.c: a phone bound to c, which has none (the index entry
+ * and the row; SIGIL_ECONFLICT when the phone is another customer's);
+ * the device links of customer from moved to to (*moved: how many); the
+ * activity entries of from made to's.
+ */
+int customer_phone_set(struct store *st, MDB_txn *txn, struct customer *c,
+    const uint8_t *hash, const uint8_t *ct, size_t ct_len);
+/* c's phone index entry deleted (the row is the caller's to rewrite). */
+int customer_phone_unbind(struct store *st, MDB_txn *txn,
+    const struct customer *c);
+int customer_devices_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to, size_t *moved);
+int activity_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
 int activity_event(struct store *st, MDB_txn *txn, uint32_t brand_id,
     int type, int64_t at, uint64_t customer_id, uint64_t ref,
     int64_t points);
+/*
+ * store_customers.c, for store_wechat.c: a customer without a phone made
+ * in txn (*out), and device linked to customer_id in txn (the device's
+ * former customer, if another, in *from: 0 when none).
+ */
+int customer_new(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    int64_t now, struct customer *out);
+int device_link_txn(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t device, uint64_t customer_id, int64_t now, uint64_t *from);
 
 /* store_ledger.c: a customer's entries in id order, ... */
 struct ledger_entries {
@@ -921,5 +960,38 @@ int ledger_settle(struct store *st, MDB_txn *txn, uint32_t brand_id,
  */
 int ledger_earn_campaign(struct store *st, MDB_txn *txn,
     const struct ledger_entry *earn, uint32_t campaign_id);
+/*
+ * store_merge.c's ledger step: both ledgers settled at at, from's
+ * entries moved under to's key with their ids, times and expiries (and
+ * origin: the customer they were written for), and a LEDGER_MERGE entry
+ * (ref from) appended to to's. *moved is from's balance at at, which
+ * to's balance grew by: SIGIL_EIO if the ledger would not read so.
+ */
+int ledger_merge(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to, int64_t at, int64_t *moved,
+    size_t *entries);
+
+/*
+ * store_claims.c's merge step: from's claims made to's, its daily claim
+ * counts (claim_days) and PIN failure counts (pin_fails) added to to's.
+ */
+int claims_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to, size_t *claims);
+
+/*
+ * store_merge.c: gone made one with keep in txn (see the file's head):
+ * SIGIL_EINVAL (the same or 0), SIGIL_ENOTFOUND, SIGIL_ESTATE (either
+ * erased or merged already), SIGIL_ECONFLICT (both with a phone, or a
+ * move function's conflict: two openids of one app). On any error the
+ * caller aborts txn. store_customer_merge_rule picks keep from a and b
+ * by the rule (store_merge_survivor) first; *kept is the survivor.
+ */
+int store_customer_merge(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t keep, uint64_t gone, int64_t at);
+int store_customer_merge_rule(struct store *st, MDB_txn *txn,
+    uint32_t brand_id, uint64_t a, uint64_t b, int64_t at, uint64_t *kept);
+
+/* store_audit.c: e appended in txn (sets seq and at when 0). */
+int audit_put(struct store *st, MDB_txn *txn, struct audit_entry *e);
 
 #endif

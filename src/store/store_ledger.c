@@ -33,6 +33,7 @@
 
 #define LEDGER_KEY_LEN		20
 #define LEDGER_REC_LEN		33
+#define LEDGER_MOVED_LEN	41	/* a moved entry: + origin u64 */
 #define ITEM_FIXED_LEN		24
 
 static void
@@ -49,8 +50,9 @@ ledger_decode(MDB_val k, MDB_val v, struct ledger_entry *out)
 	const uint8_t *p = v.mv_data;
 	struct ledger_entry e = { 0 };
 
-	if (k.mv_size != LEDGER_KEY_LEN || v.mv_size != LEDGER_REC_LEN ||
-	    p[0] < LEDGER_EARN || p[0] > LEDGER_ADJUST)
+	if (k.mv_size != LEDGER_KEY_LEN || (v.mv_size != LEDGER_REC_LEN &&
+	    v.mv_size != LEDGER_MOVED_LEN) ||
+	    p[0] < LEDGER_EARN || p[0] > LEDGER_MERGE)
 		return SIGIL_EIO;
 	e.brand_id = sigil_be32_get(k.mv_data);
 	e.customer_id = sigil_be64_get((const uint8_t *)k.mv_data + 4);
@@ -60,6 +62,8 @@ ledger_decode(MDB_val k, MDB_val v, struct ledger_entry *out)
 	e.at = (int64_t)le64_get(p + 9);
 	e.expires_at = (int64_t)le64_get(p + 17);
 	e.ref = le64_get(p + 25);
+	if (v.mv_size == LEDGER_MOVED_LEN)
+		e.origin = le64_get(p + LEDGER_REC_LEN);
 	*out = e;
 	return 0;
 }
@@ -106,25 +110,90 @@ ledger_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int
-ledger_put(struct store *st, MDB_txn *txn, struct ledger_entry *e,
-    struct ledger_entries *all)
+/* e's row under its key (brand, customer, id). */
+static int
+ledger_row_put(struct store *st, MDB_txn *txn, const struct ledger_entry *e)
 {
-	uint8_t kb[LEDGER_KEY_LEN], vb[LEDGER_REC_LEN];
-	MDB_val k = mval(kb, LEDGER_KEY_LEN), v = mval(vb, LEDGER_REC_LEN);
-	int rc;
+	uint8_t kb[LEDGER_KEY_LEN], vb[LEDGER_MOVED_LEN];
+	MDB_val k = mval(kb, LEDGER_KEY_LEN), v;
 
-	if ((rc = rows_global_id(st, txn, "next_ledger", &e->id)) != 0)
-		return rc;
 	ledger_key(kb, e->brand_id, e->customer_id, e->id);
 	vb[0] = (uint8_t)e->type;
 	le64_put(vb + 1, (uint64_t)e->points);
 	le64_put(vb + 9, (uint64_t)e->at);
 	le64_put(vb + 17, (uint64_t)e->expires_at);
 	le64_put(vb + 25, e->ref);
-	if ((rc = mdb_put(txn, st->ledger, &k, &v, MDB_NOOVERWRITE)) != 0)
+	le64_put(vb + LEDGER_REC_LEN, e->origin);
+	v = mval(vb, e->origin != 0 ? LEDGER_MOVED_LEN : LEDGER_REC_LEN);
+	return mdb_put(txn, st->ledger, &k, &v, MDB_NOOVERWRITE);
+}
+
+int
+ledger_put(struct store *st, MDB_txn *txn, struct ledger_entry *e,
+    struct ledger_entries *all)
+{
+	int rc;
+
+	if ((rc = rows_global_id(st, txn, "next_ledger", &e->id)) != 0)
+		return rc;
+	if ((rc = ledger_row_put(st, txn, e)) != 0)
 		return rc;
 	return all ? entries_push(all, e) : 0;
+}
+
+int
+ledger_merge(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to, int64_t at, int64_t *moved,
+    size_t *entries)
+{
+	struct ledger_entries mine = { 0 }, theirs = { 0 }, after = { 0 };
+	struct ledger_entry m = { 0 };
+	uint8_t kb[LEDGER_KEY_LEN];
+	int64_t bal_to, bal_from, bal;
+	MDB_val k;
+	int rc;
+
+	/* Each settled at the merge: lapsed lots expired under their own. */
+	if ((rc = ledger_settle(st, txn, brand_id, to, at, &mine,
+	    &bal_to)) != 0 ||
+	    (rc = ledger_settle(st, txn, brand_id, from, at, &theirs,
+	    &bal_from)) != 0)
+		goto out;
+	for (size_t i = 0; i < theirs.n; i++) {
+		struct ledger_entry e = theirs.v[i];
+
+		ledger_key(kb, brand_id, from, e.id);
+		k = mval(kb, LEDGER_KEY_LEN);
+		if ((rc = mdb_del(txn, st->ledger, &k, NULL)) != 0)
+			goto out;
+		if (e.origin == 0)
+			e.origin = from;
+		e.customer_id = to;
+		if ((rc = ledger_row_put(st, txn, &e)) != 0)
+			goto out;
+	}
+	m.brand_id = brand_id;
+	m.customer_id = to;
+	m.type = LEDGER_MERGE;
+	m.at = at;
+	m.ref = from;
+	if ((rc = ledger_put(st, txn, &m, NULL)) != 0 ||
+	    (rc = ledger_load(st, txn, brand_id, to, &after)) != 0)
+		goto out;
+	/* The merged ledger must read as the two did: else abort. */
+	if ((rc = ledger_balance(after.v, after.n, at, &bal)) != 0 ||
+	    __builtin_add_overflow(bal_to, bal_from, &bal_to) ||
+	    bal != bal_to) {
+		rc = SIGIL_EIO;
+		goto out;
+	}
+	*moved = bal_from;
+	*entries = theirs.n;
+out:
+	free(mine.v);
+	free(theirs.v);
+	free(after.v);
+	return rc;
 }
 
 int

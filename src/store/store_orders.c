@@ -241,3 +241,38 @@ orders_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
+
+/* The customer's orders made another's (a merge): the customer field
+ * only, in place. */
+int
+orders_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to)
+{
+	uint8_t kb[12];
+	MDB_val k = mval(kb, 12), v;
+	MDB_cursor *cur;
+	struct redeem_order o;
+	int rc;
+
+	if (st->orders_absent)
+		return 0;
+	order_key(kb, brand_id, 0);
+	if ((rc = mdb_cursor_open(txn, st->orders, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
+	    sigil_be32_get(k.mv_data) == brand_id;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (order_decode(k, v, &o) != 0 || o.customer_id != from)
+			continue;
+		memcpy(kb, k.mv_data, 12);
+		k = mval(kb, 12);
+		o.customer_id = to;
+		if ((rc = order_write(st, txn, &o)) != 0)
+			break;
+		/* the cursor is where it was: the key is the same */
+		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}

@@ -22,6 +22,7 @@ enum audit_actor_kind {
 	AUDIT_ACTOR_USER,	/* a dashboard user: actor is the user id */
 	AUDIT_ACTOR_CLI,	/* the sigil CLI: actor is the Unix user */
 	AUDIT_ACTOR_SYSTEM,	/* sigild itself */
+	AUDIT_ACTOR_CUSTOMER,	/* a consumer (a merge): the customer id */
 };
 
 #define AUDIT_ACTOR_MAX		64

@@ -24,6 +24,8 @@ struct customer {
 	size_t		phone_ct_len;	/* 0 once erased */
 	int64_t		created, last_login;
 	int64_t		erased;		/* 0 unless erased */
+	uint64_t	merged_into;	/* 0, or the customer it merged into */
+	int64_t		merged_at;	/* when (0 unless merged_into) */
 };
 
 /*
@@ -35,6 +37,15 @@ int store_customer_by_phone(struct store *st, uint32_t brand_id,
     struct customer *out, int *created);
 int store_customer_get(struct store *st, uint32_t brand_id, uint64_t id,
     struct customer *out);
+/*
+ * store_customer_get, then the customer it was merged into, and so on
+ * (at most STORE_MERGE_DEPTH steps): the customer an id names now. A
+ * merged customer is refused wherever it would earn or log in, like an
+ * erased one; its id keeps naming the survivor in the brand API.
+ */
+#define STORE_MERGE_DEPTH	32
+int store_customer_resolve(struct store *st, uint32_t brand_id,
+    uint64_t id, struct customer *out);
 /* SIGIL_ENOTFOUND when no customer has this phone hash (erased: none). */
 int store_customer_find_phone(struct store *st, uint32_t brand_id,
     const uint8_t hash[32], struct customer *out);
@@ -65,6 +76,43 @@ int store_customer_devices(struct store *st, uint32_t brand_id,
 int store_customer_erase(struct store *st, uint32_t brand_id, uint64_t id,
     int64_t now);
 
+/* ---- merging two customers of a brand (src/store/store_merge.c) ---- */
+
+/*
+ * The rule: of a and b, the survivor is the one with a phone; of two
+ * without, the older (lower id); two with a phone: SIGIL_ECONFLICT.
+ */
+int store_merge_survivor(const struct customer *a, const struct customer *b,
+    uint64_t *keep, uint64_t *gone);
+/*
+ * Customers a and b made one by the rule, in one transaction: everything
+ * the one that goes had (ledger, claims, counts, orders, activity,
+ * devices, phone, identities, consents) becomes the survivor's (*kept);
+ * the other is marked merged_into. An ACTIVITY_MERGE entry and an audit
+ * entry (actor customer:<kept>) are written with it. SIGIL_EINVAL (the
+ * same), SIGIL_ENOTFOUND, SIGIL_ESTATE (erased or merged already),
+ * SIGIL_ECONFLICT (both with a phone, two openids of one app).
+ */
+int store_customers_merge(struct store *st, uint32_t brand_id, uint64_t a,
+    uint64_t b, int64_t at, uint64_t *kept);
+
+/*
+ * A phone login (the code already checked), in one transaction. When
+ * device belongs to a customer without a phone (a WeChat customer): a
+ * phone nobody has is bound to that customer (bound); a phone another
+ * customer has makes the two one by the merge rule (merged: the one
+ * that went). Otherwise the phone's customer, made if new (created).
+ * device (unless 0) is then linked to the customer, cu as it now reads.
+ */
+struct phone_login {
+	struct customer	cu;
+	int		created, bound;
+	uint64_t	merged;
+};
+int store_phone_login(struct store *st, uint32_t brand_id, uint64_t device,
+    const uint8_t hash[32], const uint8_t *ct, size_t ct_len, int64_t now,
+    struct phone_login *out);
+
 /* ---- one-time codes for phone login ---- */
 struct otp_state {
 	uint8_t		code_hash[32];	/* SHA-256(code || phone hash) */
@@ -85,6 +133,9 @@ int store_otp_del(struct store *st, uint32_t brand_id, const uint8_t hash[32]);
 enum activity_type {
 	ACTIVITY_CLAIM = 1, ACTIVITY_CUSTOMER_NEW = 2, ACTIVITY_LOGIN = 3,
 	ACTIVITY_ERASE = 4, ACTIVITY_REDEEM = 5, ACTIVITY_FEEDBACK = 6,
+	/* customer_id the survivor, ref the customer merged into it,
+	 * points the balance that came with it (store_merge.c) */
+	ACTIVITY_MERGE = 7,
 };
 
 struct activity {

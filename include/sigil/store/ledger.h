@@ -17,6 +17,9 @@
 enum ledger_type {
 	LEDGER_EARN = 1, LEDGER_REDEEM = 2, LEDGER_EXPIRE = 3,
 	LEDGER_ADJUST = 4,
+	/* points 0, ref the customer merged in: from here on its lots and
+	 * this customer's are one (ledger.h); written by a merge only */
+	LEDGER_MERGE = 5,
 };
 
 struct ledger_entry {
@@ -28,6 +31,9 @@ struct ledger_entry {
 	int64_t		at;
 	int64_t		expires_at;	/* EARN: when unspent points lapse */
 	uint64_t	ref;		/* claim id, redemption id, ... */
+	uint64_t	origin;		/* 0, or the customer the entry was
+					   written for before a merge moved
+					   it to customer_id */
 };
 
 /* A customer's entries in id order (at most a few thousand). */
