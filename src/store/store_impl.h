@@ -39,6 +39,7 @@
  *   store_content.c   landing-page content documents and images
  *   store_links.c     the brand's GS1 links (the resolver's link store)
  *   store_audit.c     the audit trail: who changed what, per brand
+ *   store_consent.c   privacy notices, the consent ledger, profiles
  *   store_scans.c     a scan committed, a location stored, a code's scans
  *   store_open.c      open and close: assembles all of the above
  *
@@ -116,6 +117,8 @@ struct store {
 	MDB_dbi		 earn_campaigns;
 	MDB_dbi		 audit;		/* store_audit.c */
 	int		 audit_absent;	/* ... of a store without it */
+	MDB_dbi		 notices, consents, profiles;	/* store_consent.c */
+	int		 consent_absent;	/* ... of a store without them */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -877,6 +880,20 @@ int customer_live(struct store *st, MDB_txn *txn, uint32_t brand_id,
 int activity_event(struct store *st, MDB_txn *txn, uint32_t brand_id,
     int type, int64_t at, uint64_t customer_id, uint64_t ref,
     int64_t points);
+
+/*
+ * store_consent.c, for a merge (store_merge.c) and an erasure
+ * (store_erase.c), inside their transaction: a customer's consent
+ * entries moved to another (same seq, so the history reads in order),
+ * the profile moved (the kept customer's own, if any, wins; from's is
+ * deleted), the profile deleted (the entries stay: docs/privacy.md).
+ */
+int consent_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
+int profile_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
+int profile_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id);
 
 /* store_ledger.c: a customer's entries in id order, ... */
 struct ledger_entries {

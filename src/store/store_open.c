@@ -40,7 +40,8 @@
  * and device locations, 5 links, 7 alert_codes: one alert per code and
  * signal, 8 pin_files: the PIN print files made, 9 code_revocations:
  * single codes revoked, 10 orders, 11 earn_campaigns: the campaigns of earned
- * points), 12 audit: the audit trail).
+ * points), 12 audit: the audit trail, 13 notices, consents and profiles:
+ * store_consent.c).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -115,6 +116,9 @@ static const struct dbdef dbdefs[] = {
 	{ "orders", 0, offsetof(struct store, orders), 10 },
 	{ "earn_campaigns", 0, offsetof(struct store, earn_campaigns), 11 },
 	{ "audit", 0, offsetof(struct store, audit), 12 },
+	{ "notices", 0, offsetof(struct store, notices), 13 },
+	{ "consents", 0, offsetof(struct store, consents), 13 },
+	{ "profiles", 0, offsetof(struct store, profiles), 13 },
 };
 
 static int
@@ -221,7 +225,9 @@ open_dbs(struct store *st, int create)
 		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
 			if (dbdefs[i].late == 11)
 				continue;	/* written and read by writers only */
-			if (dbdefs[i].late == 12)
+			if (dbdefs[i].late == 13)
+				st->consent_absent = 1;
+			else if (dbdefs[i].late == 12)
 				st->audit_absent = 1;
 			else if (dbdefs[i].late == 10)
 				st->orders_absent = 1;
