@@ -70,8 +70,8 @@ int consent_notice_parse(const struct json_t *body, char **out, char *msg,
  */
 struct json_t *consent_notice_json(uint32_t version, int64_t at,
     const char *json, int lang);
-/* The current notice in lang, with the profile fields the brand asks
- * for and the purposes; NULL when the brand has no notice. */
+/* The current notice in lang (0: zh-CN) with the purposes; NULL when
+ * the brand has no notice. */
 struct json_t *consent_notice_for(struct app *app, uint32_t brand_id,
     int lang);
 

@@ -24,7 +24,6 @@
 #include "sigil/app.h"
 #include "sigil/audit.h"
 #include "sigil/consent.h"
-#include "sigil/profile.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "sigil/writer.h"
@@ -235,7 +234,7 @@ consent_notice_for(struct app *app, uint32_t brand_id, int lang)
 	uint32_t version;
 	int64_t at;
 	char *json;
-	json_t *o, *settings, *fields;
+	json_t *o;
 
 	if (store_notice_get(app->store, brand_id, 0, &version, &at, &json) !=
 	    0)
@@ -245,13 +244,8 @@ consent_notice_for(struct app *app, uint32_t brand_id, int lang)
 	free(json);
 	if (o == NULL)
 		return NULL;
-	settings = privacy_settings_json(app, brand_id);
-	fields = json_object_get(settings, "profile_fields");
 	json_object_set_new(o, "purposes", json_pack("[sss]", "service",
 	    "marketing", "profile"));
-	json_object_set_new(o, "profile_fields", fields ? json_incref(fields) :
-	    json_array());
-	json_decref(settings);
 	return o;
 }
 
