@@ -439,6 +439,21 @@ store_consent_each(struct store *st, uint32_t brand_id, uint64_t customer_id,
 	    customer_id ? 12 : 4, consent_each_one, (any_fn)fn, arg);
 }
 
+int
+store_consent_from(struct store *st, uint32_t brand_id, uint64_t customer_id,
+    uint64_t seq, int (*fn)(void *arg, const struct consent_entry *e),
+    void *arg)
+{
+	uint8_t kb[CONSENT_KEY_LEN];
+
+	if (st->consent_absent)
+		return 0;
+	cust_key(kb, brand_id, customer_id);
+	sigil_be64_put(kb + 12, seq);
+	return rows_each(st, st->consents, kb, sizeof kb, 4, consent_each_one,
+	    (any_fn)fn, arg);
+}
+
 /* ---- profiles ---- */
 
 struct profile_put {

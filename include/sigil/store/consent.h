@@ -94,6 +94,11 @@ int store_consent_latest(struct store *st, uint32_t brand_id,
 int store_consent_each(struct store *st, uint32_t brand_id,
     uint64_t customer_id,
     int (*fn)(void *arg, const struct consent_entry *e), void *arg);
+/* The brand's entries from (customer_id, seq) on, in key order (an
+ * export's next piece); fn returns nonzero to stop. */
+int store_consent_from(struct store *st, uint32_t brand_id,
+    uint64_t customer_id, uint64_t seq,
+    int (*fn)(void *arg, const struct consent_entry *e), void *arg);
 
 /*
  * The customer's sealed profile stored (len bytes, at most
