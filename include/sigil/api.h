@@ -176,6 +176,14 @@ void api_shipments_list(struct api_call *a);
 /* ---- handlers: the audit trail (api_audit.c) ---- */
 void api_audit_list(struct api_call *a);
 void api_audit_export(struct api_call *a);	/* audit/export.csv */
+/* api_privacy.c */
+void api_privacy_notices(struct api_call *a);	/* GET privacy/notices */
+void api_privacy_notice_add(struct api_call *a);	/* POST privacy/notices */
+void api_privacy_settings(struct api_call *a);	/* GET privacy/settings */
+void api_privacy_settings_put(struct api_call *a);	/* PUT the same */
+void api_customer_consents(struct api_call *a);	/* customers/{id}/consents */
+void api_customer_profile(struct api_call *a);	/* customers/{id}/profile */
+void api_consents_export(struct api_call *a);	/* exports/consents */
 
 /* ---- handlers: the supply chain (api_trace.c) ---- */
 void api_aggregations_pack(struct api_call *a);

@@ -31,6 +31,12 @@ void loyalty_catalog(struct http_call *c);	/* GET /api/v1/catalog */
 void loyalty_feedback(struct http_call *c);	/* POST /api/v1/feedback */
 void loyalty_reward(struct http_call *c);	/* GET /api/v1/reward?scan= */
 void loyalty_member_page(struct http_call *c);	/* GET /member */
+/* src/face/loyalty_consent.c */
+void loyalty_privacy_notice(struct http_call *c); /* GET /api/v1/privacy/notice */
+void loyalty_me_consents(struct http_call *c);	/* GET /api/v1/me/consents */
+void loyalty_me_consents_post(struct http_call *c); /* POST the same */
+void loyalty_me_profile(struct http_call *c);	/* GET /api/v1/me/profile */
+void loyalty_me_profile_put(struct http_call *c); /* PUT the same */
 
 /* ---- brand API: /api/v1/campaigns, customers, catalog/items, settings
  * (src/face/loyalty_api.c) ---- */

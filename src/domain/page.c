@@ -87,7 +87,8 @@ enum field {
 	T_RW_OFFER, T_RW_BALANCE, T_RW_PHONE, T_RW_SEND, T_RW_SENT, T_RW_OTP,
 	T_RW_LOGIN, T_RW_PIN, T_RW_CLAIM, T_RW_DONE, T_RW_PRIZE, T_RW_CLAIMED,
 	T_RW_LOCKED, T_RW_FAIL, T_RW_MEMBER, T_RW_RESEND, T_RW_PIN_LEFT,
-	T_RW_OTP_LEFT, T_RW_ERRORS,
+	T_RW_OTP_LEFT, T_RW_ERRORS, T_PV_H, T_PV_VER, T_PV_AGREE, T_PV_MKT,
+	T_PV_PROF, T_PV_NEED,
 	F_COUNT
 };
 
@@ -137,7 +138,10 @@ static const char *const field_names[F_COUNT] = {
 	[T_RW_LOCKED] = "t_rw_locked", [T_RW_FAIL] = "t_rw_fail",
 	[T_RW_MEMBER] = "t_rw_member", [T_RW_RESEND] = "t_rw_resend",
 	[T_RW_PIN_LEFT] = "t_rw_pin_left", [T_RW_OTP_LEFT] = "t_rw_otp_left",
-	[T_RW_ERRORS] = "t_rw_errors",
+	[T_RW_ERRORS] = "t_rw_errors", [T_PV_H] = "t_pv_h",
+	[T_PV_VER] = "t_pv_ver", [T_PV_AGREE] = "t_pv_agree",
+	[T_PV_MKT] = "t_pv_mkt", [T_PV_PROF] = "t_pv_prof",
+	[T_PV_NEED] = "t_pv_need",
 };
 
 /* [T_x][lang]; indexed from T_TITLE. */
@@ -272,7 +276,9 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	    "|daily_cap=您今天的领取次数已达上限"
 	    "|not_found=未找到此次查询，请重新扫码"
 	    "|unavailable=服务繁忙，请稍后再试"
-	    "|net=网络异常，请检查网络后重试",
+	    "|net=网络异常，请检查网络后重试"
+	    "|notice_required=请先阅读并同意隐私说明"
+	    "|notice_changed=隐私说明已更新，请重新阅读后再同意",
 	    "bad_phone=Enter a phone number of 6 to 15 digits"
 	    "|otp_too_soon=A code was just sent; please wait a moment"
 	    "|otp_daily_limit=You asked for too many codes today; try "
@@ -301,7 +307,28 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	    "|daily_cap=You reached today's claim limit"
 	    "|not_found=This check was not found; scan the code again"
 	    "|unavailable=The service is busy; please try again"
-	    "|net=No connection; check your network and try again" },
+	    "|net=No connection; check your network and try again"
+	    "|notice_required=Please read and agree to the privacy notice first"
+	    "|notice_changed=The privacy notice has changed; please read it "
+	    "again" },
+	/* The brand's privacy notice, shown before the phone is asked for
+	 * (the script reads its text from GET /api/v1/privacy/notice). */
+	[T_PV_H - T_TITLE] = { "隐私说明", "Privacy notice" },
+	[T_PV_VER - T_TITLE] = { "版本 {n}", "Version {n}" },
+	[T_PV_AGREE - T_TITLE] = {
+	    "我已阅读并同意《隐私说明》，用于登录和积分服务（必选）",
+	    "I have read and agree to the privacy notice, for login and "
+	    "points (required)" },
+	[T_PV_MKT - T_TITLE] = {
+	    "接收品牌的优惠和活动消息（可选，可随时取消）",
+	    "Send me offers and news from the brand (optional; stop any "
+	    "time)" },
+	[T_PV_PROF - T_TITLE] = {
+	    "允许品牌保存我的个人资料，用于会员服务（可选，可随时撤回，撤回即删除资料）",
+	    "Let the brand keep my profile for member services (optional; "
+	    "withdrawing deletes it)" },
+	[T_PV_NEED - T_TITLE] = { "请先阅读并同意隐私说明",
+	    "Please read and agree to the privacy notice first" },
 };
 
 static const char *const verdict_keys[] = {

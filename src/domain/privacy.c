@@ -1,7 +1,9 @@
 /*
  * privacy.c - a customer's personal data under PIPL: export and erasure.
  *
- * What is personal: the phone (kept sealed, customer.c), the device ids
+ * What is personal: the phone (kept sealed, customer.c), the profile
+ * (sealed, profile.c; the consent ledger says what it was kept for and
+ * stays after an erasure, naming the customer id only), the device ids
  * linked to the customer, the feedback texts, the precise places of the
  * scans of the codes the customer claimed or reviewed, and the demo
  * outbox lines with the phone's codes. The export shows all of it to the
@@ -31,11 +33,13 @@
 
 #include "sigil/app.h"
 #include "sigil/audit.h"
+#include "sigil/consent.h"
 #include "sigil/customer.h"
 #include "sigil/log.h"
 #include "sigil/member.h"
 #include "sigil/otp.h"
 #include "sigil/privacy.h"
+#include "sigil/profile.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "sigil/writer.h"
@@ -56,7 +60,7 @@ privacy_export(struct app *app, const struct customer *cu, const char *by)
 	struct ledger_buf lb;
 	char phone[LOYALTY_PHONE_MAX + 2] = "+";
 	json_t *o = member_summary(app, cu, 1), *ledger = json_array();
-	json_t *devices = json_array();
+	json_t *devices = json_array(), *v;
 
 	if (customer_phone(app, cu, phone + 1, sizeof phone - 1) == 0)
 		json_object_set_new(o, "phone", json_string(phone));
@@ -70,6 +74,13 @@ privacy_export(struct app *app, const struct customer *cu, const char *by)
 		free(lb.v);
 	}
 	json_object_set_new(o, "ledger", ledger);
+	/* What the customer agreed to, and the profile kept with it. */
+	if ((v = consent_history(app, cu->brand_id, cu->id)) == NULL)
+		v = json_array();
+	json_object_set_new(o, "consents", v);
+	if ((v = profile_load(app, cu->brand_id, cu->id)) == NULL)
+		v = json_null();
+	json_object_set_new(o, "profile", v);
 	log_info("customer_export", "brand=%u customer=%llu %s", cu->brand_id,
 	    (unsigned long long)cu->id, by);
 	return o;

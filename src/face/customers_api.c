@@ -1,6 +1,7 @@
 /*
  * customers_api.c - the brand API's customer list with its filters and
- * the customer counts: GET /api/v1/customers[?tier=&segment=&role=] and
+ * the customer counts: GET /api/v1/customers[?tier=&segment=&role=
+ * &gender=&city=&tag=&birth_month=&marketing=] and
  * GET /api/v1/customers/summary (route_api.c's table; loyalty_api.c
  * keeps the phone search and the rest of /customers).
  *
@@ -36,6 +37,7 @@
 #include "sigil/http_job.h"
 #include "sigil/loyalty_util.h"
 #include "sigil/member.h"
+#include "sigil/profile.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "http_loyalty.h"
@@ -63,6 +65,8 @@ struct cust_page {
 	int64_t		now;
 	int		filtered, full, err;
 	const char	*tier, *segment, *role;
+	uint32_t	brand_id;
+	struct profile_filter pf;	/* profile.c: the profile, consent */
 };
 
 static int
@@ -80,6 +84,17 @@ page_one(void *arg, const struct customer *cu)
 			return 1;
 		if (cu->erased)
 			return 0;
+		if (profile_filter_set(&p->pf)) {
+			int m = profile_match(p->app, p->brand_id, cu->id,
+			    &p->pf);
+
+			if (m < 0) {
+				p->err = m;
+				return 1;
+			}
+			if (m == 0)
+				return p->seen == WALK_BUDGET;
+		}
 		if ((p->err = member_classify(p->app->store, p->settings, cu,
 		    p->now, &mc)) != 0)
 			return 1;
@@ -92,6 +107,71 @@ page_one(void *arg, const struct customer *cu)
 	if (json_array_size(p->arr) >= p->limit)
 		p->full = 1;
 	return p->full || (p->filtered && p->seen == WALK_BUDGET);
+}
+
+/*
+ * ?gender= (female, male, other), ?city=, ?tag= (1..255 bytes of
+ * UTF-8, matched exactly), ?birth_month= (1..12), ?marketing= (granted
+ * or none): the profile's and the consent's filters. 0, or -1 after
+ * replying 422.
+ */
+static int
+profile_filters(struct api_call *a, struct profile_filter *f, char *gender,
+    char *city, char *tag)
+{
+	char raw[4096];
+	uint64_t m;
+
+	memset(f, 0, sizeof *f);
+	if (http_query(a->c, "gender", gender, 16) != NULL) {
+		if (strcmp(gender, "female") != 0 && strcmp(gender, "male") !=
+		    0 && strcmp(gender, "other") != 0) {
+			fail(a->c, 422, "invalid", "gender is one of female, "
+			    "male, other");
+			return -1;
+		}
+		f->gender = gender;
+	}
+	if (http_query(a->c, "city", raw, sizeof raw) != NULL ||
+	    http_query(a->c, "tag", raw, sizeof raw) != NULL) {
+		if (http_query(a->c, "city", raw, sizeof raw) != NULL) {
+			if (http_loyalty_query(a->c, "city", city, 256) ==
+			    NULL || city[0] == '\0') {
+				fail(a->c, 422, "invalid", "city is a city's "
+				    "name (UTF-8, 1..255 bytes)");
+				return -1;
+			}
+			f->city = city;
+		}
+		if (http_query(a->c, "tag", raw, sizeof raw) != NULL) {
+			if (http_loyalty_query(a->c, "tag", tag, 256) ==
+			    NULL || tag[0] == '\0') {
+				fail(a->c, 422, "invalid", "tag is a tag (UTF-8, "
+				    "1..255 bytes)");
+				return -1;
+			}
+			f->tag = tag;
+		}
+	}
+	if (http_query(a->c, "birth_month", raw, sizeof raw) != NULL) {
+		if (sigil_parse_u64(raw, 12, &m) != 0 || m == 0) {
+			fail(a->c, 422, "invalid", "birth_month is 1..12");
+			return -1;
+		}
+		f->birth_month = (int)m;
+	}
+	if (http_query(a->c, "marketing", raw, sizeof raw) != NULL) {
+		if (strcmp(raw, "granted") == 0)
+			f->marketing = 1;
+		else if (strcmp(raw, "none") == 0)
+			f->marketing = -1;
+		else {
+			fail(a->c, 422, "invalid", "marketing is granted or "
+			    "none");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static const char *
@@ -107,7 +187,7 @@ void
 customers_api_list(struct api_call *a)
 {
 	struct cust_page p;
-	char q[64], raw[4096], tier[256];
+	char q[64], raw[4096], tier[256], gender[16], city[256], tag[256];
 	uint64_t after = 0, limit = 100;
 	int stopped;
 	json_t *o;
@@ -146,10 +226,13 @@ customers_api_list(struct api_call *a)
 			return;
 		}
 	}
+	if (profile_filters(a, &p.pf, gender, city, tag) != 0)
+		return;
 	p.app = a->app;
+	p.brand_id = a->brand.id;
 	p.arr = json_array();
 	p.limit = (size_t)limit;
-	p.filtered = p.tier || p.segment || p.role;
+	p.filtered = p.tier || p.segment || p.role || profile_filter_set(&p.pf);
 	p.now = sigil_now_us();
 	if (p.filtered)
 		p.settings = member_settings(a->app, a->brand.id);

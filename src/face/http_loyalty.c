@@ -15,6 +15,11 @@
 #include <jansson.h>
 
 #include "sigil/app.h"
+#include "sigil/code.h"
+#include "sigil/consent.h"
+#include "sigil/customer.h"
+#include "sigil/lookup.h"
+#include "sigil/store.h"
 #include "sigil/http.h"
 #include "sigil/loyalty_util.h"
 #include "sigil/scan.h"
@@ -117,4 +122,88 @@ http_loyalty_query(struct http_call *c, const char *name, char *out,
 	    !sigil_utf8_valid(out, strlen(out)))
 		return NULL;
 	return out;
+}
+
+/* The customer the device is logged in as, for a brand named in query. */
+int
+http_loyalty_session_of(struct http_call *c, struct brand *b,
+    struct customer *cu)
+{
+	struct app *app = c->app;
+	char name[STORE_NAME_BYTES + 1], code[CODE_URL_MAX + 1];
+	struct code_info info;
+	uint64_t device;
+
+	if (http_loyalty_device(app, c, &device) != 0)
+		return SIGIL_EDENIED;
+	if (http_loyalty_query(c, "code", code, sizeof code) != NULL) {
+		if (lookup_code(app, code, &info) != 0)
+			return SIGIL_ENOTFOUND;
+		*b = info.brand;
+	} else if (http_loyalty_query(c, "brand", name, sizeof name) != NULL) {
+		if (store_brand_find(app->store, name, b) != 0)
+			return SIGIL_ENOTFOUND;
+	} else if (customer_first_brand(app, device, b) != 0)
+		return SIGIL_EDENIED;
+	return customer_of_device(app, b->id, device, cu);
+}
+
+/* http_loyalty_session_of or a reply: 0, or -1 after replying. */
+int
+http_loyalty_session(struct http_call *c, struct brand *b, struct customer *cu)
+{
+	int err = http_loyalty_session_of(c, b, cu);
+
+	if (err == 0)
+		return 0;
+	if (err == SIGIL_ENOTFOUND)
+		http_reply_error(c, 404, "unknown_brand", "no such brand or "
+		    "code");
+	else
+		http_reply_error(c, 401, "login_required", "log in with your "
+		    "phone number first (POST /api/v1/customers/otp)");
+	return -1;
+}
+
+/*
+ * The notice version a body acknowledges, checked against the brand's
+ * current one: 0 and *version, or -1 after replying (422 when missing
+ * or not a number, 409 notice_changed when not the current one).
+ */
+int
+http_loyalty_notice_ack(struct http_call *c, uint32_t brand_id,
+    const json_t *v, uint32_t *version)
+{
+	int64_t cur = consent_notice_current(c->app, brand_id);
+
+	*version = 0;
+	if (cur < 0) {
+		http_reply_error(c, 503, "unavailable", "storage error; try "
+		    "again");
+		return -1;
+	}
+	if (cur == 0)
+		return 0;	/* no notice: nothing to acknowledge */
+	if (v == NULL || json_is_null(v)) {
+		http_reply_jsont(c, 422, json_pack("{s:{s:s,s:s,s:I}}",
+		    "error", "code", "notice_required", "message", "show the "
+		    "brand's privacy notice and send its 'notice_version'",
+		    "notice_version", (json_int_t)cur));
+		return -1;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > UINT32_MAX) {
+		http_reply_error(c, 422, "invalid", "'notice_version' is the "
+		    "version number of the notice shown");
+		return -1;
+	}
+	if (json_integer_value(v) != cur) {
+		http_reply_jsont(c, 409, json_pack("{s:{s:s,s:s,s:I}}",
+		    "error", "code", "notice_changed", "message", "the notice "
+		    "has a newer version: show it and send its version",
+		    "notice_version", (json_int_t)cur));
+		return -1;
+	}
+	*version = (uint32_t)cur;
+	return 0;
 }

@@ -55,4 +55,28 @@ int http_loyalty_device(struct app *app, struct http_call *c,
 const char *http_loyalty_query(struct http_call *c, const char *name,
     char *out, size_t size);
 
+/*
+ * The customer the device is logged in as (its cookie), at the brand
+ * named by ?code= or ?brand=, else the first brand it is logged in to:
+ * 0, SIGIL_ENOTFOUND (no such brand or code), SIGIL_EDENIED (not logged
+ * in). http_loyalty_session is the same or a reply (404 unknown_brand,
+ * 401 login_required): 0, or -1 after replying.
+ */
+struct brand;
+struct customer;
+int http_loyalty_session_of(struct http_call *c, struct brand *b,
+    struct customer *cu);
+int http_loyalty_session(struct http_call *c, struct brand *b,
+    struct customer *cu);
+
+/*
+ * The notice version v (a body's "notice_version") acknowledges, checked
+ * against the brand's current notice: 0 and *version (0 when the brand
+ * has no notice), or -1 after replying: 422 notice_required (missing),
+ * 422 invalid (not a version number), 409 notice_changed (not the
+ * current one; the error carries the current "notice_version").
+ */
+int http_loyalty_notice_ack(struct http_call *c, uint32_t brand_id,
+    const struct json_t *v, uint32_t *version);
+
 #endif

@@ -795,6 +795,10 @@ loyalty_api_route(struct loyalty_api *a)
 	else if (strcmp(s, "customers") == 0 && a->nseg == 3 &&
 	    strcmp(a->seg[2], "history") == 0)
 		return 0;	/* route_api.c's table: api_history.c */
+	else if (strcmp(s, "customers") == 0 && a->nseg == 3 &&
+	    (strcmp(a->seg[2], "consents") == 0 ||
+	    strcmp(a->seg[2], "profile") == 0))
+		return 0;	/* route_api.c's table: api_privacy.c */
 	else if (strcmp(s, "customers") == 0 && ((a->nseg == 2 &&
 	    strcmp(a->seg[1], "summary") == 0) || (a->nseg == 1 &&
 	    a->method == EVHTTP_REQ_GET && http_query(a->c, "phone", q,

@@ -27,6 +27,7 @@
 
 #include "sigil/app.h"
 #include "sigil/code.h"
+#include "sigil/consent.h"
 #include "sigil/customer.h"
 #include "sigil/http.h"
 #include "sigil/http_write.h"
@@ -36,9 +37,11 @@
 #include "sigil/loyalty_core.h"
 #include "sigil/loyalty_util.h"
 #include "sigil/otp.h"
+#include "sigil/page.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/writer.h"
 #include "http_loyalty.h"
 
 /*
@@ -173,8 +176,17 @@ loyalty_otp(struct http_call *c)
 	struct login l;
 	json_t *body;
 
+	uint32_t version;
+
 	if ((body = login_start(c, &l)) == NULL)
 		return;
+	/* The notice was shown before the phone was asked for. */
+	if (http_loyalty_notice_ack(c, l.b.id, json_object_get(body,
+	    "notice_version"), &version) != 0) {
+		json_decref(body);
+		OPENSSL_cleanse(&l, sizeof l);
+		return;
+	}
 	json_decref(body);
 	otp_send_prepare(c->app, l.b.id, l.phash, &l.who, sigil_now_us(),
 	    &x.s);
@@ -202,12 +214,35 @@ cookie_set(struct http_call *c, uint64_t device)
 	http_add_header(c, "Set-Cookie", header);
 }
 
-/* A login on its way: the op's argument, and what the answer shows. */
+/*
+ * A login on its way: the op's argument, and what the answer shows. The
+ * consent (service, and what was ticked) is recorded by the same op once
+ * the login succeeded: consent_err is its result.
+ */
 struct verify_job {
 	struct customer_login	l;
 	char			phone[LOYALTY_PHONE_MAX + 1];
 	int			fresh;		/* device new: set its cookie */
+	struct consent_record	consent;
+	int			consent_err;
 };
+
+static int
+login_consent_run(struct store *st, void *arg)
+{
+	struct verify_job *x = arg;
+	int err = customer_login_op.run(st, &x->l);
+
+	if (err != 0 || x->l.guess.out.result != OTP_OK || x->l.cu.id == 0 ||
+	    x->consent.grant == 0)
+		return err;
+	x->consent.customer_id = x->l.cu.id;
+	x->consent_err = store_consent_record(st, &x->consent);
+	return 0;
+}
+
+static const struct writer_op login_consent_op = { "customer_login",
+    login_consent_run };
 
 static void
 verified(struct http_call *c, void *arg, int err)
@@ -246,9 +281,14 @@ verified(struct http_call *c, void *arg, int err)
 	}
 	if (x->fresh)
 		cookie_set(c, x->l.device);
-	log_info("login", "brand=%u customer=%llu new=%d bound=%d merged=%llu",
-	    brand_id, (unsigned long long)x->l.cu.id, x->l.created,
-	    x->l.bound, (unsigned long long)x->l.merged);
+	log_info("login", "brand=%u customer=%llu new=%d bound=%d merged=%llu "
+	    "consent=%u", brand_id, (unsigned long long)x->l.cu.id,
+	    x->l.created, x->l.bound, (unsigned long long)x->l.merged,
+	    x->consent_err == 0 ? x->consent.grant : 0);
+	if (x->consent_err != 0)
+		log_error("consent", "brand=%u customer=%llu err=%s", brand_id,
+		    (unsigned long long)x->l.cu.id,
+		    sigil_strerror(x->consent_err));
 	loyalty_phone_mask(x->phone, masked, sizeof masked);
 	http_reply_jsont(c, 200, json_pack("{s:{s:I,s:s},s:b,s:b,s:o}",
 	    "customer", "id", (json_int_t)x->l.cu.id, "phone", masked,
@@ -278,6 +318,44 @@ login_device(struct http_call *c, int *fresh)
 	return device;
 }
 
+/*
+ * What a verify agrees to: the notice version it acknowledges (checked
+ * as the OTP request's), "service" always (the login is the service
+ * asked for) and the purposes in "grant" the consumer ticked; "channel"
+ * page or member (default sms_login). 0, or -1 after replying.
+ */
+static int
+verify_consent(struct http_call *c, uint32_t brand_id, json_t *body,
+    struct consent_record *r)
+{
+	json_t *ch = json_object_get(body, "channel");
+	const char *lang = json_string_value(json_object_get(body, "lang"));
+
+	if (consent_purposes_parse(json_object_get(body, "grant"),
+	    &r->grant) != 0) {
+		http_reply_error(c, 422, "invalid", "'grant' is an array of "
+		    "\"service\", \"marketing\", \"profile\"");
+		return -1;
+	}
+	r->channel = ch == NULL ? CONSENT_CH_SMS_LOGIN :
+	    (uint8_t)consent_channel_parse(json_string_value(ch));
+	if (r->channel == 0) {
+		http_reply_error(c, 422, "invalid", "'channel' is one of page, "
+		    "member, sms_login, wechat, miniprogram");
+		return -1;
+	}
+	if (http_loyalty_notice_ack(c, brand_id, json_object_get(body,
+	    "notice_version"), &r->notice_version) != 0)
+		return -1;
+	r->grant |= CONSENT_SERVICE;
+	r->brand_id = brand_id;
+	r->at = sigil_now_us();
+	r->lang = (uint8_t)(consent_lang_parse(lang) ? consent_lang_parse(lang)
+	    : page_lang_pick(http_header(c, "Accept-Language")) ==
+	    PAGE_LANG_EN ? CONSENT_LANG_EN : CONSENT_LANG_ZH);
+	return 0;
+}
+
 void
 loyalty_verify(struct http_call *c)
 {
@@ -290,6 +368,11 @@ loyalty_verify(struct http_call *c)
 
 	if ((body = login_start(c, &l)) == NULL)
 		return;
+	memset(&x, 0, sizeof x);
+	if (verify_consent(c, l.b.id, body, &x.consent) != 0) {
+		json_decref(body);
+		return;
+	}
 	otp = json_string_value(json_object_get(body, "otp"));
 	if (otp == NULL || strlen(otp) != OTP_DIGITS ||
 	    strspn(otp, "0123456789") != OTP_DIGITS) {
@@ -298,7 +381,6 @@ loyalty_verify(struct http_call *c)
 		    "code");
 		return;
 	}
-	memset(&x, 0, sizeof x);
 	otp_guess_prepare(app, l.b.id, l.phash, otp, &l.who, sigil_now_us(),
 	    &x.l.guess);
 	json_decref(body);
@@ -313,6 +395,6 @@ loyalty_verify(struct http_call *c)
 	}
 	x.l.device = login_device(c, &x.fresh);
 	memcpy(x.phone, l.phone, sizeof x.phone);
-	http_write(c, &customer_login_op, &x, sizeof x, verified);
+	http_write(c, &login_consent_op, &x, sizeof x, verified);
 	OPENSSL_cleanse(&x, sizeof x);
 }

@@ -46,46 +46,6 @@
 #define LEDGER_SHOWN		200
 #define FEEDBACK_TEXT_MAX	STORE_FEEDBACK_MAX
 
-/* The customer the device is logged in as, for a brand named in query. */
-static int
-session_of(struct http_call *c, struct brand *b, struct customer *cu)
-{
-	struct app *app = c->app;
-	char name[STORE_NAME_BYTES + 1], code[CODE_URL_MAX + 1];
-	struct code_info info;
-	uint64_t device;
-
-	if (http_loyalty_device(app, c, &device) != 0)
-		return SIGIL_EDENIED;
-	if (http_loyalty_query(c, "code", code, sizeof code) != NULL) {
-		if (lookup_code(app, code, &info) != 0)
-			return SIGIL_ENOTFOUND;
-		*b = info.brand;
-	} else if (http_loyalty_query(c, "brand", name, sizeof name) != NULL) {
-		if (store_brand_find(app->store, name, b) != 0)
-			return SIGIL_ENOTFOUND;
-	} else if (customer_first_brand(app, device, b) != 0)
-		return SIGIL_EDENIED;
-	return customer_of_device(app, b->id, device, cu);
-}
-
-/* session_of or a reply: 0, or -1 after replying. */
-static int
-session_or_fail(struct http_call *c, struct brand *b, struct customer *cu)
-{
-	int err = session_of(c, b, cu);
-
-	if (err == 0)
-		return 0;
-	if (err == SIGIL_ENOTFOUND)
-		http_reply_error(c, 404, "unknown_brand", "no such brand or "
-		    "code");
-	else
-		http_reply_error(c, 401, "login_required", "log in with your "
-		    "phone number first (POST /api/v1/customers/otp)");
-	return -1;
-}
-
 /* Sends {"brand": {"name", "display_name"?}, key: o} (o stolen). */
 static void
 reply_brand(struct http_call *c, const struct brand *b, const char *key,
@@ -106,7 +66,7 @@ loyalty_me(struct http_call *c)
 	struct brand b;
 	json_t *o;
 
-	if (session_or_fail(c, &b, &cu) != 0)
+	if (http_loyalty_session(c, &b, &cu) != 0)
 		return;
 	o = member_summary(c->app, &cu, 1);
 	http_add_header(c, "Cache-Control", "no-store");
@@ -122,7 +82,7 @@ loyalty_me_ledger(struct http_call *c)
 	struct brand b;
 	json_t *arr;
 
-	if (session_or_fail(c, &b, &cu) != 0)
+	if (http_loyalty_session(c, &b, &cu) != 0)
 		return;
 	if (member_ledger_load(app, b.id, cu.id, &lb) != 0) {
 		http_reply_error(c, 503, "unavailable", "try again");
@@ -165,7 +125,7 @@ loyalty_me_orders(struct http_call *c)
 	struct brand b;
 	struct my_orders m;
 
-	if (session_or_fail(c, &b, &cu) != 0)
+	if (http_loyalty_session(c, &b, &cu) != 0)
 		return;
 	m.app = c->app;
 	m.customer_id = cu.id;
@@ -196,7 +156,7 @@ loyalty_catalog(struct http_call *c)
 			http_reply_error(c, 404, "unknown_brand", "no such brand");
 			return;
 		}
-	} else if (session_of(c, &b, &cu) != 0) {
+	} else if (http_loyalty_session_of(c, &b, &cu) != 0) {
 		http_reply_error(c, 422, "invalid", "name the brand (?brand=) "
 		    "or a code (?code=), or log in");
 		return;
@@ -321,7 +281,7 @@ loyalty_redeem(struct http_call *c)
 	struct brand b;
 	json_t *body, *item;
 
-	if (session_or_fail(c, &b, &cu) != 0)
+	if (http_loyalty_session(c, &b, &cu) != 0)
 		return;
 	if ((body = http_loyalty_body(c)) == NULL)
 		return;

@@ -39,6 +39,7 @@
  *   store_content.c   landing-page content documents and images
  *   store_links.c     the brand's GS1 links (the resolver's link store)
  *   store_audit.c     the audit trail: who changed what, per brand
+ *   store_consent.c   privacy notices, the consent ledger, profiles
  *   store_scans.c     a scan committed, a location stored, a code's scans
  *   store_merge.c     two customers made one: calls every table's move
  *   store_open.c      open and close: assembles all of the above
@@ -119,6 +120,8 @@ struct store {
 	int		 audit_absent;	/* ... of a store without it */
 	MDB_dbi		 regions, region_keys;	/* store_regions.c */
 	int		 regions_absent;	/* ... of a store without them */
+	MDB_dbi		 notices, consents, profiles;	/* store_consent.c */
+	int		 consent_absent;	/* ... of a store without them */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -936,6 +939,20 @@ int customer_new(struct store *st, MDB_txn *txn, uint32_t brand_id,
     int64_t now, struct customer *out);
 int device_link_txn(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t device, uint64_t customer_id, int64_t now, uint64_t *from);
+
+/*
+ * store_consent.c, for a merge (store_merge.c) and an erasure
+ * (store_erase.c), inside their transaction: a customer's consent
+ * entries moved to another (same seq, so the history reads in order),
+ * the profile moved (the kept customer's own, if any, wins; from's is
+ * deleted), the profile deleted (the entries stay: docs/privacy.md).
+ */
+int consent_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
+int profile_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
+int profile_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id);
 
 /* store_ledger.c: a customer's entries in id order, ... */
 struct ledger_entries {

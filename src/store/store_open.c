@@ -40,8 +40,8 @@
  * and device locations, 5 links, 7 alert_codes: one alert per code and
  * signal, 8 pin_files: the PIN print files made, 9 code_revocations:
  * single codes revoked, 10 orders, 11 earn_campaigns: the campaigns of earned
- * points), 12 audit: the audit trail), 20 regions, region_keys: the
- * places scans come from).
+ * points), 12 audit: the audit trail, 13 notices, consents and profiles:
+ * store_consent.c), 20 regions, region_keys: the places scans come from).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -118,6 +118,9 @@ static const struct dbdef dbdefs[] = {
 	{ "audit", 0, offsetof(struct store, audit), 12 },
 	{ "regions", 0, offsetof(struct store, regions), 20 },
 	{ "region_keys", 0, offsetof(struct store, region_keys), 20 },
+	{ "notices", 0, offsetof(struct store, notices), 13 },
+	{ "consents", 0, offsetof(struct store, consents), 13 },
+	{ "profiles", 0, offsetof(struct store, profiles), 13 },
 };
 
 static int
@@ -226,6 +229,8 @@ open_dbs(struct store *st, int create)
 				continue;	/* written and read by writers only */
 			if (dbdefs[i].late == 20)
 				st->regions_absent = 1;
+			else if (dbdefs[i].late == 13)
+				st->consent_absent = 1;
 			else if (dbdefs[i].late == 12)
 				st->audit_absent = 1;
 			else if (dbdefs[i].late == 10)
