@@ -58,6 +58,8 @@ typedef int (*move_fn)(struct store *st, MDB_txn *txn, uint32_t brand_id,
 static const move_fn merge_moves[] = {
 	orders_move,
 	activity_move,
+	consent_move,
+	profile_move,
 };
 
 static int
