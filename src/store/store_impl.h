@@ -73,7 +73,9 @@
 #include "sigil/util.h"
 
 #define CODE_KEY_LEN		9	/* brand BE32 || serial 40-bit BE */
-#define STORE_DBI_MAX		64	/* named databases, and their handles */
+/* Named databases; LMDB's handles for them are 2 .. STORE_DBI_MAX + 1
+ * (0 and 1 are its own), the size of dbnames. */
+#define STORE_DBI_MAX		128
 
 struct rslot;
 struct wal;
@@ -136,7 +138,7 @@ struct store {
 	/* wal.c: the write-ahead log, and the names the log uses */
 	struct wal	*wal;
 	uint64_t	 replayed;	/* log transactions applied at open */
-	const char	*dbnames[STORE_DBI_MAX];
+	const char	*dbnames[STORE_DBI_MAX + 2];
 };
 
 /*

@@ -259,8 +259,13 @@ open_dbs(struct store *st, int create)
 			rc = rc == MDB_NOTFOUND ? SIGIL_ESTATE : map_err(rc);
 			goto fail;
 		}
-		if (*dbi < STORE_DBI_MAX)
-			st->dbnames[*dbi] = dbdefs[i].name;
+		/* A handle past dbnames would be a table the log cannot
+		 * name: refuse to open rather than fail its first write. */
+		if (*dbi >= STORE_DBI_MAX + 2) {
+			rc = SIGIL_EFULL;
+			goto fail;
+		}
+		st->dbnames[*dbi] = dbdefs[i].name;
 	}
 	if (create) {
 		le32_put(ver, STORE_SCHEMA_VERSION);

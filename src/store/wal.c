@@ -315,7 +315,7 @@ record_op(struct store *st, int op, MDB_dbi dbi, const MDB_val *k,
     const MDB_val *v, int reserve)
 {
 	struct wal *w = st->wal;
-	const char *name = dbi < STORE_DBI_MAX ? st->dbnames[dbi] : NULL;
+	const char *name = dbi < STORE_DBI_MAX + 2 ? st->dbnames[dbi] : NULL;
 	size_t nl, vl = v ? v->mv_size : 0, need;
 	uint8_t *p;
 
