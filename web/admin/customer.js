@@ -28,7 +28,7 @@ Object.assign(A.TEXT.zh, {
 	cu_status: '状态', cu_open: '待处理', cu_fulfilled: '已发出',
 	cu_pickup: '自提码', cu_hidden: '（仅运营和管理员可见）',
 	cu_type: '类型', cu_earn: '获得', cu_redeem: '兑换', cu_expire: '过期',
-	cu_adjust: '调整', cu_expires: '到期', cu_bad_id: '会员编号无效',
+	cu_adjust: '调整', cu_merge: '合并', cu_expires: '到期', cu_bad_id: '会员编号无效',
 	cu_budget: '已检索部分扫码记录，可继续加载',
 	cu_erased_note: '此会员的个人数据已删除：手机号、设备关联和反馈内容不再保存，积分与领奖的统计保留。',
 	cu_done_erase: '已删除此会员的个人数据',
@@ -44,7 +44,8 @@ Object.assign(A.TEXT.en, {
 	cu_status: 'Status', cu_open: 'Open', cu_fulfilled: 'Fulfilled',
 	cu_pickup: 'Pick-up code', cu_hidden: '(operators and admins only)',
 	cu_type: 'Type', cu_earn: 'Earned', cu_redeem: 'Redeemed',
-	cu_expire: 'Expired', cu_adjust: 'Adjusted', cu_expires: 'Expires',
+	cu_expire: 'Expired', cu_adjust: 'Adjusted', cu_merge: 'Merged',
+	cu_expires: 'Expires',
 	cu_bad_id: 'Not a customer id',
 	cu_budget: 'Part of the scan log was searched; load more to go on',
 	cu_erased_note: 'This customer\'s personal data was erased: phone, ' +
