@@ -30,8 +30,11 @@
  *               newer;
  *   audit       one entry, actor "customer:<keep>", action
  *               customer_merge, the counts moved as its detail;
- *   identities, consents, profile: the move functions their tables'
- *               owners write (MERGE_MOVES below).
+ *   consents    gone's consent entries join keep's, seq order kept (the
+ *               latest choice per purpose, of either, is the one that
+ *               holds); the profile moves unless keep has its own;
+ *   identities  the move function its table's owner writes; every such
+ *               step is in merge_moves below.
  *
  * The rule (docs/api.md "Merging customers"): the survivor is the one
  * with a phone; of two without, the older (lower id). Both with a phone
@@ -58,8 +61,8 @@ typedef int (*move_fn)(struct store *st, MDB_txn *txn, uint32_t brand_id,
 static const move_fn merge_moves[] = {
 	orders_move,
 	activity_move,
-	consent_move,
-	profile_move,
+	consent_move,		/* store_consent.c: the history, in seq order */
+	profile_move,		/* ... keep's own profile wins */
 };
 
 static int

@@ -209,6 +209,32 @@ audit_one(void *arg, const struct audit_entry *e)
 	return 0;
 }
 
+#define CONSENT_MARKETING_BIT	2	/* consent.h's CONSENT_MARKETING */
+
+static void
+consent(struct fixture *f, uint64_t cust, int64_t at, unsigned grant,
+    unsigned withdraw)
+{
+	struct consent_record r = { 0 };
+
+	r.brand_id = f->brand;
+	r.customer_id = cust;
+	r.at = at;
+	r.grant = grant;
+	r.withdraw = withdraw;
+	r.channel = 1;
+	r.lang = 1;
+	assert_int_equal(store_consent_record(f->st, &r), 0);
+}
+
+static int
+consent_count(void *arg, const struct consent_entry *e)
+{
+	(void)e;
+	++*(int *)arg;
+	return 0;
+}
+
 /* The arithmetic alone: two pools, a spend in one, then joined. */
 static void
 test_ledger_pools(void **state)
@@ -300,6 +326,9 @@ test_merge_moves(void **state)
 	assert_int_equal(store_device_link(f->st, f->brand, 78, p, T0), 0);
 	assert_int_equal(store_pin_fail(f->st, f->brand, 9, w, 100, &pf), 0);
 	assert_int_equal(store_pin_fail(f->st, f->brand, 9, p, 100, &pf), 0);
+	consent(f, p, T0, 1 | CONSENT_MARKETING_BIT, 0);
+	consent(f, p, T0 + 1, 0, CONSENT_MARKETING_BIT);
+	consent(f, w, T0 + 2, CONSENT_MARKETING_BIT, 0);
 	bp = balance(f, p, t1);
 	bw = balance(f, w, t1);
 	assert_int_equal(bp, 100);
@@ -366,6 +395,21 @@ test_merge_moves(void **state)
 	assert_int_equal(pf.code, 2);
 	assert_int_equal(store_pin_fails(f->st, f->brand, 9, w, 100, &pf), 0);
 	assert_int_equal(pf.mine, 0);
+	/* consents: w's history is p's now, w's latest choice holds */
+	{
+		struct consent_entry ce;
+		int m = 0;
+
+		assert_int_equal(store_consent_latest(f->st, f->brand, p,
+		    CONSENT_MARKETING_BIT, &ce), 0);
+		assert_int_equal(ce.action, CONSENT_GRANT);
+		assert_int_equal(store_consent_each(f->st, f->brand, w,
+		    consent_count, &m), 0);
+		assert_int_equal(m, 0);
+		assert_int_equal(store_consent_each(f->st, f->brand, p,
+		    consent_count, &m), 0);
+		assert_int_equal(m, 4);
+	}
 	/* the daily cap counts both customers' claims of the day: 3 */
 	claim(f, p, 4, 1, T0 + 21 * HOUR, 0, &lim, SIGIL_EDENIED);
 	acts.cust = p;
