@@ -120,7 +120,8 @@ audit_query(struct api_call *a, struct audit_filter *f, uint64_t *before,
 		    (colon != NULL && (colon[1] == '\0' ||
 		    strlen(colon + 1) >= sizeof f->actor))) {
 			api_fail(a, 400, "bad_query", "actor must be user:ID, "
-			    "token:ID, cli:NAME, system, or a kind alone");
+			    "token:ID, cli:NAME, customer:ID, system, or a "
+			    "kind alone");
 			return -1;
 		}
 		if (colon != NULL)
