@@ -73,6 +73,9 @@ async function main(argv) {
 		    labels[1].startsWith('接收品牌的优惠') &&
 		    labels[2].startsWith('允许品牌保存我的个人资料'),
 		    'three choices in Chinese: ' + JSON.stringify(labels));
+		await page.waitForSelector('#pv-foot:not([hidden])');
+		check(await page.textContent('#pv-foot-text') === notice,
+		    'the notice can also be opened at the foot of the page');
 		const boxes = await page.$$eval('#pv input[type=checkbox]',
 		    (s) => s.map((x) => x.checked));
 		check(boxes.every((b) => !b), 'nothing is ticked for the consumer');
