@@ -198,7 +198,7 @@ test_profile_store(void **state)
 {
 	struct fixture *f = *state;
 	const uint8_t sealed[40] = { 1, 2, 3 };
-	uint8_t buf[PROFILE_SEALED_MAX];
+	uint8_t buf[PROFILE_SEALED_MAX], marked[64];
 	size_t len;
 
 	assert_int_equal(store_profile_put(f->st, f->brand, f->a, sealed,
@@ -222,12 +222,32 @@ test_profile_store(void **state)
 	    sizeof sealed), SIGIL_EDENIED);
 	/* Granted again, stored; then the erasure takes it, not the ledger. */
 	record(f, f->a, CONSENT_PROFILE, 0, T0 + 2, 0);
-	assert_int_equal(store_profile_put(f->st, f->brand, f->a, sealed,
-	    sizeof sealed), 0);
+	memset(marked, 0x5a, sizeof marked);
+	memcpy(marked, "SIGIL-PROFILE-BYTES", 19);
+	assert_int_equal(store_profile_put(f->st, f->brand, f->a, marked,
+	    sizeof marked), 0);
 	assert_int_equal(store_customer_erase(f->st, f->brand, f->a, T0 + 3),
 	    0);
 	assert_int_equal(store_profile_get(f->st, f->brand, f->a, buf,
 	    sizeof buf, &len), SIGIL_ENOTFOUND);
+	/* After the scrub the sealed bytes are in no byte of data.mdb. */
+	{
+		struct store_scrub_stats ss;
+		char path[128];
+		FILE *fp;
+		uint8_t *file = malloc(1 << 24);
+		size_t got;
+
+		assert_non_null(file);
+		assert_int_equal(store_scrub(f->st, &ss), 0);
+		snprintf(path, sizeof path, "%s/data.mdb", f->dir);
+		assert_non_null(fp = fopen(path, "rb"));
+		got = fread(file, 1, 1 << 24, fp);
+		fclose(fp);
+		assert_true(got > 0);
+		assert_null(memmem(file, got, marked, sizeof marked));
+		free(file);
+	}
 	assert_int_equal(latest(f, f->a, CONSENT_PROFILE), 1);
 	assert_int_equal(latest(f, f->a, CONSENT_SERVICE), 1);
 }
