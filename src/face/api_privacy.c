@@ -149,7 +149,8 @@ api_privacy_settings_put(struct api_call *a)
 
 /* ---- one customer ---- */
 
-/* The customer of seg[1]: 0, or -1 after replying. */
+/* The customer seg[1] names (a merged one's id names the customer it
+ * was merged into): 0, or -1 after replying. */
 static int
 customer_of(struct api_call *a, struct customer *cu)
 {
@@ -160,8 +161,8 @@ customer_of(struct api_call *a, struct customer *cu)
 		api_fail(a, 404, "not_found", "customer not found");
 		return -1;
 	}
-	if ((rc = store_customer_get(a->app->store, a->brand.id, id, cu)) !=
-	    0) {
+	if ((rc = store_customer_resolve(a->app->store, a->brand.id, id,
+	    cu)) != 0) {
 		if (rc == SIGIL_ENOTFOUND)
 			api_fail(a, 404, "not_found", "customer not found");
 		else

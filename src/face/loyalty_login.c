@@ -12,7 +12,10 @@
  *
  * Both end in a writer op (http_write): the code stored (otp_send_op;
  * the SMS goes out from the reply, once it is), or the guess checked and
- * the login made (customer_login_op); the answer follows the commit.
+ * the login made (customer_login_op, with the consents it carries
+ * recorded by the same job: login_consent_op); the answer follows the
+ * commit. While the brand has a privacy notice both must acknowledge
+ * its current version (consent.h, http_loyalty_notice_ack).
  *
  * Owns the two handlers. May call the domain (otp, customer, lookup,
  * scan for the cookie), http, http_write and http_loyalty.c. Never calls

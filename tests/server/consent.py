@@ -20,6 +20,7 @@ import json
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import Env, Outbox, check, done  # noqa: E402
@@ -362,7 +363,12 @@ with Env() as env:
                                 headers={"Authorization": "Bearer " + O})
     check(st == 200 and raw.decode().strip().count("\n") == 0,
           "another brand's export has the header only")
-    st, d = srv.api("GET", "audit", A)
+    # (the audit note goes through the writer after the answer: wait)
+    for _ in range(50):
+        st, d = srv.api("GET", "audit", A)
+        if any(e["action"] == "consent_export" for e in d["entries"]):
+            break
+        time.sleep(0.1)
     check(any(e["action"] == "consent_export" for e in d["entries"]),
           "the export is in the audit trail")
 

@@ -129,9 +129,21 @@ function customerCard() {
 	    el('div', { class: 'actions' }, link)));
 }
 
+/* The consent ledger's export (privacy.js has its words). */
+function consentCard() {
+	return el('div', { class: 'card', id: 'consent-export' },
+	    el('h2', {}, t('pv_export')), el('p', { class: 'muted' },
+	    t('pv_export_what')), A.can.admin() ? el('div', { class: 'actions' },
+	    el('a', { class: 'button primary', id: 'export-consents',
+	    href: '/api/v1/exports/consents?format=csv',
+	    download: 'consents.csv' }, t('ex_download'))) :
+	    el('div', { class: 'notice' }, t('pv_admin_only')));
+}
+
 async function exportsPage(box) {
 	append(box, [el('div', { class: 'toolbar' }, el('h1', {}, t('ex_title'))),
-	    el('div', { class: 'grid two' }, scanCard(), customerCard())]);
+	    el('div', { class: 'grid two' }, scanCard(), customerCard(),
+	    consentCard())]);
 }
 
 A.registerPage('exports', 'feedback', exportsPage, { group: 'customers',
