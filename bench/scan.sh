@@ -68,6 +68,13 @@
 #
 #   7. durable scans/s with brand content vs the plain page       (>= 0.9)
 #
+# GEOIP=FILE runs every sigild with --geoip FILE --trusted-proxy
+# 127.0.0.1/32 and every wrk request with X-Forwarded-For: $GEOIP_ADDR
+# (203.0.113.7), so each scan is placed by the database (issue 20): the
+# figures are then those of the scan path with its region lookup. The
+# fixed-rate runs (3) use loadgen, which sends no such header: there the
+# lookup walks the tree for 127.0.0.1 and finds nothing.
+#
 # Exit status: 0 when every figure was measured (BENCH_STRICT=1: and every
 # goal met), 1 otherwise.
 #
@@ -92,6 +99,14 @@ SHUFFLE=${SHUFFLE:-1}                # 1: codes in random order; 0: serial order
 SYNC=${SYNC:-wal}                    # durable servers: wal (sigild's default) or lmdb (--no-wal)
 REDIRECT=${REDIRECT:-0}              # 1: also a durable server whose scans are redirected
 CONTENT=${CONTENT:-0}                # 1: also a durable server whose page shows brand content
+GEOIP=${GEOIP:-}                     # a .mmdb: scans placed by it (above)
+GEOIP_ADDR=${GEOIP_ADDR:-203.0.113.7}
+GEO_ARGS=()
+XFF=()
+if [ -n "$GEOIP" ]; then
+	GEO_ARGS=(--geoip "$GEOIP" --trusted-proxy 127.0.0.1/32)
+	XFF=(-H "X-Forwarded-For: $GEOIP_ADDR")
+fi
 UA='Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.40'
 
 for t in wrk nginx curl python3 taskset cc; do
@@ -174,7 +189,8 @@ start_sigild() {
 	local d=$1 port=$2
 	shift 2
 	taskset -c "$SERVER_CPU" "$SIGILD" --data "$d" --listen "127.0.0.1:$port" \
-		--rate-limit 0 --quiet "$@" >>"$TMP/sigild.log" 2>&1 &
+		--rate-limit 0 --quiet ${GEO_ARGS[@]+"${GEO_ARGS[@]}"} "$@" \
+		>>"$TMP/sigild.log" 2>&1 &
 	SPID=$!
 	PIDS+=("$SPID")
 	wait_port "$port" "$SPID"
@@ -198,7 +214,8 @@ metric() { # PORT NAME
 wrk_rps() {
 	local port=$1 paths=$2 out
 	shift 2
-	out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DUR}s" -H "User-Agent: $UA" "$@" \
+	out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DUR}s" -H "User-Agent: $UA" \
+		${XFF[@]+"${XFF[@]}"} "$@" \
 		-s "$ROOT/bench/scan.lua" "http://127.0.0.1:$port" -- "$paths")
 	echo "$out" >>"$TMP/wrk.log"
 	if echo "$out" | grep -q -E 'Non-2xx|Socket errors'; then
@@ -590,7 +607,7 @@ log "driving $BIG_SCANS scans (cap ${BIG_MAX_SECS}s)"
 # pipelining only make this phase shorter; every request is still one scan
 # of a distinct code, committed the same way.
 taskset -c "$SERVER_CPU,$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${BIG_MAX_SECS}s" -H "User-Agent: $UA" \
-	-H "Accept: application/json" -s "$ROOT/bench/scan.lua" "http://127.0.0.1:$P" \
+	${XFF[@]+"${XFF[@]}"} -H "Accept: application/json" -s "$ROOT/bench/scan.lua" "http://127.0.0.1:$P" \
 	-- "$TMP/big.paths" "$BIG_SCANS" 8 >"$TMP/wrk.big" 2>&1 &
 WPID=$!
 PIDS+=("$WPID")

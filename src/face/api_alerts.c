@@ -173,6 +173,88 @@ alert_json(struct api_call *a, const struct alert *al,
 	return o;
 }
 
+#define EVIDENCE_SCANS_MAX	1000	/* a code's scans read for its places */
+#define EVIDENCE_SCANS_LIST	100	/* ... for each alert of a list */
+#define EVIDENCE_AREAS_MAX	32
+
+struct area_count {
+	size_t		max;		/* scans to read */
+	uint32_t	first_region[EVIDENCE_AREAS_MAX];
+	uint32_t	scans[EVIDENCE_AREAS_MAX];
+	size_t		n, read, unplaced;
+};
+
+static int
+area_one(void *arg, const struct scan_rec *r)
+{
+	struct area_count *c = arg;
+	size_t i;
+
+	if (++c->read > c->max)
+		return 1;
+	if (r->flags & SCAN_BOT)
+		return 0;
+	if (r->region == 0) {
+		c->unplaced++;
+		return 0;
+	}
+	for (i = 0; i < c->n && c->first_region[i] != r->region; i++)
+		;
+	if (i == c->n) {
+		if (c->n == EVIDENCE_AREAS_MAX) {
+			c->unplaced++;
+			return 0;
+		}
+		c->first_region[c->n] = r->region;
+		c->scans[c->n++] = 0;
+	}
+	c->scans[i]++;
+	return 0;
+}
+
+/*
+ * The evidence of one code's alert, by place: the provinces its human
+ * scans came from (by address; low-confidence), from its first max
+ * scans.
+ */
+static void
+code_provinces(struct api_call *a, const struct alert *al, json_t *o,
+    size_t max)
+{
+	struct area_count c;
+	json_t *arr = json_array(), *seen = json_object();
+	char key[16];
+
+	memset(&c, 0, sizeof c);
+	c.max = max;
+	store_code_scans(a->app->store, a->brand.id, al->serial, area_one, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		struct store_region reg;
+		json_t *row, *r;
+
+		if (store_region_get(a->app->store, c.first_region[i],
+		    &reg) != 0)
+			continue;
+		snprintf(key, sizeof key, "%u", reg.province_id);
+		if ((row = json_object_get(seen, key)) != NULL) {
+			json_object_set_new(row, "scans", json_integer(
+			    json_integer_value(json_object_get(row, "scans")) +
+			    c.scans[i]));
+			continue;
+		}
+		if ((r = region_json(a->app->store, reg.province_id)) == NULL)
+			continue;
+		row = json_pack("{s:o,s:I}", "region", r, "scans",
+		    (json_int_t)c.scans[i]);
+		json_object_set(seen, key, row);
+		json_array_append_new(arr, row);
+	}
+	json_decref(seen);
+	json_object_set_new(o, "scan_provinces", arr);
+	json_object_set_new(o, "scans_unplaced", json_integer(
+	    (json_int_t)c.unplaced));
+}
+
 /* ---- GET /api/v1/alerts ---- */
 
 struct alert_buf {
@@ -256,91 +338,18 @@ api_alerts_list(struct api_call *a)
 		return;
 	}
 	arr = json_array();
-	for (size_t i = 0; i < buf.n && i + 1 < q.limit; i++)
-		json_array_append_new(arr, alert_json(a, &buf.v[i], &nm));
+	for (size_t i = 0; i < buf.n && i + 1 < q.limit; i++) {
+		json_t *o = alert_json(a, &buf.v[i], &nm);
+
+		if (buf.v[i].serial != 0)
+			code_provinces(a, &buf.v[i], o, EVIDENCE_SCANS_LIST);
+		json_array_append_new(arr, o);
+	}
 	/* next: the cursor of the next page (after= or before= it). */
 	api_reply(a, 200, json_pack("{s:o,s:o}", "alerts", arr, "next",
 	    buf.n == q.limit ? json_integer((json_int_t)buf.v[buf.n - 2].id)
 	    : json_null()));
 	free(buf.v);
-}
-
-#define EVIDENCE_SCANS_MAX	1000	/* a code's scans read for its places */
-#define EVIDENCE_AREAS_MAX	32
-
-struct area_count {
-	uint32_t	first_region[EVIDENCE_AREAS_MAX];
-	uint32_t	scans[EVIDENCE_AREAS_MAX];
-	size_t		n, read, unplaced;
-};
-
-static int
-area_one(void *arg, const struct scan_rec *r)
-{
-	struct area_count *c = arg;
-	size_t i;
-
-	if (++c->read > EVIDENCE_SCANS_MAX)
-		return 1;
-	if (r->flags & SCAN_BOT)
-		return 0;
-	if (r->region == 0) {
-		c->unplaced++;
-		return 0;
-	}
-	for (i = 0; i < c->n && c->first_region[i] != r->region; i++)
-		;
-	if (i == c->n) {
-		if (c->n == EVIDENCE_AREAS_MAX) {
-			c->unplaced++;
-			return 0;
-		}
-		c->first_region[c->n] = r->region;
-		c->scans[c->n++] = 0;
-	}
-	c->scans[i]++;
-	return 0;
-}
-
-/*
- * The evidence of one code's alert, by place: the provinces its human
- * scans came from (by address; low-confidence), from its first
- * EVIDENCE_SCANS_MAX scans.
- */
-static void
-code_provinces(struct api_call *a, const struct alert *al, json_t *o)
-{
-	struct area_count c;
-	json_t *arr = json_array(), *seen = json_object();
-	char key[16];
-
-	memset(&c, 0, sizeof c);
-	store_code_scans(a->app->store, a->brand.id, al->serial, area_one, &c);
-	for (size_t i = 0; i < c.n; i++) {
-		struct store_region reg;
-		json_t *row, *r;
-
-		if (store_region_get(a->app->store, c.first_region[i],
-		    &reg) != 0)
-			continue;
-		snprintf(key, sizeof key, "%u", reg.province_id);
-		if ((row = json_object_get(seen, key)) != NULL) {
-			json_object_set_new(row, "scans", json_integer(
-			    json_integer_value(json_object_get(row, "scans")) +
-			    c.scans[i]));
-			continue;
-		}
-		if ((r = region_json(a->app->store, reg.province_id)) == NULL)
-			continue;
-		row = json_pack("{s:o,s:I}", "region", r, "scans",
-		    (json_int_t)c.scans[i]);
-		json_object_set(seen, key, row);
-		json_array_append_new(arr, row);
-	}
-	json_decref(seen);
-	json_object_set_new(o, "scan_provinces", arr);
-	json_object_set_new(o, "scans_unplaced", json_integer(
-	    (json_int_t)c.unplaced));
 }
 
 static int
@@ -372,7 +381,7 @@ api_alerts_get(struct api_call *a)
 		return;
 	o = alert_json(a, &al, &nm);
 	if (al.serial != 0)
-		code_provinces(a, &al, o);
+		code_provinces(a, &al, o, EVIDENCE_SCANS_MAX);
 	api_reply(a, 200, o);
 }
 

@@ -42,6 +42,7 @@ Object.assign(A.TEXT.zh, {
 	al_confirm_revoke_batch: '整批作废：此批次中的所有码之后都会显示“已作废”，包括正品。此操作不可撤销。',
 	al_done: '已处理', al_no_batch: '（批次未知）',
 	al_outside: '越界', al_at: '位置',
+	al_region: '地域', al_region_ip: '据 IP 推断，可信度低',
 });
 Object.assign(A.TEXT.en, {
 	al_status: 'Status', al_status_open: 'Open (new and acknowledged)',
@@ -66,6 +67,7 @@ Object.assign(A.TEXT.en, {
 	    'cannot be undone.',
 	al_done: 'Done', al_no_batch: '(batch unknown)',
 	al_outside: 'outside by', al_at: 'at',
+	al_region: 'region', al_region_ip: 'from the IP address, low confidence',
 });
 
 const TYPES = ['too_many_scanners', 'impossible_travel', 'diversion',
@@ -94,6 +96,22 @@ function productCell(a) {
 	    ` · ${t('revoked')}` : ''))];
 }
 
+/* A region's name in the page's language: province and city (country
+ * abroad), from the scan's address. */
+function regionName(r) {
+	if (!r)
+		return '';
+	const lang = A.lang() === 'zh' ? 'zh-CN' : 'en';
+	const parts = [];
+	if (r.country !== 'CN' && r.country_name)
+		parts.push(r.country_name[lang]);
+	if (r.province)
+		parts.push(r.province[lang]);
+	if (r.city && (!r.province || r.city[lang] !== r.province[lang]))
+		parts.push(r.city[lang]);
+	return parts.join(' ');
+}
+
 function evidence(a) {
 	const parts = [];
 	if (a.type === 'diversion')
@@ -102,7 +120,16 @@ function evidence(a) {
 	if (a.location)
 		parts.push(`${t('al_at')} ${a.location.lat.toFixed(2)}, ` +
 		    a.location.lng.toFixed(2));
-	return parts.join(' · ') || '–';
+	/* The provinces of the code's scans, else the alert's own scans'. */
+	const regs = (a.scan_provinces && a.scan_provinces.length ?
+	    a.scan_provinces.map((p) => regionName(p.region)) :
+	    [regionName(a.region), regionName(a.last_region)])
+	    .filter((x, i, l) => x && l.indexOf(x) === i);
+	if (!regs.length)
+		return parts.join(' · ') || '–';
+	return [parts.join(' · '), el('span', { class: 'sub alert-region',
+	    title: t('al_region_ip') }, `${t('al_region')} ${regs.join(' · ')}` +
+	    ` (IP)`)];
 }
 
 function codeCell(a) {
