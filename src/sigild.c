@@ -42,6 +42,7 @@
 #include "sigil/loyalty.h"
 #include "sigil/page.h"
 #include "sigil/ratelimit.h"
+#include "sigil/retention.h"
 #include "sigil/route.h"
 #include "sigil/stats.h"
 #include "sigil/store.h"
@@ -651,6 +652,11 @@ main(int argc, char **argv)
 		    sigil_strerror(err));
 		goto out;
 	}
+	if ((err = retention_start(&app, &app.retention)) != 0) {
+		fprintf(stderr, "sigild: cannot start the retention job: %s\n",
+		    sigil_strerror(err));
+		goto out;
+	}
 	sd.poll = evtimer_new(app.base, shutdown_poll, &sd);
 	if ((tidy = event_new(app.base, -1, EV_PERSIST, malloc_tidy,
 	    NULL)) == NULL || evtimer_add(tidy, &one_second) != 0)
@@ -686,6 +692,7 @@ out:
 	if (tidy != NULL)
 		event_free(tidy);
 	webhook_dispatcher_free(hooks);
+	retention_free(app.retention);
 	loginguard_fini();	/* answers the logins being hashed */
 	http_job_fini();	/* print files being made: cancelled */
 	http_server_free(app.http);
