@@ -40,6 +40,7 @@ struct retention_stats {
 	uint32_t	run_brand;	/* the current or last run: 0 all */
 	uint64_t	runs;		/* runs finished */
 	uint64_t	errors;		/* runs that stopped on an error */
+	uint64_t	chunks;		/* writer ops run (one transaction each) */
 	uint64_t	reduced;	/* scans reduced, all runs */
 	uint64_t	unlocated;	/* of those, precise locations dropped */
 	uint64_t	backlog;	/* log records past a cutoff left */

@@ -42,6 +42,8 @@
 #include "sigil/writer.h"
 
 #define RETENTION_CHUNK		1024	/* log records per write transaction */
+#define RETENTION_MERGE_CHUNK	1024	/* codes merged when blocked */
+#define RETENTION_BLOCKED_MAX	1000	/* merges in a row without a step */
 #define RETENTION_FIRST_S	30	/* the first run after start */
 #define RETENTION_EVERY_S	86400
 #define DAY_US			(86400LL * 1000000)
@@ -144,19 +146,29 @@ struct retention {
 	/* the run, on the loop */
 	uint32_t	*brands;	/* the run's brands, in id order */
 	size_t		 nbrands, next;
+	unsigned	 blocked;	/* steps in a row that only merged */
 	uint64_t	 run_reduced, run_unlocated;
 	struct timespec	 t0;
 	struct step_job	 step;
 	struct writer_job job;
 };
 
+/*
+ * One chunk. When it stopped at scans code_state has not merged yet (a
+ * quiet writer merges only after work came), a chunk of that merge too,
+ * as the writer does when idle, so the next step can go on.
+ */
 static int
 step_run(struct store *st, void *arg)
 {
 	struct step_job *s = arg;
+	int rc;
 
-	return store_retention_step(st, s->brand_id, s->cutoff,
+	rc = store_retention_step(st, s->brand_id, s->cutoff,
 	    RETENTION_CHUNK, &s->res);
+	if (rc == 0 && s->res.blocked)
+		rc = store_state_merge(st, RETENTION_MERGE_CHUNK, NULL);
+	return rc;
 }
 
 static const struct writer_op op_step = { "retention_step", step_run, NULL };
@@ -235,6 +247,7 @@ run_next(struct retention *r)
 		if (retention_days(r->app->store, b, &days) != 0 || days == 0)
 			continue;
 		memset(&r->step, 0, sizeof r->step);
+		r->blocked = 0;
 		r->step.brand_id = b;
 		r->step.cutoff = sigil_now_us() - (int64_t)days * DAY_US;
 		if ((rc = submit(r, &op_step)) != 0)
@@ -270,11 +283,15 @@ step_done(struct writer_job *job)
 	r->run_reduced += r->step.res.reduced;
 	r->run_unlocated += r->step.res.unlocated;
 	pthread_mutex_lock(&r->mu);
+	r->stats.chunks++;
 	r->stats.reduced += r->step.res.reduced;
 	r->stats.unlocated += r->step.res.unlocated;
 	r->stats.backlog = r->step.res.backlog;
 	pthread_mutex_unlock(&r->mu);
-	if (!r->step.res.done && r->step.res.examined > 0) {
+	r->blocked = r->step.res.examined > 0 ? 0 : r->blocked +
+	    r->step.res.blocked;
+	if (!r->step.res.done && (r->step.res.examined > 0 ||
+	    (r->step.res.blocked && r->blocked < RETENTION_BLOCKED_MAX))) {
 		/* The same brand's next chunk, behind what came meanwhile. */
 		memset(&r->step.res, 0, sizeof r->step.res);
 		if ((rc = submit(r, &op_step)) != 0)

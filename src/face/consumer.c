@@ -335,6 +335,10 @@ retention_metrics(struct app *app, struct evbuffer *b)
 	    "on an error.\n"
 	    "# TYPE sigil_retention_errors_total counter\n"
 	    "sigil_retention_errors_total %llu\n"
+	    "# HELP sigil_retention_chunks_total Retention chunks run, one "
+	    "write transaction of at most 1,024 log records each.\n"
+	    "# TYPE sigil_retention_chunks_total counter\n"
+	    "sigil_retention_chunks_total %llu\n"
 	    "# HELP sigil_retention_running 1 while a retention run is under "
 	    "way.\n"
 	    "# TYPE sigil_retention_running gauge\n"
@@ -365,6 +369,7 @@ retention_metrics(struct app *app, struct evbuffer *b)
 	    "# TYPE sigil_retention_backlog gauge\n"
 	    "sigil_retention_backlog %llu\n",
 	    (unsigned long long)rs.runs, (unsigned long long)rs.errors,
+	    (unsigned long long)rs.chunks,
 	    rs.running, rs.last_end == 0 ? 0.0 : (double)rs.last_end / 1e6,
 	    rs.last_seconds, (unsigned long long)rs.last_reduced,
 	    (unsigned long long)rs.reduced, (unsigned long long)rs.unlocated,

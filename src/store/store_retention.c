@@ -17,7 +17,9 @@
  * after the cutoff: ids grow with time, and a record left because its
  * clock was behind is taken the next day. It never passes state/through
  * (what code_state has merged): a scan still in the pending layer can be
- * replayed after a crash, and the replay must read what the judge read.
+ * replayed after a crash, and the replay must read what the judge read
+ * (an IPv6 scan's network is its /64). A step that stops there says so
+ * (blocked) and the job merges pending state before its next step.
  *
  * Per scan of the brand, in the chunk's transaction:
  *   scans       the IP bytes cut (same size: LMDB writes it in place);
@@ -316,7 +318,7 @@ retention_fn(struct store *st, MDB_txn *txn, void *arg)
 	MDB_val k, v;
 	struct cut *cuts = NULL;
 	size_t ncuts = 0;
-	uint64_t cursor = 0, end = 0, last, edge = 0;
+	uint64_t cursor = 0, end = 0, last, edge = 0, top = 0;
 	int rc;
 
 	/* A rerun (map growth) starts over. */
@@ -346,8 +348,13 @@ retention_fn(struct store *st, MDB_txn *txn, void *arg)
 			break;
 		}
 		id = sigil_be64_get(k.mv_data);
-		if (id > end || (int64_t)le64_get(p) >= x->cutoff)
+		if ((int64_t)le64_get(p) >= x->cutoff)
 			break;
+		if (id > end) {
+			x->res.blocked = 1;
+			x->res.done = 0;
+			break;
+		}
 		if (x->res.examined == x->max) {
 			x->res.done = 0;
 			break;
@@ -387,11 +394,14 @@ retention_fn(struct store *st, MDB_txn *txn, void *arg)
 	if ((ncuts > 0 || x->res.unlocated > 0) &&
 	    (rc = meta_put(st, txn, meta_key("scrub/pending"), 1)) != 0)
 		goto out;
-	if ((rc = boundary(st, txn, x->cutoff, last, end, &edge)) != 0)
+	/* The backlog counts the records not merged yet too. */
+	if ((rc = meta_get(st, txn, meta_key("next_scan"), &top)) != 0 ||
+	    (rc = boundary(st, txn, x->cutoff, last, top ? top - 1 : 0,
+	    &edge)) != 0)
 		goto out;
 	x->res.cursor = last;
-	x->res.backlog = edge - last;
-	if (x->res.backlog > 0)
+	x->res.backlog = edge > last ? edge - last : 0;
+	if (x->res.backlog > 0 || x->res.blocked)
 		x->res.done = 0;
 out:
 	free(cuts);

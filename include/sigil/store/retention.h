@@ -26,6 +26,7 @@ struct store_retention_step {
 	uint64_t	cursor;		/* the brand's cursor afterwards */
 	uint64_t	backlog;	/* log records older than cutoff left */
 	int		done;		/* 1: nothing older than cutoff left */
+	int		blocked;	/* 1: stopped at scans not yet merged */
 };
 
 /*
@@ -33,7 +34,8 @@ struct store_retention_step {
  * cursor (meta retention/<brand>: every scan of the brand up to it has
  * been reduced) on, at most max records, up to the first one at or after
  * cutoff (microseconds) and never past what code_state has merged (so a
- * replay never reads a cut address). Each of the brand's scans (its own,
+ * replay never reads a cut address: blocked then says so, and
+ * store_state_merge moves that point on). Each of the brand's scans (its own,
  * or a forged code attributed to it) gets its IP truncated in the log
  * record (same size, in place); a stored location loses its coordinates
  * and accuracy (scan_locs keeps its time and verdict flags, marked
