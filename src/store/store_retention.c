@@ -23,6 +23,9 @@
  *
  * Per scan of the brand, in the chunk's transaction:
  *   scans       the IP bytes cut (same size: LMDB writes it in place);
+ *               the region id of a 52-byte record (the place the
+ *               address gave at record time, store_regions.c) stays:
+ *               it is what the scan's place is reduced to;
  *   scan_locs   lat, lng, accuracy zeroed at the same size, then the
  *               19-byte form with LOC_REDUCED in its flags byte (time
  *               and verdict flags kept; readers see no location);
@@ -93,8 +96,15 @@ cursor_key(uint8_t kb[14], uint32_t brand_id)
 /* A scan whose precise data this chunk cuts, copied out of the walk. */
 struct cut {
 	uint64_t	id;
-	uint8_t		rec[SCAN_REC_LEN];
+	size_t		len;	/* 48, or 52 with the region id (kept) */
+	uint8_t		rec[SCAN_REC_REGION_LEN];
 };
+
+static int
+rec_len_ok(size_t n)
+{
+	return n == SCAN_REC_LEN || n == SCAN_REC_REGION_LEN;
+}
 
 struct step_ctx {
 	uint32_t	brand_id;
@@ -125,7 +135,7 @@ boundary(struct store *st, MDB_txn *txn, int64_t cutoff, uint64_t lo,
 		sigil_be64_put(kb, mid);
 		k = mval(kb, 8);
 		if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0 ||
-		    k.mv_size != 8 || v.mv_size != SCAN_REC_LEN) {
+		    k.mv_size != 8 || !rec_len_ok(v.mv_size)) {
 			if (rc == 0 || rc == MDB_NOTFOUND) {
 				hi = mid - 1;
 				rc = 0;
@@ -343,7 +353,7 @@ retention_fn(struct store *st, MDB_txn *txn, void *arg)
 		const uint8_t *p = v.mv_data;
 		uint64_t id;
 
-		if (k.mv_size != 8 || v.mv_size != SCAN_REC_LEN) {
+		if (k.mv_size != 8 || !rec_len_ok(v.mv_size)) {
 			rc = SIGIL_EIO;
 			break;
 		}
@@ -364,7 +374,8 @@ retention_fn(struct store *st, MDB_txn *txn, void *arg)
 		if (le32_get(p + REC_BRAND) != x->brand_id)
 			continue;
 		cuts[ncuts].id = id;
-		memcpy(cuts[ncuts].rec, p, SCAN_REC_LEN);
+		cuts[ncuts].len = v.mv_size;
+		memcpy(cuts[ncuts].rec, p, v.mv_size);
 		ncuts++;
 	}
 	mdb_cursor_close(cur);
@@ -380,7 +391,7 @@ retention_fn(struct store *st, MDB_txn *txn, void *arg)
 			store_ip_truncate(c->rec + REC_IP);
 			k = mval(kb, 8);
 			sigil_be64_put(kb, c->id);
-			v = mval(c->rec, SCAN_REC_LEN);
+			v = mval(c->rec, c->len);
 			if ((rc = mdb_put(txn, st->scans, &k, &v, 0)) != 0)
 				goto out;
 		}
