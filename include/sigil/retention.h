@@ -54,12 +54,15 @@ struct retention_stats {
 
 /*
  * Starts the scheduler on app->base: a run over every brand with a
- * period RETENTION_FIRST_S after start, then every 24 hours. A run is a
+ * period RETENTION_FIRST_S after start, then every 24 hours; with
+ * unbranded_days (sigild --unbranded-retention), first over the scans
+ * that count for no brand (the log's brand id 0). A run is a
  * chain of writer ops, each one bounded chunk (store_retention_step) of
  * one brand, queued behind whatever came meanwhile, then one scrub op
  * when it changed anything. 0 or SIGIL_ENOMEM.
  */
-int retention_start(struct app *app, struct retention **out);
+int retention_start(struct app *app, unsigned unbranded_days,
+    struct retention **out);
 /*
  * Runs the job for brand_id now (0: every brand). 0 when started,
  * SIGIL_EBUSY while a run is under way, the writer's error otherwise.

@@ -16,7 +16,9 @@
  * is committed between two chunks. After the last brand, one more op
  * runs store_scrub (its own chunks of pages, as after an erasure) when
  * the run changed anything. The loop's timer starts a run over every
- * brand RETENTION_FIRST_S after sigild starts and every 24 hours after;
+ * brand RETENTION_FIRST_S after sigild starts and every 24 hours after
+ * (first over the scans no brand's period covers, brand id 0 in the log,
+ * when sigild runs with --unbranded-retention DAYS);
  * POST /api/v1/privacy/retention/run starts one for a brand now. One
  * run at a time. The cutoff is fixed when a brand's turn comes, from
  * sigil_now_us (which the fault build's SIGIL_TEST_CLOCK_SHIFT moves).
@@ -141,6 +143,7 @@ struct step_job {
 struct retention {
 	struct app	*app;
 	struct event	*tick;
+	unsigned	 unbranded;	/* days, for brand id 0; 0: kept */
 	pthread_mutex_t	 mu;		/* stats, read by other loops */
 	struct retention_stats stats;
 	/* the run, on the loop */
@@ -244,7 +247,11 @@ run_next(struct retention *r)
 		unsigned days = 0;
 		uint32_t b = r->brands[r->next++];
 
-		if (retention_days(r->app->store, b, &days) != 0 || days == 0)
+		if (b == 0)
+			days = r->unbranded;
+		else if (retention_days(r->app->store, b, &days) != 0)
+			continue;
+		if (days == 0)
 			continue;
 		memset(&r->step, 0, sizeof r->step);
 		r->blocked = 0;
@@ -325,7 +332,7 @@ retention_run_now(struct retention *r, uint32_t brand_id)
 	r->run_reduced = r->run_unlocated = 0;
 	if (brand_id != 0)
 		rc = brand_add(r, &(struct brand){ .id = brand_id });
-	else
+	else if ((rc = brand_add(r, &(struct brand){ .id = 0 })) == 0)
 		rc = store_brand_each(r->app->store, brand_add, r);
 	if (rc != 0) {
 		free(r->brands);
@@ -359,7 +366,8 @@ tick(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-retention_start(struct app *app, struct retention **out)
+retention_start(struct app *app, unsigned unbranded_days,
+    struct retention **out)
 {
 	struct retention *r;
 	struct timeval tv = { RETENTION_FIRST_S, 0 };
@@ -367,6 +375,7 @@ retention_start(struct app *app, struct retention **out)
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return SIGIL_ENOMEM;
 	r->app = app;
+	r->unbranded = unbranded_days;
 	pthread_mutex_init(&r->mu, NULL);
 	if ((r->tick = evtimer_new(app->base, tick, r)) == NULL ||
 	    evtimer_add(r->tick, &tv) != 0) {

@@ -294,6 +294,9 @@ loc_reduce(struct store *st, MDB_txn *txn, struct step_ctx *x,
 	if ((rc = mdb_put(txn, st->scan_locs, &k, &v, 0)) != 0)
 		return rc;
 	x->res.unlocated++;
+	/* A scan of no brand has no code state, alert or device place. */
+	if (x->brand_id == 0)
+		return 0;
 
 	for (int i = 4; i >= 0; i--)
 		serial = serial << 8 | c->rec[REC_SERIAL + i];
@@ -426,7 +429,7 @@ store_retention_step(struct store *st, uint32_t brand_id, int64_t cutoff,
 	struct step_ctx x = { brand_id, cutoff, max, { 0 }, NULL, 0 };
 	int rc;
 
-	if (brand_id == 0 || max == 0)
+	if (max == 0)
 		return SIGIL_EINVAL;
 	if ((rc = store_write(st, retention_fn, &x)) == 0) {
 		for (size_t i = 0; i < x.ncodes; i++)

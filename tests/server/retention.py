@@ -46,6 +46,7 @@ FAULT_BIN = os.environ.get("FAULT_BIN")
 DAY = 86400
 OLD4, OLD6 = "198.51.100.77", "2001:db8:abcd:1234:5678:9abc:def0:1234"
 NEW4, BETA4, LATE4 = "203.0.113.9", "192.0.2.55", "198.51.100.201"
+UNB4 = "192.0.2.99"	# a tag naming no brand's key
 SHANGHAI = (31.234567, 121.473701)
 URUMQI = (43.825592, 87.616848)
 SHENZHEN = (22.543096, 114.057865)
@@ -209,6 +210,11 @@ with Env() as env:
     doc, dev3 = scan(srv, paths[1], OLD6)
     doc, _ = scan(srv, bpaths[0], BETA4)
     locate(srv, doc["scan_id"], _, CHENGDU, BETA4)
+    # A tag whose key id no brand has: a scan that counts for no brand.
+    code = paths[39].rsplit("/", 1)[-1]
+    doc, _ = scan(srv, "/S/" + code[0] + "ZZZ" + code[4:], UNB4)
+    check(doc["verdict"] == "counterfeit", "an unknown key's tag: "
+          "counterfeit")
     doc, dev5 = scan(srv, gpaths[0], LATE4)
     locate(srv, doc["scan_id"], dev5, HANGZHOU, LATE4)
     for i in range(OLD_BULK):
@@ -236,6 +242,7 @@ with Env() as env:
     kept.update(loc_needles("Shenzhen", SHENZHEN))
     kept.update(ip_needles("beta v4", BETA4))
     kept.update(loc_needles("Chengdu", CHENGDU))
+    kept.update(ip_needles("no brand's v4", UNB4))
     texts = dict(text_needles("v4", OLD4, SHANGHAI),
                  **text_needles("v6", OLD6, URUMQI))
     hits = search(env.data, dict(old, **kept))
@@ -426,16 +433,18 @@ with Env() as env:
           "after recovery the export has every scan")
     srv.stop()
 
-    # ---- the daily job on its own: gamma's 10-day-old scan ----
+    # ---- the daily job on its own: gamma's 10-day-old scan, and (with
+    # --unbranded-retention) the one that counts for no brand ----
     late = dict(ip_needles("gamma v4", LATE4),
-                **loc_needles("Hangzhou", HANGZHOU))
+                **loc_needles("Hangzhou", HANGZHOU),
+                **ip_needles("no brand's v4", UNB4))
     check(len(search(env.data, late)) == len(late),
           "gamma's old scan's needles are there before")
     srv = env.start(*PROXY)
     st, doc = srv.api("PUT", "privacy/retention", GADMIN, {"days": 7})
     check(st == 200, "gamma sets 7 days")
     srv.stop()
-    srv = env.start(*PROXY)
+    srv = env.start(*PROXY, "--unbranded-retention", "7")
     deadline = time.time() + 60
     while time.time() < deadline:
         m, _ = metrics(srv)
@@ -444,8 +453,9 @@ with Env() as env:
             break
         time.sleep(0.5)
     check(m.get("sigil_retention_runs_total", 0) >= 1 and
-          m.get("sigil_retention_scans_reduced_total") == 1,
-          "the scheduled run came by itself and reduced the one scan (%r)"
+          m.get("sigil_retention_scans_reduced_total") == 2,
+          "the scheduled run came by itself and reduced gamma's scan and "
+          "the one of no brand (%r)"
           % {k: v for k, v in m.items() if "retention" in k})
     h = search(env.data, late)
     check(not h, "after the scheduled run no trace of it (%r)" % h)

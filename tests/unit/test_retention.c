@@ -227,10 +227,64 @@ test_step(void **state)
 	assert_int_equal(store_scan_locate(st, before[0].id, 1.0f, 1.0f, 5,
 	    judge_loc, NULL, NULL), SIGIL_EEXIST);
 	/* Bad arguments. */
-	assert_int_equal(store_retention_step(st, 0, cutoff, 5, &s),
-	    SIGIL_EINVAL);
 	assert_int_equal(store_retention_step(st, a, cutoff, 0, &s),
 	    SIGIL_EINVAL);
+	storefix_close(dir, st);
+}
+
+/*
+ * Scans that count for no brand (brand id 0 in the log) are brand 0's
+ * to reduce; a forged tag attributed to a brand is that brand's.
+ */
+static void
+test_unbranded(void **state)
+{
+	char dir[64];
+	struct store *st;
+	struct scan_rec r[3], got;
+	struct store_retention_step s;
+	uint32_t a;
+	size_t left = 1;
+
+	(void)state;
+	assert_int_equal(storefix_open(dir, sizeof dir, "retention0",
+	    STORE_CREATE, &st), 0);
+	a = add_brand(st, "acme");
+	for (int i = 0; i < 3; i++) {
+		memset(&r[i], 0, sizeof r[i]);
+		r[i].at = T0 + i * HOUR;
+		r[i].serial = 77;
+		r[i].device = 9000 + (uint64_t)i;
+		r[i].verdict = VERDICT_COUNTERFEIT;
+		v4(r[i].ip, 192, 0, 2, 10 + i);
+	}
+	r[1].attr_brand = a;	/* a forged tag naming acme */
+	r[2].brand_id = a;	/* acme's own code, not yet old */
+	r[2].at = T0 + 48 * HOUR;
+	r[2].verdict = VERDICT_GENUINE;
+	assert_int_equal(store_scans_commit(st, r, 3, judge, NULL), 0);
+	while (left > 0)
+		assert_int_equal(store_state_merge(st, 0, &left), 0);
+
+	assert_int_equal(store_retention_step(st, 0, T0 + 24 * HOUR, 100, &s),
+	    0);
+	assert_true(s.done);
+	assert_int_equal(s.examined, 2);
+	assert_int_equal(s.reduced, 1);
+	assert_int_equal(store_scan_get(st, r[0].id, &got), 0);
+	assert_int_equal(got.ip[15], 0);
+	assert_int_equal(store_scan_get(st, r[1].id, &got), 0);
+	assert_int_equal(got.ip[15], 11);	/* acme's: not brand 0's */
+
+	assert_int_equal(store_retention_step(st, a, T0 + 24 * HOUR, 100, &s),
+	    0);
+	assert_int_equal(s.reduced, 1);
+	assert_int_equal(store_scan_get(st, r[1].id, &got), 0);
+	assert_int_equal(got.ip[15], 0);
+	assert_int_equal(got.attr_brand, a);
+	assert_int_equal(got.verdict, VERDICT_COUNTERFEIT);
+	assert_int_equal(store_scan_get(st, r[2].id, &got), 0);
+	assert_int_equal(got.ip[15], 12);	/* newer than the cutoff */
 	storefix_close(dir, st);
 }
 
@@ -240,6 +294,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ip_truncate),
 		cmocka_unit_test(test_step),
+		cmocka_unit_test(test_unbranded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

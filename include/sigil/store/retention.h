@@ -30,7 +30,9 @@ struct store_retention_step {
 };
 
 /*
- * One bounded step of brand_id's retention: the log from the brand's
+ * One bounded step of brand_id's retention (brand_id 0: the scans that
+ * count for no brand, unknown codes and forged tags naming none): the
+ * log from the brand's
  * cursor (meta retention/<brand>: every scan of the brand up to it has
  * been reduced) on, at most max records, up to the first one at or after
  * cutoff (microseconds) and never past what code_state has merged (so a
@@ -44,7 +46,7 @@ struct store_retention_step {
  * and the device's last place (device_locs) when it is as old. One write
  * transaction; it also sets scrub/pending when it changed anything, so
  * the freed bytes are zeroed by store_scrub (now, or at sigild's next
- * start). 0 or a SIGIL_E* code; *out on success.
+ * start). 0, SIGIL_EINVAL (max 0) or a SIGIL_E* code; *out on success.
  */
 int store_retention_step(struct store *st, uint32_t brand_id,
     int64_t cutoff, unsigned max, struct store_retention_step *out);
