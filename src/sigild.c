@@ -42,6 +42,7 @@
 #include "sigil/loyalty.h"
 #include "sigil/page.h"
 #include "sigil/ratelimit.h"
+#include "sigil/retention.h"
 #include "sigil/route.h"
 #include "sigil/stats.h"
 #include "sigil/store.h"
@@ -60,7 +61,8 @@ static const char usage[] =
 "              [--sms-webhook URL --sms-secret-file FILE]\n"
 "              [--webhook-allow CIDR]... [--webhook-ca FILE]\n"
 "              [--webhook-dns IP[:PORT]]\n"
-"              [--geoip FILE] [--no-wal | --no-sync] [--quiet]\n"
+"              [--geoip FILE] [--unbranded-retention DAYS]\n"
+"              [--no-wal | --no-sync] [--quiet]\n"
 "\n"
 "  --data DIR          data directory made by `sigil init` (./data)\n"
 "  --listen HOST:PORT  address to serve on (127.0.0.1:8080); port 0 picks one\n"
@@ -89,6 +91,11 @@ static const char usage[] =
 "                      giving each scan the region (country, province, city)\n"
 "                      of its address, marked low-confidence; without it\n"
 "                      scans have no region\n"
+"  --unbranded-retention DAYS  after DAYS, the scans that count for no\n"
+"                      brand (unknown codes, forged tags naming no brand)\n"
+"                      have their address cut to /24 or /48 and their\n"
+"                      location deleted, as a brand's retention period\n"
+"                      does for its own (0, the default: kept)\n"
 "  --keyring FILE      keyring outside the data dir (DIR/keyring)\n"
 "  --web DIR           templates and static files (next to the binary)\n"
 "  --sms-webhook URL   POST login codes as {phone, text} to this http(s):// URL\n"
@@ -371,6 +378,7 @@ main(int argc, char **argv)
 		{ "otp-per-hour", required_argument, NULL, 'H' },
 		{ "rate-v6-56", no_argument, NULL, '6' },
 		{ "geoip", required_argument, NULL, 'G' },
+		{ "unbranded-retention", required_argument, NULL, 'U' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -399,7 +407,7 @@ main(int argc, char **argv)
 	char keyring_buf[PATH_MAX], web[PATH_MAX] = "";
 	const struct http_route *routes;
 	size_t nroutes;
-	unsigned timeout = 10;
+	unsigned timeout = 10, unbranded_days = 0;
 	/* The options that take a whole number (0 refused without a word
 	 * where nonzero is set, as it always was). */
 	const struct uint_opt uopts[] = {
@@ -413,6 +421,8 @@ main(int argc, char **argv)
 		{ 'O', "--otp-ttl", 3600, 1, &lcfg.otp_ttl_s },
 		{ 'L', "--login-rate", 100000, 1, &gcfg.global_per_s },
 		{ 'H', "--otp-per-hour", 10000000, 1, &lcfg.otp_per_hour },
+		{ 'U', "--unbranded-retention", RETENTION_DAYS_MAX, 0,
+		    &unbranded_days },
 		{ 0 }
 	};
 	const struct uint_opt *u;
@@ -651,6 +661,12 @@ main(int argc, char **argv)
 		    sigil_strerror(err));
 		goto out;
 	}
+	if ((err = retention_start(&app, unbranded_days,
+	    &app.retention)) != 0) {
+		fprintf(stderr, "sigild: cannot start the retention job: %s\n",
+		    sigil_strerror(err));
+		goto out;
+	}
 	sd.poll = evtimer_new(app.base, shutdown_poll, &sd);
 	if ((tidy = event_new(app.base, -1, EV_PERSIST, malloc_tidy,
 	    NULL)) == NULL || evtimer_add(tidy, &one_second) != 0)
@@ -686,6 +702,7 @@ out:
 	if (tidy != NULL)
 		event_free(tidy);
 	webhook_dispatcher_free(hooks);
+	retention_free(app.retention);
 	loginguard_fini();	/* answers the logins being hashed */
 	http_job_fini();	/* print files being made: cancelled */
 	http_server_free(app.http);

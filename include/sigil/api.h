@@ -207,6 +207,11 @@ void api_epcis_rest(struct api_call *a);
 void api_epcis_settings_get(struct api_call *a);
 void api_epcis_settings_set(struct api_call *a);
 
+/* ---- handlers: the brand's retention period (api_retention.c) ---- */
+void api_retention_get(struct api_call *a);
+void api_retention_put(struct api_call *a);
+void api_retention_run(struct api_call *a);
+
 /* ---- handlers: one code's story, its corrections, alerts (api_codes.c) */
 void api_codes_get(struct api_call *a);
 void api_codes_clear(struct api_call *a);

@@ -15,6 +15,7 @@ struct event_base;
 struct http_server;
 struct keyring;
 struct loyalty;
+struct retention;
 struct store;
 struct writer;
 
@@ -37,6 +38,7 @@ struct app {
 	struct egress		*egress;	/* outbound HTTP (egress.h) */
 	struct geoip		*geoip;	/* --geoip database, or NULL: off */
 	uint64_t		scans_placed;	/* scans the database placed */
+	struct retention	*retention;	/* the daily job (retention.h) */
 };
 
 #endif

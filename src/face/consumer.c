@@ -48,6 +48,7 @@
 #include "sigil/log.h"
 #include "sigil/lookup.h"
 #include "sigil/page.h"
+#include "sigil/retention.h"
 #include "sigil/rewards.h"
 #include "sigil/scan.h"
 #include "sigil/store.h"
@@ -319,6 +320,62 @@ consumer_healthz(struct http_call *c)
 		http_reply_json(c, 200, "{\"status\":\"ok\",\"geoip\":\"off\"}\n");
 }
 
+/* The retention job (retention.c): its runs, what they reduced, what is left. */
+static void
+retention_metrics(struct app *app, struct evbuffer *b)
+{
+	struct retention_stats rs;
+
+	retention_stats(app->retention, &rs);
+	evbuffer_add_printf(b, "# HELP sigil_retention_runs_total Retention "
+	    "runs finished (daily, and POST /api/v1/privacy/retention/run).\n"
+	    "# TYPE sigil_retention_runs_total counter\n"
+	    "sigil_retention_runs_total %llu\n"
+	    "# HELP sigil_retention_errors_total Retention runs that stopped "
+	    "on an error.\n"
+	    "# TYPE sigil_retention_errors_total counter\n"
+	    "sigil_retention_errors_total %llu\n"
+	    "# HELP sigil_retention_chunks_total Retention chunks run, one "
+	    "write transaction of at most 1,024 log records each.\n"
+	    "# TYPE sigil_retention_chunks_total counter\n"
+	    "sigil_retention_chunks_total %llu\n"
+	    "# HELP sigil_retention_running 1 while a retention run is under "
+	    "way.\n"
+	    "# TYPE sigil_retention_running gauge\n"
+	    "sigil_retention_running %d\n"
+	    "# HELP sigil_retention_last_run_timestamp_seconds When the last "
+	    "retention run finished (0: none since start).\n"
+	    "# TYPE sigil_retention_last_run_timestamp_seconds gauge\n"
+	    "sigil_retention_last_run_timestamp_seconds %.3f\n"
+	    "# HELP sigil_retention_last_run_duration_seconds How long the "
+	    "last retention run took, scrub included.\n"
+	    "# TYPE sigil_retention_last_run_duration_seconds gauge\n"
+	    "sigil_retention_last_run_duration_seconds %.6f\n"
+	    "# HELP sigil_retention_last_run_scans_reduced Scans the last "
+	    "retention run reduced.\n"
+	    "# TYPE sigil_retention_last_run_scans_reduced gauge\n"
+	    "sigil_retention_last_run_scans_reduced %llu\n"
+	    "# HELP sigil_retention_scans_reduced_total Scans whose IP was cut "
+	    "to its network and precise location dropped, past their brand's "
+	    "period.\n"
+	    "# TYPE sigil_retention_scans_reduced_total counter\n"
+	    "sigil_retention_scans_reduced_total %llu\n"
+	    "# HELP sigil_retention_locations_reduced_total Of those, scans "
+	    "whose precise location was dropped.\n"
+	    "# TYPE sigil_retention_locations_reduced_total counter\n"
+	    "sigil_retention_locations_reduced_total %llu\n"
+	    "# HELP sigil_retention_backlog Scan log records past the current "
+	    "brand's cutoff not yet reduced, as of the last chunk.\n"
+	    "# TYPE sigil_retention_backlog gauge\n"
+	    "sigil_retention_backlog %llu\n",
+	    (unsigned long long)rs.runs, (unsigned long long)rs.errors,
+	    (unsigned long long)rs.chunks,
+	    rs.running, rs.last_end == 0 ? 0.0 : (double)rs.last_end / 1e6,
+	    rs.last_seconds, (unsigned long long)rs.last_reduced,
+	    (unsigned long long)rs.reduced, (unsigned long long)rs.unlocated,
+	    (unsigned long long)rs.backlog);
+}
+
 void
 consumer_metrics(struct http_call *c)
 {
@@ -442,6 +499,7 @@ consumer_metrics(struct http_call *c)
 	    "# TYPE sigil_scans_placed_total counter\n"
 	    "sigil_scans_placed_total %llu\n", app->geoip != NULL,
 	    (unsigned long long)app->scans_placed);
+	retention_metrics(app, b);
 	http_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", b);
 	evbuffer_free(b);
 }

@@ -36,6 +36,7 @@
  *   store_users.c     dashboard users and sessions
  *   store_webhooks.c  webhook subscriptions and their cursors
  *   store_redirects.c redirect rules, each device's last location
+ *   store_retention.c what a scan keeps after the brand's retention period
  *   store_content.c   landing-page content documents and images
  *   store_links.c     the brand's GS1 links (the resolver's link store)
  *   store_audit.c     the audit trail: who changed what, per brand
@@ -549,6 +550,12 @@ int batch_find(struct store *st, MDB_txn *txn, uint32_t brand_id,
 #define SCAN_LOC_FLAGS_LEN	19	/* ... with a locate-time flags byte */
 #define LOC_FLAGS_KEPT		(SCAN_DIVERSION | SCAN_CLONE_SCANNERS | \
 				    SCAN_CLONE_TRAVEL)
+/*
+ * In a 19-byte scan_locs value's flags byte: the brand's retention took
+ * the coordinates away (store_retention.c). Readers then see no location,
+ * only the kept flags.
+ */
+#define LOC_REDUCED		0x80
 
 /* A log record (no location: see scan_locs); returns its length,
  * SCAN_REC_LEN, or SCAN_REC_REGION_LEN when r has a region. */
@@ -682,6 +689,8 @@ void state_clear(struct code_state *s, uint64_t through);
 void pend_clear_apply(struct store *st, const uint8_t *key, uint64_t through);
 /* Erasure: the last place of key's pending entries to 0.1 degree. */
 void pend_coarsen(struct store *st, const uint8_t *key);
+/* Retention: the last place of key's pending entries, if before cutoff. */
+void pend_unlocate(struct store *st, const uint8_t *key, int64_t cutoff);
 
 /*
  * ---- a brand's corrections to a code (store_notes.c) ----

@@ -228,12 +228,15 @@ loc_apply(MDB_val v, struct scan_rec *r)
 {
 	const uint8_t *p = v.mv_data;
 
+	if (v.mv_size == SCAN_LOC_FLAGS_LEN)
+		r->flags |= p[18] & LOC_FLAGS_KEPT;
+	/* The brand's retention took the coordinates (store_retention.c). */
+	if (v.mv_size == SCAN_LOC_FLAGS_LEN && (p[18] & LOC_REDUCED))
+		return;
 	r->lat = lef32_get(p);
 	r->lng = lef32_get(p + 4);
 	r->accuracy_m = le16_get(p + 8);
 	r->flags |= SCAN_HAS_LOC;
-	if (v.mv_size == SCAN_LOC_FLAGS_LEN)
-		r->flags |= p[18] & LOC_FLAGS_KEPT;
 }
 
 static int

@@ -46,7 +46,8 @@
  * it merges. May call: libc, pthreads, LMDB, util.c, store_env.c and
  * store_scanlog.c (the log it replays, the rows it merges into, the
  * state rules). Must never call the files that use it (store_scans.c,
- * store_notes.c, store_erase.c, store_customers.c, store_open.c).
+ * store_notes.c, store_erase.c, store_retention.c, store_customers.c,
+ * store_open.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -962,6 +963,24 @@ void
 pend_coarsen(struct store *st, const uint8_t *key)
 {
 	pend_update(st, key, coarsen_one, NULL);
+}
+
+static void
+unlocate_one(struct code_state *s, const void *ctx)
+{
+	int64_t cutoff = *(const int64_t *)ctx;
+
+	if (s->last_loc_at != 0 && s->last_loc_at < cutoff) {
+		s->last_loc_at = 0;
+		s->last_lat = 0;
+		s->last_lng = 0;
+	}
+}
+
+void
+pend_unlocate(struct store *st, const uint8_t *key, int64_t cutoff)
+{
+	pend_update(st, key, unlocate_one, &cutoff);
 }
 
 /* A clear, into the pending entries of its code. */
