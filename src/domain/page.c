@@ -88,7 +88,7 @@ enum field {
 	T_RW_LOGIN, T_RW_PIN, T_RW_CLAIM, T_RW_DONE, T_RW_PRIZE, T_RW_CLAIMED,
 	T_RW_LOCKED, T_RW_FAIL, T_RW_MEMBER, T_RW_RESEND, T_RW_PIN_LEFT,
 	T_RW_OTP_LEFT, T_RW_ERRORS, T_PV_H, T_PV_VER, T_PV_AGREE, T_PV_MKT,
-	T_PV_PROF, T_PV_NEED,
+	T_PV_PROF,
 	F_COUNT
 };
 
@@ -141,7 +141,6 @@ static const char *const field_names[F_COUNT] = {
 	[T_RW_ERRORS] = "t_rw_errors", [T_PV_H] = "t_pv_h",
 	[T_PV_VER] = "t_pv_ver", [T_PV_AGREE] = "t_pv_agree",
 	[T_PV_MKT] = "t_pv_mkt", [T_PV_PROF] = "t_pv_prof",
-	[T_PV_NEED] = "t_pv_need",
 };
 
 /* [T_x][lang]; indexed from T_TITLE. */
@@ -308,27 +307,19 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	    "|not_found=This check was not found; scan the code again"
 	    "|unavailable=The service is busy; please try again"
 	    "|net=No connection; check your network and try again"
-	    "|notice_required=Please read and agree to the privacy notice first"
-	    "|notice_changed=The privacy notice has changed; please read it "
-	    "again" },
+	    "|notice_required=Agree to the privacy notice first"
+	    "|notice_changed=The privacy notice changed: read it again" },
 	/* The brand's privacy notice, shown before the phone is asked for
 	 * (the script reads its text from GET /api/v1/privacy/notice). */
 	[T_PV_H - T_TITLE] = { "隐私说明", "Privacy notice" },
 	[T_PV_VER - T_TITLE] = { "版本 {n}", "Version {n}" },
 	[T_PV_AGREE - T_TITLE] = {
-	    "我已阅读并同意《隐私说明》，用于登录和积分服务（必选）",
-	    "I have read and agree to the privacy notice, for login and "
-	    "points (required)" },
-	[T_PV_MKT - T_TITLE] = {
-	    "接收品牌的优惠和活动消息（可选，可随时取消）",
-	    "Send me offers and news from the brand (optional; stop any "
-	    "time)" },
-	[T_PV_PROF - T_TITLE] = {
-	    "允许品牌保存我的个人资料，用于会员服务（可选，可随时撤回，撤回即删除资料）",
-	    "Let the brand keep my profile for member services (optional; "
-	    "withdrawing deletes it)" },
-	[T_PV_NEED - T_TITLE] = { "请先阅读并同意隐私说明",
-	    "Please read and agree to the privacy notice first" },
+	    "我已阅读并同意《隐私说明》（必选：登录和积分）",
+	    "I agree to the privacy notice (required: login and points)" },
+	[T_PV_MKT - T_TITLE] = { "接收品牌的优惠和活动消息（可选）",
+	    "Offers and news from the brand (optional)" },
+	[T_PV_PROF - T_TITLE] = { "允许品牌保存我的个人资料（可选，撤回即删除）",
+	    "Keep my profile (optional; withdrawing deletes it)" },
 };
 
 static const char *const verdict_keys[] = {
