@@ -149,6 +149,47 @@ async function main(argv) {
 		await shot('04-member-withdrawn');
 		await ctx.close();
 
+		/* 5b. Another phone logs in on the member page itself. */
+		const ctx2 = await browser.newContext({
+			viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
+			isMobile: true, hasTouch: true, locale: 'zh-CN', timezoneId: TZ,
+			userAgent: 'Mozilla/5.0 (Linux; Android 13; Pixel 7) ' +
+			    'AppleWebKit/537.36 (KHTML, like Gecko) ' +
+			    'Chrome/120.0 Mobile Safari/537.36',
+		});
+		const mp = await ctx2.newPage();
+		watch(mp, facts, { origin: base, allow: [401] });
+		const mshot = shooter(mp, facts, outdir, 'privacy-');
+		await mp.goto(base + '/member?brand=acme', { waitUntil: 'networkidle' });
+		await mp.waitForSelector('#login:not([hidden]) #pv:not([hidden])',
+		    { timeout: 10000 });
+		check(await mp.textContent('#pv-text') === notice &&
+		    await mp.evaluate(() => !!(document.getElementById('pv')
+		    .compareDocumentPosition(document.getElementById('phone')) &
+		    Node.DOCUMENT_POSITION_FOLLOWING)),
+		    'the member page shows the notice above its phone field');
+		await mp.fill('#phone', '13800000010');
+		await mp.click('#send');
+		await mp.waitForTimeout(300);
+		check(await mp.textContent('#status') === '请先阅读并同意隐私说明',
+		    'the member page, too, asks for agreement first');
+		await mp.check('#pv-agree');
+		await mp.check('#pv-mkt');
+		await mshot('07-member-login');
+		await Promise.all([mp.waitForResponse((r) =>
+		    r.url().endsWith('/api/v1/customers/otp')), mp.click('#send')]);
+		await mp.fill('#otp', lastOtp(outbox, '13800000010'));
+		const [mv] = await Promise.all([mp.waitForResponse((r) =>
+		    r.url().endsWith('/api/v1/customers/verify')),
+		    mp.click('#verify')]);
+		check(mv.status() === 200, 'logged in on the member page');
+		facts.member_customer = (await mv.json()).customer.id;
+		await mp.waitForSelector('#privacy-c:not([hidden])');
+		check(await mp.isChecked('#c-mkt') && !await mp.isChecked('#c-prof') &&
+		    await mp.isHidden('#prof'), 'marketing on, no profile ' +
+		    'consent: no profile form');
+		await ctx2.close();
+
 		/* 6. The dashboard: the settings and the customer's card. */
 		const dpage = await zhPage(browser);
 		watch(dpage, facts, { origin: base });

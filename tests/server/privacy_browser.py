@@ -40,7 +40,7 @@ with Env() as env:
 
     facts = browser("privacy.js", [base, paths[0], os.path.join(
         env.data, "otp-outbox.log"), ART, "ann@acme.test", ZH], PW,
-        checks=20, shots=6)
+        checks=24, shots=7)
     cid = facts.get("customer")
     check(isinstance(cid, int), "the browser's login made customer %r" % cid)
     st, d = srv.api("GET", "customers/%s/consents" % cid, A)
@@ -58,4 +58,16 @@ with Env() as env:
                                "birthday": "1990-05-20", "city": "杭州",
                                "tags": ["茶", "VIP"]},
           "the profile as typed on the member page: %r" % d.get("profile"))
+    mid = facts.get("member_customer")
+    st, d = srv.api("GET", "customers/%s/consents" % mid, A)
+    h = [(e["purpose"], e["action"], e["notice_version"], e["channel"])
+         for e in d.get("history", [])]
+    check(h == [("service", "grant", 2, "member"),
+                ("marketing", "grant", 2, "member")],
+          "the member page's login recorded service and marketing, "
+          "channel member: %r" % h)
+    st, d = srv.api("GET", "customers?marketing=granted", A)
+    check([c["id"] for c in d.get("customers", [])] == [mid],
+          "the marketing audience: the member-page customer only (the "
+          "first withdrew)")
 done()
