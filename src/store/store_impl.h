@@ -14,6 +14,7 @@
  *   wal.c             the write-ahead log: recording, commits, checkpoints
  *   store_env.c       transactions, growth, meta counters, walks
  *   store_scrub.c     zeroing what an erasure freed
+ *   store_regions.c   the places scans come from (a dictionary of names)
  *   store_catalog.c   brands, keys, products, batches
  *   store_tokens.c    brand API tokens
  *   store_trace.c     distributors, the event log
