@@ -20,7 +20,8 @@
  *
  * Owns the tables counters and device_days.
  * It may call store_env.c's runner and snapshot, batch_load (the
- * catalogue, store_catalog.c: a batch's SKU) and the inline helpers of
+ * catalogue, store_catalog.c: a batch's SKU), region_load (a logged
+ * scan's province, store_regions.c) and the inline helpers of
  * store_impl.h; it must never call the scan commit that calls it
  * (store_scans.c), nor the late tables' files above it: of a scan it
  * reads only the record it is handed.

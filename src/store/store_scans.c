@@ -9,7 +9,8 @@
  * code_scans (through the pending layer) and the meta counters next_scan,
  * stat/scans, stat/bots, stat/codes_scanned and stat/verdict/<n>.
  * May call: libc, LMDB, util.c, store_env.c, store_scanlog.c (encodings,
- * state rows), store_state.c (the pending layer), store_trace.c
+ * state rows), store_regions.c (region_resolve: a scan's place becomes
+ * its region id in the scan's transaction), store_state.c (the pending layer), store_trace.c
  * (scan_alerts: an alert is written in its scan's transaction),
  * store_redirects.c (device_loc_put: a device's last place, with its
  * location) and the dashboard counters (stats_scan, stats_locate, stats_flush), which are
