@@ -6,7 +6,8 @@
  * a located scan by its place (Chengdu), says in a note that an address
  * is a low-confidence guess; the provinces table counts both and says
  * how many came from the address; the world view shades China and the
- * United States; the alerts page names the provinces of a clone's scans.
+ * United States; the alerts page names the provinces of a clone's scans,
+ * and its code lookup each scan's region.
  * The data is made by tests/server/region_browser.py.
  *
  *   node tests/browser/region.js BASE_URL EMAIL OUTDIR LOCALE TIMEZONE
@@ -92,6 +93,19 @@ async function main(argv) {
 		    `the alerts name the provinces of the clone's scans: ` +
 		    text.replace(/\s+/g, ' ').slice(0, 300));
 		await shot('alerts');
+
+		/* The alert's trace link: the code's scans with their regions. */
+		await page.click('#main .trace-link');
+		await page.waitForSelector('#code-facts', { timeout: 10000 });
+		await page.waitForFunction(() => /IP/.test(
+		    document.getElementById('main').textContent), null,
+		    { timeout: 10000 });
+		const trace = await page.textContent('#main');
+		check(zh ? /广东省 深圳 \(据 IP 推断\)/.test(trace) :
+		    /Guangdong Shenzhen \(by IP\)/.test(trace),
+		    `the code lookup names each scan's region, by IP: ` +
+		    (trace.match(/[^·]*\((据 IP 推断|by IP)\)/) || [''])[0]);
+		await shot('lookup');
 	} finally {
 		await browser.close();
 	}

@@ -6,7 +6,8 @@ test database (sent as X-Forwarded-For from 127.0.0.1, a trusted proxy;
 documentation ranges, never contacted) shade their provinces on the
 geography page's China map, a located scan counts by its place, the note
 says the address is a low-confidence guess, the provinces table, the
-world view, and the alerts page naming the provinces of a clone's scans.
+world view, the alerts page naming the provinces of a clone's scans, and
+the code lookup naming each scan's region.
 Screenshots in build/test-artifacts/."""
 import json
 import os
@@ -79,6 +80,6 @@ with Env() as env:
     base = "http://127.0.0.1:%d" % srv.port
     for locale, tz in (("zh-CN", "Asia/Shanghai"), ("en-US", "Asia/Shanghai")):
         browser("region.js", [base, "ann@acme.test", ART, locale, tz],
-                PW, checks=8, shots=3, label=locale + ": ")
+                PW, checks=9, shots=4, label=locale + ": ")
     srv.stop()
 done()

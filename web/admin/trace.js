@@ -27,6 +27,7 @@ Object.assign(A.TEXT.zh, {
 	tr_container: '上级包装', tr_inside: '所在包装', tr_contents: '内含',
 	tr_and_more: '（共 {n} 件）', tr_none: '无',
 	tr_shipment: '发货单', tr_near: '约', tr_m: '米',
+	tr_region_ip: '据 IP 推断',
 	tr_err_not_found: '找不到此码：它不是本品牌的码，或者码有误。',
 	tr_err_bad_code: '这不是有效的码或码链接，请检查后重试。',
 });
@@ -37,6 +38,7 @@ Object.assign(A.TEXT.en, {
 	tr_container: 'container', tr_inside: 'Inside', tr_contents: 'Contents',
 	tr_and_more: '({n} in all)', tr_none: 'none',
 	tr_shipment: 'shipment', tr_near: 'near', tr_m: 'm',
+	tr_region_ip: 'by IP',
 	tr_err_not_found: 'No such code: it is not one of this brand\'s ' +
 	    'codes, or it is mistyped.',
 	tr_err_bad_code: 'That is not a valid code or code URL; check it ' +
@@ -149,6 +151,16 @@ function scanWords(s) {
 		w += ` · ${t('tr_near')} ${Number(s.location.lat).toFixed(2)}, ` +
 		    `${Number(s.location.lng).toFixed(2)} (±${fmt(s.location.accuracy_m)} ` +
 		    `${t('tr_m')})`;
+	/* The address's region: a low-confidence guess, said so. */
+	const r = s.region, lang = A.lang() === 'zh' ? 'zh-CN' : 'en';
+	if (r) {
+		const where = [r.country !== 'CN' && r.country_name ?
+		    r.country_name[lang] : '', r.province ? r.province[lang] : '',
+		    r.city && (!r.province || r.city[lang] !== r.province[lang]) ?
+		    r.city[lang] : ''].filter((x) => x).join(' ');
+		if (where)
+			w += ` · ${where} (${t('tr_region_ip')})`;
+	}
 	return w;
 }
 
