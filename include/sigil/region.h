@@ -14,7 +14,7 @@
 #include "sigil/store.h"
 
 /*
- * {"id", "source": "ip", "confidence": "low", "country": "CN",
+ * {"source": "ip", "confidence": "low", "country": "CN",
  *  "country_name": {"zh-CN", "en"}, "province_code", "province":
  *  {"zh-CN", "en"}, "city": {"zh-CN", "en"}} (province and city null
  * when the database named none); NULL for id 0 or a region the store

@@ -11,6 +11,10 @@
  * it (scan.c's clone and diversion rules read consented locations and
  * networks only).
  *
+ * The region's id is not shown: ids are global (store_regions.c), so
+ * their numbers would tell one brand how many places other brands'
+ * scans have come from. A brand names a region by its codes and names.
+ *
  * Domain layer: calls the store (reads) and jansson; never writes.
  */
 #include <string.h>
@@ -30,9 +34,8 @@ json_t *
 region_json_of(const struct store_region *r)
 {
 	const struct geoip_place *p = &r->place;
-	json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:o}", "id",
-	    (json_int_t)r->id, "source", "ip", "confidence", "low",
-	    "country", p->country, "country_name",
+	json_t *o = json_pack("{s:s,s:s,s:s,s:o}", "source", "ip",
+	    "confidence", "low", "country", p->country, "country_name",
 	    names(p->country_zh, p->country_en));
 
 	if (o == NULL)
