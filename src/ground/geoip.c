@@ -20,8 +20,9 @@
  * countries alone. Names are taken in zh-CN and en; anything that is not
  * well-formed UTF-8 or holds a control character is dropped, a name too
  * long is cut at a character. The provinces of China get fixed names
- * (the table below) so the map and the tables read alike whichever
- * database the operator chose.
+ * (the table below), found by code or, when a database gives none, by
+ * name, so the map and the tables read alike whichever database the
+ * operator chose.
  *
  * Ground layer: libc and libmaxminddb only; never the store, never logs
  * (a lookup's address is personal data and is not written anywhere).
@@ -147,13 +148,55 @@ set_name(char *dst, size_t size, const char *s)
 	dst[n] = '\0';
 }
 
+/* a starts with the word b (then its end, a space, '(' or ','). */
+static int
+starts_word(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+
+	return n > 0 && strncasecmp(a, b, n) == 0 &&
+	    (a[n] == '\0' || a[n] == ' ' || a[n] == '(' || a[n] == ',');
+}
+
+/*
+ * A Chinese province a database names without a code (DB-IP's files
+ * give names only): by its English name ("Guangdong", "Guangdong Sheng",
+ * "Inner Mongolia Autonomous Region", "Tibet", "Macau") or its zh-CN one
+ * ("广东", "广东省").
+ */
+static const struct geoip_province *
+cn_province_named(const char *en, const char *zh)
+{
+	static const struct { const char *alias, *code; } aliases[] = {
+		{ "Tibet", "XZ" }, { "Xizang", "XZ" }, { "Macau", "MO" },
+		{ "Nei Mongol", "NM" }, { "Inner Mongolia", "NM" },
+	};
+	const size_t n = sizeof cn_provinces / sizeof *cn_provinces;
+
+	for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+		if (starts_word(en, aliases[i].alias))
+			return geoip_cn_province(aliases[i].code);
+	for (size_t i = 0; i < n; i++)
+		if (starts_word(en, cn_provinces[i].en))
+			return &cn_provinces[i];
+	/* Two characters at least: "广" alone names nothing. */
+	if (strlen(zh) >= 6)
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(cn_provinces[i].zh, zh, strlen(zh)) == 0)
+				return &cn_provinces[i];
+	return NULL;
+}
+
 void
 geoip_place_names(struct geoip_place *p)
 {
 	const struct geoip_province *pv = NULL;
 
-	if (strcmp(p->country, "CN") == 0)
+	if (strcmp(p->country, "CN") == 0) {
 		pv = geoip_cn_province(p->province_code);
+		if (pv == NULL && p->province_code[0] == '\0')
+			pv = cn_province_named(p->province_en, p->province_zh);
+	}
 	else if (p->province_code[0] == '\0' && (strcmp(p->country, "HK") == 0
 	    || strcmp(p->country, "MO") == 0 || strcmp(p->country, "TW") == 0))
 		/* The China map draws these as provinces: give the

@@ -5,7 +5,8 @@
  * IPv4 (as v4-mapped addresses) and IPv6 found; an address outside every
  * network, and a record without a country, not found; China's provinces
  * named by their fixed zh-CN and English names from the letter and the
- * numeric ISO 3166-2:CN codes, whatever the database calls them; Hong
+ * numeric ISO 3166-2:CN codes, whatever the database calls them, and
+ * by name when it gives no code (DB-IP); Hong
  * Kong, Macao and Taiwan given the province the China map draws; English
  * standing in for a missing zh-CN name; a name with a control character
  * or a code with a stray character dropped, a long name cut at a
@@ -134,6 +135,30 @@ test_names(void **state)
 	assert_string_equal(pl.province_zh, "广东省");
 	assert_string_equal(pl.province_en, "Guangdong");
 	assert_string_equal(pl.country_zh, "China");	/* English stands in */
+
+	/* No code (DB-IP gives names only): found by name. */
+	{
+		static const struct { const char *en, *zh, *code; } named[] = {
+			{ "Guangdong Sheng", "", "GD" },
+			{ "Inner Mongolia Autonomous Region", "", "NM" },
+			{ "Tibet", "", "XZ" },
+			{ "Shaanxi", "", "SN" },
+			{ "Shanxi", "", "SX" },
+			{ "", "广西", "GX" },
+			{ "Nowhere", "广", "" },
+			{ "Shanghaiville", "", "" },
+		};
+
+		for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+			memset(&pl, 0, sizeof pl);
+			strcpy(pl.country, "CN");
+			strcpy(pl.province_en, named[i].en);
+			strcpy(pl.province_zh, named[i].zh);
+			geoip_place_names(&pl);
+			assert_string_equal(pl.province_code, named[i].code);
+		}
+		assert_string_equal(pl.province_en, "Shanghaiville");
+	}
 
 	/* Hong Kong as a country: the map's province. */
 	memset(&pl, 0, sizeof pl);
