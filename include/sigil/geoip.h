@@ -28,7 +28,7 @@ struct geoip;
 /* One place. Empty strings where the database has nothing. */
 struct geoip_place {
 	char	country[3];		/* ISO 3166-1 alpha-2, upper case */
-	char	province_code[GEOIP_CODE_MAX + 1];	/* ISO 3166-2 part */
+	char	province_code[GEOIP_CODE_MAX + 1];	/* ISO 3166-2 part, 1-3 */
 	char	country_en[GEOIP_NAME_MAX + 1], country_zh[GEOIP_NAME_MAX + 1];
 	char	province_en[GEOIP_NAME_MAX + 1];
 	char	province_zh[GEOIP_NAME_MAX + 1];

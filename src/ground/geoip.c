@@ -310,7 +310,10 @@ decode(MMDB_entry_s *e, struct geoip_place *p)
 	}
 	get_text(e, p->country_en, sizeof p->country_en, cen);
 	get_text(e, p->country_zh, sizeof p->country_zh, czh);
-	get_text(e, p->province_code, sizeof p->province_code, sc);
+	/* ISO 3166-2's part after the country: 1 to 3 letters or digits. */
+	if (MMDB_aget_value(e, &d, sc) == MMDB_SUCCESS && d.has_data &&
+	    d.data_size <= 3)
+		copy_text(p->province_code, sizeof p->province_code, &d);
 	for (char *s = p->province_code; *s; s++)
 		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
 		    (*s >= '0' && *s <= '9'))) {

@@ -72,7 +72,10 @@ static const char *const SPEC =
     "\"names\":{\"en\":\"Sichuan\"}}],\"city\":{\"names\":{\"en\":"
     "\"Chengdu\",\"zh-CN\":\"成都\"}}}],"
     "[\"2001:db8:2::/48\",{\"city\":{\"names\":{\"en\":\"Nowhere\"}}}],"
-    "[\"2001:db8:3::/48\",{\"country\":{\"iso_code\":\"cn1\"}}]"
+    "[\"2001:db8:3::/48\",{\"country\":{\"iso_code\":\"cn1\"}}],"
+    "[\"2001:db8:4::/48\",{\"country\":{\"iso_code\":\"CN\"},"
+    "\"subdivisions\":[{\"iso_code\":\"GDXXXXXXXX\",\"names\":{\"en\":"
+    "\"Somewhere\"}}]}]"
     "]}";
 
 static void
@@ -238,6 +241,13 @@ test_lookup(void **state)
 	assert_int_equal(geoip_lookup(g, ip, &p), 1);
 	assert_string_equal(p.province_zh, "四川省");
 	assert_string_equal(p.city_zh, "成都");
+
+	/* A code longer than ISO 3166-2's three characters: dropped, not
+	 * cut (cut, "GDXXXXX" could pass for another code). */
+	addr("2001:db8:4::1", ip);
+	assert_int_equal(geoip_lookup(g, ip, &p), 1);
+	assert_string_equal(p.province_code, "");
+	assert_string_equal(p.province_en, "Somewhere");
 
 	/* No country, a malformed country, outside, private, loopback. */
 	for (const char *s = "2001:db8:2::1\0" "2001:db8:3::1\0" "233.252.0.1\0"
