@@ -34,6 +34,7 @@
 #include "sigil/dashboard.h"
 #include "sigil/egress.h"
 #include "sigil/geoip.h"
+#include "sigil/wechat.h"
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
@@ -61,6 +62,7 @@ static const char usage[] =
 "              [--sms-webhook URL --sms-secret-file FILE]\n"
 "              [--webhook-allow CIDR]... [--webhook-ca FILE]\n"
 "              [--webhook-dns IP[:PORT]]\n"
+"              [--wechat-api URL] [--wechat-open URL]\n"
 "              [--geoip FILE] [--unbranded-retention DAYS]\n"
 "              [--no-wal | --no-sync] [--quiet]\n"
 "\n"
@@ -104,6 +106,10 @@ static const char usage[] =
 "                      signing each SMS gateway request like a webhook\n"
 "                      (X-Sigil-Signature: v1=HMAC-SHA256); needed with\n"
 "                      --sms-webhook\n"
+"  --wechat-api URL    WeChat's API (default https://api.weixin.qq.com),\n"
+"                      reached under the --webhook-allow policy\n"
+"  --wechat-open URL   where consumers authorise in WeChat (default\n"
+"                      https://open.weixin.qq.com)\n"
 "  --webhook-allow CIDR  let webhooks and the SMS gateway reach this private\n"
 "                      range (loopback, RFC 1918, ULA, ... are refused\n"
 "                      otherwise; cloud metadata always); repeatable\n"
@@ -373,6 +379,8 @@ main(int argc, char **argv)
 		{ "webhook-allow", required_argument, NULL, 'A' },
 		{ "webhook-ca", required_argument, NULL, 'C' },
 		{ "webhook-dns", required_argument, NULL, 'D' },
+		{ "wechat-api", required_argument, NULL, 1001 },
+		{ "wechat-open", required_argument, NULL, 1002 },
 		{ "otp-ttl", required_argument, NULL, 'O' },	/* tests */
 		{ "login-rate", required_argument, NULL, 'L' },
 		{ "otp-per-hour", required_argument, NULL, 'H' },
@@ -401,6 +409,7 @@ main(int argc, char **argv)
 	struct webhook_dispatcher *hooks = NULL;
 	struct egress_config ecfg = { 0 };
 	const char *sms_secret_file = NULL, *why;
+	const char *wechat_api = NULL, *wechat_open = NULL;
 	char sms_secret[LOYALTY_SMS_SECRET_MAX + 1] = "";
 	const char *data = "./data", *keyring_path = NULL, *base_url = NULL;
 	const char *geoip_path = NULL;
@@ -464,6 +473,8 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'C': ecfg.ca_file = optarg; break;
+		case 1001: wechat_api = optarg; break;
+		case 1002: wechat_open = optarg; break;
 		case 'D': ecfg.dns_server = optarg; break;
 		case '6':
 			cfg.rate_v6_56 = 1;
@@ -582,6 +593,19 @@ main(int argc, char **argv)
 	    app.cookie_key)) != 0) {
 		fprintf(stderr, "sigild: keyring %s: %s\n", keyring_path,
 		    sigil_strerror(err));
+		goto out;
+	}
+	if (wechat_api != NULL && webhook_target_check(&ecfg.policy,
+	    wechat_api, &why) != 0) {
+		fprintf(stderr, "sigild: --wechat-api: %s\n", why);
+		rc = 2;
+		goto out;
+	}
+	if ((err = wechat_init(&app, wechat_api, wechat_open)) != 0) {
+		fprintf(stderr, "sigild: --wechat-api / --wechat-open: %s%s\n",
+		    sigil_strerror(err), err == SIGIL_EINVAL ? " (http:// or "
+		    "https:// with a host, no query)" : "");
+		rc = 2;
 		goto out;
 	}
 	/* Content buttons naming a link type find it in the link store. */
@@ -714,6 +738,7 @@ out:
 	page_fini();
 	lookup_fini();
 	loyalty_fini(&app);
+	wechat_fini(&app);
 	if (app.keyring != NULL)
 		keyring_free(app.keyring);
 	stats_prewarm_stop();

@@ -17,6 +17,7 @@ struct keyring;
 struct loyalty;
 struct retention;
 struct store;
+struct wechat;
 struct writer;
 
 struct app {
@@ -39,6 +40,7 @@ struct app {
 	struct geoip		*geoip;	/* --geoip database, or NULL: off */
 	uint64_t		scans_placed;	/* scans the database placed */
 	struct retention	*retention;	/* the daily job (retention.h) */
+	struct wechat		*wechat;	/* WeChat login (wechat.h) */
 };
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * egress.h - sigild's outbound HTTP (CRM webhooks, the SMS gateway): which
+ * egress.h - sigild's outbound HTTP (CRM webhooks, the SMS gateway,
+ * WeChat's API): which
  * addresses it may reach, and one POST that resolves, checks and
  * connects without ever re-resolving. See docs/webhooks.md "Where
  * webhooks may point".
@@ -123,6 +124,25 @@ typedef void (*egress_done_fn)(int result, int status, void *arg);
 int egress_post(struct egress *e, int tls, const char *host, int port,
     const char *path, const char *const *headers, const char *body,
     size_t len, int timeout_s, egress_done_fn done, void *arg,
+    struct egress_req **out);
+
+/*
+ * Called once per egress_get that returned 0, as egress_done_fn, with
+ * the answer's body (len bytes, at most 64 KiB, NUL-terminated; "" and 0
+ * without an answer), valid during the call only. Any status comes with
+ * its body: result EGRESS_STATUS for a non-2xx one.
+ */
+typedef void (*egress_answer_fn)(int result, int status, const char *body,
+    size_t len, void *arg);
+
+/*
+ * GETs http(s)://host:port/path (path with its query) under the same
+ * policy, resolution and TLS rules as egress_post, and hands the answer
+ * to done. 0 with *out set when out is not NULL, SIGIL_EINVAL,
+ * SIGIL_ENOMEM.
+ */
+int egress_get(struct egress *e, int tls, const char *host, int port,
+    const char *path, int timeout_s, egress_answer_fn done, void *arg,
     struct egress_req **out);
 
 /* Drops r: its done is never called. */

@@ -15,6 +15,12 @@
  *      was asked for (sigil's own page is the product page then);
  *   5. sigil's page.
  * Every 307 carries the request's query minus linkType and s.
+ *
+ * Before any of that, inside WeChat's browser (wechat.h): a human scan
+ * of a known code of a brand with an official account, not JSON, from a
+ * device with no WeChat identity of that account yet, is answered 302 to
+ * WeChat's authorize page and recorded nothing; WeChat sends it back
+ * through /wx/oauth to the same path, which then records and answers it.
  */
 #ifndef SIGIL_HTTP_SCAN_H
 #define SIGIL_HTTP_SCAN_H
@@ -53,6 +59,12 @@ struct scan_ctx {
 	/* The address's place (--geoip), which job.rec.place points to. */
 	struct geoip_place	place;
 };
+
+/*
+ * The cookie that keeps a browser out of WeChat's authorisation for ten
+ * minutes after it gave nothing usable (wechat_oauth.c sets it).
+ */
+#define HTTP_SCAN_WECHAT_SKIP	"sg_wx"
 
 /* A new context for c (Accept and Accept-Language read), or NULL after
  * replying 503. */

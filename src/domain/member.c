@@ -32,6 +32,7 @@
 #include "sigil/customer.h"
 #include "sigil/ledger.h"
 #include "sigil/loyalty_util.h"
+#include "sigil/identity.h"
 #include "sigil/member.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -482,6 +483,12 @@ member_summary(struct app *app, const struct customer *cu, int full)
 	    "tier", tier, "points_12m", (json_int_t)pts, "segment", seg,
 	    "claims", (json_int_t)claims, "created",
 	    sigil_time_format(cu->created, ts));
+	/* A customer WeChat identified may have no phone: null, and the
+	 * identities say who they are (masked). */
+	if (cu->erased == 0 && cu->phone_ct_len == 0)
+		json_object_set_new(o, "phone", json_null());
+	json_object_set_new(o, "identities", identity_json(app, cu->brand_id,
+	    cu->id, 0));
 	json_object_set_new(o, "next_tier", next_tier_of(settings, pts));
 	if ((role = member_role_in(settings, cu->id)) != 0)
 		json_object_set_new(o, "role", json_string(

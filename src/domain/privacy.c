@@ -41,6 +41,7 @@
 #include "sigil/privacy.h"
 #include "sigil/profile.h"
 #include "sigil/store.h"
+#include "sigil/identity.h"
 #include "sigil/util.h"
 #include "sigil/writer.h"
 
@@ -67,6 +68,9 @@ privacy_export(struct app *app, const struct customer *cu, const char *by)
 	store_customer_devices(app->store, cu->brand_id, cu->id, export_device,
 	    devices);
 	json_object_set_new(o, "device_ids", devices);
+	/* The identifiers themselves: the export is the customer's copy. */
+	json_object_set_new(o, "identities", identity_json(app, cu->brand_id,
+	    cu->id, 1));
 	if (member_ledger_load(app, cu->brand_id, cu->id, &lb) == 0) {
 		for (size_t i = 0; i < lb.n; i++)
 			json_array_append_new(ledger, member_ledger_json(

@@ -30,6 +30,7 @@
 #include "sigil/campaign.h"
 #include "sigil/content.h"
 #include "sigil/geoip.h"
+#include "sigil/customer.h"
 #include "sigil/http.h"
 #include "sigil/http_scan.h"
 #include "sigil/links.h"
@@ -40,6 +41,7 @@
 #include "sigil/store.h"
 #include "sigil/trace.h"
 #include "sigil/util.h"
+#include "sigil/wechat.h"
 
 static int
 wants_json(struct http_call *c)
@@ -408,6 +410,75 @@ out:
 	free(s);
 }
 
+/* Whether the customer of device holds an openid of the official account. */
+struct has_oa {
+	const char	*appid;
+	int		 found;
+};
+
+static int
+has_oa_one(void *arg, const struct ident *i)
+{
+	struct has_oa *h = arg;
+
+	if (i->kind == IDENT_WECHAT_OA && strcmp(i->app, h->appid) == 0)
+		h->found = 1;
+	return h->found;
+}
+
+/*
+ * The detour through WeChat's authorisation (http_scan.h): 1 when the
+ * scan was answered 302 to WeChat (nothing recorded), 0 to go on.
+ */
+static int
+wechat_detour(struct http_call *c, struct scan_ctx *s)
+{
+	struct app *app = c->app;
+	const struct scan_rec *r = &s->job.rec;
+	struct wechat_config cfg;
+	struct customer cu;
+	struct has_oa h;
+	char skip[8], state[WECHAT_STATE_LEN + 1], url[4096];
+	char cookie[SCAN_COOKIE_LEN + 1], header[160];
+	const char *to = evhttp_request_get_uri(c->req);
+
+	if (app->wechat == NULL || s->json || !s->known ||
+	    (r->flags & SCAN_BOT) || c->method != EVHTTP_REQ_GET ||
+	    !wechat_user_agent(http_header(c, "User-Agent")) ||
+	    http_cookie(c, HTTP_SCAN_WECHAT_SKIP, skip, sizeof skip) == 0 ||
+	    to == NULL || to[0] != '/' || to[1] == '/' || strlen(to) > 1024 ||
+	    store_wechat_config_get(app->store, s->info.brand.id, &cfg) != 0 ||
+	    cfg.oa.appid[0] == '\0')
+		return 0;
+	if (!s->new_device && customer_of_device(app, s->info.brand.id,
+	    r->device, &cu) == 0) {
+		h.appid = cfg.oa.appid;
+		h.found = 0;
+		store_idents_of(app->store, s->info.brand.id, cu.id,
+		    has_oa_one, &h);
+		if (h.found)
+			return 0;
+	}
+	if (wechat_state_make(app, s->info.brand.id, r->device, WECHAT_BASE,
+	    to, state) != 0 || wechat_authorize_url(app, cfg.oa.appid,
+	    app->base_url != NULL ? app->base_url : s->info.brand.base_url, to,
+	    WECHAT_BASE, state, url, sizeof url) != 0)
+		return 0;
+	if (s->new_device) {
+		scan_cookie_make(app->cookie_key, r->device, cookie);
+		snprintf(header, sizeof header, "%s=%s; Path=/; Max-Age=63072000;"
+		    " HttpOnly; SameSite=Lax%s", SCAN_COOKIE_NAME, cookie,
+		    app->secure_cookies ? "; Secure" : "");
+		http_add_header(c, "Set-Cookie", header);
+	}
+	app->wechat->redirects++;
+	http_add_header(c, "Location", url);
+	http_add_header(c, "Cache-Control", "no-store");
+	http_reply(c, 302, NULL, NULL);
+	free(s);
+	return 1;
+}
+
 void
 http_scan_submit(struct scan_ctx *s, const struct code *code, int verdict,
     int is_gs1)
@@ -450,6 +521,8 @@ http_scan_submit(struct scan_ctx *s, const struct code *code, int verdict,
 	if (s->known && !(r->flags & SCAN_BOT) && loyalty_claimed_by_other(app,
 	    s->info.brand.id, r->serial, r->device))
 		r->flags |= SCAN_CLAIMED_OTHER;
+	if (wechat_detour(c, s))
+		return;
 	s->job.kind = WRITER_SCAN;
 	s->job.max_scanners = s->known ? s->info.product.max_scanners : 0;
 	s->job.done = scan_done;

@@ -22,6 +22,7 @@
 #include "sigil/resolver.h"
 #include "sigil/route.h"
 #include "sigil/store.h"
+#include "sigil/wechat_http.h"
 
 static const struct http_route routes[] = {
 	{ "/S/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
@@ -71,8 +72,14 @@ static const struct http_route routes[] = {
 	 * of the same path for another method (http.c picks by method). */
 	{ "/api/v1/feedback", HTTP_ROUTE_GET | HTTP_ROUTE_BRAND,
 	    "brand_api_feedback", route_api },
+	{ "/api/v1/wechat/session", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
+	    "wechat_session", wechat_session },
 	{ "/api/v1/reward", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "reward",
 	    loyalty_reward },
+	{ "/wx/oauth", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "wechat_oauth",
+	    wechat_oauth_back },
+	{ "/wx/userinfo", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
+	    "wechat_userinfo", wechat_userinfo },
 	{ "/member", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "member",
 	    loyalty_member_page },
 	/* The brand API too, with the images' own body limit: a larger

@@ -41,6 +41,7 @@
 #include "sigil/store.h"
 #include "sigil/token.h"
 #include "sigil/util.h"
+#include "sigil/wechat_http.h"
 
 #define TOKEN_SETS	1024	/* x RATELIMIT_WAYS tokens and sessions */
 
@@ -137,6 +138,8 @@ static const struct api_route api_routes[] = {
 	    api_retention_put },
 	{ EVHTTP_REQ_POST, "privacy/retention/run", ROLE_NEED_ADMIN,
 	    api_retention_run },
+	{ EVHTTP_REQ_GET, "wechat", ROLE_NEED_ADMIN, api_wechat_get },
+	{ EVHTTP_REQ_PUT, "wechat", ROLE_NEED_ADMIN, api_wechat_put },
 	{ EVHTTP_REQ_GET, "webhooks", ROLE_NEED_ADMIN, api_webhooks_list },
 	{ EVHTTP_REQ_POST, "webhooks", ROLE_NEED_ADMIN,
 	    api_webhooks_create },

@@ -1,6 +1,6 @@
 /*
  * egress.c - where sigild's own HTTP requests may go, and how they get
- * there (CRM webhooks, the SMS gateway).
+ * there (CRM webhooks, the SMS gateway, WeChat's API).
  *
  * A brand admin chooses webhook URLs, so without a policy any tenant
  * could make sigild talk to its loopback, the private network around it
@@ -390,6 +390,10 @@ struct egress_req {
 	size_t			len;
 	char			**headers;	/* name, value, ..., NULL */
 	egress_done_fn		done;
+	egress_answer_fn	answer_done;	/* instead of done */
+	enum evhttp_cmd_type	method;
+	char			*answer;	/* the answer's body */
+	size_t			answer_len;
 	void			*arg;
 };
 
@@ -435,6 +439,10 @@ req_free(struct egress_req *r)
 	free(r->headers);
 	free(r->path);
 	free(r->body);
+	if (r->answer != NULL) {
+		explicit_bzero(r->answer, r->answer_len);
+		free(r->answer);
+	}
 	free(r);
 }
 
@@ -442,11 +450,22 @@ static void
 finish(struct egress_req *r, int result, int status)
 {
 	egress_done_fn done = r->done;
+	egress_answer_fn answer_done = r->answer_done;
 	void *arg = r->arg;
+	char *answer = r->answer;
+	size_t len = r->answer_len;
 
+	r->answer = NULL;
 	req_free(r);
 	if (done != NULL)
 		done(result, status, arg);
+	if (answer_done != NULL)
+		answer_done(result, status, answer != NULL ? answer : "",
+		    answer != NULL ? len : 0, arg);
+	if (answer != NULL) {
+		explicit_bzero(answer, len);
+		free(answer);
+	}
 }
 
 static void
@@ -486,6 +505,18 @@ answered(struct evhttp_request *req, void *arg)
 	struct egress_req *r = arg;
 
 	r->status = req ? evhttp_request_get_response_code(req) : 0;
+	if (req != NULL && r->answer_done != NULL && r->answer == NULL) {
+		struct evbuffer *in = evhttp_request_get_input_buffer(req);
+		size_t n = evbuffer_get_length(in);
+
+		if (n > EGRESS_RESPONSE_MAX)
+			n = EGRESS_RESPONSE_MAX;
+		if ((r->answer = malloc(n + 1)) != NULL) {
+			evbuffer_copyout(in, r->answer, n);
+			r->answer[n] = '\0';
+			r->answer_len = n;
+		}
+	}
 	r->phase = PH_ANSWERED;
 	step_now(r);
 }
@@ -596,14 +627,17 @@ send_checked(struct egress_req *r)
 		snprintf(hostport, sizeof hostport, "%s:%d", r->host, r->port);
 	h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Host", hostport);
-	evhttp_add_header(h, "Content-Type", "application/json");
+	if (r->method == EVHTTP_REQ_POST)
+		evhttp_add_header(h, "Content-Type", "application/json");
 	for (size_t i = 0; r->headers != NULL && r->headers[i] != NULL; i += 2)
 		evhttp_add_header(h, r->headers[i], r->headers[i + 1]);
 	evhttp_add_header(h, "Connection", "close");
-	evbuffer_add(evhttp_request_get_output_buffer(req), r->body, r->len);
+	if (r->method == EVHTTP_REQ_POST)
+		evbuffer_add(evhttp_request_get_output_buffer(req), r->body,
+		    r->len);
 	r->phase = PH_SENT;
 	/* libevent frees req itself when the request cannot be made. */
-	if (evhttp_make_request(r->evcon, req, EVHTTP_REQ_POST, r->path) != 0 &&
+	if (evhttp_make_request(r->evcon, req, r->method, r->path) != 0 &&
 	    r->phase == PH_SENT)
 		finish(r, EGRESS_NO_ANSWER, -1);
 }
@@ -673,11 +707,11 @@ egress_cancel(struct egress_req *r)
 	req_free(r);
 }
 
-int
-egress_post(struct egress *e, int tls, const char *host, int port,
-    const char *path, const char *const *headers, const char *body,
-    size_t len, int timeout_s, egress_done_fn done, void *arg,
-    struct egress_req **out)
+static int
+request_new(struct egress *e, enum evhttp_cmd_type method, int tls,
+    const char *host, int port, const char *path, const char *const *headers,
+    const char *body, size_t len, int timeout_s, egress_done_fn done,
+    egress_answer_fn answer_done, void *arg, struct egress_req **out)
 {
 	struct egress_req *r;
 	size_t nh = 0;
@@ -694,7 +728,9 @@ egress_post(struct egress *e, int tls, const char *host, int port,
 	r->tls = tls;
 	r->port = port;
 	r->timeout_s = timeout_s;
+	r->method = method;
 	r->done = done;
+	r->answer_done = answer_done;
 	r->arg = arg;
 	while (headers != NULL && headers[nh] != NULL)
 		nh += 2;
@@ -713,8 +749,28 @@ egress_post(struct egress *e, int tls, const char *host, int port,
 	return 0;
 fail:
 	r->done = NULL;
+	r->answer_done = NULL;
 	req_free(r);
 	return SIGIL_ENOMEM;
+}
+
+int
+egress_post(struct egress *e, int tls, const char *host, int port,
+    const char *path, const char *const *headers, const char *body,
+    size_t len, int timeout_s, egress_done_fn done, void *arg,
+    struct egress_req **out)
+{
+	return request_new(e, EVHTTP_REQ_POST, tls, host, port, path, headers,
+	    body, len, timeout_s, done, NULL, arg, out);
+}
+
+int
+egress_get(struct egress *e, int tls, const char *host, int port,
+    const char *path, int timeout_s, egress_answer_fn done, void *arg,
+    struct egress_req **out)
+{
+	return request_new(e, EVHTTP_REQ_GET, tls, host, port, path, NULL, "",
+	    0, timeout_s, NULL, done, arg, out);
 }
 
 int

@@ -30,7 +30,12 @@
  *   store_orders.c    redemption orders (store_erase.c, above, calls
  *                     its orders_erase: the one call upwards)
  *   store_counters.c  dashboard counters, distinct devices a day
+ *   store_idents.c    customers' WeChat identities (hash -> customer,
+ *                     customer -> sealed value); store_erase.c calls
+ *                     its ident_erase, store_merge.c its ident_move
  *   store_customers.c customers, devices, one-time codes, activity
+ *   store_wechat.c    a WeChat login in one transaction, the brands'
+ *                     WeChat apps, spent OAuth states
  *   ledger.c          the points arithmetic (calls nothing)
  *   store_ledger.c    the points ledger, the redemption catalog
  *   store_claims.c    campaigns, claims, PIN failures, loyalty settings
@@ -126,6 +131,10 @@ struct store {
 	int		 regions_absent;	/* ... of a store without them */
 	MDB_dbi		 notices, consents, profiles;	/* store_consent.c */
 	int		 consent_absent;	/* ... of a store without them */
+	/* store_idents.c, store_wechat.c: WeChat identities, apps, states */
+	MDB_dbi		 identities, customer_idents;
+	MDB_dbi		 wechat_config, wechat_appids, wechat_states;
+	int		 idents_absent;	/* ... of a store without them */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -964,6 +973,25 @@ int consent_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
 int profile_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t from, uint64_t to);
 int profile_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id);
+
+/*
+ * store_idents.c: the customer of identity (kind, hash) in txn
+ * (MDB_NOTFOUND); whether customer_id holds an identity of kind for app;
+ * an identity bound (or its value replaced) in txn; a customer's
+ * identities moved to another (a merge: those the other already has of
+ * the same kind and app stay with from) and cut (an erasure: both
+ * tables' rows of the customer deleted).
+ */
+int ident_lookup(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    int kind, const uint8_t *hash, uint64_t *customer_id);
+int ident_has_app(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, int kind, const char *app);
+int ident_put(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, const struct ident_bind *b, int64_t at);
+int ident_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
+int ident_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t customer_id);
 
 /* store_ledger.c: a customer's entries in id order, ... */

@@ -41,7 +41,9 @@
  * signal, 8 pin_files: the PIN print files made, 9 code_revocations:
  * single codes revoked, 10 orders, 11 earn_campaigns: the campaigns of earned
  * points), 12 audit: the audit trail, 13 notices, consents and profiles:
- * store_consent.c), 20 regions, region_keys: the places scans come from).
+ * store_consent.c), 20 regions, region_keys: the places scans come from),
+ * 30 identities, customer_idents, wechat_config, wechat_appids,
+ * wechat_states: WeChat identities, apps and spent OAuth states).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -121,6 +123,11 @@ static const struct dbdef dbdefs[] = {
 	{ "notices", 0, offsetof(struct store, notices), 13 },
 	{ "consents", 0, offsetof(struct store, consents), 13 },
 	{ "profiles", 0, offsetof(struct store, profiles), 13 },
+	{ "identities", 0, offsetof(struct store, identities), 30 },
+	{ "customer_idents", 0, offsetof(struct store, customer_idents), 30 },
+	{ "wechat_config", 0, offsetof(struct store, wechat_config), 30 },
+	{ "wechat_appids", 0, offsetof(struct store, wechat_appids), 30 },
+	{ "wechat_states", 0, offsetof(struct store, wechat_states), 30 },
 };
 
 static int
@@ -231,6 +238,8 @@ open_dbs(struct store *st, int create)
 				st->regions_absent = 1;
 			else if (dbdefs[i].late == 13)
 				st->consent_absent = 1;
+			else if (dbdefs[i].late == 30)
+				st->idents_absent = 1;
 			else if (dbdefs[i].late == 12)
 				st->audit_absent = 1;
 			else if (dbdefs[i].late == 10)

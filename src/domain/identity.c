@@ -1,0 +1,243 @@
+/*
+ * identity.c - a customer's WeChat identity.
+ *
+ * Personal data, kept like the phone (customer.c): an openid or unionid
+ * is looked up by HMAC-SHA256 under the keyring secret "ident-hash" of
+ * the app id, a zero byte and the identifier (the app id is empty for a
+ * unionid, one across the brand's official account and mini-program), and
+ * kept only as AES-256-GCM ciphertext under "ident-enc" with the brand
+ * id as associated data: a small JSON object of the identifier and, when
+ * the customer let the brand have them, nickname and avatar URL. It is
+ * shown masked (oAbC****wXyZ) everywhere but the PIPL export, and never
+ * reaches the server log (log lines carry customer ids).
+ *
+ * A WeChat login is one writer op (identity_wechat_op over
+ * store_wechat_link): found by unionid, then openid; else the device's
+ * customer takes the identity when it holds none of that app; else a new
+ * customer without a phone. Hashing and sealing happen before, on the
+ * loop, which alone holds the keys.
+ *
+ * Owns the identity rules. May call store, util, jansson and OpenSSL,
+ * and read app->wechat's keys. Never knows about HTTP, never writes to
+ * the store on the loop.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "sigil/app.h"
+#include "sigil/identity.h"
+#include "sigil/store.h"
+#include "sigil/util.h"
+#include "sigil/wechat.h"
+#include "sigil/writer.h"
+
+void
+identity_hash(struct app *app, const char *appid, const char *value,
+    uint8_t out[32])
+{
+	uint8_t buf[STORE_WX_APPID_MAX + 1 + IDENT_ID_MAX + 1];
+	size_t al = strnlen(appid, STORE_WX_APPID_MAX);
+	size_t vl = strnlen(value, IDENT_ID_MAX);
+	unsigned int len = 32;
+
+	memcpy(buf, appid, al);
+	buf[al] = 0;
+	memcpy(buf + al + 1, value, vl);
+	if (HMAC(EVP_sha256(), app->wechat->hash_key, 32, buf, al + 1 + vl,
+	    out, &len) == NULL)
+		memset(out, 0, 32);
+	OPENSSL_cleanse(buf, sizeof buf);
+}
+
+void
+identity_mask(const char *v, char *out, size_t size)
+{
+	size_t n = strlen(v);
+
+	if (n <= 8)
+		snprintf(out, size, "****");
+	else
+		snprintf(out, size, "%.4s****%s", v, v + n - 4);
+}
+
+const char *
+identity_kind_name(int kind)
+{
+	switch (kind) {
+	case IDENT_WECHAT_OA:		return "wechat_oa";
+	case IDENT_WECHAT_MP:		return "wechat_mp";
+	case IDENT_WECHAT_UNION:	return "wechat_union";
+	}
+	return "unknown";
+}
+
+/* Seals json (text) for brand_id into b. */
+static int
+seal(struct app *app, uint32_t brand_id, json_t *o, struct ident_bind *b)
+{
+	uint8_t aad[4];
+	char *text = json_dumps(o, JSON_COMPACT);
+	size_t n;
+	int err;
+
+	if (text == NULL)
+		return SIGIL_ENOMEM;
+	n = strlen(text);
+	if (n + SIGIL_SEAL_OVERHEAD > sizeof b->ct) {
+		OPENSSL_cleanse(text, n);
+		free(text);
+		return SIGIL_EINVAL;
+	}
+	sigil_be32_put(aad, brand_id);
+	err = sigil_seal(app->wechat->enc_key, aad, 4, (const uint8_t *)text,
+	    n, b->ct);
+	if (err == 0)
+		b->ct_len = n + SIGIL_SEAL_OVERHEAD;
+	OPENSSL_cleanse(text, n);
+	free(text);
+	return err;
+}
+
+/* An identifier WeChat gives: printable ASCII, 1 to IDENT_ID_MAX bytes. */
+static int
+id_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0 || n > IDENT_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return 0;
+	return 1;
+}
+
+static int
+bind_one(struct app *app, uint32_t brand_id, int kind, const char *appid,
+    const char *id, const char *nickname, const char *avatar,
+    struct ident_bind *b)
+{
+	json_t *o;
+	int err;
+
+	memset(b, 0, sizeof *b);
+	b->kind = kind;
+	snprintf(b->app, sizeof b->app, "%s", appid);
+	identity_hash(app, appid, id, b->hash);
+	o = json_pack("{s:s}", "id", id);
+	if (o == NULL)
+		return SIGIL_ENOMEM;
+	if (nickname != NULL && nickname[0] != '\0')
+		json_object_set_new(o, "nickname", json_string(nickname));
+	if (avatar != NULL && avatar[0] != '\0')
+		json_object_set_new(o, "avatar", json_string(avatar));
+	b->update = (nickname != NULL && nickname[0] != '\0') ||
+	    (avatar != NULL && avatar[0] != '\0');
+	err = seal(app, brand_id, o, b);
+	json_decref(o);
+	return err;
+}
+
+int
+identity_wechat_prepare(struct app *app, uint32_t brand_id, int kind,
+    const char *appid, const char *openid, const char *unionid,
+    const char *nickname, const char *avatar, uint64_t device,
+    struct wechat_link *out)
+{
+	int err, n = 0;
+
+	if ((kind != IDENT_WECHAT_OA && kind != IDENT_WECHAT_MP) ||
+	    !id_ok(openid) || (unionid != NULL && unionid[0] != '\0' &&
+	    !id_ok(unionid)) || strlen(appid) > STORE_WX_APPID_MAX ||
+	    (nickname != NULL && strlen(nickname) > IDENT_NICK_MAX) ||
+	    (avatar != NULL && strlen(avatar) > IDENT_AVATAR_MAX))
+		return SIGIL_EINVAL;
+	memset(out, 0, sizeof *out);
+	out->brand_id = brand_id;
+	out->device = device;
+	out->now = sigil_now_us();
+	if (unionid != NULL && unionid[0] != '\0') {
+		if ((err = bind_one(app, brand_id, IDENT_WECHAT_UNION, "",
+		    unionid, NULL, NULL, &out->ids[n])) != 0)
+			goto fail;
+		n++;
+	}
+	if ((err = bind_one(app, brand_id, kind, appid, openid, nickname,
+	    avatar, &out->ids[n])) != 0)
+		goto fail;
+	out->n = n + 1;
+	return 0;
+fail:
+	OPENSSL_cleanse(out, sizeof *out);
+	return err;
+}
+
+static int
+login_run(struct store *st, void *arg)
+{
+	return store_wechat_link(st, arg);
+}
+
+const struct writer_op identity_wechat_op = { "wechat_login", login_run };
+
+/* ---- the customer's identities, shown ---- */
+
+struct list_ctx {
+	struct app	*app;
+	json_t		*arr;
+	int		 full;
+};
+
+static int
+list_one(void *arg, const struct ident *i)
+{
+	struct list_ctx *l = arg;
+	uint8_t aad[4], buf[STORE_IDENT_CT_MAX];
+	char t[SIGIL_TIME_LEN + 1], masked[24];
+	json_t *o, *v = NULL;
+	const char *id;
+
+	o = json_pack("{s:s,s:s,s:s}", "kind", identity_kind_name(i->kind),
+	    "app", i->app, "bound_at", sigil_time_format(i->at, t));
+	sigil_be32_put(aad, i->brand_id);
+	if (i->ct_len > SIGIL_SEAL_OVERHEAD && sigil_open(l->app->wechat->
+	    enc_key, aad, 4, i->ct, i->ct_len, buf) == 0)
+		v = json_loadb((const char *)buf, i->ct_len -
+		    SIGIL_SEAL_OVERHEAD, 0, NULL);
+	OPENSSL_cleanse(buf, sizeof buf);
+	if (v == NULL || (id = json_string_value(json_object_get(v,
+	    "id"))) == NULL) {
+		json_object_set_new(o, "masked", json_string("unreadable"));
+	} else {
+		identity_mask(id, masked, sizeof masked);
+		json_object_set_new(o, "masked", json_string(masked));
+		if (l->full)
+			json_object_set_new(o, "id", json_string(id));
+		if (json_object_get(v, "nickname") != NULL)
+			json_object_set(o, "nickname", json_object_get(v,
+			    "nickname"));
+		if (json_object_get(v, "avatar") != NULL)
+			json_object_set(o, "avatar", json_object_get(v,
+			    "avatar"));
+	}
+	json_decref(v);
+	json_array_append_new(l->arr, o);
+	return 0;
+}
+
+json_t *
+identity_json(struct app *app, uint32_t brand_id, uint64_t customer_id,
+    int full)
+{
+	struct list_ctx l = { app, json_array(), full };
+
+	if (app->wechat != NULL)
+		store_idents_of(app->store, brand_id, customer_id, list_one,
+		    &l);
+	return l.arr;
+}
