@@ -872,7 +872,8 @@ async function customers(box) {
 		const want = expected();
 		append(clear(body), [table([
 		    { label: '#', render: (c) => el('a', { href: '#/customer?id=' + c.id, class: 'customer-link' }, '#' + c.id) },
-		    { label: t('phone'), render: (c) => c.erased ? pill(t('erased')) : c.phone },
+		    { label: t('phone'), render: (c) => c.erased ? pill(t('erased')) :
+		      c.phone === null ? pill(t('wechat'), 'info') : c.phone },
 		    { label: t('tier'), key: 'tier' },
 		    { label: t('segment'), render: (c) => pill(t(c.segment), 'info') },
 		    { label: t('balance'), key: 'balance', num: true },
@@ -889,7 +890,7 @@ async function customers(box) {
 		        } catch (e) { toast(errText(e), true); }
 		      } } }, t('export')), ' ',
 		      el('button', { type: 'button', class: 'danger', on: { click: async () => {
-		        if (!await confirmBox(t('erase'), el('p', {}, `#${c.id} ${c.phone}: ${t('confirm_erase')}`)))
+		        if (!await confirmBox(t('erase'), el('p', {}, `#${c.id} ${c.phone || ''}: ${t('confirm_erase')}`)))
 		          return;
 		        try {
 		          await api('POST', `/api/v1/customers/${c.id}/erase`, {});
