@@ -133,8 +133,9 @@ session_linked(struct http_call *c, void *arg, int err)
 	}
 	app->wechat->logins++;
 	log_info("wechat_login", "brand=%u channel=miniprogram customer=%llu "
-	    "new=%d bound=%d", l->brand_id, (unsigned long long)l->cu.id,
-	    l->created, l->bound);
+	    "new=%d bound=%d merged=%llu", l->brand_id,
+	    (unsigned long long)l->cu.id, l->created, l->bound,
+	    (unsigned long long)l->merged);
 	scan_cookie_make(app->cookie_key, l->device, cookie);
 	snprintf(header, sizeof header, "%s=%s; Path=/; Max-Age=63072000; "
 	    "HttpOnly; SameSite=Lax%s", SCAN_COOKIE_NAME, cookie,

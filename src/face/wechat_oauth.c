@@ -123,8 +123,9 @@ linked(struct http_call *c, void *arg, int err)
 	}
 	app->wechat->logins++;
 	log_info("wechat_login", "brand=%u customer=%llu new=%d bound=%d "
-	    "switched_from=%llu", l->brand_id, (unsigned long long)l->cu.id,
-	    l->created, l->bound, (unsigned long long)l->from);
+	    "merged=%llu switched_from=%llu", l->brand_id,
+	    (unsigned long long)l->cu.id, l->created, l->bound,
+	    (unsigned long long)l->merged, (unsigned long long)l->from);
 	back_to_scan(c, to, 0);
 }
 

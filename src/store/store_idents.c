@@ -16,8 +16,9 @@
  *
  * Lookup is one get; the customer's identities are a prefix walk. A
  * merge moves a customer's rows to another (ident_move, for
- * store_merge.c), an erasure deletes them (ident_erase, for
- * store_erase.c), both inside the caller's transaction.
+ * store_merge.c: two openids of one app are never merged, a conflict),
+ * an erasure deletes them (ident_erase, for store_erase.c), both inside
+ * the caller's transaction.
  *
  * Owns the tables identities and customer_idents. May call store_env.c's
  * snapshot and walks and store_rows.c; must never call the customer
@@ -223,10 +224,9 @@ collect_step(MDB_val k, MDB_val v, void *p)
 
 /*
  * Every row of the customer in customer_idents, in txn: deleted, and
- * (to != 0) rewritten under to with the index pointing at to, unless to
- * already holds an identity of that kind and app (two openids of one
- * app stay apart: from keeps its own, and the index keeps pointing at
- * from).
+ * (to != 0) rewritten under to with the index pointing at to;
+ * SIGIL_ECONFLICT when to already holds an identity of that kind and
+ * app (two openids of one app are two WeChat users).
  */
 static int
 idents_shift(struct store *st, MDB_txn *txn, uint32_t brand_id,
@@ -248,8 +248,8 @@ idents_shift(struct store *st, MDB_txn *txn, uint32_t brand_id,
 
 		if (to != 0 && (has = ident_has_app(st, txn, brand_id, to,
 		    i->kind, i->app)) != 0) {
-			rc = has < 0 ? has : 0;
-			continue;
+			rc = has < 0 ? has : SIGIL_ECONFLICT;
+			break;
 		}
 		cident_key(kb, brand_id, from, i->kind, i->hash);
 		k = mval(kb, sizeof kb);
@@ -292,4 +292,28 @@ ident_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t customer_id)
 {
 	return idents_shift(st, txn, brand_id, customer_id, 0);
+}
+
+int
+ident_conflict(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t a,
+    uint64_t b)
+{
+	uint8_t kb[CIDENT_KEY_LEN];
+	struct ident_list l = { NULL, 0, 0 };
+	int rc, stop = 0, has = 0;
+
+	cident_key(kb, brand_id, a, 0, NULL);
+	rc = rows_walk_txn(txn, st->customer_idents, kb, 12, 12, collect_step,
+	    &l, &stop);
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		rc = stop;
+	for (size_t n = 0; rc == 0 && has == 0 && n < l.n; n++)
+		if ((has = ident_has_app(st, txn, brand_id, b, l.v[n].kind,
+		    l.v[n].app)) < 0)
+			rc = has;
+	if (l.v != NULL) {
+		memset(l.v, 0, l.cap * sizeof *l.v);
+		free(l.v);
+	}
+	return rc != 0 ? rc : has;
 }

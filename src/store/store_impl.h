@@ -31,11 +31,9 @@
  *                     its orders_erase: the one call upwards)
  *   store_counters.c  dashboard counters, distinct devices a day
  *   store_idents.c    customers' WeChat identities (hash -> customer,
- *                     customer -> sealed value); store_erase.c calls
- *                     its ident_erase, store_merge.c its ident_move
+ *                     customer -> sealed value; store_erase.c, above,
+ *                     calls its ident_erase: a second call upwards)
  *   store_customers.c customers, devices, one-time codes, activity
- *   store_wechat.c    a WeChat login in one transaction, the brands'
- *                     WeChat apps, spent OAuth states
  *   ledger.c          the points arithmetic (calls nothing)
  *   store_ledger.c    the points ledger, the redemption catalog
  *   store_claims.c    campaigns, claims, PIN failures, loyalty settings
@@ -49,6 +47,9 @@
  *   store_consent.c   privacy notices, the consent ledger, profiles
  *   store_scans.c     a scan committed, a location stored, a code's scans
  *   store_merge.c     two customers made one: calls every table's move
+ *   store_wechat.c    a WeChat login in one transaction (a merge when
+ *                     the device was another customer's), the brands'
+ *                     WeChat apps, spent OAuth states
  *   store_open.c      open and close: assembles all of the above
  *
  * (store_scans.c, store_claims.c and store_ledger.c call the dashboard
@@ -979,9 +980,11 @@ int profile_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
  * store_idents.c: the customer of identity (kind, hash) in txn
  * (MDB_NOTFOUND); whether customer_id holds an identity of kind for app;
  * an identity bound (or its value replaced) in txn; a customer's
- * identities moved to another (a merge: those the other already has of
- * the same kind and app stay with from) and cut (an erasure: both
- * tables' rows of the customer deleted).
+ * identities moved to another (a merge: SIGIL_ECONFLICT when the other
+ * has one of the same kind and app: two openids of one app, two
+ * unionids, are two people) and cut (an erasure: both tables' rows of
+ * the customer deleted); ident_conflict says beforehand whether a and
+ * b hold such a pair (1, 0, or an error).
  */
 int ident_lookup(struct store *st, MDB_txn *txn, uint32_t brand_id,
     int kind, const uint8_t *hash, uint64_t *customer_id);
@@ -993,6 +996,8 @@ int ident_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t from, uint64_t to);
 int ident_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t customer_id);
+int ident_conflict(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t a, uint64_t b);
 
 /* store_ledger.c: a customer's entries in id order, ... */
 struct ledger_entries {

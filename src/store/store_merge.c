@@ -63,6 +63,7 @@ static const move_fn merge_moves[] = {
 	activity_move,
 	consent_move,		/* store_consent.c: the history, in seq order */
 	profile_move,		/* ... keep's own profile wins */
+	ident_move,		/* store_idents.c: two openids of one app conflict */
 };
 
 static int

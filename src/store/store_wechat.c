@@ -14,9 +14,10 @@
  * that they are the first rows of the brand.
  *
  * Owns the tables wechat_config, wechat_appids and wechat_states. May
- * call store_env.c, store_rows.c, store_idents.c (the identity rows) and
+ * call store_env.c, store_rows.c, store_idents.c (the identity rows),
  * store_customers.c (a customer made, a device linked, the activity
- * entry); nothing below calls it.
+ * entry) and store_merge.c (the device's customer made one with the
+ * WeChat one); nothing below calls it.
  */
 #include <string.h>
 
@@ -73,6 +74,41 @@ device_takes(struct store *st, MDB_txn *txn, const struct wechat_link *l,
 	return 1;
 }
 
+/*
+ * The device was another live customer's (a phone login on it, say):
+ * the two are made one by the merge rule (store_merge.c) when they can
+ * be (not two phones, not two openids of one app, a conflict); *id is
+ * then the survivor. Otherwise the device simply goes over to *id.
+ */
+static int
+merge_device_customer(struct store *st, MDB_txn *txn, struct wechat_link *l,
+    uint64_t *id)
+{
+	struct customer d;
+	uint64_t other, kept;
+	int rc;
+
+	if (l->device == 0)
+		return 0;
+	if ((rc = device_customer_txn(st, txn, l->brand_id, l->device,
+	    &other)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if (other == *id)
+		return 0;
+	if ((rc = customer_live(st, txn, l->brand_id, other, &d)) != 0)
+		return rc == SIGIL_ESTATE || rc == SIGIL_ENOTFOUND ? 0 : rc;
+	if (d.phone_ct_len != 0 && l->cu.phone_ct_len != 0)
+		return 0;
+	if ((rc = ident_conflict(st, txn, l->brand_id, other, *id)) != 0)
+		return rc < 0 ? rc : 0;
+	if ((rc = store_customer_merge_rule(st, txn, l->brand_id, *id, other,
+	    l->now, &kept)) != 0)
+		return rc;
+	l->merged = kept == *id ? other : *id;
+	*id = kept;
+	return customer_live(st, txn, l->brand_id, kept, &l->cu);
+}
+
 static int
 link_fn(struct store *st, MDB_txn *txn, void *p)
 {
@@ -81,7 +117,7 @@ link_fn(struct store *st, MDB_txn *txn, void *p)
 	int rc, found = 0;
 
 	l->created = l->bound = 0;
-	l->from = 0;
+	l->from = l->merged = 0;
 	for (int n = 0; n < l->n && !found; n++) {
 		rc = ident_lookup(st, txn, l->brand_id, l->ids[n].kind,
 		    l->ids[n].hash, &id);
@@ -91,7 +127,8 @@ link_fn(struct store *st, MDB_txn *txn, void *p)
 			return rc;
 	}
 	if (found) {
-		if ((rc = customer_live(st, txn, l->brand_id, id, &l->cu)) != 0)
+		if ((rc = customer_live(st, txn, l->brand_id, id, &l->cu)) != 0 ||
+		    (rc = merge_device_customer(st, txn, l, &id)) != 0)
 			return rc;
 	} else if ((rc = device_takes(st, txn, l, &l->cu)) < 0) {
 		return rc;
@@ -116,12 +153,8 @@ link_fn(struct store *st, MDB_txn *txn, void *p)
 			l->bound++;
 		}
 	}
-	/*
-	 * A device already another customer's (a phone login on it): it
-	 * goes over to the WeChat customer. Merging the two is
-	 * store_customer_merge's (issue 20's merge rule), wired in here
-	 * once it exists.
-	 */
+	/* A device still another customer's (two WeChat users on one
+	 * phone, two phones): it goes over to this one. */
 	if (l->device != 0 && (rc = device_link_txn(st, txn, l->brand_id,
 	    l->device, id, l->now, &l->from)) != 0)
 		return rc;

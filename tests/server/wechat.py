@@ -27,7 +27,7 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import Env, check, done  # noqa: E402
+from sigiltest import Env, Outbox, check, done  # noqa: E402
 from wechat_standin import StandIn  # noqa: E402
 
 OA, OA_SECRET = "wx1a2b3c4d5e6f7081", "0123456789abcdef0123456789abcdef"
@@ -381,12 +381,111 @@ with Env() as env:
           doc["customer"]["created"] is True,
           "a new mini-program user: a new customer")
 
+    # ---- WeChat to phone: the device's customer and the WeChat one ----
+    box = Outbox(env.data)
+    gina = Browser(srv, wx, "gina")
+    gina.scan(paths[11])
+    gina_id = gina.me()[1]["customer"]["id"]
+    _, _, dev = srv.scan(paths[12], headers={"User-Agent": SAFARI_UA})
+    h = {"Accept": "application/json", "Cookie": "sg_d=" + dev}
+    srv.request("POST", "/api/v1/customers/otp", body={
+        "phone": "13800138011", "code": paths[12]}, headers=h)
+    st, _, raw = srv.request("POST", "/api/v1/customers/verify", body={
+        "phone": "13800138011", "code": paths[12],
+        "otp": box.code("13800138011")}, headers=h)
+    phone_id = json.loads(raw)["customer"]["id"]
+    check(st == 200 and phone_id != gina_id, "a phone customer on a plain "
+          "browser (%s)" % st)
+    st, _, doc = session({"appid": MP, "code": wx.login_code(MP, "gina")},
+                         cookie=dev)
+    kinds = sorted(i["kind"] for i in doc["customer"]["identities"])
+    check(st == 200 and doc["customer"]["id"] == phone_id and
+          doc["customer"]["phone"] == "138****8011" and
+          kinds == ["wechat_mp", "wechat_oa", "wechat_union"],
+          "gina's mini-program login on the phone customer's device: the "
+          "two made one, the phone's customer survives (%s %s)" % (st, doc))
+    st, doc = srv.api("GET", "customers/%d" % gina_id, admin)
+    check(st == 200 and doc["customer"]["id"] == phone_id,
+          "gina's WeChat customer id now names the survivor (%s)" %
+          doc.get("customer", {}).get("id"))
+    st, me = gina.me()
+    check(st == 200 and me["customer"]["id"] == phone_id,
+          "her WeChat browser's session is the survivor's too")
+    ivy_dev = srv.scan(paths[13], headers={"User-Agent": SAFARI_UA})[2]
+    st, _, doc = session({"appid": MP, "code": wx.login_code(MP, "ivy")},
+                         cookie=ivy_dev)
+    st, _, doc2 = session({"appid": MP, "code": wx.login_code(MP, "jack")},
+                          cookie=ivy_dev)
+    check(st == 200 and doc2["customer"]["id"] != doc["customer"]["id"],
+          "two WeChat users on one device stay two customers: the device "
+          "goes over")
+    box.close()
+
+    # ---- the profile: snsapi_userinfo, an expired token refreshed ----
+    hana = Browser(srv, wx, "hana")
+    hana.scan(paths[14])
+    st, _, body, _ = hana.get("/wx/userinfo?back=%2Fmember")
+    check(st == 403 and json.loads(body)["error"]["code"] ==
+          "consent_needed", "no profile consent: no profile asked (%s)" % st)
+    st, doc = srv.api("POST", "privacy/notices", admin, body={
+        "texts": {"zh-CN": "我们收集微信昵称和头像。",
+                  "en": "We keep your WeChat nickname and avatar."}})
+    version = doc["notice"]["version"]
+    st, _, body, _ = hana.get("/wx/userinfo?back=https%3A%2F%2Fevil.example")
+    check(st == 400, "back off this server: 400 (%s)" % st)
+    h = {"Accept": "application/json", "Cookie": "sg_d=" +
+         hana.cookies["sg_d"], "User-Agent": WX_UA}
+    st, _, raw = srv.request("POST", "/api/v1/me/consents?brand=acme", body={
+        "grant": ["profile"], "notice_version": version,
+        "channel": "wechat"}, headers=h)
+    check(st == 201, "hana agrees to share a profile (%s %s)" % (st, raw))
+    wx.profile("hana", "花花 Hana", "https://thirdwx.qlogo.cn/mmopen/h/132")
+    st, hdrs, _, _ = hana.get("/wx/userinfo?back=%2Fmember")
+    loc = hdrs.get("Location", "")
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+    check(st == 302 and q.get("scope") == "snsapi_userinfo",
+          "with consent: 302 to authorize, snsapi_userinfo (%s)" % st)
+    st2, back = hana.authorize(loc, consent=False)
+    bu = urllib.parse.urlsplit(back)
+    st, hdrs, _, _ = hana.get(bu.path + "?" + bu.query)
+    check(st == 302 and hdrs["Location"] == "/member" and
+          "nickname" not in json.dumps(hana.me()[1]),
+          "the consumer declines WeChat's page: back, nothing kept")
+    hana.cookies.pop("sg_wx", None)
+    st, hdrs, _, _ = hana.get("/wx/userinfo?back=%2Fmember")
+    wx.expire_tokens = True
+    n = len(wx.calls)
+    st2, back = hana.authorize(hdrs["Location"])
+    bu = urllib.parse.urlsplit(back)
+    st, hdrs, _, _ = hana.get(bu.path + "?" + bu.query)
+    wx.expire_tokens = False
+    steps = [c[0] for c in wx.calls[n:]]
+    check(steps == ["/sns/oauth2/access_token", "/sns/userinfo",
+                    "/sns/oauth2/refresh_token", "/sns/userinfo"],
+          "an expired access token (42001) refreshed, the profile fetched "
+          "again (%s)" % steps)
+    check(wx.calls[n + 2][1].get("grant_type") == "refresh_token" and
+          wx.calls[n + 2][1].get("appid") == OA and
+          "secret" not in wx.calls[n + 2][1],
+          "refresh_token with appid, grant_type, refresh_token only")
+    st_me, me = hana.me()
+    oa_id = [i for i in me["customer"]["identities"]
+             if i["kind"] == "wechat_oa"]
+    check(st == 302 and hdrs["Location"] == "/member" and
+          oa_id and oa_id[0].get("nickname") == "花花 Hana" and
+          oa_id[0].get("avatar", "").startswith("https://thirdwx"),
+          "the nickname and avatar kept with the identity (%s)" % oa_id)
+    st, _, raw = srv.request("POST", "/api/v1/me/consents?brand=acme", body={
+        "withdraw": ["profile"]}, headers=h)
+    st, _, body, _ = hana.get("/wx/userinfo?back=%2Fmember")
+    check(st == 403, "consent withdrawn: no profile asked again (%s)" % st)
+
     # ---- nothing in the clear ----
     log = srv.logtext()
     for secret, what in ((OA_SECRET, "OA secret"), (MP_SECRET, "MP secret"),
                          (oa_openid, "openid"),
                          (wx.unionid(OA, "alice"), "unionid"),
-                         (code1, "a code")):
+                         (code1, "a code"), ("花花", "nickname")):
         check(secret not in log, "the log never holds the %s" % what)
     blob = b""
     for root, _, files in os.walk(env.data):

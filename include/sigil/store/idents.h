@@ -57,10 +57,13 @@ int store_idents_of(struct store *st, uint32_t brand_id,
  * the same kind and app (a phone customer gains its WeChat identity);
  * else a new customer. What is new is bound to it; a value already
  * bound to it is replaced when update is set (a nickname fetched);
- * an identity already bound to another customer is left as it is. The
- * device is linked to the customer (a device another customer's is
- * switched over: *from says whose it was). SIGIL_ESTATE when the
- * customer found is erased.
+ * an identity already bound to another customer is left as it is. When
+ * the identity's customer is found and the device is another live
+ * customer's, the two are made one by the merge rule (store_merge.c;
+ * *merged names the one that went) unless they conflict (two phones,
+ * two openids of one app). The device is linked to the customer (a
+ * device still another's is switched over: *from says whose it was).
+ * SIGIL_ESTATE when the customer found is erased or merged.
  */
 struct ident_bind {
 	int		kind;
@@ -81,6 +84,8 @@ struct wechat_link {
 	int			bound;		/* out: identities bound */
 	uint64_t		from;		/* out: the device's customer
 						   before, when another */
+	uint64_t		merged;		/* out: the customer merged
+						   into cu, or 0 */
 };
 int store_wechat_link(struct store *st, struct wechat_link *l);
 
