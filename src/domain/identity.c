@@ -6,9 +6,10 @@
  * the app id, a zero byte and the identifier (the app id is empty for a
  * unionid, one across the brand's official account and mini-program), and
  * kept only as AES-256-GCM ciphertext under "ident-enc" with the brand
- * id as associated data: a small JSON object of the identifier and, when
- * the customer let the brand have them, nickname and avatar URL. It is
- * shown masked (oAbC****wXyZ) everywhere but the PIPL export, and never
+ * id as associated data: the identifier, and apart from it (so that a
+ * withdrawal of "profile" consent drops it alone, store_consent.c) the
+ * nickname and avatar URL when the customer let the brand have them. It
+ * is shown masked (oAbC****wXyZ) everywhere but the PIPL export, and never
  * reaches the server log (log lines carry customer ids).
  *
  * A WeChat login is one writer op (identity_wechat_op over
@@ -76,9 +77,10 @@ identity_kind_name(int kind)
 	return "unknown";
 }
 
-/* Seals json (text) for brand_id into b. */
+/* Seals json o's text for brand_id into out (size bytes): *len. */
 static int
-seal(struct app *app, uint32_t brand_id, json_t *o, struct ident_bind *b)
+seal(struct app *app, uint32_t brand_id, json_t *o, uint8_t *out,
+    size_t size, size_t *len)
 {
 	uint8_t aad[4];
 	char *text = json_dumps(o, JSON_COMPACT);
@@ -88,19 +90,36 @@ seal(struct app *app, uint32_t brand_id, json_t *o, struct ident_bind *b)
 	if (text == NULL)
 		return SIGIL_ENOMEM;
 	n = strlen(text);
-	if (n + SIGIL_SEAL_OVERHEAD > sizeof b->ct) {
+	if (n + SIGIL_SEAL_OVERHEAD > size) {
 		OPENSSL_cleanse(text, n);
 		free(text);
 		return SIGIL_EINVAL;
 	}
 	sigil_be32_put(aad, brand_id);
 	err = sigil_seal(app->wechat->enc_key, aad, 4, (const uint8_t *)text,
-	    n, b->ct);
+	    n, out);
 	if (err == 0)
-		b->ct_len = n + SIGIL_SEAL_OVERHEAD;
+		*len = n + SIGIL_SEAL_OVERHEAD;
 	OPENSSL_cleanse(text, n);
 	free(text);
 	return err;
+}
+
+/* What seal made, opened and parsed: a new reference or NULL. */
+static json_t *
+unseal(struct app *app, uint32_t brand_id, const uint8_t *in, size_t len)
+{
+	uint8_t aad[4], buf[STORE_IDENT_PROF_MAX];
+	json_t *v = NULL;
+
+	if (len <= SIGIL_SEAL_OVERHEAD || len > sizeof buf)
+		return NULL;
+	sigil_be32_put(aad, brand_id);
+	if (sigil_open(app->wechat->enc_key, aad, 4, in, len, buf) == 0)
+		v = json_loadb((const char *)buf, len - SIGIL_SEAL_OVERHEAD, 0,
+		    NULL);
+	OPENSSL_cleanse(buf, sizeof buf);
+	return v;
 }
 
 /* An identifier WeChat gives: printable ASCII, 1 to IDENT_ID_MAX bytes. */
@@ -129,16 +148,22 @@ bind_one(struct app *app, uint32_t brand_id, int kind, const char *appid,
 	b->kind = kind;
 	snprintf(b->app, sizeof b->app, "%s", appid);
 	identity_hash(app, appid, id, b->hash);
-	o = json_pack("{s:s}", "id", id);
-	if (o == NULL)
+	if ((o = json_pack("{s:s}", "id", id)) == NULL)
+		return SIGIL_ENOMEM;
+	err = seal(app, brand_id, o, b->ct, sizeof b->ct, &b->ct_len);
+	json_decref(o);
+	if (err != 0 || ((nickname == NULL || nickname[0] == '\0') &&
+	    (avatar == NULL || avatar[0] == '\0')))
+		return err;
+	/* The profile apart, so that a withdrawal can drop it alone. */
+	if ((o = json_object()) == NULL)
 		return SIGIL_ENOMEM;
 	if (nickname != NULL && nickname[0] != '\0')
 		json_object_set_new(o, "nickname", json_string(nickname));
 	if (avatar != NULL && avatar[0] != '\0')
 		json_object_set_new(o, "avatar", json_string(avatar));
-	b->update = (nickname != NULL && nickname[0] != '\0') ||
-	    (avatar != NULL && avatar[0] != '\0');
-	err = seal(app, brand_id, o, b);
+	b->update = 1;
+	err = seal(app, brand_id, o, b->prof, sizeof b->prof, &b->prof_len);
 	json_decref(o);
 	return err;
 }
@@ -197,35 +222,32 @@ static int
 list_one(void *arg, const struct ident *i)
 {
 	struct list_ctx *l = arg;
-	uint8_t aad[4], buf[STORE_IDENT_CT_MAX];
 	char t[SIGIL_TIME_LEN + 1], masked[24];
-	json_t *o, *v = NULL;
+	json_t *o, *v, *p;
 	const char *id;
 
 	o = json_pack("{s:s,s:s,s:s}", "kind", identity_kind_name(i->kind),
 	    "app", i->app, "bound_at", sigil_time_format(i->at, t));
-	sigil_be32_put(aad, i->brand_id);
-	if (i->ct_len > SIGIL_SEAL_OVERHEAD && sigil_open(l->app->wechat->
-	    enc_key, aad, 4, i->ct, i->ct_len, buf) == 0)
-		v = json_loadb((const char *)buf, i->ct_len -
-		    SIGIL_SEAL_OVERHEAD, 0, NULL);
-	OPENSSL_cleanse(buf, sizeof buf);
-	if (v == NULL || (id = json_string_value(json_object_get(v,
-	    "id"))) == NULL) {
+	v = unseal(l->app, i->brand_id, i->ct, i->ct_len);
+	if ((id = json_string_value(json_object_get(v, "id"))) == NULL) {
 		json_object_set_new(o, "masked", json_string("unreadable"));
 	} else {
 		identity_mask(id, masked, sizeof masked);
 		json_object_set_new(o, "masked", json_string(masked));
 		if (l->full)
 			json_object_set_new(o, "id", json_string(id));
-		if (json_object_get(v, "nickname") != NULL)
-			json_object_set(o, "nickname", json_object_get(v,
-			    "nickname"));
-		if (json_object_get(v, "avatar") != NULL)
-			json_object_set(o, "avatar", json_object_get(v,
-			    "avatar"));
 	}
 	json_decref(v);
+	if (i->prof_len > 0 && (p = unseal(l->app, i->brand_id, i->prof,
+	    i->prof_len)) != NULL) {
+		if (json_is_string(json_object_get(p, "nickname")))
+			json_object_set(o, "nickname", json_object_get(p,
+			    "nickname"));
+		if (json_is_string(json_object_get(p, "avatar")))
+			json_object_set(o, "avatar", json_object_get(p,
+			    "avatar"));
+		json_decref(p);
+	}
 	json_array_append_new(l->arr, o);
 	return 0;
 }

@@ -353,6 +353,9 @@ record_fn(struct store *st, MDB_txn *txn, void *p)
 			r->n++;
 		}
 	}
+	if ((r->withdraw & 4u) && (rc = ident_profile_erase(st, txn,
+	    r->brand_id, r->customer_id)) != 0)
+		return rc;	/* the WeChat nickname and avatar too */
 	if (r->withdraw & 4u)
 		return profile_del(st, txn, r->brand_id, r->customer_id);
 	return 0;

@@ -35,7 +35,7 @@
 
 #define IDENT_KEY_LEN	37	/* brand 4 || kind 1 || hash 32 */
 #define CIDENT_KEY_LEN	45	/* brand 4 || customer 8 || kind 1 || hash */
-#define CIDENT_FIXED	11	/* at 8 || app len 1 || ... || ct len 2 */
+#define CIDENT_FIXED	13	/* at 8, app len 1, ct len 2, profile len 2 */
 
 static void
 ident_key(uint8_t *p, uint32_t brand_id, int kind, const uint8_t *hash)
@@ -61,7 +61,7 @@ cident_decode(MDB_val k, MDB_val v, void *out)
 {
 	const uint8_t *kp = k.mv_data, *p = v.mv_data;
 	struct ident *i = out;
-	size_t al, cl;
+	size_t al, cl, pl;
 
 	if (k.mv_size != CIDENT_KEY_LEN || v.mv_size < CIDENT_FIXED)
 		return SIGIL_EIO;
@@ -69,7 +69,11 @@ cident_decode(MDB_val k, MDB_val v, void *out)
 	if (al > STORE_WX_APPID_MAX || v.mv_size < CIDENT_FIXED + al)
 		return SIGIL_EIO;
 	cl = le16_get(p + 9 + al);
-	if (cl > STORE_IDENT_CT_MAX || v.mv_size != CIDENT_FIXED + al + cl)
+	if (cl > STORE_IDENT_CT_MAX || v.mv_size < CIDENT_FIXED + al + cl)
+		return SIGIL_EIO;
+	pl = le16_get(p + 11 + al + cl);
+	if (pl > STORE_IDENT_PROF_MAX ||
+	    v.mv_size != CIDENT_FIXED + al + cl + pl)
 		return SIGIL_EIO;
 	memset(i, 0, sizeof *i);
 	i->brand_id = sigil_be32_get(kp);
@@ -81,6 +85,8 @@ cident_decode(MDB_val k, MDB_val v, void *out)
 	i->app[al] = '\0';
 	memcpy(i->ct, p + 11 + al, cl);
 	i->ct_len = cl;
+	memcpy(i->prof, p + 13 + al + cl, pl);
+	i->prof_len = pl;
 	return 0;
 }
 
@@ -151,18 +157,59 @@ ident_has_app(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	return h.found;
 }
 
+/* A customer_idents row written (b's profile as it is). */
+static int
+cident_put(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, const struct ident_bind *b, int64_t at)
+{
+	uint8_t kb[CIDENT_KEY_LEN];
+	uint8_t vb[CIDENT_FIXED + STORE_WX_APPID_MAX + STORE_IDENT_CT_MAX +
+	    STORE_IDENT_PROF_MAX];
+	size_t al = strlen(b->app), off;
+	MDB_val k, v;
+
+	cident_key(kb, brand_id, customer_id, b->kind, b->hash);
+	le64_put(vb, (uint64_t)at);
+	vb[8] = (uint8_t)al;
+	memcpy(vb + 9, b->app, al);
+	le16_put(vb + 9 + al, (uint16_t)b->ct_len);
+	memcpy(vb + 11 + al, b->ct, b->ct_len);
+	off = 11 + al + b->ct_len;
+	le16_put(vb + off, (uint16_t)b->prof_len);
+	memcpy(vb + off + 2, b->prof, b->prof_len);
+	k = mval(kb, sizeof kb);
+	v = mval(vb, off + 2 + b->prof_len);
+	(void)st;
+	return mdb_put(txn, st->customer_idents, &k, &v, 0);
+}
+
+/* The bind of a row as it is (a move, a profile dropped). */
+static void
+bind_of(const struct ident *i, struct ident_bind *b)
+{
+	memset(b, 0, sizeof *b);
+	b->kind = i->kind;
+	memcpy(b->hash, i->hash, 32);
+	memcpy(b->app, i->app, sizeof b->app);
+	memcpy(b->ct, i->ct, i->ct_len);
+	b->ct_len = i->ct_len;
+	memcpy(b->prof, i->prof, i->prof_len);
+	b->prof_len = i->prof_len;
+}
+
 int
 ident_put(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t customer_id, const struct ident_bind *b, int64_t at)
 {
-	uint8_t kb[CIDENT_KEY_LEN], ik[IDENT_KEY_LEN], cb[8];
-	uint8_t vb[CIDENT_FIXED + STORE_WX_APPID_MAX + STORE_IDENT_CT_MAX];
-	size_t al = strlen(b->app);
+	uint8_t ik[IDENT_KEY_LEN], cb[8], kb[CIDENT_KEY_LEN];
+	struct ident old;
+	struct ident_bind nb;
 	MDB_val k, v;
 	int rc;
 
-	(void)st;
-	if (al > STORE_WX_APPID_MAX || b->ct_len > STORE_IDENT_CT_MAX ||
+	if (strlen(b->app) > STORE_WX_APPID_MAX ||
+	    b->ct_len > STORE_IDENT_CT_MAX ||
+	    b->prof_len > STORE_IDENT_PROF_MAX ||
 	    b->kind < IDENT_WECHAT_OA || b->kind > IDENT_WECHAT_UNION)
 		return SIGIL_EINVAL;
 	ident_key(ik, brand_id, b->kind, b->hash);
@@ -171,15 +218,20 @@ ident_put(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	v = mval(cb, 8);
 	if ((rc = mdb_put(txn, st->identities, &k, &v, 0)) != 0)
 		return rc;
+	if (b->update)
+		return cident_put(st, txn, brand_id, customer_id, b, at);
+	/* No profile with this answer: the one kept stays. */
 	cident_key(kb, brand_id, customer_id, b->kind, b->hash);
-	le64_put(vb, (uint64_t)at);
-	vb[8] = (uint8_t)al;
-	memcpy(vb + 9, b->app, al);
-	le16_put(vb + 9 + al, (uint16_t)b->ct_len);
-	memcpy(vb + 11 + al, b->ct, b->ct_len);
-	k = mval(kb, sizeof kb);
-	v = mval(vb, CIDENT_FIXED + al + b->ct_len);
-	return mdb_put(txn, st->customer_idents, &k, &v, 0);
+	rc = rows_load(txn, st->customer_idents, kb, sizeof kb, cident_decode,
+	    &old);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	nb = *b;
+	if (rc == 0) {
+		memcpy(nb.prof, old.prof, old.prof_len);
+		nb.prof_len = old.prof_len;
+	}
+	return cident_put(st, txn, brand_id, customer_id, &nb, at);
 }
 
 ROWS_EACH_STEP(ident_each_one, struct ident, cident_decode)
@@ -263,12 +315,8 @@ idents_shift(struct store *st, MDB_txn *txn, uint32_t brand_id,
 				rc = 0;
 			continue;
 		}
-		memset(&b, 0, sizeof b);
-		b.kind = i->kind;
-		memcpy(b.hash, i->hash, 32);
-		memcpy(b.app, i->app, sizeof b.app);
-		memcpy(b.ct, i->ct, i->ct_len);
-		b.ct_len = i->ct_len;
+		bind_of(i, &b);
+		b.update = 1;
 		rc = ident_put(st, txn, brand_id, to, &b, i->at);
 	}
 	if (l.v != NULL) {
@@ -316,4 +364,40 @@ ident_conflict(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t a,
 		free(l.v);
 	}
 	return rc != 0 ? rc : has;
+}
+
+int
+ident_profile_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id)
+{
+	uint8_t kb[CIDENT_KEY_LEN];
+	struct ident_list l = { NULL, 0, 0 };
+	struct ident_bind b;
+	int rc, stop = 0;
+
+	if (st->idents_absent)
+		return 0;
+	cident_key(kb, brand_id, customer_id, 0, NULL);
+	rc = rows_walk_txn(txn, st->customer_idents, kb, 12, 12, collect_step,
+	    &l, &stop);
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		rc = stop;
+	for (size_t n = 0; rc == 0 && n < l.n; n++) {
+		if (l.v[n].prof_len == 0)
+			continue;
+		/* Zeros over the profile at the same length first (written
+		 * in place), then the row without it. */
+		bind_of(&l.v[n], &b);
+		memset(b.prof, 0, b.prof_len);
+		if ((rc = cident_put(st, txn, brand_id, customer_id, &b,
+		    l.v[n].at)) != 0)
+			break;
+		b.prof_len = 0;
+		rc = cident_put(st, txn, brand_id, customer_id, &b, l.v[n].at);
+	}
+	if (l.v != NULL) {
+		memset(l.v, 0, l.cap * sizeof *l.v);
+		free(l.v);
+	}
+	return rc;
 }

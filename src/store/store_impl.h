@@ -998,6 +998,13 @@ int ident_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t customer_id);
 int ident_conflict(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t a, uint64_t b);
+/*
+ * store_idents.c, for store_consent.c: the WeChat profile (nickname,
+ * avatar) kept with the customer's identities dropped in txn, when the
+ * customer withdraws "profile" consent; the identifiers stay.
+ */
+int ident_profile_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id);
 
 /* store_ledger.c: a customer's entries in id order, ... */
 struct ledger_entries {

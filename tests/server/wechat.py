@@ -477,6 +477,13 @@ with Env() as env:
           "the nickname and avatar kept with the identity (%s)" % oa_id)
     st, _, raw = srv.request("POST", "/api/v1/me/consents?brand=acme", body={
         "withdraw": ["profile"]}, headers=h)
+    check(st == 201, "hana withdraws her profile consent (%s)" % st)
+    st_me, me = hana.me()
+    check(st_me == 200 and "nickname" not in json.dumps(me) and
+          "avatar" not in json.dumps(me) and
+          len(me["customer"]["identities"]) == 2,
+          "the withdrawal drops the nickname and avatar, the identities "
+          "stay")
     st, _, body, _ = hana.get("/wx/userinfo?back=%2Fmember")
     check(st == 403, "consent withdrawn: no profile asked again (%s)" % st)
 

@@ -27,7 +27,8 @@ enum ident_kind {
 };
 
 #define STORE_WX_APPID_MAX	32	/* "wx" and 16 hex digits today */
-#define STORE_IDENT_CT_MAX	1024	/* sealed openid, nickname, avatar */
+#define STORE_IDENT_CT_MAX	256	/* a sealed openid or unionid */
+#define STORE_IDENT_PROF_MAX	1024	/* a sealed nickname and avatar */
 #define STORE_WX_SECRET_CT_MAX	96	/* a sealed AppSecret */
 
 struct ident {
@@ -37,8 +38,10 @@ struct ident {
 	uint8_t		hash[32];	/* HMAC(app id || 0 || openid) */
 	char		app[STORE_WX_APPID_MAX + 1];	/* "" for unionid */
 	int64_t		at;		/* bound, or last updated */
-	uint8_t		ct[STORE_IDENT_CT_MAX];
+	uint8_t		ct[STORE_IDENT_CT_MAX];		/* the identifier */
 	size_t		ct_len;
+	uint8_t		prof[STORE_IDENT_PROF_MAX];	/* the profile, */
+	size_t		prof_len;			/* 0: none */
 };
 
 /* The customer holding identity (kind, hash): 0 or SIGIL_ENOTFOUND. */
@@ -56,7 +59,8 @@ int store_idents_of(struct store *st, uint32_t brand_id,
  * the openid's; else the device's customer when it holds no identity of
  * the same kind and app (a phone customer gains its WeChat identity);
  * else a new customer. What is new is bound to it; a value already
- * bound to it is replaced when update is set (a nickname fetched);
+ * bound to it gets the new profile when update is set (a nickname
+ * fetched);
  * an identity already bound to another customer is left as it is. When
  * the identity's customer is found and the device is another live
  * customer's, the two are made one by the merge rule (store_merge.c;
@@ -71,7 +75,9 @@ struct ident_bind {
 	char		app[STORE_WX_APPID_MAX + 1];
 	uint8_t		ct[STORE_IDENT_CT_MAX];
 	size_t		ct_len;
-	int		update;
+	uint8_t		prof[STORE_IDENT_PROF_MAX];	/* with update */
+	size_t		prof_len;
+	int		update;		/* replace the profile kept */
 };
 struct wechat_link {
 	uint32_t		brand_id;
