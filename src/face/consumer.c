@@ -38,6 +38,7 @@
 #include <jansson.h>
 
 #include "sigil/app.h"
+#include "sigil/wechat.h"
 #include "sigil/code.h"
 #include "sigil/consumer.h"
 #include "sigil/fault.h"
@@ -412,6 +413,27 @@ consumer_metrics(struct http_call *c)
 	    (unsigned long long)app->bot_scans,
 	    (unsigned long long)app->scan_errors,
 	    (unsigned long long)app->locations);
+	if (app->wechat != NULL)
+		evbuffer_add_printf(b, "# HELP sigil_wechat_redirects_total "
+		    "Scans sent to WeChat's authorize page.\n"
+		    "# TYPE sigil_wechat_redirects_total counter\n"
+		    "sigil_wechat_redirects_total %llu\n"
+		    "# HELP sigil_wechat_logins_total WeChat logins made (web "
+		    "and mini-program).\n"
+		    "# TYPE sigil_wechat_logins_total counter\n"
+		    "sigil_wechat_logins_total %llu\n"
+		    "# HELP sigil_wechat_errors_total Calls to WeChat's API "
+		    "that gave no identity (an error code or no answer).\n"
+		    "# TYPE sigil_wechat_errors_total counter\n"
+		    "sigil_wechat_errors_total %llu\n"
+		    "# HELP sigil_wechat_refreshed_total Expired access tokens "
+		    "refreshed.\n"
+		    "# TYPE sigil_wechat_refreshed_total counter\n"
+		    "sigil_wechat_refreshed_total %llu\n",
+		    (unsigned long long)app->wechat->redirects,
+		    (unsigned long long)app->wechat->logins,
+		    (unsigned long long)app->wechat->errors,
+		    (unsigned long long)app->wechat->refreshed);
 	writer_stats(app->writer, &ws);
 	evbuffer_add_printf(b, "# HELP sigil_commit_batch_size Jobs per "
 	    "write transaction.\n# TYPE sigil_commit_batch_size histogram\n");

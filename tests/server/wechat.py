@@ -487,6 +487,14 @@ with Env() as env:
     st, _, body, _ = hana.get("/wx/userinfo?back=%2Fmember")
     check(st == 403, "consent withdrawn: no profile asked again (%s)" % st)
 
+    st, _, raw = srv.request("GET", "/metrics")
+    m = dict(re.findall(r"^(sigil_wechat_\w+) (\d+)$", raw.decode(), re.M))
+    check(int(m.get("sigil_wechat_redirects_total", 0)) >= 10 and
+          int(m.get("sigil_wechat_logins_total", 0)) >= 8 and
+          int(m.get("sigil_wechat_errors_total", 0)) >= 5 and
+          int(m.get("sigil_wechat_refreshed_total", 0)) == 1,
+          "/metrics counts redirects, logins, errors, refreshes (%s)" % m)
+
     # ---- nothing in the clear ----
     log = srv.logtext()
     for secret, what in ((OA_SECRET, "OA secret"), (MP_SECRET, "MP secret"),
