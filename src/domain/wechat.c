@@ -203,8 +203,8 @@ app_read(struct app *app, uint32_t brand_id, const json_t *obj,
     const char **why)
 {
 	static char msg[160];
-	const char *appid, *secret;
-	json_t *v;
+	const char *appid, *secret, *k;
+	json_t *v, *kv;
 
 	memset(out, 0, sizeof *out);
 	if (obj == NULL || json_is_null(obj))
@@ -214,6 +214,10 @@ app_read(struct app *app, uint32_t brand_id, const json_t *obj,
 	*why = msg;
 	if (!json_is_object(obj))
 		return SIGIL_EINVAL;
+	json_object_foreach((json_t *)obj, k, kv)
+		if (strcmp(k, "appid") != 0 && strcmp(k, "secret") != 0 &&
+		    (strcmp(name, "oa") != 0 || strcmp(k, "userinfo") != 0))
+			return SIGIL_EINVAL;
 	appid = json_string_value(json_object_get(obj, "appid"));
 	if (appid == NULL || !appid_ok(appid)) {
 		snprintf(msg, sizeof msg, "'%s.appid' must be a WeChat AppID: "

@@ -442,6 +442,9 @@ wechat_detour(struct http_call *c, struct scan_ctx *s)
 	char cookie[SCAN_COOKIE_LEN + 1], header[160];
 	const char *to = evhttp_request_get_uri(c->req);
 
+	for (const char *p = to; p != NULL && *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return 0;	/* /wx/oauth takes printable ASCII only */
 	if (app->wechat == NULL || s->json || !s->known ||
 	    (r->flags & SCAN_BOT) || c->method != EVHTTP_REQ_GET ||
 	    !wechat_user_agent(http_header(c, "User-Agent")) ||

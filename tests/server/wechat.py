@@ -20,9 +20,12 @@ refusals each get their answer. An expired access token is refreshed
 or unionid reaches the log or the data directory in the clear;
 erasure removes the identities.
 """
+import glob
 import json
 import os
 import re
+import struct
+import subprocess
 import sys
 import urllib.parse
 
@@ -112,6 +115,32 @@ class Browser:
             return st, None
 
 
+def dump(data, table):
+    """{key bytes: value bytes} of one table, read with mdb_dump."""
+    r = subprocess.run(["mdb_dump", "-s", table, data], capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        return {}
+    lines = r.stdout.split("HEADER=END\n", 1)[1].split("\n")
+    rows = [bytes.fromhex(x.strip()) for x in lines if x.startswith(" ")]
+    return {rows[i]: rows[i + 1] for i in range(0, len(rows) - 1, 2)}
+
+
+def search(data, needles):
+    """{needle name: [files that hold it]} over every file of data."""
+    hits = {}
+    for path in sorted(glob.glob(os.path.join(data, "**"), recursive=True)):
+        try:
+            with open(path, "rb") as f:
+                blob = f.read()
+        except (IsADirectoryError, FileNotFoundError):
+            continue
+        for name, nd in needles.items():
+            if nd and nd in blob:
+                hits.setdefault(name, []).append(os.path.basename(path))
+    return hits
+
+
 def scan_count(srv, path):
     st, doc, _ = srv.scan(path)
     return doc["scan_count"] if st == 200 else None
@@ -143,6 +172,8 @@ with Env() as env:
               "mp": {"appid": OA, "secret": MP_SECRET}}, "one appid twice"),
             ({"oa": {"appid": OA, "secret": OA_SECRET}, "x": 1},
              "an unknown field"),
+            ({"mp": {"appid": MP, "secret": MP_SECRET, "userinfo": True}},
+             "userinfo on the mini-program"),
             ):
         st, doc = srv.api("PUT", "wechat", admin, body=body)
         check(st == 422 and doc["error"]["code"] == "invalid",
@@ -526,9 +557,25 @@ with Env() as env:
           "the audit trail names the change, never the secret")
 
     # ---- erasure ----
+    rows = {k: v for k, v in dump(env.data, "customer_idents").items()
+            if len(k) == 45 and struct.unpack(">IQ", k[:12]) ==
+            (1, alice_id)}
+    needles = {}
+    for k, v in rows.items():
+        al = v[8]
+        cl = struct.unpack("<H", v[9 + al:11 + al])[0]
+        needles["hash %d" % k[12]] = k[13:45]
+        needles["sealed id %d" % k[12]] = v[11 + al:11 + al + cl]
+    before = search(env.data, needles)
+    check(len(rows) == 3 and len(before) == 6,
+          "before the erasure her 3 identities' hashes and sealed values "
+          "are in the files (%d rows, %s)" % (len(rows), sorted(before)))
     st, doc = srv.api("POST", "customers/%d/erase" % alice_id, admin,
                       body={})
     check(st in (200, 202), "alice erased (%s %s)" % (st, doc))
+    after = search(env.data, needles)
+    check(after == {}, "after the erasure and its scrub no hash or sealed "
+          "value of hers is in any file of the data directory (%s)" % after)
     st, doc = srv.api("GET", "customers/%d" % alice_id, admin)
     check(doc["customer"]["identities"] == [],
           "her identities are gone with her")
