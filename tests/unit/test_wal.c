@@ -69,7 +69,7 @@ dump(const char *dir)
 
 	assert_non_null(f);
 	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 256), 0);
 	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, NULL, 0, &main_dbi), 0);
