@@ -20,6 +20,7 @@ refusals each get their answer. An expired access token is refreshed
 or unionid reaches the log or the data directory in the clear;
 erasure removes the identities.
 """
+import datetime
 import glob
 import json
 import os
@@ -279,6 +280,34 @@ with Env() as env:
           len(doc["customer"]["identities"]) == 2 and
           doc["customer"]["devices"] == 2,
           "the brand sees the customer: phone null, identities, devices")
+
+    # ---- a customer without a phone, everywhere ----
+    st, _ = srv.api("POST", "campaigns", admin, {
+        "name": "WeChat points", "skus": ["W1"], "points": 10,
+        "starts": (datetime.date.today() -
+                   datetime.timedelta(days=1)).isoformat(),
+        "ends": (datetime.date.today() +
+                 datetime.timedelta(days=30)).isoformat()})
+    check(st == 201, "a campaign (%s)" % st)
+    h = {"Accept": "application/json", "User-Agent": WX_UA,
+         "Cookie": "sg_d=" + alice.cookies["sg_d"]}
+    st, _, raw = srv.request("POST", "/api/v1/claims",
+                             body={"code": paths[2]}, headers=h)
+    check(st == 201, "the WeChat customer claims points without a phone "
+          "(%s %s)" % (st, raw[:120]))
+    st, me = alice.me()
+    check(me["customer"]["balance"] == 10, "her balance (%s)" %
+          me["customer"].get("balance"))
+    st, _, body, _ = alice.get("/member")
+    check(st == 200 and b"<html" in body.lower(), "the member page (%s)" %
+          st)
+    st, hdrs, raw = srv.request("GET", "/api/v1/customers/export.csv",
+                                headers={"Authorization": "Bearer " + admin})
+    row = [line for line in raw.decode("utf-8-sig").splitlines()
+           if line.startswith('"%d"' % alice_id) or
+           line.startswith("%d," % alice_id)]
+    check(st == 200 and len(row) == 1, "the customers CSV has her row "
+          "(%s %s)" % (st, row))
 
     # ---- forged, replayed, carried states ----
     st, _, body, _ = alice.get(first_cb)
