@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/http.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 
@@ -231,6 +232,11 @@ wechat_oauth_back(struct http_call *c)
 	uint64_t device = 0;
 	int err;
 
+	if (c->method != EVHTTP_REQ_GET) {
+		/* A HEAD (a link checker) must not spend the state. */
+		http_reply_error(c, 405, "method_not_allowed", "GET only");
+		return;
+	}
 	if (app->wechat == NULL || (b = calloc(1, sizeof *b)) == NULL) {
 		http_reply_error(c, 503, "unavailable", "try again");
 		return;

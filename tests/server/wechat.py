@@ -338,6 +338,10 @@ with Env() as env:
     st, _, body, _ = bob.get("/wx/oauth?to=https%3A%2F%2Fevil.example%2F"
                              "&code=1&state=" + state)
     check(st == 400, "a 'to' off this server: 400 (%s)" % st)
+    st, _, _ = srv.request("HEAD", bu.path + "?" + bu.query, headers={
+        "Cookie": "sg_d=" + bob.cookies["sg_d"], "User-Agent": WX_UA})
+    check(st == 405, "a HEAD of the callback is refused, nothing spent "
+          "(%s)" % st)
     st, hdrs, _, _ = bob.get(bu.path + "?" + bu.query)
     check(st == 302 and hdrs["Location"] == paths[4],
           "bob's own state, after the refusals, still works (%s)" % st)
