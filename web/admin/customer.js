@@ -183,7 +183,7 @@ async function customerPage(box, params) {
 		head.appendChild(el('button', { type: 'button', class: 'danger',
 		    id: 'customer-erase', on: { click: async () => {
 			if (!await confirmBox(t('erase'), el('p', {},
-			    `#${id} ${c.phone}: ${t('confirm_erase')}`)))
+			    `#${id} ${c.phone || ''}: ${t('confirm_erase')}`)))
 				return;
 			try {
 				await api('POST', base + '/erase', {});
