@@ -5,7 +5,8 @@
  * egress_post end to end on one event loop: a loopback receiver is
  * refused by default and gets nothing, is reached once allowed, a name
  * from the hosts file is judged by its address, and a cancelled POST
- * never calls back. Names the hosts file lacks would go to a DNS server
+ * never calls back; egress_get the same way, the answer's body handed
+ * back with a 2xx or any other status. Names the hosts file lacks would go to a DNS server
  * on a closed loopback port: no test traffic leaves the machine.
  */
 #include <arpa/inet.h>
@@ -290,6 +291,128 @@ test_post(void **state)
 	event_base_free(base);
 }
 
+/* ---- egress_get: the answer's body handed back ---- */
+
+struct answer {
+	int	calls, result, status;
+	char	body[256];
+	size_t	len;
+};
+
+static void
+answer_page(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer *b = evbuffer_new();
+	const char *uri = evhttp_request_get_uri(req);
+	int *gets = arg;
+
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET)
+		(*gets)++;
+	if (strncmp(uri, "/sns/ok?", 8) == 0) {
+		evbuffer_add_printf(b, "{\"openid\":\"o1\",\"q\":\"%s\"}",
+		    uri + 8);
+		evhttp_send_reply(req, 200, "OK", b);
+	} else {
+		evbuffer_add_printf(b, "<html>bad gateway</html>");
+		evhttp_send_reply(req, 502, "Bad Gateway", b);
+	}
+	evbuffer_free(b);
+}
+
+static void
+answered(int result, int status, const char *body, size_t len, void *arg)
+{
+	struct answer *a = arg;
+
+	a->calls++;
+	a->result = result;
+	a->status = status;
+	a->len = len;
+	snprintf(a->body, sizeof a->body, "%s", body);
+	assert_int_equal(strlen(body), len);
+}
+
+static void
+run_answer(struct event_base *base, const struct answer *a)
+{
+	int64_t deadline = sigil_now_us() + 5000000;
+
+	while (a->calls == 0 && sigil_now_us() < deadline)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	for (int i = 0; i < 10; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+static void
+test_get(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct evhttp *http = evhttp_new(base);
+	struct evhttp_bound_socket *sock;
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof sin;
+	struct egress_config cfg = { .dns_server = "127.0.0.1:9" };
+	struct egress *e;
+	struct answer a = { 0 };
+	int port, gets = 0;
+
+	(void)state;
+	evhttp_set_gencb(http, answer_page, &gets);
+	assert_non_null(sock = evhttp_bind_socket_with_handle(http,
+	    "127.0.0.1", 0));
+	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
+	    (struct sockaddr *)&sin, &slen), 0);
+	port = ntohs(sin.sin_port);
+
+	/* The policy holds for a GET too. */
+	assert_int_equal(egress_start(base, &cfg, &e), 0);
+	assert_int_equal(egress_get(e, 0, "127.0.0.1", port, "/sns/ok?x=1", 5,
+	    answered, &a, NULL), 0);
+	assert_int_equal(a.calls, 0);
+	run_answer(base, &a);
+	assert_int_equal(a.result, EGRESS_REFUSED);
+	assert_int_equal(a.len, 0);
+	assert_int_equal(gets, 0);
+	egress_free(e);
+
+	assert_int_equal(egress_policy_allow(&cfg.policy, "127.0.0.1"), 0);
+	assert_int_equal(egress_start(base, &cfg, &e), 0);
+	memset(&a, 0, sizeof a);
+	assert_int_equal(egress_get(e, 0, "127.0.0.1", port,
+	    "/sns/ok?appid=wx1&code=c", 5, answered, &a, NULL), 0);
+	run_answer(base, &a);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.result, EGRESS_OK);
+	assert_int_equal(a.status, 200);
+	assert_string_equal(a.body, "{\"openid\":\"o1\",\"q\":"
+	    "\"appid=wx1&code=c\"}");
+	assert_int_equal(gets, 1);
+	/* A non-2xx comes with its body. */
+	memset(&a, 0, sizeof a);
+	assert_int_equal(egress_get(e, 0, "127.0.0.1", port, "/down", 5,
+	    answered, &a, NULL), 0);
+	run_answer(base, &a);
+	assert_int_equal(a.result, EGRESS_STATUS);
+	assert_int_equal(a.status, 502);
+	assert_string_equal(a.body, "<html>bad gateway</html>");
+	/* Nobody there: no answer, an empty body. */
+	memset(&a, 0, sizeof a);
+	assert_int_equal(egress_get(e, 0, "127.0.0.1", 9, "/sns/ok?x", 5,
+	    answered, &a, NULL), 0);
+	run_answer(base, &a);
+	assert_int_equal(a.result, EGRESS_NO_ANSWER);
+	assert_int_equal(a.len, 0);
+	/* In flight at the end: dropped without a call. */
+	memset(&a, 0, sizeof a);
+	assert_int_equal(egress_get(e, 0, "127.0.0.1", port, "/sns/ok?y", 5,
+	    answered, &a, NULL), 0);
+	egress_free(e);
+	assert_int_equal(a.calls, 0);
+
+	evhttp_free(http);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -298,6 +421,7 @@ main(void)
 		cmocka_unit_test(test_allow),
 		cmocka_unit_test(test_host_spelling),
 		cmocka_unit_test(test_post),
+		cmocka_unit_test(test_get),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
