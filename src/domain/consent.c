@@ -315,7 +315,8 @@ record_run(struct store *st, void *arg)
 	if ((rc = store_customer_get(st, r->brand_id, r->customer_id, &cu)) !=
 	    0)
 		return rc;
-	if (cu.erased)
+	/* erased, or merged into another since the call was made */
+	if (cu.erased || cu.merged_into)
 		return SIGIL_ESTATE;
 	return store_consent_record(st, r);
 }

@@ -180,7 +180,7 @@ customer_of_device(struct app *app, uint32_t brand_id, uint64_t device,
 
 	if (store_device_customer(app->store, brand_id, device, &id) != 0 ||
 	    store_customer_get(app->store, brand_id, id, out) != 0 ||
-	    out->erased != 0)
+	    out->erased != 0 || out->merged_into != 0)
 		return SIGIL_EDENIED;
 	return 0;
 }

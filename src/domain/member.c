@@ -386,7 +386,8 @@ role_run(struct store *st, void *arg)
 	if ((rc = store_customer_get(st, x->brand_id, x->customer_id, &cu)) !=
 	    0)
 		return rc;
-	if (cu.erased != 0)
+	/* erased, or merged into another since the call was made */
+	if (cu.erased != 0 || cu.merged_into != 0)
 		return SIGIL_ESTATE;
 	settings = settings_load(st, x->brand_id);
 	if (!json_is_object(json_object_get(settings, "staff")))

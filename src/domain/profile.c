@@ -319,7 +319,8 @@ profile_run(struct store *st, void *arg)
 	if ((rc = store_customer_get(st, w->brand_id, w->customer_id, &cu)) !=
 	    0)
 		return rc;
-	if (cu.erased)
+	/* erased, or merged into another since the call was made */
+	if (cu.erased || cu.merged_into)
 		return SIGIL_ESTATE;
 	return store_profile_put(st, w->brand_id, w->customer_id, w->sealed,
 	    w->len);
