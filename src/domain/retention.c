@@ -48,6 +48,7 @@
 #define RETENTION_BLOCKED_MAX	1000	/* merges in a row without a step */
 #define RETENTION_FIRST_S	30	/* the first run after start */
 #define RETENTION_EVERY_S	86400
+#define RETENTION_RETRY_S	60	/* the daily run found one under way */
 #define DAY_US			(86400LL * 1000000)
 
 /* ---- the setting ---- */
@@ -360,7 +361,10 @@ tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if ((rc = retention_run_now(r, 0)) != 0 && rc != SIGIL_EBUSY)
+	/* A brand's run now under way: the daily one comes once it ends. */
+	if ((rc = retention_run_now(r, 0)) == SIGIL_EBUSY)
+		tv.tv_sec = RETENTION_RETRY_S;
+	else if (rc != 0)
 		log_error("retention", "err=\"%s\"", sigil_strerror(rc));
 	evtimer_add(r->tick, &tv);
 }
