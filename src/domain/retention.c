@@ -151,6 +151,7 @@ struct retention {
 	uint32_t	*brands;	/* the run's brands, in id order */
 	size_t		 nbrands, next;
 	unsigned	 blocked;	/* steps in a row that only merged */
+	unsigned	 periods;	/* brands of the run with a period */
 	uint64_t	 run_reduced, run_unlocated;
 	struct timespec	 t0;
 	struct step_job	 step;
@@ -254,6 +255,7 @@ run_next(struct retention *r)
 			continue;
 		if (days == 0)
 			continue;
+		r->periods++;
 		memset(&r->step, 0, sizeof r->step);
 		r->blocked = 0;
 		r->step.brand_id = b;
@@ -262,8 +264,15 @@ run_next(struct retention *r)
 			run_end(r, rc, 0);
 		return;
 	}
+	/*
+	 * The scrub: after a change, or one still pending, and on every
+	 * daily run with a period somewhere (LMDB's reused page buffers
+	 * can write old bytes into the free gaps of later pages: at most
+	 * a day, then).
+	 */
 	if (r->run_reduced == 0 && r->run_unlocated == 0 &&
-	    !store_scrub_pending(r->app->store)) {
+	    !store_scrub_pending(r->app->store) &&
+	    !(r->stats.run_brand == 0 && r->periods > 0)) {
 		run_end(r, 0, 0);
 		return;
 	}
@@ -330,6 +339,7 @@ retention_run_now(struct retention *r, uint32_t brand_id)
 	if (r->stats.running)
 		return SIGIL_EBUSY;
 	r->nbrands = r->next = 0;
+	r->periods = 0;
 	r->run_reduced = r->run_unlocated = 0;
 	if (brand_id != 0)
 		rc = brand_add(r, &(struct brand){ .id = brand_id });

@@ -52,6 +52,7 @@ URUMQI = (43.825592, 87.616848)
 SHENZHEN = (22.543096, 114.057865)
 CHENGDU = (30.572815, 104.066801)
 HANGZHOU = (30.274084, 120.155070)
+WUHAN = (30.592850, 114.305539)
 OLD_BULK = 2200
 MKMMDB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                       "lib", "mkmmdb.pl")
@@ -210,6 +211,13 @@ with Env() as env:
     doc, dev3 = scan(srv, paths[1], OLD6)
     doc, _ = scan(srv, bpaths[0], BETA4)
     locate(srv, doc["scan_id"], _, CHENGDU, BETA4)
+    # A forged acme tag (its last character changed) whose finder shares
+    # the place: acme's counterfeit alert keeps it.
+    code = paths[38].rsplit("/", 1)[-1]
+    fake = "/S/" + code[:-1] + ("0" if code[-1] != "0" else "1")
+    doc, devf = scan(srv, fake, OLD4)
+    check(doc["verdict"] == "counterfeit", "a forged acme tag")
+    locate(srv, doc["scan_id"], devf, WUHAN, OLD4)
     # A tag whose key id no brand has: a scan that counts for no brand.
     code = paths[39].rsplit("/", 1)[-1]
     doc, _ = scan(srv, "/S/" + code[0] + "ZZZ" + code[4:], UNB4)
@@ -237,6 +245,7 @@ with Env() as env:
     old.update(ip_needles("old v6", OLD6))
     old.update(loc_needles("Shanghai", SHANGHAI))
     old.update(loc_needles("Urumqi", URUMQI))
+    old.update(loc_needles("Wuhan", WUHAN))
     kept = {}
     kept.update(ip_needles("new v4", NEW4))
     kept.update(loc_needles("Shenzhen", SHENZHEN))
@@ -259,7 +268,10 @@ with Env() as env:
                                     "Xinjiang")
               for r in before.values() if r["ip"] in (OLD4, OLD6)),
           "every old scan has its address's region before the run")
-    check(n_old == OLD_BULK + 3, "%d old acme scans in the export" % n_old)
+    check(n_old == OLD_BULK + 4, "%d old acme scans in the export" % n_old)
+    check(any(a["type"] == "counterfeit" and a.get("location")
+              for a in al_before["alerts"]),
+          "acme's counterfeit alert has the shared place before the run")
 
     # ---- the setting: refusals change nothing ----
     st, doc = srv.api("GET", "privacy/retention", ANALYST)
@@ -339,8 +351,8 @@ with Env() as env:
     check(m.get("sigil_retention_scans_reduced_total") == n_old,
           "/metrics: %d scans reduced (%r)" % (
               n_old, m.get("sigil_retention_scans_reduced_total")))
-    check(m.get("sigil_retention_locations_reduced_total") == 2,
-          "/metrics: 2 locations reduced")
+    check(m.get("sigil_retention_locations_reduced_total") == 3,
+          "/metrics: 3 locations reduced")
     check(m.get("sigil_retention_chunks_total", 0) >= 3,
           "/metrics: the job took several chunks (%r)" %
           m.get("sigil_retention_chunks_total"))
@@ -365,6 +377,19 @@ with Env() as env:
             when, cut))
 
     files_clean("running")
+    if os.environ.get("RET_DEBUG"):
+        blob = open(os.path.join(env.data, "data.mdb"), "rb").read()
+        nd = raw_ip(OLD4)
+        i = blob.find(nd)
+        while i >= 0:
+            pg = i // 4096
+            pgno, pad, flags, lo, up = struct.unpack(
+                "<QHHHH", blob[pg * 4096:pg * 4096 + 16])
+            print("DEBUG at page", pg, "hdr", pgno, hex(flags), lo, up,
+                  "off", i % 4096, blob[i - 48 + 16:i + 16 + 8].hex())
+            i = blob.find(nd, i + 1)
+        print(subprocess.run(["mdb_stat", "-fa", env.data],
+                             capture_output=True, text=True).stdout)
 
     after = export(srv, OPER)
     fresh = [k for k in after if k not in before]

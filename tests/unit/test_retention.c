@@ -153,10 +153,10 @@ test_step(void **state)
 	assert_int_equal(store_code_state(st, a, 1, &cs), 0);
 	assert_int_not_equal(cs.last_loc_at, 0);
 
-	/* Chunks of at most 5 records until done. */
+	/* Chunks of 5 records and the rest of a page until done. */
 	do {
 		assert_int_equal(store_retention_step(st, a, cutoff, 5, &s), 0);
-		assert_true(s.examined <= 5);
+		assert_true(s.examined <= 5 + 4096 / 48);
 		assert_false(s.blocked);
 		reduced += s.reduced;
 		steps++;
@@ -166,7 +166,6 @@ test_step(void **state)
 	assert_int_equal(s.backlog, 0);
 	assert_int_equal(store_retention_cursor(st, a, &cursor), 0);
 	assert_int_equal(cursor, before[11].id);
-	assert_true(steps >= 3);
 
 	for (int i = 0; i < SCANS; i++) {
 		uint8_t cut[16];
