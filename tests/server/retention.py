@@ -377,19 +377,6 @@ with Env() as env:
             when, cut))
 
     files_clean("running")
-    if os.environ.get("RET_DEBUG"):
-        blob = open(os.path.join(env.data, "data.mdb"), "rb").read()
-        nd = raw_ip(OLD4)
-        i = blob.find(nd)
-        while i >= 0:
-            pg = i // 4096
-            pgno, pad, flags, lo, up = struct.unpack(
-                "<QHHHH", blob[pg * 4096:pg * 4096 + 16])
-            print("DEBUG at page", pg, "hdr", pgno, hex(flags), lo, up,
-                  "off", i % 4096, blob[i - 48 + 16:i + 16 + 8].hex())
-            i = blob.find(nd, i + 1)
-        print(subprocess.run(["mdb_stat", "-fa", env.data],
-                             capture_output=True, text=True).stdout)
 
     after = export(srv, OPER)
     fresh = [k for k in after if k not in before]
