@@ -27,6 +27,7 @@ and /48, old locations gone, new ones intact); the alerts keep their
 counts; /metrics has the job's HELP/TYPE lines and numbers. Last, the
 daily job by itself: a restart with more old scans reduces them without
 any call."""
+import datetime
 import glob
 import ipaddress
 import json
@@ -260,6 +261,14 @@ with Env() as env:
           "(missing: %s)" % missing)
 
     before = export(srv, OPER)
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    span = "stats/overview?bucket=day&from=%s&to=%s" % (
+        today - datetime.timedelta(days=14), today - datetime.timedelta(
+            days=1))
+    st, ov_before = srv.api("GET", span, ANALYST)
+    check(st == 200 and ov_before["totals"]["scans"] >= OLD_BULK,
+          "the dashboard's counts of the old days, before (%r)" %
+          ov_before.get("totals"))
     st, al_before = srv.api("GET", "alerts", ANALYST)
     check(st == 200 and any(a.get("location") for a in al_before["alerts"]),
           "an alert with a place before the run")
@@ -411,6 +420,10 @@ with Env() as env:
           "regions; old addresses cut, old places gone, the rest unchanged "
           "(%d bad: %r)"
           % (len(bad), [(before[k], after.get(k)) for k in bad[:2]]))
+    st, ov_after = srv.api("GET", span, ANALYST)
+    check(ov_after["totals"] == ov_before["totals"] and
+          ov_after["series"] == ov_before["series"],
+          "the dashboard's counts of those days are unchanged")
     new = [r for r in after.values() if r["ip"] == NEW4 and "lat" in r]
     check(len(new) == 1 and abs(new[0]["lat"] - SHENZHEN[0]) < 1e-5,
           "the 2-day-old scan keeps its place")
