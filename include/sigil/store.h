@@ -193,6 +193,27 @@ struct store_scrub_stats {
  */
 int store_scrub(struct store *st, struct store_scrub_stats *out);
 /*
+ * The same a chunk at a time, for a caller that lets other writes in
+ * between (the retention job: one writer op per chunk, so scans commit
+ * between two chunks instead of waiting for the whole file). begin
+ * takes E (everything committed before it is covered) and makes the
+ * first commit; each step is one write transaction: 1 while more is
+ * left, 0 when the scrub is done (scrub/pending cleared, stats final),
+ * SIGIL_EBUSY while a reader older than E lives (nothing done: call it
+ * again a little later), else an error. Writes committed between the
+ * steps need no scrub of their own for what came before E.
+ */
+struct store_scrub_run {
+	uint64_t	after;		/* E */
+	uint64_t	from;		/* next page to look at */
+	uint64_t	end;		/* pages in the file */
+	int		wal_done;
+	int64_t		t0;		/* CLOCK_MONOTONIC, microseconds */
+	struct store_scrub_stats stats;
+};
+int store_scrub_begin(struct store *st, struct store_scrub_run *r);
+int store_scrub_step(struct store *st, struct store_scrub_run *r);
+/*
  * 1 if an erasure committed and its scrub did not finish (a crash, a
  * reader that stayed): sigild runs store_scrub at start then.
  */

@@ -13,9 +13,13 @@
  * chain of writer ops, each one bounded chunk of one brand's log
  * (RETENTION_CHUNK records, one write transaction); the chunk's done()
  * on the loop queues the next one, so every scan that arrived meanwhile
- * is committed between two chunks. After the last brand, one more op
- * runs store_scrub (its own chunks of pages, as after an erasure) when
- * the run changed anything. The loop's timer starts a run over every
+ * is committed between two chunks (RETENTION_CHUNK records and the rest
+ * of the last one's leaf page). After the last brand, the scrub, as
+ * after an erasure, when the run changed anything (and on every daily
+ * run with a period): store_scrub_begin, then one op per chunk of pages
+ * (store_scrub_step), scans again committed between two; a reader older
+ * than the scrub makes it wait SCRUB_PAUSE_MS on the loop's timer, not
+ * in the writer. The loop's timer starts a run over every
  * brand RETENTION_FIRST_S after sigild starts and every 24 hours after
  * (first over the scans no brand's period covers, brand id 0 in the log,
  * when sigild runs with --unbranded-retention DAYS);
@@ -48,6 +52,9 @@
 #define RETENTION_BLOCKED_MAX	1000	/* merges in a row without a step */
 #define RETENTION_FIRST_S	30	/* the first run after start */
 #define RETENTION_EVERY_S	86400
+#define RETENTION_RETRY_S	60	/* the daily run found one under way */
+#define SCRUB_PAUSE_MS		10	/* a reader older than the scrub: wait */
+#define SCRUB_TRIES_MAX		500
 #define DAY_US			(86400LL * 1000000)
 
 /* ---- the setting ---- */
@@ -137,7 +144,8 @@ struct step_job {
 	uint32_t	brand_id;
 	int64_t		cutoff;
 	struct store_retention_step res;
-	struct store_scrub_stats ss;
+	struct store_scrub_run sr;	/* the scrub, kept across its ops */
+	int		more, busy;	/* its step: more to do, old reader */
 };
 
 struct retention {
@@ -150,10 +158,13 @@ struct retention {
 	uint32_t	*brands;	/* the run's brands, in id order */
 	size_t		 nbrands, next;
 	unsigned	 blocked;	/* steps in a row that only merged */
+	unsigned	 periods;	/* brands of the run with a period */
 	uint64_t	 run_reduced, run_unlocated;
 	struct timespec	 t0;
 	struct step_job	 step;
 	struct writer_job job;
+	struct event	*retry;		/* the scrub waits for an old reader */
+	unsigned	 tries;
 };
 
 /*
@@ -176,17 +187,33 @@ step_run(struct store *st, void *arg)
 
 static const struct writer_op op_step = { "retention_step", step_run, NULL };
 
-/* As after an erasure: the freed pages and the log's copies zeroed. */
+/*
+ * As after an erasure, the freed pages and the log's copies zeroed, but
+ * a chunk of pages per op (store_scrub_step), so scans commit between.
+ */
 static int
-scrub_run(struct store *st, void *arg)
+scrub_begin_run(struct store *st, void *arg)
 {
 	struct step_job *s = arg;
 
-	return store_scrub(st, &s->ss);
+	return store_scrub_begin(st, &s->sr);
 }
 
-static const struct writer_op op_scrub = { "retention_scrub", scrub_run,
-    NULL };
+static int
+scrub_step_run(struct store *st, void *arg)
+{
+	struct step_job *s = arg;
+	int rc = store_scrub_step(st, &s->sr);
+
+	s->more = rc == 1;
+	s->busy = rc == SIGIL_EBUSY;
+	return rc == 1 || rc == SIGIL_EBUSY ? 0 : rc;
+}
+
+static const struct writer_op op_scrub_begin = { "retention_scrub",
+    scrub_begin_run, NULL };
+static const struct writer_op op_scrub_step = { "retention_scrub_step",
+    scrub_step_run, NULL };
 
 static void step_done(struct writer_job *job);
 
@@ -253,6 +280,7 @@ run_next(struct retention *r)
 			continue;
 		if (days == 0)
 			continue;
+		r->periods++;
 		memset(&r->step, 0, sizeof r->step);
 		r->blocked = 0;
 		r->step.brand_id = b;
@@ -261,13 +289,34 @@ run_next(struct retention *r)
 			run_end(r, rc, 0);
 		return;
 	}
+	/*
+	 * The scrub: after a change, or one still pending, and on every
+	 * daily run with a period somewhere (LMDB's reused page buffers
+	 * can write old bytes into the free gaps of later pages: at most
+	 * a day, then).
+	 */
 	if (r->run_reduced == 0 && r->run_unlocated == 0 &&
-	    !store_scrub_pending(r->app->store)) {
+	    !store_scrub_pending(r->app->store) &&
+	    !(r->stats.run_brand == 0 && r->periods > 0)) {
 		run_end(r, 0, 0);
 		return;
 	}
 	memset(&r->step, 0, sizeof r->step);
-	if ((rc = submit(r, &op_scrub)) != 0)
+	r->tries = 0;
+	if ((rc = submit(r, &op_scrub_begin)) != 0)
+		run_end(r, rc, 0);
+}
+
+/* The scrub's next chunk, after a pause when a reader was older. */
+static void
+scrub_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct retention *r = arg;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if ((rc = submit(r, &op_scrub_step)) != 0)
 		run_end(r, rc, 0);
 }
 
@@ -277,8 +326,22 @@ step_done(struct writer_job *job)
 	struct retention *r = job->arg;
 	int rc;
 
-	if (job->op == &op_scrub) {
-		run_end(r, job->err, job->err == 0);
+	if (job->op == &op_scrub_begin || job->op == &op_scrub_step) {
+		const struct timeval pause = { 0, SCRUB_PAUSE_MS * 1000 };
+
+		if (job->err != 0)
+			run_end(r, job->err, 0);
+		else if (job->op == &op_scrub_step && r->step.busy) {
+			/* As store_scrub: 10 ms apart, 5 s at most. */
+			if (++r->tries >= SCRUB_TRIES_MAX)
+				run_end(r, SIGIL_EBUSY, 0);
+			else
+				evtimer_add(r->retry, &pause);
+		} else if (job->op == &op_scrub_begin || r->step.more) {
+			if ((rc = submit(r, &op_scrub_step)) != 0)
+				run_end(r, rc, 0);
+		} else
+			run_end(r, 0, 1);
 		return;
 	}
 	if (job->err != 0) {
@@ -329,6 +392,7 @@ retention_run_now(struct retention *r, uint32_t brand_id)
 	if (r->stats.running)
 		return SIGIL_EBUSY;
 	r->nbrands = r->next = 0;
+	r->periods = 0;
 	r->run_reduced = r->run_unlocated = 0;
 	if (brand_id != 0)
 		rc = brand_add(r, &(struct brand){ .id = brand_id });
@@ -360,7 +424,10 @@ tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if ((rc = retention_run_now(r, 0)) != 0 && rc != SIGIL_EBUSY)
+	/* A brand's run now under way: the daily one comes once it ends. */
+	if ((rc = retention_run_now(r, 0)) == SIGIL_EBUSY)
+		tv.tv_sec = RETENTION_RETRY_S;
+	else if (rc != 0)
 		log_error("retention", "err=\"%s\"", sigil_strerror(rc));
 	evtimer_add(r->tick, &tv);
 }
@@ -378,6 +445,7 @@ retention_start(struct app *app, unsigned unbranded_days,
 	r->unbranded = unbranded_days;
 	pthread_mutex_init(&r->mu, NULL);
 	if ((r->tick = evtimer_new(app->base, tick, r)) == NULL ||
+	    (r->retry = evtimer_new(app->base, scrub_retry, r)) == NULL ||
 	    evtimer_add(r->tick, &tv) != 0) {
 		retention_free(r);
 		return SIGIL_ENOMEM;
@@ -405,6 +473,8 @@ retention_free(struct retention *r)
 		return;
 	if (r->tick != NULL)
 		event_free(r->tick);
+	if (r->retry != NULL)
+		event_free(r->retry);
 	pthread_mutex_destroy(&r->mu);
 	free(r->brands);
 	free(r);

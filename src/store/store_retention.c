@@ -332,6 +332,9 @@ retention_fn(struct store *st, MDB_txn *txn, void *arg)
 	struct cut *cuts = NULL;
 	size_t ncuts = 0;
 	uint64_t cursor = 0, end = 0, last, edge = 0, top = 0;
+	uintptr_t lastpage = 0;
+	size_t psize, cap;
+	MDB_stat ms;
 	int rc;
 
 	/* A rerun (map growth) starts over. */
@@ -344,7 +347,12 @@ retention_fn(struct store *st, MDB_txn *txn, void *arg)
 	    (rc = merged_end(st, txn, &end)) != 0)
 		return rc;
 	last = cursor;
-	if ((cuts = calloc(x->max ? x->max : 1, sizeof *cuts)) == NULL)
+	if ((rc = mdb_env_stat(st->env, &ms)) != 0)
+		return rc;
+	psize = ms.ms_psize;
+	/* The chunk, and the rest of its last leaf page. */
+	cap = x->max + psize / SCAN_REC_LEN + 1;
+	if ((cuts = calloc(cap, sizeof *cuts)) == NULL)
 		return SIGIL_ENOMEM;
 	if ((rc = mdb_cursor_open(txn, st->scans, &cur)) != 0)
 		goto out;
@@ -368,10 +376,23 @@ retention_fn(struct store *st, MDB_txn *txn, void *arg)
 			x->res.done = 0;
 			break;
 		}
-		if (x->res.examined == x->max) {
+		/*
+		 * A chunk ends with a leaf page: the copy of a page this
+		 * transaction made must not keep full addresses of the
+		 * brand's due scans, since LMDB reuses its dirty-page
+		 * buffers without clearing them (their stale bytes land in
+		 * the free gaps of pages written later, past the scrub).
+		 */
+		if (x->res.examined >= x->max &&
+		    ((uintptr_t)p & ~(uintptr_t)(psize - 1)) != lastpage) {
 			x->res.done = 0;
 			break;
 		}
+		if (x->res.examined == cap) {
+			x->res.done = 0;	/* (a page holds fewer) */
+			break;
+		}
+		lastpage = (uintptr_t)p & ~(uintptr_t)(psize - 1);
 		x->res.examined++;
 		last = id;
 		if (le32_get(p + REC_BRAND) != x->brand_id)

@@ -27,6 +27,12 @@
  *     checkpoint fingerprinted (its CRC is checked at recovery) is left
  *     alone. This goes a chunk of pages per write transaction, so scans
  *     wait at most one chunk. data.mdb is synced after each chunk.
+ *     store_scrub takes the chunks in one call (an erasure's writer op);
+ *     store_scrub_begin and store_scrub_step one at a time (the
+ *     retention job, one writer op each, scans committed between them:
+ *     each chunk looks again at what is free and in use under the write
+ *     lock, so pages freed or filled between two chunks are judged as
+ *     they are then).
  *
  * A page of LMDB: pgno (8), pad (2), flags (2), lower (2), upper (2),
  * then the node pointers up to lower and the nodes from upper to the end
@@ -69,14 +75,6 @@
 #define PG_LEAF2	0x20
 #define PG_SUBP		0x40
 #define PG_HDR		16
-
-struct scrub_arg {
-	uint64_t			 after;	/* E */
-	uint64_t			 from;	/* next page to look at */
-	uint64_t			 end;	/* pages in the file */
-	int				 wal_done;
-	struct store_scrub_stats	*stats;
-};
 
 static int
 reader_line(const char *msg, void *ctx)
@@ -161,7 +159,7 @@ zero_at(int fd, uint8_t *p, size_t n, off_t off)
 static int
 scrub_fn(struct store *st, MDB_txn *txn, void *arg)
 {
-	struct scrub_arg *a = arg;
+	struct store_scrub_run *a = arg;
 	MDB_envinfo info;
 	MDB_stat ms;
 	mdb_filehandle_t fd;
@@ -229,7 +227,7 @@ scrub_fn(struct store *st, MDB_txn *txn, void *arg)
 				if (nonzero(p, ps)) {
 					if ((rc = zero_at(fd, p, ps, off)) != 0)
 						goto out;
-					a->stats->free_pages++;
+					a->stats.free_pages++;
 					dirty = 1;
 				}
 				i++;
@@ -263,7 +261,7 @@ scrub_fn(struct store *st, MDB_txn *txn, void *arg)
 					if ((rc = zero_at(fd, p + g0, g1 - g0,
 					    off + (off_t)g0)) != 0)
 						goto out;
-					a->stats->gap_pages++;
+					a->stats.gap_pages++;
 					dirty = 1;
 				}
 			}
@@ -298,45 +296,76 @@ store_scrub_pending(struct store *st)
 	    &v)) == 0 && v != 0;
 }
 
+static int64_t
+mono_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+int
+store_scrub_begin(struct store *st, struct store_scrub_run *r)
+{
+	MDB_envinfo info;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	r->end = 1;
+	if (st->flags & STORE_RDONLY)
+		return SIGIL_EDENIED;
+	r->t0 = mono_us();
+	if ((rc = mdb_env_info(st->env, &info)) != 0)
+		return map_err(rc);
+	r->after = info.me_last_txnid;
+	if (fault_hit("scrub"))
+		return SIGIL_EIO;
+	return store_write(st, bump_fn, NULL);
+}
+
+int
+store_scrub_step(struct store *st, struct store_scrub_run *r)
+{
+	int rc;
+
+	if (r->from < r->end) {
+		if ((rc = store_write(st, scrub_fn, r)) != 0)
+			return rc;
+		r->stats.chunks++;
+		if (r->from < r->end)
+			return 1;
+	}
+	/* Cleared after the scrub: a crash before this runs it again. */
+	if ((rc = store_write(st, done_fn, NULL)) != 0)
+		return rc;
+	r->stats.ms = (mono_us() - r->t0) / 1000;
+	r->stats.pages = r->end;
+	return 0;
+}
+
 int
 store_scrub(struct store *st, struct store_scrub_stats *out)
 {
-	struct store_scrub_stats stats = { 0 };
-	struct scrub_arg a = { 0, 0, 1, 0, &stats };
-	struct timespec t0, t1;
-	MDB_envinfo info;
+	struct store_scrub_run r;
 	int rc, tries = 0;
 
-	if (st->flags & STORE_RDONLY)
-		return SIGIL_EDENIED;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((rc = mdb_env_info(st->env, &info)) != 0)
-		return map_err(rc);
-	a.after = info.me_last_txnid;
-	if (fault_hit("scrub"))
-		return SIGIL_EIO;
-	if ((rc = store_write(st, bump_fn, NULL)) != 0)
-		return rc;
-	while (a.from < a.end) {
-		rc = store_write(st, scrub_fn, &a);
+	if ((rc = store_scrub_begin(st, &r)) != 0)
+		goto out;
+	while ((rc = store_scrub_step(st, &r)) != 0) {
 		if (rc == SIGIL_EBUSY && ++tries < SCRUB_TRIES) {
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
 
 			nanosleep(&ts, NULL);
 			continue;
 		}
-		if (rc != 0)
+		if (rc < 0)
 			break;
-		stats.chunks++;
 	}
-	/* Cleared after the scrub: a crash before this runs it again. */
-	if (rc == 0)
-		rc = store_write(st, done_fn, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	stats.ms = (t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	stats.pages = a.end;
+out:
+	r.stats.ms = r.t0 ? (mono_us() - r.t0) / 1000 : 0;
+	r.stats.pages = r.end;
 	if (out)
-		*out = stats;
+		*out = r.stats;
 	return rc;
 }

@@ -37,7 +37,7 @@ Object.assign(A.TEXT.zh, {
 	ret_run: '立即执行', ret_running: '正在执行…',
 	ret_started: '已开始执行', ret_done: '执行完毕',
 	ret_last: '最近一次执行', ret_last_none: '本次启动以来尚未执行',
-	ret_reduced: '处理的扫码', ret_seconds: '耗时（秒）',
+	ret_reduced: '已处理 {n} 条扫码', ret_seconds: '耗时 {s} 秒',
 	ret_scrubbed: '磁盘已抹除', ret_not_scrubbed: '磁盘抹除未完成（下次启动时补做）',
 	ret_failed: '执行失败',
 	ret_daily: '任务在服务启动 30 秒后及此后每 24 小时自动执行。',
@@ -64,7 +64,7 @@ Object.assign(A.TEXT.en, {
 	ret_run: 'Run now', ret_running: 'Running…',
 	ret_started: 'Started', ret_done: 'Finished',
 	ret_last: 'Last run', ret_last_none: 'Not run since the server started',
-	ret_reduced: 'scans reduced', ret_seconds: 'seconds',
+	ret_reduced: '{n} scans reduced', ret_seconds: '{s} s',
 	ret_scrubbed: 'wiped from disk',
 	ret_not_scrubbed: 'disk wipe not finished (done at the next start)',
 	ret_failed: 'Failed',
@@ -93,8 +93,8 @@ function runView(r) {
 	    pill(t('ret_done'), 'ok');
 	return el('p', { id: 'ret-last' }, state, ' ',
 	    el('span', { class: 'sub' }, `${when(r.finished)} · ` +
-	    `${fmt(r.reduced)} ${t('ret_reduced')} · ` +
-	    `${r.seconds.toFixed(2)} ${t('ret_seconds')} · ` +
+	    `${t('ret_reduced').replace('{n}', fmt(r.reduced))} · ` +
+	    `${t('ret_seconds').replace('{s}', r.seconds.toFixed(2))} · ` +
 	    (r.scrubbed ? t('ret_scrubbed') : t('ret_not_scrubbed'))));
 }
 
@@ -121,8 +121,9 @@ async function retentionPage(box) {
 			    id: 'ret-admin-only' }, t('ret_admin_only'))]);
 			return;
 		}
-		const days = el('input', { id: 'ret-days', type: 'number', min: 0,
-		    max: 3650, step: 1, required: true, value: String(doc.days) });
+		/* No min/max: the browser's own refusal would skip ours. */
+		const days = el('input', { id: 'ret-days', type: 'number', step: 1,
+		    required: true, inputmode: 'numeric', value: String(doc.days) });
 		const msg = el('div', { class: 'notice error', id: 'ret-msg',
 		    hidden: true });
 		const run = el('button', { type: 'button', id: 'ret-run' },

@@ -31,10 +31,11 @@ struct store_retention_step {
 
 /*
  * One bounded step of brand_id's retention (brand_id 0: the scans that
- * count for no brand, unknown codes and forged tags naming none): the
- * log from the brand's
+ * count for no brand, forged tags naming none): the log from the brand's
  * cursor (meta retention/<brand>: every scan of the brand up to it has
- * been reduced) on, at most max records, up to the first one at or after
+ * been reduced) on, max records and the rest of the last one's leaf page
+ * (so no page copy keeps a due scan's full address), up to the first
+ * one at or after
  * cutoff (microseconds) and never past what code_state has merged (so a
  * replay never reads a cut address: blocked then says so, and
  * store_state_merge moves that point on). Each of the brand's scans (its own,
