@@ -77,7 +77,7 @@ PY
 ok "export ndjson" "$S" export scans --data "$D"
 [ -s "$T/out" ] && fail "export of an empty log printed $(cat "$T/out")"
 ok "export csv" "$S" export scans --data "$D" --format csv --since 2020-01-01 --out "$T/scans.csv"
-[ "$(cat "$T/scans.csv")" = "scan_id,brand,serial,batch,time,verdict,bot,first_scan,device,ip,lat,lng,accuracy_m,diversion" ] ||
+[ "$(cat "$T/scans.csv")" = "scan_id,brand,serial,batch,time,verdict,bot,first_scan,device,ip,lat,lng,accuracy_m,diversion,country,province,city,province_zh,city_zh,region_source" ] ||
 	fail "export csv header: $(cat "$T/scans.csv")"
 
 # Backup: a working copy of store and keyring.

@@ -432,7 +432,8 @@ with Env() as env:
     check(not sus or ('id="story"' not in html and 'id="support"' in html),
           "suspicious: no story, support shown (suspicious=%s)" % sus)
 
-    # largest content: still under 20 KB
+    # largest content: still under 24 KB (20 KB before the privacy
+    # notice and its choices joined the reward card: about 2.6 KB)
     big = {"title": "標" * 80, "story": ("长" * 99 + "\n\n") * 12,
            "images": [pid, gif_id] * 3,
            "buttons": [{"label": "按" * 24, "href": "https://a.example/" +
@@ -442,7 +443,7 @@ with Env() as env:
     srv.api("PUT", "content/brand/zh-CN", A, dict(good_brand,
                                                    display_name="名" * 40))
     st, h, html = page(srv, paths[6], "zh-CN")
-    check(len(html.encode()) < 20 * 1024, "largest page %d bytes < 20 KB" %
+    check(len(html.encode()) < 24 * 1024, "largest page %d bytes < 24 KB" %
           len(html.encode()))
     check("標" * 80 in html and "明前龙井 250 克" not in html,
           "a document written again is shown as written (no stale copy)")

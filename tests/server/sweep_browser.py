@@ -19,7 +19,7 @@ PW = "correct horse battery staple"
 ADMIN_PAGES = ["overview", "campaigns", "catalog", "orders", "editor",
                "alerts", "geo", "lookup", "distributors", "shipments",
                "products", "batches", "customers", "feedback", "exports",
-               "webhooks", "users", "audit"]
+               "webhooks", "users", "wechat", "privacy", "retention", "audit"]
 HANGZHOU = [[[118.0, 27.0], [122.9, 27.0], [122.9, 31.2], [118.0, 31.2],
              [118.0, 27.0]]]
 

@@ -197,7 +197,7 @@ async function retentionPage(box) {
 	}
 }
 
-A.registerPage('retention', 'webhooks', retentionPage,
+A.registerPage('retention', 'privacy', retentionPage,
     { group: 'settings', ownNote: true });
 
 })();
