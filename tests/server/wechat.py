@@ -550,6 +550,20 @@ with Env() as env:
           "stay")
     st, _, body, _ = hana.get("/wx/userinfo?back=%2Fmember")
     check(st == 403, "consent withdrawn: no profile asked again (%s)" % st)
+    srv.request("POST", "/api/v1/me/consents?brand=acme", body={
+        "grant": ["profile"], "notice_version": version,
+        "channel": "wechat"}, headers=h)
+    st, hdrs, _, _ = hana.get("/wx/userinfo?back=%2Fmember")
+    srv.request("POST", "/api/v1/me/consents?brand=acme", body={
+        "withdraw": ["profile"]}, headers=h)
+    st2, back = hana.authorize(hdrs["Location"])
+    bu = urllib.parse.urlsplit(back)
+    st, hdrs, _, _ = hana.get(bu.path + "?" + bu.query)
+    st_me, me = hana.me()
+    check(st == 302 and hdrs["Location"] == "/member" and
+          "nickname" not in json.dumps(me),
+          "consent withdrawn while WeChat was asked: the profile WeChat "
+          "gave is not kept")
 
     st, _, raw = srv.request("GET", "/metrics")
     m = dict(re.findall(r"^(sigil_wechat_\w+) (\d+)$", raw.decode(), re.M))
