@@ -31,6 +31,7 @@
 #include <openssl/hmac.h>
 
 #include "sigil/app.h"
+#include "sigil/consent.h"
 #include "sigil/identity.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -202,10 +203,50 @@ fail:
 	return err;
 }
 
+/*
+ * The customer a login will land on, as far as a read can tell: the
+ * unionid's or openid's, else the device's. 0 when none yet.
+ */
+static uint64_t
+landing_customer(struct store *st, const struct wechat_link *l)
+{
+	uint64_t id;
+
+	for (int n = 0; n < l->n; n++)
+		if (store_ident_find(st, l->brand_id, l->ids[n].kind,
+		    l->ids[n].hash, &id) == 0)
+			return id;
+	if (l->device != 0 && store_device_customer(st, l->brand_id,
+	    l->device, &id) == 0)
+		return id;
+	return 0;
+}
+
+/*
+ * On the writer thread, so nothing writes between this read and the
+ * login's transaction: a profile (nickname, avatar) is kept only when
+ * the customer's latest "profile" entry is a grant at this moment (a
+ * withdrawal that landed while WeChat was asked wins).
+ */
 static int
 login_run(struct store *st, void *arg)
 {
-	return store_wechat_link(st, arg);
+	struct wechat_link *l = arg;
+	struct consent_entry e;
+	uint64_t id;
+	int profile = 0;
+
+	for (int n = 0; n < l->n; n++)
+		profile |= l->ids[n].prof_len > 0;
+	if (profile && ((id = landing_customer(st, l)) == 0 ||
+	    store_consent_latest(st, l->brand_id, id, CONSENT_PROFILE,
+	    &e) != 0 || e.action != CONSENT_GRANT))
+		for (int n = 0; n < l->n; n++) {
+			OPENSSL_cleanse(l->ids[n].prof, sizeof l->ids[n].prof);
+			l->ids[n].prof_len = 0;
+			l->ids[n].update = 0;
+		}
+	return store_wechat_link(st, l);
 }
 
 const struct writer_op identity_wechat_op = { "wechat_login", login_run };

@@ -381,6 +381,45 @@ with Env() as env:
               "WeChat %s: the scan still recorded and answered (%s %s)" %
               (switch, st, hops))
 
+    wx.apps[OA].secret = "1" * 32
+    erin = Browser(srv, wx, "erin")
+    before = scan_count(srv, paths[9])
+    st, body, hops = erin.scan(paths[9])
+    wx.apps[OA].secret = OA_SECRET
+    check(st == 200 and scan_count(srv, paths[9]) == before + 2 and
+          erin.me()[0] != 200 and
+          "errcode=40125 result=bad_app" in srv.logtext(),
+          "the AppSecret changed at WeChat (40125): the scan recorded, "
+          "the operator told in the log")
+
+    # ---- the stand-in refuses what WeChat refuses ----
+    def wxget(path, **q):
+        import urllib.request
+        with urllib.request.urlopen(wx.base + path + "?" +
+                                    urllib.parse.urlencode(q)) as r:
+            return json.loads(r.read())
+    code = wx.login_code(MP, "probe")
+    for q, want, what in (
+            (dict(appid=MP, secret="x" * 32, js_code=code,
+                  grant_type="authorization_code"), 40125, "wrong secret"),
+            (dict(appid="wx0000000000000000", secret=MP_SECRET,
+                  js_code=code, grant_type="authorization_code"), 40013,
+             "wrong appid"),
+            (dict(appid=MP, secret=MP_SECRET, js_code=code,
+                  grant_type="client_credential"), 40002,
+             "wrong grant_type"),
+            (dict(appid=MP, secret=MP_SECRET,
+                  grant_type="authorization_code"), 41008, "no code")):
+        check(wxget("/sns/jscode2session", **q).get("errcode") == want,
+              "the stand-in refuses a %s with %d" % (what, want))
+    check(wxget("/sns/oauth2/refresh_token", appid=OA,
+                grant_type="refresh_token", refresh_token="nope")
+          .get("errcode") == 40030, "the stand-in refuses a bad "
+          "refresh_token with 40030")
+    check(wxget("/sns/userinfo", access_token="nope", openid="x",
+                lang="zh_CN").get("errcode") == 40001,
+          "the stand-in refuses a bad access_token with 40001")
+
     # ---- the mini-program ----
     def session(body, cookie=None):
         h = {"Accept": "application/json"}
@@ -550,6 +589,20 @@ with Env() as env:
           "stay")
     st, _, body, _ = hana.get("/wx/userinfo?back=%2Fmember")
     check(st == 403, "consent withdrawn: no profile asked again (%s)" % st)
+    srv.request("POST", "/api/v1/me/consents?brand=acme", body={
+        "grant": ["profile"], "notice_version": version,
+        "channel": "wechat"}, headers=h)
+    st, hdrs, _, _ = hana.get("/wx/userinfo?back=%2Fmember")
+    srv.request("POST", "/api/v1/me/consents?brand=acme", body={
+        "withdraw": ["profile"]}, headers=h)
+    st2, back = hana.authorize(hdrs["Location"])
+    bu = urllib.parse.urlsplit(back)
+    st, hdrs, _, _ = hana.get(bu.path + "?" + bu.query)
+    st_me, me = hana.me()
+    check(st == 302 and hdrs["Location"] == "/member" and
+          "nickname" not in json.dumps(me),
+          "consent withdrawn while WeChat was asked: the profile WeChat "
+          "gave is not kept")
 
     st, _, raw = srv.request("GET", "/metrics")
     m = dict(re.findall(r"^(sigil_wechat_\w+) (\d+)$", raw.decode(), re.M))
