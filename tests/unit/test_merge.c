@@ -687,6 +687,68 @@ test_merge_race(void **state)
 	}
 }
 
+/* A claim by the customer that goes, racing its merge. */
+struct claimer {
+	struct fixture	*f;
+	uint64_t	 cust, serial;
+	int		 rc;
+	pthread_barrier_t *go;
+};
+
+static void *
+claim_one(void *p)
+{
+	struct claimer *c = p;
+	struct claim cl = { 0 };
+
+	cl.brand_id = c->f->brand;
+	cl.serial = c->serial;
+	cl.role = CLAIM_CONSUMER;
+	cl.customer_id = c->cust;
+	cl.points = 5;
+	cl.prize = -1;
+	cl.at = T0 + HOUR;
+	pthread_barrier_wait(c->go);
+	c->rc = store_claim(c->f->st, &cl, NULL);
+	return NULL;
+}
+
+static void
+test_merge_claim_race(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int round = 0; round < 20; round++) {
+		pthread_barrier_t go;
+		pthread_t t[2];
+		struct racer r;
+		struct claimer c;
+		uint64_t w = wechat_customer(f, T0);
+		uint64_t p = phone_customer(f, 300 + round);
+		struct claim got;
+
+		claim(f, w, 5000 + round, 7, T0, 0, NULL, 0);
+		pthread_barrier_init(&go, NULL, 2);
+		r = (struct racer){ f, w, p, 0, -1, &go };
+		c = (struct claimer){ f, w, 6000 + round, -1, &go };
+		assert_int_equal(pthread_create(&t[0], NULL, race_one, &r), 0);
+		assert_int_equal(pthread_create(&t[1], NULL, claim_one, &c), 0);
+		pthread_join(t[0], NULL);
+		pthread_join(t[1], NULL);
+		pthread_barrier_destroy(&go);
+		assert_int_equal(r.rc, 0);
+		/* before the merge: moved with it; after: refused, no trace */
+		assert_true(c.rc == 0 || c.rc == SIGIL_ESTATE);
+		assert_int_equal(balance(f, p, T0 + DAY),
+		    7 + (c.rc == 0 ? 5 : 0));
+		assert_int_equal(balance(f, w, T0 + DAY), 0);
+		assert_int_equal(store_claim_get(f->st, f->brand, 6000 + round,
+		    CLAIM_CONSUMER, &got), c.rc == 0 ? 0 : SIGIL_ENOTFOUND);
+		if (c.rc == 0)
+			assert_int_equal(got.customer_id, p);
+	}
+}
+
 /* Erasing the survivor erases what the merge brought it. */
 static void
 test_erase_after_merge(void **state)
@@ -754,6 +816,7 @@ main(void)
 		T(test_merge_identities),
 		T(test_phone_login),
 		T(test_merge_race),
+		T(test_merge_claim_race),
 		T(test_erase_after_merge),
 	};
 
