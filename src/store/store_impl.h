@@ -1050,9 +1050,10 @@ int claims_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
 /*
  * store_merge.c: gone made one with keep in txn (see the file's head):
  * SIGIL_EINVAL (the same or 0), SIGIL_ENOTFOUND, SIGIL_ESTATE (either
- * erased or merged already), SIGIL_ECONFLICT (both with a phone, or a
- * move function's conflict: two openids of one app). On any error the
- * caller aborts txn. store_customer_merge_rule picks keep from a and b
+ * erased or merged already), SIGIL_ECONFLICT (both with a phone, or
+ * two openids of one app): these refusals before anything is written,
+ * so the caller may go on with txn. After any other error the caller
+ * aborts txn. store_customer_merge_rule picks keep from a and b
  * by the rule (store_merge_survivor) first; *kept is the survivor.
  */
 int store_customer_merge(struct store *st, MDB_txn *txn, uint32_t brand_id,

@@ -33,13 +33,15 @@
  *   consents    gone's consent entries join keep's, seq order kept (the
  *               latest choice per purpose, of either, is the one that
  *               holds); the profile moves unless keep has its own;
- *   identities  the move function its table's owner writes; every such
- *               step is in merge_moves below.
+ *   identities  gone's WeChat identities become keep's (ident_move);
+ *               every step of another file is in merge_moves below.
  *
  * The rule (docs/api.md "Merging customers"): the survivor is the one
- * with a phone; of two without, the older (lower id). Both with a phone
- * is a conflict (SIGIL_ECONFLICT): two phones are two people until the
- * brand says otherwise, and nothing is merged.
+ * with a phone; of two without, the older (lower id). Both with a phone,
+ * or each with an identity of the same WeChat app (two openids of one
+ * app, two unionids), is a conflict (SIGIL_ECONFLICT), found before
+ * anything is written: two phones or two WeChat accounts are two people
+ * until the brand says otherwise, and nothing is merged.
  *
  * Owns no table. May call every storage file's merge step (it sits
  * above them all but store_open.c). Must never commit: its callers own
@@ -109,8 +111,11 @@ store_customer_merge(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	if ((rc = customer_live(st, txn, brand_id, keep, &k)) != 0 ||
 	    (rc = customer_live(st, txn, brand_id, gone, &g)) != 0)
 		return map_err(rc);
+	/* Every refusal comes before the first write. */
 	if (k.phone_ct_len != 0 && g.phone_ct_len != 0)
 		return SIGIL_ECONFLICT;
+	if ((rc = ident_conflict(st, txn, brand_id, gone, keep)) != 0)
+		return rc < 0 ? map_err(rc) : SIGIL_ECONFLICT;
 	if ((rc = ledger_merge(st, txn, brand_id, gone, keep, at, &points,
 	    &entries)) != 0 ||
 	    (rc = claims_move(st, txn, brand_id, gone, keep, &claims)) != 0 ||

@@ -25,10 +25,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import Env, check, done, outbox_code  # noqa: E402
-try:
-    from wechat_standin import StandIn  # noqa: E402
-except ImportError:     # a tree without the WeChat login (issue 20, part 1)
-    StandIn = None
+from wechat_standin import StandIn  # noqa: E402
 
 MP, MP_SECRET = "wx99aa88bb77cc6655", "fedcba9876543210fedcba9876543210"
 
@@ -326,9 +323,4 @@ def main():
 
 
 if __name__ == "__main__":
-    if StandIn is None:
-        print("skip the merge test: this tree has no WeChat stand-in "
-              "(tests/lib/wechat_standin.py)")
-        done()
-    else:
-        main()
+    main()

@@ -105,6 +105,38 @@ bare_fn(struct store *st, MDB_txn *txn, void *p)
 	return customer_new(st, txn, b->brand_id, b->now, &b->c);
 }
 
+struct bind {
+	uint32_t		brand_id;
+	uint64_t		customer;
+	struct ident_bind	b;
+};
+
+static int
+bind_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct bind *x = p;
+
+	return ident_put(st, txn, x->brand_id, x->customer, &x->b, T0);
+}
+
+/* A WeChat identity (kind, app, hash bytes n) bound to cust. */
+static void
+identity(struct fixture *f, uint64_t cust, int kind, const char *app, int n)
+{
+	struct bind *x = calloc(1, sizeof *x);
+
+	assert_non_null(x);
+	x->brand_id = f->brand;
+	x->customer = cust;
+	x->b.kind = kind;
+	memset(x->b.hash, n, 32);
+	snprintf(x->b.app, sizeof x->b.app, "%s", app);
+	memset(x->b.ct, n, 40);
+	x->b.ct_len = 40;
+	assert_int_equal(store_write(f->st, bind_fn, x), 0);
+	free(x);
+}
+
 /* A customer without a phone, as a WeChat login makes one. */
 static uint64_t
 wechat_customer(struct fixture *f, int64_t at)
@@ -500,6 +532,43 @@ test_merge_rule(void **state)
 	    &kept), SIGIL_ESTATE);
 }
 
+/* Identities move; two openids of one app refuse the merge, unwritten. */
+static void
+test_merge_identities(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t p = phone_customer(f, 1), w1 = wechat_customer(f, T0);
+	uint64_t w2 = wechat_customer(f, T0), kept, id;
+	uint8_t h[32];
+	struct customer c;
+	struct ledger l;
+
+	identity(f, p, IDENT_WECHAT_MP, "wxaaaaaaaaaaaaaaaa", 1);
+	identity(f, w1, IDENT_WECHAT_MP, "wxaaaaaaaaaaaaaaaa", 2);
+	identity(f, w2, IDENT_WECHAT_OA, "wxbbbbbbbbbbbbbbbb", 3);
+	claim(f, w1, 1, 10, T0, 0, NULL, 0);
+	assert_int_equal(store_customers_merge(f->st, f->brand, w1, p, T0 + 1,
+	    &kept), SIGIL_ECONFLICT);
+	assert_int_equal(store_customer_get(f->st, f->brand, w1, &c), 0);
+	assert_int_equal(c.merged_into, 0);
+	ledger_of(f, w1, &l);
+	assert_int_equal(l.n, 1);
+	ledger_of(f, p, &l);
+	assert_int_equal(l.n, 0);
+	memset(h, 2, 32);
+	assert_int_equal(store_ident_find(f->st, f->brand, IDENT_WECHAT_MP, h,
+	    &id), 0);
+	assert_int_equal(id, w1);
+	/* another app's openid: moved with the rest */
+	assert_int_equal(store_customers_merge(f->st, f->brand, w2, p, T0 + 2,
+	    &kept), 0);
+	assert_int_equal(kept, p);
+	memset(h, 3, 32);
+	assert_int_equal(store_ident_find(f->st, f->brand, IDENT_WECHAT_OA, h,
+	    &id), 0);
+	assert_int_equal(id, p);
+}
+
 /* A login on a WeChat customer's device: bound, merged, or as before. */
 static void
 test_phone_login(void **state)
@@ -618,6 +687,68 @@ test_merge_race(void **state)
 	}
 }
 
+/* A claim by the customer that goes, racing its merge. */
+struct claimer {
+	struct fixture	*f;
+	uint64_t	 cust, serial;
+	int		 rc;
+	pthread_barrier_t *go;
+};
+
+static void *
+claim_one(void *p)
+{
+	struct claimer *c = p;
+	struct claim cl = { 0 };
+
+	cl.brand_id = c->f->brand;
+	cl.serial = c->serial;
+	cl.role = CLAIM_CONSUMER;
+	cl.customer_id = c->cust;
+	cl.points = 5;
+	cl.prize = -1;
+	cl.at = T0 + HOUR;
+	pthread_barrier_wait(c->go);
+	c->rc = store_claim(c->f->st, &cl, NULL);
+	return NULL;
+}
+
+static void
+test_merge_claim_race(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int round = 0; round < 20; round++) {
+		pthread_barrier_t go;
+		pthread_t t[2];
+		struct racer r;
+		struct claimer c;
+		uint64_t w = wechat_customer(f, T0);
+		uint64_t p = phone_customer(f, 300 + round);
+		struct claim got;
+
+		claim(f, w, 5000 + round, 7, T0, 0, NULL, 0);
+		pthread_barrier_init(&go, NULL, 2);
+		r = (struct racer){ f, w, p, 0, -1, &go };
+		c = (struct claimer){ f, w, 6000 + round, -1, &go };
+		assert_int_equal(pthread_create(&t[0], NULL, race_one, &r), 0);
+		assert_int_equal(pthread_create(&t[1], NULL, claim_one, &c), 0);
+		pthread_join(t[0], NULL);
+		pthread_join(t[1], NULL);
+		pthread_barrier_destroy(&go);
+		assert_int_equal(r.rc, 0);
+		/* before the merge: moved with it; after: refused, no trace */
+		assert_true(c.rc == 0 || c.rc == SIGIL_ESTATE);
+		assert_int_equal(balance(f, p, T0 + DAY),
+		    7 + (c.rc == 0 ? 5 : 0));
+		assert_int_equal(balance(f, w, T0 + DAY), 0);
+		assert_int_equal(store_claim_get(f->st, f->brand, 6000 + round,
+		    CLAIM_CONSUMER, &got), c.rc == 0 ? 0 : SIGIL_ENOTFOUND);
+		if (c.rc == 0)
+			assert_int_equal(got.customer_id, p);
+	}
+}
+
 /* Erasing the survivor erases what the merge brought it. */
 static void
 test_erase_after_merge(void **state)
@@ -682,8 +813,10 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_merge_moves),
 		T(test_merge_rule),
+		T(test_merge_identities),
 		T(test_phone_login),
 		T(test_merge_race),
+		T(test_merge_claim_race),
 		T(test_erase_after_merge),
 	};
 
