@@ -79,6 +79,20 @@ int member_classify(struct store *st, struct json_t *settings,
 
 /* The brand's settings object (a new reference; {} when none). */
 struct json_t *member_settings(struct app *app, uint32_t brand_id);
+/*
+ * The same from st: {} also when the text does not parse; *err (when
+ * not NULL) 0, or the store's error other than none.
+ */
+struct json_t *member_settings_read(struct store *st, uint32_t brand_id,
+    int *err);
+/*
+ * Inside a writer op: the settings read, key set to value (a reference
+ * stolen) or, value NULL, removed, and written back, for the settings
+ * other modules keep beside the tiers (the GS1 company prefix, the
+ * retention period). 0, a store error or SIGIL_ENOMEM.
+ */
+int member_settings_key_set(struct store *st, uint32_t brand_id,
+    const char *key, struct json_t *value);
 /* The tiers a brand has until it sets its own (a new reference). */
 struct json_t *member_tiers_default(void);
 /*

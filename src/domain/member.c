@@ -184,13 +184,16 @@ loyalty_segment(const struct ledger_entry *e, size_t n, int64_t created,
 
 /* ---- brand settings: tiers and staff roles ---- */
 
-static json_t *
-settings_load(struct store *st, uint32_t brand_id)
+json_t *
+member_settings_read(struct store *st, uint32_t brand_id, int *err)
 {
 	char *text = NULL;
 	json_t *o = NULL;
+	int rc = store_brand_settings_get(st, brand_id, &text);
 
-	if (store_brand_settings_get(st, brand_id, &text) == 0)
+	if (err != NULL)
+		*err = rc == SIGIL_ENOTFOUND ? 0 : rc;
+	if (rc == 0)
 		o = json_loads(text, 0, NULL);
 	free(text);
 	if (!json_is_object(o)) {
@@ -198,6 +201,12 @@ settings_load(struct store *st, uint32_t brand_id)
 		o = json_object();
 	}
 	return o;
+}
+
+static json_t *
+settings_load(struct store *st, uint32_t brand_id)
+{
+	return member_settings_read(st, brand_id, NULL);
 }
 
 json_t *
@@ -217,6 +226,26 @@ settings_save(struct store *st, uint32_t brand_id, json_t *o)
 	err = store_brand_settings_put(st, brand_id, text);
 	free(text);
 	return err;
+}
+
+int
+member_settings_key_set(struct store *st, uint32_t brand_id,
+    const char *key, json_t *value)
+{
+	json_t *o;
+	int rc;
+
+	o = member_settings_read(st, brand_id, &rc);
+	if (rc == 0) {
+		if (value != NULL)
+			json_object_set(o, key, value);
+		else
+			json_object_del(o, key);
+		rc = settings_save(st, brand_id, o);
+	}
+	json_decref(value);
+	json_decref(o);
+	return rc;
 }
 
 json_t *

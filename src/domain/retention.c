@@ -29,7 +29,7 @@
  *
  * Owns the scheduler (timer, the run's state, the counters /metrics
  * and the API read) and retention_set_op. May call the store, writer,
- * audit, log and util. Never writes from the loop (every write is an
+ * audit, log, util and member (the brand settings' key it keeps). Never writes from the loop (every write is an
  * op's) and never logs a scan's address or place.
  */
 #include <pthread.h>
@@ -42,6 +42,7 @@
 #include "sigil/app.h"
 #include "sigil/audit.h"
 #include "sigil/log.h"
+#include "sigil/member.h"
 #include "sigil/retention.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -59,31 +60,13 @@
 
 /* ---- the setting ---- */
 
-static json_t *
-settings_load(struct store *st, uint32_t brand_id, int *err)
-{
-	char *text = NULL;
-	json_t *o = NULL;
-	int rc = store_brand_settings_get(st, brand_id, &text);
-
-	*err = rc == SIGIL_ENOTFOUND ? 0 : rc;
-	if (text != NULL)
-		o = json_loads(text, 0, NULL);
-	free(text);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		o = json_object();
-	}
-	return o;
-}
-
 int
 retention_days(struct store *st, uint32_t brand_id, unsigned *out)
 {
 	json_t *o, *v;
 	int err;
 
-	o = settings_load(st, brand_id, &err);
+	o = member_settings_read(st, brand_id, &err);
 	v = json_object_get(o, RETENTION_KEY);
 	*out = json_is_integer(v) && json_integer_value(v) > 0 &&
 	    json_integer_value(v) <= RETENTION_DAYS_MAX ?
@@ -97,26 +80,9 @@ static int
 set_run(struct store *st, void *arg)
 {
 	struct retention_set *x = arg;
-	char *text;
-	json_t *o;
-	int rc;
 
-	o = settings_load(st, x->brand_id, &rc);
-	if (rc != 0) {
-		json_decref(o);
-		return rc;
-	}
-	if (x->days > 0)
-		json_object_set_new(o, RETENTION_KEY, json_integer(x->days));
-	else
-		json_object_del(o, RETENTION_KEY);
-	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	if (text == NULL)
-		return SIGIL_ENOMEM;
-	rc = store_brand_settings_put(st, x->brand_id, text);
-	free(text);
-	return rc;
+	return member_settings_key_set(st, x->brand_id, RETENTION_KEY,
+	    x->days > 0 ? json_integer(x->days) : NULL);
 }
 
 static int

@@ -16,8 +16,8 @@
  * "epcisException:QueryParameterException").
  *
  * A handler: route_api.c calls it after authentication (and the role
- * check). May call http_api.c, epcis, epcis_query, store (reads), http
- * and http_write; never another handler file. Its one write (the
+ * check). May call http_api.c, epcis, epcis_query, store (reads), http,
+ * http_write and member (the brand settings' key it keeps); never another handler file. Its one write (the
  * company prefix) is a writer op.
  */
 #include <stdio.h>
@@ -35,6 +35,7 @@
 #include "sigil/epcis_query.h"
 #include "sigil/http.h"
 #include "sigil/http_write.h"
+#include "sigil/member.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "sigil/writer.h"
@@ -809,31 +810,9 @@ static int
 gcp_run(struct store *st, void *arg)
 {
 	struct gcp_job *x = arg;
-	char *text = NULL;
-	json_t *o = NULL;
-	int rc;
 
-	rc = store_brand_settings_get(st, x->brand_id, &text);
-	if (rc != 0 && rc != SIGIL_ENOTFOUND)
-		return rc;
-	if (text != NULL)
-		o = json_loads(text, 0, NULL);
-	free(text);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		o = json_object();
-	}
-	if (x->gcp[0])
-		json_object_set_new(o, API_GCP_KEY, json_string(x->gcp));
-	else
-		json_object_del(o, API_GCP_KEY);
-	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	if (text == NULL)
-		return SIGIL_ENOMEM;
-	rc = store_brand_settings_put(st, x->brand_id, text);
-	free(text);
-	return rc;
+	return member_settings_key_set(st, x->brand_id, API_GCP_KEY,
+	    x->gcp[0] ? json_string(x->gcp) : NULL);
 }
 
 /* The company prefix before and after (a public number, not a secret). */

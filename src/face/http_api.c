@@ -11,8 +11,8 @@
  *
  * Not a handler: it never answers a request on its own, only on behalf
  * of the api_*.c handler that called it, so those may all call it (a
- * handler never calls another handler). May call code, keyring, store
- * and http; never writes to the store.
+ * handler never calls another handler). May call code, keyring, store,
+ * member (the brand settings) and http; never writes to the store.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +28,7 @@
 #include "sigil/scan_export.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
+#include "sigil/member.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 
@@ -535,14 +536,10 @@ api_shipment_json(const struct shipment *s)
 int
 api_brand_gcp(struct store *st, uint32_t brand_id, char gcp[13])
 {
-	char *text = NULL;
-	json_t *o = NULL;
+	json_t *o = member_settings_read(st, brand_id, NULL);
 	const char *v;
 	int rc = SIGIL_ENOTFOUND;
 
-	if (store_brand_settings_get(st, brand_id, &text) == 0)
-		o = json_loads(text, 0, NULL);
-	free(text);
 	v = json_string_value(json_object_get(o, API_GCP_KEY));
 	if (v != NULL && epcis_gcp_ok(v)) {
 		snprintf(gcp, 13, "%s", v);
