@@ -198,11 +198,16 @@ store_order_fulfil(struct store *st, uint32_t brand_id, uint64_t id,
 	return STORE_WRITE_OUT(st, fulfil_fn, &a, a.o, out);
 }
 
-/* The customer's orders keep item, kind, times and status; their
- * address, phone and name are zeroed in place, then cut. */
-int
-orders_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint64_t customer_id)
+/*
+ * Calls fn on each of the brand's orders of customer_id, in id order,
+ * with the order decoded and its value (v) as stored; fn rewrites it
+ * under the same key (the cursor is set back on it after). Stops at
+ * fn's first error.
+ */
+static int
+orders_rewrite(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, int (*fn)(struct store *st, MDB_txn *txn,
+    MDB_val k, MDB_val v, struct redeem_order *o, void *arg), void *arg)
 {
 	uint8_t kb[12];
 	MDB_val k = mval(kb, 12), v;
@@ -218,21 +223,11 @@ orders_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
 	    sigil_be32_get(k.mv_data) == brand_id;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		uint8_t zero[ORDER_FIXED + sizeof o.name + sizeof o.phone +
-		    sizeof o.address];
-		MDB_val z;
-
 		if (order_decode(k, v, &o) != 0 || o.customer_id != customer_id)
 			continue;
 		memcpy(kb, k.mv_data, 12);
 		k = mval(kb, 12);
-		memset(zero, 0, sizeof zero);
-		z = mval(zero, v.mv_size);
-		if ((rc = mdb_put(txn, st->orders, &k, &z, 0)) != 0)
-			break;
-		o.customer_id = 0;
-		o.name[0] = o.phone[0] = o.address[0] = '\0';
-		if ((rc = order_write(st, txn, &o)) != 0)
+		if ((rc = fn(st, txn, k, v, &o, arg)) != 0)
 			break;
 		/* the cursor is where it was: the key is the same */
 		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET)) != 0)
@@ -242,37 +237,52 @@ orders_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Zeroes the order's value in place, then writes it without its
+ * customer, address, phone and name. */
+static int
+order_cut(struct store *st, MDB_txn *txn, MDB_val k, MDB_val v,
+    struct redeem_order *o, void *arg)
+{
+	uint8_t zero[ORDER_FIXED + sizeof o->name + sizeof o->phone +
+	    sizeof o->address];
+	MDB_val z;
+	int rc;
+
+	(void)arg;
+	memset(zero, 0, sizeof zero);
+	z = mval(zero, v.mv_size);
+	if ((rc = mdb_put(txn, st->orders, &k, &z, 0)) != 0)
+		return rc;
+	o->customer_id = 0;
+	o->name[0] = o->phone[0] = o->address[0] = '\0';
+	return order_write(st, txn, o);
+}
+
+/* The customer's orders keep item, kind, times and status; their
+ * address, phone and name are zeroed in place, then cut. */
+int
+orders_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id)
+{
+	return orders_rewrite(st, txn, brand_id, customer_id, order_cut,
+	    NULL);
+}
+
+static int
+order_owner(struct store *st, MDB_txn *txn, MDB_val k, MDB_val v,
+    struct redeem_order *o, void *arg)
+{
+	(void)k;
+	(void)v;
+	o->customer_id = *(const uint64_t *)arg;
+	return order_write(st, txn, o);
+}
+
 /* The customer's orders made another's (a merge): the customer field
  * only, in place. */
 int
 orders_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t from, uint64_t to)
 {
-	uint8_t kb[12];
-	MDB_val k = mval(kb, 12), v;
-	MDB_cursor *cur;
-	struct redeem_order o;
-	int rc;
-
-	if (st->orders_absent)
-		return 0;
-	order_key(kb, brand_id, 0);
-	if ((rc = mdb_cursor_open(txn, st->orders, &cur)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
-	    sigil_be32_get(k.mv_data) == brand_id;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (order_decode(k, v, &o) != 0 || o.customer_id != from)
-			continue;
-		memcpy(kb, k.mv_data, 12);
-		k = mval(kb, 12);
-		o.customer_id = to;
-		if ((rc = order_write(st, txn, &o)) != 0)
-			break;
-		/* the cursor is where it was: the key is the same */
-		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return orders_rewrite(st, txn, brand_id, from, order_owner, &to);
 }
