@@ -148,6 +148,13 @@ http_loyalty_session_of(struct http_call *c, struct brand *b,
 	return customer_of_device(app, b->id, device, cu);
 }
 
+void
+http_loyalty_login_required(struct http_call *c)
+{
+	http_reply_error(c, 401, "login_required", "log in with your "
+	    "phone number first (POST /api/v1/customers/otp)");
+}
+
 /* http_loyalty_session_of or a reply: 0, or -1 after replying. */
 int
 http_loyalty_session(struct http_call *c, struct brand *b, struct customer *cu)
@@ -160,8 +167,7 @@ http_loyalty_session(struct http_call *c, struct brand *b, struct customer *cu)
 		http_reply_error(c, 404, "unknown_brand", "no such brand or "
 		    "code");
 	else
-		http_reply_error(c, 401, "login_required", "log in with your "
-		    "phone number first (POST /api/v1/customers/otp)");
+		http_loyalty_login_required(c);
 	return -1;
 }
 

@@ -68,6 +68,8 @@ int http_loyalty_session_of(struct http_call *c, struct brand *b,
     struct customer *cu);
 int http_loyalty_session(struct http_call *c, struct brand *b,
     struct customer *cu);
+/* The 401 login_required reply: no customer (any more) for the call. */
+void http_loyalty_login_required(struct http_call *c);
 
 /*
  * The notice version v (a body's "notice_version") acknowledges, checked

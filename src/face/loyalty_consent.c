@@ -143,8 +143,7 @@ recorded(struct http_call *c, void *arg, int err)
 	if (http_loyalty_busy(c, err))
 		return;
 	if (err == SIGIL_ESTATE || err == SIGIL_ENOTFOUND) {
-		http_reply_error(c, 401, "login_required", "log in with your "
-		    "phone number first (POST /api/v1/customers/otp)");
+		http_loyalty_login_required(c);
 		return;
 	}
 	if (err != 0) {
@@ -255,6 +254,14 @@ struct profile_job {
 	struct customer		cu;
 };
 
+/* The 403 of a profile sent without current 'profile' consent. */
+static void
+consent_required(struct http_call *c)
+{
+	http_reply_error(c, 403, "consent_required", "the profile is kept "
+	    "only with your consent to 'profile' (POST /api/v1/me/consents)");
+}
+
 static void
 profile_stored(struct http_call *c, void *arg, int err)
 {
@@ -263,14 +270,11 @@ profile_stored(struct http_call *c, void *arg, int err)
 	if (http_loyalty_busy(c, err))
 		return;
 	if (err == SIGIL_EDENIED) {
-		http_reply_error(c, 403, "consent_required", "the profile is "
-		    "kept only with your consent to 'profile' (POST "
-		    "/api/v1/me/consents)");
+		consent_required(c);
 		return;
 	}
 	if (err == SIGIL_ESTATE || err == SIGIL_ENOTFOUND) {
-		http_reply_error(c, 401, "login_required", "log in with your "
-		    "phone number first (POST /api/v1/customers/otp)");
+		http_loyalty_login_required(c);
 		return;
 	}
 	if (err != 0) {
@@ -314,9 +318,7 @@ loyalty_me_profile_put(struct http_call *c)
 	    x->cu.id, CONSENT_PROFILE) != 1) {
 		json_decref(p);
 		free(x);
-		http_reply_error(c, 403, "consent_required", "the profile is "
-		    "kept only with your consent to 'profile' (POST "
-		    "/api/v1/me/consents)");
+		consent_required(c);
 		return;
 	}
 	rc = profile_seal(c->app, x->b.id, x->cu.id, p, &x->w);
