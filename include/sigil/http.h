@@ -152,6 +152,11 @@ void http_stream_wake(struct http_call *c);
  * ends the row (CRLF), else a comma follows.
  */
 void http_csv_cell(struct evbuffer *out, const char *v, int last);
+/*
+ * The gone of a streamed export whose state is one malloc'd block: frees
+ * arg (http_csv.c; next frees it itself when it returns 0).
+ */
+void http_csv_gone(struct http_call *c, void *arg);
 
 /* Request helpers. */
 const char *http_header(struct http_call *c, const char *name);

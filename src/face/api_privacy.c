@@ -286,14 +286,7 @@ csv_next(struct http_call *c, void *arg, struct evbuffer *out)
 	return 0;
 }
 
-static void
-csv_gone(struct http_call *c, void *arg)
-{
-	(void)c;
-	free(arg);
-}
-
-static const struct http_stream_ops csv_ops = { csv_next, csv_gone };
+static const struct http_stream_ops csv_ops = { csv_next, http_csv_gone };
 
 void
 api_consents_export(struct api_call *a)

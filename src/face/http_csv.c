@@ -4,8 +4,12 @@
  * a quote doubled, line breaks dropped, and a leading = + - @ or tab
  * defused with a ' so a spreadsheet never runs it as a formula.
  *
+ * Also the client-gone step such an export's stream shares (its state
+ * freed).
+ *
  * Pure: writes to the buffer it is given, calls nothing of sigil's.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -27,4 +31,11 @@ http_csv_cell(struct evbuffer *out, const char *v, int last)
 			evbuffer_add(out, p, 1);
 	}
 	evbuffer_add(out, last ? "\"\r\n" : "\",", last ? 3 : 2);
+}
+
+void
+http_csv_gone(struct http_call *c, void *arg)
+{
+	(void)c;
+	free(arg);
 }

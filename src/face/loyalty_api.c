@@ -540,15 +540,8 @@ cust_csv_next(struct http_call *c, void *arg, struct evbuffer *out)
 	return 1;
 }
 
-static void
-cust_csv_gone(struct http_call *c, void *arg)
-{
-	(void)c;
-	free(arg);
-}
-
 static const struct http_stream_ops cust_csv_ops = { cust_csv_next,
-	cust_csv_gone };
+    http_csv_gone };
 
 static void
 customer_csv(struct loyalty_api *a)
