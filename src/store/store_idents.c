@@ -274,6 +274,30 @@ collect_step(MDB_val k, MDB_val v, void *p)
 	return 0;
 }
 
+/* The customer's rows into l (empty first): 0 or an error. */
+static int
+idents_collect(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, struct ident_list *l)
+{
+	uint8_t kb[CIDENT_KEY_LEN];
+	int rc, stop = 0;
+
+	cident_key(kb, brand_id, customer_id, 0, NULL);
+	rc = rows_walk_txn(txn, st->customer_idents, kb, 12, 12, collect_step,
+	    l, &stop);
+	return rc == 0 || rc == MDB_NOTFOUND ? stop : rc;
+}
+
+/* Frees what idents_collect gathered, its sealed values zeroed first. */
+static void
+idents_drop(struct ident_list *l)
+{
+	if (l->v != NULL) {
+		memset(l->v, 0, l->cap * sizeof *l->v);
+		free(l->v);
+	}
+}
+
 /*
  * Every row of the customer in customer_idents, in txn: deleted, and
  * (to != 0) rewritten under to with the index pointing at to;
@@ -288,13 +312,9 @@ idents_shift(struct store *st, MDB_txn *txn, uint32_t brand_id,
 	struct ident_list l = { NULL, 0, 0 };
 	struct ident_bind b;
 	MDB_val k;
-	int rc, stop = 0, has;
+	int rc, has;
 
-	cident_key(kb, brand_id, from, 0, NULL);
-	rc = rows_walk_txn(txn, st->customer_idents, kb, 12, 12, collect_step,
-	    &l, &stop);
-	if (rc == 0 || rc == MDB_NOTFOUND)
-		rc = stop;
+	rc = idents_collect(st, txn, brand_id, from, &l);
 	for (size_t n = 0; rc == 0 && n < l.n; n++) {
 		const struct ident *i = &l.v[n];
 
@@ -319,10 +339,7 @@ idents_shift(struct store *st, MDB_txn *txn, uint32_t brand_id,
 		b.update = 1;
 		rc = ident_put(st, txn, brand_id, to, &b, i->at);
 	}
-	if (l.v != NULL) {
-		memset(l.v, 0, l.cap * sizeof *l.v);
-		free(l.v);
-	}
+	idents_drop(&l);
 	return rc;
 }
 
@@ -346,23 +363,15 @@ int
 ident_conflict(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t a,
     uint64_t b)
 {
-	uint8_t kb[CIDENT_KEY_LEN];
 	struct ident_list l = { NULL, 0, 0 };
-	int rc, stop = 0, has = 0;
+	int rc, has = 0;
 
-	cident_key(kb, brand_id, a, 0, NULL);
-	rc = rows_walk_txn(txn, st->customer_idents, kb, 12, 12, collect_step,
-	    &l, &stop);
-	if (rc == 0 || rc == MDB_NOTFOUND)
-		rc = stop;
+	rc = idents_collect(st, txn, brand_id, a, &l);
 	for (size_t n = 0; rc == 0 && has == 0 && n < l.n; n++)
 		if ((has = ident_has_app(st, txn, brand_id, b, l.v[n].kind,
 		    l.v[n].app)) < 0)
 			rc = has;
-	if (l.v != NULL) {
-		memset(l.v, 0, l.cap * sizeof *l.v);
-		free(l.v);
-	}
+	idents_drop(&l);
 	return rc != 0 ? rc : has;
 }
 
@@ -370,18 +379,13 @@ int
 ident_profile_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t customer_id)
 {
-	uint8_t kb[CIDENT_KEY_LEN];
 	struct ident_list l = { NULL, 0, 0 };
 	struct ident_bind b;
-	int rc, stop = 0;
+	int rc;
 
 	if (st->idents_absent)
 		return 0;
-	cident_key(kb, brand_id, customer_id, 0, NULL);
-	rc = rows_walk_txn(txn, st->customer_idents, kb, 12, 12, collect_step,
-	    &l, &stop);
-	if (rc == 0 || rc == MDB_NOTFOUND)
-		rc = stop;
+	rc = idents_collect(st, txn, brand_id, customer_id, &l);
 	for (size_t n = 0; rc == 0 && n < l.n; n++) {
 		if (l.v[n].prof_len == 0)
 			continue;
@@ -395,9 +399,6 @@ ident_profile_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
 		b.prof_len = 0;
 		rc = cident_put(st, txn, brand_id, customer_id, &b, l.v[n].at);
 	}
-	if (l.v != NULL) {
-		memset(l.v, 0, l.cap * sizeof *l.v);
-		free(l.v);
-	}
+	idents_drop(&l);
 	return rc;
 }
