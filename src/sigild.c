@@ -38,6 +38,7 @@
 #include "sigil/http.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
+#include "sigil/message.h"
 #include "sigil/http_job.h"
 #include "sigil/loginguard.h"
 #include "sigil/loyalty.h"
@@ -407,6 +408,7 @@ main(int argc, char **argv)
 	struct event *tidy = NULL;
 	const struct timeval one_second = { 1, 0 };
 	struct webhook_dispatcher *hooks = NULL;
+	struct message_dispatcher *messages = NULL;
 	struct egress_config ecfg = { 0 };
 	const char *sms_secret_file = NULL, *why;
 	const char *wechat_api = NULL, *wechat_open = NULL;
@@ -685,6 +687,12 @@ main(int argc, char **argv)
 		    sigil_strerror(err));
 		goto out;
 	}
+	if ((err = message_channels_builtin()) != 0 ||
+	    (err = message_dispatcher_start(&app, &messages)) != 0) {
+		fprintf(stderr, "sigild: cannot start message delivery: %s\n",
+		    sigil_strerror(err));
+		goto out;
+	}
 	if ((err = retention_start(&app, unbranded_days,
 	    &app.retention)) != 0) {
 		fprintf(stderr, "sigild: cannot start the retention job: %s\n",
@@ -726,6 +734,7 @@ out:
 	if (tidy != NULL)
 		event_free(tidy);
 	webhook_dispatcher_free(hooks);
+	message_dispatcher_free(messages);
 	retention_free(app.retention);
 	loginguard_fini();	/* answers the logins being hashed */
 	http_job_fini();	/* print files being made: cancelled */

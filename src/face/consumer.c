@@ -47,6 +47,7 @@
 #include "sigil/http_scan.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
+#include "sigil/message.h"
 #include "sigil/lookup.h"
 #include "sigil/page.h"
 #include "sigil/retention.h"
@@ -522,6 +523,7 @@ consumer_metrics(struct http_call *c)
 	    "sigil_scans_placed_total %llu\n", app->geoip != NULL,
 	    (unsigned long long)app->scans_placed);
 	retention_metrics(app, b);
+	message_metrics(app, b);
 	http_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", b);
 	evbuffer_free(b);
 }

@@ -46,6 +46,7 @@
  *   store_audit.c     the audit trail: who changed what, per brand
  *   store_consent.c   privacy notices, the consent ledger, profiles
  *   store_scans.c     a scan committed, a location stored, a code's scans
+ *   store_outbox.c    the message outbox: queued, due, settled
  *   store_merge.c     two customers made one: calls every table's move
  *   store_wechat.c    a WeChat login in one transaction (a merge when
  *                     the device was another customer's), the brands'
@@ -136,6 +137,10 @@ struct store {
 	MDB_dbi		 identities, customer_idents;
 	MDB_dbi		 wechat_config, wechat_appids, wechat_states;
 	int		 idents_absent;	/* ... of a store without them */
+	/* store_outbox.c, store_messages.c: the outbox, message definitions */
+	MDB_dbi		 outbox, outbox_due, outbox_cust;
+	MDB_dbi		 messages, message_marks;
+	int		 messages_absent;	/* ... of a store without them */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -1060,6 +1065,26 @@ int store_customer_merge(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t keep, uint64_t gone, int64_t at);
 int store_customer_merge_rule(struct store *st, MDB_txn *txn,
     uint32_t brand_id, uint64_t a, uint64_t b, int64_t at, uint64_t *kept);
+
+/*
+ * store_outbox.c: m added, queued, in txn (m->id and the defaults set:
+ * see store_outbox_add for the checks); how many rows of kind (0: any)
+ * the customer has made at or after since (the frequency cap); the
+ * customer's rows cut (an erasure: zeroed, then deleted) and moved (a
+ * merge). message_service_enqueue: a service message (a reply to the
+ * customer's feedback) of text, on the customer's best channel ("auto":
+ * WeChat when the customer has an openid, else SMS, chosen when sent),
+ * without marketing consent or cap, in the caller's txn.
+ */
+int outbox_put(struct store *st, MDB_txn *txn, struct outbox_msg *m);
+int outbox_count_since(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, int kind, int64_t since, uint32_t *out);
+int outbox_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id);
+int outbox_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
+int message_service_enqueue(struct store *st, MDB_txn *txn,
+    uint32_t brand_id, uint64_t customer_id, const char *text);
 
 /* store_audit.c: e appended in txn (sets seq and at when 0). */
 int audit_put(struct store *st, MDB_txn *txn, struct audit_entry *e);

@@ -34,6 +34,8 @@
  *               latest choice per purpose, of either, is the one that
  *               holds); the profile moves unless keep has its own;
  *   identities  gone's WeChat identities become keep's (ident_move);
+ *   outbox      gone's messages become keep's (outbox_move), so its
+ *               frequency cap counts them;
  *               every step of another file is in merge_moves below.
  *
  * The rule (docs/api.md "Merging customers"): the survivor is the one
@@ -66,6 +68,7 @@ static const move_fn merge_moves[] = {
 	consent_move,		/* store_consent.c: the history, in seq order */
 	profile_move,		/* ... keep's own profile wins */
 	ident_move,		/* store_idents.c: two openids of one app conflict */
+	outbox_move,		/* store_outbox.c: messages to the customer */
 };
 
 static int
