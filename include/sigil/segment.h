@@ -75,6 +75,37 @@ int segment_match(struct store *st, uint32_t brand_id,
     const struct segment_def *d, const struct customer *cu, int64_t now);
 
 /*
+ * The members with what the scan criteria found of them (last_scan,
+ * region: 0 when the criteria use no scans or there was none), in id
+ * order, into *out (malloc'd, *n of them; NULL and 0 when none). Reads
+ * as segment_each does. 0, a store error, SIGIL_ENOMEM.
+ */
+struct segment_member {
+	uint64_t	id;
+	int64_t		last_scan;
+	uint32_t	region;
+};
+int segment_members(struct store *st, uint32_t brand_id,
+    const struct segment_def *d, int64_t now, struct segment_member **out,
+    size_t *n);
+
+/*
+ * Who uses a saved segment (a campaign's or a message's audience): the
+ * owners register a check at start; segment deletion (on the writer
+ * thread) asks each and refuses with SIGIL_ECONFLICT (409 segment_in_use)
+ * when one says 1, naming it in what ("campaign 3"). A check reads st
+ * only. At most SEGMENT_USERS_MAX checks; registering one twice adds it
+ * once. 0, or SIGIL_EFULL.
+ */
+#define SEGMENT_USERS_MAX	8
+typedef int (*segment_in_use_fn)(struct store *st, uint32_t brand_id,
+    uint32_t segment_id, char *what, size_t size);
+int segment_users_register(segment_in_use_fn fn);
+/* 1 (what set), 0, or <0 a store error. */
+int segment_in_use(struct store *st, uint32_t brand_id, uint32_t id,
+    char *what, size_t size);
+
+/*
  * The profile key (keyring "phone-enc", loyalty_core.c's) the profile
  * criteria open profiles with, copied once at start (loyalty_init);
  * without it profile criteria match nobody.

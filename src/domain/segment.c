@@ -614,6 +614,100 @@ segment_match(struct store *st, uint32_t brand_id,
 	return rc;
 }
 
+struct members_arg {
+	struct seg_eval		*ev;
+	struct segment_member	*v;
+	size_t			n, cap;
+	int			err;
+};
+
+static int
+member_one(void *p, const struct customer *cu)
+{
+	struct members_arg *a = p;
+	const struct seg_fact *f;
+	int rc = seg_judge(a->ev, cu);
+
+	if (rc < 0) {
+		a->err = rc;
+		return 1;
+	}
+	if (rc == 0)
+		return 0;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 256;
+		struct segment_member *v = realloc(a->v, cap * sizeof *v);
+
+		if (v == NULL) {
+			a->err = SIGIL_ENOMEM;
+			return 1;
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	f = seg_facts_find(a->ev, cu->id);
+	a->v[a->n].id = cu->id;
+	a->v[a->n].last_scan = f ? f->last_scan : 0;
+	a->v[a->n].region = f ? f->region : 0;
+	a->n++;
+	return 0;
+}
+
+int
+segment_members(struct store *st, uint32_t brand_id,
+    const struct segment_def *d, int64_t now, struct segment_member **out,
+    size_t *n)
+{
+	struct seg_eval ev;
+	struct members_arg a = { &ev, NULL, 0, 0, 0 };
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = seg_eval_open(&ev, st, brand_id, d, now, 0)) != 0)
+		return rc;
+	rc = store_customer_each(st, brand_id, 0, member_one, &a);
+	seg_eval_close(&ev);
+	if (a.err == 0 && rc < 0)
+		a.err = rc;
+	if (a.err != 0) {
+		free(a.v);
+		return a.err;
+	}
+	*out = a.v;
+	*n = a.n;
+	return 0;
+}
+
+/* ---- who uses a segment ---- */
+
+static segment_in_use_fn users[SEGMENT_USERS_MAX];
+static size_t nusers;
+
+int
+segment_users_register(segment_in_use_fn fn)
+{
+	for (size_t i = 0; i < nusers; i++)
+		if (users[i] == fn)
+			return 0;
+	if (nusers == SEGMENT_USERS_MAX)
+		return SIGIL_EFULL;
+	users[nusers++] = fn;
+	return 0;
+}
+
+int
+segment_in_use(struct store *st, uint32_t brand_id, uint32_t id, char *what,
+    size_t size)
+{
+	int rc;
+
+	for (size_t i = 0; i < nusers; i++)
+		if ((rc = users[i](st, brand_id, id, what, size)) != 0)
+			return rc;
+	return 0;
+}
+
 /* ---- saved segments ---- */
 
 int
