@@ -297,6 +297,29 @@ device_mine(void *arg, uint64_t device)
 
 /* ---- regions ---- */
 
+/*
+ * A Chinese province as people write it: "浙江" for the region's
+ * "浙江省", "内蒙古" for "内蒙古自治区" (the name less its kind).
+ */
+static int
+province_short(const struct seg_texts *l, const char *zh)
+{
+	static const char *const kinds[] = { "省", "市", "自治区",
+		"壮族自治区", "回族自治区", "维吾尔自治区",
+		"特别行政区" };
+	size_t n;
+
+	for (size_t i = 0; i < l->n; i++) {
+		n = strlen(l->v[i]);
+		if (n < 6 || strncmp(zh, l->v[i], n) != 0)
+			continue;
+		for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+			if (strcmp(zh + n, kinds[k]) == 0)
+				return 1;
+	}
+	return 0;
+}
+
 static int
 texts_any(const struct seg_texts *l, const char *a, const char *b,
     const char *c)
@@ -323,7 +346,8 @@ seg_region_bits(struct seg_eval *ev, uint32_t region, unsigned *out)
 		return rc < 0 ? rc : SIGIL_EIO;
 	if (rc == 0) {
 		if (texts_any(&d->province, r.place.province_zh,
-		    r.place.province_en, r.place.province_code))
+		    r.place.province_en, r.place.province_code) ||
+		    province_short(&d->province, r.place.province_zh))
 			bits |= REGION_PROVINCE;
 		if (texts_any(&d->city, r.place.city_zh, r.place.city_en,
 		    NULL))
