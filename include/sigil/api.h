@@ -290,6 +290,18 @@ void api_links_patch(struct api_call *a);
 void api_links_delete(struct api_call *a);
 
 /*
+ * ---- handlers: customer segments (api_segments.c) ----
+ * POST segments/count and POST segments both reach api_segments_create,
+ * which tells them apart.
+ */
+void api_segments_create(struct api_call *a);
+void api_segments_list(struct api_call *a);
+void api_segments_get(struct api_call *a);
+void api_segments_update(struct api_call *a);
+void api_segments_delete(struct api_call *a);
+void api_segments_export(struct api_call *a);
+
+/*
  * ---- handlers: the customer list and counts (customers_api.c) ----
  * GET customers (paged, ?tier=&segment=&role= filters; the ?phone=
  * search stays loyalty_api.c's) and GET customers/summary (counted on

@@ -70,6 +70,7 @@ struct member_class {
 	const char	*segment;	/* static */
 	const char	*role;		/* static */
 	int64_t		points_12m;
+	int64_t		balance;	/* points spendable at now */
 	char		tier[32 * 4 + 1];
 };
 int member_classify(struct store *st, struct json_t *settings,

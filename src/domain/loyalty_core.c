@@ -65,6 +65,7 @@
 #include "sigil/campaign.h"
 #include "sigil/keyring.h"
 #include "sigil/loyalty_core.h"
+#include "sigil/segment.h"
 #include "sigil/loyalty_util.h"
 #include "sigil/ratelimit.h"
 #include "sigil/store.h"
@@ -180,6 +181,7 @@ loyalty_init(struct app *app, const struct loyalty_config *cfg)
 	    ly->enc_key)) != 0 ||
 	    (err = member_load(ly, cfg->web_dir)) != 0)
 		goto fail;
+	segment_init(ly->enc_key);	/* segment.c's profile criteria */
 	app->loyalty = ly;
 	return 0;
 fail:

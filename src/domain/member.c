@@ -561,6 +561,7 @@ member_classify(struct store *st, struct json_t *settings,
 	}
 	pts = points_12m(lb.v, lb.n, now, &freq, &first, &last);
 	out->segment = loyalty_segment(lb.v, lb.n, cu->created, now);
+	out->balance = member_balance_of(lb.v, lb.n, now);
 	free(lb.v);
 	out->points_12m = pts;
 	tier_of(settings, pts, out->tier, sizeof out->tier);

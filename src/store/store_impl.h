@@ -44,6 +44,7 @@
  *   store_content.c   landing-page content documents and images
  *   store_links.c     the brand's GS1 links (the resolver's link store)
  *   store_audit.c     the audit trail: who changed what, per brand
+ *   store_segments.c  a brand's saved customer segments
  *   store_consent.c   privacy notices, the consent ledger, profiles
  *   store_scans.c     a scan committed, a location stored, a code's scans
  *   store_outbox.c    the message outbox: queued, due, settled
@@ -141,6 +142,8 @@ struct store {
 	MDB_dbi		 outbox, outbox_due, outbox_cust;
 	MDB_dbi		 messages, message_marks;
 	int		 messages_absent;	/* ... of a store without them */
+	MDB_dbi		 segments;	/* store_segments.c */
+	int		 segments_absent;	/* ... of a store without it */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;

@@ -44,7 +44,8 @@
  * store_consent.c), 20 regions, region_keys: the places scans come from),
  * 30 identities, customer_idents, wechat_config, wechat_appids,
  * wechat_states: WeChat identities, apps and spent OAuth states),
- * 42 outbox, outbox_due, outbox_cust: the message outbox).
+ * 42 outbox, outbox_due, outbox_cust: the message outbox),
+ * 40 segments: the brands' saved customer segments).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -132,6 +133,7 @@ static const struct dbdef dbdefs[] = {
 	{ "outbox", 0, offsetof(struct store, outbox), 42 },
 	{ "outbox_due", 0, offsetof(struct store, outbox_due), 42 },
 	{ "outbox_cust", 0, offsetof(struct store, outbox_cust), 42 },
+	{ "segments", 0, offsetof(struct store, segments), 40 },
 };
 
 static int
@@ -238,8 +240,10 @@ open_dbs(struct store *st, int create)
 		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
 			if (dbdefs[i].late == 11)
 				continue;	/* written and read by writers only */
-			if (dbdefs[i].late == 42)
+			else if (dbdefs[i].late == 42)
 				st->messages_absent = 1;
+			else if (dbdefs[i].late == 40)
+				st->segments_absent = 1;
 			else if (dbdefs[i].late == 20)
 				st->regions_absent = 1;
 			else if (dbdefs[i].late == 13)
