@@ -15,11 +15,14 @@
 
 struct app;
 struct campaign_cache;
+struct customer;
 struct json_t;
 struct writer_op;
 
 #define CAMPAIGN_SKUS_MAX	100
 #define CAMPAIGN_BATCHES_MAX	1000
+#define CAMPAIGN_TIERS_MAX	8
+#define CAMPAIGN_PRIORITY_MAX	1000000
 
 /* A campaign configuration, parsed. */
 struct campaign_rules {
@@ -40,6 +43,23 @@ struct campaign_rules {
 	size_t		nskus, nbatches;
 	char		skus[CAMPAIGN_SKUS_MAX][STORE_NAME_BYTES + 1];
 	uint64_t	batches[CAMPAIGN_BATCHES_MAX];
+	/* Stacking (issue 21): judged in priority order, higher first, ties
+	 * older first; an old configuration is exclusive at priority 0. */
+	int		priority;
+	int		stackable;		/* "mode": 0 exclusive */
+	uint32_t	audience;		/* saved segment id, 0 everyone */
+	/* Earning rules, each 0 = none: points paid once per customer
+	 * (first claim at the brand; a login that made the customer), once
+	 * a year (first claim in the birthday month), once per streak (the
+	 * streak_claims'th claim within streak_days days). */
+	int64_t		first_scan_bonus, registration_bonus, birthday_bonus;
+	uint32_t	streak_claims, streak_days;
+	int64_t		streak_points;
+	/* Base points times tier_factor for a customer of tier_name. */
+	size_t		ntiers;
+	char		tier_name[CAMPAIGN_TIERS_MAX][32 * 4 + 1];
+	double		tier_factor[CAMPAIGN_TIERS_MAX];
+	int64_t		seller_rebate;		/* to the code's bound seller */
 };
 
 /*
@@ -89,21 +109,68 @@ void campaign_saved(struct app *app, struct campaign_save *x);
 struct json_t *campaign_json(const struct campaign *cp);
 
 /*
- * The running campaign (not paused, between its dates) that rewards the
- * batch or sku for role (0: any role), or NULL. Valid until the next
+ * The brand's readable campaigns, parsed, in the order a claim is judged
+ * against them: priority, higher first; ties: the older (lower id)
+ * first. *n of them; NULL when none or unreadable. Valid until the next
  * campaign_saved of that brand: copy what must outlive the event.
- */
-const struct campaign_rules *campaign_find(struct app *app,
-    uint32_t brand_id, uint64_t batch_id, const char *sku, int role,
-    int64_t now);
-
-/*
- * The brand's readable campaigns, parsed, in the order campaign_find
- * tries them (id order: the oldest running one wins), *n of them; NULL
- * when none or unreadable. Valid as campaign_find's result is.
  */
 const struct campaign_rules *const *campaign_rules_of(struct app *app,
     uint32_t brand_id, size_t *n);
+
+/* ---- campaign_rules.c: the stacking judgement and the credits ---- */
+
+#define CAMPAIGN_PICK_MAX	CLAIM_CREDITS_MAX
+
+/*
+ * The campaigns a claim of the batch or sku for role (0: any) by cu at
+ * now is judged against, into out (at most max), in order: every
+ * running one that covers the code, rewards the role and has cu in its
+ * audience (cu NULL: audiences are not asked), by priority; the first
+ * exclusive one alone, else every stackable one (out[0] the main one).
+ * Returns how many (0: none applies). Valid as campaign_rules_of's.
+ */
+size_t campaign_judge(struct app *app, uint32_t brand_id, uint64_t batch_id,
+    const char *sku, int role, int64_t now, const struct customer *cu,
+    const struct campaign_rules **out, size_t max);
+/* The main campaign of campaign_judge without a customer, or NULL. */
+const struct campaign_rules *campaign_find(struct app *app,
+    uint32_t brand_id, uint64_t batch_id, const char *sku, int role,
+    int64_t now);
+/* 1 when cu is in c's audience (none: everyone; cu NULL: 1). */
+int campaign_audience_has(struct app *app, uint32_t brand_id,
+    const struct campaign_rules *c, const struct customer *cu, int64_t now);
+/*
+ * The credit list of cl (a claim of serial for role by cu, made by
+ * reward_claim_make under v[0]) for the judged campaigns v[0..n): base
+ * points of v[0] (CREDIT_BASE) and of each other (CREDIT_STACK), each
+ * times cu's tier factor; then, while there is room
+ * (CLAIM_CREDITS_MAX), each campaign's first-scan, birthday and streak
+ * bonuses and the seller rebate. cl->points becomes v[0]'s base points.
+ * The store judges which bonuses are due and which budgets can pay.
+ */
+void campaign_credits_make(struct app *app,
+    const struct campaign_rules *const *v, size_t n, int role,
+    const struct customer *cu, uint64_t serial, int64_t now,
+    struct claim *cl);
+/*
+ * The registration bonuses of the brand's running campaigns without an
+ * audience (BONUS_REGISTRATION credits, at most max) for a login that
+ * makes a customer at now, and when their points expire (the first
+ * campaign's expiry_days; 0 never). Returns how many.
+ */
+size_t campaign_registration_credits(struct app *app, uint32_t brand_id,
+    int64_t now, struct claim_credit *out, size_t max, int64_t *expires_at);
+/*
+ * o, a campaign_json object, gains under "results" what its bonuses and
+ * rebates paid: "bonuses": {first_scan|registration|birthday|streak:
+ * {count, points}}, "rebates": {count, points}.
+ */
+void campaign_results_add(struct store *st, uint32_t brand_id,
+    struct json_t *o);
+/* "base", "stack", "bonus", "rebate"; "first_scan", "registration",
+ * "birthday", "streak". */
+const char *campaign_credit_kind_name(int kind);
+const char *campaign_bonus_name(int bonus);
 
 /* ---- campaign_check.c: a campaign against the catalog and the others */
 
@@ -126,11 +193,11 @@ int campaign_targets_check(struct store *st, uint32_t brand_id,
     const char *canon, struct campaign_refusal *out);
 
 /*
- * What campaign id shares with the ones campaign_find tries before it,
- * as JSON: "overridden_by", the id of an earlier campaign that takes
- * every claim this one would reward while it runs (null if none);
- * "overlaps", the earlier ones that take some of them (an earlier one
- * itself wholly overridden takes none); and, when it
+ * What campaign id shares with the exclusive ones judged before it
+ * (campaign_judge: any exclusive one for a stackable one), as JSON:
+ * "overridden_by", the id of one that takes every claim this one would
+ * reward while it runs (null if none); "overlaps", the ones that take
+ * some of them (one itself wholly overridden takes none); and, when it
  * requires a PIN, "batches_without_pins", the batches it covers that no
  * PIN print file was made for. NULL when id is not readable.
  */

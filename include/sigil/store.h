@@ -160,6 +160,7 @@ int store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes);
  */
 #include "sigil/store/customers.h"
 #include "sigil/store/claims.h"
+#include "sigil/store/bonuses.h"
 #include "sigil/store/ledger.h"
 #include "sigil/store/users.h"
 #include "sigil/store/webhooks.h"

@@ -27,6 +27,7 @@
  * loop: every write is a writer op.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,124 @@ parse_draw(json_t *o, struct campaign_rules *c, char *err, size_t esize)
 	return 0;
 }
 
+/* "priority", "mode", "audience": how the campaign stacks (issue 21). */
+static int
+parse_stacking(json_t *o, struct campaign_rules *c, char *err, size_t esize)
+{
+	json_t *v = json_object_get(o, "mode");
+	int64_t n = 0;
+	int rc;
+
+	if ((rc = opt_int(o, "priority", -CAMPAIGN_PRIORITY_MAX,
+	    CAMPAIGN_PRIORITY_MAX, &n, err, esize, "'priority' must be an "
+	    "integer from -1000000 to 1000000 (higher is judged first)")) != 0)
+		return rc;
+	c->priority = (int)n;
+	if (v != NULL) {
+		const char *m = json_string_value(v);
+
+		if (m == NULL || (strcmp(m, "exclusive") != 0 &&
+		    strcmp(m, "stackable") != 0))
+			return cfg_fail(err, esize, "'mode' must be \"exclusive\" "
+			    "(takes a claim alone) or \"stackable\" (adds its "
+			    "points to the other stackable ones)");
+		c->stackable = strcmp(m, "stackable") == 0;
+	}
+	n = 0;
+	if ((rc = opt_int(o, "audience", 0, UINT32_MAX, &n, err, esize,
+	    "'audience' must be a saved segment id (0: everyone)")) != 0)
+		return rc;
+	c->audience = (uint32_t)n;
+	return 0;
+}
+
+/* "streak": {"claims": N, "days": D, "points": P}. */
+static int
+parse_streak(json_t *o, struct campaign_rules *c, char *err, size_t esize)
+{
+	json_t *v = json_object_get(o, "streak");
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_object(v) || json_object_size(v) != 3 ||
+	    !loyalty_int_in(json_object_get(v, "claims"), 2, 1000) ||
+	    !loyalty_int_in(json_object_get(v, "days"), 1, 366) ||
+	    !loyalty_int_in(json_object_get(v, "points"), 1, POINTS_MAX))
+		return cfg_fail(err, esize, "'streak' is {\"claims\": 2 to "
+		    "1000, \"days\": 1 to 366, \"points\": 1 to 1000000}: the "
+		    "points with the claims'th claim within days days");
+	c->streak_claims = (uint32_t)json_integer_value(json_object_get(v,
+	    "claims"));
+	c->streak_days = (uint32_t)json_integer_value(json_object_get(v,
+	    "days"));
+	c->streak_points = json_integer_value(json_object_get(v, "points"));
+	return 0;
+}
+
+/* "tier_multiplier": {"Gold": 1.5, ...}. */
+static int
+parse_tiers(json_t *o, struct campaign_rules *c, char *err, size_t esize)
+{
+	json_t *v = json_object_get(o, "tier_multiplier"), *x;
+	const char *key;
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_object(v) || json_object_size(v) > CAMPAIGN_TIERS_MAX)
+		return cfg_fail(err, esize, "'tier_multiplier' must be an object "
+		    "of at most 8 tier names: factors");
+	json_object_foreach(v, key, x) {
+		json_t *name = json_string(key);
+		int ok = name != NULL && loyalty_name_ok(name, 32,
+		    "tier_multiplier", err, esize);
+
+		json_decref(name);
+		if (!ok)
+			return SIGIL_EINVAL;
+		if (!json_is_number(x) || !isfinite(json_number_value(x)) ||
+		    json_number_value(x) < 0.1 || json_number_value(x) > 10)
+			return cfg_fail(err, esize, "each 'tier_multiplier' "
+			    "factor is a number from 0.1 to 10");
+		snprintf(c->tier_name[c->ntiers], sizeof c->tier_name[0], "%s",
+		    key);
+		c->tier_factor[c->ntiers++] = json_number_value(x);
+	}
+	return 0;
+}
+
+/* The earning rules beyond points per claim (issue 21). */
+static int
+parse_earning(json_t *o, struct campaign_rules *c, char *err, size_t esize)
+{
+	static const struct {
+		const char	*key;
+		size_t		 off;
+	} bonus[] = {
+		{ "first_scan_bonus", offsetof(struct campaign_rules,
+		    first_scan_bonus) },
+		{ "registration_bonus", offsetof(struct campaign_rules,
+		    registration_bonus) },
+		{ "birthday_bonus", offsetof(struct campaign_rules,
+		    birthday_bonus) },
+		{ "seller_rebate", offsetof(struct campaign_rules,
+		    seller_rebate) },
+	};
+	char msg[96];
+	int rc;
+
+	for (size_t i = 0; i < sizeof bonus / sizeof bonus[0]; i++) {
+		snprintf(msg, sizeof msg, "'%s' must be 0 (none) to 1000000 "
+		    "points", bonus[i].key);
+		if ((rc = opt_int(o, bonus[i].key, 0, POINTS_MAX,
+		    (int64_t *)((char *)c + bonus[i].off), err, esize,
+		    msg)) != 0)
+			return rc;
+	}
+	if ((rc = parse_streak(o, c, err, esize)) != 0)
+		return rc;
+	return parse_tiers(o, c, err, esize);
+}
+
 /*
  * Parses o (a checked or to-be-checked configuration) into c. On success
  * o's dates are rewritten in canonical form.
@@ -245,7 +364,10 @@ camp_parse(json_t *o, struct campaign_rules *c, char *err, size_t esize)
 {
 	static const char *const keys[] = { "name", "skus", "batches",
 	    "starts", "ends", "points", "roles", "daily_cap", "budget",
-	    "territory", "require_pin", "draw", "expiry_days", "paused" };
+	    "territory", "require_pin", "draw", "expiry_days", "paused",
+	    "priority", "mode", "audience", "first_scan_bonus",
+	    "registration_bonus", "birthday_bonus", "streak",
+	    "tier_multiplier", "seller_rebate" };
 	const char *key;
 	json_t *v;
 	size_t i;
@@ -298,6 +420,9 @@ camp_parse(json_t *o, struct campaign_rules *c, char *err, size_t esize)
 	    "'expiry_days' must be 0 (never) to 3650")) != 0)
 		return rc;
 	c->expiry_days = (uint32_t)n;
+	if ((rc = parse_stacking(o, c, err, esize)) != 0 ||
+	    (rc = parse_earning(o, c, err, esize)) != 0)
+		return rc;
 	return parse_draw(o, c, err, esize);
 }
 
@@ -354,6 +479,14 @@ campaign_json(const struct campaign *cp)
 	    "budget_left", budget > 0 ? json_integer(budget -
 	    cp->points_spent) : json_null(), "prizes_given", (json_int_t)given,
 	    "prizes", prizes);
+	/* how it stacks, defaults shown (an old configuration has none) */
+	json_object_set_new(o, "priority", json_integer(json_integer_value(
+	    json_object_get(cfg, "priority"))));
+	json_object_set_new(o, "mode", json_string(json_is_string(
+	    json_object_get(cfg, "mode")) ? json_string_value(json_object_get(
+	    cfg, "mode")) : "exclusive"));
+	json_object_set_new(o, "audience", json_integer(json_integer_value(
+	    json_object_get(cfg, "audience"))));
 	return o;
 }
 
@@ -397,6 +530,17 @@ camp_load_one(void *arg, const struct campaign *cp)
 	return 0;
 }
 
+static int
+camp_order(const void *a, const void *b)
+{
+	const struct campaign_rules *x = *(struct campaign_rules *const *)a;
+	const struct campaign_rules *y = *(struct campaign_rules *const *)b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 static struct camp_set *
 camps_of(struct campaign_cache *cc, struct app *app, uint32_t brand_id)
 {
@@ -411,6 +555,9 @@ camps_of(struct campaign_cache *cc, struct app *app, uint32_t brand_id)
 		camp_set_clear(s);
 		return NULL;
 	}
+	/* the order of the judgement: priority, higher first; then older */
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof *s->v, camp_order);
 	s->brand_id = brand_id;
 	return s;
 }
@@ -421,40 +568,6 @@ camps_forget(struct campaign_cache *cc, uint32_t brand_id)
 	for (size_t i = 0; i < CAMPAIGN_CACHE; i++)
 		if (cc->sets[i].brand_id == brand_id)
 			camp_set_clear(&cc->sets[i]);
-}
-
-static int
-camp_covers(const struct campaign_rules *c, uint64_t batch_id,
-    const char *sku, int64_t now)
-{
-	if (c->paused || now < c->starts || now >= c->ends)
-		return 0;
-	for (size_t i = 0; i < c->nbatches; i++)
-		if (c->batches[i] == batch_id)
-			return 1;
-	for (size_t i = 0; i < c->nskus; i++)
-		if (strcmp(c->skus[i], sku) == 0)
-			return 1;
-	return 0;
-}
-
-const struct campaign_rules *
-campaign_find(struct app *app, uint32_t brand_id, uint64_t batch_id,
-    const char *sku, int role, int64_t now)
-{
-	struct camp_set *s = camps_of(app->loyalty->camps, app, brand_id);
-
-	if (s == NULL)
-		return NULL;
-	for (size_t i = 0; i < s->n; i++) {
-		const struct campaign_rules *c = s->v[i];
-
-		if (!camp_covers(c, batch_id, sku, now))
-			continue;
-		if (role == 0 || c->points[role] > 0)
-			return c;
-	}
-	return NULL;
 }
 
 const struct campaign_rules *const *

@@ -10,13 +10,16 @@
  * makes or serves one (SPEC §8), it only knows that a file was made,
  * from the note the CLI leaves (store/pins.h).
  *
- * On a read (campaign_overlap_json): campaign_find gives a claim to the
- * oldest running campaign that covers the code and rewards the role, so
- * a later campaign on the same products is silently dead where an
- * earlier one runs. This says which earlier campaign overrides it
- * entirely ("overridden_by") or in part ("overlaps"), from the same
- * rules campaign_find uses. An earlier campaign that is itself wholly
- * overridden takes nothing, so it is named in neither.
+ * On a read (campaign_overlap_json): a claim is judged against the
+ * running campaigns in priority order (campaign_rules.c): the first
+ * exclusive one that applies takes it alone, stackable ones add up only
+ * when no exclusive one applies. So an exclusive campaign judged before
+ * another (or any exclusive one, for a stackable one) may take its
+ * claims unseen. This says which one overrides it entirely
+ * ("overridden_by") or in part ("overlaps"): one with an audience takes
+ * only its members' claims, so never all (unless it has the same
+ * audience); a stackable one never takes another's. One that is itself
+ * wholly overridden takes nothing, so it is named in neither.
  *
  * May call store (reads), campaign.c (the parsed rules) and util. Never
  * writes, never knows about HTTP.
@@ -222,7 +225,9 @@ rules_shadow(struct store *st, const struct campaign_rules *e,
 	int any = 0, all = 1, roles = 0;
 	struct batch b;
 
-	if (e->paused || e->ends <= c->starts || c->ends <= e->starts)
+	/* a stackable one takes nothing: it adds to the others */
+	if (e->stackable || e->paused || e->ends <= c->starts ||
+	    c->ends <= e->starts)
 		return 0;
 	for (int r = 1; r < 4; r++) {
 		if (c->points[r] == 0)
@@ -253,9 +258,20 @@ rules_shadow(struct store *st, const struct campaign_rules *e,
 	if (!any)
 		return 0;
 	if (all && e->starts <= c->starts && e->ends >= c->ends &&
-	    (e->territory == 0 || e->territory == c->territory))
+	    (e->territory == 0 || e->territory == c->territory) &&
+	    (e->audience == 0 || e->audience == c->audience))
 		return 2;
 	return 1;
+}
+
+/*
+ * Whether v[j] is judged before v[i] (v in the judgement's order): an
+ * exclusive one before any stackable one, else the earlier in v.
+ */
+static int
+before(const struct campaign_rules *const *v, size_t i, size_t j)
+{
+	return j != i && (j < i || v[i]->stackable);
 }
 
 /*
@@ -266,12 +282,13 @@ rules_shadow(struct store *st, const struct campaign_rules *e,
  */
 static int
 rules_dead(struct store *st, const struct campaign_rules *const *v,
-    size_t i, signed char *dead)
+    size_t n, size_t i, signed char *dead)
 {
 	if (dead[i] < 0) {
 		dead[i] = 0;
-		for (size_t j = 0; j < i && !dead[i]; j++)
-			dead[i] = rules_shadow(st, v[j], v[i]) == 2;
+		for (size_t j = 0; j < n && !dead[i]; j++)
+			if (before(v, i, j))
+				dead[i] = rules_shadow(st, v[j], v[i]) == 2;
 	}
 	return dead[i];
 }
@@ -299,16 +316,20 @@ pinless_batch(void *arg, const struct batch *b)
 /* What v[k] shares with v[0..k), as campaign_overlap_json says. */
 static json_t *
 overlap_of(struct app *app, uint32_t brand_id,
-    const struct campaign_rules *const *v, size_t k, signed char *dead)
+    const struct campaign_rules *const *v, size_t n, size_t k,
+    signed char *dead)
 {
 	const struct campaign_rules *c = v[k];
 	json_t *o, *overlaps = json_array();
 	uint32_t by = 0;
 
-	for (size_t i = 0; i < k; i++) {
-		int how = rules_shadow(app->store, v[i], c);
+	for (size_t i = 0; i < n; i++) {
+		int how;
 
-		if (how == 0 || rules_dead(app->store, v, i, dead))
+		if (!before(v, k, i))
+			continue;
+		how = rules_shadow(app->store, v[i], c);
+		if (how == 0 || rules_dead(app->store, v, n, i, dead))
 			continue;
 		json_array_append_new(overlaps, json_integer(v[i]->id));
 		if (how == 2 && by == 0)
@@ -348,7 +369,7 @@ campaign_overlap_json(struct app *app, uint32_t brand_id, uint32_t id)
 		if (v[k]->id != id)
 			continue;
 		if ((dead = dead_new(n)) != NULL)
-			o = overlap_of(app, brand_id, v, k, dead);
+			o = overlap_of(app, brand_id, v, n, k, dead);
 		free(dead);
 		break;
 	}
@@ -372,7 +393,7 @@ campaign_overlap_list(struct app *app, uint32_t brand_id, json_t *arr)
 		for (size_t k = 0; k < n; k++) {
 			if (v[k]->id != id)
 				continue;
-			if ((o = overlap_of(app, brand_id, v, k, dead)) != NULL) {
+			if ((o = overlap_of(app, brand_id, v, n, k, dead)) != NULL) {
 				json_object_update(one, o);
 				json_decref(o);
 			}

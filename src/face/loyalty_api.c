@@ -106,11 +106,20 @@ api_list(struct loyalty_api *a, const char *name, json_t *arr)
 
 /* ---- campaigns ---- */
 
+struct campaign_list {
+	struct store	*st;
+	json_t		*arr;
+};
+
 static int
 campaign_list_one(void *arg, const struct campaign *cp)
 {
-	json_array_append_new(arg, campaign_json(cp));
-	return json_array_size(arg) >= LOYALTY_LIST_MAX;
+	struct campaign_list *l = arg;
+	json_t *o = campaign_json(cp);
+
+	campaign_results_add(l->st, cp->brand_id, o);
+	json_array_append_new(l->arr, o);
+	return json_array_size(l->arr) >= LOYALTY_LIST_MAX;
 }
 
 /* o, a campaign's JSON, with what it shares with earlier campaigns. */
@@ -119,6 +128,8 @@ campaign_shown(struct app *app, uint32_t brand_id, json_t *o)
 {
 	json_t *ov = campaign_overlap_json(app, brand_id, (uint32_t)
 	    json_integer_value(json_object_get(o, "id")));
+
+	campaign_results_add(app->store, brand_id, o);
 
 	if (ov != NULL) {
 		json_object_update(o, ov);
@@ -247,9 +258,10 @@ campaigns(struct loyalty_api *a)
 		return;
 	if (a->method == EVHTTP_REQ_GET && a->nseg == 1) {
 		json_t *arr = json_array();
+		struct campaign_list l = { a->app->store, arr };
 
 		store_campaign_each(a->app->store, a->brand_id,
-		    campaign_list_one, arr);
+		    campaign_list_one, &l);
 		campaign_overlap_list(a->app, a->brand_id, arr);
 		api_list(a, "campaigns", arr);
 		return;

@@ -156,6 +156,27 @@ busy(struct http_call *c)
 	    "the server is busy or shutting down; try again");
 }
 
+/* The credits a claim paid the customer (not a seller's rebate). */
+static json_t *
+credits_json(const struct claim *cl)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < cl->ncredits; i++) {
+		const struct claim_credit *cr = &cl->credits[i];
+
+		if (cr->dropped || (cr->customer_id != 0 &&
+		    cr->customer_id != cl->customer_id))
+			continue;
+		json_array_append_new(a, json_pack("{s:i,s:s,s:I,s:s?}",
+		    "campaign", (int)cr->campaign_id, "kind",
+		    campaign_credit_kind_name(cr->kind), "points",
+		    (json_int_t)cr->points, "bonus", cr->kind == CREDIT_BONUS ?
+		    campaign_bonus_name(cr->bonus) : NULL));
+	}
+	return a;
+}
+
 static void
 claim_done(struct writer_job *job)
 {
@@ -167,13 +188,13 @@ claim_done(struct writer_job *job)
 	    sigil_now_us();
 
 	if (job->err == 0)
-		http_reply_jsont(c, 201, json_pack("{s:I,s:I,s:s,s:i,s:s?,s:I}",
-		    "claim_id", (json_int_t)cl->id, "points",
+		http_reply_jsont(c, 201, json_pack("{s:I,s:I,s:s,s:i,s:s?,s:I,"
+		    "s:o}", "claim_id", (json_int_t)cl->id, "points",
 		    (json_int_t)cl->points, "role", loyalty_role_name(cl->role),
-		    "campaign", (int)x->campaign, "prize", cl->prize >= 0 ?
+		    "campaign", (int)cl->campaign_id, "prize", cl->prize >= 0 ?
 		    x->prize[cl->prize] : NULL, "balance",
 		    (json_int_t)member_balance(app, cl->brand_id,
-		    cl->customer_id)));
+		    cl->customer_id), "credits", credits_json(cl)));
 	else if (!http_loyalty_refuse(c, job->err, left > 0 ? left : 0,
 	    refusals)) {
 		log_error("claim", "brand=%u err=\"%s\"", cl->brand_id,
@@ -277,7 +298,9 @@ loyalty_claim(struct http_call *c)
 	struct claim prev;
 	struct claim_ctx *x;
 	struct reward_scan sb;
-	const struct campaign_rules *camp;
+	const struct campaign_rules *camp, *pick[CAMPAIGN_PICK_MAX];
+	size_t npick, k;
+	int pin_needed = 0;
 	const char *code, *pin, *rs;
 	char pinbuf[CODE_PIN_DIGITS + 1] = "";
 	uint64_t device;
@@ -324,19 +347,22 @@ loyalty_claim(struct http_call *c)
 		    "phone before claiming");
 		return;
 	}
-	if ((camp = campaign_find(app, info.brand.id, info.batch.id,
-	    info.product.sku, role, now)) == NULL) {
+	if ((npick = campaign_judge(app, info.brand.id, info.batch.id,
+	    info.product.sku, role, now, &cu, pick, CAMPAIGN_PICK_MAX)) == 0) {
 		http_reply_error(c, 422, "no_campaign", "no running campaign "
 		    "rewards this code for this role");
 		return;
 	}
+	camp = pick[0];
+	for (size_t i = 0; i < npick; i++)
+		pin_needed |= pick[i]->require_pin;
 	if (store_claim_get(app->store, info.brand.id, info.serial, role,
 	    &prev) == 0) {
 		http_reply_error(c, 409, "already_claimed", "this code's reward "
 		    "for this role was already claimed");
 		return;
 	}
-	if (camp->require_pin && pin_checked(c, &info, &cu, pinbuf, now,
+	if (pin_needed && pin_checked(c, &info, &cu, pinbuf, now,
 	    &right) != 0)
 		return;
 	if ((x = calloc(1, sizeof *x)) == NULL) {
@@ -350,7 +376,15 @@ loyalty_claim(struct http_call *c)
 	x->where = reward_where(app, info.brand.id, camp, &sb);
 	x->drawn = reward_claim_make(camp, &info, role, cu.id, now, &x->cl,
 	    &x->lim);
-	if (!camp->require_pin) {
+	/* the stacked ones outside their territory are left out */
+	k = 1;
+	for (size_t i = 1; i < npick; i++)
+		if (reward_where(app, info.brand.id, pick[i], &sb) == REWARD_OK)
+			pick[k++] = pick[i];
+	npick = k;
+	campaign_credits_make(app, pick, npick, role, &cu, info.serial, now,
+	    &x->cl);
+	if (!pin_needed) {
 		claim_submit(x);
 		return;
 	}

@@ -38,54 +38,14 @@
 #include "store_impl.h"
 
 #define CAMPAIGN_FIXED_LEN	16
-#define USAGE_LEN		(16 + 4 * STORE_PRIZES_MAX)
 #define CLAIM_KEY_LEN		(CODE_KEY_LEN + 1)
 #define CLAIM_REC_LEN		45
 
 /* ---- campaigns ---- */
 
-struct usage {
-	int64_t		points_spent;
-	uint64_t	claims;
-	uint32_t	prizes_given[STORE_PRIZES_MAX];
-};
-
-static int
-usage_load(struct store *st, MDB_txn *txn, const uint8_t *key,
-    struct usage *u)
-{
-	MDB_val k = mval(key, 8), v;
-	const uint8_t *p;
-	int rc = mdb_get(txn, st->campaign_usage, &k, &v);
-
-	memset(u, 0, sizeof(*u));
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != USAGE_LEN)
-		return SIGIL_EIO;
-	p = v.mv_data;
-	u->points_spent = (int64_t)le64_get(p);
-	u->claims = le64_get(p + 8);
-	for (int i = 0; i < STORE_PRIZES_MAX; i++)
-		u->prizes_given[i] = le32_get(p + 16 + 4 * i);
-	return 0;
-}
-
-static int
-usage_store(struct store *st, MDB_txn *txn, const uint8_t *key,
-    const struct usage *u)
-{
-	uint8_t vb[USAGE_LEN];
-	MDB_val k = mval(key, 8), v = mval(vb, USAGE_LEN);
-
-	le64_put(vb, (uint64_t)u->points_spent);
-	le64_put(vb + 8, u->claims);
-	for (int i = 0; i < STORE_PRIZES_MAX; i++)
-		le32_put(vb + 16 + 4 * i, u->prizes_given[i]);
-	return mdb_put(txn, st->campaign_usage, &k, &v, 0);
-}
+/* struct usage is store_impl.h's struct campaign_usage_row, read and
+ * written by store_credits.c's campaign_usage_get/put. */
+#define usage	campaign_usage_row
 
 static int
 campaign_put(struct store *st, MDB_txn *txn, const void *row)
@@ -122,7 +82,7 @@ campaign_decode(struct store *st, MDB_txn *txn, MDB_val k, MDB_val v,
 	if (k.mv_size != 8 || v.mv_size < CAMPAIGN_FIXED_LEN ||
 	    (n = v.mv_size - CAMPAIGN_FIXED_LEN) > STORE_CAMPAIGN_MAX)
 		return SIGIL_EIO;
-	if ((rc = usage_load(st, txn, k.mv_data, &u)) != 0)
+	if ((rc = campaign_usage_get(st, txn, k.mv_data, &u)) != 0)
 		return rc;
 	c.brand_id = sigil_be32_get(k.mv_data);
 	c.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
@@ -331,7 +291,7 @@ struct claim_plan {
  * leaves the transaction exactly as it was and the batch goes on.
  */
 static int
-claim_check(struct store *st, MDB_txn *txn, const struct claim *c,
+claim_check(struct store *st, MDB_txn *txn, struct claim *c,
     const struct claim_limits *lim, struct claim_plan *p)
 {
 	uint8_t ck[CLAIM_KEY_LEN];
@@ -355,10 +315,11 @@ claim_check(struct store *st, MDB_txn *txn, const struct claim *c,
 		return SIGIL_ECONFLICT;
 	if (rc != MDB_NOTFOUND)
 		return map_err(rc);
-	if ((rc = usage_load(st, txn, p->uk, &p->u)) != 0)
+	if ((rc = campaign_usage_get(st, txn, p->uk, &p->u)) != 0)
 		return map_err(rc);
-	if (__builtin_add_overflow(p->u.points_spent, c->points, &p->spent) ||
-	    (lim->budget > 0 && p->spent > lim->budget))
+	if (c->ncredits == 0 &&
+	    (__builtin_add_overflow(p->u.points_spent, c->points, &p->spent) ||
+	    (lim->budget > 0 && p->spent > lim->budget)))
 		return SIGIL_EFULL;
 	sigil_be32_put(p->dk, c->brand_id);
 	sigil_be64_put(p->dk + 4, c->customer_id);
@@ -374,6 +335,11 @@ claim_check(struct store *st, MDB_txn *txn, const struct claim *c,
 		return map_err(rc);
 	if (lim->daily_cap != 0 && p->today >= lim->daily_cap)
 		return SIGIL_EDENIED;
+	/* the credits: each from its campaign's budget (store_bonuses.c) */
+	if (c->ncredits != 0 && !st->bonuses_absent &&
+	    (rc = credits_check(st, txn, c, (uint32_t)floor_div(
+	    lim->day_start, DAY_US))) != 0)
+		return rc == SIGIL_EFULL ? rc : map_err(rc);
 	return 0;
 }
 
@@ -384,6 +350,24 @@ claim_refusal(int rc)
 	return rc == SIGIL_ECONFLICT || rc == SIGIL_EFULL ||
 	    rc == SIGIL_EDENIED || rc == SIGIL_ENOTFOUND ||
 	    rc == SIGIL_ESTATE;
+}
+
+/* The rest of a claim with credits: its credits, activity and counts. */
+static int
+claim_credits_apply(struct store *st, MDB_txn *txn, const struct claim *c,
+    struct stat_acc *acc)
+{
+	uint32_t h = 0;
+	int rc;
+
+	if (!stats_hour(c->at, &h))
+		h = 0;
+	if ((rc = credits_apply(st, txn, c, acc, h)) != 0 ||
+	    (rc = activity_event(st, txn, c->brand_id, ACTIVITY_CLAIM, c->at,
+	    c->customer_id, c->id, c->points)) != 0 || h == 0)
+		return rc;
+	return stats_add(st, txn, acc, c->brand_id, STAT_CLAIMS, DIM_BRAND,
+	    0, h, 1);
 }
 
 /*
@@ -424,10 +408,15 @@ claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
 	v = mval(vb, CLAIM_REC_LEN);
 	if ((rc = mdb_put(txn, st->claims, &k, &v, MDB_NOOVERWRITE)) != 0)
 		return rc;
-	if (c->campaign_id != 0) {
+	if (c->ncredits != 0) {
+		/* the prize of the caller's campaign (its usage as read) */
+		if (c->prize >= 0 && c->campaign_id != 0 &&
+		    (rc = campaign_usage_put(st, txn, p->uk, &p->u)) != 0)
+			return rc;
+	} else if (c->campaign_id != 0) {
 		p->u.points_spent = p->spent;
 		p->u.claims++;
-		if ((rc = usage_store(st, txn, p->uk, &p->u)) != 0)
+		if ((rc = campaign_usage_put(st, txn, p->uk, &p->u)) != 0)
 			return rc;
 	}
 	le32_put(cb, p->today + 1);
@@ -436,6 +425,8 @@ claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
 	if ((rc = mdb_put(txn, st->claim_days, &k, &v, 0)) != 0)
 		return rc;
 
+	if (c->ncredits != 0)
+		return claim_credits_apply(st, txn, c, acc);
 	earn.brand_id = c->brand_id;
 	earn.customer_id = c->customer_id;
 	earn.type = LEDGER_EARN;
@@ -507,7 +498,8 @@ claim_valid(const struct claim *c, const struct claim_limits *lim)
 	    c->serial == 0 || c->serial > CODE_SERIAL_MAX || c->points <= 0 ||
 	    c->customer_id == 0 || lim->nprizes < 0 ||
 	    lim->nprizes > STORE_PRIZES_MAX || c->prize < -1 ||
-	    c->prize >= lim->nprizes || lim->budget < 0)
+	    c->prize >= lim->nprizes || lim->budget < 0 ||
+	    c->ncredits > CLAIM_CREDITS_MAX)
 		return SIGIL_EINVAL;
 	return 0;
 }

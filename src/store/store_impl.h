@@ -144,6 +144,8 @@ struct store {
 	int		 messages_absent;	/* ... of a store without them */
 	MDB_dbi		 segments;	/* store_segments.c */
 	int		 segments_absent;	/* ... of a store without it */
+	MDB_dbi		 bonuses;	/* store_bonuses.c */
+	int		 bonuses_absent;	/* ... of a store without it */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -1054,6 +1056,50 @@ int ledger_merge(struct store *st, MDB_txn *txn, uint32_t brand_id,
  */
 int claims_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t from, uint64_t to, size_t *claims);
+
+/* store_credits.c: a campaign's usage (key: bid_key of the campaign; the
+ * table is store_claims.c's). */
+struct campaign_usage_row {
+	int64_t		points_spent;
+	uint64_t	claims;
+	uint32_t	prizes_given[STORE_PRIZES_MAX];
+};
+int campaign_usage_get(struct store *st, MDB_txn *txn, const uint8_t *key,
+    struct campaign_usage_row *u);
+int campaign_usage_put(struct store *st, MDB_txn *txn, const uint8_t *key,
+    const struct campaign_usage_row *u);
+/*
+ * store_credits.c, for store_claims.c: a claim's credits judged (reads
+ * only: each one's dropped set; c->campaign_id and c->points made the
+ * paid ones'; SIGIL_EFULL when no BASE or STACK credit can be paid; today
+ * the claim's China day) and then written (hour: the stats bucket, 0
+ * none). bonus_pay: one bonus credit outside a claim, in txn.
+ */
+int credits_check(struct store *st, MDB_txn *txn, struct claim *c,
+    uint32_t today);
+int credits_apply(struct store *st, MDB_txn *txn, const struct claim *c,
+    struct stat_acc *acc, uint32_t hour);
+int bonus_pay(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, struct claim_credit *cr, int64_t at,
+    int64_t expires_at);
+/*
+ * store_bonuses.c: whether a bonus row of (brand, customer, campaign,
+ * bonus) lies in periods [from, to] (*paid); a paid bonus credit noted
+ * (its row and its campaign's totals); one more of a campaign's totals
+ * (what: enum bonus_kind or BONUS_TOTAL_REBATE); the merge step (to 0:
+ * the erasure's cut).
+ */
+#define BONUS_TOTAL_REBATE	0x10
+int bonus_paid(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, uint32_t campaign_id, int bonus, uint32_t from,
+    uint32_t to, int *paid);
+int bonus_note(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, const struct claim_credit *cr, int64_t at,
+    uint64_t ref);
+int bonus_total_add(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint32_t campaign_id, int what, int64_t points);
+int bonuses_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
 
 /*
  * store_merge.c: gone made one with keep in txn (see the file's head):

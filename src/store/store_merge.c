@@ -69,6 +69,7 @@ static const move_fn merge_moves[] = {
 	profile_move,		/* ... keep's own profile wins */
 	ident_move,		/* store_idents.c: two openids of one app conflict */
 	outbox_move,		/* store_outbox.c: messages to the customer */
+	bonuses_move,		/* store_bonuses.c: keep's own bonus wins */
 };
 
 static int

@@ -46,6 +46,7 @@
  * wechat_states: WeChat identities, apps and spent OAuth states),
  * 42 outbox, outbox_due, outbox_cust: the message outbox),
  * 40 segments: the brands' saved customer segments).
+ * 41 bonuses: campaign bonuses paid and bonus/rebate totals).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -134,6 +135,7 @@ static const struct dbdef dbdefs[] = {
 	{ "outbox_due", 0, offsetof(struct store, outbox_due), 42 },
 	{ "outbox_cust", 0, offsetof(struct store, outbox_cust), 42 },
 	{ "segments", 0, offsetof(struct store, segments), 40 },
+	{ "bonuses", 0, offsetof(struct store, bonuses), 41 },
 };
 
 static int
@@ -244,6 +246,8 @@ open_dbs(struct store *st, int create)
 				st->messages_absent = 1;
 			else if (dbdefs[i].late == 40)
 				st->segments_absent = 1;
+			else if (dbdefs[i].late == 41)
+				st->bonuses_absent = 1;
 			else if (dbdefs[i].late == 20)
 				st->regions_absent = 1;
 			else if (dbdefs[i].late == 13)

@@ -43,6 +43,52 @@ int store_campaign_each(struct store *st, uint32_t brand_id,
 /* ---- claims: one per code per role, ever ---- */
 enum claim_role { CLAIM_CONSUMER = 1, CLAIM_RETAILER = 2, CLAIM_SALES = 3 };
 
+/*
+ * A claim's credit list: what one claim pays, and to whom, each credit
+ * from its own campaign's budget (issue 21: stacked campaigns, bonuses,
+ * seller rebates). Each credit is one EARN ledger entry (ref = the
+ * claim's id) for its customer, charged to its campaign's usage in the
+ * claim's own transaction. A credit that its campaign's budget cannot
+ * pay whole, a bonus already paid in its period (or whose condition does
+ * not hold), or a credit to a customer who is not there or erased is
+ * dropped (dropped = 1: nothing written), never overdrawn.
+ */
+#define CLAIM_CREDITS_MAX 8
+enum credit_kind { CREDIT_BASE = 1, CREDIT_STACK, CREDIT_BONUS,
+		   CREDIT_REBATE };
+/* CREDIT_BONUS's rule (credit.bonus): what makes it due, and its period. */
+enum bonus_kind { BONUS_FIRST_SCAN = 1, BONUS_REGISTRATION, BONUS_BIRTHDAY,
+		  BONUS_STREAK };
+#define BONUS_KINDS 4
+
+struct claim_credit {
+	uint64_t	customer_id;	/* 0 = the claim's customer; else e.g.
+					   a seller */
+	uint32_t	campaign_id;	/* whose budget pays it */
+	int64_t		points;		/* > 0 */
+	int		kind;		/* enum credit_kind */
+	int		dropped;	/* out: budget spent (or bonus not due),
+					   nothing written */
+	/* in: the campaign's budget (total points, 0 = unlimited) */
+	int64_t		budget;
+	/*
+	 * CREDIT_BONUS only: bonus (enum bonus_kind) and its period. Paid at
+	 * most once per (campaign, customer, bonus, period), by a row of the
+	 * bonuses table written in the same transaction:
+	 * BONUS_FIRST_SCAN: period 0; due only when the customer never
+	 * claimed at this brand before this claim.
+	 * BONUS_BIRTHDAY: period = the year (the caller judged the month).
+	 * BONUS_STREAK: due when this claim is at least the need'th claim of
+	 * the customer within the last days days (China days, this one
+	 * included) and no streak bonus of this campaign was paid to the
+	 * customer in those days; period is set by the store (the day).
+	 * BONUS_REGISTRATION: store_bonus_pay's (a login), not a claim's.
+	 */
+	int		bonus;
+	uint32_t	period;
+	uint32_t	days, need;	/* BONUS_STREAK */
+};
+
 struct claim {
 	uint64_t	id;		/* assigned */
 	uint32_t	brand_id;
@@ -54,6 +100,18 @@ struct claim {
 	int		prize;		/* index into the draw, -1 none */
 	int64_t		at;
 	int64_t		expires_at;	/* when these points expire */
+	/*
+	 * The credit list (not stored with the claim; 0 = the old single
+	 * credit: points to the customer from campaign_id under the limits'
+	 * budget). With credits, the store ignores lim->budget, judges each
+	 * credit in order, and sets campaign_id to the campaign of the first
+	 * CREDIT_BASE or CREDIT_STACK credit paid and points to the sum paid
+	 * to the claim's customer; when no BASE or STACK credit can be paid
+	 * the claim is refused (SIGIL_EFULL). The prize is the drawn one of
+	 * the caller's campaign_id, dropped when that one's base credit is.
+	 */
+	size_t		ncredits;
+	struct claim_credit credits[CLAIM_CREDITS_MAX];
 };
 
 struct claim_limits {
