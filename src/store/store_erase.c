@@ -472,7 +472,8 @@ erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
 	    (rc = erase_claims(st, txn, brand_id, id, &codes)) != 0 ||
 	    (rc = orders_erase(st, txn, brand_id, id)) != 0 ||
 	    (rc = profile_erase(st, txn, brand_id, id)) != 0 ||
-	    (rc = ident_erase(st, txn, brand_id, id)) != 0)
+	    (rc = ident_erase(st, txn, brand_id, id)) != 0 ||
+	    (rc = sellers_erase(st, txn, brand_id, id)) != 0)
 		goto out;
 	for (size_t i = 0; i < codes.n; i++)
 		if ((rc = keys_add(&ck, codes.v + i * codes.klen)) != 0)

@@ -66,6 +66,7 @@ static const move_fn merge_moves[] = {
 	consent_move,		/* store_consent.c: the history, in seq order */
 	profile_move,		/* ... keep's own profile wins */
 	ident_move,		/* store_idents.c: two openids of one app conflict */
+	sellers_move,		/* store_sellers.c: keep's own store wins */
 };
 
 static int

@@ -128,6 +128,10 @@ static const struct dbdef dbdefs[] = {
 	{ "wechat_config", 0, offsetof(struct store, wechat_config), 30 },
 	{ "wechat_appids", 0, offsetof(struct store, wechat_appids), 30 },
 	{ "wechat_states", 0, offsetof(struct store, wechat_states), 30 },
+	{ "shops", 0, offsetof(struct store, shops), 44 },
+	{ "sellers", 0, offsetof(struct store, sellers), 44 },
+	{ "bindings", 0, offsetof(struct store, bindings), 44 },
+	{ "seller_codes", 0, offsetof(struct store, seller_codes), 44 },
 };
 
 static int
@@ -234,7 +238,9 @@ open_dbs(struct store *st, int create)
 		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
 			if (dbdefs[i].late == 11)
 				continue;	/* written and read by writers only */
-			if (dbdefs[i].late == 20)
+			if (dbdefs[i].late == 44)
+				st->sellers_absent = 1;
+			else if (dbdefs[i].late == 20)
 				st->regions_absent = 1;
 			else if (dbdefs[i].late == 13)
 				st->consent_absent = 1;
