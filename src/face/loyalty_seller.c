@@ -4,7 +4,9 @@
  *   POST /api/v1/seller/bind {code}  开箱: bind a case or item this phone
  *                                    scanned to the seller's store
  *   GET /api/v1/me/seller            the seller's store, bound codes and
- *                                    rebates (?code=: that code's binding)
+ *                                    rebates (?code=: that code's binding;
+ *                                    ?brief=1: store and code only, for
+ *                                    the scan page)
  *
  * The session is the device cookie, as for a claim: the customer the
  * device is logged in as at the code's brand. A seller is a customer
@@ -233,6 +235,7 @@ loyalty_me_seller(struct http_call *c)
 	struct bound_list l = { NULL, 0 };
 	int64_t points = 0;
 	uint64_t codes = 0, scans = 0, claims = 0, rebates = 0;
+	char brief[4];
 	int role;
 
 	if (http_loyalty_session(c, &b, &cu) != 0)
@@ -241,6 +244,14 @@ loyalty_me_seller(struct http_call *c)
 	role = seller_staff_role(app->store, b.id, cu.id);
 	if (role == 0 || store_seller_get(app->store, b.id, cu.id, &s) != 0) {
 		http_reply_jsont(c, 200, json_pack("{s:n}", "seller"));
+		return;
+	}
+	/* the scan page's question: is this a seller, may they bind it */
+	if (http_loyalty_query(c, "brief", brief, sizeof brief) != NULL) {
+		http_reply_jsont(c, 200, json_pack("{s:{s:s,s:o},s:o}",
+		    "seller", "role", loyalty_role_name(role), "store",
+		    shop_brief(app, b.id, s.shop_id), "code", code_view(c,
+		    b.id, cu.id)));
 		return;
 	}
 	if (seller_results(app->store, b.id, cu.id, &r) != 0) {
