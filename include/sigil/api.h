@@ -231,6 +231,22 @@ void api_alerts_action(struct api_call *a);
  */
 void api_feedback_list(struct api_call *a);
 void api_exports_scans(struct api_call *a);
+
+/* ---- handlers: the sales channel (api_sellers.c) ---- */
+void api_stores_list(struct api_call *a);	/* GET stores */
+void api_stores_create(struct api_call *a);	/* POST stores */
+void api_stores_get(struct api_call *a);	/* GET stores/{id} */
+void api_stores_patch(struct api_call *a);	/* PATCH stores/{id} */
+void api_stores_delete(struct api_call *a);	/* DELETE stores/{id} */
+void api_store_sellers(struct api_call *a);	/* GET stores/{id}/sellers */
+void api_store_seller_add(struct api_call *a);	/* POST the same */
+/* DELETE stores/{id}/sellers/{customer} */
+void api_store_seller_remove(struct api_call *a);
+void api_channel_tree(struct api_call *a);	/* GET channel/tree */
+void api_channel_results(struct api_call *a);	/* GET channel/results */
+void api_bindings_get(struct api_call *a);	/* GET bindings?code= */
+void api_bindings_move(struct api_call *a);	/* POST bindings/move */
+void api_exports_channel(struct api_call *a);	/* GET exports/channel.csv */
 void api_customer_history(struct api_call *a);
 
 /* ---- handlers: the dashboard's statistics (api_stats.c) ---- */

@@ -24,6 +24,9 @@ void loyalty_verify(struct http_call *c);	/* POST /api/v1/customers/verify */
 void loyalty_claim(struct http_call *c);	/* POST /api/v1/claims */
 /* src/face/loyalty_member.c */
 void loyalty_me(struct http_call *c);		/* GET /api/v1/me */
+/* loyalty_seller.c: POST /api/v1/seller/bind, GET /api/v1/me/seller */
+void loyalty_seller_bind(struct http_call *c);
+void loyalty_me_seller(struct http_call *c);
 void loyalty_me_ledger(struct http_call *c);	/* GET /api/v1/me/ledger */
 void loyalty_me_orders(struct http_call *c);	/* GET /api/v1/me/orders */
 void loyalty_redeem(struct http_call *c);	/* POST /api/v1/redemptions */

@@ -89,6 +89,8 @@ enum field {
 	T_RW_LOCKED, T_RW_FAIL, T_RW_MEMBER, T_RW_RESEND, T_RW_PIN_LEFT,
 	T_RW_OTP_LEFT, T_RW_ERRORS, T_PV_H, T_PV_VER, T_PV_AGREE, T_PV_MKT,
 	T_PV_PROF,
+	/* sellers (issue 21): the seller's bind after a scan */
+	T_SL_BIND, T_SL_DONE,
 	F_COUNT
 };
 
@@ -141,6 +143,7 @@ static const char *const field_names[F_COUNT] = {
 	[T_RW_ERRORS] = "t_rw_errors", [T_PV_H] = "t_pv_h",
 	[T_PV_VER] = "t_pv_ver", [T_PV_AGREE] = "t_pv_agree",
 	[T_PV_MKT] = "t_pv_mkt", [T_PV_PROF] = "t_pv_prof",
+	[T_SL_BIND] = "t_sl_bind", [T_SL_DONE] = "t_sl_done",
 };
 
 /* [T_x][lang]; indexed from T_TITLE. */
@@ -320,6 +323,10 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	    "Offers and news from the brand (optional)" },
 	[T_PV_PROF - T_TITLE] = { "允许品牌保存我的个人资料（可选，撤回即删除）",
 	    "Keep my profile (optional; withdrawing deletes it)" },
+	/* sellers (issue 21): shown to a logged-in seller only */
+	[T_SL_BIND - T_TITLE] = { "开箱绑定到我的门店",
+	    "Bind this to my store (unboxing)" },
+	[T_SL_DONE - T_TITLE] = { "已绑定到我的门店", "Bound to my store" },
 };
 
 static const char *const verdict_keys[] = {

@@ -116,7 +116,7 @@ code_row_id(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id, uint64_t serial,
 }
 
 /* The direct parent: 0, MDB_NOTFOUND or an error. */
-static int
+int
 parent_get(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t serial, uint64_t *out)
 {

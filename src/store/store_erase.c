@@ -476,7 +476,8 @@ erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
 	    (rc = profile_erase(st, txn, brand_id, id)) != 0 ||
 	    (rc = ident_erase(st, txn, brand_id, id)) != 0 ||
 	    (rc = outbox_erase(st, txn, brand_id, id)) != 0 ||
-	    (rc = bonuses_move(st, txn, brand_id, id, 0)) != 0)
+	    (rc = bonuses_move(st, txn, brand_id, id, 0)) != 0 ||
+	    (rc = sellers_erase(st, txn, brand_id, id)) != 0)
 		goto out;
 	for (size_t i = 0; i < codes.n; i++)
 		if ((rc = keys_add(&ck, codes.v + i * codes.klen)) != 0)

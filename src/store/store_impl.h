@@ -46,6 +46,8 @@
  *   store_audit.c     the audit trail: who changed what, per brand
  *   store_segments.c  a brand's saved customer segments
  *   store_consent.c   privacy notices, the consent ledger, profiles
+ *   store_sellers.c   retail stores, their sellers, codes bound to them
+ *                     (store_erase.c, above, calls its sellers_erase)
  *   store_scans.c     a scan committed, a location stored, a code's scans
  *   store_outbox.c    the message outbox: queued, due, settled
  *   store_merge.c     two customers made one: calls every table's move
@@ -146,6 +148,9 @@ struct store {
 	int		 segments_absent;	/* ... of a store without it */
 	MDB_dbi		 bonuses;	/* store_bonuses.c */
 	int		 bonuses_absent;	/* ... of a store without it */
+	/* store_sellers.c: retail stores, sellers, bindings of codes */
+	MDB_dbi		 shops, sellers, bindings, seller_codes;
+	int		 sellers_absent;	/* ... of a store without them */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -616,6 +621,10 @@ int distributor_exists(struct store *st, MDB_txn *txn, uint32_t brand_id,
  * sets ev->id.
  */
 int event_append(struct store *st, MDB_txn *txn, struct trace_event *ev);
+/* store_custody.c: the direct parent of serial: 0, MDB_NOTFOUND or an
+ * error (store_sellers.c walks up to a code's binding). */
+int parent_get(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, uint64_t *out);
 /* Event id, its serials in buf (reused between calls); EIO if missing. */
 int event_load(struct store *st, MDB_txn *txn, uint64_t id,
     struct trace_event *ev, struct u64vec *buf);
@@ -1137,5 +1146,14 @@ int message_service_enqueue(struct store *st, MDB_txn *txn,
 
 /* store_audit.c: e appended in txn (sets seq and at when 0). */
 int audit_put(struct store *st, MDB_txn *txn, struct audit_entry *e);
+
+/*
+ * store_sellers.c: an erasure drops the customer's seller row and takes
+ * them out of their bindings (the store kept); a merge moves both.
+ */
+int sellers_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t id);
+int sellers_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
 
 #endif

@@ -70,6 +70,7 @@ static const move_fn merge_moves[] = {
 	ident_move,		/* store_idents.c: two openids of one app conflict */
 	outbox_move,		/* store_outbox.c: messages to the customer */
 	bonuses_move,		/* store_bonuses.c: keep's own bonus wins */
+	sellers_move,		/* store_sellers.c: keep's own store wins */
 };
 
 static int

@@ -136,6 +136,10 @@ static const struct dbdef dbdefs[] = {
 	{ "outbox_cust", 0, offsetof(struct store, outbox_cust), 42 },
 	{ "segments", 0, offsetof(struct store, segments), 40 },
 	{ "bonuses", 0, offsetof(struct store, bonuses), 41 },
+	{ "shops", 0, offsetof(struct store, shops), 44 },
+	{ "sellers", 0, offsetof(struct store, sellers), 44 },
+	{ "bindings", 0, offsetof(struct store, bindings), 44 },
+	{ "seller_codes", 0, offsetof(struct store, seller_codes), 44 },
 };
 
 static int
@@ -248,6 +252,8 @@ open_dbs(struct store *st, int create)
 				st->segments_absent = 1;
 			else if (dbdefs[i].late == 41)
 				st->bonuses_absent = 1;
+			else if (dbdefs[i].late == 44)
+				st->sellers_absent = 1;
 			else if (dbdefs[i].late == 20)
 				st->regions_absent = 1;
 			else if (dbdefs[i].late == 13)
