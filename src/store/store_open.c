@@ -43,7 +43,8 @@
  * points), 12 audit: the audit trail, 13 notices, consents and profiles:
  * store_consent.c), 20 regions, region_keys: the places scans come from),
  * 30 identities, customer_idents, wechat_config, wechat_appids,
- * wechat_states: WeChat identities, apps and spent OAuth states).
+ * wechat_states: WeChat identities, apps and spent OAuth states),
+ * 43 feedback, feedback_photos, feedback_alerts: the feedback loop).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -128,6 +129,9 @@ static const struct dbdef dbdefs[] = {
 	{ "wechat_config", 0, offsetof(struct store, wechat_config), 30 },
 	{ "wechat_appids", 0, offsetof(struct store, wechat_appids), 30 },
 	{ "wechat_states", 0, offsetof(struct store, wechat_states), 30 },
+	{ "feedback", 0, offsetof(struct store, feedback), 43 },
+	{ "feedback_photos", 0, offsetof(struct store, feedback_photos), 43 },
+	{ "feedback_alerts", 0, offsetof(struct store, feedback_alerts), 43 },
 };
 
 static int
@@ -234,7 +238,9 @@ open_dbs(struct store *st, int create)
 		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
 			if (dbdefs[i].late == 11)
 				continue;	/* written and read by writers only */
-			if (dbdefs[i].late == 20)
+			if (dbdefs[i].late == 43)
+				st->feedback_absent = 1;
+			else if (dbdefs[i].late == 20)
 				st->regions_absent = 1;
 			else if (dbdefs[i].late == 13)
 				st->consent_absent = 1;
