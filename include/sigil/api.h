@@ -230,6 +230,16 @@ void api_alerts_action(struct api_call *a);
  * ledger, each newest first and paged).
  */
 void api_feedback_list(struct api_call *a);
+/* feedback/{id}, its reply, close and photo, feedback/settings (the
+ * rating-drop thresholds): api_feedback.c; stats/satisfaction:
+ * api_satisfaction.c. */
+void api_feedback_get(struct api_call *a);
+void api_feedback_reply(struct api_call *a);
+void api_feedback_close(struct api_call *a);
+void api_feedback_photo(struct api_call *a);
+void api_feedback_settings_get(struct api_call *a);
+void api_feedback_settings_put(struct api_call *a);
+void api_stats_satisfaction(struct api_call *a);
 void api_exports_scans(struct api_call *a);
 
 /* ---- handlers: the sales channel (api_sellers.c) ---- */

@@ -87,7 +87,9 @@ struct http_route {
 	const char	*name;		/* metrics label */
 	void		(*fn)(struct http_call *c);
 	/* A brand route's own, lower body limit (images: 2 MiB), applied
-	 * from the head like the others; 0: max_body_bytes. */
+	 * from the head like the others; 0: max_body_bytes. A consumer
+	 * route's own, higher limit (the fake report's photo), for every
+	 * caller; 0: HTTP_CONSUMER_BODY_MAX. */
 	size_t		body_max;
 };
 

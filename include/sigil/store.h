@@ -177,6 +177,7 @@ int store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes);
 #include "sigil/store/outbox.h"
 #include "sigil/store/segments.h"
 #include "sigil/store/sellers.h"
+#include "sigil/store/feedback.h"
 
 /* ---- the physical scrub after an erasure (store_scrub.c) ---- */
 struct store_scrub_stats {

@@ -71,6 +71,7 @@ enum field {
 	F_LOT, F_EXPIRES, F_SERIAL, F_SUPPORT_URL, F_SUPPORT_TITLE,
 	F_HAS_FIRST, F_FIRST_TIME, F_FIRST_TIME_ISO, F_FIRST_PLACE,
 	F_PREVIEW, F_CSP, F_REWARD, F_SCAN_TIME, F_CHECK_ID,
+	F_FEEDBACK, F_FAKE,	/* issue 21: the feedback forms */
 	/* blocks of HTML page_content.c renders, values escaped there */
 	F_C_BRAND, F_C_STORY, F_C_TRACE, F_C_SUPPORT,
 	/* fixed strings, one per language */
@@ -91,6 +92,10 @@ enum field {
 	T_PV_PROF,
 	/* sellers (issue 21): the seller's bind after a scan */
 	T_SL_BIND, T_SL_DONE,
+	/* issue 21: the rating and the fake report (the script posts them) */
+	T_FB_H, T_FB_STARS, T_FB_TEXT, T_FB_SEND, T_FB_OK, T_FB_NEED, T_FK_H,
+	T_FK_INTRO, T_FK_WHERE, T_FK_TEXT, T_FK_PHOTO, T_FK_SEND, T_FK_OK,
+	T_FK_ERRORS,
 	F_COUNT
 };
 
@@ -110,6 +115,7 @@ static const char *const field_names[F_COUNT] = {
 	[F_FIRST_PLACE] = "first_place",
 	[F_PREVIEW] = "preview", [F_CSP] = "csp", [F_REWARD] = "reward",
 	[F_SCAN_TIME] = "scan_time", [F_CHECK_ID] = "check_id",
+	[F_FEEDBACK] = "feedback", [F_FAKE] = "fake",
 	[F_C_BRAND] = "c_brand", [F_C_STORY] = "c_story",
 	[F_C_TRACE] = "c_trace", [F_C_SUPPORT] = "c_support",
 	[T_TITLE] = "t_title",
@@ -144,6 +150,13 @@ static const char *const field_names[F_COUNT] = {
 	[T_PV_VER] = "t_pv_ver", [T_PV_AGREE] = "t_pv_agree",
 	[T_PV_MKT] = "t_pv_mkt", [T_PV_PROF] = "t_pv_prof",
 	[T_SL_BIND] = "t_sl_bind", [T_SL_DONE] = "t_sl_done",
+	[T_FB_H] = "t_fb_h", [T_FB_STARS] = "t_fb_stars",
+	[T_FB_TEXT] = "t_fb_text", [T_FB_SEND] = "t_fb_send",
+	[T_FB_OK] = "t_fb_ok", [T_FB_NEED] = "t_fb_need", [T_FK_H] = "t_fk_h",
+	[T_FK_INTRO] = "t_fk_intro", [T_FK_WHERE] = "t_fk_where",
+	[T_FK_TEXT] = "t_fk_text", [T_FK_PHOTO] = "t_fk_photo",
+	[T_FK_SEND] = "t_fk_send", [T_FK_OK] = "t_fk_ok",
+	[T_FK_ERRORS] = "t_fk_errors",
 };
 
 /* [T_x][lang]; indexed from T_TITLE. */
@@ -327,6 +340,52 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	[T_SL_BIND - T_TITLE] = { "开箱绑定到我的门店",
 	    "Bind this to my store (unboxing)" },
 	[T_SL_DONE - T_TITLE] = { "已绑定到我的门店", "Bound to my store" },
+	/* Issue 21: the feedback forms (POST /api/v1/feedback). */
+	[T_FB_H - T_TITLE] = { "为这件商品打分", "Rate this item" },
+	[T_FB_STARS - T_TITLE] = { "{n} 星", "{n} stars" },
+	[T_FB_TEXT - T_TITLE] = { "说说您的体验（可选）",
+	    "Tell us more (optional)" },
+	[T_FB_SEND - T_TITLE] = { "提交评价", "Send rating" },
+	[T_FB_OK - T_TITLE] = { "谢谢您的评价！", "Thank you for your rating!" },
+	[T_FB_NEED - T_TITLE] = { "请先选择星级", "Choose a number of stars" },
+	[T_FK_H - T_TITLE] = { "举报假货", "Report a fake" },
+	[T_FK_INTRO - T_TITLE] = {
+	    "告诉品牌方您在哪里买到这件商品，帮助打假。",
+	    "Tell the brand where you bought this item to help stop fakes." },
+	[T_FK_WHERE - T_TITLE] = { "购买地点（店名、网店或地址）",
+	    "Where you bought it (shop, web shop or address)" },
+	[T_FK_TEXT - T_TITLE] = { "补充说明（可选）", "Anything else (optional)" },
+	[T_FK_PHOTO - T_TITLE] = { "商品照片（可选，JPEG 或 PNG，不超过 2 MB）",
+	    "A photo of the item (optional, JPEG or PNG, up to 2 MB)" },
+	[T_FK_SEND - T_TITLE] = { "提交举报", "Send report" },
+	[T_FK_OK - T_TITLE] = { "举报已提交，谢谢您！品牌方会尽快处理。",
+	    "Report sent. Thank you! The brand will look into it." },
+	/* As t_rw_errors: the error codes of POST /api/v1/feedback, and
+	 * the script's own checks (need_where, photo_big, photo_type). */
+	[T_FK_ERRORS - T_TITLE] = {
+	    "invalid=请检查输入的内容"
+	    "|need_where=请填写购买地点"
+	    "|photo_big=照片不能超过 2 MB|too_large=照片不能超过 2 MB"
+	    "|photo_type=照片须为 JPEG 或 PNG 格式"
+	    "|unsupported_image=照片须为 JPEG 或 PNG 格式"
+	    "|not_found=未找到此次查询，请重新扫码"
+	    "|forbidden=请用扫码的手机提交"
+	    "|rate_limited=操作过于频繁，请稍后再试"
+	    "|unavailable=服务繁忙，请稍后再试"
+	    "|net=网络异常，请检查网络后重试"
+	    "|fail=提交失败，请稍后重试",
+	    "invalid=Please check what you entered"
+	    "|need_where=Say where you bought it"
+	    "|photo_big=The photo must be 2 MB or less"
+	    "|too_large=The photo must be 2 MB or less"
+	    "|photo_type=The photo must be a JPEG or PNG"
+	    "|unsupported_image=The photo must be a JPEG or PNG"
+	    "|not_found=This check was not found; scan the code again"
+	    "|forbidden=Send it from the phone that scanned the code"
+	    "|rate_limited=Too many tries; please wait a moment"
+	    "|unavailable=The service is busy; please try again"
+	    "|net=No connection; check your network and try again"
+	    "|fail=Could not send it. Please try again later." },
 };
 
 static const char *const verdict_keys[] = {
@@ -967,6 +1026,15 @@ field_value(const struct render *r, int f)
 		 * has not activated, or that could not be checked. */
 		return v->reward && !v->bot && !v->preview &&
 		    str_present(v->scan_id) && (v->verdict == VERDICT_GENUINE ||
+		    v->verdict == VERDICT_SUSPICIOUS) ? "1" : NULL;
+	case F_FEEDBACK:
+		/* Issue 21: a rating after a genuine scan a person made. */
+		return !v->bot && !v->preview && str_present(v->scan_id) &&
+		    v->verdict == VERDICT_GENUINE ? "1" : NULL;
+	case F_FAKE:
+		/* ... and a fake report after a forged or copied code. */
+		return !v->bot && !v->preview && str_present(v->scan_id) &&
+		    (v->verdict == VERDICT_COUNTERFEIT ||
 		    v->verdict == VERDICT_SUSPICIOUS) ? "1" : NULL;
 	case F_FIRST_TIME:	return r->first_time;
 	case F_FIRST_TIME_ISO:	return r->first_time_iso;

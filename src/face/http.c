@@ -291,14 +291,15 @@ conn_exempt(void *arg, const uint8_t addr[16])
 	return trusted(arg, addr);
 }
 
-/* The body limit of route idx: 16 KB, or a brand route's. */
+/* The body limit of route idx: 16 KB, a consumer route's own (the fake
+ * report's photo), or a brand route's. */
 static size_t
 route_body_max(struct http_server *srv, int idx)
 {
 	const struct http_route *r = &srv->routes[idx];
 
 	if (!(r->flags & HTTP_ROUTE_BRAND))
-		return HTTP_CONSUMER_BODY_MAX;
+		return r->body_max != 0 ? r->body_max : HTTP_CONSUMER_BODY_MAX;
 	return r->body_max != 0 && r->body_max < srv->cfg.max_body_bytes ?
 	    r->body_max : srv->cfg.max_body_bytes;
 }
@@ -306,7 +307,8 @@ route_body_max(struct http_server *srv, int idx)
 /*
  * The body limit, decided from the head before a byte of the body is
  * buffered: the brand API's limit only for a call that already carries
- * a live credential (ops->head_auth), 16 KB for everything else.
+ * a live credential (ops->head_auth), a consumer route's own limit (the
+ * fake report's photo), 16 KB for everything else.
  */
 static size_t
 conn_body_limit(void *arg, const struct conn_head *h)
@@ -317,9 +319,12 @@ conn_body_limit(void *arg, const struct conn_head *h)
 	int idx;
 
 	if (http_path_decode(h->target, plen, path, sizeof path) != 0 ||
-	    (idx = route_find(srv, path)) < 0 ||
-	    !(srv->routes[idx].flags & HTTP_ROUTE_BRAND) ||
-	    srv->cfg.head_auth == NULL ||
+	    (idx = route_find(srv, path)) < 0)
+		return HTTP_CONSUMER_BODY_MAX;
+	/* A consumer route with a limit of its own: for everyone. */
+	if (!(srv->routes[idx].flags & HTTP_ROUTE_BRAND))
+		return route_body_max(srv, idx);
+	if (srv->cfg.head_auth == NULL ||
 	    !srv->cfg.head_auth(srv->app, h->authorization, h->cookie))
 		return HTTP_CONSUMER_BODY_MAX;
 	return route_body_max(srv, idx);

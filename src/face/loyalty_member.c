@@ -1,16 +1,16 @@
 /*
  * loyalty_member.c - a member's endpoints: GET /api/v1/me and
  * /api/v1/me/ledger, GET /api/v1/catalog, POST /api/v1/redemptions,
- * POST /api/v1/feedback, GET /api/v1/reward?scan= (the reward preview of
+ * GET /api/v1/reward?scan= (the reward preview of
  * the scan page) and GET /member (the page that shows all of it).
  *
  * The session is the device cookie: the customer it is logged in as at
  * the brand named by ?brand= or ?code=, or else at the first brand it is
  * logged in to. Balances, tiers and segments are member.c's, the reward
  * preview rewards.c's. A redemption is one store transaction
- * (store_redeem checks the balance and the stock) and feedback one
- * activity entry, each a writer op (http_write) answered after its
- * commit. The member page is static HTML read at start-up: it escapes
+ * (store_redeem checks the balance and the stock), a writer op
+ * (http_write) answered after its commit; feedback is
+ * loyalty_feedback.c's. The member page is static HTML read at start-up: it escapes
  * what it shows itself.
  *
  * Owns these handlers. May call the domain (member, rewards, customer,
@@ -44,7 +44,6 @@
 #include "http_loyalty.h"
 
 #define LEDGER_SHOWN		200
-#define FEEDBACK_TEXT_MAX	STORE_FEEDBACK_MAX
 
 /* Sends {"brand": {"name", "display_name"?}, key: o} (o stolen). */
 static void
@@ -302,102 +301,6 @@ loyalty_redeem(struct http_call *c)
 	x.now = sigil_now_us();
 	json_decref(body);
 	http_write(c, &op_redeem, &x, sizeof x, redeemed);
-}
-
-/*
- * Checks a feedback body into a (rating, text): 0, or -1 after
- * replying 422.
- */
-static int
-feedback_parse(struct http_call *c, json_t *body, struct activity *a)
-{
-	json_t *rating = json_object_get(body, "rating");
-	const char *text = json_string_value(json_object_get(body, "text"));
-	struct sigil_text_err te;
-	char msg[320];
-
-	if (json_string_value(json_object_get(body, "scan_id")) == NULL ||
-	    !loyalty_int_in(rating, 1, 5) ||
-	    (json_object_get(body, "text") != NULL && text == NULL)) {
-		http_reply_error(c, 422, "invalid", "expected {\"scan_id\", "
-		    "\"rating\": 1..5, \"text\": at most 500 characters}");
-		return -1;
-	}
-	/*
-	 * 500 characters (code points), line breaks allowed; no other
-	 * control or bidi control character (docs/api.md).
-	 */
-	if (text != NULL && (sigil_text_check(text, json_string_length(
-	    json_object_get(body, "text")), FEEDBACK_TEXT_MAX,
-	    SIGIL_TEXT_EMPTY_OK | SIGIL_TEXT_MULTILINE, &te) != 0 ||
-	    strlen(text) >= sizeof a->text)) {
-		sigil_text_explain("text", FEEDBACK_TEXT_MAX,
-		    SIGIL_TEXT_EMPTY_OK | SIGIL_TEXT_MULTILINE, &te, msg,
-		    sizeof msg);
-		http_reply_error(c, 422, "invalid", msg);
-		return -1;
-	}
-	if (text != NULL)
-		snprintf(a->text, sizeof a->text, "%s", text);
-	a->rating = (int)json_integer_value(rating);
-	return 0;
-}
-
-WRITER_OP_STORE(op_feedback, "feedback", store_activity_add);
-
-static void
-feedback_added(struct http_call *c, void *arg, int err)
-{
-	struct activity *a = arg;
-
-	if (http_loyalty_busy(c, err))
-		return;
-	/* Bad input is 422 before; the store refusing it is no "retry". */
-	if (err == SIGIL_EINVAL)
-		http_reply_error(c, 422, "invalid", "the feedback could not be "
-		    "stored as given");
-	else if (err != 0)
-		http_reply_error(c, 503, "unavailable", "try again");
-	else
-		http_reply_jsont(c, 201, json_pack("{s:I,s:i}", "id",
-		    (json_int_t)a->id, "rating", a->rating));
-}
-
-void
-loyalty_feedback(struct http_call *c)
-{
-	struct app *app = c->app;
-	struct activity a = { 0 };
-	struct scan_rec rec;
-	uint64_t id, device, cid = 0;
-	json_t *body;
-
-	if ((body = http_loyalty_body(c)) == NULL)
-		return;
-	if (feedback_parse(c, body, &a) != 0) {
-		json_decref(body);
-		return;
-	}
-	if (scan_id_parse(app->cookie_key, json_string_value(json_object_get(
-	    body, "scan_id")), &id) != 0 ||
-	    store_scan_get(app->store, id, &rec) != 0 || rec.brand_id == 0) {
-		json_decref(body);
-		http_reply_error(c, 404, "not_found", "no such scan");
-		return;
-	}
-	json_decref(body);
-	if (http_loyalty_device(app, c, &device) != 0 || device != rec.device) {
-		http_reply_error(c, 403, "forbidden", "only the device that "
-		    "scanned may give feedback on this scan");
-		return;
-	}
-	store_device_customer(app->store, rec.brand_id, device, &cid);
-	a.brand_id = rec.brand_id;
-	a.type = ACTIVITY_FEEDBACK;
-	a.at = sigil_now_us();
-	a.customer_id = cid;
-	a.ref = id;
-	http_write(c, &op_feedback, &a, sizeof a, feedback_added);
 }
 
 void

@@ -66,8 +66,9 @@ static const struct http_route routes[] = {
 	    "redeem", loyalty_redeem },
 	{ "/api/v1/catalog", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "catalog",
 	    loyalty_catalog },
+	/* A fake report may carry a photo: its own body limit. */
 	{ "/api/v1/feedback", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
-	    "feedback", loyalty_feedback },
+	    "feedback", loyalty_feedback, FEEDBACK_BODY_MAX },
 	/* The same path read by the brand (its feedback inbox): a route
 	 * of the same path for another method (http.c picks by method). */
 	{ "/api/v1/feedback", HTTP_ROUTE_GET | HTTP_ROUTE_BRAND,

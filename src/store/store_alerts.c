@@ -22,7 +22,7 @@
  * alert with that scan).
  *
  * May call: libc, LMDB, util.c, store_env.c. store_scans.c calls
- * scan_alerts. Must never call any other family.
+ * scan_alerts, store_feedback.c alert_rating_drop. Must never call any other family.
  */
 #include <string.h>
 
@@ -43,6 +43,7 @@ static const struct {
 	{ ALERT_CLONE_TRAVEL, "impossible_travel" },
 	{ ALERT_DIVERSION, "diversion" },
 	{ ALERT_COUNTERFEIT, "counterfeit" },
+	{ ALERT_RATING_DROP, "rating_drop" },
 };
 
 static const char *const alert_statuses[] = {
@@ -233,6 +234,60 @@ alert_raise(struct store *st, MDB_txn *txn, struct alert *al)
 	k = mval(ck, ALERT_CODE_KEY);
 	v = mval(idb, 8);
 	return mdb_put(txn, st->alert_codes, &k, &v, 0);
+}
+
+/*
+ * A product's rating_drop alert: *id, when it names one of the brand's
+ * rating_drop alerts, is seen again (count, last seen, the latest scan;
+ * resolved: new again); else a new alert whose id goes to *id. No
+ * alert_codes row: the feedback part keeps the product's alert id.
+ */
+int
+alert_rating_drop(struct store *st, MDB_txn *txn, struct alert *al,
+    uint64_t *id)
+{
+	uint8_t bk[12];
+	MDB_val k, v;
+	struct alert old;
+	int rc;
+
+	al->type = ALERT_RATING_DROP;
+	al->serial = 0;
+	if (*id != 0 && (rc = alert_load(st, txn, *id, &old)) != MDB_NOTFOUND) {
+		if (rc != 0)
+			return rc;
+		if (old.brand_id == al->brand_id &&
+		    old.type == ALERT_RATING_DROP) {
+			if (old.count < UINT32_MAX)
+				old.count++;
+			old.last_at = al->at;
+			old.last_scan = al->scan_id;
+			if (old.status == ALERT_RESOLVED) {
+				old.status = ALERT_NEW;
+				old.status_by = 0;
+				old.status_at = al->at;
+			}
+			*al = old;
+			return alert_put(st, txn, &old, 0);
+		}
+	}
+	if ((rc = meta_next(st, txn, meta_key("next_alert"), 1,
+	    UINT64_MAX - 1, &al->id)) != 0)
+		return rc;
+	al->count = 1;
+	al->last_at = al->at;
+	al->last_scan = al->scan_id;
+	al->loc_scan = 0;
+	if ((rc = alert_put(st, txn, al, MDB_APPEND)) != 0)
+		return rc;
+	sigil_be32_put(bk, al->brand_id);
+	sigil_be64_put(bk + 4, al->id);
+	k = mval(bk, 12);
+	v = mval("", 0);
+	if ((rc = mdb_put(txn, st->brand_alerts, &k, &v, 0)) != 0)
+		return rc;
+	*id = al->id;
+	return 0;
 }
 
 /* One alert per evidence flag in flags, for the judged scan r. */

@@ -723,7 +723,7 @@ store_otp_del(struct store *st, uint32_t brand_id, const uint8_t hash[32])
 
 /* ---- activity log ---- */
 
-static int
+int
 activity_ok(const struct activity *a)
 {
 	size_t n = strnlen(a->text, sizeof(a->text));
@@ -736,7 +736,7 @@ activity_ok(const struct activity *a)
 }
 
 /* Appends a (valid) with the next global id; sets a->id. */
-static int
+int
 activity_append(struct store *st, MDB_txn *txn, struct activity *a)
 {
 	uint8_t kb[12], vb[ACTIVITY_FIXED_LEN + sizeof(a->text)];
@@ -780,7 +780,7 @@ activity_event(struct store *st, MDB_txn *txn, uint32_t brand_id, int type,
 	return rc;
 }
 
-static int
+int
 activity_decode(MDB_val k, MDB_val v, struct activity *out)
 {
 	const uint8_t *p = v.mv_data;

@@ -8,6 +8,9 @@
  *   activity    the customer's entries keep type, time, points and
  *               rating, but their text (feedback) and ref (claim, scan
  *               or redemption id) are overwritten with zeros, then cut;
+ *   feedback    the customer's feedback rows lose where bought, the
+ *               brand's reply and the scan, and their photo is deleted
+ *               (store_feedback.c's feedback_erase);
  *   claims      the customer id of the customer's claims becomes 0, so a
  *               code's claims no longer name anybody (the counts stay);
  *   orders      the customer's redemption orders keep item, kind, times
@@ -188,6 +191,10 @@ erase_activity(struct store *st, MDB_txn *txn, uint32_t brand_id,
 			    ACT_FIXED);
 			free(old);
 		}
+		/* A feedback's own row: where, reply, scan and photo. */
+		if (rc == 0 && vb[0] == ACTIVITY_FEEDBACK)
+			rc = feedback_erase(st, txn, brand_id,
+			    sigil_be64_get(w.rows.v + i * 12 + 4));
 	}
 	free(w.rows.v);
 	return rc;

@@ -151,6 +151,9 @@ struct store {
 	/* store_sellers.c: retail stores, sellers, bindings of codes */
 	MDB_dbi		 shops, sellers, bindings, seller_codes;
 	int		 sellers_absent;	/* ... of a store without them */
+	/* store_feedback.c: feedback rows, photos, rating-drop state */
+	MDB_dbi		 feedback, feedback_photos, feedback_alerts;
+	int		 feedback_absent;	/* ... of a store without them */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -971,6 +974,33 @@ int activity_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
 int activity_event(struct store *st, MDB_txn *txn, uint32_t brand_id,
     int type, int64_t at, uint64_t customer_id, uint64_t ref,
     int64_t points);
+/* The activity log's entry checks, append (sets a->id) and row decoding
+ * (store_feedback.c writes and reads feedback entries with them). */
+int activity_ok(const struct activity *a);
+int activity_append(struct store *st, MDB_txn *txn, struct activity *a);
+int activity_decode(MDB_val k, MDB_val v, struct activity *out);
+/*
+ * Inside erase_fn's transaction, for each of the customer's feedback
+ * entries: the row's where, reply and scan cut, its photo deleted
+ * (store_feedback.c).
+ */
+int feedback_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t id);
+/*
+ * A rating_drop alert (store_alerts.c): *id the product's alert (0:
+ * none yet), updated like a code's alert (count, last seen, the latest
+ * scan; resolved: new again), or a new one whose id is set in *id.
+ */
+int alert_rating_drop(struct store *st, MDB_txn *txn, struct alert *al,
+    uint64_t *id);
+/*
+ * The messages part's service message (store_messages.c): text to the
+ * customer's best channel in the caller's transaction, no marketing
+ * consent, no cap (the contract of issue 21). 0, or an error (the
+ * caller's transaction then fails with it).
+ */
+int message_service_enqueue(struct store *st, MDB_txn *txn,
+    uint32_t brand_id, uint64_t customer_id, const char *text);
 /*
  * store_customers.c, for store_wechat.c: a customer without a phone made
  * in txn (*out), and device linked to customer_id in txn (the device's

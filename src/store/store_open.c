@@ -47,6 +47,7 @@
  * 42 outbox, outbox_due, outbox_cust: the message outbox),
  * 40 segments: the brands' saved customer segments).
  * 41 bonuses: campaign bonuses paid and bonus/rebate totals).
+ * 43 feedback, feedback_photos, feedback_alerts: the feedback loop).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -140,6 +141,9 @@ static const struct dbdef dbdefs[] = {
 	{ "sellers", 0, offsetof(struct store, sellers), 44 },
 	{ "bindings", 0, offsetof(struct store, bindings), 44 },
 	{ "seller_codes", 0, offsetof(struct store, seller_codes), 44 },
+	{ "feedback", 0, offsetof(struct store, feedback), 43 },
+	{ "feedback_photos", 0, offsetof(struct store, feedback_photos), 43 },
+	{ "feedback_alerts", 0, offsetof(struct store, feedback_alerts), 43 },
 };
 
 static int
@@ -254,6 +258,8 @@ open_dbs(struct store *st, int create)
 				st->bonuses_absent = 1;
 			else if (dbdefs[i].late == 44)
 				st->sellers_absent = 1;
+			else if (dbdefs[i].late == 43)
+				st->feedback_absent = 1;
 			else if (dbdefs[i].late == 20)
 				st->regions_absent = 1;
 			else if (dbdefs[i].late == 13)

@@ -28,6 +28,13 @@ enum alert_type {
 	 * shared from the counterfeit page.
 	 */
 	ALERT_COUNTERFEIT = 4,
+	/*
+	 * A product's ratings fell (store_feedback.c): its last 7 days'
+	 * average at least the brand's drop below the 30 days' before. One
+	 * per product (the feedback_alerts table names it): serial 0, scan
+	 * the latest rating's scan (its batch names the product).
+	 */
+	ALERT_RATING_DROP = 5,
 };
 #define ALERT_TYPE_MAX	255
 
