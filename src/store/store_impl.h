@@ -141,6 +141,8 @@ struct store {
 	MDB_dbi		 outbox, outbox_due, outbox_cust;
 	MDB_dbi		 messages, message_marks;
 	int		 messages_absent;	/* ... of a store without them */
+	MDB_dbi		 notify_rules;	/* store_notify.c */
+	int		 notify_absent;	/* ... of a store without it */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;

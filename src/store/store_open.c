@@ -44,7 +44,8 @@
  * store_consent.c), 20 regions, region_keys: the places scans come from),
  * 30 identities, customer_idents, wechat_config, wechat_appids,
  * wechat_states: WeChat identities, apps and spent OAuth states),
- * 42 outbox, outbox_due, outbox_cust: the message outbox).
+ * 42 outbox, outbox_due, outbox_cust: the message outbox), 45
+ * notify_rules: alert notification rules (store_notify.c).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -132,6 +133,7 @@ static const struct dbdef dbdefs[] = {
 	{ "outbox", 0, offsetof(struct store, outbox), 42 },
 	{ "outbox_due", 0, offsetof(struct store, outbox_due), 42 },
 	{ "outbox_cust", 0, offsetof(struct store, outbox_cust), 42 },
+	{ "notify_rules", 0, offsetof(struct store, notify_rules), 45 },
 };
 
 static int
@@ -240,6 +242,8 @@ open_dbs(struct store *st, int create)
 				continue;	/* written and read by writers only */
 			if (dbdefs[i].late == 42)
 				st->messages_absent = 1;
+			else if (dbdefs[i].late == 45)
+				st->notify_absent = 1;
 			else if (dbdefs[i].late == 20)
 				st->regions_absent = 1;
 			else if (dbdefs[i].late == 13)
