@@ -120,6 +120,15 @@ int notify_smtp_url(const char *url, struct notify_smtp_config *c);
 /* Sets the process's SMTP server (sigild's --smtp flags), copying c;
  * NULL: none. 0, SIGIL_ECRYPTO (TLS context), SIGIL_EINVAL. */
 int notify_smtp_configure(const struct notify_smtp_config *c);
+/* sigild's flags: checks them, reads the password file (mode 0600 or
+ * 0400) and configures. 0 (also without --smtp), or SIGIL_EINVAL with
+ * err set to a sentence. */
+struct notify_smtp_flags {
+	const char	*url, *user, *password_file, *from, *ca_file;
+};
+int notify_smtp_flags(const struct notify_smtp_flags *f, char *err,
+    size_t errsize);
+
 /* 1 when an SMTP server is configured. */
 int notify_smtp_ready(void);
 

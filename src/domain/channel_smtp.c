@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -782,4 +783,98 @@ nomem:
 	json_decref(p);
 	sess_free(s);
 	return SIGIL_ENOMEM;
+}
+
+/* The first line of a file only its owner may read, into out. */
+static int
+password_read(const char *path, char *out, size_t size, char *err,
+    size_t errsize)
+{
+	char line[512];
+	struct stat sb;
+	FILE *f;
+	size_t n;
+	int ok = 0;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errsize, "cannot open --smtp-password-file %s",
+		    path);
+		return SIGIL_EINVAL;
+	}
+	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		fclose(f);
+		snprintf(err, errsize, "--smtp-password-file %s must be a "
+		    "regular file of mode 0600 or 0400", path);
+		return SIGIL_EINVAL;
+	}
+	if (fgets(line, (int)sizeof line, f) != NULL) {
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		ok = n >= 1 && n < size;
+		if (ok)
+			memcpy(out, line, n + 1);
+	}
+	OPENSSL_cleanse(line, sizeof line);
+	fclose(f);
+	if (!ok) {
+		snprintf(err, errsize, "--smtp-password-file %s must hold the "
+		    "password (1 to %zu bytes) on its first line", path,
+		    size - 1);
+		return SIGIL_EINVAL;
+	}
+	return 0;
+}
+
+int
+notify_smtp_flags(const struct notify_smtp_flags *f, char *err,
+    size_t errsize)
+{
+	struct notify_smtp_config c;
+	int rc;
+
+	if (f->url == NULL) {
+		if (f->user || f->password_file || f->from || f->ca_file) {
+			snprintf(err, errsize, "--smtp-user, "
+			    "--smtp-password-file, --smtp-from and --smtp-ca go "
+			    "with --smtp");
+			return SIGIL_EINVAL;
+		}
+		return 0;
+	}
+	if (notify_smtp_url(f->url, &c) != 0) {
+		snprintf(err, errsize, "--smtp takes smtp://HOST[:PORT]"
+		    "[?starttls=require] or smtps://HOST[:PORT]");
+		return SIGIL_EINVAL;
+	}
+	if (f->from == NULL || !notify_addr_ok(f->from)) {
+		snprintf(err, errsize, "--smtp needs --smtp-from ADDRESS, the "
+		    "sender of alert e-mail");
+		return SIGIL_EINVAL;
+	}
+	snprintf(c.from, sizeof c.from, "%s", f->from);
+	if ((f->user == NULL) != (f->password_file == NULL)) {
+		snprintf(err, errsize, "--smtp-user and --smtp-password-file "
+		    "go together");
+		return SIGIL_EINVAL;
+	}
+	if (f->user != NULL) {
+		if (strlen(f->user) == 0 || strlen(f->user) >= sizeof c.user) {
+			snprintf(err, errsize, "--smtp-user is empty or too "
+			    "long");
+			return SIGIL_EINVAL;
+		}
+		snprintf(c.user, sizeof c.user, "%s", f->user);
+		if ((rc = password_read(f->password_file, c.password,
+		    sizeof c.password, err, errsize)) != 0)
+			return rc;
+	}
+	c.ca_file = f->ca_file;
+	rc = notify_smtp_configure(&c);
+	OPENSSL_cleanse(&c, sizeof c);
+	if (rc != 0)
+		snprintf(err, errsize, "cannot set up SMTP: %s%s",
+		    sigil_strerror(rc), rc == SIGIL_EINVAL ? " (check "
+		    "--smtp-ca)" : "");
+	return rc;
 }
