@@ -23,7 +23,7 @@ struct keyring;
 
 #define NOTIFY_TICK_MS		1000	/* how often rules look for alerts */
 #define NOTIFY_BATCH_MAX	20	/* immediate messages per rule per tick */
-#define NOTIFY_DIGEST_MAX	200	/* alerts listed in one digest */
+#define NOTIFY_DIGEST_MAX	40	/* alerts listed in one digest */
 #define NOTIFY_RECIPIENTS_MAX	20	/* e-mail addresses per rule */
 #define NOTIFY_ADDR_MAX		254	/* RFC 5321 path limit */
 #define NOTIFY_DING_SECRET_MAX	128	/* the "SEC..." secret as shown */
@@ -95,6 +95,10 @@ void notify_text_clear(struct notify_text *t);
 struct notify;
 int notify_start(struct app *app, struct notify **out);
 void notify_free(struct notify *n);
+/* Has the running scanner send rule's digest at its next tick, due or
+ * not (nothing when there is nothing new). 0, SIGIL_ESTATE (none runs),
+ * SIGIL_ENOMEM. */
+int notify_digest_now(uint32_t brand_id, uint32_t rule_id);
 
 /* ---- SMTP (channel_smtp.c) ---- */
 

@@ -368,3 +368,25 @@ api_notify_test(struct api_call *a)
 	t->started = 1;
 	test_finish(t);
 }
+
+void
+api_notify_rules_digest(struct api_call *a)
+{
+	struct notify_rule r;
+	int rc;
+
+	if (rule_of(a, &r) != 0)
+		return;
+	if (r.mode == NOTIFY_IMMEDIATE) {
+		api_fail(a, 409, "not_digest", "this rule sends each alert at "
+		    "once; it has no digest");
+		return;
+	}
+	if ((rc = notify_digest_now(r.brand_id, r.id)) != 0) {
+		api_store_fail(a, rc == SIGIL_ESTATE ? SIGIL_EBUSY : rc,
+		    "notify digest");
+		return;
+	}
+	api_reply(a, 202, json_pack("{s:I,s:b}", "id", (json_int_t)r.id,
+	    "digest_requested", 1));
+}

@@ -150,6 +150,8 @@ static const struct api_route api_routes[] = {
 	    api_notify_rules_update },
 	{ EVHTTP_REQ_DELETE, "notify/rules/*", ROLE_NEED_ADMIN,
 	    api_notify_rules_delete },
+	{ EVHTTP_REQ_POST, "notify/rules/*/digest", ROLE_NEED_ADMIN,
+	    api_notify_rules_digest },
 	{ EVHTTP_REQ_POST, "notify/test", ROLE_NEED_ADMIN, api_notify_test },
 	{ EVHTTP_REQ_GET, "webhooks", ROLE_NEED_ADMIN, api_webhooks_list },
 	{ EVHTTP_REQ_POST, "webhooks", ROLE_NEED_ADMIN,

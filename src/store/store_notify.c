@@ -254,3 +254,41 @@ store_notify_alert_last(struct store *st, uint32_t brand_id, uint64_t *out)
 	rc = store_alert_each(st, brand_id, &q, last_one, out);
 	return rc < 0 ? rc : 0;
 }
+
+static int
+deliver_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct notify_delivery *d = p;
+	uint8_t kb[8];
+	struct notify_rule cur;
+	int rc;
+
+	bid_key(kb, d->brand_id, d->rule_id);
+	rc = rows_load(txn, st->notify_rules, kb, 8, rule_decode, &cur);
+	if (rc == MDB_NOTFOUND) {
+		d->gone = 1;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (d->cursor > cur.cursor)
+		cur.cursor = d->cursor;
+	if (d->last_sent != 0)
+		cur.last_sent = d->last_sent;
+	cur.sent += d->n;
+	if ((rc = rule_put(st, txn, &cur)) != 0)
+		return rc;
+	for (size_t i = 0; i < d->n; i++)
+		if ((rc = outbox_put(st, txn, &d->msgs[i])) != 0)
+			return rc;
+	return 0;
+}
+
+int
+store_notify_deliver(struct store *st, struct notify_delivery *d)
+{
+	if (st->notify_absent)
+		return SIGIL_ENOTFOUND;
+	d->gone = 0;
+	return store_write(st, deliver_fn, d);
+}

@@ -62,6 +62,24 @@ int store_notify_rule_update(struct store *st, const struct notify_rule *r,
     int keep_secret);
 int store_notify_rule_del(struct store *st, uint32_t brand_id, uint32_t id);
 
+/*
+ * One delivery of a rule, in one transaction: the rule's cursor moves to
+ * cursor (never back), last_sent to last_sent (when not 0), sent grows
+ * by n, and the n messages go to the outbox (outbox_put; payloads stay
+ * the caller's; ids set). A rule deleted meanwhile: gone = 1, nothing
+ * written, 0.
+ */
+struct outbox_msg;
+struct notify_delivery {
+	uint32_t		brand_id, rule_id;
+	uint64_t		cursor;
+	int64_t			last_sent;
+	size_t			n;
+	struct outbox_msg	*msgs;
+	int			gone;	/* out */
+};
+int store_notify_deliver(struct store *st, struct notify_delivery *d);
+
 /* The brand's newest alert id (0: none), for a new rule's cursor. */
 int store_notify_alert_last(struct store *st, uint32_t brand_id,
     uint64_t *out);
