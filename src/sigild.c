@@ -49,6 +49,7 @@
 #include "sigil/stats.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "sigil/notify.h"
 #include "sigil/webhook.h"
 #include "sigil/writer.h"
 
@@ -64,6 +65,8 @@ static const char usage[] =
 "              [--webhook-allow CIDR]... [--webhook-ca FILE]\n"
 "              [--webhook-dns IP[:PORT]]\n"
 "              [--wechat-api URL] [--wechat-open URL]\n"
+"              [--smtp URL --smtp-from ADDRESS [--smtp-user USER\n"
+"               --smtp-password-file FILE] [--smtp-ca FILE]]\n"
 "              [--geoip FILE] [--unbranded-retention DAYS]\n"
 "              [--no-wal | --no-sync] [--quiet]\n"
 "\n"
@@ -111,6 +114,13 @@ static const char usage[] =
 "                      reached under the --webhook-allow policy\n"
 "  --wechat-open URL   where consumers authorise in WeChat (default\n"
 "                      https://open.weixin.qq.com)\n"
+"  --smtp URL          send alert e-mail through this server: smtp://HOST[:PORT]\n"
+"                      (STARTTLS when offered; ?starttls=require insists) or\n"
+"                      smtps://HOST[:PORT]; certificates are always checked\n"
+"  --smtp-from ADDRESS  the sender of alert e-mail\n"
+"  --smtp-user USER, --smtp-password-file FILE  AUTH PLAIN or LOGIN, only\n"
+"                      under TLS (the file: mode 0600, the password on line 1)\n"
+"  --smtp-ca FILE      also trust these PEM CA certificates for the server\n"
 "  --webhook-allow CIDR  let webhooks and the SMS gateway reach this private\n"
 "                      range (loopback, RFC 1918, ULA, ... are refused\n"
 "                      otherwise; cloud metadata always); repeatable\n"
@@ -382,6 +392,11 @@ main(int argc, char **argv)
 		{ "webhook-dns", required_argument, NULL, 'D' },
 		{ "wechat-api", required_argument, NULL, 1001 },
 		{ "wechat-open", required_argument, NULL, 1002 },
+		{ "smtp", required_argument, NULL, 1101 },
+		{ "smtp-user", required_argument, NULL, 1102 },
+		{ "smtp-password-file", required_argument, NULL, 1103 },
+		{ "smtp-from", required_argument, NULL, 1104 },
+		{ "smtp-ca", required_argument, NULL, 1105 },
 		{ "otp-ttl", required_argument, NULL, 'O' },	/* tests */
 		{ "login-rate", required_argument, NULL, 'L' },
 		{ "otp-per-hour", required_argument, NULL, 'H' },
@@ -410,6 +425,9 @@ main(int argc, char **argv)
 	struct webhook_dispatcher *hooks = NULL;
 	struct message_dispatcher *messages = NULL;
 	struct egress_config ecfg = { 0 };
+	struct notify_smtp_flags smtpf = { 0 };
+	struct notify *notify = NULL;
+	char smtp_err[200];
 	const char *sms_secret_file = NULL, *why;
 	const char *wechat_api = NULL, *wechat_open = NULL;
 	char sms_secret[LOYALTY_SMS_SECRET_MAX + 1] = "";
@@ -477,6 +495,11 @@ main(int argc, char **argv)
 		case 'C': ecfg.ca_file = optarg; break;
 		case 1001: wechat_api = optarg; break;
 		case 1002: wechat_open = optarg; break;
+		case 1101: smtpf.url = optarg; break;
+		case 1102: smtpf.user = optarg; break;
+		case 1103: smtpf.password_file = optarg; break;
+		case 1104: smtpf.from = optarg; break;
+		case 1105: smtpf.ca_file = optarg; break;
 		case 'D': ecfg.dns_server = optarg; break;
 		case '6':
 			cfg.rate_v6_56 = 1;
@@ -519,6 +542,10 @@ main(int argc, char **argv)
 	} else if (sms_secret_file != NULL) {
 		fprintf(stderr, "sigild: --sms-secret-file goes with "
 		    "--sms-webhook\n");
+		return 2;
+	}
+	if (notify_smtp_flags(&smtpf, smtp_err, sizeof smtp_err) != 0) {
+		fprintf(stderr, "sigild: %s\n", smtp_err);
 		return 2;
 	}
 	if (keyring_path == NULL)
@@ -687,9 +714,15 @@ main(int argc, char **argv)
 		    sigil_strerror(err));
 		goto out;
 	}
-	if ((err = message_channels_builtin()) != 0 ||
+	if ((err = notify_channels_register()) != 0 ||
+	    (err = message_channels_builtin()) != 0 ||
 	    (err = message_dispatcher_start(&app, &messages)) != 0) {
 		fprintf(stderr, "sigild: cannot start message delivery: %s\n",
+		    sigil_strerror(err));
+		goto out;
+	}
+	if ((err = notify_start(&app, &notify)) != 0) {
+		fprintf(stderr, "sigild: cannot start alert notifications: %s\n",
 		    sigil_strerror(err));
 		goto out;
 	}
@@ -735,6 +768,7 @@ out:
 		event_free(tidy);
 	webhook_dispatcher_free(hooks);
 	message_dispatcher_free(messages);
+	notify_free(notify);
 	retention_free(app.retention);
 	loginguard_fini();	/* answers the logins being hashed */
 	http_job_fini();	/* print files being made: cancelled */
@@ -742,6 +776,7 @@ out:
 	writer_free(app.writer);
 	/* Last on the loop: SMS requests still in flight are dropped. */
 	egress_free(app.egress);
+	notify_smtp_configure(NULL);	/* SMTP sessions in flight dropped */
 	if (app.base != NULL)
 		event_base_free(app.base);
 	page_fini();

@@ -276,6 +276,19 @@ void api_webhooks_get(struct api_call *a);
 void api_webhooks_delete(struct api_call *a);
 
 /*
+ * ---- handlers: alert notifications (api_notify.c) ----
+ * GET and POST notify/rules, GET, PUT and DELETE notify/rules/{id},
+ * POST notify/rules/{id}/digest, POST notify/test (docs/api.md).
+ */
+void api_notify_rules_list(struct api_call *a);
+void api_notify_rules_create(struct api_call *a);
+void api_notify_rules_get(struct api_call *a);
+void api_notify_rules_update(struct api_call *a);
+void api_notify_rules_delete(struct api_call *a);
+void api_notify_rules_digest(struct api_call *a);
+void api_notify_test(struct api_call *a);
+
+/*
  * ---- handlers: redirect rules (api_redirects.c) ----
  * POST redirects, GET redirects (?sku=&batch=), GET, PATCH and DELETE
  * redirects/{id}; changes answer after the writer has committed.

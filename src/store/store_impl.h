@@ -154,6 +154,8 @@ struct store {
 	/* store_feedback.c: feedback rows, photos, rating-drop state */
 	MDB_dbi		 feedback, feedback_photos, feedback_alerts;
 	int		 feedback_absent;	/* ... of a store without them */
+	MDB_dbi		 notify_rules;	/* store_notify.c */
+	int		 notify_absent;	/* ... of a store without it */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;

@@ -48,6 +48,8 @@
  * 40 segments: the brands' saved customer segments).
  * 41 bonuses: campaign bonuses paid and bonus/rebate totals).
  * 43 feedback, feedback_photos, feedback_alerts: the feedback loop).
+ * 42 outbox, outbox_due, outbox_cust: the message outbox), 45
+ * notify_rules: alert notification rules (store_notify.c).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -144,6 +146,7 @@ static const struct dbdef dbdefs[] = {
 	{ "feedback", 0, offsetof(struct store, feedback), 43 },
 	{ "feedback_photos", 0, offsetof(struct store, feedback_photos), 43 },
 	{ "feedback_alerts", 0, offsetof(struct store, feedback_alerts), 43 },
+	{ "notify_rules", 0, offsetof(struct store, notify_rules), 45 },
 };
 
 static int
@@ -260,6 +263,8 @@ open_dbs(struct store *st, int create)
 				st->sellers_absent = 1;
 			else if (dbdefs[i].late == 43)
 				st->feedback_absent = 1;
+			else if (dbdefs[i].late == 45)
+				st->notify_absent = 1;
 			else if (dbdefs[i].late == 20)
 				st->regions_absent = 1;
 			else if (dbdefs[i].late == 13)
