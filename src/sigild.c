@@ -409,6 +409,7 @@ main(int argc, char **argv)
 	const struct timeval one_second = { 1, 0 };
 	struct webhook_dispatcher *hooks = NULL;
 	struct message_dispatcher *messages = NULL;
+	struct message_sched *msched = NULL;
 	struct egress_config ecfg = { 0 };
 	const char *sms_secret_file = NULL, *why;
 	const char *wechat_api = NULL, *wechat_open = NULL;
@@ -688,7 +689,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((err = message_channels_builtin()) != 0 ||
-	    (err = message_dispatcher_start(&app, &messages)) != 0) {
+	    (err = message_dispatcher_start(&app, &messages)) != 0 ||
+	    (err = message_sched_start(&app, &msched)) != 0) {
 		fprintf(stderr, "sigild: cannot start message delivery: %s\n",
 		    sigil_strerror(err));
 		goto out;
@@ -734,6 +736,7 @@ out:
 	if (tidy != NULL)
 		event_free(tidy);
 	webhook_dispatcher_free(hooks);
+	message_sched_free(msched);
 	message_dispatcher_free(messages);
 	retention_free(app.retention);
 	loginguard_fini();	/* answers the logins being hashed */

@@ -69,6 +69,7 @@ static const move_fn merge_moves[] = {
 	profile_move,		/* ... keep's own profile wins */
 	ident_move,		/* store_idents.c: two openids of one app conflict */
 	outbox_move,		/* store_outbox.c: messages to the customer */
+	message_marks_move,	/* store_messages.c: the later mark wins */
 };
 
 static int

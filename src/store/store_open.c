@@ -44,7 +44,8 @@
  * store_consent.c), 20 regions, region_keys: the places scans come from),
  * 30 identities, customer_idents, wechat_config, wechat_appids,
  * wechat_states: WeChat identities, apps and spent OAuth states),
- * 42 outbox, outbox_due, outbox_cust: the message outbox).
+ * 42 outbox, outbox_due, outbox_cust, messages, message_marks: the
+ * message outbox, lifecycle message definitions and their marks).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -132,6 +133,8 @@ static const struct dbdef dbdefs[] = {
 	{ "outbox", 0, offsetof(struct store, outbox), 42 },
 	{ "outbox_due", 0, offsetof(struct store, outbox_due), 42 },
 	{ "outbox_cust", 0, offsetof(struct store, outbox_cust), 42 },
+	{ "messages", 0, offsetof(struct store, messages), 42 },
+	{ "message_marks", 0, offsetof(struct store, message_marks), 42 },
 };
 
 static int
