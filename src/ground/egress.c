@@ -765,6 +765,16 @@ egress_post(struct egress *e, int tls, const char *host, int port,
 }
 
 int
+egress_post_answer(struct egress *e, int tls, const char *host, int port,
+    const char *path, const char *const *headers, const char *body,
+    size_t len, int timeout_s, egress_answer_fn done, void *arg,
+    struct egress_req **out)
+{
+	return request_new(e, EVHTTP_REQ_POST, tls, host, port, path, headers,
+	    body, len, timeout_s, NULL, done, arg, out);
+}
+
+int
 egress_get(struct egress *e, int tls, const char *host, int port,
     const char *path, int timeout_s, egress_answer_fn done, void *arg,
     struct egress_req **out)
