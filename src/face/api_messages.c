@@ -355,12 +355,13 @@ row_json(const struct outbox_msg *m)
 
 	if (state == OUTBOX_QUEUED && message_in_flight(m->brand_id, m->id))
 		state = OUTBOX_SENDING;
-	return json_pack("{s:I,s:s,s:I,s:s,s:I,s:s,s:i,s:s,s:s,s:o,s:i}",
+	return json_pack("{s:I,s:s,s:I,s:s,s:I,s:s,s:i,s:s,s:o,s:o,s:i}",
 	    "id", (json_int_t)m->id, "kind", kind_names[m->kind], "customer",
 	    (json_int_t)m->customer_id, "channel", m->channel, "source",
 	    (json_int_t)m->source, "state", state_names[state], "attempts",
 	    (int)m->attempts, "created", sigil_time_format(m->created, t1),
-	    "next_at", sigil_time_format(m->next_at, t2), "sent_at",
+	    "next_at", m->state == OUTBOX_QUEUED ? json_string(
+	    sigil_time_format(m->next_at, t2)) : json_null(), "sent_at",
 	    m->sent_at ? json_string(sigil_time_format(m->sent_at, t3)) :
 	    json_null(), "last_status", m->last_status);
 }

@@ -105,6 +105,7 @@ class StandIn:
         self.followers = set()  # (appid, user): follows the account
         self.accepts = {}       # (appid, user, template_id) -> sends left
         self.messages = []      # accepted sends
+        self.known = set()      # (appid, user): has an openid of the app
 
     # ---- set-up ----
     def add_app(self, appid, secret, kind, open_platform=None):
@@ -140,6 +141,7 @@ class StandIn:
     def _code(self, appid, user, scope):
         code = secrets.token_hex(16)
         with self.lock:
+            self.known.add((appid, user))
             self.codes[code] = dict(appid=appid, user=user, scope=scope,
                                     exp=time.time() + CODE_TTL, used=False)
         return code
@@ -417,9 +419,9 @@ class StandIn:
         if not isinstance(d, dict):
             self._err(h, 47001, "data format error")
             return None, None, None
-        user = next((u for (a, u) in list(self.followers) +
-                     [(k[0], k[1]) for k in self.accepts]
-                     if a == app.appid and
+        with self.lock:
+            users = list(self.known) + list(self.followers)
+        user = next((u for (a, u) in users if a == app.appid and
                      self.openid(app.appid, u) == d.get("touser")), None)
         if user is None:
             self._err(h, 40003, "invalid openid")
