@@ -424,6 +424,7 @@ main(int argc, char **argv)
 	const struct timeval one_second = { 1, 0 };
 	struct webhook_dispatcher *hooks = NULL;
 	struct message_dispatcher *messages = NULL;
+	struct message_sched *msched = NULL;
 	struct egress_config ecfg = { 0 };
 	struct notify_smtp_flags smtpf = { 0 };
 	struct notify *notify = NULL;
@@ -717,6 +718,9 @@ main(int argc, char **argv)
 	if ((err = notify_channels_register()) != 0 ||
 	    (err = message_channels_builtin()) != 0 ||
 	    (err = message_dispatcher_start(&app, &messages)) != 0) {
+	if ((err = message_channels_builtin()) != 0 ||
+	    (err = message_dispatcher_start(&app, &messages)) != 0 ||
+	    (err = message_sched_start(&app, &msched)) != 0) {
 		fprintf(stderr, "sigild: cannot start message delivery: %s\n",
 		    sigil_strerror(err));
 		goto out;
@@ -767,6 +771,7 @@ out:
 	if (tidy != NULL)
 		event_free(tidy);
 	webhook_dispatcher_free(hooks);
+	message_sched_free(msched);
 	message_dispatcher_free(messages);
 	notify_free(notify);
 	retention_free(app.retention);

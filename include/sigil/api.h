@@ -263,6 +263,22 @@ void api_customer_history(struct api_call *a);
 void api_stats_get(struct api_call *a);		/* stats/{what} */
 
 /*
+ * ---- handlers: lifecycle messages (api_messages.c) ----
+ * messages (GET list, POST create), messages/{id} (GET, PUT, DELETE),
+ * messages/dry-run (POST a definition), messages/{id}/dry-run (POST),
+ * messages/{id}/deliveries (GET), outbox (GET: every kind of row).
+ */
+void api_messages_list(struct api_call *a);
+void api_messages_create(struct api_call *a);
+void api_messages_get(struct api_call *a);
+void api_messages_update(struct api_call *a);
+void api_messages_delete(struct api_call *a);
+void api_messages_dry_run_body(struct api_call *a);
+void api_messages_dry_run(struct api_call *a);
+void api_messages_deliveries(struct api_call *a);
+void api_outbox_list(struct api_call *a);
+
+/*
  * ---- handlers: CRM webhooks (api_webhooks.c) ----
  * POST webhooks (the body: url, events), GET webhooks, GET and DELETE
  * webhooks/{id}. Create and delete answer after the writer has committed

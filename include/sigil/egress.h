@@ -153,6 +153,13 @@ int egress_post_answer(struct egress *e, int tls, const char *host, int port,
     const char *path, const char *const *headers, const char *body,
     size_t len, int timeout_s, egress_answer_fn done, void *arg,
     struct egress_req **out);
+ * egress_post with the answer's body handed to done as egress_get does:
+ * for APIs that answer a POST with JSON (WeChat's message sends).
+ */
+int egress_post_answer(struct egress *e, int tls, const char *host,
+    int port, const char *path, const char *const *headers,
+    const char *body, size_t len, int timeout_s, egress_answer_fn done,
+    void *arg, struct egress_req **out);
 
 /* Drops r: its done is never called. */
 void egress_cancel(struct egress_req *r);

@@ -18,6 +18,104 @@
 
 struct app;
 struct evbuffer;
+struct json_t;
+struct writer_op;
+
+/* ---- definitions (message.c) ---- */
+
+#define MESSAGE_NAME_MAX	100	/* characters */
+#define MESSAGE_TEXT_MAX	500	/* characters, placeholders included */
+#define MESSAGE_PREVIEW_MAX	5	/* rendered texts a dry run shows */
+
+enum message_trigger { TRIG_NONE = 0, TRIG_BIRTHDAY, TRIG_POINTS_EXPIRING,
+    TRIG_NO_SCAN, TRIG_TIER_REACHED };
+
+/* A definition, checked (message_config_parse) and ready to plan. */
+struct message_cfg {
+	char		name[MESSAGE_NAME_MAX * 4 + 1];
+	uint32_t	audience;	/* saved segment id, 0 = every customer */
+	char		channel[OUTBOX_CHANNEL_MAX + 1];	/* or "auto" */
+	char		text[MESSAGE_TEXT_MAX * 4 + 1];
+	int		active;
+	int64_t		at;		/* schedule.at, 0 with a trigger */
+	int		trigger;	/* enum message_trigger */
+	int64_t		days;		/* points_expiring, no_scan */
+	char		tier[32 * 4 + 1];	/* tier_reached */
+	uint32_t	cap_days, cap_max;	/* 0: no cap */
+	int		quiet;		/* quiet hours set */
+	int		quiet_from, quiet_to;	/* minutes after local midnight */
+	int		zone_min;	/* the brand's zone, minutes east of UTC */
+	char		template_id[65];	/* wechat_* channels */
+	char		field[33];	/* the template's data key for the text */
+	char		page[129];	/* the mini program page, or "" */
+	uint32_t	hook;		/* webhook: the subscription id */
+};
+
+/*
+ * Checks a definition body (see docs/api.md "Messages") into *cfg and
+ * its canonical JSON (*json, malloc'd). Unknown keys, wrong types,
+ * unknown placeholders or channels, a schedule and a trigger together
+ * (or neither) are refused: SIGIL_EINVAL with why in err. A segment
+ * audience is checked against st (SIGIL_EINVAL when the brand has no
+ * such segment); a webhook's subscription too.
+ */
+int message_config_parse(struct store *st, uint32_t brand_id,
+    const struct json_t *body, struct message_cfg *cfg, char **json,
+    char *err, size_t errsize);
+/* The stored JSON back into cfg (it was checked when stored). */
+int message_config_load(const char *json, struct message_cfg *cfg);
+/* A definition as the API shows it, with its delivery counts. */
+struct json_t *message_json(struct store *st, const struct message_def *d);
+
+/* The writer ops of the brand API (arg: struct message_def, config
+ * set; update and delete by brand_id and id). */
+extern const struct writer_op message_create_op;
+extern const struct writer_op message_update_op;
+extern const struct writer_op message_delete_op;
+
+/* ---- planning a run (message_plan.c) ---- */
+
+/* What a run would send, and why not to the others. */
+struct message_plan {
+	uint64_t	audience;	/* members of the segment */
+	uint64_t	due;		/* of them, the trigger holds now */
+	uint64_t	consenting;	/* of those, marketing consent */
+	uint64_t	capped;		/* of those, over the cap: skipped */
+	uint64_t	quiet;		/* queued, but deferred to quiet's end */
+	uint64_t	queued;		/* rows (a dry run: would be) */
+	size_t		npreview;
+	struct {
+		uint64_t	customer_id;
+		char		text[MESSAGE_TEXT_MAX * 4 + 64];
+		int64_t		next_at;
+	}		preview[MESSAGE_PREVIEW_MAX];
+};
+
+/*
+ * Plans definition d (config cfg) at now for the brand: the audience
+ * walked (a worker or the writer thread: reads only), each member
+ * judged. With run NULL a dry run: plan only. Else run is filled for
+ * store_message_run (rows and marks malloc'd: message_run_clear).
+ * 0, a store error, SIGIL_ENOMEM.
+ */
+int message_plan(struct app *app, const struct message_def *d,
+    const struct message_cfg *cfg, int64_t now, struct message_plan *plan,
+    struct message_run *run);
+void message_run_clear(struct message_run *r);
+
+/* ---- the scheduler (message_sched.c) ---- */
+
+/*
+ * Every MESSAGE_SCHED_MS on app->base: each active definition that is
+ * due (a schedule whose time came and that has not run; a trigger not
+ * run for SIGIL_MESSAGE_TRIGGER_S seconds, default 3600) is run by a
+ * writer op, one at a time: planned and written in one transaction.
+ * Free like the dispatcher.
+ */
+#define MESSAGE_SCHED_MS	1000
+struct message_sched;
+int message_sched_start(struct app *app, struct message_sched **out);
+void message_sched_free(struct message_sched *s);
 
 /* ---- channels ---- */
 

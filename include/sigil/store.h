@@ -179,6 +179,7 @@ int store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes);
 #include "sigil/store/sellers.h"
 #include "sigil/store/feedback.h"
 #include "sigil/store/notify.h"
+#include "sigil/store/messages.h"
 
 /* ---- the physical scrub after an erasure (store_scrub.c) ---- */
 struct store_scrub_stats {

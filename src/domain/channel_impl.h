@@ -27,5 +27,9 @@ int channel_customer(struct app *app, const struct outbox_msg *m,
     struct customer *out);
 
 extern const struct channel_ops channel_sms;
+extern const struct channel_ops channel_wechat_template;
+extern const struct channel_ops channel_wechat_subscribe;
+extern const struct channel_ops channel_auto;
+extern const struct channel_ops channel_hook;
 
 #endif

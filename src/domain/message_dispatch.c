@@ -349,7 +349,8 @@ int
 message_channels_builtin(void)
 {
 	static const struct channel_ops *const builtin[] = {
-		&channel_sms,
+		&channel_sms, &channel_wechat_template,
+		&channel_wechat_subscribe, &channel_auto, &channel_hook,
 	};
 	int rc;
 

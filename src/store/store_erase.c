@@ -17,7 +17,8 @@
  *               and status; name, phone and address are zeroed, then
  *               cut, and the customer id becomes 0 (store_orders.c);
  *   outbox      the messages to the customer are zeroed, then cut,
- *               with their index entries (store_outbox.c's outbox_erase);
+ *               with their index entries (store_outbox.c's outbox_erase),
+ *               and the marks of the messages it got (store_messages.c);
  *   locations   the scans of the codes the customer claimed or gave
  *               feedback on that came from the customer's devices (and
  *               the feedback scans themselves) keep only a 0.1-degree
@@ -484,7 +485,8 @@ erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
 	    (rc = ident_erase(st, txn, brand_id, id)) != 0 ||
 	    (rc = outbox_erase(st, txn, brand_id, id)) != 0 ||
 	    (rc = bonuses_move(st, txn, brand_id, id, 0)) != 0 ||
-	    (rc = sellers_erase(st, txn, brand_id, id)) != 0)
+	    (rc = sellers_erase(st, txn, brand_id, id)) != 0 ||
+	    (rc = message_marks_erase(st, txn, brand_id, id)) != 0)
 		goto out;
 	for (size_t i = 0; i < codes.n; i++)
 		if ((rc = keys_add(&ck, codes.v + i * codes.klen)) != 0)

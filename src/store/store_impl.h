@@ -50,6 +50,7 @@
  *                     (store_erase.c, above, calls its sellers_erase)
  *   store_scans.c     a scan committed, a location stored, a code's scans
  *   store_outbox.c    the message outbox: queued, due, settled
+ *   store_messages.c  lifecycle message definitions, their runs, marks
  *   store_merge.c     two customers made one: calls every table's move
  *   store_wechat.c    a WeChat login in one transaction (a merge when
  *                     the device was another customer's), the brands'
@@ -1175,6 +1176,12 @@ int outbox_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t from, uint64_t to);
 int message_service_enqueue(struct store *st, MDB_txn *txn,
     uint32_t brand_id, uint64_t customer_id, const char *text);
+/* store_messages.c: a customer's message marks cut (an erasure) and
+ * made another's (a merge: the later mark of the two wins). */
+int message_marks_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id);
+int message_marks_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
 
 /* store_audit.c: e appended in txn (sets seq and at when 0). */
 int audit_put(struct store *st, MDB_txn *txn, struct audit_entry *e);

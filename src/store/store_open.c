@@ -50,6 +50,8 @@
  * 43 feedback, feedback_photos, feedback_alerts: the feedback loop).
  * 42 outbox, outbox_due, outbox_cust: the message outbox), 45
  * notify_rules: alert notification rules (store_notify.c).
+ * 42 outbox, outbox_due, outbox_cust, messages, message_marks: the
+ * message outbox, lifecycle message definitions and their marks).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -147,6 +149,8 @@ static const struct dbdef dbdefs[] = {
 	{ "feedback_photos", 0, offsetof(struct store, feedback_photos), 43 },
 	{ "feedback_alerts", 0, offsetof(struct store, feedback_alerts), 43 },
 	{ "notify_rules", 0, offsetof(struct store, notify_rules), 45 },
+	{ "messages", 0, offsetof(struct store, messages), 42 },
+	{ "message_marks", 0, offsetof(struct store, message_marks), 42 },
 };
 
 static int

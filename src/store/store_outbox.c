@@ -70,13 +70,9 @@ cust_key(uint8_t kb[OB_IDX_KEY], uint32_t brand_id, uint64_t customer,
 	sigil_be64_put(kb + 12, id);
 }
 
-/*
- * Decodes a row. With payload set, the payload is copied into a malloc'd
- * string (SIGIL_ENOMEM); else out->payload points into v: valid while
- * the transaction lasts, which only this file's walks rely on.
- */
+/* Decodes a row, the payload into a malloc'd string (SIGIL_ENOMEM). */
 static int
-ob_decode_any(MDB_val k, MDB_val v, struct outbox_msg *o, int copy)
+ob_decode(MDB_val k, MDB_val v, struct outbox_msg *o)
 {
 	const uint8_t *p = v.mv_data;
 	size_t cl, pl;
@@ -103,10 +99,6 @@ ob_decode_any(MDB_val k, MDB_val v, struct outbox_msg *o, int copy)
 	o->last_status = (int)le32_get(p + 42);
 	memcpy(o->channel, p + OB_FIXED + 1, cl);
 	o->channel[cl] = '\0';
-	if (!copy) {
-		o->payload = (char *)(p + OB_FIXED + 1 + cl + 4);
-		return 0;
-	}
 	if ((o->payload = malloc(pl + 1)) == NULL)
 		return SIGIL_ENOMEM;
 	memcpy(o->payload, p + OB_FIXED + 1 + cl + 4, pl);
@@ -117,7 +109,7 @@ ob_decode_any(MDB_val k, MDB_val v, struct outbox_msg *o, int copy)
 static int
 ob_decode_copy(MDB_val k, MDB_val v, void *out)
 {
-	return ob_decode_any(k, v, out, 1);
+	return ob_decode(k, v, out);
 }
 
 /*
@@ -325,9 +317,11 @@ due_walk(MDB_txn *txn, struct due_ctx *c, int *stop)
 		    12));
 		rkv = mval(rk, OB_KEY);
 		if ((rc = mdb_get(txn, c->st->outbox, &rkv, &rv)) == 0 &&
-		    (rc = ob_decode_any(rkv, rv, &o, 0)) == 0) {
+		    (rc = ob_decode(rkv, rv, &o)) == 0) {
 			c->seen++;
-			if ((*stop = c->fn(c->arg, &o)) != 0)
+			*stop = c->fn(c->arg, &o);
+			outbox_msg_clear(&o);
+			if (*stop != 0)
 				break;
 		} else if (rc != MDB_NOTFOUND) {
 			break;
@@ -419,7 +413,7 @@ settle_fn(struct store *st, MDB_txn *txn, void *p)
 	ob_key(kb, s->brand_id, s->id);
 	if ((rc = mdb_get(txn, st->outbox, &k, &v)) == MDB_NOTFOUND)
 		return 0;
-	if (rc != 0 || (rc = ob_decode_any(k, v, &o, 1)) != 0)
+	if (rc != 0 || (rc = ob_decode(k, v, &o)) != 0)
 		return rc;
 	if (o.state != OUTBOX_QUEUED) {
 		outbox_msg_clear(&o);
@@ -489,13 +483,17 @@ each_walk(MDB_txn *txn, struct store *st, uint32_t brand_id,
 	for (; rc == 0 && k.mv_size == OB_KEY &&
 	    sigil_be32_get(k.mv_data) == brand_id;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
-		if ((rc = ob_decode_any(k, v, &o, 0)) != 0)
+		if ((rc = ob_decode(k, v, &o)) != 0)
 			break;
 		if ((a->source && o.source != a->source) ||
 		    (a->kind && o.kind != a->kind) ||
-		    (a->customer_id && o.customer_id != a->customer_id))
+		    (a->customer_id && o.customer_id != a->customer_id)) {
+			outbox_msg_clear(&o);
 			continue;
-		if ((*stop = a->fn(a->arg, &o)) != 0)
+		}
+		*stop = a->fn(a->arg, &o);
+		outbox_msg_clear(&o);
+		if (*stop != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
@@ -637,7 +635,7 @@ outbox_rewrite(struct store *st, MDB_txn *txn, uint32_t brand_id,
 			goto out;
 		if ((rc = mdb_get(txn, st->outbox, &k, &v)) == MDB_NOTFOUND)
 			continue;
-		if (rc != 0 || (rc = ob_decode_any(k, v, &o, 1)) != 0)
+		if (rc != 0 || (rc = ob_decode(k, v, &o)) != 0)
 			goto out;
 		if ((rc = due_del(st, txn, &o)) != 0)
 			goto next;

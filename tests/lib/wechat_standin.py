@@ -21,6 +21,29 @@ GET /sns/userinfo?access_token&openid&lang=zh_CN|zh_TW|en
 GET /sns/jscode2session?appid&secret&js_code&grant_type=authorization_code
     -> {openid, session_key, unionid}
 
+The server API messages use (an app's own credential, not a user's):
+GET /cgi-bin/token?grant_type=client_credential&appid&secret
+    -> {access_token, expires_in: 7200}; a new token ends the app's
+    older ones five minutes later.
+POST /cgi-bin/message/template/send?access_token (an official account's
+    token) {touser, template_id, url?, miniprogram?: {appid, pagepath},
+    data: {key: {value}}} -> {errcode: 0, errmsg: "ok", msgid}; touser
+    must be an openid of the app of a user who follows it (43004
+    require subscribe), template_id one the app added (40037 invalid
+    template_id), data an object of {value: string} for exactly the
+    template's keys (47003 argument invalid).
+POST /cgi-bin/message/subscribe/send?access_token (a mini-program's
+    token) {touser, template_id, page?, data, miniprogram_state?,
+    lang?} -> {errcode: 0, errmsg: "ok", msgid}; each send spends one
+    of the user's acceptances of that template (none left: 43101 user
+    refuse to accept the msg); a thing.DATA value is at most 20
+    characters (47003); miniprogram_state one of developer, trial,
+    formal and lang one of zh_CN, en_US, zh_HK, zh_TW (47003).
+Both: a token unknown or of another kind of app 40001, expired 42001,
+a touser that is no openid of the app 40003, a body that is not JSON
+47001. messages lists what was accepted: (appid, touser, template_id,
+data, extra fields).
+
 Errors are HTTP 200 with {errcode, errmsg}, as WeChat sends them: -1
 system busy, 40001 invalid credential (access_token), 40002 invalid
 grant_type, 40003 invalid openid, 40013 invalid appid, 40029 invalid
@@ -32,7 +55,8 @@ code, 42001 access_token expired, 45011 api minute-quota reach limit,
 Switches (attributes, set by the test): down (the API closes every
 connection unanswered), status_5xx (the API answers 502), rate_limit
 (45011), busy (-1), expire_tokens (access tokens are born expired: the
-first /sns/userinfo answers 42001). calls lists every API request
+first /sns/userinfo answers 42001), expire_app_tokens (the same for
+/cgi-bin/token's). calls lists every API request
 (path, params) for the test to inspect.
 """
 import hashlib
@@ -75,6 +99,13 @@ class StandIn:
         self.busy = False
         self.expire_tokens = False
         self.users = {}         # user -> (nickname, headimgurl)
+        self.app_tokens = {}    # /cgi-bin/token's: token -> dict(appid, exp)
+        self.expire_app_tokens = False
+        self.templates = {}     # (appid, template_id) -> [data keys]
+        self.followers = set()  # (appid, user): follows the account
+        self.accepts = {}       # (appid, user, template_id) -> sends left
+        self.messages = []      # accepted sends
+        self.known = set()      # (appid, user): has an openid of the app
 
     # ---- set-up ----
     def add_app(self, appid, secret, kind, open_platform=None):
@@ -90,6 +121,19 @@ class StandIn:
     def profile(self, user, nickname, headimgurl):
         self.users[user] = (nickname, headimgurl)
 
+    def add_template(self, appid, template_id, keys):
+        self.templates[(appid, template_id)] = list(keys)
+
+    def follow(self, appid, user):
+        """user follows the official account appid."""
+        self.followers.add((appid, user))
+
+    def accept(self, appid, user, template_id, n=1):
+        """user taps "allow" n times for a mini-program's template."""
+        with self.lock:
+            k = (appid, user, template_id)
+            self.accepts[k] = self.accepts.get(k, 0) + n
+
     def login_code(self, appid, user):
         """What wx.login() hands a mini-program: a fresh js_code."""
         return self._code(appid, user, "mp")
@@ -97,6 +141,7 @@ class StandIn:
     def _code(self, appid, user, scope):
         code = secrets.token_hex(16)
         with self.lock:
+            self.known.add((appid, user))
             self.codes[code] = dict(appid=appid, user=user, scope=scope,
                                     exp=time.time() + CODE_TTL, used=False)
         return code
@@ -113,6 +158,10 @@ class StandIn:
 
             def do_GET(self):
                 standin._serve(self)
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                standin._serve(self, self.rfile.read(n))
 
         class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             daemon_threads = True
@@ -143,7 +192,7 @@ class StandIn:
     def _err(self, h, code, msg):
         self._reply(h, 200, json.dumps({"errcode": code, "errmsg": msg}))
 
-    def _serve(self, h):
+    def _serve(self, h, body=None):
         u = urllib.parse.urlsplit(h.path)
         q = {k: v[0] for k, v in urllib.parse.parse_qs(
             u.query, keep_blank_values=True).items()}
@@ -163,7 +212,15 @@ class StandIn:
         if self.rate_limit:
             return self._err(h, 45011, "api minute-quota reach limit "
                              "mustslower retry next minute")
+        if body is not None:
+            fn = {"/cgi-bin/message/template/send": self._template_send,
+                  "/cgi-bin/message/subscribe/send":
+                  self._subscribe_send}.get(u.path)
+            if fn is None:
+                return self._err(h, 40066, "invalid url")
+            return fn(h, q, body)
         fn = {"/sns/oauth2/access_token": self._access_token,
+              "/cgi-bin/token": self._app_token,
               "/sns/oauth2/refresh_token": self._refresh_token,
               "/sns/userinfo": self._userinfo,
               "/sns/jscode2session": self._jscode2session}.get(u.path)
@@ -317,3 +374,112 @@ class StandIn:
         if app.open_platform:
             ans["unionid"] = self.unionid(app.appid, c["user"])
         self._reply(h, 200, json.dumps(ans))
+
+    # ---- the server API: the app's credential, messages ----
+    def _app_token(self, h, q):
+        if q.get("grant_type") != "client_credential":
+            return self._err(h, 40002, "invalid grant_type")
+        appid = q.get("appid")
+        if not appid:
+            return self._err(h, 41002, "appid missing")
+        app = self.apps.get(appid)
+        if app is None:
+            return self._err(h, 40013, "invalid appid")
+        if q.get("secret") != app.secret:
+            return self._err(h, 40001, "invalid credential, access_token "
+                             "is invalid or not latest")
+        at = secrets.token_hex(32)
+        now = time.time()
+        with self.lock:
+            for t in self.app_tokens.values():
+                if t["appid"] == appid:
+                    t["exp"] = min(t["exp"], now + 300)
+            self.app_tokens[at] = dict(
+                appid=appid, exp=now - 1 if self.expire_app_tokens
+                else now + TOKEN_TTL)
+        self._reply(h, 200, json.dumps({"access_token": at,
+                                        "expires_in": TOKEN_TTL}))
+
+    def _message_app(self, h, q, body, kind):
+        """The app a send's token is of, and the parsed body."""
+        with self.lock:
+            t = self.app_tokens.get(q.get("access_token", ""))
+        app = self.apps.get(t["appid"]) if t else None
+        if t is None or app is None or app.kind != kind:
+            self._err(h, 40001, "invalid credential, access_token is "
+                      "invalid or not latest")
+            return None, None, None
+        if time.time() > t["exp"]:
+            self._err(h, 42001, "access_token expired")
+            return None, None, None
+        try:
+            d = json.loads(body)
+        except ValueError:
+            d = None
+        if not isinstance(d, dict):
+            self._err(h, 47001, "data format error")
+            return None, None, None
+        with self.lock:
+            users = list(self.known) + list(self.followers)
+        user = next((u for (a, u) in users if a == app.appid and
+                     self.openid(app.appid, u) == d.get("touser")), None)
+        if user is None:
+            self._err(h, 40003, "invalid openid")
+            return None, None, None
+        keys = self.templates.get((app.appid, d.get("template_id")))
+        if keys is None:
+            self._err(h, 40037, "invalid template_id")
+            return None, None, None
+        data = d.get("data")
+        if not isinstance(data, dict) or sorted(data) != sorted(keys) or \
+                not all(isinstance(v, dict) and
+                        isinstance(v.get("value"), str) for v in
+                        data.values()):
+            self._err(h, 47003, "argument invalid! data is invalid")
+            return None, None, None
+        return app, user, d
+
+    def _accepted(self, h, app, d):
+        with self.lock:
+            self.messages.append((app.appid, d["touser"], d["template_id"],
+                                  {k: v["value"] for k, v in
+                                   d["data"].items()},
+                                  {k: v for k, v in d.items() if k not in
+                                   ("touser", "template_id", "data")}))
+            msgid = len(self.messages)
+        self._reply(h, 200, json.dumps({"errcode": 0, "errmsg": "ok",
+                                        "msgid": msgid}))
+
+    def _template_send(self, h, q, body):
+        app, user, d = self._message_app(h, q, body, "oa")
+        if app is None:
+            return
+        if (app.appid, user) not in self.followers:
+            return self._err(h, 43004, "require subscribe")
+        mp = d.get("miniprogram")
+        if mp is not None and (not isinstance(mp, dict) or
+                               mp.get("appid") not in self.apps):
+            return self._err(h, 47003, "argument invalid! miniprogram")
+        self._accepted(h, app, d)
+
+    def _subscribe_send(self, h, q, body):
+        app, user, d = self._message_app(h, q, body, "mp")
+        if app is None:
+            return
+        if d.get("miniprogram_state", "formal") not in (
+                "developer", "trial", "formal") or d.get(
+                "lang", "zh_CN") not in ("zh_CN", "en_US", "zh_HK",
+                                         "zh_TW"):
+            return self._err(h, 47003, "argument invalid!")
+        for k, v in d["data"].items():
+            if k.startswith("thing") and len(v["value"]) > 20:
+                return self._err(h, 47003, "argument invalid! data.%s."
+                                 "value exceeds the limit" % k)
+        k = (app.appid, user, d["template_id"])
+        with self.lock:
+            left = self.accepts.get(k, 0)
+            if left > 0:
+                self.accepts[k] = left - 1
+        if left <= 0:
+            return self._err(h, 43101, "user refuse to accept the msg")
+        self._accepted(h, app, d)
