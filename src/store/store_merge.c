@@ -71,6 +71,7 @@ static const move_fn merge_moves[] = {
 	outbox_move,		/* store_outbox.c: messages to the customer */
 	bonuses_move,		/* store_bonuses.c: keep's own bonus wins */
 	sellers_move,		/* store_sellers.c: keep's own store wins */
+	segfacts_move,		/* store_segments.c: products, campaigns claimed */
 };
 
 static int
