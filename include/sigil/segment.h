@@ -66,10 +66,9 @@ int segment_each(struct store *st, uint32_t brand_id,
     const struct segment_def *d, int64_t now,
     int (*fn)(void *arg, const struct customer *cu), void *arg);
 /*
- * One customer: 1 member, 0 not, < 0 error. Without the claim and scan
- * criteria it reads the customer's own rows only (ledger, consents,
- * profile); with them it walks the brand's claims / the scan log (see
- * segment.c).
+ * One customer: 1 member, 0 not, < 0 error. Reads the customer's own
+ * rows only (ledger, consents, profile, segment facts of it and its
+ * devices): no walk over the brand (see segment.c).
  */
 int segment_match(struct store *st, uint32_t brand_id,
     const struct segment_def *d, const struct customer *cu, int64_t now);

@@ -9,21 +9,18 @@
  *     as consent_granted reads it).
  *   gender, birth_month, tags_any, city: the sealed profile, opened with
  *     the "phone-enc" key copied at start (segment_init).
- *   products_claimed, campaigns_claimed: the brand's claims
- *     (store_brand_claims: there is no index by customer), the SKU of a
- *     claimed code from its batch.
- *   products_scanned, last_scan_after/before, province, city, country:
- *     the scan log (store_scan_each), a scan being the customer's when
- *     its device is linked to the customer (store_device_customer: the
- *     scans a device made before its login count, as the member page
- *     shows them); bots never count. The region is that of the
- *     customer's latest scan with a region (store_region_get).
- * The claim and scan facts are gathered once per segment_each into a
- * table by customer (segment_eval.c), then every customer is judged in
- * id order; segment_match gathers them for its one customer only, so it
- * walks the brand's claims or the log too: cheap for the profile,
- * ledger and consent criteria, not for these (a per-customer index is
- * the way to make it so; not built yet).
+ *   products_claimed, campaigns_claimed, products_scanned,
+ *     last_scan_after/before, province, city, country: the customer's
+ *     segment facts (store/segments.h: written in each claim's and each
+ *     scan's own transaction): the products and campaigns of its claims,
+ *     and per device it logged in on, the latest scan, the latest scan
+ *     with a region (store_region_get names it) and the products
+ *     scanned. A device's scans before its login count when they were
+ *     among the log's latest at the login (store_segments.c); bots never
+ *     count.
+ * So every criterion reads only the customer's own rows: segment_match
+ * costs a few reads (about 40 us with every criterion and a 100-entry
+ * ledger), and segment_each is that per customer, in id order.
  *
  * Cheap criteria are judged first, so a customer who fails one costs no
  * ledger read or seal opening.
@@ -497,16 +494,20 @@ class_ok(struct store *st, const struct segment_def *d, json_t *settings,
 
 /* The scan and claim criteria against what was gathered for cu. */
 static int
-facts_ok(struct seg_eval *ev, const struct customer *cu, char *city_ok)
+facts_ok(struct seg_eval *ev, const struct customer *cu, char *city_ok,
+    struct seg_fact *fact)
 {
 	const struct segment_def *d = ev->d;
-	const struct seg_fact *f = seg_facts_find(ev, cu->id);
+	const struct seg_fact *f = fact;
 	unsigned rb;
 	int rc;
 
 	*city_ok = 0;
+	memset(fact, 0, sizeof *fact);
 	if ((segment_uses(d) & (SEG_USES_CLAIMS | SEG_USES_SCANS)) == 0)
 		return 1;
+	if ((rc = seg_fact_of(ev, cu->id, fact)) != 0)
+		return rc;
 	if (d->claimed.n && !(f && (f->flags & FACT_CLAIMED)))
 		return 0;
 	if (d->ncampaigns && !(f && (f->flags & FACT_CAMPAIGN)))
@@ -532,8 +533,9 @@ facts_ok(struct seg_eval *ev, const struct customer *cu, char *city_ok)
 	return 1;
 }
 
-int
-seg_judge(struct seg_eval *ev, const struct customer *cu)
+/* seg_judge, the facts read for it in *f. */
+static int
+judge(struct seg_eval *ev, const struct customer *cu, struct seg_fact *f)
 {
 	const struct segment_def *d = ev->d;
 	char city_ok;
@@ -541,13 +543,21 @@ seg_judge(struct seg_eval *ev, const struct customer *cu)
 
 	if (cu->erased || cu->merged_into)
 		return 0;
-	if ((rc = facts_ok(ev, cu, &city_ok)) != 1)
+	if ((rc = facts_ok(ev, cu, &city_ok, f)) != 1)
 		return rc;
 	if (d->consent && (rc = consent_ok(ev->st, d, cu)) != 1)
 		return rc;
 	if ((rc = class_ok(ev->st, d, ev->settings, cu, ev->now)) != 1)
 		return rc;
 	return profile_ok(ev->st, d, cu, &city_ok);
+}
+
+int
+seg_judge(struct seg_eval *ev, const struct customer *cu)
+{
+	struct seg_fact f;
+
+	return judge(ev, cu, &f);
 }
 
 /* ---- the two walks ---- */
@@ -585,7 +595,7 @@ segment_each(struct store *st, uint32_t brand_id,
 	struct each_arg a = { &ev, fn, arg, 0, 0 };
 	int rc;
 
-	if ((rc = seg_eval_open(&ev, st, brand_id, d, now, 0)) != 0)
+	if ((rc = seg_eval_open(&ev, st, brand_id, d, now)) != 0)
 		return rc;
 	rc = store_customer_each(st, brand_id, 0, each_one, &a);
 	seg_eval_close(&ev);
@@ -607,7 +617,7 @@ segment_match(struct store *st, uint32_t brand_id,
 		return 0;
 	if (cu->erased || cu->merged_into)
 		return 0;
-	if ((rc = seg_eval_open(&ev, st, brand_id, d, now, cu->id)) != 0)
+	if ((rc = seg_eval_open(&ev, st, brand_id, d, now)) != 0)
 		return rc;
 	rc = seg_judge(&ev, cu);
 	seg_eval_close(&ev);
@@ -625,8 +635,8 @@ static int
 member_one(void *p, const struct customer *cu)
 {
 	struct members_arg *a = p;
-	const struct seg_fact *f;
-	int rc = seg_judge(a->ev, cu);
+	struct seg_fact f;
+	int rc = judge(a->ev, cu, &f);
 
 	if (rc < 0) {
 		a->err = rc;
@@ -645,10 +655,9 @@ member_one(void *p, const struct customer *cu)
 		a->v = v;
 		a->cap = cap;
 	}
-	f = seg_facts_find(a->ev, cu->id);
 	a->v[a->n].id = cu->id;
-	a->v[a->n].last_scan = f ? f->last_scan : 0;
-	a->v[a->n].region = f ? f->region : 0;
+	a->v[a->n].last_scan = f.last_scan;
+	a->v[a->n].region = f.region;
 	a->n++;
 	return 0;
 }
@@ -664,7 +673,7 @@ segment_members(struct store *st, uint32_t brand_id,
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = seg_eval_open(&ev, st, brand_id, d, now, 0)) != 0)
+	if ((rc = seg_eval_open(&ev, st, brand_id, d, now)) != 0)
 		return rc;
 	rc = store_customer_each(st, brand_id, 0, member_one, &a);
 	seg_eval_close(&ev);

@@ -1,12 +1,10 @@
 /*
- * segment_eval.c - the facts a segment's claim and scan criteria need,
- * gathered per customer before the customers are judged (segment.c):
- * one walk over the brand's claims (the SKU of each claimed code from
- * its batch, the campaign that paid), one over the scan log (the scans
- * of the brand's codes by devices linked to a customer: the latest
- * scan, its region, the SKUs scanned). Only what the criteria ask for
- * is walked; segment_match's evaluation keeps only its one customer
- * (its devices are looked up first, so other devices cost a map miss).
+ * segment_eval.c - what the criteria use (segment_uses), and what a
+ * segment's claim and scan criteria read of one customer: its segment
+ * facts (store/segments.h), its own (products and campaigns claimed)
+ * and its devices' (the latest scan, the latest scan's region, the
+ * products scanned), gathered into a struct seg_fact; the region's
+ * names matched against the criteria, once per region (a small map).
  *
  * May call store (reads), member (settings), util.
  */
@@ -119,180 +117,100 @@ map_free(struct seg_map *m)
 	memset(m, 0, sizeof *m);
 }
 
-/* ---- facts by customer ---- */
+/* ---- facts by customer, from segment_facts ---- */
 
-const struct seg_fact *
-seg_facts_find(const struct seg_eval *ev, uint64_t customer)
-{
-	size_t i;
-
-	if (ev->fcap == 0)
-		return NULL;
-	for (i = slot_of(customer, ev->fcap); ev->facts[i].customer != 0;
-	    i = (i + 1) & (ev->fcap - 1))
-		if (ev->facts[i].customer == customer)
-			return &ev->facts[i];
-	return NULL;
-}
-
-static struct seg_fact *
-fact_get(struct seg_eval *ev, uint64_t customer)
-{
-	size_t i;
-
-	if ((ev->fn + 1) * 2 > ev->fcap) {
-		size_t cap = ev->fcap ? ev->fcap * 2 : 1024;
-		struct seg_fact *f = calloc(cap, sizeof *f), *old = ev->facts;
-		size_t ocap = ev->fcap;
-
-		if (f == NULL)
-			return NULL;
-		ev->facts = f;
-		ev->fcap = cap;
-		for (i = 0; i < ocap; i++) {
-			size_t j;
-
-			if (old[i].customer == 0)
-				continue;
-			for (j = slot_of(old[i].customer, cap);
-			    f[j].customer != 0; j = (j + 1) & (cap - 1))
-				;
-			f[j] = old[i];
-		}
-		free(old);
-	}
-	for (i = slot_of(customer, ev->fcap); ev->facts[i].customer != 0;
-	    i = (i + 1) & (ev->fcap - 1))
-		if (ev->facts[i].customer == customer)
-			return &ev->facts[i];
-	ev->facts[i].customer = customer;
-	ev->fn++;
-	return &ev->facts[i];
-}
-
-/* ---- claims ---- */
+struct fact_read {
+	struct seg_eval		*ev;
+	struct seg_fact		*f;
+};
 
 static int
-claim_one(void *arg, const struct claim *c)
+fact_one(void *arg, int kind, const char *val, size_t vlen, int64_t at,
+    uint32_t region)
 {
-	struct seg_eval *ev = arg;
-	const struct segment_def *d = ev->d;
-	struct seg_fact *f;
-	unsigned flags = 0;
-	size_t i;
-	int rc;
+	struct fact_read *x = arg;
+	const struct segment_def *d = x->ev->d;
+	struct seg_fact *f = x->f;
+	char sku[STORE_NAME_BYTES + 1];
+	uint32_t id;
 
-	if (c->customer_id == 0 || (ev->only && c->customer_id != ev->only))
-		return 0;
-	if (d->claimed.n) {
-		if (ev->last_batch.id == 0 || c->serial <
-		    ev->last_batch.first_serial || c->serial >=
-		    ev->last_batch.first_serial + ev->last_batch.count) {
-			rc = store_batch_find_serial(ev->st, ev->brand_id,
-			    c->serial, &ev->last_batch);
-			if (rc == SIGIL_ENOTFOUND)
-				memset(&ev->last_batch, 0,
-				    sizeof ev->last_batch);
-			else if (rc != 0) {
-				ev->err = rc < 0 ? rc : SIGIL_EIO;
-				return 1;
-			}
+	switch (kind) {
+	case SEGF_LAST_SCAN:
+		if (at > f->last_scan)
+			f->last_scan = at;
+		break;
+	case SEGF_LAST_REGION:
+		if (region != 0 && at >= f->region_at) {
+			f->region = region;
+			f->region_at = at;
 		}
-		if (ev->last_batch.id != 0 && seg_texts_has(&d->claimed,
-		    ev->last_batch.sku))
-			flags |= FACT_CLAIMED;
-	}
-	for (i = 0; i < d->ncampaigns; i++)
-		if (c->campaign_id == d->campaigns[i])
-			flags |= FACT_CAMPAIGN;
-	if (flags == 0)
-		return 0;
-	if ((f = fact_get(ev, c->customer_id)) == NULL) {
-		ev->err = SIGIL_ENOMEM;
-		return 1;
-	}
-	f->flags |= flags;
-	return 0;
-}
-
-/* ---- scans ---- */
-
-/* 1 when batch's SKU is one of d->scanned, 0 not, <0 an error. */
-static int
-batch_scanned(struct seg_eval *ev, uint64_t batch_id)
-{
-	struct batch b;
-	uint64_t v;
-	int rc, m;
-
-	if (batch_id == 0)
-		return 0;
-	if (map_get(&ev->batches, batch_id, &v))
-		return (int)v - 1;
-	rc = store_batch_get(ev->st, batch_id, &b);
-	if (rc != 0 && rc != SIGIL_ENOTFOUND)
-		return rc < 0 ? rc : SIGIL_EIO;
-	m = rc == 0 && seg_texts_has(&ev->d->scanned, b.sku);
-	if ((rc = map_put(&ev->batches, batch_id, (uint64_t)m + 1)) != 0)
-		return rc;
-	return m;
-}
-
-static int
-scan_one(void *arg, const struct scan_rec *r)
-{
-	struct seg_eval *ev = arg;
-	struct seg_fact *f;
-	uint64_t v, cust = 0;
-	int rc;
-
-	if (r->brand_id != ev->brand_id || (r->flags & SCAN_BOT) ||
-	    r->device == 0)
-		return 0;
-	if (!map_get(&ev->devices, r->device, &v)) {
-		if (ev->only)
-			return 0;	/* not one of its devices */
-		rc = store_device_customer(ev->st, ev->brand_id, r->device,
-		    &cust);
-		if (rc != 0 && rc != SIGIL_ENOTFOUND) {
-			ev->err = rc < 0 ? rc : SIGIL_EIO;
-			return 1;
-		}
-		v = rc == 0 ? cust + 1 : 1;
-		if ((rc = map_put(&ev->devices, r->device, v)) != 0) {
-			ev->err = rc;
-			return 1;
-		}
-	}
-	if (v <= 1)
-		return 0;
-	if ((f = fact_get(ev, v - 1)) == NULL) {
-		ev->err = SIGIL_ENOMEM;
-		return 1;
-	}
-	if (r->at > f->last_scan)
-		f->last_scan = r->at;
-	if (r->region != 0 && r->at >= f->region_at) {
-		f->region = r->region;
-		f->region_at = r->at;
-	}
-	if (ev->d->scanned.n && !(f->flags & FACT_SCANNED)) {
-		if ((rc = batch_scanned(ev, r->batch_id)) < 0) {
-			ev->err = rc;
-			return 1;
-		}
-		if (rc == 1)
+		break;
+	case SEGF_SKU_SCANNED:
+	case SEGF_SKU_CLAIMED:
+		if (vlen > STORE_NAME_BYTES)
+			break;
+		memcpy(sku, val, vlen);
+		sku[vlen] = '\0';
+		if (kind == SEGF_SKU_SCANNED && seg_texts_has(&d->scanned, sku))
 			f->flags |= FACT_SCANNED;
+		if (kind == SEGF_SKU_CLAIMED && seg_texts_has(&d->claimed, sku))
+			f->flags |= FACT_CLAIMED;
+		break;
+	case SEGF_CAMPAIGN:
+		if (vlen != 4)
+			break;
+		id = sigil_be32_get((const uint8_t *)val);
+		for (size_t i = 0; i < d->ncampaigns; i++)
+			if (d->campaigns[i] == id)
+				f->flags |= FACT_CAMPAIGN;
+		break;
 	}
 	return 0;
 }
 
-static int
-device_mine(void *arg, uint64_t device)
-{
-	struct seg_eval *ev = arg;
+struct dev_list {
+	uint64_t	v[SEG_DEVICES_MAX];
+	size_t		n;
+};
 
-	return map_put(&ev->devices, device, ev->only + 1) != 0;
+static int
+dev_one(void *arg, uint64_t device)
+{
+	struct dev_list *l = arg;
+
+	if (l->n < SEG_DEVICES_MAX)
+		l->v[l->n++] = device;
+	return l->n == SEG_DEVICES_MAX;
+}
+
+int
+seg_fact_of(struct seg_eval *ev, uint64_t customer, struct seg_fact *out)
+{
+	unsigned uses = segment_uses(ev->d);
+	struct fact_read x = { ev, out };
+	struct dev_list devs;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	out->customer = customer;
+	if (uses & SEG_USES_CLAIMS) {
+		rc = store_customer_facts(ev->st, ev->brand_id, customer,
+		    fact_one, &x);
+		if (rc < 0)
+			return rc;
+	}
+	if (uses & SEG_USES_SCANS) {
+		devs.n = 0;
+		rc = store_customer_devices(ev->st, ev->brand_id, customer,
+		    dev_one, &devs);
+		if (rc < 0 && rc != SIGIL_ENOTFOUND)
+			return rc;
+		for (size_t i = 0; i < devs.n; i++)
+			if ((rc = store_device_facts(ev->st, ev->brand_id,
+			    devs.v[i], fact_one, &x)) < 0)
+				return rc;
+	}
+	return 0;
 }
 
 /* ---- regions ---- */
@@ -366,7 +284,7 @@ seg_region_bits(struct seg_eval *ev, uint32_t region, unsigned *out)
 
 int
 seg_eval_open(struct seg_eval *ev, struct store *st, uint32_t brand_id,
-    const struct segment_def *d, int64_t now, uint64_t only)
+    const struct segment_def *d, int64_t now)
 {
 	unsigned uses = segment_uses(d);
 	int rc = 0;
@@ -376,38 +294,14 @@ seg_eval_open(struct seg_eval *ev, struct store *st, uint32_t brand_id,
 	ev->brand_id = brand_id;
 	ev->d = d;
 	ev->now = now;
-	ev->only = only;
 	if (uses & (SEG_USES_CLASS | SEG_USES_POINTS)) {
 		ev->settings = member_settings_read(st, brand_id, &rc);
-		if (rc != 0)
-			goto fail;
-	}
-	if (uses & SEG_USES_CLAIMS) {
-		rc = store_brand_claims(st, brand_id, claim_one, ev);
-		if (ev->err != 0)
-			rc = ev->err;
-		if (rc < 0)
-			goto fail;
-	}
-	if (uses & SEG_USES_SCANS) {
-		if (only != 0) {
-			rc = store_customer_devices(st, brand_id, only,
-			    device_mine, ev);
-			if (rc < 0 && rc != SIGIL_ENOTFOUND)
-				goto fail;
-		}
-		if (only == 0 || ev->devices.n > 0) {
-			rc = store_scan_each(st, 0, scan_one, ev);
-			if (ev->err != 0)
-				rc = ev->err;
-			if (rc < 0)
-				goto fail;
+		if (rc != 0) {
+			seg_eval_close(ev);
+			return rc;
 		}
 	}
 	return 0;
-fail:
-	seg_eval_close(ev);
-	return rc;
 }
 
 void
@@ -415,10 +309,5 @@ seg_eval_close(struct seg_eval *ev)
 {
 	json_decref(ev->settings);
 	ev->settings = NULL;
-	free(ev->facts);
-	ev->facts = NULL;
-	ev->fcap = ev->fn = 0;
-	map_free(&ev->devices);
-	map_free(&ev->batches);
 	map_free(&ev->regions);
 }

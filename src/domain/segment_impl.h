@@ -62,22 +62,19 @@ struct seg_eval {
 	const struct segment_def *d;
 	int64_t			now;
 	json_t			*settings;
-	uint64_t		only;		/* segment_match's customer */
-	struct seg_fact		*facts;		/* open addressing */
-	size_t			fcap, fn;
-	struct seg_map		devices;	/* device -> customer + 1 */
-	struct seg_map		batches;	/* batch -> matches + 1 */
 	struct seg_map		regions;	/* region -> bits + 1 */
-	struct batch		last_batch;	/* the claims walk's cache */
-	int			err;
 };
 
-/* Gathers the facts d needs (only: of that customer; 0: everyone). */
+/* Devices of one customer whose scan facts are read (the rest ignored). */
+#define SEG_DEVICES_MAX	64
+
+/* Reads what d needs (the settings). 0 or a store error. */
 int seg_eval_open(struct seg_eval *ev, struct store *st, uint32_t brand_id,
-    const struct segment_def *d, int64_t now, uint64_t only);
+    const struct segment_def *d, int64_t now);
 void seg_eval_close(struct seg_eval *ev);
-const struct seg_fact *seg_facts_find(const struct seg_eval *ev,
-    uint64_t customer);
+/* The scan and claim facts of one customer, from segment_facts (its
+ * devices' and its own): 0 or a store error. */
+int seg_fact_of(struct seg_eval *ev, uint64_t customer, struct seg_fact *out);
 /* REGION_* bits of region id against d's lists: 0 or a store error. */
 int seg_region_bits(struct seg_eval *ev, uint32_t region, unsigned *out);
 /* 1 member, 0 not, <0 an error. */

@@ -232,7 +232,7 @@ claim_key(uint8_t *p, uint32_t brand_id, uint64_t serial, int role)
 	p[CODE_KEY_LEN] = (uint8_t)role;
 }
 
-static int
+int
 claim_decode(MDB_val k, MDB_val v, void *out)
 {
 	const uint8_t *p = v.mv_data, *kp = k.mv_data;
@@ -407,6 +407,9 @@ claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
 	k = mval(ck, CLAIM_KEY_LEN);
 	v = mval(vb, CLAIM_REC_LEN);
 	if ((rc = mdb_put(txn, st->claims, &k, &v, MDB_NOOVERWRITE)) != 0)
+		return rc;
+	/* segment criteria: the product and campaign claimed */
+	if ((rc = segfacts_claim(st, txn, c)) != 0)
 		return rc;
 	if (c->ncredits != 0) {
 		/* the prize of the caller's campaign (its usage as read) */

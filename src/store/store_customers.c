@@ -326,6 +326,11 @@ device_link_txn(struct store *st, MDB_txn *txn, uint32_t brand_id,
 			return rc;
 	} else if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
+	/* a device new to customers: its recent scans become segment facts
+	 * (store_segments.c) */
+	if (rc == MDB_NOTFOUND && (rc = segfacts_link(st, txn, brand_id,
+	    device, now)) != 0)
+		return rc;
 	link_keys(lk, rk, brand_id, device, customer_id);
 	sigil_be64_put(cb, customer_id);
 	k = mval(lk, 12);

@@ -486,7 +486,8 @@ erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
 	    (rc = outbox_erase(st, txn, brand_id, id)) != 0 ||
 	    (rc = bonuses_move(st, txn, brand_id, id, 0)) != 0 ||
 	    (rc = sellers_erase(st, txn, brand_id, id)) != 0 ||
-	    (rc = message_marks_erase(st, txn, brand_id, id)) != 0)
+	    (rc = message_marks_erase(st, txn, brand_id, id)) != 0 ||
+	    (rc = segfacts_erase(st, txn, brand_id, id)) != 0)
 		goto out;
 	for (size_t i = 0; i < codes.n; i++)
 		if ((rc = keys_add(&ck, codes.v + i * codes.klen)) != 0)
@@ -534,13 +535,20 @@ erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
 		    rc != MDB_NOTFOUND)
 			goto out;
 	}
+	/* The devices' segment facts (store_segments.c): gone too. */
+	for (size_t i = 0; i < devs.n; i++)
+		if ((rc = segfacts_erase_device(st, txn, brand_id,
+		    devs.v[i])) != 0)
+			goto out;
 	if ((rc = alerts_coarsen(st, txn, brand_id, &done)) != 0 ||
 	    (rc = table_rebuild(txn, st->customer_phones)) != 0 ||
 	    (rc = table_rebuild(txn, st->otps)) != 0 ||
 	    (rc = table_rebuild(txn, st->device_links)) != 0 ||
 	    (rc = table_rebuild(txn, st->customer_devices)) != 0 ||
 	    (!st->redirects_absent &&
-	    (rc = table_rebuild(txn, st->device_locs)) != 0))
+	    (rc = table_rebuild(txn, st->device_locs)) != 0) ||
+	    (!st->segments_absent &&
+	    (rc = table_rebuild(txn, st->segment_facts)) != 0))
 		goto out;
 	/* For pend_coarsen after the commit: the codes touched. */
 	free(*codes_out);

@@ -27,6 +27,9 @@
  *   store_notes.c     a brand's corrections to a code, and their notes
  *   store_erase.c     what an erasure rewrites beyond the customer row
  *   store_rows.c      the row helpers the late tables share
+ *   store_segments.c  saved customer segments and the facts their criteria
+ *                     read (store_erase.c, above, calls its
+ *                     segfacts_erase: another call upwards)
  *   store_orders.c    redemption orders (store_erase.c, above, calls
  *                     its orders_erase: the one call upwards)
  *   store_counters.c  dashboard counters, distinct devices a day
@@ -44,7 +47,6 @@
  *   store_content.c   landing-page content documents and images
  *   store_links.c     the brand's GS1 links (the resolver's link store)
  *   store_audit.c     the audit trail: who changed what, per brand
- *   store_segments.c  a brand's saved customer segments
  *   store_consent.c   privacy notices, the consent ledger, profiles
  *   store_sellers.c   retail stores, their sellers, codes bound to them
  *                     (store_erase.c, above, calls its sellers_erase)
@@ -145,7 +147,7 @@ struct store {
 	MDB_dbi		 outbox, outbox_due, outbox_cust;
 	MDB_dbi		 messages, message_marks;
 	int		 messages_absent;	/* ... of a store without them */
-	MDB_dbi		 segments;	/* store_segments.c */
+	MDB_dbi		 segments, segment_facts;	/* store_segments.c */
 	int		 segments_absent;	/* ... of a store without it */
 	MDB_dbi		 bonuses;	/* store_bonuses.c */
 	int		 bonuses_absent;	/* ... of a store without it */
@@ -1194,5 +1196,27 @@ int sellers_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t id);
 int sellers_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t from, uint64_t to);
+
+/*
+ * ---- segment facts (store_segments.c) ----
+ * Written in the transactions that make them: a scan's (store_scans.c,
+ * every human scan of a brand's code from a device), a claim's
+ * (store_claims.c), a merge's (the customer's facts moved) and an
+ * erasure's (cut). 0 or an LMDB/SIGIL code.
+ */
+int segfacts_scan(struct store *st, MDB_txn *txn, const struct scan_rec *r);
+int segfacts_claim(struct store *st, MDB_txn *txn, const struct claim *c);
+int segfacts_link(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t device, int64_t now);
+int segfacts_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
+int segfacts_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id);
+/* An erasure: the facts of one of the customer's devices (its id is in
+ * their keys; the caller rebuilds the table after). */
+int segfacts_erase_device(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t device);
+/* A claims row decoded (store_claims.c): 0 or SIGIL_EIO. */
+int claim_decode(MDB_val k, MDB_val v, void *out);
 
 #endif

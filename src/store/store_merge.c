@@ -72,6 +72,7 @@ static const move_fn merge_moves[] = {
 	bonuses_move,		/* store_bonuses.c: keep's own bonus wins */
 	sellers_move,		/* store_sellers.c: keep's own store wins */
 	message_marks_move,	/* store_messages.c: the later mark wins */
+	segfacts_move,		/* store_segments.c: products, campaigns claimed */
 };
 
 static int

@@ -45,7 +45,8 @@
  * 30 identities, customer_idents, wechat_config, wechat_appids,
  * wechat_states: WeChat identities, apps and spent OAuth states),
  * 42 outbox, outbox_due, outbox_cust: the message outbox),
- * 40 segments: the brands' saved customer segments).
+ * 40 segments, segment_facts: the brands' saved customer segments, what
+ * their criteria read per device and customer).
  * 41 bonuses: campaign bonuses paid and bonus/rebate totals).
  * 43 feedback, feedback_photos, feedback_alerts: the feedback loop).
  * 42 outbox, outbox_due, outbox_cust: the message outbox), 45
@@ -140,6 +141,7 @@ static const struct dbdef dbdefs[] = {
 	{ "outbox_due", 0, offsetof(struct store, outbox_due), 42 },
 	{ "outbox_cust", 0, offsetof(struct store, outbox_cust), 42 },
 	{ "segments", 0, offsetof(struct store, segments), 40 },
+	{ "segment_facts", 0, offsetof(struct store, segment_facts), 40 },
 	{ "bonuses", 0, offsetof(struct store, bonuses), 41 },
 	{ "shops", 0, offsetof(struct store, shops), 44 },
 	{ "sellers", 0, offsetof(struct store, sellers), 44 },
@@ -187,6 +189,48 @@ state_mark(struct store *st, MDB_txn *txn)
 	    (rc = meta_put(st, txn, k, next ? next - 1 : 0)) != 0)
 		return map_err(rc);
 	return 0;
+}
+
+/*
+ * segment_facts (store_segments.c) are written with each scan and
+ * claim; a store from before them gets them once, here, from the whole
+ * scan log and every claim, in the open's transaction, and meta
+ * "segfacts/through" says it was done (a new store: at once).
+ */
+static int
+segfacts_fill(struct store *st, MDB_txn *txn, int create)
+{
+	MDB_val k = meta_key("segfacts/through"), v;
+	MDB_cursor *cur;
+	struct scan_rec r;
+	struct claim c;
+	uint64_t next = 0;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+
+	if (rc != MDB_NOTFOUND)
+		return map_err(rc);
+	if (!create) {
+		if ((rc = meta_get(st, txn, meta_key("next_scan"), &next)) != 0)
+			return map_err(rc);
+		for (uint64_t id = 1; id < next; id++) {
+			rc = scan_load(st, txn, id, &r);
+			if (rc == MDB_NOTFOUND || rc == SIGIL_ENOTFOUND)
+				continue;
+			if (rc != 0 || (rc = segfacts_scan(st, txn, &r)) != 0)
+				return map_err(rc);
+		}
+		if ((rc = mdb_cursor_open(txn, st->claims, &cur)) != 0)
+			return map_err(rc);
+		while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+			if (claim_decode(k, v, &c) == 0 &&
+			    (rc = segfacts_claim(st, txn, &c)) != 0)
+				break;
+		mdb_cursor_close(cur);
+		if (rc != MDB_NOTFOUND)
+			return map_err(rc);
+	}
+	return map_err(meta_put(st, txn, meta_key("segfacts/through"),
+	    next ? next - 1 : 0));
 }
 
 /*
@@ -328,6 +372,9 @@ open_dbs(struct store *st, int create)
 		}
 	}
 	if (!tflags && (rc = state_mark(st, txn)) != 0)
+		goto fail;
+	if (!tflags && !st->segments_absent &&
+	    (rc = segfacts_fill(st, txn, create)) != 0)
 		goto fail;
 	if ((rc = install_mark(st, txn, !tflags)) != 0)
 		goto fail;

@@ -12,6 +12,7 @@
  * state rows), store_regions.c (region_resolve: a scan's place becomes
  * its region id in the scan's transaction), store_state.c (the pending layer), store_trace.c
  * (scan_alerts: an alert is written in its scan's transaction),
+ * store_segments.c (segfacts_scan: what segments read of the scan),
  * store_redirects.c (device_loc_put: a device's last place, with its
  * location) and the dashboard counters (stats_scan, stats_locate, stats_flush), which are
  * kept in the same transaction.
@@ -100,6 +101,9 @@ scans_commit_fn(struct store *st, MDB_txn *txn, void *p)
 				goto out;
 			}
 			if ((rc = scan_alerts(st, txn, r, r->flags, r->at)) != 0)
+				goto out;
+			/* segment criteria: the device's scan facts */
+			if ((rc = segfacts_scan(st, txn, r)) != 0)
 				goto out;
 			{
 				/* first_scans counts codes: a first scan that

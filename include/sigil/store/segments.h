@@ -6,6 +6,10 @@
  * segments: brand BE32 || id BE32 -> created i64 LE || updated i64 LE ||
  * the JSON text (at most STORE_SEGMENT_MAX bytes).
  *
+ * segment_facts: brand BE32 || 'D' || device BE64 || kind || value, or
+ * brand BE32 || 'C' || customer BE64 || kind || value -> at i64 LE ||
+ * region u32 LE (below).
+ *
  * A part of sigil/store.h, which includes it after the limits and the
  * types it uses: include sigil/store.h, not this.
  */
@@ -39,5 +43,23 @@ void store_segment_clear(struct saved_segment *s);
 /* In id order; json freed by the store after each callback. */
 int store_segment_each(struct store *st, uint32_t brand_id,
     int (*fn)(void *arg, const struct saved_segment *s), void *arg);
+
+/*
+ * What the segment criteria read of a customer's scans and claims
+ * (segment_facts; store_segments.c writes them in the scans' and the
+ * claims' own transactions). Per device: the latest scan (at, its
+ * region), the latest scan with a region, each product scanned. Per
+ * customer: each product claimed, each campaign of a claim. fn gets
+ * kind, the value (a SKU, or a campaign id BE32; none for the two scan
+ * kinds), at and region; non-zero stops. 0 or a store error.
+ */
+enum segf_kind { SEGF_LAST_SCAN = 1, SEGF_LAST_REGION = 2,
+    SEGF_SKU_SCANNED = 3, SEGF_SKU_CLAIMED = 4, SEGF_CAMPAIGN = 5 };
+int store_device_facts(struct store *st, uint32_t brand_id, uint64_t device,
+    int (*fn)(void *arg, int kind, const char *val, size_t vlen, int64_t at,
+    uint32_t region), void *arg);
+int store_customer_facts(struct store *st, uint32_t brand_id,
+    uint64_t customer, int (*fn)(void *arg, int kind, const char *val,
+    size_t vlen, int64_t at, uint32_t region), void *arg);
 
 #endif
