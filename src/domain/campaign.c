@@ -579,6 +579,36 @@ campaign_rules_of(struct app *app, uint32_t brand_id, size_t *n)
 	return s ? (const struct campaign_rules *const *)s->v : NULL;
 }
 
+/* The registration bonuses of a login (campaign.h). */
+size_t
+campaign_registration_credits(struct app *app, uint32_t brand_id,
+    int64_t now, struct claim_credit *out, size_t max, int64_t *expires_at)
+{
+	const struct campaign_rules *const *v;
+	size_t n, k = 0;
+
+	*expires_at = 0;
+	v = campaign_rules_of(app, brand_id, &n);
+	for (size_t i = 0; i < n && k < max; i++) {
+		const struct campaign_rules *c = v[i];
+
+		if (c->paused || now < c->starts || now >= c->ends ||
+		    c->registration_bonus <= 0 || c->audience != 0)
+			continue;
+		memset(&out[k], 0, sizeof out[k]);
+		out[k].kind = CREDIT_BONUS;
+		out[k].bonus = BONUS_REGISTRATION;
+		out[k].campaign_id = c->id;
+		out[k].points = c->registration_bonus;
+		out[k].budget = c->budget;
+		if (c->expiry_days != 0 && *expires_at == 0)
+			*expires_at = now + (int64_t)c->expiry_days *
+			    US_PER_DAY;
+		k++;
+	}
+	return k;
+}
+
 /* A pause or resume: the stored configuration with "paused" changed. */
 static int
 save_pause(struct store *st, struct campaign_save *x)

@@ -33,6 +33,7 @@
 #include <openssl/hmac.h>
 
 #include "sigil/app.h"
+#include "sigil/campaign.h"
 #include "sigil/customer.h"
 #include "sigil/loyalty_core.h"
 #include "sigil/otp.h"
@@ -202,6 +203,8 @@ int
 customer_login_prepare(struct app *app, uint32_t brand_id, const char *phone,
     struct customer_login *l)
 {
+	l->nbonus = campaign_registration_credits(app, brand_id,
+	    sigil_now_us(), l->bonus, STORE_REG_BONUS_MAX, &l->bonus_expires);
 	return loyalty_seal(app->loyalty->enc_key, brand_id, phone, l->ct,
 	    sizeof l->ct, &l->ct_len);
 }
@@ -225,8 +228,9 @@ login_run(struct store *st, void *arg)
 	/* A code is good once: spent before anything else. */
 	if ((err = otp_guess_check(st, g)) != 0 || g->out.result != OTP_OK)
 		return err;
-	if ((err = store_phone_login(st, g->brand_id, l->device, g->phash,
-	    l->ct, l->ct_len, g->now, &pl)) != 0)
+	if ((err = store_phone_login_bonus(st, g->brand_id, l->device,
+	    g->phash, l->ct, l->ct_len, g->now, l->bonus, l->nbonus,
+	    l->bonus_expires, &pl)) != 0)
 		return err;
 	l->cu = pl.cu;
 	l->created = pl.created;
