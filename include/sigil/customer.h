@@ -74,8 +74,8 @@ int customer_first_brand(struct app *app, uint64_t device, struct brand *out);
  * right (guess.out says why), else a store error.
  *
  * customer_login_prepare seals phone into l on the loop (the keys stay
- * there) and sets the registration bonuses of the brand's campaigns: 0
- * or SIGIL_ECRYPTO; the caller fills in guess and device.
+ * there): 0 or SIGIL_ECRYPTO; the caller fills in guess, device and the
+ * registration bonuses (campaign_registration_credits).
  */
 struct customer_login {
 	struct otp_guess	guess;
@@ -87,7 +87,7 @@ struct customer_login {
 	int			bound;		/* out: phone bound */
 	uint64_t		merged;		/* out: the id merged in */
 	/* the registration bonuses a login that makes the customer pays
-	 * (campaign_registration_credits, set by customer_login_prepare;
+	 * (campaign_registration_credits, set by the caller on the loop;
 	 * dropped set after) */
 	struct claim_credit	bonus[STORE_REG_BONUS_MAX];
 	size_t			nbonus;

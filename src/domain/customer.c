@@ -33,7 +33,6 @@
 #include <openssl/hmac.h>
 
 #include "sigil/app.h"
-#include "sigil/campaign.h"
 #include "sigil/customer.h"
 #include "sigil/loyalty_core.h"
 #include "sigil/otp.h"
@@ -203,8 +202,6 @@ int
 customer_login_prepare(struct app *app, uint32_t brand_id, const char *phone,
     struct customer_login *l)
 {
-	l->nbonus = campaign_registration_credits(app, brand_id,
-	    sigil_now_us(), l->bonus, STORE_REG_BONUS_MAX, &l->bonus_expires);
 	return loyalty_seal(app->loyalty->enc_key, brand_id, phone, l->ct,
 	    sizeof l->ct, &l->ct_len);
 }

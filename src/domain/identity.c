@@ -31,7 +31,6 @@
 #include <openssl/hmac.h>
 
 #include "sigil/app.h"
-#include "sigil/campaign.h"
 #include "sigil/consent.h"
 #include "sigil/identity.h"
 #include "sigil/store.h"
@@ -198,8 +197,6 @@ identity_wechat_prepare(struct app *app, uint32_t brand_id, int kind,
 	    avatar, &out->ids[n])) != 0)
 		goto fail;
 	out->n = n + 1;
-	out->nbonus = campaign_registration_credits(app, brand_id, out->now,
-	    out->bonus, STORE_REG_BONUS_MAX, &out->bonus_expires);
 	return 0;
 fail:
 	OPENSSL_cleanse(out, sizeof *out);

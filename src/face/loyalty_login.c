@@ -29,6 +29,7 @@
 #include <openssl/crypto.h>
 
 #include "sigil/app.h"
+#include "sigil/campaign.h"
 #include "sigil/code.h"
 #include "sigil/consent.h"
 #include "sigil/customer.h"
@@ -394,6 +395,8 @@ loyalty_verify(struct http_call *c)
 	if (http_loyalty_refuse(c, x.l.guess.out.result,
 	    x.l.guess.out.retry_us, refusals))
 		return;
+	x.l.nbonus = campaign_registration_credits(app, l.b.id, sigil_now_us(),
+	    x.l.bonus, STORE_REG_BONUS_MAX, &x.l.bonus_expires);
 	if ((err = customer_login_prepare(app, l.b.id, l.phone, &x.l)) != 0) {
 		log_error("login", "brand=%u err=\"%s\"", l.b.id,
 		    sigil_strerror(err));

@@ -87,6 +87,7 @@ with Env() as env:
     _, excl = env.setup_brand(sku="EXCL", count=10, init=False)
     _, rules = env.setup_brand(sku="RULE", count=30, init=False)
     _, tier = env.setup_brand(sku="TIER", count=10, init=False)
+    _, aud = env.setup_brand(sku="AUD", count=10, init=False)
     A = env.token("acme", "admin")
     AN = env.token("acme", "analyst")
     srv = env.start("--api-rate-limit", "0", "--trusted-proxy",
@@ -260,6 +261,36 @@ with Env() as env:
           "results count the bonuses by kind (%s)" % r)
     # its registration bonus would pay every later login: paused
     srv.api("POST", "campaigns/%d/pause" % rule["id"], A)
+
+    # ---- audience: a saved segment, judged at claim time ----
+    st, seg = srv.api("POST", "segments", A, {
+        "name": "50 points or more", "criteria": {"points_min": 50}})
+    check(st == 201, "a saved segment (%s %s)" % (st, seg))
+    st, d = srv.api("POST", "campaigns", A, {
+        "name": "nobody's", "skus": ["AUD"], "starts": day(-1),
+        "ends": day(30), "points": 20, "audience": 999})
+    check(st == 422 and d["error"]["code"] == "unknown_segment" and
+          d["error"]["field"] == "audience",
+          "an audience that is no saved segment: 422 unknown_segment")
+    vip = campaign("members only", skus=["AUD"], points=20,
+                   mode="stackable", audience=seg["id"])
+    campaign("everyone", skus=["AUD"], points=3, mode="stackable")
+    check(vip["audience"] == seg["id"], "the campaign shows its audience")
+    rich, poor = c3, c2
+    check(rich.balance() >= 50 and poor.balance() < 50,
+          "one customer in the segment, one not")
+    rich.scan(aud[0])
+    st, d = rich.claim(aud[0])
+    check(st == 201 and d["points"] == 23,
+          "a member: the audience campaign 20 + everyone's 3 (%s)" % d)
+    poor.scan(aud[1])
+    st, d = poor.claim(aud[1])
+    check(st == 201 and d["points"] == 3 and len(d["credits"]) == 1,
+          "not a member: everyone's 3 only (%s)" % d)
+    st, d = srv.api("DELETE", "segments/%d" % seg["id"], A)
+    check(st == 409 and d["error"]["code"] == "segment_in_use" and
+          "campaign %d" % vip["id"] in d["error"]["message"],
+          "the segment of a campaign cannot be deleted (%s %s)" % (st, d))
 
     # ---- tier multiplier ----
     st, _ = srv.api("POST", "settings", A, {"tiers": [
