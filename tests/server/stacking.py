@@ -88,6 +88,7 @@ with Env() as env:
     _, rules = env.setup_brand(sku="RULE", count=30, init=False)
     _, tier = env.setup_brand(sku="TIER", count=10, init=False)
     _, aud = env.setup_brand(sku="AUD", count=10, init=False)
+    _, reb = env.setup_brand(sku="REB", count=10, init=False)
     A = env.token("acme", "admin")
     AN = env.token("acme", "analyst")
     srv = env.start("--api-rate-limit", "0", "--trusted-proxy",
@@ -291,6 +292,42 @@ with Env() as env:
     check(st == 409 and d["error"]["code"] == "segment_in_use" and
           "campaign %d" % vip["id"] in d["error"]["message"],
           "the segment of a campaign cannot be deleted (%s %s)" % (st, d))
+
+    # ---- a seller rebate, from the campaign's budget ----
+    st, d = srv.api("POST", "distributors", A, {
+        "name": "East", "territory": {"type": "Polygon", "coordinates": [[
+            [120, 30], [122, 30], [122, 32], [120, 32], [120, 30]]]}})
+    st, shop = srv.api("POST", "stores", A, {"name": "南京路店",
+                                             "distributor": d["id"]})
+    check(st == 201, "a store (%s)" % st)
+    seller = Customer(srv, box, "13700000020", reb[0])
+    st, _ = srv.api("POST", "stores/%d/sellers" % shop["id"], A,
+                    {"customer_id": seller.id, "role": "sales"})
+    check(st == 201, "a salesperson of the store")
+    for code in reb[1:4]:
+        seller.scan(code)
+        st, _ = seller.call("POST", "/api/v1/seller/bind", {"code": code})
+        check(st == 201, "the seller binds an item (%s)" % st)
+    rebate = campaign("rebate", skus=["REB"], points=10, seller_rebate=4,
+                      budget=26)
+    buyer = Customer(srv, box, "13700000021", reb[1])
+    st, d = buyer.claim(reb[1])
+    check(st == 201 and d["points"] == 10 and len(d["credits"]) == 1,
+          "the buyer gets the points, not the rebate (%s)" % d)
+    buyer.scan(reb[2])
+    st, d = buyer.claim(reb[2])
+    check(st == 201 and d["points"] == 10,
+          "a second claim: 10 fit the budget, its rebate (4) no longer")
+    rebates = [e for e in seller.ledger() if e["type"] == "earn"]
+    check([e["points"] for e in rebates] == [4],
+          "the seller's ledger: one rebate of 4 (%s)" % rebates)
+    r = shown(rebate["id"])["results"]
+    check(r["points"] == 24 and r["rebates"] == {"count": 1, "points": 4},
+          "rebate results: 24 of 26 spent, one rebate (%s)" % r)
+    buyer.scan(reb[3])
+    st, d = buyer.claim(reb[3])
+    check(st == 422 and d["error"]["code"] == "budget_exhausted",
+          "then the budget is spent: 422")
 
     # ---- tier multiplier ----
     st, _ = srv.api("POST", "settings", A, {"tiers": [
