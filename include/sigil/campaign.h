@@ -167,6 +167,13 @@ size_t campaign_registration_credits(struct app *app, uint32_t brand_id,
  */
 void campaign_results_add(struct store *st, uint32_t brand_id,
     struct json_t *o);
+/*
+ * segment.h's check of a saved segment in use: 1 when a campaign of the
+ * brand (paused or ended ones too) has it as its audience, what set to
+ * "campaign N"; 0; <0 a store error. campaign_cache_new registers it.
+ */
+int campaign_uses_segment(struct store *st, uint32_t brand_id,
+    uint32_t segment_id, char *what, size_t size);
 /* "base", "stack", "bonus", "rebate"; "first_scan", "registration",
  * "birthday", "streak". */
 const char *campaign_credit_kind_name(int kind);

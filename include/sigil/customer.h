@@ -74,7 +74,8 @@ int customer_first_brand(struct app *app, uint64_t device, struct brand *out);
  * right (guess.out says why), else a store error.
  *
  * customer_login_prepare seals phone into l on the loop (the keys stay
- * there): 0 or SIGIL_ECRYPTO; the caller fills in guess and device.
+ * there): 0 or SIGIL_ECRYPTO; the caller fills in guess, device and the
+ * registration bonuses (campaign_registration_credits).
  */
 struct customer_login {
 	struct otp_guess	guess;
@@ -85,6 +86,12 @@ struct customer_login {
 	int			created;	/* out */
 	int			bound;		/* out: phone bound */
 	uint64_t		merged;		/* out: the id merged in */
+	/* the registration bonuses a login that makes the customer pays
+	 * (campaign_registration_credits, set by the caller on the loop;
+	 * dropped set after) */
+	struct claim_credit	bonus[STORE_REG_BONUS_MAX];
+	size_t			nbonus;
+	int64_t			bonus_expires;
 };
 int customer_login_prepare(struct app *app, uint32_t brand_id,
     const char *phone, struct customer_login *l);

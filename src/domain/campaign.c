@@ -38,6 +38,7 @@
 #include "sigil/audit.h"
 #include "sigil/campaign.h"
 #include "sigil/log.h"
+#include "sigil/segment.h"
 #include "sigil/loyalty_core.h"
 #include "sigil/loyalty_util.h"
 #include "sigil/store.h"
@@ -579,6 +580,36 @@ campaign_rules_of(struct app *app, uint32_t brand_id, size_t *n)
 	return s ? (const struct campaign_rules *const *)s->v : NULL;
 }
 
+/* The registration bonuses of a login (campaign.h). */
+size_t
+campaign_registration_credits(struct app *app, uint32_t brand_id,
+    int64_t now, struct claim_credit *out, size_t max, int64_t *expires_at)
+{
+	const struct campaign_rules *const *v;
+	size_t n, k = 0;
+
+	*expires_at = 0;
+	v = campaign_rules_of(app, brand_id, &n);
+	for (size_t i = 0; i < n && k < max; i++) {
+		const struct campaign_rules *c = v[i];
+
+		if (c->paused || now < c->starts || now >= c->ends ||
+		    c->registration_bonus <= 0 || c->audience != 0)
+			continue;
+		memset(&out[k], 0, sizeof out[k]);
+		out[k].kind = CREDIT_BONUS;
+		out[k].bonus = BONUS_REGISTRATION;
+		out[k].campaign_id = c->id;
+		out[k].points = c->registration_bonus;
+		out[k].budget = c->budget;
+		if (c->expiry_days != 0 && *expires_at == 0)
+			*expires_at = now + (int64_t)c->expiry_days *
+			    US_PER_DAY;
+		k++;
+	}
+	return k;
+}
+
 /* A pause or resume: the stored configuration with "paused" changed. */
 static int
 save_pause(struct store *st, struct campaign_save *x)
@@ -687,9 +718,48 @@ campaign_saved(struct app *app, struct campaign_save *x)
 	x->canon = NULL;
 }
 
+/* ---- a saved segment in use as an audience (segment.h) ---- */
+
+struct seg_use {
+	uint32_t	segment_id;
+	uint32_t	campaign_id;
+};
+
+static int
+seg_use_one(void *arg, const struct campaign *cp)
+{
+	struct seg_use *u = arg;
+	json_t *cfg = json_loads(cp->config, 0, NULL);
+	int hit = json_integer_value(json_object_get(cfg, "audience")) ==
+	    (json_int_t)u->segment_id;
+
+	json_decref(cfg);
+	if (hit)
+		u->campaign_id = cp->id;
+	return hit;
+}
+
+int
+campaign_uses_segment(struct store *st, uint32_t brand_id,
+    uint32_t segment_id, char *what, size_t size)
+{
+	struct seg_use u = { segment_id, 0 };
+	int rc = store_campaign_each(st, brand_id, seg_use_one, &u);
+
+	if (rc < 0)
+		return rc;
+	if (u.campaign_id == 0)
+		return 0;
+	snprintf(what, size, "campaign %u", u.campaign_id);
+	return 1;
+}
+
 int
 campaign_cache_new(struct campaign_cache **out)
 {
+	/* a segment that is a campaign's audience cannot be deleted */
+	if (segment_users_register(campaign_uses_segment) != 0)
+		return SIGIL_EFULL;
 	return (*out = calloc(1, sizeof **out)) == NULL ? SIGIL_ENOMEM : 0;
 }
 

@@ -33,6 +33,7 @@
 
 #include "sigil/app.h"
 #include "sigil/campaign.h"
+#include "sigil/segment.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
 
@@ -154,7 +155,7 @@ int
 campaign_targets_check(struct store *st, uint32_t brand_id,
     const char *canon, struct campaign_refusal *out)
 {
-	json_t *o = json_loads(canon, 0, NULL), *terr;
+	json_t *o = json_loads(canon, 0, NULL), *terr, *aud;
 	struct distributor d;
 	int pin, rc;
 
@@ -165,6 +166,22 @@ campaign_targets_check(struct store *st, uint32_t brand_id,
 	    out)) != 0 || (rc = check_batches(st, brand_id,
 	    json_object_get(o, "batches"), pin, out)) != 0)
 		goto done;
+	if ((aud = json_object_get(o, "audience")) != NULL &&
+	    json_integer_value(aud) != 0) {
+		struct segment_def *seg = NULL;
+
+		rc = segment_load(st, brand_id, (uint32_t)json_integer_value(aud),
+		    &seg);
+		segment_def_free(seg);
+		if (rc == SIGIL_ENOTFOUND || rc == SIGIL_EINVAL) {
+			rc = refuse(out, "audience", "unknown_segment",
+			    "'audience': there is no saved segment %lld",
+			    (long long)json_integer_value(aud));
+			goto done;
+		}
+		if (rc != 0)
+			goto done;
+	}
 	if ((terr = json_object_get(o, "territory")) != NULL) {
 		rc = store_distributor_get(st, brand_id,
 		    (uint32_t)json_integer_value(terr), &d);

@@ -42,15 +42,9 @@
 #include "sigil/member.h"
 #include "sigil/profile.h"
 #include "sigil/store.h"
-#include "sigil/util.h"
-#if __has_include("sigil/segment.h")
 #include "sigil/segment.h"
-#define HAVE_SEGMENTS 1
-#endif
-#if __has_include("sigil/seller.h")
 #include "sigil/seller.h"
-#define HAVE_SELLERS 1
-#endif
+#include "sigil/util.h"
 
 /* Whether c runs at now and covers the batch or sku for role (0: any). */
 static int
@@ -73,25 +67,16 @@ int
 campaign_audience_has(struct app *app, uint32_t brand_id,
     const struct campaign_rules *c, const struct customer *cu, int64_t now)
 {
+	struct segment_def *d = NULL;
+	int rc;
+
 	if (c->audience == 0 || cu == NULL)
 		return 1;
-#ifdef HAVE_SEGMENTS
-	{
-		struct segment_def *d = NULL;
-		int rc;
-
-		if (segment_load(app->store, brand_id, c->audience, &d) != 0)
-			return 0;	/* a segment gone: nobody */
-		rc = segment_match(app->store, brand_id, d, cu, now);
-		segment_def_free(d);
-		return rc > 0;
-	}
-#else
-	(void)app;
-	(void)brand_id;
-	(void)now;
-	return 0;
-#endif
+	if (segment_load(app->store, brand_id, c->audience, &d) != 0)
+		return 0;	/* a segment gone or unreadable: nobody */
+	rc = segment_match(app->store, brand_id, d, cu, now);
+	segment_def_free(d);
+	return rc > 0;
 }
 
 size_t
@@ -194,21 +179,13 @@ static uint64_t
 who_seller(struct app *app, const struct customer *cu, uint64_t serial,
     struct who *w)
 {
+	uint32_t store_id = 0;
+
 	if (!w->seller_known) {
 		w->seller_known = 1;
-#ifdef HAVE_SELLERS
-		{
-			uint32_t store_id = 0;
-
-			if (seller_of_code(app->store, cu->brand_id, serial,
-			    &w->seller, &store_id) != 0 || w->seller == cu->id)
-				w->seller = 0;
-		}
-#else
-		(void)app;
-		(void)cu;
-		(void)serial;
-#endif
+		if (seller_of_code(app->store, cu->brand_id, serial, &w->seller,
+		    &store_id) != 0 || w->seller == cu->id)
+			w->seller = 0;
 	}
 	return w->seller;
 }
@@ -293,35 +270,6 @@ campaign_credits_make(struct app *app, const struct campaign_rules *const *v,
 		    c->seller_rebate)) != NULL)
 			cr->customer_id = w.seller;
 	}
-}
-
-size_t
-campaign_registration_credits(struct app *app, uint32_t brand_id,
-    int64_t now, struct claim_credit *out, size_t max, int64_t *expires_at)
-{
-	const struct campaign_rules *const *v;
-	size_t n, k = 0;
-
-	*expires_at = 0;
-	v = campaign_rules_of(app, brand_id, &n);
-	for (size_t i = 0; i < n && k < max; i++) {
-		const struct campaign_rules *c = v[i];
-
-		if (c->paused || now < c->starts || now >= c->ends ||
-		    c->registration_bonus <= 0 || c->audience != 0)
-			continue;
-		memset(&out[k], 0, sizeof out[k]);
-		out[k].kind = CREDIT_BONUS;
-		out[k].bonus = BONUS_REGISTRATION;
-		out[k].campaign_id = c->id;
-		out[k].points = c->registration_bonus;
-		out[k].budget = c->budget;
-		if (c->expiry_days != 0 && *expires_at == 0)
-			*expires_at = now + (int64_t)c->expiry_days *
-			    US_PER_DAY;
-		k++;
-	}
-	return k;
 }
 
 const char *

@@ -225,8 +225,9 @@ login_run(struct store *st, void *arg)
 	/* A code is good once: spent before anything else. */
 	if ((err = otp_guess_check(st, g)) != 0 || g->out.result != OTP_OK)
 		return err;
-	if ((err = store_phone_login(st, g->brand_id, l->device, g->phash,
-	    l->ct, l->ct_len, g->now, &pl)) != 0)
+	if ((err = store_phone_login_bonus(st, g->brand_id, l->device,
+	    g->phash, l->ct, l->ct_len, g->now, l->bonus, l->nbonus,
+	    l->bonus_expires, &pl)) != 0)
 		return err;
 	l->cu = pl.cu;
 	l->created = pl.created;

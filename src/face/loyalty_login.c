@@ -29,6 +29,7 @@
 #include <openssl/crypto.h>
 
 #include "sigil/app.h"
+#include "sigil/campaign.h"
 #include "sigil/code.h"
 #include "sigil/consent.h"
 #include "sigil/customer.h"
@@ -254,6 +255,7 @@ verified(struct http_call *c, void *arg, int err)
 	const struct otp_outcome *out = &x->l.guess.out;
 	uint32_t brand_id = x->l.guess.brand_id;
 	char masked[32];
+	int64_t bonus = 0;
 
 	if (http_loyalty_busy(c, err))
 		return;
@@ -293,11 +295,14 @@ verified(struct http_call *c, void *arg, int err)
 		    (unsigned long long)x->l.cu.id,
 		    sigil_strerror(x->consent_err));
 	loyalty_phone_mask(x->phone, masked, sizeof masked);
-	http_reply_jsont(c, 200, json_pack("{s:{s:I,s:s},s:b,s:b,s:o}",
+	for (size_t i = 0; i < x->l.nbonus; i++)
+		if (!x->l.bonus[i].dropped)
+			bonus += x->l.bonus[i].points;
+	http_reply_jsont(c, 200, json_pack("{s:{s:I,s:s},s:b,s:b,s:o,s:I}",
 	    "customer", "id", (json_int_t)x->l.cu.id, "phone", masked,
 	    "created", x->l.created, "bound", x->l.bound, "merged",
 	    x->l.merged ? json_integer((json_int_t)x->l.merged) :
-	    json_null()));
+	    json_null(), "registration_bonus", (json_int_t)bonus));
 }
 
 /*
@@ -390,6 +395,8 @@ loyalty_verify(struct http_call *c)
 	if (http_loyalty_refuse(c, x.l.guess.out.result,
 	    x.l.guess.out.retry_us, refusals))
 		return;
+	x.l.nbonus = campaign_registration_credits(app, l.b.id, sigil_now_us(),
+	    x.l.bonus, STORE_REG_BONUS_MAX, &x.l.bonus_expires);
 	if ((err = customer_login_prepare(app, l.b.id, l.phone, &x.l)) != 0) {
 		log_error("login", "brand=%u err=\"%s\"", l.b.id,
 		    sigil_strerror(err));

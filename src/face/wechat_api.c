@@ -29,6 +29,7 @@
 
 #include "sigil/api.h"
 #include "sigil/app.h"
+#include "sigil/campaign.h"
 #include "sigil/customer.h"
 #include "sigil/http.h"
 #include "sigil/http_write.h"
@@ -167,6 +168,9 @@ jscode_done(const struct wechat_answer *a, void *arg)
 		if (identity_wechat_prepare(c->app, s->brand_id, IDENT_WECHAT_MP,
 		    s->appid, a->openid, a->unionid, NULL, NULL, s->device,
 		    &l) == 0) {
+			l.nbonus = campaign_registration_credits(c->app,
+			    s->brand_id, l.now, l.bonus, STORE_REG_BONUS_MAX,
+			    &l.bonus_expires);
 			free(s);
 			http_write(c, &identity_wechat_op, &l, sizeof l,
 			    session_linked);

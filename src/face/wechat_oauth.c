@@ -38,6 +38,7 @@
 #include <openssl/crypto.h>
 
 #include "sigil/app.h"
+#include "sigil/campaign.h"
 #include "sigil/customer.h"
 #include "sigil/http.h"
 #include "sigil/http_scan.h"
@@ -160,6 +161,8 @@ oauth_done(const struct wechat_answer *a, void *arg)
 		back_free(b);
 		return;
 	}
+	x->l.nbonus = campaign_registration_credits(app, b->ws.brand_id,
+	    x->l.now, x->l.bonus, STORE_REG_BONUS_MAX, &x->l.bonus_expires);
 	snprintf(x->to, sizeof x->to, "%s", b->to);
 	back_free(b);
 	http_write(c, &identity_wechat_op, x, sizeof *x, linked);

@@ -241,6 +241,9 @@ struct login_arg {
 	const uint8_t		*hash, *ct;
 	size_t			 ct_len;
 	int64_t			 now;
+	struct claim_credit	*bonus;
+	size_t			 nbonus;
+	int64_t			 bonus_expires;
 	struct phone_login	 out;
 };
 
@@ -291,6 +294,13 @@ phone_login_fn(struct store *st, MDB_txn *txn, void *p)
 	if (a->device != 0 && (rc = device_link_txn(st, txn, a->brand_id,
 	    a->device, o->cu.id, a->now, &did)) != 0)
 		return rc;
+	/* a customer made now: the registration bonuses (store_credits.c) */
+	for (size_t i = 0; i < a->nbonus; i++) {
+		a->bonus[i].dropped = 1;
+		if (o->created && (rc = bonus_pay(st, txn, a->brand_id,
+		    o->cu.id, &a->bonus[i], a->now, a->bonus_expires)) != 0)
+			return rc;
+	}
 	return customer_load(st, txn, a->brand_id, o->cu.id, &o->cu);
 }
 
@@ -299,7 +309,18 @@ store_phone_login(struct store *st, uint32_t brand_id, uint64_t device,
     const uint8_t hash[32], const uint8_t *ct, size_t ct_len, int64_t now,
     struct phone_login *out)
 {
+	return store_phone_login_bonus(st, brand_id, device, hash, ct, ct_len,
+	    now, NULL, 0, 0, out);
+}
+
+int
+store_phone_login_bonus(struct store *st, uint32_t brand_id,
+    uint64_t device, const uint8_t hash[32], const uint8_t *ct,
+    size_t ct_len, int64_t now, struct claim_credit *bonus, size_t nbonus,
+    int64_t bonus_expires, struct phone_login *out)
+{
 	struct login_arg a;
+	int rc;
 
 	if (hash == NULL || ct == NULL || ct_len == 0 ||
 	    ct_len > STORE_PHONE_CT_MAX || out == NULL)
@@ -311,5 +332,18 @@ store_phone_login(struct store *st, uint32_t brand_id, uint64_t device,
 	a.ct = ct;
 	a.ct_len = ct_len;
 	a.now = now;
-	return STORE_WRITE_OUT(st, phone_login_fn, &a, a.out, out);
+	if (nbonus > 0 && (bonus == NULL || nbonus > STORE_REG_BONUS_MAX))
+		return SIGIL_EINVAL;
+	/* the bonuses worked on in a copy: a retried run starts afresh */
+	struct claim_credit work[STORE_REG_BONUS_MAX];
+
+	a.bonus = work;
+	a.nbonus = nbonus;
+	a.bonus_expires = bonus_expires;
+	if (nbonus > 0)
+		memcpy(work, bonus, nbonus * sizeof *work);
+	rc = STORE_WRITE_OUT(st, phone_login_fn, &a, a.out, out);
+	if (rc == 0 && nbonus > 0)
+		memcpy(bonus, work, nbonus * sizeof *work);
+	return rc;
 }

@@ -153,6 +153,13 @@ link_fn(struct store *st, MDB_txn *txn, void *p)
 			l->bound++;
 		}
 	}
+	/* a customer made now: the registration bonuses (store_credits.c) */
+	for (size_t i = 0; i < l->nbonus && i < STORE_REG_BONUS_MAX; i++) {
+		l->bonus[i].dropped = 1;
+		if (l->created && (rc = bonus_pay(st, txn, l->brand_id, id,
+		    &l->bonus[i], l->now, l->bonus_expires)) != 0)
+			return rc;
+	}
 	/* A device still another customer's (two WeChat users on one
 	 * phone, two phones): it goes over to this one. */
 	if (l->device != 0 && (rc = device_link_txn(st, txn, l->brand_id,

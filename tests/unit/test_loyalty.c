@@ -134,6 +134,69 @@ check(const char *json, char **canon)
 #define BASE	"\"name\":\"Spring\",\"starts\":\"2026-01-01\"," \
 		"\"ends\":\"2026-12-31\",\"points\":10"
 
+/* Issue 21: how a campaign stacks and its earning rules, checked strictly. */
+static void
+test_campaign_stacking(void **state)
+{
+	static const struct { const char *json, *why; } bad[] = {
+		{ "{" BASE ",\"skus\":[\"A\"],\"mode\":\"both\"}", "'mode'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"mode\":true}", "'mode'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"priority\":1000001}",
+		  "'priority'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"priority\":0.5}",
+		  "'priority'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"audience\":-3}", "'audience'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"first_scan_bonus\":-1}",
+		  "'first_scan_bonus'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"registration_bonus\":2e6}",
+		  "'registration_bonus'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"birthday_bonus\":null}",
+		  "'birthday_bonus'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"seller_rebate\":1000001}",
+		  "'seller_rebate'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"streak\":{\"claims\":1,"
+		  "\"days\":7,\"points\":5}}", "'streak'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"streak\":{\"claims\":3,"
+		  "\"days\":367,\"points\":5}}", "'streak'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"streak\":{\"claims\":3,"
+		  "\"days\":7}}", "'streak'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"streak\":[3,7,5]}", "'streak'" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"tier_multiplier\":"
+		  "{\"Gold\":11}}", "factor" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"tier_multiplier\":"
+		  "{\"Gold\":0.05}}", "factor" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"tier_multiplier\":"
+		  "{\"a\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,"
+		  "\"g\":1,\"h\":1,\"i\":1}}", "at most 8" },
+		{ "{" BASE ",\"skus\":[\"A\"],\"tier_multiplier\":"
+		  "{\"\\u0007\":2}}", "tier_multiplier" },
+	};
+	char *canon = NULL;
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		why = check(bad[i].json, NULL);
+		if (why == NULL || strstr(why, bad[i].why) == NULL)
+			fail_msg("case %zu (%s): got '%s'", i, bad[i].json,
+			    why ? why : "(accepted)");
+	}
+	assert_null(check("{" BASE ",\"skus\":[\"A\"],\"priority\":-5,"
+	    "\"mode\":\"stackable\",\"audience\":4,\"first_scan_bonus\":1,"
+	    "\"registration_bonus\":1000000,\"birthday_bonus\":0,"
+	    "\"seller_rebate\":3,\"streak\":{\"claims\":2,\"days\":366,"
+	    "\"points\":1},\"tier_multiplier\":{\"金 Gold\":1.5,"
+	    "\"Silver\":0.5}}", &canon));
+	assert_non_null(strstr(canon, "\"mode\":\"stackable\""));
+	assert_non_null(strstr(canon, "\"tier_multiplier\":{\"Silver\":0.5,"
+	    "\"金 Gold\":1.5}"));
+	free(canon);
+	/* an old configuration: neither priority nor mode, still fine */
+	assert_null(check("{" BASE ",\"skus\":[\"A\"]}", &canon));
+	assert_null(strstr(canon, "mode"));
+	free(canon);
+}
+
 static void
 test_campaign_check(void **state)
 {
@@ -274,6 +337,7 @@ main(void)
 		cmocka_unit_test(test_phone_mask),
 		cmocka_unit_test(test_seal),
 		cmocka_unit_test(test_campaign_check),
+		cmocka_unit_test(test_campaign_stacking),
 		cmocka_unit_test(test_segment),
 	};
 

@@ -7,7 +7,10 @@
  * file), results; and the whole form: products and batches picked from
  * what exists, dates in the browser's calendar, points per role
  * (consumer, retailer, sales), daily cap, budget, territory, hidden PIN,
- * prize draw, points expiry.
+ * prize draw, points expiry; and how it stacks (priority, exclusive or
+ * stackable, audience segment) and its extra earning rules (first-scan,
+ * registration and birthday bonuses, streak, tier multipliers, seller
+ * rebate), with what the bonuses and rebates paid.
  *
  * What cannot be set up right is refused by the server (422 naming the
  * field: an unknown SKU or batch, a territory that is not a distributor,
@@ -49,6 +52,28 @@ Object.assign(A.TEXT.zh, {
 	cp_no_pin_file: '所选产品或批次还没有刮开 PIN 印刷文件。PIN 文件在包装线上用 sigil mint --pin 生成，生成后才能开启此项。',
 	cp_field_error: '请修改标出的项目',
 	cp_roles: '积分', cp_days: '天', cp_prizes: '个奖品',
+	cp_stacking: '叠加规则', cp_priority: '优先级（越大越先判定）',
+	cp_mode: '叠加方式', cp_exclusive: '独占：单独发放，不与其他活动叠加',
+	cp_stackable: '可叠加：与其他可叠加活动同时发放',
+	cp_mode_exclusive: '独占', cp_mode_stackable: '可叠加',
+	cp_audience: '目标人群', cp_everyone: '所有会员',
+	cp_stack_note: '同一扫码同时适用多个活动时，按优先级从高到低判定（优先级相同则先建的优先）：第一个适用的独占活动单独发放；没有独占活动适用时，所有可叠加活动的积分相加。每个活动的积分都从它自己的预算中扣除，预算用完的活动不再发放。',
+	cp_earning: '额外奖励规则', cp_first_scan: '首次扫码奖励（积分）',
+	cp_registration: '注册奖励（积分）', cp_birthday: '生日月奖励（积分，每年一次）',
+	cp_streak: '连续领奖奖励', cp_streak_claims: '领奖次数',
+	cp_streak_days: '天数内', cp_streak_points: '奖励积分',
+	cp_streak_note: '在指定天数内第 N 次领奖时额外奖励，每个周期一次。三项都填才生效。',
+	cp_tiers: '会员等级倍数', cp_tier_note: '按会员等级放大基础积分，例如 1.5 表示 1.5 倍；留空表示 1 倍。',
+	cp_rebate: '导购返利（积分，发给绑定该商品的导购）',
+	cp_unknown_segment: '所选人群不存在，请先在“人群”页面保存',
+	cp_bonuses_paid: '已发奖励', cp_rebates_paid: '返利',
+	cp_bonus_first_scan: '首扫', cp_bonus_registration: '注册',
+	cp_bonus_birthday: '生日', cp_bonus_streak: '连续',
+	cp_segment_n: '人群 #%s',
+	cp_bad_streak: '连续领奖奖励：领奖次数 2–1000、天数 1–366、奖励积分 1–1000000，三项都要填写',
+	cp_bad_priority: '优先级须为 -1000000 到 1000000 之间的整数',
+	cp_bad_tier_multiplier: '等级倍数须为 0.1 到 10 之间的数字',
+	cp_bad_points: '积分须为 1 到 1000000 之间的整数',
 });
 Object.assign(A.TEXT.en, {
 	cp_targets: 'Products and batches', cp_rewards: 'Rewards',
@@ -79,6 +104,40 @@ Object.assign(A.TEXT.en, {
 	    'line with sigil mint --pin; tick this once they are.',
 	cp_field_error: 'Please fix the marked fields',
 	cp_roles: 'points', cp_days: 'days', cp_prizes: 'prizes',
+	cp_stacking: 'Stacking', cp_priority: 'Priority (higher is judged first)',
+	cp_mode: 'Mode', cp_exclusive: 'Exclusive: pays alone, never with ' +
+	    'other campaigns', cp_stackable: 'Stackable: adds its points to ' +
+	    'the other stackable campaigns', cp_mode_exclusive: 'Exclusive',
+	cp_mode_stackable: 'Stackable', cp_audience: 'Audience',
+	cp_everyone: 'Every member',
+	cp_stack_note: 'When several campaigns apply to one scan they are ' +
+	    'judged by priority, highest first (ties: the older first): the ' +
+	    'first exclusive one that applies pays alone; when none does, ' +
+	    'every stackable one adds its points. Each pays from its own ' +
+	    'budget and stops paying once that is spent.',
+	cp_earning: 'Extra earning rules',
+	cp_first_scan: 'First-scan bonus (points)',
+	cp_registration: 'Registration bonus (points)',
+	cp_birthday: 'Birthday-month bonus (points, once a year)',
+	cp_streak: 'Streak bonus', cp_streak_claims: 'Claims',
+	cp_streak_days: 'within days', cp_streak_points: 'Bonus points',
+	cp_streak_note: 'Extra points with the Nth claim within the days ' +
+	    'given, once per such period. Fill in all three.',
+	cp_tiers: 'Tier multipliers', cp_tier_note: 'Base points times the ' +
+	    "member's tier factor, e.g. 1.5; empty means 1.",
+	cp_rebate: 'Seller rebate (points, to the seller the item is bound to)',
+	cp_unknown_segment: 'That segment does not exist: save it on the ' +
+	    'Segments page first',
+	cp_bonuses_paid: 'Bonuses paid', cp_rebates_paid: 'rebates',
+	cp_bonus_first_scan: 'first scan',
+	cp_bonus_registration: 'registration', cp_bonus_birthday: 'birthday',
+	cp_bonus_streak: 'streak', cp_segment_n: 'segment #%s',
+	cp_bad_streak: 'Streak: claims 2-1000, days 1-366 and bonus points ' +
+	    '1-1000000, all three filled in',
+	cp_bad_priority: 'Priority must be a whole number from -1000000 to ' +
+	    '1000000', cp_bad_tier_multiplier: 'Tier factors must be numbers ' +
+	    'from 0.1 to 10', cp_bad_points: 'Points must be whole numbers ' +
+	    'from 1 to 1000000',
 });
 
 function tf(key, arg) {
@@ -123,8 +182,11 @@ function prizeRow(p) {
 }
 
 /* The form; done(saved) closes it. batches, distributors: for pickers. */
-function campaignForm(existing, batches, distributors, done) {
+function campaignForm(existing, batches, distributors, segments, tiers,
+    done) {
 	const c = existing ? existing.config : {};
+	const streak = c.streak || {};
+	const mult = c.tier_multiplier || {};
 	const roles = c.roles || { consumer: c.points };
 	const skus = [...new Set(batches.map((b) => b.sku))];
 	const f = {
@@ -156,7 +218,47 @@ function campaignForm(existing, batches, distributors, done) {
 		      selected: c.territory === d.id }, `#${d.id} · ${d.name}`))),
 		require_pin: el('input', { name: 'require_pin', type: 'checkbox',
 		    checked: !!c.require_pin }),
+		priority: el('input', { name: 'priority', type: 'number',
+		    min: -1000000, max: 1000000, step: 1, value: c.priority || 0 }),
+		mode: el('select', { name: 'mode' },
+		    el('option', { value: 'exclusive',
+		      selected: c.mode !== 'stackable' }, t('cp_exclusive')),
+		    el('option', { value: 'stackable',
+		      selected: c.mode === 'stackable' }, t('cp_stackable'))),
+		audience: el('select', { name: 'audience' },
+		    el('option', { value: '' }, t('cp_everyone')),
+		    segments.map((g) => el('option', { value: String(g.id),
+		      selected: c.audience === g.id }, `#${g.id} · ${g.name}`))),
+		first_scan_bonus: el('input', { name: 'first_scan_bonus',
+		    type: 'number', min: 0, value: c.first_scan_bonus || 0 }),
+		registration_bonus: el('input', { name: 'registration_bonus',
+		    type: 'number', min: 0, value: c.registration_bonus || 0 }),
+		birthday_bonus: el('input', { name: 'birthday_bonus',
+		    type: 'number', min: 0, value: c.birthday_bonus || 0 }),
+		streak_claims: el('input', { name: 'streak_claims', type: 'number',
+		    min: 2, max: 1000, value: streak.claims || '',
+		    'aria-label': t('cp_streak_claims') }),
+		streak_days: el('input', { name: 'streak_days', type: 'number',
+		    min: 1, max: 366, value: streak.days || '',
+		    'aria-label': t('cp_streak_days') }),
+		streak_points: el('input', { name: 'streak_points', type: 'number',
+		    min: 1, value: streak.points || '',
+		    'aria-label': t('cp_streak_points') }),
+		seller_rebate: el('input', { name: 'seller_rebate', type: 'number',
+		    min: 0, value: c.seller_rebate || 0 }),
 	};
+	/* A factor per tier of the brand, and any the config names besides. */
+	const tierNames = [...new Set([...tiers.map((x) => x.name),
+	    ...Object.keys(mult)])];
+	const tierInputs = tierNames.map((n) => {
+		const i = el('input', { name: 'tier_multiplier', type: 'number',
+		    min: 0.1, max: 10, step: 'any', value: mult[n] !== undefined ?
+		    mult[n] : '', 'aria-label': n, placeholder: '1' });
+		i.dataset.tier = n;	/* (el() sets no data- attribute) */
+		return i;
+	});
+	f.tier_multiplier = tierInputs[0] || f.priority;
+	f.streak = f.streak_claims;
 	/* Attributes el() does not set: a multiple choice, a suggestion list. */
 	f.batches.multiple = true;
 	f.skus.setAttribute('list', 'campaign-skus');
@@ -199,6 +301,27 @@ function campaignForm(existing, batches, distributors, done) {
 	    el('label', {}, t('cp_territory'), f.territory),
 	    el('label', { class: 'check wide' }, f.require_pin, t('require_pin')),
 	    el('p', { class: 'muted small wide', id: 'pin-note' }, t('cp_pin_note')),
+	    el('h3', { class: 'wide' }, t('cp_stacking')),
+	    el('label', {}, t('cp_priority'), f.priority),
+	    el('label', {}, t('cp_mode'), f.mode),
+	    el('label', {}, t('cp_audience'), f.audience),
+	    el('p', { class: 'muted small wide', id: 'stack-note' },
+	      t('cp_stack_note')),
+	    el('h3', { class: 'wide' }, t('cp_earning')),
+	    el('label', {}, t('cp_first_scan'), f.first_scan_bonus),
+	    el('label', {}, t('cp_registration'), f.registration_bonus),
+	    el('label', {}, t('cp_birthday'), f.birthday_bonus),
+	    el('label', {}, t('cp_rebate'), f.seller_rebate),
+	    el('label', { class: 'wide' }, t('cp_streak'),
+	      el('span', { class: 'inline-fields' },
+	      el('span', {}, t('cp_streak_claims'), ' ', f.streak_claims), ' ',
+	      el('span', {}, t('cp_streak_days'), ' ', f.streak_days), ' ',
+	      el('span', {}, t('cp_streak_points'), ' ', f.streak_points))),
+	    el('p', { class: 'muted small wide' }, t('cp_streak_note')),
+	    el('label', { class: 'wide' }, t('cp_tiers'),
+	      el('span', { class: 'inline-fields', id: 'tier-multipliers' },
+	      tierInputs.map((i) => el('span', {}, i.dataset.tier, ' ', i, ' ')))),
+	    el('p', { class: 'muted small wide' }, t('cp_tier_note')),
 	    el('div', { class: 'lbl wide' }, t('cp_draw')), prizes,
 	    el('div', { class: 'wide' }, el('button', { type: 'button',
 	      id: 'add-prize', on: { click: () => {
@@ -221,6 +344,24 @@ function campaignForm(existing, batches, distributors, done) {
 		};
 		if (c.paused)
 			cfg.paused = true;
+		cfg.priority = Math.trunc(num(f.priority));
+		cfg.mode = f.mode.value;
+		if (f.audience.value)
+			cfg.audience = Number(f.audience.value);
+		for (const k of ['first_scan_bonus', 'registration_bonus',
+		    'birthday_bonus', 'seller_rebate'])
+			if (num(f[k]))
+				cfg[k] = num(f[k]);
+		if (f.streak_claims.value || f.streak_days.value ||
+		    f.streak_points.value)
+			cfg.streak = { claims: num(f.streak_claims),
+			    days: num(f.streak_days), points: num(f.streak_points) };
+		const tm = {};
+		for (const i of tierInputs)
+			if (i.value !== '')
+				tm[i.dataset.tier] = Number(i.value);
+		if (Object.keys(tm).length)
+			cfg.tier_multiplier = tm;
 		const pts = { consumer: num(f.points), retailer: num(f.retailer),
 		    sales: num(f.sales) };
 		cfg.points = pts.consumer || pts.retailer || pts.sales || 1;
@@ -259,12 +400,20 @@ function campaignForm(existing, batches, distributors, done) {
 			done(true);
 		} catch (e) {
 			const m = /^(skus|batches)\[(\d+)\]$/.exec(e.field || '');
-			const input = m ? f[m[1]] : f[e.field];
+			/* a 422 invalid names its field in the message */
+			const named = !e.field && /^'([a-z_]+)'/.exec(e.message || '');
+			const input = m ? f[m[1]] : f[e.field || (named && named[1])];
 			const value = m ? cfg[m[1]][Number(m[2])] : '';
 			const known = { unknown_product: 1, unknown_batch: 1,
-			    unknown_distributor: 1, no_pin_file: 1 };
+			    unknown_distributor: 1, no_pin_file: 1,
+			    unknown_segment: 1 };
+			const bad = named && { streak: 'cp_bad_streak', priority:
+			    'cp_bad_priority', tier_multiplier: 'cp_bad_tier_multiplier',
+			    first_scan_bonus: 'cp_bad_points', registration_bonus:
+			    'cp_bad_points', birthday_bonus: 'cp_bad_points',
+			    seller_rebate: 'cp_bad_points' }[named[1]];
 			const text = known[e.code] ? tf('cp_' + e.code, value) :
-			    A.errText(e);
+			    bad ? t(bad) : A.errText(e);
 			if (input) {
 				mark(input, text);
 				msg.textContent = t('cp_field_error');
@@ -318,9 +467,38 @@ function rewardsCell(c) {
 	const extra = [cfg.draw && cfg.draw.length ?
 	    `${t('cp_draw')} ${cfg.draw.length} ${t('cp_prizes')}` : null,
 	    cfg.expiry_days ? `${t('cp_expiry')}: ${cfg.expiry_days}` : null,
-	    cfg.territory ? `${t('cp_territory')} #${cfg.territory}` : null]
+	    cfg.territory ? `${t('cp_territory')} #${cfg.territory}` : null,
+	    cfg.audience ? tf('cp_segment_n', cfg.audience) : null]
 	    .filter(Boolean).join(' · ');
-	return [line, extra ? el('span', { class: 'sub' }, extra) : null];
+	const mode = pill(`${t(cfg.mode === 'stackable' ? 'cp_mode_stackable' :
+	    'cp_mode_exclusive')} · P${cfg.priority || 0}`,
+	    cfg.mode === 'stackable' ? 'info' : '');
+	const rules = [cfg.first_scan_bonus ?
+	    `${t('cp_bonus_first_scan')} +${fmt(cfg.first_scan_bonus)}` : null,
+	    cfg.registration_bonus ?
+	    `${t('cp_bonus_registration')} +${fmt(cfg.registration_bonus)}` : null,
+	    cfg.birthday_bonus ?
+	    `${t('cp_bonus_birthday')} +${fmt(cfg.birthday_bonus)}` : null,
+	    cfg.streak ? `${t('cp_bonus_streak')} ${cfg.streak.claims}/` +
+	    `${cfg.streak.days}${t('cp_days')} +${fmt(cfg.streak.points)}` : null,
+	    cfg.tier_multiplier ? Object.entries(cfg.tier_multiplier).map(
+	    ([k, v]) => `${k} ×${v}`).join(' ') : null,
+	    cfg.seller_rebate ? `${t('cp_rebates_paid')} +${fmt(cfg.seller_rebate)}`
+	    : null].filter(Boolean).join(' · ');
+	return [line, ' ', mode, extra ? el('span', { class: 'sub' }, extra) :
+	    null, rules ? el('span', { class: 'sub' }, rules) : null];
+}
+
+/* What the bonuses and rebates paid, by kind (results.bonuses). */
+function bonusesCell(c) {
+	const r = c.results || {};
+	const parts = Object.entries(r.bonuses || {}).filter(([, v]) =>
+	    v.count).map(([k, v]) => `${t('cp_bonus_' + k)} ${fmt(v.count)} · ` +
+	    fmt(v.points));
+	if (r.rebates && r.rebates.count)
+		parts.push(`${t('cp_rebates_paid')} ${fmt(r.rebates.count)} · ` +
+		    fmt(r.rebates.points));
+	return parts.length ? parts.map((p) => el('div', {}, p)) : '–';
 }
 
 async function campaignsPage(box) {
@@ -334,22 +512,27 @@ async function campaignsPage(box) {
 	loading(body);
 	const today = new Date();
 	const yearAgo = new Date(today.getTime() - 364 * 86400000);
-	let list, stats, batches, distributors;
+	let list, stats, batches, distributors, segments, tiers;
 	try {
-		[list, stats, batches, distributors] = await Promise.all([
+		[list, stats, batches, distributors, segments, tiers] =
+		    await Promise.all([
 		    api('GET', '/api/v1/campaigns'),
 		    api('GET', `/api/v1/stats/campaigns?from=${localDate(yearAgo)}` +
 		      `&to=${localDate(today)}`).catch(() => ({ campaigns: [] })),
 		    api('GET', '/api/v1/batches').then((r) => r.batches || []),
 		    api('GET', '/api/v1/distributors').then((r) =>
-		      r.distributors || []).catch(() => [])]);
+		      r.distributors || []).catch(() => []),
+		    api('GET', '/api/v1/segments').then((r) =>
+		      r.segments || []).catch(() => []),
+		    api('GET', '/api/v1/settings').then((r) =>
+		      r.tiers || []).catch(() => [])]);
 	} catch (e) {
 		failure(body, e, reload);
 		return;
 	}
 	const showForm = (existing) => {
 		append(clear(formBox), [campaignForm(existing, batches, distributors,
-		    (saved) => {
+		    segments, tiers, (saved) => {
 			clear(formBox);
 			if (saved)
 				reload();
@@ -382,6 +565,7 @@ async function campaignsPage(box) {
 	      {}).redemptions || 0) },
 	    { label: t('prizes_given'), num: true,
 	      render: (c) => fmt(c.results ? c.results.prizes_given : 0) },
+	    { label: t('cp_bonuses_paid'), render: bonusesCell },
 	    { label: t('actions'), render: (c) => can.admin() ?
 	      el('div', { class: 'row-actions' },
 	      el('button', { type: 'button', on: { click: () => showForm(c) } },

@@ -51,4 +51,7 @@ int store_bonus_pay(struct store *st, uint32_t brand_id,
     uint64_t customer_id, struct claim_credit *cr, size_t n, int64_t at,
     int64_t expires_at);
 
+/* The registration bonuses a login carries (customers.h, idents.h). */
+#define STORE_REG_BONUS_MAX	4
+
 #endif

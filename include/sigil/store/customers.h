@@ -112,6 +112,14 @@ struct phone_login {
 int store_phone_login(struct store *st, uint32_t brand_id, uint64_t device,
     const uint8_t hash[32], const uint8_t *ct, size_t ct_len, int64_t now,
     struct phone_login *out);
+struct claim_credit;
+/* The same, paying bonus[0..nbonus) (BONUS_REGISTRATION credits, each
+ * dropped or not as store_bonus_pay) in its transaction when it makes the
+ * customer. */
+int store_phone_login_bonus(struct store *st, uint32_t brand_id,
+    uint64_t device, const uint8_t hash[32], const uint8_t *ct,
+    size_t ct_len, int64_t now, struct claim_credit *bonus, size_t nbonus,
+    int64_t bonus_expires, struct phone_login *out);
 
 /* ---- one-time codes for phone login ---- */
 struct otp_state {

@@ -92,6 +92,11 @@ struct wechat_link {
 						   before, when another */
 	uint64_t		merged;		/* out: the customer merged
 						   into cu, or 0 */
+	/* in: the registration bonuses a login that makes the customer
+	 * pays, in its transaction (store_bonus_pay's rules; dropped set) */
+	struct claim_credit	bonus[STORE_REG_BONUS_MAX];
+	size_t			nbonus;
+	int64_t			bonus_expires;
 };
 int store_wechat_link(struct store *st, struct wechat_link *l);
 
