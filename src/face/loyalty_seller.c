@@ -236,9 +236,17 @@ loyalty_me_seller(struct http_call *c)
 	int64_t points = 0;
 	uint64_t codes = 0, scans = 0, claims = 0, rebates = 0;
 	char brief[4];
-	int role;
+	int role, is_brief = http_loyalty_query(c, "brief", brief,
+	    sizeof brief) != NULL;
 
-	if (http_loyalty_session(c, &b, &cu) != 0)
+	/* The scan page asks on every view: nobody logged in is no seller
+	 * there (a 200, not a 401 in every consumer's console). */
+	if (is_brief && http_loyalty_session_of(c, &b, &cu) != 0) {
+		http_add_header(c, "Cache-Control", "no-store");
+		http_reply_jsont(c, 200, json_pack("{s:n}", "seller"));
+		return;
+	}
+	if (!is_brief && http_loyalty_session(c, &b, &cu) != 0)
 		return;
 	http_add_header(c, "Cache-Control", "no-store");
 	role = seller_staff_role(app->store, b.id, cu.id);
@@ -247,7 +255,7 @@ loyalty_me_seller(struct http_call *c)
 		return;
 	}
 	/* the scan page's question: is this a seller, may they bind it */
-	if (http_loyalty_query(c, "brief", brief, sizeof brief) != NULL) {
+	if (is_brief) {
 		http_reply_jsont(c, 200, json_pack("{s:{s:s,s:o},s:o}",
 		    "seller", "role", loyalty_role_name(role), "store",
 		    shop_brief(app, b.id, s.shop_id), "code", code_view(c,
