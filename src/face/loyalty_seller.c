@@ -217,7 +217,7 @@ code_view(struct http_call *c, uint32_t brand_id, uint64_t me)
 		return json_null();
 	if (http_loyalty_device(app, c, &device) == 0)
 		reward_scanned_by(app, brand_id, info.serial, device, &sb);
-	rc = store_binding_get(app->store, brand_id, info.serial, &b);
+	rc = store_binding_of_code(app->store, brand_id, info.serial, &b);
 	return json_pack("{s:I,s:b,s:s,s:b}", "serial",
 	    (json_int_t)info.serial, "scanned", sb.found, "bound", rc != 0 ?
 	    "none" : b.seller == me ? "mine" : "other", "can_bind",

@@ -228,6 +228,11 @@ with Env() as env:
                           dev_s2)
     check(st == 409 and doc["error"]["code"] == "already_bound",
           "another seller cannot take it: first binding wins")
+    people.scan(items[22], dev_s2)
+    st, doc = people.call("POST", "/api/v1/seller/bind",
+                          {"code": items[22]}, dev_s2)
+    check(st == 409 and doc["error"]["code"] == "already_bound",
+          "nor an item inside the opened case")
     st, doc = srv.api("GET", "bindings?code=" + BASE + items[3], AN)
     check(st == 200 and doc["binding"]["seller"] == seller and
           doc["inherited"] is True, "an item in the case: its binding")
@@ -384,5 +389,29 @@ with Env() as env:
           "a claim then pays seller 2 nothing")
     st, doc = srv.api("DELETE", "stores/%d" % shop2, A)
     check(st == 409, "a store with bound codes is not deleted")
+
+    # ---- an erased seller: the case stays with the store, nobody's ----
+    st, doc = srv.api("POST", "customers/%d/erase" % seller2, A)
+    check(st == 200, "seller 2 erased")
+    st, doc = srv.api("GET", "bindings?code=" + BASE + case, AN)
+    check(st == 200 and doc["binding"]["seller"] is None and
+          doc["binding"]["store"] == shop2,
+          "the case: bound to the store, to no one (%r)" % doc)
+    st, doc = srv.api("GET", "channel/results", AN)
+    check(st == 200 and [r["seller"] for r in doc["rows"]] == [None] and
+          doc["sellers"] == [], "results: the store's row has no seller")
+
+    # ---- the scan page's question, for a visitor and for a seller ----
+    st, doc = people.call("GET", "/api/v1/me/seller?brief=1&code=" +
+                          BASE + items[20])
+    check(st == 200 and doc == {"seller": None},
+          "brief, nobody logged in: no seller (200)")
+    st, doc = people.call("GET", "/api/v1/me/seller?brief=1&code=" +
+                          BASE + items[20], device=dev_s)
+    check(st == 200 and doc["code"]["bound"] == "other" and
+          doc["code"]["can_bind"] is False and "bound" not in
+          doc["seller"], "brief, a seller: the code is another's")
+    st, doc = people.call("GET", "/api/v1/me/seller")
+    check(st == 401, "the full view without a login: 401")
 
 done()
