@@ -106,6 +106,15 @@ int seller_results(struct store *st, uint32_t brand_id, uint64_t seller,
     struct channel_results *out);
 void seller_results_free(struct channel_results *r);
 
+/*
+ * A customer's part in the channel for their PIPL export (privacy.c):
+ * {"store", "since"} of their assignment (store null when none) and
+ * "bound", the codes bound to them ({serial, store, at, how}); null when
+ * they have neither. New reference.
+ */
+struct json_t *seller_export(struct store *st, uint32_t brand_id,
+    uint64_t customer_id);
+
 /* JSON of the store rows (new references). */
 struct json_t *seller_shop_json(const struct shop *s);
 struct json_t *seller_binding_json(const struct binding *b);
