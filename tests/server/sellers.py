@@ -390,6 +390,17 @@ with Env() as env:
     st, doc = srv.api("DELETE", "stores/%d" % shop2, A)
     check(st == 409, "a store with bound codes is not deleted")
 
+    # ---- the PIPL export names a seller's store and bound codes ----
+    st, doc = srv.api("GET", "customers/%d/export" % seller2, A)
+    sx = doc["customer"]["seller"] if st == 200 else None
+    check(sx is not None and sx["store"] is None and
+          [b["store"] for b in sx["bound"]] == [shop2] and
+          sx["bound"][0]["how"] == "moved",
+          "seller 2's export: off the store, the moved case (%r)" % sx)
+    st, doc = srv.api("GET", "customers/%d/export" % consumer, A)
+    check(st == 200 and doc["customer"]["seller"] is None,
+          "a consumer's export: no seller part")
+
     # ---- an erased seller: the case stays with the store, nobody's ----
     st, doc = srv.api("POST", "customers/%d/erase" % seller2, A)
     check(st == 200, "seller 2 erased")
