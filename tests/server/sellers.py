@@ -238,6 +238,21 @@ with Env() as env:
           doc["inherited"] is True, "an item in the case: its binding")
     st, doc = srv.api("GET", "bindings?code=" + BASE + loose[0], AN)
     check(st == 200 and doc["binding"] is None, "a loose item: none")
+    for method, path, body in [
+            ("GET", "bindings?code=" + BASE + case, None),
+            ("POST", "bindings/move", {"code": BASE + case, "seller": None}),
+            ("GET", "stores/%d/sellers" % shop, None),
+            ("POST", "stores/%d/sellers" % shop, {"customer_id": seller}),
+            ("DELETE", "stores/%d/sellers/%d" % (shop, seller), None),
+            ("PATCH", "stores/%d" % shop, {"name": "x"}),
+            ("DELETE", "stores/%d" % shop, None)]:
+        st, _ = srv.api(method, path, B, body)
+        check(st == 404, "beta's token on acme's %s %s: 404 (%s)" % (
+            method, path.split("?")[0], st))
+    st, doc = srv.api("GET", "channel/tree", B)
+    check(st == 200 and doc["distributors"] == [], "beta's tree: empty")
+    st, doc = srv.api("GET", "bindings?code=" + BASE + case, AN)
+    check(doc["binding"]["seller"] == seller, "and nothing changed")
     entries = audit_actions(srv, A)
     binds = [e for e in entries if e["action"] == "seller_bind"]
     check(len(binds) == 1 and binds[0]["actor"] == {
