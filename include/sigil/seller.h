@@ -43,9 +43,9 @@ int seller_staff_role(struct store *st, uint32_t brand_id,
 /*
  * The seller's bind, a writer op (seller_bind_op, its argument a
  * struct seller_bind): customer_id binds serial to their store. run: 0
- * with out set; SIGIL_EEXIST when the code was already bound (out is
- * the binding there is: first binding wins; already says it is this
- * seller's own); SIGIL_EDENIED when the customer has no staff role or
+ * with out set; SIGIL_EEXIST when the code was already bound, itself or
+ * as part of a bound container (out is that binding: first binding
+ * wins; already says it is this seller's own); SIGIL_EDENIED when the customer has no staff role or
  * no store; SIGIL_ESTATE for an erased or merged customer;
  * SIGIL_ENOTFOUND for a code in no batch of the brand. Audited with the
  * customer as actor (action seller_bind), in the binding's transaction.
@@ -105,6 +105,15 @@ struct channel_results {
 int seller_results(struct store *st, uint32_t brand_id, uint64_t seller,
     struct channel_results *out);
 void seller_results_free(struct channel_results *r);
+
+/*
+ * A customer's part in the channel for their PIPL export (privacy.c):
+ * {"store", "since"} of their assignment (store null when none) and
+ * "bound", the codes bound to them ({serial, store, at, how}); null when
+ * they have neither. New reference.
+ */
+struct json_t *seller_export(struct store *st, uint32_t brand_id,
+    uint64_t customer_id);
 
 /* JSON of the store rows (new references). */
 struct json_t *seller_shop_json(const struct shop *s);

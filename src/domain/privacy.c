@@ -5,7 +5,8 @@
  * (sealed, profile.c; the consent ledger says what it was kept for and
  * stays after an erasure, naming the customer id only), the device ids
  * linked to the customer, the feedback texts, the precise places of the
- * scans of the codes the customer claimed or reviewed, and the demo
+ * scans of the codes the customer claimed or reviewed, a seller's store
+ * and bound codes (seller.c; the erasure takes them out), and the demo
  * outbox lines with the phone's codes. The export shows all of it to the
  * brand's admin, the phone in the clear (the one place it is). Erasure
  * removes it from the store (store_customer_erase keeps the customer id
@@ -40,6 +41,7 @@
 #include "sigil/otp.h"
 #include "sigil/privacy.h"
 #include "sigil/profile.h"
+#include "sigil/seller.h"
 #include "sigil/store.h"
 #include "sigil/identity.h"
 #include "sigil/util.h"
@@ -85,6 +87,9 @@ privacy_export(struct app *app, const struct customer *cu, const char *by)
 	if ((v = profile_load(app, cu->brand_id, cu->id)) == NULL)
 		v = json_null();
 	json_object_set_new(o, "profile", v);
+	/* sellers (issue 21): their store, and the codes they bound */
+	json_object_set_new(o, "seller", seller_export(app->store,
+	    cu->brand_id, cu->id));
 	log_info("customer_export", "brand=%u customer=%llu %s", cu->brand_id,
 	    (unsigned long long)cu->id, by);
 	return o;

@@ -396,3 +396,29 @@ seller_binding_json(const struct binding *b)
 	    (int)b->shop_id, "at", sigil_time_format(b->at, at), "how",
 	    b->how == BINDING_MOVED ? "moved" : "scan");
 }
+
+static int
+export_binding(void *arg, const struct binding *b)
+{
+	json_array_append_new(arg, seller_binding_json(b));
+	return 0;
+}
+
+json_t *
+seller_export(struct store *st, uint32_t brand_id, uint64_t customer_id)
+{
+	struct seller s;
+	json_t *bound = json_array();
+	char since[SIGIL_TIME_LEN + 1];
+	int assigned = store_seller_get(st, brand_id, customer_id, &s) == 0;
+
+	store_seller_codes(st, brand_id, customer_id, export_binding, bound);
+	if (!assigned && json_array_size(bound) == 0) {
+		json_decref(bound);
+		return json_null();
+	}
+	return json_pack("{s:o,s:o,s:o}", "store", assigned ?
+	    json_integer(s.shop_id) : json_null(), "since", assigned ?
+	    json_string(sigil_time_format(s.since, since)) : json_null(),
+	    "bound", bound);
+}

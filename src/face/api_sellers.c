@@ -646,6 +646,8 @@ results_work(void *arg)
 	json_t *sellers = json_object();
 	struct shop s;
 	struct distributor d;
+	const char *key;
+	json_t *v;
 	char k[24];
 
 	if ((j->err = seller_results(j->st, j->brand_id, 0, &j->r)) != 0) {
@@ -714,15 +716,10 @@ results_work(void *arg)
 	}
 	j->o = json_pack("{s:o,s:[],s:[],s:b}", "rows", rows, "stores",
 	    "sellers", "truncated", j->r.truncated);
-	{
-		const char *key;
-		json_t *v;
-
-		json_object_foreach(shops, key, v)
-			json_array_append(json_object_get(j->o, "stores"), v);
-		json_object_foreach(sellers, key, v)
-			json_array_append(json_object_get(j->o, "sellers"), v);
-	}
+	json_object_foreach(shops, key, v)
+		json_array_append(json_object_get(j->o, "stores"), v);
+	json_object_foreach(sellers, key, v)
+		json_array_append(json_object_get(j->o, "sellers"), v);
 	json_decref(shops);
 	json_decref(sellers);
 }

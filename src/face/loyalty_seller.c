@@ -9,7 +9,8 @@
  *                                    the scan page)
  *
  * The session is the device cookie, as for a claim: the customer the
- * device is logged in as at the code's brand. A seller is a customer
+ * device is logged in as at the code's brand. The full view's counts
+ * run on a worker (http_job_read); the brief one is answered at once. A seller is a customer
  * with a staff role and a store (seller.h). The bind is a writer op
  * (seller_bind_op), which checks the role and the store again on the
  * writer thread and writes the binding and its audit entry in one
@@ -20,7 +21,7 @@
  *
  * Owns these handlers. May call the domain (seller, customer, lookup,
  * rewards for the scan check, member), the store (reads), http,
- * http_write and http_loyalty.c. Never calls another handler, never
+ * http_write, http_job and http_loyalty.c. Never calls another handler, never
  * writes to the store on the loop.
  */
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #include "sigil/code.h"
 #include "sigil/customer.h"
 #include "sigil/http.h"
+#include "sigil/http_job.h"
 #include "sigil/http_write.h"
 #include "sigil/lookup.h"
 #include "sigil/loyalty.h"
@@ -217,47 +219,39 @@ code_view(struct http_call *c, uint32_t brand_id, uint64_t me)
 		return json_null();
 	if (http_loyalty_device(app, c, &device) == 0)
 		reward_scanned_by(app, brand_id, info.serial, device, &sb);
-	rc = store_binding_get(app->store, brand_id, info.serial, &b);
+	rc = store_binding_of_code(app->store, brand_id, info.serial, &b);
 	return json_pack("{s:I,s:b,s:s,s:b}", "serial",
 	    (json_int_t)info.serial, "scanned", sb.found, "bound", rc != 0 ?
 	    "none" : b.seller == me ? "mine" : "other", "can_bind",
 	    rc != 0 && sb.found && info.verdict != VERDICT_REVOKED);
 }
 
-void
-loyalty_me_seller(struct http_call *c)
+/*
+ * The full view's counts walk every code under the seller's bindings
+ * (seller_results): a worker's job (http_job_read), like the brand's
+ * channel results; the loop builds the rest and answers.
+ */
+struct me_job {
+	struct http_call	*c;
+	struct store		*st;
+	uint32_t		 brand_id;
+	uint64_t		 seller;
+	json_t			*o;	/* {"seller": {...}, "code"} */
+	int			 err;
+};
+
+static void
+me_work(void *arg)
 {
-	struct app *app = c->app;
-	struct customer cu;
-	struct brand b;
-	struct seller s;
+	struct me_job *j = arg;
 	struct channel_results r;
 	struct bound_list l = { NULL, 0 };
+	json_t *more;
 	int64_t points = 0;
 	uint64_t codes = 0, scans = 0, claims = 0, rebates = 0;
-	char brief[4];
-	int role;
 
-	if (http_loyalty_session(c, &b, &cu) != 0)
+	if ((j->err = seller_results(j->st, j->brand_id, j->seller, &r)) != 0)
 		return;
-	http_add_header(c, "Cache-Control", "no-store");
-	role = seller_staff_role(app->store, b.id, cu.id);
-	if (role == 0 || store_seller_get(app->store, b.id, cu.id, &s) != 0) {
-		http_reply_jsont(c, 200, json_pack("{s:n}", "seller"));
-		return;
-	}
-	/* the scan page's question: is this a seller, may they bind it */
-	if (http_loyalty_query(c, "brief", brief, sizeof brief) != NULL) {
-		http_reply_jsont(c, 200, json_pack("{s:{s:s,s:o},s:o}",
-		    "seller", "role", loyalty_role_name(role), "store",
-		    shop_brief(app, b.id, s.shop_id), "code", code_view(c,
-		    b.id, cu.id)));
-		return;
-	}
-	if (seller_results(app->store, b.id, cu.id, &r) != 0) {
-		http_reply_error(c, 503, "unavailable", "try again");
-		return;
-	}
 	for (size_t i = 0; i < r.n; i++) {
 		codes += r.v[i].codes;
 		scans += r.v[i].scans;
@@ -267,13 +261,85 @@ loyalty_me_seller(struct http_call *c)
 	}
 	seller_results_free(&r);
 	l.arr = json_array();
-	store_seller_codes(app->store, b.id, cu.id, bound_one, &l);
-	http_reply_jsont(c, 200, json_pack("{s:{s:s,s:o,s:I,s:o,s:{s:I,s:I,"
-	    "s:I,s:I,s:I}},s:o}", "seller", "role", loyalty_role_name(role),
-	    "store", shop_brief(app, b.id, s.shop_id), "bound_count",
+	j->err = store_seller_codes(j->st, j->brand_id, j->seller, bound_one,
+	    &l);
+	more = json_pack("{s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "bound_count",
 	    (json_int_t)l.n, "bound", l.arr, "results", "codes",
 	    (json_int_t)codes, "scans", (json_int_t)scans, "claims",
 	    (json_int_t)claims, "rebates", (json_int_t)rebates,
-	    "rebate_points", (json_int_t)points, "code", code_view(c, b.id,
-	    cu.id)));
+	    "rebate_points", (json_int_t)points);
+	if (more == NULL || json_object_update(json_object_get(j->o,
+	    "seller"), more) != 0)
+		j->err = SIGIL_ENOMEM;
+	json_decref(more);
+}
+
+static void
+me_done(void *arg)
+{
+	struct me_job *j = arg;
+
+	if (j->err != 0)
+		http_reply_error(j->c, 503, "unavailable", "try again");
+	else {
+		http_reply_jsont(j->c, 200, j->o);
+		j->o = NULL;
+	}
+	json_decref(j->o);
+	free(j);
+}
+
+void
+loyalty_me_seller(struct http_call *c)
+{
+	struct app *app = c->app;
+	struct customer cu;
+	struct brand b;
+	struct seller s;
+	struct me_job *j;
+	json_t *o;
+	char brief[4];
+	int role, is_brief = http_loyalty_query(c, "brief", brief,
+	    sizeof brief) != NULL;
+
+	/* The scan page asks on every view: nobody logged in is no seller
+	 * there (a 200, not a 401 in every consumer's console). */
+	if (is_brief && http_loyalty_session_of(c, &b, &cu) != 0) {
+		http_add_header(c, "Cache-Control", "no-store");
+		http_reply_jsont(c, 200, json_pack("{s:n}", "seller"));
+		return;
+	}
+	if (!is_brief && http_loyalty_session(c, &b, &cu) != 0)
+		return;
+	http_add_header(c, "Cache-Control", "no-store");
+	role = seller_staff_role(app->store, b.id, cu.id);
+	if (role == 0 || store_seller_get(app->store, b.id, cu.id, &s) != 0) {
+		http_reply_jsont(c, 200, json_pack("{s:n}", "seller"));
+		return;
+	}
+	o = json_pack("{s:{s:s,s:o},s:o}", "seller", "role",
+	    loyalty_role_name(role), "store", shop_brief(app, b.id, s.shop_id),
+	    "code", code_view(c, b.id, cu.id));
+	/* the scan page's question: is this a seller, may they bind it */
+	if (is_brief) {
+		http_reply_jsont(c, 200, o);
+		return;
+	}
+	if ((j = calloc(1, sizeof *j)) == NULL) {
+		json_decref(o);
+		http_reply_error(c, 503, "unavailable", "out of memory");
+		return;
+	}
+	j->c = c;
+	j->st = app->store;
+	j->brand_id = b.id;
+	j->seller = cu.id;
+	j->o = o;
+	if (http_job_read(me_work, me_done, j) != 0) {
+		json_decref(o);
+		free(j);
+		http_add_header(c, "Retry-After", "2");
+		http_reply_error(c, 503, "busy", "the server is busy; try again "
+		    "in a moment");
+	}
 }

@@ -459,6 +459,9 @@ bind_audit(struct store *st, MDB_txn *txn, const struct binding *b)
 	return rc;
 }
 
+static int binding_cover(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t serial, struct binding *out);
+
 /* The seller of a binding: a customer assigned to a store. */
 static int
 binding_seller(struct store *st, MDB_txn *txn, struct binding *b)
@@ -483,7 +486,8 @@ binding_add_fn(struct store *st, MDB_txn *txn, void *arg)
 
 	if ((rc = binding_seller(st, txn, b)) != 0)
 		return rc;
-	rc = binding_load(st, txn, b->brand_id, b->serial, &cur);
+	/* Bound already, itself or inside a bound case: the first wins. */
+	rc = binding_cover(st, txn, b->brand_id, b->serial, &cur);
 	if (rc == 0) {
 		*b = cur;
 		return SIGIL_EEXIST;

@@ -2,8 +2,11 @@
  * test_sellers.c - the sales channel in a real store: stores under a
  * distributor, sellers in them, a case bound by its seller (first
  * binding wins), the seller of an item found through its case
- * (seller_of_code), the brand's move, and what an erasure does to a
- * seller and their bindings.
+ * (seller_of_code), the brand's move, and what an erasure and a merge
+ * do to a seller and their bindings. A customer without a phone (the
+ * merge's gone one) is made the way the WeChat login makes one
+ * (customer_new in a write transaction: white-box, so this file
+ * includes store_impl.h, as test_merge.c does).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +23,7 @@
 #include "sigil/seller.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
+#include "../../src/store/store_impl.h"
 
 struct fixture {
 	char		 dir[64];
@@ -174,6 +178,8 @@ test_bind_and_attribute(void **state)
 	assert_int_equal(bind(f, f->first, f->carol, &b), SIGIL_EDENIED);
 	assert_int_equal(bind(f, f->first + 1000, f->alice, &b),
 	    SIGIL_ENOTFOUND);
+	/* bob binds one loose item before anyone opens its case */
+	assert_int_equal(bind(f, f->first + 4, f->bob, &b), 0);
 	/* alice opens the case */
 	assert_int_equal(bind(f, f->first, f->alice, &b), 0);
 	assert_int_equal(b.shop_id, f->shop);
@@ -188,8 +194,11 @@ test_bind_and_attribute(void **state)
 	/* first binding wins: bob cannot take the case, b is alice's */
 	assert_int_equal(bind(f, f->first, f->bob, &b), SIGIL_EEXIST);
 	assert_int_equal(b.seller, f->alice);
-	/* bob binds one item of the case: the nearest binding is his */
-	assert_int_equal(bind(f, f->first + 4, f->bob, &b), 0);
+	/* nor an item inside it */
+	assert_int_equal(bind(f, f->first + 2, f->bob, &b), SIGIL_EEXIST);
+	assert_int_equal(b.seller, f->alice);
+	assert_int_equal(b.serial, f->first);
+	/* the item bob bound first: the nearest binding is his */
 	assert_int_equal(seller_of_code(f->st, f->brand, f->first + 4,
 	    &seller, &sid), 0);
 	assert_int_equal(seller, f->bob);
@@ -277,6 +286,68 @@ test_erase(void **state)
 	    &seller, &sid), SIGIL_ENOTFOUND);
 }
 
+struct bare {
+	uint32_t	brand_id;
+	struct customer	c;
+};
+
+static int
+bare_fn(struct store *st, MDB_txn *txn, void *p)
+{
+	struct bare *b = p;
+
+	return customer_new(st, txn, b->brand_id, sigil_now_us(), &b->c);
+}
+
+static void
+test_merge(void **state)
+{
+	struct fixture *f = *state;
+	struct bare b = { f->brand, { 0 } };
+	struct customer wx;
+	struct seller s = { 0 };
+	struct binding bd;
+	uint64_t seller = 0, kept = 0;
+	uint32_t sid = 0;
+	int n = 0;
+
+	/* a seller known by WeChat only, with a store and a bound case */
+	assert_int_equal(STORE_WRITE_OUT(f->st, bare_fn, &b, b.c, &wx), 0);
+	s.brand_id = f->brand;
+	s.customer_id = wx.id;
+	s.shop_id = f->shop2;
+	assert_int_equal(store_seller_set(f->st, &s), 0);
+	assert_int_equal(bind(f, f->first, wx.id, &bd), 0);
+	/* carol's phone logs in on that WeChat: carol's customer survives */
+	assert_int_equal(store_customers_merge(f->st, f->brand, wx.id,
+	    f->carol, 0, &kept), 0);
+	assert_int_equal(kept, f->carol);
+	assert_int_equal(store_seller_get(f->st, f->brand, f->carol, &s), 0);
+	assert_int_equal(s.shop_id, f->shop2);
+	assert_int_equal(store_seller_get(f->st, f->brand, wx.id, &s),
+	    SIGIL_ENOTFOUND);
+	assert_int_equal(seller_of_code(f->st, f->brand, f->first + 2,
+	    &seller, &sid), 0);
+	assert_int_equal(seller, f->carol);
+	assert_int_equal(sid, f->shop2);
+	assert_int_equal(store_seller_codes(f->st, f->brand, f->carol,
+	    count_codes, &n), 0);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(store_seller_codes(f->st, f->brand, wx.id,
+	    count_codes, &n), 0);
+	assert_int_equal(n, 0);
+	/* alice (a seller of her own store) keeps hers when one merges in */
+	assert_int_equal(STORE_WRITE_OUT(f->st, bare_fn, &b, b.c, &wx), 0);
+	s.customer_id = wx.id;
+	s.shop_id = f->shop2;
+	assert_int_equal(store_seller_set(f->st, &s), 0);
+	assert_int_equal(store_customers_merge(f->st, f->brand, wx.id,
+	    f->alice, 0, &kept), 0);
+	assert_int_equal(store_seller_get(f->st, f->brand, f->alice, &s), 0);
+	assert_int_equal(s.shop_id, f->shop);
+}
+
 int
 main(void)
 {
@@ -286,6 +357,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,7 +103,9 @@ struct binding {
  * brand's batches) to seller b->seller and their store, with an audit
  * entry (actor the customer, action "seller_bind") in the same
  * transaction. The first binding wins: SIGIL_EEXIST when the code is
- * already bound, *b then the binding there is (nothing written).
+ * already bound, or packed inside a bound container (a case opened
+ * before), *b then that binding (nothing written). A container may be
+ * bound after codes inside it were: those keep their own.
  * SIGIL_ENOTFOUND for a code in no batch of the brand, SIGIL_EDENIED
  * when b->seller is not a seller of the brand (no store; that the
  * customer is live is the caller's check). Sets b->shop_id, b->at,
