@@ -33,6 +33,8 @@
  *   store_idents.c    customers' WeChat identities (hash -> customer,
  *                     customer -> sealed value; store_erase.c, above,
  *                     calls its ident_erase: a second call upwards)
+ *   store_activity.c  the activity log's entries: checks, encoding, append
+ *   store_feedback.c  feedback rows, fake reports' photos, rating drops
  *   store_customers.c customers, devices, one-time codes, activity
  *   ledger.c          the points arithmetic (calls nothing)
  *   store_ledger.c    the points ledger, the redemption catalog
