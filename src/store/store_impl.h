@@ -998,14 +998,6 @@ int feedback_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
 int alert_rating_drop(struct store *st, MDB_txn *txn, struct alert *al,
     uint64_t *id);
 /*
- * The messages part's service message (store_messages.c): text to the
- * customer's best channel in the caller's transaction, no marketing
- * consent, no cap (the contract of issue 21). 0, or an error (the
- * caller's transaction then fails with it).
- */
-int message_service_enqueue(struct store *st, MDB_txn *txn,
-    uint32_t brand_id, uint64_t customer_id, const char *text);
-/*
  * store_customers.c, for store_wechat.c: a customer without a phone made
  * in txn (*out), and device linked to customer_id in txn (the device's
  * former customer, if another, in *from: 0 when none).
