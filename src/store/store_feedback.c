@@ -517,22 +517,6 @@ store_feedback_add(struct store *st, struct feedback_new *n)
 
 /* ---- reply and close ---- */
 
-/*
- * Until the messages part's outbox lands (issue 21's contract): a weak
- * stand-in that queues nothing, so a reply is stored and says it was not
- * delivered. The real message_service_enqueue replaces it at link time.
- */
-__attribute__((weak)) int
-message_service_enqueue(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint64_t customer_id, const char *text)
-{
-	(void)st;
-	(void)txn;
-	(void)brand_id;
-	(void)customer_id;
-	(void)text;
-	return SIGIL_ENOTFOUND;
-}
 
 static int
 reply_fn(struct store *st, MDB_txn *txn, void *arg)

@@ -36,6 +36,8 @@
  *   store_idents.c    customers' WeChat identities (hash -> customer,
  *                     customer -> sealed value; store_erase.c, above,
  *                     calls its ident_erase: a second call upwards)
+ *   store_activity.c  the activity log's entries: checks, encoding, append
+ *   store_feedback.c  feedback rows, fake reports' photos, rating drops
  *   store_customers.c customers, devices, one-time codes, activity
  *   ledger.c          the points arithmetic (calls nothing)
  *   store_ledger.c    the points ledger, the redemption catalog
@@ -998,14 +1000,6 @@ int feedback_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
  */
 int alert_rating_drop(struct store *st, MDB_txn *txn, struct alert *al,
     uint64_t *id);
-/*
- * The messages part's service message (store_messages.c): text to the
- * customer's best channel in the caller's transaction, no marketing
- * consent, no cap (the contract of issue 21). 0, or an error (the
- * caller's transaction then fails with it).
- */
-int message_service_enqueue(struct store *st, MDB_txn *txn,
-    uint32_t brand_id, uint64_t customer_id, const char *text);
 /*
  * store_customers.c, for store_wechat.c: a customer without a phone made
  * in txn (*out), and device linked to customer_id in txn (the device's
