@@ -129,8 +129,6 @@ struct found {
 	struct alert	*a;
 	size_t		n, more;
 	uint64_t	last;		/* the last id examined */
-	int		full;		/* stopped at max (immediate) */
-	int		immediate;
 };
 
 static int
@@ -138,10 +136,6 @@ found_one(void *arg, const struct alert *a)
 {
 	struct found *f = arg;
 
-	if (f->immediate && f->n == f->max) {
-		f->full = 1;
-		return 1;
-	}
 	f->last = a->id;
 	if (a->type <= 0 || a->type >= 32 || !(f->types & 1u << a->type))
 		return 0;
@@ -258,11 +252,12 @@ rule_tick(struct notify *n, const struct notify_rule *r, int64_t now)
 		return;
 	q.oldest_first = 1;
 	q.after = r->cursor > s->seen ? r->cursor : s->seen;
-	q.limit = NOTIFY_WALK_MAX;
+	/* Immediate: the next NOTIFY_BATCH_MAX alerts at most (the walk
+	 * cannot stop early: store_alert_each takes a stop as an error). */
+	q.limit = digest ? NOTIFY_WALK_MAX : NOTIFY_BATCH_MAX;
 	f.types = r->types;
 	f.a = list;
 	f.max = digest ? NOTIFY_DIGEST_MAX : NOTIFY_BATCH_MAX;
-	f.immediate = !digest;
 	f.last = q.after;
 	if ((rc = store_alert_each(n->app->store, r->brand_id, &q, found_one,
 	    &f)) < 0) {

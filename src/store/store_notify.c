@@ -240,7 +240,7 @@ static int
 last_one(void *arg, const struct alert *a)
 {
 	*(uint64_t *)arg = a->id;
-	return 1;
+	return 0;	/* q.limit 1 ends the walk (a non-zero stop is an error) */
 }
 
 int
