@@ -248,6 +248,12 @@ with Env() as env:
     st, doc = srv.api("GET", "notify/rules/%d" % r1["id"], A)
     check(doc["cursor"] == al["alerts"][0]["id"] and doc["sent"] == 3,
           "the rule's cursor moved past it, 3 messages handed over")
+    dl = doc.get("deliveries", {})
+    check(dl.get("sent") == 3 and dl.get("failed") == 0 and
+          sorted(x["channel"] for x in dl.get("recent", [])) ==
+          ["dingtalk", "smtp", "wecom"] and
+          all(x["state"] == "sent" and x["sent_at"] for x in dl["recent"]),
+          "the outbox rows of the rule: smtp, wecom, dingtalk all sent")
     check("notify_queued" in srv.logtext(), "logged")
 
     # ---- a digest gathers several alerts in one message ----
