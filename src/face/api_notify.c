@@ -133,7 +133,7 @@ void
 api_notify_rules_create(struct api_call *a)
 {
 	struct rule_job x;
-	char err[200];
+	char err[400];
 	int given, rc;
 
 	if (api_body(a) != 0)
@@ -246,7 +246,7 @@ api_notify_rules_update(struct api_call *a)
 {
 	struct notify_rule cur;
 	struct rule_job x;
-	char err[200];
+	char err[400];
 	int given, rc;
 
 	if (rule_of(a, &cur) != 0 || api_body(a) != 0)
