@@ -256,7 +256,30 @@ with Env() as env:
           "the outbox rows of the rule: smtp, wecom, dingtalk all sent")
     check("notify_queued" in srv.logtext(), "logged")
 
+    # The brand's counterfeit alert seen again (one alert per brand, its
+    # count grows): told again while it is new, not once acknowledged.
+    cf = al["alerts"][0]["id"]
+    st, doc, _ = srv.scan(flip(codes[5]))
+    got = wait_for(lambda: len(smtp.received("sec@acme.example")) ==
+                   n_mail + 2 and len(robots.ding) == n_dt + 2, 20)
+    check(got, "a second fake scan: told again (e-mail, DingTalk)")
+    m = smtp.received("sec@acme.example")[-1]
+    check("#%d" % cf in m.text and "count 2" in m.text,
+          "the same alert, its count now 2")
+    st, _ = srv.api("PATCH", "alerts/%d" % cf, A, {"status": "acknowledged"})
+    check(st == 200, "the brand acknowledges it")
+    srv.scan(flip(codes[6]))
+    time.sleep(13)
+    check(len(smtp.received("sec@acme.example")) == n_mail + 2,
+          "acknowledged: a third fake scan is not told again")
+    n_mail += 1
+
     # ---- a digest gathers several alerts in one message ----
+    st, rd = srv.api("POST", "notify/rules", A, {
+        "name": "ratings", "types": ["rating_drop"],
+        "emails": ["qa@acme.example"], "active": False})
+    check(st == 201 and rd["types"] == ["rating_drop"] and
+          rd["active"] is False, "a rule for rating drops (feedback's type)")
     st, r4 = srv.api("POST", "notify/rules", A, {
         "name": "每小时摘要", "types": ["too_many_scanners"],
         "mode": "hourly", "emails": ["digest@acme.example"]})
@@ -271,6 +294,7 @@ with Env() as env:
     st, al = srv.api("GET", "alerts?type=too_many_scanners", A)
     check(len(al["alerts"]) == 3, "three clone alerts raised")
     wait_for(lambda: len(smtp.received("sec@acme.example")) >= n_mail + 4)
+    time.sleep(1.5)
     check(len(smtp.received("sec@acme.example")) == n_mail + 4,
           "the immediate rule sent one e-mail per clone alert")
     check(smtp.received("digest@acme.example") == [],
@@ -294,7 +318,7 @@ with Env() as env:
     check(st == 200, "rule deleted")
     st, _ = srv.api("GET", "notify/rules/%d" % r4["id"], A)
     check(st == 404, "gone")
-    check(len(rules()) == 3 and rules(B) == [], "lists are per brand")
+    check(len(rules()) == 4 and rules(B) == [], "lists are per brand")
 
     # A restart keeps the rules and their cursors: nothing sent twice.
     before = len(smtp.received())
