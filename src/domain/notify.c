@@ -540,6 +540,8 @@ notify_compose(const struct notify_rule *r, const struct alert *a, size_t n,
 	}
 	sb_add(&text, "\n在控制台的告警页查看 / See the Alerts page of the "
 	    "dashboard.\n");
+	/* "sigil" in the text too: a DingTalk robot's keyword setting */
+	sb_add(&md, "\n— sigil\n");
 	if (subj.oom || text.oom || md.oom) {
 		free(subj.p);
 		free(text.p);
