@@ -322,7 +322,7 @@ json_t *
 notify_rule_json(const struct notify_rule *r)
 {
 	json_t *o, *types, *emails;
-	char at[24], *list, *tok, *save = NULL;
+	char at[24], *list, *tok, *save = NULL, t1[40], t2[40];
 	int t;
 
 	if ((types = json_array()) == NULL || (emails = json_array()) ==
@@ -343,7 +343,7 @@ notify_rule_json(const struct notify_rule *r)
 	snprintf(at, sizeof at, "%02d:%02d", r->daily_at / 60,
 	    r->daily_at % 60);
 	o = json_pack("{s:I,s:s,s:o,s:o,s:s?,s:s?,s:b,s:s,s:s,s:i,s:b,"
-	    "s:I,s:I,s:I,s:I}",
+	    "s:s,s:I,s:s,s:I}",
 	    "id", (json_int_t)r->id, "name", r->name, "types", types,
 	    "emails", emails,
 	    "wecom_url", r->wecom_url[0] ? r->wecom_url : NULL,
@@ -351,9 +351,9 @@ notify_rule_json(const struct notify_rule *r)
 	    "dingtalk_secret_set", r->ding_ct_len > 0,
 	    "mode", mode_names[r->mode >= 0 && r->mode <= 2 ? r->mode : 0],
 	    "at", at, "tz_offset", r->tz_min, "active", r->active != 0,
-	    "created", (json_int_t)(r->created / 1000000),
+	    "created", sigil_time_format(r->created, t1),
 	    "cursor", (json_int_t)r->cursor,
-	    "last_sent", (json_int_t)(r->last_sent / 1000000),
+	    "last_sent", sigil_time_format(r->last_sent, t2),
 	    "sent", (json_int_t)r->sent);
 	return o;
 }
@@ -540,6 +540,8 @@ notify_compose(const struct notify_rule *r, const struct alert *a, size_t n,
 	}
 	sb_add(&text, "\n在控制台的告警页查看 / See the Alerts page of the "
 	    "dashboard.\n");
+	/* "sigil" in the text too: a DingTalk robot's keyword setting */
+	sb_add(&md, "\n— sigil\n");
 	if (subj.oom || text.oom || md.oom) {
 		free(subj.p);
 		free(text.p);

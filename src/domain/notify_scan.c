@@ -20,10 +20,14 @@
  * alerts (NOTIFY_DIGEST_MAX listed, the rest counted); nothing new,
  * nothing sent and nothing written.
  *
- * An alert counts once, when its id is first seen: an alert raised
- * again on the same code (a later counterfeit scan of the brand, a
- * resolved alert seen again) updates its row without a new id and is
- * not announced again (docs/notify.md).
+ * An alert raised again on the same code (a later counterfeit scan of
+ * the brand, a clone's code scanned again, a resolved alert seen anew)
+ * updates its row without a new id: a second walk, every
+ * NOTIFY_RESCAN_US for immediate rules and at each digest, finds the
+ * alerts older than the cursor that are still new and were seen again
+ * since the rule's watermark (seen_at, the latest last_at it has walked,
+ * kept with each delivery), and tells of them again. An acknowledged
+ * alert is not told again until it is resolved and raised anew.
  *
  * May call notify.c, the channels, store (reads), writer, message.h's
  * registration, log. Never writes from the loop.
@@ -44,11 +48,14 @@
 
 #define NOTIFY_WALK_MAX		5000	/* alerts examined per rule per tick */
 #define NOTIFY_CHANNELS		3
+#define NOTIFY_RESCAN_US	(10LL * 1000000)	/* seen-again walks */
 
 struct slot {
 	struct notify	*n;
 	uint32_t	brand_id, id;
 	uint64_t	seen;		/* skipped in memory past the cursor */
+	int64_t		seen_at;	/* seen-again watermark, in memory */
+	int64_t		rescanned;	/* when the seen-again walk last ran */
 	int64_t		checked;	/* digest: due times looked at */
 	int		force;		/* a digest asked for now */
 	int		busy;		/* a delivery in the writer */
@@ -129,19 +136,45 @@ struct found {
 	struct alert	*a;
 	size_t		n, more;
 	uint64_t	last;		/* the last id examined */
-	int		full;		/* stopped at max (immediate) */
-	int		immediate;
 };
+
+/*
+ * Alerts seen again: older than the cursor (announced before, or of a
+ * type skipped), first seen by the last walk (at <= watermark), seen
+ * again since (last_at > watermark) and still new (a brand that
+ * acknowledged one is not told again until it is resolved and raised
+ * anew).
+ */
+struct again {
+	struct found	*f;
+	uint64_t	cursor;
+	int64_t		watermark, high;
+	int		digest;
+};
+
+static int
+again_one(void *arg, const struct alert *a)
+{
+	struct again *g = arg;
+	struct found *f = g->f;
+
+	if (a->last_at > g->high)
+		g->high = a->last_at;
+	if (a->id > g->cursor || a->at > g->watermark || a->type <= 0 ||
+	    a->type >= 32 || !(f->types & 1u << a->type))
+		return 0;
+	if (f->n < f->max)
+		f->a[f->n++] = *a;
+	else if (g->digest)
+		f->more++;
+	return 0;
+}
 
 static int
 found_one(void *arg, const struct alert *a)
 {
 	struct found *f = arg;
 
-	if (f->immediate && f->n == f->max) {
-		f->full = 1;
-		return 1;
-	}
 	f->last = a->id;
 	if (a->type <= 0 || a->type >= 32 || !(f->types & 1u << a->type))
 		return 0;
@@ -216,7 +249,7 @@ compose(struct slot *s, const struct notify_rule *r, const struct alert *a,
 
 static void
 submit(struct notify *n, struct slot *s, const struct notify_rule *r,
-    uint64_t cursor, int64_t last_sent)
+    uint64_t cursor, int64_t last_sent, int64_t seen_at)
 {
 	int rc;
 
@@ -224,6 +257,7 @@ submit(struct notify *n, struct slot *s, const struct notify_rule *r,
 	s->del.rule_id = r->id;
 	s->del.cursor = cursor;
 	s->del.last_sent = last_sent;
+	s->del.seen_at = seen_at;
 	s->del.msgs = s->msgs;
 	memset(&s->job, 0, sizeof s->job);
 	s->job.kind = WRITER_OP;
@@ -258,11 +292,12 @@ rule_tick(struct notify *n, const struct notify_rule *r, int64_t now)
 		return;
 	q.oldest_first = 1;
 	q.after = r->cursor > s->seen ? r->cursor : s->seen;
-	q.limit = NOTIFY_WALK_MAX;
+	/* Immediate: the next NOTIFY_BATCH_MAX alerts at most (the walk
+	 * cannot stop early: store_alert_each takes a stop as an error). */
+	q.limit = digest ? NOTIFY_WALK_MAX : NOTIFY_BATCH_MAX;
 	f.types = r->types;
 	f.a = list;
 	f.max = digest ? NOTIFY_DIGEST_MAX : NOTIFY_BATCH_MAX;
-	f.immediate = !digest;
 	f.last = q.after;
 	if ((rc = store_alert_each(n->app->store, r->brand_id, &q, found_one,
 	    &f)) < 0) {
@@ -271,6 +306,24 @@ rule_tick(struct notify *n, const struct notify_rule *r, int64_t now)
 		return;
 	}
 	s->force = 0;
+	if (s->seen_at < r->seen_at)
+		s->seen_at = r->seen_at;
+	if (digest || now - s->rescanned >= NOTIFY_RESCAN_US) {
+		struct again g = { &f, q.after, s->seen_at, s->seen_at,
+		    digest };
+		struct alert_query q2 = { 0 };
+
+		q2.since = s->seen_at + 1;
+		q2.statuses = 1u << ALERT_NEW;
+		if ((rc = store_alert_each(n->app->store, r->brand_id, &q2,
+		    again_one, &g)) < 0) {
+			log_error("notify_scan", "brand=%u rule=%u err=%s",
+			    r->brand_id, r->id, sigil_strerror(rc));
+			return;
+		}
+		s->rescanned = now;
+		s->seen_at = g.high;
+	}
 	if (f.n == 0) {
 		s->seen = f.last;	/* nothing for this rule: no write */
 		s->checked = now;
@@ -291,7 +344,7 @@ rule_tick(struct notify *n, const struct notify_rule *r, int64_t now)
 	s->checked = now;
 	/* Nothing to send on (no SMTP server for an e-mail-only rule): the
 	 * cursor still moves, so the alerts are not announced later. */
-	submit(n, s, r, f.last, digest ? now : 0);
+	submit(n, s, r, f.last, digest ? now : 0, s->seen_at);
 }
 
 static int

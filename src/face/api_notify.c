@@ -133,7 +133,7 @@ void
 api_notify_rules_create(struct api_call *a)
 {
 	struct rule_job x;
-	char err[200];
+	char err[400];
 	int given, rc;
 
 	if (api_body(a) != 0)
@@ -181,13 +181,64 @@ api_notify_rules_list(struct api_call *a)
 	api_reply_list(a, "rules", l.arr, rc < 0 ? rc : 0);
 }
 
+/* The rule's outbox rows (OUTBOX_ALERT, source = rule id): counts by
+ * state and the newest few. */
+struct rows_ctx {
+	uint64_t	counts[4];
+	json_t		*recent;
+};
+
+#define RECENT_MAX	10
+
+static int
+row_one(void *arg, const struct outbox_msg *m)
+{
+	static const char *const states[] = { "queued", "sending", "sent",
+	    "failed" };
+	struct rows_ctx *x = arg;
+	char t1[SIGIL_TIME_LEN + 1], t2[SIGIL_TIME_LEN + 1];
+
+	if (m->state < 0 || m->state > 3)
+		return 0;
+	x->counts[m->state]++;
+	if (json_array_size(x->recent) < RECENT_MAX)
+		json_array_append_new(x->recent, json_pack("{s:I,s:s,s:s,s:i,"
+		    "s:i,s:s,s:s?}", "id", (json_int_t)m->id, "channel",
+		    m->channel, "state", states[m->state], "attempts",
+		    (int)m->attempts, "last_status", m->last_status,
+		    "created", sigil_time_format(m->created, t1), "sent_at",
+		    m->sent_at ? sigil_time_format(m->sent_at, t2) : NULL));
+	return 0;
+}
+
 void
 api_notify_rules_get(struct api_call *a)
 {
 	struct notify_rule r;
+	struct rows_ctx x = { { 0 }, NULL };
+	json_t *o;
+	int rc;
 
-	if (rule_of(a, &r) == 0)
-		api_reply(a, 200, notify_rule_json(&r));
+	if (rule_of(a, &r) != 0)
+		return;
+	if ((o = notify_rule_json(&r)) == NULL ||
+	    (x.recent = json_array()) == NULL) {
+		json_decref(o);
+		api_fail(a, 500, "internal", "out of memory");
+		return;
+	}
+	if ((rc = store_outbox_each(a->app->store, a->brand.id, r.id,
+	    OUTBOX_ALERT, 0, row_one, &x)) < 0) {
+		json_decref(o);
+		json_decref(x.recent);
+		api_store_fail(a, rc, "outbox");
+		return;
+	}
+	json_object_set_new(o, "deliveries", json_pack("{s:I,s:I,s:I,s:o}",
+	    "queued", (json_int_t)(x.counts[0] + x.counts[1]),
+	    "sent", (json_int_t)x.counts[2], "failed", (json_int_t)x.counts[3],
+	    "recent", x.recent));
+	api_reply(a, 200, o);
 }
 
 void
@@ -195,7 +246,7 @@ api_notify_rules_update(struct api_call *a)
 {
 	struct notify_rule cur;
 	struct rule_job x;
-	char err[200];
+	char err[400];
 	int given, rc;
 
 	if (rule_of(a, &cur) != 0 || api_body(a) != 0)

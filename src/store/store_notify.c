@@ -11,7 +11,8 @@
  * caller and never seen here in clear.
  *
  * Record (docs/storage.md): types u32, mode u8, daily_at u16, tz_min
- * i16, active u8, created i64, cursor u64, last_sent i64, sent u64, then
+ * i16, active u8, created i64, cursor u64, last_sent i64, sent u64,
+ * seen_at i64, then
  * five u16 lengths (name, emails, wecom_url, dingtalk_url, ding_ct) and
  * their bytes.
  *
@@ -26,7 +27,8 @@
 #include "sigil/util.h"
 #include "store_impl.h"
 
-#define RULE_FIXED	(4 + 1 + 2 + 2 + 1 + 8 + 8 + 8 + 8 + 5 * 2)
+#define RULE_FIXED	(4 + 1 + 2 + 2 + 1 + 8 + 8 + 8 + 8 + 8 + 5 * 2)
+#define RULE_LENS	50
 #define RULE_MAX	(RULE_FIXED + NOTIFY_NAME_MAX + NOTIFY_EMAILS_MAX + \
 			 2 * STORE_URL_MAX + NOTIFY_SECRET_CT_MAX)
 
@@ -48,8 +50,9 @@ rule_encode(const struct notify_rule *r, uint8_t *p)
 	le64_put(p + 18, r->cursor);
 	le64_put(p + 26, (uint64_t)r->last_sent);
 	le64_put(p + 34, r->sent);
+	le64_put(p + 42, (uint64_t)r->seen_at);
 	for (int i = 0; i < 5; i++) {
-		le16_put(p + 42 + 2 * i, (uint16_t)len[i]);
+		le16_put(p + RULE_LENS + 2 * i, (uint16_t)len[i]);
 		memcpy(p + off, part[i], len[i]);
 		off += len[i];
 	}
@@ -79,8 +82,9 @@ rule_decode(MDB_val k, MDB_val v, void *out)
 	r.cursor = le64_get(p + 18);
 	r.last_sent = (int64_t)le64_get(p + 26);
 	r.sent = le64_get(p + 34);
+	r.seen_at = (int64_t)le64_get(p + 42);
 	for (int i = 0; i < 5; i++) {
-		len = le16_get(p + 42 + 2 * i);
+		len = le16_get(p + RULE_LENS + 2 * i);
 		if (len > (i < 4 ? cap[i] : NOTIFY_SECRET_CT_MAX) ||
 		    off + len > v.mv_size)
 			return SIGIL_EIO;
@@ -137,6 +141,7 @@ store_notify_rule_add(struct store *st, struct notify_rule *r)
 	x.created = sigil_now_us();
 	if (x.last_sent == 0)
 		x.last_sent = x.created;
+	x.seen_at = x.created;
 	x.sent = 0;
 	return rows_add(st, st->notify_rules, rule_put, &x, x.brand_id, &x.id,
 	    r, sizeof x);
@@ -240,7 +245,7 @@ static int
 last_one(void *arg, const struct alert *a)
 {
 	*(uint64_t *)arg = a->id;
-	return 1;
+	return 0;	/* q.limit 1 ends the walk (a non-zero stop is an error) */
 }
 
 int
@@ -275,6 +280,8 @@ deliver_fn(struct store *st, MDB_txn *txn, void *p)
 		cur.cursor = d->cursor;
 	if (d->last_sent != 0)
 		cur.last_sent = d->last_sent;
+	if (d->seen_at > cur.seen_at)
+		cur.seen_at = d->seen_at;
 	cur.sent += d->n;
 	if ((rc = rule_put(st, txn, &cur)) != 0)
 		return rc;

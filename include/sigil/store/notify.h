@@ -43,6 +43,7 @@ struct notify_rule {
 	uint64_t	cursor;		/* the last alert id looked at */
 	int64_t		last_sent;	/* the last delivery (or created) */
 	uint64_t	sent;		/* messages handed to the outbox */
+	int64_t		seen_at;	/* alerts seen again up to here told */
 };
 
 /* Adds w (brand_id set; id and created are given). EINVAL, ENOTFOUND. */
@@ -64,7 +65,8 @@ int store_notify_rule_del(struct store *st, uint32_t brand_id, uint32_t id);
 
 /*
  * One delivery of a rule, in one transaction: the rule's cursor moves to
- * cursor (never back), last_sent to last_sent (when not 0), sent grows
+ * cursor (never back), last_sent to last_sent (when not 0), seen_at
+ * to seen_at (when later), sent grows
  * by n, and the n messages go to the outbox (outbox_put; payloads stay
  * the caller's; ids set). A rule deleted meanwhile: gone = 1, nothing
  * written, 0.
@@ -74,6 +76,7 @@ struct notify_delivery {
 	uint32_t		brand_id, rule_id;
 	uint64_t		cursor;
 	int64_t			last_sent;
+	int64_t			seen_at;	/* 0: unchanged; never back */
 	size_t			n;
 	struct outbox_msg	*msgs;
 	int			gone;	/* out */
