@@ -717,8 +717,6 @@ main(int argc, char **argv)
 	}
 	if ((err = notify_channels_register()) != 0 ||
 	    (err = message_channels_builtin()) != 0 ||
-	    (err = message_dispatcher_start(&app, &messages)) != 0) {
-	if ((err = message_channels_builtin()) != 0 ||
 	    (err = message_dispatcher_start(&app, &messages)) != 0 ||
 	    (err = message_sched_start(&app, &msched)) != 0) {
 		fprintf(stderr, "sigild: cannot start message delivery: %s\n",

@@ -147,14 +147,8 @@ int egress_get(struct egress *e, int tls, const char *host, int port,
 
 /*
  * POSTs as egress_post, and hands the answer's body to done as
- * egress_get does (robot webhooks answer {"errcode": ...} in the body).
- */
-int egress_post_answer(struct egress *e, int tls, const char *host, int port,
-    const char *path, const char *const *headers, const char *body,
-    size_t len, int timeout_s, egress_answer_fn done, void *arg,
-    struct egress_req **out);
- * egress_post with the answer's body handed to done as egress_get does:
- * for APIs that answer a POST with JSON (WeChat's message sends).
+ * egress_get does: for APIs that answer a POST with JSON (WeChat's
+ * message sends, robot webhooks' {"errcode": ...}).
  */
 int egress_post_answer(struct egress *e, int tls, const char *host,
     int port, const char *path, const char *const *headers,
