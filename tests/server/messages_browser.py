@@ -1,0 +1,121 @@
+"""The dashboard's lifecycle messages (issue 21 part 3) in headless
+Chromium, zh-CN and once in English: tests/browser/messages.js against
+the real sigild and a local SMS gateway. Six customers log in by phone,
+four of them with marketing consent. The operator composes a message
+with the placeholder buttons, is refused empty quiet hours in Chinese,
+dry-runs it (6 in the audience, 4 consenting, the rendered preview,
+nothing sent), saves it and sees the four deliveries sent; an analyst
+sees the list, no composer. Screenshots are kept in
+build/test-artifacts/. Afterwards the gateway holds exactly the four."""
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import re
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from sigiltest import ARTIFACTS as ART, Env, browser, check, done  # noqa
+
+PW = "correct horse battery staple"
+SECRET = "s3cret-for-the-sms-gateway-0123456789abcdef"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Gateway:
+    def __init__(self):
+        self.port = free_port()
+        self.got = []
+        self.lock = threading.Lock()
+        gw = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                ts = self.headers.get("X-Sigil-Timestamp", "")
+                ok = hmac.compare_digest("v1=" + hmac.new(
+                    SECRET.encode(), ts.encode() + b"." + body,
+                    hashlib.sha256).hexdigest(),
+                    self.headers.get("X-Sigil-Signature", ""))
+                if ok:
+                    with gw.lock:
+                        gw.got.append(json.loads(body))
+                self.send_response(200 if ok else 401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        s = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), H)
+        s.daemon_threads = True
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+
+    def code(self, phone):
+        for _ in range(100):
+            with self.lock:
+                for d in reversed(self.got):
+                    m = re.search(r"验证码 (\d{6})", d["text"])
+                    if d["phone"] == "+86" + phone and m:
+                        return m.group(1)
+            time.sleep(0.1)
+        raise RuntimeError("no code")
+
+
+with Env() as env:
+    _, paths = env.setup_brand(count=10)
+    for email, role in [("olly@acme.test", "operator"),
+                        ("ana@acme.test", "analyst")]:
+        env.sigil("user", "add", "--brand", "acme", "--email", email,
+                  "--role", role, stdin=PW + "\n")
+    A = env.token("acme", "admin")
+    gw = Gateway()
+    secret = os.path.join(env.dir, "sms.secret")
+    with open(secret, "w") as f:
+        f.write(SECRET + "\n")
+    os.chmod(secret, 0o600)
+    srv = env.start("--sms-webhook", "http://127.0.0.1:%d/sms" % gw.port,
+                    "--sms-secret-file", secret, "--webhook-allow",
+                    "127.0.0.0/8", "--trusted-proxy", "127.0.0.1/32",
+                    "--api-rate-limit", "0")
+    st, _ = srv.api("POST", "privacy/notices", A,
+                    {"texts": {"zh-CN": "说明", "en": "Notice"}})
+    check(st == 201, "a privacy notice")
+    for i in range(6):
+        phone = "1390000%04d" % i
+        ip = "10.0.0.%d" % (i + 1)
+        _, _, dev = srv.scan(paths[i], headers={"X-Forwarded-For": ip})
+        h = {"Accept": "application/json", "Cookie": "sg_d=" + dev,
+             "X-Forwarded-For": ip}
+        srv.request("POST", "/api/v1/customers/otp", body={
+            "phone": phone, "code": paths[i], "notice_version": 1},
+            headers=h)
+        body = {"phone": phone, "code": paths[i], "otp": gw.code(phone),
+                "notice_version": 1}
+        if i < 4:
+            body["grant"] = ["marketing"]
+        st, _, _ = srv.request("POST", "/api/v1/customers/verify",
+                               body=body, headers=h)
+        check(st == 200, "customer %d logged in" % i)
+
+    base = "http://127.0.0.1:%d" % srv.port
+    browser("messages.js", [base, "olly@acme.test", "ana@acme.test", ART,
+                            "6", "4"], PW, checks=14, shots=6)
+    with gw.lock:
+        got = [d for d in gw.got if "春节" in d["text"]]
+    check(sorted(d["phone"] for d in got) ==
+          ["+86139000%05d" % i for i in range(4)],
+          "the gateway got exactly the four consenting customers")
+    srv.stop()
+done()
