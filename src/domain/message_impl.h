@@ -26,6 +26,9 @@ int message_audience_check(struct store *st, uint32_t brand_id,
 int message_audience_each(struct store *st, uint32_t brand_id,
     uint32_t audience, int64_t now,
     int (*fn)(void *arg, const struct customer *cu), void *arg);
+/* Registers with segment.h the check that a message uses a segment (a
+ * segment a message uses cannot be deleted). 0 or SIGIL_EFULL. */
+int message_segments_hook(void);
 
 /* When a message planned at now may go: now, or when c's quiet hours
  * (read in China's zone) end. */

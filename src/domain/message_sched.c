@@ -13,6 +13,9 @@
  * definition's last_run says it ran. One run at a time; a run that
  * fails is not tried again for a minute.
  *
+ * Starting it also tells segment.h that messages use segments (a
+ * segment a message's audience names cannot be deleted).
+ *
  * Owns the scheduler's timer and its one job. May call store (reads on
  * the loop), writer, message_plan.c, log, util. Never writes on the loop.
  */
@@ -195,6 +198,9 @@ message_sched_start(struct app *app, struct message_sched **out)
 	if (e != NULL && *e != '\0' && (sigil_parse_u64(e, 86400 * 30,
 	    &every) != 0 || every == 0))
 		return SIGIL_EINVAL;
+	/* A segment a message uses cannot be deleted. */
+	if (message_segments_hook() != 0)
+		return SIGIL_EFULL;
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return SIGIL_ENOMEM;
 	s->app = app;

@@ -7,12 +7,16 @@ do not, one grants and then withdraws. Definitions are checked strictly
 (every kind of bad input a 422 that stores nothing; an analyst may not
 write). A dry run counts the audience, the consenting, the capped and
 those in quiet hours and renders a preview, sending nothing. A scheduled
-message then reaches exactly the consenting customers, once each, signed
-as the gateway expects; the delivery status and the metrics say so. A
-second message under a one-a-day cap reaches nobody. A message inside
+message to a saved segment (the six customers who also scanned a W2)
+then reaches exactly its four consenting members, once each, signed as
+the gateway expects; the delivery status and the metrics say so, and
+the segment cannot be deleted while the message uses it. A second
+message, to everyone, under a one-a-day cap reaches only the one
+consenting customer who had none today. An erasure cuts a customer's
+rows from the outbox. A message inside
 quiet hours (21:00-09:00 China time, the clock moved to 22:00) is
 queued and deferred, not dropped: nothing arrives until the clock is at
-09:30, then all of it. Finally a message to 60 consenting customers
+09:30, then all of it. Finally a message to 64 consenting customers
 through a slow gateway is cut by kill -9 mid-send: after the restart
 every customer has it at least once, and only those whose delivery was
 not yet recorded as sent may have it twice.
@@ -130,6 +134,7 @@ sigiltest.BIN = FAULT_BIN
 
 with Env() as env:
     _, paths = env.setup_brand("acme", count=120)
+    _, w2 = env.setup_brand("acme", sku="W2", count=10, init=False)
     env.sigil("brand", "add", "--brand", "beta", "--base-url",
               "https://BETA.EXAMPLE")
     A = env.token("acme", "admin")
@@ -168,15 +173,21 @@ with Env() as env:
         st, _, raw = srv.request("POST", "/api/v1/customers/verify",
                                  body=body, headers=h)
         assert st == 200, (st, raw)
-        return json.loads(raw)["customer"]["id"], "+" + phone, h
+        return json.loads(raw)["customer"]["id"], "+" + phone, h, dev
 
     people = {}     # customer id -> phone
     consenting = set()
+    in_segment = set()
     for i in range(10):
-        cid, phone, h = login(i, i % 3 != 0)
+        cid, phone, h, dev = login(i, i % 3 != 0)
         people[cid] = phone
         if i % 3 != 0:
             consenting.add(phone)
+        if i < 6:
+            # customers 0..5 also scan a W2: the segment
+            srv.scan(w2[i], device=dev,
+                     headers={"X-Forwarded-For": "10.0.%d.1" % i})
+            in_segment.add(phone)
         if i == 8:
             # grants, then withdraws: no longer in the audience
             st, _, _ = srv.request("POST", "/api/v1/me/consents?brand=acme",
@@ -186,9 +197,17 @@ with Env() as env:
             consenting.discard(phone)
     check(len(people) == 10 and len(consenting) == 5,
           "10 customers, 5 with marketing consent now")
+    st, seg = srv.api("POST", "segments", A, {
+        "name": "W2 scanners", "criteria": {"products_scanned": ["W2"]}})
+    check(st == 201, "a saved segment: the customers who scanned W2 (%s)" %
+          st)
+    st, d = srv.api("POST", "segments/count", R,
+                    {"products_scanned": ["W2"]})
+    check(st == 200 and d["count"] == 6, "the segment holds 6 customers")
+    reach = consenting & in_segment
 
     # ---- bad definitions: 422, nothing stored ----
-    good = {"name": "新春问候", "channel": "sms",
+    good = {"name": "新春问候", "channel": "sms", "audience": seg["id"],
             "text": MARK + "{name}您好，{brand}祝您新春快乐！积分{points}",
             "schedule": {"at": iso(datetime.datetime.now(UTC))},
             "cap": {"per_days": 1, "max": 1}}
@@ -237,13 +256,13 @@ with Env() as env:
 
     # ---- dry run: counts and a preview, nothing sent ----
     st, d = srv.api("POST", "messages/dry-run", OP, good)
-    check(st == 200 and d["audience"] == 10 and d["due"] == 10 and
-          d["consenting"] == 5 and d["capped"] == 0 and d["quiet"] == 0 and
-          d["would_send"] == 5, "dry run: 10 in the audience, 5 consenting, "
-          "5 would get it (%s)" % {k: d.get(k) for k in (
+    check(st == 200 and d["audience"] == 6 and d["due"] == 6 and
+          d["consenting"] == 4 and d["capped"] == 0 and d["quiet"] == 0 and
+          d["would_send"] == 4, "dry run: 6 in the segment, 4 consenting, "
+          "4 would get it (%s)" % {k: d.get(k) for k in (
               "audience", "consenting", "capped", "would_send")})
     pv = d.get("preview", [])
-    check(len(pv) == 5 and all(people[p["customer"]] in consenting
+    check(len(pv) == 4 and all(people[p["customer"]] in reach
                                for p in pv) and
           pv[0]["text"] == MARK + "会员您好，acme祝您新春快乐！积分0",
           "the preview renders the text for consenting customers "
@@ -251,35 +270,38 @@ with Env() as env:
     time.sleep(0.5)
     check(gw.marketing() == [], "a dry run sends nothing")
 
-    # ---- a scheduled message reaches exactly the consenting ----
+    # ---- a scheduled message reaches exactly the consenting members ----
     st, m1 = srv.api("POST", "messages", OP, good)
     check(st == 201 and m1["id"] == 1 and m1["channel"] == "sms" and
-          m1["cap"] == {"per_days": 1, "max": 1} and m1["runs"] == 0,
-          "the message is stored (201)")
-    check(wait(lambda: len(gw.marketing()) >= 5, 20),
+          m1["cap"] == {"per_days": 1, "max": 1} and m1["runs"] == 0 and
+          m1["audience"] == seg["id"], "the message is stored (201)")
+    check(wait(lambda: len(gw.marketing()) >= 4, 20),
           "the gateway received the messages")
     time.sleep(1.5)
     got = gw.marketing()
-    check(sorted(p for p, _ in got) == sorted(consenting),
-          "exactly the 5 consenting customers got it, once each (%d)" %
-          len(got))
+    check(sorted(p for p, _ in got) == sorted(reach),
+          "exactly the 4 consenting members of the segment got it, once "
+          "each (%d)" % len(got))
+    st, d = srv.api("DELETE", "segments/%d" % seg["id"], A)
+    check(st == 409 and d["error"]["code"] == "segment_in_use",
+          "the segment a message uses cannot be deleted (409)")
     check(gw.bad == 0, "every request signed with the gateway's secret")
     check(all(t == MARK + "会员您好，acme祝您新春快乐！积分0" for _, t in got),
           "the text rendered for each")
     st, d = srv.api("GET", "messages/1/deliveries", R)
     rows = d["deliveries"]
-    check(st == 200 and len(rows) == 5 and all(
+    check(st == 200 and len(rows) == 4 and all(
         r["state"] == "sent" and r["channel"] == "sms" and
         r["last_status"] == 200 and r["sent_at"] for r in rows) and
-        sorted(people[r["customer"]] for r in rows) == sorted(consenting),
-        "delivery status: 5 sent, to the consenting customers")
+        sorted(people[r["customer"]] for r in rows) == sorted(reach),
+        "delivery status: 4 sent, to the consenting members")
     st, d = srv.api("GET", "messages/1", R)
-    check(d["runs"] == 1 and d["delivery"]["sent"] == 5 and
-          d["last_run"] is not None, "the message ran once: 5 sent")
+    check(d["runs"] == 1 and d["delivery"]["sent"] == 4 and
+          d["last_run"] is not None, "the message ran once: 4 sent")
     st, _, raw = srv.request("GET", "/metrics")
     text = raw.decode()
-    check('sigil_messages_sent_total{channel="sms"} 5' in text and
-          'sigil_messages_queued_total{channel="sms"} 5' in text and
+    check('sigil_messages_sent_total{channel="sms"} 4' in text and
+          'sigil_messages_queued_total{channel="sms"} 4' in text and
           "sigil_messages_lag_seconds 0.000" in text,
           "metrics: 5 queued and sent by sms, no lag")
     log = srv.logtext()
@@ -289,18 +311,23 @@ with Env() as env:
           srv.api("GET", "messages", B)[1]["messages"] == [],
           "another brand sees none of it")
 
-    # ---- the cap: a second message the same day reaches nobody ----
+    # ---- the cap: a second message the same day, to everyone ----
     second = dict(good, name="第二条", text=MARK + "再次问候")
+    del second["audience"]
     st, d = srv.api("POST", "messages/dry-run", OP, second)
-    check(st == 200 and d["consenting"] == 5 and d["capped"] == 5 and
-          d["would_send"] == 0, "dry run: all 5 consenting are capped")
+    check(st == 200 and d["audience"] == 10 and d["consenting"] == 5 and
+          d["capped"] == 4 and d["would_send"] == 1,
+          "dry run to everyone: 5 consenting, the 4 who had one today "
+          "capped, 1 would get it")
     st, m2 = srv.api("POST", "messages", OP, second)
     check(st == 201, "a second message stored")
     check(wait(lambda: srv.api("GET", "messages/%d" % m2["id"], R)[1]
                ["runs"] == 1, 10), "it ran")
-    time.sleep(1)
-    check(not any("再次问候" in t for _, t in gw.marketing("再次问候")),
-          "over the cap: nobody got the second message")
+    time.sleep(1.5)
+    check(sorted(p for p, _ in gw.marketing("再次问候")) ==
+          sorted(consenting - reach),
+          "over the cap: only the consenting customer outside the segment "
+          "got the second message")
 
     # ---- the erasure cuts a customer's messages ----
     victim = next(c for c, p in people.items() if p in consenting)
@@ -323,7 +350,7 @@ with Env() as env:
     shift = int((at22 - local).total_seconds())
     os.environ["SIGIL_TEST_CLOCK_SHIFT"] = str(shift)
     srv = env.start(*args)
-    quiet = dict(good, name="夜间", text=MARK + "夜间消息",
+    quiet = dict(second, name="夜间", text=MARK + "夜间消息",
                  schedule={"at": iso(at22)},
                  quiet_hours={"from": "21:00", "to": "09:00"}, cap=None)
     del quiet["cap"]
@@ -359,10 +386,10 @@ with Env() as env:
     srv = env.start(*args)
     many = {}
     for i in range(10, 70):
-        cid, phone, _ = login(i, True)
+        cid, phone, _, _ = login(i, True)
         many[cid] = phone
     gw.delay = 0.05
-    crash = dict(good, name="大促", text=MARK + "大促通知", cap=None)
+    crash = dict(second, name="大促", text=MARK + "大促通知", cap=None)
     del crash["cap"]
     st, m4 = srv.api("POST", "messages", OP, crash)
     check(st == 201, "a message to 64 consenting customers")
