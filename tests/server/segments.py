@@ -502,6 +502,25 @@ with Env() as env:
                              headers={"Authorization": "Bearer " + A})
     check(st == 404, "exporting no segment: 404")
 
+    # a campaign's audience cannot be deleted from under it
+    cbody = {"name": "gold only", "skus": ["W2"],
+             "starts": datetime.date.today().isoformat(),
+             "ends": (datetime.date.today() +
+                      datetime.timedelta(days=9)).isoformat(),
+             "points": 5, "audience": 2, "mode": "stackable"}
+    st, gc = srv.api("POST", "campaigns", A, cbody)
+    check(st == 201, "a campaign with segment 2 as its audience (%s %s)"
+          % (st, gc if st != 201 else ""))
+    st, d = srv.api("DELETE", "segments/2", OP)
+    check(st == 409 and d["error"]["code"] == "segment_in_use" and
+          "campaign %d" % gc["id"] in d["error"]["message"],
+          "deleting a campaign's audience: 409 segment_in_use naming it "
+          "(%s %s)" % (st, d))
+    st, d = srv.api("GET", "segments/2", AN)
+    check(st == 200, "... and it is still there")
+    cbody["audience"] = 0
+    st, d = srv.api("POST", "campaigns/%d/update" % gc["id"], A, cbody)
+    check(st == 200, "the campaign's audience set to everyone")
     st, d = srv.api("DELETE", "segments/2", AN)
     check(st == 403, "an analyst cannot delete")
     st, d = srv.api("DELETE", "segments/2", OP)
