@@ -498,6 +498,20 @@ with Env() as env:
             sorted(int(x["id"]) for x in ex)[:5], want_ids[:5], ex[0]))
     check(all(not re.search(r"137\d{8}", x["phone"]) for x in ex),
           "phones are masked in the export")
+    st, h, raw = srv.request("GET", "/api/v1/segments/1/customers.csv"
+                             "?lang=zh&tz=8",
+                             headers={"Authorization": "Bearer " + A})
+    zx = csv_rows(raw)
+    check(st == 200 and len(zx) == len(ex) and all(
+        x["营销授权"] == "已授权" and x["扫码省份"] == "浙江省" and
+        x["身份"] in ("消费者", "零售商", "业务员") and
+        x["最近扫码"].endswith("+08:00") for x in zx),
+          "?lang=zh&tz=8: Chinese columns and words, times at UTC+8")
+    for q in ("lang=fr", "tz=25"):
+        st, h, raw = srv.request("GET", "/api/v1/segments/1/customers.csv?"
+                                 + q, headers={"Authorization": "Bearer " +
+                                               A})
+        check(st == 400, "?%s: 400" % q)
     st, h, raw = srv.request("GET", "/api/v1/segments/7/customers.csv",
                              headers={"Authorization": "Bearer " + A})
     check(st == 404, "exporting no segment: 404")
