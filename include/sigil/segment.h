@@ -89,10 +89,12 @@ int segment_members(struct store *st, uint32_t brand_id,
     size_t *n);
 
 /*
- * Who uses a saved segment (a campaign's or a message's audience): the
- * owners register a check at start; segment deletion (on the writer
- * thread) asks each and refuses with SIGIL_ECONFLICT (409 segment_in_use)
- * when one says 1, naming it in what ("campaign 3"). A check reads st
+ * Who uses a saved segment (a campaign's or a message's audience):
+ * segment deletion (on the writer thread) asks and refuses with
+ * SIGIL_ECONFLICT (409 segment_in_use) when one says 1, naming it in
+ * what ("campaign 3"). Campaigns are asked built in (any campaign of the
+ * brand whose config's "audience" is the segment, running or not);
+ * other owners (messages) register a check at start. A check reads st
  * only. At most SEGMENT_USERS_MAX checks; registering one twice adds it
  * once. 0, or SIGIL_EFULL.
  */

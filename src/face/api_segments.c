@@ -41,6 +41,7 @@
 #include "sigil/log.h"
 #include "sigil/member.h"
 #include "sigil/profile.h"
+#include "sigil/scan_export.h"
 #include "sigil/segment.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -382,6 +383,22 @@ static const char *const csv_cols[] = { "id", "phone", "role", "tier",
 	"erased" };
 #define CSV_NCOLS	(sizeof csv_cols / sizeof csv_cols[0])
 #define CSV_ROWS	256
+/* ?lang=zh: the customer export's Chinese (loyalty_api.c's words). */
+static const char *const csv_cols_zh[CSV_NCOLS] = { "编号", "手机号",
+	"身份", "等级", "分群", "积分余额", "近12个月积分",
+	"领取次数", "注册时间", "最近登录", "删除时间" };
+static const char *const csv_words_zh[][2] = {
+	{ "consumer", "消费者" }, { "retailer", "零售商" },
+	{ "sales", "业务员" }, { "champions", "核心" }, { "loyal", "忠诚" },
+	{ "promising", "潜力" }, { "new", "新客" },
+	{ "at_risk", "流失风险" }, { "hibernating", "沉睡" },
+	{ "marketing", "营销授权" }, { "granted", "已授权" },
+	{ "gender", "性别" }, { "birthday", "生日" }, { "city", "城市" },
+	{ "tags", "标签" }, { "last_scan", "最近扫码" },
+	{ "scan_country", "扫码国家" }, { "scan_province", "扫码省份" },
+	{ "scan_city", "扫码城市" }, { "matched_at", "圈选时间" },
+	{ "female", "女" }, { "male", "男" }, { "other", "其他" },
+};
 
 struct seg_csv {
 	struct http_call	*c;
@@ -393,7 +410,44 @@ struct seg_csv {
 	size_t			n, next;
 	unsigned		uses;
 	int			err, ready, gone, started;
+	int			zh, has_tz, tz;
 };
+
+/* A word (a column name, a role, a segment...) in the file's language. */
+static const char *
+csv_word(const struct seg_csv *x, const char *v)
+{
+	if (!x->zh || v == NULL)
+		return v;
+	for (size_t i = 0; i < sizeof csv_words_zh / sizeof csv_words_zh[0];
+	    i++)
+		if (strcmp(v, csv_words_zh[i][0]) == 0)
+			return csv_words_zh[i][1];
+	return v;
+}
+
+/* A time of the file: UTC as stored, or in the ?tz= zone. */
+static const char *
+csv_time(const struct seg_csv *x, int64_t t, char *buf)
+{
+	if (t == 0)
+		return "";
+	return x->has_tz ? scan_export_time(t, x->tz, buf) :
+	    sigil_time_format(t, buf);
+}
+
+/* "铜 Bronze" in a Chinese file: the half before the space. */
+static const char *
+csv_tier(const struct seg_csv *x, const char *v, char *buf, size_t size)
+{
+	const char *sp;
+
+	if (!x->zh || v == NULL || (unsigned char)v[0] < 0x80 ||
+	    (sp = strchr(v, ' ')) == NULL || (size_t)(sp - v) >= size)
+		return v;
+	snprintf(buf, size, "%.*s", (int)(sp - v), v);
+	return buf;
+}
 
 static void
 csv_free(struct seg_csv *x)
@@ -408,22 +462,22 @@ csv_head(struct seg_csv *x, struct evbuffer *out)
 {
 	evbuffer_add(out, "\xef\xbb\xbf", 3);
 	for (size_t i = 0; i < CSV_NCOLS; i++)
-		http_csv_cell(out, csv_cols[i], 0);
+		http_csv_cell(out, x->zh ? csv_cols_zh[i] : csv_cols[i], 0);
 	if (x->uses & SEG_USES_CONSENT)
-		http_csv_cell(out, "marketing", 0);
+		http_csv_cell(out, csv_word(x, "marketing"), 0);
 	if (x->uses & SEG_USES_PROFILE) {
-		http_csv_cell(out, "gender", 0);
-		http_csv_cell(out, "birthday", 0);
-		http_csv_cell(out, "city", 0);
-		http_csv_cell(out, "tags", 0);
+		http_csv_cell(out, csv_word(x, "gender"), 0);
+		http_csv_cell(out, csv_word(x, "birthday"), 0);
+		http_csv_cell(out, csv_word(x, "city"), 0);
+		http_csv_cell(out, csv_word(x, "tags"), 0);
 	}
 	if (x->uses & SEG_USES_SCANS) {
-		http_csv_cell(out, "last_scan", 0);
-		http_csv_cell(out, "scan_country", 0);
-		http_csv_cell(out, "scan_province", 0);
-		http_csv_cell(out, "scan_city", 0);
+		http_csv_cell(out, csv_word(x, "last_scan"), 0);
+		http_csv_cell(out, csv_word(x, "scan_country"), 0);
+		http_csv_cell(out, csv_word(x, "scan_province"), 0);
+		http_csv_cell(out, csv_word(x, "scan_city"), 0);
 	}
-	http_csv_cell(out, "matched_at", 1);
+	http_csv_cell(out, csv_word(x, "matched_at"), 1);
 }
 
 static void
@@ -432,7 +486,8 @@ csv_row(struct seg_csv *x, const struct segment_member *m,
 {
 	struct customer cu;
 	struct store_region r;
-	char num[32], t[SIGIL_TIME_LEN + 1];
+	char num[32], t[SCAN_EXPORT_TIME_LEN + 1], w[STORE_NAME_BYTES + 1];
+	int64_t at;
 	json_t *sum, *v, *p;
 
 	if (store_customer_get(x->app->store, x->brand_id, m->id, &cu) != 0)
@@ -444,22 +499,28 @@ csv_row(struct seg_csv *x, const struct segment_member *m,
 			snprintf(num, sizeof num, "%lld",
 			    (long long)json_integer_value(v));
 			http_csv_cell(out, num, 0);
-		} else
-			http_csv_cell(out, i == 2 && v == NULL ? "consumer" :
-			    json_string_value(v), 0);
+		} else if (i >= 8 && json_is_string(v) && sigil_time_parse(
+		    json_string_value(v), &at) == 0)
+			http_csv_cell(out, csv_time(x, at, t), 0);
+		else if (i == 3)
+			http_csv_cell(out, csv_tier(x, json_string_value(v), w,
+			    sizeof w), 0);
+		else
+			http_csv_cell(out, csv_word(x, i == 2 && v == NULL ?
+			    "consumer" : json_string_value(v)), 0);
 	}
 	json_decref(sum);
 	if (x->uses & SEG_USES_CONSENT)
 		http_csv_cell(out, consent_granted(x->app, x->brand_id, m->id,
-		    CONSENT_MARKETING) == 1 ? "granted" : "", 0);
+		    CONSENT_MARKETING) == 1 ? csv_word(x, "granted") : "", 0);
 	if (x->uses & SEG_USES_PROFILE) {
 		char tags[PROFILE_TAGS_MAX * (PROFILE_TAG_MAX * 4 + 1) + 1] =
 		    "";
 		size_t i;
 
 		p = profile_load(x->app, x->brand_id, m->id);
-		http_csv_cell(out, json_string_value(json_object_get(p,
-		    "gender")), 0);
+		http_csv_cell(out, csv_word(x, json_string_value(
+		    json_object_get(p, "gender"))), 0);
 		http_csv_cell(out, json_string_value(json_object_get(p,
 		    "birthday")), 0);
 		http_csv_cell(out, json_string_value(json_object_get(p,
@@ -479,15 +540,14 @@ csv_row(struct seg_csv *x, const struct segment_member *m,
 		memset(&r, 0, sizeof r);
 		if (m->region != 0)
 			(void)store_region_get(x->app->store, m->region, &r);
-		http_csv_cell(out, m->last_scan ? sigil_time_format(
-		    m->last_scan, t) : "", 0);
+		http_csv_cell(out, csv_time(x, m->last_scan, t), 0);
 		http_csv_cell(out, r.place.country, 0);
 		http_csv_cell(out, r.place.province_zh[0] ? r.place.province_zh :
 		    r.place.province_en, 0);
 		http_csv_cell(out, r.place.city_zh[0] ? r.place.city_zh :
 		    r.place.city_en, 0);
 	}
-	http_csv_cell(out, sigil_time_format(x->now, t), 1);
+	http_csv_cell(out, csv_time(x, x->now, t), 1);
 }
 
 static int
@@ -561,15 +621,34 @@ void
 api_segments_export(struct api_call *a)
 {
 	struct seg_csv *x;
+	char q[64];
 	uint32_t id;
-	int rc;
+	int rc, zh = 0, has_tz = 0, tz = 0;
 
 	if (segment_id(a, &id) != 0)
 		return;
+	if (http_query(a->c, "lang", q, sizeof q) != NULL) {
+		zh = strcmp(q, "zh") == 0;
+		if (!zh && strcmp(q, "en") != 0) {
+			api_fail(a, 400, "bad_query", "lang must be en or zh");
+			return;
+		}
+	}
+	if (http_query(a->c, "tz", q, sizeof q) != NULL) {
+		has_tz = 1;
+		if (scan_export_tz_parse(q, &tz) != 0) {
+			api_fail(a, 400, "bad_query", "tz must be a UTC offset: "
+			    "8, -5, +05:30 (-12..14)");
+			return;
+		}
+	}
 	if ((x = calloc(1, sizeof *x)) == NULL) {
 		api_fail(a, 503, "unavailable", "out of memory");
 		return;
 	}
+	x->zh = zh;
+	x->has_tz = has_tz;
+	x->tz = tz;
 	if ((rc = segment_load(a->app->store, a->brand.id, id, &x->d)) != 0) {
 		free(x);
 		api_store_fail(a, rc, "segment");

@@ -89,6 +89,14 @@ async function main(argv) {
 		await page.fill('#sg-pmax', '');
 		check(await countIs(page, female), 'cleared: the count is back');
 		await page.waitForSelector('#sg-msg', { state: 'hidden' });
+		await page.fill('#sg-after', '2099-01-01');
+		check(await countIs(page, 0),
+		    'nobody has scanned after 2099-01-01');
+		await page.fill('#sg-after', '2000-01-01');
+		check(await countIs(page, female),
+		    'everyone scanned after 2000-01-01 (the scan before the login)');
+		await page.fill('#sg-after', '');
+		check(await countIs(page, female), 'no date: as before');
 
 		await page.fill('#sg-name', '营销女性会员');
 		await page.click('#sg-save');
@@ -101,8 +109,9 @@ async function main(argv) {
 		const row = await text('#sg-list');
 		check(row.includes('营销女性会员') && row.includes('营销') &&
 		    row.includes('女'), 'listed with its criteria in words');
-		check(!!(await page.$('#sg-export-1')),
-		    'an admin may export the members');
+		check(((await page.getAttribute('#sg-export-1', 'href')) || '')
+		    .includes('lang=zh'), 'an admin may export the members, ' +
+		    'in Chinese');
 		await shot('saved');
 
 		await page.click('#sg-edit-1');

@@ -498,10 +498,43 @@ with Env() as env:
             sorted(int(x["id"]) for x in ex)[:5], want_ids[:5], ex[0]))
     check(all(not re.search(r"137\d{8}", x["phone"]) for x in ex),
           "phones are masked in the export")
+    st, h, raw = srv.request("GET", "/api/v1/segments/1/customers.csv"
+                             "?lang=zh&tz=8",
+                             headers={"Authorization": "Bearer " + A})
+    zx = csv_rows(raw)
+    check(st == 200 and len(zx) == len(ex) and all(
+        x["营销授权"] == "已授权" and x["扫码省份"] == "浙江省" and
+        x["身份"] in ("消费者", "零售商", "业务员") and
+        x["最近扫码"].endswith("+08:00") for x in zx),
+          "?lang=zh&tz=8: Chinese columns and words, times at UTC+8")
+    for q in ("lang=fr", "tz=25"):
+        st, h, raw = srv.request("GET", "/api/v1/segments/1/customers.csv?"
+                                 + q, headers={"Authorization": "Bearer " +
+                                               A})
+        check(st == 400, "?%s: 400" % q)
     st, h, raw = srv.request("GET", "/api/v1/segments/7/customers.csv",
                              headers={"Authorization": "Bearer " + A})
     check(st == 404, "exporting no segment: 404")
 
+    # a campaign's audience cannot be deleted from under it
+    cbody = {"name": "gold only", "skus": ["W2"],
+             "starts": datetime.date.today().isoformat(),
+             "ends": (datetime.date.today() +
+                      datetime.timedelta(days=9)).isoformat(),
+             "points": 5, "audience": 2, "mode": "stackable"}
+    st, gc = srv.api("POST", "campaigns", A, cbody)
+    check(st == 201, "a campaign with segment 2 as its audience (%s %s)"
+          % (st, gc if st != 201 else ""))
+    st, d = srv.api("DELETE", "segments/2", OP)
+    check(st == 409 and d["error"]["code"] == "segment_in_use" and
+          "campaign %d" % gc["id"] in d["error"]["message"],
+          "deleting a campaign's audience: 409 segment_in_use naming it "
+          "(%s %s)" % (st, d))
+    st, d = srv.api("GET", "segments/2", AN)
+    check(st == 200, "... and it is still there")
+    cbody["audience"] = 0
+    st, d = srv.api("POST", "campaigns/%d/update" % gc["id"], A, cbody)
+    check(st == 200, "the campaign's audience set to everyone")
     st, d = srv.api("DELETE", "segments/2", AN)
     check(st == 403, "an analyst cannot delete")
     st, d = srv.api("DELETE", "segments/2", OP)

@@ -111,6 +111,31 @@ Object.assign(A.TEXT.en, {
 	sg_no_products: 'No products yet', sg_no_campaigns: 'No campaigns yet',
 });
 
+/* The browser's UTC offset, "+08:00" (the export's ?tz=). */
+function tzOffset() {
+	const m = -new Date().getTimezoneOffset(), a = Math.abs(m);
+	return (m < 0 ? '-' : '+') + String(Math.floor(a / 60)).padStart(2, '0') +
+	    ':' + String(a % 60).padStart(2, '0');
+}
+
+/* A date input's day as the instant its local midnight is, and back. */
+function dayInstant(day) {
+	const [y, m, d] = day.split('-').map(Number);
+	return new Date(y, m - 1, d).toISOString();
+}
+
+function instantDay(s) {
+	if (!s)
+		return '';
+	if (/^\d{4}-\d\d-\d\d$/.test(s))
+		return s;
+	const d = new Date(s);
+	if (isNaN(d))
+		return '';
+	return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}` +
+	    `-${String(d.getDate()).padStart(2, '0')}`;
+}
+
 function errText(e) {
 	if (e && e.code === 'segment_in_use')
 		return t('sg_err_in_use');
@@ -164,9 +189,9 @@ function describe(c) {
 	if (c.points_max !== undefined)
 		parts.push(`${t('sg_points_max')} ${fmt(c.points_max)}`);
 	if (c.last_scan_after)
-		parts.push(`${t('sg_after')} ${c.last_scan_after}`);
+		parts.push(`${t('sg_after')} ${instantDay(c.last_scan_after)}`);
 	if (c.last_scan_before)
-		parts.push(`${t('sg_before')} ${c.last_scan_before}`);
+		parts.push(`${t('sg_before')} ${instantDay(c.last_scan_before)}`);
 	return parts.length ? parts.join('；') : t('sg_everyone');
 }
 
@@ -211,10 +236,11 @@ function builder(existing, ctx, done) {
 		return `#${id} ${(x.config && x.config.name) || ''}`;
 	    }, c.campaigns_claimed) : el('p', { class: 'muted' },
 	    t('sg_no_campaigns'));
+	/* Days in the browser's zone, sent as the instants they start at. */
 	const after = el('input', { id: 'sg-after', type: 'date', value:
-	    (c.last_scan_after || '').slice(0, 10) });
+	    instantDay(c.last_scan_after) });
 	const before = el('input', { id: 'sg-before', type: 'date', value:
-	    (c.last_scan_before || '').slice(0, 10) });
+	    instantDay(c.last_scan_before) });
 	const msg = el('div', { class: 'notice error', id: 'sg-msg',
 	    hidden: true });
 	const count = el('div', { class: 'kpi', id: 'sg-count' },
@@ -261,9 +287,9 @@ function builder(existing, ctx, done) {
 		    o.points_min > o.points_max)
 			return { err: 'sg_err_points' };
 		if (after.value)
-			o.last_scan_after = after.value;
+			o.last_scan_after = dayInstant(after.value);
 		if (before.value)
-			o.last_scan_before = before.value;
+			o.last_scan_before = dayInstant(before.value);
 		if (after.value && before.value && after.value >= before.value)
 			return { err: 'sg_err_dates' };
 		return { c: o };
@@ -418,7 +444,9 @@ async function segmentsPage(box) {
 			    t('sg_edit')));
 		if (can.admin())
 			out.push(el('a', { class: 'button small', id: `sg-export-${s.id}`,
-			    href: `/api/v1/segments/${s.id}/customers.csv`,
+			    href: `/api/v1/segments/${s.id}/customers.csv?lang=` +
+			    (A.lang() === 'zh' ? 'zh' : 'en') + '&tz=' +
+			    encodeURIComponent(tzOffset()),
 			    download: `segment-${s.id}.csv` }, t('sg_export')));
 		if (can.operate())
 			out.push(el('button', { type: 'button', class: 'small',
