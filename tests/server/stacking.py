@@ -3,7 +3,9 @@ festival campaign stacked on an always-on one both apply, each paying its
 own points from its own budget; exclusive ones take a claim alone (the
 higher priority first, an old configuration exclusive at priority 0);
 the earning rules (first-scan, registration, birthday, streak, tier
-multiplier) pay once per period; and 200 concurrent claims never take
+multiplier; the registration bonus by a phone login and by a WeChat
+mini-program login through the stand-in; a seller rebate; an audience)
+pay once per period; and 200 concurrent claims never take
 any campaign past its budget: the customers' ledgers, read back through
 /api/v1/me/ledger and told apart by their points, add up per campaign to
 at most the budget and exactly to what the campaign says it spent."""
@@ -16,8 +18,10 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import Env, Outbox, check, done  # noqa: E402
+from wechat_standin import StandIn  # noqa: E402
 
 CN = datetime.timezone(datetime.timedelta(hours=8))
+MP, MP_SECRET = "wx99aa88bb77cc6655", "fedcba9876543210fedcba9876543210"
 NOTICE = {}     # the privacy notice's version, once published
 IPS = iter(range(1, 1 << 20))   # each customer its own network
 
@@ -91,9 +95,16 @@ with Env() as env:
     _, reb = env.setup_brand(sku="REB", count=10, init=False)
     A = env.token("acme", "admin")
     AN = env.token("acme", "analyst")
+    wx = StandIn()      # WeChat on loopback, for a mini-program login
+    wx.add_app(MP, MP_SECRET, "mp")
+    wx.start()
     srv = env.start("--api-rate-limit", "0", "--trusted-proxy",
-                    "127.0.0.1/32")
+                    "127.0.0.1/32", "--wechat-api", wx.base,
+                    "--wechat-open", wx.base, "--webhook-allow", "127.0.0.1")
     box = Outbox(env.data)
+    st, _ = srv.api("PUT", "wechat", A, body={
+        "mp": {"appid": MP, "secret": MP_SECRET}})
+    check(st == 200, "the brand's mini-program configured")
 
     def campaign(name, **cfg):
         body = {"name": name, "starts": day(-1), "ends": day(30),
@@ -224,6 +235,17 @@ with Env() as env:
     check(again.login["created"] is False and
           again.login["registration_bonus"] == 0 and c3.balance() == 25,
           "logging in again pays nothing")
+    # a WeChat mini-program login that makes the customer pays it too
+    for n in (1, 2):
+        st, _, raw = srv.request("POST", "/api/v1/wechat/session", body={
+            "appid": MP, "code": wx.login_code(MP, "bob")},
+            headers={"Accept": "application/json"})
+        d = json.loads(raw)
+        st, _, raw = srv.request("GET", "/api/v1/me", headers={
+            "Accept": "application/json", "Cookie": "sg_d=" +
+            d.get("session", "")})
+        check(st == 200 and json.loads(raw)["customer"]["balance"] == 25,
+              "a WeChat login that made the customer: 25, once (%d)" % n)
     # a streak: the third claim within 7 days, not again in them
     paid = []
     for i in range(2, 7):
@@ -257,7 +279,7 @@ with Env() as env:
     check(st == 201 and d["points"] == 10,
           "a birthday next month: no bonus now (%s)" % d)
     r = shown(rule["id"])["results"]["bonuses"]
-    check(r["registration"]["count"] == 3 and r["birthday"]["count"] == 1
+    check(r["registration"]["count"] == 4 and r["birthday"]["count"] == 1
           and r["streak"]["count"] == 1,
           "results count the bonuses by kind (%s)" % r)
     # its registration bonus would pay every later login: paused
@@ -395,5 +417,6 @@ with Env() as env:
           "the balances add up to the ledgers")
     box.close()
     srv.stop()
+    wx.stop()
 
 done()
