@@ -1023,10 +1023,15 @@ field_value(const struct render *r, int f)
 		return !v->bot && !v->preview && str_present(v->scan_id) &&
 		    v->verdict == VERDICT_GENUINE ? "1" : NULL;
 	case F_FAKE:
-		/* ... and a fake report after a forged or copied code. */
+		/*
+		 * ... and a fake report after a forged code, or a copied one
+		 * whose page has no reward card (the card and the report's
+		 * script together would pass the page's 20 KB).
+		 */
 		return !v->bot && !v->preview && str_present(v->scan_id) &&
 		    (v->verdict == VERDICT_COUNTERFEIT ||
-		    v->verdict == VERDICT_SUSPICIOUS) ? "1" : NULL;
+		    (v->verdict == VERDICT_SUSPICIOUS &&
+		    field_value(r, F_REWARD) == NULL)) ? "1" : NULL;
 	case F_FIRST_TIME:	return r->first_time;
 	case F_FIRST_TIME_ISO:	return r->first_time_iso;
 	case F_FIRST_PLACE:	return r->first_place;
