@@ -532,7 +532,9 @@ with Env() as env:
         s = env.start()
         st, al = s.api("GET", "alerts?type=rating_drop", AN)
         check(st == 200 and len(al["alerts"]) == 1 and
-              al["alerts"][0]["type"] == "rating_drop",
+              al["alerts"][0]["type"] == "rating_drop" and
+              al["alerts"][0]["product"] == {"sku": "W1",
+                                             "name": "Product W1"},
               "a 1 brings the week to 3.25 against 5: one rating_drop "
               "alert (%s)" % str(al)[:120])
         s.stop()
