@@ -32,6 +32,7 @@ void loyalty_me_orders(struct http_call *c);	/* GET /api/v1/me/orders */
 void loyalty_redeem(struct http_call *c);	/* POST /api/v1/redemptions */
 void loyalty_catalog(struct http_call *c);	/* GET /api/v1/catalog */
 void loyalty_feedback(struct http_call *c);	/* POST /api/v1/feedback */
+void loyalty_feedback_form(struct http_call *c);	/* POST /feedback */
 void loyalty_reward(struct http_call *c);	/* GET /api/v1/reward?scan= */
 void loyalty_member_page(struct http_call *c);	/* GET /member */
 /* src/face/loyalty_consent.c */

@@ -93,7 +93,7 @@ enum field {
 	/* sellers (issue 21): the seller's bind after a scan */
 	T_SL_BIND, T_SL_DONE,
 	/* issue 21: the rating and the fake report (the script posts them) */
-	T_FB_H, T_FB_STARS, T_FB_TEXT, T_FB_SEND, T_FB_OK, T_FB_NEED, T_FK_H,
+	T_FB_H, T_FB_TEXT, T_FB_SEND, T_FK_H,
 	T_FK_INTRO, T_FK_WHERE, T_FK_TEXT, T_FK_PHOTO, T_FK_SEND, T_FK_OK,
 	T_FK_ERRORS,
 	F_COUNT
@@ -150,9 +150,8 @@ static const char *const field_names[F_COUNT] = {
 	[T_PV_VER] = "t_pv_ver", [T_PV_AGREE] = "t_pv_agree",
 	[T_PV_MKT] = "t_pv_mkt", [T_PV_PROF] = "t_pv_prof",
 	[T_SL_BIND] = "t_sl_bind", [T_SL_DONE] = "t_sl_done",
-	[T_FB_H] = "t_fb_h", [T_FB_STARS] = "t_fb_stars",
-	[T_FB_TEXT] = "t_fb_text", [T_FB_SEND] = "t_fb_send",
-	[T_FB_OK] = "t_fb_ok", [T_FB_NEED] = "t_fb_need", [T_FK_H] = "t_fk_h",
+	[T_FB_H] = "t_fb_h", [T_FB_TEXT] = "t_fb_text",
+	[T_FB_SEND] = "t_fb_send", [T_FK_H] = "t_fk_h",
 	[T_FK_INTRO] = "t_fk_intro", [T_FK_WHERE] = "t_fk_where",
 	[T_FK_TEXT] = "t_fk_text", [T_FK_PHOTO] = "t_fk_photo",
 	[T_FK_SEND] = "t_fk_send", [T_FK_OK] = "t_fk_ok",
@@ -342,12 +341,9 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	[T_SL_DONE - T_TITLE] = { "已绑定到我的门店", "Bound to my store" },
 	/* Issue 21: the feedback forms (POST /api/v1/feedback). */
 	[T_FB_H - T_TITLE] = { "为这件商品打分", "Rate this item" },
-	[T_FB_STARS - T_TITLE] = { "{n} 星", "{n} stars" },
 	[T_FB_TEXT - T_TITLE] = { "说说您的体验（可选）",
 	    "Tell us more (optional)" },
 	[T_FB_SEND - T_TITLE] = { "提交评价", "Send rating" },
-	[T_FB_OK - T_TITLE] = { "谢谢您的评价！", "Thank you for your rating!" },
-	[T_FB_NEED - T_TITLE] = { "请先选择星级", "Choose a number of stars" },
 	[T_FK_H - T_TITLE] = { "举报假货", "Report a fake" },
 	[T_FK_INTRO - T_TITLE] = {
 	    "告诉品牌方您在哪里买到这件商品，帮助打假。",
@@ -360,31 +356,16 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	[T_FK_SEND - T_TITLE] = { "提交举报", "Send report" },
 	[T_FK_OK - T_TITLE] = { "举报已提交，谢谢您！品牌方会尽快处理。",
 	    "Report sent. Thank you! The brand will look into it." },
-	/* As t_rw_errors: the error codes of POST /api/v1/feedback, and
-	 * the script's own checks (need_where, photo_big, photo_type). */
+	/* As t_rw_errors: what the report's script says, by the error
+	 * code of POST /api/v1/feedback or its own check; "fail" else. */
 	[T_FK_ERRORS - T_TITLE] = {
-	    "invalid=请检查输入的内容"
-	    "|need_where=请填写购买地点"
-	    "|photo_big=照片不能超过 2 MB|too_large=照片不能超过 2 MB"
-	    "|photo_type=照片须为 JPEG 或 PNG 格式"
-	    "|unsupported_image=照片须为 JPEG 或 PNG 格式"
-	    "|not_found=未找到此次查询，请重新扫码"
+	    "need_where=请填写购买地点"
+	    "|too_large=照片须为不超过 2 MB 的 JPEG 或 PNG"
 	    "|forbidden=请用扫码的手机提交"
-	    "|rate_limited=操作过于频繁，请稍后再试"
-	    "|unavailable=服务繁忙，请稍后再试"
-	    "|net=网络异常，请检查网络后重试"
 	    "|fail=提交失败，请稍后重试",
-	    "invalid=Please check what you entered"
-	    "|need_where=Say where you bought it"
-	    "|photo_big=The photo must be 2 MB or less"
-	    "|too_large=The photo must be 2 MB or less"
-	    "|photo_type=The photo must be a JPEG or PNG"
-	    "|unsupported_image=The photo must be a JPEG or PNG"
-	    "|not_found=This check was not found; scan the code again"
+	    "need_where=Say where you bought it"
+	    "|too_large=The photo must be a JPEG or PNG of 2 MB or less"
 	    "|forbidden=Send it from the phone that scanned the code"
-	    "|rate_limited=Too many tries; please wait a moment"
-	    "|unavailable=The service is busy; please try again"
-	    "|net=No connection; check your network and try again"
 	    "|fail=Could not send it. Please try again later." },
 };
 
@@ -622,21 +603,31 @@ csp_build(const char *text, size_t len)
 	static const char common[] = "default-src 'none'; style-src "
 	    "'unsafe-inline'; connect-src 'self'; img-src 'self' data:; "
 	    "base-uri 'none'; form-action 'self'";
-	const char *open = memmem(text, len, "<script>", 8), *body, *close;
+	const char *open, *body, *close, *at = text;
 	uint8_t md[SHA256_DIGEST_LENGTH];
-	char src[80] = "'none'";
+	char src[200] = "'none'";
+	size_t used = 0;
 	unsigned char b64[64];
 
-	if (open != NULL) {
+	/*
+	 * Every inline script, each hashed: the page's own and, since issue
+	 * 21, the fake report's (in the {{#fake}} section: only the pages
+	 * that show the form carry it). At most three.
+	 */
+	while ((open = memmem(at, len - (size_t)(at - text), "<script",
+	    7)) != NULL) {
+		if (strncmp(open, "<script>", 8) != 0)
+			return SIGIL_EINVAL;
 		body = open + 8;
 		close = memmem(body, len - (size_t)(body - text), "</script>", 9);
 		if (close == NULL || memmem(body, (size_t)(close - body), "{{",
-		    2) != NULL || memmem(close, len - (size_t)(close - text),
-		    "<script", 7) != NULL)
+		    2) != NULL || used + 56 >= sizeof src)
 			return SIGIL_EINVAL;
 		SHA256((const uint8_t *)body, (size_t)(close - body), md);
 		EVP_EncodeBlock(b64, md, sizeof md);
-		snprintf(src, sizeof src, "'sha256-%s'", b64);
+		used += (size_t)snprintf(src + used, sizeof src - used,
+		    "%s'sha256-%s'", used ? " " : "", b64);
+		at = close + 9;
 	}
 	snprintf(csp_meta, sizeof csp_meta, "%s; script-src %s", common, src);
 	snprintf(csp_page, sizeof csp_page, "%s; script-src %s; "
@@ -1032,10 +1023,15 @@ field_value(const struct render *r, int f)
 		return !v->bot && !v->preview && str_present(v->scan_id) &&
 		    v->verdict == VERDICT_GENUINE ? "1" : NULL;
 	case F_FAKE:
-		/* ... and a fake report after a forged or copied code. */
+		/*
+		 * ... and a fake report after a forged code, or a copied one
+		 * whose page has no reward card (the card and the report's
+		 * script together would pass the page's 20 KB).
+		 */
 		return !v->bot && !v->preview && str_present(v->scan_id) &&
 		    (v->verdict == VERDICT_COUNTERFEIT ||
-		    v->verdict == VERDICT_SUSPICIOUS) ? "1" : NULL;
+		    (v->verdict == VERDICT_SUSPICIOUS &&
+		    field_value(r, F_REWARD) == NULL)) ? "1" : NULL;
 	case F_FIRST_TIME:	return r->first_time;
 	case F_FIRST_TIME_ISO:	return r->first_time_iso;
 	case F_FIRST_PLACE:	return r->first_place;

@@ -132,6 +132,22 @@ alert_json(struct api_call *a, const struct alert *al,
 	json_object_set_new(o, "status_by", alert_actor(al->status_by));
 	json_object_set_new(o, "status_at", al->status_at ?
 	    json_string(sigil_time_format(al->status_at, t)) : json_null());
+	if (al->type == ALERT_RATING_DROP) {
+		/* A product's alert (issue 21): named by its latest rating's
+		 * scan; no code of its own. */
+		struct scan_rec r;
+		struct batch b;
+		struct product p;
+
+		if (store_scan_get(a->app->store, al->last_scan, &r) == 0 &&
+		    r.brand_id == a->brand.id && store_batch_get(a->app->store,
+		    r.batch_id, &b) == 0 && store_product_get(a->app->store,
+		    a->brand.id, b.sku, &p) == 0)
+			json_object_set_new(o, "product", json_pack("{s:s,s:s}",
+			    "sku", p.sku, "name", p.name));
+		alert_regions(a, al, o);
+		return o;
+	}
 	if (!nm->have_b || al->serial < nm->b.first_serial ||
 	    al->serial >= nm->b.first_serial + nm->b.count) {
 		nm->have_b = store_batch_find_serial(a->app->store,

@@ -73,6 +73,10 @@ static const struct http_route routes[] = {
 	 * of the same path for another method (http.c picks by method). */
 	{ "/api/v1/feedback", HTTP_ROUTE_GET | HTTP_ROUTE_BRAND,
 	    "brand_api_feedback", route_api },
+	/* The landing page's rating form, without a script (an HTML page
+	 * answers). */
+	{ "/feedback", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
+	    "feedback_form", loyalty_feedback_form },
 	{ "/api/v1/wechat/session", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_POST,
 	    "wechat_session", wechat_session },
 	{ "/api/v1/reward", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "reward",

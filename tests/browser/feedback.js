@@ -3,8 +3,9 @@
  * feedback.js - the feedback loop (issue 21 item 4) in Debian's headless
  * Chromium, in zh-CN and Shanghai time, as a consumer and a brand use it:
  *
- *   a phone (390x844) scans a genuine code: the rating form fits the
- *   screen, 4 stars and a comment are sent and thanked for;
+ *   a phone (390x844) scans a genuine code: the rating form (a plain
+ *   form, no script) fits the screen, does not send without stars, and
+ *   4 stars and a comment are sent and thanked for;
  *   a phone scans a forged code: the "report a fake" form refuses an
  *   empty place in Chinese, then sends the place, a comment and a photo;
  *   the brand's admin opens the feedback inbox: both entries, the photo
@@ -71,18 +72,24 @@ async function main(argv) {
 		    'a genuine scan: the rating form (为这件商品打分)');
 		check(await fits(p1, '#fb'), 'the rating form fits 390 px');
 		check(!(await p1.$('#fk')), 'no fake report on a genuine page');
-		await p1.click('#fb-send');
-		check((await p1.textContent('#fb-status')).includes('请先选择星级'),
-		    'sending without stars: asked for them in Chinese');
-		await p1.click('#fb-stars label:nth-child(4)');
-		await p1.fill('#fb-text', '茶香很浓，包装完好。');
+		check(!(await p1.evaluate(() => document.getElementById('fb')
+		    .checkValidity())), 'no stars yet: the form will not send');
+		await p1.click('label[for=fb4]');
+		check(await p1.evaluate(() => document.querySelectorAll(
+		    '#fb label').length === 5 && getComputedStyle(
+		    document.querySelector('label[for=fb1]')).color ===
+		    getComputedStyle(document.querySelector('label[for=fb4]'))
+		    .color && getComputedStyle(document.querySelector(
+		    'label[for=fb5]')).color !== getComputedStyle(
+		    document.querySelector('label[for=fb4]')).color),
+		    '4 stars chosen: stars 1 to 4 lit, the fifth not');
+		await p1.fill('#fb textarea', '茶香很浓，包装完好。');
 		await p1.locator('#fb').scrollIntoViewIfNeeded();
 		await shot1('landing-rating');
-		await p1.click('#fb-send');
-		await p1.waitForFunction(() => document.querySelector(
-		    '#fb-status').textContent.includes('谢谢'), null,
-		    { timeout: 10000 });
-		check(await p1.isDisabled('#fb-text'), 'sent: thanked, the form is done');
+		await Promise.all([p1.waitForNavigation(), p1.click('#fb button')]);
+		await p1.waitForSelector('#fb-done');
+		check((await p1.textContent('#fb-done')).includes('谢谢您的评价'),
+		    'sent without a script: the answer page thanks in Chinese');
 		await shot1('landing-rated');
 
 		/* ---- the consumer's fake report ---- */

@@ -62,9 +62,21 @@ def page(srv, path, lang="zh-CN,zh;q=0.9", device=None):
     html = body.decode()
     m = re.search(r"sg_d=([0-9a-f.]+)", hdrs.get("Set-Cookie", ""))
     dev = m.group(1) if m else device
-    sid = re.search(r'<section class="card" id="(?:fb|fk)" data-scan="'
-                    r'([^"]+)"', html)
-    return st, html, dev, sid.group(1) if sid else None
+    sid = re.search(r'<section class="card" id="fk" data-scan="([^"]+)"|'
+                    r'<input type="hidden" name="scan_id" value="([^"]+)"',
+                    html)
+    return st, html, dev, (sid.group(1) or sid.group(2)) if sid else None
+
+
+def form(srv, fields, device, ctype="application/x-www-form-urlencoded",
+         lang="zh-CN,zh;q=0.9"):
+    """POST /feedback as the landing page's plain form sends it."""
+    h = {"Cookie": "sg_d=" + device, "Content-Type": ctype,
+         "Accept-Language": lang}
+    body = fields if isinstance(fields, bytes) else \
+        urllib.parse.urlencode(fields).encode()
+    st, hdrs, data = srv.request("POST", "/feedback", body=body, headers=h)
+    return st, hdrs, data.decode("utf-8", "replace")
 
 
 def post(srv, body, device, raw=None):
@@ -148,10 +160,17 @@ with Env() as env:
 
     # ---- ratings from the page's forms ----
     cidA = login(srv, gw, paths[0], devA, "13900000021")
-    st, d = post(srv, {"scan_id": sidA, "rating": 5, "text": "很好喝"}, devA)
-    check(st == 201 and d["kind"] == "rating" and d["rating"] == 5,
-          "a logged-in customer rates 5: 201")
-    rated_A = d["id"]
+    check('<form class="card" id="fb" method="post" action="/feedback">'
+          in html and 'name="rating" value="5"' in html,
+          "the rating form posts to /feedback without a script")
+    st, hdrs, body = form(srv, {"scan_id": sidA,
+                                "rating": "5", "text": "很好喝 + 回购"}, devA)
+    check(st == 200 and "谢谢您的评价" in body and
+          hdrs.get("Content-Type", "").startswith("text/html") and
+          "default-src 'none'" in hdrs.get("Content-Security-Policy", ""),
+          "the landing page's form: a logged-in customer rates 5, thanked "
+          "in Chinese")
+    rated_A = inbox(srv, AN)[0]["id"]
     _, _, devB, sidB = page(srv, paths[4])
     st, d = post(srv, {"scan_id": sidB, "rating": 2, "text": "一般"}, devB)
     check(st == 201, "an anonymous device rates 2: 201")
@@ -166,7 +185,8 @@ with Env() as env:
           "the inbox, newest first")
     a = [f for f in items if f["id"] == rated_A][0]
     check(a["kind"] == "rating" and a["status"] == "open" and
-          a["rating"] == 5 and a["text"] == "很好喝" and a["sku"] == "W1" and
+          a["rating"] == 5 and a["text"] == "很好喝 + 回购" and
+          a["sku"] == "W1" and
           a["customer"] == cidA and a["reply"] is None and
           a["photo"] is None and a["where"] is None and a["batch"],
           "the entry: kind, status open, rating, text, product, customer")
@@ -297,6 +317,32 @@ with Env() as env:
                   why, want, st, str(d)[:80]))
     st, d = post(srv, {"scan_id": sidA, "rating": 5}, devB)
     check(st == 403, "another device's scan: 403")
+    for fields, want, why in [
+            ({"scan_id": sidA}, 422, "no stars"),
+            ({"scan_id": sidA, "rating": "6"}, 422, "6 stars"),
+            ({"scan_id": sidA, "rating": "x"}, 422, "stars not a number"),
+            ({"scan_id": sidA, "rating": "4", "text": "x" * 501}, 422,
+             "501 characters"),
+            ({"scan_id": sidA, "rating": "4", "text": "a\u202eb"}, 422,
+             "RLO"),
+            ({"scan_id": "nope", "rating": "4"}, 404, "an unknown scan"),
+            ({"rating": "4"}, 422, "no scan_id")]:
+        st, _, body = form(srv, fields, devA)
+        check(st == want and "<!DOCTYPE html>" in body and
+              ("请检查" in body or "未找到" in body),
+              "the form with %s: %d and a page in Chinese (%d)" % (
+                  why, want, st))
+    st, _, body = form(srv, {"scan_id": sidA, "rating": "4"}, devB,
+                       lang="en-US,en;q=0.9")
+    check(st == 403 and "phone that scanned" in body,
+          "the form from another device: 403, in English for an English page")
+    st, _, _ = form(srv, b'{"scan_id": "x", "rating": 4}', devA,
+                    "application/json")
+    check(st == 400, "the form's route takes no JSON: 400")
+    st, _, _ = form(srv, b"scan_id=%ff%fe&rating=4", devA)
+    check(st == 422, "the form with bytes that are not UTF-8: 422")
+    check(head_status(srv, "/feedback", 64 * 1024) == 413,
+          "the form's route keeps 16 KB")
     st, d = post(srv, None, devA, raw=b"{not json")
     check(st == 400, "not JSON: 400")
     st, d = post(srv, None, devA, raw=b"[1]")
@@ -486,7 +532,9 @@ with Env() as env:
         s = env.start()
         st, al = s.api("GET", "alerts?type=rating_drop", AN)
         check(st == 200 and len(al["alerts"]) == 1 and
-              al["alerts"][0]["type"] == "rating_drop",
+              al["alerts"][0]["type"] == "rating_drop" and
+              al["alerts"][0]["product"] == {"sku": "W1",
+                                             "name": "Product W1"},
               "a 1 brings the week to 3.25 against 5: one rating_drop "
               "alert (%s)" % str(al)[:120])
         s.stop()

@@ -43,6 +43,7 @@ Object.assign(A.TEXT.zh, {
 	al_done: '已处理', al_no_batch: '（批次未知）',
 	al_outside: '越界', al_at: '位置',
 	al_region: '地域', al_region_ip: '据 IP 推断，可信度低',
+	rating_drop: '评分下降',
 });
 Object.assign(A.TEXT.en, {
 	al_status: 'Status', al_status_open: 'Open (new and acknowledged)',
@@ -68,10 +69,11 @@ Object.assign(A.TEXT.en, {
 	al_done: 'Done', al_no_batch: '(batch unknown)',
 	al_outside: 'outside by', al_at: 'at',
 	al_region: 'region', al_region_ip: 'from the IP address, low confidence',
+	rating_drop: 'Rating drop',
 });
 
 const TYPES = ['too_many_scanners', 'impossible_travel', 'diversion',
-    'counterfeit'];
+    'counterfeit', 'rating_drop'];
 const STATUS_KIND = { new: 'bad', acknowledged: 'warn', resolved: 'ok' };
 
 /* Who set the status, and when. */
@@ -88,6 +90,10 @@ function productCell(a) {
 	/* A forged code names no item: its alert counts the brand's fakes. */
 	if (a.type === 'counterfeit')
 		return '–';
+	/* A product's ratings fell (issue 21): the product, no batch. */
+	if (a.type === 'rating_drop')
+		return a.product ? [a.product.name, el('span', { class: 'sub' },
+		    a.product.sku)] : '–';
 	if (!a.batch)
 		return t('al_no_batch');
 	return [a.product ? a.product.name : '–', el('span', { class: 'sub' },
@@ -133,7 +139,7 @@ function evidence(a) {
 }
 
 function codeCell(a) {
-	if (a.type === 'counterfeit')
+	if (a.type === 'counterfeit' || a.type === 'rating_drop')
 		return '–';
 	const link = a.lookup ? el('a', { href: a.lookup.replace(/^\/admin\//, ''),
 	    class: 'trace-link' }, t('al_trace')) : null;
@@ -236,7 +242,7 @@ async function alertsPage(box) {
 		else
 			b.push(btn(t('al_reopen'), () => setStatus(a, 'new')));
 		if (a.type !== 'diversion' && a.type !== 'counterfeit' &&
-		    a.status !== 'resolved')
+		    a.type !== 'rating_drop' && a.status !== 'resolved')
 			b.push(btn(t('al_clear'), () => action(a, 'clear')));
 		if (a.batch && a.batch.state !== 'revoked') {
 			if (a.status !== 'resolved')
