@@ -169,7 +169,7 @@ robot_send(struct app *app, int kind, uint32_t brand_id, const char *payload,
 	json_int_t rule;
 	int rc;
 
-	if ((p = json_loads(payload, JSON_DISABLE_EOF_CHECK, NULL)) == NULL)
+	if ((p = json_loads(payload, 0, NULL)) == NULL)
 		return SIGIL_EINVAL;
 	if (json_unpack(p, "{s:I,s:s,s:s}", "rule", &rule, "title", &title,
 	    "markdown", &md) != 0 || rule <= 0 || rule > UINT32_MAX) {

@@ -698,7 +698,7 @@ notify_smtp_send(struct app *app, const char *payload, notify_done_fn done,
 
 	if (!smtp.set)
 		return SIGIL_ESTATE;
-	if ((p = json_loads(payload, JSON_DISABLE_EOF_CHECK, NULL)) == NULL ||
+	if ((p = json_loads(payload, 0, NULL)) == NULL ||
 	    json_unpack(p, "{s:o,s:s,s:s}", "to", &to, "subject", &subject,
 	    "text", &text) != 0 || !json_is_array(to) ||
 	    json_array_size(to) == 0 ||

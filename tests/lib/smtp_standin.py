@@ -38,7 +38,12 @@ class Message:
 
 
 class SMTPStandin:
-    def __init__(self, cert=None, key=None, users=None, require_auth=False):
+    def __init__(self, cert=None, key=None, users=None, require_auth=False,
+                 implicit=False):
+        """implicit: TLS from the first byte (smtps://), else STARTTLS
+        offered when cert is given."""
+        self.implicit = implicit
+        self.tls_failures = 0
         self.users = users or {}
         self.require_auth = require_auth
         self.messages = []
@@ -79,6 +84,15 @@ class SMTPStandin:
             self.sessions += 1
         c.settimeout(20)
         state = {"tls": False, "user": None, "from": None, "rcpt": []}
+        if self.implicit:
+            try:
+                c = self.ctx.wrap_socket(c, server_side=True)
+            except (OSError, ssl.SSLError):
+                with self.lock:
+                    self.tls_failures += 1
+                c.close()
+                return
+            state["tls"] = True
         f = c.makefile("rb")
 
         def say(line):
@@ -108,7 +122,12 @@ class SMTPStandin:
                 elif verb == "STARTTLS" and self.ctx and not state["tls"]:
                     say("220 go ahead")
                     f.close()
-                    c = self.ctx.wrap_socket(c, server_side=True)
+                    try:
+                        c = self.ctx.wrap_socket(c, server_side=True)
+                    except (OSError, ssl.SSLError):
+                        with self.lock:
+                            self.tls_failures += 1
+                        raise
                     f = c.makefile("rb")
                     state["tls"] = True
                     state["user"] = None

@@ -333,6 +333,43 @@ with Env() as env:
     st, doc = srv.api("POST", "notify/test", A, {"rule": r1["id"]})
     check(st == 200 and all(x["ok"] for x in doc["results"]),
           "restart: the sealed secret still signs")
+    srv.stop()
+
+    # smtps:// (TLS from the first byte) with the same trusted CA.
+    smtps = SMTPStandin(cert=crt, key=key, users={"alerts": "s3cret pw"},
+                        require_auth=True, implicit=True)
+    srv = env.start("--api-rate-limit", "0", "--webhook-allow", "127.0.0.1",
+                    "--smtp", "smtps://127.0.0.1:%d" % smtps.port,
+                    "--smtp-from", "alerts@acme.example",
+                    "--smtp-user", "alerts", "--smtp-password-file", pw,
+                    "--smtp-ca", ca)
+    st, doc = srv.api("POST", "notify/test", A, {"rule": r1["id"]})
+    res = {x["channel"]: x for x in doc.get("results", [])}
+    m = smtps.received("sec@acme.example")
+    check(res.get("smtp", {}).get("ok") and len(m) == 1 and m[0].tls and
+          m[0].user == "alerts", "smtps://: delivered over implicit TLS")
+    srv.stop()
+    smtps.stop()
+
+    # A server whose certificate no trusted CA signed: nothing is sent,
+    # no password crosses, and the failure is a passing one.
+    os.makedirs(os.path.join(env.dir, "other"))
+    _, crt2, key2 = make_cert(os.path.join(env.dir, "other"))
+    rogue = SMTPStandin(cert=crt2, key=key2, users={"alerts": "s3cret pw"},
+                        require_auth=True)
+    srv = env.start("--api-rate-limit", "0", "--webhook-allow", "127.0.0.1",
+                    "--smtp", "smtp://127.0.0.1:%d" % rogue.port,
+                    "--smtp-from", "alerts@acme.example",
+                    "--smtp-user", "alerts", "--smtp-password-file", pw,
+                    "--smtp-ca", ca)
+    st, doc = srv.api("POST", "notify/test", A, {"rule": r1["id"]})
+    res = {x["channel"]: x for x in doc.get("results", [])}
+    check(res.get("smtp", {}).get("ok") is False and
+          res["smtp"]["retry"] is True and rogue.received() == [] and
+          "certificate" in res["smtp"]["detail"],
+          "an untrusted certificate: refused, nothing sent %r" %
+          (res.get("smtp"),))
+    rogue.stop()
     smtp.stop()
     robots.stop()
 done()
