@@ -16,10 +16,11 @@ from sigiltest import (ARTIFACTS as ART, Env, browser, check, done,  # noqa: E40
                        outbox_code)
 
 PW = "correct horse battery staple"
-ADMIN_PAGES = ["overview", "campaigns", "catalog", "orders", "editor",
-               "alerts", "geo", "lookup", "distributors", "shipments",
-               "products", "batches", "customers", "feedback", "exports",
-               "webhooks", "users", "wechat", "privacy", "retention", "audit"]
+ADMIN_PAGES = ["overview", "campaigns", "messages", "catalog", "orders",
+               "editor", "alerts", "geo", "lookup", "distributors",
+               "sellers", "shipments", "products", "batches", "customers",
+               "segments", "feedback", "exports", "webhooks", "notify",
+               "users", "wechat", "privacy", "retention", "audit"]
 HANGZHOU = [[[118.0, 27.0], [122.9, 27.0], [122.9, 31.2], [118.0, 31.2],
              [118.0, 27.0]]]
 
