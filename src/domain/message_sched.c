@@ -6,7 +6,9 @@
  * whose time has come and that never ran, or a trigger not run for
  * SIGIL_MESSAGE_TRIGGER_S seconds (default 3600: a birthday, a lapse or
  * an expiring lot is found within the hour; the marks keep each
- * occasion to one message). It hands it to the writer as one op: on the
+ * occasion to one message); of those due, the one whose last run is
+ * oldest, so that none starves the others. It hands it to the writer as
+ * one op: on the
  * writer thread the definition is read again, planned (message_plan.c)
  * and its rows, marks and bookkeeping written in one transaction
  * (store_message_run), so a crash leaves all of a run or none, and the
@@ -57,6 +59,7 @@ struct message_sched {
 	/* this tick's pick */
 	int		 found;
 	uint32_t	 pick_brand, pick_id;
+	int64_t		 pick_last;
 	int64_t		 now;
 };
 
@@ -133,10 +136,14 @@ pick(void *arg, const struct message_def *d)
 		    s->trigger_every;
 	if (!due || failed_lately(s, d->brand_id, d->id))
 		return 0;
+	/* The one that waited longest, so none starves the others. */
+	if (s->found && d->last_run >= s->pick_last)
+		return 0;
 	s->found = 1;
 	s->pick_brand = d->brand_id;
 	s->pick_id = d->id;
-	return 1;
+	s->pick_last = d->last_run;
+	return 0;
 }
 
 static void
