@@ -92,10 +92,8 @@ int segment_members(struct store *st, uint32_t brand_id,
  * Who uses a saved segment (a campaign's or a message's audience):
  * segment deletion (on the writer thread) asks and refuses with
  * SIGIL_ECONFLICT (409 segment_in_use) when one says 1, naming it in
- * what ("campaign 3"). Campaigns are asked built in (any campaign of the
- * brand whose config's "audience" is the segment, running or not);
- * other owners (messages) register a check at start. A check reads st
- * only. At most SEGMENT_USERS_MAX checks; registering one twice adds it
+ * what ("campaign 3"). The owners register a check at start (campaign.c:
+ * campaign_uses_segment; messages to come). A check reads st only. At most SEGMENT_USERS_MAX checks; registering one twice adds it
  * once. 0, or SIGIL_EFULL.
  */
 #define SEGMENT_USERS_MAX	8

@@ -705,41 +705,12 @@ segment_users_register(segment_in_use_fn fn)
 	return 0;
 }
 
-/* A campaign's audience (its config's "audience", campaign.c's). */
-struct camp_use {
-	uint32_t	segment;
-	uint32_t	campaign;
-};
-
-static int
-camp_uses(void *arg, const struct campaign *c)
-{
-	struct camp_use *u = arg;
-	json_t *cfg = json_loads(c->config, 0, NULL);
-	json_int_t a = json_integer_value(json_object_get(cfg, "audience"));
-
-	json_decref(cfg);
-	if (a != (json_int_t)u->segment)
-		return 0;
-	u->campaign = c->id;
-	return 1;
-}
-
 int
 segment_in_use(struct store *st, uint32_t brand_id, uint32_t id, char *what,
     size_t size)
 {
-	struct camp_use u = { id, 0 };
 	int rc;
 
-	/* campaigns, built in: any campaign of the brand, running or not */
-	rc = store_campaign_each(st, brand_id, camp_uses, &u);
-	if (rc < 0)
-		return rc;
-	if (u.campaign != 0) {
-		snprintf(what, size, "campaign %u", u.campaign);
-		return 1;
-	}
 	for (size_t i = 0; i < nusers; i++)
 		if ((rc = users[i](st, brand_id, id, what, size)) != 0)
 			return rc;
