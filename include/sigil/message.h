@@ -44,7 +44,9 @@ struct message_cfg {
 	uint32_t	cap_days, cap_max;	/* 0: no cap */
 	int		quiet;		/* quiet hours set */
 	int		quiet_from, quiet_to;	/* minutes after local midnight */
-	int		zone_min;	/* the brand's zone, minutes east of UTC */
+	int		zone_min;	/* quiet hours' zone for customers outside
+					   China: the brand's, minutes east of
+					   UTC (default +08:00) */
 	char		template_id[65];	/* wechat_* channels */
 	char		field[33];	/* the template's data key for the text */
 	char		page[129];	/* the mini program page, or "" */

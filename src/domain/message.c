@@ -181,17 +181,38 @@ parse_cap(json_t *v, struct message_cfg *c, char *err, size_t size)
 	return 0;
 }
 
+/* "+HH:MM" or "-HH:MM", -12:00 to +14:00: minutes east of UTC. */
+static int
+zone_parse(const char *s, int *out)
+{
+	int m;
+
+	if (s == NULL || strlen(s) != 6 || (s[0] != '+' && s[0] != '-') ||
+	    hhmm(s + 1, &m) != 0 || m % 15 != 0)
+		return -1;
+	m = s[0] == '-' ? -m : m;
+	if (m < -12 * 60 || m > 14 * 60)
+		return -1;
+	*out = m;
+	return 0;
+}
+
 static int
 parse_quiet(json_t *v, struct message_cfg *c, char *err, size_t size)
 {
 	json_t *f = json_object_get(v, "from"), *t = json_object_get(v, "to");
+	json_t *z = json_object_get(v, "zone");
 
-	if (!json_is_object(v) || json_object_size(v) != 2 ||
+	c->zone_min = 8 * 60;
+	if (!json_is_object(v) || json_object_size(v) != 2 + (z != NULL) ||
 	    hhmm(json_string_value(f), &c->quiet_from) != 0 ||
 	    hhmm(json_string_value(t), &c->quiet_to) != 0 ||
-	    c->quiet_from == c->quiet_to)
+	    c->quiet_from == c->quiet_to ||
+	    (z != NULL && zone_parse(json_string_value(z), &c->zone_min) != 0))
 		return fail(err, size, "'quiet_hours' must be {\"from\": "
-		    "\"HH:MM\", \"to\": \"HH:MM\"}, two different times%s", "");
+		    "\"HH:MM\", \"to\": \"HH:MM\", \"zone\": the brand's "
+		    "UTC offset such as \"+08:00\" (optional)}, two different "
+		    "times%s", "");
 	c->quiet = 1;
 	return 0;
 }
@@ -398,6 +419,9 @@ message_cfg_json(const struct message_cfg *c)
 		snprintf(q, sizeof q, "%02d:%02d", c->quiet_to / 60,
 		    c->quiet_to % 60);
 		json_object_set_new(x, "to", json_string(q));
+		snprintf(q, sizeof q, "%c%02d:%02d", c->zone_min < 0 ? '-' :
+		    '+', abs(c->zone_min) / 60, abs(c->zone_min) % 60);
+		json_object_set_new(x, "zone", json_string(q));
 		json_object_set_new(o, "quiet_hours", x);
 	}
 	if (c->template_id[0] != '\0') {

@@ -12,6 +12,11 @@
  * in memory until the writer has recorded it, so the next tick never
  * picks it up twice.
  *
+ * A marketing row is sent only if the customer's latest marketing
+ * consent is still a grant when it goes (consent_granted: a read), so a
+ * withdrawal after the run, while the row waited for quiet hours' end
+ * or a retry, holds: the row fails ("no_consent").
+ *
  * At least once, and no more than that: a row is marked sent only after
  * the channel said so. After a kill -9 the rows that were in flight (sent
  * or being sent, not yet recorded) are due again and go out again; every
@@ -20,7 +25,7 @@
  * writes and a busy one one write per message.
  *
  * Owns the channel table, the dispatcher's timer, its flights and the
- * delivery counters. May call store (reads), writer, webhook.h's
+ * delivery counters. May call store (reads), consent, writer, webhook.h's
  * backoff, log and util. Never writes to the store from the loop, never
  * blocks the loop (channels send through egress).
  */
@@ -31,6 +36,7 @@
 #include <event2/event.h>
 
 #include "sigil/app.h"
+#include "sigil/consent.h"
 #include "sigil/log.h"
 #include "sigil/message.h"
 #include "sigil/store.h"
@@ -240,6 +246,12 @@ take_due(void *arg, const struct outbox_msg *m)
 	if (m->attempts == 0)
 		f->slot->queued++;
 	f->sending = 1;
+	/* A withdrawal after the run (a deferred row) holds: asked again. */
+	if (m->kind == OUTBOX_MARKETING && consent_granted(d->app, m->brand_id,
+	    m->customer_id, CONSENT_MARKETING) != 1) {
+		channel_done(f, 0, 0, 0, "no_consent");
+		return 0;
+	}
 	if ((ops = f->slot->ops) == NULL) {
 		channel_done(f, 0, 0, 0, "unknown_channel");
 		return 0;

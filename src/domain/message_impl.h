@@ -30,8 +30,9 @@ int message_audience_each(struct store *st, uint32_t brand_id,
  * segment a message uses cannot be deleted). 0 or SIGIL_EFULL. */
 int message_segments_hook(void);
 
-/* When a message planned at now may go: now, or when c's quiet hours
- * (read in China's zone) end. */
-int64_t message_quiet_until(const struct message_cfg *c, int64_t now);
+/* When a message planned at now may go: now, or when c's quiet hours,
+ * read in the zone zone_min minutes east of UTC, end. */
+int64_t message_quiet_until(const struct message_cfg *c, int64_t now,
+    int zone_min);
 
 #endif

@@ -12,9 +12,10 @@
  * thread, message_sched.c) collects the rows and marks for
  * store_message_run, which writes them in one transaction.
  *
- * Quiet hours are read in the customer's zone: China's (UTC+8) for
- * every customer today, since sigil places customers in China (a
- * customer's own country is not looked up yet: docs/messages.md).
+ * Quiet hours are read in the customer's zone: China's (UTC+8), unless
+ * the region of their latest located scan (segment facts of their
+ * devices) is in another country: then the brand's zone, the
+ * definition's quiet_hours.zone.
  *
  * Owns nothing past a call. May call store (reads), consent, member
  * (ledger, tier), profile (birthday, name), ledger.h, util. Reads only.
@@ -67,9 +68,10 @@ message_run_clear(struct message_run *r)
 
 /* When a message planned at now may go: now, or quiet hours' end. */
 int64_t
-message_quiet_until(const struct message_cfg *c, int64_t now)
+message_quiet_until(const struct message_cfg *c, int64_t now, int zone_min)
 {
-	int64_t local = now + ZONE_US, day = local - local % US_PER_DAY;
+	int64_t zone_us = (int64_t)zone_min * MINUTE_US;
+	int64_t local = now + zone_us, day = local - local % US_PER_DAY;
 	int m = (int)((local - day) / MINUTE_US), in;
 	int64_t end;
 
@@ -82,7 +84,72 @@ message_quiet_until(const struct message_cfg *c, int64_t now)
 	end = day + c->quiet_to * MINUTE_US;
 	if (end <= local)
 		end += US_PER_DAY;
-	return end - ZONE_US;
+	return end - zone_us;
+}
+
+/* ---- the customer's zone ---- */
+
+struct zone_find {
+	struct store	*st;
+	uint32_t	 brand_id;
+	int64_t		 at;
+	uint32_t	 region;
+	int		 err;
+};
+
+static int
+zone_fact(void *arg, int kind, const char *val, size_t vlen, int64_t at,
+    uint32_t region)
+{
+	struct zone_find *z = arg;
+
+	(void)val;
+	(void)vlen;
+	if (kind == SEGF_LAST_REGION && region != 0 && at >= z->at) {
+		z->at = at;
+		z->region = region;
+	}
+	return 0;
+}
+
+static int
+zone_device(void *arg, uint64_t device)
+{
+	struct zone_find *z = arg;
+	int rc = store_device_facts(z->st, z->brand_id, device, zone_fact, z);
+
+	if (rc < 0) {
+		z->err = rc;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The zone quiet hours are read in for cu: China's, unless the region
+ * of their latest scan with a region (over every device they logged in
+ * on: segment facts) is in another country; then the brand's (cfg).
+ */
+static int
+customer_zone(struct plan_ctx *x, const struct customer *cu, int *out)
+{
+	struct zone_find z = { x->app->store, cu->brand_id, 0, 0, 0 };
+	struct store_region r;
+	int rc;
+
+	*out = (int)(ZONE_US / MINUTE_US);
+	if ((rc = store_customer_devices(x->app->store, cu->brand_id, cu->id,
+	    zone_device, &z)) < 0)
+		return rc;
+	if (z.err != 0)
+		return z.err;
+	if (z.region == 0)
+		return 0;
+	if ((rc = store_region_get(x->app->store, z.region, &r)) != 0)
+		return rc == SIGIL_ENOTFOUND ? 0 : rc;
+	if (r.place.country[0] != '\0' && strcmp(r.place.country, "CN") != 0)
+		*out = x->cfg->zone_min;
+	return 0;
 }
 
 /* The text with its placeholders filled in (out: cap bytes). */
@@ -275,7 +342,7 @@ judge(void *arg, const struct customer *cu)
 	const char *vals[5];
 	int64_t mark = 0, expiring = 0, next_at, balance = 0;
 	uint32_t n;
-	int rc;
+	int rc, zone = 8 * 60;
 
 	p->audience++;
 	mc.tier[0] = '\0';
@@ -314,7 +381,9 @@ judge(void *arg, const struct customer *cu)
 			goto out;
 		}
 	}
-	next_at = message_quiet_until(c, x->now);
+	if (c->quiet && (rc = customer_zone(x, cu, &zone)) != 0)
+		goto out;
+	next_at = message_quiet_until(c, x->now, zone);
 	if (next_at != x->now)
 		p->quiet++;
 	snprintf(points, sizeof points, "%lld", (long long)balance);

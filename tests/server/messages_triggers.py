@@ -12,7 +12,12 @@ Today: bea gets her birthday greeting with her name and cal his tier
 message, once each however often the triggers run. Four days on: cal's
 600 points lapse within 7 days, so he is told, once. Six days on: all
 three have not scanned (claimed) for 5 days and are told, once; no
-birthday, tier or expiry message goes twice.
+birthday, tier or expiry message goes twice. Then quiet hours (21:00
+to 23:00) at 22:00 China time hold for the customers in China (by the
+region of their latest scan: a --geoip database the test writes) and
+for those without a region, but not for eve, whose scan was in the
+United States: her zone is the brand's (-08:00, 06:00 there); the
+others get the message at 23:00.
 """
 import datetime
 import hashlib
@@ -22,6 +27,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -90,6 +96,20 @@ class Gateway:
                           if mark in d["text"])
 
 
+def write_mmdb(path):
+    """China (203.0.113.0/24) and the United States (2001:db8:1::/48)."""
+    nets = [["203.0.113.0/24", {"country": {"iso_code": "CN", "names": {
+                "en": "China", "zh-CN": "中国"}}, "subdivisions": [{
+                    "iso_code": "GD", "names": {"en": "Guangdong"}}]}],
+            ["2001:db8:1::/48", {"country": {"iso_code": "US", "names": {
+                "en": "United States", "zh-CN": "美国"}}, "subdivisions": [{
+                    "iso_code": "CA", "names": {"en": "California"}}]}]]
+    subprocess.run(["perl", os.path.join(os.path.dirname(__file__), "..",
+                                         "lib", "mkmmdb.pl"), path],
+                   check=True, input=json.dumps(
+                       {"type": "GeoLite2-City", "networks": nets}).encode())
+
+
 if not os.path.exists(os.path.join(FAULT_BIN, "sigild")):
     check(False, "FAULT_BIN names a FAULT=1 build (make fault: "
           "build/fault/bin); got %r" % FAULT_BIN)
@@ -107,7 +127,9 @@ with Env() as env:
     with open(secret, "w") as f:
         f.write(SECRET + "\n")
     os.chmod(secret, 0o600)
-    args = ("--sms-webhook", "http://127.0.0.1:%d/sms" % gw.port,
+    mm = os.path.join(env.dir, "test.mmdb")
+    write_mmdb(mm)
+    args = ("--geoip", mm, "--sms-webhook", "http://127.0.0.1:%d/sms" % gw.port,
             "--sms-secret-file", secret, "--webhook-allow", "127.0.0.0/8",
             "--trusted-proxy", "127.0.0.1/32", "--api-rate-limit", "0")
     os.environ.pop("SIGIL_TEST_CLOCK_SHIFT", None)
@@ -125,9 +147,9 @@ with Env() as env:
           "a notice, profile fields name and birthday, a campaign of 600 "
           "points lapsing in 10 days (%s %s %s)" % (st, st2, st3))
 
-    def login(i):
+    def login(i, ip=None):
         phone = "1390000%04d" % i
-        ip = "10.0.0.%d" % (i + 1)
+        ip = ip or "10.0.0.%d" % (i + 1)
         _, _, dev = srv.scan(paths[i], headers={"X-Forwarded-For": ip})
         h = {"Accept": "application/json", "Cookie": "sg_d=" + dev,
              "X-Forwarded-For": ip}
@@ -195,6 +217,41 @@ with Env() as env:
     check(len(gw.texts("【生日】")) == 1 and len(gw.texts("【升级】")) == 1
           and len(gw.texts("【过期】")) == 1,
           "no birthday, tier or expiry message went twice")
+    srv.stop()
+
+    # ---- quiet hours in the customer's zone ----
+    now = datetime.datetime.now(CN) + datetime.timedelta(days=7)
+    at22 = now.replace(hour=22, minute=0, second=0, microsecond=0)
+    if at22 <= now:
+        at22 += datetime.timedelta(days=1)
+    shift = int((at22 - datetime.datetime.now(CN)).total_seconds())
+    os.environ["SIGIL_TEST_CLOCK_SHIFT"] = str(shift)
+    srv = env.start(*args)
+    eve, _ = login(3, "2001:db8:1::5")
+    fay, _ = login(4, "203.0.113.5")
+    night = {"name": "夜", "channel": "sms", "text": "【夜】晚安",
+             "schedule": {"at": at22.isoformat()},
+             "quiet_hours": {"from": "21:00", "to": "23:00",
+                             "zone": "-08:00"}}
+    st, d = srv.api("POST", "messages/dry-run", OP, night)
+    check(st == 200 and d["consenting"] == 5 and d["quiet"] == 4 and
+          d["would_send"] == 5, "22:00 in China: the 4 customers in China "
+          "(by the region of their scan, or none) deferred; eve, whose scan "
+          "was in the United States, is at 06:00 in the brand's -08:00 zone "
+          "(%s)" % {k: d.get(k) for k in ("consenting", "quiet")})
+    st, m = srv.api("POST", "messages", OP, night)
+    check(st == 201 and m["quiet_hours"]["zone"] == "-08:00",
+          "the message stored with the brand's zone")
+    time.sleep(4)
+    check(gw.texts("【夜】") == [(eve, "【夜】晚安")],
+          "only eve got it at once")
+    srv.stop()
+    os.environ["SIGIL_TEST_CLOCK_SHIFT"] = str(shift + 5400)
+    srv = env.start(*args)
+    time.sleep(4)
+    check(gw.texts("【夜】") == sorted((p, "【夜】晚安") for p in
+                                     (bea, cal, dan, eve, fay)),
+          "at 23:30 China time the other four got it, each once")
     srv.stop()
     os.environ.pop("SIGIL_TEST_CLOCK_SHIFT", None)
 
