@@ -92,8 +92,27 @@ async function main(argv) {
 		await shot('test');
 
 		await page.click('.nt-digest');
-		await page.waitForSelector('#toast:not([hidden])');
+		await page.waitForFunction(() => {
+			const e = document.querySelector('#toast');
+			return e && !e.hidden && e.textContent.includes('摘要');
+		}, null, { timeout: 10000 });
 		check((await text('#toast')).includes('摘要'), 'digest asked for');
+
+		await page.click('.nt-toggle');
+		await page.waitForFunction(() => {
+			const e = document.querySelector('#nt-list');
+			return e && e.textContent.includes('已停用');
+		}, null, { timeout: 10000 });
+		check(((await get('/api/v1/notify/rules')).rules[0] || {}).active ===
+		    false, 'paused: the server says so');
+		await shot('paused');
+		await page.click('.nt-toggle');
+		await page.waitForFunction(() => {
+			const e = document.querySelector('#nt-list');
+			return e && !e.textContent.includes('已停用');
+		}, null, { timeout: 10000 });
+		check(((await get('/api/v1/notify/rules')).rules[0] || {}).active ===
+		    true, 'resumed');
 
 		await page.click('#lang');
 		await page.waitForFunction(() => document.querySelector('h1') &&

@@ -59,7 +59,7 @@ with Env() as env:
     browser("notify.js", [base, "ann@acme.test", "ana@acme.test", ART,
                           R + "/cgi-bin/webhook/send?key=KB",
                           R + "/robot/send?access_token=TB", SECRET], PW,
-            checks=12, shots=6)
+            checks=14, shots=7)
     got = smtp.received("boss@acme.example")
     check(len(got) == 1 and got[0].tls and "测试通知" in got[0].subject,
           "the receiver got the page's test e-mail over TLS")

@@ -47,6 +47,8 @@ Object.assign(A.TEXT.zh, {
 	nt_test_ok: '已送达', nt_test_fail: '失败', nt_test_results: '测试结果',
 	nt_ch_smtp: '邮件', nt_ch_wecom: '企业微信', nt_ch_dingtalk: '钉钉',
 	nt_none: '还没有通知规则。', nt_active: '启用', nt_paused: '已停用',
+	nt_pause: '停用', nt_resume: '启用', nt_paused_done: '已停用',
+	nt_resumed_done: '已启用',
 	nt_admin_only: '只有管理员可以查看和管理告警通知（机器人地址含有密钥）。',
 	nt_pick_type: '请至少选择一种告警类型。',
 	nt_note: '邮件服务器由运维在启动参数中配置（--smtp）；机器人地址和密钥由品牌填写。',
@@ -81,7 +83,8 @@ Object.assign(A.TEXT.en, {
 	nt_test_results: 'Test results', nt_ch_smtp: 'E-mail',
 	nt_ch_wecom: 'WeCom', nt_ch_dingtalk: 'DingTalk',
 	nt_none: 'No notification rules yet.', nt_active: 'active',
-	nt_paused: 'paused',
+	nt_paused: 'paused', nt_pause: 'Pause', nt_resume: 'Resume',
+	nt_paused_done: 'Paused', nt_resumed_done: 'Resumed',
 	nt_admin_only: 'Only an admin may see and manage alert notifications ' +
 	    '(robot URLs carry a key).',
 	nt_pick_type: 'Choose at least one alert type.',
@@ -249,6 +252,16 @@ async function notifyPage(box) {
 				toast(errText(e), true);
 			}
 		};
+		const toggle = async (r) => {
+			try {
+				await api('PUT', `/api/v1/notify/rules/${r.id}`,
+				    { active: !r.active });
+				toast(t(r.active ? 'nt_paused_done' : 'nt_resumed_done'));
+			} catch (e) {
+				toast(errText(e), true);
+			}
+			load();
+		};
 		const del = async (r) => {
 			if (!await confirmBox(`${t('nt_delete')} ${r.name}`, el('p', {},
 			    t('nt_confirm_delete'))))
@@ -279,6 +292,9 @@ async function notifyPage(box) {
 		      return [b, r.mode !== 'immediate' ? el('button', {
 		          type: 'button', class: 'nt-digest',
 		          on: { click: () => digest(r) } }, t('nt_digest')) : null,
+		          el('button', { type: 'button', class: 'nt-toggle',
+		          on: { click: () => toggle(r) } },
+		          t(r.active ? 'nt_pause' : 'nt_resume')),
 		          el('button', { type: 'button', class: 'danger nt-delete',
 		          on: { click: () => del(r) } }, t('nt_delete'))];
 		    } },
