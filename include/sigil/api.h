@@ -266,7 +266,8 @@ void api_stats_get(struct api_call *a);		/* stats/{what} */
  * ---- handlers: lifecycle messages (api_messages.c) ----
  * messages (GET list, POST create), messages/{id} (GET, PUT, DELETE),
  * messages/dry-run (POST a definition), messages/{id}/dry-run (POST),
- * messages/{id}/deliveries (GET), outbox (GET: every kind of row).
+ * messages/{id}/deliveries (GET), outbox (GET: every kind of row),
+ * messages/settings (GET, PUT).
  */
 void api_messages_list(struct api_call *a);
 void api_messages_create(struct api_call *a);
@@ -277,6 +278,8 @@ void api_messages_dry_run_body(struct api_call *a);
 void api_messages_dry_run(struct api_call *a);
 void api_messages_deliveries(struct api_call *a);
 void api_outbox_list(struct api_call *a);
+void api_messages_settings_get(struct api_call *a);	/* messages/settings */
+void api_messages_settings_put(struct api_call *a);
 
 /*
  * ---- handlers: CRM webhooks (api_webhooks.c) ----

@@ -75,6 +75,25 @@ extern const struct writer_op message_create_op;
 extern const struct writer_op message_update_op;
 extern const struct writer_op message_delete_op;
 
+/*
+ * The brand's message settings, kept in its member settings under
+ * MESSAGE_SETTINGS_KEY: {"service_wechat": {template_id, field, page?}}
+ * is the WeChat template service messages (replies) use, so that "auto"
+ * sends them by WeChat to a customer with an openid. parse checks a PUT
+ * body ({"service_wechat": {...} or null}) into *out (a new reference:
+ * the object, or JSON null to remove): 0, SIGIL_EINVAL with err;
+ * message_settings_json shows them from the member settings object.
+ */
+#define MESSAGE_SETTINGS_KEY	"messages_service_wechat"
+int message_settings_parse(const struct json_t *body, struct json_t **out,
+    char *err, size_t errsize);
+struct json_t *message_settings_json(struct json_t *settings);
+struct message_settings {
+	uint32_t	 brand_id;
+	struct json_t	*service_wechat;	/* JSON null: remove */
+};
+extern const struct writer_op message_settings_op;
+
 /* ---- planning a run (message_plan.c) ---- */
 
 /* What a run would send, and why not to the others. */

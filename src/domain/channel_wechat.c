@@ -29,9 +29,10 @@
  * one fails for good ("no_openid"), as does a brand without the app.
  *
  * "auto" picks, per row: a template message when the row carries a
- * template and the customer has an official-account openid, else a
- * subscribe message when a mini-program openid, else SMS (service
- * messages carry no template: they go by SMS).
+ * template (a service message, a reply, carries the brand's service
+ * template when one is set: message.h's settings) and the customer has
+ * an official-account openid, else a subscribe message when a
+ * mini-program openid, else SMS.
  *
  * Owns the token cache. May call wechat.h (the apps and their secrets),
  * identity.h, store (reads), egress, log, util. Never logs a token, an
@@ -47,6 +48,7 @@
 #include "sigil/app.h"
 #include "sigil/egress.h"
 #include "sigil/identity.h"
+#include "sigil/member.h"
 #include "sigil/message.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -399,19 +401,56 @@ has_openid(struct app *app, const struct outbox_msg *m, int kind)
 	return rc == 0;
 }
 
+/*
+ * m's payload with the brand's service template (message.h's settings)
+ * when it carries no template of its own: a new string, or NULL when
+ * there is nothing to add.
+ */
+static char *
+with_service_template(struct app *app, const struct outbox_msg *m)
+{
+	json_t *p = json_loads(m->payload, 0, NULL), *set, *w;
+	char *s = NULL;
+
+	if (p == NULL || json_is_string(json_object_get(p, "template_id"))) {
+		json_decref(p);
+		return NULL;
+	}
+	set = member_settings_read(app->store, m->brand_id, NULL);
+	w = json_object_get(set, MESSAGE_SETTINGS_KEY);
+	if (json_is_string(json_object_get(w, "template_id")) &&
+	    json_is_string(json_object_get(w, "field"))) {
+		json_object_update(p, w);
+		s = json_dumps(p, JSON_COMPACT);
+	}
+	json_decref(set);
+	json_decref(p);
+	return s;
+}
+
 static int
 auto_send(struct app *app, const struct outbox_msg *m, channel_done_fn done,
     void *arg)
 {
-	json_t *p = json_loads(m->payload, 0, NULL);
-	int tpl = json_is_string(json_object_get(p, "template_id"));
+	struct outbox_msg own = *m;
+	char *svc = with_service_template(app, m);
+	json_t *p;
+	int tpl, rc;
 
+	if (svc != NULL)
+		own.payload = svc;
+	p = json_loads(own.payload, 0, NULL);
+	tpl = json_is_string(json_object_get(p, "template_id"));
 	json_decref(p);
-	if (tpl && has_openid(app, m, IDENT_WECHAT_OA))
-		return template_send(app, m, done, arg);
-	if (tpl && has_openid(app, m, IDENT_WECHAT_MP))
-		return subscribe_send(app, m, done, arg);
-	return channel_sms.send(app, m, done, arg);
+	/* Each send copies what it needs before it returns. */
+	if (tpl && has_openid(app, &own, IDENT_WECHAT_OA))
+		rc = template_send(app, &own, done, arg);
+	else if (tpl && has_openid(app, &own, IDENT_WECHAT_MP))
+		rc = subscribe_send(app, &own, done, arg);
+	else
+		rc = channel_sms.send(app, m, done, arg);
+	free(svc);
+	return rc;
 }
 
 const struct channel_ops channel_wechat_template = { "wechat_template",

@@ -12,6 +12,10 @@
  * name). Planning and running are message_plan.c's and
  * message_sched.c's; delivery is message_dispatch.c's.
  *
+ * The brand's message settings (a member settings key): the
+ * WeChat template replies and other service messages use
+ * (service_wechat), so that "auto" can reach a customer by WeChat.
+ *
  * Owns the definition's rules and JSON. May call store (reads; writes in
  * its ops' run), segment.h (an audience must be a saved segment),
  * webhook.h (a webhook channel names a subscription), util. Never knows
@@ -24,6 +28,7 @@
 #include <jansson.h>
 
 #include "sigil/audit.h"
+#include "sigil/member.h"
 #include "sigil/message.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -478,6 +483,61 @@ message_json(struct store *st, const struct message_def *d)
 	json_object_set_new(o, "delivery", c);
 	return o;
 }
+
+/* ---- the brand's message settings ---- */
+
+int
+message_settings_parse(const struct json_t *cbody, struct json_t **out,
+    char *err, size_t size)
+{
+	json_t *body = (json_t *)cbody, *w;
+	struct message_cfg c;
+	const char *k;
+	json_t *v;
+	int rc;
+
+	if (!json_is_object(body))
+		return fail(err, size, "the body must be a JSON object%s", "");
+	json_object_foreach(body, k, v)
+		if (strcmp(k, "service_wechat") != 0)
+			return fail(err, size, "unknown key '%.40s': the settings "
+			    "hold service_wechat", k);
+	w = json_object_get(body, "service_wechat");
+	if (w == NULL || json_is_null(w)) {
+		*out = json_null();
+		return 0;
+	}
+	memset(&c, 0, sizeof c);
+	if ((rc = parse_wechat(w, &c, err, size)) != 0)
+		return rc;
+	*out = json_pack("{s:s,s:s}", "template_id", c.template_id, "field",
+	    c.field);
+	if (*out != NULL && c.page[0] != '\0')
+		json_object_set_new(*out, "page", json_string(c.page));
+	return *out != NULL ? 0 : SIGIL_ENOMEM;
+}
+
+struct json_t *
+message_settings_json(struct json_t *settings)
+{
+	json_t *w = json_object_get(settings, MESSAGE_SETTINGS_KEY);
+
+	return json_pack("{s:O}", "service_wechat", json_is_object(w) ? w :
+	    json_null());
+}
+
+static int
+settings_run(struct store *st, void *arg)
+{
+	struct message_settings *x = arg;
+
+	return member_settings_key_set(st, x->brand_id, MESSAGE_SETTINGS_KEY,
+	    json_is_null(x->service_wechat) ? NULL :
+	    json_incref(x->service_wechat));
+}
+
+const struct writer_op message_settings_op = { "message_settings",
+	settings_run };
 
 /* ---- the brand API's writes ---- */
 

@@ -234,11 +234,14 @@ trigger_due(struct plan_ctx *x, const struct customer *cu,
 		break;
 	}
 	case TRIG_NO_SCAN: {
-		int64_t last = cu->created;
+		int64_t last = 0;
 
+		/* The latest claim (its EARN entry), else joining. */
 		for (size_t i = 0; i < lb->n; i++)
 			if (lb->v[i].type == LEDGER_EARN && lb->v[i].at > last)
 				last = lb->v[i].at;
+		if (last == 0)
+			last = cu->created;
 		if (now - last < c->days * US_PER_DAY)
 			return 0;
 		*mark = last;

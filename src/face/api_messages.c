@@ -3,7 +3,8 @@
  * (GET, POST /api/v1/messages; GET, PUT, DELETE /api/v1/messages/{id}),
  * a dry run (POST /api/v1/messages/dry-run with a definition, or
  * /api/v1/messages/{id}/dry-run of a stored one), and delivery status
- * (GET /api/v1/messages/{id}/deliveries, GET /api/v1/outbox), called by
+ * (GET /api/v1/messages/{id}/deliveries, GET /api/v1/outbox) and the
+ * brand's message settings (GET, PUT /api/v1/messages/settings), called by
  * route_api.c after authentication and the role check.
  *
  * Definitions are checked on the loop (message_config_parse) and written
@@ -28,6 +29,7 @@
 #include "sigil/http_job.h"
 #include "sigil/http_write.h"
 #include "sigil/log.h"
+#include "sigil/member.h"
 #include "sigil/message.h"
 #include "sigil/store.h"
 #include "sigil/util.h"
@@ -459,4 +461,45 @@ api_outbox_list(struct api_call *a)
 	    api_query_id(a, "customer", UINT64_MAX, &customer) != 0)
 		return;
 	rows_reply(a, (uint32_t)source, kind, customer);
+}
+
+/* ---- the brand's message settings ---- */
+
+void
+api_messages_settings_get(struct api_call *a)
+{
+	json_t *set = member_settings(a->app, a->brand.id);
+
+	api_reply(a, 200, message_settings_json(set));
+	json_decref(set);
+}
+
+static void
+settings_saved(struct http_call *c, void *arg, int err)
+{
+	struct message_settings *x = arg;
+
+	if (err != 0) {
+		json_decref(x->service_wechat);
+		api_write_fail(c, err, "settings");
+		return;
+	}
+	http_reply_jsont(c, 200, json_pack("{s:o}", "service_wechat",
+	    x->service_wechat));
+}
+
+void
+api_messages_settings_put(struct api_call *a)
+{
+	struct message_settings x = { a->brand.id, NULL };
+	char err[300];
+
+	if (api_body(a) != 0)
+		return;
+	if (message_settings_parse(a->body, &x.service_wechat, err,
+	    sizeof err) != 0) {
+		api_fail(a, 422, "invalid", err);
+		return;
+	}
+	http_write(a->c, &message_settings_op, &x, sizeof x, settings_saved);
 }

@@ -17,7 +17,9 @@ it goes. A template message reaches dave (a follower) with the text in
 the template's key. "auto" sends dave a template message, erin a
 subscribe message, gus an SMS. The webhook channel posts one signed
 event per customer to the brand's subscription, named by customer id,
-never by phone.
+never by phone. With the brand's service template set (messages/
+settings), a reply to dave's feedback reaches him as a template
+message, a reply to gus's by SMS.
 """
 import hashlib
 import hmac
@@ -108,6 +110,7 @@ with Env() as env:
     wx.add_app(MP, MP_SECRET, "mp", open_platform="acme-open")
     wx.add_template(OA, "TPL_OA_1", ["keyword1"])
     wx.add_template(MP, "TPL_MP_1", ["thing1"])
+    wx.add_template(OA, "TPL_OA_SVC", ["keyword1"])
     wx.start()
     sms = Receiver()
     hook = Receiver()
@@ -310,6 +313,57 @@ with Env() as env:
           "each signed with the subscription's secret")
     check(not any(b"13900000077" in r for r in raw),
           "no phone in what the webhook got")
+
+    # ---- replies: service messages by the brand's service template ----
+    for body, why in (({"colour": 1}, "an unknown key"),
+                      ({"service_wechat": {"template_id": "a b"}},
+                       "a bad template id"),
+                      ({"service_wechat": {"field": "x"}}, "no template")):
+        st, d = srv.api("PUT", "messages/settings", A, body)
+        check(st == 422, "settings with %s: 422" % why)
+    st, d = srv.api("PUT", "messages/settings", R, {"service_wechat": None})
+    check(st == 403, "an analyst may not change them")
+    st, d = srv.api("PUT", "messages/settings", OP, {"service_wechat": {
+        "template_id": "TPL_OA_SVC", "field": "keyword1"}})
+    check(st == 200 and srv.api("GET", "messages/settings", R)[1] == {
+        "service_wechat": {"template_id": "TPL_OA_SVC",
+                           "field": "keyword1"}},
+          "the service template set (%s %s)" % (st, d))
+
+    def feedback(dev, path, ua=None):
+        h = {"Accept": "application/json", "Cookie": "sg_d=" + dev}
+        if ua:
+            h["User-Agent"] = ua
+        st, _, raw = srv.request("GET", path, headers=h)
+        sid = json.loads(raw)["scan_id"]
+        st, _, raw = srv.request("POST", "/api/v1/feedback", body={
+            "scan_id": sid, "rating": 4, "text": "不错"}, headers=h)
+        assert st == 201, (st, raw)
+        return json.loads(raw)["id"]
+
+    sms_before = len(sms.bodies())
+    n_wx = len(wx.messages)
+    for dev_, path, ua in ((dev, paths[5], WX_UA), (gdev, paths[6], None)):
+        fid = feedback(dev_, path, ua)
+        st, d = srv.api("POST", "feedback/%d/reply" % fid, OP,
+                        {"text": "谢谢您的反馈"})
+        check(st == 200 and d["delivered"] is True,
+              "a reply to feedback queued (%s)" % st)
+    check(wait(lambda: len(wx.messages) > n_wx and
+               len(sms.bodies()) > sms_before, 15),
+          "the replies went out")
+    got = wx.messages[n_wx:]
+    check(len(got) == 1 and got[0][1] == wx.openid(OA, "dave") and
+          got[0][2] == "TPL_OA_SVC" and got[0][3] == {
+              "keyword1": "谢谢您的反馈"},
+          "dave's reply: a template message by the service template")
+    check([b for _, _, b in sms.bodies()[sms_before:]] == [
+        {"phone": "+8613900000077", "text": "谢谢您的反馈"}],
+        "gus's reply: by SMS")
+    st, d = srv.api("GET", "outbox?kind=service", R)
+    check(st == 200 and len(d["deliveries"]) == 2 and all(
+        r["state"] == "sent" and r["channel"] == "auto"
+        for r in d["deliveries"]), "two service rows, sent")
 
     st, d = srv.api("GET", "outbox?kind=marketing&limit=1000", R)
     check(st == 200 and len(d["deliveries"]) == 20,
