@@ -57,6 +57,36 @@ export_device(void *arg, uint64_t device)
 	return 0;
 }
 
+/* The customer's feedback (issue 21): what they rated, wrote, reported
+ * and what the brand answered; the photo is said, not copied. */
+struct feedback_export {
+	uint64_t	customer;
+	json_t		*arr;
+};
+
+static int
+export_feedback(void *arg, const struct feedback *f)
+{
+	struct feedback_export *x = arg;
+	static const char *const status[] = { "open", "replied", "closed" };
+	char t[SIGIL_TIME_LEN + 1];
+	json_t *o;
+
+	if (f->customer_id != x->customer)
+		return 0;
+	o = json_pack("{s:I,s:s,s:s,s:i,s:s,s:s,s:b}", "id", (json_int_t)f->id,
+	    "kind", f->kind == FEEDBACK_FAKE ? "fake" : "rating", "status",
+	    status[f->status], "rating", f->rating, "created",
+	    sigil_time_format(f->at, t), "text", f->text, "photo",
+	    f->photo != FEEDBACK_PHOTO_NONE);
+	if (f->kind == FEEDBACK_FAKE)
+		json_object_set_new(o, "where", json_string(f->where));
+	if (f->reply[0] != '\0')
+		json_object_set_new(o, "reply", json_string(f->reply));
+	json_array_append_new(x->arr, o);
+	return 0;
+}
+
 json_t *
 privacy_export(struct app *app, const struct customer *cu, const char *by)
 {
@@ -87,6 +117,14 @@ privacy_export(struct app *app, const struct customer *cu, const char *by)
 	if ((v = profile_load(app, cu->brand_id, cu->id)) == NULL)
 		v = json_null();
 	json_object_set_new(o, "profile", v);
+	/* feedback (issue 21): the brand's whole inbox, walked once */
+	{
+		struct feedback_export fx = { cu->id, json_array() };
+
+		store_feedback_back(app->store, cu->brand_id, 0,
+		    export_feedback, &fx);
+		json_object_set_new(o, "feedback", fx.arr);
+	}
 	/* sellers (issue 21): their store, and the codes they bound */
 	json_object_set_new(o, "seller", seller_export(app->store,
 	    cu->brand_id, cu->id));

@@ -1,6 +1,8 @@
 /*
- * loyalty_feedback.c - POST /api/v1/feedback: what a consumer says about
- * the item just scanned, from the landing page. Two kinds:
+ * loyalty_feedback.c - POST /api/v1/feedback and POST /feedback: what a
+ * consumer says about the item just scanned, from the landing page (the
+ * fake report's script posts JSON; the rating form after a genuine scan
+ * is a plain HTML form, answered by a one-sentence page). Two kinds:
  *
  *   {"scan_id", "rating": 1..5, "text"?}            after a genuine scan
  *   {"scan_id", "kind": "fake", "where": 1..100 characters, "text"?,

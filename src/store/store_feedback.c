@@ -345,7 +345,7 @@ drop_check(struct store *st, MDB_txn *txn, const struct feedback *f,
 	if ((rc = settings_load(st, txn, f->brand_id, &s)) != 0)
 		return rc;
 	fb_key(kn, f->brand_id, f->id + 1);
-	/* txn_walk has no backwards range: walk it by hand below. */
+	/* Newest first from f itself (txn_walk only walks forwards). */
 	{
 		MDB_cursor *cur;
 
@@ -370,11 +370,12 @@ drop_check(struct store *st, MDB_txn *txn, const struct feedback *f,
 		if (rc != MDB_NOTFOUND)
 			return rc;
 	}
-	/* prev avg - recent avg >= drop / 10, in integers. */
+	/* before avg - recent avg >= drop / 10, in integers (no fall: no
+	 * subtraction). */
 	if (d.recent_n < s.min_ratings || d.before_n < s.min_ratings ||
+	    d.before_sum * d.recent_n <= d.recent_sum * d.before_n ||
 	    (d.before_sum * d.recent_n - d.recent_sum * d.before_n) * 10 <
-	    (uint64_t)s.drop_tenths * d.recent_n * d.before_n ||
-	    d.before_sum * d.recent_n < d.recent_sum * d.before_n)
+	    (uint64_t)s.drop_tenths * d.recent_n * d.before_n)
 		return 0;
 	sigil_be32_put(kb, f->brand_id);
 	memcpy(kb + 4, f->sku, strlen(f->sku));

@@ -443,6 +443,12 @@ with Env() as env:
     st, d = srv.api("GET", "feedback/%d" % rated_A, AN)
     check(d["status"] == "replied" and d["reply"].startswith("感谢") and
           d["replied_by"] is not None, "the entry shows the reply")
+    st, ex = srv.api("GET", "customers/%d/export" % cidA, ADMIN)
+    mine = [f for f in ex["customer"]["feedback"]] if st == 200 else []
+    check(len(mine) == 1 and mine[0]["id"] == rated_A and
+          mine[0]["reply"].startswith("感谢") and mine[0]["text"] ==
+          "很好喝 + 回购" and mine[0]["photo"] is False,
+          "the customer's PIPL export holds their feedback and the reply")
     st, d = srv.api("POST", "feedback/%d/reply" % rated_B, OP,
                     body={"text": "抱歉，我们会改进。"})
     check(st == 200 and d["delivered"] is False,
