@@ -443,6 +443,41 @@ segs_push(struct seg **segs, size_t *n, size_t *cap, struct seg s)
 	return 0;
 }
 
+/*
+ * Squeezes the template in place, once, at load: each line's leading
+ * blanks and every line that is one whole comment (slash-star to
+ * star-slash, of the scripts and the style) go. The page is sent to phones on slow
+ * networks, and the source keeps its indentation and its comments.
+ * Nothing in the template depends on a line's leading blanks (no <pre>,
+ * no text area with text); CSP hashes are taken after this.
+ */
+static size_t
+template_squeeze(char *text, size_t len)
+{
+	size_t r = 0, w = 0;
+
+	while (r < len) {
+		const char *nl = memchr(text + r, '\n', len - r);
+		size_t end = nl != NULL ? (size_t)(nl - text) + 1 : len, b = r;
+		size_t e = end;
+
+		while (b < end && (text[b] == ' ' || text[b] == '\t'))
+			b++;
+		while (e > b && (text[e - 1] == '\n' || text[e - 1] == '\r' ||
+		    text[e - 1] == ' ' || text[e - 1] == '\t'))
+			e--;
+		if (!(e - b >= 4 && memcmp(text + b, "/*", 2) == 0 &&
+		    memcmp(text + e - 2, "*/", 2) == 0 &&
+		    memmem(text + b + 2, e - b - 4, "*/", 2) == NULL)) {
+			memmove(text + w, text + b, end - b);
+			w += end - b;
+		}
+		r = end;
+	}
+	text[w] = '\0';
+	return w;
+}
+
 /* Cuts text into segments; SIGIL_EINVAL on any template error. */
 static int
 template_parse(const char *text, size_t len, struct seg **out,
@@ -660,6 +695,7 @@ page_init(const char *web_dir)
 	err = SIGIL_EINVAL;
 	if (memchr(text, '\0', len) != NULL || !sigil_utf8_valid(text, len))
 		goto cleanup;
+	len = template_squeeze(text, len);
 	if ((err = template_parse(text, len, &segs, &nsegs)) != 0)
 		goto cleanup;
 	if ((err = labels_check()) != 0 || (err = csp_build(text, len)) != 0)
