@@ -446,7 +446,8 @@ loyalty_campaign_check(const char *json, char **out, char *err,
 	}
 	rc = camp_parse(o, c, err, errsize);
 	free(c);
-	if (rc == 0 && (*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) ==
+	if (rc == 0 && (*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_REAL_PRECISION(15))) ==
 	    NULL)
 		rc = SIGIL_ENOMEM;
 	json_decref(o);
@@ -628,7 +629,8 @@ save_pause(struct store *st, struct campaign_save *x)
 	if (cfg == NULL)
 		return SIGIL_EINVAL;
 	json_object_set_new(cfg, "paused", json_boolean(x->paused));
-	text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+	text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_REAL_PRECISION(15));
 	json_decref(cfg);
 	x->stage = CAMPAIGN_DUMP;
 	if (text == NULL)
