@@ -11,6 +11,7 @@
  *   empty quiet hours are refused in Chinese, nothing is stored;
  *   saved: the list shows it, the gateway gets it, and the message's
  *   deliveries are shown as sent;
+ *   the WeChat template for replies saved;
  *   in English once;
  *   an analyst sees the list and a note, no composer.
  *
@@ -123,6 +124,19 @@ async function main(argv) {
 		    s.includes('已发送') && s.includes('短信')),
 		    'the deliveries: every one sent by SMS');
 		await shot('deliveries');
+
+		await page.fill('#msg-svc-template', 'TPL_REPLY');
+		await page.fill('#msg-svc-field', 'keyword1');
+		await page.click('#msg-svc-save');
+		let svc = null;
+		for (let i = 0; i < 50 && !svc; i++) {
+			await page.waitForTimeout(100);
+			svc = (await get('/api/v1/messages/settings')).service_wechat;
+		}
+		check(svc && svc.template_id === 'TPL_REPLY' &&
+		    svc.field === 'keyword1',
+		    'the WeChat template for replies saved');
+		await shot('service-template', '#msg-svc');
 
 		await page.click('#lang');
 		await page.waitForFunction(() => document.querySelector('h1') &&

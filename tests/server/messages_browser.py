@@ -5,7 +5,7 @@ four of them with marketing consent. The operator composes a message
 with the placeholder buttons, is refused empty quiet hours in Chinese,
 dry-runs it (6 in the audience, 4 consenting, the rendered preview,
 nothing sent), saves it and sees the four deliveries sent; an analyst
-sees the list, no composer. Screenshots are kept in
+sees the list, no composer. The template for replies is saved. Screenshots are kept in
 build/test-artifacts/. Afterwards the gateway holds exactly the four."""
 import hashlib
 import hmac
@@ -111,7 +111,7 @@ with Env() as env:
 
     base = "http://127.0.0.1:%d" % srv.port
     browser("messages.js", [base, "olly@acme.test", "ana@acme.test", ART,
-                            "6", "4"], PW, checks=14, shots=6)
+                            "6", "4"], PW, checks=15, shots=7)
     with gw.lock:
         got = [d for d in gw.got if "春节" in d["text"]]
     check(sorted(d["phone"] for d in got) ==

@@ -5,7 +5,8 @@
  * or a trigger, frequency cap, quiet hours, the WeChat template or the
  * webhook it needs), a dry run that shows the counts (audience,
  * consenting, capped, in quiet hours) and a preview of the first texts
- * without sending anything, and each message's deliveries.
+ * without sending anything, each message's deliveries, and the WeChat
+ * template replies to feedback use (messages/settings).
  *
  * It keeps the rules of app.js (window.sigilAdmin): text only, the CSRF
  * token on every change (api()), errors by code in the page's language
@@ -70,6 +71,9 @@ Object.assign(A.TEXT.zh, {
 	msg_err_busy: '服务器正在为其他请求统计顾客，请稍后再试。',
 	msg_need_text: '请填写名称和内容。',
 	msg_need_at: '请选择发送时间。',
+	msg_svc: '回复消息的微信模板',
+	msg_svc_note: '设置后，对顾客反馈的回复会通过微信（公众号模板消息或小程序订阅消息）发给有微信身份的顾客，其余顾客仍收到短信。留空则全部用短信。',
+	msg_svc_save: '保存模板', msg_svc_saved: '模板已保存',
 });
 Object.assign(A.TEXT.en, {
 	messages: 'Messages', msg_new: 'New message', msg_name: 'Name',
@@ -127,6 +131,12 @@ Object.assign(A.TEXT.en, {
 	    'try again in a moment.',
 	msg_need_text: 'Fill in the name and the text.',
 	msg_need_at: 'Choose when to send.',
+	msg_svc: 'WeChat template for replies',
+	msg_svc_note: 'When set, replies to customers\' feedback go by WeChat ' +
+	    '(an official account template message or a mini program ' +
+	    'subscribe message) to customers with a WeChat identity; the ' +
+	    'others still get an SMS. Empty: SMS for all.',
+	msg_svc_save: 'Save template', msg_svc_saved: 'Template saved',
 });
 
 function errText(e) {
@@ -328,6 +338,45 @@ function composer(segments, onSaved) {
 	    result);
 }
 
+/* ---- the service template (replies) ---- */
+
+async function serviceCard() {
+	let cur = null;
+	try {
+		cur = (await api('GET', '/api/v1/messages/settings')).service_wechat;
+	} catch (e) {
+		cur = null;
+	}
+	const tpl = el('input', { id: 'msg-svc-template', maxlength: 64,
+	    value: cur ? cur.template_id : '' });
+	const field = el('input', { id: 'msg-svc-field', maxlength: 32,
+	    value: cur ? cur.field : 'keyword1' });
+	const msg = el('div', { class: 'notice error', id: 'msg-svc-msg',
+	    hidden: true });
+	const form = el('form', { class: 'stack', id: 'msg-svc-form' },
+	    el('label', {}, t('msg_template_id'), tpl),
+	    el('label', {}, t('msg_field'), field),
+	    el('div', { class: 'actions' }, el('button', { type: 'submit',
+	    id: 'msg-svc-save' }, t('msg_svc_save'))));
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		msg.hidden = true;
+		const body = { service_wechat: tpl.value.trim() ? {
+		    template_id: tpl.value.trim(), field: field.value.trim() } :
+		    null };
+		try {
+			await api('PUT', '/api/v1/messages/settings', body);
+			toast(t('msg_svc_saved'));
+		} catch (e) {
+			msg.textContent = errText(e);
+			msg.hidden = false;
+		}
+	});
+	return el('div', { class: 'card', id: 'msg-svc' }, el('h2', {},
+	    t('msg_svc')), el('p', { class: 'muted small' }, t('msg_svc_note')),
+	    msg, form);
+}
+
 /* ---- the list and the deliveries ---- */
 
 async function deliveries(box, m) {
@@ -431,6 +480,8 @@ async function messagesPage(box) {
 		box.appendChild(el('div', { class: 'notice', id: 'msg-read-only' },
 		    t('msg_read_only')));
 	append(box, [list, detail]);
+	if (can.operate())
+		box.appendChild(await serviceCard());
 	await load();
 }
 
