@@ -37,7 +37,6 @@
 #include "sigil/util.h"
 #include "store_impl.h"
 
-#define CAMPAIGN_FIXED_LEN	16
 #define CLAIM_KEY_LEN		(CODE_KEY_LEN + 1)
 #define CLAIM_REC_LEN		45
 
@@ -51,21 +50,10 @@ static int
 campaign_put(struct store *st, MDB_txn *txn, const void *row)
 {
 	const struct campaign *c = row;
-	size_t n = strlen(c->config);
-	uint8_t kb[8], *vb = malloc(CAMPAIGN_FIXED_LEN + n);
-	MDB_val k = mval(kb, 8), v;
-	int rc;
+	struct json_row r = { c->brand_id, c->id, c->created, c->updated,
+	    c->config };
 
-	if (vb == NULL)
-		return SIGIL_ENOMEM;
-	bid_key(kb, c->brand_id, c->id);
-	le64_put(vb, (uint64_t)c->created);
-	le64_put(vb + 8, (uint64_t)c->updated);
-	memcpy(vb + CAMPAIGN_FIXED_LEN, c->config, n);
-	v = mval(vb, CAMPAIGN_FIXED_LEN + n);
-	rc = mdb_put(txn, st->campaigns, &k, &v, 0);
-	free(vb);
-	return rc;
+	return json_row_put(txn, st->campaigns, &r, NULL, 0);
 }
 
 /* Decodes with the config malloc'd and the usage from its own table. */
@@ -73,28 +61,27 @@ static int
 campaign_decode(struct store *st, MDB_txn *txn, MDB_val k, MDB_val v,
     struct campaign *out)
 {
-	const uint8_t *p = v.mv_data;
 	struct campaign c = { 0 };
+	struct json_row r;
+	const uint8_t *extra;
 	struct usage u;
-	size_t n;
 	int rc;
 
-	if (k.mv_size != 8 || v.mv_size < CAMPAIGN_FIXED_LEN ||
-	    (n = v.mv_size - CAMPAIGN_FIXED_LEN) > STORE_CAMPAIGN_MAX)
-		return SIGIL_EIO;
-	if ((rc = campaign_usage_get(st, txn, k.mv_data, &u)) != 0)
+	if ((rc = json_row_decode(k, v, 0, STORE_CAMPAIGN_MAX, &r,
+	    &extra)) != 0)
 		return rc;
-	c.brand_id = sigil_be32_get(k.mv_data);
-	c.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
-	c.created = (int64_t)le64_get(p);
-	c.updated = (int64_t)le64_get(p + 8);
+	if ((rc = campaign_usage_get(st, txn, k.mv_data, &u)) != 0) {
+		free(r.json);
+		return rc;
+	}
+	c.brand_id = r.brand_id;
+	c.id = r.id;
+	c.created = r.created;
+	c.updated = r.updated;
+	c.config = r.json;
 	c.points_spent = u.points_spent;
 	c.claims = u.claims;
 	memcpy(c.prizes_given, u.prizes_given, sizeof(c.prizes_given));
-	if ((c.config = malloc(n + 1)) == NULL)
-		return SIGIL_ENOMEM;
-	memcpy(c.config, p + CAMPAIGN_FIXED_LEN, n);
-	c.config[n] = '\0';
 	*out = c;
 	return 0;
 }
@@ -137,7 +124,7 @@ campaign_update_fn(struct store *st, MDB_txn *txn, void *p)
 	bid_key(kb, c->brand_id, c->id);
 	if ((rc = mdb_get(txn, st->campaigns, &k, &v)) != 0)
 		return rc;
-	if (v.mv_size < CAMPAIGN_FIXED_LEN)
+	if (v.mv_size < JSON_ROW_FIXED)
 		return SIGIL_EIO;
 	c->created = (int64_t)le64_get(v.mv_data);
 	return campaign_put(st, txn, c);

@@ -864,6 +864,32 @@ int brand_exists(struct store *st, MDB_txn *txn, uint32_t brand_id);
 int json_text_ok(const char *s, size_t max);
 
 /*
+ * A JSON-configured row (campaigns, segments, message definitions): key
+ * bid_key(brand_id, id); value created and updated (le64 each), then
+ * extra_len bytes of the table's own fixed fields, then the JSON text
+ * (no NUL).
+ */
+struct json_row {
+	uint32_t	 brand_id;
+	uint32_t	 id;
+	int64_t		 created;
+	int64_t		 updated;
+	char		*json;
+};
+#define JSON_ROW_FIXED	16
+/* Puts r, with extra (extra_len bytes, may be 0), into dbi in txn. */
+int json_row_put(MDB_txn *txn, MDB_dbi dbi, const struct json_row *r,
+    const uint8_t *extra, size_t extra_len);
+/*
+ * Decodes (k, v) into *out with the JSON malloc'd (the caller frees it)
+ * and *extra pointing at the extra_len bytes after the times, inside v.
+ * SIGIL_EIO when the row is short or its JSON is longer than max;
+ * SIGIL_ENOMEM. *out is set on success only.
+ */
+int json_row_decode(MDB_val k, MDB_val v, size_t extra_len, size_t max,
+    struct json_row *out, const uint8_t **extra);
+
+/*
  * Puts (val != NULL) or deletes one row in its own write transaction; a
  * put first checks that brand_id exists unless it is 0.
  */

@@ -27,55 +27,44 @@
 #include "sigil/util.h"
 #include "store_impl.h"
 
-#define MD_FIXED	36
 #define MK_KEY		16
+
+/* After created and updated: last_run, runs, queued. */
+#define MD_EXTRA	20
 
 static int
 md_decode(MDB_val k, MDB_val v, void *out)
 {
 	struct message_def *d = out;
-	const uint8_t *p = v.mv_data;
-	size_t cl;
+	struct json_row r;
+	const uint8_t *p;
+	int rc;
 
-	if (k.mv_size != 8 || v.mv_size < MD_FIXED)
-		return SIGIL_EIO;
-	cl = v.mv_size - MD_FIXED;
+	if ((rc = json_row_decode(k, v, MD_EXTRA, SIZE_MAX, &r, &p)) != 0)
+		return rc;
 	memset(d, 0, sizeof *d);
-	d->brand_id = sigil_be32_get(k.mv_data);
-	d->id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
-	d->created = (int64_t)le64_get(p);
-	d->updated = (int64_t)le64_get(p + 8);
-	d->last_run = (int64_t)le64_get(p + 16);
-	d->runs = le32_get(p + 24);
-	d->queued = le64_get(p + 28);
-	if ((d->config = malloc(cl + 1)) == NULL)
-		return SIGIL_ENOMEM;
-	memcpy(d->config, p + MD_FIXED, cl);
-	d->config[cl] = '\0';
+	d->brand_id = r.brand_id;
+	d->id = r.id;
+	d->created = r.created;
+	d->updated = r.updated;
+	d->last_run = (int64_t)le64_get(p);
+	d->runs = le32_get(p + 8);
+	d->queued = le64_get(p + 12);
+	d->config = r.json;
 	return 0;
 }
 
 static int
 md_write(struct store *st, MDB_txn *txn, const struct message_def *d)
 {
-	uint8_t kb[8], *vb;
-	size_t cl = strlen(d->config);
-	MDB_val k = mval(kb, 8), v;
-	int rc;
+	struct json_row r = { d->brand_id, d->id, d->created, d->updated,
+	    d->config };
+	uint8_t extra[MD_EXTRA];
 
-	if ((vb = malloc(MD_FIXED + cl)) == NULL)
-		return SIGIL_ENOMEM;
-	le64_put(vb, (uint64_t)d->created);
-	le64_put(vb + 8, (uint64_t)d->updated);
-	le64_put(vb + 16, (uint64_t)d->last_run);
-	le32_put(vb + 24, d->runs);
-	le64_put(vb + 28, d->queued);
-	memcpy(vb + MD_FIXED, d->config, cl);
-	bid_key(kb, d->brand_id, d->id);
-	v = mval(vb, MD_FIXED + cl);
-	rc = mdb_put(txn, st->messages, &k, &v, 0);
-	free(vb);
-	return rc;
+	le64_put(extra, (uint64_t)d->last_run);
+	le32_put(extra + 8, d->runs);
+	le64_put(extra + 12, d->queued);
+	return json_row_put(txn, st->messages, &r, extra, sizeof(extra));
 }
 
 static int

@@ -3,7 +3,8 @@
  * (store_customers.c, store_claims.c, store_ledger.c, store_users.c,
  * store_webhooks.c, store_counters.c): one row read by key, a walk over
  * a key prefix, the write-closure shape, one row put or deleted as its
- * own write, a new per-brand id, and the checks they all make (the
+ * own write, a new per-brand id, the JSON-configured row (campaigns,
+ * segments, message definitions), and the checks they all make (the
  * brand exists, JSON text is bounded and well-formed).
  *
  * Owns no table: it reads brands (whose rows store_catalog.c writes) and
@@ -16,6 +17,7 @@
  * store has none of them (loyalty_absent), and reads here see them empty
  * then: no row (SIGIL_ENOTFOUND), a walk over nothing.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -88,6 +90,55 @@ json_text_ok(const char *s, size_t max)
 		return 0;
 	json_decref(j);
 	return 1;
+}
+
+/* ---- JSON-configured rows ---- */
+
+int
+json_row_put(MDB_txn *txn, MDB_dbi dbi, const struct json_row *r,
+    const uint8_t *extra, size_t extra_len)
+{
+	size_t fixed = JSON_ROW_FIXED + extra_len, n = strlen(r->json);
+	uint8_t kb[8], *vb = malloc(fixed + n);
+	MDB_val k = mval(kb, 8), v;
+	int rc;
+
+	if (vb == NULL)
+		return SIGIL_ENOMEM;
+	bid_key(kb, r->brand_id, r->id);
+	le64_put(vb, (uint64_t)r->created);
+	le64_put(vb + 8, (uint64_t)r->updated);
+	if (extra_len > 0)
+		memcpy(vb + JSON_ROW_FIXED, extra, extra_len);
+	memcpy(vb + fixed, r->json, n);
+	v = mval(vb, fixed + n);
+	rc = mdb_put(txn, dbi, &k, &v, 0);
+	free(vb);
+	return rc;
+}
+
+int
+json_row_decode(MDB_val k, MDB_val v, size_t extra_len, size_t max,
+    struct json_row *out, const uint8_t **extra)
+{
+	const uint8_t *p = v.mv_data;
+	size_t fixed = JSON_ROW_FIXED + extra_len, n;
+	struct json_row r;
+
+	if (k.mv_size != 8 || v.mv_size < fixed ||
+	    (n = v.mv_size - fixed) > max)
+		return SIGIL_EIO;
+	r.brand_id = sigil_be32_get(k.mv_data);
+	r.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
+	r.created = (int64_t)le64_get(p);
+	r.updated = (int64_t)le64_get(p + 8);
+	if ((r.json = malloc(n + 1)) == NULL)
+		return SIGIL_ENOMEM;
+	memcpy(r.json, p + fixed, n);
+	r.json[n] = '\0';
+	*out = r;
+	*extra = p + JSON_ROW_FIXED;
+	return 0;
 }
 
 /* ---- writes ---- */

@@ -17,49 +17,34 @@
 #include "sigil/util.h"
 #include "store_impl.h"
 
-#define SEG_FIXED_LEN	16
-
 static int
 seg_put(struct store *st, MDB_txn *txn, const void *row)
 {
 	const struct saved_segment *s = row;
-	size_t n = strlen(s->json);
-	uint8_t kb[8], *vb = malloc(SEG_FIXED_LEN + n);
-	MDB_val k = mval(kb, 8), v;
-	int rc;
+	struct json_row r = { s->brand_id, s->id, s->created, s->updated,
+	    s->json };
 
-	if (vb == NULL)
-		return SIGIL_ENOMEM;
-	bid_key(kb, s->brand_id, s->id);
-	le64_put(vb, (uint64_t)s->created);
-	le64_put(vb + 8, (uint64_t)s->updated);
-	memcpy(vb + SEG_FIXED_LEN, s->json, n);
-	v = mval(vb, SEG_FIXED_LEN + n);
-	rc = mdb_put(txn, st->segments, &k, &v, 0);
-	free(vb);
-	return rc;
+	return json_row_put(txn, st->segments, &r, NULL, 0);
 }
 
 /* Decodes with the JSON malloc'd. */
 static int
 seg_decode(MDB_val k, MDB_val v, void *out)
 {
-	const uint8_t *p = v.mv_data;
-	struct saved_segment s = { 0 };
-	size_t n;
+	struct saved_segment *s = out;
+	struct json_row r;
+	const uint8_t *extra;
+	int rc;
 
-	if (k.mv_size != 8 || v.mv_size < SEG_FIXED_LEN ||
-	    (n = v.mv_size - SEG_FIXED_LEN) > STORE_SEGMENT_MAX)
-		return SIGIL_EIO;
-	s.brand_id = sigil_be32_get(k.mv_data);
-	s.id = sigil_be32_get((const uint8_t *)k.mv_data + 4);
-	s.created = (int64_t)le64_get(p);
-	s.updated = (int64_t)le64_get(p + 8);
-	if ((s.json = malloc(n + 1)) == NULL)
-		return SIGIL_ENOMEM;
-	memcpy(s.json, p + SEG_FIXED_LEN, n);
-	s.json[n] = '\0';
-	*(struct saved_segment *)out = s;
+	if ((rc = json_row_decode(k, v, 0, STORE_SEGMENT_MAX, &r,
+	    &extra)) != 0)
+		return rc;
+	memset(s, 0, sizeof(*s));
+	s->brand_id = r.brand_id;
+	s->id = r.id;
+	s->created = r.created;
+	s->updated = r.updated;
+	s->json = r.json;
 	return 0;
 }
 
@@ -88,7 +73,7 @@ seg_update_fn(struct store *st, MDB_txn *txn, void *p)
 	bid_key(kb, s->brand_id, s->id);
 	if ((rc = mdb_get(txn, st->segments, &k, &v)) != 0)
 		return rc;
-	if (v.mv_size < SEG_FIXED_LEN)
+	if (v.mv_size < JSON_ROW_FIXED)
 		return SIGIL_EIO;
 	s->created = (int64_t)le64_get(v.mv_data);
 	return seg_put(st, txn, s);
