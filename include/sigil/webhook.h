@@ -104,6 +104,23 @@ int webhook_sign(const char *secret, int64_t timestamp, const char *body,
     size_t len, char out[WEBHOOK_SIG_LEN + 1]);
 
 /*
+ * The headers of one signed POST of body to w's receiver: User-Agent
+ * sigil-webhook/1, X-Sigil-Timestamp (now_s), X-Sigil-Signature
+ * (webhook_sign under w's secret, unsealed and wiped here) and
+ * X-Sigil-Delivery, NULL-terminated in out->headers. They point into
+ * *out and at delivery, so out is used where it is, never copied. 0, or
+ * webhook_secret_open's or webhook_sign's error.
+ */
+struct webhook_signed {
+	char		 ts[24];
+	char		 sig[WEBHOOK_SIG_LEN + 1];
+	const char	*headers[9];
+};
+int webhook_sign_headers(struct keyring *kr, const struct webhook *w,
+    int64_t now_s, const char *body, size_t len, const char *delivery,
+    struct webhook_signed *out);
+
+/*
  * Delay in microseconds before try number attempts + 1, after attempts
  * failures in a row (attempts >= 1): 2^(attempts-1) seconds capped at
  * WEBHOOK_BACKOFF_MAX_S, stretched by up to a quarter by jitter (any

@@ -31,33 +31,14 @@
 
 #include "channel_impl.h"
 
-struct hook_req {
-	channel_done_fn	 done;
-	void		*arg;
-};
-
-static void
-hook_answer(int result, int status, void *arg)
-{
-	struct hook_req *r = arg;
-	channel_done_fn done = r->done;
-	void *darg = r->arg;
-
-	free(r);
-	done(darg, result == EGRESS_OK, channel_http_retry(result, status),
-	    status, result == EGRESS_OK ? "ok" : egress_result_name(result));
-}
-
 static int
 hook_send(struct app *app, const struct outbox_msg *m, channel_done_fn done,
     void *arg)
 {
-	char secret[WEBHOOK_SECRET_LEN + 1], sig[WEBHOOK_SIG_LEN + 1];
-	char ts[24], delivery[32], created[SIGIL_TIME_LEN + 1];
-	const char *headers[9];
+	char delivery[32], created[SIGIL_TIME_LEN + 1];
+	struct webhook_signed sh;
 	struct webhook_url u;
 	struct webhook w;
-	struct hook_req *r;
 	json_t *p, *o;
 	int64_t now_s = sigil_now_us() / 1000000;
 	json_int_t sub;
@@ -84,33 +65,14 @@ hook_send(struct app *app, const struct outbox_msg *m, channel_done_fn done,
 		done(arg, 0, 0, 0, "no_subscription");
 		return 0;
 	}
-	if (webhook_secret_open(app->keyring, &w, secret) != 0 ||
-	    webhook_sign(secret, now_s, body, strlen(body), sig) != 0) {
-		OPENSSL_cleanse(secret, sizeof secret);
+	if (webhook_sign_headers(app->keyring, &w, now_s, body, strlen(body),
+	    delivery, &sh) != 0) {
 		free(body);
 		done(arg, 0, 0, 0, "no_secret");
 		return 0;
 	}
-	OPENSSL_cleanse(secret, sizeof secret);
-	snprintf(ts, sizeof ts, "%lld", (long long)now_s);
-	headers[0] = "User-Agent";
-	headers[1] = "sigil-webhook/1";
-	headers[2] = "X-Sigil-Timestamp";
-	headers[3] = ts;
-	headers[4] = "X-Sigil-Signature";
-	headers[5] = sig;
-	headers[6] = "X-Sigil-Delivery";
-	headers[7] = delivery;
-	headers[8] = NULL;
-	rc = SIGIL_ENOMEM;
-	if ((r = malloc(sizeof *r)) != NULL) {
-		r->done = done;
-		r->arg = arg;
-		if ((rc = egress_post(app->egress, u.tls, u.host, u.port,
-		    u.path, headers, body, strlen(body), MESSAGE_TIMEOUT_S,
-		    hook_answer, r, NULL)) != 0)
-			free(r);
-	}
+	rc = channel_post(app, u.tls, u.host, u.port, u.path, sh.headers, body,
+	    done, arg);
 	OPENSSL_cleanse(body, strlen(body));
 	free(body);
 	return rc;

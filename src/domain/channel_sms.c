@@ -15,6 +15,9 @@
  * A 2xx is sent; no answer, a 5xx, 408 or 429 are retried; any other
  * status and a refused address are failures.
  *
+ * It also holds what the HTTP channels share (channel_impl.h): the retry
+ * rule and channel_post, one POST whose answer goes to the dispatcher.
+ *
  * Owns nothing past a send. May call customer.h (the phone), store
  * (reads), egress, webhook (signatures), util. Never logs the phone or
  * the text.
@@ -36,7 +39,7 @@
 
 #include "channel_impl.h"
 
-struct sms_req {
+struct post_req {
 	channel_done_fn	 done;
 	void		*arg;
 };
@@ -48,6 +51,36 @@ channel_http_retry(int result, int status)
 		return 1;
 	return result == EGRESS_STATUS && (status >= 500 || status == 408 ||
 	    status == 429);
+}
+
+static void
+post_answer(int result, int status, void *arg)
+{
+	struct post_req *r = arg;
+	channel_done_fn done = r->done;
+	void *darg = r->arg;
+
+	free(r);
+	done(darg, result == EGRESS_OK, channel_http_retry(result, status),
+	    status, result == EGRESS_OK ? "ok" : egress_result_name(result));
+}
+
+int
+channel_post(struct app *app, int tls, const char *host, int port,
+    const char *path, const char *const *headers, const char *body,
+    channel_done_fn done, void *arg)
+{
+	struct post_req *r;
+	int rc;
+
+	if ((r = malloc(sizeof *r)) == NULL)
+		return SIGIL_ENOMEM;
+	r->done = done;
+	r->arg = arg;
+	if ((rc = egress_post(app->egress, tls, host, port, path, headers,
+	    body, strlen(body), MESSAGE_TIMEOUT_S, post_answer, r, NULL)) != 0)
+		free(r);
+	return rc;
 }
 
 int
@@ -77,18 +110,6 @@ channel_customer(struct app *app, const struct outbox_msg *m,
 	return rc;
 }
 
-static void
-sms_answer(int result, int status, void *arg)
-{
-	struct sms_req *r = arg;
-	channel_done_fn done = r->done;
-	void *darg = r->arg;
-
-	free(r);
-	done(darg, result == EGRESS_OK, channel_http_retry(result, status),
-	    status, result == EGRESS_OK ? "ok" : egress_result_name(result));
-}
-
 static int
 sms_send(struct app *app, const struct outbox_msg *m, channel_done_fn done,
     void *arg)
@@ -99,7 +120,6 @@ sms_send(struct app *app, const struct outbox_msg *m, channel_done_fn done,
 	const char *headers[] = { "User-Agent", "sigil-sms/1",
 	    "X-Sigil-Timestamp", ts, "X-Sigil-Signature", sig, NULL };
 	struct customer cu;
-	struct sms_req *r;
 	int64_t now_s;
 	json_t *o;
 	char *body;
@@ -131,16 +151,9 @@ sms_send(struct app *app, const struct outbox_msg *m, channel_done_fn done,
 	now_s = sigil_now_us() / 1000000;
 	snprintf(ts, sizeof ts, "%lld", (long long)now_s);
 	rc = SIGIL_ENOMEM;
-	if (webhook_sign(ly->sms_secret, now_s, body, strlen(body), sig) != 0 ||
-	    (r = malloc(sizeof *r)) == NULL)
-		goto out;
-	r->done = done;
-	r->arg = arg;
-	if ((rc = egress_post(app->egress, ly->sms->tls, ly->sms->host,
-	    ly->sms->port, ly->sms->path, headers, body, strlen(body),
-	    MESSAGE_TIMEOUT_S, sms_answer, r, NULL)) != 0)
-		free(r);
-out:
+	if (webhook_sign(ly->sms_secret, now_s, body, strlen(body), sig) == 0)
+		rc = channel_post(app, ly->sms->tls, ly->sms->host,
+		    ly->sms->port, ly->sms->path, headers, body, done, arg);
 	OPENSSL_cleanse(body, strlen(body));
 	free(body);
 	return rc;

@@ -324,6 +324,32 @@ webhook_sign(const char *secret, int64_t timestamp, const char *body,
 	return rc;
 }
 
+int
+webhook_sign_headers(struct keyring *kr, const struct webhook *w,
+    int64_t now_s, const char *body, size_t len, const char *delivery,
+    struct webhook_signed *out)
+{
+	char secret[WEBHOOK_SECRET_LEN + 1];
+	int rc;
+
+	if ((rc = webhook_secret_open(kr, w, secret)) == 0)
+		rc = webhook_sign(secret, now_s, body, len, out->sig);
+	OPENSSL_cleanse(secret, sizeof secret);
+	if (rc != 0)
+		return rc;
+	snprintf(out->ts, sizeof out->ts, "%lld", (long long)now_s);
+	out->headers[0] = "User-Agent";
+	out->headers[1] = "sigil-webhook/1";
+	out->headers[2] = "X-Sigil-Timestamp";
+	out->headers[3] = out->ts;
+	out->headers[4] = "X-Sigil-Signature";
+	out->headers[5] = out->sig;
+	out->headers[6] = "X-Sigil-Delivery";
+	out->headers[7] = delivery;
+	out->headers[8] = NULL;
+	return 0;
+}
+
 int64_t
 webhook_backoff_us(uint32_t attempts, uint32_t jitter)
 {

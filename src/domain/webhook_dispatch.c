@@ -242,34 +242,21 @@ slot_send(struct slot *s)
 {
 	struct webhook_dispatcher *d = s->d;
 	struct webhook_url u;
-	char secret[WEBHOOK_SECRET_LEN + 1], sig[WEBHOOK_SIG_LEN + 1];
-	char ts[24], delivery[32 + WEBHOOK_ID_MAX];
-	const char *headers[9];
+	struct webhook_signed sh;
+	char delivery[32 + WEBHOOK_ID_MAX];
 	int64_t now_s = sigil_now_us() / 1000000;
 
+	snprintf(delivery, sizeof delivery, "%u-%s", s->w.id,
+	    s->batch.first_id);
 	if (webhook_url_parse(s->w.url, &u) != 0 ||
-	    webhook_secret_open(d->app->keyring, &s->w, secret) != 0 ||
-	    webhook_sign(secret, now_s, s->batch.body, s->batch.len, sig) != 0) {
-		OPENSSL_cleanse(secret, sizeof secret);
+	    webhook_sign_headers(d->app->keyring, &s->w, now_s, s->batch.body,
+	    s->batch.len, delivery, &sh) != 0) {
 		s->inflight = 1;
 		slot_settle(s, EGRESS_NO_ANSWER, -1);
 		return;
 	}
-	OPENSSL_cleanse(secret, sizeof secret);
-	snprintf(ts, sizeof ts, "%lld", (long long)now_s);
-	snprintf(delivery, sizeof delivery, "%u-%s", s->w.id,
-	    s->batch.first_id);
-	headers[0] = "User-Agent";
-	headers[1] = "sigil-webhook/1";
-	headers[2] = "X-Sigil-Timestamp";
-	headers[3] = ts;
-	headers[4] = "X-Sigil-Signature";
-	headers[5] = sig;
-	headers[6] = "X-Sigil-Delivery";
-	headers[7] = delivery;
-	headers[8] = NULL;
 	s->inflight = 1;
-	if (egress_post(d->app->egress, u.tls, u.host, u.port, u.path, headers,
+	if (egress_post(d->app->egress, u.tls, u.host, u.port, u.path, sh.headers,
 	    s->batch.body, s->batch.len, WEBHOOK_TIMEOUT_S, delivery_done, s,
 	    &s->req) != 0)
 		slot_settle(s, EGRESS_NO_ANSWER, -1);
