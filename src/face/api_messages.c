@@ -56,6 +56,23 @@ message_id(struct api_call *a, uint32_t *out)
 	return 0;
 }
 
+/* The brand's message of the path's segment 1 into d (config malloc'd):
+ * 0, or -1 after 404 or the store's error. */
+static int
+message_of_call(struct api_call *a, struct message_def *d)
+{
+	uint32_t id;
+	int rc;
+
+	if (message_id(a, &id) != 0)
+		return -1;
+	if ((rc = store_message_get(a->app->store, a->brand.id, id, d)) != 0) {
+		api_store_fail(a, rc, "message");
+		return -1;
+	}
+	return 0;
+}
+
 /* The body checked into d (config malloc'd) and cfg; -1 after 422. */
 static int
 body_check(struct api_call *a, struct message_def *d, struct message_cfg *cfg)
@@ -169,15 +186,9 @@ void
 api_messages_get(struct api_call *a)
 {
 	struct message_def d;
-	uint32_t id;
-	int rc;
 
-	if (message_id(a, &id) != 0)
+	if (message_of_call(a, &d) != 0)
 		return;
-	if ((rc = store_message_get(a->app->store, a->brand.id, id, &d)) != 0) {
-		api_store_fail(a, rc, "message");
-		return;
-	}
 	api_reply(a, 200, message_json(a->app->store, &d));
 	store_message_clear(&d);
 }
@@ -424,17 +435,11 @@ void
 api_messages_deliveries(struct api_call *a)
 {
 	struct message_def d;
-	uint32_t id;
-	int rc;
 
-	if (message_id(a, &id) != 0)
+	if (message_of_call(a, &d) != 0)
 		return;
-	if ((rc = store_message_get(a->app->store, a->brand.id, id, &d)) != 0) {
-		api_store_fail(a, rc, "message");
-		return;
-	}
 	store_message_clear(&d);
-	rows_reply(a, id, OUTBOX_MARKETING, 0);
+	rows_reply(a, d.id, OUTBOX_MARKETING, 0);
 }
 
 /* GET /outbox?kind=&source=&customer=: every kind of row. */
