@@ -170,6 +170,46 @@ alert_load(struct store *st, MDB_txn *txn, uint64_t id, struct alert *out)
 	return alert_decode(id, v, out);
 }
 
+/* old is seen again in al: count, last seen, the latest scan; resolved:
+ * new again. */
+static void
+alert_seen_again(struct alert *old, const struct alert *al)
+{
+	if (old->count < UINT32_MAX)
+		old->count++;
+	old->last_at = al->at;
+	old->last_scan = al->scan_id;
+	if (old->status == ALERT_RESOLVED) {
+		old->status = ALERT_NEW;
+		old->status_by = 0;
+		old->status_at = al->at;
+	}
+}
+
+/* al (loc_scan set) as a new alert: the next id, seen once, listed
+ * under its brand. */
+static int
+alert_add(struct store *st, MDB_txn *txn, struct alert *al)
+{
+	uint8_t bk[12];
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = meta_next(st, txn, meta_key("next_alert"), 1,
+	    UINT64_MAX - 1, &al->id)) != 0)
+		return rc;
+	al->count = 1;
+	al->last_at = al->at;
+	al->last_scan = al->scan_id;
+	if ((rc = alert_put(st, txn, al, MDB_APPEND)) != 0)
+		return rc;
+	sigil_be32_put(bk, al->brand_id);
+	sigil_be64_put(bk + 4, al->id);
+	k = mval(bk, 12);
+	v = mval("", 0);
+	return mdb_put(txn, st->brand_alerts, &k, &v, 0);
+}
+
 /*
  * Raises al (brand, type, serial, scan, at and the evidence set): a new
  * alert, or the code's alert of that type updated.
@@ -177,7 +217,7 @@ alert_load(struct store *st, MDB_txn *txn, uint64_t id, struct alert *out)
 static int
 alert_raise(struct store *st, MDB_txn *txn, struct alert *al)
 {
-	uint8_t ck[ALERT_CODE_KEY], idb[8], bk[12];
+	uint8_t ck[ALERT_CODE_KEY], idb[8];
 	MDB_val k = mval(ck, ALERT_CODE_KEY), v;
 	struct alert old;
 	int rc;
@@ -193,10 +233,7 @@ alert_raise(struct store *st, MDB_txn *txn, struct alert *al)
 		if ((rc = alert_load(st, txn, sigil_be64_get(v.mv_data),
 		    &old)) != 0)
 			return rc == MDB_NOTFOUND ? SIGIL_EIO : rc;
-		if (old.count < UINT32_MAX)
-			old.count++;
-		old.last_at = al->at;
-		old.last_scan = al->scan_id;
+		alert_seen_again(&old, al);
 		if (al->lat != 0 || al->lng != 0) {
 			old.lat = al->lat;
 			old.lng = al->lng;
@@ -206,27 +243,10 @@ alert_raise(struct store *st, MDB_txn *txn, struct alert *al)
 			old.distributor = al->distributor;
 			old.distance_km = al->distance_km;
 		}
-		if (old.status == ALERT_RESOLVED) {
-			old.status = ALERT_NEW;
-			old.status_by = 0;
-			old.status_at = al->at;
-		}
 		return alert_put(st, txn, &old, 0);
 	}
-	if ((rc = meta_next(st, txn, meta_key("next_alert"), 1,
-	    UINT64_MAX - 1, &al->id)) != 0)
-		return rc;
-	al->count = 1;
-	al->last_at = al->at;
-	al->last_scan = al->scan_id;
 	al->loc_scan = al->scan_id;
-	if ((rc = alert_put(st, txn, al, MDB_APPEND)) != 0)
-		return rc;
-	sigil_be32_put(bk, al->brand_id);
-	sigil_be64_put(bk + 4, al->id);
-	k = mval(bk, 12);
-	v = mval("", 0);
-	if ((rc = mdb_put(txn, st->brand_alerts, &k, &v, 0)) != 0)
+	if ((rc = alert_add(st, txn, al)) != 0)
 		return rc;
 	if (st->alert_codes_absent)
 		return 0;
@@ -246,8 +266,6 @@ int
 alert_rating_drop(struct store *st, MDB_txn *txn, struct alert *al,
     uint64_t *id)
 {
-	uint8_t bk[12];
-	MDB_val k, v;
 	struct alert old;
 	int rc;
 
@@ -258,33 +276,13 @@ alert_rating_drop(struct store *st, MDB_txn *txn, struct alert *al,
 			return rc;
 		if (old.brand_id == al->brand_id &&
 		    old.type == ALERT_RATING_DROP) {
-			if (old.count < UINT32_MAX)
-				old.count++;
-			old.last_at = al->at;
-			old.last_scan = al->scan_id;
-			if (old.status == ALERT_RESOLVED) {
-				old.status = ALERT_NEW;
-				old.status_by = 0;
-				old.status_at = al->at;
-			}
+			alert_seen_again(&old, al);
 			*al = old;
 			return alert_put(st, txn, &old, 0);
 		}
 	}
-	if ((rc = meta_next(st, txn, meta_key("next_alert"), 1,
-	    UINT64_MAX - 1, &al->id)) != 0)
-		return rc;
-	al->count = 1;
-	al->last_at = al->at;
-	al->last_scan = al->scan_id;
 	al->loc_scan = 0;
-	if ((rc = alert_put(st, txn, al, MDB_APPEND)) != 0)
-		return rc;
-	sigil_be32_put(bk, al->brand_id);
-	sigil_be64_put(bk + 4, al->id);
-	k = mval(bk, 12);
-	v = mval("", 0);
-	if ((rc = mdb_put(txn, st->brand_alerts, &k, &v, 0)) != 0)
+	if ((rc = alert_add(st, txn, al)) != 0)
 		return rc;
 	*id = al->id;
 	return 0;
