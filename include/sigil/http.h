@@ -155,6 +155,19 @@ void http_stream_wake(struct http_call *c);
  */
 void http_csv_cell(struct evbuffer *out, const char *v, int last);
 /*
+ * The customer columns of the customer and segment exports (http_csv.c):
+ * member_summary's keys, and their headers in a Chinese file.
+ */
+#define HTTP_CSV_CUSTOMER_COLS	11
+extern const char *const http_csv_customer_cols[HTTP_CSV_CUSTOMER_COLS];
+extern const char *const http_csv_customer_cols_zh[HTTP_CSV_CUSTOMER_COLS];
+/* v in a Chinese file, the dashboard's words (web/admin/app.js) for
+ * roles, segments and the segment export's extra columns; else v. */
+const char *http_csv_zh(const char *v);
+/* A customer export's start: the UTF-8 BOM and the customer columns'
+ * headers (Chinese if zh); last ends the row after them. */
+void http_csv_customer_head(struct evbuffer *out, int zh, int last);
+/*
  * The gone of a streamed export whose state is one malloc'd block: frees
  * arg (http_csv.c; next frees it itself when it returns 0).
  */

@@ -378,27 +378,7 @@ api_segments_get(struct api_call *a)
 
 /* ---- the members as CSV ---- */
 
-static const char *const csv_cols[] = { "id", "phone", "role", "tier",
-	"segment", "balance", "points_12m", "claims", "created", "last_login",
-	"erased" };
-#define CSV_NCOLS	(sizeof csv_cols / sizeof csv_cols[0])
 #define CSV_ROWS	256
-/* ?lang=zh: the customer export's Chinese (loyalty_api.c's words). */
-static const char *const csv_cols_zh[CSV_NCOLS] = { "编号", "手机号",
-	"身份", "等级", "分群", "积分余额", "近12个月积分",
-	"领取次数", "注册时间", "最近登录", "删除时间" };
-static const char *const csv_words_zh[][2] = {
-	{ "consumer", "消费者" }, { "retailer", "零售商" },
-	{ "sales", "业务员" }, { "champions", "核心" }, { "loyal", "忠诚" },
-	{ "promising", "潜力" }, { "new", "新客" },
-	{ "at_risk", "流失风险" }, { "hibernating", "沉睡" },
-	{ "marketing", "营销授权" }, { "granted", "已授权" },
-	{ "gender", "性别" }, { "birthday", "生日" }, { "city", "城市" },
-	{ "tags", "标签" }, { "last_scan", "最近扫码" },
-	{ "scan_country", "扫码国家" }, { "scan_province", "扫码省份" },
-	{ "scan_city", "扫码城市" }, { "matched_at", "圈选时间" },
-	{ "female", "女" }, { "male", "男" }, { "other", "其他" },
-};
 
 struct seg_csv {
 	struct http_call	*c;
@@ -417,13 +397,7 @@ struct seg_csv {
 static const char *
 csv_word(const struct seg_csv *x, const char *v)
 {
-	if (!x->zh || v == NULL)
-		return v;
-	for (size_t i = 0; i < sizeof csv_words_zh / sizeof csv_words_zh[0];
-	    i++)
-		if (strcmp(v, csv_words_zh[i][0]) == 0)
-			return csv_words_zh[i][1];
-	return v;
+	return x->zh ? http_csv_zh(v) : v;
 }
 
 /* A time of the file: UTC as stored, or in the ?tz= zone. */
@@ -460,9 +434,7 @@ csv_free(struct seg_csv *x)
 static void
 csv_head(struct seg_csv *x, struct evbuffer *out)
 {
-	evbuffer_add(out, "\xef\xbb\xbf", 3);
-	for (size_t i = 0; i < CSV_NCOLS; i++)
-		http_csv_cell(out, x->zh ? csv_cols_zh[i] : csv_cols[i], 0);
+	http_csv_customer_head(out, x->zh, 0);
 	if (x->uses & SEG_USES_CONSENT)
 		http_csv_cell(out, csv_word(x, "marketing"), 0);
 	if (x->uses & SEG_USES_PROFILE) {
@@ -493,8 +465,8 @@ csv_row(struct seg_csv *x, const struct segment_member *m,
 	if (store_customer_get(x->app->store, x->brand_id, m->id, &cu) != 0)
 		return;
 	sum = member_summary(x->app, &cu, 0);
-	for (size_t i = 0; i < CSV_NCOLS; i++) {
-		v = json_object_get(sum, csv_cols[i]);
+	for (size_t i = 0; i < HTTP_CSV_CUSTOMER_COLS; i++) {
+		v = json_object_get(sum, http_csv_customer_cols[i]);
 		if (json_is_integer(v)) {
 			snprintf(num, sizeof num, "%lld",
 			    (long long)json_integer_value(v));

@@ -455,20 +455,6 @@ struct cust_csv {
 	int		zh, has_tz, tz;
 };
 
-static const char *const csv_cols[] = { "id", "phone", "role", "tier",
-	"segment", "balance", "points_12m", "claims", "created", "last_login",
-	"erased" };
-#define CSV_NCOLS	(sizeof csv_cols / sizeof csv_cols[0])
-static const char *const csv_cols_zh[CSV_NCOLS] = { "编号", "手机号",
-	"身份", "等级", "分群", "积分余额", "近12个月积分",
-	"领取次数", "注册时间", "最近登录", "删除时间" };
-/* The dashboard's words (web/admin/app.js) for roles and segments. */
-static const char *const csv_words_zh[][2] = {
-	{ "consumer", "消费者" }, { "retailer", "零售商" },
-	{ "sales", "业务员" }, { "champions", "核心" }, { "loyal", "忠诚" },
-	{ "promising", "潜力" }, { "new", "新客" },
-	{ "at_risk", "流失风险" }, { "hibernating", "沉睡" },
-};
 
 /* A cell's text as the file's language and zone want it; buf if new. */
 static const char *
@@ -484,12 +470,8 @@ cust_csv_value(const struct cust_csv *x, size_t col, const char *v,
 		return scan_export_time(t, x->tz, buf);
 	if (!x->zh)
 		return v;
-	if (col == 2 || col == 4) {
-		for (size_t i = 0; i < sizeof csv_words_zh /
-		    sizeof csv_words_zh[0]; i++)
-			if (strcmp(v, csv_words_zh[i][0]) == 0)
-				return csv_words_zh[i][1];
-	}
+	if (col == 2 || col == 4)
+		return http_csv_zh(v);
 	/* "铜 Bronze": the half before the space, when it is not ASCII. */
 	if (col == 3 && (unsigned char)v[0] >= 0x80 && strchr(v, ' ') &&
 	    (size_t)(strchr(v, ' ') - v) < size) {
@@ -512,17 +494,18 @@ cust_csv_one(void *arg, const struct customer *cu)
 	}
 	sum = member_summary(x->app, cu, 0);
 
-	for (size_t i = 0; i < CSV_NCOLS; i++) {
-		v = json_object_get(sum, csv_cols[i]);
+	for (size_t i = 0; i < HTTP_CSV_CUSTOMER_COLS; i++) {
+		v = json_object_get(sum, http_csv_customer_cols[i]);
 		if (json_is_integer(v)) {
 			snprintf(num, sizeof num, "%lld",
 			    (long long)json_integer_value(v));
-			http_csv_cell(x->out, num, i + 1 == CSV_NCOLS);
+			http_csv_cell(x->out, num,
+			    i + 1 == HTTP_CSV_CUSTOMER_COLS);
 		} else
 			http_csv_cell(x->out, cust_csv_value(x, i, i == 2 &&
 			    v == NULL && !cu->erased ? "consumer" :
 			    json_string_value(v), buf, sizeof buf),
-			    i + 1 == CSV_NCOLS);
+			    i + 1 == HTTP_CSV_CUSTOMER_COLS);
 	}
 	json_decref(sum);
 	x->after = cu->id;
@@ -536,10 +519,7 @@ cust_csv_next(struct http_call *c, void *arg, struct evbuffer *out)
 
 	(void)c;
 	if (!x->started) {
-		evbuffer_add(out, "\xef\xbb\xbf", 3);
-		for (size_t i = 0; i < CSV_NCOLS; i++)
-			http_csv_cell(out, x->zh ? csv_cols_zh[i] : csv_cols[i],
-			    i + 1 == CSV_NCOLS);
+		http_csv_customer_head(out, x->zh, 1);
 		x->started = 1;
 	}
 	x->out = out;
