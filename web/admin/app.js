@@ -384,6 +384,20 @@ function hbars(entries) {
 	return root;
 }
 
+/*
+ * An ECharts chart c drawn in box follows the box's size, and is disposed
+ * once the box has left the page (overview.js, feedback.js).
+ */
+function chartFollow(box, c) {
+	if (window.ResizeObserver)
+		new ResizeObserver(() => {
+			if (box.isConnected)
+				c.resize();
+			else
+				c.dispose();
+		}).observe(box);
+}
+
 /* ---- page frame ---- */
 
 const PAGES = ['lookup', 'customers'];
@@ -980,7 +994,7 @@ function registerPage(name, after, fn, opts) {
 window.sigilAdmin = Object.freeze({
 	TEXT, t, el, append, clear, clean, pill, toast, confirmBox, api,
 	ApiError, can, loading, failure, table, pagedList, dateRange, when, fmt,
-	registerPage, errText, rangeQuery, svg,
+	registerPage, errText, rangeQuery, svg, chartFollow,
 	setLeaveGuard, lang: () => lang, me: () => me, route,
 });
 

@@ -138,13 +138,7 @@ function chartBox(rows) {
 			  data: rows.map((r) => r.count), barMaxWidth: 14 },
 		],
 	});
-	if (window.ResizeObserver)
-		new ResizeObserver(() => {
-			if (box.isConnected)
-				c.resize();
-			else
-				c.dispose();
-		}).observe(box);
+	A.chartFollow(box, c);
 	return box;
 }
 

@@ -148,13 +148,7 @@ function chart(rows, series, opts) {
 			    undefined,
 		})),
 	});
-	if (window.ResizeObserver)
-		new ResizeObserver(() => {
-			if (box.isConnected)
-				c.resize();
-			else
-				c.dispose();
-		}).observe(box);
+	A.chartFollow(box, c);
 	return box;
 }
 
