@@ -532,36 +532,73 @@ store_outbox_tally(struct store *st, uint32_t brand_id, uint32_t source,
 	return store_outbox_each(st, brand_id, source, 0, 0, tally_one, counts);
 }
 
+/*
+ * The walk over the customer's outbox_cust entries, in key order, up to
+ * the first entry of another size: step(k, v, ctx) returns 0 to go on;
+ * a negative code ends the walk and is returned.
+ */
+struct cust_walk {
+	step_fn	 step;
+	void	*ctx;
+};
+
+static int
+cust_walk_step(MDB_val k, MDB_val v, void *p)
+{
+	const struct cust_walk *w = p;
+
+	if (k.mv_size != OB_IDX_KEY)
+		return 1;
+	return w->step(k, v, w->ctx);
+}
+
+static int
+cust_walk(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, step_fn step, void *ctx)
+{
+	struct cust_walk w = { step, ctx };
+	uint8_t kb[OB_IDX_KEY];
+	int rc, stop;
+
+	cust_key(kb, brand_id, customer_id, 0);
+	rc = rows_walk_txn(txn, st->outbox_cust, kb, OB_IDX_KEY, 12,
+	    cust_walk_step, &w, &stop);
+	return rc != 0 ? rc : stop < 0 ? stop : 0;
+}
+
+struct count_since {
+	int		 kind;
+	int64_t		 since;
+	uint32_t	 n;
+};
+
+static int
+count_step(MDB_val k, MDB_val v, void *p)
+{
+	struct count_since *c = p;
+
+	(void)k;
+	if (v.mv_size == 9 && (c->kind == 0 ||
+	    ((const uint8_t *)v.mv_data)[8] == c->kind) &&
+	    (int64_t)le64_get(v.mv_data) >= c->since)
+		c->n++;
+	return 0;
+}
+
 int
 outbox_count_since(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t customer_id, int kind, int64_t since, uint32_t *out)
 {
-	uint8_t kb[OB_IDX_KEY];
-	MDB_val k = mval(kb, OB_IDX_KEY), v;
-	MDB_cursor *cur;
-	uint32_t n = 0;
+	struct count_since c = { kind, since, 0 };
 	int rc;
 
 	*out = 0;
 	if (st->messages_absent)
 		return 0;
-	cust_key(kb, brand_id, customer_id, 0);
-	if ((rc = mdb_cursor_open(txn, st->outbox_cust, &cur)) != 0)
+	if ((rc = cust_walk(st, txn, brand_id, customer_id, count_step,
+	    &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != OB_IDX_KEY || memcmp(k.mv_data, kb, 12) != 0)
-			break;
-		if (v.mv_size != 9)
-			continue;
-		if ((kind == 0 || ((const uint8_t *)v.mv_data)[8] == kind) &&
-		    (int64_t)le64_get(v.mv_data) >= since)
-			n++;
-	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	*out = n;
+	*out = c.n;
 	return 0;
 }
 
@@ -581,29 +618,19 @@ store_outbox_count_since(struct store *st, uint32_t brand_id,
 
 /* ---- a customer's rows: the erasure's cut, the merge's move ---- */
 
+static int
+cust_id_step(MDB_val k, MDB_val v, void *p)
+{
+	(void)v;
+	return u64vec_push(p, sigil_be64_get((const uint8_t *)k.mv_data + 12));
+}
+
 /* The ids of the customer's rows, from outbox_cust. */
 static int
 cust_ids(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t customer_id, struct u64vec *ids)
 {
-	uint8_t kb[OB_IDX_KEY];
-	MDB_val k = mval(kb, OB_IDX_KEY), v;
-	MDB_cursor *cur;
-	int rc;
-
-	cust_key(kb, brand_id, customer_id, 0);
-	if ((rc = mdb_cursor_open(txn, st->outbox_cust, &cur)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != OB_IDX_KEY || memcmp(k.mv_data, kb, 12) != 0)
-			break;
-		if ((rc = u64vec_push(ids, sigil_be64_get(
-		    (const uint8_t *)k.mv_data + 12))) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return cust_walk(st, txn, brand_id, customer_id, cust_id_step, ids);
 }
 
 /*
