@@ -56,6 +56,16 @@ message_id(struct api_call *a, uint32_t *out)
 	return 0;
 }
 
+/* A page's "next": its last entry's id when more follow, else null. */
+static json_t *
+page_next(json_t *arr, int more)
+{
+	size_t n = json_array_size(arr);
+
+	return more && n > 0 ? json_incref(json_object_get(json_array_get(arr,
+	    n - 1), "id")) : json_null();
+}
+
 /* The brand's message of the path's segment 1 into d (config malloc'd):
  * 0, or -1 after 404 or the store's error. */
 static int
@@ -231,9 +241,7 @@ api_messages_list(struct api_call *a)
 		api_fail(a, 503, "unavailable", "could not list messages");
 		return;
 	}
-	next = l.more && json_array_size(l.arr) > 0 ? json_incref(
-	    json_object_get(json_array_get(l.arr, json_array_size(l.arr) - 1),
-	    "id")) : json_null();
+	next = page_next(l.arr, l.more);
 	api_reply(a, 200, json_pack("{s:o,s:o}", "messages", l.arr, "next",
 	    next));
 }
@@ -424,9 +432,7 @@ rows_reply(struct api_call *a, uint32_t source, int kind, uint64_t customer)
 		api_fail(a, 503, "unavailable", "could not list deliveries");
 		return;
 	}
-	next = r.more && json_array_size(r.arr) > 0 ? json_incref(
-	    json_object_get(json_array_get(r.arr, json_array_size(r.arr) - 1),
-	    "id")) : json_null();
+	next = page_next(r.arr, r.more);
 	api_reply(a, 200, json_pack("{s:o,s:o}", "deliveries", r.arr, "next",
 	    next));
 }
