@@ -46,15 +46,7 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	storefix_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+STOREFIX_TEARDOWN(struct fixture)
 
 static uint64_t
 new_customer(struct fixture *f, int n)

@@ -101,15 +101,7 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	storefix_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+STOREFIX_TEARDOWN(struct fixture)
 
 static uint64_t
 add(struct fixture *f, uint32_t brand, uint64_t cust, int64_t created,

@@ -143,15 +143,7 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	storefix_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+STOREFIX_TEARDOWN(struct fixture)
 
 static int
 parse(const char *text, char *err, size_t size)

@@ -107,15 +107,7 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	storefix_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+STOREFIX_TEARDOWN(struct fixture)
 
 static int
 bind(struct fixture *f, uint64_t serial, uint64_t seller, struct binding *b)
