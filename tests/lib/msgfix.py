@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import os
 import re
 import socket
 import threading
@@ -39,6 +40,16 @@ def signed(secret, headers, body):
     want = "v1=" + hmac.new(secret.encode(), ts.encode() + b"." + body,
                             hashlib.sha256).hexdigest()
     return hmac.compare_digest(want, headers.get("X-Sigil-Signature", ""))
+
+
+def secret_file(env, text=SECRET):
+    """The gateway's secret in ENV_DIR/sms.secret (mode 0600): its path,
+    for --sms-secret-file."""
+    path = os.path.join(env.dir, "sms.secret")
+    with open(path, "w") as f:
+        f.write(text + "\n")
+    os.chmod(path, 0o600)
+    return path
 
 
 def _serve(port, handler):

@@ -32,7 +32,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sigiltest  # noqa: E402
 from sigiltest import Env, check, done  # noqa: E402
-from msgfix import SECRET, Gateway, wait  # noqa: E402
+from msgfix import Gateway, secret_file, wait  # noqa: E402
 
 FAULT_BIN = os.environ.get("FAULT_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "fault", "bin")
@@ -60,10 +60,7 @@ with Env() as env:
     OP = env.token("acme", "operator")
     R = env.token("acme", "analyst")
     B = env.token("beta", "admin")
-    secret = os.path.join(env.dir, "sms.secret")
-    with open(secret, "w") as f:
-        f.write(SECRET + "\n")
-    os.chmod(secret, 0o600)
+    secret = secret_file(env)
     gw = Gateway()
     args = ("--sms-webhook", gw.url(), "--sms-secret-file", secret,
             "--webhook-allow", "127.0.0.0/8", "--api-rate-limit", "0",

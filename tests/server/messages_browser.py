@@ -12,7 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import ARTIFACTS as ART, Env, browser, check, done  # noqa
-from msgfix import SECRET, Gateway  # noqa: E402
+from msgfix import Gateway, secret_file  # noqa: E402
 
 PW = "correct horse battery staple"
 
@@ -25,10 +25,7 @@ with Env() as env:
                   "--role", role, stdin=PW + "\n")
     A = env.token("acme", "admin")
     gw = Gateway()
-    secret = os.path.join(env.dir, "sms.secret")
-    with open(secret, "w") as f:
-        f.write(SECRET + "\n")
-    os.chmod(secret, 0o600)
+    secret = secret_file(env)
     srv = env.start("--sms-webhook", "http://127.0.0.1:%d/sms" % gw.port,
                     "--sms-secret-file", secret, "--webhook-allow",
                     "127.0.0.0/8", "--trusted-proxy", "127.0.0.1/32",

@@ -32,12 +32,10 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import Env, check, done  # noqa: E402
 from wechat_standin import StandIn  # noqa: E402
-import msgfix  # noqa: E402
-from msgfix import Receiver, signed, wait  # noqa: E402
+from msgfix import Receiver, secret_file, signed, wait  # noqa: E402
 
 OA, OA_SECRET = "wx1a2b3c4d5e6f7081", "0123456789abcdef0123456789abcdef"
 MP, MP_SECRET = "wx99aa88bb77cc6655", "fedcba9876543210fedcba9876543210"
-SMS_SECRET = msgfix.SECRET
 WX_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
          "AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
          "MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN")
@@ -57,10 +55,7 @@ with Env() as env:
     wx.start()
     sms = Receiver()
     hook = Receiver()
-    secret = os.path.join(env.dir, "sms.secret")
-    with open(secret, "w") as f:
-        f.write(SMS_SECRET + "\n")
-    os.chmod(secret, 0o600)
+    secret = secret_file(env)
     srv = env.start("--wechat-api", wx.base, "--wechat-open", wx.base,
                     "--webhook-allow", "127.0.0.0/8", "--sms-webhook",
                     "http://127.0.0.1:%d/sms" % sms.port,

@@ -29,7 +29,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sigiltest  # noqa: E402
 from sigiltest import Env, check, done  # noqa: E402
-from msgfix import SECRET, Gateway  # noqa: E402
+from msgfix import Gateway, secret_file  # noqa: E402
 
 FAULT_BIN = os.environ.get("FAULT_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "fault", "bin")
@@ -64,10 +64,7 @@ with Env() as env:
     OP = env.token("acme", "operator")
     R = env.token("acme", "analyst")
     gw = Gateway()
-    secret = os.path.join(env.dir, "sms.secret")
-    with open(secret, "w") as f:
-        f.write(SECRET + "\n")
-    os.chmod(secret, 0o600)
+    secret = secret_file(env)
     mm = os.path.join(env.dir, "test.mmdb")
     write_mmdb(mm)
     args = ("--geoip", mm, "--sms-webhook", "http://127.0.0.1:%d/sms" % gw.port,
