@@ -1,6 +1,7 @@
 """What the lifecycle-message tests (tests/server/messages*.py) share:
 the SMS gateway stand-in that checks sigild's v1 signature, a plain
-receiver of HTTP POSTs, the signature check, a free port and a wait.
+receiver of HTTP POSTs, the signature check, the gateway's secret file
+(free_port and wait, egresstest's, are passed on).
 
 The signature check here ignores the timestamp's age (unlike
 egresstest.signature_ok): the fault build's clock may be shifted."""
@@ -10,28 +11,12 @@ import http.server
 import json
 import os
 import re
-import socket
 import threading
 import time
 
+from egresstest import free_port, wait_for as wait  # noqa: F401
+
 SECRET = "s3cret-for-the-sms-gateway-0123456789abcdef"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait(pred, timeout, step=0.1):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 def signed(secret, headers, body):
