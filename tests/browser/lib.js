@@ -205,7 +205,21 @@ function dashboard(page, base, ready = '#kpi-scans') {
 		await page.click('#login-form button[type=submit]');
 		await page.waitForSelector(ready, { timeout: 10000 });
 	};
-	return { get, goto, login };
+	/* The language switch: to English (the page's h1 reads title, then
+	 * selector shows), or back to Chinese (selector shows). */
+	const english = async (title, selector) => {
+		await page.click('#lang');
+		await page.waitForFunction((t) =>
+		    document.querySelector('h1') &&
+		    document.querySelector('h1').textContent === t,
+		    title, { timeout: 10000 });
+		await page.waitForSelector(selector);
+	};
+	const chinese = async (selector) => {
+		await page.click('#lang');
+		await page.waitForSelector(selector);
+	};
+	return { get, goto, login, english, chinese };
 }
 
 /*

@@ -43,7 +43,8 @@ async function main(argv) {
 		watch(page, facts, { allow: [401, 404, 422],
 		    vendor: vendor.status });
 		const shot = shooter(page, facts, outdir, 'messages-');
-		const { get, goto, login } = dashboard(page, base);
+		const { get, goto, login, english, chinese } =
+		    dashboard(page, base);
 		const text = (sel) => page.textContent(sel);
 
 		await login(operator);
@@ -138,17 +139,12 @@ async function main(argv) {
 		    'the WeChat template for replies saved');
 		await shot('service-template', '#msg-svc');
 
-		await page.click('#lang');
-		await page.waitForFunction(() => document.querySelector('h1') &&
-		    document.querySelector('h1').textContent === 'Messages',
-		    null, { timeout: 10000 });
-		await page.waitForSelector('#msg-list .msg-open');
+		await english('Messages', '#msg-list .msg-open');
 		check((await text('#msg-list')).includes('At a time') &&
 		    (await text('#msg-form')).includes('Dry run'),
 		    'in English: the list and the composer');
 		await shot('english');
-		await page.click('#lang');
-		await page.waitForSelector('#msg-form');
+		await chinese('#msg-form');
 
 		const page2 = await zhPage(browser);
 		watch(page2, facts, { allow: [401, 404],

@@ -38,7 +38,8 @@ async function main(argv) {
 		const vendor = await fetch(base + '/admin/vendor/echarts.js');
 		watch(page, facts, { allow: [401], vendor: vendor.status });
 		const shot = shooter(page, facts, outdir, 'retention-');
-		const { get, goto, login } = dashboard(page, base);
+		const { get, goto, login, english, chinese } =
+		    dashboard(page, base);
 		const text = (sel) => page.textContent(sel);
 
 		await login(admin);
@@ -88,17 +89,12 @@ async function main(argv) {
 		    'reduced up to: a time');
 		await shot('done');
 
-		await page.click('#lang');
-		await page.waitForFunction(() => document.querySelector('h1') &&
-		    document.querySelector('h1').textContent === 'Data retention',
-		    null, { timeout: 10000 });
-		await page.waitForSelector('#ret-last');
+		await english('Data retention', '#ret-last');
 		check((await text('#ret-status')).includes('7 days') &&
 		    (await text('#ret-last')).includes('scans reduced'),
 		    'in English: the period and the last run');
 		await shot('english');
-		await page.click('#lang');
-		await page.waitForSelector('#ret-status');
+		await chinese('#ret-status');
 
 		const page2 = await zhPage(browser);
 		watch(page2, facts, { allow: [401], vendor: vendor.status });

@@ -57,7 +57,8 @@ async function main(argv) {
 		const vendor = await fetch(base + '/admin/vendor/echarts.js');
 		watch(page, facts, { allow: [401], vendor: vendor.status });
 		const shot = shooter(page, facts, outdir, 'segments-');
-		const { get, goto, login } = dashboard(page, base);
+		const { get, goto, login, english, chinese } =
+		    dashboard(page, base);
 		const text = (sel) => page.textContent(sel);
 
 		await login(admin);
@@ -123,17 +124,12 @@ async function main(argv) {
 		check(await countIs(page, female), 'and counted');
 		await shot('edit');
 
-		await page.click('#lang');
-		await page.waitForFunction(() => document.querySelector('h1') &&
-		    document.querySelector('h1').textContent === 'Segments',
-		    null, { timeout: 10000 });
-		await page.waitForSelector('#sg-form');
+		await english('Segments', '#sg-form');
 		check((await text('#sg-count')).includes('Matching customers') &&
 		    (await text('#sg-list')).includes('Saved segments'),
 		    'in English');
 		await shot('english');
-		await page.click('#lang');
-		await page.waitForSelector('#sg-form');
+		await chinese('#sg-form');
 
 		const page2 = await zhPage(browser);
 		watch(page2, facts, { allow: [401], vendor: vendor.status });

@@ -22,7 +22,6 @@ every role; the server runs with --no-sync (the data is not the test).
 """
 import datetime
 import json
-import re
 
 from sigiltest import Outbox
 
@@ -57,15 +56,8 @@ def build(env, n=2000, extra=EXTRA, start_args=(), users=(), password=None):
     P = People()
     P.n = n
     _, w1 = env.setup_brand("acme", sku="W1", count=n + 10)
-    env.sigil("product", "add", "--brand", "acme", "--sku", "W2",
-              "--name", "Tea cup")
-    b2 = json.loads(env.sigil("batch", "new", "--brand", "acme", "--sku",
-                              "W2", "--count", str(extra + RICH_SCANS + 20),
-                              "--lot", "L-W2", "--json").stdout)
-    env.sigil("batch", "activate", "--batch", str(b2["id"]))
-    w2 = [re.sub(r"^https?://[^/]+", "", u) for u in env.sigil(
-        "mint", "--batch", str(b2["id"]), "--format", "txt", "--out",
-        "-").stdout.split()]
+    _, w2 = env.setup_brand("acme", sku="W2", name="Tea cup", lot="L-W2",
+                            count=extra + RICH_SCANS + 20, init=False)
     env.sigil("brand", "add", "--brand", "beta", "--base-url",
               "https://BETA.EXAMPLE")
     _, bw = env.setup_brand("beta", "https://BETA.EXAMPLE", sku="B1",

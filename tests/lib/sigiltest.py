@@ -302,21 +302,24 @@ class Env:
 
     def setup_brand(self, brand="acme", base="https://ACME.EXAMPLE",
                     sku="W1", count=20, activate=True, max_scanners=None,
-                    init=True, gtin=None):
-        """A brand (created if init), a product, one batch; returns
+                    init=True, gtin=None, name=None, lot=None):
+        """A brand (created if init), a product (named name, else
+        "Product <sku>"), one batch (of lot, when given); returns
         (batch id, [compact paths])."""
         if init:
             self.sigil("init", "--brand", brand, "--base-url", base)
         args = ["product", "add", "--brand", brand, "--sku", sku,
-                "--name", "Product " + sku]
+                "--name", name or "Product " + sku]
         if max_scanners:
             args += ["--max-scanners", str(max_scanners)]
         if gtin:
             args += ["--gtin", gtin, "--gs1"]
         self.sigil(*args)
-        b = json.loads(self.sigil("batch", "new", "--brand", brand, "--sku",
-                                  sku, "--count", str(count),
-                                  "--json").stdout)
+        args = ["batch", "new", "--brand", brand, "--sku", sku, "--count",
+                str(count), "--json"]
+        if lot:
+            args += ["--lot", lot]
+        b = json.loads(self.sigil(*args).stdout)
         if activate:
             self.sigil("batch", "activate", "--batch", str(b["id"]))
         urls = self.sigil("mint", "--batch", str(b["id"]), "--format", "txt",

@@ -14,9 +14,31 @@ server refuses for good or for now.
 import base64
 import email
 import email.policy
+import os
 import socket
 import ssl
+import subprocess
 import threading
+
+
+def make_cert(d):
+    """A test CA and a server certificate for IP 127.0.0.1 signed by it,
+    made with openssl in the directory d: (CA, certificate, key) paths."""
+    ca_key, ca = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
+    key, csr, crt = (os.path.join(d, n) for n in ("srv.key", "srv.csr",
+                                                  "srv.pem"))
+    ext = os.path.join(d, "ext.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for args in (["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                  ca_key, "-out", ca, "-days", "2", "-subj", "/CN=test CA"],
+                 ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                  "-out", csr, "-subj", "/CN=127.0.0.1"],
+                 ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
+                  "-CAcreateserial", "-out", crt, "-days", "2", "-extfile",
+                  ext]):
+        subprocess.run(["openssl"] + args, check=True, capture_output=True)
+    return ca, crt, key
 
 
 class Message:

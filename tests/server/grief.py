@@ -19,7 +19,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import Env, check, done  # noqa: E402
+from sigiltest import Env, check, done, outbox_code  # noqa: E402
 
 PHONE = "Mozilla/5.0 (Linux; Android 14) Mobile"
 
@@ -44,15 +44,6 @@ class Phones:
     def __init__(self, env, srv):
         self.env, self.srv, self.n = env, srv, 0
 
-    def outbox(self, phone):
-        code = None
-        with open(os.path.join(self.env.data, "otp-outbox.log")) as f:
-            for line in f:
-                m = re.search(r" phone=(\d+) code=(\d{6})$", line.strip())
-                if m and m.group(1) == "86" + phone:
-                    code = m.group(2)
-        return code
-
     def post(self, path, body, device, source):
         st, _, data = self.srv.request(
             "POST", path, body=body, source=source,
@@ -76,7 +67,8 @@ class Phones:
             raise RuntimeError("otp %d %r" % (st, doc))
         st, doc = self.post("/api/v1/customers/verify",
                             {"phone": phone, "code": code_path,
-                             "otp": self.outbox(phone)}, device, source)
+                             "otp": outbox_code(self.env.data, phone)},
+                            device, source)
         if st != 200:
             raise RuntimeError("verify %d %r" % (st, doc))
         return device, source

@@ -23,104 +23,22 @@ every customer has it at least once, and only those whose delivery was
 not yet recorded as sent may have it twice.
 """
 import datetime
-import hashlib
-import hmac
-import http.server
 import json
 import os
-import re
 import signal
-import socket
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sigiltest  # noqa: E402
 from sigiltest import Env, check, done  # noqa: E402
+from msgfix import Gateway, secret_file, wait  # noqa: E402
 
-SECRET = "s3cret-for-the-sms-gateway-0123456789abcdef"
 FAULT_BIN = os.environ.get("FAULT_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "fault", "bin")
 UTC = datetime.timezone.utc
 CN = datetime.timezone(datetime.timedelta(hours=8))
 MARK = "【新春】"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-class Gateway:
-    """The SMS gateway: checks the signature (401 when wrong), keeps
-    (phone, text) per request; delay seconds per request, one at a time
-    when serial."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.lock = threading.Lock()
-        self.serial = threading.Lock()
-        self.got = []
-        self.bad = 0
-        self.delay = 0
-        gw = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                ts = self.headers.get("X-Sigil-Timestamp", "")
-                want = "v1=" + hmac.new(SECRET.encode(), ts.encode() + b"." +
-                                        body, hashlib.sha256).hexdigest()
-                ok = hmac.compare_digest(
-                    want, self.headers.get("X-Sigil-Signature", ""))
-                if gw.delay:
-                    with gw.serial:
-                        time.sleep(gw.delay)
-                with gw.lock:
-                    if ok:
-                        d = json.loads(body)
-                        gw.got.append((d["phone"], d["text"]))
-                    else:
-                        gw.bad += 1
-                self.send_response(200 if ok else 401)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port),
-                                                     H)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def url(self):
-        return "http://127.0.0.1:%d/sms" % self.port
-
-    def marketing(self, marker=MARK):
-        with self.lock:
-            return [(p, t) for p, t in self.got if marker in t]
-
-    def otp(self, phone):
-        with self.lock:
-            for p, t in reversed(self.got):
-                m = re.search(r"验证码 (\d{6})", t)
-                if p == "+" + phone and m:
-                    return m.group(1)
-        return None
-
-
-def wait(pred, timeout, step=0.1):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 def iso(t):
@@ -142,10 +60,7 @@ with Env() as env:
     OP = env.token("acme", "operator")
     R = env.token("acme", "analyst")
     B = env.token("beta", "admin")
-    secret = os.path.join(env.dir, "sms.secret")
-    with open(secret, "w") as f:
-        f.write(SECRET + "\n")
-    os.chmod(secret, 0o600)
+    secret = secret_file(env)
     gw = Gateway()
     args = ("--sms-webhook", gw.url(), "--sms-secret-file", secret,
             "--webhook-allow", "127.0.0.0/8", "--api-rate-limit", "0",
@@ -271,17 +186,17 @@ with Env() as env:
           "the preview renders the text for consenting customers "
           "(%r)" % (pv[0]["text"] if pv else None))
     time.sleep(0.5)
-    check(gw.marketing() == [], "a dry run sends nothing")
+    check(gw.marketing(MARK) == [], "a dry run sends nothing")
 
     # ---- a scheduled message reaches exactly the consenting members ----
     st, m1 = srv.api("POST", "messages", OP, good)
     check(st == 201 and m1["id"] == 1 and m1["channel"] == "sms" and
           m1["cap"] == {"per_days": 1, "max": 1} and m1["runs"] == 0 and
           m1["audience"] == seg["id"], "the message is stored (201)")
-    check(wait(lambda: len(gw.marketing()) >= 4, 20),
+    check(wait(lambda: len(gw.marketing(MARK)) >= 4, 20),
           "the gateway received the messages")
     time.sleep(1.5)
-    got = gw.marketing()
+    got = gw.marketing(MARK)
     check(sorted(p for p, _ in got) == sorted(reach),
           "exactly the 4 consenting members of the segment got it, once "
           "each (%d)" % len(got))

@@ -7,70 +7,14 @@ dry-runs it (6 in the audience, 4 consenting, the rendered preview,
 nothing sent), saves it and sees the four deliveries sent; an analyst
 sees the list, no composer. The template for replies is saved. Screenshots are kept in
 build/test-artifacts/. Afterwards the gateway holds exactly the four."""
-import hashlib
-import hmac
-import http.server
-import json
 import os
-import re
-import socket
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import ARTIFACTS as ART, Env, browser, check, done  # noqa
+from msgfix import Gateway, secret_file  # noqa: E402
 
 PW = "correct horse battery staple"
-SECRET = "s3cret-for-the-sms-gateway-0123456789abcdef"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-class Gateway:
-    def __init__(self):
-        self.port = free_port()
-        self.got = []
-        self.lock = threading.Lock()
-        gw = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                ts = self.headers.get("X-Sigil-Timestamp", "")
-                ok = hmac.compare_digest("v1=" + hmac.new(
-                    SECRET.encode(), ts.encode() + b"." + body,
-                    hashlib.sha256).hexdigest(),
-                    self.headers.get("X-Sigil-Signature", ""))
-                if ok:
-                    with gw.lock:
-                        gw.got.append(json.loads(body))
-                self.send_response(200 if ok else 401)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        s = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), H)
-        s.daemon_threads = True
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-
-    def code(self, phone):
-        for _ in range(100):
-            with self.lock:
-                for d in reversed(self.got):
-                    m = re.search(r"验证码 (\d{6})", d["text"])
-                    if d["phone"] == "+86" + phone and m:
-                        return m.group(1)
-            time.sleep(0.1)
-        raise RuntimeError("no code")
 
 
 with Env() as env:
@@ -81,10 +25,7 @@ with Env() as env:
                   "--role", role, stdin=PW + "\n")
     A = env.token("acme", "admin")
     gw = Gateway()
-    secret = os.path.join(env.dir, "sms.secret")
-    with open(secret, "w") as f:
-        f.write(SECRET + "\n")
-    os.chmod(secret, 0o600)
+    secret = secret_file(env)
     srv = env.start("--sms-webhook", "http://127.0.0.1:%d/sms" % gw.port,
                     "--sms-secret-file", secret, "--webhook-allow",
                     "127.0.0.0/8", "--trusted-proxy", "127.0.0.1/32",

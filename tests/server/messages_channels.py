@@ -21,83 +21,24 @@ never by phone. With the brand's service template set (messages/
 settings), a reply to dave's feedback reaches him as a template
 message, a reply to gus's by SMS.
 """
-import hashlib
-import hmac
 import http.client
-import http.server
 import json
 import os
 import re
-import socket
 import sys
-import threading
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import Env, check, done  # noqa: E402
 from wechat_standin import StandIn  # noqa: E402
+from msgfix import Receiver, secret_file, signed, wait  # noqa: E402
 
 OA, OA_SECRET = "wx1a2b3c4d5e6f7081", "0123456789abcdef0123456789abcdef"
 MP, MP_SECRET = "wx99aa88bb77cc6655", "fedcba9876543210fedcba9876543210"
-SMS_SECRET = "s3cret-for-the-sms-gateway-0123456789abcdef"
 WX_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
          "AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
          "MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-class Receiver:
-    """HTTP POSTs kept as (path, headers, body); 200 to all."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.got = []
-        self.lock = threading.Lock()
-        rcv = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with rcv.lock:
-                    rcv.got.append((self.path, dict(self.headers), body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        s = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), H)
-        s.daemon_threads = True
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-
-    def bodies(self):
-        with self.lock:
-            return [(p, h, json.loads(b)) for p, h, b in self.got]
-
-
-def signed(secret, headers, body):
-    ts = headers.get("X-Sigil-Timestamp", "")
-    want = "v1=" + hmac.new(secret.encode(), ts.encode() + b"." + body,
-                            hashlib.sha256).hexdigest()
-    return hmac.compare_digest(want, headers.get("X-Sigil-Signature", ""))
-
-
-def wait(pred, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return pred()
 
 
 with Env() as env:
@@ -114,10 +55,7 @@ with Env() as env:
     wx.start()
     sms = Receiver()
     hook = Receiver()
-    secret = os.path.join(env.dir, "sms.secret")
-    with open(secret, "w") as f:
-        f.write(SMS_SECRET + "\n")
-    os.chmod(secret, 0o600)
+    secret = secret_file(env)
     srv = env.start("--wechat-api", wx.base, "--wechat-open", wx.base,
                     "--webhook-allow", "127.0.0.0/8", "--sms-webhook",
                     "http://127.0.0.1:%d/sms" % sms.port,

@@ -20,80 +20,21 @@ United States: her zone is the brand's (-08:00, 06:00 there); the
 others get the message at 23:00.
 """
 import datetime
-import hashlib
-import hmac
-import http.server
 import json
 import os
-import re
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sigiltest  # noqa: E402
 from sigiltest import Env, check, done  # noqa: E402
+from msgfix import Gateway, secret_file  # noqa: E402
 
-SECRET = "s3cret-for-the-sms-gateway-0123456789abcdef"
 FAULT_BIN = os.environ.get("FAULT_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "fault", "bin")
 CN = datetime.timezone(datetime.timedelta(hours=8))
 DAY = 86400
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-class Gateway:
-    def __init__(self):
-        self.port = free_port()
-        self.got = []
-        self.lock = threading.Lock()
-        gw = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                ts = self.headers.get("X-Sigil-Timestamp", "")
-                ok = hmac.compare_digest("v1=" + hmac.new(
-                    SECRET.encode(), ts.encode() + b"." + body,
-                    hashlib.sha256).hexdigest(),
-                    self.headers.get("X-Sigil-Signature", ""))
-                if ok:
-                    with gw.lock:
-                        gw.got.append(json.loads(body))
-                self.send_response(200 if ok else 401)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        s = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), H)
-        s.daemon_threads = True
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-
-    def code(self, phone):
-        for _ in range(100):
-            with self.lock:
-                for d in reversed(self.got):
-                    m = re.search(r"验证码 (\d{6})", d["text"])
-                    if d["phone"] == "+86" + phone and m:
-                        return m.group(1)
-            time.sleep(0.1)
-        raise RuntimeError("no code")
-
-    def texts(self, mark):
-        with self.lock:
-            return sorted((d["phone"], d["text"]) for d in self.got
-                          if mark in d["text"])
 
 
 def write_mmdb(path):
@@ -123,10 +64,7 @@ with Env() as env:
     OP = env.token("acme", "operator")
     R = env.token("acme", "analyst")
     gw = Gateway()
-    secret = os.path.join(env.dir, "sms.secret")
-    with open(secret, "w") as f:
-        f.write(SECRET + "\n")
-    os.chmod(secret, 0o600)
+    secret = secret_file(env)
     mm = os.path.join(env.dir, "test.mmdb")
     write_mmdb(mm)
     args = ("--geoip", mm, "--sms-webhook", "http://127.0.0.1:%d/sms" % gw.port,

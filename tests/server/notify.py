@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import BIN, Env, check, done  # noqa: E402
-from smtp_standin import SMTPStandin  # noqa: E402
+from smtp_standin import SMTPStandin, make_cert  # noqa: E402
 from robot_standin import RobotStandin  # noqa: E402
 
 DING_SECRET = "SEC" + "0123456789abcdef" * 4
@@ -32,24 +32,6 @@ def wait_for(fn, timeout=15):
             return v
         time.sleep(0.1)
     return fn()
-
-
-def make_cert(d):
-    """A test CA and a server certificate for IP 127.0.0.1 signed by it."""
-    ca_key, ca = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
-    key, csr, crt = (os.path.join(d, n) for n in ("srv.key", "srv.csr",
-                                                  "srv.pem"))
-    ext = os.path.join(d, "ext.cnf")
-    with open(ext, "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
-    run = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa
-    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-        ca_key, "-out", ca, "-days", "2", "-subj", "/CN=notify test CA")
-    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-        "-out", csr, "-subj", "/CN=127.0.0.1")
-    run("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
-        "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext)
-    return ca, crt, key
 
 
 with Env() as env:

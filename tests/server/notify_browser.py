@@ -6,34 +6,15 @@ a daily digest rule for three channels, sends a test that all three
 receive; an analyst sees a note. Screenshots in build/test-artifacts/.
 Afterwards the receivers say the same."""
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import ARTIFACTS as ART, Env, browser, check, done  # noqa
-from smtp_standin import SMTPStandin  # noqa: E402
+from smtp_standin import SMTPStandin, make_cert  # noqa: E402
 from robot_standin import RobotStandin  # noqa: E402
 
 PW = "correct horse battery staple"
 SECRET = "SEC" + "fedcba9876543210" * 4
-
-
-def make_cert(d):
-    ca_key, ca = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
-    key, csr, crt = (os.path.join(d, n) for n in ("srv.key", "srv.csr",
-                                                  "srv.pem"))
-    ext = os.path.join(d, "ext.cnf")
-    with open(ext, "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
-    for args in (["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                  ca_key, "-out", ca, "-days", "2", "-subj", "/CN=test CA"],
-                 ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                  "-out", csr, "-subj", "/CN=127.0.0.1"],
-                 ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
-                  "-CAcreateserial", "-out", crt, "-days", "2", "-extfile",
-                  ext]):
-        subprocess.run(["openssl"] + args, check=True, capture_output=True)
-    return ca, crt, key
 
 
 with Env() as env:

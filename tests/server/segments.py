@@ -86,15 +86,8 @@ with Env() as env:
     subprocess.run(["perl", MKMMDB, mm], check=True, input=json.dumps(
         {"type": "GeoLite2-City", "networks": NETS}).encode())
     _, w1 = env.setup_brand("acme", sku="W1", count=N_HTTP + 10)
-    env.sigil("product", "add", "--brand", "acme", "--sku", "W2",
-              "--name", "Tea cup")
-    b2 = json.loads(env.sigil("batch", "new", "--brand", "acme", "--sku",
-                              "W2", "--count", str(N_HTTP + 10), "--lot",
-                              "L-W2", "--json").stdout)
-    env.sigil("batch", "activate", "--batch", str(b2["id"]))
-    w2 = [re.sub(r"^https?://[^/]+", "", u) for u in env.sigil(
-        "mint", "--batch", str(b2["id"]), "--format", "txt", "--out",
-        "-").stdout.split()]
+    _, w2 = env.setup_brand("acme", sku="W2", name="Tea cup", lot="L-W2",
+                            count=N_HTTP + 10, init=False)
     env.sigil("brand", "add", "--brand", "beta", "--base-url",
               "https://BETA.EXAMPLE")
     _, bw = env.setup_brand("beta", "https://BETA.EXAMPLE", sku="B1",

@@ -13,12 +13,11 @@ import datetime
 import io
 import json
 import os
-import re
 import signal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import Env, check, done  # noqa: E402
+from sigiltest import Env, check, done, outbox_code  # noqa: E402
 
 BASE = "https://ACME.EXAMPLE"
 REBATE = 3
@@ -42,15 +41,6 @@ class People:
     def next_ip(self):
         self.ip += 1
         return "10.9.%d.%d" % (self.ip >> 8, self.ip & 255)
-
-    def outbox(self, phone):
-        code = None
-        with open(os.path.join(self.env.data, "otp-outbox.log")) as f:
-            for line in f:
-                m = re.search(r" phone=(\d+) code=(\d{6})$", line.strip())
-                if m and m.group(1) == "86" + phone:
-                    code = m.group(2)
-        return code
 
     def call(self, method, path, body=None, device=None, ip=None):
         h = {"Accept": "application/json",
@@ -79,7 +69,8 @@ class People:
             raise RuntimeError("otp %d %r" % (st, doc))
         st, doc = self.call("POST", "/api/v1/customers/verify",
                             {"phone": phone, "code": path,
-                             "otp": self.outbox(phone)}, dev, ip)
+                             "otp": outbox_code(self.env.data, phone)},
+                            dev, ip)
         if st != 200:
             raise RuntimeError("verify %d %r" % (st, doc))
         return dev, doc["customer"]["id"]

@@ -7,6 +7,7 @@
 #define SIGIL_TEST_STOREFIX_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sigil/store.h"
@@ -29,6 +30,22 @@ storefix_close(const char *dir, struct store *st)
 	if (st != NULL)
 		store_close(st);
 	tmpdir_remove(dir);
+}
+
+/*
+ * The cmocka teardown for a fixture (type, allocated with calloc) whose
+ * dir and st came from storefix_open: closes and removes the store,
+ * frees the fixture.
+ */
+#define STOREFIX_TEARDOWN(type)						\
+static int								\
+teardown(void **state)							\
+{									\
+	type *f = *state;						\
+									\
+	storefix_close(f->dir, f->st);					\
+	free(f);							\
+	return 0;							\
 }
 
 /* A brand named name (base URL HTTPS://EXAMPLE.COM); its id. */

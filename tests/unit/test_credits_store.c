@@ -22,6 +22,7 @@
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "../../src/store/store_impl.h"
+#include "barefix.h"
 
 #define HOUR	(3600LL * 1000000)
 #define DAY	(24 * HOUR)
@@ -46,15 +47,7 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	storefix_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+STOREFIX_TEARDOWN(struct fixture)
 
 static uint64_t
 new_customer(struct fixture *f, int n)
@@ -386,32 +379,18 @@ count_bonus(void *arg, const struct bonus_row *b)
 	return 0;
 }
 
-struct bare {
-	uint32_t	brand_id;
-	struct customer	c;
-};
-
-static int
-bare_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct bare *b = p;
-
-	return customer_new(st, txn, b->brand_id, T0, &b->c);
-}
-
 static void
 test_merge_moves_bonuses(void **state)
 {
 	struct fixture *f = *state;
 	uint32_t a = new_campaign(f);
 	uint64_t keep = new_customer(f, 1), gone, kept = 0;
-	struct bare b = { f->brand, { 0 } };
 	struct customer out;
 	struct claim_credit cr = { 0 };
 	int n = 0;
 
 	/* gone: a customer without a phone, as a WeChat login makes one */
-	assert_int_equal(STORE_WRITE_OUT(f->st, bare_fn, &b, b.c, &out), 0);
+	assert_int_equal(barefix_customer(f->st, f->brand, T0, &out), 0);
 	gone = out.id;
 	cr.kind = CREDIT_BONUS;
 	cr.bonus = BONUS_REGISTRATION;

@@ -26,6 +26,7 @@
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "../../src/store/store_impl.h"
+#include "barefix.h"
 
 #define HOUR	(3600LL * 1000000)
 #define DAY	(24 * HOUR)
@@ -57,15 +58,7 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	storefix_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+STOREFIX_TEARDOWN(struct fixture)
 
 static void
 phone(uint8_t *hash, int n)
@@ -89,20 +82,6 @@ phone_customer(struct fixture *f, int n)
 	    sizeof ct, &c, &created), 0);
 	assert_int_equal(created, 1);
 	return c.id;
-}
-
-struct bare {
-	uint32_t	brand_id;
-	int64_t		now;
-	struct customer	c;
-};
-
-static int
-bare_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct bare *b = p;
-
-	return customer_new(st, txn, b->brand_id, b->now, &b->c);
 }
 
 struct bind {
@@ -141,10 +120,9 @@ identity(struct fixture *f, uint64_t cust, int kind, const char *app, int n)
 static uint64_t
 wechat_customer(struct fixture *f, int64_t at)
 {
-	struct bare b = { f->brand, at, { 0 } };
 	struct customer out;
 
-	assert_int_equal(STORE_WRITE_OUT(f->st, bare_fn, &b, b.c, &out), 0);
+	assert_int_equal(barefix_customer(f->st, f->brand, at, &out), 0);
 	assert_int_equal(out.phone_ct_len, 0);
 	return out.id;
 }

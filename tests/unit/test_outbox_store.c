@@ -21,6 +21,7 @@
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "../../src/store/store_impl.h"
+#include "barefix.h"
 
 #define T0	(1767225600000000LL)	/* 2026-01-01T00:00:00Z */
 #define S	1000000LL
@@ -46,27 +47,13 @@ customer(struct store *st, uint32_t brand, uint8_t seed)
 	return c.id;
 }
 
-struct bare {
-	uint32_t	brand_id;
-	struct customer	c;
-};
-
-static int
-bare_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct bare *b = p;
-
-	return customer_new(st, txn, b->brand_id, T0, &b->c);
-}
-
 /* A customer without a phone, as a WeChat login makes one. */
 static uint64_t
 bare_customer(struct store *st, uint32_t brand)
 {
-	struct bare b = { brand, { 0 } };
 	struct customer out;
 
-	assert_int_equal(STORE_WRITE_OUT(st, bare_fn, &b, b.c, &out), 0);
+	assert_int_equal(barefix_customer(st, brand, T0, &out), 0);
 	return out.id;
 }
 
@@ -101,15 +88,7 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	storefix_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+STOREFIX_TEARDOWN(struct fixture)
 
 static uint64_t
 add(struct fixture *f, uint32_t brand, uint64_t cust, int64_t created,

@@ -76,15 +76,7 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	storefix_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+STOREFIX_TEARDOWN(struct fixture)
 
 static struct redirect_rule *
 rule(uint32_t brand, const char *sku, uint64_t batch, uint32_t prio,

@@ -30,6 +30,7 @@
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "../../src/store/store_impl.h"
+#include "barefix.h"
 
 #define DAY	(24LL * 3600 * 1000000)
 
@@ -143,15 +144,7 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	storefix_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+STOREFIX_TEARDOWN(struct fixture)
 
 static int
 parse(const char *text, char *err, size_t size)
@@ -366,20 +359,6 @@ members_of(struct fixture *f, const char *text)
 	return (int)members(f, text);
 }
 
-struct bare {
-	uint32_t	brand_id;
-	int64_t		now;
-	struct customer	c;
-};
-
-static int
-bare_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct bare *b = p;
-
-	return customer_new(st, txn, b->brand_id, b->now, &b->c);
-}
-
 static int
 facts_drop(struct store *st, MDB_txn *txn, void *p)
 {
@@ -397,15 +376,13 @@ static void
 test_facts(void **state)
 {
 	struct fixture *f = *state;
-	struct bare b = { f->brand, 0, { 0 } };
 	struct customer out;
 	uint64_t kept = 0;
 	char q[64];
 
-	b.now = f->now;
 	f->extra = 1;
 	snprintf(q, sizeof q, "{\"campaigns_claimed\":[%u]}", f->camp);
-	assert_int_equal(STORE_WRITE_OUT(f->st, bare_fn, &b, b.c, &out), 0);
+	assert_int_equal(barefix_customer(f->st, f->brand, f->now, &out), 0);
 	claim(f, out.id, 21, 50, f->camp);
 	assert_int_equal(members_of(f, q), B(1));	/* out.id not in 1..4 */
 	/* the bare customer goes into customer 2 (who has a phone) */

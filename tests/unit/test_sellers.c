@@ -24,6 +24,7 @@
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "../../src/store/store_impl.h"
+#include "barefix.h"
 
 struct fixture {
 	char		 dir[64];
@@ -107,15 +108,7 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	storefix_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+STOREFIX_TEARDOWN(struct fixture)
 
 static int
 bind(struct fixture *f, uint64_t serial, uint64_t seller, struct binding *b)
@@ -286,24 +279,10 @@ test_erase(void **state)
 	    &seller, &sid), SIGIL_ENOTFOUND);
 }
 
-struct bare {
-	uint32_t	brand_id;
-	struct customer	c;
-};
-
-static int
-bare_fn(struct store *st, MDB_txn *txn, void *p)
-{
-	struct bare *b = p;
-
-	return customer_new(st, txn, b->brand_id, sigil_now_us(), &b->c);
-}
-
 static void
 test_merge(void **state)
 {
 	struct fixture *f = *state;
-	struct bare b = { f->brand, { 0 } };
 	struct customer wx;
 	struct seller s = { 0 };
 	struct binding bd;
@@ -312,7 +291,8 @@ test_merge(void **state)
 	int n = 0;
 
 	/* a seller known by WeChat only, with a store and a bound case */
-	assert_int_equal(STORE_WRITE_OUT(f->st, bare_fn, &b, b.c, &wx), 0);
+	assert_int_equal(barefix_customer(f->st, f->brand, sigil_now_us(),
+	    &wx), 0);
 	s.brand_id = f->brand;
 	s.customer_id = wx.id;
 	s.shop_id = f->shop2;
@@ -338,7 +318,8 @@ test_merge(void **state)
 	    count_codes, &n), 0);
 	assert_int_equal(n, 0);
 	/* alice (a seller of her own store) keeps hers when one merges in */
-	assert_int_equal(STORE_WRITE_OUT(f->st, bare_fn, &b, b.c, &wx), 0);
+	assert_int_equal(barefix_customer(f->st, f->brand, sigil_now_us(),
+	    &wx), 0);
 	s.customer_id = wx.id;
 	s.shop_id = f->shop2;
 	assert_int_equal(store_seller_set(f->st, &s), 0);

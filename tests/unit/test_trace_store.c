@@ -107,15 +107,7 @@ setup_small(void **state)
 	return setup_map(state, "65536");
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	storefix_close(f->dir, f->st);
-	free(f);
-	return 0;
-}
+STOREFIX_TEARDOWN(struct fixture)
 
 static uint32_t
 add_distributor(struct store *st, uint32_t brand, const char *name)
