@@ -587,6 +587,8 @@ bind_one(struct conn_guard *g, struct conn *c)
 	}
 	g->byevcon[at] = c;
 	nodelay(bufferevent_getfd(c->bev));
+	/* ... and in one send: a scan's page and its head are about 16.5 KB */
+	(void)bufferevent_set_max_single_write(c->bev, 64 * 1024);
 	sa = evhttp_connection_get_addr(c->evcon);
 	addr_key(sa, c->key, full);
 	if (g->cfg.max_per_addr > 0 && !g->ops->exempt(g->arg, full)) {
