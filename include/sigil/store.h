@@ -159,6 +159,7 @@ int store_usage(struct store *st, uint64_t *map_bytes, uint64_t *used_bytes);
  * files, and still the only code that sees LMDB.
  */
 #include "sigil/store/customers.h"
+#include "sigil/store/payouts.h"
 #include "sigil/store/claims.h"
 #include "sigil/store/bonuses.h"
 #include "sigil/store/ledger.h"

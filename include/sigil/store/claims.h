@@ -112,6 +112,19 @@ struct claim {
 	 */
 	size_t		ncredits;
 	struct claim_credit credits[CLAIM_CREDITS_MAX];
+	/*
+	 * Cash (issue 22, store/payouts.h): with cash.fen > 0 the claim
+	 * reserves cash.fen of its campaign's cash budget and writes its
+	 * payout (HELD when cash.held, else PENDING, due now) in the same
+	 * transaction. A budget that cannot pay it drops the cash
+	 * (cash.dropped, cash.fen 0, refusal CASH_BUDGET), and refuses the
+	 * claim with SIGIL_EFULL when the claim pays no points either. A day
+	 * cap passed refuses the claim with SIGIL_EDENIED and cash.refusal
+	 * CASH_CAP_CUSTOMER or CASH_CAP_DEVICE, which store_claims_commit
+	 * copies back into the caller's claim even though it was refused.
+	 * A claim with cash may have points 0 (no EARN entry then).
+	 */
+	struct claim_cash cash;
 };
 
 struct claim_limits {
