@@ -155,6 +155,48 @@ int egress_post_answer(struct egress *e, int tls, const char *host,
     const char *body, size_t len, int timeout_s, egress_answer_fn done,
     void *arg, struct egress_req **out);
 
+/* ---- a request with its answer's headers (WeChat Pay's APIv3) ---- */
+
+enum egress_method { EGRESS_GET = 1, EGRESS_POST = 2 };
+
+#define EGRESS_ANSWER_HEADERS_MAX	64	/* more are dropped */
+
+/*
+ * What egress_call hands back: result and status as egress_done_fn's,
+ * the body as egress_answer_fn's (at most 64 KiB, NUL-terminated, ""
+ * and 0 without an answer), and the answer's headers as received (at
+ * most EGRESS_ANSWER_HEADERS_MAX, nheaders 0 without an answer). All of
+ * it valid during the callback only.
+ */
+struct egress_answer {
+	int		 result;	/* enum egress_result */
+	int		 status;	/* -1 without an answer */
+	const char	*body;
+	size_t		 len;
+	const char	*const *headers;	/* name, value, ..., NULL */
+	size_t		 nheaders;		/* pairs */
+};
+
+/* The value of the answer's header name (case-insensitive), or NULL. */
+const char *egress_answer_header(const struct egress_answer *a,
+    const char *name);
+
+typedef void (*egress_call_fn)(const struct egress_answer *a, void *arg);
+
+/*
+ * Sends method (EGRESS_GET: body ignored; EGRESS_POST: body, len bytes,
+ * copied, Content-Type: application/json) to http(s)://host:port/path
+ * with headers (NULL or name, value, ..., NULL; copied) under the same
+ * policy, resolution and TLS rules as egress_post, and calls done once
+ * with the whole answer (never from inside egress_call, never after
+ * egress_cancel). 0 with *out set when out is not NULL, SIGIL_EINVAL,
+ * SIGIL_ENOMEM.
+ */
+int egress_call(struct egress *e, int method, int tls, const char *host,
+    int port, const char *path, const char *const *headers, const char *body,
+    size_t len, int timeout_s, egress_call_fn done, void *arg,
+    struct egress_req **out);
+
 /* Drops r: its done is never called. */
 void egress_cancel(struct egress_req *r);
 

@@ -5,7 +5,10 @@
  * The file holds one line per secret:
  *     key <key-id> <brand-id> <64 hex digits>
  *     secret <name> <64 hex digits>
+ *     blob <name> <base64>
  * Named secrets are server-wide (e.g. "cookie", "phone-hash", "phone-enc").
+ * Blobs are named secrets of any length made elsewhere (a brand's WeChat
+ * Pay merchant key "wxpay-key/<brand-id>" and APIv3 key "wxpay-v3/...").
  * Writes go to a temporary file that is fsynced and renamed over the old
  * one, so a crash leaves either the old or the new keyring, never half.
  * Key metadata (created, revoked) lives in the store; only bytes live here.
@@ -69,5 +72,34 @@ void keyring_watch(struct keyring *kr, int on,
  */
 int keyring_secret(struct keyring *kr, const char *name, int create,
     uint8_t out[32]);
+
+/*
+ * Blobs: secret bytes of up to KEYRING_BLOB_MAX, by a name of 1..
+ * KEYRING_BLOB_NAME_MAX characters [a-z0-9/-].
+ *
+ * keyring_blob_put first adds what the file holds and kr lacks (as
+ * keyring_reload, so a key or blob another process wrote is kept), then
+ * sets name to len bytes of bytes (replacing a blob of that name) and
+ * rewrites the file durably; a failed rewrite leaves kr as it was.
+ * len 0 removes the blob (SIGIL_ENOTFOUND if there was none). It holds
+ * kr's lock, so it may run beside lookups on other threads, never
+ * beside another put or a generate. 0, SIGIL_EINVAL, SIGIL_EFULL,
+ * SIGIL_EIO, SIGIL_ENOMEM.
+ *
+ * keyring_blob_get copies the blob into a malloc'd buffer (*out, *len;
+ * the caller wipes it with OPENSSL_cleanse and frees it, or calls
+ * keyring_blob_free). With keyring_watch on it first reloads the file
+ * when it changed (rate-limited as for keys), so a blob another process
+ * (`sigil payments key`) set or replaced is seen; keyring_reload also
+ * replaces a loaded blob by the file's. SIGIL_ENOTFOUND, SIGIL_EINVAL,
+ * SIGIL_ENOMEM.
+ */
+#define KEYRING_BLOB_MAX	16384
+#define KEYRING_BLOB_NAME_MAX	48
+int keyring_blob_put(struct keyring *kr, const char *name, const void *bytes,
+    size_t len);
+int keyring_blob_get(const struct keyring *kr, const char *name,
+    uint8_t **out, size_t *len);
+void keyring_blob_free(uint8_t *p, size_t len);
 
 #endif

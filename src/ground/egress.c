@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -50,6 +51,7 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <event2/util.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -391,6 +393,10 @@ struct egress_req {
 	char			**headers;	/* name, value, ..., NULL */
 	egress_done_fn		done;
 	egress_answer_fn	answer_done;	/* instead of done */
+	egress_call_fn		call_done;	/* instead of both */
+	char			**answer_headers;	/* name, value, ...,
+							   NULL */
+	size_t			nanswer_headers;	/* pairs */
 	enum evhttp_cmd_type	method;
 	char			*answer;	/* the answer's body */
 	size_t			answer_len;
@@ -417,6 +423,16 @@ egress_policy(const struct egress *e)
 }
 
 static void
+headers_free(char **h)
+{
+	if (h == NULL)
+		return;
+	for (size_t i = 0; h[i] != NULL; i++)
+		free(h[i]);
+	free(h);
+}
+
+static void
 req_free(struct egress_req *r)
 {
 	struct egress *e = r->e;
@@ -437,6 +453,7 @@ req_free(struct egress_req *r)
 		for (size_t i = 0; r->headers[i] != NULL; i++)
 			free(r->headers[i]);
 	free(r->headers);
+	headers_free(r->answer_headers);
 	free(r->path);
 	free(r->body);
 	if (r->answer != NULL) {
@@ -451,17 +468,33 @@ finish(struct egress_req *r, int result, int status)
 {
 	egress_done_fn done = r->done;
 	egress_answer_fn answer_done = r->answer_done;
+	egress_call_fn call_done = r->call_done;
 	void *arg = r->arg;
-	char *answer = r->answer;
-	size_t len = r->answer_len;
+	char *answer = r->answer, **headers = r->answer_headers;
+	size_t len = r->answer_len, nheaders = r->nanswer_headers;
 
 	r->answer = NULL;
+	r->answer_headers = NULL;
 	req_free(r);
 	if (done != NULL)
 		done(result, status, arg);
 	if (answer_done != NULL)
 		answer_done(result, status, answer != NULL ? answer : "",
 		    answer != NULL ? len : 0, arg);
+	if (call_done != NULL) {
+		static const char *const none[] = { NULL };
+		struct egress_answer a = {
+			.result = result, .status = status,
+			.body = answer != NULL ? answer : "",
+			.len = answer != NULL ? len : 0,
+			.headers = headers != NULL ?
+			    (const char *const *)headers : none,
+			.nheaders = headers != NULL ? nheaders : 0,
+		};
+
+		call_done(&a, arg);
+	}
+	headers_free(headers);
 	if (answer != NULL) {
 		explicit_bzero(answer, len);
 		free(answer);
@@ -494,6 +527,43 @@ resolved(int err, struct evutil_addrinfo *res, void *arg)
 	step_now(r);
 }
 
+/* Keeps the answer's headers for egress_call (a failed copy: none). */
+static void
+copy_headers(struct egress_req *r, const struct evkeyvalq *in)
+{
+	const struct evkeyval *kv;
+	size_t n = 0, i = 0;
+	char **h;
+
+	TAILQ_FOREACH(kv, in, next)
+		n++;
+	if (n > EGRESS_ANSWER_HEADERS_MAX)
+		n = EGRESS_ANSWER_HEADERS_MAX;
+	if ((h = calloc(2 * n + 1, sizeof(*h))) == NULL)
+		return;
+	TAILQ_FOREACH(kv, in, next) {
+		if (i == 2 * n)
+			break;
+		if ((h[i] = strdup(kv->key)) == NULL ||
+		    (h[i + 1] = strdup(kv->value)) == NULL) {
+			headers_free(h);
+			return;
+		}
+		i += 2;
+	}
+	r->answer_headers = h;
+	r->nanswer_headers = n;
+}
+
+const char *
+egress_answer_header(const struct egress_answer *a, const char *name)
+{
+	for (size_t i = 0; i < a->nheaders; i++)
+		if (strcasecmp(a->headers[2 * i], name) == 0)
+			return a->headers[2 * i + 1];
+	return NULL;
+}
+
 /*
  * The connection cannot be freed from inside its own callback, and
  * libevent 2.1 does not free a connection that failed to connect even
@@ -505,7 +575,10 @@ answered(struct evhttp_request *req, void *arg)
 	struct egress_req *r = arg;
 
 	r->status = req ? evhttp_request_get_response_code(req) : 0;
-	if (req != NULL && r->answer_done != NULL && r->answer == NULL) {
+	if (req != NULL && r->call_done != NULL && r->answer_headers == NULL)
+		copy_headers(r, evhttp_request_get_input_headers(req));
+	if (req != NULL && (r->answer_done != NULL || r->call_done != NULL) &&
+	    r->answer == NULL) {
 		struct evbuffer *in = evhttp_request_get_input_buffer(req);
 		size_t n = evbuffer_get_length(in);
 
@@ -698,6 +771,8 @@ egress_cancel(struct egress_req *r)
 	if (r == NULL)
 		return;
 	r->done = NULL;
+	r->answer_done = NULL;
+	r->call_done = NULL;
 	if (r->dns_req != NULL) {
 		/* evdns calls resolved() back, which frees r. */
 		r->cancelled = 1;
@@ -711,7 +786,8 @@ static int
 request_new(struct egress *e, enum evhttp_cmd_type method, int tls,
     const char *host, int port, const char *path, const char *const *headers,
     const char *body, size_t len, int timeout_s, egress_done_fn done,
-    egress_answer_fn answer_done, void *arg, struct egress_req **out)
+    egress_answer_fn answer_done, egress_call_fn call_done, void *arg,
+    struct egress_req **out)
 {
 	struct egress_req *r;
 	size_t nh = 0;
@@ -731,6 +807,7 @@ request_new(struct egress *e, enum evhttp_cmd_type method, int tls,
 	r->method = method;
 	r->done = done;
 	r->answer_done = answer_done;
+	r->call_done = call_done;
 	r->arg = arg;
 	while (headers != NULL && headers[nh] != NULL)
 		nh += 2;
@@ -750,6 +827,7 @@ request_new(struct egress *e, enum evhttp_cmd_type method, int tls,
 fail:
 	r->done = NULL;
 	r->answer_done = NULL;
+	r->call_done = NULL;
 	req_free(r);
 	return SIGIL_ENOMEM;
 }
@@ -761,7 +839,7 @@ egress_post(struct egress *e, int tls, const char *host, int port,
     struct egress_req **out)
 {
 	return request_new(e, EVHTTP_REQ_POST, tls, host, port, path, headers,
-	    body, len, timeout_s, done, NULL, arg, out);
+	    body, len, timeout_s, done, NULL, NULL, arg, out);
 }
 
 int
@@ -771,7 +849,7 @@ egress_post_answer(struct egress *e, int tls, const char *host, int port,
     struct egress_req **out)
 {
 	return request_new(e, EVHTTP_REQ_POST, tls, host, port, path, headers,
-	    body, len, timeout_s, NULL, done, arg, out);
+	    body, len, timeout_s, NULL, done, NULL, arg, out);
 }
 
 int
@@ -780,7 +858,25 @@ egress_get(struct egress *e, int tls, const char *host, int port,
     struct egress_req **out)
 {
 	return request_new(e, EVHTTP_REQ_GET, tls, host, port, path, NULL, "",
-	    0, timeout_s, NULL, done, arg, out);
+	    0, timeout_s, NULL, done, NULL, arg, out);
+}
+
+int
+egress_call(struct egress *e, int method, int tls, const char *host,
+    int port, const char *path, const char *const *headers, const char *body,
+    size_t len, int timeout_s, egress_call_fn done, void *arg,
+    struct egress_req **out)
+{
+	if (done == NULL || (method != EGRESS_GET && method != EGRESS_POST) ||
+	    (method == EGRESS_POST && body == NULL && len > 0))
+		return SIGIL_EINVAL;
+	if (method == EGRESS_GET || body == NULL) {
+		body = "";
+		len = 0;
+	}
+	return request_new(e, method == EGRESS_GET ? EVHTTP_REQ_GET :
+	    EVHTTP_REQ_POST, tls, host, port, path, headers, body, len,
+	    timeout_s, NULL, NULL, done, arg, out);
 }
 
 int

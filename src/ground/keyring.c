@@ -15,6 +15,14 @@
  * (hex, CSPRNG). It must never log, print or return a root key: callers
  * get derived working keys only.
  *
+ * Blobs ("blob <name> <base64>") are secrets of any length that are made
+ * elsewhere and only kept here: a brand's WeChat Pay merchant private key
+ * (PEM) and its APIv3 key. They follow the keys' rules (0600, durable
+ * rewrite, wiped copies) with one difference on reload: a blob the file
+ * holds replaces the loaded one of the same name, because the merchant
+ * replaces a WeChat Pay key by setting it again, and nothing already
+ * made depends on the old one the way codes depend on a root key.
+ *
  * Durability: a rewrite goes to "<path>.tmp" created with O_EXCL and mode
  * 0600, is fsynced, renamed over the old file, and the directory is
  * fsynced, so a crash leaves the old or the new keyring, never a mix. A
@@ -52,6 +60,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "sigil/code.h"
 #include "sigil/keyring.h"
@@ -64,6 +73,7 @@
 #define KEYRING_HEX_LEN		(2 * CODE_KEY_BYTES)
 #define KEYRING_CHECK_US	100000
 #define KEYRING_RELOAD_US	1000000
+#define KEYRING_MAX_BLOBS	4096
 
 struct keyring_key {
 	uint16_t	id;
@@ -76,6 +86,12 @@ struct keyring_key {
 struct keyring_secret {
 	char		name[KEYRING_NAME_MAX + 1];
 	uint8_t		bytes[32];
+};
+
+struct keyring_blob {
+	char		name[KEYRING_BLOB_NAME_MAX + 1];
+	uint8_t		*bytes;
+	size_t		len;
 };
 
 /* What the file looked like when last read. */
@@ -98,12 +114,14 @@ struct keyring {
 	size_t			 nkeys, capkeys;
 	struct keyring_secret	 secrets[KEYRING_MAX_SECRETS];
 	size_t			 nsecrets;
+	struct keyring_blob	*blobs;		/* unordered, few */
+	size_t			 nblobs, capblobs;
 };
 
 static const char keyring_header[] =
     "# sigil keyring: secret keys. Keep mode 0600; back it up apart from\n"
     "# the data directory. Lines: key <key-id> <brand-id> <hex>,\n"
-    "# secret <name> <hex>.\n";
+    "# secret <name> <hex>, blob <name> <base64>.\n";
 
 static int
 name_valid(const char *name)
@@ -120,6 +138,96 @@ name_valid(const char *name)
 		    (name[i] >= '0' && name[i] <= '9') || name[i] == '-'))
 			return 0;
 	return 1;
+}
+
+static int
+blob_name_valid(const char *name)
+{
+	size_t n;
+
+	if (name == NULL)
+		return 0;
+	n = strnlen(name, KEYRING_BLOB_NAME_MAX + 1);
+	if (n == 0 || n > KEYRING_BLOB_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '-' ||
+		    name[i] == '/'))
+			return 0;
+	return 1;
+}
+
+static struct keyring_blob *
+blob_find(const struct keyring *kr, const char *name)
+{
+	for (size_t i = 0; i < kr->nblobs; i++)
+		if (strcmp(kr->blobs[i].name, name) == 0)
+			return &kr->blobs[i];
+	return NULL;
+}
+
+static void
+blob_wipe(struct keyring_blob *b)
+{
+	if (b->bytes != NULL) {
+		OPENSSL_cleanse(b->bytes, b->len);
+		free(b->bytes);
+	}
+	OPENSSL_cleanse(b, sizeof(*b));
+}
+
+/* Sets name to a copy of len bytes (len > 0), adding or replacing. */
+static int
+blob_set(struct keyring *kr, const char *name, const uint8_t *bytes,
+    size_t len)
+{
+	struct keyring_blob *b = blob_find(kr, name);
+	uint8_t *copy;
+
+	if (len == 0 || len > KEYRING_BLOB_MAX)
+		return SIGIL_EINVAL;
+	if ((copy = malloc(len)) == NULL)
+		return SIGIL_ENOMEM;
+	memcpy(copy, bytes, len);
+	if (b == NULL) {
+		if (kr->nblobs == KEYRING_MAX_BLOBS) {
+			OPENSSL_cleanse(copy, len);
+			free(copy);
+			return SIGIL_EFULL;
+		}
+		if (kr->nblobs == kr->capblobs) {
+			size_t cap = kr->capblobs ? kr->capblobs * 2 : 8;
+			struct keyring_blob *n = calloc(cap, sizeof(*n));
+
+			if (n == NULL) {
+				OPENSSL_cleanse(copy, len);
+				free(copy);
+				return SIGIL_ENOMEM;
+			}
+			if (kr->nblobs > 0)
+				memcpy(n, kr->blobs, kr->nblobs * sizeof(*n));
+			free(kr->blobs);	/* pointers moved, no bytes */
+			kr->blobs = n;
+			kr->capblobs = cap;
+		}
+		b = &kr->blobs[kr->nblobs++];
+		strcpy(b->name, name);
+	} else if (b->bytes != NULL) {
+		OPENSSL_cleanse(b->bytes, b->len);
+		free(b->bytes);
+	}
+	b->bytes = copy;
+	b->len = len;
+	return 0;
+}
+
+static void
+blob_remove(struct keyring *kr, struct keyring_blob *b)
+{
+	blob_wipe(b);
+	*b = kr->blobs[--kr->nblobs];
+	memset(&kr->blobs[kr->nblobs], 0, sizeof(*b));
 }
 
 /* Index of id, or of where it would go (with *found = 0). */
@@ -253,6 +361,44 @@ hex_root(const char *hex, uint8_t out[CODE_KEY_BYTES])
 	return sigil_hex_decode(hex, CODE_KEY_BYTES, out);
 }
 
+/* Strict, padded base64 (RFC 4648 section 4) into a malloc'd buffer. */
+static int
+b64_decode(const char *s, uint8_t **out, size_t *outlen)
+{
+	size_t n = strlen(s), pad = 0, len;
+	uint8_t *buf;
+
+	if (n == 0 || n % 4 != 0 || n / 4 * 3 > KEYRING_BLOB_MAX + 2)
+		return SIGIL_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '=' && i >= n - 2) {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' &&
+		    c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+		    c == '/'))
+			return SIGIL_EINVAL;
+	}
+	if ((buf = malloc(n / 4 * 3 + 1)) == NULL)
+		return SIGIL_ENOMEM;
+	if (EVP_DecodeBlock(buf, (const unsigned char *)s, (int)n) < 0) {
+		free(buf);
+		return SIGIL_EINVAL;
+	}
+	len = n / 4 * 3 - pad;
+	if (len == 0 || len > KEYRING_BLOB_MAX) {
+		OPENSSL_cleanse(buf, n / 4 * 3);
+		free(buf);
+		return SIGIL_EINVAL;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
 static int
 parse_line(struct keyring *kr, char *line)
 {
@@ -287,6 +433,18 @@ parse_line(struct keyring *kr, char *line)
 		strcpy(s->name, f[1]);
 		memcpy(s->bytes, bytes, sizeof(s->bytes));
 		err = 0;
+	} else if (n == 3 && strcmp(f[0], "blob") == 0) {
+		uint8_t *blob;
+		size_t len;
+
+		if (!blob_name_valid(f[1]) || blob_find(kr, f[1]) != NULL ||
+		    b64_decode(f[2], &blob, &len) != 0)
+			goto cleanup;
+		err = blob_set(kr, f[1], blob, len);
+		if (err == SIGIL_EFULL)
+			err = SIGIL_EINVAL;
+		OPENSSL_cleanse(blob, len);
+		free(blob);
 	}
 cleanup:
 	OPENSSL_cleanse(bytes, sizeof(bytes));
@@ -382,6 +540,9 @@ keyring_free(struct keyring *kr)
 		OPENSSL_cleanse(kr->keys, kr->capkeys * sizeof(*kr->keys));
 		free(kr->keys);
 	}
+	for (size_t i = 0; i < kr->nblobs; i++)
+		blob_wipe(&kr->blobs[i]);
+	free(kr->blobs);
 	free(kr->path);
 	pthread_mutex_destroy(&kr->lock);
 	OPENSSL_cleanse(kr, sizeof(*kr));
@@ -437,6 +598,9 @@ keyring_render(const struct keyring *kr, char **out, size_t *outlen)
 	    kr->nsecrets * 110, len;
 	char *buf, hex[KEYRING_HEX_LEN + 1];
 
+	for (size_t i = 0; i < kr->nblobs; i++)
+		cap += 8 + KEYRING_BLOB_NAME_MAX + (kr->blobs[i].len + 2) / 3 * 4;
+
 	if ((buf = malloc(cap)) == NULL)
 		return SIGIL_ENOMEM;
 	len = strlen(keyring_header);
@@ -451,6 +615,13 @@ keyring_render(const struct keyring *kr, char **out, size_t *outlen)
 		sigil_hex_encode(kr->secrets[i].bytes, 32, hex);
 		len += (size_t)snprintf(buf + len, cap - len, "secret %s %s\n",
 		    kr->secrets[i].name, hex);
+	}
+	for (size_t i = 0; i < kr->nblobs; i++) {
+		len += (size_t)snprintf(buf + len, cap - len, "blob %s ",
+		    kr->blobs[i].name);
+		len += (size_t)EVP_EncodeBlock((unsigned char *)buf + len,
+		    kr->blobs[i].bytes, (int)kr->blobs[i].len);
+		buf[len++] = '\n';
 	}
 	OPENSSL_cleanse(hex, sizeof(hex));
 	*out = buf;
@@ -600,6 +771,16 @@ reload_locked(struct keyring *kr)
 		if (secret_find(kr, disk->secrets[i].name) == NULL &&
 		    kr->nsecrets < KEYRING_MAX_SECRETS)
 			kr->secrets[kr->nsecrets++] = disk->secrets[i];
+	for (size_t i = 0; i < disk->nblobs; i++) {
+		const struct keyring_blob *d = &disk->blobs[i];
+		const struct keyring_blob *b = blob_find(kr, d->name);
+
+		if (b != NULL && b->len == d->len &&
+		    CRYPTO_memcmp(b->bytes, d->bytes, d->len) == 0)
+			continue;
+		if ((err = blob_set(kr, d->name, d->bytes, d->len)) != 0)
+			goto out;
+	}
 	kr->seen = disk->seen;
 	err = added;
 out:
@@ -734,4 +915,95 @@ keyring_secret(struct keyring *kr, const char *name, int create,
 undo:
 	OPENSSL_cleanse(s, sizeof(*s));
 	return err;
+}
+
+/* ---- blobs ------------------------------------------------------------- */
+
+/* Sets (len > 0) or removes (len 0) name, then saves; undone on failure. */
+static int
+blob_put_locked(struct keyring *kr, const char *name, const void *bytes,
+    size_t len)
+{
+	struct keyring_blob *b = blob_find(kr, name), old = { 0 };
+	int err;
+
+	if (b == NULL && len == 0)
+		return SIGIL_ENOTFOUND;
+	if (b != NULL) {
+		/* Kept until the file agrees, to undo a failed rewrite. */
+		if ((old.bytes = malloc(b->len)) == NULL)
+			return SIGIL_ENOMEM;
+		memcpy(old.bytes, b->bytes, b->len);
+		old.len = b->len;
+	}
+	if (len == 0)
+		blob_remove(kr, b);
+	else if ((err = blob_set(kr, name, bytes, len)) != 0)
+		goto out;
+	if ((err = keyring_save(kr)) != 0) {
+		if (old.bytes != NULL)
+			blob_set(kr, name, old.bytes, old.len);
+		else
+			blob_remove(kr, blob_find(kr, name));
+	}
+out:
+	blob_wipe(&old);
+	return err;
+}
+
+int
+keyring_blob_put(struct keyring *kr, const char *name, const void *bytes,
+    size_t len)
+{
+	int err;
+
+	if (kr == NULL || !blob_name_valid(name) || len > KEYRING_BLOB_MAX ||
+	    (len > 0 && bytes == NULL))
+		return SIGIL_EINVAL;
+	pthread_mutex_lock(&kr->lock);
+	/* What another process wrote since the load must survive the
+	 * rewrite; a file that cannot be read is not overwritten. */
+	err = reload_locked(kr);
+	if (err >= 0 || err == SIGIL_ENOTFOUND)
+		err = blob_put_locked(kr, name, bytes, len);
+	pthread_mutex_unlock(&kr->lock);
+	return err;
+}
+
+int
+keyring_blob_get(const struct keyring *ckr, const char *name, uint8_t **out,
+    size_t *len)
+{
+	/* Reloads are caches, as in keyring_key_get. */
+	struct keyring *kr = (struct keyring *)ckr;
+	const struct keyring_blob *b;
+	uint8_t *copy;
+	int err = 0;
+
+	if (kr == NULL || out == NULL || len == NULL || !blob_name_valid(name))
+		return SIGIL_EINVAL;
+	pthread_mutex_lock(&kr->lock);
+	if (kr->watch)
+		refresh_locked(kr);
+	if ((b = blob_find(kr, name)) == NULL)
+		err = SIGIL_ENOTFOUND;
+	else if ((copy = malloc(b->len + 1)) == NULL)
+		err = SIGIL_ENOMEM;
+	else {
+		memcpy(copy, b->bytes, b->len);
+		copy[b->len] = '\0';	/* a PEM reads as a string */
+		*out = copy;
+		*len = b->len;
+	}
+	pthread_mutex_unlock(&kr->lock);
+	return err;
+}
+
+void
+keyring_blob_free(uint8_t *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	OPENSSL_cleanse(p, len);
+	free(p);
 }
