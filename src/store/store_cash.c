@@ -346,7 +346,7 @@ days_move(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t from,
 			break;
 	}
 	mdb_cursor_close(cur);
-	if (rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != MDB_NOTFOUND)
 		goto out;
 	rc = 0;
 	for (size_t i = 0; i < days.n && rc == 0; i++) {

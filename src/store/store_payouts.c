@@ -665,7 +665,7 @@ each_cust(MDB_txn *txn, struct each_arg *a, int *stop)
 			break;
 	}
 	mdb_cursor_close(cur);
-	if (rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != MDB_NOTFOUND)
 		goto out;
 	rc = 0;
 	for (size_t i = ids.n; i-- > 0;) {
