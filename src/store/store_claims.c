@@ -21,8 +21,9 @@
  * pin_fails and brand_settings, and the meta counter next_claim.
  * It may call store_env.c's runner and snapshot, store_rows.c,
  * store_customers.c (customer_live, activity_event), store_ledger.c
- * (ledger_settle, ledger_put), store_counters.c (stats_add, stats_flush)
- * and store_notes.c (a PIN unlock is a correction: correction_init,
+ * (ledger_settle, ledger_put), store_counters.c (stats_add, stats_flush),
+ * store_cash.c (a claim's cash: cash_valid, cash_check, cash_apply) and
+ * store_notes.c (a PIN unlock is a correction: correction_init,
  * correction_fn). It is the top of the late tables: none of those may
  * ever call it back. Its group commit, store_claims_commit, has one
  * caller: the writer (src/domain/writer.c), once a round.
