@@ -106,7 +106,7 @@ class World:
         """A running campaign whose one prize pays cash (default 1 yuan)
         with odds 1; its id."""
         body = {"name": "红包 %d" % next(self.users), "starts": day(-1),
-                "ends": day(30), "points": 1,
+                "ends": day(30), "points": 1, "skus": ["CASH"],
                 "draw": [{"name": "红包", "odds": 1, "stock": 100000,
                           "cash": cash or {"fixed": 100}}],
                 "cash": dict({"budget_fen": budget}, **cfg.pop("cashcfg",
