@@ -368,4 +368,24 @@ void api_segments_export(struct api_call *a);
 void customers_api_list(struct api_call *a);
 void customers_api_summary(struct api_call *a);
 
+/*
+ * ---- handlers: cash rewards (api_payouts.c, api_pay_settings.c) ----
+ * GET payouts, payouts/{claim_id}, payouts/cash, payouts/statement
+ * (and statement.csv); POST payouts/{claim_id}/approve and /reject,
+ * payouts/reconcile; GET campaigns/{id}/cash; GET and PUT
+ * payments/settings, PUT payments/keys (docs/payments.md).
+ */
+void api_payouts_list(struct api_call *a);
+void api_payouts_get(struct api_call *a);
+void api_payouts_approve(struct api_call *a);
+void api_payouts_reject(struct api_call *a);
+void api_payouts_cash(struct api_call *a);
+void api_campaign_cash(struct api_call *a);
+void api_payouts_statement(struct api_call *a);
+void api_payouts_statement_csv(struct api_call *a);
+void api_payouts_reconcile(struct api_call *a);
+void api_pay_settings_get(struct api_call *a);
+void api_pay_settings_put(struct api_call *a);
+void api_pay_keys_put(struct api_call *a);
+
 #endif

@@ -28,6 +28,8 @@ void loyalty_me(struct http_call *c);		/* GET /api/v1/me */
 void loyalty_seller_bind(struct http_call *c);
 void loyalty_me_seller(struct http_call *c);
 void loyalty_me_ledger(struct http_call *c);	/* GET /api/v1/me/ledger */
+/* GET /api/v1/me/payouts: the customer's cash (loyalty_payouts.c) */
+void loyalty_me_payouts(struct http_call *c);
 void loyalty_me_orders(struct http_call *c);	/* GET /api/v1/me/orders */
 void loyalty_redeem(struct http_call *c);	/* POST /api/v1/redemptions */
 void loyalty_catalog(struct http_call *c);	/* GET /api/v1/catalog */

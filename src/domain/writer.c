@@ -232,7 +232,7 @@ commit_claims(struct writer *w, struct writer_job **jobs, size_t n,
 		if (jobs[i]->err == 0) {
 			jobs[i]->claim = claims[i];
 			wrote = 1;
-		} else if (err == 0)	/* a cap's refusal, for the answer */
+		} else	/* why its cash refused it (store/claims.h) */
 			jobs[i]->claim.cash.refusal = claims[i].cash.refusal;
 	}
 	return wrote;

@@ -775,7 +775,10 @@ loyalty_api_route(struct loyalty_api *a)
 
 	if (a->method == EVHTTP_REQ_HEAD)
 		a->method = EVHTTP_REQ_GET;
-	if (strcmp(s, "campaigns") == 0)
+	if (strcmp(s, "campaigns") == 0 && a->nseg == 3 &&
+	    strcmp(a->seg[2], "cash") == 0)
+		return 0;	/* route_api.c's table: api_payouts.c */
+	else if (strcmp(s, "campaigns") == 0)
 		campaigns(a);
 	else if (strcmp(s, "customers") == 0 && a->nseg == 3 &&
 	    strcmp(a->seg[2], "history") == 0)

@@ -91,6 +91,8 @@ static const struct http_route routes[] = {
 	 * small body limit, no per-client rate limit (wxpay_notify.c). */
 	{ "/wxpay/notify/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_POST,
 	    "wxpay_notify", wxpay_notify, PAYOUT_NOTIFY_BODY_MAX },
+	{ "/api/v1/me/payouts", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
+	    "me_payouts", loyalty_me_payouts },
 	{ "/wx/oauth", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "wechat_oauth",
 	    wechat_oauth_back },
 	{ "/wx/userinfo", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
