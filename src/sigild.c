@@ -43,6 +43,7 @@
 #include "sigil/loginguard.h"
 #include "sigil/loyalty.h"
 #include "sigil/page.h"
+#include "sigil/payout.h"
 #include "sigil/ratelimit.h"
 #include "sigil/retention.h"
 #include "sigil/route.h"
@@ -65,6 +66,7 @@ static const char usage[] =
 "              [--webhook-allow CIDR]... [--webhook-ca FILE]\n"
 "              [--webhook-dns IP[:PORT]]\n"
 "              [--wechat-api URL] [--wechat-open URL]\n"
+"              [--wxpay-api URL]\n"
 "              [--smtp URL --smtp-from ADDRESS [--smtp-user USER\n"
 "               --smtp-password-file FILE] [--smtp-ca FILE]]\n"
 "              [--geoip FILE] [--unbranded-retention DAYS]\n"
@@ -114,6 +116,10 @@ static const char usage[] =
 "                      reached under the --webhook-allow policy\n"
 "  --wechat-open URL   where consumers authorise in WeChat (default\n"
 "                      https://open.weixin.qq.com)\n"
+"  --wxpay-api URL     WeChat Pay's API for cash payouts (default\n"
+"                      https://api.mch.weixin.qq.com), reached under the\n"
+"                      --webhook-allow policy; callbacks come back to\n"
+"                      --base-url's /wxpay/notify/BRAND\n"
 "  --smtp URL          send alert e-mail through this server: smtp://HOST[:PORT]\n"
 "                      (STARTTLS when offered; ?starttls=require insists) or\n"
 "                      smtps://HOST[:PORT]; certificates are always checked\n"
@@ -392,6 +398,7 @@ main(int argc, char **argv)
 		{ "webhook-dns", required_argument, NULL, 'D' },
 		{ "wechat-api", required_argument, NULL, 1001 },
 		{ "wechat-open", required_argument, NULL, 1002 },
+		{ "wxpay-api", required_argument, NULL, 1003 },
 		{ "smtp", required_argument, NULL, 1101 },
 		{ "smtp-user", required_argument, NULL, 1102 },
 		{ "smtp-password-file", required_argument, NULL, 1103 },
@@ -425,12 +432,13 @@ main(int argc, char **argv)
 	struct webhook_dispatcher *hooks = NULL;
 	struct message_dispatcher *messages = NULL;
 	struct message_sched *msched = NULL;
+	struct payout_dispatcher *payouts = NULL;
 	struct egress_config ecfg = { 0 };
 	struct notify_smtp_flags smtpf = { 0 };
 	struct notify *notify = NULL;
 	char smtp_err[200];
 	const char *sms_secret_file = NULL, *why;
-	const char *wechat_api = NULL, *wechat_open = NULL;
+	const char *wechat_api = NULL, *wechat_open = NULL, *wxpay_api = NULL;
 	char sms_secret[LOYALTY_SMS_SECRET_MAX + 1] = "";
 	const char *data = "./data", *keyring_path = NULL, *base_url = NULL;
 	const char *geoip_path = NULL;
@@ -496,6 +504,7 @@ main(int argc, char **argv)
 		case 'C': ecfg.ca_file = optarg; break;
 		case 1001: wechat_api = optarg; break;
 		case 1002: wechat_open = optarg; break;
+		case 1003: wxpay_api = optarg; break;
 		case 1101: smtpf.url = optarg; break;
 		case 1102: smtpf.user = optarg; break;
 		case 1103: smtpf.password_file = optarg; break;
@@ -638,6 +647,12 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if (wxpay_api != NULL && webhook_target_check(&ecfg.policy,
+	    wxpay_api, &why) != 0) {
+		fprintf(stderr, "sigild: --wxpay-api: %s\n", why);
+		rc = 2;
+		goto out;
+	}
 	/* Content buttons naming a link type find it in the link store. */
 	content_link_resolver_set(links_href_for);
 	if ((err = page_init(web)) != 0) {
@@ -723,6 +738,13 @@ main(int argc, char **argv)
 		    sigil_strerror(err));
 		goto out;
 	}
+	if ((err = payout_dispatcher_start(&app, wxpay_api, &payouts)) != 0) {
+		fprintf(stderr, "sigild: cannot start cash payouts: %s%s\n",
+		    sigil_strerror(err), err == SIGIL_EINVAL ? " (--wxpay-api "
+		    "takes an http:// or https:// URL without a query)" : "");
+		rc = err == SIGIL_EINVAL ? 2 : 1;
+		goto out;
+	}
 	if ((err = notify_start(&app, &notify)) != 0) {
 		fprintf(stderr, "sigild: cannot start alert notifications: %s\n",
 		    sigil_strerror(err));
@@ -771,6 +793,7 @@ out:
 	webhook_dispatcher_free(hooks);
 	message_sched_free(msched);
 	message_dispatcher_free(messages);
+	payout_dispatcher_free(payouts);
 	notify_free(notify);
 	retention_free(app.retention);
 	loginguard_fini();	/* answers the logins being hashed */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sigil/cash.h"
 #include "sigil/store.h"
 
 struct app;
@@ -60,6 +61,11 @@ struct campaign_rules {
 	char		tier_name[CAMPAIGN_TIERS_MAX][32 * 4 + 1];
 	double		tier_factor[CAMPAIGN_TIERS_MAX];
 	int64_t		seller_rebate;		/* to the code's bound seller */
+	/* Cash (issue 22): each draw prize's amount (CASH_NONE: no cash),
+	 * the campaign's "cash" settings, and whether any prize pays. */
+	struct cash_prize cash[STORE_PRIZES_MAX];
+	struct cash_config cashcfg;
+	int		has_cash;
 };
 
 /*

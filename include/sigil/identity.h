@@ -53,6 +53,18 @@ extern const struct writer_op identity_wechat_op;
 struct json_t *identity_json(struct app *app, uint32_t brand_id,
     uint64_t customer_id, int full);
 
+/*
+ * The payee of a claim's cash (issue 22): the appid the brand's merchant
+ * transfers under (its payment settings' "appid", store/payouts.h;
+ * before those are set, its official account's, else its
+ * mini-program's) and the customer's openid for it, in the clear, bound
+ * at *bound. 0, SIGIL_ENOTFOUND (no such appid, or the customer has no
+ * openid of it), or a store error. Personal data: never log the openid.
+ */
+int identity_payee(struct app *app, uint32_t brand_id, uint64_t customer_id,
+    char appid[PAYOUT_APPID_MAX + 1], char openid[PAYOUT_OPENID_MAX + 1],
+    int64_t *bound);
+
 /* The kind's name in JSON and CSV. */
 const char *identity_kind_name(int kind);
 

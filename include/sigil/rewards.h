@@ -38,11 +38,17 @@ int loyalty_claimed_by_other(struct app *app, uint32_t brand_id,
 
 /* ---- the rules of a claim ---- */
 
-/* This device's (non-bot) scans of a code: any, and where the last was. */
+/*
+ * This device's (non-bot) scans of a code: any, where the last located
+ * one was, and when the last was made (and whether its device cookie
+ * was made by it: a new device).
+ */
 struct reward_scan {
 	int		found;
 	int		located;
 	float		lat, lng;
+	int64_t		at;
+	int		anon;
 };
 void reward_scanned_by(struct app *app, uint32_t brand_id, uint64_t serial,
     uint64_t device, struct reward_scan *out);

@@ -37,6 +37,7 @@
 #include "sigil/app.h"
 #include "sigil/audit.h"
 #include "sigil/campaign.h"
+#include "sigil/cash.h"
 #include "sigil/log.h"
 #include "sigil/segment.h"
 #include "sigil/loyalty_core.h"
@@ -211,19 +212,25 @@ parse_draw(json_t *o, struct campaign_rules *c, char *err, size_t esize)
 		    "most 8 prizes");
 	json_array_foreach(v, i, x) {
 		json_t *odds = json_object_get(x, "odds");
+		json_t *cash = json_object_get(x, "cash");
 
 		if (json_is_object(x) && !loyalty_name_ok(json_object_get(x,
 		    "name"), 64, "draw[].name", err, esize))
 			return SIGIL_EINVAL;
-		if (!json_is_object(x) || json_object_size(x) != 3 ||
-		    !json_is_number(odds) ||
+		if (!json_is_object(x) || json_object_size(x) != 3 +
+		    (cash != NULL) || !json_is_number(odds) ||
 		    !isfinite(json_number_value(odds)) ||
 		    json_number_value(odds) < 0 ||
 		    json_number_value(odds) > 1 ||
 		    !loyalty_int_in(json_object_get(x, "stock"), 0, UINT32_MAX))
 			return cfg_fail(err, esize, "each prize is "
 			    "{\"name\": 1-64 characters, \"odds\": 0..1, "
-			    "\"stock\": count}");
+			    "\"stock\": count, \"cash\": its amount, if any}");
+		if (cash != NULL) {
+			if (cash_prize_parse(cash, &c->cash[i], err, esize) != 0)
+				return SIGIL_EINVAL;
+			c->has_cash = 1;
+		}
 		snprintf(c->prize[i], sizeof c->prize[i], "%s",
 		    json_string_value(json_object_get(x, "name")));
 		c->odds[i] = json_number_value(odds);
@@ -356,6 +363,20 @@ parse_earning(json_t *o, struct campaign_rules *c, char *err, size_t esize)
 	return parse_tiers(o, c, err, esize);
 }
 
+/* The campaign's "cash" settings, required with a cash prize (issue 22). */
+static int
+parse_cash(json_t *o, struct campaign_rules *c, char *err, size_t esize)
+{
+	json_t *v = json_object_get(o, "cash");
+
+	if (v != NULL && cash_config_parse(v, &c->cashcfg, err, esize) != 0)
+		return SIGIL_EINVAL;
+	if (c->has_cash && c->cashcfg.budget_fen <= 0)
+		return cfg_fail(err, esize, "a campaign with a cash prize needs "
+		    "'cash': {\"budget_fen\": the cash budget in fen}");
+	return 0;
+}
+
 /*
  * Parses o (a checked or to-be-checked configuration) into c. On success
  * o's dates are rewritten in canonical form.
@@ -368,7 +389,7 @@ camp_parse(json_t *o, struct campaign_rules *c, char *err, size_t esize)
 	    "territory", "require_pin", "draw", "expiry_days", "paused",
 	    "priority", "mode", "audience", "first_scan_bonus",
 	    "registration_bonus", "birthday_bonus", "streak",
-	    "tier_multiplier", "seller_rebate" };
+	    "tier_multiplier", "seller_rebate", "cash" };
 	const char *key;
 	json_t *v;
 	size_t i;
@@ -422,9 +443,10 @@ camp_parse(json_t *o, struct campaign_rules *c, char *err, size_t esize)
 		return rc;
 	c->expiry_days = (uint32_t)n;
 	if ((rc = parse_stacking(o, c, err, esize)) != 0 ||
-	    (rc = parse_earning(o, c, err, esize)) != 0)
+	    (rc = parse_earning(o, c, err, esize)) != 0 ||
+	    (rc = parse_draw(o, c, err, esize)) != 0)
 		return rc;
-	return parse_draw(o, c, err, esize);
+	return parse_cash(o, c, err, esize);
 }
 
 int

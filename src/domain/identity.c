@@ -18,11 +18,17 @@
  * customer without a phone. Hashing and sealing happen before, on the
  * loop, which alone holds the keys.
  *
+ * The payee of a cash prize (issue 22, identity_payee) is the openid of
+ * the appid the brand's merchant transfers under, opened here, the one
+ * place that holds the key; it goes to the store only in the payout row
+ * that WeChat Pay needs it for.
+ *
  * Owns the identity rules. May call store, util, jansson and OpenSSL,
  * and read app->wechat's keys. Never knows about HTTP, never writes to
  * the store on the loop.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -250,6 +256,84 @@ login_run(struct store *st, void *arg)
 }
 
 const struct writer_op identity_wechat_op = { "wechat_login", login_run };
+
+/* ---- the payee of a cash prize (issue 22) ---- */
+
+struct payee_ctx {
+	struct app	*app;
+	const char	*appid;
+	char		*out;
+	size_t		 size;
+	int64_t		 bound;
+	int		 found;
+};
+
+static int
+payee_one(void *arg, const struct ident *i)
+{
+	struct payee_ctx *p = arg;
+	const char *id;
+	json_t *v;
+
+	if ((i->kind != IDENT_WECHAT_OA && i->kind != IDENT_WECHAT_MP) ||
+	    strcmp(i->app, p->appid) != 0)
+		return 0;
+	v = unseal(p->app, i->brand_id, i->ct, i->ct_len);
+	if ((id = json_string_value(json_object_get(v, "id"))) != NULL &&
+	    strlen(id) < p->size) {
+		snprintf(p->out, p->size, "%s", id);
+		p->bound = i->at;
+		p->found = 1;
+	}
+	json_decref(v);
+	return p->found;
+}
+
+/* The appid the brand's transfers are made under; "" when none. */
+static void
+pay_appid(struct store *st, uint32_t brand_id, char out[PAYOUT_APPID_MAX + 1])
+{
+	struct wechat_config wc;
+	const char *a;
+	char *text;
+	json_t *o;
+
+	out[0] = '\0';
+	if (store_pay_settings_get(st, brand_id, &text) == 0) {
+		o = json_loads(text, 0, NULL);
+		free(text);
+		a = json_string_value(json_object_get(o, "appid"));
+		if (a != NULL && strlen(a) <= PAYOUT_APPID_MAX)
+			snprintf(out, PAYOUT_APPID_MAX + 1, "%s", a);
+		json_decref(o);
+		if (out[0] != '\0')
+			return;
+	}
+	if (store_wechat_config_get(st, brand_id, &wc) == 0)
+		snprintf(out, PAYOUT_APPID_MAX + 1, "%s", wc.oa.appid[0] ?
+		    wc.oa.appid : wc.mp.appid);
+}
+
+int
+identity_payee(struct app *app, uint32_t brand_id, uint64_t customer_id,
+    char appid[PAYOUT_APPID_MAX + 1], char openid[PAYOUT_OPENID_MAX + 1],
+    int64_t *bound)
+{
+	struct payee_ctx p = { app, appid, openid, PAYOUT_OPENID_MAX + 1, 0,
+	    0 };
+	int rc;
+
+	pay_appid(app->store, brand_id, appid);
+	if (app->wechat == NULL || appid[0] == '\0')
+		return SIGIL_ENOTFOUND;
+	if ((rc = store_idents_of(app->store, brand_id, customer_id, payee_one,
+	    &p)) < 0)
+		return rc;
+	if (!p.found)
+		return SIGIL_ENOTFOUND;
+	*bound = p.bound;
+	return 0;
+}
 
 /* ---- the customer's identities, shown ---- */
 

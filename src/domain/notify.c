@@ -393,6 +393,7 @@ static const struct {
 	    "impossible travel (possible clone)" },
 	{ "diversion", "窜货", "diversion" },
 	{ "rating_drop", "评分下降", "rating drop" },
+	{ "payout_mismatch", "转账对账不符", "payout mismatch" },
 };
 
 static void

@@ -32,6 +32,7 @@
 
 #include "sigil/app.h"
 #include "sigil/campaign.h"
+#include "sigil/cash.h"
 #include "sigil/code.h"
 #include "sigil/geo.h"
 #include "sigil/keyring.h"
@@ -101,6 +102,14 @@ loyalty_reward_json(struct app *app, uint32_t brand_id, uint64_t batch_id,
 	    reward_pin_lock(&pf) != REWARD_OK, "ends",
 	    sigil_time_format(camp->ends, ts),
 	    "claimed", x.roles);
+	if (camp->has_cash) {
+		int64_t lo, hi;
+
+		/* "扫码领红包": the page says what a red packet may hold */
+		cash_range(camp, &lo, &hi);
+		json_object_set_new(o, "cash", json_pack("{s:I,s:I}", "min_fen",
+		    (json_int_t)lo, "max_fen", (json_int_t)hi));
+	}
 	if (device != 0 && store_device_customer(app->store, brand_id, device,
 	    &cid) == 0) {
 		json_object_set_new(o, "logged_in", json_true());
@@ -140,6 +149,8 @@ scanned_one(void *arg, const struct scan_rec *r)
 	if (r->device != s->device || (r->flags & SCAN_BOT))
 		return 0;
 	s->out->found = 1;
+	s->out->at = r->at;
+	s->out->anon = (r->flags & SCAN_ANON) != 0;
 	if (r->flags & SCAN_HAS_LOC) {
 		s->out->located = 1;
 		s->out->lat = r->lat;

@@ -232,7 +232,8 @@ commit_claims(struct writer *w, struct writer_job **jobs, size_t n,
 		if (jobs[i]->err == 0) {
 			jobs[i]->claim = claims[i];
 			wrote = 1;
-		}
+		} else	/* why its cash refused it (store/claims.h) */
+			jobs[i]->claim.cash.refusal = claims[i].cash.refusal;
 	}
 	return wrote;
 }

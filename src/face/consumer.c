@@ -50,6 +50,7 @@
 #include "sigil/message.h"
 #include "sigil/lookup.h"
 #include "sigil/page.h"
+#include "sigil/payout.h"
 #include "sigil/retention.h"
 #include "sigil/rewards.h"
 #include "sigil/scan.h"
@@ -524,6 +525,7 @@ consumer_metrics(struct http_call *c)
 	    (unsigned long long)app->scans_placed);
 	retention_metrics(app, b);
 	message_metrics(app, b);
+	payout_metrics(app, b);
 	http_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", b);
 	evbuffer_free(b);
 }

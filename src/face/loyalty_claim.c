@@ -21,8 +21,19 @@
  * once cannot pass a lock together nor a right PIN slip past a lock a
  * wrong one queued just before it set.
  *
+ * Cash (issue 22). On a campaign with a cash prize, before anything is
+ * spent: the payee (a customer without a WeChat openid of the brand's
+ * pay appid is refused 403 wechat_required, and the code's claim stays
+ * unspent), the new-identity cool-down and the network's velocity (429
+ * cool_down, network_limit, with Retry-After); then the amount is drawn
+ * with the prize, scored (cash_guard.c) and handed to the store in the
+ * claim (cl.cash), which reserves it from the budget and writes the
+ * payout in the claim's transaction, or refuses a day cap (429
+ * cash_cap). After a committed claim with cash the payout dispatcher is
+ * kicked, so the money leaves at once rather than on its next tick.
+ *
  * Owns the handler and its writer jobs. May call the domain (rewards,
- * campaign, customer, member, lookup), the store (reads and the writer),
+ * campaign, cash, customer, member, lookup), the store (reads and the writer),
  * ratelimit (the PIN bucket of app->loyalty), http and http_loyalty.c.
  * Never calls another handler, never writes to the store on the loop:
  * every write is a writer job.
@@ -35,9 +46,11 @@
 
 #include "sigil/app.h"
 #include "sigil/campaign.h"
+#include "sigil/cash.h"
 #include "sigil/code.h"
 #include "sigil/customer.h"
 #include "sigil/http.h"
+#include "sigil/identity.h"
 #include "sigil/log.h"
 #include "sigil/lookup.h"
 #include "sigil/loyalty.h"
@@ -156,6 +169,27 @@ busy(struct http_call *c)
 	    "the server is busy or shutting down; try again");
 }
 
+/*
+ * The claim's cash as its answer says: null when it drew none; else the
+ * amount, "held" (waits for the brand) or "pending" (on its way), or
+ * "dropped" when the budget could not pay it.
+ */
+static json_t *
+cash_json(const struct claim *cl)
+{
+	const struct claim_cash *k = &cl->cash;
+
+	if (k->dropped)
+		return json_pack("{s:i,s:s,s:b,s:b,s:s}", "fen", 0, "state",
+		    "dropped", "held", 0, "dropped", 1, "message", "this "
+		    "campaign's cash budget is spent: no red packet this time");
+	if (k->fen <= 0)
+		return json_null();
+	return json_pack("{s:I,s:s,s:b,s:b}", "fen", (json_int_t)k->fen,
+	    "state", payout_state_name(k->held ? PAYOUT_HELD :
+	    PAYOUT_PENDING), "held", k->held, "dropped", 0);
+}
+
 /* The credits a claim paid the customer (not a seller's rebate). */
 static json_t *
 credits_json(const struct claim *cl)
@@ -187,14 +221,32 @@ claim_done(struct writer_job *job)
 	int64_t left = job->claim_limits.day_start + US_PER_DAY -
 	    sigil_now_us();
 
-	if (job->err == 0)
+	if (job->err == 0) {
 		http_reply_jsont(c, 201, json_pack("{s:I,s:I,s:s,s:i,s:s?,s:I,"
-		    "s:o}", "claim_id", (json_int_t)cl->id, "points",
+		    "s:o,s:o}", "claim_id", (json_int_t)cl->id, "points",
 		    (json_int_t)cl->points, "role", loyalty_role_name(cl->role),
 		    "campaign", (int)cl->campaign_id, "prize", cl->prize >= 0 ?
 		    x->prize[cl->prize] : NULL, "balance",
 		    (json_int_t)member_balance(app, cl->brand_id,
-		    cl->customer_id), "credits", credits_json(cl)));
+		    cl->customer_id), "credits", credits_json(cl), "cash",
+		    cash_json(cl)));
+		if (cl->cash.fen > 0) {
+			log_info("claim_cash", "brand=%u claim=%llu fen=%lld "
+			    "held=%d score=%u reasons=%s", cl->brand_id,
+			    (unsigned long long)cl->id, (long long)cl->cash.fen,
+			    cl->cash.held, cl->cash.score, cl->cash.reasons);
+			/* PAYENGINE: payout_kick(app); */
+		}
+	} else if (job->err == SIGIL_EDENIED && (cl->cash.refusal ==
+	    CASH_CAP_CUSTOMER || cl->cash.refusal == CASH_CAP_DEVICE))
+		http_loyalty_too_many(c, left > 0 ? left : 0, "cash_cap",
+		    cl->cash.refusal == CASH_CAP_CUSTOMER ? "you reached "
+		    "today's cash limit for this campaign; try again tomorrow" :
+		    "this phone reached today's cash limit for this campaign; "
+		    "try again tomorrow");
+	else if (job->err == SIGIL_EFULL && cl->cash.refusal == CASH_BUDGET)
+		http_reply_error(c, 422, "budget_exhausted", "this campaign's "
+		    "cash budget is spent");
 	else if (!http_loyalty_refuse(c, job->err, left > 0 ? left : 0,
 	    refusals)) {
 		log_error("claim", "brand=%u err=\"%s\"", cl->brand_id,
@@ -261,6 +313,99 @@ pin_done(struct writer_job *job)
 }
 
 /*
+ * A campaign with cash, before anything is spent: the payee into
+ * payee's appid and openid, then the cool-down and the network's
+ * velocity (counted here: *net_count, this hour's count). 0, or -1
+ * after replying.
+ */
+static int
+cash_gate(struct http_call *c, const struct campaign_rules *camp,
+    const struct customer *cu, int64_t now, struct claim_cash *payee,
+    uint32_t *net_count)
+{
+	const struct cash_config *cc = &camp->cashcfg;
+	int64_t bound = 0, wait;
+	int err;
+
+	memset(payee, 0, sizeof *payee);
+	err = identity_payee(c->app, cu->brand_id, cu->id, payee->appid,
+	    payee->openid, &bound);
+	if (err == SIGIL_ENOTFOUND) {
+		http_reply_error(c, 403, "wechat_required", "this reward is a "
+		    "WeChat red packet: open the code in WeChat (or log in with "
+		    "WeChat) to claim it");
+		return -1;
+	}
+	if (err != 0) {
+		busy(c);
+		return -1;
+	}
+	if ((wait = cash_cooldown_wait(cc->cooldown_hours, cu->created, bound,
+	    now)) > 0) {
+		http_loyalty_too_many(c, wait, "cool_down", "a new account waits "
+		    "before it can claim red packets; try again later");
+		return -1;
+	}
+	if ((wait = cash_guard_network(cu->brand_id, camp->id, c->client,
+	    cc->network_per_hour, now, net_count)) > 0) {
+		http_loyalty_too_many(c, wait, "network_limit", "too many red "
+		    "packets were claimed from this network this hour; try "
+		    "again later");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The cash of cl (drawn with its prize under camp): the amount, the
+ * payee (gate's), the budget and caps the store checks, the score and
+ * the hold; net_count is cash_gate's. 0 or SIGIL_ECRYPTO.
+ */
+static int
+cash_fill(struct app *app, const struct campaign_rules *camp,
+    const struct customer *cu, uint64_t device, const struct reward_scan *sb,
+    const struct claim_cash *gate, uint32_t net_count, int64_t now,
+    struct claim *cl)
+{
+	const struct cash_config *cc = &camp->cashcfg;
+	struct claim_cash *k = &cl->cash;
+	struct pin_fails pf = { 0 };
+	struct cash_facts f;
+	struct cash_rng rng;
+	int64_t fen;
+
+	if (cash_rng_fresh(&rng) != 0)
+		return SIGIL_ECRYPTO;
+	if ((fen = cash_draw(camp, cl->prize, &rng)) <= 0)
+		return 0;
+	store_pin_fails(app->store, cu->brand_id, cl->serial, cu->id,
+	    (uint32_t)loyalty_day(now), &pf);
+	memset(&f, 0, sizeof f);
+	f.brand_id = cu->brand_id;
+	f.customer_id = cu->id;
+	f.device = device;
+	f.now = now;
+	f.scan_at = sb->at;
+	f.fresh_device = sb->anon;
+	f.located = sb->located;
+	f.lat = sb->lat;
+	f.lng = sb->lng;
+	f.pin_fails = pf.code;
+	f.network_count = net_count;
+	f.network_limit = cc->network_per_hour;
+	*k = *gate;
+	k->fen = fen;
+	k->budget_fen = cc->budget_fen;
+	k->campaign_id = camp->id;
+	k->cap_customer_fen = cc->customer_day_fen;
+	k->cap_device_fen = cc->device_day_fen;
+	k->device = device;
+	k->score = cash_score(&f, k->reasons);
+	k->held = cash_hold(cc, k->score, fen);
+	return 0;
+}
+
+/*
  * The code of a claim, resolved: 0 with *info set, or -1 after replying
  * (not a code, not ours, not earning).
  */
@@ -298,6 +443,8 @@ loyalty_claim(struct http_call *c)
 	struct claim prev;
 	struct claim_ctx *x;
 	struct reward_scan sb;
+	struct claim_cash payee;
+	uint32_t net_count = 0;
 	const struct campaign_rules *camp, *pick[CAMPAIGN_PICK_MAX];
 	size_t npick, k;
 	int pin_needed = 0;
@@ -362,6 +509,9 @@ loyalty_claim(struct http_call *c)
 		    "for this role was already claimed");
 		return;
 	}
+	if (camp->has_cash && cash_gate(c, camp, &cu, now, &payee,
+	    &net_count) != 0)
+		return;
 	if (pin_needed && pin_checked(c, &info, &cu, pinbuf, now,
 	    &right) != 0)
 		return;
@@ -384,6 +534,9 @@ loyalty_claim(struct http_call *c)
 	npick = k;
 	campaign_credits_make(app, pick, npick, role, &cu, info.serial, now,
 	    &x->cl);
+	if (camp->has_cash && x->drawn == 0)
+		x->drawn = cash_fill(app, camp, &cu, device, &sb, &payee,
+		    net_count, now, &x->cl);
 	if (!pin_needed) {
 		claim_submit(x);
 		return;

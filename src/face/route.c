@@ -19,10 +19,12 @@
 #include "sigil/dashboard.h"
 #include "sigil/http.h"
 #include "sigil/loyalty.h"
+#include "sigil/payout.h"
 #include "sigil/resolver.h"
 #include "sigil/route.h"
 #include "sigil/store.h"
 #include "sigil/wechat_http.h"
+#include "sigil/wxpay_notify.h"
 
 static const struct http_route routes[] = {
 	{ "/S/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
@@ -85,6 +87,10 @@ static const struct http_route routes[] = {
 	    "seller_bind", loyalty_seller_bind },
 	{ "/api/v1/me/seller", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,
 	    "me_seller", loyalty_me_seller },
+	/* WeChat Pay's callbacks: public, verified by signature, their own
+	 * small body limit, no per-client rate limit (wxpay_notify.c). */
+	{ "/wxpay/notify/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_POST,
+	    "wxpay_notify", wxpay_notify, PAYOUT_NOTIFY_BODY_MAX },
 	{ "/wx/oauth", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET, "wechat_oauth",
 	    wechat_oauth_back },
 	{ "/wx/userinfo", HTTP_ROUTE_CONSUMER | HTTP_ROUTE_GET,

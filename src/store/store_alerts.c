@@ -22,7 +22,8 @@
  * alert with that scan).
  *
  * May call: libc, LMDB, util.c, store_env.c. store_scans.c calls
- * scan_alerts, store_feedback.c alert_rating_drop. Must never call any other family.
+ * scan_alerts, store_feedback.c alert_rating_drop; the payout
+ * reconciliation store_alert_payout_mismatch (its own transaction). Must never call any other family.
  */
 #include <string.h>
 
@@ -44,6 +45,7 @@ static const struct {
 	{ ALERT_DIVERSION, "diversion" },
 	{ ALERT_COUNTERFEIT, "counterfeit" },
 	{ ALERT_RATING_DROP, "rating_drop" },
+	{ ALERT_PAYOUT_MISMATCH, "payout_mismatch" },
 };
 
 static const char *const alert_statuses[] = {
@@ -286,6 +288,25 @@ alert_rating_drop(struct store *st, MDB_txn *txn, struct alert *al,
 		return rc;
 	*id = al->id;
 	return 0;
+}
+
+static int
+payout_mismatch_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	return alert_raise(st, txn, arg);
+}
+
+int
+store_alert_payout_mismatch(struct store *st, uint32_t brand_id,
+    uint64_t serial, int64_t at)
+{
+	struct alert al = { 0 };
+
+	al.brand_id = brand_id;
+	al.type = ALERT_PAYOUT_MISMATCH;
+	al.serial = serial;
+	al.at = at;
+	return store_write(st, payout_mismatch_fn, &al);
 }
 
 /* One alert per evidence flag in flags, for the judged scan r. */

@@ -21,8 +21,9 @@
  * pin_fails and brand_settings, and the meta counter next_claim.
  * It may call store_env.c's runner and snapshot, store_rows.c,
  * store_customers.c (customer_live, activity_event), store_ledger.c
- * (ledger_settle, ledger_put), store_counters.c (stats_add, stats_flush)
- * and store_notes.c (a PIN unlock is a correction: correction_init,
+ * (ledger_settle, ledger_put), store_counters.c (stats_add, stats_flush),
+ * store_cash.c (a claim's cash: cash_valid, cash_check, cash_apply) and
+ * store_notes.c (a PIN unlock is a correction: correction_init,
  * correction_fn). It is the top of the late tables: none of those may
  * ever call it back. Its group commit, store_claims_commit, has one
  * caller: the writer (src/domain/writer.c), once a round.
@@ -327,6 +328,11 @@ claim_check(struct store *st, MDB_txn *txn, struct claim *c,
 	    (rc = credits_check(st, txn, c, (uint32_t)floor_div(
 	    lim->day_start, DAY_US))) != 0)
 		return rc == SIGIL_EFULL ? rc : map_err(rc);
+	/* the cash, last: it needs the points the credits left (store_cash.c) */
+	if ((rc = cash_check(st, txn, c, (uint32_t)floor_div(lim->day_start,
+	    DAY_US))) != 0)
+		return rc == SIGIL_EFULL || rc == SIGIL_EDENIED ? rc :
+		    map_err(rc);
 	return 0;
 }
 
@@ -395,6 +401,10 @@ claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
 	v = mval(vb, CLAIM_REC_LEN);
 	if ((rc = mdb_put(txn, st->claims, &k, &v, MDB_NOOVERWRITE)) != 0)
 		return rc;
+	/* the cash: reserved, the day's totals, the payout (store_cash.c) */
+	if ((rc = cash_apply(st, txn, c, (uint32_t)floor_div(lim->day_start,
+	    DAY_US))) != 0)
+		return rc;
 	/* segment criteria: the product and campaign claimed */
 	if ((rc = segfacts_claim(st, txn, c)) != 0)
 		return rc;
@@ -417,6 +427,9 @@ claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
 
 	if (c->ncredits != 0)
 		return claim_credits_apply(st, txn, c, acc);
+	/* A cash-only claim earns no points: no EARN entry. */
+	if (c->points == 0)
+		goto counted;
 	earn.brand_id = c->brand_id;
 	earn.customer_id = c->customer_id;
 	earn.type = LEDGER_EARN;
@@ -433,7 +446,7 @@ claim_apply(struct store *st, MDB_txn *txn, struct claim *c,
 	free(all.v);
 	if (rc != 0)
 		return rc;
-
+counted:
 	if ((rc = activity_event(st, txn, c->brand_id, ACTIVITY_CLAIM, c->at,
 	    c->customer_id, id, c->points)) != 0 || !stats_hour(c->at, &h))
 		return rc;
@@ -480,18 +493,20 @@ claims_fn(struct store *st, MDB_txn *txn, void *arg)
 	return stats_flush(st, txn, &a->acc);
 }
 
-/* SIGIL_EINVAL when store_claim's contract refuses c under lim. */
+/* SIGIL_EINVAL when store_claim's contract refuses c under lim (points
+ * may be 0 for a claim with cash: claims.h). */
 static int
 claim_valid(const struct claim *c, const struct claim_limits *lim)
 {
 	if (c->role < CLAIM_CONSUMER || c->role > CLAIM_SALES ||
-	    c->serial == 0 || c->serial > CODE_SERIAL_MAX || c->points <= 0 ||
+	    c->serial == 0 || c->serial > CODE_SERIAL_MAX || c->points < 0 ||
+	    (c->points == 0 && c->cash.fen <= 0) ||
 	    c->customer_id == 0 || lim->nprizes < 0 ||
 	    lim->nprizes > STORE_PRIZES_MAX || c->prize < -1 ||
 	    c->prize >= lim->nprizes || lim->budget < 0 ||
 	    c->ncredits > CLAIM_CREDITS_MAX)
 		return SIGIL_EINVAL;
-	return 0;
+	return cash_valid(c);
 }
 
 int
@@ -538,6 +553,8 @@ store_claims_commit(struct store *st, struct claim *claims,
 			results[i] = res[i];
 			if (res[i] == 0)
 				claims[i] = work[i];
+			else	/* why the cash refused it (claims.h) */
+				claims[i].cash.refusal = work[i].cash.refusal;
 		}
 cleanup:
 	free(res);

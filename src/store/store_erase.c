@@ -19,6 +19,11 @@
  *   outbox      the messages to the customer are zeroed, then cut,
  *               with their index entries (store_outbox.c's outbox_erase),
  *               and the marks of the messages it got (store_messages.c);
+ *   payouts     the customer's payouts name nobody (customer 0, out of
+ *               payout_cust); the settled ones keep their amounts but
+ *               lose the openid, a HELD one is rejected and its amount
+ *               returned to the budget, one in flight keeps the openid
+ *               until it settles (store_cash.c's payouts_erase);
  *   locations   the scans of the codes the customer claimed or gave
  *               feedback on that came from the customer's devices (and
  *               the feedback scans themselves) keep only a 0.1-degree
@@ -484,6 +489,7 @@ erase_rows(struct store *st, MDB_txn *txn, uint32_t brand_id, uint64_t id,
 	    (rc = profile_erase(st, txn, brand_id, id)) != 0 ||
 	    (rc = ident_erase(st, txn, brand_id, id)) != 0 ||
 	    (rc = outbox_erase(st, txn, brand_id, id)) != 0 ||
+	    (rc = payouts_erase(st, txn, brand_id, id)) != 0 ||
 	    (rc = bonuses_move(st, txn, brand_id, id, 0)) != 0 ||
 	    (rc = sellers_erase(st, txn, brand_id, id)) != 0 ||
 	    (rc = message_marks_erase(st, txn, brand_id, id)) != 0 ||

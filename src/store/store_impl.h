@@ -32,6 +32,11 @@
  *                     segfacts_erase: another call upwards)
  *   store_orders.c    redemption orders (store_erase.c, above, calls
  *                     its orders_erase: the one call upwards)
+ *   store_payouts.c   the payout outbox of cash rewards, each campaign's
+ *                     cash tallies, the brands' payment settings
+ *   store_cash.c      a claim's cash, the day caps, payouts' erasure
+ *                     (store_erase.c, above, calls its payouts_erase:
+ *                     another call upwards) and merge
  *   store_counters.c  dashboard counters, distinct devices a day
  *   store_idents.c    customers' WeChat identities (hash -> customer,
  *                     customer -> sealed value; store_erase.c, above,
@@ -161,6 +166,10 @@ struct store {
 	int		 feedback_absent;	/* ... of a store without them */
 	MDB_dbi		 notify_rules;	/* store_notify.c */
 	int		 notify_absent;	/* ... of a store without it */
+	/* store_payouts.c, store_cash.c: cash rewards (issue 22) */
+	MDB_dbi		 payouts, payout_due, payout_cust, cash_usage;
+	MDB_dbi		 cash_days, pay_settings;
+	int		 payouts_absent;	/* ... of a store without them */
 	/* store_open.c: meta "installation_id", once a writer made it */
 	uint8_t		 install_id[STORE_INSTALL_ID_LEN];
 	int		 install_known;
@@ -1236,6 +1245,57 @@ int segfacts_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
  * their keys; the caller rebuilds the table after). */
 int segfacts_erase_device(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint64_t device);
+/*
+ * ---- cash rewards (store_payouts.c, store_cash.c) ----
+ * payouts: brand BE32 || claim BE64; payout_due and payout_cust keys are
+ * 20 bytes (docs/storage.md).
+ */
+#define PAYOUT_KEY_LEN	12
+#define PAYOUT_IDX_LEN	20
+#define PAYOUT_ROW_MAX	(85 + 2 * 7 + PAYOUT_REASONS_MAX + \
+			    PAYOUT_APPID_MAX + PAYOUT_OPENID_MAX + \
+			    PAYOUT_BILLNO_MAX + 23 + PAYOUT_FAIL_MAX + \
+			    PAYOUT_PACKAGE_MAX)
+/* store_payouts.c: a row decoded, loaded (MDB_NOTFOUND), written (an
+ * erasure's with its old bytes zeroed first); its due and customer
+ * index entries put (add) or deleted; fen moved between two states'
+ * tallies of its campaign (0: none); a row moved from old to o with its
+ * due entry and tallies; a campaign's reservation; whether a claim's
+ * out_bill_no fits PAYOUT_OUTNO_MAX. */
+int payout_decode(MDB_val k, MDB_val v, void *out);
+int payout_load(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t claim_id, struct payout *out);
+int payout_put(struct store *st, MDB_txn *txn, const struct payout *o,
+    int zero_first);
+int payout_due_set(struct store *st, MDB_txn *txn, const struct payout *o,
+    int add);
+int payout_cust_set(struct store *st, MDB_txn *txn, const struct payout *o,
+    int add);
+int payout_tally(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint32_t campaign_id, int64_t fen, int from, int to);
+int payout_move(struct store *st, MDB_txn *txn, const struct payout *old,
+    struct payout *o, int zero_first);
+int cash_reserved(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint32_t campaign_id, int64_t *out);
+int payout_out_bill_no_fits(uint32_t brand_id, uint64_t claim_id);
+/*
+ * store_cash.c, for store_claims.c: a claim's cash checked (pure: 0 or
+ * SIGIL_EINVAL), judged (reads only: c->cash's fen, dropped and refusal
+ * set; SIGIL_EFULL when dropped and the claim has no points, SIGIL_EDENIED
+ * past a day cap; day the claim's China day) and written once c->id is
+ * set. For store_erase.c and store_merge.c: a customer's payouts cut
+ * (HELD ones rejected, final ones without openid) and moved.
+ */
+int cash_valid(const struct claim *c);
+int cash_check(struct store *st, MDB_txn *txn, struct claim *c,
+    uint32_t day);
+int cash_apply(struct store *st, MDB_txn *txn, const struct claim *c,
+    uint32_t day);
+int payouts_erase(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id);
+int payouts_move(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t from, uint64_t to);
+
 /* A claims row decoded (store_claims.c): 0 or SIGIL_EIO. */
 int claim_decode(MDB_val k, MDB_val v, void *out);
 

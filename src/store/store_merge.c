@@ -36,6 +36,9 @@
  *   identities  gone's WeChat identities become keep's (ident_move);
  *   outbox      gone's messages become keep's (outbox_move), so its
  *               frequency cap counts them;
+ *   payouts     gone's payouts become keep's and its cash won per day
+ *               is added to keep's, so the day caps count both
+ *               (payouts_move);
  *               every step of another file is in merge_moves below.
  *
  * The rule (docs/api.md "Merging customers"): the survivor is the one
@@ -73,6 +76,7 @@ static const move_fn merge_moves[] = {
 	sellers_move,		/* store_sellers.c: keep's own store wins */
 	message_marks_move,	/* store_messages.c: the later mark wins */
 	segfacts_move,		/* store_segments.c: products, campaigns claimed */
+	payouts_move,		/* store_cash.c: payouts, the day's cash won */
 };
 
 static int

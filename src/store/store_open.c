@@ -53,6 +53,9 @@
  * notify_rules: alert notification rules (store_notify.c).
  * 42 outbox, outbox_due, outbox_cust, messages, message_marks: the
  * message outbox, lifecycle message definitions and their marks).
+ * 46 payouts, payout_due, payout_cust, cash_usage, cash_days,
+ * pay_settings: cash rewards paid through WeChat Pay (store_payouts.c,
+ * store_cash.c).
  * A read-write open creates it in an older store; a read-only open of such
  * a store sees it as empty.
  */
@@ -153,6 +156,12 @@ static const struct dbdef dbdefs[] = {
 	{ "notify_rules", 0, offsetof(struct store, notify_rules), 45 },
 	{ "messages", 0, offsetof(struct store, messages), 42 },
 	{ "message_marks", 0, offsetof(struct store, message_marks), 42 },
+	{ "payouts", 0, offsetof(struct store, payouts), 46 },
+	{ "payout_due", 0, offsetof(struct store, payout_due), 46 },
+	{ "payout_cust", 0, offsetof(struct store, payout_cust), 46 },
+	{ "cash_usage", 0, offsetof(struct store, cash_usage), 46 },
+	{ "cash_days", 0, offsetof(struct store, cash_days), 46 },
+	{ "pay_settings", 0, offsetof(struct store, pay_settings), 46 },
 };
 
 static int
@@ -301,6 +310,8 @@ open_dbs(struct store *st, int create)
 		if (rc == MDB_NOTFOUND && dbdefs[i].late) {
 			if (dbdefs[i].late == 11)
 				continue;	/* written and read by writers only */
+			else if (dbdefs[i].late == 46)
+				st->payouts_absent = 1;
 			else if (dbdefs[i].late == 42)
 				st->messages_absent = 1;
 			else if (dbdefs[i].late == 40)

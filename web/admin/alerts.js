@@ -43,7 +43,7 @@ Object.assign(A.TEXT.zh, {
 	al_done: '已处理', al_no_batch: '（批次未知）',
 	al_outside: '越界', al_at: '位置',
 	al_region: '地域', al_region_ip: '据 IP 推断，可信度低',
-	rating_drop: '评分下降',
+	rating_drop: '评分下降', payout_mismatch: '转账对账不符',
 });
 Object.assign(A.TEXT.en, {
 	al_status: 'Status', al_status_open: 'Open (new and acknowledged)',
@@ -69,11 +69,11 @@ Object.assign(A.TEXT.en, {
 	al_done: 'Done', al_no_batch: '(batch unknown)',
 	al_outside: 'outside by', al_at: 'at',
 	al_region: 'region', al_region_ip: 'from the IP address, low confidence',
-	rating_drop: 'Rating drop',
+	rating_drop: 'Rating drop', payout_mismatch: 'Payout mismatch',
 });
 
 const TYPES = ['too_many_scanners', 'impossible_travel', 'diversion',
-    'counterfeit', 'rating_drop'];
+    'counterfeit', 'rating_drop', 'payout_mismatch'];
 const STATUS_KIND = { new: 'bad', acknowledged: 'warn', resolved: 'ok' };
 
 /* Who set the status, and when. */

@@ -35,6 +35,13 @@ enum alert_type {
 	 * the latest rating's scan (its batch names the product).
 	 */
 	ALERT_RATING_DROP = 5,
+	/*
+	 * A cash payout WeChat Pay's records contradict (issue 22, the
+	 * payout reconciliation and callbacks, src/domain/payout_recon.c):
+	 * one per claimed code (serial), raised by
+	 * store_alert_payout_mismatch; scan 0.
+	 */
+	ALERT_PAYOUT_MISMATCH = 6,
 };
 #define ALERT_TYPE_MAX	255
 
@@ -89,6 +96,14 @@ int store_alert_status_parse(const char *name);
  * updates) the brand's ALERT_COUNTERFEIT at commit; its place, shared
  * later, moves the alert's location without counting the scan again.
  */
+
+/*
+ * Raises the brand's payout_mismatch alert on the claimed code serial at
+ * at, or counts it again (count, last seen; resolved: new again), in its
+ * own transaction. 0 or a store error.
+ */
+int store_alert_payout_mismatch(struct store *st, uint32_t brand_id,
+    uint64_t serial, int64_t at);
 
 /*
  * Which alerts store_alert_each walks: oldest_first gives ids > after in
