@@ -514,7 +514,7 @@ class StandIn:
                            "转账金额>=2000元时收款用户姓名必填")
         if notify is not None and (not isinstance(notify, str) or
                                    len(notify) > 256 or "?" in notify or
-                                   not re.match(r"https?://", notify)):
+                                   not re.match(r"https?://", notify, re.I)):
             raise ApiError(400, "PARAM_ERROR", "notify_url格式错误")
         infos = req.get("transfer_scene_report_infos")
         if scene == "1000":

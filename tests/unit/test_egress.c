@@ -6,7 +6,8 @@
  * refused by default and gets nothing, is reached once allowed, a name
  * from the hosts file is judged by its address, and a cancelled POST
  * never calls back; egress_get the same way, the answer's body handed
- * back with a 2xx or any other status. Names the hosts file lacks would go to a DNS server
+ * back with a 2xx or any other status; egress_call (GET or POST) with the
+ * answer's status, body and headers. Names the hosts file lacks would go to a DNS server
  * on a closed loopback port: no test traffic leaves the machine.
  */
 #include <arpa/inet.h>
@@ -24,6 +25,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "sigil/egress.h"
 #include "sigil/util.h"
@@ -413,6 +415,159 @@ test_get(void **state)
 	event_base_free(base);
 }
 
+/* ---- egress_call: GET or POST, status, body and headers back ---- */
+
+struct called {
+	int	calls, result, status;
+	char	body[256], serial[64], nonce[64];
+	size_t	len, nheaders;
+};
+
+static void
+wxpay_like(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer *b = evbuffer_new();
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	const char *auth = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Authorization");
+	int *n = arg;
+
+	(*n)++;
+	evhttp_add_header(out, "Wechatpay-Serial", "PUB_KEY_ID_0114");
+	evhttp_add_header(out, "Wechatpay-Nonce", auth ? auth : "none");
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
+		evbuffer_add_printf(b, "{\"got\":%zu}",
+		    evbuffer_get_length(in));
+		evhttp_send_reply(req, 200, "OK", b);
+	} else {
+		evbuffer_add_printf(b, "{\"code\":\"NOT_FOUND\"}");
+		evhttp_send_reply(req, 404, "Not Found", b);
+	}
+	evbuffer_free(b);
+}
+
+static void
+call_done(const struct egress_answer *a, void *arg)
+{
+	struct called *c = arg;
+	const char *v;
+
+	c->calls++;
+	c->result = a->result;
+	c->status = a->status;
+	c->len = a->len;
+	c->nheaders = a->nheaders;
+	snprintf(c->body, sizeof c->body, "%s", a->body);
+	assert_int_equal(strlen(a->body), a->len);
+	v = egress_answer_header(a, "wechatpay-serial");	/* any case */
+	snprintf(c->serial, sizeof c->serial, "%s", v ? v : "");
+	v = egress_answer_header(a, "Wechatpay-Nonce");
+	snprintf(c->nonce, sizeof c->nonce, "%s", v ? v : "");
+	assert_null(egress_answer_header(a, "Wechatpay-Absent"));
+}
+
+static void
+run_call(struct event_base *base, const struct called *c)
+{
+	int64_t deadline = sigil_now_us() + 5000000;
+
+	while (c->calls == 0 && sigil_now_us() < deadline)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	for (int i = 0; i < 10; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+static void
+test_call(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct evhttp *http = evhttp_new(base);
+	struct evhttp_bound_socket *sock;
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof sin;
+	struct egress_config cfg = { .dns_server = "127.0.0.1:9" };
+	struct egress *e;
+	struct egress_req *req;
+	struct called c = { 0 };
+	const char *hdr[] = { "Authorization", "WECHATPAY2-SHA256-RSA2048 x",
+	    "Accept", "application/json", NULL };
+	int port, n = 0;
+
+	(void)state;
+	evhttp_set_gencb(http, wxpay_like, &n);
+	assert_non_null(sock = evhttp_bind_socket_with_handle(http,
+	    "127.0.0.1", 0));
+	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
+	    (struct sockaddr *)&sin, &slen), 0);
+	port = ntohs(sin.sin_port);
+
+	/* The policy first. */
+	assert_int_equal(egress_start(base, &cfg, &e), 0);
+	assert_int_equal(egress_call(e, EGRESS_POST, 0, "127.0.0.1", port,
+	    "/v3/x", hdr, "{\"a\":1}", 7, 5, call_done, &c, NULL), 0);
+	assert_int_equal(c.calls, 0);
+	run_call(base, &c);
+	assert_int_equal(c.result, EGRESS_REFUSED);
+	assert_int_equal(c.nheaders, 0);
+	assert_string_equal(c.serial, "");
+	assert_int_equal(n, 0);
+	assert_int_equal(egress_call(e, 3, 0, "127.0.0.1", port, "/", NULL,
+	    NULL, 0, 5, call_done, &c, NULL), SIGIL_EINVAL);
+	assert_int_equal(egress_call(e, EGRESS_GET, 0, "127.0.0.1", port, "/",
+	    NULL, NULL, 0, 5, NULL, &c, NULL), SIGIL_EINVAL);
+	egress_free(e);
+
+	assert_int_equal(egress_policy_allow(&cfg.policy, "127.0.0.1"), 0);
+	assert_int_equal(egress_start(base, &cfg, &e), 0);
+	/* POST: the request's headers and body arrive; the answer's
+	 * headers come back. */
+	memset(&c, 0, sizeof c);
+	assert_int_equal(egress_call(e, EGRESS_POST, 0, "127.0.0.1", port,
+	    "/v3/x", hdr, "{\"a\":1}", 7, 5, call_done, &c, NULL), 0);
+	run_call(base, &c);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.result, EGRESS_OK);
+	assert_int_equal(c.status, 200);
+	assert_string_equal(c.body, "{\"got\":7}");
+	assert_string_equal(c.serial, "PUB_KEY_ID_0114");
+	assert_string_equal(c.nonce, "WECHATPAY2-SHA256-RSA2048 x");
+	assert_true(c.nheaders >= 3);
+	/* GET: a 404 with its body and headers. */
+	memset(&c, 0, sizeof c);
+	assert_int_equal(egress_call(e, EGRESS_GET, 0, "127.0.0.1", port,
+	    "/v3/x/out-bill-no/SG1C1", hdr, NULL, 0, 5, call_done, &c, NULL),
+	    0);
+	run_call(base, &c);
+	assert_int_equal(c.result, EGRESS_STATUS);
+	assert_int_equal(c.status, 404);
+	assert_string_equal(c.body, "{\"code\":\"NOT_FOUND\"}");
+	assert_string_equal(c.serial, "PUB_KEY_ID_0114");
+	/* Nobody there: no headers, no body. */
+	memset(&c, 0, sizeof c);
+	assert_int_equal(egress_call(e, EGRESS_GET, 0, "127.0.0.1", 9, "/",
+	    NULL, NULL, 0, 5, call_done, &c, NULL), 0);
+	run_call(base, &c);
+	assert_int_equal(c.result, EGRESS_NO_ANSWER);
+	assert_int_equal(c.nheaders, 0);
+	assert_int_equal(c.len, 0);
+	/* Cancelled, and in flight at the end: never called back. */
+	memset(&c, 0, sizeof c);
+	assert_int_equal(egress_call(e, EGRESS_POST, 0, "127.0.0.1", port,
+	    "/v3/x", hdr, "{}", 2, 5, call_done, &c, &req), 0);
+	egress_cancel(req);
+	for (int i = 0; i < 20; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(egress_call(e, EGRESS_GET, 0, "127.0.0.1", port,
+	    "/v3/x", NULL, NULL, 0, 5, call_done, &c, NULL), 0);
+	egress_free(e);
+	assert_int_equal(c.calls, 0);
+
+	evhttp_free(http);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -422,6 +577,7 @@ main(void)
 		cmocka_unit_test(test_host_spelling),
 		cmocka_unit_test(test_post),
 		cmocka_unit_test(test_get),
+		cmocka_unit_test(test_call),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -432,6 +432,127 @@ test_watch(void **state)
 	keyring_free(srv);
 }
 
+/* Blobs: round trip, the file's line, replace, remove, reload by another
+ * instance, bounds and names, what another process wrote kept by a put,
+ * a blob set or replaced by another process seen through the watch. */
+static void
+test_blobs(void **state)
+{
+	struct fixture *f = *state;
+	struct keyring *kr = NULL, *kr2 = NULL;
+	struct code_key k;
+	static uint8_t big[KEYRING_BLOB_MAX + 1];
+	const char *pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n"
+	    "-----END PRIVATE KEY-----\n";
+	uint8_t *out = NULL;
+	size_t len = 0;
+	struct stat st;
+
+	assert_int_equal(keyring_open(f->path, 1, &kr), 0);
+	assert_int_equal(keyring_blob_get(kr, "wxpay-key/1", &out, &len),
+	    SIGIL_ENOTFOUND);
+	assert_int_equal(keyring_blob_put(kr, "wxpay-key/1", pem, strlen(pem)),
+	    0);
+	assert_int_equal(keyring_blob_put(kr, "wxpay-v3/1",
+	    "0123456789abcdefghijklmnopqrstuv", 32), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(access(f->tmp, F_OK), -1);
+	assert_non_null(strstr(read_file(f->path), "\nblob wxpay-v3/1 "
+	    "MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3BxcnN0dXY=\n"));
+	assert_null(strstr(read_file(f->path), "0123456789abcdefghij"));
+	assert_int_equal(keyring_blob_get(kr, "wxpay-key/1", &out, &len), 0);
+	assert_int_equal(len, strlen(pem));
+	assert_string_equal((char *)out, pem);	/* NUL-terminated copy */
+	keyring_blob_free(out, len);
+
+	/* Another instance reads them; a replace and a remove persist. */
+	assert_int_equal(keyring_open(f->path, 0, &kr2), 0);
+	assert_int_equal(keyring_blob_get(kr2, "wxpay-v3/1", &out, &len), 0);
+	assert_int_equal(len, 32);
+	assert_memory_equal(out, "0123456789abcdefghijklmnopqrstuv", 32);
+	keyring_blob_free(out, len);
+	keyring_free(kr2);
+	assert_int_equal(keyring_blob_put(kr, "wxpay-v3/1",
+	    "vutsrqponmlkjihgfedcba9876543210", 32), 0);
+	assert_int_equal(keyring_blob_put(kr, "wxpay-key/1", NULL, 0), 0);
+	assert_int_equal(keyring_blob_put(kr, "wxpay-key/1", NULL, 0),
+	    SIGIL_ENOTFOUND);
+	keyring_free(kr);
+	assert_int_equal(keyring_open(f->path, 0, &kr), 0);
+	assert_int_equal(keyring_blob_get(kr, "wxpay-key/1", &out, &len),
+	    SIGIL_ENOTFOUND);
+	assert_int_equal(keyring_blob_get(kr, "wxpay-v3/1", &out, &len), 0);
+	assert_memory_equal(out, "vutsrqponmlkjihgfedcba9876543210", 32);
+	keyring_blob_free(out, len);
+
+	/* Names and bounds: refused, nothing written. */
+	memset(big, 'k', sizeof big);
+	assert_int_equal(keyring_blob_put(kr, "Wxpay", "x", 1), SIGIL_EINVAL);
+	assert_int_equal(keyring_blob_put(kr, "wx pay", "x", 1), SIGIL_EINVAL);
+	assert_int_equal(keyring_blob_put(kr, "", "x", 1), SIGIL_EINVAL);
+	assert_int_equal(keyring_blob_put(kr,
+	    "a123456789012345678901234567890123456789012345678", "x", 1),
+	    SIGIL_EINVAL);
+	assert_int_equal(keyring_blob_put(kr, "big", big, sizeof big),
+	    SIGIL_EINVAL);
+	assert_int_equal(keyring_blob_put(kr, "big", big, sizeof big - 1), 0);
+	assert_int_equal(keyring_blob_get(kr, "big", &out, &len), 0);
+	assert_int_equal(len, KEYRING_BLOB_MAX);
+	keyring_blob_free(out, len);
+
+	/* A key another process made survives this one's blob put. */
+	assert_int_equal(keyring_open(f->path, 0, &kr2), 0);
+	assert_int_equal(keyring_key_generate(kr2, 77, 3), 0);
+	assert_int_equal(keyring_blob_put(kr, "wxpay-key/2", "pem", 3), 0);
+	keyring_free(kr2);
+	assert_int_equal(keyring_open(f->path, 0, &kr2), 0);
+	assert_int_equal(keyring_key_get(kr2, 77, &k, NULL), 0);
+	assert_int_equal(keyring_blob_get(kr2, "wxpay-key/2", &out, &len), 0);
+	keyring_blob_free(out, len);
+
+	/* kr2 ("the CLI") replaces a blob and adds one; kr ("sigild")
+	 * sees both through the watch once the rate limit allows. */
+	keyring_watch(kr, 1, NULL, NULL);
+	usleep(1100000);
+	assert_int_equal(keyring_blob_put(kr2, "wxpay-key/2", "new", 3), 0);
+	assert_int_equal(keyring_blob_put(kr2, "wxpay-v3/2",
+	    "0123456789abcdefghijklmnopqrstuv", 32), 0);
+	assert_int_equal(keyring_blob_get(kr, "wxpay-key/2", &out, &len), 0);
+	assert_memory_equal(out, "new", 3);
+	keyring_blob_free(out, len);
+	assert_int_equal(keyring_blob_get(kr, "wxpay-v3/2", &out, &len), 0);
+	keyring_blob_free(out, len);
+	keyring_free(kr2);
+	keyring_free(kr);
+}
+
+/* Malformed blob lines refuse the whole file. */
+static void
+test_blob_malformed(void **state)
+{
+	struct fixture *f = *state;
+	struct keyring *kr = NULL;
+	static const char *const bad[] = {
+		"blob wxpay-v3/1 MDEy=Mzq\n",		/* padding inside */
+		"blob wxpay-v3/1 MDEyM\n",		/* not a multiple of 4 */
+		"blob wxpay-v3/1 MD!y\n",		/* not base64 */
+		"blob WXPAY MDEy\n",			/* name */
+		"blob wxpay-v3/1\n",			/* no value */
+		"blob wxpay-v3/1 MDEy\nblob wxpay-v3/1 MDEy\n",	/* twice */
+		"blob wxpay-v3/1 MDEy extra\n",
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		write_file(f->path, bad[i], 0600);
+		assert_int_equal(keyring_open(f->path, 0, &kr), SIGIL_EINVAL);
+		assert_null(kr);
+	}
+	write_file(f->path, "blob wxpay-v3/1 MDEy\n", 0600);
+	assert_int_equal(keyring_open(f->path, 0, &kr), 0);
+	keyring_free(kr);
+}
+
 int
 main(void)
 {
@@ -449,6 +570,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blob_malformed, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
