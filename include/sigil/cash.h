@@ -34,12 +34,14 @@ enum cash_dist {
 };
 struct cash_prize {
 	int		dist;		/* enum cash_dist */
-	int64_t		min, max;	/* 1 <= min <= max <= PAYOUT_FEN_MAX */
+	int64_t		min, max;	/* CASH_FEN_MIN <= min <= max <=
+					   PAYOUT_FEN_MAX */
 	int64_t		mode;		/* CASH_TRIANGULAR */
 	int64_t		mean, sd;	/* CASH_NORMAL */
 };
 
 #define CASH_TEXT_MAX	32	/* characters: WeChat's transfer_remark */
+#define CASH_FEN_MIN	10	/* WeChat Pay's least transfer: 0.1 yuan */
 
 /* The campaign's "cash" object. Each 0 = none unless said. */
 struct cash_config {
@@ -58,7 +60,7 @@ struct cash_config {
  * A draw prize's "cash" (v): {"fixed": fen} or {"min": fen, "max": fen,
  * "distribution": "uniform" | "triangular" (with "mode") | "normal"
  * (with "mean" and "sd")}, every amount an integer number of fen within
- * 1..PAYOUT_FEN_MAX, min <= max, mode and mean inside [min, max], sd
+ * CASH_FEN_MIN..PAYOUT_FEN_MAX, min <= max, mode and mean inside [min, max], sd
  * from 1 to max - min; nothing else. 0 with *out set, or SIGIL_EINVAL
  * with err saying why.
  */

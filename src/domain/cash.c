@@ -75,12 +75,13 @@ keys_only(json_t *o, const char *const *keys, char *err, size_t esize,
 	return 1;
 }
 
+/* An amount in whole fen that WeChat Pay can transfer. */
 static int
-fen_of(json_t *o, const char *key, int64_t lo, int64_t *out)
+fen_of(json_t *o, const char *key, int64_t *out)
 {
 	json_t *v = json_object_get(o, key);
 
-	if (!loyalty_int_in(v, lo, PAYOUT_FEN_MAX))
+	if (!loyalty_int_in(v, CASH_FEN_MIN, PAYOUT_FEN_MAX))
 		return 0;
 	*out = json_integer_value(v);
 	return 1;
@@ -101,18 +102,17 @@ cash_prize_parse(json_t *v, struct cash_prize *out, char *err, size_t esize)
 	if (!keys_only(v, keys, err, esize, "draw[].cash"))
 		return SIGIL_EINVAL;
 	if (json_object_get(v, "fixed") != NULL) {
-		if (json_object_size(v) != 1 || !fen_of(v, "fixed", 1,
-		    &out->min))
+		if (json_object_size(v) != 1 || !fen_of(v, "fixed", &out->min))
 			return fail(err, esize, "'cash': {\"fixed\": fen} alone, "
-			    "1 to 20000000 fen");
+			    "10 (0.1 yuan, WeChat Pay's least) to 20000000 fen");
 		out->max = out->min;
 		out->dist = CASH_FIXED;
 		return 0;
 	}
-	if (!fen_of(v, "min", 1, &out->min) || !fen_of(v, "max", 1, &out->max)
-	    || out->min > out->max)
+	if (!fen_of(v, "min", &out->min) || !fen_of(v, "max", &out->max) ||
+	    out->min > out->max)
 		return fail(err, esize, "'cash' needs \"min\" <= \"max\", whole "
-		    "fen from 1 to 20000000");
+		    "fen from 10 (0.1 yuan, WeChat Pay's least) to 20000000");
 	d = json_string_value(json_object_get(v, "distribution"));
 	if (d != NULL && strcmp(d, "uniform") == 0) {
 		out->dist = CASH_UNIFORM;
@@ -121,13 +121,13 @@ cash_prize_parse(json_t *v, struct cash_prize *out, char *err, size_t esize)
 			    "max and distribution");
 	} else if (d != NULL && strcmp(d, "triangular") == 0) {
 		out->dist = CASH_TRIANGULAR;
-		if (json_object_size(v) != 4 || !fen_of(v, "mode", 1,
+		if (json_object_size(v) != 4 || !fen_of(v, "mode",
 		    &out->mode) || out->mode < out->min || out->mode > out->max)
 			return fail(err, esize, "a triangular 'cash' needs "
 			    "\"mode\" (fen) from min to max, and nothing else");
 	} else if (d != NULL && strcmp(d, "normal") == 0) {
 		out->dist = CASH_NORMAL;
-		if (json_object_size(v) != 5 || !fen_of(v, "mean", 1,
+		if (json_object_size(v) != 5 || !fen_of(v, "mean",
 		    &out->mean) || out->mean < out->min ||
 		    out->mean > out->max)
 			return fail(err, esize, "a normal 'cash' needs \"mean\" "

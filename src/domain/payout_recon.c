@@ -62,6 +62,7 @@ struct recon {
 	void		*arg;
 	struct recon_row *rows;
 	size_t		 n, cap, next, inflight;
+	size_t		 alerts;	/* alert writes not yet done */
 	struct payout_recon r;
 	struct recon	*next_running;
 };
@@ -74,6 +75,7 @@ static uint64_t n_runs, n_checked, n_mismatched;
 
 struct mismatch_job {
 	struct writer_job job;
+	struct recon	*x;		/* waits for it, or NULL */
 	uint32_t	brand_id;
 	uint64_t	serial;
 	int64_t		at;
@@ -90,20 +92,28 @@ mismatch_run(struct store *st, void *arg)
 static const struct writer_op op_payout_mismatch = { "payout_mismatch",
 	mismatch_run };
 
+static void maybe_end(struct recon *x);
+
 static void
 mismatch_done(struct writer_job *job)
 {
 	struct mismatch_job *m = job->arg;
+	struct recon *x = m->x;
 
 	if (job->err != 0)
 		log_error("payout_mismatch", "brand=%u serial=%llu err=%s",
 		    m->brand_id, (unsigned long long)m->serial,
 		    sigil_strerror(job->err));
 	free(m);
+	if (x != NULL) {
+		x->alerts--;
+		maybe_end(x);
+	}
 }
 
-void
-payout_mismatch_raise(struct app *app, const struct payout *p,
+/* The alert for p; x, when not NULL, ends only once it is written. */
+static void
+raise_alert(struct app *app, struct recon *x, const struct payout *p,
     const char *what, const char *theirs)
 {
 	struct mismatch_job *m;
@@ -125,11 +135,22 @@ payout_mismatch_raise(struct app *app, const struct payout *p,
 	m->job.base = app->base;
 	m->job.done = mismatch_done;
 	m->job.arg = m;
+	m->x = x;
 	if (writer_submit(app->writer, &m->job) != 0) {
 		log_error("payout_mismatch", "brand=%u serial=%llu err=busy",
 		    p->brand_id, (unsigned long long)p->serial);
 		free(m);
+		return;
 	}
+	if (x != NULL)
+		x->alerts++;
+}
+
+void
+payout_mismatch_raise(struct app *app, const struct payout *p,
+    const char *what, const char *theirs)
+{
+	raise_alert(app, NULL, p, what, theirs);
 }
 
 /* ---- one reconciliation ---- */
@@ -162,7 +183,7 @@ listed(struct recon *x, const struct payout *p, const char *what,
 	struct payout_mismatch *m;
 
 	x->r.mismatched++;
-	payout_mismatch_raise(x->app, p, what, theirs);
+	raise_alert(x->app, x, p, what, theirs);
 	if (x->r.nlist == PAYOUT_RECON_LIST_MAX)
 		return;
 	m = &x->r.list[x->r.nlist++];
@@ -269,7 +290,15 @@ pump(struct recon *x)
 			free(q);
 		}
 	}
-	if (x->inflight == 0 && x->next == x->n)
+	maybe_end(x);
+}
+
+/* Ends x once every row is judged and every alert written: the caller
+ * then finds the alerts its answer names. */
+static void
+maybe_end(struct recon *x)
+{
+	if (x->inflight == 0 && x->next == x->n && x->alerts == 0)
 		recon_end(x);
 }
 

@@ -24,7 +24,8 @@
  * next call on, and no copy outlives the call.
  *
  * Owns the API's address. May call wxpay (ground), egress, keyring,
- * payout_settings.c, webhook.c's URL parser, store (reads), log, util.
+ * payout_settings.c, campaign (its words), webhook.c's URL parser, store
+ * (reads), log, util.
  * Never logs a key, a signature or an openid.
  */
 #include <stdio.h>
@@ -35,6 +36,7 @@
 #include <openssl/crypto.h>
 
 #include "sigil/app.h"
+#include "sigil/campaign.h"
 #include "sigil/egress.h"
 #include "sigil/keyring.h"
 #include "sigil/log.h"
@@ -289,6 +291,31 @@ send_signed(struct call *c, uint32_t brand_id,
 	return NULL;
 }
 
+/*
+ * The campaign's own remark and activity name (its "cash" settings),
+ * when it has them, over the brand's defaults. A campaign edited
+ * between two tries changes the request: WeChat Pay then refuses the
+ * second as a different one under the same out_bill_no, and the
+ * dispatcher's confirming query finds the first bill (payout.c).
+ */
+static void
+campaign_words(struct app *app, const struct payout *p,
+    struct wxpay_transfer *t)
+{
+	const struct campaign_rules *const *v;
+	size_t n = 0;
+
+	v = campaign_rules_of(app, p->brand_id, &n);
+	for (size_t i = 0; v != NULL && i < n; i++)
+		if (v[i]->id == p->campaign_id) {
+			if (v[i]->cashcfg.remark[0] != '\0')
+				t->remark = v[i]->cashcfg.remark;
+			if (v[i]->cashcfg.activity[0] != '\0')
+				t->activity = v[i]->cashcfg.activity;
+			return;
+		}
+}
+
 int
 payout_send_create(struct app *app, const struct payout *p,
     payout_answer_fn done, void *arg)
@@ -318,6 +345,7 @@ payout_send_create(struct app *app, const struct payout *p,
 	t.remark = set.remark;
 	t.activity = set.activity;
 	t.reward = set.reward;
+	campaign_words(app, p, &t);
 	if (app->base_url != NULL) {
 		/* Where WeChat Pay tells the outcome (wxpay_notify.c). */
 		size_t bl = strlen(app->base_url);

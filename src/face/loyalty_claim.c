@@ -57,6 +57,7 @@
 #include "sigil/loyalty_core.h"
 #include "sigil/loyalty_util.h"
 #include "sigil/member.h"
+#include "sigil/payout.h"
 #include "sigil/ratelimit.h"
 #include "sigil/rewards.h"
 #include "sigil/store.h"
@@ -235,7 +236,7 @@ claim_done(struct writer_job *job)
 			    "held=%d score=%u reasons=%s", cl->brand_id,
 			    (unsigned long long)cl->id, (long long)cl->cash.fen,
 			    cl->cash.held, cl->cash.score, cl->cash.reasons);
-			/* PAYENGINE: payout_kick(app); */
+			payout_kick(app);
 		}
 	} else if (job->err == SIGIL_EDENIED && (cl->cash.refusal ==
 	    CASH_CAP_CUSTOMER || cl->cash.refusal == CASH_CAP_DEVICE))

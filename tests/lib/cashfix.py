@@ -110,14 +110,7 @@ class Phone:
         return self.claim(path, **extra)
 
 
-def claim_log(srv):
-    """{claim id: (fen, held, score, reasons)} from sigild's claim_cash
-    log lines."""
-    out = {}
-    for line in srv.logtext().splitlines():
-        if "claim_cash" not in line:
-            continue
-        kv = dict(p.split("=", 1) for p in line.split() if "=" in p)
-        out[int(kv["claim"])] = (int(kv["fen"]), kv["held"] == "1",
-                                 int(kv["score"]), kv.get("reasons", ""))
-    return out
+def payout(srv, token, claim_id):
+    """The payout of a claim as the brand API shows it, or None."""
+    st, doc = srv.api("GET", "payouts/%d" % claim_id, token)
+    return doc if st == 200 else None

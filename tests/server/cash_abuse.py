@@ -18,7 +18,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sigiltest  # noqa: E402
 from sigiltest import Env, check, done, outbox_code  # noqa: E402
-from cashfix import (Phone, campaign, cash_campaign, claim_log, start,  # noqa: E402
+from cashfix import (Phone, campaign, cash_campaign, payout, start,  # noqa: E402
                      wechat)
 
 FAULT_BIN = os.environ.get("FAULT_BIN")
@@ -155,10 +155,11 @@ with Env() as env:
                   cash={"budget_fen": 100000})
     st, _, doc = dave.scan_claim(next(codes))
     check(st == 201, "dave claims on the shared phone (%s)" % st)
-    logged = claim_log(srv)
-    check(st == 201 and "shared_device" in logged[doc["claim_id"]][3],
-          "its score says shared_device (%s)" % (logged.get(
-              doc and doc.get("claim_id")),))
+    p = payout(srv, admin, doc["claim_id"]) if st == 201 else None
+    check(p is not None and "shared_device" in p["reasons"] and
+          p["score"] >= 25,
+          "its payout's score says shared_device (%s)" % (
+              p and (p["score"], p["reasons"]),))
     srv.api("POST", "campaigns/%d/pause" % c2, admin)
     srv.api("POST", "campaigns/%d/pause" % cap, admin)
 
@@ -189,8 +190,10 @@ with Env() as env:
     check(st == 201 and fast["cash"]["held"] is True and
           fast["cash"]["state"] == "held",
           "claimed within 2 s of the scan: held (%s %s)" % (st, fast))
-    check("fast" in claim_log(srv)[fast["claim_id"]][3],
-          "its reason: fast")
+    p = payout(srv, admin, fast["claim_id"])
+    check(p is not None and p["state"] == "held" and "fast" in p["reasons"]
+          and p["score"] >= 20, "its payout waits for the brand, reason "
+          "fast (%s)" % (p and (p["state"], p["score"], p["reasons"]),))
     code = next(codes)
     erin.scan(code)
     time.sleep(2.2)
@@ -199,6 +202,10 @@ with Env() as env:
           slow["cash"]["state"] == "pending",
           "2 s after the scan, nothing else: paid, not held (%s %s)" %
           (st, slow))
+    p = payout(srv, admin, slow["claim_id"])
+    check(p is not None and p["state"] != "held" and p["score"] == 0 and
+          p["reasons"] == [], "its payout: score 0, no reason (%s)" % (
+              p and (p["state"], p["score"], p["reasons"]),))
     srv.api("POST", "campaigns/%d/pause" % held, admin)
     above = cash_campaign(srv, admin, {"min": 100, "max": 200,
                                        "distribution": "uniform"},
@@ -209,10 +216,15 @@ with Env() as env:
     for _ in range(12):
         st, _, doc = fern.scan_claim(next(codes))
         if st == 201:
-            seen.append((doc["cash"]["fen"], doc["cash"]["held"]))
-    check(len(seen) == 12 and all(h == (f > 150) for f, h in seen) and
-          any(h for _, h in seen) and not all(h for _, h in seen),
-          "held exactly the amounts above hold_above_fen (%s)" % seen)
+            seen.append((doc["cash"]["fen"], doc["cash"]["held"],
+                         doc["claim_id"]))
+    check(len(seen) == 12 and all(h == (f > 150) for f, h, _ in seen) and
+          any(h for _, h, _ in seen) and not all(h for _, h, _ in seen),
+          "held exactly the amounts above hold_above_fen (%s)" %
+          [x[:2] for x in seen])
+    states = [(payout(srv, admin, c) or {}).get("state") for _, _, c in seen]
+    check(all((s == "held") == h for (_, h, _), s in zip(seen, states)),
+          "the payouts above it wait for the brand (%s)" % states)
     srv.api("POST", "campaigns/%d/pause" % above, admin)
 
     # ---- cool-down ----

@@ -63,22 +63,28 @@ static void
 test_prize_parse(void **state)
 {
 	static const char *const bad[] = {
-		"{\"fixed\": 0}", "{\"fixed\": 20000001}", "{\"fixed\": 1.5}",
-		"{\"fixed\": 100, \"min\": 1}", "{\"min\": 5, \"max\": 4, "
-		"\"distribution\": \"uniform\"}", "{\"min\": 1, \"max\": "
-		"20000001, \"distribution\": \"uniform\"}", "{\"min\": 1, "
-		"\"max\": 9, \"distribution\": \"poisson\"}", "{\"min\": 1, "
-		"\"max\": 9}", "{\"min\": 1, \"max\": 9, \"distribution\": "
-		"\"uniform\", \"mode\": 3}", "{\"min\": 1, \"max\": 9, "
-		"\"distribution\": \"triangular\"}", "{\"min\": 1, \"max\": 9, "
-		"\"distribution\": \"triangular\", \"mode\": 10}",
-		"{\"min\": 1, \"max\": 9, \"distribution\": \"normal\", "
-		"\"mean\": 0, \"sd\": 2}", "{\"min\": 1, \"max\": 9, "
-		"\"distribution\": \"normal\", \"mean\": 5, \"sd\": 0}",
-		"{\"min\": 1, \"max\": 9, \"distribution\": \"normal\", "
-		"\"mean\": 5, \"sd\": 9}", "{\"min\": 1, \"max\": 9, "
-		"\"distribution\": \"normal\", \"mean\": 5}", "{\"x\": 1}",
-		"[1]", "100",
+		"{\"fixed\": 0}", "{\"fixed\": 9}", "{\"fixed\": 20000001}",
+		"{\"fixed\": 10.5}", "{\"fixed\": 100, \"min\": 10}",
+		"{\"min\": 50, \"max\": 40, \"distribution\": \"uniform\"}",
+		"{\"min\": 9, \"max\": 90, \"distribution\": \"uniform\"}",
+		"{\"min\": 10, \"max\": 20000001, \"distribution\": "
+		"\"uniform\"}",
+		"{\"min\": 10, \"max\": 90, \"distribution\": \"poisson\"}",
+		"{\"min\": 10, \"max\": 90}",
+		"{\"min\": 10, \"max\": 90, \"distribution\": \"uniform\", "
+		"\"mode\": 30}",
+		"{\"min\": 10, \"max\": 90, \"distribution\": \"triangular\"}",
+		"{\"min\": 10, \"max\": 90, \"distribution\": \"triangular\", "
+		"\"mode\": 91}",
+		"{\"min\": 10, \"max\": 90, \"distribution\": \"normal\", "
+		"\"mean\": 9, \"sd\": 20}",
+		"{\"min\": 10, \"max\": 90, \"distribution\": \"normal\", "
+		"\"mean\": 50, \"sd\": 0}",
+		"{\"min\": 10, \"max\": 90, \"distribution\": \"normal\", "
+		"\"mean\": 50, \"sd\": 81}",
+		"{\"min\": 10, \"max\": 90, \"distribution\": \"normal\", "
+		"\"mean\": 50}",
+		"{\"x\": 1}", "[1]", "100",
 	};
 	struct cash_prize p;
 
