@@ -15,6 +15,7 @@
  *   mint.c     mint
  *   qrterm.c   qr (a symbol drawn in the terminal)
  *   verify.c   verify, export scans
+ *   payments.c payments key (a brand's WeChat Pay secrets)
  *
  * The tool is the top layer (with src/sigild.c): its files may call any
  * library header in include/sigil/, and nothing in src/ may call them.
@@ -50,6 +51,7 @@ struct opts {
 	const char	*since;
 	const char	*role;
 	const char	*email, *password_file;
+	const char	*apiv3_key_file;
 	const char	*stock, *font, *module_mm, *caption, *id;
 	int		 json, pin, force, gs1, help, use_stdin, cut_marks;
 	const char	*pos[4];	/* positional arguments */
@@ -161,5 +163,6 @@ cmd_fn cmd_user_enable, cmd_user_remove, cmd_user_password;
 cmd_fn cmd_mint;						/* mint.c */
 cmd_fn cmd_qr;							/* qrterm.c */
 cmd_fn cmd_verify, cmd_export;					/* verify.c */
+cmd_fn cmd_payments_key;					/* payments.c */
 
 #endif

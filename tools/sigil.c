@@ -63,6 +63,7 @@ static const struct optdef {
 	{ "role", OPT_VALUE, offsetof(struct opts, role) },
 	{ "email", OPT_VALUE, offsetof(struct opts, email) },
 	{ "password-file", OPT_VALUE, offsetof(struct opts, password_file) },
+	{ "apiv3-key-file", OPT_VALUE, offsetof(struct opts, apiv3_key_file) },
 	{ "id", OPT_VALUE, offsetof(struct opts, id) },
 	{ "stock", OPT_VALUE, offsetof(struct opts, stock) },
 	{ "font", OPT_VALUE, offsetof(struct opts, font) },
@@ -278,6 +279,15 @@ static const struct command commands[] = {
 	  "    sets a new password (read like user add's)" },
 	{ "user passwd", " brand email password-file ", 0, cmd_user_password,
 	  "user passwd ...   (the same as user password)" },
+	{ "payments key", " brand key apiv3-key-file json ", 0,
+	  cmd_payments_key,
+	  "payments key --brand NAME --key FILE.pem --apiv3-key-file FILE\n"
+	  "    [--json]\n"
+	  "    the brand's WeChat Pay merchant API private key\n"
+	  "    (apiclient_key.pem: unencrypted RSA, 2048 bits or more) and\n"
+	  "    APIv3 key (a file of its 32 characters) into the keyring;\n"
+	  "    replaces earlier ones; prints the key's sha256 fingerprint,\n"
+	  "    never the keys (a running sigild picks them up)" },
 	{ "help", " ", 2, cmd_help,
 	  "help [COMMAND [SUBCOMMAND]]\n"
 	  "    'sigil help' lists every command; 'sigil help user' shows all\n"

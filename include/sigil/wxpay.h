@@ -163,7 +163,9 @@ struct wxpay_transfer {
 	const char	*openid;
 	int64_t		 fen;		/* transfer_amount, > 0 */
 	const char	*remark;	/* transfer_remark, 1..32 characters */
-	const char	*notify_url;	/* http(s)://..., <= 256 bytes */
+	const char	*notify_url;	/* http(s)://..., <= 256 bytes, no
+					   query; NULL: none (then only
+					   queries tell the outcome) */
 	const char	*perception;	/* or NULL */
 	const char	*activity;	/* scene 1000: 活动名称 */
 	const char	*reward;	/* scene 1000: 奖励说明 */
@@ -172,7 +174,7 @@ struct wxpay_transfer {
 /*
  * The JSON body of POST WXPAY_PATH_CREATE, compact, keys in the
  * documented order: {appid, out_bill_no, transfer_scene_id, openid,
- * transfer_amount, transfer_remark, notify_url, user_recv_perception?,
+ * transfer_amount, transfer_remark, notify_url?, user_recv_perception?,
  * transfer_scene_report_infos: [{info_type, info_content}...]}. The same
  * t always makes the same bytes, so a re-sent create is the same request.
  * *out is malloc'd (free), *len its length. The request must also carry

@@ -6,9 +6,10 @@
  *       customer won, newest first: amount, where it stands (paid,
  *       processing, confirm, returned), and for a transfer waiting for
  *       the customer's confirmation what WeChat's JSAPI
- *       requestMerchantTransfer takes (mchId, appId, package). With
- *       ?code= each entry says whether it was won on that code
- *       ("this_code"): the scan page shows its own claim's cash.
+ *       requestMerchantTransfer takes, as it takes them ({mchId, appId,
+ *       package}: the page hands the object on as it is). With
+ *       ?code= only the cash won on that code: the scan page's own.
+ *       "final": it will not change again (paid or returned).
  *
  * The session is the device cookie, as for the ledger: only the customer
  * the device is logged in as at the brand, never anyone else's payouts
@@ -63,7 +64,8 @@ payout_shown(const struct payout *p)
 
 struct mine {
 	json_t			*arr;
-	uint64_t		 serial;	/* ?code='s, 0 none */
+	int			 code;		/* ?code= given: its payouts only */
+	uint64_t		 serial;
 	int			 have_set;
 	struct payout_settings	 set;
 };
@@ -78,17 +80,20 @@ mine_one(void *arg, const struct payout *p)
 
 	if (json_array_size(m->arr) >= PAYOUTS_SHOWN)
 		return 1;
+	if (m->code && p->serial != m->serial)
+		return 0;
 	if (strcmp(shown, "confirm") == 0 && m->have_set)
-		confirm = json_pack("{s:s,s:s,s:s}", "mch_id", m->set.mchid,
-		    "app_id", p->appid[0] ? p->appid : m->set.appid,
+		confirm = json_pack("{s:s,s:s,s:s}", "mchId", m->set.mchid,
+		    "appId", p->appid[0] ? p->appid : m->set.appid,
 		    "package", p->package_info);
 	return json_array_append_new(m->arr, json_pack("{s:I,s:I,s:s,s:s,"
 	    "s:o,s:o,s:b}", "claim_id", (json_int_t)p->claim_id, "fen",
 	    (json_int_t)p->fen, "state", shown, "created",
 	    sigil_time_format(p->created, t1), "paid_at", p->paid_at ?
 	    json_string(sigil_time_format(p->paid_at, t2)) : json_null(),
-	    "confirm", confirm, "this_code", m->serial != 0 &&
-	    p->serial == m->serial)) != 0 ? SIGIL_ENOMEM : 0;
+	    "confirm", confirm, "final", p->state == PAYOUT_PAID ||
+	    p->state == PAYOUT_FAILED || p->state == PAYOUT_REJECTED)) != 0 ?
+	    SIGIL_ENOMEM : 0;
 }
 
 void
@@ -105,9 +110,12 @@ loyalty_me_payouts(struct http_call *c)
 	if (http_loyalty_session(c, &b, &cu) != 0)
 		return;
 	memset(&m, 0, sizeof m);
-	if (http_loyalty_query(c, "code", code, sizeof code) != NULL &&
-	    lookup_code(app, code, &info) == 0 && info.brand.id == b.id)
-		m.serial = info.serial;
+	/* http_loyalty_session found the brand by this code: it resolves. */
+	if (http_loyalty_query(c, "code", code, sizeof code) != NULL) {
+		m.code = 1;
+		if (lookup_code(app, code, &info) == 0)
+			m.serial = info.serial;
+	}
 	m.have_set = payout_settings_load(app, b.id, &m.set) == 0;
 	f.customer_id = cu.id;
 	if ((m.arr = json_array()) == NULL || store_payout_each(app->store,

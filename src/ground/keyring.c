@@ -600,6 +600,9 @@ keyring_render(const struct keyring *kr, char **out, size_t *outlen)
 
 	for (size_t i = 0; i < kr->nblobs; i++)
 		cap += 8 + KEYRING_BLOB_NAME_MAX + (kr->blobs[i].len + 2) / 3 * 4;
+	/* A file keyring_open would refuse to read must not be written. */
+	if (cap > KEYRING_FILE_MAX)
+		return SIGIL_EFULL;
 
 	if ((buf = malloc(cap)) == NULL)
 		return SIGIL_ENOMEM;

@@ -19,6 +19,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -93,13 +94,17 @@ digits_ok(const char *s, size_t max)
 static int
 notify_url_ok(const char *u)
 {
-	size_t n;
+	size_t n, scheme;
 
 	if (u == NULL || (n = strlen(u)) > WXPAY_NOTIFY_URL_MAX)
 		return 0;
-	if (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0)
+	if (strncasecmp(u, "https://", 8) == 0)
+		scheme = 8;
+	else if (strncasecmp(u, "http://", 7) == 0)
+		scheme = 7;
+	else
 		return 0;
-	if (n <= (u[4] == 's' ? 8u : 7u))
+	if (n <= scheme)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)u[i] <= ' ' || u[i] == '?' || u[i] == '#' ||
@@ -129,7 +134,7 @@ wxpay_transfer_body(const struct wxpay_transfer *t, char **out, size_t *len)
 	    !word_ok(t->openid, WXPAY_OPENID_MAX, "_-") ||
 	    t->fen <= 0 || t->fen > INT32_MAX ||
 	    !text_ok(t->remark, WXPAY_REMARK_CHARS) ||
-	    !notify_url_ok(t->notify_url) ||
+	    (t->notify_url != NULL && !notify_url_ok(t->notify_url)) ||
 	    (t->perception != NULL && !text_ok(t->perception, 32)))
 		return SIGIL_EINVAL;
 	cash = strcmp(t->scene_id, WXPAY_SCENE_CASH) == 0;
@@ -150,8 +155,8 @@ wxpay_transfer_body(const struct wxpay_transfer *t, char **out, size_t *len)
 	    json_integer((json_int_t)t->fen)) ||
 	    json_object_set_new(o, "transfer_remark",
 	    json_string(t->remark)) ||
-	    json_object_set_new(o, "notify_url",
-	    json_string(t->notify_url)) ||
+	    (t->notify_url != NULL && json_object_set_new(o, "notify_url",
+	    json_string(t->notify_url))) ||
 	    (t->perception != NULL && json_object_set_new(o,
 	    "user_recv_perception", json_string(t->perception))) ||
 	    (infos = json_array()) == NULL ||

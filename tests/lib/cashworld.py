@@ -54,13 +54,19 @@ def start_with_base(env, *args):
 
 
 class CashWorld:
-    def __init__(self, env, count=12, auto_confirm=False):
+    def __init__(self, env, count=12, auto_confirm=False, users=(),
+                 password=None):
+        """users: (email, role) of dashboard users (password) made before
+        sigild starts."""
         self.env = env
         _, self.red = env.setup_brand("acme", sku="W1", count=count)
         _, self.big = env.setup_brand("acme", sku="W2", count=count,
                                       init=False)
         env.sigil("brand", "add", "--brand", "beta", "--base-url",
                   "https://BETA.EXAMPLE")
+        for email, role in users:
+            env.sigil("user", "add", "--brand", "acme", "--email", email,
+                      "--role", role, stdin=password + "\n")
         self.wx = WeChatStandIn()
         self.wx.add_app(MP, MP_SECRET, "mp")
         self.wx.start()
@@ -71,7 +77,7 @@ class CashWorld:
         self.srv = start_with_base(
             env, "--wechat-api", self.wx.base, "--wechat-open", self.wx.base,
             "--wxpay-api", self.pay.base, "--webhook-allow", "127.0.0.1",
-            "--trusted-proxy", "127.0.0.1")
+            "--trusted-proxy", "127.0.0.1", "--api-rate-limit", "0")
         self.admin = env.token("acme", "admin")
         self.operator = env.token("acme", "operator")
         self.analyst = env.token("acme", "analyst")

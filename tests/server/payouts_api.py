@@ -326,8 +326,8 @@ with Env() as env:
     mine = doc["payouts"] if st == 200 else []
     check(sorted(p["claim_id"] for p in mine) == sorted(claims["alice"]) and
           all(p["state"] == "confirm" and p["fen"] == RED_FEN and
-              p["confirm"]["mch_id"] == w.merchant.mchid and
-              p["confirm"]["app_id"] == w.merchant.appid and
+              p["confirm"]["mchId"] == w.merchant.mchid and
+              p["confirm"]["appId"] == w.merchant.appid and
               p["confirm"]["package"] for p in mine),
           "alice sees her three, waiting for her with WeChat's package "
           "(%s %r)" % (st, mine[:1]))
@@ -335,8 +335,12 @@ with Env() as env:
           "no openid and no score for the consumer")
     st, doc = w.call("GET", "/api/v1/me/payouts?code=" + w.red[1],
                      device=alice)
-    check([p["claim_id"] for p in doc["payouts"] if p["this_code"]] ==
-          [claims["alice"][1]], "?code= marks that code's payout")
+    check([p["claim_id"] for p in doc["payouts"]] == [claims["alice"][1]],
+          "?code=: that code's payout only")
+    st, doc = w.call("GET", "/api/v1/me/payouts?code=" + w.red[5],
+                     device=alice)
+    check(st == 200 and doc["payouts"] == [], "a code she did not claim: "
+          "none")
     st, doc = w.call("GET", "/api/v1/me/payouts", device=bob)
     states = {p["claim_id"]: p["state"] for p in doc["payouts"]}
     check(states == {b1: "returned", b2: "returned", b3: "confirm"},
@@ -350,7 +354,7 @@ with Env() as env:
                              A)[1]["state"] == "paid")
     st, doc = w.call("GET", "/api/v1/me/payouts?code=" + w.red[0],
                      device=alice)
-    p0 = [p for p in doc["payouts"] if p["this_code"]]
+    p0 = doc["payouts"]
     check(p0 and p0[0]["state"] == "paid" and p0[0]["confirm"] is None and
           p0[0]["paid_at"], "alice reads 已到账 (%r)" % p0)
     w.pay.fail("SG1C%d" % claims["alice"][2])
@@ -430,6 +434,15 @@ with Env() as env:
           doc["mismatches"] == [],
           "today reconciles with WeChat Pay: nothing mismatched (%s %r)" %
           (st, doc))
+
+    # ---- the scan page of a cash campaign stays under 20 KB ----
+    for lang in ("zh-CN,zh;q=0.9", "en-US,en;q=0.9"):
+        st, _, html = srv.request("GET", w.red[6], headers={
+            "Accept-Language": lang, "Accept": "text/html"})
+        check(st == 200 and b'id="rw-cash"' in html and
+              b'id="rw-take"' in html and len(html) < 20 * 1024,
+              "a cash campaign's scan page (%s): %d bytes < 20 KB" % (
+                  lang[:2], len(html)))
 
     # ---- the keys are nowhere ----
     secrets = {"APIv3 key": kb["apiv3_key"].encode(),

@@ -375,6 +375,16 @@ test_transfer_body(void **state)
 	    "wxpay/notify/12\",\"user_recv_perception\":\"现金奖励\","));
 	free(body);
 
+	/* No notify_url: none sent (the outcome is then queried). */
+	u = t;
+	u.notify_url = NULL;
+	assert_int_equal(wxpay_transfer_body(&u, &body, &len), 0);
+	assert_null(strstr(body, "notify_url"));
+	free(body);
+	u.notify_url = "HTTP://127.0.0.1:8080/wxpay/notify/1";
+	assert_int_equal(wxpay_transfer_body(&u, &body, &len), 0);
+	free(body);
+
 	/* Each rule: 32 characters of remark pass, 33 do not. */
 	u = t;
 	u.remark = "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十"

@@ -148,7 +148,7 @@ const cols = (extra) => [
 	  window.sigilPeople.customerLink(p.customer_id) : '#' + p.customer_id },
 	{ label: t('po_amount'), num: true, render: (p) => yuan(p.fen) },
 	{ label: t('po_state'), render: (p) => el('span',
-	  { class: 'po-state', 'data-state': p.state }, stateText(p.state)) },
+	  { class: 'po-state po-state-' + p.state }, stateText(p.state)) },
 	{ label: t('po_score'), num: true, render: (p) => String(p.score) },
 	{ label: t('po_reasons'), render: (p) => p.reasons.join(', ') || '–' },
 	{ label: t('po_created'), render: (p) => when(p.created) },
@@ -285,8 +285,9 @@ function settingsCard(cur, reloadAll) {
 	for (const [k, label, max] of FIELDS)
 		inputs[k] = el('input', { id: 'po-set-' + k, maxlength: max,
 		    autocomplete: 'off', value: s[k] || '', 'aria-label': t(label) });
-	const pub = el('textarea', { id: 'po-set-public_key', rows: 4,
+	const pub = el('textarea', { id: 'po-set-public_key',
 	    'aria-label': t('po_pubkey') });
+	pub.rows = 4;
 	pub.value = s.public_key || '';
 	const msg = el('div', { class: 'notice error', id: 'po-set-msg',
 	    hidden: true });
@@ -312,8 +313,9 @@ function settingsCard(cur, reloadAll) {
 		}
 	});
 	const k = cur.keys || { private_key: {}, apiv3_key: {} };
-	const pem = el('textarea', { id: 'po-key-pem', rows: 4, autocomplete:
-	    'off', spellcheck: 'false', 'aria-label': t('po_key_pem') });
+	const pem = el('textarea', { id: 'po-key-pem', autocomplete: 'off',
+	    spellcheck: 'false', 'aria-label': t('po_key_pem') });
+	pem.rows = 4;
 	const v3 = el('input', { id: 'po-key-v3', type: 'password', maxlength: 32,
 	    autocomplete: 'new-password', 'aria-label': t('po_v3') });
 	const kmsg = el('div', { class: 'notice error', id: 'po-key-msg',
