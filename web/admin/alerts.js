@@ -242,9 +242,13 @@ async function alertsPage(box) {
 		else
 			b.push(btn(t('al_reopen'), () => setStatus(a, 'new')));
 		if (a.type !== 'diversion' && a.type !== 'counterfeit' &&
-		    a.type !== 'rating_drop' && a.status !== 'resolved')
+		    a.type !== 'rating_drop' && a.type !== 'payout_mismatch' &&
+		    a.status !== 'resolved')
 			b.push(btn(t('al_clear'), () => action(a, 'clear')));
-		if (a.batch && a.batch.state !== 'revoked') {
+		/* A payout mismatch is about money, not the code: see the
+		 * payouts page; nothing to revoke. */
+		if (a.batch && a.batch.state !== 'revoked' &&
+		    a.type !== 'payout_mismatch') {
 			if (a.status !== 'resolved')
 				b.push(btn(t('al_revoke_code'), () =>
 				    action(a, 'revoke_code'), 'danger'));
