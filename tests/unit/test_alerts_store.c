@@ -160,6 +160,63 @@ test_alerts_inbox(void **state)
 	assert_int_equal(store_alert_status_parse("open"), -1);
 }
 
+/*
+ * A payout mismatch (issue 22): one alert per claimed code, counted again
+ * when seen again, new again once resolved; its own type beside a clone
+ * alert on the same code; never another brand's.
+ */
+static void
+test_payout_mismatch(void **state)
+{
+	struct fixture *f = *state;
+	struct alertlist l = { .n = 0 };
+	struct alert_query q = { .type = ALERT_PAYOUT_MISMATCH };
+	struct scan_rec r;
+	struct alert a;
+
+	new_batch(f, f->brand, 10);
+	r = mkscan(f->brand, 4, 1, 1000);
+	assert_int_equal(store_scans_commit(f->st, &r, 1, flag_judge, NULL),
+	    0);
+	assert_int_equal(store_alert_payout_mismatch(f->st, f->brand, 4, 2000),
+	    0);
+	assert_int_equal(store_alert_payout_mismatch(f->st, f->brand, 4, 3000),
+	    0);
+	assert_int_equal(store_alert_payout_mismatch(f->st, f->brand, 5, 3500),
+	    0);
+	assert_int_equal(store_alert_each(f->st, f->brand, &q, collect_alert,
+	    &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.a[1].serial, 4);
+	assert_int_equal(l.a[1].count, 2);
+	assert_int_equal(l.a[1].at, 2000);
+	assert_int_equal(l.a[1].last_at, 3000);
+	assert_int_equal(l.a[1].scan_id, 0);
+	assert_string_equal(store_alert_type_name(l.a[1].type),
+	    "payout_mismatch");
+	assert_int_equal(store_alert_type_parse("payout_mismatch"),
+	    ALERT_PAYOUT_MISMATCH);
+	assert_int_equal(store_alert_set_status(f->st, f->brand, l.a[1].id,
+	    ALERT_RESOLVED, 7, 3600, &a), 0);
+	assert_int_equal(store_alert_payout_mismatch(f->st, f->brand, 4, 4000),
+	    0);
+	assert_int_equal(store_alert_get(f->st, f->brand, l.a[1].id, &a), 0);
+	assert_int_equal(a.count, 3);
+	assert_int_equal(a.status, ALERT_NEW);
+	/* The clone alert of serial 4 is its own. */
+	q.type = ALERT_CLONE_SCANNERS;
+	l.n = 0;
+	assert_int_equal(store_alert_each(f->st, f->brand, &q, collect_alert,
+	    &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.a[0].count, 1);
+	l.n = 0;
+	q.type = 0;
+	assert_int_equal(store_alert_each(f->st, f->other, &q, collect_alert,
+	    &l), 0);
+	assert_int_equal(l.n, 0);
+}
+
 /* PIN print files: noted per brand and batch, counted, never another's. */
 static void
 test_pin_files(void **state)
@@ -233,6 +290,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_alerts_inbox, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_payout_mismatch, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pin_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_code_revoked, setup,
