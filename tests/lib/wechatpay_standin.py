@@ -49,9 +49,11 @@ callback not answered 200/204 is re-sent on WeChat Pay's schedule (15 s,
 
 Merchant rules checked on create: appid bound to the mchid (400
 INVALID_REQUEST), scene enabled (403 NO_AUTH), out_bill_no [0-9A-Za-z]
-{1,32}, amount an integer of at least min_fen (10: 0.1 yuan), user_name
-from 2,000 yuan on, remark <= 32 characters, scene 1000's report infos
-活动名称 and 奖励说明 (400 PARAM_ERROR), the openid valid for the appid
+{1,32}, amount an integer, user_name from 2,000 yuan on, remark <= 32
+characters, scene 1000's report infos 活动名称 and 奖励说明 (400
+PARAM_ERROR), the amount within the merchant's per-transfer range
+(min_fen..max_fen, the product setting's default 0.1-200 yuan: 400
+INVALID_REQUEST "超过单笔转账上下限"), the openid valid for the appid
 (refuse_openid: 400 INVALID_REQUEST), the balance (403 NOT_ENOUGH).
 
 Faults (set_fault or POST /standin/fault {kind, count, ops, rate}):
@@ -250,7 +252,8 @@ class StandIn:
         self.drop_callbacks = False
         self.bad_callback_signature = False
         self.retry_scale = retry_scale
-        self.min_fen = 10
+        self.min_fen = 10           # 商家转账's default range: 0.1 yuan
+        self.max_fen = 20000        # ... to 200 yuan a transfer
         self.hang_s = 30
         self.refused_openids = set()
         self.rng = random.Random(seed)
@@ -507,8 +510,8 @@ class StandIn:
             raise ApiError(400, "PARAM_ERROR", "商户单号格式错误")
         if len(remark) > 32:
             raise ApiError(400, "PARAM_ERROR", "转账备注超过32个字符")
-        if fen < self.min_fen:
-            raise ApiError(400, "PARAM_ERROR", "转账金额低于最低限额")
+        if fen <= 0:
+            raise ApiError(400, "PARAM_ERROR", "转账金额必须大于0")
         if fen >= 200000 and not req.get("user_name"):
             raise ApiError(400, "PARAM_ERROR",
                            "转账金额>=2000元时收款用户姓名必填")
@@ -529,6 +532,9 @@ class StandIn:
                                "转账场景报备信息有误: 需活动名称, 奖励说明")
         if scene not in mch["scenes"]:
             raise ApiError(403, "NO_AUTH", "商户未开通该转账场景")
+        if not self.min_fen <= fen <= self.max_fen:
+            raise ApiError(400, "INVALID_REQUEST",
+                           "超过单笔转账上下限,核实产品设置是否准确")
         if appid not in mch["appids"]:
             raise ApiError(400, "INVALID_REQUEST", "appid与商户号不匹配")
         if openid in self.refused_openids:
@@ -782,7 +788,8 @@ class StandIn:
         elif method == "POST" and parts == ["mode"] and isinstance(req,
                                                                    dict):
             for k in ("auto_confirm", "confirm_delay", "drop_callbacks",
-                      "bad_callback_signature", "min_fen", "hang_s"):
+                      "bad_callback_signature", "min_fen", "max_fen",
+                      "hang_s"):
                 if k in req:
                     setattr(self, k, req[k])
             ans = {"ok": True}

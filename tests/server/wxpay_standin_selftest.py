@@ -203,6 +203,8 @@ def main():
             ("a remark of 33 characters", bill_req(
                 m, "R2", transfer_remark="红" * 33), {}, 400, "PARAM_ERROR"),
             ("an amount under 0.1 yuan", bill_req(m, "R3", fen=9), {}, 400,
+             "INVALID_REQUEST"),
+            ("a zero amount", bill_req(m, "R3", fen=0), {}, 400,
              "PARAM_ERROR"),
             ("a string amount", bill_req(m, "R4", fen="100"), {}, 400,
              "PARAM_ERROR"),
@@ -217,6 +219,10 @@ def main():
             ("another merchant's appid", bill_req(m, "R8", appid="wxother"),
              {}, 400, "INVALID_REQUEST"),
         ]
+        st, _, ans = call(si, m, "POST", CREATE, bill_req(m, "R3", fen=20001))
+        check(st == 400 and b"INVALID_REQUEST" in ans, "an amount over the "
+              "default 200 yuan a transfer: 400 INVALID_REQUEST (%s)" % st)
+        si.max_fen = 10 ** 7        # to reach the 2,000-yuan rule
         for what, b, kw, want, code in rules:
             st, hs, ans = call(si, m, "POST", CREATE, b, **kw)
             got = json.loads(ans).get("code") if ans else None
