@@ -70,7 +70,8 @@ struct campaign_rules {
 
 /*
  * Validates a campaign configuration strictly (unknown keys, types,
- * ranges, dates, odds summing above 1) and returns it re-serialised in
+ * ranges, dates, odds summing above 1, the cash of prizes and the
+ * campaign's cash settings: cash.h) and returns it re-serialised in
  * canonical form (malloc'd) in *out. On SIGIL_EINVAL, err says why.
  */
 int loyalty_campaign_check(const char *json, char **out, char *err,

@@ -7,7 +7,10 @@
  * validated strictly when written (loyalty_campaign_check: unknown keys,
  * types, ranges, dates, odds) and written back in canonical form, so
  * what the store holds always parses. A bare date is a China calendar
- * day (UTC+8), as daily caps count them.
+ * day (UTC+8), as daily caps count them. A draw prize may carry "cash"
+ * and the campaign a "cash" object (issue 22): their format is cash.c's
+ * (cash_prize_parse, cash_config_parse), and a cash prize needs the
+ * campaign's cash budget.
  *
  * The cache. Every claim and every scan page asks which campaign rewards
  * a code: the brand's campaigns are parsed once into struct
