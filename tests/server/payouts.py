@@ -23,11 +23,12 @@ every request's signature and signs every answer and callback:
 """
 import json
 import os
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from sigiltest import Env, check, done  # noqa: E402
+from sigiltest import BIN, Env, check, done  # noqa: E402
 from payfix import World, wait  # noqa: E402
 import wechatpay_standin  # noqa: E402
 
@@ -50,6 +51,16 @@ def bills(w, no):
 
 with Env() as env:
     w = World(env, codes=60)
+    # --wxpay-api is reached under the --webhook-allow policy
+    for url, extra, why in (
+            ("ftp://127.0.0.1/", ["--webhook-allow", "127.0.0.1"], "URL"),
+            (w.pay.base, [], "loopback without --webhook-allow")):
+        r = subprocess.run([os.path.join(BIN, "sigild"), "--data", env.data,
+                            "--listen", "127.0.0.1:0", "--wxpay-api", url] +
+                           extra, capture_output=True, text=True, timeout=30)
+        check(r.returncode == 2 and "--wxpay-api" in r.stderr,
+              "sigild refuses --wxpay-api %s (%s): %d %s" % (
+                  url, why, r.returncode, r.stderr.strip()[-120:]))
     srv = w.start()
     w.configure()
     camp = w.campaign(cash={"fixed": 150}, budget=100000)
@@ -250,5 +261,9 @@ with Env() as env:
     w.pay.set_balance(w.m.mchid, 10 ** 9)
     check(w.wait_state(cid, "paid", timeout=40) is not None,
           "topped up: paid")
+    check(w.metric("sigil_payouts_pending") == 0 and
+          w.metric("sigil_payouts_lag_seconds") == 0 and
+          w.metric("sigil_payouts_sent_total") >= 10,
+          "/metrics: nothing pending, no lag, the sends counted")
     w.stop()
 done()
