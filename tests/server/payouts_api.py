@@ -443,6 +443,8 @@ with Env() as env:
               b'id="rw-take"' in html and len(html) < 20 * 1024,
               "a cash campaign's scan page (%s): %d bytes < 20 KB" % (
                   lang[:2], len(html)))
+        check(b'id="fb"' not in html and b"wechat_required=" in html,
+              "... without the rating form, with the cash refusals' words")
 
     # ---- the keys are nowhere ----
     secrets = {"APIv3 key": kb["apiv3_key"].encode(),
