@@ -14,6 +14,7 @@ agreeing with the stand-in's bills; the reconciliation; GET
 for a transfer waiting for the customer). Bad input of every kind gets a
 clear 4xx and changes nothing; another brand sees nothing.
 """
+import concurrent.futures
 import csv
 import hashlib
 import io
@@ -434,6 +435,36 @@ with Env() as env:
           doc["mismatches"] == [],
           "today reconciles with WeChat Pay: nothing mismatched (%s %r)" %
           (st, doc))
+
+    # ---- decisions racing on one held payout: exactly one applies ----
+    st, doc = w.claim(bob, w.big[3])
+    check(st == 201 and doc["cash"]["held"], "bob's fourth is held")
+    b4 = doc["claim_id"]
+    st, before = cash(big_id)
+    hows = ["approve"] * 6 + ["reject"] * 2
+    with concurrent.futures.ThreadPoolExecutor(len(hows)) as ex:
+        got = list(ex.map(lambda how: srv.api(
+            "POST", "payouts/%d/%s" % (b4, how), A), hows))
+    wins = [(h, d.get("state")) for h, (st, d) in zip(hows, got)
+            if st == 200]
+    # One decision applies; a repeat of the winning one while the row
+    # is still as it left it is answered as done (the store sees a
+    # repeat), every other one 409.
+    check(len(wins) >= 1 and len(set(wins)) == 1 and
+          len(wins) + sum(1 for st, d in got if st == 409 and
+                          err_code(d) == "not_held") == 8,
+          "8 decisions at once: one outcome, the others 409 (%r)" % wins)
+    if wins and wins[0][0] == "approve":
+        w.wait("the approved one reaches WeChat Pay once",
+               lambda: srv.api("GET", "payouts/%d" % b4, A)[1]["state"] ==
+               "accepted")
+        check([b["creates"] for b in w.pay.bills()
+               if b["out_bill_no"] == "SG1C%d" % b4] == [1],
+              "one bill for it at WeChat Pay, asked for once")
+    else:
+        st, after = cash(big_id)
+        check(after["reserved_fen"] == before["reserved_fen"] - BIG_FEN,
+              "rejected once: 8.88 back once (%r)" % after)
 
     # ---- the scan page of a cash campaign stays under 20 KB ----
     for lang in ("zh-CN,zh;q=0.9", "en-US,en;q=0.9"):
