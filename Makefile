@@ -114,7 +114,8 @@ fault:
 # without the write-ahead log that is the default): the kill -9 tests and
 # the ones where the sigil CLI writes beside a running server.
 WAL_TESTS = server/crash.py server/crash_claims.py server/scan.py \
-	    server/brand_api.py server/webhooks.py server/redirects.py
+	    server/brand_api.py server/webhooks.py server/redirects.py \
+	    server/payouts_crash.py
 
 check: all layers unit fault $(WTRACE)
 	@BIN=$(abspath $(BINDIR)) FAULT_BIN=$(abspath $(FAULT_O)/bin) \

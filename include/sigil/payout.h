@@ -28,6 +28,7 @@ struct writer_op;
 #define PAYOUT_BACKOFF_MAX_S	600	/* retries: 1 s, 2 s, 4 s ... 10 min */
 #define PAYOUT_GIVE_UP_S	(24 * 3600)	/* a PENDING row older: FAILED */
 #define PAYOUT_QUERY_S		60	/* an ACCEPTED row is asked again */
+#define PAYOUT_QUERY_LATE_S	600	/* ... after its first hour */
 #define PAYOUT_NOTIFY_BODY_MAX	8192	/* the callback's body limit */
 
 /* ---- the dispatcher (payout.c) ---- */

@@ -10,7 +10,8 @@
  * an ACCEPTED one is asked after (query by out_bill_no). What the
  * verified answer says is settled by one writer op (payout_settle_op):
  *   a bill: ACCEPTED (WeChat took it: ACCEPTED, PROCESSING,
- *     WAIT_USER_CONFIRM, TRANSFERING; asked again in PAYOUT_QUERY_S),
+ *     WAIT_USER_CONFIRM, TRANSFERING; asked again in PAYOUT_QUERY_S,
+ *     after its first hour in PAYOUT_QUERY_LATE_S),
  *     PAID (SUCCESS), FAILED (FAIL, CANCELLED: the store returns the
  *     amount to the budget in the same transaction);
  *   nothing known (no answer, a 5xx, a busy code, an answer whose
@@ -249,6 +250,19 @@ fail(struct flight *f, const char *why)
 	settle(f, why);
 }
 
+/*
+ * When an accepted bill is asked after again: every PAYOUT_QUERY_S in
+ * its first hour (the callback usually comes first), then every
+ * PAYOUT_QUERY_LATE_S: a payee may take a day to confirm, and a brand
+ * with thousands waiting must not spend WeChat Pay's rate limit on them.
+ */
+static int64_t
+query_after_us(const struct payout *p, int64_t now)
+{
+	return (now - p->created < 3600 * 1000000LL ? PAYOUT_QUERY_S :
+	    PAYOUT_QUERY_LATE_S) * 1000000LL;
+}
+
 /* A verified bill: settled as it stands, unless it contradicts the row. */
 static void
 bill(struct flight *f, const struct payout_answer *a)
@@ -274,7 +288,7 @@ bill(struct flight *f, const struct payout_answer *a)
 	snprintf(f->s.package_info, sizeof f->s.package_info, "%s",
 	    a->package_info);
 	if (a->state == PAYOUT_ACCEPTED)
-		f->s.next_at = now + PAYOUT_QUERY_S * 1000000LL;
+		f->s.next_at = now + query_after_us(p, now);
 	else if (a->state == PAYOUT_PAID)
 		f->s.paid_at = a->update_time > 0 ? a->update_time : now;
 	else if (a->state == PAYOUT_FAILED)
@@ -295,7 +309,8 @@ answered(void *arg, const struct payout_answer *a)
 		return;
 	}
 	if (a->status > 0 && !a->verified) {
-		n_bad_sig++;
+		if (strcmp(a->code, "bad_signature") == 0)
+			n_bad_sig++;
 		log_warn("payout_answer", "brand=%u claim=%llu status=%d "
 		    "code=%s msg=\"answer not verified: not believed\"",
 		    f->p.brand_id, (unsigned long long)f->p.claim_id,

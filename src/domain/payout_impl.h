@@ -39,7 +39,9 @@ struct payout_answer {
 	int		outcome;	/* enum payout_outcome */
 	int		status;		/* HTTP status, -1 without an answer */
 	int		verified;	/* the answer's signature held */
-	char		code[48];	/* WeChat's error code, or why */
+	/* WeChat's error code, or why: "bad_signature" (signed, and it does
+	 * not verify), "unsigned", an egress result's name, ... */
+	char		code[48];
 	/* PAYOUT_OUT_BILL: */
 	int		state;		/* enum payout_state it maps to */
 	char		wx_state[24];

@@ -132,6 +132,7 @@ payout_notice(struct app *app, uint32_t brand_id,
 	struct payout p;
 	uint8_t key[32];
 	uint64_t claim_id;
+	char e1[2 * PAYOUT_OUTNO_MAX + 8], e2[64];
 	int rc, notice;
 
 	*why = "";
@@ -178,7 +179,8 @@ payout_notice(struct app *app, uint32_t brand_id,
 		notice = decide(app, &p, &b, settle, why);
 	}
 	log_info("payout_notice", "brand=%u out_bill_no=%s state=%s "
-	    "result=%s", brand_id, b.out_bill_no, b.state, *why);
+	    "result=%s", brand_id, log_esc(e1, sizeof e1, b.out_bill_no),
+	    log_esc(e2, sizeof e2, b.state), *why);
 	OPENSSL_cleanse(&b, sizeof b);
 	return notice;
 }

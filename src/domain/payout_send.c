@@ -53,7 +53,8 @@
 static struct {
 	int	tls, port;
 	char	host[STORE_URL_MAX + 1];
-	char	prefix[STORE_URL_MAX + 1];	/* path before /v3, no '/' last */
+	/* the path before /v3, no '/' last */
+	char	prefix[STORE_URL_MAX + 1];
 } api;
 
 int
@@ -78,10 +79,10 @@ struct call {
 	struct app	*app;
 	payout_answer_fn done;
 	void		*arg;
-	EVP_PKEY	*pub;		/* the brand's WeChat Pay public key */
+	EVP_PKEY	*pub;	/* the brand's WeChat Pay public key */
 	char		 serial[PAYOUT_PUBKEY_ID_MAX + 1];
 	char		 out_bill_no[PAYOUT_OUTNO_MAX + 1];
-	struct payout_answer a;		/* a deferred answer (no call made) */
+	struct payout_answer a;	/* a deferred answer (no call made) */
 };
 
 static void
@@ -179,8 +180,12 @@ answered(const struct egress_answer *e, void *arg)
 	    egress_answer_header(e, "Wechatpay-Nonce"),
 	    egress_answer_header(e, "Wechatpay-Signature"),
 	    e->body, e->len, sigil_now_us() / 1000000) != 0) {
+		/* "unsigned": a proxy's 502, a gateway's page; else signed
+		 * by someone we do not believe. Nothing is known either way. */
 		a.outcome = PAYOUT_OUT_RETRY;
-		snprintf(a.code, sizeof a.code, "bad_signature");
+		snprintf(a.code, sizeof a.code, "%s", egress_answer_header(e,
+		    "Wechatpay-Signature") == NULL ? "unsigned" :
+		    "bad_signature");
 		call_end(c, &a);
 		return;
 	}

@@ -147,9 +147,9 @@ payout_settings_check(json_t *in, json_t **out, char *err, size_t esize)
 		return SIGIL_EINVAL;
 	}
 	if (strlen(v[4]) > PAYOUT_PEM_MAX || !pubkey_ok(v[4])) {
-		snprintf(err, esize, "'public_key' must be the WeChat Pay public "
-		    "key in PEM (-----BEGIN PUBLIC KEY-----), RSA 2048 bits or "
-		    "more");
+		snprintf(err, esize, "'public_key' must be the WeChat Pay "
+		    "public key in PEM (-----BEGIN PUBLIC KEY-----), RSA 2048 "
+		    "bits or more");
 		return SIGIL_EINVAL;
 	}
 	if (!chars_ok(v[5], PAYOUT_SCENE_MAX, 'd')) {
@@ -195,7 +195,7 @@ payout_settings_load(struct app *app, uint32_t brand_id,
 	if (rc != 0)
 		return SIGIL_EINVAL;
 	memset(out, 0, sizeof *out);
-#define COPY(f)	snprintf(out->f, sizeof out->f, "%s",			\
+#define COPY(f)	snprintf(out->f, sizeof out->f, "%s",		\
 	    json_string_value(json_object_get(o, #f)))
 	COPY(mchid);
 	COPY(appid);

@@ -72,8 +72,8 @@ wxpay_notify(struct http_call *c)
 	size_t len = 0;
 
 	if (strncmp(c->path, PREFIX, strlen(PREFIX)) != 0 ||
-	    sigil_parse_u64(c->path + strlen(PREFIX), UINT32_MAX, &brand) != 0 ||
-	    brand == 0) {
+	    sigil_parse_u64(c->path + strlen(PREFIX), UINT32_MAX,
+	    &brand) != 0 || brand == 0) {
 		fail(c, 404, "no such notify url");
 		return;
 	}
