@@ -14,6 +14,7 @@ agreeing with the stand-in's bills; the reconciliation; GET
 for a transfer waiting for the customer). Bad input of every kind gets a
 clear 4xx and changes nothing; another brand sees nothing.
 """
+import base64
 import concurrent.futures
 import csv
 import hashlib
@@ -477,21 +478,27 @@ with Env() as env:
         check(b'id="fb"' not in html and b"wechat_required=" in html,
               "... without the rating form, with the cash refusals' words")
 
-    # ---- the keys are nowhere ----
+    # ---- the keys are nowhere but in the keyring ----
     secrets = {"APIv3 key": kb["apiv3_key"].encode(),
-               "private key": w.merchant.key_pem.split(b"\n")[1]}
+               "private key": w.merchant.key_pem}
     for name, s in secrets.items():
-        check(all(s.decode() not in a for a in answers),
+        forms = [s, base64.b64encode(s), s.split(b"\n")[1] if
+                 b"\n" in s else s]
+        check(all(f.decode() not in a for a in answers for f in forms),
               "the %s is in no answer" % name)
-        check(s not in srv.logtext().encode(), "the %s is not in the log" %
-              name)
-        hits = []
+        check(all(f not in srv.logtext().encode() for f in forms),
+              "the %s is not in the log" % name)
+        hits, kept = [], False
         for root, _, files in os.walk(env.data):
             for f in files:
                 with open(os.path.join(root, f), "rb") as fh:
-                    if s in fh.read():
-                        hits.append(f)
-        check(not hits, "the %s is in no file of the data directory in "
-              "the clear (%r)" % (name, hits))
+                    data = fh.read()
+                if f == "keyring":
+                    kept = base64.b64encode(s) in data
+                elif any(x in data for x in forms):
+                    hits.append(f)
+        check(kept, "the %s is in the keyring (a blob line)" % name)
+        check(not hits, "the %s is in no other file of the data directory, "
+              "as given or in base64 (%r)" % (name, hits))
     w.stop()
 done()
