@@ -90,6 +90,8 @@ struct page_view {
 	int		reward;		/* a campaign rewards this item: the
 					   reward card (genuine and suspicious
 					   verdicts only) */
+	int		cash;		/* ... and draws cash (issue 22): the
+					   red packet's part of the card */
 };
 
 /*

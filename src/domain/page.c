@@ -72,6 +72,7 @@ enum field {
 	F_HAS_FIRST, F_FIRST_TIME, F_FIRST_TIME_ISO, F_FIRST_PLACE,
 	F_PREVIEW, F_CSP, F_REWARD, F_SCAN_TIME, F_CHECK_ID,
 	F_FEEDBACK, F_FAKE,	/* issue 21: the feedback forms */
+	F_CASH,			/* issue 22: a red packet on the card */
 	/* blocks of HTML page_content.c renders, values escaped there */
 	F_C_BRAND, F_C_STORY, F_C_TRACE, F_C_SUPPORT,
 	/* fixed strings, one per language */
@@ -93,7 +94,7 @@ enum field {
 	/* sellers (issue 21): the seller's bind after a scan */
 	T_SL_BIND, T_SL_DONE,
 	/* cash rewards (issue 22): the amount won and where it stands */
-	T_RW_CASH, T_RW_TAKE,
+	T_RW_CASH, T_RW_TAKE, T_RW_CASH_ERRORS,
 	/* issue 21: the rating and the fake report (the script posts them) */
 	T_FB_H, T_FB_TEXT, T_FB_SEND, T_FK_H,
 	T_FK_INTRO, T_FK_WHERE, T_FK_TEXT, T_FK_PHOTO, T_FK_SEND, T_FK_OK,
@@ -117,7 +118,7 @@ static const char *const field_names[F_COUNT] = {
 	[F_FIRST_PLACE] = "first_place",
 	[F_PREVIEW] = "preview", [F_CSP] = "csp", [F_REWARD] = "reward",
 	[F_SCAN_TIME] = "scan_time", [F_CHECK_ID] = "check_id",
-	[F_FEEDBACK] = "feedback", [F_FAKE] = "fake",
+	[F_FEEDBACK] = "feedback", [F_FAKE] = "fake", [F_CASH] = "cash",
 	[F_C_BRAND] = "c_brand", [F_C_STORY] = "c_story",
 	[F_C_TRACE] = "c_trace", [F_C_SUPPORT] = "c_support",
 	[T_TITLE] = "t_title",
@@ -153,6 +154,7 @@ static const char *const field_names[F_COUNT] = {
 	[T_PV_MKT] = "t_pv_mkt", [T_PV_PROF] = "t_pv_prof",
 	[T_SL_BIND] = "t_sl_bind", [T_SL_DONE] = "t_sl_done",
 	[T_RW_CASH] = "t_rw_cash", [T_RW_TAKE] = "t_rw_take",
+	[T_RW_CASH_ERRORS] = "t_rw_cash_errors",
 	[T_FB_H] = "t_fb_h", [T_FB_TEXT] = "t_fb_text",
 	[T_FB_SEND] = "t_fb_send", [T_FK_H] = "t_fk_h",
 	[T_FK_INTRO] = "t_fk_intro", [T_FK_WHERE] = "t_fk_where",
@@ -343,16 +345,32 @@ static const char *const strings[F_COUNT - T_TITLE][2] = {
 	    "Bind this to my store (unboxing)" },
 	[T_SL_DONE - T_TITLE] = { "已绑定到我的门店", "Bound to my store" },
 	/*
-	 * Issue 22: a cash prize, "|"-joined for the script: what goes
+	 * Issue 22: a red packet, "|"-joined for its script: what goes
 	 * before the amount in yuan, then the four states of GET
-	 * /api/v1/me/payouts (paid, processing, confirm, returned); the
-	 * button of WeChat's confirm (shown in WeChat's browser alone: its
-	 * JSAPI is there only).
+	 * /api/v1/me/payouts (paid, processing, confirm, returned); then
+	 * the button of WeChat's confirm (shown in WeChat's browser alone:
+	 * its JSAPI is there only).
 	 */
 	[T_RW_CASH - T_TITLE] = { "红包 ¥|已到账|处理中|待确认收款"
-	    "|未到账，已退回", "Red packet ¥|Paid|Processing|Awaiting you"
-	    "|Not paid, returned" },
-	[T_RW_TAKE - T_TITLE] = { "确认收款", "Accept it" },
+	    "|未到账，已退回", "Red packet ¥|Paid|Processing|Waiting for you "
+	    "to accept|Not paid; returned" },
+	[T_RW_TAKE - T_TITLE] = { "确认收款", "Accept the money" },
+	/*
+	 * The claim's cash refusals (cashclaim's words), on a red packet's
+	 * page alone: appended to t_rw_errors there ({{#cash}}), so that a
+	 * page without cash does not carry them.
+	 */
+	[T_RW_CASH_ERRORS - T_TITLE] = {
+	    "wechat_required=红包发到微信零钱：请在微信中打开此码领取"
+	    "|cool_down=新账号需稍候才能领红包，请稍后再试"
+	    "|network_limit=此网络领红包过于频繁，请稍后再试"
+	    "|cash_cap=今天的红包额度已用完，请明天再试",
+	    "wechat_required=Red packets go to WeChat Pay: open this code "
+	    "in WeChat"
+	    "|cool_down=New accounts wait before red packets; try later"
+	    "|network_limit=Too many red packets from this network; try "
+	    "later"
+	    "|cash_cap=You reached today's red packet limit; try tomorrow" },
 	/* Issue 21: the feedback forms (POST /api/v1/feedback). */
 	[T_FB_H - T_TITLE] = { "为这件商品打分", "Rate this item" },
 	[T_FB_TEXT - T_TITLE] = { "说说您的体验（可选）",
@@ -413,6 +431,10 @@ static size_t		 tpl_nsegs;
 #define CSP_MAX			512
 static char		 csp_page[CSP_MAX], csp_preview[CSP_MAX];
 static char		 csp_meta[CSP_MAX];
+/* The <meta> of a red packet's page (issue 22): its script's hash too,
+ * which the other pages' <meta> leave out (each hash is ~55 bytes of a
+ * page that must stay under 20 KB). */
+static char		 csp_meta_cash[CSP_MAX];
 
 /* ---- template loading ---- */
 
@@ -654,9 +676,10 @@ csp_build(const char *text, size_t len)
 	    "base-uri 'none'; form-action 'self'";
 	const char *open, *body, *close, *at = text;
 	uint8_t md[SHA256_DIGEST_LENGTH];
-	char src[200] = "'none'";
-	size_t used = 0;
+	char src[200] = "'none'", plain[200] = "'none'";
+	size_t used = 0, pused = 0;
 	unsigned char b64[64];
+	int cash;
 
 	/*
 	 * Every inline script, each hashed: the page's own and, since issue
@@ -676,9 +699,18 @@ csp_build(const char *text, size_t len)
 		EVP_EncodeBlock(b64, md, sizeof md);
 		used += (size_t)snprintf(src + used, sizeof src - used,
 		    "%s'sha256-%s'", used ? " " : "", b64);
+		/* The red packet's script ({{#cash}}<script>): in the
+		 * header's policy, and in the <meta> of its pages alone. */
+		cash = open - text >= 9 && memcmp(open - 9, "{{#cash}}", 9) == 0;
+		if (!cash)
+			pused += (size_t)snprintf(plain + pused, sizeof plain -
+			    pused, "%s'sha256-%s'", pused ? " " : "", b64);
 		at = close + 9;
 	}
-	snprintf(csp_meta, sizeof csp_meta, "%s; script-src %s", common, src);
+	snprintf(csp_meta, sizeof csp_meta, "%s; script-src %s", common,
+	    plain);
+	snprintf(csp_meta_cash, sizeof csp_meta_cash, "%s; script-src %s",
+	    common, src);
 	snprintf(csp_page, sizeof csp_page, "%s; script-src %s; "
 	    "frame-ancestors 'none'", common, src);
 	snprintf(csp_preview, sizeof csp_preview, "%s; script-src %s; "
@@ -1069,9 +1101,17 @@ field_value(const struct render *r, int f)
 		    str_present(v->scan_id) && (v->verdict == VERDICT_GENUINE ||
 		    v->verdict == VERDICT_SUSPICIOUS) ? "1" : NULL;
 	case F_FEEDBACK:
-		/* Issue 21: a rating after a genuine scan a person made. */
+		/*
+		 * Issue 21: a rating after a genuine scan a person made; not
+		 * beside a red packet (issue 22): its card and script and the
+		 * rating's form together would pass the page's 20 KB.
+		 */
 		return !v->bot && !v->preview && str_present(v->scan_id) &&
-		    v->verdict == VERDICT_GENUINE ? "1" : NULL;
+		    v->verdict == VERDICT_GENUINE && field_value(r, F_CASH) ==
+		    NULL ? "1" : NULL;
+	case F_CASH:
+		return v->cash && field_value(r, F_REWARD) != NULL ? "1" :
+		    NULL;
 	case F_FAKE:
 		/*
 		 * ... and a fake report after a forged code, or a copied one
@@ -1086,7 +1126,9 @@ field_value(const struct render *r, int f)
 	case F_FIRST_TIME_ISO:	return r->first_time_iso;
 	case F_FIRST_PLACE:	return r->first_place;
 	case F_PREVIEW:		return v->preview ? "1" : NULL;
-	case F_CSP:		return csp_meta;
+	case F_CSP:
+		return field_value(r, F_CASH) != NULL ? csp_meta_cash :
+		    csp_meta;
 	}
 	return NULL;
 }

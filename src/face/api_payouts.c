@@ -10,6 +10,7 @@
  *   POST /api/v1/payouts/{claim_id}/reject    HELD -> REJECTED (admin),
  *                                        its amount back in the budget
  *   GET  /api/v1/campaigns/{id}/cash     budget, reserved, by state
+ *   GET  /api/v1/payouts/cash            the same for every cash campaign
  *   GET  /api/v1/payouts/statement       ?date=&campaign=[&format=csv]
  *   GET  /api/v1/payouts/statement.csv   the same as a file
  *   POST /api/v1/payouts/reconcile       ?date= : payout_recon.c's walk
@@ -17,11 +18,13 @@
  * Approve and reject are payout.c's settle op (payout_settle_op) through
  * http_write, so the writer checks the row is still HELD in the
  * transaction that moves it (a decision on a row that moved meanwhile
- * is 409, never applied twice) and the audit trail records the caller.
+ * is 409, never applied twice; the store answers a repeat of the same
+ * move as done) and the audit trail records the caller.
  *
  * The statement is a China day (UTC+8: the day WeChat Pay's bills and
  * the cash caps count in) of one campaign's payouts, or every
- * campaign's, by creation time. Its CSV has the columns of WeChat Pay's
+ * campaign's, by creation time. The reconciliation's answer waits for
+ * its walk (a query per bill at WeChat Pay, a few at once). Its CSV has the columns of WeChat Pay's
  * transfer bill (商户单号, 微信转账单号, 转账金额(元), 状态, ...; see
  * docs/payments.md), the bill numbers prefixed with ` as WeChat's own
  * bill files do so that a spreadsheet keeps every digit, then ours. It

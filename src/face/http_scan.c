@@ -256,6 +256,7 @@ page_answer(struct http_call *c, struct scan_ctx *s, const struct link *sup)
 	char shown[STORE_TEXT_BYTES + 1];
 	struct page_view v = { 0 };
 	struct content_view cv = { 0 };
+	const struct campaign_rules *rules;
 
 	if (body == NULL) {
 		http_reply_error(c, 503, "unavailable", "out of memory");
@@ -282,9 +283,10 @@ page_answer(struct http_call *c, struct scan_ctx *s, const struct link *sup)
 		v.serial = job->rec.serial;
 		v.expires = s->info.batch.expires;
 		/* page.c shows the reward card only where a verdict allows. */
-		v.reward = campaign_find(app, s->info.brand.id,
-		    s->info.batch.id, s->info.product.sku, 0, sigil_now_us()) !=
-		    NULL;
+		rules = campaign_find(app, s->info.brand.id, s->info.batch.id,
+		    s->info.product.sku, 0, sigil_now_us());
+		v.reward = rules != NULL;
+		v.cash = rules != NULL && rules->has_cash;
 		/* The brand's content (page_content.c decides what each
 		 * verdict shows of it). */
 		if (content_view_load(app, s->info.brand.id,

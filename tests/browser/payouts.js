@@ -14,15 +14,16 @@
  *   campaign's budget and states, the hold queue (approve one, reject
  *   one through the page's dialog), the statement CSV's columns, the
  *   settings with the key's fingerprint and never the key; an analyst
- *   sees neither approve, statement nor settings.
+ *   sees neither approve, statement nor settings. The customer page
+ *   shows her red packets.
  *
  *   node tests/browser/payouts.js BASE ADMIN ANALYST OUTDIR DEVICE \
- *       NEW_CODE CLAIMED_CODE STANDIN MCHID APPID HELD_JSON
+ *       NEW_CODE CLAIMED_CODE STANDIN MCHID APPID HELD_JSON CUSTOMER
  *
  * DEVICE is the customer's device cookie (sg_d), NEW_CODE a code of the
  * cash campaign she has not claimed, CLAIMED_CODE one she claimed (its
  * transfer waits for her), STANDIN the WeChat Pay stand-in's base URL,
- * HELD_JSON the two held payouts' claim ids. The password is
+ * HELD_JSON the two held payouts' claim ids, CUSTOMER her customer id. The password is
  * SIGIL_TEST_PASSWORD. Prints one line per check, then one line of JSON
  * {"failures", "dialogs", "console_errors", "shots"}.
  */
@@ -208,6 +209,14 @@ async function brandPages(browser, a, facts) {
 	    'an empty keys form is refused in Chinese: ' + kmsg);
 	await shot('settings');
 
+	await d.goto('#/customer?id=' + a.customer, '#customer-card');
+	await page.waitForSelector('#customer-cash:not([hidden]) table',
+	    { timeout: 10000 });
+	const cc = await text('#customer-cash');
+	check(cc.includes('现金红包') && (cc.match(/1\.88/g) || []).length === 2 &&
+	    cc.includes('已到账'), 'the customer page: her two red packets, paid');
+	await d.goto('#/payouts', '#po-campaigns table');
+
 	await d.english('Cash rewards (WeChat Pay merchant transfer)',
 	    '#po-campaigns table');
 	check((await text('#po-campaigns')).includes('Budget') &&
@@ -233,16 +242,17 @@ async function brandPages(browser, a, facts) {
 }
 
 async function main(argv) {
-	if (argv.length !== 11) {
+	if (argv.length !== 12) {
 		process.stderr.write('usage: node payouts.js BASE ADMIN ANALYST ' +
 		    'OUTDIR DEVICE NEW_CODE CLAIMED_CODE STANDIN MCHID APPID ' +
-		    'HELD_JSON\n');
+		    'HELD_JSON CUSTOMER\n');
 		process.exit(2);
 	}
 	const [base, admin, analyst, outdir, device, newCode, claimedCode,
-	    standin, mchid, appid, held] = argv;
+	    standin, mchid, appid, held, customer] = argv;
 	const a = { base, admin, analyst, outdir, device, newCode, claimedCode,
-	    standin, mchid, appid, held: JSON.parse(held), packages: {} };
+	    standin, mchid, appid, held: JSON.parse(held), customer,
+	    packages: {} };
 	const facts = { dialogs: [], console_errors: [], shots: [] };
 	const browser = await launch();
 	try {

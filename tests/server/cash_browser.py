@@ -15,7 +15,8 @@ The dashboard (zh-CN, then English): the cash page shows each campaign's
 budget and states, the hold queue (an admin approves one and rejects
 another through the page's own dialog), the statement CSV (WeChat Pay's
 transfer-bill columns), the settings with the key's fingerprint, never
-the key; an analyst sees no approve, no statement, no settings.
+the key; the customer page lists her red packets; an analyst sees no
+approve, no statement, no settings.
 Afterwards the server says the same. Screenshots are kept in
 build/test-artifacts/cash-*.png."""
 import json
@@ -52,7 +53,7 @@ with Env() as env:
     facts = browser("payouts.js", [
         base, "ann@acme.test", "ana@acme.test", ART, alice, w.red[1],
         w.red[0], w.pay.base, w.merchant.mchid, w.merchant.appid,
-        json.dumps(held)], PW, checks=21, shots=7)
+        json.dumps(held), str(alice_id)], PW, checks=22, shots=7)
 
     # the server agrees with what the pages did
     mine = [p for p in w.payouts(query="?customer=%d" % alice_id)]

@@ -315,6 +315,65 @@ test_first_scan_and_repeat(void **state)
 }
 
 /* The check id: Luhn over the decimal scan id, read back with spaces. */
+static int
+count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/*
+ * Issue 22: the red packet's part (its words, the cash refusals, its
+ * script and that script's hash in the <meta>) only on a cash
+ * campaign's card, which then leaves out the rating form; a page
+ * without cash carries none of it. Both under 20 KB.
+ */
+static void
+test_cash_card(void **state)
+{
+	char *plain, *cash;
+
+	(void)state;
+	for (int lang = PAGE_LANG_ZH; lang <= PAGE_LANG_EN; lang++) {
+		struct page_view v = view_full(VERDICT_GENUINE);
+
+		v.reward = 1;
+		plain = render(&v, lang);
+		v.cash = 1;
+		cash = render(&v, lang);
+		assert_lacks(plain, "rw-cash");
+		assert_lacks(plain, "data-cash");
+		assert_lacks(plain, "wechat_required=");
+		assert_lacks(plain, "requestMerchantTransfer");
+		assert_contains(plain, "id=\"fb\"");
+		assert_contains(cash, "id=\"rw-cash\"");
+		assert_contains(cash, "id=\"rw-take\" hidden");
+		assert_contains(cash, "requestMerchantTransfer");
+		assert_contains(cash, lang == PAGE_LANG_ZH ?
+		    "|已到账|处理中|待确认收款|未到账，已退回" :
+		    "|Paid|Processing|Waiting for you to accept");
+		assert_contains(cash, lang == PAGE_LANG_ZH ? "确认收款" :
+		    "Accept the money");
+		assert_contains(cash, "wechat_required=");
+		assert_lacks(cash, "id=\"fb\"");
+		/* one hash more in the <meta> of the red packet's page */
+		assert_int_equal(count_of(cash, "sha256-"),
+		    count_of(plain, "sha256-") + 1);
+		assert_true(strlen(plain) < 20 * 1024);
+		assert_true(strlen(cash) < 20 * 1024);
+		free(plain);
+		free(cash);
+		/* no reward card: no red packet either */
+		v.reward = 0;
+		cash = render(&v, lang);
+		assert_lacks(cash, "rw-cash");
+		free(cash);
+	}
+}
+
 static void
 test_check_id(void **state)
 {
@@ -802,6 +861,7 @@ main(void)
 		cmocka_unit_test(test_invalid_utf8_value_replaced),
 		cmocka_unit_test(test_first_scan_and_repeat),
 		cmocka_unit_test(test_reward_card),
+		cmocka_unit_test(test_cash_card),
 		cmocka_unit_test(test_check_id),
 		cmocka_unit_test(test_counterfeit_without_data),
 		cmocka_unit_test(test_diversion_and_bot),

@@ -12,6 +12,9 @@
  * GET /api/v1/payouts/statement.csv, POST /api/v1/payouts/reconcile,
  * GET and PUT /api/v1/payments/settings, PUT /api/v1/payments/keys.
  *
+ * Also the customer page's card (window.sigilPeople.customerBlocks): the
+ * customer's red packets, shown when there are any.
+ *
  * The keys are write-only: the form sends them and clears its fields;
  * the page shows only whether each is set and the private key's
  * fingerprint, as the API answers.
@@ -60,7 +63,7 @@ Object.assign(A.TEXT.zh, {
 	po_settings_admin_only: '只有管理员可以查看和修改支付设置。',
 	po_err_not_held: '这笔红包已经审核过了', po_err_no_settings: '请先保存支付设置',
 	po_err_running: '对账正在进行，请稍后再试',
-	po_more: '更多',
+	po_more: '更多', po_customer_card: '现金红包',
 });
 Object.assign(A.TEXT.en, {
 	payouts: 'Cash', po_title: 'Cash rewards (WeChat Pay merchant transfer)',
@@ -96,7 +99,7 @@ Object.assign(A.TEXT.en, {
 	po_settings_admin_only: 'Only an admin may see and change the payment settings.',
 	po_err_not_held: 'This payout was decided already', po_err_no_settings: 'Save the payment settings first',
 	po_err_running: 'A reconciliation is running; try again shortly',
-	po_more: 'More',
+	po_more: 'More', po_customer_card: 'Red packets',
 });
 
 const STATES = ['held', 'pending', 'accepted', 'paid', 'failed', 'rejected'];
@@ -384,5 +387,35 @@ async function payoutsPage(box) {
 
 A.registerPage('payouts', 'campaigns', payoutsPage, { group: 'marketing',
     ownNote: true });
+
+/* ---- the customer page's card ---- */
+
+function cashBlock(c) {
+	const card = el('div', { class: 'card', id: 'customer-cash',
+	    hidden: true }, el('h2', {}, t('po_customer_card')));
+	(async () => {
+		let d;
+		try {
+			d = await api('GET', '/api/v1/payouts?limit=50&customer=' +
+			    encodeURIComponent(c.id));
+		} catch (e) {
+			return;		/* the page says the customer's own errors */
+		}
+		if (!d.payouts.length)
+			return;
+		append(card, [table([
+		    { label: t('po_created'), render: (p) => when(p.created) },
+		    { label: t('po_campaign'), render: (p) => '#' + p.campaign_id },
+		    { label: t('po_amount'), num: true, render: (p) => yuan(p.fen) },
+		    { label: t('po_state'), render: (p) => stateText(p.state) },
+		    { label: t('po_bill'), render: (p) => p.bill_no || '–' }],
+		    d.payouts)]);
+		card.hidden = false;
+	})();
+	return card;
+}
+
+if (window.sigilPeople)
+	window.sigilPeople.customerBlocks.push(cashBlock);
 
 })();
