@@ -43,29 +43,50 @@ fail(struct http_call *c, int status, const char *message)
 	http_reply_json(c, status, body);
 }
 
+/*
+ * A settle on its way to the writer: the settle first (payout_settle_op
+ * takes a pointer to it), then how many times this callback was judged.
+ */
+struct notice_write {
+	struct payout_settle s;
+	int		tries;
+};
+
+static void judge(struct http_call *c, int tries);
+
 static void
 recorded(struct http_call *c, void *arg, int err)
 {
-	struct payout_settle *s = arg;
+	struct notice_write *w = arg;
 
 	if (err == 0) {
-		payout_notice_recorded(s);
+		payout_notice_recorded(&w->s);
 		http_reply(c, 204, NULL, NULL);
 		return;
 	}
-	/* ECONFLICT: the dispatcher moved the row meanwhile; the callback
-	 * comes again and is judged on the row as it then is. */
-	log_warn("payout_notice", "brand=%u claim=%llu err=%s", s->brand_id,
-	    (unsigned long long)s->claim_id, sigil_strerror(err));
+	/*
+	 * ECONFLICT: the dispatcher settled the row meanwhile (its create
+	 * or query answered as the callback came): judged once more on
+	 * the row as it now is. Anything else, or a second conflict: 500,
+	 * and WeChat Pay sends the callback again.
+	 */
+	if (err == SIGIL_ECONFLICT && w->tries < 2) {
+		judge(c, w->tries + 1);
+		return;
+	}
+	log_warn("payout_notice", "brand=%u claim=%llu err=%s",
+	    w->s.brand_id, (unsigned long long)w->s.claim_id,
+	    sigil_strerror(err));
 	fail(c, 500, "not recorded, send again");
 }
 
-void
-wxpay_notify(struct http_call *c)
+/* Judges c's callback (the tries-th time) and answers it. */
+static void
+judge(struct http_call *c, int tries)
 {
 	struct app *app = c->app;
 	struct payout_notice_in in = { 0 };
-	struct payout_settle s;
+	struct notice_write w = { .tries = tries };
 	uint64_t brand;
 	const char *why;
 	char *body;
@@ -91,10 +112,10 @@ wxpay_notify(struct http_call *c)
 	in.signature = http_header(c, "Wechatpay-Signature");
 	in.body = body;
 	in.len = len;
-	switch (payout_notice(app, (uint32_t)brand, &in, &s, &why)) {
+	switch (payout_notice(app, (uint32_t)brand, &in, &w.s, &why)) {
 	case PAYOUT_NOTICE_SETTLE:
 		free(body);
-		http_write(c, &payout_settle_op, &s, sizeof s, recorded);
+		http_write(c, &payout_settle_op, &w, sizeof w, recorded);
 		return;
 	case PAYOUT_NOTICE_DONE:
 		http_reply(c, 204, NULL, NULL);
@@ -116,4 +137,10 @@ wxpay_notify(struct http_call *c)
 		break;
 	}
 	free(body);
+}
+
+void
+wxpay_notify(struct http_call *c)
+{
+	judge(c, 1);
 }
