@@ -333,6 +333,18 @@ claim_check(struct store *st, MDB_txn *txn, struct claim *c,
 	    DAY_US))) != 0)
 		return rc == SIGIL_EFULL || rc == SIGIL_EDENIED ? rc :
 		    map_err(rc);
+	/*
+	 * A cash prize whose stock is given out pays no cash either:
+	 * claim_apply drops the prize, and the money is the prize's.
+	 */
+	if (c->cash.fen > 0 && c->prize >= 0 &&
+	    p->u.prizes_given[c->prize] >= lim->prize_stock[c->prize]) {
+		c->cash.fen = 0;
+		c->cash.dropped = 1;
+		c->cash.refusal = CASH_BUDGET;
+		if (c->points == 0)
+			return SIGIL_EFULL;
+	}
 	return 0;
 }
 

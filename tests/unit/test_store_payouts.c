@@ -187,6 +187,39 @@ test_cash_only_claim(void **state)
 }
 
 /*
+ * A cash prize with a stock of two: the third claim that draws it gets
+ * neither the prize nor its cash (with points it stands, without it is
+ * refused), and nothing of the budget is reserved for it.
+ */
+static void
+test_prize_stock(void **state)
+{
+	struct fixture *f = *state;
+	struct claim_limits lim = day_of(T0 + HOUR);
+	struct claim c;
+
+	lim.nprizes = 1;
+	lim.prize_stock[0] = 2;
+	for (int i = 0; i < 2; i++) {
+		c = mkclaim(f, f->cust, 0, 100, 10000, T0 + HOUR);
+		c.prize = 0;
+		assert_int_equal(store_claim(f->st, &c, &lim), 0);
+		assert_int_equal(c.prize, 0);
+		assert_int_equal(c.cash.fen, 100);
+	}
+	c = mkclaim(f, f->cust, 0, 100, 10000, T0 + HOUR);
+	c.prize = 0;
+	assert_int_equal(store_claim(f->st, &c, &lim), SIGIL_EFULL);
+	c = mkclaim(f, f->cust, 5, 100, 10000, T0 + HOUR);
+	c.prize = 0;
+	assert_int_equal(store_claim(f->st, &c, &lim), 0);
+	assert_int_equal(c.prize, -1);
+	assert_int_equal(c.cash.fen, 0);
+	assert_int_equal(c.cash.dropped, 1);
+	assert_int_equal(usage(f, f->camp).reserved_fen, 200);
+}
+
+/*
  * Fifteen claims of 100 fen on a budget of 1,000 in one commit: ten
  * paid; the rest dropped (with points) or refused (without).
  */
@@ -696,6 +729,7 @@ main(void)
 		T(test_claim_writes_payout),
 		T(test_cash_only_claim),
 		T(test_budget_batch),
+		T(test_prize_stock),
 		T(test_budget_race),
 		T(test_caps),
 		T(test_due_order),
