@@ -30,11 +30,8 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "sigil/api.h"
 #include "sigil/app.h"
@@ -45,47 +42,18 @@
 #include "sigil/store.h"
 #include "sigil/util.h"
 #include "sigil/writer.h"
+#include "sigil/wxpay.h"
 
-#define APIV3_KEY_LEN	32
-#define RSA_BITS_MIN	2048
-
-static void
-blob_name(char *out, size_t size, const char *kind, uint32_t brand_id)
-{
-	snprintf(out, size, "wxpay-%s/%u", kind, brand_id);
-}
-
-/* The RSA private key of PEM text, or NULL. */
-static EVP_PKEY *
-pem_key(const char *pem, size_t len)
-{
-	BIO *b = BIO_new_mem_buf(pem, (int)len);
-	EVP_PKEY *k = b != NULL ? PEM_read_bio_PrivateKey(b, NULL, NULL,
-	    (void *)"") : NULL;
-
-	BIO_free(b);
-	return k;
-}
-
-/* "SHA256:" and the hex of the SHA-256 of the key's public half (DER):
- * what the brand compares with its own copy, never the key. */
+/* "SHA256:" and wxpay_key_fingerprint's hex: what the brand compares
+ * with its own copy (the CLI prints the same hex), never the key. */
 static int
 key_fingerprint(EVP_PKEY *k, char *out, size_t size)
 {
-	unsigned char *der = NULL, md[32];
-	unsigned int mdlen = 0;
-	int n = i2d_PUBKEY(k, &der);
-	size_t w;
+	char hex[65];
 
-	if (n <= 0 || EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(),
-	    NULL) != 1 || size < 8 + 2 * sizeof md) {
-		OPENSSL_free(der);
+	if (wxpay_key_fingerprint(k, hex) != 0)
 		return -1;
-	}
-	OPENSSL_free(der);
-	w = (size_t)snprintf(out, size, "SHA256:");
-	for (unsigned int i = 0; i < mdlen; i++)
-		w += (size_t)snprintf(out + w, size - w, "%02x", md[i]);
+	snprintf(out, size, "SHA256:%s", hex);
 	return 0;
 }
 
@@ -94,16 +62,17 @@ key_fingerprint(EVP_PKEY *k, char *out, size_t size)
 static json_t *
 keys_json(struct keyring *kr, uint32_t brand_id)
 {
-	char name[KEYRING_BLOB_NAME_MAX + 1], fp[80] = "";
+	char name[WXPAY_BLOB_NAME_MAX + 1], v3name[WXPAY_BLOB_NAME_MAX + 1];
+	char fp[80] = "";
 	uint8_t *v = NULL;
 	size_t len = 0;
 	int bits = 0, has_key = 0, has_v3 = 0;
 	EVP_PKEY *k;
 
-	blob_name(name, sizeof name, "key", brand_id);
+	wxpay_blob_names(brand_id, name, v3name);
 	if (keyring_blob_get(kr, name, &v, &len) == 0) {
 		has_key = 1;
-		if ((k = pem_key((const char *)v, len)) != NULL) {
+		if (wxpay_key_load((const char *)v, len, &k) == 0) {
 			bits = EVP_PKEY_get_bits(k);
 			if (key_fingerprint(k, fp, sizeof fp) != 0)
 				fp[0] = '\0';
@@ -111,9 +80,8 @@ keys_json(struct keyring *kr, uint32_t brand_id)
 		}
 		keyring_blob_free(v, len);
 	}
-	blob_name(name, sizeof name, "v3", brand_id);
-	if (keyring_blob_get(kr, name, &v, &len) == 0) {
-		has_v3 = len == APIV3_KEY_LEN;
+	if (keyring_blob_get(kr, v3name, &v, &len) == 0) {
+		has_v3 = wxpay_apiv3_key_check(v, len) == 0;
 		keyring_blob_free(v, len);
 	}
 	return json_pack("{s:{s:b,s:s?,s:o},s:{s:b}}", "private_key", "set",
@@ -183,6 +151,46 @@ settings_saved(struct http_call *c, void *arg, int err)
 	    "settings", o != NULL ? o : json_null()));
 }
 
+static int
+stop_at_one(void *arg, const struct payout *p)
+{
+	(void)p;
+	*(int *)arg = 1;
+	return 1;
+}
+
+/*
+ * 1 when the stored settings name another merchant than mchid and the
+ * brand has a payout WeChat Pay may still be working on (pending or
+ * accepted): its queries would go to the new merchant, which knows no
+ * such bill, and a "no such bill" would fail a payout that is paying.
+ */
+static int
+merchant_busy(struct store *st, uint32_t brand_id, const char *mchid)
+{
+	struct payout_filter f = { 0 };
+	char *text = NULL;
+	json_t *old;
+	const char *was;
+	int other, any = 0;
+
+	if (store_pay_settings_get(st, brand_id, &text) != 0)
+		return 0;
+	old = json_loads(text, 0, NULL);
+	free(text);
+	was = json_string_value(json_object_get(old, "mchid"));
+	other = was != NULL && mchid != NULL && strcmp(was, mchid) != 0;
+	json_decref(old);
+	if (!other)
+		return 0;
+	f.state = PAYOUT_PENDING;
+	store_payout_each(st, brand_id, &f, stop_at_one, &any);
+	f.state = PAYOUT_ACCEPTED;
+	if (!any)
+		store_payout_each(st, brand_id, &f, stop_at_one, &any);
+	return any;
+}
+
 void
 api_pay_settings_put(struct api_call *a)
 {
@@ -194,6 +202,14 @@ api_pay_settings_put(struct api_call *a)
 		return;
 	if (payout_settings_check(a->body, &out, err, sizeof err) != 0) {
 		api_fail(a, 422, "invalid", err);
+		return;
+	}
+	if (merchant_busy(a->app->store, a->brand.id, json_string_value(
+	    json_object_get(out, "mchid")))) {
+		json_decref(out);
+		api_fail(a, 409, "payouts_in_flight", "payouts are still "
+		    "pending or accepted at the current merchant (mchid): let "
+		    "them finish (or hold new ones) before changing it");
 		return;
 	}
 	x.json = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
@@ -214,25 +230,22 @@ struct keys_put {
 	size_t		 pem_len;	/* 0: not given */
 	char		 pem[KEYRING_BLOB_MAX];
 	int		 has_v3;
-	uint8_t		 v3[APIV3_KEY_LEN];
+	uint8_t		 v3[WXPAY_APIV3_KEY_LEN];
 };
 
 static int
 keys_put_run(struct store *st, void *arg)
 {
 	struct keys_put *x = arg;
-	char name[KEYRING_BLOB_NAME_MAX + 1];
+	char name[WXPAY_BLOB_NAME_MAX + 1], v3name[WXPAY_BLOB_NAME_MAX + 1];
 	int rc = 0;
 
 	(void)st;
-	if (x->pem_len > 0) {
-		blob_name(name, sizeof name, "key", x->brand_id);
+	wxpay_blob_names(x->brand_id, name, v3name);
+	if (x->pem_len > 0)
 		rc = keyring_blob_put(x->kr, name, x->pem, x->pem_len);
-	}
-	if (rc == 0 && x->has_v3) {
-		blob_name(name, sizeof name, "v3", x->brand_id);
-		rc = keyring_blob_put(x->kr, name, x->v3, sizeof x->v3);
-	}
+	if (rc == 0 && x->has_v3)
+		rc = keyring_blob_put(x->kr, v3name, x->v3, sizeof x->v3);
 	return rc;
 }
 static const struct writer_op pay_keys_op = { "pay_keys_put", keys_put_run,
@@ -305,10 +318,7 @@ api_pay_keys_put(struct api_call *a)
 			goto out;
 		}
 		memcpy(x->pem, json_string_value(pk), n);
-		if ((k = pem_key(x->pem, n)) == NULL ||
-		    EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA ||
-		    EVP_PKEY_get_bits(k) < RSA_BITS_MIN) {
-			EVP_PKEY_free(k);
+		if (wxpay_key_load(x->pem, n, &k) != 0) {
 			api_fail(a, 422, "invalid", "private_key must be an "
 			    "unencrypted PEM RSA private key of at least 2048 "
 			    "bits (apiclient_key.pem)");
@@ -320,18 +330,13 @@ api_pay_keys_put(struct api_call *a)
 	if (v3 != NULL) {
 		const char *s = json_string_value(v3);
 
-		if (json_string_length(v3) != APIV3_KEY_LEN) {
+		if (wxpay_apiv3_key_check(s, json_string_length(v3)) != 0) {
 			api_fail(a, 422, "invalid", "apiv3_key must be the 32 "
-			    "characters set on the merchant platform");
+			    "printable ASCII characters set on the merchant "
+			    "platform");
 			goto out;
 		}
-		for (size_t i = 0; i < APIV3_KEY_LEN; i++)
-			if (s[i] <= ' ' || s[i] > '~') {
-				api_fail(a, 422, "invalid", "apiv3_key must be "
-				    "32 printable ASCII characters");
-				goto out;
-			}
-		memcpy(x->v3, s, APIV3_KEY_LEN);
+		memcpy(x->v3, s, WXPAY_APIV3_KEY_LEN);
 		x->has_v3 = 1;
 	}
 	x->kr = a->app->keyring;

@@ -259,6 +259,21 @@ with Env() as env:
     check(st == 200 and sorted(c["campaign_id"] for c in doc["campaigns"]) ==
           sorted([red_id, big_id]), "every cash campaign (%s)" % st)
 
+    # ---- another merchant while payouts are in flight: refused ----
+    st, before = api("GET", "payments/settings", A)
+    st, doc = api("PUT", "payments/settings", A,
+                  dict(good, mchid="1900000999"))
+    check(st == 409 and err_code(doc) == "payouts_in_flight",
+          "another mchid while payouts are accepted: 409 (%s %r)" % (st, doc))
+    check(api("GET", "payments/settings", A)[1]["settings"] ==
+          before["settings"], "the refused merchant was not kept")
+    st, doc = api("PUT", "payments/settings", A,
+                  dict(before["settings"], remark="新的备注"))
+    check(st == 200 and doc["settings"]["remark"] == "新的备注",
+          "the same merchant may change its other settings (%s)" % st)
+    st, doc = api("PUT", "payments/settings", A, before["settings"])
+    check(st == 200, "and back (%s)" % st)
+
     # ---- approve and reject: admins only, held only ----
     b1, b2, b3 = claims["bob"]
     for tok, who in ((OP, "an operator"), (AN, "an analyst")):
