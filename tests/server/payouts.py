@@ -120,6 +120,8 @@ with Env() as env:
     cid = d["claim_id"]
     no = "SG1C%d" % cid
     wait(lambda: len(since(w, t0, status=401)) >= 2, 15)
+    # the second refusal is recorded a moment after the stand-in answers
+    wait(lambda: w.payout(cid)["attempts"] >= 2, 15)
     refused = since(w, t0)
     p = w.payout(cid)
     check(len(refused) >= 2 and all(r["status"] == 401 for r in refused),
