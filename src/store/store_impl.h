@@ -927,6 +927,17 @@ int rows_get(struct store *st, MDB_dbi dbi, const void *key, size_t klen,
 /* rows_get of a table keyed by bid_key(). */
 int rows_get_bid(struct store *st, MDB_dbi dbi, uint32_t brand_id,
     uint32_t id, decode_fn dec, void *out);
+/*
+ * A brand's JSON text in dbi, a table of one row per brand keyed by its
+ * big-endian brand_id (brand settings, payment settings): get copies it
+ * into *json (NUL-terminated, the caller frees it; set on success only);
+ * put checks it (json_text_ok against max: SIGIL_EINVAL) and writes it
+ * through rows_write.
+ */
+int rows_text_get(struct store *st, MDB_dbi dbi, uint32_t brand_id,
+    char **json);
+int rows_text_put(struct store *st, MDB_dbi dbi, uint32_t brand_id,
+    const char *json, size_t max);
 
 /*
  * Walks: calls step for each row whose key starts with the first plen

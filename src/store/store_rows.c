@@ -236,6 +236,42 @@ rows_get_bid(struct store *st, MDB_dbi dbi, uint32_t brand_id, uint32_t id,
 	return rows_get(st, dbi, kb, 8, dec, out);
 }
 
+static int
+text_decode(MDB_val k, MDB_val v, void *out)
+{
+	char *s = malloc(v.mv_size + 1);
+
+	(void)k;
+	if (s == NULL)
+		return SIGIL_ENOMEM;
+	memcpy(s, v.mv_data, v.mv_size);
+	s[v.mv_size] = '\0';
+	*(char **)out = s;
+	return 0;
+}
+
+int
+rows_text_get(struct store *st, MDB_dbi dbi, uint32_t brand_id, char **json)
+{
+	uint8_t kb[4];
+
+	sigil_be32_put(kb, brand_id);
+	return rows_get(st, dbi, kb, 4, text_decode, json);
+}
+
+int
+rows_text_put(struct store *st, MDB_dbi dbi, uint32_t brand_id,
+    const char *json, size_t max)
+{
+	uint8_t kb[4];
+
+	if (brand_id == 0 || !json_text_ok(json, max))
+		return SIGIL_EINVAL;
+	sigil_be32_put(kb, brand_id);
+	return rows_write(st, dbi, kb, 4, (const uint8_t *)json, strlen(json),
+	    brand_id);
+}
+
 int
 rows_walk_txn(MDB_txn *txn, MDB_dbi dbi, const uint8_t *start, size_t slen,
     size_t plen, step_fn step, void *ctx, int *stop)
