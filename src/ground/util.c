@@ -291,6 +291,59 @@ sigil_random(void *buf, size_t n)
 	return 0;
 }
 
+int64_t
+sigil_backoff_us(uint32_t attempts, int64_t max_s, uint32_t jitter)
+{
+	int64_t base = max_s;
+
+	if (attempts == 0)
+		return 0;
+	if (attempts - 1 < 31)
+		base = (int64_t)1 << (attempts - 1);
+	if (base > max_s)
+		base = max_s;
+	base *= 1000000;
+	return base + (int64_t)((double)jitter / 4294967296.0 * (double)base /
+	    4.0);
+}
+
+int
+sigil_b64_decode(const char *s, size_t n, uint8_t *out, size_t max,
+    size_t *len)
+{
+	size_t pad = 0;
+	uint8_t *tmp;
+
+	if (n == 0 || n % 4 != 0 || n / 4 * 3 > max + 2 || n > INT32_MAX)
+		return SIGIL_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '=' && i >= n - 2) {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' &&
+		    c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+		    c == '/'))
+			return SIGIL_EINVAL;
+	}
+	if (n / 4 * 3 - pad > max)
+		return SIGIL_EINVAL;
+	/* EVP_DecodeBlock writes the padding's zero bytes too. */
+	if ((tmp = malloc(n / 4 * 3)) == NULL)
+		return SIGIL_ENOMEM;
+	if (EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n) < 0) {
+		free(tmp);
+		return SIGIL_EINVAL;
+	}
+	*len = n / 4 * 3 - pad;
+	memcpy(out, tmp, *len);
+	OPENSSL_cleanse(tmp, n / 4 * 3);
+	free(tmp);
+	return 0;
+}
+
 void
 sigil_hex_encode(const void *in, size_t n, char *out)
 {
