@@ -346,19 +346,7 @@ store_write_out(struct store *st, write_fn fn, void *ctx, void *out,
 int
 meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out)
 {
-	MDB_val v;
-	int rc = mdb_get(txn, st->meta, &k, &v);
-
-	if (rc == MDB_NOTFOUND) {
-		*out = 0;
-		return 0;
-	}
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != 8)
-		return SIGIL_EIO;
-	*out = le64_get(v.mv_data);
-	return 0;
+	return rows_u64_get(txn, st->meta, k, out);
 }
 
 int

@@ -934,6 +934,12 @@ int rows_get_bid(struct store *st, MDB_dbi dbi, uint32_t brand_id,
  * put checks it (json_text_ok against max: SIGIL_EINVAL) and writes it
  * through rows_write.
  */
+/*
+ * A little-endian 64-bit value under k in dbi, in txn: 0 and *out = 0
+ * when there is none; SIGIL_EIO when the value is not 8 bytes (*out
+ * untouched then).
+ */
+int rows_u64_get(MDB_txn *txn, MDB_dbi dbi, MDB_val k, uint64_t *out);
 int rows_text_get(struct store *st, MDB_dbi dbi, uint32_t brand_id,
     char **json);
 int rows_text_put(struct store *st, MDB_dbi dbi, uint32_t brand_id,
@@ -1282,6 +1288,9 @@ int payout_due_set(struct store *st, MDB_txn *txn, const struct payout *o,
     int add);
 int payout_cust_set(struct store *st, MDB_txn *txn, const struct payout *o,
     int add);
+/* A customer's claim ids by payout_cust, oldest first, pushed onto ids. */
+int payout_cust_claims(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, struct u64vec *ids);
 int payout_tally(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint32_t campaign_id, int64_t fen, int from, int to);
 int payout_move(struct store *st, MDB_txn *txn, const struct payout *old,
