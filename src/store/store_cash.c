@@ -48,7 +48,7 @@ static int
 days_get(struct store *st, MDB_txn *txn, const uint8_t *key, int64_t *fen)
 {
 	uint64_t n = 0;
-	int rc = rows_u64_get(txn, st->cash_days, mval(key, DAYS_KEY_LEN), &n);
+	int rc = u64_row_get(txn, st->cash_days, mval(key, DAYS_KEY_LEN), &n);
 
 	*fen = (int64_t)n;
 	return rc;

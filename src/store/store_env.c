@@ -344,9 +344,27 @@ store_write_out(struct store *st, write_fn fn, void *ctx, void *out,
 /* ---- meta counters ---- */
 
 int
+u64_row_get(MDB_txn *txn, MDB_dbi dbi, MDB_val k, uint64_t *out)
+{
+	MDB_val v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+
+	if (rc == MDB_NOTFOUND) {
+		*out = 0;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return SIGIL_EIO;
+	*out = le64_get(v.mv_data);
+	return 0;
+}
+
+int
 meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out)
 {
-	return rows_u64_get(txn, st->meta, k, out);
+	return u64_row_get(txn, st->meta, k, out);
 }
 
 int

@@ -568,6 +568,12 @@ int codes_put(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id,
     const uint64_t *serials, size_t n, MDB_val val);
 
 /* ---- meta counters (store_env.c): 64-bit values under string keys ---- */
+/*
+ * A little-endian 64-bit value under k in dbi, in txn: 0 and *out = 0
+ * when there is none; SIGIL_EIO when the value is not 8 bytes (*out
+ * untouched then).
+ */
+int u64_row_get(MDB_txn *txn, MDB_dbi dbi, MDB_val k, uint64_t *out);
 int meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out);
 int meta_put(struct store *st, MDB_txn *txn, MDB_val k, uint64_t val);
 int meta_add(struct store *st, MDB_txn *txn, const char *name,
@@ -934,12 +940,6 @@ int rows_get_bid(struct store *st, MDB_dbi dbi, uint32_t brand_id,
  * put checks it (json_text_ok against max: SIGIL_EINVAL) and writes it
  * through rows_write.
  */
-/*
- * A little-endian 64-bit value under k in dbi, in txn: 0 and *out = 0
- * when there is none; SIGIL_EIO when the value is not 8 bytes (*out
- * untouched then).
- */
-int rows_u64_get(MDB_txn *txn, MDB_dbi dbi, MDB_val k, uint64_t *out);
 int rows_text_get(struct store *st, MDB_dbi dbi, uint32_t brand_id,
     char **json);
 int rows_text_put(struct store *st, MDB_dbi dbi, uint32_t brand_id,

@@ -236,24 +236,6 @@ rows_get_bid(struct store *st, MDB_dbi dbi, uint32_t brand_id, uint32_t id,
 	return rows_get(st, dbi, kb, 8, dec, out);
 }
 
-int
-rows_u64_get(MDB_txn *txn, MDB_dbi dbi, MDB_val k, uint64_t *out)
-{
-	MDB_val v;
-	int rc = mdb_get(txn, dbi, &k, &v);
-
-	if (rc == MDB_NOTFOUND) {
-		*out = 0;
-		return 0;
-	}
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != 8)
-		return SIGIL_EIO;
-	*out = le64_get(v.mv_data);
-	return 0;
-}
-
 static int
 text_decode(MDB_val k, MDB_val v, void *out)
 {
