@@ -1,5 +1,6 @@
 /*
- * util.h - error codes, time, hex and randomness shared by every module.
+ * util.h - error codes, time, hex, base64, randomness and the retry
+ * back-off shared by every module.
  *
  * Every sigil function that can fail returns 0 on success or one of the
  * negative SIGIL_E* codes below; sigil_strerror() turns a code into a short

@@ -1,11 +1,11 @@
 /*
- * util.c - the small shared pieces: error strings, time, hex, the CSPRNG,
- * CRC-32C, writing a whole buffer, and the one check of user text
- * (sigil_text_check).
+ * util.c - the small shared pieces: error strings, time, hex, strict
+ * base64, the CSPRNG, the retry back-off, CRC-32C, writing a whole
+ * buffer, and the one check of user text (sigil_text_check).
  *
  * Owns nothing and keeps no state but the CRC table, computed once. It
- * may call libc and OpenSSL's RAND only; every other module may call it,
- * so it must never call any of them. Randomness always comes from
+ * may call libc and OpenSSL (RAND, EVP) only; every other module may
+ * call it, so it must never call any of them. Randomness always comes from
  * RAND_bytes (seeded by the OS), never from rand() or the clock.
  */
 #include <errno.h>

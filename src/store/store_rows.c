@@ -4,8 +4,9 @@
  * store_webhooks.c, store_counters.c): one row read by key, a walk over
  * a key prefix, the write-closure shape, one row put or deleted as its
  * own write, a new per-brand id, the JSON-configured row (campaigns,
- * segments, message definitions), and the checks they all make (the
- * brand exists, JSON text is bounded and well-formed).
+ * segments, message definitions), a brand's JSON text in a one-row-per-
+ * brand table (brand and payment settings), and the checks they all
+ * make (the brand exists, JSON text is bounded and well-formed).
  *
  * Owns no table: it reads brands (whose rows store_catalog.c writes) and
  * works on whatever table its caller names. It may call store_env.c's
