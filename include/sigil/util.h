@@ -1,5 +1,6 @@
 /*
- * util.h - error codes, time, hex and randomness shared by every module.
+ * util.h - error codes, time, hex, base64, randomness and the retry
+ * back-off shared by every module.
  *
  * Every sigil function that can fail returns 0 on success or one of the
  * negative SIGIL_E* codes below; sigil_strerror() turns a code into a short
@@ -77,11 +78,29 @@ int sigil_qvalue_parse(const char *s, size_t n);
 /* Fills buf with n bytes from the OS CSPRNG. 0 or SIGIL_ECRYPTO. */
 int sigil_random(void *buf, size_t n);
 
+/*
+ * Delay in microseconds before try number attempts + 1, after attempts
+ * failures in a row: 2^(attempts-1) seconds capped at max_s, stretched by
+ * up to a quarter by jitter (any 32-bit random value) so that a receiver
+ * that comes back is not met by every retry in the same second. 0 for
+ * attempts 0. The one back-off of webhooks, messages and payouts.
+ */
+int64_t sigil_backoff_us(uint32_t attempts, int64_t max_s, uint32_t jitter);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void sigil_hex_encode(const void *in, size_t n, char *out);
 
 /* Decodes exactly 2n hex digits into n bytes. 0 or SIGIL_EINVAL. */
 int sigil_hex_decode(const char *in, size_t n, void *out);
+
+/*
+ * Strict, padded base64 (RFC 4648 section 4) of s[0..n) into out, which
+ * holds max bytes; *len gets the decoded length. 0, SIGIL_EINVAL (not
+ * such base64, or longer than max) or SIGIL_ENOMEM; *len set on success
+ * only. The scratch copy is cleansed: keys pass through here.
+ */
+int sigil_b64_decode(const char *s, size_t n, uint8_t *out, size_t max,
+    size_t *len);
 
 /*
  * CRC-32C (Castagnoli) of n bytes, and its running form for a CRC over

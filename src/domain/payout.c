@@ -168,17 +168,10 @@ in_flight(struct payout_dispatcher *d, uint32_t brand_id, uint64_t claim_id)
 static int64_t
 backoff_us(uint32_t attempts)
 {
-	int64_t base = PAYOUT_BACKOFF_MAX_S;
 	uint32_t jitter = 0;
 
-	if (attempts >= 1 && attempts - 1 < 10)
-		base = (int64_t)1 << (attempts - 1);
-	if (base > PAYOUT_BACKOFF_MAX_S)
-		base = PAYOUT_BACKOFF_MAX_S;
-	base *= 1000000;
 	(void)sigil_random(&jitter, sizeof jitter);
-	return base + (int64_t)((double)jitter / 4294967296.0 *
-	    (double)base / 4.0);
+	return sigil_backoff_us(attempts, PAYOUT_BACKOFF_MAX_S, jitter);
 }
 
 static void

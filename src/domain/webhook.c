@@ -353,17 +353,7 @@ webhook_sign_headers(struct keyring *kr, const struct webhook *w,
 int64_t
 webhook_backoff_us(uint32_t attempts, uint32_t jitter)
 {
-	int64_t base = WEBHOOK_BACKOFF_MAX_S;
-
-	if (attempts == 0)
-		return 0;
-	if (attempts - 1 < 12)
-		base = (int64_t)1 << (attempts - 1);
-	if (base > WEBHOOK_BACKOFF_MAX_S)
-		base = WEBHOOK_BACKOFF_MAX_S;
-	base *= 1000000;
-	return base + (int64_t)((double)jitter / 4294967296.0 * (double)base /
-	    4.0);
+	return sigil_backoff_us(attempts, WEBHOOK_BACKOFF_MAX_S, jitter);
 }
 
 /* ---- events ---- */

@@ -361,38 +361,21 @@ hex_root(const char *hex, uint8_t out[CODE_KEY_BYTES])
 	return sigil_hex_decode(hex, CODE_KEY_BYTES, out);
 }
 
-/* Strict, padded base64 (RFC 4648 section 4) into a malloc'd buffer. */
+/* A blob's base64 (sigil_b64_decode) into a malloc'd buffer. */
 static int
 b64_decode(const char *s, uint8_t **out, size_t *outlen)
 {
-	size_t n = strlen(s), pad = 0, len;
+	size_t n = strlen(s), len;
 	uint8_t *buf;
+	int rc;
 
-	if (n == 0 || n % 4 != 0 || n / 4 * 3 > KEYRING_BLOB_MAX + 2)
+	if (n / 4 * 3 > KEYRING_BLOB_MAX + 2)
 		return SIGIL_EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c == '=' && i >= n - 2) {
-			pad++;
-			continue;
-		}
-		if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' &&
-		    c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-		    c == '/'))
-			return SIGIL_EINVAL;
-	}
 	if ((buf = malloc(n / 4 * 3 + 1)) == NULL)
 		return SIGIL_ENOMEM;
-	if (EVP_DecodeBlock(buf, (const unsigned char *)s, (int)n) < 0) {
+	if ((rc = sigil_b64_decode(s, n, buf, KEYRING_BLOB_MAX, &len)) != 0) {
 		free(buf);
-		return SIGIL_EINVAL;
-	}
-	len = n / 4 * 3 - pad;
-	if (len == 0 || len > KEYRING_BLOB_MAX) {
-		OPENSSL_cleanse(buf, n / 4 * 3);
-		free(buf);
-		return SIGIL_EINVAL;
+		return rc;
 	}
 	*out = buf;
 	*outlen = len;

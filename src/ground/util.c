@@ -1,11 +1,11 @@
 /*
- * util.c - the small shared pieces: error strings, time, hex, the CSPRNG,
- * CRC-32C, writing a whole buffer, and the one check of user text
- * (sigil_text_check).
+ * util.c - the small shared pieces: error strings, time, hex, strict
+ * base64, the CSPRNG, the retry back-off, CRC-32C, writing a whole
+ * buffer, and the one check of user text (sigil_text_check).
  *
  * Owns nothing and keeps no state but the CRC table, computed once. It
- * may call libc and OpenSSL's RAND only; every other module may call it,
- * so it must never call any of them. Randomness always comes from
+ * may call libc and OpenSSL (RAND, EVP) only; every other module may
+ * call it, so it must never call any of them. Randomness always comes from
  * RAND_bytes (seeded by the OS), never from rand() or the clock.
  */
 #include <errno.h>
@@ -288,6 +288,59 @@ sigil_random(void *buf, size_t n)
 {
 	if (n > 0 && RAND_bytes(buf, (int)n) != 1)
 		return SIGIL_ECRYPTO;
+	return 0;
+}
+
+int64_t
+sigil_backoff_us(uint32_t attempts, int64_t max_s, uint32_t jitter)
+{
+	int64_t base = max_s;
+
+	if (attempts == 0)
+		return 0;
+	if (attempts - 1 < 31)
+		base = (int64_t)1 << (attempts - 1);
+	if (base > max_s)
+		base = max_s;
+	base *= 1000000;
+	return base + (int64_t)((double)jitter / 4294967296.0 * (double)base /
+	    4.0);
+}
+
+int
+sigil_b64_decode(const char *s, size_t n, uint8_t *out, size_t max,
+    size_t *len)
+{
+	size_t pad = 0;
+	uint8_t *tmp;
+
+	if (n == 0 || n % 4 != 0 || n / 4 * 3 > max + 2 || n > INT32_MAX)
+		return SIGIL_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '=' && i >= n - 2) {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' &&
+		    c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+		    c == '/'))
+			return SIGIL_EINVAL;
+	}
+	if (n / 4 * 3 - pad > max)
+		return SIGIL_EINVAL;
+	/* EVP_DecodeBlock writes the padding's zero bytes too. */
+	if ((tmp = malloc(n / 4 * 3)) == NULL)
+		return SIGIL_ENOMEM;
+	if (EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n) < 0) {
+		free(tmp);
+		return SIGIL_EINVAL;
+	}
+	*len = n / 4 * 3 - pad;
+	memcpy(out, tmp, *len);
+	OPENSSL_cleanse(tmp, n / 4 * 3);
+	free(tmp);
 	return 0;
 }
 

@@ -53,45 +53,6 @@ wxpay_blob_names(uint32_t brand_id, char key[WXPAY_BLOB_NAME_MAX + 1],
 	    (unsigned long)brand_id);
 }
 
-/* ---- base64 ---- */
-
-/* Strict padded base64 of s (n characters) into out (at most max). */
-static int
-b64_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t *len)
-{
-	size_t pad = 0;
-	uint8_t *tmp;
-
-	if (n == 0 || n % 4 != 0 || n / 4 * 3 > max + 2 || n > INT32_MAX)
-		return SIGIL_EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c == '=' && i >= n - 2) {
-			pad++;
-			continue;
-		}
-		if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' &&
-		    c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-		    c == '/'))
-			return SIGIL_EINVAL;
-	}
-	if (n / 4 * 3 - pad > max)
-		return SIGIL_EINVAL;
-	/* EVP_DecodeBlock writes the padding's zero bytes too. */
-	if ((tmp = malloc(n / 4 * 3)) == NULL)
-		return SIGIL_ENOMEM;
-	if (EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n) < 0) {
-		free(tmp);
-		return SIGIL_EINVAL;
-	}
-	*len = n / 4 * 3 - pad;
-	memcpy(out, tmp, *len);
-	OPENSSL_cleanse(tmp, n / 4 * 3);
-	free(tmp);
-	return 0;
-}
-
 /* ---- keys ---- */
 
 static int
@@ -99,6 +60,18 @@ rsa_strong(EVP_PKEY *k)
 {
 	return EVP_PKEY_base_id(k) == EVP_PKEY_RSA &&
 	    EVP_PKEY_bits(k) >= WXPAY_RSA_MIN_BITS;
+}
+
+/* A key just read (NULL if it was not one): *out if RSA and strong. */
+static int
+key_take(EVP_PKEY *k, EVP_PKEY **out)
+{
+	if (k == NULL || !rsa_strong(k)) {
+		EVP_PKEY_free(k);
+		return SIGIL_EINVAL;
+	}
+	*out = k;
+	return 0;
 }
 
 static BIO *
@@ -121,12 +94,7 @@ wxpay_key_load(const char *pem, size_t len, EVP_PKEY **out)
 	 * than prompted for on a terminal. */
 	k = PEM_read_bio_PrivateKey(b, NULL, NULL, (void *)"");
 	BIO_free(b);
-	if (k == NULL || !rsa_strong(k)) {
-		EVP_PKEY_free(k);
-		return SIGIL_EINVAL;
-	}
-	*out = k;
-	return 0;
+	return key_take(k, out);
 }
 
 int
@@ -147,12 +115,7 @@ wxpay_pubkey_load(const char *pem, size_t len, EVP_PKEY **out)
 	} else
 		k = PEM_read_bio_PUBKEY(b, NULL, NULL, (void *)"");
 	BIO_free(b);
-	if (k == NULL || !rsa_strong(k)) {
-		EVP_PKEY_free(k);
-		return SIGIL_EINVAL;
-	}
-	*out = k;
-	return 0;
+	return key_take(k, out);
 }
 
 int
@@ -322,8 +285,8 @@ wxpay_verify(EVP_PKEY *pub, const char *ts, const char *nonce,
 		return SIGIL_ESTATE;
 	/* Not base64 (WeChat's WECHATPAY/SIGNTEST/ probes among them) or
 	 * not a signature of pub's size: no signature at all. */
-	if (b64_decode(signature_b64, strlen(signature_b64), sig, sizeof sig,
-	    &siglen) != 0 || siglen != (size_t)EVP_PKEY_size(pub))
+	if (sigil_b64_decode(signature_b64, strlen(signature_b64), sig,
+	    sizeof sig, &siglen) != 0 || siglen != (size_t)EVP_PKEY_size(pub))
 		return SIGIL_EFORGED;
 	if ((msg = sign_message(NULL, NULL, ts, nonce, body ? body : "", len,
 	    &msglen)) == NULL)
@@ -375,7 +338,8 @@ wxpay_decrypt(const uint8_t key[WXPAY_APIV3_KEY_LEN], const char *nonce,
 		return SIGIL_EINVAL;
 	if ((ct = malloc(n / 4 * 3 + 1)) == NULL)
 		return SIGIL_ENOMEM;
-	if ((rc = b64_decode(ciphertext_b64, n, ct, n / 4 * 3, &ctlen)) != 0)
+	if ((rc = sigil_b64_decode(ciphertext_b64, n, ct, n / 4 * 3,
+	    &ctlen)) != 0)
 		goto out;
 	rc = SIGIL_EINVAL;
 	if (ctlen < WXPAY_GCM_TAG)

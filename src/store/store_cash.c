@@ -47,18 +47,11 @@ days_key(uint8_t kb[DAYS_KEY_LEN], uint32_t brand_id, int kind, uint64_t id,
 static int
 days_get(struct store *st, MDB_txn *txn, const uint8_t *key, int64_t *fen)
 {
-	MDB_val k = mval(key, DAYS_KEY_LEN), v;
-	int rc = mdb_get(txn, st->cash_days, &k, &v);
+	uint64_t n = 0;
+	int rc = u64_row_get(txn, st->cash_days, mval(key, DAYS_KEY_LEN), &n);
 
-	*fen = 0;
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != 8)
-		return SIGIL_EIO;
-	*fen = (int64_t)le64_get(v.mv_data);
-	return 0;
+	*fen = (int64_t)n;
+	return rc;
 }
 
 static int
@@ -235,34 +228,6 @@ cash_apply(struct store *st, MDB_txn *txn, const struct claim *c,
 
 /* ---- a customer's payouts: the erasure's cut, the merge's move ---- */
 
-/* The claim ids of the customer's payouts (payout_cust). */
-static int
-cust_claims(struct store *st, MDB_txn *txn, uint32_t brand_id,
-    uint64_t customer_id, struct u64vec *ids)
-{
-	uint8_t kb[PAYOUT_IDX_LEN];
-	MDB_val k = mval(kb, PAYOUT_IDX_LEN), v;
-	MDB_cursor *cur;
-	int rc;
-
-	sigil_be32_put(kb, brand_id);
-	sigil_be64_put(kb + 4, customer_id);
-	sigil_be64_put(kb + 12, 0);
-	if ((rc = mdb_cursor_open(txn, st->payout_cust, &cur)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != PAYOUT_IDX_LEN ||
-		    memcmp(k.mv_data, kb, 12) != 0)
-			break;
-		if ((rc = u64vec_push(ids, sigil_be64_get(
-		    (const uint8_t *)k.mv_data + 12))) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 /*
  * For each of from's payouts: the index entry goes; with to != 0 the
  * row becomes to's; with to == 0 (an erasure) the row names nobody, a
@@ -280,7 +245,7 @@ payouts_rewrite(struct store *st, MDB_txn *txn, uint32_t brand_id,
 
 	if (st->payouts_absent)
 		return 0;
-	if ((rc = cust_claims(st, txn, brand_id, from, &ids)) != 0)
+	if ((rc = payout_cust_claims(st, txn, brand_id, from, &ids)) != 0)
 		goto out;
 	for (size_t i = 0; i < ids.n; i++) {
 		rc = payout_load(st, txn, brand_id, ids.v[i], &old);

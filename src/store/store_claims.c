@@ -948,38 +948,16 @@ out:
 
 /* ---- brand settings ---- */
 
-static int
-text_decode(MDB_val k, MDB_val v, void *out)
-{
-	char *s = malloc(v.mv_size + 1);
-
-	(void)k;
-	if (s == NULL)
-		return SIGIL_ENOMEM;
-	memcpy(s, v.mv_data, v.mv_size);
-	s[v.mv_size] = '\0';
-	*(char **)out = s;
-	return 0;
-}
-
 int
 store_brand_settings_get(struct store *st, uint32_t brand_id, char **json)
 {
-	uint8_t kb[4];
-
-	sigil_be32_put(kb, brand_id);
-	return rows_get(st, st->brand_settings, kb, 4, text_decode, json);
+	return rows_text_get(st, st->brand_settings, brand_id, json);
 }
 
 int
 store_brand_settings_put(struct store *st, uint32_t brand_id,
     const char *json)
 {
-	uint8_t kb[4];
-
-	if (brand_id == 0 || !json_text_ok(json, STORE_CAMPAIGN_MAX))
-		return SIGIL_EINVAL;
-	sigil_be32_put(kb, brand_id);
-	return rows_write(st, st->brand_settings, kb, 4, (const uint8_t *)json,
-	    strlen(json), brand_id);
+	return rows_text_put(st, st->brand_settings, brand_id, json,
+	    STORE_CAMPAIGN_MAX);
 }

@@ -344,10 +344,10 @@ store_write_out(struct store *st, write_fn fn, void *ctx, void *out,
 /* ---- meta counters ---- */
 
 int
-meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out)
+u64_row_get(MDB_txn *txn, MDB_dbi dbi, MDB_val k, uint64_t *out)
 {
 	MDB_val v;
-	int rc = mdb_get(txn, st->meta, &k, &v);
+	int rc = mdb_get(txn, dbi, &k, &v);
 
 	if (rc == MDB_NOTFOUND) {
 		*out = 0;
@@ -359,6 +359,12 @@ meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out)
 		return SIGIL_EIO;
 	*out = le64_get(v.mv_data);
 	return 0;
+}
+
+int
+meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out)
+{
+	return u64_row_get(txn, st->meta, k, out);
 }
 
 int

@@ -568,6 +568,12 @@ int codes_put(MDB_txn *txn, MDB_dbi dbi, uint32_t brand_id,
     const uint64_t *serials, size_t n, MDB_val val);
 
 /* ---- meta counters (store_env.c): 64-bit values under string keys ---- */
+/*
+ * A little-endian 64-bit value under k in dbi, in txn: 0 and *out = 0
+ * when there is none; SIGIL_EIO when the value is not 8 bytes (*out
+ * untouched then).
+ */
+int u64_row_get(MDB_txn *txn, MDB_dbi dbi, MDB_val k, uint64_t *out);
 int meta_get(struct store *st, MDB_txn *txn, MDB_val k, uint64_t *out);
 int meta_put(struct store *st, MDB_txn *txn, MDB_val k, uint64_t val);
 int meta_add(struct store *st, MDB_txn *txn, const char *name,
@@ -927,6 +933,17 @@ int rows_get(struct store *st, MDB_dbi dbi, const void *key, size_t klen,
 /* rows_get of a table keyed by bid_key(). */
 int rows_get_bid(struct store *st, MDB_dbi dbi, uint32_t brand_id,
     uint32_t id, decode_fn dec, void *out);
+/*
+ * A brand's JSON text in dbi, a table of one row per brand keyed by its
+ * big-endian brand_id (brand settings, payment settings): get copies it
+ * into *json (NUL-terminated, the caller frees it; set on success only);
+ * put checks it (json_text_ok against max: SIGIL_EINVAL) and writes it
+ * through rows_write.
+ */
+int rows_text_get(struct store *st, MDB_dbi dbi, uint32_t brand_id,
+    char **json);
+int rows_text_put(struct store *st, MDB_dbi dbi, uint32_t brand_id,
+    const char *json, size_t max);
 
 /*
  * Walks: calls step for each row whose key starts with the first plen
@@ -1271,6 +1288,9 @@ int payout_due_set(struct store *st, MDB_txn *txn, const struct payout *o,
     int add);
 int payout_cust_set(struct store *st, MDB_txn *txn, const struct payout *o,
     int add);
+/* A customer's claim ids by payout_cust, oldest first, pushed onto ids. */
+int payout_cust_claims(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, struct u64vec *ids);
 int payout_tally(struct store *st, MDB_txn *txn, uint32_t brand_id,
     uint32_t campaign_id, int64_t fen, int from, int to);
 int payout_move(struct store *st, MDB_txn *txn, const struct payout *old,

@@ -640,34 +640,43 @@ each_walk(MDB_txn *txn, struct each_arg *a, int *stop)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* A customer's rows through payout_cust, newest first. */
-static int
-each_cust(MDB_txn *txn, struct each_arg *a, int *stop)
+int
+payout_cust_claims(struct store *st, MDB_txn *txn, uint32_t brand_id,
+    uint64_t customer_id, struct u64vec *ids)
 {
 	uint8_t kb[PAYOUT_IDX_LEN];
 	MDB_val k = mval(kb, PAYOUT_IDX_LEN), v;
 	MDB_cursor *cur;
-	struct u64vec ids = { 0 };
-	struct payout o;
 	int rc;
 
-	*stop = 0;
-	cust_key(kb, a->brand_id, a->f->customer_id, 0);
-	if ((rc = mdb_cursor_open(txn, a->st->payout_cust, &cur)) != 0)
+	cust_key(kb, brand_id, customer_id, 0);
+	if ((rc = mdb_cursor_open(txn, st->payout_cust, &cur)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != PAYOUT_IDX_LEN ||
 		    memcmp(k.mv_data, kb, 12) != 0)
 			break;
-		if ((rc = u64vec_push(&ids, sigil_be64_get(
+		if ((rc = u64vec_push(ids, sigil_be64_get(
 		    (const uint8_t *)k.mv_data + 12))) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* A customer's rows through payout_cust, newest first. */
+static int
+each_cust(MDB_txn *txn, struct each_arg *a, int *stop)
+{
+	struct u64vec ids = { 0 };
+	struct payout o;
+	int rc;
+
+	*stop = 0;
+	if ((rc = payout_cust_claims(a->st, txn, a->brand_id,
+	    a->f->customer_id, &ids)) != 0)
 		goto out;
-	rc = 0;
 	for (size_t i = ids.n; i-- > 0;) {
 		rc = payout_load(a->st, txn, a->brand_id, ids.v[i], &o);
 		if (rc == MDB_NOTFOUND)
@@ -705,40 +714,18 @@ store_payout_each(struct store *st, uint32_t brand_id,
 
 /* ---- payment settings ---- */
 
-static int
-text_decode(MDB_val k, MDB_val v, void *out)
-{
-	char *s = malloc(v.mv_size + 1);
-
-	(void)k;
-	if (s == NULL)
-		return SIGIL_ENOMEM;
-	memcpy(s, v.mv_data, v.mv_size);
-	s[v.mv_size] = '\0';
-	*(char **)out = s;
-	return 0;
-}
-
 int
 store_pay_settings_get(struct store *st, uint32_t brand_id, char **json)
 {
-	uint8_t kb[4];
-
 	if (st->payouts_absent)
 		return SIGIL_ENOTFOUND;
-	sigil_be32_put(kb, brand_id);
-	return rows_get(st, st->pay_settings, kb, 4, text_decode, json);
+	return rows_text_get(st, st->pay_settings, brand_id, json);
 }
 
 int
 store_pay_settings_put(struct store *st, uint32_t brand_id,
     const char *json)
 {
-	uint8_t kb[4];
-
-	if (brand_id == 0 || !json_text_ok(json, PAY_SETTINGS_MAX))
-		return SIGIL_EINVAL;
-	sigil_be32_put(kb, brand_id);
-	return rows_write(st, st->pay_settings, kb, 4, (const uint8_t *)json,
-	    strlen(json), brand_id);
+	return rows_text_put(st, st->pay_settings, brand_id, json,
+	    PAY_SETTINGS_MAX);
 }

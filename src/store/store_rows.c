@@ -4,8 +4,9 @@
  * store_webhooks.c, store_counters.c): one row read by key, a walk over
  * a key prefix, the write-closure shape, one row put or deleted as its
  * own write, a new per-brand id, the JSON-configured row (campaigns,
- * segments, message definitions), and the checks they all make (the
- * brand exists, JSON text is bounded and well-formed).
+ * segments, message definitions), a brand's JSON text in a one-row-per-
+ * brand table (brand and payment settings), and the checks they all
+ * make (the brand exists, JSON text is bounded and well-formed).
  *
  * Owns no table: it reads brands (whose rows store_catalog.c writes) and
  * works on whatever table its caller names. It may call store_env.c's
@@ -234,6 +235,42 @@ rows_get_bid(struct store *st, MDB_dbi dbi, uint32_t brand_id, uint32_t id,
 
 	bid_key(kb, brand_id, id);
 	return rows_get(st, dbi, kb, 8, dec, out);
+}
+
+static int
+text_decode(MDB_val k, MDB_val v, void *out)
+{
+	char *s = malloc(v.mv_size + 1);
+
+	(void)k;
+	if (s == NULL)
+		return SIGIL_ENOMEM;
+	memcpy(s, v.mv_data, v.mv_size);
+	s[v.mv_size] = '\0';
+	*(char **)out = s;
+	return 0;
+}
+
+int
+rows_text_get(struct store *st, MDB_dbi dbi, uint32_t brand_id, char **json)
+{
+	uint8_t kb[4];
+
+	sigil_be32_put(kb, brand_id);
+	return rows_get(st, dbi, kb, 4, text_decode, json);
+}
+
+int
+rows_text_put(struct store *st, MDB_dbi dbi, uint32_t brand_id,
+    const char *json, size_t max)
+{
+	uint8_t kb[4];
+
+	if (brand_id == 0 || !json_text_ok(json, max))
+		return SIGIL_EINVAL;
+	sigil_be32_put(kb, brand_id);
+	return rows_write(st, dbi, kb, 4, (const uint8_t *)json, strlen(json),
+	    brand_id);
 }
 
 int

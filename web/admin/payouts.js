@@ -54,7 +54,6 @@ Object.assign(A.TEXT.zh, {
 	po_serial: 'API 证书序列号', po_pubid: '微信支付公钥 ID（PUB_KEY_ID_…）',
 	po_pubkey: '微信支付公钥（PEM）', po_scene: '转账场景 ID', po_remark: '转账备注（用户可见）',
 	po_activity: '活动名称（报备信息）', po_reward: '奖励说明（报备信息）',
-	po_save: '保存', po_saved: '已保存',
 	po_keys: '商户密钥', po_key_pem: '商户 API 私钥（apiclient_key.pem 的内容）',
 	po_v3: 'APIv3 密钥（32 位）', po_keys_save: '写入密钥', po_keys_saved: '密钥已写入密钥环',
 	po_key_set: '已设置', po_key_none: '未设置', po_fp: '指纹',
@@ -63,7 +62,7 @@ Object.assign(A.TEXT.zh, {
 	po_settings_admin_only: '只有管理员可以查看和修改支付设置。',
 	po_err_not_held: '这笔红包已经审核过了', po_err_no_settings: '请先保存支付设置',
 	po_err_running: '对账正在进行，请稍后再试',
-	po_more: '更多', po_customer_card: '现金红包',
+	po_customer_card: '现金红包',
 });
 Object.assign(A.TEXT.en, {
 	payouts: 'Cash', po_title: 'Cash rewards (WeChat Pay merchant transfer)',
@@ -90,7 +89,6 @@ Object.assign(A.TEXT.en, {
 	po_serial: 'API certificate serial', po_pubid: 'WeChat Pay public key id (PUB_KEY_ID_…)',
 	po_pubkey: 'WeChat Pay public key (PEM)', po_scene: 'Transfer scene id', po_remark: 'Transfer remark (the payee sees it)',
 	po_activity: 'Activity name (report info)', po_reward: 'Reward description (report info)',
-	po_save: 'Save', po_saved: 'Saved',
 	po_keys: 'Merchant keys', po_key_pem: 'Merchant API private key (apiclient_key.pem)',
 	po_v3: 'APIv3 key (32 characters)', po_keys_save: 'Store the keys', po_keys_saved: 'Keys stored in the keyring',
 	po_key_set: 'set', po_key_none: 'not set', po_fp: 'fingerprint',
@@ -99,7 +97,7 @@ Object.assign(A.TEXT.en, {
 	po_settings_admin_only: 'Only an admin may see and change the payment settings.',
 	po_err_not_held: 'This payout was decided already', po_err_no_settings: 'Save the payment settings first',
 	po_err_running: 'A reconciliation is running; try again shortly',
-	po_more: 'More', po_customer_card: 'Red packets',
+	po_customer_card: 'Red packets',
 });
 
 const STATES = ['held', 'pending', 'accepted', 'paid', 'failed', 'rejected'];
@@ -188,7 +186,7 @@ function queueCard(reload) {
 		const d = await api('GET', '/api/v1/payouts?state=held&limit=100' +
 		    (c ? '&before=' + c : ''));
 		return { rows: d.payouts, next: d.next };
-	}, { empty: t('po_queue_empty'), more: t('po_more') });
+	}, { empty: t('po_queue_empty'), more: t('more') });
 	list.reload();
 	return el('div', { class: 'card', id: 'po-queue' },
 	    el('h2', {}, t('po_queue')), can.admin() ? null :
@@ -225,7 +223,7 @@ function listCard(campaigns) {
 			q.set('before', c);
 		const d = await api('GET', '/api/v1/payouts?' + q);
 		return { rows: d.payouts, next: d.next };
-	}, { more: t('po_more') });
+	}, { more: t('more') });
 	for (const f of [camp, state, day])
 		f.addEventListener('change', () => list.reload());
 	list.reload();
@@ -298,7 +296,7 @@ function settingsCard(cur, reloadAll) {
 	    FIELDS.map(([k, label]) => el('label', {}, t(label), inputs[k])),
 	    el('label', { class: 'wide' }, t('po_pubkey'), pub), msg,
 	    el('div', { class: 'actions' }, el('button', { type: 'submit',
-	    class: 'primary', id: 'po-set-save' }, t('po_save'))));
+	    class: 'primary', id: 'po-set-save' }, t('save'))));
 	form.addEventListener('submit', async (ev) => {
 		ev.preventDefault();
 		msg.hidden = true;
@@ -308,7 +306,7 @@ function settingsCard(cur, reloadAll) {
 				body[k] = inputs[k].value.trim();
 		try {
 			await api('PUT', '/api/v1/payments/settings', body);
-			toast(t('po_saved'));
+			toast(t('saved'));
 			reloadAll();
 		} catch (e) {
 			msg.textContent = err(e);
