@@ -1,7 +1,8 @@
 /*
  * storefix.h - what the store's unit tests all set up: a store in a
- * scratch directory, a brand in it, the teardown, and the alert feed
- * read back. Header-only, like tmpdir.h: each test binary is one file.
+ * scratch directory, a brand, campaigns and customers in it, the
+ * teardown, and the alert feed read back. Header-only, like tmpdir.h:
+ * each test binary is one file.
  */
 #ifndef SIGIL_TEST_STOREFIX_H
 #define SIGIL_TEST_STOREFIX_H
@@ -58,6 +59,36 @@ add_brand(struct store *st, const char *name)
 	strcpy(b.base_url, "HTTPS://EXAMPLE.COM");
 	assert_int_equal(store_brand_add(st, &b), 0);
 	return b.id;
+}
+
+/* A campaign of brand with an empty config; its id. */
+static inline uint32_t
+add_campaign(struct store *st, uint32_t brand)
+{
+	struct campaign camp = { 0 };
+
+	camp.brand_id = brand;
+	camp.config = "{}";
+	assert_int_equal(store_campaign_add(st, &camp), 0);
+	return camp.id;
+}
+
+/* Customer n of brand, found or made by a phone hash made of n; its id. */
+static inline uint64_t
+add_customer(struct store *st, uint32_t brand, int n)
+{
+	uint8_t h[32], ct[20];
+	struct customer c;
+	int created = -1;
+
+	memset(h, 0, sizeof h);
+	h[0] = (uint8_t)n;
+	h[1] = (uint8_t)(n >> 8);
+	h[31] = 0x5c;
+	memset(ct, n, sizeof(ct));
+	assert_int_equal(store_customer_by_phone(st, brand, h, ct,
+	    sizeof(ct), &c, &created), 0);
+	return c.id;
 }
 
 /* Alerts as store_alert_each gives them: the first 16, and how many. */

@@ -49,34 +49,6 @@ setup(void **state)
 
 STOREFIX_TEARDOWN(struct fixture)
 
-static uint64_t
-new_customer(struct fixture *f, int n)
-{
-	uint8_t h[32], ct[20];
-	struct customer c;
-	int created = -1;
-
-	memset(h, 0, sizeof h);
-	h[0] = (uint8_t)n;
-	h[1] = (uint8_t)(n >> 8);
-	h[31] = 0xaa;
-	memset(ct, n, sizeof(ct));
-	assert_int_equal(store_customer_by_phone(f->st, f->brand, h, ct,
-	    sizeof(ct), &c, &created), 0);
-	return c.id;
-}
-
-static uint32_t
-new_campaign(struct fixture *f)
-{
-	struct campaign camp = { 0 };
-
-	camp.brand_id = f->brand;
-	camp.config = "{}";
-	assert_int_equal(store_campaign_add(f->st, &camp), 0);
-	return camp.id;
-}
-
 static struct claim
 mkclaim(uint32_t brand, uint64_t serial, uint64_t cust, uint32_t campaign,
     int64_t points, int64_t at)
@@ -165,8 +137,10 @@ static void
 test_stack_and_rebate(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t a = new_campaign(f), b = new_campaign(f);
-	uint64_t cust = new_customer(f, 1), seller = new_customer(f, 2);
+	uint32_t a = add_campaign(f->st, f->brand);
+	uint32_t b = add_campaign(f->st, f->brand);
+	uint64_t cust = add_customer(f->st, f->brand, 1);
+	uint64_t seller = add_customer(f->st, f->brand, 2);
 	int64_t at = T0 + 10 * HOUR;
 	struct claim_limits lim = day_of(at);
 	struct campaign_credits cc;
@@ -254,8 +228,9 @@ static void
 test_bonuses(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t a = new_campaign(f);
-	uint64_t cust = new_customer(f, 1), old = new_customer(f, 2);
+	uint32_t a = add_campaign(f->st, f->brand);
+	uint64_t cust = add_customer(f->st, f->brand, 1);
+	uint64_t old = add_customer(f->st, f->brand, 2);
 	int64_t at = T0 + 10 * HOUR;
 	struct claim_limits lim = day_of(at);
 	struct campaign_credits cc;
@@ -340,8 +315,9 @@ static void
 test_registration(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t a = new_campaign(f), b = new_campaign(f);
-	uint64_t cust = new_customer(f, 1);
+	uint32_t a = add_campaign(f->st, f->brand);
+	uint32_t b = add_campaign(f->st, f->brand);
+	uint64_t cust = add_customer(f->st, f->brand, 1);
 	struct claim_credit cr[2];
 	struct campaign_credits cc;
 
@@ -383,8 +359,8 @@ static void
 test_merge_moves_bonuses(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t a = new_campaign(f);
-	uint64_t keep = new_customer(f, 1), gone, kept = 0;
+	uint32_t a = add_campaign(f->st, f->brand);
+	uint64_t keep = add_customer(f->st, f->brand, 1), gone, kept = 0;
 	struct customer out;
 	struct claim_credit cr = { 0 };
 	int n = 0;
@@ -472,10 +448,10 @@ test_race_budgets(void **state)
 	memset(&r, 0, sizeof r);
 	r.st = f->st;
 	r.brand = f->brand;
-	r.a = new_campaign(f);
-	r.b = new_campaign(f);
+	r.a = add_campaign(f->st, f->brand);
+	r.b = add_campaign(f->st, f->brand);
 	for (int i = 0; i < 8; i++)
-		r.cust[i] = new_customer(f, 10 + i);
+		r.cust[i] = add_customer(f->st, f->brand, 10 + i);
 	pthread_mutex_init(&r.mu, NULL);
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, race_main, &r), 0);

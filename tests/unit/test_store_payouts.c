@@ -340,7 +340,7 @@ static void
 test_caps(void **state)
 {
 	struct fixture *f = *state;
-	uint64_t other = new_customer(f, 2);
+	uint64_t other = add_customer(f->st, f->brand, 2);
 	struct claim c, b[3];
 	struct claim_limits lim[3];
 	int res[3];
@@ -399,12 +399,8 @@ test_caps(void **state)
 static void
 retry_at(struct fixture *f, uint64_t id, int state, int64_t at)
 {
-	struct payout_settle s = { 0 };
+	struct payout_settle s = settle_of(f, id, state, state);
 
-	s.brand_id = f->brand;
-	s.claim_id = id;
-	s.from = state;
-	s.state = state;
 	s.attempts = 1;
 	s.next_at = at;
 	assert_int_equal(store_payout_settle(f->st, &s), 0);
@@ -431,8 +427,8 @@ test_due_order(void **state)
 	retry_at(f, d, PAYOUT_ACCEPTED, T0 + 20 * HOUR);
 	/* another brand's, in between */
 	g.brand = other;
-	g.camp = new_campaign(&g);
-	g.cust = new_customer(&g, 9);
+	g.camp = add_campaign(g.st, g.brand);
+	g.cust = add_customer(g.st, g.brand, 9);
 	paid = paid_claim(&g, 10, 0);
 	retry_at(&g, paid, PAYOUT_PENDING, T0 + 25 * HOUR);
 	f->serial = g.serial;
@@ -479,8 +475,8 @@ static void
 test_each_filters(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t camp2 = new_campaign(f);
-	uint64_t other = new_customer(f, 2), ids[6];
+	uint32_t camp2 = add_campaign(f->st, f->brand);
+	uint64_t other = add_customer(f->st, f->brand, 2), ids[6];
 	struct payout_filter q = { 0 };
 	struct seen s = { 0 };
 	struct claim c;
@@ -495,62 +491,42 @@ test_each_filters(void **state)
 	}
 	assert_int_equal(settle(f, ids[2], PAYOUT_PENDING, PAYOUT_PAID), 0);
 	/* everything, newest first */
-	assert_int_equal(store_payout_each(f->st, f->brand, NULL, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 6);
+	assert_int_equal(walk(f, NULL, &s), 6);
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(s.claim[i], ids[5 - i]);
 	/* by campaign */
-	memset(&s, 0, sizeof s);
 	q.campaign_id = camp2;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 2);
+	assert_int_equal(walk(f, &q, &s), 2);
 	assert_int_equal(s.claim[0], ids[5]);
 	/* by state */
-	memset(&s, 0, sizeof s);
 	memset(&q, 0, sizeof q);
 	q.state = PAYOUT_PAID;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 1);
+	assert_int_equal(walk(f, &q, &s), 1);
 	assert_int_equal(s.claim[0], ids[2]);
 	/* by customer (the index), newest first */
-	memset(&s, 0, sizeof s);
 	memset(&q, 0, sizeof q);
 	q.customer_id = other;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 3);
+	assert_int_equal(walk(f, &q, &s), 3);
 	assert_int_equal(s.claim[0], ids[5]);
 	assert_int_equal(s.claim[1], ids[3]);
 	assert_int_equal(s.claim[2], ids[1]);
 	/* a customer whose index entries are followed by another's */
-	memset(&s, 0, sizeof s);
 	q.customer_id = f->cust;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 3);
+	assert_int_equal(walk(f, &q, &s), 3);
 	assert_int_equal(s.claim[0], ids[4]);
 	assert_int_equal(s.claim[2], ids[0]);
 	q.customer_id = other;
 	/* by customer and campaign and time */
-	memset(&s, 0, sizeof s);
 	q.campaign_id = f->camp;
 	q.since = T0 + 2 * HOUR;
 	q.until = T0 + 4 * HOUR;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 1);
+	assert_int_equal(walk(f, &q, &s), 1);
 	assert_int_equal(s.claim[0], ids[3]);
 	/* by time: [since, until) */
-	memset(&s, 0, sizeof s);
 	memset(&q, 0, sizeof q);
 	q.since = T0 + HOUR;
 	q.until = T0 + 3 * HOUR;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 2);
+	assert_int_equal(walk(f, &q, &s), 2);
 	assert_int_equal(s.claim[0], ids[2]);
 	assert_int_equal(s.claim[1], ids[1]);
 	/* the callback's stop */
@@ -629,13 +605,9 @@ test_erase(void **state)
 	assert_int_equal(settle(f, pending, PAYOUT_PENDING, PAYOUT_PAID), 0);
 	assert_string_equal(get(f, pending).openid, "");
 	q.customer_id = f->cust;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 0);
+	assert_int_equal(walk(f, &q, &s), 0);
 	/* the whole list still counts them */
-	assert_int_equal(store_payout_each(f->st, f->brand, NULL, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 4);
+	assert_int_equal(walk(f, NULL, &s), 4);
 }
 
 static void
@@ -661,16 +633,11 @@ test_merge(void **state)
 	assert_int_equal(get(f, a).customer_id, f->cust);
 	assert_string_equal(get(f, a).openid, c.cash.openid);
 	q.customer_id = f->cust;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 2);
+	assert_int_equal(walk(f, &q, &s), 2);
 	assert_int_equal(s.claim[0], b);
 	assert_int_equal(s.claim[1], a);
-	memset(&s, 0, sizeof s);
 	q.customer_id = bare.id;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 0);
+	assert_int_equal(walk(f, &q, &s), 0);
 	/* the day caps count both */
 	assert_int_equal(store_cash_day(f->st, f->brand, 0, f->cust, DAY0,
 	    &won), 0);
