@@ -12,13 +12,12 @@ one whose payouts are held for the brand), and customers who claim.
         st, doc = w.claim(dev, w.red[0])
 """
 import datetime
-import json
 import os
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+from egresstest import free_port  # noqa: E402
 from sigiltest import Server, check  # noqa: E402
 from wechat_standin import StandIn as WeChatStandIn  # noqa: E402
 from wechatpay_standin import StandIn as PayStandIn  # noqa: E402
@@ -43,10 +42,7 @@ def china_today():
 def start_with_base(env, *args):
     """sigild on a free port with --base-url naming that port, so that
     WeChat Pay's callbacks (the stand-in's) reach it."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    port = free_port()
     srv = Server(env, list(args) + ["--base-url", "http://127.0.0.1:%d" % port,
                                     "--rate-limit", "0"], port)
     env.servers.append(srv)
@@ -131,14 +127,7 @@ class CashWorld:
         return "10.7.%d.%d" % (self.ip >> 8, self.ip & 255)
 
     def call(self, method, path, body=None, device=None):
-        h = {"Accept": "application/json", "X-Forwarded-For": self.next_ip()}
-        if device:
-            h["Cookie"] = "sg_d=" + device
-        st, _, raw = self.srv.request(method, path, body=body, headers=h)
-        try:
-            return st, json.loads(raw)
-        except ValueError:
-            return st, raw
+        return self.srv.consumer(method, path, body, device, self.next_ip())
 
     def customer(self, user):
         """A customer logged in with the mini-program: (session, id)."""

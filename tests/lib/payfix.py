@@ -8,9 +8,9 @@ to claim and to wait for a payout's state."""
 import datetime
 import json
 import os
-import socket
 import time
 
+from egresstest import free_port
 from sigiltest import Server
 import wechat_standin
 import wechatpay_standin
@@ -18,14 +18,6 @@ import wechatpay_standin
 CN = datetime.timezone(datetime.timedelta(hours=8))
 MP, MP_SECRET = "wx99aa88bb77cc6655", "fedcba9876543210fedcba9876543210"
 FINAL = ("paid", "failed", "rejected")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def day(offset=0):
