@@ -108,6 +108,17 @@ collect_alert(void *arg, const struct alert *a)
 	return 0;
 }
 
+/* The alerts of brand q picks, in store_alert_each's order, in l
+ * (emptied first); how many. */
+static inline size_t
+alerts_of(struct store *st, uint32_t brand, const struct alert_query *q,
+    struct alertlist *l)
+{
+	l->n = 0;
+	assert_int_equal(store_alert_each(st, brand, q, collect_alert, l), 0);
+	return l->n;
+}
+
 /* The feed a machine follows: ids > after, oldest first. */
 static inline int
 alerts_after(struct store *st, uint32_t brand, uint64_t after, int type,

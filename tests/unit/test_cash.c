@@ -29,15 +29,18 @@
 #define HOUR	(3600LL * 1000000)
 #define T0	(1765000000LL * 1000000 - (1765000000LL * 1000000) % HOUR)
 
+/* text parsed as a prize (p) or else a configuration (c): the parser's
+ * result, and a refusal always says why. */
 static int
-prize(const char *text, struct cash_prize *p)
+parse(const char *text, struct cash_prize *p, struct cash_config *c)
 {
 	char err[200] = "";
 	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
 	int rc;
 
 	assert_non_null(v);
-	rc = cash_prize_parse(v, p, err, sizeof err);
+	rc = p != NULL ? cash_prize_parse(v, p, err, sizeof err) :
+	    cash_config_parse(v, c, err, sizeof err);
 	json_decref(v);
 	if (rc != 0)
 		assert_true(err[0] != '\0');
@@ -45,18 +48,15 @@ prize(const char *text, struct cash_prize *p)
 }
 
 static int
+prize(const char *text, struct cash_prize *p)
+{
+	return parse(text, p, NULL);
+}
+
+static int
 config(const char *text, struct cash_config *c)
 {
-	char err[200] = "";
-	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
-	int rc;
-
-	assert_non_null(v);
-	rc = cash_config_parse(v, c, err, sizeof err);
-	json_decref(v);
-	if (rc != 0)
-		assert_true(err[0] != '\0');
-	return rc;
+	return parse(text, NULL, c);
 }
 
 static void
