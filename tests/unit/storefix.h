@@ -1,8 +1,8 @@
 /*
  * storefix.h - what the store's unit tests all set up: a store in a
  * scratch directory, a brand, campaigns and customers in it, the
- * teardown, and the alert feed read back. Header-only, like tmpdir.h:
- * each test binary is one file.
+ * teardown, the points a customer earned and the alert feed read back.
+ * Header-only, like tmpdir.h: each test binary is one file.
  */
 #ifndef SIGIL_TEST_STOREFIX_H
 #define SIGIL_TEST_STOREFIX_H
@@ -89,6 +89,34 @@ add_customer(struct store *st, uint32_t brand, int n)
 	assert_int_equal(store_customer_by_phone(st, brand, h, ct,
 	    sizeof(ct), &c, &created), 0);
 	return c.id;
+}
+
+/* The sum of a customer's EARN entries with ref (0: any ref). */
+struct earn_sum {
+	uint64_t	ref;
+	int64_t		points;
+	int		n;
+};
+
+static inline int
+earn_one(void *arg, const struct ledger_entry *e)
+{
+	struct earn_sum *s = arg;
+
+	if (e->type == LEDGER_EARN && (s->ref == 0 || e->ref == s->ref)) {
+		s->points += e->points;
+		s->n++;
+	}
+	return 0;
+}
+
+static inline struct earn_sum
+earned(struct store *st, uint32_t brand, uint64_t cust, uint64_t ref)
+{
+	struct earn_sum s = { ref, 0, 0 };
+
+	assert_int_equal(store_ledger_each(st, brand, cust, earn_one, &s), 0);
+	return s;
 }
 
 /* Alerts as store_alert_each gives them: the first 16, and how many. */

@@ -90,35 +90,6 @@ day_of(int64_t at)
 	return lim;
 }
 
-/* The sum of a customer's EARN entries with ref (0: any ref). */
-struct earn_sum {
-	uint64_t	ref;
-	int64_t		points;
-	int		n;
-};
-
-static int
-earn_one(void *arg, const struct ledger_entry *e)
-{
-	struct earn_sum *s = arg;
-
-	if (e->type == LEDGER_EARN && (s->ref == 0 || e->ref == s->ref)) {
-		s->points += e->points;
-		s->n++;
-	}
-	return 0;
-}
-
-static struct earn_sum
-earned(struct fixture *f, uint64_t cust, uint64_t ref)
-{
-	struct earn_sum s = { ref, 0, 0 };
-
-	assert_int_equal(store_ledger_each(f->st, f->brand, cust, earn_one,
-	    &s), 0);
-	return s;
-}
-
 static int64_t
 spent(struct fixture *f, uint32_t id, uint64_t *claims)
 {
@@ -160,10 +131,10 @@ test_stack_and_rebate(void **state)
 	assert_int_equal(c.credits[0].dropped, 0);
 	assert_int_equal(c.credits[1].dropped, 0);
 	assert_int_equal(c.credits[2].dropped, 1);
-	s = earned(f, cust, c.id);
+	s = earned(f->st, f->brand, cust, c.id);
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.points, 20);
-	assert_int_equal(earned(f, seller, 0).n, 0);
+	assert_int_equal(earned(f->st, f->brand, seller, 0).n, 0);
 	assert_int_equal(spent(f, a, &n), 10);
 	assert_int_equal(n, 1);
 	assert_int_equal(spent(f, b, &n), 10);
@@ -175,7 +146,7 @@ test_stack_and_rebate(void **state)
 	credit(&c, CREDIT_REBATE, b, 5, 15, seller);
 	assert_int_equal(store_claim(f->st, &c, &lim), 0);
 	assert_int_equal(c.points, 10);
-	s = earned(f, seller, c.id);
+	s = earned(f->st, f->brand, seller, c.id);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.points, 5);
 	assert_int_equal(spent(f, b, &n), 15);
@@ -221,7 +192,8 @@ test_stack_and_rebate(void **state)
 	lim.budget = 100;
 	assert_int_equal(store_claim(f->st, &c, &lim), 0);
 	assert_int_equal(spent(f, a, NULL), 43);
-	assert_int_equal(earned(f, cust, 0).points, 20 + 10 + 10 + 10 + 3);
+	assert_int_equal(earned(f->st, f->brand, cust, 0).points,
+	    20 + 10 + 10 + 10 + 3);
 }
 
 static void
@@ -307,8 +279,9 @@ test_bonuses(void **state)
 	assert_int_equal(cc.bonus_count[BONUS_BIRTHDAY], 2);
 	assert_int_equal(cc.bonus_count[BONUS_STREAK], 2);
 	assert_int_equal(cc.bonus_points[BONUS_STREAK], 60);
-	assert_int_equal(spent(f, a, NULL), earned(f, cust, 0).points +
-	    earned(f, old, 0).points);
+	assert_int_equal(spent(f, a, NULL),
+	    earned(f->st, f->brand, cust, 0).points +
+	    earned(f->st, f->brand, old, 0).points);
 }
 
 static void
@@ -333,12 +306,12 @@ test_registration(void **state)
 	    0);
 	assert_int_equal(cr[0].dropped, 0);
 	assert_int_equal(cr[1].dropped, 1);
-	assert_int_equal(earned(f, cust, 0).points, 40);
+	assert_int_equal(earned(f->st, f->brand, cust, 0).points, 40);
 	/* once */
 	assert_int_equal(store_bonus_pay(f->st, f->brand, cust, cr, 1, T0, 0),
 	    0);
 	assert_int_equal(cr[0].dropped, 1);
-	assert_int_equal(earned(f, cust, 0).points, 40);
+	assert_int_equal(earned(f->st, f->brand, cust, 0).points, 40);
 	assert_int_equal(store_bonus_pay(f->st, f->brand, 4242, cr, 1, T0, 0),
 	    SIGIL_ENOTFOUND);
 	assert_int_equal(store_campaign_credits(f->st, f->brand, a, &cc), 0);
@@ -465,7 +438,7 @@ test_race_budgets(void **state)
 	assert_true(spent(f, r.b, NULL) <= 500);
 	assert_true(spent(f, r.b, NULL) > 500 - 13);
 	for (int i = 0; i < 8; i++)
-		sum += earned(f, r.cust[i], 0).points;
+		sum += earned(f->st, f->brand, r.cust[i], 0).points;
 	assert_int_equal(sum, spent(f, r.a, NULL) + spent(f, r.b, NULL));
 }
 

@@ -27,36 +27,6 @@
 #include "barefix.h"
 #include "payfix.h"
 
-/* The EARN entries of a customer with ref: their points, how many. */
-struct earn_sum {
-	uint64_t	ref;
-	int64_t		sum;
-	int		n;
-};
-
-static int
-earn_one(void *arg, const struct ledger_entry *le)
-{
-	struct earn_sum *s = arg;
-
-	if (le->type == LEDGER_EARN && le->ref == s->ref) {
-		s->sum += le->points;
-		s->n++;
-	}
-	return 0;
-}
-
-static int64_t
-earn_points(struct fixture *f, uint64_t cust, uint64_t ref, int *n)
-{
-	struct earn_sum s = { ref, 0, 0 };
-
-	assert_int_equal(store_ledger_each(f->st, f->brand, cust, earn_one,
-	    &s), 0);
-	*n = s.n;
-	return s.sum;
-}
-
 /* ---- the tests ---- */
 
 static void
@@ -91,7 +61,7 @@ test_claim_writes_payout(void **state)
 	struct payout p;
 	struct cash_usage u;
 	int64_t won;
-	int n;
+	struct earn_sum e;
 
 	assert_int_equal(claim1(f, &c), 0);
 	assert_true(c.id > 0);
@@ -128,8 +98,9 @@ test_claim_writes_payout(void **state)
 	assert_int_equal(won, 0);
 	assert_int_equal(store_cash_day(f->st, f->brand, 2, 1, DAY0, &won),
 	    SIGIL_EINVAL);
-	assert_int_equal(earn_points(f, f->cust, c.id, &n), 10);
-	assert_int_equal(n, 1);
+	e = earned(f->st, f->brand, f->cust, c.id);
+	assert_int_equal(e.points, 10);
+	assert_int_equal(e.n, 1);
 	/* a held one: not due, HELD tally */
 	c = mkclaim(f, f->cust, 10, 500, 10000, T0 + HOUR);
 	c.cash.held = 1;
@@ -151,11 +122,12 @@ test_cash_only_claim(void **state)
 	struct fixture *f = *state;
 	struct claim c = mkclaim(f, f->cust, 0, 100, 10000, T0 + HOUR);
 	struct campaign camp;
-	int n;
+	struct earn_sum e;
 
 	assert_int_equal(claim1(f, &c), 0);
-	assert_int_equal(earn_points(f, f->cust, c.id, &n), 0);
-	assert_int_equal(n, 0);		/* no EARN entry */
+	e = earned(f->st, f->brand, f->cust, c.id);
+	assert_int_equal(e.points, 0);
+	assert_int_equal(e.n, 0);	/* no EARN entry */
 	assert_int_equal(get(f, c.id).fen, 100);
 	assert_int_equal(store_campaign_get(f->st, f->brand, f->camp, &camp),
 	    0);
@@ -396,6 +368,15 @@ test_caps(void **state)
 	assert_int_equal(c.cash.refusal, CASH_BUDGET);
 }
 
+/* The payouts due at now (max at most) in s, emptied first; how many. */
+static size_t
+due(struct fixture *f, int64_t now, size_t max, struct seen *s)
+{
+	memset(s, 0, sizeof *s);
+	assert_int_equal(store_payout_due(f->st, now, max, seen_one, s), 0);
+	return s->n;
+}
+
 static void
 retry_at(struct fixture *f, uint64_t id, int state, int64_t at)
 {
@@ -434,9 +415,7 @@ test_due_order(void **state)
 	f->serial = g.serial;
 	assert_int_equal(store_payout_oldest(f->st, &oldest), 0);
 	assert_int_equal(oldest, T0 + 10 * HOUR);
-	assert_int_equal(store_payout_due(f->st, T0 + 40 * HOUR, 100,
-	    seen_one, &s), 0);
-	assert_int_equal(s.n, 4);
+	assert_int_equal(due(f, T0 + 40 * HOUR, 100, &s), 4);
 	assert_int_equal(s.claim[0], b);
 	assert_int_equal(s.claim[1], d);
 	assert_int_equal(s.claim[2], paid);
@@ -444,28 +423,19 @@ test_due_order(void **state)
 	for (size_t i = 1; i < s.n; i++)
 		assert_true(s.at[i - 1] <= s.at[i]);
 	/* at most max; a callback's stop value comes back */
-	memset(&s, 0, sizeof s);
-	assert_int_equal(store_payout_due(f->st, T0 + 100 * HOUR, 2,
-	    seen_one, &s), 0);
-	assert_int_equal(s.n, 2);
+	assert_int_equal(due(f, T0 + 100 * HOUR, 2, &s), 2);
 	memset(&s, 0, sizeof s);
 	s.stop_at = 1;
 	assert_int_equal(store_payout_due(f->st, T0 + 100 * HOUR, 10,
 	    seen_one, &s), 77);
 	/* nothing due before the first */
-	memset(&s, 0, sizeof s);
-	assert_int_equal(store_payout_due(f->st, T0 + 9 * HOUR, 10, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 0);
+	assert_int_equal(due(f, T0 + 9 * HOUR, 10, &s), 0);
 	/* settled ones leave the index */
 	assert_int_equal(settle(f, b, PAYOUT_PENDING, PAYOUT_PAID), 0);
 	assert_int_equal(settle(f, d, PAYOUT_ACCEPTED, PAYOUT_FAILED), 0);
 	assert_int_equal(store_payout_oldest(f->st, &oldest), 0);
 	assert_int_equal(oldest, T0 + 25 * HOUR);
-	memset(&s, 0, sizeof s);
-	assert_int_equal(store_payout_due(f->st, T0 + 100 * HOUR, 10,
-	    seen_one, &s), 0);
-	assert_int_equal(s.n, 3);
+	assert_int_equal(due(f, T0 + 100 * HOUR, 10, &s), 3);
 	assert_int_equal(s.claim[0], paid);
 	assert_int_equal(s.claim[1], a);
 	assert_int_equal(s.claim[2], c);
