@@ -59,6 +59,20 @@ config(const char *text, struct cash_config *c)
 	return parse(text, NULL, c);
 }
 
+/* Each of the n texts in bad refused as a prize (as_prize) or else as
+ * a configuration. */
+static void
+all_refused(const char *const *bad, size_t n, int as_prize)
+{
+	struct cash_prize p;
+	struct cash_config c;
+
+	for (size_t i = 0; i < n; i++) {
+		if (parse(bad[i], as_prize ? &p : NULL, &c) != SIGIL_EINVAL)
+			fail_msg("accepted %s", bad[i]);
+	}
+}
+
 static void
 test_prize_parse(void **state)
 {
@@ -89,10 +103,7 @@ test_prize_parse(void **state)
 	struct cash_prize p;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		if (prize(bad[i], &p) != SIGIL_EINVAL)
-			fail_msg("accepted %s", bad[i]);
-	}
+	all_refused(bad, sizeof bad / sizeof bad[0], 1);
 	assert_int_equal(prize("{\"fixed\": 888}", &p), 0);
 	assert_int_equal(p.dist, CASH_FIXED);
 	assert_true(p.min == 888 && p.max == 888);
@@ -123,10 +134,7 @@ test_config_parse(void **state)
 	struct cash_config c;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		if (config(bad[i], &c) != SIGIL_EINVAL)
-			fail_msg("accepted %s", bad[i]);
-	}
+	all_refused(bad, sizeof bad / sizeof bad[0], 0);
 	assert_int_equal(config("{\"budget_fen\": 30000, \"hold_above_fen\": "
 	    "5000, \"customer_day_fen\": 1000, \"device_day_fen\": 2000, "
 	    "\"network_per_hour\": 50, \"cooldown_hours\": 24, \"hold_score\": "
