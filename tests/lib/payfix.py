@@ -124,14 +124,8 @@ class World:
     def claim(self, device, code):
         """Scans code on device, then claims it: (status, answer)."""
         self.srv.scan(code, device)
-        st, _, raw = self.srv.request(
-            "POST", "/api/v1/claims", body={"code": code},
-            headers={"Accept": "application/json",
-                     "Cookie": "sg_d=" + device}, timeout=30)
-        try:
-            return st, json.loads(raw)
-        except ValueError:
-            return st, raw
+        return self.srv.consumer("POST", "/api/v1/claims", {"code": code},
+                                 device, timeout=30)
 
     def payout(self, claim_id):
         st, d = self.api("GET", "payouts/%d" % claim_id)

@@ -268,13 +268,15 @@ class Server:
                                   headers=h, timeout=60)
         return st, json_or_raw(raw)
 
-    def consumer(self, method, path, body=None, device=None, ip=None):
+    def consumer(self, method, path, body=None, device=None, ip=None,
+                 timeout=10):
         """A consumer's call (JSON, the device cookie, from ip through
         X-Forwarded-For); returns (status, parsed JSON or raw bytes)."""
         h = {"Accept": "application/json", "X-Forwarded-For": ip}
         if device:
             h["Cookie"] = "sg_d=" + device
-        st, _, raw = self.request(method, path, body=body, headers=h)
+        st, _, raw = self.request(method, path, body=body, headers=h,
+                                  timeout=timeout)
         return st, json_or_raw(raw)
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
