@@ -12,19 +12,19 @@ one whose payouts are held for the brand), and customers who claim.
         st, doc = w.claim(dev, w.red[0])
 """
 import datetime
-import json
 import os
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sigiltest import Server, check  # noqa: E402
+from egresstest import free_port  # noqa: E402
+from payfix import MP, MP_SECRET, keys_body, settings_body  # noqa: E402
+from payfix import start_sigild  # noqa: E402
+from sigiltest import check  # noqa: E402
 from wechat_standin import StandIn as WeChatStandIn  # noqa: E402
 from wechatpay_standin import StandIn as PayStandIn  # noqa: E402
 from wechatpay_standin import make_merchant  # noqa: E402
 
-MP, MP_SECRET = "wx99aa88bb77cc6655", "fedcba9876543210fedcba9876543210"
 RED_FEN, BIG_FEN, HOLD_ABOVE = 188, 888, 500
 RED_BUDGET, BIG_BUDGET = 100000, 5000
 
@@ -38,19 +38,6 @@ def china_today():
     """The China day (UTC+8) statements and caps count in."""
     return (datetime.datetime.utcnow() +
             datetime.timedelta(hours=8)).date().isoformat()
-
-
-def start_with_base(env, *args):
-    """sigild on a free port with --base-url naming that port, so that
-    WeChat Pay's callbacks (the stand-in's) reach it."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    srv = Server(env, list(args) + ["--base-url", "http://127.0.0.1:%d" % port,
-                                    "--rate-limit", "0"], port)
-    env.servers.append(srv)
-    return srv
 
 
 class CashWorld:
@@ -74,10 +61,7 @@ class CashWorld:
         self.merchant = make_merchant(appid=MP)
         self.pay.add_merchant(self.merchant)
         self.pay.start()
-        self.srv = start_with_base(
-            env, "--wechat-api", self.wx.base, "--wechat-open", self.wx.base,
-            "--wxpay-api", self.pay.base, "--webhook-allow", "127.0.0.1",
-            "--trusted-proxy", "127.0.0.1", "--api-rate-limit", "0")
+        self.srv = start_sigild(env, self.wx, self.pay, free_port())
         self.admin = env.token("acme", "admin")
         self.operator = env.token("acme", "operator")
         self.analyst = env.token("acme", "analyst")
@@ -88,16 +72,12 @@ class CashWorld:
         check(st == 200, "the brand's mini-program set (%s %r)" % (st, doc))
 
     def settings_body(self):
-        m = self.merchant
-        return {"mchid": m.mchid, "appid": m.appid, "serial_no": m.serial_no,
-                "pub_key_id": self.pay.pub_key_id,
-                "public_key": self.pay.pub_pem.decode(), "scene_id": "1000",
-                "remark": "扫码红包", "activity": "扫码领红包",
-                "reward": "扫码抽奖现金红包"}
+        return settings_body(self.merchant, self.pay, scene_id="1000",
+                             remark="扫码红包", activity="扫码领红包",
+                             reward="扫码抽奖现金红包")
 
     def keys_body(self):
-        return {"private_key": self.merchant.key_pem.decode(),
-                "apiv3_key": self.merchant.apiv3_key}
+        return keys_body(self.merchant)
 
     def configure(self):
         st, doc = self.srv.api("PUT", "payments/settings", self.admin,
@@ -131,14 +111,7 @@ class CashWorld:
         return "10.7.%d.%d" % (self.ip >> 8, self.ip & 255)
 
     def call(self, method, path, body=None, device=None):
-        h = {"Accept": "application/json", "X-Forwarded-For": self.next_ip()}
-        if device:
-            h["Cookie"] = "sg_d=" + device
-        st, _, raw = self.srv.request(method, path, body=body, headers=h)
-        try:
-            return st, json.loads(raw)
-        except ValueError:
-            return st, raw
+        return self.srv.consumer(method, path, body, device, self.next_ip())
 
     def customer(self, user):
         """A customer logged in with the mini-program: (session, id)."""

@@ -8,9 +8,9 @@ to claim and to wait for a payout's state."""
 import datetime
 import json
 import os
-import socket
 import time
 
+from egresstest import free_port
 from sigiltest import Server
 import wechat_standin
 import wechatpay_standin
@@ -18,14 +18,6 @@ import wechatpay_standin
 CN = datetime.timezone(datetime.timedelta(hours=8))
 MP, MP_SECRET = "wx99aa88bb77cc6655", "fedcba9876543210fedcba9876543210"
 FINAL = ("paid", "failed", "rejected")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def day(offset=0):
@@ -41,6 +33,40 @@ def wait(pred, timeout=20, step=0.1):
         if v or time.time() > deadline:
             return v
         time.sleep(step)
+
+
+def start_sigild(env, wx, pay, port, *extra):
+    """sigild on port against the WeChat (wx) and WeChat Pay (pay)
+    stand-ins, its --base-url naming that port so that the stand-in's
+    callbacks reach it; no rate limits; X-Forwarded-For believed from
+    loopback."""
+    args = ["--api-rate-limit", "0", "--rate-limit", "0",
+            "--trusted-proxy", "127.0.0.1/32",
+            "--wechat-api", wx.base, "--wechat-open", wx.base,
+            "--wxpay-api", pay.base, "--webhook-allow", "127.0.0.1",
+            "--base-url", "http://127.0.0.1:%d" % port] + list(extra)
+    if os.environ.get("WAL") == "0" and "--no-sync" not in args:
+        args.append("--no-wal")
+    srv = Server(env, args, port)
+    env.servers.append(srv)
+    return srv
+
+
+def _text(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def settings_body(m, pay, **over):
+    """PUT payments/settings for merchant m at the stand-in pay."""
+    s = {"mchid": m.mchid, "appid": m.appid, "serial_no": m.serial_no,
+         "pub_key_id": pay.pub_key_id, "public_key": _text(pay.pub_pem)}
+    s.update(over)
+    return s
+
+
+def keys_body(m):
+    """PUT payments/keys for merchant m."""
+    return {"private_key": _text(m.key_pem), "apiv3_key": m.apiv3_key}
 
 
 class World:
@@ -63,28 +89,15 @@ class World:
         self.users = iter(range(1, 1 << 20))
 
     def start(self, *extra):
-        args = ["--api-rate-limit", "0", "--rate-limit", "0",
-                "--trusted-proxy", "127.0.0.1/32",
-                "--wechat-api", self.wx.base, "--wechat-open", self.wx.base,
-                "--wxpay-api", self.pay.base, "--webhook-allow", "127.0.0.1",
-                "--base-url", "http://127.0.0.1:%d" % self.port] + list(extra)
-        if os.environ.get("WAL") == "0" and "--no-sync" not in args:
-            args.append("--no-wal")
-        self.srv = Server(self.env, args, self.port)
-        self.env.servers.append(self.srv)
+        self.srv = start_sigild(self.env, self.wx, self.pay, self.port,
+                                *extra)
         return self.srv
 
     def api(self, method, path, body=None):
         return self.srv.api(method, path, self.admin, body=body)
 
     def settings(self, **over):
-        s = {"mchid": self.m.mchid, "appid": MP,
-             "serial_no": self.m.serial_no,
-             "pub_key_id": self.pay.pub_key_id,
-             "public_key": self.pay.pub_pem.decode()
-             if isinstance(self.pay.pub_pem, bytes) else self.pay.pub_pem}
-        s.update(over)
-        return s
+        return settings_body(self.m, self.pay, **over)
 
     def configure(self):
         """The brand's mini-program, payment settings and keys."""
@@ -95,10 +108,7 @@ class World:
         st, d = self.api("PUT", "payments/settings", self.settings())
         if st != 200:
             raise RuntimeError("settings %d %r" % (st, d))
-        pem = self.m.key_pem
-        st, d = self.api("PUT", "payments/keys", {
-            "private_key": pem.decode() if isinstance(pem, bytes) else pem,
-            "apiv3_key": self.m.apiv3_key})
+        st, d = self.api("PUT", "payments/keys", keys_body(self.m))
         if st != 200:
             raise RuntimeError("keys %d %r" % (st, d))
 
@@ -132,14 +142,8 @@ class World:
     def claim(self, device, code):
         """Scans code on device, then claims it: (status, answer)."""
         self.srv.scan(code, device)
-        st, _, raw = self.srv.request(
-            "POST", "/api/v1/claims", body={"code": code},
-            headers={"Accept": "application/json",
-                     "Cookie": "sg_d=" + device}, timeout=30)
-        try:
-            return st, json.loads(raw)
-        except ValueError:
-            return st, raw
+        return self.srv.consumer("POST", "/api/v1/claims", {"code": code},
+                                 device, timeout=30)
 
     def payout(self, claim_id):
         st, d = self.api("GET", "payouts/%d" % claim_id)

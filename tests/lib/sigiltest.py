@@ -62,6 +62,14 @@ def check(cond, what):
 _ADMIN_CLIENTS = iter(range(1, 1 << 16))
 
 
+def json_or_raw(raw):
+    """An answer's body parsed as JSON, or the bytes when it is not."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
 def admin_login(srv, email, password, net):
     """POST /admin/login, each call from a new client address in net.x.y
     (X-Forwarded-For), so that the per-client login limit never decides:
@@ -258,10 +266,18 @@ class Server:
         h.update(headers or {})
         st, _, raw = self.request(method, "/api/v1/" + path, body=body,
                                   headers=h, timeout=60)
-        try:
-            return st, json.loads(raw)
-        except ValueError:
-            return st, raw
+        return st, json_or_raw(raw)
+
+    def consumer(self, method, path, body=None, device=None, ip=None,
+                 timeout=10):
+        """A consumer's call (JSON, the device cookie, from ip through
+        X-Forwarded-For); returns (status, parsed JSON or raw bytes)."""
+        h = {"Accept": "application/json", "X-Forwarded-For": ip}
+        if device:
+            h["Cookie"] = "sg_d=" + device
+        st, _, raw = self.request(method, path, body=body, headers=h,
+                                  timeout=timeout)
+        return st, json_or_raw(raw)
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         if self.proc.poll() is None:

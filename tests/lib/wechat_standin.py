@@ -60,13 +60,13 @@ first /sns/userinfo answers 42001), expire_app_tokens (the same for
 (path, params) for the test to inspect.
 """
 import hashlib
-import http.server
 import json
 import secrets
-import socketserver
 import threading
 import time
 import urllib.parse
+
+from standin_http import HttpStandIn
 
 CODE_TTL = 300
 TOKEN_TTL = 7200
@@ -85,7 +85,7 @@ class App:
         self.open_platform = open_platform  # unionid domain, or None
 
 
-class StandIn:
+class StandIn(HttpStandIn):
     def __init__(self):
         self.apps = {}
         self.codes = {}         # code -> dict(appid, user, scope, exp, used)
@@ -147,52 +147,10 @@ class StandIn:
         return code
 
     # ---- serving ----
-    def start(self):
-        standin = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                standin._serve(self)
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                standin._serve(self, self.rfile.read(n))
-
-        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self.httpd = Server(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.base = "http://127.0.0.1:%d" % self.port
-        threading.Thread(target=self.httpd.serve_forever,
-                         daemon=True).start()
-        return self
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def _reply(self, h, status, body, ctype="application/json",
-               headers=()):
-        data = body.encode() if isinstance(body, str) else body
-        h.send_response(status)
-        h.send_header("Content-Type", ctype)
-        h.send_header("Content-Length", str(len(data)))
-        for k, v in headers:
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(data)
-
     def _err(self, h, code, msg):
         self._reply(h, 200, json.dumps({"errcode": code, "errmsg": msg}))
 
-    def _serve(self, h, body=None):
+    def _serve(self, h, method, body):
         u = urllib.parse.urlsplit(h.path)
         q = {k: v[0] for k, v in urllib.parse.parse_qs(
             u.query, keep_blank_values=True).items()}
@@ -212,7 +170,7 @@ class StandIn:
         if self.rate_limit:
             return self._err(h, 45011, "api minute-quota reach limit "
                              "mustslower retry next minute")
-        if body is not None:
+        if method == "POST":
             fn = {"/cgi-bin/message/template/send": self._template_send,
                   "/cgi-bin/message/subscribe/send":
                   self._subscribe_send}.get(u.path)

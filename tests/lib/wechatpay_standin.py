@@ -84,13 +84,11 @@ files for `sigil payments key`.
 """
 import base64
 import datetime
-import http.server
 import json
 import os
 import random
 import re
 import secrets
-import socketserver
 import string
 import threading
 import time
@@ -102,6 +100,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.exceptions import InvalidSignature
+
+from standin_http import HttpStandIn
 
 SCHEME = "WECHATPAY2-SHA256-RSA2048"
 CREATE = "/v3/fund-app/mch-transfer/transfer-bills"
@@ -230,7 +230,7 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-class StandIn:
+class StandIn(HttpStandIn):
     def __init__(self, auto_confirm=False, confirm_delay=0.0, seed=1,
                  retry_scale=0.01):
         self.key = rsa.generate_private_key(public_exponent=65537,
@@ -292,45 +292,11 @@ class StandIn:
                 rate=rate)
 
     # ---- serving ----
-    def start(self):
-        standin = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                standin._serve(self, "GET", b"")
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                standin._serve(self, "POST", self.rfile.read(n))
-
-        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self.httpd = Server(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.base = "http://127.0.0.1:%d" % self.port
-        threading.Thread(target=self.httpd.serve_forever,
-                         daemon=True).start()
-        return self
-
     def stop(self):
         self.stopping.set()
         for t in list(self.timers):
             t.cancel()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        super().stop()
 
     # ---- answers ----
     def signed_headers(self, body, ts=None, key=None, serial=None):
@@ -356,14 +322,8 @@ class StandIn:
             headers = self.signed_headers(body, ts=int(time.time()) - 600)
         else:
             headers = self.signed_headers(body)
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json; charset=utf-8")
-        h.send_header("Content-Length", str(len(body)))
-        h.send_header("Request-ID", secrets.token_hex(16))
-        for k, v in headers:
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(body)
+        self._reply(h, status, body, "application/json; charset=utf-8",
+                    [("Request-ID", secrets.token_hex(16))] + headers)
 
     def _hang(self, h):
         """Holds the connection unanswered, as a lost answer looks."""
@@ -800,9 +760,5 @@ class StandIn:
             ans = {"ok": True}
         else:
             ans, ok = {"error": "no such control"}, None
-        data = json.dumps(ans, ensure_ascii=False).encode()
-        h.send_response(404 if ok is None else 200 if ok else 409)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+        self._reply(h, 404 if ok is None else 200 if ok else 409,
+                    json.dumps(ans, ensure_ascii=False))

@@ -11,7 +11,6 @@ import concurrent.futures
 import csv
 import datetime
 import io
-import json
 import os
 import signal
 import sys
@@ -43,15 +42,8 @@ class People:
         return "10.9.%d.%d" % (self.ip >> 8, self.ip & 255)
 
     def call(self, method, path, body=None, device=None, ip=None):
-        h = {"Accept": "application/json",
-             "X-Forwarded-For": ip or self.next_ip()}
-        if device:
-            h["Cookie"] = "sg_d=" + device
-        st, _, data = self.srv.request(method, path, body=body, headers=h)
-        try:
-            return st, json.loads(data)
-        except ValueError:
-            return st, data
+        return self.srv.consumer(method, path, body, device,
+                                 ip or self.next_ip())
 
     def scan(self, path, device=None):
         st, doc, dev = self.srv.scan(path, device,

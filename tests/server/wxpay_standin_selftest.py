@@ -15,48 +15,32 @@ when not acknowledged, dropped or badly signed on demand; timeouts and
 sigild is not involved: tests/server/payouts.py drives it.
 """
 import http.client
-import http.server
 import json
 import os
-import socketserver
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sigiltest import check, done  # noqa: E402
+from standin_http import HttpStandIn  # noqa: E402
 from wechatpay_standin import (CREATE, StandIn, decrypt_resource,  # noqa
                                make_merchant, verify_signed)
 
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 
-class Receiver:
+class Receiver(HttpStandIn):
     """notify_url: records each callback; answers `status`."""
 
     def __init__(self):
         self.got = []
         self.status = 200
-        recv = self
+        self.start()
+        self.url = self.base + "/wxpay/notify/1"
 
-        class H(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                recv.got.append((dict(self.headers), self.rfile.read(n)))
-                self.send_response(recv.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
-            daemon_threads = True
-
-        self.httpd = S(("127.0.0.1", 0), H)
-        self.url = "http://127.0.0.1:%d/wxpay/notify/1" % \
-            self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def _serve(self, h, method, body):
+        self.got.append((dict(h.headers), body))
+        self._reply(h, self.status, b"")
 
     def wait(self, n, timeout=5):
         end = time.time() + timeout

@@ -29,34 +29,6 @@ struct fixture {
 	uint64_t	 serial;	/* the next code to claim */
 };
 
-static inline uint32_t
-new_campaign(struct fixture *f)
-{
-	struct campaign camp = { 0 };
-
-	camp.brand_id = f->brand;
-	camp.config = "{}";
-	assert_int_equal(store_campaign_add(f->st, &camp), 0);
-	return camp.id;
-}
-
-static inline uint64_t
-new_customer(struct fixture *f, int n)
-{
-	uint8_t h[32], ct[20];
-	struct customer c;
-	int created = -1;
-
-	memset(h, 0, sizeof h);
-	h[0] = (uint8_t)n;
-	h[1] = (uint8_t)(n >> 8);
-	h[31] = 0x5c;
-	memset(ct, n, sizeof(ct));
-	assert_int_equal(store_customer_by_phone(f->st, f->brand, h, ct,
-	    sizeof(ct), &c, &created), 0);
-	return c.id;
-}
-
 static inline int
 setup(void **state)
 {
@@ -66,8 +38,8 @@ setup(void **state)
 	assert_int_equal(storefix_open(f->dir, sizeof f->dir, "payouts",
 	    STORE_CREATE | STORE_NOSYNC, &f->st), 0);
 	f->brand = add_brand(f->st, "acme");
-	f->camp = new_campaign(f);
-	f->cust = new_customer(f, 1);
+	f->camp = add_campaign(f->st, f->brand);
+	f->cust = add_customer(f->st, f->brand, 1);
 	f->serial = 1;
 	*state = f;
 	return 0;
@@ -151,8 +123,9 @@ get(struct fixture *f, uint64_t claim)
 	return p;
 }
 
-static inline int
-settle(struct fixture *f, uint64_t claim, int from, int to)
+/* The move of claim's payout from one state to another, to fill on. */
+static inline struct payout_settle
+settle_of(struct fixture *f, uint64_t claim, int from, int to)
 {
 	struct payout_settle s = { 0 };
 
@@ -160,6 +133,14 @@ settle(struct fixture *f, uint64_t claim, int from, int to)
 	s.claim_id = claim;
 	s.from = from;
 	s.state = to;
+	return s;
+}
+
+static inline int
+settle(struct fixture *f, uint64_t claim, int from, int to)
+{
+	struct payout_settle s = settle_of(f, claim, from, to);
+
 	return store_payout_settle(f->st, &s);
 }
 
@@ -203,6 +184,17 @@ seen_one(void *arg, const struct payout *p)
 	}
 	s->n++;
 	return s->stop_at != 0 && s->n == s->stop_at ? 77 : 0;
+}
+
+/* f's brand's payouts that q lets through (NULL: all) collected in s,
+ * emptied first; how many. */
+static inline size_t
+walk(struct fixture *f, const struct payout_filter *q, struct seen *s)
+{
+	memset(s, 0, sizeof *s);
+	assert_int_equal(store_payout_each(f->st, f->brand, q, seen_one, s),
+	    0);
+	return s->n;
 }
 
 #endif

@@ -107,16 +107,11 @@ test_alerts_inbox(void **state)
 	r = mkscan(f->brand, 1, 1, 9000);
 	assert_int_equal(store_scans_commit(f->st, &r, 1, flag_judge, NULL),
 	    0);
-	assert_int_equal(store_alert_each(f->st, f->brand, &q, collect_alert,
-	    &l), 0);
-	assert_int_equal(l.n, 2);
+	assert_int_equal(alerts_of(f->st, f->brand, &q, &l), 2);
 	assert_int_equal(l.a[0].serial, 3);
 	assert_int_equal(l.a[1].serial, 2);
 	q.before = l.a[1].id;
-	l.n = 0;
-	assert_int_equal(store_alert_each(f->st, f->brand, &q, collect_alert,
-	    &l), 0);
-	assert_int_equal(l.n, 1);
+	assert_int_equal(alerts_of(f->st, f->brand, &q, &l), 1);
 	assert_int_equal(l.a[0].serial, 1);
 	assert_int_equal(l.a[0].count, 2);
 	assert_int_equal(l.a[0].at, 1000);
@@ -135,10 +130,7 @@ test_alerts_inbox(void **state)
 	assert_int_equal(a.status_by, 7);
 	assert_int_equal(a.status_at, 9500);
 	q = (struct alert_query){ .statuses = 1u << ALERT_NEW };
-	l.n = 0;
-	assert_int_equal(store_alert_each(f->st, f->brand, &q, collect_alert,
-	    &l), 0);
-	assert_int_equal(l.n, 2);
+	assert_int_equal(alerts_of(f->st, f->brand, &q, &l), 2);
 
 	/* Raised again: the same alert, new again, by the server. */
 	r = mkscan(f->brand, 1, 1, 10000);
@@ -184,9 +176,7 @@ test_payout_mismatch(void **state)
 	    0);
 	assert_int_equal(store_alert_payout_mismatch(f->st, f->brand, 5, 3500),
 	    0);
-	assert_int_equal(store_alert_each(f->st, f->brand, &q, collect_alert,
-	    &l), 0);
-	assert_int_equal(l.n, 2);
+	assert_int_equal(alerts_of(f->st, f->brand, &q, &l), 2);
 	assert_int_equal(l.a[1].serial, 4);
 	assert_int_equal(l.a[1].count, 2);
 	assert_int_equal(l.a[1].at, 2000);
@@ -205,16 +195,10 @@ test_payout_mismatch(void **state)
 	assert_int_equal(a.status, ALERT_NEW);
 	/* The clone alert of serial 4 is its own. */
 	q.type = ALERT_CLONE_SCANNERS;
-	l.n = 0;
-	assert_int_equal(store_alert_each(f->st, f->brand, &q, collect_alert,
-	    &l), 0);
-	assert_int_equal(l.n, 1);
+	assert_int_equal(alerts_of(f->st, f->brand, &q, &l), 1);
 	assert_int_equal(l.a[0].count, 1);
-	l.n = 0;
 	q.type = 0;
-	assert_int_equal(store_alert_each(f->st, f->other, &q, collect_alert,
-	    &l), 0);
-	assert_int_equal(l.n, 0);
+	assert_int_equal(alerts_of(f->st, f->other, &q, &l), 0);
 }
 
 /* PIN print files: noted per brand and batch, counted, never another's. */

@@ -29,15 +29,18 @@
 #define HOUR	(3600LL * 1000000)
 #define T0	(1765000000LL * 1000000 - (1765000000LL * 1000000) % HOUR)
 
+/* text parsed as a prize (p) or else a configuration (c): the parser's
+ * result, and a refusal always says why. */
 static int
-prize(const char *text, struct cash_prize *p)
+parse(const char *text, struct cash_prize *p, struct cash_config *c)
 {
 	char err[200] = "";
 	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
 	int rc;
 
 	assert_non_null(v);
-	rc = cash_prize_parse(v, p, err, sizeof err);
+	rc = p != NULL ? cash_prize_parse(v, p, err, sizeof err) :
+	    cash_config_parse(v, c, err, sizeof err);
 	json_decref(v);
 	if (rc != 0)
 		assert_true(err[0] != '\0');
@@ -45,18 +48,29 @@ prize(const char *text, struct cash_prize *p)
 }
 
 static int
+prize(const char *text, struct cash_prize *p)
+{
+	return parse(text, p, NULL);
+}
+
+static int
 config(const char *text, struct cash_config *c)
 {
-	char err[200] = "";
-	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
-	int rc;
+	return parse(text, NULL, c);
+}
 
-	assert_non_null(v);
-	rc = cash_config_parse(v, c, err, sizeof err);
-	json_decref(v);
-	if (rc != 0)
-		assert_true(err[0] != '\0');
-	return rc;
+/* Each of the n texts in bad refused as a prize (as_prize) or else as
+ * a configuration. */
+static void
+all_refused(const char *const *bad, size_t n, int as_prize)
+{
+	struct cash_prize p;
+	struct cash_config c;
+
+	for (size_t i = 0; i < n; i++) {
+		if (parse(bad[i], as_prize ? &p : NULL, &c) != SIGIL_EINVAL)
+			fail_msg("accepted %s", bad[i]);
+	}
 }
 
 static void
@@ -89,10 +103,7 @@ test_prize_parse(void **state)
 	struct cash_prize p;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		if (prize(bad[i], &p) != SIGIL_EINVAL)
-			fail_msg("accepted %s", bad[i]);
-	}
+	all_refused(bad, sizeof bad / sizeof bad[0], 1);
 	assert_int_equal(prize("{\"fixed\": 888}", &p), 0);
 	assert_int_equal(p.dist, CASH_FIXED);
 	assert_true(p.min == 888 && p.max == 888);
@@ -123,10 +134,7 @@ test_config_parse(void **state)
 	struct cash_config c;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		if (config(bad[i], &c) != SIGIL_EINVAL)
-			fail_msg("accepted %s", bad[i]);
-	}
+	all_refused(bad, sizeof bad / sizeof bad[0], 0);
 	assert_int_equal(config("{\"budget_fen\": 30000, \"hold_above_fen\": "
 	    "5000, \"customer_day_fen\": 1000, \"device_day_fen\": 2000, "
 	    "\"network_per_hour\": 50, \"cooldown_hours\": 24, \"hold_score\": "

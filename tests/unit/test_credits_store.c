@@ -49,34 +49,6 @@ setup(void **state)
 
 STOREFIX_TEARDOWN(struct fixture)
 
-static uint64_t
-new_customer(struct fixture *f, int n)
-{
-	uint8_t h[32], ct[20];
-	struct customer c;
-	int created = -1;
-
-	memset(h, 0, sizeof h);
-	h[0] = (uint8_t)n;
-	h[1] = (uint8_t)(n >> 8);
-	h[31] = 0xaa;
-	memset(ct, n, sizeof(ct));
-	assert_int_equal(store_customer_by_phone(f->st, f->brand, h, ct,
-	    sizeof(ct), &c, &created), 0);
-	return c.id;
-}
-
-static uint32_t
-new_campaign(struct fixture *f)
-{
-	struct campaign camp = { 0 };
-
-	camp.brand_id = f->brand;
-	camp.config = "{}";
-	assert_int_equal(store_campaign_add(f->st, &camp), 0);
-	return camp.id;
-}
-
 static struct claim
 mkclaim(uint32_t brand, uint64_t serial, uint64_t cust, uint32_t campaign,
     int64_t points, int64_t at)
@@ -118,35 +90,6 @@ day_of(int64_t at)
 	return lim;
 }
 
-/* The sum of a customer's EARN entries with ref (0: any ref). */
-struct earn_sum {
-	uint64_t	ref;
-	int64_t		points;
-	int		n;
-};
-
-static int
-earn_one(void *arg, const struct ledger_entry *e)
-{
-	struct earn_sum *s = arg;
-
-	if (e->type == LEDGER_EARN && (s->ref == 0 || e->ref == s->ref)) {
-		s->points += e->points;
-		s->n++;
-	}
-	return 0;
-}
-
-static struct earn_sum
-earned(struct fixture *f, uint64_t cust, uint64_t ref)
-{
-	struct earn_sum s = { ref, 0, 0 };
-
-	assert_int_equal(store_ledger_each(f->st, f->brand, cust, earn_one,
-	    &s), 0);
-	return s;
-}
-
 static int64_t
 spent(struct fixture *f, uint32_t id, uint64_t *claims)
 {
@@ -165,8 +108,10 @@ static void
 test_stack_and_rebate(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t a = new_campaign(f), b = new_campaign(f);
-	uint64_t cust = new_customer(f, 1), seller = new_customer(f, 2);
+	uint32_t a = add_campaign(f->st, f->brand);
+	uint32_t b = add_campaign(f->st, f->brand);
+	uint64_t cust = add_customer(f->st, f->brand, 1);
+	uint64_t seller = add_customer(f->st, f->brand, 2);
 	int64_t at = T0 + 10 * HOUR;
 	struct claim_limits lim = day_of(at);
 	struct campaign_credits cc;
@@ -186,10 +131,10 @@ test_stack_and_rebate(void **state)
 	assert_int_equal(c.credits[0].dropped, 0);
 	assert_int_equal(c.credits[1].dropped, 0);
 	assert_int_equal(c.credits[2].dropped, 1);
-	s = earned(f, cust, c.id);
+	s = earned(f->st, f->brand, cust, c.id);
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.points, 20);
-	assert_int_equal(earned(f, seller, 0).n, 0);
+	assert_int_equal(earned(f->st, f->brand, seller, 0).n, 0);
 	assert_int_equal(spent(f, a, &n), 10);
 	assert_int_equal(n, 1);
 	assert_int_equal(spent(f, b, &n), 10);
@@ -201,7 +146,7 @@ test_stack_and_rebate(void **state)
 	credit(&c, CREDIT_REBATE, b, 5, 15, seller);
 	assert_int_equal(store_claim(f->st, &c, &lim), 0);
 	assert_int_equal(c.points, 10);
-	s = earned(f, seller, c.id);
+	s = earned(f->st, f->brand, seller, c.id);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.points, 5);
 	assert_int_equal(spent(f, b, &n), 15);
@@ -247,15 +192,17 @@ test_stack_and_rebate(void **state)
 	lim.budget = 100;
 	assert_int_equal(store_claim(f->st, &c, &lim), 0);
 	assert_int_equal(spent(f, a, NULL), 43);
-	assert_int_equal(earned(f, cust, 0).points, 20 + 10 + 10 + 10 + 3);
+	assert_int_equal(earned(f->st, f->brand, cust, 0).points,
+	    20 + 10 + 10 + 10 + 3);
 }
 
 static void
 test_bonuses(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t a = new_campaign(f);
-	uint64_t cust = new_customer(f, 1), old = new_customer(f, 2);
+	uint32_t a = add_campaign(f->st, f->brand);
+	uint64_t cust = add_customer(f->st, f->brand, 1);
+	uint64_t old = add_customer(f->st, f->brand, 2);
 	int64_t at = T0 + 10 * HOUR;
 	struct claim_limits lim = day_of(at);
 	struct campaign_credits cc;
@@ -332,16 +279,18 @@ test_bonuses(void **state)
 	assert_int_equal(cc.bonus_count[BONUS_BIRTHDAY], 2);
 	assert_int_equal(cc.bonus_count[BONUS_STREAK], 2);
 	assert_int_equal(cc.bonus_points[BONUS_STREAK], 60);
-	assert_int_equal(spent(f, a, NULL), earned(f, cust, 0).points +
-	    earned(f, old, 0).points);
+	assert_int_equal(spent(f, a, NULL),
+	    earned(f->st, f->brand, cust, 0).points +
+	    earned(f->st, f->brand, old, 0).points);
 }
 
 static void
 test_registration(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t a = new_campaign(f), b = new_campaign(f);
-	uint64_t cust = new_customer(f, 1);
+	uint32_t a = add_campaign(f->st, f->brand);
+	uint32_t b = add_campaign(f->st, f->brand);
+	uint64_t cust = add_customer(f->st, f->brand, 1);
 	struct claim_credit cr[2];
 	struct campaign_credits cc;
 
@@ -357,12 +306,12 @@ test_registration(void **state)
 	    0);
 	assert_int_equal(cr[0].dropped, 0);
 	assert_int_equal(cr[1].dropped, 1);
-	assert_int_equal(earned(f, cust, 0).points, 40);
+	assert_int_equal(earned(f->st, f->brand, cust, 0).points, 40);
 	/* once */
 	assert_int_equal(store_bonus_pay(f->st, f->brand, cust, cr, 1, T0, 0),
 	    0);
 	assert_int_equal(cr[0].dropped, 1);
-	assert_int_equal(earned(f, cust, 0).points, 40);
+	assert_int_equal(earned(f->st, f->brand, cust, 0).points, 40);
 	assert_int_equal(store_bonus_pay(f->st, f->brand, 4242, cr, 1, T0, 0),
 	    SIGIL_ENOTFOUND);
 	assert_int_equal(store_campaign_credits(f->st, f->brand, a, &cc), 0);
@@ -383,8 +332,8 @@ static void
 test_merge_moves_bonuses(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t a = new_campaign(f);
-	uint64_t keep = new_customer(f, 1), gone, kept = 0;
+	uint32_t a = add_campaign(f->st, f->brand);
+	uint64_t keep = add_customer(f->st, f->brand, 1), gone, kept = 0;
 	struct customer out;
 	struct claim_credit cr = { 0 };
 	int n = 0;
@@ -472,10 +421,10 @@ test_race_budgets(void **state)
 	memset(&r, 0, sizeof r);
 	r.st = f->st;
 	r.brand = f->brand;
-	r.a = new_campaign(f);
-	r.b = new_campaign(f);
+	r.a = add_campaign(f->st, f->brand);
+	r.b = add_campaign(f->st, f->brand);
 	for (int i = 0; i < 8; i++)
-		r.cust[i] = new_customer(f, 10 + i);
+		r.cust[i] = add_customer(f->st, f->brand, 10 + i);
 	pthread_mutex_init(&r.mu, NULL);
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, race_main, &r), 0);
@@ -489,7 +438,7 @@ test_race_budgets(void **state)
 	assert_true(spent(f, r.b, NULL) <= 500);
 	assert_true(spent(f, r.b, NULL) > 500 - 13);
 	for (int i = 0; i < 8; i++)
-		sum += earned(f, r.cust[i], 0).points;
+		sum += earned(f->st, f->brand, r.cust[i], 0).points;
 	assert_int_equal(sum, spent(f, r.a, NULL) + spent(f, r.b, NULL));
 }
 

@@ -192,15 +192,34 @@ done(int result, int status, void *arg)
 	o->status = status;
 }
 
+/* Turns the loop until *calls moves (5 s at most), then a few more
+ * times so the connection's close is handled too. */
 static void
-run_until(struct event_base *base, const struct outcome *o)
+run_until(struct event_base *base, const int *calls)
 {
 	int64_t deadline = sigil_now_us() + 5000000;
 
-	while (o->calls == 0 && sigil_now_us() < deadline)
+	while (*calls == 0 && sigil_now_us() < deadline)
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	for (int i = 0; i < 10; i++)
 		event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+/* A receiver on 127.0.0.1, a port the kernel picks; returns the port. */
+static int
+serve(struct evhttp *http, void (*cb)(struct evhttp_request *, void *),
+    void *arg)
+{
+	struct evhttp_bound_socket *sock;
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof sin;
+
+	evhttp_set_gencb(http, cb, arg);
+	assert_non_null(sock = evhttp_bind_socket_with_handle(http,
+	    "127.0.0.1", 0));
+	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
+	    (struct sockaddr *)&sin, &slen), 0);
+	return ntohs(sin.sin_port);
 }
 
 static void
@@ -208,9 +227,6 @@ test_post(void **state)
 {
 	struct event_base *base = event_base_new();
 	struct evhttp *http = evhttp_new(base);
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof sin;
 	struct receiver r = { 0 };
 	struct egress_config cfg = { .dns_server = "127.0.0.1:9" };
 	struct egress *e;
@@ -220,26 +236,21 @@ test_post(void **state)
 	int port;
 
 	(void)state;
-	evhttp_set_gencb(http, receive, &r);
-	assert_non_null(sock = evhttp_bind_socket_with_handle(http,
-	    "127.0.0.1", 0));
-	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
-	    (struct sockaddr *)&sin, &slen), 0);
-	port = ntohs(sin.sin_port);
+	port = serve(http, receive, &r);
 
 	/* Default policy: refused before any connection, never in line. */
 	assert_int_equal(egress_start(base, &cfg, &e), 0);
 	assert_int_equal(egress_post(e, 0, "127.0.0.1", port, "/in", hdr,
 	    "{}", 2, 5, done, &o, NULL), 0);
 	assert_int_equal(o.calls, 0);
-	run_until(base, &o);
+	run_until(base, &o.calls);
 	assert_int_equal(o.calls, 1);
 	assert_int_equal(o.result, EGRESS_REFUSED);
 	assert_int_equal(o.status, -1);
 	memset(&o, 0, sizeof o);
 	assert_int_equal(egress_post(e, 0, "localhost", port, "/in", hdr,
 	    "{}", 2, 5, done, &o, NULL), 0);
-	run_until(base, &o);
+	run_until(base, &o.calls);
 	assert_int_equal(o.result, EGRESS_REFUSED);
 	assert_int_equal(r.requests, 0);
 	/* Cancelled: no callback, nothing sent. */
@@ -258,7 +269,7 @@ test_post(void **state)
 	memset(&o, 0, sizeof o);
 	assert_int_equal(egress_post(e, 0, "127.0.0.1", port, "/in", hdr,
 	    "{}", 2, 5, done, &o, NULL), 0);
-	run_until(base, &o);
+	run_until(base, &o.calls);
 	assert_int_equal(o.result, EGRESS_OK);
 	assert_int_equal(o.status, 204);
 	assert_int_equal(r.requests, 1);
@@ -267,7 +278,7 @@ test_post(void **state)
 	memset(&o, 0, sizeof o);
 	assert_int_equal(egress_post(e, 0, "127.0.0.1", 9, "/in", NULL,
 	    "{}", 2, 5, done, &o, NULL), 0);
-	run_until(base, &o);
+	run_until(base, &o.calls);
 	assert_int_equal(o.result, EGRESS_NO_ANSWER);
 	assert_int_equal(o.status, -1);
 	/* Still in flight at the end, connecting or waiting for a resolver
@@ -335,43 +346,24 @@ answered(int result, int status, const char *body, size_t len, void *arg)
 }
 
 static void
-run_answer(struct event_base *base, const struct answer *a)
-{
-	int64_t deadline = sigil_now_us() + 5000000;
-
-	while (a->calls == 0 && sigil_now_us() < deadline)
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-	for (int i = 0; i < 10; i++)
-		event_base_loop(base, EVLOOP_NONBLOCK);
-}
-
-static void
 test_get(void **state)
 {
 	struct event_base *base = event_base_new();
 	struct evhttp *http = evhttp_new(base);
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof sin;
 	struct egress_config cfg = { .dns_server = "127.0.0.1:9" };
 	struct egress *e;
 	struct answer a = { 0 };
 	int port, gets = 0;
 
 	(void)state;
-	evhttp_set_gencb(http, answer_page, &gets);
-	assert_non_null(sock = evhttp_bind_socket_with_handle(http,
-	    "127.0.0.1", 0));
-	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
-	    (struct sockaddr *)&sin, &slen), 0);
-	port = ntohs(sin.sin_port);
+	port = serve(http, answer_page, &gets);
 
 	/* The policy holds for a GET too. */
 	assert_int_equal(egress_start(base, &cfg, &e), 0);
 	assert_int_equal(egress_get(e, 0, "127.0.0.1", port, "/sns/ok?x=1", 5,
 	    answered, &a, NULL), 0);
 	assert_int_equal(a.calls, 0);
-	run_answer(base, &a);
+	run_until(base, &a.calls);
 	assert_int_equal(a.result, EGRESS_REFUSED);
 	assert_int_equal(a.len, 0);
 	assert_int_equal(gets, 0);
@@ -382,7 +374,7 @@ test_get(void **state)
 	memset(&a, 0, sizeof a);
 	assert_int_equal(egress_get(e, 0, "127.0.0.1", port,
 	    "/sns/ok?appid=wx1&code=c", 5, answered, &a, NULL), 0);
-	run_answer(base, &a);
+	run_until(base, &a.calls);
 	assert_int_equal(a.calls, 1);
 	assert_int_equal(a.result, EGRESS_OK);
 	assert_int_equal(a.status, 200);
@@ -393,7 +385,7 @@ test_get(void **state)
 	memset(&a, 0, sizeof a);
 	assert_int_equal(egress_get(e, 0, "127.0.0.1", port, "/down", 5,
 	    answered, &a, NULL), 0);
-	run_answer(base, &a);
+	run_until(base, &a.calls);
 	assert_int_equal(a.result, EGRESS_STATUS);
 	assert_int_equal(a.status, 502);
 	assert_string_equal(a.body, "<html>bad gateway</html>");
@@ -401,7 +393,7 @@ test_get(void **state)
 	memset(&a, 0, sizeof a);
 	assert_int_equal(egress_get(e, 0, "127.0.0.1", 9, "/sns/ok?x", 5,
 	    answered, &a, NULL), 0);
-	run_answer(base, &a);
+	run_until(base, &a.calls);
 	assert_int_equal(a.result, EGRESS_NO_ANSWER);
 	assert_int_equal(a.len, 0);
 	/* In flight at the end: dropped without a call. */
@@ -468,24 +460,10 @@ call_done(const struct egress_answer *a, void *arg)
 }
 
 static void
-run_call(struct event_base *base, const struct called *c)
-{
-	int64_t deadline = sigil_now_us() + 5000000;
-
-	while (c->calls == 0 && sigil_now_us() < deadline)
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-	for (int i = 0; i < 10; i++)
-		event_base_loop(base, EVLOOP_NONBLOCK);
-}
-
-static void
 test_call(void **state)
 {
 	struct event_base *base = event_base_new();
 	struct evhttp *http = evhttp_new(base);
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof sin;
 	struct egress_config cfg = { .dns_server = "127.0.0.1:9" };
 	struct egress *e;
 	struct egress_req *req;
@@ -495,19 +473,14 @@ test_call(void **state)
 	int port, n = 0;
 
 	(void)state;
-	evhttp_set_gencb(http, wxpay_like, &n);
-	assert_non_null(sock = evhttp_bind_socket_with_handle(http,
-	    "127.0.0.1", 0));
-	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
-	    (struct sockaddr *)&sin, &slen), 0);
-	port = ntohs(sin.sin_port);
+	port = serve(http, wxpay_like, &n);
 
 	/* The policy first. */
 	assert_int_equal(egress_start(base, &cfg, &e), 0);
 	assert_int_equal(egress_call(e, EGRESS_POST, 0, "127.0.0.1", port,
 	    "/v3/x", hdr, "{\"a\":1}", 7, 5, call_done, &c, NULL), 0);
 	assert_int_equal(c.calls, 0);
-	run_call(base, &c);
+	run_until(base, &c.calls);
 	assert_int_equal(c.result, EGRESS_REFUSED);
 	assert_int_equal(c.nheaders, 0);
 	assert_string_equal(c.serial, "");
@@ -525,7 +498,7 @@ test_call(void **state)
 	memset(&c, 0, sizeof c);
 	assert_int_equal(egress_call(e, EGRESS_POST, 0, "127.0.0.1", port,
 	    "/v3/x", hdr, "{\"a\":1}", 7, 5, call_done, &c, NULL), 0);
-	run_call(base, &c);
+	run_until(base, &c.calls);
 	assert_int_equal(c.calls, 1);
 	assert_int_equal(c.result, EGRESS_OK);
 	assert_int_equal(c.status, 200);
@@ -538,7 +511,7 @@ test_call(void **state)
 	assert_int_equal(egress_call(e, EGRESS_GET, 0, "127.0.0.1", port,
 	    "/v3/x/out-bill-no/SG1C1", hdr, NULL, 0, 5, call_done, &c, NULL),
 	    0);
-	run_call(base, &c);
+	run_until(base, &c.calls);
 	assert_int_equal(c.result, EGRESS_STATUS);
 	assert_int_equal(c.status, 404);
 	assert_string_equal(c.body, "{\"code\":\"NOT_FOUND\"}");
@@ -547,7 +520,7 @@ test_call(void **state)
 	memset(&c, 0, sizeof c);
 	assert_int_equal(egress_call(e, EGRESS_GET, 0, "127.0.0.1", 9, "/",
 	    NULL, NULL, 0, 5, call_done, &c, NULL), 0);
-	run_call(base, &c);
+	run_until(base, &c.calls);
 	assert_int_equal(c.result, EGRESS_NO_ANSWER);
 	assert_int_equal(c.nheaders, 0);
 	assert_int_equal(c.len, 0);

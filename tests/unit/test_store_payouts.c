@@ -27,36 +27,6 @@
 #include "barefix.h"
 #include "payfix.h"
 
-/* The EARN entries of a customer with ref: their points, how many. */
-struct earn_sum {
-	uint64_t	ref;
-	int64_t		sum;
-	int		n;
-};
-
-static int
-earn_one(void *arg, const struct ledger_entry *le)
-{
-	struct earn_sum *s = arg;
-
-	if (le->type == LEDGER_EARN && le->ref == s->ref) {
-		s->sum += le->points;
-		s->n++;
-	}
-	return 0;
-}
-
-static int64_t
-earn_points(struct fixture *f, uint64_t cust, uint64_t ref, int *n)
-{
-	struct earn_sum s = { ref, 0, 0 };
-
-	assert_int_equal(store_ledger_each(f->st, f->brand, cust, earn_one,
-	    &s), 0);
-	*n = s.n;
-	return s.sum;
-}
-
 /* ---- the tests ---- */
 
 static void
@@ -91,7 +61,7 @@ test_claim_writes_payout(void **state)
 	struct payout p;
 	struct cash_usage u;
 	int64_t won;
-	int n;
+	struct earn_sum e;
 
 	assert_int_equal(claim1(f, &c), 0);
 	assert_true(c.id > 0);
@@ -128,8 +98,9 @@ test_claim_writes_payout(void **state)
 	assert_int_equal(won, 0);
 	assert_int_equal(store_cash_day(f->st, f->brand, 2, 1, DAY0, &won),
 	    SIGIL_EINVAL);
-	assert_int_equal(earn_points(f, f->cust, c.id, &n), 10);
-	assert_int_equal(n, 1);
+	e = earned(f->st, f->brand, f->cust, c.id);
+	assert_int_equal(e.points, 10);
+	assert_int_equal(e.n, 1);
 	/* a held one: not due, HELD tally */
 	c = mkclaim(f, f->cust, 10, 500, 10000, T0 + HOUR);
 	c.cash.held = 1;
@@ -151,11 +122,12 @@ test_cash_only_claim(void **state)
 	struct fixture *f = *state;
 	struct claim c = mkclaim(f, f->cust, 0, 100, 10000, T0 + HOUR);
 	struct campaign camp;
-	int n;
+	struct earn_sum e;
 
 	assert_int_equal(claim1(f, &c), 0);
-	assert_int_equal(earn_points(f, f->cust, c.id, &n), 0);
-	assert_int_equal(n, 0);		/* no EARN entry */
+	e = earned(f->st, f->brand, f->cust, c.id);
+	assert_int_equal(e.points, 0);
+	assert_int_equal(e.n, 0);	/* no EARN entry */
 	assert_int_equal(get(f, c.id).fen, 100);
 	assert_int_equal(store_campaign_get(f->st, f->brand, f->camp, &camp),
 	    0);
@@ -340,7 +312,7 @@ static void
 test_caps(void **state)
 {
 	struct fixture *f = *state;
-	uint64_t other = new_customer(f, 2);
+	uint64_t other = add_customer(f->st, f->brand, 2);
 	struct claim c, b[3];
 	struct claim_limits lim[3];
 	int res[3];
@@ -396,15 +368,20 @@ test_caps(void **state)
 	assert_int_equal(c.cash.refusal, CASH_BUDGET);
 }
 
+/* The payouts due at now (max at most) in s, emptied first; how many. */
+static size_t
+due(struct fixture *f, int64_t now, size_t max, struct seen *s)
+{
+	memset(s, 0, sizeof *s);
+	assert_int_equal(store_payout_due(f->st, now, max, seen_one, s), 0);
+	return s->n;
+}
+
 static void
 retry_at(struct fixture *f, uint64_t id, int state, int64_t at)
 {
-	struct payout_settle s = { 0 };
+	struct payout_settle s = settle_of(f, id, state, state);
 
-	s.brand_id = f->brand;
-	s.claim_id = id;
-	s.from = state;
-	s.state = state;
 	s.attempts = 1;
 	s.next_at = at;
 	assert_int_equal(store_payout_settle(f->st, &s), 0);
@@ -431,16 +408,14 @@ test_due_order(void **state)
 	retry_at(f, d, PAYOUT_ACCEPTED, T0 + 20 * HOUR);
 	/* another brand's, in between */
 	g.brand = other;
-	g.camp = new_campaign(&g);
-	g.cust = new_customer(&g, 9);
+	g.camp = add_campaign(g.st, g.brand);
+	g.cust = add_customer(g.st, g.brand, 9);
 	paid = paid_claim(&g, 10, 0);
 	retry_at(&g, paid, PAYOUT_PENDING, T0 + 25 * HOUR);
 	f->serial = g.serial;
 	assert_int_equal(store_payout_oldest(f->st, &oldest), 0);
 	assert_int_equal(oldest, T0 + 10 * HOUR);
-	assert_int_equal(store_payout_due(f->st, T0 + 40 * HOUR, 100,
-	    seen_one, &s), 0);
-	assert_int_equal(s.n, 4);
+	assert_int_equal(due(f, T0 + 40 * HOUR, 100, &s), 4);
 	assert_int_equal(s.claim[0], b);
 	assert_int_equal(s.claim[1], d);
 	assert_int_equal(s.claim[2], paid);
@@ -448,28 +423,19 @@ test_due_order(void **state)
 	for (size_t i = 1; i < s.n; i++)
 		assert_true(s.at[i - 1] <= s.at[i]);
 	/* at most max; a callback's stop value comes back */
-	memset(&s, 0, sizeof s);
-	assert_int_equal(store_payout_due(f->st, T0 + 100 * HOUR, 2,
-	    seen_one, &s), 0);
-	assert_int_equal(s.n, 2);
+	assert_int_equal(due(f, T0 + 100 * HOUR, 2, &s), 2);
 	memset(&s, 0, sizeof s);
 	s.stop_at = 1;
 	assert_int_equal(store_payout_due(f->st, T0 + 100 * HOUR, 10,
 	    seen_one, &s), 77);
 	/* nothing due before the first */
-	memset(&s, 0, sizeof s);
-	assert_int_equal(store_payout_due(f->st, T0 + 9 * HOUR, 10, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 0);
+	assert_int_equal(due(f, T0 + 9 * HOUR, 10, &s), 0);
 	/* settled ones leave the index */
 	assert_int_equal(settle(f, b, PAYOUT_PENDING, PAYOUT_PAID), 0);
 	assert_int_equal(settle(f, d, PAYOUT_ACCEPTED, PAYOUT_FAILED), 0);
 	assert_int_equal(store_payout_oldest(f->st, &oldest), 0);
 	assert_int_equal(oldest, T0 + 25 * HOUR);
-	memset(&s, 0, sizeof s);
-	assert_int_equal(store_payout_due(f->st, T0 + 100 * HOUR, 10,
-	    seen_one, &s), 0);
-	assert_int_equal(s.n, 3);
+	assert_int_equal(due(f, T0 + 100 * HOUR, 10, &s), 3);
 	assert_int_equal(s.claim[0], paid);
 	assert_int_equal(s.claim[1], a);
 	assert_int_equal(s.claim[2], c);
@@ -479,8 +445,8 @@ static void
 test_each_filters(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t camp2 = new_campaign(f);
-	uint64_t other = new_customer(f, 2), ids[6];
+	uint32_t camp2 = add_campaign(f->st, f->brand);
+	uint64_t other = add_customer(f->st, f->brand, 2), ids[6];
 	struct payout_filter q = { 0 };
 	struct seen s = { 0 };
 	struct claim c;
@@ -495,62 +461,42 @@ test_each_filters(void **state)
 	}
 	assert_int_equal(settle(f, ids[2], PAYOUT_PENDING, PAYOUT_PAID), 0);
 	/* everything, newest first */
-	assert_int_equal(store_payout_each(f->st, f->brand, NULL, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 6);
+	assert_int_equal(walk(f, NULL, &s), 6);
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(s.claim[i], ids[5 - i]);
 	/* by campaign */
-	memset(&s, 0, sizeof s);
 	q.campaign_id = camp2;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 2);
+	assert_int_equal(walk(f, &q, &s), 2);
 	assert_int_equal(s.claim[0], ids[5]);
 	/* by state */
-	memset(&s, 0, sizeof s);
 	memset(&q, 0, sizeof q);
 	q.state = PAYOUT_PAID;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 1);
+	assert_int_equal(walk(f, &q, &s), 1);
 	assert_int_equal(s.claim[0], ids[2]);
 	/* by customer (the index), newest first */
-	memset(&s, 0, sizeof s);
 	memset(&q, 0, sizeof q);
 	q.customer_id = other;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 3);
+	assert_int_equal(walk(f, &q, &s), 3);
 	assert_int_equal(s.claim[0], ids[5]);
 	assert_int_equal(s.claim[1], ids[3]);
 	assert_int_equal(s.claim[2], ids[1]);
 	/* a customer whose index entries are followed by another's */
-	memset(&s, 0, sizeof s);
 	q.customer_id = f->cust;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 3);
+	assert_int_equal(walk(f, &q, &s), 3);
 	assert_int_equal(s.claim[0], ids[4]);
 	assert_int_equal(s.claim[2], ids[0]);
 	q.customer_id = other;
 	/* by customer and campaign and time */
-	memset(&s, 0, sizeof s);
 	q.campaign_id = f->camp;
 	q.since = T0 + 2 * HOUR;
 	q.until = T0 + 4 * HOUR;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 1);
+	assert_int_equal(walk(f, &q, &s), 1);
 	assert_int_equal(s.claim[0], ids[3]);
 	/* by time: [since, until) */
-	memset(&s, 0, sizeof s);
 	memset(&q, 0, sizeof q);
 	q.since = T0 + HOUR;
 	q.until = T0 + 3 * HOUR;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 2);
+	assert_int_equal(walk(f, &q, &s), 2);
 	assert_int_equal(s.claim[0], ids[2]);
 	assert_int_equal(s.claim[1], ids[1]);
 	/* the callback's stop */
@@ -629,13 +575,9 @@ test_erase(void **state)
 	assert_int_equal(settle(f, pending, PAYOUT_PENDING, PAYOUT_PAID), 0);
 	assert_string_equal(get(f, pending).openid, "");
 	q.customer_id = f->cust;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 0);
+	assert_int_equal(walk(f, &q, &s), 0);
 	/* the whole list still counts them */
-	assert_int_equal(store_payout_each(f->st, f->brand, NULL, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 4);
+	assert_int_equal(walk(f, NULL, &s), 4);
 }
 
 static void
@@ -661,16 +603,11 @@ test_merge(void **state)
 	assert_int_equal(get(f, a).customer_id, f->cust);
 	assert_string_equal(get(f, a).openid, c.cash.openid);
 	q.customer_id = f->cust;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 2);
+	assert_int_equal(walk(f, &q, &s), 2);
 	assert_int_equal(s.claim[0], b);
 	assert_int_equal(s.claim[1], a);
-	memset(&s, 0, sizeof s);
 	q.customer_id = bare.id;
-	assert_int_equal(store_payout_each(f->st, f->brand, &q, seen_one,
-	    &s), 0);
-	assert_int_equal(s.n, 0);
+	assert_int_equal(walk(f, &q, &s), 0);
 	/* the day caps count both */
 	assert_int_equal(store_cash_day(f->st, f->brand, 0, f->cust, DAY0,
 	    &won), 0);

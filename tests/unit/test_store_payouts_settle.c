@@ -44,14 +44,10 @@ test_settle_moves(void **state)
 		for (int to = PAYOUT_HELD; to <= PAYOUT_REJECTED; to++) {
 			uint64_t id = payout_in(f, from);
 			struct payout before = get(f, id), after;
-			struct payout_settle s = { 0 };
+			struct payout_settle s = settle_of(f, id, from, to);
 			struct cash_usage u0 = usage(f, f->camp), u1;
 			int rc;
 
-			s.brand_id = f->brand;
-			s.claim_id = id;
-			s.from = from;
-			s.state = to;
 			/* something new, so a same-state move is a move */
 			s.attempts = before.attempts + 1;
 			rc = store_payout_settle(f->st, &s);
@@ -85,25 +81,18 @@ test_settle_fields(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t id = paid_claim(f, 120, 1);
-	struct payout_settle s = { 0 };
+	struct payout_settle s;
 	struct payout p;
 
 	/* approve: due now, decided_by kept */
-	s.brand_id = f->brand;
-	s.claim_id = id;
-	s.from = PAYOUT_HELD;
-	s.state = PAYOUT_PENDING;
+	s = settle_of(f, id, PAYOUT_HELD, PAYOUT_PENDING);
 	s.decided_by = 42;
 	assert_int_equal(store_payout_settle(f->st, &s), 0);
 	p = get(f, id);
 	assert_int_equal(p.decided_by, 42);
 	assert_true(p.next_at > T0);
 	/* a retry later */
-	memset(&s, 0, sizeof s);
-	s.brand_id = f->brand;
-	s.claim_id = id;
-	s.from = PAYOUT_PENDING;
-	s.state = PAYOUT_PENDING;
+	s = settle_of(f, id, PAYOUT_PENDING, PAYOUT_PENDING);
 	s.attempts = 1;
 	s.next_at = T0 + 5 * DAY;
 	assert_int_equal(store_payout_settle(f->st, &s), 0);
@@ -127,11 +116,7 @@ test_settle_fields(void **state)
 	assert_string_equal(p.wx_state, "WAIT_USER_CONFIRM");
 	assert_string_equal(p.package_info, s.package_info);
 	/* decided on a state the row left: a conflict, nothing written */
-	memset(&s, 0, sizeof s);
-	s.brand_id = f->brand;
-	s.claim_id = id;
-	s.from = PAYOUT_PENDING;
-	s.state = PAYOUT_FAILED;
+	s = settle_of(f, id, PAYOUT_PENDING, PAYOUT_FAILED);
 	assert_int_equal(store_payout_settle(f->st, &s), SIGIL_ECONFLICT);
 	assert_int_equal(get(f, id).state, PAYOUT_ACCEPTED);
 	/* paid: the package goes, paid_at set */
@@ -167,11 +152,7 @@ test_settle_fields(void **state)
 	memset(s.fail_reason, 0, sizeof s.fail_reason);
 	strcpy(s.fail_reason, "bad\nline");
 	assert_int_equal(store_payout_settle(f->st, &s), SIGIL_EINVAL);
-	memset(&s, 0, sizeof s);
-	s.brand_id = f->brand;
-	s.claim_id = id + 1000;
-	s.from = PAYOUT_PENDING;
-	s.state = PAYOUT_PAID;
+	s = settle_of(f, id + 1000, PAYOUT_PENDING, PAYOUT_PAID);
 	assert_int_equal(store_payout_settle(f->st, &s), SIGIL_ENOTFOUND);
 }
 
@@ -180,14 +161,11 @@ test_refund_once(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t a = paid_claim(f, 300, 0), b = paid_claim(f, 200, 1);
-	struct payout_settle s = { 0 };
+	struct payout_settle s;
 	struct cash_usage u;
 
 	assert_int_equal(usage(f, f->camp).reserved_fen, 500);
-	s.brand_id = f->brand;
-	s.claim_id = a;
-	s.from = PAYOUT_PENDING;
-	s.state = PAYOUT_FAILED;
+	s = settle_of(f, a, PAYOUT_PENDING, PAYOUT_FAILED);
 	strcpy(s.fail_reason, "NOT_ENOUGH");
 	assert_int_equal(store_payout_settle(f->st, &s), 0);
 	u = usage(f, f->camp);
