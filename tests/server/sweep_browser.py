@@ -16,8 +16,8 @@ from sigiltest import (ARTIFACTS as ART, Env, browser, check, done,  # noqa: E40
                        outbox_code)
 
 PW = "correct horse battery staple"
-ADMIN_PAGES = ["overview", "campaigns", "messages", "catalog", "orders",
-               "editor", "alerts", "geo", "lookup", "distributors",
+ADMIN_PAGES = ["overview", "campaigns", "payouts", "messages", "catalog",
+               "orders", "editor", "alerts", "geo", "lookup", "distributors",
                "sellers", "shipments", "products", "batches", "customers",
                "segments", "feedback", "exports", "webhooks", "notify",
                "users", "wechat", "privacy", "retention", "audit"]
