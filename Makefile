@@ -115,8 +115,7 @@ fault:
 # the ones where the sigil CLI writes beside a running server.
 # NOWAL_PASS=0 leaves that second run out (CI's sanitizer pass does).
 WAL_TESTS = server/crash.py server/crash_claims.py server/scan.py \
-	    server/brand_api.py server/webhooks.py server/redirects.py \
-	    server/payouts_crash.py
+	    server/brand_api.py server/webhooks.py server/redirects.py
 
 check: all layers unit fault $(WTRACE)
 	@BIN=$(abspath $(BINDIR)) FAULT_BIN=$(abspath $(FAULT_O)/bin) \
